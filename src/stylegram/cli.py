@@ -1,0 +1,43 @@
+"""The `stylegram` command: one entry point, one module per subcommand in stylegram.commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import StylegramError
+
+# Each module defines add_parser(subparsers) and run(args) -> int.
+COMMANDS = ("layers",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="stylegram", description="Neural style transfer, texture synthesis and the tools to understand them."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f".commands.{name}", __package__)
+        module.add_parser(sub).set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print one line and return 2, Ctrl-C returns 130."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except StylegramError as err:
+        print(f"stylegram: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into e.g. `head`
+        return 0
+    except KeyboardInterrupt:
+        print("stylegram: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""`stylegram layers`: list a backbone's layer names with channels and stride."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import add_backbone_options, backbone_from_args
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser("layers", help="list a backbone's layers with channels and stride")
+    add_backbone_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    model = backbone_from_args(args)
+    print(f"{'layer':<28}{'channels':>9}{'stride':>8}")
+    for info in model.infos:
+        print(f"{info.name:<28}{info.channels:>9}{info.stride:>8}")
+    return 0

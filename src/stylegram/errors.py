@@ -1,0 +1,39 @@
+"""User-facing errors: each carries a one-line message that says what went wrong and what to do."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class StylegramError(Exception):
+    """Base class of every error stylegram raises on purpose; the CLI prints it and exits with 2."""
+
+
+class ImageError(StylegramError):
+    """An image could not be read, decoded or written."""
+
+
+class LayerError(StylegramError, KeyError):
+    """A layer name is not known to the backbone."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class BackboneError(StylegramError):
+    """An unknown backbone, or an input the backbone cannot take (e.g. too small)."""
+
+
+class WeightsError(StylegramError):
+    """Weights could not be found, downloaded, verified or matched to the network."""
+
+
+class OptionError(StylegramError, ValueError):
+    """An option has a value that cannot work."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ' did you mean X?' for the closest choice, or '' when nothing is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""

