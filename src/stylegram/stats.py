@@ -1,0 +1,61 @@
+"""Statistics of feature maps: Gram matrix, Pearson correlation, channel mean and standard deviation.
+
+All functions take a batch of feature maps F of shape (N, C, H, W) and treat the M = H*W positions as
+samples of a C-dimensional feature vector.
+
+The one Gram normalization used everywhere in stylegram divides by the number of positions:
+
+    G_ij = (1 / M) * sum_p F_ip F_jp
+
+so a Gram matrix is the second moment E[f f^T] of the feature vectors. It does not depend on the image
+size, and ||G(x) - G(y)||_F^2 is exactly the maximum mean discrepancy MMD^2 between the two feature
+sets under the quadratic kernel k(a, b) = (a^T b)^2 (Li et al. 2017).
+"""
+
+from __future__ import annotations
+
+import torch
+
+EPS = 1e-8
+
+
+def _flat(features: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, M)."""
+    if features.dim() == 3:
+        features = features.unsqueeze(0)
+    n, c = features.shape[:2]
+    return features.reshape(n, c, -1)
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """Gram matrix G = F F^T / M per image: (N, C, H, W) -> (N, C, C)."""
+    f = _flat(features)
+    return f @ f.transpose(1, 2) / f.shape[-1]
+
+
+def mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and (population) standard deviation over positions: two (N, C) tensors."""
+    f = _flat(features)
+    mean = f.mean(-1)
+    std = (f - mean.unsqueeze(-1)).pow(2).mean(-1).add(EPS).sqrt()
+    return mean, std
+
+
+def covariance(features: torch.Tensor) -> torch.Tensor:
+    """Channel covariance (1 / M) sum_p (f_p - mu)(f_p - mu)^T: (N, C, H, W) -> (N, C, C)."""
+    f = _flat(features)
+    centered = f - f.mean(-1, keepdim=True)
+    return centered @ centered.transpose(1, 2) / f.shape[-1]
+
+
+def pearson(features: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of channels, r_ij = cov_ij / (std_i std_j): (N, C, H, W) -> (N, C, C).
+
+    A channel that is constant over the image (e.g. dead after a ReLU) has no defined correlation;
+    its row and column are 0, including the diagonal, so it cannot fake structure.
+    """
+    cov = covariance(features)
+    std = cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt()
+    alive = std > 1e-6 * std.amax(-1, keepdim=True).clamp_min(EPS)
+    inv = torch.where(alive, 1.0 / std.clamp_min(EPS), torch.zeros_like(std))
+    return cov * inv.unsqueeze(-1) * inv.unsqueeze(-2)

@@ -1,0 +1,27 @@
+"""Shared fixtures: the embedded VGG19 is loaded once per test session."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def vgg():
+    """The default backbone: embedded normalised VGG19, reflect padding, max pooling."""
+    from stylegram.features import default_backbone
+
+    return default_backbone()
+
+
+@pytest.fixture(scope="session")
+def chelsea() -> torch.Tensor:
+    """skimage's cat photo, 300x451, as a (1, 3, H, W) tensor in [0, 1]."""
+    from skimage import data
+
+    return torch.from_numpy(data.chelsea()).permute(2, 0, 1).unsqueeze(0).float() / 255
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

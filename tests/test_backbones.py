@@ -1,0 +1,215 @@
+import pytest
+import torch
+from torch import nn
+
+from stylegram import weights as W
+from stylegram.backbones import load_backbone, state_dict_for
+from stylegram.backbones.vgg import to_torchvision_layout
+from stylegram.errors import BackboneError, LayerError, WeightsError
+from stylegram.features import extract
+
+
+def test_vgg19_layer_table(vgg):
+    names = vgg.layer_names()
+    assert names[:5] == ["conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1"]
+    assert names[-3:] == ["conv5_4", "relu5_4", "pool5"]
+    assert len([n for n in names if n.startswith("conv")]) == 16
+    assert (vgg.info("relu4_2").channels, vgg.info("relu4_2").stride) == (512, 8)
+    assert (vgg.info("pool2").channels, vgg.info("pool2").stride) == (128, 4)
+
+
+def test_vgg16_has_13_convolutions():
+    model = load_backbone("vgg16", "random")
+    assert len([n for n in model.layer_names() if n.startswith("conv")]) == 13
+    assert "relu5_3" in model.layer_names() and "relu5_4" not in model.layer_names()
+
+
+def test_feature_shapes_follow_strides(vgg):
+    x = torch.rand(2, 3, 64, 96)
+    feats = extract(x, ["relu1_1", "pool2", "relu4_2", "relu5_1"], vgg)
+    assert feats["relu1_1"].shape == (2, 64, 64, 96)
+    assert feats["pool2"].shape == (2, 128, 16, 24)
+    assert feats["relu4_2"].shape == (2, 512, 8, 12)
+    assert feats["relu5_1"].shape == (2, 512, 4, 6)
+
+
+def test_extraction_stops_at_the_deepest_layer(vgg):
+    called = []
+    handles = [m.register_forward_hook(lambda mod, i, o, n=n: called.append(n)) for n, m in vgg.layers.items()]
+    try:
+        extract(torch.rand(1, 3, 32, 32), ["relu1_1", "relu3_1"], vgg)
+    finally:
+        for h in handles:
+            h.remove()
+    assert called[-1] == "relu3_1"
+    assert "conv3_2" not in called and len(called) == vgg.layer_names().index("relu3_1") + 1
+    assert all(not m._forward_hooks for m in vgg.modules())
+
+
+def test_real_photo_differs_from_flat_grey(vgg, chelsea):
+    with torch.no_grad():
+        photo = extract(chelsea[..., :128, :128], ["relu5_1"], vgg)["relu5_1"]
+        grey = extract(torch.full((1, 3, 128, 128), 0.5), ["relu5_1"], vgg)["relu5_1"]
+    assert photo.abs().mean() > 0
+    relative = (photo - grey).norm() / photo.norm()
+    assert relative > 0.5
+
+
+def test_unknown_layer_suggests_a_name(vgg):
+    with pytest.raises(LayerError, match="did you mean relu4_2"):
+        extract(torch.rand(1, 3, 32, 32), ["relu4_22"], vgg)
+
+
+def test_unknown_backbone_suggests_a_name():
+    with pytest.raises(BackboneError, match="did you mean vgg19"):
+        load_backbone("vgg91")
+
+
+def test_too_small_input_names_the_minimum(vgg):
+    with pytest.raises(BackboneError, match="needs at least 32 px"):
+        extract(torch.rand(1, 3, 20, 40), ["relu5_1"], vgg)
+    assert extract(torch.rand(1, 3, 2, 2), ["relu1_1"], vgg)["relu1_1"].shape == (1, 64, 2, 2)
+
+
+def test_padding_and_pooling_options():
+    zero = load_backbone("vgg19", "random:3", padding="zeros", pooling="avg")
+    assert all(m.padding_mode == "zeros" for m in zero.modules() if isinstance(m, nn.Conv2d))
+    assert isinstance(zero.layers["pool1"], nn.AvgPool2d)
+    circ = load_backbone("vgg19", "random:3", padding="circular")
+    x = torch.rand(1, 3, 32, 32)
+    shifted = torch.roll(x, shifts=(8, 8), dims=(2, 3))
+    a = circ.extract(x, ["relu2_1"])["relu2_1"]
+    b = circ.extract(shifted, ["relu2_1"])["relu2_1"]
+    assert torch.allclose(torch.roll(a, shifts=(4, 4), dims=(2, 3)), b, atol=1e-5)  # circular = shift-equivariant
+
+
+def test_random_weights_are_seeded():
+    a = state_dict_for("vgg19", "random:1")["layers.conv1_1.weight"]
+    b = state_dict_for("vgg19", "random:1")["layers.conv1_1.weight"]
+    c = state_dict_for("vgg19", "random:2")["layers.conv1_1.weight"]
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def _torchvision_twin(vgg) -> dict[str, torch.Tensor]:
+    """A torchvision-layout VGG19 computing the same function as the embedded one.
+
+    The embedded net takes e = A x + c (A maps RGB [0,1] to BGR*255, c subtracts the BGR mean); torchvision
+    feeds t = (x - m) / s. With x = s t + m: e = A diag(s) t + (A m + c), so conv1_1's input channels are
+    scaled per channel by A diag(s) and its bias absorbs the constant (exact under reflect padding).
+    """
+    state = {k: v.clone() for k, v in vgg.state_dict().items()}
+    A, c = state["input_norm.weight"], state["input_norm.bias"]
+    m, s = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
+    w, b = state["layers.conv1_1.weight"], state["layers.conv1_1.bias"]
+    state["layers.conv1_1.weight"] = torch.einsum("oekl,ec->ockl", w, A @ torch.diag(s))
+    state["layers.conv1_1.bias"] = b + torch.einsum("oekl,e->o", w, A @ m + c)
+    return to_torchvision_layout(state, "vgg19")
+
+
+def test_embedded_vgg19_equals_its_torchvision_layout_twin(vgg, chelsea, tmp_path):
+    path = tmp_path / "vgg19_tv.pth"
+    twin = _torchvision_twin(vgg)
+    twin["classifier.0.weight"] = torch.zeros(2, 2)  # classifier keys are ignored
+    torch.save(twin, path)
+    loaded = load_backbone("vgg19", str(path))
+    x = chelsea[..., :96, :96]
+    with torch.no_grad():
+        ours = vgg.extract(x, ["relu3_1", "relu5_1"])
+        theirs = loaded.extract(x, ["relu3_1", "relu5_1"])
+    for layer in ours:
+        rel = (ours[layer] - theirs[layer]).norm() / ours[layer].norm()
+        assert rel < 1e-4, layer
+    # the twin's first layer really is different: the match comes from the normalization
+    assert not torch.allclose(twin["features.0.weight"], vgg.state_dict()["layers.conv1_1.weight"])
+
+
+def test_safetensors_file_loads(vgg, tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "vgg.safetensors"
+    save_file({k: v.contiguous() for k, v in vgg.state_dict().items()}, str(path))
+    loaded = load_backbone("vgg19", str(path))
+    x = torch.rand(1, 3, 32, 32)
+    assert torch.equal(vgg.extract(x, ["relu2_1"])["relu2_1"], loaded.extract(x, ["relu2_1"])["relu2_1"])
+
+
+def test_key_mismatch_is_a_clear_error(tmp_path):
+    path = tmp_path / "wrong.pth"
+    torch.save({"encoder.weight": torch.zeros(3)}, path)
+    with pytest.raises(WeightsError, match="do not fit vgg19"):
+        load_backbone("vgg19", str(path))
+    vgg16_state = state_dict_for("vgg16", "random")
+    torch.save(to_torchvision_layout(vgg16_state, "vgg16"), tmp_path / "vgg16.pth")
+    with pytest.raises(WeightsError, match="expected 16 convolutions"):
+        load_backbone("vgg19", str(tmp_path / "vgg16.pth"))
+
+
+def test_corrupt_and_missing_weight_files(tmp_path):
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a pickle")
+    with pytest.raises(WeightsError, match="could not read"):
+        load_backbone("vgg19", str(bad))
+    with pytest.raises(WeightsError, match="does not exist"):
+        load_backbone("vgg19", str(tmp_path / "nope.pth"))
+    with pytest.raises(WeightsError, match="neither a file nor one of"):
+        load_backbone("vgg19", "torchvison")
+
+
+def _serve_file(monkeypatch, path):
+    monkeypatch.setattr(W, "_urlopen", lambda url: open(path, "rb"))
+
+
+def test_download_is_cached_and_hash_checked(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "home"))
+    source = tmp_path / "vgg16-src.pth"
+    torch.save(to_torchvision_layout(state_dict_for("vgg16", "random:5"), "vgg16"), source)
+    digest = W._sha256(source)
+    url = "https://example.invalid/models/vgg16-test.pth"
+    _serve_file(monkeypatch, source)
+    path = W.download(W.Remote(url, digest[:8]))
+    assert path == W.cache_dir() / "vgg16-test.pth" and path.read_bytes() == source.read_bytes()
+    assert str(tmp_path / "home") in str(path)
+    with pytest.raises(WeightsError, match="failed its hash check"):
+        W.download(W.Remote("https://example.invalid/x/other.pth", "00000000"))
+    assert not (W.cache_dir() / "other.pth").exists()
+    assert [p.name for p in W.cache_dir().iterdir()] == ["vgg16-test.pth"]  # no temp files left
+
+
+def test_named_source_downloads_through_the_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    source = tmp_path / "src.pth"
+    torch.save(to_torchvision_layout(state_dict_for("vgg16", "random:5"), "vgg16"), source)
+    remote = W.Remote("https://example.invalid/vgg16-abc.pth", W._sha256(source)[:8])
+    monkeypatch.setitem(__import__("stylegram.backbones", fromlist=["x"]).BACKBONES["vgg16"].sources, "torchvision", remote)
+    state_dict_for.cache_clear()
+    _serve_file(monkeypatch, source)
+    model = load_backbone("vgg16", "torchvision")
+    assert (tmp_path / "hub" / "checkpoints" / "vgg16-abc.pth").exists()
+    expected = state_dict_for("vgg16", "random:5")["layers.conv5_3.weight"]
+    assert torch.equal(model.state_dict()["layers.conv5_3.weight"], expected)
+    state_dict_for.cache_clear()
+
+
+def test_failed_download_names_url_cache_and_fix(monkeypatch, tmp_path):
+    import urllib.error
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+
+    def refuse(url):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(W, "_urlopen", refuse)
+    url = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
+    with pytest.raises(WeightsError) as info:
+        W.download(W.Remote(url, "dcbb9e9d"))
+    message = str(info.value)
+    assert url in message and str(tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth") in message
+    assert "place it at" in message
+
+
+def test_file_url_downloads(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "cache"))
+    source = tmp_path / "weights.pth"
+    torch.save({"a": torch.ones(2)}, source)
+    path = W.download(W.Remote(source.as_uri()))
+    assert torch.equal(W.read_file(path)["a"], torch.ones(2))

@@ -1,0 +1,58 @@
+import pytest
+import torch
+
+from stylegram import stats
+
+
+def test_gram_matches_hand_computation():
+    # 2 channels, 2x2 positions: f0 = [1, 2, 3, 4], f1 = [0, 1, 0, -1]
+    f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, -1.0]]]])
+    expected = torch.tensor([[30.0, -2.0], [-2.0, 2.0]]) / 4
+    assert torch.allclose(stats.gram(f)[0], expected)
+
+
+def test_gram_is_batched_and_size_independent():
+    f = torch.randn(3, 5, 4, 6)
+    g = stats.gram(f)
+    assert g.shape == (3, 5, 5)
+    assert torch.allclose(g[1], stats.gram(f[1:2])[0])
+    tiled = f.repeat(1, 1, 2, 2)  # the same statistics over four times the positions
+    assert torch.allclose(stats.gram(tiled), g, atol=1e-6)
+
+
+def test_mean_std_match_hand_computation():
+    f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 5.0], [5.0, 5.0]]]])
+    mean, std = stats.mean_std(f)
+    assert torch.allclose(mean, torch.tensor([[2.5, 5.0]]))
+    assert torch.allclose(std, torch.tensor([[1.25**0.5, 0.0]]), atol=2e-4)
+
+
+def test_pearson_matches_hand_computation():
+    # f1 = 2 * f0 + 1 -> r = 1; f2 = -f0 -> r = -1; f3 constant -> row of zeros
+    f0 = torch.tensor([1.0, 2.0, 4.0, 7.0])
+    f = torch.stack([f0, 2 * f0 + 1, -f0, torch.full((4,), 3.0)]).reshape(1, 4, 2, 2)
+    r = stats.pearson(f)[0]
+    expected = torch.tensor(
+        [[1.0, 1.0, -1.0, 0.0], [1.0, 1.0, -1.0, 0.0], [-1.0, -1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    )
+    assert torch.allclose(r, expected, atol=1e-5)
+
+
+def test_pearson_is_invariant_to_channel_scaling_and_shift():
+    f = torch.randn(2, 6, 5, 5)
+    scale = torch.rand(1, 6, 1, 1) * 10 + 0.1
+    shift = torch.randn(1, 6, 1, 1) * 5
+    assert torch.allclose(stats.pearson(f * scale + shift), stats.pearson(f), atol=1e-5)
+    assert not torch.allclose(stats.gram(f * scale), stats.gram(f), atol=1e-3)
+
+
+def test_covariance_against_numpy():
+    f = torch.randn(1, 4, 3, 5, dtype=torch.float64)
+    expected = torch.from_numpy(__import__("numpy").cov(f.reshape(4, -1).numpy(), bias=True))
+    assert torch.allclose(stats.covariance(f)[0], expected)
+
+
+@pytest.mark.parametrize("fn", [stats.gram, stats.pearson, stats.covariance])
+def test_matrices_are_symmetric(fn):
+    m = fn(torch.randn(2, 7, 4, 4))
+    assert torch.allclose(m, m.transpose(1, 2), atol=1e-6)
