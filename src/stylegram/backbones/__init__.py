@@ -11,6 +11,7 @@ from torch import nn
 
 from .. import weights as W
 from ..errors import BackboneError, WeightsError, did_you_mean
+from . import inception
 from .base import Backbone, LayerInfo
 from .vgg import VGG, from_normalised_layout, from_torchvision_layout
 
@@ -54,6 +55,11 @@ BACKBONES: dict[str, Spec] = {
         convert=_vgg_converter("vgg16"),
         sources={"torchvision": W.Remote("https://download.pytorch.org/models/vgg16-397923af.pth", "397923af")},
         default="torchvision",
+    ),
+    "inceptionv1": Spec(
+        build=inception.InceptionV1,
+        convert=inception.convert,
+        sources={"default": W.Remote(inception.PORT_URL)},
     ),
 }
 
