@@ -1,0 +1,481 @@
+"""Read, write, resize and convert images; tensors are float32 (1, 3, H, W) RGB in [0, 1].
+
+Reading goes through Pillow with three extra rules: EXIF orientation is applied, every colour mode ends
+as RGB (alpha composited onto a background), and 16-bit sources keep 16 bits on the way to a tensor.
+Pillow decodes 16-bit-per-channel RGB(A) only to 8 bits, so such files are decoded twice, once for the
+high bytes and once (byte order swapped in the decoder's raw mode) for the low bytes.
+Writing is atomic: a temporary file in the target's folder is renamed onto the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError, OptionError
+
+# Same value as Pillow's own default Image.MAX_IMAGE_PIXELS (1 GiB / 4 bytes / 3), fixed here so that
+# another library lowering or raising Pillow's global does not change stylegram's default.
+DEFAULT_MAX_PIXELS: int = 89_478_485
+
+IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+
+_SAVE_FORMATS = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
+    ".webp": "WEBP", ".bmp": "BMP",
+}
+_ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
+_READ_NAMES = "PNG, JPEG, TIFF, WebP, BMP or GIF"
+_WHITE = (255, 255, 255)
+
+# Raw modes whose samples are 16 bits; Pillow keeps only the high byte when unpacking them.
+_WIDE_RAWMODES = {f"{m};16{e}" for m in ("RGB", "RGBA") for e in "BLN"}
+_GUARD_LOCK = threading.Lock()
+
+
+# ----------------------------------------------------------------------------------------- reading
+
+
+def load_image(
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    background: tuple[int, int, int] | str = _WHITE,
+) -> Image.Image:
+    """Read an image file as an upright 8-bit RGB image; alpha is composited onto ``background``."""
+    return Image.fromarray(_to_uint8(_read_rgb(path, max_pixels, background)))
+
+
+def load_tensor(
+    path: str | os.PathLike[str],
+    *,
+    size: int | None = None,
+    upscale: bool = False,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    background: tuple[int, int, int] | str = _WHITE,
+) -> torch.Tensor:
+    """Read an image file as a float32 (1, 3, H, W) tensor in [0, 1], long side resized to ``size``."""
+    if size is not None:
+        _check_size(size)
+    x = to_tensor(_read_rgb(path, max_pixels, background))
+    if size is None:
+        return x
+    hw = _fit_long_side(x.shape[-2], x.shape[-1], size, upscale)
+    return x if hw == tuple(x.shape[-2:]) else resize_tensor(x, hw)
+
+
+def _read_rgb(path: str | os.PathLike[str], max_pixels: int | None, background) -> np.ndarray:
+    """The file's pixels as an upright H x W x 3 array (uint8, uint16 or float32)."""
+    file = _existing_file(path)
+    bg = _background(background)
+    if max_pixels is not None and (isinstance(max_pixels, bool) or max_pixels < 1):
+        raise OptionError(f"max_pixels must be a positive number of pixels or None, not {max_pixels!r}")
+    with _decode_errors(file):
+        return _flatten(_decode(file, max_pixels), bg)
+
+
+def _existing_file(path: str | os.PathLike[str]) -> Path:
+    """The path as a Path, after checking that it names a non-empty regular file."""
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise ImageError(f"{file} is a folder, not an image file; give the path of an image inside it")
+    if not file.exists():
+        raise ImageError(f"{file}: no such file; check the path")
+    if file.stat().st_size == 0:
+        raise ImageError(f"{file} is empty (0 bytes); re-export or re-copy the image")
+    return file
+
+
+def _decode(file: Path, max_pixels: int | None) -> np.ndarray:
+    """Pixels in the file's own layout (grey/colour, optional alpha last) and bit depth."""
+    image, wide = _load_upright(file, max_pixels)
+    if not wide:
+        return _pixels(image, str(file))
+    low, _ = _load_upright(file, max_pixels, low_bytes=True)
+    return (np.asarray(image).astype(np.uint16) << 8) | np.asarray(low)
+
+
+def _load_upright(file: Path, max_pixels: int | None, *, low_bytes: bool = False) -> tuple[Image.Image, bool]:
+    """Open, size-check, decode and EXIF-orient; also say whether samples were 16-bit RGB(A)."""
+    with _pillow_guard_lifted():  # our own check below replaces Pillow's for the header
+        image = Image.open(file)
+    with image:
+        _check_pixels(file, image.size, max_pixels)
+        wide = _is_wide(image)
+        if low_bytes:
+            image.tile = [_swap_byte_order(t) for t in image.tile]
+        with _pillow_guard_lifted() if _above_pillow(max_pixels) else contextlib.nullcontext():
+            image.load()  # inside the try of _decode_errors, so truncated files fail here
+        ImageOps.exif_transpose(image, in_place=True)
+    return image, wide
+
+
+def _above_pillow(max_pixels: int | None) -> bool:
+    """Whether our limit is looser than Pillow's, whose checks during load() would then refuse too early."""
+    pillow = Image.MAX_IMAGE_PIXELS
+    return pillow is not None and (max_pixels is None or max_pixels > pillow)
+
+
+@contextlib.contextmanager
+def _pillow_guard_lifted() -> Iterator[None]:
+    """Switch Pillow's global pixel guard off for this block only (stylegram's max_pixels governs)."""
+    with _GUARD_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def _check_pixels(file: Path, size: tuple[int, int], max_pixels: int | None) -> None:
+    """Refuse an image whose header size exceeds ``max_pixels``, before anything is decoded."""
+    w, h = size
+    if max_pixels is not None and w * h > max_pixels:
+        raise ImageError(
+            f"{file} is {w}x{h} = {w * h:,} pixels, over the limit of {max_pixels:,} that guards against "
+            f"decompression bombs; if you trust the file, raise the limit with --max-pixels {w * h} "
+            "(max_pixels= in Python)"
+        )
+
+
+def _is_wide(image: Image.Image) -> bool:
+    """Whether Pillow is about to unpack 16-bit RGB(A) samples (keeping only their high bytes)."""
+    rawmodes = [_rawmode(t) for t in image.tile]
+    return image.mode in ("RGB", "RGBA") and bool(rawmodes) and all(r in _WIDE_RAWMODES for r in rawmodes)
+
+
+def _rawmode(tile) -> str:
+    args = tile[3]
+    return args if isinstance(args, str) else str(args[0]) if args else ""
+
+
+def _swap_byte_order(tile):
+    """The same tile, with its 16-bit raw mode read in the other byte order (yields the low bytes)."""
+    raw = _rawmode(tile)
+    native = "L" if sys.byteorder == "little" else "B"
+    other = {"B": "L", "L": "B", "N": "B" if native == "L" else "L"}[raw[-1]]
+    args = raw[:-1] + other if isinstance(tile[3], str) else (raw[:-1] + other, *tile[3][1:])
+    return tile._replace(args=args) if hasattr(tile, "_replace") else (*tile[:3], args)
+
+
+@contextlib.contextmanager
+def _decode_errors(file: Path) -> Iterator[None]:
+    """Turn whatever Pillow raises on a bad file into a one-line ImageError that names the file."""
+    try:
+        yield
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise ImageError(
+            f"{file} is too large to decode safely ({_one_line(err)}); "
+            "if you trust the file, raise the limit with --max-pixels"
+        ) from err
+    except UnidentifiedImageError as err:
+        raise ImageError(
+            f"{file} is not an image (Pillow recognises no image format in it); "
+            f"give a {_READ_NAMES} file"
+        ) from err
+    except FileNotFoundError as err:
+        raise ImageError(f"{file}: no such file; check the path") from err
+    except PermissionError as err:
+        raise ImageError(f"cannot read {file}: permission denied; check the file's permissions") from err
+    except MemoryError as err:
+        raise ImageError(f"not enough memory to decode {file}; use a smaller image") from err
+    except Exception as err:  # Pillow's plugins raise many types on broken data
+        raise ImageError(f"{file} is truncated or corrupt ({_one_line(err)}); re-export or re-copy it") from err
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ------------------------------------------------------------------------------ modes and arrays
+
+
+def _pixels(image: Image.Image, name: str = "the image") -> np.ndarray:
+    """An H x W (x C) array for any Pillow mode: grey or RGB, alpha last, uint8/uint16/float32."""
+    mode = image.mode
+    if mode in ("L", "RGB") and "transparency" in image.info:
+        image, mode = image.convert("RGBA"), "RGBA"  # a tRNS colour key
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return np.asarray(image)
+    if mode.startswith("I;16"):
+        return np.asarray(image).astype(np.uint16)  # also turns big-endian I;16B native
+    if mode == "I":  # 32-bit integer; Pillow's name for 16-bit grey in older versions
+        return np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+    if mode == "F":
+        return _float_pixels(np.asarray(image, dtype=np.float32))
+    target = {"1": "L", "PA": "RGBA", "La": "LA", "RGBa": "RGBA"}.get(mode, "RGB")
+    if mode == "P" and ("transparency" in image.info or image.palette.mode == "RGBA"):
+        target = "RGBA"
+    try:
+        return np.asarray(image.convert(target))
+    except ValueError as err:
+        raise ImageError(f"{name} has colour mode {mode}, which stylegram cannot convert; "
+                         "save it as RGB first") from err
+
+
+def _float_pixels(values: np.ndarray) -> np.ndarray:
+    """Floating-point grey: taken as [0, 1] when it fits, else on Pillow's 0..255 scale."""
+    values = np.nan_to_num(values)
+    return values if values.size == 0 or values.max() <= 1.0 else values / np.float32(255)
+
+
+def _flatten(pixels: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """H x W x 3 colour: grey is repeated, alpha is composited onto ``background`` (8-bit values)."""
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    channels = pixels.shape[2]
+    colour, alpha = (pixels, None) if channels in (1, 3) else (pixels[..., :-1], pixels[..., -1:])
+    if colour.shape[2] == 1:
+        colour = np.repeat(colour, 3, axis=2)
+    return colour if alpha is None else _composite(colour, alpha, background)
+
+
+def _composite(colour: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """colour * a + background * (1 - a), in the array's own scale and dtype (rounded for integers)."""
+    top = _full_scale(colour.dtype)
+    a = alpha.astype(np.float32)
+    bg = np.asarray(background, dtype=np.float32) * np.float32(top / 255)
+    out = (colour.astype(np.float32) * a + bg * (np.float32(top) - a)) / np.float32(top)
+    return np.rint(out).astype(colour.dtype) if colour.dtype.kind == "u" else out.astype(np.float32)
+
+
+def _full_scale(dtype: np.dtype) -> float:
+    return {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(np.dtype(dtype), 1.0)
+
+
+def _to_uint8(rgb: np.ndarray) -> np.ndarray:
+    """8-bit copy of an H x W x 3 array, rounded (16-bit: v / 257; float: v * 255)."""
+    if rgb.dtype == np.uint8:
+        return np.ascontiguousarray(rgb)
+    scaled = rgb.astype(np.float32) * np.float32(255 / _full_scale(rgb.dtype))
+    return np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
+
+
+def _background(value: tuple[int, int, int] | str) -> tuple[int, int, int]:
+    """An (r, g, b) 8-bit colour from a tuple or a colour name such as 'white' or '#808080'."""
+    try:
+        rgb = ImageColor.getrgb(value) if isinstance(value, str) else tuple(int(v) for v in value)
+    except (ValueError, TypeError) as err:
+        raise OptionError(f"background {value!r} is not a colour; use (r, g, b) or a name like 'white'") from err
+    if len(rgb) < 3 or not all(0 <= v <= 255 for v in rgb[:3]):
+        raise OptionError(f"background {value!r} is not an (r, g, b) colour with values 0..255")
+    return rgb[0], rgb[1], rgb[2]
+
+
+def to_tensor(image: Image.Image | np.ndarray) -> torch.Tensor:
+    """(1, 3, H, W) float32 in [0, 1] from a PIL image or an H x W x 3 uint8/uint16/float array."""
+    if isinstance(image, Image.Image):
+        pixels = _pixels(image)
+    elif isinstance(image, np.ndarray):
+        pixels = _checked_array(image)
+    else:
+        raise ImageError(f"to_tensor takes a PIL image or a numpy array, not {type(image).__name__}")
+    rgb = _flatten(pixels, _WHITE)
+    values = rgb.astype(np.float32) / np.float32(_full_scale(rgb.dtype))
+    if rgb.dtype.kind == "f":
+        values = np.clip(np.nan_to_num(values), 0.0, 1.0)
+    return torch.from_numpy(np.ascontiguousarray(values.transpose(2, 0, 1)))[None]
+
+
+def _checked_array(array: np.ndarray) -> np.ndarray:
+    """The array if it is H x W or H x W x {1, 3, 4} of uint8, uint16 or floats."""
+    shape_ok = array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 3, 4))
+    if not shape_ok or not (array.dtype in (np.uint8, np.uint16) or array.dtype.kind == "f"):
+        raise ImageError(
+            f"cannot make an image of an array with shape {array.shape} and dtype {array.dtype}; "
+            "give H x W x 3 uint8, uint16 or float in [0, 1]"
+        )
+    return array
+
+
+def to_image(x: torch.Tensor) -> Image.Image:
+    """An 8-bit RGB image from a (1, 3, H, W) or (3, H, W) tensor, clamped to [0, 1] and rounded."""
+    t = x.detach()
+    if t.dim() == 4 and t.shape[0] == 1:
+        t = t[0]
+    if t.dim() != 3 or t.shape[0] != 3:
+        raise ImageError(f"to_image takes a (1, 3, H, W) or (3, H, W) tensor, not shape {tuple(x.shape)}; "
+                         "pick one image of a batch with x[i]")
+    t = torch.nan_to_num(t.float(), nan=0.0).clamp(0, 1).mul(255).round().to(torch.uint8)
+    return Image.fromarray(np.ascontiguousarray(t.permute(1, 2, 0).cpu().numpy()))
+
+
+# ---------------------------------------------------------------------------------------- resizing
+
+
+def _check_size(size: int) -> None:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise OptionError(f"size must be a positive number of pixels, not {size!r}")
+
+
+def _fit_long_side(height: int, width: int, size: int, upscale: bool) -> tuple[int, int]:
+    """(H, W) with the long side equal to ``size`` and the aspect kept; unchanged if small and not upscale."""
+    long = max(height, width)
+    if long == size or (long < size and not upscale):
+        return height, width
+    scale = size / long
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize_long_side(image: Image.Image, size: int, *, upscale: bool = True) -> Image.Image:
+    """Resize so the long side is ``size`` px, aspect kept (LANCZOS to shrink, BICUBIC to enlarge)."""
+    _check_size(size)
+    h, w = _fit_long_side(image.height, image.width, size, upscale)
+    if (h, w) == (image.height, image.width):
+        return image.copy()
+    shrink = h * w < image.height * image.width
+    return image.resize((w, h), Image.Resampling.LANCZOS if shrink else Image.Resampling.BICUBIC)
+
+
+def resize_tensor(x: torch.Tensor, size: int | tuple[int, int], *, mode: str = "bicubic") -> torch.Tensor:
+    """Resize (N, C, H, W) or (C, H, W) to long side ``size`` or to (H, W); antialiased, clamped to [0, 1]."""
+    if mode not in ("bicubic", "bilinear"):
+        raise OptionError(f"resize mode {mode!r} is not supported; use 'bicubic' or 'bilinear'")
+    h, w = x.shape[-2:]
+    if isinstance(size, int):
+        _check_size(size)
+        size = _fit_long_side(h, w, size, upscale=True)
+    if tuple(size) == (h, w):
+        return x
+    batch = x if x.dim() == 4 else x[None]
+    out = F.interpolate(batch, size=tuple(size), mode=mode, align_corners=False, antialias=True).clamp(0, 1)
+    return out if x.dim() == 4 else out[0]
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+
+def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """The target path (folder resolved) and its Pillow format, checked against known extensions."""
+    target = Path(path).expanduser()
+    fmt = _SAVE_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        ext = f"extension '{target.suffix}' is not a format stylegram writes" if target.suffix else "no extension"
+        raise ImageError(f"cannot write {target}: {ext}; end the name with one of {', '.join(_SAVE_FORMATS)}")
+    if target.is_dir():
+        raise ImageError(f"cannot write {target}: it is a folder; give a file name such as {target / 'out.png'}")
+    return target.parent.resolve() / target.name, fmt
+
+
+def _make_folder(folder: Path, target: Path) -> None:
+    """Create ``folder`` and its parents, or say which part is in the way."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        why = (f"{blocker} is a file, not a folder" if not blocker.is_dir()
+               else f"cannot create folder {folder} ({_one_line(err)})")
+        raise ImageError(f"cannot write {target}: {why}; choose another output path") from err
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """Check before long work that ``path`` can be written (extension, folder, permission); return it."""
+    target, _ = _output(path)
+    _make_folder(target.parent, target)
+    try:
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({_one_line(err)}); "
+                         "choose another output path") from err
+    return target
+
+
+def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], *, quality: int = 95) -> Path:
+    """Write an image atomically (temp file in the same folder, fsync, rename); format from the extension."""
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise OptionError(f"quality must be an integer from 1 to 100, not {quality!r}")
+    target, fmt = _output(path)
+    picture = _savable(to_image(image) if isinstance(image, torch.Tensor) else image, fmt)
+    _make_folder(target.parent, target)
+    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    _write_atomically(picture, target, fmt, options)
+    return target
+
+
+def _savable(image: Image.Image, fmt: str) -> Image.Image:
+    """The image in a mode every target format takes: L, RGB, or RGBA where alpha can be stored."""
+    if image.mode in ("L", "RGB") or (image.mode == "RGBA" and fmt in _ALPHA_FORMATS):
+        return image
+    return Image.fromarray(_to_uint8(_flatten(_pixels(image), _WHITE)))
+
+
+def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict) -> None:
+    """Save to a hidden temp file beside ``target``, fsync it, rename it over ``target``."""
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
+    except OSError as err:
+        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({_one_line(err)}); "
+                         "choose another output path") from err
+    try:
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format=fmt, **options)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, mode)  # mkstemp makes 0600 files; give the usual permissions
+        os.replace(temp, target)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(err, Exception) and not isinstance(err, ImageError):
+            raise ImageError(f"cannot write {target} ({_one_line(err)}); "
+                             "check free disk space or choose another output path") from err
+        raise
+    _fsync_folder(target.parent)
+
+
+def _new_file_mode() -> int:
+    """The permissions open() would give a new file under the current umask (read without changing it)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    return 0o644
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable where the OS allows syncing a directory (POSIX)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ----------------------------------------------------------------------------------------- listing
+
+
+def list_images(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files kept in order; folders expanded to their image files (not recursive, by name, no dotfiles)."""
+    found: list[Path] = []
+    for item in paths:
+        p = Path(item).expanduser()
+        if p.is_dir():
+            found.extend(sorted(
+                (c for c in p.iterdir()
+                 if c.suffix.lower() in IMAGE_EXTENSIONS and not c.name.startswith(".") and c.is_file()),
+                key=lambda c: c.name,
+            ))
+        elif p.exists():
+            found.append(p)
+        else:
+            raise ImageError(f"{p}: no such file or folder; check the path")
+    return found

@@ -1,0 +1,411 @@
+"""Tests for stylegram.images: formats, modes, 16-bit, EXIF, alpha, resizing, atomic saving, bad input."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegram.errors import ImageError
+from stylegram.images import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    check_writable,
+    list_images,
+    load_image,
+    load_tensor,
+    resize_long_side,
+    resize_tensor,
+    save_image,
+    to_image,
+    to_tensor,
+)
+
+RNG = np.random.default_rng(0)
+
+
+def _rgb(h: int = 5, w: int = 7) -> np.ndarray:
+    return RNG.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _write_png16(path: Path, values: np.ndarray) -> None:
+    """A 16-bit PNG written by hand (Pillow cannot write 16-bit RGB); rows alternate filters None/Sub."""
+    h, w, c = values.shape
+    raw = values.astype(">u2").view(np.uint8).reshape(h, -1).astype(np.int32)
+    rows = []
+    for y in range(h):
+        shifted = np.concatenate([np.zeros(2 * c, np.int32), raw[y, : -2 * c]])
+        data = raw[y] if y % 2 == 0 else (raw[y] - shifted) % 256
+        rows.append(bytes([y % 2]) + data.astype(np.uint8).tobytes())
+    header = struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
+                     + _chunk(b"IDAT", zlib.compress(b"".join(rows))) + _chunk(b"IEND", b""))
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _message(excinfo: pytest.ExceptionInfo) -> str:
+    text = str(excinfo.value)
+    assert "\n" not in text
+    return text
+
+
+def _pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    return tuple(int(v) for v in image.getpixel(xy))
+
+
+# ------------------------------------------------------------------------------- formats and 16-bit
+
+
+@pytest.mark.parametrize("ext", [".png", ".tif", ".tiff", ".bmp"])
+def test_lossless_round_trip_is_exact(tmp_path, ext):
+    x = torch.from_numpy(_rgb().transpose(2, 0, 1).astype(np.float32) / 255)[None]
+    out = save_image(x, tmp_path / f"a{ext}")
+    assert out == tmp_path.resolve() / f"a{ext}"
+    y = load_tensor(out)
+    assert y.dtype == torch.float32 and y.shape == (1, 3, 5, 7)
+    assert torch.equal(y, x)
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".jpeg", ".webp"])
+def test_lossy_round_trip_is_close(tmp_path, ext):
+    ramp = np.linspace(0, 1, 16, dtype=np.float32)
+    x = torch.from_numpy(np.stack([np.add.outer(ramp, ramp) / 2] * 3))[None]
+    y = load_tensor(save_image(x, tmp_path / f"a{ext}", quality=95))
+    assert y.shape == x.shape
+    assert (y - x).abs().mean() < 0.03
+
+
+def test_16bit_rgb_png_keeps_low_bits(tmp_path):
+    values = (RNG.integers(0, 256, (4, 6, 3)) * 257 + RNG.integers(1, 200, (4, 6, 3))).astype(np.uint16)
+    _write_png16(tmp_path / "deep.png", values)
+    x = load_tensor(tmp_path / "deep.png")
+    got = (x[0].permute(1, 2, 0).double() * 65535).round().numpy()
+    assert np.array_equal(got, values)
+    assert not np.allclose(x * 255, (x * 255).round(), atol=1e-3)  # not on the 8-bit grid
+    assert np.array_equal(np.asarray(load_image(tmp_path / "deep.png")), np.rint(values / 257))
+
+
+def test_16bit_rgba_png_is_composited_in_16_bits(tmp_path):
+    values = np.array([[[1000, 40000, 65535, 65535], [1234, 5678, 9999, 0]]], dtype=np.uint16)
+    _write_png16(tmp_path / "deep.png", values)
+    got = (load_tensor(tmp_path / "deep.png")[0].permute(1, 2, 0).double() * 65535).round().numpy()
+    assert np.array_equal(got, [[[1000, 40000, 65535], [65535, 65535, 65535]]])
+
+
+def test_16bit_rgb_tiff_keeps_low_bits(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    values = np.array([[[1, 258, 65534], [40000, 40001, 40002]]], dtype=np.uint16)
+    for order in "<>":
+        tifffile.imwrite(tmp_path / f"deep{order == '>'}.tif", values, byteorder=order)
+        got = load_tensor(tmp_path / f"deep{order == '>'}.tif")[0].permute(1, 2, 0).double() * 65535
+        assert np.array_equal(got.round().numpy(), values)
+
+
+@pytest.mark.parametrize("ext", [".png", ".tif"])
+def test_16bit_grey_keeps_low_bits(tmp_path, ext):
+    values = np.array([[0, 1, 257, 40001, 65535]], dtype=np.uint16)
+    Image.fromarray(values).save(tmp_path / f"grey{ext}")
+    x = load_tensor(tmp_path / f"grey{ext}")
+    assert x.shape == (1, 3, 1, 5)
+    assert torch.equal(x[0, 0], x[0, 2])
+    assert np.array_equal((x[0, 0].double() * 65535).round().numpy(), values)
+    assert load_image(tmp_path / f"grey{ext}").getpixel((3, 0)) == (156, 156, 156)  # 40001 / 257
+
+
+# ------------------------------------------------------------------------------------ EXIF, modes
+
+
+def test_exif_orientation_rotates(tmp_path):
+    stored = np.zeros((8, 16, 3), dtype=np.uint8)
+    stored[:4, :4] = (255, 0, 0)  # red mark at the stored top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display = stored rotated 90 degrees clockwise
+    Image.fromarray(stored).save(tmp_path / "rot.jpg", exif=exif, quality=95)
+    x = load_tensor(tmp_path / "rot.jpg")
+    assert x.shape == (1, 3, 16, 8)
+    assert x[0, 0, 1, 6] > 0.8 and x[0, 0, 1, 1] < 0.2  # the mark is now top-right
+    assert load_image(tmp_path / "rot.jpg").size == (8, 16)
+
+
+def _over(c: int, a: int, b: int) -> int:
+    return int(np.rint((c * a + b * (255 - a)) / 255))
+
+
+def test_rgba_is_composited_on_white_and_on_a_custom_background(tmp_path):
+    rgba = np.array([[[200, 100, 0, 128], [10, 20, 30, 0], [1, 2, 3, 255]]], dtype=np.uint8)
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    white = load_image(tmp_path / "a.png")
+    assert white.mode == "RGB"
+    assert _pixel(white, (0, 0)) == (_over(200, 128, 255), _over(100, 128, 255), _over(0, 128, 255))
+    assert _pixel(white, (0, 0)) == (227, 177, 127)
+    assert _pixel(white, (1, 0)) == (255, 255, 255)
+    assert _pixel(white, (2, 0)) == (1, 2, 3)
+    blue = load_image(tmp_path / "a.png", background=(0, 0, 255))
+    assert _pixel(blue, (0, 0)) == (100, 50, 127) and _pixel(blue, (1, 0)) == (0, 0, 255)
+    x = load_tensor(tmp_path / "a.png", background="#0000ff")
+    assert torch.equal((x[0, :, 0, 0] * 255).round(), torch.tensor([100.0, 50.0, 127.0]))
+
+
+def test_palette_with_and_without_transparency(tmp_path):
+    image = Image.new("P", (2, 1))
+    image.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    image.putpixel((1, 0), 1)
+    image.save(tmp_path / "p.png")
+    image.save(tmp_path / "pt.png", transparency=1)
+    assert _pixel(load_image(tmp_path / "p.png"), (1, 0)) == (0, 255, 0)
+    clear = load_image(tmp_path / "pt.png", background=(9, 9, 9))
+    assert _pixel(clear, (0, 0)) == (255, 0, 0) and _pixel(clear, (1, 0)) == (9, 9, 9)
+
+
+def test_grey_alpha_cmyk_bilevel_and_colour_key(tmp_path):
+    Image.fromarray(np.array([[[100, 128], [7, 255]]], dtype=np.uint8), "LA").save(tmp_path / "la.png")
+    la = load_image(tmp_path / "la.png")
+    assert _pixel(la, (0, 0)) == (177,) * 3 and _pixel(la, (1, 0)) == (7, 7, 7)
+    Image.new("CMYK", (2, 2), (0, 255, 255, 0)).save(tmp_path / "cmyk.tif")
+    assert _pixel(load_image(tmp_path / "cmyk.tif"), (1, 1)) == (255, 0, 0)
+    bilevel = Image.new("1", (2, 1))
+    bilevel.putpixel((1, 0), 1)
+    bilevel.save(tmp_path / "one.png")
+    assert torch.equal(load_tensor(tmp_path / "one.png")[0, :, 0], torch.tensor([[0.0, 1.0]] * 3))
+    keyed = Image.fromarray(np.array([[[0, 0, 0], [5, 6, 7]]], dtype=np.uint8))
+    keyed.save(tmp_path / "key.png", transparency=(0, 0, 0))
+    assert _pixel(load_image(tmp_path / "key.png"), (0, 0)) == (255, 255, 255)
+    assert _pixel(load_image(tmp_path / "key.png"), (1, 0)) == (5, 6, 7)
+
+
+def test_gif_gives_the_first_frame(tmp_path):
+    frames = [Image.new("RGB", (4, 3), c) for c in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    image = load_image(tmp_path / "anim.gif")
+    assert image.size == (4, 3) and _pixel(image, (2, 1)) == (255, 0, 0)
+
+
+def test_to_tensor_accepts_modes_and_arrays():
+    assert torch.allclose(to_tensor(Image.new("F", (2, 2), 0.25)), torch.full((1, 3, 2, 2), 0.25))
+    deep = Image.fromarray(np.array([[300, 65535]], dtype=np.uint16))
+    assert torch.allclose(to_tensor(deep)[0, 1, 0], torch.tensor([300 / 65535, 1.0]))
+    assert torch.equal(to_tensor(Image.new("CMYK", (1, 1), (0, 0, 255, 0)))[0, :, 0, 0], torch.tensor([1.0, 1, 0]))
+    rgb = _rgb(2, 3)
+    assert torch.equal(to_tensor(rgb)[0].permute(1, 2, 0), torch.from_numpy(rgb.astype(np.float32) / 255))
+    assert to_tensor(rgb.astype(np.uint16) * 257).sub(to_tensor(rgb)).abs().max() < 1e-6
+    floats = np.array([[[-1.0, 0.5, 2.0]]])
+    assert torch.equal(to_tensor(floats)[0, :, 0, 0], torch.tensor([0.0, 0.5, 1.0]))
+    with pytest.raises(ImageError):
+        to_tensor(np.zeros((2, 2, 5), np.uint8))
+
+
+def test_to_image_rounds_and_clamps():
+    x = torch.tensor([0.003, 0.999, 0.2, 1.5, -0.2, 0.502]).reshape(1, 3, 1, 2)
+    image = to_image(x)
+    assert image.mode == "RGB" and image.size == (2, 1)
+    assert np.array_equal(np.asarray(image)[0].T, [[1, 255], [51, 255], [0, 128]])
+    assert to_image(x[0]).size == (2, 1)
+    with pytest.raises(ImageError, match="shape"):
+        to_image(torch.zeros(2, 3, 4, 4))
+
+
+# -------------------------------------------------------------------------------------- resizing
+
+
+def test_load_tensor_resizes_long_side_and_does_not_upscale(tmp_path):
+    Image.fromarray(_rgb(8, 20)).save(tmp_path / "wide.png")
+    assert load_tensor(tmp_path / "wide.png", size=10).shape == (1, 3, 4, 10)
+    assert load_tensor(tmp_path / "wide.png", size=40).shape == (1, 3, 8, 20)
+    up = load_tensor(tmp_path / "wide.png", size=40, upscale=True)
+    assert up.shape == (1, 3, 16, 40) and up.min() >= 0 and up.max() <= 1
+
+
+def test_resize_long_side_on_images():
+    image = Image.fromarray(_rgb(8, 20))
+    assert resize_long_side(image, 10).size == (10, 4)
+    assert resize_long_side(image, 40).size == (40, 16)
+    assert resize_long_side(image, 40, upscale=False).size == (20, 8)
+    tall = Image.fromarray(_rgb(30, 10))
+    assert resize_long_side(tall, 15).size == (5, 15)
+
+
+def test_resize_tensor_sizes_and_range():
+    checker = torch.from_numpy(np.indices((8, 6)).sum(0) % 2).float().expand(1, 3, 8, 6)
+    assert resize_tensor(checker, (5, 9)).shape == (1, 3, 5, 9)
+    big = resize_tensor(checker, 24)
+    assert big.shape == (1, 3, 24, 18) and big.min() >= 0 and big.max() <= 1
+    assert resize_tensor(checker[0], 4).shape == (3, 4, 3)
+    assert torch.allclose(resize_tensor(checker, 4, mode="bilinear").mean(), torch.tensor(0.5), atol=0.05)
+    assert resize_tensor(checker, 8) is checker
+
+
+# ---------------------------------------------------------------------------------------- saving
+
+
+def test_save_creates_parent_folders_with_usual_permissions(tmp_path):
+    out = save_image(Image.fromarray(_rgb()), tmp_path / "a" / "b" / "out.png")
+    assert out.is_file() and np.array_equal(np.asarray(load_image(out)), np.asarray(Image.open(out)))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert os.listdir(out.parent) == ["out.png"]
+
+
+def test_save_rejects_unknown_extension(tmp_path):
+    with pytest.raises(ImageError) as excinfo:
+        save_image(Image.new("RGB", (2, 2)), tmp_path / "out.xyz")
+    assert ".png" in _message(excinfo) and ".jpg" in str(excinfo.value)
+    assert not (tmp_path / "out.xyz").exists()
+
+
+def test_save_writes_rgba_jpeg_without_alpha(tmp_path):
+    save_image(Image.new("RGBA", (2, 2), (255, 0, 0, 0)), tmp_path / "a.jpg")
+    assert load_image(tmp_path / "a.jpg").getpixel((0, 0))[0] > 240
+
+
+def test_failed_save_leaves_no_target_and_no_temp_file(tmp_path, monkeypatch):
+    def broken_save(self, fp, *args, **kwargs):
+        fp.write(b"\x89PNG half written")
+        raise OSError("disk full")
+
+    save_image(Image.new("RGB", (2, 2), (1, 2, 3)), tmp_path / "old.png")
+    before = (tmp_path / "old.png").read_bytes()
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(ImageError) as excinfo:
+        save_image(Image.new("RGB", (2, 2)), tmp_path / "new.png")
+    assert "disk full" in _message(excinfo) and "new.png" in str(excinfo.value)
+    with pytest.raises(ImageError):
+        save_image(torch.zeros(1, 3, 2, 2), tmp_path / "old.png")
+    assert sorted(os.listdir(tmp_path)) == ["old.png"]
+    assert (tmp_path / "old.png").read_bytes() == before
+
+
+def test_check_writable_creates_folders_and_returns_resolved_path(tmp_path):
+    out = check_writable(tmp_path / "x" / ".." / "y" / "out.webp")
+    assert out == tmp_path.resolve() / "y" / "out.webp"
+    assert (tmp_path / "y").is_dir() and os.listdir(tmp_path / "y") == []
+    with pytest.raises(ImageError, match=r"\.tiff"):
+        check_writable(tmp_path / "out.txt")
+
+
+def test_check_writable_refuses_a_parent_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for target in (tmp_path / "file" / "out.png", tmp_path / "file" / "deeper" / "out.png"):
+        with pytest.raises(ImageError) as excinfo:
+            check_writable(target)
+        assert "is a file, not a folder" in _message(excinfo)
+        assert str(excinfo.value).endswith("choose another output path")
+
+
+def test_check_writable_reports_a_folder_that_refuses_new_files(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(ImageError) as excinfo:
+        check_writable(tmp_path / "out.png")
+    assert f"folder {tmp_path.resolve()} is not writable (" in _message(excinfo)
+    assert str(excinfo.value).endswith("choose another output path")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write anywhere")
+def test_check_writable_refuses_a_read_only_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(ImageError, match="not writable"):
+            check_writable(locked / "out.png")
+    finally:
+        locked.chmod(0o700)
+
+
+# --------------------------------------------------------------------------------------- listing
+
+
+def test_list_images_expands_folders_and_keeps_file_order(tmp_path):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("b.PNG", "a.jpg", "d.JpEg", "c.txt", ".hidden.png", "sub/x.png", "e.tiff"):
+        (folder / name).write_bytes(b"x")
+    first, last = tmp_path / "z.png", tmp_path / "notes.txt"
+    first.write_bytes(b"x")
+    last.write_bytes(b"x")
+    found = list_images([first, str(folder), last])
+    assert [p.name for p in found] == ["z.png", "a.jpg", "b.PNG", "d.JpEg", "e.tiff", "notes.txt"]
+    assert ".gif" in IMAGE_EXTENSIONS and list_images([]) == []
+    with pytest.raises(ImageError, match="no such file or folder"):
+        list_images([folder, tmp_path / "missing"])
+
+
+# ------------------------------------------------------------------------------------- bad input
+
+
+def test_missing_folder_and_empty_files(tmp_path):
+    with pytest.raises(ImageError) as excinfo:
+        load_image(tmp_path / "nope.png")
+    assert "nope.png: no such file" in _message(excinfo)
+    with pytest.raises(ImageError) as excinfo:
+        load_tensor(tmp_path)
+    assert "is a folder" in _message(excinfo)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageError) as excinfo:
+        load_image(tmp_path / "empty.png")
+    assert "empty.png is empty" in _message(excinfo)
+
+
+def test_truncated_png(tmp_path):
+    Image.fromarray(_rgb(32, 32)).save(tmp_path / "full.png")
+    data = (tmp_path / "full.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError) as excinfo:
+        load_tensor(tmp_path / "cut.png")
+    assert "cut.png is truncated or corrupt (" in _message(excinfo)
+
+
+def test_text_file_named_jpg(tmp_path):
+    (tmp_path / "notes.jpg").write_text("this is not a picture\n")
+    with pytest.raises(ImageError) as excinfo:
+        load_image(tmp_path / "notes.jpg")
+    assert "notes.jpg is not an image (" in _message(excinfo)
+    assert excinfo.value.__cause__ is not None
+
+
+def _huge_header_png(path: Path) -> None:
+    Image.new("RGB", (8, 8)).save(path)
+    data = bytearray(path.read_bytes())
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", 40000, 40000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+
+
+def test_pixel_limit_is_checked_from_the_header(tmp_path):
+    _huge_header_png(tmp_path / "bomb.png")
+    before = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(ImageError) as excinfo:
+        load_image(tmp_path / "bomb.png")
+    text = _message(excinfo)
+    assert "40000x40000" in text and "1,600,000,000" in text and f"{DEFAULT_MAX_PIXELS:,}" in text
+    assert "--max-pixels" in text
+    assert Image.MAX_IMAGE_PIXELS == before
+
+
+def test_pixel_limit_is_ours_and_pillow_global_is_restored(tmp_path, monkeypatch):
+    Image.fromarray(_rgb(10, 10)).save(tmp_path / "ten.tif")
+    with pytest.raises(ImageError, match="over the limit of 99"):
+        load_tensor(tmp_path / "ten.tif", max_pixels=99)
+    assert load_tensor(tmp_path / "ten.tif", max_pixels=100).shape == (1, 3, 10, 10)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20)  # Pillow alone would refuse this TIFF in load()
+    assert load_tensor(tmp_path / "ten.tif", max_pixels=None).shape == (1, 3, 10, 10)
+    assert load_image(tmp_path / "ten.tif").size == (10, 10)
+    assert Image.MAX_IMAGE_PIXELS == 20
+
+
+def test_one_pixel_image_loads(tmp_path):
+    Image.new("RGB", (1, 1), (10, 20, 30)).save(tmp_path / "dot.png")
+    assert torch.equal((load_tensor(tmp_path / "dot.png") * 255).round().flatten(), torch.tensor([10.0, 20, 30]))
