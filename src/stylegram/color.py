@@ -1,0 +1,83 @@
+"""Colour handling shared by every method: NTSC YIQ, luminance, and the colour-preservation modes.
+
+All functions take (N, 3, H, W) RGB tensors in [0, 1]. The two colour-preservation modes of Gatys et al.
+2016 ("Preserving color in neural artistic style transfer") are built from these: 'original' keeps the
+content's chroma after transfer (``keep_colors``); 'luminance' transfers on grey images whose style
+luminance is matched to the content's (``gray``, ``match_luminance``) and puts the content's chroma back
+(``combine_luminance``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+# Rows: Y, I, Q (the FCC NTSC matrix). The inverse is computed, not rounded by hand, so the round
+# trip is exact to float precision.
+_RGB_TO_YIQ = torch.tensor(
+    [
+        [0.299, 0.587, 0.114],
+        [0.595716, -0.274453, -0.321263],
+        [0.211456, -0.522591, 0.311135],
+    ],
+    dtype=torch.float64,
+)
+_YIQ_TO_RGB = torch.linalg.inv(_RGB_TO_YIQ)
+
+
+def _apply(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-pixel 3x3 colour transform: y[n, o] = sum_c M[o, c] x[n, c]."""
+    if x.dim() != 4 or x.shape[1] != 3:
+        raise ValueError(f"expected an (N, 3, H, W) tensor, got shape {tuple(x.shape)}")
+    return torch.einsum("oc,nchw->nohw", matrix.to(x.device, x.dtype), x)
+
+
+def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
+    """NTSC YIQ of RGB: [Y, I, Q] = M [R, G, B], Y = 0.299 R + 0.587 G + 0.114 B."""
+    return _apply(_RGB_TO_YIQ, x)
+
+
+def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    """RGB of NTSC YIQ: [R, G, B] = M^-1 [Y, I, Q] (the exact inverse of rgb_to_yiq; not clamped)."""
+    return _apply(_YIQ_TO_RGB, x)
+
+
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """The Y channel, (N, 1, H, W): Y = 0.299 R + 0.587 G + 0.114 B."""
+    return rgb_to_yiq(x)[:, :1]
+
+
+def gray(x: torch.Tensor) -> torch.Tensor:
+    """The 3-channel grey image of x's luminance: R = G = B = Y (its own Y is Y again, its I = Q = 0)."""
+    return luminance(x).expand(-1, 3, -1, -1).contiguous()
+
+
+def _resized(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """x resized to (H, W) with antialiased bilinear interpolation; unchanged when already that size."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+def combine_luminance(y_source: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """RGB with Y = luminance(y_source) and I, Q of content (resized to y_source's size), clamped to [0, 1]."""
+    chroma = rgb_to_yiq(_resized(content, tuple(y_source.shape[-2:])))[:, 1:]
+    return yiq_to_rgb(torch.cat([luminance(y_source), chroma], dim=1)).clamp(0, 1)
+
+
+def keep_colors(stylized: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The 'original' colours mode: Y of stylized, I and Q of content, clamped to [0, 1]."""
+    return combine_luminance(stylized, content)
+
+
+def match_luminance(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Grey style for luminance-only transfer: Y' = (Y_s - mean_s) * std_c / std_s + mean_c, clamped.
+
+    Means and (population) standard deviations are taken per image over all pixels of the luminance;
+    the result is 3-channel grey (R = G = B = Y').
+    """
+    y_style, y_content = luminance(style), luminance(content)
+    mean_s, std_s = y_style.mean((1, 2, 3), keepdim=True), y_style.std((1, 2, 3), correction=0, keepdim=True)
+    mean_c, std_c = y_content.mean((1, 2, 3), keepdim=True), y_content.std((1, 2, 3), correction=0, keepdim=True)
+    matched = (y_style - mean_s) * (std_c / (std_s + eps)) + mean_c
+    return matched.clamp(0, 1).expand(-1, 3, -1, -1).contiguous()

@@ -1,0 +1,160 @@
+"""AdaIN and WCT with the embedded encoder and decoder (loaded once per session)."""
+
+import numpy as np
+import pytest
+import skimage.data
+import torch
+import torch.nn.functional as F
+
+from stylegram.color import rgb_to_yiq
+from stylegram.errors import BackboneError, OptionError, WeightsError
+from stylegram.feedforward import FeedForward, adain, blend_weights, load_decoder, stylize, wct
+
+
+def photo(name: str, side: int) -> torch.Tensor:
+    """A skimage sample photo as (1, 3, H, W) in [0, 1], long side ``side`` px."""
+    x = torch.from_numpy(getattr(skimage.data, name)()).permute(2, 0, 1)[None].float() / 255
+    h, w = x.shape[-2:]
+    scale = side / max(h, w)
+    return F.interpolate(x, size=(round(h * scale), round(w * scale)), mode="bilinear", antialias=True)
+
+
+def crop8(x: torch.Tensor) -> torch.Tensor:
+    return x[..., : x.shape[-2] // 8 * 8, : x.shape[-1] // 8 * 8]
+
+
+def pearson(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(np.corrcoef(a.flatten().numpy(), b.flatten().numpy())[0, 1])
+
+
+@pytest.fixture(scope="session")
+def ff() -> FeedForward:
+    torch.manual_seed(0)
+    return FeedForward()
+
+
+@pytest.fixture(scope="session")
+def content() -> torch.Tensor:
+    return crop8(photo("chelsea", 128))
+
+
+@pytest.fixture(scope="session")
+def style() -> torch.Tensor:
+    return photo("astronaut", 96)
+
+
+def test_adain_moves_channel_statistics_to_the_style(ff, content, style):
+    with torch.no_grad():
+        fc, fs = ff.encode(content), ff.encode(style)
+    out = adain(fc, fs)
+    var_c, var_s = fc.var((2, 3), correction=0), fs.var((2, 3), correction=0)
+    # eps = 1e-5 shifts the std by about eps / (2 var); compare where that is far below 1e-4.
+    live = (var_c > 0.1) & (var_s > 0.1)
+    assert live.sum() > 400
+    mean_o, std_o = out.mean((2, 3)), out.var((2, 3), correction=0).sqrt()
+    assert torch.allclose(mean_o[live], fs.mean((2, 3))[live], rtol=1e-4, atol=1e-6)
+    assert torch.allclose(std_o[live], var_s.sqrt()[live], rtol=1e-4)
+
+
+def test_wct_exact_on_well_conditioned_features():
+    g = torch.Generator().manual_seed(0)
+    content = torch.randn(1, 16, 20, 20, generator=g) @ torch.randn(20, 20, generator=g)
+    style = (torch.randn(1, 16, 24, 24, generator=g).permute(0, 2, 3, 1) @ torch.randn(16, 16, generator=g)).permute(0, 3, 1, 2) + 3
+    out = wct(content, style).reshape(16, -1).double()
+    fs = style.reshape(16, -1).double()
+    assert torch.allclose(out.mean(1), fs.mean(1), atol=1e-5)
+    assert (torch.cov(out) - torch.cov(fs)).norm() / torch.cov(fs).norm() < 1e-5
+
+
+def test_wct_moves_covariance_and_mean_to_the_style(ff):
+    # relu4_1 has 512 channels: the content needs more than 512 positions (> 181 px) for a full-rank covariance.
+    with torch.no_grad():
+        fc, fs = ff.encode(photo("chelsea", 256)), ff.encode(photo("astronaut", 128))
+    out = wct(fc, fs)
+    assert out.shape == fc.shape and out.dtype == fc.dtype
+    flat_o, flat_s = out[0].reshape(512, -1).double(), fs[0].reshape(512, -1).double()
+    cov_s = torch.cov(flat_s)
+    assert (torch.cov(flat_o) - cov_s).norm() / cov_s.norm() < 1e-3
+    assert torch.allclose(flat_o.mean(1), flat_s.mean(1), atol=1e-4)
+
+
+def test_decoder_inverts_the_encoder(ff):
+    x = crop8(photo("coffee", 128))
+    with torch.no_grad():
+        assert pearson(ff.decode(ff.encode(x)), x) > 0.8
+
+
+def test_alpha_zero_decodes_the_content_features(ff, content, style):
+    with torch.no_grad():
+        direct = ff.decode(ff.encode(content))
+    for method in ("adain", "wct"):
+        assert torch.allclose(ff.stylize(content, [style], method=method, alpha=0.0), direct, atol=1e-6)
+
+
+def test_output_is_an_image_of_the_content_size(ff, style):
+    content = F.interpolate(photo("chelsea", 128), size=(70, 93), mode="bilinear", antialias=True)
+    assert content.shape[-2:] == (70, 93)
+    for method in ("adain", "wct"):
+        out = ff.stylize(content, [style], method=method)
+        assert out.shape == (1, 3, 70, 93)
+        assert out.min() >= 0 and out.max() <= 1
+        assert out.std() > 0.02  # not blank
+
+
+def test_blend_one_zero_equals_single_style(ff, content, style):
+    other = photo("coffee", 96)
+    single = ff.stylize(content, [style])
+    assert torch.equal(ff.stylize(content, [style, other], blend=(1, 0)), single)
+    assert torch.equal(ff.stylize(content, [style, other], blend=(3, 0)), single)
+    mixed = ff.stylize(content, [style, other], blend=(1, 1))
+    assert not torch.allclose(mixed, single, atol=1e-2)
+
+
+def test_module_function_takes_encoder_and_decoder(ff, content, style):
+    out = stylize(content, [style], method="wct", alpha=0.5, encoder=ff.encoder, decoder=ff.decoder)
+    assert torch.equal(out, ff.stylize(content, [style], method="wct", alpha=0.5))
+
+
+@pytest.mark.parametrize("colors", ["original", "luminance"])
+def test_color_modes_keep_content_chroma(ff, content, style, colors):
+    chroma_c = rgb_to_yiq(content)[:, 1:]
+    kept = rgb_to_yiq(ff.stylize(content, [style], colors=colors))[:, 1:]
+    styled = rgb_to_yiq(ff.stylize(content, [style], colors="style"))[:, 1:]
+    assert (kept - chroma_c).abs().mean() < 0.01
+    assert (styled - chroma_c).abs().mean() > 2 * (kept - chroma_c).abs().mean()
+
+
+@pytest.mark.parametrize(
+    "blend, words",
+    [((1.0,), "1 weights for 2 styles"), ((1.0, -1.0), "non-negative"), ((0, 0), "all zero"), ((1, float("nan")), "non-negative")],
+)
+def test_bad_blend_weights(blend, words):
+    with pytest.raises(OptionError, match=words):
+        blend_weights(blend, 2)
+
+
+def test_blend_weights_normalized():
+    assert blend_weights((3, 1), 2) == [0.75, 0.25]
+    assert blend_weights(None, 4) == [0.25] * 4
+
+
+def test_bad_options(ff, content, style):
+    with pytest.raises(OptionError, match="method 'adian'.*did you mean adain"):
+        ff.stylize(content, [style], method="adian")
+    with pytest.raises(OptionError, match="colors 'orginal'"):
+        ff.stylize(content, [style], colors="orginal")
+    with pytest.raises(OptionError, match="blend has 3 weights for 1 styles"):
+        ff.stylize(content, [style], blend=(1, 2, 3))
+    with pytest.raises(BackboneError, match="at least"):
+        ff.stylize(content[..., :10, :10], [style])
+
+
+def test_decoder_key_mismatch_names_the_keys(tmp_path):
+    state = load_decoder("random:0").state_dict()
+    state["convs.extra.weight"] = state.pop("convs.dec3_3.weight")
+    path = tmp_path / "bad.pth"
+    torch.save(state, path)
+    with pytest.raises(WeightsError, match=r"missing \['convs.dec3_3.weight'\], unexpected \['convs.extra.weight'\]"):
+        load_decoder(str(path))
+    with pytest.raises(WeightsError, match="neither a file nor"):
+        load_decoder("defualt")
