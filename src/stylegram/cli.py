@@ -9,7 +9,7 @@ import sys
 from .errors import StylegramError
 
 # Each module defines add_parser(subparsers) and run(args) -> int.
-COMMANDS = ("layers",)
+COMMANDS = ("layers", "transfer")
 
 
 def build_parser() -> argparse.ArgumentParser:

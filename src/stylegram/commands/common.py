@@ -15,7 +15,10 @@ def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") 
     )
     parser.add_argument("--pooling", choices=("max", "avg"), default=pooling, help=f"VGG pooling (default: {pooling})")
     parser.add_argument(
-        "--padding", choices=("zeros", "reflect", "circular"), default="reflect", help="conv padding (default: reflect)"
+        "--padding",
+        choices=("zeros", "reflect", "circular"),
+        default=None,
+        help="conv padding (default: the backbone's own: reflect for VGG, zeros for InceptionV1)",
     )
 
 
@@ -23,7 +26,7 @@ def backbone_from_args(args: argparse.Namespace):
     """Load the backbone the options name."""
     from ..backbones import load_backbone
 
-    options = {"padding": args.padding}
+    options = {"padding": args.padding} if args.padding else {}
     if args.backbone.startswith("vgg"):
         options["pooling"] = args.pooling
     return load_backbone(args.backbone, args.weights, **options)

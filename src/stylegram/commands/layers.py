@@ -15,7 +15,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     model = backbone_from_args(args)
-    print(f"{'layer':<28}{'channels':>9}{'stride':>8}")
+    print(f"{'layer':<36}{'channels':>9}{'stride':>8}")
     for info in model.infos:
-        print(f"{info.name:<28}{info.channels:>9}{info.stride:>8}")
+        print(f"{info.name:<36}{info.channels:>9}{info.stride:>8}")
     return 0

@@ -1,0 +1,98 @@
+"""Consumers of the optimization loop's Progress records: progress bar, periodic saves, loss log, Ctrl-C."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..images import save_image
+from ..optimize import Progress
+
+
+def describe(progress: Progress) -> str:
+    """'scale 2/3 256x170 | content 1.23 style 4.56 tv 0.01' for a progress bar."""
+    groups: dict[str, float] = {}
+    for name, value in progress.losses.items():
+        group = name.split(".")[0]
+        groups[group] = groups.get(group, 0.0) + value
+    terms = " ".join(f"{k} {v:.3g}" for k, v in groups.items())
+    return f"{progress.size[1]}x{progress.size[0]} | {terms} | ~{progress.estimated_left:.0f}s left"
+
+
+class Bar:
+    """A tqdm bar over all iterations of all scales, updated from Progress records."""
+
+    def __init__(self, total: int, quiet: bool = False):
+        self.bar = tqdm(total=total, unit="it", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+
+    def update(self, progress: Progress) -> None:
+        self.bar.n = progress.iteration
+        self.bar.set_description(f"scale {progress.scale + 1}", refresh=False)
+        self.bar.set_postfix_str(describe(progress), refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:
+    """The file of a periodic save: FOLDER/iter_000050.png."""
+    return folder / f"iter_{iteration:06d}{suffix}"
+
+
+def write_log(history: list[dict], path: str | os.PathLike) -> None:
+    """Write the loss history as CSV (iteration, scale, one column per term, total), atomically."""
+    path = Path(path)
+    columns = sorted({k for row in history for k in row} - {"iteration", "scale"})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["iteration", "scale", *columns, "total"])
+    for row in history:
+        values = [row.get(c, "") for c in columns]
+        writer.writerow([row["iteration"], row["scale"], *values, sum(v for v in values if v != "")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".log-", dir=path.parent)
+    with os.fdopen(fd, "w", newline="") as f:
+        f.write(buffer.getvalue())
+    os.replace(tmp, path)
+
+
+class StopFlag:
+    """Set by the first Ctrl-C so the loop can stop cleanly between iterations; a second Ctrl-C aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def _handler(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstylegram: stopping after this iteration (Ctrl-C again to abort at once)", file=sys.stderr)
+
+
+@contextmanager
+def stop_on_interrupt():
+    """Install the Ctrl-C handler for the duration of a run (main thread only)."""
+    flag = StopFlag()
+    try:
+        previous = signal.signal(signal.SIGINT, flag._handler)
+    except ValueError:  # not in the main thread: leave Ctrl-C alone
+        yield flag
+        return
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def save_snapshot(progress: Progress, folder: Path) -> Path:
+    """Save the current image as a numbered file in ``folder``."""
+    return save_image(progress.image(), numbered_path(folder, progress.iteration))

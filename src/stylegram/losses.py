@@ -1,0 +1,125 @@
+"""Loss terms over a feature dict, composed into one named objective.
+
+Every feature term is a *relative* squared error, ||x - t||^2 / ||t||^2 (means over elements), so a term
+of 1.0 means "as far off as the target is large", whatever the layer, backbone or image size. Weights
+are then comparable across layers and networks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from . import stats
+from .backbones import Backbone
+from .errors import OptionError
+
+EPS = 1e-8
+
+
+def relative_mse(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """mean((x - t)^2) / mean(t^2), averaged over the batch."""
+    return (x - target).pow(2).mean() / target.pow(2).mean().clamp_min(EPS)
+
+
+def tv_loss(image: torch.Tensor) -> torch.Tensor:
+    """Squared total variation: mean of squared differences between horizontal and vertical neighbours."""
+    dx = image[..., :, 1:] - image[..., :, :-1]
+    dy = image[..., 1:, :] - image[..., :-1, :]
+    return dx.pow(2).mean() + dy.pow(2).mean()
+
+
+@dataclass
+class ContentTerm:
+    """Keep the features of one layer close to the content image's: relative_mse(F, P)."""
+
+    layer: str
+    target: torch.Tensor
+
+    def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        return relative_mse(feats[self.layer], self.target)
+
+
+class GramStatistic:
+    """Gram matrices (see stylegram.stats.gram), compared by relative squared Frobenius error."""
+
+    name = "gram"
+
+    def target(self, feats: torch.Tensor) -> torch.Tensor:
+        """The statistic of (N, C, H, W) features, averaged over the batch."""
+        return stats.gram(feats).mean(0, keepdim=True)
+
+    def distance(self, feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """How far the features' statistic is from the target."""
+        return relative_mse(stats.gram(feats), target)
+
+
+@dataclass
+class StyleTerm:
+    """Match a statistic of one layer's features to a target computed once from the style image(s)."""
+
+    layer: str
+    target: torch.Tensor
+    statistic: GramStatistic
+
+    def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.statistic.distance(feats[self.layer], self.target)
+
+
+FeatureLoss = Callable[[dict[str, torch.Tensor]], torch.Tensor]
+
+
+@dataclass
+class Objective:
+    """A weighted sum of named terms, evaluated with one forward pass of the backbone.
+
+    ``terms`` maps names such as "style.relu3_1" to (loss on features, weight); ``tv_weight`` adds "tv".
+    Calling it returns the weighted terms by name; their sum is the loss to minimize.
+    """
+
+    backbone: Backbone
+    terms: dict[str, tuple[FeatureLoss, float]]
+    tv_weight: float = 0.0
+
+    @property
+    def layers(self) -> list[str]:
+        return sorted({term.layer for term, _ in self.terms.values()})
+
+    def __call__(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        feats = self.backbone.extract(image, self.layers) if self.terms else {}
+        out = {name: weight * term(feats) for name, (term, weight) in self.terms.items() if weight}
+        if self.tv_weight:
+            out["tv"] = self.tv_weight * tv_loss(image)
+        return out
+
+
+def parse_weighted(spec: str | dict[str, float] | list[str] | tuple[str, ...], what: str = "layer") -> dict[str, float]:
+    """'relu3_1:0.5,relu4_1' -> {'relu3_1': 0.5, 'relu4_1': 1.0}; dicts and lists pass through."""
+    if isinstance(spec, dict):
+        items = list(spec.items())
+    else:
+        parts = [p.strip() for p in spec.split(",")] if isinstance(spec, str) else list(spec)
+        items = []
+        for part in filter(None, parts):
+            name, _, value = part.partition(":")
+            try:
+                items.append((name.strip(), float(value) if value else 1.0))
+            except ValueError:
+                raise OptionError(f"{what} weight '{value}' in '{part}' is not a number") from None
+    if not items:
+        raise OptionError(f"no {what}s given")
+    for name, weight in items:
+        if not math.isfinite(weight) or weight < 0:
+            raise OptionError(f"{what} weight for '{name}' must be a non-negative number, got {weight}")
+    if sum(w for _, w in items) <= 0:
+        raise OptionError(f"the {what} weights are all zero; give at least one a positive weight")
+    return dict(items)
+
+
+def normalized(weights: dict[str, float]) -> dict[str, float]:
+    """Scale weights to sum to 1."""
+    total = sum(weights.values())
+    return {k: v / total for k, v in weights.items()}

@@ -1,0 +1,57 @@
+"""Estimate peak memory of an image-space optimization before starting it."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from .backbones import Backbone
+from .errors import OptionError
+
+BYTES = 4  # float32
+# Autograd keeps roughly each layer's input and output plus gradients of the same size.
+ACTIVATION_FACTOR = 3.0
+OVERHEAD = 400 * 2**20  # the interpreter, torch, the weights
+
+
+def available_memory() -> int:
+    """Bytes the system can still give us (MemAvailable), or 8 GiB when that is unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], history: int = 100) -> int:
+    """Peak bytes for one forward+backward pass at ``size`` (H, W) plus an L-BFGS history of images."""
+    deepest = backbone.check_layers(layers)[-1]
+    h, w = size
+    activations = 0
+    for info in backbone.infos:
+        activations += info.channels * math.ceil(h / info.stride) * math.ceil(w / info.stride)
+        if info.name == deepest:
+            break
+    image = 3 * h * w
+    return int(BYTES * (ACTIVATION_FACTOR * activations + (2 * history + 8) * image) + OVERHEAD)
+
+
+def check_fits(backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, history: int = 100) -> None:
+    """Raise OptionError naming the largest size that fits when the estimate exceeds the limit."""
+    limit = limit or available_memory()
+    need = estimate(backbone, layers, size, history)
+    if need <= limit:
+        return
+    h, w = size
+    scale = math.sqrt(max(limit - OVERHEAD, 0) / max(need - OVERHEAD, 1))
+    fits = int(max(h, w) * scale) // 16 * 16
+    raise OptionError(
+        f"a {w}x{h} run needs about {need / 2**30:.1f} GiB but only {limit / 2**30:.1f} GiB is available; "
+        f"the largest size that fits is about --size {fits}"
+    )

@@ -1,0 +1,239 @@
+"""The one optimization loop: image-space descent over scales, yielding Progress records.
+
+Transfer, texture synthesis and deep dream are configurations of this loop (a Problem), not copies of it.
+The loop owns the optimizer, the coarse-to-fine schedule, early stopping, checkpoints and NaN checks;
+consumers (progress bar, periodic saver, web page) read the Progress records it yields.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+
+from .errors import OptionError, StylegramError
+
+Terms = Callable[[torch.Tensor], dict[str, torch.Tensor]]
+
+
+class Problem(Protocol):
+    """What the loop needs to know about a task."""
+
+    def sizes(self) -> list[tuple[int, int]]:
+        """Image sizes (H, W) of the scales, coarse to fine."""
+
+    def terms_at(self, size: tuple[int, int]) -> Terms:
+        """The weighted loss terms for images of this size (targets prepared once, here)."""
+
+    def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+        """The starting image (1, 3, H, W) at the first scale."""
+
+    def finish(self, image: torch.Tensor) -> torch.Tensor:
+        """Turn the optimized image into the output (e.g. put the content's colours back)."""
+
+
+@dataclass
+class Schedule:
+    """How long to run at each scale and when to stop early."""
+
+    iterations: list[int]
+    optimizer: str = "lbfgs"
+    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam
+    history: int = 100  # L-BFGS memory
+    patience: int = 20  # early stop: iterations over which the loss must improve ...
+    tolerance: float = 1e-3  # ... by at least this fraction; 0 disables early stopping
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise OptionError(f"optimizer '{self.optimizer}' is not one of lbfgs, adam")
+        if any(n < 0 for n in self.iterations):
+            raise OptionError(f"iterations must not be negative, got {self.iterations}")
+
+
+@dataclass
+class Progress:
+    """One iteration's report; ``image()`` returns a copy of the current image on request."""
+
+    iteration: int  # counted over all scales, from 1
+    scale: int  # index into the sizes, from 0
+    size: tuple[int, int]
+    step: int  # iteration within this scale, from 1
+    losses: dict[str, float]
+    elapsed: float
+    estimated_left: float
+    image: Callable[[], torch.Tensor] = field(repr=False)
+
+    @property
+    def loss(self) -> float:
+        return sum(self.losses.values())
+
+
+class NonFiniteLoss(StylegramError):
+    """The loss became NaN or infinite; the last good image is kept in ``image``."""
+
+    def __init__(self, message: str, image: torch.Tensor):
+        super().__init__(message)
+        self.image = image
+
+
+@dataclass
+class State:
+    """Everything needed to continue a run bit-identically: position, image, optimizer and RNG."""
+
+    scale: int = 0
+    step: int = 0
+    iteration: int = 0
+    param: torch.Tensor | None = None
+    optimizer_state: dict | None = None
+    rng: torch.Tensor | None = None
+    best: float = math.inf
+    since_best: int = 0
+    elapsed: float = 0.0
+    history: list[dict] = field(default_factory=list)
+
+    def save(self, path: str | os.PathLike, options: dict) -> None:
+        """Write a checkpoint atomically (temporary file, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {**self.__dict__, "options": options, "torch_rng": torch.get_rng_state()}
+        fd, tmp = tempfile.mkstemp(prefix=".ckpt-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(payload, f)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> tuple[State, dict]:
+        """Read a checkpoint; returns the state and the options it was made with."""
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=False)
+            options = payload.pop("options")
+            torch.set_rng_state(payload.pop("torch_rng"))
+            return cls(**payload), options
+        except FileNotFoundError:
+            raise OptionError(f"checkpoint {path} does not exist") from None
+        except Exception as err:
+            raise OptionError(f"checkpoint {path} could not be read ({err}); start without --resume") from None
+
+
+def _make_optimizer(schedule: Schedule, param: torch.Tensor) -> torch.optim.Optimizer:
+    if schedule.optimizer == "adam":
+        return torch.optim.Adam([param], lr=schedule.lr or 0.02)
+    return torch.optim.LBFGS([param], lr=schedule.lr or 1.0, max_iter=1, history_size=schedule.history)
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Resize a (1, 3, H, W) image to ``size`` (antialiased when shrinking), clamped to [0, 1]."""
+    if tuple(image.shape[-2:]) == tuple(size):
+        return image
+    return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
+
+
+def _converged(state: State, loss: float, schedule: Schedule) -> bool:
+    """True when the loss has not improved by `tolerance` (relative) for `patience` iterations."""
+    if loss < state.best * (1 - schedule.tolerance):
+        state.best, state.since_best = loss, 0
+        return False
+    state.since_best += 1
+    return schedule.tolerance > 0 and state.since_best >= schedule.patience
+
+
+def run(
+    problem: Problem,
+    schedule: Schedule,
+    *,
+    seed: int = 0,
+    state: State | None = None,
+) -> Iterator[Progress]:
+    """Minimize the problem's loss over its scales, yielding a Progress after every iteration.
+
+    The pixels are kept in [0, 1]: the loss is always evaluated on clamp(param, 0, 1), the very image that
+    is saved. Pass a ``state`` (from a checkpoint) to continue where a run stopped; the generator's
+    ``state`` attribute is not available, so callers that checkpoint keep the State they pass in.
+    """
+    sizes = problem.sizes()
+    if len(schedule.iterations) != len(sizes):
+        raise OptionError(f"{len(schedule.iterations)} iteration counts given for {len(sizes)} scales")
+    state = state if state is not None else State()
+    if state.rng is None:
+        generator = torch.Generator().manual_seed(seed)
+        state.param = problem.initial_image(sizes[0], generator).detach().clone()
+        state.rng = generator.get_state()
+    started = time.perf_counter() - state.elapsed
+    while state.scale < len(sizes):
+        size = sizes[state.scale]
+        param = resize(state.param, size).detach().clone().requires_grad_(True)
+        terms = problem.terms_at(size)
+        optimizer = _make_optimizer(schedule, param)
+        if state.optimizer_state is not None:
+            optimizer.load_state_dict(state.optimizer_state)
+        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem.finish)
+        state.scale, state.step, state.optimizer_state = state.scale + 1, 0, None
+        state.best, state.since_best = math.inf, 0
+
+
+def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]]) -> float:
+    """Seconds left if every remaining iteration runs, costing time in proportion to its pixel count."""
+    cost = [h * w for h, w in sizes]
+    done = sum(cost[s] * n for s, n in enumerate(schedule.iterations[: state.scale])) + cost[state.scale] * state.step
+    left = cost[state.scale] * (schedule.iterations[state.scale] - state.step)
+    left += sum(cost[s] * n for s, n in enumerate(schedule.iterations) if s > state.scale)
+    return state.elapsed / max(done, 1) * left
+
+
+def _run_scale(state, schedule, terms, param, optimizer, sizes, started, finish) -> Iterator[Progress]:
+    """Iterate at one scale until its iteration budget is spent or the loss stops improving."""
+    size = sizes[state.scale]
+    last: dict[str, torch.Tensor] = {}
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        parts = terms(param.clamp(0, 1))
+        loss = sum(parts.values())
+        if not torch.isfinite(loss):
+            raise NonFiniteLoss(
+                f"the loss became {loss.item()} at iteration {state.iteration + 1}; lower the learning rate "
+                "or the weights (the last good image was kept)",
+                (state.param if state.param is not None else param.detach()).clamp(0, 1),
+            )
+        loss.backward()
+        last.clear()
+        last.update({k: v.detach() for k, v in parts.items()})
+        return loss
+
+    while state.step < schedule.iterations[state.scale]:
+        before = param.detach().clone()
+        optimizer.step(closure)
+        if not torch.isfinite(param).all():
+            raise NonFiniteLoss("the image became NaN; lower the learning rate", before.clamp(0, 1))
+        state.step += 1
+        state.iteration += 1
+        losses = {k: float(v) for k, v in last.items()}
+        state.history.append({"iteration": state.iteration, "scale": state.scale, **losses})
+        state.param = param.detach().clone()  # raw, so a resumed run continues exactly
+        state.optimizer_state = optimizer.state_dict()
+        state.elapsed = time.perf_counter() - started
+        done = _converged(state, sum(losses.values()), schedule)
+        image = state.param.clamp(0, 1)
+        yield Progress(
+            iteration=state.iteration,
+            scale=state.scale,
+            size=size,
+            step=state.step,
+            losses=losses,
+            elapsed=state.elapsed,
+            estimated_left=_time_left(state, schedule, sizes),
+            image=lambda image=image: finish(image.clone()),
+        )
+        if done:
+            break

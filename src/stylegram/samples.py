@@ -1,0 +1,54 @@
+"""Sample images for demos and tests: 'sample:NAME' names a picture shipped by an installed package.
+
+stylegram ships its own procedural style images (swirls, mosaic); photos and textures come from
+scikit-image's data folder when it is installed (pip install "stylegram[samples]").
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .errors import ImageError, did_you_mean
+
+OWN = {"swirls": "swirls.png", "mosaic": "mosaic.png"}
+SKIMAGE = {
+    "chelsea": "chelsea.png",
+    "astronaut": "astronaut.png",
+    "coffee": "coffee.png",
+    "rocket": "rocket.jpg",
+    "hubble": "hubble_deep_field.jpg",
+    "motorcycle": "motorcycle_left.png",
+    "brick": "brick.png",
+    "grass": "grass.png",
+    "gravel": "gravel.png",
+    "camera": "camera.png",
+}
+PREFIX = "sample:"
+
+
+def names() -> list[str]:
+    """All sample names."""
+    return [*OWN, *SKIMAGE]
+
+
+def path(name: str) -> Path:
+    """The file behind a sample name; ImageError with a suggestion or an install hint otherwise."""
+    if name in OWN:
+        return Path(str(resources.files("stylegram").joinpath("data", OWN[name])))
+    if name in SKIMAGE:
+        try:
+            import skimage.data
+        except ImportError:
+            raise ImageError(
+                f"sample '{name}' comes from scikit-image, which is not installed; run: pip install scikit-image"
+            ) from None
+        return Path(skimage.data.__file__).parent / SKIMAGE[name]
+    raise ImageError(f"no sample named '{name}'{did_you_mean(name, names())} (samples: {', '.join(names())})")
+
+
+def resolve(spec: str | Path) -> str | Path:
+    """Turn 'sample:NAME' into a file path; anything else is returned unchanged."""
+    if isinstance(spec, str) and spec.startswith(PREFIX):
+        return path(spec[len(PREFIX) :])
+    return spec

@@ -1,0 +1,293 @@
+"""Style transfer after Gatys et al.: the content of one image, the feature statistics of others.
+
+A TransferProblem tells the optimization loop (stylegram.optimize) which sizes to work at, what the loss
+terms are at each size and how to start; ``Transfer`` wraps it as an iterable job with a result,
+checkpoints and resume, and ``transfer()`` runs a job to the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import color, images, memory, optimize, samples
+from .backbones import Backbone, load_backbone
+from .errors import ImageError, OptionError
+from .losses import ContentTerm, GramStatistic, Objective, StyleTerm, normalized, parse_weighted
+
+ImageLike = "str | os.PathLike | torch.Tensor"
+MAX_SIDE = 16384
+INITS = ("content", "noise", "gray")
+COLORS = ("style", "original", "luminance")
+
+
+@dataclass
+class TransferOptions:
+    """Every option of a transfer, with the defaults that give the best picture per CPU minute.
+
+    The reasons for the defaults are in docs/transfer.md.
+    """
+
+    size: int | None = None  # long side of the output; None: the content's, at most 512
+    style_scale: float = 1.0  # style image long side relative to the output's at every scale
+    content_weight: float = 1.0
+    style_weight: float = 1e3
+    tv_weight: float = 10.0
+    content_layers: str = "relu4_2"
+    style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+    style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
+    init: str = "content"  # content | noise | gray | path to an image
+    optimizer: str = "lbfgs"
+    lr: float | None = None
+    iterations: str = "100,60,40"  # per scale, coarse to fine; one number applies to every scale
+    min_size: int = 128  # long side of the coarsest scale
+    scale_factor: float = 2.0  # ratio of one scale's size to the next
+    tolerance: float = 1e-3  # early stop when the loss improves by less than this fraction ...
+    patience: int = 20  # ... over this many iterations (0 tolerance: never stop early)
+    backbone: str = "vgg19"
+    weights: str = "default"
+    pooling: str = "max"
+    padding: str | None = None  # None: the backbone's own default (reflect for VGG)
+    colors: str = "style"  # style | original | luminance
+    seed: int = 0
+    max_memory: float | None = None  # GiB; None: what the system has available
+    upscale: bool = False  # allow --size beyond the content's own size
+
+    def replace(self, **changes) -> TransferOptions:
+        """A copy with some options changed; unknown names are an OptionError."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise OptionError(f"unknown transfer option(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+
+def scale_sizes(
+    shape: tuple[int, int], size: int, min_size: int, factor: float, min_side: int = 1
+) -> list[tuple[int, int]]:
+    """(H, W) of each scale, coarse to fine, keeping the aspect of ``shape``; the last has long side ``size``.
+
+    Scales shrink by ``factor`` while the long side stays >= ``min_size`` and the short side >= ``min_side``.
+    """
+    if factor <= 1:
+        raise OptionError(f"--scale-factor must be greater than 1, got {factor}")
+    h, w = shape
+
+    def fit(side: int) -> tuple[int, int]:
+        return max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))
+
+    longs = [size]
+    while True:
+        smaller = round(longs[-1] / factor)
+        if smaller < min_size or smaller >= longs[-1] or min(fit(smaller)) < min_side:
+            break
+        longs.append(smaller)
+    return [fit(side) for side in reversed(longs)]
+
+
+def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
+    """'100,60,40' -> per-scale counts; a single number applies to every scale; a longer list keeps its tail."""
+    if isinstance(spec, int):
+        return [spec] * scales
+    parts = [int(p) for p in str(spec).split(",")] if isinstance(spec, str) else [int(p) for p in spec]
+    if len(parts) == 1:
+        return parts * scales
+    if len(parts) < scales:  # give the extra coarse scales the first count
+        return [parts[0]] * (scales - len(parts)) + parts
+    return parts[len(parts) - scales :]
+
+
+def _load(image: ImageLike, what: str) -> torch.Tensor:
+    if isinstance(image, torch.Tensor):
+        return image.unsqueeze(0) if image.dim() == 3 else image
+    try:
+        return images.load_tensor(samples.resolve(image))
+    except ImageError as err:
+        raise ImageError(f"{what}: {err}") from None
+
+
+class TransferProblem:
+    """Gatys et al.'s objective at every scale: content terms, style terms, total variation."""
+
+    def __init__(self, content: torch.Tensor, styles: list[torch.Tensor], opts: TransferOptions, backbone: Backbone):
+        self.opts, self.backbone = opts, backbone
+        self.content_layers = parse_weighted(opts.content_layers, "content layer")
+        self.style_layers = parse_weighted(opts.style_layers, "style layer")
+        backbone.check_layers([*self.content_layers, *self.style_layers])
+        self.blend = _blend_weights(opts.style_blend, len(styles))
+        if opts.colors not in COLORS:
+            raise OptionError(f"--colors '{opts.colors}' is not one of {', '.join(COLORS)}")
+        self.content = content
+        if opts.colors == "luminance":
+            styles = [color.match_luminance(s, content) for s in styles]
+            content = color.gray(content)
+        self.work_content, self.styles = content, styles
+        self.statistic = GramStatistic()
+        need = backbone.min_input_size([*self.content_layers, *self.style_layers])
+        shape = tuple(content.shape[-2:])
+        self._sizes = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
+        self._check_minimum(need)
+
+    def _check_minimum(self, need: int) -> None:
+        for name, image in [("content", self._sizes[0]), *[(f"style {i + 1}", self._style_size(s, self._sizes[0])) for i, s in enumerate(self.styles)]]:
+            if min(image) < need:
+                raise OptionError(
+                    f"the {name} image would be {image[1]}x{image[0]} px at the coarsest scale, but the layers "
+                    f"asked for need at least {need} px per side: raise --min-size, --size or --style-scale"
+                )
+
+    def sizes(self) -> list[tuple[int, int]]:
+        return self._sizes
+
+    def _style_size(self, style: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
+        h, w = style.shape[-2:]
+        side = max(1, round(max(size) * self.opts.style_scale))
+        return max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))
+
+    @torch.no_grad()
+    def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
+        """Targets for this scale, computed once: content features, blended style statistics."""
+        content = self.backbone.extract(optimize.resize(self.work_content, size), list(self.content_layers))
+        style_targets = {layer: 0.0 for layer in self.style_layers}
+        for style, weight in zip(self.styles, self.blend):
+            feats = self.backbone.extract(optimize.resize(style, self._style_size(style, size)), list(self.style_layers))
+            for layer in self.style_layers:
+                style_targets[layer] = style_targets[layer] + weight * self.statistic.target(feats[layer])
+        terms = {}
+        for layer, w in normalized(self.content_layers).items():
+            terms[f"content.{layer}"] = (ContentTerm(layer, content[layer]), self.opts.content_weight * w)
+        for layer, w in normalized(self.style_layers).items():
+            terms[f"style.{layer}"] = (StyleTerm(layer, style_targets[layer], self.statistic), self.opts.style_weight * w)
+        return Objective(self.backbone, terms, self.opts.tv_weight)
+
+    def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+        init = self.opts.init
+        if init == "content":
+            return optimize.resize(self.work_content, size)
+        if init == "gray":
+            return torch.full((1, 3, *size), 0.5)
+        if init == "noise":
+            return (0.5 + 0.2 * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
+        image = optimize.resize(_load(init, "--init image"), size)
+        return color.gray(image) if self.opts.colors == "luminance" else image
+
+    def finish(self, image: torch.Tensor) -> torch.Tensor:
+        if self.opts.colors == "original":
+            return color.keep_colors(image, self.content)
+        if self.opts.colors == "luminance":
+            return color.combine_luminance(image, self.content)
+        return image
+
+
+def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
+    own = max(content.shape[-2:])
+    if opts.size is None:
+        return min(own, 512)
+    if not 1 <= opts.size <= MAX_SIDE:
+        raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {opts.size}")
+    if opts.size > own and not opts.upscale:
+        raise OptionError(
+            f"--size {opts.size} is larger than the content image ({own} px on its long side); "
+            f"pass --upscale to enlarge it, or a smaller --size"
+        )
+    return opts.size
+
+
+def _blend_weights(spec: str | Sequence[float] | None, count: int) -> list[float]:
+    if spec is None or spec == "":
+        return [1.0 / count] * count
+    values = [float(v) for v in spec.split(",")] if isinstance(spec, str) else [float(v) for v in spec]
+    if len(values) != count:
+        raise OptionError(f"--style-blend has {len(values)} weights for {count} style image(s); give one per style")
+    weights = parse_weighted({f"style {i + 1}": v for i, v in enumerate(values)}, "style blend")
+    return list(normalized(weights).values())
+
+
+@dataclass
+class Result:
+    """The output image (1, 3, H, W) in [0, 1], the loss history and the options that made it."""
+
+    image: torch.Tensor
+    history: list[dict]
+    options: TransferOptions
+    seconds: float = 0.0
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the image atomically; the format follows the extension."""
+        return images.save_image(self.image, path)
+
+
+@dataclass
+class Transfer:
+    """A transfer job: iterate it for Progress records, then take ``result()``; checkpoint at any step."""
+
+    problem: optimize.Problem
+    schedule: optimize.Schedule
+    options: TransferOptions
+    state: optimize.State = field(default_factory=optimize.State)
+
+    def __iter__(self) -> Iterator[optimize.Progress]:
+        return optimize.run(self.problem, self.schedule, seed=self.options.seed, state=self.state)
+
+    def result(self) -> Result:
+        image = self.state.param if self.state.param is not None else self.problem.initial_image(
+            self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed)
+        )
+        return Result(self.problem.finish(image.clamp(0, 1)), self.state.history, self.options, self.state.elapsed)
+
+    def checkpoint(self, path: str | os.PathLike) -> None:
+        """Save everything needed to resume bit-identically."""
+        self.state.save(path, dataclasses.asdict(self.options))
+
+
+def prepare(
+    content: ImageLike,
+    styles: ImageLike | Sequence[ImageLike],
+    options: TransferOptions | None = None,
+    *,
+    model: Backbone | None = None,
+    state: optimize.State | None = None,
+    **changes,
+) -> Transfer:
+    """Load and check everything, then return a Transfer job ready to iterate (nothing optimized yet).
+
+    ``model`` reuses an already loaded backbone (it must match the options' backbone and weights).
+    """
+    opts = (options or TransferOptions()).replace(**changes)
+    styles = [styles] if isinstance(styles, (str, os.PathLike, torch.Tensor)) else list(styles)
+    if not styles:
+        raise OptionError("give at least one style image")
+    content_t = _load(content, "content image")
+    style_ts = [_load(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+    model = model or load_backbone(opts.backbone, opts.weights, **_backbone_options(opts))
+    problem = TransferProblem(content_t, style_ts, opts, model)
+    counts = iteration_counts(opts.iterations, len(problem.sizes()))
+    schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
+    limit = int(opts.max_memory * 2**30) if opts.max_memory else None
+    memory.check_fits(model, problem.backbone.check_layers([*problem.content_layers, *problem.style_layers]), problem.sizes()[-1], limit)
+    return Transfer(problem, schedule, opts, state or optimize.State())
+
+
+def _backbone_options(opts: TransferOptions) -> dict:
+    options = {"padding": opts.padding} if opts.padding else {}
+    if opts.backbone.startswith("vgg"):
+        options["pooling"] = opts.pooling
+    return options
+
+
+def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], **options) -> Result:
+    """Run a style transfer to the end and return the Result; options as in TransferOptions."""
+    job = prepare(content, styles, **options)
+    for _ in job:
+        pass
+    return job.result()
+
+
+def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Transfer:
+    """A Transfer that continues from a checkpoint written by Transfer.checkpoint()."""
+    state, saved = optimize.State.load(path)
+    return prepare(content, styles, TransferOptions(**saved), state=state, **overrides)

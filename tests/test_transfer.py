@@ -1,0 +1,174 @@
+import numpy as np
+import pytest
+import torch
+
+from stylegram import color, optimize, stats
+from stylegram.errors import ImageError, LayerError, OptionError
+from stylegram.images import load_tensor, save_image
+from stylegram.samples import path
+from stylegram.transfer import TransferOptions, prepare, resume, scale_sizes, transfer
+
+FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0)
+
+
+@pytest.fixture(scope="module")
+def pair(chelsea):
+    """A small content photo and a swirly style image."""
+    content = torch.nn.functional.interpolate(chelsea, size=(64, 96), mode="area")
+    style = load_tensor(path("swirls"), size=96)
+    return content, style
+
+
+def run(job):
+    records = list(job)
+    return records, job.result()
+
+
+def test_total_loss_falls_and_terms_are_named(vgg, pair):
+    content, style = pair
+    records, result = run(prepare(content, style, model=vgg, **FAST))
+    assert len(records) == 10 and len(result.history) == 10
+    names = set(records[0].losses)
+    assert names == {"content.relu4_2", "tv", *{f"style.relu{i}_1" for i in range(1, 6)}}
+    first_scale = [r.loss for r in records if r.scale == 0]
+    assert first_scale[-1] < 0.7 * first_scale[0]
+    assert records[-1].loss < records[len(first_scale)].loss  # falls at the fine scale too
+    assert [r.size for r in records][-1] == (64, 96) and records[0].size == (32, 48)
+
+
+def test_output_size_keeps_the_content_aspect(vgg, pair):
+    content, style = pair
+    result = transfer(content, style, model=vgg, **{**FAST, "size": 72, "min_size": 72})
+    assert result.image.shape == (1, 3, 48, 72)
+    assert result.image.std() > 0.02  # not constant
+    assert 0 <= result.image.min() and result.image.max() <= 1
+
+
+def test_size_larger_than_content_needs_upscale(vgg, pair):
+    content, style = pair
+    with pytest.raises(OptionError, match="--upscale"):
+        prepare(content, style, model=vgg, **{**FAST, "size": 200})
+    job = prepare(content, style, model=vgg, **{**FAST, "size": 150, "upscale": True})
+    assert job.problem.sizes()[-1] == (100, 150)
+
+
+def test_scale_sizes_are_coarse_to_fine():
+    assert scale_sizes((300, 450), 512, 128, 2.0) == [(85, 128), (171, 256), (341, 512)]
+    assert scale_sizes((100, 100), 100, 128, 2.0) == [(100, 100)]
+
+
+def test_blend_of_two_styles_equals_weighted_gram_targets(vgg, pair):
+    content, style = pair
+    other = torch.rand(1, 3, 96, 96)
+    job = prepare(content, [style, other], model=vgg, style_blend="0.7,0.3", **FAST)
+    size = job.problem.sizes()[-1]
+    objective = job.problem.terms_at(size)
+    target = objective.terms["style.relu3_1"][0].target
+    side = job.problem._style_size(style, size)
+    with torch.no_grad():
+        g1 = stats.gram(vgg.extract(optimize.resize(style, side), ["relu3_1"])["relu3_1"])
+        g2 = stats.gram(vgg.extract(optimize.resize(other, job.problem._style_size(other, size)), ["relu3_1"])["relu3_1"])
+    assert torch.allclose(target, 0.7 * g1 + 0.3 * g2, rtol=1e-5, atol=1e-6)
+
+
+def test_luminance_mode_keeps_the_content_chroma(vgg, pair):
+    content, style = pair
+    result = transfer(content, style, model=vgg, colors="luminance", **FAST)
+    out_iq = color.rgb_to_yiq(result.image)[:, 1:]
+    content_iq = color.rgb_to_yiq(content)[:, 1:]
+    style_run = transfer(content, style, model=vgg, **FAST)
+    assert (out_iq - content_iq).abs().mean() < 0.01
+    assert (color.rgb_to_yiq(style_run.image)[:, 1:] - content_iq).abs().mean() > 0.02
+    # the luminance did change: it is a transfer, not a copy
+    assert (color.luminance(result.image) - color.luminance(content)).abs().mean() > 0.02
+
+
+def test_same_seed_gives_identical_bytes(vgg, pair, tmp_path):
+    content, style = pair
+    opts = {**FAST, "init": "noise", "seed": 3}
+    a = transfer(content, style, model=vgg, **opts).save(tmp_path / "a.png")
+    b = transfer(content, style, model=vgg, **opts).save(tmp_path / "b.png")
+    c = transfer(content, style, model=vgg, **{**opts, "seed": 4}).save(tmp_path / "c.png")
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_resume_from_checkpoint_is_bit_identical(vgg, pair, tmp_path):
+    content, style = pair
+    full = transfer(content, style, model=vgg, **FAST)
+    job = prepare(content, style, model=vgg, **FAST)
+    for progress in job:
+        if progress.iteration == 7:  # inside the second scale, with L-BFGS history built up
+            break
+    job.checkpoint(tmp_path / "run.ckpt")
+    resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
+    records = list(resumed)
+    assert [r.iteration for r in records] == [8, 9, 10]
+    assert torch.equal(resumed.result().image, full.image)
+
+
+def test_adam_also_lowers_the_loss(vgg, pair):
+    content, style = pair
+    records, _ = run(prepare(content, style, model=vgg, optimizer="adam", lr=0.03, **FAST))
+    assert records[-1].loss < records[0].loss
+
+
+def test_early_stop_when_converged(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, size=64, min_size=64, iterations=50, tolerance=0.5, patience=2)
+    records = list(job)
+    assert len(records) < 50
+
+
+def test_pixels_stay_in_range_and_the_saved_image_is_scored(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **FAST)
+    records = list(job)
+    image = job.result().image
+    assert image.min() >= 0 and image.max() <= 1
+    assert torch.equal(records[-1].image(), image)
+
+
+def test_bad_options_are_named(vgg, pair):
+    content, style = pair
+    with pytest.raises(LayerError, match="did you mean relu4_1"):
+        prepare(content, style, model=vgg, style_layers="relu4_1,relu4_11")
+    with pytest.raises(OptionError, match="between 1 and"):
+        prepare(content, style, model=vgg, size=0)
+    with pytest.raises(OptionError, match="between 1 and"):
+        prepare(content, style, model=vgg, size=100000, upscale=True)
+    with pytest.raises(OptionError, match="2 weights for 1 style"):
+        prepare(content, style, model=vgg, style_blend="0.5,0.5")
+    with pytest.raises(OptionError, match="all zero"):
+        prepare(content, [style, style], model=vgg, style_blend="0,0")
+    with pytest.raises(OptionError, match="non-negative"):
+        prepare(content, [style, style], model=vgg, style_blend="1,-1")
+    with pytest.raises(OptionError, match="unknown transfer option"):
+        prepare(content, style, model=vgg, styel_weight=3)
+
+
+def test_memory_check_names_the_largest_size(vgg, pair):
+    content, style = pair
+    with pytest.raises(OptionError, match=r"largest size that fits is about --size \d+"):
+        prepare(content, style, model=vgg, size=4000, upscale=True, max_memory=1.0)
+
+
+def test_too_small_style_image_is_named(vgg, pair):
+    content, _ = pair
+    with pytest.raises(OptionError, match="style 1 image would be .* need at least 32 px"):
+        prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.3)
+
+
+def test_unreadable_style_among_several_is_named(vgg, pair, tmp_path):
+    content, style = pair
+    good = save_image(style, tmp_path / "good.png")
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    with pytest.raises(ImageError, match=r"style image 2: .*bad\.jpg"):
+        prepare(content, [good, bad], model=vgg, **FAST)
+
+
+def test_options_replace_rejects_unknown_names():
+    assert TransferOptions().replace(size=10).size == 10
+    with pytest.raises(OptionError):
+        TransferOptions().replace(colour="style")
