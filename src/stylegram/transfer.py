@@ -1,21 +1,21 @@
 """Style transfer after Gatys et al.: the content of one image, the feature statistics of others.
 
 A TransferProblem tells the optimization loop (stylegram.optimize) which sizes to work at, what the loss
-terms are at each size and how to start; ``Transfer`` wraps it as an iterable job with a result,
-checkpoints and resume, and ``transfer()`` runs a job to the end.
+terms are at each size and how to start; ``prepare()`` wraps it in a Job (stylegram.job) that yields
+progress, gives the result and checkpoints, and ``transfer()`` runs a job to the end.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
 from . import color, images, memory, optimize, samples
+from .job import Job, Result
 from .backbones import Backbone, load_backbone
 from .errors import ImageError, OptionError
 from .losses import ContentTerm, GramStatistic, Objective, StyleTerm, normalized, parse_weighted
@@ -207,43 +207,6 @@ def _blend_weights(spec: str | Sequence[float] | None, count: int) -> list[float
     return list(normalized(weights).values())
 
 
-@dataclass
-class Result:
-    """The output image (1, 3, H, W) in [0, 1], the loss history and the options that made it."""
-
-    image: torch.Tensor
-    history: list[dict]
-    options: TransferOptions
-    seconds: float = 0.0
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the image atomically; the format follows the extension."""
-        return images.save_image(self.image, path)
-
-
-@dataclass
-class Transfer:
-    """A transfer job: iterate it for Progress records, then take ``result()``; checkpoint at any step."""
-
-    problem: optimize.Problem
-    schedule: optimize.Schedule
-    options: TransferOptions
-    state: optimize.State = field(default_factory=optimize.State)
-
-    def __iter__(self) -> Iterator[optimize.Progress]:
-        return optimize.run(self.problem, self.schedule, seed=self.options.seed, state=self.state)
-
-    def result(self) -> Result:
-        image = self.state.param if self.state.param is not None else self.problem.initial_image(
-            self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed)
-        )
-        return Result(self.problem.finish(image.clamp(0, 1)), self.state.history, self.options, self.state.elapsed)
-
-    def checkpoint(self, path: str | os.PathLike) -> None:
-        """Save everything needed to resume bit-identically."""
-        self.state.save(path, dataclasses.asdict(self.options))
-
-
 def prepare(
     content: ImageLike,
     styles: ImageLike | Sequence[ImageLike],
@@ -252,8 +215,8 @@ def prepare(
     model: Backbone | None = None,
     state: optimize.State | None = None,
     **changes,
-) -> Transfer:
-    """Load and check everything, then return a Transfer job ready to iterate (nothing optimized yet).
+) -> Job:
+    """Load and check everything, then return a transfer Job ready to iterate (nothing optimized yet).
 
     ``model`` reuses an already loaded backbone (it must match the options' backbone and weights).
     """
@@ -269,7 +232,7 @@ def prepare(
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     memory.check_fits(model, problem.backbone.check_layers([*problem.content_layers, *problem.style_layers]), problem.sizes()[-1], limit)
-    return Transfer(problem, schedule, opts, state or optimize.State())
+    return Job(problem, schedule, opts, state or optimize.State())
 
 
 def _backbone_options(opts: TransferOptions) -> dict:
@@ -287,7 +250,7 @@ def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], **opti
     return job.result()
 
 
-def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Transfer:
-    """A Transfer that continues from a checkpoint written by Transfer.checkpoint()."""
+def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Job:
+    """A transfer Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
     return prepare(content, styles, TransferOptions(**saved), state=state, **overrides)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
-from pathlib import Path
 
-from .. import images, optimize
+from .. import images
 from .. import transfer as T
-from ..errors import OptionError
-from .progress import Bar, save_snapshot, stop_on_interrupt, write_log
+from .runner import add_run_options, run_job
 
 DEFAULTS = T.TransferOptions()
 
@@ -63,13 +60,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
             if option.name in ("size", "max_memory", "lr"):
                 kind = {"size": int, "max_memory": float, "lr": float}[option.name]
             parser.add_argument(flag, type=kind, default=default, choices=CHOICES.get(option.name), help=HELP[option.name])
-    parser.add_argument("--save-every", type=int, default=0, metavar="N", help="save the image every N iterations as "
-                        "iter_000N.png in --save-dir (default folder: OUTPUT's name + '_steps')")
-    parser.add_argument("--save-dir", help="folder for --save-every images")
-    parser.add_argument("--checkpoint", metavar="FILE", help="write a checkpoint here every 25 iterations and at the end of each scale")
-    parser.add_argument("--resume", metavar="FILE", help="continue from a checkpoint (its options are used)")
-    parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_run_options(parser)
     return parser
 
 
@@ -83,48 +74,5 @@ def run(args: argparse.Namespace) -> int:
         job = T.resume(args.resume, args.content, args.styles)
     else:
         job = T.prepare(args.content, args.styles, **_options(args))
-    snapshots = Path(args.save_dir) if args.save_dir else output.with_name(output.stem + "_steps")
-    checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
-    if args.save_every < 0:
-        raise OptionError(f"--save-every must be 0 (off) or positive, got {args.save_every}")
-    bar = Bar(sum(job.schedule.iterations), args.quiet)
-    try:
-        with stop_on_interrupt() as stop:
-            for progress in job:
-                bar.update(progress)
-                if args.save_every and progress.iteration % args.save_every == 0:
-                    save_snapshot(progress, snapshots)
-                if args.checkpoint and (progress.iteration % 25 == 0):
-                    job.checkpoint(checkpoint)
-                if stop.requested:
-                    return _interrupted(job, output, checkpoint, args)
-    except optimize.NonFiniteLoss as err:
-        bar.close()
-        job.checkpoint(checkpoint)
-        images.save_image(job.problem.finish(err.image), output)
-        raise OptionError(f"{err} (image so far: {output}, checkpoint: {checkpoint})") from None
-    finally:
-        bar.close()
-    result = job.result()
-    result.save(output)
-    if args.checkpoint:
-        job.checkpoint(checkpoint)
-    if args.log:
-        write_log(result.history, args.log)
-    print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {len(result.history)} iterations, "
-          f"{result.seconds:.1f}s)")
-    return 0
-
-
-def _interrupted(job: T.Transfer, output: Path, checkpoint: Path, args: argparse.Namespace) -> int:
-    job.result().save(output)
-    job.checkpoint(checkpoint)
-    if args.log:
-        write_log(job.state.history, args.log)
-    print(
-        f"stylegram: interrupted at iteration {job.state.iteration}; image so far written to {output}, "
-        f"checkpoint to {checkpoint}; continue with: stylegram transfer {args.content} {' '.join(args.styles)} "
-        f"-o {args.output} --resume {checkpoint}",
-        file=sys.stderr,
-    )
-    return 130
+    hint = f"stylegram transfer {args.content} {' '.join(args.styles)} -o {args.output}"
+    return run_job(job, output, args, hint)

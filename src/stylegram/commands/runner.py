@@ -1,0 +1,73 @@
+"""Run a Job from the command line: progress bar, periodic saves, checkpoints, loss log, Ctrl-C, NaN."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import images, optimize
+from ..errors import OptionError
+from ..job import Job
+from .progress import Bar, save_snapshot, stop_on_interrupt, write_log
+
+CHECKPOINT_EVERY = 25
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """--save-every, --save-dir, --checkpoint, --resume, --log, --quiet."""
+    parser.add_argument("--save-every", type=int, default=0, metavar="N", help="save the image every N iterations as "
+                        "iter_000N.png in --save-dir (default folder: OUTPUT's name + '_steps')")
+    parser.add_argument("--save-dir", help="folder for --save-every images")
+    parser.add_argument("--checkpoint", metavar="FILE",
+                        help=f"write a checkpoint here every {CHECKPOINT_EVERY} iterations and at the end")
+    parser.add_argument("--resume", metavar="FILE", help="continue from a checkpoint (its options are used)")
+    parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) -> int:
+    """Iterate the job to the end and save the result; on Ctrl-C or NaN keep the image and a checkpoint."""
+    if args.save_every < 0:
+        raise OptionError(f"--save-every must be 0 (off) or positive, got {args.save_every}")
+    snapshots = Path(args.save_dir) if args.save_dir else output.with_name(output.stem + "_steps")
+    checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
+    bar = Bar(sum(job.schedule.iterations), args.quiet)
+    try:
+        with stop_on_interrupt() as stop:
+            for progress in job:
+                bar.update(progress)
+                if args.save_every and progress.iteration % args.save_every == 0:
+                    save_snapshot(progress, snapshots)
+                if args.checkpoint and progress.iteration % CHECKPOINT_EVERY == 0:
+                    job.checkpoint(checkpoint)
+                if stop.requested:
+                    bar.close()
+                    _keep(job, output, checkpoint, args)
+                    print(f"stylegram: interrupted at iteration {job.state.iteration}; image so far written to "
+                          f"{output}, checkpoint to {checkpoint}; continue with: {resume_hint} --resume {checkpoint}",
+                          file=sys.stderr)
+                    return 130
+    except optimize.NonFiniteLoss as err:
+        bar.close()
+        _keep(job, output, checkpoint, args, err.image)
+        raise OptionError(f"{err} (image so far: {output}, checkpoint: {checkpoint})") from None
+    finally:
+        bar.close()
+    result = job.result()
+    result.save(output)
+    if args.checkpoint:
+        job.checkpoint(checkpoint)
+    if args.log:
+        write_log(result.history, args.log)
+    print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {len(result.history)} iterations, "
+          f"{result.seconds:.1f}s)")
+    return 0
+
+
+def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> None:
+    """Write the image so far and a checkpoint (and the log) when a run stops early."""
+    images.save_image(job.problem.finish(image) if image is not None else job.result().image, output)
+    job.checkpoint(checkpoint)
+    if args.log:
+        write_log(job.state.history, args.log)

@@ -1,0 +1,52 @@
+"""A Job: one run of the optimization loop as an iterable, with its result and checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import images, optimize
+
+
+@dataclass
+class Result:
+    """The output image (1, 3, H, W) in [0, 1], the loss history and the options that made it."""
+
+    image: torch.Tensor
+    history: list[dict]
+    options: Any
+    seconds: float = 0.0
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the image atomically; the format follows the extension."""
+        return images.save_image(self.image, path)
+
+
+@dataclass
+class Job:
+    """Iterate it for Progress records, then take ``result()``; ``checkpoint()`` at any iteration boundary."""
+
+    problem: optimize.Problem
+    schedule: optimize.Schedule
+    options: Any  # a dataclass of options with a ``seed``
+    state: optimize.State = field(default_factory=optimize.State)
+
+    def __iter__(self) -> Iterator[optimize.Progress]:
+        return optimize.run(self.problem, self.schedule, seed=self.options.seed, state=self.state)
+
+    def result(self) -> Result:
+        """The current image, finished (e.g. colours restored), with the history so far."""
+        image = self.state.param
+        if image is None:
+            image = self.problem.initial_image(self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed))
+        return Result(self.problem.finish(image.clamp(0, 1)), self.state.history, self.options, self.state.elapsed)
+
+    def checkpoint(self, path: str | os.PathLike) -> None:
+        """Save everything needed to resume bit-identically."""
+        self.state.save(path, dataclasses.asdict(self.options))
