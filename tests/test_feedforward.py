@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from stylegram.color import rgb_to_yiq
 from stylegram.errors import BackboneError, OptionError, WeightsError
-from stylegram.feedforward import FeedForward, adain, blend_weights, load_decoder, stylize, wct
+from stylegram.feedforward import FeedForward, adain, load_decoder, stylize, wct
+from stylegram.losses import blend_weights
 
 
 def photo(name: str, side: int) -> torch.Tensor:

@@ -6,7 +6,7 @@ from stylegram import color, optimize, stats
 from stylegram.errors import ImageError, LayerError, OptionError
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
-from stylegram.transfer import TransferOptions, prepare, resume, scale_sizes, transfer
+from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, transfer
 
 FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0)
 

@@ -20,6 +20,7 @@ from . import weights as W
 from .backbones import Backbone, load_backbone
 from .color import combine_luminance, gray, keep_colors, match_luminance
 from .errors import BackboneError, OptionError, WeightsError, did_you_mean
+from .losses import blend_weights
 
 LAYER = "relu4_1"
 STRIDE = 8
@@ -183,21 +184,6 @@ TRANSFORMS = {"adain": adain, "wct": wct}
 def _check_choice(kind: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise OptionError(f"{kind} '{value}' is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")
-
-
-def blend_weights(blend: Sequence[float] | None, count: int) -> list[float]:
-    """Validated style weights normalized to sum 1; equal weights when blend is None."""
-    if blend is None:
-        return [1.0 / count] * count
-    weights = [float(w) for w in blend]
-    if len(weights) != count:
-        raise OptionError(f"blend has {len(weights)} weights for {count} styles; give one weight per style")
-    if any(not w >= 0 or w == float("inf") for w in weights):
-        raise OptionError(f"blend weights {weights} must be finite and non-negative")
-    total = sum(weights)
-    if total == 0:
-        raise OptionError(f"blend weights {weights} are all zero; give at least one style a positive weight")
-    return [w / total for w in weights]
 
 
 def _as_batch(image: torch.Tensor, what: str) -> torch.Tensor:

@@ -8,7 +8,7 @@ are then comparable across layers and networks.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -123,3 +123,17 @@ def normalized(weights: dict[str, float]) -> dict[str, float]:
     """Scale weights to sum to 1."""
     total = sum(weights.values())
     return {k: v / total for k, v in weights.items()}
+
+
+def blend_weights(spec: str | Sequence[float] | None, count: int) -> list[float]:
+    """Weights of ``count`` style images ('0.7,0.3' or a sequence), validated and normalized to sum 1."""
+    if spec is None or spec == "":
+        return [1.0 / count] * count
+    try:
+        values = [float(v) for v in spec.split(",")] if isinstance(spec, str) else [float(v) for v in spec]
+    except ValueError:
+        raise OptionError(f"style blend '{spec}' is not a list of numbers like 0.7,0.3") from None
+    if len(values) != count:
+        raise OptionError(f"style blend has {len(values)} weights for {count} styles; give one weight per style")
+    weights = parse_weighted({f"style {i + 1}": v for i, v in enumerate(values)}, "style blend")
+    return list(normalized(weights).values())

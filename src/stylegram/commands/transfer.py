@@ -6,12 +6,14 @@ import argparse
 import dataclasses
 
 from .. import images
-from .. import transfer as T
+from .. import gatys as T
 from .runner import add_run_options, run_job
 
 DEFAULTS = T.TransferOptions()
 
 HELP = {
+    "method": "gatys: optimize (best quality); adain or wct: one feed-forward pass (seconds) (default: %(default)s)",
+    "alpha": "adain/wct and --init adain: style strength, 1 = full style, 0 = content (default: %(default)s)",
     "size": "long side of the output in px (default: the content's, at most 512)",
     "style_scale": "style image size relative to the output (default: %(default)s)",
     "content_weight": "weight of the content terms (default: %(default)s)",
@@ -20,7 +22,7 @@ HELP = {
     "content_layers": "content layers, optionally weighted: relu4_2 or relu4_2:1,relu5_2:0.5 (default: %(default)s)",
     "style_layers": "style layers, optionally weighted like relu3_1:0.5 (default: %(default)s)",
     "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
-    "init": "starting image: content, noise, gray or an image file (default: %(default)s)",
+    "init": "starting image: content, noise, gray, adain (the AdaIN result) or an image file (default: %(default)s)",
     "optimizer": "lbfgs or adam (default: %(default)s)",
     "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam)",
     "iterations": "iterations per scale, coarse to fine; one number for all scales (default: %(default)s)",
@@ -38,7 +40,7 @@ HELP = {
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
     "upscale": "allow --size larger than the content image",
 }
-CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "colors": T.COLORS, "padding": ("zeros", "reflect", "circular")}
+CHOICES = {"method": T.METHODS, "optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "colors": T.COLORS, "padding": ("zeros", "reflect", "circular")}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -70,6 +72,11 @@ def _options(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     output = images.check_writable(args.output)
+    if args.method != "gatys" and not args.resume:
+        result = T.transfer(args.content, args.styles, **_options(args))
+        result.save(output)
+        print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {args.method}, {result.seconds:.1f}s)")
+        return 0
     if args.resume:
         job = T.resume(args.resume, args.content, args.styles)
     else:

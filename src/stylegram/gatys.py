@@ -8,7 +8,9 @@ progress, gives the result and checkpoints, and ``transfer()`` runs a job to the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,12 +19,13 @@ import torch
 from . import color, images, memory, optimize, samples
 from .job import Job, Result
 from .backbones import Backbone, load_backbone
-from .errors import ImageError, OptionError
-from .losses import ContentTerm, GramStatistic, Objective, StyleTerm, normalized, parse_weighted
+from .errors import ImageError, OptionError, did_you_mean
+from .losses import ContentTerm, GramStatistic, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
 ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
-INITS = ("content", "noise", "gray")
+INITS = ("content", "noise", "gray", "adain")
+METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
 
 
@@ -33,6 +36,8 @@ class TransferOptions:
     The reasons for the defaults are in docs/transfer.md.
     """
 
+    method: str = "gatys"  # gatys (optimization) | adain | wct (one feed-forward pass)
+    alpha: float = 1.0  # adain/wct and --init adain: 1 = full style, 0 = the content reconstructed
     size: int | None = None  # long side of the output; None: the content's, at most 512
     style_scale: float = 1.0  # style image long side relative to the output's at every scale
     content_weight: float = 1.0
@@ -118,7 +123,7 @@ class TransferProblem:
         self.content_layers = parse_weighted(opts.content_layers, "content layer")
         self.style_layers = parse_weighted(opts.style_layers, "style layer")
         backbone.check_layers([*self.content_layers, *self.style_layers])
-        self.blend = _blend_weights(opts.style_blend, len(styles))
+        self.blend = blend_weights(opts.style_blend, len(styles))
         if opts.colors not in COLORS:
             raise OptionError(f"--colors '{opts.colors}' is not one of {', '.join(COLORS)}")
         self.content = content
@@ -172,8 +177,19 @@ class TransferProblem:
             return torch.full((1, 3, *size), 0.5)
         if init == "noise":
             return (0.5 + 0.2 * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
+        if init == "adain":
+            return optimize.resize(self._adain_start(), size)
         image = optimize.resize(_load(init, "--init image"), size)
         return color.gray(image) if self.opts.colors == "luminance" else image
+
+    def _adain_start(self) -> torch.Tensor:
+        """The AdaIN stylization at the final size, in the colour space being optimized."""
+        final = self._sizes[-1]
+        styles = [optimize.resize(s, self._style_size(s, final)) for s in self.styles]
+        out = feed_forward_model().stylize(
+            optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend
+        )
+        return color.gray(out) if self.opts.colors == "luminance" else out
 
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         if self.opts.colors == "original":
@@ -197,16 +213,6 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     return opts.size
 
 
-def _blend_weights(spec: str | Sequence[float] | None, count: int) -> list[float]:
-    if spec is None or spec == "":
-        return [1.0 / count] * count
-    values = [float(v) for v in spec.split(",")] if isinstance(spec, str) else [float(v) for v in spec]
-    if len(values) != count:
-        raise OptionError(f"--style-blend has {len(values)} weights for {count} style image(s); give one per style")
-    weights = parse_weighted({f"style {i + 1}": v for i, v in enumerate(values)}, "style blend")
-    return list(normalized(weights).values())
-
-
 def prepare(
     content: ImageLike,
     styles: ImageLike | Sequence[ImageLike],
@@ -221,11 +227,9 @@ def prepare(
     ``model`` reuses an already loaded backbone (it must match the options' backbone and weights).
     """
     opts = (options or TransferOptions()).replace(**changes)
-    styles = [styles] if isinstance(styles, (str, os.PathLike, torch.Tensor)) else list(styles)
-    if not styles:
-        raise OptionError("give at least one style image")
-    content_t = _load(content, "content image")
-    style_ts = [_load(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+    if opts.method != "gatys":
+        raise OptionError(f"method '{opts.method}' is one forward pass, not an optimization: call transfer()")
+    content_t, style_ts = _load_inputs(content, styles)
     model = model or load_backbone(opts.backbone, opts.weights, **_backbone_options(opts))
     problem = TransferProblem(content_t, style_ts, opts, model)
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
@@ -233,6 +237,14 @@ def prepare(
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     memory.check_fits(model, problem.backbone.check_layers([*problem.content_layers, *problem.style_layers]), problem.sizes()[-1], limit)
     return Job(problem, schedule, opts, state or optimize.State())
+
+
+def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Load the content and every style image, naming which one fails."""
+    styles = [styles] if isinstance(styles, (str, os.PathLike, torch.Tensor)) else list(styles)
+    if not styles:
+        raise OptionError("give at least one style image")
+    return _load(content, "content image"), [_load(s, f"style image {i + 1}") for i, s in enumerate(styles)]
 
 
 def _backbone_options(opts: TransferOptions) -> dict:
@@ -243,11 +255,46 @@ def _backbone_options(opts: TransferOptions) -> dict:
 
 
 def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], **options) -> Result:
-    """Run a style transfer to the end and return the Result; options as in TransferOptions."""
+    """Run a style transfer to the end and return the Result; options as in TransferOptions.
+
+    method='gatys' optimizes (see prepare() for the iterator form); 'adain' and 'wct' are one forward pass.
+    """
+    opts = TransferOptions().replace(**{k: v for k, v in options.items() if k != "model"})
+    if opts.method != "gatys":
+        return feed_forward(content, styles, opts)
     job = prepare(content, styles, **options)
     for _ in job:
         pass
     return job.result()
+
+
+@functools.lru_cache(maxsize=1)
+def feed_forward_model():
+    """The AdaIN/WCT encoder-decoder, loaded once per process."""
+    from .feedforward import FeedForward
+
+    return FeedForward()
+
+
+def feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: TransferOptions) -> Result:
+    """AdaIN or WCT in one pass at the output size, styles scaled as for the Gatys method."""
+    if opts.method not in METHODS:
+        raise OptionError(f"method '{opts.method}' is not one of {', '.join(METHODS)}{did_you_mean(opts.method, METHODS)}")
+    start = time.perf_counter()
+    content_t, style_ts = _load_inputs(content, styles)
+    h, w = content_t.shape[-2:]
+    side = _output_side(content_t, opts)
+    size = (max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w))))
+    scaled = []
+    for style in style_ts:
+        sh, sw = style.shape[-2:]
+        long = max(1, round(side * opts.style_scale))
+        scaled.append(optimize.resize(style, (max(1, round(sh * long / max(sh, sw))), max(1, round(sw * long / max(sh, sw))))))
+    image = feed_forward_model().stylize(
+        optimize.resize(content_t, size), scaled, method=opts.method, alpha=opts.alpha,
+        blend=blend_weights(opts.style_blend, len(scaled)), colors=opts.colors,
+    )
+    return Result(image, [], opts, time.perf_counter() - start)
 
 
 def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Job:

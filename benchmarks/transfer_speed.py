@@ -1,0 +1,99 @@
+"""Time and quality of stylegram's default transfer against a straightforward baseline, in one run.
+
+Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iterations 300]
+
+Baseline (the classic recipe): one scale, L-BFGS with history 100, start from the content, content relu4_2,
+style relu1_1..relu5_1, 300 iterations, no early stop. Default: stylegram's TransferOptions() unchanged.
+Both use the same loss weights, and one fixed evaluator scores the image each one actually saves (8-bit):
+  style distance   = mean over relu1_1..relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2
+  content distance = ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2
+Lower is better for both. Also: seconds per iteration of the loop at a fixed size next to a bare
+forward+backward pass of the same network (the floor on this machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import torch
+
+from stylegram import images, stats
+from stylegram.features import default_backbone
+from stylegram.losses import relative_mse
+from stylegram.samples import path
+from stylegram.gatys import prepare
+
+STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+PAIRS = [("chelsea", "swirls"), ("astronaut", "mosaic")]
+
+
+class Evaluator:
+    """One fixed scorer for every method: style and content distances of the saved 8-bit image."""
+
+    def __init__(self, content: torch.Tensor, style: torch.Tensor):
+        self.model = default_backbone()
+        with torch.no_grad():
+            feats = self.model.extract(style, STYLE_LAYERS)
+            self.grams = {k: stats.gram(v) for k, v in feats.items()}
+        self.content = content
+
+    @torch.no_grad()
+    def __call__(self, image: torch.Tensor) -> tuple[float, float]:
+        saved = images.to_tensor(images.to_image(image))  # what a user gets: 8-bit
+        content = images.resize_tensor(self.content, tuple(saved.shape[-2:]))
+        feats = self.model.extract(saved, [*STYLE_LAYERS, "relu4_2"])
+        style = sum(float(relative_mse(stats.gram(feats[k]), self.grams[k])) for k in STYLE_LAYERS) / len(STYLE_LAYERS)
+        target = self.model.extract(content, ["relu4_2"])["relu4_2"]
+        return style, float(relative_mse(feats["relu4_2"], target))
+
+
+def timed(job) -> tuple[torch.Tensor, float, int]:
+    start = time.perf_counter()
+    for _ in job:
+        pass
+    return job.result().image, time.perf_counter() - start, len(job.state.history)
+
+
+def per_iteration(content, style, size: int, n: int = 8) -> tuple[float, float]:
+    """Seconds per loop iteration at one fixed size, and per bare forward+backward of the same network."""
+    model = default_backbone()
+    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0)
+    stamps = [time.perf_counter() for _ in job]
+    loop = (stamps[-1] - stamps[1]) / (len(stamps) - 2)  # skip the first (target preparation, warm-up)
+    x = images.resize_tensor(content, size).requires_grad_(True)
+    layers = [*STYLE_LAYERS, "relu4_2"]
+    model.extract(x, layers)["relu5_1"].sum().backward()  # warm-up
+    start = time.perf_counter()
+    for _ in range(n):
+        feats = model.extract(x, layers)
+        sum(f.mean() for f in feats.values()).backward()
+    return loop, (time.perf_counter() - start) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--baseline-iterations", type=int, default=300)
+    parser.add_argument("--pairs", type=int, default=1, help="how many content/style pairs to run")
+    args = parser.parse_args()
+    print(f"# {time.strftime('%Y-%m-%d')} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(f"{'pair':<18}{'size':>5} {'method':<9}{'iters':>6}{'seconds':>9}{'style':>9}{'content':>9}{'time ratio':>11}")
+    for content_name, style_name in PAIRS[: args.pairs]:
+        content = images.load_tensor(path(content_name))
+        style = images.load_tensor(path(style_name))
+        for size in args.sizes:
+            score = Evaluator(images.resize_tensor(content, size), images.resize_tensor(style, size))
+            base = prepare(content, style, size=size, min_size=size, iterations=args.baseline_iterations, tolerance=0)
+            rows = {"baseline": timed(base), "default": timed(prepare(content, style, size=size))}
+            for name, (image, seconds, iters) in rows.items():
+                s, c = score(image)
+                ratio = rows["baseline"][1] / seconds
+                print(f"{content_name + '/' + style_name:<18}{size:>5} {name:<9}{iters:>6}{seconds:>9.1f}{s:>9.4f}{c:>9.4f}{ratio:>10.1f}x", flush=True)
+        loop, bare = per_iteration(content, style, args.sizes[0])
+        print(f"per iteration at {args.sizes[0]} px: loop {loop:.3f}s, bare forward+backward {bare:.3f}s, overhead {100 * (loop / bare - 1):+.0f}%")
+
+
+if __name__ == "__main__":
+    main()

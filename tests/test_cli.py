@@ -1,0 +1,122 @@
+"""The CLI as a user meets it: exit codes, one-line errors, files written."""
+
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylegram.cli import main
+
+FAST = ["--size", "64", "--min-size", "64", "--iterations", "3", "--quiet"]
+
+
+def _png_claiming(path, width, height):
+    """A valid 1x1 PNG whose IHDR then claims width x height (CRC fixed), without the pixels."""
+    Image.new("RGB", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr : ihdr + 17]))
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", crc)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.fixture
+def bad_inputs(tmp_path):
+    good = tmp_path / "good.png"
+    Image.fromarray((np.random.default_rng(0).random((40, 40, 3)) * 255).astype(np.uint8)).save(good)
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.jpg").write_text("this is not a picture\n")
+    Image.new("RGB", (1, 1)).save(tmp_path / "tiny.png")
+    return {
+        "zero-byte file": (tmp_path / "empty.png", "empty"),
+        "truncated PNG": (truncated, "truncated"),
+        "text file named .jpg": (tmp_path / "text.jpg", "not an image"),
+        "1x1 image": (tmp_path / "tiny.png", "at least"),
+        "40000x40000 header": (_png_claiming(tmp_path / "huge.png", 40000, 40000), "--max-pixels"),
+        "missing path": (tmp_path / "nope.png", "no such file"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["zero-byte file", "truncated PNG", "text file named .jpg", "1x1 image", "40000x40000 header", "missing path"],
+)
+def test_bad_content_image_is_one_line_and_exit_2(case, bad_inputs, tmp_path, capsys):
+    path, words = bad_inputs[case]
+    sizing = ["--iterations", "3", "--quiet"] if case == "1x1 image" else FAST  # no --size: the image's own
+    code = main(["transfer", str(path), "sample:swirls", "-o", str(tmp_path / "out.png"), *sizing])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("stylegram: error:") and "\n" not in err and "Traceback" not in err
+    assert words in err
+    assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--backbone", "vgg91"], "did you mean vgg19"),
+        (["--style-layers", "relu3_1,relu9_1"], "relu9_1"),
+        (["--content-layers", "relu4_22"], "did you mean relu4_2"),
+        (["--size", "0"], "--size"),
+        (["--size", "100000", "--upscale"], "--size"),
+        (["--style-blend", "1,2"], "2 weights for 1 styles"),
+        (["--weights", "nowhere.pth"], "does not exist"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(args, words, tmp_path, capsys):
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), *FAST, *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and words in err and "\n" not in err
+
+
+def test_unwritable_output_fails_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(blocker / "out.png"), *FAST])
+    assert code == 2 and "cannot" in capsys.readouterr().err
+
+
+def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
+    out = tmp_path / "new" / "folder" / "out.png"
+    log = tmp_path / "losses.csv"
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), *FAST, "--log", str(log),
+                 "--save-every", "2", "--checkpoint", str(tmp_path / "run.ckpt")])
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    image = Image.open(out)
+    assert image.size == (64, 43) and np.asarray(image).std() > 5
+    rows = log.read_text().splitlines()
+    assert rows[0].startswith("iteration,scale,content.relu4_2") and len(rows) == 4
+    assert sorted(p.name for p in (tmp_path / "new" / "folder" / "out_steps").iterdir()) == ["iter_000002.png"]
+    assert (tmp_path / "run.ckpt").exists()
+
+
+@pytest.mark.parametrize("method", ["adain", "wct"])
+def test_feed_forward_methods(method, tmp_path):
+    out = tmp_path / f"{method}.png"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--method", method, "--size", "96"]) == 0
+    assert Image.open(out).size == (96, 64)
+
+
+def test_layers_lists_names_channels_strides(capsys):
+    assert main(["layers"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["layer", "channels", "stride"]
+    assert "relu4_2 512 8" in [" ".join(line.split()) for line in lines]
+
+
+def test_console_script_runs_as_a_process(tmp_path):
+    """No traceback reaches a user of the installed command, and Ctrl-C-free runs exit 0."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "stylegram.cli", "transfer", str(tmp_path / "missing.png"), "sample:swirls", "-o",
+         str(tmp_path / "o.png")], capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such file" in proc.stderr
