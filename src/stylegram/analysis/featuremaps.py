@@ -1,0 +1,73 @@
+"""Feature maps of one layer for a set of images, and which channels are worth showing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from ..backbones import Backbone
+from ..errors import OptionError
+from .matrices import BATCH, _batches
+
+
+def maps(images: Sequence[torch.Tensor], layer: str, backbone: Backbone, batch_size: int = BATCH) -> list[torch.Tensor]:
+    """Per image, its (C, h, w) feature maps at ``layer`` (images may differ in size)."""
+    backbone.check_layers([layer])
+    out: list[torch.Tensor | None] = [None] * len(images)
+    with torch.no_grad():
+        for idx in _batches(images, batch_size):
+            batch = torch.cat([images[i] if images[i].dim() == 4 else images[i][None] for i in idx])
+            features = backbone.extract(batch, [layer])[layer]
+            for j, i in enumerate(idx):
+                out[i] = features[j].clone()
+    return out  # type: ignore[return-value]
+
+
+def strength(feature_maps: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Per channel, the mean positive activation max(f, 0) over positions, averaged over the images."""
+    return torch.stack([f.clamp_min(0).mean((1, 2)) for f in feature_maps]).mean(0)
+
+
+def strongest(feature_maps: Sequence[torch.Tensor], count: int) -> list[int]:
+    """The ``count`` channels of highest ``strength``, strongest first (ties: lower index)."""
+    s = strength(feature_maps)
+    order = sorted(range(len(s)), key=lambda c: (-float(s[c]), c))
+    return order[: max(0, count)]
+
+
+def strongest_per_class(feature_maps: Sequence[torch.Tensor], labels: Sequence[int], count: int) -> list[int]:
+    """``count`` channels taken in turn from each class: its strongest channel not yet taken.
+
+    Channels strongest over a whole set are often those of its busiest class (and black on the others);
+    taking turns shows for every class a channel that responds to it.
+    """
+    classes = sorted(set(int(v) for v in labels))
+    ranked = [strongest([f for f, lab in zip(feature_maps, labels) if lab == c], len(feature_maps[0])) for c in classes]
+    picked: list[int] = []
+    position = [0] * len(classes)
+    while len(picked) < min(count, len(feature_maps[0])):
+        for k, order in enumerate(ranked):
+            while position[k] < len(order) and order[position[k]] in picked:
+                position[k] += 1
+            if position[k] < len(order) and len(picked) < count:
+                picked.append(order[position[k]])
+    return picked
+
+
+def parse_channels(spec: str, channels: int) -> list[int]:
+    """'3,4,14' or '0-3,9' -> channel indices, checked against the layer's channel count."""
+    picked: list[int] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        lo, dash, hi = part.partition("-")
+        try:
+            values = range(int(lo), int(hi) + 1) if dash else [int(lo)]
+        except ValueError:
+            raise OptionError(f"channels '{spec}': '{part}' is not a number or a range like 3-6") from None
+        picked.extend(values)
+    if not picked:
+        raise OptionError(f"channels '{spec}' names no channel; give e.g. --channels 3,4,14")
+    bad = [c for c in picked if not 0 <= c < channels]
+    if bad:
+        raise OptionError(f"channel {bad[0]} does not exist: the layer has {channels} channels (0..{channels - 1})")
+    return list(dict.fromkeys(picked))

@@ -1,0 +1,139 @@
+"""Image sets for analysis: files, folders and samples in a fixed order, classes, and texture crops."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import images, samples
+from ..color import gray
+from ..errors import OptionError
+
+DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
+
+
+@dataclass
+class ImageSet:
+    """Images (each (1, 3, H, W) in [0, 1], sizes may differ) with names and integer class labels."""
+
+    images: list[torch.Tensor]
+    names: list[str]
+    labels: np.ndarray
+    classes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def members(self, label: int) -> list[int]:
+        """Indices of the images of one class, in set order."""
+        return [i for i, lab in enumerate(self.labels) if lab == label]
+
+    def first_per_class(self, count: int) -> list[int]:
+        """Up to ``count`` image indices from every class, class by class."""
+        return [i for c in range(len(self.classes)) for i in self.members(c)[:count]]
+
+    @classmethod
+    def from_classes(
+        cls, classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[str, Sequence[str]] | None = None
+    ) -> ImageSet:
+        """Build a labelled set from {class name: [image tensors]} (class order as given)."""
+        tensors, labels, image_names = [], [], []
+        for label, (name, members) in enumerate(classes.items()):
+            own = list(names[name]) if names else [f"{name}/{i:02d}" for i in range(len(members))]
+            for x, n in zip(members, own):
+                tensors.append(x if x.dim() == 4 else x.unsqueeze(0))
+                labels.append(label)
+                image_names.append(n)
+        return cls(tensors, image_names, np.asarray(labels, dtype=np.int64), list(classes))
+
+
+def expand(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Files in the order given, folders expanded to their images sorted by name, samples resolved, no repeats."""
+    found = images.list_images([samples.resolve(p) for p in paths])
+    unique = list(dict.fromkeys(Path(p) for p in found))
+    if not unique:
+        raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images")
+    return unique
+
+
+def load(path: str | os.PathLike[str], size: int | None = DEFAULT_SIZE, grey: bool = False) -> torch.Tensor:
+    """One image as (1, 3, H, W), long side shrunk to ``size`` (never enlarged), optionally made grey."""
+    x = images.load_tensor(path, size=size)
+    return gray(x) if grey else x
+
+
+def load_set(paths: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT_SIZE, grey: bool = False) -> ImageSet:
+    """An unlabelled set (one class named 'images') from files, folders and sample:NAME specs."""
+    files = expand(paths)
+    tensors = [load(f, size, grey) for f in files]
+    return ImageSet(tensors, display_names(files), np.zeros(len(files), np.int64), ["images"])
+
+
+def display_names(files: Sequence[Path]) -> list[str]:
+    """File names, or folder/name for all when two files share a name."""
+    bases = [f.name for f in files]
+    if len(set(bases)) == len(bases):
+        return bases
+    return [f"{f.parent.name}/{f.name}" for f in files]
+
+
+def load_classes(
+    folders: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT_SIZE, grey: bool = False
+) -> ImageSet:
+    """A labelled set: one class per folder (named after it), classes in the order given, images sorted."""
+    if len(folders) < 2:
+        raise OptionError(f"need at least two class folders to compare, got {len(folders)}")
+    names = _class_names([Path(f) for f in folders])
+    classes, image_names = {}, {}
+    for name, folder in zip(names, folders):
+        if not Path(folder).is_dir():
+            raise OptionError(f"{folder}: not a folder; give one folder of images per class")
+        files = expand([folder])
+        if len(files) < 2:
+            raise OptionError(f"class '{name}' has {len(files)} image; every class needs at least two to compare")
+        classes[name] = [load(f, size, grey) for f in files]
+        image_names[name] = [f"{name}/{f.name}" for f in files]
+    return ImageSet.from_classes(classes, image_names)
+
+
+def _class_names(folders: list[Path]) -> list[str]:
+    """Folder base names, or the whole paths when two base names collide."""
+    bases = [f.resolve().name or str(f) for f in folders]
+    return bases if len(set(bases)) == len(bases) else [str(f) for f in folders]
+
+
+def random_crops(image: torch.Tensor, count: int, size: int, seed: int = 0) -> list[torch.Tensor]:
+    """``count`` square crops of side ``size`` at seeded random positions of a (1, 3, H, W) image."""
+    h, w = image.shape[-2:]
+    if size > min(h, w):
+        raise OptionError(f"crop size {size} is larger than the {w}x{h} image")
+    rng = np.random.default_rng(seed)
+    tops = rng.integers(0, h - size + 1, count)
+    lefts = rng.integers(0, w - size + 1, count)
+    return [image[..., t : t + size, l : l + size].clone() for t, l in zip(tops, lefts)]
+
+
+def texture_classes(
+    names: Sequence[str] = ("brick", "grass", "gravel"), count: int = 16, size: int = 128, seed: int = 0
+) -> dict[str, list[torch.Tensor]]:
+    """{sample name: ``count`` random crops} of textures shipped with scikit-image (seeded per class)."""
+    return {
+        name: random_crops(images.load_tensor(samples.path(name)), count, size, seed + i)
+        for i, name in enumerate(names)
+    }
+
+
+def write_classes(classes: Mapping[str, Sequence[torch.Tensor]], folder: str | os.PathLike[str]) -> list[Path]:
+    """Save {class: images} as folder/class/NN.png; return the class folders in order."""
+    out = []
+    for name, members in classes.items():
+        target = Path(folder) / name
+        for i, x in enumerate(members):
+            images.save_image(x, target / f"{i:02d}.png")
+        out.append(target)
+    return out

@@ -1,0 +1,228 @@
+"""Figures of the analysis, drawn with matplotlib's object API (no pyplot state, no GUI backend).
+
+matplotlib is imported inside the functions, so ``import stylegram.analysis.plots`` stays cheap.
+Colour scales: a quantity that takes both signs (pre-ReLU maps, Pearson matrices) gets a diverging map
+centred on 0 (RdBu_r, symmetric limits); a non-negative one gets 'magma' from 0 up.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .cluster import Clustering
+from .matrices import LABELS
+from .rank import LayerScore, Ranking
+
+DPI = 110
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def to_png(fig) -> bytes:
+    """The figure as PNG bytes (no timestamp, so the same figure gives the same bytes)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def save(fig, path: str | os.PathLike[str]) -> Path:
+    """Write the figure as PNG (atomically: a temporary file renamed into place)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(to_png(fig))
+    os.replace(tmp, target)
+    return target
+
+
+def _short(name: str, width: int = 22) -> str:
+    return name if len(name) <= width else "…" + name[-(width - 1):]
+
+
+def _picture(x: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) or (3, H, W) in [0, 1] -> H x W x 3 for imshow."""
+    x = x[0] if x.dim() == 4 else x
+    return x.clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def _colours(low: float, high: float, signed: bool | None = None) -> dict:
+    """imshow arguments of the house colour scale for values in [low, high]."""
+    signed = low < -1e-6 * max(abs(high), 1e-12) if signed is None else signed
+    if signed:
+        m = max(abs(low), abs(high), 1e-12)
+        return {"cmap": "RdBu_r", "vmin": -m, "vmax": m}
+    return {"cmap": "magma", "vmin": 0.0, "vmax": max(high, 1e-12)}
+
+
+def _no_ticks(ax) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def features_grid(
+    images: Sequence[torch.Tensor],
+    feature_maps: Sequence[torch.Tensor],
+    channels: Sequence[int],
+    names: Sequence[str],
+    layer: str,
+):
+    """Images in columns (input on top), one row per channel with its own colour scale and colour bar."""
+    cols, rows = len(images), len(channels) + 1
+    fig = _figure(1.7 * cols + 1.4, 1.6 * rows + 0.5)
+    axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    for j, (x, name) in enumerate(zip(images, names)):
+        axes[0, j].imshow(_picture(x))
+        axes[0, j].set_title(_short(name), fontsize=8)
+        _no_ticks(axes[0, j])
+    axes[0, 0].set_ylabel("input", fontsize=9)
+    for r, c in enumerate(channels, start=1):
+        row = [f[c].numpy() for f in feature_maps]
+        style = _colours(min(v.min() for v in row), max(v.max() for v in row))
+        for j, values in enumerate(row):
+            im = axes[r, j].imshow(values, interpolation="nearest", **style)
+            _no_ticks(axes[r, j])
+        axes[r, 0].set_ylabel(f"channel {c}", fontsize=9)
+        bar = fig.colorbar(im, ax=list(axes[r]), shrink=0.85, pad=0.01, aspect=12)
+        bar.ax.tick_params(labelsize=7)
+    fig.suptitle(f"Feature maps at {layer} (one colour scale per row)", fontsize=10)
+    return fig
+
+
+def matrix_style(values: Sequence[np.ndarray], kind: str) -> dict:
+    """One shared colour scale for a set of matrices: [-1, 1] for Pearson, else the 99th percentile of |G|."""
+    if kind == "pearson":
+        return {"cmap": "RdBu_r", "vmin": -1.0, "vmax": 1.0}
+    flat = np.concatenate([np.asarray(v).ravel() for v in values])
+    high = float(np.percentile(np.abs(flat), 99)) or 1.0
+    if flat.min() < -0.01 * high:
+        return {"cmap": "RdBu_r", "vmin": -high, "vmax": high}
+    return {"cmap": "magma", "vmin": 0.0, "vmax": high}
+
+
+def _borders(ax, bounds: Sequence[tuple[int, int]], colour: str, labels: bool) -> None:
+    from matplotlib.patches import Rectangle
+
+    for k, (start, stop) in enumerate(bounds):
+        ax.add_patch(Rectangle((start - 0.5, start - 0.5), stop - start, stop - start,
+                               fill=False, edgecolor=colour, linewidth=0.9))
+        if labels and stop - start >= max(2, bounds[-1][1] // 40):
+            ax.text((start + stop - 1) / 2, -1, str(k), ha="center", va="bottom", fontsize=6, clip_on=False)
+
+
+def matrices_grid(
+    panels: Sequence[tuple[str, np.ndarray]],
+    clustering: Clustering,
+    kind: str,
+    layer: str,
+    columns: int = 6,
+    title: str | None = None,
+):
+    """Matrices with channels in cluster order, one shared colour scale, cluster borders drawn."""
+    order = clustering.order
+    shown = [(name, np.asarray(m)[np.ix_(order, order)]) for name, m in panels]
+    style = matrix_style([m for _, m in shown], kind)
+    cols = min(columns, len(shown))
+    rows = -(-len(shown) // cols)
+    fig = _figure(1.9 * cols + 1.0, 1.95 * rows + 0.6)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    border = "black" if style["cmap"] == "RdBu_r" else "cyan"
+    for ax, (name, m) in zip(axes.flat, shown):
+        im = ax.imshow(m, interpolation="nearest", **style)
+        _borders(ax, clustering.bounds(), border, labels=ax is axes.flat[0])
+        ax.set_title(_short(name, 26), fontsize=7, pad=8 if ax is axes.flat[0] else 3)
+        _no_ticks(ax)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.6, pad=0.01, aspect=30)
+    bar.ax.tick_params(labelsize=7)
+    bar.set_label("Pearson r" if kind == "pearson" else "Gram  F Fᵀ / (H·W)", fontsize=8)
+    inactive = len(clustering.inactive())
+    note = f", {inactive} inactive channels last" if inactive else ""
+    fig.suptitle(title or f"{LABELS[kind]} matrices at {layer}: {len(order)} channels in {clustering.k} "
+                 f"{clustering.method} clusters{note}", fontsize=10)
+    return fig
+
+
+def rank_bars(ranking: Ranking):
+    """Leave-one-out accuracy (top) and contrast score (bottom) for every layer; the best layer in orange."""
+    scores = ranking.scores
+    n = len(scores)
+    fig = _figure(max(8.0, 0.2 * n + 2.0), 5.6)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    best = ranking.best.layer
+    colours = ["tab:orange" if s.layer == best else "tab:blue" for s in scores]
+    x = np.arange(n)
+    top.bar(x, [100 * s.accuracy for s in scores], color=colours)
+    chance = 100 / len(ranking.classes)
+    top.axhline(chance, color="0.25", linestyle="--", linewidth=0.9, zorder=3)
+    top.text(n - 0.6, chance, f"chance {chance:.0f}%", ha="right", va="center", fontsize=7, zorder=4,
+             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
+    top.set_ylim(0, 105)
+    top.set_ylabel("leave-one-out\naccuracy (%)", fontsize=9)
+    contrast = [0.0 if np.isnan(s.contrast) else s.contrast for s in scores]
+    bottom.bar(x, contrast, color=colours)
+    bottom.axhline(0, color="black", linewidth=0.6)
+    bottom.set_ylabel("contrast\n(on − off) / (on + off)", fontsize=9)
+    bottom.set_xticks(x, [s.layer for s in scores], rotation=90, fontsize=7 if n < 60 else 5)
+    for ax in (top, bottom):
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(axis="y", linewidth=0.3, alpha=0.6)
+        ax.set_axisbelow(True)
+        ax.set_xlim(-0.7, n - 0.3)
+    b = ranking.best
+    fig.suptitle(f"How well each layer's {LABELS[ranking.kind]} matrices separate {len(ranking.classes)} classes "
+                 f"({len(ranking.labels)} images) — best: {b.layer}, {100 * b.accuracy:.1f}% accuracy, "
+                 f"contrast {b.contrast:.3f}", fontsize=10)
+    return fig
+
+
+def confusion_plot(score: LayerScore, classes: Sequence[str]):
+    """Counts of true (rows) against predicted (columns) classes, annotated."""
+    counts = score.confusion
+    k = len(classes)
+    fig = _figure(1.1 * k + 2.6, 0.95 * k + 1.9)
+    ax = fig.subplots()
+    im = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.sum(1).max()), 1))
+    for i in range(k):
+        for j in range(k):
+            dark = counts[i, j] > 0.55 * counts.sum(1).max()
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=10,
+                    color="white" if dark else "black")
+    ax.set_xticks(range(k), [_short(c, 16) for c in classes], rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(k), [_short(c, 16) for c in classes], fontsize=8)
+    ax.set_xlabel("predicted class", fontsize=9)
+    ax.set_ylabel("true class", fontsize=9)
+    ax.set_title(f"{score.layer}: leave-one-out accuracy {100 * score.accuracy:.1f}%", fontsize=10)
+    fig.colorbar(im, ax=ax, shrink=0.8).ax.tick_params(labelsize=7)
+    return fig
+
+
+def inputs_grid(images: Sequence[torch.Tensor], names: Sequence[str], labels: Sequence[int],
+                classes: Sequence[str], per_class: int = 8):
+    """Up to ``per_class`` thumbnails of every class, one class per row."""
+    labels = np.asarray(labels)
+    rows = [[i for i in np.flatnonzero(labels == c)] for c in range(len(classes))]
+    cols = max(1, min(per_class, max(len(r) for r in rows)))
+    fig = _figure(1.5 * cols + 0.8, 1.55 * len(classes) + 0.5)
+    axes = fig.subplots(len(classes), cols, squeeze=False)
+    for r, members in enumerate(rows):
+        for j in range(cols):
+            ax = axes[r, j]
+            _no_ticks(ax)
+            if j < len(members):
+                ax.imshow(_picture(images[members[j]]))
+            else:
+                ax.set_visible(False)
+        axes[r, 0].set_ylabel(f"{_short(classes[r], 16)}\n({len(members)} images)", fontsize=8)
+    fig.suptitle("Input images, one class per row", fontsize=10)
+    return fig

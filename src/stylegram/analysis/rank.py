@@ -1,0 +1,206 @@
+"""How well one layer's per-image matrices tell image classes apart.
+
+Similarity of two images at a layer = the Pearson correlation of their matrices' distinct entries (the
+upper triangle; for Pearson matrices the diagonal, which is 1 for every live channel, is left out). It is
+blind to an overall scale of a matrix, so a brighter or more contrasted image of the same texture is not
+penalized. With z_i = the entries of image i centred and scaled to unit length, sim(i, j) = z_i . z_j,
+and every score below needs only the N x N matrix of these dot products.
+
+- Contrast (the blog post's score): (on - off) / (on + off), with on = the mean within-class similarity
+  and off = the mean between-class similarity. Both are balanced: ``on`` averages each class's mean over
+  its pairs, ``off`` averages each class pair's mean, so a large class does not outweigh a small one.
+- Leave-one-out nearest centroid: each image is compared with every class centroid (the mean z of the
+  class, the image itself left out of its own class) by correlation and assigned the closest class. Its
+  accuracy, balanced accuracy (mean per-class recall) and confusion matrix (rows: true class, columns:
+  predicted) are reported.
+
+The best layer has the highest leave-one-out accuracy; ties go to the higher contrast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import OptionError
+from .matrices import channels_of, triu
+
+EPS = 1e-12
+
+
+def entries(triangles: torch.Tensor, kind: str) -> torch.Tensor:
+    """The entries similarity is computed on: the whole upper triangle, or its off-diagonal part for Pearson."""
+    if kind != "pearson":
+        return triangles
+    rows, cols = triu(channels_of(triangles))
+    return triangles[:, rows != cols]
+
+
+def standardize(vectors: torch.Tensor) -> torch.Tensor:
+    """Rows centred to mean 0 and scaled to unit length (a constant row becomes 0), in float64."""
+    z = vectors.double()
+    z = z - z.mean(1, keepdim=True)
+    norm = z.norm(dim=1, keepdim=True)
+    return torch.where(norm > EPS, z / norm.clamp_min(EPS), torch.zeros_like(z))
+
+
+def similarity(vectors: torch.Tensor) -> np.ndarray:
+    """N x N Pearson correlations between the rows of an (N, D) tensor."""
+    z = standardize(vectors)
+    return (z @ z.T).numpy()
+
+
+def _onehot(labels: np.ndarray) -> np.ndarray:
+    classes = int(labels.max()) + 1
+    return (labels[:, None] == np.arange(classes)[None, :]).astype(np.float64)
+
+
+def contrast(sim: np.ndarray, labels: Sequence[int]) -> tuple[float, float, float]:
+    """(contrast, on, off): the post's (on - off) / (on + off) with balanced within/between means."""
+    labels = np.asarray(labels)
+    classes = int(labels.max()) + 1
+    within, between = [], []
+    for c in range(classes):
+        a = np.flatnonzero(labels == c)
+        if len(a) >= 2:
+            block = sim[np.ix_(a, a)]
+            within.append((block.sum() - np.trace(block)) / (len(a) * (len(a) - 1)))
+        for d in range(c + 1, classes):
+            b = np.flatnonzero(labels == d)
+            if len(a) and len(b):
+                between.append(sim[np.ix_(a, b)].mean())
+    if not within or not between:
+        raise OptionError("the contrast needs two classes and a class with at least two images")
+    on, off = float(np.mean(within)), float(np.mean(between))
+    score = (on - off) / (on + off) if on + off > EPS else math.nan
+    return score, on, off
+
+
+def loo_scores(sim: np.ndarray, labels: Sequence[int]) -> np.ndarray:
+    """N x K correlation of each image with each class centroid, the image left out of its own class.
+
+    With unit, centred z: corr(z_i, mean of z_j over j in S) = sum_{j in S} K_ij / sqrt(sum_{j,k in S} K_jk).
+    """
+    labels = np.asarray(labels)
+    onehot = _onehot(labels)
+    if (onehot.sum(0) < 2).any():
+        raise OptionError("leave-one-out needs at least two images in every class")
+    row = sim @ onehot  # sum of K_ij over each class
+    block = np.einsum("ik,ij,jk->k", onehot, sim, onehot)  # sum over each class x class block
+    own, diag = onehot.astype(bool), np.diag(sim)[:, None]
+    num = row - own * diag
+    den = block[None, :] - own * (2 * row - diag)
+    return np.where(den > EPS, num / np.sqrt(np.clip(den, EPS, None)), 0.0)
+
+
+def confusion(true: Sequence[int], predicted: Sequence[int], classes: int) -> np.ndarray:
+    """classes x classes counts: row = true class, column = predicted class."""
+    counts = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(true), np.asarray(predicted)), 1)
+    return counts
+
+
+@dataclass
+class LayerScore:
+    """How well one layer separates the classes."""
+
+    layer: str
+    contrast: float
+    within: float
+    between: float
+    accuracy: float
+    balanced_accuracy: float
+    confusion: np.ndarray
+    predicted: np.ndarray
+
+    def key(self) -> tuple[float, float]:
+        """Sort key of 'better': accuracy first, then contrast (NaN counts as worst)."""
+        return (self.accuracy, -math.inf if math.isnan(self.contrast) else self.contrast)
+
+    def to_json(self) -> dict:
+        nan = lambda v: None if math.isnan(v) else round(float(v), 6)  # noqa: E731
+        return {
+            "layer": self.layer,
+            "contrast": nan(self.contrast),
+            "within_similarity": nan(self.within),
+            "between_similarity": nan(self.between),
+            "accuracy": round(self.accuracy, 6),
+            "balanced_accuracy": round(self.balanced_accuracy, 6),
+            "confusion": self.confusion.tolist(),
+            "predicted": self.predicted.tolist(),
+        }
+
+
+def score(sim: np.ndarray, labels: Sequence[int], layer: str = "") -> LayerScore:
+    """Contrast and leave-one-out nearest-centroid results from an N x N similarity matrix."""
+    labels = np.asarray(labels)
+    classes = int(labels.max()) + 1
+    value, on, off = contrast(sim, labels)
+    predicted = loo_scores(sim, labels).argmax(1)
+    counts = confusion(labels, predicted, classes)
+    recall = np.diag(counts) / counts.sum(1)
+    accuracy = float(np.trace(counts) / len(labels))
+    return LayerScore(layer, value, on, off, accuracy, float(recall.mean()), counts, predicted)
+
+
+@dataclass
+class Ranking:
+    """Scores of every layer (in network order) and the best one."""
+
+    scores: list[LayerScore]
+    classes: list[str]
+    names: list[str]
+    labels: np.ndarray
+    kind: str
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def best(self) -> LayerScore:
+        return max(self.scores, key=LayerScore.key)  # max keeps the first (shallowest) of equals
+
+    def __getitem__(self, layer: str) -> LayerScore:
+        for s in self.scores:
+            if s.layer == layer:
+                return s
+        raise KeyError(layer)
+
+    def to_json(self) -> dict:
+        return {
+            "best_layer": self.best.layer,
+            "best_accuracy": round(self.best.accuracy, 6),
+            "kind": self.kind,
+            "similarity": "Pearson correlation of the matrices' upper-triangle entries"
+            + (" (diagonal left out)" if self.kind == "pearson" else " (diagonal included)"),
+            "contrast": "(on - off) / (on + off); on = mean over classes of the mean within-class similarity, "
+            "off = mean over class pairs of the mean between-class similarity",
+            "classifier": "leave-one-out nearest centroid by correlation; confusion rows = true, columns = predicted",
+            "classes": [{"name": c, "images": [n for n, lab in zip(self.names, self.labels) if lab == i]}
+                        for i, c in enumerate(self.classes)],
+            "settings": self.settings,
+            "layers": [s.to_json() for s in self.scores],
+        }
+
+
+def rank_layers(
+    triangles: Mapping[str, torch.Tensor],
+    labels: Sequence[int],
+    classes: Sequence[str],
+    names: Sequence[str],
+    kind: str = "gram",
+    settings: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Ranking:
+    """Score every layer of {layer: (N, C (C + 1) / 2) upper triangles}; layers keep the mapping's order."""
+    labels = np.asarray(labels)
+    if len(set(labels.tolist())) < 2:
+        raise OptionError("ranking layers needs at least two classes")
+    scores = []
+    for layer, tri in triangles.items():
+        scores.append(score(similarity(entries(tri, kind)), labels, layer))
+        if progress:
+            progress(layer)
+    return Ranking(scores, list(classes), list(names), labels, kind, dict(settings or {}))

@@ -1,0 +1,150 @@
+"""A self-contained HTML page (figures inlined as base64 PNG) that walks through a Study.
+
+Later analyses (e.g. deep dream images of each cluster) add themselves as extra ``Section``s.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import plots
+from .matrices import LABELS
+from .study import Study
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ddd; }
+figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+p { line-height: 1.5; } table { border-collapse: collapse; font-size: 0.9em; }
+td, th { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+code { background: #f4f4f4; padding: 0 0.2em; }
+"""
+
+
+@dataclass
+class Section:
+    """One step of the walk-through: a title, a short explanation, a figure and/or extra HTML."""
+
+    title: str
+    paragraph: str
+    png: bytes | None = None
+    html: str = ""
+
+    def render(self) -> str:
+        parts = [f"<section><h2>{html.escape(self.title)}</h2>", f"<p>{self.paragraph}</p>"]
+        if self.png:
+            data = base64.b64encode(self.png).decode("ascii")
+            parts.append(f'<figure><img alt="{html.escape(self.title)}" src="data:image/png;base64,{data}"></figure>')
+        parts.append(self.html)
+        parts.append("</section>")
+        return "\n".join(parts)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def sections(study: Study) -> list[Section]:
+    """The post's walk-through as sections, with the numbers of this study in the text."""
+    s, r, best = study.images, study.ranking, study.ranking[study.layer]
+    k = len(s.classes)
+    out = [
+        Section(
+            "Inputs",
+            f"{len(s)} images in {k} classes ({', '.join(html.escape(c) for c in s.classes)}). Each class is a "
+            "kind of texture; the question is which layer of the network describes textures so that images of "
+            "one class look alike and images of different classes do not.",
+            plots.to_png(plots.inputs_grid(s.images, s.names, s.labels, s.classes)),
+        ),
+        Section(
+            f"Feature maps at {study.layer}",
+            f"{len(study.channels)} channels of {study.layer} (rows) for {len(study.shown)} of the images (columns): "
+            "the most active channel of each class in turn. Each channel responds to a pattern wherever it occurs; "
+            "the Gram matrix throws away <em>where</em> and keeps <em>which channels fire together</em>. "
+            "Every row has its own colour scale.",
+            plots.to_png(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
+                                             study.channels, [s.names[i] for i in study.shown], study.layer)),
+        ),
+        Section(
+            "Which layer tells the classes apart?",
+            f"For each of {len(r.scores)} layers, every image's {LABELS[r.kind]} matrix is compared with every other's "
+            "(Pearson correlation of the matrix entries). The bottom bars are the post's contrast score "
+            "(on&nbsp;−&nbsp;off)&nbsp;/&nbsp;(on&nbsp;+&nbsp;off) of the mean within-class (on) and between-class "
+            "(off) similarity; the top bars are the leave-one-out accuracy of a nearest-centroid classifier: each "
+            "image is assigned to the class whose mean matrix it resembles most, itself left out. "
+            f"The best layer (orange) is <strong>{r.best.layer}</strong>: {_pct(r.best.accuracy)} accuracy, "
+            f"contrast {r.best.contrast:.3f}.",
+            plots.to_png(plots.rank_bars(r)),
+        ),
+        Section(
+            f"Confusion matrix at {study.layer}",
+            f"Rows are the true classes, columns the classes the leave-one-out classifier chose at {study.layer}; "
+            f"the diagonal holds the correct answers ({int(best.confusion.trace())} of {len(s)}, "
+            f"{_pct(best.accuracy)}; balanced over classes {_pct(best.balanced_accuracy)}).",
+            plots.to_png(plots.confusion_plot(best, s.classes)),
+        ),
+        _clusters_section(study),
+    ]
+    return out
+
+
+def _clusters_section(study: Study) -> Section:
+    s, c = study.images, study.clustering
+    panels = []
+    for label, name in enumerate(s.classes):
+        panels.append((f"{name}: mean", study.class_mean(label)))
+        panels.extend((s.names[i], study.matrices[i].numpy()) for i in s.members(label)[:4])
+    per_row = 1 + max(min(4, len(s.members(lab))) for lab in range(len(s.classes)))
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{len(ch)}</td><td>{html.escape(', '.join(map(str, ch)))}</td></tr>"
+        for i, ch in enumerate(c.clusters())
+    )
+    inactive = c.inactive()
+    if inactive:
+        listed = html.escape(", ".join(map(str, inactive)))
+        rows += f"<tr><td>inactive</td><td>{len(inactive)}</td><td>{listed}</td></tr>"
+    table = f"<table><tr><th>cluster</th><th>channels</th><th>channel indices</th></tr>{rows}</table>"
+    return Section(
+        f"Channel clusters at {study.layer}",
+        f"The set-averaged {LABELS[study.ranking.kind]} matrix of {study.layer} was clustered ({c.method}, "
+        f"{c.k} clusters) and the channels of every matrix reordered by cluster, so channels that fire together "
+        "form blocks along the diagonal (borders drawn). Each row shows a class mean and some of its images on one "
+        "shared colour scale: the same blocks light up within a class, different blocks between classes. The "
+        "cluster membership below is what deep dream on a cluster uses.",
+        plots.to_png(plots.matrices_grid(panels, c, study.ranking.kind, study.layer, columns=per_row)),
+        table,
+    )
+
+
+TITLE = "Understanding style: what a network sees in your textures"
+
+
+def render(study: Study, extra: Sequence[Section] = (), title: str = TITLE) -> str:
+    """The whole HTML page."""
+    settings = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in study.settings.items())
+    body = "\n".join(section.render() for section in [*sections(study), *extra])
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>"
+        "<p>This page repeats the analysis of the blog post “Understanding style transfer” on your own images: "
+        "feature maps, how well each layer's channel matrices separate the image classes, and the channel clusters "
+        "of the best layer.</p>"
+        f"{body}<h2>Settings</h2><table>{settings}</table></body></html>\n"
+    )
+
+
+def write(study: Study, path: str | os.PathLike[str], extra: Sequence[Section] = ()) -> Path:
+    """Render and write the page atomically."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(render(study, extra), encoding="utf-8")
+    os.replace(tmp, target)
+    return target

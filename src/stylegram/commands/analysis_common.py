@@ -1,0 +1,80 @@
+"""Options and output handling shared by the analysis subcommands (features, grams, rank-layers, report)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ..errors import OptionError
+
+
+def add_image_options(parser: argparse.ArgumentParser) -> None:
+    """--size, --grey, --batch-size."""
+    parser.add_argument("--size", type=int, default=256,
+                        help="shrink images so the long side is at most this many px; 0 keeps them as they are "
+                             "(default: %(default)s)")
+    parser.add_argument("--grey", "--gray", action="store_true",
+                        help="analyse the images' luminance only, so colour does not dominate (as the blog post did)")
+    parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default: %(default)s)")
+
+
+def add_kind_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kind", choices=("gram", "pearson"), default="gram",
+                        help="gram: F F^T / (H W); pearson: channel correlation (default: %(default)s)")
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """--clusters, --method, --seed."""
+    parser.add_argument("--clusters", type=clusters_value, default="auto",
+                        help="number of channel clusters, or 'auto' (best silhouette for 2..12) (default: %(default)s)")
+    parser.add_argument("--method", choices=("hierarchical", "kmeans"), default="hierarchical",
+                        help="hierarchical: average linkage with optimal leaf ordering; kmeans: the blog post's "
+                             "choice, seeded (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: %(default)s)")
+
+
+def clusters_value(text: str) -> int | str:
+    """'auto' or a positive whole number."""
+    if text == "auto":
+        return text
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither 'auto' nor a whole number >= 1")
+    return int(text)
+
+
+def image_size(args: argparse.Namespace) -> int | None:
+    if args.size < 0:
+        raise OptionError(f"--size must be 0 (keep) or a positive number of px, not {args.size}")
+    if args.batch_size < 1:
+        raise OptionError(f"--batch-size must be at least 1, not {args.batch_size}")
+    return args.size or None
+
+
+def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
+    """Check before long work that ``path`` has one of ``suffixes`` and its folder can be written."""
+    target = Path(path).expanduser()
+    if target.suffix.lower() not in suffixes:
+        raise OptionError(f"output {target} should end in {' or '.join(suffixes)}")
+    if target.is_dir():
+        raise OptionError(f"output {target} is a folder; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise OptionError(f"cannot write {target}: {err.strerror or err}; choose another output path") from None
+    return target
+
+
+def companion(path: Path, suffix: str) -> Path:
+    """A file saved next to the main output: grams.png -> grams.json, rank.png -> rank_confusion.png."""
+    return path.with_name(path.stem + suffix) if suffix.startswith("_") else path.with_suffix(suffix)
+
+
+def say(message: str) -> None:
+    """Progress for the user, on stderr so stdout stays for results."""
+    print(message, file=sys.stderr, flush=True)

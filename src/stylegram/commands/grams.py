@@ -1,0 +1,70 @@
+"""`stylegram grams IMAGES_OR_FOLDERS --layer L [--kind gram|pearson] [--clusters K|auto] -o grams.png`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from .. import images
+from .analysis_common import (
+    add_cluster_options,
+    add_image_options,
+    add_kind_option,
+    companion,
+    image_size,
+    say,
+)
+from .common import add_backbone_options, backbone_from_args
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "grams",
+        help="per-image Gram/Pearson matrices, channels ordered by clusters of the set average",
+        description="Compute every image's channel matrix at one layer, cluster the channels of the set average and "
+        "show all matrices in that order on one colour scale with cluster borders. Also writes the matrices "
+        "(OUTPUT.npz) and the cluster membership (OUTPUT.json) next to the figure.",
+    )
+    parser.add_argument("images", nargs="+", metavar="IMAGES_OR_FOLDERS", help="image files, folders or sample:NAME")
+    parser.add_argument("--layer", required=True, help="layer name, e.g. relu4_1 (list them with 'stylegram layers')")
+    parser.add_argument("--columns", type=int, default=6, help="panels per row of the figure (default: %(default)s)")
+    parser.add_argument("-o", "--output", required=True,
+                        help="output figure (.png); .npz and .json are written beside it")
+    add_kind_option(parser)
+    add_cluster_options(parser)
+    add_image_options(parser)
+    add_backbone_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import inputs, matrices, plots
+    from ..analysis.cluster import cluster_channels
+    from ..analysis.study import settings_of
+
+    output = images.check_writable(args.output)
+    model = backbone_from_args(args)
+    model.info(args.layer)
+    image_set = inputs.load_set(args.images, image_size(args), args.grey)
+    per_image = matrices.compute(image_set.images, [args.layer], model, args.kind, triangles=False,
+                                 batch_size=args.batch_size)[args.layer]
+    mean = per_image.mean(0).numpy()
+    clustering = cluster_channels(mean, args.clusters, args.method, args.seed)
+    panels = [("set mean", mean), *((n, m.numpy()) for n, m in zip(image_set.names, per_image))]
+    fig = plots.matrices_grid(panels, clustering, args.kind, args.layer, columns=max(1, args.columns))
+    plots.save(fig, output)
+    np.savez_compressed(
+        companion(output, ".npz"), matrices=per_image.numpy(), mean=mean, order=clustering.order,
+        labels=clustering.labels, names=np.array(image_set.names), layer=args.layer, kind=args.kind,
+    )
+    record = {
+        "layer": args.layer, "images": image_set.names, "matrices": companion(output, ".npz").name,
+        **clustering.to_json(),
+        "settings": settings_of(model, args.kind, [args.layer], seed=args.seed, size=args.size, grey=args.grey),
+    }
+    companion(output, ".json").write_text(json.dumps(record, indent=1) + "\n")
+    say(f"{len(image_set)} images, {mean.shape[0]} channels of {args.layer} in {clustering.k} clusters")
+    print(output)
+    return 0

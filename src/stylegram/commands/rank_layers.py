@@ -1,0 +1,56 @@
+"""`stylegram rank-layers CLASS_FOLDER CLASS_FOLDER [...]`: which layer's matrices best separate image classes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from .. import images
+from .analysis_common import add_image_options, add_kind_option, companion, image_size, say
+from .common import add_backbone_options, backbone_from_args
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "rank-layers",
+        help="score every layer by how well its Gram matrices separate classes of images",
+        description="One folder of images per class (two or more classes, any sizes). For every layer: the blog "
+        "post's contrast score and the leave-one-out nearest-centroid accuracy with its confusion matrix. Writes a "
+        "bar plot (OUTPUT), all numbers (OUTPUT.json) and the best layer's confusion matrix (OUTPUT_confusion.png).",
+    )
+    parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class")
+    parser.add_argument("--layers", default="all",
+                        help="comma list of layers or patterns such as 'relu*' (default: all layers)")
+    parser.add_argument("-o", "--output", default="rank_layers.png", help="bar plot (.png) (default: %(default)s)")
+    add_kind_option(parser)
+    add_image_options(parser)
+    add_backbone_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import inputs, matrices, plots
+    from ..analysis.rank import rank_layers
+    from ..analysis.study import settings_of
+
+    start = time.perf_counter()
+    output = images.check_writable(args.output)
+    model = backbone_from_args(args)
+    layers = matrices.select_layers(model, args.layers)
+    image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
+    say(f"{len(image_set)} images in {len(image_set.classes)} classes, {len(layers)} layers of {model.name}")
+    tri = matrices.compute(image_set.images, layers, model, args.kind, batch_size=args.batch_size)
+    settings = settings_of(model, args.kind, layers, size=args.size, grey=args.grey)
+    ranking = rank_layers(tri, image_set.labels, image_set.classes, image_set.names, args.kind, settings)
+    best = ranking.best
+    plots.save(plots.rank_bars(ranking), output)
+    plots.save(plots.confusion_plot(best, ranking.classes), companion(output, "_confusion.png"))
+    companion(output, ".json").write_text(json.dumps(ranking.to_json(), indent=1) + "\n")
+    print(f"{'layer':<32}{'accuracy':>9}{'contrast':>10}")
+    for s in ranking.scores:
+        print(f"{s.layer:<32}{100 * s.accuracy:>8.1f}%{s.contrast:>10.3f}")
+    print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%, contrast {best.contrast:.3f})")
+    say(f"wrote {output}, {companion(output, '.json')}, {companion(output, '_confusion.png')} "
+        f"in {time.perf_counter() - start:.1f} s")
+    return 0

@@ -1,0 +1,52 @@
+"""`stylegram report CLASS_FOLDER ... -o report.html`: the blog post's analysis of your images, as one page."""
+
+from __future__ import annotations
+
+import argparse
+
+from .analysis_common import (
+    add_cluster_options,
+    add_image_options,
+    add_kind_option,
+    image_size,
+    say,
+    writable,
+)
+from .common import add_backbone_options, backbone_from_args
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "report",
+        help="one self-contained HTML page: inputs, feature maps, layer ranking, confusion, channel clusters",
+        description="Walk through the analysis of 'Understanding style transfer' on your own images: one folder "
+        "per class (two or more). The page inlines every figure, so it can be mailed or archived as one file.",
+    )
+    parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class")
+    parser.add_argument("-o", "--output", required=True, help="output page (.html)")
+    parser.add_argument("--layers", default="all", help="layers to rank: names or patterns (default: all layers)")
+    parser.add_argument("--layer", help="layer to study in detail (default: the best-ranked one)")
+    parser.add_argument("--channels", type=int, default=4, help="feature-map channels to show (default: %(default)s)")
+    add_kind_option(parser)
+    add_cluster_options(parser)
+    add_image_options(parser)
+    add_backbone_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import inputs, report, study
+
+    output = writable(args.output, (".html", ".htm"))
+    model = backbone_from_args(args)
+    image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
+    result = study.run(
+        image_set, model, layers=args.layers, kind=args.kind, layer=args.layer, clusters=args.clusters,
+        method=args.method, seed=args.seed, channels=max(1, args.channels), batch_size=args.batch_size,
+        settings={"size": args.size, "grey": args.grey, "method": args.method}, progress=say,
+    )
+    report.write(result, output)
+    best = result.ranking.best
+    print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%)")
+    print(output)
+    return 0

@@ -1,0 +1,296 @@
+"""Analysis of image sets: matrices, contrast, leave-one-out, clustering, figures, CLI and notebook."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from stylegram import stats
+from stylegram.analysis import cluster, featuremaps, inputs, matrices, rank
+from stylegram.cli import main
+from stylegram.errors import LayerError, OptionError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def orthonormal_centred(dim: int, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` orthonormal vectors of length ``dim``, each with mean 0."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(dim, count))
+    a -= a.mean(0)
+    q, _ = np.linalg.qr(a)
+    q -= q.mean(0)  # stays orthonormal: the columns were already centred
+    return q.T
+
+
+def as_triangles(vectors: np.ndarray, scale=1.0, offset=0.0) -> torch.Tensor:
+    return torch.tensor(np.asarray(vectors) * np.asarray(scale).reshape(-1, 1) + offset, dtype=torch.float32)
+
+
+# ------------------------------------------------------------------------------------------- matrices
+
+
+def test_triangles_round_trip():
+    m = torch.randn(3, 7, 7)
+    m = m + m.transpose(1, 2)
+    tri = matrices.upper(m)
+    assert tri.shape == (3, 28)
+    assert matrices.channels_of(tri) == 7
+    assert torch.equal(matrices.symmetric(tri), m)
+
+
+def test_pearson_matrices_are_invariant_to_channel_scaling():
+    f = torch.randn(2, 6, 9, 9) + 0.3
+    scales = torch.tensor([0.01, 1.0, 3.0, 50.0, 0.5, 7.0]).view(1, 6, 1, 1)
+    p, p_scaled = matrices.of_features(f, "pearson"), matrices.of_features(f * scales, "pearson")
+    assert torch.allclose(p, p_scaled, atol=1e-5)
+    # ...which the Gram matrix is not, and the image-to-image similarity inherits the invariance
+    assert not torch.allclose(matrices.of_features(f, "gram"), matrices.of_features(f * scales, "gram"), atol=1e-3)
+    a = rank.similarity(rank.entries(matrices.upper(p), "pearson"))
+    b = rank.similarity(rank.entries(matrices.upper(p_scaled), "pearson"))
+    assert np.allclose(a, b, atol=1e-5)
+
+
+def test_one_pass_matches_per_layer_statistics_for_mixed_sizes(vgg):
+    images = [torch.rand(1, 3, 40, 40), torch.rand(1, 3, 36, 44), torch.rand(1, 3, 40, 40)]
+    layers = ["relu1_1", "relu3_1"]
+    tri = matrices.compute(images, layers, vgg, "gram", batch_size=2)
+    for i, x in enumerate(images):
+        with torch.no_grad():
+            feats = vgg.extract(x, layers)
+        for layer in layers:
+            expected = stats.gram(feats[layer])[0]
+            assert torch.allclose(matrices.symmetric(tri[layer][i : i + 1])[0], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_select_layers_takes_names_and_patterns(vgg):
+    assert matrices.select_layers(vgg, "relu4_1,relu1_*") == ["relu1_1", "relu1_2", "relu4_1"]
+    assert len(matrices.select_layers(vgg, None)) == len(vgg.layer_names())
+    with pytest.raises(OptionError, match="matches no layer"):
+        matrices.select_layers(vgg, "mixed4*")
+    with pytest.raises(LayerError, match="does not exist in vgg19"):
+        matrices.select_layers(vgg, "relu6_1")
+
+
+# ------------------------------------------------------------------------------------------- contrast
+
+
+@pytest.mark.parametrize("r", [0.0, 0.3, -0.2])
+def test_contrast_of_planted_matrices_has_the_known_value(r):
+    # Class A: one matrix pattern u at different scales and offsets (similarity 1 among them); class B:
+    # r u + sqrt(1 - r^2) w, so every between-class similarity is r: contrast = (1 - r) / (1 + r).
+    u, w = orthonormal_centred(matrices.upper(torch.zeros(1, 6, 6)).shape[1], 2)
+    b = r * u + np.sqrt(1 - r * r) * w
+    tri = torch.cat([as_triangles([u] * 3, [1.0, 2.0, 0.5], 4.0), as_triangles([b] * 2, [3.0, 1.0], -1.0)])
+    sim = rank.similarity(rank.entries(tri, "gram"))
+    value, on, off = rank.contrast(sim, [0, 0, 0, 1, 1])
+    assert on == pytest.approx(1.0, abs=1e-6)
+    assert off == pytest.approx(r, abs=1e-6)
+    assert value == pytest.approx((1 - r) / (1 + r), abs=1e-6)
+
+
+def test_contrast_is_balanced_over_unequal_classes():
+    labels = np.array([0, 0, 0, 0, 1, 1, 2, 2, 2])
+    same = labels[:, None] == labels[None, :]
+    within = np.array([0.9, 0.5, 0.7])[labels]
+    sim = np.where(same, within[:, None], 0.1)
+    sim[(labels[:, None] == 0) & (labels[None, :] == 2) | (labels[:, None] == 2) & (labels[None, :] == 0)] = 0.4
+    np.fill_diagonal(sim, 1.0)
+    value, on, off = rank.contrast(sim, labels)
+    assert on == pytest.approx((0.9 + 0.5 + 0.7) / 3)  # each class counts once, whatever its size
+    assert off == pytest.approx((0.1 + 0.4 + 0.1) / 3)  # each class pair counts once
+    assert value == pytest.approx((on - off) / (on + off))
+
+
+# ---------------------------------------------------------------------------------- leave-one-out
+
+
+def test_confusion_counts():
+    counts = rank.confusion([0, 0, 0, 1, 1, 2, 2, 2, 2], [0, 1, 0, 1, 1, 2, 0, 2, 2], 3)
+    assert counts.tolist() == [[2, 1, 0], [0, 2, 0], [1, 0, 3]]
+
+
+def test_leave_one_out_on_a_constructed_case():
+    u, w, v = orthonormal_centred(40, 3, seed=1)
+    noise = orthonormal_centred(40, 12, seed=2)[3:] * 0.2
+    # class 0: four images near u, plus one that looks exactly like class 1 (w); class 1: three near w
+    vectors = [u + noise[0], u + noise[1], u + noise[2], u + noise[3], w, w + noise[4], w + noise[5], w + v * 0.3]
+    labels = [0, 0, 0, 0, 0, 1, 1, 1]
+    s = rank.score(rank.similarity(as_triangles(vectors)), labels, "test")
+    assert s.predicted.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert s.confusion.tolist() == [[4, 1], [0, 3]]
+    assert s.accuracy == pytest.approx(7 / 8)
+    assert s.balanced_accuracy == pytest.approx((4 / 5 + 1) / 2)
+
+
+def test_leave_one_out_scores_match_explicit_centroids():
+    rng = np.random.default_rng(3)
+    vectors = torch.tensor(rng.normal(size=(9, 15)))
+    labels = np.array([0, 0, 1, 1, 1, 2, 2, 2, 2])
+    scores = rank.loo_scores(rank.similarity(vectors), labels)
+    z = rank.standardize(vectors).numpy()
+    for i in range(9):
+        for c in range(3):
+            members = [j for j in range(9) if labels[j] == c and j != i]
+            centroid = z[members].mean(0)
+            expected = np.corrcoef(z[i], centroid)[0, 1]
+            assert scores[i, c] == pytest.approx(expected, abs=1e-9)
+
+
+def test_leave_one_out_needs_two_images_per_class():
+    with pytest.raises(OptionError, match="at least two images"):
+        rank.loo_scores(np.eye(3), [0, 0, 1])
+
+
+# ------------------------------------------------------------------------------------------ clusters
+
+
+def planted_blocks(sizes=(12, 10, 8), seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """A correlation-like matrix with blocks of strongly related channels, channels randomly permuted."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    m = np.where(truth[:, None] == truth[None, :], 0.7, 0.05) + rng.normal(0, 0.05, (len(truth),) * 2)
+    m = (m + m.T) / 2
+    np.fill_diagonal(m, 1.0)
+    perm = rng.permutation(len(truth))
+    return m[np.ix_(perm, perm)], truth[perm]
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    def groups(labels: np.ndarray) -> set[frozenset[int]]:
+        return {frozenset(np.flatnonzero(labels == k).tolist()) for k in set(labels.tolist())}
+
+    return groups(a) == groups(b)
+
+
+@pytest.mark.parametrize("method", cluster.METHODS)
+@pytest.mark.parametrize("k", [3, "auto"])
+def test_clustering_recovers_planted_blocks(method, k):
+    m, truth = planted_blocks()
+    result = cluster.cluster_channels(m, k, method, seed=0)
+    assert result.k == 3
+    assert same_partition(result.labels, truth)
+    ordered = result.labels[result.order]  # each cluster is one contiguous run of the order
+    assert (np.diff(ordered) != 0).sum() == 2
+    assert sorted(result.order.tolist()) == list(range(len(truth)))
+    assert [b - a for a, b in result.bounds()] == [len(c) for c in result.clusters()]
+
+
+def test_inactive_channels_are_left_out_and_put_last():
+    m, truth = planted_blocks((6, 6))
+    m = np.pad(m, ((0, 2), (0, 2)))  # two channels that never fire
+    result = cluster.cluster_channels(m, 2)
+    assert result.inactive() == [12, 13] and list(result.order[-2:]) == [12, 13]
+    assert same_partition(result.labels[:12], truth)
+
+
+def test_kmeans_is_seeded():
+    m, _ = planted_blocks((9, 9, 9, 9), seed=4)
+    runs = [cluster.cluster_channels(m, 5, "kmeans", seed=7).labels for _ in range(2)]
+    assert np.array_equal(*runs)
+    with pytest.raises(OptionError, match="whole number"):
+        cluster.cluster_channels(m, 0)
+
+
+# ------------------------------------------------------------------------------------- feature maps
+
+
+def test_strongest_channels_and_channel_parsing():
+    maps = [torch.zeros(4, 3, 3), torch.zeros(4, 3, 3)]
+    maps[0][2] += 5.0
+    maps[1][1] += 2.0
+    maps[1][3] -= 9.0  # negative: not "strong" (it would not pass a ReLU)
+    assert featuremaps.strongest(maps, 2) == [2, 1]
+    assert featuremaps.strongest_per_class(maps, [0, 1], 2) == [2, 1]
+    assert featuremaps.parse_channels("3,1-2,3", 8) == [3, 1, 2]
+    with pytest.raises(OptionError, match="channel 9 does not exist"):
+        featuremaps.parse_channels("9", 8)
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory) -> list[Path]:
+    """Two texture classes of unequal size and mixed image sizes: 4 brick crops, 3 grass crops."""
+    crops = inputs.texture_classes(("brick", "grass"), 4, 56, seed=0)
+    crops["grass"] = [crops["grass"][0][..., :48, :], *crops["grass"][1:3]]
+    return inputs.write_classes(crops, tmp_path_factory.mktemp("classes"))
+
+
+def test_features_cli(classes, tmp_path):
+    out = tmp_path / "grid.png"
+    files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
+    assert main(["features", *files, "--layer", "conv2_1", "--channels", "3,4,14", "-o", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    assert main(["features", *files, "--layer", "relu2_1", "--top", "2", "-o", str(out)]) == 0
+    assert main(["features", *files, "--layer", "relu2_1", "--channels", "128", "-o", str(out)]) == 2
+
+
+def test_grams_cli_is_reproducible(classes, tmp_path):
+    outputs = []
+    for run in ("a", "b"):
+        out = tmp_path / run / "grams.png"
+        options = ["--layer", "relu2_1", "--clusters", "3", "--method", "kmeans", "-o", str(out)]
+        assert main(["grams", *map(str, classes), *options]) == 0
+        outputs.append(out)
+    record = json.loads(outputs[0].with_suffix(".json").read_text())
+    assert record["k"] == 3 and record["layer"] == "relu2_1"
+    channels = sorted(c for group in record["clusters"] for c in group["channels"]) + record["inactive_channels"]
+    assert sorted(channels) == list(range(128))
+    saved = np.load(outputs[0].with_suffix(".npz"))
+    assert saved["matrices"].shape == (7, 128, 128) and list(saved["order"]) == record["order"]
+    for suffix in (".json", ".png"):
+        assert outputs[0].with_suffix(suffix).read_bytes() == outputs[1].with_suffix(suffix).read_bytes()
+
+
+def test_rank_layers_cli(classes, tmp_path, capsys):
+    out = tmp_path / "rank.png"
+    assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1,relu2_1,pool2,relu3_1", "-o", str(out)]) == 0
+    result = json.loads(out.with_suffix(".json").read_text())
+    assert [layer["layer"] for layer in result["layers"]] == ["relu1_1", "relu2_1", "pool2", "relu3_1"]
+    assert [len(c["images"]) for c in result["classes"]] == [4, 3]
+    best = next(layer for layer in result["layers"] if layer["layer"] == result["best_layer"])
+    assert np.array(best["confusion"]).sum(1).tolist() == [4, 3]
+    assert (tmp_path / "rank_confusion.png").exists()
+    assert f"best layer: {result['best_layer']}" in capsys.readouterr().out
+    assert main(["rank-layers", str(classes[0]), "-o", str(out)]) == 2  # one class only
+
+
+def test_report_cli_inlines_every_figure(classes, tmp_path):
+    out = tmp_path / "report.html"
+    assert main(["report", *map(str, classes), "--layers", "relu1_*,relu2_1", "--grey", "-o", str(out)]) == 0
+    page = out.read_text()
+    pictures = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(pictures) == 5
+    assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pictures)
+    assert 'src="http' not in page and "<link" not in page and "<script" not in page  # self-contained
+    for heading in ("Inputs", "Feature maps", "Which layer", "Confusion matrix", "Channel clusters"):
+        assert heading in page
+
+
+# ------------------------------------------------------------------------------------------- notebook
+
+
+def test_notebook_runs_at_tiny_size():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    notebook = nbformat.read(ROOT / "examples" / "understanding_style_transfer.ipynb", as_version=4)
+    index = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
+    injected = nbformat.v4.new_code_cell("SIZE = 40\nCROPS = 3\nCLUSTERS = 3")
+    injected.metadata["tags"] = ["injected-parameters"]
+    notebook.cells.insert(index + 1, injected)
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
+    images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 5
