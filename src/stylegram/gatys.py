@@ -41,7 +41,7 @@ class TransferOptions:
     size: int | None = None  # long side of the output; None: the content's, at most 512
     style_scale: float = 1.0  # style image long side relative to the output's at every scale
     content_weight: float = 1.0
-    style_weight: float = 1e3
+    style_weight: float = 10.0
     tv_weight: float = 10.0
     content_layers: str = "relu4_2"
     style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
@@ -52,6 +52,7 @@ class TransferOptions:
     iterations: str = "100,60,40"  # per scale, coarse to fine; one number applies to every scale
     min_size: int = 128  # long side of the coarsest scale
     scale_factor: float = 2.0  # ratio of one scale's size to the next
+    detail: float = 1.0  # how much of the content's fine detail to add when moving to a finer scale
     tolerance: float = 1e-3  # early stop when the loss improves by less than this fraction ...
     patience: int = 20  # ... over this many iterations (0 tolerance: never stop early)
     backbone: str = "vgg19"
@@ -181,6 +182,20 @@ class TransferProblem:
             return optimize.resize(self._adain_start(), size)
         image = optimize.resize(_load(init, "--init image"), size)
         return color.gray(image) if self.opts.colors == "luminance" else image
+
+    def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Carry the previous scale's result to ``size``, adding back the content's own fine detail.
+
+        Upsampling a coarse result loses the high frequencies the coarse scale could not hold; the content's
+        band between the two scales (its Laplacian-pyramid level) fills them in, so the fine scale starts
+        close to the content's structure instead of a blur.
+        """
+        up = optimize.resize(image, size)
+        if not self.opts.detail or tuple(image.shape[-2:]) == tuple(size):
+            return up
+        content = optimize.resize(self.work_content, size)
+        detail = content - optimize.resize(optimize.resize(content, tuple(image.shape[-2:])), size)
+        return (up + self.opts.detail * detail).clamp(0, 1)
 
     def _adain_start(self) -> torch.Tensor:
         """The AdaIN stylization at the final size, in the colour space being optimized."""

@@ -39,6 +39,8 @@ class Problem(Protocol):
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         """Turn the optimized image into the output (e.g. put the content's colours back)."""
 
+    # Optional: ``wrap = True`` makes the loop resample between scales across the wrap-around border.
+
 
 @dataclass
 class Schedule:
@@ -132,10 +134,17 @@ def _make_optimizer(schedule: Schedule, param: torch.Tensor) -> torch.optim.Opti
     return torch.optim.LBFGS([param], lr=schedule.lr or 1.0, max_iter=1, history_size=schedule.history)
 
 
-def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize a (1, 3, H, W) image to ``size`` (antialiased when shrinking), clamped to [0, 1]."""
+def resize(image: torch.Tensor, size: tuple[int, int], wrap: bool = False) -> torch.Tensor:
+    """Resize a (1, 3, H, W) image to ``size`` (antialiased when shrinking), clamped to [0, 1].
+
+    ``wrap``: treat the image as periodic (a tileable texture), so the edges are resampled across the
+    wrap-around border; done exactly by resizing a 3x3 tiling by the same factor and keeping its centre.
+    """
     if tuple(image.shape[-2:]) == tuple(size):
         return image
+    if wrap:
+        (h, w), image = size, image.repeat(1, 1, 3, 3)
+        return resize(image, (3 * h, 3 * w))[..., h : 2 * h, w : 2 * w]
     return F.interpolate(image, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(0, 1)
 
 
@@ -172,7 +181,9 @@ def run(
     started = time.perf_counter() - state.elapsed
     while state.scale < len(sizes):
         size = sizes[state.scale]
-        param = resize(state.param, size).detach().clone().requires_grad_(True)
+        rescale = getattr(problem, "rescale", None)
+        start = rescale(state.param, size) if rescale else resize(state.param, size, getattr(problem, "wrap", False))
+        param = start.detach().clone().requires_grad_(True)
         terms = problem.terms_at(size)
         optimizer = _make_optimizer(schedule, param)
         if state.optimizer_state is not None:

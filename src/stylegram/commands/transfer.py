@@ -28,6 +28,7 @@ HELP = {
     "iterations": "iterations per scale, coarse to fine; one number for all scales (default: %(default)s)",
     "min_size": "long side of the coarsest scale (default: %(default)s)",
     "scale_factor": "size ratio between scales (default: %(default)s)",
+    "detail": "when moving to a finer scale, add this much of the content's fine detail (default: %(default)s)",
     "tolerance": "stop a scale early when the loss improves by less than this fraction... (default: %(default)s)",
     "patience": "...over this many iterations (default: %(default)s)",
     "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
