@@ -9,7 +9,7 @@ import sys
 from .errors import StylegramError
 
 # Each module defines add_parser(subparsers) and run(args) -> int.
-COMMANDS = ("layers", "transfer", "features", "grams", "rank_layers", "report")
+COMMANDS = ("layers", "transfer", "texture", "features", "grams", "rank_layers", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

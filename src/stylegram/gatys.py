@@ -107,7 +107,8 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
     return parts[len(parts) - scales :]
 
 
-def _load(image: ImageLike, what: str) -> torch.Tensor:
+def load_input(image: ImageLike, what: str) -> torch.Tensor:
+    """A file, 'sample:NAME' or tensor as (1, 3, H, W); read errors are prefixed with ``what``."""
     if isinstance(image, torch.Tensor):
         return image.unsqueeze(0) if image.dim() == 3 else image
     try:
@@ -180,7 +181,7 @@ class TransferProblem:
             return (0.5 + 0.2 * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
         if init == "adain":
             return optimize.resize(self._adain_start(), size)
-        image = optimize.resize(_load(init, "--init image"), size)
+        image = optimize.resize(load_input(init, "--init image"), size)
         return color.gray(image) if self.opts.colors == "luminance" else image
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -245,7 +246,7 @@ def prepare(
     if opts.method != "gatys":
         raise OptionError(f"method '{opts.method}' is one forward pass, not an optimization: call transfer()")
     content_t, style_ts = _load_inputs(content, styles)
-    model = model or load_backbone(opts.backbone, opts.weights, **_backbone_options(opts))
+    model = model or load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
     problem = TransferProblem(content_t, style_ts, opts, model)
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
@@ -259,10 +260,11 @@ def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) ->
     styles = [styles] if isinstance(styles, (str, os.PathLike, torch.Tensor)) else list(styles)
     if not styles:
         raise OptionError("give at least one style image")
-    return _load(content, "content image"), [_load(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+    return load_input(content, "content image"), [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)]
 
 
-def _backbone_options(opts: TransferOptions) -> dict:
+def backbone_options(opts: TransferOptions) -> dict:
+    """load_backbone keywords (padding, VGG pooling) from options that have backbone/pooling/padding."""
     options = {"padding": opts.padding} if opts.padding else {}
     if opts.backbone.startswith("vgg"):
         options["pooling"] = opts.pooling

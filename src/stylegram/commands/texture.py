@@ -1,0 +1,74 @@
+"""`stylegram texture EXAMPLE [EXAMPLE ...] -o OUT.png --size WxH`: texture synthesis (Gatys et al. 2015)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from .. import images
+from ..texture import TextureOptions, prepare_texture, resume_texture
+from .runner import add_run_options, run_job
+
+DEFAULTS = TextureOptions()
+
+HELP = {
+    "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
+    "(default: %(default)s)",
+    "layers": "Gram layers, optionally weighted like pool2:2 (default: %(default)s)",
+    "blend": "weights of several examples, e.g. 0.7,0.3 (default: equal)",
+    "example_scale": "example size relative to its own pixels; 1 keeps its features' scale in the output "
+    "(default: %(default)s)",
+    "tv_weight": "weight of the total-variation smoothness term; the Gram terms' weights sum to 1 "
+    "(default: %(default)s)",
+    "optimizer": "lbfgs or adam (default: %(default)s)",
+    "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam)",
+    "iterations": "iterations per scale, coarse to fine; one number for all scales (default: %(default)s)",
+    "min_size": "long side of the coarsest scale (default: %(default)s)",
+    "scale_factor": "size ratio between scales (default: %(default)s)",
+    "tolerance": "stop a scale early when the loss improves by less than this fraction... (default: %(default)s)",
+    "patience": "...over this many iterations (default: %(default)s)",
+    "tileable": "make the output tile seamlessly (circular padding in the network and between scales)",
+    "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
+    "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
+    "pooling": "max or avg pooling in VGG (default: %(default)s, as in the paper)",
+    "padding": "zeros, reflect or circular (default: circular with --tileable, else the backbone's own)",
+    "seed": "random seed of the starting noise; the same seed and inputs give the same bytes (default: %(default)s)",
+    "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
+}
+CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": ("zeros", "reflect", "circular")}
+TYPES = {"size": str, "blend": str, "lr": float, "padding": str, "max_memory": float}
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "texture",
+        help="texture synthesis: a new image of the same material as the examples",
+        description="Synthesize a texture whose Gram matrices match the EXAMPLE(s) (Gatys et al. 2015). "
+        "Images may be files or sample:NAME (e.g. sample:brick, sample:grass, sample:gravel).",
+    )
+    parser.add_argument("examples", nargs="+", metavar="example", help="one or more example textures")
+    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
+    for option in dataclasses.fields(TextureOptions):
+        flag = "--" + option.name.replace("_", "-")
+        default = getattr(DEFAULTS, option.name)
+        if isinstance(default, bool):
+            parser.add_argument(flag, action="store_true", help=HELP[option.name])
+            continue
+        kind = TYPES.get(option.name) or {"int": int, "float": float}.get(type(default).__name__, str)
+        parser.add_argument(flag, type=kind, default=default, choices=CHOICES.get(option.name), help=HELP[option.name])
+    add_run_options(parser)
+    return parser
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(TextureOptions)}
+
+
+def run(args: argparse.Namespace) -> int:
+    output = images.check_writable(args.output)
+    if args.resume:
+        job = resume_texture(args.resume, args.examples)
+    else:
+        job = prepare_texture(args.examples, **_options(args))
+    hint = f"stylegram texture {' '.join(args.examples)} -o {args.output}"
+    return run_job(job, output, args, hint)

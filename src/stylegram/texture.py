@@ -1,0 +1,256 @@
+"""Texture synthesis after Gatys et al. 2015: an image whose Gram matrices match those of example textures.
+
+A TextureProblem is one more configuration of the optimization loop (stylegram.optimize): start from
+noise, match the examples' Gram matrices at conv1_1, pool1..pool4 of an average-pooling VGG19, coarse to
+fine. ``prepare_texture()`` returns a Job (iterate it for progress), ``texture()`` runs one to the end.
+
+Scale: by default an example keeps its own pixel scale (``example_scale=1``): a brick 40 px tall in the
+example is 40 px tall in the output, whatever the output size, because the Gram matrices (normalized by
+the number of positions, see stylegram.stats.gram) do not depend on the image size, only on the features,
+and features depend on the pixel scale. At a coarser scale of the pyramid, output and examples shrink by
+the same factor.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from . import memory, optimize
+from .backbones import Backbone, load_backbone
+from .errors import OptionError
+from .gatys import backbone_options, iteration_counts, load_input, scale_sizes
+from .job import Job, Result
+from .losses import GramStatistic, Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
+
+ImageLike = "str | os.PathLike | torch.Tensor"
+MAX_SIDE = 16384
+LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
+
+
+@dataclass
+class TextureOptions:
+    """Every option of a texture synthesis; the defaults follow the paper (reasons in the comments)."""
+
+    size: str | int = 256  # output "WxH" or one number for a square; may be larger or smaller than the examples
+    layers: str = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"
+    blend: str | None = None  # weights of several examples, e.g. "0.7,0.3"; equal when None
+    example_scale: float = 1.0  # example size relative to its own pixels (1: same feature scale as the output)
+    tv_weight: float = 0.0  # the paper has none; relative to the Gram terms, whose weights sum to 1
+    optimizer: str = "lbfgs"  # the paper's
+    lr: float | None = None
+    iterations: str = "300,150,100"  # per scale, coarse to fine; the noise start needs most at the coarsest
+    min_size: int = 64  # long side of the coarsest scale: pool4 still has 4x4 positions there
+    scale_factor: float = 2.0
+    tolerance: float = 1e-3  # early stop when the loss improves by less than this fraction ...
+    patience: int = 20  # ... over this many iterations (0 tolerance: never stop early)
+    tileable: bool = False  # circular padding in the network and between scales: the output tiles seamlessly
+    backbone: str = "vgg19"
+    weights: str = "default"
+    pooling: str = "avg"  # the paper: average pooling gives smoother gradients and better textures
+    padding: str | None = None  # None: circular when tileable, else the backbone's own (reflect for VGG)
+    seed: int = 0
+    max_memory: float | None = None  # GiB; None: what the system has available
+
+    def replace(self, **changes) -> TextureOptions:
+        """A copy with some options changed; unknown names are an OptionError."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise OptionError(f"unknown texture option(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+
+def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
+    """'320x200' -> (200, 320) as (H, W); '256' or 256 -> (256, 256); (W, H) sequences too."""
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        w = h = spec
+    elif isinstance(spec, (tuple, list)) and len(spec) == 2:
+        w, h = (int(v) for v in spec)
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*", str(spec))
+        if not match:
+            raise OptionError(f"--size '{spec}' is not WIDTHxHEIGHT or one number of px, e.g. 256 or 320x200")
+        w = int(match[1])
+        h = int(match[2]) if match[2] else w
+    if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
+        raise OptionError(f"--size {w}x{h}: width and height must be between 1 and {MAX_SIDE} px")
+    return h, w
+
+
+def circular_tv(image: torch.Tensor) -> torch.Tensor:
+    """tv_loss counting the neighbours across the wrap-around border too (for tileable outputs)."""
+    dx = image - image.roll(1, -1)
+    dy = image - image.roll(1, -2)
+    return dx.pow(2).mean() + dy.pow(2).mean()
+
+
+class TextureProblem:
+    """Match the blended Gram matrices of the examples at every scale, starting from noise."""
+
+    def __init__(self, examples: list[torch.Tensor], opts: TextureOptions, backbone: Backbone):
+        self.opts, self.backbone, self.examples = opts, backbone, examples
+        self.layers = parse_weighted(opts.layers, "texture layer")
+        self.ordered = backbone.check_layers(list(self.layers))
+        self.blend = _example_blend(opts.blend, len(examples))
+        if not opts.example_scale > 0:
+            raise OptionError(f"--example-scale must be positive, got {opts.example_scale}")
+        if opts.tv_weight < 0:
+            raise OptionError(f"--tv-weight must not be negative, got {opts.tv_weight}")
+        self.wrap = opts.tileable
+        # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
+        # started as grey noise) stay grey instead of collecting faint colour speckles.
+        self.grey = all(float((e.amax(1) - e.amin(1)).max()) < 1 / 255 for e in examples)
+        self.statistic = GramStatistic()
+        self.need = backbone.min_input_size(self.ordered)
+        self.final = parse_size(opts.size)
+        self._sizes = self._plan(self.final)
+
+    def _plan(self, final: tuple[int, int]) -> list[tuple[int, int]]:
+        """Scales coarse to fine, dropping coarse ones at which an example would fall below the minimum."""
+        if min(final) < self.need:
+            raise OptionError(
+                f"--size {final[1]}x{final[0]} is too small: the layers {','.join(self.ordered)} need at least "
+                f"{self.need} px per side; use a larger --size or shallower --layers"
+            )
+        sizes = scale_sizes(final, max(final), self.opts.min_size, self.opts.scale_factor, self.need)
+        for i, example in enumerate(self.examples):
+            h, w = self.example_size(example, final)
+            if min(h, w) < self.need:
+                raise OptionError(
+                    f"example {i + 1} is {w}x{h} px (after --example-scale), but the layers "
+                    f"{','.join(self.ordered)} need at least {self.need} px per side: use a larger example, "
+                    f"a larger --example-scale or shallower --layers"
+                )
+        return [s for s in sizes if all(min(self.example_size(e, s)) >= self.need for e in self.examples)]
+
+    def sizes(self) -> list[tuple[int, int]]:
+        return self._sizes
+
+    def example_size(self, example: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
+        """The example's (H, W) at the scale whose output is ``size``: shrunk as much as the output is."""
+        factor = self.opts.example_scale * max(size) / max(self.final)
+        h, w = example.shape[-2:]
+        return max(1, round(h * factor)), max(1, round(w * factor))
+
+    @torch.no_grad()
+    def targets(self, size: tuple[int, int]) -> dict[str, torch.Tensor]:
+        """The blend of the examples' Gram matrices per layer, for the scale whose output is ``size``."""
+        blended: dict[str, torch.Tensor] = {}
+        for example, weight in zip(self.examples, self.blend):
+            feats = self.backbone.extract(optimize.resize(example, self.example_size(example, size)), self.ordered)
+            for layer in self.ordered:
+                blended[layer] = blended.get(layer, 0.0) + weight * self.statistic.target(feats[layer])
+        return blended
+
+    def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
+        """One Gram term per layer ("texture.pool2"), weights summing to 1, plus "tv" when asked for."""
+        targets = self.targets(size)
+        terms = {
+            f"texture.{layer}": (StyleTerm(layer, targets[layer], self.statistic), weight)
+            for layer, weight in normalized(self.layers).items()
+        }
+        objective = Objective(self.backbone, terms)
+        tv, weight = (circular_tv if self.wrap else tv_loss), self.opts.tv_weight
+
+        def evaluate(image: torch.Tensor) -> dict[str, torch.Tensor]:
+            if self.grey:
+                image = image.mean(1, keepdim=True).expand_as(image)
+            out = objective(image)
+            if weight:
+                out["tv"] = weight * tv(image)
+            return out
+
+        return evaluate
+
+    def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+        """White noise around the examples' mean colour (the paper starts from white noise); grey for grey examples."""
+        mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(self.examples, self.blend))
+        noise = torch.randn((1, 1 if self.grey else 3, *size), generator=generator)
+        return (mean + 0.2 * noise).clamp(0, 1)
+
+    def finish(self, image: torch.Tensor) -> torch.Tensor:
+        return image.mean(1, keepdim=True).expand_as(image).contiguous() if self.grey else image
+
+
+def _example_blend(spec: str | Sequence[float] | None, count: int) -> list[float]:
+    if spec not in (None, ""):
+        given = len(spec.split(",")) if isinstance(spec, str) else len(spec)
+        if given != count:
+            raise OptionError(f"--blend has {given} weights for {count} example(s); give one weight per example")
+    return blend_weights(spec, count)
+
+
+def _as_rgb(example: torch.Tensor, index: int) -> torch.Tensor:
+    """A (1, 3, H, W) float image; a one-channel tensor is taken as grey."""
+    if example.dim() != 4 or example.shape[0] != 1 or example.shape[1] not in (1, 3):
+        raise OptionError(f"example {index + 1} is a tensor of shape {tuple(example.shape)}; give (1, 3, H, W) in [0, 1]")
+    return example.float().expand(-1, 3, -1, -1) if example.shape[1] == 1 else example.float()
+
+
+def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:
+    """The options' backbone; a given model is reused, copied when it needs another padding."""
+    padding = opts.padding
+    if opts.tileable:
+        if padding not in (None, "circular"):
+            raise OptionError(f"--tileable needs circular padding, but --padding is '{padding}'; drop --padding")
+        padding = "circular"
+    if model is None:
+        return load_backbone(opts.backbone, opts.weights, **backbone_options(opts.replace(padding=padding)))
+    if getattr(model, "pooling", opts.pooling) != opts.pooling:
+        raise OptionError(
+            f"the given model uses {model.pooling} pooling but the options ask for {opts.pooling}; "
+            f"load it with pooling='{opts.pooling}' or pass pooling='{model.pooling}'"
+        )
+    if padding is not None and getattr(model, "padding", None) != padding:
+        shared = {id(t): t for t in [*model.parameters(), *model.buffers()]}
+        model = copy.deepcopy(model, shared)  # new modules, the same weight tensors
+        model.set_padding(padding)
+    return model
+
+
+def prepare_texture(
+    examples: ImageLike | Sequence[ImageLike],
+    options: TextureOptions | None = None,
+    *,
+    model: Backbone | None = None,
+    state: optimize.State | None = None,
+    **changes,
+) -> Job:
+    """Load and check everything, then return a texture Job ready to iterate (nothing optimized yet).
+
+    ``examples``: image files, 'sample:NAME' or (1, 3, H, W) tensors in [0, 1]. ``model`` reuses a loaded
+    backbone of the options' kind (it is copied, sharing weights, when it needs another padding).
+    """
+    opts = (options or TextureOptions()).replace(**changes)
+    examples = [examples] if isinstance(examples, (str, os.PathLike, torch.Tensor)) else list(examples)
+    if not examples:
+        raise OptionError("give at least one example texture")
+    tensors = [_as_rgb(load_input(e, f"example {i + 1}"), i) for i, e in enumerate(examples)]
+    parse_size(opts.size)  # a clear error before a backbone is loaded
+    backbone = _backbone_for(opts, model)
+    problem = TextureProblem(tensors, opts, backbone)
+    counts = iteration_counts(opts.iterations, len(problem.sizes()))
+    schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
+    limit = int(opts.max_memory * 2**30) if opts.max_memory else None
+    memory.check_fits(backbone, problem.ordered, problem.sizes()[-1], limit)
+    return Job(problem, schedule, opts, state or optimize.State())
+
+
+def texture(examples: ImageLike | Sequence[ImageLike], **options) -> Result:
+    """Synthesize a texture to the end and return the Result; options as in TextureOptions."""
+    job = prepare_texture(examples, **options)
+    for _ in job:
+        pass
+    return job.result()
+
+
+def resume_texture(path: str | os.PathLike, examples: ImageLike | Sequence[ImageLike], **overrides) -> Job:
+    """A texture Job that continues from a checkpoint written by Job.checkpoint()."""
+    state, saved = optimize.State.load(path)
+    return prepare_texture(examples, TextureOptions(**saved), state=state, **overrides)

@@ -1,0 +1,184 @@
+import pytest
+import torch
+
+from stylegram import optimize, stats
+from stylegram.backbones import load_backbone
+from stylegram.cli import main
+from stylegram.errors import LayerError, OptionError
+from stylegram.images import load_tensor, save_image
+from stylegram.losses import relative_mse
+from stylegram.samples import path
+from stylegram.texture import LAYERS, TextureOptions, parse_size, prepare_texture, resume_texture, texture
+
+ALL = LAYERS.split(",")
+
+
+@pytest.fixture(scope="module")
+def avg_vgg():
+    """The paper's network: embedded VGG19 with average pooling (reflect padding)."""
+    return load_backbone("vgg19", "default", pooling="avg")
+
+
+@pytest.fixture(scope="module")
+def brick() -> torch.Tensor:
+    return load_tensor(path("brick"), size=128)
+
+
+@pytest.fixture(scope="module")
+def gravel() -> torch.Tensor:
+    return load_tensor(path("gravel"), size=128)
+
+
+def gram_distances(backbone, image: torch.Tensor, example: torch.Tensor) -> dict[str, float]:
+    """Relative squared Frobenius distance of the Gram matrices, per layer."""
+    with torch.no_grad():
+        a, b = backbone.extract(image, ALL), backbone.extract(example, ALL)
+    return {layer: float(relative_mse(stats.gram(a[layer]), stats.gram(b[layer]))) for layer in ALL}
+
+
+def noise_start(job) -> torch.Tensor:
+    return job.problem.initial_image(job.problem.sizes()[-1], torch.Generator().manual_seed(job.options.seed))
+
+
+def seam_ratio(image: torch.Tensor) -> float:
+    """Jump across the wrap-around border over the largest jump across any interior line (both axes)."""
+    ratios = []
+    for axis in (-1, -2):
+        jumps = (image - image.roll(-1, axis)).abs().mean(dim=[d for d in (-3, -2, -1) if d != axis])
+        jumps = jumps.flatten()  # jumps[i]: between line i and i + 1; the last one wraps around
+        ratios.append(float(jumps[-1] / jumps[:-1].max()))
+    return max(ratios)
+
+
+def test_gram_distance_falls_tenfold_and_below_another_texture(avg_vgg, brick, gravel):
+    job = prepare_texture(brick, model=avg_vgg, size=64, min_size=64, iterations=60, tolerance=0)
+    records = list(job)
+    result = job.result().image
+    assert records[0].size == (64, 64) and set(records[0].losses) == {f"texture.{layer}" for layer in ALL}
+    assert torch.equal(result[:, 0], result[:, 1]) and torch.equal(result[:, 1], result[:, 2])  # grey in, grey out
+    ours = gram_distances(avg_vgg, result, brick)
+    noise = gram_distances(avg_vgg, noise_start(job), brick)
+    other = gram_distances(avg_vgg, gravel[..., :64, :64], brick)
+    for layer in ALL:
+        assert ours[layer] < noise[layer] / 10, (layer, ours[layer], noise[layer])
+        assert ours[layer] < other[layer], (layer, ours[layer], other[layer])
+
+
+def test_size_larger_than_the_example_and_any_aspect(avg_vgg, brick):
+    small = brick[..., :64, :64]
+    job = prepare_texture(small, model=avg_vgg, size="128x96", min_size=64, iterations="40,30", tolerance=0)
+    assert job.problem.sizes() == [(48, 64), (96, 128)]
+    assert job.problem.example_size(small, (48, 64)) == (32, 32)  # shrinks with the output: same feature scale
+    list(job)
+    result = job.result().image
+    assert result.shape == (1, 3, 96, 128) and 0 <= result.min() and result.max() <= 1
+    ours, noise = gram_distances(avg_vgg, result, small), gram_distances(avg_vgg, noise_start(job), small)
+    assert all(ours[layer] < noise[layer] / 10 for layer in ALL), (ours, noise)
+
+
+@pytest.fixture(scope="module")
+def tiles(avg_vgg, brick):
+    """The same two-scale synthesis with and without --tileable."""
+    options = dict(model=avg_vgg, size=96, min_size=48, iterations="40,25", tolerance=0)
+    return texture(brick, tileable=True, **options).image, texture(brick, **options).image
+
+
+def test_tileable_output_has_no_seam(tiles):
+    tileable, plain = tiles
+    tiling = torch.cat([torch.cat([tileable, tileable], -1)] * 2, -2)
+    assert seam_ratio(tileable) <= 1.0  # the wrap-around jump is no larger than any interior one
+    inner = tiling[..., 96 - 1 : 96 + 1, :]  # the tiling's seam rows are its interior lines 95/96
+    assert (inner[..., 0, :] - inner[..., 1, :]).abs().mean() == pytest.approx(
+        (tileable[..., -1, :] - tileable[..., 0, :]).abs().mean()
+    )
+    # the measure can fail: without --tileable the edges do not match
+    assert seam_ratio(plain) > 1.0
+
+
+def test_tileable_loss_is_invariant_to_circular_shifts(avg_vgg, brick):
+    job = prepare_texture(brick, model=avg_vgg, size=64, min_size=64, tileable=True, tv_weight=1.0)
+    assert job.problem.backbone.padding == "circular" and avg_vgg.padding == "reflect"  # a copy, not changed
+    assert job.problem.backbone.layers["conv1_1"].weight is avg_vgg.layers["conv1_1"].weight  # weights shared
+    terms = job.problem.terms_at((64, 64))
+    image = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        a, b = terms(image), terms(image.roll((16, 32), (-2, -1)))
+    for name in a:
+        assert float(b[name]) == pytest.approx(float(a[name]), rel=1e-4), name
+
+
+def test_wrapping_resize_commutes_with_tiling_and_shifts():
+    torch.manual_seed(1)
+    image = torch.rand(1, 3, 24, 32)
+    up = optimize.resize(image, (48, 64), wrap=True)
+    tiled = optimize.resize(image.repeat(1, 1, 2, 2), (96, 128), wrap=True)
+    assert torch.allclose(tiled, up.repeat(1, 1, 2, 2), atol=1e-5)
+    shifted = optimize.resize(image.roll(3, -1), (48, 64), wrap=True)
+    assert torch.allclose(shifted, up.roll(6, -1), atol=1e-5)
+    plain = optimize.resize(image.roll(3, -1), (48, 64))
+    assert not torch.allclose(plain, optimize.resize(image, (48, 64)).roll(6, -1), atol=1e-3)
+
+
+def test_blend_targets_are_weighted_gram_matrices(avg_vgg, brick, gravel):
+    job = prepare_texture([brick, gravel], model=avg_vgg, size=64, min_size=64, blend="3,1")
+    target = job.problem.targets((64, 64))["pool2"]
+    with torch.no_grad():
+        g1 = stats.gram(avg_vgg.extract(brick, ["pool2"])["pool2"])
+        g2 = stats.gram(avg_vgg.extract(gravel, ["pool2"])["pool2"])
+    assert torch.allclose(target, 0.75 * g1 + 0.25 * g2, rtol=1e-5, atol=1e-6)
+
+
+def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path):
+    opts = dict(model=avg_vgg, size=48, min_size=24, iterations="5,4", tolerance=0, layers="conv1_1,pool1,pool2")
+    full = texture(brick, seed=3, **opts)
+    a = full.save(tmp_path / "a.png")
+    b = texture(brick, seed=3, **opts).save(tmp_path / "b.png")
+    c = texture(brick, seed=4, **opts).save(tmp_path / "c.png")
+    assert a.read_bytes() == b.read_bytes() != c.read_bytes()
+    job = prepare_texture(brick, seed=3, **opts)
+    for progress in job:
+        if progress.iteration == 7:
+            break
+    job.checkpoint(tmp_path / "run.ckpt")
+    resumed = resume_texture(tmp_path / "run.ckpt", brick, model=avg_vgg)
+    assert [r.iteration for r in resumed] == [8, 9]
+    assert torch.equal(resumed.result().image, full.image)
+
+
+def test_parse_size():
+    assert parse_size("320x200") == (200, 320)
+    assert parse_size(" 64 X 48 ") == (48, 64)
+    assert parse_size(256) == parse_size("256") == (256, 256)
+    for bad in ("0x10", "abc", "12x", "-5", "10x0", "99999"):
+        with pytest.raises(OptionError, match="--size"):
+            parse_size(bad)
+
+
+def test_bad_inputs_are_named(avg_vgg, brick):
+    with pytest.raises(OptionError, match=r"example 1 is 12x12 px .* need at least 16 px"):
+        prepare_texture(torch.rand(1, 3, 12, 12), model=avg_vgg, size=64)
+    with pytest.raises(OptionError, match="need at least 2 px"):  # conv1_1 alone works on tiny images
+        prepare_texture(brick, model=avg_vgg, size="1x8", layers="conv1_1")
+    with pytest.raises(OptionError, match="--size 0x10: width and height must be between 1"):
+        prepare_texture(brick, model=avg_vgg, size="0x10")
+    with pytest.raises(OptionError, match="--blend has 2 weights for 1 example"):
+        prepare_texture(brick, model=avg_vgg, blend="1,2")
+    with pytest.raises(OptionError, match="--tileable needs circular padding"):
+        prepare_texture(brick, model=avg_vgg, tileable=True, padding="reflect")
+    with pytest.raises(OptionError, match="pooling"):
+        prepare_texture(brick, model=load_backbone("vgg19", "default"), size=64)
+    with pytest.raises(LayerError, match="did you mean pool4"):
+        prepare_texture(brick, model=avg_vgg, layers="conv1_1,pool44")
+    with pytest.raises(OptionError, match="unknown texture option"):
+        prepare_texture(brick, model=avg_vgg, sise=64)
+    assert TextureOptions().replace(size="64x32").size == "64x32"
+
+
+def test_cli_writes_the_asked_size(brick, tmp_path, capsys):
+    example = save_image(brick[..., :64, :64], tmp_path / "ex.png")
+    out = tmp_path / "out.png"
+    argv = ["texture", str(example), "-o", str(out), "--size", "48x32", "--min-size", "32", "--iterations", "3"]
+    assert main([*argv, "--quiet", "--layers", "conv1_1,pool1:2,pool2"]) == 0
+    assert load_tensor(out).shape == (1, 3, 32, 48)
+    assert main([*argv[:4], "--size", "0x10"]) == 2
+    assert "--size" in capsys.readouterr().err
