@@ -8,7 +8,7 @@ from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, transfer
 
-FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0)
+FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_luminance_mode_keeps_the_content_chroma(vgg, pair):
     result = transfer(content, style, model=vgg, colors="luminance", **FAST)
     out_iq = color.rgb_to_yiq(result.image)[:, 1:]
     content_iq = color.rgb_to_yiq(content)[:, 1:]
-    style_run = transfer(content, style, model=vgg, **FAST)
+    style_run = transfer(content, style, model=vgg, **FAST, detail=0)  # detail would restore some chroma
     assert (out_iq - content_iq).abs().mean() < 0.01
     assert (color.rgb_to_yiq(style_run.image)[:, 1:] - content_iq).abs().mean() > 0.02
     # the luminance did change: it is a transfer, not a copy
