@@ -9,6 +9,13 @@ example is 40 px tall in the output, whatever the output size, because the Gram 
 the number of positions, see stylegram.stats.gram) do not depend on the image size, only on the features,
 and features depend on the pixel scale. At a coarser scale of the pyramid, output and examples shrink by
 the same factor.
+
+Tileable (``tileable=True``): circular padding in every convolution, a circular total variation and
+wrap-around resampling between scales make the loss invariant to circular shifts, so the wrap-around
+border is like any other line. It is exact when every scale's sides are multiples of the deepest layer's
+stride (16 for pool4), as with the default pyramid for sizes that are multiples of 64.
+
+Grey examples (all three channels equal) give a grey texture.
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ class TextureOptions:
     tv_weight: float = 0.0  # the paper has none; relative to the Gram terms, whose weights sum to 1
     optimizer: str = "lbfgs"  # the paper's
     lr: float | None = None
-    iterations: str = "300,150,100"  # per scale, coarse to fine; the noise start needs most at the coarsest
+    iterations: str = "300,150,100"  # per scale, coarse to fine (extra coarse scales get the first count);
+    # most at the cheap coarsest scale, where the noise start is shaped; the finer ones only add detail
     min_size: int = 64  # long side of the coarsest scale: pool4 still has 4x4 positions there
     scale_factor: float = 2.0
     tolerance: float = 1e-3  # early stop when the loss improves by less than this fraction ...
