@@ -1,0 +1,53 @@
+"""`stylegram serve [--host 127.0.0.1] [--port 8000]`: the local web page with a live preview."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import OptionError
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "serve",
+        help="a local web page: upload images, watch the picture form, download it",
+        description="Start a local web server with a page for style transfer and texture synthesis. Jobs run one "
+        "at a time; others wait in a queue. Needs the web extra: pip install \"stylegram[web]\".",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on; anything but 127.0.0.1/localhost lets other machines in "
+                        "(default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--max-upload-mb", type=float, default=32, help="largest upload in MB (default: %(default)s)")
+    parser.add_argument("--max-pixels", type=int, default=50_000_000,
+                        help="largest image in pixels, checked before decoding (default: %(default)s)")
+    parser.add_argument("--max-size", type=int, default=1024, help="largest output long side in px (default: %(default)s)")
+    parser.add_argument("--open", action="store_true", help="open the page in the default browser")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from ..web import create_app, server
+    except ImportError as err:
+        raise OptionError(f"the web page needs packages that are not installed ({err.name}); "
+                          "install them with: pip install \"stylegram[web]\"") from None
+    if args.max_upload_mb <= 0 or args.max_pixels < 1 or args.max_size < 16:
+        raise OptionError("--max-upload-mb and --max-pixels must be positive and --max-size at least 16")
+    local = args.host in server.LOOPBACK
+    app = create_app(max_upload_bytes=int(args.max_upload_mb * 1e6), max_pixels=args.max_pixels,
+                     max_size=args.max_size, allowed_hosts=list(server.LOOPBACK) if local else None)
+    sock = server.bind(args.host, args.port)
+    address = server.url(sock)
+    print(f"stylegram: serving on {address}  (Ctrl-C to stop)", flush=True)
+    if not local:
+        print(f"stylegram: warning: listening on {args.host}, so other machines can reach this page", file=sys.stderr)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(address)
+    uvicorn.Server(server.config(app)).run(sockets=[sock])
+    return 0

@@ -1,0 +1,330 @@
+"""The local web page's server: a small FastAPI app over the upload store and the one-worker job queue.
+
+    POST   /api/uploads?name=FILE      body: the image file's bytes -> {id, name, width, height, ...}
+    DELETE /api/uploads/{id}
+    POST   /api/jobs                   JSON {method, content, styles, size, ...} -> the job, queued
+    GET    /api/jobs/{id}/events       server-sent events: state, progress (every iteration), preview
+    POST   /api/jobs/{id}/stop         cancel if waiting; stop after the current iteration if running
+    GET    /api/jobs/{id}/result.png   the image (the image so far for a stopped job)
+    GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
+    GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
+
+Every error is JSON {"detail": "one line that says what is wrong and what to do"} with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import time
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__, images
+from ..errors import StylegramError
+from . import engine
+from .jobs import TERMINAL, QueueFull, Runner, WebJob
+from .uploads import UploadError, UploadStore, display_name
+
+STATIC = Path(__file__).parent / "static"
+MAX_ITERATIONS = 2000  # per scale
+KEEPALIVE = 15.0  # seconds between SSE comments while nothing happens
+# The page and its scripts come from this server only; previews are data: URLs.
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+                                 b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class JobRequest(BaseModel):
+    """A job as the page submits it; unset settings keep the library's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["gatys", "adain", "wct", "texture"] = "gatys"
+    content: str | None = Field(None, description="upload id of the content image (not for texture)")
+    styles: list[str] = Field(..., min_length=1, description="upload ids of the style images / example textures")
+    size: int | None = Field(None, ge=16, description="long side of the output in px (texture: a square)")
+    content_weight: float | None = Field(None, ge=0)
+    style_weight: float | None = Field(None, ge=0)
+    tv_weight: float | None = Field(None, ge=0)
+    colors: Literal["style", "original", "luminance"] | None = None
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    iterations: str | None = Field(None, pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$", description="per scale, e.g. 100,60,40")
+    min_size: int | None = Field(None, ge=16)
+    alpha: float | None = Field(None, ge=0, le=1)
+    style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$", description="e.g. 0.7,0.3")
+    upscale: bool | None = None
+
+
+class Service:
+    """Everything the routes share: limits, uploads, models and the job runner."""
+
+    def __init__(self, *, max_upload_bytes: int, max_pixels: int, max_size: int, max_styles: int, max_queue: int,
+                 preview_every: int, preview_seconds: float):
+        self.max_size, self.max_styles = max_size, max_styles
+        self.store = UploadStore(max_upload_bytes, max_pixels)
+        self.models = engine.Models()
+        self.runner = Runner(self.store, self.models, max_queue=max_queue, preview_every=preview_every,
+                             preview_seconds=preview_seconds)
+
+    def limits(self) -> dict:
+        return {"upload_bytes": self.store.max_bytes, "max_pixels": self.store.max_pixels, "max_size": self.max_size,
+                "max_styles": self.max_styles, "max_queue": self.runner.max_queue, "max_iterations": MAX_ITERATIONS}
+
+    def job(self, job_id: str) -> WebJob:
+        job = self.runner.jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"there is no job '{job_id}' (only the last {self.runner.keep} finished jobs are "
+                                     "kept, and none survive a restart); start it again")
+        return job
+
+    def upload(self, upload_id: str | None, role: str):
+        upload = self.store.get(upload_id) if upload_id else None
+        if upload is None:
+            raise HTTPException(404, f"the {role} upload '{upload_id}' does not exist (uploads are kept only while the "
+                                     "server runs, and the oldest unused ones are dropped); upload the image again")
+        return upload
+
+    def check_request(self, req: JobRequest) -> None:
+        if req.size is not None and req.size > self.max_size:
+            raise UploadError(f"size {req.size} px is over this server's limit of {self.max_size} px; choose a "
+                              f"smaller size (or start the server with stylegram serve --max-size {req.size})", 422)
+        if len(req.styles) > self.max_styles:
+            raise UploadError(f"{len(req.styles)} style images are more than this server's limit of "
+                              f"{self.max_styles}; remove some", 422)
+        counts = [int(n) for n in (req.iterations or "0").split(",")]
+        if max(counts) > MAX_ITERATIONS:
+            raise UploadError(f"iterations {req.iterations.strip()}: at most {MAX_ITERATIONS} per scale on this page; "
+                              "use the stylegram command for longer runs", 422)
+
+    def close(self) -> None:
+        self.runner.close()
+        self.store.close()
+
+
+def create_app(
+    *,
+    max_upload_bytes: int = 32_000_000,
+    max_pixels: int = 50_000_000,
+    max_size: int = 1024,
+    max_styles: int = 8,
+    max_queue: int = 20,
+    preview_every: int = 10,
+    preview_seconds: float = 1.0,
+    allowed_hosts: list[str] | None = None,
+) -> FastAPI:
+    """The web app. ``allowed_hosts``: Host names it answers to (None: any), a guard against DNS rebinding.
+
+    Previews are sent at the first iteration, every ``preview_every`` iterations and at least every
+    ``preview_seconds`` seconds, and with the final image.
+    """
+    service = Service(max_upload_bytes=max_upload_bytes, max_pixels=max_pixels, max_size=max_size,
+                      max_styles=max_styles, max_queue=max_queue, preview_every=preview_every,
+                      preview_seconds=preview_seconds)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await run_in_threadpool(service.close)
+
+    app = FastAPI(title="stylegram", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.service = service
+    app.add_middleware(LocalGuard, hosts=allowed_hosts)
+    _add_error_handlers(app)
+    _add_routes(app, service)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        parts = []
+        for e in err.errors():
+            where = ".".join(str(p) for p in e.get("loc", ())[1:]) or "request"
+            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+        return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
+
+    @app.exception_handler(UploadError)
+    async def upload_error(request: Request, err: UploadError) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=err.status)
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(request: Request, err: QueueFull) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=429)
+
+    @app.exception_handler(StylegramError)
+    async def option_error(request: Request, err: StylegramError) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=400)
+
+
+def _add_routes(app: FastAPI, service: Service) -> None:
+    runner = service.runner
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
+
+    @app.get("/api/config")
+    async def config() -> dict:
+        return {"version": __version__, "methods": list(engine.METHODS), "fields": engine.FIELDS,
+                "defaults": engine.defaults(), "limits": service.limits(), "image_types": list(images.IMAGE_EXTENSIONS)}
+
+    @app.get("/api/status")
+    async def status() -> dict:
+        running = runner.running
+        return {"version": __version__, "time": time.time(),
+                "running": runner.snapshot(running) if running else None,
+                "queue": [job.id for job in list(runner.queue)], "jobs": len(runner.jobs)}
+
+    @app.post("/api/uploads", status_code=201)
+    async def upload(request: Request, name: str = "image") -> dict:
+        shown = display_name(name)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > service.store.max_bytes:
+            raise service.store.too_large(shown, int(length))
+        received = await service.store.receive(request.stream(), shown)
+        checked = await run_in_threadpool(service.store.check, received)
+        await run_in_threadpool(service.store.prune, runner.in_use())
+        return checked.describe()
+
+    @app.get("/api/uploads/{upload_id}")
+    async def upload_info(upload_id: str) -> dict:
+        return service.upload(upload_id, "requested").describe()
+
+    @app.delete("/api/uploads/{upload_id}", status_code=204)
+    async def delete_upload(upload_id: str) -> Response:
+        if upload_id in runner.in_use():
+            raise HTTPException(409, f"upload '{upload_id}' is used by a waiting or running job; stop that job first")
+        if not service.store.delete(upload_id):
+            service.upload(upload_id, "requested")  # raises: no such upload
+        return Response(status_code=204)
+
+    @app.post("/api/jobs", status_code=201)
+    def submit(req: JobRequest) -> dict:  # a plain def: FastAPI runs it in a thread (it decodes images)
+        service.check_request(req)
+        content = service.upload(req.content, "content") if req.method != "texture" and req.content else None
+        styles = [service.upload(s, "style" if req.method != "texture" else "example") for s in req.styles]
+        settings = req.model_dump(exclude={"method", "content", "styles"}, exclude_none=True)
+        spec = engine.make_spec(req.method, settings, content, styles)
+        if spec.method in ("gatys", "texture"):  # option errors now, as a 400, rather than when the job runs
+            engine.start(spec, service.store, service.models)
+        return runner.snapshot(runner.submit(WebJob(spec)))
+
+    @app.get("/api/jobs")
+    async def jobs() -> list[dict]:
+        return [runner.snapshot(job) for job in list(runner.jobs.values())]
+
+    @app.get("/api/jobs/{job_id}")
+    async def job_info(job_id: str) -> dict:
+        return runner.snapshot(service.job(job_id))
+
+    @app.post("/api/jobs/{job_id}/stop")
+    async def stop(job_id: str) -> dict:
+        job = service.job(job_id)
+        runner.stop(job)
+        return runner.snapshot(job)
+
+    @app.get("/api/jobs/{job_id}/events")
+    async def events(job_id: str, request: Request) -> StreamingResponse:
+        job = service.job(job_id)
+        last = request.headers.get("last-event-id", "")
+        seen = int(last) if last.isdigit() else 0
+        return StreamingResponse(_stream(job, seen), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+
+    @app.get("/api/jobs/{job_id}/result.png")
+    def result(job_id: str) -> Response:
+        job = service.job(job_id)
+        if job.result is None:
+            raise HTTPException(409, f"job '{job_id}' is {job.state} and has no image yet; wait for it to finish "
+                                     "(or stop it to keep the image so far)")
+        buffer = io.BytesIO()
+        images.to_image(job.result.image).save(buffer, "PNG")
+        return Response(buffer.getvalue(), media_type="image/png",
+                        headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.png"'})
+
+    @app.get("/api/jobs/{job_id}/params.json")
+    async def params(job_id: str) -> Response:
+        job = service.job(job_id)
+        body = json.dumps(runner.params(job), indent=2)
+        return Response(body, media_type="application/json",
+                        headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.json"'})
+
+
+async def _stream(job: WebJob, seen: int):
+    """Server-sent events: replay the job's events after ``seen``, then follow it until it ends."""
+    sent_preview = 0
+    yield "retry: 2000\n\n"
+    while True:
+        ended = False
+        for event in job.since(seen):
+            yield f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(event.data)}\n\n"
+            seen = event.seq
+            ended = event.kind == "state" and event.data["state"] in TERMINAL
+        preview = job.preview
+        if preview and preview["version"] > sent_preview:
+            sent_preview = preview["version"]
+            yield f"event: preview\ndata: {json.dumps(preview)}\n\n"
+        if ended:
+            return
+        await job.wait(seen, sent_preview, KEEPALIVE)
+        if not job.since(seen) and (job.preview or {}).get("version", 0) <= sent_preview:
+            yield ": keep-alive\n\n"
+
+
+class LocalGuard:
+    """ASGI middleware: answer only to the allowed Host names, refuse cross-site writes, add security headers.
+
+    The Host check stops DNS rebinding (a web site whose name resolves to 127.0.0.1); the Origin check stops
+    another site's page from uploading or starting jobs through the browser. Tools like curl send no Origin.
+    """
+
+    def __init__(self, app, hosts: list[str] | None = None):
+        self.app, self.hosts = app, None if hosts is None else {h.lower() for h in hosts}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = headers.get("host", "")
+        if self.hosts is not None and _hostname(host) not in self.hosts:
+            return await _refuse(send, 400, f"this server answers only to {', '.join(sorted(self.hosts))}, not "
+                                            f"'{host}'; open it by that address")
+        origin = headers.get("origin")
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and origin is not None and urlsplit(origin).netloc != host:
+            return await _refuse(send, 403, f"cross-site request from {origin} refused; use the page this server serves")
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _hostname(host: str) -> str:
+    """'127.0.0.1:8000' -> '127.0.0.1', '[::1]:8000' -> '::1'."""
+    match = re.fullmatch(r"\[([^\]]*)\](?::\d+)?|([^:]*)(?::\d+)?", host.strip().lower())
+    return (match[1] or match[2] or "") if match else host
+
+
+async def _refuse(send, status: int, message: str) -> None:
+    body = json.dumps({"detail": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+

@@ -1,0 +1,137 @@
+"""What a web job runs: the page's settings turned into library options, a Job or a one-pass result.
+
+The page offers a few settings per method; everything else keeps the library's defaults, which are read
+from the options dataclasses so they live in one place. The parameters file of a result records every
+option and the `stylegram` command line that makes the same image from the same files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import __version__, gatys, texture
+from ..backbones import Backbone, load_backbone
+from ..errors import OptionError
+from ..job import Job, Result
+from ..losses import blend_weights
+from .uploads import Upload, UploadStore
+
+METHODS = ("gatys", "adain", "wct", "texture")
+# The settings the page offers for each method (library option names; the page's "style_blend" is
+# texture's "blend").
+FIELDS = {
+    "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "seed", "iterations", "min_size",
+              "style_blend", "upscale"),
+    "adain": ("size", "alpha", "colors", "style_blend", "upscale"),
+    "wct": ("size", "alpha", "colors", "style_blend", "upscale"),
+    "texture": ("size", "tv_weight", "seed", "iterations", "min_size", "style_blend"),
+}
+RENAMED = {"texture": {"style_blend": "blend"}}
+
+
+@dataclass
+class Spec:
+    """A job as submitted: the method, its complete options, and the uploads it reads."""
+
+    method: str
+    options: Any  # gatys.TransferOptions or texture.TextureOptions
+    content: Upload | None
+    styles: list[Upload]
+
+    @property
+    def uploads(self) -> list[Upload]:
+        return [u for u in [self.content, *self.styles] if u is not None]
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    """The library's default for every setting the page offers, per method."""
+    out = {}
+    for method, names in FIELDS.items():
+        opts = texture.TextureOptions() if method == "texture" else gatys.TransferOptions()
+        out[method] = {name: getattr(opts, RENAMED.get(method, {}).get(name, name)) for name in names}
+    return out
+
+
+def make_spec(method: str, settings: dict[str, Any], content: Upload | None, styles: list[Upload]) -> Spec:
+    """Complete options from the settings given (others keep their defaults); settings the method has not are ignored."""
+    if method not in METHODS:
+        raise OptionError(f"method '{method}' is not one of {', '.join(METHODS)}")
+    if not styles:
+        raise OptionError("add at least one style image" if method != "texture" else "add at least one example texture")
+    if method != "texture" and content is None:
+        raise OptionError(f"the {method} method needs a content image; add one")
+    chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
+    if method == "texture":
+        return Spec(method, texture.TextureOptions().replace(**chosen), None, styles)
+    options = gatys.TransferOptions().replace(method=method, **chosen)
+    blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
+    return Spec(method, options, content, styles)
+
+
+class Models:
+    """The default VGG19 per pooling kind, loaded once and shared by every job."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, Backbone] = {}
+        self._lock = threading.Lock()
+
+    def get(self, pooling: str) -> Backbone:
+        with self._lock:
+            if pooling not in self._models:
+                self._models[pooling] = load_backbone("vgg19", "default", pooling=pooling)
+            return self._models[pooling]
+
+
+def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], Result]:
+    """Decode the uploads and return an optimization Job to iterate, or a function giving a one-pass Result."""
+    styles = [store.decode(u) for u in spec.styles]
+    opts = spec.options
+    if spec.method == "texture":
+        return texture.prepare_texture(styles, opts, model=models.get(opts.pooling))
+    content = store.decode(spec.content)
+    if spec.method != "gatys":
+        return lambda: gatys.feed_forward(content, styles, opts)
+    return gatys.prepare(content, styles, opts, model=models.get(opts.pooling))
+
+
+def command_line(spec: Spec) -> str:
+    """The `stylegram` command that makes the same image from the same files (named as uploaded)."""
+    names = [u.name for u in spec.uploads]
+    words = ["stylegram", "texture" if spec.method == "texture" else "transfer", *names, "-o", "result.png"]
+    default = type(spec.options)()
+    for f in dataclasses.fields(spec.options):
+        value = getattr(spec.options, f.name)
+        if value == getattr(default, f.name):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        words += [flag] if value is True else [flag, str(value)]
+    return shlex.join(words)
+
+
+def params(spec: Spec, result: Result | None, state: str) -> dict:
+    """Everything that made the result: options, inputs (name, size, SHA-256), the command line, the outcome."""
+    last = result.history[-1] if result and result.history else {}
+    return {
+        "stylegram": __version__,
+        "method": spec.method,
+        "state": state,
+        "options": dataclasses.asdict(spec.options),
+        "inputs": {
+            "content": _describe(spec.content) if spec.content else None,
+            "styles" if spec.method != "texture" else "examples": [_describe(u) for u in spec.styles],
+        },
+        "command": command_line(spec),
+        "iterations": len(result.history) if result else 0,
+        "seconds": round(result.seconds, 3) if result else 0.0,
+        "final_losses": {k: v for k, v in last.items() if k not in ("iteration", "scale")},
+        "output": {"width": result.image.shape[-1], "height": result.image.shape[-2]} if result else None,
+    }
+
+
+def _describe(upload: Upload) -> dict:
+    return {"name": upload.name, "width": upload.width, "height": upload.height, "sha256": upload.sha256}

@@ -1,0 +1,296 @@
+"""Web jobs: one worker thread runs them one at a time from a queue and publishes their events.
+
+Each job keeps an append-only list of events (``state`` changes and one ``progress`` record per iteration)
+that any number of server-sent-event streams replay and follow, plus only the latest preview image (a
+PNG data URL), so a long job does not pile up images. Stopping sets a flag that the worker reads after
+every iteration; the Job iterator yields at iteration boundaries, so the image so far is a clean result.
+All torch work happens on the worker thread; the event loop only copies events out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from .. import images, optimize
+from ..errors import StylegramError
+from ..job import Job, Result
+from . import engine
+from .uploads import UploadStore
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("done", "stopped", "cancelled", "failed")
+PREVIEW_SIDE = 512  # previews are shrunk to this long side; the download is full size
+
+
+class QueueFull(StylegramError):
+    """The queue holds as many waiting jobs as it may."""
+
+
+@dataclass
+class Event:
+    seq: int  # 1, 2, ... in publishing order; the SSE id, so a reconnecting page resumes after it
+    kind: str  # "state" or "progress"
+    data: dict
+
+
+@dataclass(eq=False)  # identity: a job is itself, whatever its fields hold
+class WebJob:
+    """One submitted job: its spec, state, events, latest preview and (when finished) result."""
+
+    spec: engine.Spec
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))
+    state: str = "queued"
+    message: str = ""
+    iteration: int = 0
+    total: int = 0
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    result: Result | None = None
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    events: list[Event] = field(default_factory=list)
+    preview: dict | None = None  # {"version", "iteration", "width", "height", "image"}
+    _waiters: set = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    def publish(self, kind: str, data: dict) -> None:
+        """Append an event and wake every stream waiting on this job."""
+        with self._lock:
+            self.events.append(Event(len(self.events) + 1, kind, data))
+        self._wake()
+
+    def set_preview(self, image: torch.Tensor, iteration: int) -> None:
+        """Keep ``image`` as the latest preview (PNG data URL) and wake the streams."""
+        picture = images.to_image(image)
+        picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG")
+        url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        with self._lock:
+            version = (self.preview or {}).get("version", 0) + 1
+            self.preview = {"version": version, "iteration": iteration, "width": int(image.shape[-1]),
+                            "height": int(image.shape[-2]), "image": url}
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # that stream's loop is gone
+                pass
+
+    async def wait(self, seen: int, preview_version: int, timeout: float) -> None:
+        """Return when there are events after ``seen`` or a newer preview, or after ``timeout`` seconds."""
+        ready = asyncio.Event()
+        token = (asyncio.get_running_loop(), ready)
+        with self._lock:
+            if len(self.events) > seen or (self.preview or {}).get("version", 0) > preview_version:
+                return
+            self._waiters.add(token)
+        try:
+            await asyncio.wait_for(ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            with self._lock:
+                self._waiters.discard(token)
+
+    def since(self, seen: int) -> list[Event]:
+        with self._lock:
+            return self.events[seen:]
+
+
+class Runner:
+    """The queue and the one worker thread that runs its jobs in order (a CPU does one job well at a time)."""
+
+    def __init__(self, store: UploadStore, models: engine.Models, *, max_queue: int = 20, keep: int = 20,
+                 preview_every: int = 10, preview_seconds: float = 1.0):
+        self.store, self.models = store, models
+        self.max_queue, self.keep = max_queue, keep
+        self.preview_every, self.preview_seconds = preview_every, preview_seconds
+        self.jobs: dict[str, WebJob] = {}
+        self.queue: deque[WebJob] = deque()
+        self.running: WebJob | None = None
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    # ------------------------------------------------------------------------------- the queue
+
+    def submit(self, job: WebJob) -> WebJob:
+        """Queue a job (starting the worker if needed) and tell it where it stands."""
+        with self._cond:
+            if self._closing:
+                raise QueueFull("the server is shutting down; start it again")
+            if len(self.queue) >= self.max_queue:
+                raise QueueFull(f"the queue is full ({self.max_queue} jobs waiting); wait for one to finish or stop one")
+            self.jobs[job.id] = job
+            self.queue.append(job)
+            self._forget_old()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="stylegram-web-worker", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        self._announce_positions()
+        return job
+
+    def ahead(self, job: WebJob) -> int:
+        """How many jobs run before this one (the running one included); 0 when it is not waiting."""
+        with self._cond:
+            if job not in self.queue:
+                return 0
+            return self.queue.index(job) + (self.running is not None)
+
+    def stop(self, job: WebJob) -> None:
+        """Cancel a waiting job, or ask the running one to stop after its current iteration."""
+        with self._cond:
+            waiting = job in self.queue
+            if waiting:
+                self.queue.remove(job)
+        if waiting:
+            self._finish(job, "cancelled", "stopped before it started")
+            self._announce_positions()
+        elif not job.terminal:
+            job.stop_requested.set()
+
+    def in_use(self) -> set[str]:
+        """Ids of the uploads that waiting or running jobs still need."""
+        with self._cond:
+            jobs = [*self.queue, *([self.running] if self.running else [])]
+        return {u.id for job in jobs for u in job.spec.uploads}
+
+    def close(self) -> None:
+        """Stop the running job, cancel the waiting ones and end the worker."""
+        with self._cond:
+            self._closing = True
+            waiting, self.queue = list(self.queue), deque()
+            running = self.running
+            self._cond.notify_all()
+        for job in waiting:
+            self._finish(job, "cancelled", "the server shut down")
+        if running:
+            running.stop_requested.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def snapshot(self, job: WebJob) -> dict:
+        """The job as the API reports it."""
+        base = f"/api/jobs/{job.id}"
+        spec = job.spec
+        return {
+            "id": job.id, "method": spec.method, "state": job.state, "message": job.message,
+            "ahead": self.ahead(job), "iteration": job.iteration, "total": job.total,
+            "has_result": job.result is not None, "created": job.created, "started": job.started,
+            "finished": job.finished,
+            "inputs": {"content": spec.content.name if spec.content else None, "styles": [u.name for u in spec.styles]},
+            "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
+                     "result": f"{base}/result.png", "params": f"{base}/params.json"},
+        }
+
+    def _state_event(self, job: WebJob) -> dict:
+        return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
+                "total": job.total, "has_result": job.result is not None}
+
+    def _announce_positions(self) -> None:
+        with self._cond:
+            waiting = list(self.queue)
+        for job in waiting:
+            job.publish("state", self._state_event(job))
+
+    def _finish(self, job: WebJob, state: str, message: str = "") -> None:
+        job.state, job.message, job.finished = state, message, time.time()
+        job.publish("state", self._state_event(job))
+
+    def _forget_old(self) -> None:
+        """Keep at most ``keep`` finished jobs (and their results); called with the lock held."""
+        finished = sorted((j for j in self.jobs.values() if j.terminal), key=lambda j: j.finished or 0)
+        for job in finished[: max(len(finished) - self.keep, 0)]:
+            del self.jobs[job.id]
+
+    # ------------------------------------------------------------------------------- the worker
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self.queue and not self._closing:
+                    self._cond.wait()
+                if self._closing:
+                    return
+                job = self.running = self.queue.popleft()
+            self._announce_positions()
+            state, message = self._run(job)
+            with self._cond:
+                self.running = None
+            self._finish(job, state, message)  # after the worker is free, so /api/status agrees with the page
+            self.store.prune(self.in_use())
+            self._announce_positions()
+
+    def _run(self, job: WebJob) -> tuple[str, str]:
+        """Run one job to its end; returns its final state and message."""
+        job.state, job.started = "running", time.time()
+        job.publish("state", self._state_event(job))
+        work: Job | None = None
+        try:
+            made = engine.start(job.spec, self.store, self.models)
+            if isinstance(made, Job):
+                work = made
+                job.total = sum(work.schedule.iterations)
+                job.publish("state", self._state_event(job))
+                job.result, stopped = self._iterate(job, work)
+            else:
+                job.result, stopped = made(), False
+            job.set_preview(job.result.image, job.iteration)
+            if stopped:
+                return "stopped", f"stopped after {job.iteration} iterations"
+            return "done", ""
+        except optimize.NonFiniteLoss as err:
+            job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed)
+            return "failed", str(err)
+        except StylegramError as err:
+            return "failed", str(err)
+        except Exception as err:  # a bug: keep the server up and say where to look
+            log.exception("web job %s failed", job.id)
+            return "failed", f"internal error ({type(err).__name__}: {err}); see the server's log"
+
+    def _iterate(self, job: WebJob, work: Job) -> tuple[Result, bool]:
+        """Run the optimization, publishing every iteration and a preview now and then; (result, stopped early)."""
+        last_preview = 0.0
+        scales = len(work.schedule.iterations)
+        if job.stop_requested.is_set():
+            return work.result(), True
+        for progress in work:
+            job.iteration = progress.iteration
+            job.publish("progress", {
+                "iteration": progress.iteration, "total": job.total, "scale": progress.scale, "scales": scales,
+                "step": progress.step, "size": [progress.size[1], progress.size[0]], "losses": progress.losses,
+                "loss": progress.loss, "elapsed": progress.elapsed, "estimated_left": progress.estimated_left,
+            })
+            now = time.monotonic()
+            every = self.preview_every and progress.iteration % self.preview_every == 0
+            if progress.iteration == 1 or every or now - last_preview >= self.preview_seconds:
+                job.set_preview(progress.image(), progress.iteration)
+                last_preview = now
+            if job.stop_requested.is_set():
+                return work.result(), True
+        return work.result(), False
+
+    def params(self, job: WebJob) -> dict[str, Any]:
+        return engine.params(job.spec, job.result, job.state)

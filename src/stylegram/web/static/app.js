@@ -1,0 +1,400 @@
+// stylegram's page: uploads, settings, a job's live events (server-sent), the preview and the loss curve.
+// Plain JavaScript, no libraries: everything comes from the server that serves this file.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const SVG = "http://www.w3.org/2000/svg";
+const FIELDS = ["size", "iterations", "content_weight", "style_weight", "tv_weight", "alpha", "colors", "seed",
+  "style_blend", "min_size", "upscale"];
+const COLOURS = { total: "#1d2228", content: "#1f77b4", style: "#d62728", texture: "#d62728", tv: "#2ca02c" };
+const TERMINAL = ["done", "stopped", "cancelled", "failed"];
+const AUTO = { size: "the content's, at most 512", style_blend: "equal" };  // what a default of null means
+
+const page = {
+  config: null,
+  content: null,   // {id, name, width, height}
+  styles: [],      // the same, in order
+  job: null,
+  source: null,
+  points: [],      // progress records of the job being watched
+  previews: 0,
+  drawing: false,
+};
+
+async function api(path, options = {}) {
+  const response = await fetch(path, options);
+  const text = await response.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = null; }
+  if (!response.ok) throw new Error((body && body.detail) || `${response.status} ${response.statusText}`);
+  return body;
+}
+
+function showError(message) { const el = $("#error"); el.textContent = message; el.hidden = false; }
+function clearError() { $("#error").hidden = true; $("#error").textContent = ""; }
+const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function seconds(s) {
+  if (!Number.isFinite(s)) return "?";
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function number(x) {
+  if (x === 0) return "0";
+  const a = Math.abs(x);
+  return a >= 1e4 || a < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
+}
+
+// ----------------------------------------------------------------------------------- settings
+
+function methodChanged() {
+  const method = $("#method").value;
+  const offered = page.config ? page.config.fields[method] : FIELDS;
+  const defaults = page.config ? page.config.defaults[method] : {};
+  for (const name of FIELDS) {
+    const label = document.querySelector(`[data-field="${name}"]`);
+    label.hidden = !offered.includes(name);
+    const input = $(`#${name}`);
+    const value = defaults[name];
+    if (input.type === "checkbox") input.checked = false;
+    else if (input.tagName === "SELECT") input.options[0].textContent = `default (${value ?? "style"})`;
+    else input.placeholder = value === null || value === undefined ? AUTO[name] || "auto" : String(value);
+  }
+  const texture = method === "texture";
+  $("#content-drop").hidden = texture;
+  $("#style-title").textContent = texture ? "Example textures" : "Style images";
+}
+
+function settings() {
+  const method = $("#method").value;
+  const body = { method, styles: page.styles.map((s) => s.id) };
+  if (method !== "texture" && page.content) body.content = page.content.id;
+  for (const name of page.config.fields[method]) {
+    const input = $(`#${name}`);
+    if (input.type === "checkbox") { if (input.checked) body[name] = true; continue; }
+    const value = input.value.trim();
+    if (value === "") continue;
+    body[name] = input.type === "number" ? Number(value) : value;
+  }
+  return body;
+}
+
+// ------------------------------------------------------------------------------------ uploads
+
+function thumbnail(file, box, onRemove) {
+  const item = document.createElement("div");
+  item.className = "thumb pending";
+  const img = document.createElement("img");
+  img.alt = file.name;
+  img.src = URL.createObjectURL(file);
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = file.name;
+  const size = document.createElement("span");
+  size.className = "name";
+  size.textContent = "uploading…";
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.title = "remove";
+  remove.textContent = "×";
+  remove.addEventListener("click", (event) => { event.stopPropagation(); item.remove(); onRemove(); });
+  item.append(img, name, size, remove);
+  item.addEventListener("click", (event) => event.stopPropagation());
+  box.append(item);
+  return { item, size };
+}
+
+async function upload(file, role) {
+  const limit = page.config.limits.upload_bytes;
+  if (file.size > limit) {
+    showError(`${file.name} is ${mb(file.size)}, over this server's upload limit of ${mb(limit)}; use a smaller file`);
+    return;
+  }
+  const box = role === "content" ? $("#content-thumbs") : $("#style-thumbs");
+  if (role === "content") { box.replaceChildren(); page.content = null; }
+  let record = null;
+  const view = thumbnail(file, box, () => {
+    if (role === "content") page.content = null;
+    else page.styles = page.styles.filter((s) => s !== record);
+    if (record) fetch(`/api/uploads/${record.id}`, { method: "DELETE" }).catch(() => {});
+  });
+  try {
+    record = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
+      method: "POST", body: file, headers: { "content-type": file.type || "application/octet-stream" },
+    });
+  } catch (error) {
+    view.item.remove();
+    showError(error.message);
+    return;
+  }
+  view.item.classList.remove("pending");
+  view.size.textContent = `${record.width}×${record.height}`;
+  if (role === "content") page.content = record;
+  else page.styles.push(record);
+}
+
+async function addFiles(files, role) {
+  clearError();
+  const list = Array.from(files);
+  if (role === "content") list.splice(1);
+  for (const file of list) await upload(file, role);
+}
+
+function dropZone(zone, input, role) {
+  zone.addEventListener("click", () => input.click());
+  zone.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") input.click(); });
+  input.addEventListener("change", () => { addFiles(input.files, role); input.value = ""; });
+  zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    if (event.dataTransfer && event.dataTransfer.files.length) addFiles(event.dataTransfer.files, role);
+  });
+}
+
+// ---------------------------------------------------------------------------------------- jobs
+
+async function start(event) {
+  event.preventDefault();
+  clearError();
+  const body = settings();
+  if (body.method !== "texture" && !page.content) { showError("Add a content image first."); return; }
+  if (!body.styles.length) {
+    showError(body.method === "texture" ? "Add at least one example texture." : "Add at least one style image.");
+    return;
+  }
+  $("#start").disabled = true;
+  try {
+    const job = await api("/api/jobs", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+    });
+    watch(job);
+  } catch (error) {
+    showError(error.message);
+    $("#start").disabled = false;
+  }
+}
+
+async function stop() {
+  if (!page.job) return;
+  $("#stop").disabled = true;
+  try { await api(page.job.urls.stop, { method: "POST" }); } catch (error) { showError(error.message); }
+}
+
+function watch(job) {
+  if (page.source) page.source.close();
+  page.job = job;
+  page.points = [];
+  page.previews = 0;
+  const img = $("#preview");
+  img.hidden = true;
+  img.removeAttribute("src");
+  img.dataset.updates = "0";
+  $("#preview-caption").textContent = "The picture appears here while it forms.";
+  $("#stats").textContent = "";
+  $("#progress").value = 0;
+  for (const id of ["#download-result", "#download-params"]) {
+    const link = $(id);
+    link.classList.add("disabled");
+    link.setAttribute("aria-disabled", "true");
+    link.removeAttribute("href");
+  }
+  drawCurve();
+  onState({ state: job.state, ahead: job.ahead, message: job.message, iteration: 0, total: 0, has_result: false });
+  const source = new EventSource(job.urls.events);
+  page.source = source;
+  source.addEventListener("state", (e) => onState(JSON.parse(e.data)));
+  source.addEventListener("progress", (e) => onProgress(JSON.parse(e.data)));
+  source.addEventListener("preview", (e) => onPreview(JSON.parse(e.data)));
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED && page.source === source) {
+      $("#job-status").textContent = "Lost the connection to the server; reload the page.";
+    }
+  });
+}
+
+function onState(s) {
+  const status = $("#job-status");
+  const running = s.state === "queued" || s.state === "running";
+  $("#stop").disabled = !running;
+  $("#start").disabled = false;
+  document.body.dataset.jobState = s.state;
+  if (s.state === "queued") {
+    status.textContent = s.ahead > 0
+      ? `Waiting in the queue: ${plural(s.ahead, "job")} ahead of this one.`
+      : "Starting…";
+  } else if (s.state === "running") {
+    status.textContent = s.total ? `Running: ${plural(s.total, "iteration")} planned.` : "Running…";
+  } else if (s.state === "done") {
+    status.textContent = s.total ? `Done after ${plural(s.iteration, "iteration")}.` : "Done.";
+  } else if (s.state === "stopped") {
+    status.textContent = `Stopped (${s.message}); the image so far can be downloaded.`;
+  } else if (s.state === "cancelled") {
+    status.textContent = `Cancelled (${s.message}).`;
+  } else if (s.state === "failed") {
+    status.textContent = "Failed.";
+    showError(s.message);
+  }
+  if (TERMINAL.includes(s.state)) {
+    if (page.source) page.source.close();
+    pollStatus();
+    $("#progress").value = s.state === "done" ? 1 : $("#progress").value;
+    if (s.has_result) {
+      const links = { "#download-result": page.job.urls.result, "#download-params": page.job.urls.params };
+      for (const [id, url] of Object.entries(links)) {
+        const link = $(id);
+        link.href = url;
+        link.setAttribute("download", "");
+        link.classList.remove("disabled");
+        link.removeAttribute("aria-disabled");
+      }
+    }
+  }
+}
+
+function onProgress(p) {
+  page.points.push(p);
+  $("#progress").value = p.total ? p.iteration / p.total : 0;
+  $("#job-status").textContent = `Running: iteration ${p.iteration} of ${p.total}.`;
+  $("#stats").textContent = `scale ${p.scale + 1} of ${p.scales} (${p.size[0]}×${p.size[1]}) · loss ${number(p.loss)}`
+    + ` · ${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
+  if (!page.drawing) {
+    page.drawing = true;
+    requestAnimationFrame(() => { page.drawing = false; drawCurve(); });
+  }
+}
+
+function onPreview(p) {
+  const img = $("#preview");
+  img.src = p.image;
+  img.hidden = false;
+  page.previews += 1;
+  img.dataset.updates = String(page.previews);
+  $("#preview-caption").textContent = p.iteration
+    ? `iteration ${p.iteration} · ${p.width}×${p.height} px`
+    : `${p.width}×${p.height} px`;
+}
+
+// ---------------------------------------------------------------------------------- loss curve
+
+function element(name, attributes = {}, text = null) {
+  const el = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) el.setAttribute(key, String(value));
+  if (text !== null) el.textContent = text;
+  return el;
+}
+
+function series(points) {
+  // The total and one line per kind of term (content, style, texture, tv), each summed over its layers.
+  const lines = { total: [] };
+  for (const p of points) {
+    lines.total.push([p.iteration, p.loss]);
+    const groups = {};
+    for (const [name, value] of Object.entries(p.losses)) {
+      const group = name.split(".")[0];
+      groups[group] = (groups[group] || 0) + value;
+    }
+    for (const [group, value] of Object.entries(groups)) (lines[group] ||= []).push([p.iteration, value]);
+  }
+  return lines;
+}
+
+function niceStep(range, count) {
+  const raw = range / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || power * 10;
+}
+
+function drawCurve() {
+  const svg = $("#loss-curve");
+  const [W, H] = [560, 250];
+  const box = { left: 58, right: W - 100, top: 26, bottom: H - 34 };
+  svg.replaceChildren(element("text", { x: box.left, y: 16, class: "title" }, "Loss (log scale)"));
+  const points = page.points;
+  if (!points.length) {
+    svg.append(element("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" },
+      page.job && !page.job.total && ["adain", "wct"].includes(page.job.method)
+        ? "one pass: no loss curve" : "the loss curve appears here while the job runs"));
+    return;
+  }
+  const lines = series(points);
+  const values = Object.values(lines).flat().map(([, v]) => v).filter((v) => v > 0);
+  let low = Math.floor(Math.log10(Math.min(...values)));
+  let high = Math.ceil(Math.log10(Math.max(...values)));
+  if (high <= low) high = low + 1;
+  const last = Math.max(points[points.length - 1].total || 0, points[points.length - 1].iteration, 2);
+  const x = (i) => box.left + ((i - 1) / (last - 1)) * (box.right - box.left);
+  const y = (v) => box.bottom - ((Math.log10(v) - low) / (high - low)) * (box.bottom - box.top);
+
+  const decade = Math.max(1, Math.ceil((high - low) / 6));
+  for (let e = low; e <= high; e += decade) {
+    svg.append(element("line", { x1: box.left, x2: box.right, y1: y(10 ** e), y2: y(10 ** e), class: "grid" }));
+    svg.append(element("text", { x: box.left - 6, y: y(10 ** e) + 4, "text-anchor": "end" }, `1e${e}`));
+  }
+  const step = niceStep(last - 1 || 1, 5);
+  for (let i = step; i <= last; i += step) {
+    svg.append(element("line", { x1: x(i), x2: x(i), y1: box.bottom, y2: box.bottom + 4, class: "axis" }));
+    svg.append(element("text", { x: x(i), y: box.bottom + 16, "text-anchor": "middle" }, String(i)));
+  }
+  for (let k = 1; k < points.length; k++) {
+    if (points[k].scale !== points[k - 1].scale) {
+      const at = x(points[k].iteration - 0.5);
+      svg.append(element("line", { x1: at, x2: at, y1: box.top, y2: box.bottom, class: "scale-mark" }));
+    }
+  }
+  svg.append(element("line", { x1: box.left, x2: box.left, y1: box.top, y2: box.bottom, class: "axis" }));
+  svg.append(element("line", { x1: box.left, x2: box.right, y1: box.bottom, y2: box.bottom, class: "axis" }));
+  svg.append(element("text", { x: (box.left + box.right) / 2, y: H - 4, "text-anchor": "middle" }, "iteration"));
+
+  let row = 0;
+  for (const [name, line] of Object.entries(lines)) {
+    const shown = line.filter(([, v]) => v > 0);
+    if (!shown.length) continue;
+    const colour = COLOURS[name] || "#9467bd";
+    const path = shown.map(([i, v]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    svg.append(element(shown.length > 1 ? "polyline" : "circle", shown.length > 1
+      ? { points: path, class: "series", stroke: colour }
+      : { cx: x(shown[0][0]), cy: y(shown[0][1]), r: 3, fill: colour }));
+    const ly = box.top + 6 + row * 18;
+    svg.append(element("line", { x1: box.right + 12, x2: box.right + 32, y1: ly, y2: ly, stroke: colour, "stroke-width": 3 }));
+    svg.append(element("text", { x: box.right + 38, y: ly + 4 }, name));
+    row += 1;
+  }
+}
+
+// ------------------------------------------------------------------------------- server status
+
+async function pollStatus() {
+  try {
+    const status = await api("/api/status");
+    const waiting = status.queue.length;
+    $("#server-status").textContent = status.running
+      ? `busy: 1 job running${waiting ? `, ${waiting} waiting` : ""}`
+      : "ready";
+  } catch {
+    $("#server-status").textContent = "the server does not answer";
+  }
+}
+
+async function init() {
+  page.config = await api("/api/config");
+  const limits = page.config.limits;
+  $("#limits").textContent = `PNG, JPEG, TIFF, WebP, BMP or GIF; up to ${mb(limits.upload_bytes)} and `
+    + `${(limits.max_pixels / 1e6).toFixed(0)} megapixels per file. Output up to ${limits.max_size} px.`;
+  $("#size").max = limits.max_size;
+  dropZone($("#content-drop"), $("#content-input"), "content");
+  dropZone($("#style-drop"), $("#style-input"), "style");
+  $("#method").addEventListener("change", methodChanged);
+  $("#settings").addEventListener("submit", start);
+  $("#stop").addEventListener("click", stop);
+  methodChanged();
+  drawCurve();
+  pollStatus();
+  setInterval(pollStatus, 3000);
+  document.body.dataset.ready = "true";
+}
+
+init().catch((error) => showError(`The page could not start: ${error.message}`));

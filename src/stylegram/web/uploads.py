@@ -1,0 +1,152 @@
+"""Uploaded images: stored under names the server chooses, checked by the same loader as the CLI.
+
+A client's file name is only ever shown (on the page, in messages, in the parameters file); on disk an
+upload is ``<random id>.upload`` in a private temporary folder, so no name a client sends becomes a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .. import images
+from ..errors import ImageError, StylegramError
+
+MAX_NAME = 120
+
+
+class UploadError(StylegramError):
+    """An upload that cannot be kept; ``status`` is the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Upload:
+    """One stored upload: its id, the name it came with (for display), its pixel size and digest."""
+
+    id: str
+    name: str
+    path: Path = field(repr=False)
+    width: int = 0
+    height: int = 0
+    bytes: int = 0
+    sha256: str = ""
+    created: float = field(default_factory=time.time)
+
+    def describe(self) -> dict:
+        return {"id": self.id, "name": self.name, "width": self.width, "height": self.height,
+                "bytes": self.bytes, "sha256": self.sha256}
+
+
+def display_name(name: str | None) -> str:
+    """The last component of a client's file name, printable and short; only ever shown, never a path."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip() or "image"
+    return base if len(base) <= MAX_NAME else base[: MAX_NAME - 3] + "..."
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+class UploadStore:
+    """Uploads in a private temporary folder, at most ``keep`` of them (the oldest unused are dropped)."""
+
+    def __init__(self, max_bytes: int, max_pixels: int, keep: int = 64):
+        self.max_bytes, self.max_pixels, self.keep = max_bytes, max_pixels, keep
+        self.folder = Path(tempfile.mkdtemp(prefix="stylegram-web-"))
+        self._uploads: dict[str, Upload] = {}
+        self._lock = threading.Lock()
+
+    def too_large(self, name: str, size: int, known: bool = True) -> UploadError:
+        """The error for an upload of ``size`` bytes (``known``: its whole size, else how much had arrived)."""
+        limit = megabytes(self.max_bytes)
+        if not known:
+            return UploadError(f"{name} is larger than this server's upload limit of {limit}; use a smaller file "
+                               "(or start the server with a larger stylegram serve --max-upload-mb)", 413)
+        return UploadError(f"{name} is {megabytes(size)}, over this server's upload limit of {limit}; use a smaller "
+                           f"file (or start the server with stylegram serve --max-upload-mb {size // 10**6 + 1})", 413)
+
+    async def receive(self, chunks: AsyncIterator[bytes], name: str) -> Upload:
+        """Write a request body to a new upload file, refusing it as soon as it passes the size limit."""
+        upload = Upload(secrets.token_urlsafe(12), display_name(name), Path())
+        upload.path = self.folder / f"{upload.id}.upload"
+        digest, size = hashlib.sha256(), 0
+        try:
+            with open(upload.path, "xb") as f:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise self.too_large(upload.name, size, known=False)
+                    digest.update(chunk)
+                    f.write(chunk)
+        except BaseException:
+            upload.path.unlink(missing_ok=True)
+            raise
+        upload.bytes, upload.sha256 = size, digest.hexdigest()
+        return upload
+
+    def check(self, upload: Upload) -> Upload:
+        """Decode the upload as the CLI would (size, type, pixel limit); keep it or delete it with an error."""
+        if upload.bytes == 0:
+            upload.path.unlink(missing_ok=True)
+            raise UploadError(f"{upload.name} is empty (0 bytes); choose the file again", 400)
+        try:
+            image = self.decode(upload)
+        except StylegramError:
+            upload.path.unlink(missing_ok=True)
+            raise
+        upload.height, upload.width = image.shape[-2:]
+        with self._lock:
+            self._uploads[upload.id] = upload
+        return upload
+
+    def decode(self, upload: Upload) -> torch.Tensor:
+        """The image as a (1, 3, H, W) tensor, by the loader the CLI uses; messages name the upload, not the file."""
+        try:
+            return images.load_tensor(upload.path, max_pixels=self.max_pixels)
+        except ImageError as err:
+            message = str(err).replace(str(upload.path), upload.name)
+            message = message.replace("--max-pixels", "stylegram serve --max-pixels").replace(" (max_pixels= in Python)", "")
+            raise UploadError(message) from None
+
+    def get(self, upload_id: str) -> Upload | None:
+        with self._lock:
+            return self._uploads.get(upload_id)
+
+    def delete(self, upload_id: str) -> bool:
+        with self._lock:
+            upload = self._uploads.pop(upload_id, None)
+        if upload:
+            upload.path.unlink(missing_ok=True)
+        return upload is not None
+
+    def prune(self, in_use: set[str]) -> None:
+        """Drop the oldest uploads beyond ``keep`` that no waiting or running job needs."""
+        with self._lock:
+            extra = len(self._uploads) - self.keep
+            old = [u for u in sorted(self._uploads.values(), key=lambda u: u.created) if u.id not in in_use][: max(extra, 0)]
+            for upload in old:
+                del self._uploads[upload.id]
+        for upload in old:
+            upload.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Delete every upload and the folder."""
+        with self._lock:
+            self._uploads.clear()
+        shutil.rmtree(self.folder, ignore_errors=True)
+

@@ -1,0 +1,382 @@
+"""The web page's API through an ASGI test client, and a real server on 127.0.0.1 for liveness and the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
+httpx = pytest.importorskip("httpx", reason="httpx is not installed")
+
+with warnings.catch_warnings():  # starlette's test client warns that it would prefer another httpx
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
+
+from stylegram import cli, gatys, images  # noqa: E402
+from stylegram.web import create_app, running  # noqa: E402
+from stylegram.web.app import STATIC  # noqa: E402
+
+TINY = {"size": 64, "min_size": 64, "iterations": "3"}  # one scale, three iterations
+
+
+def png(width: int, height: int, seed: int = 0) -> bytes:
+    """A small picture with some structure (a gradient plus noise) as PNG bytes."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x / width, y / height, (x + y) / (width + height)], -1)
+    pixels = np.clip(base * 200 + rng.normal(0, 25, (height, width, 3)), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def sse(text: str) -> list[dict]:
+    """Parse a server-sent-event stream into [{"id", "event", "data"}]."""
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields, data = {}, []
+        for line in block.split("\n"):
+            if not line or line.startswith(":"):
+                continue
+            key, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if key == "data":
+                data.append(value)
+            else:
+                fields[key] = value
+        if data:
+            events.append({"id": int(fields["id"]) if "id" in fields else None,
+                           "event": fields.get("event", "message"), "data": json.loads("\n".join(data))})
+    return events
+
+
+@pytest.fixture
+def client():
+    app = create_app(max_upload_bytes=100_000, max_pixels=40_000, max_size=256, preview_every=1)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def upload(client, data: bytes, name: str = "picture.png"):
+    return client.post("/api/uploads", params={"name": name}, content=data)
+
+
+def uploaded(client, data: bytes, name: str = "picture.png") -> str:
+    response = upload(client, data, name)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def start(client, **body) -> dict:
+    response = client.post("/api/jobs", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_for(client, job_id: str, condition, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if condition(job):
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} never reached the condition: {job}")
+
+
+# --------------------------------------------------------------------------------------- page
+
+
+def test_page_and_its_files_come_from_the_server_only(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<title>stylegram</title>" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    for path in STATIC.iterdir():  # nothing fetched from outside: no external src/href/url()/import
+        text = path.read_text()
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", text), path
+
+
+def test_config_reports_methods_defaults_and_limits(client):
+    config = client.get("/api/config").json()
+    assert config["methods"] == ["gatys", "adain", "wct", "texture"]
+    assert config["defaults"]["gatys"]["style_weight"] == gatys.TransferOptions().style_weight
+    assert config["limits"]["upload_bytes"] == 100_000 and config["limits"]["max_size"] == 256
+
+
+# ------------------------------------------------------------------------------------ uploads
+
+
+def test_upload_is_decoded_and_stored_under_a_server_chosen_name(client):
+    response = upload(client, png(40, 30), name="../../etc/evil name.png")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["name"], body["width"], body["height"]) == ("evil name.png", 40, 30)
+    folder = client.app.state.service.store.folder
+    assert [p.name for p in folder.iterdir()] == [f"{body['id']}.upload"]
+    assert client.get(f"/api/uploads/{body['id']}").json()["sha256"] == body["sha256"]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_oversize_upload_is_413_with_a_message(client, chunked):
+    data = b"\x89PNG" + bytes(150_000)
+    content = iter([data[i : i + 16_384] for i in range(0, len(data), 16_384)]) if chunked else data
+    response = client.post("/api/uploads", params={"name": "huge.png"}, content=content)
+    assert response.status_code == 413
+    expected = "is larger than" if chunked else "is 0.2 MB, over"  # a chunked body's size is known only in part
+    assert response.json()["detail"].startswith(f"huge.png {expected} this server's upload limit of 0.1 MB; use a "
+                                                "smaller file (or start the server with ")
+    assert list(client.app.state.service.store.folder.iterdir()) == []  # nothing kept
+
+
+def test_non_image_upload_is_422_with_the_loaders_message(client):
+    response = upload(client, b"hello, I am not a picture\n", name="notes.txt")
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail.startswith("notes.txt is not an image") and "PNG, JPEG" in detail
+    assert str(client.app.state.service.store.folder) not in detail  # messages name the upload, not the file
+
+
+def test_too_many_pixels_and_empty_uploads_are_refused(client):
+    flat = io.BytesIO()
+    Image.new("RGB", (250, 200), (90, 120, 200)).save(flat, "PNG")  # few bytes, many pixels
+    response = upload(client, flat.getvalue(), name="big.png")
+    assert response.status_code == 422
+    assert "big.png is 250x200 = 50,000 pixels, over the limit of 40,000" in response.json()["detail"]
+    empty = upload(client, b"", name="empty.png")
+    assert empty.status_code == 400 and "empty.png is empty" in empty.json()["detail"]
+
+
+# --------------------------------------------------------------------------------------- jobs
+
+
+def test_job_on_a_missing_upload_is_404_with_a_message(client):
+    style = uploaded(client, png(64, 64, 1))
+    response = client.post("/api/jobs", json={"content": "no-such-id", "styles": [style], **TINY})
+    assert response.status_code == 404
+    assert "content upload 'no-such-id' does not exist" in response.json()["detail"]
+    assert "upload the image again" in response.json()["detail"]
+
+
+def test_bad_settings_are_clear_4xx(client):
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
+    cases = [
+        ({"size": 999}, 422, "size 999 px is over this server's limit of 256 px"),
+        ({"colors": "purple"}, 422, "colors: Input should be 'style', 'original' or 'luminance'"),
+        ({"sharpness": 3}, 422, "sharpness: Extra inputs are not permitted"),
+        ({"iterations": "3,x"}, 422, "iterations: String should match pattern"),
+        ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 styles"),  # the library's own checks
+        ({"size": 128}, 400, "--size 128 is larger than the content image (80 px on its long side)"),
+    ]
+    for settings, status, message in cases:
+        response = client.post("/api/jobs", json={"content": content, "styles": [style], **settings})
+        assert response.status_code == status, (settings, response.text)
+        assert message in response.json()["detail"], (settings, response.text)
+    response = client.post("/api/jobs", json={"styles": [style]})
+    assert response.status_code == 400 and "needs a content image" in response.json()["detail"]
+
+
+def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path):
+    content_png, style_png = png(80, 60), png(64, 64, 1)
+    content, style = uploaded(client, content_png, "cat.png"), uploaded(client, style_png, "swirls.png")
+    job = start(client, content=content, styles=[style], **TINY)
+    assert job["state"] == "queued" and job["inputs"] == {"content": "cat.png", "styles": ["swirls.png"]}
+
+    stream = client.get(job["urls"]["events"])
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = sse(stream.text)
+    ids = [e["id"] for e in events if e["id"] is not None]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    progress = [e["data"] for e in events if e["event"] == "progress"]
+    assert [p["iteration"] for p in progress] == [1, 2, 3]
+    assert all(p["total"] == 3 and p["size"] == [64, 48] and "style.relu1_1" in p["losses"] for p in progress)
+    assert [p["elapsed"] for p in progress] == sorted(p["elapsed"] for p in progress)
+    states = [e["data"]["state"] for e in events if e["event"] == "state"]
+    assert states[0] == "queued" and "running" in states and states[-1] == "done"
+    previews = [e["data"] for e in events if e["event"] == "preview"]
+    assert len(previews) >= 2 and all(p["image"].startswith("data:image/png;base64,") for p in previews)
+
+    result = client.get(job["urls"]["result"])
+    assert result.status_code == 200 and result.headers["content-type"] == "image/png"
+    assert "attachment" in result.headers["content-disposition"]
+    image = np.asarray(Image.open(io.BytesIO(result.content)))
+    assert image.shape == (48, 64, 3)
+    params = client.get(job["urls"]["params"]).json()
+    assert params["state"] == "done" and params["iterations"] == 3
+    assert params["options"]["size"] == 64 and params["options"]["iterations"] == "3"
+    assert params["inputs"]["content"]["name"] == "cat.png"
+    assert params["command"] == "stylegram transfer cat.png swirls.png -o result.png --size 64 --iterations 3 --min-size 64"
+
+    # The parameters make the same image with the library from the same files.
+    (tmp_path / "cat.png").write_bytes(content_png)
+    (tmp_path / "swirls.png").write_bytes(style_png)
+    again = gatys.transfer(str(tmp_path / "cat.png"), [str(tmp_path / "swirls.png")], **TINY)
+    assert np.array_equal(np.asarray(images.to_image(again.image)), image)
+
+    # A page that reconnects (EventSource sends Last-Event-ID) gets only what it has not seen.
+    resumed = sse(client.get(job["urls"]["events"], headers={"Last-Event-ID": str(ids[-2])}).text)
+    assert [e["id"] for e in resumed if e["id"] is not None] == [ids[-1]]
+
+
+def test_stop_ends_a_running_job_between_iterations_and_keeps_the_image(client):
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
+    job = start(client, content=content, styles=[style], size=64, min_size=64, iterations="500")
+    wait_for(client, job["id"], lambda j: j["iteration"] >= 2)
+    stopped = client.post(job["urls"]["stop"])
+    assert stopped.status_code == 200
+    events = sse(client.get(job["urls"]["events"]).text)
+    final = [e["data"] for e in events if e["event"] == "state"][-1]
+    iterations = [e["data"]["iteration"] for e in events if e["event"] == "progress"]
+    assert final["state"] == "stopped" and final["has_result"]
+    assert iterations == list(range(1, len(iterations) + 1)) and len(iterations) < 500
+    assert final["message"] == f"stopped after {len(iterations)} iterations"
+    assert client.get(job["urls"]["result"]).status_code == 200
+    assert client.get(job["urls"]["params"]).json()["iterations"] == len(iterations)
+
+
+def test_jobs_queue_one_at_a_time_and_say_where_they_are(client):
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
+    long = {"content": content, "styles": [style], "size": 64, "min_size": 64, "iterations": "500"}
+    first = start(client, **long)
+    second, third = start(client, **long), start(client, **long)
+    assert (second["ahead"], third["ahead"]) == (1, 2)
+    status = client.get("/api/status").json()
+    assert status["queue"] == [second["id"], third["id"]] or status["queue"] == [first["id"], second["id"], third["id"]]
+
+    cancelled = client.post(second["urls"]["stop"]).json()  # a waiting job is cancelled at once
+    assert cancelled["state"] == "cancelled" and not cancelled["has_result"]
+    assert client.get(f"/api/jobs/{third['id']}").json()["ahead"] == 1
+    refused = client.get(second["urls"]["result"])
+    assert refused.status_code == 409 and "has no image" in refused.json()["detail"]
+
+    wait_for(client, first["id"], lambda j: j["state"] == "running")
+    client.post(first["urls"]["stop"])
+    wait_for(client, third["id"], lambda j: j["state"] == "running")
+    client.post(third["urls"]["stop"])
+    third_events = sse(client.get(third["urls"]["events"]).text)
+    waiting = [e["data"]["ahead"] for e in third_events if e["event"] == "state" and e["data"]["state"] == "queued"]
+    assert waiting[0] == 2 and 1 in waiting and waiting == sorted(waiting, reverse=True)
+    assert [e["data"]["state"] for e in third_events if e["event"] == "state"][-1] == "stopped"
+
+
+def test_one_pass_and_texture_jobs(client):
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
+    adain = start(client, method="adain", content=content, styles=[style], size=64, alpha=0.5)
+    events = sse(client.get(adain["urls"]["events"]).text)
+    assert [e["event"] for e in events if e["event"] == "progress"] == []
+    assert [e for e in events if e["event"] == "preview"]
+    assert [e["data"]["state"] for e in events if e["event"] == "state"][-1] == "done"
+    assert Image.open(io.BytesIO(client.get(adain["urls"]["result"]).content)).size == (64, 48)
+    assert client.get(adain["urls"]["params"]).json()["options"]["alpha"] == 0.5
+
+    texture = start(client, method="texture", styles=[style], size=64, iterations="2", seed=3)
+    events = sse(client.get(texture["urls"]["events"]).text)
+    progress = [e["data"] for e in events if e["event"] == "progress"]
+    assert [p["iteration"] for p in progress] == [1, 2] and "texture.pool1" in progress[0]["losses"]
+    params = client.get(texture["urls"]["params"]).json()
+    assert params["command"].startswith("stylegram texture picture.png -o result.png --size 64")
+    assert params["inputs"]["content"] is None and params["options"]["seed"] == 3
+
+
+def test_unknown_job_and_host_and_cross_site_guards():
+    app = create_app(allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://127.0.0.1:8000") as local:
+        missing = local.get("/api/jobs/nope/events")
+        assert missing.status_code == 404 and "there is no job 'nope'" in missing.json()["detail"]
+        assert local.get("/api/status").status_code == 200
+        cross = local.post("/api/uploads", content=png(8, 8), headers={"origin": "http://evil.example"})
+        assert cross.status_code == 403 and "cross-site request" in cross.json()["detail"]
+        same = local.post("/api/uploads", content=png(8, 8), headers={"origin": "http://127.0.0.1:8000"})
+        assert same.status_code == 201
+    with TestClient(app, base_url="http://rebound.example") as other:
+        refused = other.get("/api/status")
+        assert refused.status_code == 400 and "answers only to 127.0.0.1, localhost" in refused.json()["detail"]
+
+
+# ------------------------------------------------------------------------------- a real server
+
+
+def test_server_answers_within_a_second_while_a_job_runs():
+    app = create_app(preview_every=5, allowed_hosts=["127.0.0.1"])
+    with running(app) as url, httpx.Client(base_url=url, timeout=10) as http:
+        assert url.startswith("http://127.0.0.1:")
+        ids = [http.post("/api/uploads", params={"name": n}, content=png(160, 120, i)).json()["id"]
+               for i, n in enumerate(["c.png", "s.png"])]
+        job = http.post("/api/jobs", json={"content": ids[0], "styles": [ids[1]], "size": 128, "min_size": 128,
+                                           "iterations": "500"}).json()
+        arrivals: list[tuple[float, dict]] = []
+
+        def listen() -> None:  # read the stream as it comes, noting when each event arrives
+            with http.stream("GET", job["urls"]["events"]) as stream:
+                for event in sse_lines(stream.iter_lines()):
+                    arrivals.append((time.monotonic(), event))
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        deadline = time.monotonic() + 30
+        while not any(e["event"] == "progress" for _, e in arrivals):
+            assert time.monotonic() < deadline, "no progress event arrived"
+            time.sleep(0.02)
+        worst = 0.0
+        for _ in range(15):
+            began = time.monotonic()
+            status = http.get("/api/status")
+            worst = max(worst, time.monotonic() - began)
+            assert status.status_code == 200 and status.json()["running"]["id"] == job["id"]
+            time.sleep(0.05)
+        assert worst < 1.0, f"the status page took {worst:.2f} s while a job ran"
+        stop_sent = time.monotonic()
+        http.post(job["urls"]["stop"])
+        listener.join(timeout=30)
+        progress_times = [t for t, e in arrivals if e["event"] == "progress"]
+        assert len(progress_times) >= 2 and progress_times[0] < stop_sent  # live, not all at the end
+        assert [e["data"]["state"] for _, e in arrivals if e["event"] == "state"][-1] == "stopped"
+        print(f"status page: slowest answer {worst * 1000:.0f} ms over 15 requests while a job ran")
+
+
+def sse_lines(lines):
+    """Yield events from an iterator of SSE lines as they complete."""
+    block: list[str] = []
+    for line in lines:
+        if line:
+            block.append(line)
+            continue
+        events = sse("\n".join(block) + "\n\n")
+        block = []
+        yield from events
+
+
+def test_serve_command_binds_loopback_and_prints_the_url():
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "stylegram.cli", "serve", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = process.stdout.readline()
+        match = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", line)
+        assert match, line + process.stderr.read()
+        status = httpx.get(match[1] + "api/status", timeout=10)
+        assert status.status_code == 200 and status.json()["running"] is None
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_serve_refuses_a_busy_port_with_a_message(capsys):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert cli.main(["serve", "--port", str(port)]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in error and "choose another --port" in error
+    assert cli.build_parser().parse_args(["serve"]).host == "127.0.0.1"

@@ -1,0 +1,107 @@
+"""The web page in a real browser: headless Chromium (Debian's package) driven by Playwright, end to end.
+
+Set STYLEGRAM_WEB_SCREENSHOT=path.png to keep the screenshot somewhere else than pytest's temporary folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+if not CHROMIUM.exists():
+    pytest.skip(f"headless Chromium is not installed at {CHROMIUM} (apt-get install -y chromium; .ci/run does)",
+                allow_module_level=True)
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed (the test extra)")
+
+from stylegram.web import create_app, running  # noqa: E402
+
+
+@pytest.fixture
+def pictures(tmp_path, chelsea) -> dict[str, Path]:
+    """A small photo, a small style image and a file that is not an image."""
+    cat = Image.fromarray((chelsea[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+    cat.thumbnail((150, 150))
+    cat.save(tmp_path / "chelsea.png")
+    with resources.as_file(resources.files("stylegram").joinpath("data", "swirls.png")) as swirls:
+        style = Image.open(swirls).convert("RGB")
+    style.thumbnail((128, 128))
+    style.save(tmp_path / "swirls.png")
+    (tmp_path / "notes.txt").write_text("not a picture\n")
+    return {"content": tmp_path / "chelsea.png", "style": tmp_path / "swirls.png", "text": tmp_path / "notes.txt"}
+
+
+def drop(page, selector: str, path: Path, mime: str) -> None:
+    """Drop a file onto an element as a user dragging it from the desktop would."""
+    data = base64.b64encode(path.read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """([data, name, mime]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: mime }));
+            return transfer;
+        }""",
+        [data, path.name, mime],
+    )
+    page.dispatch_event(selector, "dragover", {"dataTransfer": transfer})
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
+    shot = Path(os.environ.get("STYLEGRAM_WEB_SCREENSHOT") or tmp_path / "web.png")
+    app = create_app(preview_every=2, allowed_hosts=["127.0.0.1"])
+    with running(app) as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 980}, accept_downloads=True)
+            outside: list[str] = []
+            page.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:")) else outside.append(r.url))
+            page.goto(url)
+            page.wait_for_selector("body[data-ready=true]")
+
+            # A file that is not an image: the server's message appears on the page.
+            page.set_input_files("#content-input", str(pictures["text"]))
+            page.wait_for_selector("#error:not([hidden])")
+            assert "notes.txt is not an image" in page.inner_text("#error")
+
+            page.set_input_files("#content-input", str(pictures["content"]))  # chosen with the file dialog
+            drop(page, "#style-drop", pictures["style"], "image/png")  # dragged and dropped
+            page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+            page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+            assert page.is_hidden("#error")
+            page.fill("#size", "128")
+            page.fill("#min_size", "128")
+            page.fill("#iterations", "16")
+            page.click("#start")
+
+            page.wait_for_selector("body[data-job-state=done]", timeout=60_000)  # (the page's CSP forbids eval)
+            updates = int(page.get_attribute("#preview", "data-updates"))
+            assert updates >= 2, f"only {updates} preview update(s) arrived"
+            assert page.locator("#loss-curve polyline").count() >= 2  # the total and its parts
+            assert page.inner_text("#job-status") == "Done after 16 iterations."
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot: {shot}")
+
+            with page.expect_download() as download:
+                page.click("#download-result")
+            saved = tmp_path / "result.png"
+            download.value.save_as(saved)
+            assert Image.open(saved).size == (128, 85)
+            with page.expect_download() as download:
+                page.click("#download-params")
+            params = json.loads(Path(download.value.path()).read_text())
+            assert params["options"]["iterations"] == "16" and params["inputs"]["content"]["name"] == "chelsea.png"
+            assert outside == [], f"the page fetched from outside the server: {outside}"
+        finally:
+            browser.close()
