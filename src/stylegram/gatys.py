@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import torch
 
-from . import color, images, memory, optimize, samples
+from . import color, images, memory, optimize, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, load_backbone
 from .errors import ImageError, OptionError, did_you_mean
-from .losses import ContentTerm, GramStatistic, Objective, StyleTerm, blend_weights, normalized, parse_weighted
+from .losses import ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
 ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
@@ -46,6 +46,7 @@ class TransferOptions:
     content_layers: str = "relu4_2"
     style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
+    statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
     init: str = "content"  # content | noise | gray | path to an image
     optimizer: str = "lbfgs"
     lr: float | None = None
@@ -120,8 +121,16 @@ def load_input(image: ImageLike, what: str) -> torch.Tensor:
 class TransferProblem:
     """Gatys et al.'s objective at every scale: content terms, style terms, total variation."""
 
-    def __init__(self, content: torch.Tensor, styles: list[torch.Tensor], opts: TransferOptions, backbone: Backbone):
+    def __init__(
+        self,
+        content: torch.Tensor,
+        styles: list[torch.Tensor],
+        opts: TransferOptions,
+        backbone: Backbone,
+        state: optimize.State | None = None,
+    ):
         self.opts, self.backbone = opts, backbone
+        self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.content_layers = parse_weighted(opts.content_layers, "content layer")
         self.style_layers = parse_weighted(opts.style_layers, "style layer")
         backbone.check_layers([*self.content_layers, *self.style_layers])
@@ -133,7 +142,7 @@ class TransferProblem:
             styles = [color.match_luminance(s, content) for s in styles]
             content = color.gray(content)
         self.work_content, self.styles = content, styles
-        self.statistic = GramStatistic()
+        self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
         shape = tuple(content.shape[-2:])
         self._sizes = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
@@ -157,18 +166,26 @@ class TransferProblem:
 
     @torch.no_grad()
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
-        """Targets for this scale, computed once: content features, blended style statistics."""
+        """Targets for this scale, computed once: content features, blended style statistics.
+
+        Terms are named "content.<layer>", "style.<layer>" (plain gram) or "style.<statistic>.<layer>".
+        """
         content = self.backbone.extract(optimize.resize(self.work_content, size), list(self.content_layers))
-        style_targets = {layer: 0.0 for layer in self.style_layers}
-        for style, weight in zip(self.styles, self.blend):
+        parts = statistics.components(self.statistic)
+        per_style = []  # per style: {layer: [target of each part]}
+        for style in self.styles:
             feats = self.backbone.extract(optimize.resize(style, self._style_size(style, size)), list(self.style_layers))
-            for layer in self.style_layers:
-                style_targets[layer] = style_targets[layer] + weight * self.statistic.target(feats[layer])
+            per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in self.style_layers})
+        step = self.state.step if self.state is not None else 0
         terms = {}
         for layer, w in normalized(self.content_layers).items():
             terms[f"content.{layer}"] = (ContentTerm(layer, content[layer]), self.opts.content_weight * w)
         for layer, w in normalized(self.style_layers).items():
-            terms[f"style.{layer}"] = (StyleTerm(layer, style_targets[layer], self.statistic), self.opts.style_weight * w)
+            for i, (stat, share) in enumerate(parts):
+                target = stat.blend([targets[layer][i] for targets in per_style], self.blend)
+                name = statistics.term_name("style", self.statistic, stat, layer)
+                term = StyleTerm(layer, statistics.at_evaluation(target, step), stat)
+                terms[name] = (term, self.opts.style_weight * w * share)
         return Objective(self.backbone, terms, self.opts.tv_weight)
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
@@ -246,13 +263,15 @@ def prepare(
     if opts.method != "gatys":
         raise OptionError(f"method '{opts.method}' is one forward pass, not an optimization: call transfer()")
     content_t, style_ts = _load_inputs(content, styles)
+    statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
     model = model or load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
-    problem = TransferProblem(content_t, style_ts, opts, model)
+    state = state or optimize.State()
+    problem = TransferProblem(content_t, style_ts, opts, model, state)
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     memory.check_fits(model, problem.backbone.check_layers([*problem.content_layers, *problem.style_layers]), problem.sizes()[-1], limit)
-    return Job(problem, schedule, opts, state or optimize.State())
+    return Job(problem, schedule, opts, state)
 
 
 def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -10,12 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from . import stats
 from .backbones import Backbone
 from .errors import OptionError
+
+if TYPE_CHECKING:
+    from .statistics import Statistic
 
 EPS = 1e-8
 
@@ -43,30 +47,25 @@ class ContentTerm:
         return relative_mse(feats[self.layer], self.target)
 
 
-class GramStatistic:
-    """Gram matrices (see stylegram.stats.gram), compared by relative squared Frobenius error."""
-
-    name = "gram"
-
-    def target(self, feats: torch.Tensor) -> torch.Tensor:
-        """The statistic of (N, C, H, W) features, averaged over the batch."""
-        return stats.gram(feats).mean(0, keepdim=True)
-
-    def distance(self, feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """How far the features' statistic is from the target."""
-        return relative_mse(stats.gram(feats), target)
-
-
 @dataclass
 class StyleTerm:
     """Match a statistic of one layer's features to a target computed once from the style image(s)."""
 
     layer: str
-    target: torch.Tensor
-    statistic: GramStatistic
+    target: Any  # whatever the statistic's target() returns
+    statistic: Statistic
 
     def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
         return self.statistic.distance(feats[self.layer], self.target)
+
+
+def __getattr__(name: str):
+    # GramStatistic moved to stylegram.statistics (which imports this module); still importable from here
+    if name == "GramStatistic":
+        from .statistics import GramStatistic
+
+        return GramStatistic
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 FeatureLoss = Callable[[dict[str, torch.Tensor]], torch.Tensor]

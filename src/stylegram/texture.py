@@ -16,6 +16,9 @@ border is like any other line. It is exact when every scale's sides are multiple
 stride (16 for pool4), as with the default pyramid for sizes that are multiples of 64.
 
 Grey examples (all three channels equal) give a grey texture.
+
+``statistic`` swaps the Gram matrices for another style statistic (stylegram.statistics: MMD kernels,
+mean/std, Wasserstein-2, histograms, or a weighted mix); their terms are then named "texture.<statistic>.<layer>".
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from dataclasses import dataclass
 
 import torch
 
-from . import memory, optimize
+from . import memory, optimize, statistics
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
 from .gatys import backbone_options, iteration_counts, load_input, scale_sizes
 from .job import Job, Result
-from .losses import GramStatistic, Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
+from .losses import Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
 
 ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
@@ -48,6 +51,7 @@ class TextureOptions:
     size: str | int = 256  # output "WxH" or one number for a square; may be larger or smaller than the examples
     layers: str = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"
     blend: str | None = None  # weights of several examples, e.g. "0.7,0.3"; equal when None
+    statistic: str = "gram"  # the paper's Gram matrices, or another style statistic (docs/statistics.md)
     example_scale: float = 1.0  # example size relative to its own pixels (1: same feature scale as the output)
     tv_weight: float = 0.0  # the paper has none; relative to the Gram terms, whose weights sum to 1
     optimizer: str = "lbfgs"  # the paper's
@@ -101,8 +105,11 @@ def circular_tv(image: torch.Tensor) -> torch.Tensor:
 class TextureProblem:
     """Match the blended Gram matrices of the examples at every scale, starting from noise."""
 
-    def __init__(self, examples: list[torch.Tensor], opts: TextureOptions, backbone: Backbone):
+    def __init__(
+        self, examples: list[torch.Tensor], opts: TextureOptions, backbone: Backbone, state: optimize.State | None = None
+    ):
         self.opts, self.backbone, self.examples = opts, backbone, examples
+        self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.layers = parse_weighted(opts.layers, "texture layer")
         self.ordered = backbone.check_layers(list(self.layers))
         self.blend = _example_blend(opts.blend, len(examples))
@@ -114,7 +121,7 @@ class TextureProblem:
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
         self.grey = all(float((e.amax(1) - e.amin(1)).max()) < 1 / 255 for e in examples)
-        self.statistic = GramStatistic()
+        self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.need = backbone.min_input_size(self.ordered)
         self.final = parse_size(opts.size)
         self._sizes = self._plan(self.final)
@@ -147,22 +154,28 @@ class TextureProblem:
         return max(1, round(h * factor)), max(1, round(w * factor))
 
     @torch.no_grad()
-    def targets(self, size: tuple[int, int]) -> dict[str, torch.Tensor]:
-        """The blend of the examples' Gram matrices per layer, for the scale whose output is ``size``."""
-        blended: dict[str, torch.Tensor] = {}
-        for example, weight in zip(self.examples, self.blend):
+    def targets(self, size: tuple[int, int]) -> dict:
+        """The blend of the examples' statistics per layer (Gram matrices by default), for output ``size``."""
+        per_example = []
+        for example in self.examples:
             feats = self.backbone.extract(optimize.resize(example, self.example_size(example, size)), self.ordered)
-            for layer in self.ordered:
-                blended[layer] = blended.get(layer, 0.0) + weight * self.statistic.target(feats[layer])
-        return blended
+            per_example.append({layer: self.statistic.target(feats[layer]) for layer in self.ordered})
+        return {layer: self.statistic.blend([t[layer] for t in per_example], self.blend) for layer in self.ordered}
 
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
-        """One Gram term per layer ("texture.pool2"), weights summing to 1, plus "tv" when asked for."""
+        """One term per layer and statistic, weights summing to 1, plus "tv" when asked for.
+
+        Named "texture.pool2" for the default Gram statistic, "texture.<statistic>.pool2" otherwise.
+        """
         targets = self.targets(size)
-        terms = {
-            f"texture.{layer}": (StyleTerm(layer, targets[layer], self.statistic), weight)
-            for layer, weight in normalized(self.layers).items()
-        }
+        parts = statistics.components(self.statistic)
+        step = self.state.step if self.state is not None else 0
+        terms = {}
+        for layer, weight in normalized(self.layers).items():
+            own = targets[layer] if len(parts) > 1 else (targets[layer],)
+            for (stat, share), target in zip(parts, own):
+                name = statistics.term_name("texture", self.statistic, stat, layer)
+                terms[name] = (StyleTerm(layer, statistics.at_evaluation(target, step), stat), weight * share)
         objective = Objective(self.backbone, terms)
         tv, weight = (circular_tv if self.wrap else tv_loss), self.opts.tv_weight
 
@@ -241,13 +254,15 @@ def prepare_texture(
         raise OptionError("give at least one example texture")
     tensors = [_as_rgb(load_input(e, f"example {i + 1}"), i) for i, e in enumerate(examples)]
     parse_size(opts.size)  # a clear error before a backbone is loaded
+    statistics.parse_statistic(opts.statistic)
     backbone = _backbone_for(opts, model)
-    problem = TextureProblem(tensors, opts, backbone)
+    state = state or optimize.State()
+    problem = TextureProblem(tensors, opts, backbone, state)
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     memory.check_fits(backbone, problem.ordered, problem.sizes()[-1], limit)
-    return Job(problem, schedule, opts, state or optimize.State())
+    return Job(problem, schedule, opts, state)
 
 
 def texture(examples: ImageLike | Sequence[ImageLike], **options) -> Result:
