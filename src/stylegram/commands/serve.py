@@ -29,8 +29,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
-
         from ..web import create_app, server
     except ImportError as err:
         raise OptionError(f"the web page needs packages that are not installed ({err.name}); "
@@ -38,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_upload_mb <= 0 or args.max_pixels < 1 or args.max_size < 16:
         raise OptionError("--max-upload-mb and --max-pixels must be positive and --max-size at least 16")
     local = args.host in server.LOOPBACK
+    sock = server.bind(args.host, args.port)
     app = create_app(max_upload_bytes=int(args.max_upload_mb * 1e6), max_pixels=args.max_pixels,
                      max_size=args.max_size, allowed_hosts=list(server.LOOPBACK) if local else None)
-    sock = server.bind(args.host, args.port)
     address = server.url(sock)
     print(f"stylegram: serving on {address}  (Ctrl-C to stop)", flush=True)
     if not local:
@@ -49,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
         import webbrowser
 
         webbrowser.open(address)
-    uvicorn.Server(server.config(app)).run(sockets=[sock])
+    server.Server(server.config(app)).run(sockets=[sock])
     return 0

@@ -18,6 +18,7 @@ import contextlib
 import io
 import json
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Literal
@@ -75,6 +76,7 @@ class Service:
     def __init__(self, *, max_upload_bytes: int, max_pixels: int, max_size: int, max_styles: int, max_queue: int,
                  preview_every: int, preview_seconds: float):
         self.max_size, self.max_styles = max_size, max_styles
+        self.closing = threading.Event()
         self.store = UploadStore(max_upload_bytes, max_pixels)
         self.models = engine.Models()
         self.runner = Runner(self.store, self.models, max_queue=max_queue, preview_every=preview_every,
@@ -110,7 +112,16 @@ class Service:
             raise UploadError(f"iterations {req.iterations.strip()}: at most {MAX_ITERATIONS} per scale on this page; "
                               "use the stylegram command for longer runs", 422)
 
+    def begin_shutdown(self) -> None:
+        """End every event stream and ask the running job to stop (the server is about to close)."""
+        self.closing.set()
+        if self.runner.running:
+            self.runner.running.stop_requested.set()
+        for job in list(self.runner.jobs.values()):
+            job.wake()
+
     def close(self) -> None:
+        self.closing.set()
         self.runner.close()
         self.store.close()
 
@@ -243,7 +254,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         job = service.job(job_id)
         last = request.headers.get("last-event-id", "")
         seen = int(last) if last.isdigit() else 0
-        return StreamingResponse(_stream(job, seen), media_type="text/event-stream",
+        return StreamingResponse(_stream(job, seen, service.closing), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
     @app.get("/api/jobs/{job_id}/result.png")
@@ -265,11 +276,11 @@ def _add_routes(app: FastAPI, service: Service) -> None:
                         headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.json"'})
 
 
-async def _stream(job: WebJob, seen: int):
-    """Server-sent events: replay the job's events after ``seen``, then follow it until it ends."""
+async def _stream(job: WebJob, seen: int, closing: threading.Event):
+    """Server-sent events: replay the job's events after ``seen``, then follow it until it ends (or the server)."""
     sent_preview = 0
     yield "retry: 2000\n\n"
-    while True:
+    while not closing.is_set():
         ended = False
         for event in job.since(seen):
             yield f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(event.data)}\n\n"

@@ -73,7 +73,7 @@ class WebJob:
         """Append an event and wake every stream waiting on this job."""
         with self._lock:
             self.events.append(Event(len(self.events) + 1, kind, data))
-        self._wake()
+        self.wake()
 
     def set_preview(self, image: torch.Tensor, iteration: int) -> None:
         """Keep ``image`` as the latest preview (PNG data URL) and wake the streams."""
@@ -86,9 +86,9 @@ class WebJob:
             version = (self.preview or {}).get("version", 0) + 1
             self.preview = {"version": version, "iteration": iteration, "width": int(image.shape[-1]),
                             "height": int(image.shape[-2]), "image": url}
-        self._wake()
+        self.wake()
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
         with self._lock:
             waiters = list(self._waiters)
         for loop, event in waiters:

@@ -31,15 +31,32 @@ def url(sock: socket.socket) -> str:
 
 
 def config(app) -> uvicorn.Config:
-    # Open event streams would hold a graceful shutdown forever; give them a second.
-    return uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1)
+    return uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, which on Ctrl-C also ends the app's event streams and stops its running job.
+
+    uvicorn waits for open responses before it shuts the app down, and an event stream stays open while its
+    job runs, so the app is told first.
+    """
+
+    def handle_exit(self, sig, frame) -> None:
+        shutting_down(self.config.app)
+        super().handle_exit(sig, frame)
+
+
+def shutting_down(app) -> None:
+    service = getattr(getattr(app, "state", None), "service", None)
+    if service is not None:
+        service.begin_shutdown()
 
 
 @contextlib.contextmanager
 def running(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run ``app`` on a background thread for the duration of the block; yields its URL."""
     sock = bind(host, port)
-    server = uvicorn.Server(config(app))
+    server = Server(config(app))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="stylegram-web-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -51,6 +68,7 @@ def running(app, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     try:
         yield url(sock)
     finally:
+        shutting_down(app)
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()

@@ -6,6 +6,7 @@ upload is ``<random id>.upload`` in a private temporary folder, so no name a cli
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -13,7 +14,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,9 +69,18 @@ class UploadStore:
 
     def __init__(self, max_bytes: int, max_pixels: int, keep: int = 64):
         self.max_bytes, self.max_pixels, self.keep = max_bytes, max_pixels, keep
-        self.folder = Path(tempfile.mkdtemp(prefix="stylegram-web-"))
+        self._folder: Path | None = None  # made at the first upload, so an app that never serves leaves nothing
         self._uploads: dict[str, Upload] = {}
         self._lock = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        """The private folder of the uploads (mode 0700), removed by close() or at the latest when Python exits."""
+        with self._lock:
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="stylegram-web-"))
+                self._cleanup = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+            return self._folder
 
     def too_large(self, name: str, size: int, known: bool = True) -> UploadError:
         """The error for an upload of ``size`` bytes (``known``: its whole size, else how much had arrived)."""
@@ -105,19 +116,25 @@ class UploadStore:
             upload.path.unlink(missing_ok=True)
             raise UploadError(f"{upload.name} is empty (0 bytes); choose the file again", 400)
         try:
-            image = self.decode(upload)
+            with self._reading(upload):
+                upload.width, upload.height = images.load_image(upload.path, max_pixels=self.max_pixels).size
         except StylegramError:
             upload.path.unlink(missing_ok=True)
             raise
-        upload.height, upload.width = image.shape[-2:]
         with self._lock:
             self._uploads[upload.id] = upload
         return upload
 
     def decode(self, upload: Upload) -> torch.Tensor:
-        """The image as a (1, 3, H, W) tensor, by the loader the CLI uses; messages name the upload, not the file."""
-        try:
+        """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses."""
+        with self._reading(upload):
             return images.load_tensor(upload.path, max_pixels=self.max_pixels)
+
+    @contextlib.contextmanager
+    def _reading(self, upload: Upload) -> Iterator[None]:
+        """Turn the loader's ImageError into an UploadError that names the upload, not the file on disk."""
+        try:
+            yield
         except ImageError as err:
             message = str(err).replace(str(upload.path), upload.name)
             message = message.replace("--max-pixels", "stylegram serve --max-pixels").replace(" (max_pixels= in Python)", "")
@@ -148,5 +165,7 @@ class UploadStore:
         """Delete every upload and the folder."""
         with self._lock:
             self._uploads.clear()
-        shutil.rmtree(self.folder, ignore_errors=True)
+            if self._folder is not None:
+                self._cleanup()
+                self._folder = None
 

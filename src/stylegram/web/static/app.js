@@ -231,7 +231,7 @@ function onState(s) {
   } else if (s.state === "done") {
     status.textContent = s.total ? `Done after ${plural(s.iteration, "iteration")}.` : "Done.";
   } else if (s.state === "stopped") {
-    status.textContent = `Stopped (${s.message}); the image so far can be downloaded.`;
+    status.textContent = `${s.message.charAt(0).toUpperCase()}${s.message.slice(1)}; the image so far can be downloaded.`;
   } else if (s.state === "cancelled") {
     status.textContent = `Cancelled (${s.message}).`;
   } else if (s.state === "failed") {
