@@ -20,8 +20,10 @@ import torch
 import torch.nn.functional as F
 
 from .errors import OptionError, StylegramError
+from .params import Parameterization, pixels
 
 Terms = Callable[[torch.Tensor], dict[str, torch.Tensor]]
+OPTIMIZERS = ("lbfgs", "adam", "sgd-normalized")
 
 
 class Problem(Protocol):
@@ -39,7 +41,12 @@ class Problem(Protocol):
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         """Turn the optimized image into the output (e.g. put the content's colours back)."""
 
-    # Optional: ``wrap = True`` makes the loop resample between scales across the wrap-around border.
+    # Optional: ``wrap = True`` makes the loop resample between scales across the wrap-around border;
+    # ``rescale(image, size)`` carries a result to the next scale instead of a plain resize;
+    # ``parameterize(image, saved)`` returns the Parameterization (stylegram.params) the optimizer changes,
+    #   built from the starting image of a scale, or from ``saved`` raw parameters on resume (default: pixels);
+    # ``generator``: a torch.Generator the terms draw from (e.g. random transforms); the loop seeds it from
+    #   the run's seed and keeps its state in checkpoints, so the same seed gives the same run, resumed or not.
 
 
 @dataclass
@@ -47,15 +54,15 @@ class Schedule:
     """How long to run at each scale and when to stop early."""
 
     iterations: list[int]
-    optimizer: str = "lbfgs"
-    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam
+    optimizer: str = "lbfgs"  # lbfgs | adam | sgd-normalized
+    lr: float | None = None  # None: 1.0 for L-BFGS, 0.02 for Adam, 0.01 for sgd-normalized
     history: int = 100  # L-BFGS memory
     patience: int = 20  # early stop: iterations over which the loss must improve ...
     tolerance: float = 1e-3  # ... by at least this fraction; 0 disables early stopping
 
     def __post_init__(self) -> None:
-        if self.optimizer not in ("lbfgs", "adam"):
-            raise OptionError(f"optimizer '{self.optimizer}' is not one of lbfgs, adam")
+        if self.optimizer not in OPTIMIZERS:
+            raise OptionError(f"optimizer '{self.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
         if any(n < 0 for n in self.iterations):
             raise OptionError(f"iterations must not be negative, got {self.iterations}")
 
@@ -93,9 +100,11 @@ class State:
     scale: int = 0
     step: int = 0
     iteration: int = 0
-    param: torch.Tensor | None = None
+    param: torch.Tensor | None = None  # the carried image (for pixels: the raw, unclamped pixels)
+    saved: list[torch.Tensor] | None = None  # raw parameters of a non-pixel parameterization at this scale
     optimizer_state: dict | None = None
     rng: torch.Tensor | None = None
+    problem_rng: torch.Tensor | None = None  # state of the problem's own generator, if it has one
     best: float = math.inf
     since_best: int = 0
     elapsed: float = 0.0
@@ -128,10 +137,29 @@ class State:
             raise OptionError(f"checkpoint {path} could not be read ({err}); start without --resume") from None
 
 
-def _make_optimizer(schedule: Schedule, param: torch.Tensor) -> torch.optim.Optimizer:
+class NormalizedSGD(torch.optim.Optimizer):
+    """Gradient steps of a fixed mean size: p -= lr * g / mean|g| (per tensor), the original deep dream's step."""
+
+    def __init__(self, params: list[torch.Tensor], lr: float = 0.01):
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None) -> torch.Tensor | None:
+        with torch.enable_grad():
+            loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(group["lr"] * p.grad / p.grad.abs().mean().clamp_min(1e-12))
+        return loss
+
+
+def _make_optimizer(schedule: Schedule, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     if schedule.optimizer == "adam":
-        return torch.optim.Adam([param], lr=schedule.lr or 0.02)
-    return torch.optim.LBFGS([param], lr=schedule.lr or 1.0, max_iter=1, history_size=schedule.history)
+        return torch.optim.Adam(params, lr=schedule.lr or 0.02)
+    if schedule.optimizer == "sgd-normalized":
+        return NormalizedSGD(params, lr=schedule.lr or 0.01)
+    return torch.optim.LBFGS(params, lr=schedule.lr or 1.0, max_iter=1, history_size=schedule.history)
 
 
 def resize(image: torch.Tensor, size: tuple[int, int], wrap: bool = False) -> torch.Tensor:
@@ -166,30 +194,37 @@ def run(
 ) -> Iterator[Progress]:
     """Minimize the problem's loss over its scales, yielding a Progress after every iteration.
 
-    The pixels are kept in [0, 1]: the loss is always evaluated on clamp(param, 0, 1), the very image that
-    is saved. Pass a ``state`` (from a checkpoint) to continue where a run stopped; the generator's
-    ``state`` attribute is not available, so callers that checkpoint keep the State they pass in.
+    The image is kept in [0, 1]: the loss is always evaluated on the parameterization's image (for pixels,
+    clamp(param, 0, 1)), the very image that is saved. Pass a ``state`` (from a checkpoint) to continue where
+    a run stopped; the generator's ``state`` attribute is not available, so callers that checkpoint keep the
+    State they pass in.
     """
     sizes = problem.sizes()
     if len(schedule.iterations) != len(sizes):
         raise OptionError(f"{len(schedule.iterations)} iteration counts given for {len(sizes)} scales")
     state = state if state is not None else State()
+    own = getattr(problem, "generator", None)
     if state.rng is None:
         generator = torch.Generator().manual_seed(seed)
         state.param = problem.initial_image(sizes[0], generator).detach().clone()
         state.rng = generator.get_state()
+        if own is not None:
+            own.manual_seed(int(torch.randint(2**62, (), generator=generator)))
+    elif own is not None and state.problem_rng is not None:
+        own.set_state(state.problem_rng)
+    parameterize = getattr(problem, "parameterize", None) or pixels
     started = time.perf_counter() - state.elapsed
     while state.scale < len(sizes):
         size = sizes[state.scale]
         rescale = getattr(problem, "rescale", None)
         start = rescale(state.param, size) if rescale else resize(state.param, size, getattr(problem, "wrap", False))
-        param = start.detach().clone().requires_grad_(True)
+        param = parameterize(start, state.saved)
         terms = problem.terms_at(size)
-        optimizer = _make_optimizer(schedule, param)
+        optimizer = _make_optimizer(schedule, param.params())
         if state.optimizer_state is not None:
             optimizer.load_state_dict(state.optimizer_state)
-        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem.finish)
-        state.scale, state.step, state.optimizer_state = state.scale + 1, 0, None
+        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem.finish, own)
+        state.scale, state.step, state.optimizer_state, state.saved = state.scale + 1, 0, None, None
         state.best, state.since_best = math.inf, 0
 
 
@@ -202,20 +237,23 @@ def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]]) -
     return state.elapsed / max(done, 1) * left
 
 
-def _run_scale(state, schedule, terms, param, optimizer, sizes, started, finish) -> Iterator[Progress]:
+def _run_scale(
+    state: State, schedule: Schedule, terms: Terms, param: Parameterization, optimizer: torch.optim.Optimizer,
+    sizes: list[tuple[int, int]], started: float, finish: Callable, own: torch.Generator | None,
+) -> Iterator[Progress]:
     """Iterate at one scale until its iteration budget is spent or the loss stops improving."""
     size = sizes[state.scale]
     last: dict[str, torch.Tensor] = {}
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
-        parts = terms(param.clamp(0, 1))
+        parts = terms(param.image())
         loss = sum(parts.values())
         if not torch.isfinite(loss):
             raise NonFiniteLoss(
                 f"the loss became {loss.item()} at iteration {state.iteration + 1}; lower the learning rate "
                 "or the weights (the last good image was kept)",
-                (state.param if state.param is not None else param.detach()).clamp(0, 1),
+                (state.param if state.param is not None else param.carry()).clamp(0, 1),
             )
         loss.backward()
         last.clear()
@@ -223,15 +261,17 @@ def _run_scale(state, schedule, terms, param, optimizer, sizes, started, finish)
         return loss
 
     while state.step < schedule.iterations[state.scale]:
-        before = param.detach().clone()
+        before = param.carry().clone()
         optimizer.step(closure)
-        if not torch.isfinite(param).all():
+        if not all(torch.isfinite(p).all() for p in param.params()):
             raise NonFiniteLoss("the image became NaN; lower the learning rate", before.clamp(0, 1))
         state.step += 1
         state.iteration += 1
         losses = {k: float(v) for k, v in last.items()}
         state.history.append({"iteration": state.iteration, "scale": state.scale, **losses})
-        state.param = param.detach().clone()  # raw, so a resumed run continues exactly
+        state.param = param.carry().clone()  # for pixels the raw values, so a resumed run continues exactly
+        state.saved = param.saved()
+        state.problem_rng = own.get_state() if own is not None else None
         state.optimizer_state = optimizer.state_dict()
         state.elapsed = time.perf_counter() - started
         done = _converged(state, sum(losses.values()), schedule)

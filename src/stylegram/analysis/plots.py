@@ -75,11 +75,22 @@ def features_grid(
     channels: Sequence[int],
     names: Sequence[str],
     layer: str,
+    dreams: Sequence[torch.Tensor] | None = None,
 ):
-    """Images in columns (input on top), one row per channel with its own colour scale and colour bar."""
-    cols, rows = len(images), len(channels) + 1
+    """Images in columns (input on top), one row per channel with its own colour scale and colour bar.
+
+    ``dreams``: optionally one image per channel (e.g. its deep dream, stylegram.dream), shown in a last column.
+    """
+    cols, rows = len(images) + (dreams is not None), len(channels) + 1
     fig = _figure(1.7 * cols + 1.4, 1.6 * rows + 0.5)
     axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    if dreams is not None:
+        axes[0, -1].set_visible(False)
+        for r, dream in enumerate(dreams, start=1):
+            axes[r, -1].imshow(_picture(dream))
+            _no_ticks(axes[r, -1])
+        axes[1, -1].set_title("its dream", fontsize=8)
+        axes = axes[:, :-1]
     for j, (x, name) in enumerate(zip(images, names)):
         axes[0, j].imshow(_picture(x))
         axes[0, j].set_title(_short(name), fontsize=8)
@@ -204,6 +215,25 @@ def confusion_plot(score: LayerScore, classes: Sequence[str]):
     ax.set_ylabel("true class", fontsize=9)
     ax.set_title(f"{score.layer}: leave-one-out accuracy {100 * score.accuracy:.1f}%", fontsize=10)
     fig.colorbar(im, ax=ax, shrink=0.8).ax.tick_params(labelsize=7)
+    return fig
+
+
+def images_grid(
+    images: Sequence[torch.Tensor], titles: Sequence[str], title: str, columns: int = 8, width: float = 1.6
+):
+    """Images (e.g. deep dreams) in rows of ``columns``, each with a small title."""
+    cols = max(1, min(columns, len(images)))
+    rows = -(-len(images) // cols)
+    fig = _figure(width * cols + 0.2, (width + 0.25) * rows + 0.45)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_visible(False)
+    for ax, x, name in zip(axes.flat, images, titles):
+        ax.set_visible(True)
+        ax.imshow(_picture(x))
+        ax.set_title(name, fontsize=7)
+        _no_ticks(ax)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 

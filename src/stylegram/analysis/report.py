@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from . import plots
 from .matrices import LABELS
 from .study import Study
@@ -49,8 +51,11 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
-def sections(study: Study) -> list[Section]:
-    """The post's walk-through as sections, with the numbers of this study in the text."""
+def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list[Section]:
+    """The post's walk-through as sections, with the numbers of this study in the text.
+
+    ``dreams``: one image per shown channel (its deep dream), added as a column of the feature-map figure.
+    """
     s, r, best = study.images, study.ranking, study.ranking[study.layer]
     k = len(s.classes)
     out = [
@@ -66,9 +71,11 @@ def sections(study: Study) -> list[Section]:
             f"{len(study.channels)} channels of {study.layer} (rows) for {len(study.shown)} of the images (columns): "
             "the most active channel of each class in turn. Each channel responds to a pattern wherever it occurs; "
             "the Gram matrix throws away <em>where</em> and keeps <em>which channels fire together</em>. "
-            "Every row has its own colour scale.",
+            "Every row has its own colour scale."
+            + (" The last column is each channel's deep dream: the image that excites it most." if dreams else ""),
             plots.to_png(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
-                                             study.channels, [s.names[i] for i in study.shown], study.layer)),
+                                             study.channels, [s.names[i] for i in study.shown], study.layer,
+                                             dreams)),
         ),
         Section(
             "Which layer tells the classes apart?",
@@ -124,11 +131,13 @@ def _clusters_section(study: Study) -> Section:
 TITLE = "Understanding style: what a network sees in your textures"
 
 
-def render(study: Study, extra: Sequence[Section] = (), title: str = TITLE) -> str:
-    """The whole HTML page."""
+def render(
+    study: Study, extra: Sequence[Section] = (), title: str = TITLE, dreams: Sequence[torch.Tensor] | None = None
+) -> str:
+    """The whole HTML page; ``dreams`` as in ``sections``."""
     settings = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
                        for k, v in study.settings.items())
-    body = "\n".join(section.render() for section in [*sections(study), *extra])
+    body = "\n".join(section.render() for section in [*sections(study, dreams), *extra])
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
@@ -140,11 +149,16 @@ def render(study: Study, extra: Sequence[Section] = (), title: str = TITLE) -> s
     )
 
 
-def write(study: Study, path: str | os.PathLike[str], extra: Sequence[Section] = ()) -> Path:
-    """Render and write the page atomically."""
+def write(
+    study: Study,
+    path: str | os.PathLike[str],
+    extra: Sequence[Section] = (),
+    dreams: Sequence[torch.Tensor] | None = None,
+) -> Path:
+    """Render and write the page atomically; ``dreams`` as in ``sections``."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(render(study, extra), encoding="utf-8")
+    tmp.write_text(render(study, extra, dreams=dreams), encoding="utf-8")
     os.replace(tmp, target)
     return target

@@ -8,6 +8,7 @@ from .. import images
 from ..errors import OptionError
 from .analysis_common import add_image_options, image_size, say
 from .common import add_backbone_options, backbone_from_args
+from .dream import add_dream_options
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -24,6 +25,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="without --channels: show this many channels of highest mean activation "
                              "(default: %(default)s)")
     parser.add_argument("-o", "--output", required=True, help="output figure (.png)")
+    add_dream_options(parser)
     add_image_options(parser)
     add_backbone_options(parser)
     return parser
@@ -41,7 +43,13 @@ def run(args: argparse.Namespace) -> int:
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     maps = featuremaps.maps(image_set.images, args.layer, model, args.batch_size)
     picked = picked or featuremaps.strongest(maps, min(args.top, channels))
-    fig = plots.features_grid(image_set.images, maps, picked, image_set.names, args.layer)
+    dreams = None
+    if args.dreams:
+        from ..dream import channel, dreams as dream_images
+
+        say(f"dreaming {len(picked)} channels of {args.layer}")
+        dreams = dream_images([channel(args.layer, c) for c in picked], model, size=args.dream_size)
+    fig = plots.features_grid(image_set.images, maps, picked, image_set.names, args.layer, dreams)
     plots.save(fig, output)
     say(f"channels {', '.join(map(str, picked))} of {args.layer} for {len(image_set)} images")
     print(output)

@@ -13,6 +13,7 @@ from .analysis_common import (
     writable,
 )
 from .common import add_backbone_options, backbone_from_args
+from .dream import add_dream_options
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,6 +28,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--layers", default="all", help="layers to rank: names or patterns (default: all layers)")
     parser.add_argument("--layer", help="layer to study in detail (default: the best-ranked one)")
     parser.add_argument("--channels", type=int, default=4, help="feature-map channels to show (default: %(default)s)")
+    add_dream_options(parser)
     add_kind_option(parser)
     add_cluster_options(parser)
     add_image_options(parser)
@@ -45,7 +47,13 @@ def run(args: argparse.Namespace) -> int:
         method=args.method, seed=args.seed, channels=max(1, args.channels), batch_size=args.batch_size,
         settings={"size": args.size, "grey": args.grey, "method": args.method}, progress=say,
     )
-    report.write(result, output)
+    extra, channel_dreams = [], None
+    if args.dreams:
+        from ..dream import study_dreams
+
+        channel_dreams, section = study_dreams(result, model, progress=say, size=args.dream_size, seed=args.seed)
+        extra.append(section)
+    report.write(result, output, extra, channel_dreams)
     best = result.ranking.best
     print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%)")
     print(output)

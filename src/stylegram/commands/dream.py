@@ -1,0 +1,103 @@
+"""`stylegram dream --layer relu4_1 --channels 3 -o out.png`: deep dream and feature visualization."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from .. import images
+from ..dream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
+from .runner import add_run_options, run_job
+
+DEFAULTS = DreamOptions()
+
+HELP = {
+    "layer": "layer whose channels are maximized, e.g. relu4_1 (default: the cluster file's layer, else relu4_1)",
+    "channels": "channels to maximize together, e.g. 3 or 3,7,12 or 0-5; without --channels and --cluster the "
+    "whole layer is maximized (classic deep dream)",
+    "cluster": "a cluster of a 'stylegram grams' cluster file, FILE:K, e.g. grams.json:4",
+    "objective": "activation: the channels' mean activation; correlation: the mean pairwise correlation of their "
+    "feature maps (default: %(default)s)",
+    "image": "dream on this image (a file or sample:NAME) instead of starting from noise",
+    "size": "long side of the output in px (default: 224 from noise, the image's own at most 512)",
+    "octaves": "number of scales, coarse to fine (default: %(default)s)",
+    "octave_scale": "size ratio between octaves (default: %(default)s)",
+    "iterations": "gradient steps per octave, coarse to fine; one number for all (default: %(default)s)",
+    "parameterization": "fourier: decorrelated colours and a 1/f-scaled spectrum (smooth, natural colours); "
+    "pixels: the pixels; auto: fourier from noise, pixels from an image (default: %(default)s)",
+    "decay": "fourier: spectrum scaled by 1/f^DECAY; higher is smoother (default: %(default)s)",
+    "optimizer": "adam, or sgd-normalized: steps of lr * g / mean|g|, as the original deep dream "
+    "(default: %(default)s)",
+    "lr": "step size (default: 0.05 for fourier, 0.01 for pixels)",
+    "transforms": "no random pad, jitter, scale and rotation before each step (they make the patterns robust)",
+    "jitter": "random shift in px (default: %(default)s)",
+    "scale": "random zoom by up to this fraction (default: %(default)s)",
+    "rotate": "random rotation by up to this many degrees (default: %(default)s)",
+    "tile": "evaluate images larger than this many px per side in tiles, so they fit (default: %(default)s)",
+    "pre_relu": "evaluate reluX_Y itself; by default its pre-ReLU tap convX_Y is used, because post-ReLU "
+    "channels can be zero everywhere on a noise start and then never move",
+    "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
+    "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
+    "pooling": "max or avg pooling in VGG (default: %(default)s)",
+    "padding": "zeros, reflect or circular (default: the backbone's own)",
+    "seed": "random seed; the same seed and options give the same bytes (default: %(default)s)",
+    "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
+}
+CHOICES = {
+    "objective": OBJECTIVES, "parameterization": PARAMETERIZATIONS, "optimizer": ("adam", "sgd-normalized"),
+    "pooling": ("max", "avg"), "padding": ("zeros", "reflect", "circular"),
+}
+TYPES = {"size": int, "lr": float, "max_memory": float}
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "dream",
+        help="deep dream: the image a channel, a cluster of channels or a layer responds to most",
+        description="Gradient ascent on the image (multi-octave, from noise or a photo) to see what a channel, a "
+        "cluster of channels (from 'stylegram grams') or a whole layer prefers, or to maximize the correlation "
+        "of a cluster's feature maps. Examples: 'stylegram dream --layer relu4_1 --channels 3 -o out.png', "
+        "'stylegram dream --cluster grams.json:4 --objective correlation -o out.png', "
+        "'stylegram dream --image photo.jpg --layer relu4_1 -o out.png'.",
+    )
+    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
+    for option in dataclasses.fields(DreamOptions):
+        flag = "--" + option.name.replace("_", "-")
+        default = getattr(DEFAULTS, option.name)
+        if isinstance(default, bool):  # every boolean option is on by default: the flag turns it off
+            parser.add_argument("--no-" + flag[2:], dest=option.name, action="store_false", help=HELP[option.name])
+            continue
+        kind = TYPES.get(option.name) or {"int": int, "float": float}.get(type(default).__name__, str)
+        parser.add_argument(flag, type=kind, default=default, choices=CHOICES.get(option.name), help=HELP[option.name])
+    add_run_options(parser)
+    return parser
+
+
+def add_dream_options(parser: argparse.ArgumentParser) -> None:
+    """--dreams, --dream-size: for commands that can add deep dreams to their figures (features, report)."""
+    parser.add_argument("--dreams", action="store_true",
+                        help="add deep dreams: what each shown channel (and, in a report, each cluster) responds to "
+                             "most; about 10 s each")
+    parser.add_argument("--dream-size", type=int, default=128, help="side of each dream in px (default: %(default)s)")
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(DreamOptions)}
+
+
+def run(args: argparse.Namespace) -> int:
+    output = images.check_writable(args.output)
+    job = resume_dream(args.resume) if args.resume else prepare_dream(**_options(args))
+    problem = job.problem
+    sizes = ", ".join(f"{w}x{h}" for h, w in problem.sizes())
+    print(f"stylegram: dreaming {problem.asked.description}", file=sys.stderr)
+    pairs = zip(problem.asked.parts, problem.objective.parts)
+    moved = [f"{a.layer} -> {b.layer}" for a, b in pairs if a.layer != b.layer]
+    if moved:
+        print(f"stylegram: evaluated on the pre-ReLU tap ({', '.join(dict.fromkeys(moved))}): post-ReLU channels can "
+              "be zero on a noise start and never move; --no-pre-relu keeps the layer as named", file=sys.stderr)
+    print(f"stylegram: {problem.kind} parameterization, octaves {sizes}", file=sys.stderr)
+    flags = f"--layer {args.layer} " if args.layer else ""
+    hint = f"stylegram dream {flags}-o {args.output}"
+    return run_job(job, output, args, hint)

@@ -1,0 +1,641 @@
+"""Deep dream and feature visualization: images that a channel, a cluster of channels or a layer prefers.
+
+Gradient ascent on the input image, as the blog post "Understanding style transfer" did to see what single
+feature maps and clusters of feature maps respond to, is one more configuration of the optimization loop
+(stylegram.optimize): a DreamProblem whose loss terms are minus an Objective.
+
+Objectives are small composable objects (after lucid/lucent): they add, subtract and scale, and describe
+themselves::
+
+    channel("conv4_1", 3) - 0.5 * channel("conv4_1", 7)     # "channel(conv4_1, 3) - 0.5 * channel(conv4_1, 7)"
+    cluster("clusters.json", 4)                             # the mean activation of a cluster's channels
+    cluster_correlation("conv4_1", [3, 7, 12])              # their mean pairwise Pearson correlation
+    layer("conv4_1")                                        # classic deep dream: mean squared activation
+
+What the loop is told (see DreamProblem): start from noise or a photo; move up octaves (scales 1.4x apart
+by default), carrying a photo's dream detail onto the sharper photo at each octave, as in the original deep
+dream; parameterize the image by pixels or by a decorrelated-colour 1/f spectrum (stylegram.params); before
+every evaluation pad, jitter, scale and rotate the image at random (from the problem's own generator, which
+the loop seeds from the run's seed and checkpoints); split images larger than ``tile`` px into tiles whose
+gradients are computed one at a time, so large dreams fit in memory.
+
+Pre-ReLU taps: a post-ReLU channel that is zero everywhere on the grey or noise start has zero gradient and
+the dream never moves. So by default a channel, cluster or correlation objective on ``reluX_Y`` (VGG) or
+``NAME`` (InceptionV1, where ``NAME_pre_relu`` exists) is evaluated on the matching pre-ReLU tap (``convX_Y``,
+``NAME_pre_relu``): the same channels before the ReLU, which always have a gradient. A whole-layer objective
+keeps its layer (see on_pre_relu_taps). ``pre_relu=False`` keeps every layer as named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from . import memory, optimize, params, stats
+from .backbones import Backbone, load_backbone
+from .errors import OptionError
+from .gatys import iteration_counts, load_input
+from .job import Job, Result
+
+ImageLike = "str | os.PathLike | torch.Tensor"
+MAX_SIDE = 16384
+OBJECTIVES = ("activation", "correlation")
+PARAMETERIZATIONS = ("auto", "fourier", "pixels")
+# Std of the noise start around grey: small, as in feature-visualization libraries, so the result does not
+# keep the white noise's own high frequencies (the optimizer hardly removes what no objective asks to remove).
+NOISE = 0.02
+
+# ---------------------------------------------------------------------------------------------- objectives
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One quantity of one layer's features to maximize, averaged over the batch.
+
+    kind: 'channels' (mean activation of the channels), 'layer' (mean squared activation of the whole layer)
+    or 'correlation' (mean pairwise Pearson correlation of the channels' maps). ``label`` says how the
+    channels were chosen (e.g. 'cluster 4 of clusters.json'); it is only used in descriptions.
+    """
+
+    kind: str
+    layer: str
+    channels: tuple[int, ...] = ()
+    label: str = ""
+
+    def value(self, features: torch.Tensor) -> torch.Tensor:
+        """The measure of (N, C, H, W) features, a scalar."""
+        if self.kind == "layer":
+            return features.pow(2).mean()
+        picked = features[:, list(self.channels)]
+        if self.kind == "channels":
+            return picked.mean()
+        return mean_correlation(picked).mean()
+
+    @property
+    def name(self) -> str:
+        """Short and unique, used as the loss term's name: 'channel(conv4_1, 3)'."""
+        if self.kind == "layer":
+            return f"layer({self.layer})"
+        if self.kind == "channels" and len(self.channels) == 1:
+            return f"channel({self.layer}, {self.channels[0]})"
+        what = self.label or _compact(self.channels)
+        return f"{'channels' if self.kind == 'channels' else 'cluster_correlation'}({self.layer}, {what})"
+
+    @property
+    def meaning(self) -> str:
+        """One readable line: what is measured."""
+        which = f"{len(self.channels)} channels" + (f" ({self.label})" if self.label else "")
+        if self.kind == "layer":
+            return f"mean squared activation of {self.layer} (deep dream)"
+        if self.kind == "channels" and len(self.channels) == 1:
+            return f"mean activation of channel {self.channels[0]} of {self.layer}"
+        if self.kind == "channels":
+            return f"mean activation of {which} of {self.layer}"
+        return f"mean pairwise Pearson correlation of the maps of {which} of {self.layer}"
+
+
+def _compact(channels: Sequence[int]) -> str:
+    if len(channels) <= 8:
+        return "[" + ", ".join(map(str, channels)) + "]"
+    return f"[{channels[0]}, {channels[1]}, ..., {channels[-1]}: {len(channels)} channels]"
+
+
+def mean_correlation(features: torch.Tensor) -> torch.Tensor:
+    """Mean over channel pairs i < j of the Pearson correlation of their maps: (N, C, H, W) -> (N,).
+
+    Each channel is centred and divided by its standard deviation first (stylegram.stats.pearson), so
+    neither brightness nor contrast can raise it: only maps that vary together can. C must be >= 2.
+    """
+    c = features.shape[1]
+    if c < 2:
+        raise OptionError("a correlation needs at least two channels; give a cluster of two or more")
+    r = stats.pearson(features)
+    return (r.sum((-2, -1)) - r.diagonal(dim1=-2, dim2=-1).sum(-1)) / (c * (c - 1))
+
+
+class Objective:
+    """A weighted sum of Measures, to maximize. Objectives add, subtract, negate and scale by numbers.
+
+    ``terms(features)`` gives the weighted value of every measure by name; calling it gives their sum.
+    """
+
+    def __init__(self, parts: Mapping[Measure, float] | Iterable[tuple[Measure, float]] = ()):
+        merged: dict[Measure, float] = {}
+        for measure, weight in parts.items() if isinstance(parts, Mapping) else parts:
+            merged[measure] = merged.get(measure, 0.0) + float(weight)
+        self.parts = {m: w for m, w in merged.items() if w != 0}
+
+    @property
+    def layers(self) -> list[str]:
+        return sorted({m.layer for m in self.parts})
+
+    @property
+    def description(self) -> str:
+        """The formula: 'channel(conv4_1, 3) - 0.5 * channel(conv4_1, 7)'."""
+        out = ""
+        for measure, weight in self.parts.items():
+            sign = "-" if weight < 0 else "+"
+            size = abs(weight)
+            term = measure.name if size == 1 else f"{size:g} * {measure.name}"
+            out = f"{'-' if sign == '-' else ''}{term}" if not out else f"{out} {sign} {term}"
+        return out or "0"
+
+    def explain(self) -> str:
+        """One line per measure: its weight and what it measures."""
+        return "\n".join(f"{w:+g} x {m.meaning}" for m, w in self.parts.items())
+
+    def terms(self, features: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {m.name: w * m.value(features[m.layer]) for m, w in self.parts.items()}
+
+    def __call__(self, features: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        return sum(self.terms(features).values(), torch.zeros(()))
+
+    def __add__(self, other: Objective | float) -> Objective:
+        if isinstance(other, (int, float)) and other == 0:  # so that sum([...]) works
+            return self
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return Objective([*self.parts.items(), *other.parts.items()])
+
+    __radd__ = __add__
+
+    def __mul__(self, factor: float) -> Objective:
+        if not isinstance(factor, (int, float)) or isinstance(factor, bool):
+            return NotImplemented
+        return Objective((m, w * factor) for m, w in self.parts.items())
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: float) -> Objective:
+        if not isinstance(divisor, (int, float)) or isinstance(divisor, bool):
+            return NotImplemented
+        return self * (1.0 / divisor)
+
+    def __neg__(self) -> Objective:
+        return self * -1
+
+    def __sub__(self, other: Objective) -> Objective:
+        return self + (-other) if isinstance(other, Objective) else NotImplemented
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Objective) and self.parts == other.parts
+
+    __hash__ = None  # mutable-looking value object: compare, do not hash
+
+    def __repr__(self) -> str:
+        return f"Objective({self.description})"
+
+
+def _channel_list(channels: int | Iterable[int]) -> tuple[int, ...]:
+    picked = (channels,) if isinstance(channels, int) else tuple(int(c) for c in channels)
+    if not picked:
+        raise OptionError("no channels given; name at least one, e.g. channels('conv4_1', [3, 7])")
+    if any(c < 0 for c in picked):
+        raise OptionError(f"channel numbers start at 0, got {min(picked)}")
+    return tuple(dict.fromkeys(picked))
+
+
+def channel(layer_name: str, c: int) -> Objective:
+    """Maximize the mean activation of channel ``c`` of a layer."""
+    return Objective([(Measure("channels", layer_name, _channel_list(c)), 1.0)])
+
+
+def channels(layer_name: str, cs: Iterable[int], label: str = "") -> Objective:
+    """Maximize the mean activation of several channels together (averaged over the channels)."""
+    return Objective([(Measure("channels", layer_name, _channel_list(cs), label), 1.0)])
+
+
+def layer(layer_name: str) -> Objective:
+    """Classic deep dream: maximize the mean squared activation of a whole layer."""
+    return Objective([(Measure("layer", layer_name), 1.0)])
+
+
+def cluster_correlation(layer_name: str, cs: Iterable[int], label: str = "") -> Objective:
+    """Maximize the mean pairwise Pearson correlation of the channels' feature maps (see mean_correlation)."""
+    picked = _channel_list(cs)
+    if len(picked) < 2:
+        raise OptionError(f"cluster_correlation needs at least two channels, got {list(picked)}")
+    return Objective([(Measure("correlation", layer_name, picked, label), 1.0)])
+
+
+def read_cluster(path: str | os.PathLike, k: int) -> tuple[str, list[int]]:
+    """(layer, channels) of cluster ``k`` of a cluster file written by `stylegram grams` (OUTPUT.json)."""
+    try:
+        record = json.loads(Path(path).read_text())
+        found = {int(c["id"]): [int(v) for v in c["channels"]] for c in record["clusters"]}
+        layer_name = str(record["layer"])
+    except FileNotFoundError:
+        raise OptionError(
+            f"cluster file {path} does not exist; make one with 'stylegram grams IMAGES --layer L -o grams.png'"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise OptionError(f"{path} is not a cluster file of 'stylegram grams' ({err!r})") from None
+    if k not in found:
+        raise OptionError(f"cluster {k} does not exist: {path} has {len(found)} clusters (0..{len(found) - 1})")
+    return layer_name, found[k]
+
+
+def cluster(path: str | os.PathLike, k: int, correlation: bool = False) -> Objective:
+    """The mean activation (or, with ``correlation``, the correlation) of cluster ``k`` of a cluster file."""
+    layer_name, cs = read_cluster(path, k)
+    label = f"cluster {k} of {Path(path).name}"
+    return cluster_correlation(layer_name, cs, label) if correlation else channels(layer_name, cs, label)
+
+
+def parse_cluster(spec: str) -> tuple[str, int]:
+    """'clusters.json:4' -> ('clusters.json', 4)."""
+    path, colon, k = str(spec).rpartition(":")
+    if not colon or not path or not k.strip().isdigit():
+        raise OptionError(f"--cluster '{spec}' is not FILE:K, e.g. grams.json:4")
+    return path, int(k)
+
+
+def pre_relu_tap(backbone: Backbone, layer_name: str) -> str:
+    """The tap holding the same channels before the ReLU: relu4_1 -> conv4_1, mixed4c_3x3 -> ..._pre_relu.
+
+    Layers without one (convolutions, poolings, concatenations) are returned unchanged.
+    """
+    names = set(backbone.layer_names())
+    backbone.info(layer_name)
+    for candidate in (f"conv{layer_name[4:]}" if layer_name.startswith("relu") else "", f"{layer_name}_pre_relu"):
+        if candidate in names:
+            return candidate
+    return layer_name
+
+
+def on_pre_relu_taps(objective: Objective, backbone: Backbone) -> Objective:
+    """The objective with its channel and correlation measures moved to their layers' pre-ReLU taps.
+
+    Whole-layer measures stay: a layer always has live channels, and the classic deep dream maximizes the
+    post-ReLU activations (the squared pre-ReLU ones would also amplify what a channel strongly rejects).
+    """
+    return Objective(
+        (m if m.kind == "layer" else dataclasses.replace(m, layer=pre_relu_tap(backbone, m.layer)), w)
+        for m, w in objective.parts.items()
+    )
+
+
+# ---------------------------------------------------------------------------------------------- transforms
+
+
+Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Pad:
+    """Reflect-pad every side by ``pixels``, so jitter and rotation do not always cut off the same border."""
+
+    pixels: int
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        p = min(self.pixels, min(x.shape[-2:]) - 1)
+        return F.pad(x, [p] * 4, mode="reflect") if p > 0 else x
+
+
+@dataclass(frozen=True)
+class Jitter:
+    """Crop ``pixels`` px less on each axis at a random offset: a random translation by 0..pixels px."""
+
+    pixels: int
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        d = min(self.pixels, min(x.shape[-2:]) // 4)
+        if d <= 0:
+            return x
+        dy, dx = torch.randint(0, d + 1, (2,), generator=generator).tolist()
+        h, w = x.shape[-2:]
+        return x[..., dy : h - d + dy, dx : w - d + dx]
+
+
+@dataclass(frozen=True)
+class ScaleRotate:
+    """Zoom by a random factor in [1 - scale, 1 + scale] and rotate by a random angle in [-degrees, degrees]."""
+
+    scale: float
+    degrees: float
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if not self.scale and not self.degrees:
+            return x
+        u = torch.rand(2, generator=generator, dtype=torch.float64) * 2 - 1
+        zoom, angle = 1 + self.scale * float(u[0]), math.radians(self.degrees) * float(u[1])
+        h, w = x.shape[-2:]
+        c, s = math.cos(angle) / zoom, math.sin(angle) / zoom
+        # A rotation in pixels, written in the grid's [-1, 1] coordinates (which stretch a non-square image).
+        theta = torch.tensor([[[c, -s * h / w, 0.0], [s * w / h, c, 0.0]]], dtype=x.dtype)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
+def standard_transforms(jitter: int = 8, scale: float = 0.05, degrees: float = 5.0) -> list[Transform]:
+    """Pad, jitter, scale and rotate, jitter a little again (the feature-visualization recipe)."""
+    return [Pad(jitter + 4), Jitter(jitter), ScaleRotate(scale, degrees), Jitter(max(jitter // 2, 0))]
+
+
+# ---------------------------------------------------------------------------------------------- the problem
+
+
+@dataclass
+class DreamOptions:
+    """Every option of a dream; the objective comes from layer/channels/cluster/objective unless given."""
+
+    layer: str | None = None  # None: the cluster file's layer, else relu4_1
+    channels: str | None = None  # "3" or "3,7,12" or "0-5": their mean activation
+    cluster: str | None = None  # "grams.json:4": cluster 4 of a `stylegram grams` cluster file
+    objective: str = "activation"  # activation | correlation (of the channels or the cluster)
+    image: str | None = None  # start from this image (a file or sample:NAME); None: from noise
+    size: int | None = None  # long side of the output; None: 224 from noise, the photo's (at most 512) else
+    octaves: int = 3  # scales, coarse to fine
+    octave_scale: float = 1.4  # size ratio between octaves
+    iterations: str | None = None  # per octave, coarse to fine, one number for all; None: 24 (noise), 10 (photo)
+    parameterization: str = "auto"  # fourier | pixels | auto (fourier from noise, pixels from a photo)
+    decay: float = 1.0  # fourier: spectrum scaled by 1 / f^decay
+    optimizer: str = "adam"  # adam | sgd-normalized (step = lr * g / mean|g|, the original deep dream's)
+    lr: float | None = None  # None: 0.05 for fourier, 0.01 for pixels
+    transforms: bool = True  # random pad, jitter, scale and rotation before every evaluation
+    jitter: int = 8  # px
+    scale: float = 0.05  # random zoom in [1 - scale, 1 + scale]
+    rotate: float = 5.0  # random rotation in [-rotate, rotate] degrees
+    tile: int = 512  # images larger than this (px per side) are evaluated in tiles
+    pre_relu: bool = True  # evaluate reluX_Y objectives on convX_Y (see the module docstring)
+    backbone: str = "vgg19"
+    weights: str = "default"
+    pooling: str = "max"
+    padding: str | None = None
+    seed: int = 0
+    max_memory: float | None = None  # GiB; None: what the system has available
+
+    def replace(self, **changes) -> DreamOptions:
+        """A copy with some options changed; unknown names are an OptionError."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise OptionError(f"unknown dream option(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+
+def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
+    """The objective the options describe: channels or a cluster (activation or correlation), else a layer."""
+    if opts.objective not in OBJECTIVES:
+        raise OptionError(f"--objective '{opts.objective}' is not one of {', '.join(OBJECTIVES)}")
+    if opts.channels is not None and opts.cluster is not None:
+        raise OptionError("give --channels or --cluster, not both")
+    correlation = opts.objective == "correlation"
+    if opts.cluster is not None:
+        path, k = parse_cluster(opts.cluster)
+        name, cs = read_cluster(path, k)
+        if opts.layer not in (None, name):
+            raise OptionError(f"--layer {opts.layer} differs from the cluster file's layer {name}; drop --layer")
+        backbone.info(name)
+        _check_channels(backbone, name, cs)
+        label = f"cluster {k} of {Path(path).name}"
+        return cluster_correlation(name, cs, label) if correlation else channels(name, cs, label)
+    name = opts.layer or "relu4_1"
+    backbone.info(name)
+    if opts.channels is None:
+        if correlation:
+            raise OptionError("--objective correlation needs --channels or --cluster")
+        return layer(name)
+    from .analysis.featuremaps import parse_channels
+
+    cs = parse_channels(str(opts.channels), backbone.info(name).channels)
+    if correlation:
+        return cluster_correlation(name, cs)
+    return channel(name, cs[0]) if len(cs) == 1 else channels(name, cs)
+
+
+def _check_channels(backbone: Backbone, layer_name: str, cs: Sequence[int]) -> None:
+    count = backbone.info(layer_name).channels
+    bad = [c for c in cs if not 0 <= c < count]
+    if bad:
+        raise OptionError(f"channel {bad[0]} does not exist: {layer_name} has {count} channels (0..{count - 1})")
+
+
+class DreamProblem:
+    """Maximize an objective of the image's features: the loss terms are its negated, weighted measures."""
+
+    def __init__(self, objective: Objective, opts: DreamOptions, backbone: Backbone, start: torch.Tensor | None):
+        if not objective.parts:
+            raise OptionError("the objective is empty (all weights are zero)")
+        for m in objective.parts:
+            if m.kind != "layer":
+                _check_channels(backbone, m.layer, m.channels)
+        self.opts, self.backbone, self.start = opts, backbone, start
+        self.asked = objective
+        self.objective = on_pre_relu_taps(objective, backbone) if opts.pre_relu else objective
+        self.layers = backbone.check_layers(self.objective.layers)
+        self.need = backbone.min_input_size(self.layers)
+        self.generator = torch.Generator()  # the transforms' randomness; the loop seeds and checkpoints it
+        self.transforms = standard_transforms(opts.jitter, opts.scale, opts.rotate) if opts.transforms else []
+        kind = opts.parameterization
+        if kind not in PARAMETERIZATIONS:
+            raise OptionError(f"--parameterization '{kind}' is not one of {', '.join(PARAMETERIZATIONS)}")
+        self.kind = ("pixels" if start is not None else "fourier") if kind == "auto" else kind
+        self.parameterize = params.fourier(opts.decay) if self.kind == "fourier" else params.pixels
+        if opts.tile < 2 * self.need:
+            need = 2 * self.need
+            raise OptionError(f"--tile {opts.tile} is too small: {self.layers[-1]} needs tiles of at least {need} px")
+        self._sizes = self._plan()
+
+    def _plan(self) -> list[tuple[int, int]]:
+        opts = self.opts
+        if opts.octaves < 1:
+            raise OptionError(f"--octaves must be at least 1, got {opts.octaves}")
+        if opts.octave_scale <= 1 and opts.octaves > 1:
+            raise OptionError(f"--octave-scale must be greater than 1, got {opts.octave_scale}")
+        h, w = self.start.shape[-2:] if self.start is not None else (1, 1)
+        side = opts.size or (min(max(h, w), 512) if self.start is not None else 224)
+        if not 1 <= side <= MAX_SIDE:
+            raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {side}")
+        sizes = []
+        for k in reversed(range(opts.octaves)):
+            long = round(side / opts.octave_scale**k)
+            size = (max(1, round(h * long / max(h, w))), max(1, round(w * long / max(h, w))))
+            if min(size) >= self.need:
+                sizes.append(size)
+        if not sizes:
+            raise OptionError(
+                f"--size {side} is too small for {self.layers[-1]}, which needs at least {self.need} px per side; "
+                "use a larger --size"
+            )
+        return sizes
+
+    def sizes(self) -> list[tuple[int, int]]:
+        return self._sizes
+
+    def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
+        """The photo at this size, or grey with a little noise."""
+        if self.start is not None:
+            return optimize.resize(self.start, size)
+        return (0.5 + NOISE * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
+
+    def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """To the next octave; from a photo: the sharper photo plus the dream's detail, enlarged (deep dream's way)."""
+        if tuple(image.shape[-2:]) == tuple(size) or self.start is None:
+            return optimize.resize(image, size)
+        detail = image - optimize.resize(self.start, tuple(image.shape[-2:]))
+        detail = F.interpolate(detail, size=size, mode="bicubic", align_corners=False)
+        return (optimize.resize(self.start, size) + detail).clamp(0, 1)
+
+    def finish(self, image: torch.Tensor) -> torch.Tensor:
+        return image
+
+    def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.backbone.extract(image, self.layers)
+
+    def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
+        """'dream.NAME' = -(weight x measure) per measure, on a randomly transformed copy of the image."""
+
+        def evaluate(image: torch.Tensor) -> dict[str, torch.Tensor]:
+            x = image
+            for transform in self.transforms:
+                x = transform(x, self.generator)
+            if max(x.shape[-2:]) <= self.opts.tile:
+                return {f"dream.{k}": -v for k, v in self.objective.terms(self.features(x)).items()}
+            return self._tiled(x)
+
+        return evaluate
+
+    def _tiled(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The area-weighted mean of the terms over tiles, with the gradient of every tile computed on its own.
+
+        The gradient with respect to ``x`` is gathered tile by tile (each tile's graph is freed at once) and
+        handed back through a term whose value is 0: <x, g> - <x, g>.detach().
+        """
+        grad, totals = torch.zeros_like(x), {}
+        h, w = x.shape[-2:]
+        for top, bottom, left, right in _tiles(h, w, self.opts.tile):
+            tile = x.detach()[..., top:bottom, left:right].requires_grad_(True)
+            share = (bottom - top) * (right - left) / (h * w)
+            terms = self.objective.terms(self.features(tile))
+            (g,) = torch.autograd.grad(share * sum(terms.values()), tile)
+            grad[..., top:bottom, left:right] += g
+            for name, value in terms.items():
+                totals[name] = totals.get(name, 0.0) + share * value.detach()
+        out = {f"dream.{k}": -v for k, v in totals.items()}
+        link = (x * grad).sum()
+        first = next(iter(out))
+        out[first] = out[first] - (link - link.detach())
+        return out
+
+
+def _tiles(h: int, w: int, tile: int) -> list[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) of a grid of nearly equal tiles of at most ``tile`` px per side."""
+    ys = torch.linspace(0, h, math.ceil(h / tile) + 1).round().long().tolist()
+    xs = torch.linspace(0, w, math.ceil(w / tile) + 1).round().long().tolist()
+    return [(ys[i], ys[i + 1], xs[j], xs[j + 1]) for i in range(len(ys) - 1) for j in range(len(xs) - 1)]
+
+
+# ---------------------------------------------------------------------------------------------- front doors
+
+
+def _backbone(opts: DreamOptions, model: Backbone | None) -> Backbone:
+    if model is not None:
+        return model
+    options = {"padding": opts.padding} if opts.padding else {}
+    if opts.backbone.startswith("vgg"):
+        options["pooling"] = opts.pooling
+    return load_backbone(opts.backbone, opts.weights, **options)
+
+
+def prepare_dream(
+    goal: Objective | None = None,
+    options: DreamOptions | None = None,
+    *,
+    start: ImageLike | None = None,
+    model: Backbone | None = None,
+    state: optimize.State | None = None,
+    **changes,
+) -> Job:
+    """Check everything and return a dream Job ready to iterate (nothing optimized yet).
+
+    ``goal``: an Objective (e.g. ``channel("conv4_1", 3)``); None builds it from the options' layer,
+    channels, cluster and objective (activation or correlation). ``start``: an image or tensor to dream on
+    (default: the options' image, else noise). ``model`` reuses a loaded backbone.
+    """
+    opts = (options or DreamOptions()).replace(**changes)
+    if opts.optimizer not in ("adam", "sgd-normalized"):
+        raise OptionError(f"--optimizer '{opts.optimizer}' is not one of adam, sgd-normalized")
+    model = _backbone(opts, model)
+    objective = goal if goal is not None else objective_from(opts, model)
+    source = start if start is not None else opts.image
+    start_t = load_input(source, "start image") if source is not None else None
+    problem = DreamProblem(objective, opts, model, start_t)
+    lr = opts.lr or (0.05 if problem.kind == "fourier" else 0.01)
+    counts = iteration_counts(opts.iterations or ("10" if start_t is not None else "24"), len(problem.sizes()))
+    schedule = optimize.Schedule(counts, opts.optimizer, lr, tolerance=0)
+    limit = int(opts.max_memory * 2**30) if opts.max_memory else None
+    largest = problem.sizes()[-1]
+    memory.check_fits(model, problem.layers, tuple(min(s, opts.tile) for s in largest), limit, history=2)
+    return Job(problem, schedule, opts, state or optimize.State())
+
+
+def dream(goal: Objective | None = None, **options) -> Result:
+    """Run a dream to the end and return the Result; options as in DreamOptions (plus start=, model=)."""
+    job = prepare_dream(goal, **options)
+    for _ in job:
+        pass
+    return job.result()
+
+
+def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overrides) -> Job:
+    """A dream Job that continues from a checkpoint written by Job.checkpoint().
+
+    Pass the same ``goal`` (and ``start=`` tensor) when the run was not described by its options alone.
+    """
+    state, saved = optimize.State.load(path)
+    return prepare_dream(goal, DreamOptions(**saved), state=state, **overrides)
+
+
+def dreams(objectives: Sequence[Objective], model: Backbone, **options) -> list[torch.Tensor]:
+    """One dream image per objective, with the same options and seed (for figures and reports)."""
+    return [dream(o, model=model, **options).image for o in objectives]
+
+
+@torch.no_grad()
+def measure(objective: Objective, image: torch.Tensor, model: Backbone) -> dict[str, float]:
+    """Every measure of the objective on an image (untransformed, exactly as named: no pre-ReLU swap)."""
+    feats = model.extract(image, objective.layers)
+    return {m.name: float(m.value(feats[m.layer])) for m in objective.parts}
+
+
+def study_dreams(study, model: Backbone, progress: Callable[[str], None] | None = None, **options):
+    """Deep dreams for the understanding report (stylegram.analysis.report) of a Study.
+
+    Returns (one dream per shown channel, for the feature-map figure's last column; a report Section with
+    one dream per channel cluster). ``options`` as in DreamOptions (default size 128).
+    """
+    from .analysis import plots
+    from .analysis.report import Section
+
+    say = progress or (lambda _message: None)
+    options = {"size": 128, **options}
+    name, clusters = study.layer, study.clustering.clusters()
+    say(f"dreaming {len(study.channels)} channels and {len(clusters)} clusters of {name}")
+    channel_images = dreams([channel(name, c) for c in study.channels], model, **options)
+    goals = [channels(name, cs, f"cluster {k}") for k, cs in enumerate(clusters)]
+    cluster_images = []
+    for k, goal in enumerate(goals):
+        say(f"  cluster {k + 1}/{len(goals)}")
+        cluster_images.append(dream(goal, model=model, **options).image)
+    tap = pre_relu_tap(model, name) if options.get("pre_relu", True) else name
+    where = f"{name} (evaluated before its ReLU, at {tap})" if tap != name else name
+    section = Section(
+        f"What each channel cluster of {name} prefers",
+        f"Deep dream of every cluster: starting from grey noise, the image is changed step by step (gradient "
+        f"ascent over {options.get('octaves', DreamOptions.octaves)} octaves, with random jitter, scale and rotation) "
+        "to raise the mean "
+        f"activation of the cluster's channels at {where}. Channels that fire together on your images turn out to "
+        "prefer one kind of pattern; compare the dreams with the images in which each cluster's block lights up.",
+        plots.to_png(plots.images_grid(cluster_images, [f"cluster {k} ({len(cs)} channels)" for k, cs in
+                                                        enumerate(clusters)], f"One dream per cluster of {name}",
+                                       columns=6)),
+    )
+    return channel_images, section

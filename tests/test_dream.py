@@ -1,0 +1,248 @@
+import base64
+import json
+import re
+
+import pytest
+import torch
+
+from stylegram import dream as D
+from stylegram import optimize, params
+from stylegram.analysis import inputs
+from stylegram.backbones import load_backbone
+from stylegram.cli import main
+from stylegram.errors import LayerError, OptionError
+from stylegram.images import load_tensor
+
+FAST = dict(size=64, octaves=2, iterations="8")
+
+
+def noise_start(job) -> torch.Tensor:
+    return job.problem.initial_image(job.problem.sizes()[-1], torch.Generator().manual_seed(job.options.seed))
+
+
+# ------------------------------------------------------------------------------------------- objectives
+
+
+def test_objective_algebra_and_descriptions():
+    a, b = D.channel("conv4_1", 3), D.channel("conv4_1", 7)
+    assert a.description == "channel(conv4_1, 3)"
+    assert (a - 0.5 * b).description == "channel(conv4_1, 3) - 0.5 * channel(conv4_1, 7)"
+    assert (-a + b).description == "-channel(conv4_1, 3) + channel(conv4_1, 7)"
+    assert sum([a, b, a]) == 2 * a + b
+    assert a + a == a * 2 == 4 * a / 2
+    assert (a - a).description == "0" and not (a - a).parts
+    assert (a + b).layers == ["conv4_1"] and (a + D.layer("relu3_1")).layers == ["conv4_1", "relu3_1"]
+    assert D.channels("relu4_1", [3, 7]).description == "channels(relu4_1, [3, 7])"
+    assert "correlation" in D.cluster_correlation("conv4_1", range(12)).explain()
+    with pytest.raises(TypeError):
+        a + 1
+    with pytest.raises(OptionError, match="at least two"):
+        D.cluster_correlation("conv4_1", [3])
+    with pytest.raises(OptionError, match="no channels"):
+        D.channels("conv4_1", [])
+
+
+def test_objective_values_add_and_scale():
+    feats = {"l": torch.arange(2 * 4 * 3 * 3, dtype=torch.float32).reshape(2, 4, 3, 3)}
+    mean = [float(feats["l"][:, c].mean()) for c in range(4)]
+    objective = D.channel("l", 1) - 0.5 * D.channel("l", 2) + 2 * D.channels("l", [0, 3])
+    terms = objective.terms(feats)
+    assert terms["channel(l, 1)"].item() == pytest.approx(mean[1])
+    assert terms["channel(l, 2)"].item() == pytest.approx(-0.5 * mean[2])
+    assert objective(feats).item() == pytest.approx(mean[1] - 0.5 * mean[2] + (mean[0] + mean[3]))
+    assert D.layer("l")(feats).item() == pytest.approx(float(feats["l"].pow(2).mean()))
+
+
+def test_correlation_cannot_grow_by_brightness_or_contrast():
+    f = torch.randn(1, 5, 16, 16)
+    base = D.mean_correlation(f)
+    gain = torch.tensor([3.0, 0.5, 10.0, 1.0, 2.0]).view(1, 5, 1, 1)
+    assert torch.allclose(D.mean_correlation(gain * f + 7.0), base, atol=1e-5)
+    same = torch.randn(1, 1, 16, 16).expand(1, 4, 16, 16) * torch.tensor([1.0, 2.0, 3.0, 4.0]).view(1, 4, 1, 1)
+    assert D.mean_correlation(same).item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_cluster_files_and_pre_relu_taps(vgg, tmp_path):
+    record = {"layer": "relu3_1", "clusters": [{"id": 0, "channels": [5, 9]}, {"id": 1, "channels": [1, 2, 3]}]}
+    path = tmp_path / "grams.json"
+    path.write_text(json.dumps(record))
+    assert D.read_cluster(path, 1) == ("relu3_1", [1, 2, 3])
+    assert D.cluster(path, 0).description == "channels(relu3_1, cluster 0 of grams.json)"
+    assert D.cluster(path, 1, correlation=True).parts.popitem()[0].kind == "correlation"
+    assert D.parse_cluster(f"{path}:1") == (str(path), 1)
+    with pytest.raises(OptionError, match="has 2 clusters"):
+        D.read_cluster(path, 2)
+    with pytest.raises(OptionError, match="FILE:K"):
+        D.parse_cluster("grams.json")
+    assert [D.pre_relu_tap(vgg, n) for n in ("relu4_1", "conv4_1", "pool4")] == ["conv4_1", "conv4_1", "pool4"]
+    moved = D.on_pre_relu_taps(D.channel("relu4_1", 3) + D.layer("relu4_1"), vgg)
+    assert moved.description == "channel(conv4_1, 3) + layer(relu4_1)"  # a whole layer keeps its ReLU
+    with pytest.raises(LayerError, match="did you mean"):
+        D.pre_relu_tap(vgg, "relu4_9")
+
+
+def test_inception_pre_relu_names():
+    model = load_backbone("inceptionv1", "random")
+    assert D.pre_relu_tap(model, "mixed4c_3x3") == "mixed4c_3x3_pre_relu"
+    assert D.pre_relu_tap(model, "mixed4c") == "mixed4c"  # a concatenation has no single pre-ReLU tap
+
+
+# ------------------------------------------------------------------------------------- parameterizations
+
+
+def test_fourier_parameterization_round_trips_and_stays_in_range():
+    image = torch.rand(1, 3, 20, 27) * 0.9 + 0.05
+    for squash in params.SQUASHES:
+        p = params.Fourier.from_image(image, squash=squash)
+        assert torch.allclose(p.image(), image, atol=1e-4)
+        assert p.params()[0].shape == (1, 3, 20, 14, 2) and p.params()[0].requires_grad
+    wild = params.Fourier(torch.randn(1, 3, 20, 14, 2) * 50, (20, 27))
+    assert 0 <= wild.image().min() and wild.image().max() <= 1
+    # the 1/f scaling: a unit coefficient at low frequency moves the image more than one at high frequency
+    scale = params.spectrum_scale((32, 32))
+    assert scale[0, 1] > 5 * scale[16, 16] and scale.pow(2).mean().sqrt().item() == pytest.approx(1.0)
+
+
+def test_pixels_parameterization_is_the_loops_old_behaviour():
+    raw = torch.tensor([[[[-0.5, 0.3], [1.2, 0.9]]]]).expand(1, 3, 2, 2)
+    p = params.pixels(raw)
+    assert torch.equal(p.image(), raw.clamp(0, 1)) and torch.equal(p.carry(), raw) and p.saved() is None
+
+
+def test_transforms_are_seeded_and_keep_a_usable_size():
+    x = torch.rand(1, 3, 40, 56)
+    steps = D.standard_transforms(jitter=8, scale=0.1, degrees=10)
+    outs = []
+    for seed in (1, 1, 2):
+        g, y = torch.Generator().manual_seed(seed), x
+        for t in steps:
+            y = t(y, g)
+        outs.append(y)
+    assert outs[0].shape == (1, 3, 40 + 24 - 8 - 4, 56 + 24 - 8 - 4)
+    assert torch.equal(outs[0], outs[1]) and not torch.equal(outs[0], outs[2])
+    assert torch.allclose(D.ScaleRotate(0, 0)(x, torch.Generator()), x)
+
+
+# ------------------------------------------------------------------------------------------------ dreams
+
+
+def test_channel_dream_raises_the_channel_tenfold(vgg):
+    job = D.prepare_dream(D.channel("relu4_1", 10), model=vgg, **FAST)
+    records = list(job)
+    assert records[0].size == (46, 46) and records[-1].size == (64, 64)
+    assert set(records[0].losses) == {"dream.channel(conv4_1, 10)"}  # evaluated on the pre-ReLU tap
+    image = job.result().image
+    probe = D.channel("relu4_1", 10)
+    before, after = D.measure(probe, noise_start(job), vgg), D.measure(probe, image, vgg)
+    assert after["channel(relu4_1, 10)"] >= 10 * max(before["channel(relu4_1, 10)"], 1e-3)
+    assert image.std() > 0.05  # not flat grey
+
+
+def test_correlation_objective_rises(vgg):
+    cluster = [3, 9, 17, 40, 41, 60, 77, 100]
+    goal = D.cluster_correlation("conv3_1", cluster)
+    job = D.prepare_dream(goal, model=vgg, **FAST)
+    records = list(job)
+    before = D.measure(goal, noise_start(job), vgg)[goal.description]
+    after = D.measure(goal, job.result().image, vgg)[goal.description]
+    assert after > before + 0.3 and after > 0.5
+    assert -records[-1].loss > -records[0].loss
+
+
+def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path):
+    goal = D.channel("relu3_1", 5)
+    a = D.dream(goal, model=vgg, seed=3, **FAST).save(tmp_path / "a.png")
+    b = D.dream(goal, model=vgg, seed=3, **FAST).save(tmp_path / "b.png")
+    c = D.dream(goal, model=vgg, seed=4, **FAST).save(tmp_path / "c.png")
+    assert a.read_bytes() == b.read_bytes() != c.read_bytes()
+
+    full = D.dream(goal, model=vgg, **FAST).image
+    job = D.prepare_dream(goal, model=vgg, **FAST)
+    for progress in job:
+        if progress.iteration == 11:  # inside the second octave: Fourier spectrum, Adam moments, transform RNG
+            break
+    job.checkpoint(tmp_path / "run.ckpt")
+    resumed = D.resume_dream(tmp_path / "run.ckpt", goal, model=vgg)
+    assert [r.iteration for r in resumed] == list(range(12, 17))
+    assert torch.equal(resumed.result().image, full)
+
+
+def test_no_hooks_are_left_behind(vgg):
+    def hooks() -> int:
+        return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in vgg.modules())
+
+    before = hooks()
+    D.dream(D.channels("relu3_1", [1, 2]), model=vgg, size=48, octaves=1, iterations="2")
+    assert hooks() == before == 0
+    assert not any(p.requires_grad for p in vgg.parameters())
+
+
+def test_photo_start_tiles_and_pixels(vgg, chelsea):
+    photo = torch.nn.functional.interpolate(chelsea, size=(64, 96), mode="area")
+    job = D.prepare_dream(None, model=vgg, start=photo, layer="relu3_1", octaves=2, iterations="3", tile=40)
+    assert job.problem.kind == "pixels" and job.problem.sizes()[-1] == (64, 96)
+    records = list(job)
+    out = job.result().image
+    assert out.shape == photo.shape and 0.01 < (out - photo).abs().mean() < 0.2  # dreamed on, still the photo
+    assert set(records[0].losses) == {"dream.layer(relu3_1)"}
+
+    # tiles: the gradient is gathered tile by tile, close to the untiled one
+    image = photo.clone().requires_grad_(True)
+    problem = D.prepare_dream(D.channel("relu3_1", 5), model=vgg, start=photo, transforms=False, tile=48).problem
+    whole = D.prepare_dream(D.channel("relu3_1", 5), model=vgg, start=photo, transforms=False).problem
+    grads, values = [], []
+    for p in (problem, whole):
+        terms = p.terms_at((64, 96))(image)
+        (g,) = torch.autograd.grad(sum(terms.values()), image)
+        grads.append(g.flatten())
+        values.append(float(sum(terms.values()).detach()))
+    assert torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0) > 0.8
+    scale = float(vgg.extract(photo, ["conv3_1"])["conv3_1"][:, 5].abs().mean())
+    assert abs(values[0] - values[1]) < 0.2 * scale  # tile borders change the mean activation a little
+
+
+def test_bad_options_are_named(vgg):
+    with pytest.raises(OptionError, match="not both"):
+        D.prepare_dream(model=vgg, channels="3", cluster="x.json:1")
+    with pytest.raises(OptionError, match="channel 600 does not exist"):
+        D.prepare_dream(model=vgg, channels="600")
+    with pytest.raises(OptionError, match="needs --channels or --cluster"):
+        D.prepare_dream(model=vgg, objective="correlation")
+    with pytest.raises(OptionError, match="too small"):
+        D.prepare_dream(D.channel("relu5_1", 1), model=vgg, size=20, octaves=1)
+    with pytest.raises(OptionError, match="unknown dream option"):
+        D.prepare_dream(model=vgg, octave=2)
+    with pytest.raises(OptionError, match="not one of"):
+        D.prepare_dream(model=vgg, parameterization="wavelet")
+    with pytest.raises(OptionError, match="not one of"):
+        optimize.Schedule([1], "sgd")
+
+
+# --------------------------------------------------------------------------------------- CLI and report
+
+
+def test_cli_dreams_a_cluster(tmp_path, capsys):
+    clusters = tmp_path / "grams.json"
+    clusters.write_text(json.dumps({"layer": "relu2_1", "clusters": [{"id": 0, "channels": [4, 8, 15]}]}))
+    out = tmp_path / "dream.png"
+    args = ["dream", "--cluster", f"{clusters}:0", "--objective", "correlation", "--size", "48", "--octaves", "1",
+            "--iterations", "3", "--quiet", "-o", str(out)]
+    assert main(args) == 0
+    assert load_tensor(out).shape == (1, 3, 48, 48)
+    err = capsys.readouterr().err
+    assert "cluster_correlation(relu2_1, cluster 0 of grams.json)" in err and "relu2_1 -> conv2_1" in err
+    assert main(["dream", "--cluster", f"{clusters}:3", "-o", str(out)]) == 2
+    assert "has 1 clusters" in capsys.readouterr().err
+
+
+def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):
+    crops = inputs.texture_classes(("brick", "grass"), 3, 48, seed=0)
+    folders = inputs.write_classes(crops, tmp_path / "classes")
+    out = tmp_path / "report.html"
+    args = ["report", *map(str, folders), "--layers", "relu2_1", "--clusters", "2", "--channels", "2",
+            "--dreams", "--dream-size", "40", "-o", str(out)]
+    assert main(args) == 0
+    page = out.read_text()
+    assert "What each channel cluster of relu2_1 prefers" in page and "each channel's deep dream" in page
+    pictures = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(pictures) == 6 and all(base64.b64decode(p).startswith(b"\x89PNG") for p in pictures)
