@@ -8,6 +8,7 @@ import time
 
 from .. import images
 from .analysis_common import add_image_options, add_kind_option, companion, image_size, say
+from .batch import add_cluster_options
 from .common import add_backbone_options, backbone_from_args
 
 
@@ -26,6 +27,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_kind_option(parser)
     add_image_options(parser)
     add_backbone_options(parser)
+    add_cluster_options(parser, local_default="none: compute in this process")
     return parser
 
 
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     layers = matrices.select_layers(model, args.layers)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
     say(f"{len(image_set)} images in {len(image_set.classes)} classes, {len(layers)} layers of {model.name}")
-    tri = matrices.compute(image_set.images, layers, model, args.kind, batch_size=args.batch_size)
+    tri = _matrices(args, image_set.images, layers, model)
     settings = settings_of(model, args.kind, layers, size=args.size, grey=args.grey)
     ranking = rank_layers(tri, image_set.labels, image_set.classes, image_set.names, args.kind, settings)
     best = ranking.best
@@ -54,3 +56,16 @@ def run(args: argparse.Namespace) -> int:
     say(f"wrote {output}, {companion(output, '.json')}, {companion(output, '_confusion.png')} "
         f"in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+def _matrices(args: argparse.Namespace, tensors: list, layers: list[str], model) -> dict:
+    """Per-image matrices in this process, or on a Dask cluster when --scheduler or --workers is given."""
+    from ..analysis import matrices
+
+    if not (args.scheduler or args.workers):
+        return matrices.compute(tensors, layers, model, args.kind, batch_size=args.batch_size)
+    from ..batch import backbone_spec, matrices_on_cluster, open_client
+
+    spec = backbone_spec(args.backbone, args.weights, args.padding, args.pooling)
+    with open_client(args.scheduler, args.workers) as client:
+        return matrices_on_cluster(client, tensors, layers, spec, args.kind, batch_size=args.batch_size)

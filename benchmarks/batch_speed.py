@@ -1,0 +1,116 @@
+"""Batch throughput (images per minute, AdaIN, 256 px) with 1 and 2 local workers, and video flicker.
+
+Run: OMP_NUM_THREADS=1 python benchmarks/batch_speed.py [--images 16] [--side 256] [--workers 1,2]
+Each worker count gets a fresh local cluster; its models are loaded by a two-image warm-up, then the
+timed run stylizes --images photos (crops of scikit-image's sample photos). Cluster start and the warm-up
+are reported apart, and so is the workers' CPU time per image, which other load on the machine does
+not change (on a machine shared with other jobs, wall-clock scaling understates what free cores give). Flicker = mean |out_t - out_t-1| / mean |in_t - in_t-1| over a 20-frame camera pan
+across a photo, with and without the temporal blend (--temporal); 1 = as steady as the input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from stylegram.batch import open_client, stylize_batch
+
+STYLE = "sample:swirls"
+PHOTOS = ("chelsea", "astronaut", "coffee", "rocket")
+
+
+def photos(folder: Path, count: int, side: int) -> Path:
+    """``count`` 4:3 crops of scikit-image photos, long side ``side``, as PNGs."""
+    import skimage.data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        image = Image.fromarray(getattr(skimage.data, PHOTOS[i % len(PHOTOS)])())
+        w, h = image.size
+        cw, ch = (w, w * 3 // 4) if w * 3 // 4 <= h else (h * 4 // 3, h)
+        left = (w - cw) * (i // len(PHOTOS)) // 3
+        crop = image.crop((left, (h - ch) // 2, left + cw, (h - ch) // 2 + ch))
+        crop.resize((side, side * 3 // 4), Image.Resampling.LANCZOS).save(folder / f"photo{i:02d}.png")
+    return folder
+
+
+def pan_video(path: Path, frames: int = 20, size: tuple[int, int] = (192, 144), fps: int = 10) -> Path:
+    """A camera pan across scikit-image's cat photo, 1.5 px per frame, with a slow brightness drift."""
+    import av
+    import skimage.data
+
+    photo = np.asarray(Image.fromarray(skimage.data.chelsea()).resize((300, 200), Image.Resampling.LANCZOS))
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.options = {"crf": "12"}
+        for t in range(frames):
+            left = round(1.5 * t)
+            crop = photo[20 : 20 + size[1], 40 + left : 40 + left + size[0]].astype(np.float32)
+            crop = np.clip(crop * (1 + 0.004 * t), 0, 255).astype(np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(crop, format="rgb24")))
+        out.mux(stream.encode(None))
+    return path
+
+
+def throughput(workers: int, inputs: Path, warmup: Path, scratch: Path) -> dict:
+    start = time.perf_counter()
+    with open_client(workers=workers) as client:
+        started = time.perf_counter() - start
+        t = time.perf_counter()
+        stylize_batch([warmup], STYLE, scratch / f"warm{workers}", client=client)  # each worker loads its model
+        warm = time.perf_counter() - t
+        cpu = sum(client.run(time.process_time).values())
+        report = stylize_batch([inputs], STYLE, scratch / f"out{workers}", client=client)
+        cpu = sum(client.run(time.process_time).values()) - cpu
+    assert report.ok, report.summary()
+    return {"workers": workers, "start": started, "warmup": warm, "seconds": report.seconds,
+            "per_minute": 60 * len(report.done) / report.seconds, "cpu": cpu / len(report.done)}
+
+
+def flicker_figures(scratch: Path, blends: list[float], workers: int) -> list[tuple[float, float, float]]:
+    clip = pan_video(scratch / "pan.mp4")
+    rows = []
+    with open_client(workers=workers) as client:
+        for blend in blends:
+            report = stylize_batch([clip], STYLE, scratch / f"pan{blend}", client=client, temporal=blend)
+            assert report.ok, report.summary()
+            rows.append((blend, report.flicker[str(clip)], report.seconds))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=16)
+    parser.add_argument("--side", type=int, default=256)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--temporal", default="0,0.3,0.5", help="blend weights to measure flicker at")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the outputs in this folder")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = args.keep or Path(tmp)
+        inputs = photos(scratch / "photos", args.images, args.side)
+        warmup = photos(scratch / "warmup", 2, args.side)
+        print(f"AdaIN, {args.images} images at {args.side}x{args.side * 3 // 4} px, style {STYLE}; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"{'workers':>7} {'cluster start':>14} {'warm-up (2 img)':>16} {'timed run':>10} {'images/min':>11} "
+              f"{'worker CPU s/image':>19}")
+        for n in (int(w) for w in args.workers.split(",")):
+            r = throughput(n, inputs, warmup, scratch)
+            print(f"{n:>7} {r['start']:>13.1f}s {r['warmup']:>15.1f}s {r['seconds']:>9.1f}s {r['per_minute']:>11.1f} "
+                  f"{r['cpu']:>19.2f}")
+        print("\nflicker of a 20-frame 192x144 pan, AdaIN (1 = as steady as the input)")
+        print(f"{'temporal':>8} {'flicker':>8} {'seconds':>8}")
+        for blend, value, seconds in flicker_figures(scratch, [float(b) for b in args.temporal.split(",")], 2):
+            print(f"{blend:>8} {value:>8.2f} {seconds:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

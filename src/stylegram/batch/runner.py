@@ -1,0 +1,99 @@
+"""Run many independent tasks on a Dask cluster: a bounded window in flight, results as they finish.
+
+The client keeps at most ``window`` tasks submitted, so a long list of inputs (or a video's frames) never
+sits in the scheduler's memory at once. A worker that dies is the scheduler's business: its tasks run
+again elsewhere (up to distributed's allowed-failures); a task that still fails is one failed item,
+reported with a one-line message, and the others go on.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from tqdm import tqdm
+
+from ..errors import StylegramError
+from .cluster import distributed
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An item that did not complete and the one-line reason."""
+
+    name: str
+    message: str
+
+
+@dataclass
+class Report:
+    """What a batch run did: items written, skipped (already there) and failed, and per-worker model loads."""
+
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    loads: dict[int, dict[str, int]] = field(default_factory=dict)  # worker pid -> {model: times loaded}
+    flicker: dict[str, float] = field(default_factory=dict)  # video name -> flicker of its output
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def count_loads(self, pid: int, loads: dict[str, int]) -> None:
+        """Record a worker's model loads as reported by one of its tasks (counts only grow)."""
+        mine = self.loads.setdefault(pid, {})
+        for model, times in loads.items():
+            mine[model] = max(times, mine.get(model, 0))
+
+    def summary(self) -> str:
+        """'12 done, 3 skipped, 1 failed in 4.2 s' and one line per failure."""
+        head = f"{len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed in {self.seconds:.1f} s"
+        return "\n".join([head, *(f"failed: {f.name}: {f.message}" for f in self.failed)])
+
+
+def one_line(err: BaseException) -> str:
+    """A failure's message on one line: stylegram's own as it is, anything else prefixed by its type."""
+    if type(err).__name__ == "KilledWorker":
+        return "the workers running it died repeatedly (out of memory or killed); see the worker logs"
+    text = str(err) if isinstance(err, StylegramError) else f"{type(err).__name__}: {err}"
+    return " ".join(text.split()) or type(err).__name__
+
+
+def finished(client, fn: Callable, payloads: Iterable[tuple], window: int) -> Iterator[tuple[int, object]]:
+    """Submit fn(*payload) for each payload, at most ``window`` at a time; yield (index, future) as each ends.
+
+    The future may hold a result or an error; call ``.result()`` to get the one or raise the other.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1, not {window}")
+    dd = distributed()
+    todo = enumerate(payloads)
+    running, index = dd.as_completed(), {}
+
+    def submit(i: int, payload: tuple) -> None:
+        future = client.submit(fn, *payload, pure=False)
+        index[future.key] = i
+        running.add(future)
+
+    for i, payload in islice(todo, window):
+        submit(i, payload)
+    for future in running:
+        following = next(todo, None)
+        if following is not None:
+            submit(*following)
+        yield index.pop(future.key), future
+
+
+def window_for(client) -> int:
+    """Tasks to keep in flight: enough that no worker thread waits for the next one."""
+    threads = sum(client.nthreads().values()) or 1
+    return 2 * threads + 2
+
+
+def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str | None = None) -> tqdm:
+    """A progress bar over items on stderr."""
+    return tqdm(total=total, initial=initial, unit=unit, desc=name, disable=quiet, file=sys.stderr,
+                dynamic_ncols=True, leave=True)

@@ -1,0 +1,223 @@
+"""Stylize folders of images and videos on a Dask cluster: plan the outputs, skip finished ones, run the rest.
+
+Every output is written by this (the client) process, atomically (temporary file, then rename), so an
+output that exists is complete: a re-run skips it, and a worker killed mid-task leaves nothing behind.
+Images are independent tasks. A video's frames are decoded here, stylized as tasks and re-encoded here in
+order: feed-forward frames run in parallel (optionally blended with the previous output to damp
+flicker); Gatys frames run one after another, each optimization starting from the previous stylized
+frame at the final scale only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .. import gatys, images
+from ..errors import ImageError, OptionError
+from . import tasks, video
+from .cluster import open_client
+from .runner import Failure, Report, bar, finished, one_line, window_for
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input and the output it becomes."""
+
+    source: Path
+    output: Path
+
+    @property
+    def is_video(self) -> bool:
+        return video.is_video(self.source)
+
+    @property
+    def name(self) -> str:
+        return str(self.source)
+
+
+def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], ext: str = ".png") -> list[Item]:
+    """Inputs (images, videos, folders of either) -> items with outputs OUT_DIR/<stem><ext> or <stem>.mp4."""
+    out = Path(out_dir).expanduser()
+    items: list[Item] = []
+    for source in _expand(inputs):
+        items.append(Item(source, out / (source.stem + (".mp4" if video.is_video(source) else ext))))
+    if not items:
+        raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
+    seen: dict[Path, Path] = {}
+    for item in items:
+        if item.output.resolve() == item.source.resolve():
+            raise OptionError(f"{item.source} would be overwritten by its own output; choose another -o folder")
+        if item.output in seen:
+            raise OptionError(f"{seen[item.output]} and {item.source} would both be written to {item.output}; "
+                              "rename one of them or stylize them in separate runs")
+        seen[item.output] = item.source
+    return items
+
+
+def _expand(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Files in the order given; folders expanded to their images and videos, sorted by name; no repeats."""
+    found: list[Path] = []
+    for entry in inputs:
+        path = Path(entry).expanduser()
+        if path.is_dir():
+            files = [*images.list_images([path]), *(p for p in path.iterdir() if video.is_video(p) and p.is_file()
+                                                     and not p.name.startswith("."))]
+            found.extend(sorted(files, key=lambda p: p.name))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ImageError(f"{path}: no such file or folder; check the path")
+    return list(dict.fromkeys(p.absolute() for p in found))
+
+
+def stylize_batch(
+    inputs: Sequence[str | os.PathLike[str]],
+    styles: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    method: str = "adain",
+    temporal: float = 0.0,
+    ext: str = ".png",
+    overwrite: bool = False,
+    client=None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    quiet: bool = True,
+    **options,
+) -> Report:
+    """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
+
+    ``options`` are TransferOptions (size, alpha, colors, iterations, ...). ``temporal`` blends each video
+    frame with the previous output (see video.TemporalBlend). Runs on ``client`` if given, else on the
+    scheduler at ``scheduler``, else on a local cluster of ``workers`` processes (see open_client).
+    Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed.
+    """
+    start = time.perf_counter()
+    opts = _check_options(method, temporal, options)
+    specs = _check_styles(styles)
+    ext = ext if ext.startswith(".") else f".{ext}"
+    images.check_writable(Path(out_dir).expanduser() / f"probe{ext}")  # extension and folder, before any work
+    planned = plan(inputs, out_dir, ext)
+    complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
+    report = Report(skipped=[i.name for i in planned if i in complete])
+    todo = [i for i in planned if i not in complete]
+    skipped = sum(not i.is_video for i in complete)
+    if todo:
+        with contextlib.nullcontext(client) if client is not None else open_client(scheduler, workers) as c:
+            pictures = [i for i in todo if not i.is_video]
+            if pictures:
+                _run_images(c, pictures, specs, opts, report, quiet, skipped)
+            for item in (i for i in todo if i.is_video):
+                _run_video(c, item, specs, opts, temporal, report, quiet)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _check_options(method: str, temporal: float, options: dict) -> dict:
+    """Options for gatys.transfer, checked once here rather than failing once per item on the workers."""
+    opts = gatys.TransferOptions().replace(method=method, **options)
+    if method not in gatys.METHODS:
+        raise OptionError(f"--method '{method}' is not one of {', '.join(gatys.METHODS)}")
+    if not 0 <= opts.alpha <= 1:
+        raise OptionError(f"--alpha must be in [0, 1] (1 = full style), not {opts.alpha}")
+    if opts.size is not None and opts.size < 1:
+        raise OptionError(f"--size must be a positive number of px, not {opts.size}")
+    video.TemporalBlend(temporal)  # checks the weight
+    return {"method": method, **options}
+
+
+def _check_styles(styles) -> list[str]:
+    """Style specs the workers can open: files as absolute paths, sample:NAME as is; each decoded once here."""
+    styles = [styles] if isinstance(styles, (str, os.PathLike)) else list(styles)
+    if not styles:
+        raise OptionError("give at least one style image (--style)")
+    specs = []
+    for i, spec in enumerate(styles):
+        gatys.load_input(spec, f"style image {i + 1}")
+        path = Path(spec).expanduser()
+        specs.append(str(path.resolve()) if path.exists() else str(spec))
+    return specs
+
+
+def _run_images(client, items: list[Item], styles: list[str], opts: dict, report: Report, quiet: bool,
+                skipped: int) -> None:
+    payloads = [(str(item.source), styles, opts) for item in items]
+    with bar(len(items) + skipped, "image", quiet, initial=skipped) as progress:
+        for k, future in finished(client, tasks.stylize, payloads, window_for(client)):
+            item = items[k]
+            try:
+                answer = future.result()
+                report.count_loads(answer.pid, answer.loads)
+                images.save_image(Image.fromarray(answer.checked()), item.output)
+                report.done.append(item.name)
+            except Exception as err:  # one item's failure must not stop the others
+                report.failed.append(Failure(item.name, one_line(err)))
+            progress.update()
+
+
+def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: float, report: Report,
+               quiet: bool) -> None:
+    try:
+        info = video.probe(item.source)
+        meter, blend = video.Flicker(), video.TemporalBlend(temporal)
+        with video.VideoWriter(item.output, item.source) as writer, \
+                bar(info.frames or None, "frame", quiet, name=item.source.name) as progress:
+            run = _gatys_frames if opts["method"] == "gatys" else _parallel_frames
+            for source, stylized in run(client, item.source, styles, opts, report):
+                out = blend(stylized)
+                writer.write(out)
+                meter.add(source, out)
+                progress.update()
+        report.flicker[item.name] = meter.value
+        report.done.append(item.name)
+    except Exception as err:
+        report.failed.append(Failure(item.name, one_line(err)))
+
+
+def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report: Report):
+    """(input frame, stylized frame) in order; frames are stylized in parallel, reordered as they finish."""
+    inputs: dict[int, np.ndarray] = {}
+
+    def payloads():
+        for i, frame in enumerate(video.frames(source)):
+            inputs[i] = frame
+            yield frame, styles, opts
+
+    ready: dict[int, np.ndarray] = {}
+    following = 0
+    for i, future in finished(client, tasks.stylize, payloads(), window_for(client)):
+        answer = future.result()
+        report.count_loads(answer.pid, answer.loads)
+        ready[i] = answer.checked()
+        while following in ready:
+            yield inputs.pop(following), ready.pop(following)
+            following += 1
+
+
+def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report):
+    """(input frame, stylized frame) in order; each frame's optimization starts from the previous result.
+
+    The first frame runs the full coarse-to-fine schedule; later frames start from the previous output
+    at the final size and run only the finest scale's iterations, since most of the picture is done.
+    """
+    previous = None
+    for frame in video.frames(source):
+        frame_opts = opts if previous is None else _warm(opts, previous)
+        answer = client.submit(tasks.stylize, frame, styles, frame_opts, previous, pure=False).result()
+        report.count_loads(answer.pid, answer.loads)
+        previous = answer.checked()
+        yield frame, previous
+
+
+def _warm(opts: dict, previous: np.ndarray) -> dict:
+    """Options for a warm-started frame: one scale at the output size, the finest scale's iteration count."""
+    iterations = str(opts.get("iterations", gatys.TransferOptions.iterations)).split(",")[-1]
+    return {**opts, "min_size": max(previous.shape[:2]), "iterations": iterations}

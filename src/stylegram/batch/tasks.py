@@ -1,0 +1,113 @@
+"""What runs on the workers: one stylization or one chunk of matrices per task, models cached per process.
+
+Each worker process loads a model the first time a task needs it and keeps it (functools.lru_cache at
+module level), so a model loads once per worker, not once per image. Every task returns how many times
+its process has loaded each model, which lets the client check that. Tasks run on one torch thread: the
+parallelism is the cluster's (one task per worker thread), and more threads per task only fight over cores.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import gatys, images
+from ..analysis import matrices
+from ..backbones import Backbone, load_backbone
+from ..errors import StylegramError
+
+
+@dataclass(frozen=True)
+class Stylized:
+    """A task's answer: the output pixels (H x W x 3 uint8) or the user error that prevented them, the
+    worker's process id and its model loads. User errors (a corrupt file, a bad option) come back as
+    answers rather than exceptions: they are expected, and the workers need not log them as crashes.
+    """
+
+    pixels: np.ndarray | None
+    pid: int
+    loads: dict[str, int]
+    error: str | None = None
+
+    def checked(self) -> np.ndarray:
+        """The pixels, or the error raised again as a StylegramError."""
+        if self.error is not None:
+            raise StylegramError(self.error)
+        return self.pixels
+
+
+_BACKBONE_LOADS: Counter[str] = Counter()
+
+
+@functools.lru_cache(maxsize=2)
+def backbone(name: str, weights: str, options: tuple[tuple[str, str], ...] = ()) -> Backbone:
+    """A backbone for Gatys transfer or matrices, built once per worker process."""
+    _BACKBONE_LOADS[f"{name}:{weights}:{dict(options)}"] += 1
+    return load_backbone(name, weights, **dict(options))
+
+
+def model_loads() -> dict[str, int]:
+    """How many times this process has loaded each model it holds (1 each when the caches work)."""
+    loads = dict(_BACKBONE_LOADS)
+    feed_forward = gatys.feed_forward_model.cache_info().misses
+    if feed_forward:
+        loads["feed-forward"] = feed_forward
+    return loads
+
+
+@functools.lru_cache(maxsize=8)
+def _style(spec: str, stamp: tuple[int, int] | None) -> torch.Tensor:
+    return gatys.load_input(spec, f"style image {spec}")
+
+
+def style(spec: str) -> torch.Tensor:
+    """A style image, decoded once per worker while the file is unchanged (keyed on mtime and size)."""
+    path = Path(spec)
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
+    return _style(spec, stamp)
+
+
+def stylize(
+    content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None
+) -> Stylized:
+    """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys."""
+    torch.set_num_threads(1)
+    try:
+        return Stylized(_stylize(content, styles, options, init), os.getpid(), model_loads())
+    except StylegramError as err:
+        return Stylized(None, os.getpid(), model_loads(), str(err))
+
+
+def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None) -> np.ndarray:
+    source = content if isinstance(content, str) else _tensor(content)
+    options = dict(options)
+    if options.get("method", "gatys") == "gatys":
+        opts = gatys.TransferOptions().replace(**options)
+        kinds = tuple(sorted(gatys.backbone_options(opts).items()))
+        options["model"] = backbone(opts.backbone, opts.weights, kinds)
+        if init is not None:
+            options["init"] = _tensor(init)
+    else:
+        gatys.feed_forward_model()  # loaded here so that model_loads() counts it
+    result = gatys.transfer(source, [style(s) for s in styles], **options)
+    return np.asarray(images.to_image(result.image))
+
+
+def _tensor(pixels: np.ndarray) -> torch.Tensor:
+    return images.to_tensor(np.ascontiguousarray(pixels))
+
+
+def matrix_chunk(
+    chunk: Sequence[torch.Tensor], layers: Sequence[str], spec: tuple, kind: str, batch_size: int
+) -> tuple[dict[str, torch.Tensor], int, dict[str, int]]:
+    """Per-image matrices of one chunk of images (see analysis.matrices.compute), with pid and model loads."""
+    torch.set_num_threads(1)
+    out = matrices.compute(list(chunk), layers, backbone(*spec), kind, batch_size=batch_size)
+    return out, os.getpid(), model_loads()

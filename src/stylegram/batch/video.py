@@ -1,0 +1,313 @@
+"""Video in and out with PyAV (FFmpeg bundled): decode frames, re-encode them with the source's timing and audio.
+
+The output runs at the source's average frame rate with frame i shown at start + i / rate (a source
+with a variable frame rate comes out constant-rate, with the same frame count and duration). The audio stream is copied packet by packet when MP4 can hold its codec, else re-encoded to
+AAC; audio packets are interleaved with the video by time as the frames are written. The output is an
+H.264 MP4 written to a hidden temporary file beside the target and renamed onto it when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ImageError, OptionError
+
+VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
+MP4_AUDIO = {"aac", "mp3", "alac", "flac", "opus", "ac3", "eac3"}  # codecs the MP4 muxer stores as they are
+CRF = "18"  # x264 quality: stylized frames are all texture, so spend bits on them
+
+
+def _av():
+    try:
+        import av
+    except ImportError as err:
+        raise OptionError("video needs PyAV: pip install 'stylegram[batch]' (or pip install av)") from err
+    return av
+
+
+def is_video(path: str | os.PathLike[str]) -> bool:
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    rate: Fraction  # average frames per second
+    start: float  # seconds at which the first frame is shown
+    frames: int  # as the container states it; 0 when unknown
+    width: int
+    height: int
+    audio: str | None  # the audio codec's name, None without audio
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Frame rate, time base, frame count, size and audio codec of a video file."""
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        return VideoInfo(Fraction(rate), start, stream.frames or 0,
+                         stream.codec_context.width, stream.codec_context.height, audio)
+
+
+def frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
+    """Decode the first video stream's frames in order, each H x W x 3 uint8 RGB."""
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        stream.thread_type = "AUTO"
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+        except _av().error.FFmpegError as err:
+            raise ImageError(f"{path}: cannot decode video frame ({err}); the file may be damaged") from None
+
+
+@contextlib.contextmanager
+def _open(path: str | os.PathLike[str]):
+    av = _av()
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as err:
+        raise ImageError(f"{path}: cannot open as a video ({err}); check the file") from None
+    with container:
+        yield container
+
+
+def _video_stream(container, path):
+    if not container.streams.video:
+        raise ImageError(f"{path} has no video stream")
+    return container.streams.video[0]
+
+
+class VideoWriter:
+    """Write RGB frames as H.264 MP4 with the source's timing and audio; atomic: temp file, then rename.
+
+    Use as a context manager: on an exception the temporary file is removed and the target is untouched.
+    Odd widths or heights lose their last column or row (4:2:0 video needs even sides).
+    """
+
+    def __init__(self, target: str | os.PathLike[str], source: str | os.PathLike[str]):
+        self.target, self.source = Path(target), Path(source)
+        self.info = probe(source)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=self.target.parent, prefix=".", suffix=".mp4")
+        os.close(fd)
+        self.temp = Path(temp)
+        self.container = _av().open(temp, "w", format="mp4")
+        self.video = None
+        self.audio = _AudioCopy(self.container, source) if self.info.audio else None
+        self.written = 0
+
+    def write(self, pixels: np.ndarray) -> None:
+        """Encode the next frame (H x W x 3 uint8)."""
+        av = _av()
+        pixels = pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2]
+        if self.video is None:
+            self.video = self._video_stream(pixels.shape[1], pixels.shape[0])
+            self.first = round(self.info.start * self.info.rate)
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
+        frame.pts, frame.time_base = self.first + self.written, 1 / self.info.rate
+        self.container.mux(self.video.encode(frame))
+        self.written += 1
+        if self.audio:
+            self.audio.until(float(frame.pts / self.info.rate))
+
+    def _video_stream(self, width: int, height: int):
+        if width < 2 or height < 2:
+            raise ImageError(f"cannot encode {width}x{height} video frames; the output needs at least 2x2 px")
+        stream = self.container.add_stream("libx264", rate=self.info.rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = 1 / self.info.rate
+        stream.options = {"crf": CRF}
+        return stream
+
+    def close(self) -> Path:
+        """Flush the encoders, finish the file and rename it onto the target."""
+        if self.video is None:
+            raise ImageError(f"{self.source}: no frames were decoded, so there is no video to write")
+        self.container.mux(self.video.encode(None))
+        if self.audio:
+            self.audio.finish()
+        self.container.close()
+        with open(self.temp, "rb") as f:
+            os.fsync(f.fileno())
+        os.chmod(self.temp, 0o666 & ~_umask())
+        os.replace(self.temp, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self.container.close()
+        with contextlib.suppress(OSError):
+            self.temp.unlink()
+        if self.audio:
+            self.audio.source.close()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class _AudioCopy:
+    """The source's first audio stream into the output, packets interleaved with the video by time."""
+
+    def __init__(self, container, source: Path):
+        self.container, self.source = container, _av().open(str(source))
+        self.stream_in = self.source.streams.audio[0]
+        self.copy = self.stream_in.codec_context.name in MP4_AUDIO
+        if self.copy:
+            self.stream_out = container.add_stream_from_template(self.stream_in)
+        else:
+            ctx = self.stream_in.codec_context
+            channels = ctx.layout.nb_channels  # a layout such as '2 channels' has no order, which AAC refuses
+            layout = {1: "mono", 2: "stereo"}.get(channels, ctx.layout.name)
+            self.stream_out = container.add_stream("aac", rate=ctx.sample_rate, layout=layout)
+        self.packets = self.source.demux(self.stream_in)
+        self.pending = None
+
+    def until(self, seconds: float) -> None:
+        """Mux source audio packets that start at or before ``seconds``."""
+        while True:
+            packet = self.pending or next(self.packets, None)
+            self.pending = None
+            if packet is None:
+                return
+            if packet.dts is None:  # the demuxer's empty flush packet
+                continue
+            if packet.pts is not None and float(packet.pts * packet.time_base) > seconds:
+                self.pending = packet
+                return
+            self._mux(packet)
+
+    def _mux(self, packet) -> None:
+        if self.copy:
+            packet.stream = self.stream_out
+            self.container.mux(packet)
+        else:
+            for frame in packet.decode():
+                frame.pts = None
+                self.container.mux(self.stream_out.encode(frame))
+
+    def finish(self) -> None:
+        self.until(float("inf"))
+        if not self.copy:
+            self.container.mux(self.stream_out.encode(None))
+        self.source.close()
+
+
+def count_frames(path: str | os.PathLike[str]) -> int:
+    """Frames in a video, counted by decoding (containers' own counts can be missing or wrong)."""
+    return sum(1 for _ in frames(path))
+
+
+# ------------------------------------------------------------------------------------------- flicker
+
+
+class Flicker:
+    """flicker = mean_t mean|out_t - out_{t-1}| / mean_t mean|in_t - in_{t-1}|, accumulated frame by frame.
+
+    1 means the output changes between frames as much as the input does; a stylization that flickers
+    scores well above 1. Means are per pixel, so input and output sizes may differ.
+    """
+
+    def __init__(self) -> None:
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None
+        self.out_change = self.in_change = 0.0
+
+    def add(self, source: np.ndarray, output: np.ndarray) -> None:
+        source, output = source.astype(np.float32), output.astype(np.float32)
+        if self.previous is not None:
+            self.in_change += float(np.abs(source - self.previous[0]).mean())
+            self.out_change += float(np.abs(output - self.previous[1]).mean())
+        self.previous = source, output
+
+    @property
+    def value(self) -> float:
+        """The ratio; NaN with fewer than two frames or a still input."""
+        return self.out_change / self.in_change if self.in_change else float("nan")
+
+
+def flicker(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
+    """Flicker of an output frame sequence relative to its input (see Flicker)."""
+    meter = Flicker()
+    for source, output in zip(inputs, outputs, strict=True):
+        meter.add(source, output)
+    return meter.value
+
+
+# ------------------------------------------------------------------------------------ temporal blend
+
+
+class TemporalBlend:
+    """out_t = (1 - b) stylize(frame_t) + b out_{t-1}, in pixel space, without motion compensation.
+
+    Feed-forward stylization of each frame alone flickers because every frame's statistics differ a
+    little; blending with the previous output damps that at the price of a faint trail behind moving
+    edges (b = 0.3 keeps the trail to about one frame).
+    """
+
+    def __init__(self, weight: float):
+        if not 0 <= weight < 1:
+            raise OptionError(f"--temporal must be in [0, 1) (0 = off, e.g. 0.3), not {weight}")
+        self.weight, self.previous = weight, None
+
+    def __call__(self, stylized: np.ndarray) -> np.ndarray:
+        if not self.weight or self.previous is None or self.previous.shape != stylized.shape:
+            self.previous = stylized.astype(np.float32)
+            return stylized
+        self.previous = (1 - self.weight) * stylized.astype(np.float32) + self.weight * self.previous
+        return np.rint(self.previous).clip(0, 255).astype(np.uint8)
+
+
+# ------------------------------------------------------------------------------------ test pattern
+
+
+def synthetic_video(
+    path: str | os.PathLike[str], count: int = 20, size: tuple[int, int] = (64, 48), fps: int = 10, audio: bool = True
+) -> Path:
+    """Write a test video: a gradient with a moving square and a moving disc, and a 440 Hz tone (AAC)."""
+    av = _av()
+    width, height = size
+    path = Path(path)
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        tone = out.add_stream("aac", rate=44100, layout="mono") if audio else None
+        y, x = np.mgrid[0:height, 0:width]
+        for i in range(count):
+            rgb = np.stack([255 * x / width, 255 * y / height, np.full_like(x, 128.0)], -1)
+            left = (4 + 2 * i) % max(1, width - height // 3)
+            rgb[height // 3 : 2 * height // 3, left : left + height // 3] = (230, 40, 40)
+            cx, cy = width - 1 - (3 * i) % width, height // 2 + round(height / 4 * np.sin(i / 3))
+            rgb[(x - cx) ** 2 + (y - cy) ** 2 < (height // 6) ** 2] = (250, 240, 60)
+            out.mux(video.encode(av.VideoFrame.from_ndarray(rgb.astype(np.uint8), format="rgb24")))
+        out.mux(video.encode(None))
+        if tone is not None:
+            samples = round(44100 * count / fps)
+            wave = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
+            for start in range(0, samples, 1024):
+                chunk = wave[None, start : start + 1024]
+                frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+                frame.sample_rate, frame.pts = 44100, start
+                out.mux(tone.encode(frame))
+            out.mux(tone.encode(None))
+    return path

@@ -1,0 +1,72 @@
+"""`stylegram batch INPUTS... --style S -o OUT_DIR`: stylize images, folders and videos on a Dask cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import gatys as T
+
+DEFAULTS = T.TransferOptions()
+FORMATS = ("png", "jpg", "webp", "tif")
+
+
+def add_cluster_options(parser: argparse.ArgumentParser, local_default: str = "one per core") -> None:
+    """--scheduler and --workers, shared by every command that runs on a cluster."""
+    group = parser.add_argument_group("cluster")
+    group.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                       help="address of a running Dask scheduler to use (default: start a local cluster)")
+    group.add_argument("--workers", type=int, metavar="N",
+                       help=f"worker processes of the local cluster, one thread each (default: {local_default})")
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "batch",
+        help="stylize many images, folders and videos on a local or remote Dask cluster",
+        description="Stylize every image and video in INPUTS into OUT_DIR (OUT_DIR/<name>.png, videos as "
+        "OUT_DIR/<name>.mp4 with the source's frame rate and audio). Outputs already in OUT_DIR are skipped, so "
+        "an interrupted run resumes where it stopped; items that fail are listed at the end (exit status 2).",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files or folders of them")
+    parser.add_argument("--style", action="append", required=True, metavar="STYLE",
+                        help="style image (a file or sample:NAME); repeat for several styles")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the outputs")
+    parser.add_argument("--method", choices=T.METHODS, default="adain",
+                        help="adain or wct: one feed-forward pass per image; gatys: optimization (default: %(default)s)")
+    parser.add_argument("--size", type=int, default=None, help="long side of the outputs in px "
+                        "(default: each input's own, at most 512)")
+    parser.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
+                        help="adain/wct style strength, 1 = full style (default: %(default)s)")
+    parser.add_argument("--colors", choices=T.COLORS, default=DEFAULTS.colors,
+                        help="style, original (keep the input's colours) or luminance (default: %(default)s)")
+    parser.add_argument("--style-blend", default=None, help="weights of several styles, e.g. 0.7,0.3")
+    parser.add_argument("--iterations", default=DEFAULTS.iterations,
+                        help="gatys: iterations per scale; video frames after the first run only the last number "
+                        "(default: %(default)s)")
+    parser.add_argument("--temporal", type=float, default=0.0, metavar="B",
+                        help="video: blend each output frame with the previous one, out = (1-B) new + B previous, "
+                        "to reduce flicker; 0 = off, 0.3 is a good start (default: %(default)s)")
+    parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
+    parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_cluster_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..batch import stylize_batch
+
+    options = {"size": args.size, "alpha": args.alpha, "colors": args.colors, "style_blend": args.style_blend}
+    if args.method == "gatys":
+        options["iterations"] = args.iterations
+    report = stylize_batch(
+        args.inputs, args.style, args.output, method=args.method, temporal=args.temporal, ext=f".{args.format}",
+        overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, **options,
+    )
+    for name, value in report.flicker.items():
+        print(f"{name}: flicker {value:.2f} (output frame change / input frame change)")
+    print(report.summary().splitlines()[0] + f", outputs in {args.output}")
+    for failure in report.failed:
+        print(f"stylegram: failed: {failure.name}: {failure.message}", file=sys.stderr)
+    return 0 if report.ok else 2

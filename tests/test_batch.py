@@ -1,0 +1,224 @@
+"""The batch runner on a local Dask cluster (127.0.0.1 only): videos, folders, failures, re-runs, dead workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("distributed")
+pytest.importorskip("av")
+
+from stylegram.analysis import matrices  # noqa: E402
+from stylegram.batch import (  # noqa: E402
+    Flicker,
+    TemporalBlend,
+    backbone_spec,
+    flicker,
+    matrices_on_cluster,
+    open_client,
+    plan,
+    stylize_batch,
+    synthetic_video,
+)
+from stylegram.batch import tasks, video  # noqa: E402
+from stylegram.cli import main  # noqa: E402
+from stylegram.errors import OptionError  # noqa: E402
+from stylegram.features import default_backbone  # noqa: E402
+
+STYLE = "sample:swirls"
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A local cluster of two single-threaded worker processes, shared by the tests of this file."""
+    with open_client(workers=2) as c:
+        yield c
+
+
+def _address(client) -> str:
+    return client.scheduler.address
+
+
+def _photos(folder, count: int, size=(64, 48), seed: int = 0):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0 : size[1], 0 : size[0]]
+    for i in range(count):
+        base = np.stack([x * 4 + i * 9, y * 5, (x + y) * 2], -1) % 256
+        noisy = base + rng.integers(0, 40, base.shape)
+        Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).save(folder / f"photo{i:02d}.png")
+    return folder
+
+
+def _loaded_once(report) -> bool:
+    """Every worker that did work loaded each of its models exactly once."""
+    return bool(report.loads) and all(set(m.values()) == {1} for m in report.loads.values())
+
+
+def _no_leftovers(folder) -> None:
+    """No temporary files, and every output decodes completely."""
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    for p in folder.glob("*.png"):
+        with Image.open(p) as im:
+            im.load()
+
+
+# ------------------------------------------------------------------------------------------ video
+
+
+def test_video_keeps_frame_count_rate_and_audio(client, tmp_path, capsys):
+    source = synthetic_video(tmp_path / "clip.mp4", count=20, size=(64, 48), fps=10)
+    out = tmp_path / "out"
+    code = main(["batch", str(source), "--style", STYLE, "--method", "adain", "-o", str(out),
+                 "--scheduler", _address(client), "--quiet"])
+    assert code == 0
+    result = out / "clip.mp4"
+    info = video.probe(result)
+    assert video.count_frames(result) == 20
+    assert info.rate == 10 and (info.width, info.height) == (64, 48)
+    assert info.audio == "aac"
+    assert "flicker" in capsys.readouterr().out
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_temporal_blend_reduces_flicker(client, tmp_path):
+    source = synthetic_video(tmp_path / "clip.mp4", count=20, audio=False)
+    plain = stylize_batch([source], STYLE, tmp_path / "plain", client=client)
+    blended = stylize_batch([source], STYLE, tmp_path / "blend", client=client, temporal=0.5)
+    key = str(source)
+    assert plain.ok and blended.ok
+    assert blended.flicker[key] < 0.8 * plain.flicker[key]
+    assert _loaded_once(plain) and _loaded_once(blended)
+
+
+def test_gatys_video_runs_frame_by_frame(client, tmp_path):
+    source = synthetic_video(tmp_path / "clip.mp4", count=2, size=(48, 32), fps=5, audio=False)
+    report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="2")
+    assert report.ok, report.summary()
+    assert video.count_frames(tmp_path / "out" / "clip.mp4") == 2
+
+
+# ---------------------------------------------------------------------------------- images, resume
+
+
+def test_corrupt_file_fails_alone_with_its_message_and_rerun_skips(client, tmp_path, capsys):
+    folder = _photos(tmp_path / "in", 4)
+    (folder / "broken.png").write_bytes(b"this is not a png")
+    out = tmp_path / "out"
+    args = ["batch", str(folder), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    failures = [line for line in captured.err.splitlines() if line.startswith("stylegram: failed:")]
+    assert len(failures) == 1 and "broken.png" in failures[0] and "not an image" in failures[0]
+    assert "Traceback" not in captured.err
+    assert sorted(p.name for p in out.glob("*.png")) == [f"photo{i:02d}.png" for i in range(4)]
+    _no_leftovers(out)
+
+    (out / "photo01.png").unlink()
+    report = stylize_batch([folder], STYLE, out, client=client)
+    assert report.done == [str(folder / "photo01.png")]  # only the missing output is redone
+    assert len(report.skipped) == 3 and [f.name for f in report.failed] == [str(folder / "broken.png")]
+
+
+def test_killed_worker_leaves_no_partial_outputs(client, tmp_path):
+    folder = _photos(tmp_path / "in", 16, size=(96, 72))
+    out = tmp_path / "out"
+    pids = client.run(os.getpid)
+    victim = sorted(pids.values())[0]
+    seen_at_kill = []
+
+    def kill_after_first_output():
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*.png")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen_at_kill.append(len(list(out.glob("*.png"))))
+        os.kill(victim, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_after_first_output)
+    killer.start()
+    report = stylize_batch([folder], STYLE, out, client=client)
+    killer.join()
+    assert seen_at_kill[0] < 16  # the worker died mid-run
+    if not report.ok:  # a task that kept dying is reported; a re-run does only what is missing
+        again = stylize_batch([folder], STYLE, out, client=client)
+        assert again.ok and len(again.done) == len(report.failed)
+    assert len(list(out.glob("*.png"))) == 16
+    _no_leftovers(out)
+    assert _loaded_once(report)  # the restarted worker loaded the model once too
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_model_loads_once_per_worker(client, tmp_path):
+    folder = _photos(tmp_path / "in", 6)
+    for run in range(2):
+        report = stylize_batch([folder], STYLE, tmp_path / f"out{run}", client=client)
+        assert report.ok and len(report.done) == 6
+        assert _loaded_once(report)
+    for loads in client.run(tasks.model_loads).values():
+        assert loads["feed-forward"] == 1 and set(loads.values()) == {1}
+
+
+# -------------------------------------------------------------------------------------- statistics
+
+
+def test_matrices_on_cluster_equal_local_ones(client):
+    import torch
+
+    torch_images = [torch.rand(1, 3, 40 + 8 * (i % 2), 48) for i in range(5)]
+    layers = ["relu1_1", "relu2_1"]
+    here = matrices.compute(torch_images, layers, default_backbone(), "gram", batch_size=2)
+    there = matrices_on_cluster(client, torch_images, layers, backbone_spec("vgg19"), "gram", batch_size=2)
+    for layer in layers:
+        torch.testing.assert_close(there[layer], here[layer], rtol=1e-5, atol=1e-6)
+
+
+def test_rank_layers_with_scheduler_matches_local(client, tmp_path):
+    classes = [str(_photos(tmp_path / name, 3, size=(32, 32), seed=s)) for s, name in enumerate(("a", "b"))]
+    common = [*classes, "--layers", "relu1_1,relu2_1", "--size", "32"]
+    assert main(["rank-layers", *common, "-o", str(tmp_path / "here.png")]) == 0
+    assert main(["rank-layers", *common, "-o", str(tmp_path / "there.png"), "--scheduler", _address(client)]) == 0
+    here, there = (json.loads((tmp_path / f"{n}.json").read_text())["layers"] for n in ("here", "there"))
+    assert [s["layer"] for s in there] == [s["layer"] for s in here]
+    for a, b in zip(here, there):
+        assert a["accuracy"] == b["accuracy"] and a["contrast"] == pytest.approx(b["contrast"], abs=1e-5)
+
+
+# ------------------------------------------------------------------------------------ no cluster
+
+
+def test_flicker_and_blend_formulas():
+    a, b = np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 100, np.uint8)
+    assert flicker([a, b, a], [a, b, a]) == 1.0
+    assert flicker([a, b, a], [a, a, a]) == 0.0
+    meter = Flicker()
+    meter.add(a, a)
+    assert np.isnan(meter.value)
+    blend = TemporalBlend(0.25)
+    assert blend(b)[0, 0, 0] == 100 and blend(a)[0, 0, 0] == 25  # (1 - 0.25) * 0 + 0.25 * 100
+    with pytest.raises(OptionError, match="--temporal"):
+        TemporalBlend(1.0)
+
+
+def test_plan_names_outputs_and_refuses_collisions(tmp_path):
+    _photos(tmp_path / "x", 2)
+    _photos(tmp_path / "y", 1)
+    items = plan([tmp_path / "x"], tmp_path / "out", ".jpg")
+    assert [i.output.name for i in items] == ["photo00.jpg", "photo01.jpg"]
+    with pytest.raises(OptionError, match="both be written"):
+        plan([tmp_path / "x", tmp_path / "y"], tmp_path / "out")
+    with pytest.raises(OptionError, match="overwritten by its own output"):
+        plan([tmp_path / "x"], tmp_path / "x")
+
+
+def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
+    _photos(tmp_path / "in", 1)
+    code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"),
+                 "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
+    assert code == 2 and "not both" in capsys.readouterr().err
