@@ -418,7 +418,7 @@ def _check_channels(backbone: Backbone, layer_name: str, cs: Sequence[int]) -> N
         raise OptionError(f"channel {bad[0]} does not exist: {layer_name} has {count} channels (0..{count - 1})")
 
 
-class DreamProblem:
+class DreamProblem(optimize.Problem):
     """Maximize an objective of the image's features: the loss terms are its negated, weighted measures."""
 
     def __init__(self, objective: Objective, opts: DreamOptions, backbone: Backbone, start: torch.Tensor | None):

@@ -118,7 +118,7 @@ def load_input(image: ImageLike, what: str) -> torch.Tensor:
         raise ImageError(f"{what}: {err}") from None
 
 
-class TransferProblem:
+class TransferProblem(optimize.Problem):
     """Gatys et al.'s objective at every scale: content terms, style terms, total variation."""
 
     def __init__(

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -26,27 +25,40 @@ Terms = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 OPTIMIZERS = ("lbfgs", "adam", "sgd-normalized")
 
 
-class Problem(Protocol):
-    """What the loop needs to know about a task."""
+class Problem:
+    """What the loop needs to know about a task; subclasses implement the first three methods.
+
+    The rest have defaults that suit most tasks: the output is the optimized image, moving to a finer
+    scale is a plain resize, the optimizer changes pixels, and the terms draw no random numbers.
+    """
+
+    generator: torch.Generator | None = None
+    """A generator the terms draw from (e.g. random transforms); the loop seeds it from the run's seed and
+    keeps its state in checkpoints, so the same seed gives the same run, resumed or not."""
 
     def sizes(self) -> list[tuple[int, int]]:
         """Image sizes (H, W) of the scales, coarse to fine."""
+        raise NotImplementedError
 
     def terms_at(self, size: tuple[int, int]) -> Terms:
         """The weighted loss terms for images of this size (targets prepared once, here)."""
+        raise NotImplementedError
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """The starting image (1, 3, H, W) at the first scale."""
+        raise NotImplementedError
 
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         """Turn the optimized image into the output (e.g. put the content's colours back)."""
+        return image
 
-    # Optional: ``wrap = True`` makes the loop resample between scales across the wrap-around border;
-    # ``rescale(image, size)`` carries a result to the next scale instead of a plain resize;
-    # ``parameterize(image, saved)`` returns the Parameterization (stylegram.params) the optimizer changes,
-    #   built from the starting image of a scale, or from ``saved`` raw parameters on resume (default: pixels);
-    # ``generator``: a torch.Generator the terms draw from (e.g. random transforms); the loop seeds it from
-    #   the run's seed and keeps its state in checkpoints, so the same seed gives the same run, resumed or not.
+    def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Carry the result of one scale to the next one's size."""
+        return resize(image, size)
+
+    def parameterize(self, image: torch.Tensor, saved: list[torch.Tensor] | None) -> Parameterization:
+        """What the optimizer changes, built from a scale's starting image (or ``saved`` raw parameters)."""
+        return pixels(image, saved)
 
 
 @dataclass
@@ -203,7 +215,7 @@ def run(
     if len(schedule.iterations) != len(sizes):
         raise OptionError(f"{len(schedule.iterations)} iteration counts given for {len(sizes)} scales")
     state = state if state is not None else State()
-    own = getattr(problem, "generator", None)
+    own = problem.generator
     if state.rng is None:
         generator = torch.Generator().manual_seed(seed)
         state.param = problem.initial_image(sizes[0], generator).detach().clone()
@@ -212,13 +224,10 @@ def run(
             own.manual_seed(int(torch.randint(2**62, (), generator=generator)))
     elif own is not None and state.problem_rng is not None:
         own.set_state(state.problem_rng)
-    parameterize = getattr(problem, "parameterize", None) or pixels
     started = time.perf_counter() - state.elapsed
     while state.scale < len(sizes):
         size = sizes[state.scale]
-        rescale = getattr(problem, "rescale", None)
-        start = rescale(state.param, size) if rescale else resize(state.param, size, getattr(problem, "wrap", False))
-        param = parameterize(start, state.saved)
+        param = problem.parameterize(problem.rescale(state.param, size), state.saved)
         terms = problem.terms_at(size)
         optimizer = _make_optimizer(schedule, param.params())
         if state.optimizer_state is not None:

@@ -102,7 +102,7 @@ def circular_tv(image: torch.Tensor) -> torch.Tensor:
     return dx.pow(2).mean() + dy.pow(2).mean()
 
 
-class TextureProblem:
+class TextureProblem(optimize.Problem):
     """Match the blended Gram matrices of the examples at every scale, starting from noise."""
 
     def __init__(
@@ -194,6 +194,10 @@ class TextureProblem:
         mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(self.examples, self.blend))
         noise = torch.randn((1, 1 if self.grey else 3, *size), generator=generator)
         return (mean + 0.2 * noise).clamp(0, 1)
+
+    def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Resize to the next scale, across the wrap-around border when the output must tile."""
+        return optimize.resize(image, size, wrap=self.wrap)
 
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         return image.mean(1, keepdim=True).expand_as(image).contiguous() if self.grey else image
