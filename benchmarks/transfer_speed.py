@@ -59,7 +59,7 @@ def timed(job) -> tuple[torch.Tensor, float, int]:
 def per_iteration(content, style, size: int, n: int = 8) -> tuple[float, float]:
     """Seconds per loop iteration at one fixed size, and per bare forward+backward of the same network."""
     model = default_backbone()
-    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0)
+    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0, upscale=True)
     stamps = [time.perf_counter() for _ in job]
     loop = (stamps[-1] - stamps[1]) / (len(stamps) - 2)  # skip the first (target preparation, warm-up)
     x = images.resize_tensor(content, size).requires_grad_(True)
@@ -85,8 +85,9 @@ def main() -> None:
         style = images.load_tensor(path(style_name))
         for size in args.sizes:
             score = Evaluator(images.resize_tensor(content, size), images.resize_tensor(style, size))
-            base = prepare(content, style, size=size, min_size=size, iterations=args.baseline_iterations, tolerance=0)
-            rows = {"baseline": timed(base), "default": timed(prepare(content, style, size=size))}
+            base = prepare(content, style, size=size, min_size=size, iterations=args.baseline_iterations, tolerance=0,
+                           upscale=True)
+            rows = {"baseline": timed(base), "default": timed(prepare(content, style, size=size, upscale=True))}
             for name, (image, seconds, iters) in rows.items():
                 s, c = score(image)
                 ratio = rows["baseline"][1] / seconds
