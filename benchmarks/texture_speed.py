@@ -13,7 +13,7 @@ import time
 import torch
 
 from stylegram.backbones import load_backbone
-from stylegram.texture import TextureOptions, prepare_texture
+from stylegram.synthesis import TextureOptions, prepare_texture
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stylegram import dream as D
+from stylegram import deepdream as D
 from stylegram.analysis import featuremaps, inputs, plots
 from stylegram.cli import main
 from stylegram.features import default_backbone

@@ -5,7 +5,7 @@ import re
 import pytest
 import torch
 
-from stylegram import dream as D
+from stylegram import deepdream as D
 from stylegram import optimize, params
 from stylegram.analysis import inputs
 from stylegram.backbones import load_backbone

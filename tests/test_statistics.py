@@ -10,7 +10,7 @@ from stylegram.errors import OptionError
 from stylegram.gatys import prepare, resume, transfer
 from stylegram.images import load_tensor
 from stylegram.samples import path
-from stylegram.texture import prepare_texture
+from stylegram.synthesis import prepare_texture
 
 
 def quadratic_mmd2(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,7 +8,7 @@ from stylegram.errors import LayerError, OptionError
 from stylegram.images import load_tensor, save_image
 from stylegram.losses import relative_mse
 from stylegram.samples import path
-from stylegram.texture import LAYERS, TextureOptions, parse_size, prepare_texture, resume_texture, texture
+from stylegram.synthesis import LAYERS, TextureOptions, parse_size, prepare_texture, resume_texture, texture
 
 ALL = LAYERS.split(",")
 

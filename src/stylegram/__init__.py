@@ -3,25 +3,37 @@
     import stylegram
     result = stylegram.transfer("sample:chelsea", "sample:swirls", size=256)
     result.save("out.png")
+
+The functions here are the front doors; the modules behind them: gatys (transfer), synthesis (texture),
+deepdream (dream), feedforward (AdaIN/WCT), analysis (understanding), optimize (the one loop).
 """
 
 from .backbones import load_backbone
+from .deepdream import DreamOptions, dream
+from .deepdream import prepare_dream
 from .errors import StylegramError
 from .features import extract
 from .gatys import TransferOptions, transfer
 from .gatys import prepare as prepare_transfer
 from .stats import gram, mean_std, pearson
+from .synthesis import TextureOptions, prepare_texture, texture
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DreamOptions",
     "StylegramError",
+    "TextureOptions",
     "TransferOptions",
+    "dream",
     "extract",
     "gram",
     "load_backbone",
     "mean_std",
     "pearson",
+    "prepare_dream",
+    "prepare_texture",
     "prepare_transfer",
+    "texture",
     "transfer",
 ]

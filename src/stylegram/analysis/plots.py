@@ -79,7 +79,7 @@ def features_grid(
 ):
     """Images in columns (input on top), one row per channel with its own colour scale and colour bar.
 
-    ``dreams``: optionally one image per channel (e.g. its deep dream, stylegram.dream), shown in a last column.
+    ``dreams``: optionally one image per channel (e.g. its deep dream, stylegram.deepdream), shown in a last column.
     """
     cols, rows = len(images) + (dreams is not None), len(channels) + 1
     fig = _figure(1.7 * cols + 1.4, 1.6 * rows + 0.5)

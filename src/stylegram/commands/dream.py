@@ -7,7 +7,7 @@ import dataclasses
 import sys
 
 from .. import images
-from ..dream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
+from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
 from .runner import add_run_options, run_job
 
 DEFAULTS = DreamOptions()

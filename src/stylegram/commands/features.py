@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     picked = picked or featuremaps.strongest(maps, min(args.top, channels))
     dreams = None
     if args.dreams:
-        from ..dream import channel, dreams as dream_images
+        from ..deepdream import channel, dreams as dream_images
 
         say(f"dreaming {len(picked)} channels of {args.layer}")
         dreams = dream_images([channel(args.layer, c) for c in picked], model, size=args.dream_size)

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     )
     extra, channel_dreams = [], None
     if args.dreams:
-        from ..dream import study_dreams
+        from ..deepdream import study_dreams
 
         channel_dreams, section = study_dreams(result, model, progress=say, size=args.dream_size, seed=args.seed)
         extra.append(section)

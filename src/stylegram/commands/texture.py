@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 
 from .. import images
-from ..texture import TextureOptions, prepare_texture, resume_texture
+from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .runner import add_run_options, run_job
 
 DEFAULTS = TextureOptions()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import __version__, gatys, texture
+from .. import __version__, gatys, synthesis
 from ..backbones import Backbone, load_backbone
 from ..errors import OptionError
 from ..job import Job, Result
@@ -39,7 +39,7 @@ class Spec:
     """A job as submitted: the method, its complete options, and the uploads it reads."""
 
     method: str
-    options: Any  # gatys.TransferOptions or texture.TextureOptions
+    options: Any  # gatys.TransferOptions or synthesis.TextureOptions
     content: Upload | None
     styles: list[Upload]
 
@@ -52,7 +52,7 @@ def defaults() -> dict[str, dict[str, Any]]:
     """The library's default for every setting the page offers, per method."""
     out = {}
     for method, names in FIELDS.items():
-        opts = texture.TextureOptions() if method == "texture" else gatys.TransferOptions()
+        opts = synthesis.TextureOptions() if method == "texture" else gatys.TransferOptions()
         out[method] = {name: getattr(opts, RENAMED.get(method, {}).get(name, name)) for name in names}
     return out
 
@@ -67,7 +67,7 @@ def make_spec(method: str, settings: dict[str, Any], content: Upload | None, sty
         raise OptionError(f"the {method} method needs a content image; add one")
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
     if method == "texture":
-        return Spec(method, texture.TextureOptions().replace(**chosen), None, styles)
+        return Spec(method, synthesis.TextureOptions().replace(**chosen), None, styles)
     options = gatys.TransferOptions().replace(method=method, **chosen)
     blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
     return Spec(method, options, content, styles)
@@ -92,7 +92,7 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
     styles = [store.decode(u) for u in spec.styles]
     opts = spec.options
     if spec.method == "texture":
-        return texture.prepare_texture(styles, opts, model=models.get(opts.pooling))
+        return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
     content = store.decode(spec.content)
     if spec.method != "gatys":
         return lambda: gatys.feed_forward(content, styles, opts)
