@@ -18,22 +18,24 @@ F is one layer's (C, M) feature map, the M = H*W positions are samples of a C-di
 are feature vectors of the style, E means over positions. Every distance is *relative* to the size of the
 target, like every other loss term (stylegram.losses): the MMD family divides by E k(t, t'), the squared
 norm of the style's mean embedding (for the quadratic kernel that is ||G(t)||^2, so ``gram`` *is*
-``mmd-poly(c=0,d=2)`` exactly); the transport family (meanstd, w2, histogram) divides by the style's
+``mmd-poly(c=0,d=2)``, whose gain is 1); the transport family (meanstd, w2, histogram) divides by the style's
 second moment E ||t||^2 (for meanstd that is ||mu_t||^2 + ||sigma_t||^2).
 
 Scale. A uniform gain of the features, F -> (1 + e) F, costs the Gram term (2e)^2 but the transport
-terms and mmd-linear only e^2, and mmd-poly (de)^2. So that one --style-weight serves every statistic,
-each class multiplies its distance by a documented constant ``SCALE`` that makes that first-order cost
-4 e^2 for all of them (mmd-gauss: measured on VGG19 features, see its class).
+terms and mmd-linear only e^2, and the kernel MMDs Q e^2 for a Q that depends on the kernel (d^2 for
+mmd-poly with c = 0). So that one --style-weight serves every statistic, each distance is multiplied by
+a factor that makes that cost 4 e^2 for all of them: the constant ``SCALE`` = 4 of meanstd, histogram
+and mmd-linear (w2: 1, see its class), and for mmd-poly/mmd-gauss the ``gain`` 4 / Q computed once per target from the
+style's own sample (exactly, by autograd; ``_KernelMMD._gain``).
 
 Every MMD is the V-statistic (the diagonal k(a, a) is kept): the squared distance between the two empirical
 mean embeddings, >= 0 and exactly 0 for identical sets. mmd-poly and mmd-gauss cost O(M^2) in the number of
 positions, so they use at most ``samples`` positions of each side per evaluation: the style's are drawn
-once per target, the image's afresh at every evaluation from a
-generator seeded by (seed, layer shape, evaluation index), so the same seed gives the same bytes, and a
-resumed run draws the same positions (see ``at_evaluation``). The self terms E k(x, x') and E k(t, t') are
-estimated without bias from the samples (``_self_mean``), so sampling adds noise but no floor. mmd-linear needs no sampling:
-its MMD is the distance between the means.
+once per target, the image's afresh at every evaluation from a generator seeded by (seed, layer shape,
+evaluation index), so the same seed gives the same bytes, and a resumed run draws the same positions
+(see ``at_evaluation``). The self terms E k(x, x') and E k(t, t') are estimated without bias from the
+samples (``_self_mean``), so sampling adds noise but no floor. Memory per term is O(samples^2), whatever
+the image size. mmd-linear needs no sampling: its MMD is the distance between the means.
 
 Several style images are blended as the *mixture* of their feature distributions with the blend weights
 (``blend``): Gram matrices and means are weighted sums, mean/std and covariance are the mixture's moments,
@@ -87,11 +89,9 @@ def _per_image(feats: torch.Tensor) -> torch.Tensor:
     return stats._flat(feats).transpose(1, 2)
 
 
-def _single(targets: Sequence[Any], weights: Sequence[float]) -> Any | None:
-    """The target itself when only one style carries weight (so one style is bit-identical to no blend)."""
-    if len(targets) == 1:
-        return targets[0]
-    return None
+def _single(targets: Sequence[Any]) -> Any | None:
+    """The target itself when there is one style, so a single style's target is kept bit for bit."""
+    return targets[0] if len(targets) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------- gram
@@ -143,7 +143,7 @@ class MeanStdStatistic:
 
     def blend(self, targets: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
         """The mixture's mean and standard deviation."""
-        if (one := _single(targets, weights)) is not None:
+        if (one := _single(targets)) is not None:
             return one
         mean = sum(w * t[:, 0] for t, w in zip(targets, weights))
         second = sum(w * (t[:, 1] ** 2 + t[:, 0] ** 2) for t, w in zip(targets, weights))
@@ -197,10 +197,14 @@ class W2Statistic:
 
     distance = SCALE * W2^2(N(mu_x, S_x), N(mu_t, S_t)) / E ||t||^2 with E ||t||^2 = ||mu_t||^2 + tr S_t;
     see ``w2_squared`` for the formula. Unlike Gram it separates the mean from the correlations.
+
+    SCALE = 1, not the gain law's 4: the square-root term pulls hard along the feature directions the image
+    lacks (its slope grows like 1 / sqrt(eigenvalue)), and with 4 the default style weight painted over the
+    subject (chelsea x swirls, 256 px); with 1 the content term ends at 0.73, Gram's at 0.80.
     """
 
     name = "w2"
-    SCALE = 4.0
+    SCALE = 1.0
 
     def target(self, feats: torch.Tensor) -> GaussianTarget:
         return self._fit(_pooled(feats))
@@ -217,7 +221,7 @@ class W2Statistic:
 
     def blend(self, targets: Sequence[GaussianTarget], weights: Sequence[float]) -> GaussianTarget:
         """The mixture's mean and covariance."""
-        if (one := _single(targets, weights)) is not None:
+        if (one := _single(targets)) is not None:
             return one
         mean = sum(w * t.mean for t, w in zip(targets, weights))
         second = sum(w * (t.cov + torch.outer(t.mean, t.mean)) for t, w in zip(targets, weights))
@@ -278,7 +282,7 @@ class HistogramStatistic:
 
     def blend(self, targets: Sequence[Quantiles], weights: Sequence[float]) -> Quantiles:
         """The mixture's quantiles: each style contributes a share of quantile points equal to its weight."""
-        if (one := _single(targets, weights)) is not None:
+        if (one := _single(targets)) is not None:
             return one
         total = sum(t.values.shape[-1] for t in targets)
         parts = [resample_sorted(t.values, max(1, round(w * total))) for t, w in zip(targets, weights) if w > 0]
@@ -354,13 +358,13 @@ class SampleSet:
     self_term: torch.Tensor  # E k(t, t') over all the style's positions, estimated from the sample
     sampler: Sampler
     positions: int  # how many positions the style had (the sample's population)
+    gain: torch.Tensor  # the factor that makes a gain (1 + e) of the features cost 4 e^2, as for Gram
 
 
 class _KernelMMD:
-    """MMD^2 / E k(t, t') with a kernel over at most ``samples`` positions per side."""
+    """gain * MMD^2 / E k(t, t') with a kernel over at most ``samples`` positions per side."""
 
     name = ""
-    SCALE = 1.0
 
     def __init__(self, samples: int = SAMPLES, seed: int = 0):
         if samples < 2:
@@ -376,7 +380,23 @@ class _KernelMMD:
     def _set(self, vectors: torch.Tensor, positions: int, seed: int) -> SampleSet:
         scale = self.kernel_scale(vectors)
         self_term = _self_mean(self.kernel(vectors, vectors, scale), positions)
-        return SampleSet(vectors, scale, self_term, Sampler(seed), positions)
+        return SampleSet(vectors, scale, self_term, Sampler(seed), positions, self._gain(vectors, scale))
+
+    def _gain(self, vectors: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """4 / Q, where a gain (1 + e) of the style's own sample costs Q e^2 (to second order) unscaled.
+
+        Q is the exact second derivative at e = 0 (autograd, float64), so the scaled cost of a gain is 4 e^2,
+        as for Gram; for c = 0 polynomials Q = d^2, so mmd-poly(c=0,d=2) keeps a gain of exactly 1.
+        """
+        t, s = vectors.double(), scale.double()
+        with torch.enable_grad():
+            e = torch.zeros((), dtype=torch.float64, requires_grad=True)
+            x = (1 + e) * t
+            tt = self.kernel(t, t, s).mean()
+            cost = (self.kernel(x, x, s).mean() + tt - 2 * self.kernel(x, t, s).mean()) / tt.clamp_min(EPS)
+            (slope,) = torch.autograd.grad(cost, e, create_graph=True)
+            (curvature,) = torch.autograd.grad(slope, e)
+        return (8 / curvature.clamp_min(1e-12)).float()
 
     def target(self, feats: torch.Tensor) -> SampleSet:
         """At most ``samples`` of the pooled positions, in a random order seeded by (seed, layer shape)."""
@@ -387,7 +407,7 @@ class _KernelMMD:
 
     def blend(self, targets: Sequence[SampleSet], weights: Sequence[float]) -> SampleSet:
         """A share of each style's (randomly ordered) positions in proportion to its blend weight."""
-        if (one := _single(targets, weights)) is not None:
+        if (one := _single(targets)) is not None:
             return one
         total = sum(t.vectors.shape[0] for t in targets)
         size = min(self.samples, total)
@@ -404,7 +424,7 @@ class _KernelMMD:
         xx = _self_mean(self.kernel(x, x, target.scale), positions)
         xt = self.kernel(x, t, target.scale).mean((-1, -2))
         mmd2 = xx + target.self_term - 2 * xt
-        return self.SCALE * mmd2.mean() / target.self_term.clamp_min(EPS)
+        return target.gain * mmd2.mean() / target.self_term.clamp_min(EPS)
 
     def __repr__(self) -> str:
         return self.name
@@ -413,20 +433,21 @@ class _KernelMMD:
 class MMDPolyStatistic(_KernelMMD):
     """MMD with the polynomial kernel k(a, b) = (a^T b / s + c)^d, s = E ||t||^2 of the style (scale-free c).
 
-    With c = 0, d = 2 it equals ``gram`` exactly (s cancels in the relative normalization). Li et al. 2017
-    use d = 3; c = 0 by default. SCALE = 4 / d^2: a gain (1 + e) costs (d e)^2 unscaled (c = 0).
+    With c = 0, d = 2 it equals ``gram`` (s cancels in the relative normalization, the gain is 1). The
+    default c = 1, d = 3 adds the linear and quadratic (Gram) terms to the cubic one: with c = 0 the cubic
+    term alone is ruled by the strongest activations and leaves weakly active regions of the picture with
+    the content's colours (seen in the gallery). Scaled by the per-target gain (4 / d^2 when c = 0).
     """
 
     name = "mmd-poly"
 
-    def __init__(self, c: float = 0.0, d: int = 3, samples: int = SAMPLES, seed: int = 0):
+    def __init__(self, c: float = 1.0, d: int = 3, samples: int = SAMPLES, seed: int = 0):
         if d != int(d) or d < 1:
             raise OptionError(f"mmd-poly: d must be a whole number >= 1, got {d}")
         if c < 0:
             raise OptionError(f"mmd-poly: c must not be negative (the kernel would not be positive definite), got {c}")
         super().__init__(samples, seed)
         self.c, self.d = float(c), int(d)
-        self.SCALE = 4.0 / self.d**2
 
     def kernel_scale(self, vectors: torch.Tensor) -> torch.Tensor:
         return vectors.pow(2).sum(-1).mean().clamp_min(EPS)
@@ -442,13 +463,10 @@ class MMDGaussStatistic(_KernelMMD):
     """MMD with the Gaussian kernel k(a, b) = exp(-||a - b||^2 / (2 h)), h = the median of ||t - t'||^2 over
     pairs of the style's sampled positions (the median heuristic, per layer, computed once per target).
 
-    A Gaussian kernel's MMD has no fixed gain law (it saturates at 2), but with the median heuristic a gain
-    (1 + e) of VGG19 features costs 6 to 9 times less than 4 e^2 at every style layer (measured on the
-    sample images), so SCALE = 8.
+    Scaled by the per-target gain, which on VGG19 features with the median heuristic comes out 6 to 9.
     """
 
     name = "mmd-gauss"
-    SCALE = 8.0
 
     def kernel_scale(self, vectors: torch.Tensor) -> torch.Tensor:
         d2 = _sq_dist(vectors, vectors)
@@ -554,12 +572,14 @@ def _parameters(name: str, text: str | None) -> dict:
     return params
 
 
+def _check_name(name: str) -> None:
+    if name not in STATISTICS:
+        raise OptionError(f"statistic '{name}' is not one of {', '.join(STATISTICS)}{did_you_mean(name, STATISTICS)}")
+
+
 def make_statistic(name: str, seed: int = 0, **params) -> Statistic:
     """One statistic by registry name; unknown names are an OptionError with a suggestion."""
-    if name not in STATISTICS:
-        raise OptionError(
-            f"statistic '{name}' is not one of {', '.join(STATISTICS)}{did_you_mean(name, STATISTICS)}"
-        )
+    _check_name(name)
     if name in SEEDED:
         params["seed"] = seed
     return STATISTICS[name](**params)
@@ -578,7 +598,8 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
         if not match:
             raise OptionError(f"statistic '{text.strip()}' is not NAME, NAME:WEIGHT or NAME(PARAM=VALUE):WEIGHT")
         name, params, weight = match[1], match[2], match[3]
-        statistic = make_statistic(name, seed, **_parameters(name, params)) if name in STATISTICS else make_statistic(name)
+        _check_name(name)
+        statistic = make_statistic(name, seed, **_parameters(name, params))
         try:
             value = float(weight) if weight else 1.0
         except ValueError:

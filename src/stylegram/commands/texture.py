@@ -16,7 +16,7 @@ HELP = {
     "(default: %(default)s)",
     "layers": "Gram layers, optionally weighted like pool2:2 (default: %(default)s)",
     "blend": "weights of several examples, e.g. 0.7,0.3 (default: equal)",
-    "statistic": "style statistic: gram (the paper's), mmd-linear, mmd-poly(c=0,d=3), mmd-gauss, meanstd, w2, "
+    "statistic": "style statistic: gram (the paper's), mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, "
     "histogram, or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "example_scale": "example size relative to its own pixels; 1 keeps its features' scale in the output "
     "(default: %(default)s)",

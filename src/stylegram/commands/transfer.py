@@ -22,7 +22,7 @@ HELP = {
     "content_layers": "content layers, optionally weighted: relu4_2 or relu4_2:1,relu5_2:0.5 (default: %(default)s)",
     "style_layers": "style layers, optionally weighted like relu3_1:0.5 (default: %(default)s)",
     "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
-    "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=0,d=3), mmd-gauss, meanstd, w2, histogram, "
+    "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: content, noise, gray, adain (the AdaIN result) or an image file (default: %(default)s)",
     "optimizer": "lbfgs or adam (default: %(default)s)",
