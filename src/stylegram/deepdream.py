@@ -457,7 +457,7 @@ class DreamProblem(optimize.Problem):
         sizes = []
         for k in reversed(range(opts.octaves)):
             long = round(side / opts.octave_scale**k)
-            size = (max(1, round(h * long / max(h, w))), max(1, round(w * long / max(h, w))))
+            size = optimize.fit_long_side((h, w), long)
             if min(size) >= self.need:
                 sizes.append(size)
         if not sizes:

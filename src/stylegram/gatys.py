@@ -82,10 +82,9 @@ def scale_sizes(
     """
     if factor <= 1:
         raise OptionError(f"--scale-factor must be greater than 1, got {factor}")
-    h, w = shape
 
     def fit(side: int) -> tuple[int, int]:
-        return max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))
+        return optimize.fit_long_side(shape, side)
 
     longs = [size]
     while True:
@@ -160,9 +159,7 @@ class TransferProblem(optimize.Problem):
         return self._sizes
 
     def _style_size(self, style: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
-        h, w = style.shape[-2:]
-        side = max(1, round(max(size) * self.opts.style_scale))
-        return max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))
+        return optimize.fit_long_side(tuple(style.shape[-2:]), max(1, round(max(size) * self.opts.style_scale)))
 
     @torch.no_grad()
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
@@ -318,14 +315,10 @@ def feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageLike], op
         raise OptionError(f"method '{opts.method}' is not one of {', '.join(METHODS)}{did_you_mean(opts.method, METHODS)}")
     start = time.perf_counter()
     content_t, style_ts = _load_inputs(content, styles)
-    h, w = content_t.shape[-2:]
     side = _output_side(content_t, opts)
-    size = (max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w))))
-    scaled = []
-    for style in style_ts:
-        sh, sw = style.shape[-2:]
-        long = max(1, round(side * opts.style_scale))
-        scaled.append(optimize.resize(style, (max(1, round(sh * long / max(sh, sw))), max(1, round(sw * long / max(sh, sw))))))
+    size = optimize.fit_long_side(tuple(content_t.shape[-2:]), side)
+    long = max(1, round(side * opts.style_scale))
+    scaled = [optimize.resize(s, optimize.fit_long_side(tuple(s.shape[-2:]), long)) for s in style_ts]
     image = feed_forward_model().stylize(
         optimize.resize(content_t, size), scaled, method=opts.method, alpha=opts.alpha,
         blend=blend_weights(opts.style_blend, len(scaled)), colors=opts.colors,

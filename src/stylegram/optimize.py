@@ -174,6 +174,12 @@ def _make_optimizer(schedule: Schedule, params: list[torch.Tensor]) -> torch.opt
     return torch.optim.LBFGS(params, lr=schedule.lr or 1.0, max_iter=1, history_size=schedule.history)
 
 
+def fit_long_side(shape: tuple[int, int], side: int) -> tuple[int, int]:
+    """(H, W) with the aspect of ``shape`` = (H, W) and a long side of ``side`` px (each at least 1)."""
+    h, w = shape
+    return max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))
+
+
 def resize(image: torch.Tensor, size: tuple[int, int], wrap: bool = False) -> torch.Tensor:
     """Resize a (1, 3, H, W) image to ``size`` (antialiased when shrinking), clamped to [0, 1].
 
