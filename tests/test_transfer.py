@@ -183,3 +183,17 @@ def test_moving_up_a_scale_adds_the_content_detail(vgg, pair):
     assert torch.allclose(up, (0.5 + band).clamp(0, 1), atol=1e-5)
     plain = prepare(content, style, model=vgg, **FAST).problem.rescale(coarse, (64, 96))
     assert torch.allclose(plain, torch.full_like(plain, 0.5))
+
+
+def test_transfer_uses_replicate_padding_by_default():
+    from torch import nn
+
+    from stylegram.gatys import backbone_options
+
+    opts = TransferOptions()
+    assert opts.padding == "replicate"
+    from stylegram.backbones import load_backbone
+
+    model = load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
+    padded = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.padding != (0, 0)]
+    assert padded and all(m.padding_mode == "replicate" for m in padded)

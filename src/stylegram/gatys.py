@@ -59,7 +59,7 @@ class TransferOptions:
     backbone: str = "vgg19"
     weights: str = "default"
     pooling: str = "max"
-    padding: str | None = None  # None: the backbone's own default (reflect for VGG)
+    padding: str | None = "replicate"  # replicate keeps the border rows' colour; None: the backbone's own
     colors: str = "style"  # style | original | luminance
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..errors import BackboneError, LayerError, did_you_mean
 
-PADDINGS = ("zeros", "reflect", "circular")
+PADDINGS = ("zeros", "reflect", "replicate", "circular")
 POOLINGS = ("max", "avg")
 
 
@@ -91,7 +91,7 @@ class Backbone(nn.Module):
         raise NotImplementedError
 
     def set_padding(self, padding: str) -> None:
-        """Switch every padded convolution to 'zeros', 'reflect' or 'circular' padding."""
+        """Switch every padded convolution to 'zeros', 'reflect', 'replicate' or 'circular' padding."""
         if padding not in PADDINGS:
             raise BackboneError(f"padding '{padding}' is not one of {', '.join(PADDINGS)}")
         for module in self.modules():

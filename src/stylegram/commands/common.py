@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..backbones.base import PADDINGS
+
 
 def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") -> None:
     """--backbone, --weights, --pooling, --padding."""
@@ -16,7 +18,7 @@ def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") 
     parser.add_argument("--pooling", choices=("max", "avg"), default=pooling, help=f"VGG pooling (default: {pooling})")
     parser.add_argument(
         "--padding",
-        choices=("zeros", "reflect", "circular"),
+        choices=PADDINGS,
         default=None,
         help="conv padding (default: the backbone's own: reflect for VGG, zeros for InceptionV1)",
     )

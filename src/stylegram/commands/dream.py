@@ -9,6 +9,7 @@ import sys
 from .. import images
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
 from .runner import add_run_options, run_job
+from ..backbones.base import PADDINGS
 
 DEFAULTS = DreamOptions()
 
@@ -46,7 +47,7 @@ HELP = {
 }
 CHOICES = {
     "objective": OBJECTIVES, "parameterization": PARAMETERIZATIONS, "optimizer": ("adam", "sgd-normalized"),
-    "pooling": ("max", "avg"), "padding": ("zeros", "reflect", "circular"),
+    "pooling": ("max", "avg"), "padding": PADDINGS,
 }
 TYPES = {"size": int, "lr": float, "max_memory": float}
 

@@ -8,6 +8,7 @@ import dataclasses
 from .. import images
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .runner import add_run_options, run_job
+from ..backbones.base import PADDINGS
 
 DEFAULTS = TextureOptions()
 
@@ -37,7 +38,7 @@ HELP = {
     "seed": "random seed of the starting noise; the same seed and inputs give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
 }
-CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": ("zeros", "reflect", "circular")}
+CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": PADDINGS}
 TYPES = {"size": str, "blend": str, "lr": float, "padding": str, "max_memory": float}
 
 

@@ -8,6 +8,7 @@ import dataclasses
 from .. import images
 from .. import gatys as T
 from .runner import add_run_options, run_job
+from ..backbones.base import PADDINGS
 
 DEFAULTS = T.TransferOptions()
 
@@ -36,14 +37,14 @@ HELP = {
     "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
     "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
     "pooling": "max or avg pooling in VGG (default: %(default)s)",
-    "padding": "zeros, reflect or circular (default: the backbone's own)",
+    "padding": "zeros, reflect, replicate or circular (default: %(default)s)",
     "colors": "style: the style's colours; original: the content's colours put back afterwards; "
     "luminance: transfer on luminance only (default: %(default)s)",
     "seed": "random seed; the same seed and inputs give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
     "upscale": "allow --size larger than the content image",
 }
-CHOICES = {"method": T.METHODS, "optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "colors": T.COLORS, "padding": ("zeros", "reflect", "circular")}
+CHOICES = {"method": T.METHODS, "optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "colors": T.COLORS, "padding": PADDINGS}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:

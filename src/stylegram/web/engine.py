@@ -74,17 +74,20 @@ def make_spec(method: str, settings: dict[str, Any], content: Upload | None, sty
 
 
 class Models:
-    """The default VGG19 per pooling kind, loaded once and shared by every job."""
+    """The default VGG19 per pooling and padding kind, loaded once and shared by every job."""
 
     def __init__(self) -> None:
-        self._models: dict[str, Backbone] = {}
+        self._models: dict[tuple[str, str | None], Backbone] = {}
         self._lock = threading.Lock()
 
-    def get(self, pooling: str) -> Backbone:
+    def get(self, pooling: str, padding: str | None = None) -> Backbone:
+        """The network a job's options ask for (padding None: the backbone's own)."""
+        key = (pooling, padding)
         with self._lock:
-            if pooling not in self._models:
-                self._models[pooling] = load_backbone("vgg19", "default", pooling=pooling)
-            return self._models[pooling]
+            if key not in self._models:
+                extra = {"padding": padding} if padding else {}
+                self._models[key] = load_backbone("vgg19", "default", pooling=pooling, **extra)
+            return self._models[key]
 
 
 def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], Result]:
@@ -96,7 +99,7 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
     content = store.decode(spec.content)
     if spec.method != "gatys":
         return lambda: gatys.feed_forward(content, styles, opts)
-    return gatys.prepare(content, styles, opts, model=models.get(opts.pooling))
+    return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
 
 
 def command_line(spec: Spec) -> str:
