@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import typing
 
 from ..backbones.base import PADDINGS
 
@@ -32,3 +34,28 @@ def backbone_from_args(args: argparse.Namespace):
     if args.backbone.startswith("vgg"):
         options["pooling"] = args.pooling
     return load_backbone(args.backbone, args.weights, **options)
+
+
+def _argument_type(hint) -> type:
+    """The argparse type of an options field: str when the annotation admits str, else int or float."""
+    kinds = [k for k in typing.get_args(hint) if k is not type(None)] or [hint]
+    if str in kinds:
+        return str
+    return next((k for k in kinds if k in (int, float)), str)
+
+
+def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: dict, choices: dict) -> None:
+    """One --flag per field of an options dataclass, typed from its annotation, defaulting to its default.
+
+    A boolean that is off by default becomes a --flag that turns it on; one that is on becomes --no-flag.
+    """
+    defaults, hints = options_cls(), typing.get_type_hints(options_cls)
+    for option in dataclasses.fields(options_cls):
+        flag = option.name.replace("_", "-")
+        default = getattr(defaults, option.name)
+        if isinstance(default, bool):
+            name, action = ("--no-" + flag, "store_false") if default else ("--" + flag, "store_true")
+            parser.add_argument(name, dest=option.name, action=action, help=helps[option.name])
+            continue
+        parser.add_argument("--" + flag, type=_argument_type(hints[option.name]), default=default,
+                            choices=choices.get(option.name), help=helps[option.name])

@@ -7,11 +7,11 @@ import dataclasses
 import sys
 
 from .. import images
-from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
-from .runner import add_run_options, run_job
 from ..backbones.base import PADDINGS
+from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
+from .common import add_dataclass_options
+from .runner import add_run_options, run_job
 
-DEFAULTS = DreamOptions()
 
 HELP = {
     "layer": "layer whose channels are maximized, e.g. relu4_1 (default: the cluster file's layer, else relu4_1)",
@@ -49,7 +49,6 @@ CHOICES = {
     "objective": OBJECTIVES, "parameterization": PARAMETERIZATIONS, "optimizer": ("adam", "sgd-normalized"),
     "pooling": ("max", "avg"), "padding": PADDINGS,
 }
-TYPES = {"size": int, "lr": float, "max_memory": float}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -63,14 +62,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "'stylegram dream --image photo.jpg --layer relu4_1 -o out.png'.",
     )
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
-    for option in dataclasses.fields(DreamOptions):
-        flag = "--" + option.name.replace("_", "-")
-        default = getattr(DEFAULTS, option.name)
-        if isinstance(default, bool):  # every boolean option is on by default: the flag turns it off
-            parser.add_argument("--no-" + flag[2:], dest=option.name, action="store_false", help=HELP[option.name])
-            continue
-        kind = TYPES.get(option.name) or {"int": int, "float": float}.get(type(default).__name__, str)
-        parser.add_argument(flag, type=kind, default=default, choices=CHOICES.get(option.name), help=HELP[option.name])
+    add_dataclass_options(parser, DreamOptions, HELP, CHOICES)
     add_run_options(parser)
     return parser
 

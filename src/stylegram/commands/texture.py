@@ -6,11 +6,11 @@ import argparse
 import dataclasses
 
 from .. import images
-from ..synthesis import TextureOptions, prepare_texture, resume_texture
-from .runner import add_run_options, run_job
 from ..backbones.base import PADDINGS
+from ..synthesis import TextureOptions, prepare_texture, resume_texture
+from .common import add_dataclass_options
+from .runner import add_run_options, run_job
 
-DEFAULTS = TextureOptions()
 
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
@@ -39,7 +39,6 @@ HELP = {
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
 }
 CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": PADDINGS}
-TYPES = {"size": str, "blend": str, "lr": float, "padding": str, "max_memory": float}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -51,14 +50,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     parser.add_argument("examples", nargs="+", metavar="example", help="one or more example textures")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
-    for option in dataclasses.fields(TextureOptions):
-        flag = "--" + option.name.replace("_", "-")
-        default = getattr(DEFAULTS, option.name)
-        if isinstance(default, bool):
-            parser.add_argument(flag, action="store_true", help=HELP[option.name])
-            continue
-        kind = TYPES.get(option.name) or {"int": int, "float": float}.get(type(default).__name__, str)
-        parser.add_argument(flag, type=kind, default=default, choices=CHOICES.get(option.name), help=HELP[option.name])
+    add_dataclass_options(parser, TextureOptions, HELP, CHOICES)
     add_run_options(parser)
     return parser
 

@@ -6,11 +6,11 @@ import argparse
 import dataclasses
 
 from .. import images
-from .. import gatys as T
-from .runner import add_run_options, run_job
 from ..backbones.base import PADDINGS
+from .. import gatys as T
+from .common import add_dataclass_options
+from .runner import add_run_options, run_job
 
-DEFAULTS = T.TransferOptions()
 
 HELP = {
     "method": "gatys: optimize (best quality); adain or wct: one feed-forward pass (seconds) (default: %(default)s)",
@@ -56,16 +56,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
     parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
-    for option in dataclasses.fields(T.TransferOptions):
-        flag = "--" + option.name.replace("_", "-")
-        default = getattr(DEFAULTS, option.name)
-        if isinstance(default, bool):
-            parser.add_argument(flag, action="store_true", help=HELP[option.name])
-        else:
-            kind = {"int": int, "float": float}.get(type(default).__name__, str)
-            if option.name in ("size", "max_memory", "lr"):
-                kind = {"size": int, "max_memory": float, "lr": float}[option.name]
-            parser.add_argument(flag, type=kind, default=default, choices=CHOICES.get(option.name), help=HELP[option.name])
+    add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES)
     add_run_options(parser)
     return parser
 
