@@ -56,3 +56,13 @@ def test_covariance_against_numpy():
 def test_matrices_are_symmetric(fn):
     m = fn(torch.randn(2, 7, 4, 4))
     assert torch.allclose(m, m.transpose(1, 2), atol=1e-6)
+
+
+def test_gram_backward_is_the_exact_derivative():
+    f = torch.randn(2, 5, 3, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(stats.gram, (f,))
+    # d/dF of sum(W * G) = (W + W^T) F / M, by hand
+    w = torch.randn(2, 5, 5, dtype=torch.float64)
+    (stats.gram(f) * w).sum().backward()
+    flat = f.detach().reshape(2, 5, 12)
+    assert torch.allclose(f.grad.reshape(2, 5, 12), (w + w.transpose(1, 2)) @ flat / 12)
