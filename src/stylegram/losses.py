@@ -17,6 +17,7 @@ import torch
 from . import stats
 from .backbones import Backbone
 from .errors import OptionError
+from .precision import network_pass
 
 if TYPE_CHECKING:
     from .statistics import Statistic
@@ -25,8 +26,8 @@ EPS = 1e-8
 
 
 def relative_mse(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """mean((x - t)^2) / mean(t^2), averaged over the batch."""
-    return (x - target).pow(2).mean() / target.pow(2).mean().clamp_min(EPS)
+    """mean((x - t)^2) / mean(t^2), averaged over the batch; computed in float32 whatever x's precision."""
+    return (x.float() - target).pow(2).mean() / target.pow(2).mean().clamp_min(EPS)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
@@ -56,7 +57,33 @@ class StyleTerm:
     statistic: Statistic
 
     def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.statistic.distance(feats[self.layer], self.target)
+        f = feats[self.layer]
+        if f.dtype != torch.float32 and not getattr(self.statistic, "low_precision", False):
+            f = f.float()  # sorting, eigen-decompositions and kernels need float32
+        return self.statistic.distance(f, self.target)
+
+
+@dataclass
+class Annealed:
+    """A term whose weight starts ``1 + boost`` times higher and falls linearly to 1 over ``steps`` iterations.
+
+    ``clock()`` gives the current iteration (from 0), so a resumed run follows the same schedule.
+    """
+
+    term: ContentTerm
+    boost: float
+    steps: int
+    clock: Callable[[], int]
+
+    @property
+    def layer(self) -> str:
+        return self.term.layer
+
+    def factor(self) -> float:
+        return 1.0 + self.boost * max(0.0, 1.0 - self.clock() / max(self.steps, 1))
+
+    def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.factor() * self.term(feats)
 
 
 def __getattr__(name: str):
@@ -82,13 +109,15 @@ class Objective:
     backbone: Backbone
     terms: dict[str, tuple[FeatureLoss, float]]
     tv_weight: float = 0.0
+    precision: str = "float32"  # of the network pass only (stylegram.precision); losses stay float32
 
     @property
     def layers(self) -> list[str]:
         return sorted({term.layer for term, _ in self.terms.values()})
 
     def __call__(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        feats = self.backbone.extract(image, self.layers) if self.terms else {}
+        with network_pass(self.precision):  # features come out in that precision; each term casts as it needs
+            feats = self.backbone.extract(image, self.layers) if self.terms else {}
         out = {name: weight * term(feats) for name, (term, weight) in self.terms.items() if weight}
         if self.tv_weight:
             out["tv"] = self.tv_weight * tv_loss(image)

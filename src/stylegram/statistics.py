@@ -106,6 +106,7 @@ class GramStatistic:
 
     name = "gram"
     SCALE = 1.0
+    low_precision = True  # bfloat16 features welcome: the product accumulates in float32, only G is rounded
 
     def target(self, feats: torch.Tensor) -> torch.Tensor:
         """The Gram matrix averaged over the batch: (1, C, C)."""

@@ -1,0 +1,46 @@
+"""Arithmetic precision of the network pass: float32, or bfloat16 where the CPU computes it natively.
+
+On CPUs with AVX512-BF16 or AMX (AMD Zen 4 and later, Intel Cooper Lake / Sapphire Rapids and later) the
+VGG19 forward and backward run about 1.6x faster in bfloat16 (measured in BENCHMARKS.md). Only the
+convolutions change precision: features are cast back to float32 before any statistic or loss, so Gram
+matrices, losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is emulated and
+slower, so "auto" picks float32 there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from pathlib import Path
+
+import torch
+
+from .errors import OptionError
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+@functools.lru_cache(maxsize=1)
+def native_bfloat16() -> bool:
+    """True when this CPU has bfloat16 dot-product instructions (Linux: avx512_bf16 or amx_bf16 flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return ("avx512_bf16" in flags or "amx_bf16" in flags) and torch.backends.mkldnn.is_available()
+
+
+def resolve(name: str) -> str:
+    """'auto' -> 'bfloat16' or 'float32' for this machine; other names are checked and returned."""
+    if name not in PRECISIONS:
+        raise OptionError(f"precision '{name}' is not one of {', '.join(PRECISIONS)}")
+    if name == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return name
+
+
+def network_pass(name: str) -> contextlib.AbstractContextManager:
+    """A context in which the backbone runs at ``name`` precision ('float32' or 'bfloat16')."""
+    if resolve(name) == "bfloat16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
