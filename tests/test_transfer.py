@@ -8,7 +8,7 @@ from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, transfer
 
-FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0)
+FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0)
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +197,41 @@ def test_transfer_uses_replicate_padding_by_default():
     model = load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
     padded = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.padding != (0, 0)]
     assert padded and all(m.padding_mode == "replicate" for m in padded)
+
+
+def test_content_boost_anneals_at_the_finest_scale_only(vgg, pair):
+    from stylegram.losses import Annealed, ContentTerm
+
+    content, style = pair
+    job = prepare(content, style, model=vgg, **{**FAST, "content_boost": 2.0})  # iterations 6, 4
+    coarse, fine = job.problem.sizes()
+    assert type(job.problem.terms_at(coarse).terms["content.relu4_2"][0]) is ContentTerm
+    term = job.problem.terms_at(fine).terms["content.relu4_2"][0]
+    assert isinstance(term, Annealed)
+    factors = []
+    for step in range(4):
+        job.state.step = step
+        factors.append(term.factor())
+    assert factors == pytest.approx([3.0, 2.5, 2.0, 1.5])
+    off = prepare(content, style, model=vgg, **{**FAST, "content_boost": 0})
+    assert type(off.problem.terms_at(fine).terms["content.relu4_2"][0]) is ContentTerm
+
+
+def test_content_boost_keeps_the_result_closer_to_the_content(vgg, pair):
+    content, style = pair
+    opts = {**FAST, "size": 96, "min_size": 96, "iterations": 20, "style_weight": 10}
+    distances = []
+    for boost in (0, 3):
+        image = transfer(content, style, model=vgg, **{**opts, "content_boost": boost}).image
+        with torch.no_grad():
+            a = vgg.extract(image, ["relu4_2"])["relu4_2"]
+            b = vgg.extract(content, ["relu4_2"])["relu4_2"]
+        distances.append(float((a - b).pow(2).mean() / b.pow(2).mean()))
+    assert distances[1] < 0.9 * distances[0]
+
+
+def test_lbfgs_history_is_an_option(vgg, pair):
+    content, style = pair
+    assert prepare(content, style, model=vgg, **{**FAST, "history": 5}).schedule.history == 5
+    with pytest.raises(OptionError, match="history must be at least 1"):
+        prepare(content, style, model=vgg, **{**FAST, "history": 0})

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import torch
 
-from . import color, images, memory, optimize, samples, statistics
+from . import color, images, memory, optimize, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, load_backbone
 from .errors import ImageError, OptionError, did_you_mean
-from .losses import ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
+from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
 ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
@@ -50,16 +50,19 @@ class TransferOptions:
     init: str = "content"  # content | noise | gray | path to an image
     optimizer: str = "lbfgs"
     lr: float | None = None
-    iterations: str = "100,60,40"  # per scale, coarse to fine; one number applies to every scale
+    history: int = 20  # L-BFGS memory (iterations of curvature kept)
+    iterations: str = "40,75"  # per scale, coarse to fine; extra coarse scales get the first; one number: all
     min_size: int = 128  # long side of the coarsest scale
     scale_factor: float = 2.0  # ratio of one scale's size to the next
     detail: float = 1.0  # how much of the content's fine detail to add when moving to a finer scale
+    content_boost: float = 1.3  # the finest scale starts with content weight x (1 + this), falling to x 1
     tolerance: float = 1e-3  # early stop when the loss improves by less than this fraction ...
     patience: int = 20  # ... over this many iterations (0 tolerance: never stop early)
     backbone: str = "vgg19"
     weights: str = "default"
     pooling: str = "max"
     padding: str | None = "replicate"  # replicate keeps the border rows' colour; None: the backbone's own
+    precision: str = "auto"  # of the network pass: bfloat16 where the CPU has it natively, else float32
     colors: str = "style"  # style | original | luminance
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
@@ -142,6 +145,7 @@ class TransferProblem(optimize.Problem):
             content = color.gray(content)
         self.work_content, self.styles = content, styles
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
+        self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
         shape = tuple(content.shape[-2:])
         self._sizes = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
@@ -176,14 +180,27 @@ class TransferProblem(optimize.Problem):
         step = self.state.step if self.state is not None else 0
         terms = {}
         for layer, w in normalized(self.content_layers).items():
-            terms[f"content.{layer}"] = (ContentTerm(layer, content[layer]), self.opts.content_weight * w)
+            terms[f"content.{layer}"] = (self._content_term(layer, content[layer], size), self.opts.content_weight * w)
         for layer, w in normalized(self.style_layers).items():
             for i, (stat, share) in enumerate(parts):
                 target = stat.blend([targets[layer][i] for targets in per_style], self.blend)
                 name = statistics.term_name("style", self.statistic, stat, layer)
                 term = StyleTerm(layer, statistics.at_evaluation(target, step), stat)
                 terms[name] = (term, self.opts.style_weight * w * share)
-        return Objective(self.backbone, terms, self.opts.tv_weight)
+        return Objective(self.backbone, terms, self.opts.tv_weight, self.precision)
+
+    def _content_term(self, layer: str, target: torch.Tensor, size: tuple[int, int]) -> ContentTerm | Annealed:
+        """The content term; at the finest scale annealed from (1 + content_boost) x its weight down to 1 x.
+
+        A short schedule ends before style and content have settled, and style settles first: the result
+        is too far from the content. Starting the finest scale with more content weight and letting it fall
+        to the set weight lands near the balance a long run reaches (measured in BENCHMARKS.md).
+        """
+        term = ContentTerm(layer, target)
+        if not self.opts.content_boost or tuple(size) != self._sizes[-1] or self.state is None:
+            return term
+        steps = iteration_counts(self.opts.iterations, len(self._sizes))[-1]
+        return Annealed(term, self.opts.content_boost, steps, lambda: self.state.step)
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         init = self.opts.init
@@ -265,7 +282,9 @@ def prepare(
     state = state or optimize.State()
     problem = TransferProblem(content_t, style_ts, opts, model, state)
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
-    schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
+    schedule = optimize.Schedule(
+        counts, opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience
+    )
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     memory.check_fits(model, problem.backbone.check_layers([*problem.content_layers, *problem.style_layers]), problem.sizes()[-1], limit)
     return Job(problem, schedule, opts, state)

@@ -77,6 +77,8 @@ class Schedule:
             raise OptionError(f"optimizer '{self.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
         if any(n < 0 for n in self.iterations):
             raise OptionError(f"iterations must not be negative, got {self.iterations}")
+        if self.history < 1:
+            raise OptionError(f"the L-BFGS history must be at least 1, got {self.history}")
 
 
 @dataclass
