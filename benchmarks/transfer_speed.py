@@ -3,12 +3,13 @@
 Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iterations 300]
 
 Baseline (the classic recipe): one scale, L-BFGS with history 100, start from the content, content relu4_2,
-style relu1_1..relu5_1, 300 iterations, no early stop. Default: stylegram's TransferOptions() unchanged.
-Both use the same loss weights, and one fixed evaluator scores the image each one actually saves (8-bit):
+style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegram's TransferOptions() unchanged
+(on a CPU with native bfloat16 that includes a bfloat16 network pass); "default fp32" is the same with
+--precision float32, to show what the schedule alone gives. All use the same loss weights, and one fixed evaluator scores the image each one actually saves (8-bit):
   style distance   = mean over relu1_1..relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2
   content distance = ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2
 Lower is better for both. Also: seconds per iteration of the loop at a fixed size next to a bare
-forward+backward pass of the same network (the floor on this machine).
+forward+backward pass of the same network in the same precision (the floor on this machine).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import time
 import torch
 
 from stylegram import images, stats
+from stylegram.backbones import load_backbone
 from stylegram.features import default_backbone
+from stylegram.gatys import TransferOptions, backbone_options, prepare
 from stylegram.losses import relative_mse
+from stylegram.precision import network_pass, resolve
 from stylegram.samples import path
-from stylegram.gatys import prepare
 
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
 PAIRS = [("chelsea", "swirls"), ("astronaut", "mosaic")]
@@ -56,19 +59,28 @@ def timed(job) -> tuple[torch.Tensor, float, int]:
     return job.result().image, time.perf_counter() - start, len(job.state.history)
 
 
-def per_iteration(content, style, size: int, n: int = 8) -> tuple[float, float]:
+BASELINE = dict(iterations=300, tolerance=0, history=100, content_boost=0, precision="float32")
+
+
+def per_iteration(content, style, size: int, precision: str, n: int = 8) -> tuple[float, float]:
     """Seconds per loop iteration at one fixed size, and per bare forward+backward of the same network."""
-    model = default_backbone()
-    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0, upscale=True)
+    model = load_backbone("vgg19", "default", **backbone_options(TransferOptions()))
+    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0, upscale=True,
+                  precision=precision)
     stamps = [time.perf_counter() for _ in job]
-    loop = (stamps[-1] - stamps[1]) / (len(stamps) - 2)  # skip the first (target preparation, warm-up)
+    loop = (stamps[-1] - stamps[2]) / (len(stamps) - 3)  # skip the first two (targets, warm-up)
     x = images.resize_tensor(content, size).requires_grad_(True)
     layers = [*STYLE_LAYERS, "relu4_2"]
-    model.extract(x, layers)["relu5_1"].sum().backward()  # warm-up
+
+    def bare() -> None:
+        with network_pass(precision):
+            feats = model.extract(x, layers)
+        sum(f.float().mean() for f in feats.values()).backward()
+
+    bare()  # warm-up
     start = time.perf_counter()
     for _ in range(n):
-        feats = model.extract(x, layers)
-        sum(f.mean() for f in feats.values()).backward()
+        bare()
     return loop, (time.perf_counter() - start) / n
 
 
@@ -79,21 +91,25 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1, help="how many content/style pairs to run")
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d')} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
-    print(f"{'pair':<18}{'size':>5} {'method':<9}{'iters':>6}{'seconds':>9}{'style':>9}{'content':>9}{'time ratio':>11}")
+    print(f"{'pair':<18}{'size':>5} {'method':<13}{'iters':>6}{'seconds':>9}{'style':>9}{'content':>9}{'time ratio':>11}")
     for content_name, style_name in PAIRS[: args.pairs]:
         content = images.load_tensor(path(content_name))
         style = images.load_tensor(path(style_name))
         for size in args.sizes:
             score = Evaluator(images.resize_tensor(content, size), images.resize_tensor(style, size))
-            base = prepare(content, style, size=size, min_size=size, iterations=args.baseline_iterations, tolerance=0,
-                           upscale=True)
+            base = prepare(content, style, size=size, min_size=size, upscale=True,
+                           **{**BASELINE, "iterations": args.baseline_iterations})
             rows = {"baseline": timed(base), "default": timed(prepare(content, style, size=size, upscale=True))}
+            if resolve("auto") != "float32":
+                rows["default fp32"] = timed(prepare(content, style, size=size, upscale=True, precision="float32"))
             for name, (image, seconds, iters) in rows.items():
                 s, c = score(image)
                 ratio = rows["baseline"][1] / seconds
-                print(f"{content_name + '/' + style_name:<18}{size:>5} {name:<9}{iters:>6}{seconds:>9.1f}{s:>9.4f}{c:>9.4f}{ratio:>10.1f}x", flush=True)
-        loop, bare = per_iteration(content, style, args.sizes[0])
-        print(f"per iteration at {args.sizes[0]} px: loop {loop:.3f}s, bare forward+backward {bare:.3f}s, overhead {100 * (loop / bare - 1):+.0f}%")
+                print(f"{content_name + '/' + style_name:<18}{size:>5} {name:<13}{iters:>6}{seconds:>9.1f}{s:>9.4f}{c:>9.4f}{ratio:>10.1f}x", flush=True)
+        for precision in sorted({"float32", resolve("auto")}):
+            loop, bare = per_iteration(content, style, args.sizes[0], precision)
+            print(f"per iteration at {args.sizes[0]} px, {precision}: loop {loop:.3f}s, bare forward+backward {bare:.3f}s, "
+                  f"overhead {100 * (loop / bare - 1):+.0f}%", flush=True)
 
 
 if __name__ == "__main__":
