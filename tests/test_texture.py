@@ -50,8 +50,9 @@ def seam_ratio(image: torch.Tensor) -> float:
     return max(ratios)
 
 
-def test_gram_distance_falls_tenfold_and_below_another_texture(avg_vgg, brick, gravel):
-    job = prepare_texture(brick, model=avg_vgg, size=64, min_size=64, iterations=60, tolerance=0)
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_gram_distance_falls_tenfold_and_below_another_texture(avg_vgg, brick, gravel, precision):
+    job = prepare_texture(brick, model=avg_vgg, size=64, min_size=64, iterations=60, tolerance=0, precision=precision)
     records = list(job)
     result = job.result().image
     assert records[0].size == (64, 64) and set(records[0].losses) == {f"texture.{layer}" for layer in ALL}
@@ -171,6 +172,8 @@ def test_bad_inputs_are_named(avg_vgg, brick):
         prepare_texture(brick, model=avg_vgg, layers="conv1_1,pool44")
     with pytest.raises(OptionError, match="unknown texture option"):
         prepare_texture(brick, model=avg_vgg, sise=64)
+    with pytest.raises(OptionError, match="precision 'half' is not one of"):
+        prepare_texture(brick, model=avg_vgg, precision="half")
     assert TextureOptions().replace(size="64x32").size == "64x32"
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import memory, optimize, statistics
+from . import memory, optimize, precision, statistics
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
 from .gatys import backbone_options, iteration_counts, load_input, scale_sizes
@@ -67,6 +67,7 @@ class TextureOptions:
     weights: str = "default"
     pooling: str = "avg"  # the paper: average pooling gives smoother gradients and better textures
     padding: str | None = None  # None: circular when tileable, else the backbone's own (reflect for VGG)
+    precision: str = "auto"  # of the network pass: bfloat16 where the CPU has it natively (stylegram.precision)
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
 
@@ -122,6 +123,7 @@ class TextureProblem(optimize.Problem):
         # started as grey noise) stay grey instead of collecting faint colour speckles.
         self.grey = all(float((e.amax(1) - e.amin(1)).max()) < 1 / 255 for e in examples)
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
+        self.precision = precision.resolve(opts.precision)
         self.need = backbone.min_input_size(self.ordered)
         self.final = parse_size(opts.size)
         self._sizes = self._plan(self.final)
@@ -176,7 +178,7 @@ class TextureProblem(optimize.Problem):
             for (stat, share), target in zip(parts, own):
                 name = statistics.term_name("texture", self.statistic, stat, layer)
                 terms[name] = (StyleTerm(layer, statistics.at_evaluation(target, step), stat), weight * share)
-        objective = Objective(self.backbone, terms)
+        objective = Objective(self.backbone, terms, precision=self.precision)
         tv, weight = (circular_tv if self.wrap else tv_loss), self.opts.tv_weight
 
         def evaluate(image: torch.Tensor) -> dict[str, torch.Tensor]:

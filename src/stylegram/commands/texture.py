@@ -7,10 +7,10 @@ import dataclasses
 
 from .. import images
 from ..backbones.base import PADDINGS
+from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .common import add_dataclass_options
 from .runner import add_run_options, run_job
-
 
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
@@ -35,10 +35,12 @@ HELP = {
     "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
     "pooling": "max or avg pooling in VGG (default: %(default)s, as in the paper)",
     "padding": "zeros, reflect or circular (default: circular with --tileable, else the backbone's own)",
+    "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively), float32 or bfloat16 "
+    "(default: %(default)s)",
     "seed": "random seed of the starting noise; the same seed and inputs give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
 }
-CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": PADDINGS}
+CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": PADDINGS, "precision": PRECISIONS}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
