@@ -1,10 +1,11 @@
 """Arithmetic precision of the network pass: float32, or bfloat16 where the CPU computes it natively.
 
 On CPUs with AVX512-BF16 or AMX (AMD Zen 4 and later, Intel Cooper Lake / Sapphire Rapids and later) the
-VGG19 forward and backward run about 1.6x faster in bfloat16 (measured in BENCHMARKS.md). Only the
-convolutions change precision: features are cast back to float32 before any statistic or loss, so Gram
-matrices, losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is emulated and
-slower, so "auto" picks float32 there.
+VGG19 forward and backward run about 1.6x faster in bfloat16 (measured in BENCHMARKS.md). The backbone
+runs under autocast, so its features come out in bfloat16; the Gram statistic multiplies them as they are
+(the products accumulate in float32, only G is rounded), every other statistic and the content term cast
+them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
+emulated and slower, so "auto" picks float32 there.
 """
 
 from __future__ import annotations
