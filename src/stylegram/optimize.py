@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import OptionError, StylegramError
+from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 
 Terms = Callable[[torch.Tensor], dict[str, torch.Tensor]]
@@ -168,12 +169,12 @@ class NormalizedSGD(torch.optim.Optimizer):
         return loss
 
 
-def _make_optimizer(schedule: Schedule, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+def _make_optimizer(schedule: Schedule, params: list[torch.Tensor]) -> torch.optim.Optimizer | LBFGS:
     if schedule.optimizer == "adam":
         return torch.optim.Adam(params, lr=schedule.lr or 0.02)
     if schedule.optimizer == "sgd-normalized":
         return NormalizedSGD(params, lr=schedule.lr or 0.01)
-    return torch.optim.LBFGS(params, lr=schedule.lr or 1.0, max_iter=1, history_size=schedule.history)
+    return LBFGS(params, lr=schedule.lr or 1.0, history=schedule.history)
 
 
 def fit_long_side(shape: tuple[int, int], side: int) -> tuple[int, int]:
@@ -255,7 +256,7 @@ def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]]) -
 
 
 def _run_scale(
-    state: State, schedule: Schedule, terms: Terms, param: Parameterization, optimizer: torch.optim.Optimizer,
+    state: State, schedule: Schedule, terms: Terms, param: Parameterization, optimizer: torch.optim.Optimizer | LBFGS,
     sizes: list[tuple[int, int]], started: float, finish: Callable, own: torch.Generator | None,
 ) -> Iterator[Progress]:
     """Iterate at one scale until its iteration budget is spent or the loss stops improving."""

@@ -1,0 +1,127 @@
+"""The loop's L-BFGS: converges like L-BFGS, and its guards undo a bad step and skip a bad curvature pair."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from stylegram import lbfgs
+from stylegram.lbfgs import LBFGS
+
+
+def quadratic(n: int = 50, spread: float = 1e3) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random SPD matrix with eigenvalues from 1 to ``spread``, and a right-hand side."""
+    g = torch.Generator().manual_seed(0)
+    q, _ = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=torch.float64))
+    a = q @ torch.diag(torch.logspace(0, torch.log10(torch.tensor(spread)).item(), n, dtype=torch.float64)) @ q.T
+    return a, torch.randn(n, generator=g, dtype=torch.float64)
+
+
+def run(opt: LBFGS, x: torch.Tensor, f, steps: int) -> list[float]:
+    losses = []
+
+    def closure():
+        opt.zero_grad()
+        loss = f(x)
+        loss.backward()
+        return loss
+
+    for _ in range(steps):
+        losses.append(float(opt.step(closure).detach()))
+    return losses
+
+
+def test_solves_an_ill_conditioned_quadratic():
+    a, b = quadratic()
+    x = torch.zeros(50, dtype=torch.float64, requires_grad=True)
+    optimum = torch.linalg.solve(a, b)
+    f_min = float(0.5 * optimum @ a @ optimum - b @ optimum)
+    # Shifted to stay positive: a rise of the loss is judged relative to its size.
+    losses = run(LBFGS([x], history=20), x, lambda v: 0.5 * v @ a @ v - b @ v - 2 * f_min, 150)
+    f_min = -f_min
+    assert losses[-1] - f_min < 1e-6 * abs(f_min)
+    assert torch.allclose(x.detach(), optimum, atol=1e-4)
+
+
+def test_gradient_descent_with_the_same_budget_is_far_from_it():
+    """The curvature memory is what solves the quadratic: with a history of 1 pair it gets much less far."""
+    a, b = quadratic()
+    f = lambda v: 0.5 * v @ a @ v - b @ v + 100  # noqa: E731
+    x20 = torch.zeros(50, dtype=torch.float64, requires_grad=True)
+    x1 = torch.zeros(50, dtype=torch.float64, requires_grad=True)
+    optimum = torch.linalg.solve(a, b)
+    run(LBFGS([x20], history=20), x20, f, 100)
+    run(LBFGS([x1], history=1), x1, f, 100)
+    assert (x20.detach() - optimum).norm() < 0.1 * (x1.detach() - optimum).norm()
+
+
+def test_a_loss_jump_undoes_the_step_and_forgets_the_memory():
+    a, b = quadratic(10, 10.0)
+    x = torch.zeros(10, dtype=torch.float64, requires_grad=True)
+    opt = LBFGS([x], history=5)
+    f = lambda v: 0.5 * v @ a @ v - b @ v  # noqa: E731
+    run(opt, x, f, 4)
+    before = opt.state["x"].clone()
+    grad = opt.state["g"].clone()
+    assert opt.state["s"] and opt.state["restarts"] == 0
+    # The next evaluation reports a loss far above the last one, as after a step that blew up.
+    run(opt, x, lambda v: f(v) + 100.0, 1)
+    assert opt.state["restarts"] == 1
+    assert opt.state["s"] == [] and opt.state["y"] == []
+    # It went back to the last good point and took a plain, small gradient step from there.
+    step = x.detach() - before
+    assert torch.allclose(step, -0.5 * grad / grad.abs().sum())
+
+
+def test_a_pair_whose_gradient_change_is_orthogonal_to_the_step_is_not_kept():
+    opt = LBFGS([torch.zeros(2)], history=5)
+    opt._remember(torch.tensor([1.0, 0.0]), torch.tensor([1e-4, 1.0]))  # cosine 1e-4
+    assert opt.state["s"] == []
+    opt._remember(torch.tensor([1.0, 0.0]), torch.tensor([0.5, 1.0]))  # cosine 0.45
+    assert len(opt.state["s"]) == 1
+    assert lbfgs.MIN_COSINE > 1e-4
+
+
+def test_state_dict_continues_bit_identically():
+    """What a checkpoint saves is enough to continue exactly (Rosenbrock: non-quadratic, curved)."""
+    f = lambda v: (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2  # noqa: E731
+    x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+    opt = LBFGS([x], history=10)
+    run(opt, x, f, 10)
+    saved, at = opt.state_dict(), x.detach().clone()
+    straight = run(opt, x, f, 15)
+    y = at.clone().requires_grad_(True)
+    again = LBFGS([y], history=10)
+    again.load_state_dict(saved)
+    assert run(again, y, f, 15) == straight
+    assert torch.equal(x, y)
+
+
+def test_rosenbrock_reaches_its_minimum_without_blowing_up():
+    f = lambda v: (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2  # noqa: E731
+    x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+    losses = run(LBFGS([x], history=10), x, f, 300)
+    assert max(losses) < 1e3 and losses[-1] < 1e-8
+    assert torch.allclose(x.detach(), torch.ones(2, dtype=torch.float64), atol=1e-3)
+
+
+def test_a_torch_lbfgs_state_from_an_old_checkpoint_starts_afresh():
+    opt = LBFGS([torch.zeros(3)])
+    opt.load_state_dict({"state": {0: {"n_iter": 5}}, "param_groups": []})
+    assert opt.state["x"] is None and opt.state["s"] == []
+
+
+@pytest.mark.parametrize("module", ["stylegram.gatys"])
+def test_a_transfer_does_not_import_torch_dynamo(module):
+    """Constructing a torch.optim optimizer imports torch._dynamo (~0.7 s); the default path must not."""
+    code = (
+        "import sys, torch\n"
+        f"import {module}\n"
+        "from stylegram import optimize\n"
+        "x = torch.zeros(4, requires_grad=True)\n"
+        "optimize._make_optimizer(optimize.Schedule([1]), [x])\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
