@@ -280,13 +280,9 @@ def stylize(
     content: torch.Tensor,
     styles: Sequence[torch.Tensor] | torch.Tensor,
     *,
-    method: str = "adain",
-    alpha: float = 1.0,
-    blend: Sequence[float] | None = None,
-    colors: str = "style",
     encoder: Backbone | None = None,
     decoder: nn.Module | None = None,
+    **options,
 ) -> torch.Tensor:
-    """One-off feed-forward stylization (see FeedForward.stylize); reuse a FeedForward for many images."""
-    model = FeedForward(encoder, decoder)
-    return model.stylize(content, styles, method=method, alpha=alpha, blend=blend, colors=colors)
+    """One-off feed-forward stylization; ``options`` as for FeedForward.stylize. Reuse a FeedForward for many images."""
+    return FeedForward(encoder, decoder).stylize(content, styles, **options)
