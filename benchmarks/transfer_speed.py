@@ -1,6 +1,6 @@
 """Time and quality of stylegram's default transfer against a straightforward baseline, in one run.
 
-Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iterations 300]
+Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iterations 300] [--pairs 4] [--no-fp32]
 
 Baseline (the classic recipe): one scale, L-BFGS with history 100, start from the content, content relu4_2,
 style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegram's TransferOptions() unchanged
@@ -9,13 +9,16 @@ style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegr
   style distance   = mean over relu1_1..relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2
   content distance = ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2
 Lower is better for both. Also: seconds per iteration of the loop at a fixed size next to a bare
-forward+backward pass of the same network in the same precision (the floor on this machine).
+forward+backward pass of the same network in the same precision (the floor on this machine). With more than one
+pair and size it ends with a summary: per method, the median over the runs of each distance relative to the
+baseline's, the median time ratio, and in how many runs both distances are within 5 % at >= 5x.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import time
 
 import torch
@@ -29,7 +32,7 @@ from stylegram.precision import network_pass, resolve
 from stylegram.samples import path
 
 STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
-PAIRS = [("chelsea", "swirls"), ("astronaut", "mosaic")]
+PAIRS = [("chelsea", "swirls"), ("astronaut", "mosaic"), ("coffee", "swirls"), ("rocket", "mosaic")]
 
 
 class Evaluator:
@@ -88,8 +91,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--baseline-iterations", type=int, default=300)
-    parser.add_argument("--pairs", type=int, default=1, help="how many content/style pairs to run")
+    parser.add_argument("--pairs", type=int, default=1, choices=range(1, len(PAIRS) + 1),
+                        help="how many content/style pairs to run (default: %(default)s)")
+    parser.add_argument("--no-fp32", action="store_true", help="skip the 'default fp32' rows")
     args = parser.parse_args()
+    relative = {}  # method -> [(style ratio, content ratio, time ratio)] against the baseline of the same run
     print(f"# {time.strftime('%Y-%m-%d')} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print(f"{'pair':<18}{'size':>5} {'method':<13}{'iters':>6}{'seconds':>9}{'style':>9}{'content':>9}{'time ratio':>11}")
     for content_name, style_name in PAIRS[: args.pairs]:
@@ -100,16 +106,32 @@ def main() -> None:
             base = prepare(content, style, size=size, min_size=size, upscale=True,
                            **{**BASELINE, "iterations": args.baseline_iterations})
             rows = {"baseline": timed(base), "default": timed(prepare(content, style, size=size, upscale=True))}
-            if resolve("auto") != "float32":
+            if resolve("auto") != "float32" and not args.no_fp32:
                 rows["default fp32"] = timed(prepare(content, style, size=size, upscale=True, precision="float32"))
+            scores = {name: score(image) for name, (image, _, _) in rows.items()}
             for name, (image, seconds, iters) in rows.items():
-                s, c = score(image)
+                (s, c), (s0, c0) = scores[name], scores["baseline"]
                 ratio = rows["baseline"][1] / seconds
+                relative.setdefault(name, []).append((s / s0, c / c0, ratio))
                 print(f"{content_name + '/' + style_name:<18}{size:>5} {name:<13}{iters:>6}{seconds:>9.1f}{s:>9.4f}{c:>9.4f}{ratio:>10.1f}x", flush=True)
         for precision in sorted({"float32", resolve("auto")}):
             loop, bare = per_iteration(content, style, args.sizes[0], precision)
             print(f"per iteration at {args.sizes[0]} px, {precision}: loop {loop:.3f}s, bare forward+backward {bare:.3f}s, "
                   f"overhead {100 * (loop / bare - 1):+.0f}%", flush=True)
+    if len(relative["baseline"]) > 1:
+        summarize(relative)
+
+
+def summarize(relative: dict[str, list[tuple[float, float, float]]]) -> None:
+    """Medians over the runs, relative to each run's baseline, and how many runs meet issue 3's target."""
+    print("summary over", len(relative["baseline"]), "runs (median; distances relative to the baseline's):")
+    for name, runs in relative.items():
+        if name == "baseline":
+            continue
+        style, content, speed = (statistics.median(column) for column in zip(*runs))
+        met = sum(s <= 1.05 and c <= 1.05 and t >= 5 for s, c, t in runs)
+        print(f"  {name:<13} style {100 * (style - 1):+.0f} %, content {100 * (content - 1):+.0f} %, "
+              f"time ratio {speed:.1f}x; target met in {met} of {len(runs)}")
 
 
 if __name__ == "__main__":
