@@ -286,7 +286,8 @@ def prepare(
         counts, opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience
     )
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
-    memory.check_fits(model, problem.backbone.check_layers([*problem.content_layers, *problem.style_layers]), problem.sizes()[-1], limit, opts.history)
+    layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
+    memory.check_fits(model, layers, problem.sizes()[-1], limit, opts.history)
     return Job(problem, schedule, opts, state)
 
 
