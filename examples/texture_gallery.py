@@ -12,7 +12,7 @@ average-pooling VGG19, noise start, L-BFGS, coarse to fine 64 -> 128 -> 256, see
     stylegram texture sample:brick -o examples/gallery/texture_brick_tileable.png --size 256 --tileable
 
 texture_brick_tileable_2x2.png is the last one tiled 2x2 (512 px), to show that it has no seams.
-About 2 minutes per picture on one CPU core.
+About 30 s per picture on 2 CPU cores with bfloat16 (measured 2026-11-25), 2 minutes on one core in float32.
 """
 
 from __future__ import annotations
