@@ -18,7 +18,7 @@ import torch
 
 from . import color, images, memory, optimize, precision, samples, statistics
 from .job import Job, Result
-from .backbones import Backbone, load_backbone
+from .backbones import Backbone, build_options, load_backbone
 from .errors import ImageError, OptionError, did_you_mean
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
@@ -301,10 +301,7 @@ def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) ->
 
 def backbone_options(opts: TransferOptions) -> dict:
     """load_backbone keywords (padding, VGG pooling) from options that have backbone/pooling/padding."""
-    options = {"padding": opts.padding} if opts.padding else {}
-    if opts.backbone.startswith("vgg"):
-        options["pooling"] = opts.pooling
-    return options
+    return build_options(opts.backbone, opts.padding, opts.pooling)
 
 
 def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], **options) -> Result:

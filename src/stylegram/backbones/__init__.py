@@ -15,7 +15,7 @@ from . import inception
 from .base import Backbone, LayerInfo
 from .vgg import VGG, from_normalised_layout, from_torchvision_layout
 
-__all__ = ["Backbone", "LayerInfo", "BACKBONES", "load_backbone", "state_dict_for"]
+__all__ = ["Backbone", "LayerInfo", "BACKBONES", "build_options", "load_backbone", "state_dict_for"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,14 @@ def state_dict_for(backbone: str, weights: str = "default") -> dict[str, torch.T
         return spec.convert(raw)
     except KeyError as err:
         raise WeightsError(f"weights '{weights}' do not fit {backbone}: {err.args[0]}") from None
+
+
+def build_options(name: str, padding: str | None = None, pooling: str = "max") -> dict:
+    """load_backbone keywords for a padding (None: the backbone's own) and a pooling (VGG only)."""
+    options = {"padding": padding} if padding else {}
+    if name.startswith("vgg"):
+        options["pooling"] = pooling
+    return options
 
 
 def load_backbone(name: str = "vgg19", weights: str = "default", **options) -> Backbone:

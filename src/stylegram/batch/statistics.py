@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ..backbones import build_options
 from ..errors import OptionError
 from . import tasks
 from .runner import bar, finished, one_line, window_for
@@ -18,10 +19,7 @@ def backbone_spec(name: str, weights: str = "default", padding: str | None = Non
 
     Options follow the CLI's --backbone/--weights/--padding/--pooling (pooling applies to VGG only).
     """
-    options = {"padding": padding} if padding else {}
-    if name.startswith("vgg"):
-        options["pooling"] = pooling
-    return name, str(weights), tuple(sorted(options.items()))
+    return name, str(weights), tuple(sorted(build_options(name, padding, pooling).items()))
 
 
 def matrices_on_cluster(

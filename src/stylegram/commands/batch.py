@@ -6,18 +6,10 @@ import argparse
 import sys
 
 from .. import gatys as T
+from .common import add_scheduler_options
 
 DEFAULTS = T.TransferOptions()
 FORMATS = ("png", "jpg", "webp", "tif")
-
-
-def add_cluster_options(parser: argparse.ArgumentParser, local_default: str = "one per core") -> None:
-    """--scheduler and --workers, shared by every command that runs on a cluster."""
-    group = parser.add_argument_group("cluster")
-    group.add_argument("--scheduler", metavar="tcp://HOST:8786",
-                       help="address of a running Dask scheduler to use (default: start a local cluster)")
-    group.add_argument("--workers", type=int, metavar="N",
-                       help=f"worker processes of the local cluster, one thread each (default: {local_default})")
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -50,7 +42,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_cluster_options(parser)
+    add_scheduler_options(parser)
     return parser
 
 

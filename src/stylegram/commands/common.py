@@ -26,14 +26,20 @@ def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") 
     )
 
 
+def add_scheduler_options(parser: argparse.ArgumentParser, local_default: str = "one per core") -> None:
+    """--scheduler and --workers, shared by every command that runs on a cluster."""
+    group = parser.add_argument_group("cluster")
+    group.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                       help="address of a running Dask scheduler to use (default: start a local cluster)")
+    group.add_argument("--workers", type=int, metavar="N",
+                       help=f"worker processes of the local cluster, one thread each (default: {local_default})")
+
+
 def backbone_from_args(args: argparse.Namespace):
     """Load the backbone the options name."""
-    from ..backbones import load_backbone
+    from ..backbones import build_options, load_backbone
 
-    options = {"padding": args.padding} if args.padding else {}
-    if args.backbone.startswith("vgg"):
-        options["pooling"] = args.pooling
-    return load_backbone(args.backbone, args.weights, **options)
+    return load_backbone(args.backbone, args.weights, **build_options(args.backbone, args.padding, args.pooling))
 
 
 def _argument_type(hint) -> type:

@@ -8,8 +8,7 @@ import time
 
 from .. import images
 from .analysis_common import add_image_options, add_kind_option, companion, image_size, say
-from .batch import add_cluster_options
-from .common import add_backbone_options, backbone_from_args
+from .common import add_backbone_options, add_scheduler_options, backbone_from_args
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,7 +26,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_kind_option(parser)
     add_image_options(parser)
     add_backbone_options(parser)
-    add_cluster_options(parser, local_default="none: compute in this process")
+    add_scheduler_options(parser, local_default="none: compute in this process")
     return parser
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__, gatys, synthesis
-from ..backbones import Backbone, load_backbone
+from ..backbones import Backbone, build_options, load_backbone
 from ..errors import OptionError
 from ..job import Job, Result
 from ..losses import blend_weights
@@ -85,8 +85,7 @@ class Models:
         key = (pooling, padding)
         with self._lock:
             if key not in self._models:
-                extra = {"padding": padding} if padding else {}
-                self._models[key] = load_backbone("vgg19", "default", pooling=pooling, **extra)
+                self._models[key] = load_backbone("vgg19", "default", **build_options("vgg19", padding, pooling))
             return self._models[key]
 
 
