@@ -418,7 +418,6 @@ def _savable(image: Image.Image, fmt: str) -> Image.Image:
 
 def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict) -> None:
     """Save to a hidden temp file beside ``target``, fsync it, rename it over ``target``."""
-    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode()
     try:
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
     except OSError as err:
@@ -429,8 +428,7 @@ def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict)
             image.save(f, format=fmt, **options)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(temp, mode)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(temp, target)
+        publish(temp, target)
     except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -438,6 +436,15 @@ def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict)
             raise ImageError(f"cannot write {target} ({_one_line(err)}); "
                              "check free disk space or choose another output path") from err
         raise
+
+
+def publish(temp: str | os.PathLike[str], target: Path) -> None:
+    """Rename a finished, synced temporary file onto ``target``, with the permissions a plain write gives.
+
+    mkstemp makes 0600 files: the result gets the replaced file's mode, or the umask's for a new file.
+    """
+    os.chmod(temp, stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode())
+    os.replace(temp, target)
     _fsync_folder(target.parent)
 
 

@@ -166,10 +166,9 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
 def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: float, report: Report,
                quiet: bool) -> None:
     try:
-        info = video.probe(item.source)
         meter, blend = video.Flicker(), video.TemporalBlend(temporal)
         with video.VideoWriter(item.output, item.source) as writer, \
-                bar(info.frames or None, "frame", quiet, name=item.source.name) as progress:
+                bar(writer.info.frames or None, "frame", quiet, name=item.source.name) as progress:
             run = _gatys_frames if opts["method"] == "gatys" else _parallel_frames
             for source, stylized in run(client, item.source, styles, opts, report):
                 out = blend(stylized)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import images
 from ..errors import ImageError, OptionError
 
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
@@ -139,8 +140,7 @@ class VideoWriter:
         self.container.close()
         with open(self.temp, "rb") as f:
             os.fsync(f.fileno())
-        os.chmod(self.temp, 0o666 & ~_umask())
-        os.replace(self.temp, self.target)
+        images.publish(self.temp, self.target)
         return self.target
 
     def abort(self) -> None:
@@ -159,12 +159,6 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class _AudioCopy:
