@@ -22,7 +22,7 @@ def seconds(name: str, size: int, iterations: int, model) -> tuple[float, float]
     """(setup seconds, median seconds per iteration) of one single-scale transfer."""
     job = prepare("sample:chelsea", "sample:swirls", model=model, statistic=name, size=size, min_size=size,
                   iterations=str(iterations), tolerance=0, upscale=True)
-    start = last = time.perf_counter()
+    last = time.perf_counter()
     steps = []
     for _ in job:
         now = time.perf_counter()

@@ -70,8 +70,8 @@ def _style(spec: str, stamp: tuple[int, int] | None) -> torch.Tensor:
 def style(spec: str) -> torch.Tensor:
     """A style image, decoded once per worker while the file is unchanged (keyed on mtime and size)."""
     path = Path(spec)
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
-    return _style(spec, stamp)
+    info = path.stat() if path.is_file() else None
+    return _style(spec, (info.st_mtime_ns, info.st_size) if info else None)
 
 
 def stylize(
