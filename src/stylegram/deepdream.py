@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from . import memory, optimize, params, stats
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
+from .options import Options
 from .gatys import iteration_counts, load_input
 from .job import Job, Result
 
@@ -344,8 +345,10 @@ def standard_transforms(jitter: int = 8, scale: float = 0.05, degrees: float = 5
 
 
 @dataclass
-class DreamOptions:
+class DreamOptions(Options):
     """Every option of a dream; the objective comes from layer/channels/cluster/objective unless given."""
+
+    kind = "dream"  # not a field: names these options in errors (stylegram.options)
 
     layer: str | None = None  # None: the cluster file's layer, else relu4_1
     channels: str | None = None  # "3" or "3,7,12" or "0-5": their mean activation
@@ -372,13 +375,6 @@ class DreamOptions:
     padding: str | None = None
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
-
-    def replace(self, **changes) -> DreamOptions:
-        """A copy with some options changed; unknown names are an OptionError."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise OptionError(f"unknown dream option(s): {', '.join(sorted(unknown))}")
-        return dataclasses.replace(self, **changes)
 
 
 def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:

@@ -7,7 +7,6 @@ progress, gives the result and checkpoints, and ``transfer()`` runs a job to the
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import time
@@ -20,6 +19,7 @@ from . import color, images, memory, optimize, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
 from .errors import ImageError, OptionError, did_you_mean
+from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
 ImageLike = "str | os.PathLike | torch.Tensor"
@@ -30,11 +30,13 @@ COLORS = ("style", "original", "luminance")
 
 
 @dataclass
-class TransferOptions:
+class TransferOptions(Options):
     """Every option of a transfer, with the defaults that give the best picture per CPU minute.
 
     The reasons for the defaults are in docs/transfer.md.
     """
+
+    kind = "transfer"  # not a field: names these options in errors (stylegram.options)
 
     method: str = "gatys"  # gatys (optimization) | adain | wct (one feed-forward pass)
     alpha: float = 1.0  # adain/wct and --init adain: 1 = full style, 0 = the content reconstructed
@@ -67,13 +69,6 @@ class TransferOptions:
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
     upscale: bool = False  # allow --size beyond the content's own size
-
-    def replace(self, **changes) -> TransferOptions:
-        """A copy with some options changed; unknown names are an OptionError."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise OptionError(f"unknown transfer option(s): {', '.join(sorted(unknown))}")
-        return dataclasses.replace(self, **changes)
 
 
 def scale_sizes(

@@ -24,7 +24,6 @@ mean/std, Wasserstein-2, histograms, or a weighted mix); their terms are then na
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ import torch
 from . import memory, optimize, precision, statistics
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
+from .options import Options
 from .gatys import backbone_options, iteration_counts, load_input, scale_sizes
 from .job import Job, Result
 from .losses import Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
@@ -45,8 +45,10 @@ LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
 
 
 @dataclass
-class TextureOptions:
+class TextureOptions(Options):
     """Every option of a texture synthesis; the defaults follow the paper (reasons in the comments)."""
+
+    kind = "texture"  # not a field: names these options in errors (stylegram.options)
 
     size: str | int = 256  # output "WxH" or one number for a square; may be larger or smaller than the examples
     layers: str = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"
@@ -70,13 +72,6 @@ class TextureOptions:
     precision: str = "auto"  # of the network pass: bfloat16 where the CPU has it natively (stylegram.precision)
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
-
-    def replace(self, **changes) -> TextureOptions:
-        """A copy with some options changed; unknown names are an OptionError."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
-        if unknown:
-            raise OptionError(f"unknown texture option(s): {', '.join(sorted(unknown))}")
-        return dataclasses.replace(self, **changes)
 
 
 def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
