@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 import torch
 
@@ -219,7 +218,7 @@ def test_content_boost_anneals_at_the_finest_scale_only(vgg, pair):
 
 def test_content_boost_keeps_the_result_closer_to_the_content(vgg, pair):
     content, style = pair
-    opts = {**FAST, "size": 96, "min_size": 96, "iterations": 20, "style_weight": 10}
+    opts = {**FAST, "size": 96, "min_size": 96, "iterations": 20, "style_weight": 10, "parameterization": "pixels"}
     distances = []
     for boost in (0, 3):
         image = transfer(content, style, model=vgg, **{**opts, "content_boost": boost}).image
@@ -228,6 +227,43 @@ def test_content_boost_keeps_the_result_closer_to_the_content(vgg, pair):
             b = vgg.extract(content, ["relu4_2"])["relu4_2"]
         distances.append(float((a - b).pow(2).mean() / b.pow(2).mean()))
     assert distances[1] < 0.9 * distances[0]
+
+
+def test_fourier_search_starts_exactly_at_the_content(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **FAST)
+    assert job.problem.opts.parameterization == "fourier"
+    start = job.problem.parameterize(content, None)
+    assert torch.allclose(start.image(), content, atol=1e-5)
+
+
+def test_fourier_search_lowers_the_loss_faster_than_pixels(vgg, pair):
+    content, style = pair
+    opts = {**FAST, "size": 96, "min_size": 96, "iterations": 20, "style_weight": 10}
+    losses = {}
+    for kind in ("pixels", "fourier"):
+        records, _ = run(prepare(content, style, model=vgg, parameterization=kind, **opts))
+        losses[kind] = records[-1].loss
+    assert losses["fourier"] < 0.8 * losses["pixels"]
+
+
+def test_unknown_parameterization_is_named(vgg, pair):
+    content, style = pair
+    with pytest.raises(OptionError, match="'fouriers' is not one of fourier, pixels"):
+        prepare(content, style, model=vgg, parameterization="fouriers", **FAST)
+
+
+def test_checkpoint_from_before_the_fourier_default_resumes_on_pixels(vgg, pair, tmp_path):
+    content, style = pair
+    job = prepare(content, style, model=vgg, parameterization="pixels", **FAST)
+    next(iter(job))
+    job.checkpoint(tmp_path / "old.ckpt")
+    payload = torch.load(tmp_path / "old.ckpt", weights_only=False)
+    del payload["options"]["parameterization"]
+    torch.save(payload, tmp_path / "old.ckpt")
+    resumed = resume(tmp_path / "old.ckpt", content, style, model=vgg)
+    assert resumed.problem.opts.parameterization == "pixels"
+    assert len(list(resumed)) == 9
 
 
 def test_lbfgs_history_is_an_option(vgg, pair):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import color, images, memory, optimize, precision, samples, statistics
+from . import color, images, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
 from .errors import ImageError, OptionError, did_you_mean
@@ -27,6 +27,7 @@ MAX_SIDE = 16384
 INITS = ("content", "noise", "gray", "adain")
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
+PARAMETERIZATIONS = ("fourier", "pixels")
 
 
 @dataclass
@@ -53,8 +54,10 @@ class TransferOptions(Options):
     optimizer: str = "lbfgs"
     lr: float | None = None
     history: int = 20  # L-BFGS memory (iterations of curvature kept)
-    iterations: str = "40,75"  # per scale, coarse to fine; extra coarse scales get the first; one number: all
-    min_size: int = 128  # long side of the coarsest scale
+    parameterization: str = "fourier"  # what the optimizer changes: fourier (a preconditioned search) | pixels
+    decay: float = 1.0  # fourier: the spectrum is scaled by 1 / f^decay
+    iterations: str = "20,90"  # per scale, coarse to fine; extra coarse scales get the first; one number: all
+    min_size: int = 256  # long side of the coarsest scale
     scale_factor: float = 2.0  # ratio of one scale's size to the next
     detail: float = 1.0  # how much of the content's fine detail to add when moving to a finer scale
     content_boost: float = 1.3  # the finest scale starts with content weight x (1 + this), falling to x 1
@@ -134,6 +137,14 @@ class TransferProblem(optimize.Problem):
         self.blend = blend_weights(opts.style_blend, len(styles))
         if opts.colors not in COLORS:
             raise OptionError(f"--colors '{opts.colors}' is not one of {', '.join(COLORS)}")
+        if opts.parameterization not in PARAMETERIZATIONS:
+            raise OptionError(
+                f"--parameterization '{opts.parameterization}' is not one of {', '.join(PARAMETERIZATIONS)}"
+                f"{did_you_mean(opts.parameterization, PARAMETERIZATIONS)}"
+            )
+        # The spectrum is the L-BFGS search space by default: a step there moves coarse structure as easily
+        # as fine detail (docs/transfer.md); the clamp keeps the starting image exact, no sigmoid squeeze.
+        self.parameterize = params.fourier(opts.decay, "clamp") if opts.parameterization == "fourier" else params.pixels
         self.content = content
         if opts.colors == "luminance":
             styles = [color.match_luminance(s, content) for s in styles]
@@ -341,4 +352,5 @@ def feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageLike], op
 def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Job:
     """A transfer Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
+    saved.setdefault("parameterization", "pixels")  # checkpoints from before the option optimized pixels
     return prepare(content, styles, TransferOptions(**saved), state=state, **overrides)

@@ -30,6 +30,10 @@ HELP = {
     "optimizer": "lbfgs or adam (default: %(default)s)",
     "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam)",
     "history": "L-BFGS memory: how many past steps shape the next one (default: %(default)s)",
+    "parameterization": "what the optimizer changes: fourier (the image's spectrum, 1/f-scaled, in decorrelated "
+    "colours: coarse structure moves as easily as fine detail, so fewer iterations reach a given quality) or "
+    "pixels (the classic recipe) (default: %(default)s)",
+    "decay": "fourier: the spectrum is scaled by 1/f^DECAY; higher favours coarse structure (default: %(default)s)",
     "iterations": "iterations per scale, coarse to fine; one number for all scales (default: %(default)s)",
     "min_size": "long side of the coarsest scale (default: %(default)s)",
     "scale_factor": "size ratio between scales (default: %(default)s)",
@@ -51,7 +55,7 @@ HELP = {
     "upscale": "allow --size larger than the content image",
 }
 CHOICES = {"method": T.METHODS, "optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "colors": T.COLORS, "padding": PADDINGS,
-           "precision": PRECISIONS}
+           "precision": PRECISIONS, "parameterization": T.PARAMETERIZATIONS}
 
 
 def add_parser(sub) -> argparse.ArgumentParser:

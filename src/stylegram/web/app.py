@@ -63,7 +63,7 @@ class JobRequest(BaseModel):
     tv_weight: float | None = Field(None, ge=0)
     colors: Literal["style", "original", "luminance"] | None = None
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
-    iterations: str | None = Field(None, pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$", description="per scale, coarse to fine, e.g. 40,75")
+    iterations: str | None = Field(None, pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$", description="per scale, coarse to fine, e.g. 20,90")
     min_size: int | None = Field(None, ge=16)
     alpha: float | None = Field(None, ge=0, le=1)
     style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$", description="e.g. 0.7,0.3")
