@@ -2,8 +2,8 @@
 
 Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iterations 300] [--pairs 4] [--no-fp32]
 
-Baseline (the classic recipe): one scale, L-BFGS with history 100, start from the content, content relu4_2,
-style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegram's TransferOptions() unchanged
+Baseline (the classic recipe): one scale, L-BFGS over pixels with history 100, start from the content, content
+relu4_2, style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegram's TransferOptions() unchanged
 (on a CPU with native bfloat16 that includes a bfloat16 network pass); "default fp32" is the same with
 --precision float32, to show what the schedule alone gives. All use the same loss weights, and one fixed evaluator scores the image each one actually saves (8-bit):
   style distance   = mean over relu1_1..relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2
@@ -62,7 +62,7 @@ def timed(job) -> tuple[torch.Tensor, float, int]:
     return job.result().image, time.perf_counter() - start, len(job.state.history)
 
 
-BASELINE = dict(iterations=300, tolerance=0, history=100, content_boost=0, precision="float32")
+BASELINE = dict(iterations=300, tolerance=0, history=100, content_boost=0, precision="float32", parameterization="pixels")
 
 
 def per_iteration(content, style, size: int, precision: str, n: int = 8) -> tuple[float, float]:
