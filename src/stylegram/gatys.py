@@ -57,7 +57,7 @@ class TransferOptions(Options):
     parameterization: str = "fourier"  # what the optimizer changes: fourier (a preconditioned search) | pixels
     decay: float = 1.0  # fourier: the spectrum is scaled by 1 / f^decay
     iterations: str = "20,90"  # per scale, coarse to fine; extra coarse scales get the first; one number: all
-    min_size: int = 256  # long side of the coarsest scale
+    min_size: int = 200  # long side of the coarsest scale
     scale_factor: float = 2.0  # ratio of one scale's size to the next
     detail: float = 1.0  # how much of the content's fine detail to add when moving to a finer scale
     content_boost: float = 1.3  # the finest scale starts with content weight x (1 + this), falling to x 1
