@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from . import memory, optimize, params, stats
 from .backbones import Backbone, load_backbone
-from .errors import OptionError
+from .errors import OptionError, check_choice
 from .options import Options
 from .gatys import iteration_counts, load_input
 from .job import Job, Result
@@ -431,8 +431,7 @@ class DreamProblem(optimize.Problem):
         self.generator = torch.Generator()  # the transforms' randomness; the loop seeds and checkpoints it
         self.transforms = standard_transforms(opts.jitter, opts.scale, opts.rotate) if opts.transforms else []
         kind = opts.parameterization
-        if kind not in PARAMETERIZATIONS:
-            raise OptionError(f"--parameterization '{kind}' is not one of {', '.join(PARAMETERIZATIONS)}")
+        check_choice("--parameterization", kind, PARAMETERIZATIONS)
         self.kind = ("pixels" if start is not None else "fourier") if kind == "auto" else kind
         self.parameterize = params.fourier(opts.decay) if self.kind == "fourier" else params.pixels
         if opts.tile < 2 * self.need:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class StylegramError(Exception):
@@ -37,3 +37,9 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' did you mean X?' for the closest choice, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
+
+
+def check_choice(what: str, value: str, choices: Sequence[str]) -> None:
+    """Raise an OptionError naming ``what``, the choices and the closest one, unless ``value`` is a choice."""
+    if value not in choices:
+        raise OptionError(f"{what} '{value}' is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")

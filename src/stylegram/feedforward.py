@@ -19,7 +19,7 @@ from torch import nn
 from . import weights as W
 from .backbones import Backbone, load_backbone
 from .color import combine_luminance, gray, keep_colors, match_luminance
-from .errors import BackboneError, OptionError, WeightsError, did_you_mean
+from .errors import BackboneError, OptionError, WeightsError, check_choice, did_you_mean
 from .losses import blend_weights
 
 LAYER = "relu4_1"
@@ -181,11 +181,6 @@ def wct(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5)
 TRANSFORMS = {"adain": adain, "wct": wct}
 
 
-def _check_choice(kind: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise OptionError(f"{kind} '{value}' is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")
-
-
 def _as_batch(image: torch.Tensor, what: str) -> torch.Tensor:
     if image.dim() == 3:
         image = image.unsqueeze(0)
@@ -255,8 +250,8 @@ class FeedForward:
         colors: str = "style",
     ) -> torch.Tensor:
         """Stylize RGB content in [0, 1] with one or more styles; output has the content's shape, in [0, 1]."""
-        _check_choice("method", method, METHODS)
-        _check_choice("colors", colors, COLORS)
+        check_choice("method", method, METHODS)
+        check_choice("colors", colors, COLORS)
         if not 0 <= alpha <= 1:
             raise OptionError(f"alpha {alpha} must lie in [0, 1] (1 = full style, 0 = the content reconstructed)")
         content = _as_batch(content, "content")

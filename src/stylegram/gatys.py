@@ -18,7 +18,7 @@ import torch
 from . import color, images, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
-from .errors import ImageError, OptionError, did_you_mean
+from .errors import ImageError, OptionError, check_choice
 from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
@@ -135,13 +135,8 @@ class TransferProblem(optimize.Problem):
         self.style_layers = parse_weighted(opts.style_layers, "style layer")
         backbone.check_layers([*self.content_layers, *self.style_layers])
         self.blend = blend_weights(opts.style_blend, len(styles))
-        if opts.colors not in COLORS:
-            raise OptionError(f"--colors '{opts.colors}' is not one of {', '.join(COLORS)}")
-        if opts.parameterization not in PARAMETERIZATIONS:
-            raise OptionError(
-                f"--parameterization '{opts.parameterization}' is not one of {', '.join(PARAMETERIZATIONS)}"
-                f"{did_you_mean(opts.parameterization, PARAMETERIZATIONS)}"
-            )
+        check_choice("--colors", opts.colors, COLORS)
+        check_choice("--parameterization", opts.parameterization, PARAMETERIZATIONS)
         # The spectrum is the L-BFGS search space by default: a step there moves coarse structure as easily
         # as fine detail (docs/transfer.md); the clamp keeps the starting image exact, no sigmoid squeeze.
         self.parameterize = params.fourier(opts.decay, "clamp") if opts.parameterization == "fourier" else params.pixels
@@ -334,8 +329,7 @@ def feed_forward_model():
 
 def feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: TransferOptions) -> Result:
     """AdaIN or WCT in one pass at the output size, styles scaled as for the Gatys method."""
-    if opts.method not in METHODS:
-        raise OptionError(f"method '{opts.method}' is not one of {', '.join(METHODS)}{did_you_mean(opts.method, METHODS)}")
+    check_choice("method", opts.method, METHODS)
     start = time.perf_counter()
     content_t, style_ts = _load_inputs(content, styles)
     side = _output_side(content_t, opts)
