@@ -379,8 +379,7 @@ class DreamOptions(Options):
 
 def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
     """The objective the options describe: channels or a cluster (activation or correlation), else a layer."""
-    if opts.objective not in OBJECTIVES:
-        raise OptionError(f"--objective '{opts.objective}' is not one of {', '.join(OBJECTIVES)}")
+    check_choice("--objective", opts.objective, OBJECTIVES)
     if opts.channels is not None and opts.cluster is not None:
         raise OptionError("give --channels or --cluster, not both")
     correlation = opts.objective == "correlation"
@@ -556,8 +555,7 @@ def prepare_dream(
     (default: the options' image, else noise). ``model`` reuses a loaded backbone.
     """
     opts = (options or DreamOptions()).replace(**changes)
-    if opts.optimizer not in ("adam", "sgd-normalized"):
-        raise OptionError(f"--optimizer '{opts.optimizer}' is not one of adam, sgd-normalized")
+    check_choice("--optimizer", opts.optimizer, ("adam", "sgd-normalized"))
     model = _backbone(opts, model)
     objective = goal if goal is not None else objective_from(opts, model)
     source = start if start is not None else opts.image

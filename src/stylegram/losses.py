@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from . import stats
 from .backbones import Backbone
 from .errors import OptionError
 from .precision import network_pass

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .errors import OptionError, StylegramError
+from .errors import OptionError, StylegramError, check_choice
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 
@@ -74,8 +74,7 @@ class Schedule:
     tolerance: float = 1e-3  # ... by at least this fraction; 0 disables early stopping
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise OptionError(f"optimizer '{self.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
         if any(n < 0 for n in self.iterations):
             raise OptionError(f"iterations must not be negative, got {self.iterations}")
         if self.history < 1:

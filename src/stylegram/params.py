@@ -25,7 +25,7 @@ from typing import Protocol
 
 import torch
 
-from .errors import OptionError
+from .errors import OptionError, check_choice
 
 SQUASHES = ("sigmoid", "clamp")
 
@@ -103,8 +103,7 @@ class Fourier:
     """A decorrelated-colour, 1/f-scaled spectrum: image = squash(COLOR @ irfft2(scale * spectrum))."""
 
     def __init__(self, spectrum: torch.Tensor, size: tuple[int, int], decay: float = 1.0, squash: str = "sigmoid"):
-        if squash not in SQUASHES:
-            raise OptionError(f"squash '{squash}' is not one of {', '.join(SQUASHES)}")
+        check_choice("squash", squash, SQUASHES)
         h, w = size
         if spectrum.shape[-3:] != (h, w // 2 + 1, 2):
             raise OptionError(f"a spectrum of shape {tuple(spectrum.shape)} does not fit an image of {w}x{h} px")
@@ -140,8 +139,7 @@ class Fourier:
 
 def fourier(decay: float = 1.0, squash: str = "sigmoid") -> Parameterize:
     """A ``parameterize(image, saved)`` function for Fourier parameterizations with these settings."""
-    if squash not in SQUASHES:
-        raise OptionError(f"squash '{squash}' is not one of {', '.join(SQUASHES)}")
+    check_choice("squash", squash, SQUASHES)
     if not math.isfinite(decay) or decay < 0:
         raise OptionError(f"spectrum decay must be a non-negative number, got {decay}")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import OptionError
+from .errors import check_choice
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 
@@ -33,8 +33,7 @@ def native_bfloat16() -> bool:
 
 def resolve(name: str) -> str:
     """'auto' -> 'bfloat16' or 'float32' for this machine; other names are checked and returned."""
-    if name not in PRECISIONS:
-        raise OptionError(f"precision '{name}' is not one of {', '.join(PRECISIONS)}")
+    check_choice("precision", name, PRECISIONS)
     if name == "auto":
         return "bfloat16" if native_bfloat16() else "float32"
     return name

@@ -58,7 +58,7 @@ from typing import Any, Protocol
 import torch
 
 from . import stats
-from .errors import OptionError, did_you_mean
+from .errors import OptionError, check_choice
 from .losses import relative_mse
 
 EPS = 1e-8
@@ -574,8 +574,7 @@ def _parameters(name: str, text: str | None) -> dict:
 
 
 def _check_name(name: str) -> None:
-    if name not in STATISTICS:
-        raise OptionError(f"statistic '{name}' is not one of {', '.join(STATISTICS)}{did_you_mean(name, STATISTICS)}")
+    check_choice("statistic", name, STATISTICS)
 
 
 def make_statistic(name: str, seed: int = 0, **params) -> Statistic:

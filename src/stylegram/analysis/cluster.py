@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import OptionError, check_choice
 
 METHODS = ("hierarchical", "kmeans")
 MAX_K = 12
@@ -160,8 +160,7 @@ def cluster_channels(
     matrix: np.ndarray, k: int | str = "auto", method: str = "hierarchical", seed: int = 0, max_k: int = MAX_K
 ) -> Clustering:
     """Cluster the channels of a C x C set-averaged matrix; see the module docstring."""
-    if method not in METHODS:
-        raise OptionError(f"clustering method '{method}' is not one of {', '.join(METHODS)}")
+    check_choice("clustering method", method, METHODS)
     if k != "auto" and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
         raise OptionError(f"number of clusters must be 'auto' or a whole number >= 1, not {k!r}")
     c = np.asarray(matrix).shape[0]

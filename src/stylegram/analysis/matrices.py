@@ -18,7 +18,7 @@ import torch
 
 from .. import memory, stats
 from ..backbones import Backbone
-from ..errors import OptionError
+from ..errors import OptionError, check_choice
 
 KINDS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"gram": stats.gram, "pearson": stats.pearson}
 LABELS = {"gram": "Gram", "pearson": "Pearson"}  # how a kind is written in figures and text
@@ -27,8 +27,7 @@ BATCH = 8
 
 def check_kind(kind: str) -> str:
     """The kind if known, else OptionError."""
-    if kind not in KINDS:
-        raise OptionError(f"matrix kind '{kind}' is not one of {', '.join(KINDS)}")
+    check_choice("matrix kind", kind, KINDS)
     return kind
 
 

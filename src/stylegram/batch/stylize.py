@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from .. import gatys, images
-from ..errors import ImageError, OptionError
+from ..errors import ImageError, OptionError, check_choice
 from . import tasks, video
 from .cluster import open_client
 from .runner import Failure, Report, bar, finished, one_line, window_for
@@ -124,8 +124,7 @@ def stylize_batch(
 def _check_options(method: str, temporal: float, options: dict) -> dict:
     """Options for gatys.transfer, checked once here rather than failing once per item on the workers."""
     opts = gatys.TransferOptions().replace(method=method, **options)
-    if method not in gatys.METHODS:
-        raise OptionError(f"--method '{method}' is not one of {', '.join(gatys.METHODS)}")
+    check_choice("--method", method, gatys.METHODS)
     if not 0 <= opts.alpha <= 1:
         raise OptionError(f"--alpha must be in [0, 1] (1 = full style), not {opts.alpha}")
     if opts.size is not None and opts.size < 1:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import __version__, gatys, synthesis
 from ..backbones import Backbone, build_options, load_backbone
-from ..errors import OptionError
+from ..errors import OptionError, check_choice
 from ..job import Job, Result
 from ..losses import blend_weights
 from .uploads import Upload, UploadStore
@@ -59,8 +59,7 @@ def defaults() -> dict[str, dict[str, Any]]:
 
 def make_spec(method: str, settings: dict[str, Any], content: Upload | None, styles: list[Upload]) -> Spec:
     """Complete options from the settings given (others keep their defaults); settings the method has not are ignored."""
-    if method not in METHODS:
-        raise OptionError(f"method '{method}' is not one of {', '.join(METHODS)}")
+    check_choice("method", method, METHODS)
     if not styles:
         raise OptionError("add at least one style image" if method != "texture" else "add at least one example texture")
     if method != "texture" and content is None:
