@@ -7,7 +7,7 @@ from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, transfer
 
-FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0)
+FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0, polish=0)
 
 
 @pytest.fixture(scope="module")
@@ -261,9 +261,86 @@ def test_checkpoint_from_before_the_fourier_default_resumes_on_pixels(vgg, pair,
     payload = torch.load(tmp_path / "old.ckpt", weights_only=False)
     del payload["options"]["parameterization"]
     torch.save(payload, tmp_path / "old.ckpt")
+    del payload["options"]["polish"]
+    torch.save(payload, tmp_path / "old.ckpt")
     resumed = resume(tmp_path / "old.ckpt", content, style, model=vgg)
     assert resumed.problem.opts.parameterization == "pixels"
     assert len(list(resumed)) == 9
+
+
+def test_a_fourier_checkpoint_from_before_the_polish_resumes_without_one(vgg, pair, tmp_path):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **FAST)
+    next(iter(job))
+    job.checkpoint(tmp_path / "old.ckpt")
+    payload = torch.load(tmp_path / "old.ckpt", weights_only=False)
+    del payload["options"]["polish"]
+    torch.save(payload, tmp_path / "old.ckpt")
+    resumed = resume(tmp_path / "old.ckpt", content, style, model=vgg)
+    assert resumed.problem.opts.polish == 0
+    assert resumed.problem.iterations() == [6, 4]
+
+
+POLISHED = {**FAST, "min_size": 96, "iterations": "12", "polish": 5}
+
+
+def test_the_finest_scale_ends_with_a_pixel_search(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **POLISHED)
+    final = job.problem.sizes()[-1]
+    assert job.problem.sizes() == [final, final] and job.problem.iterations() == [7, 5]
+    kinds = []
+    for progress in job:
+        if progress.step == 1:  # the spectrum's raw parameters are saved with a checkpoint, pixels need none
+            kinds.append("pixels" if job.state.saved is None else "fourier")
+    assert kinds == ["fourier", "pixels"]
+    assert [r["scale"] for r in job.state.history] == [0] * 7 + [1] * 5
+    assert prepare(content, style, model=vgg, **{**POLISHED, "polish": 0}).problem.iterations() == [12]
+    assert prepare(content, style, model=vgg, **{**POLISHED, "polish": 40}).problem.iterations() == [6, 6]  # half at most
+    assert prepare(content, style, model=vgg, **{**POLISHED, "parameterization": "pixels"}).problem.iterations() == [12]
+
+
+def test_the_pixel_search_starts_where_the_spectrum_search_ended(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **POLISHED)
+    records = list(job)
+    end_of_spectrum = records[6].image()
+    job.state.scale = 1
+    start = job.problem.parameterize(job.problem.rescale(end_of_spectrum, job.problem.sizes()[1]), None)
+    assert torch.equal(start.image(), end_of_spectrum)
+    assert records[-1].loss < records[6].loss  # the polish lowers the loss further
+
+
+def test_content_boost_falls_once_over_the_spectrum_and_the_polish(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **{**POLISHED, "iterations": "8", "polish": 4, "content_boost": 2.0})
+    factors = []
+    for stage, size in enumerate(job.problem.sizes()):
+        job.state.scale = stage
+        term = job.problem.terms_at(size).terms["content.relu4_2"][0]
+        for step in range(4):
+            job.state.step = step
+            factors.append(term.factor())
+    assert factors == pytest.approx([3.0, 2.75, 2.5, 2.25, 2.0, 1.75, 1.5, 1.25])
+
+
+def test_resume_inside_the_polish_is_bit_identical(vgg, pair, tmp_path):
+    content, style = pair
+    full = transfer(content, style, model=vgg, **POLISHED)
+    job = prepare(content, style, model=vgg, **POLISHED)
+    for progress in job:
+        if progress.iteration == 9:  # two iterations into the pixel search
+            break
+    job.checkpoint(tmp_path / "run.ckpt")
+    resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
+    assert [r.iteration for r in resumed] == [10, 11, 12]
+    assert torch.equal(resumed.result().image, full.image)
+
+
+def test_negative_polish_is_refused(vgg, pair):
+    content, style = pair
+    with pytest.raises(OptionError, match="--polish must be a whole number of iterations, 0 or more, got -1"):
+        prepare(content, style, model=vgg, **{**FAST, "polish": -1})
 
 
 def test_lbfgs_history_is_an_option(vgg, pair):

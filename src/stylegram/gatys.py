@@ -56,6 +56,7 @@ class TransferOptions(Options):
     history: int = 20  # L-BFGS memory (iterations of curvature kept)
     parameterization: str = "fourier"  # what the optimizer changes: fourier (a preconditioned search) | pixels
     decay: float = 1.0  # fourier: the spectrum is scaled by 1 / f^decay
+    polish: int = 40  # fourier: the finest scale's last this many iterations (at most half) search the pixels
     iterations: str = "20,90"  # per scale, coarse to fine; extra coarse scales get the first; one number: all
     min_size: int = 200  # long side of the coarsest scale
     scale_factor: float = 2.0  # ratio of one scale's size to the next
@@ -137,9 +138,9 @@ class TransferProblem(optimize.Problem):
         self.blend = blend_weights(opts.style_blend, len(styles))
         check_choice("--colors", opts.colors, COLORS)
         check_choice("--parameterization", opts.parameterization, PARAMETERIZATIONS)
-        # The spectrum is the L-BFGS search space by default: a step there moves coarse structure as easily
-        # as fine detail (docs/transfer.md); the clamp keeps the starting image exact, no sigmoid squeeze.
-        self.parameterize = params.fourier(opts.decay, "clamp") if opts.parameterization == "fourier" else params.pixels
+        self._fourier = params.fourier(opts.decay, "clamp")
+        if not isinstance(opts.polish, int) or opts.polish < 0:
+            raise OptionError(f"--polish must be a whole number of iterations, 0 or more, got {opts.polish}")
         self.content = content
         if opts.colors == "luminance":
             styles = [color.match_luminance(s, content) for s in styles]
@@ -149,11 +150,28 @@ class TransferProblem(optimize.Problem):
         self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
         shape = tuple(content.shape[-2:])
-        self._sizes = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
+        self._scales = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
         self._check_minimum(need)
+        self._stages = self._plan_stages()
+        self._cached_size, self._cached = None, None  # the last size's targets (_targets)
+
+    def _plan_stages(self) -> list[tuple[tuple[int, int], str, int]]:
+        """(size, parameterization, iterations) per stage: one stage per scale, except that with the spectrum
+        search the finest scale's last ``polish`` iterations (at most half) form a stage of their own over the pixels.
+
+        The spectrum moves coarse structure fast; a fresh pixel search from its (clamped) result then refines
+        fine detail faster than more spectrum steps (docs/transfer.md).
+        """
+        counts = iteration_counts(self.opts.iterations, len(self._scales))
+        stages = [(size, self.opts.parameterization, n) for size, n in zip(self._scales, counts)]
+        polish = min(self.opts.polish, counts[-1] // 2)  # a short run stays mostly in the spectrum
+        if self.opts.parameterization == "fourier" and polish:
+            size, kind, n = stages.pop()
+            stages += [(size, kind, n - polish), (size, "pixels", polish)]
+        return stages
 
     def _check_minimum(self, need: int) -> None:
-        for name, image in [("content", self._sizes[0]), *[(f"style {i + 1}", self._style_size(s, self._sizes[0])) for i, s in enumerate(self.styles)]]:
+        for name, image in [("content", self._scales[0]), *[(f"style {i + 1}", self._style_size(s, self._scales[0])) for i, s in enumerate(self.styles)]]:
             if min(image) < need:
                 raise OptionError(
                     f"the {name} image would be {image[1]}x{image[0]} px at the coarsest scale, but the layers "
@@ -161,23 +179,33 @@ class TransferProblem(optimize.Problem):
                 )
 
     def sizes(self) -> list[tuple[int, int]]:
-        return self._sizes
+        """The size of each stage: every scale once, the finest twice when it is polished over the pixels."""
+        return [size for size, _, _ in self._stages]
+
+    def iterations(self) -> list[int]:
+        """Iterations per stage (``sizes()``): --iterations per scale, the finest split off for the polish."""
+        return [n for _, _, n in self._stages]
+
+    def parameterize(self, image: torch.Tensor, saved: list[torch.Tensor] | None) -> params.Parameterization:
+        """The current stage's search space: the spectrum (clamped, so it starts exactly at ``image``) or the pixels.
+
+        The spectrum is the L-BFGS search space by default: a step there moves coarse structure as easily as
+        fine detail (docs/transfer.md).
+        """
+        kind = self._stages[self.state.scale][1] if self.state is not None else self.opts.parameterization
+        return self._fourier(image, saved) if kind == "fourier" else params.pixels(image, saved)
 
     def _style_size(self, style: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
         return optimize.fit_long_side(tuple(style.shape[-2:]), max(1, round(max(size) * self.opts.style_scale)))
 
     @torch.no_grad()
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
-        """Targets for this scale, computed once: content features, blended style statistics.
+        """The terms of one stage: content features and blended style statistics as targets.
 
         Terms are named "content.<layer>", "style.<layer>" (plain gram) or "style.<statistic>.<layer>".
         """
-        content = self.backbone.extract(optimize.resize(self.work_content, size), list(self.content_layers))
+        content, per_style = self._targets(tuple(size))
         parts = statistics.components(self.statistic)
-        per_style = []  # per style: {layer: [target of each part]}
-        for style in self.styles:
-            feats = self.backbone.extract(optimize.resize(style, self._style_size(style, size)), list(self.style_layers))
-            per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in self.style_layers})
         step = self.state.step if self.state is not None else 0
         terms = {}
         for layer, w in normalized(self.content_layers).items():
@@ -190,18 +218,36 @@ class TransferProblem(optimize.Problem):
                 terms[name] = (term, self.opts.style_weight * w * share)
         return Objective(self.backbone, terms, self.opts.tv_weight, self.precision)
 
+    def _targets(self, size: tuple[int, int]) -> tuple[dict[str, torch.Tensor], list[dict[str, list]]]:
+        """Content features and, per style, {layer: [target of each statistic part]} at ``size``.
+
+        Computed once per size: the polish stage reuses its scale's (targets depend on the size alone).
+        """
+        if self._cached_size != size:
+            content = self.backbone.extract(optimize.resize(self.work_content, size), list(self.content_layers))
+            parts = statistics.components(self.statistic)
+            per_style = []
+            for style in self.styles:
+                small = optimize.resize(style, self._style_size(style, size))
+                feats = self.backbone.extract(small, list(self.style_layers))
+                per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in self.style_layers})
+            self._cached_size, self._cached = size, (content, per_style)
+        return self._cached
+
     def _content_term(self, layer: str, target: torch.Tensor, size: tuple[int, int]) -> ContentTerm | Annealed:
-        """The content term; at the finest scale annealed from (1 + content_boost) x its weight down to 1 x.
+        """The content term; over the finest scale (its polish included) annealed from (1 + content_boost) x its weight to 1 x.
 
         A short schedule ends before style and content have settled, and style settles first: the result
         is too far from the content. Starting the finest scale with more content weight and letting it fall
         to the set weight lands near the balance a long run reaches (measured in BENCHMARKS.md).
         """
         term = ContentTerm(layer, target)
-        if not self.opts.content_boost or tuple(size) != self._sizes[-1] or self.state is None:
+        if not self.opts.content_boost or tuple(size) != self._scales[-1] or self.state is None:
             return term
-        steps = iteration_counts(self.opts.iterations, len(self._sizes))[-1]
-        return Annealed(term, self.opts.content_boost, steps, lambda: self.state.step)
+        finest = [n for s, _, n in self._stages if s == self._scales[-1]]  # the spectrum stage and the polish
+        first = len(self._stages) - len(finest)  # index of the finest scale's first stage
+        done = sum(finest[: self.state.scale - first])  # its iterations run in earlier stages: one fall over all
+        return Annealed(term, self.opts.content_boost, sum(finest), lambda: done + self.state.step)
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         init = self.opts.init
@@ -232,7 +278,7 @@ class TransferProblem(optimize.Problem):
 
     def _adain_start(self) -> torch.Tensor:
         """The AdaIN stylization at the final size, in the colour space being optimized."""
-        final = self._sizes[-1]
+        final = self._scales[-1]
         styles = [optimize.resize(s, self._style_size(s, final)) for s in self.styles]
         out = feed_forward_model().stylize(
             optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend
@@ -282,9 +328,8 @@ def prepare(
     model = model or load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
     state = state or optimize.State()
     problem = TransferProblem(content_t, style_ts, opts, model, state)
-    counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(
-        counts, opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience
+        problem.iterations(), opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience
     )
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
@@ -347,4 +392,5 @@ def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequ
     """A transfer Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
     saved.setdefault("parameterization", "pixels")  # checkpoints from before the option optimized pixels
+    saved.setdefault("polish", 0)  # ... and those from before this one had no pixel stage
     return prepare(content, styles, TransferOptions(**saved), state=state, **overrides)

@@ -34,6 +34,8 @@ HELP = {
     "colours: coarse structure moves as easily as fine detail, so fewer iterations reach a given quality) or "
     "pixels (the classic recipe) (default: %(default)s)",
     "decay": "fourier: the spectrum is scaled by 1/f^DECAY; higher favours coarse structure (default: %(default)s)",
+    "polish": "fourier: the finest scale's last N iterations (at most half) search the pixels instead, a fresh search that "
+    "refines fine detail; 0 turns it off (default: %(default)s)",
     "iterations": "iterations per scale, coarse to fine; one number for all scales (default: %(default)s)",
     "min_size": "long side of the coarsest scale (default: %(default)s)",
     "scale_factor": "size ratio between scales (default: %(default)s)",
