@@ -244,9 +244,8 @@ class TransferProblem(optimize.Problem):
         term = ContentTerm(layer, target)
         if not self.opts.content_boost or tuple(size) != self._scales[-1] or self.state is None:
             return term
-        finest = [n for s, _, n in self._stages if s == self._scales[-1]]  # the spectrum stage and the polish
-        first = len(self._stages) - len(finest)  # index of the finest scale's first stage
-        done = sum(finest[: self.state.scale - first])  # its iterations run in earlier stages: one fall over all
+        finest = [n if s == self._scales[-1] else 0 for s, _, n in self._stages]  # per stage, at the finest size
+        done = sum(finest[: self.state.scale])  # run in earlier stages of the finest scale: one fall over both
         return Annealed(term, self.opts.content_boost, sum(finest), lambda: done + self.state.step)
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
