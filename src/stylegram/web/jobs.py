@@ -144,12 +144,13 @@ class Runner:
                 raise QueueFull(f"the queue is full ({self.max_queue} jobs waiting); wait for one to finish or stop one")
             self.jobs[job.id] = job
             self.queue.append(job)
+            # announced before the worker can take it, so every job's first event says 'queued'
+            job.publish("state", self._state_event(job))
             self._forget_old()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="stylegram-web-worker", daemon=True)
                 self._thread.start()
             self._cond.notify()
-        self._announce_positions()
         return job
 
     def ahead(self, job: WebJob) -> int:
