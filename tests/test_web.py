@@ -203,6 +203,7 @@ def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path
     progress = [e["data"] for e in events if e["event"] == "progress"]
     assert [p["iteration"] for p in progress] == [1, 2, 3]
     assert all(p["total"] == 3 and p["size"] == [64, 48] and "style.relu1_1" in p["losses"] for p in progress)
+    assert [p["stage"] for p in progress] == ["scale 1 of 1"] * 2 + ["scale 1 of 1, pixel polish"]  # 3 // 2 polished
     assert [p["elapsed"] for p in progress] == sorted(p["elapsed"] for p in progress)
     states = [e["data"]["state"] for e in events if e["event"] == "state"]
     assert states[0] == "queued" and "running" in states and states[-1] == "done"

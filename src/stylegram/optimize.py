@@ -61,6 +61,10 @@ class Problem:
         """What the optimizer changes, built from a scale's starting image (or ``saved`` raw parameters)."""
         return pixels(image, saved)
 
+    def stage_name(self, index: int) -> str:
+        """How progress displays name the stage ``index`` of ``sizes()``: 'scale 2 of 3'."""
+        return f"scale {index + 1} of {len(self.sizes())}"
+
 
 @dataclass
 class Schedule:
@@ -87,6 +91,7 @@ class Progress:
 
     iteration: int  # counted over all scales, from 1
     scale: int  # index into the sizes, from 0
+    stage: str  # the problem's name for that stage, for displays ("scale 2 of 2", "scale 2 of 2, pixel polish")
     size: tuple[int, int]
     step: int  # iteration within this scale, from 1
     losses: dict[str, float]
@@ -240,7 +245,7 @@ def run(
         optimizer = _make_optimizer(schedule, param.params())
         if state.optimizer_state is not None:
             optimizer.load_state_dict(state.optimizer_state)
-        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem.finish, own)
+        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem, own)
         state.scale, state.step, state.optimizer_state, state.saved = state.scale + 1, 0, None, None
         state.best, state.since_best = math.inf, 0
 
@@ -256,7 +261,7 @@ def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]]) -
 
 def _run_scale(
     state: State, schedule: Schedule, terms: Terms, param: Parameterization, optimizer: torch.optim.Optimizer | LBFGS,
-    sizes: list[tuple[int, int]], started: float, finish: Callable, own: torch.Generator | None,
+    sizes: list[tuple[int, int]], started: float, problem: Problem, own: torch.Generator | None,
 ) -> Iterator[Progress]:
     """Iterate at one scale until its iteration budget is spent or the loss stops improving."""
     size = sizes[state.scale]
@@ -296,12 +301,13 @@ def _run_scale(
         yield Progress(
             iteration=state.iteration,
             scale=state.scale,
+            stage=problem.stage_name(state.scale),
             size=size,
             step=state.step,
             losses=losses,
             elapsed=state.elapsed,
             estimated_left=_time_left(state, schedule, sizes),
-            image=lambda image=image: finish(image.clone()),
+            image=lambda image=image: problem.finish(image.clone()),
         )
         if done:
             break

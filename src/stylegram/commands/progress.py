@@ -35,7 +35,7 @@ class Bar:
 
     def update(self, progress: Progress) -> None:
         self.bar.n = progress.iteration
-        self.bar.set_description(f"scale {progress.scale + 1}", refresh=False)
+        self.bar.set_description(progress.stage, refresh=False)
         self.bar.set_postfix_str(describe(progress), refresh=False)
         self.bar.refresh()
 

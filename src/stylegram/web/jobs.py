@@ -274,13 +274,12 @@ class Runner:
     def _iterate(self, job: WebJob, work: Job) -> tuple[Result, bool]:
         """Run the optimization, publishing every iteration and a preview now and then; (result, stopped early)."""
         last_preview = 0.0
-        scales = len(work.schedule.iterations)
         if job.stop_requested.is_set():
             return work.result(), True
         for progress in work:
             job.iteration = progress.iteration
             job.publish("progress", {
-                "iteration": progress.iteration, "total": job.total, "scale": progress.scale, "scales": scales,
+                "iteration": progress.iteration, "total": job.total, "scale": progress.scale, "stage": progress.stage,
                 "step": progress.step, "size": [progress.size[1], progress.size[0]], "losses": progress.losses,
                 "loss": progress.loss, "elapsed": progress.elapsed, "estimated_left": progress.estimated_left,
             })

@@ -259,7 +259,7 @@ function onProgress(p) {
   page.points.push(p);
   $("#progress").value = p.total ? p.iteration / p.total : 0;
   $("#job-status").textContent = `Running: iteration ${p.iteration} of ${p.total}.`;
-  $("#stats").textContent = `scale ${p.scale + 1} of ${p.scales} (${p.size[0]}×${p.size[1]}) · loss ${number(p.loss)}`
+  $("#stats").textContent = `${p.stage} (${p.size[0]}×${p.size[1]}) · loss ${number(p.loss)}`
     + ` · ${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
   if (!page.drawing) {
     page.drawing = true;
