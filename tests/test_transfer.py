@@ -27,6 +27,7 @@ def test_total_loss_falls_and_terms_are_named(vgg, pair):
     content, style = pair
     records, result = run(prepare(content, style, model=vgg, **FAST))
     assert len(records) == 10 and len(result.history) == 10
+    assert records[0].stage == "scale 1 of 2" and records[-1].stage == "scale 2 of 2"
     names = set(records[0].losses)
     assert names == {"content.relu4_2", "tv", *{f"style.relu{i}_1" for i in range(1, 6)}}
     first_scale = [r.loss for r in records if r.scale == 0]
@@ -295,6 +296,7 @@ def test_the_finest_scale_ends_with_a_pixel_search(vgg, pair):
             kinds.append("pixels" if job.state.saved is None else "fourier")
     assert kinds == ["fourier", "pixels"]
     assert [r["scale"] for r in job.state.history] == [0] * 7 + [1] * 5
+    assert [job.problem.stage_name(i) for i in range(2)] == ["scale 1 of 1", "scale 1 of 1, pixel polish"]
     assert prepare(content, style, model=vgg, **{**POLISHED, "polish": 0}).problem.iterations() == [12]
     assert prepare(content, style, model=vgg, **{**POLISHED, "polish": 40}).problem.iterations() == [6, 6]  # half at most
     assert prepare(content, style, model=vgg, **{**POLISHED, "parameterization": "pixels"}).problem.iterations() == [12]
@@ -348,3 +350,17 @@ def test_lbfgs_history_is_an_option(vgg, pair):
     assert prepare(content, style, model=vgg, **{**FAST, "history": 5}).schedule.history == 5
     with pytest.raises(OptionError, match="history must be at least 1"):
         prepare(content, style, model=vgg, **{**FAST, "history": 0})
+
+
+def test_recolor_starts_from_the_content_in_the_style_palette(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, init="recolor", **FAST)
+    start = job.problem.initial_image(job.problem.sizes()[0], torch.Generator())
+    style_mean = style.mean((0, 2, 3))
+    content_mean = optimize.resize(content, start.shape[-2:]).mean((0, 2, 3))
+    assert (start.mean((0, 2, 3)) - style_mean).abs().max() < 0.03 < (content_mean - style_mean).abs().max()
+    # the layout is the content's: its luminance still correlates strongly with the content's
+    lum = [color.luminance(x).flatten() for x in (start, optimize.resize(content, start.shape[-2:]))]
+    assert torch.corrcoef(torch.stack(lum))[0, 1] > 0.8
+    records, result = run(job)
+    assert records[-1].loss < records[0].loss and result.image.shape == (1, 3, 64, 96)

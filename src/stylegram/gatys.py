@@ -24,7 +24,7 @@ from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, 
 
 ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
-INITS = ("content", "noise", "gray", "adain")
+INITS = ("content", "recolor", "noise", "gray", "adain")
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
 PARAMETERIZATIONS = ("fourier", "pixels")
@@ -50,7 +50,7 @@ class TransferOptions(Options):
     style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
     statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
-    init: str = "content"  # content | noise | gray | path to an image
+    init: str = "content"  # content | recolor (the content in the style's palette) | noise | gray | adain | an image
     optimizer: str = "lbfgs"
     lr: float | None = None
     history: int = 20  # L-BFGS memory (iterations of curvature kept)
@@ -186,6 +186,12 @@ class TransferProblem(optimize.Problem):
         """Iterations per stage (``sizes()``): --iterations per scale, the finest split off for the polish."""
         return [n for _, _, n in self._stages]
 
+    def stage_name(self, index: int) -> str:
+        """'scale 2 of 2' per scale; the finest scale's pixel stage after a spectrum search is 'scale 2 of 2, pixel polish'."""
+        size, kind, _ = self._stages[index]
+        name = f"scale {self._scales.index(size) + 1} of {len(self._scales)}"
+        return f"{name}, pixel polish" if kind != self.opts.parameterization else name
+
     def parameterize(self, image: torch.Tensor, saved: list[torch.Tensor] | None) -> params.Parameterization:
         """The current stage's search space: the spectrum (clamped, so it starts exactly at ``image``) or the pixels.
 
@@ -252,6 +258,8 @@ class TransferProblem(optimize.Problem):
         init = self.opts.init
         if init == "content":
             return optimize.resize(self.work_content, size)
+        if init == "recolor":
+            return optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
         if init == "gray":
             return torch.full((1, 3, *size), 0.5)
         if init == "noise":
