@@ -8,6 +8,7 @@ from stylegram.color import (
     gray,
     keep_colors,
     luminance,
+    match_colors,
     match_luminance,
     rgb_to_yiq,
     yiq_to_rgb,
@@ -93,3 +94,37 @@ def test_combine_luminance():
     out = rgb_to_yiq(combine_luminance(source, content))
     assert torch.allclose(out[:, :1], luminance(source), atol=1e-5)
     assert torch.allclose(out[:, 1:], rgb_to_yiq(content)[:, 1:], atol=1e-2)
+
+
+def _mean_and_cov(x):
+    pixels = x.double().transpose(0, 1).reshape(3, -1)
+    return pixels.mean(1), torch.cov(pixels, correction=0)
+
+
+def test_match_colors_takes_the_references_mean_and_covariance():
+    image = 0.4 + 0.1 * rand(1, 3, 40, 50, seed=1)  # mid-range, so nothing is clamped
+    image[:, 0] += 0.05 * image[:, 1]  # correlated channels
+    style = torch.stack([0.3 + 0.2 * rand(30, 30, seed=2), 0.6 + 0.05 * rand(30, 30, seed=3), 0.5 + 0.1 * rand(30, 30, seed=4)]).unsqueeze(0)
+    out = match_colors(image, [style])
+    mean, cov = _mean_and_cov(out)
+    want_mean, want_cov = _mean_and_cov(style)
+    assert torch.allclose(mean, want_mean, atol=1e-5)
+    assert torch.allclose(cov, want_cov, atol=1e-5)
+    # the layout stays: each output channel is an affine map of the input's colours, so luminance correlates
+    corr = torch.corrcoef(torch.stack([luminance(image).flatten(), luminance(out).flatten()]))[0, 1]
+    assert corr > 0.5
+
+
+def test_match_colors_pools_several_references_as_a_mixture():
+    image = 0.3 + 0.4 * rand(1, 3, 20, 20, seed=5)
+    red = torch.tensor([0.7, 0.3, 0.3]).view(1, 3, 1, 1) + 0.05 * rand(1, 3, 16, 16, seed=6)
+    blue = torch.tensor([0.3, 0.3, 0.7]).view(1, 3, 1, 1) + 0.05 * rand(1, 3, 16, 16, seed=7)
+    mean, _ = _mean_and_cov(match_colors(image, [red, blue], [0.75, 0.25]))
+    want = 0.75 * _mean_and_cov(red)[0] + 0.25 * _mean_and_cov(blue)[0]
+    assert torch.allclose(mean, want, atol=1e-3)
+
+
+def test_match_colors_of_a_grey_image_stays_finite_and_in_range():
+    grey = gray(rand(1, 3, 16, 16, seed=8))
+    out = match_colors(grey, [rand(1, 3, 16, 16, seed=9)])
+    assert torch.isfinite(out).all() and 0 <= out.min() and out.max() <= 1

@@ -70,6 +70,42 @@ def keep_colors(stylized: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     return combine_luminance(stylized, content)
 
 
+def _mean_cov(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (3,) and population covariance (3, 3) of the RGB values of all pixels of an (N, 3, H, W) image."""
+    pixels = x.double().transpose(0, 1).reshape(3, -1)
+    mean = pixels.mean(1)
+    centred = pixels - mean[:, None]
+    return mean, centred @ centred.T / pixels.shape[1]
+
+
+def _sqrtm(cov: torch.Tensor, power: float, floor: float) -> torch.Tensor:
+    """cov^power of a symmetric 3x3 covariance, eigenvalues floored at ``floor`` first."""
+    values, vectors = torch.linalg.eigh(cov)
+    return vectors @ torch.diag(values.clamp_min(floor).pow(power)) @ vectors.T
+
+
+def match_colors(
+    image: torch.Tensor, references: list[torch.Tensor], weights: list[float] | None = None, floor: float = 1e-4
+) -> torch.Tensor:
+    """The image's colours moved to the references' palette: x' = C_r^1/2 C_x^-1/2 (x - m_x) + m_r, clamped.
+
+    m and C are the RGB mean and covariance over all pixels; several references are pooled as one mixture with
+    ``weights`` (default equal). A linear colour transfer: the layout and the shading stay, the palette becomes
+    the references'. Covariance eigenvalues are floored at ``floor`` (a spread of 0.01), so a nearly grey image
+    does not have its noise blown up into colours.
+    """
+    weights = weights or [1.0 / len(references)] * len(references)
+    stats = [_mean_cov(r) for r in references]
+    mean = sum(w * m for w, (m, _) in zip(weights, stats))
+    second = sum(w * (c + torch.outer(m, m)) for w, (m, c) in zip(weights, stats))  # E[x x^T] of the mixture
+    cov = second - torch.outer(mean, mean)
+    own_mean, own_cov = _mean_cov(image)
+    transform = _sqrtm(cov, 0.5, floor) @ _sqrtm(own_cov, -0.5, floor)
+    centred = image.double() - own_mean.view(1, 3, 1, 1)
+    out = torch.einsum("oc,nchw->nohw", transform, centred) + mean.view(1, 3, 1, 1)
+    return out.to(image.dtype).clamp(0, 1)
+
+
 def match_luminance(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """Grey style for luminance-only transfer: Y' = (Y_s - mean_s) * std_c / std_s + mean_c, clamped.
 
