@@ -1,6 +1,7 @@
 """Time and quality of stylegram's default transfer against a straightforward baseline, in one run.
 
 Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iterations 300] [--pairs 4] [--no-fp32]
+     [--variant init=recolor ...]
 
 Baseline (the classic recipe): one scale, L-BFGS over pixels with history 100, start from the content, content
 relu4_2, style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegram's TransferOptions() unchanged
@@ -62,16 +63,12 @@ def timed(job) -> tuple[torch.Tensor, float, int]:
     return job.result().image, time.perf_counter() - start, len(job.state.history)
 
 
-BASELINE = dict(iterations=300, tolerance=0, history=100, content_boost=0, precision="float32", parameterization="pixels")
+BASELINE = dict(init="content", iterations=300, tolerance=0, history=100, content_boost=0, precision="float32", parameterization="pixels")
 
 
 def per_iteration(content, style, size: int, precision: str, n: int = 8) -> tuple[float, float]:
     """Seconds per loop iteration at one fixed size, and per bare forward+backward of the same network."""
     model = load_backbone("vgg19", "default", **backbone_options(TransferOptions()))
-    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0, upscale=True,
-                  precision=precision, polish=0)  # the spectrum search alone: the dearer of the two stages
-    stamps = [time.perf_counter() for _ in job]
-    loop = (stamps[-1] - stamps[2]) / (len(stamps) - 3)  # skip the first two (targets, warm-up)
     x = images.resize_tensor(content, size).requires_grad_(True)
     layers = [*STYLE_LAYERS, "relu4_2"]
 
@@ -80,7 +77,12 @@ def per_iteration(content, style, size: int, precision: str, n: int = 8) -> tupl
             feats = model.extract(x, layers)
         sum(f.float().mean() for f in feats.values()).backward()
 
-    bare()  # warm-up
+    for _ in range(3):  # warm-up: the first passes of a process run slower, and the loop is timed first
+        bare()
+    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0, upscale=True,
+                  precision=precision, polish=0)  # the spectrum search alone: the dearer of the two stages
+    stamps = [time.perf_counter() for _ in job]
+    loop = (stamps[-1] - stamps[2]) / (len(stamps) - 3)  # skip the first two (targets, warm-up)
     start = time.perf_counter()
     for _ in range(n):
         bare()
@@ -94,7 +96,10 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1, choices=range(1, len(PAIRS) + 1),
                         help="how many content/style pairs to run (default: %(default)s)")
     parser.add_argument("--no-fp32", action="store_true", help="skip the 'default fp32' rows")
+    parser.add_argument("--variant", action="append", default=[], metavar="OPTION=VALUE",
+                        help="also run the default with this option changed (a row of its own; repeatable)")
     args = parser.parse_args()
+    variants = {spec: dict([parse_option(spec)]) for spec in args.variant}
     relative = {}  # method -> [(style ratio, content ratio, time ratio)] against the baseline of the same run
     print(f"# {time.strftime('%Y-%m-%d')} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print(f"{'pair':<18}{'size':>5} {'method':<13}{'iters':>6}{'seconds':>9}{'style':>9}{'content':>9}{'time ratio':>11}")
@@ -108,6 +113,8 @@ def main() -> None:
             rows = {"baseline": timed(base), "default": timed(prepare(content, style, size=size, upscale=True))}
             if resolve("auto") != "float32" and not args.no_fp32:
                 rows["default fp32"] = timed(prepare(content, style, size=size, upscale=True, precision="float32"))
+            for name, change in variants.items():
+                rows[name] = timed(prepare(content, style, size=size, upscale=True, **change))
             scores = {name: score(image) for name, (image, _, _) in rows.items()}
             for name, (image, seconds, iters) in rows.items():
                 (s, c), (s0, c0) = scores[name], scores["baseline"]
@@ -120,6 +127,17 @@ def main() -> None:
                   f"overhead {100 * (loop / bare - 1):+.0f}%", flush=True)
     if len(relative["baseline"]) > 1:
         summarize(relative)
+
+
+def parse_option(spec: str) -> tuple[str, object]:
+    """'init=recolor' -> ('init', 'recolor'); numbers become int or float."""
+    key, _, value = spec.partition("=")
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, value
 
 
 def summarize(relative: dict[str, list[tuple[float, float, float]]]) -> None:
