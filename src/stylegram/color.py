@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from . import stats
+
 # Rows: Y, I, Q (the FCC NTSC matrix). The inverse is computed, not rounded by hand, so the round
 # trip is exact to float precision.
 _RGB_TO_YIQ = torch.tensor(
@@ -72,10 +74,8 @@ def keep_colors(stylized: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
 
 def _mean_cov(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean (3,) and population covariance (3, 3) of the RGB values of all pixels of an (N, 3, H, W) image."""
-    pixels = x.double().transpose(0, 1).reshape(3, -1)
-    mean = pixels.mean(1)
-    centred = pixels - mean[:, None]
-    return mean, centred @ centred.T / pixels.shape[1]
+    pixels = x.double().transpose(0, 1).reshape(1, 3, -1, 1)  # every pixel of the batch as one image
+    return pixels.mean((0, 2, 3)), stats.covariance(pixels)[0]
 
 
 def _sqrtm(cov: torch.Tensor, power: float, floor: float) -> torch.Tensor:
@@ -91,13 +91,14 @@ def match_colors(
 
     m and C are the RGB mean and covariance over all pixels; several references are pooled as one mixture with
     ``weights`` (default equal). A linear colour transfer: the layout and the shading stay, the palette becomes
-    the references'. Covariance eigenvalues are floored at ``floor`` (a spread of 0.01), so a nearly grey image
-    does not have its noise blown up into colours.
+    the references' (the whitening-colouring transform that ``feedforward.wct`` applies to features, here on
+    RGB and with a blend of references). Covariance eigenvalues are floored at ``floor`` (a spread of 0.01), so
+    a nearly grey image does not have its noise blown up into colours.
     """
     weights = weights or [1.0 / len(references)] * len(references)
-    stats = [_mean_cov(r) for r in references]
-    mean = sum(w * m for w, (m, _) in zip(weights, stats))
-    second = sum(w * (c + torch.outer(m, m)) for w, (m, c) in zip(weights, stats))  # E[x x^T] of the mixture
+    moments = [_mean_cov(r) for r in references]
+    mean = sum(w * m for w, (m, _) in zip(weights, moments))
+    second = sum(w * (c + torch.outer(m, m)) for w, (m, c) in zip(weights, moments))  # E[x x^T] of the mixture
     cov = second - torch.outer(mean, mean)
     own_mean, own_cov = _mean_cov(image)
     transform = _sqrtm(cov, 0.5, floor) @ _sqrtm(own_cov, -0.5, floor)
