@@ -90,6 +90,7 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert updates >= 2, f"only {updates} preview update(s) arrived"
             assert page.locator("#loss-curve polyline").count() >= 2  # the total and its parts
             assert page.inner_text("#job-status") == "Done after 16 iterations."
+            assert page.inner_text("#stats").startswith("scale 1 of 1, pixel polish (128×85)")  # the last 8 of 16
             page.screenshot(path=str(shot), full_page=True)
             print(f"screenshot: {shot}")
 
