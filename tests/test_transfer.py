@@ -364,3 +364,9 @@ def test_recolor_starts_from_the_content_in_the_style_palette(vgg, pair):
     assert torch.corrcoef(torch.stack(lum))[0, 1] > 0.8
     records, result = run(job)
     assert records[-1].loss < records[0].loss and result.image.shape == (1, 3, 64, 96)
+
+
+def test_unknown_init_is_named_before_any_work(vgg, pair):
+    content, style = pair
+    with pytest.raises(OptionError, match="--init 'recolour' is neither one of content, recolor.*did you mean recolor"):
+        prepare(content, style, model=vgg, init="recolour", **FAST)

@@ -18,7 +18,7 @@ import torch
 from . import color, images, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
-from .errors import ImageError, OptionError, check_choice
+from .errors import ImageError, OptionError, check_choice, did_you_mean
 from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
@@ -138,6 +138,8 @@ class TransferProblem(optimize.Problem):
         self.blend = blend_weights(opts.style_blend, len(styles))
         check_choice("--colors", opts.colors, COLORS)
         check_choice("--parameterization", opts.parameterization, PARAMETERIZATIONS)
+        if state is None or state.rng is None:  # a resumed run never reads its start again
+            _check_init(opts.init)
         self._fourier = params.fourier(opts.decay, "clamp")
         if not isinstance(opts.polish, int) or opts.polish < 0:
             raise OptionError(f"--polish must be a whole number of iterations, 0 or more, got {opts.polish}")
@@ -298,6 +300,14 @@ class TransferProblem(optimize.Problem):
         if self.opts.colors == "luminance":
             return color.combine_luminance(image, self.content)
         return image
+
+
+def _check_init(init: str | torch.Tensor) -> None:
+    """Refuse an --init that is neither a known start nor an existing file, before any work, naming the closest start."""
+    if isinstance(init, str) and init not in INITS and not init.startswith(samples.PREFIX) and not os.path.isfile(init):
+        raise OptionError(
+            f"--init '{init}' is neither one of {', '.join(INITS)} nor an image file{did_you_mean(init, INITS)}"
+        )
 
 
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
