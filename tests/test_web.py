@@ -113,6 +113,7 @@ def test_config_reports_methods_defaults_and_limits(client):
     config = client.get("/api/config").json()
     assert config["methods"] == ["gatys", "adain", "wct", "texture"]
     assert config["defaults"]["gatys"]["style_weight"] == gatys.TransferOptions().style_weight
+    assert config["defaults"]["gatys"]["init"] == "content" and "init" not in config["fields"]["adain"]
     assert config["limits"]["upload_bytes"] == 100_000 and config["limits"]["max_size"] == 256
 
 
@@ -175,6 +176,7 @@ def test_bad_settings_are_clear_4xx(client):
     cases = [
         ({"size": 999}, 422, "size 999 px is over this server's limit of 256 px"),
         ({"colors": "purple"}, 422, "colors: Input should be 'style', 'original' or 'luminance'"),
+        ({"init": "/etc/passwd"}, 422, "init: Input should be 'content', 'recolor', 'noise', 'gray' or 'adain'"),
         ({"sharpness": 3}, 422, "sharpness: Extra inputs are not permitted"),
         ({"iterations": "3,x"}, 422, "iterations: String should match pattern"),
         ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 styles"),  # the library's own checks
@@ -230,6 +232,22 @@ def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path
     # A page that reconnects (EventSource sends Last-Event-ID) gets only what it has not seen.
     resumed = sse(client.get(job["urls"]["events"], headers={"Last-Event-ID": str(ids[-2])}).text)
     assert [e["id"] for e in resumed if e["id"] is not None] == [ids[-1]]
+
+
+def test_gatys_job_starts_where_the_page_says(client, tmp_path):
+    content_png, style_png = png(80, 60), png(64, 64, 1)
+    content, style = uploaded(client, content_png, "cat.png"), uploaded(client, style_png, "swirls.png")
+    job = start(client, content=content, styles=[style], init="recolor", **TINY)
+    events = sse(client.get(job["urls"]["events"]).text)
+    assert [e["data"]["state"] for e in events if e["event"] == "state"][-1] == "done"
+    params = client.get(job["urls"]["params"]).json()
+    assert params["options"]["init"] == "recolor" and "--init recolor" in params["command"]
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)))
+    (tmp_path / "cat.png").write_bytes(content_png)
+    (tmp_path / "swirls.png").write_bytes(style_png)
+    for init, same in [("recolor", True), ("content", False)]:
+        again = gatys.transfer(str(tmp_path / "cat.png"), [str(tmp_path / "swirls.png")], init=init, **TINY)
+        assert np.array_equal(np.asarray(images.to_image(again.image)), image) is same, init
 
 
 def test_stop_ends_a_running_job_between_iterations_and_keeps_the_image(client):

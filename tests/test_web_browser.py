@@ -83,6 +83,8 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             page.fill("#size", "128")
             page.fill("#min_size", "128")
             page.fill("#iterations", "16")
+            assert page.inner_text("#init option[value='']") == "default (content)"
+            page.select_option("#init", "recolor")
             page.click("#start")
 
             page.wait_for_selector("body[data-job-state=done]", timeout=60_000)  # (the page's CSP forbids eval)
@@ -103,6 +105,7 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
                 page.click("#download-params")
             params = json.loads(Path(download.value.path()).read_text())
             assert params["options"]["iterations"] == "16" and params["inputs"]["content"]["name"] == "chelsea.png"
+            assert params["options"]["init"] == "recolor"
             assert outside == [], f"the page fetched from outside the server: {outside}"
         finally:
             browser.close()

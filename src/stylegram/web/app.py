@@ -62,6 +62,9 @@ class JobRequest(BaseModel):
     style_weight: float | None = Field(None, ge=0)
     tv_weight: float | None = Field(None, ge=0)
     colors: Literal["style", "original", "luminance"] | None = None
+    init: Literal["content", "recolor", "noise", "gray", "adain"] | None = Field(
+        None, description="where the optimization starts (gatys); image files are not offered to the page"
+    )
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
     iterations: str | None = Field(None, pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$", description="per scale, coarse to fine, e.g. 20,90")
     min_size: int | None = Field(None, ge=16)

@@ -25,8 +25,8 @@ METHODS = ("gatys", "adain", "wct", "texture")
 # The settings the page offers for each method (library option names; the page's "style_blend" is
 # texture's "blend").
 FIELDS = {
-    "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "seed", "iterations", "min_size",
-              "style_blend", "upscale"),
+    "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "init", "seed", "iterations",
+              "min_size", "style_blend", "upscale"),
     "adain": ("size", "alpha", "colors", "style_blend", "upscale"),
     "wct": ("size", "alpha", "colors", "style_blend", "upscale"),
     "texture": ("size", "tv_weight", "seed", "iterations", "min_size", "style_blend"),
