@@ -78,7 +78,7 @@ def _mean_cov(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return pixels.mean((0, 2, 3)), stats.covariance(pixels)[0]
 
 
-def _sqrtm(cov: torch.Tensor, power: float, floor: float) -> torch.Tensor:
+def _power(cov: torch.Tensor, power: float, floor: float) -> torch.Tensor:
     """cov^power of a symmetric 3x3 covariance, eigenvalues floored at ``floor`` first."""
     values, vectors = torch.linalg.eigh(cov)
     return vectors @ torch.diag(values.clamp_min(floor).pow(power)) @ vectors.T
@@ -101,7 +101,7 @@ def match_colors(
     second = sum(w * (c + torch.outer(m, m)) for w, (m, c) in zip(weights, moments))  # E[x x^T] of the mixture
     cov = second - torch.outer(mean, mean)
     own_mean, own_cov = _mean_cov(image)
-    transform = _sqrtm(cov, 0.5, floor) @ _sqrtm(own_cov, -0.5, floor)
+    transform = _power(cov, 0.5, floor) @ _power(own_cov, -0.5, floor)
     centred = image.double() - own_mean.view(1, 3, 1, 1)
     out = torch.einsum("oc,nchw->nohw", transform, centred) + mean.view(1, 3, 1, 1)
     return out.to(image.dtype).clamp(0, 1)

@@ -32,6 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__, images
+from ..gatys import COLORS, INITS
 from ..errors import StylegramError
 from . import engine
 from .jobs import TERMINAL, QueueFull, Runner, WebJob
@@ -50,19 +51,22 @@ SECURITY_HEADERS = [
 
 
 class JobRequest(BaseModel):
-    """A job as the page submits it; unset settings keep the library's defaults."""
+    """A job as the page submits it; unset settings keep the library's defaults.
+
+    The choices of method, colors and init are the library's own lists, so the page cannot offer a stale one.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["gatys", "adain", "wct", "texture"] = "gatys"
+    method: Literal[engine.METHODS] = "gatys"
     content: str | None = Field(None, description="upload id of the content image (not for texture)")
     styles: list[str] = Field(..., min_length=1, description="upload ids of the style images / example textures")
     size: int | None = Field(None, ge=16, description="long side of the output in px (texture: a square)")
     content_weight: float | None = Field(None, ge=0)
     style_weight: float | None = Field(None, ge=0)
     tv_weight: float | None = Field(None, ge=0)
-    colors: Literal["style", "original", "luminance"] | None = None
-    init: Literal["content", "recolor", "noise", "gray", "adain"] | None = Field(
+    colors: Literal[COLORS] | None = None
+    init: Literal[INITS] | None = Field(
         None, description="where the optimization starts (gatys); image files are not offered to the page"
     )
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
