@@ -1,7 +1,7 @@
 """Time and quality of stylegram's default transfer against a straightforward baseline, in one run.
 
 Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iterations 300] [--pairs 4] [--no-fp32]
-     [--variant init=recolor ...] [--repeats 3]
+     [--variant init=recolor ...] [--repeats 3] [--overhead-only]
 
 Baseline (the classic recipe): one scale, L-BFGS over pixels with history 100, start from the content, content
 relu4_2, style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegram's TransferOptions() unchanged
@@ -10,7 +10,8 @@ relu4_2, style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default
   style distance   = mean over relu1_1..relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2
   content distance = ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2
 Lower is better for both. Also: seconds per iteration of the loop at a fixed size next to a bare
-forward+backward pass of the same network in the same precision (the floor on this machine). With more than one
+forward+backward pass of the same network in the same precision (the floor on this machine), the medians of 20 of
+each taken in turn; --overhead-only measures just that, at every size. With more than one
 pair and size it ends with a summary: per method, the median over the runs of each distance relative to the
 baseline's, the median time ratio, and in how many runs both distances are within 5 % at >= 5x.
 
@@ -71,8 +72,12 @@ def timed(job) -> tuple[torch.Tensor, float, int]:
 BASELINE = dict(init="content", iterations=300, tolerance=0, history=100, content_boost=0, precision="float32", parameterization="pixels")
 
 
-def per_iteration(content, style, size: int, precision: str, n: int = 8) -> tuple[float, float]:
-    """Seconds per loop iteration at one fixed size, and per bare forward+backward of the same network."""
+def per_iteration(content, style, size: int, precision: str, n: int = 20) -> tuple[float, float]:
+    """Median seconds per loop iteration at one fixed size, and per bare forward+backward of the same network.
+
+    The two are interleaved (one loop iteration, then one bare pass, n times), so a machine whose speed drifts
+    during the measurement slows both alike; the medians ignore the odd stalled pass.
+    """
     model = load_backbone("vgg19", "default", **backbone_options(TransferOptions()))
     x = images.resize_tensor(content, size).requires_grad_(True)
     layers = [*STYLE_LAYERS, "relu4_2"]
@@ -82,16 +87,29 @@ def per_iteration(content, style, size: int, precision: str, n: int = 8) -> tupl
             feats = model.extract(x, layers)
         sum(f.float().mean() for f in feats.values()).backward()
 
-    for _ in range(3):  # warm-up: the first passes of a process run slower, and the loop is timed first
+    for _ in range(3):  # warm-up: the first passes of a process run slower
         bare()
-    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 2, tolerance=0, upscale=True,
+    job = prepare(content, style, model=model, size=size, min_size=size, iterations=n + 3, tolerance=0, upscale=True,
                   precision=precision, polish=0)  # the spectrum search alone: the dearer of the two stages
-    stamps = [time.perf_counter() for _ in job]
-    loop = (stamps[-1] - stamps[2]) / (len(stamps) - 3)  # skip the first two (targets, warm-up)
-    start = time.perf_counter()
+    steps = iter(job)
+    next(steps), next(steps)  # the first two: targets, warm-up
+    loop, passes = [], []
     for _ in range(n):
+        loop.append(-time.perf_counter())
+        next(steps)
+        loop[-1] += time.perf_counter()
+        passes.append(-time.perf_counter())
         bare()
-    return loop, (time.perf_counter() - start) / n
+        passes[-1] += time.perf_counter()
+    return statistics.median(loop), statistics.median(passes)
+
+
+def print_overhead(content, style, size: int, label: str = "") -> None:
+    """One line per precision: the loop's seconds per iteration against a bare forward+backward."""
+    for precision in sorted({"float32", resolve("auto")}):
+        loop, bare = per_iteration(content, style, size, precision)
+        print(f"{label}per iteration at {size} px, {precision}: loop {loop:.3f}s, bare forward+backward {bare:.3f}s, "
+              f"overhead {100 * (loop / bare - 1):+.0f}% (medians of 20, interleaved)", flush=True)
 
 
 def main() -> None:
@@ -105,7 +123,15 @@ def main() -> None:
                         help="runs per pair and size, the later ones on the content nudged by one 8-bit step; judged on the means (default: 1)")
     parser.add_argument("--variant", action="append", default=[], metavar="OPTION=VALUE",
                         help="also run the default with this option changed (a row of its own; repeatable)")
+    parser.add_argument("--overhead-only", action="store_true",
+                        help="only the per-iteration overhead, at every size and pair (a few minutes)")
     args = parser.parse_args()
+    if args.overhead_only:
+        for content_name, style_name in PAIRS[: args.pairs]:
+            for size in args.sizes:
+                content, style = images.load_tensor(path(content_name)), images.load_tensor(path(style_name))
+                print_overhead(content, style, size, f"{content_name}/{style_name}: ")
+        return
     variants = {spec: dict([parse_option(spec)]) for spec in args.variant}
     relative = {}  # method -> [(style ratio, content ratio, time ratio)] against the baseline of the same run
     print(f"# {time.strftime('%Y-%m-%d')} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
@@ -131,10 +157,7 @@ def main() -> None:
             (s0, c0, t0) = means["baseline"]
             for name, (s, c, seconds) in means.items():
                 relative.setdefault(name, []).append((s / s0, c / c0, t0 / seconds))
-        for precision in sorted({"float32", resolve("auto")}):
-            loop, bare = per_iteration(content, style, args.sizes[0], precision)
-            print(f"per iteration at {args.sizes[0]} px, {precision}: loop {loop:.3f}s, bare forward+backward {bare:.3f}s, "
-                  f"overhead {100 * (loop / bare - 1):+.0f}%", flush=True)
+        print_overhead(content, style, args.sizes[0])
     if len(relative["baseline"]) > 1:
         summarize(relative)
 
