@@ -1,13 +1,13 @@
 import pytest
 import torch
 
-from stylegram import color, optimize, stats
+from stylegram import color, gatys, optimize, stats
 from stylegram.errors import ImageError, LayerError, OptionError
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, transfer
 
-FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0, polish=0)
+FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0, polish=0, init="content")
 
 
 @pytest.fixture(scope="module")
@@ -354,7 +354,7 @@ def test_lbfgs_history_is_an_option(vgg, pair):
 
 def test_recolor_starts_from_the_content_in_the_style_palette(vgg, pair):
     content, style = pair
-    job = prepare(content, style, model=vgg, init="recolor", **FAST)
+    job = prepare(content, style, model=vgg, **{**FAST, "init": "recolor"})
     start = job.problem.initial_image(job.problem.sizes()[0], torch.Generator())
     style_mean = style.mean((0, 2, 3))
     content_mean = optimize.resize(content, start.shape[-2:]).mean((0, 2, 3))
@@ -366,7 +366,34 @@ def test_recolor_starts_from_the_content_in_the_style_palette(vgg, pair):
     assert records[-1].loss < records[0].loss and result.image.shape == (1, 3, 64, 96)
 
 
+def start_of(job) -> torch.Tensor:
+    return job.problem.initial_image(job.problem.sizes()[0], torch.Generator())
+
+
+def test_auto_start_recolors_only_where_the_palette_is_much_of_the_style_loss(vgg, chelsea):
+    content = optimize.resize(chelsea, (170, 256))
+    options = {**FAST, "size": 256, "min_size": 256, "style_weight": 10}
+    del options["init"]
+    # at 256 px recolouring removes about half of chelsea's style loss against the mosaic, a quarter against swirls
+    for style_name, expected in [("mosaic", "recolor"), ("swirls", "content")]:
+        style = load_tensor(path(style_name), size=256)
+        problem = prepare(content, style, model=vgg, init="auto", **options).problem
+        size = problem.sizes()[0]
+        objective = problem.terms_at(size)
+        before = gatys._style_loss(objective, optimize.resize(content, size))
+        after = gatys._style_loss(objective, start_of(prepare(content, style, model=vgg, init="recolor", **options)))
+        ratio = after / before
+        assert (0.4 < ratio < 0.6) if expected == "recolor" else (0.7 < ratio < 0.85), ratio
+        assert problem.auto_start(size) == expected
+        chosen = prepare(content, style, model=vgg, init=expected, **options)
+        assert torch.equal(start_of(prepare(content, style, model=vgg, init="auto", **options)), start_of(chosen))
+
+
+def test_auto_is_the_default_start():
+    assert TransferOptions().init == "auto"
+
+
 def test_unknown_init_is_named_before_any_work(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match="--init 'recolour' is neither one of content, recolor.*did you mean recolor"):
-        prepare(content, style, model=vgg, init="recolour", **FAST)
+        prepare(content, style, model=vgg, **{**FAST, "init": "recolour"})

@@ -113,7 +113,7 @@ def test_config_reports_methods_defaults_and_limits(client):
     config = client.get("/api/config").json()
     assert config["methods"] == ["gatys", "adain", "wct", "texture"]
     assert config["defaults"]["gatys"]["style_weight"] == gatys.TransferOptions().style_weight
-    assert config["defaults"]["gatys"]["init"] == "content" and "init" not in config["fields"]["adain"]
+    assert config["defaults"]["gatys"]["init"] == "auto" and "init" not in config["fields"]["adain"]
     assert config["limits"]["upload_bytes"] == 100_000 and config["limits"]["max_size"] == 256
 
 
@@ -176,7 +176,7 @@ def test_bad_settings_are_clear_4xx(client):
     cases = [
         ({"size": 999}, 422, "size 999 px is over this server's limit of 256 px"),
         ({"colors": "purple"}, 422, "colors: Input should be 'style', 'original' or 'luminance'"),
-        ({"init": "/etc/passwd"}, 422, "init: Input should be 'content', 'recolor', 'noise', 'gray' or 'adain'"),
+        ({"init": "/etc/passwd"}, 422, "init: Input should be 'content', 'recolor', 'noise', 'gray', 'adain' or 'auto'"),
         ({"sharpness": 3}, 422, "sharpness: Extra inputs are not permitted"),
         ({"iterations": "3,x"}, 422, "iterations: String should match pattern"),
         ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 styles"),  # the library's own checks

@@ -83,7 +83,7 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             page.fill("#size", "128")
             page.fill("#min_size", "128")
             page.fill("#iterations", "16")
-            assert page.inner_text("#init option[value='']") == "default (content)"
+            assert page.inner_text("#init option[value='']") == "default (auto)"
             page.select_option("#init", "recolor")
             page.click("#start")
 

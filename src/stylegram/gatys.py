@@ -24,7 +24,9 @@ from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, 
 
 ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
-INITS = ("content", "recolor", "noise", "gray", "adain")
+INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
+# --init auto recolours the start when that removes more than this share of its style loss (docs/transfer.md)
+AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
 PARAMETERIZATIONS = ("fourier", "pixels")
@@ -50,7 +52,7 @@ class TransferOptions(Options):
     style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
     statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
-    init: str = "content"  # content | recolor (the content in the style's palette) | noise | gray | adain | an image
+    init: str = "auto"  # auto (content or recolor, by the style loss of each) | content | recolor | noise | gray | adain | an image
     optimizer: str = "lbfgs"
     lr: float | None = None
     history: int = 20  # L-BFGS memory (iterations of curvature kept)
@@ -257,7 +259,7 @@ class TransferProblem(optimize.Problem):
         return Annealed(term, self.opts.content_boost, sum(finest), lambda: done + self.state.step)
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-        init = self.opts.init
+        init = self.opts.init if self.opts.init != "auto" else self.auto_start(size)
         if init == "content":
             return optimize.resize(self.work_content, size)
         if init == "recolor":
@@ -270,6 +272,20 @@ class TransferProblem(optimize.Problem):
             return optimize.resize(self._adain_start(), size)
         image = optimize.resize(load_input(init, "--init image"), size)
         return color.gray(image) if self.opts.colors == "luminance" else image
+
+    @torch.no_grad()
+    def auto_start(self, size: tuple[int, int]) -> str:
+        """'recolor' when recolouring the content removes more than AUTO_RECOLOR_GAIN of its style loss at ``size``, else 'content'.
+
+        Where the palette is a large part of what separates photo and style, starting in the style's colours
+        saves the iterations that would repaint them (and lets channels the photo never fires start); where it
+        is not, the colour change only costs content distance (BENCHMARKS.md).
+        """
+        objective = self.terms_at(size)
+        content = optimize.resize(self.work_content, size)
+        recolored = optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+        before, after = (_style_loss(objective, image) for image in (content, recolored))
+        return "recolor" if after < (1 - AUTO_RECOLOR_GAIN) * before else "content"
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Carry the previous scale's result to ``size``, adding back the content's own fine detail.
@@ -300,6 +316,11 @@ class TransferProblem(optimize.Problem):
         if self.opts.colors == "luminance":
             return color.combine_luminance(image, self.content)
         return image
+
+
+def _style_loss(objective: Objective, image: torch.Tensor) -> float:
+    """The sum of the objective's style terms on ``image``."""
+    return sum(float(value) for name, value in objective(image).items() if name.startswith("style."))
 
 
 def _check_init(init: str | torch.Tensor) -> None:
