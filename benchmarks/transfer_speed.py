@@ -130,8 +130,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.overhead_only:
         for content_name, style_name in PAIRS[: args.pairs]:
+            content, style = images.load_tensor(path(content_name)), images.load_tensor(path(style_name))
             for size in args.sizes:
-                content, style = images.load_tensor(path(content_name)), images.load_tensor(path(style_name))
                 print_overhead(content, style, size, f"{content_name}/{style_name}: ")
         return
     variants = {spec: dict([parse_option(spec)]) for spec in args.variant}

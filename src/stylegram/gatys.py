@@ -259,11 +259,9 @@ class TransferProblem(optimize.Problem):
         return Annealed(term, self.opts.content_boost, sum(finest), lambda: done + self.state.step)
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-        init = self.opts.init if self.opts.init != "auto" else self.auto_start(size)
-        if init == "content":
-            return optimize.resize(self.work_content, size)
-        if init == "recolor":
-            return optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+        init = self.opts.init
+        if init in ("content", "recolor", "auto"):
+            return self._photo_start(init, size)
         if init == "gray":
             return torch.full((1, 3, *size), 0.5)
         if init == "noise":
@@ -273,19 +271,25 @@ class TransferProblem(optimize.Problem):
         image = optimize.resize(load_input(init, "--init image"), size)
         return color.gray(image) if self.opts.colors == "luminance" else image
 
+    def _photo_start(self, init: str, size: tuple[int, int]) -> torch.Tensor:
+        """The content at ``size``; recoloured for 'recolor', and for 'auto' where ``recolor_pays``."""
+        content = optimize.resize(self.work_content, size)
+        if init == "content":
+            return content
+        recolored = optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+        return recolored if init == "recolor" or self.recolor_pays(content, recolored) else content
+
     @torch.no_grad()
-    def auto_start(self, size: tuple[int, int]) -> str:
-        """'recolor' when recolouring the content removes more than AUTO_RECOLOR_GAIN of its style loss at ``size``, else 'content'.
+    def recolor_pays(self, content: torch.Tensor, recolored: torch.Tensor) -> bool:
+        """--init auto's choice: whether ``recolored`` has less than (1 - AUTO_RECOLOR_GAIN) of ``content``'s style loss.
 
         Where the palette is a large part of what separates photo and style, starting in the style's colours
         saves the iterations that would repaint them (and lets channels the photo never fires start); where it
         is not, the colour change only costs content distance (BENCHMARKS.md).
         """
-        objective = self.terms_at(size)
-        content = optimize.resize(self.work_content, size)
-        recolored = optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+        objective = self.terms_at(tuple(content.shape[-2:]))  # the targets the first scale computes anyway
         before, after = (_style_loss(objective, image) for image in (content, recolored))
-        return "recolor" if after < (1 - AUTO_RECOLOR_GAIN) * before else "content"
+        return after < (1 - AUTO_RECOLOR_GAIN) * before
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Carry the previous scale's result to ``size``, adding back the content's own fine detail.
