@@ -352,10 +352,15 @@ def test_lbfgs_history_is_an_option(vgg, pair):
         prepare(content, style, model=vgg, **{**FAST, "history": 0})
 
 
+def start_of(job) -> torch.Tensor:
+    """The image a job's first scale starts from."""
+    return job.problem.initial_image(job.problem.sizes()[0], torch.Generator())
+
+
 def test_recolor_starts_from_the_content_in_the_style_palette(vgg, pair):
     content, style = pair
     job = prepare(content, style, model=vgg, **{**FAST, "init": "recolor"})
-    start = job.problem.initial_image(job.problem.sizes()[0], torch.Generator())
+    start = start_of(job)
     style_mean = style.mean((0, 2, 3))
     content_mean = optimize.resize(content, start.shape[-2:]).mean((0, 2, 3))
     assert (start.mean((0, 2, 3)) - style_mean).abs().max() < 0.03 < (content_mean - style_mean).abs().max()
@@ -364,10 +369,6 @@ def test_recolor_starts_from_the_content_in_the_style_palette(vgg, pair):
     assert torch.corrcoef(torch.stack(lum))[0, 1] > 0.8
     records, result = run(job)
     assert records[-1].loss < records[0].loss and result.image.shape == (1, 3, 64, 96)
-
-
-def start_of(job) -> torch.Tensor:
-    return job.problem.initial_image(job.problem.sizes()[0], torch.Generator())
 
 
 def test_auto_start_recolors_only_where_the_palette_is_much_of_the_style_loss(vgg, chelsea):
