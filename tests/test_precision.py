@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from stylegram import precision, stats
+from stylegram import precision, stats, winograd
 from stylegram.errors import OptionError
 from stylegram.gatys import prepare
 from stylegram.samples import path
@@ -11,14 +11,20 @@ from stylegram.images import load_tensor
 
 
 def test_unknown_precision_is_named():
-    with pytest.raises(OptionError, match="precision 'half' is not one of auto, float32, bfloat16"):
+    with pytest.raises(OptionError, match="precision 'half' is not one of auto, float32, bfloat16, winograd"):
         precision.resolve("half")
 
 
 def test_auto_follows_the_cpu():
-    expected = "bfloat16" if precision.native_bfloat16() else "float32"
+    expected = "bfloat16" if precision.native_bfloat16() else "winograd" if winograd.worthwhile() else "float32"
     assert precision.resolve("auto") == expected
     assert precision.resolve("float32") == "float32"
+
+
+def test_winograd_without_nnpack_is_refused(monkeypatch):
+    monkeypatch.setattr(winograd, "available", lambda: False)
+    with pytest.raises(OptionError, match="precision 'winograd' needs NNPACK.*use float32"):
+        precision.resolve("winograd")
 
 
 def test_network_pass_runs_convolutions_in_bfloat16(vgg):

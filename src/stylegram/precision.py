@@ -5,7 +5,8 @@ VGG19 forward and backward run about 1.6x faster in bfloat16 (measured in BENCHM
 runs under autocast, so its features come out in bfloat16; the Gram statistic multiplies them as they are
 (the products accumulate in float32, only G is rounded), every other statistic and the content term cast
 them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
-emulated and slower, so "auto" picks float32 there.
+emulated and slower, so "auto" picks float32 there, computed with Winograd's convolution ("winograd",
+stylegram.winograd) where NNPACK is present and the CPU's best instructions are AVX2.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import torch
 
-from .errors import check_choice
+from . import winograd
+from .errors import OptionError, check_choice
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16", "winograd")
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,15 +34,20 @@ def native_bfloat16() -> bool:
 
 
 def resolve(name: str) -> str:
-    """'auto' -> 'bfloat16' or 'float32' for this machine; other names are checked and returned."""
+    """'auto' -> 'bfloat16', 'winograd' or 'float32' for this machine; other names are checked and returned."""
     check_choice("precision", name, PRECISIONS)
     if name == "auto":
-        return "bfloat16" if native_bfloat16() else "float32"
+        return "bfloat16" if native_bfloat16() else "winograd" if winograd.worthwhile() else "float32"
+    if name == "winograd" and not winograd.available():
+        raise OptionError("precision 'winograd' needs NNPACK, which this build of torch lacks; use float32")
     return name
 
 
 def network_pass(name: str) -> contextlib.AbstractContextManager:
-    """A context in which the backbone runs at ``name`` precision ('float32' or 'bfloat16')."""
-    if resolve(name) == "bfloat16":
+    """A context in which the backbone runs at ``name`` precision ('float32', 'bfloat16' or 'winograd')."""
+    resolved = resolve(name)
+    if resolved == "bfloat16":
         return torch.autocast("cpu", dtype=torch.bfloat16)
+    if resolved == "winograd":
+        return winograd.enabled()
     return contextlib.nullcontext()

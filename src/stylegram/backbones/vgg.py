@@ -9,6 +9,7 @@ from torch import nn
 
 from .base import POOLINGS, Backbone, InputNorm, LayerInfo
 from ..errors import BackboneError
+from ..winograd import Conv3x3
 
 # Convolutions per block; every block ends in a 2x2 pooling.
 BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
@@ -39,7 +40,7 @@ class VGG(Backbone):
         for b, count in enumerate(BLOCKS[arch]):
             for i in range(count):
                 name = f"{b + 1}_{i + 1}"
-                self.layers[f"conv{name}"] = nn.Conv2d(channels, WIDTHS[b], 3, padding=1)
+                self.layers[f"conv{name}"] = Conv3x3(channels, WIDTHS[b])
                 self.layers[f"relu{name}"] = nn.ReLU()
                 channels = WIDTHS[b]
                 self.infos += [LayerInfo(f"conv{name}", channels, stride), LayerInfo(f"relu{name}", channels, stride)]
