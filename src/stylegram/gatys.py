@@ -70,7 +70,7 @@ class TransferOptions(Options):
     weights: str = "default"
     pooling: str = "max"
     padding: str | None = "replicate"  # replicate keeps the border rows' colour; None: the backbone's own
-    precision: str = "auto"  # of the network pass: bfloat16 where the CPU has it natively, else float32
+    precision: str = "auto"  # of the network pass: bfloat16 where the CPU has it natively, else winograd or float32
     colors: str = "style"  # style | original | luminance
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available

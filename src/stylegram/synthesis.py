@@ -69,7 +69,7 @@ class TextureOptions(Options):
     weights: str = "default"
     pooling: str = "avg"  # the paper: average pooling gives smoother gradients and better textures
     padding: str | None = None  # None: circular when tileable, else the backbone's own (reflect for VGG)
-    precision: str = "auto"  # of the network pass: bfloat16 where the CPU has it natively (stylegram.precision)
+    precision: str = "auto"  # of the network pass: bfloat16 where native, else winograd or float32 (stylegram.precision)
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
 
