@@ -12,6 +12,7 @@ import statistics
 import time
 
 import numpy as np
+import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import torch
 import torch.nn.functional as F
 

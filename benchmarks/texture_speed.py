@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import torch
 
 from stylegram.backbones import load_backbone

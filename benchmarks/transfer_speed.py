@@ -28,6 +28,7 @@ import platform
 import statistics
 import time
 
+import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import torch
 
 from stylegram import images, stats

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import torch
 
 

@@ -1,4 +1,8 @@
-"""bfloat16 network passes: chosen by CPU, close to float32, and losses stay float32."""
+"""Network precision: bfloat16 and Winograd passes chosen by CPU, close to float32, and losses stay float32."""
+
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -63,3 +67,13 @@ def test_gram_of_bfloat16_features_is_close_and_its_backward_is_bfloat16():
     assert torch.allclose(g.float(), stats.gram(f), rtol=0.02)
     g.float().sum().backward()
     assert low.grad.dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_importing_stylegram_makes_openmp_threads_wait_passively_unless_told(preset, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    code = "import os, stylegram; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected

@@ -8,7 +8,15 @@ The functions here are the front doors; the modules behind them: gatys (transfer
 deepdream (dream), feedforward (AdaIN/WCT), analysis (understanding), optimize (the one loop).
 """
 
-from .backbones import load_backbone
+import os
+
+# NNPACK's Winograd convolutions (stylegram.winograd) run on threads of their own between torch's OpenMP regions,
+# and OpenMP threads that spin while they wait take the cores from them: a VGG19 pass at 256x170 px took 0.63 s
+# with spinning threads and 0.50 s with passive ones (float32's 0.58 s either way). OpenMP reads this when torch
+# is first imported, so it only takes effect when stylegram is imported first (the CLI always is).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .backbones import load_backbone  # noqa: E402  (after the setting above)
 from .deepdream import DreamOptions, dream
 from .deepdream import prepare_dream
 from .errors import StylegramError
