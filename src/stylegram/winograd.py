@@ -10,6 +10,9 @@ NNPACK wins on feature maps of at least 32 px on their short side and loses belo
 work), and it loses where the result has few channels (the input gradient of conv1_1 has 3); measured per VGG19
 layer in BENCHMARKS.md. Those convolutions, and everything else, keep torch's own. The results differ from
 torch's by a few parts per million and are deterministic.
+
+NNPACK runs on threads of its own, so it needs torch's OpenMP threads to sleep rather than spin while they wait
+(OMP_WAIT_POLICY=PASSIVE, which importing stylegram sets); with spinning threads it lost at 256 px.
 """
 
 from __future__ import annotations
