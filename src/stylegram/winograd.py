@@ -94,14 +94,15 @@ class Conv3x3(nn.Conv2d):
 
     def __init__(self, in_channels: int, out_channels: int, padding_mode: str = "zeros"):
         super().__init__(in_channels, out_channels, 3, padding=1, padding_mode=padding_mode)
-        self._flipped: tuple[tuple[int, int], torch.Tensor] | None = None
 
     def flipped_weight(self) -> torch.Tensor:
         """The kernels flipped in space with in and out channels swapped, cached while the weights stay."""
-        key = (self.weight.data_ptr(), self.weight._version)
-        if self._flipped is None or self._flipped[0] != key:
-            self._flipped = (key, self.weight.detach().flip(-1, -2).transpose(0, 1).contiguous())
-        return self._flipped[1]
+        # Kept on the weight tensor, so copies of a backbone that share its weights share this too.
+        version, flipped = getattr(self.weight, "_stylegram_flipped", (None, None))
+        if flipped is None or version != self.weight._version:
+            flipped = self.weight.detach().flip(-1, -2).transpose(0, 1).contiguous()
+            self.weight._stylegram_flipped = (self.weight._version, flipped)
+        return flipped
 
     def _conv_forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         fast = (
