@@ -5,8 +5,8 @@ Run: python benchmarks/transfer_speed.py [--sizes 256 512] [--baseline-iteration
 
 Baseline (the classic recipe): one scale, L-BFGS over pixels with history 100, start from the content, content
 relu4_2, style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default: stylegram's TransferOptions() unchanged
-(on a CPU with native bfloat16 that includes a bfloat16 network pass, on one whose best is AVX2 Winograd convolutions); "default fp32" is the same with
---precision float32, to show what the schedule alone gives. All use the same loss weights, and one fixed evaluator scores the image each one actually saves (8-bit):
+(on a CPU with native bfloat16 that includes a bfloat16 network pass, on one whose best is AVX2 Winograd
+convolutions); "default fp32" is the same with --precision float32, to show what the schedule alone gives. All use the same loss weights, and one fixed evaluator scores the image each one actually saves (8-bit):
   style distance   = mean over relu1_1..relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2
   content distance = ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2
 Lower is better for both. Also: seconds per iteration of the loop at a fixed size next to a bare
