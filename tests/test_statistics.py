@@ -251,7 +251,7 @@ def test_transfer_with_each_statistic_lowers_the_loss(vgg, small, name):
     layers = [f"relu{i}_1" for i in range(1, 6)]
     expected = [f"style.{layer}" for layer in layers] if name == "gram" else [f"style.{name}.{layer}" for layer in layers]
     assert sorted(style_terms) == sorted(expected)
-    assert records[-1].loss < 0.6 * records[0].loss
+    assert records[-1].loss < 0.7 * records[0].loss
     style = [sum(v for k, v in r.losses.items() if k.startswith("style.")) for r in (records[0], records[-1])]
     assert style[1] < style[0]
     image = job.result().image

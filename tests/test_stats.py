@@ -66,3 +66,16 @@ def test_gram_backward_is_the_exact_derivative():
     (stats.gram(f) * w).sum().backward()
     flat = f.detach().reshape(2, 5, 12)
     assert torch.allclose(f.grad.reshape(2, 5, 12), (w + w.transpose(1, 2)) @ flat / 12)
+
+
+def test_gram_of_a_channels_last_map_is_the_same_and_keeps_its_layout():
+    f = torch.randn(2, 5, 3, 4, dtype=torch.float64)
+    last = f.contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    assert not last.is_contiguous()
+    assert torch.autograd.gradcheck(stats.gram, (last,))
+    assert torch.allclose(stats.gram(last), stats.gram(f))
+    w = torch.randn(2, 5, 5, dtype=torch.float64)
+    (stats.gram(last) * w).sum().backward()
+    flat = f.reshape(2, 5, 12)
+    assert torch.allclose(last.grad.reshape(2, 5, 12), (w + w.transpose(1, 2)) @ flat / 12)
+    assert last.grad.is_contiguous(memory_format=torch.channels_last)  # no copy into the other layout

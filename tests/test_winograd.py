@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from stylegram import precision, winograd
-from stylegram.winograd import Conv3x3
+from stylegram.backbones.conv3x3 import Conv3x3
 
 pytestmark = pytest.mark.skipif(not winograd.available(), reason="this torch build has no NNPACK")
 

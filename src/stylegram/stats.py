@@ -31,23 +31,45 @@ class _Gram(torch.autograd.Function):
     """F F^T / M with a one-product backward, dL/dF = (dG + dG^T) F / M.
 
     Autograd's own backward of ``f @ f.T`` takes two products and a transposed copy of F; this halves
-    the Gram's share of a transfer iteration (about 18 % -> 9 % of a VGG19 pass at 256 px).
+    the Gram's share of a transfer iteration (about 18 % -> 9 % of a VGG19 pass at 256 px). A channels-last
+    map (the bfloat16 pass, stylegram.backbones.conv3x3) is taken as the (M, C) rows of its memory, so neither
+    direction copies F, and the gradient comes back in that layout.
     """
 
     @staticmethod
-    def forward(ctx, f: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(f)
+    def forward(ctx, features: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(features)
+        rows = _rows(features)
+        if rows is not None:
+            return torch.bmm(rows.transpose(1, 2), rows) / rows.shape[1]
+        f = _flat(features)
         return torch.bmm(f, f.transpose(1, 2)) / f.shape[-1]
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        (f,) = ctx.saved_tensors
-        return torch.bmm(grad + grad.transpose(1, 2), f) / f.shape[-1]
+        (features,) = ctx.saved_tensors
+        rows = _rows(features)
+        positions = features.shape[-1] * features.shape[-2]
+        sym = (grad + grad.transpose(1, 2)) / positions  # scaled while small: a bfloat16 division of F costs 15x the product
+        if rows is not None:
+            n, c, h, w = features.shape
+            return torch.bmm(rows, sym).view(n, h, w, c).permute(0, 3, 1, 2)
+        return torch.bmm(sym, _flat(features)).view(features.shape)
+
+
+def _rows(features: torch.Tensor) -> torch.Tensor | None:
+    """A channels-last (N, C, H, W) map as an (N, M, C) view of its memory; None for other layouts."""
+    if features.is_contiguous() or not features.is_contiguous(memory_format=torch.channels_last):
+        return None
+    n, c = features.shape[:2]
+    return features.permute(0, 2, 3, 1).reshape(n, -1, c)
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Gram matrix G = F F^T / M per image: (N, C, H, W) -> (N, C, C)."""
-    return _Gram.apply(_flat(features))
+    if features.dim() == 3:
+        features = features.unsqueeze(0)
+    return _Gram.apply(features)
 
 
 def mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -60,13 +60,6 @@ def _nnpack(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, padding: 
     return torch._nnpack_spatial_convolution(x.contiguous(), weight, bias, [padding, padding], [1, 1])
 
 
-def _autocast_on() -> bool:
-    try:
-        return torch.is_autocast_enabled("cpu")
-    except TypeError:  # torch < 2.4
-        return torch.is_autocast_cpu_enabled()
-
-
 def _pays(height: int, width: int, channels: int) -> bool:
     return min(height, width) >= MIN_SIDE and channels >= MIN_CHANNELS
 
@@ -89,30 +82,18 @@ class _WinogradConv(torch.autograd.Function):
         return F.conv2d(grad, flipped, padding=back_padding), None, None
 
 
-class Conv3x3(nn.Conv2d):
-    """A 3x3, stride-1 nn.Conv2d that runs through NNPACK inside ``enabled()`` for frozen float32 weights."""
+def applies(conv: nn.Conv2d, x: torch.Tensor) -> bool:
+    """True inside ``enabled()`` where NNPACK pays for this frozen float32 3x3 convolution of x."""
+    return (
+        _enabled.get() and x.dtype == torch.float32 and x.device.type == "cpu" and x.dim() == 4
+        and not conv.weight.requires_grad and conv.bias is not None
+        and _pays(x.shape[-2], x.shape[-1], conv.out_channels) and available()
+    )
 
-    def __init__(self, in_channels: int, out_channels: int, padding_mode: str = "zeros"):
-        super().__init__(in_channels, out_channels, 3, padding=1, padding_mode=padding_mode)
 
-    def flipped_weight(self) -> torch.Tensor:
-        """The kernels flipped in space with in and out channels swapped, cached while the weights stay."""
-        # Kept on the weight tensor, so copies of a backbone that share its weights share this too.
-        version, flipped = getattr(self.weight, "_stylegram_flipped", (None, None))
-        if flipped is None or version != self.weight._version:
-            flipped = self.weight.detach().flip(-1, -2).transpose(0, 1).contiguous()
-            self.weight._stylegram_flipped = (self.weight._version, flipped)
-        return flipped
-
-    def _conv_forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        fast = (
-            _enabled.get() and x.dtype == torch.float32 and x.device.type == "cpu" and x.dim() == 4
-            and not weight.requires_grad and bias is not None and not _autocast_on()
-            and _pays(x.shape[-2], x.shape[-1], self.out_channels) and available()
-        )
-        if not fast:
-            return super()._conv_forward(x, weight, bias)
-        padding = 1
-        if self.padding_mode != "zeros":
-            x, padding = F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
-        return _WinogradConv.apply(x, self, padding)
+def convolve(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """conv(x) through NNPACK, forward and input gradient; ``conv`` has a flipped_weight() method."""
+    padding = 1
+    if conv.padding_mode != "zeros":
+        x, padding = F.pad(x, conv._reversed_padding_repeated_twice, mode=conv.padding_mode), 0
+    return _WinogradConv.apply(x, conv, padding)

@@ -9,7 +9,7 @@ from torch import nn
 
 from .base import POOLINGS, Backbone, InputNorm, LayerInfo
 from ..errors import BackboneError
-from ..winograd import Conv3x3
+from .conv3x3 import Conv3x3
 
 # Convolutions per block; every block ends in a 2x2 pooling.
 BLOCKS = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
