@@ -97,6 +97,23 @@ def test_state_dict_continues_bit_identically():
     assert torch.equal(x, y)
 
 
+def test_a_checkpoint_from_before_the_kept_rhos_continues_the_same():
+    f = lambda v: (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2  # noqa: E731
+    runs = []
+    for drop in (False, True):
+        x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+        opt = LBFGS([x], history=10)
+        run(opt, x, f, 10)
+        saved = opt.state_dict()
+        assert len(saved["rho"]) == len(saved["s"]) > 0
+        if drop:
+            del saved["rho"]
+        again = LBFGS([x], history=10)
+        again.load_state_dict(saved)
+        runs.append(run(again, x, f, 15))
+    assert runs[0] == runs[1]
+
+
 def test_rosenbrock_reaches_its_minimum_without_blowing_up():
     f = lambda v: (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2  # noqa: E731
     x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
