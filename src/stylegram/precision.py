@@ -1,10 +1,12 @@
 """Arithmetic precision of the network pass: float32, or bfloat16 where the CPU computes it natively.
 
 On CPUs with AVX512-BF16 or AMX (AMD Zen 4 and later, Intel Cooper Lake / Sapphire Rapids and later) the
-VGG19 forward and backward run about 1.6x faster in bfloat16 (measured in BENCHMARKS.md). The backbone
-runs under autocast, so its features come out in bfloat16; the Gram statistic multiplies them as they are
-(the products accumulate in float32, only G is rounded), every other statistic and the content term cast
-them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
+VGG19 forward and backward run in bfloat16: about 1.6x faster than float32 with AVX512-BF16 (measured before
+the channels-last path below), 3.3x (256 px) to 4.7x (512 px) with AMX (BENCHMARKS.md). The backbone runs under autocast, and VGG's convolutions take it
+as the sign to pad and convolve channels-last maps in bfloat16 without autocast's copies
+(stylegram.backbones.conv3x3), so its features come out in bfloat16; the Gram statistic multiplies them as
+they are (the products accumulate in float32, only G is rounded), every other statistic and the content term
+cast them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
 emulated and slower, so "auto" picks float32 there, computed with Winograd's convolution ("winograd",
 stylegram.winograd) where NNPACK is present and the CPU's best instructions are AVX2.
 """
