@@ -1,9 +1,5 @@
 """Network precision: bfloat16 and Winograd passes chosen by CPU, close to float32, and losses stay float32."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 import torch
 
@@ -68,13 +64,3 @@ def test_gram_of_bfloat16_features_is_close_and_its_backward_is_bfloat16():
     g.float().sum().backward()
     assert low.grad.dtype == torch.bfloat16
 
-
-@pytest.mark.parametrize("preset", [None, "ACTIVE"])
-def test_importing_stylegram_makes_openmp_threads_wait_passively_only_for_winograd(preset):
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if preset:
-        env["OMP_WAIT_POLICY"] = preset
-    code = "import os, stylegram; print(os.environ.get('OMP_WAIT_POLICY', 'unset'))"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    avx2_best = torch.backends.cpu.get_cpu_capability() == "AVX2"
-    assert out.stdout.strip() == (preset or ("PASSIVE" if avx2_best else "unset"))
