@@ -4,7 +4,8 @@
   maps, with the weights converted once. Autocast alone would convert the weights at every call, pad in
   float32 (two extra copies of every map, forward and backward) and hand oneDNN maps in the channel-first
   layout it reorders before and after every bfloat16 convolution; those copies took more time than the
-  convolutions on a CPU with AMX (BENCHMARKS.md). The numbers are autocast's: the same products, rounded the same.
+  convolutions on a CPU with AMX (BENCHMARKS.md). The forward gives autocast's numbers to the bit; the input
+  gradient sums the padding's border in bfloat16, 0.2 % from autocast's.
 - winograd: NNPACK's Winograd convolution where it pays (stylegram.winograd).
 - otherwise torch's own.
 
