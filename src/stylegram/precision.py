@@ -2,11 +2,11 @@
 
 On CPUs with AVX512-BF16 or AMX (AMD Zen 4 and later, Intel Cooper Lake / Sapphire Rapids and later) the
 VGG19 forward and backward run in bfloat16: about 1.6x faster than float32 with AVX512-BF16 (measured before
-the channels-last path below), 3.3x (256 px) to 4.7x (512 px) with AMX (BENCHMARKS.md). The backbone runs under autocast, and VGG's convolutions take it
-as the sign to pad and convolve channels-last maps in bfloat16 without autocast's copies
-(stylegram.backbones.conv3x3), so its features come out in bfloat16; the Gram statistic multiplies them as
-they are (the products accumulate in float32, only G is rounded), every other statistic and the content term
-cast them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
+the channels-last path below), 3.3x (256 px) to 4.7x (512 px) with AMX (BENCHMARKS.md). The backbone runs
+under autocast, and VGG's convolutions take it as the sign to pad and convolve channels-last maps in bfloat16
+without autocast's copies (stylegram.backbones.conv3x3), so its features come out in bfloat16; the Gram
+statistic multiplies them as they are (the products accumulate in float32, only G is rounded), every other
+statistic and the content term cast them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
 emulated and slower, so "auto" picks float32 there, computed with Winograd's convolution ("winograd",
 stylegram.winograd) where NNPACK is present and the CPU's best instructions are AVX2.
 """
@@ -14,24 +14,18 @@ stylegram.winograd) where NNPACK is present and the CPU's best instructions are 
 from __future__ import annotations
 
 import contextlib
-import functools
-from pathlib import Path
 
 import torch
 
-from . import winograd
+from . import runtime, winograd
 from .errors import OptionError, check_choice
 
 PRECISIONS = ("auto", "float32", "bfloat16", "winograd")
 
 
-@functools.lru_cache(maxsize=1)
 def native_bfloat16() -> bool:
     """True when this CPU has bfloat16 dot-product instructions (Linux: avx512_bf16 or amx_bf16 flags)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    flags = runtime.cpu_flags()
     return ("avx512_bf16" in flags or "amx_bf16" in flags) and torch.backends.mkldnn.is_available()
 
 

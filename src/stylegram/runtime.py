@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 MMAP_THRESHOLD = 32 << 20  # bytes: glibc's largest on 64-bit systems
@@ -25,14 +26,19 @@ TRIM_THRESHOLD = 256 << 20  # bytes of freed memory kept at the top of the heap
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
 
 
-def avx2_is_best() -> bool:
-    """True on a (Linux) x86 CPU with AVX2 and without AVX-512: where --precision auto means winograd."""
+@functools.lru_cache(maxsize=1)
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them in /proc/cpuinfo ("avx2", "amx_bf16", ...); empty elsewhere."""
     try:
         with open("/proc/cpuinfo") as info:
-            flags = next((line.split() for line in info if line.startswith("flags")), [])
+            return frozenset(next((line.split(":", 1)[-1].split() for line in info if line.startswith("flags")), []))
     except OSError:
-        return False
-    return "avx2" in flags and "avx512f" not in flags
+        return frozenset()
+
+
+def avx2_is_best() -> bool:
+    """True on an x86 CPU with AVX2 and without AVX-512: where --precision auto means winograd."""
+    return "avx2" in cpu_flags() and "avx512f" not in cpu_flags()
 
 
 def set_openmp_wait_policy() -> None:

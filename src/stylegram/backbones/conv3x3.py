@@ -58,9 +58,8 @@ class Conv3x3(nn.Conv2d):
         return self._derived("_stylegram_bfloat16", lambda w: w.to(torch.bfloat16, memory_format=torch.channels_last))
 
     def _conv_forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-        frozen = not weight.requires_grad and x.device.type == "cpu" and x.dim() == 4
         dtype = autocast_dtype()
-        if frozen and dtype == torch.bfloat16:
+        if dtype == torch.bfloat16 and not weight.requires_grad and x.device.type == "cpu" and x.dim() == 4:
             return self._bfloat16(x)
         if dtype is None and winograd.applies(self, x):
             return winograd.convolve(self, x)
