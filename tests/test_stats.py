@@ -79,3 +79,33 @@ def test_gram_of_a_channels_last_map_is_the_same_and_keeps_its_layout():
     flat = f.reshape(2, 5, 12)
     assert torch.allclose(last.grad.reshape(2, 5, 12), (w + w.transpose(1, 2)) @ flat / 12)
     assert last.grad.is_contiguous(memory_format=torch.channels_last)  # no copy into the other layout
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_gram_distance_is_the_relative_error_of_the_gram_and_its_exact_derivative(layout):
+    f = torch.randn(2, 5, 3, 4, dtype=torch.float64).contiguous(memory_format=layout).requires_grad_(True)
+    target = stats.gram(torch.randn(1, 5, 6, 2, dtype=torch.float64))
+    by_hand = (stats.gram(f) - target).pow(2).mean() / target.pow(2).mean()
+    assert torch.allclose(stats.gram_distance(f, target), by_hand)
+    assert torch.autograd.gradcheck(lambda x: stats.gram_distance(x, target), (f,))
+    (grad,) = torch.autograd.grad(stats.gram_distance(f, target), f)
+    assert grad.is_contiguous(memory_format=layout)
+
+
+def test_gram_distance_in_bfloat16_is_close_to_float32_and_answers_in_bfloat16():
+    f = torch.randn(1, 16, 12, 10).relu()
+    target = stats.gram(torch.randn(1, 16, 8, 8).relu())
+    low = f.bfloat16().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    high = f.clone().requires_grad_(True)
+    d_low, d_high = stats.gram_distance(low, target), stats.gram_distance(high, target)
+    assert d_low.dtype == torch.float32 and abs(float(d_low.detach()) / float(d_high.detach()) - 1) < 0.02
+    (g_low,), (g_high,) = torch.autograd.grad(d_low, low), torch.autograd.grad(d_high, high)
+    assert g_low.dtype == torch.bfloat16
+    assert float((g_low.float() - g_high).norm() / g_high.norm()) < 0.02
+
+
+def test_gram_distance_to_a_target_that_needs_a_gradient_passes_it_on():
+    f = torch.randn(1, 4, 3, 3)
+    target = stats.gram(torch.randn(1, 4, 3, 3)).requires_grad_(True)
+    stats.gram_distance(f, target).backward()
+    assert target.grad is not None and target.grad.abs().sum() > 0

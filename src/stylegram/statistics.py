@@ -117,8 +117,8 @@ class GramStatistic:
         return sum(w * t for t, w in zip(targets, weights))
 
     def distance(self, feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """relative_mse(G(x), G_t)."""
-        return relative_mse(stats.gram(feats), target)
+        """relative_mse(G(x), G_t), fused (stats.gram_distance)."""
+        return stats.gram_distance(feats, target)
 
     def __repr__(self) -> str:
         return "gram"
