@@ -397,3 +397,15 @@ def test_unknown_init_is_named_before_any_work(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match="--init 'recolour' is neither one of content, recolor.*did you mean recolor"):
         prepare(content, style, model=vgg, **{**FAST, "init": "recolour"})
+
+
+@pytest.mark.parametrize("parameterization", ["pixels", "fourier"])
+def test_a_progress_image_stays_the_image_of_its_step(vgg, pair, parameterization):
+    """The loop keeps each step's image as a tensor of its own, so the optimizer's later steps do not change it."""
+    content, style = pair
+    records, seen = [], []
+    for record in prepare(content, style, model=vgg, **{**FAST, "parameterization": parameterization, "polish": 0}):
+        records.append(record)
+        seen.append(record.image())
+    assert all(torch.equal(r.image(), s) for r, s in zip(records, seen))
+    assert not torch.equal(seen[0], seen[-1])

@@ -283,7 +283,9 @@ def _run_scale(
         return loss
 
     while state.step < schedule.iterations[state.scale]:
-        before = param.carry().clone()
+        # the image before this step: within a scale the one kept after the last step (the parameterization's
+        # image can cost an inverse FFT, so it is not recomputed)
+        before = state.param if state.step > 0 else param.carry()
         optimizer.step(closure)
         if not all(torch.isfinite(p).all() for p in param.params()):
             raise NonFiniteLoss("the image became NaN; lower the learning rate", before.clamp(0, 1))
@@ -291,13 +293,13 @@ def _run_scale(
         state.iteration += 1
         losses = {k: float(v) for k, v in last.items()}
         state.history.append({"iteration": state.iteration, "scale": state.scale, **losses})
-        state.param = param.carry().clone()  # for pixels the raw values, so a resumed run continues exactly
+        state.param = param.carry()  # for pixels the raw values, so a resumed run continues exactly
         state.saved = param.saved()
         state.problem_rng = own.get_state() if own is not None else None
         state.optimizer_state = optimizer.state_dict()
         state.elapsed = time.perf_counter() - started
         done = _converged(state, sum(losses.values()), schedule)
-        image = state.param.clamp(0, 1)
+        image = state.param  # a new tensor every step (carry()), so the lambda below sees this step's image
         yield Progress(
             iteration=state.iteration,
             scale=state.scale,
@@ -307,7 +309,7 @@ def _run_scale(
             losses=losses,
             elapsed=state.elapsed,
             estimated_left=_time_left(state, schedule, sizes),
-            image=lambda image=image: problem.finish(image.clone()),
+            image=lambda image=image: problem.finish(image.clamp(0, 1)),
         )
         if done:
             break

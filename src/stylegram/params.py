@@ -47,7 +47,9 @@ class Parameterization(Protocol):
         """The image (1, 3, H, W) in [0, 1] that the loss sees; differentiable in the params."""
 
     def carry(self) -> torch.Tensor:
-        """The detached image the loop keeps: handed to the next scale, shown, returned (clamped to [0, 1])."""
+        """The detached image the loop keeps: handed to the next scale, shown, returned (clamped to [0, 1]).
+
+        A new tensor at every call, which later steps of the optimizer do not change."""
 
     def saved(self) -> list[torch.Tensor] | None:
         """What a checkpoint needs beyond ``carry()`` to resume exactly; None when ``carry()`` is enough."""
@@ -74,7 +76,7 @@ class Pixels:
 
     def carry(self) -> torch.Tensor:
         # The raw (unclamped) values, so a resumed or rescaled run continues from exactly what the optimizer had.
-        return self.pixels.detach()
+        return self.pixels.detach().clone()
 
     def saved(self) -> None:
         return None
