@@ -64,11 +64,13 @@ class LBFGS:
             if st["x"] is not None:
                 self._remember(x - st["x"], g - st["g"])
             st["x"], st["g"], st["loss"], st["damp"] = x, g, float(loss), 1.0
-        size = float(g.abs().sum())
-        if size == 0:
-            return loss
-        t = self.lr if st["s"] else self.lr * min(1.0, 1.0 / size) * st["damp"]
-        self._write(x + t * self._direction(g))
+        t = self.lr
+        if not st["s"]:  # a gradient step, of length at most lr in the 1-norm
+            size = float(g.abs().sum())
+            if size == 0:
+                return loss
+            t = self.lr * min(1.0, 1.0 / size) * st["damp"]
+        self._write(torch.add(x, self._direction(g), alpha=t))
         return loss
 
     def _remember(self, s: torch.Tensor, y: torch.Tensor) -> None:
@@ -102,10 +104,13 @@ class LBFGS:
         return q
 
     def _flat_params(self) -> torch.Tensor:
+        """A copy (the optimizer keeps it while it changes the parameters in place)."""
         return torch.cat([p.detach().reshape(-1) for p in self.params])
 
     def _flat_grads(self) -> torch.Tensor:
-        return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in self.params])
+        """The gradients as one vector; a single parameter's own gradient, uncopied (the closure makes a new one)."""
+        grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in self.params]
+        return grads[0] if len(grads) == 1 else torch.cat(grads)
 
     def _write(self, flat: torch.Tensor) -> None:
         offset = 0
