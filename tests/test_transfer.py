@@ -409,3 +409,21 @@ def test_a_progress_image_stays_the_image_of_its_step(vgg, pair, parameterizatio
         seen.append(record.image())
     assert all(torch.equal(r.image(), s) for r, s in zip(records, seen))
     assert not torch.equal(seen[0], seen[-1])
+
+
+@pytest.mark.parametrize("flags, precision, expected", [
+    ({"avx2", "avx512f", "avx512_bf16", "amx_bf16"}, "auto", [20, 180]),  # bfloat16 with AMX: twice the iterations
+    ({"avx2", "avx512f", "avx512_bf16", "amx_bf16"}, "float32", [20, 90]),  # the same CPU asked for float32
+    ({"avx2", "avx512f", "avx512_bf16"}, "auto", [20, 90]),  # bfloat16 without AMX
+    ({"avx2", "fma"}, "float32", [20, 90]),
+])
+def test_auto_iterations_follow_the_cost_of_the_pass(vgg, monkeypatch, flags, precision, expected):
+    from stylegram import runtime
+
+    monkeypatch.setattr(runtime, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: True)
+    content = torch.rand(1, 3, 300, 450)  # two scales: 225 -> 450 px
+    job = prepare(content, content, model=vgg, precision=precision)
+    assert job.options.iterations == ",".join(map(str, expected))  # what ran is recorded, not "auto"
+    assert job.problem.iterations() == [expected[0], expected[1] - 40, 40]  # the finest scale split for the polish
+    assert prepare(content, content, model=vgg, precision=precision, iterations="30,60").problem.iterations() == [30, 30, 30]

@@ -5,8 +5,8 @@ VGG19 forward and backward run in bfloat16: about 1.6x faster than float32 with 
 the channels-last path below), 3.3x (256 px) to 4.7x (512 px) with AMX (BENCHMARKS.md). The backbone runs
 under autocast, and VGG's convolutions take it as the sign to pad and convolve channels-last maps in bfloat16
 without autocast's copies (stylegram.backbones.conv3x3), so its features come out in bfloat16; the Gram
-statistic multiplies them as they are (the products accumulate in float32, only G is rounded), every other
-statistic and the content term cast them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
+statistic multiplies them as they are (the products accumulate in float32, only G is rounded), the content
+term subtracts them from its float32 target, and every other statistic casts them to float32 first. Losses, the image and the optimizer's state stay float32. Elsewhere bfloat16 is
 emulated and slower, so "auto" picks float32 there, computed with Winograd's convolution ("winograd",
 stylegram.winograd) where NNPACK is present and the CPU's best instructions are AVX2.
 """
@@ -27,6 +27,11 @@ def native_bfloat16() -> bool:
     """True when this CPU has bfloat16 dot-product instructions (Linux: avx512_bf16 or amx_bf16 flags)."""
     flags = runtime.cpu_flags()
     return ("avx512_bf16" in flags or "amx_bf16" in flags) and torch.backends.mkldnn.is_available()
+
+
+def amx() -> bool:
+    """True when this CPU has AMX tile instructions for bfloat16 (Intel Sapphire Rapids and later; the amx_bf16 flag)."""
+    return "amx_bf16" in runtime.cpu_flags() and torch.backends.mkldnn.is_available()
 
 
 def resolve(name: str) -> str:
