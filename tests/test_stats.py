@@ -109,3 +109,10 @@ def test_gram_distance_to_a_target_that_needs_a_gradient_passes_it_on():
     target = stats.gram(torch.randn(1, 4, 3, 3)).requires_grad_(True)
     stats.gram_distance(f, target).backward()
     assert target.grad is not None and target.grad.abs().sum() > 0
+
+
+def test_gram_distance_of_one_map_to_a_batch_of_targets_is_their_mean():
+    f = torch.randn(1, 4, 3, 3, dtype=torch.float64)
+    targets = stats.gram(torch.randn(3, 4, 3, 3, dtype=torch.float64))
+    by_hand = (stats.gram(f) - targets).pow(2).mean() / targets.pow(2).mean()
+    assert torch.allclose(stats.gram_distance(f, targets), by_hand)

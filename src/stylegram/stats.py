@@ -116,7 +116,7 @@ def gram_distance(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """relative_mse(gram(features), target) = mean((G - T)^2) / mean(T^2), fused (see _GramDistance); T needs no gradient."""
     if features.dim() == 3:
         features = features.unsqueeze(0)
-    if target.requires_grad:
+    if target.requires_grad or target.shape[0] not in (1, features.shape[0]):  # the composed form: autograd and broadcasting of its own
         return (gram(features).float() - target).pow(2).mean() / target.pow(2).mean().clamp_min(EPS)
     return _GramDistance.apply(features, target.to(torch.promote_types(features.dtype, torch.float32)))
 
