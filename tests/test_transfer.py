@@ -145,6 +145,8 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, [style, style], model=vgg, style_blend="1,-1")
     with pytest.raises(OptionError, match="unknown transfer option"):
         prepare(content, style, model=vgg, styel_weight=3)
+    with pytest.raises(OptionError, match="whole numbers per scale like 20,90, got 'abc'"):
+        prepare(content, style, model=vgg, iterations="abc")
 
 
 def test_memory_check_names_the_largest_size(vgg, pair):

@@ -112,7 +112,10 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
     """'100,60,40' -> per-scale counts; a single number applies to every scale; a longer list keeps its tail."""
     if isinstance(spec, int):
         return [spec] * scales
-    parts = [int(p) for p in str(spec).split(",")] if isinstance(spec, str) else [int(p) for p in spec]
+    try:
+        parts = [int(p) for p in str(spec).split(",")] if isinstance(spec, str) else [int(p) for p in spec]
+    except (TypeError, ValueError):
+        raise OptionError(f"--iterations must be whole numbers per scale like 20,90, got '{spec}'") from None
     if len(parts) == 1:
         return parts * scales
     if len(parts) < scales:  # give the extra coarse scales the first count
