@@ -17,6 +17,7 @@ import torch
 from .backbones import Backbone
 from .errors import OptionError
 from .precision import network_pass
+from .stats import squared_norm
 
 if TYPE_CHECKING:
     from .statistics import Statistic
@@ -42,10 +43,10 @@ class _RelativeMSE(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         diff = torch.sub(x, target)  # bfloat16 - float32 is float32, in x's memory layout
-        scale = 1.0 / (diff.numel() * (_squared_norm(target) / target.numel()).clamp_min(EPS))
+        scale = 1.0 / (diff.numel() * (squared_norm(target) / target.numel()).clamp_min(EPS))
         ctx.save_for_backward(diff, scale)
         ctx.shape, ctx.dtype = x.shape, x.dtype
-        return _squared_norm(diff) * scale
+        return squared_norm(diff) * scale
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
@@ -59,15 +60,6 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
     dx = image[..., :, 1:] - image[..., :, :-1]
     dy = image[..., 1:, :] - image[..., :-1, :]
     return dx.pow(2).mean() + dy.pow(2).mean()
-
-
-def _squared_norm(t: torch.Tensor) -> torch.Tensor:
-    """sum(t^2) as one dot product over t's memory (channels-last maps are read in place; the float32 sum is
-    accurate to 1e-6 where torch.linalg.vector_norm's square was off by 4e-5 on a 1.4 M-value map)."""
-    if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
-        t = t.permute(0, 2, 3, 1)
-    flat = t.reshape(-1)
-    return torch.dot(flat, flat)
 
 
 @dataclass

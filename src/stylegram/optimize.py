@@ -299,7 +299,6 @@ def _run_scale(
         state.optimizer_state = optimizer.state_dict()
         state.elapsed = time.perf_counter() - started
         done = _converged(state, sum(losses.values()), schedule)
-        image = state.param  # a new tensor every step (carry()), so the lambda below sees this step's image
         yield Progress(
             iteration=state.iteration,
             scale=state.scale,
@@ -309,7 +308,8 @@ def _run_scale(
             losses=losses,
             elapsed=state.elapsed,
             estimated_left=_time_left(state, schedule, sizes),
-            image=lambda image=image: problem.finish(image.clamp(0, 1)),
+            # state.param is a new tensor every step (carry()), so this stays the image of this step
+            image=lambda image=state.param: problem.finish(image.clamp(0, 1)),
         )
         if done:
             break
