@@ -17,7 +17,7 @@ import torch
 from .backbones import Backbone
 from .errors import OptionError
 from .precision import network_pass
-from .stats import squared_norm
+from .stats import composed_relative_mse, squared_norm
 
 if TYPE_CHECKING:
     from .statistics import Statistic
@@ -28,7 +28,7 @@ EPS = 1e-8
 def relative_mse(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """mean((x - t)^2) / mean(t^2), averaged over the batch; computed in float32 (or float64) whatever x's precision."""
     if target.requires_grad:
-        return (x.float() - target).pow(2).mean() / target.pow(2).mean().clamp_min(EPS)
+        return composed_relative_mse(x, target)
     return _RelativeMSE.apply(x, target.to(torch.promote_types(x.dtype, torch.float32)))
 
 

@@ -73,6 +73,11 @@ class _GramDistance(torch.autograd.Function):
         return _times(features, sym), None
 
 
+def composed_relative_mse(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """mean((x - t)^2) / mean(t^2) in autograd's own operations (float32 at least): where the target needs a gradient."""
+    return (x.float() - target).pow(2).mean() / target.pow(2).mean().clamp_min(EPS)
+
+
 def squared_norm(t: torch.Tensor) -> torch.Tensor:
     """sum(t^2) as one dot product over t's memory (channels-last maps are read in place; the float32 sum is
     accurate to 1e-6 where torch.linalg.vector_norm's square was off by 4e-5 on a 1.4 M-value map)."""
@@ -124,7 +129,7 @@ def gram_distance(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     if features.dim() == 3:
         features = features.unsqueeze(0)
     if target.requires_grad or target.shape[0] not in (1, features.shape[0]):  # the composed form: autograd and broadcasting of its own
-        return (gram(features).float() - target).pow(2).mean() / target.pow(2).mean().clamp_min(EPS)
+        return composed_relative_mse(gram(features), target)
     return _GramDistance.apply(features, target.to(torch.promote_types(features.dtype, torch.float32)))
 
 
