@@ -9,7 +9,8 @@ relu4_2, style relu1_1..relu5_1, 300 iterations, no early stop, float32. Default
 convolutions); "default fp32" is the same with --precision float32, to show what the schedule alone gives. All use the same loss weights, and one fixed evaluator scores the image each one actually saves (8-bit):
   style distance   = mean over relu1_1..relu5_1 of ||G(out) - G(style)||^2 / ||G(style)||^2
   content distance = ||F(out) - F(content)||^2 / ||F(content)||^2 at relu4_2
-Lower is better for both. Also: seconds per iteration of the loop at a fixed size next to a bare
+Lower is better for both. The methods of one pair and size run interleaved, an iteration at a time, each
+timed alone (timed_together), so a drift in the machine's speed slows them alike. Also: seconds per iteration of the loop at a fixed size next to a bare
 forward+backward pass of the same network in the same precision (the floor on this machine), the medians of 20 of
 each taken in turn; --overhead-only measures just that, at every size. With more than one
 pair and size it ends with a summary: per method, the median over the runs of each distance relative to the
@@ -65,11 +66,32 @@ class Evaluator:
         return style, float(relative_mse(feats["relu4_2"], target))
 
 
-def timed(job) -> tuple[torch.Tensor, float, int]:
-    start = time.perf_counter()
-    for _ in job:
-        pass
-    return job.result().image, time.perf_counter() - start, len(job.state.history)
+def planned_work(job) -> list[int]:
+    """Pixels computed per iteration, for every iteration the job's schedule plans (scale by scale)."""
+    return [h * w for (h, w), n in zip(job.problem.sizes(), job.schedule.iterations) for _ in range(n)]
+
+
+def timed_together(jobs: dict[str, object]) -> dict[str, tuple[torch.Tensor, float, int]]:
+    """{name: (image, seconds, iterations)}: the jobs run interleaved, one iteration at a time, each timed alone.
+
+    The job taken next is the one furthest behind in its own planned work (pixels times iterations), so all of
+    them advance through their runs together and a machine whose speed drifts (twice as slow for minutes on
+    the shared hosts) slows each of them alike: the time ratios hold where back-to-back runs did not.
+    """
+    plans = {name: planned_work(job) for name, job in jobs.items()}
+    steps = {name: iter(job) for name, job in jobs.items()}
+    done = {name: 0 for name in jobs}
+    seconds = {name: 0.0 for name in jobs}
+    running = set(jobs)
+    while running:
+        name = min(running, key=lambda n: sum(plans[n][: done[n]]) / max(sum(plans[n]), 1))
+        start = time.perf_counter()
+        finished = next(steps[name], None) is None  # the last call ends the run (or an early stop does)
+        seconds[name] += time.perf_counter() - start
+        done[name] += 1
+        if finished:
+            running.discard(name)
+    return {name: (job.result().image, seconds[name], len(job.state.history)) for name, job in jobs.items()}
 
 
 BASELINE = dict(init="content", iterations=300, tolerance=0, history=100, content_boost=0, precision="float32", parameterization="pixels")
@@ -167,13 +189,14 @@ def main() -> None:
 
 def run_methods(content, style, size: int, args, variants: dict[str, dict]) -> dict:
     """{method: (image, seconds, iterations)} for the baseline, the default, 'default fp32' and the variants."""
-    base = prepare(content, style, size=size, min_size=size, upscale=True,
-                   **{**BASELINE, "iterations": args.baseline_iterations})
-    rows = {"baseline": timed(base), "default": timed(prepare(content, style, size=size, upscale=True))}
+    jobs = {"baseline": prepare(content, style, size=size, min_size=size, upscale=True,
+                                **{**BASELINE, "iterations": args.baseline_iterations}),
+            "default": prepare(content, style, size=size, upscale=True)}
     if resolve("auto") != "float32" and not args.no_fp32:
-        rows["default fp32"] = timed(prepare(content, style, size=size, upscale=True, precision="float32"))
+        jobs["default fp32"] = prepare(content, style, size=size, upscale=True, precision="float32")
     for name, change in variants.items():
-        rows[name] = timed(prepare(content, style, size=size, upscale=True, **change))
+        jobs[name] = prepare(content, style, size=size, upscale=True, **change)
+    rows = timed_together(jobs)
     return rows
 
 
