@@ -66,6 +66,19 @@ class Evaluator:
         return style, float(relative_mse(feats["relu4_2"], target))
 
 
+def copy_rate() -> float:
+    """GB/s of copying 64 MB, the best of five: a sign of the shared host's speed (the AMX host copied at 26 GB/s
+    in its fast state, 12-20 in slow ones, where its bfloat16 pass slowed more than float32; BENCHMARKS.md)."""
+    source = torch.ones(16 * 2**20)
+    target = torch.empty_like(source)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        target.copy_(source)
+        best = min(best, time.perf_counter() - start)
+    return 2 * source.numel() * 4 / best / 1e9
+
+
 def planned_work(job) -> list[int]:
     """Pixels computed per iteration, for every iteration the job's schedule plans (scale by scale)."""
     return [h * w for (h, w), n in zip(job.problem.sizes(), job.schedule.iterations) for _ in range(n)]
@@ -159,7 +172,8 @@ def main() -> None:
         return
     variants = {spec: dict([parse_option(spec)]) for spec in args.variant}
     relative = {}  # method -> [(style ratio, content ratio, time ratio)] against the baseline of the same run
-    print(f"# {time.strftime('%Y-%m-%d')} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M')} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+          f"torch {torch.__version__}, memory copies at {copy_rate():.1f} GB/s")
     print(f"{'pair':<18}{'size':>5} {'method':<16}{'iters':>6}{'seconds':>9}{'style':>9}{'content':>9}{'time ratio':>11}")
     for content_name, style_name in PAIRS[: args.pairs]:
         content = images.load_tensor(path(content_name))
@@ -185,6 +199,7 @@ def main() -> None:
         print_overhead(content, style, args.sizes[0])
     if len(relative["baseline"]) > 1:
         summarize(relative)
+    print(f"# {time.strftime('%H:%M')} memory copies at {copy_rate():.1f} GB/s")
 
 
 def run_methods(content, style, size: int, args, variants: dict[str, dict]) -> dict:
