@@ -211,8 +211,7 @@ def run_methods(content, style, size: int, args, variants: dict[str, dict]) -> d
         jobs["default fp32"] = prepare(content, style, size=size, upscale=True, precision="float32")
     for name, change in variants.items():
         jobs[name] = prepare(content, style, size=size, upscale=True, **change)
-    rows = timed_together(jobs)
-    return rows
+    return timed_together(jobs)
 
 
 def nudged(content: torch.Tensor, seed: int) -> torch.Tensor:
