@@ -1,8 +1,10 @@
 """The CLI as a user meets it: exit codes, one-line errors, files written."""
 
+import os
 import struct
 import subprocess
 import sys
+import tempfile
 import zlib
 
 import numpy as np
@@ -83,6 +85,33 @@ def test_unwritable_output_fails_before_any_work(tmp_path, capsys):
     blocker.write_text("x")
     code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(blocker / "out.png"), *FAST])
     assert code == 2 and "cannot" in capsys.readouterr().err
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder this process cannot create files in: its own, locked; as root (who may write anywhere), sysfs."""
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        yield locked
+        locked.chmod(0o700)
+        return
+    try:
+        handle, probe = tempfile.mkstemp(dir="/sys")
+    except OSError:
+        yield "/sys"  # sysfs refuses new files even to root
+        return
+    os.close(handle)
+    os.unlink(probe)
+    pytest.skip("no read-only folder here: root can write anywhere, /sys included")
+
+
+def test_read_only_output_folder_fails_before_any_work(read_only_folder, capsys):
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", os.path.join(read_only_folder, "out.png"), *FAST])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "is not writable" in err and "choose another output path" in err and "\n" not in err
+    assert not os.path.exists(os.path.join(read_only_folder, "out.png"))
 
 
 def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
