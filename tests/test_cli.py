@@ -1,6 +1,7 @@
 """The CLI as a user meets it: exit codes, one-line errors, files written."""
 
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -126,6 +127,36 @@ def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     assert rows[0].startswith("iteration,scale,content.relu4_2") and len(rows) == 4
     assert sorted(p.name for p in (tmp_path / "new" / "folder" / "out_steps").iterdir()) == ["iter_000002.png"]
     assert (tmp_path / "run.ckpt").exists()
+
+
+def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp_path, capsys, monkeypatch):
+    """The first Ctrl-C stops after the current iteration: exit 130, the image so far and a checkpoint written, a
+    message that says how to go on; --resume with that checkpoint then ends where an uninterrupted run ends."""
+    from stylegram.commands.progress import Bar
+
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "64", "--min-size", "64", "--iterations", "6",
+           "--tolerance", "0", "--quiet"]
+    assert main([*run, "-o", str(tmp_path / "whole.png")]) == 0
+    update = Bar.update
+
+    def interrupt_at_third(self, progress):
+        update(self, progress)
+        if progress.iteration == 3:
+            signal.raise_signal(signal.SIGINT)  # what a terminal's Ctrl-C delivers
+
+    monkeypatch.setattr(Bar, "update", interrupt_at_third)
+    out = tmp_path / "out.png"
+    capsys.readouterr()
+    assert main([*run, "-o", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted at iteration 3" in err and f"--resume {tmp_path / 'out.ckpt'}" in err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C is the user's again
+    so_far = np.asarray(Image.open(out))
+    assert so_far.shape == (43, 64, 3) and so_far.std() > 5
+    assert not np.array_equal(so_far, np.asarray(Image.open(tmp_path / "whole.png")))  # three iterations short
+    monkeypatch.setattr(Bar, "update", update)
+    assert main([*run, "-o", str(out), "--resume", str(tmp_path / "out.ckpt")]) == 0
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "whole.png")))
 
 
 @pytest.mark.parametrize("method", ["adain", "wct"])
