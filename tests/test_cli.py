@@ -73,6 +73,7 @@ def test_bad_content_image_is_one_line_and_exit_2(case, bad_inputs, tmp_path, ca
         (["--size", "100000", "--upscale"], "--size"),
         (["--style-blend", "1,2"], "2 weights for 1 styles"),
         (["--weights", "nowhere.pth"], "does not exist"),
+        (["--lr", "0"], "--lr must be a positive step size"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(args, words, tmp_path, capsys):
@@ -157,6 +158,16 @@ def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp
     monkeypatch.setattr(Bar, "update", update)
     assert main([*run, "-o", str(out), "--resume", str(tmp_path / "out.ckpt")]) == 0
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "whole.png")))
+
+
+def test_a_run_that_blows_up_keeps_the_last_good_image_and_says_what_to_lower(tmp_path, capsys):
+    out = tmp_path / "out.png"
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), *FAST, "--style-weight", "1e38"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "lower the learning rate or the weights" in err
+    assert f"image so far: {out}, checkpoint: {tmp_path / 'out.ckpt'}" in err
+    kept = np.asarray(Image.open(out))
+    assert kept.shape == (43, 64, 3) and kept.std() > 5 and (tmp_path / "out.ckpt").exists()
 
 
 @pytest.mark.parametrize("method", ["adain", "wct"])

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 
@@ -147,6 +149,9 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, style, model=vgg, styel_weight=3)
     with pytest.raises(OptionError, match="whole numbers per scale like 20,90, got 'abc'"):
         prepare(content, style, model=vgg, iterations="abc")
+    for lr in (0, -1, float("nan"), float("inf"), 1e39):  # 0 once meant the default; 1e39 overflowed inside Adam
+        with pytest.raises(OptionError, match=re.escape(f"--lr must be a positive step size of at most 1e+06, got {lr}")):
+            prepare(content, style, model=vgg, lr=lr, optimizer="adam")
 
 
 def test_memory_check_names_the_largest_size(vgg, pair):

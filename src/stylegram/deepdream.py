@@ -561,7 +561,7 @@ def prepare_dream(
     source = start if start is not None else opts.image
     start_t = load_input(source, "start image") if source is not None else None
     problem = DreamProblem(objective, opts, model, start_t)
-    lr = opts.lr or (0.05 if problem.kind == "fourier" else 0.01)
+    lr = opts.lr if opts.lr is not None else (0.05 if problem.kind == "fourier" else 0.01)
     counts = iteration_counts(opts.iterations or ("10" if start_t is not None else "24"), len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, lr, tolerance=0)
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None

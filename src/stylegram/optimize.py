@@ -24,6 +24,7 @@ from .params import Parameterization, pixels
 
 Terms = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 OPTIMIZERS = ("lbfgs", "adam", "sgd-normalized")
+MAX_LR = 1e6  # the image lives in [0, 1]; larger steps only overflow (Adam's in float32 did, with a traceback); 0 is refused, so `lr or default` is safe
 
 
 class Problem:
@@ -83,6 +84,8 @@ class Schedule:
             raise OptionError(f"iterations must not be negative, got {self.iterations}")
         if self.history < 1:
             raise OptionError(f"the L-BFGS history must be at least 1, got {self.history}")
+        if self.lr is not None and not 0 < self.lr <= MAX_LR:  # also refuses NaN
+            raise OptionError(f"--lr must be a positive step size of at most {MAX_LR:g}, got {self.lr}")
 
 
 @dataclass
@@ -288,7 +291,10 @@ def _run_scale(
         before = state.param if state.step > 0 else param.carry()
         optimizer.step(closure)
         if not all(torch.isfinite(p).all() for p in param.params()):
-            raise NonFiniteLoss("the image became NaN; lower the learning rate", before.clamp(0, 1))
+            raise NonFiniteLoss(
+                f"the image became NaN at iteration {state.iteration + 1}; lower the learning rate or the weights",
+                before.clamp(0, 1),
+            )
         state.step += 1
         state.iteration += 1
         losses = {k: float(v) for k, v in last.items()}
