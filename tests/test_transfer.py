@@ -66,10 +66,10 @@ def test_blend_of_two_styles_equals_weighted_gram_targets(vgg, pair):
     size = job.problem.sizes()[-1]
     objective = job.problem.terms_at(size)
     target = objective.terms["style.relu3_1"][0].target
-    side = job.problem._style_size(style, size)
+    side = job.problem.style_size(style, size)
     with torch.no_grad():
         g1 = stats.gram(vgg.extract(optimize.resize(style, side), ["relu3_1"])["relu3_1"])
-        g2 = stats.gram(vgg.extract(optimize.resize(other, job.problem._style_size(other, size)), ["relu3_1"])["relu3_1"])
+        g2 = stats.gram(vgg.extract(optimize.resize(other, job.problem.style_size(other, size)), ["relu3_1"])["relu3_1"])
     assert torch.allclose(target, 0.7 * g1 + 0.3 * g2, rtol=1e-5, atol=1e-6)
 
 
@@ -149,9 +149,37 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, style, model=vgg, styel_weight=3)
     with pytest.raises(OptionError, match="whole numbers per scale like 20,90, got 'abc'"):
         prepare(content, style, model=vgg, iterations="abc")
+    with pytest.raises(OptionError, match="--patience must be at least 1 iteration, got 0"):
+        prepare(content, style, model=vgg, patience=0)
     for lr in (0, -1, float("nan"), float("inf"), 1e39):  # 0 once meant the default; 1e39 overflowed inside Adam
         with pytest.raises(OptionError, match=re.escape(f"--lr must be a positive step size of at most 1e+06, got {lr}")):
             prepare(content, style, model=vgg, lr=lr, optimizer="adam")
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("tv_weight", -1.0, "--tv-weight must be a number at least 0, got -1.0"),
+    ("content_weight", float("nan"), "--content-weight must be a number at least 0, got nan"),
+    ("style_weight", float("inf"), "--style-weight must be a number at least 0, got inf"),
+    ("detail", -0.5, "--detail must be a number at least 0"),
+    ("content_boost", float("nan"), "--content-boost must be a number at least 0"),
+    ("tolerance", -1e-3, "--tolerance must be a number at least 0"),
+    ("style_scale", 0.0, "--style-scale must be a number greater than 0, got 0.0"),
+    ("scale_factor", float("nan"), "--scale-factor must be a number greater than 1, got nan"),
+    ("max_memory", 0.0, "--max-memory must be a number greater than 0"),
+])
+def test_numbers_out_of_range_are_named_before_any_work(option, value, words, pair, monkeypatch):
+    """Once these ran: a negative tv weight rewarded noise, NaN weights ended in a NaN loss, NaN scales in a traceback."""
+    monkeypatch.setattr(gatys, "load_backbone", lambda *a, **k: pytest.fail("loaded a backbone before the check"))
+    content, style = pair
+    with pytest.raises(OptionError, match=re.escape(words)):
+        prepare(content, style, **{option: value})
+
+
+def test_memory_check_covers_the_style_image_at_its_scale(vgg, pair):
+    content, style = pair
+    with pytest.raises(OptionError, match=r"style image needs about .* the largest --style-scale that fits is about \d"):
+        prepare(content, style, model=vgg, size=64, style_scale=60, max_memory=1.0)
+    prepare(content, style, model=vgg, size=64, style_scale=2, max_memory=1.0)  # the same limit fits a sane scale
 
 
 def test_memory_check_names_the_largest_size(vgg, pair):

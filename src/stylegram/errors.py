@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable, Sequence
 
 
@@ -43,3 +44,11 @@ def check_choice(what: str, value: str, choices: Sequence[str]) -> None:
     """Raise an OptionError naming ``what``, the choices and the closest one, unless ``value`` is a choice."""
     if value not in choices:
         raise OptionError(f"{what} '{value}' is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")
+
+
+def check_number(what: str, value: float, minimum: float = 0.0, *, above: bool = False) -> None:
+    """Raise an OptionError naming ``what`` unless ``value`` is a finite number >= ``minimum`` (> with ``above``)."""
+    number = isinstance(value, (int, float)) and math.isfinite(value)
+    if not number or value < minimum or (above and value == minimum):
+        bound = f"greater than {minimum:g}" if above else f"at least {minimum:g}"
+        raise OptionError(f"{what} must be a number {bound}, got {value}")

@@ -18,7 +18,7 @@ import torch
 from . import color, images, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
-from .errors import ImageError, OptionError, check_choice, did_you_mean
+from .errors import ImageError, OptionError, check_choice, check_number, did_you_mean
 from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
@@ -84,7 +84,7 @@ def scale_sizes(
 
     Scales shrink by ``factor`` while the long side stays >= ``min_size`` and the short side >= ``min_side``.
     """
-    if factor <= 1:
+    if not factor > 1:  # NaN too
         raise OptionError(f"--scale-factor must be greater than 1, got {factor}")
 
     def fit(side: int) -> tuple[int, int]:
@@ -187,7 +187,7 @@ class TransferProblem(optimize.Problem):
         return stages
 
     def _check_minimum(self, need: int) -> None:
-        for name, image in [("content", self._scales[0]), *[(f"style {i + 1}", self._style_size(s, self._scales[0])) for i, s in enumerate(self.styles)]]:
+        for name, image in [("content", self._scales[0]), *[(f"style {i + 1}", self.style_size(s, self._scales[0])) for i, s in enumerate(self.styles)]]:
             if min(image) < need:
                 raise OptionError(
                     f"the {name} image would be {image[1]}x{image[0]} px at the coarsest scale, but the layers "
@@ -217,7 +217,8 @@ class TransferProblem(optimize.Problem):
         kind = self._stages[self.state.scale][1] if self.state is not None else self.opts.parameterization
         return self._fourier(image, saved) if kind == "fourier" else params.pixels(image, saved)
 
-    def _style_size(self, style: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
+    def style_size(self, style: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
+        """(H, W) of a style image when the output is ``size``: its long side --style-scale times the output's."""
         return optimize.fit_long_side(tuple(style.shape[-2:]), max(1, round(max(size) * self.opts.style_scale)))
 
     @torch.no_grad()
@@ -250,7 +251,7 @@ class TransferProblem(optimize.Problem):
             parts = statistics.components(self.statistic)
             per_style = []
             for style in self.styles:
-                small = optimize.resize(style, self._style_size(style, size))
+                small = optimize.resize(style, self.style_size(style, size))
                 feats = self.backbone.extract(small, list(self.style_layers))
                 per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in self.style_layers})
             self._cached_size, self._cached = size, (content, per_style)
@@ -320,7 +321,7 @@ class TransferProblem(optimize.Problem):
     def _adain_start(self) -> torch.Tensor:
         """The AdaIN stylization at the final size, in the colour space being optimized."""
         final = self._scales[-1]
-        styles = [optimize.resize(s, self._style_size(s, final)) for s in self.styles]
+        styles = [optimize.resize(s, self.style_size(s, final)) for s in self.styles]
         out = feed_forward_model().stylize(
             optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend
         )
@@ -361,6 +362,18 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     return opts.size
 
 
+def check_numbers(opts: TransferOptions) -> None:
+    """Refuse weights, scales and limits that are negative, NaN or infinite, naming the option, before any work."""
+    for flag, value in [("--content-weight", opts.content_weight), ("--style-weight", opts.style_weight),
+                        ("--tv-weight", opts.tv_weight), ("--detail", opts.detail),
+                        ("--content-boost", opts.content_boost), ("--tolerance", opts.tolerance)]:
+        check_number(flag, value)
+    check_number("--style-scale", opts.style_scale, above=True)
+    check_number("--scale-factor", opts.scale_factor, 1, above=True)
+    if opts.max_memory is not None:
+        check_number("--max-memory", opts.max_memory, above=True)
+
+
 def prepare(
     content: ImageLike,
     styles: ImageLike | Sequence[ImageLike],
@@ -377,6 +390,7 @@ def prepare(
     opts = (options or TransferOptions()).replace(**changes)
     if opts.method != "gatys":
         raise OptionError(f"method '{opts.method}' is one forward pass, not an optimization: call transfer()")
+    check_numbers(opts)
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))
     content_t, style_ts = _load_inputs(content, styles)
@@ -389,7 +403,11 @@ def prepare(
     )
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
-    memory.check_fits(model, layers, problem.sizes()[-1], limit, opts.history)
+    finest = problem.sizes()[-1]
+    memory.check_fits(model, layers, finest, limit, opts.history)
+    for style in problem.styles:  # its targets take a forward pass at the style's own size
+        memory.check_fits(model, layers, problem.style_size(style, finest), limit, 0, "style image",
+                          lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")
     return Job(problem, schedule, opts, state)
 
 

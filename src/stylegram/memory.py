@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 
 from .backbones import Backbone
 from .errors import OptionError
@@ -42,8 +43,15 @@ def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], histo
     return int(BYTES * (ACTIVATION_FACTOR * activations + (2 * history + 8) * image) + OVERHEAD)
 
 
-def check_fits(backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, history: int = 100) -> None:
-    """Raise OptionError naming the largest size that fits when the estimate exceeds the limit."""
+def check_fits(
+    backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, history: int = 100,
+    what: str = "run", fix: Callable[[int], str] = lambda side: f"the largest size that fits is about --size {side}",
+) -> None:
+    """Raise OptionError naming the largest size that fits when the estimate exceeds the limit.
+
+    ``what`` names the image in the message ("a 640x480 run"); ``fix`` says what to do, given the largest long side
+    that fits.
+    """
     limit = limit or available_memory()
     need = estimate(backbone, layers, size, history)
     if need <= limit:
@@ -52,6 +60,5 @@ def check_fits(backbone: Backbone, layers: list[str], size: tuple[int, int], lim
     scale = math.sqrt(max(limit - OVERHEAD, 0) / max(need - OVERHEAD, 1))
     fits = int(max(h, w) * scale) // 16 * 16
     raise OptionError(
-        f"a {w}x{h} run needs about {need / 2**30:.1f} GiB but only {limit / 2**30:.1f} GiB is available; "
-        f"the largest size that fits is about --size {fits}"
+        f"a {w}x{h} {what} needs about {need / 2**30:.1f} GiB but only {limit / 2**30:.1f} GiB is available; {fix(fits)}"
     )

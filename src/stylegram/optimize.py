@@ -84,6 +84,8 @@ class Schedule:
             raise OptionError(f"iterations must not be negative, got {self.iterations}")
         if self.history < 1:
             raise OptionError(f"the L-BFGS history must be at least 1, got {self.history}")
+        if self.patience < 1:
+            raise OptionError(f"--patience must be at least 1 iteration, got {self.patience}")
         if self.lr is not None and not 0 < self.lr <= MAX_LR:  # also refuses NaN
             raise OptionError(f"--lr must be a positive step size of at most {MAX_LR:g}, got {self.lr}")
 
