@@ -216,6 +216,10 @@ def test_bad_options_are_named(vgg):
         D.prepare_dream(model=vgg, parameterization="wavelet")
     with pytest.raises(OptionError, match="not one of"):
         optimize.Schedule([1], "sgd")
+    with pytest.raises(OptionError, match="--max-memory must be a number greater than 0, got -1"):
+        D.prepare_dream(model=vgg, max_memory=-1.0)
+    with pytest.raises(OptionError, match="--lr must be a positive step size"):
+        D.prepare_dream(model=vgg, lr=0.0)  # 0 once meant the default step
 
 
 # --------------------------------------------------------------------------------------- CLI and report

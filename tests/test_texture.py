@@ -185,6 +185,12 @@ def test_bad_inputs_are_named(avg_vgg, brick):
         prepare_texture(brick, model=avg_vgg, sise=64)
     with pytest.raises(OptionError, match="precision 'half' is not one of"):
         prepare_texture(brick, model=avg_vgg, precision="half")
+    with pytest.raises(OptionError, match="--tv-weight must be a number at least 0, got nan"):
+        prepare_texture(brick, model=avg_vgg, size=64, tv_weight=float("nan"))  # once a NaN loss, a run later
+    with pytest.raises(OptionError, match="--tolerance must be a number at least 0"):
+        prepare_texture(brick, model=avg_vgg, size=64, tolerance=-1.0)
+    with pytest.raises(OptionError, match=r"example needs about .* the largest --example-scale that fits is about \d"):
+        prepare_texture(brick, model=avg_vgg, size=64, example_scale=40, max_memory=1.0)  # once minutes of a pass
     assert TextureOptions().replace(size="64x32").size == "64x32"
 
 

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from . import memory, optimize, params, stats
 from .backbones import Backbone, load_backbone
-from .errors import OptionError, check_choice
+from .errors import OptionError, check_choice, check_number
 from .options import Options
 from .gatys import iteration_counts, load_input
 from .job import Job, Result
@@ -556,6 +556,8 @@ def prepare_dream(
     """
     opts = (options or DreamOptions()).replace(**changes)
     check_choice("--optimizer", opts.optimizer, ("adam", "sgd-normalized"))
+    if opts.max_memory is not None:
+        check_number("--max-memory", opts.max_memory, above=True)
     model = _backbone(opts, model)
     objective = goal if goal is not None else objective_from(opts, model)
     source = start if start is not None else opts.image

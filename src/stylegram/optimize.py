@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .errors import OptionError, StylegramError, check_choice
+from .errors import OptionError, StylegramError, check_choice, check_number
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 
@@ -84,6 +84,7 @@ class Schedule:
             raise OptionError(f"iterations must not be negative, got {self.iterations}")
         if self.history < 1:
             raise OptionError(f"the L-BFGS history must be at least 1, got {self.history}")
+        check_number("--tolerance", self.tolerance)
         if self.patience < 1:
             raise OptionError(f"--patience must be at least 1 iteration, got {self.patience}")
         if self.lr is not None and not 0 < self.lr <= MAX_LR:  # also refuses NaN

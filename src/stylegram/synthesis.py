@@ -33,7 +33,7 @@ import torch
 
 from . import memory, optimize, precision, statistics
 from .backbones import Backbone, load_backbone
-from .errors import OptionError
+from .errors import OptionError, check_number
 from .options import Options
 from .gatys import backbone_options, iteration_counts, load_input, scale_sizes
 from .job import Job, Result
@@ -109,10 +109,10 @@ class TextureProblem(optimize.Problem):
         self.layers = parse_weighted(opts.layers, "texture layer")
         self.ordered = backbone.check_layers(list(self.layers))
         self.blend = _example_blend(opts.blend, len(examples))
-        if not opts.example_scale > 0:
-            raise OptionError(f"--example-scale must be positive, got {opts.example_scale}")
-        if opts.tv_weight < 0:
-            raise OptionError(f"--tv-weight must not be negative, got {opts.tv_weight}")
+        check_number("--example-scale", opts.example_scale, above=True)
+        check_number("--tv-weight", opts.tv_weight)
+        if opts.max_memory is not None:
+            check_number("--max-memory", opts.max_memory, above=True)
         self.wrap = opts.tileable
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
@@ -262,7 +262,12 @@ def prepare_texture(
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     limit = int(opts.max_memory * 2**30) if opts.max_memory else None
-    memory.check_fits(backbone, problem.ordered, problem.sizes()[-1], limit)
+    final = problem.sizes()[-1]
+    memory.check_fits(backbone, problem.ordered, final, limit)
+    for example in problem.examples:  # its targets take a forward pass at the example's own size
+        size = problem.example_size(example, final)
+        memory.check_fits(backbone, problem.ordered, size, limit, 0, "example", lambda side, long=max(size):
+                          f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
     return Job(problem, schedule, opts, state)
 
 
