@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from . import memory, optimize, params, stats
 from .backbones import Backbone, load_backbone
-from .errors import OptionError, check_choice, check_number
+from .errors import OptionError, check_choice
 from .options import Options
 from .gatys import iteration_counts, load_input
 from .job import Job, Result
@@ -556,8 +556,7 @@ def prepare_dream(
     """
     opts = (options or DreamOptions()).replace(**changes)
     check_choice("--optimizer", opts.optimizer, ("adam", "sgd-normalized"))
-    if opts.max_memory is not None:
-        check_number("--max-memory", opts.max_memory, above=True)
+    limit = memory.limit_bytes(opts.max_memory)
     model = _backbone(opts, model)
     objective = goal if goal is not None else objective_from(opts, model)
     source = start if start is not None else opts.image
@@ -566,7 +565,6 @@ def prepare_dream(
     lr = opts.lr if opts.lr is not None else (0.05 if problem.kind == "fourier" else 0.01)
     counts = iteration_counts(opts.iterations or ("10" if start_t is not None else "24"), len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, lr, tolerance=0)
-    limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     largest = problem.sizes()[-1]
     memory.check_fits(model, problem.layers, tuple(min(s, opts.tile) for s in largest), limit, history=2)
     return Job(problem, schedule, opts, state or optimize.State())

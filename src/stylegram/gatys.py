@@ -363,15 +363,13 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
 
 
 def check_numbers(opts: TransferOptions) -> None:
-    """Refuse weights, scales and limits that are negative, NaN or infinite, naming the option, before any work."""
+    """Refuse weights, and scales that are negative, NaN or infinite, naming the option, before any work."""
     for flag, value in [("--content-weight", opts.content_weight), ("--style-weight", opts.style_weight),
                         ("--tv-weight", opts.tv_weight), ("--detail", opts.detail),
                         ("--content-boost", opts.content_boost), ("--tolerance", opts.tolerance)]:
         check_number(flag, value)
     check_number("--style-scale", opts.style_scale, above=True)
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
-    if opts.max_memory is not None:
-        check_number("--max-memory", opts.max_memory, above=True)
 
 
 def prepare(
@@ -391,6 +389,7 @@ def prepare(
     if opts.method != "gatys":
         raise OptionError(f"method '{opts.method}' is one forward pass, not an optimization: call transfer()")
     check_numbers(opts)
+    limit = memory.limit_bytes(opts.max_memory)
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))
     content_t, style_ts = _load_inputs(content, styles)
@@ -401,7 +400,6 @@ def prepare(
     schedule = optimize.Schedule(
         problem.iterations(), opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience
     )
-    limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]
     memory.check_fits(model, layers, finest, limit, opts.history)

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 
 from .backbones import Backbone
-from .errors import OptionError
+from .errors import OptionError, check_number
 
 BYTES = 4  # float32
 # Autograd keeps roughly each layer's input and output plus gradients of the same size.
@@ -41,6 +41,14 @@ def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], histo
             break
     image = 3 * h * w
     return int(BYTES * (ACTIVATION_FACTOR * activations + (2 * history + 8) * image) + OVERHEAD)
+
+
+def limit_bytes(max_memory: float | None) -> int | None:
+    """--max-memory (GiB) as bytes, None for what the system has; refused unless a positive number."""
+    if max_memory is None:
+        return None
+    check_number("--max-memory", max_memory, above=True)
+    return int(max_memory * 2**30)
 
 
 def check_fits(

@@ -24,7 +24,7 @@ from .params import Parameterization, pixels
 
 Terms = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 OPTIMIZERS = ("lbfgs", "adam", "sgd-normalized")
-MAX_LR = 1e6  # the image lives in [0, 1]; larger steps only overflow (Adam's in float32 did, with a traceback); 0 is refused, so `lr or default` is safe
+MAX_LR = 1e6  # the image lives in [0, 1]; larger steps only overflow (Adam's float32 did, in a traceback)
 
 
 class Problem:

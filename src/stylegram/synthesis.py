@@ -111,8 +111,6 @@ class TextureProblem(optimize.Problem):
         self.blend = _example_blend(opts.blend, len(examples))
         check_number("--example-scale", opts.example_scale, above=True)
         check_number("--tv-weight", opts.tv_weight)
-        if opts.max_memory is not None:
-            check_number("--max-memory", opts.max_memory, above=True)
         self.wrap = opts.tileable
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
@@ -256,12 +254,12 @@ def prepare_texture(
     tensors = [_as_rgb(load_input(e, f"example {i + 1}"), i) for i, e in enumerate(examples)]
     parse_size(opts.size)  # a clear error before a backbone is loaded
     statistics.parse_statistic(opts.statistic)
+    limit = memory.limit_bytes(opts.max_memory)
     backbone = _backbone_for(opts, model)
     state = state or optimize.State()
     problem = TextureProblem(tensors, opts, backbone, state)
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
-    limit = int(opts.max_memory * 2**30) if opts.max_memory else None
     final = problem.sizes()[-1]
     memory.check_fits(backbone, problem.ordered, final, limit)
     for example in problem.examples:  # its targets take a forward pass at the example's own size
