@@ -46,6 +46,15 @@ def test_output_size_keeps_the_content_aspect(vgg, pair):
     assert 0 <= result.image.min() and result.image.max() <= 1
 
 
+@pytest.mark.parametrize("iterations", ["0", "3,0"])
+def test_output_has_the_asked_size_when_the_last_scale_gets_no_iterations(vgg, pair, iterations):
+    content, style = pair  # 64x96 content, scales 48 and 96 px: the image used to stay at the coarse size
+    result = transfer(content, style, model=vgg, **{**FAST, "iterations": iterations})
+    assert result.image.shape == (1, 3, 64, 96)
+    if iterations == "0":  # nothing optimized: the start (the content) at the output size
+        assert (result.image - content).abs().mean() < 0.03  # upsampled from the coarse scale, so a little blurred
+
+
 def test_size_larger_than_content_needs_upscale(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match="--upscale"):

@@ -252,6 +252,8 @@ def run(
         if state.optimizer_state is not None:
             optimizer.load_state_dict(state.optimizer_state)
         yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem, own)
+        if state.step == 0:  # a scale given no iterations still brings the image to its size
+            state.param = param.carry()
         state.scale, state.step, state.optimizer_state, state.saved = state.scale + 1, 0, None, None
         state.best, state.since_best = math.inf, 0
 
