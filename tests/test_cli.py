@@ -191,3 +191,15 @@ def test_console_script_runs_as_a_process(tmp_path):
          str(tmp_path / "o.png")], capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such file" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["grams", "sample:chelsea", "--layer", "relu1_1", "--columns", "0", "-o", "g.png"],  # was clamped to 1
+    ["report", "a", "b", "--channels", "0", "-o", "r.html"],  # was clamped to 1
+    ["features", "sample:chelsea", "--layer", "relu1_1", "--dreams", "--dream-size", "0", "-o", "f.png"],  # was 224
+])
+def test_counts_and_sizes_below_one_are_refused_by_the_parser(args, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    assert stop.value.code == 2
+    assert "'0' is not a whole number >= 1" in capsys.readouterr().err

@@ -222,6 +222,21 @@ def test_bad_options_are_named(vgg):
         D.prepare_dream(model=vgg, lr=0.0)  # 0 once meant the default step
 
 
+@pytest.mark.parametrize("option, value, words", [
+    ("size", 0, "--size must be between 1 and 16384 px, got 0"),  # 0 silently meant 224 px
+    ("octave_scale", float("nan"), "--octave-scale must be a number greater than 1"),  # was a traceback
+    ("octave_scale", 1.0, "--octave-scale must be a number greater than 1"),
+    ("jitter", -5, "--jitter must be a number at least 0"),
+    ("scale", -1.0, "--scale must be a number at least 0"),
+    ("scale", 1.5, "--scale is a zoom range below 1"),
+    ("rotate", float("nan"), "--rotate must be a number at least 0"),  # ended in a NaN image
+])
+def test_numbers_out_of_range_are_named_before_any_work(option, value, words, monkeypatch):
+    monkeypatch.setattr(D, "_backbone", lambda *a: pytest.fail("the backbone was loaded before the check"))
+    with pytest.raises(OptionError, match=re.escape(words)):
+        D.prepare_dream(**{option: value})
+
+
 # --------------------------------------------------------------------------------------- CLI and report
 
 

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from . import memory, optimize, params, stats
 from .backbones import Backbone, load_backbone
-from .errors import OptionError, check_choice
+from .errors import OptionError, check_choice, check_number
 from .options import Options
 from .gatys import iteration_counts, load_input
 from .job import Job, Result
@@ -442,12 +442,8 @@ class DreamProblem(optimize.Problem):
         opts = self.opts
         if opts.octaves < 1:
             raise OptionError(f"--octaves must be at least 1, got {opts.octaves}")
-        if opts.octave_scale <= 1 and opts.octaves > 1:
-            raise OptionError(f"--octave-scale must be greater than 1, got {opts.octave_scale}")
         h, w = self.start.shape[-2:] if self.start is not None else (1, 1)
         side = opts.size or (min(max(h, w), 512) if self.start is not None else 224)
-        if not 1 <= side <= MAX_SIDE:
-            raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {side}")
         sizes = []
         for k in reversed(range(opts.octaves)):
             long = round(side / opts.octave_scale**k)
@@ -539,6 +535,18 @@ def _backbone(opts: DreamOptions, model: Backbone | None) -> Backbone:
     return load_backbone(opts.backbone, opts.weights, **options)
 
 
+def check_numbers(opts: DreamOptions) -> None:
+    """Refuse sizes, scales and transform ranges that cannot work (negative, NaN, infinite), before any work."""
+    if opts.size is not None and not 1 <= opts.size <= MAX_SIDE:
+        raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {opts.size}")
+    check_number("--octave-scale", opts.octave_scale, 1, above=True)
+    check_number("--jitter", opts.jitter)
+    check_number("--scale", opts.scale)
+    if opts.scale >= 1:
+        raise OptionError(f"--scale is a zoom range below 1 (0.05 zooms by up to 5 %), got {opts.scale}")
+    check_number("--rotate", opts.rotate)
+
+
 def prepare_dream(
     goal: Objective | None = None,
     options: DreamOptions | None = None,
@@ -556,6 +564,7 @@ def prepare_dream(
     """
     opts = (options or DreamOptions()).replace(**changes)
     check_choice("--optimizer", opts.optimizer, ("adam", "sgd-normalized"))
+    check_numbers(opts)
     limit = memory.limit_bytes(opts.max_memory)
     model = _backbone(opts, model)
     objective = goal if goal is not None else objective_from(opts, model)

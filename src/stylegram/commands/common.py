@@ -35,6 +35,13 @@ def add_scheduler_options(parser: argparse.ArgumentParser, local_default: str = 
                        help=f"worker processes of the local cluster, one thread each (default: {local_default})")
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count or a size in px)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number >= 1")
+    return int(text)
+
+
 def backbone_from_args(args: argparse.Namespace):
     """Load the backbone the options name."""
     from ..backbones import build_options, load_backbone

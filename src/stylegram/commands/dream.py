@@ -9,7 +9,7 @@ import sys
 from .. import images
 from ..backbones.base import PADDINGS
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
-from .common import add_dataclass_options
+from .common import add_dataclass_options, positive_int
 from .runner import add_run_options, run_job
 
 
@@ -72,7 +72,7 @@ def add_dream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dreams", action="store_true",
                         help="add deep dreams: what each shown channel (and, in a report, each cluster) responds to "
                              "most; about 10 s each")
-    parser.add_argument("--dream-size", type=int, default=128, help="side of each dream in px (default: %(default)s)")
+    parser.add_argument("--dream-size", type=positive_int, default=128, help="side of each dream in px (default: %(default)s)")
 
 
 def _options(args: argparse.Namespace) -> dict:

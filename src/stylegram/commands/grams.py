@@ -16,7 +16,7 @@ from .analysis_common import (
     image_size,
     say,
 )
-from .common import add_backbone_options, backbone_from_args
+from .common import add_backbone_options, backbone_from_args, positive_int
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     parser.add_argument("images", nargs="+", metavar="IMAGES_OR_FOLDERS", help="image files, folders or sample:NAME")
     parser.add_argument("--layer", required=True, help="layer name, e.g. relu4_1 (list them with 'stylegram layers')")
-    parser.add_argument("--columns", type=int, default=6, help="panels per row of the figure (default: %(default)s)")
+    parser.add_argument("--columns", type=positive_int, default=6, help="panels per row of the figure (default: %(default)s)")
     parser.add_argument("-o", "--output", required=True,
                         help="output figure (.png); .npz and .json are written beside it")
     add_kind_option(parser)
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     mean = per_image.mean(0).numpy()
     clustering = cluster_channels(mean, args.clusters, args.method, args.seed)
     panels = [("set mean", mean), *((n, m.numpy()) for n, m in zip(image_set.names, per_image))]
-    fig = plots.matrices_grid(panels, clustering, args.kind, args.layer, columns=max(1, args.columns))
+    fig = plots.matrices_grid(panels, clustering, args.kind, args.layer, columns=args.columns)
     plots.save(fig, output)
     np.savez_compressed(
         companion(output, ".npz"), matrices=per_image.numpy(), mean=mean, order=clustering.order,

@@ -12,7 +12,7 @@ from .analysis_common import (
     say,
     writable,
 )
-from .common import add_backbone_options, backbone_from_args
+from .common import add_backbone_options, backbone_from_args, positive_int
 from .dream import add_dream_options
 
 
@@ -27,7 +27,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
     parser.add_argument("--layers", default="all", help="layers to rank: names or patterns (default: all layers)")
     parser.add_argument("--layer", help="layer to study in detail (default: the best-ranked one)")
-    parser.add_argument("--channels", type=int, default=4, help="feature-map channels to show (default: %(default)s)")
+    parser.add_argument("--channels", type=positive_int, default=4, help="feature-map channels to show (default: %(default)s)")
     add_dream_options(parser)
     add_kind_option(parser)
     add_cluster_options(parser)
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
     result = study.run(
         image_set, model, layers=args.layers, kind=args.kind, layer=args.layer, clusters=args.clusters,
-        method=args.method, seed=args.seed, channels=max(1, args.channels), batch_size=args.batch_size,
+        method=args.method, seed=args.seed, channels=args.channels, batch_size=args.batch_size,
         settings={"size": args.size, "grey": args.grey, "method": args.method}, progress=say,
     )
     extra, channel_dreams = [], None
