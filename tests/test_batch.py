@@ -222,3 +222,50 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"),
                  "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
     assert code == 2 and "not both" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"size": 100000}, "--size must be between 1 and 16384"),  # failed once per item on the workers
+    ({"style_blend": "1"}, "1 weights for 2 styles"),  # failed once per item
+    ({"style_blend": "1,-1"}, "must be a non-negative number"),
+    ({"method": "gatys", "iterations": "abc"}, "--iterations must be whole numbers"),  # failed once per item
+    ({"method": "gatys", "iterations": "-3"}, "--iterations must not be negative"),
+    ({"method": "gatys", "style_weight": float("nan")}, "--style-weight"),
+    ({"scheduler": "nonsense"}, "is not a scheduler address"),  # was a traceback
+    ({"scheduler": "tcp://127.0.0.1:99999"}, "port 99999"),
+    ({"workers": 0}, "--workers must be at least 1"),
+])
+def test_options_are_checked_once_before_a_cluster_starts(changes, words, tmp_path, monkeypatch):
+    import stylegram.batch.stylize as stylize
+
+    monkeypatch.setattr(stylize, "open_client", lambda *a: pytest.fail("a cluster was started before the check"))
+    _photos(tmp_path / "in", 2)
+    with pytest.raises(OptionError, match=words):
+        stylize_batch([tmp_path / "in"], [STYLE, "sample:mosaic"], tmp_path / "out", **changes)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_samples_are_inputs_too(tmp_path):
+    (item,) = plan(["sample:chelsea"], tmp_path / "out")
+    assert item.source.is_file() and item.output == tmp_path / "out" / "chelsea.png"
+    with pytest.raises(Exception, match="no sample named 'chelsa'; did you mean chelsea"):
+        plan(["sample:chelsa"], tmp_path / "out")
+
+
+def test_upscale_lets_outputs_be_larger_than_the_inputs(client, tmp_path, capsys):
+    _photos(tmp_path / "in", 1, size=(64, 48))
+    args = ["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"), "--size", "80", "--quiet",
+            "--scheduler", _address(client)]
+    assert main(args) == 2 and "pass --upscale" in capsys.readouterr().err
+    assert main([*args, "--upscale"]) == 0
+    with Image.open(tmp_path / "out" / "photo00.png") as im:
+        assert im.size == (80, 60)
+
+
+@pytest.mark.parametrize("flags, words", [(["--workers", "0"], "--workers must be at least 1"),  # ran in-process
+                                          (["--scheduler", "host-without-port"], "missing port")])  # a traceback
+def test_rank_layers_checks_the_cluster_options_before_any_work(flags, words, tmp_path, capsys):
+    classes = [str(_photos(tmp_path / name, 2, seed=k)) for k, name in enumerate("ab")]
+    assert main(["rank-layers", *classes, "--layers", "relu1_1", "-o", str(tmp_path / "r.png"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "images in" not in err  # refused before the images were read

@@ -81,7 +81,7 @@ class Schedule:
     def __post_init__(self) -> None:
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         if any(n < 0 for n in self.iterations):
-            raise OptionError(f"iterations must not be negative, got {self.iterations}")
+            raise OptionError(f"--iterations must not be negative, got {self.iterations}")
         if self.history < 1:
             raise OptionError(f"the L-BFGS history must be at least 1, got {self.history}")
         check_number("--tolerance", self.tolerance)

@@ -8,7 +8,7 @@ stylegram does not schedule work itself: a local cluster on 127.0.0.1 (or a runn
 does. Needs the ``batch`` extra (dask[distributed], av).
 """
 
-from .cluster import open_client
+from .cluster import check_cluster, open_client
 from .runner import Failure, Report, finished
 from .statistics import backbone_spec, matrices_on_cluster
 from .stylize import Item, plan, stylize_batch
@@ -22,6 +22,7 @@ __all__ = [
     "TemporalBlend",
     "VideoWriter",
     "backbone_spec",
+    "check_cluster",
     "finished",
     "flicker",
     "matrices_on_cluster",

@@ -30,6 +30,25 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def check_cluster(scheduler: str | None = None, workers: int | None = None) -> None:
+    """Refuse a scheduler address Dask cannot parse, a worker count below 1, or both options, before any work."""
+    if scheduler and workers is not None:
+        raise OptionError("give either --scheduler (a running cluster) or --workers (a local one), not both")
+    if workers is not None and workers < 1:
+        raise OptionError(f"--workers must be at least 1, not {workers}")
+    if scheduler:
+        distributed()  # says how to install it when missing
+        from distributed.comm.addressing import get_address_host_port
+
+        try:
+            _, port = get_address_host_port(scheduler)
+        except ValueError as err:
+            raise OptionError(f"--scheduler {scheduler!r} is not a scheduler address ({err}); "
+                              "give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786") from None
+        if not 0 < port < 65536:
+            raise OptionError(f"--scheduler {scheduler!r}: port {port} is not between 1 and 65535")
+
+
 @contextlib.contextmanager
 def open_client(scheduler: str | None = None, workers: int | None = None) -> Iterator:
     """A distributed.Client: on the scheduler at ``scheduler`` (tcp://HOST:PORT), else on a new local cluster.
@@ -40,8 +59,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     must be visible to the workers at the same paths; outputs are written by this process.
     """
     dd = distributed()
-    if scheduler and workers:
-        raise OptionError("give either --scheduler (a running cluster) or --workers (a local one), not both")
+    check_cluster(scheduler, workers)
     if scheduler:
         try:
             client = dd.Client(scheduler, timeout=CONNECT_TIMEOUT)
@@ -52,8 +70,6 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             yield client
         return
     count = default_workers() if workers is None else workers
-    if count < 1:
-        raise OptionError(f"--workers must be at least 1, not {count}")
     import dask
 
     with dask.config.set(LOCAL_CONFIG), dd.LocalCluster(

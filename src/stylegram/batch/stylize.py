@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import gatys, images
+from .. import gatys, images, optimize, samples
 from ..errors import ImageError, OptionError, check_choice
+from ..losses import blend_weights
 from . import tasks, video
-from .cluster import open_client
+from .cluster import check_cluster, open_client
 from .runner import Failure, Report, bar, finished, one_line, window_for
 
 
@@ -44,7 +45,7 @@ class Item:
 
 
 def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], ext: str = ".png") -> list[Item]:
-    """Inputs (images, videos, folders of either) -> items with outputs OUT_DIR/<stem><ext> or <stem>.mp4."""
+    """Inputs (images, videos, folders of either, sample:NAME) -> items with outputs OUT_DIR/<stem><ext> or <stem>.mp4."""
     out = Path(out_dir).expanduser()
     items: list[Item] = []
     for source in _expand(inputs):
@@ -66,7 +67,7 @@ def _expand(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """Files in the order given; folders expanded to their images and videos, sorted by name; no repeats."""
     found: list[Path] = []
     for entry in inputs:
-        path = Path(entry).expanduser()
+        path = Path(samples.resolve(entry)).expanduser()
         if path.is_dir():
             files = [*images.list_images([path]), *(p for p in path.iterdir() if video.is_video(p) and p.is_file()
                                                      and not p.name.startswith("."))]
@@ -101,8 +102,10 @@ def stylize_batch(
     Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed.
     """
     start = time.perf_counter()
-    opts = _check_options(method, temporal, options)
+    if client is None:
+        check_cluster(scheduler, workers)
     specs = _check_styles(styles)
+    opts = _check_options(method, temporal, options, len(specs))
     ext = ext if ext.startswith(".") else f".{ext}"
     images.check_writable(Path(out_dir).expanduser() / f"probe{ext}")  # extension and folder, before any work
     planned = plan(inputs, out_dir, ext)
@@ -121,14 +124,19 @@ def stylize_batch(
     return report
 
 
-def _check_options(method: str, temporal: float, options: dict) -> dict:
+def _check_options(method: str, temporal: float, options: dict, styles: int) -> dict:
     """Options for gatys.transfer, checked once here rather than failing once per item on the workers."""
     opts = gatys.TransferOptions().replace(method=method, **options)
     check_choice("--method", method, gatys.METHODS)
     if not 0 <= opts.alpha <= 1:
         raise OptionError(f"--alpha must be in [0, 1] (1 = full style), not {opts.alpha}")
-    if opts.size is not None and opts.size < 1:
-        raise OptionError(f"--size must be a positive number of px, not {opts.size}")
+    if opts.size is not None and not 1 <= opts.size <= gatys.MAX_SIDE:
+        raise OptionError(f"--size must be between 1 and {gatys.MAX_SIDE} px, not {opts.size}")
+    blend_weights(opts.style_blend, styles)
+    gatys.check_numbers(opts)
+    if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
+        optimize.Schedule(gatys.iteration_counts(opts.iterations, 1), opts.optimizer, opts.lr, opts.history,
+                          tolerance=opts.tolerance, patience=opts.patience)
     video.TemporalBlend(temporal)  # checks the weight
     return {"method": method, **options}
 

@@ -20,7 +20,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "OUT_DIR/<name>.mp4 with the source's frame rate and audio). Outputs already in OUT_DIR are skipped, so "
         "an interrupted run resumes where it stopped; items that fail are listed at the end (exit status 2).",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files or folders of them")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
     parser.add_argument("--style", action="append", required=True, metavar="STYLE",
                         help="style image (a file or sample:NAME); repeat for several styles")
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the outputs")
@@ -28,6 +28,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="adain or wct: one feed-forward pass per image; gatys: optimization (default: %(default)s)")
     parser.add_argument("--size", type=int, default=None, help="long side of the outputs in px "
                         "(default: each input's own, at most 512)")
+    parser.add_argument("--upscale", action="store_true", help="allow --size larger than an input image")
     parser.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
                         help="adain/wct style strength, 1 = full style (default: %(default)s)")
     parser.add_argument("--colors", choices=T.COLORS, default=DEFAULTS.colors,
@@ -49,7 +50,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..batch import stylize_batch
 
-    options = {"size": args.size, "alpha": args.alpha, "colors": args.colors, "style_blend": args.style_blend}
+    options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
+               "style_blend": args.style_blend}
     if args.method == "gatys":
         options["iterations"] = args.iterations
     report = stylize_batch(

@@ -37,6 +37,10 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     output = images.check_writable(args.output)
+    if _on_cluster(args):
+        from ..batch import check_cluster
+
+        check_cluster(args.scheduler, args.workers)
     model = backbone_from_args(args)
     layers = matrices.select_layers(model, args.layers)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
@@ -57,11 +61,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _on_cluster(args: argparse.Namespace) -> bool:
+    return args.scheduler is not None or args.workers is not None
+
+
 def _matrices(args: argparse.Namespace, tensors: list, layers: list[str], model) -> dict:
     """Per-image matrices in this process, or on a Dask cluster when --scheduler or --workers is given."""
     from ..analysis import matrices
 
-    if not (args.scheduler or args.workers):
+    if not _on_cluster(args):
         return matrices.compute(tensors, layers, model, args.kind, batch_size=args.batch_size)
     from ..batch import backbone_spec, matrices_on_cluster, open_client
 
