@@ -155,6 +155,27 @@ def test_corrupt_and_missing_weight_files(tmp_path):
         load_backbone("vgg19", "torchvison")
 
 
+def _cut(path, size):
+    path.write_bytes(path.read_bytes()[:size])
+    return path
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.write_bytes(b"not a pickle"), "it is not a PyTorch weights file"),
+    (lambda p: p.write_bytes(b""), "it is empty or cut short"),
+    (lambda p: torch.save(torch.nn.Linear(2, 2), p), "save the model's state_dict() instead"),
+    (lambda p: (torch.save({"w": torch.zeros(8)}, p), _cut(p, 200)), "the file may be corrupt"),
+])
+def test_unreadable_weight_files_get_one_line_that_says_what_to_do(make, words, tmp_path):
+    path = tmp_path / "weights.pth"
+    make(path)
+    with pytest.raises(WeightsError) as caught:
+        load_backbone("vgg19", str(path))
+    message = str(caught.value)
+    assert message.startswith(f"could not read weights file {path}: ") and words in message
+    assert "\n" not in message and "weights_only" not in message  # not torch's page-long advice
+
+
 def _serve_file(monkeypatch, path):
     monkeypatch.setattr(W, "_urlopen", lambda url: open(path, "rb"))
 

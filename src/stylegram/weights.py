@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -98,14 +99,29 @@ def read_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             from safetensors.torch import load_file
 
             return load_file(str(path))
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols before failing on a foreign file
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt files raise many different types
-        raise WeightsError(f"could not read weights file {path}: {err}") from None
+        raise WeightsError(f"could not read weights file {path}: {_why_unreadable(err)}") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"{path} does not hold a state dict (a mapping of names to tensors)")
     return state
+
+
+def _why_unreadable(err: Exception) -> str:
+    """One line for a weights file torch or safetensors could not read (torch's own messages run to a page)."""
+    text = str(err)
+    if isinstance(err, EOFError):
+        return "it is empty or cut short; download or copy it again"
+    if "Unsupported global" in text:
+        return ("it holds pickled Python objects (a whole model?), not only tensors, and stylegram never runs "
+                "pickled code; save the model's state_dict() instead, or convert the file to .safetensors")
+    if "Weights only load failed" in text:
+        return "it is not a PyTorch weights file; give a .pth/.pt state dict or a .safetensors file"
+    return f"{text.split('. ')[0].strip()}; the file may be corrupt: download or copy it again"
 
 
 def read_embedded(embedded: Embedded) -> dict[str, torch.Tensor]:
