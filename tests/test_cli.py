@@ -116,6 +116,66 @@ def test_read_only_output_folder_fails_before_any_work(read_only_folder, capsys)
     assert not os.path.exists(os.path.join(read_only_folder, "out.png"))
 
 
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "photo.png"
+    Image.fromarray((np.random.default_rng(1).random((48, 64, 3)) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("command", [
+    ["transfer", "{photo}", "sample:swirls", "-o", "{photo}"],  # wrote the result over the content photo
+    ["transfer", "sample:chelsea", "{photo}", "-o", "{photo}"],
+    ["transfer", "sample:chelsea", "sample:swirls", "--init", "{photo}", "-o", "{photo}"],
+    ["texture", "{photo}", "-o", "{photo}"],
+    ["dream", "--image", "{photo}", "-o", "{photo}"],
+    ["transfer", "sample:chelsea", "sample:swirls", "-o", "{out}", "--log", "{photo}", "--resume", "{photo}"],
+])
+def test_an_output_that_is_also_an_input_is_refused_before_any_work(command, photo, tmp_path, capsys):
+    before = photo.read_bytes()
+    args = [a.format(photo=photo, out=tmp_path / "out.png") for a in command]
+    assert main([*args, "--size", "48", "--iterations", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "is also an input" in err and "would be overwritten" in err and "\n" not in err.strip()
+    assert photo.read_bytes() == before
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--log", "{out}"], "-o and --log name the same file"),  # the log replaced the picture at the end
+    (["--checkpoint", "{out}"], "-o and --checkpoint name the same file"),
+    (["--save-every", "1", "--save-dir", "{blocker}"], "is a file, not a folder"),  # failed at iteration 1
+    (["--log", "{blocker}/losses.csv"], "is a file, not a folder"),  # failed after the whole run
+])
+def test_files_a_run_writes_are_checked_before_any_work(flags, words, tmp_path, capsys, monkeypatch):
+    from stylegram import gatys
+
+    monkeypatch.setattr(gatys, "load_backbone", lambda *a, **k: pytest.fail("work started before the check"))
+    (tmp_path / "blocker").write_text("x")
+    args = [f.format(out=tmp_path / "out.png", blocker=tmp_path / "blocker") for f in flags]
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "out.png"), *FAST, *args]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_resuming_a_checkpoint_of_another_kind_of_run_names_it(tmp_path, capsys):
+    ckpt = tmp_path / "dream.ckpt"
+    assert main(["dream", "--layer", "relu1_1", "--size", "32", "--octaves", "1", "--iterations", "1", "--quiet",
+                 "--checkpoint", str(ckpt), "-o", str(tmp_path / "d.png")]) == 0
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "t.png"), "--resume", str(ckpt)]) == 2
+    err = capsys.readouterr().err  # was a TypeError traceback
+    assert f"written by a dream run, not by a transfer run; resume it with 'stylegram dream --resume {ckpt}'" in err
+
+
+def test_log_and_checkpoint_get_the_permissions_of_a_plain_write(tmp_path):
+    old = os.umask(0o022)
+    try:  # mkstemp's files are 0600: the log and checkpoint were readable by their owner only
+        assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "out.png"), *FAST,
+                     "--log", str(tmp_path / "losses.csv"), "--checkpoint", str(tmp_path / "run.ckpt")]) == 0
+    finally:
+        os.umask(old)
+    for name in ("out.png", "losses.csv", "run.ckpt"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
 def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     out = tmp_path / "new" / "folder" / "out.png"
     log = tmp_path / "losses.csv"

@@ -471,3 +471,14 @@ def test_auto_iterations_follow_the_cost_of_the_pass(vgg, monkeypatch, flags, pr
     assert job.options.iterations == ",".join(map(str, expected))  # what ran is recorded, not "auto"
     assert job.problem.iterations() == [expected[0], expected[1] - 40, 40]  # the finest scale split for the polish
     assert prepare(content, content, model=vgg, precision=precision, iterations="30,60").problem.iterations() == [30, 30, 30]
+
+
+class _Payload:
+    """Stands for any pickled object: loading a checkpoint must not construct it (or run its code)."""
+
+
+def test_a_checkpoint_holding_pickled_objects_is_refused(tmp_path):
+    path = tmp_path / "evil.ckpt"
+    torch.save({"options": {}, "torch_rng": torch.get_rng_state(), "param": _Payload()}, path)
+    with pytest.raises(OptionError, match="could not be read"):
+        optimize.State.load(path)

@@ -593,7 +593,7 @@ def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overr
     Pass the same ``goal`` (and ``start=`` tensor) when the run was not described by its options alone.
     """
     state, saved = optimize.State.load(path)
-    return prepare_dream(goal, DreamOptions(**saved), state=state, **overrides)
+    return prepare_dream(goal, DreamOptions.restore(saved, path), state=state, **overrides)
 
 
 def dreams(objectives: Sequence[Objective], model: Backbone, **options) -> list[torch.Tensor]:

@@ -386,6 +386,15 @@ def _make_folder(folder: Path, target: Path) -> None:
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Check before long work that ``path`` can be written (extension, folder, permission); return it."""
     target, _ = _output(path)
+    return check_can_write(target)
+
+
+def check_can_write(path: str | os.PathLike[str]) -> Path:
+    """Check before long work that a file of any kind (a log, a checkpoint) can be written at ``path``; return it."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise ImageError(f"cannot write {target}: it is a folder; give a file name")
+    target = target.parent.resolve() / target.name
     _make_folder(target.parent, target)
     try:
         fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".probe")

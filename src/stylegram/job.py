@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,4 +48,4 @@ class Job:
 
     def checkpoint(self, path: str | os.PathLike) -> None:
         """Save everything needed to resume bit-identically."""
-        self.state.save(path, dataclasses.asdict(self.options))
+        self.state.save(path, self.options.saved())

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import OptionError, StylegramError, check_choice, check_number
+from .images import publish
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 
@@ -144,7 +145,9 @@ class State:
         try:
             with os.fdopen(fd, "wb") as f:
                 torch.save(payload, f)
-            os.replace(tmp, path)
+                f.flush()
+                os.fsync(f.fileno())
+            publish(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
 
@@ -152,7 +155,7 @@ class State:
     def load(cls, path: str | os.PathLike) -> tuple[State, dict]:
         """Read a checkpoint; returns the state and the options it was made with."""
         try:
-            payload = torch.load(path, map_location="cpu", weights_only=False)
+            payload = torch.load(path, map_location="cpu", weights_only=True)  # a checkpoint never runs code
             options = payload.pop("options")
             torch.set_rng_state(payload.pop("torch_rng"))
             return cls(**payload), options

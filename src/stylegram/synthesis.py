@@ -280,4 +280,4 @@ def texture(examples: ImageLike | Sequence[ImageLike], **options) -> Result:
 def resume_texture(path: str | os.PathLike, examples: ImageLike | Sequence[ImageLike], **overrides) -> Job:
     """A texture Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
-    return prepare_texture(examples, TextureOptions(**saved), state=state, **overrides)
+    return prepare_texture(examples, TextureOptions.restore(saved, path), state=state, **overrides)

@@ -6,11 +6,10 @@ import argparse
 import dataclasses
 import sys
 
-from .. import images
 from ..backbones.base import PADDINGS
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
 from .common import add_dataclass_options, positive_int
-from .runner import add_run_options, run_job
+from .runner import add_run_options, check_outputs, run_job
 
 
 HELP = {
@@ -80,7 +79,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = images.check_writable(args.output)
+    output = check_outputs(args, [args.image])
     job = resume_dream(args.resume) if args.resume else prepare_dream(**_options(args))
     problem = job.problem
     sizes = ", ".join(f"{w}x{h}" for h, w in problem.sizes())

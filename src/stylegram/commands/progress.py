@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..images import save_image
+from ..images import publish, save_image
 from ..optimize import Progress
 
 
@@ -60,9 +60,12 @@ def write_log(history: list[dict], path: str | os.PathLike) -> None:
         writer.writerow([row["iteration"], row["scale"], *values, sum(v for v in values if v != "")])
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".log-", dir=path.parent)
-    with os.fdopen(fd, "w", newline="") as f:
-        f.write(buffer.getvalue())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            f.write(buffer.getvalue())
+        publish(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 class StopFlag:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .. import images, optimize
@@ -26,11 +28,44 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) -> int:
-    """Iterate the job to the end and save the result; on Ctrl-C or NaN keep the image and a checkpoint."""
+def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Path:
+    """Before any work: every file the run writes can be written, and none is an input or another output.
+
+    ``inputs`` are the run's image arguments (files or sample:NAME); returns the checked output path.
+    """
+    output = images.check_writable(args.output)
     if args.save_every < 0:
         raise OptionError(f"--save-every must be 0 (off) or positive, got {args.save_every}")
-    snapshots = Path(args.save_dir) if args.save_dir else output.with_name(output.stem + "_steps")
+    if args.save_every:
+        images.check_can_write(_snapshots(args, output) / "iter_000001.png")
+    written = {"-o": output}
+    if args.checkpoint:
+        written["--checkpoint"] = images.check_can_write(args.checkpoint)
+    if args.log:
+        written["--log"] = images.check_can_write(args.log)
+    read = {Path(p).expanduser().resolve(): p for p in inputs if p and os.path.isfile(p)}
+    if args.resume:  # a run may go on writing the checkpoint it resumed from, but not the image or log over it
+        read.setdefault(Path(args.resume).expanduser().resolve(), args.resume)
+    seen: dict[Path, str] = {}
+    for flag, path in written.items():
+        source = read.get(path.resolve())
+        if source is not None and not (flag == "--checkpoint" and source == args.resume):
+            raise OptionError(f"{flag} {path} is also an input ({source}) and would be overwritten; "
+                              "choose another output path")
+        if path.resolve() in seen:
+            raise OptionError(f"{seen[path.resolve()]} and {flag} name the same file {path}; give them different names")
+        seen[path.resolve()] = flag
+    return output
+
+
+def _snapshots(args: argparse.Namespace, output: Path) -> Path:
+    """The --save-every folder: --save-dir, else OUTPUT's name + '_steps' beside it."""
+    return Path(args.save_dir) if args.save_dir else output.with_name(output.stem + "_steps")
+
+
+def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) -> int:
+    """Iterate the job to the end and save the result; on Ctrl-C or NaN keep the image and a checkpoint."""
+    snapshots = _snapshots(args, output)
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
     bar = Bar(sum(job.schedule.iterations), args.quiet)
     try:

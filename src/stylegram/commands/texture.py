@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from .. import images
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .common import add_dataclass_options
-from .runner import add_run_options, run_job
+from .runner import add_run_options, check_outputs, run_job
 
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
@@ -62,7 +61,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = images.check_writable(args.output)
+    output = check_outputs(args, args.examples)
     if args.resume:
         job = resume_texture(args.resume, args.examples)
     else:

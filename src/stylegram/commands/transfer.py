@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from .. import images
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
 from .common import add_dataclass_options
-from .runner import add_run_options, run_job
+from .runner import add_run_options, check_outputs, run_job
 
 
 HELP = {
@@ -81,7 +80,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = images.check_writable(args.output)
+    output = check_outputs(args, [args.content, *args.styles, args.init])
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
         result.save(output)
