@@ -393,6 +393,17 @@ def test_serve_command_binds_loopback_and_prints_the_url():
         process.wait(timeout=20)
 
 
+@pytest.mark.parametrize("flags, words", [
+    (["--port", "-1"], "--port must be between 0 and 65535"),  # an OverflowError traceback
+    (["--port", "70000"], "--port must be between 0 and 65535"),
+    (["--max-upload-mb", "nan"], "--max-upload-mb must be a number greater than 0"),  # a ValueError traceback
+    (["--max-size", "8"], "--max-size must be a number at least 16, got 8"),
+])
+def test_serve_names_a_bad_option(flags, words, capsys):
+    assert cli.main(["serve", *flags]) == 2
+    assert words in capsys.readouterr().err
+
+
 def test_serve_refuses_a_busy_port_with_a_message(capsys):
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]

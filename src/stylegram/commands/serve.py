@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import OptionError
+from ..errors import OptionError, check_number
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -33,8 +33,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise OptionError(f"the web page needs packages that are not installed ({err.name}); "
                           "install them with: pip install \"stylegram[web]\"") from None
-    if args.max_upload_mb <= 0 or args.max_pixels < 1 or args.max_size < 16:
-        raise OptionError("--max-upload-mb and --max-pixels must be positive and --max-size at least 16")
+    check_number("--max-upload-mb", args.max_upload_mb, above=True)
+    check_number("--max-pixels", args.max_pixels, 1)
+    check_number("--max-size", args.max_size, 16)
+    if not 0 <= args.port <= 65535:
+        raise OptionError(f"--port must be between 0 and 65535 (0 picks a free one), got {args.port}")
     local = args.host in server.LOOPBACK
     sock = server.bind(args.host, args.port)
     app = create_app(max_upload_bytes=int(args.max_upload_mb * 1e6), max_pixels=args.max_pixels,
