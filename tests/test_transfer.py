@@ -437,10 +437,15 @@ def test_auto_is_the_default_start():
     assert TransferOptions().init == "auto"
 
 
-def test_unknown_init_is_named_before_any_work(vgg, pair):
+def test_unknown_or_unreadable_init_is_named_before_any_work(pair, tmp_path, monkeypatch):
     content, style = pair
+    monkeypatch.setattr(gatys, "load_backbone", lambda *a, **k: pytest.fail("the backbone was loaded before the check"))
     with pytest.raises(OptionError, match="--init 'recolour' is neither one of content, recolor.*did you mean recolor"):
-        prepare(content, style, model=vgg, **{**FAST, "init": "recolour"})
+        prepare(content, style, **{**FAST, "init": "recolour"})
+    corrupt = tmp_path / "start.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)  # was read only when the first scale began
+    with pytest.raises(ImageError, match="--init image: .*start.png"):
+        prepare(content, style, **{**FAST, "init": str(corrupt)})
 
 
 @pytest.mark.parametrize("parameterization", ["pixels", "fourier"])

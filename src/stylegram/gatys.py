@@ -152,8 +152,6 @@ class TransferProblem(optimize.Problem):
         self.blend = blend_weights(opts.style_blend, len(styles))
         check_choice("--colors", opts.colors, COLORS)
         check_choice("--parameterization", opts.parameterization, PARAMETERIZATIONS)
-        if state is None or state.rng is None:  # a resumed run never reads its start again
-            _check_init(opts.init)
         self._fourier = params.fourier(opts.decay, "clamp")
         if not isinstance(opts.polish, int) or opts.polish < 0:
             raise OptionError(f"--polish must be a whole number of iterations, 0 or more, got {opts.polish}")
@@ -341,11 +339,14 @@ def _style_loss(objective: Objective, image: torch.Tensor) -> float:
 
 
 def _check_init(init: str | torch.Tensor) -> None:
-    """Refuse an --init that is neither a known start nor an existing file, before any work, naming the closest start."""
-    if isinstance(init, str) and init not in INITS and not init.startswith(samples.PREFIX) and not os.path.isfile(init):
+    """Refuse an --init that is neither a known start nor a readable image, before any work, naming the closest start."""
+    if not isinstance(init, str) or init in INITS:
+        return
+    if not init.startswith(samples.PREFIX) and not os.path.isfile(init):
         raise OptionError(
             f"--init '{init}' is neither one of {', '.join(INITS)} nor an image file{did_you_mean(init, INITS)}"
         )
+    load_input(init, "--init image")  # a corrupt file is named now, not after the style targets are computed
 
 
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
@@ -393,6 +394,8 @@ def prepare(
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))
     content_t, style_ts = _load_inputs(content, styles)
+    if state is None or state.rng is None:  # a resumed run never reads its start again
+        _check_init(opts.init)
     statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
     model = model or load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
     state = state or optimize.State()
