@@ -88,6 +88,15 @@ def test_video_keeps_frame_count_rate_and_audio(client, tmp_path, capsys):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+def test_a_one_frame_video_says_its_flicker_is_not_measured(client, tmp_path, capsys):
+    source = synthetic_video(tmp_path / "still.mp4", count=1, audio=False)
+    assert main(["batch", str(source), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "flicker not measured (the input has fewer than two frames" in out and "nan" not in out
+    assert video.count_frames(tmp_path / "out" / "still.mp4") == 1
+
+
 def test_temporal_blend_reduces_flicker(client, tmp_path):
     source = synthetic_video(tmp_path / "clip.mp4", count=20, audio=False)
     plain = stylize_batch([source], STYLE, tmp_path / "plain", client=client)
@@ -117,6 +126,7 @@ def test_corrupt_file_fails_alone_with_its_message_and_rerun_skips(client, tmp_p
     captured = capsys.readouterr()
     failures = [line for line in captured.err.splitlines() if line.startswith("stylegram: failed:")]
     assert len(failures) == 1 and "broken.png" in failures[0] and "not an image" in failures[0]
+    assert failures[0].count("broken.png") == 1  # the message names the file; the line does not repeat it
     assert "Traceback" not in captured.err
     assert sorted(p.name for p in out.glob("*.png")) == [f"photo{i:02d}.png" for i in range(4)]
     _no_leftovers(out)
@@ -204,6 +214,14 @@ def test_flicker_and_blend_formulas():
     assert blend(b)[0, 0, 0] == 100 and blend(a)[0, 0, 0] == 25  # (1 - 0.25) * 0 + 0.25 * 100
     with pytest.raises(OptionError, match="--temporal"):
         TemporalBlend(1.0)
+
+
+def test_a_failure_line_names_the_item_once():
+    from stylegram.batch.runner import Failure
+
+    assert str(Failure("a.mp4", "cannot open as a video")) == "failed: a.mp4: cannot open as a video"
+    assert str(Failure("/x/b.png", "content image: /x/b.png is not an image")) == \
+        "failed: content image: /x/b.png is not an image"
 
 
 def test_plan_names_outputs_and_refuses_collisions(tmp_path):

@@ -26,6 +26,10 @@ class Failure:
     name: str
     message: str
 
+    def __str__(self) -> str:
+        """'failed: NAME: why', the name left out where the message already names the item."""
+        return f"failed: {self.message}" if self.name in self.message else f"failed: {self.name}: {self.message}"
+
 
 @dataclass
 class Report:
@@ -51,7 +55,7 @@ class Report:
     def summary(self) -> str:
         """'12 done, 3 skipped, 1 failed in 4.2 s' and one line per failure."""
         head = f"{len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed in {self.seconds:.1f} s"
-        return "\n".join([head, *(f"failed: {f.name}: {f.message}" for f in self.failed)])
+        return "\n".join([head, *map(str, self.failed)])
 
 
 def one_line(err: BaseException) -> str:

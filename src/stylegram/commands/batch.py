@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from .. import gatys as T
@@ -59,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, **options,
     )
     for name, value in report.flicker.items():
-        print(f"{name}: flicker {value:.2f} (output frame change / input frame change)")
+        measured = f"{value:.2f} (output frame change / input frame change)" if math.isfinite(value) else \
+            "not measured (the input has fewer than two frames, or frames that do not change)"
+        print(f"{name}: flicker {measured}")
     print(report.summary().splitlines()[0] + f", outputs in {args.output}")
     for failure in report.failed:
-        print(f"stylegram: failed: {failure.name}: {failure.message}", file=sys.stderr)
+        print(f"stylegram: {failure}", file=sys.stderr)
     return 0 if report.ok else 2
