@@ -227,6 +227,12 @@ def classes(tmp_path_factory) -> list[Path]:
     return inputs.write_classes(crops, tmp_path_factory.mktemp("classes"))
 
 
+def test_a_class_folder_given_twice_is_named(classes):
+    twice = [classes[0], classes[1], classes[0] / ".." / classes[0].name]  # the same folder, spelled differently
+    with pytest.raises(OptionError, match="is given twice"):  # was merged into one class, named only after loading
+        inputs.load_classes(twice)
+
+
 def test_features_cli(classes, tmp_path):
     out = tmp_path / "grid.png"
     files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]

@@ -88,6 +88,10 @@ def load_classes(
     """A labelled set: one class per folder (named after it), classes in the order given, images sorted."""
     if len(folders) < 2:
         raise OptionError(f"need at least two class folders to compare, got {len(folders)}")
+    resolved = [Path(f).resolve() for f in folders]
+    twice = next((f for f, r in zip(folders, resolved) if resolved.count(r) > 1), None)
+    if twice is not None:
+        raise OptionError(f"class folder {twice} is given twice; give each class folder once")
     names = _class_names([Path(f) for f in folders])
     classes, image_names = {}, {}
     for name, folder in zip(names, folders):
