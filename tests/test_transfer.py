@@ -1,9 +1,10 @@
 import re
 
+import numpy as np
 import pytest
 import torch
 
-from stylegram import color, gatys, optimize, stats
+from stylegram import color, gatys, images, optimize, stats
 from stylegram.errors import ImageError, LayerError, OptionError
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
@@ -487,3 +488,38 @@ def test_a_checkpoint_holding_pickled_objects_is_refused(tmp_path):
     torch.save({"options": {}, "torch_rng": torch.get_rng_state(), "param": _Payload()}, path)
     with pytest.raises(OptionError, match="could not be read"):
         optimize.State.load(path)
+
+
+def test_pil_images_and_arrays_are_inputs_like_files(vgg, pair):
+    content, style = pair
+    as_pil = images.to_image(content)
+    as_array = np.asarray(images.to_image(style))
+    from_tensors = transfer(images.to_tensor(as_pil), images.to_tensor(as_array), model=vgg, **FAST)
+    from_objects = transfer(as_pil, as_array, model=vgg, **FAST)  # was a TypeError from pathlib
+    assert torch.equal(from_objects.image, from_tensors.image)
+
+
+@pytest.mark.parametrize("image, shape", [
+    (np.zeros((20, 30), np.uint8), (1, 3, 20, 30)),  # grey
+    (np.zeros((20, 30, 4), np.uint16), (1, 3, 20, 30)),  # with alpha
+    (torch.zeros(3, 20, 30), (1, 3, 20, 30)),
+    (torch.full((1, 1, 20, 30), 255, dtype=torch.uint8), (1, 3, 20, 30)),
+])
+def test_inputs_become_one_rgb_image_in_the_unit_range(image, shape):
+    x = gatys.load_input(image, "content image")
+    assert tuple(x.shape) == shape and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
+
+
+@pytest.mark.parametrize("image, words", [
+    (np.full((20, 30, 3), 200.0), "values run from 200 to 200"),  # was clipped to a white image
+    (np.full((20, 30, 3), np.nan), "NaN or infinite"),  # was made black
+    (torch.rand(1, 3, 20, 30) * 255, "divide 0..255 values by 255"),  # was used as is
+    (torch.full((1, 3, 20, 30), float("nan")), "NaN or infinite"),
+    (torch.rand(2, 3, 20, 30), "shape (2, 3, 20, 30) is not an image"),
+    (torch.rand(20, 30, 3), "give (1, 3, H, W) or (3, H, W)"),
+    (torch.zeros(1, 3, 20, 30, dtype=torch.int64), "dtype torch.int64 is not an image"),
+    (None, "a NoneType is not an image"),
+])
+def test_inputs_that_are_not_images_are_named(image, words):
+    with pytest.raises(ImageError, match=re.escape(f"style image 2: ") + ".*" + re.escape(words)):
+        gatys.load_input(image, "style image 2")

@@ -44,9 +44,9 @@ from .backbones import Backbone, load_backbone
 from .errors import OptionError, check_choice, check_number
 from .options import Options
 from .gatys import iteration_counts, load_input
+from .images import ImageLike
 from .job import Job, Result
 
-ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
 OBJECTIVES = ("activation", "correlation")
 PARAMETERIZATIONS = ("auto", "fourier", "pixels")

@@ -13,16 +13,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from PIL import Image
 
 from . import color, images, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
 from .errors import ImageError, OptionError, check_choice, check_number, did_you_mean
+from .images import ImageLike
 from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
-ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 # --init auto recolours the start when that removes more than this share of its style loss (docs/transfer.md)
@@ -123,11 +125,24 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
     return parts[len(parts) - scales :]
 
 
+def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
+    """One image (a path, sample, PIL image, array or tensor) or a sequence of them, as a list."""
+    single = (str, os.PathLike, torch.Tensor, Image.Image, np.ndarray)
+    return [items] if isinstance(items, single) else list(items)
+
+
 def load_input(image: ImageLike, what: str) -> torch.Tensor:
-    """A file, 'sample:NAME' or tensor as (1, 3, H, W); read errors are prefixed with ``what``."""
-    if isinstance(image, torch.Tensor):
-        return image.unsqueeze(0) if image.dim() == 3 else image
+    """A file, 'sample:NAME', PIL image, array or tensor as a (1, 3, H, W) image in [0, 1]; errors name ``what``."""
     try:
+        if isinstance(image, torch.Tensor):
+            return images.image_tensor(image)
+        if isinstance(image, np.ndarray):
+            return images.array_tensor(image)
+        if isinstance(image, Image.Image):
+            return images.to_tensor(image)
+        if not isinstance(image, (str, os.PathLike)):
+            raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
+                             "a PIL image, a numpy array or a tensor")
         return images.load_tensor(samples.resolve(image))
     except ImageError as err:
         raise ImageError(f"{what}: {err}") from None
@@ -414,7 +429,7 @@ def prepare(
 
 def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Load the content and every style image, naming which one fails."""
-    styles = [styles] if isinstance(styles, (str, os.PathLike, torch.Tensor)) else list(styles)
+    styles = image_list(styles)
     if not styles:
         raise OptionError("give at least one style image")
     return load_input(content, "content image"), [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)]

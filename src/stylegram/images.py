@@ -204,6 +204,9 @@ def _one_line(err: BaseException) -> str:
 
 # ------------------------------------------------------------------------------ modes and arrays
 
+ImageLike = "str | os.PathLike | torch.Tensor | Image.Image | np.ndarray"  # what the Python API takes as an image
+TENSOR_SLACK = 0.01  # image tensors a little outside [0, 1] (resampling overshoot) are clamped, not refused
+
 
 def _pixels(image: Image.Image, name: str = "the image") -> np.ndarray:
     """An H x W (x C) array for any Pillow mode: grey or RGB, alpha last, uint8/uint16/float32."""
@@ -301,6 +304,39 @@ def _checked_array(array: np.ndarray) -> np.ndarray:
             "give H x W x 3 uint8, uint16 or float in [0, 1]"
         )
     return array
+
+
+def image_tensor(x: torch.Tensor) -> torch.Tensor:
+    """A tensor as a (1, 3, H, W) float32 image in [0, 1]; (3, H, W), one grey channel and uint8 are accepted."""
+    t = x.detach()
+    if t.dim() == 3:
+        t = t[None]
+    if t.dim() != 4 or t.shape[0] != 1 or t.shape[1] not in (1, 3):
+        raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give (1, 3, H, W) or (3, H, W)")
+    if t.dtype == torch.uint8:
+        t = t.float() / 255
+    elif not t.is_floating_point():
+        raise ImageError(f"a tensor of dtype {x.dtype} is not an image; give floats in [0, 1] or uint8")
+    t = t.float()
+    _check_unit_range(t, bool(torch.isfinite(t).all()), "tensor")
+    return (t.repeat(1, 3, 1, 1) if t.shape[1] == 1 else t).clamp(0, 1)
+
+
+def array_tensor(array: np.ndarray) -> torch.Tensor:
+    """An H x W (x 1, 3 or 4) uint8, uint16 or float array as a (1, 3, H, W) image; floats must lie in [0, 1]."""
+    if _checked_array(array).dtype.kind == "f" and array.size:
+        _check_unit_range(array, bool(np.isfinite(array).all()), "array")
+    return to_tensor(array)
+
+
+def _check_unit_range(values: np.ndarray | torch.Tensor, finite: bool, what: str) -> None:
+    """Refuse float pixels that are NaN, infinite or clearly outside [0, 1] (they were clipped to black or white)."""
+    if not finite:
+        raise ImageError(f"the {what} holds NaN or infinite values; an image {what} holds values in [0, 1]")
+    low, high = float(values.min()), float(values.max())
+    if low < -TENSOR_SLACK or high > 1 + TENSOR_SLACK:
+        raise ImageError(f"the {what}'s values run from {low:.4g} to {high:.4g}, but an image {what} of floats "
+                         "holds values in [0, 1]; divide 0..255 values by 255")
 
 
 def to_image(x: torch.Tensor) -> Image.Image:

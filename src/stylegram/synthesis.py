@@ -35,11 +35,11 @@ from . import memory, optimize, precision, statistics
 from .backbones import Backbone, load_backbone
 from .errors import OptionError, check_number
 from .options import Options
-from .gatys import backbone_options, iteration_counts, load_input, scale_sizes
+from .gatys import backbone_options, image_list, iteration_counts, load_input, scale_sizes
+from .images import ImageLike
 from .job import Job, Result
 from .losses import Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
 
-ImageLike = "str | os.PathLike | torch.Tensor"
 MAX_SIDE = 16384
 LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
 
@@ -206,13 +206,6 @@ def _example_blend(spec: str | Sequence[float] | None, count: int) -> list[float
     return blend_weights(spec, count)
 
 
-def _as_rgb(example: torch.Tensor, index: int) -> torch.Tensor:
-    """A (1, 3, H, W) float image; a one-channel tensor is taken as grey."""
-    if example.dim() != 4 or example.shape[0] != 1 or example.shape[1] not in (1, 3):
-        raise OptionError(f"example {index + 1} is a tensor of shape {tuple(example.shape)}; give (1, 3, H, W) in [0, 1]")
-    return example.float().expand(-1, 3, -1, -1) if example.shape[1] == 1 else example.float()
-
-
 def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:
     """The options' backbone; a given model is reused, copied when it needs another padding."""
     padding = opts.padding
@@ -248,10 +241,10 @@ def prepare_texture(
     backbone of the options' kind (it is copied, sharing weights, when it needs another padding).
     """
     opts = (options or TextureOptions()).replace(**changes)
-    examples = [examples] if isinstance(examples, (str, os.PathLike, torch.Tensor)) else list(examples)
+    examples = image_list(examples)
     if not examples:
         raise OptionError("give at least one example texture")
-    tensors = [_as_rgb(load_input(e, f"example {i + 1}"), i) for i, e in enumerate(examples)]
+    tensors = [load_input(e, f"example {i + 1}") for i, e in enumerate(examples)]
     parse_size(opts.size)  # a clear error before a backbone is loaded
     statistics.parse_statistic(opts.statistic)
     limit = memory.limit_bytes(opts.max_memory)
