@@ -5,7 +5,7 @@ from torch import nn
 from stylegram import weights as W
 from stylegram.backbones import load_backbone, state_dict_for
 from stylegram.backbones.vgg import to_torchvision_layout
-from stylegram.errors import BackboneError, LayerError, WeightsError
+from stylegram.errors import BackboneError, LayerError, OptionError, WeightsError
 from stylegram.features import extract
 
 
@@ -31,6 +31,23 @@ def test_feature_shapes_follow_strides(vgg):
     assert feats["pool2"].shape == (2, 128, 16, 24)
     assert feats["relu4_2"].shape == (2, 512, 8, 12)
     assert feats["relu5_1"].shape == (2, 512, 4, 6)
+
+
+def test_extract_takes_files_samples_and_pil_images_and_one_layer_name(vgg, tmp_path):
+    from PIL import Image
+
+    from stylegram.images import load_tensor, save_image
+    from stylegram.samples import path
+
+    photo = load_tensor(path("chelsea"), size=48)
+    save_image(photo, tmp_path / "photo.png")
+    expected = extract(load_tensor(tmp_path / "photo.png"), ["relu1_1"], vgg)["relu1_1"]
+    for given in (tmp_path / "photo.png", str(tmp_path / "photo.png"), Image.open(tmp_path / "photo.png")):
+        feats = extract(given, "relu1_1", vgg)  # a path was an AttributeError; "relu1_1" was read as r, e, l, ...
+        assert list(feats) == ["relu1_1"] and torch.equal(feats["relu1_1"], expected)
+    assert extract([tmp_path / "photo.png"] * 2, "relu1_1", vgg)["relu1_1"].shape[0] == 2
+    with pytest.raises(OptionError, match="different sizes"):
+        extract([tmp_path / "photo.png", "sample:chelsea"], "relu1_1", vgg)
 
 
 def test_extraction_stops_at_the_deepest_layer(vgg):

@@ -116,3 +116,13 @@ def test_gram_distance_of_one_map_to_a_batch_of_targets_is_their_mean():
     targets = stats.gram(torch.randn(3, 4, 3, 3, dtype=torch.float64))
     by_hand = (stats.gram(f) - targets).pow(2).mean() / targets.pow(2).mean()
     assert torch.allclose(stats.gram_distance(f, targets), by_hand)
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (1, 2, 3, 4, 5)])
+def test_feature_maps_of_another_rank_are_named(shape):
+    from stylegram.errors import OptionError
+
+    with pytest.raises(OptionError, match=r"feature maps are \(N, C, H, W\) or \(C, H, W\)"):
+        stats.gram(torch.rand(shape))  # a (4, 5) tensor came back as four 5 x 5 "Gram matrices"
+    with pytest.raises(OptionError, match="not a tensor of shape"):
+        stats.mean_std(torch.rand(shape))

@@ -506,7 +506,7 @@ def test_pil_images_and_arrays_are_inputs_like_files(vgg, pair):
     (torch.full((1, 1, 20, 30), 255, dtype=torch.uint8), (1, 3, 20, 30)),
 ])
 def test_inputs_become_one_rgb_image_in_the_unit_range(image, shape):
-    x = gatys.load_input(image, "content image")
+    x = images.load_input(image, "content image")
     assert tuple(x.shape) == shape and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
 
 
@@ -521,5 +521,5 @@ def test_inputs_become_one_rgb_image_in_the_unit_range(image, shape):
     (None, "a NoneType is not an image"),
 ])
 def test_inputs_that_are_not_images_are_named(image, words):
-    with pytest.raises(ImageError, match=re.escape(f"style image 2: ") + ".*" + re.escape(words)):
-        gatys.load_input(image, "style image 2")
+    with pytest.raises(ImageError, match=re.escape("style image 2: ") + ".*" + re.escape(words)):
+        images.load_input(image, "style image 2")

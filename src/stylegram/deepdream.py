@@ -43,8 +43,8 @@ from . import memory, optimize, params, stats
 from .backbones import Backbone, load_backbone
 from .errors import OptionError, check_choice, check_number
 from .options import Options
-from .gatys import iteration_counts, load_input
-from .images import ImageLike
+from .gatys import iteration_counts
+from .images import ImageLike, load_input
 from .job import Job, Result
 
 MAX_SIDE = 16384

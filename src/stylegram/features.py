@@ -9,6 +9,7 @@ import torch
 
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
+from .images import ImageLike, image_list, load_input
 
 
 @functools.lru_cache(maxsize=1)
@@ -17,26 +18,29 @@ def default_backbone() -> Backbone:
     return load_backbone("vgg19", "default")
 
 
-def as_batch(images: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
-    """Stack images given as (3,H,W), (N,3,H,W) or a list of them into one (N,3,H,W) batch."""
-    if isinstance(images, torch.Tensor):
-        batch = images.unsqueeze(0) if images.dim() == 3 else images
-    else:
-        parts = [im.unsqueeze(0) if im.dim() == 3 else im for im in images]
-        sizes = {tuple(p.shape[-2:]) for p in parts}
-        if len(sizes) > 1:
-            raise OptionError(
-                f"images of different sizes {sorted(sizes)} cannot share a batch; resize them or extract one at a time"
-            )
-        batch = torch.cat(parts)
+def as_batch(images: ImageLike | Sequence[ImageLike]) -> torch.Tensor:
+    """Stack images into one (N, 3, H, W) batch: tensors (N, 3, H, W) or (3, H, W), files, sample:NAME, PIL
+    images or arrays, one or a list of them (of one size)."""
+    parts = [
+        (im.unsqueeze(0) if im.dim() == 3 else im) if isinstance(im, torch.Tensor) else load_input(im, f"image {i + 1}")
+        for i, im in enumerate(image_list(images))
+    ]
+    if not parts:
+        raise OptionError("no images given")
+    sizes = {tuple(p.shape[-2:]) for p in parts}
+    if len(sizes) > 1:
+        raise OptionError(
+            f"images of different sizes {sorted(sizes)} cannot share a batch; resize them or extract one at a time"
+        )
+    batch = torch.cat(parts) if len(parts) > 1 else parts[0]
     if batch.dim() != 4 or batch.shape[1] != 3:
         raise OptionError(f"expected RGB images shaped (N, 3, H, W), got {tuple(batch.shape)}")
     return batch
 
 
 def extract(
-    images: torch.Tensor | Sequence[torch.Tensor],
-    layers: Sequence[str],
+    images: ImageLike | Sequence[ImageLike],
+    layers: str | Sequence[str],
     backbone: Backbone | None = None,
 ) -> dict[str, torch.Tensor]:
     """Feature maps {layer: (N, C, H', W')} of RGB images in [0, 1], computed only up to the deepest layer.
@@ -44,4 +48,4 @@ def extract(
     Gradients flow when the input requires them; wrap the call in torch.no_grad() otherwise.
     """
     model = backbone or default_backbone()
-    return model.extract(as_batch(images), list(layers))
+    return model.extract(as_batch(images), [layers] if isinstance(layers, str) else list(layers))

@@ -13,15 +13,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
-from PIL import Image
 
-from . import color, images, memory, optimize, params, precision, samples, statistics
+from . import color, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
-from .errors import ImageError, OptionError, check_choice, check_number, did_you_mean
-from .images import ImageLike
+from .errors import OptionError, check_choice, check_number, did_you_mean
+from .images import ImageLike, image_list, load_input
 from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
@@ -123,29 +121,6 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
     if len(parts) < scales:  # give the extra coarse scales the first count
         return [parts[0]] * (scales - len(parts)) + parts
     return parts[len(parts) - scales :]
-
-
-def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
-    """One image (a path, sample, PIL image, array or tensor) or a sequence of them, as a list."""
-    single = (str, os.PathLike, torch.Tensor, Image.Image, np.ndarray)
-    return [items] if isinstance(items, single) else list(items)
-
-
-def load_input(image: ImageLike, what: str) -> torch.Tensor:
-    """A file, 'sample:NAME', PIL image, array or tensor as a (1, 3, H, W) image in [0, 1]; errors name ``what``."""
-    try:
-        if isinstance(image, torch.Tensor):
-            return images.image_tensor(image)
-        if isinstance(image, np.ndarray):
-            return images.array_tensor(image)
-        if isinstance(image, Image.Image):
-            return images.to_tensor(image)
-        if not isinstance(image, (str, os.PathLike)):
-            raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
-                             "a PIL image, a numpy array or a tensor")
-        return images.load_tensor(samples.resolve(image))
-    except ImageError as err:
-        raise ImageError(f"{what}: {err}") from None
 
 
 class TransferProblem(optimize.Problem):

@@ -15,7 +15,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
+from . import samples
 from .errors import ImageError, OptionError
 
 # Same value as Pillow's own default Image.MAX_IMAGE_PIXELS (1 GiB / 4 bytes / 3), fixed here so that
@@ -337,6 +338,29 @@ def _check_unit_range(values: np.ndarray | torch.Tensor, finite: bool, what: str
     if low < -TENSOR_SLACK or high > 1 + TENSOR_SLACK:
         raise ImageError(f"the {what}'s values run from {low:.4g} to {high:.4g}, but an image {what} of floats "
                          "holds values in [0, 1]; divide 0..255 values by 255")
+
+
+def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
+    """One image (a path, sample, PIL image, array or tensor) or a sequence of them, as a list."""
+    single = (str, os.PathLike, torch.Tensor, Image.Image, np.ndarray)
+    return [items] if isinstance(items, single) else list(items)
+
+
+def load_input(image: ImageLike, what: str) -> torch.Tensor:
+    """A file, 'sample:NAME', PIL image, array or tensor as a (1, 3, H, W) image in [0, 1]; errors name ``what``."""
+    try:
+        if isinstance(image, torch.Tensor):
+            return image_tensor(image)
+        if isinstance(image, np.ndarray):
+            return array_tensor(image)
+        if isinstance(image, Image.Image):
+            return to_tensor(image)
+        if not isinstance(image, (str, os.PathLike)):
+            raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
+                             "a PIL image, a numpy array or a tensor")
+        return load_tensor(samples.resolve(image))
+    except ImageError as err:
+        raise ImageError(f"{what}: {err}") from None
 
 
 def to_image(x: torch.Tensor) -> Image.Image:

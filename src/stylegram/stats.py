@@ -16,13 +16,23 @@ from __future__ import annotations
 
 import torch
 
+from .errors import OptionError
+
 EPS = 1e-8
+
+
+def _maps(features: torch.Tensor) -> torch.Tensor:
+    """Feature maps as (N, C, H, W): (C, H, W) gains a batch axis; other shapes are named."""
+    if features.dim() == 3:
+        return features.unsqueeze(0)
+    if features.dim() != 4:
+        raise OptionError(f"feature maps are (N, C, H, W) or (C, H, W), not a tensor of shape {tuple(features.shape)}")
+    return features
 
 
 def _flat(features: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N, C, M)."""
-    if features.dim() == 3:
-        features = features.unsqueeze(0)
+    features = _maps(features)
     n, c = features.shape[:2]
     return features.reshape(n, c, -1)
 
@@ -119,15 +129,12 @@ def _rows(features: torch.Tensor) -> torch.Tensor | None:
 
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Gram matrix G = F F^T / M per image: (N, C, H, W) -> (N, C, C)."""
-    if features.dim() == 3:
-        features = features.unsqueeze(0)
-    return _Gram.apply(features)
+    return _Gram.apply(_maps(features))
 
 
 def gram_distance(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """relative_mse(gram(features), target) = mean((G - T)^2) / mean(T^2), fused (see _GramDistance); T needs no gradient."""
-    if features.dim() == 3:
-        features = features.unsqueeze(0)
+    features = _maps(features)
     if target.requires_grad or target.shape[0] not in (1, features.shape[0]):  # the composed form: autograd and broadcasting of its own
         return composed_relative_mse(gram(features), target)
     return _GramDistance.apply(features, target.to(torch.promote_types(features.dtype, torch.float32)))

@@ -35,8 +35,8 @@ from . import memory, optimize, precision, statistics
 from .backbones import Backbone, load_backbone
 from .errors import OptionError, check_number
 from .options import Options
-from .gatys import backbone_options, image_list, iteration_counts, load_input, scale_sizes
-from .images import ImageLike
+from .gatys import backbone_options, iteration_counts, scale_sizes
+from .images import ImageLike, image_list, load_input
 from .job import Job, Result
 from .losses import Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
 

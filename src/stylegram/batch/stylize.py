@@ -148,7 +148,7 @@ def _check_styles(styles) -> list[str]:
         raise OptionError("give at least one style image (--style)")
     specs = []
     for i, spec in enumerate(styles):
-        gatys.load_input(spec, f"style image {i + 1}")
+        images.load_input(spec, f"style image {i + 1}")
         path = Path(spec).expanduser()
         specs.append(str(path.resolve()) if path.exists() else str(spec))
     return specs

@@ -64,7 +64,7 @@ def model_loads() -> dict[str, int]:
 
 @functools.lru_cache(maxsize=8)
 def _style(spec: str, stamp: tuple[int, int] | None) -> torch.Tensor:
-    return gatys.load_input(spec, f"style image {spec}")
+    return images.load_input(spec, f"style image {spec}")
 
 
 def style(spec: str) -> torch.Tensor:
