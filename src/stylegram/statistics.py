@@ -565,11 +565,14 @@ def _parameters(name: str, text: str | None) -> dict:
         if not eq or key not in allowed:
             takes = f"it takes {', '.join(allowed)}" if allowed else "it takes none"
             raise OptionError(f"statistic {name} has no parameter '{item}'; {takes}, e.g. mmd-poly(c=1,d=3)")
+        kind = "whole number" if allowed[key] is int else "number"
         try:
             number = float(value)
-            params[key] = int(number) if allowed[key] is int and number == int(number) else allowed[key](number)
-        except (ValueError, OverflowError):
-            raise OptionError(f"{name} parameter {key}={value} is not a {allowed[key].__name__}") from None
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or (allowed[key] is int and number != int(number)):
+            raise OptionError(f"{name} parameter {key}={value} is not a {kind}")  # 2.5 was cut to 2, nan passed
+        params[key] = int(number) if allowed[key] is int else number
     return params
 
 
@@ -603,7 +606,8 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
         try:
             value = float(weight) if weight else 1.0
         except ValueError:
-            raise OptionError(f"statistic weight '{weight}' in '{text.strip()}' is not a number") from None
+            hint = f"; parameters go in parentheses, e.g. {name}({weight})" if "=" in weight else ""
+            raise OptionError(f"statistic weight '{weight}' in '{text.strip()}' is not a number{hint}") from None
         if not math.isfinite(value) or value < 0:
             raise OptionError(f"statistic weight for '{name}' must be a non-negative number, got {weight}")
         if any(s.name == name for s, _ in parts):
