@@ -137,6 +137,21 @@ def test_corrupt_file_fails_alone_with_its_message_and_rerun_skips(client, tmp_p
     assert len(report.skipped) == 3 and [f.name for f in report.failed] == [str(folder / "broken.png")]
 
 
+def test_ctrl_c_says_what_is_kept_and_how_to_go_on(client, tmp_path, capsys, monkeypatch):
+    import stylegram.batch.stylize as stylize
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stylize, "_run_images", interrupted)
+    _photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(out), "--scheduler", _address(client),
+                 "--quiet"])
+    err = capsys.readouterr().err  # was the bare 'stylegram: interrupted'
+    assert code == 130 and f"outputs finished so far are in {out}" in err and "run the same command again" in err
+
+
 def test_killed_worker_leaves_no_partial_outputs(client, tmp_path):
     folder = _photos(tmp_path / "in", 16, size=(96, 72))
     out = tmp_path / "out"

@@ -11,6 +11,7 @@ frame at the final scale only.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Sequence
@@ -115,11 +116,15 @@ def stylize_batch(
     skipped = sum(not i.is_video for i in complete)
     if todo:
         with contextlib.nullcontext(client) if client is not None else open_client(scheduler, workers) as c:
-            pictures = [i for i in todo if not i.is_video]
-            if pictures:
-                _run_images(c, pictures, specs, opts, report, quiet, skipped)
-            for item in (i for i in todo if i.is_video):
-                _run_video(c, item, specs, opts, temporal, report, quiet)
+            try:
+                pictures = [i for i in todo if not i.is_video]
+                if pictures:
+                    _run_images(c, pictures, specs, opts, report, quiet, skipped)
+                for item in (i for i in todo if i.is_video):
+                    _run_video(c, item, specs, opts, temporal, report, quiet)
+            except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
+                logging.getLogger("distributed").setLevel(logging.ERROR)
+                raise
     report.seconds = time.perf_counter() - start
     return report
 

@@ -55,10 +55,15 @@ def run(args: argparse.Namespace) -> int:
                "style_blend": args.style_blend}
     if args.method == "gatys":
         options["iterations"] = args.iterations
-    report = stylize_batch(
-        args.inputs, args.style, args.output, method=args.method, temporal=args.temporal, ext=f".{args.format}",
-        overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, **options,
-    )
+    try:
+        report = stylize_batch(
+            args.inputs, args.style, args.output, method=args.method, temporal=args.temporal, ext=f".{args.format}",
+            overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, **options,
+        )
+    except KeyboardInterrupt:
+        print(f"stylegram: interrupted; the outputs finished so far are in {args.output} (each written whole or not "
+              "at all); run the same command again to do the rest, finished outputs are skipped", file=sys.stderr)
+        return 130
     for name, value in report.flicker.items():
         measured = f"{value:.2f} (output frame change / input frame change)" if math.isfinite(value) else \
             "not measured (the input has fewer than two frames, or frames that do not change)"
