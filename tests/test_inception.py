@@ -232,3 +232,27 @@ def test_cli_lists_the_layers(capsys):
     assert len(lines) == 1 + len(BRANCH_TAPS) * len(MIXED) + len(MAIN_TAPS)
     assert lines[1].split() == ["conv2d0_pre_relu", "64", "2"]
     assert "mixed4c_3x3_pre_relu 256 16" in [" ".join(line.split()) for line in lines]
+
+
+@pytest.mark.parametrize("padding", ["replicate", "reflect", "circular"])
+def test_every_padding_mode_works_and_keeps_a_flat_image_flat(padding):
+    net = load_backbone("inceptionv1", "random:1", padding=padding)  # replicate, transfer's default, was a KeyError
+    with torch.no_grad():
+        flat = net.extract(torch.full((1, 3, 32, 32), 0.5), ["conv2d0_pre_relu"])["conv2d0_pre_relu"]
+    assert torch.allclose(flat, flat[..., 4:5, 4:5].expand_as(flat), atol=1e-4)  # no border where nothing changes
+
+
+def test_layers_needs_no_weights_and_the_vgg_defaults_name_their_options(monkeypatch, capsys):
+    from stylegram import weights
+    from stylegram.cli import main
+
+    monkeypatch.setattr(weights, "download", lambda *a, **k: pytest.fail("layers downloaded weights"))
+    assert main(["layers", "--backbone", "inceptionv1"]) == 0 and "mixed5b" in capsys.readouterr().out
+    common = ["-o", "out.png", "--backbone", "inceptionv1", "--weights", "random"]
+    for command, options in [(["transfer", "sample:chelsea", "sample:swirls"], "--content-layers and --style-layers"),
+                             (["transfer", "sample:chelsea", "sample:swirls", "--content-layers", "mixed4b"],
+                              "--style-layers"),
+                             (["texture", "sample:brick"], "--layers"), (["dream"], "--layer")]:
+        assert main([*command, *common]) == 2
+        err = capsys.readouterr().err
+        assert f"{options} default" in err and f"name layers of inceptionv1 with {options}" in err

@@ -138,6 +138,7 @@ class TransferProblem(optimize.Problem):
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.content_layers = parse_weighted(opts.content_layers, "content layer")
         self.style_layers = parse_weighted(opts.style_layers, "style layer")
+        _check_default_layers(backbone, opts)
         backbone.check_layers([*self.content_layers, *self.style_layers])
         self.blend = blend_weights(opts.style_blend, len(styles))
         check_choice("--colors", opts.colors, COLORS)
@@ -337,6 +338,15 @@ def _check_init(init: str | torch.Tensor) -> None:
             f"--init '{init}' is neither one of {', '.join(INITS)} nor an image file{did_you_mean(init, INITS)}"
         )
     load_input(init, "--init image")  # a corrupt file is named now, not after the style targets are computed
+
+
+def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
+    """With another network than VGG, say which layer options to set rather than only that relu4_2 is missing."""
+    defaults = TransferOptions()
+    flags = {"content_layers": "--content-layers", "style_layers": "--style-layers"}
+    unset = [field for field in flags if getattr(opts, field) == getattr(defaults, field)]
+    names = [name for field in unset for name in parse_weighted(getattr(opts, field), field)]
+    backbone.check_defaults(names, " and ".join(flags[field] for field in unset))
 
 
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:

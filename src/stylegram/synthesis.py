@@ -107,6 +107,8 @@ class TextureProblem(optimize.Problem):
         self.opts, self.backbone, self.examples = opts, backbone, examples
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.layers = parse_weighted(opts.layers, "texture layer")
+        if opts.layers == LAYERS:
+            backbone.check_defaults(list(self.layers), "--layers")
         self.ordered = backbone.check_layers(list(self.layers))
         self.blend = _example_blend(opts.blend, len(examples))
         check_number("--example-scale", opts.example_scale, above=True)

@@ -77,6 +77,16 @@ class Backbone(nn.Module):
             self.info(layer)
         return sorted(set(layers), key=order.__getitem__)
 
+    def check_defaults(self, layers: list[str], options: str) -> None:
+        """Refuse default layer names (VGG's) that this network lacks, naming the ``options`` that set them."""
+        missing = [layer for layer in layers if layer not in self.layer_names()]
+        if missing:
+            raise LayerError(
+                f"{options} {'default' if ' and ' in options else 'defaults'} to VGG's layers ({', '.join(missing)}), "
+                f"which {self.name} does not have; "
+                f"name layers of {self.name} with {options} (run 'stylegram layers --backbone {self.name}' to list them)"
+            )
+
     def min_input_size(self, layers: list[str]) -> int:
         """Smallest image side (px) for which every layer up to the deepest requested one is defined."""
         deepest = self.check_layers(layers)[-1]

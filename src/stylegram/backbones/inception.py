@@ -51,7 +51,7 @@ LRN = {"size": 9, "alpha": 9.99999974738e-05, "beta": 0.5, "k": 1.0}
 # Top-level keys of the port's classifier, which feature extraction does not need.
 PORT_HEADS = ("softmax", "nn0", "nn1", "head0", "head1")
 
-PAD_MODES = {"zeros": "constant", "reflect": "reflect", "circular": "circular"}
+PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
 def branch_convs(cin: int, c1: int, c3r: int, c3: int, c5r: int, c5: int, cp: int) -> dict[str, tuple[int, int, int]]:
