@@ -300,3 +300,20 @@ def test_notebook_runs_at_tiny_size():
                             resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 5
+
+
+def test_a_forward_pass_too_large_for_memory_is_refused_before_it_starts(vgg, monkeypatch):
+    from stylegram import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 600 * 2**20)  # 600 MiB free
+    monkeypatch.setattr(vgg, "extract", lambda *a, **k: pytest.fail("a forward pass started"))
+    eight = [torch.rand(1, 3, 256, 256)] * 8  # about 0.9 GiB as one batch, 0.45 GiB one at a time
+    with pytest.raises(OptionError, match=r"8 image\(s\) of 256x256 px needs about 0.9 GiB but only 0.6 GiB is "
+                                          r"available; use --batch-size [1-7] or fewer"):
+        featuremaps.maps(eight, "relu1_1", vgg, batch_size=8)
+    one = [torch.rand(1, 3, 1024, 1024)]  # a larger --size was an out-of-memory kill, not a message
+    with pytest.raises(OptionError, match=r"use a --size of about \d+ px or less"):
+        matrices.compute(one, ["relu2_1"], vgg)
+    forward = memory.forward_bytes(vgg, ["relu2_1"], (1024, 1024))
+    assert forward == memory.forward_bytes(vgg, ["relu5_1"], (1024, 1024))  # the peak is at the full-size layers
+    assert memory.forward_bytes(vgg, ["relu2_1"], (1024, 1024), 2) - memory.OVERHEAD == 2 * (forward - memory.OVERHEAD)

@@ -43,6 +43,39 @@ def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], histo
     return int(BYTES * (ACTIVATION_FACTOR * activations + (2 * history + 8) * image) + OVERHEAD)
 
 
+def forward_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int], batch: int = 1) -> int:
+    """Peak bytes of a forward pass without gradients over ``batch`` images of ``size`` (H, W).
+
+    Without autograd a layer's input is freed once its output exists, so the peak is about the largest pair of
+    consecutive maps up to the deepest layer asked for, plus the input (float32, twice for torch's workspace).
+    """
+    deepest = backbone.check_layers(layers)[-1]
+    h, w = size
+    maps = []
+    for info in backbone.infos:
+        maps.append(info.channels * math.ceil(h / info.stride) * math.ceil(w / info.stride))
+        if info.name == deepest:
+            break
+    pair = max((a + b for a, b in zip(maps, maps[1:])), default=maps[0])
+    return int(BYTES * batch * (2 * pair + 3 * h * w) + OVERHEAD)
+
+
+def check_forward_fits(backbone: Backbone, layers: list[str], size: tuple[int, int], batch: int) -> None:
+    """Raise OptionError, naming --batch-size or --size, when a forward pass would not fit in free memory."""
+    limit = available_memory()
+    need = forward_bytes(backbone, layers, size, batch)
+    if need <= limit:
+        return
+    h, w = size
+    if batch > 1 and forward_bytes(backbone, layers, size, 1) <= limit:
+        fix = f"use --batch-size {max(1, batch * (limit - OVERHEAD) // (need - OVERHEAD))} or fewer"
+    else:
+        scale = math.sqrt(max(limit - OVERHEAD, 0) / max(forward_bytes(backbone, layers, size, 1) - OVERHEAD, 1))
+        fix = f"use {'--batch-size 1 and ' if batch > 1 else ''}a --size of about {int(max(h, w) * scale) // 16 * 16} px or less"
+    raise OptionError(f"a forward pass over {batch} image(s) of {w}x{h} px needs about {need / 2**30:.1f} GiB but only "
+                      f"{limit / 2**30:.1f} GiB is available; {fix}")
+
+
 def limit_bytes(max_memory: float | None) -> int | None:
     """--max-memory (GiB) as bytes, None for what the system has; refused unless a positive number."""
     if max_memory is None:

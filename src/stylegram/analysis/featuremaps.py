@@ -16,7 +16,7 @@ def maps(images: Sequence[torch.Tensor], layer: str, backbone: Backbone, batch_s
     backbone.check_layers([layer])
     out: list[torch.Tensor | None] = [None] * len(images)
     with torch.no_grad():
-        for idx in _batches(images, batch_size):
+        for idx in _batches(images, batch_size, backbone, [layer]):
             batch = torch.cat([images[i] if images[i].dim() == 4 else images[i][None] for i in idx])
             features = backbone.extract(batch, [layer])[layer]
             for j, i in enumerate(idx):

@@ -100,11 +100,15 @@ def stored_bytes(backbone: Backbone, layers: Sequence[str], count: int, triangle
     return 4 * per_image * count
 
 
-def _batches(images: Sequence[torch.Tensor], batch_size: int) -> list[list[int]]:
-    """Index batches of same-sized images, in order of first appearance."""
+def _batches(images: Sequence[torch.Tensor], batch_size: int, backbone: Backbone | None = None,
+             layers: Sequence[str] = ()) -> list[list[int]]:
+    """Index batches of same-sized images, in order of first appearance; with a backbone, checked to fit in memory."""
     groups: dict[tuple[int, int], list[int]] = {}
     for i, x in enumerate(images):
         groups.setdefault(tuple(x.shape[-2:]), []).append(i)
+    if backbone is not None:
+        for size, idx in groups.items():
+            memory.check_forward_fits(backbone, list(layers), size, min(batch_size, len(idx)))
     return [idx[s : s + batch_size] for idx in groups.values() for s in range(0, len(idx), batch_size)]
 
 
@@ -138,7 +142,7 @@ def compute(
     for layer in layers:
         c = backbone.info(layer).channels
         out[layer] = torch.empty((len(images), c * (c + 1) // 2) if triangles else (len(images), c, c))
-    batches, done = _batches(images, batch_size), 0
+    batches, done = _batches(images, batch_size, backbone, layers), 0
     with torch.no_grad():
         for idx in batches:
             batch = torch.cat([images[i] if images[i].dim() == 4 else images[i][None] for i in idx])
