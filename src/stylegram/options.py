@@ -33,10 +33,12 @@ class Options:
         saved = dict(stored)
         kind = saved.pop("kind", cls.kind)  # checkpoints from before the kind was stored: the fields tell
         unknown = set(saved) - {f.name for f in dataclasses.fields(cls)}
-        if kind != cls.kind or unknown:
-            written = f"a {kind} run" if kind != cls.kind else f"another kind of run (options {_few(unknown)})"
-            hint = f"; resume it with 'stylegram {kind} --resume {path}'" if kind != cls.kind else ""
-            raise OptionError(f"checkpoint {path} was written by {written}, not by a {cls.kind} run{hint}")
+        if kind != cls.kind:
+            raise OptionError(f"checkpoint {path} was written by a {kind} run, not by a {cls.kind} run; "
+                              f"resume it with 'stylegram {kind} --resume {path}'")
+        if unknown:
+            raise OptionError(f"checkpoint {path} was written by another kind of run (options {_few(unknown)}), "
+                              f"not by a {cls.kind} run")
         return cls(**saved)
 
 

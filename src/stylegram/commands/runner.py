@@ -43,19 +43,23 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
         written["--checkpoint"] = images.check_can_write(args.checkpoint)
     if args.log:
         written["--log"] = images.check_can_write(args.log)
-    read = {Path(p).expanduser().resolve(): p for p in inputs if p and os.path.isfile(p)}
-    if args.resume:  # a run may go on writing the checkpoint it resumed from, but not the image or log over it
-        read.setdefault(Path(args.resume).expanduser().resolve(), args.resume)
+    _refuse_overlaps(written, inputs, args.resume)
+    return output
+
+
+def _refuse_overlaps(written: dict[str, Path], inputs: Sequence[str | None], resume: str | None) -> None:
+    """No file a run writes is one it reads (but it may go on writing the checkpoint it resumed from), or another
+    file it writes."""
+    read = {Path(p).expanduser().resolve(): p for p in [*inputs, resume] if p and os.path.isfile(p)}
     seen: dict[Path, str] = {}
     for flag, path in written.items():
         source = read.get(path.resolve())
-        if source is not None and not (flag == "--checkpoint" and source == args.resume):
+        if source is not None and not (flag == "--checkpoint" and source == resume):
             raise OptionError(f"{flag} {path} is also an input ({source}) and would be overwritten; "
                               "choose another output path")
         if path.resolve() in seen:
             raise OptionError(f"{seen[path.resolve()]} and {flag} name the same file {path}; give them different names")
         seen[path.resolve()] = flag
-    return output
 
 
 def _snapshots(args: argparse.Namespace, output: Path) -> Path:
