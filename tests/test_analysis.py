@@ -233,6 +233,16 @@ def test_a_class_folder_given_twice_is_named(classes):
         inputs.load_classes(twice)
 
 
+@pytest.mark.parametrize("command", [["features", "--layer", "relu1_1"], ["grams", "--layer", "relu1_1"]])
+def test_an_output_that_is_an_input_image_is_refused(command, classes, tmp_path, capsys):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes((classes[0] / "00.png").read_bytes())
+    before = photo.read_bytes()
+    assert main([command[0], str(photo), str(classes[1] / "00.png"), *command[1:], "-o", str(photo)]) == 2
+    assert "is also an input image and would be overwritten" in capsys.readouterr().err  # the figure replaced it
+    assert photo.read_bytes() == before
+
+
 def test_features_cli(classes, tmp_path):
     out = tmp_path / "grid.png"
     files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+from .. import images
 from ..errors import OptionError
 
 
@@ -58,16 +59,16 @@ def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
     target = Path(path).expanduser()
     if target.suffix.lower() not in suffixes:
         raise OptionError(f"output {target} should end in {' or '.join(suffixes)}")
-    if target.is_dir():
-        raise OptionError(f"output {target} is a folder; give a file name")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".probe")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as err:
-        raise OptionError(f"cannot write {target}: {err.strerror or err}; choose another output path") from None
-    return target
+    return images.check_can_write(target)
+
+
+def not_an_input(output: Path, images_given: Sequence[str | os.PathLike[str]]) -> Path:
+    """Refuse an output path that is one of the input images (writing it would destroy that image)."""
+    from ..analysis import inputs
+
+    if output.resolve() in {f.resolve() for f in inputs.expand(images_given)}:
+        raise OptionError(f"-o {output} is also an input image and would be overwritten; choose another output path")
+    return output
 
 
 def companion(path: Path, suffix: str) -> Path:

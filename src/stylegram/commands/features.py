@@ -6,7 +6,7 @@ import argparse
 
 from .. import images
 from ..errors import OptionError
-from .analysis_common import add_image_options, image_size, say
+from .analysis_common import add_image_options, image_size, not_an_input, say
 from .common import add_backbone_options, backbone_from_args
 from .dream import add_dream_options
 
@@ -34,7 +34,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..analysis import featuremaps, inputs, plots
 
-    output = images.check_writable(args.output)
+    output = not_an_input(images.check_writable(args.output), args.images)
     model = backbone_from_args(args)
     channels = model.info(args.layer).channels
     picked = featuremaps.parse_channels(args.channels, channels) if args.channels else None

@@ -14,6 +14,7 @@ from .analysis_common import (
     add_kind_option,
     companion,
     image_size,
+    not_an_input,
     say,
 )
 from .common import add_backbone_options, backbone_from_args, positive_int
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.cluster import cluster_channels
     from ..analysis.study import settings_of
 
-    output = images.check_writable(args.output)
+    output = not_an_input(images.check_writable(args.output), args.images)
     model = backbone_from_args(args)
     model.info(args.layer)
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
