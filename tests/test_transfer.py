@@ -219,6 +219,27 @@ def test_options_replace_rejects_unknown_names():
         TransferOptions().replace(colour="style")
 
 
+@pytest.mark.parametrize("changes, words", [
+    ({"size": "64"}, "option size must be a whole number, got '64'"),  # each of these was a TypeError traceback
+    ({"lr": "1"}, "option lr must be a number, got '1'"),
+    ({"seed": 1.5}, "option seed must be a whole number, got 1.5"),
+    ({"content_weight": "1"}, "option content_weight must be a number, got '1'"),  # said "at least 0, got 1"
+    ({"upscale": "yes"}, "option upscale must be True or False"),
+    ({"history": None}, "option history must be a whole number, got None"),
+])
+def test_options_of_the_wrong_type_are_named(changes, words):
+    with pytest.raises(OptionError, match=re.escape(words)):
+        TransferOptions().replace(**changes)
+    with pytest.raises(OptionError, match=re.escape(words)):
+        TransferOptions(**changes)
+
+
+def test_whole_floats_and_numpy_numbers_are_taken():
+    opts = TransferOptions(size=64.0, content_weight=np.float32(2), seed=np.int64(3), lr=None)
+    assert (opts.size, opts.content_weight, opts.seed, opts.lr) == (64, 2.0, 3, None)
+    assert type(opts.size) is int and type(opts.content_weight) is float
+
+
 def test_moving_up_a_scale_adds_the_content_detail(vgg, pair):
     content, style = pair
     job = prepare(content, style, model=vgg, **{**FAST, "detail": 1.0})

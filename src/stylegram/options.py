@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
+import typing
 from typing import Any, TypeVar
 
 from .errors import OptionError
@@ -15,6 +17,11 @@ class Options:
     """Base of an options dataclass: ``replace`` that names unknown options instead of a TypeError."""
 
     kind = ""  # what the options are for ("transfer", ...), named in the error
+
+    def __post_init__(self) -> None:
+        """Check the numeric and yes/no options' types (the CLI's parser does; the Python API did not)."""
+        for name, hint in typing.get_type_hints(type(self)).items():
+            setattr(self, name, _typed(name, getattr(self, name), hint))
 
     def replace(self: O, **changes: Any) -> O:
         """A copy with some options changed; unknown names are an OptionError."""
@@ -47,3 +54,24 @@ def _few(names: set[str]) -> str:
     shown = sorted(names)[:3]
     more = len(names) - len(shown)
     return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def _typed(name: str, value: Any, hint: Any) -> Any:
+    """``value`` if it fits an int, float or bool field (a whole float becomes an int); other fields as they are."""
+    choices = typing.get_args(hint) or (hint,)
+    kinds = [k for k in choices if k is not type(None)]
+    if len(kinds) != 1 or (value is None and len(kinds) < len(choices)):
+        return value  # not a one-type field, or an optional one left unset
+    kind = kinds[0]
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if kind is bool and not isinstance(value, bool):
+        raise OptionError(f"option {name} must be True or False, got {value!r}")
+    if kind is int:
+        if not (number and float(value).is_integer()):
+            raise OptionError(f"option {name} must be a whole number, got {value!r}")
+        return int(value)
+    if kind is float:
+        if not number:
+            raise OptionError(f"option {name} must be a number, got {value!r}")
+        return float(value)
+    return value
