@@ -119,6 +119,18 @@ def test_resume_from_checkpoint_is_bit_identical(vgg, pair, tmp_path):
     assert torch.equal(resumed.result().image, full.image)
 
 
+def test_resume_with_other_images_is_refused(vgg, pair, tmp_path):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **FAST)
+    next(iter(job))
+    job.checkpoint(tmp_path / "run.ckpt")
+    with pytest.raises(OptionError, match=r"images differ from the run that wrote the checkpoint \(content\)"):
+        resume(tmp_path / "run.ckpt", content.flip(-1), style, model=vgg)  # went on silently with the new photo
+    with pytest.raises(OptionError, match=r"\(style 1, style 2\)"):
+        resume(tmp_path / "run.ckpt", content, [style.flip(-1), style], model=vgg)
+    assert [r.iteration for r in resume(tmp_path / "run.ckpt", content, style, model=vgg)][0] == 2
+
+
 def test_adam_also_lowers_the_loss(vgg, pair):
     content, style = pair
     records, _ = run(prepare(content, style, model=vgg, optimizer="adam", lr=0.03, **FAST))

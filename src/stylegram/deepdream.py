@@ -462,6 +462,10 @@ class DreamProblem(optimize.Problem):
     def sizes(self) -> list[tuple[int, int]]:
         return self._sizes
 
+    def inputs(self) -> dict[str, torch.Tensor]:
+        """The photo dreamed on, if any."""
+        return {} if self.start is None else {"start image": self.start}
+
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """The photo at this size, or grey with a little noise."""
         if self.start is not None:

@@ -260,6 +260,10 @@ class TransferProblem(optimize.Problem):
         done = sum(finest[: self.state.scale])  # run in earlier stages of the finest scale: one fall over both
         return Annealed(term, self.opts.content_boost, sum(finest), lambda: done + self.state.step)
 
+    def inputs(self) -> dict[str, torch.Tensor]:
+        """The content and style images as given."""
+        return {"content": self.content, **{f"style {i + 1}": s for i, s in enumerate(self.styles)}}
+
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         init = self.opts.init
         if init in ("content", "recolor", "auto"):

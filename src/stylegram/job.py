@@ -36,6 +36,9 @@ class Job:
     options: Any  # a dataclass of options with a ``seed``
     state: optimize.State = field(default_factory=optimize.State)
 
+    def __post_init__(self) -> None:
+        optimize.check_same_inputs(self.state, self.problem)
+
     def __iter__(self) -> Iterator[optimize.Progress]:
         return optimize.run(self.problem, self.schedule, seed=self.options.seed, state=self.state)
 

@@ -7,6 +7,7 @@ consumers (progress bar, periodic saver, web page) read the Progress records it 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import tempfile
@@ -62,6 +63,10 @@ class Problem:
     def parameterize(self, image: torch.Tensor, saved: list[torch.Tensor] | None) -> Parameterization:
         """What the optimizer changes, built from a scale's starting image (or ``saved`` raw parameters)."""
         return pixels(image, saved)
+
+    def inputs(self) -> dict[str, torch.Tensor]:
+        """The images the run depends on, by name ("content", "style 1"): a resumed run must be given the same."""
+        return {}
 
     def stage_name(self, index: int) -> str:
         """How progress displays name the stage ``index`` of ``sizes()``: 'scale 2 of 3'."""
@@ -135,6 +140,7 @@ class State:
     since_best: int = 0
     elapsed: float = 0.0
     history: list[dict] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)  # digests of the problem's input images (fingerprint)
 
     def save(self, path: str | os.PathLike, options: dict) -> None:
         """Write a checkpoint atomically (temporary file, then rename)."""
@@ -180,6 +186,22 @@ class NormalizedSGD(torch.optim.Optimizer):
                 if p.grad is not None:
                     p.sub_(group["lr"] * p.grad / p.grad.abs().mean().clamp_min(1e-12))
         return loss
+
+
+def fingerprint(problem: Problem) -> dict[str, str]:
+    """A short digest of each of the problem's input images, to tell a resumed run given other images."""
+    return {name: hashlib.sha256(image.detach().float().contiguous().numpy().tobytes()).hexdigest()[:16]
+            for name, image in problem.inputs().items()}
+
+
+def check_same_inputs(state: State, problem: Problem) -> None:
+    """Refuse to resume a run with other images than the ones it started with (old checkpoints lack digests)."""
+    now = fingerprint(problem)
+    changed = [name for name in sorted({*state.inputs, *now}) if state.inputs.get(name) != now.get(name)]
+    if state.inputs and changed:
+        raise OptionError(f"the images differ from the run that wrote the checkpoint ({', '.join(changed)}); give the "
+                          "same images, or start without --resume")
+    state.inputs = now
 
 
 def _make_optimizer(schedule: Schedule, params: list[torch.Tensor]) -> torch.optim.Optimizer | LBFGS:

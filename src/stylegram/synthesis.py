@@ -186,6 +186,10 @@ class TextureProblem(optimize.Problem):
 
         return evaluate
 
+    def inputs(self) -> dict[str, torch.Tensor]:
+        """The example images as given."""
+        return {f"example {i + 1}": e for i, e in enumerate(self.examples)}
+
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """White noise around the examples' mean colour (the paper starts from white noise); grey for grey examples."""
         mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(self.examples, self.blend))
