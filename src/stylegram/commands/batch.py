@@ -27,8 +27,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the outputs")
     parser.add_argument("--method", choices=T.METHODS, default="adain",
                         help="adain or wct: one feed-forward pass per image; gatys: optimization (default: %(default)s)")
-    parser.add_argument("--size", type=int, default=None, help="long side of the outputs in px "
-                        "(default: each input's own, at most 512)")
+    parser.add_argument("--size", type=int, default=None, help="long side of the outputs in px; video frames lose an "
+                        "odd last row or column, as 4:2:0 video needs even sides (default: each input's own, at most 512)")
     parser.add_argument("--upscale", action="store_true", help="allow --size larger than an input image")
     parser.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
                         help="adain/wct style strength, 1 = full style (default: %(default)s)")
