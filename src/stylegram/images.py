@@ -507,6 +507,22 @@ def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict)
         raise
 
 
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write a file atomically (hidden temp file beside it, fsync, rename), with a plain write's permissions."""
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        publish(temp, target)
+    finally:
+        Path(temp).unlink(missing_ok=True)  # gone after the rename; removed if writing failed
+    return target
+
+
 def publish(temp: str | os.PathLike[str], target: Path) -> None:
     """Rename a finished, synced temporary file onto ``target``, with the permissions a plain write gives.
 

@@ -8,19 +8,18 @@ consumers (progress bar, periodic saver, web page) read the Progress records it 
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from .errors import OptionError, StylegramError, check_choice, check_number
-from .images import publish
+from .images import write_bytes
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 
@@ -144,18 +143,10 @@ class State:
 
     def save(self, path: str | os.PathLike, options: dict) -> None:
         """Write a checkpoint atomically (temporary file, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {**self.__dict__, "options": options, "torch_rng": torch.get_rng_state()}
-        fd, tmp = tempfile.mkstemp(prefix=".ckpt-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(payload, f)
-                f.flush()
-                os.fsync(f.fileno())
-            publish(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        write_bytes(path, buffer.getvalue())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> tuple[State, dict]:

@@ -7,13 +7,12 @@ import io
 import os
 import signal
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ..images import publish, save_image
+from ..images import save_image, write_bytes
 from ..optimize import Progress
 
 
@@ -58,14 +57,7 @@ def write_log(history: list[dict], path: str | os.PathLike) -> None:
     for row in history:
         values = [row.get(c, "") for c in columns]
         writer.writerow([row["iteration"], row["scale"], *values, sum(v for v in values if v != "")])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".log-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(buffer.getvalue())
-        publish(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_bytes(path, buffer.getvalue().encode())
 
 
 class StopFlag:
