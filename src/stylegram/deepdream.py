@@ -44,10 +44,9 @@ from .backbones import Backbone, load_backbone
 from .errors import OptionError, check_choice, check_number
 from .options import Options
 from .gatys import iteration_counts
-from .images import ImageLike, load_input
+from .images import MAX_SIDE, ImageLike, load_input
 from .job import Job, Result
 
-MAX_SIDE = 16384
 OBJECTIVES = ("activation", "correlation")
 PARAMETERIZATIONS = ("auto", "fourier", "pixels")
 # Std of the noise start around grey: small, as in feature-visualization libraries, so the result does not

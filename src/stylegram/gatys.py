@@ -19,11 +19,10 @@ from . import color, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, load_backbone
 from .errors import OptionError, check_choice, check_number, did_you_mean
-from .images import ImageLike, image_list, load_input
+from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
-MAX_SIDE = 16384
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 # --init auto recolours the start when that removes more than this share of its style loss (docs/transfer.md)
 AUTO_RECOLOR_GAIN = 1 / 3

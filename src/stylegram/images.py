@@ -206,6 +206,7 @@ def _one_line(err: BaseException) -> str:
 # ------------------------------------------------------------------------------ modes and arrays
 
 ImageLike = "str | os.PathLike | torch.Tensor | Image.Image | np.ndarray"  # what the Python API takes as an image
+MAX_SIDE = 16384  # the largest output side (px) that transfer, texture and dream accept
 TENSOR_SLACK = 0.01  # image tensors a little outside [0, 1] (resampling overshoot) are clamped, not refused
 
 

@@ -36,11 +36,10 @@ from .backbones import Backbone, load_backbone
 from .errors import OptionError, check_number
 from .options import Options
 from .gatys import backbone_options, iteration_counts, scale_sizes
-from .images import ImageLike, image_list, load_input
+from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .job import Job, Result
 from .losses import Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
 
-MAX_SIDE = 16384
 LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
 
 

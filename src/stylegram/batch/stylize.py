@@ -135,8 +135,8 @@ def _check_options(method: str, temporal: float, options: dict, styles: int) -> 
     check_choice("--method", method, gatys.METHODS)
     if not 0 <= opts.alpha <= 1:
         raise OptionError(f"--alpha must be in [0, 1] (1 = full style), not {opts.alpha}")
-    if opts.size is not None and not 1 <= opts.size <= gatys.MAX_SIDE:
-        raise OptionError(f"--size must be between 1 and {gatys.MAX_SIDE} px, not {opts.size}")
+    if opts.size is not None and not 1 <= opts.size <= images.MAX_SIDE:
+        raise OptionError(f"--size must be between 1 and {images.MAX_SIDE} px, not {opts.size}")
     blend_weights(opts.style_blend, styles)
     gatys.check_numbers(opts)
     if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
