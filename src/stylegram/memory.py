@@ -63,14 +63,14 @@ def forward_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int], 
 def check_forward_fits(backbone: Backbone, layers: list[str], size: tuple[int, int], batch: int) -> None:
     """Raise OptionError, naming --batch-size or --size, when a forward pass would not fit in free memory."""
     limit = available_memory()
-    need = forward_bytes(backbone, layers, size, batch)
+    need, one = forward_bytes(backbone, layers, size, batch), forward_bytes(backbone, layers, size, 1)
     if need <= limit:
         return
     h, w = size
-    if batch > 1 and forward_bytes(backbone, layers, size, 1) <= limit:
+    if batch > 1 and one <= limit:
         fix = f"use --batch-size {max(1, batch * (limit - OVERHEAD) // (need - OVERHEAD))} or fewer"
     else:
-        scale = math.sqrt(max(limit - OVERHEAD, 0) / max(forward_bytes(backbone, layers, size, 1) - OVERHEAD, 1))
+        scale = math.sqrt(max(limit - OVERHEAD, 0) / max(one - OVERHEAD, 1))
         fix = f"use {'--batch-size 1 and ' if batch > 1 else ''}a --size of about {int(max(h, w) * scale) // 16 * 16} px or less"
     raise OptionError(f"a forward pass over {batch} image(s) of {w}x{h} px needs about {need / 2**30:.1f} GiB but only "
                       f"{limit / 2**30:.1f} GiB is available; {fix}")
