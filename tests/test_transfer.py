@@ -197,6 +197,18 @@ def test_numbers_out_of_range_are_named_before_any_work(option, value, words, pa
         prepare(content, style, **{option: value})
 
 
+def test_all_weights_zero_is_refused_but_one_term_alone_runs(vgg, pair, monkeypatch):
+    """Once a TypeError traceback at the first iteration (the loss was the integer 0), in the CLI and the web page."""
+    content, style = pair
+    with monkeypatch.context() as m:
+        m.setattr(gatys, "load_backbone", lambda *a, **k: pytest.fail("loaded a backbone before the check"))
+        with pytest.raises(OptionError, match="are all 0, so there is nothing to optimize"):
+            prepare(content, style, content_weight=0, style_weight=0, tv_weight=0)
+    result = transfer(content, style, model=vgg, **{**FAST, "content_weight": 0, "style_weight": 0, "tv_weight": 1.0})
+    assert [k for k in result.history[-1] if k not in ("iteration", "scale", "loss", "stage", "step")] == ["tv"]
+    assert result.history[-1]["tv"] < result.history[0]["tv"]  # smoothing alone still optimizes
+
+
 def test_memory_check_covers_the_style_image_at_its_scale(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match=r"style image needs about .* the largest --style-scale that fits is about \d"):

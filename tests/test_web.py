@@ -181,6 +181,7 @@ def test_bad_settings_are_clear_4xx(client):
         ({"iterations": "3,x"}, 422, "iterations: String should match pattern"),
         ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 styles"),  # the library's own checks
         ({"size": 128}, 400, "--size 128 is larger than the content image (80 px on its long side)"),
+        ({"content_weight": 0, "style_weight": 0, "tv_weight": 0}, 400, "all 0, so there is nothing to optimize"),
     ]
     for settings, status, message in cases:
         response = client.post("/api/jobs", json={"content": content, "styles": [style], **settings})

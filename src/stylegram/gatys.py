@@ -374,6 +374,9 @@ def check_numbers(opts: TransferOptions) -> None:
         check_number(flag, value)
     check_number("--style-scale", opts.style_scale, above=True)
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
+    if opts.method == "gatys" and opts.content_weight == opts.style_weight == opts.tv_weight == 0:
+        raise OptionError("--content-weight, --style-weight and --tv-weight are all 0, so there is nothing to "
+                          "optimize; give --style-weight (and --content-weight) a positive value")
 
 
 def prepare(
