@@ -233,6 +233,21 @@ def test_a_class_folder_given_twice_is_named(classes):
         inputs.load_classes(twice)
 
 
+def test_a_folder_of_class_folders_is_answered_with_its_subfolders(classes, tmp_path):
+    """The blog's layout (textures/clouds, textures/concrete) given as one folder: the messages name the subfolders."""
+    parent = tmp_path / "textures"
+    for folder in classes:
+        (parent / folder.name).mkdir(parents=True)
+    with pytest.raises(OptionError, match=re.escape(f"got 1 (one folder per class, such as its subfolders: "
+                                                    f"{parent / classes[0].name} {parent / classes[1].name})")):
+        inputs.load_classes([parent])
+    with pytest.raises(OptionError, match=re.escape(f"folders are not searched inside; give the subfolders: {parent / classes[0].name}")):
+        inputs.expand([parent])
+    (tmp_path / "flat").mkdir()
+    with pytest.raises(OptionError, match=r"give image files or folders of images$"):  # no subfolders, no hint
+        inputs.expand([tmp_path / "flat"])
+
+
 @pytest.mark.parametrize("command", [["features", "--layer", "relu1_1"], ["grams", "--layer", "relu1_1"]])
 def test_an_output_that_is_an_input_image_is_refused(command, classes, tmp_path, capsys):
     photo = tmp_path / "photo.png"

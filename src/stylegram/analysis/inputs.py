@@ -57,8 +57,18 @@ def expand(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     found = images.list_images([samples.resolve(p) for p in paths])
     unique = list(dict.fromkeys(Path(p) for p in found))
     if not unique:
-        raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images")
+        raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images"
+                          + _subfolder_hint(paths, "folders are not searched inside; give the subfolders"))
     return unique
+
+
+def _subfolder_hint(paths: Sequence[str | os.PathLike[str]], advice: str) -> str:
+    """' (advice, e.g. a/x a/y)' when some of ``paths`` are folders holding folders; '' otherwise."""
+    subs = [c for p in paths if Path(p).is_dir() for c in sorted(Path(p).iterdir())
+            if c.is_dir() and not c.name.startswith(".")]
+    if not subs:
+        return ""
+    return f" ({advice}: {' '.join(map(str, subs[:4]))}{' ...' if len(subs) > 4 else ''})"
 
 
 def load(path: str | os.PathLike[str], size: int | None = DEFAULT_SIZE, grey: bool = False) -> torch.Tensor:
@@ -87,7 +97,8 @@ def load_classes(
 ) -> ImageSet:
     """A labelled set: one class per folder (named after it), classes in the order given, images sorted."""
     if len(folders) < 2:
-        raise OptionError(f"need at least two class folders to compare, got {len(folders)}")
+        raise OptionError(f"need at least two class folders to compare, got {len(folders)}"
+                          + _subfolder_hint(folders, "one folder per class, such as its subfolders"))
     resolved = [Path(f).resolve() for f in folders]
     twice = next((f for f, r in zip(folders, resolved) if resolved.count(r) > 1), None)
     if twice is not None:
