@@ -218,8 +218,11 @@ def test_memory_check_covers_the_style_image_at_its_scale(vgg, pair):
 
 def test_memory_check_names_the_largest_size(vgg, pair):
     content, style = pair
-    with pytest.raises(OptionError, match=r"largest size that fits is about --size \d+"):
+    with pytest.raises(OptionError, match=r"--max-memory allows 1.0 GiB; the largest size that fits is about --size \d+"):
         prepare(content, style, model=vgg, size=4000, upscale=True, max_memory=1.0)
+    # a limit below what any run needs once said "the largest size that fits is about --size 0", and "0.0 GiB"
+    with pytest.raises(OptionError, match=r"--max-memory allows 0.001 GiB; no useful size fits in that; raise --max-memory$"):
+        prepare(content, style, model=vgg, size=64, max_memory=0.001)
 
 
 def test_too_small_style_image_is_named(vgg, pair):

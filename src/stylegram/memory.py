@@ -13,6 +13,7 @@ BYTES = 4  # float32
 # Autograd keeps roughly each layer's input and output plus gradients of the same size.
 ACTIVATION_FACTOR = 3.0
 OVERHEAD = 400 * 2**20  # the interpreter, torch, the weights
+SMALLEST = 32  # px: below this long side no network's deeper layers have anything to see
 
 
 def available_memory() -> int:
@@ -72,8 +73,8 @@ def check_forward_fits(backbone: Backbone, layers: list[str], size: tuple[int, i
     else:
         scale = math.sqrt(max(limit - OVERHEAD, 0) / max(one - OVERHEAD, 1))
         fix = f"use {'--batch-size 1 and ' if batch > 1 else ''}a --size of about {int(max(h, w) * scale) // 16 * 16} px or less"
-    raise OptionError(f"a forward pass over {batch} image(s) of {w}x{h} px needs about {need / 2**30:.1f} GiB but only "
-                      f"{limit / 2**30:.1f} GiB is available; {fix}")
+    raise OptionError(f"a forward pass over {batch} image(s) of {w}x{h} px needs about {gib(need)} GiB but only "
+                      f"{gib(limit)} GiB is available; {fix}")
 
 
 def limit_bytes(max_memory: float | None) -> int | None:
@@ -93,6 +94,7 @@ def check_fits(
     ``what`` names the image in the message ("a 640x480 run"); ``fix`` says what to do, given the largest long side
     that fits.
     """
+    given = limit is not None
     limit = limit or available_memory()
     need = estimate(backbone, layers, size, history)
     if need <= limit:
@@ -100,6 +102,16 @@ def check_fits(
     h, w = size
     scale = math.sqrt(max(limit - OVERHEAD, 0) / max(need - OVERHEAD, 1))
     fits = int(max(h, w) * scale) // 16 * 16
-    raise OptionError(
-        f"a {w}x{h} {what} needs about {need / 2**30:.1f} GiB but only {limit / 2**30:.1f} GiB is available; {fix(fits)}"
-    )
+    room = f"--max-memory allows {gib(limit)} GiB" if given else f"only {gib(limit)} GiB is available"
+    if fits >= SMALLEST:
+        advice = fix(fits)
+    else:
+        advice = "no useful size fits in that; " + ("raise --max-memory" if given else
+                                                    "free some memory (close other programs) and try again")
+    raise OptionError(f"a {w}x{h} {what} needs about {gib(need)} GiB but {room}; {advice}")
+
+
+def gib(n: int) -> str:
+    """Bytes as GiB for a message: one decimal, or two significant digits below 0.1."""
+    x = n / 2**30
+    return f"{x:.1f}" if x >= 0.1 else f"{x:.2g}"
