@@ -48,6 +48,10 @@ class Item:
 def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], ext: str = ".png") -> list[Item]:
     """Inputs (images, videos, folders of either, sample:NAME) -> items with outputs OUT_DIR/<stem><ext> or <stem>.mp4."""
     out = Path(out_dir).expanduser()
+    if any(Path(samples.resolve(e)).expanduser().resolve() == out.resolve() for e in inputs):
+        raise OptionError(f"-o {out_dir} is also an input folder, so a later run would take its outputs for inputs "
+                          "(and where names differ only in case, e.g. photo.PNG, a first run would overwrite them); "
+                          "choose another -o folder")
     items: list[Item] = []
     for source in _expand(inputs):
         items.append(Item(source, out / (source.stem + (".mp4" if video.is_video(source) else ext))))
@@ -55,7 +59,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
         raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
     seen: dict[Path, Path] = {}
     for item in items:
-        if item.output.resolve() == item.source.resolve():
+        if str(item.output.resolve()).casefold() == str(item.source.resolve()).casefold():  # one file where case is ignored
             raise OptionError(f"{item.source} would be overwritten by its own output; choose another -o folder")
         if item.output in seen:
             raise OptionError(f"{seen[item.output]} and {item.source} would both be written to {item.output}; "
