@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 from pathlib import Path
 
@@ -255,6 +256,9 @@ def test_an_output_that_is_an_input_image_is_refused(command, classes, tmp_path,
     before = photo.read_bytes()
     assert main([command[0], str(photo), str(classes[1] / "00.png"), *command[1:], "-o", str(photo)]) == 2
     assert "is also an input image and would be overwritten" in capsys.readouterr().err  # the figure replaced it
+    os.link(photo, tmp_path / "link.png")  # one file under two names (photo.PNG and photo.png on macOS and Windows)
+    assert main([command[0], str(photo), str(classes[1] / "00.png"), *command[1:], "-o", str(tmp_path / "link.png")]) == 2
+    assert "is also an input image and would be overwritten" in capsys.readouterr().err
     assert photo.read_bytes() == before
 
 

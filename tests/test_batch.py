@@ -248,10 +248,11 @@ def test_plan_names_outputs_and_refuses_collisions(tmp_path):
         plan([tmp_path / "x", tmp_path / "y"], tmp_path / "out")
     with pytest.raises(OptionError, match="is also an input folder, so a later run would take its outputs for inputs"):
         plan([tmp_path / "x"], tmp_path / "x")  # a second run once refused its own outputs, and photo.PNG became photo.png
-    upper = tmp_path / "x" / "photo00.PNG"
-    (tmp_path / "x" / "photo00.png").rename(upper)
-    with pytest.raises(OptionError, match="photo00.PNG would be overwritten by its own output"):  # on macOS and Windows
-        plan([upper], tmp_path / "x")
+    # one file under two names: a hard link here, photo.PNG and photo.png on macOS and Windows
+    (tmp_path / "links").mkdir()
+    os.link(tmp_path / "x" / "photo00.png", tmp_path / "links" / "photo00.png")
+    with pytest.raises(OptionError, match="photo00.png would be overwritten by its own output"):
+        plan([tmp_path / "x" / "photo00.png"], tmp_path / "links")
 
 
 def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):

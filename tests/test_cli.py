@@ -130,10 +130,13 @@ def photo(tmp_path):
     ["texture", "{photo}", "-o", "{photo}"],
     ["dream", "--image", "{photo}", "-o", "{photo}"],
     ["transfer", "sample:chelsea", "sample:swirls", "-o", "{out}", "--log", "{photo}", "--resume", "{photo}"],
+    # one file under two names: a hard link here, photo.PNG and photo.png on macOS and Windows
+    ["transfer", "{photo}", "sample:swirls", "-o", "{link}"],
 ])
 def test_an_output_that_is_also_an_input_is_refused_before_any_work(command, photo, tmp_path, capsys):
     before = photo.read_bytes()
-    args = [a.format(photo=photo, out=tmp_path / "out.png") for a in command]
+    os.link(photo, tmp_path / "link.png")
+    args = [a.format(photo=photo, out=tmp_path / "out.png", link=tmp_path / "link.png") for a in command]
     assert main([*args, "--size", "48", "--iterations", "1", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "is also an input" in err and "would be overwritten" in err and "\n" not in err.strip()

@@ -450,6 +450,18 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     return check_can_write(target)
 
 
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: the same path resolved, or an existing file reached both ways (a hard
+    link, or names that differ only in case on macOS and Windows, where photo.png opens photo.PNG)."""
+    a, b = Path(a).expanduser(), Path(b).expanduser()
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
 def check_can_write(path: str | os.PathLike[str]) -> Path:
     """Check before long work that a file of any kind (a log, a checkpoint) can be written at ``path``; return it."""
     target = Path(path).expanduser()

@@ -59,7 +59,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
         raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
     seen: dict[Path, Path] = {}
     for item in items:
-        if str(item.output.resolve()).casefold() == str(item.source.resolve()).casefold():  # one file where case is ignored
+        if images.same_file(item.output, item.source):
             raise OptionError(f"{item.source} would be overwritten by its own output; choose another -o folder")
         if item.output in seen:
             raise OptionError(f"{seen[item.output]} and {item.source} would both be written to {item.output}; "

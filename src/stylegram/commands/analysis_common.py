@@ -66,7 +66,7 @@ def not_an_input(output: Path, images_given: Sequence[str | os.PathLike[str]]) -
     """Refuse an output path that is one of the input images (writing it would destroy that image)."""
     from ..analysis import inputs
 
-    if output.resolve() in {f.resolve() for f in inputs.expand(images_given)}:
+    if any(images.same_file(output, f) for f in inputs.expand(images_given)):
         raise OptionError(f"-o {output} is also an input image and would be overwritten; choose another output path")
     return output
 

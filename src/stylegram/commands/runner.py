@@ -50,16 +50,17 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
 def _refuse_overlaps(written: dict[str, Path], inputs: Sequence[str | None], resume: str | None) -> None:
     """No file a run writes is one it reads (but it may go on writing the checkpoint it resumed from), or another
     file it writes."""
-    read = {Path(p).expanduser().resolve(): p for p in [*inputs, resume] if p and os.path.isfile(p)}
+    read = [p for p in [*inputs, resume] if p and os.path.isfile(p)]
     seen: dict[Path, str] = {}
     for flag, path in written.items():
-        source = read.get(path.resolve())
+        source = next((p for p in read if images.same_file(path, p)), None)
         if source is not None and not (flag == "--checkpoint" and source == resume):
             raise OptionError(f"{flag} {path} is also an input ({source}) and would be overwritten; "
                               "choose another output path")
-        if path.resolve() in seen:
-            raise OptionError(f"{seen[path.resolve()]} and {flag} name the same file {path}; give them different names")
-        seen[path.resolve()] = flag
+        other = next((seen[p] for p in seen if images.same_file(path, p)), None)
+        if other is not None:
+            raise OptionError(f"{other} and {flag} name the same file {path}; give them different names")
+        seen[path] = flag
 
 
 def _snapshots(args: argparse.Namespace, output: Path) -> Path:
