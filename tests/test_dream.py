@@ -74,6 +74,16 @@ def test_cluster_files_and_pre_relu_taps(vgg, tmp_path):
         D.read_cluster(path, 2)
     with pytest.raises(OptionError, match="FILE:K"):
         D.parse_cluster("grams.json")
+    # these said "(TypeError('list indices must be integers or slices, not str'))" and the like
+    for text, words in [("{bad", "not JSON (Expecting property name"), ("[1, 2]", 'it needs a "layer" and "clusters"'),
+                        ('{"layer": "relu2_1", "clusters": [[1, 2]]}', 'it needs a "layer" and "clusters"')]:
+        path.write_text(text)
+        with pytest.raises(OptionError, match=re.escape(words)):
+            D.read_cluster(path, 0)
+    with pytest.raises(OptionError, match=r"cannot read cluster file .* \(Is a directory\)"):
+        D.read_cluster(tmp_path, 0)
+    with pytest.raises(OptionError, match=re.escape("a correlation needs at least two channels, got [3]; give more")):
+        D.cluster_correlation("relu2_1", [3])
     assert [D.pre_relu_tap(vgg, n) for n in ("relu4_1", "conv4_1", "pool4")] == ["conv4_1", "conv4_1", "pool4"]
     moved = D.on_pre_relu_taps(D.channel("relu4_1", 3) + D.layer("relu4_1"), vgg)
     assert moved.description == "channel(conv4_1, 3) + layer(relu4_1)"  # a whole layer keeps its ReLU

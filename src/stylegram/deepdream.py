@@ -222,7 +222,7 @@ def cluster_correlation(layer_name: str, cs: Iterable[int], label: str = "") -> 
     """Maximize the mean pairwise Pearson correlation of the channels' feature maps (see mean_correlation)."""
     picked = _channel_list(cs)
     if len(picked) < 2:
-        raise OptionError(f"cluster_correlation needs at least two channels, got {list(picked)}")
+        raise OptionError(f"a correlation needs at least two channels, got {list(picked)}; give more, e.g. --channels 3,7")
     return Objective([(Measure("correlation", layer_name, picked, label), 1.0)])
 
 
@@ -236,8 +236,14 @@ def read_cluster(path: str | os.PathLike, k: int) -> tuple[str, list[int]]:
         raise OptionError(
             f"cluster file {path} does not exist; make one with 'stylegram grams IMAGES --layer L -o grams.png'"
         ) from None
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise OptionError(f"{path} is not a cluster file of 'stylegram grams' ({err!r})") from None
+    except ValueError as err:
+        raise OptionError(f"{path} is not a cluster file of 'stylegram grams': not JSON ({err}); "
+                          "make one with 'stylegram grams IMAGES --layer L -o grams.png'") from None
+    except (KeyError, TypeError, AttributeError):
+        raise OptionError(f"{path} is not a cluster file of 'stylegram grams': it needs a \"layer\" and \"clusters\" of "
+                          "{\"id\", \"channels\"}; make one with 'stylegram grams IMAGES --layer L -o grams.png'") from None
+    except OSError as err:
+        raise OptionError(f"cannot read cluster file {path} ({err.strerror or err})") from None
     if k not in found:
         raise OptionError(f"cluster {k} does not exist: {path} has {len(found)} clusters (0..{len(found) - 1})")
     return layer_name, found[k]
