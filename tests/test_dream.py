@@ -12,6 +12,7 @@ from stylegram.backbones import load_backbone
 from stylegram.cli import main
 from stylegram.errors import LayerError, OptionError
 from stylegram.images import load_tensor
+from stylegram.synthesis import TextureOptions
 
 FAST = dict(size=64, octaves=2, iterations="8")
 
@@ -230,6 +231,17 @@ def test_bad_options_are_named(vgg):
         D.prepare_dream(model=vgg, max_memory=-1.0)
     with pytest.raises(OptionError, match="--lr must be a positive step size"):
         D.prepare_dream(model=vgg, lr=0.0)  # 0 once meant the default step
+    with pytest.raises(OptionError, match="give DreamOptions, not TextureOptions"):
+        D.prepare_dream(D.channel("relu2_1", 3), TextureOptions(), model=vgg)
+
+
+def test_channels_may_be_a_number_a_list_or_text(vgg):
+    """A list was read as the text '[3, 7]' and refused."""
+    goals = [D.prepare_dream(model=vgg, layer="relu2_1", channels=c, **FAST).problem.objective.description
+             for c in ("3,7", [3, 7], (3, 7))]
+    assert goals == [goals[0]] * 3 and "3, 7" in goals[0]
+    assert D.prepare_dream(model=vgg, layer="relu2_1", channels=3, **FAST).problem.objective.description == \
+        D.prepare_dream(model=vgg, layer="relu2_1", channels="3", **FAST).problem.objective.description
 
 
 @pytest.mark.parametrize("option, value, words", [

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from stylegram import stats
+from stylegram.errors import OptionError
 
 
 def test_gram_matches_hand_computation():
@@ -9,6 +10,11 @@ def test_gram_matches_hand_computation():
     f = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [0.0, -1.0]]]])
     expected = torch.tensor([[30.0, -2.0], [-2.0, 2.0]]) / 4
     assert torch.allclose(stats.gram(f)[0], expected)
+    # a numpy array (once an AttributeError), integers included, gives the same matrix
+    assert torch.allclose(stats.gram(f.numpy().astype("int64"))[0], expected)
+    assert torch.allclose(stats.pearson(f.double().numpy()), stats.pearson(f).double())
+    with pytest.raises(OptionError, match="a tensor or a numpy array, not a list"):
+        stats.gram([[1.0, 2.0]])
 
 
 def test_gram_is_batched_and_size_independent():

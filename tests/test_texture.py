@@ -147,6 +147,8 @@ def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path):
     b = texture(brick, seed=3, **opts).save(tmp_path / "b.png")
     c = texture(brick, seed=4, **opts).save(tmp_path / "c.png")
     assert a.read_bytes() == b.read_bytes() != c.read_bytes()
+    options = TextureOptions(**{k: v for k, v in opts.items() if k != "model"})  # an options object, then a change
+    assert texture(brick, options, model=avg_vgg, seed=3).save(tmp_path / "d.png").read_bytes() == a.read_bytes()
     job = prepare_texture(brick, seed=3, **opts)
     for progress in job:
         if progress.iteration == 7:

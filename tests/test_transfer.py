@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import stylegram
 from stylegram import color, gatys, images, optimize, stats
 from stylegram.errors import ImageError, LayerError, OptionError
 from stylegram.images import load_tensor, save_image
@@ -103,6 +104,11 @@ def test_same_seed_gives_identical_bytes(vgg, pair, tmp_path):
     c = transfer(content, style, model=vgg, **{**opts, "seed": 4}).save(tmp_path / "c.png")
     assert a.read_bytes() == b.read_bytes()
     assert a.read_bytes() != c.read_bytes()
+    # the same run from an options object, with a change on top (transfer() took only keywords)
+    d = transfer(content, style, TransferOptions(**{**opts, "seed": 4}), model=vgg, seed=3).save(tmp_path / "d.png")
+    assert d.read_bytes() == a.read_bytes()
+    with pytest.raises(OptionError, match="give TransferOptions, not DreamOptions"):
+        transfer(content, style, stylegram.DreamOptions())
 
 
 def test_resume_from_checkpoint_is_bit_identical(vgg, pair, tmp_path):

@@ -356,7 +356,7 @@ class DreamOptions(Options):
     kind = "dream"  # not a field: names these options in errors (stylegram.options)
 
     layer: str | None = None  # None: the cluster file's layer, else relu4_1
-    channels: str | None = None  # "3" or "3,7,12" or "0-5": their mean activation
+    channels: str | int | Sequence[int] | None = None  # "3", "3,7,12", "0-5", 3 or [3, 7]: their mean activation
     cluster: str | None = None  # "grams.json:4": cluster 4 of a `stylegram grams` cluster file
     objective: str = "activation"  # activation | correlation (of the channels or the cluster)
     image: str | None = None  # start from this image (a file or sample:NAME); None: from noise
@@ -407,7 +407,8 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
         return layer(name)
     from .analysis.featuremaps import parse_channels
 
-    cs = parse_channels(str(opts.channels), backbone.info(name).channels)
+    spec = opts.channels if isinstance(opts.channels, str) else ",".join(map(str, _channel_list(opts.channels)))
+    cs = parse_channels(spec, backbone.info(name).channels)
     if correlation:
         return cluster_correlation(name, cs)
     return channel(name, cs[0]) if len(cs) == 1 else channels(name, cs)
@@ -573,7 +574,7 @@ def prepare_dream(
     channels, cluster and objective (activation or correlation). ``start``: an image or tensor to dream on
     (default: the options' image, else noise). ``model`` reuses a loaded backbone.
     """
-    opts = (options or DreamOptions()).replace(**changes)
+    opts = DreamOptions.given(options, **changes)
     check_choice("--optimizer", opts.optimizer, ("adam", "sgd-normalized"))
     check_numbers(opts)
     limit = memory.limit_bytes(opts.max_memory)
@@ -590,9 +591,9 @@ def prepare_dream(
     return Job(problem, schedule, opts, state or optimize.State())
 
 
-def dream(goal: Objective | None = None, **options) -> Result:
-    """Run a dream to the end and return the Result; options as in DreamOptions (plus start=, model=)."""
-    job = prepare_dream(goal, **options)
+def dream(goal: Objective | None = None, options: DreamOptions | None = None, **changes) -> Result:
+    """Run a dream to the end and return the Result; ``options`` (a DreamOptions) and/or its fields (plus start=, model=)."""
+    job = prepare_dream(goal, options, **changes)
     for _ in job:
         pass
     return job.result()

@@ -392,7 +392,7 @@ def prepare(
 
     ``model`` reuses an already loaded backbone (it must match the options' backbone and weights).
     """
-    opts = (options or TransferOptions()).replace(**changes)
+    opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":
         raise OptionError(f"method '{opts.method}' is one forward pass, not an optimization: call transfer()")
     check_numbers(opts)
@@ -431,15 +431,16 @@ def backbone_options(opts: TransferOptions) -> dict:
     return build_options(opts.backbone, opts.padding, opts.pooling)
 
 
-def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], **options) -> Result:
-    """Run a style transfer to the end and return the Result; options as in TransferOptions.
+def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], options: TransferOptions | None = None,
+             **changes) -> Result:
+    """Run a style transfer to the end and return the Result; ``options`` (a TransferOptions) and/or its fields.
 
     method='gatys' optimizes (see prepare() for the iterator form); 'adain' and 'wct' are one forward pass.
     """
-    opts = TransferOptions().replace(**{k: v for k, v in options.items() if k != "model"})
+    opts = TransferOptions.given(options, **{k: v for k, v in changes.items() if k != "model"})
     if opts.method != "gatys":
         return feed_forward(content, styles, opts)
-    job = prepare(content, styles, **options)
+    job = prepare(content, styles, options, **changes)
     for _ in job:
         pass
     return job.result()

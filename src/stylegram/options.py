@@ -23,6 +23,13 @@ class Options:
         for name, hint in typing.get_type_hints(type(self)).items():
             setattr(self, name, _typed(name, getattr(self, name), hint))
 
+    @classmethod
+    def given(cls: type[O], options: O | None = None, **changes: Any) -> O:
+        """``options`` (default: all defaults) with ``changes``; options of another kind are named, not used."""
+        if options is not None and not isinstance(options, cls):
+            raise OptionError(f"these are {cls.kind} options, so give {cls.__name__}, not {type(options).__name__}")
+        return (options or cls()).replace(**changes)
+
     def replace(self: O, **changes: Any) -> O:
         """A copy with some options changed; unknown names are an OptionError."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}

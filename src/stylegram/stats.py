@@ -14,6 +14,7 @@ sets under the quadratic kernel k(a, b) = (a^T b)^2 (Li et al. 2017).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .errors import OptionError
@@ -21,8 +22,15 @@ from .errors import OptionError
 EPS = 1e-8
 
 
-def _maps(features: torch.Tensor) -> torch.Tensor:
-    """Feature maps as (N, C, H, W): (C, H, W) gains a batch axis; other shapes are named."""
+def _maps(features: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Feature maps as a (N, C, H, W) tensor: a numpy array becomes one, (C, H, W) gains a batch axis; other shapes
+    and types are named."""
+    if isinstance(features, np.ndarray):
+        features = torch.from_numpy(features if features.dtype.kind == "f" else features.astype(np.float32))
+    if not isinstance(features, torch.Tensor):
+        raise OptionError(f"feature maps are a tensor or a numpy array, not a {type(features).__name__}")
+    if not features.is_floating_point():
+        features = features.float()
     if features.dim() == 3:
         return features.unsqueeze(0)
     if features.dim() != 4:

@@ -245,7 +245,7 @@ def prepare_texture(
     ``examples``: image files, 'sample:NAME' or (1, 3, H, W) tensors in [0, 1]. ``model`` reuses a loaded
     backbone of the options' kind (it is copied, sharing weights, when it needs another padding).
     """
-    opts = (options or TextureOptions()).replace(**changes)
+    opts = TextureOptions.given(options, **changes)
     examples = image_list(examples)
     if not examples:
         raise OptionError("give at least one example texture")
@@ -267,9 +267,9 @@ def prepare_texture(
     return Job(problem, schedule, opts, state)
 
 
-def texture(examples: ImageLike | Sequence[ImageLike], **options) -> Result:
-    """Synthesize a texture to the end and return the Result; options as in TextureOptions."""
-    job = prepare_texture(examples, **options)
+def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions | None = None, **changes) -> Result:
+    """Synthesize a texture to the end and return the Result; ``options`` (a TextureOptions) and/or its fields."""
+    job = prepare_texture(examples, options, **changes)
     for _ in job:
         pass
     return job.result()

@@ -72,6 +72,9 @@ class Backbone(nn.Module):
 
     def check_layers(self, layers: list[str]) -> list[str]:
         """Validate names and return them sorted shallow to deep, without duplicates."""
+        if not layers:
+            raise LayerError(f"no layers given; name at least one, e.g. {self.layer_names()[0]} "
+                             f"(run 'stylegram layers --backbone {self.name}' to list them)")
         order = {name: i for i, name in enumerate(self.layer_names())}
         for layer in layers:
             self.info(layer)
