@@ -279,8 +279,11 @@ def test_jobs_queue_one_at_a_time_and_say_where_they_are(client):
     cancelled = client.post(second["urls"]["stop"]).json()  # a waiting job is cancelled at once
     assert cancelled["state"] == "cancelled" and not cancelled["has_result"]
     assert client.get(f"/api/jobs/{third['id']}").json()["ahead"] == 1
-    refused = client.get(second["urls"]["result"])
-    assert refused.status_code == 409 and "has no image" in refused.json()["detail"]
+    refused = client.get(second["urls"]["result"])  # it once said to wait for it to finish, which it never will
+    assert refused.status_code == 409
+    assert refused.json()["detail"].endswith("cancelled without an image (stopped before it started); start it again")
+    waiting = client.get(third["urls"]["result"])
+    assert waiting.status_code == 409 and "is queued and has no image yet; wait for it" in waiting.json()["detail"]
 
     wait_for(client, first["id"], lambda j: j["state"] == "running")
     client.post(first["urls"]["stop"])

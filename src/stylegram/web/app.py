@@ -267,6 +267,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/api/jobs/{job_id}/result.png")
     def result(job_id: str) -> Response:
         job = service.job(job_id)
+        if job.result is None and job.terminal:
+            raise HTTPException(409, f"job '{job_id}' {job.state} without an image ({job.message}); start it again")
         if job.result is None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no image yet; wait for it to finish "
                                      "(or stop it to keep the image so far)")

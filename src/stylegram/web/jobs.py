@@ -260,7 +260,7 @@ class Runner:
                 job.result, stopped = made(), False
             job.set_preview(job.result.image, job.iteration)
             if stopped:
-                return "stopped", f"stopped after {job.iteration} iterations"
+                return "stopped", f"stopped after {job.iteration} iteration{'s' * (job.iteration != 1)}"
             return "done", ""
         except optimize.NonFiniteLoss as err:
             job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed)
