@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -29,7 +30,7 @@ from stylegram.batch import (  # noqa: E402
 )
 from stylegram.batch import tasks, video  # noqa: E402
 from stylegram.cli import main  # noqa: E402
-from stylegram.errors import OptionError  # noqa: E402
+from stylegram.errors import ImageError, OptionError  # noqa: E402
 from stylegram.features import default_backbone  # noqa: E402
 
 STYLE = "sample:swirls"
@@ -135,6 +136,15 @@ def test_corrupt_file_fails_alone_with_its_message_and_rerun_skips(client, tmp_p
     report = stylize_batch([folder], STYLE, out, client=client)
     assert report.done == [str(folder / "photo01.png")]  # only the missing output is redone
     assert len(report.skipped) == 3 and [f.name for f in report.failed] == [str(folder / "broken.png")]
+
+
+def test_unreadable_videos_fail_with_the_reason_in_words(tmp_path):
+    """The reason once read '[Errno 1094995529] Invalid data found when processing input: '/path/clip.mp4''."""
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "text.mp4").write_text("not a video")
+    for name, why in [("empty.mp4", "(empty file)"), ("text.mp4", "(Invalid data found when processing input)")]:
+        with pytest.raises(ImageError, match=re.escape(f"{tmp_path / name}: cannot open as a video {why}; check the file")):
+            video.probe(tmp_path / name)
 
 
 def test_ctrl_c_says_what_is_kept_and_how_to_go_on(client, tmp_path, capsys, monkeypatch):

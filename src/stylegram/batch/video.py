@@ -77,7 +77,8 @@ def _open(path: str | os.PathLike[str]):
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as err:
-        raise ImageError(f"{path}: cannot open as a video ({err}); check the file") from None
+        why = "empty file" if Path(path).is_file() and Path(path).stat().st_size == 0 else (err.strerror or err)
+        raise ImageError(f"{path}: cannot open as a video ({why}); check the file") from None
     with container:
         yield container
 
