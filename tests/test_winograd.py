@@ -4,7 +4,6 @@ import contextlib
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from stylegram import precision, winograd
 from stylegram.backbones.conv3x3 import Conv3x3

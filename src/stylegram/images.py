@@ -4,14 +4,13 @@ Reading goes through Pillow with three extra rules: EXIF orientation is applied,
 as RGB (alpha composited onto a background), and 16-bit sources keep 16 bits on the way to a tensor.
 Pillow decodes 16-bit-per-channel RGB(A) only to 8 bits, so such files are decoded twice, once for the
 high bytes and once (byte order swapped in the decoder's raw mode) for the low bytes.
-Writing is atomic: a temporary file in the target's folder is renamed onto the target.
+Writing is atomic (stylegram.files): a temporary file in the target's folder is renamed onto the target.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import sys
 import tempfile
 import threading
@@ -23,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
-from . import samples
+from . import files, samples
 from .errors import ImageError, OptionError
 
 # Same value as Pillow's own default Image.MAX_IMAGE_PIXELS (1 GiB / 4 bytes / 3), fixed here so that
@@ -180,7 +179,7 @@ def _decode_errors(file: Path) -> Iterator[None]:
         raise
     except Image.DecompressionBombError as err:
         raise ImageError(
-            f"{file} is too large to decode safely ({_one_line(err)}); "
+            f"{file} is too large to decode safely ({files.one_line(err)}); "
             "if you trust the file, raise the limit with --max-pixels"
         ) from err
     except UnidentifiedImageError as err:
@@ -195,12 +194,7 @@ def _decode_errors(file: Path) -> Iterator[None]:
     except MemoryError as err:
         raise ImageError(f"not enough memory to decode {file}; use a smaller image") from err
     except Exception as err:  # Pillow's plugins raise many types on broken data
-        raise ImageError(f"{file} is truncated or corrupt ({_one_line(err)}); re-export or re-copy it") from err
-
-
-def _one_line(err: BaseException) -> str:
-    text = " ".join(str(err).split()) or type(err).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+        raise ImageError(f"{file} is truncated or corrupt ({files.one_line(err)}); re-export or re-copy it") from err
 
 
 # ------------------------------------------------------------------------------ modes and arrays
@@ -433,50 +427,10 @@ def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
     return target.parent.resolve() / target.name, fmt
 
 
-def _make_folder(folder: Path, target: Path) -> None:
-    """Create ``folder`` and its parents, or say which part is in the way."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        blocker = next((p for p in (folder, *folder.parents) if p.exists()), folder)
-        why = (f"{blocker} is a file, not a folder" if not blocker.is_dir()
-               else f"cannot create folder {folder} ({_one_line(err)})")
-        raise ImageError(f"cannot write {target}: {why}; choose another output path") from err
-
-
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Check before long work that ``path`` can be written (extension, folder, permission); return it."""
     target, _ = _output(path)
-    return check_can_write(target)
-
-
-def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """Whether two paths name one file: the same path resolved, or an existing file reached both ways (a hard
-    link, or names that differ only in case on macOS and Windows, where photo.png opens photo.PNG)."""
-    a, b = Path(a).expanduser(), Path(b).expanduser()
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet)
-        return False
-
-
-def check_can_write(path: str | os.PathLike[str]) -> Path:
-    """Check before long work that a file of any kind (a log, a checkpoint) can be written at ``path``; return it."""
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise ImageError(f"cannot write {target}: it is a folder; give a file name")
-    target = target.parent.resolve() / target.name
-    _make_folder(target.parent, target)
-    try:
-        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".probe")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as err:
-        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({_one_line(err)}); "
-                         "choose another output path") from err
-    return target
+    return files.check_can_write(target)
 
 
 def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], *, quality: int = 95) -> Path:
@@ -485,7 +439,7 @@ def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], 
         raise OptionError(f"quality must be an integer from 1 to 100, not {quality!r}")
     target, fmt = _output(path)
     picture = _savable(to_image(image) if isinstance(image, torch.Tensor) else image, fmt)
-    _make_folder(target.parent, target)
+    files.make_folder(target.parent, target)
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     _write_atomically(picture, target, fmt, options)
     return target
@@ -503,66 +457,21 @@ def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict)
     try:
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
     except OSError as err:
-        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({_one_line(err)}); "
+        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({files.one_line(err)}); "
                          "choose another output path") from err
     try:
         with os.fdopen(fd, "wb") as f:
             image.save(f, format=fmt, **options)
             f.flush()
             os.fsync(f.fileno())
-        publish(temp, target)
+        files.publish(temp, target)
     except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         if isinstance(err, Exception) and not isinstance(err, ImageError):
-            raise ImageError(f"cannot write {target} ({_one_line(err)}); "
+            raise ImageError(f"cannot write {target} ({files.one_line(err)}); "
                              "check free disk space or choose another output path") from err
         raise
-
-
-def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write a file atomically (hidden temp file beside it, fsync, rename), with a plain write's permissions."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        publish(temp, target)
-    finally:
-        Path(temp).unlink(missing_ok=True)  # gone after the rename; removed if writing failed
-    return target
-
-
-def publish(temp: str | os.PathLike[str], target: Path) -> None:
-    """Rename a finished, synced temporary file onto ``target``, with the permissions a plain write gives.
-
-    mkstemp makes 0600 files: the result gets the replaced file's mode, or the umask's for a new file.
-    """
-    os.chmod(temp, stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode())
-    os.replace(temp, target)
-    _fsync_folder(target.parent)
-
-
-def _new_file_mode() -> int:
-    """The permissions open() would give a new file under the current umask (read without changing it)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return 0o666 & ~int(line.split()[1], 8)
-    return 0o644
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the OS allows syncing a directory (POSIX)."""
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # ----------------------------------------------------------------------------------------- listing

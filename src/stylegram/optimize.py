@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import OptionError, StylegramError, check_choice, check_number
-from .images import write_bytes
+from .files import write_bytes
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import gatys, images, optimize, samples
+from .. import files, gatys, images, optimize, samples
 from ..errors import ImageError, OptionError, check_choice
 from ..losses import blend_weights
 from . import tasks, video
@@ -59,7 +59,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
         raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
     seen: dict[Path, Path] = {}
     for item in items:
-        if images.same_file(item.output, item.source):
+        if files.same_file(item.output, item.source):
             raise OptionError(f"{item.source} would be overwritten by its own output; choose another -o folder")
         if item.output in seen:
             raise OptionError(f"{seen[item.output]} and {item.source} would both be written to {item.output}; "

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import images
+from .. import files
 from ..errors import ImageError, OptionError
 
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
@@ -141,7 +141,7 @@ class VideoWriter:
         self.container.close()
         with open(self.temp, "rb") as f:
             os.fsync(f.fileno())
-        images.publish(self.temp, self.target)
+        files.publish(self.temp, self.target)
         return self.target
 
     def abort(self) -> None:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import images
+from .. import files
 from ..errors import OptionError
 
 
@@ -59,14 +59,14 @@ def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
     target = Path(path).expanduser()
     if target.suffix.lower() not in suffixes:
         raise OptionError(f"output {target} should end in {' or '.join(suffixes)}")
-    return images.check_can_write(target)
+    return files.check_can_write(target)
 
 
 def not_an_input(output: Path, images_given: Sequence[str | os.PathLike[str]]) -> Path:
     """Refuse an output path that is one of the input images (writing it would destroy that image)."""
     from ..analysis import inputs
 
-    if any(images.same_file(output, f) for f in inputs.expand(images_given)):
+    if any(files.same_file(output, f) for f in inputs.expand(images_given)):
         raise OptionError(f"-o {output} is also an input image and would be overwritten; choose another output path")
     return output
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..images import save_image, write_bytes
+from ..files import write_bytes
+from ..images import save_image
 from ..optimize import Progress
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import images, optimize
+from .. import files, images, optimize
 from ..errors import OptionError
 from ..job import Job
 from .progress import Bar, save_snapshot, stop_on_interrupt, write_log
@@ -37,12 +37,12 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     if args.save_every < 0:
         raise OptionError(f"--save-every must be 0 (off) or positive, got {args.save_every}")
     if args.save_every:
-        images.check_can_write(_snapshots(args, output) / "iter_000001.png")
+        files.check_can_write(_snapshots(args, output) / "iter_000001.png")
     written = {"-o": output}
     if args.checkpoint:
-        written["--checkpoint"] = images.check_can_write(args.checkpoint)
+        written["--checkpoint"] = files.check_can_write(args.checkpoint)
     if args.log:
-        written["--log"] = images.check_can_write(args.log)
+        written["--log"] = files.check_can_write(args.log)
     _refuse_overlaps(written, inputs, args.resume)
     return output
 
@@ -53,11 +53,11 @@ def _refuse_overlaps(written: dict[str, Path], inputs: Sequence[str | None], res
     read = [p for p in [*inputs, resume] if p and os.path.isfile(p)]
     seen: dict[Path, str] = {}
     for flag, path in written.items():
-        source = next((p for p in read if images.same_file(path, p)), None)
+        source = next((p for p in read if files.same_file(path, p)), None)
         if source is not None and not (flag == "--checkpoint" and source == resume):
             raise OptionError(f"{flag} {path} is also an input ({source}) and would be overwritten; "
                               "choose another output path")
-        other = next((seen[p] for p in seen if images.same_file(path, p)), None)
+        other = next((seen[p] for p in seen if files.same_file(path, p)), None)
         if other is not None:
             raise OptionError(f"{other} and {flag} name the same file {path}; give them different names")
         seen[path] = flag

@@ -1,0 +1,106 @@
+"""Files a run writes, of any kind (images, logs, checkpoints): checked before the work, written atomically.
+
+A write goes to a hidden temporary file beside the target, is synced, and is renamed onto the target, so a
+reader (or a crash) never sees half a file; the result gets the permissions a plain write would give.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from .errors import ImageError
+
+
+def one_line(err: BaseException) -> str:
+    """An error as one short line for a message."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def check_can_write(path: str | os.PathLike[str]) -> Path:
+    """Check before long work that a file of any kind (a log, a checkpoint) can be written at ``path``; return it."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise ImageError(f"cannot write {target}: it is a folder; give a file name")
+    target = target.parent.resolve() / target.name
+    make_folder(target.parent, target)
+    try:
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({one_line(err)}); "
+                         "choose another output path") from err
+    return target
+
+
+def make_folder(folder: Path, target: Path) -> None:
+    """Create ``folder`` and its parents, or say which part is in the way."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        why = (f"{blocker} is a file, not a folder" if not blocker.is_dir()
+               else f"cannot create folder {folder} ({one_line(err)})")
+        raise ImageError(f"cannot write {target}: {why}; choose another output path") from err
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: the same path resolved, or an existing file reached both ways (a hard
+    link, or names that differ only in case on macOS and Windows, where photo.png opens photo.PNG)."""
+    a, b = Path(a).expanduser(), Path(b).expanduser()
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write a file atomically (hidden temp file beside it, fsync, rename), with a plain write's permissions."""
+    target = Path(path).expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        publish(temp, target)
+    finally:
+        Path(temp).unlink(missing_ok=True)  # gone after the rename; removed if writing failed
+    return target
+
+
+def publish(temp: str | os.PathLike[str], target: Path) -> None:
+    """Rename a finished, synced temporary file onto ``target``, with the permissions a plain write gives.
+
+    mkstemp makes 0600 files: the result gets the replaced file's mode, or the umask's for a new file.
+    """
+    os.chmod(temp, stat.S_IMODE(target.stat().st_mode) if target.exists() else _new_file_mode())
+    os.replace(temp, target)
+    _fsync_folder(target.parent)
+
+
+def _new_file_mode() -> int:
+    """The permissions open() would give a new file under the current umask (read without changing it)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    return 0o644
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable where the OS allows syncing a directory (POSIX)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
