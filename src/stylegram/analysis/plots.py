@@ -150,7 +150,7 @@ def matrices_grid(
     for ax, (name, m) in zip(axes.flat, shown):
         im = ax.imshow(m, interpolation="nearest", **style)
         _borders(ax, clustering.bounds(), border, labels=ax is axes.flat[0])
-        ax.set_title(_short(name, 26), fontsize=7, pad=8 if ax is axes.flat[0] else 3)
+        ax.set_title(_short(name, 26), fontsize=7, pad=12 if ax is axes.flat[0] else 3)
         _no_ticks(ax)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
