@@ -85,10 +85,11 @@ def test_select_layers_takes_names_and_patterns(vgg):
 # ------------------------------------------------------------------------------------------- contrast
 
 
-@pytest.mark.parametrize("r", [0.0, 0.3, -0.2])
+@pytest.mark.parametrize("r", [0.0, 0.3, -0.2, -0.99])
 def test_contrast_of_planted_matrices_has_the_known_value(r):
     # Class A: one matrix pattern u at different scales and offsets (similarity 1 among them); class B:
-    # r u + sqrt(1 - r^2) w, so every between-class similarity is r: contrast = (1 - r) / (1 + r).
+    # r u + sqrt(1 - r^2) w, so every between-class similarity is r: contrast = (1 - r) / (1 + r), where a
+    # negative r counts as 0 (unclipped, r = -0.99 scored 199).
     u, w = orthonormal_centred(matrices.upper(torch.zeros(1, 6, 6)).shape[1], 2)
     b = r * u + np.sqrt(1 - r * r) * w
     tri = torch.cat([as_triangles([u] * 3, [1.0, 2.0, 0.5], 4.0), as_triangles([b] * 2, [3.0, 1.0], -1.0)])
@@ -96,7 +97,7 @@ def test_contrast_of_planted_matrices_has_the_known_value(r):
     value, on, off = rank.contrast(sim, [0, 0, 0, 1, 1])
     assert on == pytest.approx(1.0, abs=1e-6)
     assert off == pytest.approx(r, abs=1e-6)
-    assert value == pytest.approx((1 - r) / (1 + r), abs=1e-6)
+    assert value == pytest.approx((1 - max(r, 0)) / (1 + max(r, 0)), abs=1e-6)
 
 
 def test_contrast_is_balanced_over_unequal_classes():
