@@ -191,6 +191,7 @@ def test_parse_single_weighted_and_parameterized():
     nested = S.parse_statistic("mmd-poly(c=1,d=3):2, w2")
     assert [s.name for s, _ in nested.parts] == ["mmd-poly", "w2"] and nested.parts[0][0].c == 1
     assert isinstance(S.parse_statistic("gram:1,histogram:0"), S.GramStatistic)  # zero weight drops out
+    assert S.parse_statistic("MMD-Poly(d=2)").d == 2  # names in any case, as the CLI's choices are spelled
 
 
 def test_combination_is_the_weighted_sum_of_its_parts():
@@ -210,8 +211,9 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("grma", "did you mean gram?"),
         ("histogramm", "did you mean histogram?"),
         ("mmd_gauss", "did you mean mmd-gauss?"),
-        ("mmd-poly(e=2)", "takes c, d, samples"),
-        ("gram(c=1)", "takes none"),
+        ("mmd-poly(e=2)", "takes c, d, samples, e.g. mmd-poly(c=1,d=3)"),
+        ("mmd-gauss(sigma=2)", "takes samples, e.g. mmd-gauss(samples=2048)"),  # the example was mmd-poly's
+        ("gram(c=1)", "takes none: write gram"),
         ("mmd-poly(d=two)", "d=two"),
         ("mmd-poly(d=0)", "d must be"),
         ("mmd-poly(d=2.5)", "d=2.5 is not a whole number"),  # was cut to 2

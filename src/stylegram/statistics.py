@@ -535,6 +535,7 @@ STATISTICS: dict[str, Callable[..., Statistic]] = {
     "histogram": HistogramStatistic,
 }
 PARAMETERS = {"mmd-poly": {"c": float, "d": int, "samples": int}, "mmd-gauss": {"samples": int}}
+EXAMPLES = {"mmd-poly": "mmd-poly(c=1,d=3)", "mmd-gauss": "mmd-gauss(samples=2048)"}  # for messages
 SEEDED = ("mmd-poly", "mmd-gauss")
 
 _PART = re.compile(r"\s*([A-Za-z0-9_\-]+)\s*(?:\(([^()]*)\))?\s*(?::\s*(.*?))?\s*")
@@ -563,8 +564,8 @@ def _parameters(name: str, text: str | None) -> dict:
     for item in filter(None, (p.strip() for p in re.split(r"[,;]", text or ""))):
         key, eq, value = (s.strip() for s in item.partition("="))
         if not eq or key not in allowed:
-            takes = f"it takes {', '.join(allowed)}" if allowed else "it takes none"
-            raise OptionError(f"statistic {name} has no parameter '{item}'; {takes}, e.g. mmd-poly(c=1,d=3)")
+            takes = f"it takes {', '.join(allowed)}, e.g. {EXAMPLES[name]}" if allowed else f"it takes none: write {name}"
+            raise OptionError(f"statistic {name} has no parameter '{item}'; {takes}")
         kind = "whole number" if allowed[key] is int else "number"
         try:
             number = float(value)
@@ -600,7 +601,7 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
         match = _PART.fullmatch(text)
         if not match:
             raise OptionError(f"statistic '{text.strip()}' is not NAME, NAME:WEIGHT or NAME(PARAM=VALUE):WEIGHT")
-        name, params, weight = match[1], match[2], match[3]
+        name, params, weight = match[1].lower(), match[2], match[3]
         _check_name(name)
         statistic = make_statistic(name, seed, **_parameters(name, params))
         try:
