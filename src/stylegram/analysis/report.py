@@ -83,7 +83,8 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             "(Pearson correlation of the matrix entries). The bottom bars are the post's contrast score "
             "(on&nbsp;−&nbsp;off)&nbsp;/&nbsp;(on&nbsp;+&nbsp;off) of the mean within-class (on) and between-class "
             "(off) similarity (a negative mean counts as 0, so the score stays within ±1); the top bars are the "
-            "leave-one-out accuracy of a nearest-centroid classifier: each image is assigned to the class whose mean matrix it resembles most, itself left out. "
+            "leave-one-out accuracy of a nearest-centroid classifier: each image is assigned to the class whose "
+            "mean matrix it resembles most, itself left out. "
             f"The best layer (orange) is <strong>{r.best.layer}</strong>: {_pct(r.best.accuracy)} accuracy, "
             f"contrast {r.best.contrast:.3f}.",
             plots.to_png(plots.rank_bars(r)),
