@@ -260,6 +260,8 @@ def test_save_rejects_unknown_extension(tmp_path):
         save_image(Image.new("RGB", (2, 2)), tmp_path / "out.xyz")
     assert ".png" in _message(excinfo) and ".jpg" in str(excinfo.value)
     assert not (tmp_path / "out.xyz").exists()
+    with pytest.raises(ImageError, match=r"it is a folder; give a file name such as .*out\.png"):  # said "no extension"
+        save_image(Image.new("RGB", (2, 2)), tmp_path)
 
 
 def test_save_writes_rgba_jpeg_without_alpha(tmp_path):

@@ -540,7 +540,20 @@ class _Payload:
 def test_a_checkpoint_holding_pickled_objects_is_refused(tmp_path):
     path = tmp_path / "evil.ckpt"
     torch.save({"options": {}, "torch_rng": torch.get_rng_state(), "param": _Payload()}, path)
-    with pytest.raises(OptionError, match="could not be read"):
+    with pytest.raises(OptionError, match=r"could not be read: it holds pickled Python objects, which stylegram never"
+                                          r" loads \(checkpoints hold only numbers\); start without --resume$"):
+        optimize.State.load(path)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "it is empty or cut short"),
+    (b"x", "it is not a checkpoint that stylegram wrote"),  # was torch's page of weights_only advice
+    (None, "it is a folder"),
+])
+def test_an_unreadable_checkpoint_is_one_line(content, words, tmp_path):
+    path = tmp_path / "run.ckpt"
+    path.mkdir() if content is None else path.write_bytes(content)
+    with pytest.raises(OptionError, match=re.escape(f"checkpoint {path} could not be read: {words}; start without")):
         optimize.State.load(path)
 
 

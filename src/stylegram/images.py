@@ -418,12 +418,12 @@ def resize_tensor(x: torch.Tensor, size: int | tuple[int, int], *, mode: str = "
 def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
     """The target path (folder resolved) and its Pillow format, checked against known extensions."""
     target = Path(path).expanduser()
+    if target.is_dir():
+        raise ImageError(f"cannot write {target}: it is a folder; give a file name such as {target / 'out.png'}")
     fmt = _SAVE_FORMATS.get(target.suffix.lower())
     if fmt is None:
         ext = f"extension '{target.suffix}' is not a format stylegram writes" if target.suffix else "no extension"
         raise ImageError(f"cannot write {target}: {ext}; end the name with one of {', '.join(_SAVE_FORMATS)}")
-    if target.is_dir():
-        raise ImageError(f"cannot write {target}: it is a folder; give a file name such as {target / 'out.png'}")
     return target.parent.resolve() / target.name, fmt
 
 

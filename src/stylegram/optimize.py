@@ -159,7 +159,19 @@ class State:
         except FileNotFoundError:
             raise OptionError(f"checkpoint {path} does not exist") from None
         except Exception as err:
-            raise OptionError(f"checkpoint {path} could not be read ({err}); start without --resume") from None
+            raise OptionError(f"checkpoint {path} could not be read: {_why_unreadable(err)}; "
+                              "start without --resume") from None
+
+
+def _why_unreadable(err: Exception) -> str:
+    """One line for a checkpoint that does not load (torch's own message on a refused pickle runs to a page)."""
+    if isinstance(err, EOFError):
+        return "it is empty or cut short"
+    if isinstance(err, IsADirectoryError):
+        return "it is a folder"
+    if "Unsupported global" in str(err):
+        return "it holds pickled Python objects, which stylegram never loads (checkpoints hold only numbers)"
+    return "it is not a checkpoint that stylegram wrote"
 
 
 class NormalizedSGD(torch.optim.Optimizer):
