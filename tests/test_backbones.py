@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -77,6 +79,22 @@ def test_unknown_layer_suggests_a_name(vgg):
         extract(torch.rand(1, 3, 32, 32), ["relu4_22"], vgg)
     with pytest.raises(LayerError, match="no layers given; name at least one, e.g. conv1_1"):  # was an IndexError
         extract(torch.rand(1, 3, 32, 32), [], vgg)
+
+
+def test_a_model_argument_that_is_not_a_network_is_named(monkeypatch):
+    """Each was an AttributeError deep in the run ('str' object has no attribute 'check_defaults')."""
+    import stylegram
+    from stylegram import gatys
+
+    monkeypatch.setattr(gatys, "load_backbone", lambda *a, **k: pytest.fail("loaded a backbone instead"))
+    cases = [(lambda: stylegram.transfer("sample:chelsea", "sample:swirls", model="vgg19"), "model=", "not 'vgg19'"),
+             (lambda: stylegram.texture("sample:swirls", model=3), "model=", "not 3"),
+             (lambda: stylegram.dream(model="vgg19"), "model=", "not 'vgg19'"),
+             (lambda: extract(torch.rand(1, 3, 32, 32), "relu1_1", "vgg19"), "backbone=", "not 'vgg19'")]
+    for run, argument, words in cases:
+        with pytest.raises(BackboneError, match=re.escape(f"{argument} takes a loaded network such as "
+                                                          f"stylegram.load_backbone('vgg19'), {words}")):
+            run()
 
 
 def test_unknown_backbone_suggests_a_name():

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from . import memory, optimize, params, stats
-from .backbones import Backbone, load_backbone
+from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number
 from .options import Options
 from .gatys import iteration_counts
@@ -539,7 +539,7 @@ def _tiles(h: int, w: int, tile: int) -> list[tuple[int, int, int, int]]:
 
 
 def _backbone(opts: DreamOptions, model: Backbone | None) -> Backbone:
-    if model is not None:
+    if check_model(model) is not None:
         return model
     options = {"padding": opts.padding} if opts.padding else {}
     if opts.backbone.startswith("vgg"):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .backbones import Backbone, load_backbone
+from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError
 from .images import ImageLike, image_list, load_input
 
@@ -47,5 +47,5 @@ def extract(
 
     Gradients flow when the input requires them; wrap the call in torch.no_grad() otherwise.
     """
-    model = backbone or default_backbone()
+    model = check_model(backbone, "backbone") or default_backbone()
     return model.extract(as_batch(images), [layers] if isinstance(layers, str) else list(layers))

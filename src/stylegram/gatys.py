@@ -17,7 +17,7 @@ import torch
 
 from . import color, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
-from .backbones import Backbone, build_options, load_backbone
+from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .options import Options
@@ -403,7 +403,7 @@ def prepare(
     if state is None or state.rng is None:  # a resumed run never reads its start again
         _check_init(opts.init)
     statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
-    model = model or load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
+    model = check_model(model) or load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
     state = state or optimize.State()
     problem = TransferProblem(content_t, style_ts, opts, model, state)
     schedule = optimize.Schedule(

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 
 from . import memory, optimize, precision, statistics
-from .backbones import Backbone, load_backbone
+from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_number
 from .options import Options
 from .gatys import backbone_options, iteration_counts, scale_sizes
@@ -218,7 +218,7 @@ def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:
         if padding not in (None, "circular"):
             raise OptionError(f"--tileable needs circular padding, but --padding is '{padding}'; drop --padding")
         padding = "circular"
-    if model is None:
+    if check_model(model) is None:
         return load_backbone(opts.backbone, opts.weights, **backbone_options(opts.replace(padding=padding)))
     if getattr(model, "pooling", opts.pooling) != opts.pooling:
         raise OptionError(

@@ -138,3 +138,13 @@ def load_backbone(name: str = "vgg19", weights: str = "default", **options) -> B
         param.requires_grad_(False)
     model.weights_source = str(weights)
     return model.eval()
+
+
+def check_model(model: object, argument: str = "model") -> Backbone | None:
+    """``model`` when it is a loaded backbone or None; anything else is named (it failed deep in the run)."""
+    if model is None or isinstance(model, Backbone):
+        return model
+    shown = repr(model) if len(repr(model)) <= 40 else type(model).__name__
+    hint = "; to choose a network by name, give backbone= instead" if argument == "model" else ""
+    raise BackboneError(f"{argument}= takes a loaded network such as stylegram.load_backbone('vgg19'), "
+                        f"not {shown}{hint}")
