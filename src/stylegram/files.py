@@ -10,7 +10,9 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import ImageError
 
@@ -62,13 +64,23 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write a file atomically (hidden temp file beside it, fsync, rename), with a plain write's permissions."""
+    """Write ``data`` to a file atomically (see write_atomically), creating its folder."""
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
+    return write_atomically(target, lambda f: f.write(data))
+
+
+def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write a file through ``write(f)`` into a hidden temp file beside ``target``, fsync it and rename it onto
+    ``target`` with a plain write's permissions; the temp file is removed if anything fails."""
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
+    except OSError as err:
+        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({one_line(err)}); "
+                         "choose another output path") from err
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         publish(temp, target)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -453,25 +452,14 @@ def _savable(image: Image.Image, fmt: str) -> Image.Image:
 
 
 def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict) -> None:
-    """Save to a hidden temp file beside ``target``, fsync it, rename it over ``target``."""
+    """Save through files.write_atomically; a failure after the temp file exists is named with its cause."""
     try:
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
-    except OSError as err:
-        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({files.one_line(err)}); "
-                         "choose another output path") from err
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format=fmt, **options)
-            f.flush()
-            os.fsync(f.fileno())
-        files.publish(temp, target)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(err, Exception) and not isinstance(err, ImageError):
-            raise ImageError(f"cannot write {target} ({files.one_line(err)}); "
-                             "check free disk space or choose another output path") from err
+        files.write_atomically(target, lambda f: image.save(f, format=fmt, **options))
+    except ImageError:
         raise
+    except Exception as err:
+        raise ImageError(f"cannot write {target} ({files.one_line(err)}); "
+                         "check free disk space or choose another output path") from err
 
 
 # ----------------------------------------------------------------------------------------- listing
