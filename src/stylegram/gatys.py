@@ -437,10 +437,11 @@ def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], option
 
     method='gatys' optimizes (see prepare() for the iterator form); 'adain' and 'wct' are one forward pass.
     """
-    opts = TransferOptions.given(options, **{k: v for k, v in changes.items() if k != "model"})
+    model = changes.pop("model", None)
+    opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":
         return feed_forward(content, styles, opts)
-    job = prepare(content, styles, options, **changes)
+    job = prepare(content, styles, opts, model=model)
     for _ in job:
         pass
     return job.result()
