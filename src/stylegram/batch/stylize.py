@@ -48,7 +48,7 @@ class Item:
 def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], ext: str = ".png") -> list[Item]:
     """Inputs (images, videos, folders of either, sample:NAME) -> items with outputs OUT_DIR/<stem><ext> or <stem>.mp4."""
     out = Path(out_dir).expanduser()
-    if any(Path(samples.resolve(e)).expanduser().resolve() == out.resolve() for e in inputs):
+    if any(files.same_file(samples.resolve(e), out) for e in inputs):
         raise OptionError(f"-o {out_dir} is also an input folder, so a later run would take its outputs for inputs "
                           "(and where names differ only in case, e.g. photo.PNG, a first run would overwrite them); "
                           "choose another -o folder")
