@@ -159,3 +159,34 @@ def test_decoder_key_mismatch_names_the_keys(tmp_path):
         load_decoder(str(path))
     with pytest.raises(WeightsError, match="neither a file nor"):
         load_decoder("defualt")
+
+
+def test_feed_forward_memory_estimate_follows_the_larger_of_content_and_style():
+    from stylegram import memory
+
+    small, big = memory.feed_forward_bytes((100, 100), [(50, 50)]), memory.feed_forward_bytes((200, 200), [(50, 50)])
+    assert big - memory.OVERHEAD == 4 * (small - memory.OVERHEAD)  # the content's area decides
+    wide_style = memory.feed_forward_bytes((100, 100), [(50, 50), (1000, 1000)])
+    assert wide_style == memory.ENCODE_BYTES * 1000 * 1000 + memory.OVERHEAD  # now the largest style decides
+
+
+def test_feed_forward_too_large_for_memory_is_refused_before_the_pass():
+    from stylegram import gatys, memory
+
+    opts = gatys.TransferOptions(method="adain", size=1000, upscale=True, max_memory=1.0)
+    with pytest.raises(OptionError, match=r"a 1000x750 adain pass needs about 1.7 GiB but --max-memory allows 1.0 GiB; "
+                                          r"the largest size that fits is about --size (\d+)$") as err:
+        gatys.prepare_feed_forward(np.zeros((60, 80, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), opts)
+    side = int(err.value.args[0].rsplit(" ", 1)[1])
+    fits = memory.feed_forward_bytes((side * 3 // 4, side), [(side, side)])
+    assert fits <= 2**30 < memory.feed_forward_bytes((side * 3 // 4 + 24, side + 32), [(side + 32, side + 32)])
+
+
+def test_feed_forward_checks_run_when_prepared_not_when_run():
+    from stylegram import gatys
+
+    opts = gatys.TransferOptions(method="wct", size=60)
+    with pytest.raises(BackboneError, match="the content image is 60x10 px; relu4_1 of vgg19 needs at least 16 px"):
+        gatys.prepare_feed_forward(np.zeros((10, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), opts)
+    run = gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.full((40, 40, 3), 200, np.uint8), opts)
+    assert run().image.shape == (1, 3, 45, 60)

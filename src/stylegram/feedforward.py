@@ -238,8 +238,7 @@ class FeedForward:
         h, w = out.shape[-2:]
         return out[..., top : h - bottom, left : w - right]
 
-    @torch.no_grad()
-    def stylize(
+    def check(
         self,
         content: torch.Tensor,
         styles: Sequence[torch.Tensor] | torch.Tensor,
@@ -248,8 +247,8 @@ class FeedForward:
         alpha: float = 1.0,
         blend: Sequence[float] | None = None,
         colors: str = "style",
-    ) -> torch.Tensor:
-        """Stylize RGB content in [0, 1] with one or more styles; output has the content's shape, in [0, 1]."""
+    ) -> tuple[torch.Tensor, list[torch.Tensor], list[float]]:
+        """Refuse what stylize() cannot do, naming it; returns content and styles as batches and the blend weights."""
         check_choice("method", method, METHODS)
         check_choice("colors", colors, COLORS)
         if not 0 <= alpha <= 1:
@@ -263,13 +262,27 @@ class FeedForward:
         self._check_size(content, "the content image")
         for i, style in enumerate(styles):
             self._check_size(style, f"style image {i + 1}")
+        return content, styles, weights
+
+    @torch.no_grad()
+    def stylize(
+        self,
+        content: torch.Tensor,
+        styles: Sequence[torch.Tensor] | torch.Tensor,
+        *,
+        method: str = "adain",
+        alpha: float = 1.0,
+        blend: Sequence[float] | None = None,
+        colors: str = "style",
+    ) -> torch.Tensor:
+        """Stylize RGB content in [0, 1] with one or more styles; output has the content's shape, in [0, 1]."""
+        content, styles, weights = self.check(content, styles, method=method, alpha=alpha, blend=blend, colors=colors)
         if colors == "luminance":
             grey_styles = [match_luminance(s, content) for s in styles]
             out = self.transfer(gray(content), grey_styles, method, alpha, weights)
             return combine_luminance(out, content)
         out = self.transfer(content, styles, method, alpha, weights)
         return keep_colors(out, content) if colors == "original" else out
-
 
 def stylize(
     content: torch.Tensor,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -457,18 +457,36 @@ def feed_forward_model():
 
 def feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: TransferOptions) -> Result:
     """AdaIN or WCT in one pass at the output size, styles scaled as for the Gatys method."""
+    return prepare_feed_forward(content, styles, opts)()
+
+
+def prepare_feed_forward(
+    content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: TransferOptions
+) -> Callable[[], Result]:
+    """Load and check everything for an AdaIN/WCT pass (sizes, memory), then return the function that runs it."""
     check_choice("method", opts.method, METHODS)
+    if opts.method == "gatys":
+        raise OptionError("method 'gatys' optimizes rather than making one pass: call prepare()")
+    check_numbers(opts)
     start = time.perf_counter()
     content_t, style_ts = _load_inputs(content, styles)
     side = _output_side(content_t, opts)
     size = optimize.fit_long_side(tuple(content_t.shape[-2:]), side)
     long = max(1, round(side * opts.style_scale))
-    scaled = [optimize.resize(s, optimize.fit_long_side(tuple(s.shape[-2:]), long)) for s in style_ts]
-    image = feed_forward_model().stylize(
-        optimize.resize(content_t, size), scaled, method=opts.method, alpha=opts.alpha,
-        blend=blend_weights(opts.style_blend, len(scaled)), colors=opts.colors,
-    )
-    return Result(image, [], opts, time.perf_counter() - start)
+    style_sizes = [optimize.fit_long_side(tuple(s.shape[-2:]), long) for s in style_ts]
+    memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
+    content_t = optimize.resize(content_t, size)
+    style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
+    model = feed_forward_model()
+    settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
+                    colors=opts.colors)
+    model.check(content_t, style_ts, **settings)
+
+    def run() -> Result:
+        image = model.stylize(content_t, style_ts, **settings)
+        return Result(image, [], opts, time.perf_counter() - start)
+
+    return run
 
 
 def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Job:

@@ -238,8 +238,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         styles = [service.upload(s, "style" if req.method != "texture" else "example") for s in req.styles]
         settings = req.model_dump(exclude={"method", "content", "styles"}, exclude_none=True)
         spec = engine.make_spec(req.method, settings, content, styles)
-        if spec.method in ("gatys", "texture"):  # option errors now, as a 400, rather than when the job runs
-            engine.start(spec, service.store, service.models)
+        engine.start(spec, service.store, service.models)  # option errors now, as a 400, rather than when the job runs
         return runner.snapshot(runner.submit(WebJob(spec)))
 
     @app.get("/api/jobs")

@@ -89,14 +89,14 @@ class Models:
 
 
 def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], Result]:
-    """Decode the uploads and return an optimization Job to iterate, or a function giving a one-pass Result."""
+    """Decode and check the uploads; return an optimization Job to iterate, or a function giving a one-pass Result."""
     styles = [store.decode(u) for u in spec.styles]
     opts = spec.options
     if spec.method == "texture":
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
     content = store.decode(spec.content)
     if spec.method != "gatys":
-        return lambda: gatys.feed_forward(content, styles, opts)
+        return gatys.prepare_feed_forward(content, styles, opts)
     return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
 
 
