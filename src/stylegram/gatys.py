@@ -315,7 +315,8 @@ class TransferProblem(optimize.Problem):
         final = self._scales[-1]
         styles = [optimize.resize(s, self.style_size(s, final)) for s in self.styles]
         out = feed_forward_model().stylize(
-            optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend
+            optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend,
+            precision=self.opts.precision,
         )
         return color.gray(out) if self.opts.colors == "luminance" else out
 
@@ -479,7 +480,7 @@ def prepare_feed_forward(
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     model = feed_forward_model()
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
-                    colors=opts.colors)
+                    colors=opts.colors, precision=opts.precision)
     model.check(content_t, style_ts, **settings)
 
     def run() -> Result:
