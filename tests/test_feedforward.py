@@ -199,7 +199,11 @@ def test_feed_forward_checks_run_when_prepared_not_when_run():
     from stylegram import gatys
 
     opts = gatys.TransferOptions(method="wct", size=60)
-    with pytest.raises(BackboneError, match="the content image is 60x10 px; relu4_1 of vgg19 needs at least 16 px"):
+    with pytest.raises(OptionError, match=r"the content image would be 60x10 px, but the AdaIN/WCT encoder needs at "
+                                          r"least 16 px per side: raise --size \(with --upscale"):
         gatys.prepare_feed_forward(np.zeros((10, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), opts)
+    with pytest.raises(OptionError, match="the style 1 image would be 6x6 px.*raise --style-scale or --size"):
+        gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8),
+                                   opts.replace(style_scale=0.1))
     run = gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.full((40, 40, 3), 200, np.uint8), opts)
     assert run().image.shape == (1, 3, 45, 60)

@@ -479,6 +479,7 @@ def prepare_feed_forward(
     content_t = optimize.resize(content_t, size)
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     model = feed_forward_model()
+    _check_pass_sizes(model.min_size, size, style_sizes)
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
                     colors=opts.colors, precision=opts.precision)
     model.check(content_t, style_ts, **settings)
@@ -488,6 +489,15 @@ def prepare_feed_forward(
         return Result(image, [], opts, time.perf_counter() - start)
 
     return run
+
+
+def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:
+    """Name --size or --style-scale when the content or a style, as scaled, is too small for the encoder."""
+    for name, (h, w), fix in [("content", content, "--size (with --upscale above the image's own size)"),
+                              *[(f"style {i + 1}", hw, "--style-scale or --size") for i, hw in enumerate(styles)]]:
+        if min(h, w) < need:
+            raise OptionError(f"the {name} image would be {w}x{h} px, but the AdaIN/WCT encoder needs at least "
+                              f"{need} px per side: raise {fix}")
 
 
 def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Job:
