@@ -476,10 +476,10 @@ def prepare_feed_forward(
     long = max(1, round(side * opts.style_scale))
     style_sizes = [optimize.fit_long_side(tuple(s.shape[-2:]), long) for s in style_ts]
     memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
-    content_t = optimize.resize(content_t, size)
-    style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     model = feed_forward_model()
     _check_pass_sizes(model.min_size, size, style_sizes)
+    content_t = optimize.resize(content_t, size)
+    style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
                     colors=opts.colors, precision=opts.precision)
     model.check(content_t, style_ts, **settings)
