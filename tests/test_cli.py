@@ -266,3 +266,14 @@ def test_counts_and_sizes_below_one_are_refused_by_the_parser(args, capsys):
         main(args)
     assert stop.value.code == 2
     assert "'0' is not a whole number >= 1" in capsys.readouterr().err
+
+
+def test_no_help_text_shows_a_default_of_none():
+    from stylegram.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict)).choices
+    assert {"transfer", "texture", "dream", "batch", "report"} <= set(commands)
+    for name, sub in commands.items():
+        text = sub.format_help()
+        assert "default: None" not in text, name  # say what happens instead (dream --iterations did not)

@@ -23,7 +23,7 @@ HELP = {
     "size": "long side of the output in px (default: 224 from noise, the image's own at most 512)",
     "octaves": "number of scales, coarse to fine (default: %(default)s)",
     "octave_scale": "size ratio between octaves (default: %(default)s)",
-    "iterations": "gradient steps per octave, coarse to fine; one number for all (default: %(default)s)",
+    "iterations": "gradient steps per octave, coarse to fine; one number for all (default: 24 from noise, 10 on an image)",
     "parameterization": "fourier: decorrelated colours and a 1/f-scaled spectrum (smooth, natural colours); "
     "pixels: the pixels; auto: fourier from noise, pixels from an image (default: %(default)s)",
     "decay": "fourier: spectrum scaled by 1/f^DECAY; higher is smoother (default: %(default)s)",
