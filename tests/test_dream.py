@@ -178,6 +178,33 @@ def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path):
     assert torch.equal(resumed.result().image, full)
 
 
+def test_precision_float32_and_bfloat16_both_raise_the_channel_and_old_checkpoints_stay_float32(vgg, tmp_path):
+    goal, probe = D.channel("relu4_1", 10), "channel(relu4_1, 10)"
+    results = {p: D.dream(goal, model=vgg, precision=p, **FAST) for p in ("float32", "bfloat16")}
+    start = noise_start(D.prepare_dream(goal, model=vgg, **FAST))
+    before = D.measure(goal, start, vgg)[probe]
+    for p, result in results.items():
+        assert result.options.precision == p and result.image.dtype == torch.float32
+        assert D.measure(goal, result.image, vgg)[probe] >= 10 * max(before, 1e-3), p
+    assert not torch.equal(results["float32"].image, results["bfloat16"].image)  # the option reached the network
+    with pytest.raises(OptionError, match="precision 'half'"):
+        D.prepare_dream(goal, model=vgg, precision="half", **FAST)
+
+    job = D.prepare_dream(goal, model=vgg, precision="float32", **FAST)
+    for progress in job:
+        if progress.iteration == 3:
+            break
+    job.checkpoint(tmp_path / "old.ckpt")
+    payload = torch.load(tmp_path / "old.ckpt", weights_only=True)
+    del payload["options"]["precision"]  # as written before the option existed
+    torch.save(payload, tmp_path / "old.ckpt")
+    resumed = D.resume_dream(tmp_path / "old.ckpt", goal, model=vgg)
+    assert resumed.options.precision == "float32"
+    for _ in resumed:
+        pass
+    assert torch.equal(resumed.result().image, results["float32"].image)
+
+
 def test_no_hooks_are_left_behind(vgg):
     def hooks() -> int:
         return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in vgg.modules())

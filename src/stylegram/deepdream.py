@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from . import memory, optimize, params, stats
+from . import memory, optimize, params, precision, stats
 from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number
 from .options import Options
@@ -374,6 +374,7 @@ class DreamOptions(Options):
     rotate: float = 5.0  # random rotation in [-rotate, rotate] degrees
     tile: int = 512  # images larger than this (px per side) are evaluated in tiles
     pre_relu: bool = True  # evaluate reluX_Y objectives on convX_Y (see the module docstring)
+    precision: str = "auto"  # of the network pass: bfloat16 where native, else winograd or float32 (stylegram.precision)
     backbone: str = "vgg19"
     weights: str = "default"
     pooling: str = "max"
@@ -441,6 +442,7 @@ class DreamProblem(optimize.Problem):
         check_choice("--parameterization", kind, PARAMETERIZATIONS)
         self.kind = ("pixels" if start is not None else "fourier") if kind == "auto" else kind
         self.parameterize = params.fourier(opts.decay) if self.kind == "fourier" else params.pixels
+        self.precision = precision.resolve(opts.precision)
         if opts.tile < 2 * self.need:
             need = 2 * self.need
             raise OptionError(f"--tile {opts.tile} is too small: {self.layers[-1]} needs tiles of at least {need} px")
@@ -490,7 +492,9 @@ class DreamProblem(optimize.Problem):
         return image
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self.backbone.extract(image, self.layers)
+        """The objective's layers at --precision, as float32 (the measures are computed in float32)."""
+        with precision.network_pass(self.precision):
+            return {name: f.float() for name, f in self.backbone.extract(image, self.layers).items()}
 
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
         """'dream.NAME' = -(weight x measure) per measure, on a randomly transformed copy of the image."""
@@ -605,6 +609,7 @@ def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overr
     Pass the same ``goal`` (and ``start=`` tensor) when the run was not described by its options alone.
     """
     state, saved = optimize.State.load(path)
+    saved.setdefault("precision", "float32")  # checkpoints from before the option ran in float32
     return prepare_dream(goal, DreamOptions.restore(saved, path), state=state, **overrides)
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import sys
 
 from ..backbones.base import PADDINGS
+from ..precision import PRECISIONS
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
 from .common import add_dataclass_options, positive_int
 from .runner import add_run_options, check_outputs, run_job
@@ -41,12 +42,14 @@ HELP = {
     "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
     "pooling": "max or avg pooling in VGG (default: %(default)s)",
     "padding": "zeros, reflect or circular (default: the backbone's own)",
+    "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, about 3x faster with AMX; else "
+    "winograd on AVX2 CPUs), float32, bfloat16 or winograd (float32 with Winograd convolutions) (default: %(default)s)",
     "seed": "random seed; the same seed and options give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
 }
 CHOICES = {
     "objective": OBJECTIVES, "parameterization": PARAMETERIZATIONS, "optimizer": ("adam", "sgd-normalized"),
-    "pooling": ("max", "avg"), "padding": PADDINGS,
+    "pooling": ("max", "avg"), "padding": PADDINGS, "precision": PRECISIONS,
 }
 
 
