@@ -59,15 +59,15 @@ def pan_video(path: Path, frames: int = 20, size: tuple[int, int] = (192, 144), 
     return path
 
 
-def throughput(workers: int, inputs: Path, warmup: Path, scratch: Path) -> dict:
+def throughput(workers: int, inputs: Path, warmup: Path, scratch: Path, precision: str = "auto") -> dict:
     start = time.perf_counter()
     with open_client(workers=workers) as client:
         started = time.perf_counter() - start
         t = time.perf_counter()
-        stylize_batch([warmup], STYLE, scratch / f"warm{workers}", client=client)  # each worker loads its model
+        stylize_batch([warmup], STYLE, scratch / f"warm{workers}{precision}", client=client, precision=precision)  # loads models
         warm = time.perf_counter() - t
         cpu = sum(client.run(time.process_time).values())
-        report = stylize_batch([inputs], STYLE, scratch / f"out{workers}", client=client)
+        report = stylize_batch([inputs], STYLE, scratch / f"out{workers}{precision}", client=client, precision=precision)
         cpu = sum(client.run(time.process_time).values()) - cpu
     assert report.ok, report.summary()
     return {"workers": workers, "start": started, "warmup": warm, "seconds": report.seconds,
@@ -92,18 +92,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--temporal", default="0,0.3,0.5", help="blend weights to measure flicker at")
     parser.add_argument("--keep", type=Path, default=None, help="keep the outputs in this folder")
+    parser.add_argument("--precision", default="auto", help="the workers' network arithmetic (stylegram.precision)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
         scratch = args.keep or Path(tmp)
         inputs = photos(scratch / "photos", args.images, args.side)
         warmup = photos(scratch / "warmup", 2, args.side)
-        print(f"AdaIN, {args.images} images at {args.side}x{args.side * 3 // 4} px, style {STYLE}; "
+        print(f"AdaIN ({args.precision}), {args.images} images at {args.side}x{args.side * 3 // 4} px, style {STYLE}; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"{'workers':>7} {'cluster start':>14} {'warm-up (2 img)':>16} {'timed run':>10} {'images/min':>11} "
               f"{'worker CPU s/image':>19}")
         for n in (int(w) for w in args.workers.split(",")):
-            r = throughput(n, inputs, warmup, scratch)
+            r = throughput(n, inputs, warmup, scratch, args.precision)
             print(f"{n:>7} {r['start']:>13.1f}s {r['warmup']:>15.1f}s {r['seconds']:>9.1f}s {r['per_minute']:>11.1f} "
                   f"{r['cpu']:>19.2f}")
         print("\nflicker of a 20-frame 192x144 pan, AdaIN (1 = as steady as the input)")
