@@ -28,7 +28,7 @@ HELP = {
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise, gray, adain (the AdaIN result) or an image file (default: %(default)s)",
     "optimizer": "lbfgs or adam (default: %(default)s)",
     "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam)",
-    "history": "L-BFGS memory: how many past steps shape the next one (default: %(default)s)",
+    "history": "L-BFGS memory: how many past steps shape the next one; --optimizer adam has none (default: %(default)s)",
     "parameterization": "what the optimizer changes: fourier (the image's spectrum, 1/f-scaled, in decorrelated "
     "colours: coarse structure moves as easily as fine detail, so fewer iterations reach a given quality) or "
     "pixels (the classic recipe) (default: %(default)s)",
