@@ -277,3 +277,12 @@ def test_no_help_text_shows_a_default_of_none():
     for name, sub in commands.items():
         text = sub.format_help()
         assert "default: None" not in text, name  # say what happens instead (dream --iterations did not)
+
+
+def test_one_pass_methods_refuse_the_options_of_iterations(tmp_path, capsys):
+    out = tmp_path / "out.png"
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "--method", "wct", "--log", str(tmp_path / "l.csv"),
+                 "--checkpoint", str(tmp_path / "c.ckpt"), "-o", str(out)])
+    assert code == 2 and not out.exists()
+    assert ("--checkpoint and --log record iterations, and --method wct makes one pass without any; drop them or use "
+            "--method gatys") in capsys.readouterr().err

@@ -8,6 +8,7 @@ import dataclasses
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
+from ..errors import OptionError
 from .common import add_dataclass_options
 from .runner import add_run_options, check_outputs, run_job
 
@@ -79,7 +80,20 @@ def _options(args: argparse.Namespace) -> dict:
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(T.TransferOptions)}
 
 
+def _check_one_pass(args: argparse.Namespace) -> None:
+    """Refuse the options of an iterative run with --method adain or wct, which make one pass."""
+    if args.method == "gatys" or args.resume:
+        return
+    given = [flag for flag, value in [("--save-every", args.save_every), ("--checkpoint", args.checkpoint),
+                                      ("--log", args.log)] if value]
+    if given:
+        raise OptionError(f"{' and '.join(given)} record{'s' * (len(given) == 1)} iterations, and --method "
+                          f"{args.method} makes one pass without any; drop {'it' if len(given) == 1 else 'them'} "
+                          "or use --method gatys")
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_one_pass(args)
     output = check_outputs(args, [args.content, *args.styles, args.init])
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
