@@ -181,6 +181,15 @@ def wct(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5)
 TRANSFORMS = {"adain": adain, "wct": wct}
 
 
+def check_settings(method: str, alpha: float, colors: str, precision: str) -> None:
+    """Refuse a method, alpha, colour mode or precision that FeedForward.stylize() does not take, naming it."""
+    check_choice("method", method, METHODS)
+    check_choice("colors", colors, COLORS)
+    resolve(precision)
+    if not 0 <= alpha <= 1:
+        raise OptionError(f"alpha {alpha} must lie in [0, 1] (1 = full style, 0 = the content reconstructed)")
+
+
 def _as_batch(image: torch.Tensor, what: str) -> torch.Tensor:
     if image.dim() == 3:
         image = image.unsqueeze(0)
@@ -244,34 +253,6 @@ class FeedForward:
         h, w = out.shape[-2:]
         return out[..., top : h - bottom, left : w - right]
 
-    def check(
-        self,
-        content: torch.Tensor,
-        styles: Sequence[torch.Tensor] | torch.Tensor,
-        *,
-        method: str = "adain",
-        alpha: float = 1.0,
-        blend: Sequence[float] | None = None,
-        colors: str = "style",
-        precision: str = "auto",
-    ) -> tuple[torch.Tensor, list[torch.Tensor], list[float]]:
-        """Refuse what stylize() cannot do, naming it; returns content and styles as batches and the blend weights."""
-        check_choice("method", method, METHODS)
-        check_choice("colors", colors, COLORS)
-        resolve(precision)
-        if not 0 <= alpha <= 1:
-            raise OptionError(f"alpha {alpha} must lie in [0, 1] (1 = full style, 0 = the content reconstructed)")
-        content = _as_batch(content, "content")
-        styles = [styles] if isinstance(styles, torch.Tensor) else list(styles)
-        if not styles:
-            raise OptionError("no style image given; pass at least one")
-        styles = [_as_batch(s, f"style {i + 1}") for i, s in enumerate(styles)]
-        weights = blend_weights(blend, len(styles))
-        self._check_size(content, "the content image")
-        for i, style in enumerate(styles):
-            self._check_size(style, f"style image {i + 1}")
-        return content, styles, weights
-
     @torch.no_grad()
     def stylize(
         self,
@@ -289,8 +270,16 @@ class FeedForward:
         ``precision`` is the networks' arithmetic (stylegram.precision); 'auto' takes bfloat16 where the CPU has it
         natively: with AMX 3.7-3.9x faster at 512 px, the pixels a median 0.5/255 from float32's (BENCHMARKS.md).
         """
-        content, styles, weights = self.check(content, styles, method=method, alpha=alpha, blend=blend, colors=colors,
-                                              precision=precision)
+        check_settings(method, alpha, colors, precision)
+        content = _as_batch(content, "content")
+        styles = [styles] if isinstance(styles, torch.Tensor) else list(styles)
+        if not styles:
+            raise OptionError("no style image given; pass at least one")
+        styles = [_as_batch(s, f"style {i + 1}") for i, s in enumerate(styles)]
+        weights = blend_weights(blend, len(styles))
+        self._check_size(content, "the content image")
+        for i, style in enumerate(styles):
+            self._check_size(style, f"style image {i + 1}")
         if colors == "luminance":
             grey_styles = [match_luminance(s, content) for s in styles]
             out = self.transfer(gray(content), grey_styles, method, alpha, weights, precision)

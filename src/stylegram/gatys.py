@@ -465,10 +465,13 @@ def prepare_feed_forward(
     content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: TransferOptions
 ) -> Callable[[], Result]:
     """Load and check everything for an AdaIN/WCT pass (sizes, memory), then return the function that runs it."""
+    from .feedforward import check_settings
+
     check_choice("method", opts.method, METHODS)
     if opts.method == "gatys":
         raise OptionError("method 'gatys' optimizes rather than making one pass: call prepare()")
     check_numbers(opts)
+    check_settings(opts.method, opts.alpha, opts.colors, opts.precision)
     start = time.perf_counter()
     content_t, style_ts = _load_inputs(content, styles)
     side = _output_side(content_t, opts)
@@ -482,7 +485,6 @@ def prepare_feed_forward(
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
                     colors=opts.colors, precision=opts.precision)
-    model.check(content_t, style_ts, **settings)
 
     def run() -> Result:
         image = model.stylize(content_t, style_ts, **settings)
