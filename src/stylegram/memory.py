@@ -16,6 +16,7 @@ OVERHEAD = 400 * 2**20  # the interpreter, torch, the weights
 SMALLEST = 32  # px: below this long side no network's deeper layers have anything to see
 # An AdaIN/WCT pass (no autograd) per pixel: decoding holds 128- and 64-channel maps at full size (measured
 # 1650-1810 B per content pixel, 0.7-6 Mpx, both methods); encoding a style to relu4_1 1060 B per style pixel.
+# Measured in float32; a bfloat16 pass holds less, so the estimate errs on the safe side there.
 DECODE_BYTES = 1900
 ENCODE_BYTES = 1100
 
@@ -91,12 +92,12 @@ def limit_bytes(max_memory: float | None) -> int | None:
 
 def check_fits(
     backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, history: int = 100,
-    what: str = "run", fix: Callable[[int], str] = lambda side: f"the largest size that fits is about --size {side}",
+    what: str = "run", fix: Callable[[int], str] | None = None,
 ) -> None:
     """Raise OptionError naming the largest size that fits when the estimate exceeds the limit.
 
     ``what`` names the image in the message ("a 640x480 run"); ``fix`` says what to do, given the largest long side
-    that fits.
+    that fits (default: name that --size).
     """
     _check_need(estimate(backbone, layers, size, history), size, limit, what, fix)
 
@@ -110,11 +111,12 @@ def feed_forward_bytes(content: tuple[int, int], styles: list[tuple[int, int]]) 
 def check_feed_forward_fits(content: tuple[int, int], styles: list[tuple[int, int]], limit: int | None,
                             method: str) -> None:
     """Raise OptionError naming the largest --size that fits when an AdaIN/WCT pass would exceed the limit."""
-    _check_need(feed_forward_bytes(content, styles), content, limit, f"{method} pass",
-                lambda side: f"the largest size that fits is about --size {side}")
+    _check_need(feed_forward_bytes(content, styles), content, limit, f"{method} pass")
 
 
-def _check_need(need: int, size: tuple[int, int], limit: int | None, what: str, fix: Callable[[int], str]) -> None:
+def _check_need(
+    need: int, size: tuple[int, int], limit: int | None, what: str, fix: Callable[[int], str] | None = None,
+) -> None:
     """Refuse a run of ``size`` (H, W) that needs ``need`` bytes when the limit (None: what is free) is lower.
 
     The largest size that fits assumes memory grows with the image's area, as every estimate here does.
@@ -128,7 +130,7 @@ def _check_need(need: int, size: tuple[int, int], limit: int | None, what: str, 
     fits = int(max(h, w) * scale) // 16 * 16
     room = f"--max-memory allows {gib(limit)} GiB" if given else f"only {gib(limit)} GiB is available"
     if fits >= SMALLEST:
-        advice = fix(fits)
+        advice = fix(fits) if fix else f"the largest size that fits is about --size {fits}"
     else:
         advice = "no useful size fits in that; " + ("raise --max-memory" if given else
                                                     "free some memory (close other programs) and try again")

@@ -7,8 +7,8 @@ import dataclasses
 import sys
 
 from ..backbones.base import PADDINGS
-from ..precision import PRECISIONS
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
+from ..precision import PRECISIONS
 from .common import add_dataclass_options, positive_int
 from .runner import add_run_options, check_outputs, run_job
 
