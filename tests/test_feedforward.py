@@ -207,3 +207,16 @@ def test_feed_forward_checks_run_when_prepared_not_when_run():
                                    opts.replace(style_scale=0.1))
     run = gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.full((40, 40, 3), 200, np.uint8), opts)
     assert run().image.shape == (1, 3, 45, 60)
+
+
+def test_optimization_options_given_to_a_one_pass_method_are_named():
+    from stylegram import gatys
+
+    content, style = np.zeros((45, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8)
+    with pytest.raises(OptionError, match=r"^--weights applies to --method gatys only; --method adain makes one pass "
+                                          r"with its own VGG19 encoder and decoder: drop it$"):
+        gatys.prepare_feed_forward(content, style, gatys.TransferOptions(method="adain", weights="torchvision"))
+    with pytest.raises(OptionError, match=r"^--style-layers, --iterations apply to --method gatys only"):
+        gatys.transfer(content, style, method="wct", style_layers="relu1_1", iterations="5")
+    shared = dict(size=60, alpha=0.5, colors="original", precision="float32", seed=3, style_scale=1.5, max_memory=8.0)
+    assert gatys.transfer(content, style, method="wct", **shared).image.shape == (1, 3, 45, 60)  # these apply

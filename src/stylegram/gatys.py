@@ -7,6 +7,7 @@ progress, gives the result and checkpoints, and ``transfer()`` runs a job to the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import time
@@ -28,6 +29,9 @@ INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
+# The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
+FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "colors", "precision", "seed",
+                       "max_memory", "upscale")
 PARAMETERIZATIONS = ("fourier", "pixels")
 
 
@@ -472,6 +476,7 @@ def prepare_feed_forward(
         raise OptionError("method 'gatys' optimizes rather than making one pass: call prepare()")
     check_numbers(opts)
     check_settings(opts.method, opts.alpha, opts.colors, opts.precision)
+    _check_gatys_only(opts)
     start = time.perf_counter()
     content_t, style_ts = _load_inputs(content, styles)
     side = _output_side(content_t, opts)
@@ -491,6 +496,18 @@ def prepare_feed_forward(
         return Result(image, [], opts, time.perf_counter() - start)
 
     return run
+
+
+def _check_gatys_only(opts: TransferOptions) -> None:
+    """Refuse optimization options given to a one-pass method, which would ignore them."""
+    defaults = TransferOptions()
+    given = ["--" + f.name.replace("_", "-") for f in dataclasses.fields(opts)
+             if f.name not in FEED_FORWARD_FIELDS and getattr(opts, f.name) != getattr(defaults, f.name)]
+    if given:
+        one = len(given) == 1
+        raise OptionError(f"{', '.join(given)} appl{'ies' if one else 'y'} to --method gatys only; --method "
+                          f"{opts.method} makes one pass with its own VGG19 encoder and decoder: drop "
+                          f"{'it' if one else 'them'}")
 
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:
