@@ -476,7 +476,7 @@ def prepare_feed_forward(
         raise OptionError("method 'gatys' optimizes rather than making one pass: call prepare()")
     check_numbers(opts)
     check_settings(opts.method, opts.alpha, opts.colors, opts.precision)
-    _check_gatys_only(opts)
+    check_gatys_only(opts)
     start = time.perf_counter()
     content_t, style_ts = _load_inputs(content, styles)
     side = _output_side(content_t, opts)
@@ -498,7 +498,7 @@ def prepare_feed_forward(
     return run
 
 
-def _check_gatys_only(opts: TransferOptions) -> None:
+def check_gatys_only(opts: TransferOptions) -> None:
     """Refuse optimization options given to a one-pass method, which would ignore them."""
     defaults = TransferOptions()
     given = ["--" + f.name.replace("_", "-") for f in dataclasses.fields(opts)

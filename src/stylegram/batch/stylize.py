@@ -143,6 +143,8 @@ def _check_options(method: str, temporal: float, options: dict, styles: int) -> 
         raise OptionError(f"--size must be between 1 and {images.MAX_SIDE} px, not {opts.size}")
     blend_weights(opts.style_blend, styles)
     gatys.check_numbers(opts)
+    if method != "gatys":
+        gatys.check_gatys_only(opts)
     if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
         optimize.Schedule(gatys.iteration_counts(opts.iterations, 1), opts.optimizer, opts.lr, opts.history,
                           tolerance=opts.tolerance, patience=opts.patience)

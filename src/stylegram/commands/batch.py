@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
                "style_blend": args.style_blend}
-    if args.method == "gatys":
+    if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
     try:
         report = stylize_batch(
