@@ -192,7 +192,8 @@ def test_bad_settings_are_clear_4xx(client):
     thin = uploaded(client, png(60, 10))
     for method in ("adain", "wct", "gatys"):  # the one-pass methods are checked at submit too, not when they run
         response = client.post("/api/jobs", json={"method": method, "content": thin, "styles": [style]})
-        assert response.status_code == 400 and "the content image" in response.json()["detail"] and "60x10 px" in response.json()["detail"], method
+        detail = response.json()["detail"]
+        assert response.status_code == 400 and "the content image" in detail and "60x10 px" in detail, method
 
 
 def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path):
