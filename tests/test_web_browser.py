@@ -109,3 +109,34 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert outside == [], f"the page fetched from outside the server: {outside}"
         finally:
             browser.close()
+
+
+def test_a_picture_removed_while_it_uploads_is_not_used(pictures):
+    app = create_app(allowed_hosts=["127.0.0.1"])
+    store = app.state.service.store
+    with running(app) as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector("body[data-ready=true]")
+            page.set_input_files("#content-input", str(pictures["content"]))
+            page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+
+            held = []  # the style's upload, held back until its thumbnail has been removed
+            page.route("**/api/uploads?*", lambda route: held.append(route))
+            drop(page, "#style-drop", pictures["style"], "image/png")
+            page.wait_for_selector("#style-thumbs .thumb.pending")
+            while not held:
+                page.wait_for_timeout(20)
+            page.click("#style-thumbs .thumb button")
+            with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
+                held[0].continue_()  # the server stores it; the page, no longer wanting it, deletes it again
+            assert deleted.value.status == 204
+            assert len(store) == 1  # the content alone
+
+            page.click("#start")
+            page.wait_for_selector("#error:not([hidden])")
+            assert page.inner_text("#error") == "Add at least one style image."
+        finally:
+            browser.close()

@@ -140,6 +140,11 @@ class UploadStore:
             message = message.replace("--max-pixels", "stylegram serve --max-pixels").replace(" (max_pixels= in Python)", "")
             raise UploadError(message) from None
 
+    def __len__(self) -> int:
+        """How many uploads the store holds."""
+        with self._lock:
+            return len(self._uploads)
+
     def get(self, upload_id: str) -> Upload | None:
         with self._lock:
             return self._uploads.get(upload_id)

@@ -13,6 +13,7 @@ const AUTO = { size: "the content's, at most 512", style_blend: "equal" };  // w
 const page = {
   config: null,
   content: null,   // {id, name, width, height}
+  contentTicket: null,  // the latest content upload's token (see upload)
   styles: [],      // the same, in order
   job: null,
   source: null,
@@ -106,6 +107,11 @@ function thumbnail(file, box, onRemove) {
   return { item, size };
 }
 
+function discard(record) {
+  // Best effort: an upload a waiting job still needs is kept by the server (409).
+  if (record) fetch(`/api/uploads/${record.id}`, { method: "DELETE" }).catch(() => {});
+}
+
 async function upload(file, role) {
   const limit = page.config.limits.upload_bytes;
   if (file.size > limit) {
@@ -113,12 +119,22 @@ async function upload(file, role) {
     return;
   }
   const box = role === "content" ? $("#content-thumbs") : $("#style-thumbs");
-  if (role === "content") { box.replaceChildren(); page.content = null; }
+  // An upload counts only if it is still wanted when it finishes: its thumbnail may have been removed, or
+  // (content) another picture dropped, while it was on its way.
+  const ticket = {};
+  if (role === "content") {
+    box.replaceChildren();
+    discard(page.content);
+    page.content = null;
+    page.contentTicket = ticket;
+  }
   let record = null;
+  let removed = false;
   const view = thumbnail(file, box, () => {
+    removed = true;
     if (role === "content") page.content = null;
     else page.styles = page.styles.filter((s) => s !== record);
-    if (record) fetch(`/api/uploads/${record.id}`, { method: "DELETE" }).catch(() => {});
+    discard(record);
   });
   try {
     record = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -126,7 +142,11 @@ async function upload(file, role) {
     });
   } catch (error) {
     view.item.remove();
-    showError(error.message);
+    if (!removed) showError(error.message);
+    return;
+  }
+  if (removed || (role === "content" && page.contentTicket !== ticket)) {
+    discard(record);
     return;
   }
   view.item.classList.remove("pending");
