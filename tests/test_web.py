@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -15,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
@@ -25,8 +27,10 @@ with warnings.catch_warnings():  # starlette's test client warns that it would p
     from fastapi.testclient import TestClient  # noqa: E402
 
 from stylegram import cli, gatys, images  # noqa: E402
-from stylegram.web import create_app, running  # noqa: E402
-from stylegram.web.app import STATIC  # noqa: E402
+from stylegram.job import Result  # noqa: E402
+from stylegram.web import create_app, engine, running  # noqa: E402
+from stylegram.web.app import STATIC, _stream  # noqa: E402
+from stylegram.web.uploads import UploadStore  # noqa: E402
 
 TINY = {"size": 64, "min_size": 64, "iterations": "3"}  # one scale, three iterations
 
@@ -178,9 +182,12 @@ def test_bad_settings_are_clear_4xx(client):
         ({"colors": "purple"}, 422, "colors: Input should be 'style', 'original' or 'luminance'"),
         ({"init": "/etc/passwd"}, 422, "init: Input should be 'content', 'recolor', 'noise', 'gray', 'adain' or 'auto'"),
         ({"sharpness": 3}, 422, "sharpness: Extra inputs are not permitted"),
-        ({"iterations": "3,x"}, 422, "iterations: String should match pattern"),
+        ({"iterations": "3,x"}, 422, "iterations: '3,x' is not a count per scale, coarse to fine, like 20,90, or auto"),
+        ({"style_blend": "0.7 0.3"}, 422, "style_blend: '0.7 0.3' is not one weight per style, like 0.7,0.3"),
         ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 styles"),  # the library's own checks
-        ({"size": 128}, 400, "--size 128 is larger than the content image (80 px on its long side)"),
+        # the library names its flags; the page names its settings ("--size" on the command line)
+        ({"size": 128}, 400, '"Size" 128 is larger than the content image (80 px on its long side)'),
+        ({"alpha": 0.5}, 400, "alpha is not a setting of the gatys method (it has size, content_weight,"),
         ({"content_weight": 0, "style_weight": 0, "tv_weight": 0}, 400, "all 0, so there is nothing to optimize"),
     ]
     for settings, status, message in cases:
@@ -189,6 +196,13 @@ def test_bad_settings_are_clear_4xx(client):
         assert message in response.json()["detail"], (settings, response.text)
     response = client.post("/api/jobs", json={"styles": [style]})
     assert response.status_code == 400 and "needs a content image" in response.json()["detail"]
+    response = client.post("/api/jobs", json={"method": "texture", "content": content, "styles": [style]})
+    assert response.status_code == 400 and "texture synthesis has no content image" in response.json()["detail"]
+    # settings a method does not read are refused, as on the command line, rather than dropped unseen
+    response = client.post("/api/jobs", json={"method": "adain", "content": content, "styles": [style],
+                                              "iterations": "3", "init": "noise"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("init, iterations are not settings of the adain method (it has size,")
     thin = uploaded(client, png(60, 10))
     for method in ("adain", "wct", "gatys"):  # the one-pass methods are checked at submit too, not when they run
         response = client.post("/api/jobs", json={"method": method, "content": thin, "styles": [style]})
@@ -238,6 +252,50 @@ def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path
     # A page that reconnects (EventSource sends Last-Event-ID) gets only what it has not seen.
     resumed = sse(client.get(job["urls"]["events"], headers={"Last-Event-ID": str(ids[-2])}).text)
     assert [e["id"] for e in resumed if e["id"] is not None] == [ids[-1]]
+    # One that reconnects after the last event (or with an id from nowhere) gets the final state again, and the
+    # stream ends: it used to send keep-alives forever.
+    finished = client.app.state.service.runner.jobs[job["id"]]
+    for last in (ids[-1], 999):
+        chunks = asyncio.run(asyncio.wait_for(collect(_stream(finished, last, threading.Event())), 10))
+        replay = sse("".join(chunks))
+        assert [(e["id"], e["data"]["state"]) for e in replay if e["event"] == "state"] == [(ids[-1], "done")]
+
+
+async def collect(stream) -> list[str]:
+    return [chunk async for chunk in stream]
+
+
+def test_parameters_record_the_iterations_that_ran_not_auto():
+    """--iterations auto depends on the CPU, so the parameters file and its command give the counts it chose."""
+    store = UploadStore(100_000, 40_000)
+    content = store.check(asyncio.run(store.receive(chunks(png(80, 60)), "cat.png")))
+    spec = engine.make_spec("gatys", {"size": 64}, content, [content])
+    assert spec.options.iterations == "auto"
+    ran = Result(torch.zeros(1, 3, 48, 64), [], spec.options.replace(iterations="20,90"), 1.0)
+    params = engine.params(spec, ran, "done")
+    assert params["options"]["iterations"] == "20,90" and "--iterations 20,90" in params["command"]
+    assert engine.params(spec, None, "queued")["options"]["iterations"] == "auto"  # nothing ran yet
+    store.close()
+
+
+async def chunks(data: bytes):
+    yield data
+
+
+def test_finished_jobs_beyond_the_limit_are_forgotten_as_they_end(client):
+    runner = client.app.state.service.runner
+    runner.keep = 1
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
+    long = {"content": content, "styles": [style], "size": 64, "min_size": 64, "iterations": "500"}
+    first, second = start(client, **long), start(client, **long)
+    client.post(second["urls"]["stop"])  # cancelled while it waits
+    wait_for(client, first["id"], lambda j: j["state"] == "running")
+    client.post(first["urls"]["stop"])
+    deadline = time.monotonic() + 30
+    while first["id"] not in runner.jobs or runner.jobs[first["id"]].state != "stopped":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert list(runner.jobs) == [first["id"]]  # the cancelled one went when the stopped one ended, not at a submit
 
 
 def test_gatys_job_starts_where_the_page_says(client, tmp_path):

@@ -70,10 +70,12 @@ class JobRequest(BaseModel):
         None, description="where the optimization starts (gatys); image files are not offered to the page"
     )
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
-    iterations: str | None = Field(None, pattern=r"^\s*\d+(\s*,\s*\d+)*\s*$", description="per scale, coarse to fine, e.g. 20,90")
+    iterations: str | None = Field(None, pattern=r"^\s*(auto|\d+(\s*,\s*\d+)*)\s*$",
+                                   description="a count per scale, coarse to fine, like 20,90, or auto")
     min_size: int | None = Field(None, ge=16)
     alpha: float | None = Field(None, ge=0, le=1)
-    style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$", description="e.g. 0.7,0.3")
+    style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$",
+                                    description="one weight per style, like 0.7,0.3")
     upscale: bool | None = None
 
 
@@ -114,8 +116,8 @@ class Service:
         if len(req.styles) > self.max_styles:
             raise UploadError(f"{len(req.styles)} style images are more than this server's limit of "
                               f"{self.max_styles}; remove some", 422)
-        counts = [int(n) for n in (req.iterations or "0").split(",")]
-        if max(counts) > MAX_ITERATIONS:
+        counts = [int(n) for n in (req.iterations or "0").split(",") if n.strip().isdigit()]
+        if max(counts, default=0) > MAX_ITERATIONS:
             raise UploadError(f"iterations {req.iterations.strip()}: at most {MAX_ITERATIONS} per scale on this page; "
                               "use the stylegram command for longer runs", 422)
 
@@ -173,7 +175,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         parts = []
         for e in err.errors():
             where = ".".join(str(p) for p in e.get("loc", ())[1:]) or "request"
-            parts.append(f"{where}: {e.get('msg', 'invalid')}")
+            field = JobRequest.model_fields.get(where)
+            if e.get("type") == "string_pattern_mismatch" and field is not None:  # not the pattern: what it stands for
+                parts.append(f"{where}: {e.get('input')!r} is not {field.description}")
+            else:
+                parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
 
     @app.exception_handler(UploadError)
@@ -186,7 +192,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StylegramError)
     async def option_error(request: Request, err: StylegramError) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=400)
+        return JSONResponse({"detail": engine.page_message(str(err))}, status_code=400)
 
 
 def _add_routes(app: FastAPI, service: Service) -> None:
@@ -234,7 +240,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.post("/api/jobs", status_code=201)
     def submit(req: JobRequest) -> dict:  # a plain def: FastAPI runs it in a thread (it decodes images)
         service.check_request(req)
-        content = service.upload(req.content, "content") if req.method != "texture" and req.content else None
+        content = service.upload(req.content, "content") if req.content else None
         styles = [service.upload(s, "style" if req.method != "texture" else "example") for s in req.styles]
         settings = req.model_dump(exclude={"method", "content", "styles"}, exclude_none=True)
         spec = engine.make_spec(req.method, settings, content, styles)
@@ -287,6 +293,9 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 async def _stream(job: WebJob, seen: int, closing: threading.Event):
     """Server-sent events: replay the job's events after ``seen``, then follow it until it ends (or the server)."""
     sent_preview = 0
+    seen = min(seen, len(job.events))
+    if job.terminal:  # a page resuming after the last event gets the final state again, and knows to stop
+        seen = min(seen, len(job.events) - 1)
     yield "retry: 2000\n\n"
     while not closing.is_set():
         ended = False

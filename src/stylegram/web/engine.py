@@ -8,6 +8,7 @@ option and the `stylegram` command line that makes the same image from the same 
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 import threading
 from collections.abc import Callable
@@ -32,6 +33,14 @@ FIELDS = {
     "texture": ("size", "tv_weight", "seed", "iterations", "min_size", "style_blend"),
 }
 RENAMED = {"texture": {"style_blend": "blend"}}
+# The page's labels for the command-line flags its settings stand for: messages from the library name flags,
+# and a page user should read the name of the setting in front of them instead.
+PAGE_LABELS = {
+    "--size": "Size", "--iterations": "Iterations per scale", "--content-weight": "Content weight",
+    "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
+    "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
+    "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
+}
 
 
 @dataclass
@@ -58,18 +67,35 @@ def defaults() -> dict[str, dict[str, Any]]:
 
 
 def make_spec(method: str, settings: dict[str, Any], content: Upload | None, styles: list[Upload]) -> Spec:
-    """Complete options from the settings given (others keep their defaults); settings the method has not are ignored."""
+    """Complete options from the settings given (others keep their defaults); settings the method lacks are refused."""
     check_choice("method", method, METHODS)
+    _check_offered(method, [k for k, v in settings.items() if v is not None])
     if not styles:
         raise OptionError("add at least one style image" if method != "texture" else "add at least one example texture")
     if method != "texture" and content is None:
         raise OptionError(f"the {method} method needs a content image; add one")
+    if method == "texture" and content is not None:
+        raise OptionError("texture synthesis has no content image, only example textures; leave the content out")
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
     if method == "texture":
         return Spec(method, synthesis.TextureOptions().replace(**chosen), None, styles)
     options = gatys.TransferOptions().replace(method=method, **chosen)
     blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
     return Spec(method, options, content, styles)
+
+
+def page_message(text: str) -> str:
+    """A library message with the flags the page offers replaced by their labels on the page, in quotes."""
+    return re.sub(r"--[a-z][a-z-]*", lambda m: f'"{PAGE_LABELS[m[0]]}"' if m[0] in PAGE_LABELS else m[0], text)
+
+
+def _check_offered(method: str, names: list[str]) -> None:
+    """Refuse settings the method does not read, as the command line does, rather than drop them unseen."""
+    unused = [name for name in names if name not in FIELDS[method]]
+    if unused:
+        verb = "is not a setting" if len(unused) == 1 else "are not settings"
+        raise OptionError(f"{', '.join(unused)} {verb} of the {method} method (it has {', '.join(FIELDS[method])}); "
+                          f"leave {'it' if len(unused) == 1 else 'them'} out or choose another method")
 
 
 class Models:
@@ -100,13 +126,17 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
     return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
 
 
-def command_line(spec: Spec) -> str:
-    """The `stylegram` command that makes the same image from the same files (named as uploaded)."""
+def command_line(spec: Spec, options: Any = None) -> str:
+    """The `stylegram` command that makes the same image from the same files (named as uploaded).
+
+    ``options``: what the run used (``--iterations auto`` resolved), else the spec's.
+    """
+    options = spec.options if options is None else options
     names = [u.name for u in spec.uploads]
     words = ["stylegram", "texture" if spec.method == "texture" else "transfer", *names, "-o", "result.png"]
-    default = type(spec.options)()
-    for f in dataclasses.fields(spec.options):
-        value = getattr(spec.options, f.name)
+    default = type(options)()
+    for f in dataclasses.fields(options):
+        value = getattr(options, f.name)
         if value == getattr(default, f.name):
             continue
         flag = "--" + f.name.replace("_", "-")
@@ -117,16 +147,17 @@ def command_line(spec: Spec) -> str:
 def params(spec: Spec, result: Result | None, state: str) -> dict:
     """Everything that made the result: options, inputs (name, size, SHA-256), the command line, the outcome."""
     last = result.history[-1] if result and result.history else {}
+    used = result.options if result is not None and type(result.options) is type(spec.options) else spec.options
     return {
         "stylegram": __version__,
         "method": spec.method,
         "state": state,
-        "options": dataclasses.asdict(spec.options),
+        "options": dataclasses.asdict(used),
         "inputs": {
             "content": _describe(spec.content) if spec.content else None,
             "styles" if spec.method != "texture" else "examples": [_describe(u) for u in spec.styles],
         },
-        "command": command_line(spec),
+        "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
         "seconds": round(result.seconds, 3) if result else 0.0,
         "final_losses": {k: v for k, v in last.items() if k not in ("iteration", "scale")},

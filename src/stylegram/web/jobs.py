@@ -146,7 +146,6 @@ class Runner:
             self.queue.append(job)
             # announced before the worker can take it, so every job's first event says 'queued'
             job.publish("state", self._state_event(job))
-            self._forget_old()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="stylegram-web-worker", daemon=True)
                 self._thread.start()
@@ -219,9 +218,11 @@ class Runner:
     def _finish(self, job: WebJob, state: str, message: str = "") -> None:
         job.state, job.message, job.finished = state, message, time.time()
         job.publish("state", self._state_event(job))
+        with self._cond:
+            self._forget_old()
 
     def _forget_old(self) -> None:
-        """Keep at most ``keep`` finished jobs (and their results); called with the lock held."""
+        """Keep at most ``keep`` finished jobs (and their results); called with the lock held, as each job ends."""
         finished = sorted((j for j in self.jobs.values() if j.terminal), key=lambda j: j.finished or 0)
         for job in finished[: max(len(finished) - self.keep, 0)]:
             del self.jobs[job.id]
@@ -264,9 +265,10 @@ class Runner:
             return "done", ""
         except optimize.NonFiniteLoss as err:
             job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed)
-            return "failed", str(err)
+            job.set_preview(job.result.image, job.iteration)  # the last good image, shown as well as offered
+            return "failed", engine.page_message(str(err))
         except StylegramError as err:
-            return "failed", str(err)
+            return "failed", engine.page_message(str(err))
         except Exception as err:  # a bug: keep the server up and say where to look
             log.exception("web job %s failed", job.id)
             return "failed", f"internal error ({type(err).__name__}: {err}); see the server's log"
