@@ -6,6 +6,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -160,6 +162,29 @@ def test_ctrl_c_says_what_is_kept_and_how_to_go_on(client, tmp_path, capsys, mon
                  "--quiet"])
     err = capsys.readouterr().err  # was the bare 'stylegram: interrupted'
     assert code == 130 and f"outputs finished so far are in {out}" in err and "run the same command again" in err
+
+
+def test_ctrl_c_in_a_terminal_is_one_message_not_every_workers_traceback(tmp_path):
+    """Ctrl-C reaches the whole process group; each local worker printed a KeyboardInterrupt traceback."""
+    folder = _photos(tmp_path / "in", 8)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "stylegram.cli", "batch", str(folder), "--style", STYLE, "-o", str(out),
+               "--workers", "1", "--method", "gatys", "--size", "64", "--iterations", "40"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while not (out.exists() and any(out.glob("*.png"))):  # a worker is busy with the next picture now
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.1)
+        os.killpg(process.pid, signal.SIGINT)  # what the terminal does
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130 and "stylegram: interrupted; the outputs finished so far" in err
+    assert "Traceback" not in err and "WARNING" not in err, err
+    assert 1 <= len(list(out.glob("*.png"))) < 8
 
 
 def test_killed_worker_leaves_no_partial_outputs(client, tmp_path):

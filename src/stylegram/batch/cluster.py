@@ -13,7 +13,11 @@ CONNECT_TIMEOUT = "20s"
 # also fixes glibc's mmap threshold, so every large torch buffer is mapped and unmapped again for each
 # layer, which made AdaIN 35% slower per image here. stylegram's workers hold a model and a few images,
 # so the local cluster goes without it (None unsets a pre-spawn variable).
-LOCAL_CONFIG = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+# The workers ignore Ctrl-C (worker_setup.py): this process handles it and shuts them down.
+LOCAL_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.preload": ["stylegram.batch.worker_setup"],
+}
 
 
 def distributed():
