@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from stylegram import stats
-from stylegram.analysis import cluster, featuremaps, inputs, matrices, rank
+from stylegram.analysis import cluster, featuremaps, inputs, matrices, plots, rank
 from stylegram.cli import main
 from stylegram.errors import LayerError, OptionError
 
@@ -261,6 +262,49 @@ def test_an_output_that_is_an_input_image_is_refused(command, classes, tmp_path,
     assert main([command[0], str(photo), str(classes[1] / "00.png"), *command[1:], "-o", str(tmp_path / "link.png")]) == 2
     assert "is also an input image and would be overwritten" in capsys.readouterr().err
     assert photo.read_bytes() == before
+
+
+def test_rank_layers_refuses_an_output_in_place_of_an_input_or_its_companions(classes, tmp_path, capsys):
+    """rank-layers -o class/00.png replaced that picture with its bar chart and wrote 00.json beside it."""
+    victim = classes[0] / "00.png"
+    before = victim.read_bytes()
+    assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1", "-o", str(victim)]) == 2
+    assert "is also an input image and would be overwritten" in capsys.readouterr().err
+    assert victim.read_bytes() == before and not (classes[0] / "00.json").exists()
+    (tmp_path / "rank_confusion.png").mkdir()  # in the way of the file written beside the figure: said before the work
+    assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1", "-o", str(tmp_path / "rank.png")]) == 2
+    assert "rank_confusion.png: it is a folder" in capsys.readouterr().err
+    assert not (tmp_path / "rank.png").exists()
+
+
+def test_figures_are_written_in_the_format_their_name_asks_for(classes, tmp_path):
+    files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
+    for suffix, fmt in [(".jpg", "JPEG"), (".tif", "TIFF"), (".webp", "WEBP"), (".png", "PNG")]:
+        out = tmp_path / f"grid{suffix}"
+        assert main(["features", *files, "--layer", "relu1_1", "--top", "1", "-o", str(out)]) == 0
+        with Image.open(out) as written:  # every one was a PNG, whatever the name said
+            assert written.format == fmt and written.size[0] > 100
+
+
+def test_names_with_dollar_signs_are_labels_not_maths(classes, tmp_path, capsys):
+    """Matplotlib read '$...$' in a file name as maths: 'q$\\bad{$.png' raised, '$5 and $10' lost its dollars."""
+    folder = tmp_path / "cost$5"
+    folder.mkdir()
+    for name in ("q$\\bad{$.png", "price $5 and $10.png"):
+        (folder / name).write_bytes((classes[0] / "00.png").read_bytes())
+    out = tmp_path / "grid.png"
+    assert main(["features", str(folder), "--layer", "relu1_1", "--top", "1", "-o", str(out)]) == 0, capsys.readouterr().err
+    assert plots._short("price $5 and $10.png", 40) == r"price \$5 and \$10.png"  # matplotlib shows \$ as $
+
+
+def test_an_image_too_small_for_the_layer_is_named(classes, tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "big.png").write_bytes((classes[0] / "00.png").read_bytes())
+    Image.new("RGB", (80, 20), (90, 120, 30)).save(folder / "thin.png")
+    assert main(["grams", str(folder), "--layer", "relu5_1", "-o", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert "thin.png is 80x20 px; layer relu5_1 of vgg19 needs at least 32 px on each side" in err, err
 
 
 def test_features_cli(classes, tmp_path):

@@ -37,6 +37,17 @@ class ImageSet:
         """Up to ``count`` image indices from every class, class by class."""
         return [i for c in range(len(self.classes)) for i in self.members(c)[:count]]
 
+    def check_fits(self, backbone, layers: Sequence[str]) -> None:
+        """Before any network pass: name an image too small for the deepest of ``layers``."""
+        need = backbone.min_input_size(list(layers))
+        small = [i for i, x in enumerate(self.images) if min(x.shape[-2:]) < need]
+        if small:
+            height, width = self.images[small[0]].shape[-2:]
+            more = f" (and {len(small) - 1} more image{'s' * (len(small) > 2)})" if len(small) > 1 else ""
+            deepest = backbone.check_layers(list(layers))[-1]
+            raise OptionError(f"{self.names[small[0]]} is {width}x{height} px{more}; layer {deepest} of {backbone.name} "
+                              f"needs at least {need} px on each side: use larger images or a shallower layer")
+
     @classmethod
     def from_classes(
         cls, classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[str, Sequence[str]] | None = None

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
+from ..images import save_image
 from .cluster import Clustering
 from .matrices import LABELS
 from .rank import LayerScore, Ranking
@@ -36,17 +38,18 @@ def to_png(fig) -> bytes:
 
 
 def save(fig, path: str | os.PathLike[str]) -> Path:
-    """Write the figure as PNG (atomically: a temporary file renamed into place)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(to_png(fig))
-    os.replace(tmp, target)
-    return target
+    """Write the figure in the format its extension names (.png, .jpg, .tif, .webp, .bmp), atomically."""
+    picture = Image.open(io.BytesIO(to_png(fig)))
+    return save_image(picture, path)
 
 
 def _short(name: str, width: int = 22) -> str:
-    return name if len(name) <= width else "…" + name[-(width - 1):]
+    """A file or class name for a label: its last ``width`` characters, shown as written.
+
+    Matplotlib reads text between two '$' as maths: 'price $5 and $10' lost its dollars and '$\\bad{$' raised.
+    """
+    shown = name if len(name) <= width else "…" + name[-(width - 1):]
+    return shown.replace("$", r"\$")
 
 
 def _picture(x: torch.Tensor) -> np.ndarray:

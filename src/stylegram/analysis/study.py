@@ -69,6 +69,7 @@ def run(
     if layer is not None:
         backbone.info(layer)
         chosen = backbone.check_layers([*chosen, layer])
+    image_set.check_fits(backbone, chosen)
     say(f"computing {kind} matrices of {len(image_set)} images at {len(chosen)} layers")
     tri = matrices.compute(image_set.images, chosen, backbone, kind, batch_size=batch_size,
                            progress=lambda d, n: say(f"  {d}/{n} images"))

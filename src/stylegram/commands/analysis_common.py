@@ -71,6 +71,20 @@ def not_an_input(output: Path, images_given: Sequence[str | os.PathLike[str]]) -
     return output
 
 
+def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.PathLike[str]],
+                  beside: Sequence[str] = ()) -> Path:
+    """Check before any work that the figure ``path`` and the files written beside it (``companion`` suffixes)
+    can be written and that none of them is an input image; return the figure's path."""
+    from .. import images
+
+    output = not_an_input(images.check_writable(path), images_given)
+    for suffix in beside:
+        extra = companion(output, suffix)
+        not_an_input(images.check_writable(extra) if extra.suffix == ".png" else files.check_can_write(extra),
+                     images_given)
+    return output
+
+
 def companion(path: Path, suffix: str) -> Path:
     """A file saved next to the main output: grams.png -> grams.json, rank.png -> rank_confusion.png."""
     return path.with_name(path.stem + suffix) if suffix.startswith("_") else path.with_suffix(suffix)

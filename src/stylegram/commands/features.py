@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import images
 from ..errors import OptionError
-from .analysis_common import add_image_options, image_size, not_an_input, say
+from .analysis_common import add_image_options, figure_output, image_size, say
 from .common import add_backbone_options, backbone_from_args
 from .dream import add_dream_options
 
@@ -24,7 +23,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--top", type=int, default=6,
                         help="without --channels: show this many channels of highest mean activation "
                              "(default: %(default)s)")
-    parser.add_argument("-o", "--output", required=True, help="output figure (.png)")
+    parser.add_argument("-o", "--output", required=True, help="output figure (.png, .jpg, .tif, .webp or .bmp)")
     add_dream_options(parser)
     add_image_options(parser)
     add_backbone_options(parser)
@@ -34,13 +33,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..analysis import featuremaps, inputs, plots
 
-    output = not_an_input(images.check_writable(args.output), args.images)
+    output = figure_output(args.output, args.images)
     model = backbone_from_args(args)
     channels = model.info(args.layer).channels
     picked = featuremaps.parse_channels(args.channels, channels) if args.channels else None
     if picked is None and args.top < 1:
         raise OptionError(f"--top must be at least 1, not {args.top}")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
+    image_set.check_fits(model, [args.layer])
     maps = featuremaps.maps(image_set.images, args.layer, model, args.batch_size)
     picked = picked or featuremaps.strongest(maps, min(args.top, channels))
     dreams = None

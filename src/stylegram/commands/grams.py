@@ -7,14 +7,13 @@ import json
 
 import numpy as np
 
-from .. import images
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
     add_kind_option,
     companion,
+    figure_output,
     image_size,
-    not_an_input,
     say,
 )
 from .common import add_backbone_options, backbone_from_args, positive_int
@@ -32,7 +31,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--layer", required=True, help="layer name, e.g. relu4_1 (list them with 'stylegram layers')")
     parser.add_argument("--columns", type=positive_int, default=6, help="panels per row of the figure (default: %(default)s)")
     parser.add_argument("-o", "--output", required=True,
-                        help="output figure (.png); .npz and .json are written beside it")
+                        help="output figure (.png, .jpg, .tif, .webp or .bmp); .npz and .json are written beside it")
     add_kind_option(parser)
     add_cluster_options(parser)
     add_image_options(parser)
@@ -45,10 +44,11 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.cluster import cluster_channels
     from ..analysis.study import settings_of
 
-    output = not_an_input(images.check_writable(args.output), args.images)
+    output = figure_output(args.output, args.images, beside=(".npz", ".json"))
     model = backbone_from_args(args)
     model.info(args.layer)
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
+    image_set.check_fits(model, [args.layer])
     per_image = matrices.compute(image_set.images, [args.layer], model, args.kind, triangles=False,
                                  batch_size=args.batch_size)[args.layer]
     mean = per_image.mean(0).numpy()

@@ -6,8 +6,7 @@ import argparse
 import json
 import time
 
-from .. import images
-from .analysis_common import add_image_options, add_kind_option, companion, image_size, say
+from .analysis_common import add_image_options, add_kind_option, companion, figure_output, image_size, say
 from .common import add_backbone_options, add_scheduler_options, backbone_from_args
 
 
@@ -22,7 +21,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class")
     parser.add_argument("--layers", default="all",
                         help="comma list of layers or patterns such as 'relu*' (default: all layers)")
-    parser.add_argument("-o", "--output", default="rank_layers.png", help="bar plot (.png) (default: %(default)s)")
+    parser.add_argument("-o", "--output", default="rank_layers.png", help="bar plot (.png, .jpg, .tif, .webp or .bmp) (default: %(default)s)")
     add_kind_option(parser)
     add_image_options(parser)
     add_backbone_options(parser)
@@ -36,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.study import settings_of
 
     start = time.perf_counter()
-    output = images.check_writable(args.output)
+    output = figure_output(args.output, args.classes, beside=(".json", "_confusion.png"))
     if _on_cluster(args):
         from ..batch import check_cluster
 
@@ -44,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     model = backbone_from_args(args)
     layers = matrices.select_layers(model, args.layers)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
+    image_set.check_fits(model, layers)
     say(f"{len(image_set)} images in {len(image_set.classes)} classes, {len(layers)} layers of {model.name}")
     tri = _matrices(args, image_set.images, layers, model)
     settings = settings_of(model, args.kind, layers, size=args.size, grey=args.grey)
