@@ -165,7 +165,7 @@ def test_resuming_a_checkpoint_of_another_kind_of_run_names_it(tmp_path, capsys)
                  "--checkpoint", str(ckpt), "-o", str(tmp_path / "d.png")]) == 0
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "t.png"), "--resume", str(ckpt)]) == 2
     err = capsys.readouterr().err  # was a TypeError traceback
-    assert f"written by a dream run, not by a transfer run; resume it with 'stylegram dream --resume {ckpt}'" in err
+    assert f"written by a dream run, not by a transfer run; resume it with 'stylegram dream', the inputs and -o of that run, and --resume {ckpt}" in err
 
 
 def test_log_and_checkpoint_get_the_permissions_of_a_plain_write(tmp_path):

@@ -301,6 +301,11 @@ def test_cli_dreams_a_cluster(tmp_path, capsys):
     assert "cluster_correlation(relu2_1, cluster 0 of grams.json)" in err and "relu2_1 -> conv2_1" in err
     assert main(["dream", "--cluster", f"{clusters}:3", "-o", str(out)]) == 2
     assert "has 1 clusters" in capsys.readouterr().err
+    before = clusters.read_bytes()
+    for flag in ("--checkpoint", "--log"):  # the cluster file is an input too: it became a zip, then a CSV
+        assert main(["dream", "--cluster", f"{clusters}:0", flag, str(clusters), "-o", str(out)]) == 2
+        assert f"{flag} {clusters} is also an input" in capsys.readouterr().err
+    assert clusters.read_bytes() == before
 
 
 def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):

@@ -48,8 +48,8 @@ class Options:
         kind = saved.pop("kind", cls.kind)  # checkpoints from before the kind was stored: the fields tell
         unknown = set(saved) - {f.name for f in dataclasses.fields(cls)}
         if kind != cls.kind:
-            raise OptionError(f"checkpoint {path} was written by a {kind} run, not by a {cls.kind} run; "
-                              f"resume it with 'stylegram {kind} --resume {path}'")
+            raise OptionError(f"checkpoint {path} was written by a {kind} run, not by a {cls.kind} run; resume it "
+                              f"with 'stylegram {kind}', the inputs and -o of that run, and --resume {path}")
         if unknown:
             raise OptionError(f"checkpoint {path} was written by another kind of run (options {_few(unknown)}), "
                               f"not by a {cls.kind} run")

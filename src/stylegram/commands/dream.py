@@ -7,7 +7,7 @@ import dataclasses
 import sys
 
 from ..backbones.base import PADDINGS
-from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, prepare_dream, resume_dream
+from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, parse_cluster, prepare_dream, resume_dream
 from ..precision import PRECISIONS
 from .common import add_dataclass_options, positive_int
 from .runner import add_run_options, check_outputs, run_job
@@ -82,7 +82,8 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = check_outputs(args, [args.image])
+    cluster_file = parse_cluster(args.cluster)[0] if args.cluster else None
+    output = check_outputs(args, [args.image, cluster_file])
     job = resume_dream(args.resume) if args.resume else prepare_dream(**_options(args))
     problem = job.problem
     sizes = ", ".join(f"{w}x{h}" for h, w in problem.sizes())
@@ -93,6 +94,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"stylegram: evaluated on the pre-ReLU tap ({', '.join(dict.fromkeys(moved))}): post-ReLU channels can "
               "be zero on a noise start and never move; --no-pre-relu keeps the layer as named", file=sys.stderr)
     print(f"stylegram: {problem.kind} parameterization, octaves {sizes}", file=sys.stderr)
-    flags = f"--layer {args.layer} " if args.layer else ""
-    hint = f"stylegram dream {flags}-o {args.output}"
-    return run_job(job, output, args, hint)
+    return run_job(job, output, args, f"stylegram dream -o {args.output}")  # the checkpoint holds the rest
