@@ -306,6 +306,14 @@ def test_cli_dreams_a_cluster(tmp_path, capsys):
         assert main(["dream", "--cluster", f"{clusters}:0", flag, str(clusters), "-o", str(out)]) == 2
         assert f"{flag} {clusters} is also an input" in capsys.readouterr().err
     assert clusters.read_bytes() == before
+    # channel numbers are another network's: named with the fix (was "layer 'mixed3a' does not exist in vgg19")
+    for made_on, words in [({"backbone": "inceptionv1", "weights": "default"}, "add --backbone inceptionv1 --weights default"),
+                           ({"backbone": "vgg19", "weights": "random:3"}, "add --backbone vgg19 --weights random:3")]:
+        other = tmp_path / "other.json"
+        other.write_text(json.dumps({"layer": "mixed3a", "clusters": [{"id": 0, "channels": [1, 2]}], "settings": made_on}))
+        assert main(["dream", "--cluster", f"{other}:0", "-o", str(out)]) == 2
+        assert f"clusters the channels of {made_on['backbone']} with {made_on['weights']} weights" in (err := capsys.readouterr().err)
+        assert words in err
 
 
 def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):

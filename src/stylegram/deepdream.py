@@ -226,12 +226,17 @@ def cluster_correlation(layer_name: str, cs: Iterable[int], label: str = "") -> 
     return Objective([(Measure("correlation", layer_name, picked, label), 1.0)])
 
 
-def read_cluster(path: str | os.PathLike, k: int) -> tuple[str, list[int]]:
-    """(layer, channels) of cluster ``k`` of a cluster file written by `stylegram grams` (OUTPUT.json)."""
+def read_cluster(path: str | os.PathLike, k: int, backbone: Backbone | None = None) -> tuple[str, list[int]]:
+    """(layer, channels) of cluster ``k`` of a cluster file written by `stylegram grams` (OUTPUT.json).
+
+    With ``backbone``: refuse a file whose channels are another network's (its settings name the network).
+    """
     try:
         record = json.loads(Path(path).read_text())
         found = {int(c["id"]): [int(v) for v in c["channels"]] for c in record["clusters"]}
         layer_name = str(record["layer"])
+        made_on = record.get("settings", {})
+        network = (str(made_on["backbone"]), str(made_on.get("weights", "?"))) if "backbone" in made_on else None
     except FileNotFoundError:
         raise OptionError(
             f"cluster file {path} does not exist; make one with 'stylegram grams IMAGES --layer L -o grams.png'"
@@ -246,7 +251,19 @@ def read_cluster(path: str | os.PathLike, k: int) -> tuple[str, list[int]]:
         raise OptionError(f"cannot read cluster file {path} ({err.strerror or err})") from None
     if k not in found:
         raise OptionError(f"cluster {k} does not exist: {path} has {len(found)} clusters (0..{len(found) - 1})")
+    if backbone is not None and network is not None:
+        _check_network(path, network, backbone)
     return layer_name, found[k]
+
+
+def _check_network(path: str | os.PathLike, network: tuple[str, str], backbone: Backbone) -> None:
+    """The cluster file's channel numbers mean something only in the network (and weights) that made them."""
+    name, weights = network
+    ours = getattr(backbone, "weights_source", "?")
+    named = all(w != "?" and not any(c in w for c in "/\\.") for w in (weights, ours))  # not a file's path
+    if name != backbone.name or (named and weights != ours):
+        raise OptionError(f"{path} clusters the channels of {name} with {weights} weights, and this dream runs "
+                          f"{backbone.name} with {ours}; add --backbone {name} --weights {weights}")
 
 
 def cluster(path: str | os.PathLike, k: int, correlation: bool = False) -> Objective:
@@ -391,7 +408,7 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
     correlation = opts.objective == "correlation"
     if opts.cluster is not None:
         path, k = parse_cluster(opts.cluster)
-        name, cs = read_cluster(path, k)
+        name, cs = read_cluster(path, k, backbone)
         if opts.layer not in (None, name):
             raise OptionError(f"--layer {opts.layer} differs from the cluster file's layer {name}; drop --layer")
         backbone.info(name)
