@@ -199,6 +199,8 @@ def _cut(path, size):
 
 @pytest.mark.parametrize("make, words", [
     (lambda p: p.write_bytes(b"not a pickle"), "it is not a PyTorch weights file"),
+    (lambda p: p.write_bytes(b"hello, not weights"), "it is not a PyTorch weights file"),  # was ': 101'
+    (lambda p: p.write_bytes(b"\x80\x02garbage"), "it is not a PyTorch weights file"),
     (lambda p: p.write_bytes(b""), "it is empty or cut short"),
     (lambda p: torch.save(torch.nn.Linear(2, 2), p), "save the model's state_dict() instead"),
     (lambda p: (torch.save({"w": torch.zeros(8)}, p), _cut(p, 200)), "the file may be corrupt"),

@@ -299,7 +299,7 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
 
 @pytest.mark.parametrize("changes, words", [
     ({"size": 100000}, "--size must be between 1 and 16384"),  # failed once per item on the workers
-    ({"style_blend": "1"}, "1 weights for 2 styles"),  # failed once per item
+    ({"style_blend": "1"}, "1 weight for 2 styles"),  # failed once per item
     ({"style_blend": "1,-1"}, "must be a non-negative number"),
     ({"method": "gatys", "iterations": "abc"}, "--iterations must be whole numbers"),  # failed once per item
     ({"method": "gatys", "iterations": "-3"}, "--iterations must not be negative"),

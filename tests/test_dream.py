@@ -300,7 +300,7 @@ def test_cli_dreams_a_cluster(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cluster_correlation(relu2_1, cluster 0 of grams.json)" in err and "relu2_1 -> conv2_1" in err
     assert main(["dream", "--cluster", f"{clusters}:3", "-o", str(out)]) == 2
-    assert "has 1 clusters" in capsys.readouterr().err
+    assert "has 1 cluster (0)" in capsys.readouterr().err
     before = clusters.read_bytes()
     for flag in ("--checkpoint", "--log"):  # the cluster file is an input too: it became a zip, then a CSV
         assert main(["dream", "--cluster", f"{clusters}:0", flag, str(clusters), "-o", str(out)]) == 2

@@ -140,7 +140,7 @@ def test_color_modes_keep_content_chroma(ff, content, style, colors):
 
 @pytest.mark.parametrize(
     "blend, words",
-    [((1.0,), "1 weights for 2 styles"), ((1.0, -1.0), "non-negative"), ((0, 0), "all zero"), ((1, float("nan")), "non-negative")],
+    [((1.0,), "1 weight for 2 styles"), ((1.0, -1.0), "non-negative"), ((0, 0), "all zero"), ((1, float("nan")), "non-negative")],
 )
 def test_bad_blend_weights(blend, words):
     with pytest.raises(OptionError, match=words):
@@ -157,7 +157,7 @@ def test_bad_options(ff, content, style):
         ff.stylize(content, [style], method="adian")
     with pytest.raises(OptionError, match="colors 'orginal'"):
         ff.stylize(content, [style], colors="orginal")
-    with pytest.raises(OptionError, match="blend has 3 weights for 1 styles"):
+    with pytest.raises(OptionError, match="blend has 3 weights for 1 style;"):
         ff.stylize(content, [style], blend=(1, 2, 3))
     with pytest.raises(BackboneError, match="at least"):
         ff.stylize(content[..., :10, :10], [style])

@@ -184,7 +184,7 @@ def test_bad_settings_are_clear_4xx(client):
         ({"sharpness": 3}, 422, "sharpness: Extra inputs are not permitted"),
         ({"iterations": "3,x"}, 422, "iterations: '3,x' is not a count per scale, coarse to fine, like 20,90, or auto"),
         ({"style_blend": "0.7 0.3"}, 422, "style_blend: '0.7 0.3' is not one weight per style, like 0.7,0.3"),
-        ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 styles"),  # the library's own checks
+        ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 style;"),  # the library's own checks
         # the library names its flags; the page names its settings ("--size" on the command line)
         ({"size": 128}, 400, '"Size" 128 is larger than the content image (80 px on its long side)'),
         ({"alpha": 0.5}, 400, "alpha is not a setting of the gatys method (it has size, content_weight,"),

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from . import memory, optimize, params, precision, stats
 from .backbones import Backbone, check_model, load_backbone
-from .errors import OptionError, check_choice, check_number
+from .errors import OptionError, check_choice, check_number, count
 from .options import Options
 from .gatys import iteration_counts
 from .images import MAX_SIDE, ImageLike, load_input
@@ -250,7 +250,8 @@ def read_cluster(path: str | os.PathLike, k: int, backbone: Backbone | None = No
     except OSError as err:
         raise OptionError(f"cannot read cluster file {path} ({err.strerror or err})") from None
     if k not in found:
-        raise OptionError(f"cluster {k} does not exist: {path} has {len(found)} clusters (0..{len(found) - 1})")
+        raise OptionError(f"cluster {k} does not exist: {path} has {count(len(found), 'cluster')} "
+                          f"({', '.join(map(str, sorted(found)))})")
     if backbone is not None and network is not None:
         _check_network(path, network, backbone)
     return layer_name, found[k]
@@ -433,10 +434,10 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
 
 
 def _check_channels(backbone: Backbone, layer_name: str, cs: Sequence[int]) -> None:
-    count = backbone.info(layer_name).channels
-    bad = [c for c in cs if not 0 <= c < count]
+    available = backbone.info(layer_name).channels
+    bad = [c for c in cs if not 0 <= c < available]
     if bad:
-        raise OptionError(f"channel {bad[0]} does not exist: {layer_name} has {count} channels (0..{count - 1})")
+        raise OptionError(f"channel {bad[0]} does not exist: {layer_name} has {available} channels (0..{available - 1})")
 
 
 class DreamProblem(optimize.Problem):

@@ -34,6 +34,11 @@ class OptionError(StylegramError, ValueError):
     """An option has a value that cannot work."""
 
 
+def count(n: int, noun: str) -> str:
+    """'1 style', '2 styles': a number and its noun, for messages."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' did you mean X?' for the closest choice, or '' when nothing is close."""
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)

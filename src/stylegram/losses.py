@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from .backbones import Backbone
-from .errors import OptionError
+from .errors import OptionError, count
 from .precision import network_pass
 from .stats import composed_relative_mse, squared_norm
 
@@ -181,15 +181,17 @@ def normalized(weights: dict[str, float]) -> dict[str, float]:
     return {k: v / total for k, v in weights.items()}
 
 
-def blend_weights(spec: str | Sequence[float] | None, count: int) -> list[float]:
-    """Weights of ``count`` style images ('0.7,0.3' or a sequence), validated and normalized to sum 1."""
+def blend_weights(spec: str | Sequence[float] | None, n: int, *, noun: str = "style",
+                  option: str = "style blend") -> list[float]:
+    """Weights of ``n`` style images (``noun``: or examples) as '0.7,0.3' or a sequence, checked, summing to 1."""
     if spec is None or spec == "":
-        return [1.0 / count] * count
+        return [1.0 / n] * n
     try:
         values = [float(v) for v in spec.split(",")] if isinstance(spec, str) else [float(v) for v in spec]
     except ValueError:
-        raise OptionError(f"style blend '{spec}' is not a list of numbers like 0.7,0.3") from None
-    if len(values) != count:
-        raise OptionError(f"style blend has {len(values)} weights for {count} styles; give one weight per style")
-    weights = parse_weighted({f"style {i + 1}": v for i, v in enumerate(values)}, "style blend")
+        raise OptionError(f"{option} '{spec}' is not a list of numbers like 0.7,0.3") from None
+    if len(values) != n:
+        raise OptionError(f"{option} has {count(len(values), 'weight')} for {count(n, noun)}; "
+                          f"give one weight per {noun}")
+    weights = parse_weighted({f"{noun} {i + 1}": v for i, v in enumerate(values)}, option)
     return list(normalized(weights).values())

@@ -109,7 +109,7 @@ class TextureProblem(optimize.Problem):
         if opts.layers == LAYERS:
             backbone.check_defaults(list(self.layers), "--layers")
         self.ordered = backbone.check_layers(list(self.layers))
-        self.blend = _example_blend(opts.blend, len(examples))
+        self.blend = blend_weights(opts.blend, len(examples), noun="example", option="--blend")
         check_number("--example-scale", opts.example_scale, above=True)
         check_number("--tv-weight", opts.tv_weight)
         self.wrap = opts.tileable
@@ -201,14 +201,6 @@ class TextureProblem(optimize.Problem):
 
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         return image.mean(1, keepdim=True).expand_as(image).contiguous() if self.grey else image
-
-
-def _example_blend(spec: str | Sequence[float] | None, count: int) -> list[float]:
-    if spec not in (None, ""):
-        given = len(spec.split(",")) if isinstance(spec, str) else len(spec)
-        if given != count:
-            raise OptionError(f"--blend has {given} weights for {count} example(s); give one weight per example")
-    return blend_weights(spec, count)
 
 
 def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import shutil
 import tempfile
 import urllib.error
@@ -119,7 +120,8 @@ def _why_unreadable(err: Exception) -> str:
     if "Unsupported global" in text:
         return ("it holds pickled Python objects (a whole model?), not only tensors, and stylegram never runs "
                 "pickled code; save the model's state_dict() instead, or convert the file to .safetensors")
-    if "Weights only load failed" in text:
+    if "Weights only load failed" in text or isinstance(err, (KeyError, pickle.UnpicklingError)):
+        # (a file that is neither a zip nor a pickle fails in the unpickler as KeyError('101') or 'invalid load key')
         return "it is not a PyTorch weights file; give a .pth/.pt state dict or a .safetensors file"
     return f"{text.split('. ')[0].strip()}; the file may be corrupt: download or copy it again"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import OptionError
+from ..errors import OptionError, count
 from .analysis_common import add_image_options, figure_output, image_size, say
 from .common import add_backbone_options, backbone_from_args
 from .dream import add_dream_options
@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         dreams = dream_images([channel(args.layer, c) for c in picked], model, size=args.dream_size)
     fig = plots.features_grid(image_set.images, maps, picked, image_set.names, args.layer, dreams)
     plots.save(fig, output)
-    say(f"channels {', '.join(map(str, picked))} of {args.layer} for {len(image_set)} images")
+    say(f"{'channel' if len(picked) == 1 else 'channels'} {', '.join(map(str, picked))} of {args.layer} "
+        f"for {count(len(image_set), 'image')}")
     print(output)
     return 0

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from ..errors import count
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -66,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
         "settings": settings_of(model, args.kind, [args.layer], seed=args.seed, size=args.size, grey=args.grey),
     }
     companion(output, ".json").write_text(json.dumps(record, indent=1) + "\n")
-    say(f"{len(image_set)} images, {mean.shape[0]} channels of {args.layer} in {clustering.k} clusters")
+    say(f"{len(image_set)} images, {mean.shape[0]} channels of {args.layer} in {count(clustering.k, 'cluster')}")
     print(output)
     return 0
