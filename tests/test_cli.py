@@ -193,6 +193,25 @@ def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     assert (tmp_path / "run.ckpt").exists()
 
 
+def test_ctrl_c_at_a_coarse_scale_says_the_image_is_smaller(tmp_path, capsys, monkeypatch):
+    """The image so far is the coarse scale's; the message said nothing, and a 48 px file for --size 96 looked wrong."""
+    from stylegram.commands.progress import Bar
+
+    update = Bar.update
+
+    def interrupt_at_second(self, progress):
+        update(self, progress)
+        if progress.iteration == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(Bar, "update", interrupt_at_second)
+    out = tmp_path / "out.png"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "--size", "96", "--min-size", "48", "--iterations", "3,3",
+                 "--quiet", "-o", str(out)]) == 130
+    assert "image so far (48x32, a coarser scale than the 96x64 the run ends at)" in capsys.readouterr().err
+    assert Image.open(out).size == (48, 32)
+
+
 def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp_path, capsys, monkeypatch):
     """The first Ctrl-C stops after the current iteration: exit 130, the image so far and a checkpoint written, a
     message that says how to go on; --resume with that checkpoint then ends where an uninterrupted run ends."""
@@ -213,7 +232,8 @@ def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp
     capsys.readouterr()
     assert main([*run, "-o", str(out)]) == 130
     err = capsys.readouterr().err
-    assert "interrupted at iteration 3" in err and f"--resume {tmp_path / 'out.ckpt'}" in err
+    assert "interrupted at iteration 3; image so far (64x43) written to" in err
+    assert f"--resume {tmp_path / 'out.ckpt'}" in err
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C is the user's again
     so_far = np.asarray(Image.open(out))
     assert so_far.shape == (43, 64, 3) and so_far.std() > 5

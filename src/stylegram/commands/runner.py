@@ -83,9 +83,9 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
                     job.checkpoint(checkpoint)
                 if stop.requested:
                     bar.close()
-                    _keep(job, output, checkpoint, args)
-                    print(f"stylegram: interrupted at iteration {job.state.iteration}; image so far written to "
-                          f"{output}, checkpoint to {checkpoint}; continue with: {resume_hint} --resume {checkpoint}",
+                    size = _keep(job, output, checkpoint, args)
+                    print(f"stylegram: interrupted at iteration {job.state.iteration}; image so far ({size}) written "
+                          f"to {output}, checkpoint to {checkpoint}; continue with: {resume_hint} --resume {checkpoint}",
                           file=sys.stderr)
                     return 130
     except optimize.NonFiniteLoss as err:
@@ -105,9 +105,15 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     return 0
 
 
-def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> None:
-    """Write the image so far and a checkpoint (and the log) when a run stops early."""
-    images.save_image(job.problem.finish(image) if image is not None else job.result().image, output)
+def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> str:
+    """Write the image so far and a checkpoint (and the log) when a run stops early; returns the image's size."""
+    picture = job.problem.finish(image) if image is not None else job.result().image
+    images.save_image(picture, output)
     job.checkpoint(checkpoint)
     if args.log:
         write_log(job.state.history, args.log)
+    height, width = picture.shape[-2:]
+    final_height, final_width = job.problem.sizes()[-1]
+    if (height, width) == (final_height, final_width):
+        return f"{width}x{height}"
+    return f"{width}x{height}, a coarser scale than the {final_width}x{final_height} the run ends at"
