@@ -152,6 +152,8 @@ def test_non_image_upload_is_422_with_the_loaders_message(client):
     detail = response.json()["detail"]
     assert detail.startswith("notes.txt is not an image") and "PNG, JPEG" in detail
     assert str(client.app.state.service.store.folder) not in detail  # messages name the upload, not the file
+    form = client.post("/api/uploads", params={"name": "cat.png"}, files={"file": ("cat.png", png(8, 8), "image/png")})
+    assert form.status_code == 415 and "not a form (curl --data-binary @FILE, not -F)" in form.json()["detail"]
 
 
 def test_too_many_pixels_and_empty_uploads_are_refused(client):
@@ -196,6 +198,8 @@ def test_bad_settings_are_clear_4xx(client):
         assert message in response.json()["detail"], (settings, response.text)
     response = client.post("/api/jobs", json={"styles": [style]})
     assert response.status_code == 400 and "needs a content image" in response.json()["detail"]
+    response = client.post("/api/jobs", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["detail"].startswith("the request body is not JSON (")
     response = client.post("/api/jobs", json={"method": "texture", "content": content, "styles": [style]})
     assert response.status_code == 400 and "texture synthesis has no content image" in response.json()["detail"]
     # settings a method does not read are refused, as on the command line, rather than dropped unseen

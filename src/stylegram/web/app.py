@@ -178,6 +178,9 @@ def _add_error_handlers(app: FastAPI) -> None:
             field = JobRequest.model_fields.get(where)
             if e.get("type") == "string_pattern_mismatch" and field is not None:  # not the pattern: what it stands for
                 parts.append(f"{where}: {e.get('input')!r} is not {field.description}")
+            elif e.get("type") == "json_invalid":  # was '0: JSON decode error'
+                parts.append(f"the request body is not JSON ({e.get('ctx', {}).get('error', 'invalid')}); "
+                             "send a JSON object such as {\"content\": ID, \"styles\": [ID]}")
             else:
                 parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
@@ -217,6 +220,9 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.post("/api/uploads", status_code=201)
     async def upload(request: Request, name: str = "image") -> dict:
         shown = display_name(name)
+        if request.headers.get("content-type", "").startswith("multipart/"):  # read as bytes, it 'is not an image'
+            raise UploadError(f"{shown}: send the image file's bytes as the request body, not a form "
+                              "(curl --data-binary @FILE, not -F)", 415)
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > service.store.max_bytes:
             raise service.store.too_large(shown, int(length))
