@@ -307,6 +307,12 @@ def test_an_image_too_small_for_the_layer_is_named(classes, tmp_path, capsys):
     assert "thin.png is 80x20 px; layer relu5_1 of vgg19 needs at least 32 px on each side" in err, err
 
 
+def test_grams_refuses_more_clusters_than_channels_before_the_work(classes, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(matrices, "compute", None)  # never reached
+    assert main(["grams", str(classes[0]), "--layer", "relu1_1", "--clusters", "100", "-o", str(tmp_path / "g.png")]) == 2
+    assert "cannot make 100 clusters of the 64 channels of relu1_1; choose --clusters 64 or fewer" in capsys.readouterr().err
+
+
 def test_features_cli(classes, tmp_path):
     out = tmp_path / "grid.png"
     files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from ..errors import count
+from ..errors import OptionError, count
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -47,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
 
     output = figure_output(args.output, args.images, beside=(".npz", ".json"))
     model = backbone_from_args(args)
-    model.info(args.layer)
+    channels = model.info(args.layer).channels
+    if args.clusters != "auto" and args.clusters > channels:  # before the matrices; too few active ones show after
+        raise OptionError(f"cannot make {args.clusters} clusters of the {channels} channels of {args.layer}; "
+                          f"choose --clusters {channels} or fewer")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     image_set.check_fits(model, [args.layer])
     per_image = matrices.compute(image_set.images, [args.layer], model, args.kind, triangles=False,
