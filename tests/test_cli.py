@@ -193,6 +193,34 @@ def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     assert (tmp_path / "run.ckpt").exists()
 
 
+def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tmp_path, capsys, monkeypatch):
+    """--resume used to ignore --size and the like without a word, and the printed command dropped --log."""
+    from stylegram.commands.progress import Bar
+
+    update = Bar.update
+
+    def interrupt_at_second(self, progress):
+        update(self, progress)
+        if progress.iteration == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(Bar, "update", interrupt_at_second)
+    out, log = tmp_path / "out.png", tmp_path / "losses.csv"
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--quiet", "-o", str(out)]
+    assert main([*run, "--size", "64", "--min-size", "64", "--iterations", "4", "--log", str(log), "--save-every", "1"]) == 130
+    hint = capsys.readouterr().err.split("continue with: ")[1].strip()
+    ckpt = tmp_path / "out.ckpt"
+    assert hint == (f"stylegram transfer sample:chelsea sample:swirls -o {out} --save-every 1 --log {log} "
+                    f"--resume {ckpt}")
+    monkeypatch.setattr(Bar, "update", update)
+    assert main([*run, "--resume", str(ckpt), "--size", "32", "--style-weight", "100"]) == 2
+    assert (f"--size 32 (checkpoint: 64), --style-weight 100.0 (checkpoint: 10.0): a resumed run goes on with the options in "
+            f"its checkpoint {ckpt}; drop them" in capsys.readouterr().err)
+    assert main([*run, "--resume", str(ckpt), "--log", str(log), "--save-every", "1"]) == 0  # the hint, as printed
+    assert len(log.read_text().splitlines()) == 1 + 4  # a header and every iteration, both runs'
+    assert len(list((tmp_path / "out_steps").glob("iter_*.png"))) == 4
+
+
 def test_ctrl_c_at_a_coarse_scale_says_the_image_is_smaller(tmp_path, capsys, monkeypatch):
     """The image so far is the coarse scale's; the message said nothing, and a 48 px file for --size 96 looked wrong."""
     from stylegram.commands.progress import Bar

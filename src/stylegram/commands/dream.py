@@ -10,7 +10,7 @@ from ..backbones.base import PADDINGS
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, parse_cluster, prepare_dream, resume_dream
 from ..precision import PRECISIONS
 from .common import add_dataclass_options, positive_int
-from .runner import add_run_options, check_outputs, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, run_job
 
 
 HELP = {
@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     cluster_file = parse_cluster(args.cluster)[0] if args.cluster else None
     output = check_outputs(args, [args.image, cluster_file])
     job = resume_dream(args.resume) if args.resume else prepare_dream(**_options(args))
+    if args.resume:
+        check_resume_alone(args, job.options)
     problem = job.problem
     sizes = ", ".join(f"{w}x{h}" for h, w in problem.sizes())
     print(f"stylegram: dreaming {problem.asked.description}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -47,6 +48,30 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     return output
 
 
+def check_resume_alone(args: argparse.Namespace, saved) -> None:
+    """A resumed run goes on with the checkpoint's options (``saved``): refuse an option given with another value."""
+    default = type(saved)()
+    changed = []
+    for f in dataclasses.fields(saved):
+        value = getattr(args, f.name, None)
+        if hasattr(args, f.name) and value != getattr(default, f.name) and value != getattr(saved, f.name):
+            changed.append(f"--{f.name.replace('_', '-')} {value} (checkpoint: {getattr(saved, f.name)})")
+    if changed:
+        raise OptionError(f"{', '.join(changed)}: a resumed run goes on with the options in its checkpoint "
+                          f"{args.resume}; drop {'it' if len(changed) == 1 else 'them'}, or start a new run without "
+                          "--resume")
+
+
+def resume_command(start: str, args: argparse.Namespace, checkpoint: Path) -> str:
+    """The command that continues an interrupted run: ``start`` (inputs and -o), what it recorded, --resume."""
+    words = [start]
+    for flag, value in [("--save-every", args.save_every or None), ("--save-dir", args.save_dir),
+                        ("--checkpoint", args.checkpoint), ("--log", args.log)]:
+        if value is not None:
+            words.append(f"{flag} {value}")
+    return " ".join([*words, f"--resume {checkpoint}"])
+
+
 def _refuse_overlaps(written: dict[str, Path], inputs: Sequence[str | None], resume: str | None) -> None:
     """No file a run writes is one it reads (but it may go on writing the checkpoint it resumed from), or another
     file it writes."""
@@ -85,8 +110,8 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
                     bar.close()
                     size = _keep(job, output, checkpoint, args)
                     print(f"stylegram: interrupted at iteration {job.state.iteration}; image so far ({size}) written "
-                          f"to {output}, checkpoint to {checkpoint}; continue with: {resume_hint} --resume {checkpoint}",
-                          file=sys.stderr)
+                          f"to {output}, checkpoint to {checkpoint}; continue with: "
+                          f"{resume_command(resume_hint, args, checkpoint)}", file=sys.stderr)
                     return 130
     except optimize.NonFiniteLoss as err:
         bar.close()

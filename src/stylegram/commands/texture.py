@@ -9,7 +9,7 @@ from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .common import add_dataclass_options
-from .runner import add_run_options, check_outputs, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, run_job
 
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     output = check_outputs(args, args.examples)
     if args.resume:
         job = resume_texture(args.resume, args.examples)
+        check_resume_alone(args, job.options)
     else:
         job = prepare_texture(args.examples, **_options(args))
     hint = f"stylegram texture {' '.join(args.examples)} -o {args.output}"

@@ -10,7 +10,7 @@ from ..precision import PRECISIONS
 from .. import gatys as T
 from ..errors import OptionError
 from .common import add_dataclass_options
-from .runner import add_run_options, check_outputs, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, run_job
 
 
 HELP = {
@@ -84,8 +84,8 @@ def _check_one_pass(args: argparse.Namespace) -> None:
     """Refuse the options of an iterative run with --method adain or wct, which make one pass."""
     if args.method == "gatys" or args.resume:
         return
-    given = [flag for flag, value in [("--save-every", args.save_every), ("--checkpoint", args.checkpoint),
-                                      ("--log", args.log)] if value]
+    given = [flag for flag, value in [("--save-every", args.save_every), ("--save-dir", args.save_dir),
+                                      ("--checkpoint", args.checkpoint), ("--log", args.log)] if value]
     if given:
         raise OptionError(f"{' and '.join(given)} record{'s' * (len(given) == 1)} iterations, and --method "
                           f"{args.method} makes one pass without any; drop {'it' if len(given) == 1 else 'them'} "
@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.resume:
         job = T.resume(args.resume, args.content, args.styles)
+        check_resume_alone(args, job.options)
     else:
         job = T.prepare(args.content, args.styles, **_options(args))
     hint = f"stylegram transfer {args.content} {' '.join(args.styles)} -o {args.output}"
