@@ -440,7 +440,8 @@ def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], option
              **changes) -> Result:
     """Run a style transfer to the end and return the Result; ``options`` (a TransferOptions) and/or its fields.
 
-    method='gatys' optimizes (see prepare() for the iterator form); 'adain' and 'wct' are one forward pass.
+    method='gatys' optimizes (the iterator form: prepare(), exported as stylegram.prepare_transfer); 'adain' and
+    'wct' are one forward pass.
     """
     model = changes.pop("model", None)
     opts = TransferOptions.given(options, **changes)
@@ -473,7 +474,7 @@ def prepare_feed_forward(
 
     check_choice("method", opts.method, METHODS)
     if opts.method == "gatys":
-        raise OptionError("method 'gatys' optimizes rather than making one pass: call prepare()")
+        raise OptionError("method 'gatys' optimizes rather than making one pass: call prepare() (stylegram.prepare_transfer)")
     check_numbers(opts)
     check_settings(opts.method, opts.alpha, opts.colors, opts.precision)
     check_gatys_only(opts)

@@ -26,11 +26,12 @@ def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") 
     )
 
 
-def add_scheduler_options(parser: argparse.ArgumentParser, local_default: str = "one per core") -> None:
-    """--scheduler and --workers, shared by every command that runs on a cluster."""
+def add_scheduler_options(parser: argparse.ArgumentParser, local_default: str = "one per core",
+                          without: str = "start a local cluster") -> None:
+    """--scheduler and --workers, shared by every command that runs on a cluster; ``without``: what no flag does."""
     group = parser.add_argument_group("cluster")
     group.add_argument("--scheduler", metavar="tcp://HOST:8786",
-                       help="address of a running Dask scheduler to use (default: start a local cluster)")
+                       help=f"address of a running Dask scheduler to use (default: {without})")
     group.add_argument("--workers", type=int, metavar="N",
                        help=f"worker processes of the local cluster, one thread each (default: {local_default})")
 

@@ -25,7 +25,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_kind_option(parser)
     add_image_options(parser)
     add_backbone_options(parser)
-    add_scheduler_options(parser, local_default="none: compute in this process")
+    add_scheduler_options(parser, local_default="none: compute in this process",
+                          without="compute in this process, or on a local cluster with --workers")
     return parser
 
 
