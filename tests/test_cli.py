@@ -43,7 +43,7 @@ def bad_inputs(tmp_path):
         "truncated PNG": (truncated, "truncated"),
         "text file named .jpg": (tmp_path / "text.jpg", "not an image"),
         "1x1 image": (tmp_path / "tiny.png", "at least"),
-        "40000x40000 header": (_png_claiming(tmp_path / "huge.png", 40000, 40000), "--max-pixels"),
+        "40000x40000 header": (_png_claiming(tmp_path / "huge.png", 40000, 40000), "set STYLEGRAM_MAX_PIXELS=1600000000"),
         "missing path": (tmp_path / "nope.png", "no such file"),
     }
 

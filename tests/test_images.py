@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from stylegram.errors import ImageError
+from stylegram.errors import ImageError, OptionError
 from stylegram.images import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
@@ -393,8 +393,20 @@ def test_pixel_limit_is_checked_from_the_header(tmp_path):
         load_image(tmp_path / "bomb.png")
     text = _message(excinfo)
     assert "40000x40000" in text and "1,600,000,000" in text and f"{DEFAULT_MAX_PIXELS:,}" in text
-    assert "--max-pixels" in text
+    assert "raise the limit: set STYLEGRAM_MAX_PIXELS=1600000000 (max_pixels= in Python)" in text
     assert Image.MAX_IMAGE_PIXELS == before
+
+
+def test_the_environment_sets_the_default_pixel_limit(tmp_path, monkeypatch):
+    """The advice for a large trusted file works on the command line too (it named a --max-pixels no command had)."""
+    Image.new("RGB", (40, 30)).save(tmp_path / "small.png")
+    monkeypatch.setenv("STYLEGRAM_MAX_PIXELS", "1000")
+    with pytest.raises(ImageError, match="= 1,200 pixels, over the limit of 1,000"):
+        load_image(tmp_path / "small.png")
+    assert load_image(tmp_path / "small.png", max_pixels=2000).size == (40, 30)  # an explicit limit wins
+    monkeypatch.setenv("STYLEGRAM_MAX_PIXELS", "many")
+    with pytest.raises(OptionError, match="STYLEGRAM_MAX_PIXELS='many' is not a positive whole number"):
+        load_image(tmp_path / "small.png")
 
 
 def test_pixel_limit_is_ours_and_pillow_global_is_restored(tmp_path, monkeypatch):

@@ -162,6 +162,7 @@ def test_too_many_pixels_and_empty_uploads_are_refused(client):
     response = upload(client, flat.getvalue(), name="big.png")
     assert response.status_code == 422
     assert "big.png is 250x200 = 50,000 pixels, over the limit of 40,000" in response.json()["detail"]
+    assert "raise the limit: start the server with stylegram serve --max-pixels 50000" in response.json()["detail"]
     empty = upload(client, b"", name="empty.png")
     assert empty.status_code == 400 and "empty.png is empty" in empty.json()["detail"]
 

@@ -27,6 +27,8 @@ from .errors import ImageError, OptionError
 # Same value as Pillow's own default Image.MAX_IMAGE_PIXELS (1 GiB / 4 bytes / 3), fixed here so that
 # another library lowering or raising Pillow's global does not change stylegram's default.
 DEFAULT_MAX_PIXELS: int = 89_478_485
+# Raises (or lowers) the default limit for every command and call that does not pass max_pixels itself.
+MAX_PIXELS_ENV = "STYLEGRAM_MAX_PIXELS"
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif")
 
@@ -78,10 +80,21 @@ def _read_rgb(path: str | os.PathLike[str], max_pixels: int | None, background) 
     """The file's pixels as an upright H x W x 3 array (uint8, uint16 or float32)."""
     file = _existing_file(path)
     bg = _background(background)
+    max_pixels = _limit(max_pixels)
     if max_pixels is not None and (isinstance(max_pixels, bool) or max_pixels < 1):
         raise OptionError(f"max_pixels must be a positive number of pixels or None, not {max_pixels!r}")
     with _decode_errors(file):
         return _flatten(_decode(file, max_pixels), bg)
+
+
+def _limit(max_pixels: int | None) -> int | None:
+    """``max_pixels``; where it is the default, the STYLEGRAM_MAX_PIXELS environment variable when that is set."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if max_pixels != DEFAULT_MAX_PIXELS or not text:
+        return max_pixels
+    if not text.isdigit() or int(text) < 1:
+        raise OptionError(f"{MAX_PIXELS_ENV}={text!r} is not a positive whole number of pixels; fix or unset it")
+    return int(text)
 
 
 def _existing_file(path: str | os.PathLike[str]) -> Path:
@@ -144,7 +157,7 @@ def _check_pixels(file: Path, size: tuple[int, int], max_pixels: int | None) -> 
     if max_pixels is not None and w * h > max_pixels:
         raise ImageError(
             f"{file} is {w}x{h} = {w * h:,} pixels, over the limit of {max_pixels:,} that guards against "
-            f"decompression bombs; if you trust the file, raise the limit with --max-pixels {w * h} "
+            f"decompression bombs; if you trust the file, raise the limit: set {MAX_PIXELS_ENV}={w * h} "
             "(max_pixels= in Python)"
         )
 
@@ -179,7 +192,7 @@ def _decode_errors(file: Path) -> Iterator[None]:
     except Image.DecompressionBombError as err:
         raise ImageError(
             f"{file} is too large to decode safely ({files.one_line(err)}); "
-            "if you trust the file, raise the limit with --max-pixels"
+            f"if you trust the file, raise the limit: set {MAX_PIXELS_ENV} to its width times height"
         ) from err
     except UnidentifiedImageError as err:
         raise ImageError(

@@ -137,7 +137,9 @@ class UploadStore:
             yield
         except ImageError as err:
             message = str(err).replace(str(upload.path), upload.name)
-            message = message.replace("--max-pixels", "stylegram serve --max-pixels").replace(" (max_pixels= in Python)", "")
+            message = message.replace(f"set {images.MAX_PIXELS_ENV}=", "start the server with stylegram serve --max-pixels ")
+            message = message.replace(f"set {images.MAX_PIXELS_ENV} to", "start the server with --max-pixels at")
+            message = message.replace(" (max_pixels= in Python)", "")
             raise UploadError(message) from None
 
     def __len__(self) -> int:
