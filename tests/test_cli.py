@@ -130,6 +130,9 @@ def photo(tmp_path):
     ["texture", "{photo}", "-o", "{photo}"],
     ["dream", "--image", "{photo}", "-o", "{photo}"],
     ["transfer", "sample:chelsea", "sample:swirls", "-o", "{out}", "--log", "{photo}", "--resume", "{photo}"],
+    # a weights file is read too: the log or checkpoint replaced 80 MB of weights
+    ["transfer", "sample:chelsea", "sample:swirls", "--weights", "{photo}", "-o", "{out}", "--log", "{photo}"],
+    ["texture", "sample:gravel", "--weights", "{photo}", "-o", "{out}", "--checkpoint", "{photo}"],
     # one file under two names: a hard link here, photo.PNG and photo.png on macOS and Windows
     ["transfer", "{photo}", "sample:swirls", "-o", "{link}"],
 ])
@@ -148,6 +151,7 @@ def test_an_output_that_is_also_an_input_is_refused_before_any_work(command, pho
     (["--checkpoint", "{out}"], "-o and --checkpoint name the same file"),
     (["--save-every", "1", "--save-dir", "{blocker}"], "is a file, not a folder"),  # failed at iteration 1
     (["--log", "{blocker}/losses.csv"], "is a file, not a folder"),  # failed after the whole run
+    (["--save-every", "1", "--save-dir", "{out}"], "-o and --save-dir name the same file"),  # the same, and kept the folder
 ])
 def test_files_a_run_writes_are_checked_before_any_work(flags, words, tmp_path, capsys, monkeypatch):
     from stylegram import gatys
@@ -157,6 +161,7 @@ def test_files_a_run_writes_are_checked_before_any_work(flags, words, tmp_path, 
     args = [f.format(out=tmp_path / "out.png", blocker=tmp_path / "blocker") for f in flags]
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "out.png"), *FAST, *args]) == 2
     assert words in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_resuming_a_checkpoint_of_another_kind_of_run_names_it(tmp_path, capsys):

@@ -83,7 +83,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     cluster_file = parse_cluster(args.cluster)[0] if args.cluster else None
-    output = check_outputs(args, [args.image, cluster_file])
+    output = check_outputs(args, [args.image, cluster_file, args.weights])
     job = resume_dream(args.resume) if args.resume else prepare_dream(**_options(args))
     if args.resume:
         check_resume_alone(args, job.options)

@@ -32,19 +32,22 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Path:
     """Before any work: every file the run writes can be written, and none is an input or another output.
 
-    ``inputs`` are the run's image arguments (files or sample:NAME); returns the checked output path.
+    ``inputs`` are the files the run reads (images, sample:NAME, a weights file...); returns the checked output path.
     """
     output = images.check_writable(args.output)
     if args.save_every < 0:
         raise OptionError(f"--save-every must be 0 (off) or positive, got {args.save_every}")
-    if args.save_every:
-        files.check_can_write(_snapshots(args, output) / "iter_000001.png")
     written = {"-o": output}
     if args.checkpoint:
         written["--checkpoint"] = files.check_can_write(args.checkpoint)
     if args.log:
         written["--log"] = files.check_can_write(args.log)
+    folder = _snapshots(args, output) if args.save_every else None
+    if folder is not None:  # a snapshot folder named like the output left no room for the image, after the run
+        written["--save-dir"] = folder
     _refuse_overlaps(written, inputs, args.resume)
+    if folder is not None:
+        files.check_can_write(folder / "iter_000001.png")  # creates the folder, so only once nothing overlaps
     return output
 
 

@@ -61,7 +61,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = check_outputs(args, args.examples)
+    output = check_outputs(args, [*args.examples, args.weights])
     if args.resume:
         job = resume_texture(args.resume, args.examples)
         check_resume_alone(args, job.options)

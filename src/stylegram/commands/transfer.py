@@ -94,7 +94,7 @@ def _check_one_pass(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_one_pass(args)
-    output = check_outputs(args, [args.content, *args.styles, args.init])
+    output = check_outputs(args, [args.content, *args.styles, args.init, args.weights])
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
         result.save(output)
