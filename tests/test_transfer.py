@@ -194,6 +194,10 @@ def test_bad_options_are_named(vgg, pair):
     ("style_scale", 0.0, "--style-scale must be a number greater than 0, got 0.0"),
     ("scale_factor", float("nan"), "--scale-factor must be a number greater than 1, got nan"),
     ("max_memory", 0.0, "--max-memory must be a number greater than 0"),
+    ("seed", 10**23, "--seed must be a whole number from 0 to 9223372036854775807"),  # an OverflowError traceback
+    ("seed", -1, "--seed must be a whole number from 0"),
+    ("decay", 20.0, "--decay must be at most 10"),  # the first step's loss was NaN: "lower the learning rate"
+    ("statistic", 5, "statistic must be a name such as 'gram'"),  # an AttributeError
 ])
 def test_numbers_out_of_range_are_named_before_any_work(option, value, words, pair, monkeypatch):
     """Once these ran: a negative tv weight rewarded noise, NaN weights ended in a NaN loss, NaN scales in a traceback."""
@@ -201,6 +205,21 @@ def test_numbers_out_of_range_are_named_before_any_work(option, value, words, pa
     content, style = pair
     with pytest.raises(OptionError, match=re.escape(words)):
         prepare(content, style, **{option: value})
+
+
+def test_styles_that_are_not_images_are_named(pair):
+    with pytest.raises(OptionError, match="expected an image .* or a list of them, not None"):  # a TypeError
+        prepare(pair[0], None)
+
+
+def test_a_given_model_is_what_the_options_record(pair):
+    """A vgg16 passed as model= ran while result.options (and a checkpoint) said vgg19 with the default weights."""
+    model = stylegram.load_backbone("vgg16", "random:1", pooling="avg")
+    job = prepare(*pair, model=model, iterations="1", min_size=96)
+    assert (job.options.backbone, job.options.weights, job.options.pooling) == ("vgg16", "random:1", "avg")
+    with pytest.raises(OptionError, match="the given model is vgg16 with random:1 weights, avg pooling, but the "
+                                          "options ask for backbone='inceptionv1'"):
+        prepare(*pair, model=model, backbone="inceptionv1")
 
 
 def test_all_weights_zero_is_refused_but_one_term_alone_runs(vgg, pair, monkeypatch):

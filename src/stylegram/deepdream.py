@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from . import memory, optimize, params, precision, stats
 from .backbones import Backbone, check_model, load_backbone
-from .errors import OptionError, check_choice, check_number, count
+from .errors import OptionError, check_choice, check_number, check_seed, count
 from .options import Options
 from .gatys import iteration_counts
 from .images import MAX_SIDE, ImageLike, load_input
@@ -579,6 +579,7 @@ def check_numbers(opts: DreamOptions) -> None:
     if opts.scale >= 1:
         raise OptionError(f"--scale is a zoom range below 1 (0.05 zooms by up to 5 %), got {opts.scale}")
     check_number("--rotate", opts.rotate)
+    check_seed(opts.seed)
 
 
 def prepare_dream(

@@ -51,6 +51,12 @@ def check_choice(what: str, value: str, choices: Sequence[str]) -> None:
         raise OptionError(f"{what} '{value}' is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")
 
 
+def check_seed(seed: object) -> None:
+    """Raise an OptionError unless ``seed`` is a whole number that torch's generators take (0 to 2**63 - 1)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise OptionError(f"--seed must be a whole number from 0 to {2**63 - 1}, got {seed!r}")
+
+
 def check_number(what: str, value: float, minimum: float = 0.0, *, above: bool = False) -> None:
     """Raise an OptionError naming ``what`` unless ``value`` is a finite number >= ``minimum`` (> with ``above``)."""
     number = isinstance(value, (int, float)) and math.isfinite(value)

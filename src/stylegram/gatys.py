@@ -19,7 +19,7 @@ import torch
 from . import color, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
-from .errors import OptionError, check_choice, check_number, did_you_mean
+from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .options import Options
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
@@ -29,6 +29,7 @@ INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
+MAX_DECAY = 10.0  # --decay: the largest spectrum decay that still gives finite steps (20 made NaN)
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
 FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "colors", "precision", "seed",
                        "max_memory", "upscale")
@@ -371,6 +372,21 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     return opts.size
 
 
+def _recording(model: Backbone, opts: TransferOptions) -> TransferOptions:
+    """The options with a given model's network in them; one the options name otherwise is refused."""
+    actual = {"backbone": model.name, "weights": getattr(model, "weights_source", opts.weights)}
+    if hasattr(model, "pooling"):
+        actual["pooling"] = model.pooling
+    default = TransferOptions()
+    for name, value in actual.items():
+        asked = getattr(opts, name)
+        if asked not in (value, getattr(default, name)):
+            raise OptionError(f"the given model is {model.name} with {actual['weights']} weights"
+                              f"{', ' + actual['pooling'] + ' pooling' if 'pooling' in actual else ''}, but the "
+                              f"options ask for {name}={asked!r}; leave {name} out or load the model that way")
+    return opts.replace(**actual)
+
+
 def check_numbers(opts: TransferOptions) -> None:
     """Refuse weights, and scales that are negative, NaN or infinite, naming the option, before any work."""
     for flag, value in [("--content-weight", opts.content_weight), ("--style-weight", opts.style_weight),
@@ -379,6 +395,11 @@ def check_numbers(opts: TransferOptions) -> None:
         check_number(flag, value)
     check_number("--style-scale", opts.style_scale, above=True)
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
+    check_seed(opts.seed)
+    check_number("--decay", opts.decay)
+    if opts.decay > MAX_DECAY:  # 1/f^20 underflows: the first step's loss is NaN
+        raise OptionError(f"--decay must be at most {MAX_DECAY:g} (the default is 1; 1.5 already favours coarse "
+                          f"structure strongly), got {opts.decay}")
     if opts.method == "gatys" and opts.content_weight == opts.style_weight == opts.tv_weight == 0:
         raise OptionError("--content-weight, --style-weight and --tv-weight are all 0, so there is nothing to "
                           "optimize; give --style-weight (and --content-weight) a positive value")
@@ -395,7 +416,8 @@ def prepare(
 ) -> Job:
     """Load and check everything, then return a transfer Job ready to iterate (nothing optimized yet).
 
-    ``model`` reuses an already loaded backbone (it must match the options' backbone and weights).
+    ``model`` reuses an already loaded backbone; the options then record its network (results and checkpoints
+    name what ran), and options that ask for another are refused.
     """
     opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":
@@ -408,7 +430,10 @@ def prepare(
     if state is None or state.rng is None:  # a resumed run never reads its start again
         _check_init(opts.init)
     statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
-    model = check_model(model) or load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
+    if check_model(model) is not None:
+        opts = _recording(model, opts)
+    else:
+        model = load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
     state = state or optimize.State()
     problem = TransferProblem(content_t, style_ts, opts, model, state)
     schedule = optimize.Schedule(

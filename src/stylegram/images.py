@@ -350,7 +350,12 @@ def _check_unit_range(values: np.ndarray | torch.Tensor, finite: bool, what: str
 def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
     """One image (a path, sample, PIL image, array or tensor) or a sequence of them, as a list."""
     single = (str, os.PathLike, torch.Tensor, Image.Image, np.ndarray)
-    return [items] if isinstance(items, single) else list(items)
+    if isinstance(items, single):
+        return [items]
+    if not isinstance(items, Iterable):
+        raise OptionError(f"expected an image (a path, sample:NAME, PIL image, array or tensor) or a list of them, "
+                          f"not {items!r}")
+    return list(items)
 
 
 def load_input(image: ImageLike, what: str) -> torch.Tensor:

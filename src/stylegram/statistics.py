@@ -595,6 +595,9 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
     Weights default to 1 and are normalized to sum 1; ``seed`` seeds the sampled MMDs' positions.
     """
     if not isinstance(spec, str):
+        if not all(callable(getattr(spec, m, None)) for m in ("target", "blend", "distance")):
+            raise OptionError(f"statistic must be a name such as 'gram' or 'gram:1,histogram:0.5', or an object with "
+                              f"target, blend and distance methods, not {spec!r}")
         return spec
     parts: list[tuple[Statistic, float]] = []
     for text in filter(str.strip, _split(spec)):

@@ -33,7 +33,7 @@ import torch
 
 from . import memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, load_backbone
-from .errors import OptionError, check_number
+from .errors import OptionError, check_number, check_seed
 from .options import Options
 from .gatys import backbone_options, iteration_counts, scale_sizes
 from .images import MAX_SIDE, ImageLike, image_list, load_input
@@ -112,6 +112,7 @@ class TextureProblem(optimize.Problem):
         self.blend = blend_weights(opts.blend, len(examples), noun="example", option="--blend")
         check_number("--example-scale", opts.example_scale, above=True)
         check_number("--tv-weight", opts.tv_weight)
+        check_seed(opts.seed)
         self.wrap = opts.tileable
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
