@@ -151,7 +151,8 @@ def test_an_output_that_is_also_an_input_is_refused_before_any_work(command, pho
     (["--checkpoint", "{out}"], "-o and --checkpoint name the same file"),
     (["--save-every", "1", "--save-dir", "{blocker}"], "is a file, not a folder"),  # failed at iteration 1
     (["--log", "{blocker}/losses.csv"], "is a file, not a folder"),  # failed after the whole run
-    (["--save-every", "1", "--save-dir", "{out}"], "-o and --save-dir name the same file"),  # the same, and kept the folder
+    (["--save-every", "1", "--save-dir", "{out}"], "-o and --save-dir name the same file"),
+    (["--save-dir", "{blocker}_steps"], "--save-dir is the folder of --save-every's images, and --save-every is not given"),  # the same, and kept the folder
 ])
 def test_files_a_run_writes_are_checked_before_any_work(flags, words, tmp_path, capsys, monkeypatch):
     from stylegram import gatys

@@ -207,6 +207,17 @@ def test_numbers_out_of_range_are_named_before_any_work(option, value, words, pa
         prepare(content, style, **{option: value})
 
 
+@pytest.mark.parametrize("options, words", [
+    ({"alpha": 0.5}, "--alpha sets the AdaIN start's style strength, and --init is not adain, so it would be ignored"),
+    ({"optimizer": "adam", "history": 5}, "--history is L-BFGS's memory, and --optimizer is adam"),
+    ({"parameterization": "pixels", "decay": 1.5}, "--decay shapes the spectrum search, and --parameterization is pixels"),
+    ({"parameterization": "pixels", "polish": 10}, "--polish follows the spectrum search"),
+])
+def test_options_the_others_make_unread_are_refused(options, words, pair):
+    with pytest.raises(OptionError, match=re.escape(words)):
+        prepare(*pair, **options)
+
+
 def test_styles_that_are_not_images_are_named(pair):
     with pytest.raises(OptionError, match="expected an image .* or a list of them, not None"):  # a TypeError
         prepare(pair[0], None)
@@ -417,7 +428,10 @@ def test_the_finest_scale_ends_with_a_pixel_search(vgg, pair):
     assert [job.problem.stage_name(i) for i in range(2)] == ["scale 1 of 1", "scale 1 of 1, pixel polish"]
     assert prepare(content, style, model=vgg, **{**POLISHED, "polish": 0}).problem.iterations() == [12]
     assert prepare(content, style, model=vgg, **{**POLISHED, "polish": 40}).problem.iterations() == [6, 6]  # half at most
-    assert prepare(content, style, model=vgg, **{**POLISHED, "parameterization": "pixels"}).problem.iterations() == [12]
+    pixels = {**POLISHED, "parameterization": "pixels"}
+    assert prepare(content, style, model=vgg, **{**pixels, "polish": 0}).problem.iterations() == [12]
+    with pytest.raises(OptionError, match="--polish follows the spectrum search"):  # was ignored
+        prepare(content, style, model=vgg, **pixels)
 
 
 def test_the_pixel_search_starts_where_the_spectrum_search_ended(vgg, pair):

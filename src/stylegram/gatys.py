@@ -423,6 +423,8 @@ def prepare(
     if opts.method != "gatys":
         raise OptionError(f"method '{opts.method}' is one forward pass, not an optimization: call transfer()")
     check_numbers(opts)
+    if state is None:  # a resumed run goes on with what its checkpoint recorded
+        check_read(opts)
     limit = memory.limit_bytes(opts.max_memory)
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))
@@ -534,6 +536,21 @@ def check_gatys_only(opts: TransferOptions) -> None:
         raise OptionError(f"{', '.join(given)} appl{'ies' if one else 'y'} to --method gatys only; --method "
                           f"{opts.method} makes one pass with its own VGG19 encoder and decoder: drop "
                           f"{'it' if one else 'them'}")
+
+
+def check_read(opts: TransferOptions) -> None:
+    """Refuse an optimization option that the other options make it ignore (set away from its default)."""
+    defaults = TransferOptions()
+    unread = [(name, why) for name, why, ignored in [
+        ("alpha", "sets the AdaIN start's style strength, and --init is not adain", opts.init != "adain"),
+        ("history", "is L-BFGS's memory, and --optimizer is adam", opts.optimizer == "adam"),
+        ("decay", "shapes the spectrum search, and --parameterization is pixels", opts.parameterization == "pixels"),
+        ("polish", "follows the spectrum search, and --parameterization is pixels",  # 0 (off) is what pixels do
+         opts.parameterization == "pixels" and opts.polish != 0),
+    ] if ignored and getattr(opts, name) != getattr(defaults, name)]
+    if unread:
+        name, why = unread[0]
+        raise OptionError(f"--{name} {why}, so it would be ignored; drop it or change that option")
 
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:

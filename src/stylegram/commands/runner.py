@@ -37,6 +37,9 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     output = images.check_writable(args.output)
     if args.save_every < 0:
         raise OptionError(f"--save-every must be 0 (off) or positive, got {args.save_every}")
+    if args.save_dir and not args.save_every:
+        raise OptionError("--save-dir is the folder of --save-every's images, and --save-every is not given; "
+                          "add --save-every N or drop --save-dir")
     written = {"-o": output}
     if args.checkpoint:
         written["--checkpoint"] = files.check_can_write(args.checkpoint)
