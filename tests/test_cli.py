@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from stylegram.cli import main
+from stylegram.commands.progress import Bar
 
 FAST = ["--size", "64", "--min-size", "64", "--iterations", "3", "--quiet"]
 
@@ -199,18 +200,22 @@ def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     assert (tmp_path / "run.ckpt").exists()
 
 
-def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tmp_path, capsys, monkeypatch):
-    """--resume used to ignore --size and the like without a word, and the printed command dropped --log."""
-    from stylegram.commands.progress import Bar
-
+def _interrupt_at(iteration: int, monkeypatch):
+    """Make the progress bar deliver a terminal's Ctrl-C after ``iteration``; returns Bar.update as it was."""
     update = Bar.update
 
-    def interrupt_at_second(self, progress):
+    def interrupting(self, progress):
         update(self, progress)
-        if progress.iteration == 2:
+        if progress.iteration == iteration:
             signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(Bar, "update", interrupt_at_second)
+    monkeypatch.setattr(Bar, "update", interrupting)
+    return update
+
+
+def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tmp_path, capsys, monkeypatch):
+    """--resume used to ignore --size and the like without a word, and the printed command dropped --log."""
+    update = _interrupt_at(2, monkeypatch)
     out, log = tmp_path / "out.png", tmp_path / "losses.csv"
     run = ["transfer", "sample:chelsea", "sample:swirls", "--quiet", "-o", str(out)]
     assert main([*run, "--size", "64", "--min-size", "64", "--iterations", "4", "--log", str(log), "--save-every", "1"]) == 130
@@ -229,16 +234,7 @@ def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tm
 
 def test_ctrl_c_at_a_coarse_scale_says_the_image_is_smaller(tmp_path, capsys, monkeypatch):
     """The image so far is the coarse scale's; the message said nothing, and a 48 px file for --size 96 looked wrong."""
-    from stylegram.commands.progress import Bar
-
-    update = Bar.update
-
-    def interrupt_at_second(self, progress):
-        update(self, progress)
-        if progress.iteration == 2:
-            signal.raise_signal(signal.SIGINT)
-
-    monkeypatch.setattr(Bar, "update", interrupt_at_second)
+    _interrupt_at(2, monkeypatch)
     out = tmp_path / "out.png"
     assert main(["transfer", "sample:chelsea", "sample:swirls", "--size", "96", "--min-size", "48", "--iterations", "3,3",
                  "--quiet", "-o", str(out)]) == 130
