@@ -263,8 +263,13 @@ def test_memory_check_names_the_largest_size(vgg, pair):
 
 def test_too_small_style_image_is_named(vgg, pair):
     content, _ = pair
-    with pytest.raises(OptionError, match="style 1 image would be .* need at least 32 px"):
+    with pytest.raises(OptionError, match="style 1 image would be .* need at least 32 px per side: raise "
+                                          "--style-scale, --min-size or --size$"):
         prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.3)
+    # for the content, --style-scale cannot help (it was offered)
+    with pytest.raises(OptionError, match="content image would be 96x12 px .* raise --min-size or --size, or choose "
+                                          "shallower layers$"):
+        prepare(torch.rand(1, 3, 12, 96), content, model=vgg, size=96, min_size=96)
 
 
 def test_unreadable_style_among_several_is_named(vgg, pair, tmp_path):

@@ -180,12 +180,14 @@ class TransferProblem(optimize.Problem):
         return stages
 
     def _check_minimum(self, need: int) -> None:
-        for name, image in [("content", self._scales[0]), *[(f"style {i + 1}", self.style_size(s, self._scales[0])) for i, s in enumerate(self.styles)]]:
+        coarsest = self._scales[0]
+        images_at = [("content", coarsest, "--min-size or --size, or choose shallower layers"),
+                     *[(f"style {i + 1}", self.style_size(s, coarsest), "--style-scale, --min-size or --size")
+                       for i, s in enumerate(self.styles)]]
+        for name, image, fix in images_at:  # (--style-scale cannot help the content)
             if min(image) < need:
-                raise OptionError(
-                    f"the {name} image would be {image[1]}x{image[0]} px at the coarsest scale, but the layers "
-                    f"asked for need at least {need} px per side: raise --min-size, --size or --style-scale"
-                )
+                raise OptionError(f"the {name} image would be {image[1]}x{image[0]} px at the coarsest scale, but the "
+                                  f"layers asked for need at least {need} px per side: raise {fix}")
 
     def sizes(self) -> list[tuple[int, int]]:
         """The size of each stage: every scale once, the finest twice when it is polished over the pixels."""
