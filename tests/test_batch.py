@@ -308,6 +308,7 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     ({"scheduler": "tcp://127.0.0.1:99999"}, "port 99999"),
     ({"workers": 0}, "--workers must be at least 1"),
     ({"iterations": "5"}, "--iterations applies to --method gatys only; --method adain makes one pass"),  # was ignored
+    ({"method": "gatys", "alpha": 0.5}, "--alpha sets the AdaIN start's style strength"),  # failed once per item
 ])
 def test_options_are_checked_once_before_a_cluster_starts(changes, words, tmp_path, monkeypatch):
     import stylegram.batch.stylize as stylize

@@ -227,7 +227,7 @@ def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tm
     assert main([*run, "--resume", str(ckpt), "--size", "32", "--style-weight", "100"]) == 2
     assert (f"--size 32 (checkpoint: 64), --style-weight 100.0 (checkpoint: 10.0): a resumed run goes on with the options in "
             f"its checkpoint {ckpt}; drop them" in capsys.readouterr().err)
-    assert main([*run, "--resume", str(ckpt), "--log", str(log), "--save-every", "1"]) == 0  # the hint, as printed
+    assert main([*run, "--resume", str(ckpt), "--size", "64", "--log", str(log), "--save-every", "1"]) == 0  # as printed
     assert len(log.read_text().splitlines()) == 1 + 4  # a header and every iteration, both runs'
     assert len(list((tmp_path / "out_steps").glob("iter_*.png"))) == 4
 

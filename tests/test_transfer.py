@@ -225,11 +225,12 @@ def test_styles_that_are_not_images_are_named(pair):
 
 def test_a_given_model_is_what_the_options_record(pair):
     """A vgg16 passed as model= ran while result.options (and a checkpoint) said vgg19 with the default weights."""
-    model = stylegram.load_backbone("vgg16", "random:1", pooling="avg")
+    model = stylegram.load_backbone("vgg16", "random:1", pooling="avg", padding="zeros")
     job = prepare(*pair, model=model, iterations="1", min_size=96)
-    assert (job.options.backbone, job.options.weights, job.options.pooling) == ("vgg16", "random:1", "avg")
-    with pytest.raises(OptionError, match="the given model is vgg16 with random:1 weights, avg pooling, but the "
-                                          "options ask for backbone='inceptionv1'"):
+    options = job.options
+    assert (options.backbone, options.weights, options.pooling, options.padding) == ("vgg16", "random:1", "avg", "zeros")
+    with pytest.raises(OptionError, match="the given model is vgg16 with random:1 weights, avg pooling, zeros padding, "
+                                          "but the options ask for backbone='inceptionv1'"):
         prepare(*pair, model=model, backbone="inceptionv1")
 
 

@@ -580,6 +580,7 @@ def check_numbers(opts: DreamOptions) -> None:
         raise OptionError(f"--scale is a zoom range below 1 (0.05 zooms by up to 5 %), got {opts.scale}")
     check_number("--rotate", opts.rotate)
     check_seed(opts.seed)
+    params.check_decay(opts.decay)
 
 
 def prepare_dream(

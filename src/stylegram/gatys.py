@@ -29,7 +29,6 @@ INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
-MAX_DECAY = 10.0  # --decay: the largest spectrum decay that still gives finite steps (20 made NaN)
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
 FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "colors", "precision", "seed",
                        "max_memory", "upscale")
@@ -377,15 +376,16 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
 def _recording(model: Backbone, opts: TransferOptions) -> TransferOptions:
     """The options with a given model's network in them; one the options name otherwise is refused."""
     actual = {"backbone": model.name, "weights": getattr(model, "weights_source", opts.weights)}
-    if hasattr(model, "pooling"):
-        actual["pooling"] = model.pooling
+    for name in ("pooling", "padding"):
+        if hasattr(model, name):
+            actual[name] = getattr(model, name)
     default = TransferOptions()
     for name, value in actual.items():
         asked = getattr(opts, name)
         if asked not in (value, getattr(default, name)):
             raise OptionError(f"the given model is {model.name} with {actual['weights']} weights"
-                              f"{', ' + actual['pooling'] + ' pooling' if 'pooling' in actual else ''}, but the "
-                              f"options ask for {name}={asked!r}; leave {name} out or load the model that way")
+                              f"{''.join(f', {actual[k]} {k}' for k in ('pooling', 'padding') if k in actual)}, but "
+                              f"the options ask for {name}={asked!r}; leave {name} out or load the model that way")
     return opts.replace(**actual)
 
 
@@ -398,10 +398,7 @@ def check_numbers(opts: TransferOptions) -> None:
     check_number("--style-scale", opts.style_scale, above=True)
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
     check_seed(opts.seed)
-    check_number("--decay", opts.decay)
-    if opts.decay > MAX_DECAY:  # 1/f^20 underflows: the first step's loss is NaN
-        raise OptionError(f"--decay must be at most {MAX_DECAY:g} (the default is 1; 1.5 already favours coarse "
-                          f"structure strongly), got {opts.decay}")
+    params.check_decay(opts.decay)
     if opts.method == "gatys" and opts.content_weight == opts.style_weight == opts.tv_weight == 0:
         raise OptionError("--content-weight, --style-weight and --tv-weight are all 0, so there is nothing to "
                           "optimize; give --style-weight (and --content-weight) a positive value")

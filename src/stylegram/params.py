@@ -25,7 +25,7 @@ from typing import Protocol
 
 import torch
 
-from .errors import OptionError, check_choice
+from .errors import OptionError, check_choice, check_number
 
 SQUASHES = ("sigmoid", "clamp")
 
@@ -137,6 +137,17 @@ class Fourier:
 
     def saved(self) -> list[torch.Tensor]:
         return [self.spectrum.detach().clone()]
+
+
+MAX_DECAY = 10.0  # the largest spectrum decay that still gives finite steps (1/f^20 made the first loss NaN)
+
+
+def check_decay(decay: float) -> None:
+    """Refuse a --decay that is negative, not a number, or so steep that the first step is NaN."""
+    check_number("--decay", decay)
+    if decay > MAX_DECAY:
+        raise OptionError(f"--decay must be at most {MAX_DECAY:g} (the default is 1; 1.5 already favours coarse "
+                          f"structure strongly), got {decay}")
 
 
 def fourier(decay: float = 1.0, squash: str = "sigmoid") -> Parameterize:

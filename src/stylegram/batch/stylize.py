@@ -145,6 +145,8 @@ def _check_options(method: str, temporal: float, options: dict, styles: int) -> 
     gatys.check_numbers(opts)
     if method != "gatys":
         gatys.check_gatys_only(opts)
+    else:
+        gatys.check_read(opts)
     if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
         optimize.Schedule(gatys.iteration_counts(opts.iterations, 1), opts.optimizer, opts.lr, opts.history,
                           tolerance=opts.tolerance, patience=opts.patience)

@@ -62,12 +62,13 @@ def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
     return files.check_can_write(target)
 
 
-def not_an_input(output: Path, images_given: Sequence[str | os.PathLike[str]]) -> Path:
+def not_an_input(output: Path, images_given: Sequence[str | os.PathLike[str]], shown: str | None = None) -> Path:
     """Refuse an output path that is one of the input images (writing it would destroy that image)."""
     from ..analysis import inputs
 
     if any(files.same_file(output, f) for f in inputs.expand(images_given)):
-        raise OptionError(f"-o {output} is also an input image and would be overwritten; choose another output path")
+        raise OptionError(f"{shown or f'-o {output}'} is also an input image and would be overwritten; choose another "
+                          "output path")
     return output
 
 
@@ -81,7 +82,7 @@ def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.
     for suffix in beside:
         extra = companion(output, suffix)
         not_an_input(images.check_writable(extra) if extra.suffix == ".png" else files.check_can_write(extra),
-                     images_given)
+                     images_given, f"{extra} (written beside -o {output})")
     return output
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import sys
 
 from ..backbones.base import PADDINGS
@@ -96,4 +97,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"stylegram: evaluated on the pre-ReLU tap ({', '.join(dict.fromkeys(moved))}): post-ReLU channels can "
               "be zero on a noise start and never move; --no-pre-relu keeps the layer as named", file=sys.stderr)
     print(f"stylegram: {problem.kind} parameterization, octaves {sizes}", file=sys.stderr)
-    return run_job(job, output, args, f"stylegram dream -o {args.output}")  # the checkpoint holds the rest
+    return run_job(job, output, args, shlex.join(["stylegram", "dream", "-o", args.output]))  # the checkpoint holds the rest

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,13 +56,18 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
 
 
 def check_resume_alone(args: argparse.Namespace, saved) -> None:
-    """A resumed run goes on with the checkpoint's options (``saved``): refuse an option given with another value."""
+    """A resumed run goes on with the checkpoint's options (``saved``): refuse an option given with another value.
+
+    An option counts as given when it is away from its default (argparse does not say which were typed), and
+    values compare as text, as the command line gave them ('256' and 256 are one size).
+    """
     default = type(saved)()
     changed = []
     for f in dataclasses.fields(saved):
         value = getattr(args, f.name, None)
-        if hasattr(args, f.name) and value != getattr(default, f.name) and value != getattr(saved, f.name):
-            changed.append(f"--{f.name.replace('_', '-')} {value} (checkpoint: {getattr(saved, f.name)})")
+        if hasattr(args, f.name) and str(value) not in (str(getattr(default, f.name)), str(getattr(saved, f.name))):
+            shown = f"--{f.name.replace('_', '-')} {value}" if not isinstance(value, bool) else f"{f.name}={value}"
+            changed.append(f"{shown} (checkpoint: {getattr(saved, f.name)})")
     if changed:
         raise OptionError(f"{', '.join(changed)}: a resumed run goes on with the options in its checkpoint "
                           f"{args.resume}; drop {'it' if len(changed) == 1 else 'them'}, or start a new run without "
@@ -74,8 +80,8 @@ def resume_command(start: str, args: argparse.Namespace, checkpoint: Path) -> st
     for flag, value in [("--save-every", args.save_every or None), ("--save-dir", args.save_dir),
                         ("--checkpoint", args.checkpoint), ("--log", args.log)]:
         if value is not None:
-            words.append(f"{flag} {value}")
-    return " ".join([*words, f"--resume {checkpoint}"])
+            words.append(f"{flag} {shlex.quote(str(value))}")
+    return " ".join([*words, f"--resume {shlex.quote(str(checkpoint))}"])
 
 
 def _refuse_overlaps(written: dict[str, Path], inputs: Sequence[str | None], resume: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
@@ -67,5 +68,5 @@ def run(args: argparse.Namespace) -> int:
         check_resume_alone(args, job.options)
     else:
         job = prepare_texture(args.examples, **_options(args))
-    hint = f"stylegram texture {' '.join(args.examples)} -o {args.output}"
+    hint = shlex.join(["stylegram", "texture", *args.examples, "-o", args.output])
     return run_job(job, output, args, hint)

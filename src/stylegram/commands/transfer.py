@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
@@ -105,5 +106,5 @@ def run(args: argparse.Namespace) -> int:
         check_resume_alone(args, job.options)
     else:
         job = T.prepare(args.content, args.styles, **_options(args))
-    hint = f"stylegram transfer {args.content} {' '.join(args.styles)} -o {args.output}"
+    hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output])
     return run_job(job, output, args, hint)

@@ -249,6 +249,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         content = service.upload(req.content, "content") if req.content else None
         styles = [service.upload(s, "style" if req.method != "texture" else "example") for s in req.styles]
         settings = req.model_dump(exclude={"method", "content", "styles"}, exclude_none=True)
+        if "iterations" in settings:  # the pattern allows spaces around the counts
+            settings["iterations"] = settings["iterations"].replace(" ", "")
         spec = engine.make_spec(req.method, settings, content, styles)
         engine.start(spec, service.store, service.models)  # option errors now, as a 400, rather than when the job runs
         return runner.snapshot(runner.submit(WebJob(spec)))

@@ -142,7 +142,7 @@ async function upload(file, role) {
     });
   } catch (error) {
     view.item.remove();
-    if (!removed) showError(error.message);
+    if (!removed && (role !== "content" || page.contentTicket === ticket)) showError(error.message);
     return;
   }
   if (removed || (role === "content" && page.contentTicket !== ticket)) {
