@@ -320,6 +320,18 @@ def test_options_are_checked_once_before_a_cluster_starts(changes, words, tmp_pa
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_an_output_folder_that_is_a_file_is_named_without_a_probe_file(tmp_path):
+    """The message named an internal OUT/probe.png."""
+    _photos(tmp_path / "in", 1)
+    (tmp_path / "taken.png").write_bytes(b"x")
+    with pytest.raises(ImageError) as caught:
+        stylize_batch([tmp_path / "in"], STYLE, tmp_path / "taken.png")
+    assert str(caught.value) == (f"cannot write {tmp_path / 'taken.png'}: {tmp_path / 'taken.png'} is a file, not a "
+                                 "folder; choose another output path")
+    with pytest.raises(OptionError, match="'.gif' is not a format stylegram writes; use one of .png"):
+        stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", ext="gif")
+
+
 def test_samples_are_inputs_too(tmp_path):
     (item,) = plan(["sample:chelsea"], tmp_path / "out")
     assert item.source.is_file() and item.output == tmp_path / "out" / "chelsea.png"

@@ -30,14 +30,27 @@ def check_can_write(path: str | os.PathLike[str]) -> Path:
         raise ImageError(f"cannot write {target}: it is a folder; give a file name")
     target = target.parent.resolve() / target.name
     make_folder(target.parent, target)
+    _probe(target.parent, target)
+    return target
+
+
+def check_folder(folder: str | os.PathLike[str]) -> Path:
+    """Check before long work that files can be created in ``folder`` (made if missing); return it."""
+    target = Path(folder).expanduser()
+    make_folder(target, target)
+    _probe(target, target)
+    return target
+
+
+def _probe(folder: Path, target: Path) -> None:
+    """Create and remove a hidden file in ``folder``; an error names ``target``, what the user asked to write."""
     try:
-        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".probe")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".", suffix=".probe")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise ImageError(f"cannot write {target}: folder {target.parent} is not writable ({one_line(err)}); "
+        raise ImageError(f"cannot write {target}: folder {folder} is not writable ({one_line(err)}); "
                          "choose another output path") from err
-    return target
 
 
 def make_folder(folder: Path, target: Path) -> None:

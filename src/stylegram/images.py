@@ -444,6 +444,13 @@ def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
     return target.parent.resolve() / target.name, fmt
 
 
+def check_format(ext: str) -> str:
+    """The Pillow format an output extension ('.png', '.jpg', ...) is written in, or a clear error."""
+    if ext.lower() not in _SAVE_FORMATS:
+        raise OptionError(f"'{ext}' is not a format stylegram writes; use one of {', '.join(_SAVE_FORMATS)}")
+    return _SAVE_FORMATS[ext.lower()]
+
+
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Check before long work that ``path`` can be written (extension, folder, permission); return it."""
     target, _ = _output(path)

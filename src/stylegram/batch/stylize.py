@@ -112,7 +112,8 @@ def stylize_batch(
     specs = _check_styles(styles)
     opts = _check_options(method, temporal, options, len(specs))
     ext = ext if ext.startswith(".") else f".{ext}"
-    images.check_writable(Path(out_dir).expanduser() / f"probe{ext}")  # extension and folder, before any work
+    images.check_format(ext)
+    files.check_folder(out_dir)  # before any work
     planned = plan(inputs, out_dir, ext)
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
     report = Report(skipped=[i.name for i in planned if i in complete])
