@@ -468,7 +468,8 @@ def test_serve_command_binds_loopback_and_prints_the_url():
 @pytest.mark.parametrize("flags, words", [
     (["--port", "-1"], "--port must be between 0 and 65535"),  # an OverflowError traceback
     (["--port", "70000"], "--port must be between 0 and 65535"),
-    (["--max-upload-mb", "nan"], "--max-upload-mb must be a number greater than 0"),  # a ValueError traceback
+    (["--max-upload-mb", "nan"], "--max-upload-mb must be a number at least 0.001"),  # a ValueError traceback
+    (["--max-upload-mb", "1e-9"], "--max-upload-mb must be a number at least 0.001, got 1e-09"),  # a 0-byte limit
     (["--max-size", "8"], "--max-size must be a number at least 16, got 8"),
 ])
 def test_serve_names_a_bad_option(flags, words, capsys):

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise OptionError(f"the web page needs packages that are not installed ({err.name}); "
                           "install them with: pip install \"stylegram[web]\"") from None
-    check_number("--max-upload-mb", args.max_upload_mb, above=True)
+    check_number("--max-upload-mb", args.max_upload_mb, 0.001)  # 1 kB; less rounds to a limit of 0 bytes
     check_number("--max-pixels", args.max_pixels, 1)
     check_number("--max-size", args.max_size, 16)
     if not 0 <= args.port <= 65535:
