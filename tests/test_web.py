@@ -387,6 +387,10 @@ def test_unknown_job_and_host_and_cross_site_guards():
     with TestClient(app, base_url="http://127.0.0.1:8000") as local:
         missing = local.get("/api/jobs/nope/events")
         assert missing.status_code == 404 and "there is no job 'nope'" in missing.json()["detail"]
+        nowhere = local.get("/api/nowhere")  # was {"detail": "Not Found"}
+        assert nowhere.status_code == 404 and nowhere.json()["detail"].startswith("there is no /api/nowhere on this")
+        wrong = local.delete("/api/status")
+        assert wrong.status_code == 405 and wrong.json()["detail"] == "DELETE is not allowed on /api/status"
         assert local.get("/api/status").status_code == 200
         cross = local.post("/api/uploads", content=png(8, 8), headers={"origin": "http://evil.example"})
         assert cross.status_code == 403 and "cross-site request" in cross.json()["detail"]

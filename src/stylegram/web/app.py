@@ -30,6 +30,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, images
 from ..gatys import COLORS, INITS
@@ -184,6 +185,16 @@ def _add_error_handlers(app: FastAPI) -> None:
             else:
                 parts.append(f"{where}: {e.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        detail = err.detail
+        if err.status_code == 404 and detail == "Not Found":  # starlette's word for a route that does not exist
+            detail = (f"there is no {request.url.path} on this server; the page is at / and its API under /api/ "
+                      "(GET /api/config, /api/status, /api/jobs)")
+        elif err.status_code == 405 and detail == "Method Not Allowed":
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        return JSONResponse({"detail": detail}, status_code=err.status_code, headers=getattr(err, "headers", None))
 
     @app.exception_handler(UploadError)
     async def upload_error(request: Request, err: UploadError) -> JSONResponse:
