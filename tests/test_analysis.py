@@ -271,6 +271,9 @@ def test_rank_layers_refuses_an_output_in_place_of_an_input_or_its_companions(cl
     assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1", "-o", str(victim)]) == 2
     assert "is also an input image and would be overwritten" in capsys.readouterr().err
     assert victim.read_bytes() == before and not (classes[0] / "00.json").exists()
+    assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1", "-o", str(classes[0] / "rank.png")]) == 2
+    assert "is inside the image folder" in capsys.readouterr().err  # the next run would take it for a brick
+    assert not (classes[0] / "rank.png").exists()
     (tmp_path / "rank_confusion.png").mkdir()  # in the way of the file written beside the figure: said before the work
     assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1", "-o", str(tmp_path / "rank.png")]) == 2
     assert "rank_confusion.png: it is a folder" in capsys.readouterr().err

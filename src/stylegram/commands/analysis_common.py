@@ -79,6 +79,11 @@ def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.
     from .. import images
 
     output = not_an_input(images.check_writable(path), images_given)
+    folders = [Path(f).expanduser() for f in images_given if Path(f).expanduser().is_dir()]
+    inside = next((f for f in folders if files.same_file(output.parent, f)), None)
+    if inside is not None:  # the figure would be read as one of the images next time
+        raise OptionError(f"-o {output} is inside the image folder {inside}, so a later run on that folder would "
+                          "read the figure as one of its images; write it elsewhere")
     for suffix in beside:
         extra = companion(output, suffix)
         not_an_input(images.check_writable(extra) if extra.suffix == ".png" else files.check_can_write(extra),
