@@ -7,7 +7,6 @@ progress, gives the result and checkpoints, and ``transfer()`` runs a job to the
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import time
@@ -21,7 +20,7 @@ from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, load_input
-from .options import Options
+from .options import Options, flag
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
@@ -352,11 +351,9 @@ def _check_init(init: str | torch.Tensor) -> None:
 
 def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
     """With another network than VGG, say which layer options to set rather than only that relu4_2 is missing."""
-    defaults = TransferOptions()
-    flags = {"content_layers": "--content-layers", "style_layers": "--style-layers"}
-    unset = [field for field in flags if getattr(opts, field) == getattr(defaults, field)]
+    unset = [field for field in ("content_layers", "style_layers") if field not in opts.changed()]
     names = [name for field in unset for name in parse_weighted(getattr(opts, field), field)]
-    backbone.check_defaults(names, " and ".join(flags[field] for field in unset))
+    backbone.check_defaults(names, " and ".join(flag(field) for field in unset))
 
 
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
@@ -379,10 +376,10 @@ def _recording(model: Backbone, opts: TransferOptions) -> TransferOptions:
     for name in ("pooling", "padding"):
         if hasattr(model, name):
             actual[name] = getattr(model, name)
-    default = TransferOptions()
+    changed = opts.changed()
     for name, value in actual.items():
         asked = getattr(opts, name)
-        if asked not in (value, getattr(default, name)):
+        if name in changed and asked != value:
             raise OptionError(f"the given model is {model.name} with {actual['weights']} weights"
                               f"{''.join(f', {actual[k]} {k}' for k in ('pooling', 'padding') if k in actual)}, but "
                               f"the options ask for {name}={asked!r}; leave {name} out or load the model that way")
@@ -391,10 +388,10 @@ def _recording(model: Backbone, opts: TransferOptions) -> TransferOptions:
 
 def check_numbers(opts: TransferOptions) -> None:
     """Refuse weights, and scales that are negative, NaN or infinite, naming the option, before any work."""
-    for flag, value in [("--content-weight", opts.content_weight), ("--style-weight", opts.style_weight),
-                        ("--tv-weight", opts.tv_weight), ("--detail", opts.detail),
-                        ("--content-boost", opts.content_boost), ("--tolerance", opts.tolerance)]:
-        check_number(flag, value)
+    for option, value in [("--content-weight", opts.content_weight), ("--style-weight", opts.style_weight),
+                          ("--tv-weight", opts.tv_weight), ("--detail", opts.detail),
+                          ("--content-boost", opts.content_boost), ("--tolerance", opts.tolerance)]:
+        check_number(option, value)
     check_number("--style-scale", opts.style_scale, above=True)
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
     check_seed(opts.seed)
@@ -527,9 +524,7 @@ def prepare_feed_forward(
 
 def check_gatys_only(opts: TransferOptions) -> None:
     """Refuse optimization options given to a one-pass method, which would ignore them."""
-    defaults = TransferOptions()
-    given = ["--" + f.name.replace("_", "-") for f in dataclasses.fields(opts)
-             if f.name not in FEED_FORWARD_FIELDS and getattr(opts, f.name) != getattr(defaults, f.name)]
+    given = [flag(name) for name in opts.changed() if name not in FEED_FORWARD_FIELDS]
     if given:
         one = len(given) == 1
         raise OptionError(f"{', '.join(given)} appl{'ies' if one else 'y'} to --method gatys only; --method "
@@ -539,14 +534,14 @@ def check_gatys_only(opts: TransferOptions) -> None:
 
 def check_read(opts: TransferOptions) -> None:
     """Refuse an optimization option that the other options make it ignore (set away from its default)."""
-    defaults = TransferOptions()
+    changed = opts.changed()
     unread = [(name, why) for name, why, ignored in [
         ("alpha", "sets the AdaIN start's style strength, and --init is not adain", opts.init != "adain"),
         ("history", "is L-BFGS's memory, and --optimizer is adam", opts.optimizer == "adam"),
         ("decay", "shapes the spectrum search, and --parameterization is pixels", opts.parameterization == "pixels"),
         ("polish", "follows the spectrum search, and --parameterization is pixels",  # 0 (off) is what pixels do
          opts.parameterization == "pixels" and opts.polish != 0),
-    ] if ignored and getattr(opts, name) != getattr(defaults, name)]
+    ] if ignored and name in changed]
     if unread:
         name, why = unread[0]
         raise OptionError(f"--{name} {why}, so it would be ignored; drop it or change that option")

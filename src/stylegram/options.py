@@ -13,6 +13,11 @@ from .errors import OptionError
 O = TypeVar("O", bound="Options")
 
 
+def flag(name: str) -> str:
+    """The command-line flag of an option: style_weight -> --style-weight."""
+    return "--" + name.replace("_", "-")
+
+
 class Options:
     """Base of an options dataclass: ``replace`` that names unknown options instead of a TypeError."""
 
@@ -36,6 +41,12 @@ class Options:
         if unknown:
             raise OptionError(f"unknown {self.kind} option(s): {', '.join(sorted(unknown))}")
         return dataclasses.replace(self, **changes)
+
+    def changed(self) -> dict[str, Any]:
+        """The options set away from their defaults, with their values, in field order."""
+        default = type(self)()
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) != getattr(default, f.name)}
 
     def saved(self) -> dict:
         """The options as a checkpoint stores them: every field, and the kind of run that wrote it."""

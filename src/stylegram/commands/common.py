@@ -7,6 +7,7 @@ import dataclasses
 import typing
 
 from ..backbones.base import PADDINGS
+from ..options import flag
 
 
 def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") -> None:
@@ -65,11 +66,11 @@ def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: d
     """
     defaults, hints = options_cls(), typing.get_type_hints(options_cls)
     for option in dataclasses.fields(options_cls):
-        flag = option.name.replace("_", "-")
         default = getattr(defaults, option.name)
         if isinstance(default, bool):
-            name, action = ("--no-" + flag, "store_false") if default else ("--" + flag, "store_true")
+            on = flag(option.name)
+            name, action = (on.replace("--", "--no-", 1), "store_false") if default else (on, "store_true")
             parser.add_argument(name, dest=option.name, action=action, help=helps[option.name])
             continue
-        parser.add_argument("--" + flag, type=_argument_type(hints[option.name]), default=default,
+        parser.add_argument(flag(option.name), type=_argument_type(hints[option.name]), default=default,
                             choices=choices.get(option.name), help=helps[option.name])

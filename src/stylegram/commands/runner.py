@@ -13,6 +13,7 @@ from pathlib import Path
 from .. import files, images, optimize
 from ..errors import OptionError
 from ..job import Job
+from ..options import flag
 from .progress import Bar, save_snapshot, stop_on_interrupt, write_log
 
 CHECKPOINT_EVERY = 25
@@ -66,7 +67,7 @@ def check_resume_alone(args: argparse.Namespace, saved) -> None:
     for f in dataclasses.fields(saved):
         value = getattr(args, f.name, None)
         if hasattr(args, f.name) and str(value) not in (str(getattr(default, f.name)), str(getattr(saved, f.name))):
-            shown = f"--{f.name.replace('_', '-')} {value}" if not isinstance(value, bool) else f"{f.name}={value}"
+            shown = f"{flag(f.name)} {value}" if not isinstance(value, bool) else f"{f.name}={value}"
             changed.append(f"{shown} (checkpoint: {getattr(saved, f.name)})")
     if changed:
         raise OptionError(f"{', '.join(changed)}: a resumed run goes on with the options in its checkpoint "
@@ -77,10 +78,10 @@ def check_resume_alone(args: argparse.Namespace, saved) -> None:
 def resume_command(start: str, args: argparse.Namespace, checkpoint: Path) -> str:
     """The command that continues an interrupted run: ``start`` (inputs and -o), what it recorded, --resume."""
     words = [start]
-    for flag, value in [("--save-every", args.save_every or None), ("--save-dir", args.save_dir),
-                        ("--checkpoint", args.checkpoint), ("--log", args.log)]:
+    for option, value in [("--save-every", args.save_every or None), ("--save-dir", args.save_dir),
+                          ("--checkpoint", args.checkpoint), ("--log", args.log)]:
         if value is not None:
-            words.append(f"{flag} {shlex.quote(str(value))}")
+            words.append(f"{option} {shlex.quote(str(value))}")
     return " ".join([*words, f"--resume {shlex.quote(str(checkpoint))}"])
 
 
@@ -89,15 +90,15 @@ def _refuse_overlaps(written: dict[str, Path], inputs: Sequence[str | None], res
     file it writes."""
     read = [p for p in [*inputs, resume] if p and os.path.isfile(p)]
     seen: dict[Path, str] = {}
-    for flag, path in written.items():
+    for option, path in written.items():
         source = next((p for p in read if files.same_file(path, p)), None)
-        if source is not None and not (flag == "--checkpoint" and source == resume):
-            raise OptionError(f"{flag} {path} is also an input ({source}) and would be overwritten; "
+        if source is not None and not (option == "--checkpoint" and source == resume):
+            raise OptionError(f"{option} {path} is also an input ({source}) and would be overwritten; "
                               "choose another output path")
         other = next((seen[p] for p in seen if files.same_file(path, p)), None)
         if other is not None:
-            raise OptionError(f"{other} and {flag} name the same file {path}; give them different names")
-        seen[path] = flag
+            raise OptionError(f"{other} and {option} name the same file {path}; give them different names")
+        seen[path] = option
 
 
 def _snapshots(args: argparse.Namespace, output: Path) -> Path:

@@ -20,6 +20,7 @@ from ..backbones import Backbone, build_options, load_backbone
 from ..errors import OptionError, check_choice
 from ..job import Job, Result
 from ..losses import blend_weights
+from ..options import flag
 from .uploads import Upload, UploadStore
 
 METHODS = ("gatys", "adain", "wct", "texture")
@@ -134,13 +135,8 @@ def command_line(spec: Spec, options: Any = None) -> str:
     options = spec.options if options is None else options
     names = [u.name for u in spec.uploads]
     words = ["stylegram", "texture" if spec.method == "texture" else "transfer", *names, "-o", "result.png"]
-    default = type(options)()
-    for f in dataclasses.fields(options):
-        value = getattr(options, f.name)
-        if value == getattr(default, f.name):
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        words += [flag] if value is True else [flag, str(value)]
+    for name, value in options.changed().items():
+        words += [flag(name)] if value is True else [flag(name), str(value)]
     return shlex.join(words)
 
 
