@@ -12,7 +12,7 @@ import torch
 
 from .. import images, samples
 from ..color import gray
-from ..errors import OptionError
+from ..errors import OptionError, count
 
 DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
 
@@ -38,15 +38,12 @@ class ImageSet:
         return [i for c in range(len(self.classes)) for i in self.members(c)[:count]]
 
     def check_fits(self, backbone, layers: Sequence[str]) -> None:
-        """Before any network pass: name an image too small for the deepest of ``layers``."""
+        """Before any network pass: name an image too small for the deepest of ``layers`` (Backbone.check_fits)."""
         need = backbone.min_input_size(list(layers))
         small = [i for i, x in enumerate(self.images) if min(x.shape[-2:]) < need]
         if small:
-            height, width = self.images[small[0]].shape[-2:]
-            more = f" (and {len(small) - 1} more image{'s' * (len(small) > 2)})" if len(small) > 1 else ""
-            deepest = backbone.check_layers(list(layers))[-1]
-            raise OptionError(f"{self.names[small[0]]} is {width}x{height} px{more}; layer {deepest} of {backbone.name} "
-                              f"needs at least {need} px on each side: use larger images or a shallower layer")
+            more = f" (and {count(len(small) - 1, 'more image')})" if len(small) > 1 else ""
+            backbone.check_fits(tuple(self.images[small[0]].shape[-2:]), list(layers), self.names[small[0]] + more)
 
     @classmethod
     def from_classes(

@@ -95,6 +95,15 @@ class Backbone(nn.Module):
         deepest = self.check_layers(layers)[-1]
         return max(2 * self.info(deepest).stride, 2)
 
+    def check_fits(self, size: tuple[int, int], layers: list[str], name: str = "image") -> None:
+        """Refuse an input of ``size`` (H, W) smaller than the deepest of ``layers`` needs, naming it ``name``."""
+        need = self.min_input_size(layers)
+        if min(size) < need:
+            raise BackboneError(
+                f"{name} is {size[1]}x{size[0]} px; layer {self.check_layers(layers)[-1]} of {self.name} needs at "
+                f"least {need} px on each side: use a larger image or a shallower layer"
+            )
+
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Map RGB in [0, 1] to the network's own input space."""
         return self.input_norm(x)
@@ -115,14 +124,7 @@ class Backbone(nn.Module):
     def extract(self, x: torch.Tensor, layers: list[str]) -> dict[str, torch.Tensor]:
         """Features at ``layers`` for a batch of RGB images in [0, 1], computing no further than needed."""
         wanted = set(self.check_layers(layers))
-        side = min(x.shape[-2:])
-        need = self.min_input_size(list(wanted))
-        if side < need:
-            deepest = self.check_layers(list(wanted))[-1]
-            raise BackboneError(
-                f"image is {x.shape[-1]}x{x.shape[-2]} px; layer {deepest} of {self.name} needs at least "
-                f"{need} px on each side: use a larger image or a shallower layer"
-            )
+        self.check_fits(tuple(x.shape[-2:]), list(wanted))
         found: dict[str, torch.Tensor] = {}
         for name, value in self.taps(self.normalize(x)):
             if name in wanted:
