@@ -156,6 +156,12 @@ def _kmeans_order(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, _relabel(labels, order)
 
 
+def check_count(k: int | str, n: int, channels: str) -> None:
+    """Refuse ``k`` clusters of ``n`` channels (described as ``channels``) when there are fewer channels than that."""
+    if k != "auto" and k > n:
+        raise OptionError(f"cannot make {k} clusters of {channels}; choose --clusters {n} or fewer")
+
+
 def cluster_channels(
     matrix: np.ndarray, k: int | str = "auto", method: str = "hierarchical", seed: int = 0, max_k: int = MAX_K
 ) -> Clustering:
@@ -168,8 +174,7 @@ def cluster_channels(
     n = len(active)
     if n == 0:
         return Clustering(np.full(c, -1), np.arange(c), method)
-    if k != "auto" and k > n:
-        raise OptionError(f"cannot make {k} clusters of {n} active channels; choose --clusters {n} or fewer")
+    check_count(k, n, f"{n} active channels")
     from scipy.spatial.distance import pdist, squareform
 
     distance = squareform(pdist(s))

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from ..errors import OptionError, count
+from ..errors import count
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -42,15 +42,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import inputs, matrices, plots
-    from ..analysis.cluster import cluster_channels
+    from ..analysis.cluster import check_count, cluster_channels
     from ..analysis.study import settings_of
 
     output = figure_output(args.output, args.images, beside=(".npz", ".json"))
     model = backbone_from_args(args)
     channels = model.info(args.layer).channels
-    if args.clusters != "auto" and args.clusters > channels:  # before the matrices; too few active ones show after
-        raise OptionError(f"cannot make {args.clusters} clusters of the {channels} channels of {args.layer}; "
-                          f"choose --clusters {channels} or fewer")
+    # before the matrices; too few active channels show only after them (cluster_channels)
+    check_count(args.clusters, channels, f"the {channels} channels of {args.layer}")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     image_set.check_fits(model, [args.layer])
     per_image = matrices.compute(image_set.images, [args.layer], model, args.kind, triangles=False,
