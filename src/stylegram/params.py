@@ -19,7 +19,6 @@ continues from exactly those numbers, not from an image re-encoded into them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Protocol
 
@@ -153,8 +152,7 @@ def check_decay(decay: float) -> None:
 def fourier(decay: float = 1.0, squash: str = "sigmoid") -> Parameterize:
     """A ``parameterize(image, saved)`` function for Fourier parameterizations with these settings."""
     check_choice("squash", squash, SQUASHES)
-    if not math.isfinite(decay) or decay < 0:
-        raise OptionError(f"spectrum decay must be a non-negative number, got {decay}")
+    check_decay(decay)
 
     def parameterize(image: torch.Tensor, saved: list[torch.Tensor] | None = None) -> Fourier:
         if saved is not None:
