@@ -62,23 +62,16 @@ def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
     return files.check_can_write(target)
 
 
-def not_an_input(output: Path, images_given: Sequence[str | os.PathLike[str]], shown: str | None = None) -> Path:
-    """Refuse an output path that is one of the input images (writing it would destroy that image)."""
-    from ..analysis import inputs
-
-    if any(files.same_file(output, f) for f in inputs.expand(images_given)):
-        raise OptionError(f"{shown or f'-o {output}'} is also an input image and would be overwritten; choose another "
-                          "output path")
-    return output
-
-
 def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.PathLike[str]],
                   beside: Sequence[str] = ()) -> Path:
     """Check before any work that the figure ``path`` and the files written beside it (``companion`` suffixes)
     can be written and that none of them is an input image; return the figure's path."""
     from .. import images
+    from ..analysis import inputs
 
-    output = not_an_input(images.check_writable(path), images_given)
+    output = images.check_writable(path)
+    read = inputs.expand(images_given)  # once for every file written: folders are listed, samples resolved
+    _not_an_input(output, read, f"-o {output}")
     folders = [Path(f).expanduser() for f in images_given if Path(f).expanduser().is_dir()]
     inside = next((f for f in folders if files.same_file(output.parent, f)), None)
     if inside is not None:  # the figure would be read as one of the images next time
@@ -86,9 +79,15 @@ def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.
                           "read the figure as one of its images; write it elsewhere")
     for suffix in beside:
         extra = companion(output, suffix)
-        not_an_input(images.check_writable(extra) if extra.suffix == ".png" else files.check_can_write(extra),
-                     images_given, f"{extra} (written beside -o {output})")
+        checked = images.check_writable(extra) if extra.suffix == ".png" else files.check_can_write(extra)
+        _not_an_input(checked, read, f"{extra} (written beside -o {output})")
     return output
+
+
+def _not_an_input(output: Path, read: Sequence[Path], shown: str) -> None:
+    """Refuse an output path that is one of the input images ``read`` (writing it would destroy that image)."""
+    if any(files.same_file(output, f) for f in read):
+        raise OptionError(f"{shown} is also an input image and would be overwritten; choose another output path")
 
 
 def companion(path: Path, suffix: str) -> Path:
