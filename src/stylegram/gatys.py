@@ -178,14 +178,11 @@ class TransferProblem(optimize.Problem):
         return stages
 
     def _check_minimum(self, need: int) -> None:
-        coarsest = self._scales[0]
+        coarsest = self._scales[0]  # (--style-scale cannot help the content)
         images_at = [("content", coarsest, "--min-size or --size, or choose shallower layers"),
                      *[(f"style {i + 1}", self.style_size(s, coarsest), "--style-scale, --min-size or --size")
                        for i, s in enumerate(self.styles)]]
-        for name, image, fix in images_at:  # (--style-scale cannot help the content)
-            if min(image) < need:
-                raise OptionError(f"the {name} image would be {image[1]}x{image[0]} px at the coarsest scale, but the "
-                                  f"layers asked for need at least {need} px per side: raise {fix}")
+        _refuse_small(need, images_at, " at the coarsest scale", "the layers asked for need")
 
     def sizes(self) -> list[tuple[int, int]]:
         """The size of each stage: every scale once, the finest twice when it is polished over the pixels."""
@@ -549,11 +546,17 @@ def check_read(opts: TransferOptions) -> None:
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:
     """Name --size or --style-scale when the content or a style, as scaled, is too small for the encoder."""
-    for name, (h, w), fix in [("content", content, "--size (with --upscale above the image's own size)"),
-                              *[(f"style {i + 1}", hw, "--style-scale or --size") for i, hw in enumerate(styles)]]:
+    _refuse_small(need, [("content", content, "--size (with --upscale above the image's own size)"),
+                         *[(f"style {i + 1}", hw, "--style-scale or --size") for i, hw in enumerate(styles)]],
+                  "", "the AdaIN/WCT encoder needs")
+
+
+def _refuse_small(need: int, images: list[tuple[str, tuple[int, int], str]], at: str, needer: str) -> None:
+    """Name the first of ``images`` (name, (H, W), the options that would help) with a side under ``need`` px."""
+    for name, (h, w), fix in images:
         if min(h, w) < need:
-            raise OptionError(f"the {name} image would be {w}x{h} px, but the AdaIN/WCT encoder needs at least "
-                              f"{need} px per side: raise {fix}")
+            raise OptionError(f"the {name} image would be {w}x{h} px{at}, but {needer} at least {need} px per side: "
+                              f"raise {fix}")
 
 
 def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Job:
