@@ -162,8 +162,9 @@ def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path):
 def test_parse_size():
     assert parse_size("320x200") == (200, 320)
     assert parse_size(" 64 X 48 ") == (48, 64)
-    assert parse_size(256) == parse_size("256") == (256, 256)
-    for bad in ("0x10", "abc", "12x", "-5", "10x0", "99999"):
+    assert parse_size(256) == parse_size("256") == parse_size(256.0) == (256, 256)  # 256.0: as transfer's --size takes it
+    assert parse_size((320, 200.0)) == (200, 320)
+    for bad in ("0x10", "abc", "12x", "-5", "10x0", "99999", 64.5, float("nan"), (64, 48.5), ("a", 5), True):
         with pytest.raises(OptionError, match="--size"):
             parse_size(bad)
 

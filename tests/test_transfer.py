@@ -218,6 +218,14 @@ def test_options_the_others_make_unread_are_refused(options, words, pair):
         prepare(*pair, **options)
 
 
+def test_a_scale_factor_that_makes_a_long_pyramid_is_refused(pair, vgg):
+    """--scale-factor 1.01 once planned 97 scales between 200 and 512 px, each with its own iterations; from 96 px it is every side down to 50."""
+    with pytest.raises(OptionError, match=r"--scale-factor 1.01 makes 47 scales from 50 to 96 px, .* at most 12 .* "
+                                          r"use --scale-factor 1.07 or more, or a larger --min-size"):
+        prepare(*pair, model=vgg, scale_factor=1.01, min_size=48)
+    assert len(prepare(*pair, model=vgg, scale_factor=1.07, min_size=48).problem.sizes()) <= 12
+
+
 def test_styles_that_are_not_images_are_named(pair):
     with pytest.raises(OptionError, match="expected an image .* or a list of them, not None"):  # a TypeError
         prepare(pair[0], None)

@@ -8,6 +8,7 @@ progress, gives the result and checkpoints, and ``transfer()`` runs a job to the
 from __future__ import annotations
 
 import functools
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +80,9 @@ class TransferOptions(Options):
     upscale: bool = False  # allow --size beyond the content's own size
 
 
+MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)
+
+
 def scale_sizes(
     shape: tuple[int, int], size: int, min_size: int, factor: float, min_side: int = 1
 ) -> list[tuple[int, int]]:
@@ -98,6 +102,12 @@ def scale_sizes(
         if smaller < min_size or smaller >= longs[-1] or min(fit(smaller)) < min_side:
             break
         longs.append(smaller)
+    if len(longs) > MAX_SCALES:
+        least = math.ceil(100 * (size / min_size) ** (1 / (MAX_SCALES - 1))) / 100
+        raise OptionError(
+            f"--scale-factor {factor} makes {len(longs)} scales from {longs[-1]} to {size} px, each run to its own "
+            f"iterations; at most {MAX_SCALES} are allowed: use --scale-factor {least} or more, or a larger --min-size"
+        )
     return [fit(side) for side in reversed(longs)]
 
 

@@ -24,6 +24,7 @@ mean/std, Wasserstein-2, histograms, or a weighted mix); their terms are then na
 from __future__ import annotations
 
 import copy
+import numbers
 import os
 import re
 from collections.abc import Sequence
@@ -75,10 +76,10 @@ class TextureOptions(Options):
 
 def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
     """'320x200' -> (200, 320) as (H, W); '256' or 256 -> (256, 256); (W, H) sequences too."""
-    if isinstance(spec, int) and not isinstance(spec, bool):
-        w = h = spec
-    elif isinstance(spec, (tuple, list)) and len(spec) == 2:
-        w, h = (int(v) for v in spec)
+    if _number(spec):
+        w = h = _whole(spec, spec)
+    elif isinstance(spec, (tuple, list)) and len(spec) == 2 and all(map(_number, spec)):
+        w, h = (_whole(v, spec) for v in spec)
     else:
         match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*", str(spec))
         if not match:
@@ -88,6 +89,17 @@ def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
     if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
         raise OptionError(f"--size {w}x{h}: width and height must be between 1 and {MAX_SIDE} px")
     return h, w
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _whole(value: numbers.Real, spec: object) -> int:
+    """A side given as a number: 64 and 64.0 are 64 px; 64.5 (or NaN) is refused, not rounded."""
+    if not float(value).is_integer():
+        raise OptionError(f"--size {spec!r}: sides are whole numbers of px, e.g. 256 or 320x200")
+    return int(value)
 
 
 def circular_tv(image: torch.Tensor) -> torch.Tensor:
