@@ -314,6 +314,11 @@ def test_cli_dreams_a_cluster(tmp_path, capsys):
         assert main(["dream", "--cluster", f"{other}:0", "-o", str(out)]) == 2
         assert f"clusters the channels of {made_on['backbone']} with {made_on['weights']} weights" in (err := capsys.readouterr().err)
         assert words in err
+    other.write_text(json.dumps({"layer": "mixed3a", "clusters": [{"id": 0, "channels": [1, 2]}],
+                                 "settings": {"backbone": "inceptionv1"}}))  # no weights recorded: once "--weights ?"
+    assert main(["dream", "--cluster", f"{other}:0", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "inceptionv1 (weights not recorded)" in err and "add --backbone inceptionv1 and the weights" in err and "?" not in err
 
 
 def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):

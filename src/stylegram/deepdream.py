@@ -263,8 +263,10 @@ def _check_network(path: str | os.PathLike, network: tuple[str, str], backbone: 
     ours = getattr(backbone, "weights_source", "?")
     named = all(w != "?" and not any(c in w for c in "/\\.") for w in (weights, ours))  # not a file's path
     if name != backbone.name or (named and weights != ours):
-        raise OptionError(f"{path} clusters the channels of {name} with {weights} weights, and this dream runs "
-                          f"{backbone.name} with {ours}; add --backbone {name} --weights {weights}")
+        theirs, fix = (f"{name} with {weights} weights", f"--backbone {name} --weights {weights}") if weights != "?" \
+            else (f"{name} (weights not recorded)", f"--backbone {name} and the weights that file was made with")
+        raise OptionError(f"{path} clusters the channels of {theirs}, and this dream runs {backbone.name} with {ours}; "
+                          f"add {fix}")
 
 
 def cluster(path: str | os.PathLike, k: int, correlation: bool = False) -> Objective:
