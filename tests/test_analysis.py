@@ -135,6 +135,15 @@ def test_leave_one_out_on_a_constructed_case():
     assert s.balanced_accuracy == pytest.approx((4 / 5 + 1) / 2)
 
 
+def test_a_tie_between_centroids_is_a_miss():
+    """All-zero similarities (a layer whose maps are all 0) once gave every image to class 0: accuracy 1/2 here."""
+    s = rank.score(np.zeros((4, 4)), [0, 0, 1, 1], "dead")
+    assert s.predicted.tolist() == [-1, -1, -1, -1]
+    assert s.accuracy == s.balanced_accuracy == 0.0
+    assert s.confusion.tolist() == [[0, 0], [0, 0]]
+    assert rank.nearest(np.array([[0.2, 0.5, 0.5], [0.9, 0.1, 0.3]])).tolist() == [-1, 0]
+
+
 def test_leave_one_out_scores_match_explicit_centroids():
     rng = np.random.default_rng(3)
     vectors = torch.tensor(rng.normal(size=(9, 15)))

@@ -13,7 +13,8 @@ and every score below needs only the N x N matrix of these dot products.
   score (classes that anti-correlate are as far apart as it measures: 1), which keeps it in [-1, 1].
   Unclipped, off = -0.04 against on = 0.05 scored 9, and a noisy layer's bar dwarfed every other.
 - Leave-one-out nearest centroid: each image is compared with every class centroid (the mean z of the
-  class, the image itself left out of its own class) by correlation and assigned the closest class. Its
+  class, the image itself left out of its own class) by correlation and assigned the closest class (none,
+  a miss, where two classes are equally close: a dead layer's all-zero similarities do not pick class 0). Its
   accuracy, balanced accuracy (mean per-class recall) and confusion matrix (rows: true class, columns:
   predicted) are reported.
 
@@ -103,10 +104,21 @@ def loo_scores(sim: np.ndarray, labels: Sequence[int]) -> np.ndarray:
 
 
 def confusion(true: Sequence[int], predicted: Sequence[int], classes: int) -> np.ndarray:
-    """classes x classes counts: row = true class, column = predicted class."""
+    """classes x classes counts: row = true class, column = predicted class (an undecided -1 is left out)."""
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    decided = predicted >= 0
     counts = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(true), np.asarray(predicted)), 1)
+    np.add.at(counts, (true[decided], predicted[decided]), 1)
     return counts
+
+
+def nearest(scores: np.ndarray) -> np.ndarray:
+    """The class of each row's highest score; -1 where two or more classes share it (a miss, not the first of them).
+
+    Taking the first of equals credited a layer whose features are all zero with every image of class 0.
+    """
+    top = scores.max(1, keepdims=True)
+    return np.where((scores == top).sum(1) > 1, -1, scores.argmax(1))
 
 
 @dataclass
@@ -145,9 +157,9 @@ def score(sim: np.ndarray, labels: Sequence[int], layer: str = "") -> LayerScore
     labels = np.asarray(labels)
     classes = int(labels.max()) + 1
     value, on, off = contrast(sim, labels)
-    predicted = loo_scores(sim, labels).argmax(1)
+    predicted = nearest(loo_scores(sim, labels))
     counts = confusion(labels, predicted, classes)
-    recall = np.diag(counts) / counts.sum(1)
+    recall = np.diag(counts) / np.bincount(labels, minlength=classes)
     accuracy = float(np.trace(counts) / len(labels))
     return LayerScore(layer, value, on, off, accuracy, float(recall.mean()), counts, predicted)
 
@@ -182,7 +194,8 @@ class Ranking:
             + (" (diagonal left out)" if self.kind == "pearson" else " (diagonal included)"),
             "contrast": "(on - off) / (on + off); on = mean over classes of the mean within-class similarity, "
             "off = mean over class pairs of the mean between-class similarity",
-            "classifier": "leave-one-out nearest centroid by correlation; confusion rows = true, columns = predicted",
+            "classifier": ("leave-one-out nearest centroid by correlation; confusion rows = true, columns = predicted; "
+                           "an image equally near two centroids is a miss (predicted -1, not in the confusion)"),
             "classes": [{"name": c, "images": [n for n, lab in zip(self.names, self.labels) if lab == i]}
                         for i, c in enumerate(self.classes)],
             "settings": self.settings,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import count
 from . import plots
 from .matrices import LABELS
 from .study import Study
@@ -93,7 +94,9 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             f"Confusion matrix at {study.layer}",
             f"Rows are the true classes, columns the classes the leave-one-out classifier chose at {study.layer}; "
             f"the diagonal holds the correct answers ({int(best.confusion.trace())} of {len(s)}, "
-            f"{_pct(best.accuracy)}; balanced over classes {_pct(best.balanced_accuracy)}).",
+            f"{_pct(best.accuracy)}; balanced over classes {_pct(best.balanced_accuracy)})"
+            + (f"; undecided, equally near two classes: {count(int((best.predicted < 0).sum()), 'image')}, counted as "
+               "misses and left out of the matrix." if (best.predicted < 0).any() else "."),
             plots.to_png(plots.confusion_plot(best, s.classes)),
         ),
         _clusters_section(study),
