@@ -7,7 +7,7 @@ from torch import nn
 from stylegram import weights as W
 from stylegram.backbones import load_backbone, state_dict_for
 from stylegram.backbones.vgg import to_torchvision_layout
-from stylegram.errors import BackboneError, LayerError, OptionError, WeightsError
+from stylegram.errors import BackboneError, LayerError, OptionError, StylegramError, WeightsError
 from stylegram.features import extract
 
 
@@ -50,6 +50,24 @@ def test_extract_takes_files_samples_and_pil_images_and_one_layer_name(vgg, tmp_
     assert extract([tmp_path / "photo.png"] * 2, "relu1_1", vgg)["relu1_1"].shape[0] == 2
     with pytest.raises(OptionError, match="different sizes"):
         extract([tmp_path / "photo.png", "sample:chelsea"], "relu1_1", vgg)
+
+
+def test_extract_checks_tensors_as_transfer_does_and_keeps_their_gradients(vgg):
+    """uint8 tensors were a dtype RuntimeError inside torch; 0..255 floats and NaN gave features without a word."""
+    image = torch.rand(3, 32, 32)
+    expected = extract(image, "relu1_1", vgg)["relu1_1"]
+    as_bytes = (image * 255).round().to(torch.uint8)
+    assert torch.allclose(extract(as_bytes, "relu1_1", vgg)["relu1_1"], extract(as_bytes.float() / 255, "relu1_1", vgg)["relu1_1"])
+    assert expected.shape == (1, 64, 32, 32)
+    for bad, words in [(image * 255, "image 1: the tensor's values run from"), (torch.full((3, 32, 32), float("nan")), "NaN"),
+                       (torch.ones(3, 32, 32, dtype=torch.int64), "dtype torch.int64 is not an image")]:
+        with pytest.raises(StylegramError, match=words):
+            extract(bad, "relu1_1", vgg)
+    with pytest.raises(OptionError, match="layers are a name or a list of names, .* not None"):  # a TypeError
+        extract(image, None, vgg)
+    x = image[None].clone().requires_grad_(True)
+    extract(x, "relu1_1", vgg)["relu1_1"].sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
 
 
 def test_extraction_stops_at_the_deepest_layer(vgg):

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import torch
 
 from .backbones import Backbone, check_model, load_backbone
-from .errors import OptionError
-from .images import ImageLike, image_list, load_input
+from .errors import ImageError, OptionError
+from .images import ImageLike, batch_tensor, image_list, load_input
 
 
 @functools.lru_cache(maxsize=1)
@@ -21,10 +21,7 @@ def default_backbone() -> Backbone:
 def as_batch(images: ImageLike | Sequence[ImageLike]) -> torch.Tensor:
     """Stack images into one (N, 3, H, W) batch: tensors (N, 3, H, W) or (3, H, W), files, sample:NAME, PIL
     images or arrays, one or a list of them (of one size)."""
-    parts = [
-        (im.unsqueeze(0) if im.dim() == 3 else im) if isinstance(im, torch.Tensor) else load_input(im, f"image {i + 1}")
-        for i, im in enumerate(image_list(images))
-    ]
+    parts = [_part(im, f"image {i + 1}") for i, im in enumerate(image_list(images))]
     if not parts:
         raise OptionError("no images given")
     sizes = {tuple(p.shape[-2:]) for p in parts}
@@ -38,6 +35,16 @@ def as_batch(images: ImageLike | Sequence[ImageLike]) -> torch.Tensor:
     return batch
 
 
+def _part(image: ImageLike, what: str) -> torch.Tensor:
+    """One item of a batch: a tensor checked with its gradients kept, anything else loaded."""
+    if not isinstance(image, torch.Tensor):
+        return load_input(image, what)
+    try:
+        return batch_tensor(image)
+    except ImageError as err:
+        raise ImageError(f"{what}: {err}") from None
+
+
 def extract(
     images: ImageLike | Sequence[ImageLike],
     layers: str | Sequence[str],
@@ -48,4 +55,12 @@ def extract(
     Gradients flow when the input requires them; wrap the call in torch.no_grad() otherwise.
     """
     model = check_model(backbone, "backbone") or default_backbone()
-    return model.extract(as_batch(images), [layers] if isinstance(layers, str) else list(layers))
+    return model.extract(as_batch(images), _names(layers))
+
+
+def _names(layers: str | Sequence[str]) -> list[str]:
+    if isinstance(layers, str):
+        return [layers]
+    if not isinstance(layers, Sequence) or not all(isinstance(name, str) for name in layers):
+        raise OptionError(f"layers are a name or a list of names, e.g. 'relu3_1' or ['relu1_1', 'relu2_1'], not {layers!r}")
+    return list(layers)

@@ -330,6 +330,20 @@ def image_tensor(x: torch.Tensor) -> torch.Tensor:
     return (t.repeat(1, 3, 1, 1) if t.shape[1] == 1 else t).clamp(0, 1)
 
 
+def batch_tensor(x: torch.Tensor) -> torch.Tensor:
+    """A tensor as an (N, C, H, W) float batch in [0, 1] with its gradients kept: (C, H, W) gains a batch axis, uint8 is
+    divided by 255, and floats that are NaN or outside [0, 1] are refused (``image_tensor`` detaches; this does not)."""
+    t = x[None] if x.dim() == 3 else x
+    if t.dtype == torch.uint8:
+        return t.float() / 255
+    if not t.is_floating_point():
+        raise ImageError(f"a tensor of dtype {x.dtype} is not an image; give floats in [0, 1] or uint8")
+    values = t.detach()
+    if values.numel():
+        _check_unit_range(values, bool(torch.isfinite(values).all()), "tensor")
+    return t
+
+
 def array_tensor(array: np.ndarray) -> torch.Tensor:
     """An H x W (x 1, 3 or 4) uint8, uint16 or float array as a (1, 3, H, W) image; floats must lie in [0, 1]."""
     if _checked_array(array).dtype.kind == "f" and array.size:
