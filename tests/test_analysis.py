@@ -334,6 +334,15 @@ def test_features_cli(classes, tmp_path):
     assert main(["features", *files, "--layer", "relu2_1", "--channels", "128", "-o", str(out)]) == 2
 
 
+@pytest.mark.parametrize("command", [["features", "--layer", "relu1_1"], ["report"]])
+def test_dream_size_without_dreams_is_refused(command, classes, tmp_path, capsys):
+    """--dream-size alone was dropped without a word: the page had no dreams."""
+    out = tmp_path / ("out.html" if command == ["report"] else "out.png")
+    assert main([command[0], *map(str, classes), *command[1:], "--dream-size", "64", "-o", str(out)]) == 2
+    assert "--dream-size 64 sizes the deep dreams, and --dreams is not given" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_grams_cli_is_reproducible(classes, tmp_path):
     outputs = []
     for run in ("a", "b"):

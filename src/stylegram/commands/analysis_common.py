@@ -32,7 +32,7 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clusters", type=clusters_value, default="auto",
                         help="number of channel clusters, or 'auto' (best silhouette for 2..12) (default: %(default)s)")
     parser.add_argument("--method", choices=("hierarchical", "kmeans"), default="hierarchical",
-                        help="hierarchical: average linkage with optimal leaf ordering; kmeans: the blog post's "
+                        help="hierarchical: Ward linkage with optimal leaf ordering; kmeans: the blog post's "
                              "choice, seeded (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default: %(default)s)")
 

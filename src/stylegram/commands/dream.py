@@ -9,6 +9,7 @@ import sys
 
 from ..backbones.base import PADDINGS
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, parse_cluster, prepare_dream, resume_dream
+from ..errors import OptionError
 from ..precision import PRECISIONS
 from .common import add_dataclass_options, positive_int
 from .runner import add_run_options, check_outputs, check_resume_alone, run_job
@@ -70,12 +71,23 @@ def add_parser(sub) -> argparse.ArgumentParser:
     return parser
 
 
+DREAM_SIZE = 128  # side of each dream that features and report add with --dreams
+
+
 def add_dream_options(parser: argparse.ArgumentParser) -> None:
     """--dreams, --dream-size: for commands that can add deep dreams to their figures (features, report)."""
     parser.add_argument("--dreams", action="store_true",
                         help="add deep dreams: what each shown channel (and, in a report, each cluster) responds to "
                              "most; about 10 s each")
-    parser.add_argument("--dream-size", type=positive_int, default=128, help="side of each dream in px (default: %(default)s)")
+    parser.add_argument("--dream-size", type=positive_int, help=f"side of each dream in px (default: {DREAM_SIZE})")
+
+
+def dream_size(args: argparse.Namespace) -> int:
+    """--dream-size, or its default; refused without --dreams, which it would not change."""
+    if args.dream_size is not None and not args.dreams:
+        raise OptionError(f"--dream-size {args.dream_size} sizes the deep dreams, and --dreams is not given; add --dreams "
+                          "or drop --dream-size")
+    return args.dream_size or DREAM_SIZE
 
 
 def _options(args: argparse.Namespace) -> dict:

@@ -7,7 +7,7 @@ import argparse
 from ..errors import OptionError, count
 from .analysis_common import add_image_options, figure_output, image_size, say
 from .common import add_backbone_options, backbone_from_args
-from .dream import add_dream_options
+from .dream import add_dream_options, dream_size
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import featuremaps, inputs, plots
 
     output = figure_output(args.output, args.images)
+    dream_side = dream_size(args)
     model = backbone_from_args(args)
     channels = model.info(args.layer).channels
     picked = featuremaps.parse_channels(args.channels, channels) if args.channels else None
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         from ..deepdream import channel, dreams as dream_images
 
         say(f"dreaming {len(picked)} channels of {args.layer}")
-        dreams = dream_images([channel(args.layer, c) for c in picked], model, size=args.dream_size)
+        dreams = dream_images([channel(args.layer, c) for c in picked], model, size=dream_side)
     fig = plots.features_grid(image_set.images, maps, picked, image_set.names, args.layer, dreams)
     plots.save(fig, output)
     say(f"{'channel' if len(picked) == 1 else 'channels'} {', '.join(map(str, picked))} of {args.layer} "

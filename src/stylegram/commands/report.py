@@ -13,7 +13,7 @@ from .analysis_common import (
     writable,
 )
 from .common import add_backbone_options, backbone_from_args, positive_int
-from .dream import add_dream_options
+from .dream import add_dream_options, dream_size
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import inputs, report, study
 
     output = writable(args.output, (".html", ".htm"))
+    dream_side = dream_size(args)
     model = backbone_from_args(args)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
     result = study.run(
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dreams:
         from ..deepdream import study_dreams
 
-        channel_dreams, section = study_dreams(result, model, progress=say, size=args.dream_size, seed=args.seed)
+        channel_dreams, section = study_dreams(result, model, progress=say, size=dream_side, seed=args.seed)
         extra.append(section)
     report.write(result, output, extra, channel_dreams)
     best = result.ranking.best
