@@ -385,6 +385,28 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
         assert heading in page
 
 
+def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):
+    """--layer was added to the layers ranked, so it could be named the best of layers the user never asked for."""
+    out = tmp_path / "report.html"
+    assert main(["report", *map(str, classes), "--layers", "relu1_1", "--layer", "relu2_1", "-o", str(out)]) == 0
+    assert "best layer: relu1_1 (leave-one-out accuracy" in (printed := capsys.readouterr().out)
+    assert "; studied: relu2_1 (--layer)" in printed
+    page = out.read_text()
+    assert "For each of 1 layer, " in page and "Confusion matrix at relu2_1" in page
+
+
+def test_report_checks_clusters_and_sizes_before_any_pass(classes, tmp_path, capsys, monkeypatch):
+    """--clusters 600 was refused after every matrix was computed; a --size too small named the files, not --size."""
+    monkeypatch.setattr(matrices, "compute", lambda *a, **k: pytest.fail("computed matrices before the checks"))
+    out = str(tmp_path / "report.html")
+    assert main(["report", *map(str, classes), "--layer", "relu1_1", "--clusters", "65", "-o", out]) == 2
+    assert "cannot make 65 clusters of the 64 channels of relu1_1; choose --clusters 64 or fewer" in capsys.readouterr().err
+    assert main(["report", *map(str, classes), "--layers", "relu1_1,relu2_1", "--clusters", "129", "-o", out]) == 2
+    assert "128 channels, the most of any layer ranked (relu2_1)" in capsys.readouterr().err
+    assert main(["report", *map(str, classes), "--layers", "relu5_1", "--size", "12", "-o", out]) == 2
+    assert "use larger images, a larger --size than 12 (the long side they are shrunk to)" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------------------------------- notebook
 
 

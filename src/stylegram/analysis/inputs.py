@@ -25,6 +25,7 @@ class ImageSet:
     names: list[str]
     labels: np.ndarray
     classes: list[str]
+    size: int | None = None  # the long side larger images were shrunk to when loaded (--size), if any
 
     def __len__(self) -> int:
         return len(self.images)
@@ -43,7 +44,9 @@ class ImageSet:
         small = [i for i, x in enumerate(self.images) if min(x.shape[-2:]) < need]
         if small:
             more = f" (and {count(len(small) - 1, 'more image')})" if len(small) > 1 else ""
-            backbone.check_fits(tuple(self.images[small[0]].shape[-2:]), list(layers), self.names[small[0]] + more)
+            fix = f"use larger images, a larger --size than {self.size} (the long side they are shrunk to) or a shallower layer"
+            backbone.check_fits(tuple(self.images[small[0]].shape[-2:]), list(layers), self.names[small[0]] + more,
+                                fix if self.size else None)
 
     @classmethod
     def from_classes(
@@ -89,7 +92,7 @@ def load_set(paths: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT
     """An unlabelled set (one class named 'images') from files, folders and sample:NAME specs."""
     files = expand(paths)
     tensors = [load(f, size, grey) for f in files]
-    return ImageSet(tensors, display_names(files), np.zeros(len(files), np.int64), ["images"])
+    return ImageSet(tensors, display_names(files), np.zeros(len(files), np.int64), ["images"], size)
 
 
 def display_names(files: Sequence[Path]) -> list[str]:
@@ -121,7 +124,9 @@ def load_classes(
             raise OptionError(f"class '{name}' has {len(files)} image; every class needs at least two to compare")
         classes[name] = [load(f, size, grey) for f in files]
         image_names[name] = [f"{name}/{f.name}" for f in files]
-    return ImageSet.from_classes(classes, image_names)
+    image_set = ImageSet.from_classes(classes, image_names)
+    image_set.size = size
+    return image_set
 
 
 def _class_names(folders: list[Path]) -> list[str]:

@@ -57,7 +57,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
 
     ``dreams``: one image per shown channel (its deep dream), added as a column of the feature-map figure.
     """
-    s, r, best = study.images, study.ranking, study.ranking[study.layer]
+    s, r, best = study.images, study.ranking, study.score
     k = len(s.classes)
     out = [
         Section(
@@ -80,7 +80,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
         ),
         Section(
             "Which layer tells the classes apart?",
-            f"For each of {len(r.scores)} layers, every image's {LABELS[r.kind]} matrix is compared with every other's "
+            f"For each of {count(len(r.scores), 'layer')}, every image's {LABELS[r.kind]} matrix is compared with every other's "
             "(Pearson correlation of the matrix entries). The bottom bars are the post's contrast score "
             "(on&nbsp;−&nbsp;off)&nbsp;/&nbsp;(on&nbsp;+&nbsp;off) of the mean within-class (on) and between-class "
             "(off) similarity (a negative mean counts as 0, so the score stays within ±1); the top bars are the "

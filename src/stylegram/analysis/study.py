@@ -13,9 +13,9 @@ import torch
 from .. import __version__
 from ..backbones import Backbone
 from . import featuremaps, matrices
-from .cluster import Clustering, cluster_channels
+from .cluster import Clustering, check_count, cluster_channels
 from .inputs import ImageSet
-from .rank import Ranking, rank_layers
+from .rank import LayerScore, Ranking, rank_layers
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Study:
     images: ImageSet
     ranking: Ranking
     layer: str
+    score: LayerScore  # of ``layer``: its ranking entry, or scored alone when it was not among the layers ranked
     matrices: torch.Tensor  # (N, C, C) per-image matrices at ``layer``, original channel order
     clustering: Clustering
     shown: list[int]  # images whose feature maps are shown
@@ -65,22 +66,32 @@ def run(
 ) -> Study:
     """Rank ``layers`` (default: all), then study ``layer`` (default: the best) in detail."""
     say = progress or (lambda _msg: None)
-    chosen = matrices.select_layers(backbone, layers)
-    if layer is not None:
-        backbone.info(layer)
-        chosen = backbone.check_layers([*chosen, layer])
+    ranked = matrices.select_layers(backbone, layers)
+    chosen = ranked if layer is None else backbone.check_layers([*ranked, layer])  # the studied layer's pass is shared
+    _check_clusters(backbone, clusters, [layer] if layer is not None else ranked)
     image_set.check_fits(backbone, chosen)
     say(f"computing {kind} matrices of {len(image_set)} images at {len(chosen)} layers")
     tri = matrices.compute(image_set.images, chosen, backbone, kind, batch_size=batch_size,
                            progress=lambda d, n: say(f"  {d}/{n} images"))
     recorded = settings_of(backbone, kind, chosen, seed=seed, **(settings or {}))
-    ranking = rank_layers(tri, image_set.labels, image_set.classes, image_set.names, kind, recorded)
+    ranking = rank_layers({name: tri[name] for name in ranked}, image_set.labels, image_set.classes, image_set.names,
+                          kind, recorded)
     layer = layer or ranking.best.layer
+    studied = ranking[layer] if layer in ranked else rank_layers({layer: tri[layer]}, image_set.labels, image_set.classes,
+                                                                 image_set.names, kind).scores[0]
     per_image = matrices.symmetric(tri[layer])
     del tri
     say(f"clustering the channels of {layer}")
     clustering = cluster_channels(per_image.mean(0).numpy(), clusters, method, seed)
     shown = image_set.first_per_class(per_class)
     maps = featuremaps.maps([image_set.images[i] for i in shown], layer, backbone, batch_size)
-    return Study(image_set, ranking, layer, per_image, clustering, shown, maps,
+    return Study(image_set, ranking, layer, studied, per_image, clustering, shown, maps,
                  featuremaps.strongest_per_class(maps, image_set.labels[shown], channels), recorded)
+
+
+def _check_clusters(backbone: Backbone, clusters: int | str, candidates: list[str]) -> None:
+    """Before any pass: refuse more clusters than the studied layer (or, not yet chosen, any candidate) has channels."""
+    widest = max(candidates, key=lambda name: backbone.info(name).channels)
+    channels = backbone.info(widest).channels
+    check_count(clusters, channels, f"the {channels} channels of {widest}" if len(candidates) == 1 else
+                f"{channels} channels, the most of any layer ranked ({widest})")

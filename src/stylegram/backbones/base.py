@@ -95,13 +95,13 @@ class Backbone(nn.Module):
         deepest = self.check_layers(layers)[-1]
         return max(2 * self.info(deepest).stride, 2)
 
-    def check_fits(self, size: tuple[int, int], layers: list[str], name: str = "image") -> None:
-        """Refuse an input of ``size`` (H, W) smaller than the deepest of ``layers`` needs, naming it ``name``."""
+    def check_fits(self, size: tuple[int, int], layers: list[str], name: str = "image", fix: str | None = None) -> None:
+        """Refuse an input of ``size`` (H, W) smaller than the deepest of ``layers`` needs, naming it ``name`` (and ``fix``)."""
         need = self.min_input_size(layers)
         if min(size) < need:
             raise BackboneError(
                 f"{name} is {size[1]}x{size[0]} px; layer {self.check_layers(layers)[-1]} of {self.name} needs at "
-                f"least {need} px on each side: use a larger image or a shallower layer"
+                f"least {need} px on each side: {fix or 'use a larger image or a shallower layer'}"
             )
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:

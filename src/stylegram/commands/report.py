@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         extra.append(section)
     report.write(result, output, extra, channel_dreams)
     best = result.ranking.best
-    print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%)")
+    print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%)"
+          + ("" if result.layer == best.layer else f"; studied: {result.layer} (--layer)"))
     print(output)
     return 0
