@@ -70,6 +70,17 @@ def test_extract_checks_tensors_as_transfer_does_and_keeps_their_gradients(vgg):
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 
+def test_load_backbone_names_a_weights_spec_or_an_option_it_does_not_take():
+    """load_backbone("random") said only "unknown backbone"; an unknown keyword was a TypeError from VGG.__init__."""
+    with pytest.raises(BackboneError, match=re.escape("'random:3' names weights: load_backbone('vgg19', weights='random:3')")):
+        load_backbone("random:3")
+    with pytest.raises(BackboneError, match=re.escape("vgg19 takes no option pool (its options: weights, pooling, padding); "
+                                                      "did you mean pooling?")):
+        load_backbone("vgg19", "random", pool="avg")
+    with pytest.raises(BackboneError, match=re.escape("inceptionv1 takes no option pooling (its options: weights, padding)")):
+        load_backbone("inceptionv1", "random", pooling="avg")
+
+
 def test_extraction_stops_at_the_deepest_layer(vgg):
     called = []
     handles = [m.register_forward_hook(lambda mod, i, o, n=n: called.append(n)) for n, m in vgg.layers.items()]

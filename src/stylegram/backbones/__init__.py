@@ -26,6 +26,7 @@ class Spec:
     convert: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]
     sources: dict[str, W.Remote | W.Embedded] = field(default_factory=dict)
     default: str = "default"
+    options: tuple[str, ...] = ("pooling", "padding")  # what build() takes
 
 
 def _vgg_converter(arch: str) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
@@ -60,15 +61,19 @@ BACKBONES: dict[str, Spec] = {
         build=inception.InceptionV1,
         convert=inception.convert,
         sources={"default": W.Remote(inception.PORT_URL)},
+        options=("padding",),
     ),
 }
 
 
 def _spec(backbone: str) -> Spec:
     if backbone not in BACKBONES:
+        weights = str(backbone).partition(":")[0] in ("random", "default", "torchvision") or W.is_url(str(backbone)) \
+            or str(backbone).endswith((".pth", ".pt", ".safetensors"))
+        hint = f"; '{backbone}' names weights: load_backbone('vgg19', weights='{backbone}')" if weights else ""
         raise BackboneError(
             f"unknown backbone '{backbone}'{did_you_mean(backbone, BACKBONES)} "
-            f"(available: {', '.join(BACKBONES)})"
+            f"(available: {', '.join(BACKBONES)}){hint}"
         )
     return BACKBONES[backbone]
 
@@ -125,7 +130,12 @@ def build_options(name: str, padding: str | None = None, pooling: str = "max") -
 
 def load_backbone(name: str = "vgg19", weights: str = "default", **options) -> Backbone:
     """Build backbone ``name`` (options such as pooling=, padding=) with resolved weights, in eval mode."""
-    model = _spec(name).build(**options)
+    spec = _spec(name)
+    unknown = sorted(set(options) - set(spec.options))
+    if unknown:
+        raise BackboneError(f"{name} takes no option {', '.join(unknown)} (its options: weights, {', '.join(spec.options)})"
+                            f"{did_you_mean(unknown[0], spec.options)}")
+    model = spec.build(**options)
     state = state_dict_for(name, str(weights))
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith("input_norm.")]
