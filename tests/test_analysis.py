@@ -239,6 +239,18 @@ def classes(tmp_path_factory) -> list[Path]:
     return inputs.write_classes(crops, tmp_path_factory.mktemp("classes"))
 
 
+def test_crops_do_not_overlap():
+    """Free positions overlapped by up to 95 %, so leave-one-out partly matched pixels, not textures."""
+    image = torch.arange(64 * 80, dtype=torch.float32).view(1, 1, 64, 80).expand(1, 3, 64, 80)  # every pixel distinct
+    crops = inputs.random_crops(image, 6, 24, seed=5)  # the 2 x 3 grid of 24 px cells: all of it
+    assert len(crops) == 6 and all(c.shape == (1, 3, 24, 24) for c in crops)
+    seen = [set(c[0, 0].flatten().tolist()) for c in crops]
+    assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1:])
+    assert [torch.equal(a, b) for a, b in zip(crops, inputs.random_crops(image, 6, 24, seed=5))] == [True] * 6
+    with pytest.raises(OptionError, match="7 crops of 24 px do not fit the 80x64 image without overlapping \\(6 do\\)"):
+        inputs.random_crops(image, 7, 24)
+
+
 def test_a_class_folder_given_twice_is_named(classes):
     twice = [classes[0], classes[1], classes[0] / ".." / classes[0].name]  # the same folder, spelled differently
     with pytest.raises(OptionError, match="is given twice"):  # was merged into one class, named only after loading
