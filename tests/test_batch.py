@@ -117,6 +117,87 @@ def test_gatys_video_runs_frame_by_frame(client, tmp_path):
     assert video.count_frames(tmp_path / "out" / "clip.mp4") == 2
 
 
+def _encode(path, pixels_at: dict[int, np.ndarray], time_base, options=None):
+    """An H.264 file whose frames are shown at the given times (in units of ``time_base``)."""
+    import av
+
+    first = next(iter(pixels_at.values()))
+    with av.open(str(path), "w", options=options or {}) as out:
+        stream = out.add_stream("libvpx" if path.suffix == ".webm" else "libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = first.shape[1], first.shape[0], "yuv420p"
+        stream.codec_context.time_base = time_base
+        for pts, pixels in pixels_at.items():
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts, frame.time_base = pts, time_base
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _copy(source, target) -> None:
+    """Re-encode ``source`` through VideoWriter, frame by frame, as batch does."""
+    with video.VideoWriter(target, source) as writer:
+        for frame in video.frames(source):
+            writer.write(frame)
+
+
+def _shown_at(path) -> list[float]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [round(float(f.pts * f.time_base), 3) for f in container.decode(container.streams.video[0])]
+
+
+@pytest.mark.parametrize("name", ["vfr.mkv", "vfr.webm", "vfr.mp4"])
+def test_a_variable_frame_rate_keeps_each_frames_time(tmp_path, name):
+    """Frames were retimed to the average rate: a 2.2 s WebM came out 0.67 s long."""
+    from fractions import Fraction
+
+    times = [0, 33, 66, 400, 433, 1200, 1233, 2130]  # ms: bursts and pauses
+    flat = np.full((32, 48, 3), 90, np.uint8)
+    source = _encode(tmp_path / name, {t: flat for t in times}, Fraction(1, 1000))
+    _copy(source, tmp_path / "out.mp4")
+    assert _shown_at(tmp_path / "out.mp4") == [t / 1000 for t in times]
+
+
+def test_a_cut_or_half_copied_video_is_refused_before_any_work(tmp_path):
+    """A faststart MP4 cut in half was stylized as 'done' with 6 of its 12 frames, and a rerun skipped it."""
+    from fractions import Fraction
+
+    frames = {i: np.full((32, 48, 3), 20 * i, np.uint8) for i in range(12)}
+    whole = _encode(tmp_path / "whole.mp4", frames, Fraction(1, 10), {"movflags": "faststart"})
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 3])
+    assert len(video.timing(whole).pts) == 12
+    with pytest.raises(ImageError, match=r"cut.mp4 looks cut short or half-copied: its container lists 12 video frames, "
+                                         r"and it holds \d+; copy it again"):
+        video.VideoWriter(tmp_path / "out.mp4", cut)
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+    mkv = _encode(tmp_path / "whole.mkv", frames, Fraction(1, 10))
+    (tmp_path / "cut.mkv").write_bytes(mkv.read_bytes()[: mkv.stat().st_size // 2])
+    with pytest.raises(ImageError, match=r"cut.mkv looks cut short .* container says it lasts 1.20 s, and its data ends"):
+        video.timing(tmp_path / "cut.mkv")
+
+
+def test_a_video_shot_upright_is_turned_upright(tmp_path):
+    """A phone's portrait video (stored landscape, with a 90 degree display matrix) came out sideways."""
+    from fractions import Fraction
+
+    pixels = np.zeros((32, 48, 3), np.uint8)
+    pixels[:8, :8] = (255, 0, 0)  # red at the stored frame's top left
+    source = _encode(tmp_path / "phone.mp4", {0: pixels, 1: pixels}, Fraction(1, 10))
+    data = source.read_bytes()
+    identity = b"".join(v.to_bytes(4, "big") for v in (0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000))
+    turned = b"".join((v % 2**32).to_bytes(4, "big") for v in (0, 0x10000, 0, -0x10000, 0, 0, 32 << 16, 0, 0x40000000))
+    at = data.index(identity, data.index(b"tkhd"))  # the video track's matrix: show it turned 90 degrees clockwise
+    source.write_bytes(data[:at] + turned + data[at + len(identity):])
+    frame = next(video.frames(source))
+    assert frame.shape == (48, 32, 3)  # upright: 32 wide, 48 high
+    assert frame[:8, -8:, 0].mean() > 200 and frame[:8, :8, 0].mean() < 50  # top left turned to the top right
+    _copy(source, tmp_path / "out.mp4")
+    assert next(video.frames(tmp_path / "out.mp4")).shape == (48, 32, 3)
+
+
 # ---------------------------------------------------------------------------------- images, resume
 
 

@@ -189,7 +189,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: floa
     try:
         meter, blend = video.Flicker(), video.TemporalBlend(temporal)
         with video.VideoWriter(item.output, item.source) as writer, \
-                bar(writer.info.frames or None, "frame", quiet, name=item.source.name) as progress:
+                bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
             run = _gatys_frames if opts["method"] == "gatys" else _parallel_frames
             for source, stylized in run(client, item.source, styles, opts, report):
                 out = blend(stylized)

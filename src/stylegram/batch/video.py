@@ -1,7 +1,10 @@
 """Video in and out with PyAV (FFmpeg bundled): decode frames, re-encode them with the source's timing and audio.
 
-The output runs at the source's average frame rate with frame i shown at start + i / rate (a source
-with a variable frame rate comes out constant-rate, with the same frame count and duration). The audio stream is copied packet by packet when MP4 can hold its codec, else re-encoded to
+Each output frame is shown at its source frame's time, read from the source's packets before any work (a
+variable frame rate stays variable; a source whose packets carry no times comes out at its average rate from
+its start time). A file that holds fewer frames than its container states (a cut or half-copied file) is
+refused before any work. Frames whose container asks for a rotation (phone videos shot upright) are turned
+upright. The first audio stream is copied packet by packet when MP4 can hold its codec, else re-encoded to
 AAC; audio packets are interleaved with the video by time as the frames are written. The output is an
 H.264 MP4 written to a hidden temporary file beside the target and renamed onto it when complete.
 """
@@ -53,20 +56,69 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
     with _open(path) as container:
         stream = _video_stream(container, path)
         audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
-        rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-        return VideoInfo(Fraction(rate), start, stream.frames or 0,
+        return VideoInfo(_rate(stream), start, stream.frames or 0,
                          stream.codec_context.width, stream.codec_context.height, audio)
 
 
+def _rate(stream) -> Fraction:
+    return Fraction(stream.average_rate or stream.guessed_rate or 25)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When each video frame is shown: ``pts`` in units of ``time_base``, in display order (empty: unknown)."""
+
+    time_base: Fraction
+    pts: list[int]
+
+
+def timing(path: str | os.PathLike[str]) -> Timing:
+    """The video frames' times, read from the packets without decoding; a cut or half-copied file is refused."""
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        times, end = [], 0.0
+        try:
+            for packet in container.demux():
+                if packet.pts is None or packet.time_base is None:
+                    if packet.stream.index == stream.index and packet.dts is not None:
+                        times.append(None)
+                    continue
+                end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+                if packet.stream.index == stream.index:
+                    times.append(packet.pts)
+        except _av().error.FFmpegError as err:
+            raise ImageError(f"{path}: cannot read the video ({err}); the file may be damaged") from None
+        _check_complete(path, container, stream, len(times), end)
+        if None in times:  # no times to keep (some AVI and MPEG files): the average rate from the start
+            return Timing(1 / _rate(stream), [])
+        return Timing(Fraction(stream.time_base), sorted(set(times)))
+
+
+def _check_complete(path, container, stream, count: int, end: float) -> None:
+    """Refuse a file that ends before its container says it does: fewer frames than MP4's count, or (Matroska,
+    which states its duration) every stream ending well before that duration."""
+    cut = f"{path} looks cut short or half-copied: "
+    fix = "; copy it again, or re-save it with a video tool if it is meant to be this short"
+    if stream.frames and count < stream.frames:
+        raise ImageError(f"{cut}its container lists {stream.frames} video frames, and it holds {count}{fix}")
+    rate = float(_rate(stream))
+    stated = container.duration / 1e6 if container.duration else None
+    if "matroska" in container.format.name and stated and end < stated - max(2 / rate, 0.1):
+        raise ImageError(f"{cut}its container says it lasts {stated:.2f} s, and its data ends at {end:.2f} s{fix}")
+
+
 def frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
-    """Decode the first video stream's frames in order, each H x W x 3 uint8 RGB."""
+    """Decode the first video stream's frames in order, each H x W x 3 uint8 RGB, turned upright where the
+    container asks for a rotation."""
     with _open(path) as container:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"
         try:
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
+                turns = round((getattr(frame, "rotation", 0) or 0) / 90) % 4  # counter-clockwise quarter turns
+                pixels = frame.to_ndarray(format="rgb24")
+                yield np.ascontiguousarray(np.rot90(pixels, turns)) if turns else pixels
         except _av().error.FFmpegError as err:
             raise ImageError(f"{path}: cannot decode video frame ({err}); the file may be damaged") from None
 
@@ -98,7 +150,7 @@ class VideoWriter:
 
     def __init__(self, target: str | os.PathLike[str], source: str | os.PathLike[str]):
         self.target, self.source = Path(target), Path(source)
-        self.info = probe(source)
+        self.info, self.timing = probe(source), timing(source)
         self.target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=self.target.parent, prefix=".", suffix=".mp4")
         os.close(fd)
@@ -114,20 +166,32 @@ class VideoWriter:
         pixels = pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2]
         if self.video is None:
             self.video = self._video_stream(pixels.shape[1], pixels.shape[0])
-            self.first = round(self.info.start * self.info.rate)
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
-        frame.pts, frame.time_base = self.first + self.written, 1 / self.info.rate
+        frame.pts, frame.time_base = self._pts(self.written), self.timing.time_base
         self.container.mux(self.video.encode(frame))
         self.written += 1
         if self.audio:
-            self.audio.until(float(frame.pts / self.info.rate))
+            self.audio.until(float(frame.pts * self.timing.time_base))
+
+    @property
+    def frames(self) -> int:
+        """How many frames the source holds (0: unknown)."""
+        return len(self.timing.pts) or self.info.frames
+
+    def _pts(self, i: int) -> int:
+        """Frame i's time: the source's, or after its last known one (none: from its start) at its average rate."""
+        known, base = self.timing.pts, self.timing.time_base
+        step = max(1, round(1 / (self.info.rate * base)))
+        if i < len(known):
+            return known[i]
+        return (known[-1] + step if known else round(self.info.start / base)) + (i - len(known)) * step
 
     def _video_stream(self, width: int, height: int):
         if width < 2 or height < 2:
             raise ImageError(f"cannot encode {width}x{height} video frames; the output needs at least 2x2 px")
-        stream = self.container.add_stream("libx264", rate=self.info.rate)
+        stream = self.container.add_stream("libx264", rate=self.info.rate)  # the rate guides x264's rate control
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.codec_context.time_base = 1 / self.info.rate
+        stream.codec_context.time_base = self.timing.time_base
         stream.options = {"crf": CRF}
         return stream
 
