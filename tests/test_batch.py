@@ -31,6 +31,7 @@ from stylegram.batch import (  # noqa: E402
     synthetic_video,
 )
 from stylegram.batch import tasks, video  # noqa: E402
+from stylegram.batch.stylize import moved  # noqa: E402
 from stylegram.cli import main  # noqa: E402
 from stylegram.errors import ImageError, OptionError  # noqa: E402
 from stylegram.features import default_backbone  # noqa: E402
@@ -196,6 +197,32 @@ def test_a_video_shot_upright_is_turned_upright(tmp_path):
     assert frame[:8, -8:, 0].mean() > 200 and frame[:8, :8, 0].mean() < 50  # top left turned to the top right
     _copy(source, tmp_path / "out.mp4")
     assert next(video.frames(tmp_path / "out.mp4")).shape == (48, 32, 3)
+
+
+def test_moved_adds_the_contents_change_to_the_previous_output():
+    output = np.full((2, 2, 3), 100, np.uint8)
+    before = np.array([[[0] * 3, [250] * 3], [[10] * 3, [10] * 3]], np.uint8)
+    now = np.array([[[250] * 3, [0] * 3], [[10] * 3, [30] * 3]], np.uint8)
+    assert moved(output, before, now)[..., 0].tolist() == [[255, 0], [100, 120]]  # clipped to 0..255
+    assert moved(np.zeros((4, 4, 3), np.uint8), before, now).shape == (4, 4, 3)  # the change at the output's size
+
+
+def test_gatys_video_follows_what_moves(client, tmp_path):
+    """Each frame started from the previous output alone, so a moving square stayed where it was at first."""
+    from fractions import Fraction
+
+    def square_at(left: int) -> np.ndarray:
+        frame = np.full((32, 80, 3), 30, np.uint8)
+        frame[10:22, left : left + 12] = 240
+        return frame
+
+    lefts = [4, 24, 44]
+    source = _encode(tmp_path / "move.mp4", {i: square_at(x) for i, x in enumerate(lefts)}, Fraction(1, 10))
+    report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="3")
+    assert report.ok, report.summary()
+    for left, frame in zip(lefts, video.frames(tmp_path / "out" / "move.mp4")):
+        brightness = frame[10:22].astype(float).mean((0, 2))
+        assert abs(int(brightness.argmax()) - (left + 6)) <= 8  # the brightest column lies in the square
 
 
 # ---------------------------------------------------------------------------------- images, resume

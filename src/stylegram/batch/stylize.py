@@ -223,18 +223,31 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
 
 
 def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report):
-    """(input frame, stylized frame) in order; each frame's optimization starts from the previous result.
+    """(input frame, stylized frame) in order; each frame's optimization starts from the previous result moved on.
 
-    The first frame runs the full coarse-to-fine schedule; later frames start from the previous output
-    at the final size and run only the finest scale's iterations, since most of the picture is done.
+    The first frame runs the full coarse-to-fine schedule; later frames start at the final size and run only
+    the finest scale's iterations, since most of the picture is done. Their start is the previous output plus
+    what changed in the content since the previous frame: started from the previous output alone, a square that
+    moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run.
     """
-    previous = None
+    previous = start = before = None
     for frame in video.frames(source):
+        if previous is not None:
+            start = moved(previous, before, frame)
         frame_opts = opts if previous is None else _warm(opts, previous)
-        answer = client.submit(tasks.stylize, frame, styles, frame_opts, previous, pure=False).result()
+        answer = client.submit(tasks.stylize, frame, styles, frame_opts, start, pure=False).result()
         report.count_loads(answer.pid, answer.loads)
-        previous = answer.checked()
+        previous, before = answer.checked(), frame
         yield frame, previous
+
+
+def moved(output: np.ndarray, before: np.ndarray, now: np.ndarray) -> np.ndarray:
+    """``output`` (stylized from the frame ``before``) plus the change from ``before`` to ``now``, at the output's size."""
+    if before.shape != output.shape:
+        size = (output.shape[1], output.shape[0])
+        before, now = (np.asarray(Image.fromarray(f).resize(size, Image.Resampling.BILINEAR)) for f in (before, now))
+    change = now.astype(np.int16) - before.astype(np.int16)
+    return (output.astype(np.int16) + change).clip(0, 255).astype(np.uint8)
 
 
 def _warm(opts: dict, previous: np.ndarray) -> dict:
