@@ -416,7 +416,10 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     ({"scheduler": "tcp://127.0.0.1:99999"}, "port 99999"),
     ({"workers": 0}, "--workers must be at least 1"),
     ({"iterations": "5"}, "--iterations applies to --method gatys only; --method adain makes one pass"),  # was ignored
-    ({"method": "gatys", "alpha": 0.5}, "--alpha sets the AdaIN start's style strength"),  # failed once per item
+    ({"method": "gatys", "alpha": 0.5}, "--alpha is the style strength of --method adain and wct, and --method is "
+                                        "gatys"),  # named --init, which batch does not have
+    ({"upscale": True}, "--upscale enlarges the inputs smaller than --size to it, and --size is not given"),  # ignored
+    ({"temporal": 0.3}, "--temporal 0.3 blends the frames of a video, and no input is a video"),  # ignored
 ])
 def test_options_are_checked_once_before_a_cluster_starts(changes, words, tmp_path, monkeypatch):
     import stylegram.batch.stylize as stylize
@@ -440,6 +443,21 @@ def test_an_output_folder_that_is_a_file_is_named_without_a_probe_file(tmp_path)
         stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", ext="gif")
 
 
+def test_an_output_folder_named_like_a_file_and_one_input_given_twice(tmp_path):
+    """-o out.png made a folder named out.png; ./in/../in/a.png and in/a.png clashed with themselves; of several
+    clashes one was named per run."""
+    _photos(tmp_path / "in", 2)
+    with pytest.raises(OptionError, match=r"-o .*out.png looks like a file name, and -o names the folder"):
+        stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
+    again = tmp_path / "in" / ".." / "in" / "photo00.png"
+    assert [i.source for i in plan([tmp_path / "in" / "photo00.png", again], tmp_path / "out")] == \
+        [tmp_path / "in" / "photo00.png"]
+    _photos(tmp_path / "other", 2)
+    with pytest.raises(OptionError, match=r"photo00.png would both be .*; .*photo01.png would both be"):
+        plan([tmp_path / "in", tmp_path / "other"], tmp_path / "out")
+
+
 def test_samples_are_inputs_too(tmp_path):
     (item,) = plan(["sample:chelsea"], tmp_path / "out")
     assert item.source.is_file() and item.output == tmp_path / "out" / "chelsea.png"
@@ -447,13 +465,18 @@ def test_samples_are_inputs_too(tmp_path):
         plan(["sample:chelsa"], tmp_path / "out")
 
 
-def test_upscale_lets_outputs_be_larger_than_the_inputs(client, tmp_path, capsys):
+def test_size_bounds_the_outputs_and_upscale_enlarges_the_smaller_ones(client, tmp_path, capsys):
+    """--size once failed every input smaller than it ("pass --upscale"), so a mixed folder was a list of failures."""
     _photos(tmp_path / "in", 1, size=(64, 48))
+    (tmp_path / "in" / "photo00.png").rename(tmp_path / "in" / "small.png")
+    _photos(tmp_path / "in", 1, size=(120, 90))
     args = ["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"), "--size", "80", "--quiet",
             "--scheduler", _address(client)]
-    assert main(args) == 2 and "pass --upscale" in capsys.readouterr().err
-    assert main([*args, "--upscale"]) == 0
-    with Image.open(tmp_path / "out" / "photo00.png") as im:
+    assert main(args) == 0
+    sizes = {p.name: Image.open(p).size for p in (tmp_path / "out").iterdir()}
+    assert sizes == {"small.png": (64, 48), "photo00.png": (80, 60)}
+    assert main([*args, "--upscale", "--overwrite"]) == 0
+    with Image.open(tmp_path / "out" / "small.png") as im:
         assert im.size == (80, 60)
 
 

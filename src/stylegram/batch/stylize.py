@@ -58,13 +58,16 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
     if not items:
         raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
     seen: dict[Path, Path] = {}
+    clashes = []
     for item in items:
         if files.same_file(item.output, item.source):
             raise OptionError(f"{item.source} would be overwritten by its own output; choose another -o folder")
         if item.output in seen:
-            raise OptionError(f"{seen[item.output]} and {item.source} would both be written to {item.output}; "
-                              "rename one of them or stylize them in separate runs")
+            clashes.append(f"{seen[item.output]} and {item.source} would both be written to {item.output}")
         seen[item.output] = item.source
+    if clashes:  # all of them at once, not one per run
+        more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
+        raise OptionError("; ".join(clashes[:3]) + more + "; rename one of each or stylize them in separate runs")
     return items
 
 
@@ -81,7 +84,10 @@ def _expand(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
             found.append(path)
         else:
             raise ImageError(f"{path}: no such file or folder; check the path")
-    return list(dict.fromkeys(p.absolute() for p in found))
+    unique: dict[Path, Path] = {}
+    for p in found:  # one file given twice, however spelled (./in/../in/a.png), is stylized once
+        unique.setdefault(p.resolve(), p.absolute())
+    return list(unique.values())
 
 
 def stylize_batch(
@@ -113,8 +119,14 @@ def stylize_batch(
     opts = _check_options(method, temporal, options, len(specs))
     ext = ext if ext.startswith(".") else f".{ext}"
     images.check_format(ext)
+    folder = Path(out_dir).expanduser()
+    if not folder.exists() and folder.suffix.lower() in (*images.IMAGE_EXTENSIONS, *video.VIDEO_EXTENSIONS):
+        raise OptionError(f"-o {out_dir} looks like a file name, and -o names the folder the outputs go into "
+                          "(each named after its input); give a folder such as styled/")
     files.check_folder(out_dir)  # before any work
     planned = plan(inputs, out_dir, ext)
+    if temporal and not any(i.is_video for i in planned):
+        raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
     report = Report(skipped=[i.name for i in planned if i in complete])
     todo = [i for i in planned if i not in complete]
@@ -138,6 +150,12 @@ def _check_options(method: str, temporal: float, options: dict, styles: int) -> 
     """Options for gatys.transfer, checked once here rather than failing once per item on the workers."""
     opts = gatys.TransferOptions().replace(method=method, **options)
     check_choice("--method", method, gatys.METHODS)
+    if opts.upscale and opts.size is None:
+        raise OptionError("--upscale enlarges the inputs smaller than --size to it, and --size is not given; "
+                          "add --size or drop --upscale")
+    if method == "gatys" and opts.alpha != gatys.TransferOptions.alpha and opts.init != "adain":  # no --init in batch
+        raise OptionError("--alpha is the style strength of --method adain and wct, and --method is gatys; "
+                          "drop --alpha (or lower --style-weight)")
     if not 0 <= opts.alpha <= 1:
         raise OptionError(f"--alpha must be in [0, 1] (1 = full style), not {opts.alpha}")
     if opts.size is not None and not 1 <= opts.size <= images.MAX_SIDE:

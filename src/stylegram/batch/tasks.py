@@ -86,8 +86,10 @@ def stylize(
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None) -> np.ndarray:
-    source = content if isinstance(content, str) else _tensor(content)
+    source = images.load_input(content, "content") if isinstance(content, str) else _tensor(content)
     options = dict(options)
+    if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
+        options["size"] = min(options["size"], max(source.shape[-2:]))
     if options.get("method", "gatys") == "gatys":
         opts = gatys.TransferOptions().replace(**options)
         kinds = tuple(sorted(gatys.backbone_options(opts).items()))

@@ -18,8 +18,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "batch",
         help="stylize many images, folders and videos on a local or remote Dask cluster",
         description="Stylize every image and video in INPUTS into OUT_DIR (OUT_DIR/<name>.png, videos as "
-        "OUT_DIR/<name>.mp4 with the source's frame rate and audio). Outputs already in OUT_DIR are skipped, so "
-        "an interrupted run resumes where it stopped; items that fail are listed at the end (exit status 2).",
+        "OUT_DIR/<name>.mp4 with the source's frame times and audio; folders are read one level deep, and an "
+        "animated GIF counts as an image: its first frame). Outputs already in OUT_DIR are skipped, so "
+        "an interrupted run resumes where it stopped (a video it cut off starts again from its first frame); items that fail are listed at the end (exit status 2).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
     parser.add_argument("--style", action="append", required=True, metavar="STYLE",
@@ -27,9 +28,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the outputs")
     parser.add_argument("--method", choices=T.METHODS, default="adain",
                         help="adain or wct: one feed-forward pass per image; gatys: optimization (default: %(default)s)")
-    parser.add_argument("--size", type=int, default=None, help="long side of the outputs in px; video frames lose an "
-                        "odd last row or column, as 4:2:0 video needs even sides (default: each input's own, at most 512)")
-    parser.add_argument("--upscale", action="store_true", help="allow --size larger than an input image")
+    parser.add_argument("--size", type=int, default=None, help="largest long side of the outputs in px: larger inputs "
+                        "are shrunk to it, smaller ones kept; video frames lose an odd last row or column, as 4:2:0 "
+                        "video needs even sides (default: each input's own, at most 512)")
+    parser.add_argument("--upscale", action="store_true", help="enlarge the inputs smaller than --size to it too")
     parser.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
                         help="adain/wct style strength, 1 = full style (default: %(default)s)")
     parser.add_argument("--colors", choices=T.COLORS, default=DEFAULTS.colors,
