@@ -398,6 +398,60 @@ def test_plan_names_outputs_and_refuses_collisions(tmp_path):
         plan([tmp_path / "x" / "photo00.png"], tmp_path / "links")
 
 
+def _server(reply: bytes | None):
+    """A TCP server on 127.0.0.1 that answers every connection with ``reply``, or never answers (None)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            if reply is not None:
+                conn.sendall(reply)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("reply, words", [
+    (None, "answered as a Dask scheduler within 2 s; check the address: a Dask scheduler listens on port 8786"),  # hung
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 64, "answered, but not as a Dask scheduler does"),
+])
+def test_a_scheduler_address_that_is_not_a_dask_scheduler_is_named(reply, words, monkeypatch):
+    """The dashboard's port hung without a word; an HTTP server gave a traceback ending in 'Unable to allocate 3.07 EiB'."""
+    from stylegram.batch import cluster
+
+    monkeypatch.setattr(cluster, "HANDSHAKE_SECONDS", 2.0)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "2s")
+    listener, address = _server(reply)
+    try:
+        with pytest.raises(OptionError, match=words):
+            with open_client(address):
+                pass
+    finally:
+        listener.close()
+
+
+def test_a_scheduler_without_workers_is_named(monkeypatch):
+    """The run sat at 0/1 image forever."""
+    import distributed
+
+    from stylegram.batch import cluster
+
+    monkeypatch.setattr(cluster, "WORKERS_SECONDS", 1.0)
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as empty:
+        with pytest.raises(OptionError, match="has no workers .* start one with 'dask worker tcp://127.0.0.1"):
+            with open_client(empty.scheduler_address):
+                pass
+
+
 def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     _photos(tmp_path / "in", 1)
     code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 from ..errors import OptionError
 
 CONNECT_TIMEOUT = "20s"
+HANDSHAKE_SECONDS = 30.0  # for the whole greeting: Dask's timeout covers the TCP connection only
+WORKERS_SECONDS = 30.0  # how long a scheduler without workers is given to gain one
+CHECK_ADDRESS = "check the address: a Dask scheduler listens on port 8786 unless told otherwise (8787 is its dashboard)"
 # Dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers to hand freed memory back to the OS sooner. That
 # also fixes glibc's mmap threshold, so every large torch buffer is mapped and unmapped again for each
 # layer, which made AdaIN 35% slower per image here. stylegram's workers hold a model and a few images,
@@ -65,12 +70,8 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     dd = distributed()
     check_cluster(scheduler, workers)
     if scheduler:
-        try:
-            client = dd.Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as err:
-            raise OptionError(f"cannot reach the Dask scheduler at {scheduler} ({err}); "
-                              "check the address (tcp://HOST:8786) and that it is running") from None
-        with client:
+        with _connect(dd, scheduler) as client:
+            _check_workers(client, scheduler)
             yield client
         return
     count = default_workers() if workers is None else workers
@@ -80,3 +81,40 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster, dd.Client(cluster) as client:
         yield client
+
+
+def _connect(dd, scheduler: str):
+    """A Client on ``scheduler``, or an OptionError naming what answered instead: nothing in time (a web server, the
+    dashboard's port, a firewall hanging the greeting) or something that is not a Dask scheduler (a traceback)."""
+    outcome: dict = {}
+
+    def attempt() -> None:
+        try:
+            outcome["client"] = dd.Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except BaseException as err:  # reported below, in the calling thread
+            outcome["error"] = err
+
+    thread = threading.Thread(target=attempt, name="stylegram-connect", daemon=True)
+    thread.start()
+    thread.join(HANDSHAKE_SECONDS)
+    error = outcome.get("error")
+    if thread.is_alive():
+        raise OptionError(f"nothing at {scheduler} answered as a Dask scheduler within {HANDSHAKE_SECONDS:.0f} s; "
+                          f"{CHECK_ADDRESS}")
+    if isinstance(error, (OSError, TimeoutError)):
+        raise OptionError(f"cannot reach the Dask scheduler at {scheduler} ({error}); {CHECK_ADDRESS}, and that it is "
+                          "running") from None
+    if error is not None:
+        raise OptionError(f"{scheduler} answered, but not as a Dask scheduler does ({type(error).__name__}); "
+                          f"{CHECK_ADDRESS}") from None
+    return outcome["client"]
+
+
+def _check_workers(client, scheduler: str) -> None:
+    """Refuse a scheduler that has no workers and gains none in WORKERS_SECONDS (the run would wait forever)."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+    except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11 on
+        raise OptionError(f"the Dask scheduler at {scheduler} has no workers (none joined in {WORKERS_SECONDS:.0f} s); "
+                          f"start one with 'dask worker {scheduler}', or leave out --scheduler to use a local "
+                          "cluster") from None
