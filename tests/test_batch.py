@@ -295,6 +295,22 @@ def test_ctrl_c_in_a_terminal_is_one_message_not_every_workers_traceback(tmp_pat
     assert 1 <= len(_finished(out)) < 8
 
 
+def test_sigterm_during_a_video_leaves_no_temporary_file(client, tmp_path, capsys, monkeypatch):
+    """kill -TERM during a video left a hidden OUT/.xxxxxxxx.mp4 that no rerun removed."""
+    write = video.VideoWriter.write
+
+    def terminated(self, pixels):
+        write(self, pixels)
+        signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(video.VideoWriter, "write", terminated)
+    source = synthetic_video(tmp_path / "clip.mp4", count=6, audio=False)
+    out = tmp_path / "out"
+    assert main(["batch", str(source), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]) == 130
+    assert "stylegram: interrupted; the outputs finished so far" in capsys.readouterr().err
+    assert out.is_dir() and not list(out.iterdir())
+
+
 def _finished(folder) -> list:
     """The finished outputs: not the hidden temporary file of one being written (seen, it made this test flaky)."""
     return [p for p in folder.glob("*.png") if not p.name.startswith(".")] if folder.exists() else []

@@ -200,14 +200,14 @@ def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     assert (tmp_path / "run.ckpt").exists()
 
 
-def _interrupt_at(iteration: int, monkeypatch):
-    """Make the progress bar deliver a terminal's Ctrl-C after ``iteration``; returns Bar.update as it was."""
+def _interrupt_at(iteration: int, monkeypatch, sig: int = signal.SIGINT):
+    """Make the progress bar deliver a terminal's Ctrl-C (or ``sig``) after ``iteration``; returns Bar.update as it was."""
     update = Bar.update
 
     def interrupting(self, progress):
         update(self, progress)
         if progress.iteration == iteration:
-            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(sig)
 
     monkeypatch.setattr(Bar, "update", interrupting)
     return update
@@ -230,6 +230,19 @@ def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tm
     assert main([*run, "--resume", str(ckpt), "--size", "64", "--log", str(log), "--save-every", "1"]) == 0  # as printed
     assert len(log.read_text().splitlines()) == 1 + 4  # a header and every iteration, both runs'
     assert len(list((tmp_path / "out_steps").glob("iter_*.png"))) == 4
+
+
+def test_sigterm_stops_as_ctrl_c_does(tmp_path, capsys, monkeypatch):
+    """kill, timeout or a batch system's SIGTERM ended the run at once: no image, no checkpoint."""
+    _interrupt_at(2, monkeypatch, signal.SIGTERM)
+    out = tmp_path / "out.png"
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "--size", "48", "--min-size", "48", "--iterations", "5",
+                 "--quiet", "-o", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "terminated (SIGTERM): stopping after this iteration" in err and "interrupted at iteration 2" in err
+    assert out.exists() and (tmp_path / "out.ckpt").exists()
+    assert signal.getsignal(signal.SIGTERM) is before  # handed back
 
 
 def test_ctrl_c_at_a_coarse_scale_says_the_image_is_smaller(tmp_path, capsys, monkeypatch):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
 
 from .errors import StylegramError
@@ -25,10 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors print one line and return 2, Ctrl-C returns 130."""
+    """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        with _terminate_as_interrupt():
+            return int(args.run(args) or 0)
     except StylegramError as err:
         print(f"stylegram: error: {err}", file=sys.stderr)
         return 2
@@ -37,6 +40,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stylegram: interrupted", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (kill, timeout, a batch system, docker stop) is handled as Ctrl-C is, so temporary files are removed
+    and finished work kept; the default action ended the process at once and left hidden temporary files behind."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

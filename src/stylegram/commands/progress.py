@@ -71,22 +71,24 @@ class StopFlag:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("\nstylegram: stopping after this iteration (Ctrl-C again to abort at once)", file=sys.stderr)
+        why = "terminated (SIGTERM): " if signum == signal.SIGTERM else ""
+        print(f"\nstylegram: {why}stopping after this iteration (Ctrl-C again to abort at once)", file=sys.stderr)
 
 
 @contextmanager
 def stop_on_interrupt():
-    """Install the Ctrl-C handler for the duration of a run (main thread only)."""
+    """Install the Ctrl-C handler for the duration of a run (main thread only); SIGTERM asks the same clean stop."""
     flag = StopFlag()
     try:
-        previous = signal.signal(signal.SIGINT, flag._handler)
+        previous = {sig: signal.signal(sig, flag._handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not in the main thread: leave Ctrl-C alone
         yield flag
         return
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def save_snapshot(progress: Progress, folder: Path) -> Path:
