@@ -25,6 +25,11 @@ from .options import Options, flag
 from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
+# --init noise: grey with faint white noise, so each --seed starts (and ends) elsewhere. Gatys's strong white noise
+# (std 0.2 here once) left astronaut/swirls at 192 px dark (mean 0.24 against 0.37 from grey, 18 % of it near
+# black): the spectrum search barely moves the fine noise it encodes, and clamped pixels that overshoot get no
+# gradient back, which left coloured speckle in the pixel search.
+NOISE_STD = 0.02
 # --init auto recolours the start when that removes more than this share of its style loss (docs/transfer.md)
 AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
@@ -281,8 +286,8 @@ class TransferProblem(optimize.Problem):
             return self._photo_start(init, size)
         if init == "gray":
             return torch.full((1, 3, *size), 0.5)
-        if init == "noise":
-            return (0.5 + 0.2 * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
+        if init == "noise":  # faint: at std 0.2 the result came out dark and speckled (NOISE_STD)
+            return (0.5 + NOISE_STD * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
         if init == "adain":
             return optimize.resize(self._adain_start(), size)
         image = optimize.resize(load_input(init, "--init image"), size)
