@@ -114,10 +114,15 @@ def test_fourier_parameterization_round_trips_and_stays_in_range():
     assert scale[0, 1] > 5 * scale[16, 16] and scale.pow(2).mean().sqrt().item() == pytest.approx(1.0)
 
 
-def test_pixels_parameterization_is_the_loops_old_behaviour():
+def test_pixels_are_put_back_into_range_before_each_evaluation():
+    """Clamped only in the loss, a pixel pushed past 0 or 1 got no gradient back and stayed (grain in textures)."""
     raw = torch.tensor([[[[-0.5, 0.3], [1.2, 0.9]]]]).expand(1, 3, 2, 2)
     p = params.pixels(raw)
-    assert torch.equal(p.image(), raw.clamp(0, 1)) and torch.equal(p.carry(), raw) and p.saved() is None
+    assert torch.equal(p.carry(), raw) and p.saved() is None  # as given until evaluated
+    image = p.image()
+    assert torch.equal(image, raw.clamp(0, 1)) and torch.equal(p.carry(), raw.clamp(0, 1))  # projected in place
+    image.sum().backward()
+    assert torch.equal(p.params()[0].grad, torch.ones(1, 3, 2, 2))  # every pixel, those at 0 and 1 too, can move
 
 
 def test_transforms_are_seeded_and_keep_a_usable_size():
