@@ -77,19 +77,21 @@ def timing(path: str | os.PathLike[str]) -> Timing:
     """The video frames' times, read from the packets without decoding; a cut or half-copied file is refused."""
     with _open(path) as container:
         stream = _video_stream(container, path)
-        times, end = [], 0.0
+        times, packets, end = [], 0, 0.0
         try:
             for packet in container.demux():
+                ours = packet.stream.index == stream.index and packet.size > 0  # not the demuxer's empty flush packet
+                packets += ours
                 if packet.pts is None or packet.time_base is None:
-                    if packet.stream.index == stream.index and packet.dts is not None:
+                    if ours:
                         times.append(None)
                     continue
                 end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
-                if packet.stream.index == stream.index:
+                if ours and not getattr(packet, "is_discard", False):  # an edit list hides it: it is never shown
                     times.append(packet.pts)
         except _av().error.FFmpegError as err:
             raise ImageError(f"{path}: cannot read the video ({err}); the file may be damaged") from None
-        _check_complete(path, container, stream, len(times), end)
+        _check_complete(path, container, stream, packets, end)
         if None in times:  # no times to keep (some AVI and MPEG files): the average rate from the start
             return Timing(1 / _rate(stream), [])
         return Timing(Fraction(stream.time_base), sorted(set(times)))
