@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -87,34 +88,45 @@ def _connect(dd, scheduler: str):
     """A Client on ``scheduler``, or an OptionError naming what answered instead: nothing in time (a web server, the
     dashboard's port, a firewall hanging the greeting) or something that is not a Dask scheduler (a traceback)."""
     outcome: dict = {}
+    lock = threading.Lock()
 
     def attempt() -> None:
         try:
-            outcome["client"] = dd.Client(scheduler, timeout=CONNECT_TIMEOUT)
+            client = dd.Client(scheduler, timeout=CONNECT_TIMEOUT)
         except BaseException as err:  # reported below, in the calling thread
             outcome["error"] = err
+            return
+        with lock:
+            outcome["client"] = client
+            abandoned = outcome.get("abandoned", False)
+        if abandoned:  # the caller gave up waiting: no stray client left connected
+            client.close()
 
     thread = threading.Thread(target=attempt, name="stylegram-connect", daemon=True)
     thread.start()
     thread.join(HANDSHAKE_SECONDS)
+    with lock:
+        if "client" not in outcome and "error" not in outcome:
+            outcome["abandoned"] = True
+            raise OptionError(f"nothing at {scheduler} answered as a Dask scheduler within {HANDSHAKE_SECONDS:.0f} s; "
+                              f"{CHECK_ADDRESS}")
     error = outcome.get("error")
-    if thread.is_alive():
-        raise OptionError(f"nothing at {scheduler} answered as a Dask scheduler within {HANDSHAKE_SECONDS:.0f} s; "
-                          f"{CHECK_ADDRESS}")
     if isinstance(error, (OSError, TimeoutError)):
-        raise OptionError(f"cannot reach the Dask scheduler at {scheduler} ({error}); {CHECK_ADDRESS}, and that it is "
-                          "running") from None
+        raise OptionError(f"cannot reach the Dask scheduler at {scheduler} ({error}); is it running? {CHECK_ADDRESS}") \
+            from None
     if error is not None:
-        raise OptionError(f"{scheduler} answered, but not as a Dask scheduler does ({type(error).__name__}); "
-                          f"{CHECK_ADDRESS}") from None
+        raise OptionError(f"{scheduler} answered, but not as this Dask client expects ({type(error).__name__}: "
+                          f"{str(error)[:200]}); {CHECK_ADDRESS}, and that both sides run the same dask version") from None
     return outcome["client"]
 
 
 def _check_workers(client, scheduler: str) -> None:
-    """Refuse a scheduler that has no workers and gains none in WORKERS_SECONDS (the run would wait forever)."""
+    """Say so when the scheduler has no workers and gains none in WORKERS_SECONDS, then wait on: an adaptive
+    cluster starts its workers when work arrives, and a plain one sat at 0/1 without a word."""
     try:
         client.wait_for_workers(1, timeout=WORKERS_SECONDS)
     except (TimeoutError, asyncio.TimeoutError):  # one class from Python 3.11 on
-        raise OptionError(f"the Dask scheduler at {scheduler} has no workers (none joined in {WORKERS_SECONDS:.0f} s); "
-                          f"start one with 'dask worker {scheduler}', or leave out --scheduler to use a local "
-                          "cluster") from None
+        print(f"stylegram: the Dask scheduler at {scheduler} has no workers yet (none in {WORKERS_SECONDS:.0f} s); "
+              f"waiting for one. Start one with 'dask worker {scheduler}', or stop with Ctrl-C and leave out "
+              "--scheduler to use a local cluster", file=sys.stderr, flush=True)
+        client.wait_for_workers(1)
