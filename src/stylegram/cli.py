@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
     args = build_parser().parse_args(argv)
     try:
-        with _terminate_as_interrupt():
+        with _terminate_as_interrupt() if args.command != "serve" else contextlib.nullcontext():  # uvicorn has its own
             return int(args.run(args) or 0)
     except StylegramError as err:
         print(f"stylegram: error: {err}", file=sys.stderr)
@@ -57,7 +57,8 @@ def _terminate_as_interrupt():
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if previous is not None:  # None: a handler set from C, which Python cannot put back
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,8 @@ def stop_on_interrupt():
         yield flag
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            if handler is not None:  # None: a handler set from C, which Python cannot put back
+                signal.signal(sig, handler)
 
 
 def save_snapshot(progress: Progress, folder: Path) -> Path:
