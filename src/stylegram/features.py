@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -47,7 +47,7 @@ def _part(image: ImageLike, what: str) -> torch.Tensor:
 
 def extract(
     images: ImageLike | Sequence[ImageLike],
-    layers: str | Sequence[str],
+    layers: str | Iterable[str],
     backbone: Backbone | None = None,
 ) -> dict[str, torch.Tensor]:
     """Feature maps {layer: (N, C, H', W')} of RGB images in [0, 1], computed only up to the deepest layer.
@@ -58,9 +58,10 @@ def extract(
     return model.extract(as_batch(images), _names(layers))
 
 
-def _names(layers: str | Sequence[str]) -> list[str]:
+def _names(layers: str | Iterable[str]) -> list[str]:
     if isinstance(layers, str):
         return [layers]
-    if not isinstance(layers, Sequence) or not all(isinstance(name, str) for name in layers):
+    names = list(layers) if isinstance(layers, Iterable) else None
+    if names is None or not all(isinstance(name, str) for name in names):
         raise OptionError(f"layers are a name or a list of names, e.g. 'relu3_1' or ['relu1_1', 'relu2_1'], not {layers!r}")
-    return list(layers)
+    return names

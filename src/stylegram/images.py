@@ -331,17 +331,21 @@ def image_tensor(x: torch.Tensor) -> torch.Tensor:
 
 
 def batch_tensor(x: torch.Tensor) -> torch.Tensor:
-    """A tensor as an (N, C, H, W) float batch in [0, 1] with its gradients kept: (C, H, W) gains a batch axis, uint8 is
-    divided by 255, and floats that are NaN or outside [0, 1] are refused (``image_tensor`` detaches; this does not)."""
+    """A tensor as an (N, 3, H, W) float batch in [0, 1] with its gradients kept: (C, H, W) gains a batch axis, one grey
+    channel becomes three, uint8 is divided by 255, and floats that are NaN or outside [0, 1] are refused
+    (``image_tensor`` takes one image and detaches it; this takes a batch and does not)."""
     t = x[None] if x.dim() == 3 else x
+    if t.dim() != 4 or t.shape[1] not in (1, 3):
+        raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give (N, 3, H, W) or (3, H, W)")
     if t.dtype == torch.uint8:
-        return t.float() / 255
-    if not t.is_floating_point():
+        t = t.float() / 255
+    elif not t.is_floating_point():
         raise ImageError(f"a tensor of dtype {x.dtype} is not an image; give floats in [0, 1] or uint8")
-    values = t.detach()
-    if values.numel():
-        _check_unit_range(values, bool(torch.isfinite(values).all()), "tensor")
-    return t
+    else:
+        values = t.detach()
+        if values.numel():
+            _check_unit_range(values, bool(torch.isfinite(values).all()), "tensor")
+    return t.expand(-1, 3, -1, -1) if t.shape[1] == 1 else t  # a grey image as three equal channels
 
 
 def array_tensor(array: np.ndarray) -> torch.Tensor:

@@ -44,9 +44,10 @@ class ImageSet:
         small = [i for i, x in enumerate(self.images) if min(x.shape[-2:]) < need]
         if small:
             more = f" (and {count(len(small) - 1, 'more image')})" if len(small) > 1 else ""
-            fix = f"use larger images, a larger --size than {self.size} (the long side they are shrunk to) or a shallower layer"
-            backbone.check_fits(tuple(self.images[small[0]].shape[-2:]), list(layers), self.names[small[0]] + more,
-                                fix if self.size else None)
+            shape = tuple(self.images[small[0]].shape[-2:])
+            shrunk = self.size is not None and max(shape) == self.size  # at the bound: larger on disk
+            fix = f"use a larger --size than {self.size} (the long side images are shrunk to) or a shallower layer"
+            backbone.check_fits(shape, list(layers), self.names[small[0]] + more, fix if shrunk else None)
 
     @classmethod
     def from_classes(

@@ -73,7 +73,7 @@ def run(
     say(f"computing {kind} matrices of {len(image_set)} images at {len(chosen)} layers")
     tri = matrices.compute(image_set.images, chosen, backbone, kind, batch_size=batch_size,
                            progress=lambda d, n: say(f"  {d}/{n} images"))
-    recorded = settings_of(backbone, kind, chosen, seed=seed, **(settings or {}))
+    recorded = settings_of(backbone, kind, ranked, seed=seed, **(settings or {}))
     ranking = rank_layers({name: tri[name] for name in ranked}, image_set.labels, image_set.classes, image_set.names,
                           kind, recorded)
     layer = layer or ranking.best.layer

@@ -153,7 +153,7 @@ def _check_options(method: str, temporal: float, options: dict, styles: int) -> 
     if opts.upscale and opts.size is None:
         raise OptionError("--upscale enlarges the inputs smaller than --size to it, and --size is not given; "
                           "add --size or drop --upscale")
-    if method == "gatys" and opts.alpha != gatys.TransferOptions.alpha and opts.init != "adain":  # no --init in batch
+    if method == "gatys" and opts.alpha != gatys.TransferOptions.alpha and opts.init != "adain":  # init: API callers only
         raise OptionError("--alpha is the style strength of --method adain and wct, and --method is gatys; "
                           "drop --alpha (or lower --style-weight)")
     if not 0 <= opts.alpha <= 1:
