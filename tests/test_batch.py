@@ -161,6 +161,18 @@ def test_a_variable_frame_rate_keeps_each_frames_time(tmp_path, name):
     assert _shown_at(tmp_path / "out.mp4") == [t / 1000 for t in times]
 
 
+def test_frames_an_edit_list_hides_are_not_given_times(tmp_path):
+    """An MP4 whose edit list hides its first 3 of 12 frames (a cut without re-encoding) decodes 9 frames; they were
+    given the 12 packets' times from -0.3 s, and the muxer hid 3 of the output's frames again."""
+    from fractions import Fraction
+
+    frames = {i - 3: np.full((32, 48, 3), 20 * i, np.uint8) for i in range(12)}
+    source = _encode(tmp_path / "trimmed.mp4", frames, Fraction(1, 10))
+    assert len(list(video.frames(source))) == 9
+    _copy(source, tmp_path / "out.mp4")
+    assert _shown_at(tmp_path / "out.mp4") == _shown_at(source) == [i / 10 for i in range(9)]
+
+
 def test_a_cut_or_half_copied_video_is_refused_before_any_work(tmp_path):
     """A faststart MP4 cut in half was stylized as 'done' with 6 of its 12 frames, and a rerun skipped it."""
     from fractions import Fraction
@@ -420,10 +432,11 @@ def test_plan_names_outputs_and_refuses_collisions(tmp_path):
 
 
 def _server(reply: bytes | None):
-    """A TCP server on 127.0.0.1 that answers every connection with ``reply``, or never answers (None)."""
+    """A TCP server on 127.0.0.1 that answers every connection with ``reply``, or never answers (None); returns a
+    function that stops it, and its address."""
     import socket
 
-    listener = socket.socket()
+    listener, held = socket.socket(), []
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
 
@@ -436,14 +449,21 @@ def _server(reply: bytes | None):
             if reply is not None:
                 conn.sendall(reply)
                 conn.close()
+            else:  # held open, silent, and closed after the test (with the listener) so no client waits on it
+                held.append(conn)
 
     threading.Thread(target=serve, daemon=True).start()
-    return listener, f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+
+    def stop():
+        for conn in [*held, listener]:
+            conn.close()
+
+    return stop, f"tcp://127.0.0.1:{listener.getsockname()[1]}"
 
 
 @pytest.mark.parametrize("reply, words", [
     (None, "answered as a Dask scheduler within 2 s; check the address: a Dask scheduler listens on port 8786"),  # hung
-    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 64, "answered, but not as a Dask scheduler does"),
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 64, "answered, but not as this Dask client expects"),
 ])
 def test_a_scheduler_address_that_is_not_a_dask_scheduler_is_named(reply, words, monkeypatch):
     """The dashboard's port hung without a word; an HTTP server gave a traceback ending in 'Unable to allocate 3.07 EiB'."""
@@ -451,26 +471,31 @@ def test_a_scheduler_address_that_is_not_a_dask_scheduler_is_named(reply, words,
 
     monkeypatch.setattr(cluster, "HANDSHAKE_SECONDS", 2.0)
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "2s")
-    listener, address = _server(reply)
+    stop, address = _server(reply)
     try:
         with pytest.raises(OptionError, match=words):
             with open_client(address):
                 pass
     finally:
-        listener.close()
+        stop()
 
 
-def test_a_scheduler_without_workers_is_named(monkeypatch):
-    """The run sat at 0/1 image forever."""
+def test_a_scheduler_without_workers_is_named_and_waited_for(monkeypatch, capsys):
+    """The run sat at 0/1 image forever without a word; an adaptive cluster starts workers only when asked, so the
+    run says what is missing and waits on."""
     import distributed
 
     from stylegram.batch import cluster
 
     monkeypatch.setattr(cluster, "WORKERS_SECONDS", 1.0)
     with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=":0") as empty:
-        with pytest.raises(OptionError, match="has no workers .* start one with 'dask worker tcp://127.0.0.1"):
-            with open_client(empty.scheduler_address):
-                pass
+        later = threading.Timer(3.0, lambda: empty.scale(1))
+        later.start()
+        with open_client(empty.scheduler_address) as client:
+            assert len(client.scheduler_info()["workers"]) == 1
+        later.join()
+    err = capsys.readouterr().err
+    assert "has no workers yet (none in 1 s); waiting for one. Start one with 'dask worker tcp://127.0.0.1" in err
 
 
 def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
