@@ -316,27 +316,17 @@ def _checked_array(array: np.ndarray) -> np.ndarray:
 
 def image_tensor(x: torch.Tensor) -> torch.Tensor:
     """A tensor as a (1, 3, H, W) float32 image in [0, 1]; (3, H, W), one grey channel and uint8 are accepted."""
-    t = x.detach()
-    if t.dim() == 3:
-        t = t[None]
-    if t.dim() != 4 or t.shape[0] != 1 or t.shape[1] not in (1, 3):
-        raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give (1, 3, H, W) or (3, H, W)")
-    if t.dtype == torch.uint8:
-        t = t.float() / 255
-    elif not t.is_floating_point():
-        raise ImageError(f"a tensor of dtype {x.dtype} is not an image; give floats in [0, 1] or uint8")
-    t = t.float()
-    _check_unit_range(t, bool(torch.isfinite(t).all()), "tensor")
-    return (t.repeat(1, 3, 1, 1) if t.shape[1] == 1 else t).clamp(0, 1)
+    t = batch_tensor(x.detach(), images=1)
+    return t.float().clamp(0, 1)  # a new tensor, three channels of its own
 
 
-def batch_tensor(x: torch.Tensor) -> torch.Tensor:
+def batch_tensor(x: torch.Tensor, images: int | None = None) -> torch.Tensor:
     """A tensor as an (N, 3, H, W) float batch in [0, 1] with its gradients kept: (C, H, W) gains a batch axis, one grey
-    channel becomes three, uint8 is divided by 255, and floats that are NaN or outside [0, 1] are refused
-    (``image_tensor`` takes one image and detaches it; this takes a batch and does not)."""
+    channel becomes three, uint8 is divided by 255, and floats that are NaN or outside [0, 1] are refused.
+    ``images``: the N it must have (``image_tensor`` asks for 1, and detaches first)."""
     t = x[None] if x.dim() == 3 else x
-    if t.dim() != 4 or t.shape[1] not in (1, 3):
-        raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give (N, 3, H, W) or (3, H, W)")
+    if t.dim() != 4 or t.shape[1] not in (1, 3) or images not in (None, t.shape[0]):
+        raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give ({images or 'N'}, 3, H, W) or (3, H, W)")
     if t.dtype == torch.uint8:
         t = t.float() / 255
     elif not t.is_floating_point():
