@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
     args = build_parser().parse_args(argv)
+    from .commands.progress import handling  # imported by build_parser already
+
     try:
-        with _terminate_as_interrupt() if args.command != "serve" else contextlib.nullcontext():  # uvicorn has its own
+        with handling(_interrupt, signal.SIGTERM) if args.command != "serve" else contextlib.nullcontext():  # uvicorn's
             return int(args.run(args) or 0)
     except StylegramError as err:
         print(f"stylegram: error: {err}", file=sys.stderr)
@@ -42,23 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """SIGTERM (kill, timeout, a batch system, docker stop) is handled as Ctrl-C is, so temporary files are removed
-    and finished work kept; the default action ended the process at once and left hidden temporary files behind."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        if previous is not None:  # None: a handler set from C, which Python cannot put back
-            signal.signal(signal.SIGTERM, previous)
+def _interrupt(signum, frame) -> None:
+    """SIGTERM (kill, timeout, a batch system, docker stop) handled as Ctrl-C is, so temporary files are removed and
+    finished work kept; the default action ended the process at once and left hidden temporary files behind."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

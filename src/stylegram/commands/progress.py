@@ -76,20 +76,27 @@ class StopFlag:
 
 
 @contextmanager
+def handling(handler, *signals: int):
+    """``handler`` for ``signals`` for the duration of the block (main thread only; elsewhere nothing changes)."""
+    try:
+        previous = {sig: signal.signal(sig, handler) for sig in signals}
+    except ValueError:  # not in the main thread: leave the signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            if old is not None:  # None: a handler set from C, which Python cannot put back
+                signal.signal(sig, old)
+
+
+@contextmanager
 def stop_on_interrupt():
     """Install the Ctrl-C handler for the duration of a run (main thread only); SIGTERM asks the same clean stop."""
     flag = StopFlag()
-    try:
-        previous = {sig: signal.signal(sig, flag._handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not in the main thread: leave Ctrl-C alone
+    with handling(flag._handler, signal.SIGINT, signal.SIGTERM):
         yield flag
-        return
-    try:
-        yield flag
-    finally:
-        for sig, handler in previous.items():
-            if handler is not None:  # None: a handler set from C, which Python cannot put back
-                signal.signal(sig, handler)
 
 
 def save_snapshot(progress: Progress, folder: Path) -> Path:
