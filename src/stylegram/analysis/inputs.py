@@ -51,9 +51,10 @@ class ImageSet:
 
     @classmethod
     def from_classes(
-        cls, classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[str, Sequence[str]] | None = None
+        cls, classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[str, Sequence[str]] | None = None,
+        size: int | None = None,
     ) -> ImageSet:
-        """Build a labelled set from {class name: [image tensors]} (class order as given)."""
+        """Build a labelled set from {class name: [image tensors]} (class order as given; ``size`` as the field)."""
         tensors, labels, image_names = [], [], []
         for label, (name, members) in enumerate(classes.items()):
             own = list(names[name]) if names else [f"{name}/{i:02d}" for i in range(len(members))]
@@ -61,7 +62,7 @@ class ImageSet:
                 tensors.append(x if x.dim() == 4 else x.unsqueeze(0))
                 labels.append(label)
                 image_names.append(n)
-        return cls(tensors, image_names, np.asarray(labels, dtype=np.int64), list(classes))
+        return cls(tensors, image_names, np.asarray(labels, dtype=np.int64), list(classes), size)
 
 
 def expand(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -125,9 +126,7 @@ def load_classes(
             raise OptionError(f"class '{name}' has {len(files)} image; every class needs at least two to compare")
         classes[name] = [load(f, size, grey) for f in files]
         image_names[name] = [f"{name}/{f.name}" for f in files]
-    image_set = ImageSet.from_classes(classes, image_names)
-    image_set.size = size
-    return image_set
+    return ImageSet.from_classes(classes, image_names, size)
 
 
 def _class_names(folders: list[Path]) -> list[str]:
