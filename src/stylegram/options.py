@@ -74,6 +74,13 @@ def _few(names: set[str]) -> str:
     return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
+def whole_number(value: object) -> int | None:
+    """``value`` as an int when it is a whole real number (64, 64.0, a numpy integer; not True or NaN), else None."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    return None
+
+
 def _typed(name: str, value: Any, hint: Any) -> Any:
     """``value`` if it fits an int, float or bool field (a whole float becomes an int); other fields as they are."""
     choices = typing.get_args(hint) or (hint,)
@@ -85,9 +92,9 @@ def _typed(name: str, value: Any, hint: Any) -> Any:
     if kind is bool and not isinstance(value, bool):
         raise OptionError(f"option {name} must be True or False, got {value!r}")
     if kind is int:
-        if not (number and float(value).is_integer()):
+        if (whole := whole_number(value)) is None:
             raise OptionError(f"option {name} must be a whole number, got {value!r}")
-        return int(value)
+        return whole
     if kind is float:
         if not number:
             raise OptionError(f"option {name} must be a number, got {value!r}")

@@ -35,7 +35,7 @@ import torch
 from . import memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_number, check_seed
-from .options import Options
+from .options import Options, whole_number
 from .gatys import backbone_options, iteration_counts, scale_sizes
 from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .job import Job, Result
@@ -97,9 +97,9 @@ def _number(value: object) -> bool:
 
 def _whole(value: numbers.Real, spec: object) -> int:
     """A side given as a number: 64 and 64.0 are 64 px; 64.5 (or NaN) is refused, not rounded."""
-    if not float(value).is_integer():
+    if (side := whole_number(value)) is None:
         raise OptionError(f"--size {spec!r}: sides are whole numbers of px, e.g. 256 or 320x200")
-    return int(value)
+    return side
 
 
 def circular_tv(image: torch.Tensor) -> torch.Tensor:
