@@ -20,7 +20,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         description="Stylize every image and video in INPUTS into OUT_DIR (OUT_DIR/<name>.png, videos as "
         "OUT_DIR/<name>.mp4 with the source's frame times and audio; folders are read one level deep, and an "
         "animated GIF counts as an image: its first frame). Outputs already in OUT_DIR are skipped, so "
-        "an interrupted run resumes where it stopped (a video it cut off starts again from its first frame); items that fail are listed at the end (exit status 2).",
+        "an interrupted run resumes where it stopped (a video it cut off starts again from its first frame); "
+        "items that fail are listed at the end (exit status 2).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
     parser.add_argument("--style", action="append", required=True, metavar="STYLE",
