@@ -319,8 +319,83 @@ def test_sigterm_during_a_video_leaves_no_temporary_file(client, tmp_path, capsy
     source = synthetic_video(tmp_path / "clip.mp4", count=6, audio=False)
     out = tmp_path / "out"
     assert main(["batch", str(source), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]) == 130
-    assert "stylegram: interrupted; the outputs finished so far" in capsys.readouterr().err
-    assert out.is_dir() and not list(out.iterdir())
+    err = capsys.readouterr().err
+    assert "stylegram: interrupted; the outputs finished so far" in err
+    kept = out / ".clip.mp4.frames"
+    assert f"the frames of clip.mp4 done so far in {kept} (the video goes on from there)" in err
+    assert [p.name for p in out.iterdir()] == [kept.name]  # no temporary .mp4
+    assert sorted(p.name for p in kept.iterdir()) == ["000000.png", "key.json"]
+
+
+@pytest.mark.parametrize("method, options", [("adain", {}), ("gatys", {"iterations": "2"})])
+def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypatch, method, options):
+    """A video cut off at frame 5 of 7 started again from frame 0 (Gatys frames cost seconds each)."""
+    source = synthetic_video(tmp_path / "clip.mp4", count=7, size=(48, 32), audio=False)
+    write = video.VideoWriter.write
+    encoded = []  # the frames handed to the encoder (x264 itself does not always encode equal frames alike)
+
+    def recorded(self, pixels):
+        encoded.append(pixels.copy())
+        write(self, pixels)
+
+    def stopped_at_frame_5(self, pixels):
+        recorded(self, pixels)
+        if self.written == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(video.VideoWriter, "write", recorded)
+    whole = stylize_batch([source], STYLE, tmp_path / "whole", client=client, method=method, temporal=0.3, **options)
+    assert whole.ok, whole.summary()
+    uninterrupted, encoded[:] = encoded[:], []
+    monkeypatch.setattr(video.VideoWriter, "write", stopped_at_frame_5)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        stylize_batch([source], STYLE, out, client=client, method=method, temporal=0.3, **options)
+    kept = out / ".clip.mp4.frames"
+    assert not (out / "clip.mp4").exists() and len(list(kept.glob("*.png"))) == 5
+    monkeypatch.setattr(video.VideoWriter, "write", recorded)
+    encoded.clear()
+    submitted = []
+    submit = client.submit
+    monkeypatch.setattr(client, "submit", lambda *a, **k: submitted.append(a[0]) or submit(*a, **k))
+    report = stylize_batch([source], STYLE, out, client=client, method=method, temporal=0.3, **options)
+    assert report.ok and report.done == [str(source)], report.summary()
+    assert len(submitted) == 2  # frames 5 and 6 only
+    assert not kept.exists() and video.count_frames(out / "clip.mp4") == 7
+    assert len(encoded) == len(uninterrupted) == 7
+    for resumed, whole_run in zip(encoded, uninterrupted):  # the blend and the Gatys starts carried on from the kept frames
+        assert np.array_equal(resumed, whole_run)
+
+
+def test_kept_frames_are_used_only_for_the_same_source_styles_and_options(tmp_path):
+    from stylegram.batch.frames import FrameStore, file_key
+
+    out = tmp_path / "clip.mp4"
+    source = tmp_path / "in.mp4"
+    source.write_bytes(b"frames")
+    key = {"source": file_key(source), "styles": [file_key("sample:swirls")], "options": {"method": "adain", "size": None}}
+    store = FrameStore(out, key)
+    assert store.count == 0 and store.folder == tmp_path / ".clip.mp4.frames"
+    frame = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    for i in (0, 1, 3):
+        store.add(i, frame + i)
+    again = FrameStore(out, key)
+    assert again.count == 2 and np.array_equal(again.load(1), frame + 1)  # up to the first gap
+    assert FrameStore(out, {**key, "options": {"method": "adain", "size": 64}}).count == 0  # another option
+    assert not list(store.folder.glob("*.png"))
+    FrameStore(out, key).add(0, frame)
+    source.write_bytes(b"other frames")  # the source edited
+    assert FrameStore(out, {**key, "source": file_key(source)}).count == 0
+    kept = FrameStore(out, key)
+    kept.add(0, frame)
+    assert FrameStore(out, key).count == 1 and FrameStore(out, key, fresh=True).count == 0  # --overwrite
+    kept.add(0, frame)
+    kept.path(0).write_bytes(b"not a png")
+    with pytest.raises(ImageError, match=r"000000\.png, a frame kept from an earlier run, cannot be read.*--overwrite"):
+        FrameStore(out, key).load(0)
+    unkeyable = {"options": {"init": np.zeros(3)}}
+    FrameStore(out, unkeyable).add(0, frame)
+    assert FrameStore(out, unkeyable).count == 0  # an option JSON cannot hold never matches
 
 
 def _finished(folder) -> list:

@@ -5,7 +5,8 @@ output that exists is complete: a re-run skips it, and a worker killed mid-task 
 Images are independent tasks. A video's frames are decoded here, stylized as tasks and re-encoded here in
 order: feed-forward frames run in parallel (optionally blended with the previous output to damp
 flicker); Gatys frames run one after another, each optimization starting from the previous stylized
-frame at the final scale only.
+frame at the final scale only. A video's frames are kept as they are done (frames.FrameStore), so a video
+stopped part-way goes on from there.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from ..errors import ImageError, OptionError, check_choice
 from ..losses import blend_weights
 from . import tasks, video
 from .cluster import check_cluster, open_client
+from .frames import FrameStore, file_key
 from .runner import Failure, Report, bar, finished, one_line, window_for
 
 
@@ -138,7 +140,7 @@ def stylize_batch(
                 if pictures:
                     _run_images(c, pictures, specs, opts, report, quiet, skipped)
                 for item in (i for i in todo if i.is_video):
-                    _run_video(c, item, specs, opts, temporal, report, quiet)
+                    _run_video(c, item, specs, opts, temporal, report, quiet, overwrite)
             except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
                 logging.getLogger("distributed").setLevel(logging.ERROR)
                 raise
@@ -203,29 +205,47 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
 
 
 def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: float, report: Report,
-               quiet: bool) -> None:
+               quiet: bool, overwrite: bool = False) -> None:
+    """Stylize one video frame by frame into its output; the frames done are kept until it is written (FrameStore)."""
+    kept = None
     try:
         meter, blend = video.Flicker(), video.TemporalBlend(temporal)
+        key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles], "options": opts}
+        kept = FrameStore(item.output, key, fresh=overwrite)
         with video.VideoWriter(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
             run = _gatys_frames if opts["method"] == "gatys" else _parallel_frames
-            for source, stylized in run(client, item.source, styles, opts, report):
+            for i, (source, stylized) in enumerate(run(client, item.source, styles, opts, report, kept)):
+                if i >= kept.count:
+                    kept.add(i, stylized)
                 out = blend(stylized)
                 writer.write(out)
                 meter.add(source, out)
                 progress.update()
+        kept.remove()
         report.flicker[item.name] = meter.value
         report.done.append(item.name)
     except Exception as err:
         report.failed.append(Failure(item.name, one_line(err)))
+    finally:  # failed or stopped before its first frame: no empty folder left behind
+        if kept is not None:
+            kept.remove_if_empty()
 
 
-def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report: Report):
+def _kept_frames(decoded: Iterator[np.ndarray], kept: FrameStore) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(input frame, stylized frame) for the frames an earlier run finished, taken from ``decoded`` in order."""
+    for i, frame in zip(range(kept.count), decoded):  # range first: the frame after the kept ones stays unread
+        yield frame, kept.load(i)
+
+
+def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore):
     """(input frame, stylized frame) in order; frames are stylized in parallel, reordered as they finish."""
+    decoded = video.frames(source)
+    yield from _kept_frames(decoded, kept)
     inputs: dict[int, np.ndarray] = {}
 
     def payloads():
-        for i, frame in enumerate(video.frames(source)):
+        for i, frame in enumerate(decoded):
             inputs[i] = frame
             yield frame, styles, opts
 
@@ -240,7 +260,7 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
             following += 1
 
 
-def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report):
+def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore):
     """(input frame, stylized frame) in order; each frame's optimization starts from the previous result moved on.
 
     The first frame runs the full coarse-to-fine schedule; later frames start at the final size and run only
@@ -249,7 +269,10 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run.
     """
     previous = start = before = None
-    for frame in video.frames(source):
+    decoded = video.frames(source)
+    for before, previous in _kept_frames(decoded, kept):
+        yield before, previous
+    for frame in decoded:
         if previous is not None:
             start = moved(previous, before, frame)
         frame_opts = opts if previous is None else _warm(opts, previous)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 
 from .. import gatys as T
 from .common import add_scheduler_options
@@ -20,7 +21,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         description="Stylize every image and video in INPUTS into OUT_DIR (OUT_DIR/<name>.png, videos as "
         "OUT_DIR/<name>.mp4 with the source's frame times and audio; folders are read one level deep, and an "
         "animated GIF counts as an image: its first frame). Outputs already in OUT_DIR are skipped, so "
-        "an interrupted run resumes where it stopped (a video it cut off starts again from its first frame); "
+        "an interrupted run resumes where it stopped (a video it cut off goes on from the frames it had finished, "
+        "kept in OUT_DIR/.<name>.mp4.frames until the video is written); "
         "items that fail are listed at the end (exit status 2).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
@@ -45,7 +47,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="video: blend each output frame with the previous one, out = (1-B) new + B previous, "
                         "to reduce flicker; 0 = off, 0.3 is a good start (default: %(default)s)")
     parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
-    parser.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="redo outputs that already exist, and videos from their first frame")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_scheduler_options(parser)
     return parser
@@ -65,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         print(f"stylegram: interrupted; the outputs finished so far are in {args.output} (each written whole or not "
-              "at all); run the same command again to do the rest, finished outputs are skipped", file=sys.stderr)
+              f"at all){_kept_frames(args.output)}; run the same command again to do the rest, finished outputs are "
+              "skipped", file=sys.stderr)
         return 130
     for name, value in report.flicker.items():
         measured = f"{value:.2f} (output frame change / input frame change)" if math.isfinite(value) else \
@@ -75,3 +79,12 @@ def run(args: argparse.Namespace) -> int:
     for failure in report.failed:
         print(f"stylegram: {failure}", file=sys.stderr)
     return 0 if report.ok else 2
+
+
+def _kept_frames(out_dir: str) -> str:
+    """', and the frames of clip.mp4 done so far in OUT/.clip.mp4.frames (it goes on from there)' where a video was cut."""
+    kept = sorted(p for p in Path(out_dir).expanduser().glob(".*.frames") if any(p.glob("*.png")))
+    if not kept:
+        return ""
+    names = ", ".join(p.name[1 : -len(".frames")] for p in kept)
+    return f", and the frames of {names} done so far in {', '.join(map(str, kept))} (the video goes on from there)"

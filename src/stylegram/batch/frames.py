@@ -1,0 +1,95 @@
+"""A video's stylized frames kept beside its output while it is made, so a stopped run goes on where it was.
+
+OUT_DIR/.<name>.frames/ holds the frames stylized so far (000000.png, 000001.png, ...: lossless, before any
+--temporal blend) and key.json, what made them: the source file, the styles and the options. A rerun whose
+key matches reads the frames from 0 up to the first one missing instead of stylizing them again; a key that
+differs (another option, an edited source or style) or --overwrite starts the folder afresh. The folder goes
+once the video is written. Each frame is written atomically, so a frame that is there is whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .. import files
+from ..errors import ImageError
+
+KEY = "key.json"
+
+
+def folder_for(output: Path) -> Path:
+    """Where the frames of the video written to ``output`` are kept: OUT_DIR/.<name>.frames."""
+    return output.parent / f".{output.name}.frames"
+
+
+def file_key(spec: str | os.PathLike[str]) -> list:
+    """A file as [path, bytes, modification time], so an edited file reads as another; a sample:NAME as [name]."""
+    path = Path(spec)
+    if not path.is_file():
+        return [str(spec)]
+    info = path.stat()
+    return [str(path.resolve()), info.st_size, info.st_mtime_ns]
+
+
+class FrameStore:
+    """The frames kept for one video: ``count`` of them, 0 .. count-1, found when it was opened."""
+
+    def __init__(self, output: Path, key: dict, fresh: bool = False):
+        self.folder = folder_for(output)
+        try:
+            self.key = json.loads(json.dumps(key))  # as it reads back from key.json (tuples become lists)
+        except (TypeError, ValueError):  # an API option JSON cannot hold (an array, a tensor): never matched
+            self.key, fresh = {"unkeyable": repr(key)[:200]}, True
+        if fresh or self._stored_key() != self.key:
+            self._start_afresh()
+        self.count = self._contiguous()
+
+    def _stored_key(self) -> dict | None:
+        try:
+            return json.loads((self.folder / KEY).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _start_afresh(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        files.write_bytes(self.folder / KEY, json.dumps(self.key, indent=1).encode())
+
+    def _contiguous(self) -> int:
+        count = 0
+        while self.path(count).is_file():
+            count += 1
+        return count
+
+    def path(self, i: int) -> Path:
+        """Frame i's file."""
+        return self.folder / f"{i:06d}.png"
+
+    def load(self, i: int) -> np.ndarray:
+        """Kept frame i, H x W x 3 uint8."""
+        try:
+            with Image.open(self.path(i)) as picture:
+                return np.asarray(picture.convert("RGB"))
+        except (OSError, ValueError) as err:
+            raise ImageError(f"{self.path(i)}, a frame kept from an earlier run, cannot be read ({files.one_line(err)}); "
+                             f"delete {self.folder} or run again with --overwrite") from err
+
+    def add(self, i: int, pixels: np.ndarray) -> None:
+        """Keep frame i (written whole or not at all); fast PNG compression, as the file is temporary."""
+        picture = Image.fromarray(pixels)
+        files.write_atomically(self.path(i), lambda f: picture.save(f, format="PNG", compress_level=1))
+
+    def remove_if_empty(self) -> None:
+        """Delete the folder if it holds no frame (a video that failed before its first)."""
+        if not any(self.folder.glob("*.png")):
+            self.remove()
+
+    def remove(self) -> None:
+        """Delete the folder: the video is written."""
+        shutil.rmtree(self.folder, ignore_errors=True)
