@@ -194,6 +194,9 @@ class VideoWriter:
         stream = self.container.add_stream("libx264", rate=self.info.rate)  # the rate guides x264's rate control
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = self.timing.time_base
+        # Not bit-reproducible on CPUs with AVX-512: x264's MB-tree reads uninitialised memory there, and equal frames
+        # can encode to different files (2026-12-03: 3-5 variants in 30 runs). mbtree=0 fixes that but made
+        # files up to twice as large, so tests compare the frames handed to write(), not the encoded ones.
         stream.options = {"crf": CRF}
         return stream
 
