@@ -227,6 +227,8 @@ def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tm
     assert main([*run, "--resume", str(ckpt), "--size", "32", "--style-weight", "100"]) == 2
     assert (f"--size 32 (checkpoint: 64), --style-weight 100.0 (checkpoint: 10.0): a resumed run goes on with the options in "
             f"its checkpoint {ckpt}; drop them" in capsys.readouterr().err)
+    assert main([*run, "--resume", str(ckpt), "--iterations", "auto", "--tv-weight", "10"]) == 2  # defaults, typed
+    assert "--iterations auto (checkpoint: 4): a resumed run goes on" in capsys.readouterr().err  # tv: as saved, 10
     assert main([*run, "--resume", str(ckpt), "--size", "64", "--log", str(log), "--save-every", "1"]) == 0  # as printed
     assert len(log.read_text().splitlines()) == 1 + 4  # a header and every iteration, both runs'
     assert len(list((tmp_path / "out_steps").glob("iter_*.png"))) == 4

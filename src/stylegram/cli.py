@@ -26,9 +26,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def given_options(argv: list[str]) -> set[str]:
+    """The names of the options typed in ``argv``, whatever their values (argparse fills in the others' defaults).
+
+    Parsed again with every default suppressed, so only what was typed lands in the namespace; argparse has no
+    public way to ask, so this reads its parsers' action lists.
+    """
+    probe = build_parser()
+    subcommands = [a for a in probe._actions if isinstance(a, argparse._SubParsersAction)]
+    for parser in [probe, *(p for a in subcommands for p in a.choices.values())]:
+        for action in parser._actions:
+            action.default = argparse.SUPPRESS
+    return set(vars(probe.parse_args(argv))) - {"command", "run"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.given = given_options(argv)  # a resumed run refuses options typed with another value than its checkpoint's
     from .commands.progress import handling  # imported by build_parser already
 
     try:

@@ -59,14 +59,15 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
 def check_resume_alone(args: argparse.Namespace, saved) -> None:
     """A resumed run goes on with the checkpoint's options (``saved``): refuse an option given with another value.
 
-    An option counts as given when it is away from its default (argparse does not say which were typed), and
-    values compare as text, as the command line gave them ('256' and 256 are one size).
+    Given: typed (``args.given``, from cli.given_options), or where that is not known, away from its default. Values
+    compare as text, as the command line gave them ('256' and 256 are one size).
     """
     default = type(saved)()
     changed = []
     for f in dataclasses.fields(saved):
         value = getattr(args, f.name, None)
-        if hasattr(args, f.name) and str(value) not in (str(getattr(default, f.name)), str(getattr(saved, f.name))):
+        given = f.name in args.given if hasattr(args, "given") else str(value) != str(getattr(default, f.name))
+        if hasattr(args, f.name) and given and str(value) != str(getattr(saved, f.name)):
             shown = f"{flag(f.name)} {value}" if not isinstance(value, bool) else f"{f.name}={value}"
             changed.append(f"{shown} (checkpoint: {getattr(saved, f.name)})")
     if changed:
