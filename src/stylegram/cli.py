@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    args.given = given_options(argv)  # a resumed run refuses options typed with another value than its checkpoint's
+    if getattr(args, "resume", None):  # a resumed run refuses options typed with another value than its checkpoint's
+        args.given = given_options(argv)
     from .commands.progress import handling  # imported by build_parser already
 
     try:

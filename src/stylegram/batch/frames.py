@@ -28,6 +28,16 @@ def folder_for(output: Path) -> Path:
     return output.parent / f".{output.name}.frames"
 
 
+def kept_videos(out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """{video output name: folder} for each video in ``out_dir`` that has frames kept from a stopped run."""
+    folders = sorted(Path(out_dir).expanduser().glob(".*.frames"))
+    return {p.name[1 : -len(".frames")]: p for p in folders if _holds_frames(p)}
+
+
+def _holds_frames(folder: Path) -> bool:
+    return any(folder.glob("*.png"))
+
+
 def file_key(spec: str | os.PathLike[str]) -> list:
     """A file as [path, bytes, modification time], so an edited file reads as another; a sample:NAME as [name]."""
     path = Path(spec)
@@ -77,8 +87,8 @@ class FrameStore:
             with Image.open(self.path(i)) as picture:
                 return np.asarray(picture.convert("RGB"))
         except (OSError, ValueError) as err:
-            raise ImageError(f"{self.path(i)}, a frame kept from an earlier run, cannot be read ({files.one_line(err)}); "
-                             f"delete {self.folder} or run again with --overwrite") from err
+            raise ImageError(f"{self.path(i)}, a frame kept from an earlier run, cannot be read "
+                             f"({files.one_line(err)}); delete {self.folder} or run again with --overwrite") from err
 
     def add(self, i: int, pixels: np.ndarray) -> None:
         """Keep frame i (written whole or not at all); fast PNG compression, as the file is temporary."""
@@ -87,7 +97,7 @@ class FrameStore:
 
     def remove_if_empty(self) -> None:
         """Delete the folder if it holds no frame (a video that failed before its first)."""
-        if not any(self.folder.glob("*.png")):
+        if not _holds_frames(self.folder):
             self.remove()
 
     def remove(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 
 from .. import gatys as T
 from .common import add_scheduler_options
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         print(f"stylegram: interrupted; the outputs finished so far are in {args.output} (each written whole or not "
-              f"at all){_kept_frames(args.output)}; run the same command again to do the rest, finished outputs are "
+              f"at all){_kept_videos_note(args.output)}; run the same command again to do the rest, finished outputs are "
               "skipped", file=sys.stderr)
         return 130
     for name, value in report.flicker.items():
@@ -81,10 +80,12 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 2
 
 
-def _kept_frames(out_dir: str) -> str:
-    """', and the frames of clip.mp4 done so far in OUT/.clip.mp4.frames (it goes on from there)' where a video was cut."""
-    kept = sorted(p for p in Path(out_dir).expanduser().glob(".*.frames") if any(p.glob("*.png")))
+def _kept_videos_note(out_dir: str) -> str:
+    """', and the frames of clip.mp4 done so far in OUT/.clip.mp4.frames (...)' for each video a stop cut off."""
+    from ..batch.frames import kept_videos
+
+    kept = kept_videos(out_dir)
     if not kept:
         return ""
-    names = ", ".join(p.name[1 : -len(".frames")] for p in kept)
-    return f", and the frames of {names} done so far in {', '.join(map(str, kept))} (the video goes on from there)"
+    folders = ", ".join(map(str, kept.values()))
+    return f", and the frames of {', '.join(kept)} done so far in {folders} (the video goes on from there)"
