@@ -136,6 +136,46 @@ def test_exif_orientation_rotates(tmp_path):
     assert load_image(tmp_path / "rot.jpg").size == (8, 16)
 
 
+def _swapped_primaries_profile() -> bytes:
+    """An ICC profile like sRGB but with its red and green primaries swapped (and not named sRGB)."""
+    from PIL import ImageCms
+
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    count = int.from_bytes(data[128:132], "big")
+    offsets = {bytes(data[132 + 12 * i : 136 + 12 * i]): int.from_bytes(data[136 + 12 * i : 140 + 12 * i], "big")
+               for i in range(count)}
+    r, g = offsets[b"rXYZ"], offsets[b"gXYZ"]
+    data[r : r + 20], data[g : g + 20] = data[g : g + 20], data[r : r + 20]
+    return bytes(data).replace(b"sRGB", b"swap").replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
+
+
+def test_icc_profile_colours_are_converted_to_srgb(tmp_path):
+    from PIL import ImageCms
+
+    values = np.zeros((4, 6, 3), dtype=np.uint8)
+    values[:, :3] = (255, 0, 0)
+    values[:, 3:] = (40, 200, 90)
+    swapped = _swapped_primaries_profile()
+    Image.fromarray(values).save(tmp_path / "swapped.png", icc_profile=swapped)
+    x = load_tensor(tmp_path / "swapped.png")
+    assert x[0, :, 0, 0].tolist() == [0.0, 1.0, 0.0]  # its red primary is sRGB's green
+    assert abs(float(x[0, 0, 0, 5]) - 200 / 255) < 0.02 and abs(float(x[0, 1, 0, 5]) - 40 / 255) < 0.02
+    rgba = np.dstack([values, np.full((4, 6), 255, np.uint8)])
+    rgba[0, 0, 3] = 0
+    Image.fromarray(rgba).save(tmp_path / "swapped_rgba.png", icc_profile=swapped)
+    y = load_tensor(tmp_path / "swapped_rgba.png")
+    assert y[0, :, 0, 0].tolist() == [1.0, 1.0, 1.0]  # transparent: the white background, alpha kept through
+    assert y[0, :, 1, 0].tolist() == [0.0, 1.0, 0.0]
+    Image.fromarray(values).save(tmp_path / "api.png", icc_profile=swapped)
+    with Image.open(tmp_path / "api.png") as opened:  # a PIL image handed to the Python API: the same
+        assert torch.equal(to_tensor(opened), x)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    plain = to_tensor(values)
+    for name, profile in [("srgb.png", srgb), ("broken.png", b"not an ICC profile")]:
+        Image.fromarray(values).save(tmp_path / name, icc_profile=profile)
+        assert torch.equal(load_tensor(tmp_path / name), plain), name  # sRGB or unreadable: values as they are
+
+
 def _over(c: int, a: int, b: int) -> int:
     return int(np.rint((c * a + b * (255 - a)) / 255))
 

@@ -1,7 +1,8 @@
 """Read, write, resize and convert images; tensors are float32 (1, 3, H, W) RGB in [0, 1].
 
-Reading goes through Pillow with three extra rules: EXIF orientation is applied, every colour mode ends
-as RGB (alpha composited onto a background), and 16-bit sources keep 16 bits on the way to a tensor.
+Reading goes through Pillow with four extra rules: EXIF orientation is applied, colours tagged with an ICC
+profile of another colour space (a phone's Display P3, Adobe RGB, CMYK) are converted to sRGB, every colour
+mode ends as RGB (alpha composited onto a background), and 16-bit sources keep 16 bits on the way to a tensor.
 Pillow decodes 16-bit-per-channel RGB(A) only to 8 bits, so such files are decoded twice, once for the
 high bytes and once (byte order swapped in the decoder's raw mode) for the low bytes.
 Writing is atomic (stylegram.files): a temporary file in the target's folder is renamed onto the target.
@@ -10,6 +11,7 @@ Writing is atomic (stylegram.files): a temporary file in the target's folder is 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import threading
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 
 from . import files, samples
 from .errors import ImageError, OptionError
@@ -217,7 +219,8 @@ TENSOR_SLACK = 0.01  # image tensors a little outside [0, 1] (resampling oversho
 
 
 def _pixels(image: Image.Image, name: str = "the image") -> np.ndarray:
-    """An H x W (x C) array for any Pillow mode: grey or RGB, alpha last, uint8/uint16/float32."""
+    """An H x W (x C) array for any Pillow mode: grey or RGB (sRGB), alpha last, uint8/uint16/float32."""
+    image = _in_srgb(image)
     mode = image.mode
     if mode in ("L", "RGB") and "transparency" in image.info:
         image, mode = image.convert("RGBA"), "RGBA"  # a tRNS colour key
@@ -237,6 +240,30 @@ def _pixels(image: Image.Image, name: str = "the image") -> np.ndarray:
     except ValueError as err:
         raise ImageError(f"{name} has colour mode {mode}, which stylegram cannot convert; "
                          "save it as RGB first") from err
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_PROFILED_MODES = {"RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB"}  # modes whose ICC profile is applied, and the result
+
+
+def _in_srgb(image: Image.Image) -> Image.Image:
+    """The image with its colours converted to sRGB when its ICC profile says they are in another space.
+
+    Networks and the saved output (which carries no profile) take pixel values as sRGB; a phone photo in
+    Display P3 read as sRGB came out duller than it is. Images without a profile, with an sRGB one, or
+    with a profile that cannot be read are taken as they are (16-bit RGB files too: Pillow's colour
+    management works on 8 bits).
+    """
+    data = image.info.get("icc_profile")
+    if not data or image.mode not in _PROFILED_MODES:
+        return image
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(data))
+        if "srgb" in ImageCms.getProfileDescription(profile).lower():
+            return image
+        return ImageCms.profileToProfile(image, profile, _SRGB, outputMode=_PROFILED_MODES[image.mode])
+    except (OSError, ImageCms.PyCMSError):  # a broken or unsupported profile: the values as they are
+        return image
 
 
 def _float_pixels(values: np.ndarray) -> np.ndarray:
