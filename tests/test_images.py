@@ -166,6 +166,9 @@ def test_icc_profile_colours_are_converted_to_srgb(tmp_path):
     y = load_tensor(tmp_path / "swapped_rgba.png")
     assert y[0, :, 0, 0].tolist() == [1.0, 1.0, 1.0]  # transparent: the white background, alpha kept through
     assert y[0, :, 1, 0].tolist() == [0.0, 1.0, 0.0]
+    Image.fromarray(values).save(tmp_path / "swapped_key.png", icc_profile=swapped, transparency=(40, 200, 90))
+    z = load_tensor(tmp_path / "swapped_key.png")  # a colour key is matched before the colours move
+    assert z[0, :, 0, 5].tolist() == [1.0, 1.0, 1.0] and z[0, :, 0, 0].tolist() == [0.0, 1.0, 0.0]
     Image.fromarray(values).save(tmp_path / "api.png", icc_profile=swapped)
     with Image.open(tmp_path / "api.png") as opened:  # a PIL image handed to the Python API: the same
         assert torch.equal(to_tensor(opened), x)

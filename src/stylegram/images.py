@@ -220,10 +220,10 @@ TENSOR_SLACK = 0.01  # image tensors a little outside [0, 1] (resampling oversho
 
 def _pixels(image: Image.Image, name: str = "the image") -> np.ndarray:
     """An H x W (x C) array for any Pillow mode: grey or RGB (sRGB), alpha last, uint8/uint16/float32."""
+    if image.mode in ("L", "RGB") and "transparency" in image.info:
+        image = image.convert("RGBA")  # a tRNS colour key (before the colour conversion, which would move it)
     image = _in_srgb(image)
     mode = image.mode
-    if mode in ("L", "RGB") and "transparency" in image.info:
-        image, mode = image.convert("RGBA"), "RGBA"  # a tRNS colour key
     if mode in ("L", "LA", "RGB", "RGBA"):
         return np.asarray(image)
     if mode.startswith("I;16"):
