@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageCms
 
 from stylegram.errors import ImageError, OptionError
 from stylegram.images import (
@@ -138,8 +138,6 @@ def test_exif_orientation_rotates(tmp_path):
 
 def _swapped_primaries_profile() -> bytes:
     """An ICC profile like sRGB but with its red and green primaries swapped (and not named sRGB)."""
-    from PIL import ImageCms
-
     data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
     count = int.from_bytes(data[128:132], "big")
     offsets = {bytes(data[132 + 12 * i : 136 + 12 * i]): int.from_bytes(data[136 + 12 * i : 140 + 12 * i], "big")
@@ -150,8 +148,6 @@ def _swapped_primaries_profile() -> bytes:
 
 
 def test_icc_profile_colours_are_converted_to_srgb(tmp_path):
-    from PIL import ImageCms
-
     values = np.zeros((4, 6, 3), dtype=np.uint8)
     values[:, :3] = (255, 0, 0)
     values[:, 3:] = (40, 200, 90)
