@@ -452,7 +452,7 @@ def test_a_forward_pass_too_large_for_memory_is_refused_before_it_starts(vgg, mo
                                           r"available; use --batch-size [1-7] or fewer"):
         featuremaps.maps(eight, "relu1_1", vgg, batch_size=8)
     one = [torch.rand(1, 3, 1024, 1024)]  # a larger --size was an out-of-memory kill, not a message
-    with pytest.raises(OptionError, match=r"use a --size of about \d+ px or less"):
+    with pytest.raises(OptionError, match=r"use a size of about \d+ px or less"):
         matrices.compute(one, ["relu2_1"], vgg)
     forward = memory.forward_bytes(vgg, ["relu2_1"], (1024, 1024))
     assert forward == memory.forward_bytes(vgg, ["relu5_1"], (1024, 1024))  # the peak is at the full-size layers

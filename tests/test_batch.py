@@ -581,19 +581,19 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("changes, words", [
-    ({"size": 100000}, "--size must be between 1 and 16384"),  # failed once per item on the workers
+    ({"size": 100000}, "size must be between 1 and 16384"),  # failed once per item on the workers
     ({"style_blend": "1"}, "1 weight for 2 styles"),  # failed once per item
     ({"style_blend": "1,-1"}, "must be a non-negative number"),
-    ({"method": "gatys", "iterations": "abc"}, "--iterations must be whole numbers"),  # failed once per item
-    ({"method": "gatys", "iterations": "-3"}, "--iterations must not be negative"),
-    ({"method": "gatys", "style_weight": float("nan")}, "--style-weight"),
+    ({"method": "gatys", "iterations": "abc"}, "iterations must be whole numbers"),  # failed once per item
+    ({"method": "gatys", "iterations": "-3"}, "iterations must not be negative"),
+    ({"method": "gatys", "style_weight": float("nan")}, "style_weight"),
     ({"scheduler": "nonsense"}, "is not a scheduler address"),  # was a traceback
     ({"scheduler": "tcp://127.0.0.1:99999"}, "port 99999"),
     ({"workers": 0}, "--workers must be at least 1"),
-    ({"iterations": "5"}, "--iterations applies to --method gatys only; --method adain makes one pass"),  # was ignored
-    ({"method": "gatys", "alpha": 0.5}, "--alpha is the style strength of --method adain and wct, and --method is "
+    ({"iterations": "5"}, "iterations applies to method gatys only; method adain makes one pass"),  # was ignored
+    ({"method": "gatys", "alpha": 0.5}, "alpha is the style strength of method adain and wct, and method is "
                                         "gatys"),  # named --init, which batch does not have
-    ({"upscale": True}, "--upscale enlarges the inputs smaller than --size to it, and --size is not given"),  # ignored
+    ({"upscale": True}, "upscale enlarges the inputs smaller than size to it, and size is not given"),  # ignored
     ({"temporal": 0.3}, "--temporal 0.3 blends the frames of a video, and no input is a video"),  # ignored
 ])
 def test_options_are_checked_once_before_a_cluster_starts(changes, words, tmp_path, monkeypatch):

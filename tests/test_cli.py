@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import stylegram
 from stylegram.cli import main
+from stylegram.errors import OptionError, in_python_words
 from stylegram.commands.progress import Bar
 
 FAST = ["--size", "64", "--min-size", "64", "--iterations", "3", "--quiet"]
@@ -81,6 +83,21 @@ def test_bad_options_are_one_line_and_exit_2(args, words, tmp_path, capsys):
     code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), *FAST, *args])
     err = capsys.readouterr().err.strip()
     assert code == 2 and words in err and "\n" not in err
+
+
+def test_the_api_names_keywords_where_the_cli_names_flags(tmp_path, capsys):
+    """One mistake, worded for who made it: transfer(size=0) in Python, --size 0 on the command line."""
+    with pytest.raises(OptionError) as err:
+        stylegram.transfer("sample:chelsea", "sample:swirls", size=0)
+    assert str(err.value) == "size must be between 1 and 16384 px, got 0"  # was "--size must ..."
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "0"])
+    assert code == 2 and capsys.readouterr().err.strip() == "stylegram: error: --size must be between 1 and 16384 px, got 0"
+
+
+def test_only_flags_that_stand_for_options_are_renamed():
+    text = "--scale-factor 1.01 makes 47 scales; use --init 'noise' or --tv-weight, or --resume ck.pt with --overwrite"
+    assert in_python_words(text) == ("scale_factor=1.01 makes 47 scales; use init='noise' or tv_weight, "
+                                     "or --resume ck.pt with --overwrite")
 
 
 def test_unwritable_output_fails_before_any_work(tmp_path, capsys):

@@ -249,7 +249,7 @@ def test_bad_options_are_named(vgg):
         D.prepare_dream(model=vgg, channels="3", cluster="x.json:1")
     with pytest.raises(OptionError, match="channel 600 does not exist"):
         D.prepare_dream(model=vgg, channels="600")
-    with pytest.raises(OptionError, match="needs --channels or --cluster"):
+    with pytest.raises(OptionError, match="needs channels or cluster"):
         D.prepare_dream(model=vgg, objective="correlation")
     with pytest.raises(OptionError, match="too small"):
         D.prepare_dream(D.channel("relu5_1", 1), model=vgg, size=20, octaves=1)
@@ -259,9 +259,9 @@ def test_bad_options_are_named(vgg):
         D.prepare_dream(model=vgg, parameterization="wavelet")
     with pytest.raises(OptionError, match="not one of"):
         optimize.Schedule([1], "sgd")
-    with pytest.raises(OptionError, match="--max-memory must be a number greater than 0, got -1"):
+    with pytest.raises(OptionError, match="max_memory must be a number greater than 0, got -1"):
         D.prepare_dream(model=vgg, max_memory=-1.0)
-    with pytest.raises(OptionError, match="--lr must be a positive step size"):
+    with pytest.raises(OptionError, match="lr must be a positive step size"):
         D.prepare_dream(model=vgg, lr=0.0)  # 0 once meant the default step
     with pytest.raises(OptionError, match="give DreamOptions, not TextureOptions"):
         D.prepare_dream(D.channel("relu2_1", 3), TextureOptions(), model=vgg)
@@ -277,13 +277,13 @@ def test_channels_may_be_a_number_a_list_or_text(vgg):
 
 
 @pytest.mark.parametrize("option, value, words", [
-    ("size", 0, "--size must be between 1 and 16384 px, got 0"),  # 0 silently meant 224 px
-    ("octave_scale", float("nan"), "--octave-scale must be a number greater than 1"),  # was a traceback
-    ("octave_scale", 1.0, "--octave-scale must be a number greater than 1"),
-    ("jitter", -5, "--jitter must be a number at least 0"),
-    ("scale", -1.0, "--scale must be a number at least 0"),
-    ("scale", 1.5, "--scale is a zoom range below 1"),
-    ("rotate", float("nan"), "--rotate must be a number at least 0"),  # ended in a NaN image
+    ("size", 0, "size must be between 1 and 16384 px, got 0"),  # 0 silently meant 224 px
+    ("octave_scale", float("nan"), "octave_scale must be a number greater than 1"),  # was a traceback
+    ("octave_scale", 1.0, "octave_scale must be a number greater than 1"),
+    ("jitter", -5, "jitter must be a number at least 0"),
+    ("scale", -1.0, "scale must be a number at least 0"),
+    ("scale", 1.5, "scale is a zoom range below 1"),
+    ("rotate", float("nan"), "rotate must be a number at least 0"),  # ended in a NaN image
 ])
 def test_numbers_out_of_range_are_named_before_any_work(option, value, words, monkeypatch):
     monkeypatch.setattr(D, "_backbone", lambda *a: pytest.fail("the backbone was loaded before the check"))

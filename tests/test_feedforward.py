@@ -187,8 +187,8 @@ def test_feed_forward_too_large_for_memory_is_refused_before_the_pass():
     from stylegram import gatys, memory
 
     opts = gatys.TransferOptions(method="adain", size=1000, upscale=True, max_memory=1.0)
-    with pytest.raises(OptionError, match=r"a 1000x750 adain pass needs about 1.7 GiB but --max-memory allows 1.0 GiB; "
-                                          r"the largest size that fits is about --size (\d+)$") as err:
+    with pytest.raises(OptionError, match=r"a 1000x750 adain pass needs about 1.7 GiB but max_memory allows 1.0 GiB; "
+                                          r"the largest size that fits is about size=(\d+)$") as err:
         gatys.prepare_feed_forward(np.zeros((60, 80, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), opts)
     side = int(err.value.args[0].rsplit(" ", 1)[1])
     fits = memory.feed_forward_bytes((side * 3 // 4, side), [(side, side)])
@@ -200,9 +200,9 @@ def test_feed_forward_checks_run_when_prepared_not_when_run():
 
     opts = gatys.TransferOptions(method="wct", size=60)
     with pytest.raises(OptionError, match=r"the content image would be 60x10 px, but the AdaIN/WCT encoder needs at "
-                                          r"least 16 px per side: raise --size \(with --upscale"):
+                                          r"least 16 px per side: raise size \(with upscale"):
         gatys.prepare_feed_forward(np.zeros((10, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), opts)
-    with pytest.raises(OptionError, match="the style 1 image would be 6x6 px.*raise --style-scale or --size"):
+    with pytest.raises(OptionError, match="the style 1 image would be 6x6 px.*raise style_scale or size"):
         gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8),
                                    opts.replace(style_scale=0.1))
     run = gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.full((40, 40, 3), 200, np.uint8), opts)
@@ -213,10 +213,10 @@ def test_optimization_options_given_to_a_one_pass_method_are_named():
     from stylegram import gatys
 
     content, style = np.zeros((45, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8)
-    with pytest.raises(OptionError, match=r"^--weights applies to --method gatys only; --method adain makes one pass "
+    with pytest.raises(OptionError, match=r"^weights applies to method gatys only; method adain makes one pass "
                                           r"with its own VGG19 encoder and decoder: drop it$"):
         gatys.prepare_feed_forward(content, style, gatys.TransferOptions(method="adain", weights="torchvision"))
-    with pytest.raises(OptionError, match=r"^--style-layers, --iterations apply to --method gatys only"):
+    with pytest.raises(OptionError, match=r"^style_layers, iterations apply to method gatys only"):
         gatys.transfer(content, style, method="wct", style_layers="relu1_1", iterations="5")
     shared = dict(size=60, alpha=0.5, colors="original", precision="float32", seed=3, style_scale=1.5, max_memory=8.0)
     assert gatys.transfer(content, style, method="wct", **shared).image.shape == (1, 3, 45, 60)  # these apply

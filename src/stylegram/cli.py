@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         with handling(_interrupt, signal.SIGTERM) if args.command != "serve" else contextlib.nullcontext():  # uvicorn's
             return int(args.run(args) or 0)
     except StylegramError as err:
-        print(f"stylegram: error: {err}", file=sys.stderr)
+        print(f"stylegram: error: {err.flagged}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`
         return 0

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
+import re
 from collections.abc import Iterable, Sequence
+
+# The options dataclasses (stylegram.options.Options subclasses) add themselves here, so that a message can name
+# their fields the way a Python caller passes them.
+OPTION_CLASSES: list[type] = []
+# A flag and the value written after it when that is a number or a quoted string: "--size 0", "--init 'x'".
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?: ('[^']*'|\d[^\s,;:)]*))?")
 
 
 class StylegramError(Exception):
-    """Base class of every error stylegram raises on purpose; the CLI prints it and exits with 2."""
+    """Base class of every error stylegram raises on purpose; the CLI prints it and exits with 2.
+
+    Messages are written with the command line's flags (``--size``), as the CLI, batch runs and the web page (which
+    puts its own labels in their place) show them: ``flagged``. ``str()`` is for Python callers: a flag that stands
+    for an option is named as the keyword argument (``size``, ``size=0``).
+    """
+
+    @property
+    def flagged(self) -> str:
+        """The message as written, naming command-line flags."""
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return in_python_words(self.flagged)
 
 
 class ImageError(StylegramError):
@@ -16,10 +37,7 @@ class ImageError(StylegramError):
 
 
 class LayerError(StylegramError, KeyError):
-    """A layer name is not known to the backbone."""
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return str(self.args[0]) if self.args else ""
+    """A layer name is not known to the backbone (StylegramError's __str__ keeps KeyError from quoting it)."""
 
 
 class BackboneError(StylegramError):
@@ -32,6 +50,20 @@ class WeightsError(StylegramError):
 
 class OptionError(StylegramError, ValueError):
     """An option has a value that cannot work."""
+
+
+def in_python_words(text: str) -> str:
+    """``text`` with each flag that stands for an option named as its keyword: --tv-weight -> tv_weight, --size 0 ->
+    size=0; other flags (--resume, --overwrite) are left as they are."""
+    names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)}
+
+    def keyword(match: re.Match) -> str:
+        name = match[1].replace("-", "_")
+        if name not in names:
+            return match[0]
+        return f"{name}={match[2]}" if match[2] else name
+
+    return _FLAG.sub(keyword, text)
 
 
 def count(n: int, noun: str) -> str:

@@ -42,7 +42,7 @@ def _part(image: ImageLike, what: str) -> torch.Tensor:
     try:
         return batch_tensor(image)
     except ImageError as err:
-        raise ImageError(f"{what}: {err}") from None
+        raise ImageError(f"{what}: {err.flagged}") from None
 
 
 def extract(

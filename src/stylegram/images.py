@@ -407,7 +407,7 @@ def load_input(image: ImageLike, what: str) -> torch.Tensor:
                              "a PIL image, a numpy array or a tensor")
         return load_tensor(samples.resolve(image))
     except ImageError as err:
-        raise ImageError(f"{what}: {err}") from None
+        raise ImageError(f"{what}: {err.flagged}") from None
 
 
 def to_image(x: torch.Tensor) -> Image.Image:

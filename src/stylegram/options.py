@@ -8,7 +8,7 @@ import os
 import typing
 from typing import Any, TypeVar
 
-from .errors import OptionError
+from .errors import OPTION_CLASSES, OptionError
 
 O = TypeVar("O", bound="Options")
 
@@ -22,6 +22,10 @@ class Options:
     """Base of an options dataclass: ``replace`` that names unknown options instead of a TypeError."""
 
     kind = ""  # what the options are for ("transfer", ...), named in the error
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        OPTION_CLASSES.append(cls)  # so that error messages name its fields (errors.in_python_words)
 
     def __post_init__(self) -> None:
         """Check the numeric and yes/no options' types (the CLI's parser does; the Python API did not)."""

@@ -62,7 +62,7 @@ def one_line(err: BaseException) -> str:
     """A failure's message on one line: stylegram's own as it is, anything else prefixed by its type."""
     if type(err).__name__ == "KilledWorker":
         return "the workers running it died repeatedly (out of memory or killed); see the worker logs"
-    text = str(err) if isinstance(err, StylegramError) else f"{type(err).__name__}: {err}"
+    text = err.flagged if isinstance(err, StylegramError) else f"{type(err).__name__}: {err}"
     return " ".join(text.split()) or type(err).__name__
 
 

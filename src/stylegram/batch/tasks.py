@@ -82,7 +82,7 @@ def stylize(
     try:
         return Stylized(_stylize(content, styles, options, init), os.getpid(), model_loads())
     except StylegramError as err:
-        return Stylized(None, os.getpid(), model_loads(), str(err))
+        return Stylized(None, os.getpid(), model_loads(), err.flagged)
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None) -> np.ndarray:

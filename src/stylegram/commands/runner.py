@@ -130,7 +130,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     except optimize.NonFiniteLoss as err:
         bar.close()
         _keep(job, output, checkpoint, args, err.image)
-        raise OptionError(f"{err} (image so far: {output}, checkpoint: {checkpoint})") from None
+        raise OptionError(f"{err.flagged} (image so far: {output}, checkpoint: {checkpoint})") from None
     finally:
         bar.close()
     result = job.result()

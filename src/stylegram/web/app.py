@@ -206,7 +206,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StylegramError)
     async def option_error(request: Request, err: StylegramError) -> JSONResponse:
-        return JSONResponse({"detail": engine.page_message(str(err))}, status_code=400)
+        return JSONResponse({"detail": engine.page_message(err.flagged)}, status_code=400)
 
 
 def _add_routes(app: FastAPI, service: Service) -> None:

@@ -266,9 +266,9 @@ class Runner:
         except optimize.NonFiniteLoss as err:
             job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed)
             job.set_preview(job.result.image, job.iteration)  # the last good image, shown as well as offered
-            return "failed", engine.page_message(str(err))
+            return "failed", engine.page_message(err.flagged)
         except StylegramError as err:
-            return "failed", engine.page_message(str(err))
+            return "failed", engine.page_message(err.flagged)
         except Exception as err:  # a bug: keep the server up and say where to look
             log.exception("web job %s failed", job.id)
             return "failed", f"internal error ({type(err).__name__}: {err}); see the server's log"

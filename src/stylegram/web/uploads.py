@@ -136,7 +136,7 @@ class UploadStore:
         try:
             yield
         except ImageError as err:
-            message = str(err).replace(str(upload.path), upload.name)
+            message = err.flagged.replace(str(upload.path), upload.name)
             message = message.replace(f"set {images.MAX_PIXELS_ENV}=", "start the server with stylegram serve --max-pixels ")
             message = message.replace(f"set {images.MAX_PIXELS_ENV} to", "start the server with --max-pixels at")
             message = message.replace(" (max_pixels= in Python)", "")
