@@ -198,11 +198,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UploadError)
     async def upload_error(request: Request, err: UploadError) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=err.status)
+        return JSONResponse({"detail": err.flagged}, status_code=err.status)
 
     @app.exception_handler(QueueFull)
     async def queue_full(request: Request, err: QueueFull) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=429)
+        return JSONResponse({"detail": err.flagged}, status_code=429)
 
     @app.exception_handler(StylegramError)
     async def option_error(request: Request, err: StylegramError) -> JSONResponse:
