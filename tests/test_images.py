@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 import zlib
@@ -173,6 +174,51 @@ def test_icc_profile_colours_are_converted_to_srgb(tmp_path):
     for name, profile in [("srgb.png", srgb), ("broken.png", b"not an ICC profile")]:
         Image.fromarray(values).save(tmp_path / name, icc_profile=profile)
         assert torch.equal(load_tensor(tmp_path / name), plain), name  # sRGB or unreadable: values as they are
+
+
+SRGB_TO_XYZ_D50 = np.array([[0.4360747, 0.3850649, 0.1430804], [0.2225045, 0.7168786, 0.0606169],
+                            [0.0139322, 0.0971045, 0.7141733]])
+
+
+def _icc(header: bytes, tags: dict[bytes, bytes]) -> bytes:
+    """An ICC profile from the header fields after its size and the bodies of its tags."""
+    offset, table, bodies = 132 + 12 * len(tags), b"", b""
+    for signature, body in tags.items():
+        table += signature + struct.pack(">II", offset + len(bodies), len(body))
+        bodies += body + b"\0" * (-len(body) % 4)
+    return struct.pack(">I", offset + len(bodies)) + header + struct.pack(">I", len(tags)) + table + bodies
+
+
+def _swapped_inks_profile(points: int = 5) -> bytes:
+    """A CMYK profile whose cyan and magenta inks trade places: ink (c, m, y, k) prints the sRGB colour
+    ((1 - m)(1 - k), (1 - c)(1 - k), (1 - y)(1 - k)); a lut16 table from the inks to XYZ."""
+    grid, clut = np.linspace(0, 1, points), []
+    for c, m, y, k in itertools.product(grid, repeat=4):
+        rgb = np.array([1 - m, 1 - c, 1 - y]) * (1 - k)
+        linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+        clut.extend(np.rint(SRGB_TO_XYZ_D50 @ linear * 32768).astype(int))  # XYZ as u1Fixed15
+    ramps = struct.pack(">HH", 2, 2) + struct.pack(">8H", *[0, 65535] * 4)  # identity curves before the table
+    lut = (b"mft2\0\0\0\0" + bytes([4, 3, points, 0]) + struct.pack(">9i", *[65536, 0, 0, 0] * 2, 65536)
+           + ramps + struct.pack(f">{len(clut)}H", *clut) + struct.pack(">6H", *[0, 65535] * 3))
+    name = b"swapped inks\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(name)) + name + b"\0" * 78
+    white = b"XYZ \0\0\0\0" + struct.pack(">3i", 63190, 65536, 54061)  # D50
+    header = (b"none" + bytes([2, 0x10, 0, 0]) + b"prtrCMYKXYZ " + b"\0" * 12 + b"acsp" + b"\0" * 28
+              + struct.pack(">3i", 63190, 65536, 54061) + b"\0" * 48)
+    return _icc(header, {b"desc": desc, b"wtpt": white, b"A2B0": lut})
+
+
+@pytest.mark.parametrize("ext", [".tif", ".jpg"])
+def test_cmyk_with_a_profile_is_converted_through_it(tmp_path, ext):
+    inks = np.array([[[255, 0, 0, 0], [0, 255, 0, 0], [0, 255, 255, 0], [128, 0, 0, 128], [0, 0, 0, 0]]], np.uint8)
+    image = Image.fromarray(inks, "CMYK")
+    image.save(tmp_path / f"profiled{ext}", icc_profile=_swapped_inks_profile(), quality=100)
+    got = (load_tensor(tmp_path / f"profiled{ext}")[0].permute(1, 2, 0) * 255).round().int().tolist()[0]
+    want = [(255, 0, 255), (0, 255, 255), (0, 255, 0), (127, 63, 127), (255, 255, 255)]
+    assert all(max(abs(g - w) for g, w in zip(gp, wp)) <= 2 for gp, wp in zip(got, want)), got
+    image.save(tmp_path / f"plain{ext}", quality=100)  # without a profile: Pillow's ink arithmetic, cyan is cyan
+    plain = (load_tensor(tmp_path / f"plain{ext}")[0, :, 0, 0] * 255).round().int().tolist()
+    assert plain == [0, 255, 255]
 
 
 def _over(c: int, a: int, b: int) -> int:
