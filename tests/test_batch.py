@@ -87,13 +87,13 @@ def test_video_keeps_frame_count_rate_and_audio(client, tmp_path, capsys):
     info = video.probe(result)
     assert video.count_frames(result) == 20
     assert info.rate == 10 and (info.width, info.height) == (64, 48)
-    assert info.audio == "aac"
+    assert info.audio == ("aac",)
     assert "flicker" in capsys.readouterr().out
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
 def test_a_one_frame_video_says_its_flicker_is_not_measured(client, tmp_path, capsys):
-    source = synthetic_video(tmp_path / "still.mp4", count=1, audio=False)
+    source = synthetic_video(tmp_path / "still.mp4", count=1, audio=())
     assert main(["batch", str(source), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
                  "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -101,8 +101,36 @@ def test_a_one_frame_video_says_its_flicker_is_not_measured(client, tmp_path, ca
     assert video.count_frames(tmp_path / "out" / "still.mp4") == 1
 
 
+def _loudest_hertz(path, track: int) -> float:
+    """The strongest frequency of one audio track, decoded."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[track]
+        samples = np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(stream)])
+        rate = stream.codec_context.sample_rate
+    return float(np.argmax(np.abs(np.fft.rfft(samples))) * rate / len(samples))
+
+
+def test_every_audio_track_is_kept_with_its_language(tmp_path):
+    """AAC is copied, PCM (which MP4 cannot hold) re-encoded to AAC; each track keeps its tone and language tag."""
+    source = synthetic_video(tmp_path / "dubbed.mkv", count=10, audio=("aac", "pcm_s16le"))
+    with video.VideoWriter(tmp_path / "out.mp4", source) as writer:
+        for frame in video.frames(source):
+            writer.write(255 - frame)
+    assert video.probe(tmp_path / "out.mp4").audio == ("aac", "aac")
+    import av
+
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        languages = [stream.metadata.get("language") for stream in container.streams.audio]
+        seconds = [float(stream.duration * stream.time_base) for stream in container.streams.audio]
+    assert languages == ["eng", "fra"]
+    assert all(abs(s - 1.0) < 0.05 for s in seconds), seconds  # 10 frames at 10 fps
+    assert [abs(_loudest_hertz(tmp_path / "out.mp4", i) - hertz) < 5 for i, hertz in enumerate((440, 880))] == [True] * 2
+
+
 def test_temporal_blend_reduces_flicker(client, tmp_path):
-    source = synthetic_video(tmp_path / "clip.mp4", count=20, audio=False)
+    source = synthetic_video(tmp_path / "clip.mp4", count=20, audio=())
     plain = stylize_batch([source], STYLE, tmp_path / "plain", client=client)
     blended = stylize_batch([source], STYLE, tmp_path / "blend", client=client, temporal=0.5)
     key = str(source)
@@ -112,7 +140,7 @@ def test_temporal_blend_reduces_flicker(client, tmp_path):
 
 
 def test_gatys_video_runs_frame_by_frame(client, tmp_path):
-    source = synthetic_video(tmp_path / "clip.mp4", count=2, size=(48, 32), fps=5, audio=False)
+    source = synthetic_video(tmp_path / "clip.mp4", count=2, size=(48, 32), fps=5, audio=())
     report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="2")
     assert report.ok, report.summary()
     assert video.count_frames(tmp_path / "out" / "clip.mp4") == 2
@@ -316,7 +344,7 @@ def test_sigterm_during_a_video_leaves_no_temporary_file(client, tmp_path, capsy
         signal.raise_signal(signal.SIGTERM)
 
     monkeypatch.setattr(video.VideoWriter, "write", terminated)
-    source = synthetic_video(tmp_path / "clip.mp4", count=6, audio=False)
+    source = synthetic_video(tmp_path / "clip.mp4", count=6, audio=())
     out = tmp_path / "out"
     assert main(["batch", str(source), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]) == 130
     err = capsys.readouterr().err
@@ -330,7 +358,7 @@ def test_sigterm_during_a_video_leaves_no_temporary_file(client, tmp_path, capsy
 @pytest.mark.parametrize("method, options", [("adain", {}), ("gatys", {"iterations": "2"})])
 def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypatch, method, options):
     """A video cut off at frame 5 of 7 started again from frame 0 (Gatys frames cost seconds each)."""
-    source = synthetic_video(tmp_path / "clip.mp4", count=7, size=(48, 32), audio=False)
+    source = synthetic_video(tmp_path / "clip.mp4", count=7, size=(48, 32), audio=())
     write = video.VideoWriter.write
     encoded = []  # the frames handed to the encoder (x264 itself does not always encode equal frames alike)
 

@@ -4,8 +4,8 @@ Each output frame is shown at its source frame's time, read from the source's pa
 variable frame rate stays variable; a source whose packets carry no times comes out at its average rate from
 its start time). A file that holds fewer frames than its container states (a cut or half-copied file) is
 refused before any work. Frames whose container asks for a rotation (phone videos shot upright) are turned
-upright. The first audio stream is copied packet by packet when MP4 can hold its codec, else re-encoded to
-AAC; audio packets are interleaved with the video by time as the frames are written. The output is an
+upright. Every audio stream is kept, with its language: copied packet by packet when MP4 can hold its codec,
+else re-encoded to AAC; audio packets are interleaved with the video by time as the frames are written. The output is an
 H.264 MP4 written to a hidden temporary file beside the target and renamed onto it when complete.
 """
 
@@ -48,14 +48,14 @@ class VideoInfo:
     frames: int  # as the container states it; 0 when unknown
     width: int
     height: int
-    audio: str | None  # the audio codec's name, None without audio
+    audio: tuple[str, ...]  # the codec of each audio stream, in order; empty without audio
 
 
 def probe(path: str | os.PathLike[str]) -> VideoInfo:
-    """Frame rate, time base, frame count, size and audio codec of a video file."""
+    """Frame rate, time base, frame count, size and audio codecs of a video file."""
     with _open(path) as container:
         stream = _video_stream(container, path)
-        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+        audio = tuple(track.codec_context.name for track in container.streams.audio)
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         return VideoInfo(_rate(stream), start, stream.frames or 0,
                          stream.codec_context.width, stream.codec_context.height, audio)
@@ -159,7 +159,7 @@ class VideoWriter:
         self.temp = Path(temp)
         self.container = _av().open(temp, "w", format="mp4")
         self.video = None
-        self.audio = _AudioCopy(self.container, source) if self.info.audio else None
+        self.audio = [_AudioCopy(self.container, source, i) for i in range(len(self.info.audio))]
         self.written = 0
 
     def write(self, pixels: np.ndarray) -> None:
@@ -172,8 +172,8 @@ class VideoWriter:
         frame.pts, frame.time_base = self._pts(self.written), self.timing.time_base
         self.container.mux(self.video.encode(frame))
         self.written += 1
-        if self.audio:
-            self.audio.until(float(frame.pts * self.timing.time_base))
+        for track in self.audio:
+            track.until(float(frame.pts * self.timing.time_base))
 
     @property
     def frames(self) -> int:
@@ -205,8 +205,8 @@ class VideoWriter:
         if self.video is None:
             raise ImageError(f"{self.source}: no frames were decoded, so there is no video to write")
         self.container.mux(self.video.encode(None))
-        if self.audio:
-            self.audio.finish()
+        for track in self.audio:
+            track.finish()
         self.container.close()
         with open(self.temp, "rb") as f:
             os.fsync(f.fileno())
@@ -218,8 +218,8 @@ class VideoWriter:
             self.container.close()
         with contextlib.suppress(OSError):
             self.temp.unlink()
-        if self.audio:
-            self.audio.source.close()
+        for track in self.audio:
+            track.source.close()
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -232,11 +232,11 @@ class VideoWriter:
 
 
 class _AudioCopy:
-    """The source's first audio stream into the output, packets interleaved with the video by time."""
+    """One audio stream of the source into the output, packets interleaved with the video by time."""
 
-    def __init__(self, container, source: Path):
-        self.container, self.source = container, _av().open(str(source))
-        self.stream_in = self.source.streams.audio[0]
+    def __init__(self, container, source: Path, index: int):
+        self.container, self.source = container, _av().open(str(source))  # a demuxer of its own per stream
+        self.stream_in = self.source.streams.audio[index]
         self.copy = self.stream_in.codec_context.name in MP4_AUDIO
         if self.copy:
             self.stream_out = container.add_stream_from_template(self.stream_in)
@@ -245,6 +245,8 @@ class _AudioCopy:
             channels = ctx.layout.nb_channels  # a layout such as '2 channels' has no order, which AAC refuses
             layout = {1: "mono", 2: "stereo"}.get(channels, ctx.layout.name)
             self.stream_out = container.add_stream("aac", rate=ctx.sample_rate, layout=layout)
+        if "language" in self.stream_in.metadata:  # a dubbed film's tracks stay told apart
+            self.stream_out.metadata["language"] = self.stream_in.metadata["language"]
         self.packets = self.source.demux(self.stream_in)
         self.pending = None
 
@@ -345,17 +347,27 @@ class TemporalBlend:
 # ------------------------------------------------------------------------------------ test pattern
 
 
+SYNTHETIC_LANGUAGES = ("eng", "fra", "deu", "ita")  # synthetic_video's audio tracks, in turn
+
+
 def synthetic_video(
-    path: str | os.PathLike[str], count: int = 20, size: tuple[int, int] = (64, 48), fps: int = 10, audio: bool = True
+    path: str | os.PathLike[str], count: int = 20, size: tuple[int, int] = (64, 48), fps: int = 10,
+    audio: Sequence[str] = ("aac",),
 ) -> Path:
-    """Write a test video: a gradient with a moving square and a moving disc, and a 440 Hz tone (AAC)."""
+    """Write a test video: a gradient with a moving square and a moving disc, and a tone on each audio track.
+
+    ``audio`` names each track's codec (``()``: none); track i plays 440 * (i + 1) Hz, tagged with language
+    ``SYNTHETIC_LANGUAGES[i]``. The container follows the file's extension (PCM audio needs .mkv or .mov).
+    """
     av = _av()
     width, height = size
     path = Path(path)
-    with av.open(str(path), "w", format="mp4") as out:
+    with av.open(str(path), "w") as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        tone = out.add_stream("aac", rate=44100, layout="mono") if audio else None
+        tones = [out.add_stream(codec, rate=44100, layout="mono") for codec in audio]
+        for i, tone in enumerate(tones):
+            tone.metadata["language"] = SYNTHETIC_LANGUAGES[i % len(SYNTHETIC_LANGUAGES)]
         y, x = np.mgrid[0:height, 0:width]
         for i in range(count):
             rgb = np.stack([255 * x / width, 255 * y / height, np.full_like(x, 128.0)], -1)
@@ -365,13 +377,17 @@ def synthetic_video(
             rgb[(x - cx) ** 2 + (y - cy) ** 2 < (height // 6) ** 2] = (250, 240, 60)
             out.mux(video.encode(av.VideoFrame.from_ndarray(rgb.astype(np.uint8), format="rgb24")))
         out.mux(video.encode(None))
-        if tone is not None:
-            samples = round(44100 * count / fps)
-            wave = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)
-            for start in range(0, samples, 1024):
-                chunk = wave[None, start : start + 1024]
-                frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-                frame.sample_rate, frame.pts = 44100, start
-                out.mux(tone.encode(frame))
-            out.mux(tone.encode(None))
+        for i, tone in enumerate(tones):
+            _write_tone(out, tone, 440 * (i + 1), round(44100 * count / fps))
     return path
+
+
+def _write_tone(out, stream, hertz: float, samples: int) -> None:
+    """A sine tone of ``samples`` samples at 44.1 kHz (PyAV converts it to the sample format of the codec)."""
+    av = _av()
+    wave = (0.3 * np.sin(2 * np.pi * hertz * np.arange(samples) / 44100)).astype(np.float32)
+    for start in range(0, samples, 1024):
+        frame = av.AudioFrame.from_ndarray(wave[None, start : start + 1024], format="flt", layout="mono")
+        frame.sample_rate, frame.pts = 44100, start
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))
