@@ -1,6 +1,7 @@
 """The CLI as a user meets it: exit codes, one-line errors, files written."""
 
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -359,6 +360,23 @@ def test_no_help_text_shows_a_default_of_none():
     for name, sub in commands.items():
         text = sub.format_help()
         assert "default: None" not in text, name  # say what happens instead (dream --iterations did not)
+
+
+def test_help_that_lists_a_flags_choices_lists_all_of_them():
+    """A help text that spells out the choices in words must not fall behind them (texture's --padding had)."""
+    from stylegram.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict)).choices
+    checked = 0
+    for name, sub in commands.items():
+        for action in sub._actions:
+            words = set(re.findall(r"[\w-]+", (action.help or "").split("(default")[0]))
+            if action.choices and len(set(action.choices) & words) >= 2:  # the text enumerates them
+                missing = set(action.choices) - words
+                assert not missing, f"{name} {action.option_strings[0]}: help omits {sorted(missing)}"
+                checked += 1
+    assert checked >= 10
 
 
 def test_one_pass_methods_refuse_the_options_of_iterations(tmp_path, capsys):

@@ -34,7 +34,7 @@ HELP = {
     "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
     "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
     "pooling": "max or avg pooling in VGG (default: %(default)s, as in the paper)",
-    "padding": "zeros, reflect or circular (default: circular with --tileable, else the backbone's own)",
+    "padding": "zeros, reflect, replicate or circular (default: circular with --tileable, else the backbone's own)",
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, else winograd on AVX2 CPUs), "
     "float32, bfloat16 or winograd (float32 with Winograd convolutions) (default: %(default)s)",
     "seed": "random seed of the starting noise; the same seed and inputs give the same bytes (default: %(default)s)",
