@@ -330,10 +330,11 @@ def test_layers_lists_names_channels_strides(capsys):
     assert "relu4_2 512 8" in [" ".join(line.split()) for line in lines]
 
 
-def test_console_script_runs_as_a_process(tmp_path):
+@pytest.mark.parametrize("module", ["stylegram", "stylegram.cli"])  # python -m stylegram: what many users type first
+def test_console_script_runs_as_a_process(tmp_path, module):
     """No traceback reaches a user of the installed command, and Ctrl-C-free runs exit 0."""
     proc = subprocess.run(
-        [sys.executable, "-m", "stylegram.cli", "transfer", str(tmp_path / "missing.png"), "sample:swirls", "-o",
+        [sys.executable, "-m", module, "transfer", str(tmp_path / "missing.png"), "sample:swirls", "-o",
          str(tmp_path / "o.png")], capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such file" in proc.stderr
