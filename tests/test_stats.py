@@ -132,3 +132,15 @@ def test_feature_maps_of_another_rank_are_named(shape):
         stats.gram(torch.rand(shape))  # a (4, 5) tensor came back as four 5 x 5 "Gram matrices"
     with pytest.raises(OptionError, match="not a tensor of shape"):
         stats.mean_std(torch.rand(shape))
+
+
+def test_masked_gram_is_the_second_moment_inside_the_mask():
+    f = torch.randn(1, 3, 4, 5)
+    mask = torch.zeros(1, 1, 4, 5)
+    mask[..., :2, :] = 1.0
+    mask[..., 3, 4] = 0.5
+    vectors = f[0].reshape(3, -1).T  # (positions, channels)
+    weights = mask.reshape(-1)
+    hand = sum(w * torch.outer(v, v) for v, w in zip(vectors, weights)) / weights.sum()
+    assert torch.allclose(stats.masked_gram(f, mask)[0], hand, atol=1e-6)
+    assert torch.allclose(stats.masked_gram(f, torch.ones(1, 1, 4, 5)), stats.gram(f), atol=1e-6)

@@ -646,3 +646,49 @@ def test_inputs_become_one_rgb_image_in_the_unit_range(image, shape):
 def test_inputs_that_are_not_images_are_named(image, words):
     with pytest.raises(ImageError, match=re.escape("style image 2: ") + ".*" + re.escape(words)):
         images.load_input(image, "style image 2")
+
+
+def _half_masks(tmp_path, shape: tuple[int, int]) -> str:
+    """Two mask files of the content's shape: the left half white, and the right half."""
+    left = np.zeros(shape, np.uint8)
+    left[:, : shape[1] // 2] = 255
+    names = []
+    for name, values in [("left.png", left), ("right.png", 255 - left)]:
+        save_image(torch.from_numpy(values).float().div(255).expand(1, 3, *shape), tmp_path / name)
+        names.append(str(tmp_path / name))
+    return ",".join(names)
+
+
+def test_style_masks_paint_each_style_in_its_own_region(vgg, pair, tmp_path):
+    content, _ = pair
+    red, blue = torch.zeros(1, 3, 96, 96), torch.zeros(1, 3, 96, 96)
+    red[:, 0], blue[:, 2] = 0.5, 0.5
+    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0  # red stripes, blue bars
+    masks = _half_masks(tmp_path, (64, 96))
+    job = prepare(content, [red, blue], model=vgg, style_masks=masks, **{**FAST, "iterations": "15,15"})
+    names = set(job.problem.terms_at(job.problem.sizes()[-1]).terms)
+    assert {"style.relu3_1.1", "style.relu3_1.2"} <= names and "style.relu3_1" not in names
+    image = run(job)[1].image
+    left, right = image[..., :40], image[..., 56:]
+    redness = lambda x: float((x[:, 0] - x[:, 2]).mean())  # noqa: E731
+    assert redness(left) > redness(right) + 0.15  # red style left, blue style right (0.27 here; 0.07 unmasked)
+    assert set(job.problem.inputs()) == {"content", "style 1", "style 2", "style mask 1", "style mask 2"}
+
+
+def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
+    content, style = pair
+    masks = _half_masks(tmp_path, (64, 96))
+    with pytest.raises(OptionError, match="names 2 masks for 1 style; give one per style image"):
+        prepare(content, style, model=vgg, style_masks=masks, **FAST)
+    with pytest.raises(OptionError, match="statistic is meanstd; masks work with statistic gram only"):
+        prepare(content, [style, style], model=vgg, style_masks=masks, statistic="meanstd", **FAST)
+    save_image(torch.zeros(1, 3, 64, 96), tmp_path / "black.png")
+    with pytest.raises(OptionError, match=r"style mask 2 \(.*black.png\) is black everywhere"):
+        prepare(content, [style, style], model=vgg, style_masks=masks.split(",")[0] + f",{tmp_path / 'black.png'}", **FAST)
+    save_image(torch.ones(1, 3, 64, 64), tmp_path / "square.png")
+    with pytest.raises(OptionError, match="style mask 1 .* is 64x64 px and the content 96x64: a mask needs the content's aspect"):
+        prepare(content, style, model=vgg, style_masks=str(tmp_path / "square.png"), **FAST)
+    with pytest.raises(ImageError, match="style mask 1"):
+        prepare(content, style, model=vgg, style_masks=str(tmp_path / "missing.png"), **FAST)
+    with pytest.raises(OptionError, match="style_masks applies to method gatys only"):
+        transfer(content, [style, style], style_masks=masks, method="adain")

@@ -22,7 +22,7 @@ from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .options import Options, flag
-from .losses import Annealed, ContentTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
+from .losses import Annealed, ContentTerm, MaskedStyleTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 # --init noise: grey with faint white noise, so each --seed starts (and ends) elsewhere. Gatys's strong white noise
@@ -59,6 +59,7 @@ class TransferOptions(Options):
     content_layers: str = "relu4_2"
     style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
+    style_masks: str | None = None  # "sky.png,ground.png": per style, the region of the output it paints (white)
     statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
     init: str = "auto"  # auto (content or recolor, by the style loss of each) | content | recolor | noise | gray | adain | an image
     optimizer: str = "lbfgs"
@@ -169,6 +170,7 @@ class TransferProblem(optimize.Problem):
             content = color.gray(content)
         self.work_content, self.styles = content, styles
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
+        self.masks = load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), self.statistic)
         self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
         shape = tuple(content.shape[-2:])
@@ -238,6 +240,9 @@ class TransferProblem(optimize.Problem):
         terms = {}
         for layer, w in normalized(self.content_layers).items():
             terms[f"content.{layer}"] = (self._content_term(layer, content[layer], size), self.opts.content_weight * w)
+        if self.masks:
+            return Objective(self.backbone, {**terms, **self._masked_style_terms(per_style, size)}, self.opts.tv_weight,
+                             self.precision)
         for layer, w in normalized(self.style_layers).items():
             for i, (stat, share) in enumerate(parts):
                 target = stat.blend([targets[layer][i] for targets in per_style], self.blend)
@@ -245,6 +250,20 @@ class TransferProblem(optimize.Problem):
                 term = StyleTerm(layer, statistics.at_evaluation(target, step), stat)
                 terms[name] = (term, self.opts.style_weight * w * share)
         return Objective(self.backbone, terms, self.opts.tv_weight, self.precision)
+
+    def _masked_style_terms(self, per_style: list[dict[str, list]], size: tuple[int, int]) -> dict[str, tuple]:
+        """With --style-masks, each style's own terms over its region: "style.<layer>.<n>" for style n.
+
+        A style weighs its blend weight times the number of styles, so with equal weights each region is styled
+        as strongly as a single style styles the whole picture.
+        """
+        terms = {}
+        for n, (targets, mask, share) in enumerate(zip(per_style, self.masks, self.blend), start=1):
+            mask = optimize.resize(mask, size)
+            for layer, w in normalized(self.style_layers).items():
+                weight = self.opts.style_weight * w * share * len(per_style)
+                terms[f"style.{layer}.{n}"] = (MaskedStyleTerm(layer, targets[layer][0], mask), weight)
+        return terms
 
     def _targets(self, size: tuple[int, int]) -> tuple[dict[str, torch.Tensor], list[dict[str, list]]]:
         """Content features and, per style, {layer: [target of each statistic part]} at ``size``.
@@ -278,7 +297,8 @@ class TransferProblem(optimize.Problem):
 
     def inputs(self) -> dict[str, torch.Tensor]:
         """The content and style images as given."""
-        return {"content": self.content, **{f"style {i + 1}": s for i, s in enumerate(self.styles)}}
+        masks = {f"style mask {i + 1}": m for i, m in enumerate(self.masks or [])}
+        return {"content": self.content, **{f"style {i + 1}": s for i, s in enumerate(self.styles)}, **masks}
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         init = self.opts.init
@@ -456,6 +476,36 @@ def prepare(
         memory.check_fits(model, layers, problem.style_size(style, finest), limit, 0, "style image",
                           lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")
     return Job(problem, schedule, opts, state)
+
+
+def load_masks(
+    spec: str | None, styles: int, content_shape: tuple[int, int], statistic: statistics.Statistic
+) -> list[torch.Tensor] | None:
+    """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
+
+    A mask may have any size of the content's aspect; it is scaled to every stage's output.
+    """
+    if not spec:
+        return None
+    names = [name.strip() for name in str(spec).split(",")]
+    if len(names) != styles:
+        raise OptionError(f"--style-masks names {len(names)} mask{'s' if len(names) != 1 else ''} for {styles} "
+                          f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
+    if not isinstance(statistic, statistics.GramStatistic):
+        raise OptionError(f"--style-masks compares Gram matrices inside each region, and --statistic is {statistic}; "
+                          "masks work with --statistic gram only")
+    masks = []
+    for n, name in enumerate(names, start=1):
+        mask = load_input(name, f"style mask {n}").mean(dim=1, keepdim=True)
+        h, w = mask.shape[-2:]
+        if abs(h * content_shape[1] / (w * content_shape[0]) - 1) > 0.02:
+            raise OptionError(f"style mask {n} ({name}) is {w}x{h} px and the content {content_shape[1]}x"
+                              f"{content_shape[0]}: a mask needs the content's aspect (it is scaled to the output)")
+        if float(mask.max()) < 1 / 255:
+            raise OptionError(f"style mask {n} ({name}) is black everywhere, so style {n} would paint nothing; "
+                              "white marks where a style goes")
+        masks.append(mask)
+    return masks
 
 
 def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -17,7 +17,7 @@ import torch
 from .backbones import Backbone
 from .errors import OptionError, count
 from .precision import network_pass
-from .stats import composed_relative_mse, squared_norm
+from .stats import composed_relative_mse, masked_gram, squared_norm
 
 if TYPE_CHECKING:
     from .statistics import Statistic
@@ -89,6 +89,24 @@ class StyleTerm:
         if f.dtype != torch.float32 and not getattr(self.statistic, "low_precision", False):
             f = f.float()  # sorting, eigen-decompositions and kernels need float32
         return self.statistic.distance(f, self.target)
+
+
+@dataclass
+class MaskedStyleTerm:
+    """Match the Gram matrix of one layer's features inside a region to one style's (``stats.masked_gram``).
+
+    The mask, given at any size of the output's aspect, is averaged down to the layer's map, so each feature
+    vector counts by how much of its cell the region covers.
+    """
+
+    layer: str
+    target: torch.Tensor  # the style's Gram matrix at this layer, (1, C, C)
+    mask: torch.Tensor  # (1, 1, H, W) in [0, 1]
+
+    def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        f = feats[self.layer]
+        mask = torch.nn.functional.interpolate(self.mask, size=tuple(f.shape[-2:]), mode="area")
+        return composed_relative_mse(masked_gram(f, mask), self.target)
 
 
 @dataclass

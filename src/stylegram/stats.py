@@ -140,6 +140,17 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return _Gram.apply(_maps(features))
 
 
+def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Gram matrix of the positions a soft mask selects: G = sum_p m_p f_p f_p^T / sum_p m_p, (N, C, C).
+
+    The second moment of the feature vectors inside the region (Gatys et al. 2017, spatial control); with a mask
+    of ones it is ``gram``. ``mask`` is (1, 1, H, W) or (N, 1, H, W) at the maps' size, values in [0, 1].
+    """
+    f = _flat(features).float()
+    m = mask.reshape(mask.shape[0], 1, -1).to(f.dtype)
+    return torch.bmm(f * m, f.transpose(1, 2)) / m.sum(dim=2, keepdim=True).clamp_min(EPS)
+
+
 def gram_distance(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """relative_mse(gram(features), target) = mean((G - T)^2) / mean(T^2), fused (see _GramDistance); T needs no gradient."""
     features = _maps(features)

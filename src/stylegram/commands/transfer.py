@@ -25,6 +25,8 @@ HELP = {
     "content_layers": "content layers, optionally weighted: relu4_2 or relu4_2:1,relu5_2:0.5 (default: %(default)s)",
     "style_layers": "style layers, optionally weighted like relu3_1:0.5 (default: %(default)s)",
     "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
+    "style_masks": "one mask image per style, e.g. sky.png,land.png: each style paints where its mask is white "
+    "(grey: partly), matching its Gram matrices inside that region (default: every style everywhere)",
     "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise (grey with faint noise: each --seed gives another picture), gray, adain (the AdaIN result) or an image file (default: %(default)s)",
