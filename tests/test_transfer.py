@@ -675,6 +675,17 @@ def test_style_masks_paint_each_style_in_its_own_region(vgg, pair, tmp_path):
     assert set(job.problem.inputs()) == {"content", "style 1", "style 2", "style mask 1", "style mask 2"}
 
 
+def test_recolor_with_style_masks_gives_each_region_its_styles_palette(vgg, pair, tmp_path):
+    content, _ = pair
+    red, blue = torch.zeros(1, 3, 48, 48), torch.zeros(1, 3, 48, 48)
+    red[:, 0], blue[:, 2] = torch.rand(48, 48), torch.rand(48, 48)
+    start = transfer(content, [red, blue], model=vgg, style_masks=_half_masks(tmp_path, (64, 96)),
+                     **{**FAST, "init": "recolor", "iterations": "0"}).image  # nothing optimized: the start itself
+    left, right = start[..., :40], start[..., 56:]
+    assert float(left[:, 0].mean()) > 0.3 > float(left[:, 2].mean()) + 0.2  # red where the red style goes
+    assert float(right[:, 2].mean()) > 0.3 > float(right[:, 0].mean()) + 0.2
+
+
 def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
     content, style = pair
     masks = _half_masks(tmp_path, (64, 96))

@@ -318,8 +318,19 @@ class TransferProblem(optimize.Problem):
         content = optimize.resize(self.work_content, size)
         if init == "content":
             return content
-        recolored = optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+        recolored = self._recolored(content, size)
         return recolored if init == "recolor" or self.recolor_pays(content, recolored) else content
+
+    def _recolored(self, content: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's."""
+        if not self.masks:
+            return optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+        painted, covered = torch.zeros_like(content), torch.zeros_like(content[:, :1])
+        for style, mask in zip(self.styles, self.masks):
+            m = optimize.resize(mask, size).clamp(0, 1)
+            painted += m * optimize.resize(color.match_colors(self.work_content, [style]), size)
+            covered += m
+        return (painted + (1 - covered).clamp_min(0) * content) / covered.clamp_min(1)  # uncovered: the content
 
     @torch.no_grad()
     def recolor_pays(self, content: torch.Tensor, recolored: torch.Tensor) -> bool:
