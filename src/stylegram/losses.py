@@ -17,7 +17,7 @@ import torch
 from .backbones import Backbone
 from .errors import OptionError, count
 from .precision import network_pass
-from .stats import composed_relative_mse, masked_gram, squared_norm
+from .stats import composed_relative_mse, gram_distance, squared_norm
 
 if TYPE_CHECKING:
     from .statistics import Statistic
@@ -104,9 +104,15 @@ class MaskedStyleTerm:
     mask: torch.Tensor  # (1, 1, H, W) in [0, 1]
 
     def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """relative_mse(masked_gram(F, m), T), computed as the fused Gram distance of F * sqrt(m M / sum m).
+
+        The plain Gram of those scaled features, sum_p (m_p M / sum m) f_p f_p^T / M, is the masked one, so the
+        term runs on stats.gram_distance's products (bfloat16 where the network pass is) instead of float32 copies.
+        """
         f = feats[self.layer]
         mask = torch.nn.functional.interpolate(self.mask, size=tuple(f.shape[-2:]), mode="area")
-        return composed_relative_mse(masked_gram(f, mask), self.target)
+        scale = (mask * (mask.numel() / mask.sum().clamp_min(1e-8))).sqrt()
+        return gram_distance(f * scale.to(f.dtype), self.target)
 
 
 @dataclass
