@@ -3,6 +3,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import stylegram
 from stylegram import color, gatys, images, optimize, stats
@@ -684,6 +685,16 @@ def test_recolor_with_style_masks_gives_each_region_its_styles_palette(vgg, pair
     left, right = start[..., :40], start[..., 56:]
     assert float(left[:, 0].mean()) > 0.3 > float(left[:, 2].mean()) + 0.2  # red where the red style goes
     assert float(right[:, 2].mean()) > 0.3 > float(right[:, 0].mean()) + 0.2
+
+
+def test_a_transparent_mask_pixel_means_no_style(vgg, pair, tmp_path):
+    content, style = pair
+    rgba = np.zeros((64, 96, 4), np.uint8)
+    rgba[:, :48] = (255, 255, 255, 255)  # the left half painted white on a clear layer
+    Image.fromarray(rgba).save(tmp_path / "painted.png")
+    job = prepare(content, style, model=vgg, style_masks=str(tmp_path / "painted.png"), **FAST)
+    mask = job.problem.masks[0][0, 0]
+    assert float(mask[:, :48].min()) == 1.0 and float(mask[:, 48:].max()) == 0.0
 
 
 def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):

@@ -494,7 +494,8 @@ def load_masks(
 ) -> list[torch.Tensor] | None:
     """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
 
-    A mask may have any size of the content's aspect; it is scaled to every stage's output.
+    A mask may have any size of the content's aspect; it is scaled to every stage's output. Transparent pixels
+    count as black, so a region painted on a clear layer works as drawn.
     """
     if not spec:
         return None
@@ -507,7 +508,7 @@ def load_masks(
                           "masks work with --statistic gram only")
     masks = []
     for n, name in enumerate(names, start=1):
-        mask = load_input(name, f"style mask {n}").mean(dim=1, keepdim=True)
+        mask = load_input(name, f"style mask {n}", background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: no style
         h, w = mask.shape[-2:]
         if abs(h * content_shape[1] / (w * content_shape[0]) - 1) > 0.02:
             raise OptionError(f"style mask {n} ({name}) is {w}x{h} px and the content {content_shape[1]}x"

@@ -393,8 +393,11 @@ def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
     return list(items)
 
 
-def load_input(image: ImageLike, what: str) -> torch.Tensor:
-    """A file, 'sample:NAME', PIL image, array or tensor as a (1, 3, H, W) image in [0, 1]; errors name ``what``."""
+def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | str = _WHITE) -> torch.Tensor:
+    """A file, 'sample:NAME', PIL image, array or tensor as a (1, 3, H, W) image in [0, 1]; errors name ``what``.
+
+    A file's transparent pixels become ``background`` (load_tensor).
+    """
     try:
         if isinstance(image, torch.Tensor):
             return image_tensor(image)
@@ -405,7 +408,7 @@ def load_input(image: ImageLike, what: str) -> torch.Tensor:
         if not isinstance(image, (str, os.PathLike)):
             raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
                              "a PIL image, a numpy array or a tensor")
-        return load_tensor(samples.resolve(image))
+        return load_tensor(samples.resolve(image), background=background)
     except ImageError as err:
         raise ImageError(f"{what}: {err.flagged}") from None
 
