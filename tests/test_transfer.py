@@ -712,5 +712,17 @@ def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
         prepare(content, style, model=vgg, style_masks=str(tmp_path / "square.png"), **FAST)
     with pytest.raises(ImageError, match="style mask 1"):
         prepare(content, style, model=vgg, style_masks=str(tmp_path / "missing.png"), **FAST)
-    with pytest.raises(OptionError, match="style_masks applies to method gatys only"):
-        transfer(content, [style, style], style_masks=masks, method="adain")
+    with pytest.raises(OptionError, match="style_blend with style_masks applies to method gatys only; in one adain pass"):
+        transfer(content, [style, style], style_masks=masks, style_blend="0.7,0.3", method="adain")
+
+
+@pytest.mark.parametrize("method", ["adain", "wct"])
+def test_one_pass_methods_paint_each_style_in_its_mask(pair, tmp_path, method):
+    content, _ = pair
+    red, blue = torch.zeros(1, 3, 96, 96), torch.zeros(1, 3, 96, 96)
+    red[:, 0], blue[:, 2] = 0.5, 0.5
+    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0
+    image = transfer(content, [red, blue], method=method, style_masks=_half_masks(tmp_path, (64, 96))).image
+    assert image.shape == (1, 3, 64, 96)
+    left, right = image[..., :40], image[..., 56:]
+    assert float((left[:, 0] - left[:, 2]).mean()) > 0.2 > float((right[:, 0] - right[:, 2]).mean()) + 0.2

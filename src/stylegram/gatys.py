@@ -35,8 +35,8 @@ AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
-FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "colors", "precision", "seed",
-                       "max_memory", "upscale")
+FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "colors", "precision",
+                       "seed", "max_memory", "upscale")
 PARAMETERIZATIONS = ("fourier", "pixels")
 
 
@@ -490,12 +490,13 @@ def prepare(
 
 
 def load_masks(
-    spec: str | None, styles: int, content_shape: tuple[int, int], statistic: statistics.Statistic
+    spec: str | None, styles: int, content_shape: tuple[int, int], statistic: statistics.Statistic | None = None
 ) -> list[torch.Tensor] | None:
     """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
 
     A mask may have any size of the content's aspect; it is scaled to every stage's output. Transparent pixels
-    count as black, so a region painted on a clear layer works as drawn.
+    count as black, so a region painted on a clear layer works as drawn. ``statistic``: the optimization's, which
+    must be the Gram matrix (None for a feed-forward pass).
     """
     if not spec:
         return None
@@ -503,7 +504,7 @@ def load_masks(
     if len(names) != styles:
         raise OptionError(f"--style-masks names {len(names)} mask{'s' if len(names) != 1 else ''} for {styles} "
                           f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
-    if not isinstance(statistic, statistics.GramStatistic):
+    if statistic is not None and not isinstance(statistic, statistics.GramStatistic):
         raise OptionError(f"--style-masks compares Gram matrices inside each region, and --statistic is {statistic}; "
                           "masks work with --statistic gram only")
     masks = []
@@ -584,10 +585,15 @@ def prepare_feed_forward(
     memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
     model = feed_forward_model()
     _check_pass_sizes(model.min_size, size, style_sizes)
+    masks = load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
+    if masks and opts.style_blend:
+        raise OptionError(f"--style-blend with --style-masks applies to --method gatys only; in one {opts.method} pass "
+                          "each style paints its region in full: drop --style-blend")
     content_t = optimize.resize(content_t, size)
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
-                    colors=opts.colors, precision=opts.precision)
+                    colors=opts.colors, precision=opts.precision,
+                    masks=[optimize.resize(m, size) for m in masks] if masks else None)
 
     def run() -> Result:
         image = model.stylize(content_t, style_ts, **settings)
