@@ -232,27 +232,30 @@ class TransferProblem(optimize.Problem):
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
         """The terms of one stage: content features and blended style statistics as targets.
 
-        Terms are named "content.<layer>", "style.<layer>" (plain gram) or "style.<statistic>.<layer>".
+        Terms are named "content.<layer>", "style.<layer>" (plain gram), "style.<statistic>.<layer>", or with
+        --style-masks "style.<layer>.<n>" for style n.
         """
         content, per_style = self._targets(tuple(size))
-        parts = statistics.components(self.statistic)
-        step = self.state.step if self.state is not None else 0
         terms = {}
         for layer, w in normalized(self.content_layers).items():
             terms[f"content.{layer}"] = (self._content_term(layer, content[layer], size), self.opts.content_weight * w)
-        if self.masks:
-            return Objective(self.backbone, {**terms, **self._masked_style_terms(per_style, size)}, self.opts.tv_weight,
-                             self.precision)
+        style = self._masked_style_terms(per_style, size) if self.masks else self._blended_style_terms(per_style)
+        return Objective(self.backbone, {**terms, **style}, self.opts.tv_weight, self.precision)
+
+    def _blended_style_terms(self, per_style: list[dict[str, list]]) -> dict[str, tuple]:
+        """One term per style layer (and statistic part) whose target blends every style's."""
+        step = self.state.step if self.state is not None else 0
+        terms = {}
         for layer, w in normalized(self.style_layers).items():
-            for i, (stat, share) in enumerate(parts):
+            for i, (stat, share) in enumerate(statistics.components(self.statistic)):
                 target = stat.blend([targets[layer][i] for targets in per_style], self.blend)
                 name = statistics.term_name("style", self.statistic, stat, layer)
                 term = StyleTerm(layer, statistics.at_evaluation(target, step), stat)
                 terms[name] = (term, self.opts.style_weight * w * share)
-        return Objective(self.backbone, terms, self.opts.tv_weight, self.precision)
+        return terms
 
     def _masked_style_terms(self, per_style: list[dict[str, list]], size: tuple[int, int]) -> dict[str, tuple]:
-        """With --style-masks, each style's own terms over its region: "style.<layer>.<n>" for style n.
+        """With --style-masks, each style's own terms over its region.
 
         A style weighs its blend weight times the number of styles, so with equal weights each region is styled
         as strongly as a single style styles the whole picture.
