@@ -697,6 +697,17 @@ def test_a_transparent_mask_pixel_means_no_style(vgg, pair, tmp_path):
     assert float(mask[:, :48].min()) == 1.0 and float(mask[:, 48:].max()) == 0.0
 
 
+def test_the_adain_start_with_style_masks_puts_each_style_in_its_region(vgg, pair, tmp_path):
+    content, _ = pair
+    red, blue = torch.zeros(1, 3, 96, 96), torch.zeros(1, 3, 96, 96)
+    red[:, 0], blue[:, 2] = 0.5, 0.5
+    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0
+    start = transfer(content, [red, blue], model=vgg, style_masks=_half_masks(tmp_path, (64, 96)),
+                     **{**FAST, "init": "adain", "iterations": "0"}).image
+    left, right = start[..., :40], start[..., 56:]
+    assert float((left[:, 0] - left[:, 2]).mean()) > 0.2 > float((right[:, 0] - right[:, 2]).mean()) + 0.2
+
+
 def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
     content, style = pair
     masks = _half_masks(tmp_path, (64, 96))

@@ -362,12 +362,14 @@ class TransferProblem(optimize.Problem):
         return (up + self.opts.detail * detail).clamp(0, 1)
 
     def _adain_start(self) -> torch.Tensor:
-        """The AdaIN stylization at the final size, in the colour space being optimized."""
+        """The AdaIN stylization at the final size (each style in its mask, with --style-masks), in the colour space
+        being optimized."""
         final = self._scales[-1]
         styles = [optimize.resize(s, self.style_size(s, final)) for s in self.styles]
+        masks = [optimize.resize(m, final) for m in self.masks] if self.masks else None
         out = feed_forward_model().stylize(
             optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend,
-            precision=self.opts.precision,
+            precision=self.opts.precision, masks=masks,
         )
         return color.gray(out) if self.opts.colors == "luminance" else out
 
