@@ -22,7 +22,7 @@ from .errors import StylegramError
 from .features import extract
 from .gatys import TransferOptions, transfer
 from .gatys import prepare as prepare_transfer
-from .stats import gram, mean_std, pearson
+from .stats import gram, masked_gram, mean_std, pearson
 from .synthesis import TextureOptions, prepare_texture, texture
 
 __version__ = "0.1.0"
@@ -36,6 +36,7 @@ __all__ = [
     "extract",
     "gram",
     "load_backbone",
+    "masked_gram",
     "mean_std",
     "pearson",
     "prepare_dream",
