@@ -254,6 +254,10 @@ class TransferProblem(optimize.Problem):
                 terms[name] = (term, self.opts.style_weight * w * share)
         return terms
 
+    def masks_at(self, size: tuple[int, int]) -> list[torch.Tensor]:
+        """The --style-masks scaled to ``size``, in [0, 1]."""
+        return [optimize.resize(m, size).clamp(0, 1) for m in self.masks]
+
     def _masked_style_terms(self, per_style: list[dict[str, list]], size: tuple[int, int]) -> dict[str, tuple]:
         """With --style-masks, each style's own terms over its region.
 
@@ -261,8 +265,7 @@ class TransferProblem(optimize.Problem):
         as strongly as a single style styles the whole picture.
         """
         terms = {}
-        for n, (targets, mask, share) in enumerate(zip(per_style, self.masks, self.blend), start=1):
-            mask = optimize.resize(mask, size)
+        for n, (targets, mask, share) in enumerate(zip(per_style, self.masks_at(size), self.blend), start=1):
             for layer, w in normalized(self.style_layers).items():
                 weight = self.opts.style_weight * w * share * len(per_style)
                 terms[f"style.{layer}.{n}"] = (MaskedStyleTerm(layer, targets[layer][0], mask), weight)
@@ -329,8 +332,7 @@ class TransferProblem(optimize.Problem):
         if not self.masks:
             return optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
         painted, covered = torch.zeros_like(content), torch.zeros_like(content[:, :1])
-        for style, mask in zip(self.styles, self.masks):
-            m = optimize.resize(mask, size).clamp(0, 1)
+        for style, m in zip(self.styles, self.masks_at(size)):
             painted += m * optimize.resize(color.match_colors(self.work_content, [style]), size)
             covered += m
         return (painted + (1 - covered).clamp_min(0) * content) / covered.clamp_min(1)  # uncovered: the content
@@ -366,10 +368,9 @@ class TransferProblem(optimize.Problem):
         being optimized."""
         final = self._scales[-1]
         styles = [optimize.resize(s, self.style_size(s, final)) for s in self.styles]
-        masks = [optimize.resize(m, final) for m in self.masks] if self.masks else None
         out = feed_forward_model().stylize(
             optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend,
-            precision=self.opts.precision, masks=masks,
+            precision=self.opts.precision, masks=self.masks_at(final) if self.masks else None,
         )
         return color.gray(out) if self.opts.colors == "luminance" else out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -102,6 +102,7 @@ class MaskedStyleTerm:
     layer: str
     target: torch.Tensor  # the style's Gram matrix at this layer, (1, C, C)
     mask: torch.Tensor  # (1, 1, H, W) in [0, 1]
+    _scales: dict = field(default_factory=dict, repr=False)  # per map size and dtype: the features' factor
 
     def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
         """relative_mse(masked_gram(F, m), T), computed as the fused Gram distance of F * sqrt(m M / sum m).
@@ -110,9 +111,11 @@ class MaskedStyleTerm:
         term runs on stats.gram_distance's products (bfloat16 where the network pass is) instead of float32 copies.
         """
         f = feats[self.layer]
-        mask = torch.nn.functional.interpolate(self.mask, size=tuple(f.shape[-2:]), mode="area")
-        scale = (mask * (mask.numel() / mask.sum().clamp_min(1e-8))).sqrt()
-        return gram_distance(f * scale.to(f.dtype), self.target)
+        key = (tuple(f.shape[-2:]), f.dtype)
+        if key not in self._scales:  # once per stage: the mask is fixed
+            mask = torch.nn.functional.interpolate(self.mask, size=key[0], mode="area")
+            self._scales[key] = (mask * (mask.numel() / mask.sum().clamp_min(1e-8))).sqrt().to(f.dtype)
+        return gram_distance(f * self._scales[key], self.target)
 
 
 @dataclass
