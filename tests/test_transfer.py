@@ -660,11 +660,17 @@ def _half_masks(tmp_path, shape: tuple[int, int]) -> str:
     return ",".join(names)
 
 
-def test_style_masks_paint_each_style_in_its_own_region(vgg, pair, tmp_path):
-    content, _ = pair
+def _red_and_blue_styles() -> tuple[torch.Tensor, torch.Tensor]:
+    """Two 96 px styles told apart by colour: red stripes on dark red, blue bars on dark blue."""
     red, blue = torch.zeros(1, 3, 96, 96), torch.zeros(1, 3, 96, 96)
     red[:, 0], blue[:, 2] = 0.5, 0.5
-    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0  # red stripes, blue bars
+    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0
+    return red, blue
+
+
+def test_style_masks_paint_each_style_in_its_own_region(vgg, pair, tmp_path):
+    content, _ = pair
+    red, blue = _red_and_blue_styles()
     masks = _half_masks(tmp_path, (64, 96))
     job = prepare(content, [red, blue], model=vgg, style_masks=masks, **{**FAST, "iterations": "15,15"})
     names = set(job.problem.terms_at(job.problem.sizes()[-1]).terms)
@@ -699,9 +705,7 @@ def test_a_transparent_mask_pixel_means_no_style(vgg, pair, tmp_path):
 
 def test_the_adain_start_with_style_masks_puts_each_style_in_its_region(vgg, pair, tmp_path):
     content, _ = pair
-    red, blue = torch.zeros(1, 3, 96, 96), torch.zeros(1, 3, 96, 96)
-    red[:, 0], blue[:, 2] = 0.5, 0.5
-    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0
+    red, blue = _red_and_blue_styles()
     start = transfer(content, [red, blue], model=vgg, style_masks=_half_masks(tmp_path, (64, 96)),
                      **{**FAST, "init": "adain", "iterations": "0"}).image
     left, right = start[..., :40], start[..., 56:]
@@ -730,9 +734,7 @@ def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
 @pytest.mark.parametrize("method", ["adain", "wct"])
 def test_one_pass_methods_paint_each_style_in_its_mask(pair, tmp_path, method):
     content, _ = pair
-    red, blue = torch.zeros(1, 3, 96, 96), torch.zeros(1, 3, 96, 96)
-    red[:, 0], blue[:, 2] = 0.5, 0.5
-    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0
+    red, blue = _red_and_blue_styles()
     image = transfer(content, [red, blue], method=method, style_masks=_half_masks(tmp_path, (64, 96))).image
     assert image.shape == (1, 3, 64, 96)
     left, right = image[..., :40], image[..., 56:]
