@@ -731,6 +731,48 @@ def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
         transfer(content, [style, style], style_masks=masks, style_blend="0.7,0.3", method="adain")
 
 
+def test_masks_in_memory_give_the_same_picture_as_mask_files(vgg, pair, tmp_path):
+    """The API took mask paths only: a list of arrays read as 'names 92 masks for 2 styles'."""
+    content, _ = pair
+    red, blue = _red_and_blue_styles()
+    files = _half_masks(tmp_path, (64, 96))
+    left = np.asarray(Image.open(files.split(",")[0]).convert("L"))
+    from_files = transfer(content, [red, blue], model=vgg, style_masks=files, **FAST)
+    in_memory = transfer(content, [red, blue], model=vgg, style_masks=[left, Image.fromarray(255 - left)], **FAST)
+    assert torch.equal(in_memory.image, from_files.image)
+    assert [tuple(m.shape) for m in in_memory.options.style_masks] == [(1, 3, 64, 96)] * 2  # kept, as tensors
+    with pytest.raises(OptionError, match="names 3 masks for 2 styles"):
+        prepare(content, [red, blue], model=vgg, style_masks=[left, left, left], **FAST)
+    with pytest.raises(OptionError, match=r"style mask 2 is black everywhere"):
+        prepare(content, [red, blue], model=vgg, style_masks=[left, np.zeros_like(left)], **FAST)
+
+
+def test_a_transparent_pixel_of_a_mask_in_memory_means_no_style(vgg, pair):
+    content, style = pair
+    rgba = np.zeros((64, 96, 4), np.uint8)
+    rgba[:, :48] = (255, 255, 255, 255)  # white on a clear layer; composited onto white it was all white
+    mask = prepare(content, style, model=vgg, style_masks=[Image.fromarray(rgba)], **FAST).problem.masks[0][0, 0]
+    assert float(mask[:, :48].min()) == 1.0 and float(mask[:, 48:].max()) == 0.0
+
+
+@pytest.mark.parametrize("start", [np.full((64, 96, 3), 128, np.uint8), Image.new("RGB", (96, 64), (128, 0, 0))])
+def test_a_start_image_in_memory_runs_and_resumes_bit_identically(vgg, pair, tmp_path, start):
+    """An array as init was a ValueError (ambiguous truth value); a PIL image made a checkpoint that would not load."""
+    content, style = pair
+    options = {**FAST, "init": start}
+    full = transfer(content, style, model=vgg, **options)
+    job = prepare(content, style, model=vgg, **options)
+    for progress in job:
+        if progress.iteration == 7:
+            break
+    job.checkpoint(tmp_path / "run.ckpt")
+    resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
+    list(resumed)
+    assert torch.equal(resumed.result().image, full.image)
+    first = transfer(content, style, model=vgg, **{**options, "iterations": "0"}).image
+    assert abs(float(first.mean()) - float(images.load_input(start, "start").mean())) < 0.02  # it started there
+
+
 @pytest.mark.parametrize("method", ["adain", "wct"])
 def test_one_pass_methods_paint_each_style_in_its_mask(pair, tmp_path, method):
     content, _ = pair

@@ -59,9 +59,9 @@ class TransferOptions(Options):
     content_layers: str = "relu4_2"
     style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
-    style_masks: str | None = None  # "sky.png,ground.png": per style, the region of the output it paints (white)
+    style_masks: str | list | None = None  # "sky.png,ground.png" or (API) a list of images: per style, where it paints
     statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
-    init: str = "auto"  # auto (content or recolor, by the style loss of each) | content | recolor | noise | gray | adain | an image
+    init: str | torch.Tensor = "auto"  # auto (content or recolor, by the style loss of each) | content | recolor | noise | gray | adain | an image
     optimizer: str = "lbfgs"
     lr: float | None = None
     history: int = 20  # L-BFGS memory (iterations of curvature kept)
@@ -84,6 +84,22 @@ class TransferOptions(Options):
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
     upscale: bool = False  # allow --size beyond the content's own size
+
+    def __post_init__(self) -> None:
+        """Also take images held in memory as --init and --style-masks (Python API), kept as tensors so that results
+        and checkpoints hold them."""
+        super().__post_init__()
+        self.init = _kept(self.init, "--init image")
+        if self.style_masks is not None and not isinstance(self.style_masks, str):
+            self.style_masks = [_kept(mask, f"style mask {n}", background=(0, 0, 0))  # clear: no style
+                                for n, mask in enumerate(image_list(self.style_masks), start=1)]
+
+
+def _kept(image: ImageLike, what: str, background: tuple[int, int, int] = (255, 255, 255)) -> str | torch.Tensor:
+    """A path or name as a string; an image in memory (PIL, array, tensor) as a (1, 3, H, W) tensor."""
+    if isinstance(image, (str, os.PathLike)):
+        return os.fspath(image)
+    return load_input(image, what, background)
 
 
 MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)
@@ -496,17 +512,18 @@ def prepare(
 
 
 def load_masks(
-    spec: str | None, styles: int, content_shape: tuple[int, int], statistic: statistics.Statistic | None = None
+    spec: str | list | None, styles: int, content_shape: tuple[int, int], statistic: statistics.Statistic | None = None
 ) -> list[torch.Tensor] | None:
     """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
 
-    A mask may have any size of the content's aspect; it is scaled to every stage's output. Transparent pixels
-    count as black, so a region painted on a clear layer works as drawn. ``statistic``: the optimization's, which
+    ``spec``: comma-separated paths or sample names, or a list of them and images (TransferOptions keeps images
+    in memory as tensors). A mask may have any size of the content's aspect; it is scaled to every stage's
+    output. Transparent pixels count as black, so a region painted on a clear layer works as drawn. ``statistic``: the optimization's, which
     must be the Gram matrix (None for a feed-forward pass).
     """
-    if not spec:
+    if spec is None or (isinstance(spec, str) and not spec):
         return None
-    names = [name.strip() for name in str(spec).split(",")]
+    names = [name.strip() for name in spec.split(",")] if isinstance(spec, str) else list(spec)
     if len(names) != styles:
         raise OptionError(f"--style-masks names {len(names)} mask{'s' if len(names) != 1 else ''} for {styles} "
                           f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
@@ -517,11 +534,12 @@ def load_masks(
     for n, name in enumerate(names, start=1):
         mask = load_input(name, f"style mask {n}", background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: no style
         h, w = mask.shape[-2:]
+        what = f"style mask {n}" + (f" ({name})" if isinstance(name, str) else "")
         if abs(h * content_shape[1] / (w * content_shape[0]) - 1) > 0.02:
-            raise OptionError(f"style mask {n} ({name}) is {w}x{h} px and the content {content_shape[1]}x"
+            raise OptionError(f"{what} is {w}x{h} px and the content {content_shape[1]}x"
                               f"{content_shape[0]}: a mask needs the content's aspect (it is scaled to the output)")
         if float(mask.max()) < 1 / 255:
-            raise OptionError(f"style mask {n} ({name}) is black everywhere, so style {n} would paint nothing; "
+            raise OptionError(f"{what} is black everywhere, so style {n} would paint nothing; "
                               "white marks where a style goes")
         masks.append(mask)
     return masks

@@ -315,15 +315,16 @@ def _background(value: tuple[int, int, int] | str) -> tuple[int, int, int]:
     return rgb[0], rgb[1], rgb[2]
 
 
-def to_tensor(image: Image.Image | np.ndarray) -> torch.Tensor:
-    """(1, 3, H, W) float32 in [0, 1] from a PIL image or an H x W x 3 uint8/uint16/float array."""
+def to_tensor(image: Image.Image | np.ndarray, background: tuple[int, int, int] | str = _WHITE) -> torch.Tensor:
+    """(1, 3, H, W) float32 in [0, 1] from a PIL image or an H x W x 3 uint8/uint16/float array; alpha is
+    composited onto ``background``."""
     if isinstance(image, Image.Image):
         pixels = _pixels(image)
     elif isinstance(image, np.ndarray):
         pixels = _checked_array(image)
     else:
         raise ImageError(f"to_tensor takes a PIL image or a numpy array, not {type(image).__name__}")
-    rgb = _flatten(pixels, _WHITE)
+    rgb = _flatten(pixels, _background(background))
     values = rgb.astype(np.float32) / np.float32(_full_scale(rgb.dtype))
     if rgb.dtype.kind == "f":
         values = np.clip(np.nan_to_num(values), 0.0, 1.0)
@@ -365,11 +366,11 @@ def batch_tensor(x: torch.Tensor, images: int | None = None) -> torch.Tensor:
     return t.expand(-1, 3, -1, -1) if t.shape[1] == 1 else t  # a grey image as three equal channels
 
 
-def array_tensor(array: np.ndarray) -> torch.Tensor:
+def array_tensor(array: np.ndarray, background: tuple[int, int, int] | str = _WHITE) -> torch.Tensor:
     """An H x W (x 1, 3 or 4) uint8, uint16 or float array as a (1, 3, H, W) image; floats must lie in [0, 1]."""
     if _checked_array(array).dtype.kind == "f" and array.size:
         _check_unit_range(array, bool(np.isfinite(array).all()), "array")
-    return to_tensor(array)
+    return to_tensor(array, background)
 
 
 def _check_unit_range(values: np.ndarray | torch.Tensor, finite: bool, what: str) -> None:
@@ -396,15 +397,15 @@ def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
 def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | str = _WHITE) -> torch.Tensor:
     """A file, 'sample:NAME', PIL image, array or tensor as a (1, 3, H, W) image in [0, 1]; errors name ``what``.
 
-    A file's transparent pixels become ``background`` (load_tensor).
+    Transparent pixels (of a file, PIL image or H x W x 4 array) become ``background``.
     """
     try:
         if isinstance(image, torch.Tensor):
             return image_tensor(image)
         if isinstance(image, np.ndarray):
-            return array_tensor(image)
+            return array_tensor(image, background)
         if isinstance(image, Image.Image):
-            return to_tensor(image)
+            return to_tensor(image, background)
         if not isinstance(image, (str, os.PathLike)):
             raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
                              "a PIL image, a numpy array or a tensor")
