@@ -319,6 +319,76 @@ def test_gatys_job_starts_where_the_page_says(client, tmp_path):
         assert np.array_equal(np.asarray(images.to_image(again.image)), image) is same, init
 
 
+def mask_png(width: int, height: int, left: bool, clear: bool = False) -> bytes:
+    """A mask: white on the left (or right) half, black (or, with ``clear``, transparent) elsewhere."""
+    pixels = np.zeros((height, width, 4), np.uint8)
+    half = slice(0, width // 2) if left else slice(width // 2, width)
+    pixels[:, half] = 255
+    if not clear:
+        pixels[..., 3] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def black_png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (width, height)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_masks_put_each_style_in_its_region_as_the_command_line_does(client, tmp_path):
+    files = {"cat.png": png(80, 60), "a.png": png(64, 64, 1), "b.png": png(64, 64, 2),
+             "left.png": mask_png(80, 60, True, clear=True), "right.png": mask_png(80, 60, False)}
+    ids = {name: uploaded(client, data, name) for name, data in files.items()}
+    job = start(client, content=ids["cat.png"], styles=[ids["a.png"], ids["b.png"]],
+                style_masks=[ids["left.png"], ids["right.png"]], **TINY)
+    assert job["inputs"]["masks"] == ["left.png", "right.png"]
+    events = sse(client.get(job["urls"]["events"]).text)
+    progress = [e["data"] for e in events if e["event"] == "progress"]
+    assert {"style.relu3_1.1", "style.relu3_1.2"} <= set(progress[-1]["losses"])
+    params = client.get(job["urls"]["params"]).json()
+    assert params["options"]["style_masks"] == "left.png,right.png"
+    assert [m["name"] for m in params["inputs"]["masks"]] == ["left.png", "right.png"]
+    assert params["command"] == ("stylegram transfer cat.png a.png b.png -o result.png --size 64 "
+                                 "--style-masks left.png,right.png --iterations 3 --min-size 64")
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)))
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    path = lambda name: str(tmp_path / name)  # noqa: E731
+    again = gatys.transfer(path("cat.png"), [path("a.png"), path("b.png")],
+                           style_masks=f"{path('left.png')},{path('right.png')}", **TINY)
+    assert np.array_equal(np.asarray(images.to_image(again.image)), image)  # the clear half counted as black
+    unmasked = gatys.transfer(path("cat.png"), [path("a.png"), path("b.png")], **TINY)
+    assert not np.array_equal(np.asarray(images.to_image(unmasked.image)), image)
+
+    adain = start(client, method="adain", content=ids["cat.png"], styles=[ids["a.png"], ids["b.png"]],
+                  style_masks=[ids["left.png"], ids["right.png"]], size=64)
+    assert [e["data"]["state"] for e in sse(client.get(adain["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+
+
+@pytest.mark.parametrize("masks, words", [
+    (["left.png", None], "style image b.png has no mask; give every style image a mask (where it paints), or remove"),
+    (["left.png"], "1 masks for 2 style images; give one mask per style image"),
+    (["black.png", "right.png"], "style mask 1 is black everywhere, so style 1 would paint nothing"),
+    (["square.png", "right.png"], "style mask 1 is 60x60 px and the content 80x60: a mask needs the content's aspect"),
+])
+def test_masks_the_page_gets_wrong_are_a_400_that_says_what_to_do(client, masks, words):
+    files = {"cat.png": png(80, 60), "a.png": png(64, 64, 1), "b.png": png(64, 64, 2),
+             "left.png": mask_png(80, 60, True), "right.png": mask_png(80, 60, False),
+             "black.png": black_png(80, 60), "square.png": mask_png(60, 60, True)}
+    ids = {name: uploaded(client, data, name) for name, data in files.items()}
+    response = client.post("/api/jobs", json={"content": ids["cat.png"], "styles": [ids["a.png"], ids["b.png"]],
+                                              "style_masks": [ids[m] if m else None for m in masks], **TINY})
+    assert response.status_code == 400 and words in response.json()["detail"], response.text
+
+
+def test_texture_refuses_masks(client):
+    example, mask = uploaded(client, png(64, 64, 1)), uploaded(client, mask_png(64, 64, True))
+    response = client.post("/api/jobs", json={"method": "texture", "styles": [example], "style_masks": [mask]})
+    assert response.status_code == 400 and "texture synthesis has none; remove them" in response.json()["detail"]
+
+
 def test_stop_ends_a_running_job_between_iterations_and_keeps_the_image(client):
     content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
     job = start(client, content=content, styles=[style], size=64, min_size=64, iterations="500")

@@ -6,6 +6,7 @@ Set STYLEGRAM_WEB_SCREENSHOT=path.png to keep the screenshot somewhere else than
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 from importlib import resources
@@ -138,5 +139,57 @@ def test_a_picture_removed_while_it_uploads_is_not_used(pictures):
             page.click("#start")
             page.wait_for_selector("#error:not([hidden])")
             assert page.inner_text("#error") == "Add at least one style image."
+        finally:
+            browser.close()
+
+
+def test_each_style_paints_where_its_mask_says(tmp_path):
+    """Masks chosen on the page: a style without one is named; with both, red paints the left and blue the right."""
+    files = {}
+    for name, colour in [("cat.png", (120, 120, 120)), ("red.png", (230, 20, 20)), ("blue.png", (20, 20, 230))]:
+        pixels = np.full((64, 96, 3), colour, np.uint8)
+        pixels[::8] //= 2  # some structure for the Gram matrices
+        Image.fromarray(pixels).save(tmp_path / name)
+        files[name] = tmp_path / name
+    for name, left in [("left.png", True), ("right.png", False)]:
+        mask = np.zeros((64, 96, 4), np.uint8)  # white on a clear layer
+        mask[:, slice(0, 48) if left else slice(48, 96)] = 255
+        Image.fromarray(mask).save(tmp_path / name)
+        files[name] = tmp_path / name
+    app = create_app(preview_every=4, allowed_hosts=["127.0.0.1"])
+    with running(app) as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 980})
+            page.goto(url)
+            page.wait_for_selector("body[data-ready=true]")
+            page.set_input_files("#content-input", str(files["cat.png"]))
+            page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
+            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
+            with page.expect_file_chooser() as chooser:
+                page.click("#style-thumbs .thumb:nth-child(1) .mask-add")
+            chooser.value.set_files(str(files["left.png"]))
+            page.wait_for_selector("#style-thumbs .thumb:nth-child(1) .mask.has-mask")
+            page.fill("#size", "96")
+            page.fill("#iterations", "20")
+            page.select_option("#init", "recolor")  # each region starts in its style's palette
+            page.click("#start")
+            page.wait_for_selector("#error:not([hidden])")
+            assert "style image blue.png has no mask" in page.inner_text("#error")
+
+            with page.expect_file_chooser() as chooser:
+                page.click("#style-thumbs .thumb:nth-child(2) .mask-add")
+            chooser.value.set_files(str(files["right.png"]))
+            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
+            page.click("#start")
+            page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
+            job = page.request.get(url.rstrip("/") + "/api/jobs").json()[-1]
+            assert job["inputs"]["masks"] == ["left.png", "right.png"]
+            result = np.asarray(Image.open(io.BytesIO(page.request.get(url.rstrip("/") + job["urls"]["result"]).body())), float)
+            left, right = result[:, :40], result[:, 56:]
+            assert (left[..., 0] - left[..., 2]).mean() > 60 and (right[..., 2] - right[..., 0]).mean() > 60
+
+            page.select_option("#method", "texture")
+            assert page.is_hidden("#style-thumbs .mask") and page.is_hidden(".mask-hint")
         finally:
             browser.close()

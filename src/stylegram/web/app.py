@@ -2,7 +2,7 @@
 
     POST   /api/uploads?name=FILE      body: the image file's bytes -> {id, name, width, height, ...}
     DELETE /api/uploads/{id}
-    POST   /api/jobs                   JSON {method, content, styles, size, ...} -> the job, queued
+    POST   /api/jobs                   JSON {method, content, styles, style_masks, size, ...} -> the job, queued
     GET    /api/jobs/{id}/events       server-sent events: state, progress (every iteration), preview
     POST   /api/jobs/{id}/stop         cancel if waiting; stop after the current iteration if running
     GET    /api/jobs/{id}/result.png   the image (the image so far for a stopped job)
@@ -78,6 +78,10 @@ class JobRequest(BaseModel):
     style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$",
                                     description="one weight per style, like 0.7,0.3")
     upscale: bool | None = None
+    style_masks: list[str | None] | None = Field(
+        None, description="upload ids of one mask per style image, in their order (null: that style has none); "
+                          "white where a style paints; gatys, adain and wct"
+    )
 
 
 class Service:
@@ -259,10 +263,11 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         service.check_request(req)
         content = service.upload(req.content, "content") if req.content else None
         styles = [service.upload(s, "style" if req.method != "texture" else "example") for s in req.styles]
-        settings = req.model_dump(exclude={"method", "content", "styles"}, exclude_none=True)
+        masks = [service.upload(m, "mask") if m else None for m in req.style_masks or []]
+        settings = req.model_dump(exclude={"method", "content", "styles", "style_masks"}, exclude_none=True)
         if "iterations" in settings:  # the pattern allows spaces around the counts
             settings["iterations"] = settings["iterations"].replace(" ", "")
-        spec = engine.make_spec(req.method, settings, content, styles)
+        spec = engine.make_spec(req.method, settings, content, styles, masks)
         engine.start(spec, service.store, service.models)  # option errors now, as a 400, rather than when the job runs
         return runner.snapshot(runner.submit(WebJob(spec)))
 

@@ -12,7 +12,7 @@ import re
 import shlex
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__, gatys, synthesis
@@ -41,21 +41,28 @@ PAGE_LABELS = {
     "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
     "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
+    "--style-masks": "Masks",
 }
+MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 
 
 @dataclass
 class Spec:
-    """A job as submitted: the method, its complete options, and the uploads it reads."""
+    """A job as submitted: the method, its complete options, and the uploads it reads.
+
+    With masks, ``options.style_masks`` names them as uploaded (for the parameters file and command line);
+    ``start`` hands the decoded masks to the library.
+    """
 
     method: str
     options: Any  # gatys.TransferOptions or synthesis.TextureOptions
     content: Upload | None
     styles: list[Upload]
+    masks: list[Upload] = field(default_factory=list)  # one per style, or none
 
     @property
     def uploads(self) -> list[Upload]:
-        return [u for u in [self.content, *self.styles] if u is not None]
+        return [u for u in [self.content, *self.styles, *self.masks] if u is not None]
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -67,8 +74,14 @@ def defaults() -> dict[str, dict[str, Any]]:
     return out
 
 
-def make_spec(method: str, settings: dict[str, Any], content: Upload | None, styles: list[Upload]) -> Spec:
-    """Complete options from the settings given (others keep their defaults); settings the method lacks are refused."""
+def make_spec(
+    method: str, settings: dict[str, Any], content: Upload | None, styles: list[Upload],
+    masks: list[Upload | None] | None = None,
+) -> Spec:
+    """Complete options from the settings given (others keep their defaults); settings the method lacks are refused.
+
+    ``masks``: one per style (None where a style has none), as the page sends them; all or none must be given.
+    """
     check_choice("method", method, METHODS)
     _check_offered(method, [k for k, v in settings.items() if v is not None])
     if not styles:
@@ -78,11 +91,30 @@ def make_spec(method: str, settings: dict[str, Any], content: Upload | None, sty
     if method == "texture" and content is not None:
         raise OptionError("texture synthesis has no content image, only example textures; leave the content out")
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
+    given = _check_masks(method, masks or [], styles)
     if method == "texture":
         return Spec(method, synthesis.TextureOptions().replace(**chosen), None, styles)
     options = gatys.TransferOptions().replace(method=method, **chosen)
     blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
-    return Spec(method, options, content, styles)
+    if given:
+        options = options.replace(style_masks=",".join(m.name for m in given))
+    return Spec(method, options, content, styles, given)
+
+
+def _check_masks(method: str, masks: list[Upload | None], styles: list[Upload]) -> list[Upload]:
+    """The masks if every style has one, none if none has; a part of them is refused, naming the styles without."""
+    given = [m for m in masks if m is not None]
+    if not given:
+        return []
+    if method == "texture":
+        raise OptionError("masks place styles in the content's picture, and texture synthesis has none; remove them")
+    if len(masks) != len(styles):
+        raise OptionError(f"{len(masks)} masks for {len(styles)} style images; give one mask per style image")
+    if len(given) != len(styles):
+        bare = [s.name for s, m in zip(styles, masks) if m is None]
+        raise OptionError(f"style image{'s' * (len(bare) > 1)} {', '.join(bare)} {'have' if len(bare) > 1 else 'has'} "
+                          "no mask; give every style image a mask (where it paints), or remove the masks")
+    return given
 
 
 def page_message(text: str) -> str:
@@ -122,6 +154,8 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
     if spec.method == "texture":
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
     content = store.decode(spec.content)
+    if spec.masks:
+        opts = opts.replace(style_masks=[store.decode(m, MASK_BACKGROUND) for m in spec.masks])
     if spec.method != "gatys":
         return gatys.prepare_feed_forward(content, styles, opts)
     return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
@@ -132,8 +166,8 @@ def command_line(spec: Spec, options: Any = None) -> str:
 
     ``options``: what the run used (``--iterations auto`` resolved), else the spec's.
     """
-    options = spec.options if options is None else options
-    names = [u.name for u in spec.uploads]
+    options = spec.options if options is None else _as_named(spec, options)
+    names = [u.name for u in [spec.content, *spec.styles] if u is not None]
     words = ["stylegram", "texture" if spec.method == "texture" else "transfer", *names, "-o", "result.png"]
     for name, value in options.changed().items():
         words += [flag(name)] if value is True else [flag(name), str(value)]
@@ -144,6 +178,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
     """Everything that made the result: options, inputs (name, size, SHA-256), the command line, the outcome."""
     last = result.history[-1] if result and result.history else {}
     used = result.options if result is not None and type(result.options) is type(spec.options) else spec.options
+    used = _as_named(spec, used)
     return {
         "stylegram": __version__,
         "method": spec.method,
@@ -152,6 +187,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
         "inputs": {
             "content": _describe(spec.content) if spec.content else None,
             "styles" if spec.method != "texture" else "examples": [_describe(u) for u in spec.styles],
+            **({"masks": [_describe(u) for u in spec.masks]} if spec.masks else {}),
         },
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
@@ -159,6 +195,11 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
         "final_losses": {k: v for k, v in last.items() if k not in ("iteration", "scale")},
         "output": {"width": result.image.shape[-1], "height": result.image.shape[-2]} if result else None,
     }
+
+
+def _as_named(spec: Spec, options: Any) -> Any:
+    """Options as the page's records show them: the masks a run read as images named as uploaded."""
+    return options.replace(style_masks=spec.options.style_masks) if spec.masks else options
 
 
 def _describe(upload: Upload) -> dict:

@@ -125,10 +125,10 @@ class UploadStore:
             self._uploads[upload.id] = upload
         return upload
 
-    def decode(self, upload: Upload) -> torch.Tensor:
-        """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses."""
+    def decode(self, upload: Upload, background: tuple[int, int, int] = (255, 255, 255)) -> torch.Tensor:
+        """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses (transparency onto ``background``)."""
         with self._reading(upload):
-            return images.load_tensor(upload.path, max_pixels=self.max_pixels)
+            return images.load_tensor(upload.path, max_pixels=self.max_pixels, background=background)
 
     @contextlib.contextmanager
     def _reading(self, upload: Upload) -> Iterator[None]:

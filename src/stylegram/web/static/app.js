@@ -14,7 +14,8 @@ const page = {
   config: null,
   content: null,   // {id, name, width, height}
   contentTicket: null,  // the latest content upload's token (see upload)
-  styles: [],      // the same, in order
+  styles: [],      // the same, in order; a style's mask, if it has one, as its .mask
+  maskFor: null,   // the style whose mask the file dialog is choosing
   job: null,
   source: null,
   points: [],      // progress records of the job being watched
@@ -64,6 +65,7 @@ function methodChanged() {
     else input.placeholder = value === null || value === undefined ? AUTO[name] || "auto" : String(value);
   }
   const texture = method === "texture";
+  document.body.dataset.method = method;  // texture hides the mask controls (style.css)
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
 }
@@ -72,6 +74,9 @@ function settings() {
   const method = $("#method").value;
   const body = { method, styles: page.styles.map((s) => s.id) };
   if (method !== "texture" && page.content) body.content = page.content.id;
+  if (method !== "texture" && page.styles.some((s) => s.mask)) {
+    body.style_masks = page.styles.map((s) => (s.mask ? s.mask.id : null));  // the server names a style without one
+  }
   for (const name of page.config.fields[method]) {
     const input = $(`#${name}`);
     if (input.type === "checkbox") { if (input.checked) body[name] = true; continue; }
@@ -103,6 +108,7 @@ function thumbnail(file, box, onRemove) {
   remove.addEventListener("click", (event) => { event.stopPropagation(); item.remove(); onRemove(); });
   item.append(img, name, size, remove);
   item.addEventListener("click", (event) => event.stopPropagation());
+  item.addEventListener("keydown", (event) => event.stopPropagation());  // Enter on its buttons is not the drop zone's
   box.append(item);
   return { item, size };
 }
@@ -135,6 +141,7 @@ async function upload(file, role) {
     if (role === "content") page.content = null;
     else page.styles = page.styles.filter((s) => s !== record);
     discard(record);
+    if (record) discard(record.mask);
   });
   try {
     record = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -152,7 +159,66 @@ async function upload(file, role) {
   view.item.classList.remove("pending");
   view.size.textContent = `${record.width}×${record.height}`;
   if (role === "content") page.content = record;
-  else page.styles.push(record);
+  else {
+    page.styles.push(record);
+    view.item.append(maskControl(record));
+  }
+}
+
+// A style's optional mask: white where that style paints, black or transparent where it does not.
+function maskControl(record) {
+  const box = document.createElement("div");
+  box.className = "mask";
+  const add = document.createElement("button");
+  add.type = "button";
+  add.className = "mask-add";
+  add.textContent = "+ mask";
+  add.title = "choose a mask: white where this style paints, black or transparent where it does not";
+  add.addEventListener("click", () => { page.maskFor = { record, box }; $("#mask-input").click(); });
+  box.append(add);
+  return box;
+}
+
+function showMask(record, box, file) {
+  const img = document.createElement("img");
+  img.alt = `mask ${record.mask.name}`;
+  img.src = URL.createObjectURL(file);
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = record.mask.name;
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "mask-remove";
+  remove.title = "remove the mask";
+  remove.textContent = "×";
+  remove.addEventListener("click", () => {
+    discard(record.mask);
+    record.mask = null;
+    box.replaceWith(maskControl(record));
+  });
+  box.replaceChildren(img, name, remove);
+  box.classList.add("has-mask");
+}
+
+async function uploadMask(file) {
+  clearError();
+  const target = page.maskFor;
+  page.maskFor = null;
+  if (!target) return;
+  const { record, box } = target;
+  let mask = null;
+  try {
+    mask = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
+      method: "POST", body: file, headers: { "content-type": file.type || "application/octet-stream" },
+    });
+  } catch (error) {
+    showError(error.message);
+    return;
+  }
+  if (!page.styles.includes(record)) { discard(mask); return; }  // the style went while its mask was on its way
+  discard(record.mask);
+  record.mask = mask;
+  showMask(record, box, file);
 }
 
 async function addFiles(files, role) {
@@ -407,6 +473,11 @@ async function init() {
   $("#size").max = limits.max_size;
   dropZone($("#content-drop"), $("#content-input"), "content");
   dropZone($("#style-drop"), $("#style-input"), "style");
+  $("#mask-input").addEventListener("change", () => {
+    const input = $("#mask-input");
+    if (input.files.length) uploadMask(input.files[0]);
+    input.value = "";
+  });
   $("#method").addEventListener("change", methodChanged);
   $("#settings").addEventListener("submit", start);
   $("#stop").addEventListener("click", stop);
