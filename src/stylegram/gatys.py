@@ -336,20 +336,27 @@ class TransferProblem(optimize.Problem):
         return color.gray(image) if self.opts.colors == "luminance" else image
 
     def _photo_start(self, init: str, size: tuple[int, int]) -> torch.Tensor:
-        """The content at ``size``; recoloured for 'recolor', and for 'auto' where ``recolor_pays``."""
+        """The content at ``size``; recoloured for 'recolor', and for 'auto' where ``recolor_pays`` (with
+        --style-masks: each region where ``recolor_pays_alone`` for its style)."""
         content = optimize.resize(self.work_content, size)
         if init == "content":
             return content
+        if init == "recolor":
+            return self._recolored(content, size)
+        if self.masks:
+            return self._recolored(content, size, [self.recolor_pays_alone(n, content) for n in range(len(self.styles))])
         recolored = self._recolored(content, size)
-        return recolored if init == "recolor" or self.recolor_pays(content, recolored) else content
+        return recolored if self.recolor_pays(content, recolored) else content
 
-    def _recolored(self, content: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's."""
+    def _recolored(self, content: torch.Tensor, size: tuple[int, int], which: list[bool] | None = None) -> torch.Tensor:
+        """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's
+        (``which``: the styles whose regions are recoloured; the others keep the content's colours)."""
         if not self.masks:
             return optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+        which = which or [True] * len(self.styles)
         painted, covered = torch.zeros_like(content), torch.zeros_like(content[:, :1])
-        for style, m in zip(self.styles, self.masks_at(size)):
-            painted += m * optimize.resize(color.match_colors(self.work_content, [style]), size)
+        for style, m, recolor in zip(self.styles, self.masks_at(size), which):
+            painted += m * (optimize.resize(color.match_colors(self.work_content, [style]), size) if recolor else content)
             covered += m
         return (painted + (1 - covered).clamp_min(0) * content) / covered.clamp_min(1)  # uncovered: the content
 
@@ -362,6 +369,26 @@ class TransferProblem(optimize.Problem):
         is not, the colour change only costs content distance (BENCHMARKS.md).
         """
         objective = self.terms_at(tuple(content.shape[-2:]))  # the targets the first scale computes anyway
+        before, after = (_style_loss(objective, image) for image in (content, recolored))
+        return after < (1 - AUTO_RECOLOR_GAIN) * before
+
+    @torch.no_grad()
+    def recolor_pays_alone(self, n: int, content: torch.Tensor) -> bool:
+        """--init auto with --style-masks: whether style ``n``'s palette over the whole ``content`` leaves less than
+        (1 - AUTO_RECOLOR_GAIN) of its style loss.
+
+        Judged per style on the whole picture, since the masked terms of a recoloured start also count the seams
+        between regions: deep layers see both sides of one, features neither style has (red and blue flat styles
+        at 96 px: relu5_1's term rose from 1.3 to 10 while every other fell, so auto kept the grey content and
+        20 iterations left it grey).
+        """
+        size = tuple(content.shape[-2:])
+        targets = self._targets(size)[1][n]
+        gram = statistics.components(self.statistic)[0][0]  # masks take the Gram statistic alone (load_masks)
+        terms = {f"style.{layer}": (StyleTerm(layer, targets[layer][0], gram), w)
+                 for layer, w in normalized(self.style_layers).items()}
+        objective = Objective(self.backbone, terms, 0.0, self.precision)
+        recolored = optimize.resize(color.match_colors(self.work_content, [self.styles[n]]), size)
         before, after = (_style_loss(objective, image) for image in (content, recolored))
         return after < (1 - AUTO_RECOLOR_GAIN) * before
 
