@@ -4,6 +4,7 @@ import re
 
 import pytest
 import torch
+from PIL import Image
 
 from stylegram import deepdream as D
 from stylegram import optimize, params
@@ -181,6 +182,28 @@ def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path):
     resumed = D.resume_dream(tmp_path / "run.ckpt", goal, model=vgg)
     assert [r.iteration for r in resumed] == list(range(12, 17))
     assert torch.equal(resumed.result().image, full)
+
+
+def test_a_start_image_in_memory_resumes_identically(vgg, chelsea, tmp_path):
+    """A PIL or array start (image=) made a checkpoint that would not load: it held a pickled object."""
+    goal = D.channel("relu3_1", 5)
+    photo = (chelsea[0].permute(1, 2, 0).numpy() * 255).round().astype("uint8")
+    for start in (photo, Image.fromarray(photo)):
+        options = {**FAST, "image": start, "iterations": "4"}
+        full = D.dream(goal, model=vgg, **options).image
+        job = D.prepare_dream(goal, model=vgg, **options)
+        for progress in job:
+            if progress.iteration == 5:
+                break
+        job.checkpoint(tmp_path / "run.ckpt")
+        resumed = D.resume_dream(tmp_path / "run.ckpt", goal, model=vgg)
+        list(resumed)
+        assert torch.equal(resumed.result().image, full)
+
+
+def test_an_image_given_as_the_goal_is_named(vgg, chelsea):
+    with pytest.raises(OptionError, match=r"the goal \(the first argument\) is an Objective .* not a Tensor; give an image"):
+        D.dream(chelsea, model=vgg, **FAST)  # was AttributeError: 'Tensor' object has no attribute 'parts'
 
 
 def test_precision_float32_and_bfloat16_both_raise_the_channel_and_old_checkpoints_stay_float32(vgg, tmp_path):

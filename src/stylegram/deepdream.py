@@ -44,7 +44,7 @@ from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count
 from .options import Options
 from .gatys import iteration_counts
-from .images import MAX_SIDE, ImageLike, load_input
+from .images import MAX_SIDE, ImageLike, kept_input, load_input
 from .job import Job, Result
 
 OBJECTIVES = ("activation", "correlation")
@@ -379,7 +379,7 @@ class DreamOptions(Options):
     channels: str | int | Sequence[int] | None = None  # "3", "3,7,12", "0-5", 3 or [3, 7]: their mean activation
     cluster: str | None = None  # "grams.json:4": cluster 4 of a `stylegram grams` cluster file
     objective: str = "activation"  # activation | correlation (of the channels or the cluster)
-    image: str | None = None  # start from this image (a file or sample:NAME); None: from noise
+    image: str | torch.Tensor | None = None  # start from this image (a file, sample:NAME or, from Python, an image); None: noise
     size: int | None = None  # long side of the output; None: 224 from noise, the photo's (at most 512) else
     octaves: int = 3  # scales, coarse to fine
     octave_scale: float = 1.4  # size ratio between octaves
@@ -401,6 +401,12 @@ class DreamOptions(Options):
     padding: str | None = None
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
+
+    def __post_init__(self) -> None:
+        """Also take an image held in memory as ``image`` (Python API), kept as a tensor so that checkpoints hold it."""
+        super().__post_init__()
+        if self.image is not None:
+            self.image = kept_input(self.image, "start image")
 
 
 def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
@@ -600,6 +606,9 @@ def prepare_dream(
     channels, cluster and objective (activation or correlation). ``start``: an image or tensor to dream on
     (default: the options' image, else noise). ``model`` reuses a loaded backbone.
     """
+    if goal is not None and not isinstance(goal, Objective):
+        raise OptionError(f"the goal (the first argument) is an Objective such as deepdream.channel('conv4_1', 3), "
+                          f"not a {type(goal).__name__}; give an image to dream on as start= (or image=)")
     opts = DreamOptions.given(options, **changes)
     check_choice("--optimizer", opts.optimizer, ("adam", "sgd-normalized"))
     check_numbers(opts)

@@ -20,7 +20,7 @@ from . import color, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
-from .images import MAX_SIDE, ImageLike, image_list, load_input
+from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
 from .options import Options, flag
 from .losses import Annealed, ContentTerm, MaskedStyleTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
 
@@ -89,17 +89,10 @@ class TransferOptions(Options):
         """Also take images held in memory as --init and --style-masks (Python API), kept as tensors so that results
         and checkpoints hold them."""
         super().__post_init__()
-        self.init = _kept(self.init, "--init image")
+        self.init = kept_input(self.init, "--init image")
         if self.style_masks is not None and not isinstance(self.style_masks, str):
-            self.style_masks = [_kept(mask, f"style mask {n}", background=(0, 0, 0))  # clear: no style
+            self.style_masks = [kept_input(mask, f"style mask {n}", background=(0, 0, 0))  # clear: no style
                                 for n, mask in enumerate(image_list(self.style_masks), start=1)]
-
-
-def _kept(image: ImageLike, what: str, background: tuple[int, int, int] = (255, 255, 255)) -> str | torch.Tensor:
-    """A path or name as a string; an image in memory (PIL, array, tensor) as a (1, 3, H, W) tensor."""
-    if isinstance(image, (str, os.PathLike)):
-        return os.fspath(image)
-    return load_input(image, what, background)
 
 
 MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)

@@ -414,6 +414,14 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
         raise ImageError(f"{what}: {err.flagged}") from None
 
 
+def kept_input(image: ImageLike, what: str, background: tuple[int, int, int] | str = _WHITE) -> str | torch.Tensor:
+    """An image option as results and checkpoints keep it: a path or sample name as a string, an image held in
+    memory (PIL, array, tensor) as a (1, 3, H, W) tensor (checkpoints hold tensors, never pickled objects)."""
+    if isinstance(image, (str, os.PathLike)):
+        return os.fspath(image)
+    return load_input(image, what, background)
+
+
 def to_image(x: torch.Tensor) -> Image.Image:
     """An 8-bit RGB image from a (1, 3, H, W) or (3, H, W) tensor, clamped to [0, 1] and rounded."""
     t = x.detach()
