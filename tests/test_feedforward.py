@@ -79,6 +79,48 @@ def test_wct_moves_covariance_and_mean_to_the_style(ff):
     assert torch.allclose(flat_o.mean(1), flat_s.mean(1), atol=1e-4)
 
 
+def _two_regions(g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Random features whose left half is quiet and shifted and right half loud; a soft left mask; a style."""
+    content = torch.randn(1, 8, 24, 40, generator=g)
+    content[..., :20] = 0.2 * content[..., :20] + 2.0
+    region = torch.zeros(1, 1, 24, 40)
+    region[..., :16], region[..., 16:24] = 1.0, 0.5  # a soft seam counts half
+    style = torch.randn(1, 8, 30, 30, generator=g) * 3 - 1
+    return content, region, style
+
+
+def _weighted_moments(flat: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (C,) and covariance (C, C) of (C, P) features, each position counted by its weight (P,)."""
+    mean = (flat * w).sum(1) / w.sum()
+    centred = flat - mean[:, None]
+    return mean, (centred * w) @ centred.T / (w.sum() - 1)
+
+
+def test_adain_in_a_region_gives_the_region_the_styles_statistics():
+    """Spatial control (Huang & Belongie 2017): the content's statistics of the region alone, so the region
+    gets the style's; with the whole map's (as masks did) the quiet half stayed quieter than the style."""
+    content, region, style = _two_regions(torch.Generator().manual_seed(1))
+    w = region.reshape(-1)
+    for out, exact in [(adain(content, style, region=region), True), (adain(content, style), False)]:
+        flat = out[0].reshape(8, -1)
+        mean = (flat * w).sum(1) / w.sum()
+        std = (((flat - mean[:, None]) ** 2 * w).sum(1) / w.sum()).sqrt()
+        matched = torch.allclose(mean, style.mean((2, 3))[0], atol=1e-3) and torch.allclose(
+            std, style.std((2, 3), correction=0)[0], rtol=1e-3)
+        assert matched is exact
+    assert torch.allclose(adain(content, style, region=torch.ones(1, 1, 24, 40)), adain(content, style), atol=1e-5)
+
+
+def test_wct_in_a_region_gives_the_region_the_styles_covariance():
+    content, region, style = _two_regions(torch.Generator().manual_seed(2))
+    w = region.reshape(-1).double()
+    fs = style[0].reshape(8, -1).double()
+    for out, exact in [(wct(content, style, region=region), True), (wct(content, style), False)]:
+        mean, cov = _weighted_moments(out[0].reshape(8, -1).double(), w)
+        error = float((cov - torch.cov(fs)).norm() / torch.cov(fs).norm())
+        assert (error < 1e-4 and torch.allclose(mean, fs.mean(1), atol=1e-4)) is exact
+
+
 def test_decoder_inverts_the_encoder(ff):
     x = crop8(photo("coffee", 128))
     with torch.no_grad():

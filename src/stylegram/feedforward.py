@@ -130,32 +130,50 @@ def load_decoder(weights: str = "default") -> Decoder:
     return model.eval()
 
 
-def _mean_std(feat: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and sqrt(population variance + eps) over H*W, shaped (N, C, 1, 1)."""
-    var, mean = torch.var_mean(feat, dim=(2, 3), correction=0, keepdim=True)
+def _mean_std(feat: torch.Tensor, eps: float, region: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and sqrt(population variance + eps) over H*W, shaped (N, C, 1, 1); with ``region``
+    (N, 1, H, W) weights in [0, 1], over the region, each position counted by its weight."""
+    if region is None:
+        var, mean = torch.var_mean(feat, dim=(2, 3), correction=0, keepdim=True)
+        return mean, (var + eps).sqrt()
+    total = region.sum(dim=(2, 3), keepdim=True).clamp_min(1e-8)
+    mean = (feat * region).sum(dim=(2, 3), keepdim=True) / total
+    var = ((feat - mean).square() * region).sum(dim=(2, 3), keepdim=True) / total
     return mean, (var + eps).sqrt()
 
 
-def adain(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Adaptive instance normalization: t = std_s * (f_c - mean_c) / std_c + mean_s, per channel over H*W."""
-    mean_c, std_c = _mean_std(content_feat, eps)
+def adain(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5,
+          region: torch.Tensor | None = None) -> torch.Tensor:
+    """Adaptive instance normalization: t = std_s * (f_c - mean_c) / std_c + mean_s, per channel over H*W.
+
+    ``region`` (N, 1, H, W) in [0, 1]: the content's statistics are taken over that region alone (spatial control,
+    Huang & Belongie 2017), so the output has the style's inside it.
+    """
+    mean_c, std_c = _mean_std(content_feat, eps, region)
     mean_s, std_s = _mean_std(style_feat, eps)
     return (content_feat - mean_c) / std_c * std_s + mean_s
 
 
-def _covariance_eigh(flat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mean (C, 1), eigenvalues and eigenvectors of the covariance (1/(HW-1)) X X^T of (C, HW) features."""
-    mean = flat.mean(dim=1, keepdim=True)
-    centred = flat - mean
-    cov = centred @ centred.T / max(flat.shape[1] - 1, 1)
+def _covariance_eigh(flat: torch.Tensor, weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean (C, 1), eigenvalues and eigenvectors of the covariance of (C, HW) features: (1/(HW-1)) X X^T, or with
+    ``weight`` (HW,) in [0, 1] each position counted by its weight (1/(sum w - 1)) X diag(w) X^T."""
+    if weight is None:
+        mean = flat.mean(dim=1, keepdim=True)
+        centred = flat - mean
+        cov = centred @ centred.T / max(flat.shape[1] - 1, 1)
+    else:
+        total = weight.sum()
+        mean = (flat * weight).sum(dim=1, keepdim=True) / total.clamp_min(1e-8)
+        centred = flat - mean
+        cov = (centred * weight) @ centred.T / max(float(total) - 1, 1)
     values, vectors = torch.linalg.eigh(cov)
     return mean, values.clamp_min(0), vectors
 
 
-def _wct_one(content: torch.Tensor, style: torch.Tensor, eps: float) -> torch.Tensor:
+def _wct_one(content: torch.Tensor, style: torch.Tensor, eps: float, region: torch.Tensor | None = None) -> torch.Tensor:
     c, h, w = content.shape
     fc, fs = content.reshape(c, -1).double(), style.reshape(style.shape[0], -1).double()
-    mean_c, val_c, vec_c = _covariance_eigh(fc)
+    mean_c, val_c, vec_c = _covariance_eigh(fc, None if region is None else region.reshape(-1).double())
     mean_s, val_s, vec_s = _covariance_eigh(fs)
     whiten = vec_c @ torch.diag((val_c + eps).rsqrt()) @ vec_c.T
     colour = vec_s @ torch.diag(val_s.sqrt()) @ vec_s.T
@@ -163,16 +181,19 @@ def _wct_one(content: torch.Tensor, style: torch.Tensor, eps: float) -> torch.Te
     return out.reshape(c, h, w).to(content.dtype)
 
 
-def wct(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+def wct(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5,
+        region: torch.Tensor | None = None) -> torch.Tensor:
     """Whitening-colouring transform: t = E_s D_s^1/2 E_s^T E_c (D_c + eps)^-1/2 E_c^T (f_c - mean_c) + mean_s.
 
     E, D are eigenvectors and eigenvalues of each image's channel covariance (float64); a single style
-    image is applied to every content image of the batch.
+    image is applied to every content image of the batch. ``region`` (N, 1, H, W) in [0, 1]: the content's
+    mean and covariance are taken over that region alone, as adain's statistics are.
     """
     if style_feat.shape[0] not in (1, content_feat.shape[0]):
         raise ValueError(f"style batch {style_feat.shape[0]} does not match content batch {content_feat.shape[0]}")
     outs = [
-        _wct_one(content_feat[i], style_feat[i if style_feat.shape[0] > 1 else 0], eps)
+        _wct_one(content_feat[i], style_feat[i if style_feat.shape[0] > 1 else 0], eps,
+                 None if region is None else region[i if region.shape[0] > 1 else 0])
         for i in range(content_feat.shape[0])
     ]
     return torch.stack(outs)
@@ -261,14 +282,16 @@ class FeedForward:
         self, feat: torch.Tensor, styles: Sequence[torch.Tensor], method: str, masks: Sequence[torch.Tensor],
         pads: tuple[int, int, int, int], precision: str,
     ) -> torch.Tensor:
-        """Each style's transform of the whole map, kept where its mask is; the content's features where none is.
+        """Each style's transform, with the content's statistics of its region, kept where its mask is; the content's
+        features where no mask is.
 
         The masks (1, 1, H, W) at the content's size are padded like it and averaged down to the map.
         """
         weights = [F.interpolate(F.pad(m, pads, mode="replicate"), size=tuple(feat.shape[-2:]), mode="area")
                    for m in masks]
         covered = sum(weights)
-        painted = sum(w * TRANSFORMS[method](feat, self.encode(style, precision)) for w, style in zip(weights, styles))
+        painted = sum(w * TRANSFORMS[method](feat, self.encode(style, precision), region=w)
+                      for w, style in zip(weights, styles))
         return (painted + (1 - covered).clamp_min(0) * feat) / covered.clamp_min(1)
 
     @torch.no_grad()
