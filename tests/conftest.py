@@ -1,4 +1,4 @@
-"""Shared fixtures: the embedded VGG19 is loaded once per test session."""
+"""Shared fixtures: the embedded VGG19 is loaded once per test session; a job stopped at an iteration."""
 
 from __future__ import annotations
 
@@ -26,3 +26,18 @@ def chelsea() -> torch.Tensor:
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def checkpoint_at(tmp_path):
+    """A function that runs a job up to an iteration and writes its checkpoint (tmp_path / name), as a run stopped
+    there would; it returns the checkpoint's path."""
+
+    def stop(job, iteration: int, name: str = "run.ckpt"):
+        for progress in job:
+            if progress.iteration == iteration:
+                break
+        job.checkpoint(tmp_path / name)
+        return tmp_path / name
+
+    return stop

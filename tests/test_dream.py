@@ -166,7 +166,7 @@ def test_correlation_objective_rises(vgg):
     assert -records[-1].loss > -records[0].loss
 
 
-def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path):
+def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path, checkpoint_at):
     goal = D.channel("relu3_1", 5)
     a = D.dream(goal, model=vgg, seed=3, **FAST).save(tmp_path / "a.png")
     b = D.dream(goal, model=vgg, seed=3, **FAST).save(tmp_path / "b.png")
@@ -175,16 +175,13 @@ def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path):
 
     full = D.dream(goal, model=vgg, **FAST).image
     job = D.prepare_dream(goal, model=vgg, **FAST)
-    for progress in job:
-        if progress.iteration == 11:  # inside the second octave: Fourier spectrum, Adam moments, transform RNG
-            break
-    job.checkpoint(tmp_path / "run.ckpt")
+    checkpoint_at(job, 11)  # inside the second octave: Fourier spectrum, Adam moments, transform RNG
     resumed = D.resume_dream(tmp_path / "run.ckpt", goal, model=vgg)
     assert [r.iteration for r in resumed] == list(range(12, 17))
     assert torch.equal(resumed.result().image, full)
 
 
-def test_a_start_image_in_memory_resumes_identically(vgg, chelsea, tmp_path):
+def test_a_start_image_in_memory_resumes_identically(vgg, chelsea, tmp_path, checkpoint_at):
     """A PIL or array start (image=) made a checkpoint that would not load: it held a pickled object."""
     goal = D.channel("relu3_1", 5)
     photo = (chelsea[0].permute(1, 2, 0).numpy() * 255).round().astype("uint8")
@@ -192,10 +189,7 @@ def test_a_start_image_in_memory_resumes_identically(vgg, chelsea, tmp_path):
         options = {**FAST, "image": start, "iterations": "4"}
         full = D.dream(goal, model=vgg, **options).image
         job = D.prepare_dream(goal, model=vgg, **options)
-        for progress in job:
-            if progress.iteration == 5:
-                break
-        job.checkpoint(tmp_path / "run.ckpt")
+        checkpoint_at(job, 5)
         resumed = D.resume_dream(tmp_path / "run.ckpt", goal, model=vgg)
         list(resumed)
         assert torch.equal(resumed.result().image, full)
@@ -206,7 +200,7 @@ def test_an_image_given_as_the_goal_is_named(vgg, chelsea):
         D.dream(chelsea, model=vgg, **FAST)  # was AttributeError: 'Tensor' object has no attribute 'parts'
 
 
-def test_precision_float32_and_bfloat16_both_raise_the_channel_and_old_checkpoints_stay_float32(vgg, tmp_path):
+def test_precision_float32_and_bfloat16_both_raise_the_channel_and_old_checkpoints_stay_float32(vgg, tmp_path, checkpoint_at):
     goal, probe = D.channel("relu4_1", 10), "channel(relu4_1, 10)"
     results = {p: D.dream(goal, model=vgg, precision=p, **FAST) for p in ("float32", "bfloat16")}
     start = noise_start(D.prepare_dream(goal, model=vgg, **FAST))
@@ -219,10 +213,7 @@ def test_precision_float32_and_bfloat16_both_raise_the_channel_and_old_checkpoin
         D.prepare_dream(goal, model=vgg, precision="half", **FAST)
 
     job = D.prepare_dream(goal, model=vgg, precision="float32", **FAST)
-    for progress in job:
-        if progress.iteration == 3:
-            break
-    job.checkpoint(tmp_path / "old.ckpt")
+    checkpoint_at(job, 3, "old.ckpt")
     payload = torch.load(tmp_path / "old.ckpt", weights_only=True)
     del payload["options"]["precision"]  # as written before the option existed
     torch.save(payload, tmp_path / "old.ckpt")

@@ -275,17 +275,14 @@ def test_combined_statistics_give_one_named_term_each(vgg, small):
     )
 
 
-def test_sampled_statistic_is_deterministic_and_resumes_bit_identically(vgg, small, tmp_path):
+def test_sampled_statistic_is_deterministic_and_resumes_bit_identically(vgg, small, tmp_path, checkpoint_at):
     content, style = small
     opts = {**SMOKE, "statistic": "mmd-gauss(samples=256)", "iterations": "5"}  # relu1_1 has 6144 positions
     a = transfer(content, style, model=vgg, **opts)
     b = transfer(content, style, model=vgg, **opts)
     assert torch.equal(a.image, b.image)
     job = prepare(content, style, model=vgg, **opts)
-    for progress in job:
-        if progress.iteration == 3:
-            break
-    job.checkpoint(tmp_path / "run.ckpt")
+    checkpoint_at(job, 3)
     resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
     assert [r.iteration for r in resumed] == [4, 5]
     assert torch.equal(resumed.result().image, a.image)

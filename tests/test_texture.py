@@ -140,7 +140,7 @@ def test_blend_targets_are_weighted_gram_matrices(avg_vgg, brick, gravel):
     assert torch.allclose(target, 0.75 * g1 + 0.25 * g2, rtol=1e-5, atol=1e-6)
 
 
-def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path):
+def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, checkpoint_at):
     opts = dict(model=avg_vgg, size=48, min_size=24, iterations="5,4", tolerance=0, layers="conv1_1,pool1,pool2")
     full = texture(brick, seed=3, **opts)
     a = full.save(tmp_path / "a.png")
@@ -150,10 +150,7 @@ def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path):
     options = TextureOptions(**{k: v for k, v in opts.items() if k != "model"})  # an options object, then a change
     assert texture(brick, options, model=avg_vgg, seed=3).save(tmp_path / "d.png").read_bytes() == a.read_bytes()
     job = prepare_texture(brick, seed=3, **opts)
-    for progress in job:
-        if progress.iteration == 7:
-            break
-    job.checkpoint(tmp_path / "run.ckpt")
+    checkpoint_at(job, 7)
     resumed = resume_texture(tmp_path / "run.ckpt", brick, model=avg_vgg)
     assert [r.iteration for r in resumed] == [8, 9]
     assert torch.equal(resumed.result().image, full.image)

@@ -121,14 +121,11 @@ def test_a_noise_start_ends_as_bright_as_a_grey_one(vgg):
     assert float((runs["noise"].image.max(1).values < 0.08).float().mean()) < 0.01
 
 
-def test_resume_from_checkpoint_is_bit_identical(vgg, pair, tmp_path):
+def test_resume_from_checkpoint_is_bit_identical(vgg, pair, tmp_path, checkpoint_at):
     content, style = pair
     full = transfer(content, style, model=vgg, **FAST)
     job = prepare(content, style, model=vgg, **FAST)
-    for progress in job:
-        if progress.iteration == 7:  # inside the second scale, with L-BFGS history built up
-            break
-    job.checkpoint(tmp_path / "run.ckpt")
+    checkpoint_at(job, 7)  # inside the second scale, with L-BFGS history built up
     resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
     records = list(resumed)
     assert [r.iteration for r in records] == [8, 9, 10]
@@ -482,14 +479,11 @@ def test_content_boost_falls_once_over_the_spectrum_and_the_polish(vgg, pair):
     assert factors == pytest.approx([3.0, 2.75, 2.5, 2.25, 2.0, 1.75, 1.5, 1.25])
 
 
-def test_resume_inside_the_polish_is_bit_identical(vgg, pair, tmp_path):
+def test_resume_inside_the_polish_is_bit_identical(vgg, pair, tmp_path, checkpoint_at):
     content, style = pair
     full = transfer(content, style, model=vgg, **POLISHED)
     job = prepare(content, style, model=vgg, **POLISHED)
-    for progress in job:
-        if progress.iteration == 9:  # two iterations into the pixel search
-            break
-    job.checkpoint(tmp_path / "run.ckpt")
+    checkpoint_at(job, 9)  # two iterations into the pixel search
     resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
     assert [r.iteration for r in resumed] == [10, 11, 12]
     assert torch.equal(resumed.result().image, full.image)
@@ -775,16 +769,13 @@ def test_a_transparent_pixel_of_a_mask_in_memory_means_no_style(vgg, pair):
 
 
 @pytest.mark.parametrize("start", [np.full((64, 96, 3), 128, np.uint8), Image.new("RGB", (96, 64), (128, 0, 0))])
-def test_a_start_image_in_memory_runs_and_resumes_bit_identically(vgg, pair, tmp_path, start):
+def test_a_start_image_in_memory_runs_and_resumes_bit_identically(vgg, pair, tmp_path, start, checkpoint_at):
     """An array as init was a ValueError (ambiguous truth value); a PIL image made a checkpoint that would not load."""
     content, style = pair
     options = {**FAST, "init": start}
     full = transfer(content, style, model=vgg, **options)
     job = prepare(content, style, model=vgg, **options)
-    for progress in job:
-        if progress.iteration == 7:
-            break
-    job.checkpoint(tmp_path / "run.ckpt")
+    checkpoint_at(job, 7)
     resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
     list(resumed)
     assert torch.equal(resumed.result().image, full.image)
