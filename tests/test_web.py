@@ -383,6 +383,25 @@ def test_masks_the_page_gets_wrong_are_a_400_that_says_what_to_do(client, masks,
     assert response.status_code == 400 and words in response.json()["detail"], response.text
 
 
+def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):
+    content_png, style_png = png(80, 60), png(96, 96, 1)
+    content, style = uploaded(client, content_png, "cat.png"), uploaded(client, style_png, "swirls.png")
+    job = start(client, content=content, styles=[style], style_scale=0.7, **TINY)
+    assert [e["data"]["state"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    params = client.get(job["urls"]["params"]).json()
+    assert params["options"]["style_scale"] == 0.7 and "--style-scale 0.7" in params["command"]
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)))
+    (tmp_path / "cat.png").write_bytes(content_png)
+    (tmp_path / "swirls.png").write_bytes(style_png)
+    for scale, same in [(0.7, True), (1.0, False)]:
+        again = gatys.transfer(str(tmp_path / "cat.png"), [str(tmp_path / "swirls.png")], style_scale=scale, **TINY)
+        assert np.array_equal(np.asarray(images.to_image(again.image)), image) is same, scale
+    response = client.post("/api/jobs", json={"method": "texture", "styles": [style], "style_scale": 0.5})
+    assert response.status_code == 400 and "style_scale is not a setting of the texture method" in response.json()["detail"]
+    response = client.post("/api/jobs", json={"content": content, "styles": [style], "style_scale": 0})
+    assert response.status_code == 422 and "style_scale" in response.json()["detail"]
+
+
 def test_texture_refuses_masks(client):
     example, mask = uploaded(client, png(64, 64, 1)), uploaded(client, mask_png(64, 64, True))
     response = client.post("/api/jobs", json={"method": "texture", "styles": [example], "style_masks": [mask]})

@@ -77,6 +77,7 @@ class JobRequest(BaseModel):
     alpha: float | None = Field(None, ge=0, le=1)
     style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$",
                                     description="one weight per style, like 0.7,0.3")
+    style_scale: float | None = Field(None, gt=0, description="style image size relative to the output's")
     upscale: bool | None = None
     style_masks: list[str | None] | None = Field(
         None, description="upload ids of one mask per style image, in their order (null: that style has none); "

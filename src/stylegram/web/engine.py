@@ -28,9 +28,9 @@ METHODS = ("gatys", "adain", "wct", "texture")
 # texture's "blend").
 FIELDS = {
     "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "init", "seed", "iterations",
-              "min_size", "style_blend", "upscale"),
-    "adain": ("size", "alpha", "colors", "style_blend", "upscale"),
-    "wct": ("size", "alpha", "colors", "style_blend", "upscale"),
+              "min_size", "style_blend", "style_scale", "upscale"),
+    "adain": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
+    "wct": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "texture": ("size", "tv_weight", "seed", "iterations", "min_size", "style_blend"),
 }
 RENAMED = {"texture": {"style_blend": "blend"}}
@@ -41,7 +41,7 @@ PAGE_LABELS = {
     "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
     "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
-    "--style-masks": "Masks",
+    "--style-masks": "Masks", "--style-scale": "Style scale",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 
