@@ -732,6 +732,8 @@ def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
         prepare(content, style, model=vgg, style_masks=masks, **FAST)
     with pytest.raises(OptionError, match="statistic is meanstd; masks work with statistic gram only"):
         prepare(content, [style, style], model=vgg, style_masks=masks, statistic="meanstd", **FAST)
+    with pytest.raises(OptionError, match=r"statistic is gram:1,histogram:0\.5; masks"):  # as typed, not normalized
+        prepare(content, [style, style], model=vgg, style_masks=masks, statistic="gram:1,histogram:0.5", **FAST)
     save_image(torch.zeros(1, 3, 64, 96), tmp_path / "black.png")
     with pytest.raises(OptionError, match=r"style mask 2 \(.*black.png\) is black everywhere"):
         prepare(content, [style, style], model=vgg, style_masks=masks.split(",")[0] + f",{tmp_path / 'black.png'}", **FAST)

@@ -179,7 +179,7 @@ class TransferProblem(optimize.Problem):
             content = color.gray(content)
         self.work_content, self.styles = content, styles
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
-        self.masks = load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), self.statistic)
+        self.masks = load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
         self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
         shape = tuple(content.shape[-2:])
@@ -532,14 +532,14 @@ def prepare(
 
 
 def load_masks(
-    spec: str | list | None, styles: int, content_shape: tuple[int, int], statistic: statistics.Statistic | None = None
+    spec: str | list | None, styles: int, content_shape: tuple[int, int], statistic: str | None = None
 ) -> list[torch.Tensor] | None:
     """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
 
     ``spec``: comma-separated paths or sample names, or a list of them and images (TransferOptions keeps images
     in memory as tensors). A mask may have any size of the content's aspect; it is scaled to every stage's
-    output. Transparent pixels count as black, so a region painted on a clear layer works as drawn. ``statistic``: the optimization's, which
-    must be the Gram matrix (None for a feed-forward pass).
+    output. Transparent pixels count as black, so a region painted on a clear layer works as drawn.
+    ``statistic``: the optimization's --statistic, which must be the Gram matrix (None for a feed-forward pass).
     """
     if spec is None or (isinstance(spec, str) and not spec):
         return None
@@ -547,7 +547,7 @@ def load_masks(
     if len(names) != styles:
         raise OptionError(f"--style-masks names {len(names)} mask{'s' if len(names) != 1 else ''} for {styles} "
                           f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
-    if statistic is not None and not isinstance(statistic, statistics.GramStatistic):
+    if statistic is not None and not isinstance(statistics.parse_statistic(statistic), statistics.GramStatistic):
         raise OptionError(f"--style-masks compares Gram matrices inside each region, and --statistic is {statistic}; "
                           "masks work with --statistic gram only")
     masks = []
