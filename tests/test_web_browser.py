@@ -143,14 +143,25 @@ def test_a_picture_removed_while_it_uploads_is_not_used(pictures):
             browser.close()
 
 
-def test_each_style_paints_where_its_mask_says(tmp_path):
-    """Masks chosen on the page: a style without one is named; with both, red paints the left and blue the right."""
+def flat_pictures(tmp_path) -> dict[str, Path]:
+    """A grey content and a red and a blue style, 96x64, each a flat colour darker every 8th row."""
     files = {}
     for name, colour in [("cat.png", (120, 120, 120)), ("red.png", (230, 20, 20)), ("blue.png", (20, 20, 230))]:
         pixels = np.full((64, 96, 3), colour, np.uint8)
         pixels[::8] //= 2  # some structure for the Gram matrices
         Image.fromarray(pixels).save(tmp_path / name)
         files[name] = tmp_path / name
+    return files
+
+
+def red_left_blue_right(result: np.ndarray) -> bool:
+    left, right = result[:, :40].astype(float), result[:, 56:].astype(float)
+    return (left[..., 0] - left[..., 2]).mean() > 60 and (right[..., 2] - right[..., 0]).mean() > 60
+
+
+def test_each_style_paints_where_its_mask_says(tmp_path):
+    """Masks chosen on the page: a style without one is named; with both, red paints the left and blue the right."""
+    files = flat_pictures(tmp_path)
     for name, left in [("left.png", True), ("right.png", False)]:
         mask = np.zeros((64, 96, 4), np.uint8)  # white on a clear layer
         mask[:, slice(0, 48) if left else slice(48, 96)] = 255
@@ -185,11 +196,60 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
             page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
             job = page.request.get(url.rstrip("/") + "/api/jobs").json()[-1]
             assert job["inputs"]["masks"] == ["left.png", "right.png"]
-            result = np.asarray(Image.open(io.BytesIO(page.request.get(url.rstrip("/") + job["urls"]["result"]).body())), float)
-            left, right = result[:, :40], result[:, 56:]
-            assert (left[..., 0] - left[..., 2]).mean() > 60 and (right[..., 2] - right[..., 0]).mean() > 60
+            result = np.asarray(Image.open(io.BytesIO(page.request.get(url.rstrip("/") + job["urls"]["result"]).body())))
+            assert red_left_blue_right(result)
 
             page.select_option("#method", "texture")
             assert page.is_hidden("#style-thumbs .mask") and page.is_hidden(".mask-hint")
+        finally:
+            browser.close()
+
+
+def test_masks_painted_on_the_content(tmp_path):
+    """Paint red's region over the whole picture, then blue's over the right half: blue takes it from red."""
+    files = flat_pictures(tmp_path)
+    app = create_app(preview_every=4, allowed_hosts=["127.0.0.1"])
+    with running(app) as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1200})
+            page.goto(url)
+            page.wait_for_selector("body[data-ready=true]")
+            assert page.is_hidden("#paint-open")  # nothing to paint on yet
+            page.set_input_files("#content-input", str(files["cat.png"]))
+            page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
+            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
+            page.click("#paint-open")
+            page.wait_for_selector("#painter:not([hidden])")
+            box = page.locator("#painter-canvas").bounding_box()
+
+            def paint(x0: float, x1: float) -> None:  # strokes across [x0, x1] of the width, top to bottom
+                for row in np.linspace(0.05, 0.95, 8):
+                    y = box["y"] + row * box["height"]
+                    page.mouse.move(box["x"] + x0 * box["width"], y)
+                    page.mouse.down()
+                    page.mouse.move(box["x"] + x1 * box["width"], y, steps=6)
+                    page.mouse.up()
+
+            page.fill("#brush", "120")
+            paint(0.0, 1.0)  # the first style's choice is active at first
+            page.click("#painter-use")
+            page.wait_for_selector("#error:not([hidden])")
+            assert "Paint a region for every style image: blue.png has none." in page.inner_text("#error")
+            page.click(".painter-choice[data-index='1']")
+            assert page.get_attribute(".painter-choice[data-index='1']", "aria-checked") == "true"
+            paint(0.62, 1.0)
+            page.click("#painter-use")
+            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
+            page.wait_for_selector("#painter", state="hidden")
+            page.fill("#size", "96")
+            page.fill("#iterations", "20")
+            page.select_option("#init", "recolor")
+            page.click("#start")
+            page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
+            job = page.request.get(url.rstrip("/") + "/api/jobs").json()[-1]
+            assert job["inputs"]["masks"] == ["mask-red.png", "mask-blue.png"]
+            result = np.asarray(Image.open(io.BytesIO(page.request.get(url.rstrip("/") + job["urls"]["result"]).body())))
+            assert red_left_blue_right(result)
         finally:
             browser.close()

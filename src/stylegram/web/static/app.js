@@ -13,6 +13,7 @@ const AUTO = { size: "the content's, at most 512", style_blend: "equal" };  // w
 const page = {
   config: null,
   content: null,   // {id, name, width, height}
+  contentSource: null,  // the content's picture as a blob: URL (the mask painter draws on it)
   contentTicket: null,  // the latest content upload's token (see upload)
   styles: [],      // the same, in order; a style's mask, if it has one, as its .mask
   maskFor: null,   // the style whose mask the file dialog is choosing
@@ -68,6 +69,7 @@ function methodChanged() {
   document.body.dataset.method = method;  // texture hides the mask controls (style.css)
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
+  updatePaintButton();
 }
 
 function settings() {
@@ -133,15 +135,21 @@ async function upload(file, role) {
     discard(page.content);
     page.content = null;
     page.contentTicket = ticket;
+    forgetPaint();
+    updatePaintButton();
   }
   let record = null;
   let removed = false;
   const view = thumbnail(file, box, () => {
     removed = true;
-    if (role === "content") page.content = null;
-    else page.styles = page.styles.filter((s) => s !== record);
+    if (role === "content") {
+      page.content = null;
+      forgetPaint();
+    } else page.styles = page.styles.filter((s) => s !== record);
     discard(record);
     if (record) discard(record.mask);
+    closePainter();
+    updatePaintButton();
   });
   try {
     record = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -158,11 +166,15 @@ async function upload(file, role) {
   }
   view.item.classList.remove("pending");
   view.size.textContent = `${record.width}×${record.height}`;
-  if (role === "content") page.content = record;
-  else {
+  if (role === "content") {
+    page.content = record;
+    page.contentSource = view.item.querySelector("img").src;
+  } else {
     page.styles.push(record);
     view.item.append(maskControl(record));
   }
+  closePainter();
+  updatePaintButton();
 }
 
 // A style's optional mask: white where that style paints, black or transparent where it does not.
@@ -174,12 +186,14 @@ function maskControl(record) {
   add.className = "mask-add";
   add.textContent = "+ mask";
   add.title = "choose a mask: white where this style paints, black or transparent where it does not";
-  add.addEventListener("click", () => { page.maskFor = { record, box }; $("#mask-input").click(); });
+  add.addEventListener("click", () => { page.maskFor = record; $("#mask-input").click(); });
   box.append(add);
+  record.maskBox = box;
   return box;
 }
 
-function showMask(record, box, file) {
+function showMask(record, file) {
+  const box = record.maskBox;
   const img = document.createElement("img");
   img.alt = `mask ${record.mask.name}`;
   img.src = URL.createObjectURL(file);
@@ -200,12 +214,8 @@ function showMask(record, box, file) {
   box.classList.add("has-mask");
 }
 
-async function uploadMask(file) {
-  clearError();
-  const target = page.maskFor;
-  page.maskFor = null;
-  if (!target) return;
-  const { record, box } = target;
+// Upload a mask file and make it the style's mask; false (with the message shown) when the upload fails.
+async function attachMask(record, file) {
   let mask = null;
   try {
     mask = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -213,12 +223,20 @@ async function uploadMask(file) {
     });
   } catch (error) {
     showError(error.message);
-    return;
+    return false;
   }
-  if (!page.styles.includes(record)) { discard(mask); return; }  // the style went while its mask was on its way
+  if (!page.styles.includes(record)) { discard(mask); return true; }  // the style went while its mask was on its way
   discard(record.mask);
   record.mask = mask;
-  showMask(record, box, file);
+  showMask(record, file);
+  return true;
+}
+
+function uploadMask(file) {
+  clearError();
+  const record = page.maskFor;
+  page.maskFor = null;
+  if (record) attachMask(record, file);
 }
 
 async function addFiles(files, role) {
@@ -479,6 +497,7 @@ async function init() {
     input.value = "";
   });
   $("#method").addEventListener("change", methodChanged);
+  initPainter();
   $("#settings").addEventListener("submit", start);
   $("#stop").addEventListener("click", stop);
   methodChanged();

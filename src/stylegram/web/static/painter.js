@@ -1,0 +1,186 @@
+// Paint the style masks on the content: each style image gets a tint, the brush paints the chosen style's region
+// (and takes it from the others), the eraser leaves no style. "Use these masks" uploads one black-and-white PNG per
+// style and attaches it as that style's mask (app.js: attachMask). Loaded after app.js, whose globals it uses.
+"use strict";
+
+const TINTS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];
+const PAINT_SIDE = 512;  // long side of the painted masks in px; the server scales a mask to every stage's size
+const ERASER = -1;
+
+const painter = {
+  image: null,     // the content as an <img>, decoded
+  size: null,      // [width, height] of the masks being painted
+  active: 0,       // index of the style being painted, or ERASER
+  last: null,      // the previous point of the current stroke
+  queued: false,   // a redraw is requested
+};
+
+function paintingOffered() {
+  return $("#method").value !== "texture" && page.content !== null && page.styles.length > 0;
+}
+
+function updatePaintButton() {
+  $("#paint-open").hidden = !paintingOffered();
+  if (!paintingOffered()) closePainter();
+}
+
+function forgetPaint() {
+  // The content changed: strokes drawn on another picture mean nothing on this one.
+  for (const style of page.styles) style.paint = null;
+  painter.image = null;
+  painter.size = null;
+  closePainter();
+}
+
+function closePainter() { $("#painter").hidden = true; }
+
+function blankMask([width, height]) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
+}
+
+async function openPainter() {
+  clearError();
+  if (!painter.image) {
+    const img = new Image();
+    img.src = page.contentSource;
+    await img.decode();
+    const scale = Math.min(1, PAINT_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
+    painter.image = img;
+    painter.size = [Math.max(1, Math.round(img.naturalWidth * scale)), Math.max(1, Math.round(img.naturalHeight * scale))];
+  }
+  for (const style of page.styles) style.paint ||= blankMask(painter.size);
+  const canvas = $("#painter-canvas");
+  [canvas.width, canvas.height] = painter.size;
+  if (painter.active >= page.styles.length) painter.active = 0;
+  styleChoices();
+  redraw();
+  $("#painter").hidden = false;
+}
+
+function styleChoices() {
+  const box = $("#painter-styles");
+  box.replaceChildren();
+  const choices = page.styles.map((style, i) => [i, style.name, TINTS[i % TINTS.length]]);
+  choices.push([ERASER, "eraser (no style)", "#ffffff"]);
+  for (const [index, name, tint] of choices) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "painter-choice";
+    button.dataset.index = String(index);
+    button.setAttribute("role", "radio");
+    button.setAttribute("aria-checked", String(index === painter.active));
+    button.style.setProperty("--tint", tint);
+    button.textContent = name;
+    button.addEventListener("click", () => { painter.active = index; styleChoices(); });
+    box.append(button);
+  }
+}
+
+function redraw() {
+  painter.queued = false;
+  const canvas = $("#painter-canvas");
+  const ctx = canvas.getContext("2d");
+  const [width, height] = painter.size;
+  ctx.globalAlpha = 1;
+  ctx.drawImage(painter.image, 0, 0, width, height);
+  page.styles.forEach((style, i) => {
+    if (!style.paint) return;
+    const tinted = blankMask(painter.size);
+    const t = tinted.getContext("2d");
+    t.fillStyle = TINTS[i % TINTS.length];
+    t.fillRect(0, 0, width, height);
+    t.globalCompositeOperation = "destination-in";  // the tint where the mask is painted
+    t.drawImage(style.paint, 0, 0);
+    ctx.globalAlpha = 0.55;
+    ctx.drawImage(tinted, 0, 0);
+  });
+  ctx.globalAlpha = 1;
+}
+
+function pointOf(event) {
+  const canvas = $("#painter-canvas");
+  const box = canvas.getBoundingClientRect();
+  return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height,
+    canvas.width / box.width];
+}
+
+function stroke(from, to, pixels) {
+  const width = Number($("#brush").value) * pixels;  // the brush's size is in screen px
+  page.styles.forEach((style, i) => {
+    const ctx = style.paint.getContext("2d");
+    ctx.globalCompositeOperation = i === painter.active ? "source-over" : "destination-out";
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = width;
+    ctx.lineCap = "round";
+    ctx.beginPath();
+    ctx.moveTo(from[0], from[1]);
+    ctx.lineTo(to[0] + 0.01, to[1]);  // a zero-length line draws no round cap
+    ctx.stroke();
+  });
+  if (!painter.queued) {
+    painter.queued = true;
+    requestAnimationFrame(redraw);
+  }
+}
+
+function painted(canvas) {
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let k = 3; k < pixels.length; k += 4) if (pixels[k] > 0) return true;
+  return false;
+}
+
+async function usePainted() {
+  clearError();
+  const bare = page.styles.filter((style) => !style.paint || !painted(style.paint));
+  if (bare.length) {
+    showError(`Paint a region for every style image: ${bare.map((s) => s.name).join(", ")} `
+      + `${bare.length === 1 ? "has" : "have"} none.`);
+    return;
+  }
+  $("#painter-use").disabled = true;
+  try {
+    for (const style of page.styles) {
+      const out = blankMask(painter.size);
+      const ctx = out.getContext("2d");
+      ctx.fillStyle = "#000000";  // unpainted: no style there
+      ctx.fillRect(0, 0, out.width, out.height);
+      ctx.drawImage(style.paint, 0, 0);
+      const blob = await new Promise((resolve) => out.toBlob(resolve, "image/png"));
+      const name = `mask-${style.name.replace(/\.[^.]*$/, "")}.png`;
+      if (!await attachMask(style, new File([blob], name, { type: "image/png" }))) return;
+    }
+    closePainter();
+  } finally {
+    $("#painter-use").disabled = false;
+  }
+}
+
+function initPainter() {
+  const canvas = $("#painter-canvas");
+  canvas.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    canvas.setPointerCapture(event.pointerId);
+    const [x, y, pixels] = pointOf(event);
+    painter.last = [x, y];
+    stroke(painter.last, painter.last, pixels);
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!painter.last) return;
+    const [x, y, pixels] = pointOf(event);
+    stroke(painter.last, [x, y], pixels);
+    painter.last = [x, y];
+  });
+  const end = () => { painter.last = null; };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  $("#paint-open").addEventListener("click", () => openPainter().catch((error) => showError(error.message)));
+  $("#painter-close").addEventListener("click", closePainter);
+  $("#painter-clear").addEventListener("click", () => {
+    for (const style of page.styles) style.paint = blankMask(painter.size);
+    redraw();
+  });
+  $("#painter-use").addEventListener("click", usePainted);
+}
