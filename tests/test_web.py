@@ -106,8 +106,9 @@ def test_page_and_its_files_come_from_the_server_only(client):
     page = client.get("/")
     assert page.status_code == 200 and "<title>stylegram</title>" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    for name in ("app.js", "style.css"):
-        assert client.get(f"/static/{name}").status_code == 200
+    for name in re.findall(r'(?:src|href)="/static/([^"]+)"', page.text):  # every file the page names is served
+        assert client.get(f"/static/{name}").status_code == 200, name
+    assert {"app.js", "painter.js", "style.css"} <= set(re.findall(r'(?:src|href)="/static/([^"]+)"', page.text))
     for path in STATIC.iterdir():  # nothing fetched from outside: no external src/href/url()/import
         text = path.read_text()
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", text), path
