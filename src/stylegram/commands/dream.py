@@ -41,7 +41,8 @@ HELP = {
     "pre_relu": "evaluate reluX_Y itself; by default its pre-ReLU tap convX_Y is used, because post-ReLU "
     "channels can be zero everywhere on a noise start and then never move",
     "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
-    "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
+    "weights": "default (embedded VGG19), torchvision, caffe (the original VGG, as neural-style uses; caffe:FILE for a "
+                "local copy), random[:SEED], a file or a URL (default: %(default)s)",
     "pooling": "max or avg pooling in VGG (default: %(default)s)",
     "padding": "zeros, reflect, replicate or circular (default: the backbone's own)",
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, about 3x faster with AMX; else "

@@ -32,7 +32,8 @@ HELP = {
     "patience": "...over this many iterations (default: %(default)s)",
     "tileable": "make the output tile seamlessly (circular padding in the network and between scales)",
     "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
-    "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
+    "weights": "default (embedded VGG19), torchvision, caffe (the original VGG, as neural-style uses; caffe:FILE for a "
+                "local copy), random[:SEED], a file or a URL (default: %(default)s)",
     "pooling": "max or avg pooling in VGG (default: %(default)s, as in the paper)",
     "padding": "zeros, reflect, replicate or circular (default: circular with --tileable, else the backbone's own)",
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, else winograd on AVX2 CPUs), "

@@ -49,7 +49,8 @@ HELP = {
     "tolerance": "stop a scale early when the loss improves by less than this fraction... (default: %(default)s)",
     "patience": "...over this many iterations (default: %(default)s)",
     "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
-    "weights": "default (embedded VGG19), torchvision, random[:SEED], a file or a URL (default: %(default)s)",
+    "weights": "default (embedded VGG19), torchvision, caffe (the original VGG, as neural-style uses; caffe:FILE for a "
+                "local copy), random[:SEED], a file or a URL (default: %(default)s)",
     "pooling": "max or avg pooling in VGG (default: %(default)s)",
     "padding": "zeros, reflect, replicate or circular (default: %(default)s)",
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, 1.6x faster, 3-5x with AMX; else "
