@@ -223,6 +223,15 @@ def test_caffe_weights_take_caffes_input(vgg, chelsea, tmp_path, monkeypatch):
     state_dict_for.cache_clear()
 
 
+def test_gatys_vgg_conv_file_loads_with_caffes_input(vgg, chelsea, tmp_path):
+    """Gatys et al.'s PyTorch code ships the normalised VGG19 as vgg_conv.pth, keys named after the layers."""
+    named = {k.removeprefix("layers."): v for k, v in vgg.state_dict().items() if k.startswith("layers.")}
+    torch.save(named, tmp_path / "vgg_conv.pth")
+    loaded = _caffe_features(load_backbone("vgg19", str(tmp_path / "vgg_conv.pth")), chelsea)
+    ours = _caffe_features(vgg, chelsea)
+    assert all(torch.allclose(ours[k], loaded[k], rtol=1e-5, atol=1e-5) for k in ours)
+
+
 def test_caffe_weights_are_refused_where_they_cannot_apply(vgg, tmp_path):
     with pytest.raises(WeightsError, match="Caffe weights are VGG's \\(vgg16, vgg19\\), not inceptionv1's"):
         load_backbone("inceptionv1", "caffe")

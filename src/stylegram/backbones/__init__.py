@@ -14,7 +14,7 @@ from .. import weights as W
 from ..errors import BackboneError, WeightsError, did_you_mean
 from . import inception
 from .base import Backbone, LayerInfo
-from .vgg import VGG, from_normalised_layout, from_torchvision_layout
+from .vgg import VGG, from_named_layout, from_normalised_layout, from_torchvision_layout
 
 __all__ = ["Backbone", "LayerInfo", "BACKBONES", "build_options", "load_backbone", "state_dict_for"]
 
@@ -55,7 +55,10 @@ def _vgg_converter(arch: str) -> Callable[[dict[str, torch.Tensor]], dict[str, t
             return from_torchvision_layout(state, arch)
         if arch == "vgg19" and "0.weight" in state:
             return from_normalised_layout(state)
-        raise KeyError("keys match neither stylegram's, torchvision's nor the normalised VGG19 layout")
+        if "conv1_1.weight" in state:
+            return from_named_layout(state)
+        raise KeyError("keys match neither stylegram's, torchvision's, the normalised VGG19's (nn.Sequential) nor "
+                       "Gatys et al.'s vgg_conv.pth layout (conv1_1.weight, ...)")
 
     return convert
 

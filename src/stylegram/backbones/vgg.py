@@ -90,6 +90,15 @@ def from_torchvision_layout(state: dict[str, torch.Tensor], arch: str, caffe: bo
     return out
 
 
+def from_named_layout(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Keys named after the layers ('conv1_1.weight', as in Gatys et al.'s PyTorch vgg_conv.pth, the normalised VGG19)
+    to ours; those weights take the Caffe VGG's input (their code feeds BGR in 0..255 less the mean)."""
+    out = {f"layers.{key}": value for key, value in state.items() if key.startswith("conv")}
+    norm = caffe_input_norm()
+    out["input_norm.weight"], out["input_norm.bias"] = norm.weight, norm.bias
+    return out
+
+
 def to_torchvision_layout(state: dict[str, torch.Tensor], arch: str) -> dict[str, torch.Tensor]:
     """Our keys to torchvision's 'features.N' keys (the input normalization is not stored there)."""
     out, index = {}, 0
