@@ -362,8 +362,7 @@ class TransferProblem(optimize.Problem):
         is not, the colour change only costs content distance (BENCHMARKS.md).
         """
         objective = self.terms_at(tuple(content.shape[-2:]))  # the targets the first scale computes anyway
-        before, after = (_style_loss(objective, image) for image in (content, recolored))
-        return after < (1 - AUTO_RECOLOR_GAIN) * before
+        return _recoloring_pays(objective, content, recolored)
 
     @torch.no_grad()
     def recolor_pays_alone(self, n: int, content: torch.Tensor) -> bool:
@@ -382,8 +381,7 @@ class TransferProblem(optimize.Problem):
                  for layer, w in normalized(self.style_layers).items()}
         objective = Objective(self.backbone, terms, 0.0, self.precision)
         recolored = optimize.resize(color.match_colors(self.work_content, [self.styles[n]]), size)
-        before, after = (_style_loss(objective, image) for image in (content, recolored))
-        return after < (1 - AUTO_RECOLOR_GAIN) * before
+        return _recoloring_pays(objective, content, recolored)
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Carry the previous scale's result to ``size``, adding back the content's own fine detail.
@@ -421,6 +419,11 @@ class TransferProblem(optimize.Problem):
 def _style_loss(objective: Objective, image: torch.Tensor) -> float:
     """The sum of the objective's style terms on ``image``."""
     return sum(float(value) for name, value in objective(image).items() if name.startswith("style."))
+
+
+def _recoloring_pays(objective: Objective, content: torch.Tensor, recolored: torch.Tensor) -> bool:
+    """Whether ``recolored`` has less than (1 - AUTO_RECOLOR_GAIN) of ``content``'s style loss."""
+    return _style_loss(objective, recolored) < (1 - AUTO_RECOLOR_GAIN) * _style_loss(objective, content)
 
 
 def _check_init(init: str | torch.Tensor) -> None:
