@@ -28,6 +28,7 @@ with warnings.catch_warnings():  # starlette's test client warns that it would p
 
 from stylegram import cli, gatys, images  # noqa: E402
 from stylegram.job import Result  # noqa: E402
+from stylegram.statistics import STATISTICS  # noqa: E402
 from stylegram.web import create_app, engine, running  # noqa: E402
 from stylegram.web.app import STATIC, _stream  # noqa: E402
 from stylegram.web.uploads import UploadStore  # noqa: E402
@@ -401,6 +402,23 @@ def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):
     assert response.status_code == 400 and "style_scale is not a setting of the texture method" in response.json()["detail"]
     response = client.post("/api/jobs", json={"content": content, "styles": [style], "style_scale": 0})
     assert response.status_code == 422 and "style_scale" in response.json()["detail"]
+
+
+def test_statistic_is_offered_as_the_library_names_them_and_reaches_the_run(client):
+    select = re.search(r'<select id="statistic".*?</select>', (STATIC / "index.html").read_text(), re.S)[0]
+    offered = re.findall(r'<option value="([^"]+)"', select)
+    assert sorted(offered) == sorted(STATISTICS)  # every statistic the library has, and no stale one
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
+    job = start(client, content=content, styles=[style], statistic="histogram", **TINY)
+    progress = [e["data"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "progress"]
+    assert progress and all(any(k.startswith("style.histogram.") for k in p["losses"]) for p in progress)
+    params = client.get(job["urls"]["params"]).json()
+    assert params["options"]["statistic"] == "histogram" and "--statistic histogram" in params["command"]
+    texture = start(client, method="texture", styles=[style], statistic="w2", size=64, iterations="2")
+    progress = [e["data"] for e in sse(client.get(texture["urls"]["events"]).text) if e["event"] == "progress"]
+    assert progress and any(k.startswith("texture.w2.") for k in progress[0]["losses"]), progress[0]["losses"]
+    response = client.post("/api/jobs", json={"content": content, "styles": [style], "statistic": "nope"})
+    assert response.status_code == 422 and "statistic" in response.json()["detail"]
 
 
 def test_texture_refuses_masks(client):

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, images
 from ..gatys import COLORS, INITS
+from ..statistics import STATISTICS
 from ..errors import StylegramError
 from . import engine
 from .jobs import TERMINAL, QueueFull, Runner, WebJob
@@ -54,7 +55,8 @@ SECURITY_HEADERS = [
 class JobRequest(BaseModel):
     """A job as the page submits it; unset settings keep the library's defaults.
 
-    The choices of method, colors and init are the library's own lists, so the page cannot offer a stale one.
+    The choices of method, colors, init and statistic are the library's own lists, so the page cannot offer a
+    stale one.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -70,6 +72,7 @@ class JobRequest(BaseModel):
     init: Literal[INITS] | None = Field(
         None, description="where the optimization starts (gatys); image files are not offered to the page"
     )
+    statistic: Literal[tuple(STATISTICS)] | None = Field(None, description="what 'the same style' means (gatys, texture)")
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
     iterations: str | None = Field(None, pattern=r"^\s*(auto|\d+(\s*,\s*\d+)*)\s*$",
                                    description="a count per scale, coarse to fine, like 20,90, or auto")

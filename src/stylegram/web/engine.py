@@ -27,11 +27,11 @@ METHODS = ("gatys", "adain", "wct", "texture")
 # The settings the page offers for each method (library option names; the page's "style_blend" is
 # texture's "blend").
 FIELDS = {
-    "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "init", "seed", "iterations",
-              "min_size", "style_blend", "style_scale", "upscale"),
+    "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "init", "statistic", "seed",
+              "iterations", "min_size", "style_blend", "style_scale", "upscale"),
     "adain": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "wct": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
-    "texture": ("size", "tv_weight", "seed", "iterations", "min_size", "style_blend"),
+    "texture": ("size", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend"),
 }
 RENAMED = {"texture": {"style_blend": "blend"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
@@ -41,7 +41,7 @@ PAGE_LABELS = {
     "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
     "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
-    "--style-masks": "Masks", "--style-scale": "Style scale",
+    "--style-masks": "Masks", "--style-scale": "Style scale", "--statistic": "Style statistic",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 
