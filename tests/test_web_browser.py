@@ -216,9 +216,15 @@ def test_masks_painted_on_the_content(tmp_path):
             page.goto(url)
             page.wait_for_selector("body[data-ready=true]")
             assert page.is_hidden("#paint-open")  # nothing to paint on yet
-            page.set_input_files("#content-input", str(files["cat.png"]))
+            Image.open(files["cat.png"]).save(tmp_path / "cat.tif")  # a picture the server reads, the browser not
+            page.set_input_files("#content-input", str(tmp_path / "cat.tif"))
             page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
             page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
+            page.click("#paint-open")
+            page.wait_for_selector("#error:not([hidden])")
+            assert "This browser cannot show cat.tif" in page.inner_text("#error") and page.is_hidden("#painter")
+            page.set_input_files("#content-input", str(files["cat.png"]))
+            page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
             page.click("#paint-open")
             page.wait_for_selector("#painter:not([hidden])")
             box = page.locator("#painter-canvas").bounding_box()

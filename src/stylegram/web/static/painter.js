@@ -46,7 +46,13 @@ async function openPainter() {
   if (!painter.image) {
     const img = new Image();
     img.src = page.contentSource;
-    await img.decode();
+    try {
+      await img.decode();
+    } catch {
+      showError(`This browser cannot show ${page.content.name} (TIFF, for one, it does not), so masks cannot be `
+        + "painted on it; give each style a mask file with + mask instead.");
+      return;
+    }
     const scale = Math.min(1, PAINT_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
     painter.image = img;
     painter.size = [Math.max(1, Math.round(img.naturalWidth * scale)), Math.max(1, Math.round(img.naturalHeight * scale))];
