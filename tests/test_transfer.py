@@ -85,6 +85,50 @@ def test_blend_of_two_styles_equals_weighted_gram_targets(vgg, pair):
     assert torch.allclose(target, 0.7 * g1 + 0.3 * g2, rtol=1e-5, atol=1e-6)
 
 
+def _gram_at(vgg, problem, style: torch.Tensor, size, layer: str) -> torch.Tensor:
+    with torch.no_grad():
+        return stats.gram(vgg.extract(optimize.resize(style, problem.style_size(style, size)), [layer])[layer])
+
+
+def test_style_layer_groups_take_each_layer_from_its_styles(vgg, pair):
+    """Control of scale (Gatys et al. 2017): the first style's fine layers, the second's coarse ones."""
+    content, style = pair
+    other, third = torch.rand(1, 3, 96, 96), torch.rand(1, 3, 80, 80)
+    job = prepare(content, [style, other, third], model=vgg, style_blend="0.5,0.2,0.3",
+                  style_layers="relu1_1,relu2_1/relu3_1:2,relu4_1/relu4_1,relu3_1:2", **FAST)
+    size = job.problem.sizes()[-1]
+    terms = job.problem.terms_at(size).terms
+    assert set(terms) == {"content.relu4_2", "style.relu1_1", "style.relu2_1", "style.relu3_1", "style.relu4_1"}
+    assert terms["style.relu1_1"][1] == pytest.approx(FAST["style_weight"] * 1 / 5)  # weights over all the layers
+    assert terms["style.relu3_1"][1] == pytest.approx(FAST["style_weight"] * 2 / 5)
+    assert torch.allclose(terms["style.relu1_1"][0].target, _gram_at(vgg, job.problem, style, size, "relu1_1"))
+    blended = 0.4 * _gram_at(vgg, job.problem, other, size, "relu4_1") + 0.6 * _gram_at(vgg, job.problem, third, size, "relu4_1")
+    assert torch.allclose(terms["style.relu4_1"][0].target, blended, rtol=1e-5, atol=1e-6)  # 0.2 : 0.3 of the two
+    records, result = run(prepare(content, [style, other], model=vgg, style_layers="relu1_1/relu3_1", **FAST))
+    assert records[-1].loss < records[0].loss and result.image.shape == (1, 3, 64, 96)
+
+
+@pytest.mark.parametrize("layers, words", [
+    ("relu1_1/relu3_1/relu4_1", "gives 3 groups split by '/' for 2 styles; give one group per style image"),
+    ("relu1_1,relu3_1:2/relu3_1", "style layer relu3_1 has weight 2 in one group of style_layers and 1 in another"),
+    ("relu1_1/", "no style layers given"),
+])
+def test_style_layer_groups_that_do_not_fit_are_named(vgg, pair, layers, words):
+    content, style = pair
+    with pytest.raises(OptionError, match=re.escape(words)):
+        prepare(content, [style, style], model=vgg, style_layers=layers, **FAST)
+
+
+def test_style_layer_groups_with_masks_give_each_region_its_styles_layers(vgg, pair, tmp_path):
+    content, _ = pair
+    red, blue = _red_and_blue_styles()
+    job = prepare(content, [red, blue], model=vgg, style_masks=_half_masks(tmp_path, (64, 96)),
+                  style_layers="relu1_1,relu2_1/relu3_1", **FAST)
+    terms = job.problem.terms_at(job.problem.sizes()[-1]).terms
+    assert {n for n in terms if n.startswith("style.")} == {"style.relu1_1.1", "style.relu2_1.1", "style.relu3_1.2"}
+    assert terms["style.relu3_1.2"][1] == pytest.approx(FAST["style_weight"] * 1.0)  # its region's only layer: in full
+
+
 def test_luminance_mode_keeps_the_content_chroma(vgg, pair):
     content, style = pair
     result = transfer(content, style, model=vgg, colors="luminance", **FAST)

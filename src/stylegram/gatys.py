@@ -22,7 +22,8 @@ from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
 from .options import Options, flag
-from .losses import Annealed, ContentTerm, MaskedStyleTerm, Objective, StyleTerm, blend_weights, normalized, parse_weighted
+from .losses import (Annealed, ContentTerm, MaskedStyleTerm, Objective, StyleTerm, blend_weights, normalized,
+                     parse_weighted, style_layer_groups)
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 # --init noise: grey with faint white noise, so each --seed starts (and ends) elsewhere. Gatys's strong white noise
@@ -164,7 +165,8 @@ class TransferProblem(optimize.Problem):
         self.opts, self.backbone = opts, backbone
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.content_layers = parse_weighted(opts.content_layers, "content layer")
-        self.style_layers = parse_weighted(opts.style_layers, "style layer")
+        self.style_groups = style_layer_groups(opts.style_layers, len(styles))  # per style: {layer: weight}
+        self.style_layers = {name: w for group in self.style_groups for name, w in group.items()}  # all of them
         _check_default_layers(backbone, opts)
         backbone.check_layers([*self.content_layers, *self.style_layers])
         self.blend = blend_weights(opts.style_blend, len(styles))
@@ -252,12 +254,18 @@ class TransferProblem(optimize.Problem):
         return Objective(self.backbone, {**terms, **style}, self.opts.tv_weight, self.precision)
 
     def _blended_style_terms(self, per_style: list[dict[str, list]]) -> dict[str, tuple]:
-        """One term per style layer (and statistic part) whose target blends every style's."""
+        """One term per style layer (and statistic part) whose target blends the styles that have the layer."""
         step = self.state.step if self.state is not None else 0
         terms = {}
         for layer, w in normalized(self.style_layers).items():
+            users = [n for n, group in enumerate(self.style_groups) if layer in group]
+            shares = [self.blend[n] for n in users]
+            if sum(shares) <= 0:  # only styles blended at weight 0 have this layer
+                continue
+            if len(users) < len(self.styles):  # the blend among the styles that have the layer
+                shares = [s / sum(shares) for s in shares]
             for i, (stat, share) in enumerate(statistics.components(self.statistic)):
-                target = stat.blend([targets[layer][i] for targets in per_style], self.blend)
+                target = stat.blend([per_style[n][layer][i] for n in users], shares)
                 name = statistics.term_name("style", self.statistic, stat, layer)
                 term = StyleTerm(layer, statistics.at_evaluation(target, step), stat)
                 terms[name] = (term, self.opts.style_weight * w * share)
@@ -275,7 +283,7 @@ class TransferProblem(optimize.Problem):
         """
         terms = {}
         for n, (targets, mask, share) in enumerate(zip(per_style, self.masks_at(size), self.blend), start=1):
-            for layer, w in normalized(self.style_layers).items():
+            for layer, w in normalized(self.style_groups[n - 1]).items():
                 weight = self.opts.style_weight * w * share * len(per_style)
                 terms[f"style.{layer}.{n}"] = (MaskedStyleTerm(layer, targets[layer][0], mask), weight)
         return terms
@@ -289,10 +297,10 @@ class TransferProblem(optimize.Problem):
             content = self.backbone.extract(optimize.resize(self.work_content, size), list(self.content_layers))
             parts = statistics.components(self.statistic)
             per_style = []
-            for style in self.styles:
+            for style, layers in zip(self.styles, self.style_groups):
                 small = optimize.resize(style, self.style_size(style, size))
-                feats = self.backbone.extract(small, list(self.style_layers))
-                per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in self.style_layers})
+                feats = self.backbone.extract(small, list(layers))
+                per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in layers})
             self._cached_size, self._cached = size, (content, per_style)
         return self._cached
 
@@ -378,7 +386,7 @@ class TransferProblem(optimize.Problem):
         targets = self._targets(size)[1][n]
         gram = statistics.components(self.statistic)[0][0]  # masks take the Gram statistic alone (load_masks)
         terms = {f"style.{layer}": (StyleTerm(layer, targets[layer][0], gram), w)
-                 for layer, w in normalized(self.style_layers).items()}
+                 for layer, w in normalized(self.style_groups[n]).items()}
         objective = Objective(self.backbone, terms, 0.0, self.precision)
         recolored = optimize.resize(color.match_colors(self.work_content, [self.styles[n]]), size)
         return _recoloring_pays(objective, content, recolored)

@@ -202,6 +202,29 @@ def parse_weighted(spec: str | dict[str, float] | list[str] | tuple[str, ...], w
     return dict(items)
 
 
+def style_layer_groups(spec: str | dict[str, float] | list[str] | tuple[str, ...], styles: int) -> list[dict[str, float]]:
+    """--style-layers per style: 'relu1_1,relu2_1/relu3_1:0.5' gives the first style relu1_1 and relu2_1 and the
+    second relu3_1 ('/' separates the styles' groups: Gatys et al. 2017's control of scale, one style's fine
+    texture with another's coarse structure); without '/', every style gets every layer.
+
+    A layer in several groups must have one weight there.
+    """
+    if not isinstance(spec, str) or "/" not in spec:
+        return [parse_weighted(spec, "style layer")] * styles
+    groups = [parse_weighted(part, "style layer") for part in spec.split("/")]
+    if len(groups) != styles:
+        raise OptionError(f"--style-layers gives {len(groups)} groups split by '/' for {styles} style"
+                          f"{'s' if styles != 1 else ''}; give one group per style image, in their order, or one "
+                          "list for all of them")
+    merged: dict[str, float] = {}
+    for group in groups:
+        for name, weight in group.items():
+            if merged.setdefault(name, weight) != weight:
+                raise OptionError(f"style layer {name} has weight {merged[name]:g} in one group of --style-layers and "
+                                  f"{weight:g} in another; give it one weight")
+    return groups
+
+
 def normalized(weights: dict[str, float]) -> dict[str, float]:
     """Scale weights to sum to 1."""
     total = sum(weights.values())

@@ -23,7 +23,9 @@ HELP = {
     "style_weight": "weight of the style terms (default: %(default)s)",
     "tv_weight": "weight of the total-variation smoothness term (default: %(default)s)",
     "content_layers": "content layers, optionally weighted: relu4_2 or relu4_2:1,relu5_2:0.5 (default: %(default)s)",
-    "style_layers": "style layers, optionally weighted like relu3_1:0.5 (default: %(default)s)",
+    "style_layers": "style layers, optionally weighted like relu3_1:0.5; for several styles, one group per style "
+                    "split by /, e.g. relu1_1,relu2_1/relu3_1,relu4_1,relu5_1: the first style's fine texture, the "
+                    "second's coarse structure (default: %(default)s)",
     "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
     "style_masks": "one mask image per style, e.g. sky.png,land.png: each style paints where its mask is white "
     "(grey: partly), matching its Gram matrices inside that region (default: every style everywhere)",
