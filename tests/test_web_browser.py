@@ -6,6 +6,7 @@ Set STYLEGRAM_WEB_SCREENSHOT=path.png to keep the screenshot somewhere else than
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -154,6 +155,26 @@ def flat_pictures(tmp_path) -> dict[str, Path]:
     return files
 
 
+@contextlib.contextmanager
+def ready_page(app, height: int = 980):
+    """A headless Chromium page showing the app, ready (body[data-ready]); yields the page and the server's URL."""
+    with running(app) as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": height})
+            page.goto(url)
+            page.wait_for_selector("body[data-ready=true]")
+            yield page, url.rstrip("/")
+        finally:
+            browser.close()
+
+
+def last_job(page, url: str) -> tuple[dict, np.ndarray]:
+    """The server's last job as its API reports it, and the job's result image."""
+    job = page.request.get(url + "/api/jobs").json()[-1]
+    return job, np.asarray(Image.open(io.BytesIO(page.request.get(url + job["urls"]["result"]).body())))
+
+
 def red_left_blue_right(result: np.ndarray) -> bool:
     left, right = result[:, :40].astype(float), result[:, 56:].astype(float)
     return (left[..., 0] - left[..., 2]).mean() > 60 and (right[..., 2] - right[..., 0]).mean() > 60
@@ -167,95 +188,75 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
         mask[:, slice(0, 48) if left else slice(48, 96)] = 255
         Image.fromarray(mask).save(tmp_path / name)
         files[name] = tmp_path / name
-    app = create_app(preview_every=4, allowed_hosts=["127.0.0.1"])
-    with running(app) as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 980})
-            page.goto(url)
-            page.wait_for_selector("body[data-ready=true]")
-            page.set_input_files("#content-input", str(files["cat.png"]))
-            page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
-            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
-            with page.expect_file_chooser() as chooser:
-                page.click("#style-thumbs .thumb:nth-child(1) .mask-add")
-            chooser.value.set_files(str(files["left.png"]))
-            page.wait_for_selector("#style-thumbs .thumb:nth-child(1) .mask.has-mask")
-            page.fill("#size", "96")
-            page.fill("#iterations", "20")
-            page.select_option("#init", "recolor")  # each region starts in its style's palette
-            page.click("#start")
-            page.wait_for_selector("#error:not([hidden])")
-            assert "style image blue.png has no mask" in page.inner_text("#error")
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(files["cat.png"]))
+        page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
+        with page.expect_file_chooser() as chooser:
+            page.click("#style-thumbs .thumb:nth-child(1) .mask-add")
+        chooser.value.set_files(str(files["left.png"]))
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(1) .mask.has-mask")
+        page.fill("#size", "96")
+        page.fill("#iterations", "20")
+        page.select_option("#init", "recolor")  # each region starts in its style's palette
+        page.click("#start")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "style image blue.png has no mask" in page.inner_text("#error")
 
-            with page.expect_file_chooser() as chooser:
-                page.click("#style-thumbs .thumb:nth-child(2) .mask-add")
-            chooser.value.set_files(str(files["right.png"]))
-            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
-            page.click("#start")
-            page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
-            job = page.request.get(url.rstrip("/") + "/api/jobs").json()[-1]
-            assert job["inputs"]["masks"] == ["left.png", "right.png"]
-            result = np.asarray(Image.open(io.BytesIO(page.request.get(url.rstrip("/") + job["urls"]["result"]).body())))
-            assert red_left_blue_right(result)
+        with page.expect_file_chooser() as chooser:
+            page.click("#style-thumbs .thumb:nth-child(2) .mask-add")
+        chooser.value.set_files(str(files["right.png"]))
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
+        page.click("#start")
+        page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
+        job, result = last_job(page, url)
+        assert job["inputs"]["masks"] == ["left.png", "right.png"] and red_left_blue_right(result)
 
-            page.select_option("#method", "texture")
-            assert page.is_hidden("#style-thumbs .mask") and page.is_hidden(".mask-hint")
-        finally:
-            browser.close()
+        page.select_option("#method", "texture")
+        assert page.is_hidden("#style-thumbs .mask") and page.is_hidden(".mask-hint")
 
 
 def test_masks_painted_on_the_content(tmp_path):
     """Paint red's region over the whole picture, then blue's over the right half: blue takes it from red."""
     files = flat_pictures(tmp_path)
-    app = create_app(preview_every=4, allowed_hosts=["127.0.0.1"])
-    with running(app) as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1200})
-            page.goto(url)
-            page.wait_for_selector("body[data-ready=true]")
-            assert page.is_hidden("#paint-open")  # nothing to paint on yet
-            Image.open(files["cat.png"]).save(tmp_path / "cat.tif")  # a picture the server reads, the browser not
-            page.set_input_files("#content-input", str(tmp_path / "cat.tif"))
-            page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
-            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
-            page.click("#paint-open")
-            page.wait_for_selector("#error:not([hidden])")
-            assert "This browser cannot show cat.tif" in page.inner_text("#error") and page.is_hidden("#painter")
-            page.set_input_files("#content-input", str(files["cat.png"]))
-            page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
-            page.click("#paint-open")
-            page.wait_for_selector("#painter:not([hidden])")
-            box = page.locator("#painter-canvas").bounding_box()
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+        assert page.is_hidden("#paint-open")  # nothing to paint on yet
+        Image.open(files["cat.png"]).save(tmp_path / "cat.tif")  # a picture the server reads, the browser not
+        page.set_input_files("#content-input", str(tmp_path / "cat.tif"))
+        page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
+        page.click("#paint-open")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "This browser cannot show cat.tif" in page.inner_text("#error") and page.is_hidden("#painter")
+        page.set_input_files("#content-input", str(files["cat.png"]))
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        page.click("#paint-open")
+        page.wait_for_selector("#painter:not([hidden])")
+        box = page.locator("#painter-canvas").bounding_box()
 
-            def paint(x0: float, x1: float) -> None:  # strokes across [x0, x1] of the width, top to bottom
-                for row in np.linspace(0.05, 0.95, 8):
-                    y = box["y"] + row * box["height"]
-                    page.mouse.move(box["x"] + x0 * box["width"], y)
-                    page.mouse.down()
-                    page.mouse.move(box["x"] + x1 * box["width"], y, steps=6)
-                    page.mouse.up()
+        def paint(x0: float, x1: float) -> None:  # strokes across [x0, x1] of the width, top to bottom
+            for row in np.linspace(0.05, 0.95, 8):
+                y = box["y"] + row * box["height"]
+                page.mouse.move(box["x"] + x0 * box["width"], y)
+                page.mouse.down()
+                page.mouse.move(box["x"] + x1 * box["width"], y, steps=6)
+                page.mouse.up()
 
-            page.fill("#brush", "120")
-            paint(0.0, 1.0)  # the first style's choice is active at first
-            page.click("#painter-use")
-            page.wait_for_selector("#error:not([hidden])")
-            assert "Paint a region for every style image: blue.png has none." in page.inner_text("#error")
-            page.click(".painter-choice[data-index='1']")
-            assert page.get_attribute(".painter-choice[data-index='1']", "aria-checked") == "true"
-            paint(0.62, 1.0)
-            page.click("#painter-use")
-            page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
-            page.wait_for_selector("#painter", state="hidden")
-            page.fill("#size", "96")
-            page.fill("#iterations", "20")
-            page.select_option("#init", "recolor")
-            page.click("#start")
-            page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
-            job = page.request.get(url.rstrip("/") + "/api/jobs").json()[-1]
-            assert job["inputs"]["masks"] == ["mask-red.png", "mask-blue.png"]
-            result = np.asarray(Image.open(io.BytesIO(page.request.get(url.rstrip("/") + job["urls"]["result"]).body())))
-            assert red_left_blue_right(result)
-        finally:
-            browser.close()
+        page.fill("#brush", "120")
+        paint(0.0, 1.0)  # the first style's choice is active at first
+        page.click("#painter-use")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "Paint a region for every style image: blue.png has none." in page.inner_text("#error")
+        page.click(".painter-choice[data-index='1']")
+        assert page.get_attribute(".painter-choice[data-index='1']", "aria-checked") == "true"
+        paint(0.62, 1.0)
+        page.click("#painter-use")
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
+        page.wait_for_selector("#painter", state="hidden")
+        page.fill("#size", "96")
+        page.fill("#iterations", "20")
+        page.select_option("#init", "recolor")
+        page.click("#start")
+        page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
+        job, result = last_job(page, url)
+        assert job["inputs"]["masks"] == ["mask-red.png", "mask-blue.png"] and red_left_blue_right(result)
