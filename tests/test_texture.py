@@ -140,6 +140,20 @@ def test_blend_targets_are_weighted_gram_matrices(avg_vgg, brick, gravel):
     assert torch.allclose(target, 0.75 * g1 + 0.25 * g2, rtol=1e-5, atol=1e-6)
 
 
+def test_layer_groups_take_fine_layers_from_one_example_and_coarse_from_the_other(avg_vgg, brick, gravel):
+    """--layers conv1_1,pool1/pool2: gravel's grain on brick's layout (control of scale, Gatys et al. 2017)."""
+    job = prepare_texture([gravel, brick], model=avg_vgg, size=64, min_size=64, layers="conv1_1,pool1/pool2")
+    targets = job.problem.targets((64, 64))
+    with torch.no_grad():
+        fine = avg_vgg.extract(gravel, ["pool1"])["pool1"]
+        coarse = avg_vgg.extract(brick, ["pool2"])["pool2"]
+    assert set(targets) == {"conv1_1", "pool1", "pool2"}
+    assert torch.allclose(targets["pool1"], stats.gram(fine), rtol=1e-5, atol=1e-6)
+    assert torch.allclose(targets["pool2"], stats.gram(coarse), rtol=1e-5, atol=1e-6)
+    with pytest.raises(OptionError, match="layers gives 2 groups split by '/' for 3 examples; give one group per example"):
+        prepare_texture([gravel, brick, brick], model=avg_vgg, size=64, layers="conv1_1/pool2")
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, checkpoint_at):
     opts = dict(model=avg_vgg, size=48, min_size=24, iterations="5,4", tolerance=0, layers="conv1_1,pool1,pool2")
     full = texture(brick, seed=3, **opts)

@@ -22,8 +22,8 @@ from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
 from .options import Options, flag
-from .losses import (Annealed, ContentTerm, MaskedStyleTerm, Objective, StyleTerm, blend_weights, normalized,
-                     parse_weighted, style_layer_groups)
+from .losses import (Annealed, ContentTerm, MaskedStyleTerm, Objective, StyleTerm, blend_of_layer, blend_weights,
+                     layer_groups, normalized, parse_weighted)
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 # --init noise: grey with faint white noise, so each --seed starts (and ends) elsewhere. Gatys's strong white noise
@@ -165,7 +165,7 @@ class TransferProblem(optimize.Problem):
         self.opts, self.backbone = opts, backbone
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.content_layers = parse_weighted(opts.content_layers, "content layer")
-        self.style_groups = style_layer_groups(opts.style_layers, len(styles))  # per style: {layer: weight}
+        self.style_groups = layer_groups(opts.style_layers, len(styles))  # per style: {layer: weight}
         self.style_layers = {name: w for group in self.style_groups for name, w in group.items()}  # all of them
         _check_default_layers(backbone, opts)
         backbone.check_layers([*self.content_layers, *self.style_layers])
@@ -258,12 +258,9 @@ class TransferProblem(optimize.Problem):
         step = self.state.step if self.state is not None else 0
         terms = {}
         for layer, w in normalized(self.style_layers).items():
-            users = [n for n, group in enumerate(self.style_groups) if layer in group]
-            shares = [self.blend[n] for n in users]
-            if sum(shares) <= 0:  # only styles blended at weight 0 have this layer
+            users, shares = blend_of_layer(self.style_groups, self.blend, layer)
+            if not users:  # only styles blended at weight 0 have this layer
                 continue
-            if len(users) < len(self.styles):  # the blend among the styles that have the layer
-                shares = [s / sum(shares) for s in shares]
             for i, (stat, share) in enumerate(statistics.components(self.statistic)):
                 target = stat.blend([per_style[n][layer][i] for n in users], shares)
                 name = statistics.term_name("style", self.statistic, stat, layer)

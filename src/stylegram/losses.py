@@ -202,27 +202,41 @@ def parse_weighted(spec: str | dict[str, float] | list[str] | tuple[str, ...], w
     return dict(items)
 
 
-def style_layer_groups(spec: str | dict[str, float] | list[str] | tuple[str, ...], styles: int) -> list[dict[str, float]]:
-    """--style-layers per style: 'relu1_1,relu2_1/relu3_1:0.5' gives the first style relu1_1 and relu2_1 and the
-    second relu3_1 ('/' separates the styles' groups: Gatys et al. 2017's control of scale, one style's fine
-    texture with another's coarse structure); without '/', every style gets every layer.
+def layer_groups(spec: str | dict[str, float] | list[str] | tuple[str, ...], inputs: int, option: str = "--style-layers",
+                 noun: str = "style") -> list[dict[str, float]]:
+    """Layers per input image: 'relu1_1,relu2_1/relu3_1:0.5' gives the first image relu1_1 and relu2_1 and the
+    second relu3_1 ('/' separates the groups: Gatys et al. 2017's control of scale, one image's fine texture with
+    another's coarse structure); without '/', every image gets every layer.
 
-    A layer in several groups must have one weight there.
+    A layer in several groups must have one weight there. ``option`` and ``noun`` name them in errors.
     """
+    what = f"{noun} layer"
     if not isinstance(spec, str) or "/" not in spec:
-        return [parse_weighted(spec, "style layer")] * styles
-    groups = [parse_weighted(part, "style layer") for part in spec.split("/")]
-    if len(groups) != styles:
-        raise OptionError(f"--style-layers gives {len(groups)} groups split by '/' for {styles} style"
-                          f"{'s' if styles != 1 else ''}; give one group per style image, in their order, or one "
+        return [parse_weighted(spec, what)] * inputs
+    groups = [parse_weighted(part, what) for part in spec.split("/")]
+    if len(groups) != inputs:
+        raise OptionError(f"{option} gives {len(groups)} groups split by '/' for {inputs} {noun}"
+                          f"{'s' if inputs != 1 else ''}; give one group per {noun} image, in their order, or one "
                           "list for all of them")
     merged: dict[str, float] = {}
     for group in groups:
         for name, weight in group.items():
             if merged.setdefault(name, weight) != weight:
-                raise OptionError(f"style layer {name} has weight {merged[name]:g} in one group of --style-layers and "
+                raise OptionError(f"{what} {name} has weight {merged[name]:g} in one group of {option} and "
                                   f"{weight:g} in another; give it one weight")
     return groups
+
+
+def blend_of_layer(groups: list[dict[str, float]], blend: Sequence[float], layer: str) -> tuple[list[int], list[float]]:
+    """The inputs whose group has ``layer`` and their blend weights among themselves (the weights as given when
+    every input has it); none when those weights are all 0."""
+    users = [n for n, group in enumerate(groups) if layer in group]
+    shares = [blend[n] for n in users]
+    if sum(shares) <= 0:
+        return [], []
+    if len(users) < len(groups):
+        shares = [share / sum(shares) for share in shares]
+    return users, shares
 
 
 def normalized(weights: dict[str, float]) -> dict[str, float]:

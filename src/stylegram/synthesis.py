@@ -39,7 +39,7 @@ from .options import Options, whole_number
 from .gatys import backbone_options, iteration_counts, scale_sizes
 from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .job import Job, Result
-from .losses import Objective, StyleTerm, blend_weights, normalized, parse_weighted, tv_loss
+from .losses import Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized, tv_loss
 
 LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
 
@@ -51,7 +51,7 @@ class TextureOptions(Options):
     kind = "texture"  # not a field: names these options in errors (stylegram.options)
 
     size: str | int = 256  # output "WxH" or one number for a square; may be larger or smaller than the examples
-    layers: str = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"
+    layers: str = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"; per example: a/b
     blend: str | None = None  # weights of several examples, e.g. "0.7,0.3"; equal when None
     statistic: str = "gram"  # the paper's Gram matrices, or another style statistic (docs/statistics.md)
     example_scale: float = 1.0  # example size relative to its own pixels (1: same feature scale as the output)
@@ -117,7 +117,8 @@ class TextureProblem(optimize.Problem):
     ):
         self.opts, self.backbone, self.examples = opts, backbone, examples
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
-        self.layers = parse_weighted(opts.layers, "texture layer")
+        self.groups = layer_groups(opts.layers, len(examples), "--layers", "example")  # per example: {layer: weight}
+        self.layers = {name: w for group in self.groups for name, w in group.items()}  # all of them
         if opts.layers == LAYERS:
             backbone.check_defaults(list(self.layers), "--layers")
         self.ordered = backbone.check_layers(list(self.layers))
@@ -166,10 +167,15 @@ class TextureProblem(optimize.Problem):
     def targets(self, size: tuple[int, int]) -> dict:
         """The blend of the examples' statistics per layer (Gram matrices by default), for output ``size``."""
         per_example = []
-        for example in self.examples:
-            feats = self.backbone.extract(optimize.resize(example, self.example_size(example, size)), self.ordered)
-            per_example.append({layer: self.statistic.target(feats[layer]) for layer in self.ordered})
-        return {layer: self.statistic.blend([t[layer] for t in per_example], self.blend) for layer in self.ordered}
+        for example, layers in zip(self.examples, self.groups):
+            feats = self.backbone.extract(optimize.resize(example, self.example_size(example, size)), list(layers))
+            per_example.append({layer: self.statistic.target(feats[layer]) for layer in layers})
+        targets = {}
+        for layer in self.ordered:  # each layer blends the examples that have it (all, without groups in --layers)
+            users, shares = blend_of_layer(self.groups, self.blend, layer)
+            if users:
+                targets[layer] = self.statistic.blend([per_example[n][layer] for n in users], shares)
+        return targets
 
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
         """One term per layer and statistic, weights summing to 1, plus "tv" when asked for.
@@ -181,6 +187,8 @@ class TextureProblem(optimize.Problem):
         step = self.state.step if self.state is not None else 0
         terms = {}
         for layer, weight in normalized(self.layers).items():
+            if layer not in targets:  # only examples blended at weight 0 have it
+                continue
             own = targets[layer] if len(parts) > 1 else (targets[layer],)
             for (stat, share), target in zip(parts, own):
                 name = statistics.term_name("texture", self.statistic, stat, layer)

@@ -15,7 +15,9 @@ from .runner import add_run_options, check_outputs, check_resume_alone, run_job
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
     "(default: %(default)s)",
-    "layers": "Gram layers, optionally weighted like pool2:2 (default: %(default)s)",
+    "layers": "Gram layers, optionally weighted like pool2:2; for several examples, one group per example split "
+              "by /, e.g. conv1_1,pool1/pool2,pool3,pool4: the first's fine grain, the second's coarse layout "
+              "(default: %(default)s)",
     "blend": "weights of several examples, e.g. 0.7,0.3 (default: equal)",
     "statistic": "style statistic: gram (the paper's), mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, "
     "histogram, or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
