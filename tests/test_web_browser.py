@@ -161,7 +161,7 @@ def ready_page(app, height: int = 980):
     with running(app) as url, sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": height})
+            page = browser.new_page(viewport={"width": 1200, "height": height}, accept_downloads=True)
             page.goto(url)
             page.wait_for_selector("body[data-ready=true]")
             yield page, url.rstrip("/")
@@ -260,3 +260,8 @@ def test_masks_painted_on_the_content(tmp_path):
         page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
         job, result = last_job(page, url)
         assert job["inputs"]["masks"] == ["mask-red.png", "mask-blue.png"] and red_left_blue_right(result)
+        with page.expect_download() as download:  # the painted mask, for the command line the parameters give
+            page.click("#style-thumbs .thumb:nth-child(2) .mask-file")
+        assert download.value.suggested_filename == "mask-blue.png"
+        mask = np.asarray(Image.open(download.value.path()).convert("L"))
+        assert mask.shape == (64, 96) and mask[:, :40].max() == 0 and mask[:, 64:].min() == 255

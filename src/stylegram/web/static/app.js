@@ -197,6 +197,12 @@ function showMask(record, file) {
   const img = document.createElement("img");
   img.alt = `mask ${record.mask.name}`;
   img.src = URL.createObjectURL(file);
+  const link = document.createElement("a");  // a painted mask exists nowhere else: keep it for the command line
+  link.className = "mask-file";
+  link.href = img.src;
+  link.download = record.mask.name;
+  link.title = `download ${record.mask.name}`;
+  link.append(img);
   const name = document.createElement("span");
   name.className = "name";
   name.textContent = record.mask.name;
@@ -210,7 +216,7 @@ function showMask(record, file) {
     record.mask = null;
     box.replaceWith(maskControl(record));
   });
-  box.replaceChildren(img, name, remove);
+  box.replaceChildren(link, name, remove);
   box.classList.add("has-mask");
 }
 
