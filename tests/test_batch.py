@@ -623,13 +623,17 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
                                         "gatys"),  # named --init, which batch does not have
     ({"upscale": True}, "upscale enlarges the inputs smaller than size to it, and size is not given"),  # ignored
     ({"temporal": 0.3}, "--temporal 0.3 blends the frames of a video, and no input is a video"),  # ignored
+    ({"style_masks": "sample:brick"}, "style_masks names 1 mask for 2 styles; give one per --style"),
+    ({"style_masks": "sample:brick,missing.png"}, "style mask 2: .*missing.png"),  # failed once per item
+    ({"style_masks": "sample:brick,sample:grass", "style_blend": "0.7,0.3"},
+     "style_blend with style_masks applies to method gatys only"),  # failed once per item
 ])
 def test_options_are_checked_once_before_a_cluster_starts(changes, words, tmp_path, monkeypatch):
     import stylegram.batch.stylize as stylize
 
     monkeypatch.setattr(stylize, "open_client", lambda *a: pytest.fail("a cluster was started before the check"))
     _photos(tmp_path / "in", 2)
-    with pytest.raises(OptionError, match=words):
+    with pytest.raises((OptionError, ImageError), match=words):
         stylize_batch([tmp_path / "in"], [STYLE, "sample:mosaic"], tmp_path / "out", **changes)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
@@ -681,6 +685,32 @@ def test_size_bounds_the_outputs_and_upscale_enlarges_the_smaller_ones(client, t
     assert main([*args, "--upscale", "--overwrite"]) == 0
     with Image.open(tmp_path / "out" / "small.png") as im:
         assert im.size == (80, 60)
+
+
+def test_masks_put_each_style_in_its_region_of_every_input(client, tmp_path, capsys):
+    """--style-masks in a batch: red paints the left of every photo, blue the right; a photo of another shape
+    fails alone, with the library's message."""
+    _photos(tmp_path / "in", 2, size=(96, 64))
+    _photos(tmp_path / "in" / "square", 1, size=(64, 64))
+    (tmp_path / "in" / "square" / "photo00.png").rename(tmp_path / "in" / "square.png")
+    for name, colour in [("red.png", (230, 20, 20)), ("blue.png", (20, 20, 230))]:
+        pixels = np.full((96, 96, 3), colour, np.uint8)
+        pixels[::8] //= 2
+        Image.fromarray(pixels).save(tmp_path / name)
+    left = np.zeros((64, 96), np.uint8)
+    left[:, :48] = 255
+    Image.fromarray(left).save(tmp_path / "left.png")
+    Image.fromarray(255 - left).save(tmp_path / "right.png")
+    args = ["batch", str(tmp_path / "in"), "--style", str(tmp_path / "red.png"), "--style", str(tmp_path / "blue.png"),
+            "--style-masks", f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}", "-o", str(tmp_path / "out"),
+            "--quiet", "--scheduler", _address(client)]
+    assert main(args) == 2  # the square photo fails
+    err = capsys.readouterr().err
+    assert "square.png" in err and "a mask needs the content's aspect" in err
+    for name in ("photo00.png", "photo01.png"):
+        out = np.asarray(Image.open(tmp_path / "out" / name), float)
+        red, blue = out[:, :40], out[:, 56:]
+        assert (red[..., 0] - red[..., 2]).mean() > 40 and (blue[..., 2] - blue[..., 0]).mean() > 40, name
 
 
 @pytest.mark.parametrize("flags, words", [(["--workers", "0"], "--workers must be at least 1"),  # ran in-process

@@ -637,10 +637,8 @@ def prepare_feed_forward(
     memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
     model = feed_forward_model()
     _check_pass_sizes(model.min_size, size, style_sizes)
+    check_masks_unblended(opts)
     masks = load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
-    if masks and opts.style_blend:
-        raise OptionError(f"--style-blend with --style-masks applies to --method gatys only; in one {opts.method} pass "
-                          "each style paints its region in full: drop --style-blend")
     content_t = optimize.resize(content_t, size)
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
@@ -652,6 +650,13 @@ def prepare_feed_forward(
         return Result(image, [], opts, time.perf_counter() - start)
 
     return run
+
+
+def check_masks_unblended(opts: TransferOptions) -> None:
+    """Refuse --style-blend with --style-masks in a one-pass method, where each style paints its region in full."""
+    if opts.style_masks and opts.style_blend and opts.method != "gatys":
+        raise OptionError(f"--style-blend with --style-masks applies to --method gatys only; in one {opts.method} pass "
+                          "each style paints its region in full: drop --style-blend")
 
 
 def check_gatys_only(opts: TransferOptions) -> None:

@@ -166,13 +166,30 @@ def _check_options(method: str, temporal: float, options: dict, styles: int) -> 
     gatys.check_numbers(opts)
     if method != "gatys":
         gatys.check_gatys_only(opts)
+        gatys.check_masks_unblended(opts)
     else:
         gatys.check_read(opts)
     if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
         optimize.Schedule(gatys.iteration_counts(opts.iterations, 1), opts.optimizer, opts.lr, opts.history,
                           tolerance=opts.tolerance, patience=opts.patience)
     video.TemporalBlend(temporal)  # checks the weight
+    if opts.style_masks:
+        options = {**options, "style_masks": _check_masks(opts.style_masks, styles)}
     return {"method": method, **options}
+
+
+def _check_masks(spec: str | list, styles: int) -> str:
+    """--style-masks as the workers can open them (absolute paths), each decoded once here; one per style."""
+    names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else [str(n) for n in spec]
+    if len(names) != styles:
+        raise OptionError(f"--style-masks names {len(names)} mask{'s' * (len(names) != 1)} for {styles} "
+                          f"style{'s' * (styles != 1)}; give one per --style, in the same order")
+    paths = []
+    for n, name in enumerate(names, start=1):
+        images.load_input(name, f"style mask {n}")
+        path = Path(name).expanduser()
+        paths.append(str(path.resolve()) if path.exists() else name)
+    return ",".join(paths)
 
 
 def _check_styles(styles) -> list[str]:
@@ -210,7 +227,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: floa
     kept = None
     try:
         meter, blend = video.Flicker(), video.TemporalBlend(temporal)
-        key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles], "options": opts}
+        masks = opts.get("style_masks")
+        key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles], "options": opts,
+               **({"masks": [file_key(m) for m in masks.split(",")]} if masks else {})}
         kept = FrameStore(item.output, key, fresh=overwrite)
         with video.VideoWriter(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:

@@ -39,6 +39,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--colors", choices=T.COLORS, default=DEFAULTS.colors,
                         help="style, original (keep the input's colours) or luminance (default: %(default)s)")
     parser.add_argument("--style-blend", default=None, help="weights of several styles, e.g. 0.7,0.3")
+    parser.add_argument("--style-masks", default=None, metavar="MASKS",
+                        help="one mask per --style, e.g. sky.png,land.png: each style paints where its mask is white; "
+                        "every input needs the masks' aspect (a video's frames, photos of one shape)")
     parser.add_argument("--iterations", default=DEFAULTS.iterations,
                         help="gatys: iterations per scale; video frames after the first run only the last number "
                         "(default: %(default)s)")
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import stylize_batch
 
     options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
-               "style_blend": args.style_blend}
+               "style_blend": args.style_blend, "style_masks": args.style_masks}
     if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
     try:
