@@ -217,7 +217,8 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
 
 
 def test_masks_painted_on_the_content(tmp_path):
-    """Paint red's region over the whole picture, then blue's over the right half: blue takes it from red."""
+    """Paint red's region over the whole picture, then blue's over the right half (blue takes it from red), erase
+    a band of red's and fill the rest with red again."""
     files = flat_pictures(tmp_path)
     with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         assert page.is_hidden("#paint-open")  # nothing to paint on yet
@@ -249,7 +250,11 @@ def test_masks_painted_on_the_content(tmp_path):
         assert "Paint a region for every style image: blue.png has none." in page.inner_text("#error")
         page.click(".painter-choice[data-index='1']")
         assert page.get_attribute(".painter-choice[data-index='1']", "aria-checked") == "true"
-        paint(0.62, 1.0)
+        paint(0.62, 1.0)  # blue takes the right from red
+        page.click(".painter-choice[data-index='-1']")
+        paint(0.1, 0.3)  # the eraser leaves a band with no style ...
+        page.click(".painter-choice[data-index='0']")
+        page.click("#painter-fill")  # ... and red fills it again
         page.click("#painter-use")
         page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
         page.wait_for_selector("#painter", state="hidden")
@@ -260,8 +265,10 @@ def test_masks_painted_on_the_content(tmp_path):
         page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
         job, result = last_job(page, url)
         assert job["inputs"]["masks"] == ["mask-red.png", "mask-blue.png"] and red_left_blue_right(result)
-        with page.expect_download() as download:  # the painted mask, for the command line the parameters give
-            page.click("#style-thumbs .thumb:nth-child(2) .mask-file")
-        assert download.value.suggested_filename == "mask-blue.png"
-        mask = np.asarray(Image.open(download.value.path()).convert("L"))
-        assert mask.shape == (64, 96) and mask[:, :40].max() == 0 and mask[:, 64:].min() == 255
+        for n, name in [(1, "mask-red.png"), (2, "mask-blue.png")]:  # the painted masks, for the command line
+            with page.expect_download() as download:
+                page.click(f"#style-thumbs .thumb:nth-child({n}) .mask-file")
+            assert download.value.suggested_filename == name
+            mask = np.asarray(Image.open(download.value.path()).convert("L"))
+            left, right = (mask[:, :40], mask[:, 64:]) if n == 1 else (mask[:, 64:], mask[:, :40])
+            assert mask.shape == (64, 96) and left.min() == 255 and right.max() == 0, name

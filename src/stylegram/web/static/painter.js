@@ -132,6 +132,19 @@ function stroke(from, to, pixels) {
   }
 }
 
+function fillRest() {
+  // The chosen style takes every pixel no other style has (the eraser has nothing to fill).
+  if (painter.active === ERASER) return;
+  const [width, height] = painter.size;
+  const ctx = page.styles[painter.active].paint.getContext("2d");
+  ctx.globalCompositeOperation = "source-over";
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, width, height);
+  ctx.globalCompositeOperation = "destination-out";
+  page.styles.forEach((style, i) => { if (i !== painter.active) ctx.drawImage(style.paint, 0, 0); });
+  redraw();
+}
+
 function painted(canvas) {
   const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   for (let k = 3; k < pixels.length; k += 4) if (pixels[k] > 0) return true;
@@ -188,5 +201,6 @@ function initPainter() {
     for (const style of page.styles) style.paint = blankMask(painter.size);
     redraw();
   });
+  $("#painter-fill").addEventListener("click", fillRest);
   $("#painter-use").addEventListener("click", usePainted);
 }
