@@ -4,7 +4,8 @@
 
 Needs the web and test extras (FastAPI, Playwright) and Chromium at /usr/bin/chromium (Debian's package). The
 page is driven as a user would: upload, "Paint masks on the content", paint the right of the picture for the
-second style, use the masks, start, wait for the result; then the whole page is captured.
+second style, "Fill the rest" with the first, use the masks, start, wait for the result; then the whole page is
+captured.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def main() -> None:
             page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
             page.click("#paint-open")
             page.fill("#brush", "70")
-            paint(page, 0.0, 1.0, 0.03, 0.97, rows=14)  # swirls everywhere ...
             page.click(".painter-choice[data-index='1']")
-            paint(page, 0.62, 1.0, 0.03, 0.97)  # ... but the right, where mosaic paints
+            paint(page, 0.62, 1.0, 0.03, 0.97)  # mosaic on the right ...
+            page.click(".painter-choice[data-index='0']")
+            page.click("#painter-fill")  # ... swirls everywhere else
             page.click("#painter-use")
             page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .has-mask")
             page.fill("#size", str(args.size))
