@@ -154,6 +154,9 @@ def photo(tmp_path):
     ["texture", "sample:gravel", "--weights", "{photo}", "-o", "{out}", "--checkpoint", "{photo}"],
     # one file under two names: a hard link here, photo.PNG and photo.png on macOS and Windows
     ["transfer", "{photo}", "sample:swirls", "-o", "{link}"],
+    # masks and regions are read too
+    ["transfer", "sample:chelsea", "sample:swirls", "--style-masks", "{photo}", "-o", "{photo}"],
+    ["transfer", "sample:chelsea", "sample:swirls", "--style-regions", "{photo}", "-o", "{out}", "--log", "{photo}"],
 ])
 def test_an_output_that_is_also_an_input_is_refused_before_any_work(command, photo, tmp_path, capsys):
     before = photo.read_bytes()

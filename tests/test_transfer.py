@@ -829,6 +829,60 @@ def test_a_start_image_in_memory_runs_and_resumes_bit_identically(vgg, pair, tmp
     assert abs(float(first.mean()) - float(images.load_input(start, "start").mean())) < 0.02  # it started there
 
 
+def _two_part_style() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One 96 px style image, red stripes above and blue bars below, and the masks of its two halves."""
+    red, blue = _red_and_blue_styles()
+    style = torch.cat([red[..., :48, :], blue[..., 48:, :]], dim=2)
+    top = torch.zeros(1, 3, 96, 96)
+    top[..., :48, :] = 1.0
+    return style, top, 1 - top
+
+
+def test_style_regions_lend_each_output_region_the_statistics_of_one_part_of_a_style(vgg, pair, tmp_path):
+    """Semantic transfer (Gatys et al. 2017's guided Gram matrices): the top of the output takes the Gram matrices
+    of the style's top only, the bottom those of its bottom; without regions both take the whole style's mix."""
+    content, _ = pair
+    style, top, bottom = _two_part_style()
+    out_top = torch.zeros(1, 3, 64, 96)
+    out_top[..., :32, :] = 1.0
+    options = {**FAST, "iterations": "15,15", "style_masks": [out_top, 1 - out_top], "init": "recolor"}
+    job = prepare(content, [style, style], model=vgg, style_regions=[top, bottom], **options)
+    size = job.problem.sizes()[-1]
+    target = job.problem.terms_at(size).terms["style.relu2_1.1"][0].target
+    side = job.problem.style_size(style, size)
+    with torch.no_grad():
+        feats = vgg.extract(optimize.resize(style, side), ["relu2_1"])["relu2_1"]
+        region = torch.nn.functional.interpolate(optimize.resize(top, side)[:, :1], size=feats.shape[-2:], mode="area")
+    assert torch.allclose(target, stats.masked_gram(feats, region), rtol=1e-5, atol=1e-6)
+
+    def redness(image: torch.Tensor) -> tuple[float, float]:  # red minus blue, above and below
+        return float((image[:, 0, :28] - image[:, 2, :28]).mean()), float((image[:, 0, 36:] - image[:, 2, 36:]).mean())
+
+    above, below = redness(run(job)[1].image)
+    assert above > 0.2 and below < -0.2
+    above, below = redness(transfer(content, [style, style], model=vgg, **options).image)
+    assert abs(above) < 0.2 and abs(below) < 0.2  # the whole style: its red and its blue everywhere
+    start = transfer(content, [style, style], model=vgg, style_regions=[top, bottom], **{**options, "iterations": "0"})
+    above, below = redness(start.image)
+    assert above > 0.2 and below < -0.2  # recoloured in each region's palette: its part of the style's pixels
+
+
+def test_style_regions_errors_name_the_problem(vgg, pair):
+    content, _ = pair
+    style, top, bottom = _two_part_style()
+    with pytest.raises(OptionError, match="style_regions names 1 region for 2 styles; give one per style image"):
+        prepare(content, [style, style], model=vgg, style_regions=[top], **FAST)
+    with pytest.raises(OptionError, match="style region 2 is black everywhere, so style 2 would lend nothing"):
+        prepare(content, [style, style], model=vgg, style_regions=[top, torch.zeros(1, 3, 96, 96)], **FAST)
+    with pytest.raises(OptionError, match="style region 1 is 96x48 px and style image 1 96x96: a region needs its "
+                                          "style image's aspect"):
+        prepare(content, [style, style], model=vgg, style_regions=[top[..., :48, :], bottom], **FAST)
+    with pytest.raises(OptionError, match="statistic is histogram; regions work with statistic gram only"):
+        prepare(content, [style, style], model=vgg, style_regions=[top, bottom], statistic="histogram", **FAST)
+    with pytest.raises(OptionError, match="style_regions applies to method gatys only"):
+        transfer(content, [style, style], method="adain", style_regions=[top, bottom])
+
+
 @pytest.mark.parametrize("method", ["adain", "wct"])
 def test_one_pass_methods_paint_each_style_in_its_mask(pair, tmp_path, method):
     content, _ = pair

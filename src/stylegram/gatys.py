@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import color, memory, optimize, params, precision, samples, statistics
+from . import color, memory, optimize, params, precision, samples, statistics, stats
 from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
@@ -61,6 +61,7 @@ class TransferOptions(Options):
     style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
     style_masks: str | list | None = None  # "sky.png,ground.png" or (API) a list of images: per style, where it paints
+    style_regions: str | list | None = None  # like style_masks: per style image, the part of it whose statistics it lends
     statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
     init: str | torch.Tensor = "auto"  # auto (content or recolor, by the style loss of each) | content | recolor | noise | gray | adain | an image
     optimizer: str = "lbfgs"
@@ -91,9 +92,11 @@ class TransferOptions(Options):
         and checkpoints hold them."""
         super().__post_init__()
         self.init = kept_input(self.init, "--init image")
-        if self.style_masks is not None and not isinstance(self.style_masks, str):
-            self.style_masks = [kept_input(mask, f"style mask {n}", background=(0, 0, 0))  # clear: no style
-                                for n, mask in enumerate(image_list(self.style_masks), start=1)]
+        for field, what in (("style_masks", "style mask"), ("style_regions", "style region")):
+            masks = getattr(self, field)
+            if masks is not None and not isinstance(masks, str):  # clear: not selected
+                setattr(self, field, [kept_input(mask, f"{what} {n}", background=(0, 0, 0))
+                                      for n, mask in enumerate(image_list(masks), start=1)])
 
 
 MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)
@@ -182,6 +185,8 @@ class TransferProblem(optimize.Problem):
         self.work_content, self.styles = content, styles
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.masks = load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
+        self.regions = load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
+        self.palettes = [s if r is None else _pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
         self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
         shape = tuple(content.shape[-2:])
@@ -294,10 +299,15 @@ class TransferProblem(optimize.Problem):
             content = self.backbone.extract(optimize.resize(self.work_content, size), list(self.content_layers))
             parts = statistics.components(self.statistic)
             per_style = []
-            for style, layers in zip(self.styles, self.style_groups):
+            for n, (style, layers) in enumerate(zip(self.styles, self.style_groups)):
                 small = optimize.resize(style, self.style_size(style, size))
                 feats = self.backbone.extract(small, list(layers))
-                per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in layers})
+                if self.regions:  # the Gram matrices of the region alone (load_regions: gram only)
+                    region = optimize.resize(self.regions[n], tuple(small.shape[-2:])).clamp(0, 1)
+                    per_style.append({layer: [stats.masked_gram(feats[layer], _area(region, feats[layer]))]
+                                      for layer in layers})
+                else:
+                    per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in layers})
             self._cached_size, self._cached = size, (content, per_style)
         return self._cached
 
@@ -318,7 +328,8 @@ class TransferProblem(optimize.Problem):
     def inputs(self) -> dict[str, torch.Tensor]:
         """The content and style images as given."""
         masks = {f"style mask {i + 1}": m for i, m in enumerate(self.masks or [])}
-        return {"content": self.content, **{f"style {i + 1}": s for i, s in enumerate(self.styles)}, **masks}
+        regions = {f"style region {i + 1}": r for i, r in enumerate(self.regions or [])}
+        return {"content": self.content, **{f"style {i + 1}": s for i, s in enumerate(self.styles)}, **masks, **regions}
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         init = self.opts.init
@@ -350,11 +361,11 @@ class TransferProblem(optimize.Problem):
         """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's
         (``which``: the styles whose regions are recoloured; the others keep the content's colours)."""
         if not self.masks:
-            return optimize.resize(color.match_colors(self.work_content, self.styles, self.blend), size)
+            return optimize.resize(color.match_colors(self.work_content, self.palettes, self.blend), size)
         which = which or [True] * len(self.styles)
         painted, covered = torch.zeros_like(content), torch.zeros_like(content[:, :1])
-        for style, m, recolor in zip(self.styles, self.masks_at(size), which):
-            painted += m * (optimize.resize(color.match_colors(self.work_content, [style]), size) if recolor else content)
+        for palette, m, recolor in zip(self.palettes, self.masks_at(size), which):
+            painted += m * (optimize.resize(color.match_colors(self.work_content, [palette]), size) if recolor else content)
             covered += m
         return (painted + (1 - covered).clamp_min(0) * content) / covered.clamp_min(1)  # uncovered: the content
 
@@ -385,7 +396,7 @@ class TransferProblem(optimize.Problem):
         terms = {f"style.{layer}": (StyleTerm(layer, targets[layer][0], gram), w)
                  for layer, w in normalized(self.style_groups[n]).items()}
         objective = Objective(self.backbone, terms, 0.0, self.precision)
-        recolored = optimize.resize(color.match_colors(self.work_content, [self.styles[n]]), size)
+        recolored = optimize.resize(color.match_colors(self.work_content, [self.palettes[n]]), size)
         return _recoloring_pays(objective, content, recolored)
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -424,6 +435,18 @@ class TransferProblem(optimize.Problem):
 def _style_loss(objective: Objective, image: torch.Tensor) -> float:
     """The sum of the objective's style terms on ``image``."""
     return sum(float(value) for name, value in objective(image).items() if name.startswith("style."))
+
+
+def _pixels_in(image: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    """The pixels of ``image`` that ``region`` (at any size of its aspect) selects, as a (1, 3, 1, K) image: the
+    palette of that part (half-selected pixels and more count)."""
+    inside = optimize.resize(region, tuple(image.shape[-2:]))[0, 0] >= 0.5
+    return image[..., inside].reshape(1, 3, 1, -1) if bool(inside.any()) else image
+
+
+def _area(mask: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+    """``mask`` averaged down to the size of a feature map."""
+    return torch.nn.functional.interpolate(mask, size=tuple(feats.shape[-2:]), mode="area")
 
 
 def _recoloring_pays(objective: Objective, content: torch.Tensor, recolored: torch.Tensor) -> bool:
@@ -549,28 +572,60 @@ def load_masks(
     output. Transparent pixels count as black, so a region painted on a clear layer works as drawn.
     ``statistic``: the optimization's --statistic, which must be the Gram matrix (None for a feed-forward pass).
     """
+    names = _mask_names(spec, styles, "--style-masks", "mask")
+    if names is None:
+        return None
+    _check_gram(statistic, "--style-masks compares Gram matrices inside each region", "masks")
+    return [_read_mask(name, f"style mask {n}", content_shape, "the content",
+                       "a mask needs the content's aspect (it is scaled to the output)",
+                       f"style {n} would paint nothing; white marks where a style goes")
+            for n, name in enumerate(names, start=1)]
+
+
+def load_regions(
+    spec: str | list | None, style_shapes: list[tuple[int, int]], statistic: str | None = None
+) -> list[torch.Tensor] | None:
+    """--style-regions: one grey (1, 1, H, W) mask per style image, white over the part of it whose statistics it
+    lends (Gram matrices of that part alone: with --style-masks, a region of the output can take the sky of a
+    painting and another its ground), or None. Given like --style-masks, each of its style image's aspect.
+    """
+    names = _mask_names(spec, len(style_shapes), "--style-regions", "region")
+    if names is None:
+        return None
+    _check_gram(statistic, "--style-regions takes the Gram matrices of a part of each style image", "regions")
+    return [_read_mask(name, f"style region {n}", shape, f"style image {n}",
+                       "a region needs its style image's aspect (it is scaled with it)",
+                       f"style {n} would lend nothing; white marks the part of a style image to use")
+            for n, (name, shape) in enumerate(zip(names, style_shapes), start=1)]
+
+
+def _mask_names(spec: str | list | None, styles: int, option: str, noun: str) -> list | None:
+    """The masks named by ``spec`` (paths, samples or images), one per style, or None when none are given."""
     if spec is None or (isinstance(spec, str) and not spec):
         return None
     names = [name.strip() for name in spec.split(",")] if isinstance(spec, str) else list(spec)
     if len(names) != styles:
-        raise OptionError(f"--style-masks names {len(names)} mask{'s' if len(names) != 1 else ''} for {styles} "
+        raise OptionError(f"{option} names {len(names)} {noun}{'s' if len(names) != 1 else ''} for {styles} "
                           f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
+    return names
+
+
+def _check_gram(statistic: str | None, what: str, noun: str) -> None:
+    """Masks and regions select positions for a Gram matrix: refuse another --statistic."""
     if statistic is not None and not isinstance(statistics.parse_statistic(statistic), statistics.GramStatistic):
-        raise OptionError(f"--style-masks compares Gram matrices inside each region, and --statistic is {statistic}; "
-                          "masks work with --statistic gram only")
-    masks = []
-    for n, name in enumerate(names, start=1):
-        mask = load_input(name, f"style mask {n}", background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: no style
-        h, w = mask.shape[-2:]
-        what = f"style mask {n}" + (f" ({name})" if isinstance(name, str) else "")
-        if abs(h * content_shape[1] / (w * content_shape[0]) - 1) > 0.02:
-            raise OptionError(f"{what} is {w}x{h} px and the content {content_shape[1]}x"
-                              f"{content_shape[0]}: a mask needs the content's aspect (it is scaled to the output)")
-        if float(mask.max()) < 1 / 255:
-            raise OptionError(f"{what} is black everywhere, so style {n} would paint nothing; "
-                              "white marks where a style goes")
-        masks.append(mask)
-    return masks
+        raise OptionError(f"{what}, and --statistic is {statistic}; {noun} work with --statistic gram only")
+
+
+def _read_mask(name: ImageLike, what: str, shape: tuple[int, int], against: str, aspect: str, empty: str) -> torch.Tensor:
+    """One mask as grey (1, 1, H, W) in [0, 1]: transparent is black; of the aspect of ``shape`` and not all black."""
+    mask = load_input(name, what, background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: not selected
+    h, w = mask.shape[-2:]
+    what += f" ({name})" if isinstance(name, str) else ""
+    if abs(h * shape[1] / (w * shape[0]) - 1) > 0.02:
+        raise OptionError(f"{what} is {w}x{h} px and {against} {shape[1]}x{shape[0]}: {aspect}")
+    if float(mask.max()) < 1 / 255:
+        raise OptionError(f"{what} is black everywhere, so {empty}")
+    return mask
 
 
 def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:

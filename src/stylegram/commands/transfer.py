@@ -29,6 +29,9 @@ HELP = {
     "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
     "style_masks": "one mask image per style, e.g. sky.png,land.png: each style paints where its mask is white "
     "(grey: partly), matching its Gram matrices inside that region (default: every style everywhere)",
+    "style_regions": "one mask per style image, e.g. painting_sky.png,painting_ground.png: each style lends the "
+    "Gram matrices of the part of its image where its mask is white; with --style-masks, the sky of a painting can "
+    "paint the sky of the photo and its ground the ground (default: the whole style image)",
     "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise (grey with faint noise: each --seed gives another picture), gray, adain (the AdaIN result) or an image file (default: %(default)s)",
@@ -100,7 +103,8 @@ def _check_one_pass(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_one_pass(args)
-    output = check_outputs(args, [args.content, *args.styles, args.init, args.weights])
+    masks = [name for spec in (args.style_masks, args.style_regions) for name in (spec or "").split(",") if name]
+    output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *masks])
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
         result.save(output)
