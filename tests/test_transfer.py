@@ -879,8 +879,22 @@ def test_style_regions_errors_name_the_problem(vgg, pair):
         prepare(content, [style, style], model=vgg, style_regions=[top[..., :48, :], bottom], **FAST)
     with pytest.raises(OptionError, match="statistic is histogram; regions work with statistic gram only"):
         prepare(content, [style, style], model=vgg, style_regions=[top, bottom], statistic="histogram", **FAST)
-    with pytest.raises(OptionError, match="style_regions applies to method gatys only"):
-        transfer(content, [style, style], method="adain", style_regions=[top, bottom])
+
+
+@pytest.mark.parametrize("method", ["adain", "wct", "gatys-adain-start"])
+def test_one_pass_methods_take_each_styles_statistics_from_its_region(pair, vgg, method):
+    """One style image, red above and blue below: the top of the output from its top, the bottom from its bottom."""
+    content, _ = pair
+    style, top, bottom = _two_part_style()
+    out_top = torch.zeros(1, 3, 64, 96)
+    out_top[..., :32, :] = 1.0
+    options = dict(style_masks=[out_top, 1 - out_top], style_regions=[top, bottom])
+    if method == "gatys-adain-start":
+        image = transfer(content, [style, style], model=vgg, **{**FAST, "init": "adain", "iterations": "0"}, **options).image
+    else:
+        image = transfer(content, [style, style], method=method, **options).image
+    above, below = image[..., :28, :], image[..., 36:, :]
+    assert float((above[:, 0] - above[:, 2]).mean()) > 0.2 > float((below[:, 0] - below[:, 2]).mean()) + 0.2
 
 
 @pytest.mark.parametrize("method", ["adain", "wct"])

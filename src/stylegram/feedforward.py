@@ -143,14 +143,15 @@ def _mean_std(feat: torch.Tensor, eps: float, region: torch.Tensor | None = None
 
 
 def adain(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5,
-          region: torch.Tensor | None = None) -> torch.Tensor:
+          region: torch.Tensor | None = None, style_region: torch.Tensor | None = None) -> torch.Tensor:
     """Adaptive instance normalization: t = std_s * (f_c - mean_c) / std_c + mean_s, per channel over H*W.
 
     ``region`` (N, 1, H, W) in [0, 1]: the content's statistics are taken over that region alone (spatial control,
-    Huang & Belongie 2017), so the output has the style's inside it.
+    Huang & Belongie 2017), so the output has the style's inside it. ``style_region``, at the style map's size:
+    the style's statistics are that part's.
     """
     mean_c, std_c = _mean_std(content_feat, eps, region)
-    mean_s, std_s = _mean_std(style_feat, eps)
+    mean_s, std_s = _mean_std(style_feat, eps, style_region)
     return (content_feat - mean_c) / std_c * std_s + mean_s
 
 
@@ -170,11 +171,12 @@ def _covariance_eigh(flat: torch.Tensor, weight: torch.Tensor | None = None) -> 
     return mean, values.clamp_min(0), vectors
 
 
-def _wct_one(content: torch.Tensor, style: torch.Tensor, eps: float, region: torch.Tensor | None = None) -> torch.Tensor:
+def _wct_one(content: torch.Tensor, style: torch.Tensor, eps: float, region: torch.Tensor | None = None,
+             style_region: torch.Tensor | None = None) -> torch.Tensor:
     c, h, w = content.shape
     fc, fs = content.reshape(c, -1).double(), style.reshape(style.shape[0], -1).double()
     mean_c, val_c, vec_c = _covariance_eigh(fc, None if region is None else region.reshape(-1).double())
-    mean_s, val_s, vec_s = _covariance_eigh(fs)
+    mean_s, val_s, vec_s = _covariance_eigh(fs, None if style_region is None else style_region.reshape(-1).double())
     whiten = vec_c @ torch.diag((val_c + eps).rsqrt()) @ vec_c.T
     colour = vec_s @ torch.diag(val_s.sqrt()) @ vec_s.T
     out = colour @ (whiten @ (fc - mean_c)) + mean_s
@@ -182,18 +184,20 @@ def _wct_one(content: torch.Tensor, style: torch.Tensor, eps: float, region: tor
 
 
 def wct(content_feat: torch.Tensor, style_feat: torch.Tensor, eps: float = 1e-5,
-        region: torch.Tensor | None = None) -> torch.Tensor:
+        region: torch.Tensor | None = None, style_region: torch.Tensor | None = None) -> torch.Tensor:
     """Whitening-colouring transform: t = E_s D_s^1/2 E_s^T E_c (D_c + eps)^-1/2 E_c^T (f_c - mean_c) + mean_s.
 
     E, D are eigenvectors and eigenvalues of each image's channel covariance (float64); a single style
     image is applied to every content image of the batch. ``region`` (N, 1, H, W) in [0, 1]: the content's
-    mean and covariance are taken over that region alone, as adain's statistics are.
+    mean and covariance are taken over that region alone, as adain's statistics are; ``style_region`` (1, 1, H, W)
+    at the style map's size: the style's.
     """
     if style_feat.shape[0] not in (1, content_feat.shape[0]):
         raise ValueError(f"style batch {style_feat.shape[0]} does not match content batch {content_feat.shape[0]}")
     outs = [
         _wct_one(content_feat[i], style_feat[i if style_feat.shape[0] > 1 else 0], eps,
-                 None if region is None else region[i if region.shape[0] > 1 else 0])
+                 None if region is None else region[i if region.shape[0] > 1 else 0],
+                 None if style_region is None else style_region[0])
         for i in range(content_feat.shape[0])
     ]
     return torch.stack(outs)
@@ -258,29 +262,39 @@ class FeedForward:
     def transfer(
         self, content: torch.Tensor, styles: Sequence[torch.Tensor], method: str, alpha: float, weights: Sequence[float],
         precision: str = "float32", masks: Sequence[torch.Tensor] | None = None,
+        regions: Sequence[torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """Encode, move statistics to the styles' (blended, or each in its mask), mix with alpha, decode at the
-        content's exact size.
+        """Encode, move statistics to the styles' (blended, or each in its mask; each style's from the part of it
+        its region selects), mix with alpha, decode at the content's exact size.
 
         The networks run at ``precision``; the statistics are moved in float32.
         """
         padded, (left, right, top, bottom) = _pad_to_stride(content)
         feat = self.encode(padded, precision)
+        regions = regions or [None] * len(styles)
         if masks:
-            moved = self._in_regions(feat, styles, method, masks, (left, right, top, bottom), precision)
+            moved = self._in_regions(feat, styles, regions, method, masks, (left, right, top, bottom), precision)
         else:
             moved = torch.zeros_like(feat)
-            for style, weight in zip(styles, weights):
+            for style, region, weight in zip(styles, regions, weights):
                 if weight > 0:  # a zero weight changes nothing, so its style need not be encoded
-                    moved = moved + weight * TRANSFORMS[method](feat, self.encode(style, precision))
+                    moved = moved + weight * self._moved(feat, style, region, method, precision)
         mixed = alpha * moved + (1 - alpha) * feat if alpha != 1 else moved
         out = self.decode(mixed, precision)
         h, w = out.shape[-2:]
         return out[..., top : h - bottom, left : w - right]
 
+    def _moved(self, feat: torch.Tensor, style: torch.Tensor, region: torch.Tensor | None, method: str,
+               precision: str, within: torch.Tensor | None = None) -> torch.Tensor:
+        """The content features with one style's statistics: those of its ``region`` (1, 1, H, W at the style's
+        size) if given; the content's own taken ``within`` a region of its map if given."""
+        style_feat = self.encode(style, precision)
+        at_map = None if region is None else F.interpolate(region, size=tuple(style_feat.shape[-2:]), mode="area")
+        return TRANSFORMS[method](feat, style_feat, region=within, style_region=at_map)
+
     def _in_regions(
-        self, feat: torch.Tensor, styles: Sequence[torch.Tensor], method: str, masks: Sequence[torch.Tensor],
-        pads: tuple[int, int, int, int], precision: str,
+        self, feat: torch.Tensor, styles: Sequence[torch.Tensor], regions: Sequence[torch.Tensor | None], method: str,
+        masks: Sequence[torch.Tensor], pads: tuple[int, int, int, int], precision: str,
     ) -> torch.Tensor:
         """Each style's transform, with the content's statistics of its region, kept where its mask is; the content's
         features where no mask is.
@@ -290,8 +304,8 @@ class FeedForward:
         weights = [F.interpolate(F.pad(m, pads, mode="replicate"), size=tuple(feat.shape[-2:]), mode="area")
                    for m in masks]
         covered = sum(weights)
-        painted = sum(w * TRANSFORMS[method](feat, self.encode(style, precision), region=w)
-                      for w, style in zip(weights, styles))
+        painted = sum(w * self._moved(feat, style, region, method, precision, within=w)
+                      for w, style, region in zip(weights, styles, regions))
         return (painted + (1 - covered).clamp_min(0) * feat) / covered.clamp_min(1)
 
     @torch.no_grad()
@@ -306,10 +320,12 @@ class FeedForward:
         colors: str = "style",
         precision: str = "auto",
         masks: Sequence[torch.Tensor] | None = None,
+        regions: Sequence[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Stylize RGB content in [0, 1] with one or more styles; output has the content's shape, in [0, 1].
 
-        ``masks``, one (1, 1, H, W) map in [0, 1] per style at the content's size, put each style in its region.
+        ``masks``, one (1, 1, H, W) map in [0, 1] per style at the content's size, put each style in its region;
+        ``regions``, one per style at that style's size, take each style's statistics from a part of it.
 
         ``precision`` is the networks' arithmetic (stylegram.precision); 'auto' takes bfloat16 where the CPU has it
         natively: with AMX 3.7-3.9x faster at 512 px, the pixels a median 0.5/255 from float32's (BENCHMARKS.md).
@@ -326,9 +342,9 @@ class FeedForward:
             self._check_size(style, f"style image {i + 1}")
         if colors == "luminance":
             grey_styles = [match_luminance(s, content) for s in styles]
-            out = self.transfer(gray(content), grey_styles, method, alpha, weights, precision, masks)
+            out = self.transfer(gray(content), grey_styles, method, alpha, weights, precision, masks, regions)
             return combine_luminance(out, content)
-        out = self.transfer(content, styles, method, alpha, weights, precision, masks)
+        out = self.transfer(content, styles, method, alpha, weights, precision, masks, regions)
         return keep_colors(out, content) if colors == "original" else out
 
 

@@ -36,8 +36,8 @@ AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
-FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "colors", "precision",
-                       "seed", "max_memory", "upscale")
+FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "style_regions", "colors",
+                       "precision", "seed", "max_memory", "upscale")
 PARAMETERIZATIONS = ("fourier", "pixels")
 
 
@@ -414,13 +414,14 @@ class TransferProblem(optimize.Problem):
         return (up + self.opts.detail * detail).clamp(0, 1)
 
     def _adain_start(self) -> torch.Tensor:
-        """The AdaIN stylization at the final size (each style in its mask, with --style-masks), in the colour space
-        being optimized."""
+        """The AdaIN stylization at the final size (each style in its mask, with --style-masks, and from its region,
+        with --style-regions), in the colour space being optimized."""
         final = self._scales[-1]
         styles = [optimize.resize(s, self.style_size(s, final)) for s in self.styles]
+        regions = [optimize.resize(r, tuple(s.shape[-2:])) for r, s in zip(self.regions, styles)] if self.regions else None
         out = feed_forward_model().stylize(
             optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend,
-            precision=self.opts.precision, masks=self.masks_at(final) if self.masks else None,
+            precision=self.opts.precision, masks=self.masks_at(final) if self.masks else None, regions=regions,
         )
         return color.gray(out) if self.opts.colors == "luminance" else out
 
@@ -694,11 +695,13 @@ def prepare_feed_forward(
     _check_pass_sizes(model.min_size, size, style_sizes)
     check_masks_unblended(opts)
     masks = load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
+    regions = load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
     content_t = optimize.resize(content_t, size)
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
                     colors=opts.colors, precision=opts.precision,
-                    masks=[optimize.resize(m, size) for m in masks] if masks else None)
+                    masks=[optimize.resize(m, size) for m in masks] if masks else None,
+                    regions=[optimize.resize(r, hw) for r, hw in zip(regions, style_sizes)] if regions else None)
 
     def run() -> Result:
         image = model.stylize(content_t, style_ts, **settings)
