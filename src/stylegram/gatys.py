@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import color, memory, optimize, params, precision, samples, statistics, stats
+from . import color, masks, memory, optimize, params, precision, samples, statistics, stats
 from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
@@ -184,9 +184,9 @@ class TransferProblem(optimize.Problem):
             content = color.gray(content)
         self.work_content, self.styles = content, styles
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
-        self.masks = load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
-        self.regions = load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
-        self.palettes = [s if r is None else _pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
+        self.masks = masks.load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
+        self.regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
+        self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
         self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
         shape = tuple(content.shape[-2:])
@@ -304,7 +304,7 @@ class TransferProblem(optimize.Problem):
                 feats = self.backbone.extract(small, list(layers))
                 if self.regions:  # the Gram matrices of the region alone (load_regions: gram only)
                     region = optimize.resize(self.regions[n], tuple(small.shape[-2:])).clamp(0, 1)
-                    per_style.append({layer: [stats.masked_gram(feats[layer], _area(region, feats[layer]))]
+                    per_style.append({layer: [stats.masked_gram(feats[layer], masks.area(region, feats[layer]))]
                                       for layer in layers})
                 else:
                     per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in layers})
@@ -438,18 +438,6 @@ def _style_loss(objective: Objective, image: torch.Tensor) -> float:
     return sum(float(value) for name, value in objective(image).items() if name.startswith("style."))
 
 
-def _pixels_in(image: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
-    """The pixels of ``image`` that ``region`` (at any size of its aspect) selects, as a (1, 3, 1, K) image: the
-    palette of that part (half-selected pixels and more count)."""
-    inside = optimize.resize(region, tuple(image.shape[-2:]))[0, 0] >= 0.5
-    return image[..., inside].reshape(1, 3, 1, -1) if bool(inside.any()) else image
-
-
-def _area(mask: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
-    """``mask`` averaged down to the size of a feature map."""
-    return torch.nn.functional.interpolate(mask, size=tuple(feats.shape[-2:]), mode="area")
-
-
 def _recoloring_pays(objective: Objective, content: torch.Tensor, recolored: torch.Tensor) -> bool:
     """Whether ``recolored`` has less than (1 - AUTO_RECOLOR_GAIN) of ``content``'s style loss."""
     return _style_loss(objective, recolored) < (1 - AUTO_RECOLOR_GAIN) * _style_loss(objective, content)
@@ -563,72 +551,6 @@ def prepare(
     return Job(problem, schedule, opts, state)
 
 
-def load_masks(
-    spec: str | list | None, styles: int, content_shape: tuple[int, int], statistic: str | None = None
-) -> list[torch.Tensor] | None:
-    """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
-
-    ``spec``: comma-separated paths or sample names, or a list of them and images (TransferOptions keeps images
-    in memory as tensors). A mask may have any size of the content's aspect; it is scaled to every stage's
-    output. Transparent pixels count as black, so a region painted on a clear layer works as drawn.
-    ``statistic``: the optimization's --statistic, which must be the Gram matrix (None for a feed-forward pass).
-    """
-    names = _mask_names(spec, styles, "--style-masks", "mask")
-    if names is None:
-        return None
-    _check_gram(statistic, "--style-masks compares Gram matrices inside each region", "masks")
-    return [_read_mask(name, f"style mask {n}", content_shape, "the content",
-                       "a mask needs the content's aspect (it is scaled to the output)",
-                       f"style {n} would paint nothing; white marks where a style goes")
-            for n, name in enumerate(names, start=1)]
-
-
-def load_regions(
-    spec: str | list | None, style_shapes: list[tuple[int, int]], statistic: str | None = None
-) -> list[torch.Tensor] | None:
-    """--style-regions: one grey (1, 1, H, W) mask per style image, white over the part of it whose statistics it
-    lends (Gram matrices of that part alone: with --style-masks, a region of the output can take the sky of a
-    painting and another its ground), or None. Given like --style-masks, each of its style image's aspect.
-    """
-    names = _mask_names(spec, len(style_shapes), "--style-regions", "region")
-    if names is None:
-        return None
-    _check_gram(statistic, "--style-regions takes the Gram matrices of a part of each style image", "regions")
-    return [_read_mask(name, f"style region {n}", shape, f"style image {n}",
-                       "a region needs its style image's aspect (it is scaled with it)",
-                       f"style {n} would lend nothing; white marks the part of a style image to use")
-            for n, (name, shape) in enumerate(zip(names, style_shapes), start=1)]
-
-
-def _mask_names(spec: str | list | None, styles: int, option: str, noun: str) -> list | None:
-    """The masks named by ``spec`` (paths, samples or images), one per style, or None when none are given."""
-    if spec is None or (isinstance(spec, str) and not spec):
-        return None
-    names = [name.strip() for name in spec.split(",")] if isinstance(spec, str) else list(spec)
-    if len(names) != styles:
-        raise OptionError(f"{option} names {len(names)} {noun}{'s' if len(names) != 1 else ''} for {styles} "
-                          f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
-    return names
-
-
-def _check_gram(statistic: str | None, what: str, noun: str) -> None:
-    """Masks and regions select positions for a Gram matrix: refuse another --statistic."""
-    if statistic is not None and not isinstance(statistics.parse_statistic(statistic), statistics.GramStatistic):
-        raise OptionError(f"{what}, and --statistic is {statistic}; {noun} work with --statistic gram only")
-
-
-def _read_mask(name: ImageLike, what: str, shape: tuple[int, int], against: str, aspect: str, empty: str) -> torch.Tensor:
-    """One mask as grey (1, 1, H, W) in [0, 1]: transparent is black; of the aspect of ``shape`` and not all black."""
-    mask = load_input(name, what, background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: not selected
-    h, w = mask.shape[-2:]
-    what += f" ({name})" if isinstance(name, str) else ""
-    if abs(h * shape[1] / (w * shape[0]) - 1) > 0.02:
-        raise OptionError(f"{what} is {w}x{h} px and {against} {shape[1]}x{shape[0]}: {aspect}")
-    if float(mask.max()) < 1 / 255:
-        raise OptionError(f"{what} is black everywhere, so {empty}")
-    return mask
-
-
 def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Load the content and every style image, naming which one fails."""
     styles = image_list(styles)
@@ -694,13 +616,13 @@ def prepare_feed_forward(
     model = feed_forward_model()
     _check_pass_sizes(model.min_size, size, style_sizes)
     check_masks_unblended(opts)
-    masks = load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
-    regions = load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
+    where = masks.load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
+    regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
     content_t = optimize.resize(content_t, size)
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
                     colors=opts.colors, precision=opts.precision,
-                    masks=[optimize.resize(m, size) for m in masks] if masks else None,
+                    masks=[optimize.resize(m, size) for m in where] if where else None,
                     regions=[optimize.resize(r, hw) for r, hw in zip(regions, style_sizes)] if regions else None)
 
     def run() -> Result:

@@ -1,0 +1,92 @@
+"""Masks: where in the output a style (or an example texture) paints, and which part of a style image it lends.
+
+One grey (1, 1, H, W) mask in [0, 1] per style, white where it applies, grey for a part; transparent pixels count
+as black. They are given as comma-separated files or sample names, or (Python) as a list of them and images.
+Gatys et al. 2017's spatial control: the Gram matrices of the positions a mask selects (stats.masked_gram).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import optimize, statistics
+from .errors import OptionError
+from .images import ImageLike, load_input
+
+
+def load_masks(
+    spec: str | list | None, styles: int, content_shape: tuple[int, int], statistic: str | None = None
+) -> list[torch.Tensor] | None:
+    """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
+
+    ``spec``: comma-separated paths or sample names, or a list of them and images (TransferOptions keeps images
+    in memory as tensors). A mask may have any size of the content's aspect; it is scaled to every stage's
+    output. Transparent pixels count as black, so a region painted on a clear layer works as drawn.
+    ``statistic``: the optimization's --statistic, which must be the Gram matrix (None for a feed-forward pass).
+    """
+    names = mask_names(spec, styles, "--style-masks", "mask")
+    if names is None:
+        return None
+    check_gram(statistic, "--style-masks compares Gram matrices inside each region", "masks")
+    return [read_mask(name, f"style mask {n}", content_shape, "the content",
+                       "a mask needs the content's aspect (it is scaled to the output)",
+                       f"style {n} would paint nothing; white marks where a style goes")
+            for n, name in enumerate(names, start=1)]
+
+
+def load_regions(
+    spec: str | list | None, style_shapes: list[tuple[int, int]], statistic: str | None = None
+) -> list[torch.Tensor] | None:
+    """--style-regions: one grey (1, 1, H, W) mask per style image, white over the part of it whose statistics it
+    lends (Gram matrices of that part alone: with --style-masks, a region of the output can take the sky of a
+    painting and another its ground), or None. Given like --style-masks, each of its style image's aspect.
+    """
+    names = mask_names(spec, len(style_shapes), "--style-regions", "region")
+    if names is None:
+        return None
+    check_gram(statistic, "--style-regions takes the Gram matrices of a part of each style image", "regions")
+    return [read_mask(name, f"style region {n}", shape, f"style image {n}",
+                       "a region needs its style image's aspect (it is scaled with it)",
+                       f"style {n} would lend nothing; white marks the part of a style image to use")
+            for n, (name, shape) in enumerate(zip(names, style_shapes), start=1)]
+
+
+def mask_names(spec: str | list | None, styles: int, option: str, noun: str) -> list | None:
+    """The masks named by ``spec`` (paths, samples or images), one per style, or None when none are given."""
+    if spec is None or (isinstance(spec, str) and not spec):
+        return None
+    names = [name.strip() for name in spec.split(",")] if isinstance(spec, str) else list(spec)
+    if len(names) != styles:
+        raise OptionError(f"{option} names {len(names)} {noun}{'s' if len(names) != 1 else ''} for {styles} "
+                          f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
+    return names
+
+
+def check_gram(statistic: str | None, what: str, noun: str) -> None:
+    """Masks and regions select positions for a Gram matrix: refuse another --statistic."""
+    if statistic is not None and not isinstance(statistics.parse_statistic(statistic), statistics.GramStatistic):
+        raise OptionError(f"{what}, and --statistic is {statistic}; {noun} work with --statistic gram only")
+
+
+def read_mask(name: ImageLike, what: str, shape: tuple[int, int], against: str, aspect: str, empty: str) -> torch.Tensor:
+    """One mask as grey (1, 1, H, W) in [0, 1]: transparent is black; of the aspect of ``shape`` and not all black."""
+    mask = load_input(name, what, background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: not selected
+    h, w = mask.shape[-2:]
+    what += f" ({name})" if isinstance(name, str) else ""
+    if abs(h * shape[1] / (w * shape[0]) - 1) > 0.02:
+        raise OptionError(f"{what} is {w}x{h} px and {against} {shape[1]}x{shape[0]}: {aspect}")
+    if float(mask.max()) < 1 / 255:
+        raise OptionError(f"{what} is black everywhere, so {empty}")
+    return mask
+
+
+def pixels_in(image: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    """The pixels of ``image`` that ``region`` (at any size of its aspect) selects, as a (1, 3, 1, K) image: the
+    palette of that part (half-selected pixels and more count)."""
+    inside = optimize.resize(region, tuple(image.shape[-2:]))[0, 0] >= 0.5
+    return image[..., inside].reshape(1, 3, 1, -1) if bool(inside.any()) else image
+
+
+def area(mask: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+    """``mask`` averaged down to the size of a feature map."""
+    return torch.nn.functional.interpolate(mask, size=tuple(feats.shape[-2:]), mode="area")
