@@ -154,6 +154,38 @@ def test_layer_groups_take_fine_layers_from_one_example_and_coarse_from_the_othe
         prepare_texture([gravel, brick, brick], model=avg_vgg, size=64, layers="conv1_1/pool2")
 
 
+def _striped(channel: int) -> torch.Tensor:
+    """A 64 px example: one colour channel at half, full every 8th row."""
+    image = torch.zeros(1, 3, 64, 64)
+    image[:, channel] = 0.5
+    image[:, channel, ::8] = 1.0
+    return image
+
+
+def test_masks_grow_each_example_in_its_region(avg_vgg):
+    """Texture by numbers: red stripes on the left of a 96x64 output, blue on the right."""
+    left = torch.zeros(1, 3, 64, 96)
+    left[..., :48] = 1.0
+    opts = dict(model=avg_vgg, size="96x64", min_size=48, iterations="20,20", layers="conv1_1,pool1,pool2")
+    job = prepare_texture([_striped(0), _striped(2)], masks=[left, 1 - left], **opts)
+    evaluate = job.problem.terms_at((64, 96))
+    assert {"texture.pool1.1", "texture.pool1.2"} <= set(evaluate(torch.rand(1, 3, 64, 96)))
+    as_asked = torch.cat([_striped(0)[..., :48], _striped(2)[..., :48]], dim=-1)  # red left, blue right
+    swapped = as_asked.flip(-1)
+    with torch.no_grad():
+        losses = [sum(float(v) for k, v in evaluate(x).items() if k.startswith("texture.")) for x in (as_asked, swapped)]
+    assert losses[0] < 0.2 * losses[1]  # blended terms would score both alike
+    image = texture([_striped(0), _striped(2)], masks=[left, 1 - left], **opts).image
+    red, blue = image[..., :40], image[..., 56:]
+    assert float((red[:, 0] - red[:, 2]).mean()) > 0.2 and float((blue[:, 2] - blue[:, 0]).mean()) > 0.2
+    with pytest.raises(OptionError, match="masks names 1 mask for 2 examples; give one per example image"):
+        prepare_texture([_striped(0), _striped(2)], masks=[left], **opts)
+    with pytest.raises(OptionError, match="mask 1 is 96x64 px and the output 64x64: a mask needs the output's aspect"):
+        prepare_texture([_striped(0), _striped(2)], masks=[left, 1 - left], **{**opts, "size": 64})
+    with pytest.raises(OptionError, match="mask 2 is black everywhere, so example 2 would grow nowhere"):
+        prepare_texture([_striped(0), _striped(2)], masks=[left, 0 * left], **opts)
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, checkpoint_at):
     opts = dict(model=avg_vgg, size=48, min_size=24, iterations="5,4", tolerance=0, layers="conv1_1,pool1,pool2")
     full = texture(brick, seed=3, **opts)

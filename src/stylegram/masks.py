@@ -51,14 +51,28 @@ def load_regions(
             for n, (name, shape) in enumerate(zip(names, style_shapes), start=1)]
 
 
-def mask_names(spec: str | list | None, styles: int, option: str, noun: str) -> list | None:
-    """The masks named by ``spec`` (paths, samples or images), one per style, or None when none are given."""
+def load_texture_masks(
+    spec: str | list | None, examples: int, output_shape: tuple[int, int], statistic: str | None = None
+) -> list[torch.Tensor] | None:
+    """Texture --masks: one per example, of the output's aspect, white where that example's texture grows."""
+    names = mask_names(spec, examples, "--masks", "mask", of="example")
+    if names is None:
+        return None
+    check_gram(statistic, "--masks compares Gram matrices inside each region", "masks")
+    return [read_mask(name, f"mask {n}", output_shape, "the output",
+                      "a mask needs the output's aspect (--size WxH; it is scaled to every scale's size)",
+                      f"example {n} would grow nowhere; white marks where an example grows")
+            for n, name in enumerate(names, start=1)]
+
+
+def mask_names(spec: str | list | None, styles: int, option: str, noun: str, of: str = "style") -> list | None:
+    """The masks named by ``spec`` (paths, samples or images), one per style (``of``), or None when none are given."""
     if spec is None or (isinstance(spec, str) and not spec):
         return None
     names = [name.strip() for name in spec.split(",")] if isinstance(spec, str) else list(spec)
     if len(names) != styles:
         raise OptionError(f"{option} names {len(names)} {noun}{'s' if len(names) != 1 else ''} for {styles} "
-                          f"style{'s' if styles != 1 else ''}; give one per style image, in the same order")
+                          f"{of}{'s' if styles != 1 else ''}; give one per {of} image, in the same order")
     return names
 
 

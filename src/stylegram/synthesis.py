@@ -32,14 +32,15 @@ from dataclasses import dataclass
 
 import torch
 
-from . import memory, optimize, precision, statistics
+from . import masks, memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_number, check_seed
 from .options import Options, whole_number
 from .gatys import backbone_options, iteration_counts, scale_sizes
-from .images import MAX_SIDE, ImageLike, image_list, load_input
+from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
 from .job import Job, Result
-from .losses import Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized, tv_loss
+from .losses import (MaskedStyleTerm, Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
+                     tv_loss)
 
 LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
 
@@ -72,6 +73,14 @@ class TextureOptions(Options):
     precision: str = "auto"  # of the network pass: bfloat16 where native, else winograd or float32 (stylegram.precision)
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
+    masks: str | list | None = None  # one per example, of the output's aspect: where its texture grows (white)
+
+    def __post_init__(self) -> None:
+        """Also take masks held in memory (Python API), kept as tensors so that checkpoints hold them."""
+        super().__post_init__()
+        if self.masks is not None and not isinstance(self.masks, str):  # clear: not there
+            self.masks = [kept_input(mask, f"mask {n}", background=(0, 0, 0))
+                          for n, mask in enumerate(image_list(self.masks), start=1)]
 
 
 def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
@@ -134,6 +143,7 @@ class TextureProblem(optimize.Problem):
         self.precision = precision.resolve(opts.precision)
         self.need = backbone.min_input_size(self.ordered)
         self.final = parse_size(opts.size)
+        self.masks = masks.load_texture_masks(opts.masks, len(examples), self.final, opts.statistic)
         self._sizes = self._plan(self.final)
 
     def _plan(self, final: tuple[int, int]) -> list[tuple[int, int]]:
@@ -166,10 +176,7 @@ class TextureProblem(optimize.Problem):
     @torch.no_grad()
     def targets(self, size: tuple[int, int]) -> dict:
         """The blend of the examples' statistics per layer (Gram matrices by default), for output ``size``."""
-        per_example = []
-        for example, layers in zip(self.examples, self.groups):
-            feats = self.backbone.extract(optimize.resize(example, self.example_size(example, size)), list(layers))
-            per_example.append({layer: self.statistic.target(feats[layer]) for layer in layers})
+        per_example = self._per_example(size)
         targets = {}
         for layer in self.ordered:  # each layer blends the examples that have it (all, without groups in --layers)
             users, shares = blend_of_layer(self.groups, self.blend, layer)
@@ -177,11 +184,17 @@ class TextureProblem(optimize.Problem):
                 targets[layer] = self.statistic.blend([per_example[n][layer] for n in users], shares)
         return targets
 
-    def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
-        """One term per layer and statistic, weights summing to 1, plus "tv" when asked for.
+    @torch.no_grad()
+    def _per_example(self, size: tuple[int, int]) -> list[dict]:
+        """Each example's statistics per layer of its group, for output ``size``."""
+        per_example = []
+        for example, layers in zip(self.examples, self.groups):
+            feats = self.backbone.extract(optimize.resize(example, self.example_size(example, size)), list(layers))
+            per_example.append({layer: self.statistic.target(feats[layer]) for layer in layers})
+        return per_example
 
-        Named "texture.pool2" for the default Gram statistic, "texture.<statistic>.pool2" otherwise.
-        """
+    def _blended_terms(self, size: tuple[int, int]) -> dict[str, tuple]:
+        """One term per layer and statistic part, on the blend of the examples that have the layer."""
         targets = self.targets(size)
         parts = statistics.components(self.statistic)
         step = self.state.step if self.state is not None else 0
@@ -193,6 +206,25 @@ class TextureProblem(optimize.Problem):
             for (stat, share), target in zip(parts, own):
                 name = statistics.term_name("texture", self.statistic, stat, layer)
                 terms[name] = (StyleTerm(layer, statistics.at_evaluation(target, step), stat), weight * share)
+        return terms
+
+    def _masked_terms(self, size: tuple[int, int]) -> dict[str, tuple]:
+        """With --masks, each example's own terms over its region, "texture.<layer>.<n>" (as transfer's style masks)."""
+        terms = {}
+        regions = [optimize.resize(m, size, wrap=self.wrap).clamp(0, 1) for m in self.masks]
+        for n, (targets, mask, share) in enumerate(zip(self._per_example(size), regions, self.blend), start=1):
+            for layer, weight in normalized(self.groups[n - 1]).items():
+                terms[f"texture.{layer}.{n}"] = (MaskedStyleTerm(layer, targets[layer], mask),
+                                                 weight * share * len(self.examples))
+        return terms
+
+    def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
+        """One term per layer and statistic, weights summing to 1, plus "tv" when asked for.
+
+        Named "texture.pool2" for the default Gram statistic, "texture.<statistic>.pool2" otherwise, and with
+        --masks "texture.pool2.<n>" for example n.
+        """
+        terms = self._masked_terms(size) if self.masks else self._blended_terms(size)
         objective = Objective(self.backbone, terms, precision=self.precision)
         tv, weight = (circular_tv if self.wrap else tv_loss), self.opts.tv_weight
 
@@ -207,12 +239,18 @@ class TextureProblem(optimize.Problem):
         return evaluate
 
     def inputs(self) -> dict[str, torch.Tensor]:
-        """The example images as given."""
-        return {f"example {i + 1}": e for i, e in enumerate(self.examples)}
+        """The example images (and masks) as given."""
+        masks = {f"mask {i + 1}": m for i, m in enumerate(self.masks or [])}
+        return {**{f"example {i + 1}": e for i, e in enumerate(self.examples)}, **masks}
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """White noise around the examples' mean colour (the paper starts from white noise); grey for grey examples."""
         mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(self.examples, self.blend))
+        if self.masks:  # each region around its example's colour, what no mask covers around the blend's
+            regions = [optimize.resize(m, size, wrap=self.wrap).clamp(0, 1) for m in self.masks]
+            covered = sum(regions)
+            painted = sum(m * e.mean((-2, -1), keepdim=True) for m, e in zip(regions, self.examples))
+            mean = (painted + (1 - covered).clamp_min(0) * mean) / covered.clamp_min(1)
         noise = torch.randn((1, 1 if self.grey else 3, *size), generator=generator)
         return (mean + 0.2 * noise).clamp(0, 1)
 

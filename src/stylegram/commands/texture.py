@@ -42,6 +42,8 @@ HELP = {
     "float32, bfloat16 or winograd (float32 with Winograd convolutions) (default: %(default)s)",
     "seed": "random seed of the starting noise; the same seed and inputs give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
+    "masks": "one mask per example, of the output's aspect, e.g. wall.png,lawn.png: each example's texture grows "
+    "where its mask is white (default: every example everywhere)",
 }
 CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": PADDINGS, "precision": PRECISIONS}
 
@@ -65,7 +67,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = check_outputs(args, [*args.examples, args.weights])
+    output = check_outputs(args, [*args.examples, args.weights, *(args.masks or "").split(",")])
     if args.resume:
         job = resume_texture(args.resume, args.examples)
         check_resume_alone(args, job.options)
