@@ -208,11 +208,14 @@ class TextureProblem(optimize.Problem):
                 terms[name] = (StyleTerm(layer, statistics.at_evaluation(target, step), stat), weight * share)
         return terms
 
+    def masks_at(self, size: tuple[int, int]) -> list[torch.Tensor]:
+        """The --masks scaled to ``size`` (across the wrap-around border when tileable), in [0, 1]."""
+        return [optimize.resize(m, size, wrap=self.wrap).clamp(0, 1) for m in self.masks]
+
     def _masked_terms(self, size: tuple[int, int]) -> dict[str, tuple]:
         """With --masks, each example's own terms over its region, "texture.<layer>.<n>" (as transfer's style masks)."""
         terms = {}
-        regions = [optimize.resize(m, size, wrap=self.wrap).clamp(0, 1) for m in self.masks]
-        for n, (targets, mask, share) in enumerate(zip(self._per_example(size), regions, self.blend), start=1):
+        for n, (targets, mask, share) in enumerate(zip(self._per_example(size), self.masks_at(size), self.blend), start=1):
             for layer, weight in normalized(self.groups[n - 1]).items():
                 terms[f"texture.{layer}.{n}"] = (MaskedStyleTerm(layer, targets[layer], mask),
                                                  weight * share * len(self.examples))
@@ -247,7 +250,7 @@ class TextureProblem(optimize.Problem):
         """White noise around the examples' mean colour (the paper starts from white noise); grey for grey examples."""
         mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(self.examples, self.blend))
         if self.masks:  # each region around its example's colour, what no mask covers around the blend's
-            regions = [optimize.resize(m, size, wrap=self.wrap).clamp(0, 1) for m in self.masks]
+            regions = self.masks_at(size)
             covered = sum(regions)
             painted = sum(m * e.mean((-2, -1), keepdim=True) for m, e in zip(regions, self.examples))
             mean = (painted + (1 - covered).clamp_min(0) * mean) / covered.clamp_min(1)
