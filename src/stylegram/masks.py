@@ -7,6 +7,8 @@ Gatys et al. 2017's spatial control: the Gram matrices of the positions a mask s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from . import optimize, statistics
@@ -14,55 +16,65 @@ from .errors import OptionError
 from .images import ImageLike, load_input
 
 
-def load_masks(
-    spec: str | list | None, styles: int, content_shape: tuple[int, int], statistic: str | None = None
-) -> list[torch.Tensor] | None:
-    """--style-masks: one grey (1, 1, H, W) mask per style in [0, 1] (white: that style paints there), or None.
+@dataclass(frozen=True)
+class Kind:
+    """One kind of mask option, in the words of its messages ({n}: the mask's number)."""
 
-    ``spec``: comma-separated paths or sample names, or a list of them and images (TransferOptions keeps images
-    in memory as tensors). A mask may have any size of the content's aspect; it is scaled to every stage's
-    output. Transparent pixels count as black, so a region painted on a clear layer works as drawn.
-    ``statistic``: the optimization's --statistic, which must be the Gram matrix (None for a feed-forward pass).
+    option: str  # the flag
+    label: str  # a mask's name in messages: "style mask", ...
+    of: str  # what there is one mask per: "style", "example"
+    why: str  # why it takes the Gram statistic
+    against: str  # whose aspect a mask must have
+    aspect: str  # the fix for another aspect
+    empty: str  # what an all-black mask would mean
+
+
+STYLE_MASKS = Kind("--style-masks", "style mask", "style", "--style-masks compares Gram matrices inside each region",
+                   "the content", "a mask needs the content's aspect (it is scaled to the output)",
+                   "style {n} would paint nothing; white marks where a style goes")
+STYLE_REGIONS = Kind("--style-regions", "style region", "style",
+                     "--style-regions takes the Gram matrices of a part of each style image", "style image {n}",
+                     "a region needs its style image's aspect (it is scaled with it)",
+                     "style {n} would lend nothing; white marks the part of a style image to use")
+TEXTURE_MASKS = Kind("--masks", "mask", "example", "--masks compares Gram matrices inside each region", "the output",
+                     "a mask needs the output's aspect (--size WxH; it is scaled to every scale's size)",
+                     "example {n} would grow nowhere; white marks where an example grows")
+
+
+def load(kind: Kind, spec: str | list | None, shapes: list[tuple[int, int]], statistic: str | None = None
+         ) -> list[torch.Tensor] | None:
+    """One grey (1, 1, H, W) mask in [0, 1] per entry of ``shapes`` (the (H, W) whose aspect it must have), or None.
+
+    ``spec``: comma-separated paths or sample names, or a list of them and images (the options keep images in
+    memory as tensors). A mask may have any size of its aspect; it is scaled as needed. Transparent pixels count
+    as black, so a region painted on a clear layer works as drawn. ``statistic``: the optimization's
+    --statistic, which must be the Gram matrix (None for a feed-forward pass).
     """
-    names = mask_names(spec, styles, "--style-masks", "mask")
+    names = mask_names(spec, len(shapes), kind.option, kind.label.split()[-1], kind.of)
     if names is None:
         return None
-    check_gram(statistic, "--style-masks compares Gram matrices inside each region", "masks")
-    return [read_mask(name, f"style mask {n}", content_shape, "the content",
-                       "a mask needs the content's aspect (it is scaled to the output)",
-                       f"style {n} would paint nothing; white marks where a style goes")
-            for n, name in enumerate(names, start=1)]
+    check_gram(statistic, kind.why, kind.label.split()[-1] + "s")
+    return [read_mask(name, f"{kind.label} {n}", shape, kind.against.format(n=n), kind.aspect, kind.empty.format(n=n))
+            for n, (name, shape) in enumerate(zip(names, shapes), start=1)]
 
 
-def load_regions(
-    spec: str | list | None, style_shapes: list[tuple[int, int]], statistic: str | None = None
-) -> list[torch.Tensor] | None:
-    """--style-regions: one grey (1, 1, H, W) mask per style image, white over the part of it whose statistics it
-    lends (Gram matrices of that part alone: with --style-masks, a region of the output can take the sky of a
-    painting and another its ground), or None. Given like --style-masks, each of its style image's aspect.
-    """
-    names = mask_names(spec, len(style_shapes), "--style-regions", "region")
-    if names is None:
-        return None
-    check_gram(statistic, "--style-regions takes the Gram matrices of a part of each style image", "regions")
-    return [read_mask(name, f"style region {n}", shape, f"style image {n}",
-                       "a region needs its style image's aspect (it is scaled with it)",
-                       f"style {n} would lend nothing; white marks the part of a style image to use")
-            for n, (name, shape) in enumerate(zip(names, style_shapes), start=1)]
+def load_masks(spec: str | list | None, styles: int, content_shape: tuple[int, int], statistic: str | None = None
+               ) -> list[torch.Tensor] | None:
+    """--style-masks: per style, white where it paints in the output (of the content's aspect)."""
+    return load(STYLE_MASKS, spec, [content_shape] * styles, statistic)
 
 
-def load_texture_masks(
-    spec: str | list | None, examples: int, output_shape: tuple[int, int], statistic: str | None = None
-) -> list[torch.Tensor] | None:
-    """Texture --masks: one per example, of the output's aspect, white where that example's texture grows."""
-    names = mask_names(spec, examples, "--masks", "mask", of="example")
-    if names is None:
-        return None
-    check_gram(statistic, "--masks compares Gram matrices inside each region", "masks")
-    return [read_mask(name, f"mask {n}", output_shape, "the output",
-                      "a mask needs the output's aspect (--size WxH; it is scaled to every scale's size)",
-                      f"example {n} would grow nowhere; white marks where an example grows")
-            for n, name in enumerate(names, start=1)]
+def load_regions(spec: str | list | None, style_shapes: list[tuple[int, int]], statistic: str | None = None
+                 ) -> list[torch.Tensor] | None:
+    """--style-regions: per style image, white over the part of it whose statistics it lends (with --style-masks,
+    a region of the output can take the sky of a painting and another its ground)."""
+    return load(STYLE_REGIONS, spec, style_shapes, statistic)
+
+
+def load_texture_masks(spec: str | list | None, examples: int, output_shape: tuple[int, int],
+                       statistic: str | None = None) -> list[torch.Tensor] | None:
+    """Texture --masks: per example, white where its texture grows in the output (of the output's aspect)."""
+    return load(TEXTURE_MASKS, spec, [output_shape] * examples, statistic)
 
 
 def mask_names(spec: str | list | None, styles: int, option: str, noun: str, of: str = "style") -> list | None:
