@@ -88,15 +88,12 @@ class TransferOptions(Options):
     upscale: bool = False  # allow --size beyond the content's own size
 
     def __post_init__(self) -> None:
-        """Also take images held in memory as --init and --style-masks (Python API), kept as tensors so that results
-        and checkpoints hold them."""
+        """Also take images held in memory as --init, --style-masks and --style-regions (Python API), kept as tensors
+        so that results and checkpoints hold them."""
         super().__post_init__()
         self.init = kept_input(self.init, "--init image")
-        for field, what in (("style_masks", "style mask"), ("style_regions", "style region")):
-            masks = getattr(self, field)
-            if masks is not None and not isinstance(masks, str):  # clear: not selected
-                setattr(self, field, [kept_input(mask, f"{what} {n}", background=(0, 0, 0))
-                                      for n, mask in enumerate(image_list(masks), start=1)])
+        self.style_masks = masks.kept(masks.STYLE_MASKS, self.style_masks)
+        self.style_regions = masks.kept(masks.STYLE_REGIONS, self.style_regions)
 
 
 MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)

@@ -13,7 +13,7 @@ import torch
 
 from . import optimize, statistics
 from .errors import OptionError
-from .images import ImageLike, load_input
+from .images import ImageLike, image_list, kept_input, load_input
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,14 @@ STYLE_REGIONS = Kind("--style-regions", "style region", "style",
 TEXTURE_MASKS = Kind("--masks", "mask", "example", "--masks compares Gram matrices inside each region", "the output",
                      "a mask needs the output's aspect (--size WxH; it is scaled to every scale's size)",
                      "example {n} would grow nowhere; white marks where an example grows")
+
+
+def kept(kind: Kind, value: str | list | None) -> str | list | None:
+    """A mask option as the options keep it: a string as given; a list of masks with those held in memory (PIL,
+    arrays, tensors) as tensors, transparent as black, so that results and checkpoints hold them."""
+    if value is None or isinstance(value, str):
+        return value
+    return [kept_input(mask, f"{kind.label} {n}", background=(0, 0, 0)) for n, mask in enumerate(image_list(value), start=1)]
 
 
 def load(kind: Kind, spec: str | list | None, shapes: list[tuple[int, int]], statistic: str | None = None

@@ -37,7 +37,7 @@ from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_number, check_seed
 from .options import Options, whole_number
 from .gatys import backbone_options, iteration_counts, scale_sizes
-from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
+from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .job import Job, Result
 from .losses import (MaskedStyleTerm, Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
                      tv_loss)
@@ -78,9 +78,7 @@ class TextureOptions(Options):
     def __post_init__(self) -> None:
         """Also take masks held in memory (Python API), kept as tensors so that checkpoints hold them."""
         super().__post_init__()
-        if self.masks is not None and not isinstance(self.masks, str):  # clear: not there
-            self.masks = [kept_input(mask, f"mask {n}", background=(0, 0, 0))
-                          for n, mask in enumerate(image_list(self.masks), start=1)]
+        self.masks = masks.kept(masks.TEXTURE_MASKS, self.masks)
 
 
 def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
