@@ -79,6 +79,21 @@ def test_match_luminance_hand_checked():
     assert torch.allclose(match_luminance(style, content)[0, 0, 0], torch.tensor([0.1, 0.9]), atol=1e-6)
 
 
+def test_match_luminance_over_regions_hand_checked():
+    # The style's region is its first two pixels [0.2, 0.4] (mean 0.3, std 0.1), the content's its last two
+    # [0.5, 0.7] (mean 0.6, std 0.1): y -> y + 0.3, so [0.2, 0.4, 1.0, 1.0] -> [0.5, 0.7, 1 (clamped), 1].
+    style = torch.tensor([0.2, 0.4, 1.0, 1.0]).view(1, 1, 1, 4).expand(1, 3, 1, 4)
+    content = torch.tensor([0.1, 0.1, 0.5, 0.7]).view(1, 1, 1, 4).expand(1, 3, 1, 4)
+    first, last = torch.tensor([1.0, 1, 0, 0]).view(1, 1, 1, 4), torch.tensor([0.0, 0, 1, 1]).view(1, 1, 1, 4)
+    out = match_luminance(style, content, style_region=first, content_region=last)
+    assert torch.allclose(out[0, 0, 0], torch.tensor([0.5, 0.7, 1.0, 1.0]), atol=1e-6)
+    # without the regions the whole images' statistics give another answer
+    assert not torch.allclose(match_luminance(style, content)[0, 0, 0], out[0, 0, 0], atol=0.05)
+    # a region at twice the size of its image is averaged down to it
+    wide = first.repeat_interleave(2, -1).repeat_interleave(2, -2)
+    assert torch.allclose(match_luminance(style, content, style_region=wide, content_region=last), out, atol=1e-6)
+
+
 def test_match_luminance_matches_mean_and_std():
     style = rand(1, 3, 16, 16, seed=7)
     content = 0.45 + 0.1 * rand(1, 3, 12, 20, seed=8)

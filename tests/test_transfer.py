@@ -867,6 +867,23 @@ def test_style_regions_lend_each_output_region_the_statistics_of_one_part_of_a_s
     assert above > 0.2 and below < -0.2  # recoloured in each region's palette: its part of the style's pixels
 
 
+def test_luminance_mode_matches_each_region_of_a_style_to_the_part_of_the_content_it_paints(vgg, pair):
+    """--colors luminance with regions and masks: the lent part of the style gets the mean and spread of the
+    luminance of the part of the content it paints, not those of the whole images."""
+    content, _ = pair
+    style, top, bottom = _two_part_style()
+    out_top = torch.zeros(1, 3, 64, 96)
+    out_top[..., :32, :] = 1.0
+    job = prepare(content, [style, style], model=vgg, style_regions=[top, bottom], style_masks=[out_top, 1 - out_top],
+                  colors="luminance", **FAST)
+    y_content = color.luminance(content)
+    for grey, region, mask in zip(job.problem.styles, (top, bottom), (out_top, 1 - out_top)):
+        lent = color.luminance(grey)[..., region[0, 0] > 0.5]
+        painted = y_content[..., mask[0, 0] > 0.5]
+        assert float(lent.mean()) == pytest.approx(float(painted.mean()), abs=0.01)
+        assert float(lent.std(correction=0)) == pytest.approx(float(painted.std(correction=0)), rel=0.05)
+
+
 def test_style_regions_errors_name_the_problem(vgg, pair):
     content, _ = pair
     style, top, bottom = _two_part_style()

@@ -107,14 +107,36 @@ def match_colors(
     return out.to(image.dtype).clamp(0, 1)
 
 
-def match_luminance(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+def match_luminance(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-8, *,
+                    style_region: torch.Tensor | None = None, content_region: torch.Tensor | None = None) -> torch.Tensor:
     """Grey style for luminance-only transfer: Y' = (Y_s - mean_s) * std_c / std_s + mean_c, clamped.
 
-    Means and (population) standard deviations are taken per image over all pixels of the luminance;
-    the result is 3-channel grey (R = G = B = Y').
+    Means and (population) standard deviations are taken per image over all pixels of the luminance, or, where
+    a region (1, 1, H, W) in [0, 1] at any size of the image's aspect is given, over the pixels it weighs: with
+    --style-regions the part of the style that is lent, with --style-masks the part of the content it paints.
+    The result is 3-channel grey (R = G = B = Y').
     """
     y_style, y_content = luminance(style), luminance(content)
-    mean_s, std_s = y_style.mean((1, 2, 3), keepdim=True), y_style.std((1, 2, 3), correction=0, keepdim=True)
-    mean_c, std_c = y_content.mean((1, 2, 3), keepdim=True), y_content.std((1, 2, 3), correction=0, keepdim=True)
+    mean_s, std_s = _weighted_mean_std(y_style, style_region)
+    mean_c, std_c = _weighted_mean_std(y_content, content_region)
     matched = (y_style - mean_s) * (std_c / (std_s + eps)) + mean_c
     return matched.clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
+
+
+def match_luminances(styles: list[torch.Tensor], content: torch.Tensor, regions: list | None = None,
+                     masks: list | None = None) -> list[torch.Tensor]:
+    """``match_luminance`` for each style: over its region of the style image (--style-regions) and matched to
+    the part of the content its mask paints (--style-masks), where they are given."""
+    regions, masks = regions or [None] * len(styles), masks or [None] * len(styles)
+    return [match_luminance(s, content, style_region=r, content_region=m) for s, r, m in zip(styles, regions, masks)]
+
+
+def _weighted_mean_std(y: torch.Tensor, region: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image, the mean and population standard deviation of the luminance (N, 1, H, W), weighted by region."""
+    if region is None:
+        return y.mean((1, 2, 3), keepdim=True), y.std((1, 2, 3), correction=0, keepdim=True)
+    w = F.interpolate(region.to(y.dtype), size=tuple(y.shape[-2:]), mode="area")
+    total = w.sum((1, 2, 3), keepdim=True).clamp_min(1e-8)
+    mean = (w * y).sum((1, 2, 3), keepdim=True) / total
+    var = (w * (y - mean) ** 2).sum((1, 2, 3), keepdim=True) / total
+    return mean, var.sqrt()

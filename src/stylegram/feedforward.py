@@ -18,7 +18,7 @@ from torch import nn
 
 from . import weights as W
 from .backbones import Backbone, load_backbone
-from .color import combine_luminance, gray, keep_colors, match_luminance
+from .color import combine_luminance, gray, keep_colors, match_luminances
 from .errors import BackboneError, OptionError, WeightsError, check_choice, did_you_mean
 from .losses import blend_weights
 from .precision import network_pass, resolve
@@ -341,7 +341,7 @@ class FeedForward:
         for i, style in enumerate(styles):
             self._check_size(style, f"style image {i + 1}")
         if colors == "luminance":
-            grey_styles = [match_luminance(s, content) for s in styles]
+            grey_styles = match_luminances(styles, content, regions, masks)
             out = self.transfer(gray(content), grey_styles, method, alpha, weights, precision, masks, regions)
             return combine_luminance(out, content)
         out = self.transfer(content, styles, method, alpha, weights, precision, masks, regions)

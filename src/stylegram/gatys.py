@@ -176,13 +176,13 @@ class TransferProblem(optimize.Problem):
         if not isinstance(opts.polish, int) or opts.polish < 0:
             raise OptionError(f"--polish must be a whole number of iterations, 0 or more, got {opts.polish}")
         self.content = content
-        if opts.colors == "luminance":
-            styles = [color.match_luminance(s, content) for s in styles]
-            content = color.gray(content)
-        self.work_content, self.styles = content, styles
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.masks = masks.load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
         self.regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
+        if opts.colors == "luminance":
+            styles = color.match_luminances(styles, content, self.regions, self.masks)
+            content = color.gray(content)
+        self.work_content, self.styles = content, styles
         self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
         self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
