@@ -421,6 +421,32 @@ def test_statistic_is_offered_as_the_library_names_them_and_reaches_the_run(clie
     assert response.status_code == 422 and "statistic" in response.json()["detail"]
 
 
+def test_style_layers_give_each_style_its_own_layers_and_reach_the_command_line(client):
+    content, fine, coarse = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1)), uploaded(client, png(64, 64, 2))
+    job = start(client, content=content, styles=[fine, coarse], style_layers="relu1_1/relu2_1,relu3_1", **TINY)
+    progress = [e["data"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "progress"]
+    assert progress and {k for k in progress[-1]["losses"] if k.startswith("style.")} == {
+        "style.relu1_1", "style.relu2_1", "style.relu3_1"}
+    params = client.get(job["urls"]["params"]).json()
+    assert params["options"]["style_layers"] == "relu1_1/relu2_1,relu3_1"
+    assert "--style-layers relu1_1/relu2_1,relu3_1" in params["command"]
+    texture = start(client, method="texture", styles=[fine], style_layers="conv1_1,pool1", size=64, iterations="2")
+    progress = [e["data"] for e in sse(client.get(texture["urls"]["events"]).text) if e["event"] == "progress"]
+    assert progress and set(progress[0]["losses"]) == {"texture.conv1_1", "texture.pool1"}
+    assert "--layers conv1_1,pool1" in client.get(texture["urls"]["params"]).json()["command"]
+    cases = [  # the library's messages, with the page's name for the setting
+        ("relu1_1/relu2_1/relu3_1", 400, '"Style layers" gives 3 groups split by \'/\' for 2 styles'),
+        ("relu9_1", 400, "relu9_1"),
+        ("relu1_1;rm -rf", 422, "style_layers: 'relu1_1;rm -rf' is not a list of layers like relu1_1,relu2_1"),
+    ]
+    for layers, status, words in cases:
+        response = client.post("/api/jobs", json={"content": content, "styles": [fine, coarse], "style_layers": layers})
+        assert response.status_code == status and words in response.json()["detail"], (layers, response.text)
+    response = client.post("/api/jobs", json={"method": "adain", "content": content, "styles": [fine],
+                                              "style_layers": "relu1_1"})
+    assert response.status_code == 400 and "style_layers is not a setting of the adain method" in response.json()["detail"]
+
+
 def test_texture_refuses_masks(client):
     example, mask = uploaded(client, png(64, 64, 1)), uploaded(client, mask_png(64, 64, True))
     response = client.post("/api/jobs", json={"method": "texture", "styles": [example], "style_masks": [mask]})

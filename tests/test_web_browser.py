@@ -71,6 +71,13 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             page.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:")) else outside.append(r.url))
             page.goto(url)
             page.wait_for_selector("body[data-ready=true]")
+            # each method shows its own default layers, and the one-pass methods have none to set
+            assert page.get_attribute("#style_layers", "placeholder") == "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+            page.select_option("#method", "texture")
+            assert page.get_attribute("#style_layers", "placeholder") == "conv1_1,pool1,pool2,pool3,pool4"
+            page.select_option("#method", "adain")
+            assert page.is_hidden("[data-field=style_layers]")
+            page.select_option("#method", "gatys")
 
             # A file that is not an image: the server's message appears on the page.
             page.set_input_files("#content-input", str(pictures["text"]))
@@ -87,6 +94,7 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             page.fill("#iterations", "16")
             assert page.inner_text("#init option[value='']") == "default (auto)"
             page.select_option("#init", "recolor")
+            page.fill("#style_layers", "relu1_1,relu2_1,relu3_1,relu4_1")
             page.click("#start")
 
             page.wait_for_selector("body[data-job-state=done]", timeout=60_000)  # (the page's CSP forbids eval)
@@ -108,6 +116,7 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             params = json.loads(Path(download.value.path()).read_text())
             assert params["options"]["iterations"] == "16" and params["inputs"]["content"]["name"] == "chelsea.png"
             assert params["options"]["init"] == "recolor"
+            assert params["options"]["style_layers"] == "relu1_1,relu2_1,relu3_1,relu4_1"
             assert outside == [], f"the page fetched from outside the server: {outside}"
         finally:
             browser.close()

@@ -81,6 +81,10 @@ class JobRequest(BaseModel):
     style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$",
                                     description="one weight per style, like 0.7,0.3")
     style_scale: float | None = Field(None, gt=0, description="style image size relative to the output's")
+    style_layers: str | None = Field(
+        None, max_length=1000, pattern=r"^[\w\s.:,/]+$",
+        description="a list of layers like relu1_1,relu2_1,relu3_1:0.5, or one per style split by / "
+                    "(relu1_1,relu2_1/relu3_1,relu4_1: each style its own layers); gatys and texture")
     upscale: bool | None = None
     style_masks: list[str | None] | None = Field(
         None, description="upload ids of one mask per style image, in their order (null: that style has none); "

@@ -24,16 +24,16 @@ from ..options import flag
 from .uploads import Upload, UploadStore
 
 METHODS = ("gatys", "adain", "wct", "texture")
-# The settings the page offers for each method (library option names; the page's "style_blend" is
-# texture's "blend").
+# The settings the page offers for each method (library option names; the page's "style_blend" and "style_layers"
+# are texture's "blend" and "layers").
 FIELDS = {
     "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "init", "statistic", "seed",
-              "iterations", "min_size", "style_blend", "style_scale", "upscale"),
+              "iterations", "min_size", "style_blend", "style_scale", "style_layers", "upscale"),
     "adain": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "wct": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
-    "texture": ("size", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend"),
+    "texture": ("size", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend", "style_layers"),
 }
-RENAMED = {"texture": {"style_blend": "blend"}}
+RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
 # and a page user should read the name of the setting in front of them instead.
 PAGE_LABELS = {
@@ -42,6 +42,7 @@ PAGE_LABELS = {
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
     "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
     "--style-masks": "Masks", "--style-scale": "Style scale", "--statistic": "Style statistic",
+    "--style-layers": "Style layers", "--layers": "Style layers",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 
