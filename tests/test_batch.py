@@ -687,20 +687,25 @@ def test_size_bounds_the_outputs_and_upscale_enlarges_the_smaller_ones(client, t
         assert im.size == (80, 60)
 
 
+def _red_blue_and_halves(folder: Path) -> None:
+    """red.png and blue.png (96 px, striped), left.png and right.png (halves of a 96x64 picture)."""
+    for name, colour in [("red.png", (230, 20, 20)), ("blue.png", (20, 20, 230))]:
+        pixels = np.full((96, 96, 3), colour, np.uint8)
+        pixels[::8] //= 2
+        Image.fromarray(pixels).save(folder / name)
+    left = np.zeros((64, 96), np.uint8)
+    left[:, :48] = 255
+    Image.fromarray(left).save(folder / "left.png")
+    Image.fromarray(255 - left).save(folder / "right.png")
+
+
 def test_masks_put_each_style_in_its_region_of_every_input(client, tmp_path, capsys):
     """--style-masks in a batch: red paints the left of every photo, blue the right; a photo of another shape
     fails alone, with the library's message."""
     _photos(tmp_path / "in", 2, size=(96, 64))
     _photos(tmp_path / "in" / "square", 1, size=(64, 64))
     (tmp_path / "in" / "square" / "photo00.png").rename(tmp_path / "in" / "square.png")
-    for name, colour in [("red.png", (230, 20, 20)), ("blue.png", (20, 20, 230))]:
-        pixels = np.full((96, 96, 3), colour, np.uint8)
-        pixels[::8] //= 2
-        Image.fromarray(pixels).save(tmp_path / name)
-    left = np.zeros((64, 96), np.uint8)
-    left[:, :48] = 255
-    Image.fromarray(left).save(tmp_path / "left.png")
-    Image.fromarray(255 - left).save(tmp_path / "right.png")
+    _red_blue_and_halves(tmp_path)
     args = ["batch", str(tmp_path / "in"), "--style", str(tmp_path / "red.png"), "--style", str(tmp_path / "blue.png"),
             "--style-masks", f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}", "-o", str(tmp_path / "out"),
             "--quiet", "--scheduler", _address(client)]
@@ -711,6 +716,34 @@ def test_masks_put_each_style_in_its_region_of_every_input(client, tmp_path, cap
         out = np.asarray(Image.open(tmp_path / "out" / name), float)
         red, blue = out[:, :40], out[:, 56:]
         assert (red[..., 0] - red[..., 2]).mean() > 40 and (blue[..., 2] - blue[..., 0]).mean() > 40, name
+
+
+def test_style_regions_lend_each_masked_part_of_every_input_a_part_of_one_style(client, tmp_path, capsys):
+    """--style-regions in a batch: one style image, red above and blue below, given twice; its top paints the left
+    of every photo and its bottom the right. A region of another aspect than its style is refused before any work."""
+    _photos(tmp_path / "in", 2, size=(96, 64))
+    _red_blue_and_halves(tmp_path)
+    red, blue = np.asarray(Image.open(tmp_path / "red.png")), np.asarray(Image.open(tmp_path / "blue.png"))
+    Image.fromarray(np.concatenate([red[:48], blue[48:]])).save(tmp_path / "both.png")
+    top = np.zeros((96, 96), np.uint8)
+    top[:48] = 255
+    Image.fromarray(top).save(tmp_path / "top.png")
+    Image.fromarray(255 - top).save(tmp_path / "bottom.png")
+    both = str(tmp_path / "both.png")
+    args = ["batch", str(tmp_path / "in"), "--style", both, "--style", both, "-o", str(tmp_path / "out"),
+            "--style-masks", f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}", "--quiet", "--scheduler",
+            _address(client)]
+    assert main([*args, "--style-regions", f"{tmp_path / 'top.png'},{tmp_path / 'bottom.png'}"]) == 0
+    for name in ("photo00.png", "photo01.png"):
+        out = np.asarray(Image.open(tmp_path / "out" / name), float)
+        left, right = out[:, :40], out[:, 56:]
+        assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40, name
+    capsys.readouterr()
+    assert main([*args, "--style-regions", f"{tmp_path / 'top.png'},{tmp_path / 'left.png'}", "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "style region 2" in err and "a region needs its style image's aspect" in err and "photo00" not in err
+    assert main([*args, "--style-regions", str(tmp_path / "top.png"), "--overwrite"]) == 2
+    assert "--style-regions names 1 region for 2 styles; give one per --style" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flags, words", [(["--workers", "0"], "--workers must be at least 1"),  # ran in-process

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import files, gatys, images, optimize, samples
+from .. import files, gatys, images, masks, optimize, samples
 from ..errors import ImageError, OptionError, check_choice
 from ..losses import blend_weights
 from . import tasks, video
@@ -118,7 +118,7 @@ def stylize_batch(
     if client is None:
         check_cluster(scheduler, workers)
     specs = _check_styles(styles)
-    opts = _check_options(method, temporal, options, len(specs))
+    opts = _check_options(method, temporal, options, specs)
     ext = ext if ext.startswith(".") else f".{ext}"
     images.check_format(ext)
     folder = Path(out_dir).expanduser()
@@ -148,9 +148,10 @@ def stylize_batch(
     return report
 
 
-def _check_options(method: str, temporal: float, options: dict, styles: int) -> dict:
+def _check_options(method: str, temporal: float, options: dict, specs: list[str]) -> dict:
     """Options for gatys.transfer, checked once here rather than failing once per item on the workers."""
     opts = gatys.TransferOptions().replace(method=method, **options)
+    styles = len(specs)
     check_choice("--method", method, gatys.METHODS)
     if opts.upscale and opts.size is None:
         raise OptionError("--upscale enlarges the inputs smaller than --size to it, and --size is not given; "
@@ -174,19 +175,25 @@ def _check_options(method: str, temporal: float, options: dict, styles: int) -> 
                           tolerance=opts.tolerance, patience=opts.patience)
     video.TemporalBlend(temporal)  # checks the weight
     if opts.style_masks:
-        options = {**options, "style_masks": _check_masks(opts.style_masks, styles)}
+        options = {**options, "style_masks": _check_masks(opts.style_masks, styles, masks.STYLE_MASKS)}
+    if opts.style_regions:  # each against its style image, which is known here (a mask's input is not)
+        options = {**options, "style_regions": _check_masks(opts.style_regions, styles, masks.STYLE_REGIONS)}
+        shapes = [tuple(images.load_input(spec, f"style image {n}").shape[-2:]) for n, spec in enumerate(specs, 1)]
+        masks.load_regions(options["style_regions"], shapes, opts.statistic if method == "gatys" else None)
     return {"method": method, **options}
 
 
-def _check_masks(spec: str | list, styles: int) -> str:
-    """--style-masks as the workers can open them (absolute paths), each decoded once here; one per style."""
+def _check_masks(spec: str | list, styles: int, kind: masks.Kind) -> str:
+    """--style-masks or --style-regions (``kind``) as the workers can open them (absolute paths), each decoded once
+    here; one per style."""
     names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else [str(n) for n in spec]
+    noun = kind.label.split()[-1]
     if len(names) != styles:
-        raise OptionError(f"--style-masks names {len(names)} mask{'s' * (len(names) != 1)} for {styles} "
+        raise OptionError(f"{kind.option} names {len(names)} {noun}{'s' * (len(names) != 1)} for {styles} "
                           f"style{'s' * (styles != 1)}; give one per --style, in the same order")
     paths = []
     for n, name in enumerate(names, start=1):
-        images.load_input(name, f"style mask {n}")
+        images.load_input(name, f"{kind.label} {n}")
         path = Path(name).expanduser()
         paths.append(str(path.resolve()) if path.exists() else name)
     return ",".join(paths)
@@ -227,9 +234,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: floa
     kept = None
     try:
         meter, blend = video.Flicker(), video.TemporalBlend(temporal)
-        masks = opts.get("style_masks")
         key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles], "options": opts,
-               **({"masks": [file_key(m) for m in masks.split(",")]} if masks else {})}
+               **{name: [file_key(m) for m in opts[option].split(",")]
+                  for name, option in (("masks", "style_masks"), ("regions", "style_regions")) if opts.get(option)}}
         kept = FrameStore(item.output, key, fresh=overwrite)
         with video.VideoWriter(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:

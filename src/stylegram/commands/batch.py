@@ -42,6 +42,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--style-masks", default=None, metavar="MASKS",
                         help="one mask per --style, e.g. sky.png,land.png: each style paints where its mask is white; "
                         "every input needs the masks' aspect (a video's frames, photos of one shape)")
+    parser.add_argument("--style-regions", default=None, metavar="REGIONS",
+                        help="one mask per --style, each of its style image's aspect, e.g. sky.png,ground.png: each "
+                        "style lends the statistics of the part of its image where its mask is white (with "
+                        "--style-masks: a painting's sky for the inputs' sky, its ground for their ground)")
     parser.add_argument("--iterations", default=DEFAULTS.iterations,
                         help="gatys: iterations per scale; video frames after the first run only the last number "
                         "(default: %(default)s)")
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import stylize_batch
 
     options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
-               "style_blend": args.style_blend, "style_masks": args.style_masks}
+               "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions}
     if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
     try:
