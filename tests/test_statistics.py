@@ -152,6 +152,67 @@ def test_blending_two_styles_is_the_statistic_of_their_mixture(name):
     assert torch.allclose(statistic.distance(x, blended), statistic.distance(x, pooled), rtol=1e-4)
 
 
+WEIGHED = ["gram", "mmd-linear", "meanstd", "w2", "histogram", "mmd-poly(samples=4096)", "mmd-gauss(samples=4096)"]
+
+
+def _left_half() -> torch.Tensor:
+    mask = torch.zeros(1, 1, 8, 10)
+    mask[..., :5] = 1.0
+    return mask
+
+
+@pytest.mark.parametrize("spec", WEIGHED)
+def test_a_statistic_of_the_masked_positions_is_the_statistic_of_those_positions(spec):
+    """Spatial control for every statistic: the target and the distance of the positions a hard mask weighs are
+    those of the part of the map it covers, cut out."""
+    torch.manual_seed(8)
+    style, x = 0.3 + torch.rand(1, 6, 8, 10), torch.rand(1, 6, 8, 10) ** 2
+    statistic, mask = S.parse_statistic(spec), _left_half()
+    region, cut = statistic.target(style, mask), statistic.target(style[..., :5])
+    probe = torch.rand(1, 6, 8, 5)
+    assert float(statistic.distance(probe, region)) == pytest.approx(float(statistic.distance(probe, cut)), rel=1e-4)
+    masked, alone = statistic.distance(x, cut, mask), statistic.distance(x[..., :5], cut)
+    assert float(masked) == pytest.approx(float(alone), rel=1e-4)
+    assert float(masked) > 1e-3 and abs(float(statistic.distance(style, region, mask))) < 1e-5
+
+
+@pytest.mark.parametrize("spec", WEIGHED)
+def test_positions_outside_the_mask_get_no_gradient(spec):
+    torch.manual_seed(9)
+    statistic = S.parse_statistic(spec)
+    target = statistic.target(0.3 + torch.rand(1, 6, 8, 10))
+    x = torch.rand(1, 6, 8, 10, requires_grad=True)
+    statistic.distance(x, target, _left_half()).backward()
+    assert float(x.grad[..., 5:].abs().max()) == 0.0 and float(x.grad[..., :5].abs().max()) > 0
+
+
+def test_a_soft_mask_weighs_each_position_by_its_value():
+    """A position weighed 0.5 counts half: the same moments as that position listed at weight 1 beside two of
+    weight 1 listed twice (weights 1, 1, 0.5 = 2, 2, 1 out of 5)."""
+    f = torch.tensor([1.0, 2.0, 4.0]).view(1, 1, 1, 3)
+    mean, std = stats.mean_std(f, torch.tensor([1.0, 1.0, 0.5]).view(1, 1, 1, 3))
+    listed = torch.tensor([1.0, 1.0, 2.0, 2.0, 4.0])
+    assert float(mean) == pytest.approx(float(listed.mean())) and float(std) == pytest.approx(float(listed.std(correction=0)), rel=1e-6)
+    # weights 0.4, 0.4, 0.2 put the values at levels 0.2, 0.6, 0.9; the quantile function, linear between them and
+    # flat beyond, read at the target's levels 1/6, 1/2, 5/6
+    quantiles = S.HistogramStatistic().target(f, torch.tensor([1.0, 1.0, 0.5]).view(1, 1, 1, 3)).values[0]
+    assert quantiles.tolist() == pytest.approx([1.0, 1.75, 2 + 2 * (5 / 6 - 0.6) / 0.3], abs=1e-6)
+
+
+def test_sampled_masked_mmd_is_unbiased():
+    """With fewer samples than weighed positions, the masked kernel MMD's mean over draws is the exact one."""
+    torch.manual_seed(10)
+    style, x = torch.rand(1, 4, 8, 10), torch.rand(1, 4, 8, 10) ** 2
+    mask = torch.rand(1, 1, 8, 10) * (torch.rand(1, 1, 8, 10) > 0.3)  # soft, with holes
+    exact = S.MMDGaussStatistic(samples=4096)
+    sampled = S.MMDGaussStatistic(samples=12)
+    target = exact.target(style)
+    truth = float(exact.distance(x, target, mask))
+    draws = [float(sampled.distance(x, target, mask)) for _ in range(3000)]
+    assert sum(draws) / len(draws) == pytest.approx(truth, rel=0.03)
+    assert max(draws) - min(draws) > 0.1 * truth  # they did sample
+
+
 def test_mmd_blend_takes_positions_in_proportion_to_the_weights():
     a, b = torch.zeros(1, 3, 10, 10), torch.ones(1, 3, 10, 10)
     gauss = S.MMDGaussStatistic(samples=100)

@@ -186,6 +186,22 @@ def test_masks_grow_each_example_in_its_region(avg_vgg):
         prepare_texture([_striped(0), _striped(2)], masks=[left, 0 * left], **opts)
 
 
+@pytest.mark.parametrize("statistic", ["histogram", "meanstd,mmd-poly"])
+def test_masks_with_other_statistics_score_the_layout_asked_for(avg_vgg, statistic):
+    left = torch.zeros(1, 3, 64, 96)
+    left[..., :48] = 1.0
+    job = prepare_texture([_striped(0), _striped(2)], masks=[left, 1 - left], model=avg_vgg, size="96x64", min_size=48,
+                          layers="conv1_1,pool1,pool2", statistic=statistic)
+    evaluate = job.problem.terms_at((64, 96))
+    parts = statistic.split(",")
+    as_asked = torch.cat([_striped(0)[..., :48], _striped(2)[..., :48]], dim=-1)
+    with torch.no_grad():
+        terms = [evaluate(x) for x in (as_asked, as_asked.flip(-1))]
+    assert {f"texture.{part}.pool1.{n}" for part in parts for n in (1, 2)} <= set(terms[0])
+    losses = [sum(float(v) for k, v in t.items() if k.startswith("texture.")) for t in terms]
+    assert losses[0] < 0.2 * losses[1]
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, checkpoint_at):
     opts = dict(model=avg_vgg, size=48, min_size=24, iterations="5,4", tolerance=0, layers="conv1_1,pool1,pool2")
     full = texture(brick, seed=3, **opts)

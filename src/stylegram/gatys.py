@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import torch
 
-from . import color, masks, memory, optimize, params, precision, samples, statistics, stats
+from . import color, masks, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
 from .options import Options, flag
-from .losses import (Annealed, ContentTerm, MaskedStyleTerm, Objective, StyleTerm, blend_of_layer, blend_weights,
+from .losses import (Annealed, ContentTerm, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
@@ -275,17 +275,10 @@ class TransferProblem(optimize.Problem):
         return [optimize.resize(m, size).clamp(0, 1) for m in self.masks]
 
     def _masked_style_terms(self, per_style: list[dict[str, list]], size: tuple[int, int]) -> dict[str, tuple]:
-        """With --style-masks, each style's own terms over its region.
-
-        A style weighs its blend weight times the number of styles, so with equal weights each region is styled
-        as strongly as a single style styles the whole picture.
-        """
-        terms = {}
-        for n, (targets, mask, share) in enumerate(zip(per_style, self.masks_at(size), self.blend), start=1):
-            for layer, w in normalized(self.style_groups[n - 1]).items():
-                weight = self.opts.style_weight * w * share * len(per_style)
-                terms[f"style.{layer}.{n}"] = (MaskedStyleTerm(layer, targets[layer][0], mask), weight)
-        return terms
+        """With --style-masks, each style's own terms over its region (masks.style_terms)."""
+        step = self.state.step if self.state is not None else 0
+        return masks.style_terms("style", self.statistic, per_style, self.masks_at(size), self.style_groups,
+                                 self.blend, self.opts.style_weight, step)
 
     def _targets(self, size: tuple[int, int]) -> tuple[dict[str, torch.Tensor], list[dict[str, list]]]:
         """Content features and, per style, {layer: [target of each statistic part]} at ``size``.
@@ -299,12 +292,10 @@ class TransferProblem(optimize.Problem):
             for n, (style, layers) in enumerate(zip(self.styles, self.style_groups)):
                 small = optimize.resize(style, self.style_size(style, size))
                 feats = self.backbone.extract(small, list(layers))
-                if self.regions:  # the Gram matrices of the region alone (load_regions: gram only)
-                    region = optimize.resize(self.regions[n], tuple(small.shape[-2:])).clamp(0, 1)
-                    per_style.append({layer: [stats.masked_gram(feats[layer], masks.area(region, feats[layer]))]
-                                      for layer in layers})
-                else:
-                    per_style.append({layer: [stat.target(feats[layer]) for stat, _ in parts] for layer in layers})
+                region = optimize.resize(self.regions[n], tuple(small.shape[-2:])).clamp(0, 1) if self.regions else None
+                areas = {layer: None if region is None else masks.area(region, feats[layer]) for layer in layers}
+                per_style.append({layer: [statistics.target_of(stat, feats[layer], areas[layer]) for stat, _ in parts]
+                                  for layer in layers})
             self._cached_size, self._cached = size, (content, per_style)
         return self._cached
 
@@ -389,9 +380,9 @@ class TransferProblem(optimize.Problem):
         """
         size = tuple(content.shape[-2:])
         targets = self._targets(size)[1][n]
-        gram = statistics.components(self.statistic)[0][0]  # masks take the Gram statistic alone (load_masks)
-        terms = {f"style.{layer}": (StyleTerm(layer, targets[layer][0], gram), w)
-                 for layer, w in normalized(self.style_groups[n]).items()}
+        parts = statistics.components(self.statistic)
+        terms = {f"style.{layer}.{i}": (StyleTerm(layer, targets[layer][i], stat), w * share)
+                 for layer, w in normalized(self.style_groups[n]).items() for i, (stat, share) in enumerate(parts)}
         objective = Objective(self.backbone, terms, 0.0, self.precision)
         recolored = optimize.resize(color.match_colors(self.work_content, [self.palettes[n]]), size)
         return _recoloring_pays(objective, content, recolored)

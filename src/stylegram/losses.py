@@ -17,7 +17,7 @@ import torch
 from .backbones import Backbone
 from .errors import OptionError, count
 from .precision import network_pass
-from .stats import composed_relative_mse, gram_distance, squared_norm
+from .stats import composed_relative_mse, squared_norm
 
 if TYPE_CHECKING:
     from .statistics import Statistic
@@ -78,44 +78,29 @@ class ContentTerm:
 
 @dataclass
 class StyleTerm:
-    """Match a statistic of one layer's features to a target computed once from the style image(s)."""
+    """Match a statistic of one layer's features to a target computed once from the style image(s).
+
+    With a ``mask`` (1, 1, H, W) in [0, 1], given at any size of the output's aspect, only the positions inside it
+    count (Gatys et al. 2017's spatial control): it is averaged down to the layer's map, so each feature vector
+    weighs as much of its cell as the region covers, and the statistic gets those weights.
+    """
 
     layer: str
     target: Any  # whatever the statistic's target() returns
     statistic: Statistic
+    mask: torch.Tensor | None = None
+    _weights: dict = field(default_factory=dict, repr=False)  # per map size: the mask averaged down to it
 
     def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
         f = feats[self.layer]
         if f.dtype != torch.float32 and not getattr(self.statistic, "low_precision", False):
             f = f.float()  # sorting, eigen-decompositions and kernels need float32
-        return self.statistic.distance(f, self.target)
-
-
-@dataclass
-class MaskedStyleTerm:
-    """Match the Gram matrix of one layer's features inside a region to one style's (``stats.masked_gram``).
-
-    The mask, given at any size of the output's aspect, is averaged down to the layer's map, so each feature
-    vector counts by how much of its cell the region covers.
-    """
-
-    layer: str
-    target: torch.Tensor  # the style's Gram matrix at this layer, (1, C, C)
-    mask: torch.Tensor  # (1, 1, H, W) in [0, 1]
-    _scales: dict = field(default_factory=dict, repr=False)  # per map size and dtype: the features' factor
-
-    def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
-        """relative_mse(masked_gram(F, m), T), computed as the fused Gram distance of F * sqrt(m M / sum m).
-
-        The plain Gram of those scaled features, sum_p (m_p M / sum m) f_p f_p^T / M, is the masked one, so the
-        term runs on stats.gram_distance's products (bfloat16 where the network pass is) instead of float32 copies.
-        """
-        f = feats[self.layer]
-        key = (tuple(f.shape[-2:]), f.dtype)
-        if key not in self._scales:  # once per stage: the mask is fixed
-            mask = torch.nn.functional.interpolate(self.mask, size=key[0], mode="area")
-            self._scales[key] = (mask * (mask.numel() / mask.sum().clamp_min(1e-8))).sqrt().to(f.dtype)
-        return gram_distance(f * self._scales[key], self.target)
+        if self.mask is None:
+            return self.statistic.distance(f, self.target)
+        size = tuple(f.shape[-2:])
+        if size not in self._weights:  # once per stage: the mask is fixed
+            self._weights[size] = torch.nn.functional.interpolate(self.mask, size=size, mode="area")
+        return self.statistic.distance(f, self.target, self._weights[size])
 
 
 @dataclass

@@ -2,18 +2,22 @@
 
 One grey (1, 1, H, W) mask in [0, 1] per style, white where it applies, grey for a part; transparent pixels count
 as black. They are given as comma-separated files or sample names, or (Python) as a list of them and images.
-Gatys et al. 2017's spatial control: the Gram matrices of the positions a mask selects (stats.masked_gram).
+Gatys et al. 2017's spatial control: the statistics of the positions a mask weighs (the Gram matrix: stats.masked_gram;
+every statistic takes weights, see stylegram.statistics).
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from . import optimize, statistics
 from .errors import OptionError
 from .images import ImageLike, image_list, kept_input, load_input
+from .losses import StyleTerm, normalized
 
 
 @dataclass(frozen=True)
@@ -23,20 +27,17 @@ class Kind:
     option: str  # the flag
     label: str  # a mask's name in messages: "style mask", ...
     of: str  # what there is one mask per: "style", "example"
-    why: str  # why it takes the Gram statistic
     against: str  # whose aspect a mask must have
     aspect: str  # the fix for another aspect
     empty: str  # what an all-black mask would mean
 
 
-STYLE_MASKS = Kind("--style-masks", "style mask", "style", "--style-masks compares Gram matrices inside each region",
-                   "the content", "a mask needs the content's aspect (it is scaled to the output)",
+STYLE_MASKS = Kind("--style-masks", "style mask", "style", "the content", "a mask needs the content's aspect (it is scaled to the output)",
                    "style {n} would paint nothing; white marks where a style goes")
-STYLE_REGIONS = Kind("--style-regions", "style region", "style",
-                     "--style-regions takes the Gram matrices of a part of each style image", "style image {n}",
+STYLE_REGIONS = Kind("--style-regions", "style region", "style", "style image {n}",
                      "a region needs its style image's aspect (it is scaled with it)",
                      "style {n} would lend nothing; white marks the part of a style image to use")
-TEXTURE_MASKS = Kind("--masks", "mask", "example", "--masks compares Gram matrices inside each region", "the output",
+TEXTURE_MASKS = Kind("--masks", "mask", "example", "the output",
                      "a mask needs the output's aspect (--size WxH; it is scaled to every scale's size)",
                      "example {n} would grow nowhere; white marks where an example grows")
 
@@ -56,12 +57,12 @@ def load(kind: Kind, spec: str | list | None, shapes: list[tuple[int, int]], sta
     ``spec``: comma-separated paths or sample names, or a list of them and images (the options keep images in
     memory as tensors). A mask may have any size of its aspect; it is scaled as needed. Transparent pixels count
     as black, so a region painted on a clear layer works as drawn. ``statistic``: the optimization's
-    --statistic, which must be the Gram matrix (None for a feed-forward pass).
+    --statistic, whose parts must take weights (None for a feed-forward pass).
     """
     names = mask_names(spec, len(shapes), kind.option, kind.label.split()[-1], kind.of)
     if names is None:
         return None
-    check_gram(statistic, kind.why, kind.label.split()[-1] + "s")
+    check_weighted(statistic, kind.option)
     return [read_mask(name, f"{kind.label} {n}", shape, kind.against.format(n=n), kind.aspect, kind.empty.format(n=n))
             for n, (name, shape) in enumerate(zip(names, shapes), start=1)]
 
@@ -96,10 +97,16 @@ def mask_names(spec: str | list | None, styles: int, option: str, noun: str, of:
     return names
 
 
-def check_gram(statistic: str | None, what: str, noun: str) -> None:
-    """Masks and regions select positions for a Gram matrix: refuse another --statistic."""
-    if statistic is not None and not isinstance(statistics.parse_statistic(statistic), statistics.GramStatistic):
-        raise OptionError(f"{what}, and --statistic is {statistic}; {noun} work with --statistic gram only")
+def check_weighted(statistic: Any, option: str) -> None:
+    """Masks and regions weigh positions: refuse a statistic (an object from Python) whose target or distance takes
+    no weights. Every built-in one does."""
+    if statistic is None:
+        return
+    for part, _ in statistics.components(statistics.parse_statistic(statistic)):
+        if not all("weights" in inspect.signature(getattr(part, m)).parameters for m in ("target", "distance")):
+            raise OptionError(f"{option} weighs the positions of each region, and the statistic {part!r} takes no "
+                              "weights; give its target and distance a weights argument (see stylegram.statistics) "
+                              "or use a built-in statistic")
 
 
 def read_mask(name: ImageLike, what: str, shape: tuple[int, int], against: str, aspect: str, empty: str) -> torch.Tensor:
@@ -124,3 +131,22 @@ def pixels_in(image: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
 def area(mask: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
     """``mask`` averaged down to the size of a feature map."""
     return torch.nn.functional.interpolate(mask, size=tuple(feats.shape[-2:]), mode="area")
+
+
+def style_terms(prefix: str, statistic: statistics.Statistic, targets: list[dict[str, list]], masks: list[torch.Tensor],
+                groups: list[dict[str, float]], blend: list[float], weight: float, step: int = 0) -> dict[str, tuple]:
+    """Each style's (example's) own terms over its mask, named "<prefix>.<layer>.<n>" for plain gram and
+    "<prefix>.<statistic>.<layer>.<n>" otherwise.
+
+    ``targets``: per style, {layer: [target of each statistic part]} for the layers of its ``groups`` entry. A style
+    weighs its blend weight times the number of styles, so with equal weights each region is styled as strongly as
+    a single style styles the whole picture. ``step``: the evaluation a sampled statistic resumes at.
+    """
+    parts, terms = statistics.components(statistic), {}
+    for n, (own, mask, share) in enumerate(zip(targets, masks, blend), start=1):
+        for layer, w in normalized(groups[n - 1]).items():
+            for (part, part_share), target in zip(parts, own[layer]):
+                term = StyleTerm(layer, statistics.at_evaluation(target, step), part, mask)
+                terms[f"{statistics.term_name(prefix, statistic, part, layer)}.{n}"] = (
+                    term, weight * w * share * len(targets) * part_share)
+    return terms

@@ -42,9 +42,16 @@ Several style images are blended as the *mixture* of their feature distributions
 histograms the mixture's quantiles, and MMD sample sets take a share of positions from each style in
 proportion to its weight.
 
-A statistic has ``name``, ``target(feats)`` (computed once, under no_grad, from (N, C, H, W) features:
-the N images' positions are pooled), ``blend(targets, weights)`` and ``distance(feats, target)`` (a scalar
-tensor, averaged over the batch of the features).
+A statistic has ``name``, ``target(feats, weights=None)`` (computed once, under no_grad, from (N, C, H, W)
+features: the N images' positions are pooled), ``blend(targets, weights)`` and ``distance(feats, target,
+weights=None)`` (a scalar tensor, averaged over the batch of the features).
+
+Spatial control (--style-masks, --style-regions, texture --masks; Gatys et al. 2017) gives ``weights``: a soft mask
+(1, 1, H, W) at the map's size, so that a statistic describes the positions it weighs, each by its weight. Gram
+matrices, means, standard deviations and covariances become weighted moments, histograms weighted quantiles, and the
+kernel MMDs weigh the image's positions in their kernel means (sampling among the weighed positions only); a style
+region lends a kernel MMD the positions it covers at least half as much as its most covered one (``_selected``), so
+that its sample blends as before.
 """
 
 from __future__ import annotations
@@ -70,11 +77,11 @@ class Statistic(Protocol):
 
     name: str
 
-    def target(self, feats: torch.Tensor) -> Any: ...
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> Any: ...
 
     def blend(self, targets: Sequence[Any], weights: Sequence[float]) -> Any: ...
 
-    def distance(self, feats: torch.Tensor, target: Any) -> torch.Tensor: ...
+    def distance(self, feats: torch.Tensor, target: Any, weights: torch.Tensor | None = None) -> torch.Tensor: ...
 
 
 def _pooled(feats: torch.Tensor) -> torch.Tensor:
@@ -82,6 +89,14 @@ def _pooled(feats: torch.Tensor) -> torch.Tensor:
     if feats.dim() == 3:
         feats = feats.unsqueeze(0)
     return feats.transpose(0, 1).reshape(feats.shape[1], -1).t()
+
+
+def _pooled_weights(feats: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """A soft mask (1 or N, 1, H, W) as the weights (N*H*W,) of ``_pooled``'s positions, summing to 1."""
+    if feats.dim() == 3:
+        feats = feats.unsqueeze(0)
+    w = weights.expand(feats.shape[0], 1, *feats.shape[-2:]).transpose(0, 1).reshape(-1).float()
+    return w / w.sum().clamp_min(EPS)
 
 
 def _per_image(feats: torch.Tensor) -> torch.Tensor:
@@ -108,16 +123,25 @@ class GramStatistic:
     SCALE = 1.0
     low_precision = True  # bfloat16 features welcome: the product accumulates in float32, only G is rounded
 
-    def target(self, feats: torch.Tensor) -> torch.Tensor:
-        """The Gram matrix averaged over the batch: (1, C, C)."""
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """The Gram matrix (of the weighed positions: stats.masked_gram) averaged over the batch: (1, C, C)."""
+        if weights is not None:
+            return stats.masked_gram(feats, weights).mean(0, keepdim=True)
         return stats.gram(feats).mean(0, keepdim=True)
 
     def blend(self, targets: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
         """The mixture's second moment: the weighted sum of the Gram matrices."""
         return sum(w * t for t, w in zip(targets, weights))
 
-    def distance(self, feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """relative_mse(G(x), G_t), fused (stats.gram_distance)."""
+    def distance(self, feats: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """relative_mse(G(x), G_t), fused (stats.gram_distance).
+
+        With ``weights`` (1, 1, H, W), the Gram distance of F * sqrt(w M / sum w): the plain Gram of those scaled
+        features, sum_p (w_p M / sum w) f_p f_p^T / M, is the masked one, so the term runs on gram_distance's
+        products (bfloat16 where the network pass is) instead of float32 copies.
+        """
+        if weights is not None:
+            feats = feats * (weights * (weights.numel() / weights.sum().clamp_min(1e-8))).sqrt().to(feats.dtype)
         return stats.gram_distance(feats, target)
 
     def __repr__(self) -> str:
@@ -137,9 +161,10 @@ class MeanStdStatistic:
     name = "meanstd"
     SCALE = 4.0  # a gain (1 + e) of the features costs e^2 unscaled; Gram's (2e)^2 with it
 
-    def target(self, feats: torch.Tensor) -> torch.Tensor:
-        """(1, 2, C): the pooled positions' channel means and standard deviations."""
-        mean, std = stats.mean_std(_pooled(feats).t()[None, :, :, None])
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        """(1, 2, C): the pooled (weighed) positions' channel means and standard deviations."""
+        w = None if weights is None else _pooled_weights(feats, weights)[None, None, :, None]
+        mean, std = stats.mean_std(_pooled(feats).t()[None, :, :, None], w)
         return torch.stack([mean, std], 1)
 
     def blend(self, targets: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
@@ -150,8 +175,8 @@ class MeanStdStatistic:
         second = sum(w * (t[:, 1] ** 2 + t[:, 0] ** 2) for t, w in zip(targets, weights))
         return torch.stack([mean, (second - mean**2).clamp_min(0).add(stats.EPS).sqrt()], 1)
 
-    def distance(self, feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        mean, std = stats.mean_std(feats)
+    def distance(self, feats: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        mean, std = stats.mean_std(feats, weights)
         return self.SCALE * relative_mse(torch.stack([mean, std], 1), target)
 
     def __repr__(self) -> str:
@@ -207,18 +232,23 @@ class W2Statistic:
     name = "w2"
     SCALE = 1.0
 
-    def target(self, feats: torch.Tensor) -> GaussianTarget:
-        return self._fit(_pooled(feats))
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> GaussianTarget:
+        return self._fit(_pooled(feats), None if weights is None else _pooled_weights(feats, weights))
 
     @staticmethod
     def _fit_moments(mean: torch.Tensor, cov: torch.Tensor) -> GaussianTarget:
         second = mean.pow(2).sum() + cov.diagonal().sum()
         return GaussianTarget(mean, cov, _sqrtm_psd(cov), second)
 
-    def _fit(self, vectors: torch.Tensor) -> GaussianTarget:
-        mean = vectors.mean(0)
+    def _fit(self, vectors: torch.Tensor, weights: torch.Tensor | None = None) -> GaussianTarget:
+        """Mean and covariance of the (M, C) vectors, each weighed by ``weights`` (M,) summing to 1 if given."""
+        if weights is None:
+            mean = vectors.mean(0)
+            centered = vectors - mean
+            return self._fit_moments(mean, centered.t() @ centered / vectors.shape[0])
+        mean = weights @ vectors
         centered = vectors - mean
-        return self._fit_moments(mean, centered.t() @ centered / vectors.shape[0])
+        return self._fit_moments(mean, (centered * weights[:, None]).t() @ centered)
 
     def blend(self, targets: Sequence[GaussianTarget], weights: Sequence[float]) -> GaussianTarget:
         """The mixture's mean and covariance."""
@@ -228,10 +258,10 @@ class W2Statistic:
         second = sum(w * (t.cov + torch.outer(t.mean, t.mean)) for t, w in zip(targets, weights))
         return self._fit_moments(mean, second - torch.outer(mean, mean))
 
-    def distance(self, feats: torch.Tensor, target: GaussianTarget) -> torch.Tensor:
+    def distance(self, feats: torch.Tensor, target: GaussianTarget, weights: torch.Tensor | None = None) -> torch.Tensor:
         f = stats._flat(feats)
-        mean = f.mean(-1)
-        cov = stats.covariance(feats)
+        mean = f.mean(-1) if weights is None else (f * stats.position_weights(weights, f.dtype)).sum(-1)
+        cov = stats.covariance(feats, weights)
         w2 = _w2(mean, cov, target.mean, target.cov, target.root)
         return self.SCALE * w2.mean() / target.second.clamp_min(EPS)
 
@@ -277,8 +307,17 @@ class HistogramStatistic:
     name = "histogram"
     SCALE = 4.0
 
-    def target(self, feats: torch.Tensor) -> Quantiles:
-        values = _pooled(feats).t().sort(-1).values
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> Quantiles:
+        """Each channel's sorted values; with ``weights``, the weighted quantile function at as many levels."""
+        if weights is None:
+            values = _pooled(feats).t().sort(-1).values
+        else:
+            w = _pooled_weights(feats, weights)
+            pooled = _pooled(feats).t()[:, w > 0]  # the weighed positions only: the others are no levels
+            sort = pooled.sort(-1)
+            levels = _weighted_levels(w[w > 0].expand_as(pooled).gather(-1, sort.indices))
+            wanted = (torch.arange(pooled.shape[-1], dtype=torch.float64) + 0.5) / pooled.shape[-1]
+            values = _interpolate(levels.double(), sort.values, wanted.expand(pooled.shape[0], -1))
         return Quantiles(values, values.pow(2).mean(-1).sum())
 
     def blend(self, targets: Sequence[Quantiles], weights: Sequence[float]) -> Quantiles:
@@ -290,13 +329,52 @@ class HistogramStatistic:
         values = torch.cat(parts, -1).sort(-1).values
         return Quantiles(values, values.pow(2).mean(-1).sum())
 
-    def distance(self, feats: torch.Tensor, target: Quantiles) -> torch.Tensor:
+    def distance(self, feats: torch.Tensor, target: Quantiles, weights: torch.Tensor | None = None) -> torch.Tensor:
         f = stats._flat(feats)
-        q = target.at(f.shape[-1])
-        return self.SCALE * (f.sort(-1).values - q).pow(2).mean((-1, -2)).mean() * f.shape[1] / target.second.clamp_min(EPS)
+        if weights is None:
+            q = target.at(f.shape[-1])
+            return self.SCALE * (f.sort(-1).values - q).pow(2).mean((-1, -2)).mean() * f.shape[1] / target.second.clamp_min(EPS)
+        # weighted: each sorted value at the middle of its weight's share of the levels, against the style's
+        # quantile function there: sum_c sum_i w_i (x_c,(i) - q_t,c(u_i))^2, the weighted 1-D W2^2 of each channel;
+        # only the weighed positions are sorted (two masks cost one whole map's sort)
+        w = stats.position_weights(weights[:1], f.dtype)[0, 0]
+        inside = w > 0
+        sort = f[..., inside].sort(-1)
+        w = w[inside].expand_as(sort.values).gather(-1, sort.indices)
+        (n, c, m) = sort.values.shape
+        q = _quantile_at(target.values.repeat(n, 1), _weighted_levels(w).reshape(n * c, m)).view(n, c, m)
+        return self.SCALE * ((sort.values - q).pow(2) * w).sum(-1).sum(-1).mean() / target.second.clamp_min(EPS)
 
     def __repr__(self) -> str:
         return "histogram"
+
+
+def _weighted_levels(weights: torch.Tensor) -> torch.Tensor:
+    """The quantile level of each sorted value: the middle of its weight's share, (cumsum - w / 2) / sum."""
+    total = weights.sum(-1, keepdim=True).clamp_min(EPS)
+    return (weights.cumsum(-1) - weights / 2) / total
+
+
+def _quantile_at(values: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
+    """Per row, the quantile function of sorted ``values`` (R, P) (value j at level (j + 0.5) / P, linear between,
+    flat beyond the ends) at ``levels`` (R, K)."""
+    p = values.shape[-1]
+    pos = (levels * p - 0.5).clamp(0, p - 1)
+    lo = pos.floor().long()
+    hi = (lo + 1).clamp_max(p - 1)
+    frac = (pos - lo).to(values.dtype)
+    return values.gather(-1, lo) * (1 - frac) + values.gather(-1, hi) * frac
+
+
+def _interpolate(levels: torch.Tensor, values: torch.Tensor, wanted: torch.Tensor) -> torch.Tensor:
+    """Per row, the piecewise-linear function through (levels, values) (levels ascending) at ``wanted``,
+    constant beyond the ends: (R, K) x (R, K) x (R, P) -> (R, P)."""
+    k = levels.shape[-1]
+    hi = torch.searchsorted(levels.contiguous(), wanted.contiguous()).clamp(1, max(k - 1, 1))
+    lo = hi - 1 if k > 1 else hi
+    l0, l1 = levels.gather(-1, lo), levels.gather(-1, hi)
+    frac = ((wanted - l0) / (l1 - l0).clamp_min(1e-12)).clamp(0, 1).to(values.dtype)
+    return values.gather(-1, lo) * (1 - frac) + values.gather(-1, hi) * frac
 
 
 # ------------------------------------------------------------------------------------------ MMD family
@@ -311,14 +389,18 @@ class MMDLinearStatistic:
     name = "mmd-linear"
     SCALE = 4.0
 
-    def target(self, feats: torch.Tensor) -> torch.Tensor:
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        if weights is not None:
+            return (_pooled_weights(feats, weights) @ _pooled(feats)).unsqueeze(0)
         return _pooled(feats).mean(0, keepdim=True)
 
     def blend(self, targets: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
         return sum(w * t for t, w in zip(targets, weights))
 
-    def distance(self, feats: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.SCALE * relative_mse(stats._flat(feats).mean(-1), target)
+    def distance(self, feats: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        f = stats._flat(feats)
+        mean = f.mean(-1) if weights is None else (f * stats.position_weights(weights, f.dtype)).sum(-1)
+        return self.SCALE * relative_mse(mean, target)
 
     def __repr__(self) -> str:
         return "mmd-linear"
@@ -399,9 +481,10 @@ class _KernelMMD:
             (curvature,) = torch.autograd.grad(slope, e)
         return (8 / curvature.clamp_min(1e-12)).float()
 
-    def target(self, feats: torch.Tensor) -> SampleSet:
-        """At most ``samples`` of the pooled positions, in a random order seeded by (seed, layer shape)."""
-        vectors = _pooled(feats)
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> SampleSet:
+        """At most ``samples`` of the pooled positions (those ``weights`` selects: ``_selected``), in a random order
+        seeded by (seed, layer shape)."""
+        vectors = _pooled(feats) if weights is None else _selected(_pooled(feats), _pooled_weights(feats, weights))
         seed = _mix(self.seed, *feats.shape[1:])
         order = torch.randperm(vectors.shape[0], generator=torch.Generator().manual_seed(seed))
         return self._set(vectors[order[: self.samples]], vectors.shape[0], seed)
@@ -415,7 +498,9 @@ class _KernelMMD:
         parts = [t.vectors[: max(1, round(w * size))] for t, w in zip(targets, weights) if w > 0]
         return self._set(torch.cat(parts), sum(t.positions for t in targets), targets[0].sampler.seed)
 
-    def distance(self, feats: torch.Tensor, target: SampleSet) -> torch.Tensor:
+    def distance(self, feats: torch.Tensor, target: SampleSet, weights: torch.Tensor | None = None) -> torch.Tensor:
+        if weights is not None:
+            return self._weighted_distance(feats, target, weights)
         x = _per_image(feats)
         positions = x.shape[1]
         index = target.sampler.draw(positions, self.samples)
@@ -424,6 +509,24 @@ class _KernelMMD:
         t = target.vectors.unsqueeze(0)
         xx = _self_mean(self.kernel(x, x, target.scale), positions)
         xt = self.kernel(x, t, target.scale).mean((-1, -2))
+        mmd2 = xx + target.self_term - 2 * xt
+        return target.gain * mmd2.mean() / target.self_term.clamp_min(EPS)
+
+    def _weighted_distance(self, feats: torch.Tensor, target: SampleSet, weights: torch.Tensor) -> torch.Tensor:
+        """The image's kernel means weighted by a (1, 1, H, W) mask: E_w k(x, x') = sum_ij w_i w_j k(x_i, x_j) and
+        E_w k(x, t) = sum_i w_i E_t k(x_i, t), from at most ``samples`` of the weighed positions (w > 0), drawn
+        uniformly and scaled to be unbiased (exact when all are used)."""
+        x = _per_image(feats)
+        w = stats.position_weights(weights[:1], x.dtype)[0, 0]
+        support = torch.nonzero(w > 0).squeeze(1)
+        count = support.numel()
+        index = target.sampler.draw(count, self.samples)
+        if index is not None:
+            support = support[index]
+        x, w, used = x[:, support], w[support], support.numel()
+        t = target.vectors.unsqueeze(0)
+        xx = _weighted_self_mean(self.kernel(x, x, target.scale), w, count)
+        xt = (count / used) * (self.kernel(x, t, target.scale).mean(-1) @ w)
         mmd2 = xx + target.self_term - 2 * xt
         return target.gain * mmd2.mean() / target.self_term.clamp_min(EPS)
 
@@ -492,6 +595,23 @@ def _self_mean(kernel: torch.Tensor, positions: int) -> torch.Tensor:
     return diagonal / positions + (1 - 1 / positions) * off
 
 
+def _weighted_self_mean(kernel: torch.Tensor, weights: torch.Tensor, positions: int) -> torch.Tensor:
+    """sum_ij w_i w_j k(x_i, x_j) over all ``positions`` weighed positions (weights summing to 1 over them), from a
+    uniform sample's (.., n, n) kernel and its weights (n,): the diagonal scaled by M / n and the rest by
+    M (M - 1) / (n (n - 1)), unbiased, and exact when n = M."""
+    n = kernel.shape[-1]
+    diagonal = kernel.diagonal(dim1=-2, dim2=-1) @ weights.pow(2)
+    whole = (kernel @ weights) @ weights
+    if n == positions:
+        return whole
+    return diagonal * (positions / n) + (whole - diagonal) * (positions * (positions - 1) / (n * (n - 1)))
+
+
+def _selected(vectors: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The vectors weighed at least half as much as the most weighed one (a style region's sample set)."""
+    return vectors[weights >= weights.max() / 2]
+
+
 def _sq_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Pairwise squared distances ||a_i - b_j||^2, (.., n, C) x (.., m, C) -> (.., n, m)."""
     d2 = a.pow(2).sum(-1, keepdim=True) + b.pow(2).sum(-1).unsqueeze(-2) - 2 * a @ b.transpose(-1, -2)
@@ -512,14 +632,14 @@ class Combination:
         self.parts = [(s, w / total) for s, w in parts]
         self.name = ",".join(f"{s.name}:{w:g}" for s, w in self.parts)
 
-    def target(self, feats: torch.Tensor) -> tuple:
-        return tuple(s.target(feats) for s, _ in self.parts)
+    def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> tuple:
+        return tuple(s.target(feats, weights) for s, _ in self.parts)
 
     def blend(self, targets: Sequence[tuple], weights: Sequence[float]) -> tuple:
         return tuple(s.blend([t[i] for t in targets], weights) for i, (s, _) in enumerate(self.parts))
 
-    def distance(self, feats: torch.Tensor, target: tuple) -> torch.Tensor:
-        return sum(w * s.distance(feats, t) for (s, w), t in zip(self.parts, target))
+    def distance(self, feats: torch.Tensor, target: tuple, weights: torch.Tensor | None = None) -> torch.Tensor:
+        return sum(w * s.distance(feats, t, weights) for (s, w), t in zip(self.parts, target))
 
     def __repr__(self) -> str:
         return ",".join(f"{s!r}:{w:g}" for s, w in self.parts)
@@ -628,6 +748,12 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
 def components(statistic: Statistic) -> list[tuple[Statistic, float]]:
     """(statistic, weight) of each part: a Combination's normalized parts, else the statistic with 1."""
     return list(statistic.parts) if isinstance(statistic, Combination) else [(statistic, 1.0)]
+
+
+def target_of(statistic: Statistic, feats: torch.Tensor, weights: torch.Tensor | None = None) -> Any:
+    """``statistic.target`` of the features, of the positions ``weights`` weighs if given (a statistic from Python
+    need not take weights where no mask is used)."""
+    return statistic.target(feats) if weights is None else statistic.target(feats, weights)
 
 
 def term_name(prefix: str, statistic: Statistic, part: Statistic, layer: str) -> str:

@@ -159,19 +159,38 @@ def gram_distance(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return _GramDistance.apply(features, target.to(torch.promote_types(features.dtype, torch.float32)))
 
 
-def mean_std(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and (population) standard deviation over positions: two (N, C) tensors."""
+def position_weights(weights: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A soft mask (1 or N, 1, H, W) at a map's size as weights of its positions, (1 or N, 1, M), summing to 1."""
+    w = weights.reshape(weights.shape[0], 1, -1).to(dtype)
+    return w / w.sum(-1, keepdim=True).clamp_min(EPS)
+
+
+def mean_std(features: torch.Tensor, weights: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and (population) standard deviation over positions: two (N, C) tensors.
+
+    ``weights``: a soft mask (1 or N, 1, H, W) at the maps' size; the moments of the positions it weighs.
+    """
     f = _flat(features)
-    mean = f.mean(-1)
-    std = (f - mean.unsqueeze(-1)).pow(2).mean(-1).add(EPS).sqrt()
+    if weights is None:
+        mean = f.mean(-1)
+        std = (f - mean.unsqueeze(-1)).pow(2).mean(-1).add(EPS).sqrt()
+        return mean, std
+    w = position_weights(weights, f.dtype)
+    mean = (f * w).sum(-1)
+    std = ((f - mean.unsqueeze(-1)).pow(2) * w).sum(-1).add(EPS).sqrt()
     return mean, std
 
 
-def covariance(features: torch.Tensor) -> torch.Tensor:
-    """Channel covariance (1 / M) sum_p (f_p - mu)(f_p - mu)^T: (N, C, H, W) -> (N, C, C)."""
+def covariance(features: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Channel covariance (1 / M) sum_p (f_p - mu)(f_p - mu)^T: (N, C, H, W) -> (N, C, C); with ``weights``
+    (as for ``mean_std``) sum_p w_p (f_p - mu_w)(f_p - mu_w)^T over weights summing to 1."""
     f = _flat(features)
-    centered = f - f.mean(-1, keepdim=True)
-    return centered @ centered.transpose(1, 2) / f.shape[-1]
+    if weights is None:
+        centered = f - f.mean(-1, keepdim=True)
+        return centered @ centered.transpose(1, 2) / f.shape[-1]
+    w = position_weights(weights, f.dtype)
+    centered = f - (f * w).sum(-1, keepdim=True)
+    return (centered * w) @ centered.transpose(1, 2)
 
 
 def pearson(features: torch.Tensor) -> torch.Tensor:

@@ -39,7 +39,7 @@ from .options import Options, whole_number
 from .gatys import backbone_options, iteration_counts, scale_sizes
 from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .job import Job, Result
-from .losses import (MaskedStyleTerm, Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
+from .losses import (Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
                      tv_loss)
 
 LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
@@ -212,12 +212,11 @@ class TextureProblem(optimize.Problem):
 
     def _masked_terms(self, size: tuple[int, int]) -> dict[str, tuple]:
         """With --masks, each example's own terms over its region, "texture.<layer>.<n>" (as transfer's style masks)."""
-        terms = {}
-        for n, (targets, mask, share) in enumerate(zip(self._per_example(size), self.masks_at(size), self.blend), start=1):
-            for layer, weight in normalized(self.groups[n - 1]).items():
-                terms[f"texture.{layer}.{n}"] = (MaskedStyleTerm(layer, targets[layer], mask),
-                                                 weight * share * len(self.examples))
-        return terms
+        several = len(statistics.components(self.statistic)) > 1  # a Combination's target is a tuple of its parts'
+        targets = [{layer: list(t) if several else [t] for layer, t in own.items()} for own in self._per_example(size)]
+        step = self.state.step if self.state is not None else 0
+        return masks.style_terms("texture", self.statistic, targets, self.masks_at(size), self.groups, self.blend, 1.0,
+                                 step)
 
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
         """One term per layer and statistic, weights summing to 1, plus "tv" when asked for.

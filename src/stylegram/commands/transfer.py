@@ -28,9 +28,10 @@ HELP = {
                     "second's coarse structure (default: %(default)s)",
     "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
     "style_masks": "one mask image per style, e.g. sky.png,land.png: each style paints where its mask is white "
-    "(grey: partly), matching its Gram matrices inside that region (default: every style everywhere)",
+    "(grey: partly), matching its statistics (Gram matrices, or --statistic) inside that region (default: every "
+    "style everywhere)",
     "style_regions": "one mask per style image, e.g. painting_sky.png,painting_ground.png: each style lends the "
-    "Gram matrices of the part of its image where its mask is white; with --style-masks, the sky of a painting can "
+    "statistics of the part of its image where its mask is white; with --style-masks, the sky of a painting can "
     "paint the sky of the photo and its ground the ground (default: the whole style image)",
     "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
