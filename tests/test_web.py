@@ -385,6 +385,65 @@ def test_masks_the_page_gets_wrong_are_a_400_that_says_what_to_do(client, masks,
     assert response.status_code == 400 and words in response.json()["detail"], response.text
 
 
+def two_part_png(size: int = 64) -> bytes:
+    """One style picture, red stripes above and blue below."""
+    pixels = np.zeros((size, size, 3), np.uint8)
+    pixels[: size // 2, :, 0], pixels[size // 2:, :, 2] = 160, 160
+    pixels[: size // 2, ::8, 0], pixels[size // 2:, ::6, 2] = 255, 255
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def half_png(size: int, top: bool) -> bytes:
+    """A region: white over the top (or bottom) half of a square."""
+    pixels = np.zeros((size, size), np.uint8)
+    pixels[slice(0, size // 2) if top else slice(size // 2, size)] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_regions_lend_each_mask_a_part_of_one_style_as_the_command_line_does(client, tmp_path):
+    """Semantic transfer from the page: one style picture given twice, its top painting the left of the photo and
+    its bottom the right."""
+    files = {"cat.png": png(96, 64), "both.png": two_part_png(), "left.png": mask_png(96, 64, True),
+             "right.png": mask_png(96, 64, False), "top.png": half_png(64, True), "bottom.png": half_png(64, False)}
+    ids = {name: uploaded(client, data, name) for name, data in files.items()}
+    body = dict(content=ids["cat.png"], styles=[ids["both.png"]] * 2, style_masks=[ids["left.png"], ids["right.png"]],
+                style_regions=[ids["top.png"], ids["bottom.png"]], size=96, min_size=96, iterations="30", init="recolor")
+    job = start(client, **body)
+    assert job["inputs"]["regions"] == ["top.png", "bottom.png"]
+    assert [e["data"]["state"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    params = client.get(job["urls"]["params"]).json()
+    assert params["options"]["style_regions"] == "top.png,bottom.png"
+    assert [r["name"] for r in params["inputs"]["regions"]] == ["top.png", "bottom.png"]
+    assert "--style-masks left.png,right.png --style-regions top.png,bottom.png" in params["command"]
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)), float)
+    left, right = image[:, :40], image[:, 56:]
+    assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    path = lambda *names: ",".join(str(tmp_path / n) for n in names)  # noqa: E731
+    again = gatys.transfer(path("cat.png"), [path("both.png")] * 2, style_masks=path("left.png", "right.png"),
+                           style_regions=path("top.png", "bottom.png"),
+                           **{k: v for k, v in body.items() if k not in ("content", "styles", "style_masks", "style_regions")})
+    assert np.array_equal(np.asarray(images.to_image(again.image)), image.astype(np.uint8))
+    wct = start(client, **{**body, "method": "wct", "iterations": None, "min_size": None, "init": None})
+    assert [e["data"]["state"] for e in sse(client.get(wct["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    for regions, status, words in [
+        (["top.png", None], 400, "style image both.png has no region; give every style image a region (the part of it "
+                                 "whose style it lends), or remove the regions"),
+        (["top.png", "left.png"], 400, "style region 2 is 96x64 px and style image 2 64x64: a region needs its style "
+                                       "image's aspect"),
+    ]:
+        response = client.post("/api/jobs", json={**body, "style_regions": [ids[r] if r else None for r in regions]})
+        assert response.status_code == status and words in response.json()["detail"], response.text
+    response = client.post("/api/jobs", json={"method": "texture", "styles": [ids["both.png"]],
+                                              "style_regions": [ids["top.png"]]})
+    assert response.status_code == 400 and "texture synthesis takes each example whole" in response.json()["detail"]
+
+
 def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):
     content_png, style_png = png(80, 60), png(96, 96, 1)
     content, style = uploaded(client, content_png, "cat.png"), uploaded(client, style_png, "swirls.png")

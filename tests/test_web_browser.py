@@ -225,6 +225,38 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
         assert page.is_hidden("#style-thumbs .mask") and page.is_hidden(".mask-hint")
 
 
+def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_path):
+    """One picture, red above and blue below, given twice: its top paints the left (mask) and its bottom the right."""
+    files = flat_pictures(tmp_path)
+    both = np.concatenate([np.asarray(Image.open(files["red.png"]))[:32], np.asarray(Image.open(files["blue.png"]))[32:]])
+    Image.fromarray(both).save(tmp_path / "both.png")
+    for name, part in [("left.png", np.s_[:, :48]), ("right.png", np.s_[:, 48:]), ("top.png", np.s_[:32]),
+                       ("bottom.png", np.s_[32:])]:
+        mask = np.zeros((64, 96), np.uint8)
+        mask[part] = 255
+        Image.fromarray(mask).save(tmp_path / name)
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(files["cat.png"]))
+        page.set_input_files("#style-input", [str(tmp_path / "both.png")] * 2)
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .region-add")
+        for n, kind, name in [(1, "mask", "left"), (2, "mask", "right"), (1, "region", "top"), (2, "region", "bottom")]:
+            with page.expect_file_chooser() as chooser:
+                page.click(f"#style-thumbs .thumb:nth-child({n}) .{kind}-add")
+            chooser.value.set_files(str(tmp_path / f"{name}.png"))
+            page.wait_for_selector(f"#style-thumbs .thumb:nth-child({n}) .{kind}.has-{kind}")
+        page.fill("#size", "96")
+        page.fill("#iterations", "20")
+        page.select_option("#init", "recolor")
+        page.click("#start")
+        page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
+        job, result = last_job(page, url)
+        assert job["inputs"]["regions"] == ["top.png", "bottom.png"] and red_left_blue_right(result)
+        page.click("#style-thumbs .thumb:nth-child(2) .region-remove")
+        page.click("#start")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "style image both.png has no region" in page.inner_text("#error")
+
+
 def test_masks_painted_on_the_content(tmp_path):
     """Paint red's region over the whole picture, then blue's over the right half (blue takes it from red), erase
     a band of red's and fill the rest with red again."""

@@ -90,6 +90,10 @@ class JobRequest(BaseModel):
         None, description="upload ids of one mask per style image, in their order (null: that style has none); "
                           "white where a style paints; gatys, adain and wct"
     )
+    style_regions: list[str | None] | None = Field(
+        None, description="upload ids of one region per style image, each of its style's shape, in their order (null: "
+                          "that style has none); white over the part whose style it lends; gatys, adain and wct"
+    )
 
 
 class Service:
@@ -272,10 +276,12 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         content = service.upload(req.content, "content") if req.content else None
         styles = [service.upload(s, "style" if req.method != "texture" else "example") for s in req.styles]
         masks = [service.upload(m, "mask") if m else None for m in req.style_masks or []]
-        settings = req.model_dump(exclude={"method", "content", "styles", "style_masks"}, exclude_none=True)
+        regions = [service.upload(r, "region") if r else None for r in req.style_regions or []]
+        settings = req.model_dump(exclude={"method", "content", "styles", "style_masks", "style_regions"},
+                                  exclude_none=True)
         if "iterations" in settings:  # the pattern allows spaces around the counts
             settings["iterations"] = settings["iterations"].replace(" ", "")
-        spec = engine.make_spec(req.method, settings, content, styles, masks)
+        spec = engine.make_spec(req.method, settings, content, styles, masks, regions)
         engine.start(spec, service.store, service.models)  # option errors now, as a 400, rather than when the job runs
         return runner.snapshot(runner.submit(WebJob(spec)))
 

@@ -41,7 +41,8 @@ PAGE_LABELS = {
     "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
     "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
-    "--style-masks": "Masks", "--style-scale": "Style scale", "--statistic": "Style statistic",
+    "--style-masks": "Masks", "--style-regions": "Regions", "--style-scale": "Style scale",
+    "--statistic": "Style statistic",
     "--style-layers": "Style layers", "--layers": "Style layers",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
@@ -51,8 +52,8 @@ MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as o
 class Spec:
     """A job as submitted: the method, its complete options, and the uploads it reads.
 
-    With masks, ``options.style_masks`` names them as uploaded (for the parameters file and command line);
-    ``start`` hands the decoded masks to the library.
+    With masks (regions), ``options.style_masks`` (``style_regions``) names them as uploaded (for the parameters
+    file and command line); ``start`` hands the decoded masks to the library.
     """
 
     method: str
@@ -60,10 +61,11 @@ class Spec:
     content: Upload | None
     styles: list[Upload]
     masks: list[Upload] = field(default_factory=list)  # one per style, or none
+    regions: list[Upload] = field(default_factory=list)  # one per style, or none
 
     @property
     def uploads(self) -> list[Upload]:
-        return [u for u in [self.content, *self.styles, *self.masks] if u is not None]
+        return [u for u in [self.content, *self.styles, *self.masks, *self.regions] if u is not None]
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -77,11 +79,12 @@ def defaults() -> dict[str, dict[str, Any]]:
 
 def make_spec(
     method: str, settings: dict[str, Any], content: Upload | None, styles: list[Upload],
-    masks: list[Upload | None] | None = None,
+    masks: list[Upload | None] | None = None, regions: list[Upload | None] | None = None,
 ) -> Spec:
     """Complete options from the settings given (others keep their defaults); settings the method lacks are refused.
 
-    ``masks``: one per style (None where a style has none), as the page sends them; all or none must be given.
+    ``masks`` and ``regions``: one per style (None where a style has none), as the page sends them; of each, all or
+    none must be given.
     """
     check_choice("method", method, METHODS)
     _check_offered(method, [k for k, v in settings.items() if v is not None])
@@ -92,29 +95,41 @@ def make_spec(
     if method == "texture" and content is not None:
         raise OptionError("texture synthesis has no content image, only example textures; leave the content out")
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
-    given = _check_masks(method, masks or [], styles)
+    given = _check_attached(method, masks or [], styles, MASKS)
+    lent = _check_attached(method, regions or [], styles, REGIONS)
     if method == "texture":
         return Spec(method, synthesis.TextureOptions().replace(**chosen), None, styles)
     options = gatys.TransferOptions().replace(method=method, **chosen)
     blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
     if given:
         options = options.replace(style_masks=",".join(m.name for m in given))
-    return Spec(method, options, content, styles, given)
+    if lent:
+        options = options.replace(style_regions=",".join(r.name for r in lent))
+    return Spec(method, options, content, styles, given, lent)
 
 
-def _check_masks(method: str, masks: list[Upload | None], styles: list[Upload]) -> list[Upload]:
-    """The masks if every style has one, none if none has; a part of them is refused, naming the styles without."""
-    given = [m for m in masks if m is not None]
+# What a style image can have attached, in the words of the messages: (noun, what it is for, why texture has none).
+MASKS = ("mask", "where it paints", "masks place styles in the content's picture, and texture synthesis has none")
+REGIONS = ("region", "the part of it whose style it lends",
+           "regions choose the part of each style image to lend, and texture synthesis takes each example whole")
+
+
+def _check_attached(method: str, uploads: list[Upload | None], styles: list[Upload], words: tuple[str, str, str]
+                    ) -> list[Upload]:
+    """The masks (or regions) if every style has one, none if none has; a part of them is refused, naming the
+    styles without."""
+    noun, purpose, texture = words
+    given = [m for m in uploads if m is not None]
     if not given:
         return []
     if method == "texture":
-        raise OptionError("masks place styles in the content's picture, and texture synthesis has none; remove them")
-    if len(masks) != len(styles):
-        raise OptionError(f"{len(masks)} masks for {len(styles)} style images; give one mask per style image")
+        raise OptionError(f"{texture}; remove them")
+    if len(uploads) != len(styles):
+        raise OptionError(f"{len(uploads)} {noun}s for {len(styles)} style images; give one {noun} per style image")
     if len(given) != len(styles):
-        bare = [s.name for s, m in zip(styles, masks) if m is None]
+        bare = [s.name for s, m in zip(styles, uploads) if m is None]
         raise OptionError(f"style image{'s' * (len(bare) > 1)} {', '.join(bare)} {'have' if len(bare) > 1 else 'has'} "
-                          "no mask; give every style image a mask (where it paints), or remove the masks")
+                          f"no {noun}; give every style image a {noun} ({purpose}), or remove the {noun}s")
     return given
 
 
@@ -157,6 +172,8 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
     content = store.decode(spec.content)
     if spec.masks:
         opts = opts.replace(style_masks=[store.decode(m, MASK_BACKGROUND) for m in spec.masks])
+    if spec.regions:
+        opts = opts.replace(style_regions=[store.decode(r, MASK_BACKGROUND) for r in spec.regions])
     if spec.method != "gatys":
         return gatys.prepare_feed_forward(content, styles, opts)
     return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
@@ -189,6 +206,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
             "content": _describe(spec.content) if spec.content else None,
             "styles" if spec.method != "texture" else "examples": [_describe(u) for u in spec.styles],
             **({"masks": [_describe(u) for u in spec.masks]} if spec.masks else {}),
+            **({"regions": [_describe(u) for u in spec.regions]} if spec.regions else {}),
         },
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
@@ -199,8 +217,10 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
 
 
 def _as_named(spec: Spec, options: Any) -> Any:
-    """Options as the page's records show them: the masks a run read as images named as uploaded."""
-    return options.replace(style_masks=spec.options.style_masks) if spec.masks else options
+    """Options as the page's records show them: the masks and regions a run read as images named as uploaded."""
+    if spec.masks:
+        options = options.replace(style_masks=spec.options.style_masks)
+    return options.replace(style_regions=spec.options.style_regions) if spec.regions else options
 
 
 def _describe(upload: Upload) -> dict:

@@ -201,7 +201,8 @@ class Runner:
             "has_result": job.result is not None, "created": job.created, "started": job.started,
             "finished": job.finished,
             "inputs": {"content": spec.content.name if spec.content else None, "styles": [u.name for u in spec.styles],
-                       **({"masks": [u.name for u in spec.masks]} if spec.masks else {})},
+                       **({"masks": [u.name for u in spec.masks]} if spec.masks else {}),
+                       **({"regions": [u.name for u in spec.regions]} if spec.regions else {})},
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.png", "params": f"{base}/params.json"},
         }

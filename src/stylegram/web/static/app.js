@@ -15,8 +15,8 @@ const page = {
   content: null,   // {id, name, width, height}
   contentSource: null,  // the content's picture as a blob: URL (the mask painter draws on it)
   contentTicket: null,  // the latest content upload's token (see upload)
-  styles: [],      // the same, in order; a style's mask, if it has one, as its .mask
-  maskFor: null,   // the style whose mask the file dialog is choosing
+  styles: [],      // the same, in order; a style's mask and region, if it has them, as its .mask and .region
+  attachFor: null,  // {record, kind}: the style and the attachment the file dialog is choosing
   job: null,
   source: null,
   points: [],      // progress records of the job being watched
@@ -76,8 +76,10 @@ function settings() {
   const method = $("#method").value;
   const body = { method, styles: page.styles.map((s) => s.id) };
   if (method !== "texture" && page.content) body.content = page.content.id;
-  if (method !== "texture" && page.styles.some((s) => s.mask)) {
-    body.style_masks = page.styles.map((s) => (s.mask ? s.mask.id : null));  // the server names a style without one
+  for (const [kind, { field }] of Object.entries(ATTACHMENTS)) {
+    if (method !== "texture" && page.styles.some((s) => s[kind])) {
+      body[field] = page.styles.map((s) => (s[kind] ? s[kind].id : null));  // the server names a style without one
+    }
   }
   for (const name of page.config.fields[method]) {
     const input = $(`#${name}`);
@@ -147,7 +149,7 @@ async function upload(file, role) {
       forgetPaint();
     } else page.styles = page.styles.filter((s) => s !== record);
     discard(record);
-    if (record) discard(record.mask);
+    if (record) Object.keys(ATTACHMENTS).forEach((kind) => discard(record[kind]));
     closePainter();
     updatePaintButton();
   });
@@ -171,78 +173,89 @@ async function upload(file, role) {
     page.contentSource = view.item.querySelector("img").src;
   } else {
     page.styles.push(record);
-    view.item.append(maskControl(record));
+    record.boxes = {};
+    for (const kind of Object.keys(ATTACHMENTS)) view.item.append(attachControl(record, kind));
   }
   closePainter();
   updatePaintButton();
 }
 
-// A style's optional mask: white where that style paints, black or transparent where it does not.
-function maskControl(record) {
+// What a style image can have attached: a mask of the content's shape (where in the picture it paints) and a region
+// of its own shape (the part of it whose style it lends); each white where it applies, black or transparent elsewhere.
+const ATTACHMENTS = {
+  mask: { field: "style_masks", title: "choose a mask of the content's shape: white where this style paints, "
+    + "black or transparent where it does not" },
+  region: { field: "style_regions", title: "choose a region of this style image's shape: white over the part "
+    + "whose style it lends, black or transparent elsewhere" },
+};
+
+function attachControl(record, kind) {
   const box = document.createElement("div");
-  box.className = "mask";
+  box.className = `attached ${kind}`;
   const add = document.createElement("button");
   add.type = "button";
-  add.className = "mask-add";
-  add.textContent = "+ mask";
-  add.title = "choose a mask: white where this style paints, black or transparent where it does not";
-  add.addEventListener("click", () => { page.maskFor = record; $("#mask-input").click(); });
+  add.className = `${kind}-add`;
+  add.textContent = `+ ${kind}`;
+  add.title = ATTACHMENTS[kind].title;
+  add.addEventListener("click", () => { page.attachFor = { record, kind }; $("#mask-input").click(); });
   box.append(add);
-  record.maskBox = box;
+  record.boxes[kind] = box;
   return box;
 }
 
-function showMask(record, file) {
-  const box = record.maskBox;
+function showAttached(record, kind, file) {
+  const box = record.boxes[kind];
+  const upload = record[kind];
   const img = document.createElement("img");
-  img.alt = `mask ${record.mask.name}`;
+  img.alt = `${kind} ${upload.name}`;
   img.src = URL.createObjectURL(file);
   const link = document.createElement("a");  // a painted mask exists nowhere else: keep it for the command line
-  link.className = "mask-file";
+  link.className = `${kind}-file`;
   link.href = img.src;
-  link.download = record.mask.name;
-  link.title = `download ${record.mask.name}`;
+  link.download = upload.name;
+  link.title = `download ${upload.name}`;
   link.append(img);
   const name = document.createElement("span");
   name.className = "name";
-  name.textContent = record.mask.name;
+  name.textContent = kind;  // which of the two it is; the file's own name shows on hover
+  name.title = upload.name;
   const remove = document.createElement("button");
   remove.type = "button";
-  remove.className = "mask-remove";
-  remove.title = "remove the mask";
+  remove.className = `${kind}-remove`;
+  remove.title = `remove the ${kind}`;
   remove.textContent = "×";
   remove.addEventListener("click", () => {
-    discard(record.mask);
-    record.mask = null;
-    box.replaceWith(maskControl(record));
+    discard(record[kind]);
+    record[kind] = null;
+    box.replaceWith(attachControl(record, kind));
   });
   box.replaceChildren(link, name, remove);
-  box.classList.add("has-mask");
+  box.classList.add(`has-${kind}`);
 }
 
-// Upload a mask file and make it the style's mask; false (with the message shown) when the upload fails.
-async function attachMask(record, file) {
-  let mask = null;
+// Upload a file and make it the style's mask (or region); false (with the message shown) when the upload fails.
+async function attach(record, file, kind = "mask") {
+  let upload = null;
   try {
-    mask = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
+    upload = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
       method: "POST", body: file, headers: { "content-type": file.type || "application/octet-stream" },
     });
   } catch (error) {
     showError(error.message);
     return false;
   }
-  if (!page.styles.includes(record)) { discard(mask); return true; }  // the style went while its mask was on its way
-  discard(record.mask);
-  record.mask = mask;
-  showMask(record, file);
+  if (!page.styles.includes(record)) { discard(upload); return true; }  // the style went while this was on its way
+  discard(record[kind]);
+  record[kind] = upload;
+  showAttached(record, kind, file);
   return true;
 }
 
-function uploadMask(file) {
+function uploadAttachment(file) {
   clearError();
-  const record = page.maskFor;
-  page.maskFor = null;
-  if (record) attachMask(record, file);
+  const chosen = page.attachFor;
+  page.attachFor = null;
+  if (chosen) attach(chosen.record, file, chosen.kind);
 }
 
 async function addFiles(files, role) {
@@ -499,7 +512,7 @@ async function init() {
   dropZone($("#style-drop"), $("#style-input"), "style");
   $("#mask-input").addEventListener("change", () => {
     const input = $("#mask-input");
-    if (input.files.length) uploadMask(input.files[0]);
+    if (input.files.length) uploadAttachment(input.files[0]);
     input.value = "";
   });
   $("#method").addEventListener("change", methodChanged);

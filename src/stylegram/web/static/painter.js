@@ -1,6 +1,6 @@
 // Paint the style masks on the content: each style image gets a tint, the brush paints the chosen style's region
 // (and takes it from the others), the eraser leaves no style. "Use these masks" uploads one black-and-white PNG per
-// style and attaches it as that style's mask (app.js: attachMask). Loaded after app.js, whose globals it uses.
+// style and attaches it as that style's mask (app.js: attach). Loaded after app.js, whose globals it uses.
 "use strict";
 
 const TINTS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];
@@ -169,7 +169,7 @@ async function usePainted() {
       ctx.drawImage(style.paint, 0, 0);
       const blob = await new Promise((resolve) => out.toBlob(resolve, "image/png"));
       const name = `mask-${style.name.replace(/\.[^.]*$/, "")}.png`;
-      if (!await attachMask(style, new File([blob], name, { type: "image/png" }))) return;
+      if (!await attach(style, new File([blob], name, { type: "image/png" }), "mask")) return;
     }
     closePainter();
   } finally {
