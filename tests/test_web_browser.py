@@ -184,6 +184,16 @@ def last_job(page, url: str) -> tuple[dict, np.ndarray]:
     return job, np.asarray(Image.open(io.BytesIO(page.request.get(url + job["urls"]["result"]).body())))
 
 
+def small_recolored_job(page, url: str) -> tuple[dict, np.ndarray]:
+    """Start a 96 px job of 20 iterations from the recoloured content, wait for it, and return it (last_job)."""
+    page.fill("#size", "96")
+    page.fill("#iterations", "20")
+    page.select_option("#init", "recolor")  # each region starts in its style's palette
+    page.click("#start")
+    page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
+    return last_job(page, url)
+
+
 def red_left_blue_right(result: np.ndarray) -> bool:
     left, right = result[:, :40].astype(float), result[:, 56:].astype(float)
     return (left[..., 0] - left[..., 2]).mean() > 60 and (right[..., 2] - right[..., 0]).mean() > 60
@@ -244,12 +254,7 @@ def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_pa
                 page.click(f"#style-thumbs .thumb:nth-child({n}) .{kind}-add")
             chooser.value.set_files(str(tmp_path / f"{name}.png"))
             page.wait_for_selector(f"#style-thumbs .thumb:nth-child({n}) .{kind}.has-{kind}")
-        page.fill("#size", "96")
-        page.fill("#iterations", "20")
-        page.select_option("#init", "recolor")
-        page.click("#start")
-        page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
-        job, result = last_job(page, url)
+        job, result = small_recolored_job(page, url)
         assert job["inputs"]["regions"] == ["top.png", "bottom.png"] and red_left_blue_right(result)
         page.click("#style-thumbs .thumb:nth-child(2) .region-remove")
         page.click("#start")
@@ -299,12 +304,7 @@ def test_masks_painted_on_the_content(tmp_path):
         page.click("#painter-use")
         page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
         page.wait_for_selector("#painter", state="hidden")
-        page.fill("#size", "96")
-        page.fill("#iterations", "20")
-        page.select_option("#init", "recolor")
-        page.click("#start")
-        page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
-        job, result = last_job(page, url)
+        job, result = small_recolored_job(page, url)
         assert job["inputs"]["masks"] == ["mask-red.png", "mask-blue.png"] and red_left_blue_right(result)
         for n, name in [(1, "mask-red.png"), (2, "mask-blue.png")]:  # the painted masks, for the command line
             with page.expect_download() as download:
