@@ -1,11 +1,12 @@
 """Render README's pictures of Gatys et al. 2017's controls with two styles on one photo.
 
-    python examples/control_gallery.py [--size 384]
+    python examples/control_gallery.py [--size 384] [--only masks|scales|labels]
 
 Spatial control (--style-masks): swirls on the left of chelsea, mosaic on the right, with a soft seam between
 (grey is a part of each); the masks are made here. Scale control (--style-layers with one group per style): one
-style's fine layers with the other's coarse ones, both ways round. The command for each picture is printed as it
-is made.
+style's fine layers with the other's coarse ones, both ways round. Semantic control (--labels): rocket's sky from
+the swirls half of one painting and everything else from its mosaic half, by label maps made here (the sky: where
+blue outweighs red; the painting: its top and bottom halves). The command for each picture is printed as it is made.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
 from stylegram import images
 from stylegram.gatys import transfer
@@ -25,6 +26,7 @@ from transfer_gallery import OUT, labelled_row
 CONTENT, STYLES = "chelsea", ("swirls", "mosaic")
 SEAM = 0.15  # the soft seam's width, as a share of the image's width
 FINE, COARSE = "relu1_1,relu2_1", "relu3_1,relu4_1,relu5_1"
+SKY, GROUND = (135, 206, 235), (120, 110, 100)  # the label maps' two colours
 
 
 def split_masks(width: int, height: int) -> list[np.ndarray]:
@@ -70,12 +72,44 @@ def scale(size: int) -> None:
     print(OUT / "transfer_scales.jpg")
 
 
+def sky_map(photo: Image.Image) -> Image.Image:
+    """A label map of a photo: SKY where blue outweighs red by 0.12, GROUND elsewhere, specks removed."""
+    pixels = np.asarray(photo.convert("RGB"), float) / 255
+    bluish = Image.fromarray(((pixels[..., 2] - pixels[..., 0] > 0.12) * 255).astype(np.uint8))
+    sky = np.asarray(bluish.filter(ImageFilter.MedianFilter(7))) > 127
+    return Image.fromarray(np.where(sky[..., None], SKY, GROUND).astype(np.uint8))
+
+
+def semantic(size: int) -> None:
+    """transfer_labels.jpg: the photo and its map, the painting and its map, the result."""
+    photo, halves = images.load_image(path("rocket")), [np.asarray(images.load_image(path(s))) for s in STYLES]
+    top = halves[0].shape[0] // 2
+    painting = Image.fromarray(np.concatenate([halves[0][:top], halves[1][top:]]))
+    painting_map = np.zeros_like(np.asarray(painting))
+    painting_map[:top], painting_map[top:] = SKY, GROUND
+    files = {"rocket_map.png": sky_map(photo), "painting.png": painting, "painting_map.png": Image.fromarray(painting_map)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, image in files.items():
+            image.save(Path(tmp) / name)
+        print(f"stylegram transfer sample:rocket painting.png --size {size} --labels rocket_map.png,painting_map.png "
+              "-o out.jpg", flush=True)
+        result = transfer("sample:rocket", str(Path(tmp) / "painting.png"), size=size,
+                          labels=f"{Path(tmp) / 'rocket_map.png'},{Path(tmp) / 'painting_map.png'}")
+        print(f"  {result.seconds:.0f}s", flush=True)
+    tiles = [("content", photo), ("its label map", files["rocket_map.png"]), ("style", painting),
+             ("its label map", files["painting_map.png"]), ("result", images.to_image(result.image))]
+    images.save_image(labelled_row(tiles, 160), OUT / "transfer_labels.jpg")
+    print(OUT / "transfer_labels.jpg")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=384)
+    parser.add_argument("--only", choices=("masks", "scales", "labels"), help="make one of the pictures")
     args = parser.parse_args()
-    spatial(args.size)
-    scale(args.size)
+    for name, make in (("masks", spatial), ("scales", scale), ("labels", semantic)):
+        if args.only in (None, name):
+            make(args.size)
 
 
 if __name__ == "__main__":

@@ -908,6 +908,67 @@ def test_luminance_mode_matches_each_region_of_a_style_to_the_part_of_the_conten
         assert float(lent.std(correction=0)) == pytest.approx(float(painted.std(correction=0)), rel=0.05)
 
 
+SKY, GRASS, ROCK = (135, 206, 235), (40, 160, 60), (120, 110, 100)
+
+
+def _label_map(height: int, width: int, parts: list[tuple[tuple, tuple[int, int, int]]]) -> torch.Tensor:
+    """A colour-coded map: each (slice, colour) painted in turn, with a grey anti-aliased line between (noise)."""
+    image = np.zeros((height, width, 3), np.uint8)
+    for where, colour in parts:
+        image[where] = colour
+    return torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+
+
+def test_label_maps_paint_each_part_of_the_content_from_the_part_of_a_style_with_its_colour(vgg, pair):
+    """--labels: the content's left is sky, its right grass; the style's top (red) is sky, its bottom (blue) grass."""
+    content, _ = pair
+    style, _, _ = _two_part_style()
+    content_map = _label_map(64, 96, [(np.s_[:, :48], SKY), (np.s_[:, 48:], GRASS)])
+    content_map[..., :32, 47] = 0.5  # an anti-aliased bit of seam: it joins the nearest label, it is not one
+    style_map = _label_map(96, 96, [(np.s_[:48], SKY), (np.s_[48:], GRASS)])
+    split = stylegram.labels.split([content_map, style_map], (64, 96), [(96, 96)], [1.0])
+    # one entry per colour, the content's largest part first: grass, with the seam's grey, nearer green than blue
+    assert split.colours == ["#28a03c", "#87ceeb"] and split.styles == [0, 0] and split.blend == [0.5, 0.5]
+    sky = torch.zeros(1, 1, 64, 96)
+    sky[..., :48], sky[..., :32, 47] = 1.0, 0.0
+    assert torch.equal(split.masks[1], sky) and torch.equal(split.masks[0], 1 - sky)
+    assert float(split.regions[0][..., :48, :].max()) == 0 and float(split.regions[0][..., 48:, :].min()) == 1
+    options = {**FAST, "iterations": "15,15", "init": "recolor", "labels": [content_map, style_map]}
+    job = prepare(content, style, model=vgg, **options)
+    assert {"style.relu3_1.1", "style.relu3_1.2"} <= set(job.problem.terms_at(job.problem.sizes()[-1]).terms)
+    for image in (run(job)[1].image, transfer(content, style, method="adain", labels=options["labels"]).image):
+        left, right = image[..., :40], image[..., 56:]
+        assert float((left[:, 0] - left[:, 2]).mean()) > 0.2 > float((right[:, 0] - right[:, 2]).mean()) + 0.2
+
+
+def test_a_label_in_two_style_images_is_shared_by_their_blend_weights():
+    rock_sky = _label_map(32, 32, [(np.s_[:16], SKY), (np.s_[16:], ROCK)])
+    all_sky = _label_map(32, 32, [(np.s_[:], SKY)])
+    content_map = _label_map(32, 48, [(np.s_[:, :24], SKY), (np.s_[:, 24:], ROCK)])
+    split = stylegram.labels.split([content_map, rock_sky, all_sky], (32, 48), [(32, 32)] * 2, [0.75, 0.25])
+    assert split.styles == [0, 1, 0] and split.colours == ["#87ceeb", "#87ceeb", "#786e64"]  # ties: the palette's order
+    assert split.blend == pytest.approx([0.375, 0.125, 0.5])  # sky's half split 3:1, rock's half all style 1's
+
+
+def test_label_map_errors_name_the_problem(vgg, pair):
+    content, style = pair
+    content_map = _label_map(64, 96, [(np.s_[:, :48], SKY), (np.s_[:, 48:], GRASS)])
+    style_map = _label_map(style.shape[-2], style.shape[-1], [(np.s_[:], SKY)])
+    with pytest.raises(OptionError, match="label colour #28a03c covers 50% of the content's map and no style image's "
+                                          "map has it"):
+        prepare(content, style, model=vgg, labels=[content_map, style_map], **FAST)
+    with pytest.raises(OptionError, match="labels names 1 map for the content and 1 style image; give the content's "
+                                          "map first"):
+        prepare(content, style, model=vgg, labels=[content_map], **FAST)
+    with pytest.raises(OptionError, match=r"label map 2 is 96x64 px and style image 1 \d+x\d+: a label map needs"):
+        prepare(content, style, model=vgg, labels=[content_map, content_map], **FAST)
+    with pytest.raises(OptionError, match="labels makes the masks and regions from the label maps; give labels, or"):
+        prepare(content, style, model=vgg, labels=[content_map, style_map], style_regions=[style_map], **FAST)
+    photo = optimize.resize(content, (64, 96))  # a photo is no label map
+    with pytest.raises(OptionError, match="colours that each cover 1 % or more of a map; paint each kind of thing"):
+        prepare(content, style, model=vgg, labels=[(photo * 8).round() / 8, style_map], **FAST)
+
+
 def test_style_regions_errors_name_the_problem(vgg, pair):
     content, _ = pair
     style, top, bottom = _two_part_style()

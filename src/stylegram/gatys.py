@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import color, masks, memory, optimize, params, precision, samples, statistics
+from . import color, labels, masks, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
@@ -36,7 +36,8 @@ AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
-FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "style_regions", "colors",
+FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "style_regions", "labels",
+                       "colors",
                        "precision", "seed", "max_memory", "upscale")
 PARAMETERIZATIONS = ("fourier", "pixels")
 
@@ -62,6 +63,7 @@ class TransferOptions(Options):
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
     style_masks: str | list | None = None  # "sky.png,ground.png" or (API) a list of images: per style, where it paints
     style_regions: str | list | None = None  # like style_masks: per style image, the part of it whose statistics it lends
+    labels: str | list | None = None  # colour-coded maps, the content's then one per style image: like colours paint alike
     statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
     init: str | torch.Tensor = "auto"  # auto (content or recolor, by the style loss of each) | content | recolor | noise | gray | adain | an image
     optimizer: str = "lbfgs"
@@ -94,6 +96,7 @@ class TransferOptions(Options):
         self.init = kept_input(self.init, "--init image")
         self.style_masks = masks.kept(masks.STYLE_MASKS, self.style_masks)
         self.style_regions = masks.kept(masks.STYLE_REGIONS, self.style_regions)
+        self.labels = labels.kept(self.labels)
 
 
 MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)
@@ -179,6 +182,11 @@ class TransferProblem(optimize.Problem):
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.masks = masks.load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
         self.regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
+        split = split_labels(opts, content, styles, self.blend)
+        if split is not None:  # one entry per label colour and style image with it (stylegram.labels)
+            styles = [styles[n] for n in split.styles]
+            self.style_groups = [self.style_groups[n] for n in split.styles]
+            self.masks, self.regions, self.blend = split.masks, split.regions, split.blend
         if opts.colors == "luminance":
             styles = color.match_luminances(styles, content, self.regions, self.masks)
             content = color.gray(content)
@@ -606,6 +614,10 @@ def prepare_feed_forward(
     check_masks_unblended(opts)
     where = masks.load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
     regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
+    split = split_labels(opts, content_t, style_ts, blend_weights(opts.style_blend, len(style_ts)))
+    if split is not None:  # one entry per label colour and style image with it, each painting its part in full
+        style_ts, style_sizes = [style_ts[n] for n in split.styles], [style_sizes[n] for n in split.styles]
+        where, regions = split.masks, split.regions
     content_t = optimize.resize(content_t, size)
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
     settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
@@ -620,10 +632,24 @@ def prepare_feed_forward(
     return run
 
 
+def split_labels(opts: TransferOptions, content: torch.Tensor, styles: list[torch.Tensor], blend: list[float]
+                 ) -> labels.Split | None:
+    """--labels as entries (stylegram.labels), or None without them; refused beside --style-masks or --style-regions,
+    which they replace."""
+    if opts.labels is not None and (opts.style_masks is not None or opts.style_regions is not None):
+        raise OptionError("--labels makes the masks and regions from the label maps; give --labels, or --style-masks "
+                          "and --style-regions, not both")
+    if opts.labels is not None and opts.statistic is not None:
+        masks.check_weighted(opts.statistic, "--labels")
+    return labels.split(opts.labels, tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles], blend)
+
+
 def check_masks_unblended(opts: TransferOptions) -> None:
-    """Refuse --style-blend with --style-masks in a one-pass method, where each style paints its region in full."""
-    if opts.style_masks and opts.style_blend and opts.method != "gatys":
-        raise OptionError(f"--style-blend with --style-masks applies to --method gatys only; in one {opts.method} pass "
+    """Refuse --style-blend with --style-masks (or --labels) in a one-pass method, where each style paints its region
+    in full."""
+    if (opts.style_masks or opts.labels) and opts.style_blend and opts.method != "gatys":
+        given = "--style-masks" if opts.style_masks else "--labels"
+        raise OptionError(f"--style-blend with {given} applies to --method gatys only; in one {opts.method} pass "
                           "each style paints its region in full: drop --style-blend")
 
 

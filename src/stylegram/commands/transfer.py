@@ -33,6 +33,10 @@ HELP = {
     "style_regions": "one mask per style image, e.g. painting_sky.png,painting_ground.png: each style lends the "
     "statistics of the part of its image where its mask is white; with --style-masks, the sky of a painting can "
     "paint the sky of the photo and its ground the ground (default: the whole style image)",
+    "labels": "label maps, the content's first, then one per style image, e.g. photo_map.png,painting_map.png: "
+    "pictures of their images' aspect painted in a few flat colours (sky blue, grass green, ...); each colour of the "
+    "content's map is painted by the parts of the style images with that colour (makes --style-masks and "
+    "--style-regions for you; docs/transfer.md)",
     "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise (grey with faint noise: each --seed gives another picture), gray, adain (the AdaIN result) or an image file (default: %(default)s)",
@@ -104,7 +108,8 @@ def _check_one_pass(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_one_pass(args)
-    masks = [name for spec in (args.style_masks, args.style_regions) for name in (spec or "").split(",") if name]
+    masks = [name for spec in (args.style_masks, args.style_regions, args.labels) for name in (spec or "").split(",")
+             if name]
     output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *masks])
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))

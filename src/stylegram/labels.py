@@ -1,0 +1,121 @@
+"""Label maps: semantic style transfer from colour-coded maps of the content and the style images.
+
+A label map is a picture of an image's aspect painted in a few flat colours, one per kind of thing (sky blue, grass
+green, ...). Given one for the content and one for each style image (--labels photo_map.png,painting_map.png), each
+colour of the content's map is painted by the parts of the style images that carry the same colour: the painting's
+sky paints the photo's sky, its grass the grass (Gatys et al. 2017's guided Gram matrices; Champandard's "neural
+doodle" draws such maps by hand). It is --style-masks and --style-regions made for you: one entry per colour and
+style image that has it, the style image repeated, its mask the colour's part of the content and its region the
+colour's part of the style image.
+
+Painted maps are rarely clean (anti-aliased edges, JPEG noise), so a colour counts as a label only where it covers at
+least ``MIN_SHARE`` of some map; every pixel then joins the nearest label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .errors import OptionError
+from .images import ImageLike, image_list, kept_input, load_input
+
+MIN_SHARE = 0.01  # of a map: less than this is edge noise, not a label
+MAX_LABELS = 16  # more colours than this is a photo, not a label map
+BACKGROUND = (0, 0, 0)  # a transparent pixel of a map: the black label
+
+
+@dataclass
+class Split:
+    """What the label maps ask for, as entries of the existing machinery: one per colour and style image with it."""
+
+    styles: list[int]  # per entry, the index of the style image it draws from
+    masks: list[torch.Tensor]  # per entry, the colour's part of the content, (1, 1, H, W) in {0, 1}
+    regions: list[torch.Tensor]  # per entry, the colour's part of its style image
+    blend: list[float]  # per entry: each colour weighs alike, shared among its style images by --style-blend
+    colours: list[str]  # per entry, the colour as #rrggbb
+
+
+def kept(value: str | list | None) -> str | list | None:
+    """--labels as the options keep it: a string as given; maps held in memory as tensors."""
+    if value is None or isinstance(value, str):
+        return value
+    return [kept_input(m, f"label map {n}", BACKGROUND) for n, m in enumerate(image_list(value), start=1)]
+
+
+def split(spec: str | list | None, content_shape: tuple[int, int], style_shapes: list[tuple[int, int]],
+          blend: list[float]) -> Split | None:
+    """The entries the label maps ``spec`` (the content's, then one per style image) ask for, or None without maps.
+
+    ``blend``: the style images' --style-blend weights; a colour's entries share its weight in their proportion.
+    """
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return None
+    names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else list(spec)
+    if len(names) != 1 + len(style_shapes):
+        raise OptionError(f"--labels names {len(names)} map{'s' * (len(names) != 1)} for the content and "
+                          f"{len(style_shapes)} style image{'s' * (len(style_shapes) != 1)}; give the content's map "
+                          "first, then one per style image, in their order")
+    owners = ["the content", *[f"style image {n}" for n in range(1, len(style_shapes) + 1)]]
+    maps = [_read(name, n, shape, owner) for n, (name, shape, owner)
+            in enumerate(zip(names, [content_shape, *style_shapes], owners), start=1)]
+    palette = _palette(maps, names)
+    assigned = [_nearest(m, palette) for m in maps]
+    return _entries(assigned, palette, blend)
+
+
+def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.Tensor:
+    """One label map as (H, W, 3) 8-bit colours, of its image's aspect."""
+    what = f"label map {n}" + (f" ({name})" if isinstance(name, str) else "")
+    image = load_input(name, what, background=BACKGROUND)
+    h, w = image.shape[-2:]
+    if abs(h * shape[1] / (w * shape[0]) - 1) > 0.02:
+        raise OptionError(f"{what} is {w}x{h} px and {owner} {shape[1]}x{shape[0]}: a label map needs its image's "
+                          "aspect (it is scaled with it)")
+    return (image[0].permute(1, 2, 0) * 255).round().to(torch.int64)
+
+
+def _palette(maps: list[torch.Tensor], names: list) -> torch.Tensor:
+    """The label colours, (K, 3): those covering at least MIN_SHARE of some map."""
+    counts: dict[int, float] = {}
+    for m in maps:
+        packed = (m[..., 0] << 16) | (m[..., 1] << 8) | m[..., 2]
+        values, numbers = torch.unique(packed, return_counts=True)
+        for value, number in zip(values.tolist(), (numbers / packed.numel()).tolist()):
+            if number >= MIN_SHARE:
+                counts[value] = max(counts.get(value, 0.0), number)
+    if len(counts) > MAX_LABELS:
+        raise OptionError(f"the label maps have {len(counts)} colours that each cover 1 % or more of a map; paint "
+                          f"each kind of thing in one flat colour (at most {MAX_LABELS}), in a PNG rather than a JPEG")
+    ordered = sorted(counts, key=lambda v: -counts[v])
+    return torch.tensor([[(v >> 16) & 255, (v >> 8) & 255, v & 255] for v in ordered], dtype=torch.int64)
+
+
+def _nearest(colours: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
+    """Each pixel's label: the index of the nearest palette colour, (H, W)."""
+    flat = colours.reshape(-1, 3).float()
+    return torch.cdist(flat, palette.float()).argmin(1).reshape(colours.shape[:2])
+
+
+def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[float]) -> Split:
+    """One entry per label of the content's map and style image whose map has it."""
+    content, styles = assigned[0], assigned[1:]
+    out = Split([], [], [], [], [])
+    shares = [float((content == k).float().mean()) for k in range(len(palette))]
+    used = sorted((k for k in range(len(palette)) if shares[k] >= MIN_SHARE / 2), key=lambda k: -shares[k])
+    for k in used:  # the content's largest part first
+        hex_colour = "#{:02x}{:02x}{:02x}".format(*palette[k].tolist())
+        having = [s for s, m in enumerate(styles) if float((m == k).float().mean()) >= MIN_SHARE / 2]
+        if not having:
+            raise OptionError(f"label colour {hex_colour} covers {shares[k]:.0%} of the content's map and no style image's "
+                              "map has it, so nothing would paint it; give it a part of a style image's map, or paint "
+                              "that part of the content's map in a colour a style image has")
+        total = sum(blend[s] for s in having)
+        for s in having:
+            out.styles.append(s)
+            out.masks.append((content == k).float()[None, None])
+            out.regions.append((styles[s] == k).float()[None, None])
+            out.blend.append((blend[s] / total if total > 0 else 1 / len(having)) / len(used))
+            out.colours.append(hex_colour)
+    return out
