@@ -157,6 +157,7 @@ def photo(tmp_path):
     # masks and regions are read too
     ["transfer", "sample:chelsea", "sample:swirls", "--style-masks", "{photo}", "-o", "{photo}"],
     ["transfer", "sample:chelsea", "sample:swirls", "--style-regions", "{photo}", "-o", "{out}", "--log", "{photo}"],
+    ["transfer", "sample:chelsea", "sample:swirls", "--labels", "{photo},{photo}", "-o", "{photo}"],  # label maps too
 ])
 def test_an_output_that_is_also_an_input_is_refused_before_any_work(command, photo, tmp_path, capsys):
     before = photo.read_bytes()

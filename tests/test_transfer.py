@@ -919,7 +919,8 @@ def _label_map(height: int, width: int, parts: list[tuple[tuple, tuple[int, int,
     return torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
 
 
-def test_label_maps_paint_each_part_of_the_content_from_the_part_of_a_style_with_its_colour(vgg, pair):
+def test_label_maps_paint_each_part_of_the_content_from_the_part_of_a_style_with_its_colour(vgg, pair, tmp_path,
+                                                                                         checkpoint_at):
     """--labels: the content's left is sky, its right grass; the style's top (red) is sky, its bottom (blue) grass."""
     content, _ = pair
     style, _, _ = _two_part_style()
@@ -936,9 +937,14 @@ def test_label_maps_paint_each_part_of_the_content_from_the_part_of_a_style_with
     options = {**FAST, "iterations": "15,15", "init": "recolor", "labels": [content_map, style_map]}
     job = prepare(content, style, model=vgg, **options)
     assert {"style.relu3_1.1", "style.relu3_1.2"} <= set(job.problem.terms_at(job.problem.sizes()[-1]).terms)
-    for image in (run(job)[1].image, transfer(content, style, method="adain", labels=options["labels"]).image):
+    full = run(job)[1].image
+    for image in (full, transfer(content, style, method="adain", labels=options["labels"]).image):
         left, right = image[..., :40], image[..., 56:]
         assert float((left[:, 0] - left[:, 2]).mean()) > 0.2 > float((right[:, 0] - right[:, 2]).mean()) + 0.2
+    checkpoint_at(prepare(content, style, model=vgg, **options), 20)  # the maps, held in memory, go into it
+    resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
+    list(resumed)
+    assert torch.equal(resumed.result().image, full)
 
 
 def test_a_label_in_two_style_images_is_shared_by_their_blend_weights():
