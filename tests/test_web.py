@@ -444,6 +444,42 @@ def test_regions_lend_each_mask_a_part_of_one_style_as_the_command_line_does(cli
     assert response.status_code == 400 and "texture synthesis takes each example whole" in response.json()["detail"]
 
 
+def label_png(width: int, height: int, split: str) -> bytes:
+    """A label map: sky blue and grass green halves, left|right (split "x") or top|bottom ("y")."""
+    pixels = np.zeros((height, width, 3), np.uint8)
+    first = np.s_[:, : width // 2] if split == "x" else np.s_[: height // 2]
+    pixels[...] = (40, 160, 60)
+    pixels[first] = (135, 206, 235)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_label_maps_from_the_page_paint_like_colours_alike(client):
+    files = {"cat.png": png(96, 64), "both.png": two_part_png(), "cat_map.png": label_png(96, 64, "x"),
+             "both_map.png": label_png(64, 64, "y"), "left.png": mask_png(96, 64, True)}
+    ids = {name: uploaded(client, data, name) for name, data in files.items()}
+    body = dict(content=ids["cat.png"], styles=[ids["both.png"]], labels=[ids["cat_map.png"], ids["both_map.png"]],
+                size=96, min_size=96, iterations="30", init="recolor")
+    job = start(client, **body)
+    assert job["inputs"]["labels"] == ["cat_map.png", "both_map.png"]
+    assert [e["data"]["state"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    params = client.get(job["urls"]["params"]).json()
+    assert "--labels cat_map.png,both_map.png" in params["command"] and len(params["inputs"]["labels"]) == 2
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)), float)
+    left, right = image[:, :40], image[:, 56:]  # the sky (left) from the style's top (red), grass from its bottom
+    assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40
+    for labels, extra, words in [
+        (["cat_map.png", None], {}, "style image both.png has no label map; give the content and every style image a "
+                                    "label map (flat colours, one per kind of thing), or remove the label maps"),
+        ([None, "both_map.png"], {}, "the content cat.png has no label map"),
+        (["cat_map.png", "both_map.png"], {"style_masks": [ids["left.png"]]},
+         '"Label maps" makes the masks and regions from the label maps; give "Label maps", or "Masks" and "Regions"'),
+    ]:
+        response = client.post("/api/jobs", json={**body, **extra, "labels": [ids[m] if m else None for m in labels]})
+        assert response.status_code == 400 and words in response.json()["detail"], response.text
+
+
 def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):
     content_png, style_png = png(80, 60), png(96, 96, 1)
     content, style = uploaded(client, content_png, "cat.png"), uploaded(client, style_png, "swirls.png")

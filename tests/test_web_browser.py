@@ -262,6 +262,30 @@ def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_pa
         assert "style image both.png has no region" in page.inner_text("#error")
 
 
+def test_label_maps_chosen_on_the_page(tmp_path):
+    """A label map for the content (sky left, grass right) and one for a red-above, blue-below style (sky above)."""
+    files = flat_pictures(tmp_path)
+    both = np.concatenate([np.asarray(Image.open(files["red.png"]))[:32], np.asarray(Image.open(files["blue.png"]))[32:]])
+    Image.fromarray(both).save(tmp_path / "both.png")
+    for name, sky in [("cat_map.png", np.s_[:, :48]), ("both_map.png", np.s_[:32])]:
+        labels = np.full((64, 96, 3), (40, 160, 60), np.uint8)
+        labels[sky] = (135, 206, 235)
+        Image.fromarray(labels).save(tmp_path / name)
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(files["cat.png"]))
+        page.set_input_files("#style-input", str(tmp_path / "both.png"))
+        page.wait_for_selector("#style-thumbs .thumb .labels-add")
+        for box, name in [("#content-thumbs", "cat_map.png"), ("#style-thumbs", "both_map.png")]:
+            with page.expect_file_chooser() as chooser:
+                page.click(f"{box} .labels-add")
+            chooser.value.set_files(str(tmp_path / name))
+            page.wait_for_selector(f"{box} .labels.has-labels")
+        assert page.locator("#content-thumbs .mask-add").count() == 0  # masks and regions are the styles' only
+        job, result = small_recolored_job(page, url)
+        assert job["inputs"]["labels"] == ["cat_map.png", "both_map.png"] and red_left_blue_right(result)
+        page.screenshot(path=str(tmp_path / "labels.png"), clip={"x": 0, "y": 0, "width": 560, "height": 520})
+
+
 def test_masks_painted_on_the_content(tmp_path):
     """Paint red's region over the whole picture, then blue's over the right half (blue takes it from red), erase
     a band of red's and fill the rest with red again."""

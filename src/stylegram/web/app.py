@@ -94,6 +94,11 @@ class JobRequest(BaseModel):
         None, description="upload ids of one region per style image, each of its style's shape, in their order (null: "
                           "that style has none); white over the part whose style it lends; gatys, adain and wct"
     )
+    labels: list[str | None] | None = Field(
+        None, description="upload ids of label maps, the content's first, then one per style image (null: that image "
+                          "has none), each of its image's shape in a few flat colours: each colour of the content's "
+                          "map is painted by the parts of the style images with that colour; gatys, adain and wct"
+    )
 
 
 class Service:
@@ -277,11 +282,12 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         styles = [service.upload(s, "style" if req.method != "texture" else "example") for s in req.styles]
         masks = [service.upload(m, "mask") if m else None for m in req.style_masks or []]
         regions = [service.upload(r, "region") if r else None for r in req.style_regions or []]
-        settings = req.model_dump(exclude={"method", "content", "styles", "style_masks", "style_regions"},
+        labels = [service.upload(m, "label map") if m else None for m in req.labels or []]
+        settings = req.model_dump(exclude={"method", "content", "styles", "style_masks", "style_regions", "labels"},
                                   exclude_none=True)
         if "iterations" in settings:  # the pattern allows spaces around the counts
             settings["iterations"] = settings["iterations"].replace(" ", "")
-        spec = engine.make_spec(req.method, settings, content, styles, masks, regions)
+        spec = engine.make_spec(req.method, settings, content, styles, masks, regions, labels)
         engine.start(spec, service.store, service.models)  # option errors now, as a 400, rather than when the job runs
         return runner.snapshot(runner.submit(WebJob(spec)))
 

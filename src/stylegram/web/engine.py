@@ -41,7 +41,7 @@ PAGE_LABELS = {
     "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
     "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
-    "--style-masks": "Masks", "--style-regions": "Regions", "--style-scale": "Style scale",
+    "--style-masks": "Masks", "--style-regions": "Regions", "--labels": "Label maps", "--style-scale": "Style scale",
     "--statistic": "Style statistic",
     "--style-layers": "Style layers", "--layers": "Style layers",
 }
@@ -62,10 +62,11 @@ class Spec:
     styles: list[Upload]
     masks: list[Upload] = field(default_factory=list)  # one per style, or none
     regions: list[Upload] = field(default_factory=list)  # one per style, or none
+    labels: list[Upload] = field(default_factory=list)  # the content's label map, then one per style, or none
 
     @property
     def uploads(self) -> list[Upload]:
-        return [u for u in [self.content, *self.styles, *self.masks, *self.regions] if u is not None]
+        return [u for u in [self.content, *self.styles, *self.masks, *self.regions, *self.labels] if u is not None]
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -80,11 +81,12 @@ def defaults() -> dict[str, dict[str, Any]]:
 def make_spec(
     method: str, settings: dict[str, Any], content: Upload | None, styles: list[Upload],
     masks: list[Upload | None] | None = None, regions: list[Upload | None] | None = None,
+    labels: list[Upload | None] | None = None,
 ) -> Spec:
     """Complete options from the settings given (others keep their defaults); settings the method lacks are refused.
 
-    ``masks`` and ``regions``: one per style (None where a style has none), as the page sends them; of each, all or
-    none must be given.
+    ``masks`` and ``regions``: one per style (None where a style has none), as the page sends them; ``labels``: the
+    content's label map, then one per style. Of each, all or none must be given.
     """
     check_choice("method", method, METHODS)
     _check_offered(method, [k for k, v in settings.items() if v is not None])
@@ -97,6 +99,7 @@ def make_spec(
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
     given = _check_attached(method, masks or [], styles, MASKS)
     lent = _check_attached(method, regions or [], styles, REGIONS)
+    mapped = _check_attached(method, labels or [], [content, *styles], LABELS)
     if method == "texture":
         return Spec(method, synthesis.TextureOptions().replace(**chosen), None, styles)
     options = gatys.TransferOptions().replace(method=method, **chosen)
@@ -105,31 +108,39 @@ def make_spec(
         options = options.replace(style_masks=",".join(m.name for m in given))
     if lent:
         options = options.replace(style_regions=",".join(r.name for r in lent))
-    return Spec(method, options, content, styles, given, lent)
+    if mapped:
+        options = options.replace(labels=",".join(m.name for m in mapped))
+    return Spec(method, options, content, styles, given, lent, mapped)
 
 
 # What a style image can have attached, in the words of the messages: (noun, what it is for, why texture has none).
 MASKS = ("mask", "where it paints", "masks place styles in the content's picture, and texture synthesis has none")
 REGIONS = ("region", "the part of it whose style it lends",
            "regions choose the part of each style image to lend, and texture synthesis takes each example whole")
+LABELS = ("label map", "flat colours, one per kind of thing",
+          "label maps pair parts of the content with parts of the styles, and texture synthesis has no content")
 
 
-def _check_attached(method: str, uploads: list[Upload | None], styles: list[Upload], words: tuple[str, str, str]
+def _check_attached(method: str, uploads: list[Upload | None], images: list[Upload | None], words: tuple[str, str, str]
                     ) -> list[Upload]:
-    """The masks (or regions) if every style has one, none if none has; a part of them is refused, naming the
-    styles without."""
+    """The masks (regions; label maps) if every style (and the content) has one, none if none has; a part of them is
+    refused, naming the images without."""
     noun, purpose, texture = words
     given = [m for m in uploads if m is not None]
     if not given:
         return []
     if method == "texture":
         raise OptionError(f"{texture}; remove them")
-    if len(uploads) != len(styles):
-        raise OptionError(f"{len(uploads)} {noun}s for {len(styles)} style images; give one {noun} per style image")
-    if len(given) != len(styles):
-        bare = [s.name for s, m in zip(styles, uploads) if m is None]
-        raise OptionError(f"style image{'s' * (len(bare) > 1)} {', '.join(bare)} {'have' if len(bare) > 1 else 'has'} "
-                          f"no {noun}; give every style image a {noun} ({purpose}), or remove the {noun}s")
+    content = noun == "label map"  # the first image is the content's
+    every = "the content and every style image" if content else "every style image"
+    if len(uploads) != len(images):
+        raise OptionError(f"{len(uploads)} {noun}s for {len(images)} {'images' if content else 'style images'}; give "
+                          f"one {noun} {'to the content and one ' if content else ''}per style image")
+    if len(given) != len(images):
+        bare = [f"{'the content' if content and n == 0 else 'style image'} {i.name}"
+                for n, (i, m) in enumerate(zip(images, uploads)) if m is None and i is not None]
+        raise OptionError(f"{', '.join(bare)} {'have' if len(bare) > 1 else 'has'} no {noun}; give {every} a {noun} "
+                          f"({purpose}), or remove the {noun}s")
     return given
 
 
@@ -174,6 +185,8 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
         opts = opts.replace(style_masks=[store.decode(m, MASK_BACKGROUND) for m in spec.masks])
     if spec.regions:
         opts = opts.replace(style_regions=[store.decode(r, MASK_BACKGROUND) for r in spec.regions])
+    if spec.labels:
+        opts = opts.replace(labels=[store.decode(m, MASK_BACKGROUND) for m in spec.labels])
     if spec.method != "gatys":
         return gatys.prepare_feed_forward(content, styles, opts)
     return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
@@ -207,6 +220,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
             "styles" if spec.method != "texture" else "examples": [_describe(u) for u in spec.styles],
             **({"masks": [_describe(u) for u in spec.masks]} if spec.masks else {}),
             **({"regions": [_describe(u) for u in spec.regions]} if spec.regions else {}),
+            **({"labels": [_describe(u) for u in spec.labels]} if spec.labels else {}),
         },
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
@@ -220,6 +234,8 @@ def _as_named(spec: Spec, options: Any) -> Any:
     """Options as the page's records show them: the masks and regions a run read as images named as uploaded."""
     if spec.masks:
         options = options.replace(style_masks=spec.options.style_masks)
+    if spec.labels:
+        options = options.replace(labels=spec.options.labels)
     return options.replace(style_regions=spec.options.style_regions) if spec.regions else options
 
 

@@ -202,7 +202,8 @@ class Runner:
             "finished": job.finished,
             "inputs": {"content": spec.content.name if spec.content else None, "styles": [u.name for u in spec.styles],
                        **({"masks": [u.name for u in spec.masks]} if spec.masks else {}),
-                       **({"regions": [u.name for u in spec.regions]} if spec.regions else {})},
+                       **({"regions": [u.name for u in spec.regions]} if spec.regions else {}),
+                       **({"labels": [u.name for u in spec.labels]} if spec.labels else {})},
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.png", "params": f"{base}/params.json"},
         }

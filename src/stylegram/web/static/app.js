@@ -76,9 +76,10 @@ function settings() {
   const method = $("#method").value;
   const body = { method, styles: page.styles.map((s) => s.id) };
   if (method !== "texture" && page.content) body.content = page.content.id;
-  for (const [kind, { field }] of Object.entries(ATTACHMENTS)) {
-    if (method !== "texture" && page.styles.some((s) => s[kind])) {
-      body[field] = page.styles.map((s) => (s[kind] ? s[kind].id : null));  // the server names a style without one
+  for (const [kind, { field, content }] of Object.entries(ATTACHMENTS)) {
+    const records = content ? [page.content, ...page.styles] : page.styles;  // label maps: the content's first
+    if (method !== "texture" && records.some((r) => r && r[kind])) {
+      body[field] = records.map((r) => (r && r[kind] ? r[kind].id : null));  // the server names an image without one
     }
   }
   for (const name of page.config.fields[method]) {
@@ -135,6 +136,7 @@ async function upload(file, role) {
   if (role === "content") {
     box.replaceChildren();
     discard(page.content);
+    if (page.content) discard(page.content.labels);
     page.content = null;
     page.contentTicket = ticket;
     forgetPaint();
@@ -168,25 +170,30 @@ async function upload(file, role) {
   }
   view.item.classList.remove("pending");
   view.size.textContent = `${record.width}×${record.height}`;
+  record.boxes = {};
   if (role === "content") {
     page.content = record;
     page.contentSource = view.item.querySelector("img").src;
-  } else {
-    page.styles.push(record);
-    record.boxes = {};
-    for (const kind of Object.keys(ATTACHMENTS)) view.item.append(attachControl(record, kind));
+  } else page.styles.push(record);
+  for (const [kind, { content }] of Object.entries(ATTACHMENTS)) {
+    if (role !== "content" || content) view.item.append(attachControl(record, kind));
   }
   closePainter();
   updatePaintButton();
 }
 
 // What a style image can have attached: a mask of the content's shape (where in the picture it paints) and a region
-// of its own shape (the part of it whose style it lends); each white where it applies, black or transparent elsewhere.
+// of its own shape (the part of it whose style it lends), each white where it applies, black or transparent
+// elsewhere; and, like the content, a label map of its own shape (content: true) in flat colours, one per kind of
+// thing, so that like colours of the content's map and a style's paint alike.
 const ATTACHMENTS = {
   mask: { field: "style_masks", title: "choose a mask of the content's shape: white where this style paints, "
     + "black or transparent where it does not" },
   region: { field: "style_regions", title: "choose a region of this style image's shape: white over the part "
     + "whose style it lends, black or transparent elsewhere" },
+  labels: { field: "labels", content: true, title: "choose a label map of this image's shape, painted in a few "
+    + "flat colours (sky blue, grass green, ...): each colour of the content's map is painted by the parts of the "
+    + "style images with that colour" },
 };
 
 function attachControl(record, kind) {
@@ -244,7 +251,10 @@ async function attach(record, file, kind = "mask") {
     showError(error.message);
     return false;
   }
-  if (!page.styles.includes(record)) { discard(upload); return true; }  // the style went while this was on its way
+  if (!page.styles.includes(record) && page.content !== record) {  // the image went while this was on its way
+    discard(upload);
+    return true;
+  }
   discard(record[kind]);
   record[kind] = upload;
   showAttached(record, kind, file);
