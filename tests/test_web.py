@@ -134,6 +134,8 @@ def test_upload_is_decoded_and_stored_under_a_server_chosen_name(client):
     folder = client.app.state.service.store.folder
     assert [p.name for p in folder.iterdir()] == [f"{body['id']}.upload"]
     assert client.get(f"/api/uploads/{body['id']}").json()["sha256"] == body["sha256"]
+    # a comma would split the name in the command line's --style-masks: it is shown as _
+    assert upload(client, png(40, 30), name="sky,left.png").json()["name"] == "sky_left.png"
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

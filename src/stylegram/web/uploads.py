@@ -54,9 +54,12 @@ class Upload:
 
 
 def display_name(name: str | None) -> str:
-    """The last component of a client's file name, printable and short; only ever shown, never a path."""
+    """The last component of a client's file name, printable and short; only ever shown, never a path.
+
+    A comma becomes "_": the command line of a run lists masks, regions and label maps split at commas.
+    """
     base = re.split(r"[\\/]", name or "")[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip() or "image"
+    base = "".join(ch for ch in base if ch.isprintable()).replace(",", "_").strip() or "image"
     return base if len(base) <= MAX_NAME else base[: MAX_NAME - 3] + "..."
 
 
