@@ -956,6 +956,14 @@ def test_a_label_in_two_style_images_is_shared_by_their_blend_weights():
     assert split.blend == pytest.approx([0.375, 0.125, 0.5])  # sky's half split 3:1, rock's half all style 1's
 
 
+def test_near_variants_of_a_label_colour_are_one_label():
+    """JPEG shifts a flat colour by a few levels; two such variants, each a large part of a map, are one label."""
+    content_map = _label_map(32, 48, [(np.s_[:, :12], SKY), (np.s_[:, 12:24], (133, 204, 238)), (np.s_[:, 24:], ROCK)])
+    style_map = _label_map(32, 32, [(np.s_[:16], SKY), (np.s_[16:], ROCK)])
+    split = stylegram.labels.split([content_map, style_map], (32, 48), [(32, 32)], [1.0])
+    assert split.colours == ["#786e64", "#87ceeb"] and float(split.masks[1][..., :24].min()) == 1
+
+
 def test_label_map_errors_name_the_problem(vgg, pair):
     content, style = pair
     content_map = _label_map(64, 96, [(np.s_[:, :48], SKY), (np.s_[:, 48:], GRASS)])
@@ -970,9 +978,10 @@ def test_label_map_errors_name_the_problem(vgg, pair):
         prepare(content, style, model=vgg, labels=[content_map, content_map], **FAST)
     with pytest.raises(OptionError, match="labels makes the masks and regions from the label maps; give labels, or"):
         prepare(content, style, model=vgg, labels=[content_map, style_map], style_regions=[style_map], **FAST)
-    photo = optimize.resize(content, (64, 96))  # a photo is no label map
-    with pytest.raises(OptionError, match="colours that each cover 1 % or more of a map; paint each kind of thing"):
-        prepare(content, style, model=vgg, labels=[(photo * 8).round() / 8, style_map], **FAST)
+    palette = [(r, g, b) for r in (0, 85, 170, 255) for g in (0, 85, 170, 255) for b in (0, 255)][:19]
+    stripes = _label_map(64, 96, [(np.s_[:, 5 * i:5 * i + 5], c) for i, c in enumerate(palette)])  # and sky: 20
+    with pytest.raises(OptionError, match="label maps have 20 colours that each cover 1 % or more of a map; paint"):
+        prepare(content, style, model=vgg, labels=[stripes, style_map], **FAST)
 
 
 def test_style_regions_errors_name_the_problem(vgg, pair):

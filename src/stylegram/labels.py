@@ -9,7 +9,8 @@ style image that has it, the style image repeated, its mask the colour's part of
 colour's part of the style image.
 
 Painted maps are rarely clean (anti-aliased edges, JPEG noise), so a colour counts as a label only where it covers at
-least ``MIN_SHARE`` of some map; every pixel then joins the nearest label.
+least ``MIN_SHARE`` of some map and lies ``MERGE`` or more from every more common label (JPEG shifts a flat colour by
+a few levels); every pixel then joins the nearest label.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .images import ImageLike, image_list, kept_input, load_input
 
 MIN_SHARE = 0.01  # of a map: less than this is edge noise, not a label
 MAX_LABELS = 16  # more colours than this is a photo, not a label map
+MERGE = 40.0  # RGB distance (0-255) under which two colours are one label
 BACKGROUND = (0, 0, 0)  # a transparent pixel of a map: the black label
 
 
@@ -77,7 +79,7 @@ def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.
 
 
 def _palette(maps: list[torch.Tensor], names: list) -> torch.Tensor:
-    """The label colours, (K, 3): those covering at least MIN_SHARE of some map."""
+    """The label colours, (K, 3): those covering at least MIN_SHARE of some map, less near variants of commoner ones."""
     counts: dict[int, float] = {}
     for m in maps:
         packed = (m[..., 0] << 16) | (m[..., 1] << 8) | m[..., 2]
@@ -85,11 +87,15 @@ def _palette(maps: list[torch.Tensor], names: list) -> torch.Tensor:
         for value, number in zip(values.tolist(), (numbers / packed.numel()).tolist()):
             if number >= MIN_SHARE:
                 counts[value] = max(counts.get(value, 0.0), number)
-    if len(counts) > MAX_LABELS:
-        raise OptionError(f"the label maps have {len(counts)} colours that each cover 1 % or more of a map; paint "
+    labels: list[torch.Tensor] = []
+    for value in sorted(counts, key=lambda v: -counts[v]):  # the most common first: a near variant joins it
+        colour = torch.tensor([(value >> 16) & 255, (value >> 8) & 255, value & 255], dtype=torch.int64)
+        if all(float((colour - kept).float().norm()) >= MERGE for kept in labels):
+            labels.append(colour)
+    if len(labels) > MAX_LABELS:
+        raise OptionError(f"the label maps have {len(labels)} colours that each cover 1 % or more of a map; paint "
                           f"each kind of thing in one flat colour (at most {MAX_LABELS}), in a PNG rather than a JPEG")
-    ordered = sorted(counts, key=lambda v: -counts[v])
-    return torch.tensor([[(v >> 16) & 255, (v >> 8) & 255, v & 255] for v in ordered], dtype=torch.int64)
+    return torch.stack(labels)
 
 
 def _nearest(colours: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
