@@ -15,6 +15,12 @@ texture_brick_tileable_2x2.png is the last one tiled 2x2 (512 px), to show that 
 texture_gravel_in_grass.png grows gravel in a disc and grass around it (--masks; the masks are made here):
 
     stylegram texture sample:gravel sample:grass -o texture_gravel_in_grass.png --size 288x192 --masks disc.png,rest.png
+
+texture_doodle.png is a neural doodle (--labels): rocket's label map (sky where blue outweighs red, as
+control_gallery.py makes it) and a doodle of three towers on wavy ground grow a new launch pad; the row shows the
+example, its map, the doodle and the result:
+
+    stylegram texture sample:rocket -o doodle_out.png --size 384x256 --labels doodle.png,rocket_map.png
 About 30 s per picture on 2 CPU cores with bfloat16 (measured 2026-11-25), 2 minutes on one core in float32.
 """
 
@@ -30,8 +36,11 @@ from PIL import Image, ImageFilter
 import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import torch
 
+from control_gallery import GROUND, SKY, sky_map
 from stylegram.cli import main
-from stylegram.images import load_tensor, save_image
+from stylegram.images import load_image, load_tensor, save_image
+from stylegram.samples import path
+from transfer_gallery import labelled_row
 
 GALLERY = Path(__file__).resolve().parent / "gallery"
 COMMANDS = {
@@ -69,7 +78,36 @@ def render_gravel_in_grass() -> None:
             raise SystemExit("texture gravel_in_grass failed")
 
 
-SPECIAL = {"gravel_in_grass": render_gravel_in_grass}
+def doodle(width: int, height: int) -> Image.Image:
+    """A label map of a launch pad: sky, three tapering towers and wavy ground, in control_gallery's colours."""
+    y, x = np.mgrid[0:height, 0:width]
+    pixels = np.empty((height, width, 3), np.uint8)
+    pixels[:] = SKY
+    pixels[y > 0.78 * height + 15 * np.sin(x / 30)] = GROUND
+    for centre in (0.16, 0.5, 0.8):
+        pixels[(np.abs(x - centre * width) < 8 + 10 * y / height) & (y > 0.15 * height)] = GROUND
+    return Image.fromarray(pixels)
+
+
+def render_doodle() -> None:
+    """Neural doodle: a new launch pad grown from rocket by its label map and a doodle."""
+    width, height = 384, 256
+    rocket = load_image(path("rocket"))
+    maps = {"doodle.png": doodle(width, height), "rocket_map.png": sky_map(rocket)}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, image in maps.items():
+            image.save(Path(tmp) / name)
+        out = Path(tmp) / "out.png"
+        args = ["texture", "sample:rocket", "-o", str(out), "--size", f"{width}x{height}", "--labels",
+                f"{Path(tmp) / 'doodle.png'},{Path(tmp) / 'rocket_map.png'}", "--quiet"]
+        if main(args) != 0:
+            raise SystemExit("texture doodle failed")
+        tiles = [("example", rocket), ("its label map", maps["rocket_map.png"]), ("doodle", maps["doodle.png"]),
+                 ("result", Image.open(out).convert("RGB"))]
+        labelled_row(tiles, 192).save(GALLERY / "texture_doodle.png")
+
+
+SPECIAL = {"gravel_in_grass": render_gravel_in_grass, "doodle": render_doodle}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or [*COMMANDS, *SPECIAL]

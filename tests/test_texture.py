@@ -202,6 +202,28 @@ def test_masks_with_other_statistics_score_the_layout_asked_for(avg_vgg, statist
     assert losses[0] < 0.2 * losses[1]
 
 
+def test_labels_grow_each_part_of_the_output_from_the_part_of_an_example_with_its_colour(avg_vgg):
+    """Neural doodle: one example, red stripes above and blue below, with a map saying so; the output's map asks
+    for the top's texture on the left and the bottom's on the right."""
+    example = torch.cat([_striped(0)[..., :32, :], _striped(2)[..., 32:, :]], dim=-2)
+    (height, width), a, b = example.shape[-2:], torch.tensor([0.2, 0.4, 0.9]), torch.tensor([0.9, 0.5, 0.1])
+    a, b = a.view(1, 3, 1, 1), b.view(1, 3, 1, 1)
+    example_map = torch.cat([a.expand(1, 3, 32, width), b.expand(1, 3, height - 32, width)], dim=-2)
+    output_map = torch.cat([a.expand(1, 3, 64, 48), b.expand(1, 3, 64, 48)], dim=-1)
+    opts = dict(model=avg_vgg, size="96x64", min_size=48, iterations="20,20", layers="conv1_1,pool1,pool2")
+    image = texture(example, labels=[output_map, example_map], **opts).image
+    red, blue = image[..., :40], image[..., 56:]
+    assert float((red[:, 0] - red[:, 2]).mean()) > 0.2 and float((blue[:, 2] - blue[:, 0]).mean()) > 0.2
+    plain = texture(example, **opts).image  # the whole example everywhere: no side is one colour
+    assert abs(float((plain[..., :40][:, 0] - plain[..., :40][:, 2]).mean())) < 0.2
+    with pytest.raises(OptionError, match="labels makes the masks from the label maps; give labels or masks"):
+        prepare_texture(example, labels=[output_map, example_map], masks=[torch.ones(1, 3, 64, 96)], **opts)
+    with pytest.raises(OptionError, match="covers 50% of the output's map and no example's map has it"):
+        prepare_texture(example, labels=[output_map, a.expand(1, 3, height, width)], **opts)
+    with pytest.raises(OptionError, match="label map 1 is 48x64 px and the output 96x64: a label map needs"):
+        prepare_texture(example, labels=[output_map[..., :48], example_map], **opts)
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, checkpoint_at):
     opts = dict(model=avg_vgg, size=48, min_size=24, iterations="5,4", tolerance=0, layers="conv1_1,pool1,pool2")
     full = texture(brick, seed=3, **opts)

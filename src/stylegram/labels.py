@@ -46,25 +46,37 @@ def kept(value: str | list | None) -> str | list | None:
     return [kept_input(m, f"label map {n}", BACKGROUND) for n, m in enumerate(image_list(value), start=1)]
 
 
-def split(spec: str | list | None, content_shape: tuple[int, int], style_shapes: list[tuple[int, int]],
-          blend: list[float]) -> Split | None:
-    """The entries the label maps ``spec`` (the content's, then one per style image) ask for, or None without maps.
+@dataclass(frozen=True)
+class Words:
+    """Whose maps they are, in messages: the painted image (the content, or texture's output) and the sources."""
+
+    target: str = "the content"
+    source: str = "style image"
+
+
+TRANSFER, TEXTURE = Words(), Words("the output", "example")
+
+
+def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes: list[tuple[int, int]],
+          blend: list[float], words: Words = TRANSFER) -> Split | None:
+    """The entries the label maps ``spec`` (the content's, then one per style image; for texture the output's, then
+    one per example) ask for, or None without maps.
 
     ``blend``: the style images' --style-blend weights; a colour's entries share its weight in their proportion.
     """
     if spec is None or (isinstance(spec, str) and not spec.strip()):
         return None
     names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else list(spec)
-    if len(names) != 1 + len(style_shapes):
-        raise OptionError(f"--labels names {len(names)} map{'s' * (len(names) != 1)} for the content and "
-                          f"{len(style_shapes)} style image{'s' * (len(style_shapes) != 1)}; give the content's map "
-                          "first, then one per style image, in their order")
-    owners = ["the content", *[f"style image {n}" for n in range(1, len(style_shapes) + 1)]]
+    if len(names) != 1 + len(source_shapes):
+        raise OptionError(f"--labels names {len(names)} map{'s' * (len(names) != 1)} for {words.target} and "
+                          f"{len(source_shapes)} {words.source}{'s' * (len(source_shapes) != 1)}; give "
+                          f"{words.target}'s map first, then one per {words.source}, in their order")
+    owners = [words.target, *[f"{words.source} {n}" for n in range(1, len(source_shapes) + 1)]]
     maps = [_read(name, n, shape, owner) for n, (name, shape, owner)
-            in enumerate(zip(names, [content_shape, *style_shapes], owners), start=1)]
-    palette = _palette(maps, names)
+            in enumerate(zip(names, [target_shape, *source_shapes], owners), start=1)]
+    palette = _palette(maps)
     assigned = [_nearest(m, palette) for m in maps]
-    return _entries(assigned, palette, blend)
+    return _entries(assigned, palette, blend, words)
 
 
 def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.Tensor:
@@ -78,7 +90,7 @@ def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.
     return (image[0].permute(1, 2, 0) * 255).round().to(torch.int64)
 
 
-def _palette(maps: list[torch.Tensor], names: list) -> torch.Tensor:
+def _palette(maps: list[torch.Tensor]) -> torch.Tensor:
     """The label colours, (K, 3): those covering at least MIN_SHARE of some map, less near variants of commoner ones."""
     counts: dict[int, float] = {}
     for m in maps:
@@ -104,7 +116,7 @@ def _nearest(colours: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
     return torch.cdist(flat, palette.float()).argmin(1).reshape(colours.shape[:2])
 
 
-def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[float]) -> Split:
+def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[float], words: Words) -> Split:
     """One entry per label of the content's map and style image whose map has it."""
     content, styles = assigned[0], assigned[1:]
     out = Split([], [], [], [], [])
@@ -114,9 +126,10 @@ def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[fl
         hex_colour = "#{:02x}{:02x}{:02x}".format(*palette[k].tolist())
         having = [s for s, m in enumerate(styles) if float((m == k).float().mean()) >= MIN_SHARE / 2]
         if not having:
-            raise OptionError(f"label colour {hex_colour} covers {shares[k]:.0%} of the content's map and no style image's "
-                              "map has it, so nothing would paint it; give it a part of a style image's map, or paint "
-                              "that part of the content's map in a colour a style image has")
+            raise OptionError(f"label colour {hex_colour} covers {shares[k]:.0%} of {words.target}'s map and no "
+                              f"{words.source}'s map has it, so nothing would paint it; give it a part of a "
+                              f"{words.source}'s map, or paint that part of {words.target}'s map in a colour a "
+                              f"{words.source} has")
         total = sum(blend[s] for s in having)
         for s in having:
             out.styles.append(s)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import masks, memory, optimize, precision, statistics
+from . import labels, masks, memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_number, check_seed
 from .options import Options, whole_number
@@ -74,11 +74,13 @@ class TextureOptions(Options):
     seed: int = 0
     max_memory: float | None = None  # GiB; None: what the system has available
     masks: str | list | None = None  # one per example, of the output's aspect: where its texture grows (white)
+    labels: str | list | None = None  # colour-coded maps, the output's then one per example: like colours grow alike
 
     def __post_init__(self) -> None:
-        """Also take masks held in memory (Python API), kept as tensors so that checkpoints hold them."""
+        """Also take masks and label maps held in memory (Python API), kept as tensors so that checkpoints hold them."""
         super().__post_init__()
         self.masks = masks.kept(masks.TEXTURE_MASKS, self.masks)
+        self.labels = labels.kept(self.labels)
 
 
 def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
@@ -142,7 +144,23 @@ class TextureProblem(optimize.Problem):
         self.need = backbone.min_input_size(self.ordered)
         self.final = parse_size(opts.size)
         self.masks = masks.load_texture_masks(opts.masks, len(examples), self.final, opts.statistic)
+        self.regions = None  # per example, the part of it that grows (--labels)
+        self._take_labels()
         self._sizes = self._plan(self.final)
+
+    def _take_labels(self) -> None:
+        """--labels as entries (stylegram.labels): one per colour of the output's map and example with it, each
+        growing the colour's part of its example in the colour's part of the output (Champandard's neural doodle)."""
+        if self.opts.labels is None:
+            return
+        if self.opts.masks is not None:
+            raise OptionError("--labels makes the masks from the label maps; give --labels or --masks, not both")
+        masks.check_weighted(self.opts.statistic, "--labels")
+        split = labels.split(self.opts.labels, self.final, [tuple(e.shape[-2:]) for e in self.examples], self.blend,
+                             labels.TEXTURE)
+        self.examples = [self.examples[n] for n in split.styles]
+        self.groups = [self.groups[n] for n in split.styles]
+        self.masks, self.regions, self.blend = split.masks, split.regions, split.blend
 
     def _plan(self, final: tuple[int, int]) -> list[tuple[int, int]]:
         """Scales coarse to fine, dropping coarse ones at which an example would fall below the minimum."""
@@ -186,9 +204,13 @@ class TextureProblem(optimize.Problem):
     def _per_example(self, size: tuple[int, int]) -> list[dict]:
         """Each example's statistics per layer of its group, for output ``size``."""
         per_example = []
-        for example, layers in zip(self.examples, self.groups):
-            feats = self.backbone.extract(optimize.resize(example, self.example_size(example, size)), list(layers))
-            per_example.append({layer: self.statistic.target(feats[layer]) for layer in layers})
+        for n, (example, layers) in enumerate(zip(self.examples, self.groups)):
+            small = optimize.resize(example, self.example_size(example, size))
+            feats = self.backbone.extract(small, list(layers))
+            region = optimize.resize(self.regions[n], tuple(small.shape[-2:])).clamp(0, 1) if self.regions else None
+            per_example.append({layer: statistics.target_of(self.statistic, feats[layer],
+                                                            None if region is None else masks.area(region, feats[layer]))
+                                for layer in layers})
         return per_example
 
     def _blended_terms(self, size: tuple[int, int]) -> dict[str, tuple]:
@@ -241,7 +263,8 @@ class TextureProblem(optimize.Problem):
     def inputs(self) -> dict[str, torch.Tensor]:
         """The example images (and masks) as given."""
         masks = {f"mask {i + 1}": m for i, m in enumerate(self.masks or [])}
-        return {**{f"example {i + 1}": e for i, e in enumerate(self.examples)}, **masks}
+        regions = {f"region {i + 1}": r for i, r in enumerate(self.regions or [])}
+        return {**{f"example {i + 1}": e for i, e in enumerate(self.examples)}, **masks, **regions}
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """White noise around the examples' mean colour (the paper starts from white noise); grey for grey examples."""
@@ -249,7 +272,9 @@ class TextureProblem(optimize.Problem):
         if self.masks:  # each region around its example's colour, what no mask covers around the blend's
             regions = self.masks_at(size)
             covered = sum(regions)
-            painted = sum(m * e.mean((-2, -1), keepdim=True) for m, e in zip(regions, self.examples))
+            colours = [(e if r is None else masks.pixels_in(e, r)).mean((-2, -1), keepdim=True)
+                       for e, r in zip(self.examples, self.regions or [None] * len(self.examples))]
+            painted = sum(m * c for m, c in zip(regions, colours))
             mean = (painted + (1 - covered).clamp_min(0) * mean) / covered.clamp_min(1)
         noise = torch.randn((1, 1 if self.grey else 3, *size), generator=generator)
         return (mean + 0.2 * noise).clamp(0, 1)

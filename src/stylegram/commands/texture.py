@@ -42,6 +42,9 @@ HELP = {
     "float32, bfloat16 or winograd (float32 with Winograd convolutions) (default: %(default)s)",
     "seed": "random seed of the starting noise; the same seed and inputs give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
+    "labels": "label maps, the output's first (of its --size's aspect), then one per example, e.g. "
+    "doodle.png,example_map.png: pictures painted in a few flat colours; each colour of the output's map grows the "
+    "parts of the examples with that colour (Champandard's neural doodle; makes the masks for you)",
     "masks": "one mask per example, of the output's aspect, e.g. wall.png,lawn.png: each example's texture grows "
     "where its mask is white (default: every example everywhere)",
 }
@@ -67,7 +70,8 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    output = check_outputs(args, [*args.examples, args.weights, *(args.masks or "").split(",")])
+    maps = [name for spec in (args.masks, args.labels) for name in (spec or "").split(",") if name]
+    output = check_outputs(args, [*args.examples, args.weights, *maps])
     if args.resume:
         job = resume_texture(args.resume, args.examples)
         check_resume_alone(args, job.options)
