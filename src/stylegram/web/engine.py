@@ -118,7 +118,8 @@ MASKS = ("mask", "where it paints", "masks place styles in the content's picture
 REGIONS = ("region", "the part of it whose style it lends",
            "regions choose the part of each style image to lend, and texture synthesis takes each example whole")
 LABELS = ("label map", "flat colours, one per kind of thing",
-          "label maps pair parts of the content with parts of the styles, and texture synthesis has no content")
+          "label maps here pair parts of the content with parts of the styles, and texture synthesis has no content "
+          "(its neural doodle, texture --labels, is on the command line)")
 
 
 def _check_attached(method: str, uploads: list[Upload | None], images: list[Upload | None], words: tuple[str, str, str]
