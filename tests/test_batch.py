@@ -747,6 +747,33 @@ def test_style_regions_lend_each_masked_part_of_every_input_a_part_of_one_style(
     assert "--style-regions names 1 region for 2 styles; give one per --style" in capsys.readouterr().err
 
 
+def test_label_maps_paint_every_input_by_colour_and_are_checked_before_any_work(client, tmp_path, capsys):
+    _photos(tmp_path / "in", 2, size=(96, 64))
+    _red_blue_and_halves(tmp_path)
+    red, blue = np.asarray(Image.open(tmp_path / "red.png")), np.asarray(Image.open(tmp_path / "blue.png"))
+    Image.fromarray(np.concatenate([red[:48], blue[48:]])).save(tmp_path / "both.png")
+    sky, grass = (135, 206, 235), (40, 160, 60)
+    inputs_map, style_map = np.full((64, 96, 3), grass, np.uint8), np.full((96, 96, 3), grass, np.uint8)
+    inputs_map[:, :48], style_map[:48] = sky, sky
+    Image.fromarray(inputs_map).save(tmp_path / "inputs_map.png")
+    Image.fromarray(style_map).save(tmp_path / "style_map.png")
+    args = ["batch", str(tmp_path / "in"), "--style", str(tmp_path / "both.png"), "-o", str(tmp_path / "out"),
+            "--quiet", "--scheduler", _address(client)]
+    assert main([*args, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'style_map.png'}"]) == 0
+    for name in ("photo00.png", "photo01.png"):
+        out = np.asarray(Image.open(tmp_path / "out" / name), float)
+        left, right = out[:, :40], out[:, 56:]
+        assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40, name
+    capsys.readouterr()
+    Image.fromarray(np.full((96, 96, 3), sky, np.uint8)).save(tmp_path / "all_sky.png")
+    assert main([*args, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'all_sky.png'}", "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "label colour #28a03c covers 50% of the content's map and no style image's map has it" in err
+    assert "photo00" not in err  # refused before any input was read
+    assert main([*args, "--labels", str(tmp_path / "inputs_map.png"), "--overwrite"]) == 2
+    assert "--labels names 1 map for the content and 1 style image" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("flags, words", [(["--workers", "0"], "--workers must be at least 1"),  # ran in-process
                                           (["--scheduler", "host-without-port"], "missing port")])  # a traceback
 def test_rank_layers_checks_the_cluster_options_before_any_work(flags, words, tmp_path, capsys):

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
-from .. import files, gatys, images, masks, optimize, samples
+from .. import files, gatys, images, labels, masks, optimize, samples
 from ..errors import ImageError, OptionError, check_choice
 from ..losses import blend_weights
 from . import tasks, video
@@ -176,11 +177,28 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
     video.TemporalBlend(temporal)  # checks the weight
     if opts.style_masks:
         options = {**options, "style_masks": _check_masks(opts.style_masks, styles, masks.STYLE_MASKS)}
+    shapes = [tuple(images.load_input(spec, f"style image {n}").shape[-2:]) for n, spec in enumerate(specs, 1)]
     if opts.style_regions:  # each against its style image, which is known here (a mask's input is not)
         options = {**options, "style_regions": _check_masks(opts.style_regions, styles, masks.STYLE_REGIONS)}
-        shapes = [tuple(images.load_input(spec, f"style image {n}").shape[-2:]) for n, spec in enumerate(specs, 1)]
         masks.load_regions(options["style_regions"], shapes, opts.statistic if method == "gatys" else None)
+    if opts.labels:
+        options = {**options, "labels": _check_labels(opts, shapes)}
     return {"method": method, **options}
+
+
+def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int]]) -> str:
+    """--labels as the workers can open them; the maps' colours checked here, each input's aspect on the workers."""
+    names = [n.strip() for n in opts.labels.split(",")] if isinstance(opts.labels, str) else [str(n) for n in opts.labels]
+    inputs_map = images.load_input(names[0], "label map 1", labels.BACKGROUND)  # stands in for the inputs' shape
+    gatys.split_labels(opts.replace(labels=names), inputs_map, [torch.zeros(1, 3, *s) for s in style_shapes],
+                       blend_weights(opts.style_blend, len(style_shapes)))
+    return _resolved(names)
+
+
+def _resolved(names: list[str]) -> str:
+    """Comma-separated names the workers can open: existing files as absolute paths, samples as they are."""
+    paths = [Path(name).expanduser() for name in names]
+    return ",".join(str(path.resolve()) if path.exists() else name for name, path in zip(names, paths))
 
 
 def _check_masks(spec: str | list, styles: int, kind: masks.Kind) -> str:
@@ -191,12 +209,9 @@ def _check_masks(spec: str | list, styles: int, kind: masks.Kind) -> str:
     if len(names) != styles:
         raise OptionError(f"{kind.option} names {len(names)} {noun}{'s' * (len(names) != 1)} for {styles} "
                           f"style{'s' * (styles != 1)}; give one per --style, in the same order")
-    paths = []
     for n, name in enumerate(names, start=1):
         images.load_input(name, f"{kind.label} {n}")
-        path = Path(name).expanduser()
-        paths.append(str(path.resolve()) if path.exists() else name)
-    return ",".join(paths)
+    return _resolved(names)
 
 
 def _check_styles(styles) -> list[str]:
@@ -236,7 +251,8 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: floa
         meter, blend = video.Flicker(), video.TemporalBlend(temporal)
         key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles], "options": opts,
                **{name: [file_key(m) for m in opts[option].split(",")]
-                  for name, option in (("masks", "style_masks"), ("regions", "style_regions")) if opts.get(option)}}
+                  for name, option in (("masks", "style_masks"), ("regions", "style_regions"), ("labels", "labels"))
+                  if opts.get(option)}}
         kept = FrameStore(item.output, key, fresh=overwrite)
         with video.VideoWriter(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:

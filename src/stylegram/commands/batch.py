@@ -46,6 +46,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="one mask per --style, each of its style image's aspect, e.g. sky.png,ground.png: each "
                         "style lends the statistics of the part of its image where its mask is white (with "
                         "--style-masks: a painting's sky for the inputs' sky, its ground for their ground)")
+    parser.add_argument("--labels", default=None, metavar="MAPS",
+                        help="label maps, the inputs' first (every input needs its aspect: a video's frames), then one "
+                        "per --style, e.g. street_map.png,painting_map.png: each colour of the inputs' map is painted "
+                        "by the parts of the styles with that colour (as transfer --labels)")
     parser.add_argument("--iterations", default=DEFAULTS.iterations,
                         help="gatys: iterations per scale; video frames after the first run only the last number "
                         "(default: %(default)s)")
@@ -64,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import stylize_batch
 
     options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
-               "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions}
+               "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions,
+               "labels": args.labels}
     if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
     try:
