@@ -482,6 +482,25 @@ def test_label_maps_from_the_page_paint_like_colours_alike(client):
         assert response.status_code == 400 and words in response.json()["detail"], response.text
 
 
+def test_a_doodle_grows_a_texture_of_its_shape_from_the_parts_of_the_examples(client):
+    """Texture with label maps (neural doodle): the doodle's sky (left) grows the example's top (red)."""
+    files = {"both.png": two_part_png(), "both_map.png": label_png(64, 64, "y"), "doodle.png": label_png(120, 80, "x")}
+    ids = {name: uploaded(client, data, name) for name, data in files.items()}
+    body = dict(method="texture", styles=[ids["both.png"]], labels=[ids["doodle.png"], ids["both_map.png"]], size=96,
+                min_size=48, iterations="20,20")
+    job = start(client, **body)
+    assert [e["data"]["state"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    params = client.get(job["urls"]["params"]).json()
+    assert params["options"]["size"] == "96x64" and params["output"] == {"width": 96, "height": 64}
+    assert "--labels doodle.png,both_map.png" in params["command"] and "--size 96x64" in params["command"]
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)), float)
+    left, right = image[:, :40], image[:, 56:]
+    assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40
+    response = client.post("/api/jobs", json={**body, "labels": [None, ids["both_map.png"]]})
+    assert response.status_code == 400 and "the output has no label map; give the output and every example a label" \
+        in response.json()["detail"], response.text
+
+
 def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):
     content_png, style_png = png(80, 60), png(96, 96, 1)
     content, style = uploaded(client, content_png, "cat.png"), uploaded(client, style_png, "swirls.png")

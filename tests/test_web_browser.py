@@ -286,6 +286,37 @@ def test_label_maps_chosen_on_the_page(tmp_path):
         page.screenshot(path=str(tmp_path / "labels.png"), clip={"x": 0, "y": 0, "width": 560, "height": 520})
 
 
+def test_a_doodle_chosen_on_the_page_shapes_a_texture(tmp_path):
+    """Texture mode: the doodle box appears, masks do not; a doodle and the example's map make a 96x64 texture."""
+    files = flat_pictures(tmp_path)
+    both = np.concatenate([np.asarray(Image.open(files["red.png"]))[:32], np.asarray(Image.open(files["blue.png"]))[32:]])
+    Image.fromarray(both).save(tmp_path / "both.png")
+    for name, sky in [("doodle.png", np.s_[:, :48]), ("both_map.png", np.s_[:32])]:
+        labels = np.full((64, 96, 3), (40, 160, 60), np.uint8)
+        labels[sky] = (135, 206, 235)
+        Image.fromarray(labels).save(tmp_path / name)
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+        assert page.is_hidden("#doodle")
+        page.select_option("#method", "texture")
+        page.set_input_files("#style-input", str(tmp_path / "both.png"))
+        page.wait_for_selector("#style-thumbs .thumb .labels-add")
+        assert page.is_hidden("#style-thumbs .mask-add") and page.is_visible("#doodle")
+        for box, name in [("#doodle-box", "doodle.png"), ("#style-thumbs", "both_map.png")]:
+            with page.expect_file_chooser() as chooser:
+                page.click(f"{box} .labels-add")
+            chooser.value.set_files(str(tmp_path / name))
+            page.wait_for_selector(f"{box} .labels.has-labels")
+        page.fill("#size", "96")
+        page.fill("#min_size", "48")
+        page.fill("#iterations", "20,20")
+        page.click("#start")
+        page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
+        job, result = last_job(page, url)
+        assert job["inputs"]["labels"] == ["doodle.png", "both_map.png"] and result.shape == (64, 96, 3)
+        assert red_left_blue_right(result)
+        page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 1200, "height": 640})
+
+
 def test_masks_painted_on_the_content(tmp_path):
     """Paint red's region over the whole picture, then blue's over the right half (blue takes it from red), erase
     a band of red's and fill the rest with red again."""

@@ -64,7 +64,8 @@ class JobRequest(BaseModel):
     method: Literal[engine.METHODS] = "gatys"
     content: str | None = Field(None, description="upload id of the content image (not for texture)")
     styles: list[str] = Field(..., min_length=1, description="upload ids of the style images / example textures")
-    size: int | None = Field(None, ge=16, description="long side of the output in px (texture: a square)")
+    size: int | None = Field(None, ge=16,
+                             description="long side of the output in px (texture: a square, or the doodle's shape)")
     content_weight: float | None = Field(None, ge=0)
     style_weight: float | None = Field(None, ge=0)
     tv_weight: float | None = Field(None, ge=0)

@@ -101,7 +101,10 @@ def make_spec(
     lent = _check_attached(method, regions or [], styles, REGIONS)
     mapped = _check_attached(method, labels or [], [content, *styles], LABELS)
     if method == "texture":
-        return Spec(method, synthesis.TextureOptions().replace(**chosen), None, styles)
+        options = synthesis.TextureOptions().replace(**chosen)
+        if mapped:  # a neural doodle: the output takes the doodle's shape, its long side the size asked for
+            options = options.replace(labels=",".join(m.name for m in mapped), size=_doodle_size(mapped[0], options.size))
+        return Spec(method, options, None, styles, labels=mapped)
     options = gatys.TransferOptions().replace(method=method, **chosen)
     blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
     if given:
@@ -117,9 +120,14 @@ def make_spec(
 MASKS = ("mask", "where it paints", "masks place styles in the content's picture, and texture synthesis has none")
 REGIONS = ("region", "the part of it whose style it lends",
            "regions choose the part of each style image to lend, and texture synthesis takes each example whole")
-LABELS = ("label map", "flat colours, one per kind of thing",
-          "label maps here pair parts of the content with parts of the styles, and texture synthesis has no content "
-          "(its neural doodle, texture --labels, is on the command line)")
+LABELS = ("label map", "flat colours, one per kind of thing", None)  # texture: the output's (a doodle) and the examples'
+
+
+def _doodle_size(doodle: Upload, size: str | int) -> str:
+    """Texture's --size for a doodle: its shape, with the long side of ``size``."""
+    side = max(synthesis.parse_size(size))
+    scale = side / max(doodle.width, doodle.height)
+    return f"{max(1, round(doodle.width * scale))}x{max(1, round(doodle.height * scale))}"
 
 
 def _check_attached(method: str, uploads: list[Upload | None], images: list[Upload | None], words: tuple[str, str, str]
@@ -130,16 +138,17 @@ def _check_attached(method: str, uploads: list[Upload | None], images: list[Uplo
     given = [m for m in uploads if m is not None]
     if not given:
         return []
-    if method == "texture":
+    if method == "texture" and texture:
         raise OptionError(f"{texture}; remove them")
-    content = noun == "label map"  # the first image is the content's
-    every = "the content and every style image" if content else "every style image"
+    content = noun == "label map"  # the first image is the content's (texture: the output's, a doodle)
+    first, source = ("the output", "example") if method == "texture" else ("the content", "style image")
+    every = f"{first} and every {source}" if content else f"every {source}"
     if len(uploads) != len(images):
-        raise OptionError(f"{len(uploads)} {noun}s for {len(images)} {'images' if content else 'style images'}; give "
-                          f"one {noun} {'to the content and one ' if content else ''}per style image")
+        raise OptionError(f"{len(uploads)} {noun}s for {len(images)} {'images' if content else source + 's'}; give "
+                          f"one {noun} {f'to {first} and one ' if content else ''}per {source}")
     if len(given) != len(images):
-        bare = [f"{'the content' if content and n == 0 else 'style image'} {i.name}"
-                for n, (i, m) in enumerate(zip(images, uploads)) if m is None and i is not None]
+        bare = [first if content and n == 0 and i is None else f"{first if content and n == 0 else source} {i.name}"
+                for n, (i, m) in enumerate(zip(images, uploads)) if m is None]
         raise OptionError(f"{', '.join(bare)} {'have' if len(bare) > 1 else 'has'} no {noun}; give {every} a {noun} "
                           f"({purpose}), or remove the {noun}s")
     return given
@@ -179,6 +188,8 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
     """Decode and check the uploads; return an optimization Job to iterate, or a function giving a one-pass Result."""
     styles = [store.decode(u) for u in spec.styles]
     opts = spec.options
+    if spec.labels:
+        opts = opts.replace(labels=[store.decode(m, MASK_BACKGROUND) for m in spec.labels])
     if spec.method == "texture":
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
     content = store.decode(spec.content)
@@ -186,8 +197,6 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
         opts = opts.replace(style_masks=[store.decode(m, MASK_BACKGROUND) for m in spec.masks])
     if spec.regions:
         opts = opts.replace(style_regions=[store.decode(r, MASK_BACKGROUND) for r in spec.regions])
-    if spec.labels:
-        opts = opts.replace(labels=[store.decode(m, MASK_BACKGROUND) for m in spec.labels])
     if spec.method != "gatys":
         return gatys.prepare_feed_forward(content, styles, opts)
     return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))

@@ -17,6 +17,7 @@ const page = {
   contentTicket: null,  // the latest content upload's token (see upload)
   styles: [],      // the same, in order; a style's mask and region, if it has them, as its .mask and .region
   attachFor: null,  // {record, kind}: the style and the attachment the file dialog is choosing
+  output: { boxes: {}, words: { labels: "doodle" } },  // texture's output: its label map (the doodle) as .labels
   job: null,
   source: null,
   points: [],      // progress records of the job being watched
@@ -77,8 +78,9 @@ function settings() {
   const body = { method, styles: page.styles.map((s) => s.id) };
   if (method !== "texture" && page.content) body.content = page.content.id;
   for (const [kind, { field, content }] of Object.entries(ATTACHMENTS)) {
-    const records = content ? [page.content, ...page.styles] : page.styles;  // label maps: the content's first
-    if (method !== "texture" && records.some((r) => r && r[kind])) {
+    const first = method === "texture" ? page.output : page.content;  // label maps: the content's (output's) first
+    const records = content ? [first, ...page.styles] : page.styles;
+    if ((method !== "texture" || kind === "labels") && records.some((r) => r && r[kind])) {
       body[field] = records.map((r) => (r && r[kind] ? r[kind].id : null));  // the server names an image without one
     }
   }
@@ -202,7 +204,7 @@ function attachControl(record, kind) {
   const add = document.createElement("button");
   add.type = "button";
   add.className = `${kind}-add`;
-  add.textContent = `+ ${kind}`;
+  add.textContent = `+ ${(record.words || {})[kind] || kind}`;
   add.title = ATTACHMENTS[kind].title;
   add.addEventListener("click", () => { page.attachFor = { record, kind }; $("#mask-input").click(); });
   box.append(add);
@@ -224,7 +226,7 @@ function showAttached(record, kind, file) {
   link.append(img);
   const name = document.createElement("span");
   name.className = "name";
-  name.textContent = kind;  // which of the two it is; the file's own name shows on hover
+  name.textContent = (record.words || {})[kind] || kind;  // which it is; the file's own name shows on hover
   name.title = upload.name;
   const remove = document.createElement("button");
   remove.type = "button";
@@ -251,7 +253,7 @@ async function attach(record, file, kind = "mask") {
     showError(error.message);
     return false;
   }
-  if (!page.styles.includes(record) && page.content !== record) {  // the image went while this was on its way
+  if (!page.styles.includes(record) && page.content !== record && page.output !== record) {  // the image went
     discard(upload);
     return true;
   }
@@ -519,6 +521,7 @@ async function init() {
     + `${(limits.max_pixels / 1e6).toFixed(0)} megapixels per file. Output up to ${limits.max_size} px.`;
   $("#size").max = limits.max_size;
   dropZone($("#content-drop"), $("#content-input"), "content");
+  $("#doodle-box").append(attachControl(page.output, "labels"));
   dropZone($("#style-drop"), $("#style-input"), "style");
   $("#mask-input").addEventListener("change", () => {
     const input = $("#mask-input");
