@@ -286,26 +286,47 @@ def test_label_maps_chosen_on_the_page(tmp_path):
         page.screenshot(path=str(tmp_path / "labels.png"), clip={"x": 0, "y": 0, "width": 560, "height": 520})
 
 
-def test_a_doodle_chosen_on_the_page_shapes_a_texture(tmp_path):
-    """Texture mode: the doodle box appears, masks do not; a doodle and the example's map make a 96x64 texture."""
+def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
+    """Texture mode: the doodle box appears, masks do not. The doodle painter offers the example map's colours; the
+    right half painted in the second (grass, the example's blue bottom) and the rest left in the first (sky, red)."""
     files = flat_pictures(tmp_path)
     both = np.concatenate([np.asarray(Image.open(files["red.png"]))[:32], np.asarray(Image.open(files["blue.png"]))[32:]])
     Image.fromarray(both).save(tmp_path / "both.png")
-    for name, sky in [("doodle.png", np.s_[:, :48]), ("both_map.png", np.s_[:32])]:
-        labels = np.full((64, 96, 3), (40, 160, 60), np.uint8)
-        labels[sky] = (135, 206, 235)
-        Image.fromarray(labels).save(tmp_path / name)
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+    labels = np.full((64, 96, 3), (40, 160, 60), np.uint8)
+    labels[:30] = (135, 206, 235)  # sky, a little less than half: grass comes first in the palette
+    labels[30:32] = (140, 200, 230)  # a variant of sky too near to be a colour of its own
+    Image.fromarray(labels).save(tmp_path / "both_map.png")
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         assert page.is_hidden("#doodle")
         page.select_option("#method", "texture")
         page.set_input_files("#style-input", str(tmp_path / "both.png"))
         page.wait_for_selector("#style-thumbs .thumb .labels-add")
-        assert page.is_hidden("#style-thumbs .mask-add") and page.is_visible("#doodle")
-        for box, name in [("#doodle-box", "doodle.png"), ("#style-thumbs", "both_map.png")]:
-            with page.expect_file_chooser() as chooser:
-                page.click(f"{box} .labels-add")
-            chooser.value.set_files(str(tmp_path / name))
-            page.wait_for_selector(f"{box} .labels.has-labels")
+        assert page.is_hidden("#style-thumbs .mask-add") and page.is_visible("#doodle") and page.is_hidden("#doodle-open")
+        with page.expect_file_chooser() as chooser:
+            page.click("#style-thumbs .labels-add")
+        chooser.value.set_files(str(tmp_path / "both_map.png"))
+        page.wait_for_selector("#style-thumbs .labels.has-labels")
+        page.click("#doodle-open")
+        page.wait_for_selector("#doodle-painter:not([hidden])")
+        page.fill("#doodle-width", "96")
+        page.fill("#doodle-height", "64")
+        page.click("#doodle-new")
+        choices = page.locator("#doodle-colours .painter-choice")
+        assert choices.all_inner_texts() == ["#28a03c", "#87ceeb"]
+        choices.nth(0).click()  # grass: the canvas starts in it; paint the left half sky
+        choices.nth(1).click()
+        box = page.locator("#doodle-canvas").bounding_box()
+        page.fill("#doodle-brush", "60")
+        for row in np.linspace(0.05, 0.95, 8):
+            y = box["y"] + row * box["height"]
+            page.mouse.move(box["x"], y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + 0.42 * box["width"], y, steps=6)
+            page.mouse.up()
+        page.screenshot(path=str(tmp_path / "painting.png"), clip={"x": 0, "y": 0, "width": 600, "height": 800})
+        page.click("#doodle-use")
+        page.wait_for_selector("#doodle-box .labels.has-labels")
+        assert page.is_hidden("#doodle-painter")
         page.fill("#size", "96")
         page.fill("#min_size", "48")
         page.fill("#iterations", "20,20")
@@ -313,7 +334,7 @@ def test_a_doodle_chosen_on_the_page_shapes_a_texture(tmp_path):
         page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
         job, result = last_job(page, url)
         assert job["inputs"]["labels"] == ["doodle.png", "both_map.png"] and result.shape == (64, 96, 3)
-        assert red_left_blue_right(result)
+        assert red_left_blue_right(result)  # the sky painted on the left grew the example's red top
         page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 1200, "height": 640})
 
 

@@ -70,7 +70,7 @@ function methodChanged() {
   document.body.dataset.method = method;  // texture hides the mask controls (style.css)
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
-  updatePaintButton();
+  toolsChanged();
 }
 
 function settings() {
@@ -120,6 +120,12 @@ function thumbnail(file, box, onRemove) {
   return { item, size };
 }
 
+function toolsChanged() {
+  // The painters offered depend on the method, the images and (the doodle) the examples' label maps.
+  updatePaintButton();
+  updateDoodleButton();
+}
+
 function discard(record) {
   // Best effort: an upload a waiting job still needs is kept by the server (409).
   if (record) fetch(`/api/uploads/${record.id}`, { method: "DELETE" }).catch(() => {});
@@ -142,7 +148,7 @@ async function upload(file, role) {
     page.content = null;
     page.contentTicket = ticket;
     forgetPaint();
-    updatePaintButton();
+    toolsChanged();
   }
   let record = null;
   let removed = false;
@@ -155,7 +161,7 @@ async function upload(file, role) {
     discard(record);
     if (record) Object.keys(ATTACHMENTS).forEach((kind) => discard(record[kind]));
     closePainter();
-    updatePaintButton();
+    toolsChanged();
   });
   try {
     record = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -181,7 +187,7 @@ async function upload(file, role) {
     if (role !== "content" || content) view.item.append(attachControl(record, kind));
   }
   closePainter();
-  updatePaintButton();
+  toolsChanged();
 }
 
 // What a style image can have attached: a mask of the content's shape (where in the picture it paints) and a region
@@ -218,6 +224,7 @@ function showAttached(record, kind, file) {
   const img = document.createElement("img");
   img.alt = `${kind} ${upload.name}`;
   img.src = URL.createObjectURL(file);
+  upload.source = img.src;  // the doodle painter reads the examples' label maps' colours from it
   const link = document.createElement("a");  // a painted mask exists nowhere else: keep it for the command line
   link.className = `${kind}-file`;
   link.href = img.src;
@@ -237,6 +244,7 @@ function showAttached(record, kind, file) {
     discard(record[kind]);
     record[kind] = null;
     box.replaceWith(attachControl(record, kind));
+    toolsChanged();
   });
   box.replaceChildren(link, name, remove);
   box.classList.add(`has-${kind}`);
@@ -260,6 +268,7 @@ async function attach(record, file, kind = "mask") {
   discard(record[kind]);
   record[kind] = upload;
   showAttached(record, kind, file);
+  toolsChanged();
   return true;
 }
 
@@ -530,6 +539,7 @@ async function init() {
   });
   $("#method").addEventListener("change", methodChanged);
   initPainter();
+  initDoodle();
   $("#settings").addEventListener("submit", start);
   $("#stop").addEventListener("click", stop);
   methodChanged();

@@ -106,8 +106,8 @@ function redraw() {
   ctx.globalAlpha = 1;
 }
 
-function pointOf(event) {
-  const canvas = $("#painter-canvas");
+function canvasPoint(canvas, event) {
+  // The event's point in the canvas's own pixels, and how many of them one screen pixel spans.
   const box = canvas.getBoundingClientRect();
   return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height,
     canvas.width / box.width];
@@ -182,13 +182,13 @@ function initPainter() {
   canvas.addEventListener("pointerdown", (event) => {
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
-    const [x, y, pixels] = pointOf(event);
+    const [x, y, pixels] = canvasPoint(canvas, event);
     painter.last = [x, y];
     stroke(painter.last, painter.last, pixels);
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!painter.last) return;
-    const [x, y, pixels] = pointOf(event);
+    const [x, y, pixels] = canvasPoint(canvas, event);
     stroke(painter.last, [x, y], pixels);
     painter.last = [x, y];
   });
