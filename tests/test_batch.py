@@ -700,6 +700,20 @@ def _red_blue_and_halves(folder: Path) -> None:
     Image.fromarray(255 - left).save(folder / "right.png")
 
 
+def _red_above_blue_below(folder: Path) -> str:
+    """both.png: red.png's top half over blue.png's bottom half (_red_blue_and_halves first); its path."""
+    red, blue = np.asarray(Image.open(folder / "red.png")), np.asarray(Image.open(folder / "blue.png"))
+    Image.fromarray(np.concatenate([red[:48], blue[48:]])).save(folder / "both.png")
+    return str(folder / "both.png")
+
+
+def _assert_red_left_blue_right(folder: Path) -> None:
+    for name in ("photo00.png", "photo01.png"):
+        out = np.asarray(Image.open(folder / name), float)
+        left, right = out[:, :40], out[:, 56:]
+        assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40, name
+
+
 def test_masks_put_each_style_in_its_region_of_every_input(client, tmp_path, capsys):
     """--style-masks in a batch: red paints the left of every photo, blue the right; a photo of another shape
     fails alone, with the library's message."""
@@ -713,10 +727,7 @@ def test_masks_put_each_style_in_its_region_of_every_input(client, tmp_path, cap
     assert main(args) == 2  # the square photo fails
     err = capsys.readouterr().err
     assert "square.png" in err and "a mask needs the content's aspect" in err
-    for name in ("photo00.png", "photo01.png"):
-        out = np.asarray(Image.open(tmp_path / "out" / name), float)
-        red, blue = out[:, :40], out[:, 56:]
-        assert (red[..., 0] - red[..., 2]).mean() > 40 and (blue[..., 2] - blue[..., 0]).mean() > 40, name
+    _assert_red_left_blue_right(tmp_path / "out")
 
 
 def test_style_regions_lend_each_masked_part_of_every_input_a_part_of_one_style(client, tmp_path, capsys):
@@ -724,21 +735,16 @@ def test_style_regions_lend_each_masked_part_of_every_input_a_part_of_one_style(
     of every photo and its bottom the right. A region of another aspect than its style is refused before any work."""
     _photos(tmp_path / "in", 2, size=(96, 64))
     _red_blue_and_halves(tmp_path)
-    red, blue = np.asarray(Image.open(tmp_path / "red.png")), np.asarray(Image.open(tmp_path / "blue.png"))
-    Image.fromarray(np.concatenate([red[:48], blue[48:]])).save(tmp_path / "both.png")
+    both = _red_above_blue_below(tmp_path)
     top = np.zeros((96, 96), np.uint8)
     top[:48] = 255
     Image.fromarray(top).save(tmp_path / "top.png")
     Image.fromarray(255 - top).save(tmp_path / "bottom.png")
-    both = str(tmp_path / "both.png")
     args = ["batch", str(tmp_path / "in"), "--style", both, "--style", both, "-o", str(tmp_path / "out"),
             "--style-masks", f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}", "--quiet", "--scheduler",
             _address(client)]
     assert main([*args, "--style-regions", f"{tmp_path / 'top.png'},{tmp_path / 'bottom.png'}"]) == 0
-    for name in ("photo00.png", "photo01.png"):
-        out = np.asarray(Image.open(tmp_path / "out" / name), float)
-        left, right = out[:, :40], out[:, 56:]
-        assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40, name
+    _assert_red_left_blue_right(tmp_path / "out")
     capsys.readouterr()
     assert main([*args, "--style-regions", f"{tmp_path / 'top.png'},{tmp_path / 'left.png'}", "--overwrite"]) == 2
     err = capsys.readouterr().err
@@ -750,20 +756,16 @@ def test_style_regions_lend_each_masked_part_of_every_input_a_part_of_one_style(
 def test_label_maps_paint_every_input_by_colour_and_are_checked_before_any_work(client, tmp_path, capsys):
     _photos(tmp_path / "in", 2, size=(96, 64))
     _red_blue_and_halves(tmp_path)
-    red, blue = np.asarray(Image.open(tmp_path / "red.png")), np.asarray(Image.open(tmp_path / "blue.png"))
-    Image.fromarray(np.concatenate([red[:48], blue[48:]])).save(tmp_path / "both.png")
+    both = _red_above_blue_below(tmp_path)
     sky, grass = (135, 206, 235), (40, 160, 60)
     inputs_map, style_map = np.full((64, 96, 3), grass, np.uint8), np.full((96, 96, 3), grass, np.uint8)
     inputs_map[:, :48], style_map[:48] = sky, sky
     Image.fromarray(inputs_map).save(tmp_path / "inputs_map.png")
     Image.fromarray(style_map).save(tmp_path / "style_map.png")
-    args = ["batch", str(tmp_path / "in"), "--style", str(tmp_path / "both.png"), "-o", str(tmp_path / "out"),
+    args = ["batch", str(tmp_path / "in"), "--style", both, "-o", str(tmp_path / "out"),
             "--quiet", "--scheduler", _address(client)]
     assert main([*args, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'style_map.png'}"]) == 0
-    for name in ("photo00.png", "photo01.png"):
-        out = np.asarray(Image.open(tmp_path / "out" / name), float)
-        left, right = out[:, :40], out[:, 56:]
-        assert (left[..., 0] - left[..., 2]).mean() > 40 and (right[..., 2] - right[..., 0]).mean() > 40, name
+    _assert_red_left_blue_right(tmp_path / "out")
     capsys.readouterr()
     Image.fromarray(np.full((96, 96, 3), sky, np.uint8)).save(tmp_path / "all_sky.png")
     assert main([*args, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'all_sky.png'}", "--overwrite"]) == 2

@@ -184,14 +184,21 @@ def last_job(page, url: str) -> tuple[dict, np.ndarray]:
     return job, np.asarray(Image.open(io.BytesIO(page.request.get(url + job["urls"]["result"]).body())))
 
 
-def small_recolored_job(page, url: str) -> tuple[dict, np.ndarray]:
-    """Start a 96 px job of 20 iterations from the recoloured content, wait for it, and return it (last_job)."""
-    page.fill("#size", "96")
-    page.fill("#iterations", "20")
-    page.select_option("#init", "recolor")  # each region starts in its style's palette
+def finished_job(page, url: str, **settings: str) -> tuple[dict, np.ndarray]:
+    """Set the settings (by field id; choices of a select too), start, wait for the job to end; return it (last_job)."""
+    for field, value in settings.items():
+        if page.locator(f"#{field}").evaluate("element => element.tagName") == "SELECT":
+            page.select_option(f"#{field}", value)
+        else:
+            page.fill(f"#{field}", value)
     page.click("#start")
     page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
     return last_job(page, url)
+
+
+def small_recolored_job(page, url: str) -> tuple[dict, np.ndarray]:
+    """A 96 px job of 20 iterations from the recoloured content (each region starts in its style's palette)."""
+    return finished_job(page, url, size="96", iterations="20", init="recolor")
 
 
 def red_left_blue_right(result: np.ndarray) -> bool:
@@ -327,12 +334,7 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
         page.click("#doodle-use")
         page.wait_for_selector("#doodle-box .labels.has-labels")
         assert page.is_hidden("#doodle-painter")
-        page.fill("#size", "96")
-        page.fill("#min_size", "48")
-        page.fill("#iterations", "20,20")
-        page.click("#start")
-        page.wait_for_selector("body[data-job-state=done]", timeout=60_000)
-        job, result = last_job(page, url)
+        job, result = finished_job(page, url, size="96", min_size="48", iterations="20,20")
         assert job["inputs"]["labels"] == ["doodle.png", "both_map.png"] and result.shape == (64, 96, 3)
         assert red_left_blue_right(result)  # the sky painted on the left grew the example's red top
         page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 1200, "height": 640})

@@ -10,7 +10,6 @@ const LABEL_MERGE = 40;  // stylegram.labels.MERGE
 const doodle = {
   colours: [],   // the palette, most common first, as "#rrggbb"
   active: 0,     // index of the colour the brush paints
-  last: null,    // the previous point of the current stroke
   fresh: true,   // no stroke yet on the canvas of this size
 };
 
@@ -91,20 +90,8 @@ async function openDoodle() {
 }
 
 function colourChoices() {
-  const box = $("#doodle-colours");
-  box.replaceChildren();
-  doodle.colours.forEach((colour, i) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "painter-choice";
-    button.dataset.index = String(i);
-    button.setAttribute("role", "radio");
-    button.setAttribute("aria-checked", String(i === doodle.active));
-    button.style.setProperty("--tint", colour);
-    button.textContent = colour;
-    button.addEventListener("click", () => { doodle.active = i; colourChoices(); });
-    box.append(button);
-  });
+  const choices = doodle.colours.map((colour, i) => [i, colour, colour]);
+  choiceButtons($("#doodle-colours"), choices, doodle.active, (index) => { doodle.active = index; colourChoices(); });
 }
 
 function doodleStroke(from, to, pixels) {
@@ -131,23 +118,7 @@ async function useDoodle() {
 }
 
 function initDoodle() {
-  const canvas = $("#doodle-canvas");
-  canvas.addEventListener("pointerdown", (event) => {
-    event.preventDefault();
-    canvas.setPointerCapture(event.pointerId);
-    const [x, y, pixels] = canvasPoint(canvas, event);
-    doodle.last = [x, y];
-    doodleStroke(doodle.last, doodle.last, pixels);
-  });
-  canvas.addEventListener("pointermove", (event) => {
-    if (!doodle.last) return;
-    const [x, y, pixels] = canvasPoint(canvas, event);
-    doodleStroke(doodle.last, [x, y], pixels);
-    doodle.last = [x, y];
-  });
-  const end = () => { doodle.last = null; };
-  canvas.addEventListener("pointerup", end);
-  canvas.addEventListener("pointercancel", end);
+  strokesOn($("#doodle-canvas"), doodleStroke);
   $("#doodle-open").addEventListener("click", () => openDoodle().catch((error) => showError(error.message)));
   $("#doodle-new").addEventListener("click", newCanvas);
   $("#doodle-close").addEventListener("click", closeDoodle);

@@ -11,7 +11,6 @@ const painter = {
   image: null,     // the content as an <img>, decoded
   size: null,      // [width, height] of the masks being painted
   active: 0,       // index of the style being painted, or ERASER
-  last: null,      // the previous point of the current stroke
   queued: false,   // a redraw is requested
 };
 
@@ -66,23 +65,27 @@ async function openPainter() {
   $("#painter").hidden = false;
 }
 
-function styleChoices() {
-  const box = $("#painter-styles");
+function choiceButtons(box, choices, active, choose) {
+  // One radio button per [index, name, tint] in box, the active one checked; choose(index) on a click.
   box.replaceChildren();
-  const choices = page.styles.map((style, i) => [i, style.name, TINTS[i % TINTS.length]]);
-  choices.push([ERASER, "eraser (no style)", "#ffffff"]);
   for (const [index, name, tint] of choices) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "painter-choice";
     button.dataset.index = String(index);
     button.setAttribute("role", "radio");
-    button.setAttribute("aria-checked", String(index === painter.active));
+    button.setAttribute("aria-checked", String(index === active));
     button.style.setProperty("--tint", tint);
     button.textContent = name;
-    button.addEventListener("click", () => { painter.active = index; styleChoices(); });
+    button.addEventListener("click", () => choose(index));
     box.append(button);
   }
+}
+
+function styleChoices() {
+  const choices = page.styles.map((style, i) => [i, style.name, TINTS[i % TINTS.length]]);
+  choices.push([ERASER, "eraser (no style)", "#ffffff"]);
+  choiceButtons($("#painter-styles"), choices, painter.active, (index) => { painter.active = index; styleChoices(); });
 }
 
 function redraw() {
@@ -177,24 +180,29 @@ async function usePainted() {
   }
 }
 
-function initPainter() {
-  const canvas = $("#painter-canvas");
+function strokesOn(canvas, draw) {
+  // Pointer strokes on a canvas: draw(from, to, pixels) for every move while pressed, and a dot at the press.
+  let last = null;
   canvas.addEventListener("pointerdown", (event) => {
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
     const [x, y, pixels] = canvasPoint(canvas, event);
-    painter.last = [x, y];
-    stroke(painter.last, painter.last, pixels);
+    last = [x, y];
+    draw(last, last, pixels);
   });
   canvas.addEventListener("pointermove", (event) => {
-    if (!painter.last) return;
+    if (!last) return;
     const [x, y, pixels] = canvasPoint(canvas, event);
-    stroke(painter.last, [x, y], pixels);
-    painter.last = [x, y];
+    draw(last, [x, y], pixels);
+    last = [x, y];
   });
-  const end = () => { painter.last = null; };
+  const end = () => { last = null; };
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
+}
+
+function initPainter() {
+  strokesOn($("#painter-canvas"), stroke);
   $("#paint-open").addEventListener("click", () => openPainter().catch((error) => showError(error.message)));
   $("#painter-close").addEventListener("click", closePainter);
   $("#painter-clear").addEventListener("click", () => {
