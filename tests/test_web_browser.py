@@ -293,9 +293,8 @@ def test_label_maps_chosen_on_the_page(tmp_path):
         page.screenshot(path=str(tmp_path / "labels.png"), clip={"x": 0, "y": 0, "width": 560, "height": 520})
 
 
-def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
-    """Texture mode: the doodle box appears, masks do not. The doodle painter offers the example map's colours; the
-    right half painted in the second (grass, the example's blue bottom) and the rest left in the first (sky, red)."""
+def two_part_style_and_map(tmp_path: Path) -> tuple[Path, Path]:
+    """both.png, red above and blue below, and its label map: sky above (with a near variant of sky), grass below."""
     files = flat_pictures(tmp_path)
     both = np.concatenate([np.asarray(Image.open(files["red.png"]))[:32], np.asarray(Image.open(files["blue.png"]))[32:]])
     Image.fromarray(both).save(tmp_path / "both.png")
@@ -303,41 +302,72 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
     labels[:30] = (135, 206, 235)  # sky, a little less than half: grass comes first in the palette
     labels[30:32] = (140, 200, 230)  # a variant of sky too near to be a colour of its own
     Image.fromarray(labels).save(tmp_path / "both_map.png")
+    return tmp_path / "both.png", tmp_path / "both_map.png"
+
+
+def paint_left_sky(page, size: tuple[str, str] | None = None) -> None:
+    """Open the label painter (with a new map of ``size``, if given), check its palette, paint the left 40 % in sky
+    (the map starts in grass, the first colour) and use it."""
+    page.click("#doodle-open")
+    page.wait_for_selector("#doodle-painter:not([hidden])")
+    if size:
+        page.fill("#doodle-width", size[0])
+        page.fill("#doodle-height", size[1])
+        page.click("#doodle-new")
+    choices = page.locator("#doodle-colours .painter-choice")
+    assert choices.all_inner_texts() == ["#28a03c", "#87ceeb"]
+    choices.nth(1).click()
+    box = page.locator("#doodle-canvas").bounding_box()
+    page.fill("#doodle-brush", "60")
+    for row in np.linspace(0.05, 0.95, 8):
+        y = box["y"] + row * box["height"]
+        page.mouse.move(box["x"], y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.42 * box["width"], y, steps=6)
+        page.mouse.up()
+    page.click("#doodle-use")
+    page.wait_for_selector("#doodle-painter", state="hidden")
+
+
+def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
+    """Texture mode: the doodle box appears, masks do not. The painter offers the example map's colours; the left
+    painted sky (the example's red top), the rest left grass (its blue bottom)."""
+    both, both_map = two_part_style_and_map(tmp_path)
     with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         assert page.is_hidden("#doodle")
         page.select_option("#method", "texture")
-        page.set_input_files("#style-input", str(tmp_path / "both.png"))
+        page.set_input_files("#style-input", str(both))
         page.wait_for_selector("#style-thumbs .thumb .labels-add")
         assert page.is_hidden("#style-thumbs .mask-add") and page.is_visible("#doodle") and page.is_hidden("#doodle-open")
         with page.expect_file_chooser() as chooser:
             page.click("#style-thumbs .labels-add")
-        chooser.value.set_files(str(tmp_path / "both_map.png"))
+        chooser.value.set_files(str(both_map))
         page.wait_for_selector("#style-thumbs .labels.has-labels")
-        page.click("#doodle-open")
-        page.wait_for_selector("#doodle-painter:not([hidden])")
-        page.fill("#doodle-width", "96")
-        page.fill("#doodle-height", "64")
-        page.click("#doodle-new")
-        choices = page.locator("#doodle-colours .painter-choice")
-        assert choices.all_inner_texts() == ["#28a03c", "#87ceeb"]
-        choices.nth(0).click()  # grass: the canvas starts in it; paint the left half sky
-        choices.nth(1).click()
-        box = page.locator("#doodle-canvas").bounding_box()
-        page.fill("#doodle-brush", "60")
-        for row in np.linspace(0.05, 0.95, 8):
-            y = box["y"] + row * box["height"]
-            page.mouse.move(box["x"], y)
-            page.mouse.down()
-            page.mouse.move(box["x"] + 0.42 * box["width"], y, steps=6)
-            page.mouse.up()
-        page.screenshot(path=str(tmp_path / "painting.png"), clip={"x": 0, "y": 0, "width": 600, "height": 800})
-        page.click("#doodle-use")
+        assert page.inner_text("#doodle-open") == "Paint a doodle…"
+        paint_left_sky(page, ("96", "64"))
         page.wait_for_selector("#doodle-box .labels.has-labels")
-        assert page.is_hidden("#doodle-painter")
         job, result = finished_job(page, url, size="96", min_size="48", iterations="20,20")
         assert job["inputs"]["labels"] == ["doodle.png", "both_map.png"] and result.shape == (64, 96, 3)
         assert red_left_blue_right(result)  # the sky painted on the left grew the example's red top
-        page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 1200, "height": 640})
+
+
+def test_the_contents_label_map_painted_on_the_page(tmp_path):
+    """Transfer: the content's label map painted over the content in the style map's colours."""
+    both, both_map = two_part_style_and_map(tmp_path)
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+        page.set_input_files("#content-input", str(tmp_path / "cat.png"))
+        page.set_input_files("#style-input", str(both))
+        page.wait_for_selector("#style-thumbs .thumb .labels-add")
+        with page.expect_file_chooser() as chooser:
+            page.click("#style-thumbs .labels-add")
+        chooser.value.set_files(str(both_map))
+        page.wait_for_selector("#style-thumbs .labels.has-labels")
+        assert page.inner_text("#doodle-open") == "Paint the content's label map…" and page.is_hidden("#doodle-size")
+        paint_left_sky(page)
+        page.wait_for_selector("#content-thumbs .labels.has-labels")
+        page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 600, "height": 900})
+        job, result = small_recolored_job(page, url)
+        assert job["inputs"]["labels"] == ["content-labels.png", "both_map.png"] and red_left_blue_right(result)
 
 
 def test_masks_painted_on_the_content(tmp_path):

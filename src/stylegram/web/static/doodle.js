@@ -1,7 +1,8 @@
-// Paint a doodle for texture synthesis (neural doodle): a label map of the output in the colours of the examples'
-// label maps. The palette is read from those maps here by the server's rule (stylegram.labels): the colours covering
-// at least 1 % of a map, less near variants (under 40 apart) of commoner ones. "Use this doodle" uploads the canvas
-// as doodle.png, the output's label map (app.js: attach). Uses app.js's and painter.js's globals.
+// Paint a label map in the colours of the style images' (examples') label maps: for texture a doodle of the output
+// (neural doodle), for a transfer the content's map, painted over the content. The palette is read from the maps
+// here by the server's rule (stylegram.labels): the colours covering at least 1 % of a map, less near variants
+// (under 40 apart) of commoner ones. "Use this label map" uploads it as the output's (content's) label map
+// (app.js: attach). Uses app.js's and painter.js's globals.
 "use strict";
 
 const LABEL_SHARE = 0.01;  // stylegram.labels.MIN_SHARE
@@ -10,15 +11,21 @@ const LABEL_MERGE = 40;  // stylegram.labels.MERGE
 const doodle = {
   colours: [],   // the palette, most common first, as "#rrggbb"
   active: 0,     // index of the colour the brush paints
-  fresh: true,   // no stroke yet on the canvas of this size
+  labels: null,  // the label map being painted (a canvas)
+  backdrop: null,  // the content as an <img> under a transfer's map; null for texture
+  source: null,  // what the map was started for: "texture", or the content's blob: URL
 };
 
+function doodleTexture() { return $("#method").value === "texture"; }
+
 function doodleOffered() {
-  return $("#method").value === "texture" && page.styles.some((s) => s.labels);
+  return (doodleTexture() || page.content !== null) && page.styles.some((s) => s.labels);
 }
 
 function updateDoodleButton() {
   $("#doodle-open").hidden = !doodleOffered();
+  $("#doodle-open").textContent = doodleTexture() ? "Paint a doodle…" : "Paint the content's label map…";
+  $("#doodle-size").hidden = !doodleTexture();  // a content's map has the content's shape
   if (!doodleOffered()) closeDoodle();
 }
 
@@ -58,33 +65,58 @@ async function labelPalette(sources) {
 }
 
 function doodleSize() {
+  // The output's size as asked (texture), or the content's, at most PAINT_SIDE on its long side (the server scales).
+  if (doodle.backdrop) {
+    const { naturalWidth: w, naturalHeight: h } = doodle.backdrop;
+    const scale = Math.min(1, PAINT_SIDE / Math.max(w, h));
+    return [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
+  }
   const side = (id, fallback) => Math.max(16, Math.min(2048, Math.round(Number($(id).value) || fallback)));
   return [side("#doodle-width", 384), side("#doodle-height", 256)];
 }
 
 function newCanvas() {
-  const canvas = $("#doodle-canvas");
-  [canvas.width, canvas.height] = doodleSize();
-  const ctx = canvas.getContext("2d");
+  doodle.labels = blankMask(doodleSize());
+  const ctx = doodle.labels.getContext("2d");
   ctx.fillStyle = doodle.colours[0];
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  doodle.fresh = true;
+  ctx.fillRect(0, 0, doodle.labels.width, doodle.labels.height);
+  const canvas = $("#doodle-canvas");
+  [canvas.width, canvas.height] = [doodle.labels.width, doodle.labels.height];
+  redrawDoodle();
+}
+
+function redrawDoodle() {
+  const canvas = $("#doodle-canvas");
+  const ctx = canvas.getContext("2d");
+  ctx.globalAlpha = 1;
+  if (doodle.backdrop) ctx.drawImage(doodle.backdrop, 0, 0, canvas.width, canvas.height);
+  ctx.globalAlpha = doodle.backdrop ? 0.6 : 1;  // the content shows through its map
+  ctx.drawImage(doodle.labels, 0, 0);
+  ctx.globalAlpha = 1;
 }
 
 async function openDoodle() {
   clearError();
-  const sources = page.styles.filter((s) => s.labels).map((s) => s.labels.source);
+  const source = doodleTexture() ? "texture" : page.contentSource;
   try {
-    doodle.colours = await labelPalette(sources);
+    doodle.colours = await labelPalette(page.styles.filter((s) => s.labels).map((s) => s.labels.source));
+    if (source !== doodle.source && source !== "texture") {
+      doodle.backdrop = new Image();
+      doodle.backdrop.src = source;
+      await doodle.backdrop.decode();
+    }
   } catch {
-    showError("This browser cannot show one of the examples' label maps, so its colours cannot be read; give the "
-      + "output a doodle file with + doodle instead.");
+    showError("This browser cannot show the content or a label map (TIFF, for one, it does not), so the map cannot "
+      + "be painted here; give it a label map file with + labels instead.");
     return;
   }
+  if (source === "texture") doodle.backdrop = null;
   if (doodle.active >= doodle.colours.length) doodle.active = 0;
   const [width, height] = doodleSize();
-  const canvas = $("#doodle-canvas");
-  if (doodle.fresh || canvas.width !== width || canvas.height !== height) newCanvas();
+  if (source !== doodle.source || !doodle.labels || doodle.labels.width !== width || doodle.labels.height !== height) {
+    doodle.source = source;
+    newCanvas();
+  }
   colourChoices();
   $("#doodle-painter").hidden = false;
 }
@@ -95,7 +127,7 @@ function colourChoices() {
 }
 
 function doodleStroke(from, to, pixels) {
-  const ctx = $("#doodle-canvas").getContext("2d");
+  const ctx = doodle.labels.getContext("2d");
   ctx.strokeStyle = doodle.colours[doodle.active];
   ctx.lineWidth = Number($("#doodle-brush").value) * pixels;  // the brush's size is in screen px
   ctx.lineCap = "round";
@@ -103,15 +135,17 @@ function doodleStroke(from, to, pixels) {
   ctx.moveTo(from[0], from[1]);
   ctx.lineTo(to[0] + 0.01, to[1]);  // a zero-length line draws no round cap
   ctx.stroke();
-  doodle.fresh = false;
+  redrawDoodle();
 }
 
 async function useDoodle() {
   clearError();
   $("#doodle-use").disabled = true;
   try {
-    const blob = await new Promise((resolve) => $("#doodle-canvas").toBlob(resolve, "image/png"));
-    if (await attach(page.output, new File([blob], "doodle.png", { type: "image/png" }), "labels")) closeDoodle();
+    const texture = doodle.source === "texture";
+    const [target, name] = texture ? [page.output, "doodle.png"] : [page.content, "content-labels.png"];
+    const blob = await new Promise((resolve) => doodle.labels.toBlob(resolve, "image/png"));
+    if (target && await attach(target, new File([blob], name, { type: "image/png" }), "labels")) closeDoodle();
   } finally {
     $("#doodle-use").disabled = false;
   }
