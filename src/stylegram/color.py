@@ -108,7 +108,8 @@ def match_colors(
 
 
 def match_luminance(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-8, *,
-                    style_region: torch.Tensor | None = None, content_region: torch.Tensor | None = None) -> torch.Tensor:
+                    style_region: torch.Tensor | None = None,
+                    content_region: torch.Tensor | None = None) -> torch.Tensor:
     """Grey style for luminance-only transfer: Y' = (Y_s - mean_s) * std_c / std_s + mean_c, clamped.
 
     Means and (population) standard deviations are taken per image over all pixels of the luminance, or, where

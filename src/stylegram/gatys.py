@@ -37,8 +37,7 @@ METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "original", "luminance")
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
 FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "style_regions", "labels",
-                       "colors",
-                       "precision", "seed", "max_memory", "upscale")
+                       "colors", "precision", "seed", "max_memory", "upscale")
 PARAMETERIZATIONS = ("fourier", "pixels")
 
 
@@ -636,11 +635,12 @@ def split_labels(opts: TransferOptions, content: torch.Tensor, styles: list[torc
                  ) -> labels.Split | None:
     """--labels as entries (stylegram.labels), or None without them; refused beside --style-masks or --style-regions,
     which they replace."""
-    if opts.labels is not None and (opts.style_masks is not None or opts.style_regions is not None):
+    if opts.labels is None:
+        return None
+    if opts.style_masks is not None or opts.style_regions is not None:
         raise OptionError("--labels makes the masks and regions from the label maps; give --labels, or --style-masks "
                           "and --style-regions, not both")
-    if opts.labels is not None and opts.statistic is not None:
-        masks.check_weighted(opts.statistic, "--labels")
+    masks.check_weighted(opts.statistic, "--labels")
     return labels.split(opts.labels, tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles], blend)
 
 

@@ -32,7 +32,8 @@ class Kind:
     empty: str  # what an all-black mask would mean
 
 
-STYLE_MASKS = Kind("--style-masks", "style mask", "style", "the content", "a mask needs the content's aspect (it is scaled to the output)",
+STYLE_MASKS = Kind("--style-masks", "style mask", "style", "the content",
+                   "a mask needs the content's aspect (it is scaled to the output)",
                    "style {n} would paint nothing; white marks where a style goes")
 STYLE_REGIONS = Kind("--style-regions", "style region", "style", "style image {n}",
                      "a region needs its style image's aspect (it is scaled with it)",
