@@ -982,6 +982,9 @@ def test_label_map_errors_name_the_problem(vgg, pair):
     stripes = _label_map(64, 96, [(np.s_[:, 5 * i:5 * i + 5], c) for i, c in enumerate(palette)])  # and sky: 20
     with pytest.raises(OptionError, match="label maps have 20 colours that each cover 1 % or more of a map; paint"):
         prepare(content, style, model=vgg, labels=[stripes, style_map], **FAST)
+    noise = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))  # hardly a colour twice: no labels
+    with pytest.raises(OptionError, match="no colour covers 1 % or more of any label map, so the maps name no labels"):
+        prepare(content, style, model=vgg, labels=[noise[..., :64, :], noise], **FAST)
 
 
 def test_style_regions_errors_name_the_problem(vgg, pair):

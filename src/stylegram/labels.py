@@ -102,8 +102,11 @@ def _palette(maps: list[torch.Tensor]) -> torch.Tensor:
     labels: list[torch.Tensor] = []
     for value in sorted(counts, key=lambda v: -counts[v]):  # the most common first: a near variant joins it
         colour = torch.tensor([(value >> 16) & 255, (value >> 8) & 255, value & 255], dtype=torch.int64)
-        if all(float((colour - kept).float().norm()) >= MERGE for kept in labels):
+        if all(float((colour - other).float().norm()) >= MERGE for other in labels):
             labels.append(colour)
+    if not labels:
+        raise OptionError("no colour covers 1 % or more of any label map, so the maps name no labels; paint each kind "
+                          "of thing in one flat colour, in a PNG rather than a JPEG")
     if len(labels) > MAX_LABELS:
         raise OptionError(f"the label maps have {len(labels)} colours that each cover 1 % or more of a map; paint "
                           f"each kind of thing in one flat colour (at most {MAX_LABELS}), in a PNG rather than a JPEG")
