@@ -147,8 +147,11 @@ def _check_attached(method: str, uploads: list[Upload | None], images: list[Uplo
         raise OptionError(f"{len(uploads)} {noun}s for {len(images)} {'images' if content else source + 's'}; give "
                           f"one {noun} {f'to {first} and one ' if content else ''}per {source}")
     if len(given) != len(images):
-        bare = [first if content and n == 0 and i is None else f"{first if content and n == 0 else source} {i.name}"
-                for n, (i, m) in enumerate(zip(images, uploads)) if m is None]
+        def named(n: int, image: Upload | None) -> str:  # texture's output has no upload, only its name
+            whose = first if content and n == 0 else source
+            return whose if image is None else f"{whose} {image.name}"
+
+        bare = [named(n, image) for n, (image, m) in enumerate(zip(images, uploads)) if m is None]
         raise OptionError(f"{', '.join(bare)} {'have' if len(bare) > 1 else 'has'} no {noun}; give {every} a {noun} "
                           f"({purpose}), or remove the {noun}s")
     return given
