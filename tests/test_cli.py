@@ -208,6 +208,22 @@ def test_log_and_checkpoint_get_the_permissions_of_a_plain_write(tmp_path):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
 
 
+def test_label_maps_are_described_before_the_run(tmp_path, capsys):
+    """What the maps were read as, on one line before the work: each label's share and its sources."""
+    sky, ground = (135, 206, 235), (120, 110, 100)
+    photo_map, art_map = np.full((40, 60, 3), ground, np.uint8), np.full((96, 96, 3), ground, np.uint8)  # chelsea: 3:2
+    photo_map[:30], art_map[:48] = sky, sky
+    Image.fromarray(photo_map).save(tmp_path / "photo_map.png")
+    Image.fromarray(art_map).save(tmp_path / "art_map.png")
+    args = ["transfer", "sample:chelsea", "sample:swirls", "--labels", f"{tmp_path / 'photo_map.png'},"
+            f"{tmp_path / 'art_map.png'}", "-o", str(tmp_path / "out.png"), *[a for a in FAST if a != "--quiet"]]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("--labels: 2 labels: #87ceeb 75% of the content from 50% of style image 1; #786e64 25% of "
+                          "the content from 50% of style image 1\n"), out
+    assert main([*args, "--quiet"]) == 0 and "--labels" not in capsys.readouterr().out
+
+
 def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     out = tmp_path / "new" / "folder" / "out.png"
     log = tmp_path / "losses.csv"

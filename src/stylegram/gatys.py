@@ -181,7 +181,7 @@ class TransferProblem(optimize.Problem):
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.masks = masks.load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
         self.regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
-        split = split_labels(opts, content, styles, self.blend)
+        self.labels = split = split_labels(opts, content, styles, self.blend)
         if split is not None:  # one entry per label colour and style image with it (stylegram.labels)
             styles = [styles[n] for n in split.styles]
             self.style_groups = [self.style_groups[n] for n in split.styles]

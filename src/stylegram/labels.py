@@ -79,6 +79,16 @@ def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes:
     return _entries(assigned, palette, blend, words)
 
 
+def describe(split: Split, words: Words = TRANSFER) -> str:
+    """One line on what the maps were read as: each label, its share of the content (output), and its sources."""
+    parts: dict[str, list[str]] = {}
+    for source, mask, region, colour in zip(split.styles, split.masks, split.regions, split.colours):
+        parts.setdefault(colour, [f"{float(mask.mean()):.0%} of {words.target}"]).append(
+            f"{float(region.mean()):.0%} of {words.source} {source + 1}")
+    labels = "; ".join(f"{colour} {share} from {', '.join(sources)}" for colour, (share, *sources) in parts.items())
+    return f"--labels: {len(parts)} label{'s' * (len(parts) != 1)}: {labels}"
+
+
 def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.Tensor:
     """One label map as (H, W, 3) 8-bit colours, of its image's aspect."""
     what = f"label map {n}" + (f" ({name})" if isinstance(name, str) else "")

@@ -145,14 +145,14 @@ class TextureProblem(optimize.Problem):
         self.final = parse_size(opts.size)
         self.masks = masks.load_texture_masks(opts.masks, len(examples), self.final, opts.statistic)
         self.regions = None  # per example, the part of it that grows (--labels)
-        self._take_labels()
+        self.labels = self._take_labels()
         self._sizes = self._plan(self.final)
 
-    def _take_labels(self) -> None:
+    def _take_labels(self) -> labels.Split | None:
         """--labels as entries (stylegram.labels): one per colour of the output's map and example with it, each
         growing the colour's part of its example in the colour's part of the output (Champandard's neural doodle)."""
         if self.opts.labels is None:
-            return
+            return None
         if self.opts.masks is not None:
             raise OptionError("--labels makes the masks from the label maps; give --labels or --masks, not both")
         masks.check_weighted(self.opts.statistic, "--labels")
@@ -161,6 +161,7 @@ class TextureProblem(optimize.Problem):
         self.examples = [self.examples[n] for n in split.styles]
         self.groups = [self.groups[n] for n in split.styles]
         self.masks, self.regions, self.blend = split.masks, split.regions, split.blend
+        return split
 
     def _plan(self, final: tuple[int, int]) -> list[tuple[int, int]]:
         """Scales coarse to fine, dropping coarse ones at which an example would fall below the minimum."""

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import shlex
 
+from .. import labels
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
@@ -77,5 +78,7 @@ def run(args: argparse.Namespace) -> int:
         check_resume_alone(args, job.options)
     else:
         job = prepare_texture(args.examples, **_options(args))
+    if job.problem.labels is not None and not args.quiet:  # what the maps were read as, before the minutes of work
+        print(labels.describe(job.problem.labels, labels.TEXTURE), flush=True)
     hint = shlex.join(["stylegram", "texture", *args.examples, "-o", args.output])
     return run_job(job, output, args, hint)

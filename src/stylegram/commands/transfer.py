@@ -9,6 +9,7 @@ import shlex
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
+from .. import labels
 from ..errors import OptionError
 from .common import add_dataclass_options
 from .runner import add_run_options, check_outputs, check_resume_alone, run_job
@@ -121,5 +122,7 @@ def run(args: argparse.Namespace) -> int:
         check_resume_alone(args, job.options)
     else:
         job = T.prepare(args.content, args.styles, **_options(args))
+    if job.problem.labels is not None and not args.quiet:  # what the maps were read as, before the minutes of work
+        print(labels.describe(job.problem.labels), flush=True)
     hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output])
     return run_job(job, output, args, hint)
