@@ -383,6 +383,11 @@ def _check_unit_range(values: np.ndarray | torch.Tensor, finite: bool, what: str
                          "holds values in [0, 1]; divide 0..255 values by 255")
 
 
+def same_aspect(size: tuple[int, int], other: tuple[int, int], tolerance: float = 0.02) -> bool:
+    """Whether two (H, W) sizes have one aspect, within ``tolerance`` (a mask or map scaled to its image's size)."""
+    return abs(size[0] * other[1] / (size[1] * other[0]) - 1) <= tolerance
+
+
 def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
     """One image (a path, sample, PIL image, array or tensor) or a sequence of them, as a list."""
     single = (str, os.PathLike, torch.Tensor, Image.Image, np.ndarray)

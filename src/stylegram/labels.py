@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import OptionError
-from .images import ImageLike, image_list, kept_input, load_input
+from .images import ImageLike, image_list, kept_input, load_input, same_aspect
 
 MIN_SHARE = 0.01  # of a map: less than this is edge noise, not a label
 MAX_LABELS = 16  # more colours than this is a photo, not a label map
@@ -94,7 +94,7 @@ def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.
     what = f"label map {n}" + (f" ({name})" if isinstance(name, str) else "")
     image = load_input(name, what, background=BACKGROUND)
     h, w = image.shape[-2:]
-    if abs(h * shape[1] / (w * shape[0]) - 1) > 0.02:
+    if not same_aspect((h, w), shape):
         raise OptionError(f"{what} is {w}x{h} px and {owner} {shape[1]}x{shape[0]}: a label map needs its image's "
                           "aspect (it is scaled with it)")
     return (image[0].permute(1, 2, 0) * 255).round().to(torch.int64)

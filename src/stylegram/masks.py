@@ -16,7 +16,7 @@ import torch
 
 from . import optimize, statistics
 from .errors import OptionError
-from .images import ImageLike, image_list, kept_input, load_input
+from .images import ImageLike, image_list, kept_input, load_input, same_aspect
 from .losses import StyleTerm, normalized
 
 
@@ -115,7 +115,7 @@ def read_mask(name: ImageLike, what: str, shape: tuple[int, int], against: str, 
     mask = load_input(name, what, background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: not selected
     h, w = mask.shape[-2:]
     what += f" ({name})" if isinstance(name, str) else ""
-    if abs(h * shape[1] / (w * shape[0]) - 1) > 0.02:
+    if not same_aspect((h, w), shape):
         raise OptionError(f"{what} is {w}x{h} px and {against} {shape[1]}x{shape[0]}: {aspect}")
     if float(mask.max()) < 1 / 255:
         raise OptionError(f"{what} is black everywhere, so {empty}")
