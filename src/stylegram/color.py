@@ -136,8 +136,5 @@ def _weighted_mean_std(y: torch.Tensor, region: torch.Tensor | None) -> tuple[to
     """Per image, the mean and population standard deviation of the luminance (N, 1, H, W), weighted by region."""
     if region is None:
         return y.mean((1, 2, 3), keepdim=True), y.std((1, 2, 3), correction=0, keepdim=True)
-    w = F.interpolate(region.to(y.dtype), size=tuple(y.shape[-2:]), mode="area")
-    total = w.sum((1, 2, 3), keepdim=True).clamp_min(1e-8)
-    mean = (w * y).sum((1, 2, 3), keepdim=True) / total
-    var = (w * (y - mean) ** 2).sum((1, 2, 3), keepdim=True) / total
-    return mean, var.sqrt()
+    mean, std = stats.mean_std(y, F.interpolate(region.to(y.dtype), size=tuple(y.shape[-2:]), mode="area"))
+    return mean.view(-1, 1, 1, 1), std.view(-1, 1, 1, 1)
