@@ -181,7 +181,8 @@ class TransferProblem(optimize.Problem):
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.masks = masks.load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
         self.regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
-        self.labels = split = split_labels(opts, content, styles, self.blend)
+        self.labels = split = split_labels(opts, tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles],
+                                           self.blend)
         if split is not None:  # one entry per label colour and style image with it (stylegram.labels)
             styles = [styles[n] for n in split.styles]
             self.style_groups = [self.style_groups[n] for n in split.styles]
@@ -613,7 +614,8 @@ def prepare_feed_forward(
     check_masks_unblended(opts)
     where = masks.load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
     regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
-    split = split_labels(opts, content_t, style_ts, blend_weights(opts.style_blend, len(style_ts)))
+    split = split_labels(opts, tuple(content_t.shape[-2:]), [tuple(s.shape[-2:]) for s in style_ts],
+                         blend_weights(opts.style_blend, len(style_ts)))
     if split is not None:  # one entry per label colour and style image with it, each painting its part in full
         style_ts, style_sizes = [style_ts[n] for n in split.styles], [style_sizes[n] for n in split.styles]
         where, regions = split.masks, split.regions
@@ -631,17 +633,17 @@ def prepare_feed_forward(
     return run
 
 
-def split_labels(opts: TransferOptions, content: torch.Tensor, styles: list[torch.Tensor], blend: list[float]
-                 ) -> labels.Split | None:
-    """--labels as entries (stylegram.labels), or None without them; refused beside --style-masks or --style-regions,
-    which they replace."""
+def split_labels(opts: TransferOptions, content_shape: tuple[int, int], style_shapes: list[tuple[int, int]],
+                 blend: list[float]) -> labels.Split | None:
+    """--labels as entries (stylegram.labels) for a content and style images of these (H, W), or None without them;
+    refused beside --style-masks or --style-regions, which they replace."""
     if opts.labels is None:
         return None
     if opts.style_masks is not None or opts.style_regions is not None:
         raise OptionError("--labels makes the masks and regions from the label maps; give --labels, or --style-masks "
                           "and --style-regions, not both")
     masks.check_weighted(opts.statistic, "--labels")
-    return labels.split(opts.labels, tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles], blend)
+    return labels.split(opts.labels, content_shape, style_shapes, blend)
 
 
 def check_masks_unblended(opts: TransferOptions) -> None:

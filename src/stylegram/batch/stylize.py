@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
 from .. import files, gatys, images, labels, masks, optimize, samples
@@ -177,8 +176,9 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
     video.TemporalBlend(temporal)  # checks the weight
     if opts.style_masks:
         options = {**options, "style_masks": _check_masks(opts.style_masks, styles, masks.STYLE_MASKS)}
-    shapes = [tuple(images.load_input(spec, f"style image {n}").shape[-2:]) for n, spec in enumerate(specs, 1)]
-    if opts.style_regions:  # each against its style image, which is known here (a mask's input is not)
+    if opts.style_regions or opts.labels:  # each against its style image, which is known here (an input is not)
+        shapes = [tuple(images.load_input(spec, f"style image {n}").shape[-2:]) for n, spec in enumerate(specs, 1)]
+    if opts.style_regions:
         options = {**options, "style_regions": _check_masks(opts.style_regions, styles, masks.STYLE_REGIONS)}
         masks.load_regions(options["style_regions"], shapes, opts.statistic if method == "gatys" else None)
     if opts.labels:
@@ -190,7 +190,7 @@ def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int
     """--labels as the workers can open them; the maps' colours checked here, each input's aspect on the workers."""
     names = [n.strip() for n in opts.labels.split(",")] if isinstance(opts.labels, str) else [str(n) for n in opts.labels]
     inputs_map = images.load_input(names[0], "label map 1", labels.BACKGROUND)  # stands in for the inputs' shape
-    gatys.split_labels(opts.replace(labels=names), inputs_map, [torch.zeros(1, 3, *s) for s in style_shapes],
+    gatys.split_labels(opts.replace(labels=names), tuple(inputs_map.shape[-2:]), style_shapes,
                        blend_weights(opts.style_blend, len(style_shapes)))
     return _resolved(names)
 
