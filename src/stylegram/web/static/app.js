@@ -77,8 +77,8 @@ function settings() {
   const method = $("#method").value;
   const body = { method, styles: page.styles.map((s) => s.id) };
   if (method !== "texture" && page.content) body.content = page.content.id;
+  const first = method === "texture" ? page.output : page.content;  // label maps: the content's (output's) first
   for (const [kind, { field, content }] of Object.entries(ATTACHMENTS)) {
-    const first = method === "texture" ? page.output : page.content;  // label maps: the content's (output's) first
     const records = content ? [first, ...page.styles] : page.styles;
     if ((method !== "texture" || kind === "labels") && records.some((r) => r && r[kind])) {
       body[field] = records.map((r) => (r && r[kind] ? r[kind].id : null));  // the server names an image without one
@@ -204,13 +204,18 @@ const ATTACHMENTS = {
     + "style images with that colour" },
 };
 
+function wordFor(record, kind) {
+  // What the page calls an attachment of this record: its kind, or the record's own word (the output's "doodle").
+  return (record.words || {})[kind] || kind;
+}
+
 function attachControl(record, kind) {
   const box = document.createElement("div");
   box.className = `attached ${kind}`;
   const add = document.createElement("button");
   add.type = "button";
   add.className = `${kind}-add`;
-  add.textContent = `+ ${(record.words || {})[kind] || kind}`;
+  add.textContent = `+ ${wordFor(record, kind)}`;
   add.title = ATTACHMENTS[kind].title;
   add.addEventListener("click", () => { page.attachFor = { record, kind }; $("#mask-input").click(); });
   box.append(add);
@@ -233,7 +238,7 @@ function showAttached(record, kind, file) {
   link.append(img);
   const name = document.createElement("span");
   name.className = "name";
-  name.textContent = (record.words || {})[kind] || kind;  // which it is; the file's own name shows on hover
+  name.textContent = wordFor(record, kind);  // which it is; the file's own name shows on hover
   name.title = upload.name;
   const remove = document.createElement("button");
   remove.type = "button";
@@ -250,8 +255,9 @@ function showAttached(record, kind, file) {
   box.classList.add(`has-${kind}`);
 }
 
-// Upload a file and make it the style's mask (or region); false (with the message shown) when the upload fails.
-async function attach(record, file, kind = "mask") {
+// Upload a file and make it the record's attachment of this kind (ATTACHMENTS); false (with the message shown) when
+// the upload fails.
+async function attach(record, file, kind) {
   let upload = null;
   try {
     upload = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
