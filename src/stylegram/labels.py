@@ -28,24 +28,6 @@ MERGE = 40.0  # RGB distance (0-255) under which two colours are one label
 BACKGROUND = (0, 0, 0)  # a transparent pixel of a map: the black label
 
 
-@dataclass
-class Split:
-    """What the label maps ask for, as entries of the existing machinery: one per colour and style image with it."""
-
-    styles: list[int]  # per entry, the index of the style image it draws from
-    masks: list[torch.Tensor]  # per entry, the colour's part of the content, (1, 1, H, W) in {0, 1}
-    regions: list[torch.Tensor]  # per entry, the colour's part of its style image
-    blend: list[float]  # per entry: each colour weighs alike, shared among its style images by --style-blend
-    colours: list[str]  # per entry, the colour as #rrggbb
-
-
-def kept(value: str | list | None) -> str | list | None:
-    """--labels as the options keep it: a string as given; maps held in memory as tensors."""
-    if value is None or isinstance(value, str):
-        return value
-    return [kept_input(m, f"label map {n}", BACKGROUND) for n, m in enumerate(image_list(value), start=1)]
-
-
 @dataclass(frozen=True)
 class Words:
     """Whose maps they are, in messages: the painted image (the content, or texture's output) and the sources."""
@@ -55,6 +37,25 @@ class Words:
 
 
 TRANSFER, TEXTURE = Words(), Words("the output", "example")
+
+
+@dataclass
+class Split:
+    """What the label maps ask for, as entries of the existing machinery: one per colour and style image with it."""
+
+    styles: list[int]  # per entry, the index of the style image it draws from
+    masks: list[torch.Tensor]  # per entry, the colour's part of the content, (1, 1, H, W) in {0, 1}
+    regions: list[torch.Tensor]  # per entry, the colour's part of its style image
+    blend: list[float]  # per entry: each colour weighs alike, shared among its style images by --style-blend
+    colours: list[str]  # per entry, the colour as #rrggbb
+    words: Words = TRANSFER  # whose maps they were
+
+
+def kept(value: str | list | None) -> str | list | None:
+    """--labels as the options keep it: a string as given; maps held in memory as tensors."""
+    if value is None or isinstance(value, str):
+        return value
+    return [kept_input(m, f"label map {n}", BACKGROUND) for n, m in enumerate(image_list(value), start=1)]
 
 
 def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes: list[tuple[int, int]],
@@ -79,9 +80,9 @@ def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes:
     return _entries(assigned, palette, blend, words)
 
 
-def describe(split: Split, words: Words = TRANSFER) -> str:
+def describe(split: Split) -> str:
     """One line on what the maps were read as: each label, its share of the content (output), and its sources."""
-    parts: dict[str, list[str]] = {}
+    words, parts = split.words, {}
     for source, mask, region, colour in zip(split.styles, split.masks, split.regions, split.colours):
         parts.setdefault(colour, [f"{float(mask.mean()):.0%} of {words.target}"]).append(
             f"{float(region.mean()):.0%} of {words.source} {source + 1}")
@@ -132,7 +133,7 @@ def _nearest(colours: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
 def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[float], words: Words) -> Split:
     """One entry per label of the content's map and style image whose map has it."""
     content, styles = assigned[0], assigned[1:]
-    out = Split([], [], [], [], [])
+    out = Split([], [], [], [], [], words)
     shares = [float((content == k).float().mean()) for k in range(len(palette))]
     used = sorted((k for k in range(len(palette)) if shares[k] >= MIN_SHARE / 2), key=lambda k: -shares[k])
     for k in used:  # the content's largest part first

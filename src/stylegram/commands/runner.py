@@ -56,6 +56,11 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     return output
 
 
+def listed(*specs: str | None) -> list[str]:
+    """The file names in comma-separated options such as --style-masks a.png,b.png (those not given: none)."""
+    return [name for spec in specs for name in (spec or "").split(",") if name]
+
+
 def check_resume_alone(args: argparse.Namespace, saved) -> None:
     """A resumed run goes on with the checkpoint's options (``saved``): refuse an option given with another value.
 

@@ -11,7 +11,7 @@ from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .common import add_dataclass_options
-from .runner import add_run_options, check_outputs, check_resume_alone, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
 
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
@@ -71,14 +71,13 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    maps = [name for spec in (args.masks, args.labels) for name in (spec or "").split(",") if name]
-    output = check_outputs(args, [*args.examples, args.weights, *maps])
+    output = check_outputs(args, [*args.examples, args.weights, *listed(args.masks, args.labels)])
     if args.resume:
         job = resume_texture(args.resume, args.examples)
         check_resume_alone(args, job.options)
     else:
         job = prepare_texture(args.examples, **_options(args))
     if job.problem.labels is not None and not args.quiet:  # what the maps were read as, before the minutes of work
-        print(labels.describe(job.problem.labels, labels.TEXTURE), flush=True)
+        print(labels.describe(job.problem.labels), flush=True)
     hint = shlex.join(["stylegram", "texture", *args.examples, "-o", args.output])
     return run_job(job, output, args, hint)

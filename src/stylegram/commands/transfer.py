@@ -12,7 +12,7 @@ from .. import gatys as T
 from .. import labels
 from ..errors import OptionError
 from .common import add_dataclass_options
-from .runner import add_run_options, check_outputs, check_resume_alone, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
 
 
 HELP = {
@@ -109,9 +109,8 @@ def _check_one_pass(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_one_pass(args)
-    masks = [name for spec in (args.style_masks, args.style_regions, args.labels) for name in (spec or "").split(",")
-             if name]
-    output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *masks])
+    maps = listed(args.style_masks, args.style_regions, args.labels)
+    output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps])
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
         result.save(output)
