@@ -439,6 +439,8 @@ def test_missing_folder_and_empty_files(tmp_path):
     with pytest.raises(ImageError) as excinfo:
         load_tensor(tmp_path)
     assert "is a folder" in _message(excinfo)
+    with pytest.raises(ImageError, match="the file name is empty; give a path"):  # "." is a folder, it said
+        load_tensor("")
     (tmp_path / "empty.png").write_bytes(b"")
     with pytest.raises(ImageError) as excinfo:
         load_image(tmp_path / "empty.png")

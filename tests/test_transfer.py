@@ -985,6 +985,9 @@ def test_label_map_errors_name_the_problem(vgg, pair):
     noise = torch.rand(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))  # hardly a colour twice: no labels
     with pytest.raises(OptionError, match="no colour covers 1 % or more of any label map, so the maps name no labels"):
         prepare(content, style, model=vgg, labels=[noise[..., :64, :], noise], **FAST)
+    with pytest.raises(OptionError, match="label map 1 has only [0-9]% of its pixels near a label colour, so it looks "
+                                          "like a picture rather than the content's label map"):
+        prepare(content, style, model=vgg, labels=[noise[..., :64, :], style_map], **FAST)  # split at random before
 
 
 def test_style_regions_errors_name_the_problem(vgg, pair):

@@ -101,6 +101,9 @@ def _limit(max_pixels: int | None) -> int | None:
 
 def _existing_file(path: str | os.PathLike[str]) -> Path:
     """The path as a Path, after checking that it names a non-empty regular file."""
+    if not os.fspath(path).strip():  # Path("") is the current folder: "a folder" would puzzle
+        raise ImageError("the file name is empty; give a path (in a comma-separated list, look for two commas in a "
+                         "row or one at an end)")
     file = Path(path).expanduser()
     if file.is_dir():
         raise ImageError(f"{file} is a folder, not an image file; give the path of an image inside it")

@@ -25,6 +25,7 @@ from .images import ImageLike, image_list, kept_input, load_input, same_aspect
 MIN_SHARE = 0.01  # of a map: less than this is edge noise, not a label
 MAX_LABELS = 16  # more colours than this is a photo, not a label map
 MERGE = 40.0  # RGB distance (0-255) under which two colours are one label
+MIN_FLAT = 0.5  # of a map: at least this much must lie within MERGE of a label, or it is a photo, not a map
 BACKGROUND = (0, 0, 0)  # a transparent pixel of a map: the black label
 
 
@@ -76,7 +77,8 @@ def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes:
     maps = [_read(name, n, shape, owner) for n, (name, shape, owner)
             in enumerate(zip(names, [target_shape, *source_shapes], owners), start=1)]
     palette = _palette(maps)
-    assigned = [_nearest(m, palette) for m in maps]
+    assigned = [_nearest(m, palette, _named(n, name), owner)
+                for n, (m, name, owner) in enumerate(zip(maps, names, owners), start=1)]
     return _entries(assigned, palette, blend, words)
 
 
@@ -92,7 +94,7 @@ def describe(split: Split) -> str:
 
 def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.Tensor:
     """One label map as (H, W, 3) 8-bit colours, of its image's aspect."""
-    what = f"label map {n}" + (f" ({name})" if isinstance(name, str) else "")
+    what = _named(n, name)
     image = load_input(name, what, background=BACKGROUND)
     h, w = image.shape[-2:]
     if not same_aspect((h, w), shape):
@@ -124,10 +126,21 @@ def _palette(maps: list[torch.Tensor]) -> torch.Tensor:
     return torch.stack(labels)
 
 
-def _nearest(colours: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
-    """Each pixel's label: the index of the nearest palette colour, (H, W)."""
-    flat = colours.reshape(-1, 3).float()
-    return torch.cdist(flat, palette.float()).argmin(1).reshape(colours.shape[:2])
+def _named(n: int, name: ImageLike) -> str:
+    """'label map 2 (sky.png)' in messages; the number alone for an image held in memory."""
+    return f"label map {n}" + (f" ({name})" if isinstance(name, str) and name else "")
+
+
+def _nearest(colours: torch.Tensor, palette: torch.Tensor, what: str, owner: str) -> torch.Tensor:
+    """Each pixel's label: the index of the nearest palette colour, (H, W); refused when most pixels are far from
+    every label (a photo given as a map, whose pixels would be split by colour at random)."""
+    distance, nearest = torch.cdist(colours.reshape(-1, 3).float(), palette.float()).min(1)
+    flat = float((distance < MERGE).float().mean())
+    if flat < MIN_FLAT:
+        raise OptionError(f"{what} has only {flat:.0%} of its pixels near a label colour, "
+                          f"so it looks like a picture rather than {owner}'s label map; paint each kind of thing in "
+                          "one flat colour, the same colours in every map")
+    return nearest.reshape(colours.shape[:2])
 
 
 def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[float], words: Words) -> Split:
