@@ -5,7 +5,8 @@ Run: python benchmarks/labels_speed.py [--size 256] [--iterations 30] [--labels 
 Chelsea with swirls, one scale (min_size = size; upscaled beyond 451 px), the default options otherwise. K labels are K vertical stripes of
 the content's map and K horizontal stripes of the style's, so each label pairs a stripe of the photo with a band of
 the painting: K entries, each with its masked terms at every style layer. K = 1 is the plain transfer (no maps), the
-baseline of the same run; each count runs twice and keeps the faster.
+baseline of the same run; each count runs twice and keeps the faster. Also timed: the style targets of the scale
+(computed once per scale; a style image lending K labels goes through the network once, not K times).
 """
 
 from __future__ import annotations
@@ -37,11 +38,29 @@ def stripes(height: int, width: int, count: int, across: bool) -> torch.Tensor:
     return out
 
 
-def per_iteration(content, style, count: int, size: int, iterations: int, model) -> float:
-    """Median seconds per iteration of a one-scale transfer with ``count`` labels (1: none)."""
+def options_for(content, style, count: int, size: int, iterations: int, model) -> dict:
+    """A one-scale transfer's options with ``count`` labels (1: none)."""
     options = dict(size=size, min_size=size, iterations=str(iterations), tolerance=0, model=model, upscale=True)
     if count > 1:
         options["labels"] = [stripes(*content.shape[-2:], count, True), stripes(*style.shape[-2:], count, False)]
+    return options
+
+
+def targets_time(content, style, count: int, size: int, model) -> float:
+    """Seconds to compute the scale's content and style targets with ``count`` labels, the faster of two."""
+    problem = prepare(content, style, **options_for(content, style, count, size, 1, model)).problem
+    best = float("inf")
+    for _ in range(2):
+        problem._cached_size = None  # computed anew
+        start = time.perf_counter()
+        problem._targets(problem.sizes()[-1])
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def per_iteration(content, style, count: int, size: int, iterations: int, model) -> float:
+    """Median seconds per iteration of a one-scale transfer with ``count`` labels (1: none)."""
+    options = options_for(content, style, count, size, iterations, model)
     steps, last = [], time.perf_counter()
     for _ in prepare(content, style, **options):
         now = time.perf_counter()
@@ -65,9 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), chelsea x swirls at {args.size} px, "
           f"{args.iterations} iterations per run, the faster of two runs per count")
     best = {n: min(per_iteration(content, style, n, args.size, args.iterations, model) for _ in range(2)) for n in counts}
-    print(f"{'labels':>7} {'s/it':>7} {'x one style':>12}")
+    setup = {n: targets_time(content, style, n, args.size, model) for n in counts}
+    print(f"{'labels':>7} {'s/it':>7} {'x one style':>12} {'targets s':>10} {'x one style':>12}")
     for n, seconds in best.items():
-        print(f"{n:>7} {seconds:>7.3f} {seconds / best[1]:>12.2f}")
+        print(f"{n:>7} {seconds:>7.3f} {seconds / best[1]:>12.2f} {setup[n]:>10.3f} {setup[n] / setup[1]:>12.2f}")
 
 
 if __name__ == "__main__":

@@ -947,6 +947,25 @@ def test_label_maps_paint_each_part_of_the_content_from_the_part_of_a_style_with
     assert torch.equal(resumed.result().image, full)
 
 
+def test_a_style_image_with_several_labels_goes_through_the_network_once_per_scale(vgg, pair):
+    """--labels repeats a style image once per colour it lends; its features are computed once and shared."""
+    content, _ = pair
+    style, _, _ = _two_part_style()
+    content_map = _label_map(64, 96, [(np.s_[:, :32], SKY), (np.s_[:, 32:64], GRASS), (np.s_[:, 64:], ROCK)])
+    style_map = _label_map(96, 96, [(np.s_[:32], SKY), (np.s_[32:64], GRASS), (np.s_[64:], ROCK)])
+    problem = prepare(content, style, model=vgg, **{**FAST, "labels": [content_map, style_map]}).problem
+    passes = []
+    extract = vgg.extract
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vgg, "extract", lambda image, layers: passes.append(image.shape) or extract(image, layers))
+        problem.terms_at(problem.sizes()[-1])
+    assert len(problem.styles) == 3 and len(passes) == 2  # the content and the style image, not three style passes
+    alone = prepare(content, style, model=vgg, **{**FAST, "style_masks": [problem.masks[2]],
+                                                  "style_regions": [problem.regions[2]]}).problem
+    shared = problem.terms_at(problem.sizes()[-1]).terms["style.relu3_1.3"][0].target
+    assert torch.equal(shared, alone.terms_at(alone.sizes()[-1]).terms["style.relu3_1.1"][0].target)
+
+
 def test_a_label_in_two_style_images_is_shared_by_their_blend_weights():
     rock_sky = _label_map(32, 32, [(np.s_[:16], SKY), (np.s_[16:], ROCK)])
     all_sky = _label_map(32, 32, [(np.s_[:], SKY)])

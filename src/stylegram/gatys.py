@@ -296,14 +296,10 @@ class TransferProblem(optimize.Problem):
         if self._cached_size != size:
             content = self.backbone.extract(optimize.resize(self.work_content, size), list(self.content_layers))
             parts = statistics.components(self.statistic)
-            per_style = []
-            for n, (style, layers) in enumerate(zip(self.styles, self.style_groups)):
-                small = optimize.resize(style, self.style_size(style, size))
-                feats = self.backbone.extract(small, list(layers))
-                region = optimize.resize(self.regions[n], tuple(small.shape[-2:])).clamp(0, 1) if self.regions else None
-                areas = {layer: None if region is None else masks.area(region, feats[layer]) for layer in layers}
-                per_style.append({layer: [statistics.target_of(stat, feats[layer], areas[layer]) for stat, _ in parts]
-                                  for layer in layers})
+            passes = masks.source_features(self.backbone, self.styles, self.style_groups, self.regions,
+                                           lambda style: self.style_size(style, size))
+            per_style = [{layer: [statistics.target_of(stat, feats[layer], areas[layer]) for stat, _ in parts]
+                          for layer in layers} for (feats, areas), layers in zip(passes, self.style_groups)]
             self._cached_size, self._cached = size, (content, per_style)
         return self._cached
 

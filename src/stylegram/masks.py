@@ -9,6 +9,7 @@ every statistic takes weights, see stylegram.statistics).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +133,27 @@ def pixels_in(image: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
 def area(mask: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
     """``mask`` averaged down to the size of a feature map."""
     return torch.nn.functional.interpolate(mask, size=tuple(feats.shape[-2:]), mode="area")
+
+
+def source_features(backbone: Any, sources: list[torch.Tensor], groups: list[dict[str, float]],
+                    regions: list[torch.Tensor] | None, size_of: Callable[[torch.Tensor], tuple[int, int]]
+                    ) -> list[tuple[dict[str, torch.Tensor], dict[str, torch.Tensor | None]]]:
+    """Per style image (example): its feature maps at the size ``size_of`` gives it, for the layers of its ``groups``
+    entry, and its region averaged down to each map (None without regions).
+
+    One network pass per distinct image: --labels repeats an image once per colour it lends.
+    """
+    passes: dict[tuple, tuple] = {}
+    out = []
+    for n, (source, layers) in enumerate(zip(sources, groups)):
+        key = (id(source), tuple(layers))
+        if key not in passes:
+            small = optimize.resize(source, size_of(source))
+            passes[key] = (tuple(small.shape[-2:]), backbone.extract(small, list(layers)))
+        shape, feats = passes[key]
+        region = optimize.resize(regions[n], shape).clamp(0, 1) if regions else None
+        out.append((feats, {layer: None if region is None else area(region, feats[layer]) for layer in layers}))
+    return out
 
 
 def style_terms(prefix: str, statistic: statistics.Statistic, targets: list[dict[str, list]], masks: list[torch.Tensor],

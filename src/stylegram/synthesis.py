@@ -204,15 +204,10 @@ class TextureProblem(optimize.Problem):
     @torch.no_grad()
     def _per_example(self, size: tuple[int, int]) -> list[dict]:
         """Each example's statistics per layer of its group, for output ``size``."""
-        per_example = []
-        for n, (example, layers) in enumerate(zip(self.examples, self.groups)):
-            small = optimize.resize(example, self.example_size(example, size))
-            feats = self.backbone.extract(small, list(layers))
-            region = optimize.resize(self.regions[n], tuple(small.shape[-2:])).clamp(0, 1) if self.regions else None
-            per_example.append({layer: statistics.target_of(self.statistic, feats[layer],
-                                                            None if region is None else masks.area(region, feats[layer]))
-                                for layer in layers})
-        return per_example
+        passes = masks.source_features(self.backbone, self.examples, self.groups, self.regions,
+                                       lambda example: self.example_size(example, size))
+        return [{layer: statistics.target_of(self.statistic, feats[layer], areas[layer]) for layer in layers}
+                for (feats, areas), layers in zip(passes, self.groups)]
 
     def _blended_terms(self, size: tuple[int, int]) -> dict[str, tuple]:
         """One term per layer and statistic part, on the blend of the examples that have the layer."""
