@@ -314,19 +314,24 @@ def paint_left_sky(page, size: tuple[str, str] | None = None) -> None:
         page.fill("#doodle-width", size[0])
         page.fill("#doodle-height", size[1])
         page.click("#doodle-new")
-    choices = page.locator("#doodle-colours .painter-choice")
-    assert choices.all_inner_texts() == ["#28a03c", "#87ceeb"]
-    choices.nth(1).click()
-    box = page.locator("#doodle-canvas").bounding_box()
-    page.fill("#doodle-brush", "60")
-    for row in np.linspace(0.05, 0.95, 8):
-        y = box["y"] + row * box["height"]
-        page.mouse.move(box["x"], y)
-        page.mouse.down()
-        page.mouse.move(box["x"] + 0.42 * box["width"], y, steps=6)
-        page.mouse.up()
+    assert page.locator("#doodle-colours .painter-choice").all_inner_texts() == ["#28a03c", "#87ceeb"]
+    paint_band(page, "#87ceeb", (0, 0.42), (0.05, 0.95))
     page.click("#doodle-use")
     page.wait_for_selector("#doodle-painter", state="hidden")
+
+
+def paint_band(page, colour: str, across: tuple[float, float], rows: tuple[float, float]) -> None:
+    """In the open label painter, choose ``colour`` and paint horizontal strokes from ``across[0]`` to ``across[1]``
+    (fractions of the width) at 8 heights from ``rows[0]`` to ``rows[1]``, with a 60 px brush."""
+    page.locator("#doodle-colours .painter-choice", has_text=colour).click()
+    box = page.locator("#doodle-canvas").bounding_box()
+    page.fill("#doodle-brush", "60")
+    for row in np.linspace(*rows, 8):
+        y = box["y"] + row * box["height"]
+        page.mouse.move(box["x"] + across[0] * box["width"], y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + across[1] * box["width"], y, steps=6)
+        page.mouse.up()
 
 
 def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
@@ -338,7 +343,7 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
         page.select_option("#method", "texture")
         page.set_input_files("#style-input", str(both))
         page.wait_for_selector("#style-thumbs .thumb .labels-add")
-        assert page.is_hidden("#style-thumbs .mask-add") and page.is_visible("#doodle") and page.is_hidden("#doodle-open")
+        assert page.is_hidden("#style-thumbs .mask-add") and page.is_visible("#doodle") and page.is_visible("#doodle-open")
         with page.expect_file_chooser() as chooser:
             page.click("#style-thumbs .labels-add")
         chooser.value.set_files(str(both_map))
@@ -368,6 +373,36 @@ def test_the_contents_label_map_painted_on_the_page(tmp_path):
         page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 600, "height": 900})
         job, result = small_recolored_job(page, url)
         assert job["inputs"]["labels"] == ["content-labels.png", "both_map.png"] and red_left_blue_right(result)
+
+
+def test_every_label_map_painted_on_the_page(tmp_path):
+    """No map files at all: the style image's map painted over it (sky above, forest below, from the page's own
+    colours), then the content's over the content in the colours of the style's map; red paints the left."""
+    both, _ = two_part_style_and_map(tmp_path)
+    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+        page.set_input_files("#content-input", str(tmp_path / "cat.png"))
+        page.set_input_files("#style-input", str(both))
+        page.click("#style-thumbs .labels-paint")
+        page.wait_for_selector("#doodle-painter:not([hidden])")
+        assert page.inner_text("#doodle-title").startswith("Paint the label map of both.png")
+        first, second = page.locator("#doodle-colours .painter-choice").all_inner_texts()[:2]
+        assert (first, second) == ("#87ceeb", "#228b22") and page.is_hidden("#doodle-size")
+        paint_band(page, second, (0.0, 0.999), (0.6, 0.999))  # the map starts in sky; the bottom becomes forest
+        page.click("#doodle-use")
+        page.wait_for_selector("#style-thumbs .labels.has-labels")
+        page.click("#doodle-open")
+        page.wait_for_selector("#doodle-painter:not([hidden])")
+        assert sorted(page.locator("#doodle-colours .painter-choice").all_inner_texts()) == ["#228b22", "#87ceeb"]
+        paint_band(page, "#87ceeb", (0.0, 0.42), (0.0, 0.999))
+        paint_band(page, "#228b22", (0.58, 0.999), (0.0, 0.999))
+        page.click("#doodle-use")
+        page.wait_for_selector("#content-thumbs .labels.has-labels")
+        page.click("#style-thumbs .labels-paint")  # painted again: it opens on the strokes it had
+        assert page.inner_text("#doodle-title").startswith("Paint the label map of both.png")
+        page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 600, "height": 1000})
+        page.click("#doodle-close")
+        job, result = small_recolored_job(page, url)
+        assert job["inputs"]["labels"] == ["content-labels.png", "style-1-labels.png"] and red_left_blue_right(result)
 
 
 def test_masks_painted_on_the_content(tmp_path):

@@ -12,8 +12,7 @@ const AUTO = { size: "the content's, at most 512", style_blend: "equal" };  // w
 
 const page = {
   config: null,
-  content: null,   // {id, name, width, height}
-  contentSource: null,  // the content's picture as a blob: URL (the mask painter draws on it)
+  content: null,   // {id, name, width, height, source: the picture as a blob: URL, for the painters}
   contentTicket: null,  // the latest content upload's token (see upload)
   styles: [],      // the same, in order; a style's mask and region, if it has them, as its .mask and .region
   attachFor: null,  // {record, kind}: the style and the attachment the file dialog is choosing
@@ -179,10 +178,9 @@ async function upload(file, role) {
   view.item.classList.remove("pending");
   view.size.textContent = `${record.width}×${record.height}`;
   record.boxes = {};
-  if (role === "content") {
-    page.content = record;
-    page.contentSource = view.item.querySelector("img").src;
-  } else page.styles.push(record);
+  record.source = view.item.querySelector("img").src;
+  if (role === "content") page.content = record;
+  else page.styles.push(record);
   for (const [kind, { content }] of Object.entries(ATTACHMENTS)) {
     if (role !== "content" || content) view.item.append(attachControl(record, kind));
   }
@@ -218,9 +216,14 @@ function attachControl(record, kind) {
   add.textContent = `+ ${wordFor(record, kind)}`;
   add.title = ATTACHMENTS[kind].title;
   add.addEventListener("click", () => { page.attachFor = { record, kind }; $("#mask-input").click(); });
-  box.append(add);
+  box.append(add, ...paintButtons(record, kind));
   record.boxes[kind] = box;
   return box;
+}
+
+function paintButtons(record, kind) {
+  // A style image's label map can be painted over it, given or not (doodle.js).
+  return kind === "labels" && page.styles.includes(record) ? [paintLabelsButton(record)] : [];
 }
 
 function showAttached(record, kind, file) {
@@ -251,7 +254,7 @@ function showAttached(record, kind, file) {
     box.replaceWith(attachControl(record, kind));
     toolsChanged();
   });
-  box.replaceChildren(link, name, remove);
+  box.replaceChildren(link, name, ...paintButtons(record, kind), remove);
   box.classList.add(`has-${kind}`);
 }
 
@@ -273,6 +276,7 @@ async function attach(record, file, kind) {
   }
   discard(record[kind]);
   record[kind] = upload;
+  if (kind === "labels") record.painted = null;  // the painter starts from this map now
   showAttached(record, kind, file);
   toolsChanged();
   return true;

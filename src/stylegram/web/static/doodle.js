@@ -1,41 +1,53 @@
-// Paint a label map in the colours of the style images' (examples') label maps: for texture a doodle of the output
-// (neural doodle), for a transfer the content's map, painted over the content. The palette is read from the maps
-// here by the server's rule (stylegram.labels): the colours covering at least 1 % of a map, less near variants
-// (under 40 apart) of commoner ones. "Use this label map" uploads it as the output's (content's) label map
-// (app.js: attach). Uses app.js's and painter.js's globals.
+// Paint a label map: for texture a doodle of the output (neural doodle), for a transfer the content's map painted
+// over the content, and for either a style image's (example's) map painted over it. A content's map or doodle is
+// painted in the colours of the style images' label maps, read here by the server's rule (stylegram.labels): the
+// colours covering at least 1 % of a map, less near variants (under 40 apart) of commoner ones. A style image's map
+// (or a first map, before any style image has one) takes the colours of the maps there are and a few more.
+// "Use this label map" uploads it as that image's label map (app.js: attach). Uses app.js's and painter.js's globals.
 "use strict";
 
 const LABEL_SHARE = 0.01;  // stylegram.labels.MIN_SHARE
 const LABEL_MERGE = 40;  // stylegram.labels.MERGE
+const MAX_LABELS = 16;  // stylegram.labels.MAX_LABELS
+const LABEL_COLOURS = ["#87ceeb", "#228b22", "#8b4513", "#ffd700", "#dc143c", "#4b0082", "#ffffff", "#000000"];  // far apart
 
 const doodle = {
   colours: [],   // the palette, most common first, as "#rrggbb"
   active: 0,     // index of the colour the brush paints
-  labels: null,  // the label map being painted (a canvas)
-  backdrop: null,  // the content as an <img> under a transfer's map; null for texture
-  source: null,  // what the map was started for: "texture", or the content's blob: URL
+  target: null,  // whose map is painted: page.output (texture's doodle), the content's record or a style's
+  backdrop: null,  // the target's picture as an <img> under its map; null for the doodle
 };
 
 function doodleTexture() { return $("#method").value === "texture"; }
 
 function doodleOffered() {
-  return (doodleTexture() || page.content !== null) && page.styles.some((s) => s.labels);
+  return doodleTexture() ? page.styles.length > 0 : page.content !== null;
 }
 
 function updateDoodleButton() {
   $("#doodle-open").hidden = !doodleOffered();
   $("#doodle-open").textContent = doodleTexture() ? "Paint a doodle…" : "Paint the content's label map…";
-  $("#doodle-size").hidden = !doodleTexture();  // a content's map has the content's shape
-  if (!doodleOffered()) closeDoodle();
+  if (doodle.target && !stillPainted(doodle.target)) closeDoodle();
+}
+
+function stillPainted(target) {
+  // Whether the map being painted still belongs to the page: its image is there, and the method has such maps.
+  if (target === page.output) return doodleTexture();
+  return page.styles.includes(target) || (target === page.content && !doodleTexture());
 }
 
 function closeDoodle() { $("#doodle-painter").hidden = true; }
 
-async function mapColours(source) {
-  // Colour -> share of one label map's pixels.
+async function decoded(source) {
   const img = new Image();
   img.src = source;
   await img.decode();
+  return img;
+}
+
+async function mapColours(source) {
+  // Colour -> share of one label map's pixels.
+  const img = await decoded(source);
   const canvas = document.createElement("canvas");
   [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
   const ctx = canvas.getContext("2d");
@@ -49,23 +61,38 @@ async function mapColours(source) {
   return counts;
 }
 
-async function labelPalette(sources) {
+async function labelPalette(sources, more = []) {
+  // The colours of the maps at ``sources``, the most common first, then those of ``more`` far from them (while there
+  // are fewer than MAX_LABELS).
   const shares = new Map();
   for (const source of sources) {
     for (const [key, share] of await mapColours(source)) {
       if (share >= LABEL_SHARE) shares.set(key, Math.max(shares.get(key) || 0, share));
     }
   }
+  const keys = [...shares.keys()].sort((a, b) => shares.get(b) - shares.get(a));
+  const found = keys.map((key) => [(key >> 16) & 255, (key >> 8) & 255, key & 255]);
+  const extra = more.map((hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
   const kept = [];
-  for (const key of [...shares.keys()].sort((a, b) => shares.get(b) - shares.get(a))) {
-    const rgb = [(key >> 16) & 255, (key >> 8) & 255, key & 255];
+  for (const rgb of [...found, ...extra.slice(0, Math.max(0, MAX_LABELS - found.length))]) {
     if (kept.every((k) => Math.hypot(k[0] - rgb[0], k[1] - rgb[1], k[2] - rgb[2]) >= LABEL_MERGE)) kept.push(rgb);
   }
   return kept.map((rgb) => `#${rgb.map((v) => v.toString(16).padStart(2, "0")).join("")}`);  // as the server names them
 }
 
+function paletteFor(target) {
+  // A content's map or a doodle: the style images' (examples') colours, all the server accepts; a style image's map,
+  // or a first map: the colours of every map there is, and a few more.
+  const first = doodleTexture() ? page.output : page.content;
+  const styleMaps = page.styles.filter((s) => s.labels).map((s) => s.labels.source);
+  if (target === first && styleMaps.length) return labelPalette(styleMaps);
+  const maps = [first, ...page.styles].filter((r) => r && r.labels).map((r) => r.labels.source);
+  return labelPalette(maps, LABEL_COLOURS);
+}
+
 function doodleSize() {
-  // The output's size as asked (texture), or the content's, at most PAINT_SIDE on its long side (the server scales).
+  // The output's size as asked (texture), or the target's picture's, at most PAINT_SIDE on its long side (the
+  // server scales).
   if (doodle.backdrop) {
     const { naturalWidth: w, naturalHeight: h } = doodle.backdrop;
     const scale = Math.min(1, PAINT_SIDE / Math.max(w, h));
@@ -75,48 +102,56 @@ function doodleSize() {
   return [side("#doodle-width", 384), side("#doodle-height", 256)];
 }
 
-function newCanvas() {
-  doodle.labels = blankMask(doodleSize());
-  const ctx = doodle.labels.getContext("2d");
+function newCanvas(from = null) {
+  // The target's map afresh: in the first colour, or the decoded label map ``from`` (a file it was given) scaled.
+  const labels = blankMask(doodleSize());
+  const ctx = labels.getContext("2d");
   ctx.fillStyle = doodle.colours[0];
-  ctx.fillRect(0, 0, doodle.labels.width, doodle.labels.height);
-  const canvas = $("#doodle-canvas");
-  [canvas.width, canvas.height] = [doodle.labels.width, doodle.labels.height];
+  ctx.fillRect(0, 0, labels.width, labels.height);
+  ctx.imageSmoothingEnabled = false;  // no blended colours at the labels' edges
+  if (from) ctx.drawImage(from, 0, 0, labels.width, labels.height);
+  doodle.target.painted = labels;
   redrawDoodle();
 }
 
 function redrawDoodle() {
   const canvas = $("#doodle-canvas");
+  const { width, height } = doodle.target.painted;
+  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
   const ctx = canvas.getContext("2d");
   ctx.globalAlpha = 1;
   if (doodle.backdrop) ctx.drawImage(doodle.backdrop, 0, 0, canvas.width, canvas.height);
-  ctx.globalAlpha = doodle.backdrop ? 0.6 : 1;  // the content shows through its map
-  ctx.drawImage(doodle.labels, 0, 0);
+  ctx.globalAlpha = doodle.backdrop ? 0.6 : 1;  // the picture shows through its map
+  ctx.drawImage(doodle.target.painted, 0, 0);
   ctx.globalAlpha = 1;
 }
 
-async function openDoodle() {
+function painterTitle(target) {
+  if (target === page.output) return "Paint a doodle: each colour grows the parts of the examples with that colour";
+  if (target === page.content) return "Paint the content's label map, in the colours of the style images' maps";
+  return `Paint the label map of ${target.name}: the same colour for the same kind of thing in every map`;
+}
+
+async function openDoodle(target) {
   clearError();
-  const source = doodleTexture() ? "texture" : page.contentSource;
+  let given = null;  // a map file the target was given, to start from
   try {
-    doodle.colours = await labelPalette(page.styles.filter((s) => s.labels).map((s) => s.labels.source));
-    if (source !== doodle.source && source !== "texture") {
-      doodle.backdrop = new Image();
-      doodle.backdrop.src = source;
-      await doodle.backdrop.decode();
-    }
+    doodle.colours = await paletteFor(target);
+    doodle.backdrop = target === page.output ? null : await decoded(target.source);
+    if (!target.painted && target.labels) given = await decoded(target.labels.source);
   } catch {
-    showError("This browser cannot show the content or a label map (TIFF, for one, it does not), so the map cannot "
+    showError("This browser cannot show this picture or a label map (TIFF, for one, it does not), so the map cannot "
       + "be painted here; give it a label map file with + labels instead.");
     return;
   }
-  if (source === "texture") doodle.backdrop = null;
+  doodle.target = target;
   if (doodle.active >= doodle.colours.length) doodle.active = 0;
   const [width, height] = doodleSize();
-  if (source !== doodle.source || !doodle.labels || doodle.labels.width !== width || doodle.labels.height !== height) {
-    doodle.source = source;
-    newCanvas();
-  }
+  const painted = target.painted;
+  if (!painted || painted.width !== width || painted.height !== height) newCanvas(given);
+  else redrawDoodle();
+  $("#doodle-title").textContent = painterTitle(target);
+  $("#doodle-size").hidden = target !== page.output;  // a picture's map has the picture's shape
   colourChoices();
   $("#doodle-painter").hidden = false;
 }
@@ -127,7 +162,7 @@ function colourChoices() {
 }
 
 function doodleStroke(from, to, pixels) {
-  const ctx = doodle.labels.getContext("2d");
+  const ctx = doodle.target.painted.getContext("2d");
   ctx.strokeStyle = doodle.colours[doodle.active];
   ctx.lineWidth = Number($("#doodle-brush").value) * pixels;  // the brush's size is in screen px
   ctx.lineCap = "round";
@@ -138,23 +173,45 @@ function doodleStroke(from, to, pixels) {
   redrawDoodle();
 }
 
+function mapName(target) {
+  if (target === page.output) return "doodle.png";
+  if (target === page.content) return "content-labels.png";
+  return `style-${page.styles.indexOf(target) + 1}-labels.png`;
+}
+
 async function useDoodle() {
   clearError();
   $("#doodle-use").disabled = true;
   try {
-    const texture = doodle.source === "texture";
-    const [target, name] = texture ? [page.output, "doodle.png"] : [page.content, "content-labels.png"];
-    const blob = await new Promise((resolve) => doodle.labels.toBlob(resolve, "image/png"));
-    if (target && await attach(target, new File([blob], name, { type: "image/png" }), "labels")) closeDoodle();
+    const { target } = doodle;
+    const painted = target.painted;  // attach forgets it, as it does for a map file given instead
+    const blob = await new Promise((resolve) => painted.toBlob(resolve, "image/png"));
+    if (await attach(target, new File([blob], mapName(target), { type: "image/png" }), "labels")) {
+      target.painted = painted;
+      closeDoodle();
+    }
   } finally {
     $("#doodle-use").disabled = false;
   }
 }
 
+function paintLabelsButton(record) {
+  // A style image's (example's) "paint" button beside its label map: opens the painter over it.
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "labels-paint";
+  button.textContent = "paint";
+  button.title = "paint this image's label map over it";
+  button.addEventListener("click", () => openDoodle(record).catch((error) => showError(error.message)));
+  return button;
+}
+
 function initDoodle() {
   strokesOn($("#doodle-canvas"), doodleStroke);
-  $("#doodle-open").addEventListener("click", () => openDoodle().catch((error) => showError(error.message)));
-  $("#doodle-new").addEventListener("click", newCanvas);
+  $("#doodle-open").addEventListener("click", () => {
+    openDoodle(doodleTexture() ? page.output : page.content).catch((error) => showError(error.message));
+  });
+  $("#doodle-new").addEventListener("click", () => newCanvas());
   $("#doodle-close").addEventListener("click", closeDoodle);
   $("#doodle-use").addEventListener("click", useDoodle);
 }

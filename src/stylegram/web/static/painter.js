@@ -44,7 +44,7 @@ async function openPainter() {
   clearError();
   if (!painter.image) {
     const img = new Image();
-    img.src = page.contentSource;
+    img.src = page.content.source;
     try {
       await img.decode();
     } catch {
