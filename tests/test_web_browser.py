@@ -367,6 +367,11 @@ def test_the_contents_label_map_painted_on_the_page(tmp_path):
             page.click("#style-thumbs .labels-add")
         chooser.value.set_files(str(both_map))
         page.wait_for_selector("#style-thumbs .labels.has-labels")
+        page.click("#style-thumbs .labels-paint")  # the style's map painter starts from the file it was given
+        page.wait_for_selector("#doodle-painter:not([hidden])")
+        corners = page.evaluate("""() => [[4, 4], [90, 60]].map(([x, y]) =>
+            Array.from(doodle.target.painted.getContext("2d").getImageData(x, y, 1, 1).data))""")
+        assert corners == [[135, 206, 235, 255], [40, 160, 60, 255]]
         assert page.inner_text("#doodle-open") == "Paint the content's label map…" and page.is_hidden("#doodle-size")
         paint_left_sky(page)
         page.wait_for_selector("#content-thumbs .labels.has-labels")
