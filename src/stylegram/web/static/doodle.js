@@ -200,8 +200,9 @@ function paintLabelsButton(record) {
   const button = document.createElement("button");
   button.type = "button";
   button.className = "labels-paint";
-  button.textContent = "paint";
+  button.textContent = "✎";
   button.title = "paint this image's label map over it";
+  button.setAttribute("aria-label", button.title);
   button.addEventListener("click", () => openDoodle(record).catch((error) => showError(error.message)));
   return button;
 }
