@@ -26,7 +26,7 @@ with warnings.catch_warnings():  # starlette's test client warns that it would p
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient  # noqa: E402
 
-from stylegram import cli, gatys, images  # noqa: E402
+from stylegram import cli, gatys, images, synthesis  # noqa: E402
 from stylegram.job import Result  # noqa: E402
 from stylegram.statistics import STATISTICS  # noqa: E402
 from stylegram.web import create_app, engine, running  # noqa: E402
@@ -499,6 +499,32 @@ def test_a_doodle_grows_a_texture_of_its_shape_from_the_parts_of_the_examples(cl
     response = client.post("/api/jobs", json={**body, "labels": [None, ids["both_map.png"]]})
     assert response.status_code == 400 and "the output has no label map; give the output and every example a label" \
         in response.json()["detail"], response.text
+
+
+def test_a_textures_height_and_tileable_reach_the_run_and_its_command_line(client, tmp_path):
+    """Texture's Size is its width, Height its height (--size WxH), and tileable --tileable: the page's picture is
+    the library's with those options."""
+    example_png = png(64, 64, 1)
+    example = uploaded(client, example_png, "bark.png")
+    job = start(client, method="texture", styles=[example], size=64, height=32, tileable=True, iterations="3", seed=1)
+    assert [e["data"]["state"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    params = client.get(job["urls"]["params"]).json()
+    assert params["output"] == {"width": 64, "height": 32}
+    assert "--size 64x32" in params["command"] and "--tileable" in params["command"]
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)))
+    (tmp_path / "bark.png").write_bytes(example_png)
+    for tileable in (True, False):
+        again = synthesis.texture(str(tmp_path / "bark.png"), size="64x32", tileable=tileable, iterations="3", seed=1)
+        assert np.array_equal(np.asarray(images.to_image(again.image)), image) is tileable
+    square = start(client, method="texture", styles=[example], size=48, iterations="1")
+    assert [e["data"]["state"] for e in sse(client.get(square["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    assert client.get(square["urls"]["params"]).json()["output"] == {"width": 48, "height": 48}  # no height: a square
+    response = client.post("/api/jobs", json={"styles": [example], "content": example, "height": 32})
+    assert response.status_code == 400 and "height is not a setting of the gatys method" in response.json()["detail"]
+    doodle, example_map = uploaded(client, label_png(120, 80, "x"), "doodle.png"), uploaded(client, label_png(64, 64, "y"))
+    response = client.post("/api/jobs", json={"method": "texture", "styles": [example], "height": 32,
+                                              "labels": [doodle, example_map]})
+    assert response.status_code == 400 and "a doodle gives the texture its shape" in response.json()["detail"]
 
 
 def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):

@@ -73,11 +73,15 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             page.wait_for_selector("body[data-ready=true]")
             # each method shows its own default layers, and the one-pass methods have none to set
             assert page.get_attribute("#style_layers", "placeholder") == "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+            assert page.is_hidden("[data-field=height]") and page.is_hidden("[data-field=tileable]")
             page.select_option("#method", "texture")
             assert page.get_attribute("#style_layers", "placeholder") == "conv1_1,pool1,pool2,pool3,pool4"
+            assert page.is_visible("[data-field=height]") and page.is_visible("[data-field=tileable]")
+            assert page.inner_text("#size-name").startswith("Width") and page.get_attribute("#size", "placeholder") == "256"
             page.select_option("#method", "adain")
             assert page.is_hidden("[data-field=style_layers]")
             page.select_option("#method", "gatys")
+            assert page.inner_text("#size-name") == "Size (long side, px)"
 
             # A file that is not an image: the server's message appears on the page.
             page.set_input_files("#content-input", str(pictures["text"]))

@@ -64,8 +64,10 @@ class JobRequest(BaseModel):
     method: Literal[engine.METHODS] = "gatys"
     content: str | None = Field(None, description="upload id of the content image (not for texture)")
     styles: list[str] = Field(..., min_length=1, description="upload ids of the style images / example textures")
-    size: int | None = Field(None, ge=16,
-                             description="long side of the output in px (texture: a square, or the doodle's shape)")
+    size: int | None = Field(None, ge=16, description="long side of the output in px (texture: its width, a square "
+                                                      "without height; with a doodle, the long side of its shape)")
+    height: int | None = Field(None, ge=16, description="texture: the output's height in px (default: the size's)")
+    tileable: bool | None = Field(None, description="texture: an output that tiles without a seam")
     content_weight: float | None = Field(None, ge=0)
     style_weight: float | None = Field(None, ge=0)
     tv_weight: float | None = Field(None, ge=0)

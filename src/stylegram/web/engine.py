@@ -31,8 +31,10 @@ FIELDS = {
               "iterations", "min_size", "style_blend", "style_scale", "style_layers", "upscale"),
     "adain": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "wct": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
-    "texture": ("size", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend", "style_layers"),
+    "texture": ("size", "height", "tileable", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend",
+                "style_layers"),
 }
+PAGE_ONLY = {"height": None}  # settings that are part of a library option (texture's height: --size WxH), and their default
 RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
 # and a page user should read the name of the setting in front of them instead.
@@ -43,7 +45,7 @@ PAGE_LABELS = {
     "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
     "--style-masks": "Masks", "--style-regions": "Regions", "--labels": "Label maps", "--style-scale": "Style scale",
     "--statistic": "Style statistic",
-    "--style-layers": "Style layers", "--layers": "Style layers",
+    "--style-layers": "Style layers", "--layers": "Style layers", "--tileable": "tileable",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 
@@ -74,7 +76,8 @@ def defaults() -> dict[str, dict[str, Any]]:
     out = {}
     for method, names in FIELDS.items():
         opts = synthesis.TextureOptions() if method == "texture" else gatys.TransferOptions()
-        out[method] = {name: getattr(opts, RENAMED.get(method, {}).get(name, name)) for name in names}
+        out[method] = {name: PAGE_ONLY[name] if name in PAGE_ONLY else getattr(opts, RENAMED.get(method, {}).get(name, name))
+                       for name in names}
     return out
 
 
@@ -101,7 +104,7 @@ def make_spec(
     lent = _check_attached(method, regions or [], styles, REGIONS)
     mapped = _check_attached(method, labels or [], [content, *styles], LABELS)
     if method == "texture":
-        options = synthesis.TextureOptions().replace(**chosen)
+        options = synthesis.TextureOptions().replace(**_texture_size(chosen, bool(mapped)))
         if mapped:  # a neural doodle: the output takes the doodle's shape, its long side the size asked for
             options = options.replace(labels=",".join(m.name for m in mapped), size=_doodle_size(mapped[0], options.size))
         return Spec(method, options, None, styles, labels=mapped)
@@ -121,6 +124,16 @@ MASKS = ("mask", "where it paints", "masks place styles in the content's picture
 REGIONS = ("region", "the part of it whose style it lends",
            "regions choose the part of each style image to lend, and texture synthesis takes each example whole")
 LABELS = ("label map", "flat colours, one per kind of thing", None)  # texture: the output's (a doodle) and the examples'
+
+
+def _texture_size(chosen: dict[str, Any], doodle: bool) -> dict[str, Any]:
+    """Texture's options with the page's size (the width) and height as --size WxH; without a height, a square."""
+    height = chosen.pop("height", None)
+    if height is None:
+        return chosen
+    if doodle:
+        raise OptionError("a doodle gives the texture its shape (Size is its long side); leave Height empty")
+    return {**chosen, "size": f"{chosen.get('size', synthesis.TextureOptions().size)}x{height}"}
 
 
 def _doodle_size(doodle: Upload, size: str | int) -> str:

@@ -4,11 +4,11 @@
 
 const $ = (selector) => document.querySelector(selector);
 const SVG = "http://www.w3.org/2000/svg";
-const FIELDS = ["size", "iterations", "content_weight", "style_weight", "tv_weight", "alpha", "colors", "init",
+const FIELDS = ["size", "height", "tileable", "iterations", "content_weight", "style_weight", "tv_weight", "alpha", "colors", "init",
   "statistic", "seed", "style_blend", "style_scale", "style_layers", "min_size", "upscale"];
 const COLOURS = { total: "#1d2228", content: "#1f77b4", style: "#d62728", texture: "#d62728", tv: "#2ca02c" };
 const TERMINAL = ["done", "stopped", "cancelled", "failed"];
-const AUTO = { size: "the content's, at most 512", style_blend: "equal" };  // what a default of null means
+const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal" };  // a null default
 
 const page = {
   config: null,
@@ -66,6 +66,7 @@ function methodChanged() {
     else input.placeholder = value === null || value === undefined ? AUTO[name] || "auto" : String(value);
   }
   const texture = method === "texture";
+  $("#size-name").textContent = texture ? "Width (px)" : "Size (long side, px)";
   document.body.dataset.method = method;  // texture hides the mask controls (style.css)
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
