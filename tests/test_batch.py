@@ -18,6 +18,7 @@ from PIL import Image
 
 pytest.importorskip("distributed")
 pytest.importorskip("av")
+pytest.importorskip("cv2")
 
 from stylegram.analysis import matrices  # noqa: E402
 from stylegram.batch import (  # noqa: E402
@@ -31,7 +32,7 @@ from stylegram.batch import (  # noqa: E402
     stylize_batch,
     synthetic_video,
 )
-from stylegram.batch import tasks, video  # noqa: E402
+from stylegram.batch import flow, tasks, video  # noqa: E402
 from stylegram.batch.stylize import moved  # noqa: E402
 from stylegram.cli import main  # noqa: E402
 from stylegram.errors import ImageError, OptionError  # noqa: E402
@@ -493,6 +494,74 @@ def test_rank_layers_with_scheduler_matches_local(client, tmp_path):
     assert [s["layer"] for s in there] == [s["layer"] for s in here]
     for a, b in zip(here, there):
         assert a["accuracy"] == b["accuracy"] and a["contrast"] == pytest.approx(b["contrast"], abs=1e-5)
+
+
+def _texture(height: int, width: int, seed: int) -> np.ndarray:
+    """A smooth random texture (noise blurred), H x W x 3 uint8: something optical flow can follow."""
+    noise = np.random.default_rng(seed).integers(0, 256, (height // 4, width // 4, 3), dtype=np.uint8)
+    return np.asarray(Image.fromarray(noise).resize((width, height), Image.Resampling.BICUBIC))
+
+
+def _square_moving(step: int, frames: int = 4) -> list[np.ndarray]:
+    """A textured 32 px square moving ``step`` px right a frame over a still, differently textured background."""
+    background, square = _texture(96, 128, 0), _texture(32, 32, 1)
+    out = []
+    for i in range(frames):
+        frame = background.copy()
+        frame[32:64, 20 + step * i:52 + step * i] = square
+        out.append(frame)
+    return out
+
+
+def test_motion_follows_a_shifted_picture_and_distrusts_what_a_moving_square_uncovers():
+    before = _texture(96, 128, 2)
+    now = np.roll(before, (2, 3), axis=(0, 1))  # everything 3 px right and 2 down
+    motion = flow.motion(before, now)
+    inner = (slice(12, -12), slice(12, -12))
+    assert np.allclose(np.median(motion.flow[inner].reshape(-1, 2), 0), (-3, -2), atol=0.25)
+    assert motion.reliable[inner].mean() > 0.9
+    assert np.abs(flow.warp(before, motion.flow)[inner].astype(float) - now[inner]).mean() < 0.25 * np.abs(
+        before[inner].astype(float) - now[inner]).mean()
+    first, second = _square_moving(6)[:2]
+    square = flow.motion(first, second)
+    assert square.reliable[34:62, 20:26].mean() < 0.8 and square.reliable[34:62, 30:50].mean() > 0.95  # uncovered, inside
+    half = flow.motion(first, second, (64, 48))
+    assert half.flow.shape == (48, 64, 2) and half.reliable.shape == (48, 64)  # at the output's size
+
+
+def test_warp_error_measures_the_change_beyond_the_motion():
+    first = _texture(96, 128, 4)
+    inputs = [first, np.roll(first, 3, axis=1)]
+    negatives = [255 - frame for frame in inputs]  # a "stylization" that moves with its content
+    noisy = [negatives[0], (negatives[1] + np.random.default_rng(0).integers(0, 40, negatives[1].shape)).clip(0, 255)]
+    steady, flickering = flow.warp_error(inputs, negatives), flow.warp_error(inputs, noisy)
+    assert steady < 3 and flickering > steady + 15  # the noise adds 20 grey levels on average
+    assert np.isnan(flow.warp_error(inputs[:1], negatives[:1]))
+
+
+def test_temporal_blend_along_the_motion_leaves_no_trail_behind_a_moving_square():
+    """Each frame "stylized" as itself: the blend's departure from the frame is its trail."""
+    frames = _square_moving(6)
+    trails = {}
+    for follows in (False, True):
+        blend, trail = TemporalBlend(0.5), []
+        for before, now in zip([None, *frames], frames):
+            motion = flow.motion(before, now) if follows and before is not None else None
+            trail.append(np.abs(blend(now, motion).astype(float) - now).mean())
+        trails[follows] = np.mean(trail[1:])
+    assert trails[True] < 0.3 * trails[False]
+
+
+def test_moved_carries_the_previous_output_along_the_motion():
+    """The output, a negative of the frame: moved with the motion, the start is the negative of the new frame."""
+    before = _texture(96, 128, 3)
+    now = np.roll(before, 4, axis=1)
+    output = 255 - before
+    inner = (slice(12, -12), slice(12, -12))
+    along = moved(output, before, now, flow.motion(before, now))
+    still = moved(output, before, now)
+    wanted = (255 - now[inner]).astype(float)
+    assert np.abs(along[inner] - wanted).mean() < 0.25 * np.abs(still[inner] - wanted).mean()
 
 
 # ------------------------------------------------------------------------------------ no cluster

@@ -25,7 +25,7 @@ from PIL import Image
 from .. import files, gatys, images, labels, masks, optimize, samples
 from ..errors import ImageError, OptionError, check_choice
 from ..losses import blend_weights
-from . import tasks, video
+from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
 from .runner import Failure, Report, bar, finished, one_line, window_for
@@ -257,10 +257,12 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: floa
         with video.VideoWriter(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
             run = _gatys_frames if opts["method"] == "gatys" else _parallel_frames
+            prior = None
             for i, (source, stylized) in enumerate(run(client, item.source, styles, opts, report, kept)):
                 if i >= kept.count:
                     kept.add(i, stylized)
-                out = blend(stylized)
+                motion = None if prior is None or not temporal else flow.motion(prior, source, _size_of(stylized))
+                out, prior = blend(stylized, motion), source
                 writer.write(out)
                 meter.add(source, out)
                 progress.update()
@@ -316,7 +318,7 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
         yield before, previous
     for frame in decoded:
         if previous is not None:
-            start = moved(previous, before, frame)
+            start = moved(previous, before, frame, flow.motion(before, frame, _size_of(previous)))
         frame_opts = opts if previous is None else _warm(opts, previous)
         answer = client.submit(tasks.stylize, frame, styles, frame_opts, start, pure=False).result()
         report.count_loads(answer.pid, answer.loads)
@@ -324,13 +326,20 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
         yield frame, previous
 
 
-def moved(output: np.ndarray, before: np.ndarray, now: np.ndarray) -> np.ndarray:
-    """``output`` (stylized from the frame ``before``) plus the change from ``before`` to ``now``, at the output's size."""
-    if before.shape != output.shape:
-        size = (output.shape[1], output.shape[0])
-        before, now = (np.asarray(Image.fromarray(f).resize(size, Image.Resampling.BILINEAR)) for f in (before, now))
+def moved(output: np.ndarray, before: np.ndarray, now: np.ndarray, motion: flow.Motion | None = None) -> np.ndarray:
+    """``output`` (stylized from the frame ``before``) plus the change from ``before`` to ``now``, at the output's size;
+    with the ``motion`` from ``before`` to ``now`` (at that size), ``output`` and ``before`` first moved along it, so
+    that what moved is carried to where it went and the change is what the motion does not explain."""
+    before, now = (flow.at_size(f, _size_of(output)) for f in (before, now))
+    if motion is not None:
+        output, before = flow.warp(output, motion.flow), flow.warp(before, motion.flow)
     change = now.astype(np.int16) - before.astype(np.int16)
     return (output.astype(np.int16) + change).clip(0, 255).astype(np.uint8)
+
+
+def _size_of(image: np.ndarray) -> tuple[int, int]:
+    """(W, H) of an H x W x 3 image, as PIL and the flow take sizes."""
+    return image.shape[1], image.shape[0]
 
 
 def _warm(opts: dict, previous: np.ndarray) -> dict:

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import files
 from ..errors import ImageError, OptionError
+from . import flow
 
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 MP4_AUDIO = {"aac", "mp3", "alac", "flac", "opus", "ac3", "eac3"}  # codecs the MP4 muxer stores as they are
@@ -324,11 +325,12 @@ def flicker(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> floa
 
 
 class TemporalBlend:
-    """out_t = (1 - b) stylize(frame_t) + b out_{t-1}, in pixel space, without motion compensation.
+    """out_t = (1 - b) stylize(frame_t) + b out_{t-1}, in pixel space; with the motion from the previous frame
+    (stylegram.batch.flow), out_{t-1} is first moved along it and b is 0 where it cannot be trusted.
 
-    Feed-forward stylization of each frame alone flickers because every frame's statistics differ a
-    little; blending with the previous output damps that at the price of a faint trail behind moving
-    edges (b = 0.3 keeps the trail to about one frame).
+    Feed-forward stylization of each frame alone flickers because every frame's statistics differ a little;
+    blending with the previous output damps that. Without motion compensation a moving edge leaves a trail (b = 0.3
+    keeps it to about one frame); moved along the flow, the previous output lands where its content went.
     """
 
     def __init__(self, weight: float):
@@ -336,11 +338,14 @@ class TemporalBlend:
             raise OptionError(f"--temporal must be in [0, 1) (0 = off, e.g. 0.3), not {weight}")
         self.weight, self.previous = weight, None
 
-    def __call__(self, stylized: np.ndarray) -> np.ndarray:
+    def __call__(self, stylized: np.ndarray, motion: flow.Motion | None = None) -> np.ndarray:
         if not self.weight or self.previous is None or self.previous.shape != stylized.shape:
             self.previous = stylized.astype(np.float32)
             return stylized
-        self.previous = (1 - self.weight) * stylized.astype(np.float32) + self.weight * self.previous
+        previous, weight = self.previous, self.weight
+        if motion is not None:
+            previous, weight = flow.warp(previous, motion.flow), self.weight * motion.reliable[..., None]
+        self.previous = (1 - weight) * stylized.astype(np.float32) + weight * previous
         return np.rint(self.previous).clip(0, 255).astype(np.uint8)
 
 

@@ -54,8 +54,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="gatys: iterations per scale; video frames after the first run only the last number "
                         "(default: %(default)s)")
     parser.add_argument("--temporal", type=float, default=0.0, metavar="B",
-                        help="video: blend each output frame with the previous one, out = (1-B) new + B previous, "
-                        "to reduce flicker; 0 = off, 0.3 is a good start (default: %(default)s)")
+                        help="video: blend each output frame with the previous one moved along the optical flow, "
+                        "out = (1-B) new + B previous, except where the flow cannot be trusted (what moving things "
+                        "uncover), to reduce flicker without trails; 0 = off, 0.3 is a good start (default: %(default)s)")
     parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo outputs that already exist, and videos from their first frame")

@@ -1,0 +1,109 @@
+"""Video: frames blended and warm-started along the optical flow, against the same without motion, in one run.
+
+Run: python benchmarks/video_temporal.py [--size 256] [--frames 16] [--gatys-frames 6] [--save DIR]
+
+A synthetic video (stylegram.batch.synthetic_video: a square and a disc moving over a gradient) is stylized with
+swirls, then each way of joining the frames is scored:
+
+- flicker: mean |out_t - out_t-1| / mean |in_t - in_t-1| (the batch report's figure; no motion compensation, so
+  it also rewards a picture that lags behind its content);
+- warp error: mean |out_t - warp(out_t-1)| in grey levels over the pixels whose flow is consistent both ways: how
+  much the picture changes beyond what the motion explains (Ruder et al.'s temporal consistency);
+- trail: mean |out_t - stylized(frame_t)|, how far the blend departs from the frame's own stylization (a
+  ghost of where things were shows up here).
+
+AdaIN: each frame stylized alone, then --temporal 0.5 blended as before (the previous output where it was) and as
+now (moved along the flow, not blended where the flow is inconsistent). Gatys: the first frame in full, each next one
+warm-started from the previous output plus the content's change, as before and as now (along the flow), the same
+iterations each way. The flow's own time per frame pair is printed against AdaIN's time per frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
+import numpy as np
+from PIL import Image
+
+from stylegram import images
+from stylegram.batch import flow, synthetic_video, video
+from stylegram.batch.stylize import _warm, moved
+from stylegram.batch.video import TemporalBlend, flicker
+
+STYLE = "sample:swirls"
+
+
+def adain(frame: np.ndarray, size: int) -> np.ndarray:
+    return np.asarray(images.to_image(stylegram.transfer(frame, STYLE, method="adain", size=size).image))
+
+
+def blended(outputs: list[np.ndarray], motions: list, weight: float, follow: bool) -> list[np.ndarray]:
+    blend = TemporalBlend(weight)
+    return [blend(out, motion if follow else None) for out, motion in zip(outputs, motions)]
+
+
+def scores(name: str, frames: list, sequence: list, alone: list | None, save: Path | None) -> None:
+    """One row: flicker, warp error and (against each frame stylized ``alone``, if given) trail; the last two frames
+    into ``save``, if given."""
+    if save:
+        strip = np.concatenate(sequence[-2:], axis=1)
+        Image.fromarray(strip).save(save / f"{name.split(' (')[0].replace(' ', '_')}.png")
+    trail = f"{np.mean([np.abs(s.astype(float) - a).mean() for s, a in zip(sequence, alone)]):7.2f}" if alone else "      -"
+    print(f"{name:40s} {flicker(frames, sequence):8.2f} {flow.warp_error(frames, sequence):11.2f} {trail}")
+
+
+def gatys_frames(frames: list, size: int, follow: bool) -> list[np.ndarray]:
+    """The batch's warm-started Gatys frames, the start moved along the flow or not."""
+    opts = dict(size=size)
+    outputs, previous, before = [], None, None
+    for frame in frames:
+        if previous is None:
+            result = stylegram.transfer(frame, STYLE, **opts)
+        else:
+            motion = flow.motion(before, frame, (previous.shape[1], previous.shape[0])) if follow else None
+            start = moved(previous, before, frame, motion)
+            result = stylegram.transfer(frame, STYLE, init=start, **_warm(opts, previous))
+        previous, before = np.asarray(images.to_image(result.image)), frame
+        outputs.append(previous)
+    return outputs
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256, help="frame width in px (default: %(default)s)")
+    parser.add_argument("--frames", type=int, default=16, help="frames for AdaIN (default: %(default)s)")
+    parser.add_argument("--gatys-frames", type=int, default=6, help="frames for Gatys, 0: none (default: %(default)s)")
+    parser.add_argument("--save", type=Path, help="write each way's last two frames side by side here, as PNGs")
+    args = parser.parse_args(argv)
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = synthetic_video(Path(tmp) / "v.mp4", count=args.frames, size=(args.size, args.size * 3 // 4), audio=())
+        frames = list(video.frames(source))
+    start = time.perf_counter()
+    alone = [adain(frame, args.size) for frame in frames]
+    per_frame = (time.perf_counter() - start) / len(frames)
+    start = time.perf_counter()
+    motions = [None] + [flow.motion(a, b, (alone[0].shape[1], alone[0].shape[0])) for a, b in zip(frames, frames[1:])]
+    flow_time = (time.perf_counter() - start) / (len(frames) - 1)
+    print(f"{len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}; AdaIN {per_frame * 1000:.0f} ms a frame, "
+          f"the flow (both ways) {flow_time * 1000:.1f} ms a frame pair ({flow_time / per_frame:.1%})")
+    print(f"{'':40s} {'flicker':>8s} {'warp error':>11s} {'trail':>7s}")
+    scores("adain, each frame alone", frames, alone, alone, args.save)
+    scores("adain --temporal 0.5, before", frames, blended(alone, motions, 0.5, False), alone, args.save)
+    scores("adain --temporal 0.5, along the flow", frames, blended(alone, motions, 0.5, True), alone, args.save)
+    if args.gatys_frames:
+        few = frames[: args.gatys_frames]
+        for follow, name in [(False, "gatys warm starts, before"), (True, "gatys warm starts, along the flow")]:
+            start = time.perf_counter()
+            sequence = gatys_frames(few, args.size, follow)
+            seconds = time.perf_counter() - start
+            scores(f"{name} ({seconds:.0f} s)", few, sequence, None, args.save)
+
+
+if __name__ == "__main__":
+    main()
