@@ -529,6 +529,15 @@ def test_motion_follows_a_shifted_picture_and_distrusts_what_a_moving_square_unc
     assert half.flow.shape == (48, 64, 2) and half.reliable.shape == (48, 64)  # at the output's size
 
 
+def test_a_video_that_would_follow_motion_without_opencv_fails_before_any_work(client, tmp_path, monkeypatch):
+    source = synthetic_video(tmp_path / "clip.mp4", count=3, audio=())
+    monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 raises ImportError
+    for options in ({"temporal": 0.3}, {"method": "gatys"}):
+        with pytest.raises(OptionError, match=r"video follows motion with OpenCV: pip install 'stylegram\[batch\]'"):
+            stylize_batch([source], STYLE, tmp_path / "out", client=client, **options)
+    assert not (tmp_path / "out" / "clip.mp4").exists()
+
+
 def test_warp_error_measures_the_change_beyond_the_motion():
     first = _texture(96, 128, 4)
     inputs = [first, np.roll(first, 3, axis=1)]

@@ -30,6 +30,11 @@ def _cv2():
     return cv2
 
 
+def check_available() -> None:
+    """Refuse now, with what to install, when OpenCV is missing (rather than after a video's first frame)."""
+    _cv2()
+
+
 @dataclass
 class Motion:
     """Where each pixel of the current frame was in the previous one, and whether that can be trusted."""

@@ -129,6 +129,8 @@ def stylize_batch(
     planned = plan(inputs, out_dir, ext)
     if temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
+    if (temporal or method == "gatys") and any(i.is_video for i in planned):
+        flow.check_available()  # frames follow the motion: OpenCV, before any work
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
     report = Report(skipped=[i.name for i in planned if i in complete])
     todo = [i for i in planned if i not in complete]
