@@ -65,17 +65,34 @@ def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     return moved.reshape(image.shape)  # remap drops a channel axis of length 1
 
 
+class WarpError:
+    """Temporal consistency of stylized frames, accumulated frame by frame: the mean |out_t - out_t-1 moved along
+    the flow| in grey levels over the pixels whose flow is consistent; 0 when the output changes only as its content
+    moves. NaN with fewer than two frames."""
+
+    def __init__(self) -> None:
+        self.previous: np.ndarray | None = None
+        self.errors: list[float] = []
+
+    def add(self, output: np.ndarray, motion: Motion | None) -> None:
+        """The next output frame, and the motion of its input from the previous one (None for the first)."""
+        output = np.asarray(output, np.float32)
+        if self.previous is not None and motion is not None:
+            change = np.abs(output - warp(self.previous, motion.flow)).mean(-1)
+            self.errors.append(float((change * motion.reliable).sum() / max(float(motion.reliable.sum()), 1.0)))
+        self.previous = output
+
+    @property
+    def value(self) -> float:
+        return float(np.mean(self.errors)) if self.errors else float("nan")
+
+
 def warp_error(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
-    """Temporal consistency of stylized frames: the mean |out_t - out_t-1 moved along the flow| in grey levels over
-    the pixels whose flow (of the ``inputs``, at the outputs' size) is consistent; 0 when the output changes only
-    as its content moves. NaN with fewer than two frames."""
-    errors = []
-    for i in range(1, min(len(inputs), len(outputs))):
-        now, last = (np.asarray(o, np.float32) for o in (outputs[i], outputs[i - 1]))
-        m = motion(inputs[i - 1], inputs[i], (now.shape[1], now.shape[0]))
-        change = np.abs(now - warp(last, m.flow)).mean(-1)
-        errors.append(float((change * m.reliable).sum() / max(float(m.reliable.sum()), 1.0)))
-    return float(np.mean(errors)) if errors else float("nan")
+    """The WarpError of ``outputs`` stylized from ``inputs``, the flow taken from the inputs at the outputs' size."""
+    meter = WarpError()
+    for i, output in enumerate(outputs[: len(inputs)]):
+        meter.add(output, motion(inputs[i - 1], inputs[i], (output.shape[1], output.shape[0])) if i else None)
+    return meter.value
 
 
 def at_size(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:

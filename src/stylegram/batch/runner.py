@@ -40,6 +40,7 @@ class Report:
     failed: list[Failure] = field(default_factory=list)
     loads: dict[int, dict[str, int]] = field(default_factory=dict)  # worker pid -> {model: times loaded}
     flicker: dict[str, float] = field(default_factory=dict)  # video name -> flicker of its output
+    warp_error: dict[str, float] = field(default_factory=dict)  # video name -> its change beyond the motion
     seconds: float = 0.0
 
     @property

@@ -129,8 +129,8 @@ def stylize_batch(
     planned = plan(inputs, out_dir, ext)
     if temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
-    if (temporal or method == "gatys") and any(i.is_video for i in planned):
-        flow.check_available()  # frames follow the motion: OpenCV, before any work
+    if any(i.is_video for i in planned):
+        flow.check_available()  # frames follow the motion, and their steadiness is measured along it: OpenCV, now
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
     report = Report(skipped=[i.name for i in planned if i in complete])
     todo = [i for i in planned if i not in complete]
@@ -250,7 +250,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: floa
     """Stylize one video frame by frame into its output; the frames done are kept until it is written (FrameStore)."""
     kept = None
     try:
-        meter, blend = video.Flicker(), video.TemporalBlend(temporal)
+        meter, steadiness, blend = video.Flicker(), flow.WarpError(), video.TemporalBlend(temporal)
         key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles], "options": opts,
                **{name: [file_key(m) for m in opts[option].split(",")]
                   for name, option in (("masks", "style_masks"), ("regions", "style_regions"), ("labels", "labels"))
@@ -263,13 +263,14 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: floa
             for i, (source, stylized) in enumerate(run(client, item.source, styles, opts, report, kept)):
                 if i >= kept.count:
                     kept.add(i, stylized)
-                motion = None if prior is None or not temporal else flow.motion(prior, source, _size_of(stylized))
+                motion = None if prior is None else flow.motion(prior, source, _size_of(stylized))
                 out, prior = blend(stylized, motion), source
                 writer.write(out)
                 meter.add(source, out)
+                steadiness.add(out, motion)
                 progress.update()
         kept.remove()
-        report.flicker[item.name] = meter.value
+        report.flicker[item.name], report.warp_error[item.name] = meter.value, steadiness.value
         report.done.append(item.name)
     except Exception as err:
         report.failed.append(Failure(item.name, one_line(err)))

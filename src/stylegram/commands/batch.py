@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     for name, value in report.flicker.items():
         measured = f"{value:.2f} (output frame change / input frame change)" if math.isfinite(value) else \
             "not measured (the input has fewer than two frames, or frames that do not change)"
-        print(f"{name}: flicker {measured}")
+        error = report.warp_error.get(name, math.nan)
+        beyond = f", {error:.1f} grey levels of change beyond the motion" if math.isfinite(error) else ""
+        print(f"{name}: flicker {measured}{beyond}")
     print(report.summary().splitlines()[0] + f", outputs in {args.output}")
     for failure in report.failed:
         print(f"stylegram: {failure}", file=sys.stderr)
