@@ -14,8 +14,8 @@ swirls, then each way of joining the frames is scored:
 
 AdaIN: each frame stylized alone, then --temporal 0.5 blended as before (the previous output where it was) and as
 now (moved along the flow, not blended where the flow is inconsistent). Gatys: the first frame in full, each next one
-warm-started from the previous output plus the content's change, as before and as now (along the flow), the same
-iterations each way. The flow's own time per frame pair is printed against AdaIN's time per frame.
+warm-started from the previous output plus the content's change, as before (no flow, the finest scale's iterations),
+along the flow with as many iterations, and as now (along the flow, half the iterations). The flow's own time per frame pair is printed against AdaIN's time per frame.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from PIL import Image
 
 from stylegram import images
 from stylegram.batch import flow, synthetic_video, video
-from stylegram.batch.stylize import _warm, moved
+from stylegram.batch.stylize import WARM_SHARE, _warm, finest_iterations, moved
 from stylegram.batch.video import TemporalBlend, flicker
 
 STYLE = "sample:swirls"
@@ -53,11 +53,12 @@ def scores(name: str, frames: list, sequence: list, alone: list | None, save: Pa
         strip = np.concatenate(sequence[-2:], axis=1)
         Image.fromarray(strip).save(save / f"{name.split(' (')[0].replace(' ', '_')}.png")
     trail = f"{np.mean([np.abs(s.astype(float) - a).mean() for s, a in zip(sequence, alone)]):7.2f}" if alone else "      -"
-    print(f"{name:40s} {flicker(frames, sequence):8.2f} {flow.warp_error(frames, sequence):11.2f} {trail}")
+    print(f"{name:46s} {flicker(frames, sequence):8.2f} {flow.warp_error(frames, sequence):11.2f} {trail}")
 
 
-def gatys_frames(frames: list, size: int, follow: bool) -> list[np.ndarray]:
-    """The batch's warm-started Gatys frames, the start moved along the flow or not."""
+def gatys_frames(frames: list, size: int, follow: bool, share: float) -> list[np.ndarray]:
+    """The batch's warm-started Gatys frames: the start moved along the flow or not, and ``share`` of the finest
+    scale's iterations after the first frame."""
     opts = dict(size=size)
     outputs, previous, before = [], None, None
     for frame in frames:
@@ -66,7 +67,8 @@ def gatys_frames(frames: list, size: int, follow: bool) -> list[np.ndarray]:
         else:
             motion = flow.motion(before, frame, (previous.shape[1], previous.shape[0])) if follow else None
             start = moved(previous, before, frame, motion)
-            result = stylegram.transfer(frame, STYLE, init=start, **_warm(opts, previous))
+            warm = {**_warm(opts, previous), "iterations": str(round(finest_iterations(opts) * share))}
+            result = stylegram.transfer(frame, STYLE, init=start, **warm)
         previous, before = np.asarray(images.to_image(result.image)), frame
         outputs.append(previous)
     return outputs
@@ -92,15 +94,18 @@ def main(argv: list[str] | None = None) -> None:
     flow_time = (time.perf_counter() - start) / (len(frames) - 1)
     print(f"{len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}; AdaIN {per_frame * 1000:.0f} ms a frame, "
           f"the flow (both ways) {flow_time * 1000:.1f} ms a frame pair ({flow_time / per_frame:.1%})")
-    print(f"{'':40s} {'flicker':>8s} {'warp error':>11s} {'trail':>7s}")
+    print(f"{'':46s} {'flicker':>8s} {'warp error':>11s} {'trail':>7s}")
     scores("adain, each frame alone", frames, alone, alone, args.save)
     scores("adain --temporal 0.5, before", frames, blended(alone, motions, 0.5, False), alone, args.save)
     scores("adain --temporal 0.5, along the flow", frames, blended(alone, motions, 0.5, True), alone, args.save)
     if args.gatys_frames:
         few = frames[: args.gatys_frames]
-        for follow, name in [(False, "gatys warm starts, before"), (True, "gatys warm starts, along the flow")]:
+        full = finest_iterations({})
+        for follow, share, name in [(False, 1.0, f"gatys, {full} it., no flow (before)"),
+                                    (True, 1.0, f"gatys, {full} it., along the flow"),
+                                    (True, WARM_SHARE, f"gatys, {round(full * WARM_SHARE)} it., along the flow (now)")]:
             start = time.perf_counter()
-            sequence = gatys_frames(few, args.size, follow)
+            sequence = gatys_frames(few, args.size, follow, share)
             seconds = time.perf_counter() - start
             scores(f"{name} ({seconds:.0f} s)", few, sequence, None, args.save)
 

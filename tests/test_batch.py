@@ -33,7 +33,7 @@ from stylegram.batch import (  # noqa: E402
     synthetic_video,
 )
 from stylegram.batch import flow, tasks, video  # noqa: E402
-from stylegram.batch.stylize import moved  # noqa: E402
+from stylegram.batch.stylize import _warm, moved  # noqa: E402
 from stylegram.cli import main  # noqa: E402
 from stylegram.errors import ImageError, OptionError  # noqa: E402
 from stylegram.features import default_backbone  # noqa: E402
@@ -560,6 +560,13 @@ def test_temporal_blend_along_the_motion_leaves_no_trail_behind_a_moving_square(
             trail.append(np.abs(blend(now, motion).astype(float) - now).mean())
         trails[follows] = np.mean(trail[1:])
     assert trails[True] < 0.3 * trails[False]
+
+
+def test_warm_started_frames_run_half_the_finest_scales_iterations_at_the_output_size():
+    frame = np.zeros((48, 64, 3), np.uint8)
+    assert _warm({"iterations": "20,90", "size": 64}, frame) == {"iterations": "45", "size": 64, "min_size": 64}
+    assert _warm({"iterations": "1"}, frame)["iterations"] == "1"  # never none
+    assert _warm({"iterations": "auto", "precision": "float32"}, frame)["iterations"] == "45"  # auto: 20,90 there
 
 
 def test_moved_carries_the_previous_output_along_the_motion():

@@ -51,8 +51,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "per --style, e.g. street_map.png,painting_map.png: each colour of the inputs' map is painted "
                         "by the parts of the styles with that colour (as transfer --labels)")
     parser.add_argument("--iterations", default=DEFAULTS.iterations,
-                        help="gatys: iterations per scale; video frames after the first run only the last number "
-                        "(default: %(default)s)")
+                        help="gatys: iterations per scale; video frames after the first start from the previous one "
+                        "and run half the last number (default: %(default)s)")
     parser.add_argument("--temporal", type=float, default=0.0, metavar="B",
                         help="video: blend each output frame with the previous one moved along the optical flow, "
                         "out = (1-B) new + B previous, except where the flow cannot be trusted (what moving things "
