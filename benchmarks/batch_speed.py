@@ -44,21 +44,10 @@ def photos(folder: Path, count: int, side: int) -> Path:
 
 def pan_video(path: Path, frames: int = 20, size: tuple[int, int] = (192, 144), fps: int = 10) -> Path:
     """A camera pan across scikit-image's cat photo, 1.5 px per frame, with a slow brightness drift."""
-    import av
     import skimage.data
 
     photo = np.asarray(Image.fromarray(skimage.data.chelsea()).resize((300, 200), Image.Resampling.LANCZOS))
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        stream.options = {"crf": "12"}
-        for t in range(frames):
-            left = round(1.5 * t)
-            crop = photo[20 : 20 + size[1], 40 + left : 40 + left + size[0]].astype(np.float32)
-            crop = np.clip(crop * (1 + 0.004 * t), 0, 255).astype(np.uint8)
-            out.mux(stream.encode(av.VideoFrame.from_ndarray(crop, format="rgb24")))
-        out.mux(stream.encode(None))
-    return path
+    return video.pan_video(path, photo, frames, size, fps)
 
 
 def throughput(workers: int, inputs: Path, warmup: Path, scratch: Path, precision: str = "auto") -> dict:

@@ -387,6 +387,31 @@ def synthetic_video(
     return path
 
 
+def pan_video(
+    path: str | os.PathLike[str], photo: np.ndarray, count: int = 20, size: tuple[int, int] = (192, 144), fps: int = 10,
+    step: float = 1.5, drift: float = 0.004, origin: tuple[int, int] = (40, 20),
+) -> Path:
+    """Write a test video: a camera pan across ``photo`` (H x W x 3 uint8), ``step`` px right a frame from ``origin``
+    (x, y), with a slow brightness drift of ``drift`` a frame; x264 at high quality, no audio."""
+    av = _av()
+    width, height = size
+    x0, y0 = origin
+    if x0 + round(step * (count - 1)) + width > photo.shape[1] or y0 + height > photo.shape[0]:
+        raise OptionError(f"a {count}-frame pan of {width}x{height} at {step} px a frame does not fit in the "
+                          f"{photo.shape[1]}x{photo.shape[0]} photo")
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "12"}
+        for t in range(count):
+            left = x0 + round(step * t)
+            crop = photo[y0 : y0 + height, left : left + width].astype(np.float32)
+            crop = np.clip(crop * (1 + drift * t), 0, 255).astype(np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(crop), format="rgb24")))
+        out.mux(stream.encode(None))
+    return Path(path)
+
+
 def _write_tone(out, stream, hertz: float, samples: int) -> None:
     """A sine tone of ``samples`` samples at 44.1 kHz (PyAV converts it to the sample format of the codec)."""
     av = _av()
