@@ -539,6 +539,17 @@ def test_a_video_that_would_follow_motion_without_opencv_fails_before_any_work(c
     assert not (tmp_path / "out" / "clip.mp4").exists()
 
 
+def test_pan_video_moves_across_its_photo(tmp_path):
+    photo = _texture(96, 160, 5)
+    source = video.pan_video(tmp_path / "pan.mp4", photo, count=5, size=(64, 48), step=4, drift=0, origin=(8, 16))
+    frames = list(video.frames(source))
+    assert len(frames) == 5 and frames[0].shape == (48, 64, 3)
+    off = {left: np.abs(frames[4].astype(float) - photo[16:64, left:left + 64]).mean() for left in (20, 24, 28)}
+    assert off[24] < 0.6 * min(off[20], off[28])  # 4 frames on: 16 px right of the start (x264 blurs the colours)
+    with pytest.raises(OptionError, match="a 40-frame pan of 64x48 at 4 px a frame does not fit in the 160x96 photo"):
+        video.pan_video(tmp_path / "long.mp4", photo, count=40, size=(64, 48), step=4)
+
+
 def test_warp_error_measures_the_change_beyond_the_motion():
     first = _texture(96, 128, 4)
     inputs = [first, np.roll(first, 3, axis=1)]
