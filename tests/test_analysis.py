@@ -346,6 +346,41 @@ def test_features_cli(classes, tmp_path):
     assert main(["features", *files, "--layer", "relu2_1", "--channels", "128", "-o", str(out)]) == 2
 
 
+def test_a_cluster_row_is_the_mean_of_its_channels_maps():
+    maps = torch.arange(4 * 2 * 3, dtype=torch.float32).view(4, 2, 3)
+    assert torch.equal(featuremaps.row_map(maps, [1, 3]), (maps[1] + maps[3]) / 2)
+    assert featuremaps.cluster_rows({0: [1, 3], 4: [2]}) == [("cluster 0 (2 ch.)", [1, 3]), ("cluster 4 (1 ch.)", [2])]
+    assert featuremaps.channel_rows([5]) == featuremaps.as_rows([5]) == [("channel 5", [5])]
+
+
+def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp_path, capsys, monkeypatch):
+    grams = tmp_path / "grams.png"
+    assert main(["grams", *map(str, classes), "--layer", "relu2_1", "--clusters", "3", "-o", str(grams)]) == 0
+    clusters = {c["id"]: c["channels"] for c in json.loads(grams.with_suffix(".json").read_text())["clusters"]}
+    shown = []
+    original = plots.features_grid
+    monkeypatch.setattr(plots, "features_grid", lambda *a, **k: shown.append(a[2]) or original(*a, **k))
+    files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
+    out = tmp_path / "where.png"
+    capsys.readouterr()
+    assert main(["features", *files, "--clusters", str(grams.with_suffix(".json")), "-o", str(out)]) == 0
+    assert out.stat().st_size > 1000 and shown[-1] == featuremaps.cluster_rows(clusters)  # every cluster, at relu2_1
+    assert main(["features", *files, "--clusters", f"{grams.with_suffix('.json')}:2,0", "-o", str(out)]) == 0
+    assert [label for label, _ in shown[-1]] == [f"cluster 2 ({len(clusters[2])} ch.)", f"cluster 0 ({len(clusters[0])} ch.)"]
+    capsys.readouterr()
+    for options, message in [
+        (["--clusters", f"{grams.with_suffix('.json')}:7"], "cluster 7 does not exist: " + str(grams.with_suffix(".json")) + " has 3 clusters (0, 1, 2)"),
+        (["--clusters", str(grams.with_suffix(".json")), "--layer", "relu1_1"],
+         "--layer relu1_1, and " + str(grams.with_suffix(".json")) + " clusters the channels of relu2_1"),
+        (["--clusters", str(grams.with_suffix(".json")), "--channels", "3"], "--channels and --clusters both choose"),
+        ([], "give --layer (e.g. --layer relu3_1), or --clusters"),
+        (["--clusters", str(tmp_path / "none.json")], "cluster file " + str(tmp_path / "none.json") + " does not exist"),
+    ]:
+        assert main(["features", *files, *options, "-o", str(tmp_path / "bad.png")]) == 2
+        assert message in capsys.readouterr().err, options
+    assert not (tmp_path / "bad.png").exists()
+
+
 @pytest.mark.parametrize("command", [["features", "--layer", "relu1_1"], ["report"]])
 def test_dream_size_without_dreams_is_refused(command, classes, tmp_path, capsys):
     """--dream-size alone was dropped without a word: the page had no dreams."""
@@ -390,10 +425,11 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
     assert main(["report", *map(str, classes), "--layers", "relu1_*,relu2_1", "--grey", "-o", str(out)]) == 0
     page = out.read_text()
     pictures = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(pictures) == 5
+    assert len(pictures) == 6
     assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pictures)
     assert 'src="http' not in page and "<link" not in page and "<script" not in page  # self-contained
-    for heading in ("Inputs", "Feature maps", "Which layer", "Confusion matrix", "Channel clusters"):
+    for heading in ("Inputs", "Feature maps", "Which layer", "Confusion matrix", "Channel clusters",
+                    "Where each cluster fires"):
         assert heading in page
 
 

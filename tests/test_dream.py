@@ -350,4 +350,4 @@ def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):
     page = out.read_text()
     assert "What each channel cluster of relu2_1 prefers" in page and "each channel's deep dream" in page
     pictures = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(pictures) == 6 and all(base64.b64decode(p).startswith(b"\x89PNG") for p in pictures)
+    assert len(pictures) == 7 and all(base64.b64decode(p).startswith(b"\x89PNG") for p in pictures)

@@ -231,6 +231,15 @@ def read_cluster(path: str | os.PathLike, k: int, backbone: Backbone | None = No
 
     With ``backbone``: refuse a file whose channels are another network's (its settings name the network).
     """
+    layer_name, found = read_clusters(path, backbone)
+    if k not in found:
+        raise OptionError(f"cluster {k} does not exist: {path} has {count(len(found), 'cluster')} "
+                          f"({', '.join(map(str, sorted(found)))})")
+    return layer_name, found[k]
+
+
+def read_clusters(path: str | os.PathLike, backbone: Backbone | None = None) -> tuple[str, dict[int, list[int]]]:
+    """(layer, {cluster id: channels}) of a cluster file written by `stylegram grams`; ``backbone`` as in read_cluster."""
     try:
         record = json.loads(Path(path).read_text())
         found = {int(c["id"]): [int(v) for v in c["channels"]] for c in record["clusters"]}
@@ -249,12 +258,9 @@ def read_cluster(path: str | os.PathLike, k: int, backbone: Backbone | None = No
                           "{\"id\", \"channels\"}; make one with 'stylegram grams IMAGES --layer L -o grams.png'") from None
     except OSError as err:
         raise OptionError(f"cannot read cluster file {path} ({err.strerror or err})") from None
-    if k not in found:
-        raise OptionError(f"cluster {k} does not exist: {path} has {count(len(found), 'cluster')} "
-                          f"({', '.join(map(str, sorted(found)))})")
     if backbone is not None and network is not None:
         _check_network(path, network, backbone)
-    return layer_name, found[k]
+    return layer_name, found
 
 
 def _check_network(path: str | os.PathLike, network: tuple[str, str], backbone: Backbone) -> None:
@@ -265,7 +271,7 @@ def _check_network(path: str | os.PathLike, network: tuple[str, str], backbone: 
     if name != backbone.name or (named and weights != ours):
         theirs, fix = (f"{name} with {weights} weights", f"--backbone {name} --weights {weights}") if weights != "?" \
             else (f"{name} (weights not recorded)", f"--backbone {name} and the weights that file was made with")
-        raise OptionError(f"{path} clusters the channels of {theirs}, and this dream runs {backbone.name} with {ours}; "
+        raise OptionError(f"{path} clusters the channels of {theirs}, and this run uses {backbone.name} with {ours}; "
                           f"add {fix}")
 
 

@@ -1,4 +1,5 @@
-"""Feature maps of one layer for a set of images, and which channels are worth showing."""
+"""Feature maps of one layer for a set of images, which channels are worth showing, and rows of a figure: a channel's
+map, or a cluster's (the mean of its channels' maps: where the cluster fires)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,29 @@ def maps(images: Sequence[torch.Tensor], layer: str, backbone: Backbone, batch_s
             for j, i in enumerate(idx):
                 out[i] = features[j].clone()
     return out  # type: ignore[return-value]
+
+
+Row = tuple[str, list[int]]  # a figure row's label and the channels whose maps it averages
+
+
+def channel_rows(channels: Sequence[int]) -> list[Row]:
+    """One row per channel."""
+    return [(f"channel {c}", [c]) for c in channels]
+
+
+def cluster_rows(clusters: dict[int, Sequence[int]]) -> list[Row]:
+    """One row per cluster {id: channels}, labelled with its id and size."""
+    return [(f"cluster {k} ({len(cs)} ch.)", list(cs)) for k, cs in clusters.items()]
+
+
+def as_rows(rows: Sequence[int | Row]) -> list[Row]:
+    """Rows as (label, channels); a bare channel number is that channel's row."""
+    return [channel_rows([r])[0] if isinstance(r, int) else (r[0], list(r[1])) for r in rows]
+
+
+def row_map(feature_map: torch.Tensor, channels: Sequence[int]) -> torch.Tensor:
+    """The (h, w) map of a row: the mean of ``channels`` of a (C, h, w) feature map."""
+    return feature_map[list(channels)].mean(0)
 
 
 def strength(feature_maps: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from ..images import save_image
+from . import featuremaps
 from .cluster import Clustering
 from .matrices import LABELS
 from .rank import LayerScore, Ranking
@@ -75,18 +76,20 @@ def _no_ticks(ax) -> None:
 def features_grid(
     images: Sequence[torch.Tensor],
     feature_maps: Sequence[torch.Tensor],
-    channels: Sequence[int],
+    rows: Sequence[int | tuple[str, Sequence[int]]],
     names: Sequence[str],
     layer: str,
     dreams: Sequence[torch.Tensor] | None = None,
 ):
-    """Images in columns (input on top), one row per channel with its own colour scale and colour bar.
+    """Images in columns (input on top), one row per channel, or cluster of channels (the mean of their maps), with
+    its own colour scale and colour bar; ``rows``: channel numbers or (label, channels), see featuremaps.cluster_rows.
 
-    ``dreams``: optionally one image per channel (e.g. its deep dream, stylegram.deepdream), shown in a last column.
+    ``dreams``: optionally one image per row (e.g. its deep dream, stylegram.deepdream), shown in a last column.
     """
-    cols, rows = len(images) + (dreams is not None), len(channels) + 1
-    fig = _figure(1.7 * cols + 1.4, 1.6 * rows + 0.5)
-    axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    rows = featuremaps.as_rows(rows)
+    cols = len(images) + (dreams is not None)
+    fig = _figure(1.7 * cols + 1.4, 1.6 * (len(rows) + 1) + 0.5)
+    axes = np.atleast_2d(fig.subplots(len(rows) + 1, cols, squeeze=False))
     if dreams is not None:
         axes[0, -1].set_visible(False)
         for r, dream in enumerate(dreams, start=1):
@@ -99,16 +102,17 @@ def features_grid(
         axes[0, j].set_title(_short(name), fontsize=8)
         _no_ticks(axes[0, j])
     axes[0, 0].set_ylabel("input", fontsize=9)
-    for r, c in enumerate(channels, start=1):
-        row = [f[c].numpy() for f in feature_maps]
+    for r, (label, channels) in enumerate(rows, start=1):
+        row = [featuremaps.row_map(f, channels).numpy() for f in feature_maps]
         style = _colours(min(v.min() for v in row), max(v.max() for v in row))
         for j, values in enumerate(row):
             im = axes[r, j].imshow(values, interpolation="nearest", **style)
             _no_ticks(axes[r, j])
-        axes[r, 0].set_ylabel(f"channel {c}", fontsize=9)
+        axes[r, 0].set_ylabel(label, fontsize=9)
         bar = fig.colorbar(im, ax=list(axes[r]), shrink=0.85, pad=0.01, aspect=12)
         bar.ax.tick_params(labelsize=7)
-    fig.suptitle(f"Feature maps at {layer} (one colour scale per row)", fontsize=10)
+    what = "Mean feature maps of channel clusters" if any(len(cs) > 1 for _, cs in rows) else "Feature maps"
+    fig.suptitle(f"{what} at {layer} (one colour scale per row)", fontsize=10)
     return fig
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from ..errors import count
-from . import plots
+from . import featuremaps, plots
 from .matrices import LABELS
 from .study import Study
 
@@ -75,8 +75,8 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             "Every row has its own colour scale."
             + (" The last column is each channel's deep dream: the image that excites it most." if dreams else ""),
             plots.to_png(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
-                                             study.channels, [s.names[i] for i in study.shown], study.layer,
-                                             dreams)),
+                                             featuremaps.channel_rows(study.channels),
+                                             [s.names[i] for i in study.shown], study.layer, dreams)),
         ),
         Section(
             "Which layer tells the classes apart?",
@@ -100,8 +100,22 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             plots.to_png(plots.confusion_plot(best, s.classes)),
         ),
         _clusters_section(study),
+        _cluster_maps_section(study),
     ]
     return out
+
+
+def _cluster_maps_section(study: Study) -> Section:
+    s, clusters = study.images, study.clustering.clusters()
+    return Section(
+        f"Where each cluster fires at {study.layer}",
+        "The mean feature map of each cluster's channels (rows) on the images of the feature-map figure (columns): "
+        "a cluster is a pattern the network sees, and this is where it sees it. A cluster whose block lights up in "
+        "one class's matrices should light up here on that class's images. Every row has its own colour scale.",
+        plots.to_png(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
+                                         featuremaps.cluster_rows(dict(enumerate(clusters))),
+                                         [s.names[i] for i in study.shown], study.layer)),
+    )
 
 
 def _clusters_section(study: Study) -> Section:

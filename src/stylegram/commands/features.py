@@ -1,4 +1,5 @@
-"""`stylegram features IMAGE ... --layer L [--channels 3,4,14] -o grid.png`: feature maps of chosen channels."""
+"""`stylegram features IMAGE ... --layer L [--channels 3,4,14] -o grid.png`: feature maps of chosen channels, or with
+--clusters grams.json of the channel clusters `stylegram grams` found (where each cluster fires)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "in rows, one colour scale per row. Images may be files, folders or sample:NAME.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, folders of images or sample:NAME")
-    parser.add_argument("--layer", required=True, help="layer name, e.g. relu3_1 (list them with 'stylegram layers')")
+    parser.add_argument("--layer", help="layer name, e.g. relu3_1 (list them with 'stylegram layers'); with --clusters, "
+                        "the cluster file's")
     parser.add_argument("--channels", help="channels to show, e.g. 3,4,14 or 0-5 (default: the strongest, see --top)")
+    parser.add_argument("--clusters", metavar="FILE[:K,...]",
+                        help="show channel clusters instead, the mean of each one's channel maps: where it fires; a "
+                        "cluster file of 'stylegram grams' (its layer), all its clusters or those listed, e.g. "
+                        "grams.json or grams.json:0,3")
     parser.add_argument("--top", type=int, default=6,
                         help="without --channels: show this many channels of highest mean activation "
                              "(default: %(default)s)")
@@ -32,27 +38,59 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import featuremaps, inputs, plots
+    from ..deepdream import channels as channels_goal, dreams as dream_images
 
-    output = figure_output(args.output, args.images)
+    cluster_file, wanted = _cluster_spec(args)
+    output = figure_output(args.output, args.images)  # a figure, never the .json cluster file
     dream_side = dream_size(args)
     model = backbone_from_args(args)
-    channels = model.info(args.layer).channels
-    picked = featuremaps.parse_channels(args.channels, channels) if args.channels else None
-    if picked is None and args.top < 1:
+    layer, clusters = _clusters(args, cluster_file, wanted, model)
+    width = model.info(layer).channels
+    picked = featuremaps.parse_channels(args.channels, width) if args.channels else None
+    if picked is None and clusters is None and args.top < 1:
         raise OptionError(f"--top must be at least 1, not {args.top}")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
-    image_set.check_fits(model, [args.layer])
-    maps = featuremaps.maps(image_set.images, args.layer, model, args.batch_size)
-    picked = picked or featuremaps.strongest(maps, min(args.top, channels))
+    image_set.check_fits(model, [layer])
+    maps = featuremaps.maps(image_set.images, layer, model, args.batch_size)
+    rows = featuremaps.cluster_rows(clusters) if clusters is not None else \
+        featuremaps.channel_rows(picked or featuremaps.strongest(maps, min(args.top, width)))
     dreams = None
     if args.dreams:
-        from ..deepdream import channel, dreams as dream_images
-
-        say(f"dreaming {len(picked)} channels of {args.layer}")
-        dreams = dream_images([channel(args.layer, c) for c in picked], model, size=dream_side)
-    fig = plots.features_grid(image_set.images, maps, picked, image_set.names, args.layer, dreams)
+        say(f"dreaming {count(len(rows), 'row')} of {layer}")
+        dreams = dream_images([channels_goal(layer, cs, label) for label, cs in rows], model, size=dream_side)
+    fig = plots.features_grid(image_set.images, maps, rows, image_set.names, layer, dreams)
     plots.save(fig, output)
-    say(f"{'channel' if len(picked) == 1 else 'channels'} {', '.join(map(str, picked))} of {args.layer} "
-        f"for {count(len(image_set), 'image')}")
+    say(f"{', '.join(label for label, _ in rows)} of {layer} for {count(len(image_set), 'image')}")
     print(output)
     return 0
+
+
+def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | None]:
+    """--clusters FILE or FILE:K,K as (file, the clusters listed or None for all); (None, None) without it."""
+    if not args.clusters:
+        if not args.layer:
+            raise OptionError("give --layer (e.g. --layer relu3_1), or --clusters with a cluster file of 'stylegram grams'")
+        return None, None
+    if args.channels:
+        raise OptionError("--channels and --clusters both choose the rows; give one of them")
+    path, colon, listed = args.clusters.rpartition(":")
+    if not colon or not all(part.strip().isdigit() for part in listed.split(",")):
+        return args.clusters, None  # no list: every cluster (a Windows drive's colon included)
+    return path, [int(part) for part in listed.split(",")]
+
+
+def _clusters(args: argparse.Namespace, path: str | None, wanted: list[int] | None, model) -> tuple[str, dict | None]:
+    """The layer, and the clusters {id: channels} to show (None: show channels)."""
+    if path is None:
+        return args.layer, None
+    from ..deepdream import read_clusters
+
+    layer, found = read_clusters(path, model)
+    if args.layer and args.layer != layer:
+        raise OptionError(f"--layer {args.layer}, and {path} clusters the channels of {layer}; drop --layer or give "
+                          f"--layer {layer}")
+    missing = [k for k in wanted or [] if k not in found]
+    if missing:
+        raise OptionError(f"cluster {missing[0]} does not exist: {path} has {count(len(found), 'cluster')} "
+                          f"({', '.join(map(str, sorted(found)))})")
+    return layer, {k: found[k] for k in wanted} if wanted else found
