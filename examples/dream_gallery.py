@@ -1,6 +1,7 @@
 """Make the deep-dream gallery images (examples/gallery/dream_*.png) with the embedded VGG19.
 
     python examples/dream_gallery.py            # about 5 minutes on 2 CPU cores
+    python examples/dream_gallery.py cluster    # only 2. and 3.
 
 1. dream_channels.png: the dreams of 16 channels, 8 of relu3_1 and 8 of relu4_1 (each evaluated on its
    pre-ReLU tap), namely the channels most active on skimage's brick, grass and gravel textures in turn.
@@ -9,6 +10,8 @@
    `stylegram grams` on brick/grass/gravel crops): the dream that maximizes the cluster's mean activation
    beside the one that maximizes the mean pairwise correlation of its feature maps. The within-cluster mean
    correlation of the starting noise and of both dreams is printed.
+3. dream_cluster_where.png: where that cluster fires (`stylegram features --clusters`): the mean of its channels'
+   feature maps on a crop of each texture, beside its activation dream.
 """
 
 from __future__ import annotations
@@ -114,6 +117,10 @@ def cluster_pair(vgg, crops: dict[str, list[torch.Tensor]], work: Path) -> None:
     fig = plots.images_grid(panels, titles, f"Cluster {k} of {layer} ({len(cs)} channels): activation vs correlation",
                             columns=2, width=3.2)
     save(fig, HERE / "dream_cluster_pair.png")
+    examples = [members[0] for members in crops.values()]
+    maps = featuremaps.maps(examples, layer, vgg)
+    where = plots.features_grid(examples, maps, featuremaps.cluster_rows({k: cs}), list(crops), layer, panels[:1])
+    save(where, HERE / "dream_cluster_where.png")
 
 
 def save(fig, path: Path) -> None:
@@ -131,7 +138,8 @@ def main_() -> None:
     vgg = default_backbone()
     crops = inputs.texture_classes(("brick", "grass", "gravel"), count=8, size=128)
     HERE.mkdir(parents=True, exist_ok=True)
-    channel_gallery(vgg, crops)
+    if sys.argv[1:] != ["cluster"]:
+        channel_gallery(vgg, crops)
     with tempfile.TemporaryDirectory() as work:
         cluster_pair(vgg, crops, Path(work))
 
