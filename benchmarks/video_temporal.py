@@ -15,7 +15,8 @@ swirls, then each way of joining the frames is scored:
 AdaIN: each frame stylized alone, then --temporal 0.5 blended as before (the previous output where it was) and as
 now (moved along the flow, not blended where the flow is inconsistent). Gatys: the first frame in full, each next one
 warm-started from the previous output plus the content's change, as before (no flow, the finest scale's iterations),
-along the flow with as many iterations, and as now (along the flow, half the iterations). The flow's own time per frame pair is printed against AdaIN's time per frame.
+along the flow with as many iterations and with half, and as now (half, and held near the start where the flow is
+reliable: --temporal-weight). Each Gatys row also prints the warm frames' mean style and content losses. The flow's own time per frame pair is printed against AdaIN's time per frame.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from PIL import Image
 
 from stylegram import images
 from stylegram.batch import flow, synthetic_video, video
-from stylegram.batch.stylize import WARM_SHARE, _warm, finest_iterations, moved
+from stylegram.batch.stylize import TEMPORAL_WEIGHT, WARM_SHARE, _warm, finest_iterations, moved
 from stylegram.batch.video import TemporalBlend, flicker
 
 STYLE = "sample:swirls"
@@ -56,22 +57,25 @@ def scores(name: str, frames: list, sequence: list, alone: list | None, save: Pa
     print(f"{name:46s} {flicker(frames, sequence):8.2f} {flow.warp_error(frames, sequence):11.2f} {trail}")
 
 
-def gatys_frames(frames: list, size: int, follow: bool, share: float) -> list[np.ndarray]:
-    """The batch's warm-started Gatys frames: the start moved along the flow or not, and ``share`` of the finest
-    scale's iterations after the first frame."""
+def gatys_frames(frames: list, size: int, follow: bool, share: float, hold: float) -> tuple[list[np.ndarray], tuple]:
+    """The batch's warm-started Gatys frames: the start moved along the flow or not, ``share`` of the finest scale's
+    iterations after the first frame, and ``hold`` its --temporal-weight (with the flow only); and the warm frames'
+    mean final (style, content) losses."""
     opts = dict(size=size)
-    outputs, previous, before = [], None, None
+    outputs, previous, before, losses = [], None, None, []
     for frame in frames:
         if previous is None:
             result = stylegram.transfer(frame, STYLE, **opts)
         else:
             motion = flow.motion(before, frame, (previous.shape[1], previous.shape[0])) if follow else None
             start = moved(previous, before, frame, motion)
-            warm = {**_warm(opts, previous), "iterations": str(round(finest_iterations(opts) * share))}
+            warm = {**_warm(opts, previous, motion, hold), "iterations": str(round(finest_iterations(opts) * share))}
             result = stylegram.transfer(frame, STYLE, init=start, **warm)
+            last = result.history[-1]
+            losses.append([sum(v for k, v in last.items() if k.startswith(part)) for part in ("style.", "content.")])
         previous, before = np.asarray(images.to_image(result.image)), frame
         outputs.append(previous)
-    return outputs
+    return outputs, tuple(np.mean(losses, 0))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,13 +105,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.gatys_frames:
         few = frames[: args.gatys_frames]
         full = finest_iterations({})
-        for follow, share, name in [(False, 1.0, f"gatys, {full} it., no flow (before)"),
-                                    (True, 1.0, f"gatys, {full} it., along the flow"),
-                                    (True, WARM_SHARE, f"gatys, {round(full * WARM_SHARE)} it., along the flow (now)")]:
+        half = round(full * WARM_SHARE)
+        for follow, share, hold, name in [
+            (False, 1.0, 0, f"gatys, {full} it., no flow (before)"),
+            (True, 1.0, 0, f"gatys, {full} it., along the flow"),
+            (True, WARM_SHARE, 0, f"gatys, {half} it., along the flow"),
+            (True, WARM_SHARE, TEMPORAL_WEIGHT, f"gatys, {half} it., flow, hold {TEMPORAL_WEIGHT:g} (now)"),
+        ]:
             start = time.perf_counter()
-            sequence = gatys_frames(few, args.size, follow, share)
+            sequence, (style, content) = gatys_frames(few, args.size, follow, share, hold)
             seconds = time.perf_counter() - start
             scores(f"{name} ({seconds:.0f} s)", few, sequence, None, args.save)
+            print(f"{'':6s}warm frames' losses: style {style:.3f}, content {content:.3f}")
 
 
 if __name__ == "__main__":

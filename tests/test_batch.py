@@ -578,6 +578,30 @@ def test_warm_started_frames_run_half_the_finest_scales_iterations_at_the_output
     assert _warm({"iterations": "20,90", "size": 64}, frame) == {"iterations": "45", "size": 64, "min_size": 64}
     assert _warm({"iterations": "1"}, frame)["iterations"] == "1"  # never none
     assert _warm({"iterations": "auto", "precision": "float32"}, frame)["iterations"] == "45"  # auto: 20,90 there
+    reliable = np.zeros((48, 64), np.float32)
+    reliable[:, :32] = 1
+    motion = flow.Motion(np.zeros((48, 64, 2), np.float32), reliable)
+    held = _warm({"iterations": "20,90"}, frame, motion, hold=10)
+    assert held["init_weight"] == 10 and held["init_mask"].shape == (48, 64, 3)
+    assert held["init_mask"][:, :32].min() == 255 and held["init_mask"][:, 32:].max() == 0  # kept where reliable
+    assert "init_weight" not in _warm({"iterations": "20,90"}, frame, motion, hold=0)
+
+
+def test_temporal_weight_holds_gatys_video_frames_and_is_refused_for_one_pass_methods(client, tmp_path, monkeypatch):
+    source = synthetic_video(tmp_path / "clip.mp4", count=3, audio=())
+    sent = []
+    submit = client.submit
+    monkeypatch.setattr(client, "submit", lambda fn, *a, **k: sent.append(a[2]) or submit(fn, *a, **k))
+    report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="2")
+    assert report.ok and [o.get("init_weight") for o in sent] == [None, 10.0, 10.0]  # the default, after the first
+    sent.clear()
+    stylize_batch([source], STYLE, tmp_path / "off", client=client, method="gatys", iterations="2", temporal_weight=0)
+    assert [o.get("init_weight") for o in sent] == [None, None, None]
+    with pytest.raises(OptionError, match="temporal-weight keeps Gatys frames near the previous output while they "
+                                          "are optimized, and (--)?method adain makes one pass"):
+        stylize_batch([source], STYLE, tmp_path / "x", client=client, temporal_weight=5)
+    with pytest.raises(OptionError, match="temporal-weight must be a number at least 0"):
+        stylize_batch([source], STYLE, tmp_path / "x", client=client, method="gatys", temporal_weight=-1)
 
 
 def test_moved_carries_the_previous_output_along_the_motion():

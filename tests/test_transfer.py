@@ -11,6 +11,7 @@ from stylegram.errors import ImageError, LayerError, OptionError
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, transfer
+from stylegram.losses import KeptImage
 
 FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0, polish=0, init="content")
 
@@ -1045,3 +1046,53 @@ def test_one_pass_methods_paint_each_style_in_its_mask(pair, tmp_path, method):
     assert image.shape == (1, 3, 64, 96)
     left, right = image[..., :40], image[..., 56:]
     assert float((left[:, 0] - left[:, 2]).mean()) > 0.2 > float((right[:, 0] - right[:, 2]).mean()) + 0.2
+
+
+# ------------------------------------------------------------------------------------ --init-weight
+
+
+def test_kept_image_term_is_the_masked_squared_difference_over_the_targets_energy():
+    target = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]).expand(1, 3, 2, 2)
+    image = target + torch.tensor([[[[1.0, 0.0], [0.0, 2.0]]]])
+    assert float(KeptImage(target)(image)) == pytest.approx((1 + 4) / 4 / (30 / 4))
+    left = torch.tensor([[[[1.0, 0.0], [1.0, 0.0]]]])
+    assert float(KeptImage(target, left)(image)) == pytest.approx(1 / 4 / (30 / 4))  # only the left column counts
+
+
+def test_init_weight_keeps_the_output_near_the_start_image_where_the_mask_says(vgg, pair, tmp_path, checkpoint_at):
+    """Restyling an earlier result: with --init-weight the output stays near it, inside --init-mask only."""
+    content, style = pair
+    earlier = run(prepare(content, style, model=vgg, **FAST))[1].image
+    options = {**FAST, "init": earlier, "iterations": "12", "style_weight": 10, "parameterization": "pixels"}
+    free = run(prepare(content, style, model=vgg, **options))[1].image  # a weaker style: it moves away from earlier
+    kept = run(prepare(content, style, model=vgg, init_weight=300, **options))[1].image
+    left = torch.zeros(1, 1, 64, 96)
+    left[..., :48] = 1.0
+    job = prepare(content, style, model=vgg, init_weight=300, init_mask=left, **options)
+    halves = run(job)[1].image
+    start = optimize.resize(earlier, tuple(free.shape[-2:]))
+
+    def off(image, part=np.s_[...]):
+        return float((image - start)[part].abs().mean())
+
+    assert off(kept) < 0.5 * off(free)
+    assert off(halves, np.s_[..., :40]) < 0.5 * off(free, np.s_[..., :40])  # the left is kept...
+    assert off(halves, np.s_[..., 56:]) > 0.7 * off(free, np.s_[..., 56:])  # ...the right goes its own way
+    assert "init" in job.result().history[-1]
+    checkpoint_at(prepare(content, style, model=vgg, init_weight=300, init_mask=left, **options), 6)
+    resumed = resume(tmp_path / "run.ckpt", content, style, model=vgg)
+    list(resumed)
+    assert torch.equal(resumed.result().image, halves)
+
+
+def test_init_weight_errors_name_the_problem(vgg, pair):
+    content, style = pair
+    with pytest.raises(OptionError, match="init_weight keeps the output near an init image, and init is noise"):
+        prepare(content, style, model=vgg, init_weight=1, **{**FAST, "init": "noise"})
+    with pytest.raises(OptionError, match="init_mask says where the output keeps to the init image, and "
+                                          "init_weight is 0"):
+        prepare(content, style, model=vgg, init_mask=torch.ones(1, 1, 64, 96), **{**FAST, "init": content})
+    with pytest.raises(OptionError, match=r"init_mask is 48x48 px and the content 96x64: a mask needs the content's"):
+        prepare(content, style, model=vgg, init_weight=1, init_mask=torch.ones(1, 1, 48, 48), **{**FAST, "init": content})
+    with pytest.raises(OptionError, match="init_weight must be a number at least 0, got nan"):
+        prepare(content, style, model=vgg, init_weight=float("nan"), **{**FAST, "init": content})

@@ -22,7 +22,7 @@ from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
 from .options import Options, flag
-from .losses import (Annealed, ContentTerm, Objective, StyleTerm, blend_of_layer, blend_weights,
+from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
@@ -65,6 +65,8 @@ class TransferOptions(Options):
     labels: str | list | None = None  # colour-coded maps, the content's then one per style image: like colours paint alike
     statistic: str = "gram"  # what "the same style" means: gram, mmd-poly, histogram, ... (docs/statistics.md)
     init: str | torch.Tensor = "auto"  # auto (content or recolor, by the style loss of each) | content | recolor | noise | gray | adain | an image
+    init_weight: float = 0.0  # keep the output near an --init image: weight of the squared difference to it (0: off)
+    init_mask: str | torch.Tensor | None = None  # where (white) the output keeps to the --init image; None: everywhere
     optimizer: str = "lbfgs"
     lr: float | None = None
     history: int = 20  # L-BFGS memory (iterations of curvature kept)
@@ -93,6 +95,7 @@ class TransferOptions(Options):
         so that results and checkpoints hold them."""
         super().__post_init__()
         self.init = kept_input(self.init, "--init image")
+        self.init_mask = None if self.init_mask is None else kept_input(self.init_mask, "--init-mask", (0, 0, 0))
         self.style_masks = masks.kept(masks.STYLE_MASKS, self.style_masks)
         self.style_regions = masks.kept(masks.STYLE_REGIONS, self.style_regions)
         self.labels = labels.kept(self.labels)
@@ -191,6 +194,7 @@ class TransferProblem(optimize.Problem):
             styles = color.match_luminances(styles, content, self.regions, self.masks)
             content = color.gray(content)
         self.work_content, self.styles = content, styles
+        self.kept = self._kept_start(tuple(content.shape[-2:]))
         self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
         self.precision = precision.resolve(opts.precision)
         need = backbone.min_input_size([*self.content_layers, *self.style_layers])
@@ -199,6 +203,17 @@ class TransferProblem(optimize.Problem):
         self._check_minimum(need)
         self._stages = self._plan_stages()
         self._cached_size, self._cached = None, None  # the last size's targets (_targets)
+
+    def _kept_start(self, content_shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+        """With --init-weight: the --init image (grey in luminance mode) and its --init-mask, or None."""
+        if not self.opts.init_weight:
+            return None
+        start = load_input(self.opts.init, "--init image")
+        mask = None if self.opts.init_mask is None else masks.read_mask(
+            self.opts.init_mask, "--init-mask", content_shape, "the content",
+            "a mask needs the content's aspect (it is scaled to the output)",
+            "the output would keep to the --init image nowhere; white marks where it does")
+        return (color.gray(start) if self.opts.colors == "luminance" else start), mask
 
     def _plan_stages(self) -> list[tuple[tuple[int, int], str, int]]:
         """(size, parameterization, iterations) per stage: one stage per scale, except that with the spectrum
@@ -261,7 +276,15 @@ class TransferProblem(optimize.Problem):
         for layer, w in normalized(self.content_layers).items():
             terms[f"content.{layer}"] = (self._content_term(layer, content[layer], size), self.opts.content_weight * w)
         style = self._masked_style_terms(per_style, size) if self.masks else self._blended_style_terms(per_style)
-        return Objective(self.backbone, {**terms, **style}, self.opts.tv_weight, self.precision)
+        return Objective(self.backbone, {**terms, **style}, self.opts.tv_weight, self.precision, self._kept_term(size))
+
+    def _kept_term(self, size: tuple[int, int]) -> dict[str, tuple[KeptImage, float]]:
+        """With --init-weight, the term "init" keeping the output near the --init image (inside --init-mask)."""
+        if self.kept is None:
+            return {}
+        start, mask = self.kept
+        weights = None if mask is None else optimize.resize(mask, size).clamp(0, 1)
+        return {"init": (KeptImage(optimize.resize(start, size), weights), self.opts.init_weight)}
 
     def _blended_style_terms(self, per_style: list[dict[str, list]]) -> dict[str, tuple]:
         """One term per style layer (and statistic part) whose target blends the styles that have the layer."""
@@ -487,7 +510,8 @@ def check_numbers(opts: TransferOptions) -> None:
     """Refuse weights, and scales that are negative, NaN or infinite, naming the option, before any work."""
     for option, value in [("--content-weight", opts.content_weight), ("--style-weight", opts.style_weight),
                           ("--tv-weight", opts.tv_weight), ("--detail", opts.detail),
-                          ("--content-boost", opts.content_boost), ("--tolerance", opts.tolerance)]:
+                          ("--content-boost", opts.content_boost), ("--tolerance", opts.tolerance),
+                          ("--init-weight", opts.init_weight)]:
         check_number(option, value)
     check_number("--style-scale", opts.style_scale, above=True)
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
@@ -670,10 +694,17 @@ def check_read(opts: TransferOptions) -> None:
         ("decay", "shapes the spectrum search, and --parameterization is pixels", opts.parameterization == "pixels"),
         ("polish", "follows the spectrum search, and --parameterization is pixels",  # 0 (off) is what pixels do
          opts.parameterization == "pixels" and opts.polish != 0),
+        ("init_weight", f"keeps the output near an --init image, and --init is {opts.init}", not _image_start(opts.init)),
+        ("init_mask", "says where the output keeps to the --init image, and --init-weight is 0", not opts.init_weight),
     ] if ignored and name in changed]
     if unread:
         name, why = unread[0]
-        raise OptionError(f"--{name} {why}, so it would be ignored; drop it or change that option")
+        raise OptionError(f"{flag(name)} {why}, so it would be ignored; drop it or change that option")
+
+
+def _image_start(init: str | torch.Tensor) -> bool:
+    """Whether --init names an image (a file, a sample or a tensor) rather than a kind of start."""
+    return not isinstance(init, str) or init not in INITS
 
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:

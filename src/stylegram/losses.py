@@ -104,6 +104,22 @@ class StyleTerm:
 
 
 @dataclass
+class KeptImage:
+    """Keep the image near a target image: mean(w (x - t)^2) / mean(t^2), with w a mask (1, 1, H, W) in [0, 1] of the
+    image's size (None: 1 everywhere). Over a part, the term shrinks with the part's area (Ruder et al. 2016's
+    temporal consistency of video frames, with the previous frame moved along the flow as the target)."""
+
+    target: torch.Tensor
+    weights: torch.Tensor | None = None
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        squared = (image - self.target).pow(2)
+        if self.weights is not None:
+            squared = squared * self.weights
+        return squared.mean() / self.target.pow(2).mean().clamp_min(EPS)
+
+
+@dataclass
 class Annealed:
     """A term whose weight starts ``1 + boost`` times higher and falls linearly to 1 over ``steps`` iterations.
 
@@ -142,7 +158,8 @@ FeatureLoss = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 class Objective:
     """A weighted sum of named terms, evaluated with one forward pass of the backbone.
 
-    ``terms`` maps names such as "style.relu3_1" to (loss on features, weight); ``tv_weight`` adds "tv".
+    ``terms`` maps names such as "style.relu3_1" to (loss on features, weight); ``tv_weight`` adds "tv", and
+    ``image_terms`` (loss on the image, weight) more terms on the pixels, such as "init" (KeptImage).
     Calling it returns the weighted terms by name; their sum is the loss to minimize.
     """
 
@@ -150,6 +167,7 @@ class Objective:
     terms: dict[str, tuple[FeatureLoss, float]]
     tv_weight: float = 0.0
     precision: str = "float32"  # of the network pass only (stylegram.precision); losses stay float32
+    image_terms: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], float]] = field(default_factory=dict)
 
     @property
     def layers(self) -> list[str]:
@@ -161,6 +179,8 @@ class Objective:
         out = {name: weight * term(feats) for name, (term, weight) in self.terms.items() if weight}
         if self.tv_weight:
             out["tv"] = self.tv_weight * tv_loss(image)
+        for name, (term, weight) in self.image_terms.items():
+            out[name] = weight * term(image)
         return out
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from .. import files, gatys, images, labels, masks, optimize, samples
-from ..errors import ImageError, OptionError, check_choice
+from ..errors import ImageError, OptionError, check_choice, check_number
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client
@@ -99,6 +99,7 @@ def stylize_batch(
     *,
     method: str = "adain",
     temporal: float = 0.0,
+    temporal_weight: float | None = None,
     ext: str = ".png",
     overwrite: bool = False,
     client=None,
@@ -110,7 +111,9 @@ def stylize_batch(
     """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
 
     ``options`` are TransferOptions (size, alpha, colors, iterations, ...). ``temporal`` blends each video
-    frame with the previous output (see video.TemporalBlend). Runs on ``client`` if given, else on the
+    frame with the previous output (see video.TemporalBlend); ``temporal_weight`` (Gatys only; None: TEMPORAL_WEIGHT)
+    keeps each frame after the first near the previous output moved along the flow while it is optimized (see
+    _warm). Runs on ``client`` if given, else on the
     scheduler at ``scheduler``, else on a local cluster of ``workers`` processes (see open_client).
     Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed.
     """
@@ -119,6 +122,7 @@ def stylize_batch(
         check_cluster(scheduler, workers)
     specs = _check_styles(styles)
     opts = _check_options(method, temporal, options, specs)
+    hold = _check_hold(method, temporal_weight)
     ext = ext if ext.startswith(".") else f".{ext}"
     images.check_format(ext)
     folder = Path(out_dir).expanduser()
@@ -142,7 +146,7 @@ def stylize_batch(
                 if pictures:
                     _run_images(c, pictures, specs, opts, report, quiet, skipped)
                 for item in (i for i in todo if i.is_video):
-                    _run_video(c, item, specs, opts, temporal, report, quiet, overwrite)
+                    _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite)
             except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
                 logging.getLogger("distributed").setLevel(logging.ERROR)
                 raise
@@ -245,22 +249,28 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
             progress.update()
 
 
-def _run_video(client, item: Item, styles: list[str], opts: dict, temporal: float, report: Report,
+def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[float, float], report: Report,
                quiet: bool, overwrite: bool = False) -> None:
-    """Stylize one video frame by frame into its output; the frames done are kept until it is written (FrameStore)."""
+    """Stylize one video frame by frame into its output; the frames done are kept until it is written (FrameStore).
+
+    ``steady``: (--temporal, the blend of each output with the previous one; --temporal-weight, Gatys frames' hold
+    on it while they are optimized)."""
+    temporal, hold = steady
     kept = None
     try:
         meter, steadiness, blend = video.Flicker(), flow.WarpError(), video.TemporalBlend(temporal)
-        key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles], "options": opts,
+        key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles],
+               "options": {**opts, "temporal_weight": hold} if opts["method"] == "gatys" else opts,
                **{name: [file_key(m) for m in opts[option].split(",")]
                   for name, option in (("masks", "style_masks"), ("regions", "style_regions"), ("labels", "labels"))
                   if opts.get(option)}}
         kept = FrameStore(item.output, key, fresh=overwrite)
         with video.VideoWriter(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
-            run = _gatys_frames if opts["method"] == "gatys" else _parallel_frames
+            frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold) if opts["method"] == "gatys" \
+                else _parallel_frames(client, item.source, styles, opts, report, kept)
             prior = None
-            for i, (source, stylized) in enumerate(run(client, item.source, styles, opts, report, kept)):
+            for i, (source, stylized) in enumerate(frames):
                 if i >= kept.count:
                     kept.add(i, stylized)
                 motion = None if prior is None else flow.motion(prior, source, _size_of(stylized))
@@ -307,22 +317,25 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
             following += 1
 
 
-def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore):
+def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore,
+                  hold: float = 0.0):
     """(input frame, stylized frame) in order; each frame's optimization starts from the previous result moved on.
 
     The first frame runs the full coarse-to-fine schedule; later frames start at the final size and run half the
     finest scale's iterations (_warm), since most of the picture is done. Their start is the previous output moved
     along the optical flow plus what changed in the content beyond the motion: started from the previous output
-    alone, a square that moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run.
+    alone, a square that moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run. With
+    ``hold`` they are kept near it where the flow is reliable (_warm).
     """
     previous = start = before = None
     decoded = video.frames(source)
     for before, previous in _kept_frames(decoded, kept):
         yield before, previous
     for frame in decoded:
+        frame_opts = opts
         if previous is not None:
-            start = moved(previous, before, frame, flow.motion(before, frame, _size_of(previous)))
-        frame_opts = opts if previous is None else _warm(opts, previous)
+            motion = flow.motion(before, frame, _size_of(previous))
+            start, frame_opts = moved(previous, before, frame, motion), _warm(opts, previous, motion, hold)
         answer = client.submit(tasks.stylize, frame, styles, frame_opts, start, pure=False).result()
         report.count_loads(answer.pid, answer.loads)
         previous, before = answer.checked(), frame
@@ -346,17 +359,35 @@ def _size_of(image: np.ndarray) -> tuple[int, int]:
 
 
 WARM_SHARE = 0.5  # of the finest scale's iterations, for a frame that starts from the previous one moved along the flow
+TEMPORAL_WEIGHT = 10.0  # --temporal-weight's default: a warm Gatys frame's hold on the previous output (see _warm)
 
 
-def _warm(opts: dict, previous: np.ndarray) -> dict:
-    """Options for a warm-started frame: one scale at the output size, half the finest scale's iterations.
+def _warm(opts: dict, previous: np.ndarray, motion: flow.Motion | None = None, hold: float = 0.0) -> dict:
+    """Options for a warm-started frame: one scale at the output size, half the finest scale's iterations, and with
+    ``hold`` > 0 its --init-weight: kept near its start (the previous output moved along the ``motion``) where the
+    flow is reliable (Ruder et al. 2016's temporal consistency term).
 
     Started from the previous output moved along the flow, most of the picture is done: on benchmarks/
     video_temporal.py's clip, half the iterations (90 of 180) took half the time, left the style loss 6 % and the
     content loss 1.5 % higher (no difference to see) and the change beyond the motion 21 % lower.
     """
     iterations = max(1, round(finest_iterations(opts) * WARM_SHARE))
-    return {**opts, "min_size": max(previous.shape[:2]), "iterations": str(iterations)}
+    warm = {**opts, "min_size": max(previous.shape[:2]), "iterations": str(iterations)}
+    if hold and motion is not None:
+        reliable = np.repeat((motion.reliable[..., None] * 255).astype(np.uint8), 3, axis=-1)
+        warm.update(init_weight=hold, init_mask=reliable)
+    return warm
+
+
+def _check_hold(method: str, weight: float | None) -> float:
+    """--temporal-weight, checked: Gatys frames' hold on the previous output (TEMPORAL_WEIGHT when not given)."""
+    if weight is None:
+        return TEMPORAL_WEIGHT if method == "gatys" else 0.0
+    check_number("--temporal-weight", weight)
+    if method != "gatys":
+        raise OptionError(f"--temporal-weight keeps Gatys frames near the previous output while they are optimized, "
+                          f"and --method {method} makes one pass; drop it (--temporal blends any method's frames)")
+    return weight
 
 
 def finest_iterations(opts: dict) -> int:

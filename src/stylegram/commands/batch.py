@@ -57,6 +57,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="video: blend each output frame with the previous one moved along the optical flow, "
                         "out = (1-B) new + B previous, except where the flow cannot be trusted (what moving things "
                         "uncover), to reduce flicker without trails; 0 = off, 0.3 is a good start (default: %(default)s)")
+    parser.add_argument("--temporal-weight", type=float, default=None, metavar="W",
+                        help="gatys video: keep each frame after the first near the previous output moved along the "
+                        "optical flow while it is optimized, where the flow is reliable (Ruder et al.); the weight of "
+                        "that term, 0 = off (default: 10, batch.stylize.TEMPORAL_WEIGHT)")
     parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo outputs that already exist, and videos from their first frame")
@@ -75,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         options["iterations"] = args.iterations
     try:
         report = stylize_batch(
-            args.inputs, args.style, args.output, method=args.method, temporal=args.temporal, ext=f".{args.format}",
+            args.inputs, args.style, args.output, method=args.method, temporal=args.temporal,
+            temporal_weight=args.temporal_weight, ext=f".{args.format}",
             overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, **options,
         )
     except KeyboardInterrupt:

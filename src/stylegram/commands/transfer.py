@@ -41,6 +41,10 @@ HELP = {
     "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise (grey with faint noise: each --seed gives another picture), gray, adain (the AdaIN result) or an image file (default: %(default)s)",
+    "init_weight": "keep the output near the --init image (a file): weight of the squared difference to it, e.g. 5 "
+    "to restyle an earlier result without losing it; 0 turns it off (default: %(default)s)",
+    "init_mask": "where the output keeps to the --init image: a grey mask of the content's aspect, white where it "
+    "does (default: everywhere)",
     "optimizer": "lbfgs or adam (default: %(default)s)",
     "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam)",
     "history": "L-BFGS memory: how many past steps shape the next one; --optimizer adam has none (default: %(default)s)",
