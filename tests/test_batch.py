@@ -591,9 +591,12 @@ def test_temporal_weight_holds_gatys_video_frames_and_is_refused_for_one_pass_me
     source = synthetic_video(tmp_path / "clip.mp4", count=3, audio=())
     sent = []
     submit = client.submit
-    monkeypatch.setattr(client, "submit", lambda fn, *a, **k: sent.append(a[2]) or submit(fn, *a, **k))
+    threads = []
+    monkeypatch.setattr(client, "submit", lambda fn, *a, **k: sent.append(a[2]) or threads.append(a[4:]) or
+                        submit(fn, *a, **k))
     report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="2")
     assert report.ok and [o.get("init_weight") for o in sent] == [None, 10.0, 10.0]  # the default, after the first
+    assert threads == [(0,)] * 3  # one frame at a time: every core of its worker
     sent.clear()
     stylize_batch([source], STYLE, tmp_path / "off", client=client, method="gatys", iterations="2", temporal_weight=0)
     assert [o.get("init_weight") for o in sent] == [None, None, None]

@@ -325,7 +325,8 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     finest scale's iterations (_warm), since most of the picture is done. Their start is the previous output moved
     along the optical flow plus what changed in the content beyond the motion: started from the previous output
     alone, a square that moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run. With
-    ``hold`` they are kept near it where the flow is reliable (_warm).
+    ``hold`` they are kept near it where the flow is reliable (_warm). One frame runs at a time, so it uses every
+    core of its worker (a local cluster's workers are single-threaded for pictures, which run side by side).
     """
     previous = start = before = None
     decoded = video.frames(source)
@@ -336,7 +337,7 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
         if previous is not None:
             motion = flow.motion(before, frame, _size_of(previous))
             start, frame_opts = moved(previous, before, frame, motion), _warm(opts, previous, motion, hold)
-        answer = client.submit(tasks.stylize, frame, styles, frame_opts, start, pure=False).result()
+        answer = client.submit(tasks.stylize, frame, styles, frame_opts, start, 0, pure=False).result()  # 0: all cores
         report.count_loads(answer.pid, answer.loads)
         previous, before = answer.checked(), frame
         yield frame, previous

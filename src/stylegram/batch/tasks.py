@@ -75,14 +75,23 @@ def style(spec: str) -> torch.Tensor:
 
 
 def stylize(
-    content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None
+    content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None, threads: int = 1
 ) -> Stylized:
-    """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys."""
-    torch.set_num_threads(1)
+    """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys.
+
+    ``threads``: torch's threads for it; 0: every core this worker may use (for work that runs one task at a time,
+    such as a Gatys video's frames, each starting from the one before).
+    """
+    torch.set_num_threads(threads or _cores())
     try:
         return Stylized(_stylize(content, styles, options, init), os.getpid(), model_loads())
     except StylegramError as err:
         return Stylized(None, os.getpid(), model_loads(), err.flagged)
+
+
+def _cores() -> int:
+    """The cores this worker process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None) -> np.ndarray:
