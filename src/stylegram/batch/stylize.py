@@ -113,8 +113,8 @@ def stylize_batch(
     ``options`` are TransferOptions (size, alpha, colors, iterations, ...). ``temporal`` blends each video
     frame with the previous output (see video.TemporalBlend); ``temporal_weight`` (Gatys only; None: TEMPORAL_WEIGHT)
     keeps each frame after the first near the previous output moved along the flow while it is optimized (see
-    _warm). Runs on ``client`` if given, else on the
-    scheduler at ``scheduler``, else on a local cluster of ``workers`` processes (see open_client).
+    _warm). Runs on ``client`` if given, else on the scheduler at ``scheduler``, else on a local cluster of
+    ``workers`` processes (see open_client).
     Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed.
     """
     start = time.perf_counter()
