@@ -33,6 +33,8 @@ DEFAULT_MAX_PIXELS: int = 89_478_485
 MAX_PIXELS_ENV = "STYLEGRAM_MAX_PIXELS"
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
+VIDEO_HINT = "videos are stylized frame by frame by 'stylegram batch VIDEO --style STYLE -o OUT_DIR/'"
 
 _SAVE_FORMATS = {
     ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
@@ -200,6 +202,8 @@ def _decode_errors(file: Path) -> Iterator[None]:
             f"if you trust the file, raise the limit: set {MAX_PIXELS_ENV} to its width times height"
         ) from err
     except UnidentifiedImageError as err:
+        if file.suffix.lower() in VIDEO_EXTENSIONS:
+            raise ImageError(f"{file} is a video, not an image; {VIDEO_HINT}") from err
         raise ImageError(
             f"{file} is not an image (Pillow recognises no image format in it); "
             f"give a {_READ_NAMES} file"
@@ -495,7 +499,8 @@ def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
     fmt = _SAVE_FORMATS.get(target.suffix.lower())
     if fmt is None:
         ext = f"extension '{target.suffix}' is not a format stylegram writes" if target.suffix else "no extension"
-        raise ImageError(f"cannot write {target}: {ext}; end the name with one of {', '.join(_SAVE_FORMATS)}")
+        video = f" ({VIDEO_HINT})" if target.suffix.lower() in VIDEO_EXTENSIONS else ""
+        raise ImageError(f"cannot write {target}: {ext}; end the name with one of {', '.join(_SAVE_FORMATS)}{video}")
     return target.parent.resolve() / target.name, fmt
 
 

@@ -126,7 +126,7 @@ def stylize_batch(
     ext = ext if ext.startswith(".") else f".{ext}"
     images.check_format(ext)
     folder = Path(out_dir).expanduser()
-    if not folder.exists() and folder.suffix.lower() in (*images.IMAGE_EXTENSIONS, *video.VIDEO_EXTENSIONS):
+    if not folder.exists() and folder.suffix.lower() in (*images.IMAGE_EXTENSIONS, *images.VIDEO_EXTENSIONS):
         raise OptionError(f"-o {out_dir} looks like a file name, and -o names the folder the outputs go into "
                           "(each named after its input); give a folder such as styled/")
     files.check_folder(out_dir)  # before any work

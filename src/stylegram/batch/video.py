@@ -23,9 +23,9 @@ import numpy as np
 
 from .. import files
 from ..errors import ImageError, OptionError
+from ..images import VIDEO_EXTENSIONS
 from . import flow
 
-VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 MP4_AUDIO = {"aac", "mp3", "alac", "flac", "opus", "ac3", "eac3"}  # codecs the MP4 muxer stores as they are
 CRF = "18"  # x264 quality: stylized frames are all texture, so spend bits on them
 
