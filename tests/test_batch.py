@@ -134,10 +134,12 @@ def test_every_audio_track_is_kept_with_its_language(tmp_path):
 
 def test_temporal_blend_reduces_flicker(client, tmp_path):
     source = synthetic_video(tmp_path / "clip.mp4", count=20, audio=())
-    plain = stylize_batch([source], STYLE, tmp_path / "plain", client=client)
+    plain = stylize_batch([source], STYLE, tmp_path / "plain", client=client, temporal=0)
     blended = stylize_batch([source], STYLE, tmp_path / "blend", client=client, temporal=0.5)
+    default = stylize_batch([source], STYLE, tmp_path / "default", client=client)  # adain: 0.3 (TEMPORAL_BLEND)
     key = str(source)
-    assert plain.ok and blended.ok
+    assert plain.ok and blended.ok and default.ok
+    assert blended.warp_error[key] < default.warp_error[key] < 0.9 * plain.warp_error[key]
     assert blended.flicker[key] < 0.8 * plain.flicker[key] and blended.warp_error[key] < 0.8 * plain.warp_error[key]
     assert _loaded_once(plain) and _loaded_once(blended)
 

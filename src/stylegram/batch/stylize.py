@@ -98,7 +98,7 @@ def stylize_batch(
     out_dir: str | os.PathLike[str],
     *,
     method: str = "adain",
-    temporal: float = 0.0,
+    temporal: float | None = None,
     temporal_weight: float | None = None,
     ext: str = ".png",
     overwrite: bool = False,
@@ -111,7 +111,8 @@ def stylize_batch(
     """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
 
     ``options`` are TransferOptions (size, alpha, colors, iterations, ...). ``temporal`` blends each video
-    frame with the previous output (see video.TemporalBlend); ``temporal_weight`` (Gatys only; None: TEMPORAL_WEIGHT)
+    frame with the previous output (see video.TemporalBlend; None: TEMPORAL_BLEND for adain and wct, 0 for gatys,
+    whose frames are held instead); ``temporal_weight`` (Gatys only; None: TEMPORAL_WEIGHT)
     keeps each frame after the first near the previous output moved along the flow while it is optimized (see
     _warm). Runs on ``client`` if given, else on the scheduler at ``scheduler``, else on a local cluster of
     ``workers`` processes (see open_client).
@@ -121,6 +122,7 @@ def stylize_batch(
     if client is None:
         check_cluster(scheduler, workers)
     specs = _check_styles(styles)
+    given, temporal = temporal, (TEMPORAL_BLEND if method != "gatys" else 0.0) if temporal is None else temporal
     opts = _check_options(method, temporal, options, specs)
     hold = _check_hold(method, temporal_weight)
     ext = ext if ext.startswith(".") else f".{ext}"
@@ -131,7 +133,7 @@ def stylize_batch(
                           "(each named after its input); give a folder such as styled/")
     files.check_folder(out_dir)  # before any work
     planned = plan(inputs, out_dir, ext)
-    if temporal and not any(i.is_video for i in planned):
+    if given and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
     if any(i.is_video for i in planned):
         flow.check_available()  # frames follow the motion, and their steadiness is measured along it: OpenCV, now
@@ -359,6 +361,7 @@ def _size_of(image: np.ndarray) -> tuple[int, int]:
     return image.shape[1], image.shape[0]
 
 
+TEMPORAL_BLEND = 0.3  # --temporal's default for adain and wct videos: each frame blended with the last one moved on
 WARM_SHARE = 0.5  # of the finest scale's iterations, for a frame that starts from the previous one moved along the flow
 TEMPORAL_WEIGHT = 10.0  # --temporal-weight's default: a warm Gatys frame's hold on the previous output (see _warm)
 

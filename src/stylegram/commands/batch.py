@@ -53,10 +53,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--iterations", default=DEFAULTS.iterations,
                         help="gatys: iterations per scale; video frames after the first start from the previous one "
                         "and run half the last number (default: %(default)s)")
-    parser.add_argument("--temporal", type=float, default=0.0, metavar="B",
+    parser.add_argument("--temporal", type=float, default=None, metavar="B",
                         help="video: blend each output frame with the previous one moved along the optical flow, "
                         "out = (1-B) new + B previous, except where the flow cannot be trusted (what moving things "
-                        "uncover), to reduce flicker without trails; 0 = off, 0.3 is a good start (default: %(default)s)")
+                        "uncover), to reduce flicker without trails; 0 = off (default: 0.3 for adain and wct; 0 for "
+                        "gatys, whose frames are held near the previous one instead, see --temporal-weight)")
     parser.add_argument("--temporal-weight", type=float, default=None, metavar="W",
                         help="gatys video: keep each frame after the first near the previous output moved along the "
                         "optical flow while it is optimized, where the flow is reliable (Ruder et al.); the weight of "
