@@ -231,15 +231,14 @@ def read_cluster(path: str | os.PathLike, k: int, backbone: Backbone | None = No
 
     With ``backbone``: refuse a file whose channels are another network's (its settings name the network).
     """
-    layer_name, found = read_clusters(path, backbone)
-    if k not in found:
-        raise OptionError(f"cluster {k} does not exist: {path} has {count(len(found), 'cluster')} "
-                          f"({', '.join(map(str, sorted(found)))})")
+    layer_name, found = read_clusters(path, backbone, [k])
     return layer_name, found[k]
 
 
-def read_clusters(path: str | os.PathLike, backbone: Backbone | None = None) -> tuple[str, dict[int, list[int]]]:
-    """(layer, {cluster id: channels}) of a cluster file written by `stylegram grams`; ``backbone`` as in read_cluster."""
+def read_clusters(path: str | os.PathLike, backbone: Backbone | None = None, wanted: Sequence[int] | None = None
+                  ) -> tuple[str, dict[int, list[int]]]:
+    """(layer, {cluster id: channels}) of a cluster file written by `stylegram grams`: every cluster, or those
+    ``wanted`` in that order (one that does not exist is refused); ``backbone`` as in read_cluster."""
     try:
         record = json.loads(Path(path).read_text())
         found = {int(c["id"]): [int(v) for v in c["channels"]] for c in record["clusters"]}
@@ -258,9 +257,13 @@ def read_clusters(path: str | os.PathLike, backbone: Backbone | None = None) -> 
                           "{\"id\", \"channels\"}; make one with 'stylegram grams IMAGES --layer L -o grams.png'") from None
     except OSError as err:
         raise OptionError(f"cannot read cluster file {path} ({err.strerror or err})") from None
+    missing = [k for k in wanted or [] if k not in found]
+    if missing:
+        raise OptionError(f"cluster {missing[0]} does not exist: {path} has {count(len(found), 'cluster')} "
+                          f"({', '.join(map(str, sorted(found)))})")
     if backbone is not None and network is not None:
         _check_network(path, network, backbone)
-    return layer_name, found
+    return layer_name, {k: found[k] for k in wanted} if wanted else found
 
 
 def _check_network(path: str | os.PathLike, network: tuple[str, str], backbone: Backbone) -> None:

@@ -85,12 +85,8 @@ def _clusters(args: argparse.Namespace, path: str | None, wanted: list[int] | No
         return args.layer, None
     from ..deepdream import read_clusters
 
-    layer, found = read_clusters(path, model)
+    layer, found = read_clusters(path, model, wanted)
     if args.layer and args.layer != layer:
         raise OptionError(f"--layer {args.layer}, and {path} clusters the channels of {layer}; drop --layer or give "
                           f"--layer {layer}")
-    missing = [k for k in wanted or [] if k not in found]
-    if missing:
-        raise OptionError(f"cluster {missing[0]} does not exist: {path} has {count(len(found), 'cluster')} "
-                          f"({', '.join(map(str, sorted(found)))})")
-    return layer, {k: found[k] for k in wanted} if wanted else found
+    return layer, found
