@@ -208,12 +208,11 @@ class TransferProblem(optimize.Problem):
         """With --init-weight: the --init image (grey in luminance mode) and its --init-mask, or None."""
         if not self.opts.init_weight:
             return None
-        start = load_input(self.opts.init, "--init image")
         mask = None if self.opts.init_mask is None else masks.read_mask(
             self.opts.init_mask, "--init-mask", content_shape, "the content",
             "a mask needs the content's aspect (it is scaled to the output)",
             "the output would keep to the --init image nowhere; white marks where it does")
-        return (color.gray(start) if self.opts.colors == "luminance" else start), mask
+        return self._init_image, mask
 
     def _plan_stages(self) -> list[tuple[tuple[int, int], str, int]]:
         """(size, parameterization, iterations) per stage: one stage per scale, except that with the spectrum
@@ -356,7 +355,13 @@ class TransferProblem(optimize.Problem):
             return (0.5 + NOISE_STD * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
         if init == "adain":
             return optimize.resize(self._adain_start(), size)
-        image = optimize.resize(load_input(init, "--init image"), size)
+        return optimize.resize(self._init_image, size)
+
+    @functools.cached_property
+    def _init_image(self) -> torch.Tensor:
+        """The --init image (grey in luminance mode), read once: it starts every scale, and --init-weight keeps to it.
+        A resumed run reads it only for --init-weight (the checkpoint holds where it had got to)."""
+        image = load_input(self.opts.init, "--init image")
         return color.gray(image) if self.opts.colors == "luminance" else image
 
     def _photo_start(self, init: str, size: tuple[int, int]) -> torch.Tensor:
