@@ -122,7 +122,9 @@ def stylize_batch(
     if client is None:
         check_cluster(scheduler, workers)
     specs = _check_styles(styles)
-    given, temporal = temporal, (TEMPORAL_BLEND if method != "gatys" else 0.0) if temporal is None else temporal
+    given = temporal is not None
+    if not given:  # one-pass methods blend; Gatys frames are held instead (temporal_weight)
+        temporal = TEMPORAL_BLEND if method != "gatys" else 0.0
     opts = _check_options(method, temporal, options, specs)
     hold = _check_hold(method, temporal_weight)
     ext = ext if ext.startswith(".") else f".{ext}"
@@ -133,7 +135,7 @@ def stylize_batch(
                           "(each named after its input); give a folder such as styled/")
     files.check_folder(out_dir)  # before any work
     planned = plan(inputs, out_dir, ext)
-    if given and not any(i.is_video for i in planned):
+    if given and temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
     if any(i.is_video for i in planned):
         flow.check_available()  # frames follow the motion, and their steadiness is measured along it: OpenCV, now
