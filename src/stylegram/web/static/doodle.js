@@ -38,13 +38,6 @@ function stillPainted(target) {
 
 function closeDoodle() { $("#doodle-painter").hidden = true; }
 
-async function decoded(source) {
-  const img = new Image();
-  img.src = source;
-  await img.decode();
-  return img;
-}
-
 async function mapColours(source) {
   // Colour -> share of one label map's pixels.
   const img = await decoded(source);
@@ -93,11 +86,7 @@ function paletteFor(target) {
 function doodleSize() {
   // The output's size as asked (texture), or the target's picture's, at most PAINT_SIDE on its long side (the
   // server scales).
-  if (doodle.backdrop) {
-    const { naturalWidth: w, naturalHeight: h } = doodle.backdrop;
-    const scale = Math.min(1, PAINT_SIDE / Math.max(w, h));
-    return [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
-  }
+  if (doodle.backdrop) return paintSize(doodle.backdrop);
   const side = (id, fallback) => Math.max(16, Math.min(2048, Math.round(Number($(id).value) || fallback)));
   return [side("#doodle-width", 384), side("#doodle-height", 256)];
 }

@@ -33,6 +33,20 @@ function forgetPaint() {
 
 function closePainter() { $("#painter").hidden = true; }
 
+async function decoded(source) {
+  // An <img> of a blob: URL, decoded (rejects where the browser cannot show the format).
+  const img = new Image();
+  img.src = source;
+  await img.decode();
+  return img;
+}
+
+function paintSize(img) {
+  // [width, height] of a picture painted over: its own, at most PAINT_SIDE on the long side (the server scales).
+  const scale = Math.min(1, PAINT_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
+  return [Math.max(1, Math.round(img.naturalWidth * scale)), Math.max(1, Math.round(img.naturalHeight * scale))];
+}
+
 function blankMask([width, height]) {
   const canvas = document.createElement("canvas");
   canvas.width = width;
@@ -43,18 +57,14 @@ function blankMask([width, height]) {
 async function openPainter() {
   clearError();
   if (!painter.image) {
-    const img = new Image();
-    img.src = page.content.source;
     try {
-      await img.decode();
+      painter.image = await decoded(page.content.source);
     } catch {
       showError(`This browser cannot show ${page.content.name} (TIFF, for one, it does not), so masks cannot be `
         + "painted on it; give each style a mask file with + mask instead.");
       return;
     }
-    const scale = Math.min(1, PAINT_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
-    painter.image = img;
-    painter.size = [Math.max(1, Math.round(img.naturalWidth * scale)), Math.max(1, Math.round(img.naturalHeight * scale))];
+    painter.size = paintSize(painter.image);
   }
   for (const style of page.styles) style.paint ||= blankMask(painter.size);
   const canvas = $("#painter-canvas");
