@@ -464,8 +464,13 @@ def test_label_maps_from_the_page_paint_like_colours_alike(client):
     body = dict(content=ids["cat.png"], styles=[ids["both.png"]], labels=[ids["cat_map.png"], ids["both_map.png"]],
                 size=96, min_size=96, iterations="30", init="recolor")
     job = start(client, **body)
-    assert job["inputs"]["labels"] == ["cat_map.png", "both_map.png"]
-    assert [e["data"]["state"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    assert job["inputs"]["labels"] == ["cat_map.png", "both_map.png"] and job["labels_read"] is None  # not yet read
+    states = [e["data"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"]
+    assert states[-1]["state"] == "done"
+    halves = [{"image": 1, "share": 0.5}]  # each colour: half the content, from half the style image
+    read = [{"colour": "#87ceeb", "share": 0.5, "sources": halves}, {"colour": "#28a03c", "share": 0.5, "sources": halves}]
+    assert sorted(states[-1]["labels_read"], key=lambda p: p["colour"], reverse=True) == read
+    assert client.get(job["urls"]["self"]).json()["labels_read"] == states[-1]["labels_read"]
     params = client.get(job["urls"]["params"]).json()
     assert "--labels cat_map.png,both_map.png" in params["command"] and len(params["inputs"]["labels"]) == 2
     image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)), float)

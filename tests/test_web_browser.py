@@ -294,6 +294,11 @@ def test_label_maps_chosen_on_the_page(tmp_path):
         assert page.locator("#content-thumbs .mask-add").count() == 0  # masks and regions are the styles' only
         job, result = small_recolored_job(page, url)
         assert job["inputs"]["labels"] == ["cat_map.png", "both_map.png"] and red_left_blue_right(result)
+        read = page.locator("#labels-read")  # what the maps were read as, a swatch per label
+        assert read.is_visible() and read.inner_text().startswith("Label maps read as 2 labels:")
+        parts = read.locator(".label-part")
+        assert parts.all_inner_texts() == ["50 % of the content, from 50 % of both.png"] * 2
+        assert sorted(parts.locator(".swatch").evaluate_all("s => s.map(e => e.title)")) == ["#28a03c", "#87ceeb"]
         page.screenshot(path=str(tmp_path / "labels.png"), clip={"x": 0, "y": 0, "width": 560, "height": 520})
 
 

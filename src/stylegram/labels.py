@@ -82,14 +82,23 @@ def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes:
     return _entries(assigned, palette, blend, words)
 
 
+def parts(split: Split) -> list[dict]:
+    """What the maps were read as, per label: its colour, its share of the content (output) and, per source image
+    that has it, the image's number (1, 2, ...) and the label's share of that image."""
+    read: dict[str, dict] = {}
+    for source, mask, region, colour in zip(split.styles, split.masks, split.regions, split.colours):
+        part = read.setdefault(colour, {"colour": colour, "share": float(mask.mean()), "sources": []})
+        part["sources"].append({"image": source + 1, "share": float(region.mean())})
+    return list(read.values())
+
+
 def describe(split: Split) -> str:
     """One line on what the maps were read as: each label, its share of the content (output), and its sources."""
-    words, parts = split.words, {}
-    for source, mask, region, colour in zip(split.styles, split.masks, split.regions, split.colours):
-        parts.setdefault(colour, [f"{float(mask.mean()):.0%} of {words.target}"]).append(
-            f"{float(region.mean()):.0%} of {words.source} {source + 1}")
-    labels = "; ".join(f"{colour} {share} from {', '.join(sources)}" for colour, (share, *sources) in parts.items())
-    return f"--labels: {len(parts)} label{'s' * (len(parts) != 1)}: {labels}"
+    words, read = split.words, parts(split)
+    labels = "; ".join(f"{p['colour']} {p['share']:.0%} of {words.target} from "
+                       + ", ".join(f"{s['share']:.0%} of {words.source} {s['image']}" for s in p["sources"])
+                       for p in read)
+    return f"--labels: {len(read)} label{'s' * (len(read) != 1)}: {labels}"
 
 
 def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.Tensor:

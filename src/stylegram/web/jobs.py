@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from .. import images, optimize
+from .. import images, labels, optimize
 from ..errors import StylegramError
 from ..job import Job, Result
 from . import engine
@@ -62,6 +62,7 @@ class WebJob:
     stop_requested: threading.Event = field(default_factory=threading.Event)
     events: list[Event] = field(default_factory=list)
     preview: dict | None = None  # {"version", "iteration", "width", "height", "image"}
+    labels: list[dict] | None = None  # what its label maps were read as (stylegram.labels.parts), once started
     _waiters: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -204,13 +205,14 @@ class Runner:
                        **({"masks": [u.name for u in spec.masks]} if spec.masks else {}),
                        **({"regions": [u.name for u in spec.regions]} if spec.regions else {}),
                        **({"labels": [u.name for u in spec.labels]} if spec.labels else {})},
+            "labels_read": job.labels,
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.png", "params": f"{base}/params.json"},
         }
 
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
-                "total": job.total, "has_result": job.result is not None}
+                "total": job.total, "has_result": job.result is not None, "labels_read": job.labels}
 
     def _announce_positions(self) -> None:
         with self._cond:
@@ -258,6 +260,7 @@ class Runner:
             if isinstance(made, Job):
                 work = made
                 job.total = sum(work.schedule.iterations)
+                job.labels = labels.parts(work.problem.labels) if work.problem.labels is not None else None
                 job.publish("state", self._state_event(job))
                 job.result, stopped = self._iterate(job, work)
             else:

@@ -37,6 +37,7 @@ function showError(message) { const el = $("#error"); el.textContent = message; 
 function clearError() { $("#error").hidden = true; $("#error").textContent = ""; }
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const percent = (share) => `${Math.round(share * 100)} %`;
 
 function seconds(s) {
   if (!Number.isFinite(s)) return "?";
@@ -377,6 +378,7 @@ function onState(s) {
   $("#stop").disabled = !running;
   $("#start").disabled = false;
   document.body.dataset.jobState = s.state;
+  showLabelsRead(s.labels_read);
   if (s.state === "queued") {
     status.textContent = s.ahead > 0
       ? `Waiting in the queue: ${plural(s.ahead, "job")} ahead of this one.`
@@ -407,6 +409,29 @@ function onState(s) {
         link.removeAttribute("aria-disabled");
       }
     }
+  }
+}
+
+// What the label maps were read as (the CLI's "--labels:" line): a swatch per label, its share of the content (or
+// texture's output) and of each picture that paints it. A colour the painter did not mean is a stray edge or JPEG.
+function showLabelsRead(parts) {
+  const box = $("#labels-read");
+  box.replaceChildren();
+  box.hidden = !parts;
+  if (!parts) return;
+  const texture = page.job.method === "texture";
+  const names = page.job.inputs.styles;
+  box.append(`Label maps read as ${plural(parts.length, "label")}:`);
+  for (const part of parts) {
+    const item = document.createElement("span");
+    item.className = "label-part";
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = part.colour;
+    swatch.title = part.colour;
+    const sources = part.sources.map((s) => `${percent(s.share)} of ${names[s.image - 1]}`).join(", ");
+    item.append(swatch, `${percent(part.share)} of the ${texture ? "output" : "content"}, from ${sources}`);
+    box.append(item);
   }
 }
 
