@@ -1,22 +1,25 @@
 """Batch throughput (images per minute, AdaIN, 256 px) with 1 and 2 local workers, and video flicker.
 
-Run: OMP_NUM_THREADS=1 python benchmarks/batch_speed.py [--images 16] [--side 256] [--workers 1,2]
+Run: OMP_NUM_THREADS=1 python benchmarks/batch_speed.py [--images 16] [--side 256] [--workers 1,2] [--few]
 Each worker count gets a fresh local cluster; its models are loaded by a two-image warm-up, then the
 timed run stylizes --images photos (crops of scikit-image's sample photos). Cluster start and the warm-up
 are reported apart, and so is the workers' CPU time per image, which other load on the machine does
 not change (on a machine shared with other jobs, wall-clock scaling understates what free cores give). Flicker = mean |out_t - out_t-1| / mean |in_t - in_t-1| over a 20-frame camera pan
 across a photo, with and without the temporal blend (--temporal); 1 = as steady as the input. It does not follow
 the motion, so a blend that lags behind the pan scores well on it; the warp error (stylegram.batch.flow) measures
-the change beyond the motion instead.
+the change beyond the motion instead. --few instead times one Gatys picture on two workers, on one torch thread
+(as before) and sharing the idle worker's core.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from PIL import Image
@@ -79,6 +82,25 @@ def flicker_figures(scratch: Path, blends: list[float], workers: int) -> list[tu
     return rows
 
 
+def few_pictures(inputs: Path, scratch: Path, repeats: int = 2) -> list[tuple[str, float]]:
+    """One Gatys picture on a two-worker cluster, single-threaded (as before) and on the idle worker's core too:
+    (setting, seconds) per run, alternating so that the host's drift falls on both."""
+    from stylegram.batch import stylize
+
+    one = sorted(inputs.glob("*.png"))[:1]
+    rows = []
+    with open_client(workers=2) as client:
+        stylize_batch(one, STYLE, scratch / "few-warm", client=client, method="gatys", iterations="2")  # loads VGG
+        for run in range(repeats):
+            for setting in ("1 thread", "shared"):
+                with mock.patch.object(stylize, "threads_each", lambda c, n: 1) if setting == "1 thread" \
+                        else contextlib.nullcontext():
+                    report = stylize_batch(one, STYLE, scratch / f"few{run}{setting}", client=client, method="gatys")
+                assert report.ok, report.summary()
+                rows.append((setting, report.seconds))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=16)
@@ -87,12 +109,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--temporal", default="0,0.3,0.5", help="blend weights to measure flicker at")
     parser.add_argument("--keep", type=Path, default=None, help="keep the outputs in this folder")
     parser.add_argument("--precision", default="auto", help="the workers' network arithmetic (stylegram.precision)")
+    parser.add_argument("--few", action="store_true", help="only the one-Gatys-picture thread comparison")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
         scratch = args.keep or Path(tmp)
         inputs = photos(scratch / "photos", args.images, args.side)
         warmup = photos(scratch / "warmup", 2, args.side)
+        if args.few:
+            print(f"one Gatys picture at {args.side}x{args.side * 3 // 4} px on 2 workers; load average "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+            for setting, seconds in few_pictures(inputs, scratch):
+                print(f"{setting:>9} {seconds:>7.1f} s")
+            return
         print(f"AdaIN ({args.precision}), {args.images} images at {args.side}x{args.side * 3 // 4} px, style {STYLE}; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"{'workers':>7} {'cluster start':>14} {'warm-up (2 img)':>16} {'timed run':>10} {'images/min':>11} "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 pytest.importorskip("distributed")
@@ -472,6 +473,24 @@ def test_model_loads_once_per_worker(client, tmp_path):
         assert _loaded_once(report)
     for loads in client.run(tasks.model_loads).values():
         assert loads["feed-forward"] == 1 and set(loads.values()) == {1}
+
+
+def _task_threads(client) -> list[int]:
+    """Per worker, torch's threads in the thread that runs its tasks (OpenMP's setting is per thread)."""
+    return [client.submit(torch.get_num_threads, workers=[w], pure=False).result() for w in client.nthreads()]
+
+
+def test_fewer_pictures_than_workers_use_the_idle_cores_too(client, tmp_path, monkeypatch):
+    """One picture on two single-threaded workers runs on two torch threads; as many pictures as workers, one each."""
+    submit, threads = client.submit, []
+    monkeypatch.setattr(client, "submit", lambda fn, *a, **k: (fn is tasks.stylize and threads.append(a[4]))
+                        or submit(fn, *a, **k))
+    report = stylize_batch([_photos(tmp_path / "one", 1)], STYLE, tmp_path / "out1", client=client)
+    assert report.ok and threads == [2]
+    assert 2 in _task_threads(client)  # the worker that ran it used both cores
+    threads.clear()
+    report = stylize_batch([_photos(tmp_path / "three", 3)], STYLE, tmp_path / "out3", client=client)
+    assert report.ok and threads == [1, 1, 1]
 
 
 # -------------------------------------------------------------------------------------- statistics

@@ -92,6 +92,13 @@ def finished(client, fn: Callable, payloads: Iterable[tuple], window: int) -> It
         yield index.pop(future.key), future
 
 
+def threads_each(client, count: int) -> int:
+    """Torch threads for each of ``count`` tasks that run at once: the cluster's slots (one per core) shared among
+    them, so that a batch of fewer pictures than workers still uses every core; 1 when the tasks fill the slots."""
+    slots = sum(client.nthreads().values()) or 1
+    return max(1, slots // max(count, 1))
+
+
 def window_for(client) -> int:
     """Tasks to keep in flight: enough that no worker thread waits for the next one."""
     threads = sum(client.nthreads().values()) or 1

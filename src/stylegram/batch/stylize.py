@@ -28,7 +28,7 @@ from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
-from .runner import Failure, Report, bar, finished, one_line, window_for
+from .runner import Failure, Report, bar, finished, one_line, threads_each, window_for
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,8 @@ def _check_styles(styles) -> list[str]:
 
 def _run_images(client, items: list[Item], styles: list[str], opts: dict, report: Report, quiet: bool,
                 skipped: int) -> None:
-    payloads = [(str(item.source), styles, opts) for item in items]
+    threads = threads_each(client, len(items))  # fewer pictures than workers: each uses the idle cores too
+    payloads = [(str(item.source), styles, opts, None, threads) for item in items]
     with bar(len(items) + skipped, "image", quiet, initial=skipped) as progress:
         for k, future in finished(client, tasks.stylize, payloads, window_for(client)):
             item = items[k]

@@ -2,8 +2,9 @@
 
 Each worker process loads a model the first time a task needs it and keeps it (functools.lru_cache at
 module level), so a model loads once per worker, not once per image. Every task returns how many times
-its process has loaded each model, which lets the client check that. Tasks run on one torch thread: the
-parallelism is the cluster's (one task per worker thread), and more threads per task only fight over cores.
+its process has loaded each model, which lets the client check that. Tasks run on one torch thread by default:
+the parallelism is the cluster's (one task per worker thread), and more threads per task only fight over cores;
+the client asks for more when fewer tasks than workers run at once.
 """
 
 from __future__ import annotations
