@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 # The options dataclasses (stylegram.options.Options subclasses) add themselves here, so that a message can name
 # their fields the way a Python caller passes them.
 OPTION_CLASSES: list[type] = []
+# Keyword arguments outside those classes whose flags messages name the same way (stylize_batch's temporal, ...).
+KEYWORDS: set[str] = set()
 # A flag and the value written after it when that is a number or a quoted string: "--size 0", "--init 'x'".
 _FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?: ('[^']*'|\d[^\s,;:)]*))?")
 
@@ -55,7 +57,7 @@ class OptionError(StylegramError, ValueError):
 def in_python_words(text: str) -> str:
     """``text`` with each flag that stands for an option named as its keyword: --tv-weight -> tv_weight, --size 0 ->
     size=0; other flags (--resume, --overwrite) are left as they are."""
-    names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)}
+    names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)} | KEYWORDS
 
     def keyword(match: re.Match) -> str:
         name = match[1].replace("-", "_")

@@ -23,12 +23,14 @@ import numpy as np
 from PIL import Image
 
 from .. import files, gatys, images, labels, masks, optimize, samples
-from ..errors import ImageError, OptionError, check_choice, check_number
+from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
 from .runner import Failure, Report, bar, finished, one_line, threads_each, window_for
+
+KEYWORDS.update({"temporal", "temporal_weight", "scheduler", "workers"})  # stylize_batch's: its messages name them so
 
 
 @dataclass(frozen=True)
