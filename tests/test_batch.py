@@ -653,8 +653,9 @@ def test_flicker_and_blend_formulas():
     assert np.isnan(meter.value)
     blend = TemporalBlend(0.25)
     assert blend(b)[0, 0, 0] == 100 and blend(a)[0, 0, 0] == 25  # (1 - 0.25) * 0 + 0.25 * 100
-    with pytest.raises(OptionError, match="--temporal"):
+    with pytest.raises(OptionError, match=r"^temporal must be in \[0, 1\) \(0 = off, e.g. 0.3\), not 1.0") as caught:
         TemporalBlend(1.0)
+    assert caught.value.flagged.startswith("--temporal must be")
 
 
 def test_a_failure_line_names_the_item_once():
