@@ -470,3 +470,36 @@ def test_masks_painted_on_the_content(tmp_path):
             mask = np.asarray(Image.open(download.value.path()).convert("L"))
             left, right = (mask[:, :40], mask[:, 64:]) if n == 1 else (mask[:, 64:], mask[:, :40])
             assert mask.shape == (64, 96) and left.min() == 255 and right.max() == 0, name
+
+
+def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp_path):
+    pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
+    from stylegram.batch import synthetic_video, video
+
+    clip = synthetic_video(tmp_path / "street.mp4", count=4, audio=())
+    files = flat_pictures(tmp_path)
+    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(clip))
+        page.set_input_files("#style-input", str(files["red.png"]))
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending) video")  # a video plays as its thumbnail
+        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        assert page.inner_text("#content-thumbs .thumb .frames") == "4 frames"
+        assert page.is_hidden("#style-thumbs .mask-add") and page.is_hidden("#style-thumbs .labels-add")
+        assert page.is_hidden("#paint-open") and page.is_hidden("#doodle-open")  # painted on pictures only
+        assert page.is_hidden("[data-field=content_weight]") and page.is_visible("[data-field=iterations]")
+        page.select_option("#method", "adain")
+        assert page.is_visible("[data-field=alpha]") and page.is_hidden("[data-field=seed]")
+        page.click("#start")
+        page.wait_for_selector("body[data-job-state=done]", timeout=120_000)
+        assert page.inner_text("#job-status") == "Done after 4 frames."
+        assert page.inner_text("#preview-caption") == "frame 4 · 64×48 px"
+        assert page.inner_text("#download-result") == "Download video"
+        with page.expect_download() as download:
+            page.click("#download-result")
+        saved = tmp_path / "result.mp4"
+        download.value.save_as(saved)
+        frames = list(video.frames(saved))
+        assert len(frames) == 4 and frames[0].shape == (48, 64, 3)
+        assert frames[0][..., 0].mean() > frames[0][..., 2].mean() + 40  # red, as the style
+        assert "no loss curve" in page.text_content("#loss-curve")
+        page.screenshot(path=str(tmp_path / "video.png"), full_page=True)

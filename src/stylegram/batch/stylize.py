@@ -15,7 +15,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,8 @@ from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
 from .runner import Failure, Report, bar, finished, one_line, threads_each, window_for
+
+FrameHook = Callable[[int, "int | None", np.ndarray], None]  # (frames done, frames in all, the frame written)
 
 KEYWORDS.update({"temporal", "temporal_weight", "scheduler", "workers"})  # stylize_batch's: its messages name them so
 
@@ -108,6 +110,7 @@ def stylize_batch(
     scheduler: str | None = None,
     workers: int | None = None,
     quiet: bool = True,
+    on_frame: FrameHook | None = None,
     **options,
 ) -> Report:
     """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
@@ -118,7 +121,10 @@ def stylize_batch(
     keeps each frame after the first near the previous output moved along the flow while it is optimized (see
     _warm). Runs on ``client`` if given, else on the scheduler at ``scheduler``, else on a local cluster of
     ``workers`` processes (see open_client).
-    Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed.
+    Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed. ``on_frame(done,
+    total, frame)`` is called as each video frame is written (total: None where the container does not say); a
+    BaseException it raises that is not an Exception stops the run (no item's failure handler takes it), and the
+    frames done are kept for the next.
     """
     start = time.perf_counter()
     if client is None:
@@ -152,7 +158,7 @@ def stylize_batch(
                 if pictures:
                     _run_images(c, pictures, specs, opts, report, quiet, skipped)
                 for item in (i for i in todo if i.is_video):
-                    _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite)
+                    _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame)
             except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
                 logging.getLogger("distributed").setLevel(logging.ERROR)
                 raise
@@ -257,7 +263,7 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
 
 
 def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[float, float], report: Report,
-               quiet: bool, overwrite: bool = False) -> None:
+               quiet: bool, overwrite: bool = False, on_frame: FrameHook | None = None) -> None:
     """Stylize one video frame by frame into its output; the frames done are kept until it is written (FrameStore).
 
     ``steady``: (--temporal, the blend of each output with the previous one; --temporal-weight, Gatys frames' hold
@@ -286,6 +292,8 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 meter.add(source, out)
                 steadiness.add(out, motion)
                 progress.update()
+                if on_frame is not None:
+                    on_frame(i + 1, writer.frames or None, out)
         kept.remove()
         report.flicker[item.name], report.warp_error[item.name] = meter.value, steadiness.value
         report.done.append(item.name)

@@ -1,11 +1,12 @@
 """The local web page's server: a small FastAPI app over the upload store and the one-worker job queue.
 
-    POST   /api/uploads?name=FILE      body: the image file's bytes -> {id, name, width, height, ...}
+    POST   /api/uploads?name=FILE      body: the image or video file's bytes -> {id, name, width, height, kind, ...}
     DELETE /api/uploads/{id}
     POST   /api/jobs                   JSON {method, content, styles, style_masks, size, ...} -> the job, queued
     GET    /api/jobs/{id}/events       server-sent events: state, progress (every iteration), preview
     POST   /api/jobs/{id}/stop         cancel if waiting; stop after the current iteration if running
     GET    /api/jobs/{id}/result.png   the image (the image so far for a stopped job)
+    GET    /api/jobs/{id}/result.mp4   a video job's video (the content may be a video: stylegram.web.video)
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
 
@@ -43,10 +44,10 @@ from .uploads import UploadError, UploadStore, display_name
 STATIC = Path(__file__).parent / "static"
 MAX_ITERATIONS = 2000  # per scale
 KEEPALIVE = 15.0  # seconds between SSE comments while nothing happens
-# The page and its scripts come from this server only; previews are data: URLs.
+# The page and its scripts come from this server only; previews are data: URLs, a video's thumbnail a blob: URL.
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
-                                 b"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                                 b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
@@ -243,7 +244,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/api/config")
     async def config() -> dict:
         return {"version": __version__, "methods": list(engine.METHODS), "fields": engine.FIELDS,
-                "defaults": engine.defaults(), "limits": service.limits(), "image_types": list(images.IMAGE_EXTENSIONS)}
+                "video_fields": engine.VIDEO_FIELDS, "defaults": engine.defaults(), "limits": service.limits(),
+                "image_types": list(images.IMAGE_EXTENSIONS), "video_types": list(images.VIDEO_EXTENSIONS)}
 
     @app.get("/api/status")
     async def status() -> dict:
@@ -291,7 +293,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if "iterations" in settings:  # the pattern allows spaces around the counts
             settings["iterations"] = settings["iterations"].replace(" ", "")
         spec = engine.make_spec(req.method, settings, content, styles, masks, regions, labels)
-        engine.start(spec, service.store, service.models)  # option errors now, as a 400, rather than when the job runs
+        if not spec.is_video:  # a video's options are checked as its job starts
+            engine.start(spec, service.store, service.models)  # option errors now, as a 400, not when the job runs
         return runner.snapshot(runner.submit(WebJob(spec)))
 
     @app.get("/api/jobs")
@@ -328,6 +331,18 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         images.to_image(job.result.image).save(buffer, "PNG")
         return Response(buffer.getvalue(), media_type="image/png",
                         headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.png"'})
+
+    @app.get("/api/jobs/{job_id}/result.mp4")
+    def result_video(job_id: str) -> Response:
+        job = service.job(job_id)
+        if not job.spec.is_video:
+            raise HTTPException(404, f"job '{job_id}' made an image, not a video; its result is {job_id}/result.png")
+        if job.video is None:
+            raise HTTPException(409, f"job '{job_id}' is {job.state} and has no video"
+                                     f"{f' ({job.message})' if job.message else ''}; a video is written only whole, "
+                                     "when its last frame is done")
+        return FileResponse(job.video, media_type="video/mp4",
+                            filename=f"stylegram-{job.spec.method}-{job.id}.mp4")
 
     @app.get("/api/jobs/{job_id}/params.json")
     async def params(job_id: str) -> Response:

@@ -34,6 +34,12 @@ FIELDS = {
     "texture": ("size", "height", "tileable", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend",
                 "style_layers"),
 }
+# The settings the page offers for a video as the content: those of the `stylegram batch` command.
+VIDEO_FIELDS = {
+    "gatys": ("size", "colors", "iterations", "style_blend", "upscale"),
+    "adain": ("size", "alpha", "colors", "style_blend", "upscale"),
+    "wct": ("size", "alpha", "colors", "style_blend", "upscale"),
+}
 PAGE_ONLY = {"height": None}  # settings that are part of a library option (texture's height: --size WxH), and their default
 RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
@@ -65,6 +71,11 @@ class Spec:
     masks: list[Upload] = field(default_factory=list)  # one per style, or none
     regions: list[Upload] = field(default_factory=list)  # one per style, or none
     labels: list[Upload] = field(default_factory=list)  # the content's label map, then one per style, or none
+
+    @property
+    def is_video(self) -> bool:
+        """The content is a video: stylized frame by frame (stylegram.web.video)."""
+        return self.content is not None and self.content.is_video
 
     @property
     def uploads(self) -> list[Upload]:
@@ -99,6 +110,9 @@ def make_spec(
         raise OptionError(f"the {method} method needs a content image; add one")
     if method == "texture" and content is not None:
         raise OptionError("texture synthesis has no content image, only example textures; leave the content out")
+    _check_videos(styles, [*(masks or []), *(regions or []), *(labels or [])])
+    if content is not None and content.is_video:
+        return _video_spec(method, settings, content, styles, [*(masks or []), *(regions or []), *(labels or [])])
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
     given = _check_attached(method, masks or [], styles, MASKS)
     lent = _check_attached(method, regions or [], styles, REGIONS)
@@ -117,6 +131,32 @@ def make_spec(
     if mapped:
         options = options.replace(labels=",".join(m.name for m in mapped))
     return Spec(method, options, content, styles, given, lent, mapped)
+
+
+def _check_videos(styles: list[Upload], attached: list[Upload | None]) -> None:
+    """Refuse a video anywhere but the content."""
+    for upload in [*styles, *attached]:
+        if upload is not None and upload.is_video:
+            raise OptionError(f"{upload.name} is a video; only the content can be a video, and style images, masks, "
+                              "regions and label maps are pictures")
+
+
+def _video_spec(method: str, settings: dict[str, Any], content: Upload, styles: list[Upload],
+                attached: list[Upload | None]) -> Spec:
+    """A video's job: the settings `stylegram batch` has (VIDEO_FIELDS); masks, regions and label maps are refused,
+    since the page paints them on a picture."""
+    if any(a is not None for a in attached):
+        raise OptionError(f"{content.name} is a video, and masks, regions and label maps are painted on a picture on "
+                          "this page; remove them, or give the video to stylegram batch with --style-masks, "
+                          "--style-regions or --labels")
+    unused = [k for k, v in settings.items() if v is not None and k not in VIDEO_FIELDS[method]]
+    if unused:
+        raise OptionError(f"{', '.join(unused)} {'is not a setting' if len(unused) == 1 else 'are not settings'} of a "
+                          f"video (the {method} method has {', '.join(VIDEO_FIELDS[method])} for one, as stylegram "
+                          f"batch does); leave {'it' if len(unused) == 1 else 'them'} out")
+    options = gatys.TransferOptions().replace(method=method, **{k: v for k, v in settings.items() if v is not None})
+    blend_weights(options.style_blend, len(styles))
+    return Spec(method, options, content, styles)
 
 
 # What a style image can have attached, in the words of the messages: (noun, what it is for, why texture has none).

@@ -18,14 +18,17 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import images, labels, optimize
 from ..errors import StylegramError
 from ..job import Job, Result
 from . import engine
+from . import video as web_video
 from .uploads import UploadStore
 
 log = logging.getLogger(__name__)
@@ -63,12 +66,17 @@ class WebJob:
     events: list[Event] = field(default_factory=list)
     preview: dict | None = None  # {"version", "iteration", "width", "height", "image"}
     labels: list[dict] | None = None  # what its label maps were read as (stylegram.labels.parts), once started
+    video: Path | None = None  # a video job's output, once written
     _waiters: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def terminal(self) -> bool:
         return self.state in TERMINAL
+
+    @property
+    def has_result(self) -> bool:
+        return self.result is not None or self.video is not None
 
     def publish(self, kind: str, data: dict) -> None:
         """Append an event and wake every stream waiting on this job."""
@@ -133,6 +141,7 @@ class Runner:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
+        self.frames = web_video.Frames()  # the cluster that stylizes videos: started at the first, closed by _work
 
     # ------------------------------------------------------------------------------- the queue
 
@@ -197,9 +206,10 @@ class Runner:
         base = f"/api/jobs/{job.id}"
         spec = job.spec
         return {
-            "id": job.id, "method": spec.method, "state": job.state, "message": job.message,
+            "id": job.id, "method": spec.method, "kind": "video" if spec.is_video else "image", "state": job.state,
+            "message": job.message,
             "ahead": self.ahead(job), "iteration": job.iteration, "total": job.total,
-            "has_result": job.result is not None, "created": job.created, "started": job.started,
+            "has_result": job.has_result, "created": job.created, "started": job.started,
             "finished": job.finished,
             "inputs": {"content": spec.content.name if spec.content else None, "styles": [u.name for u in spec.styles],
                        **({"masks": [u.name for u in spec.masks]} if spec.masks else {}),
@@ -207,12 +217,12 @@ class Runner:
                        **({"labels": [u.name for u in spec.labels]} if spec.labels else {})},
             "labels_read": job.labels,
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
-                     "result": f"{base}/result.png", "params": f"{base}/params.json"},
+                     "result": f"{base}/result.{'mp4' if spec.is_video else 'png'}", "params": f"{base}/params.json"},
         }
 
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
-                "total": job.total, "has_result": job.result is not None, "labels_read": job.labels}
+                "total": job.total, "has_result": job.has_result, "labels_read": job.labels}
 
     def _announce_positions(self) -> None:
         with self._cond:
@@ -231,29 +241,41 @@ class Runner:
         finished = sorted((j for j in self.jobs.values() if j.terminal), key=lambda j: j.finished or 0)
         for job in finished[: max(len(finished) - self.keep, 0)]:
             del self.jobs[job.id]
+            if job.video is not None:
+                web_video.remove(job.video.parent)
 
     # ------------------------------------------------------------------------------- the worker
 
     def _work(self) -> None:
-        while True:
-            with self._cond:
-                while not self.queue and not self._closing:
-                    self._cond.wait()
-                if self._closing:
-                    return
-                job = self.running = self.queue.popleft()
-            self._announce_positions()
-            state, message = self._run(job)
-            with self._cond:
-                self.running = None
-            self._finish(job, state, message)  # after the worker is free, so /api/status agrees with the page
-            self.store.prune(self.in_use())
-            self._announce_positions()
+        try:
+            while self._next():
+                pass
+        finally:  # in this thread, which started it: a Dask client is closed where it was made
+            self.frames.close()
+
+    def _next(self) -> bool:
+        """Run the next job once there is one; False when the runner is closing."""
+        with self._cond:
+            while not self.queue and not self._closing:
+                self._cond.wait()
+            if self._closing:
+                return False
+            job = self.running = self.queue.popleft()
+        self._announce_positions()
+        state, message = self._run(job)
+        with self._cond:
+            self.running = None
+        self._finish(job, state, message)  # after the worker is free, so /api/status agrees with the page
+        self.store.prune(self.in_use())
+        self._announce_positions()
+        return True
 
     def _run(self, job: WebJob) -> tuple[str, str]:
         """Run one job to its end; returns its final state and message."""
         job.state, job.started = "running", time.time()
         job.publish("state", self._state_event(job))
+        if job.spec.is_video:
+            return self._run_video(job)
         work: Job | None = None
         try:
             made = engine.start(job.spec, self.store, self.models)
@@ -300,5 +322,39 @@ class Runner:
                 return work.result(), True
         return work.result(), False
 
+    def _run_video(self, job: WebJob) -> tuple[str, str]:
+        """Run a video job (stylegram.web.video); its progress counts frames, its preview is the latest frame."""
+        folder, last_preview = self.store.folder / f"video-{job.id}", 0.0
+        job.total = job.spec.content.frames
+
+        def on_frame(done: int, total: int | None, frame: np.ndarray) -> None:
+            nonlocal last_preview
+            job.iteration, job.total = done, total or job.total
+            elapsed = time.time() - job.started
+            job.publish("progress", {"frame": done, "total": job.total, "elapsed": elapsed,
+                                     "estimated_left": elapsed / done * max(job.total - done, 0)})
+            if done in (1, job.total) or time.monotonic() - last_preview >= self.preview_seconds:  # the last: the result
+                job.set_preview(images.to_tensor(frame), done)
+                last_preview = time.monotonic()
+            if job.stop_requested.is_set():
+                raise web_video.Stopped
+
+        try:
+            job.video = web_video.run(job.spec, folder, self.frames, on_frame)
+            return "done", ""
+        except web_video.Stopped:
+            web_video.remove(folder)
+            return "stopped", f"stopped after {job.iteration} of {job.total} frames; a video is written only whole"
+        except StylegramError as err:
+            web_video.remove(folder)
+            return "failed", engine.page_message(err.flagged)
+        except Exception as err:  # a bug: keep the server up and say where to look
+            web_video.remove(folder)
+            log.exception("web job %s failed", job.id)
+            return "failed", f"internal error ({type(err).__name__}: {err}); see the server's log"
+
     def params(self, job: WebJob) -> dict[str, Any]:
+        if job.spec.is_video:
+            seconds = (job.finished or time.time()) - (job.started or time.time())
+            return web_video.params(job.spec, job.state, job.iteration, seconds, job.video)
         return engine.params(job.spec, job.result, job.state)

@@ -1,7 +1,9 @@
-"""Uploaded images: stored under names the server chooses, checked by the same loader as the CLI.
+"""Uploaded images and videos: stored under names the server chooses, checked by the same loaders as the CLI.
 
 A client's file name is only ever shown (on the page, in messages, in the parameters file); on disk an
-upload is ``<random id>.upload`` in a private temporary folder, so no name a client sends becomes a path.
+upload is ``<random id>.upload`` in a private temporary folder, so no name a client sends becomes a path. A video
+(a name with one of images.VIDEO_EXTENSIONS) keeps that extension instead, which is how stylegram's video
+machinery tells videos from images.
 """
 
 from __future__ import annotations
@@ -47,10 +49,16 @@ class Upload:
     bytes: int = 0
     sha256: str = ""
     created: float = field(default_factory=time.time)
+    frames: int = 0  # a video's frames; 0 for an image
+
+    @property
+    def is_video(self) -> bool:
+        return self.path.suffix in images.VIDEO_EXTENSIONS
 
     def describe(self) -> dict:
         return {"id": self.id, "name": self.name, "width": self.width, "height": self.height,
-                "bytes": self.bytes, "sha256": self.sha256}
+                "bytes": self.bytes, "sha256": self.sha256, "kind": "video" if self.is_video else "image",
+                **({"frames": self.frames} if self.is_video else {})}
 
 
 def display_name(name: str | None) -> str:
@@ -97,7 +105,8 @@ class UploadStore:
     async def receive(self, chunks: AsyncIterator[bytes], name: str) -> Upload:
         """Write a request body to a new upload file, refusing it as soon as it passes the size limit."""
         upload = Upload(secrets.token_urlsafe(12), display_name(name), Path())
-        upload.path = self.folder / f"{upload.id}.upload"
+        suffix = Path(upload.name).suffix.lower()
+        upload.path = self.folder / f"{upload.id}{suffix if suffix in images.VIDEO_EXTENSIONS else '.upload'}"
         digest, size = hashlib.sha256(), 0
         try:
             with open(upload.path, "xb") as f:
@@ -120,7 +129,10 @@ class UploadStore:
             raise UploadError(f"{upload.name} is empty (0 bytes); choose the file again", 400)
         try:
             with self._reading(upload):
-                upload.width, upload.height = images.load_image(upload.path, max_pixels=self.max_pixels).size
+                if upload.is_video:
+                    upload.width, upload.height, upload.frames = _video_size(upload.path, self.max_pixels)
+                else:
+                    upload.width, upload.height = images.load_image(upload.path, max_pixels=self.max_pixels).size
         except StylegramError:
             upload.path.unlink(missing_ok=True)
             raise
@@ -179,3 +191,21 @@ class UploadStore:
                 self._cleanup()
                 self._folder = None
 
+
+
+def _video_size(path: Path, max_pixels: int) -> tuple[int, int, int]:
+    """A video's upright width, height and frame count, read as `stylegram batch` reads it: a cut or half-copied
+    file, a frame over the pixel limit or a missing part of the batch extra (Dask, PyAV, OpenCV) is refused now."""
+    from ..batch import cluster, flow, video
+
+    cluster.distributed()
+    flow.check_available()
+    shown = video.timing(path)  # refuses a cut file
+    first = next(video.frames(path), None)
+    if first is None:
+        raise ImageError(f"{path} holds no video frames; choose another video")
+    height, width = first.shape[:2]
+    if width * height > max_pixels:
+        raise ImageError(f"{path}'s frames are {width}x{height} px, over the limit of {max_pixels} pixels; if you "
+                         f"trust the file, raise the limit: set {images.MAX_PIXELS_ENV}={width * height}")
+    return width, height, len(shown.pts) or video.count_frames(path)

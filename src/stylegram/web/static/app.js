@@ -53,9 +53,17 @@ function number(x) {
 
 // ----------------------------------------------------------------------------------- settings
 
+// The settings offered: the method's, or for a video as the content those `stylegram batch` has (video_fields).
+function offeredFields(method) {
+  if (!page.config) return FIELDS;
+  return isVideo(page.content) && method !== "texture" ? page.config.video_fields[method] : page.config.fields[method];
+}
+
+const isVideo = (record) => Boolean(record && record.kind === "video");
+
 function methodChanged() {
   const method = $("#method").value;
-  const offered = page.config ? page.config.fields[method] : FIELDS;
+  const offered = offeredFields(method);
   const defaults = page.config ? page.config.defaults[method] : {};
   for (const name of FIELDS) {
     const label = document.querySelector(`[data-field="${name}"]`);
@@ -69,6 +77,7 @@ function methodChanged() {
   const texture = method === "texture";
   $("#size-name").textContent = texture ? "Width (px)" : "Size (long side, px)";
   document.body.dataset.method = method;  // texture hides the mask controls (style.css)
+  document.body.dataset.content = isVideo(page.content) ? "video" : "image";  // a video: no masks or maps either
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
   toolsChanged();
@@ -85,7 +94,7 @@ function settings() {
       body[field] = records.map((r) => (r && r[kind] ? r[kind].id : null));  // the server names an image without one
     }
   }
-  for (const name of page.config.fields[method]) {
+  for (const name of offeredFields(method)) {
     const input = $(`#${name}`);
     if (input.type === "checkbox") { if (input.checked) body[name] = true; continue; }
     const value = input.value.trim();
@@ -100,8 +109,9 @@ function settings() {
 function thumbnail(file, box, onRemove) {
   const item = document.createElement("div");
   item.className = "thumb pending";
-  const img = document.createElement("img");
-  img.alt = file.name;
+  const img = document.createElement(file.type.startsWith("video/") ? "video" : "img");
+  if (img.tagName === "VIDEO") Object.assign(img, { muted: true, loop: true, autoplay: true, playsInline: true });
+  img.setAttribute("aria-label", file.name);
   img.src = URL.createObjectURL(file);
   const name = document.createElement("span");
   name.className = "name";
@@ -118,7 +128,7 @@ function thumbnail(file, box, onRemove) {
   item.addEventListener("click", (event) => event.stopPropagation());
   item.addEventListener("keydown", (event) => event.stopPropagation());  // Enter on its buttons is not the drop zone's
   box.append(item);
-  return { item, size };
+  return { item, size, media: img };
 }
 
 function toolsChanged() {
@@ -158,6 +168,7 @@ async function upload(file, role) {
     if (role === "content") {
       page.content = null;
       forgetPaint();
+      methodChanged();
     } else page.styles = page.styles.filter((s) => s !== record);
     discard(record);
     if (record) Object.keys(ATTACHMENTS).forEach((kind) => discard(record[kind]));
@@ -179,13 +190,16 @@ async function upload(file, role) {
   }
   view.item.classList.remove("pending");
   view.size.textContent = `${record.width}×${record.height}`;
+  if (isVideo(record)) view.size.after(Object.assign(document.createElement("span"), {
+    className: "name frames", textContent: plural(record.frames, "frame") }));
   record.boxes = {};
-  record.source = view.item.querySelector("img").src;
+  record.source = view.media.src;
   if (role === "content") page.content = record;
   else page.styles.push(record);
   for (const [kind, { content }] of Object.entries(ATTACHMENTS)) {
-    if (role !== "content" || content) view.item.append(attachControl(record, kind));
+    if ((role !== "content" || content) && !isVideo(record)) view.item.append(attachControl(record, kind));
   }
+  if (role === "content") methodChanged();  // a video offers batch's settings
   closePainter();
   toolsChanged();
 }
@@ -352,6 +366,7 @@ function watch(job) {
   $("#preview-caption").textContent = "The picture appears here while it forms.";
   $("#stats").textContent = "";
   $("#progress").value = 0;
+  $("#download-result").textContent = job.kind === "video" ? "Download video" : "Download image";
   for (const id of ["#download-result", "#download-params"]) {
     const link = $(id);
     link.classList.add("disabled");
@@ -374,6 +389,7 @@ function watch(job) {
 
 function onState(s) {
   const status = $("#job-status");
+  const step = page.job.kind === "video" ? "frame" : "iteration";
   const running = s.state === "queued" || s.state === "running";
   $("#stop").disabled = !running;
   $("#start").disabled = false;
@@ -384,11 +400,12 @@ function onState(s) {
       ? `Waiting in the queue: ${plural(s.ahead, "job")} ahead of this one.`
       : "Starting…";
   } else if (s.state === "running") {
-    status.textContent = s.total ? `Running: ${plural(s.total, "iteration")} planned.` : "Running…";
+    status.textContent = s.total ? `Running: ${plural(s.total, step)} planned.` : "Running…";
   } else if (s.state === "done") {
-    status.textContent = s.total ? `Done after ${plural(s.iteration, "iteration")}.` : "Done.";
+    status.textContent = s.total ? `Done after ${plural(s.iteration, step)}.` : "Done.";
   } else if (s.state === "stopped") {
-    status.textContent = `${s.message.charAt(0).toUpperCase()}${s.message.slice(1)}; the image so far can be downloaded.`;
+    status.textContent = `${s.message.charAt(0).toUpperCase()}${s.message.slice(1)}`
+      + (s.has_result ? "; the image so far can be downloaded." : ".");
   } else if (s.state === "cancelled") {
     status.textContent = `Cancelled (${s.message}).`;
   } else if (s.state === "failed") {
@@ -435,7 +452,15 @@ function showLabelsRead(parts) {
   }
 }
 
+function onFrame(p) {
+  // A video's progress: frames written, no loss curve (each frame is its own optimization, or none).
+  $("#progress").value = p.total ? p.frame / p.total : 0;
+  $("#job-status").textContent = `Running: frame ${p.frame} of ${p.total}.`;
+  $("#stats").textContent = `${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
+}
+
 function onProgress(p) {
+  if (p.frame !== undefined) { onFrame(p); return; }
   page.points.push(p);
   $("#progress").value = p.total ? p.iteration / p.total : 0;
   $("#job-status").textContent = `Running: iteration ${p.iteration} of ${p.total}.`;
@@ -453,8 +478,9 @@ function onPreview(p) {
   img.hidden = false;
   page.previews += 1;
   img.dataset.updates = String(page.previews);
+  const step = page.job && page.job.kind === "video" ? "frame" : "iteration";
   $("#preview-caption").textContent = p.iteration
-    ? `iteration ${p.iteration} · ${p.width}×${p.height} px`
+    ? `${step} ${p.iteration} · ${p.width}×${p.height} px`
     : `${p.width}×${p.height} px`;
 }
 
@@ -488,6 +514,13 @@ function niceStep(range, count) {
   return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || power * 10;
 }
 
+function emptyCurve() {
+  // What the empty loss curve says: why there is none, or that it is coming.
+  if (page.job && page.job.kind === "video") return "a video: each frame is a run of its own, no loss curve";
+  if (page.job && !page.job.total && ["adain", "wct"].includes(page.job.method)) return "one pass: no loss curve";
+  return "the loss curve appears here while the job runs";
+}
+
 function drawCurve() {
   const svg = $("#loss-curve");
   const [W, H] = [560, 250];
@@ -496,8 +529,7 @@ function drawCurve() {
   const points = page.points;
   if (!points.length) {
     svg.append(element("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" },
-      page.job && !page.job.total && ["adain", "wct"].includes(page.job.method)
-        ? "one pass: no loss curve" : "the loss curve appears here while the job runs"));
+      emptyCurve()));
     return;
   }
   const lines = series(points);
@@ -562,7 +594,8 @@ async function pollStatus() {
 async function init() {
   page.config = await api("/api/config");
   const limits = page.config.limits;
-  $("#limits").textContent = `PNG, JPEG, TIFF, WebP, BMP or GIF; up to ${mb(limits.upload_bytes)} and `
+  $("#limits").textContent = `PNG, JPEG, TIFF, WebP, BMP or GIF (the content may be a video: MP4, MOV, WebM, ...); `
+    + `up to ${mb(limits.upload_bytes)} and `
     + `${(limits.max_pixels / 1e6).toFixed(0)} megapixels per file. Output up to ${limits.max_size} px.`;
   $("#size").max = limits.max_size;
   dropZone($("#content-drop"), $("#content-input"), "content");

@@ -1,0 +1,99 @@
+"""A video as the page's content: stylized frame by frame by `stylegram batch`'s machinery (stylegram.batch).
+
+The run goes through stylize_batch on a local Dask cluster that the server starts at its first video and keeps
+(``Frames``), so its workers load their models once; frames follow the motion and are kept steady as on the
+command line. Each frame written becomes the job's preview. A stop ends the run after the frame being made: a
+video is written only whole, so a stopped one leaves nothing to download.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..errors import ImageError
+from ..options import flag
+from .engine import Spec, page_message
+
+if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
+    from ..batch.stylize import FrameHook
+
+
+class Stopped(BaseException):
+    """Raised by a video job's frame hook to stop the run: a BaseException, so that batch's handlers of an item's
+    failure let it through."""
+
+
+class Frames:
+    """The local cluster that stylizes the page's videos: started at the first video, closed with the server."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._client = None
+
+    def client(self):
+        """The cluster's client, started now if this is the first video."""
+        if self._client is None:
+            from ..batch import open_client
+
+            self._client = self._stack.enter_context(open_client())
+        return self._client
+
+    def close(self) -> None:
+        self._client = None
+        self._stack.close()
+
+
+def run(spec: Spec, folder: Path, frames: Frames, on_frame: FrameHook) -> Path:
+    """Stylize the spec's video into ``folder``; returns the output file. A failure is raised as the page says it."""
+    from ..batch import stylize_batch
+
+    options = {k: v for k, v in spec.options.changed().items() if k != "method"}
+    report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=frames.client(),
+                           method=spec.method, on_frame=on_frame, quiet=True, overwrite=True, **options)
+    if report.failed:
+        message = report.failed[0].message
+        for upload in spec.uploads:
+            message = message.replace(str(upload.path), upload.name)
+        raise ImageError(page_message(message))
+    return folder / f"{spec.content.path.stem}.mp4"
+
+
+def remove(folder: Path) -> None:
+    """A video job's folder, with the frames a stopped run kept."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def command_line(spec: Spec) -> str:
+    """The `stylegram batch` command that makes the same video from the same files (named as uploaded)."""
+    words = ["stylegram", "batch", spec.content.name]
+    for style in spec.styles:
+        words += ["--style", style.name]
+    words += ["-o", "styled/", "--method", spec.method]
+    for name, value in spec.options.changed().items():
+        if name != "method":
+            words += [flag(name)] if value is True else [flag(name), str(value)]
+    return shlex.join(words)
+
+
+def params(spec: Spec, state: str, done: int, seconds: float, output: Path | None) -> dict:
+    """What made a video job's result: its options, inputs (name, size, frames, SHA-256) and command line."""
+    def described(upload) -> dict:
+        return {"name": upload.name, "width": upload.width, "height": upload.height, "sha256": upload.sha256,
+                **({"frames": upload.frames} if upload.is_video else {})}
+
+    return {
+        "stylegram": __version__,
+        "method": spec.method,
+        "state": state,
+        "options": spec.options.changed(),
+        "inputs": {"content": described(spec.content), "styles": [described(u) for u in spec.styles]},
+        "command": command_line(spec),
+        "frames": done,
+        "seconds": round(seconds, 3),
+        "output": {"file": output.name, "bytes": output.stat().st_size} if output is not None else None,
+    }

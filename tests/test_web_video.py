@@ -1,0 +1,131 @@
+"""A video as the web page's content: uploaded, stylized frame by frame on the batch machinery, downloaded whole."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
+pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
+pytest.importorskip("av")
+pytest.importorskip("cv2")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from stylegram.batch import synthetic_video, video  # noqa: E402
+from stylegram.web import create_app  # noqa: E402
+
+FRAMES = 6
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(max_upload_bytes=400_000, max_pixels=40_000, max_size=256, preview_every=1, preview_seconds=0)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> bytes:
+    return synthetic_video(tmp_path_factory.mktemp("clip") / "clip.mp4", count=FRAMES, audio=()).read_bytes()
+
+
+def picture(width: int = 64, height: int = 64) -> bytes:
+    rng = np.random.default_rng(1)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def uploaded(client, data: bytes, name: str) -> dict:
+    response = client.post("/api/uploads", params={"name": name}, content=data)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def events(client, job: dict) -> list[dict]:
+    """The job's server-sent events to its end, as [{"event", "data"}]."""
+    import json
+
+    out = []
+    for block in client.get(job["urls"]["events"]).text.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            out.append({"event": fields["event"], "data": json.loads(fields["data"])})
+    return out
+
+
+def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, clip, tmp_path):
+    content = uploaded(client, clip, "street.mp4")
+    assert (content["kind"], content["width"], content["height"], content["frames"]) == ("video", 64, 48, FRAMES)
+    style = uploaded(client, picture(), "paint.png")
+    assert style["kind"] == "image" and "frames" not in style
+    response = client.post("/api/jobs", json={"method": "adain", "content": content["id"], "styles": [style["id"]],
+                                              "alpha": 0.8})
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert job["urls"]["result"].endswith("/result.mp4")
+    seen = events(client, job)
+    progress = [e["data"] for e in seen if e["event"] == "progress"]
+    assert [p["frame"] for p in progress] == list(range(1, FRAMES + 1)) and progress[-1]["total"] == FRAMES
+    assert seen[-1]["data"]["state"] == "done" and seen[-1]["data"]["has_result"]
+    assert client.get(f"/api/jobs/{job['id']}").json()["iteration"] == FRAMES
+    result = client.get(job["urls"]["result"])
+    assert result.status_code == 200 and result.headers["content-type"] == "video/mp4"
+    (tmp_path / "out.mp4").write_bytes(result.content)
+    frames = list(video.frames(tmp_path / "out.mp4"))
+    assert len(frames) == FRAMES and frames[0].shape == (48, 64, 3) and frames[-1].std() > 5
+    params = client.get(job["urls"]["params"]).json()
+    assert params["command"] == "stylegram batch street.mp4 --style paint.png -o styled/ --method adain --alpha 0.8"
+    assert params["frames"] == FRAMES and params["inputs"]["content"]["frames"] == FRAMES
+    assert client.get(job["urls"]["result"].replace(".mp4", ".png")).status_code == 409  # no picture: a video
+
+
+def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(client, clip):
+    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
+                                         "iterations": "30"}).json()
+    deadline = time.monotonic() + 120
+    while client.get(f"/api/jobs/{job['id']}").json()["iteration"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.post(job["urls"]["stop"]).status_code == 200
+    final = events(client, job)[-1]["data"]
+    assert final["state"] == "stopped" and not final["has_result"]
+    assert final["message"].startswith("stopped after ") and final["message"].endswith(
+        f" of {FRAMES} frames; a video is written only whole")
+    refused = client.get(job["urls"]["result"])
+    assert refused.status_code == 409 and "a video is written only whole" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"styles": ["VIDEO"]}, "street.mp4 is a video; only the content can be a video"),
+    ({"style_masks": ["IMAGE"]}, "street.mp4 is a video, and masks, regions and label maps are painted on a picture"),
+    ({"content_weight": 2.0}, "content_weight is not a setting of a video (the gatys method has size, colors, "
+                              "iterations, style_blend, upscale for one"),
+])
+def test_what_a_video_cannot_take_is_refused_before_it_queues(client, clip, body, words):
+    ids = {"VIDEO": uploaded(client, clip, "street.mp4")["id"], "IMAGE": uploaded(client, picture(), "paint.png")["id"]}
+    request = {"method": "gatys", "content": ids["VIDEO"], "styles": [ids["IMAGE"]]}
+    request.update({k: [ids[v] for v in value] if isinstance(value, list) else value for k, value in body.items()})
+    response = client.post("/api/jobs", json=request)
+    assert response.status_code == 400 and words in response.json()["detail"], response.text
+
+
+def test_a_cut_video_is_refused_at_upload(client, clip):
+    response = client.post("/api/uploads", params={"name": "cut.mp4"}, content=clip[: len(clip) // 2])
+    assert response.status_code in (400, 422) and response.json()["detail"].startswith("cut.mp4")
+
+
+def test_a_video_on_a_server_without_the_batch_extra_says_what_to_install(client, clip, monkeypatch):
+    import stylegram.batch.flow as flow
+
+    def missing():
+        raise flow.OptionError("following the motion needs OpenCV: pip install 'stylegram[batch]'")
+
+    monkeypatch.setattr(flow, "check_available", missing)
+    response = client.post("/api/uploads", params={"name": "clip.mp4"}, content=clip)
+    assert response.status_code == 400 and "pip install 'stylegram[batch]'" in response.json()["detail"]
