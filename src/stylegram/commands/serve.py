@@ -11,9 +11,10 @@ from ..errors import OptionError, check_number
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "serve",
-        help="a local web page: upload images, watch the picture form, download it",
+        help="a local web page: upload images (or a video), watch the picture form, download it",
         description="Start a local web server with a page for style transfer and texture synthesis. Jobs run one "
-        "at a time; others wait in a queue. Needs the web extra: pip install \"stylegram[web]\".",
+        "at a time; others wait in a queue. The content may be a video, stylized frame by frame as stylegram batch "
+        "does it. Needs the web extra: pip install \"stylegram[web]\" (and the batch extra for videos).",
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on; anything but 127.0.0.1/localhost lets other machines in "
