@@ -749,6 +749,24 @@ def test_a_scheduler_without_workers_is_named_and_waited_for(monkeypatch, capsys
     assert "has no workers yet (none in 1 s); waiting for one. Start one with 'dask worker tcp://127.0.0.1" in err
 
 
+def test_cli_takes_transfers_options_for_gatys_and_refuses_them_for_one_pass(client, tmp_path, capsys, monkeypatch):
+    """--style-weight, --statistic, --seed, ... as transfer has them, reach every picture's run."""
+    import stylegram.batch
+
+    folder = _photos(tmp_path / "in", 1)
+    real, sent = stylegram.batch.stylize_batch, []
+    monkeypatch.setattr(stylegram.batch, "stylize_batch", lambda *a, **k: sent.append(k) or real(*a, **k))
+    common = [str(folder), "--style", STYLE, "--scheduler", _address(client), "--quiet"]
+    assert main(["batch", *common, "-o", str(tmp_path / "out"), "--method", "gatys", "--iterations", "2",
+                 "--style-weight", "1000", "--statistic", "meanstd", "--seed", "7", "--style-layers", "relu1_1"]) == 0
+    assert {k: sent[0][k] for k in ("style_weight", "statistic", "seed", "style_layers")} == {
+        "style_weight": 1000.0, "statistic": "meanstd", "seed": 7, "style_layers": "relu1_1"}
+    assert "tv_weight" not in sent[0]  # only what was given: the rest keep transfer's defaults
+    capsys.readouterr()
+    assert main(["batch", *common, "-o", str(tmp_path / "ada"), "--style-weight", "1000"]) == 2
+    assert "--style-weight applies to --method gatys only; --method adain makes one pass" in capsys.readouterr().err
+
+
 def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     _photos(tmp_path / "in", 1)
     code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"),

@@ -486,7 +486,7 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         assert page.inner_text("#content-thumbs .thumb .frames") == "4 frames"
         assert page.is_hidden("#style-thumbs .mask-add") and page.is_hidden("#style-thumbs .labels-add")
         assert page.is_hidden("#paint-open") and page.is_hidden("#doodle-open")  # painted on pictures only
-        assert page.is_hidden("[data-field=content_weight]") and page.is_visible("[data-field=iterations]")
+        assert page.is_hidden("[data-field=init]") and page.is_visible("[data-field=style_weight]")
         page.select_option("#method", "adain")
         assert page.is_visible("[data-field=alpha]") and page.is_hidden("[data-field=seed]")
         page.click("#start")

@@ -88,7 +88,7 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
 def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(client, clip):
     content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
     job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
-                                         "iterations": "30"}).json()
+                                         "iterations": "30", "style_weight": 100}).json()
     deadline = time.monotonic() + 120
     while client.get(f"/api/jobs/{job['id']}").json()["iteration"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -99,13 +99,17 @@ def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(cli
         f" of {FRAMES} frames; a video is written only whole")
     refused = client.get(job["urls"]["result"])
     assert refused.status_code == 409 and "a video is written only whole" in refused.json()["detail"]
+    command = client.get(job["urls"]["params"]).json()["command"]  # gatys's settings, as batch takes them
+    assert command.startswith("stylegram batch clip.mp4 --style paint.png -o styled/ --method gatys ")
+    assert "--style-weight 100.0" in command and "--iterations 30" in command
 
 
 @pytest.mark.parametrize("body, words", [
     ({"styles": ["VIDEO"]}, "street.mp4 is a video; only the content can be a video"),
     ({"style_masks": ["IMAGE"]}, "street.mp4 is a video, and masks, regions and label maps are painted on a picture"),
-    ({"content_weight": 2.0}, "content_weight is not a setting of a video (the gatys method has size, colors, "
-                              "iterations, style_blend, upscale for one"),
+    ({"init": "noise"}, "init is not a setting of a video (the gatys method has size, content_weight, style_weight, "
+                        "tv_weight, colors, statistic, seed, iterations, min_size, style_blend, style_scale, "
+                        "style_layers, upscale for one"),
 ])
 def test_what_a_video_cannot_take_is_refused_before_it_queues(client, clip, body, words):
     ids = {"VIDEO": uploaded(client, clip, "street.mp4")["id"], "IMAGE": uploaded(client, picture(), "paint.png")["id"]}

@@ -7,10 +7,17 @@ import math
 import sys
 
 from .. import gatys as T
-from .common import add_scheduler_options
+from .common import add_dataclass_options, add_scheduler_options
+from .transfer import CHOICES, HELP
 
 DEFAULTS = T.TransferOptions()
 FORMATS = ("png", "jpg", "webp", "tif")
+# transfer's options that batch takes as they are (its own: --size, --alpha, --iterations, ... with batch's words);
+# not --init and --init-weight/--init-mask, which batch's video frames set themselves, nor the memory check's
+TRANSFER_OPTIONS = ("style_scale", "content_weight", "style_weight", "tv_weight", "content_layers", "style_layers",
+                    "statistic", "optimizer", "lr", "history", "parameterization", "decay", "polish", "min_size",
+                    "scale_factor", "detail", "content_boost", "tolerance", "patience", "backbone", "weights",
+                    "pooling", "padding", "precision", "seed")
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -62,6 +69,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="gatys video: keep each frame after the first near the previous output moved along the "
                         "optical flow while it is optimized, where the flow is reliable (Ruder et al.); the weight of "
                         "that term, 0 = off (default: 10, batch.stylize.TEMPORAL_WEIGHT)")
+    transfer = parser.add_argument_group("the options of stylegram transfer", "(most are gatys's: see transfer --help)")
+    add_dataclass_options(transfer, T.TransferOptions, HELP, CHOICES, only=TRANSFER_OPTIONS)
     parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo outputs that already exist, and videos from their first frame")
@@ -78,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
                "labels": args.labels}
     if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
+    options.update({name: getattr(args, name) for name in TRANSFER_OPTIONS  # only those given: adain refuses gatys's
+                    if getattr(args, name) != getattr(DEFAULTS, name)})
     try:
         report = stylize_batch(
             args.inputs, args.style, args.output, method=args.method, temporal=args.temporal,

@@ -60,13 +60,15 @@ def _argument_type(hint) -> type:
     return next((k for k in kinds if k in (int, float)), str)
 
 
-def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: dict, choices: dict) -> None:
-    """One --flag per field of an options dataclass, typed from its annotation, defaulting to its default.
+def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: dict, choices: dict,
+                          only: tuple[str, ...] | None = None) -> None:
+    """One --flag per field of an options dataclass (``only`` those named), typed from its annotation, defaulting to
+    its default.
 
     A boolean that is off by default becomes a --flag that turns it on; one that is on becomes --no-flag.
     """
     defaults, hints = options_cls(), typing.get_type_hints(options_cls)
-    for option in dataclasses.fields(options_cls):
+    for option in (f for f in dataclasses.fields(options_cls) if only is None or f.name in only):
         default = getattr(defaults, option.name)
         if isinstance(default, bool):
             on = flag(option.name)

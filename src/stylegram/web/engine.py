@@ -34,12 +34,9 @@ FIELDS = {
     "texture": ("size", "height", "tileable", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend",
                 "style_layers"),
 }
-# The settings the page offers for a video as the content: those of the `stylegram batch` command.
-VIDEO_FIELDS = {
-    "gatys": ("size", "colors", "iterations", "style_blend", "upscale"),
-    "adain": ("size", "alpha", "colors", "style_blend", "upscale"),
-    "wct": ("size", "alpha", "colors", "style_blend", "upscale"),
-}
+# The settings the page offers for a video as the content: those the `stylegram batch` command has (its frames
+# start from the previous one, so not "Start from").
+VIDEO_FIELDS = {method: tuple(name for name in FIELDS[method] if name != "init") for method in ("gatys", "adain", "wct")}
 PAGE_ONLY = {"height": None}  # settings that are part of a library option (texture's height: --size WxH), and their default
 RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
