@@ -99,6 +99,7 @@ def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(cli
         f" of {FRAMES} frames; a video is written only whole")
     refused = client.get(job["urls"]["result"])
     assert refused.status_code == 409 and "a video is written only whole" in refused.json()["detail"]
+    assert not (client.app.state.service.runner.store.folder / f"video-{job['id']}").exists()  # nor its kept frames
     command = client.get(job["urls"]["params"]).json()["command"]  # gatys's settings, as batch takes them
     assert command.startswith("stylegram batch clip.mp4 --style paint.png -o styled/ --method gatys ")
     assert "--style-weight 100.0" in command and "--iterations 30" in command
@@ -133,3 +134,14 @@ def test_a_video_on_a_server_without_the_batch_extra_says_what_to_install(client
     monkeypatch.setattr(flow, "check_available", missing)
     response = client.post("/api/uploads", params={"name": "clip.mp4"}, content=clip)
     assert response.status_code == 400 and "pip install 'stylegram[batch]'" in response.json()["detail"]
+
+
+def test_a_video_job_that_fails_says_why_and_keeps_nothing(client, clip):
+    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
+                                         "style_layers": "relu9_9", "iterations": "2"}).json()
+    final = events(client, job)[-1]["data"]
+    assert final["state"] == "failed" and not final["has_result"]
+    assert final["message"].startswith("layer 'relu9_9' does not exist in vgg19; did you mean relu5_4?")
+    store = client.app.state.service.runner.store
+    assert not (store.folder / f"video-{job['id']}").exists()  # nor the frames it kept

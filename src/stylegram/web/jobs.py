@@ -343,15 +343,15 @@ class Runner:
             job.video = web_video.run(job.spec, folder, self.frames, on_frame)
             return "done", ""
         except web_video.Stopped:
-            web_video.remove(folder)
             return "stopped", f"stopped after {job.iteration} of {job.total} frames; a video is written only whole"
         except StylegramError as err:
-            web_video.remove(folder)
             return "failed", engine.page_message(err.flagged)
         except Exception as err:  # a bug: keep the server up and say where to look
-            web_video.remove(folder)
             log.exception("web job %s failed", job.id)
             return "failed", f"internal error ({type(err).__name__}: {err}); see the server's log"
+        finally:
+            if job.video is None:  # stopped or failed: the frames it kept go too
+                web_video.remove(folder)
 
     def params(self, job: WebJob) -> dict[str, Any]:
         if job.spec.is_video:

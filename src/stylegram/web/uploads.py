@@ -192,7 +192,6 @@ class UploadStore:
                 self._folder = None
 
 
-
 def _video_size(path: Path, max_pixels: int) -> tuple[int, int, int]:
     """A video's upright width, height and frame count, read as `stylegram batch` reads it: a cut or half-copied
     file, a frame over the pixel limit or a missing part of the batch extra (Dask, PyAV, OpenCV) is refused now."""
@@ -201,7 +200,8 @@ def _video_size(path: Path, max_pixels: int) -> tuple[int, int, int]:
     cluster.distributed()
     flow.check_available()
     shown = video.timing(path)  # refuses a cut file
-    first = next(video.frames(path), None)
+    with contextlib.closing(video.frames(path)) as decoded:  # the first frame only, and the file closed
+        first = next(decoded, None)
     if first is None:
         raise ImageError(f"{path} holds no video frames; choose another video")
     height, width = first.shape[:2]

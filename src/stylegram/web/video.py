@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import ImageError
 from ..options import flag
-from .engine import Spec, page_message
+from .engine import Spec
 
 if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
     from ..batch.stylize import FrameHook
@@ -49,7 +49,7 @@ class Frames:
 
 
 def run(spec: Spec, folder: Path, frames: Frames, on_frame: FrameHook) -> Path:
-    """Stylize the spec's video into ``folder``; returns the output file. A failure is raised as the page says it."""
+    """Stylize the spec's video into ``folder``; returns the output file. A failure is raised naming the uploads."""
     from ..batch import stylize_batch
 
     options = {k: v for k, v in spec.options.changed().items() if k != "method"}
@@ -59,7 +59,7 @@ def run(spec: Spec, folder: Path, frames: Frames, on_frame: FrameHook) -> Path:
         message = report.failed[0].message
         for upload in spec.uploads:
             message = message.replace(str(upload.path), upload.name)
-        raise ImageError(page_message(message))
+        raise ImageError(message)
     return folder / f"{spec.content.path.stem}.mp4"
 
 
