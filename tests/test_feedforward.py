@@ -6,7 +6,7 @@ import skimage.data
 import torch
 import torch.nn.functional as F
 
-from stylegram.color import rgb_to_yiq
+from stylegram.color import match_colors, rgb_to_yiq
 from stylegram.errors import BackboneError, OptionError, WeightsError
 from stylegram.feedforward import FeedForward, adain, load_decoder, stylize, wct
 from stylegram.losses import blend_weights
@@ -178,6 +178,16 @@ def test_color_modes_keep_content_chroma(ff, content, style, colors):
     styled = rgb_to_yiq(ff.stylize(content, [style], colors="style"))[:, 1:]
     assert (kept - chroma_c).abs().mean() < 0.01
     assert (styled - chroma_c).abs().mean() > 2 * (kept - chroma_c).abs().mean()
+
+
+def test_match_mode_gives_the_style_the_contents_palette_first(ff, content, style):
+    """--colors match is the plain transfer from the style moved to the content's palette (this decoder's weights are
+    random, so the colours of its output say nothing; test_transfer checks them for Gatys)."""
+    recoloured = match_colors(style, [content])
+    assert (recoloured.mean((2, 3)) - content.mean((2, 3))).abs().max() < 0.02
+    matched = ff.stylize(content, [style], colors="match")
+    assert torch.equal(matched, ff.stylize(content, [recoloured], colors="style"))
+    assert not torch.equal(matched, ff.stylize(content, [style], colors="style"))
 
 
 @pytest.mark.parametrize(

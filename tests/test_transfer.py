@@ -142,6 +142,21 @@ def test_luminance_mode_keeps_the_content_chroma(vgg, pair):
     assert (color.luminance(result.image) - color.luminance(content)).abs().mean() > 0.02
 
 
+def test_match_mode_paints_in_the_contents_palette(vgg, pair):
+    """--colors match: the style is moved to the content's palette first, so the output's mean colour and chroma
+    spread follow the content's, where the plain transfer takes the style's."""
+    content, style = pair
+    matched = transfer(content, style, model=vgg, colors="match", **FAST).image
+    plain = transfer(content, style, model=vgg, **FAST).image
+
+    def chroma(x):  # mean and spread of I and Q
+        iq = color.rgb_to_yiq(x)[:, 1:].flatten(2)
+        return torch.cat([iq.mean(-1), iq.std(-1)], -1)
+
+    assert (chroma(matched) - chroma(content)).abs().sum() < 0.5 * (chroma(plain) - chroma(content)).abs().sum()
+    assert (matched - content).abs().mean() > 0.02  # still a transfer
+
+
 def test_same_seed_gives_identical_bytes(vgg, pair, tmp_path):
     content, style = pair
     opts = {**FAST, "init": "noise", "seed": 3}

@@ -186,7 +186,7 @@ def test_bad_settings_are_clear_4xx(client):
     content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
     cases = [
         ({"size": 999}, 422, "size 999 px is over this server's limit of 256 px"),
-        ({"colors": "purple"}, 422, "colors: Input should be 'style', 'original' or 'luminance'"),
+        ({"colors": "purple"}, 422, "colors: Input should be 'style', 'match', 'original' or 'luminance'"),
         ({"init": "/etc/passwd"}, 422, "init: Input should be 'content', 'recolor', 'noise', 'gray', 'adain' or 'auto'"),
         ({"sharpness": 3}, 422, "sharpness: Extra inputs are not permitted"),
         ({"iterations": "3,x"}, 422, "iterations: '3,x' is not a count per scale, coarse to fine, like 20,90, or auto"),

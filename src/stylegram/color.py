@@ -1,10 +1,11 @@
 """Colour handling shared by every method: NTSC YIQ, luminance, and the colour-preservation modes.
 
-All functions take (N, 3, H, W) RGB tensors in [0, 1]. The two colour-preservation modes of Gatys et al.
-2016 ("Preserving color in neural artistic style transfer") are built from these: 'original' keeps the
-content's chroma after transfer (``keep_colors``); 'luminance' transfers on grey images whose style
-luminance is matched to the content's (``gray``, ``match_luminance``) and puts the content's chroma back
-(``combine_luminance``).
+All functions take (N, 3, H, W) RGB tensors in [0, 1]. The colour-preservation modes of Gatys et al.
+2016 ("Preserving color in neural artistic style transfer") are built from these: 'match' moves each style
+image's colours to the content's palette before transfer (the paper's colour histogram matching, a linear
+transform of mean and covariance: ``match_colors``); 'original' keeps the content's chroma after transfer
+(``keep_colors``); 'luminance' transfers on grey images whose style luminance is matched to the content's
+(``gray``, ``match_luminance``) and puts the content's chroma back (``combine_luminance``).
 """
 
 from __future__ import annotations

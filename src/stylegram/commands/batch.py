@@ -44,7 +44,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--alpha", type=float, default=DEFAULTS.alpha,
                         help="adain/wct style strength, 1 = full style (default: %(default)s)")
     parser.add_argument("--colors", choices=T.COLORS, default=DEFAULTS.colors,
-                        help="style, original (keep the input's colours) or luminance (default: %(default)s)")
+                        help="style, match (each style image in the input's palette first), original (keep the "
+                        "input's colours) or luminance (default: %(default)s)")
     parser.add_argument("--style-blend", default=None, help="weights of several styles, e.g. 0.7,0.3")
     parser.add_argument("--style-masks", default=None, metavar="MASKS",
                         help="one mask per --style, e.g. sky.png,land.png: each style paints where its mask is white; "

@@ -71,7 +71,8 @@ HELP = {
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, 1.6x faster, 3-5x with AMX; else "
     "winograd on AVX2 CPUs, float32 with Winograd convolutions, about 1.4x faster at 512 px), float32, bfloat16 "
     "or winograd (default: %(default)s)",
-    "colors": "style: the style's colours; original: the content's colours put back afterwards; "
+    "colors": "style: the style's colours; match: the style images moved to the content's palette first (their "
+    "colours' mean and covariance); original: the content's colours put back afterwards; "
     "luminance: transfer on luminance only (default: %(default)s)",
     "seed": "random seed; the same seed and inputs give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
