@@ -493,6 +493,19 @@ def test_fewer_pictures_than_workers_use_the_idle_cores_too(client, tmp_path, mo
     assert report.ok and threads == [1, 1, 1]
 
 
+def test_a_task_never_takes_more_threads_than_its_workers_cores(monkeypatch):
+    """A remote cluster's slots may outnumber one machine's cores: the threads asked for are capped there."""
+    monkeypatch.setattr(tasks, "_stylize", lambda *a: np.zeros((1, 1, 3), np.uint8))
+    before = torch.get_num_threads()
+    try:
+        tasks.stylize("x.png", [], {}, None, 64)
+        assert torch.get_num_threads() == tasks._cores()
+        tasks.stylize("x.png", [], {}, None, 1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 # -------------------------------------------------------------------------------------- statistics
 
 

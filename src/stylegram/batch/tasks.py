@@ -80,10 +80,11 @@ def stylize(
 ) -> Stylized:
     """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys.
 
-    ``threads``: torch's threads for it; 0: every core this worker may use (for work that runs one task at a time,
-    such as a Gatys video's frames, each starting from the one before).
+    ``threads``: torch's threads for it, at most this worker's cores (the client counts a cluster's slots, which
+    on another machine may be more than its cores); 0: every core this worker may use (for work that runs one
+    task at a time, such as a Gatys video's frames, each starting from the one before).
     """
-    torch.set_num_threads(threads or _cores())
+    torch.set_num_threads(min(threads, _cores()) if threads else _cores())
     try:
         return Stylized(_stylize(content, styles, options, init), os.getpid(), model_loads())
     except StylegramError as err:
