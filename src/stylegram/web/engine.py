@@ -107,9 +107,10 @@ def make_spec(
         raise OptionError(f"the {method} method needs a content image; add one")
     if method == "texture" and content is not None:
         raise OptionError("texture synthesis has no content image, only example textures; leave the content out")
-    _check_videos(styles, [*(masks or []), *(regions or []), *(labels or [])])
+    attached = [*(masks or []), *(regions or []), *(labels or [])]
+    _check_videos(styles, attached)
     if content is not None and content.is_video:
-        return _video_spec(method, settings, content, styles, [*(masks or []), *(regions or []), *(labels or [])])
+        return _video_spec(method, settings, content, styles, attached)
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
     given = _check_attached(method, masks or [], styles, MASKS)
     lent = _check_attached(method, regions or [], styles, REGIONS)
@@ -144,8 +145,7 @@ def _video_spec(method: str, settings: dict[str, Any], content: Upload, styles: 
     since the page paints them on a picture."""
     if any(a is not None for a in attached):
         raise OptionError(f"{content.name} is a video, and masks, regions and label maps are painted on a picture on "
-                          "this page; remove them, or give the video to stylegram batch with --style-masks, "
-                          "--style-regions or --labels")
+                          "this page; remove them, or run stylegram batch on the video, which takes them as files")
     unused = [k for k, v in settings.items() if v is not None and k not in VIDEO_FIELDS[method]]
     if unused:
         raise OptionError(f"{', '.join(unused)} {'is not a setting' if len(unused) == 1 else 'are not settings'} of a "
