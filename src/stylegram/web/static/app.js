@@ -109,10 +109,13 @@ function settings() {
 function thumbnail(file, box, onRemove) {
   const item = document.createElement("div");
   item.className = "thumb pending";
-  const img = document.createElement(file.type.startsWith("video/") ? "video" : "img");
-  if (img.tagName === "VIDEO") Object.assign(img, { muted: true, loop: true, autoplay: true, playsInline: true });
-  img.setAttribute("aria-label", file.name);
-  img.src = URL.createObjectURL(file);
+  const lower = file.name.toLowerCase();
+  const video = file.type.startsWith("video/") || page.config.video_types.some((ext) => lower.endsWith(ext));
+  const media = document.createElement(video ? "video" : "img");  // a video plays, muted, as its own thumbnail
+  if (video) Object.assign(media, { muted: true, loop: true, autoplay: true, playsInline: true });
+  if (video) media.setAttribute("aria-label", file.name);
+  else media.alt = file.name;
+  media.src = URL.createObjectURL(file);
   const name = document.createElement("span");
   name.className = "name";
   name.textContent = file.name;
@@ -124,11 +127,11 @@ function thumbnail(file, box, onRemove) {
   remove.title = "remove";
   remove.textContent = "×";
   remove.addEventListener("click", (event) => { event.stopPropagation(); item.remove(); onRemove(); });
-  item.append(img, name, size, remove);
+  item.append(media, name, size, remove);
   item.addEventListener("click", (event) => event.stopPropagation());
   item.addEventListener("keydown", (event) => event.stopPropagation());  // Enter on its buttons is not the drop zone's
   box.append(item);
-  return { item, size, media: img };
+  return { item, size, media };
 }
 
 function toolsChanged() {
