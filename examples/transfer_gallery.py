@@ -1,14 +1,16 @@
 """Render README's style-transfer gallery from images that ship with installed packages.
 
-    python examples/transfer_gallery.py [--size 384]
+    python examples/transfer_gallery.py [--size 384] [--colors]
 
 Each row is one content/style pair: Gatys (the default optimization), Gatys with --colors luminance,
-AdaIN and WCT (one forward pass each). The CLI command for each picture is printed as it is made.
+AdaIN and WCT (one forward pass each). With --colors, Gatys in each --colors mode instead (transfer_colors.jpg).
+The CLI command for each picture is printed as it is made.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -25,6 +27,8 @@ VARIANTS = {
     "adain": {"method": "adain"},
     "wct": {"method": "wct"},
 }
+COLOR_PAIRS = [("chelsea", "swirls"), ("astronaut", "mosaic")]
+COLOR_VARIANTS = {f"--colors {mode}": {"colors": mode} for mode in ("style", "match", "original", "luminance")}
 
 
 def command(content: str, style: str, size: int, options: dict, out: Path) -> str:
@@ -45,29 +49,40 @@ def labelled_row(tiles: list[tuple[str, Image.Image]], height: int) -> Image.Ima
     return row
 
 
+def sheet(pairs: list[tuple[str, str]], variants: dict[str, dict], size: int, name: str, singles: bool = True) -> Path:
+    """One row per pair (content, style, then each variant), each picture saved too with ``singles``; returns the
+    sheet's path."""
+    rows = []
+    for content, style in pairs:
+        tiles = [("content", images.load_image(path(content))), ("style", images.load_image(path(style)))]
+        for variant, options in variants.items():
+            out = OUT / f"transfer_{content}_{style}_{re.sub('[^a-z0-9]+', '-', variant).strip('-')}.jpg"
+            print(command(content, style, size, options, out), flush=True)
+            result = transfer(f"sample:{content}", f"sample:{style}", size=size, **options)
+            if singles:
+                result.save(out)
+            print(f"  {result.seconds:.0f}s", flush=True)
+            tiles.append((variant, images.to_image(result.image)))
+        rows.append(labelled_row(tiles, 160))
+    page = Image.new("RGB", (max(r.width for r in rows), sum(r.height + 6 for r in rows)), "white")
+    y = 0
+    for row in rows:
+        page.paste(row, (0, y))
+        y += row.height + 6
+    images.save_image(page, OUT / name)
+    return OUT / name
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=384)
+    parser.add_argument("--colors", action="store_true", help="the --colors modes instead (transfer_colors.jpg)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    rows = []
-    for content, style in PAIRS:
-        tiles = [("content", images.load_image(path(content))), ("style", images.load_image(path(style)))]
-        for name, options in VARIANTS.items():
-            out = OUT / f"transfer_{content}_{style}_{name}.jpg"
-            print(command(content, style, args.size, options, out), flush=True)
-            result = transfer(f"sample:{content}", f"sample:{style}", size=args.size, **options)
-            result.save(out)
-            print(f"  {result.seconds:.0f}s", flush=True)
-            tiles.append((name, images.to_image(result.image)))
-        rows.append(labelled_row(tiles, 160))
-    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height + 6 for r in rows)), "white")
-    y = 0
-    for row in rows:
-        sheet.paste(row, (0, y))
-        y += row.height + 6
-    images.save_image(sheet, OUT / "transfer.jpg")
-    print(OUT / "transfer.jpg")
+    if args.colors:
+        print(sheet(COLOR_PAIRS, COLOR_VARIANTS, args.size, "transfer_colors.jpg", singles=False))
+    else:
+        print(sheet(PAIRS, VARIANTS, args.size, "transfer.jpg"))
 
 
 if __name__ == "__main__":
