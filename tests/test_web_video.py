@@ -145,3 +145,21 @@ def test_a_video_job_that_fails_says_why_and_keeps_nothing(client, clip):
     assert final["message"].startswith("layer 'relu9_9' does not exist in vgg19; did you mean relu5_4?")
     store = client.app.state.service.runner.store
     assert not (store.folder / f"video-{job['id']}").exists()  # nor the frames it kept
+
+
+def test_a_forgotten_video_jobs_file_goes_with_it(client, clip):
+    runner = client.app.state.service.runner
+    keep, runner.keep = runner.keep, 1
+    try:
+        content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+        body = {"method": "adain", "content": content["id"], "styles": [style["id"]]}
+        first = client.post("/api/jobs", json=body).json()
+        assert events(client, first)[-1]["data"]["state"] == "done"
+        written = runner.jobs[first["id"]].video
+        assert written.is_file()
+        second = client.post("/api/jobs", json=body).json()
+        assert events(client, second)[-1]["data"]["state"] == "done"
+        assert first["id"] not in runner.jobs and not written.parent.exists()  # only the latest is kept
+        assert client.get(second["urls"]["result"]).status_code == 200
+    finally:
+        runner.keep = keep
