@@ -143,3 +143,16 @@ def test_match_colors_of_a_grey_image_stays_finite_and_in_range():
     grey = gray(rand(1, 3, 16, 16, seed=8))
     out = match_colors(grey, [rand(1, 3, 16, 16, seed=9)])
     assert torch.isfinite(out).all() and 0 <= out.min() and out.max() <= 1
+
+
+def test_match_colors_of_a_region_takes_the_moments_of_the_region_of_the_reference():
+    image = torch.stack([0.3 + 0.2 * rand(40, 40, seed=5), 0.5 + 0.1 * rand(40, 40, seed=6),
+                         0.4 + 0.15 * rand(40, 40, seed=7)]).unsqueeze(0)
+    reference = 0.5 + 0.1 * rand(1, 3, 30, 60, seed=8)
+    reference[..., :15, :] = reference[..., :15, :] * 0.5 + torch.tensor([0.4, 0.1, 0.0]).view(1, 3, 1, 1)  # a red top
+    left, top = torch.zeros(1, 1, 40, 40), torch.zeros(1, 1, 30, 60)
+    left[..., :20], top[..., :15, :] = 1, 1
+    out = match_colors(image, [reference], region=left, reference_regions=[top])
+    mean, cov = _mean_and_cov(out[..., :20])  # the image's left half now has the reference top's moments
+    want_mean, want_cov = _mean_and_cov(reference[..., :15, :])
+    assert torch.allclose(mean, want_mean, atol=1e-4) and torch.allclose(cov, want_cov, atol=1e-4)

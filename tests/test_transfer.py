@@ -924,6 +924,24 @@ def test_luminance_mode_matches_each_region_of_a_style_to_the_part_of_the_conten
         assert float(lent.std(correction=0)) == pytest.approx(float(painted.std(correction=0)), rel=0.05)
 
 
+def test_match_mode_moves_each_region_of_a_style_to_the_palette_of_the_part_it_paints(vgg, pair):
+    """--colors match with regions and masks: the lent part of the style gets the mean colour of the part of the
+    content it paints (a painting's sky to the photo's sky), not those of the whole images."""
+    content, _ = pair
+    style, top, bottom = _two_part_style()
+    out_top = torch.zeros(1, 3, 64, 96)
+    out_top[..., :32, :] = 1.0
+    job = prepare(content, [style, style], model=vgg, style_regions=[top, bottom], style_masks=[out_top, 1 - out_top],
+                  colors="match", **FAST)
+    for matched, region, mask in zip(job.problem.styles, (top, bottom), (out_top, 1 - out_top)):
+        lent = matched[0][:, region[0, 0] > 0.5]
+        painted = content[0][:, mask[0, 0] > 0.5]
+        assert torch.allclose(lent.mean(1), painted.mean(1), atol=0.02)  # (each part is nearly one colour: its
+        # covariance has one direction, so only that of the painted part's can be matched)
+    whole = color.match_colors(style, [content])[0][:, top[0, 0] > 0.5]  # not what matching whole images gives
+    assert (whole.mean(1) - content[0][:, out_top[0, 0] > 0.5].mean(1)).abs().max() > 0.05
+
+
 SKY, GRASS, ROCK = (135, 206, 235), (40, 160, 60), (120, 110, 100)
 
 

@@ -73,10 +73,15 @@ def keep_colors(stylized: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     return combine_luminance(stylized, content)
 
 
-def _mean_cov(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean (3,) and population covariance (3, 3) of the RGB values of all pixels of an (N, 3, H, W) image."""
-    pixels = x.double().transpose(0, 1).reshape(1, 3, -1, 1)  # every pixel of the batch as one image
-    return pixels.mean((0, 2, 3)), stats.covariance(pixels)[0]
+def _mean_cov(x: torch.Tensor, region: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (3,) and population covariance (3, 3) of the RGB values of all pixels of an (N, 3, H, W) image, or of
+    one image's pixels weighted by ``region`` ((1, 1, H, W) in [0, 1] at any size of its aspect)."""
+    if region is None:
+        pixels = x.double().transpose(0, 1).reshape(1, 3, -1, 1)  # every pixel of the batch as one image
+        return pixels.mean((0, 2, 3)), stats.covariance(pixels)[0]
+    weights = F.interpolate(region.double(), size=tuple(x.shape[-2:]), mode="area")
+    mean, _ = stats.mean_std(x.double(), weights)
+    return mean[0], stats.covariance(x.double(), weights)[0]
 
 
 def _power(cov: torch.Tensor, power: float, floor: float) -> torch.Tensor:
@@ -86,7 +91,8 @@ def _power(cov: torch.Tensor, power: float, floor: float) -> torch.Tensor:
 
 
 def match_colors(
-    image: torch.Tensor, references: list[torch.Tensor], weights: list[float] | None = None, floor: float = 1e-4
+    image: torch.Tensor, references: list[torch.Tensor], weights: list[float] | None = None, floor: float = 1e-4, *,
+    region: torch.Tensor | None = None, reference_regions: list | None = None,
 ) -> torch.Tensor:
     """The image's colours moved to the references' palette: x' = C_r^1/2 C_x^-1/2 (x - m_x) + m_r, clamped.
 
@@ -94,18 +100,28 @@ def match_colors(
     ``weights`` (default equal). A linear colour transfer: the layout and the shading stay, the palette becomes
     the references' (the whitening-colouring transform that ``feedforward.wct`` applies to features, here on
     RGB and with a blend of references). Covariance eigenvalues are floored at ``floor`` (a spread of 0.01), so
-    a nearly grey image does not have its noise blown up into colours.
+    a nearly grey image does not have its noise blown up into colours. With ``region`` (``reference_regions``, one
+    per reference or None), the moments of the image's (each reference's) pixels weighted by it; the whole image is
+    moved by the transform they give.
     """
     weights = weights or [1.0 / len(references)] * len(references)
-    moments = [_mean_cov(r) for r in references]
+    moments = [_mean_cov(r, w) for r, w in zip(references, reference_regions or [None] * len(references))]
     mean = sum(w * m for w, (m, _) in zip(weights, moments))
     second = sum(w * (c + torch.outer(m, m)) for w, (m, c) in zip(weights, moments))  # E[x x^T] of the mixture
     cov = second - torch.outer(mean, mean)
-    own_mean, own_cov = _mean_cov(image)
+    own_mean, own_cov = _mean_cov(image, region)
     transform = _power(cov, 0.5, floor) @ _power(own_cov, -0.5, floor)
     centred = image.double() - own_mean.view(1, 3, 1, 1)
     out = torch.einsum("oc,nchw->nohw", transform, centred) + mean.view(1, 3, 1, 1)
     return out.to(image.dtype).clamp(0, 1)
+
+
+def match_palettes(styles: list[torch.Tensor], content: torch.Tensor, regions: list | None = None,
+                   masks: list | None = None) -> list[torch.Tensor]:
+    """--colors match: each style moved to the content's palette (``match_colors``); with --style-regions and
+    --style-masks, the lent part of the style to the part of the content it paints (a painting's sky to the photo's)."""
+    regions, masks = regions or [None] * len(styles), masks or [None] * len(styles)
+    return [match_colors(s, [content], region=r, reference_regions=[m]) for s, r, m in zip(styles, regions, masks)]
 
 
 def match_luminance(style: torch.Tensor, content: torch.Tensor, eps: float = 1e-8, *,

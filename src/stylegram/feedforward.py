@@ -18,7 +18,7 @@ from torch import nn
 
 from . import weights as W
 from .backbones import Backbone, load_backbone
-from .color import combine_luminance, gray, keep_colors, match_colors, match_luminances
+from .color import combine_luminance, gray, keep_colors, match_luminances, match_palettes
 from .errors import BackboneError, OptionError, WeightsError, check_choice, did_you_mean
 from .losses import blend_weights
 from .precision import network_pass, resolve
@@ -345,7 +345,7 @@ class FeedForward:
             out = self.transfer(gray(content), grey_styles, method, alpha, weights, precision, masks, regions)
             return combine_luminance(out, content)
         if colors == "match":
-            styles = [match_colors(s, [content]) for s in styles]
+            styles = match_palettes(styles, content, regions, masks)
         out = self.transfer(content, styles, method, alpha, weights, precision, masks, regions)
         return keep_colors(out, content) if colors == "original" else out
 

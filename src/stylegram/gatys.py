@@ -194,7 +194,7 @@ class TransferProblem(optimize.Problem):
             styles = color.match_luminances(styles, content, self.regions, self.masks)
             content = color.gray(content)
         elif opts.colors == "match":  # each style in the content's palette, before its statistics are taken
-            styles = [color.match_colors(s, [content]) for s in styles]
+            styles = color.match_palettes(styles, content, self.regions, self.masks)
         self.work_content, self.styles = content, styles
         self.kept = self._kept_start(tuple(content.shape[-2:]))
         self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
