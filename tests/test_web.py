@@ -600,6 +600,22 @@ def test_texture_refuses_masks(client):
     assert response.status_code == 400 and "texture synthesis has none; remove them" in response.json()["detail"]
 
 
+def test_a_jobs_latest_preview_is_a_png_of_its_own(client):
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
+    job = start(client, method="adain", content=content, styles=[style], size=64)
+    assert job["urls"]["preview"] == f"/api/jobs/{job['id']}/preview.png"
+    events = sse(client.get(job["urls"]["events"]).text)
+    kinds = [e["event"] for e in events]
+    assert events[-1]["data"]["state"] == "done" and "preview" in kinds  # the picture before the end: the page
+    assert kinds.index("preview") < len(kinds) - 1  # stops listening at the final state
+    response = client.get(job["urls"]["preview"])
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    picture = np.asarray(Image.open(io.BytesIO(response.content)))
+    result = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)))
+    assert picture.shape == result.shape == (48, 64, 3) and np.array_equal(picture, result)  # under 512 px: as is
+    assert client.get("/api/jobs/nope/preview.png").status_code == 404
+
+
 def test_stop_ends_a_running_job_between_iterations_and_keeps_the_image(client):
     content, style = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1))
     job = start(client, content=content, styles=[style], size=64, min_size=64, iterations="500")

@@ -503,3 +503,29 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         assert frames[0][..., 0].mean() > frames[0][..., 2].mean() + 40  # red, as the style
         assert "no loss curve" in page.text_content("#loss-curve")
         page.screenshot(path=str(tmp_path / "video.png"), full_page=True)
+
+
+def test_earlier_results_stay_on_the_page_to_download(tmp_path):
+    files = flat_pictures(tmp_path)
+    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+        assert page.is_hidden("#recent")  # nothing yet
+        page.set_input_files("#content-input", str(files["cat.png"]))
+        page.set_input_files("#style-input", str(files["red.png"]))
+        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        page.select_option("#method", "adain")
+        first, _ = finished_job(page, url)
+        assert page.is_visible("#preview")  # a one-pass job's only picture, sent before its end
+        assert page.is_hidden("#recent")  # the one shown is not listed again
+        page.evaluate("document.body.dataset.jobState = ''")
+        second, _ = finished_job(page, url, alpha="0.5")
+        page.wait_for_selector("#recent:not([hidden]) .recent-item")
+        items = page.locator("#recent-list .recent-item")
+        assert items.count() == 1 and items.locator(".name").inner_text() == "adain · cat.png"
+        assert items.locator("a.recent-result").get_attribute("href") == first["urls"]["result"]
+        assert items.locator("img").evaluate("img => img.complete && img.naturalWidth") == 96  # the preview loaded
+        with page.expect_download() as download:
+            items.locator("a", has_text="image").click()
+        saved = tmp_path / "earlier.png"
+        download.value.save_as(saved)
+        assert Image.open(saved).size == (96, 64) and second["id"] != first["id"]
+        page.locator("#output").screenshot(path=str(tmp_path / "recent.png"))

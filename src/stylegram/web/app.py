@@ -7,6 +7,7 @@
     POST   /api/jobs/{id}/stop         cancel if waiting; stop after the current iteration if running
     GET    /api/jobs/{id}/result.png   the image (the image so far for a stopped job)
     GET    /api/jobs/{id}/result.mp4   a video job's video (the content may be a video: stylegram.web.video)
+    GET    /api/jobs/{id}/preview.png  the latest preview (at most 512 px; a video's latest frame)
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
 
@@ -344,6 +345,13 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         return FileResponse(job.video, media_type="video/mp4",
                             filename=f"stylegram-{job.spec.method}-{job.id}.mp4")
 
+    @app.get("/api/jobs/{job_id}/preview.png")
+    def preview(job_id: str) -> Response:
+        job = service.job(job_id)
+        if job.preview_png is None:
+            raise HTTPException(409, f"job '{job_id}' is {job.state} and has no picture yet")
+        return Response(job.preview_png, media_type="image/png", headers={"cache-control": "no-cache"})
+
     @app.get("/api/jobs/{job_id}/params.json")
     async def params(job_id: str) -> Response:
         job = service.job(job_id)
@@ -361,14 +369,14 @@ async def _stream(job: WebJob, seen: int, closing: threading.Event):
     yield "retry: 2000\n\n"
     while not closing.is_set():
         ended = False
+        preview = job.preview  # before the events: the page stops listening at the final state, and a job's last
+        if preview and preview["version"] > sent_preview:  # picture (a one-pass job's only one) is set before it
+            sent_preview = preview["version"]
+            yield f"event: preview\ndata: {json.dumps(preview)}\n\n"
         for event in job.since(seen):
             yield f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(event.data)}\n\n"
             seen = event.seq
             ended = event.kind == "state" and event.data["state"] in TERMINAL
-        preview = job.preview
-        if preview and preview["version"] > sent_preview:
-            sent_preview = preview["version"]
-            yield f"event: preview\ndata: {json.dumps(preview)}\n\n"
         if ended:
             return
         await job.wait(seen, sent_preview, KEEPALIVE)

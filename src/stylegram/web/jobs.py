@@ -65,6 +65,7 @@ class WebJob:
     stop_requested: threading.Event = field(default_factory=threading.Event)
     events: list[Event] = field(default_factory=list)
     preview: dict | None = None  # {"version", "iteration", "width", "height", "image"}
+    preview_png: bytes | None = None  # the same picture as PNG bytes, for the page's list of earlier results
     labels: list[dict] | None = None  # what its label maps were read as (stylegram.labels.parts), once started
     video: Path | None = None  # a video job's output, once written
     _waiters: set = field(default_factory=set)
@@ -92,6 +93,7 @@ class WebJob:
         picture.save(buffer, "PNG")
         url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
         with self._lock:
+            self.preview_png = buffer.getvalue()
             version = (self.preview or {}).get("version", 0) + 1
             self.preview = {"version": version, "iteration": iteration, "width": int(image.shape[-1]),
                             "height": int(image.shape[-2]), "image": url}
@@ -217,7 +219,8 @@ class Runner:
                        **({"labels": [u.name for u in spec.labels]} if spec.labels else {})},
             "labels_read": job.labels,
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
-                     "result": f"{base}/result.{'mp4' if spec.is_video else 'png'}", "params": f"{base}/params.json"},
+                     "result": f"{base}/result.{'mp4' if spec.is_video else 'png'}", "params": f"{base}/params.json",
+                     "preview": f"{base}/preview.png"},
         }
 
     def _state_event(self, job: WebJob) -> dict:

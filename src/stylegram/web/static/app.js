@@ -377,6 +377,7 @@ function watch(job) {
     link.removeAttribute("href");
   }
   drawCurve();
+  showRecent();  // the job watched before joins the earlier results
   onState({ state: job.state, ahead: job.ahead, message: job.message, iteration: 0, total: 0, has_result: false });
   const source = new EventSource(job.urls.events);
   page.source = source;
@@ -418,6 +419,7 @@ function onState(s) {
   if (TERMINAL.includes(s.state)) {
     if (page.source) page.source.close();
     pollStatus();
+    showRecent();
     $("#progress").value = s.state === "done" ? 1 : $("#progress").value;
     if (s.has_result) {
       const links = { "#download-result": page.job.urls.result, "#download-params": page.job.urls.params };
@@ -582,6 +584,34 @@ function drawCurve() {
 
 // ------------------------------------------------------------------------------- server status
 
+// The server's other finished jobs with a result, newest first: a thumbnail and links to the result and parameters.
+async function showRecent() {
+  let jobs = [];
+  try { jobs = await api("/api/jobs"); } catch { return; }
+  const earlier = jobs.filter((j) => j.has_result && j.finished && !(page.job && j.id === page.job.id))
+    .sort((a, b) => b.finished - a.finished);
+  const list = $("#recent-list");
+  list.replaceChildren(...earlier.map(recentItem));
+  $("#recent").hidden = earlier.length === 0;
+}
+
+function recentItem(job) {
+  const item = document.createElement("div");
+  item.className = "recent-item";
+  const result = Object.assign(document.createElement("a"), { href: job.urls.result, className: "recent-result" });
+  result.setAttribute("download", "");
+  result.append(Object.assign(document.createElement("img"), { src: job.urls.preview, alt: `result of ${job.method}` }));
+  const what = `${job.method} · ${job.inputs.content || job.inputs.styles.join(", ")}`;
+  const caption = Object.assign(document.createElement("div"), { className: "name", textContent: what, title: what });
+  const params = Object.assign(document.createElement("a"), { href: job.urls.params, textContent: "parameters" });
+  params.setAttribute("download", "");
+  const download = Object.assign(document.createElement("a"), { href: job.urls.result,
+    textContent: job.kind === "video" ? "video" : "image" });
+  download.setAttribute("download", "");
+  item.append(result, caption, download, params);
+  return item;
+}
+
 async function pollStatus() {
   try {
     const status = await api("/api/status");
@@ -617,6 +647,7 @@ async function init() {
   methodChanged();
   drawCurve();
   pollStatus();
+  showRecent();
   setInterval(pollStatus, 3000);
   document.body.dataset.ready = "true";
 }
