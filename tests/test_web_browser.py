@@ -487,8 +487,11 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         assert page.is_hidden("#style-thumbs .mask-add") and page.is_hidden("#style-thumbs .labels-add")
         assert page.is_hidden("#paint-open") and page.is_hidden("#doodle-open")  # painted on pictures only
         assert page.is_hidden("[data-field=init]") and page.is_visible("[data-field=style_weight]")
+        assert page.get_attribute("#temporal", "placeholder") == "0" and page.is_visible("[data-field=temporal_weight]")
         page.select_option("#method", "adain")
         assert page.is_visible("[data-field=alpha]") and page.is_hidden("[data-field=seed]")
+        assert page.get_attribute("#temporal", "placeholder") == "0.3" and page.is_hidden("[data-field=temporal_weight]")
+        page.fill("#temporal", "0.5")
         page.click("#start")
         page.wait_for_selector("body[data-job-state=done]", timeout=120_000)
         assert page.inner_text("#job-status") == "Done after 4 frames."
@@ -502,6 +505,8 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         assert len(frames) == 4 and frames[0].shape == (48, 64, 3)
         assert frames[0][..., 0].mean() > frames[0][..., 2].mean() + 40  # red, as the style
         assert "no loss curve" in page.text_content("#loss-curve")
+        params = page.request.get(url + page.request.get(url + "/api/jobs").json()[-1]["urls"]["params"]).json()
+        assert params["command"].endswith("--method adain --temporal 0.5")  # the page's frame blend reached the run
         page.screenshot(path=str(tmp_path / "video.png"), full_page=True)
 
 

@@ -65,7 +65,7 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
     style = uploaded(client, picture(), "paint.png")
     assert style["kind"] == "image" and "frames" not in style
     response = client.post("/api/jobs", json={"method": "adain", "content": content["id"], "styles": [style["id"]],
-                                              "alpha": 0.8})
+                                              "alpha": 0.8, "temporal": 0.5})
     assert response.status_code == 201, response.text
     job = response.json()
     assert job["urls"]["result"].endswith("/result.mp4")
@@ -80,7 +80,9 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
     frames = list(video.frames(tmp_path / "out.mp4"))
     assert len(frames) == FRAMES and frames[0].shape == (48, 64, 3) and frames[-1].std() > 5
     params = client.get(job["urls"]["params"]).json()
-    assert params["command"] == "stylegram batch street.mp4 --style paint.png -o styled/ --method adain --alpha 0.8"
+    assert params["command"] == ("stylegram batch street.mp4 --style paint.png -o styled/ --method adain --alpha 0.8 "
+                                 "--temporal 0.5")
+    assert params["options"]["temporal"] == 0.5
     assert params["frames"] == FRAMES and params["inputs"]["content"]["frames"] == FRAMES
     assert client.get(job["urls"]["result"].replace(".mp4", ".png")).status_code == 409  # no picture: a video
 
@@ -110,7 +112,7 @@ def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(cli
     ({"style_masks": ["IMAGE"]}, "street.mp4 is a video, and masks, regions and label maps are painted on a picture"),
     ({"init": "noise"}, "init is not a setting of a video (the gatys method has size, content_weight, style_weight, "
                         "tv_weight, colors, statistic, seed, iterations, min_size, style_blend, style_scale, "
-                        "style_layers, upscale for one"),
+                        "style_layers, upscale, temporal, temporal_weight for one"),
 ])
 def test_what_a_video_cannot_take_is_refused_before_it_queues(client, clip, body, words):
     ids = {"VIDEO": uploaded(client, clip, "street.mp4")["id"], "IMAGE": uploaded(client, picture(), "paint.png")["id"]}
@@ -163,3 +165,22 @@ def test_a_forgotten_video_jobs_file_goes_with_it(client, clip):
         assert client.get(second["urls"]["result"]).status_code == 200
     finally:
         runner.keep = keep
+
+
+def test_how_frames_are_kept_steady_is_a_videos_setting_only(client, clip):
+    config = client.get("/api/config").json()
+    assert config["video_defaults"] == {"gatys": {"temporal": 0.0, "temporal_weight": 10.0}, "adain": {"temporal": 0.3},
+                                        "wct": {"temporal": 0.3}}
+    assert "temporal_weight" in config["video_fields"]["gatys"] and "temporal_weight" not in config["video_fields"]["wct"]
+    image, style = uploaded(client, picture(), "photo.png"), uploaded(client, picture(), "paint.png")
+    response = client.post("/api/jobs", json={"method": "adain", "content": image["id"], "styles": [style["id"]],
+                                              "temporal": 0.5})
+    assert response.status_code == 400 and "temporal is not a setting of the adain method" in response.json()["detail"]
+    video = uploaded(client, clip, "clip.mp4")
+    response = client.post("/api/jobs", json={"method": "adain", "content": video["id"], "styles": [style["id"]],
+                                              "temporal_weight": 5})
+    assert response.status_code == 400 and "temporal_weight is not a setting of a video (the adain method" in \
+        response.json()["detail"]
+    response = client.post("/api/jobs", json={"method": "adain", "content": video["id"], "styles": [style["id"]],
+                                              "temporal": 1.0})
+    assert response.status_code == 422 and "temporal" in response.json()["detail"]

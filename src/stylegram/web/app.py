@@ -91,6 +91,10 @@ class JobRequest(BaseModel):
         description="a list of layers like relu1_1,relu2_1,relu3_1:0.5, or one per style split by / "
                     "(relu1_1,relu2_1/relu3_1,relu4_1: each style its own layers); gatys and texture")
     upscale: bool | None = None
+    temporal: float | None = Field(None, ge=0, lt=1, description="video: each frame blended with the previous output "
+                                   "moved along the optical flow, 0 = off (default: 0.3 for adain and wct, 0 for gatys)")
+    temporal_weight: float | None = Field(None, ge=0, description="gatys video: each frame held near the previous "
+                                          "output moved along the flow while it is optimized (default: 10)")
     style_masks: list[str | None] | None = Field(
         None, description="upload ids of one mask per style image, in their order (null: that style has none); "
                           "white where a style paints; gatys, adain and wct"
@@ -245,7 +249,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/api/config")
     async def config() -> dict:
         return {"version": __version__, "methods": list(engine.METHODS), "fields": engine.FIELDS,
-                "video_fields": engine.VIDEO_FIELDS, "defaults": engine.defaults(), "limits": service.limits(),
+                "video_fields": engine.VIDEO_FIELDS, "defaults": engine.defaults(),
+                "video_defaults": engine.video_defaults(), "limits": service.limits(),
                 "image_types": list(images.IMAGE_EXTENSIONS), "video_types": list(images.VIDEO_EXTENSIONS)}
 
     @app.get("/api/status")

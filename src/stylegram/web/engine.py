@@ -35,8 +35,9 @@ FIELDS = {
                 "style_layers"),
 }
 # The settings the page offers for a video as the content: those the `stylegram batch` command has (its frames
-# start from the previous one, so not "Start from").
-VIDEO_FIELDS = {method: tuple(name for name in FIELDS[method] if name != "init") for method in ("gatys", "adain", "wct")}
+# start from the previous one, so not "Start from"), and how frames are kept steady (STEADY: batch's own options).
+STEADY = {"gatys": ("temporal", "temporal_weight"), "adain": ("temporal",), "wct": ("temporal",)}
+VIDEO_FIELDS = {method: (*(name for name in FIELDS[method] if name != "init"), *STEADY[method]) for method in STEADY}
 PAGE_ONLY = {"height": None}  # settings that are part of a library option (texture's height: --size WxH), and their default
 RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
@@ -49,6 +50,7 @@ PAGE_LABELS = {
     "--style-masks": "Masks", "--style-regions": "Regions", "--labels": "Label maps", "--style-scale": "Style scale",
     "--statistic": "Style statistic",
     "--style-layers": "Style layers", "--layers": "Style layers", "--tileable": "tileable",
+    "--temporal": "Frame blend", "--temporal-weight": "Frame hold",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 
@@ -68,6 +70,7 @@ class Spec:
     masks: list[Upload] = field(default_factory=list)  # one per style, or none
     regions: list[Upload] = field(default_factory=list)  # one per style, or none
     labels: list[Upload] = field(default_factory=list)  # the content's label map, then one per style, or none
+    steady: dict[str, float] = field(default_factory=dict)  # a video's temporal and temporal_weight, where given
 
     @property
     def is_video(self) -> bool:
@@ -77,6 +80,14 @@ class Spec:
     @property
     def uploads(self) -> list[Upload]:
         return [u for u in [self.content, *self.styles, *self.masks, *self.regions, *self.labels] if u is not None]
+
+
+def video_defaults() -> dict[str, dict[str, float]]:
+    """The defaults of the settings only a video has (STEADY), per method: those of stylegram batch."""
+    from ..batch.stylize import TEMPORAL_BLEND, TEMPORAL_WEIGHT
+
+    return {"gatys": {"temporal": 0.0, "temporal_weight": TEMPORAL_WEIGHT},
+            "adain": {"temporal": TEMPORAL_BLEND}, "wct": {"temporal": TEMPORAL_BLEND}}
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -100,7 +111,6 @@ def make_spec(
     content's label map, then one per style. Of each, all or none must be given.
     """
     check_choice("method", method, METHODS)
-    _check_offered(method, [k for k, v in settings.items() if v is not None])
     if not styles:
         raise OptionError("add at least one style image" if method != "texture" else "add at least one example texture")
     if method != "texture" and content is None:
@@ -111,6 +121,7 @@ def make_spec(
     _check_videos(styles, attached)
     if content is not None and content.is_video:
         return _video_spec(method, settings, content, styles, attached)
+    _check_offered(method, [k for k, v in settings.items() if v is not None])
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
     given = _check_attached(method, masks or [], styles, MASKS)
     lent = _check_attached(method, regions or [], styles, REGIONS)
@@ -151,9 +162,11 @@ def _video_spec(method: str, settings: dict[str, Any], content: Upload, styles: 
         raise OptionError(f"{', '.join(unused)} {'is not a setting' if len(unused) == 1 else 'are not settings'} of a "
                           f"video (the {method} method has {', '.join(VIDEO_FIELDS[method])} for one, as stylegram "
                           f"batch does); leave {'it' if len(unused) == 1 else 'them'} out")
-    options = gatys.TransferOptions().replace(method=method, **{k: v for k, v in settings.items() if v is not None})
+    given = {k: v for k, v in settings.items() if v is not None}
+    steady = {k: given.pop(k) for k in STEADY[method] if k in given}
+    options = gatys.TransferOptions().replace(method=method, **given)
     blend_weights(options.style_blend, len(styles))
-    return Spec(method, options, content, styles)
+    return Spec(method, options, content, styles, steady=steady)
 
 
 # What a style image can have attached, in the words of the messages: (noun, what it is for, why texture has none).

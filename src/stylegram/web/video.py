@@ -54,7 +54,7 @@ def run(spec: Spec, folder: Path, frames: Frames, on_frame: FrameHook) -> Path:
 
     options = {k: v for k, v in spec.options.changed().items() if k != "method"}
     report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=frames.client(),
-                           method=spec.method, on_frame=on_frame, quiet=True, overwrite=True, **options)
+                           method=spec.method, on_frame=on_frame, quiet=True, overwrite=True, **spec.steady, **options)
     if report.failed:
         message = report.failed[0].message
         for upload in spec.uploads:
@@ -74,7 +74,7 @@ def command_line(spec: Spec) -> str:
     for style in spec.styles:
         words += ["--style", style.name]
     words += ["-o", "styled/", "--method", spec.method]
-    for name, value in spec.options.changed().items():
+    for name, value in [*spec.options.changed().items(), *spec.steady.items()]:
         if name != "method":
             words += [flag(name)] if value is True else [flag(name), str(value)]
     return shlex.join(words)
@@ -90,7 +90,7 @@ def params(spec: Spec, state: str, done: int, seconds: float, output: Path | Non
         "stylegram": __version__,
         "method": spec.method,
         "state": state,
-        "options": spec.options.changed(),
+        "options": {**spec.options.changed(), **spec.steady},
         "inputs": {"content": described(spec.content), "styles": [described(u) for u in spec.styles]},
         "command": command_line(spec),
         "frames": done,

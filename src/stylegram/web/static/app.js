@@ -5,7 +5,8 @@
 const $ = (selector) => document.querySelector(selector);
 const SVG = "http://www.w3.org/2000/svg";
 const FIELDS = ["size", "height", "tileable", "iterations", "content_weight", "style_weight", "tv_weight", "alpha",
-  "colors", "init", "statistic", "seed", "style_blend", "style_scale", "style_layers", "min_size", "upscale"];
+  "colors", "init", "statistic", "seed", "style_blend", "style_scale", "style_layers", "min_size", "upscale", "temporal",
+  "temporal_weight"];
 const COLOURS = { total: "#1d2228", content: "#1f77b4", style: "#d62728", texture: "#d62728", tv: "#2ca02c" };
 const TERMINAL = ["done", "stopped", "cancelled", "failed"];
 const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal" };  // a null default
@@ -64,7 +65,8 @@ const isVideo = (record) => Boolean(record && record.kind === "video");
 function methodChanged() {
   const method = $("#method").value;
   const offered = offeredFields(method);
-  const defaults = page.config ? page.config.defaults[method] : {};
+  const video = isVideo(page.content) && method !== "texture";
+  const defaults = page.config ? { ...page.config.defaults[method], ...(video ? page.config.video_defaults[method] : {}) } : {};
   for (const name of FIELDS) {
     const label = document.querySelector(`[data-field="${name}"]`);
     label.hidden = !offered.includes(name);
