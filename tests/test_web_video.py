@@ -73,6 +73,8 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
     progress = [e["data"] for e in seen if e["event"] == "progress"]
     assert [p["frame"] for p in progress] == list(range(1, FRAMES + 1)) and progress[-1]["total"] == FRAMES
     assert seen[-1]["data"]["state"] == "done" and seen[-1]["data"]["has_result"]
+    running = [e["data"] for e in seen if e["event"] == "state" and e["data"]["state"] == "running"]
+    assert running[-1]["total"] == FRAMES  # the frames planned are said before the first is done
     assert client.get(f"/api/jobs/{job['id']}").json()["iteration"] == FRAMES
     result = client.get(job["urls"]["result"])
     assert result.status_code == 200 and result.headers["content-type"] == "video/mp4"

@@ -329,6 +329,7 @@ class Runner:
         """Run a video job (stylegram.web.video); its progress counts frames, its preview is the latest frame."""
         folder, last_preview = self.store.folder / f"video-{job.id}", 0.0
         job.total = job.spec.content.frames
+        job.publish("state", self._state_event(job))  # "n frames planned" while the workers start
 
         def on_frame(done: int, total: int | None, frame: np.ndarray) -> None:
             nonlocal last_preview
