@@ -243,9 +243,9 @@ class Runner:
         """Keep at most ``keep`` finished jobs (and their results); called with the lock held, as each job ends."""
         finished = sorted((j for j in self.jobs.values() if j.terminal), key=lambda j: j.finished or 0)
         for job in finished[: max(len(finished) - self.keep, 0)]:
-            del self.jobs[job.id]
-            if job.video is not None:
+            if job.video is not None:  # first: a job no longer listed has no file left
                 web_video.remove(job.video.parent)
+            del self.jobs[job.id]
 
     # ------------------------------------------------------------------------------- the worker
 
