@@ -92,7 +92,7 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
 def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(client, clip):
     content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
     job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
-                                         "iterations": "30", "style_weight": 100}).json()
+                                         "iterations": "100", "style_weight": 100}).json()
     deadline = time.monotonic() + 120
     while client.get(f"/api/jobs/{job['id']}").json()["iteration"] < 1 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -106,7 +106,7 @@ def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(cli
     assert not (client.app.state.service.runner.store.folder / f"video-{job['id']}").exists()  # nor its kept frames
     command = client.get(job["urls"]["params"]).json()["command"]  # gatys's settings, as batch takes them
     assert command.startswith("stylegram batch clip.mp4 --style paint.png -o styled/ --method gatys ")
-    assert "--style-weight 100.0" in command and "--iterations 30" in command
+    assert "--style-weight 100.0" in command and "--iterations 100" in command
 
 
 @pytest.mark.parametrize("body, words", [
