@@ -907,17 +907,24 @@ def test_style_regions_lend_each_output_region_the_statistics_of_one_part_of_a_s
     assert above > 0.2 and below < -0.2  # recoloured in each region's palette: its part of the style's pixels
 
 
-def test_luminance_mode_matches_each_region_of_a_style_to_the_part_of_the_content_it_paints(vgg, pair):
-    """--colors luminance with regions and masks: the lent part of the style gets the mean and spread of the
-    luminance of the part of the content it paints, not those of the whole images."""
-    content, _ = pair
+def _lent_halves(vgg, content: torch.Tensor, colors: str):
+    """A job whose style lends its top to the content's top half and its bottom to the bottom half, in --colors
+    ``colors``; and per style entry, (its region of the style, its mask of the content)."""
     style, top, bottom = _two_part_style()
     out_top = torch.zeros(1, 3, 64, 96)
     out_top[..., :32, :] = 1.0
     job = prepare(content, [style, style], model=vgg, style_regions=[top, bottom], style_masks=[out_top, 1 - out_top],
-                  colors="luminance", **FAST)
+                  colors=colors, **FAST)
+    return job, [(top, out_top), (bottom, 1 - out_top)]
+
+
+def test_luminance_mode_matches_each_region_of_a_style_to_the_part_of_the_content_it_paints(vgg, pair):
+    """--colors luminance with regions and masks: the lent part of the style gets the mean and spread of the
+    luminance of the part of the content it paints, not those of the whole images."""
+    content, _ = pair
+    job, parts = _lent_halves(vgg, content, "luminance")
     y_content = color.luminance(content)
-    for grey, region, mask in zip(job.problem.styles, (top, bottom), (out_top, 1 - out_top)):
+    for grey, (region, mask) in zip(job.problem.styles, parts):
         lent = color.luminance(grey)[..., region[0, 0] > 0.5]
         painted = y_content[..., mask[0, 0] > 0.5]
         assert float(lent.mean()) == pytest.approx(float(painted.mean()), abs=0.01)
@@ -928,18 +935,15 @@ def test_match_mode_moves_each_region_of_a_style_to_the_palette_of_the_part_it_p
     """--colors match with regions and masks: the lent part of the style gets the mean colour of the part of the
     content it paints (a painting's sky to the photo's sky), not those of the whole images."""
     content, _ = pair
-    style, top, bottom = _two_part_style()
-    out_top = torch.zeros(1, 3, 64, 96)
-    out_top[..., :32, :] = 1.0
-    job = prepare(content, [style, style], model=vgg, style_regions=[top, bottom], style_masks=[out_top, 1 - out_top],
-                  colors="match", **FAST)
-    for matched, region, mask in zip(job.problem.styles, (top, bottom), (out_top, 1 - out_top)):
+    job, parts = _lent_halves(vgg, content, "match")
+    for matched, (region, mask) in zip(job.problem.styles, parts):
         lent = matched[0][:, region[0, 0] > 0.5]
         painted = content[0][:, mask[0, 0] > 0.5]
         assert torch.allclose(lent.mean(1), painted.mean(1), atol=0.02)  # (each part is nearly one colour: its
         # covariance has one direction, so only that of the painted part's can be matched)
-    whole = color.match_colors(style, [content])[0][:, top[0, 0] > 0.5]  # not what matching whole images gives
-    assert (whole.mean(1) - content[0][:, out_top[0, 0] > 0.5].mean(1)).abs().max() > 0.05
+    (top, out_top), _ = parts
+    whole = color.match_colors(_two_part_style()[0], [content])[0][:, top[0, 0] > 0.5]  # not what matching whole
+    assert (whole.mean(1) - content[0][:, out_top[0, 0] > 0.5].mean(1)).abs().max() > 0.05  # images gives
 
 
 SKY, GRASS, ROCK = (135, 206, 235), (40, 160, 60), (120, 110, 100)
