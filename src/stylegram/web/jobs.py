@@ -143,7 +143,7 @@ class Runner:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closing = False
-        self.frames = web_video.Frames()  # the cluster that stylizes videos: started at the first, closed by _work
+        self.videos = web_video.VideoCluster()  # started at the first video, closed by _work
 
     # ------------------------------------------------------------------------------- the queue
 
@@ -254,7 +254,7 @@ class Runner:
             while self._next():
                 pass
         finally:  # in this thread, which started it: a Dask client is closed where it was made
-            self.frames.close()
+            self.videos.close()
 
     def _next(self) -> bool:
         """Run the next job once there is one; False when the runner is closing."""
@@ -344,7 +344,7 @@ class Runner:
                 raise web_video.Stopped
 
         try:
-            job.video = web_video.run(job.spec, folder, self.frames, on_frame)
+            job.video = web_video.run(job.spec, folder, self.videos, on_frame)
             return "done", ""
         except web_video.Stopped:
             return "stopped", f"stopped after {job.iteration} of {job.total} frames; a video is written only whole"

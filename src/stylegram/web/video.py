@@ -1,7 +1,7 @@
 """A video as the page's content: stylized frame by frame by `stylegram batch`'s machinery (stylegram.batch).
 
 The run goes through stylize_batch on a local Dask cluster that the server starts at its first video and keeps
-(``Frames``), so its workers load their models once; frames follow the motion and are kept steady as on the
+(``VideoCluster``), so its workers load their models once; frames follow the motion and are kept steady as on the
 command line. Each frame written becomes the job's preview. A stop ends the run after the frame being made: a
 video is written only whole, so a stopped one leaves nothing to download.
 """
@@ -28,7 +28,7 @@ class Stopped(BaseException):
     failure let it through."""
 
 
-class Frames:
+class VideoCluster:
     """The local cluster that stylizes the page's videos: started at the first video, closed with the server."""
 
     def __init__(self) -> None:
@@ -48,12 +48,12 @@ class Frames:
         self._stack.close()
 
 
-def run(spec: Spec, folder: Path, frames: Frames, on_frame: FrameHook) -> Path:
+def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook) -> Path:
     """Stylize the spec's video into ``folder``; returns the output file. A failure is raised naming the uploads."""
     from ..batch import stylize_batch
 
     options = {k: v for k, v in spec.options.changed().items() if k != "method"}
-    report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=frames.client(),
+    report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=cluster.client(),
                            method=spec.method, on_frame=on_frame, quiet=True, overwrite=True, **spec.steady, **options)
     if report.failed:
         message = report.failed[0].message
