@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,15 +141,30 @@ def test_a_video_on_a_server_without_the_batch_extra_says_what_to_install(client
     assert response.status_code == 400 and "pip install 'stylegram[batch]'" in response.json()["detail"]
 
 
-def test_a_video_job_that_fails_says_why_and_keeps_nothing(client, clip):
+def test_a_videos_settings_are_checked_on_its_first_frame_before_it_queues(client, clip):
     content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
-    job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
-                                         "style_layers": "relu9_9", "iterations": "2"}).json()
+    response = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
+                                              "style_layers": "relu9_9", "iterations": "2"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("layer 'relu9_9' does not exist in vgg19; did you mean relu5_4?")
+
+
+def test_a_video_job_that_fails_says_why_with_the_uploads_name_and_keeps_nothing(client, clip, monkeypatch):
+    import stylegram.batch
+    from stylegram.batch import Failure, Report
+
+    def failing(inputs, styles, out_dir, **options):  # a frame that cannot be decoded, after some work
+        Path(out_dir).mkdir(parents=True)
+        (Path(out_dir) / ".partial").write_bytes(b"x")
+        return Report(failed=[Failure(str(inputs[0]), f"{inputs[0]}: cannot decode frame 3; the file may be damaged")])
+
+    monkeypatch.setattr(stylegram.batch, "stylize_batch", failing)
+    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "adain", "content": content["id"], "styles": [style["id"]]}).json()
     final = events(client, job)[-1]["data"]
     assert final["state"] == "failed" and not final["has_result"]
-    assert final["message"].startswith("layer 'relu9_9' does not exist in vgg19; did you mean relu5_4?")
-    store = client.app.state.service.runner.store
-    assert not (store.folder / f"video-{job['id']}").exists()  # nor the frames it kept
+    assert final["message"] == "clip.mp4: cannot decode frame 3; the file may be damaged"  # not the stored file's path
+    assert not (client.app.state.service.runner.store.folder / f"video-{job['id']}").exists()
 
 
 def test_a_forgotten_video_jobs_file_goes_with_it(client, clip):

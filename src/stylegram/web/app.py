@@ -299,8 +299,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if "iterations" in settings:  # the pattern allows spaces around the counts
             settings["iterations"] = settings["iterations"].replace(" ", "")
         spec = engine.make_spec(req.method, settings, content, styles, masks, regions, labels)
-        if not spec.is_video:  # a video's options are checked as its job starts
-            engine.start(spec, service.store, service.models)  # option errors now, as a 400, not when the job runs
+        engine.start(spec, service.store, service.models)  # option errors now, as a 400 (a video: on its first frame)
         return runner.snapshot(runner.submit(WebJob(spec)))
 
     @app.get("/api/jobs")

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .. import images
@@ -141,8 +142,11 @@ class UploadStore:
         return upload
 
     def decode(self, upload: Upload, background: tuple[int, int, int] = (255, 255, 255)) -> torch.Tensor:
-        """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses (transparency onto ``background``)."""
+        """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses (transparency onto ``background``);
+        a video's first frame."""
         with self._reading(upload):
+            if upload.is_video:
+                return images.to_tensor(_first_frame(upload.path))
             return images.load_tensor(upload.path, max_pixels=self.max_pixels, background=background)
 
     @contextlib.contextmanager
@@ -200,12 +204,19 @@ def _video_size(path: Path, max_pixels: int) -> tuple[int, int, int]:
     cluster.distributed()
     flow.check_available()
     shown = video.timing(path)  # refuses a cut file
-    with contextlib.closing(video.frames(path)) as decoded:  # the first frame only, and the file closed
-        first = next(decoded, None)
-    if first is None:
-        raise ImageError(f"{path} holds no video frames; choose another video")
-    height, width = first.shape[:2]
+    height, width = _first_frame(path).shape[:2]
     if width * height > max_pixels:
         raise ImageError(f"{path}'s frames are {width}x{height} px, over the limit of {max_pixels} pixels; if you "
                          f"trust the file, raise the limit: set {images.MAX_PIXELS_ENV}={width * height}")
     return width, height, len(shown.pts) or video.count_frames(path)
+
+
+def _first_frame(path: Path) -> np.ndarray:
+    """A video's first frame, upright, H x W x 3 uint8."""
+    from ..batch import video
+
+    with contextlib.closing(video.frames(path)) as decoded:  # the first frame only, and the file closed
+        first = next(decoded, None)
+    if first is None:
+        raise ImageError(f"{path} holds no video frames; choose another video")
+    return first
