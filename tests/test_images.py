@@ -443,7 +443,8 @@ def test_missing_folder_and_empty_files(tmp_path):
         load_tensor("")
     (tmp_path / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
     with pytest.raises(ImageError, match=r"clip.mp4 is a video, not an image; videos are stylized frame by frame by "
-                                         r"'stylegram batch VIDEO --style STYLE -o OUT_DIR/'"):
+                                         r"'stylegram batch VIDEO --style STYLE -o OUT_DIR/' \(or as the content on "
+                                         r"the page of 'stylegram serve'\)"):
         load_tensor(tmp_path / "clip.mp4")
     with pytest.raises(ImageError, match=r"extension '.mp4' is not a format stylegram writes; .*\(videos are stylized"):
         save_image(torch.zeros(1, 3, 4, 4), tmp_path / "out.mp4")

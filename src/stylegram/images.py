@@ -34,7 +34,8 @@ MAX_PIXELS_ENV = "STYLEGRAM_MAX_PIXELS"
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif")
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
-VIDEO_HINT = "videos are stylized frame by frame by 'stylegram batch VIDEO --style STYLE -o OUT_DIR/'"
+VIDEO_HINT = ("videos are stylized frame by frame by 'stylegram batch VIDEO --style STYLE -o OUT_DIR/' (or as the content "
+              "on the page of 'stylegram serve')")
 
 _SAVE_FORMATS = {
     ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
