@@ -131,8 +131,8 @@ def stylize_batch(
         check_cluster(scheduler, workers)
     specs = _check_styles(styles)
     given = temporal is not None
-    if not given:  # one-pass methods blend; Gatys frames are held instead (temporal_weight)
-        temporal = TEMPORAL_BLEND if method != "gatys" else 0.0
+    if not given:
+        temporal = default_blend(method)
     opts = _check_options(method, temporal, options, specs)
     hold = _check_hold(method, temporal_weight)
     ext = ext if ext.startswith(".") else f".{ext}"
@@ -394,6 +394,12 @@ def _warm(opts: dict, previous: np.ndarray, motion: flow.Motion | None = None, h
         reliable = np.repeat((motion.reliable[..., None] * 255).astype(np.uint8), 3, axis=-1)
         warm.update(init_weight=hold, init_mask=reliable)
     return warm
+
+
+def default_blend(method: str) -> float:
+    """--temporal's default: TEMPORAL_BLEND for the one-pass methods; 0 for Gatys, whose frames are held instead
+    (--temporal-weight)."""
+    return TEMPORAL_BLEND if method != "gatys" else 0.0
 
 
 def _check_hold(method: str, weight: float | None) -> float:

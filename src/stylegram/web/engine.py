@@ -84,10 +84,10 @@ class Spec:
 
 def video_defaults() -> dict[str, dict[str, float]]:
     """The defaults of the settings only a video has (STEADY), per method: those of stylegram batch."""
-    from ..batch.stylize import TEMPORAL_BLEND, TEMPORAL_WEIGHT
+    from ..batch.stylize import TEMPORAL_WEIGHT, default_blend
 
-    return {"gatys": {"temporal": 0.0, "temporal_weight": TEMPORAL_WEIGHT},
-            "adain": {"temporal": TEMPORAL_BLEND}, "wct": {"temporal": TEMPORAL_BLEND}}
+    return {method: {"temporal": default_blend(method), **({"temporal_weight": TEMPORAL_WEIGHT} if method == "gatys"
+                                                          else {})} for method in STEADY}
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -292,11 +292,11 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
         "state": state,
         "options": dataclasses.asdict(used),
         "inputs": {
-            "content": _describe(spec.content) if spec.content else None,
-            "styles" if spec.method != "texture" else "examples": [_describe(u) for u in spec.styles],
-            **({"masks": [_describe(u) for u in spec.masks]} if spec.masks else {}),
-            **({"regions": [_describe(u) for u in spec.regions]} if spec.regions else {}),
-            **({"labels": [_describe(u) for u in spec.labels]} if spec.labels else {}),
+            "content": described(spec.content) if spec.content else None,
+            "styles" if spec.method != "texture" else "examples": [described(u) for u in spec.styles],
+            **({"masks": [described(u) for u in spec.masks]} if spec.masks else {}),
+            **({"regions": [described(u) for u in spec.regions]} if spec.regions else {}),
+            **({"labels": [described(u) for u in spec.labels]} if spec.labels else {}),
         },
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
@@ -315,5 +315,7 @@ def _as_named(spec: Spec, options: Any) -> Any:
     return options.replace(style_regions=spec.options.style_regions) if spec.regions else options
 
 
-def _describe(upload: Upload) -> dict:
-    return {"name": upload.name, "width": upload.width, "height": upload.height, "sha256": upload.sha256}
+def described(upload: Upload) -> dict:
+    """An input as a parameters file records it: name, size, SHA-256, and a video's frame count."""
+    return {"name": upload.name, "width": upload.width, "height": upload.height, "sha256": upload.sha256,
+            **({"frames": upload.frames} if upload.is_video else {})}

@@ -277,10 +277,10 @@ class Runner:
         """Run one job to its end; returns its final state and message."""
         job.state, job.started = "running", time.time()
         job.publish("state", self._state_event(job))
-        if job.spec.is_video:
-            return self._run_video(job)
         work: Job | None = None
         try:
+            if job.spec.is_video:
+                return self._run_video(job)
             made = engine.start(job.spec, self.store, self.models)
             if isinstance(made, Job):
                 work = made
@@ -326,7 +326,8 @@ class Runner:
         return work.result(), False
 
     def _run_video(self, job: WebJob) -> tuple[str, str]:
-        """Run a video job (stylegram.web.video); its progress counts frames, its preview is the latest frame."""
+        """Run a video job (stylegram.web.video); its progress counts frames, its preview is the latest frame. Its
+        errors are _run's to report."""
         folder, last_preview = self.store.folder / f"video-{job.id}", 0.0
         job.total = job.spec.content.frames
         job.publish("state", self._state_event(job))  # "n frames planned" while the workers start
@@ -348,11 +349,6 @@ class Runner:
             return "done", ""
         except web_video.Stopped:
             return "stopped", f"stopped after {job.iteration} of {job.total} frames; a video is written only whole"
-        except StylegramError as err:
-            return "failed", engine.page_message(err.flagged)
-        except Exception as err:  # a bug: keep the server up and say where to look
-            log.exception("web job %s failed", job.id)
-            return "failed", f"internal error ({type(err).__name__}: {err}); see the server's log"
         finally:
             if job.video is None:  # stopped or failed: the frames it kept go too
                 web_video.remove(folder)

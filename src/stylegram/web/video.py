@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import ImageError
 from ..options import flag
-from .engine import Spec
+from .engine import Spec, described
 
 if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
     from ..batch.stylize import FrameHook
@@ -82,10 +82,6 @@ def command_line(spec: Spec) -> str:
 
 def params(spec: Spec, state: str, done: int, seconds: float, output: Path | None) -> dict:
     """What made a video job's result: its options, inputs (name, size, frames, SHA-256) and command line."""
-    def described(upload) -> dict:
-        return {"name": upload.name, "width": upload.width, "height": upload.height, "sha256": upload.sha256,
-                **({"frames": upload.frames} if upload.is_video else {})}
-
     return {
         "stylegram": __version__,
         "method": spec.method,
