@@ -21,6 +21,7 @@ pytest.importorskip("distributed")
 pytest.importorskip("av")
 pytest.importorskip("cv2")
 
+from stylegram import gatys  # noqa: E402
 from stylegram.analysis import matrices  # noqa: E402
 from stylegram.batch import (  # noqa: E402
     Flicker,
@@ -105,6 +106,15 @@ def test_a_one_frame_video_says_its_flicker_is_not_measured(client, tmp_path, ca
     assert video.count_frames(tmp_path / "out" / "still.mp4") == 1
 
 
+def test_the_progress_bar_shows_a_gatys_frames_iterations(client, tmp_path, capsys):
+    source = synthetic_video(tmp_path / "clip.mp4", count=2, size=(48, 32), audio=())
+    assert main(["batch", str(source), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
+                 "--method", "gatys", "--iterations", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "frame 1: iteration 1/4" in err and "frame 1: iteration 4/4" in err and "frame 2: iteration 2/2" in err
+    assert re.search(r"2/2 \[[^\]]*frame/s\]", err)  # once written, the bar counts frames alone again
+
+
 def _loudest_hertz(path, track: int) -> float:
     """The strongest frequency of one audio track, decoded."""
     import av
@@ -150,6 +160,68 @@ def test_gatys_video_runs_frame_by_frame(client, tmp_path):
     report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="2")
     assert report.ok, report.summary()
     assert video.count_frames(tmp_path / "out" / "clip.mp4") == 2
+
+
+def test_gatys_video_reports_each_frames_iterations_as_they_run(client, tmp_path):
+    source = synthetic_video(tmp_path / "clip.mp4", count=3, size=(48, 32), fps=5, audio=())
+    steps, written = [], []
+    report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="6",
+                           on_step=lambda number, record: steps.append((number, record, len(written))),
+                           on_frame=lambda done, total, frame: written.append(done))
+    assert report.ok, report.summary()
+    assert [n for n, _, _ in steps] == [1] * 6 + [2] * 3 + [3] * 3  # later frames run half the finest scale's
+    assert [r["iteration"] for _, r, _ in steps] == [1, 2, 3, 4, 5, 6, 1, 2, 3, 1, 2, 3]
+    assert [r["total"] for _, r, _ in steps] == [6] * 6 + [3] * 6
+    assert all(before == n - 1 for n, _, before in steps)  # reported while frame n is made, before it is written
+    first = [r for n, r, _ in steps if n == 1]
+    assert set(first[0]["losses"]) >= {"content.relu4_2", "style.relu1_1"} and list(first[0]["size"]) == [48, 32]
+    assert first[-1]["loss"] < first[0]["loss"]  # an optimization: its loss falls
+
+
+def test_a_gatys_video_stops_mid_frame_when_its_step_hook_says_so(client, tmp_path):
+    class Halt(BaseException):
+        pass
+
+    source = synthetic_video(tmp_path / "clip.mp4", count=3, size=(48, 32), fps=5, audio=())
+    seen = []
+
+    def halt_at_iteration_2(number, record):
+        seen.append((number, record["iteration"]))
+        if record["iteration"] == 2:
+            raise Halt
+
+    with pytest.raises(Halt):
+        stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="200",
+                      on_step=halt_at_iteration_2)
+    assert seen == [(1, 1), (1, 2)]  # not one report more: the frame was given up at once
+    assert not (tmp_path / "out" / "clip.mp4").exists() and not list((tmp_path / "out").glob(".clip.mp4.frames/*.png"))
+    again = stylize_batch([source], STYLE, tmp_path / "again", client=client, method="gatys", iterations="2")
+    assert again.ok, again.summary()  # the cluster goes on
+
+
+def test_a_cancelled_gatys_task_gives_up_at_its_next_iteration(monkeypatch, vgg):
+    """A stopped video's frame frees its worker rather than running its iterations out for no one."""
+    import distributed
+
+    class Worker:  # what tasks._reported reads of a Dask worker: the client cancels after the third report
+        def __init__(self):
+            self.sent, self.state = [], type("State", (), {"tasks": {"key": type("Task", (), {"state": "executing"})}})
+
+        def get_current_task(self):
+            return "key"
+
+        def log_event(self, topic, record):
+            self.sent.append((topic, record["iteration"], record["task"]))
+            if len(self.sent) == 3:
+                self.state.tasks["key"].state = "cancelled"
+
+    worker = Worker()
+    monkeypatch.setattr(distributed, "get_worker", lambda: worker)
+    job = gatys.prepare(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=vgg, size=32, iterations="50",
+                        tolerance=0)
+    result = tasks._reported(job, "topic", "run/7")
+    assert worker.sent == [("topic", 1, "run/7"), ("topic", 2, "run/7"), ("topic", 3, "run/7")]
+    assert len(result.history) == 3 and result.image.shape == (1, 3, 32, 32)
 
 
 def _encode(path, pixels_at: dict[int, np.ndarray], time_base, options=None):
@@ -626,11 +698,11 @@ def test_temporal_weight_holds_gatys_video_frames_and_is_refused_for_one_pass_me
     sent = []
     submit = client.submit
     threads = []
-    monkeypatch.setattr(client, "submit", lambda fn, *a, **k: sent.append(a[2]) or threads.append(a[4:]) or
+    monkeypatch.setattr(client, "submit", lambda fn, *a, **k: sent.append(a[2]) or threads.append(a[4]) or
                         submit(fn, *a, **k))
     report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="2")
     assert report.ok and [o.get("init_weight") for o in sent] == [None, 10.0, 10.0]  # the default, after the first
-    assert threads == [(0,)] * 3  # one frame at a time: every core of its worker
+    assert threads == [0] * 3  # one frame at a time: every core of its worker
     sent.clear()
     stylize_batch([source], STYLE, tmp_path / "off", client=client, method="gatys", iterations="2", temporal_weight=0)
     assert [o.get("init_weight") for o in sent] == [None, None, None]

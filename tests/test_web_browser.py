@@ -510,6 +510,32 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         page.screenshot(path=str(tmp_path / "video.png"), full_page=True)
 
 
+def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_frame(tmp_path):
+    pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
+    from stylegram.batch import synthetic_video
+
+    clip = synthetic_video(tmp_path / "street.mp4", count=4, audio=())
+    files = flat_pictures(tmp_path)
+    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(clip))
+        page.set_input_files("#style-input", str(files["red.png"]))
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending) video")
+        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        assert "the loss curve of the frame being made appears here" in page.text_content("#loss-curve")
+        page.fill("#iterations", "400")
+        page.click("#start")
+        page.wait_for_selector("#job-status:text-matches('iteration ([5-9]|[1-9][0-9]) of')", timeout=120_000)
+        assert page.inner_text("#job-status").startswith("Running: frame 1 of 4, iteration ")
+        assert "left in this frame" in page.inner_text("#stats")  # no frame done yet: the rest is not known
+        assert page.text_content("#loss-curve .title") == "Loss of frame 1 (log scale)"
+        assert page.locator("#loss-curve polyline").count() >= 2  # the total and its terms
+        assert 0 < page.eval_on_selector("#progress", "p => p.value") < 0.25  # inside the first of 4 frames
+        page.screenshot(path=str(tmp_path / "gatys-video.png"), full_page=True)
+        page.click("#stop")
+        page.wait_for_selector("body[data-job-state=stopped]", timeout=60_000)
+        assert page.inner_text("#job-status") == "Stopped after 0 of 4 frames; a video is written only whole."
+
+
 def test_earlier_results_stay_on_the_page_to_download(tmp_path):
     files = flat_pictures(tmp_path)
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):

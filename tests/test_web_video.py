@@ -110,6 +110,42 @@ def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(cli
     assert "--style-weight 100.0" in command and "--iterations 100" in command
 
 
+def test_a_gatys_videos_progress_carries_the_iterations_of_the_frame_being_made(client, clip):
+    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
+                                         "iterations": "4"}).json()
+    progress = [e["data"] for e in events(client, job) if e["event"] == "progress"]
+    written = [p["frame"] for p in progress if "step" not in p]
+    assert written == list(range(1, FRAMES + 1))
+    steps = [p for p in progress if "step" in p]
+    assert [p["step"]["iteration"] for p in steps] == [1, 2, 3, 4] + [1, 2] * (FRAMES - 1)  # later frames: half
+    assert {p["total"] for p in steps} == {FRAMES} and steps[0]["step"]["size"] == [64, 48]
+    for k, p in enumerate(progress):  # each frame's iterations come after the frames before it are written
+        assert p["frame"] == sum("step" not in q for q in progress[:k]) + ("step" not in p)
+    assert all(p["estimated_left"] is None for p in steps[:4])  # no frame done: how long the rest take is unknown
+    assert all(p["estimated_left"] >= 0 for p in steps[4:]) and steps[4]["estimated_left"] > 0
+    assert steps[3]["step"]["loss"] < steps[0]["step"]["loss"] and "style.relu3_1" in steps[0]["step"]["losses"]
+
+
+def test_a_gatys_video_stops_within_the_frame_being_made(client, clip):
+    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
+                                         "iterations": "300", "style_weight": 100}).json()
+    running = client.app.state.service.runner.jobs[job["id"]]
+
+    def steps() -> list[int]:
+        return [e.data["step"]["iteration"] for e in running.since(0) if "step" in e.data]
+
+    deadline = time.monotonic() + 120
+    while not steps() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.post(job["urls"]["stop"]).status_code == 200
+    at_stop = steps()[-1]
+    final = events(client, job)[-1]["data"]
+    assert final["state"] == "stopped" and final["message"].startswith(f"stopped after 0 of {FRAMES} frames")
+    assert steps()[-1] <= at_stop + 3  # given up at its next report, not at the end of the frame
+
+
 @pytest.mark.parametrize("body, words", [
     ({"styles": ["VIDEO"]}, "street.mp4 is a video; only the content can be a video"),
     ({"style_masks": ["IMAGE"]}, "street.mp4 is a video, and masks, regions and label maps are painted on a picture"),

@@ -114,6 +114,13 @@ class Progress:
     def loss(self) -> float:
         return sum(self.losses.values())
 
+    def record(self, total: int) -> dict:
+        """This report as plain numbers (``size`` as [width, height]), ``total`` the run's iterations: what the web
+        page's events and a video frame's steps carry."""
+        return {"iteration": self.iteration, "total": total, "scale": self.scale, "stage": self.stage,
+                "step": self.step, "size": [self.size[1], self.size[0]], "losses": dict(self.losses),
+                "loss": self.loss, "elapsed": self.elapsed, "estimated_left": self.estimated_left}
+
 
 class NonFiniteLoss(StylegramError):
     """The loss became NaN or infinite; the last good image is kept in ``image``."""

@@ -29,6 +29,7 @@ from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
 from .runner import Failure, Report, bar, finished, one_line, threads_each, window_for
+from .steps import StepHook, Steps
 
 FrameHook = Callable[[int, "int | None", np.ndarray], None]  # (frames done, frames in all, the frame written)
 
@@ -111,6 +112,7 @@ def stylize_batch(
     workers: int | None = None,
     quiet: bool = True,
     on_frame: FrameHook | None = None,
+    on_step: StepHook | None = None,
     **options,
 ) -> Report:
     """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
@@ -124,7 +126,9 @@ def stylize_batch(
     Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed. ``on_frame(done,
     total, frame)`` is called as each video frame is written (total: None where the container does not say); a
     BaseException it raises that is not an Exception stops the run (no item's failure handler takes it), and the
-    frames done are kept for the next.
+    frames done are kept for the next. ``on_step(frame, record)`` is called, in this thread, with each iteration's
+    report while a Gatys video frame is optimized (see Progress.record); a BaseException it raises stops the run at
+    once, without that frame.
     """
     start = time.perf_counter()
     if client is None:
@@ -158,7 +162,7 @@ def stylize_batch(
                 if pictures:
                     _run_images(c, pictures, specs, opts, report, quiet, skipped)
                 for item in (i for i in todo if i.is_video):
-                    _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame)
+                    _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame, on_step)
             except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
                 logging.getLogger("distributed").setLevel(logging.ERROR)
                 raise
@@ -263,7 +267,8 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
 
 
 def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[float, float], report: Report,
-               quiet: bool, overwrite: bool = False, on_frame: FrameHook | None = None) -> None:
+               quiet: bool, overwrite: bool = False, on_frame: FrameHook | None = None,
+               on_step: StepHook | None = None) -> None:
     """Stylize one video frame by frame into its output; the frames done are kept until it is written (FrameStore).
 
     ``steady``: (--temporal, the blend of each output with the previous one; --temporal-weight, Gatys frames' hold
@@ -280,7 +285,13 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
         kept = FrameStore(item.output, key, fresh=overwrite)
         with video.VideoWriter(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
-            frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold) if opts["method"] == "gatys" \
+            def step(number: int, record: dict) -> None:  # a Gatys frame's iterations, beside the bar's frames
+                progress.set_postfix_str(f"frame {number}: iteration {record['iteration']}/{record['total']}")
+                if on_step is not None:
+                    on_step(number, record)
+
+            frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold,
+                                   step if on_step is not None or not quiet else None) if opts["method"] == "gatys" \
                 else _parallel_frames(client, item.source, styles, opts, report, kept)
             prior = None
             for i, (source, stylized) in enumerate(frames):
@@ -291,6 +302,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 writer.write(out)
                 meter.add(source, out)
                 steadiness.add(out, motion)
+                progress.set_postfix_str("", refresh=False)  # the next frame's iterations, when it reports them
                 progress.update()
                 if on_frame is not None:
                     on_frame(i + 1, writer.frames or None, out)
@@ -333,7 +345,7 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
 
 
 def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore,
-                  hold: float = 0.0):
+                  hold: float = 0.0, on_step: StepHook | None = None):
     """(input frame, stylized frame) in order; each frame's optimization starts from the previous result moved on.
 
     The first frame runs the full coarse-to-fine schedule; later frames start at the final size and run half the
@@ -342,20 +354,28 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     alone, a square that moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run. With
     ``hold`` they are kept near it where the flow is reliable (_warm). One frame runs at a time, so it uses every
     core of its worker (a local cluster's workers are single-threaded for pictures, which run side by side).
+    With ``on_step``, each frame's iterations are reported as it runs (Steps).
     """
     previous = start = before = None
     decoded = video.frames(source)
+    number = 0
     for before, previous in _kept_frames(decoded, kept):
+        number += 1
         yield before, previous
-    for frame in decoded:
-        frame_opts = opts
-        if previous is not None:
-            motion = flow.motion(before, frame, _size_of(previous))
-            start, frame_opts = moved(previous, before, frame, motion), _warm(opts, previous, motion, hold)
-        answer = client.submit(tasks.stylize, frame, styles, frame_opts, start, 0, pure=False).result()  # 0: all cores
-        report.count_loads(answer.pid, answer.loads)
-        previous, before = answer.checked(), frame
-        yield frame, previous
+    with Steps(client) if on_step is not None else contextlib.nullcontext() as steps:
+        for frame in decoded:
+            number += 1
+            frame_opts = opts
+            if previous is not None:
+                motion = flow.motion(before, frame, _size_of(previous))
+                start, frame_opts = moved(previous, before, frame, motion), _warm(opts, previous, motion, hold)
+            reported = steps.for_task(number) if steps else None
+            threads = 0  # every core of its worker
+            future = client.submit(tasks.stylize, frame, styles, frame_opts, start, threads, reported, pure=False)
+            answer = steps.follow(future, number, on_step) if steps else future.result()
+            report.count_loads(answer.pid, answer.loads)
+            previous, before = answer.checked(), frame
+            yield frame, previous
 
 
 def moved(output: np.ndarray, before: np.ndarray, now: np.ndarray, motion: flow.Motion | None = None) -> np.ndarray:

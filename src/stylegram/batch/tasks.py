@@ -23,6 +23,7 @@ from .. import gatys, images
 from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
 from ..errors import StylegramError
+from ..job import Job, Result
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,20 @@ def style(spec: str) -> torch.Tensor:
 
 
 def stylize(
-    content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None, threads: int = 1
+    content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None, threads: int = 1,
+    steps: tuple[str, str] | None = None,
 ) -> Stylized:
     """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys.
 
     ``threads``: torch's threads for it, at most this worker's cores (the client counts a cluster's slots, which
     on another machine may be more than its cores); 0: every core this worker may use (for work that runs one
     task at a time, such as a Gatys video's frames, each starting from the one before).
+    ``steps``: (a Dask event topic, a tag for this task): a Gatys run sends each iteration's report there (see
+    Progress.record, with ``"task"`` the tag), so the client can show how far a long frame has got.
     """
     torch.set_num_threads(min(threads, _cores()) if threads else _cores())
     try:
-        return Stylized(_stylize(content, styles, options, init), os.getpid(), model_loads())
+        return Stylized(_stylize(content, styles, options, init, steps), os.getpid(), model_loads())
     except StylegramError as err:
         return Stylized(None, os.getpid(), model_loads(), err.flagged)
 
@@ -96,7 +100,8 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None) -> np.ndarray:
+def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,
+             steps: tuple[str, str] | None = None) -> np.ndarray:
     source = images.load_input(content, "content") if isinstance(content, str) else _tensor(content)
     options = dict(options)
     if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
@@ -109,8 +114,34 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
             options["init"] = _tensor(init)
     else:
         gatys.feed_forward_model()  # loaded here so that model_loads() counts it
-    result = gatys.transfer(source, [style(s) for s in styles], **options)
+    if steps is not None and options.get("method", "gatys") == "gatys":
+        result = _reported(gatys.prepare(source, [style(s) for s in styles], **options), *steps)
+    else:
+        result = gatys.transfer(source, [style(s) for s in styles], **options)
     return np.asarray(images.to_image(result.image))
+
+
+def _reported(job: Job, topic: str, tag: str) -> Result:
+    """Run a Gatys job, sending each iteration's report to the Dask event ``topic``; it ends early when the client
+    cancels the task (a stopped run), so the worker is free for the next at once."""
+    from distributed import get_worker
+
+    worker, total = get_worker(), sum(job.schedule.iterations)
+    key = worker.get_current_task()
+    for progress in job:
+        worker.log_event(topic, {**progress.record(total), "task": tag})
+        if _cancelled(worker, key):
+            break
+    return job.result()
+
+
+def _cancelled(worker, key) -> bool:
+    """Whether the client has given up the task ``key`` this worker runs (its answer is no longer wanted)."""
+    state = getattr(worker, "state", None)  # the worker's state machine (distributed >= 2022.11)
+    if state is None:
+        return False
+    task = state.tasks.get(key)
+    return task is None or task.state == "cancelled"
 
 
 def _tensor(pixels: np.ndarray) -> torch.Tensor:

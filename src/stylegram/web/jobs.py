@@ -311,11 +311,7 @@ class Runner:
             return work.result(), True
         for progress in work:
             job.iteration = progress.iteration
-            job.publish("progress", {
-                "iteration": progress.iteration, "total": job.total, "scale": progress.scale, "stage": progress.stage,
-                "step": progress.step, "size": [progress.size[1], progress.size[0]], "losses": progress.losses,
-                "loss": progress.loss, "elapsed": progress.elapsed, "estimated_left": progress.estimated_left,
-            })
+            job.publish("progress", progress.record(job.total))
             now = time.monotonic()
             every = self.preview_every and progress.iteration % self.preview_every == 0
             if progress.iteration == 1 or every or now - last_preview >= self.preview_seconds:
@@ -326,26 +322,38 @@ class Runner:
         return work.result(), False
 
     def _run_video(self, job: WebJob) -> tuple[str, str]:
-        """Run a video job (stylegram.web.video); its progress counts frames, its preview is the latest frame. Its
-        errors are _run's to report."""
+        """Run a video job (stylegram.web.video); its progress counts frames (and a Gatys frame's iterations), its
+        preview is the latest frame. Its errors are _run's to report."""
         folder, last_preview = self.store.folder / f"video-{job.id}", 0.0
         job.total = job.spec.content.frames
         job.publish("state", self._state_event(job))  # "n frames planned" while the workers start
+        frame_seconds, written_at = None, time.monotonic()  # how long the latest frame took; when it was written
+
+        def stop_if_asked() -> None:
+            if job.stop_requested.is_set():
+                raise web_video.Stopped
 
         def on_frame(done: int, total: int | None, frame: np.ndarray) -> None:
-            nonlocal last_preview
+            nonlocal last_preview, frame_seconds, written_at
             job.iteration, job.total = done, total or job.total
+            frame_seconds, written_at = time.monotonic() - written_at, time.monotonic()
             elapsed = time.time() - job.started
             job.publish("progress", {"frame": done, "total": job.total, "elapsed": elapsed,
                                      "estimated_left": elapsed / done * max(job.total - done, 0)})
             if done in (1, job.total) or time.monotonic() - last_preview >= self.preview_seconds:  # the last: the result
                 job.set_preview(images.to_tensor(frame), done)
                 last_preview = time.monotonic()
-            if job.stop_requested.is_set():
-                raise web_video.Stopped
+            stop_if_asked()
+
+        def on_step(number: int, record: dict) -> None:  # an iteration of Gatys frame ``number``, from 1
+            later = max(job.total - number, 0)  # frames after this one, each about as long as the latest (if any)
+            left = None if frame_seconds is None else record["estimated_left"] + later * frame_seconds
+            job.publish("progress", {"frame": number - 1, "total": job.total, "elapsed": time.time() - job.started,
+                                     "estimated_left": left, "step": record})
+            stop_if_asked()
 
         try:
-            job.video = web_video.run(job.spec, folder, self.videos, on_frame)
+            job.video = web_video.run(job.spec, folder, self.videos, on_frame, on_step)
             return "done", ""
         except web_video.Stopped:
             return "stopped", f"stopped after {job.iteration} of {job.total} frames; a video is written only whole"

@@ -20,12 +20,12 @@ from ..options import flag
 from .engine import Spec, described
 
 if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
-    from ..batch.stylize import FrameHook
+    from ..batch.stylize import FrameHook, StepHook
 
 
 class Stopped(BaseException):
-    """Raised by a video job's frame hook to stop the run: a BaseException, so that batch's handlers of an item's
-    failure let it through."""
+    """Raised by a video job's frame or step hook to stop the run: a BaseException, so that batch's handlers of an
+    item's failure let it through."""
 
 
 class VideoCluster:
@@ -48,13 +48,17 @@ class VideoCluster:
         self._stack.close()
 
 
-def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook) -> Path:
-    """Stylize the spec's video into ``folder``; returns the output file. A failure is raised naming the uploads."""
+def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on_step: StepHook) -> Path:
+    """Stylize the spec's video into ``folder``; returns the output file. A failure is raised naming the uploads.
+
+    ``on_frame`` is called as each frame is written, ``on_step`` with each iteration of a Gatys frame (see
+    stylize_batch); either stops the run by raising Stopped."""
     from ..batch import stylize_batch
 
     options = {k: v for k, v in spec.options.changed().items() if k != "method"}
     report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=cluster.client(),
-                           method=spec.method, on_frame=on_frame, quiet=True, overwrite=True, **spec.steady, **options)
+                           method=spec.method, on_frame=on_frame, on_step=on_step, quiet=True, overwrite=True,
+                           **spec.steady, **options)
     if report.failed:
         message = report.failed[0].message
         for upload in spec.uploads:

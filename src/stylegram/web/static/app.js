@@ -20,7 +20,8 @@ const page = {
   output: { boxes: {}, words: { labels: "doodle" } },  // texture's output: its label map (the doodle) as .labels
   job: null,
   source: null,
-  points: [],      // progress records of the job being watched
+  points: [],      // progress records of the job being watched (of a video: of the frame being made)
+  curveFrame: null,  // the video frame whose loss curve is drawn
   previews: 0,
   drawing: false,
 };
@@ -82,6 +83,7 @@ function methodChanged() {
   document.body.dataset.content = isVideo(page.content) ? "video" : "image";  // a video: no masks or maps either
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
+  if (!page.job) drawCurve();  // what the curve will show for these settings
   toolsChanged();
 }
 
@@ -363,6 +365,7 @@ function watch(job) {
   if (page.source) page.source.close();
   page.job = job;
   page.points = [];
+  page.curveFrame = null;
   page.previews = 0;
   const img = $("#preview");
   img.hidden = true;
@@ -460,10 +463,29 @@ function showLabelsRead(parts) {
 }
 
 function onFrame(p) {
-  // A video's progress: frames written, no loss curve (each frame is its own optimization, or none).
-  $("#progress").value = p.total ? p.frame / p.total : 0;
-  $("#job-status").textContent = `Running: frame ${p.frame} of ${p.total}.`;
-  $("#stats").textContent = `${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
+  // A video's progress: frames written (p.frame of p.total) and, while a Gatys frame is optimized, its iteration
+  // (p.step, a picture's progress record): the loss curve is that frame's.
+  const making = p.frame + 1;
+  const within = p.step ? p.step.iteration / p.step.total : 0;
+  $("#progress").value = p.total ? Math.min(1, (p.frame + within) / p.total) : 0;
+  if (!p.step) {
+    $("#job-status").textContent = `Running: frame ${p.frame} of ${p.total}.`;
+    $("#stats").textContent = `${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
+    return;
+  }
+  $("#job-status").textContent = `Running: frame ${making} of ${p.total}, iteration ${p.step.iteration} of `
+    + `${p.step.total}.`;
+  const left = p.estimated_left === null
+    ? `about ${seconds(p.step.estimated_left)} left in this frame`
+    : `about ${seconds(p.estimated_left)} left`;
+  $("#stats").textContent = `frame ${making}: ${p.step.stage} (${p.step.size[0]}×${p.step.size[1]}) · loss `
+    + `${number(p.step.loss)} · ${seconds(p.elapsed)} so far · ${left}`;
+  if (page.curveFrame !== making) {
+    page.curveFrame = making;
+    page.points = [];
+  }
+  page.points.push(p.step);
+  redrawCurve();
 }
 
 function onProgress(p) {
@@ -473,6 +495,11 @@ function onProgress(p) {
   $("#job-status").textContent = `Running: iteration ${p.iteration} of ${p.total}.`;
   $("#stats").textContent = `${p.stage} (${p.size[0]}×${p.size[1]}) · loss ${number(p.loss)}`
     + ` · ${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
+  redrawCurve();
+}
+
+function redrawCurve() {
+  // At most once per animation frame, however many records arrive.
   if (!page.drawing) {
     page.drawing = true;
     requestAnimationFrame(() => { page.drawing = false; drawCurve(); });
@@ -522,9 +549,15 @@ function niceStep(range, count) {
 }
 
 function emptyCurve() {
-  // What the empty loss curve says: why there is none, or that it is coming.
-  if (page.job && page.job.kind === "video") return "a video: each frame is a run of its own, no loss curve";
-  if (page.job && !page.job.total && ["adain", "wct"].includes(page.job.method)) return "one pass: no loss curve";
+  // What the empty loss curve says: why there is none, or that it is coming (for the job, or before one the form).
+  const method = page.job ? page.job.method : $("#method").value;
+  const video = page.job ? page.job.kind === "video" : isVideo(page.content) && method !== "texture";
+  if (video) {
+    return method === "gatys"
+      ? "each frame is a run of its own: the loss curve of the frame being made appears here"
+      : "one pass per frame: no loss curve";
+  }
+  if (page.job && !page.job.total && ["adain", "wct"].includes(method)) return "one pass: no loss curve";
   return "the loss curve appears here while the job runs";
 }
 
@@ -532,7 +565,8 @@ function drawCurve() {
   const svg = $("#loss-curve");
   const [W, H] = [560, 250];
   const box = { left: 58, right: W - 100, top: 26, bottom: H - 34 };
-  svg.replaceChildren(element("text", { x: box.left, y: 16, class: "title" }, "Loss (log scale)"));
+  const title = page.curveFrame ? `Loss of frame ${page.curveFrame} (log scale)` : "Loss (log scale)";
+  svg.replaceChildren(element("text", { x: box.left, y: 16, class: "title" }, title));
   const points = page.points;
   if (!points.length) {
     svg.append(element("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" },

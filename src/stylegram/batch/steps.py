@@ -1,0 +1,92 @@
+"""A Gatys video frame's iterations, reported from its worker while it runs (tasks.stylize's ``steps``).
+
+A frame of a Gatys video is one optimization of seconds to minutes; its task sends each iteration's report as a
+Dask event (Worker.log_event) to STEPS_TOPIC, tagged with its run and frame. The client that waits for the frame
+takes the reports from a queue in its own thread (Steps.follow), so a progress bar or the web page shows how far
+the frame has got, and a stop asked for there cancels the task, which gives up at its next iteration.
+"""
+
+from __future__ import annotations
+
+import functools
+import queue
+import threading
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+
+from . import tasks
+
+StepHook = Callable[[int, dict], None]  # (the Gatys frame being made, from 1; its iteration's Progress.record)
+STEPS_TOPIC = "stylegram-steps"  # the Dask event topic of Gatys frames' iterations
+STEP_POLL_SECONDS = 0.1  # how often the wait for a frame looks whether it is done, between its reports
+
+
+class Steps:
+    """The reports of one run's tasks, from the Dask event topic STEPS_TOPIC (tasks.stylize's ``steps``), and the
+    queue they arrive in; the reports are handed on in the thread that waits for the task.
+
+    Every run shares the one topic, told apart by their tasks' tags: the scheduler keeps a topic's latest events
+    only (distributed.admin.log-length), so a long-running server's runs do not pile up there. A client has one
+    handler per topic, so runs on the same client at once share it (_LISTENING).
+    """
+
+    def __init__(self, client) -> None:
+        self._run, self._client, self._arrived = uuid.uuid4().hex, client, queue.SimpleQueue()
+        with _LISTENING_LOCK:
+            first = not _LISTENING[client.id]
+            _LISTENING[client.id].append(self)
+        if first:
+            client.subscribe_topic(STEPS_TOPIC, functools.partial(_hand_on, client.id))
+
+    def arrive(self, record: dict) -> None:
+        """Queue a report if it is of one of this run's tasks."""
+        if str(record.get("task", "")).startswith(f"{self._run}/"):
+            self._arrived.put(record)
+
+    def __enter__(self) -> Steps:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with _LISTENING_LOCK:
+            _LISTENING[self._client.id].remove(self)
+            last = not _LISTENING[self._client.id]
+        if last:
+            self._client.unsubscribe_topic(STEPS_TOPIC)
+
+    def tag(self, number: int) -> str:
+        """The tag of this run's task ``number``."""
+        return f"{self._run}/{number}"
+
+    def for_task(self, number: int) -> tuple[str, str]:
+        """tasks.stylize's ``steps`` for this run's task ``number``: where it reports, and as what."""
+        return STEPS_TOPIC, self.tag(number)
+
+    def follow(self, future, number: int, on_step: StepHook) -> tasks.Stylized:
+        """Task ``number``'s answer, calling ``on_step`` with its reports while it runs (those of earlier tasks,
+        arriving late, are dropped); a BaseException from ``on_step`` cancels the task and goes on up."""
+        try:
+            while True:
+                try:
+                    record = self._arrived.get(timeout=STEP_POLL_SECONDS)
+                except queue.Empty:
+                    if future.done():
+                        return future.result()
+                    continue
+                if record["task"] == self.tag(number):
+                    on_step(number, record)
+        except BaseException:
+            future.cancel()
+            raise
+
+
+_LISTENING: defaultdict[str, list[Steps]] = defaultdict(list)  # a client's id: its runs' open Steps
+_LISTENING_LOCK = threading.Lock()
+
+
+def _hand_on(client_id: str, event: tuple[float, dict]) -> None:
+    """A STEPS_TOPIC event, to the open Steps of the client that received it (on the client's event loop)."""
+    with _LISTENING_LOCK:
+        listening = list(_LISTENING[client_id])
+    for steps in listening:
+        steps.arrive(event[1])
