@@ -1,6 +1,6 @@
 """Batch throughput (images per minute, AdaIN, 256 px) with 1 and 2 local workers, and video flicker.
 
-Run: OMP_NUM_THREADS=1 python benchmarks/batch_speed.py [--images 16] [--side 256] [--workers 1,2] [--few]
+Run: OMP_NUM_THREADS=1 python benchmarks/batch_speed.py [--images 16] [--side 256] [--workers 1,2] [--few | --steps]
 Each worker count gets a fresh local cluster; its models are loaded by a two-image warm-up, then the
 timed run stylizes --images photos (crops of scikit-image's sample photos). Cluster start and the warm-up
 are reported apart, and so is the workers' CPU time per image, which other load on the machine does
@@ -8,7 +8,8 @@ not change (on a machine shared with other jobs, wall-clock scaling understates 
 across a photo, with and without the temporal blend (--temporal); 1 = as steady as the input. It does not follow
 the motion, so a blend that lags behind the pan scores well on it; the warp error (stylegram.batch.flow) measures
 the change beyond the motion instead. --few instead times one Gatys picture on two workers, on one torch thread
-(as before) and sharing the idle worker's core.
+(as before) and sharing the idle worker's core. --steps instead times a Gatys video (--frames of the pan) with each
+frame's iterations reported to the client as they run (what the progress bar and the web page show) and without.
 """
 
 from __future__ import annotations
@@ -101,6 +102,24 @@ def few_pictures(inputs: Path, scratch: Path, repeats: int = 2) -> list[tuple[st
     return rows
 
 
+def reported_steps(scratch: Path, frames: int, repeats: int = 3) -> list[tuple[str, float, int]]:
+    """A Gatys video of ``frames`` pan frames with its iterations reported (on_step) and without: (setting, seconds,
+    reports) per run, alternating so that the host's drift falls on both."""
+    clip = pan_video(scratch / "steps.mp4", frames)
+    rows = []
+    with open_client() as client:
+        stylize_batch([clip], STYLE, scratch / "steps-warm", client=client, method="gatys", iterations="2")  # loads VGG
+        for run in range(repeats):
+            for setting in ("silent", "reported"):
+                reports = []
+                hook = (lambda number, record: reports.append(number)) if setting == "reported" else None
+                report = stylize_batch([clip], STYLE, scratch / f"steps{run}{setting}", client=client, method="gatys",
+                                       on_step=hook)
+                assert report.ok, report.summary()
+                rows.append((setting, report.seconds, len(reports)))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=16)
@@ -110,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", type=Path, default=None, help="keep the outputs in this folder")
     parser.add_argument("--precision", default="auto", help="the workers' network arithmetic (stylegram.precision)")
     parser.add_argument("--few", action="store_true", help="only the one-Gatys-picture thread comparison")
+    parser.add_argument("--steps", action="store_true", help="only a Gatys video, its iterations reported or not")
+    parser.add_argument("--frames", type=int, default=5, help="the Gatys video's frames (--steps)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,6 +142,12 @@ def main(argv: list[str] | None = None) -> None:
                   f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
             for setting, seconds in few_pictures(inputs, scratch):
                 print(f"{setting:>9} {seconds:>7.1f} s")
+            return
+        if args.steps:
+            print(f"a {args.frames}-frame 192x144 Gatys video on a local cluster; load average "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+            for setting, seconds, reports in reported_steps(scratch, args.frames):
+                print(f"{setting:>9} {seconds:>7.1f} s {reports:>6} iteration reports")
             return
         print(f"AdaIN ({args.precision}), {args.images} images at {args.side}x{args.side * 3 // 4} px, style {STYLE}; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -35,6 +35,7 @@ from stylegram.batch import (  # noqa: E402
     synthetic_video,
 )
 from stylegram.batch import flow, tasks, video  # noqa: E402
+from stylegram.batch import steps as steps_module  # noqa: E402
 from stylegram.batch.stylize import _warm, moved  # noqa: E402
 from stylegram.cli import main  # noqa: E402
 from stylegram.errors import ImageError, OptionError  # noqa: E402
@@ -106,7 +107,8 @@ def test_a_one_frame_video_says_its_flicker_is_not_measured(client, tmp_path, ca
     assert video.count_frames(tmp_path / "out" / "still.mp4") == 1
 
 
-def test_the_progress_bar_shows_a_gatys_frames_iterations(client, tmp_path, capsys):
+def test_the_progress_bar_shows_a_gatys_frames_iterations(client, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
     source = synthetic_video(tmp_path / "clip.mp4", count=2, size=(48, 32), audio=())
     assert main(["batch", str(source), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
                  "--method", "gatys", "--iterations", "4"]) == 0
@@ -162,7 +164,8 @@ def test_gatys_video_runs_frame_by_frame(client, tmp_path):
     assert video.count_frames(tmp_path / "out" / "clip.mp4") == 2
 
 
-def test_gatys_video_reports_each_frames_iterations_as_they_run(client, tmp_path):
+def test_gatys_video_reports_each_frames_iterations_as_they_run(client, tmp_path, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)  # every iteration (the workers are sent it per task)
     source = synthetic_video(tmp_path / "clip.mp4", count=3, size=(48, 32), fps=5, audio=())
     steps, written = [], []
     report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="6",
@@ -178,7 +181,19 @@ def test_gatys_video_reports_each_frames_iterations_as_they_run(client, tmp_path
     assert first[-1]["loss"] < first[0]["loss"]  # an optimization: its loss falls
 
 
-def test_a_gatys_video_stops_mid_frame_when_its_step_hook_says_so(client, tmp_path):
+def test_a_gatys_frame_reports_its_iterations_at_most_so_often_and_its_last(client, tmp_path, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 1000)
+    source = synthetic_video(tmp_path / "clip.mp4", count=3, size=(48, 32), fps=5, audio=())
+    steps = []
+    report = stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="6",
+                           on_step=lambda number, record: steps.append((number, record["iteration"])))
+    assert report.ok, report.summary()
+    assert steps == [(1, 1), (1, 6), (2, 1), (2, 3), (3, 1), (3, 3)]
+
+
+def test_a_gatys_video_stops_mid_frame_when_its_step_hook_says_so(client, tmp_path, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
+
     class Halt(BaseException):
         pass
 

@@ -17,6 +17,7 @@ pytest.importorskip("cv2")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from stylegram.batch import steps as steps_module  # noqa: E402
 from stylegram.batch import synthetic_video, video  # noqa: E402
 from stylegram.web import create_app  # noqa: E402
 
@@ -110,7 +111,8 @@ def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(cli
     assert "--style-weight 100.0" in command and "--iterations 100" in command
 
 
-def test_a_gatys_videos_progress_carries_the_iterations_of_the_frame_being_made(client, clip):
+def test_a_gatys_videos_progress_carries_the_iterations_of_the_frame_being_made(client, clip, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)  # each iteration
     content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
     job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
                                          "iterations": "4"}).json()
@@ -127,7 +129,8 @@ def test_a_gatys_videos_progress_carries_the_iterations_of_the_frame_being_made(
     assert steps[3]["step"]["loss"] < steps[0]["step"]["loss"] and "style.relu3_1" in steps[0]["step"]["losses"]
 
 
-def test_a_gatys_video_stops_within_the_frame_being_made(client, clip):
+def test_a_gatys_video_stops_within_the_frame_being_made(client, clip, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
     content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
     job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
                                          "iterations": "300", "style_weight": 100}).json()

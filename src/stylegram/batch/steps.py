@@ -19,7 +19,8 @@ from . import tasks
 
 StepHook = Callable[[int, dict], None]  # (the Gatys frame being made, from 1; its iteration's Progress.record)
 STEPS_TOPIC = "stylegram-steps"  # the Dask event topic of Gatys frames' iterations
-STEP_POLL_SECONDS = 0.1  # how often the wait for a frame looks whether it is done, between its reports
+REPORT_SECONDS = 0.25  # a frame's task reports an iteration this often at most (and its last): each costs it a little
+STEP_POLL_SECONDS = 0.1  # how often the wait for a frame looks whether it is done, should its done call be late
 
 
 class Steps:
@@ -58,22 +59,26 @@ class Steps:
         """The tag of this run's task ``number``."""
         return f"{self._run}/{number}"
 
-    def for_task(self, number: int) -> tuple[str, str]:
-        """tasks.stylize's ``steps`` for this run's task ``number``: where it reports, and as what."""
-        return STEPS_TOPIC, self.tag(number)
+    def for_task(self, number: int) -> tuple[str, str, float]:
+        """tasks.stylize's ``steps`` for this run's task ``number``: where it reports, as what, and how often."""
+        return STEPS_TOPIC, self.tag(number), REPORT_SECONDS
 
     def follow(self, future, number: int, on_step: StepHook) -> tasks.Stylized:
         """Task ``number``'s answer, calling ``on_step`` with its reports while it runs (those of earlier tasks,
         arriving late, are dropped); a BaseException from ``on_step`` cancels the task and goes on up."""
+        tag = self.tag(number)
+        future.add_done_callback(lambda _: self._arrived.put({"done": tag}))  # after its reports: wakes the wait
         try:
             while True:
                 try:
                     record = self._arrived.get(timeout=STEP_POLL_SECONDS)
-                except queue.Empty:
+                except queue.Empty:  # Ctrl-C is seen here too
                     if future.done():
                         return future.result()
                     continue
-                if record["task"] == self.tag(number):
+                if record.get("done") == tag:
+                    return future.result()
+                if record.get("task") == tag:
                     on_step(number, record)
         except BaseException:
             future.cancel()

@@ -10,7 +10,9 @@ the client asks for more when fewer tasks than workers run at once.
 from __future__ import annotations
 
 import functools
+import math
 import os
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,15 +80,16 @@ def style(spec: str) -> torch.Tensor:
 
 def stylize(
     content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None, threads: int = 1,
-    steps: tuple[str, str] | None = None,
+    steps: tuple[str, str, float] | None = None,
 ) -> Stylized:
     """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys.
 
     ``threads``: torch's threads for it, at most this worker's cores (the client counts a cluster's slots, which
     on another machine may be more than its cores); 0: every core this worker may use (for work that runs one
     task at a time, such as a Gatys video's frames, each starting from the one before).
-    ``steps``: (a Dask event topic, a tag for this task): a Gatys run sends each iteration's report there (see
-    Progress.record, with ``"task"`` the tag), so the client can show how far a long frame has got.
+    ``steps``: (a Dask event topic, a tag for this task, seconds): a Gatys run sends an iteration's report there at
+    most that often, and its last (see Progress.record, with ``"task"`` the tag), so the client can show how far a
+    long frame has got.
     """
     torch.set_num_threads(min(threads, _cores()) if threads else _cores())
     try:
@@ -101,7 +104,7 @@ def _cores() -> int:
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,
-             steps: tuple[str, str] | None = None) -> np.ndarray:
+             steps: tuple[str, str, float] | None = None) -> np.ndarray:
     source = images.load_input(content, "content") if isinstance(content, str) else _tensor(content)
     options = dict(options)
     if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
@@ -121,15 +124,17 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
     return np.asarray(images.to_image(result.image))
 
 
-def _reported(job: Job, topic: str, tag: str) -> Result:
-    """Run a Gatys job, sending each iteration's report to the Dask event ``topic``; it ends early when the client
-    cancels the task (a stopped run), so the worker is free for the next at once."""
+def _reported(job: Job, topic: str, tag: str, every: float = 0.0) -> Result:
+    """Run a Gatys job, sending an iteration's report to the Dask event ``topic`` every ``every`` seconds at most, and
+    the last; it ends early when the client cancels the task (a stopped run), so the worker is free for the next."""
     from distributed import get_worker
 
     worker, total = get_worker(), sum(job.schedule.iterations)
-    key = worker.get_current_task()
+    key, sent = worker.get_current_task(), -math.inf
     for progress in job:
-        worker.log_event(topic, {**progress.record(total), "task": tag})
+        if progress.iteration == total or time.monotonic() - sent >= every:
+            worker.log_event(topic, {**progress.record(total), "task": tag})
+            sent = time.monotonic()
         if _cancelled(worker, key):
             break
     return job.result()
