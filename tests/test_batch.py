@@ -234,7 +234,7 @@ def test_a_cancelled_gatys_task_gives_up_at_its_next_iteration(monkeypatch, vgg)
     monkeypatch.setattr(distributed, "get_worker", lambda: worker)
     job = gatys.prepare(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=vgg, size=32, iterations="50",
                         tolerance=0)
-    result = tasks._reported(job, "topic", "run/7")
+    result = steps_module.reported(job, steps_module.Reporting("topic", "run/7"))
     assert worker.sent == [("topic", 1, "run/7"), ("topic", 2, "run/7"), ("topic", 3, "run/7")]
     assert len(result.history) == 3 and result.image.shape == (1, 3, 32, 32)
 

@@ -127,6 +127,25 @@ def test_a_gatys_videos_progress_carries_the_iterations_of_the_frame_being_made(
     assert all(p["estimated_left"] is None for p in steps[:4])  # no frame done: how long the rest take is unknown
     assert all(p["estimated_left"] >= 0 for p in steps[4:]) and steps[4]["estimated_left"] > 0
     assert steps[3]["step"]["loss"] < steps[0]["step"]["loss"] and "style.relu3_1" in steps[0]["step"]["losses"]
+    assert all("picture" not in p["step"] for p in steps)  # the frame so far comes as the preview, not in the event
+
+
+def test_a_gatys_videos_preview_shows_the_first_frame_forming(client, clip, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
+    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
+                                         "iterations": "300", "style_weight": 100}).json()
+    running = client.app.state.service.runner.jobs[job["id"]]
+    deadline = time.monotonic() + 120
+    while running.preview is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first = running.preview
+    written = [e for e in running.since(0) if "step" not in e.data and "frame" in e.data]
+    assert first is not None and first["iteration"] == 1 and (first["width"], first["height"]) == (64, 48)
+    assert not written  # shown while frame 1 is made, before it is written
+    client.post(job["urls"]["stop"])
+    shown = Image.open(io.BytesIO(running.preview_png))
+    assert shown.size == (64, 48) and np.asarray(shown).std() > 5  # a picture, not a blank
 
 
 def test_a_gatys_video_stops_within_the_frame_being_made(client, clip, monkeypatch):

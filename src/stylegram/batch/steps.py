@@ -3,24 +3,84 @@
 A frame of a Gatys video is one optimization of seconds to minutes; its task sends each iteration's report as a
 Dask event (Worker.log_event) to STEPS_TOPIC, tagged with its run and frame. The client that waits for the frame
 takes the reports from a queue in its own thread (Steps.follow), so a progress bar or the web page shows how far
-the frame has got, and a stop asked for there cancels the task, which gives up at its next iteration.
+the frame has got (the page, the picture so far too), and a stop asked for there cancels the task, which gives up at
+its next iteration.
 """
 
 from __future__ import annotations
 
 import functools
+import io
+import math
 import queue
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import tasks
+from .. import images
+from ..job import Job, Result
+
+if TYPE_CHECKING:
+    from .tasks import Stylized
 
 StepHook = Callable[[int, dict], None]  # (the Gatys frame being made, from 1; its iteration's Progress.record)
 STEPS_TOPIC = "stylegram-steps"  # the Dask event topic of Gatys frames' iterations
 REPORT_SECONDS = 0.25  # a frame's task reports an iteration this often at most (and its last): each costs it a little
 STEP_POLL_SECONDS = 0.1  # how often the wait for a frame looks whether it is done, should its done call be late
+PICTURE_SIDE = 256  # the long side of the pictures a report may carry (JPEG, some 10-20 KB)
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """Where a task reports its iterations (tasks.stylize's ``steps``): the event topic, its tag there, the seconds
+    between reports (the last is always sent), and between pictures of the frame so far (None: no pictures)."""
+
+    topic: str
+    tag: str
+    every: float = 0.0
+    pictures: float | None = None
+
+
+def reported(job: Job, reporting: Reporting) -> Result:
+    """Run a Gatys job on a Dask worker, reporting its iterations (Progress.record, with ``"task"`` the tag and, now
+    and then, ``"picture"``: the image so far as JPEG bytes); it ends early when the client cancels the task (a
+    stopped run), so the worker is free for the next at once."""
+    from distributed import get_worker
+
+    worker, total = get_worker(), sum(job.schedule.iterations)
+    key, sent, pictured = worker.get_current_task(), -math.inf, -math.inf
+    for progress in job:
+        now = time.monotonic()
+        if progress.iteration == total or now - sent >= reporting.every:
+            record = {**progress.record(total), "task": reporting.tag}
+            if reporting.pictures is not None and (progress.iteration == total or now - pictured >= reporting.pictures):
+                record["picture"], pictured = _jpeg(progress.image()), now
+            worker.log_event(reporting.topic, record)
+            sent = now
+        if _cancelled(worker, key):
+            break
+    return job.result()
+
+
+def _jpeg(image) -> bytes:
+    picture = images.to_image(image)
+    picture.thumbnail((PICTURE_SIDE, PICTURE_SIDE))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _cancelled(worker, key) -> bool:
+    """Whether the client has given up the task ``key`` this worker runs (its answer is no longer wanted)."""
+    state = getattr(worker, "state", None)  # the worker's state machine (distributed >= 2022.11)
+    if state is None:
+        return False
+    task = state.tasks.get(key)
+    return task is None or task.state == "cancelled"
 
 
 class Steps:
@@ -28,12 +88,13 @@ class Steps:
     queue they arrive in; the reports are handed on in the thread that waits for the task.
 
     Every run shares the one topic, told apart by their tasks' tags: the scheduler keeps a topic's latest events
-    only (distributed.admin.log-length), so a long-running server's runs do not pile up there. A client has one
+    only (distributed.admin.low-level-log-length, 1000), so a long-running server's runs do not pile up there. A client has one
     handler per topic, so runs on the same client at once share it (_LISTENING).
     """
 
-    def __init__(self, client) -> None:
+    def __init__(self, client, pictures: float | None = None) -> None:
         self._run, self._client, self._arrived = uuid.uuid4().hex, client, queue.SimpleQueue()
+        self._pictures = pictures
         with _LISTENING_LOCK:
             first = not _LISTENING[client.id]
             _LISTENING[client.id].append(self)
@@ -59,11 +120,11 @@ class Steps:
         """The tag of this run's task ``number``."""
         return f"{self._run}/{number}"
 
-    def for_task(self, number: int) -> tuple[str, str, float]:
-        """tasks.stylize's ``steps`` for this run's task ``number``: where it reports, as what, and how often."""
-        return STEPS_TOPIC, self.tag(number), REPORT_SECONDS
+    def for_task(self, number: int) -> Reporting:
+        """tasks.stylize's ``steps`` for this run's task ``number``."""
+        return Reporting(STEPS_TOPIC, self.tag(number), REPORT_SECONDS, self._pictures)
 
-    def follow(self, future, number: int, on_step: StepHook) -> tasks.Stylized:
+    def follow(self, future, number: int, on_step: StepHook) -> Stylized:
         """Task ``number``'s answer, calling ``on_step`` with its reports while it runs (those of earlier tasks,
         arriving late, are dropped); a BaseException from ``on_step`` cancels the task and goes on up."""
         tag = self.tag(number)

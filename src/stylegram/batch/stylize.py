@@ -113,6 +113,7 @@ def stylize_batch(
     quiet: bool = True,
     on_frame: FrameHook | None = None,
     on_step: StepHook | None = None,
+    step_pictures: float | None = None,
     **options,
 ) -> Report:
     """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
@@ -127,8 +128,9 @@ def stylize_batch(
     total, frame)`` is called as each video frame is written (total: None where the container does not say); a
     BaseException it raises that is not an Exception stops the run (no item's failure handler takes it), and the
     frames done are kept for the next. ``on_step(frame, record)`` is called, in this thread, with each iteration's
-    report while a Gatys video frame is optimized (see Progress.record); a BaseException it raises stops the run at
-    once, without that frame.
+    report while a Gatys video frame is optimized (see Progress.record; at most every REPORT_SECONDS, and its last);
+    a BaseException it raises stops the run at once, without that frame. With ``step_pictures`` (seconds), a report
+    that long after the last one with a picture carries the frame so far too, as JPEG bytes (``"picture"``).
     """
     start = time.perf_counter()
     if client is None:
@@ -162,7 +164,8 @@ def stylize_batch(
                 if pictures:
                     _run_images(c, pictures, specs, opts, report, quiet, skipped)
                 for item in (i for i in todo if i.is_video):
-                    _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame, on_step)
+                    _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame, on_step,
+                               step_pictures)
             except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
                 logging.getLogger("distributed").setLevel(logging.ERROR)
                 raise
@@ -268,7 +271,7 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
 
 def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[float, float], report: Report,
                quiet: bool, overwrite: bool = False, on_frame: FrameHook | None = None,
-               on_step: StepHook | None = None) -> None:
+               on_step: StepHook | None = None, step_pictures: float | None = None) -> None:
     """Stylize one video frame by frame into its output; the frames done are kept until it is written (FrameStore).
 
     ``steady``: (--temporal, the blend of each output with the previous one; --temporal-weight, Gatys frames' hold
@@ -290,9 +293,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 if on_step is not None:
                     on_step(number, record)
 
-            frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold,
-                                   step if on_step is not None or not quiet else None) if opts["method"] == "gatys" \
-                else _parallel_frames(client, item.source, styles, opts, report, kept)
+            reporting = None if on_step is None and quiet else (step, step_pictures if on_step is not None else None)
+            frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold, reporting) \
+                if opts["method"] == "gatys" else _parallel_frames(client, item.source, styles, opts, report, kept)
             prior = None
             for i, (source, stylized) in enumerate(frames):
                 if i >= kept.count:
@@ -345,7 +348,7 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
 
 
 def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore,
-                  hold: float = 0.0, on_step: StepHook | None = None):
+                  hold: float = 0.0, reporting: tuple[StepHook, float | None] | None = None):
     """(input frame, stylized frame) in order; each frame's optimization starts from the previous result moved on.
 
     The first frame runs the full coarse-to-fine schedule; later frames start at the final size and run half the
@@ -354,7 +357,8 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     alone, a square that moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run. With
     ``hold`` they are kept near it where the flow is reliable (_warm). One frame runs at a time, so it uses every
     core of its worker (a local cluster's workers are single-threaded for pictures, which run side by side).
-    With ``on_step``, each frame's iterations are reported as it runs (Steps).
+    With ``reporting`` (a StepHook and the seconds between pictures, or None), each frame's iterations are reported as
+    it runs (Steps).
     """
     previous = start = before = None
     decoded = video.frames(source)
@@ -362,7 +366,8 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     for before, previous in _kept_frames(decoded, kept):
         number += 1
         yield before, previous
-    with Steps(client) if on_step is not None else contextlib.nullcontext() as steps:
+    on_step, pictures = reporting or (None, None)
+    with Steps(client, pictures) if on_step is not None else contextlib.nullcontext() as steps:
         for frame in decoded:
             number += 1
             frame_opts = opts

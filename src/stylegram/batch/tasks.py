@@ -10,9 +10,7 @@ the client asks for more when fewer tasks than workers run at once.
 from __future__ import annotations
 
 import functools
-import math
 import os
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from .. import gatys, images
 from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
 from ..errors import StylegramError
-from ..job import Job, Result
+from .steps import Reporting, reported
 
 
 @dataclass(frozen=True)
@@ -80,16 +78,15 @@ def style(spec: str) -> torch.Tensor:
 
 def stylize(
     content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None, threads: int = 1,
-    steps: tuple[str, str, float] | None = None,
+    steps: Reporting | None = None,
 ) -> Stylized:
     """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys.
 
     ``threads``: torch's threads for it, at most this worker's cores (the client counts a cluster's slots, which
     on another machine may be more than its cores); 0: every core this worker may use (for work that runs one
     task at a time, such as a Gatys video's frames, each starting from the one before).
-    ``steps``: (a Dask event topic, a tag for this task, seconds): a Gatys run sends an iteration's report there at
-    most that often, and its last (see Progress.record, with ``"task"`` the tag), so the client can show how far a
-    long frame has got.
+    ``steps``: where and how often a Gatys run reports its iterations as it runs (steps.Reporting), so the client
+    can show how far a long frame has got.
     """
     torch.set_num_threads(min(threads, _cores()) if threads else _cores())
     try:
@@ -104,7 +101,7 @@ def _cores() -> int:
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,
-             steps: tuple[str, str, float] | None = None) -> np.ndarray:
+             steps: Reporting | None = None) -> np.ndarray:
     source = images.load_input(content, "content") if isinstance(content, str) else _tensor(content)
     options = dict(options)
     if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
@@ -118,35 +115,10 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
     else:
         gatys.feed_forward_model()  # loaded here so that model_loads() counts it
     if steps is not None and options.get("method", "gatys") == "gatys":
-        result = _reported(gatys.prepare(source, [style(s) for s in styles], **options), *steps)
+        result = reported(gatys.prepare(source, [style(s) for s in styles], **options), steps)
     else:
         result = gatys.transfer(source, [style(s) for s in styles], **options)
     return np.asarray(images.to_image(result.image))
-
-
-def _reported(job: Job, topic: str, tag: str, every: float = 0.0) -> Result:
-    """Run a Gatys job, sending an iteration's report to the Dask event ``topic`` every ``every`` seconds at most, and
-    the last; it ends early when the client cancels the task (a stopped run), so the worker is free for the next."""
-    from distributed import get_worker
-
-    worker, total = get_worker(), sum(job.schedule.iterations)
-    key, sent = worker.get_current_task(), -math.inf
-    for progress in job:
-        if progress.iteration == total or time.monotonic() - sent >= every:
-            worker.log_event(topic, {**progress.record(total), "task": tag})
-            sent = time.monotonic()
-        if _cancelled(worker, key):
-            break
-    return job.result()
-
-
-def _cancelled(worker, key) -> bool:
-    """Whether the client has given up the task ``key`` this worker runs (its answer is no longer wanted)."""
-    state = getattr(worker, "state", None)  # the worker's state machine (distributed >= 2022.11)
-    if state is None:
-        return False
-    task = state.tasks.get(key)
-    return task is None or task.state == "cancelled"
 
 
 def _tensor(pixels: np.ndarray) -> torch.Tensor:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .. import images, labels, optimize
 from ..errors import StylegramError
@@ -85,8 +86,9 @@ class WebJob:
             self.events.append(Event(len(self.events) + 1, kind, data))
         self.wake()
 
-    def set_preview(self, image: torch.Tensor, iteration: int) -> None:
-        """Keep ``image`` as the latest preview (PNG data URL) and wake the streams."""
+    def set_preview(self, image: torch.Tensor, iteration: int, size: tuple[int, int] | None = None) -> None:
+        """Keep ``image`` as the latest preview (PNG data URL) and wake the streams; ``size``: the (width, height) it
+        shows, where ``image`` is a smaller copy."""
         picture = images.to_image(image)
         picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
         buffer = io.BytesIO()
@@ -95,8 +97,8 @@ class WebJob:
         with self._lock:
             self.preview_png = buffer.getvalue()
             version = (self.preview or {}).get("version", 0) + 1
-            self.preview = {"version": version, "iteration": iteration, "width": int(image.shape[-1]),
-                            "height": int(image.shape[-2]), "image": url}
+            width, height = size or (int(image.shape[-1]), int(image.shape[-2]))
+            self.preview = {"version": version, "iteration": iteration, "width": width, "height": height, "image": url}
         self.wake()
 
     def wake(self) -> None:
@@ -348,12 +350,16 @@ class Runner:
         def on_step(number: int, record: dict) -> None:  # an iteration of Gatys frame ``number``, from 1
             later = max(job.total - number, 0)  # frames after this one, each about as long as the latest (if any)
             left = None if frame_seconds is None else record["estimated_left"] + later * frame_seconds
+            picture = record.pop("picture", None)
             job.publish("progress", {"frame": number - 1, "total": job.total, "elapsed": time.time() - job.started,
                                      "estimated_left": left, "step": record})
+            if picture is not None:  # the frame so far, a smaller copy
+                job.set_preview(images.to_tensor(Image.open(io.BytesIO(picture)).convert("RGB")), number,
+                                tuple(record["size"]))
             stop_if_asked()
 
         try:
-            job.video = web_video.run(job.spec, folder, self.videos, on_frame, on_step)
+            job.video = web_video.run(job.spec, folder, self.videos, on_frame, on_step, self.preview_seconds)
             return "done", ""
         except web_video.Stopped:
             return "stopped", f"stopped after {job.iteration} of {job.total} frames; a video is written only whole"

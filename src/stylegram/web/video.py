@@ -48,16 +48,19 @@ class VideoCluster:
         self._stack.close()
 
 
-def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on_step: StepHook) -> Path:
+def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on_step: StepHook,
+        pictures: float | None = None) -> Path:
     """Stylize the spec's video into ``folder``; returns the output file. A failure is raised naming the uploads.
 
     ``on_frame`` is called as each frame is written, ``on_step`` with each iteration of a Gatys frame (see
-    stylize_batch); either stops the run by raising Stopped."""
+    stylize_batch; ``pictures``: the seconds between its pictures of the frame so far); either stops the run by
+    raising Stopped."""
     from ..batch import stylize_batch
 
     options = {k: v for k, v in spec.options.changed().items() if k != "method"}
     report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=cluster.client(),
-                           method=spec.method, on_frame=on_frame, on_step=on_step, quiet=True, overwrite=True,
+                           method=spec.method, on_frame=on_frame, on_step=on_step, step_pictures=pictures,
+                           quiet=True, overwrite=True,
                            **spec.steady, **options)
     if report.failed:
         message = report.failed[0].message
