@@ -117,6 +117,18 @@ def test_the_progress_bar_shows_a_gatys_frames_iterations(client, tmp_path, caps
     assert re.search(r"2/2 \[[^\]]*frame/s\]", err)  # once written, the bar counts frames alone again
 
 
+def test_the_progress_bar_shows_how_far_the_running_gatys_pictures_are(client, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
+    folder = _photos(tmp_path / "in", 3)
+    assert main(["batch", str(folder), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
+                 "--method", "gatys", "--iterations", "8"]) == 0
+    err = capsys.readouterr().err
+    shares = [int(s) for s in re.findall(r"running: (\d+)%", err)]
+    assert shares and min(shares) == 12 and max(shares) == 100  # 1 of 8 iterations ... 8 of 8
+    assert re.search(r"3/3 \[[^\]]*image/s\]", err)  # at the end no picture is shown running
+    assert len(list((tmp_path / "out").glob("*.png"))) == 3
+
+
 def _loudest_hertz(path, track: int) -> float:
     """The strongest frequency of one audio track, decoded."""
     import av

@@ -92,9 +92,12 @@ class Steps:
     handler per topic, so runs on the same client at once share it (_LISTENING).
     """
 
-    def __init__(self, client, pictures: float | None = None) -> None:
+    def __init__(self, client, pictures: float | None = None, shown: Callable[[dict], None] | None = None) -> None:
+        """``pictures``: the seconds between pictures of the frame so far in the reports (None: none); ``shown``:
+        called with each report on the client's event loop as it arrives, for a display that cannot wait (the
+        progress bar of pictures that run side by side), instead of queueing it for ``follow``."""
         self._run, self._client, self._arrived = uuid.uuid4().hex, client, queue.SimpleQueue()
-        self._pictures = pictures
+        self._pictures, self._shown = pictures, shown
         with _LISTENING_LOCK:
             first = not _LISTENING[client.id]
             _LISTENING[client.id].append(self)
@@ -103,7 +106,11 @@ class Steps:
 
     def arrive(self, record: dict) -> None:
         """Queue a report if it is of one of this run's tasks."""
-        if str(record.get("task", "")).startswith(f"{self._run}/"):
+        if not str(record.get("task", "")).startswith(f"{self._run}/"):
+            return
+        if self._shown is not None:
+            self._shown(record)
+        else:
             self._arrived.put(record)
 
     def __enter__(self) -> Steps:

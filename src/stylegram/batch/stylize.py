@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
 from .runner import Failure, Report, bar, finished, one_line, threads_each, window_for
-from .steps import StepHook, Steps
+from .steps import Reporting, StepHook, Steps
 
 FrameHook = Callable[[int, "int | None", np.ndarray], None]  # (frames done, frames in all, the frame written)
 
@@ -255,10 +256,12 @@ def _check_styles(styles) -> list[str]:
 def _run_images(client, items: list[Item], styles: list[str], opts: dict, report: Report, quiet: bool,
                 skipped: int) -> None:
     threads = threads_each(client, len(items))  # fewer pictures than workers: each uses the idle cores too
-    payloads = [(str(item.source), styles, opts, None, threads) for item in items]
-    with bar(len(items) + skipped, "image", quiet, initial=skipped) as progress:
+    with bar(len(items) + skipped, "image", quiet, initial=skipped) as progress, \
+            _Running(client, progress, on=not quiet and opts["method"] == "gatys") as running:
+        payloads = [(str(item.source), styles, opts, None, threads, running.reporting(k)) for k, item in enumerate(items)]
         for k, future in finished(client, tasks.stylize, payloads, window_for(client)):
             item = items[k]
+            running.ended(k)
             try:
                 answer = future.result()
                 report.count_loads(answer.pid, answer.loads)
@@ -267,6 +270,49 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
             except Exception as err:  # one item's failure must not stop the others
                 report.failed.append(Failure(item.name, one_line(err)))
             progress.update()
+
+
+class _Running:
+    """How far each Gatys picture that runs has got, shown beside the bar's count of pictures done (Steps' reports,
+    arriving on the client's event loop); nothing when not ``on`` (a quiet run, or one pass a picture)."""
+
+    def __init__(self, client, progress, on: bool) -> None:
+        self._progress = progress
+        self._shares: dict[str, float] = {}  # a running picture's tag: the share of its iterations done
+        self._ended: set[str] = set()
+        self._lock = threading.Lock()
+        self._steps = Steps(client, shown=self.shown) if on else None
+
+    def __enter__(self) -> _Running:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._steps is not None:
+            self._steps.__exit__(*exc)
+
+    def reporting(self, k: int) -> Reporting | None:
+        """tasks.stylize's ``steps`` for picture ``k``."""
+        return None if self._steps is None else self._steps.for_task(k)
+
+    def shown(self, record: dict) -> None:
+        """A running picture's report: its share done, shown."""
+        with self._lock:
+            if record["task"] not in self._ended:  # a finished picture's last report may come after its answer
+                self._shares[record["task"]] = record["iteration"] / record["total"]
+            self._show()
+
+    def ended(self, k: int) -> None:
+        """Picture ``k`` is done (or failed): no longer shown as running."""
+        if self._steps is not None:
+            with self._lock:
+                tag = self._steps.tag(k)
+                self._ended.add(tag)
+                self._shares.pop(tag, None)
+                self._show()
+
+    def _show(self) -> None:
+        shares = ", ".join(f"{share:.0%}" for share in self._shares.values())
+        self._progress.set_postfix_str(f"running: {shares}" if shares else "")
 
 
 def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[float, float], report: Report,
