@@ -1133,3 +1133,13 @@ def test_init_weight_errors_name_the_problem(vgg, pair):
         prepare(content, style, model=vgg, init_weight=1, init_mask=torch.ones(1, 1, 48, 48), **{**FAST, "init": content})
     with pytest.raises(OptionError, match="init_weight must be a number at least 0, got nan"):
         prepare(content, style, model=vgg, init_weight=float("nan"), **{**FAST, "init": content})
+
+
+def test_time_left_takes_its_pace_from_the_iterations_after_a_scales_first():
+    """The first iteration of a scale also sets it up; from the second on the estimate leaves it out."""
+    schedule = optimize.Schedule([100], "lbfgs", None, 20)
+    state = optimize.State(scale=0, step=3, iteration=3, elapsed=5.2)  # 5 s for the first, 0.1 s each since
+    assert optimize._time_left(state, schedule, [(32, 32)]) == pytest.approx(5.2 / 3 * 97)  # the first's pace
+    assert optimize._time_left(state, schedule, [(32, 32)], since=(5.0, 1)) == pytest.approx(0.1 * 97)
+    state.step, state.elapsed = 1, 5.0
+    assert optimize._time_left(state, schedule, [(32, 32)], since=(5.0, 1)) == pytest.approx(5.0 * 99)  # no more yet

@@ -349,7 +349,8 @@ class Runner:
 
         def on_step(number: int, record: dict) -> None:  # an iteration of Gatys frame ``number``, from 1
             later = max(job.total - number, 0)  # frames after this one, each about as long as the latest (if any)
-            left = None if frame_seconds is None else record["estimated_left"] + later * frame_seconds
+            this = frame_seconds if record["iteration"] == 1 else record["estimated_left"]  # 1: its pace unknown yet
+            left = None if frame_seconds is None else this + later * frame_seconds
             picture = record.pop("picture", None)
             job.publish("progress", {"frame": number - 1, "total": job.total, "elapsed": time.time() - job.started,
                                      "estimated_left": left, "step": record})
