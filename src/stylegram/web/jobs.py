@@ -348,9 +348,13 @@ class Runner:
             stop_if_asked()
 
         def on_step(number: int, record: dict) -> None:  # an iteration of Gatys frame ``number``, from 1
-            later = max(job.total - number, 0)  # frames after this one, each about as long as the latest (if any)
-            this = frame_seconds if record["iteration"] == 1 else record["estimated_left"]  # 1: its pace unknown yet
-            left = None if frame_seconds is None else this + later * frame_seconds
+            later = max(job.total - number, 0)  # frames after this one: the frames after the first are alike
+            if frame_seconds is None:  # the first frame, which runs the whole schedule: the rest's pace is unknown
+                left = None
+            elif record["iteration"] == 1:  # this frame's pace is unknown yet: the last frame's
+                left = (1 + later) * frame_seconds
+            else:
+                left = record["estimated_left"] + later * (record["elapsed"] + record["estimated_left"])
             picture = record.pop("picture", None)
             job.publish("progress", {"frame": number - 1, "total": job.total, "elapsed": time.time() - job.started,
                                      "estimated_left": left, "step": record})
