@@ -472,17 +472,22 @@ def test_masks_painted_on_the_content(tmp_path):
             assert mask.shape == (64, 96) and left.min() == 255 and right.max() == 0, name
 
 
+def a_video_and_a_style(page, tmp_path) -> None:
+    """Upload a 4-frame 64x48 clip as the content and a red style, and wait until both are in."""
+    from stylegram.batch import synthetic_video
+
+    page.set_input_files("#content-input", str(synthetic_video(tmp_path / "street.mp4", count=4, audio=())))
+    page.set_input_files("#style-input", str(flat_pictures(tmp_path)["red.png"]))
+    page.wait_for_selector("#content-thumbs .thumb:not(.pending) video")  # a video plays as its thumbnail
+    page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+
+
 def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp_path):
     pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
-    from stylegram.batch import synthetic_video, video
+    from stylegram.batch import video
 
-    clip = synthetic_video(tmp_path / "street.mp4", count=4, audio=())
-    files = flat_pictures(tmp_path)
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
-        page.set_input_files("#content-input", str(clip))
-        page.set_input_files("#style-input", str(files["red.png"]))
-        page.wait_for_selector("#content-thumbs .thumb:not(.pending) video")  # a video plays as its thumbnail
-        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        a_video_and_a_style(page, tmp_path)
         assert page.inner_text("#content-thumbs .thumb .frames") == "4 frames"
         assert page.is_hidden("#style-thumbs .mask-add") and page.is_hidden("#style-thumbs .labels-add")
         assert page.is_hidden("#paint-open") and page.is_hidden("#doodle-open")  # painted on pictures only
@@ -512,15 +517,9 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
 
 def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_frame(tmp_path):
     pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
-    from stylegram.batch import synthetic_video
 
-    clip = synthetic_video(tmp_path / "street.mp4", count=4, audio=())
-    files = flat_pictures(tmp_path)
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
-        page.set_input_files("#content-input", str(clip))
-        page.set_input_files("#style-input", str(files["red.png"]))
-        page.wait_for_selector("#content-thumbs .thumb:not(.pending) video")
-        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        a_video_and_a_style(page, tmp_path)
         assert "the loss curve of the frame being made appears here" in page.text_content("#loss-curve")
         page.fill("#iterations", "400")
         page.click("#start")

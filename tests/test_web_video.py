@@ -130,15 +130,21 @@ def test_a_gatys_videos_progress_carries_the_iterations_of_the_frame_being_made(
     assert all("picture" not in p["step"] for p in steps)  # the frame so far comes as the preview, not in the event
 
 
-def test_a_gatys_videos_preview_shows_the_first_frame_forming(client, clip, monkeypatch):
-    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
+def long_gatys_video(client, clip, until) -> tuple[dict, object]:
+    """A Gatys video job long enough to be stopped in its first frame (and its WebJob), once ``until(job)`` holds."""
     content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
     job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
                                          "iterations": "300", "style_weight": 100}).json()
     running = client.app.state.service.runner.jobs[job["id"]]
     deadline = time.monotonic() + 120
-    while running.preview is None and time.monotonic() < deadline:
+    while not until(running) and time.monotonic() < deadline:
         time.sleep(0.05)
+    return job, running
+
+
+def test_a_gatys_videos_preview_shows_the_first_frame_forming(client, clip, monkeypatch):
+    monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
+    job, running = long_gatys_video(client, clip, until=lambda running: running.preview is not None)
     first = running.preview
     written = [e for e in running.since(0) if "step" not in e.data and "frame" in e.data]
     assert first is not None and first["iteration"] == 1 and (first["width"], first["height"]) == (64, 48)
@@ -150,22 +156,16 @@ def test_a_gatys_videos_preview_shows_the_first_frame_forming(client, clip, monk
 
 def test_a_gatys_video_stops_within_the_frame_being_made(client, clip, monkeypatch):
     monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)
-    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
-    job = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
-                                         "iterations": "300", "style_weight": 100}).json()
-    running = client.app.state.service.runner.jobs[job["id"]]
 
-    def steps() -> list[int]:
+    def steps(running) -> list[int]:
         return [e.data["step"]["iteration"] for e in running.since(0) if "step" in e.data]
 
-    deadline = time.monotonic() + 120
-    while not steps() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    job, running = long_gatys_video(client, clip, until=steps)
     assert client.post(job["urls"]["stop"]).status_code == 200
-    at_stop = steps()[-1]
+    at_stop = steps(running)[-1]
     final = events(client, job)[-1]["data"]
     assert final["state"] == "stopped" and final["message"].startswith(f"stopped after 0 of {FRAMES} frames")
-    assert steps()[-1] <= at_stop + 3  # given up at its next report, not at the end of the frame
+    assert steps(running)[-1] <= at_stop + 3  # given up at its next report, not at the end of the frame
 
 
 @pytest.mark.parametrize("body, words", [
