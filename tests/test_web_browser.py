@@ -419,6 +419,17 @@ def test_every_label_map_painted_on_the_page(tmp_path):
         assert job["inputs"]["labels"] == ["content-labels.png", "style-1-labels.png"] and red_left_blue_right(result)
 
 
+def paint_across(page, x0: float, x1: float) -> None:
+    """Strokes across [x0, x1] of the mask painter's width, top to bottom, with the choice that is active."""
+    box = page.locator("#painter-canvas").bounding_box()
+    for row in np.linspace(0.05, 0.95, 8):
+        y = box["y"] + row * box["height"]
+        page.mouse.move(box["x"] + x0 * box["width"], y)
+        page.mouse.down()
+        page.mouse.move(box["x"] + x1 * box["width"], y, steps=6)
+        page.mouse.up()
+
+
 def test_masks_painted_on_the_content(tmp_path):
     """Paint red's region over the whole picture, then blue's over the right half (blue takes it from red), erase
     a band of red's and fill the rest with red again."""
@@ -436,26 +447,16 @@ def test_masks_painted_on_the_content(tmp_path):
         page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
         page.click("#paint-open")
         page.wait_for_selector("#painter:not([hidden])")
-        box = page.locator("#painter-canvas").bounding_box()
-
-        def paint(x0: float, x1: float) -> None:  # strokes across [x0, x1] of the width, top to bottom
-            for row in np.linspace(0.05, 0.95, 8):
-                y = box["y"] + row * box["height"]
-                page.mouse.move(box["x"] + x0 * box["width"], y)
-                page.mouse.down()
-                page.mouse.move(box["x"] + x1 * box["width"], y, steps=6)
-                page.mouse.up()
-
         page.fill("#brush", "120")
-        paint(0.0, 1.0)  # the first style's choice is active at first
+        paint_across(page, 0.0, 1.0)  # the first style's choice is active at first
         page.click("#painter-use")
         page.wait_for_selector("#error:not([hidden])")
         assert "Paint a region for every style image: blue.png has none." in page.inner_text("#error")
         page.click(".painter-choice[data-index='1']")
         assert page.get_attribute(".painter-choice[data-index='1']", "aria-checked") == "true"
-        paint(0.62, 1.0)  # blue takes the right from red
+        paint_across(page, 0.62, 1.0)  # blue takes the right from red
         page.click(".painter-choice[data-index='-1']")
-        paint(0.1, 0.3)  # the eraser leaves a band with no style ...
+        paint_across(page, 0.1, 0.3)  # the eraser leaves a band with no style ...
         page.click(".painter-choice[data-index='0']")
         page.click("#painter-fill")  # ... and red fills it again
         page.click("#painter-use")
@@ -472,14 +473,15 @@ def test_masks_painted_on_the_content(tmp_path):
             assert mask.shape == (64, 96) and left.min() == 255 and right.max() == 0, name
 
 
-def a_video_and_a_style(page, tmp_path) -> None:
-    """Upload a 4-frame 64x48 clip as the content and a red style, and wait until both are in."""
+def a_video_and_a_style(page, tmp_path, styles: tuple[str, ...] = ("red.png",)) -> None:
+    """Upload a 4-frame 64x48 clip as the content and a red style (or ``styles``), and wait until all are in."""
     from stylegram.batch import synthetic_video
 
+    files = flat_pictures(tmp_path)
     page.set_input_files("#content-input", str(synthetic_video(tmp_path / "street.mp4", count=4, audio=())))
-    page.set_input_files("#style-input", str(flat_pictures(tmp_path)["red.png"]))
+    page.set_input_files("#style-input", [str(files[name]) for name in styles])
     page.wait_for_selector("#content-thumbs .thumb:not(.pending) video")  # a video plays as its thumbnail
-    page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+    page.wait_for_selector(f"#style-thumbs .thumb:nth-child({len(styles)}):not(.pending)")
 
 
 def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp_path):
@@ -489,8 +491,8 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         a_video_and_a_style(page, tmp_path)
         assert page.inner_text("#content-thumbs .thumb .frames") == "4 frames"
-        assert page.is_hidden("#style-thumbs .mask-add") and page.is_hidden("#style-thumbs .labels-add")
-        assert page.is_hidden("#paint-open") and page.is_hidden("#doodle-open")  # painted on pictures only
+        assert page.is_visible("#style-thumbs .mask-add") and page.is_visible("#content-thumbs .labels-add")
+        assert page.is_visible("#paint-open") and page.is_visible("#doodle-open")  # on its first frame
         assert page.is_hidden("[data-field=init]") and page.is_visible("[data-field=style_weight]")
         assert page.get_attribute("#temporal", "placeholder") == "0" and page.is_visible("[data-field=temporal_weight]")
         page.select_option("#method", "adain")
@@ -513,6 +515,38 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         params = page.request.get(url + page.request.get(url + "/api/jobs").json()[-1]["urls"]["params"]).json()
         assert params["command"].endswith("--method adain --temporal 0.5")  # the page's frame blend reached the run
         page.screenshot(path=str(tmp_path / "video.png"), full_page=True)
+
+
+def test_masks_painted_on_a_videos_first_frame_hold_for_every_frame(tmp_path):
+    pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
+    from stylegram.batch import video
+
+    with ready_page(create_app(allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+        a_video_and_a_style(page, tmp_path, ("red.png", "blue.png"))
+        page.click("#paint-open")
+        page.wait_for_selector("#painter:not([hidden])")
+        backdrop = page.eval_on_selector("#painter-canvas", "c => [c.width, c.height]")
+        assert backdrop == [64, 48]  # the video's first frame, painted over at its size
+        page.fill("#brush", "120")
+        paint_across(page, 0.0, 0.5)
+        page.click(".painter-choice[data-index='1']")
+        paint_across(page, 0.5, 1.0)
+        page.click("#painter-use")
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask.has-mask")
+        page.select_option("#method", "adain")
+        page.fill("#temporal", "0")
+        page.click("#start")
+        page.wait_for_selector("body[data-job-state=done]", timeout=120_000)
+        page.screenshot(path=str(tmp_path / "video-masks.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click("#download-result")
+        saved = tmp_path / "result.mp4"
+        download.value.save_as(saved)
+        for pixels in video.frames(saved):
+            west, east = pixels[:, :24].astype(float).mean((0, 1)), pixels[:, 40:].astype(float).mean((0, 1))
+            assert west[0] > west[2] + 30 and east[2] > east[0] + 30, (west, east)
+        params = page.request.get(url + page.request.get(url + "/api/jobs").json()[-1]["urls"]["params"]).json()
+        assert "--style-masks mask-red.png,mask-blue.png" in params["command"]
 
 
 def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_frame(tmp_path):

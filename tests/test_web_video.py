@@ -170,7 +170,7 @@ def test_a_gatys_video_stops_within_the_frame_being_made(client, clip, monkeypat
 
 @pytest.mark.parametrize("body, words", [
     ({"styles": ["VIDEO"]}, "street.mp4 is a video; only the content can be a video"),
-    ({"style_masks": ["IMAGE"]}, "street.mp4 is a video, and masks, regions and label maps are painted on a picture"),
+    ({"style_masks": ["IMAGE"]}, "the content 64x48: a mask needs the content's aspect"),  # checked on its first frame
     ({"init": "noise"}, "init is not a setting of a video (the gatys method has size, content_weight, style_weight, "
                         "tv_weight, colors, statistic, seed, iterations, min_size, style_blend, style_scale, "
                         "style_layers, upscale, temporal, temporal_weight for one"),
@@ -181,6 +181,52 @@ def test_what_a_video_cannot_take_is_refused_before_it_queues(client, clip, body
     request.update({k: [ids[v] for v in value] if isinstance(value, list) else value for k, value in body.items()})
     response = client.post("/api/jobs", json=request)
     assert response.status_code == 400 and words in response.json()["detail"], response.text
+
+
+def flat(colour, width: int = 64, height: int = 48, keep: slice | None = None) -> bytes:
+    """A PNG of one colour (only in the columns ``keep``, black elsewhere, where given)."""
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[:, keep if keep is not None else slice(None)] = colour
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("by", ["masks", "labels"])
+def test_a_videos_styles_each_paint_their_part_of_every_frame(client, clip, tmp_path, by):
+    content = uploaded(client, clip, "street.mp4")
+    frame = client.get(f"/api/uploads/{content['id']}/frame.png")  # what the page paints the masks over
+    assert frame.status_code == 200 and Image.open(io.BytesIO(frame.content)).size == (64, 48)
+    red, blue = uploaded(client, flat((230, 20, 20)), "red.png"), uploaded(client, flat((20, 20, 230)), "blue.png")
+    request = {"method": "adain", "content": content["id"], "styles": [red["id"], blue["id"]], "temporal": 0}
+    if by == "masks":  # white where each style paints
+        left = uploaded(client, flat((255, 255, 255), keep=slice(0, 32)), "left.png")
+        right = uploaded(client, flat((255, 255, 255), keep=slice(32, 64)), "right.png")
+        request["style_masks"] = [left["id"], right["id"]]
+    else:  # the frames' map: green on the left, yellow on the right; each style's map one of the two
+        frames_map = np.asarray(Image.open(io.BytesIO(flat((0, 200, 0))))).copy()
+        frames_map[:, 32:] = (250, 220, 0)
+        buffer = io.BytesIO()
+        Image.fromarray(frames_map).save(buffer, "PNG")
+        request["labels"] = [uploaded(client, buffer.getvalue(), "left.png")["id"],
+                             uploaded(client, flat((0, 200, 0)), "red-map.png")["id"],
+                             uploaded(client, flat((250, 220, 0)), "blue-map.png")["id"]]
+    response = client.post("/api/jobs", json=request)
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert events(client, job)[-1]["data"]["state"] == "done"
+    (tmp_path / "out.mp4").write_bytes(client.get(job["urls"]["result"]).content)
+    for pixels in video.frames(tmp_path / "out.mp4"):  # red on the left, blue on the right, in every frame
+        west, east = pixels[:, :24].astype(float).mean((0, 1)), pixels[:, 40:].astype(float).mean((0, 1))
+        assert west[0] > west[2] + 30 and east[2] > east[0] + 30, (west, east)
+    params = client.get(job["urls"]["params"]).json()
+    named = ["left.png", "right.png"] if by == "masks" else ["left.png", "red-map.png", "blue-map.png"]
+    flag = "--style-masks" if by == "masks" else "--labels"
+    assert f"{flag} {','.join(named)}" in params["command"]  # as batch takes them, named as uploaded
+    assert [m["name"] for m in params["inputs"][by]] == named
+    picture_only = uploaded(client, picture(), "paint.png")
+    refused = client.get(f"/api/uploads/{picture_only['id']}/frame.png")
+    assert refused.status_code == 409 and "is a picture, not a video" in refused.json()["detail"]
 
 
 def test_a_cut_video_is_refused_at_upload(client, clip):

@@ -1,6 +1,7 @@
 """The local web page's server: a small FastAPI app over the upload store and the one-worker job queue.
 
     POST   /api/uploads?name=FILE      body: the image or video file's bytes -> {id, name, width, height, kind, ...}
+    GET    /api/uploads/{id}/frame.png a video's first frame, what its masks and label maps are painted on
     DELETE /api/uploads/{id}
     POST   /api/jobs                   JSON {method, content, styles, style_masks, size, ...} -> the job, queued
     GET    /api/jobs/{id}/events       server-sent events: state, progress (every iteration), preview
@@ -277,6 +278,15 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/api/uploads/{upload_id}")
     async def upload_info(upload_id: str) -> dict:
         return service.upload(upload_id, "requested").describe()
+
+    @app.get("/api/uploads/{upload_id}/frame.png")
+    def first_frame(upload_id: str) -> Response:  # a plain def: it decodes the video in a thread
+        upload = service.upload(upload_id, "requested")
+        if not upload.is_video:
+            raise HTTPException(409, f"upload '{upload_id}' ({upload.name}) is a picture, not a video; it has no frames")
+        buffer = io.BytesIO()
+        images.to_image(service.store.decode(upload)).save(buffer, "PNG")
+        return Response(buffer.getvalue(), media_type="image/png")
 
     @app.delete("/api/uploads/{upload_id}", status_code=204)
     async def delete_upload(upload_id: str) -> Response:

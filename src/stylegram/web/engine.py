@@ -117,15 +117,14 @@ def make_spec(
         raise OptionError(f"the {method} method needs a content image; add one")
     if method == "texture" and content is not None:
         raise OptionError("texture synthesis has no content image, only example textures; leave the content out")
-    attached = [*(masks or []), *(regions or []), *(labels or [])]
-    _check_videos(styles, attached)
-    if content is not None and content.is_video:
-        return _video_spec(method, settings, content, styles, attached)
-    _check_offered(method, [k for k, v in settings.items() if v is not None])
-    chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
+    _check_videos(styles, [*(masks or []), *(regions or []), *(labels or [])])
     given = _check_attached(method, masks or [], styles, MASKS)
     lent = _check_attached(method, regions or [], styles, REGIONS)
     mapped = _check_attached(method, labels or [], [content, *styles], LABELS)
+    if content is not None and content.is_video:
+        return _named(_video_spec(method, settings, content, styles), given, lent, mapped)
+    _check_offered(method, [k for k, v in settings.items() if v is not None])
+    chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
     if method == "texture":
         options = synthesis.TextureOptions().replace(**_texture_size(chosen, bool(mapped)))
         if mapped:  # a neural doodle: the output takes the doodle's shape, its long side the size asked for
@@ -133,13 +132,14 @@ def make_spec(
         return Spec(method, options, None, styles, labels=mapped)
     options = gatys.TransferOptions().replace(method=method, **chosen)
     blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
-    if given:
-        options = options.replace(style_masks=",".join(m.name for m in given))
-    if lent:
-        options = options.replace(style_regions=",".join(r.name for r in lent))
-    if mapped:
-        options = options.replace(labels=",".join(m.name for m in mapped))
-    return Spec(method, options, content, styles, given, lent, mapped)
+    return _named(Spec(method, options, content, styles), given, lent, mapped)
+
+
+def _named(spec: Spec, masks: list[Upload], regions: list[Upload], labels: list[Upload]) -> Spec:
+    """The spec with its masks, regions and label maps, its options naming them as uploaded."""
+    named = {option: ",".join(u.name for u in uploads)
+             for option, uploads in (("style_masks", masks), ("style_regions", regions), ("labels", labels)) if uploads}
+    return dataclasses.replace(spec, options=spec.options.replace(**named), masks=masks, regions=regions, labels=labels)
 
 
 def _check_videos(styles: list[Upload], attached: list[Upload | None]) -> None:
@@ -150,13 +150,9 @@ def _check_videos(styles: list[Upload], attached: list[Upload | None]) -> None:
                               "regions and label maps are pictures")
 
 
-def _video_spec(method: str, settings: dict[str, Any], content: Upload, styles: list[Upload],
-                attached: list[Upload | None]) -> Spec:
-    """A video's job: the settings `stylegram batch` has (VIDEO_FIELDS); masks, regions and label maps are refused,
-    since the page paints them on a picture."""
-    if any(a is not None for a in attached):
-        raise OptionError(f"{content.name} is a video, and masks, regions and label maps are painted on a picture on "
-                          "this page; remove them, or run stylegram batch on the video, which takes them as files")
+def _video_spec(method: str, settings: dict[str, Any], content: Upload, styles: list[Upload]) -> Spec:
+    """A video's job: the settings `stylegram batch` has (VIDEO_FIELDS); a mask or label map of the content is one
+    for every frame, painted on its first."""
     unused = [k for k, v in settings.items() if v is not None and k not in VIDEO_FIELDS[method]]
     if unused:
         raise OptionError(f"{', '.join(unused)} {'is not a setting' if len(unused) == 1 else 'are not settings'} of a "
@@ -291,13 +287,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
         "method": spec.method,
         "state": state,
         "options": dataclasses.asdict(used),
-        "inputs": {
-            "content": described(spec.content) if spec.content else None,
-            "styles" if spec.method != "texture" else "examples": [described(u) for u in spec.styles],
-            **({"masks": [described(u) for u in spec.masks]} if spec.masks else {}),
-            **({"regions": [described(u) for u in spec.regions]} if spec.regions else {}),
-            **({"labels": [described(u) for u in spec.labels]} if spec.labels else {}),
-        },
+        "inputs": inputs(spec),
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
         "seconds": round(result.seconds, 3) if result else 0.0,
@@ -313,6 +303,17 @@ def _as_named(spec: Spec, options: Any) -> Any:
     if spec.labels:
         options = options.replace(labels=spec.options.labels)
     return options.replace(style_regions=spec.options.style_regions) if spec.regions else options
+
+
+def inputs(spec: Spec) -> dict:
+    """A job's inputs as its parameters file records them (see described)."""
+    return {
+        "content": described(spec.content) if spec.content else None,
+        "styles" if spec.method != "texture" else "examples": [described(u) for u in spec.styles],
+        **({"masks": [described(u) for u in spec.masks]} if spec.masks else {}),
+        **({"regions": [described(u) for u in spec.regions]} if spec.regions else {}),
+        **({"labels": [described(u) for u in spec.labels]} if spec.labels else {}),
+    }
 
 
 def described(upload: Upload) -> dict:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import ImageError
 from ..options import flag
-from .engine import Spec, described
+from .engine import Spec, inputs
 
 if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
     from ..batch.stylize import FrameHook, StepHook
@@ -58,6 +58,9 @@ def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on
     from ..batch import stylize_batch
 
     options = {k: v for k, v in spec.options.changed().items() if k != "method"}
+    for option, uploads in (("style_masks", spec.masks), ("style_regions", spec.regions), ("labels", spec.labels)):
+        if uploads:  # named as uploaded in the options: the files the store holds them in
+            options[option] = ",".join(str(u.path) for u in uploads)
     report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=cluster.client(),
                            method=spec.method, on_frame=on_frame, on_step=on_step, step_pictures=pictures,
                            quiet=True, overwrite=True,
@@ -94,7 +97,7 @@ def params(spec: Spec, state: str, done: int, seconds: float, output: Path | Non
         "method": spec.method,
         "state": state,
         "options": {**spec.options.changed(), **spec.steady},
-        "inputs": {"content": described(spec.content), "styles": [described(u) for u in spec.styles]},
+        "inputs": inputs(spec),
         "command": command_line(spec),
         "frames": done,
         "seconds": round(seconds, 3),

@@ -80,7 +80,6 @@ function methodChanged() {
   const texture = method === "texture";
   $("#size-name").textContent = texture ? "Width (px)" : "Size (long side, px)";
   document.body.dataset.method = method;  // texture hides the mask controls (style.css)
-  document.body.dataset.content = isVideo(page.content) ? "video" : "image";  // a video: no masks or maps either
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
   if (!page.job) drawCurve();  // what the curve will show for these settings
@@ -200,11 +199,12 @@ async function upload(file, role) {
   if (isVideo(record)) view.size.after(Object.assign(document.createElement("span"), {
     className: "name frames", textContent: plural(record.frames, "frame") }));
   record.boxes = {};
-  record.source = view.media.src;
+  // What the painters paint over: the picture, or a video's first frame (its masks and label map hold for every frame).
+  record.source = isVideo(record) ? `/api/uploads/${record.id}/frame.png` : view.media.src;
   if (role === "content") page.content = record;
   else page.styles.push(record);
   for (const [kind, { content }] of Object.entries(ATTACHMENTS)) {
-    if ((role !== "content" || content) && !isVideo(record)) view.item.append(attachControl(record, kind));
+    if (role !== "content" || content) view.item.append(attachControl(record, kind));
   }
   if (role === "content") methodChanged();  // a video offers batch's settings
   closePainter();

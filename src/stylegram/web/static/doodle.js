@@ -21,7 +21,7 @@ const doodle = {
 function doodleTexture() { return $("#method").value === "texture"; }
 
 function doodleOffered() {
-  return doodleTexture() ? page.styles.length > 0 : page.content !== null && !isVideo(page.content);
+  return doodleTexture() ? page.styles.length > 0 : page.content !== null;
 }
 
 function updateDoodleButton() {

@@ -15,7 +15,7 @@ const painter = {
 };
 
 function paintingOffered() {
-  return $("#method").value !== "texture" && page.content !== null && !isVideo(page.content) && page.styles.length > 0;
+  return $("#method").value !== "texture" && page.content !== null && page.styles.length > 0;
 }
 
 function updatePaintButton() {
