@@ -163,3 +163,46 @@ def _hand_on(client_id: str, event: tuple[float, dict]) -> None:
         listening = list(_LISTENING[client_id])
     for steps in listening:
         steps.arrive(event[1])
+
+
+class Running:
+    """How far each Gatys picture that runs has got, shown beside a progress bar's count of pictures done (Steps'
+    reports, taken on the client's event loop as they arrive); nothing when not ``on`` (a quiet run, or one pass)."""
+
+    def __init__(self, client, progress, on: bool) -> None:
+        self._progress = progress
+        self._shares: dict[str, float] = {}  # a running picture's tag: the share of its iterations done
+        self._ended: set[str] = set()
+        self._lock = threading.Lock()
+        self._steps = Steps(client, shown=self.shown) if on else None
+
+    def __enter__(self) -> Running:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._steps is not None:
+            self._steps.__exit__(*exc)
+
+    def reporting(self, k: int) -> Reporting | None:
+        """tasks.stylize's ``steps`` for picture ``k``."""
+        return None if self._steps is None else self._steps.for_task(k)
+
+    def shown(self, record: dict) -> None:
+        """A running picture's report: its share done, shown."""
+        with self._lock:
+            if record["task"] not in self._ended:  # a finished picture's last report may come after its answer
+                self._shares[record["task"]] = record["iteration"] / record["total"]
+            self._show()
+
+    def ended(self, k: int) -> None:
+        """Picture ``k`` is done (or failed): no longer shown as running."""
+        if self._steps is not None:
+            with self._lock:
+                tag = self._steps.tag(k)
+                self._ended.add(tag)
+                self._shares.pop(tag, None)
+                self._show()
+
+    def _show(self) -> None:
+        shares = ", ".join(f"{share:.0%}" for share in self._shares.values())
+        self._progress.set_postfix_str(f"running: {shares}" if shares else "")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
 from .runner import Failure, Report, bar, finished, one_line, threads_each, window_for
-from .steps import Reporting, StepHook, Steps
+from .steps import Running, StepHook, Steps
 
 FrameHook = Callable[[int, "int | None", np.ndarray], None]  # (frames done, frames in all, the frame written)
 
@@ -257,8 +256,9 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
                 skipped: int) -> None:
     threads = threads_each(client, len(items))  # fewer pictures than workers: each uses the idle cores too
     with bar(len(items) + skipped, "image", quiet, initial=skipped) as progress, \
-            _Running(client, progress, on=not quiet and opts["method"] == "gatys") as running:
-        payloads = [(str(item.source), styles, opts, None, threads, running.reporting(k)) for k, item in enumerate(items)]
+            Running(client, progress, on=not quiet and opts["method"] == "gatys") as running:
+        payloads = [(str(item.source), styles, opts, None, threads, running.reporting(k))
+                    for k, item in enumerate(items)]
         for k, future in finished(client, tasks.stylize, payloads, window_for(client)):
             item = items[k]
             running.ended(k)
@@ -270,49 +270,6 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
             except Exception as err:  # one item's failure must not stop the others
                 report.failed.append(Failure(item.name, one_line(err)))
             progress.update()
-
-
-class _Running:
-    """How far each Gatys picture that runs has got, shown beside the bar's count of pictures done (Steps' reports,
-    arriving on the client's event loop); nothing when not ``on`` (a quiet run, or one pass a picture)."""
-
-    def __init__(self, client, progress, on: bool) -> None:
-        self._progress = progress
-        self._shares: dict[str, float] = {}  # a running picture's tag: the share of its iterations done
-        self._ended: set[str] = set()
-        self._lock = threading.Lock()
-        self._steps = Steps(client, shown=self.shown) if on else None
-
-    def __enter__(self) -> _Running:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._steps is not None:
-            self._steps.__exit__(*exc)
-
-    def reporting(self, k: int) -> Reporting | None:
-        """tasks.stylize's ``steps`` for picture ``k``."""
-        return None if self._steps is None else self._steps.for_task(k)
-
-    def shown(self, record: dict) -> None:
-        """A running picture's report: its share done, shown."""
-        with self._lock:
-            if record["task"] not in self._ended:  # a finished picture's last report may come after its answer
-                self._shares[record["task"]] = record["iteration"] / record["total"]
-            self._show()
-
-    def ended(self, k: int) -> None:
-        """Picture ``k`` is done (or failed): no longer shown as running."""
-        if self._steps is not None:
-            with self._lock:
-                tag = self._steps.tag(k)
-                self._ended.add(tag)
-                self._shares.pop(tag, None)
-                self._show()
-
-    def _show(self) -> None:
-        shares = ", ".join(f"{share:.0%}" for share in self._shares.values())
-        self._progress.set_postfix_str(f"running: {shares}" if shares else "")
 
 
 def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[float, float], report: Report,
@@ -339,8 +296,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 if on_step is not None:
                     on_step(number, record)
 
-            reporting = None if on_step is None and quiet else (step, step_pictures if on_step is not None else None)
-            frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold, reporting) \
+            reported = on_step is not None or not quiet
+            frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold, step if reported else None,
+                                   step_pictures if on_step is not None else None) \
                 if opts["method"] == "gatys" else _parallel_frames(client, item.source, styles, opts, report, kept)
             prior = None
             for i, (source, stylized) in enumerate(frames):
@@ -394,7 +352,7 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
 
 
 def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore,
-                  hold: float = 0.0, reporting: tuple[StepHook, float | None] | None = None):
+                  hold: float = 0.0, on_step: StepHook | None = None, pictures: float | None = None):
     """(input frame, stylized frame) in order; each frame's optimization starts from the previous result moved on.
 
     The first frame runs the full coarse-to-fine schedule; later frames start at the final size and run half the
@@ -403,8 +361,8 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     alone, a square that moved 8 px a frame stayed where it was for all 8 frames of a 20-iteration run. With
     ``hold`` they are kept near it where the flow is reliable (_warm). One frame runs at a time, so it uses every
     core of its worker (a local cluster's workers are single-threaded for pictures, which run side by side).
-    With ``reporting`` (a StepHook and the seconds between pictures, or None), each frame's iterations are reported as
-    it runs (Steps).
+    With ``on_step``, each frame's iterations are reported as it runs (Steps; ``pictures``: the seconds between those
+    that carry the frame so far).
     """
     previous = start = before = None
     decoded = video.frames(source)
@@ -412,7 +370,6 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     for before, previous in _kept_frames(decoded, kept):
         number += 1
         yield before, previous
-    on_step, pictures = reporting or (None, None)
     with Steps(client, pictures) if on_step is not None else contextlib.nullcontext() as steps:
         for frame in decoded:
             number += 1
