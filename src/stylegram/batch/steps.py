@@ -88,8 +88,8 @@ class Steps:
     queue they arrive in; the reports are handed on in the thread that waits for the task.
 
     Every run shares the one topic, told apart by their tasks' tags: the scheduler keeps a topic's latest events
-    only (distributed.admin.low-level-log-length, 1000), so a long-running server's runs do not pile up there. A client has one
-    handler per topic, so runs on the same client at once share it (_LISTENING).
+    only (distributed.admin.low-level-log-length, 1000), so a long-running server's runs do not pile up there. A
+    client has one handler per topic, so runs on the same client at once share it (_LISTENING).
     """
 
     def __init__(self, client, pictures: float | None = None, shown: Callable[[dict], None] | None = None) -> None:
