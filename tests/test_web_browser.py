@@ -571,6 +571,27 @@ def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_
         assert page.inner_text("#job-status") == "Stopped after 0 of 4 frames; a video is written only whole."
 
 
+def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(pictures):
+    """Reloaded (or opened in another tab) mid-run, the page shows the running job again, not an idle form."""
+    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(pictures["content"]))
+        page.set_input_files("#style-input", str(pictures["style"]))
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        page.fill("#iterations", "2000")
+        page.click("#start")
+        page.wait_for_selector("#job-status:text-matches('iteration ([5-9]|[1-9][0-9]+) of')", timeout=60_000)
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector("#job-status:text-matches('Running: iteration [0-9]+ of')", timeout=30_000)
+        assert page.locator("#loss-curve polyline").count() >= 2  # its curve from the start, replayed
+        assert page.is_enabled("#stop") and page.get_attribute("body", "data-job-state") == "running"
+        page.click("#stop")
+        page.wait_for_selector("body[data-job-state=stopped]", timeout=30_000)
+        assert page.inner_text("#job-status").startswith("Stopped after ")
+        assert page.is_visible("#preview")
+
+
 def test_earlier_results_stay_on_the_page_to_download(tmp_path):
     files = flat_pictures(tmp_path)
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):

@@ -683,9 +683,20 @@ async function init() {
   methodChanged();
   drawCurve();
   pollStatus();
+  await watchLive();
   showRecent();
   setInterval(pollStatus, 3000);
   document.body.dataset.ready = "true";
+}
+
+async function watchLive() {
+  // A job still running (else the newest waiting) when the page opens, reloaded or in another tab: watch it again,
+  // its events from the start, so its progress, loss curve and Stop button are back.
+  let jobs = [];
+  try { jobs = await api("/api/jobs"); } catch { return; }
+  const live = jobs.filter((j) => j.state === "running" || j.state === "queued")
+    .sort((a, b) => (a.state === "running") - (b.state === "running") || a.created - b.created);
+  if (live.length && !page.job) watch(live[live.length - 1]);
 }
 
 init().catch((error) => showError(`The page could not start: ${error.message}`));
