@@ -592,6 +592,18 @@ def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(pictures):
         assert page.is_visible("#preview")
 
 
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent_saying_how_to_raise_it(tmp_path):
+    noise = np.random.default_rng(0).integers(0, 255, (800, 800, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "big.png")  # incompressible: some 1.9 MB
+    with ready_page(create_app(max_upload_bytes=1_000_000, allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(tmp_path / "big.png"))
+        page.wait_for_selector("#error:not([hidden])")
+        message = page.inner_text("#error")
+        assert "big.png is 1.9 MB, over this server's upload limit of 1.0 MB" in message
+        assert message.endswith("(or start the server with stylegram serve --max-upload-mb 2)")
+        assert page.locator("#content-thumbs .thumb").count() == 0
+
+
 def test_earlier_results_stay_on_the_page_to_download(tmp_path):
     files = flat_pictures(tmp_path)
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):

@@ -151,7 +151,8 @@ function discard(record) {
 async function upload(file, role) {
   const limit = page.config.limits.upload_bytes;
   if (file.size > limit) {
-    showError(`${file.name} is ${mb(file.size)}, over this server's upload limit of ${mb(limit)}; use a smaller file`);
+    showError(`${file.name} is ${mb(file.size)}, over this server's upload limit of ${mb(limit)}; use a smaller file `
+      + `(or start the server with stylegram serve --max-upload-mb ${Math.floor(file.size / 1e6) + 1})`);
     return;
   }
   const box = role === "content" ? $("#content-thumbs") : $("#style-thumbs");
