@@ -1,11 +1,11 @@
-"""A Gatys video frame's iterations, reported from its worker while it runs (tasks.stylize's ``steps``).
+"""A Gatys run's iterations, reported from its Dask worker while it runs (tasks.stylize's ``steps``).
 
-A frame of a Gatys video is one optimization of seconds to minutes; its task sends each iteration's report as a
-Dask event (Worker.log_event) to STEPS_TOPIC, tagged with its run and frame. The client that waits for the frame
-takes the reports from a queue in its own thread (Steps.follow), so a progress bar or the web page shows how far
-the frame has got (the page, the picture so far too), and a stop asked for there cancels the task, which gives up at
-its next iteration.
-"""
+A frame of a Gatys video, or a picture of a batch, is one optimization of seconds to minutes; its task sends
+iteration reports as Dask events (Worker.log_event) to STEPS_TOPIC, tagged with its run and number. The client that
+waits for a video frame takes them from a queue in its own thread (Steps.follow), so a progress bar or the web page
+shows how far the frame has got (the page, the picture so far too), and a stop asked for there cancels the task,
+which gives up at its next iteration. A batch's pictures, which run side by side, are shown as their reports arrive
+(Running)."""
 
 from __future__ import annotations
 
