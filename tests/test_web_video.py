@@ -309,3 +309,13 @@ def test_how_frames_are_kept_steady_is_a_videos_setting_only(client, clip):
     response = client.post("/api/jobs", json={"method": "adain", "content": video["id"], "styles": [style["id"]],
                                               "temporal": 1.0})
     assert response.status_code == 422 and "temporal" in response.json()["detail"]
+
+
+def test_a_gatys_videos_time_left_is_judged_from_the_frame_being_made():
+    from stylegram.web.video import time_left
+
+    report = {"iteration": 10, "elapsed": 2.0, "estimated_left": 6.0}  # this frame: 8 s in all, 6 s to go
+    assert time_left(report, 1, 5, None) is None  # the first frame runs the whole schedule: the rest is unknown
+    assert time_left(report, 2, 5, 30.0) == 6.0 + 3 * 8.0  # three more frames like this one, not like the first
+    assert time_left({**report, "iteration": 1}, 2, 5, 30.0) == 4 * 30.0  # its pace unknown yet: the last frame's
+    assert time_left(report, 5, 5, 30.0) == 6.0  # the last frame

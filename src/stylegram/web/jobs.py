@@ -348,16 +348,10 @@ class Runner:
             stop_if_asked()
 
         def on_step(number: int, record: dict) -> None:  # an iteration of Gatys frame ``number``, from 1
-            later = max(job.total - number, 0)  # frames after this one: the frames after the first are alike
-            if frame_seconds is None:  # the first frame, which runs the whole schedule: the rest's pace is unknown
-                left = None
-            elif record["iteration"] == 1:  # this frame's pace is unknown yet: the last frame's
-                left = (1 + later) * frame_seconds
-            else:
-                left = record["estimated_left"] + later * (record["elapsed"] + record["estimated_left"])
             picture = record.pop("picture", None)
             job.publish("progress", {"frame": number - 1, "total": job.total, "elapsed": time.time() - job.started,
-                                     "estimated_left": left, "step": record})
+                                     "estimated_left": web_video.time_left(record, number, job.total, frame_seconds),
+                                     "step": record})
             if picture is not None:  # the frame so far, a smaller copy
                 job.set_preview(images.to_tensor(Image.open(io.BytesIO(picture)).convert("RGB")), number,
                                 tuple(record["size"]))

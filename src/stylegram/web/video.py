@@ -63,14 +63,26 @@ def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on
             options[option] = ",".join(str(u.path) for u in uploads)
     report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=cluster.client(),
                            method=spec.method, on_frame=on_frame, on_step=on_step, step_pictures=pictures,
-                           quiet=True, overwrite=True,
-                           **spec.steady, **options)
+                           quiet=True, overwrite=True, **spec.steady, **options)
     if report.failed:
         message = report.failed[0].message
         for upload in spec.uploads:
             message = message.replace(str(upload.path), upload.name)
         raise ImageError(message)
     return folder / f"{spec.content.path.stem}.mp4"
+
+
+def time_left(record: dict, number: int, frames: int, last_frame: float | None) -> float | None:
+    """Seconds left in a Gatys video, from an iteration's report (Progress.record) of frame ``number`` (from 1) of
+    ``frames``, the last frame having taken ``last_frame`` seconds; None while the first frame, which runs the whole
+    schedule, says nothing of the others' pace. The frames after the first are alike (half the finest scale's
+    iterations): each takes about as long as this one will, judged from its own pace once it has one."""
+    if last_frame is None:
+        return None
+    later = max(frames - number, 0)
+    if record["iteration"] == 1:  # a run's first iteration also sets it up: its pace is not yet known
+        return (1 + later) * last_frame
+    return record["estimated_left"] + later * (record["elapsed"] + record["estimated_left"])
 
 
 def remove(folder: Path) -> None:
