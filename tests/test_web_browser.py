@@ -564,7 +564,7 @@ def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_
         assert page.locator("#loss-curve polyline").count() >= 2  # the total and its terms
         assert 0 < page.eval_on_selector("#progress", "p => p.value") < 0.25  # inside the first of 4 frames
         page.wait_for_selector("#preview:not([hidden])")  # the first frame as it forms
-        assert page.inner_text("#preview-caption") == "frame 1 · 64×48 px"
+        assert page.inner_text("#preview-caption") == "frame 1 as it forms · 64×48 px"
         page.screenshot(path=str(tmp_path / "gatys-video.png"), full_page=True)
         page.click("#stop")
         page.wait_for_selector("body[data-job-state=stopped]", timeout=60_000)

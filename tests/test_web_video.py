@@ -148,6 +148,7 @@ def test_a_gatys_videos_preview_shows_the_first_frame_forming(client, clip, monk
     first = running.preview
     written = [e for e in running.since(0) if "step" not in e.data and "frame" in e.data]
     assert first is not None and first["iteration"] == 1 and (first["width"], first["height"]) == (64, 48)
+    assert first["forming"]
     assert not written  # shown while frame 1 is made, before it is written
     client.post(job["urls"]["stop"])
     shown = Image.open(io.BytesIO(running.preview_png))

@@ -86,9 +86,10 @@ class WebJob:
             self.events.append(Event(len(self.events) + 1, kind, data))
         self.wake()
 
-    def set_preview(self, image: torch.Tensor, iteration: int, size: tuple[int, int] | None = None) -> None:
+    def set_preview(self, image: torch.Tensor, iteration: int, size: tuple[int, int] | None = None,
+                    forming: bool = False) -> None:
         """Keep ``image`` as the latest preview (PNG data URL) and wake the streams; ``size``: the (width, height) it
-        shows, where ``image`` is a smaller copy."""
+        shows, where ``image`` is a smaller copy; ``forming``: a video frame still being made."""
         picture = images.to_image(image)
         picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
         buffer = io.BytesIO()
@@ -98,7 +99,8 @@ class WebJob:
             self.preview_png = buffer.getvalue()
             version = (self.preview or {}).get("version", 0) + 1
             width, height = size or (int(image.shape[-1]), int(image.shape[-2]))
-            self.preview = {"version": version, "iteration": iteration, "width": width, "height": height, "image": url}
+            self.preview = {"version": version, "iteration": iteration, "width": width, "height": height, "image": url,
+                            "forming": forming}
         self.wake()
 
     def wake(self) -> None:
@@ -354,7 +356,7 @@ class Runner:
                                      "step": record})
             if picture is not None:  # the frame so far, a smaller copy
                 job.set_preview(images.to_tensor(Image.open(io.BytesIO(picture)).convert("RGB")), number,
-                                tuple(record["size"]))
+                                tuple(record["size"]), forming=True)
             stop_if_asked()
 
         try:

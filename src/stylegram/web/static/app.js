@@ -515,7 +515,7 @@ function onPreview(p) {
   img.dataset.updates = String(page.previews);
   const step = page.job && page.job.kind === "video" ? "frame" : "iteration";
   $("#preview-caption").textContent = p.iteration
-    ? `${step} ${p.iteration} · ${p.width}×${p.height} px`
+    ? `${step} ${p.iteration}${p.forming ? " as it forms" : ""} · ${p.width}×${p.height} px`
     : `${p.width}×${p.height} px`;
 }
 
