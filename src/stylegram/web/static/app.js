@@ -8,6 +8,8 @@ const FIELDS = ["size", "height", "tileable", "iterations", "content_weight", "s
   "colors", "init", "statistic", "seed", "style_blend", "style_scale", "style_layers", "min_size", "upscale", "temporal",
   "temporal_weight"];
 const COLOURS = { total: "#1d2228", content: "#1f77b4", style: "#d62728", texture: "#d62728", tv: "#2ca02c" };
+const TERM_NAMES = { init: "frame hold" };  // the loss curve's names for terms whose own name says little
+const DECADES = 6;  // the loss curve spans at most this many powers of ten below its largest value
 const TERMINAL = ["done", "stopped", "cancelled", "failed"];
 const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal" };  // a null default
 
@@ -576,12 +578,13 @@ function drawCurve() {
   }
   const lines = series(points);
   const values = Object.values(lines).flat().map(([, v]) => v).filter((v) => v > 0);
-  let low = Math.floor(Math.log10(Math.min(...values)));
   let high = Math.ceil(Math.log10(Math.max(...values)));
+  // a term that starts at 0 (a video frame's hold on its start) would stretch the scale down to 1e-13: clipped
+  let low = Math.max(Math.floor(Math.log10(Math.min(...values))), high - DECADES);
   if (high <= low) high = low + 1;
   const last = Math.max(points[points.length - 1].total || 0, points[points.length - 1].iteration, 2);
   const x = (i) => box.left + ((i - 1) / (last - 1)) * (box.right - box.left);
-  const y = (v) => box.bottom - ((Math.log10(v) - low) / (high - low)) * (box.bottom - box.top);
+  const y = (v) => Math.min(box.bottom, box.bottom - ((Math.log10(v) - low) / (high - low)) * (box.bottom - box.top));
 
   const decade = Math.max(1, Math.ceil((high - low) / 6));
   for (let e = low; e <= high; e += decade) {
@@ -614,7 +617,7 @@ function drawCurve() {
       : { cx: x(shown[0][0]), cy: y(shown[0][1]), r: 3, fill: colour }));
     const ly = box.top + 6 + row * 18;
     svg.append(element("line", { x1: box.right + 12, x2: box.right + 32, y1: ly, y2: ly, stroke: colour, "stroke-width": 3 }));
-    svg.append(element("text", { x: box.right + 38, y: ly + 4 }, name));
+    svg.append(element("text", { x: box.right + 38, y: ly + 4 }, TERM_NAMES[name] || name));
     row += 1;
   }
 }
