@@ -36,6 +36,7 @@ from stylegram.batch import (  # noqa: E402
 )
 from stylegram.batch import flow, tasks, video  # noqa: E402
 from stylegram.batch import steps as steps_module  # noqa: E402
+from stylegram.batch.cluster import usable_cores  # noqa: E402
 from stylegram.batch.stylize import _warm, moved  # noqa: E402
 from stylegram.cli import main  # noqa: E402
 from stylegram.errors import ImageError, OptionError  # noqa: E402
@@ -598,7 +599,7 @@ def test_a_task_never_takes_more_threads_than_its_workers_cores(monkeypatch):
     before = torch.get_num_threads()
     try:
         tasks.stylize("x.png", [], {}, None, 64)
-        assert torch.get_num_threads() == tasks._cores()
+        assert torch.get_num_threads() == usable_cores()
         tasks.stylize("x.png", [], {}, None, 1)
         assert torch.get_num_threads() == 1
     finally:

@@ -35,8 +35,9 @@ def distributed():
     return module
 
 
-def default_workers() -> int:
-    """One single-threaded worker per core this process may use."""
+def usable_cores() -> int:
+    """The cores this process may run on: a local cluster's workers (one single-threaded worker each), and a task's
+    torch threads at most."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -75,7 +76,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             _check_workers(client, scheduler)
             yield client
         return
-    count = default_workers() if workers is None else workers
+    count = usable_cores() if workers is None else workers
     import dask
 
     with dask.config.set(LOCAL_CONFIG), dd.LocalCluster(

@@ -95,14 +95,17 @@ def finished(client, fn: Callable, payloads: Iterable[tuple], window: int) -> It
 def threads_each(client, count: int) -> int:
     """Torch threads for each of ``count`` tasks that run at once: the cluster's slots (one per core) shared among
     them, so that a batch of fewer pictures than workers still uses every core; 1 when the tasks fill the slots."""
-    slots = sum(client.nthreads().values()) or 1
-    return max(1, slots // max(count, 1))
+    return max(1, _slots(client) // max(count, 1))
 
 
 def window_for(client) -> int:
     """Tasks to keep in flight: enough that no worker thread waits for the next one."""
-    threads = sum(client.nthreads().values()) or 1
-    return 2 * threads + 2
+    return 2 * _slots(client) + 2
+
+
+def _slots(client) -> int:
+    """The cluster's worker threads, one task each (at least 1)."""
+    return sum(client.nthreads().values()) or 1
 
 
 def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str | None = None) -> tqdm:

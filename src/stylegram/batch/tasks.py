@@ -23,6 +23,7 @@ from .. import gatys, images
 from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
 from ..errors import StylegramError
+from .cluster import usable_cores
 from .steps import Reporting, reported
 
 
@@ -88,16 +89,12 @@ def stylize(
     ``steps``: where and how often a Gatys run reports its iterations as it runs (steps.Reporting), so the client
     can show how far a long frame has got.
     """
-    torch.set_num_threads(min(threads, _cores()) if threads else _cores())
+    cores = usable_cores()
+    torch.set_num_threads(min(threads, cores) if threads else cores)
     try:
         return Stylized(_stylize(content, styles, options, init, steps), os.getpid(), model_loads())
     except StylegramError as err:
         return Stylized(None, os.getpid(), model_loads(), err.flagged)
-
-
-def _cores() -> int:
-    """The cores this worker process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,

@@ -283,10 +283,9 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     def first_frame(upload_id: str) -> Response:  # a plain def: it decodes the video in a thread
         upload = service.upload(upload_id, "requested")
         if not upload.is_video:
-            raise HTTPException(409, f"upload '{upload_id}' ({upload.name}) is a picture, not a video; it has no frames")
-        buffer = io.BytesIO()
-        images.to_image(service.store.decode(upload)).save(buffer, "PNG")
-        return Response(buffer.getvalue(), media_type="image/png")
+            raise HTTPException(409, f"upload '{upload_id}' ({upload.name}) is a picture, not a video; it has no "
+                                     "frames")
+        return Response(_png(service.store.decode(upload)), media_type="image/png")
 
     @app.delete("/api/uploads/{upload_id}", status_code=204)
     async def delete_upload(upload_id: str) -> Response:
@@ -342,9 +341,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if job.result is None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no image yet; wait for it to finish "
                                      "(or stop it to keep the image so far)")
-        buffer = io.BytesIO()
-        images.to_image(job.result.image).save(buffer, "PNG")
-        return Response(buffer.getvalue(), media_type="image/png",
+        return Response(_png(job.result.image), media_type="image/png",
                         headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.png"'})
 
     @app.get("/api/jobs/{job_id}/result.mp4")
@@ -372,6 +369,13 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         body = json.dumps(runner.params(job), indent=2)
         return Response(body, media_type="application/json",
                         headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.json"'})
+
+
+def _png(image) -> bytes:
+    """A (1, 3, H, W) image in [0, 1] as PNG bytes."""
+    buffer = io.BytesIO()
+    images.to_image(image).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 async def _stream(job: WebJob, seen: int, closing: threading.Event):

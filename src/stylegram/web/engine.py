@@ -137,9 +137,15 @@ def make_spec(
 
 def _named(spec: Spec, masks: list[Upload], regions: list[Upload], labels: list[Upload]) -> Spec:
     """The spec with its masks, regions and label maps, its options naming them as uploaded."""
-    named = {option: ",".join(u.name for u in uploads)
-             for option, uploads in (("style_masks", masks), ("style_regions", regions), ("labels", labels)) if uploads}
-    return dataclasses.replace(spec, options=spec.options.replace(**named), masks=masks, regions=regions, labels=labels)
+    spec = dataclasses.replace(spec, masks=masks, regions=regions, labels=labels)
+    named = {option: ",".join(u.name for u in uploads) for option, uploads in attached(spec)}
+    return dataclasses.replace(spec, options=spec.options.replace(**named))
+
+
+def attached(spec: Spec) -> list[tuple[str, list[Upload]]]:
+    """(option, uploads) for each of masks, regions and label maps that the spec has."""
+    return [(option, uploads) for option, uploads in
+            (("style_masks", spec.masks), ("style_regions", spec.regions), ("labels", spec.labels)) if uploads]
 
 
 def _check_videos(styles: list[Upload], attached: list[Upload | None]) -> None:
@@ -297,12 +303,9 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
 
 
 def _as_named(spec: Spec, options: Any) -> Any:
-    """Options as the page's records show them: the masks and regions a run read as images named as uploaded."""
-    if spec.masks:
-        options = options.replace(style_masks=spec.options.style_masks)
-    if spec.labels:
-        options = options.replace(labels=spec.options.labels)
-    return options.replace(style_regions=spec.options.style_regions) if spec.regions else options
+    """Options as the page's records show them: the masks, regions and label maps a run read as images named as
+    uploaded."""
+    return options.replace(**{option: getattr(spec.options, option) for option, _ in attached(spec)})
 
 
 def inputs(spec: Spec) -> dict:

@@ -2,8 +2,9 @@
 
 The run goes through stylize_batch on a local Dask cluster that the server starts at its first video and keeps
 (``VideoCluster``), so its workers load their models once; frames follow the motion and are kept steady as on the
-command line. Each frame written becomes the job's preview. A stop ends the run after the frame being made: a
-video is written only whole, so a stopped one leaves nothing to download.
+command line. Each frame written becomes the job's preview, and a Gatys frame's iterations (with the frame as it
+forms) are reported while it is made (stylegram.batch.steps). A stop ends the run at once, the frame being made
+given up: a video is written only whole, so a stopped one leaves nothing to download.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import ImageError
 from ..options import flag
-from .engine import Spec, inputs
+from .engine import Spec, attached, inputs
 
 if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
     from ..batch.stylize import FrameHook, StepHook
@@ -58,9 +59,8 @@ def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on
     from ..batch import stylize_batch
 
     options = {k: v for k, v in spec.options.changed().items() if k != "method"}
-    for option, uploads in (("style_masks", spec.masks), ("style_regions", spec.regions), ("labels", spec.labels)):
-        if uploads:  # named as uploaded in the options: the files the store holds them in
-            options[option] = ",".join(str(u.path) for u in uploads)
+    for option, uploads in attached(spec):  # named as uploaded in the options: the files the store holds them in
+        options[option] = ",".join(str(u.path) for u in uploads)
     report = stylize_batch([spec.content.path], [str(s.path) for s in spec.styles], folder, client=cluster.client(),
                            method=spec.method, on_frame=on_frame, on_step=on_step, step_pictures=pictures,
                            quiet=True, overwrite=True, **spec.steady, **options)

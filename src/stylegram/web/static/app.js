@@ -481,8 +481,7 @@ function onFrame(p) {
   const left = p.estimated_left === null
     ? `about ${seconds(p.step.estimated_left)} left in this frame`
     : `about ${seconds(p.estimated_left)} left`;
-  $("#stats").textContent = `frame ${making}: ${p.step.stage} (${p.step.size[0]}×${p.step.size[1]}) · loss `
-    + `${number(p.step.loss)} · ${seconds(p.elapsed)} so far · ${left}`;
+  $("#stats").textContent = `frame ${making}: ${stageText(p.step)} · ${seconds(p.elapsed)} so far · ${left}`;
   if (page.curveFrame !== making) {
     page.curveFrame = making;
     page.points = [];
@@ -496,9 +495,14 @@ function onProgress(p) {
   page.points.push(p);
   $("#progress").value = p.total ? p.iteration / p.total : 0;
   $("#job-status").textContent = `Running: iteration ${p.iteration} of ${p.total}.`;
-  $("#stats").textContent = `${p.stage} (${p.size[0]}×${p.size[1]}) · loss ${number(p.loss)}`
-    + ` · ${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
+  $("#stats").textContent = `${stageText(p)} · ${seconds(p.elapsed)} so far`
+    + ` · about ${seconds(p.estimated_left)} left`;
   redrawCurve();
+}
+
+function stageText(p) {
+  // An optimization's stage, size and loss, from its progress record.
+  return `${p.stage} (${p.size[0]}×${p.size[1]}) · loss ${number(p.loss)}`;
 }
 
 function redrawCurve() {
