@@ -8,12 +8,9 @@ reported with a one-line message, and the others go on.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-
-from tqdm import tqdm
 
 from ..errors import StylegramError
 from .cluster import distributed
@@ -106,9 +103,3 @@ def window_for(client) -> int:
 def _slots(client) -> int:
     """The cluster's worker threads, one task each (at least 1)."""
     return sum(client.nthreads().values()) or 1
-
-
-def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str | None = None) -> tqdm:
-    """A progress bar over items on stderr."""
-    return tqdm(total=total, initial=initial, unit=unit, desc=name, disable=quiet, file=sys.stderr,
-                dynamic_ncols=True, leave=True)

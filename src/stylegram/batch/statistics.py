@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import torch
 
 from ..backbones import build_options
+from ..bars import bar
 from ..errors import OptionError
 from . import tasks
-from .runner import bar, finished, one_line, window_for
+from .runner import finished, one_line, window_for
 
 CHUNK_BATCHES = 2  # forward-pass batches per task: big enough to amortize shipping, small to balance workers
 

@@ -23,12 +23,13 @@ import numpy as np
 from PIL import Image
 
 from .. import files, gatys, images, labels, masks, optimize, samples
+from ..bars import bar
 from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
-from .runner import Failure, Report, bar, finished, one_line, threads_each, window_for
+from .runner import Failure, Report, finished, one_line, threads_each, window_for
 from .steps import Running, StepHook, Steps
 
 FrameHook = Callable[[int, "int | None", np.ndarray], None]  # (frames done, frames in all, the frame written)

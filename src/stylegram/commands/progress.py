@@ -10,8 +10,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from tqdm import tqdm
-
+from ..bars import bar
 from ..files import write_bytes
 from ..images import save_image
 from ..optimize import Progress
@@ -28,19 +27,23 @@ def describe(progress: Progress) -> str:
 
 
 class Bar:
-    """A tqdm bar over all iterations of all scales, updated from Progress records."""
+    """A bar over all iterations of all scales (log lines off a terminal), updated from Progress records."""
 
     def __init__(self, total: int, quiet: bool = False):
-        self.bar = tqdm(total=total, unit="it", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+        self.total, self.quiet = total, quiet
+        self.bar = None  # made at the first record, named by its stage
 
     def update(self, progress: Progress) -> None:
+        if self.bar is None:
+            self.bar = bar(self.total, "it", self.quiet, name=progress.stage)
         self.bar.n = progress.iteration
         self.bar.set_description(progress.stage, refresh=False)
         self.bar.set_postfix_str(describe(progress), refresh=False)
         self.bar.refresh()
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:

@@ -1,0 +1,76 @@
+"""Progress bars on stderr: a live bar on a terminal, and whole lines now and then in a log file or pipe.
+
+tqdm redraws its bar in place with carriage returns; written to a file (``stylegram transfer ... 2> log``, nohup, a
+batch system) that is one line of thousands of redraws. Off a terminal the same bar prints a plain line at its start
+and at each new stage (the text before its first ': ', such as 'scale 2 of 3'), at most one every ``LOG_SECONDS``
+in between, and its last state when it closes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from typing import TextIO
+
+from tqdm import tqdm
+
+LOG_SECONDS = 10.0
+_CURSOR_MOVES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class LogLines:
+    """A file for tqdm that turns its redraws into whole lines: each new stage's first, at most one every
+    ``LOG_SECONDS`` in between, and the last."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._written = ""  # the last line written
+        self._pending = ""  # a later state not yet written
+        self._at = -float("inf")  # when the last line was written
+
+    def write(self, text: str) -> int:
+        """Take one of tqdm's writes: a redraw ('\\r' + state) or, as the bar closes, a newline."""
+        state = _CURSOR_MOVES.sub("", text).replace("\r", "").strip()
+        if state:
+            self._pending = state
+        due = time.monotonic() - self._at >= LOG_SECONDS or _stage(self._pending) != _stage(self._written)
+        if self._pending and (text.endswith("\n") or due):
+            self._write_pending()
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the stream below."""
+        self.stream.flush()
+
+    def _write_pending(self) -> None:
+        if self._pending != self._written:
+            self.stream.write(self._pending + "\n")
+            self.stream.flush()
+            self._written = self._pending
+        self._pending, self._at = "", time.monotonic()
+
+
+def _stage(line: str) -> str:
+    """What a bar's line says before its first ': ' (its description), or ''."""
+    return line.split(": ", 1)[0] if ": " in line else ""
+
+
+def on_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal that can redraw a bar in place."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str | None = None,
+        stream: TextIO | None = None) -> tqdm:
+    """A progress bar over ``total`` items (None: unknown), live on a terminal, as log lines elsewhere."""
+    stream = sys.stderr if stream is None else stream
+    if on_terminal(stream):
+        return tqdm(total=total, initial=initial, unit=unit, desc=name, disable=quiet, file=stream,
+                    dynamic_ncols=True, leave=True)
+    count = "{n_fmt} " + unit if total is None else "{n_fmt}/{total_fmt} " + unit + " ({percentage:.0f}%)"
+    return tqdm(total=total, initial=initial, unit=unit, desc=f"{name}: " if name else "", disable=quiet,
+                file=LogLines(stream), leave=True, mininterval=0, bar_format="{desc}" + count + ", {elapsed}{postfix}")

@@ -1,0 +1,68 @@
+"""Progress bars: a live bar on a terminal, whole lines now and then in a log file."""
+
+import io
+
+from stylegram import bars
+from stylegram.cli import main
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_off_a_terminal_a_bar_writes_its_first_each_new_stage_and_its_last_line(monkeypatch):
+    monkeypatch.setattr(bars, "LOG_SECONDS", 3600.0)  # no line falls due by time in this test
+    log = io.StringIO()
+    progress = bars.bar(100, "it", quiet=False, name="scale 1 of 2", stream=log)
+    for i in range(60):
+        progress.update()
+        progress.set_postfix_str(f"loss {100 - i}")
+    progress.set_description("scale 2 of 2")
+    for _ in range(40):
+        progress.update()
+    progress.close()
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue()
+    assert [line.split(":")[0] for line in lines] == ["scale 1 of 2", "scale 2 of 2", "scale 2 of 2"]
+    assert lines[0].startswith("scale 1 of 2: 0/100 it (0%)")
+    assert lines[1].startswith("scale 2 of 2: 60/100 it (60%)") and lines[1].endswith("loss 41")
+    assert lines[2].startswith("scale 2 of 2: 100/100 it (100%)")
+
+
+def test_off_a_terminal_lines_fall_due_every_log_seconds(monkeypatch):
+    monkeypatch.setattr(bars, "LOG_SECONDS", 0.0)
+    log = io.StringIO()
+    with bars.bar(None, "frame", quiet=False, name="clip.mp4", stream=log) as progress:
+        progress.update(2)
+    assert log.getvalue().splitlines() == ["clip.mp4: 0 frame, 00:00", "clip.mp4: 2 frame, 00:00"]
+
+
+def test_on_a_terminal_the_bar_is_redrawn_in_place():
+    screen = Terminal()
+    with bars.bar(10, "it", quiet=False, stream=screen) as progress:
+        progress.update(5)
+    assert screen.getvalue().count("\r") >= 2 and "5/10" in screen.getvalue()
+
+
+def test_a_quiet_bar_writes_nothing():
+    log = io.StringIO()
+    with bars.bar(10, "it", quiet=True, stream=log) as progress:
+        progress.update(10)
+    assert log.getvalue() == ""
+
+
+def test_a_transfer_logged_to_a_file_gets_readable_progress_lines(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bars, "LOG_SECONDS", 3600.0)
+    out = tmp_path / "out.png"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "96", "--min-size", "48",
+                 "--iterations", "3,4"]) == 0
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["scale 1 of 2", "scale 2 of 2", "scale 2 of 2, pixel polish",
+                                                           "scale 2 of 2, pixel polish"]  # each stage's start, the end
+    assert lines[0].startswith("scale 1 of 2: 0/7 it (0%)")
+    assert "7/7 it (100%)" in lines[-1] and "96x64 | content" in lines[-1]
