@@ -132,6 +132,19 @@ def test_the_progress_bar_shows_how_far_the_running_gatys_pictures_are(client, t
     assert len(list((tmp_path / "out").glob("*.png"))) == 3
 
 
+def test_a_transparent_picture_stays_transparent(client, tmp_path):
+    folder = _photos(tmp_path / "in", 2)
+    card = np.asarray(Image.open(folder / "photo00.png").convert("RGBA")).copy()
+    card[:, :20, 3] = 0  # its left third cut away
+    Image.fromarray(card).save(folder / "photo00.png")
+    assert main(["batch", str(folder), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
+                 "--quiet"]) == 0
+    cut, whole = (Image.open(tmp_path / "out" / f"photo0{i}.png") for i in (0, 1))
+    assert cut.mode == "RGBA" and whole.mode == "RGB"
+    alpha = np.asarray(cut)[..., 3]
+    assert (alpha[:, :18] == 0).all() and (alpha[:, 22:] == 255).all()
+
+
 def _loudest_hertz(path, track: int) -> float:
     """The strongest frequency of one audio track, decoded."""
     import av

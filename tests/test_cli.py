@@ -86,6 +86,18 @@ def test_bad_options_are_one_line_and_exit_2(args, words, tmp_path, capsys):
     assert code == 2 and words in err and "\n" not in err
 
 
+def test_a_transparent_content_stays_transparent_in_the_output_and_its_snapshots(tmp_path, capsys):
+    pixels = np.zeros((48, 64, 4), np.uint8)
+    pixels[12:36, 16:48] = (200, 60, 40, 255)  # an opaque red card on a clear ground
+    Image.fromarray(pixels).save(tmp_path / "card.png")
+    code = main(["transfer", str(tmp_path / "card.png"), "sample:swirls", "-o", str(tmp_path / "out.png"), *FAST,
+                 "--save-every", "3"])
+    assert code == 0, capsys.readouterr().err
+    for made in (tmp_path / "out.png", tmp_path / "out_steps" / "iter_000003.png"):
+        alpha = np.asarray(Image.open(made))[..., 3]
+        assert alpha.shape == (48, 64) and alpha[0, 0] == 0 and alpha[24, 32] == 255, made
+
+
 def test_the_api_names_keywords_where_the_cli_names_flags(tmp_path, capsys):
     """One mistake, worded for who made it: transfer(size=0) in Python, --size 0 on the command line."""
     with pytest.raises(OptionError) as err:

@@ -19,6 +19,7 @@ from stylegram.images import (
     IMAGE_EXTENSIONS,
     check_writable,
     list_images,
+    load_alpha,
     load_image,
     load_tensor,
     resize_long_side,
@@ -352,6 +353,40 @@ def test_save_rejects_unknown_extension(tmp_path):
 def test_save_writes_rgba_jpeg_without_alpha(tmp_path):
     save_image(Image.new("RGBA", (2, 2), (255, 0, 0, 0)), tmp_path / "a.jpg")
     assert load_image(tmp_path / "a.jpg").getpixel((0, 0))[0] > 240
+
+
+def test_the_alpha_of_files_pil_images_and_arrays_is_read_and_an_opaque_one_is_none(tmp_path):
+    rgba = np.array([[[200, 100, 0, 128], [10, 20, 30, 0], [1, 2, 3, 255]]], dtype=np.uint8)
+    Image.fromarray(rgba).save(tmp_path / "a.png")
+    expected = torch.tensor([[[[128 / 255, 0.0, 1.0]]]])
+    assert torch.allclose(load_alpha(tmp_path / "a.png"), expected)
+    assert torch.allclose(load_alpha(Image.fromarray(rgba)), expected)
+    assert torch.allclose(load_alpha(rgba), expected)
+    Image.fromarray(np.array([[[100, 0], [7, 255]]], dtype=np.uint8), "LA").save(tmp_path / "la.png")
+    assert load_alpha(tmp_path / "la.png").flatten().tolist() == [0.0, 1.0]
+    keyed = Image.fromarray(np.array([[[0, 0, 0], [5, 6, 7]]], dtype=np.uint8))
+    keyed.save(tmp_path / "key.png", transparency=(0, 0, 0))
+    assert load_alpha(tmp_path / "key.png").flatten().tolist() == [0.0, 1.0]  # a tRNS colour key is transparency too
+    opaque = rgba.copy()
+    opaque[..., 3] = 255
+    Image.fromarray(opaque).save(tmp_path / "opaque.png")
+    Image.fromarray(rgba[..., :3]).save(tmp_path / "rgb.png")
+    assert load_alpha(tmp_path / "opaque.png") is None and load_alpha(tmp_path / "rgb.png") is None
+    assert load_alpha(torch.rand(1, 3, 4, 4)) is None and load_alpha("sample:swirls") is None
+
+
+def test_save_gives_alpha_formats_the_scaled_transparency_and_jpeg_the_whole_picture(tmp_path):
+    alpha = torch.zeros(1, 1, 8, 8)
+    alpha[..., 2:6, 2:6] = 1.0  # an opaque square in a clear frame
+    image = torch.full((1, 3, 16, 16), 0.5)
+    for suffix in (".png", ".webp", ".tif"):
+        saved = Image.open(save_image(image, tmp_path / f"out{suffix}", alpha=alpha))
+        assert saved.mode == "RGBA" and saved.size == (16, 16), suffix
+        levels = np.asarray(saved)[..., 3]
+        assert levels[0, 0] == 0 and levels[8, 8] == 255 and levels[3, 8] not in (0, 255), suffix  # edge: between
+        assert np.asarray(saved)[8, 8, :3].tolist() == [128, 128, 128], suffix
+    jpeg = Image.open(save_image(image, tmp_path / "out.jpg", alpha=alpha))
+    assert jpeg.mode == "RGB" and np.asarray(jpeg)[0, 0].tolist() == [128, 128, 128]  # not cut out: no alpha to hold it
 
 
 def test_failed_save_leaves_no_target_and_no_temp_file(tmp_path, monkeypatch):

@@ -157,6 +157,27 @@ def test_match_mode_paints_in_the_contents_palette(vgg, pair):
     assert (matched - content).abs().mean() > 0.02  # still a transfer
 
 
+@pytest.fixture
+def cut_out(pair, tmp_path):
+    """The content as a PNG whose left third is transparent (a cut-out subject, a logo)."""
+    pixels = (pair[0][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    alpha = np.full(pixels.shape[:2] + (1,), 255, np.uint8)
+    alpha[:, : pixels.shape[1] // 3] = 0
+    Image.fromarray(np.concatenate([pixels, alpha], -1)).save(tmp_path / "cut_out.png")
+    return tmp_path / "cut_out.png"
+
+
+@pytest.mark.parametrize("method", ["gatys", "adain"])
+def test_a_transparent_content_gives_a_transparent_png_and_a_whole_jpeg(vgg, pair, cut_out, tmp_path, method):
+    options = FAST if method == "gatys" else {"size": 96}
+    result = transfer(cut_out, pair[1], method=method, **({"model": vgg} if method == "gatys" else {}), **options)
+    png = np.asarray(Image.open(result.save(tmp_path / "out.png")))
+    assert png.shape == (64, 96, 4)
+    assert (png[:, :30, 3] == 0).all() and (png[:, 34:, 3] == 255).all()  # the content's cut, scaled to the output
+    jpeg = Image.open(result.save(tmp_path / "out.jpg"))
+    assert jpeg.mode == "RGB" and np.asarray(jpeg)[:, :30].std() > 5  # styled there too, not a flat fill
+
+
 def test_same_seed_gives_identical_bytes(vgg, pair, tmp_path):
     content, style = pair
     opts = {**FAST, "init": "noise", "seed": 3}

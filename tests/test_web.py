@@ -679,6 +679,21 @@ def test_one_pass_and_texture_jobs(client):
     assert params["inputs"]["content"] is None and params["options"]["seed"] == 3
 
 
+def test_a_transparent_content_gives_a_transparent_result(client):
+    pixels = np.asarray(Image.open(io.BytesIO(png(80, 60))).convert("RGBA")).copy()
+    pixels[:, :40, 3] = 0  # its left half cut away
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    content, style = uploaded(client, buffer.getvalue(), "logo.png"), uploaded(client, png(64, 64, 1))
+    for method, settings in (("gatys", TINY), ("adain", {"size": 64})):
+        job = start(client, method=method, content=content, styles=[style], **settings)
+        assert wait_for(client, job["id"], lambda j: j["state"] in ("done", "failed"))["state"] == "done"
+        result = Image.open(io.BytesIO(client.get(job["urls"]["result"]).content))
+        alpha = np.asarray(result)[..., 3]
+        assert result.mode == "RGBA" and alpha.shape == (48, 64), method
+        assert (alpha[:, :30] == 0).all() and (alpha[:, 34:] == 255).all(), method
+
+
 def test_unknown_job_and_host_and_cross_site_guards():
     app = create_app(allowed_hosts=["127.0.0.1", "localhost"])
     with TestClient(app, base_url="http://127.0.0.1:8000") as local:

@@ -20,7 +20,7 @@ from . import color, labels, masks, memory, optimize, params, precision, samples
 from .job import Job, Result
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
-from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_input
+from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
@@ -571,7 +571,7 @@ def prepare(
     for style in problem.styles:  # its targets take a forward pass at the style's own size
         memory.check_fits(model, layers, problem.style_size(style, finest), limit, 0, "style image",
                           lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")
-    return Job(problem, schedule, opts, state)
+    return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
 
 def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -653,9 +653,11 @@ def prepare_feed_forward(
                     masks=[optimize.resize(m, size) for m in where] if where else None,
                     regions=[optimize.resize(r, hw) for r, hw in zip(regions, style_sizes)] if regions else None)
 
+    alpha = load_alpha(content)
+
     def run() -> Result:
         image = model.stylize(content_t, style_ts, **settings)
-        return Result(image, [], opts, time.perf_counter() - start)
+        return Result(image, [], opts, time.perf_counter() - start, alpha)
 
     return run
 

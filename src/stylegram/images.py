@@ -427,6 +427,25 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
         raise ImageError(f"{what}: {err.flagged}") from None
 
 
+def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> torch.Tensor | None:
+    """The transparency of a file, 'sample:NAME', PIL image or array with alpha, as a (1, 1, H, W) tensor in [0, 1]
+    (1: opaque); None for a tensor or an image that has no alpha channel or is opaque everywhere."""
+    if isinstance(image, torch.Tensor):
+        return None
+    if isinstance(image, np.ndarray):
+        pixels = _checked_array(image)
+    elif isinstance(image, Image.Image):
+        pixels = _pixels(image)
+    else:
+        file = _existing_file(samples.resolve(image))
+        with _decode_errors(file):
+            pixels = _decode(file, _limit(max_pixels))
+    if pixels.ndim != 3 or pixels.shape[2] not in (2, 4):
+        return None
+    alpha = np.clip(pixels[..., -1].astype(np.float32) / np.float32(_full_scale(pixels.dtype)), 0.0, 1.0)
+    return None if alpha.min() >= 1.0 else torch.from_numpy(alpha)[None, None]
+
+
 def kept_input(image: ImageLike, what: str, background: tuple[int, int, int] | str = _WHITE) -> str | torch.Tensor:
     """An image option as results and checkpoints keep it: a path or sample name as a string, an image held in
     memory (PIL, array, tensor) as a (1, 3, H, W) tensor (checkpoints hold tensors, never pickled objects)."""
@@ -518,16 +537,33 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     return files.check_can_write(target)
 
 
-def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], *, quality: int = 95) -> Path:
-    """Write an image atomically (temp file in the same folder, fsync, rename); format from the extension."""
+def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], *, quality: int = 95,
+               alpha: torch.Tensor | None = None) -> Path:
+    """Write an image atomically (temp file in the same folder, fsync, rename); format from the extension.
+
+    ``alpha`` (1, 1, h, w) in [0, 1], scaled to the image, becomes its transparency where the format stores one (PNG,
+    TIFF, WebP); a JPEG or BMP keeps the whole picture."""
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise OptionError(f"quality must be an integer from 1 to 100, not {quality!r}")
     target, fmt = _output(path)
-    picture = _savable(to_image(image) if isinstance(image, torch.Tensor) else image, fmt)
+    picture = to_image(image) if isinstance(image, torch.Tensor) else image
+    if alpha is not None and fmt in _ALPHA_FORMATS:
+        picture = with_alpha(picture, alpha)
+    picture = _savable(picture, fmt)
     files.make_folder(target.parent, target)
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     _write_atomically(picture, target, fmt, options)
     return target
+
+
+def with_alpha(picture: Image.Image, alpha: torch.Tensor) -> Image.Image:
+    """An RGBA copy of ``picture`` whose transparency is ``alpha`` (1, 1, h, w) in [0, 1], scaled to its size."""
+    width, height = picture.size
+    scaled = resize_tensor(alpha.float(), (height, width), mode="bilinear")
+    levels = (scaled[0, 0] * 255).round().to(torch.uint8).numpy()
+    rgba = picture.convert("RGBA")
+    rgba.putalpha(Image.fromarray(levels, "L"))
+    return rgba
 
 
 def _savable(image: Image.Image, fmt: str) -> Image.Image:

@@ -15,16 +15,19 @@ from . import images, optimize
 
 @dataclass
 class Result:
-    """The output image (1, 3, H, W) in [0, 1], the loss history and the options that made it."""
+    """The output image (1, 3, H, W) in [0, 1], the loss history and the options that made it; ``alpha``: the
+    content's transparency (1, 1, h, w), which a PNG, TIFF or WebP output keeps, or None."""
 
     image: torch.Tensor
     history: list[dict]
     options: Any
     seconds: float = 0.0
+    alpha: torch.Tensor | None = None
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the image atomically; the format follows the extension."""
-        return images.save_image(self.image, path)
+        """Write the image atomically; the format follows the extension (with the content's transparency if it
+        stores one)."""
+        return images.save_image(self.image, path, alpha=self.alpha)
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Job:
     schedule: optimize.Schedule
     options: Any  # a dataclass of options with a ``seed``
     state: optimize.State = field(default_factory=optimize.State)
+    alpha: torch.Tensor | None = None  # the content's transparency, for the Result
 
     def __post_init__(self) -> None:
         optimize.check_same_inputs(self.state, self.problem)
@@ -47,7 +51,8 @@ class Job:
         image = self.state.param
         if image is None:
             image = self.problem.initial_image(self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed))
-        return Result(self.problem.finish(image.clamp(0, 1)), self.state.history, self.options, self.state.elapsed)
+        return Result(self.problem.finish(image.clamp(0, 1)), self.state.history, self.options, self.state.elapsed,
+                      self.alpha)
 
     def checkpoint(self, path: str | os.PathLike) -> None:
         """Save everything needed to resume bit-identically."""

@@ -266,7 +266,7 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
             try:
                 answer = future.result()
                 report.count_loads(answer.pid, answer.loads)
-                images.save_image(Image.fromarray(answer.checked()), item.output)
+                images.save_image(Image.fromarray(answer.checked()), item.output, alpha=images.load_alpha(item.source))
                 report.done.append(item.name)
             except Exception as err:  # one item's failure must not stop the others
                 report.failed.append(Failure(item.name, one_line(err)))

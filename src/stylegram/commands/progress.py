@@ -10,6 +10,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import torch
+
 from ..bars import bar
 from ..files import write_bytes
 from ..images import save_image
@@ -102,6 +104,6 @@ def stop_on_interrupt():
         yield flag
 
 
-def save_snapshot(progress: Progress, folder: Path) -> Path:
-    """Save the current image as a numbered file in ``folder``."""
-    return save_image(progress.image(), numbered_path(folder, progress.iteration))
+def save_snapshot(progress: Progress, folder: Path, alpha: torch.Tensor | None = None) -> Path:
+    """Save the current image as a numbered file in ``folder`` (with the content's transparency ``alpha``)."""
+    return save_image(progress.image(), numbered_path(folder, progress.iteration), alpha=alpha)

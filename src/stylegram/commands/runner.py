@@ -122,7 +122,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
             for progress in job:
                 bar.update(progress)
                 if args.save_every and progress.iteration % args.save_every == 0:
-                    save_snapshot(progress, snapshots)
+                    save_snapshot(progress, snapshots, job.alpha)
                 if args.checkpoint and progress.iteration % CHECKPOINT_EVERY == 0:
                     job.checkpoint(checkpoint)
                 if stop.requested:
@@ -152,7 +152,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
 def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> str:
     """Write the image so far and a checkpoint (and the log) when a run stops early; returns the image's size."""
     picture = job.problem.finish(image) if image is not None else job.result().image
-    images.save_image(picture, output)
+    images.save_image(picture, output, alpha=job.alpha)
     job.checkpoint(checkpoint)
     if args.log:
         write_log(job.state.history, args.log)

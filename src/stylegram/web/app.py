@@ -341,7 +341,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if job.result is None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no image yet; wait for it to finish "
                                      "(or stop it to keep the image so far)")
-        return Response(_png(job.result.image), media_type="image/png",
+        return Response(_png(job.result.image, job.result.alpha), media_type="image/png",
                         headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.png"'})
 
     @app.get("/api/jobs/{job_id}/result.mp4")
@@ -371,10 +371,11 @@ def _add_routes(app: FastAPI, service: Service) -> None:
                         headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.json"'})
 
 
-def _png(image) -> bytes:
-    """A (1, 3, H, W) image in [0, 1] as PNG bytes."""
+def _png(image, alpha=None) -> bytes:
+    """A (1, 3, H, W) image in [0, 1] as PNG bytes, with the transparency ``alpha`` (1, 1, h, w) if given."""
     buffer = io.BytesIO()
-    images.to_image(image).save(buffer, "PNG")
+    picture = images.to_image(image)
+    (picture if alpha is None else images.with_alpha(picture, alpha)).save(buffer, "PNG")
     return buffer.getvalue()
 
 

@@ -265,9 +265,13 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
         opts = opts.replace(style_masks=[store.decode(m, MASK_BACKGROUND) for m in spec.masks])
     if spec.regions:
         opts = opts.replace(style_regions=[store.decode(r, MASK_BACKGROUND) for r in spec.regions])
+    alpha = store.alpha(spec.content)  # the result keeps the content's transparency, as the CLI's does
     if spec.method != "gatys":
-        return gatys.prepare_feed_forward(content, styles, opts)
-    return gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
+        one_pass = gatys.prepare_feed_forward(content, styles, opts)
+        return lambda: dataclasses.replace(one_pass(), alpha=alpha)
+    job = gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
+    job.alpha = alpha
+    return job
 
 
 def command_line(spec: Spec, options: Any = None) -> str:

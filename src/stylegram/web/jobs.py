@@ -299,7 +299,8 @@ class Runner:
                 return "stopped", f"stopped after {job.iteration} iteration{'s' * (job.iteration != 1)}"
             return "done", ""
         except optimize.NonFiniteLoss as err:
-            job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed)
+            job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed,
+                                work.alpha)
             job.set_preview(job.result.image, job.iteration)  # the last good image, shown as well as offered
             return "failed", engine.page_message(err.flagged)
         except StylegramError as err:

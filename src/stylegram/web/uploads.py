@@ -149,6 +149,11 @@ class UploadStore:
                 return images.to_tensor(_first_frame(upload.path))
             return images.load_tensor(upload.path, max_pixels=self.max_pixels, background=background)
 
+    def alpha(self, upload: Upload) -> torch.Tensor | None:
+        """The image's transparency (1, 1, H, W), which the result keeps; None for an opaque image or a video."""
+        with self._reading(upload):
+            return None if upload.is_video else images.load_alpha(upload.path, max_pixels=self.max_pixels)
+
     @contextlib.contextmanager
     def _reading(self, upload: Upload) -> Iterator[None]:
         """Turn the loader's ImageError into an UploadError that names the upload, not the file on disk."""
