@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageSequence
 
 pytest.importorskip("distributed")
 pytest.importorskip("av")
 pytest.importorskip("cv2")
 
-from stylegram import bars, gatys  # noqa: E402
+from stylegram import bars, gatys, images  # noqa: E402
 from stylegram.analysis import matrices  # noqa: E402
 from stylegram.batch import (  # noqa: E402
     Flicker,
@@ -34,7 +34,7 @@ from stylegram.batch import (  # noqa: E402
     stylize_batch,
     synthetic_video,
 )
-from stylegram.batch import flow, tasks, video  # noqa: E402
+from stylegram.batch import animation, flow, tasks, video  # noqa: E402
 from stylegram.batch import steps as steps_module  # noqa: E402
 from stylegram.batch.cluster import usable_cores  # noqa: E402
 from stylegram.batch.stylize import _warm, moved  # noqa: E402
@@ -143,6 +143,64 @@ def test_a_transparent_picture_stays_transparent(client, tmp_path):
     assert cut.mode == "RGBA" and whole.mode == "RGB"
     alpha = np.asarray(cut)[..., 3]
     assert (alpha[:, :18] == 0).all() and (alpha[:, 22:] == 255).all()
+
+
+def _animation(path, count: int = 4, durations=(60, 60, 60, 300), loop: int | None = 0):
+    """An animated picture of the test video's moving square and disc (its kind from the suffix)."""
+    clip = synthetic_video(path.with_suffix(".mp4"), count=count, audio=())
+    pictures = [Image.fromarray(f) for f in video.frames(clip)]
+    clip.unlink()
+    options = {} if loop is None else {"loop": loop}
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=list(durations), **options)
+    return path
+
+
+def _shown(path):
+    """(frames as arrays, each frame's duration, the loop count) of an animated picture."""
+    with Image.open(path) as image:
+        pictures, durations = [], []
+        for frame in ImageSequence.Iterator(image):
+            frame.load()
+            pictures.append(np.asarray(frame.convert("RGB")))
+            durations.append(frame.info.get("duration"))
+        return pictures, durations, image.info.get("loop")
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+def test_an_animated_picture_becomes_one_of_its_kind_with_its_timing(client, tmp_path, suffix):
+    source = _animation(tmp_path / f"clip{suffix}")
+    assert images.is_animation(source) and video.is_video(source)
+    assert main(["batch", str(source), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
+                 "--quiet"]) == 0
+    made = tmp_path / "out" / f"clip{suffix}"
+    pictures, durations, loop = _shown(made)
+    inputs, _, _ = _shown(source)
+    assert len(pictures) == 4 and durations == [60, 60, 60, 300] and loop == 0
+    assert all(p.shape == (48, 64, 3) and p.std() > 10 for p in pictures)
+    assert min(np.abs(p.astype(int) - i).mean() for p, i in zip(pictures, inputs)) > 10  # stylized, not copied
+    assert np.abs(pictures[0].astype(int) - pictures[3]).mean() > 3  # the square and disc moved
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_a_gif_that_plays_once_still_does_and_a_still_gif_is_a_picture(client, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _animation(folder / "once.gif", count=3, durations=(100, 100, 100), loop=None)
+    Image.fromarray(np.full((48, 64, 3), 90, np.uint8)).save(folder / "still.gif")
+    assert not images.is_animation(folder / "still.gif")
+    assert main(["batch", str(folder), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler", _address(client),
+                 "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["once.gif", "still.png"]
+    pictures, durations, loop = _shown(tmp_path / "out" / "once.gif")
+    assert len(pictures) == 3 and durations == [100, 100, 100] and loop is None
+
+
+def test_an_animations_transparent_pixels_are_read_as_white(tmp_path):
+    first, second = Image.new("RGBA", (4, 2), (255, 0, 0, 255)), Image.new("RGBA", (4, 2), (0, 0, 255, 0))
+    first.save(tmp_path / "a.png", save_all=True, append_images=[second], duration=[50, 70])
+    red, clear = animation.frames(tmp_path / "a.png")
+    assert red[0, 0].tolist() == [255, 0, 0] and clear[0, 0].tolist() == [255, 255, 255]
+    assert animation.timing(tmp_path / "a.png") == ([50, 70], 0)
 
 
 def _loudest_hertz(path, track: int) -> float:

@@ -98,6 +98,19 @@ def test_a_transparent_content_stays_transparent_in_the_output_and_its_snapshots
         assert alpha.shape == (48, 64) and alpha[0, 0] == 0 and alpha[24, 32] == 255, made
 
 
+def test_an_animated_content_is_stylized_from_its_first_frame_and_says_how_to_do_them_all(tmp_path, capsys):
+    frames = [Image.new("RGB", (64, 48), colour) for colour in ((200, 30, 30), (30, 30, 200))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100)
+    assert main(["transfer", str(tmp_path / "anim.gif"), "sample:swirls", "-o", str(tmp_path / "out.png"),
+                 "--method", "adain", "--size", "64"]) == 0
+    assert f"'stylegram batch {tmp_path / 'anim.gif'} --style STYLE -o FOLDER/' stylizes every frame" in \
+        capsys.readouterr().err
+    frames[0].save(tmp_path / "first.png")
+    assert main(["transfer", str(tmp_path / "first.png"), "sample:swirls", "-o", str(tmp_path / "first_out.png"),
+                 "--method", "adain", "--size", "64"]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out.png")), np.asarray(Image.open(tmp_path / "first_out.png")))
+
+
 def test_the_api_names_keywords_where_the_cli_names_flags(tmp_path, capsys):
     """One mistake, worded for who made it: transfer(size=0) in Python, --size 0 on the command line."""
     with pytest.raises(OptionError) as err:

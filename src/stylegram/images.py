@@ -34,6 +34,7 @@ MAX_PIXELS_ENV = "STYLEGRAM_MAX_PIXELS"
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif")
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
+ANIMATED_EXTENSIONS: tuple[str, ...] = (".gif", ".webp", ".png", ".apng")  # pictures that may hold several frames
 VIDEO_HINT = ("videos are stylized frame by frame by 'stylegram batch VIDEO --style STYLE -o OUT_DIR/' (or as the content "
               "on the page of 'stylegram serve')")
 
@@ -425,6 +426,18 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
         return load_tensor(samples.resolve(image), background=background)
     except ImageError as err:
         raise ImageError(f"{what}: {err.flagged}") from None
+
+
+def is_animation(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a GIF, WebP or PNG file of more than one frame (read as a picture: its first frame)."""
+    path = Path(path)
+    if path.suffix.lower() not in ANIMATED_EXTENSIONS or not path.is_file():
+        return False
+    try:
+        with Image.open(path) as image:
+            return bool(getattr(image, "is_animated", False))
+    except Exception:  # not a picture Pillow can open: the loader names the problem when it reads it
+        return False
 
 
 def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> torch.Tensor | None:

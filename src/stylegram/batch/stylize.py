@@ -54,7 +54,8 @@ class Item:
 
 
 def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[str], ext: str = ".png") -> list[Item]:
-    """Inputs (images, videos, folders of either, sample:NAME) -> items with outputs OUT_DIR/<stem><ext> or <stem>.mp4."""
+    """Inputs (images, videos, folders of either, sample:NAME) -> items with outputs OUT_DIR/<stem><ext>, a video's
+    <stem>.mp4, an animated GIF, WebP or PNG's <stem> and its own suffix."""
     out = Path(out_dir).expanduser()
     if any(files.same_file(samples.resolve(e), out) for e in inputs):
         raise OptionError(f"-o {out_dir} is also an input folder, so a later run would take its outputs for inputs "
@@ -62,7 +63,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
                           "choose another -o folder")
     items: list[Item] = []
     for source in _expand(inputs):
-        items.append(Item(source, out / (source.stem + (".mp4" if video.is_video(source) else ext))))
+        items.append(Item(source, out / (source.stem + (video.output_suffix(source) if video.is_video(source) else ext))))
     if not items:
         raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
     seen: dict[Path, Path] = {}
@@ -290,7 +291,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                   for name, option in (("masks", "style_masks"), ("regions", "style_regions"), ("labels", "labels"))
                   if opts.get(option)}}
         kept = FrameStore(item.output, key, fresh=overwrite)
-        with video.VideoWriter(item.output, item.source) as writer, \
+        with video.writer(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
             def step(number: int, record: dict) -> None:  # a Gatys frame's iterations, beside the bar's frames
                 progress.set_postfix_str(f"frame {number}: iteration {record['iteration']}/{record['total']}")

@@ -23,8 +23,8 @@ import numpy as np
 
 from .. import files
 from ..errors import ImageError, OptionError
-from ..images import VIDEO_EXTENSIONS
-from . import flow
+from ..images import ANIMATED_EXTENSIONS, VIDEO_EXTENSIONS, is_animation
+from . import animation, flow
 
 MP4_AUDIO = {"aac", "mp3", "alac", "flac", "opus", "ac3", "eac3"}  # codecs the MP4 muxer stores as they are
 CRF = "18"  # x264 quality: stylized frames are all texture, so spend bits on them
@@ -39,7 +39,21 @@ def _av():
 
 
 def is_video(path: str | os.PathLike[str]) -> bool:
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+    """Whether ``path`` is stylized frame by frame: a video file, or an animated GIF, WebP or PNG."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS or is_animation(path)
+
+
+def output_suffix(path: str | os.PathLike[str]) -> str:
+    """The kind of file a video input becomes: an animation stays one of its kind, a video becomes an MP4."""
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in ANIMATED_EXTENSIONS else ".mp4"
+
+
+def writer(target: str | os.PathLike[str], source: str | os.PathLike[str]) -> VideoWriter | animation.AnimationWriter:
+    """The writer of a video input's output (see output_suffix): VideoWriter or animation.AnimationWriter."""
+    if Path(target).suffix.lower() in ANIMATED_EXTENSIONS:
+        return animation.AnimationWriter(target, source)
+    return VideoWriter(target, source)
 
 
 @dataclass(frozen=True)
@@ -113,7 +127,10 @@ def _check_complete(path, container, stream, count: int, end: float) -> None:
 
 def frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
     """Decode the first video stream's frames in order, each H x W x 3 uint8 RGB, turned upright where the
-    container asks for a rotation."""
+    container asks for a rotation (an animated picture's frames: animation.frames)."""
+    if is_animation(path):
+        yield from animation.frames(path)
+        return
     with _open(path) as container:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"

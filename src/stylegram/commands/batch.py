@@ -25,8 +25,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "batch",
         help="stylize many images, folders and videos on a local or remote Dask cluster",
         description="Stylize every image and video in INPUTS into OUT_DIR (OUT_DIR/<name>.png, videos as "
-        "OUT_DIR/<name>.mp4 with the source's frame times and audio; folders are read one level deep, and an "
-        "animated GIF counts as an image: its first frame). Outputs already in OUT_DIR are skipped, so "
+        "OUT_DIR/<name>.mp4 with the source's frame times and audio, an animated GIF, WebP or PNG as an animation of "
+        "its kind with its frame durations; folders are read one level deep). Outputs already in OUT_DIR are skipped, so "
         "an interrupted run resumes where it stopped (a video it cut off goes on from the frames it had finished, "
         "kept in OUT_DIR/.<name>.mp4.frames until the video is written); "
         "items that fail are listed at the end (exit status 2).",

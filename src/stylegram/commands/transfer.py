@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shlex
+import sys
 
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
-from .. import labels
+from .. import images, labels, samples
 from ..errors import OptionError
 from .common import add_dataclass_options
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
@@ -116,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
     _check_one_pass(args)
     maps = listed(args.style_masks, args.style_regions, args.labels)
     output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps])
+    if images.is_animation(samples.resolve(args.content)) and not args.quiet:
+        print(f"stylegram: {args.content} is animated, and this stylizes its first frame; 'stylegram batch "
+              f"{shlex.quote(args.content)} --style STYLE -o FOLDER/' stylizes every frame into an animation",
+              file=sys.stderr)
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
         result.save(output)
