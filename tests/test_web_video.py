@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageSequence
 
 pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
 pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
@@ -89,6 +89,58 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
     assert params["options"]["temporal"] == 0.5
     assert params["frames"] == FRAMES and params["inputs"]["content"]["frames"] == FRAMES
     assert client.get(job["urls"]["result"].replace(".mp4", ".png")).status_code == 409  # no picture: a video
+
+
+@pytest.fixture(scope="module")
+def gif(clip, tmp_path_factory) -> bytes:
+    """The clip as an animated GIF, its last frame shown longer, looping forever."""
+    folder = tmp_path_factory.mktemp("gif")
+    (folder / "clip.mp4").write_bytes(clip)
+    pictures = [Image.fromarray(f) for f in video.frames(folder / "clip.mp4")]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=[80] * (FRAMES - 1) + [500],
+                     loop=0)
+    return buffer.getvalue()
+
+
+def test_an_animated_gif_as_the_content_comes_back_an_animated_gif(client, gif):
+    content = uploaded(client, gif, "cat.gif")
+    assert (content["kind"], content["width"], content["height"], content["frames"]) == ("animation", 64, 48, FRAMES)
+    style = uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "adain", "content": content["id"], "styles": [style["id"]]}).json()
+    assert job["kind"] == "video" and job["urls"]["result"].endswith("/result.gif")
+    assert events(client, job)[-1]["data"]["state"] == "done"
+    result = client.get(job["urls"]["result"])
+    assert result.status_code == 200 and result.headers["content-type"] == "image/gif"
+    with Image.open(io.BytesIO(result.content)) as made:
+        durations = []
+        for frame in ImageSequence.Iterator(made):
+            frame.load()
+            durations.append(frame.info["duration"])
+        assert made.size == (64, 48) and durations == [80] * (FRAMES - 1) + [500] and made.info["loop"] == 0
+    assert client.get(job["urls"]["result"].replace(".gif", ".mp4")).status_code == 404
+    assert client.get(job["urls"]["params"]).json()["command"].startswith("stylegram batch cat.gif --style paint.png")
+    frame = Image.open(io.BytesIO(client.get(f"/api/uploads/{content['id']}/frame.png").content))
+    assert frame.size == (64, 48)  # what the page paints masks on
+
+
+def test_an_animated_gif_as_a_style_is_its_first_frame(client, gif):
+    content, style = uploaded(client, picture(), "photo.png"), uploaded(client, gif, "paint.gif")
+    assert style["kind"] == "animation"
+    job = client.post("/api/jobs", json={"method": "adain", "content": content["id"], "styles": [style["id"]],
+                                         "size": 64}).json()
+    assert job["kind"] == "image" and events(client, job)[-1]["data"]["state"] == "done"
+    assert Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)).size == (64, 64)
+
+
+def test_without_the_batch_extra_an_animated_gif_is_a_picture(client, gif, monkeypatch):
+    import stylegram.batch.flow as flow
+
+    def missing():
+        raise flow.OptionError("following the motion needs OpenCV: pip install 'stylegram[batch]'")
+
+    monkeypatch.setattr(flow, "check_available", missing)
+    assert uploaded(client, gif, "cat.gif")["kind"] == "image"
 
 
 def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(client, clip):

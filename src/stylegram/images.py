@@ -431,13 +431,17 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
 def is_animation(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a GIF, WebP or PNG file of more than one frame (read as a picture: its first frame)."""
     path = Path(path)
-    if path.suffix.lower() not in ANIMATED_EXTENSIONS or not path.is_file():
-        return False
+    return path.suffix.lower() in ANIMATED_EXTENSIONS and path.is_file() and animated_suffix(path) is not None
+
+
+def animated_suffix(path: str | os.PathLike[str]) -> str | None:
+    """'.gif', '.webp' or '.png' for a file of that format with more than one frame, whatever its name; else None."""
     try:
         with Image.open(path) as image:
-            return bool(getattr(image, "is_animated", False))
+            animated = bool(getattr(image, "is_animated", False))
+            return {"GIF": ".gif", "WEBP": ".webp", "PNG": ".png"}.get(image.format) if animated else None
     except Exception:  # not a picture Pillow can open: the loader names the problem when it reads it
-        return False
+        return None
 
 
 def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> torch.Tensor | None:

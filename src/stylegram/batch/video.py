@@ -298,6 +298,14 @@ class _AudioCopy:
         self.source.close()
 
 
+def shown_frames(path: str | os.PathLike[str]) -> int:
+    """How many frames a video or animation shows: the video's packets (a cut file is refused), decoded where they
+    carry no times; an animation's frames."""
+    if is_animation(path):
+        return len(animation.timing(path)[0])
+    return len(timing(path).pts) or count_frames(path)
+
+
 def count_frames(path: str | os.PathLike[str]) -> int:
     """Frames in a video, counted by decoding (containers' own counts can be missing or wrong)."""
     return sum(1 for _ in frames(path))

@@ -1,13 +1,15 @@
 """The local web page's server: a small FastAPI app over the upload store and the one-worker job queue.
 
     POST   /api/uploads?name=FILE      body: the image or video file's bytes -> {id, name, width, height, kind, ...}
-    GET    /api/uploads/{id}/frame.png a video's first frame, what its masks and label maps are painted on
+    GET    /api/uploads/{id}/frame.png a video's (or animation's) first frame, what its masks and label maps are
+                                       painted on
     DELETE /api/uploads/{id}
     POST   /api/jobs                   JSON {method, content, styles, style_masks, size, ...} -> the job, queued
     GET    /api/jobs/{id}/events       server-sent events: state, progress (every iteration), preview
     POST   /api/jobs/{id}/stop         cancel if waiting; stop after the current iteration if running
     GET    /api/jobs/{id}/result.png   the image (the image so far for a stopped job)
-    GET    /api/jobs/{id}/result.mp4   a video job's video (the content may be a video: stylegram.web.video)
+    GET    /api/jobs/{id}/result.mp4   a video job's video (the content may be a video: stylegram.web.video); an
+                                       animation's is result.gif, .webp or .apng
     GET    /api/jobs/{id}/preview.png  the latest preview (at most 512 px; a video's latest frame)
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
@@ -40,6 +42,7 @@ from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
 from ..errors import StylegramError
 from . import engine
+from . import video as web_video
 from .jobs import TERMINAL, QueueFull, Runner, WebJob
 from .uploads import UploadError, UploadStore, display_name
 
@@ -282,7 +285,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
     @app.get("/api/uploads/{upload_id}/frame.png")
     def first_frame(upload_id: str) -> Response:  # a plain def: it decodes the video in a thread
         upload = service.upload(upload_id, "requested")
-        if not upload.is_video:
+        if not upload.moves:
             raise HTTPException(409, f"upload '{upload_id}' ({upload.name}) is a picture, not a video; it has no "
                                      "frames")
         return Response(_png(service.store.decode(upload)), media_type="image/png")
@@ -344,17 +347,20 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         return Response(_png(job.result.image, job.result.alpha), media_type="image/png",
                         headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.png"'})
 
-    @app.get("/api/jobs/{job_id}/result.mp4")
-    def result_video(job_id: str) -> Response:
+    @app.get("/api/jobs/{job_id}/result.{kind}")
+    def result_video(job_id: str, kind: str) -> Response:
         job = service.job(job_id)
         if not job.spec.is_video:
             raise HTTPException(404, f"job '{job_id}' made an image, not a video; its result is {job_id}/result.png")
+        extension, media_type = web_video.result_kind(job.spec)
+        if kind != extension:
+            raise HTTPException(404, f"job '{job_id}' makes {job_id}/result.{extension}, not result.{kind}")
         if job.video is None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no video"
                                      f"{f' ({job.message})' if job.message else ''}; a video is written only whole, "
                                      "when its last frame is done")
-        return FileResponse(job.video, media_type="video/mp4",
-                            filename=f"stylegram-{job.spec.method}-{job.id}.mp4")
+        return FileResponse(job.video, media_type=media_type,
+                            filename=f"stylegram-{job.spec.method}-{job.id}{job.video.suffix}")
 
     @app.get("/api/jobs/{job_id}/preview.png")
     def preview(job_id: str) -> Response:

@@ -74,8 +74,8 @@ class Spec:
 
     @property
     def is_video(self) -> bool:
-        """The content is a video: stylized frame by frame (stylegram.web.video)."""
-        return self.content is not None and self.content.is_video
+        """The content is a video or an animation: stylized frame by frame (stylegram.web.video)."""
+        return self.content is not None and self.content.moves
 
     @property
     def uploads(self) -> list[Upload]:
@@ -121,7 +121,7 @@ def make_spec(
     given = _check_attached(method, masks or [], styles, MASKS)
     lent = _check_attached(method, regions or [], styles, REGIONS)
     mapped = _check_attached(method, labels or [], [content, *styles], LABELS)
-    if content is not None and content.is_video:
+    if content is not None and content.moves:
         return _named(_video_spec(method, settings, content, styles), given, lent, mapped)
     _check_offered(method, [k for k, v in settings.items() if v is not None])
     chosen = {RENAMED.get(method, {}).get(k, k): v for k, v in settings.items() if k in FIELDS[method] and v is not None}
@@ -326,4 +326,4 @@ def inputs(spec: Spec) -> dict:
 def described(upload: Upload) -> dict:
     """An input as a parameters file records it: name, size, SHA-256, and a video's frame count."""
     return {"name": upload.name, "width": upload.width, "height": upload.height, "sha256": upload.sha256,
-            **({"frames": upload.frames} if upload.is_video else {})}
+            **({"frames": upload.frames} if upload.moves else {})}

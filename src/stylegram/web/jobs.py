@@ -223,7 +223,8 @@ class Runner:
                        **({"labels": [u.name for u in spec.labels]} if spec.labels else {})},
             "labels_read": job.labels,
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
-                     "result": f"{base}/result.{'mp4' if spec.is_video else 'png'}", "params": f"{base}/params.json",
+                     "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
+                     "params": f"{base}/params.json",
                      "preview": f"{base}/preview.png"},
         }
 

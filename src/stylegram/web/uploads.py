@@ -3,7 +3,8 @@
 A client's file name is only ever shown (on the page, in messages, in the parameters file); on disk an
 upload is ``<random id>.upload`` in a private temporary folder, so no name a client sends becomes a path. A video
 (a name with one of images.VIDEO_EXTENSIONS) keeps that extension instead, which is how stylegram's video
-machinery tells videos from images.
+machinery tells videos from images; an animated GIF, WebP or PNG gets its format's extension once it is read, and is
+a picture (its first frame) as a style and an animation, stylized frame by frame, as the content.
 """
 
 from __future__ import annotations
@@ -50,16 +51,26 @@ class Upload:
     bytes: int = 0
     sha256: str = ""
     created: float = field(default_factory=time.time)
-    frames: int = 0  # a video's frames; 0 for an image
+    frames: int = 0  # a video's or animation's frames; 0 for an image
 
     @property
     def is_video(self) -> bool:
         return self.path.suffix in images.VIDEO_EXTENSIONS
 
+    @property
+    def is_animation(self) -> bool:
+        """An animated GIF, WebP or PNG (stored under its format's extension only when it is one)."""
+        return self.path.suffix in images.ANIMATED_EXTENSIONS
+
+    @property
+    def moves(self) -> bool:
+        """A video or an animation: as the content, stylized frame by frame."""
+        return self.is_video or self.is_animation
+
     def describe(self) -> dict:
+        kind = "video" if self.is_video else "animation" if self.is_animation else "image"
         return {"id": self.id, "name": self.name, "width": self.width, "height": self.height,
-                "bytes": self.bytes, "sha256": self.sha256, "kind": "video" if self.is_video else "image",
-                **({"frames": self.frames} if self.is_video else {})}
+                "bytes": self.bytes, "sha256": self.sha256, "kind": kind, **({"frames": self.frames} if self.moves else {})}
 
 
 def display_name(name: str | None) -> str:
@@ -134,12 +145,23 @@ class UploadStore:
                     upload.width, upload.height, upload.frames = _video_size(upload.path, self.max_pixels)
                 else:
                     upload.width, upload.height = images.load_image(upload.path, max_pixels=self.max_pixels).size
+                    self._animated(upload)
         except StylegramError:
             upload.path.unlink(missing_ok=True)
             raise
         with self._lock:
             self._uploads[upload.id] = upload
         return upload
+
+    def _animated(self, upload: Upload) -> None:
+        """An animated picture: renamed to its format's extension and counted, where the batch extra can stylize it
+        frame by frame (without it, it stays a picture: its first frame)."""
+        suffix = images.animated_suffix(upload.path)
+        if suffix is None or not _batch_installed():
+            return
+        named = upload.path.with_suffix(suffix)
+        upload.path = upload.path.rename(named)
+        upload.frames = video_frames(upload.path)
 
     def decode(self, upload: Upload, background: tuple[int, int, int] = (255, 255, 255)) -> torch.Tensor:
         """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses (transparency onto ``background``);
@@ -201,6 +223,25 @@ class UploadStore:
                 self._folder = None
 
 
+def _batch_installed() -> bool:
+    """Whether the batch extra's Dask and OpenCV are there, which frame-by-frame stylizing needs."""
+    from ..batch import cluster, flow
+
+    try:
+        cluster.distributed()
+        flow.check_available()
+    except StylegramError:
+        return False
+    return True
+
+
+def video_frames(path: Path) -> int:
+    """The frames of a video or animation, as `stylegram batch` reads them (a cut video file is refused)."""
+    from ..batch import video
+
+    return video.shown_frames(path)
+
+
 def _video_size(path: Path, max_pixels: int) -> tuple[int, int, int]:
     """A video's upright width, height and frame count, read as `stylegram batch` reads it: a cut or half-copied
     file, a frame over the pixel limit or a missing part of the batch extra (Dask, PyAV, OpenCV) is refused now."""
@@ -208,12 +249,12 @@ def _video_size(path: Path, max_pixels: int) -> tuple[int, int, int]:
 
     cluster.distributed()
     flow.check_available()
-    shown = video.timing(path)  # refuses a cut file
+    frames = video.shown_frames(path)  # refuses a cut file
     height, width = _first_frame(path).shape[:2]
     if width * height > max_pixels:
         raise ImageError(f"{path}'s frames are {width}x{height} px, over the limit of {max_pixels} pixels; if you "
                          f"trust the file, raise the limit: set {images.MAX_PIXELS_ENV}={width * height}")
-    return width, height, len(shown.pts) or video.count_frames(path)
+    return width, height, frames
 
 
 def _first_frame(path: Path) -> np.ndarray:

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
+from .. import __version__, images
 from ..errors import ImageError
 from ..options import flag
 from .engine import Spec, attached, inputs
@@ -69,7 +69,22 @@ def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on
         for upload in spec.uploads:
             message = message.replace(str(upload.path), upload.name)
         raise ImageError(message)
-    return folder / f"{spec.content.path.stem}.mp4"
+    return folder / (spec.content.path.stem + _output_suffix(spec))
+
+
+RESULTS = {".mp4": ("mp4", "video/mp4"), ".gif": ("gif", "image/gif"), ".webp": ("webp", "image/webp"),
+           ".png": ("apng", "image/apng")}  # a video job's output: its URL's extension and media type
+
+
+def _output_suffix(spec: Spec) -> str:
+    """The output's kind, as `stylegram batch` makes it: an animation stays one of its kind, a video becomes an MP4."""
+    suffix = spec.content.path.suffix
+    return suffix if suffix in images.ANIMATED_EXTENSIONS else ".mp4"
+
+
+def result_kind(spec: Spec) -> tuple[str, str]:
+    """(the extension of the result's URL, its media type) for a video job: mp4, gif, webp or apng."""
+    return RESULTS[_output_suffix(spec)]
 
 
 def time_left(record: dict, number: int, frames: int, last_frame: float | None) -> float | None:

@@ -63,7 +63,10 @@ function offeredFields(method) {
   return isVideo(page.content) && method !== "texture" ? page.config.video_fields[method] : page.config.fields[method];
 }
 
-const isVideo = (record) => Boolean(record && record.kind === "video");
+// A video, or an animated GIF, WebP or PNG: as the content, stylized frame by frame.
+const isVideo = (record) => Boolean(record && (record.kind === "video" || record.kind === "animation"));
+// What a job's result is: an image, a video (MP4) or an animation (of the content's kind).
+const resultNoun = (job) => job.kind !== "video" ? "image" : job.urls.result.endsWith(".mp4") ? "video" : "animation";
 
 function methodChanged() {
   const method = $("#method").value;
@@ -377,7 +380,7 @@ function watch(job) {
   $("#preview-caption").textContent = "The picture appears here while it forms.";
   $("#stats").textContent = "";
   $("#progress").value = 0;
-  $("#download-result").textContent = job.kind === "video" ? "Download video" : "Download image";
+  $("#download-result").textContent = `Download ${resultNoun(job)}`;
   for (const id of ["#download-result", "#download-params"]) {
     const link = $(id);
     link.classList.add("disabled");
@@ -650,7 +653,7 @@ function recentItem(job) {
   const params = Object.assign(document.createElement("a"), { href: job.urls.params, textContent: "parameters" });
   params.setAttribute("download", "");
   const download = Object.assign(document.createElement("a"), { href: job.urls.result,
-    textContent: job.kind === "video" ? "video" : "image" });
+    textContent: resultNoun(job) });
   download.setAttribute("download", "");
   item.append(result, caption, download, params);
   return item;
@@ -671,7 +674,8 @@ async function pollStatus() {
 async function init() {
   page.config = await api("/api/config");
   const limits = page.config.limits;
-  $("#limits").textContent = `PNG, JPEG, TIFF, WebP, BMP or GIF (the content may be a video: MP4, MOV, WebM, ...); `
+  $("#limits").textContent = `PNG, JPEG, TIFF, WebP, BMP or GIF (the content may be a video: MP4, MOV, WebM, ..., `
+    + `or an animated GIF, WebP or PNG); `
     + `up to ${mb(limits.upload_bytes)} and `
     + `${(limits.max_pixels / 1e6).toFixed(0)} megapixels per file. Output up to ${limits.max_size} px.`;
   $("#size").max = limits.max_size;
