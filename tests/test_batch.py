@@ -116,6 +116,8 @@ def test_the_progress_bar_shows_a_gatys_frames_iterations(client, tmp_path, caps
                  "--method", "gatys", "--iterations", "4"]) == 0
     err = capsys.readouterr().err
     assert "frame 1: iteration 1/4" in err and "frame 1: iteration 4/4" in err and "frame 2: iteration 2/2" in err
+    assert not re.search(r"frame 1: iteration \d/4, ~", err)  # frame 1 runs the whole schedule: the rest unknown
+    assert re.search(r"frame 2: iteration 2/2, ~\d+s left in the video", err)  # frame 2 judged from frame 1 and itself
     assert re.search(r"^clip.mp4: 2/2 frame \(100%\), [0-9:]+$", err, re.M)  # once written, it counts frames alone
 
 

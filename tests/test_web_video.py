@@ -365,7 +365,7 @@ def test_how_frames_are_kept_steady_is_a_videos_setting_only(client, clip):
 
 
 def test_a_gatys_videos_time_left_is_judged_from_the_frame_being_made():
-    from stylegram.web.video import time_left
+    time_left = steps_module.time_left
 
     report = {"iteration": 10, "elapsed": 2.0, "estimated_left": 6.0}  # this frame: 8 s in all, 6 s to go
     assert time_left(report, 1, 5, None) is None  # the first frame runs the whole schedule: the rest is unknown

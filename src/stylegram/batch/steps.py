@@ -165,6 +165,19 @@ def _hand_on(client_id: str, event: tuple[float, dict]) -> None:
         steps.arrive(event[1])
 
 
+def time_left(record: dict, number: int, frames: int, last_frame: float | None) -> float | None:
+    """Seconds left in a Gatys video, from an iteration's report (Progress.record) of frame ``number`` (from 1) of
+    ``frames``, the last frame having taken ``last_frame`` seconds; None while the first frame, which runs the whole
+    schedule, says nothing of the others' pace. The frames after the first are alike (half the finest scale's
+    iterations): each takes about as long as this one will, judged from its own pace once it has one."""
+    if last_frame is None:
+        return None
+    later = max(frames - number, 0)
+    if record["iteration"] == 1:  # a run's first iteration also sets it up: its pace is not yet known
+        return (1 + later) * last_frame
+    return record["estimated_left"] + later * (record["elapsed"] + record["estimated_left"])
+
+
 class Running:
     """How far each Gatys picture that runs has got, shown beside a progress bar's count of pictures done (Steps'
     reports, taken on the client's event loop as they arrive); nothing when not ``on`` (a quiet run, or one pass)."""

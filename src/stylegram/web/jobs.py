@@ -330,6 +330,8 @@ class Runner:
     def _run_video(self, job: WebJob) -> tuple[str, str]:
         """Run a video job (stylegram.web.video); its progress counts frames (and a Gatys frame's iterations), its
         preview is the latest frame. Its errors are _run's to report."""
+        from ..batch.steps import time_left
+
         folder, last_preview = self.store.folder / f"video-{job.id}", 0.0
         job.total = job.spec.content.frames
         job.publish("state", self._state_event(job))  # "n frames planned" while the workers start
@@ -354,7 +356,7 @@ class Runner:
         def on_step(number: int, record: dict) -> None:  # an iteration of Gatys frame ``number``, from 1
             picture = record.pop("picture", None)
             job.publish("progress", {"frame": number - 1, "total": job.total, "elapsed": time.time() - job.started,
-                                     "estimated_left": web_video.time_left(record, number, job.total, frame_seconds),
+                                     "estimated_left": time_left(record, number, job.total, frame_seconds),
                                      "step": record})
             if picture is not None:  # the frame so far, a smaller copy
                 job.set_preview(images.to_tensor(Image.open(io.BytesIO(picture)).convert("RGB")), number,

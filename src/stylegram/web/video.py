@@ -87,19 +87,6 @@ def result_kind(spec: Spec) -> tuple[str, str]:
     return RESULTS[_output_suffix(spec)]
 
 
-def time_left(record: dict, number: int, frames: int, last_frame: float | None) -> float | None:
-    """Seconds left in a Gatys video, from an iteration's report (Progress.record) of frame ``number`` (from 1) of
-    ``frames``, the last frame having taken ``last_frame`` seconds; None while the first frame, which runs the whole
-    schedule, says nothing of the others' pace. The frames after the first are alike (half the finest scale's
-    iterations): each takes about as long as this one will, judged from its own pace once it has one."""
-    if last_frame is None:
-        return None
-    later = max(frames - number, 0)
-    if record["iteration"] == 1:  # a run's first iteration also sets it up: its pace is not yet known
-        return (1 + later) * last_frame
-    return record["estimated_left"] + later * (record["elapsed"] + record["estimated_left"])
-
-
 def remove(folder: Path) -> None:
     """A video job's folder, with the frames a stopped run kept."""
     shutil.rmtree(folder, ignore_errors=True)
