@@ -257,6 +257,23 @@ def test_a_class_folder_given_twice_is_named(classes):
         inputs.load_classes(twice)
 
 
+def test_sample_classes_are_crops_of_the_samples_that_do_not_overlap(classes):
+    image_set = inputs.load_classes(["sample:brick", str(classes[0]), "sample:chelsea"], grey=True)
+    assert image_set.classes == ["sample:brick", str(classes[0]), "sample:chelsea"]  # two "brick": named in full
+    bricks, chelseas = image_set.members(0), image_set.members(2)
+    assert len(bricks) == 16 and image_set.names[bricks[0]] == "sample:brick/crop00"
+    assert all(image_set.images[i].shape == (1, 3, 128, 128) for i in bricks)
+    assert len(chelseas) == 6  # 300x451: a grid of 2 x 3 crops of 128 px
+    crop = image_set.images[chelseas[0]]
+    assert torch.equal(crop[:, 0], crop[:, 1]) and torch.equal(crop[:, 1], crop[:, 2])  # --grey reaches them too
+    assert len({image_set.images[i].sum().item() for i in bricks}) == 16  # sixteen different crops
+    assert inputs.load_classes(["sample:gravel", "sample:grass"]).classes == ["gravel", "grass"]
+    with pytest.raises(Exception, match="no sample named 'bricks'; did you mean brick"):
+        inputs.load_classes(["sample:bricks", "sample:grass"])
+    with pytest.raises(OptionError, match="or sample:NAME, such as sample:brick"):
+        inputs.load_classes(["no-such-folder", "sample:grass"])
+
+
 def test_a_folder_of_class_folders_is_answered_with_its_subfolders(classes, tmp_path):
     """The blog's layout (textures/clouds, textures/concrete) given as one folder: the messages name the subfolders."""
     parent = tmp_path / "textures"

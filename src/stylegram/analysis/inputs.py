@@ -15,6 +15,7 @@ from ..color import gray
 from ..errors import OptionError, count
 
 DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
+SAMPLE_CROPS, SAMPLE_CROP_SIZE = 16, 128  # a sample:NAME class: this many crops of this side that do not overlap
 
 
 @dataclass
@@ -108,7 +109,8 @@ def display_names(files: Sequence[Path]) -> list[str]:
 def load_classes(
     folders: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT_SIZE, grey: bool = False
 ) -> ImageSet:
-    """A labelled set: one class per folder (named after it), classes in the order given, images sorted."""
+    """A labelled set: one class per folder (named after it), classes in the order given, images sorted; a class
+    given as sample:NAME is crops of that sample (sample_class), so the analysis can be tried without any images."""
     if len(folders) < 2:
         raise OptionError(f"need at least two class folders to compare, got {len(folders)}"
                           + _subfolder_hint(folders, "one folder per class, such as its subfolders"))
@@ -116,11 +118,17 @@ def load_classes(
     twice = next((f for f, r in zip(folders, resolved) if resolved.count(r) > 1), None)
     if twice is not None:
         raise OptionError(f"class folder {twice} is given twice; give each class folder once")
-    names = _class_names([Path(f) for f in folders])
+    names = _class_names(folders)
     classes, image_names = {}, {}
-    for name, folder in zip(names, folders):
+    for index, (name, folder) in enumerate(zip(names, folders)):
+        if _is_sample(folder):
+            crops = sample_class(str(folder)[len(samples.PREFIX):], seed=index)
+            classes[name] = [gray(x) if grey else x for x in crops]
+            image_names[name] = [f"{name}/crop{i:02d}" for i in range(len(classes[name]))]
+            continue
         if not Path(folder).is_dir():
-            raise OptionError(f"{folder}: not a folder; give one folder of images per class")
+            raise OptionError(f"{folder}: not a folder; give one folder of images per class (or sample:NAME, such as "
+                              "sample:brick, for crops of a sample texture)")
         files = expand([folder])
         if len(files) < 2:
             raise OptionError(f"class '{name}' has {len(files)} image; every class needs at least two to compare")
@@ -129,9 +137,25 @@ def load_classes(
     return ImageSet.from_classes(classes, image_names, size)
 
 
-def _class_names(folders: list[Path]) -> list[str]:
-    """Folder base names, or the whole paths when two base names collide."""
-    bases = [f.resolve().name or str(f) for f in folders]
+def _is_sample(spec: str | os.PathLike[str]) -> bool:
+    return isinstance(spec, str) and spec.startswith(samples.PREFIX)
+
+
+def sample_class(name: str, seed: int = 0) -> list[torch.Tensor]:
+    """A class made of one sample: up to SAMPLE_CROPS crops of SAMPLE_CROP_SIZE px that do not overlap (fewer where
+    the picture holds fewer), seeded."""
+    image = images.load_tensor(samples.path(name))
+    height, width = image.shape[-2:]
+    side = min(SAMPLE_CROP_SIZE, min(height, width) // 2)
+    cells = (height // side) * (width // side) if side else 0
+    if cells < 2:
+        raise OptionError(f"sample '{name}' ({width}x{height}) is too small to cut into two crops for a class")
+    return random_crops(image, min(SAMPLE_CROPS, cells), side, seed)
+
+
+def _class_names(folders: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """Folder base names and sample names, or the whole paths and sample:NAME specs when two of those collide."""
+    bases = [str(f)[len(samples.PREFIX):] if _is_sample(f) else Path(f).resolve().name or str(f) for f in folders]
     return bases if len(set(bases)) == len(bases) else [str(f) for f in folders]
 
 

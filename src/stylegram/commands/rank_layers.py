@@ -18,7 +18,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "post's contrast score and the leave-one-out nearest-centroid accuracy with its confusion matrix. Writes a "
         "bar plot (OUTPUT), all numbers (OUTPUT.json) and the best layer's confusion matrix (OUTPUT_confusion.png).",
     )
-    parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class")
+    parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class, or sample:NAME for "
+                        "16 crops of a sample texture (e.g. sample:brick sample:grass sample:gravel)")
     parser.add_argument("--layers", default="all",
                         help="comma list of layers or patterns such as 'relu*' (default: all layers)")
     parser.add_argument("-o", "--output", default="rank_layers.png", help="bar plot (.png, .jpg, .tif, .webp or .bmp) (default: %(default)s)")

@@ -23,7 +23,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         description="Walk through the analysis of 'Understanding style transfer' on your own images: one folder "
         "per class (two or more). The page inlines every figure, so it can be mailed or archived as one file.",
     )
-    parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class")
+    parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class, or sample:NAME for "
+                        "16 crops of a sample texture (e.g. sample:brick sample:grass sample:gravel)")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
     parser.add_argument("--layers", default="all", help="layers to rank: names or patterns (default: all layers)")
     parser.add_argument("--layer", help="layer to study in detail (default: the best-ranked one)")
