@@ -692,6 +692,8 @@ def test_a_transparent_content_gives_a_transparent_result(client):
         alpha = np.asarray(result)[..., 3]
         assert result.mode == "RGBA" and alpha.shape == (48, 64), method
         assert (alpha[:, :30] == 0).all() and (alpha[:, 34:] == 255).all(), method
+        shown = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["preview"]).content)))
+        assert shown.shape == (48, 64, 4) and shown[0, 0, 3] == 0, method  # the page shows it as it downloads
 
 
 def test_unknown_job_and_host_and_cross_site_guards():

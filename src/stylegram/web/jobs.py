@@ -87,10 +87,13 @@ class WebJob:
         self.wake()
 
     def set_preview(self, image: torch.Tensor, iteration: int, size: tuple[int, int] | None = None,
-                    forming: bool = False) -> None:
+                    forming: bool = False, alpha: torch.Tensor | None = None) -> None:
         """Keep ``image`` as the latest preview (PNG data URL) and wake the streams; ``size``: the (width, height) it
-        shows, where ``image`` is a smaller copy; ``forming``: a video frame still being made."""
+        shows, where ``image`` is a smaller copy; ``forming``: a video frame still being made; ``alpha``: a result's
+        transparency (the content's), shown as the download has it."""
         picture = images.to_image(image)
+        if alpha is not None:
+            picture = images.with_alpha(picture, alpha)
         picture.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
         buffer = io.BytesIO()
         picture.save(buffer, "PNG")
@@ -295,14 +298,14 @@ class Runner:
                 job.result, stopped = self._iterate(job, work)
             else:
                 job.result, stopped = made(), False
-            job.set_preview(job.result.image, job.iteration)
+            job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha)
             if stopped:
                 return "stopped", f"stopped after {job.iteration} iteration{'s' * (job.iteration != 1)}"
             return "done", ""
         except optimize.NonFiniteLoss as err:
             job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed,
                                 work.alpha)
-            job.set_preview(job.result.image, job.iteration)  # the last good image, shown as well as offered
+            job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha)  # the last good image, shown too
             return "failed", engine.page_message(err.flagged)
         except StylegramError as err:
             return "failed", engine.page_message(err.flagged)
