@@ -111,6 +111,28 @@ def test_an_animated_content_is_stylized_from_its_first_frame_and_says_how_to_do
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out.png")), np.asarray(Image.open(tmp_path / "first_out.png")))
 
 
+def test_samples_are_listed_with_their_kind_and_size_and_copied(tmp_path, capsys, monkeypatch):
+    assert main(["samples", "--copy", str(tmp_path / "samples")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^sample:swirls +style +384x384  stylegram$", out, re.M)
+    assert re.search(r"^sample:chelsea +photo +451x300  scikit-image$", out, re.M)
+    assert re.search(r"^sample:gravel +texture +512x512", out, re.M)
+    copied = sorted(tmp_path.joinpath("samples").iterdir())
+    assert len(copied) == len(stylegram.samples.names()) and Image.open(tmp_path / "samples" / "chelsea.png").size == (451, 300)
+
+    def no_skimage(name):
+        if name not in stylegram.samples.OWN:
+            raise stylegram.errors.ImageError("scikit-image is not installed")
+        return original(name)
+
+    original = stylegram.samples.path
+    monkeypatch.setattr(stylegram.samples, "path", no_skimage)
+    assert main(["samples"]) == 0
+    out = capsys.readouterr().out
+    assert "sample:mosaic" in out and "sample:chelsea" not in out
+    assert "not installed: chelsea, astronaut" in out and "pip install 'stylegram[samples]'" in out
+
+
 def test_the_api_names_keywords_where_the_cli_names_flags(tmp_path, capsys):
     """One mistake, worded for who made it: transfer(size=0) in Python, --size 0 on the command line."""
     with pytest.raises(OptionError) as err:

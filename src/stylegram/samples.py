@@ -25,6 +25,7 @@ SKIMAGE = {
     "camera": "camera.png",
 }
 PREFIX = "sample:"
+KINDS = {"swirls": "style", "mosaic": "style", "brick": "texture", "grass": "texture", "gravel": "texture"}  # else photo
 
 
 def names() -> list[str]:
@@ -45,6 +46,11 @@ def path(name: str) -> Path:
             ) from None
         return Path(skimage.data.__file__).parent / SKIMAGE[name]
     raise ImageError(f"no sample named '{name}'{did_you_mean(name, names())} (samples: {', '.join(names())})")
+
+
+def kind(name: str) -> str:
+    """What a sample is for: 'style' (an image to paint with), 'texture' (an example to grow) or 'photo' (a content)."""
+    return KINDS.get(name, "photo")
 
 
 def resolve(spec: str | Path) -> str | Path:
