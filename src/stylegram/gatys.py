@@ -536,12 +536,14 @@ def prepare(
     *,
     model: Backbone | None = None,
     state: optimize.State | None = None,
+    suggest_tiles: bool = False,
     **changes,
 ) -> Job:
     """Load and check everything, then return a transfer Job ready to iterate (nothing optimized yet).
 
     ``model`` reuses an already loaded backbone; the options then record its network (results and checkpoints
-    name what ran), and options that ask for another are refused.
+    name what ran), and options that ask for another are refused. ``suggest_tiles``: a size too large for the memory
+    is answered with --tile as well (stylegram.tiles; the command line has it).
     """
     opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":
@@ -567,7 +569,9 @@ def prepare(
     )
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]
-    memory.check_fits(model, layers, finest, limit, opts.history)
+    memory.check_fits(model, layers, finest, limit, opts.history, fix=lambda side: (
+        f"the largest size that fits is about --size {side}"
+        + (f", or make this size in tiles: --tile {min(side, 768)}" if suggest_tiles else "")))
     for style in problem.styles:  # its targets take a forward pass at the style's own size
         memory.check_fits(model, layers, problem.style_size(style, finest), limit, 0, "style image",
                           lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")

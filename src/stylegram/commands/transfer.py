@@ -10,9 +10,11 @@ import sys
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
-from .. import images, labels, samples
+from .. import images, labels, samples, tiles
+from ..bars import bar
 from ..errors import OptionError
 from .common import add_dataclass_options
+from .progress import stop_on_interrupt
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
 
 
@@ -93,6 +95,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
     add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES)
+    parser.add_argument("--tile", type=int, metavar="PX",
+                        help="make a --size larger than memory allows: the whole picture at PX, then each doubling "
+                        "refined in overlapping tiles of PX (e.g. --size 3000 --upscale --tile 768)")
     add_run_options(parser)
     return parser
 
@@ -121,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"stylegram: {args.content} is animated, and this stylizes its first frame; 'stylegram batch "
               f"{shlex.quote(args.content)} --style STYLE -o FOLDER/' stylizes every frame into an animation",
               file=sys.stderr)
+    if args.tile is not None:
+        return _run_tiled(args, output)
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
         result.save(output)
@@ -130,8 +137,34 @@ def run(args: argparse.Namespace) -> int:
         job = T.resume(args.resume, args.content, args.styles)
         check_resume_alone(args, job.options)
     else:
-        job = T.prepare(args.content, args.styles, **_options(args))
+        job = T.prepare(args.content, args.styles, suggest_tiles=True, **_options(args))
     if job.problem.labels is not None and not args.quiet:  # what the maps were read as, before the minutes of work
         print(labels.describe(job.problem.labels), flush=True)
     hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output])
     return run_job(job, output, args, hint)
+
+
+def _run_tiled(args: argparse.Namespace, output) -> int:
+    """--tile: the tiled run (stylegram.tiles), a line per tile; Ctrl-C writes the picture so far."""
+    given = [flag for flag, value in [("--resume", args.resume), ("--checkpoint", args.checkpoint),
+                                      ("--save-every", args.save_every), ("--log", args.log)] if value]
+    if given:
+        raise OptionError(f"{' and '.join(given)} with --tile: a tiled run keeps no checkpoints or iterations; drop "
+                          f"{'it' if len(given) == 1 else 'them'} or --tile")
+    with stop_on_interrupt() as stop, bar(None, "tile", args.quiet, name="first at the tile size") as progress:
+        def step(where: tiles.TileStep) -> None:
+            progress.set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
+                                     refresh=False)
+            progress.set_postfix_str(f"tile {where.tile} of {where.tiles}", refresh=False)
+            progress.update()
+
+        result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step,
+                                      stop=lambda: stop.requested, **_options(args))
+    result.save(output)
+    size = f"{result.image.shape[-1]}x{result.image.shape[-2]}"
+    if stop.requested:
+        print(f"stylegram: interrupted; the picture so far ({size}) written to {output}; a tiled run starts afresh "
+              "when run again", file=sys.stderr)
+        return 130
+    print(f"wrote {output} ({size}, in tiles of {args.tile} px, {result.seconds:.1f}s)")
+    return 0

@@ -1,0 +1,87 @@
+"""Transfer in tiles: a picture larger than memory allows, refined tile by tile and blended without seams."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegram import tiles
+from stylegram.cli import main
+from stylegram.images import load_tensor
+from stylegram.samples import path
+
+FAST = dict(iterations="3", min_size=64, tile=128)
+
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setattr(tiles, "TILE_ITERATIONS", 4)
+
+
+@pytest.mark.parametrize("length, tile, overlap", [(100, 128, 16), (300, 128, 16), (1000, 256, 32), (257, 256, 32)])
+def test_tiles_cover_the_side_and_overlap(length, tile, overlap):
+    spans = tiles.boxes(length, tile, overlap)
+    assert spans[0][0] == 0 and spans[-1][1] == length
+    assert all(end - start == min(tile, length) for start, end in spans)
+    assert all(a_end - b_start >= overlap for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+
+
+def test_feathers_of_neighbours_sum_to_one_across_their_overlap():
+    first, second = tiles.feather(40, False, True, 8), tiles.feather(40, True, False, 8)
+    across = first[-8:] + second[:8]  # two tiles overlapping by exactly 8 px
+    assert torch.allclose(across, torch.ones(8)) and first[0] == 1 and second[-1] == 1 and (first > 0).all()
+
+
+def test_levels_double_up_to_the_size():
+    assert tiles.levels(512, 3000) == [1024, 2048, 3000] and tiles.levels(512, 512) == []
+
+
+def test_a_tiled_run_reaches_the_size_deterministically(vgg, quick):
+    content = load_tensor(path("chelsea"), size=96)
+    steps = []
+    first = tiles.transfer_tiled(content, "sample:swirls", model=vgg, size=192, upscale=True, on_step=steps.append,
+                                 **{k: v for k, v in FAST.items()})
+    assert first.image.shape == (1, 3, 128, 192) and first.image.std() > 0.05
+    assert [(s.level, s.levels, s.tile, s.tiles) for s in steps] == [(1, 1, 1, 2), (1, 1, 2, 2)]
+    again = tiles.transfer_tiled(content, "sample:swirls", model=vgg, size=192, upscale=True, **FAST)
+    assert torch.equal(first.image, again.image)
+    # the two tiles (columns 0-127 and 64-191) blend across their overlap: no step where either begins or ends
+    steps_across = (first.image[..., 1:] - first.image[..., :-1]).abs().mean(dim=(0, 1, 2))
+    assert steps_across[63] < 2 * steps_across.median() and steps_across[127] < 2 * steps_across.median()
+
+
+def test_a_stop_keeps_the_picture_so_far(vgg, quick):
+    content = load_tensor(path("chelsea"), size=96)
+    result = tiles.transfer_tiled(content, "sample:swirls", model=vgg, size=192, upscale=True, stop=lambda: True,
+                                  **FAST)
+    assert result.image.shape == (1, 3, 43, 64)  # stopped at once: the first run's start, at its coarsest scale
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--method", "adain"], "--method is adain, which makes one pass; drop --tile"),
+    (["--tile", "64"], "--tile must be a whole number of pixels, at least 128, got 64"),
+    (["--checkpoint", "c.ckpt"], "--checkpoint with --tile: a tiled run keeps no checkpoints"),
+    (["--style-masks", "m.png"], "--style-masks with --tile"),
+])
+def test_what_a_tiled_run_cannot_do_is_refused_before_any_work(args, words, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Image.new("L", (451, 300), 255).save(tmp_path / "m.png")
+    base = ["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "300", "--tile", "128"]
+    assert main(base + args) == 2
+    assert words in capsys.readouterr().err and not (tmp_path / "o.png").exists()
+
+
+def test_a_size_too_large_for_the_memory_is_answered_with_tiles_too(tmp_path, capsys):
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "450",
+                 "--max-memory", "1"]) == 2
+    assert "the largest size that fits is about --size 352, or make this size in tiles: --tile 352" in \
+        capsys.readouterr().err
+
+
+def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
+    out = tmp_path / "big.png"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "160", "--min-size", "64",
+                 "--iterations", "3", "--tile", "128"]) == 0
+    assert "in tiles of 128 px" in capsys.readouterr().out
+    picture = np.asarray(Image.open(out))
+    assert picture.shape == (106, 160, 3) and picture.std() > 10
