@@ -129,3 +129,23 @@ def _fsync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class WholeOrNothing:
+    """A writer used as a context manager: ``close()`` (finish the file) when the block ends well, ``abort()`` (leave
+    the target untouched) when it raises."""
+
+    def close(self) -> Path:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()

@@ -59,7 +59,7 @@ def _opened(path: str | os.PathLike[str]) -> Image.Image:
         raise ImageError(f"{path}: cannot open as an animation ({files.one_line(err)}); check the file") from None
 
 
-class AnimationWriter:
+class AnimationWriter(files.WholeOrNothing):
     """Collect RGB frames and write them as an animation of the target's kind (GIF, WebP, PNG) with the source's
     durations and loop; nothing is written unless the block ends without an error. Same use as video.VideoWriter."""
 
@@ -94,15 +94,6 @@ class AnimationWriter:
 
     def abort(self) -> None:
         self.pictures.clear()
-
-    def __enter__(self) -> AnimationWriter:
-        return self
-
-    def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def _on_one_palette(pictures: list[Image.Image]) -> list[Image.Image]:

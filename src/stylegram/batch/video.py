@@ -161,7 +161,7 @@ def _video_stream(container, path):
     return container.streams.video[0]
 
 
-class VideoWriter:
+class VideoWriter(files.WholeOrNothing):
     """Write RGB frames as H.264 MP4 with the source's timing and audio; atomic: temp file, then rename.
 
     Use as a context manager: on an exception the temporary file is removed and the target is untouched.
@@ -238,15 +238,6 @@ class VideoWriter:
             self.temp.unlink()
         for track in self.audio:
             track.source.close()
-
-    def __enter__(self) -> VideoWriter:
-        return self
-
-    def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
 
 
 class _AudioCopy:
