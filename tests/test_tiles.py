@@ -82,6 +82,8 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     out = tmp_path / "big.png"
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "160", "--min-size", "64",
                  "--iterations", "3", "--tile", "128"]) == 0
-    assert "in tiles of 128 px" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "in tiles of 128 px" in said.out
+    assert "whole picture at 128 px" in said.err and "level 1 of 1 (160x106)" in said.err and "tile 2 of 2" in said.err
     picture = np.asarray(Image.open(out))
     assert picture.shape == (106, 160, 3) and picture.std() > 10

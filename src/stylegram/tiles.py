@@ -94,11 +94,13 @@ def transfer_tiled(
     tile: int = 512,
     model: Backbone | None = None,
     on_step: Callable[[TileStep], None] | None = None,
+    on_first: Callable[[optimize.Progress], None] | None = None,
     stop: Callable[[], bool] | None = None,
     **changes,
 ) -> Result:
-    """A Gatys transfer at ``size`` made in tiles of ``tile`` px (see the module); ``on_step`` hears of every tile done,
-    and ``stop`` returning True ends the run after the tile being made, the picture so far in the Result."""
+    """A Gatys transfer at ``size`` made in tiles of ``tile`` px (see the module); ``on_first`` hears of every iteration
+    of the first, whole run, ``on_step`` of every tile done after it, and ``stop`` returning True ends the run after the
+    iteration or tile being made, the picture so far in the Result."""
     opts = gatys.TransferOptions.given(options, **changes)
     check_tiling(opts, tile)
     start = time.perf_counter()
@@ -107,7 +109,9 @@ def transfer_tiled(
     model = model or load_backbone(opts.backbone, opts.weights, **gatys.backbone_options(opts))
     base = min(size, tile)
     first = gatys.prepare(whole, styles, opts.replace(size=base, upscale=True), model=model)
-    for _ in first:
+    for progress in first:
+        if on_first is not None:
+            on_first(progress)
         if stop is not None and stop():
             break
     image, history = first.result().image, list(first.result().history)

@@ -14,7 +14,7 @@ from .. import images, labels, samples, tiles
 from ..bars import bar
 from ..errors import OptionError
 from .common import add_dataclass_options
-from .progress import stop_on_interrupt
+from .progress import describe, stop_on_interrupt
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
 
 
@@ -151,14 +151,17 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
     if given:
         raise OptionError(f"{' and '.join(given)} with --tile: a tiled run keeps no checkpoints or iterations; drop "
                           f"{'it' if len(given) == 1 else 'them'} or --tile")
-    with stop_on_interrupt() as stop, bar(None, "tile", args.quiet, name="first at the tile size") as progress:
+    with stop_on_interrupt() as stop, bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px") as progress:
+        def first(record) -> None:
+            progress.set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
+
         def step(where: tiles.TileStep) -> None:
             progress.set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
                                      refresh=False)
             progress.set_postfix_str(f"tile {where.tile} of {where.tiles}", refresh=False)
             progress.update()
 
-        result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step,
+        result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
                                       stop=lambda: stop.requested, **_options(args))
     result.save(output)
     size = f"{result.image.shape[-1]}x{result.image.shape[-2]}"
