@@ -456,11 +456,21 @@ def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     else:
         file = _existing_file(samples.resolve(image))
         with _decode_errors(file):
+            if not _may_be_transparent(file):  # most files: said by the header, without decoding the pixels
+                return None
             pixels = _decode(file, _limit(max_pixels))
     if pixels.ndim != 3 or pixels.shape[2] not in (2, 4):
         return None
     alpha = np.clip(pixels[..., -1].astype(np.float32) / np.float32(_full_scale(pixels.dtype)), 0.0, 1.0)
     return None if alpha.min() >= 1.0 else torch.from_numpy(alpha)[None, None]
+
+
+def _may_be_transparent(file: Path) -> bool:
+    """Whether the file's header gives it an alpha channel or a transparent colour (tRNS)."""
+    with _pillow_guard_lifted():  # the header only; the pixel limit is checked where the pixels are decoded
+        image = Image.open(file)
+    with image:
+        return image.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in image.info
 
 
 def kept_input(image: ImageLike, what: str, background: tuple[int, int, int] | str = _WHITE) -> str | torch.Tensor:

@@ -104,7 +104,7 @@ def transfer_tiled(
     opts = gatys.TransferOptions.given(options, **changes)
     check_tiling(opts, tile)
     start = time.perf_counter()
-    whole = images.load_input(content, "content image")
+    whole, styles = gatys._load_inputs(content, styles)  # read once, not once per tile
     size = gatys._output_side(whole, opts)
     model = model or load_backbone(opts.backbone, opts.weights, **gatys.backbone_options(opts))
     base = min(size, tile)

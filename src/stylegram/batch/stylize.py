@@ -12,6 +12,7 @@ stopped part-way goes on from there.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -44,8 +45,9 @@ class Item:
     source: Path
     output: Path
 
-    @property
+    @functools.cached_property
     def is_video(self) -> bool:
+        """Stylized frame by frame (a video, or an animated picture: its header is read once)."""
         return video.is_video(self.source)
 
     @property

@@ -110,12 +110,19 @@ def _check_one_pass(args: argparse.Namespace) -> None:
     """Refuse the options of an iterative run with --method adain or wct, which make one pass."""
     if args.method == "gatys" or args.resume:
         return
-    given = [flag for flag, value in [("--save-every", args.save_every), ("--save-dir", args.save_dir),
-                                      ("--checkpoint", args.checkpoint), ("--log", args.log)] if value]
+    given = _given(args, ["--save-every", "--save-dir", "--checkpoint", "--log"])
     if given:
         raise OptionError(f"{' and '.join(given)} record{'s' * (len(given) == 1)} iterations, and --method "
-                          f"{args.method} makes one pass without any; drop {'it' if len(given) == 1 else 'them'} "
-                          "or use --method gatys")
+                          f"{args.method} makes one pass without any; drop {_them(given)} or use --method gatys")
+
+
+def _given(args: argparse.Namespace, flags: list[str]) -> list[str]:
+    """Those of ``flags`` (such as '--save-every') given a value on the command line."""
+    return [f for f in flags if getattr(args, f[2:].replace("-", "_"))]
+
+
+def _them(given: list[str]) -> str:
+    return "it" if len(given) == 1 else "them"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,11 +153,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_tiled(args: argparse.Namespace, output) -> int:
     """--tile: the tiled run (stylegram.tiles), a line per tile; Ctrl-C writes the picture so far."""
-    given = [flag for flag, value in [("--resume", args.resume), ("--checkpoint", args.checkpoint),
-                                      ("--save-every", args.save_every), ("--log", args.log)] if value]
+    given = _given(args, ["--resume", "--checkpoint", "--save-every", "--log"])
     if given:
         raise OptionError(f"{' and '.join(given)} with --tile: a tiled run keeps no checkpoints or iterations; drop "
-                          f"{'it' if len(given) == 1 else 'them'} or --tile")
+                          f"{_them(given)} or --tile")
     with stop_on_interrupt() as stop, bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px") as progress:
         def first(record) -> None:
             progress.set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
