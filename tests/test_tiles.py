@@ -7,7 +7,8 @@ from PIL import Image
 
 from stylegram import tiles
 from stylegram.cli import main
-from stylegram.images import load_tensor
+from stylegram.gatys import TransferOptions, prepare
+from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 
 FAST = dict(iterations="3", min_size=64, tile=128)
@@ -61,7 +62,7 @@ def test_a_stop_keeps_the_picture_so_far(vgg, quick):
     (["--method", "adain"], "--method is adain, which makes one pass; drop --tile"),
     (["--tile", "64"], "--tile must be a whole number of pixels, at least 128, got 64"),
     (["--checkpoint", "c.ckpt"], "--checkpoint with --tile: a tiled run keeps no checkpoints"),
-    (["--style-masks", "m.png"], "--style-masks with --tile"),
+    (["--style-masks", "m.png,m.png"], "--style-masks names 2 masks for 1 style"),
 ])
 def test_what_a_tiled_run_cannot_do_is_refused_before_any_work(args, words, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -87,3 +88,73 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     assert "whole picture at 128 px" in said.err and "level 1 of 1 (160x106)" in said.err and "tile 2 of 2" in said.err
     picture = np.asarray(Image.open(out))
     assert picture.shape == (106, 160, 3) and picture.std() > 10
+
+
+def _red_and_blue() -> list[torch.Tensor]:
+    """Two 96 px styles told apart by colour: red stripes on dark red, blue bars on dark blue."""
+    red, blue = torch.zeros(1, 3, 96, 96), torch.zeros(1, 3, 96, 96)
+    red[:, 0], blue[:, 2] = 0.5, 0.5
+    red[:, 0, :, ::8], blue[:, 2, ::6, :] = 1.0, 1.0
+    return [red, blue]
+
+
+def _halves(shape: tuple[int, int]) -> list[torch.Tensor]:
+    """Masks of ``shape``: the left half white, and the right half."""
+    left = torch.zeros(1, 1, *shape)
+    left[..., : shape[1] // 2] = 1
+    return [left, 1 - left]
+
+
+def _style_weights(job) -> dict[str, float]:
+    """The weight of each style term of a job at its final size, by name."""
+    terms = job.problem.terms_at(job.problem.sizes()[-1]).terms
+    return {name: weight for name, (_, weight) in terms.items() if name.startswith("style.")}
+
+
+def test_a_tile_gets_the_styles_with_a_part_in_it_each_weighing_what_it_does_in_the_whole(vgg):
+    content, styles = torch.rand(1, 3, 64, 192), _red_and_blue()
+    opts = TransferOptions(style_masks=_halves((64, 192)), style_blend="0.7,0.3", style_layers="relu2_1,relu3_1")
+    where = tiles.places(content, styles, opts)
+    whole = _style_weights(prepare(content, styles, opts, model=vgg))
+    left_styles, left_opts = tiles.cut(where, styles, opts, (0, 64, 0, 64))
+    assert left_styles == styles[:1] and left_opts.style_masks[0].shape[-2:] == (64, 64)
+    left = _style_weights(prepare(content[..., :64], left_styles, left_opts, model=vgg))
+    assert left == pytest.approx({name: w for name, w in whole.items() if name.endswith(".1")})
+    middle_styles, middle_opts = tiles.cut(where, styles, opts, (0, 64, 64, 128))  # across the masks' border
+    assert len(middle_styles) == 2
+    assert _style_weights(prepare(content[..., 64:128], middle_styles, middle_opts, model=vgg)) == pytest.approx(whole)
+    right_styles, _ = tiles.cut(where, styles, opts, (0, 64, 128, 192))
+    assert right_styles == styles[1:]
+
+
+def test_a_tile_outside_every_mask_keeps_to_its_content_and_one_outside_the_init_mask_is_not_held():
+    content, styles = torch.rand(1, 3, 64, 192), _red_and_blue()
+    inside, outside = _halves((64, 192))[0], torch.zeros(1, 1, 64, 192)
+    outside[..., :32] = 1
+    opts = TransferOptions(style_masks=[inside, inside], init_weight=2.0, init_mask=outside, init="content")
+    where = tiles.places(content, styles, opts)
+    kept_styles, kept = tiles.cut(where, styles, opts, (0, 64, 0, 64))
+    assert len(kept_styles) == 2 and kept.init_weight == 2.0 and kept.init_mask.shape[-2:] == (64, 64)
+    bare_styles, bare = tiles.cut(where, styles, opts, (0, 64, 128, 192))
+    assert len(bare_styles) == 1 and bare.style_weight == 0 and bare.style_masks is None
+    assert bare.init_weight == 0 and bare.init_mask is None
+    assert tiles.cut(where, styles, opts.replace(content_weight=0.0), (0, 64, 128, 192)) is None
+
+
+def test_label_maps_are_cut_to_the_tiles_and_paint_each_half_in_its_style(vgg, tmp_path, monkeypatch):
+    monkeypatch.setattr(tiles, "TILE_ITERATIONS", 30)
+    content = load_tensor(path("chelsea"), size=96)
+    maps = {"content.png": torch.zeros(1, 3, 64, 96), "red.png": torch.zeros(1, 3, 96, 96),
+            "blue.png": torch.zeros(1, 3, 96, 96)}
+    maps["content.png"][:, 0, :, :48] = 1  # left red, right blue
+    maps["content.png"][:, 2, :, 48:] = 1
+    maps["red.png"][:, 0], maps["blue.png"][:, 2] = 1, 1
+    for name, image in maps.items():
+        save_image(image, tmp_path / name)
+    labels = ",".join(str(tmp_path / name) for name in maps)
+    # the first run barely starts (1 iteration from the photo), so the tiles do the painting
+    image = tiles.transfer_tiled(content, _red_and_blue(), model=vgg, size=192, upscale=True, labels=labels,
+                                 **{**FAST, "iterations": "1", "init": "content"}).image
+    redness = (image[:, 0] - image[:, 2]).mean(dim=(0, 1))  # per column
+    assert image.shape == (1, 3, 128, 192)
+    assert float(redness[:80].mean()) > float(redness[112:].mean()) + 0.08  # 0.12; 0.04 with both styles everywhere

@@ -210,11 +210,7 @@ class TransferProblem(optimize.Problem):
         """With --init-weight: the --init image (grey in luminance mode) and its --init-mask, or None."""
         if not self.opts.init_weight:
             return None
-        mask = None if self.opts.init_mask is None else masks.read_mask(
-            self.opts.init_mask, "--init-mask", content_shape, "the content",
-            "a mask needs the content's aspect (it is scaled to the output)",
-            "the output would keep to the --init image nowhere; white marks where it does")
-        return self._init_image, mask
+        return self._init_image, read_init_mask(self.opts, content_shape)
 
     def _plan_stages(self) -> list[tuple[tuple[int, int], str, int]]:
         """(size, parameterization, iterations) per stage: one stage per scale, except that with the spectrum
@@ -463,6 +459,15 @@ def _style_loss(objective: Objective, image: torch.Tensor) -> float:
 def _recoloring_pays(objective: Objective, content: torch.Tensor, recolored: torch.Tensor) -> bool:
     """Whether ``recolored`` has less than (1 - AUTO_RECOLOR_GAIN) of ``content``'s style loss."""
     return _style_loss(objective, recolored) < (1 - AUTO_RECOLOR_GAIN) * _style_loss(objective, content)
+
+
+def read_init_mask(opts: TransferOptions, content_shape: tuple[int, int]) -> torch.Tensor | None:
+    """The --init-mask as (1, 1, H, W) in [0, 1], checked against a content of ``content_shape``; None without one."""
+    if opts.init_mask is None:
+        return None
+    return masks.read_mask(opts.init_mask, "--init-mask", content_shape, "the content",
+                           "a mask needs the content's aspect (it is scaled to the output)",
+                           "the output would keep to the --init image nowhere; white marks where it does")
 
 
 def _check_init(init: str | torch.Tensor) -> None:

@@ -6,6 +6,10 @@ a short Gatys run of its own (the same loop, options and style targets), started
 and held to its part of the content; the tiles are blended across their overlaps with linear ramps, so no seam shows.
 The style images stay at the size the first run used them at, so each level adds brush work at the style's own scale
 rather than enlarging the strokes: the detail a print needs. Memory is bounded by the tile, not by the output.
+
+What places things in the picture (--style-masks, --labels, --init-mask) is read once over the whole content and cut
+to each tile (Places): a tile's job gets its part of every mask, a style with no part in the tile is left out of it,
+and the style weight is scaled so that each style paints as strongly as it does in one run.
 """
 
 from __future__ import annotations
@@ -17,16 +21,16 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from . import gatys, images, optimize
+from . import gatys, images, masks, optimize
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
 from .images import ImageLike
 from .job import Result
-from .options import flag
+from .losses import blend_weights, layer_groups
 
 TILE_ITERATIONS = 40  # each tile's iterations: it starts from a picture that is already painted
 MIN_TILE = 128
-UNTILED = ("style_masks", "style_regions", "labels", "init_mask")  # options that name places in the whole picture
+VISIBLE = 1 / 255  # a mask whose part in a tile is darker than this everywhere has no part in it (masks.read_mask)
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,84 @@ def check_tiling(opts: gatys.TransferOptions, tile: int) -> None:
                           "pass; drop --tile")
     if isinstance(tile, bool) or not isinstance(tile, int) or tile < MIN_TILE:
         raise OptionError(f"--tile must be a whole number of pixels, at least {MIN_TILE}, got {tile}")
-    given = [flag(name) for name in UNTILED if getattr(opts, name) is not None]
-    if given:
-        raise OptionError(f"{', '.join(given)} with --tile: a tiled run does not take options that place things in "
-                          "the picture yet; drop --tile (and a smaller --size) or drop them")
+
+
+@dataclass(frozen=True)
+class Places:
+    """What places styles in the picture, read once over the whole content and cut to each tile.
+
+    One entry per style, or with --labels per label colour and style image that has it (stylegram.labels): its style
+    image, its mask over the content (None without masks), the part of its style image it lends, its blend weight and
+    its layers; and the --init-mask.
+    """
+
+    styles: list[int]
+    masks: list[torch.Tensor] | None
+    regions: list[torch.Tensor] | None
+    blend: list[float]
+    groups: list[dict[str, float]]
+    init_mask: torch.Tensor | None
+
+    def at(self, shape: tuple[int, int]) -> Places:
+        """The masks scaled to a level of ``shape`` (H, W)."""
+        def scaled(mask: torch.Tensor) -> torch.Tensor:
+            return optimize.resize(mask, shape).clamp(0, 1)
+        return Places(self.styles, None if self.masks is None else [scaled(m) for m in self.masks], self.regions,
+                      self.blend, self.groups, None if self.init_mask is None else scaled(self.init_mask))
+
+
+def places(content: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions) -> Places:
+    """The Places of a run's options over ``content``: the masks and label maps read and checked as one run reads them."""
+    shape, shapes = tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles]
+    blend, groups = blend_weights(opts.style_blend, len(styles)), layer_groups(opts.style_layers, len(styles))
+    init_mask = gatys.read_init_mask(opts, shape) if opts.init_weight else None
+    split = gatys.split_labels(opts, shape, shapes, blend)
+    if split is not None:
+        return Places(split.styles, split.masks, split.regions, split.blend, [groups[n] for n in split.styles],
+                      init_mask)
+    return Places(list(range(len(styles))), masks.load_masks(opts.style_masks, len(styles), shape, opts.statistic),
+                  masks.load_regions(opts.style_regions, shapes, opts.statistic), blend, groups, init_mask)
+
+
+def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, box: tuple[int, int, int, int]
+        ) -> tuple[list[torch.Tensor], gatys.TransferOptions] | None:
+    """The style images and options of the tile ``box`` (top, bottom, left, right) of a level ``where`` is scaled to:
+    every mask cut to the tile, the styles with no part in it left out, and the style weight scaled so that each style
+    left weighs what it weighs in the whole picture. With none left, the tile keeps to its content alone (None when
+    the content has no weight either: the tile has nothing to do)."""
+    top, bottom, left, right = box
+
+    def part(mask: torch.Tensor) -> torch.Tensor:
+        return mask[..., top:bottom, left:right]
+
+    changes: dict = {"labels": None, "style_masks": None, "init_mask": None}
+    if where.init_mask is not None:
+        kept = part(where.init_mask)
+        if float(kept.max()) >= VISIBLE:
+            changes["init_mask"] = kept
+        else:
+            changes["init_weight"] = 0.0
+    if where.masks is None:
+        return styles, opts.replace(**changes)
+    inside = [n for n, mask in enumerate(where.masks) if where.blend[n] > 0 and float(part(mask).max()) >= VISIBLE]
+    if not inside:
+        if not opts.content_weight:
+            return None
+        return styles[:1], opts.replace(**changes, style_weight=0.0, style_regions=None, style_blend=None,
+                                        style_layers=_spelled([where.groups[0]]))
+    share = sum(where.blend[n] for n in inside)  # each entry weighs blend x entries (masks.style_terms)
+    changes.update(style_masks=[part(where.masks[n]) for n in inside],
+                   style_regions=None if where.regions is None else [where.regions[n] for n in inside],
+                   style_blend=",".join(repr(where.blend[n]) for n in inside),
+                   style_layers=_spelled([where.groups[n] for n in inside]),
+                   style_weight=opts.style_weight * len(where.masks) * share / len(inside))
+    return [styles[where.styles[n]] for n in inside], opts.replace(**changes)
+
+
+def _spelled(groups: list[dict[str, float]]) -> str:
+    """Layer groups as --style-layers spells them, one per style split by '/' (one group alone when all are alike)."""
+    spelled = [",".join(f"{layer}:{weight!r}" for layer, weight in group.items()) for group in groups]
+    return spelled[0] if len(set(spelled)) == 1 else "/".join(spelled)
 
 
 def transfer_tiled(
@@ -108,6 +186,7 @@ def transfer_tiled(
     size = gatys._output_side(whole, opts)
     model = model or load_backbone(opts.backbone, opts.weights, **gatys.backbone_options(opts))
     base = min(size, tile)
+    where = places(whole, styles, opts)  # the masks and maps read and checked before any work
     first = gatys.prepare(whole, styles, opts.replace(size=base, upscale=True), model=model)
     for progress in first:
         if on_first is not None:
@@ -122,16 +201,18 @@ def transfer_tiled(
             break
         shape = optimize.fit_long_side(tuple(whole.shape[-2:]), side)
         start_image = F.interpolate(image, size=shape, mode="bicubic", align_corners=False).clamp(0, 1)
-        image = _refine(images.resize_tensor(whole, shape), styles, start_image, opts, model, tile, style_side,
-                        lambda done, count: on_step and on_step(TileStep(number, len(steps), done, count, shape,
-                                                                         time.perf_counter() - start)), stop)
+        def done(tile_done: int, count: int) -> None:
+            if on_step is not None:
+                on_step(TileStep(number, len(steps), tile_done, count, shape, time.perf_counter() - start))
+        image = _refine(images.resize_tensor(whole, shape), styles, where.at(shape), start_image, opts, model, tile,
+                        style_side, done, stop)
     alpha = images.load_alpha(content)
     return Result(image, history, opts.replace(size=size), time.perf_counter() - start, alpha)
 
 
-def _refine(content: torch.Tensor, styles, start: torch.Tensor, opts: gatys.TransferOptions, model: Backbone,
-            tile: int, style_side: int, done: Callable[[int, int], None], stop: Callable[[], bool] | None
-            ) -> torch.Tensor:
+def _refine(content: torch.Tensor, styles: list[torch.Tensor], where: Places, start: torch.Tensor,
+            opts: gatys.TransferOptions, model: Backbone, tile: int, style_side: int, done: Callable[[int, int], None],
+            stop: Callable[[], bool] | None) -> torch.Tensor:
     """One level: every tile of ``start`` refined against its part of ``content``, blended across the overlaps; tiles
     not reached when ``stop`` says so keep ``start``."""
     height, width = content.shape[-2:]
@@ -143,16 +224,29 @@ def _refine(content: torch.Tensor, styles, start: torch.Tensor, opts: gatys.Tran
     for n, ((top, bottom), (left, right)) in enumerate((r, c) for r in rows for c in columns):
         if stop is not None and stop():
             break
-        side = max(bottom - top, right - left)
-        part = gatys.prepare(content[..., top:bottom, left:right], styles, opts.replace(
-            size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=start[..., top:bottom, left:right],
-            alpha=gatys.TransferOptions.alpha, style_scale=style_side / side, upscale=True), model=model)
-        for _ in part:
-            pass
         i, j = n // len(columns), n % len(columns)
         w = (feather(bottom - top, i > 0, i < len(rows) - 1, overlap)[:, None]
              * feather(right - left, j > 0, j < len(columns) - 1, overlap)[None])
-        total[..., top:bottom, left:right] += part.result().image * w
+        total[..., top:bottom, left:right] += _tile(content, styles, where, start, opts, model, style_side,
+                                                    (top, bottom, left, right)) * w
         weight[..., top:bottom, left:right] += w
         done(n + 1, count)
     return torch.where(weight > 0, total / weight.clamp(min=1e-8), start).clamp(0, 1)
+
+
+def _tile(content: torch.Tensor, styles: list[torch.Tensor], where: Places, start: torch.Tensor,
+          opts: gatys.TransferOptions, model: Backbone, style_side: int, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """The tile ``box`` (top, bottom, left, right) of a level refined: a short Gatys run from its part of ``start``,
+    held to its part of ``content``, with the masks cut to it (cut)."""
+    top, bottom, left, right = box
+    given = cut(where, styles, opts, box)
+    if given is None:
+        return start[..., top:bottom, left:right]
+    its_styles, its_opts = given
+    side = max(bottom - top, right - left)
+    job = gatys.prepare(content[..., top:bottom, left:right], its_styles, its_opts.replace(
+        size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=start[..., top:bottom, left:right],
+        alpha=gatys.TransferOptions.alpha, style_scale=style_side / side, upscale=True), model=model)
+    for _ in job:
+        pass
+    return job.result().image
