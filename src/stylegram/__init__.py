@@ -24,6 +24,7 @@ from .gatys import TransferOptions, transfer
 from .gatys import prepare as prepare_transfer
 from .stats import gram, masked_gram, mean_std, pearson
 from .synthesis import TextureOptions, prepare_texture, texture
+from .sweeps import sweep
 from .tiles import transfer_tiled
 
 __version__ = "0.1.0"
@@ -43,6 +44,7 @@ __all__ = [
     "prepare_dream",
     "prepare_texture",
     "prepare_transfer",
+    "sweep",
     "texture",
     "transfer",
     "transfer_tiled",

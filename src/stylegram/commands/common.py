@@ -52,7 +52,7 @@ def backbone_from_args(args: argparse.Namespace):
     return load_backbone(args.backbone, args.weights, **build_options(args.backbone, args.padding, args.pooling))
 
 
-def _argument_type(hint) -> type:
+def argument_type(hint) -> type:
     """The argparse type of an options field: str when the annotation admits str, else int or float."""
     kinds = [k for k in typing.get_args(hint) if k is not type(None)] or [hint]
     if str in kinds:
@@ -75,5 +75,5 @@ def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: d
             name, action = (on.replace("--", "--no-", 1), "store_false") if default else (on, "store_true")
             parser.add_argument(name, dest=option.name, action=action, help=helps[option.name])
             continue
-        parser.add_argument(flag(option.name), type=_argument_type(hints[option.name]), default=default,
+        parser.add_argument(flag(option.name), type=argument_type(hints[option.name]), default=default,
                             choices=choices.get(option.name), help=helps[option.name])

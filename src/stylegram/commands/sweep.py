@@ -1,0 +1,110 @@
+"""`stylegram sweep CONTENT STYLE [STYLE ...] --vary OPTION VALUE [VALUE ...] -o SHEET.png`: a transfer per
+combination of values, side by side on a contact sheet (stylegram.sweeps)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import typing
+
+from .. import files, images
+from .. import gatys as T
+from .. import sweeps as S
+from ..bars import bar
+from ..errors import OptionError, did_you_mean
+from ..options import flag
+from .common import add_dataclass_options, argument_type
+from .progress import describe, stop_on_interrupt
+from .runner import check_outputs, listed
+from .transfer import CHOICES, HELP
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "sweep",
+        help="a transfer for each value of a few options, side by side on one sheet",
+        description="Run a transfer for every combination of the --vary values, the other options fixed, and lay the "
+        "pictures side by side over their values and times: e.g. --vary style-weight 1 10 100 --vary statistic gram "
+        "mmd-poly makes six. Every combination is checked before the first runs.",
+    )
+    parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
+    parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
+    parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .webp)")
+    parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
+                        help="an option of transfer and its values, e.g. --vary style-weight 1 10 100; give it again "
+                        "to vary another (its values make the sheet's columns, the first's its rows)")
+    parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values")
+    add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(save_every=0, save_dir=None, checkpoint=None, log=None, resume=None)  # for check_outputs
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    vary = varied(args)
+    cells = S.combinations(vary)
+    given = [v for values in vary.values() for v in values if isinstance(v, str)]
+    maps = listed(args.style_masks, args.style_regions, args.labels)
+    output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps, *given])
+    folder = files.check_folder(args.cells) if args.cells else None
+    fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(T.TransferOptions) if f.name not in vary}
+    with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
+        def on_progress(number: int, record) -> None:
+            progress.set_postfix_str(f"{S.values(cells[number])}: {record.stage}, iteration {record.iteration}: "
+                                     f"{describe(record)}")
+
+        def on_cell(cell: S.Cell) -> None:
+            if folder is not None:
+                cell.result.save(folder / f"{cell.slug}.png")
+            progress.set_postfix_str("", refresh=False)
+            progress.update()
+
+        done = S.sweep(args.content, args.styles, vary, on_progress=on_progress, on_cell=on_cell,
+                       stop=lambda: stop.requested, **fixed)
+    if done:
+        images.save_image(S.contact_sheet(done, len(list(vary.values())[-1])), output)
+    if stop.requested:
+        kept = f"the {len(done)} picture{'s' * (len(done) != 1)} made so far written to {output}" if done else \
+            "nothing was made, so nothing was written"
+        print(f"stylegram: interrupted; {kept}", file=sys.stderr)
+        return 130
+    seconds = sum({id(cell.result): cell.result.seconds for cell in done}.values())  # a picture reused counts once
+    print(f"wrote {output} ({len(done)} pictures, {seconds:.1f}s)" + (f" and each to {folder}" if folder else ""))
+    return 0
+
+
+def varied(args: argparse.Namespace) -> dict[str, list]:
+    """--vary as {option name: values typed as the option's own flag types them}; every mistake named."""
+    hints, defaults = typing.get_type_hints(T.TransferOptions), T.TransferOptions()
+    vary: dict[str, list] = {}
+    for name, *values in args.vary or []:
+        field = name.lstrip("-").replace("-", "_")
+        shown = flag(field)[2:]
+        if field not in hints:
+            raise OptionError(f"--vary {name}: transfer has no option --{name.lstrip('-')}"
+                              f"{did_you_mean(shown, [flag(h)[2:] for h in hints])}")
+        if isinstance(getattr(defaults, field), bool):
+            raise OptionError(f"--vary {shown}: --{shown} is on or off; run with and without it instead")
+        if not values:
+            raise OptionError(f"--vary {shown} needs values after it, e.g. --vary {shown} A B")
+        if field in vary:
+            raise OptionError(f"--vary {shown} is given twice; give all its values once")
+        if str(getattr(args, field)) != str(getattr(defaults, field)):
+            raise OptionError(f"--{shown} is given a value and varied; drop --{shown} {getattr(args, field)} or the "
+                              f"--vary {shown}")
+        vary[field] = [_typed(field, text, argument_type(hints[field])) for text in values]
+    return vary
+
+
+def _typed(field: str, text: str, kind: type) -> object:
+    """One --vary value as its option's flag reads it, checked against the option's choices."""
+    shown = flag(field)[2:]
+    try:
+        value = kind(text)
+    except ValueError:
+        raise OptionError(f"--vary {shown}: {text!r} is not a {'whole number' if kind is int else 'number'}") from None
+    if field in CHOICES and value not in CHOICES[field]:
+        raise OptionError(f"--vary {shown}: {text!r} is not one of {', '.join(CHOICES[field])}"
+                          f"{did_you_mean(text, CHOICES[field])}")
+    return value

@@ -1,0 +1,221 @@
+"""Sweeps: one transfer per combination of a few options' values, side by side on a contact sheet.
+
+What does --style-weight 100 do that 10 does not, how do the statistics of docs/statistics.md differ on one pair,
+AdaIN or Gatys? A sweep answers with pictures: every combination of the values given runs with the other options
+fixed, through the same loop as a transfer (each network loaded once), and the sheet shows each picture above the
+values that made it and the seconds it took. Every combination is checked (options, images, memory) before any runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from . import gatys, images
+from .backbones import Backbone
+from .errors import OptionError, StylegramError, did_you_mean
+from .images import ImageLike
+from .job import Job, Result
+from .optimize import Progress
+from .options import flag
+
+MAX_CELLS = 64  # more combinations than this is a typo, not a plan: hours of work
+CAPTION_FONT = 13  # px
+MARGIN = 8  # px around and between the cells
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One combination: the values it set (by option name), its result, and whether a stop cut it short."""
+
+    changes: dict[str, Any]
+    result: Result
+    stopped: bool = False
+
+    @property
+    def caption(self) -> str:
+        """'style-weight 10, statistic gram · 12.3s' under its picture."""
+        return " ".join(self.caption_parts)
+
+    @property
+    def caption_parts(self) -> list[str]:
+        """The caption in the pieces a line may break between: each value, then the time."""
+        shown = values(self.changes).split(", ")
+        return [*(f"{v}," for v in shown[:-1]), shown[-1], f"· {self.result.seconds:.1f}s"
+                + (" (stopped)" if self.stopped else "")]
+
+    @property
+    def slug(self) -> str:
+        """A file name stem of its values: 'style-weight=10_statistic=gram'."""
+        words = "_".join(f"{flag(name)[2:]}={_shown(value)}" for name, value in self.changes.items())
+        return re.sub(r"[^A-Za-z0-9.=_-]+", "-", words)[:200]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A combination checked and ready: a Gatys job to iterate, a one-pass method's run, or the number of an earlier
+    combination that reads the same options (``same_as``: varying --method, AdaIN reads no --style-weight)."""
+
+    changes: dict[str, Any]
+    job: Job | None = None
+    one_pass: Callable[[], Result] | None = None
+    same_as: int | None = None
+
+
+def values(changes: Mapping[str, Any]) -> str:
+    """A combination's values as its caption names them: 'style-weight 10, statistic gram'."""
+    return ", ".join(f"{flag(name)[2:]} {_shown(value)}" for name, value in changes.items())
+
+
+def combinations(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the values of ``vary`` ({option: values}), the last option changing fastest."""
+    if not vary:
+        raise OptionError("a sweep needs at least one option to vary, e.g. --vary style-weight 1 10 100")
+    fields = {f.name for f in dataclasses.fields(gatys.TransferOptions)}
+    for name, values in vary.items():
+        if name not in fields:
+            raise OptionError(f"--vary {flag(name)[2:]}: no transfer option has that name"
+                              f"{did_you_mean(name, fields)}")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise OptionError(f"--vary {flag(name)[2:]} needs a list of values, got {values!r}")
+    cells = [dict(zip(vary, chosen)) for chosen in itertools.product(*vary.values())]
+    if len(cells) > MAX_CELLS:
+        raise OptionError(f"these values make {len(cells)} runs, more than {MAX_CELLS}; vary fewer options or give "
+                          "fewer values")
+    return cells
+
+
+def plan(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
+         options: gatys.TransferOptions | None = None, *, model: Backbone | None = None, **changes) -> list[Planned]:
+    """Every combination with its options, images and memory checked, before any work; each network is loaded once
+    (``model``: an already loaded one for every Gatys run)."""
+    base = gatys.TransferOptions.given(options, **changes)
+    models: dict[tuple, Any] = {}
+    planned: list[Planned] = []
+    seen: dict[str, int] = {}
+    for cell in combinations(vary):
+        opts = base.replace(**cell)
+        if "method" in vary:  # each method takes the options it reads, and the others' stay at their defaults
+            unread = unread_by(opts)
+            opts = opts.replace(**{name: getattr(gatys.TransferOptions, name) for name in unread})
+            cell = {name: value for name, value in cell.items() if name not in unread}
+        key = repr(sorted(cell.items()))
+        if key in seen:
+            planned.append(Planned(cell, same_as=seen[key]))
+            continue
+        seen[key] = len(planned)
+        try:
+            planned.append(_checked(content, styles, cell, opts, models, model))
+        except StylegramError as err:
+            raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
+    return planned
+
+
+def _checked(content: ImageLike, styles: ImageLike | Sequence[ImageLike], cell: dict[str, Any],
+             opts: gatys.TransferOptions, models: dict[tuple, Any], model: Backbone | None) -> Planned:
+    """One combination prepared (loaded and checked), its network ``model``, or taken from ``models`` or added there."""
+    if opts.method != "gatys":
+        return Planned(cell, one_pass=gatys.prepare_feed_forward(content, styles, opts))
+    network = (opts.backbone, opts.weights, opts.pooling, opts.padding)
+    job = gatys.prepare(content, styles, opts, model=model or models.get(network))
+    models[network] = job.problem.backbone
+    return Planned(cell, job=job)
+
+
+def unread_by(opts: gatys.TransferOptions) -> list[str]:
+    """The options the method of ``opts`` does not read: a one pass's optimization options, Gatys's --alpha (unless it
+    starts from AdaIN's picture)."""
+    if opts.method != "gatys":
+        return [f.name for f in dataclasses.fields(opts) if f.name not in gatys.FEED_FORWARD_FIELDS]
+    return [] if opts.init == "adain" else ["alpha"]
+
+
+def sweep(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
+          options: gatys.TransferOptions | None = None, *, on_progress: Callable[[int, Progress], None] | None = None,
+          on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None,
+          model: Backbone | None = None, **changes) -> list[Cell]:
+    """A transfer for every combination of ``vary``'s values ({option: values}, e.g. {"style_weight": [1, 10]}), the
+    other options from ``options`` and ``changes``; one Cell each, in order.
+
+    ``on_progress`` hears (cell number from 0, record) of each Gatys iteration, ``on_cell`` of each cell done;
+    ``stop`` returning True ends the sweep after the iteration being made, that cell's picture so far the last;
+    ``model``: an already loaded network for the Gatys runs.
+    """
+    cells = []
+    for number, planned in enumerate(plan(content, styles, vary, options, model=model, **changes)):
+        if stop is not None and stop():
+            break
+        if planned.same_as is not None:
+            cells.append(dataclasses.replace(cells[planned.same_as], changes=planned.changes))
+        else:
+            result, stopped = _run(planned, lambda record: on_progress and on_progress(number, record), stop)
+            cells.append(Cell(planned.changes, result, stopped))
+        if on_cell is not None:
+            on_cell(cells[-1])
+    return cells
+
+
+def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callable[[], bool] | None
+         ) -> tuple[Result, bool]:
+    """One combination's result, and whether ``stop`` cut it short."""
+    if planned.one_pass is not None:  # its own clock started when it was planned, before the cells ahead of it
+        start = time.perf_counter()
+        return dataclasses.replace(planned.one_pass(), seconds=time.perf_counter() - start), False
+    for record in planned.job:
+        on_progress(record)
+        if stop is not None and stop():
+            return planned.job.result(), True
+    return planned.job.result(), False
+
+
+def contact_sheet(cells: Sequence[Cell], columns: int) -> Image.Image:
+    """The cells' pictures in rows of ``columns``, each above its caption (wrapped to its width), on white."""
+    if not cells:
+        raise OptionError("no picture was made, so there is no sheet to draw")
+    pictures = [images.to_image(cell.result.image) for cell in cells]
+    font = ImageFont.load_default(size=CAPTION_FONT)
+    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+    parts = [part for cell in cells for part in cell.caption_parts]
+    width = max(max(p.width for p in pictures), *(math.ceil(measure.textlength(p, font=font)) for p in parts))
+    captions = [_wrapped(cell.caption_parts, measure, font, width) for cell in cells]
+    line = CAPTION_FONT + 4
+    height = max(p.height for p in pictures) + line * max(len(c) for c in captions) + MARGIN // 2
+    columns = max(1, min(columns, len(cells)))
+    rows = -(-len(cells) // columns)
+    sheet = Image.new("RGB", (MARGIN + columns * (width + MARGIN), MARGIN + rows * (height + MARGIN)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for n, (picture, caption) in enumerate(zip(pictures, captions)):
+        left = MARGIN + (n % columns) * (width + MARGIN)
+        top = MARGIN + (n // columns) * (height + MARGIN)
+        sheet.paste(picture, (left + (width - picture.width) // 2, top))
+        for k, text in enumerate(caption):
+            draw.text((left, top + picture.height + MARGIN // 2 + k * line), text, fill=(40, 40, 40), font=font)
+    return sheet
+
+
+def _wrapped(parts: list[str], measure: ImageDraw.ImageDraw, font: ImageFont.ImageFont, width: int) -> list[str]:
+    """``parts`` joined by spaces in lines no wider than ``width`` px, broken between parts."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and measure.textlength(f"{lines[-1]} {part}", font=font) <= width:
+            lines[-1] += f" {part}"
+        else:
+            lines.append(part)
+    return lines
+
+
+def _shown(value: Any) -> str:
+    """A value as a caption shows it: numbers short (10, 0.5, 1e+03), a file by its name, an image held as 'image'."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (str, int)):
+        return str(value).replace("\\", "/").rsplit("/", 1)[-1]
+    return "image"

@@ -1,0 +1,135 @@
+"""Sweeps: a transfer per combination of some options' values, on one contact sheet."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegram import sweeps
+from stylegram.cli import main
+from stylegram.errors import OptionError
+from stylegram.job import Result
+
+TINY = dict(size=64, min_size=64, iterations="4")
+
+
+def test_combinations_take_every_value_the_last_option_fastest():
+    cells = sweeps.combinations({"style_weight": [1, 10], "statistic": ["gram", "mmd-poly", "meanstd"]})
+    assert cells[:4] == [{"style_weight": 1, "statistic": "gram"}, {"style_weight": 1, "statistic": "mmd-poly"},
+                         {"style_weight": 1, "statistic": "meanstd"}, {"style_weight": 10, "statistic": "gram"}]
+    assert len(cells) == 6
+
+
+@pytest.mark.parametrize("vary, words", [
+    ({}, "at least one option to vary"),
+    ({"style_wieght": [1, 2]}, "did you mean style_weight"),
+    ({"style_weight": 5}, "needs a list of values"),
+    ({"seed": list(range(9)), "style_weight": list(range(8))}, "72 runs, more than 64"),
+])
+def test_what_cannot_be_swept_is_named(vary, words):
+    with pytest.raises(OptionError, match=words):
+        sweeps.combinations(vary)
+
+
+def test_each_value_takes_effect_and_a_network_is_loaded_once(vgg, chelsea):
+    content = torch.nn.functional.interpolate(chelsea, size=(43, 64), mode="area")
+    planned = sweeps.plan(content, "sample:swirls", {"style_weight": [0.01, 100.0], "pooling": ["max", "avg"]},
+                          **TINY)
+    networks = [p.job.problem.backbone for p in planned]
+    assert networks[0] is networks[2] and networks[1] is networks[3] and networks[0] is not networks[1]
+    cells = sweeps.sweep(content, "sample:swirls", {"style_weight": [0.01, 100.0]}, model=vgg, init="content", **TINY)
+    assert [c.changes for c in cells] == [{"style_weight": 0.01}, {"style_weight": 100.0}]
+    moved = [float((c.result.image - content).abs().mean()) for c in cells]
+    assert moved[1] > 2 * moved[0]  # the heavier style pulls the picture much farther from the photo
+    assert cells[1].caption.startswith("style-weight 100 · ") and cells[1].slug == "style-weight=100"
+
+
+def test_varying_the_method_gives_each_only_what_it_reads_and_repeats_no_run(chelsea):
+    content = torch.nn.functional.interpolate(chelsea, size=(64, 96), mode="area")
+    planned = sweeps.plan(content, "sample:swirls", {"method": ["gatys", "adain"], "style_weight": [1.0, 50.0]},
+                          **TINY)
+    assert [p.changes for p in planned] == [{"method": "gatys", "style_weight": 1.0},
+                                            {"method": "gatys", "style_weight": 50.0},
+                                            {"method": "adain"}, {"method": "adain"}]
+    assert planned[2].one_pass is not None and planned[3].same_as == 2  # AdaIN reads no style weight: one pass
+    assert planned[0].job.options.style_weight == 1.0 and planned[1].job.options.style_weight == 50.0
+
+
+def test_a_bad_value_is_refused_before_any_run_naming_it(chelsea):
+    ran = []
+    with pytest.raises(OptionError, match=r"size must be .* got 0 \(in the run with size 0\)"):
+        sweeps.sweep(chelsea, "sample:swirls", {"size": [64, 0]}, on_cell=ran.append, min_size=64, iterations="2")
+    assert ran == []
+
+
+def _cell(colour: tuple[float, float, float], caption_seconds: float = 1.5) -> sweeps.Cell:
+    image = torch.tensor(colour).view(1, 3, 1, 1).expand(1, 3, 20, 30).clone()
+    return sweeps.Cell({"style_weight": caption_seconds}, Result(image, [], None, caption_seconds))
+
+
+def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
+    cells = [_cell((1, 0, 0)), _cell((0, 1, 0)), _cell((0, 0, 1))]
+    sheet = np.asarray(sweeps.contact_sheet(cells, columns=2))
+    m = sweeps.MARGIN
+    width = (sheet.shape[1] - m) // 2 - m  # two columns, as wide as the word "style-weight" (the pictures: 30 px)
+    assert 60 < width < 120 and sheet.shape[1] == m + 2 * (width + m)
+    left = m + (width - 30) // 2  # each picture centred in its column
+    assert tuple(sheet[m, left]) == (255, 0, 0) and tuple(sheet[m, left + width + m]) == (0, 255, 0)
+    height = (sheet.shape[0] - m) // 2 - m  # two rows
+    assert tuple(sheet[m + height + m, left]) == (0, 0, 255)
+    caption = sheet[m + 20: m + height, m: m + width]
+    assert caption.min() < 128 and (sheet[:, -m:] == 255).all()  # dark text under the picture, white margins
+    assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
+
+
+def _pictures_across(sheet: np.ndarray) -> int:
+    """How many pictures the first row of a sheet holds: runs of non-white columns through the pictures' tops."""
+    inside = (sheet[sweeps.MARGIN + 2] != 255).any(-1)
+    return int((inside[1:] & ~inside[:-1]).sum() + inside[0])
+
+
+def test_the_command_writes_the_sheet_and_each_picture(tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "0.01", "100",
+                 "--size", "64", "--min-size", "64", "--iterations", "3", "--cells", str(tmp_path / "cells")]) == 0
+    assert f"wrote {out} (2 pictures" in capsys.readouterr().out
+    sheet = np.asarray(Image.open(out))
+    assert _pictures_across(sheet) == 2 and sheet.std() > 10
+    assert sorted(p.name for p in (tmp_path / "cells").iterdir()) == ["style-weight=0.01.png", "style-weight=100.png"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--vary", "style-wieght", "1", "10"], "no option --style-wieght; did you mean style-weight?"),
+    (["--vary", "upscale"], "--upscale is on or off"),
+    (["--vary", "style-weight"], "--vary style-weight needs values after it"),
+    (["--vary", "style-weight", "strong"], "'strong' is not a number"),
+    (["--vary", "method", "gatys", "adian"], "'adian' is not one of gatys, adain, wct; did you mean adain?"),
+    (["--style-weight", "5", "--vary", "style-weight", "1", "10"], "--style-weight is given a value and varied"),
+    (["--vary", "seed", "1", "--vary", "seed", "2"], "--vary seed is given twice"),
+    ([], "a sweep needs at least one option to vary"),
+])
+def test_mistakes_on_the_command_line_are_named_before_any_work(args, words, tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), *args]) == 2
+    assert words in capsys.readouterr().err and not out.exists()
+
+
+def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(tmp_path, capsys, monkeypatch):
+    real = sweeps.sweep
+
+    def interrupted(*args, on_progress, **kwargs):
+        def hook(number, record):
+            on_progress(number, record)
+            if number == 1 and record.iteration == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, on_progress=hook, **kwargs)
+
+    monkeypatch.setattr(sweeps, "sweep", interrupted)
+    out = tmp_path / "sheet.png"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10", "100",
+                 "--size", "64", "--min-size", "64", "--iterations", "6"]) == 130
+    assert "the 2 pictures made so far written to" in capsys.readouterr().err
+    assert _pictures_across(np.asarray(Image.open(out))) == 2  # two of three
