@@ -205,6 +205,29 @@ def test_an_animations_transparent_pixels_are_read_as_white(tmp_path):
     assert animation.timing(tmp_path / "a.png") == ([50, 70], 0)
 
 
+@pytest.mark.parametrize("suffix", [".gif", ".webp", ".png"])
+def test_a_transparent_animation_keeps_each_frames_transparency(client, tmp_path, suffix):
+    frames = []
+    for i in range(3):  # a red square moving right, and a half-clear blue bar, on nothing
+        pixels = np.zeros((48, 64, 4), np.uint8)
+        pixels[10:34, 8 + 6 * i: 32 + 6 * i] = (220, 40, 40, 255)
+        pixels[36:44, 40:60] = (30, 30, 200, 128)
+        frames.append(Image.fromarray(pixels, "RGBA"))
+    source = tmp_path / f"sticker{suffix}"
+    clearing = {"disposal": 2} if suffix == ".gif" else {}  # each GIF frame on nothing, not on the one before
+    frames[0].save(source, save_all=True, append_images=frames[1:], duration=80, loop=0, **clearing)
+    assert main(["batch", str(source), "--style", STYLE, "--method", "adain", "-o", str(tmp_path / "out"),
+                 "--scheduler", _address(client), "--quiet"]) == 0
+    with Image.open(tmp_path / "out" / source.name) as made:
+        alphas = [np.asarray(frame.convert("RGBA"))[..., 3] for frame in ImageSequence.Iterator(made)]
+    assert len(alphas) == 3
+    for i, alpha in enumerate(alphas):
+        square = np.zeros((48, 64), bool)
+        square[10:34, 8 + 6 * i: 32 + 6 * i] = True
+        assert (alpha[square] == 255).all() and (alpha[:8] == 0).all() and (alpha[20, 8 + 6 * i + 24:] == 0).all()
+        assert np.abs(alpha[36:44, 40:60].astype(int) - (255 if suffix == ".gif" else 128)).max() <= 2  # GIF: 1 bit
+
+
 def _loudest_hertz(path, track: int) -> float:
     """The strongest frequency of one audio track, decoded."""
     import av

@@ -3,7 +3,9 @@
 ``stylegram batch`` takes an animated picture (images.is_animation) as a short video (video.is_video): its frames
 are stylized in order, following the motion, and written as the same kind of animation. A GIF's frames share one
 palette made from the stylized frames themselves, so colours do not jump between frames; the file is written whole
-through a temporary file.
+through a temporary file. A transparent animation (a sticker, a cut-out) is stylized on white, as a still picture is,
+and written with each frame's transparency: WebP and PNG keep it as it was, GIF (one bit of it) where a pixel is
+at least half transparent.
 """
 
 from __future__ import annotations
@@ -33,11 +35,24 @@ def frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
 
 def timing(path: str | os.PathLike[str]) -> tuple[list[int], int | None]:
     """Each frame's duration in ms, and the loop count (0: forever; None: the file plays once)."""
-    durations, loop = [], None
+    durations, loop, _ = _scanned(path)
+    return durations, loop
+
+
+def transparency(path: str | os.PathLike[str]) -> list[Image.Image] | None:
+    """Each frame's alpha as an 8-bit grey image (255: opaque), or None when every frame is opaque."""
+    return _scanned(path)[2]
+
+
+def _scanned(path: str | os.PathLike[str]) -> tuple[list[int], int | None, list[Image.Image] | None]:
+    """Durations, loop count and transparency (see timing and transparency), in one decoding of the file."""
+    durations, loop, alphas = [], None, []
     for frame in _decoded(path):  # WebP states a frame's duration once it is decoded
         durations.append(int(frame.info.get("duration") or DEFAULT_DURATION))
         loop = frame.info.get("loop", loop)
-    return durations, loop
+        alphas.append(frame.convert("RGBA").getchannel("A"))
+    opaque = all(alpha.getextrema()[0] == 255 for alpha in alphas)
+    return durations, loop, None if opaque else alphas
 
 
 def _decoded(path: str | os.PathLike[str]) -> Iterator[Image.Image]:
@@ -65,7 +80,7 @@ class AnimationWriter(files.WholeOrNothing):
 
     def __init__(self, target: str | os.PathLike[str], source: str | os.PathLike[str]):
         self.target, self.source = Path(target), Path(source)
-        self.durations, self.loop = timing(source)
+        self.durations, self.loop, self.alphas = _scanned(source)
         self.pictures: list[Image.Image] = []
 
     @property
@@ -82,9 +97,18 @@ class AnimationWriter(files.WholeOrNothing):
         if not self.pictures:
             raise ImageError(f"{self.source}: no frames were decoded, so there is no animation to write")
         fmt = _FORMATS[self.target.suffix.lower()]
-        shown = self.pictures if fmt != "GIF" else _on_one_palette(self.pictures)
+        alphas = None if self.alphas is None else [self.alphas[min(i, len(self.alphas) - 1)].resize(p.size)
+                                                   for i, p in enumerate(self.pictures)]
+        options: dict = {}
+        if fmt != "GIF":
+            shown = self.pictures if alphas is None else [_with_alpha(p, a) for p, a in zip(self.pictures, alphas)]
+        elif alphas is None:
+            shown = _on_one_palette(self.pictures)
+        else:  # the palette's last entry is transparent, and each frame replaces the last (disposal 2)
+            shown = [_clear_where(p, a) for p, a in zip(_on_one_palette(self.pictures, 255), alphas)]
+            options = {"transparency": 255, "disposal": 2}
         durations = [self.durations[min(i, len(self.durations) - 1)] for i in range(len(shown))]
-        options = {"save_all": True, "append_images": shown[1:], "duration": durations}
+        options.update({"save_all": True, "append_images": shown[1:], "duration": durations})
         if self.loop is not None:
             options["loop"] = self.loop
         if fmt == "WEBP":
@@ -96,8 +120,25 @@ class AnimationWriter(files.WholeOrNothing):
         self.pictures.clear()
 
 
-def _on_one_palette(pictures: list[Image.Image]) -> list[Image.Image]:
-    """The frames quantized to one 256-colour palette made from a sample of them, dithered (GIF holds 256 colours;
+def _with_alpha(picture: Image.Image, alpha: Image.Image) -> Image.Image:
+    """``picture`` with ``alpha`` (of its size) as its transparency."""
+    rgba = picture.convert("RGBA")
+    rgba.putalpha(alpha)
+    return rgba
+
+
+def _clear_where(picture: Image.Image, alpha: Image.Image) -> Image.Image:
+    """A frame on the shared palette with the pixels at least half transparent in ``alpha`` set to entry 255."""
+    indices = np.array(picture)
+    indices[np.asarray(alpha) < 128] = 255
+    clear = Image.fromarray(indices, "P")
+    palette = picture.getpalette() or []
+    clear.putpalette(palette + [255] * (768 - len(palette)))  # entry 255 exists (white, shown as transparent)
+    return clear
+
+
+def _on_one_palette(pictures: list[Image.Image], colours: int = 256) -> list[Image.Image]:
+    """The frames quantized to one palette of ``colours`` made from a sample of them, dithered (GIF holds 256 colours;
     a palette per frame makes the colours of still parts jump)."""
     step = max(1, len(pictures) // PALETTE_SAMPLES)
     sample = pictures[::step][:PALETTE_SAMPLES]
@@ -105,5 +146,5 @@ def _on_one_palette(pictures: list[Image.Image]) -> list[Image.Image]:
     strip = Image.new("RGB", (width, height * len(sample)))
     for i, picture in enumerate(sample):
         strip.paste(picture.resize((width, height)), (0, i * height))
-    palette = strip.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    palette = strip.quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
     return [p.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for p in pictures]
