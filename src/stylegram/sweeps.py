@@ -80,12 +80,12 @@ def combinations(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     if not vary:
         raise OptionError("a sweep needs at least one option to vary, e.g. --vary style-weight 1 10 100")
     fields = {f.name for f in dataclasses.fields(gatys.TransferOptions)}
-    for name, values in vary.items():
+    for name, given in vary.items():
         if name not in fields:
             raise OptionError(f"--vary {flag(name)[2:]}: no transfer option has that name"
                               f"{did_you_mean(name, fields)}")
-        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-            raise OptionError(f"--vary {flag(name)[2:]} needs a list of values, got {values!r}")
+        if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
+            raise OptionError(f"--vary {flag(name)[2:]} needs a list of values, got {given!r}")
     cells = [dict(zip(vary, chosen)) for chosen in itertools.product(*vary.values())]
     if len(cells) > MAX_CELLS:
         raise OptionError(f"these values make {len(cells)} runs, more than {MAX_CELLS}; vary fewer options or give "
