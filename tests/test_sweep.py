@@ -85,10 +85,20 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
     assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
 
 
+def test_a_title_heads_the_sheet():
+    cells = [_cell((1, 0, 0)), _cell((0, 1, 0))]
+    bare = np.asarray(sweeps.contact_sheet(cells, columns=2))
+    titled = np.asarray(sweeps.contact_sheet(cells, columns=2, title="stylegram sweep a.png b.png " + "x" * 20))
+    grown = titled.shape[0] - bare.shape[0]
+    assert grown >= 2 * sweeps.CAPTION_FONT and titled.shape[1] == bare.shape[1]  # two lines: wrapped to the width
+    assert titled[:grown].min() < 160 and (titled[grown:] == bare).all()  # the title on top, the grid as before
+
+
 def _pictures_across(sheet: np.ndarray) -> int:
-    """How many pictures the first row of a sheet holds: runs of non-white columns through the pictures' tops."""
-    inside = (sheet[sweeps.MARGIN + 2] != 255).any(-1)
-    return int((inside[1:] & ~inside[:-1]).sum() + inside[0])
+    """How many pictures a row of a sheet holds: runs of columns with colour in them (the text is grey)."""
+    rgb = sheet.astype(int)
+    colourful = ((np.abs(rgb[..., 0] - rgb[..., 1]) + np.abs(rgb[..., 1] - rgb[..., 2])) > 30).any(0)
+    return int((colourful[1:] & ~colourful[:-1]).sum() + colourful[0])
 
 
 def test_the_command_writes_the_sheet_and_each_picture(tmp_path, capsys):

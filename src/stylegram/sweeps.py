@@ -176,8 +176,9 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
     return planned.job.result(), False
 
 
-def contact_sheet(cells: Sequence[Cell], columns: int) -> Image.Image:
-    """The cells' pictures in rows of ``columns``, each above its caption (wrapped to its width), on white."""
+def contact_sheet(cells: Sequence[Cell], columns: int, title: str | None = None) -> Image.Image:
+    """The cells' pictures in rows of ``columns``, each above its caption (wrapped to its width), on white, under
+    ``title`` (such as the command that made them)."""
     if not cells:
         raise OptionError("no picture was made, so there is no sheet to draw")
     pictures = [images.to_image(cell.result.image) for cell in cells]
@@ -190,11 +191,16 @@ def contact_sheet(cells: Sequence[Cell], columns: int) -> Image.Image:
     height = max(p.height for p in pictures) + line * max(len(c) for c in captions) + MARGIN // 2
     columns = max(1, min(columns, len(cells)))
     rows = -(-len(cells) // columns)
-    sheet = Image.new("RGB", (MARGIN + columns * (width + MARGIN), MARGIN + rows * (height + MARGIN)), "white")
+    across = MARGIN + columns * (width + MARGIN)
+    heading = _wrapped(title.split(" "), measure, font, across - 2 * MARGIN) if title else []
+    below = MARGIN + len(heading) * line + (MARGIN // 2 if heading else 0)  # where the first row begins
+    sheet = Image.new("RGB", (across, below + rows * (height + MARGIN)), "white")
     draw = ImageDraw.Draw(sheet)
+    for k, text in enumerate(heading):
+        draw.text((MARGIN, MARGIN + k * line), text, fill=(100, 100, 100), font=font)
     for n, (picture, caption) in enumerate(zip(pictures, captions)):
         left = MARGIN + (n % columns) * (width + MARGIN)
-        top = MARGIN + (n // columns) * (height + MARGIN)
+        top = below + (n // columns) * (height + MARGIN)
         sheet.paste(picture, (left + (width - picture.width) // 2, top))
         for k, text in enumerate(caption):
             draw.text((left, top + picture.height + MARGIN // 2 + k * line), text, fill=(40, 40, 40), font=font)

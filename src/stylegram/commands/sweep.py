@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import sys
 import typing
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         done = S.sweep(args.content, args.styles, vary, on_progress=on_progress, on_cell=on_cell,
                        stop=lambda: stop.requested, **fixed)
     if done:
-        images.save_image(S.contact_sheet(done, len(list(vary.values())[-1])), output)
+        images.save_image(S.contact_sheet(done, len(list(vary.values())[-1]), command(args, vary)), output)
     if stop.requested:
         kept = f"the {len(done)} picture{'s' * (len(done) != 1)} made so far written to {output}" if done else \
             "nothing was made, so nothing was written"
@@ -72,6 +73,18 @@ def run(args: argparse.Namespace) -> int:
     seconds = sum({id(cell.result): cell.result.seconds for cell in done}.values())  # a picture reused counts once
     print(f"wrote {output} ({len(done)} pictures, {seconds:.1f}s)" + (f" and each to {folder}" if folder else ""))
     return 0
+
+
+def command(args: argparse.Namespace, vary: dict[str, list]) -> str:
+    """The command that makes this sheet: inputs, the options away from their defaults, the --vary lists, -o."""
+    words = ["stylegram", "sweep", args.content, *args.styles]
+    for name, default in dataclasses.asdict(T.TransferOptions()).items():
+        value = getattr(args, name)
+        if name not in vary and value != default:
+            words += [flag(name)] if isinstance(value, bool) else [flag(name), str(value)]
+    for name, values in vary.items():
+        words += ["--vary", flag(name)[2:], *(str(v) for v in values)]
+    return shlex.join([*words, "-o", args.output])
 
 
 def varied(args: argparse.Namespace) -> dict[str, list]:
