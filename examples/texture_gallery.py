@@ -21,6 +21,13 @@ control_gallery.py makes it) and a doodle of three towers on wavy ground grow a 
 example, its map, the doodle and the result:
 
     stylegram texture sample:rocket -o doodle_out.png --size 384x256 --labels doodle.png,rocket_map.png
+
+texture_depth.png shows why the paper takes Gram matrices from several depths: gravel grown from conv1_1 alone, then
+from the layers up to pool1, pool2, pool3 and pool4 (the default). Each deeper layer sees a larger patch, so the
+texture holds structure of a larger scale: colour noise, then grains, then whole stones:
+
+    stylegram texture sample:gravel -o depth_pool2.png --size 192 --layers conv1_1,pool1,pool2
+
 About 30 s per picture on 2 CPU cores with bfloat16 (measured 2026-11-25), 2 minutes on one core in float32.
 """
 
@@ -107,7 +114,22 @@ def render_doodle() -> None:
         labelled_row(tiles, 192).save(GALLERY / "texture_doodle.png")
 
 
-SPECIAL = {"gravel_in_grass": render_gravel_in_grass, "doodle": render_doodle}
+def render_depth() -> None:
+    """Gravel from the Gram matrices of ever deeper layers: conv1_1 alone, then up to pool1 ... pool4."""
+    depths = ["conv1_1", "pool1", "pool2", "pool3", "pool4"]
+    tiles = [("example", load_image(path("gravel")))]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, deepest in enumerate(depths, 1):
+            out = Path(tmp) / f"{deepest}.png"
+            layers = ",".join(depths[:n])
+            print(f"stylegram texture sample:gravel -o {out.name} --size 192 --layers {layers}", flush=True)
+            if main(["texture", "sample:gravel", "-o", str(out), "--size", "192", "--layers", layers, "--quiet"]) != 0:
+                raise SystemExit(f"texture depth {deepest} failed")
+            tiles.append((f"up to {deepest}" if n > 1 else deepest, Image.open(out).convert("RGB")))
+    labelled_row(tiles, 192).save(GALLERY / "texture_depth.png")
+
+
+SPECIAL = {"gravel_in_grass": render_gravel_in_grass, "doodle": render_doodle, "depth": render_depth}
 
 if __name__ == "__main__":
     names = sys.argv[1:] or [*COMMANDS, *SPECIAL]

@@ -143,3 +143,27 @@ def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(tmp_path, capsys, monkey
                  "--size", "64", "--min-size", "64", "--iterations", "6"]) == 130
     assert "the 2 pictures made so far written to" in capsys.readouterr().err
     assert _pictures_across(np.asarray(Image.open(out))) == 2  # two of three
+
+
+def test_a_run_that_fails_mid_sweep_keeps_the_pictures_before_it(tmp_path, capsys, monkeypatch):
+    real = sweeps._run
+
+    def failing(planned, on_progress, stop):
+        if planned.changes["style_weight"] == 100:
+            raise OptionError("the loss became NaN")
+        return real(planned, on_progress, stop)
+
+    monkeypatch.setattr(sweeps, "_run", failing)
+    out, cells = tmp_path / "sheet.png", tmp_path / "cells"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "100",
+                 "--size", "64", "--min-size", "64", "--iterations", "2", "--cells", str(cells)]) == 2
+    assert f"the loss became NaN; the 1 picture made before it written to {out}" in capsys.readouterr().err
+    assert _pictures_across(np.asarray(Image.open(out))) == 1 and [p.name for p in cells.iterdir()] == [
+        "style-weight=1.png"]
+
+
+def test_a_sweep_refused_before_any_work_leaves_no_cells_folder(tmp_path, capsys):
+    cells = tmp_path / "cells"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "s.png"), "--vary", "size", "0",
+                 "--cells", str(cells)]) == 2
+    assert "size must be between" in capsys.readouterr().err and not cells.exists()

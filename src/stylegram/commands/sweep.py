@@ -8,12 +8,13 @@ import dataclasses
 import shlex
 import sys
 import typing
+from pathlib import Path
 
 from .. import files, images
 from .. import gatys as T
 from .. import sweeps as S
 from ..bars import bar
-from ..errors import OptionError, did_you_mean
+from ..errors import OptionError, StylegramError, did_you_mean
 from ..options import flag
 from .common import add_dataclass_options, argument_type
 from .progress import describe, stop_on_interrupt
@@ -48,31 +49,52 @@ def run(args: argparse.Namespace) -> int:
     given = [v for values in vary.values() for v in values if isinstance(v, str)]
     maps = listed(args.style_masks, args.style_regions, args.labels)
     output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps, *given])
+    new_folder = args.cells is not None and not Path(args.cells).exists()
     folder = files.check_folder(args.cells) if args.cells else None
     fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(T.TransferOptions) if f.name not in vary}
-    with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
-        def on_progress(number: int, record) -> None:
-            progress.set_postfix_str(f"{S.values(cells[number])}: {record.stage}, iteration {record.iteration}: "
-                                     f"{describe(record)}")
+    made: list[S.Cell] = []
+    try:
+        with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
+            def on_progress(number: int, record) -> None:
+                progress.set_postfix_str(f"{S.values(cells[number])}: {record.stage}, iteration {record.iteration}: "
+                                         f"{describe(record)}")
 
-        def on_cell(cell: S.Cell) -> None:
-            if folder is not None:
-                cell.result.save(folder / f"{cell.slug}.png")
-            progress.set_postfix_str("", refresh=False)
-            progress.update()
+            def on_cell(cell: S.Cell) -> None:
+                made.append(cell)
+                if folder is not None:
+                    cell.result.save(folder / f"{cell.slug}.png")
+                progress.set_postfix_str("", refresh=False)
+                progress.update()
 
-        done = S.sweep(args.content, args.styles, vary, on_progress=on_progress, on_cell=on_cell,
-                       stop=lambda: stop.requested, **fixed)
-    if done:
-        images.save_image(S.contact_sheet(done, len(list(vary.values())[-1]), command(args, vary)), output)
+            S.sweep(args.content, args.styles, vary, on_progress=on_progress, on_cell=on_cell,
+                    stop=lambda: stop.requested, **fixed)
+    except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
+        if not made:
+            raise
+        _write_sheet(made, vary, args, output)
+        raise type(err)(f"{err.flagged}; the {_pictures(made)} made before it written to {output}") from None
+    finally:
+        if new_folder and folder is not None and not any(folder.iterdir()):
+            folder.rmdir()  # nothing was made: no empty folder left behind
+    if made:
+        _write_sheet(made, vary, args, output)
     if stop.requested:
-        kept = f"the {len(done)} picture{'s' * (len(done) != 1)} made so far written to {output}" if done else \
-            "nothing was made, so nothing was written"
+        kept = f"the {_pictures(made)} made so far written to {output}" if made else "nothing was made, so nothing " \
+            "was written"
         print(f"stylegram: interrupted; {kept}", file=sys.stderr)
         return 130
-    seconds = sum({id(cell.result): cell.result.seconds for cell in done}.values())  # a picture reused counts once
-    print(f"wrote {output} ({len(done)} pictures, {seconds:.1f}s)" + (f" and each to {folder}" if folder else ""))
+    seconds = sum({id(cell.result): cell.result.seconds for cell in made}.values())  # a picture reused counts once
+    print(f"wrote {output} ({_pictures(made)}, {seconds:.1f}s)" + (f" and each to {folder}" if folder else ""))
     return 0
+
+
+def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Namespace, output: Path) -> None:
+    """The contact sheet of the pictures made, headed by the command, written whole."""
+    images.save_image(S.contact_sheet(made, len(list(vary.values())[-1]), command(args, vary)), output)
+
+
+def _pictures(made: list[S.Cell]) -> str:
+    return f"{len(made)} picture{'s' * (len(made) != 1)}"
 
 
 def command(args: argparse.Namespace, vary: dict[str, list]) -> str:
