@@ -166,9 +166,11 @@ class TransferProblem(optimize.Problem):
         opts: TransferOptions,
         backbone: Backbone,
         state: optimize.State | None = None,
+        kept_pool: int = 1,
     ):
         self.opts, self.backbone = opts, backbone
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
+        self.kept_pool = kept_pool  # --init-weight compares at 1/kept_pool size (losses.KeptImage; stylegram.tiles)
         self.content_layers = parse_weighted(opts.content_layers, "content layer")
         self.style_groups = layer_groups(opts.style_layers, len(styles))  # per style: {layer: weight}
         self.style_layers = {name: w for group in self.style_groups for name, w in group.items()}  # all of them
@@ -210,7 +212,11 @@ class TransferProblem(optimize.Problem):
         """With --init-weight: the --init image (grey in luminance mode) and its --init-mask, or None."""
         if not self.opts.init_weight:
             return None
-        return self._init_image, read_init_mask(self.opts, content_shape)
+        mask = None if self.opts.init_mask is None else masks.read_mask(
+            self.opts.init_mask, "--init-mask", content_shape, "the content",
+            "a mask needs the content's aspect (it is scaled to the output)",
+            "the output would keep to the --init image nowhere; white marks where it does")
+        return self._init_image, mask
 
     def _plan_stages(self) -> list[tuple[tuple[int, int], str, int]]:
         """(size, parameterization, iterations) per stage: one stage per scale, except that with the spectrum
@@ -281,7 +287,7 @@ class TransferProblem(optimize.Problem):
             return {}
         start, mask = self.kept
         weights = None if mask is None else optimize.resize(mask, size).clamp(0, 1)
-        return {"init": (KeptImage(optimize.resize(start, size), weights), self.opts.init_weight)}
+        return {"init": (KeptImage(optimize.resize(start, size), weights, self.kept_pool), self.opts.init_weight)}
 
     def _blended_style_terms(self, per_style: list[dict[str, list]]) -> dict[str, tuple]:
         """One term per style layer (and statistic part) whose target blends the styles that have the layer."""
@@ -461,15 +467,6 @@ def _recoloring_pays(objective: Objective, content: torch.Tensor, recolored: tor
     return _style_loss(objective, recolored) < (1 - AUTO_RECOLOR_GAIN) * _style_loss(objective, content)
 
 
-def read_init_mask(opts: TransferOptions, content_shape: tuple[int, int]) -> torch.Tensor | None:
-    """The --init-mask as (1, 1, H, W) in [0, 1], checked against a content of ``content_shape``; None without one."""
-    if opts.init_mask is None:
-        return None
-    return masks.read_mask(opts.init_mask, "--init-mask", content_shape, "the content",
-                           "a mask needs the content's aspect (it is scaled to the output)",
-                           "the output would keep to the --init image nowhere; white marks where it does")
-
-
 def _check_init(init: str | torch.Tensor) -> None:
     """Refuse an --init that is neither a known start nor a readable image, before any work, naming the closest start."""
     if not isinstance(init, str) or init in INITS:
@@ -542,13 +539,16 @@ def prepare(
     model: Backbone | None = None,
     state: optimize.State | None = None,
     suggest_tiles: bool = False,
+    kept_pool: int = 1,
     **changes,
 ) -> Job:
     """Load and check everything, then return a transfer Job ready to iterate (nothing optimized yet).
 
     ``model`` reuses an already loaded backbone; the options then record its network (results and checkpoints
     name what ran), and options that ask for another are refused. ``suggest_tiles``: a size too large for the memory
-    is answered with --tile as well (stylegram.tiles; the command line has it).
+    is answered with --tile as well (stylegram.tiles; the command line has it). ``kept_pool``: --init-weight holds the
+    output to the --init image averaged over blocks of this many pixels (its layout, not its detail; the tiles of a
+    tiled run).
     """
     opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":
@@ -568,7 +568,7 @@ def prepare(
     else:
         model = load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
     state = state or optimize.State()
-    problem = TransferProblem(content_t, style_ts, opts, model, state)
+    problem = TransferProblem(content_t, style_ts, opts, model, state, kept_pool)
     schedule = optimize.Schedule(
         problem.iterations(), opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience
     )

@@ -107,16 +107,28 @@ class StyleTerm:
 class KeptImage:
     """Keep the image near a target image: mean(w (x - t)^2) / mean(t^2), with w a mask (1, 1, H, W) in [0, 1] of the
     image's size (None: 1 everywhere). Over a part, the term shrinks with the part's area (Ruder et al. 2016's
-    temporal consistency of video frames, with the previous frame moved along the flow as the target)."""
+    temporal consistency of video frames, with the previous frame moved along the flow as the target).
+
+    ``pool`` > 1 compares both averaged over ``pool`` x ``pool`` blocks: the target's layout is kept and the detail
+    finer than the blocks is free (a tile of a tiled run adds detail to an enlarged picture this way, stylegram.tiles).
+    """
 
     target: torch.Tensor
     weights: torch.Tensor | None = None
+    pool: int = 1
+
+    def __post_init__(self) -> None:
+        self._target = self._pooled(self.target)
+        self._weights = None if self.weights is None else self._pooled(self.weights)
+
+    def _pooled(self, image: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.avg_pool2d(image, self.pool, ceil_mode=True) if self.pool > 1 else image
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        squared = (image - self.target).pow(2)
-        if self.weights is not None:
-            squared = squared * self.weights
-        return squared.mean() / self.target.pow(2).mean().clamp_min(EPS)
+        squared = (self._pooled(image) - self._target).pow(2)
+        if self._weights is not None:
+            squared = squared * self._weights
+        return squared.mean() / self._target.pow(2).mean().clamp_min(EPS)
 
 
 @dataclass

@@ -3,13 +3,15 @@
 The run at ``tile`` px (the usual coarse-to-fine schedule) fixes the picture's layout. Each finer level (twice the
 size, up to the one asked for) starts from the level below, enlarged, and refines it in overlapping tiles: every tile is
 a short Gatys run of its own (the same loop, options and style targets), started from its part of the enlarged picture
-and held to its part of the content; the tiles are blended across their overlaps with linear ramps, so no seam shows.
-The style images stay at the size the first run used them at, so each level adds brush work at the style's own scale
-rather than enlarging the strokes: the detail a print needs. Memory is bounded by the tile, not by the output.
+and held to its part of the content and, averaged over blocks of HOLD_POOL px, to its start: the layout stays and
+the tile adds detail finer than the blocks. The tiles are blended across their overlaps with linear ramps, so no seam
+shows. The style images stay at the size the first run used them at, so each level adds brush work at the style's own
+scale rather than enlarging the strokes: the detail a print needs. Memory is bounded by the tile, not by the output.
 
-What places things in the picture (--style-masks, --labels, --init-mask) is read once over the whole content and cut
-to each tile (Places): a tile's job gets its part of every mask, a style with no part in the tile is left out of it,
-and the style weight is scaled so that each style paints as strongly as it does in one run.
+What places styles in the picture (--style-masks, --labels) is read once over the whole content and cut to each tile
+(Places): a tile's job gets its part of every mask, a style with no part in the tile is left out of it, and the style
+weight is scaled so that each style paints as strongly as it does in one run. --init-weight and --init-mask act in
+the first run, which fixes the layout that every tile is then held to.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from .job import Result
 from .losses import blend_weights, layer_groups
 
 TILE_ITERATIONS = 40  # each tile's iterations: it starts from a picture that is already painted
+# Each tile is held to its start (the level below, enlarged) averaged over HOLD_POOL px blocks, at weight HOLD_WEIGHT:
+# the layout stays and only finer detail is added. Without it every level repainted the style at its own scale over
+# the last: chelsea with swirls at 1536 px from 192 px tiles (three levels) came out as swirls of every size with the
+# cat barely there; with it (4, 100) the cat is as clear as at 192 px and the swirls are sharp (BENCHMARKS.md).
+HOLD_POOL, HOLD_WEIGHT = 4, 100.0
 MIN_TILE = 128
 VISIBLE = 1 / 255  # a mask whose part in a tile is darker than this everywhere has no part in it (masks.read_mask)
 
@@ -92,7 +99,7 @@ class Places:
 
     One entry per style, or with --labels per label colour and style image that has it (stylegram.labels): its style
     image, its mask over the content (None without masks), the part of its style image it lends, its blend weight and
-    its layers; and the --init-mask.
+    its layers.
     """
 
     styles: list[int]
@@ -100,27 +107,24 @@ class Places:
     regions: list[torch.Tensor] | None
     blend: list[float]
     groups: list[dict[str, float]]
-    init_mask: torch.Tensor | None
 
     def at(self, shape: tuple[int, int]) -> Places:
         """The masks scaled to a level of ``shape`` (H, W)."""
         def scaled(mask: torch.Tensor) -> torch.Tensor:
             return optimize.resize(mask, shape).clamp(0, 1)
         return Places(self.styles, None if self.masks is None else [scaled(m) for m in self.masks], self.regions,
-                      self.blend, self.groups, None if self.init_mask is None else scaled(self.init_mask))
+                      self.blend, self.groups)
 
 
 def places(content: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions) -> Places:
     """The Places of a run's options over ``content``: the masks and label maps read and checked as one run reads them."""
     shape, shapes = tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles]
     blend, groups = blend_weights(opts.style_blend, len(styles)), layer_groups(opts.style_layers, len(styles))
-    init_mask = gatys.read_init_mask(opts, shape) if opts.init_weight else None
     split = gatys.split_labels(opts, shape, shapes, blend)
     if split is not None:
-        return Places(split.styles, split.masks, split.regions, split.blend, [groups[n] for n in split.styles],
-                      init_mask)
+        return Places(split.styles, split.masks, split.regions, split.blend, [groups[n] for n in split.styles])
     return Places(list(range(len(styles))), masks.load_masks(opts.style_masks, len(styles), shape, opts.statistic),
-                  masks.load_regions(opts.style_regions, shapes, opts.statistic), blend, groups, init_mask)
+                  masks.load_regions(opts.style_regions, shapes, opts.statistic), blend, groups)
 
 
 def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, box: tuple[int, int, int, int]
@@ -134,13 +138,7 @@ def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, 
     def part(mask: torch.Tensor) -> torch.Tensor:
         return mask[..., top:bottom, left:right]
 
-    changes: dict = {"labels": None, "style_masks": None, "init_mask": None}
-    if where.init_mask is not None:
-        kept = part(where.init_mask)
-        if float(kept.max()) >= VISIBLE:
-            changes["init_mask"] = kept
-        else:
-            changes["init_weight"] = 0.0
+    changes: dict = {"labels": None, "style_masks": None}
     if where.masks is None:
         return styles, opts.replace(**changes)
     inside = [n for n, mask in enumerate(where.masks) if where.blend[n] > 0 and float(part(mask).max()) >= VISIBLE]
@@ -246,7 +244,8 @@ def _tile(content: torch.Tensor, styles: list[torch.Tensor], where: Places, star
     side = max(bottom - top, right - left)
     job = gatys.prepare(content[..., top:bottom, left:right], its_styles, its_opts.replace(
         size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=start[..., top:bottom, left:right],
-        alpha=gatys.TransferOptions.alpha, style_scale=style_side / side, upscale=True), model=model)
+        init_weight=HOLD_WEIGHT, init_mask=None, alpha=gatys.TransferOptions.alpha, style_scale=style_side / side,
+        upscale=True), model=model, kept_pool=HOLD_POOL)
     for _ in job:
         pass
     return job.result().image
