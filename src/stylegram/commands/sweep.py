@@ -103,10 +103,15 @@ def command(args: argparse.Namespace, vary: dict[str, list]) -> str:
     for name, default in dataclasses.asdict(T.TransferOptions()).items():
         value = getattr(args, name)
         if name not in vary and value != default:
-            words += [flag(name)] if isinstance(value, bool) else [flag(name), str(value)]
+            words += [flag(name)] if isinstance(value, bool) else [flag(name), _word(value)]
     for name, values in vary.items():
-        words += ["--vary", flag(name)[2:], *(str(v) for v in values)]
+        words += ["--vary", flag(name)[2:], *(_word(v) for v in values)]
     return shlex.join([*words, "-o", args.output])
+
+
+def _word(value: object) -> str:
+    """A value as it is typed: 10 rather than 10.0."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def varied(args: argparse.Namespace) -> dict[str, list]:
