@@ -20,6 +20,8 @@ from .errors import OptionError
 from .images import ImageLike, image_list, kept_input, load_input, same_aspect
 from .losses import StyleTerm, normalized
 
+VISIBLE = 1 / 255  # a mask darker than this everywhere selects nothing
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -118,7 +120,7 @@ def read_mask(name: ImageLike, what: str, shape: tuple[int, int], against: str, 
     what += f" ({name})" if isinstance(name, str) else ""
     if not same_aspect((h, w), shape):
         raise OptionError(f"{what} is {w}x{h} px and {against} {shape[1]}x{shape[0]}: {aspect}")
-    if float(mask.max()) < 1 / 255:
+    if float(mask.max()) < VISIBLE:
         raise OptionError(f"{what} is black everywhere, so {empty}")
     return mask
 

@@ -37,7 +37,6 @@ TILE_ITERATIONS = 40  # each tile's iterations: it starts from a picture that is
 # cat barely there; with it (4, 100) the cat is as clear as at 192 px and the swirls are sharp (BENCHMARKS.md).
 HOLD_POOL, HOLD_WEIGHT = 4, 100.0
 MIN_TILE = 128
-VISIBLE = 1 / 255  # a mask whose part in a tile is darker than this everywhere has no part in it (masks.read_mask)
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,8 @@ def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, 
     changes: dict = {"labels": None, "style_masks": None}
     if where.masks is None:
         return styles, opts.replace(**changes)
-    inside = [n for n, mask in enumerate(where.masks) if where.blend[n] > 0 and float(part(mask).max()) >= VISIBLE]
+    inside = [n for n, mask in enumerate(where.masks)
+              if where.blend[n] > 0 and float(part(mask).max()) >= masks.VISIBLE]
     if not inside:
         if not opts.content_weight:
             return None

@@ -35,22 +35,20 @@ def frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
 
 def timing(path: str | os.PathLike[str]) -> tuple[list[int], int | None]:
     """Each frame's duration in ms, and the loop count (0: forever; None: the file plays once)."""
-    durations, loop, _ = _scanned(path)
+    durations, loop, _ = _scanned(path, with_alpha=False)
     return durations, loop
 
 
-def transparency(path: str | os.PathLike[str]) -> list[Image.Image] | None:
-    """Each frame's alpha as an 8-bit grey image (255: opaque), or None when every frame is opaque."""
-    return _scanned(path)[2]
-
-
-def _scanned(path: str | os.PathLike[str]) -> tuple[list[int], int | None, list[Image.Image] | None]:
-    """Durations, loop count and transparency (see timing and transparency), in one decoding of the file."""
+def _scanned(path: str | os.PathLike[str], with_alpha: bool = True
+             ) -> tuple[list[int], int | None, list[Image.Image] | None]:
+    """Durations and loop count (see timing) and, ``with_alpha``, each frame's alpha as an 8-bit grey image (255:
+    opaque), None when every frame is opaque; in one decoding of the file."""
     durations, loop, alphas = [], None, []
     for frame in _decoded(path):  # WebP states a frame's duration once it is decoded
         durations.append(int(frame.info.get("duration") or DEFAULT_DURATION))
         loop = frame.info.get("loop", loop)
-        alphas.append(frame.convert("RGBA").getchannel("A"))
+        if with_alpha:
+            alphas.append(frame.convert("RGBA").getchannel("A"))
     opaque = all(alpha.getextrema()[0] == 255 for alpha in alphas)
     return durations, loop, None if opaque else alphas
 

@@ -14,7 +14,7 @@ from .. import files, images
 from .. import gatys as T
 from .. import sweeps as S
 from ..bars import bar
-from ..errors import OptionError, StylegramError, did_you_mean
+from ..errors import OptionError, StylegramError, check_choice, did_you_mean
 from ..options import flag
 from .common import add_dataclass_options, argument_type
 from .progress import describe, stop_on_interrupt
@@ -144,7 +144,6 @@ def _typed(field: str, text: str, kind: type) -> object:
         value = kind(text)
     except ValueError:
         raise OptionError(f"--vary {shown}: {text!r} is not a {'whole number' if kind is int else 'number'}") from None
-    if field in CHOICES and value not in CHOICES[field]:
-        raise OptionError(f"--vary {shown}: {text!r} is not one of {', '.join(CHOICES[field])}"
-                          f"{did_you_mean(text, CHOICES[field])}")
+    if field in CHOICES:
+        check_choice(f"--vary {shown}", value, CHOICES[field])
     return value
