@@ -11,6 +11,7 @@ from PIL import Image
 from stylegram import sweeps
 from stylegram.cli import main
 from stylegram.errors import OptionError
+from stylegram.images import save_image, to_image
 from stylegram.job import Result
 
 TINY = dict(size=64, min_size=64, iterations="4")
@@ -108,7 +109,8 @@ def test_the_command_writes_the_sheet_and_each_picture(tmp_path, capsys):
     assert f"wrote {out} (2 pictures" in capsys.readouterr().out
     sheet = np.asarray(Image.open(out))
     assert _pictures_across(sheet) == 2 and sheet.std() > 10
-    assert sorted(p.name for p in (tmp_path / "cells").iterdir()) == ["style-weight=0.01.png", "style-weight=100.png"]
+    assert sorted(p.name for p in (tmp_path / "cells").iterdir()) == ["style-weight=0.01.png", "style-weight=100.png",
+                                                                      "stylegram-sweep.json"]
 
 
 @pytest.mark.parametrize("args, words", [
@@ -158,7 +160,7 @@ def test_a_run_that_fails_mid_sweep_keeps_the_pictures_before_it(tmp_path, capsy
     assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "100",
                  "--size", "64", "--min-size", "64", "--iterations", "2", "--cells", str(cells)]) == 2
     assert f"the loss became NaN; the 1 picture made before it written to {out}" in capsys.readouterr().err
-    assert _pictures_across(np.asarray(Image.open(out))) == 1 and [p.name for p in cells.iterdir()] == [
+    assert _pictures_across(np.asarray(Image.open(out))) == 1 and [p.name for p in cells.glob("*.png")] == [
         "style-weight=1.png"]
 
 
@@ -167,3 +169,74 @@ def test_a_sweep_refused_before_any_work_leaves_no_cells_folder(tmp_path, capsys
     assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "s.png"), "--vary", "size", "0",
                  "--cells", str(cells)]) == 2
     assert "size must be between" in capsys.readouterr().err and not cells.exists()
+
+
+def _counting_runs(monkeypatch) -> list[dict]:
+    """Record the values of every cell actually run (not taken from a cells folder)."""
+    real, ran = sweeps._run, []
+
+    def counted(planned, on_progress, stop):
+        ran.append(planned.changes)
+        return real(planned, on_progress, stop)
+
+    monkeypatch.setattr(sweeps, "_run", counted)
+    return ran
+
+
+def test_a_cells_folder_gives_back_what_it_holds_and_only_what_is_new_runs(vgg, tmp_path, monkeypatch):
+    content, cells = tmp_path / "photo.png", tmp_path / "cells"
+    save_image(torch.rand(1, 3, 43, 64), content)
+    ran = _counting_runs(monkeypatch)
+    first = sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0, 100.0]}, model=vgg, cells=cells, **TINY)
+    assert len(ran) == 2 and (cells / "stylegram-sweep.json").is_file()
+
+    again = sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0, 100.0, 1e4]}, model=vgg, cells=cells,
+                         **TINY)
+    assert ran[2:] == [{"style_weight": 1e4}]  # one more value: only it runs
+    assert [c.reused for c in again] == [True, True, False]
+    for old, new in zip(first, again):  # the pictures as written (8 bits), with the seconds they took
+        assert np.array_equal(np.asarray(to_image(new.result.image)), np.asarray(to_image(old.result.image)))
+        assert new.result.seconds == pytest.approx(old.result.seconds, abs=1e-3)
+
+    sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0]}, model=vgg, cells=cells,
+                 **{**TINY, "iterations": "3"})
+    save_image(torch.rand(1, 3, 43, 64), content)  # the content edited
+    os.utime(content, ns=(1, 1))
+    sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0]}, model=vgg, cells=cells, **TINY)
+    assert len(ran) == 5  # another option, then another content: made again
+
+
+def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_short(tmp_path, capsys, monkeypatch):
+    real = sweeps.sweep
+
+    def interrupted(*args, on_progress, **kwargs):
+        def hook(number, record):
+            on_progress(number, record)
+            if number == 1 and record.iteration == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, on_progress=hook, **kwargs)
+
+    command = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "sheet.png"), "--vary", "style-weight",
+               "1", "10", "100", "--size", "64", "--min-size", "64", "--iterations", "4", "--cells",
+               str(tmp_path / "cells")]
+    with monkeypatch.context() as patched:
+        patched.setattr(sweeps, "sweep", interrupted)
+        assert main(command) == 130
+    assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["style-weight=1.png", "style-weight=10.png"]
+    capsys.readouterr()
+    ran = _counting_runs(monkeypatch)
+    assert main(command) == 0
+    assert [r["style_weight"] for r in ran] == [10, 100]  # the picture cut short is made again, the finished one not
+    assert "3 pictures: 2 made in" in capsys.readouterr().out
+    assert _pictures_across(np.asarray(Image.open(tmp_path / "sheet.png"))) == 3
+
+
+def test_a_damaged_cells_record_or_picture_is_made_again(tmp_path, monkeypatch):
+    ran, cells = _counting_runs(monkeypatch), tmp_path / "cells"
+    sweep = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "s.png"), "--vary", "seed", "1", "2",
+             "--size", "48", "--min-size", "48", "--iterations", "2", "--cells", str(cells)]
+    assert main(sweep) == 0 and len(ran) == 2
+    (cells / "seed=1.png").write_bytes(b"\x89PNG cut")
+    assert main(sweep) == 0 and [r["seed"] for r in ran[2:]] == [1]
+    (cells / "stylegram-sweep.json").write_text("{not json")
+    assert main(sweep) == 0 and len(ran) == 5

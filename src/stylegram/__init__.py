@@ -8,6 +8,8 @@ The functions here are the front doors; the modules behind them: gatys (transfer
 deepdream (dream), feedforward (AdaIN/WCT), analysis (understanding), optimize (the one loop).
 """
 
+__version__ = "0.1.0"  # first: modules imported below read it
+
 from . import runtime
 
 # Process settings (stylegram.runtime). OpenMP reads its wait policy when torch is first imported, so that one only
@@ -27,7 +29,6 @@ from .synthesis import TextureOptions, prepare_texture, texture
 from .sweeps import sweep
 from .tiles import transfer_tiled
 
-__version__ = "0.1.0"
 
 __all__ = [
     "DreamOptions",

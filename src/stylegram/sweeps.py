@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from .images import ImageLike
 from .job import Job, Result
 from .optimize import Progress
 from .options import flag
+from .sweep_folder import CellFolder, fingerprint
 
 MAX_CELLS = 64  # more combinations than this is a typo, not a plan: hours of work
 CAPTION_FONT = 13  # px
@@ -34,11 +36,13 @@ MARGIN = 8  # px around and between the cells
 
 @dataclass(frozen=True)
 class Cell:
-    """One combination: the values it set (by option name), its result, and whether a stop cut it short."""
+    """One combination: the values it set (by option name), its result, whether a stop cut it short, and whether its
+    picture was taken from an earlier sweep's cells folder."""
 
     changes: dict[str, Any]
     result: Result
     stopped: bool = False
+    reused: bool = False
 
     @property
     def caption(self) -> str:
@@ -55,19 +59,27 @@ class Cell:
     @property
     def slug(self) -> str:
         """A file name stem of its values: 'style-weight=10_statistic=gram'."""
-        words = "_".join(f"{flag(name)[2:]}={_shown(value)}" for name, value in self.changes.items())
-        return re.sub(r"[^A-Za-z0-9.=_-]+", "-", words)[:200]
+        return slug(self.changes)
 
 
 @dataclass(frozen=True)
 class Planned:
-    """A combination checked and ready: a Gatys job to iterate, a one-pass method's run, or the number of an earlier
-    combination that reads the same options (``same_as``: varying --method, AdaIN reads no --style-weight)."""
+    """A combination checked and ready: a Gatys job to iterate, a one-pass method's run, the number of an earlier
+    combination that reads the same options (``same_as``: varying --method, AdaIN reads no --style-weight), or the
+    picture an earlier sweep made of it (``made``); ``made_of``: what makes its picture (sweep_folder.fingerprint)."""
 
     changes: dict[str, Any]
     job: Job | None = None
     one_pass: Callable[[], Result] | None = None
     same_as: int | None = None
+    made: Result | None = None
+    made_of: dict | None = None
+
+
+def slug(changes: Mapping[str, Any]) -> str:
+    """A file name stem of a combination's values: 'style-weight=10_statistic=gram'."""
+    words = "_".join(f"{flag(name)[2:]}={_shown(value)}" for name, value in changes.items())
+    return re.sub(r"[^A-Za-z0-9.=_-]+", "-", words)[:200]
 
 
 def values(changes: Mapping[str, Any]) -> str:
@@ -94,9 +106,11 @@ def combinations(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 
 
 def plan(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
-         options: gatys.TransferOptions | None = None, *, model: Backbone | None = None, **changes) -> list[Planned]:
+         options: gatys.TransferOptions | None = None, *, model: Backbone | None = None,
+         folder: CellFolder | None = None, **changes) -> list[Planned]:
     """Every combination with its options, images and memory checked, before any work; each network is loaded once
-    (``model``: an already loaded one for every Gatys run)."""
+    (``model``: an already loaded one for every Gatys run); one whose picture ``folder`` holds from the same inputs
+    and options is taken from there."""
     base = gatys.TransferOptions.given(options, **changes)
     models: dict[tuple, Any] = {}
     planned: list[Planned] = []
@@ -112,8 +126,13 @@ def plan(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapp
             planned.append(Planned(cell, same_as=seen[key]))
             continue
         seen[key] = len(planned)
+        made_of = fingerprint(content, styles, opts.saved())
+        made = folder.find(slug(cell), made_of, opts) if folder is not None else None
+        if made is not None:
+            planned.append(Planned(cell, made=made, made_of=made_of))
+            continue
         try:
-            planned.append(_checked(content, styles, cell, opts, models, model))
+            planned.append(dataclasses.replace(_checked(content, styles, cell, opts, models, model), made_of=made_of))
         except StylegramError as err:
             raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
     return planned
@@ -141,26 +160,32 @@ def unread_by(opts: gatys.TransferOptions) -> list[str]:
 def sweep(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
           options: gatys.TransferOptions | None = None, *, on_progress: Callable[[int, Progress], None] | None = None,
           on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None,
-          model: Backbone | None = None, **changes) -> list[Cell]:
+          model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, **changes) -> list[Cell]:
     """A transfer for every combination of ``vary``'s values ({option: values}, e.g. {"style_weight": [1, 10]}), the
     other options from ``options`` and ``changes``; one Cell each, in order.
 
     ``on_progress`` hears (cell number from 0, record) of each Gatys iteration, ``on_cell`` of each cell done;
     ``stop`` returning True ends the sweep after the iteration being made, that cell's picture so far the last;
-    ``model``: an already loaded network for the Gatys runs.
+    ``model``: an already loaded network for the Gatys runs; ``cells``: a folder to write each picture to, named by
+    its values, where the pictures an earlier sweep made from the same inputs and options are taken instead of run.
     """
-    cells = []
-    for number, planned in enumerate(plan(content, styles, vary, options, model=model, **changes)):
+    folder = CellFolder(cells) if cells is not None else None
+    made: list[Cell] = []
+    for number, planned in enumerate(plan(content, styles, vary, options, model=model, folder=folder, **changes)):
         if stop is not None and stop():
             break
         if planned.same_as is not None:
-            cells.append(dataclasses.replace(cells[planned.same_as], changes=planned.changes))
+            made.append(dataclasses.replace(made[planned.same_as], changes=planned.changes))
+        elif planned.made is not None:
+            made.append(Cell(planned.changes, planned.made, reused=True))
         else:
             result, stopped = _run(planned, lambda record: on_progress and on_progress(number, record), stop)
-            cells.append(Cell(planned.changes, result, stopped))
+            made.append(Cell(planned.changes, result, stopped))
+            if folder is not None:
+                folder.keep(made[-1].slug, planned.made_of, result, finished=not stopped)
         if on_cell is not None:
-            on_cell(cells[-1])
-    return cells
+            on_cell(made[-1])
+    return made
 
 
 def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callable[[], bool] | None

@@ -36,7 +36,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
                         help="an option of transfer and its values, e.g. --vary style-weight 1 10 100; give it again "
                         "to vary another (its values make the sheet's columns, the first's its rows)")
-    parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values")
+    parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values; a "
+                        "sweep given the same DIR again takes the pictures made there from the same inputs and "
+                        "options instead of making them again (stopped, or given one more value: only what is new "
+                        "runs)")
     add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(save_every=0, save_dir=None, checkpoint=None, log=None, resume=None)  # for check_outputs
@@ -61,13 +64,11 @@ def run(args: argparse.Namespace) -> int:
 
             def on_cell(cell: S.Cell) -> None:
                 made.append(cell)
-                if folder is not None:
-                    cell.result.save(folder / f"{cell.slug}.png")
                 progress.set_postfix_str("", refresh=False)
                 progress.update()
 
             S.sweep(args.content, args.styles, vary, on_progress=on_progress, on_cell=on_cell,
-                    stop=lambda: stop.requested, **fixed)
+                    stop=lambda: stop.requested, cells=folder, **fixed)
     except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
         if not made:
             raise
@@ -83,14 +84,23 @@ def run(args: argparse.Namespace) -> int:
             "was written"
         print(f"stylegram: interrupted; {kept}", file=sys.stderr)
         return 130
-    seconds = sum({id(cell.result): cell.result.seconds for cell in made}.values())  # a picture reused counts once
-    print(f"wrote {output} ({_pictures(made)}, {seconds:.1f}s)" + (f" and each to {folder}" if folder else ""))
+    print(f"wrote {output} ({_made(made, folder)})" + (f" and each to {folder}" if folder else ""))
     return 0
 
 
 def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Namespace, output: Path) -> None:
     """The contact sheet of the pictures made, headed by the command, written whole."""
     images.save_image(S.contact_sheet(made, len(list(vary.values())[-1]), command(args, vary)), output)
+
+
+def _made(made: list[S.Cell], folder: Path | None) -> str:
+    """'6 pictures, 41.2s' or '6 pictures: 2 made in 41.2s, 4 taken from cells/ (an earlier sweep made them)'."""
+    ran = {id(cell.result): cell.result.seconds for cell in made if not cell.reused}  # a picture shown twice counts once
+    seconds = f"{sum(ran.values()):.1f}s"
+    taken = len({id(cell.result) for cell in made if cell.reused})
+    if not taken:
+        return f"{_pictures(made)}, {seconds}"
+    return f"{_pictures(made)}: {len(ran)} made in {seconds}, {taken} taken from {folder} (an earlier sweep made them)"
 
 
 def _pictures(made: list[S.Cell]) -> str:

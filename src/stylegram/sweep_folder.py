@@ -1,0 +1,85 @@
+"""A sweep's cells folder: each picture is written there as it is made, and a later sweep with the same inputs and
+options takes it back instead of running it again, so a sweep stopped halfway, or given one more value, runs only
+what is new.
+
+Beside the pictures, ``stylegram-sweep.json`` records what made each finished one: the inputs (a file by its path,
+size and time of change, so an edited input is run again), every option and stylegram's version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__, files, images
+from .images import ImageLike
+from .job import Result
+
+MANIFEST = "stylegram-sweep.json"
+
+
+def fingerprint(content: ImageLike, styles: ImageLike | Sequence[ImageLike], options: dict) -> dict | None:
+    """What makes a picture, as JSON reads it back; None when an input is held in memory (an array or image), so that
+    no picture could be matched to it."""
+    made_of = {"content": content, "styles": styles if isinstance(styles, (list, tuple)) else [styles],
+               "options": options, "stylegram": __version__}
+    try:
+        return json.loads(json.dumps(_identified(made_of)))
+    except TypeError:  # a tensor, array or PIL image among the inputs or options
+        return None
+
+
+def _identified(value: Any) -> Any:
+    """``value`` with each file it names (a str or path that is a file) as [path, size, time of change]."""
+    if isinstance(value, dict):
+        return {key: _identified(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_identified(item) for item in value]
+    if isinstance(value, (str, os.PathLike)) and Path(value).is_file():
+        found = Path(value).resolve().stat()
+        return [str(Path(value).resolve()), found.st_size, found.st_mtime_ns]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+class CellFolder:
+    """The folder of a sweep's pictures, named by their values, and the record of what made each."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.made = self._read()
+
+    def _read(self) -> dict[str, dict]:
+        """The record of an earlier sweep; an unreadable one is no record (its pictures are made again)."""
+        try:
+            made = json.loads((self.path / MANIFEST).read_text())["made"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+        return made if isinstance(made, dict) else {}
+
+    def find(self, name: str, made_of: dict | None, options: Any) -> Result | None:
+        """The picture ``name``.png an earlier sweep made from ``made_of``, as a Result of ``options``, or None."""
+        entry = self.made.get(name)
+        if made_of is None or not isinstance(entry, dict) or entry.get("made_of") != made_of:
+            return None
+        picture = self.path / f"{name}.png"
+        try:
+            image = images.load_tensor(picture)
+            alpha = images.load_alpha(picture)
+        except Exception:  # gone or damaged since: made again
+            return None
+        return Result(image, [], options, float(entry.get("seconds", 0.0)), alpha)
+
+    def keep(self, name: str, made_of: dict | None, result: Result, finished: bool) -> None:
+        """Write ``name``.png and record what made it; a picture cut short is written but not recorded as made."""
+        result.save(self.path / f"{name}.png")
+        if finished and made_of is not None:
+            self.made[name] = {"seconds": round(result.seconds, 3), "made_of": made_of}
+        elif self.made.pop(name, None) is None:
+            return
+        record = json.dumps({"made": self.made}, indent=1, sort_keys=True).encode()
+        files.write_atomically(self.path / MANIFEST, lambda f: f.write(record))
