@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from . import labels, masks, memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, load_backbone
@@ -116,6 +117,18 @@ def circular_tv(image: torch.Tensor) -> torch.Tensor:
     dx = image - image.roll(1, -1)
     dy = image - image.roll(1, -2)
     return dx.pow(2).mean() + dy.pow(2).mean()
+
+
+def smooth_noise(channels: int, size: tuple[int, int], generator: torch.Generator, wrap: bool = False
+                 ) -> torch.Tensor:
+    """(1, channels, *size) normal noise drawn at half the size and enlarged bilinearly: no checkerboard in it;
+    ``wrap``: enlarged across the wrap-around border, for a texture that must tile."""
+    half = ((size[0] + 1) // 2, (size[1] + 1) // 2)
+    noise = torch.randn((1, channels, *half), generator=generator)
+    if not wrap:
+        return F.interpolate(noise, size=size, mode="bilinear", align_corners=False)
+    (h, w), tiled = size, noise.repeat(1, 1, 3, 3)  # the centre of a 3x3 tiling, enlarged: periodic
+    return F.interpolate(tiled, size=(3 * h, 3 * w), mode="bilinear", align_corners=False)[..., h:2 * h, w:2 * w]
 
 
 class TextureProblem(optimize.Problem):
@@ -263,7 +276,12 @@ class TextureProblem(optimize.Problem):
         return {**{f"example {i + 1}": e for i, e in enumerate(self.examples)}, **masks, **regions}
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-        """White noise around the examples' mean colour (the paper starts from white noise); grey for grey examples."""
+        """Noise around the examples' mean colour, grey for grey examples; drawn at half the size and enlarged.
+
+        The paper starts from white noise at full size; the Gram loss does not pull its pixel-to-pixel checkerboard
+        away but sharpens it, so a texture made in one scale (up to 127 px by default) came out hatched. Coarse to
+        fine, the finer scales smooth it away, and there this start changes nothing measurable (BENCHMARKS.md).
+        """
         mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(self.examples, self.blend))
         if self.masks:  # each region around its example's colour, what no mask covers around the blend's
             regions = self.masks_at(size)
@@ -272,8 +290,7 @@ class TextureProblem(optimize.Problem):
                        for e, r in zip(self.examples, self.regions or [None] * len(self.examples))]
             painted = sum(m * c for m, c in zip(regions, colours))
             mean = (painted + (1 - covered).clamp_min(0) * mean) / covered.clamp_min(1)
-        noise = torch.randn((1, 1 if self.grey else 3, *size), generator=generator)
-        return (mean + 0.2 * noise).clamp(0, 1)
+        return (mean + 0.2 * smooth_noise(1 if self.grey else 3, size, generator, self.wrap)).clamp(0, 1)
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Resize to the next scale, across the wrap-around border when the output must tile."""
