@@ -240,3 +240,25 @@ def test_a_damaged_cells_record_or_picture_is_made_again(tmp_path, monkeypatch):
     assert main(sweep) == 0 and [r["seed"] for r in ran[2:]] == [1]
     (cells / "stylegram-sweep.json").write_text("{not json")
     assert main(sweep) == 0 and len(ran) == 5
+
+
+def test_a_texture_sweep_shares_the_network_and_each_value_takes_effect(tmp_path):
+    planned = sweeps.plan_texture("sample:gravel", {"statistic": ["gram", "meanstd"], "seed": [1, 2]}, size=48,
+                                  iterations="3")
+    assert len({id(p.job.problem.backbone) for p in planned}) == 1
+    assert [p.job.options.statistic for p in planned] == ["gram", "gram", "meanstd", "meanstd"]
+    cells = sweeps.texture_sweep("sample:gravel", {"seed": [1, 2]}, size=48, iterations="3", cells=tmp_path)
+    assert [c.slug for c in cells] == ["seed=1", "seed=2"]
+    assert float((cells[0].result.image - cells[1].result.image).abs().mean()) > 0.02  # another start, another texture
+    again = sweeps.texture_sweep("sample:gravel", {"seed": [1, 2]}, size=48, iterations="3", cells=tmp_path)
+    assert all(c.reused for c in again)
+
+
+def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_lacks(tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    assert main(["texture-sweep", "sample:mosaic", "--size", "48", "--iterations", "3", "--vary", "layers",
+                 "conv1_1,pool1", "conv1_1,pool1,pool2", "-o", str(out)]) == 0
+    assert f"wrote {out} (2 pictures" in capsys.readouterr().out
+    assert _pictures_across(np.asarray(Image.open(out))) == 2
+    assert main(["texture-sweep", "sample:gravel", "--vary", "style-weight", "1", "10", "-o", str(out)]) == 2
+    assert "texture has no option --style-weight" in capsys.readouterr().err

@@ -21,11 +21,10 @@ from .job import Result
 MANIFEST = "stylegram-sweep.json"
 
 
-def fingerprint(content: ImageLike, styles: ImageLike | Sequence[ImageLike], options: dict) -> dict | None:
-    """What makes a picture, as JSON reads it back; None when an input is held in memory (an array or image), so that
-    no picture could be matched to it."""
-    made_of = {"content": content, "styles": styles if isinstance(styles, (list, tuple)) else [styles],
-               "options": options, "stylegram": __version__}
+def fingerprint(inputs: dict[str, ImageLike | Sequence[ImageLike]], options: dict) -> dict | None:
+    """What makes a picture (``inputs`` by role, e.g. {"content": ..., "styles": [...]}, and every option), as JSON
+    reads it back; None when an input is held in memory (an array or image), so no picture could be matched to it."""
+    made_of = {"inputs": inputs, "options": options, "stylegram": __version__}
     try:
         return json.loads(json.dumps(_identified(made_of)))
     except TypeError:  # a tensor, array or PIL image among the inputs or options

@@ -20,13 +20,13 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from . import gatys, images
+from . import gatys, images, synthesis
 from .backbones import Backbone
 from .errors import OptionError, StylegramError, did_you_mean
 from .images import ImageLike
 from .job import Job, Result
 from .optimize import Progress
-from .options import flag
+from .options import Options, flag
 from .sweep_folder import CellFolder, fingerprint
 
 MAX_CELLS = 64  # more combinations than this is a typo, not a plan: hours of work
@@ -87,14 +87,16 @@ def values(changes: Mapping[str, Any]) -> str:
     return ", ".join(f"{flag(name)[2:]} {_shown(value)}" for name, value in changes.items())
 
 
-def combinations(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """Every combination of the values of ``vary`` ({option: values}), the last option changing fastest."""
+def combinations(vary: Mapping[str, Sequence[Any]], options: type[Options] = gatys.TransferOptions
+                 ) -> list[dict[str, Any]]:
+    """Every combination of the values of ``vary`` ({option: values}, names of ``options``' fields), the last option
+    changing fastest."""
     if not vary:
         raise OptionError("a sweep needs at least one option to vary, e.g. --vary style-weight 1 10 100")
-    fields = {f.name for f in dataclasses.fields(gatys.TransferOptions)}
+    fields = {f.name for f in dataclasses.fields(options)}
     for name, given in vary.items():
         if name not in fields:
-            raise OptionError(f"--vary {flag(name)[2:]}: no transfer option has that name"
+            raise OptionError(f"--vary {flag(name)[2:]}: no {options.kind} option has that name"
                               f"{did_you_mean(name, fields)}")
         if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
             raise OptionError(f"--vary {flag(name)[2:]} needs a list of values, got {given!r}")
@@ -108,45 +110,67 @@ def combinations(vary: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
 def plan(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
          options: gatys.TransferOptions | None = None, *, model: Backbone | None = None,
          folder: CellFolder | None = None, **changes) -> list[Planned]:
-    """Every combination with its options, images and memory checked, before any work; each network is loaded once
-    (``model``: an already loaded one for every Gatys run); one whose picture ``folder`` holds from the same inputs
-    and options is taken from there."""
+    """Every transfer's combination with its options, images and memory checked, before any work; each network is
+    loaded once (``model``: an already loaded one for every Gatys run); one whose picture ``folder`` holds from the
+    same inputs and options is taken from there."""
+    def prepared(opts: gatys.TransferOptions, models: dict[tuple, Backbone]) -> Planned:
+        if opts.method != "gatys":
+            return Planned({}, one_pass=gatys.prepare_feed_forward(content, styles, opts))
+        return Planned({}, job=_shared(gatys.prepare, (content, styles), opts, models, model))
+
     base = gatys.TransferOptions.given(options, **changes)
-    models: dict[tuple, Any] = {}
+    return _planned(vary, base, {"content": content, "styles": styles}, prepared, folder)
+
+
+def plan_texture(examples: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
+                 options: synthesis.TextureOptions | None = None, *, model: Backbone | None = None,
+                 folder: CellFolder | None = None, **changes) -> list[Planned]:
+    """Every texture's combination checked before any work, as ``plan`` checks a transfer's."""
+    def prepared(opts: synthesis.TextureOptions, models: dict[tuple, Backbone]) -> Planned:
+        return Planned({}, job=_shared(synthesis.prepare_texture, (examples,), opts, models, model))
+
+    base = synthesis.TextureOptions.given(options, **changes)
+    return _planned(vary, base, {"examples": examples}, prepared, folder)
+
+
+def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str, Any],
+             prepared: Callable[[Any, dict[tuple, Backbone]], Planned], folder: CellFolder | None) -> list[Planned]:
+    """Each combination of ``vary`` on ``base``: a repeat of an earlier one, a picture ``folder`` holds from the same
+    ``inputs`` and options, or ``prepared(options, networks loaded so far)``, its errors naming the combination."""
+    models: dict[tuple, Backbone] = {}
     planned: list[Planned] = []
     seen: dict[str, int] = {}
-    for cell in combinations(vary):
+    for cell in combinations(vary, type(base)):
         opts = base.replace(**cell)
         if "method" in vary:  # each method takes the options it reads, and the others' stay at their defaults
             unread = unread_by(opts)
-            opts = opts.replace(**{name: getattr(gatys.TransferOptions, name) for name in unread})
+            opts = opts.replace(**{name: getattr(type(base), name) for name in unread})
             cell = {name: value for name, value in cell.items() if name not in unread}
         key = repr(sorted(cell.items()))
         if key in seen:
             planned.append(Planned(cell, same_as=seen[key]))
             continue
         seen[key] = len(planned)
-        made_of = fingerprint(content, styles, opts.saved())
+        made_of = fingerprint(inputs, opts.saved())
         made = folder.find(slug(cell), made_of, opts) if folder is not None else None
         if made is not None:
             planned.append(Planned(cell, made=made, made_of=made_of))
             continue
         try:
-            planned.append(dataclasses.replace(_checked(content, styles, cell, opts, models, model), made_of=made_of))
+            planned.append(dataclasses.replace(prepared(opts, models), changes=cell, made_of=made_of))
         except StylegramError as err:
             raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
     return planned
 
 
-def _checked(content: ImageLike, styles: ImageLike | Sequence[ImageLike], cell: dict[str, Any],
-             opts: gatys.TransferOptions, models: dict[tuple, Any], model: Backbone | None) -> Planned:
-    """One combination prepared (loaded and checked), its network ``model``, or taken from ``models`` or added there."""
-    if opts.method != "gatys":
-        return Planned(cell, one_pass=gatys.prepare_feed_forward(content, styles, opts))
+def _shared(prepare: Callable[..., Job], inputs: tuple, opts: Any, models: dict[tuple, Backbone],
+            model: Backbone | None) -> Job:
+    """``prepare(*inputs, opts, model=...)`` on ``model``, or on the network these options load if an earlier
+    combination loaded it (``models``), else on a new one, kept there for the next."""
     network = (opts.backbone, opts.weights, opts.pooling, opts.padding)
-    job = gatys.prepare(content, styles, opts, model=model or models.get(network))
+    job = prepare(*inputs, opts, model=model or models.get(network))
     models[network] = job.problem.backbone
-    return Planned(cell, job=job)
+    return job
 
 
 def unread_by(opts: gatys.TransferOptions) -> list[str]:
@@ -170,19 +194,39 @@ def sweep(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Map
     its values, where the pictures an earlier sweep made from the same inputs and options are taken instead of run.
     """
     folder = CellFolder(cells) if cells is not None else None
+    planned = plan(content, styles, vary, options, model=model, folder=folder, **changes)
+    return run_planned(planned, folder, on_progress, on_cell, stop)
+
+
+def texture_sweep(examples: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
+                  options: synthesis.TextureOptions | None = None, *,
+                  on_progress: Callable[[int, Progress], None] | None = None,
+                  on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None,
+                  model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, **changes) -> list[Cell]:
+    """A texture synthesis from ``examples`` for every combination of ``vary``'s values (e.g. {"statistic": ["gram",
+    "meanstd"]}); the rest as ``sweep``."""
+    folder = CellFolder(cells) if cells is not None else None
+    planned = plan_texture(examples, vary, options, model=model, folder=folder, **changes)
+    return run_planned(planned, folder, on_progress, on_cell, stop)
+
+
+def run_planned(planned: list[Planned], folder: CellFolder | None,
+                on_progress: Callable[[int, Progress], None] | None = None,
+                on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None) -> list[Cell]:
+    """The planned combinations run in order, each picture written to ``folder``; see ``sweep``."""
     made: list[Cell] = []
-    for number, planned in enumerate(plan(content, styles, vary, options, model=model, folder=folder, **changes)):
+    for number, one in enumerate(planned):
         if stop is not None and stop():
             break
-        if planned.same_as is not None:
-            made.append(dataclasses.replace(made[planned.same_as], changes=planned.changes))
-        elif planned.made is not None:
-            made.append(Cell(planned.changes, planned.made, reused=True))
+        if one.same_as is not None:
+            made.append(dataclasses.replace(made[one.same_as], changes=one.changes))
+        elif one.made is not None:
+            made.append(Cell(one.changes, one.made, reused=True))
         else:
-            result, stopped = _run(planned, lambda record: on_progress and on_progress(number, record), stop)
-            made.append(Cell(planned.changes, result, stopped))
+            result, stopped = _run(one, lambda record: on_progress and on_progress(number, record), stop)
+            made.append(Cell(one.changes, result, stopped))
             if folder is not None:
-                folder.keep(made[-1].slug, planned.made_of, result, finished=not stopped)
+                folder.keep(made[-1].slug, one.made_of, result, finished=not stopped)
         if on_cell is not None:
             on_cell(made[-1])
     return made

@@ -15,7 +15,7 @@ from .. import gatys as T
 from .. import sweeps as S
 from ..bars import bar
 from ..errors import OptionError, StylegramError, check_choice, did_you_mean
-from ..options import flag
+from ..options import Options, flag
 from .common import add_dataclass_options, argument_type
 from .progress import describe, stop_on_interrupt
 from .runner import check_outputs, listed
@@ -28,33 +28,59 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="a transfer for each value of a few options, side by side on one sheet",
         description="Run a transfer for every combination of the --vary values, the other options fixed, and lay the "
         "pictures side by side over their values and times: e.g. --vary style-weight 1 10 100 --vary statistic gram "
-        "mmd-poly makes six. Every combination is checked before the first runs.",
+        "mmd-poly makes six. Every combination is checked before the first runs. For textures: texture-sweep.",
     )
     parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
     parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
+    add_sweep_options(parser, T.TransferOptions, HELP, CHOICES, "style-weight 1 10 100")
+    return parser
+
+
+def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], helps: dict, choices: dict,
+                      example: str) -> None:
+    """-o, --vary, --cells, every option of the run swept, --quiet."""
     parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .webp)")
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
-                        help="an option of transfer and its values, e.g. --vary style-weight 1 10 100; give it again "
+                        help=f"an option of {options.kind} and its values, e.g. --vary {example}; give it again "
                         "to vary another (its values make the sheet's columns, the first's its rows)")
     parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values; a "
                         "sweep given the same DIR again takes the pictures made there from the same inputs and "
                         "options instead of making them again (stopped, or given one more value: only what is new "
                         "runs)")
-    add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES)
+    add_dataclass_options(parser, options, helps, choices)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(save_every=0, save_dir=None, checkpoint=None, log=None, resume=None)  # for check_outputs
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    vary = varied(args)
-    cells = S.combinations(vary)
-    given = [v for values in vary.values() for v in values if isinstance(v, str)]
     maps = listed(args.style_masks, args.style_regions, args.labels)
-    output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps, *given])
+    kind = Kind(T.TransferOptions, CHOICES, ["sweep", args.content, *args.styles],
+                [args.content, *args.styles, args.init, args.weights, *maps],
+                lambda vary, **kw: S.sweep(args.content, args.styles, vary, **kw))
+    return run_sweep(args, kind)
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """What a sweep command runs: its options, their choices, the command's words before the options (for the title),
+    the files it reads, and the sweep itself (``run(vary, **callbacks)``)."""
+
+    options: type[Options]
+    choices: dict
+    words: list[str]
+    reads: list[str | None]
+    run: typing.Callable[..., list[S.Cell]]
+
+
+def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
+    """A sweep from the command line: checked, run with a progress bar, its sheet written even when stopped."""
+    vary = varied(args, kind)
+    cells = S.combinations(vary, kind.options)
+    given = [v for values in vary.values() for v in values if isinstance(v, str)]
+    output = check_outputs(args, [*kind.reads, *given])
     new_folder = args.cells is not None and not Path(args.cells).exists()
     folder = files.check_folder(args.cells) if args.cells else None
-    fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(T.TransferOptions) if f.name not in vary}
+    fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(kind.options) if f.name not in vary}
     made: list[S.Cell] = []
     try:
         with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
@@ -67,18 +93,18 @@ def run(args: argparse.Namespace) -> int:
                 progress.set_postfix_str("", refresh=False)
                 progress.update()
 
-            S.sweep(args.content, args.styles, vary, on_progress=on_progress, on_cell=on_cell,
-                    stop=lambda: stop.requested, cells=folder, **fixed)
+            kind.run(vary, on_progress=on_progress, on_cell=on_cell, stop=lambda: stop.requested, cells=folder,
+                     **fixed)
     except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
         if not made:
             raise
-        _write_sheet(made, vary, args, output)
+        _write_sheet(made, vary, args, kind, output)
         raise type(err)(f"{err.flagged}; the {_pictures(made)} made before it written to {output}") from None
     finally:
         if new_folder and folder is not None and not any(folder.iterdir()):
             folder.rmdir()  # nothing was made: no empty folder left behind
     if made:
-        _write_sheet(made, vary, args, output)
+        _write_sheet(made, vary, args, kind, output)
     if stop.requested:
         kept = f"the {_pictures(made)} made so far written to {output}" if made else "nothing was made, so nothing " \
             "was written"
@@ -88,9 +114,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Namespace, output: Path) -> None:
+def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Namespace, kind: Kind,
+                 output: Path) -> None:
     """The contact sheet of the pictures made, headed by the command, written whole."""
-    images.save_image(S.contact_sheet(made, len(list(vary.values())[-1]), command(args, vary)), output)
+    images.save_image(S.contact_sheet(made, len(list(vary.values())[-1]), command(args, vary, kind)), output)
 
 
 def _made(made: list[S.Cell], folder: Path | None) -> str:
@@ -100,17 +127,18 @@ def _made(made: list[S.Cell], folder: Path | None) -> str:
     taken = len({id(cell.result) for cell in made if cell.reused})
     if not taken:
         return f"{_pictures(made)}, {seconds}"
-    return f"{_pictures(made)}: {len(ran)} made in {seconds}, {taken} taken from {folder} (an earlier sweep made them)"
+    made_now = f"{len(ran)} made in {seconds}, {taken}" if ran else "all"
+    return f"{_pictures(made)}: {made_now} taken from {folder} (an earlier sweep made them)"
 
 
 def _pictures(made: list[S.Cell]) -> str:
     return f"{len(made)} picture{'s' * (len(made) != 1)}"
 
 
-def command(args: argparse.Namespace, vary: dict[str, list]) -> str:
+def command(args: argparse.Namespace, vary: dict[str, list], kind: Kind) -> str:
     """The command that makes this sheet: inputs, the options away from their defaults, the --vary lists, -o."""
-    words = ["stylegram", "sweep", args.content, *args.styles]
-    for name, default in dataclasses.asdict(T.TransferOptions()).items():
+    words = ["stylegram", *kind.words]
+    for name, default in dataclasses.asdict(kind.options()).items():
         value = getattr(args, name)
         if name not in vary and value != default:
             words += [flag(name)] if isinstance(value, bool) else [flag(name), _word(value)]
@@ -124,15 +152,15 @@ def _word(value: object) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def varied(args: argparse.Namespace) -> dict[str, list]:
+def varied(args: argparse.Namespace, kind: Kind) -> dict[str, list]:
     """--vary as {option name: values typed as the option's own flag types them}; every mistake named."""
-    hints, defaults = typing.get_type_hints(T.TransferOptions), T.TransferOptions()
+    hints, defaults = typing.get_type_hints(kind.options), kind.options()
     vary: dict[str, list] = {}
     for name, *values in args.vary or []:
         field = name.lstrip("-").replace("-", "_")
         shown = flag(field)[2:]
         if field not in hints:
-            raise OptionError(f"--vary {name}: transfer has no option --{name.lstrip('-')}"
+            raise OptionError(f"--vary {name}: {kind.options.kind} has no option --{name.lstrip('-')}"
                               f"{did_you_mean(shown, [flag(h)[2:] for h in hints])}")
         if isinstance(getattr(defaults, field), bool):
             raise OptionError(f"--vary {shown}: --{shown} is on or off; run with and without it instead")
@@ -143,17 +171,17 @@ def varied(args: argparse.Namespace) -> dict[str, list]:
         if str(getattr(args, field)) != str(getattr(defaults, field)):
             raise OptionError(f"--{shown} is given a value and varied; drop --{shown} {getattr(args, field)} or the "
                               f"--vary {shown}")
-        vary[field] = [_typed(field, text, argument_type(hints[field])) for text in values]
+        vary[field] = [_typed(field, text, argument_type(hints[field]), kind.choices) for text in values]
     return vary
 
 
-def _typed(field: str, text: str, kind: type) -> object:
-    """One --vary value as its option's flag reads it, checked against the option's choices."""
+def _typed(field: str, text: str, type_: type, choices: dict) -> object:
+    """One --vary value as its option's flag reads it, checked against the option's ``choices``."""
     shown = flag(field)[2:]
     try:
-        value = kind(text)
+        value = type_(text)
     except ValueError:
-        raise OptionError(f"--vary {shown}: {text!r} is not a {'whole number' if kind is int else 'number'}") from None
-    if field in CHOICES:
-        check_choice(f"--vary {shown}", value, CHOICES[field])
+        raise OptionError(f"--vary {shown}: {text!r} is not a {'whole number' if type_ is int else 'number'}") from None
+    if field in choices:
+        check_choice(f"--vary {shown}", value, choices[field])
     return value

@@ -1,0 +1,33 @@
+"""`stylegram texture-sweep EXAMPLE [EXAMPLE ...] --vary OPTION VALUE [VALUE ...] -o SHEET.png`: a texture synthesis
+per combination of values, side by side on a contact sheet (stylegram.sweeps)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import sweeps as S
+from ..synthesis import TextureOptions
+from .runner import listed
+from .sweep import Kind, add_sweep_options, run_sweep
+from .texture import CHOICES, HELP
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "texture-sweep",
+        help="a texture for each value of a few options, side by side on one sheet",
+        description="Synthesize a texture for every combination of the --vary values, the other options fixed, and "
+        "lay the pictures side by side over their values and times: e.g. --vary statistic gram meanstd histogram "
+        "--vary layers conv1_1,pool1 conv1_1,pool1,pool2,pool3,pool4 makes six. Every combination is checked before "
+        "the first runs.",
+    )
+    parser.add_argument("examples", nargs="+", metavar="example", help="one or more example textures")
+    add_sweep_options(parser, TextureOptions, HELP, CHOICES, "statistic gram meanstd")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    kind = Kind(TextureOptions, CHOICES, ["texture-sweep", *args.examples],
+                [*args.examples, args.weights, *listed(args.masks, args.labels)],
+                lambda vary, **kw: S.texture_sweep(args.examples, vary, **kw))
+    return run_sweep(args, kind)
