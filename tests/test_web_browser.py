@@ -560,8 +560,9 @@ def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_
         page.wait_for_selector("#job-status:text-matches('iteration ([5-9]|[1-9][0-9]) of')", timeout=120_000)
         assert page.inner_text("#job-status").startswith("Running: frame 1 of 4, iteration ")
         assert "left in this frame" in page.inner_text("#stats")  # no frame done yet: the rest is not known
+        # the total and its terms, drawn at an animation frame after the status
+        page.wait_for_function("document.querySelectorAll('#loss-curve polyline').length >= 2", timeout=30_000)
         assert page.text_content("#loss-curve .title") == "Loss of frame 1 (log scale)"
-        assert page.locator("#loss-curve polyline").count() >= 2  # the total and its terms
         assert 0 < page.eval_on_selector("#progress", "p => p.value") < 0.25  # inside the first of 4 frames
         page.wait_for_selector("#preview:not([hidden])")  # the first frame as it forms
         assert page.inner_text("#preview-caption") == "frame 1 as it forms · 64×48 px"
