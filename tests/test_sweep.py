@@ -86,6 +86,14 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
     assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
 
 
+@pytest.mark.parametrize("vary, across", [
+    ({"seed": [1, 2, 3]}, 3), ({"seed": [1, 2, 3, 4, 5]}, 3), ({"seed": list(range(7))}, 4), ({"seed": list(range(9))}, 3),
+    ({"seed": list(range(7)), "lr": [1, 2]}, 2),  # two options: the last one's values across, however many rows
+])
+def test_one_option_alone_fills_even_rows_of_up_to_four(vary, across):
+    assert sweeps.columns(vary) == across
+
+
 def test_a_title_heads_the_sheet():
     cells = [_cell((1, 0, 0)), _cell((0, 1, 0))]
     bare = np.asarray(sweeps.contact_sheet(cells, columns=2))

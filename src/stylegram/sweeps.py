@@ -32,6 +32,7 @@ from .sweep_folder import CellFolder, fingerprint
 MAX_CELLS = 64  # more combinations than this is a typo, not a plan: hours of work
 CAPTION_FONT = 13  # px
 MARGIN = 8  # px around and between the cells
+ROW = 4  # pictures a row holds at most when one option is varied
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,15 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
         if stop is not None and stop():
             return planned.job.result(), True
     return planned.job.result(), False
+
+
+def columns(vary: Mapping[str, Sequence[Any]]) -> int:
+    """The sheet's columns: the last varied option's values; one option alone fills rows of at most ``ROW`` evenly
+    (seven values: 4 and 3), since its rows mean nothing."""
+    count = len(list(vary.values())[-1])
+    if len(vary) > 1:
+        return count
+    return -(-count // -(-count // ROW))
 
 
 def contact_sheet(cells: Sequence[Cell], columns: int, title: str | None = None) -> Image.Image:

@@ -42,7 +42,8 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
     parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .webp)")
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
                         help=f"an option of {options.kind} and its values, e.g. --vary {example}; give it again "
-                        "to vary another (its values make the sheet's columns, the first's its rows)")
+                        "to vary another (its values make the sheet's columns, the first's its rows; one option alone fills rows "
+                        "of up to 4)")
     parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values; a "
                         "sweep given the same DIR again takes the pictures made there from the same inputs and "
                         "options instead of making them again (stopped, or given one more value: only what is new "
@@ -117,7 +118,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
 def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Namespace, kind: Kind,
                  output: Path) -> None:
     """The contact sheet of the pictures made, headed by the command, written whole."""
-    images.save_image(S.contact_sheet(made, len(list(vary.values())[-1]), command(args, vary, kind)), output)
+    images.save_image(S.contact_sheet(made, S.columns(vary), command(args, vary, kind)), output)
 
 
 def _made(made: list[S.Cell], folder: Path | None) -> str:
