@@ -130,6 +130,8 @@ def test_the_command_writes_the_sheet_and_each_picture(tmp_path, capsys):
     (["--style-weight", "5", "--vary", "style-weight", "1", "10"], "--style-weight is given a value and varied"),
     (["--vary", "seed", "1", "--vary", "seed", "2"], "--vary seed is given twice"),
     ([], "a sweep needs at least one option to vary"),
+    (["--vary", "style", "sample:mosaic"], "the styles are given and varied; give them in --vary style alone"),
+    (["--vary", "style", "a.png", "--vary", "style", "b.png"], "--vary style is given twice"),
 ])
 def test_mistakes_on_the_command_line_are_named_before_any_work(args, words, tmp_path, capsys):
     out = tmp_path / "sheet.png"
@@ -270,3 +272,23 @@ def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_la
     assert _pictures_across(np.asarray(Image.open(out))) == 2
     assert main(["texture-sweep", "sample:gravel", "--vary", "style-weight", "1", "10", "-o", str(out)]) == 2
     assert "texture has no option --style-weight" in capsys.readouterr().err
+
+
+def test_one_content_with_each_of_several_styles(vgg, chelsea, tmp_path):
+    content = torch.nn.functional.interpolate(chelsea, size=(43, 64), mode="area")
+    cells = sweeps.sweep(content, [], {"style": ["sample:swirls", "sample:brick"]}, model=vgg, **TINY)
+    assert [c.changes for c in cells] == [{"style": "sample:swirls"}, {"style": "sample:brick"}]
+    swirls, brick = (c.result.image for c in cells)
+    chroma = [float((image.amax(1) - image.amin(1)).mean()) for image in (swirls, brick)]
+    assert chroma[0] > 1.5 * chroma[1], chroma  # the blue swirls' colour against the grey brick's
+    with pytest.raises(OptionError, match="give at least one style image"):
+        sweeps.sweep(content, [], {"seed": [1, 2]}, model=vgg, **TINY)
+
+
+def test_the_commands_want_an_image_given_or_varied(tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    assert main(["sweep", "sample:chelsea", "--vary", "seed", "1", "2", "-o", str(out)]) == 2
+    assert "give one or more style images, or one per picture with --vary style A.jpg B.jpg" in capsys.readouterr().err
+    assert main(["texture-sweep", "--vary", "example", "sample:brick", "sample:mosaic", "--size", "48",
+                 "--iterations", "2", "-o", str(out)]) == 0
+    assert _pictures_across(np.asarray(Image.open(out))) == 1  # the grey brick has no colour to count; the mosaic

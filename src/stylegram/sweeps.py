@@ -33,6 +33,7 @@ MAX_CELLS = 64  # more combinations than this is a typo, not a plan: hours of wo
 CAPTION_FONT = 13  # px
 MARGIN = 8  # px around and between the cells
 ROW = 4  # pictures a row holds at most when one option is varied
+VARIED_INPUTS = {"style": "styles", "example": "examples"}  # images a sweep may vary like an option: {name: role}
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,13 @@ def values(changes: Mapping[str, Any]) -> str:
     return ", ".join(f"{flag(name)[2:]} {_shown(value)}" for name, value in changes.items())
 
 
-def combinations(vary: Mapping[str, Sequence[Any]], options: type[Options] = gatys.TransferOptions
-                 ) -> list[dict[str, Any]]:
-    """Every combination of the values of ``vary`` ({option: values}, names of ``options``' fields), the last option
-    changing fastest."""
+def combinations(vary: Mapping[str, Sequence[Any]], options: type[Options] = gatys.TransferOptions,
+                 inputs: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Every combination of the values of ``vary`` ({option: values}, names of ``options``' fields or of ``inputs``
+    that may vary, such as "style"), the last option changing fastest."""
     if not vary:
         raise OptionError("a sweep needs at least one option to vary, e.g. --vary style-weight 1 10 100")
-    fields = {f.name for f in dataclasses.fields(options)}
+    fields = {f.name for f in dataclasses.fields(options)} | set(inputs)
     for name, given in vary.items():
         if name not in fields:
             raise OptionError(f"--vary {flag(name)[2:]}: no {options.kind} option has that name"
@@ -114,10 +115,10 @@ def plan(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapp
     """Every transfer's combination with its options, images and memory checked, before any work; each network is
     loaded once (``model``: an already loaded one for every Gatys run); one whose picture ``folder`` holds from the
     same inputs and options is taken from there."""
-    def prepared(opts: gatys.TransferOptions, models: dict[tuple, Backbone]) -> Planned:
+    def prepared(opts: gatys.TransferOptions, models: dict[tuple, Backbone], given: dict[str, Any]) -> Planned:
         if opts.method != "gatys":
-            return Planned({}, one_pass=gatys.prepare_feed_forward(content, styles, opts))
-        return Planned({}, job=_shared(gatys.prepare, (content, styles), opts, models, model))
+            return Planned({}, one_pass=gatys.prepare_feed_forward(given["content"], given["styles"], opts))
+        return Planned({}, job=_shared(gatys.prepare, (given["content"], given["styles"]), opts, models, model))
 
     base = gatys.TransferOptions.given(options, **changes)
     return _planned(vary, base, {"content": content, "styles": styles}, prepared, folder)
@@ -127,22 +128,31 @@ def plan_texture(examples: ImageLike | Sequence[ImageLike], vary: Mapping[str, S
                  options: synthesis.TextureOptions | None = None, *, model: Backbone | None = None,
                  folder: CellFolder | None = None, **changes) -> list[Planned]:
     """Every texture's combination checked before any work, as ``plan`` checks a transfer's."""
-    def prepared(opts: synthesis.TextureOptions, models: dict[tuple, Backbone]) -> Planned:
-        return Planned({}, job=_shared(synthesis.prepare_texture, (examples,), opts, models, model))
+    def prepared(opts: synthesis.TextureOptions, models: dict[tuple, Backbone], given: dict[str, Any]) -> Planned:
+        return Planned({}, job=_shared(synthesis.prepare_texture, (given["examples"],), opts, models, model))
 
     base = synthesis.TextureOptions.given(options, **changes)
     return _planned(vary, base, {"examples": examples}, prepared, folder)
 
 
 def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str, Any],
-             prepared: Callable[[Any, dict[tuple, Backbone]], Planned], folder: CellFolder | None) -> list[Planned]:
+             prepared: Callable[[Any, dict[tuple, Backbone], dict[str, Any]], Planned], folder: CellFolder | None
+             ) -> list[Planned]:
     """Each combination of ``vary`` on ``base``: a repeat of an earlier one, a picture ``folder`` holds from the same
-    ``inputs`` and options, or ``prepared(options, networks loaded so far)``, its errors naming the combination."""
+    inputs and options, or ``prepared(options, networks loaded so far, inputs)``, its errors naming the combination.
+
+    ``inputs`` by role ({"content": ..., "styles": ...}); an input ``vary`` names (VARIED_INPUTS: "style") takes one
+    image per combination in place of its role's, so one content can be shown with each of several styles."""
     models: dict[tuple, Backbone] = {}
     planned: list[Planned] = []
     seen: dict[str, int] = {}
-    for cell in combinations(vary, type(base)):
-        opts = base.replace(**cell)
+    varied_inputs = [name for name, role in VARIED_INPUTS.items() if role in inputs]
+    for name in set(varied_inputs) & set(vary):
+        if inputs[VARIED_INPUTS[name]]:
+            raise OptionError(f"the {VARIED_INPUTS[name]} are given and varied; give them in --vary {name} alone")
+    for cell in combinations(vary, type(base), varied_inputs):
+        given = {**inputs, **{VARIED_INPUTS[name]: [value] for name, value in cell.items() if name in VARIED_INPUTS}}
+        opts = base.replace(**{name: value for name, value in cell.items() if name not in VARIED_INPUTS})
         if "method" in vary:  # each method takes the options it reads, and the others' stay at their defaults
             unread = unread_by(opts)
             opts = opts.replace(**{name: getattr(type(base), name) for name in unread})
@@ -152,13 +162,13 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
             planned.append(Planned(cell, same_as=seen[key]))
             continue
         seen[key] = len(planned)
-        made_of = fingerprint(inputs, opts.saved())
+        made_of = fingerprint(given, opts.saved())
         made = folder.find(slug(cell), made_of, opts) if folder is not None else None
         if made is not None:
             planned.append(Planned(cell, made=made, made_of=made_of))
             continue
         try:
-            planned.append(dataclasses.replace(prepared(opts, models), changes=cell, made_of=made_of))
+            planned.append(dataclasses.replace(prepared(opts, models, given), changes=cell, made_of=made_of))
         except StylegramError as err:
             raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
     return planned

@@ -31,17 +31,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "mmd-poly makes six. Every combination is checked before the first runs. For textures: texture-sweep.",
     )
     parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
-    parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
-    add_sweep_options(parser, T.TransferOptions, HELP, CHOICES, "style-weight 1 10 100")
+    parser.add_argument("styles", nargs="*", metavar="style", help="one or more style images (blended), or none "
+                        "with --vary style A B C: one picture per style")
+    add_sweep_options(parser, T.TransferOptions, HELP, CHOICES, "style-weight 1 10 100", "style")
     return parser
 
 
 def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], helps: dict, choices: dict,
-                      example: str) -> None:
+                      example: str, image: str) -> None:
     """-o, --vary, --cells, every option of the run swept, --quiet."""
     parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .webp)")
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
-                        help=f"an option of {options.kind} and its values, e.g. --vary {example}; give it again "
+                        help=f"an option of {options.kind} and its values, e.g. --vary {example}, or --vary {image} "
+                        f"and {image} images, one per picture; give it again "
                         "to vary another (its values make the sheet's columns, the first's its rows; one option alone fills rows "
                         "of up to 4)")
     parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values; a "
@@ -55,7 +57,7 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
 
 def run(args: argparse.Namespace) -> int:
     maps = listed(args.style_masks, args.style_regions, args.labels)
-    kind = Kind(T.TransferOptions, CHOICES, ["sweep", args.content, *args.styles],
+    kind = Kind(T.TransferOptions, CHOICES, "style", args.styles, ["sweep", args.content, *args.styles],
                 [args.content, *args.styles, args.init, args.weights, *maps],
                 lambda vary, **kw: S.sweep(args.content, args.styles, vary, **kw))
     return run_sweep(args, kind)
@@ -63,11 +65,14 @@ def run(args: argparse.Namespace) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Kind:
-    """What a sweep command runs: its options, their choices, the command's words before the options (for the title),
-    the files it reads, and the sweep itself (``run(vary, **callbacks)``)."""
+    """What a sweep command runs: its options, their choices, the input it may vary (``image``: "style") and those
+    given of it, the command's words before the options (for the title), the files it reads, and the sweep
+    (``run(vary, **callbacks)``)."""
 
     options: type[Options]
     choices: dict
+    image: str
+    images: list[str]  # those given in place of --vary IMAGE
     words: list[str]
     reads: list[str | None]
     run: typing.Callable[..., list[S.Cell]]
@@ -76,7 +81,10 @@ class Kind:
 def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     """A sweep from the command line: checked, run with a progress bar, its sheet written even when stopped."""
     vary = varied(args, kind)
-    cells = S.combinations(vary, kind.options)
+    if not kind.images and kind.image not in vary:
+        raise OptionError(f"give one or more {kind.image} images, or one per picture with --vary {kind.image} A.jpg "
+                          "B.jpg")
+    cells = S.combinations(vary, kind.options, [kind.image])
     given = [v for values in vary.values() for v in values if isinstance(v, str)]
     output = check_outputs(args, [*kind.reads, *given])
     new_folder = args.cells is not None and not Path(args.cells).exists()
@@ -160,20 +168,30 @@ def varied(args: argparse.Namespace, kind: Kind) -> dict[str, list]:
     for name, *values in args.vary or []:
         field = name.lstrip("-").replace("-", "_")
         shown = flag(field)[2:]
+        if field in vary:
+            raise OptionError(f"--vary {shown} is given twice; give all its values once")
+        if field == kind.image:
+            vary[field] = _images(field, values)
+            continue
         if field not in hints:
             raise OptionError(f"--vary {name}: {kind.options.kind} has no option --{name.lstrip('-')}"
-                              f"{did_you_mean(shown, [flag(h)[2:] for h in hints])}")
+                              f"{did_you_mean(shown, [flag(h)[2:] for h in [*hints, kind.image]])}")
         if isinstance(getattr(defaults, field), bool):
             raise OptionError(f"--vary {shown}: --{shown} is on or off; run with and without it instead")
         if not values:
             raise OptionError(f"--vary {shown} needs values after it, e.g. --vary {shown} A B")
-        if field in vary:
-            raise OptionError(f"--vary {shown} is given twice; give all its values once")
         if str(getattr(args, field)) != str(getattr(defaults, field)):
             raise OptionError(f"--{shown} is given a value and varied; drop --{shown} {getattr(args, field)} or the "
                               f"--vary {shown}")
         vary[field] = [_typed(field, text, argument_type(hints[field]), kind.choices) for text in values]
     return vary
+
+
+def _images(field: str, values: list[str]) -> list[str]:
+    """--vary style's images, each a file or sample:NAME, checked when the sweep is planned."""
+    if not values:
+        raise OptionError(f"--vary {field} needs images after it, e.g. --vary {field} A.jpg B.jpg")
+    return values
 
 
 def _typed(field: str, text: str, type_: type, choices: dict) -> object:

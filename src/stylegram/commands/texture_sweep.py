@@ -21,13 +21,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "--vary layers conv1_1,pool1 conv1_1,pool1,pool2,pool3,pool4 makes six. Every combination is checked before "
         "the first runs.",
     )
-    parser.add_argument("examples", nargs="+", metavar="example", help="one or more example textures")
-    add_sweep_options(parser, TextureOptions, HELP, CHOICES, "statistic gram meanstd")
+    parser.add_argument("examples", nargs="*", metavar="example", help="one or more example textures (blended), or "
+                        "none with --vary example A B C: one texture per example")
+    add_sweep_options(parser, TextureOptions, HELP, CHOICES, "statistic gram meanstd", "example")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = Kind(TextureOptions, CHOICES, ["texture-sweep", *args.examples],
+    kind = Kind(TextureOptions, CHOICES, "example", args.examples, ["texture-sweep", *args.examples],
                 [*args.examples, args.weights, *listed(args.masks, args.labels)],
                 lambda vary, **kw: S.texture_sweep(args.examples, vary, **kw))
     return run_sweep(args, kind)
