@@ -139,17 +139,19 @@ def test_mistakes_on_the_command_line_are_named_before_any_work(args, words, tmp
     assert words in capsys.readouterr().err and not out.exists()
 
 
-def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(tmp_path, capsys, monkeypatch):
-    real = sweeps.sweep
-
-    def interrupted(*args, on_progress, **kwargs):
+def _interrupted_at_the_second_picture(real):
+    """sweeps.run_planned with a real SIGINT sent at the second picture's second iteration."""
+    def interrupted(planned, folder, on_progress, *args):
         def hook(number, record):
             on_progress(number, record)
             if number == 1 and record.iteration == 2:
                 os.kill(os.getpid(), signal.SIGINT)
-        return real(*args, on_progress=hook, **kwargs)
+        return real(planned, folder, hook, *args)
+    return interrupted
 
-    monkeypatch.setattr(sweeps, "sweep", interrupted)
+
+def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sweeps, "run_planned", _interrupted_at_the_second_picture(sweeps.run_planned))
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10", "100",
                  "--size", "64", "--min-size", "64", "--iterations", "6"]) == 130
@@ -217,20 +219,11 @@ def test_a_cells_folder_gives_back_what_it_holds_and_only_what_is_new_runs(vgg, 
 
 
 def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_short(tmp_path, capsys, monkeypatch):
-    real = sweeps.sweep
-
-    def interrupted(*args, on_progress, **kwargs):
-        def hook(number, record):
-            on_progress(number, record)
-            if number == 1 and record.iteration == 2:
-                os.kill(os.getpid(), signal.SIGINT)
-        return real(*args, on_progress=hook, **kwargs)
-
     command = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "sheet.png"), "--vary", "style-weight",
                "1", "10", "100", "--size", "64", "--min-size", "64", "--iterations", "4", "--cells",
                str(tmp_path / "cells")]
     with monkeypatch.context() as patched:
-        patched.setattr(sweeps, "sweep", interrupted)
+        patched.setattr(sweeps, "run_planned", _interrupted_at_the_second_picture(sweeps.run_planned))
         assert main(command) == 130
     assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["style-weight=1.png", "style-weight=10.png"]
     capsys.readouterr()

@@ -16,6 +16,7 @@ from .. import sweeps as S
 from ..bars import bar
 from ..errors import OptionError, StylegramError, check_choice, did_you_mean
 from ..options import Options, flag
+from ..sweep_folder import CellFolder
 from .common import add_dataclass_options, argument_type
 from .progress import describe, stop_on_interrupt
 from .runner import check_outputs, listed
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     maps = listed(args.style_masks, args.style_regions, args.labels)
     kind = Kind(T.TransferOptions, CHOICES, "style", args.styles, ["sweep", args.content, *args.styles],
                 [args.content, *args.styles, args.init, args.weights, *maps],
-                lambda vary, **kw: S.sweep(args.content, args.styles, vary, **kw))
+                lambda vary, **kw: S.plan(args.content, args.styles, vary, **kw))
     return run_sweep(args, kind)
 
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 class Kind:
     """What a sweep command runs: its options, their choices, the input it may vary (``image``: "style") and those
     given of it, the command's words before the options (for the title), the files it reads, and the sweep
-    (``run(vary, **callbacks)``)."""
+    (``plan(vary, folder=..., **options)``)."""
 
     options: type[Options]
     choices: dict
@@ -75,7 +76,7 @@ class Kind:
     images: list[str]  # those given in place of --vary IMAGE
     words: list[str]
     reads: list[str | None]
-    run: typing.Callable[..., list[S.Cell]]
+    plan: typing.Callable[..., list[S.Planned]]
 
 
 def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
@@ -92,6 +93,8 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(kind.options) if f.name not in vary}
     made: list[S.Cell] = []
     try:
+        cell_folder = CellFolder(folder) if folder is not None else None
+        planned = kind.plan(vary, folder=cell_folder, **fixed)  # every combination checked before the bar shows
         with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
             def on_progress(number: int, record) -> None:
                 progress.set_postfix_str(f"{S.values(cells[number])}: {record.stage}, iteration {record.iteration}: "
@@ -102,8 +105,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
                 progress.set_postfix_str("", refresh=False)
                 progress.update()
 
-            kind.run(vary, on_progress=on_progress, on_cell=on_cell, stop=lambda: stop.requested, cells=folder,
-                     **fixed)
+            S.run_planned(planned, cell_folder, on_progress, on_cell, lambda: stop.requested)
     except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
         if not made:
             raise

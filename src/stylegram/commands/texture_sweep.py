@@ -30,5 +30,5 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     kind = Kind(TextureOptions, CHOICES, "example", args.examples, ["texture-sweep", *args.examples],
                 [*args.examples, args.weights, *listed(args.masks, args.labels)],
-                lambda vary, **kw: S.texture_sweep(args.examples, vary, **kw))
+                lambda vary, **kw: S.plan_texture(args.examples, vary, **kw))
     return run_sweep(args, kind)
