@@ -1160,3 +1160,68 @@ def test_rank_layers_checks_the_cluster_options_before_any_work(flags, words, tm
     assert main(["rank-layers", *classes, "--layers", "relu1_1", "-o", str(tmp_path / "r.png"), *flags]) == 2
     err = capsys.readouterr().err
     assert words in err and "images in" not in err  # refused before the images were read
+
+
+def test_a_sweep_on_the_cluster_makes_each_picture_on_a_worker_in_the_combinations_order(client, tmp_path):
+    from stylegram import sweeps
+    from stylegram.batch.sweep import run_on_cluster
+    from stylegram.sweep_folder import CellFolder
+
+    tiny = dict(size=64, min_size=64, iterations="6", init="content")
+    vary = {"method": ["gatys", "adain"], "style_weight": [0.01, 100.0]}
+    planned = sweeps.plan("sample:chelsea", [STYLE], vary, **tiny)
+    handed = []
+    cells = run_on_cluster(client, planned, CellFolder(tmp_path), handed.append)
+    assert [c.number for c in cells] == [0, 1, 2, 3] and len(handed) == 4
+    assert cells[3].result is cells[2].result  # AdaIN reads no style weight: made once, shown twice
+    content = images.load_input("sample:chelsea", "content")
+    content = torch.nn.functional.interpolate(content, size=cells[0].result.image.shape[-2:], mode="area")
+    moved = [float((c.result.image - content).abs().mean()) for c in cells[:2]]
+    assert moved[1] > 2 * moved[0]  # the heavier style weight took effect on the worker
+    here = sweeps.run_planned(sweeps.plan("sample:chelsea", [STYLE], {"style_weight": [100.0]}, **tiny), None)
+    assert float((here[0].result.image - cells[1].result.image).abs().mean()) < 0.02  # as made in this process
+    assert {p.name for p in tmp_path.glob("*.png")} == {"method=gatys_style-weight=0.01.png",
+                                                        "method=gatys_style-weight=100.png", "method=adain.png"}
+    again = sweeps.plan("sample:chelsea", [STYLE], vary, folder=CellFolder(tmp_path), **tiny)
+    assert all(p.made is not None or p.same_as is not None for p in again)  # nothing left to send
+
+
+def test_a_texture_sweep_runs_on_the_cluster_and_images_in_memory_are_refused(client, tmp_path):
+    from stylegram import sweeps
+    from stylegram.batch.sweep import run_on_cluster
+
+    planned = sweeps.plan_texture("sample:gravel", {"seed": [1, 2]}, size=48, iterations="4")
+    first, second = (c.result.image for c in run_on_cluster(client, planned))
+    assert first.shape == (1, 3, 48, 48) and float((first - second).abs().mean()) > 0.02
+    held = sweeps.plan(torch.rand(1, 3, 48, 64), [STYLE], {"seed": [1, 2]}, size=48, min_size=48, iterations="2")
+    with pytest.raises(OptionError, match="give the images as files or sample:NAME"):
+        run_on_cluster(client, held)
+
+
+def test_the_sweep_command_runs_side_by_side_with_workers(tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "--size", "48", "--min-size", "48",
+                 "--iterations", "3", "-o", str(out), "--workers", "2", "--quiet"]) == 0
+    assert "s of work side by side)" in capsys.readouterr().out
+    assert Image.open(out).width > 2 * 48
+    assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "-o", str(out), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_a_sweep_on_the_cluster_writes_the_pictures_made(tmp_path, capsys, monkeypatch):
+    from stylegram.batch import sweep as cluster_sweep
+
+    real = cluster_sweep.run_on_cluster
+
+    def interrupted_after_one(client, planned, folder, on_cell, running):
+        def hook(cell):
+            on_cell(cell)
+            raise KeyboardInterrupt  # as Ctrl-C does, while the second picture is still being made
+        return real(client, planned, folder, hook, running)
+
+    monkeypatch.setattr(cluster_sweep, "run_on_cluster", interrupted_after_one)
+    out = tmp_path / "sheet.png"
+    assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "--size", "48", "--min-size", "48",
+                 "--iterations", "3", "-o", str(out), "--workers", "2", "--quiet"]) == 130
+    assert "interrupted; the 1 picture made so far written to" in capsys.readouterr().err
+    assert Image.open(out).height > 48

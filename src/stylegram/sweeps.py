@@ -45,6 +45,7 @@ class Cell:
     result: Result
     stopped: bool = False
     reused: bool = False
+    number: int = 0  # its place among the combinations, from 0 (the sheet's order)
 
     @property
     def caption(self) -> str:
@@ -68,7 +69,8 @@ class Cell:
 class Planned:
     """A combination checked and ready: a Gatys job to iterate, a one-pass method's run, the number of an earlier
     combination that reads the same options (``same_as``: varying --method, AdaIN reads no --style-weight), or the
-    picture an earlier sweep made of it (``made``); ``made_of``: what makes its picture (sweep_folder.fingerprint)."""
+    picture an earlier sweep made of it (``made``); ``made_of``: what makes its picture (sweep_folder.fingerprint);
+    ``options`` and ``inputs`` (by role): what a cluster's task is given to make it."""
 
     changes: dict[str, Any]
     job: Job | None = None
@@ -76,6 +78,8 @@ class Planned:
     same_as: int | None = None
     made: Result | None = None
     made_of: dict | None = None
+    options: Any = None
+    inputs: dict[str, Any] | None = None
 
 
 def slug(changes: Mapping[str, Any]) -> str:
@@ -168,7 +172,8 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
             planned.append(Planned(cell, made=made, made_of=made_of))
             continue
         try:
-            planned.append(dataclasses.replace(prepared(opts, models, given), changes=cell, made_of=made_of))
+            planned.append(dataclasses.replace(prepared(opts, models, given), changes=cell, made_of=made_of,
+                                               options=opts, inputs=given))
         except StylegramError as err:
             raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
     return planned
@@ -230,12 +235,12 @@ def run_planned(planned: list[Planned], folder: CellFolder | None,
         if stop is not None and stop():
             break
         if one.same_as is not None:
-            made.append(dataclasses.replace(made[one.same_as], changes=one.changes))
+            made.append(dataclasses.replace(made[one.same_as], changes=one.changes, number=number))
         elif one.made is not None:
-            made.append(Cell(one.changes, one.made, reused=True))
+            made.append(Cell(one.changes, one.made, reused=True, number=number))
         else:
             result, stopped = _run(one, lambda record: on_progress and on_progress(number, record), stop)
-            made.append(Cell(one.changes, result, stopped))
+            made.append(Cell(one.changes, result, stopped, number=number))
             if folder is not None:
                 folder.keep(made[-1].slug, one.made_of, result, finished=not stopped)
         if on_cell is not None:

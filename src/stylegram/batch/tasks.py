@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .. import gatys, images
+from .. import gatys, images, synthesis
 from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
 from ..errors import StylegramError
@@ -38,6 +39,7 @@ class Stylized:
     pid: int
     loads: dict[str, int]
     error: str | None = None
+    seconds: float = 0.0  # the run's own time on the worker
 
     def checked(self) -> np.ndarray:
         """The pixels, or the error raised again as a StylegramError."""
@@ -89,12 +91,36 @@ def stylize(
     ``steps``: where and how often a Gatys run reports its iterations as it runs (steps.Reporting), so the client
     can show how far a long frame has got.
     """
+    return _answered(lambda: _stylize(content, styles, options, init, steps), threads)
+
+
+def synthesize(examples: Sequence[str], options: dict, threads: int = 1, steps: Reporting | None = None) -> Stylized:
+    """A texture from example files (or sample:NAME) with synthesis.prepare_texture; ``threads`` and ``steps`` as
+    for ``stylize``."""
+    def made() -> np.ndarray:
+        opts = synthesis.TextureOptions().replace(**options)
+        model = backbone(opts.backbone, opts.weights, (("pooling", opts.pooling),))  # copied there for padding
+        job = synthesis.prepare_texture(list(examples), opts, model=model)
+        if steps is not None:
+            return np.asarray(images.to_image(reported(job, steps).image))
+        for _ in job:
+            pass
+        return np.asarray(images.to_image(job.result().image))
+
+    return _answered(made, threads)
+
+
+def _answered(make: Callable[[], np.ndarray], threads: int) -> Stylized:
+    """``make()``'s pixels on ``threads`` torch threads (0: every usable core), timed, or the user error that
+    stopped it."""
     cores = usable_cores()
     torch.set_num_threads(min(threads, cores) if threads else cores)
+    start = time.perf_counter()
     try:
-        return Stylized(_stylize(content, styles, options, init, steps), os.getpid(), model_loads())
+        pixels = make()
     except StylegramError as err:
         return Stylized(None, os.getpid(), model_loads(), err.flagged)
+    return Stylized(pixels, os.getpid(), model_loads(), seconds=time.perf_counter() - start)
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import shlex
 import sys
+import time
 import typing
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from ..bars import bar
 from ..errors import OptionError, StylegramError, check_choice, did_you_mean
 from ..options import Options, flag
 from ..sweep_folder import CellFolder
-from .common import add_dataclass_options, argument_type
+from .common import add_dataclass_options, add_scheduler_options, argument_type
 from .progress import describe, stop_on_interrupt
 from .runner import check_outputs, listed
 from .transfer import CHOICES, HELP
@@ -53,6 +55,8 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                         "runs)")
     add_dataclass_options(parser, options, helps, choices)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_scheduler_options(parser, "none: the pictures are made here, one after another",
+                          "make the pictures here, one after another; --workers N: on a local cluster, N at once")
     parser.set_defaults(save_every=0, save_dir=None, checkpoint=None, log=None, resume=None)  # for check_outputs
 
 
@@ -91,21 +95,19 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     new_folder = args.cells is not None and not Path(args.cells).exists()
     folder = files.check_folder(args.cells) if args.cells else None
     fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(kind.options) if f.name not in vary}
+    on_cluster = args.scheduler is not None or args.workers is not None
+    if on_cluster:  # before any work: the batch extra installed, --workers a count
+        from ..batch import check_cluster
+
+        check_cluster(args.scheduler, args.workers)
     made: list[S.Cell] = []
     try:
         cell_folder = CellFolder(folder) if folder is not None else None
         planned = kind.plan(vary, folder=cell_folder, **fixed)  # every combination checked before the bar shows
-        with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
-            def on_progress(number: int, record) -> None:
-                progress.set_postfix_str(f"{S.values(cells[number])}: {record.stage}, iteration {record.iteration}: "
-                                         f"{describe(record)}")
-
-            def on_cell(cell: S.Cell) -> None:
-                made.append(cell)
-                progress.set_postfix_str("", refresh=False)
-                progress.update()
-
-            S.run_planned(planned, cell_folder, on_progress, on_cell, lambda: stop.requested)
+        run = _on_cluster if on_cluster else _in_process
+        start = time.perf_counter()
+        interrupted = run(args, planned, cell_folder, cells, made)
+        wall = time.perf_counter() - start if on_cluster else None
     except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
         if not made:
             raise
@@ -116,25 +118,69 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
             folder.rmdir()  # nothing was made: no empty folder left behind
     if made:
         _write_sheet(made, vary, args, kind, output)
-    if stop.requested:
+    if interrupted:
         kept = f"the {_pictures(made)} made so far written to {output}" if made else "nothing was made, so nothing " \
             "was written"
         print(f"stylegram: interrupted; {kept}", file=sys.stderr)
         return 130
-    print(f"wrote {output} ({_made(made, folder)})" + (f" and each to {folder}" if folder else ""))
+    print(f"wrote {output} ({_made(made, folder, wall)})" + (f" and each to {folder}" if folder else ""))
     return 0
+
+
+def _in_process(args: argparse.Namespace, planned: list[S.Planned], folder: CellFolder | None,
+                cells: list[dict], made: list[S.Cell]) -> bool:
+    """Run the combinations here, one after another, each showing its iterations; whether Ctrl-C stopped them (the
+    picture being made kept as it stood)."""
+    with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
+        def on_progress(number: int, record) -> None:
+            progress.set_postfix_str(f"{S.values(cells[number])}: {record.stage}, iteration {record.iteration}: "
+                                     f"{describe(record)}")
+
+        def on_cell(cell: S.Cell) -> None:
+            made.append(cell)
+            progress.set_postfix_str("", refresh=False)
+            progress.update()
+
+        S.run_planned(planned, folder, on_progress, on_cell, lambda: stop.requested)
+    return stop.requested
+
+
+def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: CellFolder | None,
+                cells: list[dict], made: list[S.Cell]) -> bool:
+    """Run the combinations on a Dask cluster (--scheduler, or a local one of --workers), side by side; whether Ctrl-C
+    stopped them (the pictures being made are given up)."""
+    from ..batch import open_client
+    from ..batch.steps import Running
+    from ..batch.sweep import run_on_cluster
+
+    try:
+        with open_client(args.scheduler, args.workers) as client, \
+                bar(len(cells), "picture", args.quiet, name="sweep") as progress, \
+                Running(client, progress, on=not args.quiet) as running:
+            def on_cell(cell: S.Cell) -> None:
+                made.append(cell)
+                progress.update()
+
+            run_on_cluster(client, planned, folder, on_cell, running)
+    except KeyboardInterrupt:  # the cluster's warnings about workers stopped mid-task are expected now
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        return True
+    return False
 
 
 def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Namespace, kind: Kind,
                  output: Path) -> None:
     """The contact sheet of the pictures made, headed by the command, written whole."""
-    images.save_image(S.contact_sheet(made, S.columns(vary), command(args, vary, kind)), output)
+    in_order = sorted(made, key=lambda cell: cell.number)  # a cluster hands them over as they end
+    images.save_image(S.contact_sheet(in_order, S.columns(vary), command(args, vary, kind)), output)
 
 
-def _made(made: list[S.Cell], folder: Path | None) -> str:
-    """'6 pictures, 41.2s' or '6 pictures: 2 made in 41.2s, 4 taken from cells/ (an earlier sweep made them)'."""
+def _made(made: list[S.Cell], folder: Path | None, wall: float | None = None) -> str:
+    """'6 pictures, 41.2s' or '6 pictures: 2 made in 41.2s, 4 taken from cells/ (an earlier sweep made them)'; made
+    side by side on a cluster (``wall``: the seconds it took): '6 pictures, 41.2s (80.1s of work side by side)'."""
     ran = {id(cell.result): cell.result.seconds for cell in made if not cell.reused}  # a picture shown twice counts once
-    seconds = f"{sum(ran.values()):.1f}s"
+    seconds = f"{sum(ran.values()):.1f}s" if wall is None else f"{wall:.1f}s ({sum(ran.values()):.1f}s of work side " \
+        "by side)"
     taken = len({id(cell.result) for cell in made if cell.reused})
     if not taken:
         return f"{_pictures(made)}, {seconds}"

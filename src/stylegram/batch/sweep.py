@@ -1,0 +1,92 @@
+"""A sweep's combinations side by side on a Dask cluster: planned (checked) here, each picture made by a worker.
+
+The pictures of a sweep do not depend on each other, so a cluster makes as many at once as it has worker threads.
+A Gatys run gains little from a second thread at sweep sizes (1.4x at 200 px on two cores), so two single-threaded
+workers make a sweep faster than one two-threaded process (benchmarks/sweep_speed.py); more cores gain more. A picture
+an earlier sweep left in the cells folder, or one that repeats another combination, is not sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import gatys, images
+from ..errors import OptionError, StylegramError
+from ..job import Result
+from ..sweep_folder import CellFolder
+from ..sweeps import Cell, Planned, values
+from . import tasks
+from .runner import finished, one_line, threads_each, window_for
+from .steps import Running
+
+
+def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None = None,
+                   on_cell: Callable[[Cell], None] | None = None, running: Running | None = None) -> list[Cell]:
+    """The planned combinations made on ``client``'s workers, as many at once as it has threads; each picture written
+    to ``folder`` as it comes and handed to ``on_cell`` (in the order they end); ``running`` shows how far the
+    running ones have got. Returns the cells in the combinations' order. A picture that fails ends the sweep with a
+    StylegramError naming it; the pictures made before are in ``folder`` and have been handed to ``on_cell``."""
+    made: dict[int, Cell] = {}
+    todo = []
+    for number, one in enumerate(planned):
+        if one.made is not None:
+            made[number] = _handed(Cell(one.changes, one.made, reused=True, number=number), on_cell)
+        elif one.same_as is None:
+            todo.append(number)
+    threads = threads_each(client, len(todo))
+    payloads = [_payload(planned[n], threads, running.reporting(n) if running else None) for n in todo]
+    for k, future in finished(client, _make, payloads, window_for(client)):
+        number = todo[k]
+        if running is not None:
+            running.ended(number)
+        one = planned[number]
+        try:
+            answer = future.result()
+            pixels = answer.checked()
+        except Exception as err:
+            raise StylegramError(f"{one_line(err)} (in the run with {values(one.changes)})") from None
+        result = Result(images.to_tensor(pixels), [], one.options, answer.seconds)
+        if folder is not None:
+            folder.keep(Cell(one.changes, result).slug, one.made_of, result, finished=True)
+        made[number] = _handed(Cell(one.changes, result, number=number), on_cell)
+    for number, one in enumerate(planned):  # a repeat shows the picture of the combination it repeats
+        if one.same_as is not None and one.same_as in made:
+            made[number] = _handed(dataclasses.replace(made[one.same_as], changes=one.changes, number=number), on_cell)
+    return [made[n] for n in sorted(made)]
+
+
+def _handed(cell: Cell, on_cell: Callable[[Cell], None] | None) -> Cell:
+    if on_cell is not None:
+        on_cell(cell)
+    return cell
+
+
+def _payload(one: Planned, threads: int, reporting) -> tuple:
+    """The task and its arguments that make ``one``'s picture on a worker: inputs by name, every option."""
+    inputs, options = one.inputs or {}, dataclasses.asdict(one.options)
+    if _held(inputs) or _held(options):
+        raise OptionError("a sweep on a cluster gives its workers the images and options by name: give the images "
+                          "as files or sample:NAME (the workers read them at the same paths), not as arrays")
+    if isinstance(one.options, gatys.TransferOptions):
+        return tasks.stylize, (inputs["content"], _listed(inputs["styles"]), options, None, threads, reporting)
+    return tasks.synthesize, (_listed(inputs["examples"]), options, threads, reporting)
+
+
+def _make(task: Callable[..., tasks.Stylized], arguments: tuple) -> tasks.Stylized:
+    """Run ``task(*arguments)`` on a worker (one function for ``finished`` to send, whichever the task)."""
+    return task(*arguments)
+
+
+def _held(value: Any) -> bool:
+    """Whether ``value`` holds an image in memory (a tensor, array or PIL image), which a task cannot be sent by name."""
+    if isinstance(value, dict):
+        return any(_held(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_held(v) for v in value)
+    return not isinstance(value, (str, int, float, bool, type(None)))
+
+
+def _listed(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
