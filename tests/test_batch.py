@@ -1225,3 +1225,18 @@ def test_ctrl_c_during_a_sweep_on_the_cluster_writes_the_pictures_made(tmp_path,
                  "--iterations", "3", "-o", str(out), "--workers", "2", "--quiet"]) == 130
     assert "interrupted; the 1 picture made so far written to" in capsys.readouterr().err
     assert Image.open(out).height > 48
+
+
+def test_a_local_cluster_sweep_that_would_not_fit_in_memory_is_refused_naming_the_workers_that_fit():
+    from stylegram import sweeps
+    from stylegram.batch.sweep import _need, check_side_by_side
+
+    planned = sweeps.plan("sample:chelsea", [STYLE], {"seed": [1, 2, 3]}, size=64, min_size=64, iterations="2")
+    each = _need(planned[0].job)
+    assert each > 400 * 2**20  # a worker's interpreter, torch and weights, and the run
+    with pytest.raises(OptionError) as refused:
+        check_side_by_side(planned, workers=4, limit=int(2.5 * each))
+    assert re.search(r"3 pictures at once need about .* GiB each\) but --max-memory allows .* GiB; use --workers 2, or a smaller "
+                     r"--size", refused.value.flagged)  # as the command line shows it
+    check_side_by_side(planned, workers=2, limit=int(2.5 * each))
+    check_side_by_side(planned, workers=1, limit=each // 2)  # one at a time: checked when planned

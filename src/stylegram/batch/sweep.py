@@ -12,9 +12,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import gatys, images
+from .. import gatys, images, memory
 from ..errors import OptionError, StylegramError
-from ..job import Result
+from ..job import Job, Result
 from ..sweep_folder import CellFolder
 from ..sweeps import Cell, Planned, values
 from . import tasks
@@ -55,6 +55,28 @@ def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None
         if one.same_as is not None and one.same_as in made:
             made[number] = _handed(dataclasses.replace(made[one.same_as], changes=one.changes, number=number), on_cell)
     return [made[n] for n in sorted(made)]
+
+
+def check_side_by_side(planned: Sequence[Planned], workers: int, limit: int | None = None) -> None:
+    """Before a local cluster starts: refuse ``workers`` that would make more pictures at once than memory holds
+    (``limit`` bytes, default what is free), each worker needing the estimate of the largest; name the most that fit."""
+    needs = [_need(one.job) for one in planned if one.job is not None and one.made is None]
+    at_once = min(workers, len(needs))
+    if at_once < 2:
+        return  # one at a time: each was checked when planned
+    free = memory.available_memory() if limit is None else limit
+    if max(needs) * at_once > free:
+        fits = max(1, free // max(needs))
+        room = f"only {memory.gib(free)} GiB is free" if limit is None else f"--max-memory allows {memory.gib(free)} GiB"
+        raise OptionError(f"{at_once} pictures at once need about {memory.gib(max(needs) * at_once)} GiB "
+                          f"({memory.gib(max(needs))} GiB each) but {room}; use --workers {fits}, or a smaller --size")
+
+
+def _need(job: Job) -> int:
+    """The peak bytes of ``job``'s run at its finest scale (memory.estimate), transfer or texture."""
+    problem = job.problem
+    layers = getattr(problem, "ordered", None) or [*problem.content_layers, *problem.style_layers]
+    return memory.estimate(problem.backbone, list(layers), problem.sizes()[-1], getattr(job.options, "history", 100))
 
 
 def _handed(cell: Cell, on_cell: Callable[[Cell], None] | None) -> Cell:

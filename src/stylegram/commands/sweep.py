@@ -12,7 +12,7 @@ import time
 import typing
 from pathlib import Path
 
-from .. import files, images
+from .. import files, images, memory
 from .. import gatys as T
 from .. import sweeps as S
 from ..bars import bar
@@ -150,9 +150,12 @@ def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: Cell
     """Run the combinations on a Dask cluster (--scheduler, or a local one of --workers), side by side; whether Ctrl-C
     stopped them (the pictures being made are given up)."""
     from ..batch import open_client
+    from ..batch.cluster import usable_cores
     from ..batch.steps import Running
-    from ..batch.sweep import run_on_cluster
+    from ..batch.sweep import check_side_by_side, run_on_cluster
 
+    if args.scheduler is None:  # a local cluster: its workers share this machine's memory
+        check_side_by_side(planned, args.workers or usable_cores(), memory.limit_bytes(args.max_memory))
     try:
         with open_client(args.scheduler, args.workers) as client, \
                 bar(len(cells), "picture", args.quiet, name="sweep") as progress, \
