@@ -1236,7 +1236,7 @@ def test_a_local_cluster_sweep_that_would_not_fit_in_memory_is_refused_naming_th
     assert each > 400 * 2**20  # a worker's interpreter, torch and weights, and the run
     with pytest.raises(OptionError) as refused:
         check_side_by_side(planned, workers=4, limit=int(2.5 * each))
-    assert re.search(r"3 pictures at once need about .* GiB each\) but --max-memory allows .* GiB; use --workers 2, or a smaller "
-                     r"--size", refused.value.flagged)  # as the command line shows it
+    assert re.search(r"3 pictures at once need about .* GiB each\) but --max-memory allows .* GiB; use --workers 2, "
+                     r"or a smaller --size", refused.value.flagged)  # as the command line shows it
     check_side_by_side(planned, workers=2, limit=int(2.5 * each))
     check_side_by_side(planned, workers=1, limit=each // 2)  # one at a time: checked when planned

@@ -87,7 +87,8 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
 
 
 @pytest.mark.parametrize("vary, across", [
-    ({"seed": [1, 2, 3]}, 3), ({"seed": [1, 2, 3, 4, 5]}, 3), ({"seed": list(range(7))}, 4), ({"seed": list(range(9))}, 3),
+    ({"seed": [1, 2, 3]}, 3), ({"seed": [1, 2, 3, 4, 5]}, 3), ({"seed": list(range(7))}, 4),
+    ({"seed": list(range(9))}, 3),
     ({"seed": list(range(7)), "lr": [1, 2]}, 2),  # two options: the last one's values across, however many rows
 ])
 def test_one_option_alone_fills_even_rows_of_up_to_four(vary, across):

@@ -1,9 +1,11 @@
-"""Sweeps: one transfer per combination of a few options' values, side by side on a contact sheet.
+"""Sweeps: one transfer (or texture) per combination of a few options' values, side by side on a contact sheet.
 
 What does --style-weight 100 do that 10 does not, how do the statistics of docs/statistics.md differ on one pair,
-AdaIN or Gatys? A sweep answers with pictures: every combination of the values given runs with the other options
-fixed, through the same loop as a transfer (each network loaded once), and the sheet shows each picture above the
-values that made it and the seconds it took. Every combination is checked (options, images, memory) before any runs.
+AdaIN or Gatys, which of these styles suits this photo? A sweep answers with pictures: every combination of the values
+given runs with the other options fixed, through the same loop as a transfer (each network loaded once), and the
+sheet shows each picture above the values that made it and the seconds it took. Every combination is checked
+(options, images, memory) before any runs. A cells folder (sweep_folder) keeps each picture and gives it back to the
+next sweep that asks for it; batch.sweep makes the pictures side by side on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
     seen: dict[str, int] = {}
     varied_inputs = [name for name, role in VARIED_INPUTS.items() if role in inputs]
     for name in set(varied_inputs) & set(vary):
-        if inputs[VARIED_INPUTS[name]]:
+        if _given(inputs[VARIED_INPUTS[name]]):
             raise OptionError(f"the {VARIED_INPUTS[name]} are given and varied; give them in --vary {name} alone")
     for cell in combinations(vary, type(base), varied_inputs):
         given = {**inputs, **{VARIED_INPUTS[name]: [value] for name, value in cell.items() if name in VARIED_INPUTS}}
@@ -177,6 +179,11 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
         except StylegramError as err:
             raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
     return planned
+
+
+def _given(images: Any) -> bool:
+    """Whether an input role holds images (a file, a tensor, a list of them), not None or an empty list."""
+    return images is not None and not (isinstance(images, (list, tuple)) and not images)
 
 
 def _shared(prepare: Callable[..., Job], inputs: tuple, opts: Any, models: dict[tuple, Backbone],

@@ -47,7 +47,9 @@ def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None
             pixels = answer.checked()
         except Exception as err:
             raise StylegramError(f"{one_line(err)} (in the run with {values(one.changes)})") from None
-        result = Result(images.to_tensor(pixels), [], one.options, answer.seconds)
+        content = (one.inputs or {}).get("content")  # its transparency, which the cells folder's PNG keeps
+        alpha = images.load_alpha(content) if isinstance(content, str) else None
+        result = Result(images.to_tensor(pixels), [], one.options, answer.seconds, alpha)
         if folder is not None:
             folder.keep(Cell(one.changes, result).slug, one.made_of, result, finished=True)
         made[number] = _handed(Cell(one.changes, result, number=number), on_cell)
@@ -67,7 +69,8 @@ def check_side_by_side(planned: Sequence[Planned], workers: int, limit: int | No
     free = memory.available_memory() if limit is None else limit
     if max(needs) * at_once > free:
         fits = max(1, free // max(needs))
-        room = f"only {memory.gib(free)} GiB is free" if limit is None else f"--max-memory allows {memory.gib(free)} GiB"
+        room = (f"only {memory.gib(free)} GiB is free" if limit is None
+                else f"--max-memory allows {memory.gib(free)} GiB")
         raise OptionError(f"{at_once} pictures at once need about {memory.gib(max(needs) * at_once)} GiB "
                           f"({memory.gib(max(needs))} GiB each) but {room}; use --workers {fits}, or a smaller --size")
 
@@ -102,7 +105,7 @@ def _make(task: Callable[..., tasks.Stylized], arguments: tuple) -> tasks.Styliz
 
 
 def _held(value: Any) -> bool:
-    """Whether ``value`` holds an image in memory (a tensor, array or PIL image), which a task cannot be sent by name."""
+    """Whether ``value`` holds an image in memory (a tensor, array or PIL image): a task cannot be sent it by name."""
     if isinstance(value, dict):
         return any(_held(v) for v in value.values())
     if isinstance(value, (list, tuple)):

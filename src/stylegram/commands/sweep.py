@@ -46,9 +46,8 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
     parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .webp)")
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
                         help=f"an option of {options.kind} and its values, e.g. --vary {example}, or --vary {image} "
-                        f"and {image} images, one per picture; give it again "
-                        "to vary another (its values make the sheet's columns, the first's its rows; one option alone fills rows "
-                        "of up to 4)")
+                        f"and {image} images, one per picture; give it again to vary another (its values make the "
+                        "sheet's columns, the first's its rows; one option alone fills rows of up to 4)")
     parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values; a "
                         "sweep given the same DIR again takes the pictures made there from the same inputs and "
                         "options instead of making them again (stopped, or given one more value: only what is new "
@@ -181,7 +180,7 @@ def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Names
 def _made(made: list[S.Cell], folder: Path | None, wall: float | None = None) -> str:
     """'6 pictures, 41.2s' or '6 pictures: 2 made in 41.2s, 4 taken from cells/ (an earlier sweep made them)'; made
     side by side on a cluster (``wall``: the seconds it took): '6 pictures, 41.2s (80.1s of work side by side)'."""
-    ran = {id(cell.result): cell.result.seconds for cell in made if not cell.reused}  # a picture shown twice counts once
+    ran = {id(cell.result): cell.result.seconds for cell in made if not cell.reused}  # a picture shown twice: once
     seconds = f"{sum(ran.values()):.1f}s" if wall is None else f"{wall:.1f}s ({sum(ran.values()):.1f}s of work side " \
         "by side)"
     taken = len({id(cell.result) for cell in made if cell.reused})
