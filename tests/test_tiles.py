@@ -1,5 +1,9 @@
 """Transfer in tiles: a picture larger than memory allows, refined tile by tile and blended without seams."""
 
+import os
+import shlex
+import signal
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +11,7 @@ from PIL import Image
 
 from stylegram import tiles
 from stylegram.cli import main
+from stylegram.errors import OptionError
 from stylegram.gatys import TransferOptions, prepare, transfer
 from stylegram.images import load_tensor, save_image
 from stylegram.losses import KeptImage
@@ -62,7 +67,7 @@ def test_a_stop_keeps_the_picture_so_far(vgg, quick):
 @pytest.mark.parametrize("args, words", [
     (["--method", "adain"], "--method is adain, which makes one pass; drop --tile"),
     (["--tile", "64"], "--tile must be a whole number of pixels, at least 128, got 64"),
-    (["--checkpoint", "c.ckpt"], "--checkpoint with --tile: a tiled run keeps no checkpoints"),
+    (["--log", "l.csv"], "--log with --tile: a tiled run keeps no iterations"),
     (["--style-masks", "m.png,m.png"], "--style-masks names 2 masks for 1 style"),
 ])
 def test_what_a_tiled_run_cannot_do_is_refused_before_any_work(args, words, tmp_path, capsys, monkeypatch):
@@ -89,6 +94,57 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     assert "whole picture at 128 px" in said.err and "level 1 of 1 (160x106)" in said.err and "tile 2 of 2" in said.err
     picture = np.asarray(Image.open(out))
     assert picture.shape == (106, 160, 3) and picture.std() > 10
+
+
+def test_a_tiled_run_resumed_from_its_checkpoint_ends_as_the_run_that_went_on(vgg, quick, tmp_path):
+    content = load_tensor(path("chelsea"), size=96)
+    options = TransferOptions(size=192, upscale=True, iterations="3", min_size=64)
+    heard = []
+
+    def kept(state: tiles.TiledState) -> None:  # written as the command line does, when it is heard
+        name = tmp_path / f"level{state.level}_tile{state.tiles_done}.ckpt"
+        state.save(name, options.saved(), 128)
+        heard.append(name.name)
+
+    whole = tiles.transfer_tiled(content, "sample:swirls", options, model=vgg, tile=128, on_state=kept)
+    assert heard == ["level0_tile0.ckpt", "level0_tile1.ckpt", "level0_tile2.ckpt", "level1_tile0.ckpt"]
+    for name in ("level0_tile0.ckpt", "level0_tile1.ckpt"):  # after the first run; after a level's first tile
+        state, saved, tile = tiles.TiledState.load(tmp_path / name)
+        assert saved == options and tile == 128
+        again = tiles.transfer_tiled(content, "sample:swirls", saved, model=vgg, tile=tile, state=state)
+        assert torch.equal(again.image, whole.image), name
+    other = load_tensor(path("astronaut"), size=96)
+    with pytest.raises(OptionError, match="the checkpoint was made from another content image"):
+        tiles.transfer_tiled(other, "sample:swirls", options, model=vgg, tile=128, state=state)
+
+
+def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resumes(tmp_path, capsys, monkeypatch,
+                                                                                    quick):
+    real, calls = tiles._tile, []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C while the first tile of the level is made
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, **kwargs)
+
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "160", "--min-size", "64", "--iterations", "3",
+           "--tile", "128", "--quiet"]
+    assert main([*run, "-o", str(tmp_path / "whole.png")]) == 0
+    capsys.readouterr()
+    with monkeypatch.context() as patched:
+        patched.setattr(tiles, "_tile", interrupted)
+        assert main([*run, "-o", str(tmp_path / "out.png")]) == 130
+    said = capsys.readouterr().err
+    assert f"checkpoint to {tmp_path / 'out.ckpt'}; continue with: stylegram transfer" in said
+    resume = shlex.split(said.split("continue with: ")[1])
+    assert resume[-2:] == ["--resume", str(tmp_path / "out.ckpt")] and "--tile" in resume
+    assert main([*resume[1:], "--quiet"]) == 0
+    assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
+    assert main([*run[:-3], "--tile", "256", "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "out.ckpt")]) == 2
+    assert "--tile 256 (checkpoint: 128)" in capsys.readouterr().err
+    assert main([*run[:-3], "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "out.ckpt")]) == 2
+    assert "was written by a run in tiles; resume it with --tile 128" in capsys.readouterr().err
 
 
 def _red_and_blue() -> list[torch.Tensor]:

@@ -160,11 +160,16 @@ class State:
         """Read a checkpoint; returns the state and the options it was made with."""
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)  # a checkpoint never runs code
+            if isinstance(payload, dict) and payload.get("kind") == "transfer in tiles":  # stylegram.tiles.KIND
+                raise OptionError(f"checkpoint {path} was written by a run in tiles; resume it with --tile "
+                                  f"{payload.get('tile')}")
             options = payload.pop("options")
             torch.set_rng_state(payload.pop("torch_rng"))
             return cls(**payload), options
         except FileNotFoundError:
             raise OptionError(f"checkpoint {path} does not exist") from None
+        except OptionError:
+            raise
         except Exception as err:
             raise OptionError(f"checkpoint {path} could not be read: {_why_unreadable(err)}; "
                               "start without --resume") from None

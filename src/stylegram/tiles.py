@@ -12,10 +12,15 @@ What places styles in the picture (--style-masks, --labels) is read once over th
 (Places): a tile's job gets its part of every mask, a style with no part in the tile is left out of it, and the style
 weight is scaled so that each style paints as strongly as it does in one run. --init-weight and --init-mask act in
 the first run, which fixes the layout that every tile is then held to.
+
+A run of many tiles keeps its place (TiledState: the level below and the sums of the tiles done, a checkpoint), and
+one started from it goes on with the next tile and ends with the same picture as a run never stopped.
 """
 
 from __future__ import annotations
 
+import io
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from . import gatys, images, masks, optimize
+from . import files, gatys, images, masks, optimize
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
 from .images import ImageLike
@@ -37,6 +42,45 @@ TILE_ITERATIONS = 40  # each tile's iterations: it starts from a picture that is
 # cat barely there; with it (4, 100) the cat is as clear as at 192 px and the swirls are sharp (BENCHMARKS.md).
 HOLD_POOL, HOLD_WEIGHT = 4, 100.0
 MIN_TILE = 128
+KIND = "transfer in tiles"  # what a tiled run's checkpoint says it is (a plain transfer's holds an optimizer State)
+
+
+@dataclass
+class TiledState:
+    """Where a tiled run stands, enough to go on from there: the picture of the last level finished (``level`` 0: the
+    first, whole run), the first run's loss history, and of the level being made, the tiles done (in order) and the
+    sums of their feathered pictures and weights, full size (``total``, ``weight``)."""
+
+    level: int
+    image: torch.Tensor
+    history: list
+    tiles_done: int = 0
+    total: torch.Tensor | None = None
+    weight: torch.Tensor | None = None
+
+    def save(self, path: str | os.PathLike, options: dict, tile: int) -> None:
+        """Write it as a checkpoint, atomically, with the run's options and tile size."""
+        payload = {"kind": KIND, "tile": tile, "options": options, **self.__dict__}
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        files.write_bytes(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> tuple[TiledState, gatys.TransferOptions, int]:
+        """A checkpoint read back: the state, the run's options and its tile size; one of a run not in tiles named."""
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise OptionError(f"checkpoint {path} does not exist") from None
+        except Exception as err:
+            raise OptionError(f"checkpoint {path} could not be read ({files.one_line(err)}); start without "
+                              "--resume") from None
+        if not isinstance(payload, dict) or payload.get("kind") != KIND:
+            raise OptionError(f"checkpoint {path} was not written by a run in tiles; resume it without --tile")
+        options = gatys.TransferOptions.restore(payload.pop("options"), path)
+        tile = payload.pop("tile")
+        payload.pop("kind")
+        return cls(**payload), options, tile
 
 
 @dataclass(frozen=True)
@@ -171,12 +215,17 @@ def transfer_tiled(
     model: Backbone | None = None,
     on_step: Callable[[TileStep], None] | None = None,
     on_first: Callable[[optimize.Progress], None] | None = None,
+    on_state: Callable[[TiledState], None] | None = None,
+    state: TiledState | None = None,
     stop: Callable[[], bool] | None = None,
     **changes,
 ) -> Result:
     """A Gatys transfer at ``size`` made in tiles of ``tile`` px (see the module); ``on_first`` hears of every iteration
     of the first, whole run, ``on_step`` of every tile done after it, and ``stop`` returning True ends the run after the
-    iteration or tile being made, the picture so far in the Result."""
+    iteration or tile being made, the picture so far in the Result.
+
+    ``on_state`` hears where the run stands (TiledState) after the first run and after every tile, for a checkpoint;
+    ``state``, one heard so, makes the run go on from there (the options and tile it was made with)."""
     opts = gatys.TransferOptions.given(options, **changes)
     check_tiling(opts, tile)
     start = time.perf_counter()
@@ -185,41 +234,75 @@ def transfer_tiled(
     model = model or load_backbone(opts.backbone, opts.weights, **gatys.backbone_options(opts))
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work
-    first = gatys.prepare(whole, styles, opts.replace(size=base, upscale=True), model=model)
+    steps = levels(base, size)
+    if state is None:
+        image, history = _first_run(whole, styles, opts.replace(size=base, upscale=True), model, on_first, stop)
+        if on_state is not None and not (stop is not None and stop()):
+            on_state(TiledState(0, image, history))
+    else:
+        _check_state(state, whole, base, steps)
+        image, history = state.image, state.history
+    style_side = max(1, round(base * opts.style_scale))  # the styles stay at the first run's size
+    for number, side in enumerate(steps, 1):
+        if state is not None and number <= state.level:
+            continue  # made before the checkpoint
+        if stop is not None and stop():
+            break
+        shape = optimize.fit_long_side(tuple(whole.shape[-2:]), side)
+        below = image
+        start_image = F.interpolate(below, size=shape, mode="bicubic", align_corners=False).clamp(0, 1)
+        going_on = state if state is not None and number == state.level + 1 and state.tiles_done else None
+
+        def done(tile_done: int, count: int, total: torch.Tensor, weight: torch.Tensor) -> None:
+            if on_state is not None:
+                on_state(TiledState(number - 1, below, history, tile_done, total, weight))
+            if on_step is not None:
+                on_step(TileStep(number, len(steps), tile_done, count, shape, time.perf_counter() - start))
+        image = _refine(images.resize_tensor(whole, shape), styles, where.at(shape), start_image, opts, model, tile,
+                        style_side, done, stop, going_on)
+        if on_state is not None and not (stop is not None and stop()):
+            on_state(TiledState(number, image, history))
+    alpha = images.load_alpha(content)
+    return Result(image, history, opts.replace(size=size), time.perf_counter() - start, alpha)
+
+
+def _first_run(whole: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions, model: Backbone,
+               on_first: Callable[[optimize.Progress], None] | None, stop: Callable[[], bool] | None
+               ) -> tuple[torch.Tensor, list]:
+    """The whole picture at the tile size, the usual schedule: its image and loss history."""
+    first = gatys.prepare(whole, styles, opts, model=model)
     for progress in first:
         if on_first is not None:
             on_first(progress)
         if stop is not None and stop():
             break
-    image, history = first.result().image, list(first.result().history)
-    style_side = max(1, round(base * opts.style_scale))  # the styles stay at the first run's size
-    steps = levels(base, size)
-    for number, side in enumerate(steps, 1):
-        if stop is not None and stop():
-            break
-        shape = optimize.fit_long_side(tuple(whole.shape[-2:]), side)
-        start_image = F.interpolate(image, size=shape, mode="bicubic", align_corners=False).clamp(0, 1)
-        def done(tile_done: int, count: int) -> None:
-            if on_step is not None:
-                on_step(TileStep(number, len(steps), tile_done, count, shape, time.perf_counter() - start))
-        image = _refine(images.resize_tensor(whole, shape), styles, where.at(shape), start_image, opts, model, tile,
-                        style_side, done, stop)
-    alpha = images.load_alpha(content)
-    return Result(image, history, opts.replace(size=size), time.perf_counter() - start, alpha)
+    return first.result().image, list(first.result().history)
+
+
+def _check_state(state: TiledState, whole: torch.Tensor, base: int, steps: list[int]) -> None:
+    """A checkpoint that fits this content and size: its picture the size its level has here."""
+    sides = [base, *steps]
+    expected = optimize.fit_long_side(tuple(whole.shape[-2:]), sides[state.level]) if state.level < len(sides) else None
+    if expected is None or tuple(state.image.shape[-2:]) != tuple(expected):
+        raise OptionError("the checkpoint was made from another content image (or another --size); resume with the "
+                          "inputs it was made with, or start without --resume")
 
 
 def _refine(content: torch.Tensor, styles: list[torch.Tensor], where: Places, start: torch.Tensor,
-            opts: gatys.TransferOptions, model: Backbone, tile: int, style_side: int, done: Callable[[int, int], None],
-            stop: Callable[[], bool] | None) -> torch.Tensor:
+            opts: gatys.TransferOptions, model: Backbone, tile: int, style_side: int,
+            done: Callable[[int, int, torch.Tensor, torch.Tensor], None], stop: Callable[[], bool] | None,
+            going_on: TiledState | None = None) -> torch.Tensor:
     """One level: every tile of ``start`` refined against its part of ``content``, blended across the overlaps; tiles
-    not reached when ``stop`` says so keep ``start``."""
+    not reached when ``stop`` says so keep ``start``. ``going_on``: the tiles done before, with their sums."""
     height, width = content.shape[-2:]
     overlap = min(64, tile // 8)
     rows, columns = boxes(height, tile, overlap), boxes(width, tile, overlap)
-    total = torch.zeros_like(start)
-    weight = torch.zeros(1, 1, height, width)
+    total = going_on.total.clone() if going_on is not None else torch.zeros_like(start)
+    weight = going_on.weight.clone() if going_on is not None else torch.zeros(1, 1, height, width)
     count = len(rows) * len(columns)
     for n, ((top, bottom), (left, right)) in enumerate((r, c) for r in rows for c in columns):
+        if going_on is not None and n < going_on.tiles_done:
+            continue
         if stop is not None and stop():
             break
         i, j = n // len(columns), n % len(columns)
@@ -228,7 +311,7 @@ def _refine(content: torch.Tensor, styles: list[torch.Tensor], where: Places, st
         total[..., top:bottom, left:right] += _tile(content, styles, where, start, opts, model, style_side,
                                                     (top, bottom, left, right)) * w
         weight[..., top:bottom, left:right] += w
-        done(n + 1, count)
+        done(n + 1, count, total, weight)
     return torch.where(weight > 0, total / weight.clamp(min=1e-8), start).clamp(0, 1)
 
 

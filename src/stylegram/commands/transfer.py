@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 import shlex
 import sys
+import time
+from pathlib import Path
 
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
@@ -15,7 +17,9 @@ from ..bars import bar
 from ..errors import OptionError
 from .common import add_dataclass_options
 from .progress import describe, stop_on_interrupt
-from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, listed, resume_command, run_job
+
+CHECKPOINT_SECONDS = 60  # --checkpoint with --tile: the latest tile written at most this often (and at each level)
 
 
 HELP = {
@@ -97,7 +101,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES)
     parser.add_argument("--tile", type=int, metavar="PX",
                         help="make a --size larger than memory allows: the whole picture at PX, then each doubling "
-                        "refined in overlapping tiles of PX (e.g. --size 3000 --upscale --tile 768)")
+                        "refined in overlapping tiles of PX (e.g. --size 3000 --upscale --tile 768); Ctrl-C, or "
+                        "--checkpoint at each level and every minute, keeps its place for --resume")
     add_run_options(parser)
     return parser
 
@@ -152,11 +157,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_tiled(args: argparse.Namespace, output) -> int:
-    """--tile: the tiled run (stylegram.tiles), a line per tile; Ctrl-C writes the picture so far."""
-    given = _given(args, ["--resume", "--checkpoint", "--save-every", "--log"])
+    """--tile: the tiled run (stylegram.tiles), a line per tile; Ctrl-C writes the picture so far and a checkpoint
+    (--resume goes on from it), as --checkpoint does now and then."""
+    given = _given(args, ["--save-every", "--log"])
     if given:
-        raise OptionError(f"{' and '.join(given)} with --tile: a tiled run keeps no checkpoints or iterations; drop "
-                          f"{_them(given)} or --tile")
+        raise OptionError(f"{' and '.join(given)} with --tile: a tiled run keeps no iterations; drop {_them(given)} or "
+                          "--tile")
+    state, options = None, _options(args)
+    if args.resume:
+        state, saved, tile = tiles.TiledState.load(args.resume)
+        check_resume_alone(args, saved)
+        if tile != args.tile:
+            raise OptionError(f"--tile {args.tile} (checkpoint: {tile}): a resumed run goes on in the tiles of its "
+                              f"checkpoint {args.resume}; give --tile {tile}")
+        options = dataclasses.asdict(saved)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
+    kept = Kept(checkpoint, args.checkpoint is not None, options, args.tile)
     with stop_on_interrupt() as stop, bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px") as progress:
         def first(record) -> None:
             progress.set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
@@ -168,12 +184,41 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
             progress.update()
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
-                                      stop=lambda: stop.requested, **_options(args))
+                                      on_state=kept.heard, state=state, stop=lambda: stop.requested, **options)
     result.save(output)
     size = f"{result.image.shape[-1]}x{result.image.shape[-2]}"
     if stop.requested:
-        print(f"stylegram: interrupted; the picture so far ({size}) written to {output}; a tiled run starts afresh "
-              "when run again", file=sys.stderr)
+        hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output, "--tile",
+                           str(args.tile)])
+        went_on = (f"checkpoint to {checkpoint}; continue with: {resume_command(hint, args, checkpoint)}"
+                   if kept.write() else "it stopped in its first, whole run, which starts afresh when run again")
+        print(f"stylegram: interrupted; the picture so far ({size}) written to {output}, {went_on}", file=sys.stderr)
         return 130
+    if args.checkpoint:
+        kept.write()
     print(f"wrote {output} ({size}, in tiles of {args.tile} px, {result.seconds:.1f}s)")
     return 0
+
+
+class Kept:
+    """A tiled run's checkpoint: the latest TiledState heard, written now and then (``often``: --checkpoint given),
+    and when the run stops."""
+
+    def __init__(self, path: Path, often: bool, options: dict, tile: int) -> None:
+        self.path, self.often, self.options, self.tile = path, often, options, tile
+        self.latest: tiles.TiledState | None = None
+        self.written = time.monotonic()
+
+    def heard(self, state: tiles.TiledState) -> None:
+        """Where the run stands now; written if --checkpoint asks and a level just ended or a while has passed."""
+        self.latest = state
+        if self.often and (state.tiles_done == 0 or time.monotonic() - self.written >= CHECKPOINT_SECONDS):
+            self.write()
+
+    def write(self) -> bool:
+        """Write the latest state heard, if any; whether there was one."""
+        if self.latest is None:
+            return False
+        self.latest.save(self.path, T.TransferOptions().replace(**self.options).saved(), self.tile)
+        self.written = time.monotonic()
+        return True
