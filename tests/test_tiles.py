@@ -145,6 +145,9 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
     assert "--tile 256 (checkpoint: 128)" in capsys.readouterr().err
     assert main([*run[:-3], "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "out.ckpt")]) == 2
     assert "was written by a run in tiles; resume it with --tile 128" in capsys.readouterr().err
+    (tmp_path / "cut.ckpt").write_bytes((tmp_path / "out.ckpt").read_bytes()[:1000])
+    assert main([*run, "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "cut.ckpt")]) == 2
+    assert "could not be read: it is not a checkpoint that stylegram wrote" in capsys.readouterr().err
 
 
 def _red_and_blue() -> list[torch.Tensor]:

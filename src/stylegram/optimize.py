@@ -158,21 +158,33 @@ class State:
     @classmethod
     def load(cls, path: str | os.PathLike) -> tuple[State, dict]:
         """Read a checkpoint; returns the state and the options it was made with."""
+        payload = read_checkpoint(path)
+        if payload.get("kind") == "transfer in tiles":  # stylegram.tiles.KIND
+            raise OptionError(f"checkpoint {path} was written by a run in tiles; resume it with --tile "
+                              f"{payload.get('tile')}")
         try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)  # a checkpoint never runs code
-            if isinstance(payload, dict) and payload.get("kind") == "transfer in tiles":  # stylegram.tiles.KIND
-                raise OptionError(f"checkpoint {path} was written by a run in tiles; resume it with --tile "
-                                  f"{payload.get('tile')}")
             options = payload.pop("options")
             torch.set_rng_state(payload.pop("torch_rng"))
             return cls(**payload), options
-        except FileNotFoundError:
-            raise OptionError(f"checkpoint {path} does not exist") from None
-        except OptionError:
-            raise
         except Exception as err:
             raise OptionError(f"checkpoint {path} could not be read: {_why_unreadable(err)}; "
                               "start without --resume") from None
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """What a checkpoint file holds (numbers, tensors, lists and dicts: it never runs code), or an OptionError saying
+    why it cannot be read."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise OptionError(f"checkpoint {path} does not exist") from None
+    except Exception as err:
+        raise OptionError(f"checkpoint {path} could not be read: {_why_unreadable(err)}; "
+                          "start without --resume") from None
+    if not isinstance(payload, dict):
+        raise OptionError(f"checkpoint {path} could not be read: it is not a checkpoint that stylegram wrote; start "
+                          "without --resume")
+    return payload
 
 
 def _why_unreadable(err: Exception) -> str:

@@ -68,19 +68,17 @@ class TiledState:
     @classmethod
     def load(cls, path: str | os.PathLike) -> tuple[TiledState, gatys.TransferOptions, int]:
         """A checkpoint read back: the state, the run's options and its tile size; one of a run not in tiles named."""
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise OptionError(f"checkpoint {path} does not exist") from None
-        except Exception as err:
-            raise OptionError(f"checkpoint {path} could not be read ({files.one_line(err)}); start without "
-                              "--resume") from None
-        if not isinstance(payload, dict) or payload.get("kind") != KIND:
+        payload = optimize.read_checkpoint(path)
+        if payload.get("kind") != KIND:
             raise OptionError(f"checkpoint {path} was not written by a run in tiles; resume it without --tile")
-        options = gatys.TransferOptions.restore(payload.pop("options"), path)
-        tile = payload.pop("tile")
-        payload.pop("kind")
-        return cls(**payload), options, tile
+        options = gatys.TransferOptions.restore(payload.pop("options", {}), path)
+        try:
+            tile = int(payload.pop("tile"))
+            payload.pop("kind")
+            return cls(**payload), options, tile
+        except (KeyError, TypeError, ValueError):
+            raise OptionError(f"checkpoint {path} could not be read: a run in tiles wrote it, but parts of it are "
+                              "missing; start without --resume") from None
 
 
 @dataclass(frozen=True)
