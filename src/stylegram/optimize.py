@@ -150,10 +150,7 @@ class State:
 
     def save(self, path: str | os.PathLike, options: dict) -> None:
         """Write a checkpoint atomically (temporary file, then rename)."""
-        payload = {**self.__dict__, "options": options, "torch_rng": torch.get_rng_state()}
-        buffer = io.BytesIO()
-        torch.save(payload, buffer)
-        write_bytes(path, buffer.getvalue())
+        write_checkpoint(path, {**self.__dict__, "options": options, "torch_rng": torch.get_rng_state()})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> tuple[State, dict]:
@@ -169,6 +166,13 @@ class State:
         except Exception as err:
             raise OptionError(f"checkpoint {path} could not be read: {_why_unreadable(err)}; "
                               "start without --resume") from None
+
+
+def write_checkpoint(path: str | os.PathLike, payload: dict) -> None:
+    """Write a checkpoint's contents (numbers, tensors, lists and dicts) atomically: temporary file, then rename."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    write_bytes(path, buffer.getvalue())
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:

@@ -19,7 +19,6 @@ one started from it goes on with the next tile and ends with the same picture as
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from . import files, gatys, images, masks, optimize
+from . import gatys, images, masks, optimize
 from .backbones import Backbone, load_backbone
 from .errors import OptionError
 from .images import ImageLike
@@ -60,10 +59,7 @@ class TiledState:
 
     def save(self, path: str | os.PathLike, options: dict, tile: int) -> None:
         """Write it as a checkpoint, atomically, with the run's options and tile size."""
-        payload = {"kind": KIND, "tile": tile, "options": options, **self.__dict__}
-        buffer = io.BytesIO()
-        torch.save(payload, buffer)
-        files.write_bytes(path, buffer.getvalue())
+        optimize.write_checkpoint(path, {"kind": KIND, "tile": tile, "options": options, **self.__dict__})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> tuple[TiledState, gatys.TransferOptions, int]:

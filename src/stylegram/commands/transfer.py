@@ -163,16 +163,15 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
     if given:
         raise OptionError(f"{' and '.join(given)} with --tile: a tiled run keeps no iterations; drop {_them(given)} or "
                           "--tile")
-    state, options = None, _options(args)
+    state, options = None, T.TransferOptions(**_options(args))
     if args.resume:
-        state, saved, tile = tiles.TiledState.load(args.resume)
-        check_resume_alone(args, saved)
+        state, options, tile = tiles.TiledState.load(args.resume)
+        check_resume_alone(args, options)
         if tile != args.tile:
             raise OptionError(f"--tile {args.tile} (checkpoint: {tile}): a resumed run goes on in the tiles of its "
                               f"checkpoint {args.resume}; give --tile {tile}")
-        options = dataclasses.asdict(saved)
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
-    kept = Kept(checkpoint, args.checkpoint is not None, options, args.tile)
+    kept = Kept(checkpoint, args.checkpoint is not None, options.saved(), args.tile)
     with stop_on_interrupt() as stop, bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px") as progress:
         def first(record) -> None:
             progress.set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
@@ -184,7 +183,7 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
             progress.update()
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
-                                      on_state=kept.heard, state=state, stop=lambda: stop.requested, **options)
+                                      on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options)
     result.save(output)
     size = f"{result.image.shape[-1]}x{result.image.shape[-2]}"
     if stop.requested:
@@ -205,7 +204,7 @@ class Kept:
     and when the run stops."""
 
     def __init__(self, path: Path, often: bool, options: dict, tile: int) -> None:
-        self.path, self.often, self.options, self.tile = path, often, options, tile
+        self.path, self.often, self.options, self.tile = path, often, options, tile  # options: as saved()
         self.latest: tiles.TiledState | None = None
         self.written = time.monotonic()
 
@@ -219,6 +218,6 @@ class Kept:
         """Write the latest state heard, if any; whether there was one."""
         if self.latest is None:
             return False
-        self.latest.save(self.path, T.TransferOptions().replace(**self.options).saved(), self.tile)
+        self.latest.save(self.path, self.options, self.tile)
         self.written = time.monotonic()
         return True
