@@ -274,7 +274,8 @@ def columns(vary: Mapping[str, Sequence[Any]]) -> int:
     count = len(list(vary.values())[-1])
     if len(vary) > 1:
         return count
-    return -(-count // -(-count // ROW))
+    rows = math.ceil(count / ROW)
+    return math.ceil(count / rows)
 
 
 def contact_sheet(cells: Sequence[Cell], columns: int, title: str | None = None) -> Image.Image:
