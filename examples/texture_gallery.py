@@ -28,7 +28,8 @@ texture holds structure of a larger scale: colour noise, then grains, then whole
 
     stylegram texture sample:gravel -o depth_pool2.png --size 192 --layers conv1_1,pool1,pool2
 
-About 30 s per picture on 2 CPU cores with bfloat16 (measured 2026-11-25), 2 minutes on one core in float32.
+About 45 s per 256 px picture on one thread of the AMX machine with bfloat16 (80 s tileable, 71 s the doodle;
+re-rendered 2026-12-05 after the start became smooth noise), 2 minutes on one core in float32.
 """
 
 from __future__ import annotations
