@@ -47,7 +47,7 @@ def _thumb(image: torch.Tensor, height: int) -> Image.Image:
     return to_image(optimize.resize(image, (height, round(w * height / h))))
 
 
-def sheet(style: str, columns: int = 3) -> Path:
+def sheet(style: str, columns: int = 5) -> Path:
     """Content, style and each statistic's picture in a labelled grid (a 256-colour PNG, to stay small)."""
     content = load_input(CONTENT, "content")
     tiles = [("content", content), ("style", load_input(style, "style"))]

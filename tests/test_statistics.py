@@ -123,7 +123,7 @@ def test_a_feature_gain_costs_about_what_it_costs_gram(spec):
     f = torch.rand(1, 6, 9, 9)
     statistic = S.parse_statistic(spec)
     cost = float(statistic.distance(1.01 * f, statistic.target(f)))
-    expected = 1e-4 if spec == "w2" else 4e-4  # w2's documented factor is 1, not 4
+    expected = {"w2": 1e-4, "mrf": 0.4e-4}.get(spec, 4e-4)  # the documented factors: w2 1 and mrf 0.4, not 4
     assert 0.9 * expected < cost < 1.1 * expected
 
 
@@ -152,7 +152,8 @@ def test_blending_two_styles_is_the_statistic_of_their_mixture(name):
     assert torch.allclose(statistic.distance(x, blended), statistic.distance(x, pooled), rtol=1e-4)
 
 
-WEIGHED = ["gram", "mmd-linear", "meanstd", "w2", "histogram", "mmd-poly(samples=4096)", "mmd-gauss(samples=4096)"]
+WEIGHED = ["gram", "mmd-linear", "meanstd", "w2", "histogram", "mmd-poly(samples=4096)", "mmd-gauss(samples=4096)",
+           "mrf(patch=1)"]  # a larger patch reaches one position past the mask's edge
 
 
 def _left_half() -> torch.Tensor:
@@ -211,6 +212,71 @@ def test_sampled_masked_mmd_is_unbiased():
     draws = [float(sampled.distance(x, target, mask)) for _ in range(3000)]
     assert sum(draws) / len(draws) == pytest.approx(truth, rel=0.03)
     assert max(draws) - min(draws) > 0.1 * truth  # they did sample
+
+
+def test_mrf_distance_is_the_mean_squared_distance_to_each_patchs_best_match():
+    """By hand, with 1x1 patches: the style has the vectors (1, 0) and (0, 2); the image's (3, 1) correlates best with
+    (1, 0) (cosine 0.95 against 0.32) and (1, 4) with (0, 2): squared distances 4 + 1 = 5 and 1 + 4 = 5, against a
+    mean squared style norm of (1 + 4) / 2."""
+    style = torch.tensor([[1.0, 0.0], [0.0, 2.0]]).t().reshape(1, 2, 1, 2)
+    image = torch.tensor([[3.0, 1.0], [1.0, 4.0]]).t().reshape(1, 2, 1, 2)
+    mrf = S.parse_statistic("mrf(patch=1)")
+    assert float(mrf.distance(image, mrf.target(style))) == pytest.approx(mrf.SCALE * 5 / 2.5)
+
+
+def test_mrf_asks_for_the_styles_patches_not_their_proportions():
+    """Unlike a statistic of the whole map, a picture made of one of the style's patches alone is a perfect MRF match:
+    the Gram distance of half a two-coloured style is far from 0, the MRF distance is 0."""
+    style = torch.zeros(1, 2, 6, 12)
+    style[:, 0, :, :6], style[:, 1, :, 6:] = 1.0, 1.0  # two flat halves
+    half = style[..., :6]
+    mrf, gram = S.parse_statistic("mrf"), S.GramStatistic()
+    assert float(mrf.distance(half, mrf.target(style))) == pytest.approx(0, abs=1e-6)
+    assert float(gram.distance(half, gram.target(style))) > 0.3
+
+
+def test_mrf_keeps_at_most_its_patches_and_blends_by_share():
+    torch.manual_seed(11)
+    mrf = S.parse_statistic("mrf(patches=50)")
+    a, b = torch.zeros(1, 3, 12, 12), torch.ones(1, 3, 12, 12)  # 100 patches of 3x3 each
+    assert mrf.target(a).values().shape == (50, 3, 3, 3)
+    blended = mrf.blend([mrf.target(a), mrf.target(b)], [0.7, 0.3])
+    assert blended.count == 50 and float(blended.values().mean()) == pytest.approx(0.3)
+
+
+def test_mrf_refuses_a_map_smaller_than_its_patch():
+    with pytest.raises(OptionError, match="2x2 feature map has no 3x3 patch"):
+        S.parse_statistic("mrf").target(torch.rand(1, 4, 2, 2))
+
+
+def test_mrf_gradient_is_the_derivative_of_its_distance():
+    """The gradient is formed by hand in the backward pass (mrf._MatchedDistance); checked against finite differences,
+    with and without a soft mask (in float64, where the matches do not flip under the small steps)."""
+    torch.manual_seed(12)
+    mrf = S.parse_statistic("mrf")
+    target = mrf.target(torch.rand(1, 4, 7, 8, dtype=torch.float64))
+    x = torch.rand(1, 4, 7, 8, dtype=torch.float64, requires_grad=True)
+    mask = torch.rand(1, 1, 7, 8, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda x: mrf.distance(x, target), (x,))
+    assert torch.autograd.gradcheck(lambda x: mrf.distance(x, target, mask), (x,))
+
+
+def test_mrf_terms_count_in_the_memory_check(vgg, chelsea):
+    """The style's patches and the maps an mrf term keeps for its backward pass are added to the estimate: a limit
+    between a gram run's need and an mrf run's refuses the mrf run alone, naming the size that fits."""
+    from stylegram import memory
+
+    layers = [f"relu{i}_1" for i in range(1, 6)]
+    size = (341, 512)
+    held = S.held_bytes(S.parse_statistic("mrf"), vgg, layers, size, [size])
+    assert S.held_bytes(S.GramStatistic(), vgg, layers, size, [size]) == 0
+    assert 0.3 * 2**30 < held < 2**30
+    need = memory.estimate(vgg, [*layers, "relu4_2"], size, 20)
+    limit = (need + held / 2) / 2**30
+    options = dict(size=512, min_size=512, iterations="1", upscale=True, max_memory=limit, model=vgg)
+    prepare(chelsea, chelsea, statistic="gram", **options)
+    with pytest.raises(OptionError, match=r"needs about .* GiB but max_memory allows .*; the largest size that fits"):
+        prepare(chelsea, chelsea, statistic="mrf", **options)
 
 
 def test_mmd_blend_takes_positions_in_proportion_to_the_weights():
@@ -287,6 +353,8 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("gram,gram", "twice"),
         ("mmd-poly(c=1", "unmatched"),
         ("gram:0,w2:0", "all zero"),
+        ("mrf(patch=4)", "patch must be an odd number"),
+        ("mrf(size=3)", "takes patch, patches, e.g. mrf(patch=5)"),
         ("", "no statistic"),
     ],
 )

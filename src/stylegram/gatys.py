@@ -574,7 +574,9 @@ def prepare(
     )
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]
-    memory.check_fits(model, layers, finest, limit, opts.history, fix=lambda side: (
+    held = statistics.held_bytes(problem.statistic, model, list(problem.style_layers), finest,
+                                 [problem.style_size(style, finest) for style in problem.styles])
+    memory.check_fits(model, layers, finest, limit, opts.history, extra=held, fix=lambda side: (
         f"the largest size that fits is about --size {side}"
         + (f", or make this size in tiles: --tile {min(side, 768)}" if suggest_tiles else "")))
     for style in problem.styles:  # its targets take a forward pass at the style's own size

@@ -36,8 +36,15 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
-def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], history: int = 100) -> int:
-    """Peak bytes for one forward+backward pass at ``size`` (H, W) plus an L-BFGS history of images."""
+def positions(backbone: Backbone, layer: str, size: tuple[int, int]) -> int:
+    """How many positions one layer's map has for an input of ``size`` (H, W)."""
+    stride = backbone.info(layer).stride
+    return math.ceil(size[0] / stride) * math.ceil(size[1] / stride)
+
+
+def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], history: int = 100, extra: int = 0) -> int:
+    """Peak bytes for one forward+backward pass at ``size`` (H, W) plus an L-BFGS history of images, plus ``extra``
+    bytes that the loss terms hold (stylegram.statistics.held_bytes)."""
     deepest = backbone.check_layers(layers)[-1]
     h, w = size
     activations = 0
@@ -46,7 +53,7 @@ def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], histo
         if info.name == deepest:
             break
     image = 3 * h * w
-    return int(BYTES * (ACTIVATION_FACTOR * activations + (2 * history + 8) * image) + OVERHEAD)
+    return int(BYTES * (ACTIVATION_FACTOR * activations + (2 * history + 8) * image) + OVERHEAD + extra)
 
 
 def forward_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int], batch: int = 1) -> int:
@@ -92,14 +99,14 @@ def limit_bytes(max_memory: float | None) -> int | None:
 
 def check_fits(
     backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, history: int = 100,
-    what: str = "run", fix: Callable[[int], str] | None = None,
+    what: str = "run", fix: Callable[[int], str] | None = None, extra: int = 0,
 ) -> None:
     """Raise OptionError naming the largest size that fits when the estimate exceeds the limit.
 
     ``what`` names the image in the message ("a 640x480 run"); ``fix`` says what to do, given the largest long side
-    that fits (default: name that --size).
+    that fits (default: name that --size); ``extra``: bytes the loss terms hold besides (``estimate``).
     """
-    _check_need(estimate(backbone, layers, size, history), size, limit, what, fix)
+    _check_need(estimate(backbone, layers, size, history, extra), size, limit, what, fix)
 
 
 def feed_forward_bytes(content: tuple[int, int], styles: list[tuple[int, int]]) -> int:

@@ -13,6 +13,7 @@ matched the mean and covariance (Wasserstein-2 between Gaussians) or whole per-c
     meanstd     per-channel (mu, sigma)                          ||(mu, sigma)_x - (mu, sigma)_t||^2 / ||(mu, sigma)_t||^2
     w2          N(mu, Sigma) of the feature vectors              W2^2(N_x, N_t) / E ||t||^2
     histogram   per-channel sorted values (quantile function)    sum_c W2^2(x_c, t_c) / E ||t||^2
+    mrf         the style's k x k patches (Li and Wand 2016)      mean_i ||x_i - t_NN(i)||^2 / E ||t||^2 (stylegram.mrf)
 
 F is one layer's (C, M) feature map, the M = H*W positions are samples of a C-dimensional vector, t and t'
 are feature vectors of the style, E means over positions. Every distance is *relative* to the size of the
@@ -25,7 +26,7 @@ Scale. A uniform gain of the features, F -> (1 + e) F, costs the Gram term (2e)^
 terms and mmd-linear only e^2, and the kernel MMDs Q e^2 for a Q that depends on the kernel (d^2 for
 mmd-poly with c = 0). So that one --style-weight serves every statistic, each distance is multiplied by
 a factor that makes that cost 4 e^2 for all of them: the constant ``SCALE`` = 4 of meanstd, histogram
-and mmd-linear (w2: 1, see its class), and for mmd-poly/mmd-gauss the ``gain`` 4 / Q computed once per target from the
+and mmd-linear (w2: 1 and mrf: 0.4, see their classes), and for mmd-poly/mmd-gauss the ``gain`` 4 / Q computed once per target from the
 style's own sample (exactly, by autograd; ``_KernelMMD._gain``).
 
 Every MMD is the V-statistic (the diagonal k(a, a) is kept): the squared distance between the two empirical
@@ -67,6 +68,8 @@ import torch
 from . import stats
 from .errors import OptionError, check_choice
 from .losses import relative_mse
+from .memory import positions
+from .mrf import MRFStatistic
 
 EPS = 1e-8
 SAMPLES = 1024  # positions per side and evaluation for mmd-poly and mmd-gauss
@@ -653,10 +656,12 @@ STATISTICS: dict[str, Callable[..., Statistic]] = {
     "meanstd": MeanStdStatistic,
     "w2": W2Statistic,
     "histogram": HistogramStatistic,
+    "mrf": MRFStatistic,
 }
-PARAMETERS = {"mmd-poly": {"c": float, "d": int, "samples": int}, "mmd-gauss": {"samples": int}}
-EXAMPLES = {"mmd-poly": "mmd-poly(c=1,d=3)", "mmd-gauss": "mmd-gauss(samples=2048)"}  # for messages
-SEEDED = ("mmd-poly", "mmd-gauss")
+PARAMETERS = {"mmd-poly": {"c": float, "d": int, "samples": int}, "mmd-gauss": {"samples": int},
+              "mrf": {"patch": int, "patches": int}}
+EXAMPLES = {"mmd-poly": "mmd-poly(c=1,d=3)", "mmd-gauss": "mmd-gauss(samples=2048)", "mrf": "mrf(patch=5)"}  # for messages
+SEEDED = ("mmd-poly", "mmd-gauss", "mrf")
 
 _PART = re.compile(r"\s*([A-Za-z0-9_\-]+)\s*(?:\(([^()]*)\))?\s*(?::\s*(.*?))?\s*")
 
@@ -748,6 +753,20 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
 def components(statistic: Statistic) -> list[tuple[Statistic, float]]:
     """(statistic, weight) of each part: a Combination's normalized parts, else the statistic with 1."""
     return list(statistic.parts) if isinstance(statistic, Combination) else [(statistic, 1.0)]
+
+
+def held_bytes(statistic: Statistic, backbone: Any, layers: Sequence[str], size: tuple[int, int],
+               style_sizes: Sequence[tuple[int, int]]) -> int:
+    """Bytes the style terms hold beyond the network's pass, for an output of ``size`` and styles of ``style_sizes``
+    (H, W): what a part with ``held_bytes(channels, image positions, style positions)`` reports (mrf), else 0."""
+    total = 0
+    for part, _ in components(statistic):
+        if (held := getattr(part, "held_bytes", None)) is not None:
+            for layer in layers:
+                channels = backbone.info(layer).channels
+                total += sum(held(channels, positions(backbone, layer, size), positions(backbone, layer, style))
+                             for style in style_sizes)
+    return total
 
 
 def target_of(statistic: Statistic, feats: torch.Tensor, weights: torch.Tensor | None = None) -> Any:

@@ -348,7 +348,9 @@ def prepare_texture(
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     final = problem.sizes()[-1]
-    memory.check_fits(backbone, problem.ordered, final, limit)
+    held = statistics.held_bytes(problem.statistic, backbone, problem.ordered, final,
+                                 [problem.example_size(example, final) for example in problem.examples])
+    memory.check_fits(backbone, problem.ordered, final, limit, extra=held)
     for example in problem.examples:  # its targets take a forward pass at the example's own size
         size = problem.example_size(example, final)
         memory.check_fits(backbone, problem.ordered, size, limit, 0, "example", lambda side, long=max(size):

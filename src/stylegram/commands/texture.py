@@ -21,7 +21,8 @@ HELP = {
               "(default: %(default)s)",
     "blend": "weights of several examples, e.g. 0.7,0.3 (default: equal)",
     "statistic": "style statistic: gram (the paper's), mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, "
-    "histogram, or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
+    "histogram, mrf (the example's 3x3 patches, Li and Wand 2016), or a weighted mix like gram:1,histogram:0.5 "
+    "(see docs/statistics.md) (default: %(default)s)",
     "example_scale": "example size relative to its own pixels; 1 keeps its features' scale in the output "
     "(default: %(default)s)",
     "tv_weight": "weight of the total-variation smoothness term; the Gram terms' weights sum to 1 "
