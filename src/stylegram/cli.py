@@ -11,7 +11,7 @@ import sys
 from .errors import StylegramError
 
 # Each module defines add_parser(subparsers) and run(args) -> int.
-COMMANDS = ("layers", "samples", "transfer", "sweep", "texture", "texture_sweep", "features", "grams", "rank_layers",
+COMMANDS = ("layers", "samples", "transfer", "sweep", "texture", "texture_sweep", "features", "matches", "grams", "rank_layers",
             "report", "batch", "serve", "dream")
 
 

@@ -200,3 +200,44 @@ class MRFStatistic:
 
     def __repr__(self) -> str:
         return "mrf"
+
+
+# ------------------------------------------------------------------------------ where the patches come from
+
+
+def match_positions(feats: torch.Tensor, style: torch.Tensor, patch: int = 3) -> torch.Tensor:
+    """For every patch of one image's map (1, C, H, W), the (row, column) in the style's map (1, C, H', W') of the
+    patch the mrf loss pairs it with, searched among all the style's patches: (H - patch + 1, W - patch + 1, 2)."""
+    for name, map_ in (("picture", feats), ("style", style)):
+        if min(map_.shape[-2:]) < patch:
+            raise OptionError(f"the {name}'s {map_.shape[-2]}x{map_.shape[-1]} map has no {patch}x{patch} patch; use a "
+                              f"larger image, a shallower layer or a smaller patch")
+    cols = style.shape[-1] - patch + 1
+    filters = Patches.of(patches_of(style, patch)).filters
+    image_patches = (feats.shape[-2] - patch + 1) * (feats.shape[-1] - patch + 1)
+    step = max(1, PAIRS // image_patches)  # style patches compared at once
+    best_value, best = None, None
+    for start in range(0, filters.shape[0], step):
+        value, index = F.conv2d(feats, filters[start : start + step]).max(1)
+        if best is None:
+            best_value, best = value, index + start
+        else:
+            better = value > best_value
+            best_value, best = torch.where(better, value, best_value), torch.where(better, index + start, best)
+    return torch.stack([best[0] // cols, best[0] % cols], -1)
+
+
+def coherence(positions: torch.Tensor) -> float:
+    """The share of neighbouring patches (left-right and up-down) whose matches are neighbours the same way in the
+    style: 1 when the picture is one piece of the style copied whole, near 0 when every patch comes from elsewhere."""
+    right = (positions[:, 1:] - positions[:, :-1] == torch.tensor([0, 1])).all(-1)
+    down = (positions[1:] - positions[:-1] == torch.tensor([1, 0])).all(-1)
+    return float((right.sum() + down.sum()) / max(1, right.numel() + down.numel()))
+
+
+def position_colours(rows: int, cols: int) -> torch.Tensor:
+    """A colour for every position of a rows x cols grid, (3, rows, cols) in [0, 1]: red grows to the right, green
+    downwards, blue towards the top left, so every position's colour is its own."""
+    y = torch.linspace(0, 1, rows).view(rows, 1).expand(rows, cols)
+    x = torch.linspace(0, 1, cols).view(1, cols).expand(rows, cols)
+    return torch.stack([x, y, 1 - (x + y) / 2])

@@ -1,0 +1,58 @@
+"""Where each patch of a picture comes from in a style image: the pairing the mrf loss (stylegram.mrf) makes.
+
+Every position of the style's map gets its own colour; the picture's map is painted, patch by patch, with the colour
+of the style patch it is paired with. Large areas of smoothly changing colour are pieces of the style copied whole;
+confetti means every patch was found somewhere else. Two numbers sum it up: the coherence (the share of neighbouring
+patches whose matches are neighbours in the style too) and the share of the style's patches that are used at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .. import mrf
+from ..backbones import Backbone
+
+
+@dataclass
+class Matches:
+    """The pairing of one picture's patches with a style's at one layer."""
+
+    positions: torch.Tensor  # (rows, cols, 2): the style patch (row, column) each picture patch is paired with
+    style_grid: tuple[int, int]  # how many patch positions the style's map has, (rows, cols)
+    layer: str
+    patch: int
+
+    @property
+    def coherence(self) -> float:
+        """The share of neighbouring patches whose matches are neighbours the same way in the style."""
+        return mrf.coherence(self.positions)
+
+    @property
+    def used(self) -> float:
+        """The share of the style's patches that some patch of the picture is paired with."""
+        index = self.positions[..., 0] * self.style_grid[1] + self.positions[..., 1]
+        return index.unique().numel() / (self.style_grid[0] * self.style_grid[1])
+
+
+def find_matches(image: torch.Tensor, style: torch.Tensor, layer: str, backbone: Backbone, patch: int = 3) -> Matches:
+    """Pair every patch of ``image``'s map at ``layer`` with the style's patch of highest normalized correlation."""
+    with torch.no_grad():
+        feats = backbone.extract(image, [layer])[layer].float()
+        style_feats = backbone.extract(style, [layer])[layer].float()
+    positions = mrf.match_positions(feats, style_feats, patch)
+    grid = (style_feats.shape[-2] - patch + 1, style_feats.shape[-1] - patch + 1)
+    return Matches(positions, grid, layer, patch)
+
+
+def panels(image: torch.Tensor, style: torch.Tensor, matches: Matches) -> list[torch.Tensor]:
+    """The style with its positions' colours over it, the picture, and the picture painted with the colours of its
+    matches, each (1, 3, H, W) at its image's size."""
+    colours = mrf.position_colours(*matches.style_grid).unsqueeze(0)
+    coded = 0.5 * style + 0.5 * F.interpolate(colours, size=style.shape[-2:], mode="bilinear", align_corners=True)
+    rows, cols = matches.positions[..., 0], matches.positions[..., 1]
+    painted = colours[0][:, rows, cols].unsqueeze(0)
+    return [coded, image, F.interpolate(painted, size=image.shape[-2:], mode="nearest")]

@@ -1,0 +1,61 @@
+"""`stylegram matches PICTURE STYLE -o matches.png`: where each patch of a picture comes from in a style image, as the
+mrf loss pairs them (stylegram.analysis.matches)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import OptionError
+from .analysis_common import figure_output, say
+from .common import add_backbone_options, backbone_from_args
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "matches",
+        help="where each patch of a picture comes from in a style image (the mrf loss's pairing)",
+        description="Pair every patch of a picture's feature map with the style image's patch of highest normalized "
+        "correlation, as --statistic mrf does, and show where each comes from: every position of the style gets its "
+        "own colour, and the picture is painted with the colours of its matches. Smooth areas are pieces of the "
+        "style copied whole; confetti, patches found all over it.",
+    )
+    parser.add_argument("picture", help="the picture to explain (a stylized result, a texture), a file or sample:NAME")
+    parser.add_argument("style", help="the style image (or texture example), a file or sample:NAME")
+    parser.add_argument("-o", "--output", required=True, help="output figure (.png, .jpg, .tif, .webp or .bmp)")
+    parser.add_argument("--layer", default="relu3_1", help="layer whose patches are paired (default: %(default)s)")
+    parser.add_argument("--patch", type=int, default=3, help="patch side in positions of the map, odd "
+                        "(default: %(default)s, as --statistic mrf)")
+    parser.add_argument("--size", type=int, default=256,
+                        help="long side in px of both images for the analysis (default: %(default)s)")
+    parser.add_argument("--style-scale", type=float, default=1.0,
+                        help="the style's long side relative to the picture's, as in transfer (default: %(default)s)")
+    add_backbone_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import plots
+    from ..analysis.matches import find_matches, panels
+    from ..images import load_input
+    from ..optimize import fit_long_side, resize
+
+    if args.patch < 1 or args.patch % 2 == 0:
+        raise OptionError(f"--patch must be an odd number of positions (1, 3, 5, ...), got {args.patch}")
+    if not 32 <= args.size <= 2048:
+        raise OptionError(f"--size must be between 32 and 2048 px, got {args.size}")
+    if not 0.05 <= args.style_scale <= 4:
+        raise OptionError(f"--style-scale must be between 0.05 and 4, got {args.style_scale}")
+    output = figure_output(args.output, [args.picture, args.style])
+    model = backbone_from_args(args)
+    model.check_layers([args.layer])
+    picture, style = load_input(args.picture, "picture"), load_input(args.style, "style image")
+    picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), args.size))
+    style = resize(style, fit_long_side(tuple(style.shape[-2:]), max(1, round(args.size * args.style_scale))))
+    matches = find_matches(picture, style, args.layer, model, args.patch)
+    title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, "
+             f"{matches.used:.0%} of the style's patches used")
+    titles = ["style, each position its colour", "picture", "where each patch comes from"]
+    plots.save(plots.images_grid(panels(picture, style, matches), titles, title, columns=3, width=3.2), output)
+    say(title)
+    print(output)
+    return 0

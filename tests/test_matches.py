@@ -1,0 +1,64 @@
+"""Where a picture's patches come from in a style (stylegram.analysis.matches, `stylegram matches`)."""
+
+import pytest
+import torch
+from PIL import Image
+
+from stylegram import mrf
+from stylegram.analysis.matches import find_matches, panels
+from stylegram.cli import main
+from stylegram.errors import OptionError
+from stylegram.images import load_tensor
+from stylegram.samples import path
+
+
+def test_a_crop_of_the_style_is_found_where_it_was_cut():
+    torch.manual_seed(0)
+    style = torch.rand(1, 6, 12, 15)
+    positions = mrf.match_positions(style[..., 2:9, 3:11], style)
+    assert positions.shape == (5, 6, 2)
+    rows, cols = torch.meshgrid(torch.arange(5) + 2, torch.arange(6) + 3, indexing="ij")
+    assert torch.equal(positions, torch.stack([rows, cols], -1))
+    assert mrf.coherence(positions) == 1.0
+
+
+def test_the_search_in_chunks_finds_the_same_matches(monkeypatch):
+    torch.manual_seed(1)
+    style, picture = torch.rand(1, 5, 10, 10), torch.rand(1, 5, 9, 8)
+    whole = mrf.match_positions(picture, style)
+    monkeypatch.setattr(mrf, "PAIRS", 50)  # 42 picture patches: one style patch per pass
+    assert torch.equal(mrf.match_positions(picture, style), whole)
+
+
+def test_coherence_of_scattered_matches_is_low():
+    shuffled = torch.stack(torch.meshgrid(torch.arange(6), torch.arange(6), indexing="ij"), -1).reshape(36, 2)
+    shuffled = shuffled[torch.randperm(36, generator=torch.Generator().manual_seed(3))].reshape(6, 6, 2)
+    assert mrf.coherence(shuffled) < 0.1
+
+
+def test_the_style_itself_is_matched_with_itself(vgg):
+    style = load_tensor(path("swirls"), size=96)
+    matches = find_matches(style, style, "relu2_1", vgg)
+    assert matches.coherence > 0.95 and matches.used > 0.95
+    coded, picture, painted = panels(style, style, matches)
+    assert coded.shape == picture.shape == painted.shape == style.shape
+    assert float(painted.std()) > 0.1  # the colours of many positions
+
+
+def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsys):
+    out = tmp_path / "matches.png"
+    code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--layer", "relu2_1",
+                 "--weights", "random"])
+    err = capsys.readouterr().err
+    assert code == 0 and "coherence" in err
+    assert Image.open(out).size[0] > 300
+    for option, words in ((["--patch", "4"], "--patch must be an odd number"), (["--layer", "relu3_2x"], "relu3_2x"),
+                          (["--size", "8"], "--size must be between 32")):
+        code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), *option, "--weights", "random"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and words in err and "\n" not in err
+
+
+def test_a_map_without_a_patch_is_refused():
+    with pytest.raises(OptionError, match="picture's 2x2 map has no 3x3 patch"):
+        mrf.match_positions(torch.rand(1, 4, 2, 2), torch.rand(1, 4, 8, 8))
