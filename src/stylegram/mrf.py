@@ -96,19 +96,21 @@ def shuffled(count: int, keep: int, seed: int) -> torch.Tensor:
 
 
 class _MatchedDistance(torch.autograd.Function):
-    """sum_p cover_p ||F_p||^2 - 2 <F, placed> + matched, whose gradient 2 (cover F - placed) is formed only in the
-    backward pass: autograd's own graph would hold F, F^2 and the products in float32 for every style layer."""
+    """sum_p cover_p ||F_p||^2 - 2 <F, placed> + matched, with placed (N, H, W, C) and cover (N, H, W, 1) channels
+    last. The gradient, 2 (cover F - placed), is formed only in the backward pass: autograd's own graph would hold F,
+    F^2 and the products in float32 for every style layer."""
 
     @staticmethod
     def forward(ctx, feats: torch.Tensor, placed: torch.Tensor, cover: torch.Tensor, matched: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(feats, placed, cover)
-        f = feats.to(placed.dtype)
-        return (f.pow(2) * cover).sum() - 2 * (f * placed).sum() + matched
+        f = feats.permute(0, 2, 3, 1).to(placed.dtype).reshape(-1)  # a view where feats are channels last
+        return torch.dot(f, (f.view_as(placed) * cover).reshape(-1)) - 2 * torch.dot(f, placed.reshape(-1)) + matched
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         feats, placed, cover = ctx.saved_tensors
-        return (2 * grad * (feats.to(placed.dtype) * cover - placed)).to(feats.dtype), None, None, None
+        g = feats.permute(0, 2, 3, 1).to(placed.dtype, copy=True).mul_(cover).sub_(placed).mul_(2 * grad)
+        return g.permute(0, 3, 1, 2).to(feats.dtype), None, None, None
 
 
 class MRFStatistic:
@@ -171,32 +173,32 @@ class MRFStatistic:
         if feats.shape[1] != target.filters.shape[1]:
             raise OptionError(f"mrf: the image's map has {feats.shape[1]} channels and the style's {target.filters.shape[1]}")
         with torch.no_grad():
-            placed, cover, matched = self._matches(feats.detach(), target, weights)
-        if not feats.is_contiguous(memory_format=torch.channels_last):
-            placed, cover = placed.contiguous(), cover.contiguous()  # a mixed-layout product is slow
-        return self.SCALE * _MatchedDistance.apply(feats, placed, cover, matched) / target.second.clamp_min(EPS)
+            placed, cover, matched, total_weight = self._matches(feats.detach(), target, weights)
+        sum_ = _MatchedDistance.apply(feats, placed, cover, matched)
+        return self.SCALE * sum_ / (total_weight * target.second.clamp_min(EPS))
 
     def _matches(self, feats: torch.Tensor, target: Patches, weights: torch.Tensor | None
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """placed and cover (N, C, H, W) and (N, 1, H, W), channels last, and sum_i w_i ||T_i||^2, with the patches'
-        weights w summing to 1."""
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """placed (N, H, W, C), cover (N, H, W, 1) and sum_i w_i ||T_i||^2 for the patches' weights w (1 without a
+        mask), and the sum of the weights."""
         k, (n, c, height, width) = self.patch, feats.shape
         rows, cols = height - k + 1, width - k + 1
         count = min(target.count, max(LEAST, PAIRS // (n * rows * cols)))
         filters = target.filters[:count]
         best = F.conv2d(feats.to(filters.dtype), filters).argmax(1).reshape(-1)  # the highest correlation per patch
-        w = torch.ones(n, rows, cols) if weights is None else centre_weights(weights, k).float().expand(n, -1, -1)
-        w = (w / w.sum().clamp_min(EPS)).reshape(-1, 1)
         dtype = torch.promote_types(feats.dtype, torch.float32)  # sums in float32 at least
+        w = None if weights is None else centre_weights(weights, k).to(dtype).expand(n, -1, -1).reshape(-1, 1)
         placed = torch.zeros(n, height, width, c, dtype=dtype)
         cover = torch.zeros(n, height, width, 1, dtype=dtype)
-        w = w.to(dtype)
         for dy in range(k):
             for dx in range(k):
-                part = target.by_offset[dy, dx, :count][best].to(dtype) * w
-                placed[:, dy : dy + rows, dx : dx + cols] += part.view(n, rows, cols, c)
-                cover[:, dy : dy + rows, dx : dx + cols] += w.view(n, rows, cols, 1)
-        return placed.permute(0, 3, 1, 2), cover.permute(0, 3, 1, 2), (target.norms[:count][best].to(dtype) * w[:, 0]).sum()
+                part = target.by_offset[dy, dx, :count][best]
+                placed[:, dy : dy + rows, dx : dx + cols] += (part if w is None else part * w).view(n, rows, cols, c)
+                cover[:, dy : dy + rows, dx : dx + cols] += 1 if w is None else w.view(n, rows, cols, 1)
+        norms = target.norms[:count][best].to(dtype)
+        if w is None:
+            return placed, cover, norms.sum(), torch.tensor(float(norms.numel()), dtype=dtype)
+        return placed, cover, (norms * w[:, 0]).sum(), w.sum().clamp_min(EPS)
 
     def __repr__(self) -> str:
         return "mrf"
