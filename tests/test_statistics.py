@@ -404,9 +404,10 @@ def test_combined_statistics_give_one_named_term_each(vgg, small):
     )
 
 
-def test_sampled_statistic_is_deterministic_and_resumes_bit_identically(vgg, small, tmp_path, checkpoint_at):
+@pytest.mark.parametrize("statistic", ["mmd-gauss(samples=256)", "mrf(patches=512)"])  # relu1_1: 6144 positions
+def test_sampled_statistic_is_deterministic_and_resumes_bit_identically(vgg, small, tmp_path, checkpoint_at, statistic):
     content, style = small
-    opts = {**SMOKE, "statistic": "mmd-gauss(samples=256)", "iterations": "5"}  # relu1_1 has 6144 positions
+    opts = {**SMOKE, "statistic": statistic, "iterations": "5"}
     a = transfer(content, style, model=vgg, **opts)
     b = transfer(content, style, model=vgg, **opts)
     assert torch.equal(a.image, b.image)

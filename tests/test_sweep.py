@@ -279,6 +279,20 @@ def test_one_content_with_each_of_several_styles(vgg, chelsea, tmp_path):
         sweeps.sweep(content, [], {"seed": [1, 2]}, model=vgg, **TINY)
 
 
+@pytest.mark.parametrize("words, missing", [
+    (["sweep", "--vary", "style-weight", "1", "10", "sample:chelsea", "photo.jpg"], "give the content image first"),
+    (["sweep", "sample:chelsea", "--vary", "seed", "1", "2", "sample:swirls"], "give one or more style images"),
+    (["texture-sweep", "--vary", "statistic", "gram", "mrf", "sample:gravel"], "give one or more example images"),
+])
+def test_images_typed_after_a_vary_list_are_named(words, missing, tmp_path, capsys):
+    """argparse gives a --vary every word up to the next option, images included: the message says so."""
+    assert main([*words, "-o", str(tmp_path / "sheet.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert missing in err and "came after --vary" in err and "give the images before --vary" in err
+    assert words[-1] in err and "\n" not in err
+    assert not (tmp_path / "sheet.png").exists()
+
+
 def test_the_commands_want_an_image_given_or_varied(tmp_path, capsys):
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", "--vary", "seed", "1", "2", "-o", str(out)]) == 2

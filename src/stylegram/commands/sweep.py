@@ -33,7 +33,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "pictures side by side over their values and times: e.g. --vary style-weight 1 10 100 --vary statistic gram "
         "mmd-poly makes six. Every combination is checked before the first runs. For textures: texture-sweep.",
     )
-    parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
+    parser.add_argument("content", nargs="?", help="content image (a file, or sample:chelsea etc.)")  # checked in run
     parser.add_argument("styles", nargs="*", metavar="style", help="one or more style images (blended), or none "
                         "with --vary style A B C: one picture per style")
     add_sweep_options(parser, T.TransferOptions, HELP, CHOICES, "style-weight 1 10 100", "style")
@@ -60,6 +60,9 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.content is None:
+        raise OptionError("give the content image first, then the style images and the options: stylegram sweep "
+                          "CONTENT STYLE --vary OPTION VALUE ..." + late_images(args))
     maps = listed(args.style_masks, args.style_regions, args.labels)
     kind = Kind(T.TransferOptions, CHOICES, "style", args.styles, ["sweep", args.content, *args.styles],
                 [args.content, *args.styles, args.init, args.weights, *maps],
@@ -84,10 +87,10 @@ class Kind:
 
 def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     """A sweep from the command line: checked, run with a progress bar, its sheet written even when stopped."""
-    vary = varied(args, kind)
-    if not kind.images and kind.image not in vary:
+    if not kind.images and kind.image not in [name.lstrip("-") for name, *_ in args.vary or []]:
         raise OptionError(f"give one or more {kind.image} images, or one per picture with --vary {kind.image} A.jpg "
-                          "B.jpg")
+                          "B.jpg" + late_images(args))
+    vary = varied(args, kind)
     cells = S.combinations(vary, kind.options, [kind.image])
     given = [v for values in vary.values() for v in values if isinstance(v, str)]
     output = check_outputs(args, [*kind.reads, *given])
@@ -209,6 +212,17 @@ def command(args: argparse.Namespace, vary: dict[str, list], kind: Kind) -> str:
 def _word(value: object) -> str:
     """A value as it is typed: 10 rather than 10.0."""
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def late_images(args: argparse.Namespace) -> str:
+    """For a message about missing images: the images typed after a --vary list, which argparse gave it as values
+    (a --vary takes every word up to the next option), if there are any ('' if not)."""
+    for name, *values in args.vary or []:
+        late = [v for v in values if v.startswith("sample:") or Path(v).suffix.lower() in images.IMAGE_EXTENSIONS]
+        if late and name.lstrip("-") not in S.VARIED_INPUTS:
+            return (f"; {', '.join(late)} came after --vary {name}, which takes every word up to the next option as "
+                    "its values: give the images before --vary")
+    return ""
 
 
 def varied(args: argparse.Namespace, kind: Kind) -> dict[str, list]:
