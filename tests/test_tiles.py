@@ -102,13 +102,15 @@ def test_a_tiled_run_resumed_from_its_checkpoint_ends_as_the_run_that_went_on(vg
     heard = []
 
     def kept(state: tiles.TiledState) -> None:  # written as the command line does, when it is heard
-        name = tmp_path / f"level{state.level}_tile{state.tiles_done}.ckpt"
-        state.save(name, options.saved(), 128)
-        heard.append(name.name)
+        where = f"first_it{len(state.history)}" if state.first is not None else f"level{state.level}_tile{state.tiles_done}"
+        state.save(tmp_path / f"{where}.ckpt", options.saved(), 128)
+        heard.append(where)
 
     whole = tiles.transfer_tiled(content, "sample:swirls", options, model=vgg, tile=128, on_state=kept)
-    assert heard == ["level0_tile0.ckpt", "level0_tile1.ckpt", "level0_tile2.ckpt", "level1_tile0.ckpt"]
-    for name in ("level0_tile0.ckpt", "level0_tile1.ckpt"):  # after the first run; after a level's first tile
+    firsts = [name for name in heard if name.startswith("first")]
+    assert len(firsts) >= 3 and heard[len(firsts):] == ["level0_tile0", "level0_tile1", "level0_tile2", "level1_tile0"]
+    # in the first run, after its second iteration; after the first run; after a level's first tile
+    for name in ("first_it2.ckpt", "level0_tile0.ckpt", "level0_tile1.ckpt"):
         state, saved, tile = tiles.TiledState.load(tmp_path / name)
         assert saved == options and tile == 128
         again = tiles.transfer_tiled(content, "sample:swirls", saved, model=vgg, tile=tile, state=state)
@@ -148,6 +150,34 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
     (tmp_path / "cut.ckpt").write_bytes((tmp_path / "out.ckpt").read_bytes()[:1000])
     assert main([*run, "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "cut.ckpt")]) == 2
     assert "could not be read: it is not a checkpoint that stylegram wrote" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_the_first_whole_run_is_kept_too(tmp_path, capsys, monkeypatch, quick):
+    """Stopped in the first, whole run (no level finished yet), the checkpoint holds that run's optimizer state and
+    the resumed run ends with the bytes of one never stopped."""
+    real, calls = tiles.TiledState.in_first_run, []
+
+    def interrupted(state):  # Ctrl-C after the first run's second iteration
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(state)
+
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "160", "--min-size", "64", "--iterations", "3",
+           "--tile", "128", "--quiet"]
+    assert main([*run, "-o", str(tmp_path / "whole.png")]) == 0
+    capsys.readouterr()
+    with monkeypatch.context() as patched:
+        patched.setattr(tiles.TiledState, "in_first_run", staticmethod(interrupted))
+        assert main([*run, "-o", str(tmp_path / "out.png")]) == 130
+    said = capsys.readouterr().err
+    assert "continue with: stylegram transfer" in said
+    assert Image.open(tmp_path / "out.png").size == (64, 43)  # the first run's picture so far, at its coarsest scale
+    state, _, _ = tiles.TiledState.load(tmp_path / "out.ckpt")
+    assert state.first is not None and state.image is None and len(state.history) == 2
+    resume = shlex.split(said.split("continue with: ")[1])
+    assert main([*resume[1:], "--quiet"]) == 0
+    assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
 
 
 def _red_and_blue() -> list[torch.Tensor]:

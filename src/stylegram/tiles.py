@@ -48,14 +48,29 @@ KIND = "transfer in tiles"  # what a tiled run's checkpoint says it is (a plain 
 class TiledState:
     """Where a tiled run stands, enough to go on from there: the picture of the last level finished (``level`` 0: the
     first, whole run), the first run's loss history, and of the level being made, the tiles done (in order) and the
-    sums of their feathered pictures and weights, full size (``total``, ``weight``)."""
+    sums of their feathered pictures and weights, full size (``total``, ``weight``).
+
+    Stopped in its first run, the run has no level finished: ``first`` holds that run's optimizer state as a plain
+    checkpoint does (optimize.State's fields and the torch RNG), and ``image`` is None."""
 
     level: int
-    image: torch.Tensor
+    image: torch.Tensor | None
     history: list
     tiles_done: int = 0
     total: torch.Tensor | None = None
     weight: torch.Tensor | None = None
+    first: dict | None = None
+
+    @classmethod
+    def in_first_run(cls, state: optimize.State) -> TiledState:
+        """Where a run stands that is still in its first, whole run."""
+        return cls(0, None, list(state.history), first={**state.__dict__, "torch_rng": torch.get_rng_state()})
+
+    def first_state(self) -> optimize.State:
+        """The first run's optimizer state, the torch RNG set as it was (``first`` given)."""
+        fields = dict(self.first)
+        torch.set_rng_state(fields.pop("torch_rng"))
+        return optimize.State(**fields)
 
     def save(self, path: str | os.PathLike, options: dict, tile: int) -> None:
         """Write it as a checkpoint, atomically, with the run's options and tile size."""
@@ -229,9 +244,14 @@ def transfer_tiled(
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work
     steps = levels(base, size)
-    if state is None:
-        image, history = _first_run(whole, styles, opts.replace(size=base, upscale=True), model, on_first, stop)
-        if on_state is not None and not (stop is not None and stop()):
+    if state is None or state.first is not None:
+        going = None if state is None else state.first_state()
+        image, history = _first_run(whole, styles, opts.replace(size=base, upscale=True), model, on_first, stop,
+                                    on_state, going)
+        if stop is not None and stop():
+            return Result(image, history, opts.replace(size=size), time.perf_counter() - start,
+                          images.load_alpha(content))
+        if on_state is not None:
             on_state(TiledState(0, image, history))
     else:
         _check_state(state, whole, base, steps)
@@ -261,13 +281,17 @@ def transfer_tiled(
 
 
 def _first_run(whole: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions, model: Backbone,
-               on_first: Callable[[optimize.Progress], None] | None, stop: Callable[[], bool] | None
+               on_first: Callable[[optimize.Progress], None] | None, stop: Callable[[], bool] | None,
+               on_state: Callable[[TiledState], None] | None, state: optimize.State | None
                ) -> tuple[torch.Tensor, list]:
-    """The whole picture at the tile size, the usual schedule: its image and loss history."""
-    first = gatys.prepare(whole, styles, opts, model=model)
+    """The whole picture at the tile size, the usual schedule (going on from ``state`` if given): its image and loss
+    history. ``on_state`` hears where it stands after every iteration."""
+    first = gatys.prepare(whole, styles, opts, model=model, state=state)
     for progress in first:
         if on_first is not None:
             on_first(progress)
+        if on_state is not None:
+            on_state(TiledState.in_first_run(first.state))
         if stop is not None and stop():
             break
     return first.result().image, list(first.result().history)

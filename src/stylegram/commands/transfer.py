@@ -191,7 +191,7 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
         hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output, "--tile",
                            str(args.tile)])
         went_on = (f"checkpoint to {checkpoint}; continue with: {resume_command(hint, args, checkpoint)}"
-                   if kept.write() else "it stopped in its first, whole run, which starts afresh when run again")
+                   if kept.write() else "it stopped before its first iteration, so there is nothing to go on from")
         print(f"stylegram: interrupted; the picture so far ({size}) written to {output}, {went_on}", file=sys.stderr)
         return 130
     if args.checkpoint:
@@ -212,7 +212,8 @@ class Kept:
     def heard(self, state: tiles.TiledState) -> None:
         """Where the run stands now; written if --checkpoint asks and a level just ended or a while has passed."""
         self.latest = state
-        if self.often and (state.tiles_done == 0 or time.monotonic() - self.written >= CHECKPOINT_SECONDS):
+        level_done = state.tiles_done == 0 and state.first is None
+        if self.often and (level_done or time.monotonic() - self.written >= CHECKPOINT_SECONDS):
             self.write()
 
     def write(self) -> bool:
