@@ -249,6 +249,15 @@ def test_mrf_refuses_a_map_smaller_than_its_patch():
         S.parse_statistic("mrf").target(torch.rand(1, 4, 2, 2))
 
 
+def test_mrf_takes_li_and_wands_layers_unless_others_are_given(vgg, small):
+    content, style = small
+    layers = [set(prepare(content, style, model=vgg, **{**SMOKE, **spec}).problem.style_layers)
+              for spec in ({"statistic": "mrf"}, {"statistic": "mrf", "style_layers": "relu2_1"},
+                           {"statistic": "gram:1,mrf:1"}, {"statistic": "gram"})]
+    five = {f"relu{i}_1" for i in range(1, 6)}
+    assert layers == [{"relu3_1", "relu4_1"}, {"relu2_1"}, five, five]
+
+
 def test_mrf_gradient_is_the_derivative_of_its_distance():
     """The gradient is formed by hand in the backward pass (mrf._MatchedDistance); checked against finite differences,
     with and without a soft mask (in float64, where the matches do not flip under the small steps)."""
@@ -266,14 +275,15 @@ def test_mrf_terms_count_in_the_memory_check(vgg, chelsea):
     between a gram run's need and an mrf run's refuses the mrf run alone, naming the size that fits."""
     from stylegram import memory
 
-    layers = [f"relu{i}_1" for i in range(1, 6)]
+    layers = [f"relu{i}_1" for i in range(2, 6)]  # given, for both runs alike
     size = (341, 512)
     held = S.held_bytes(S.parse_statistic("mrf"), vgg, layers, size, [size])
     assert S.held_bytes(S.GramStatistic(), vgg, layers, size, [size]) == 0
-    assert 0.3 * 2**30 < held < 2**30
+    assert 0.2 * 2**30 < held < 2**30
     need = memory.estimate(vgg, [*layers, "relu4_2"], size, 20)
     limit = (need + held / 2) / 2**30
-    options = dict(size=512, min_size=512, iterations="1", upscale=True, max_memory=limit, model=vgg)
+    options = dict(size=512, min_size=512, iterations="1", upscale=True, max_memory=limit, model=vgg,
+                   style_layers=",".join(layers))
     prepare(chelsea, chelsea, statistic="gram", **options)
     with pytest.raises(OptionError, match=r"needs about .* GiB but max_memory allows .*; the largest size that fits"):
         prepare(chelsea, chelsea, statistic="mrf", **options)
@@ -384,10 +394,11 @@ def test_transfer_with_each_statistic_lowers_the_loss(vgg, small, name):
     job = prepare(content, style, model=vgg, statistic=name, **SMOKE)
     records = list(job)
     style_terms = [k for k in records[0].losses if k.startswith("style.")]
-    layers = [f"relu{i}_1" for i in range(1, 6)]
+    layers = ["relu3_1", "relu4_1"] if name == "mrf" else [f"relu{i}_1" for i in range(1, 6)]  # mrf: Li and Wand's
     expected = [f"style.{layer}" for layer in layers] if name == "gram" else [f"style.{name}.{layer}" for layer in layers]
     assert sorted(style_terms) == sorted(expected)
-    assert records[-1].loss < 0.7 * records[0].loss
+    # the nearest-patch distance keeps a high floor (docs/statistics.md): mrf falls from 3.9 to 3.0 here
+    assert records[-1].loss < (0.85 if name == "mrf" else 0.7) * records[0].loss
     style = [sum(v for k, v in r.losses.items() if k.startswith("style.")) for r in (records[0], records[-1])]
     assert style[1] < style[0]
     image = job.result().image

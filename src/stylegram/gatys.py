@@ -101,6 +101,19 @@ class TransferOptions(Options):
         self.labels = labels.kept(self.labels)
 
 
+# --statistic mrf's style layers when --style-layers is left as it is: Li and Wand's. With the default five, the few
+# style patches the shallow layers can afford pulled chelsea's face (451 px, swirls) into one flat yellow (docs/statistics.md).
+MRF_LAYERS = "relu3_1,relu4_1"
+
+
+def style_layers(opts: TransferOptions) -> str:
+    """The style layers a run uses: --style-layers, or MRF_LAYERS for --statistic mrf alone where it is not changed."""
+    if "style_layers" in opts.changed() or not isinstance(opts.statistic, str):
+        return opts.style_layers
+    parts = statistics.components(statistics.parse_statistic(opts.statistic))
+    return MRF_LAYERS if [part.name for part, _ in parts] == ["mrf"] else opts.style_layers
+
+
 MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)
 
 
@@ -172,7 +185,7 @@ class TransferProblem(optimize.Problem):
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.kept_pool = kept_pool  # --init-weight compares at 1/kept_pool size (losses.KeptImage; stylegram.tiles)
         self.content_layers = parse_weighted(opts.content_layers, "content layer")
-        self.style_groups = layer_groups(opts.style_layers, len(styles))  # per style: {layer: weight}
+        self.style_groups = layer_groups(style_layers(opts), len(styles))  # per style: {layer: weight}
         self.style_layers = {name: w for group in self.style_groups for name, w in group.items()}  # all of them
         _check_default_layers(backbone, opts)
         backbone.check_layers([*self.content_layers, *self.style_layers])
@@ -481,7 +494,8 @@ def _check_init(init: str | torch.Tensor) -> None:
 def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
     """With another network than VGG, say which layer options to set rather than only that relu4_2 is missing."""
     unset = [field for field in ("content_layers", "style_layers") if field not in opts.changed()]
-    names = [name for field in unset for name in parse_weighted(getattr(opts, field), field)]
+    names = [name for field in unset
+             for name in parse_weighted(style_layers(opts) if field == "style_layers" else opts.content_layers, field)]
     backbone.check_defaults(names, " and ".join(flag(field) for field in unset))
 
 

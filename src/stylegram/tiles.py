@@ -171,7 +171,7 @@ class Places:
 def places(content: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions) -> Places:
     """The Places of a run's options over ``content``: the masks and label maps read and checked as one run reads them."""
     shape, shapes = tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles]
-    blend, groups = blend_weights(opts.style_blend, len(styles)), layer_groups(opts.style_layers, len(styles))
+    blend, groups = blend_weights(opts.style_blend, len(styles)), layer_groups(gatys.style_layers(opts), len(styles))
     split = gatys.split_labels(opts, shape, shapes, blend)
     if split is not None:
         return Places(split.styles, split.masks, split.regions, split.blend, [groups[n] for n in split.styles])

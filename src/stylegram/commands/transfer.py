@@ -46,7 +46,7 @@ HELP = {
     "content's map is painted by the parts of the style images with that colour (makes --style-masks and "
     "--style-regions for you; docs/transfer.md)",
     "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, mrf (the "
-    "style's 3x3 patches, Li and Wand 2016; about 3x slower), "
+    "style's 3x3 patches, Li and Wand 2016, on their relu3_1,relu4_1 unless --style-layers is given), "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise (grey with faint noise: each --seed gives another picture), gray, adain (the AdaIN result) or an image file (default: %(default)s)",
     "init_weight": "keep the output near the --init image (a file): weight of the squared difference to it, e.g. 5 "
