@@ -19,7 +19,9 @@ def test_a_crop_of_the_style_is_found_where_it_was_cut():
     assert positions.shape == (5, 6, 2)
     rows, cols = torch.meshgrid(torch.arange(5) + 2, torch.arange(6) + 3, indexing="ij")
     assert torch.equal(positions, torch.stack([rows, cols], -1))
-    assert mrf.coherence(positions) == 1.0
+    assert mrf.coherence(positions) == 1.0 and mrf.repetition(positions) == 0.0
+    flat = mrf.match_positions(style[..., :1, :1].expand(1, 6, 5, 5).contiguous(), style)
+    assert mrf.repetition(flat) == 1.0 and mrf.coherence(flat) == 0.0  # one patch everywhere: one match repeated
 
 
 def test_the_search_in_chunks_finds_the_same_matches(monkeypatch):
@@ -50,7 +52,7 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
     code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--layer", "relu2_1",
                  "--weights", "random"])
     err = capsys.readouterr().err
-    assert code == 0 and "coherence" in err
+    assert code == 0 and "coherence" in err and "repetition" in err
     assert Image.open(out).size[0] > 300
     for option, words in ((["--patch", "4"], "--patch must be an odd number"), (["--layer", "relu3_2x"], "relu3_2x"),
                           (["--size", "8"], "--size must be between 32")):

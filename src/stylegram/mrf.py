@@ -232,8 +232,18 @@ def match_positions(feats: torch.Tensor, style: torch.Tensor, patch: int = 3) ->
 def coherence(positions: torch.Tensor) -> float:
     """The share of neighbouring patches (left-right and up-down) whose matches are neighbours the same way in the
     style: 1 when the picture is one piece of the style copied whole, near 0 when every patch comes from elsewhere."""
-    right = (positions[:, 1:] - positions[:, :-1] == torch.tensor([0, 1])).all(-1)
-    down = (positions[1:] - positions[:-1] == torch.tensor([1, 0])).all(-1)
+    return _neighbours_share(positions, (0, 1), (1, 0))
+
+
+def repetition(positions: torch.Tensor) -> float:
+    """The share of neighbouring patches paired with the very same style patch: one patch repeated over an area."""
+    return _neighbours_share(positions, (0, 0), (0, 0))
+
+
+def _neighbours_share(positions: torch.Tensor, right_step: tuple[int, int], down_step: tuple[int, int]) -> float:
+    """The share of left-right and up-down neighbours whose matches differ by these steps (row, column)."""
+    right = (positions[:, 1:] - positions[:, :-1] == torch.tensor(right_step)).all(-1)
+    down = (positions[1:] - positions[:-1] == torch.tensor(down_step)).all(-1)
     return float((right.sum() + down.sum()) / max(1, right.numel() + down.numel()))
 
 

@@ -1,9 +1,10 @@
 """Where each patch of a picture comes from in a style image: the pairing the mrf loss (stylegram.mrf) makes.
 
 Every position of the style's map gets its own colour; the picture's map is painted, patch by patch, with the colour
-of the style patch it is paired with. Large areas of smoothly changing colour are pieces of the style copied whole;
-confetti means every patch was found somewhere else. Two numbers sum it up: the coherence (the share of neighbouring
-patches whose matches are neighbours in the style too) and the share of the style's patches that are used at all.
+of the style patch it is paired with. Areas of smoothly changing colour are pieces of the style copied whole;
+confetti means every patch was found somewhere else, and a flat area one style patch repeated. Three numbers sum it
+up: the coherence (the share of neighbouring patches whose matches are neighbours in the style too), the repetition
+(the share paired with the very same patch) and the share of the style's patches that are used at all.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ class Matches:
     def coherence(self) -> float:
         """The share of neighbouring patches whose matches are neighbours the same way in the style."""
         return mrf.coherence(self.positions)
+
+    @property
+    def repetition(self) -> float:
+        """The share of neighbouring patches paired with the very same style patch."""
+        return mrf.repetition(self.positions)
 
     @property
     def used(self) -> float:

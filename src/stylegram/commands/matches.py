@@ -16,8 +16,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="where each patch of a picture comes from in a style image (the mrf loss's pairing)",
         description="Pair every patch of a picture's feature map with the style image's patch of highest normalized "
         "correlation, as --statistic mrf does, and show where each comes from: every position of the style gets its "
-        "own colour, and the picture is painted with the colours of its matches. Smooth areas are pieces of the "
-        "style copied whole; confetti, patches found all over it.",
+        "own colour, and the picture is painted with the colours of its matches. Smoothly changing areas are pieces "
+        "of the style copied whole; flat ones, one style patch repeated; confetti, patches found all over it.",
     )
     parser.add_argument("picture", help="the picture to explain (a stylized result, a texture), a file or sample:NAME")
     parser.add_argument("style", help="the style image (or texture example), a file or sample:NAME")
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
     picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), args.size))
     style = resize(style, fit_long_side(tuple(style.shape[-2:]), max(1, round(args.size * args.style_scale))))
     matches = find_matches(picture, style, args.layer, model, args.patch)
-    title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, "
-             f"{matches.used:.0%} of the style's patches used")
+    title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
+             f"{matches.repetition:.2f}, {matches.used:.0%} of the style's patches used")
     titles = ["style, each position its colour", "picture", "where each patch comes from"]
     plots.save(plots.images_grid(panels(picture, style, matches), titles, title, columns=3, width=3.2), output)
     say(title)
