@@ -10,8 +10,10 @@ and the loss is the squared distance between the two,
 relative to the style patches' mean squared norm like every other term (stylegram.statistics). A gain (1 + e) of
 the features keeps every match and costs e^2, but unlike a statistic the distance never gets near 0 (a picture with
 the photo's layout is not made of the style's patches), so it keeps pulling: with SCALE = 4, the factor that gives
-a gain a Gram term's cost, the default --style-weight left nothing of the photo, and SCALE is 0.4. The match is recomputed at every evaluation and no gradient flows through it; as in
-Li and Wand's code, it is a convolution of the image's map with the style's unit-length patches as filters.
+a gain a Gram term's cost, the default --style-weight left nothing of the photo, and SCALE is 0.4. The match is
+recomputed at every evaluation and no gradient flows through it; as in Li and Wand's code, it is a convolution of
+the image's map with the style's unit-length patches as filters. A transfer uses Li and Wand's layers, relu3_1 and
+relu4_1, unless others are given (stylegram.gatys.MRF_LAYERS).
 
 Where Gram matrices forget where things are, patches keep local arrangements (a stroke with its edge, an eye with
 its lid), so the style's motifs are copied whole; the price is that only motifs the style has can appear, and the
@@ -69,8 +71,7 @@ class Patches:
 
 def patches_of(feats: torch.Tensor, size: int) -> torch.Tensor:
     """Every size x size patch of (N, C, H, W) features: (N (H - size + 1) (W - size + 1), C, size, size)."""
-    n, c = feats.shape[:2]
-    return F.unfold(feats, size).transpose(1, 2).reshape(-1, c, size, size)
+    return F.unfold(feats, size).transpose(1, 2).reshape(-1, feats.shape[1], size, size)
 
 
 def patches_at(feats: torch.Tensor, size: int, index: torch.Tensor) -> torch.Tensor:
@@ -81,7 +82,8 @@ def patches_at(feats: torch.Tensor, size: int, index: torch.Tensor) -> torch.Ten
     offsets = torch.arange(size)
     ys = (rest // cols).unsqueeze(1) + offsets  # (P, size)
     xs = (rest % cols).unsqueeze(1) + offsets
-    return feats[image.view(-1, 1, 1), :, ys.unsqueeze(2), xs.unsqueeze(1)].permute(0, 3, 1, 2)  # (P, size, size, C) first
+    picked = feats[image.view(-1, 1, 1), :, ys.unsqueeze(2), xs.unsqueeze(1)]  # indexed dims first: (P, size, size, C)
+    return picked.permute(0, 3, 1, 2)
 
 
 def centre_weights(weights: torch.Tensor, size: int) -> torch.Tensor:
