@@ -36,9 +36,8 @@ def available_memory() -> int:
         return 8 * 2**30
 
 
-def positions(backbone: Backbone, layer: str, size: tuple[int, int]) -> int:
-    """How many positions one layer's map has for an input of ``size`` (H, W)."""
-    stride = backbone.info(layer).stride
+def positions(stride: int, size: tuple[int, int]) -> int:
+    """How many positions a map of this stride has for an input of ``size`` (H, W)."""
     return math.ceil(size[0] / stride) * math.ceil(size[1] / stride)
 
 
@@ -49,7 +48,7 @@ def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], histo
     h, w = size
     activations = 0
     for info in backbone.infos:
-        activations += info.channels * math.ceil(h / info.stride) * math.ceil(w / info.stride)
+        activations += info.channels * positions(info.stride, size)
         if info.name == deepest:
             break
     image = 3 * h * w
@@ -66,7 +65,7 @@ def forward_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int], 
     h, w = size
     maps = []
     for info in backbone.infos:
-        maps.append(info.channels * math.ceil(h / info.stride) * math.ceil(w / info.stride))
+        maps.append(info.channels * positions(info.stride, size))
         if info.name == deepest:
             break
     pair = max((a + b for a, b in zip(maps, maps[1:])), default=maps[0])

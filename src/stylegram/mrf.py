@@ -62,6 +62,7 @@ class Patches:
 
     @property
     def count(self) -> int:
+        """How many patches there are."""
         return self.filters.shape[0]
 
     def values(self) -> torch.Tensor:
@@ -90,6 +91,12 @@ def centre_weights(weights: torch.Tensor, size: int) -> torch.Tensor:
     """A mask (1, 1, H, W) at each patch's centre, in the order of ``patches_of``: (H - size + 1, W - size + 1)."""
     r = size // 2
     return weights[0, 0, r : weights.shape[-2] - size + 1 + r, r : weights.shape[-1] - size + 1 + r]
+
+
+def check_patch(patch: int, name: str) -> None:
+    """Refuse a patch side that is not an odd whole number of positions (``name`` is how the user gave it)."""
+    if patch < 1 or patch % 2 == 0:
+        raise OptionError(f"{name} must be an odd number of positions (1, 3, 5, ...), got {patch}")
 
 
 def shuffled(count: int, keep: int, seed: int) -> torch.Tensor:
@@ -123,8 +130,7 @@ class MRFStatistic:
     low_precision = True  # the match runs in the network's bfloat16; the distance is summed in float32
 
     def __init__(self, patch: int = 3, patches: int = PATCHES, seed: int = 0):
-        if patch < 1 or patch % 2 == 0:
-            raise OptionError(f"mrf: patch must be an odd number of positions (1, 3, 5, ...), got {patch}")
+        check_patch(patch, "mrf: patch")
         if patches < 1:
             raise OptionError(f"mrf: patches must be at least 1, got {patches}")
         self.patch, self.patches, self.seed = int(patch), int(patches), seed

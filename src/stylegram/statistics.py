@@ -762,9 +762,8 @@ def held_bytes(statistic: Statistic, backbone: Any, layers: Sequence[str], size:
     total = 0
     for part, _ in components(statistic):
         if (held := getattr(part, "held_bytes", None)) is not None:
-            for layer in layers:
-                channels = backbone.info(layer).channels
-                total += sum(held(channels, positions(backbone, layer, size), positions(backbone, layer, style))
+            for info in map(backbone.info, layers):
+                total += sum(held(info.channels, positions(info.stride, size), positions(info.stride, style))
                              for style in style_sizes)
     return total
 

@@ -248,10 +248,7 @@ def transfer_tiled(
         going = None if state is None else state.first_state()
         image, history = _first_run(whole, styles, opts.replace(size=base, upscale=True), model, on_first, stop,
                                     on_state, going)
-        if stop is not None and stop():
-            return Result(image, history, opts.replace(size=size), time.perf_counter() - start,
-                          images.load_alpha(content))
-        if on_state is not None:
+        if on_state is not None and not (stop is not None and stop()):  # stopped: the first run's state was heard
             on_state(TiledState(0, image, history))
     else:
         _check_state(state, whole, base, steps)

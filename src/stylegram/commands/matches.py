@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import plots
     from ..analysis.matches import find_matches, panels
     from ..images import load_input
+    from ..mrf import check_patch
     from ..optimize import fit_long_side, resize
 
-    if args.patch < 1 or args.patch % 2 == 0:
-        raise OptionError(f"--patch must be an odd number of positions (1, 3, 5, ...), got {args.patch}")
+    check_patch(args.patch, "--patch")
     if not 32 <= args.size <= 2048:
         raise OptionError(f"--size must be between 32 and 2048 px, got {args.size}")
     if not 0.05 <= args.style_scale <= 4:
