@@ -249,13 +249,15 @@ def test_mrf_refuses_a_map_smaller_than_its_patch():
         S.parse_statistic("mrf").target(torch.rand(1, 4, 2, 2))
 
 
-def test_mrf_takes_li_and_wands_layers_unless_others_are_given(vgg, small):
+def test_mrf_takes_li_and_wands_layers_while_style_layers_is_auto(vgg, small):
     content, style = small
+    five = ",".join(f"relu{i}_1" for i in range(1, 6))
     layers = [set(prepare(content, style, model=vgg, **{**SMOKE, **spec}).problem.style_layers)
               for spec in ({"statistic": "mrf"}, {"statistic": "mrf", "style_layers": "relu2_1"},
-                           {"statistic": "gram:1,mrf:1"}, {"statistic": "gram"})]
-    five = {f"relu{i}_1" for i in range(1, 6)}
-    assert layers == [{"relu3_1", "relu4_1"}, {"relu2_1"}, five, five]
+                           {"statistic": "mrf", "style_layers": five},  # typed out: the five, though the old default
+                           {"statistic": S.parse_statistic("mrf")}, {"statistic": "gram:1,mrf:1"}, {"statistic": "gram"})]
+    assert layers == [{"relu3_1", "relu4_1"}, {"relu2_1"}, set(five.split(",")), {"relu3_1", "relu4_1"},
+                      set(five.split(",")), set(five.split(","))]
 
 
 def test_mrf_gradient_is_the_derivative_of_its_distance():

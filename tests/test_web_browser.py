@@ -72,7 +72,8 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             page.goto(url)
             page.wait_for_selector("body[data-ready=true]")
             # each method shows its own default layers, and the one-pass methods have none to set
-            assert page.get_attribute("#style_layers", "placeholder") == "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+            assert page.get_attribute("#style_layers", "placeholder") == ("relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 "
+                                                                          "(mrf: relu3_1,relu4_1)")
             assert page.is_hidden("[data-field=height]") and page.is_hidden("[data-field=tileable]")
             page.select_option("#method", "texture")
             assert page.get_attribute("#style_layers", "placeholder") == "conv1_1,pool1,pool2,pool3,pool4"

@@ -58,7 +58,7 @@ class TransferOptions(Options):
     style_weight: float = 10.0
     tv_weight: float = 10.0
     content_layers: str = "relu4_2"
-    style_layers: str = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+    style_layers: str = "auto"  # auto: STYLE_LAYERS, or MRF_LAYERS for --statistic mrf alone; else a list like relu3_1:0.5
     style_blend: str | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
     style_masks: str | list | None = None  # "sky.png,ground.png" or (API) a list of images: per style, where it paints
     style_regions: str | list | None = None  # like style_masks: per style image, the part of it whose statistics it lends
@@ -101,17 +101,19 @@ class TransferOptions(Options):
         self.labels = labels.kept(self.labels)
 
 
-# --statistic mrf's style layers when --style-layers is left as it is: Li and Wand's. With the default five, the few
+# Gatys et al.'s style layers: one per block covers strokes from fine to coarse.
+STYLE_LAYERS = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1"
+# --statistic mrf's style layers when --style-layers is auto: Li and Wand's. With the default five, the few
 # style patches the shallow layers can afford pulled chelsea's face (451 px, swirls) into one flat yellow (docs/statistics.md).
 MRF_LAYERS = "relu3_1,relu4_1"
 
 
 def style_layers(opts: TransferOptions) -> str:
-    """The style layers a run uses: --style-layers, or MRF_LAYERS for --statistic mrf alone where it is not changed."""
-    if "style_layers" in opts.changed() or not isinstance(opts.statistic, str):
+    """The style layers a run uses: --style-layers, or for auto MRF_LAYERS with --statistic mrf alone, else STYLE_LAYERS."""
+    if opts.style_layers.strip().lower() != "auto":
         return opts.style_layers
     parts = statistics.components(statistics.parse_statistic(opts.statistic))
-    return MRF_LAYERS if [part.name for part, _ in parts] == ["mrf"] else opts.style_layers
+    return MRF_LAYERS if [getattr(part, "name", None) for part, _ in parts] == ["mrf"] else STYLE_LAYERS
 
 
 MAX_SCALES = 12  # a coarse-to-fine pyramid longer than this is a mistyped --scale-factor (1.01 made 97 scales)
@@ -493,7 +495,7 @@ def _check_init(init: str | torch.Tensor) -> None:
 
 def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
     """With another network than VGG, say which layer options to set rather than only that relu4_2 is missing."""
-    unset = [field for field in ("content_layers", "style_layers") if field not in opts.changed()]
+    unset = [field for field in ("content_layers", "style_layers") if field not in opts.changed()]  # style: auto
     names = [name for field in unset
              for name in parse_weighted(style_layers(opts) if field == "style_layers" else opts.content_layers, field)]
     backbone.check_defaults(names, " and ".join(flag(field) for field in unset))

@@ -33,7 +33,8 @@ HELP = {
     "content_layers": "content layers, optionally weighted: relu4_2 or relu4_2:1,relu5_2:0.5 (default: %(default)s)",
     "style_layers": "style layers, optionally weighted like relu3_1:0.5; for several styles, one group per style "
                     "split by /, e.g. relu1_1,relu2_1/relu3_1,relu4_1,relu5_1: the first style's fine texture, the "
-                    "second's coarse structure (default: %(default)s)",
+                    "second's coarse structure (default: auto: relu1_1,relu2_1,relu3_1,relu4_1,relu5_1, or relu3_1,relu4_1 for "
+                    "--statistic mrf alone)",
     "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
     "style_masks": "one mask image per style, e.g. sky.png,land.png: each style paints where its mask is white "
     "(grey: partly), matching its statistics (Gram matrices, or --statistic) inside that region (default: every "
@@ -46,7 +47,7 @@ HELP = {
     "content's map is painted by the parts of the style images with that colour (makes --style-masks and "
     "--style-regions for you; docs/transfer.md)",
     "statistic": "style statistic: gram, mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, histogram, mrf (the "
-    "style's 3x3 patches, Li and Wand 2016, on their relu3_1,relu4_1 unless --style-layers is given), "
+    "style's 3x3 patches, Li and Wand 2016, on their relu3_1,relu4_1 while --style-layers is auto), "
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise (grey with faint noise: each --seed gives another picture), gray, adain (the AdaIN result) or an image file (default: %(default)s)",
     "init_weight": "keep the output near the --init image (a file): weight of the squared difference to it, e.g. 5 "

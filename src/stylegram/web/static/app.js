@@ -11,7 +11,9 @@ const COLOURS = { total: "#1d2228", content: "#1f77b4", style: "#d62728", textur
 const TERM_NAMES = { init: "frame hold" };  // the loss curve's names for terms whose own name says little
 const DECADES = 6;  // the loss curve spans at most this many powers of ten below its largest value
 const TERMINAL = ["done", "stopped", "cancelled", "failed"];
-const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal" };  // a null default
+// what a null default, or an "auto" one that depends on other settings, comes to
+const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal",
+               style_layers: "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 (mrf: relu3_1,relu4_1)" };
 
 const page = {
   config: null,
@@ -80,7 +82,7 @@ function methodChanged() {
     const value = defaults[name];
     if (input.type === "checkbox") input.checked = false;
     else if (input.tagName === "SELECT") input.options[0].textContent = `default (${value ?? "style"})`;
-    else input.placeholder = value === null || value === undefined ? AUTO[name] || "auto" : String(value);
+    else input.placeholder = value === null || value === undefined || value === "auto" ? AUTO[name] || "auto" : String(value);
   }
   const texture = method === "texture";
   $("#size-name").textContent = texture ? "Width (px)" : "Size (long side, px)";
