@@ -345,9 +345,9 @@ def test_a_cancelled_gatys_task_gives_up_at_its_next_iteration(monkeypatch, vgg)
     monkeypatch.setattr(distributed, "get_worker", lambda: worker)
     job = gatys.prepare(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=vgg, size=32, iterations="50",
                         tolerance=0)
-    result = steps_module.reported(job, steps_module.Reporting("topic", "run/7"))
+    result, stopped = steps_module.reported(job, steps_module.Reporting("topic", "run/7"))
     assert worker.sent == [("topic", 1, "run/7"), ("topic", 2, "run/7"), ("topic", 3, "run/7")]
-    assert len(result.history) == 3 and result.image.shape == (1, 3, 32, 32)
+    assert len(result.history) == 3 and result.image.shape == (1, 3, 32, 32) and not stopped
 
 
 def _encode(path, pixels_at: dict[int, np.ndarray], time_base, options=None):
@@ -1208,7 +1208,33 @@ def test_the_sweep_command_runs_side_by_side_with_workers(tmp_path, capsys):
     assert "--workers must be at least 1" in capsys.readouterr().err
 
 
-def test_ctrl_c_during_a_sweep_on_the_cluster_writes_the_pictures_made(tmp_path, capsys, monkeypatch):
+def test_ctrl_c_during_a_sweep_on_the_cluster_keeps_the_running_picture_as_it_stood(client, tmp_path):
+    from stylegram import sweeps
+    from stylegram.batch.sweep import run_on_cluster
+    from stylegram.sweep_folder import CellFolder
+
+    vary = {"iterations": ["3", "5000"], "seed": [1]}  # the second runs on long after the first has ended
+    tiny = dict(size=48, min_size=48, init="noise", tolerance=0.0)
+    handed = []
+
+    def ctrl_c_after_the_first(cell):
+        handed.append(cell)
+        if len(handed) == 1:
+            raise KeyboardInterrupt  # as Ctrl-C does, while the second picture is being made
+
+    with pytest.raises(KeyboardInterrupt):
+        run_on_cluster(client, sweeps.plan("sample:chelsea", [STYLE], vary, **tiny), CellFolder(tmp_path),
+                       ctrl_c_after_the_first)
+    assert [(c.changes["iterations"], c.stopped) for c in handed] == [("3", False), ("5000", True)]
+    grey = torch.full_like(handed[1].result.image, 0.5)
+    assert float((handed[1].result.image - grey).abs().mean()) > 0.05  # painted, not the grey noise it began as
+    assert {p.name for p in tmp_path.glob("*.png")} == {"iterations=3_seed=1.png", "iterations=5000_seed=1.png"}
+    again = sweeps.plan("sample:chelsea", [STYLE], vary, folder=CellFolder(tmp_path), **tiny)
+    assert [p.made is not None for p in again] == [True, False]  # the one cut short is made again next time
+
+
+def test_ctrl_c_during_a_sweep_command_on_the_cluster_writes_the_sheet_with_the_picture_cut_short(
+        tmp_path, capsys, monkeypatch):
     from stylegram.batch import sweep as cluster_sweep
 
     real = cluster_sweep.run_on_cluster
@@ -1216,15 +1242,17 @@ def test_ctrl_c_during_a_sweep_on_the_cluster_writes_the_pictures_made(tmp_path,
     def interrupted_after_one(client, planned, folder, on_cell, running):
         def hook(cell):
             on_cell(cell)
-            raise KeyboardInterrupt  # as Ctrl-C does, while the second picture is still being made
+            if not cell.stopped:
+                raise KeyboardInterrupt  # as Ctrl-C does, while the second picture is still being made
         return real(client, planned, folder, hook, running)
 
     monkeypatch.setattr(cluster_sweep, "run_on_cluster", interrupted_after_one)
     out = tmp_path / "sheet.png"
-    assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "--size", "48", "--min-size", "48",
-                 "--iterations", "3", "-o", str(out), "--workers", "2", "--quiet"]) == 130
-    assert "interrupted; the 1 picture made so far written to" in capsys.readouterr().err
-    assert Image.open(out).height > 48
+    assert main(["sweep", "sample:chelsea", STYLE, "--vary", "iterations", "3", "5000", "--size", "48", "--min-size",
+                 "48", "--tolerance", "0", "-o", str(out), "--workers", "2", "--quiet"]) == 130
+    assert ("interrupted; the 2 pictures made so far written to" in (err := capsys.readouterr().err)
+            and "(1 cut short, marked 'stopped')" in err)
+    assert Image.open(out).width > 2 * 48
 
 
 def test_a_local_cluster_sweep_that_would_not_fit_in_memory_is_refused_naming_the_workers_that_fit():

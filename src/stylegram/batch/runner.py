@@ -64,20 +64,23 @@ def one_line(err: BaseException) -> str:
     return " ".join(text.split()) or type(err).__name__
 
 
-def finished(client, fn: Callable, payloads: Iterable[tuple], window: int) -> Iterator[tuple[int, object]]:
+def finished(client, fn: Callable, payloads: Iterable[tuple], window: int,
+             flight: dict[str, tuple[int, object]] | None = None) -> Iterator[tuple[int, object]]:
     """Submit fn(*payload) for each payload, at most ``window`` at a time; yield (index, future) as each ends.
 
-    The future may hold a result or an error; call ``.result()`` to get the one or raise the other.
+    The future may hold a result or an error; call ``.result()`` to get the one or raise the other. ``flight``: a dict
+    that holds the submitted futures not yet yielded (key: (index, future)), for a caller that stops early (Ctrl-C)
+    and still wants the answers of those.
     """
     if window < 1:
         raise ValueError(f"window must be at least 1, not {window}")
     dd = distributed()
     todo = enumerate(payloads)
-    running, index = dd.as_completed(), {}
+    running, flight = dd.as_completed(), {} if flight is None else flight
 
     def submit(i: int, payload: tuple) -> None:
         future = client.submit(fn, *payload, pure=False)
-        index[future.key] = i
+        flight[future.key] = (i, future)
         running.add(future)
 
     for i, payload in islice(todo, window):
@@ -86,7 +89,7 @@ def finished(client, fn: Callable, payloads: Iterable[tuple], window: int) -> It
         following = next(todo, None)
         if following is not None:
             submit(*following)
-        yield index.pop(future.key), future
+        yield flight.pop(future.key)
 
 
 def threads_each(client, count: int) -> int:

@@ -5,7 +5,8 @@ iteration reports as Dask events (Worker.log_event) to STEPS_TOPIC, tagged with 
 waits for a video frame takes them from a queue in its own thread (Steps.follow), so a progress bar or the web page
 shows how far the frame has got (the page, the picture so far too), and a stop asked for there cancels the task,
 which gives up at its next iteration. A batch's pictures, which run side by side, are shown as their reports arrive
-(Running)."""
+(Running). A sweep's Ctrl-C asks its running pictures to stop where they are and hand back what they have made
+(StopSignal): a Dask Event the tasks look at now and then."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ STEPS_TOPIC = "stylegram-steps"  # the Dask event topic of Gatys frames' iterati
 REPORT_SECONDS = 0.25  # a frame's task reports an iteration this often at most (and its last): each costs it a little
 STEP_POLL_SECONDS = 0.1  # how often the wait for a frame looks whether it is done, should its done call be late
 PICTURE_SIDE = 256  # the long side of the pictures a report may carry (JPEG, some 10-20 KB)
+STOP_POLL_SECONDS = 0.5  # how often a task asks the scheduler whether its StopSignal is set (one round trip each)
 
 
 @dataclass(frozen=True)
@@ -45,17 +47,18 @@ class Reporting:
     pictures: float | None = None
 
 
-def reported(job: Job, reporting: Reporting) -> Result:
+def reported(job: Job, reporting: Reporting | None, stop: str | None = None) -> tuple[Result, bool]:
     """Run a Gatys job on a Dask worker, reporting its iterations (Progress.record, with ``"task"`` the tag and, now
-    and then, ``"picture"``: the image so far as JPEG bytes); it ends early when the client cancels the task (a
-    stopped run), so the worker is free for the next at once."""
+    and then, ``"picture"``: the image so far as JPEG bytes; no reports for None); it ends early when the client
+    cancels the task (a stopped run), so the worker is free for the next at once, or when the StopSignal named
+    ``stop`` is set. Returns the result and whether that signal cut it short."""
     from distributed import get_worker
 
     worker, total = get_worker(), sum(job.schedule.iterations)
-    key, sent, pictured = worker.get_current_task(), -math.inf, -math.inf
+    key, sent, pictured, looked = worker.get_current_task(), -math.inf, -math.inf, time.monotonic()
     for progress in job:
         now = time.monotonic()
-        if progress.iteration == total or now - sent >= reporting.every:
+        if reporting is not None and (progress.iteration == total or now - sent >= reporting.every):
             record = {**progress.record(total), "task": reporting.tag}
             if reporting.pictures is not None and (progress.iteration == total or now - pictured >= reporting.pictures):
                 record["picture"], pictured = _jpeg(progress.image()), now
@@ -63,7 +66,11 @@ def reported(job: Job, reporting: Reporting) -> Result:
             sent = now
         if _cancelled(worker, key):
             break
-    return job.result()
+        if stop is not None and now - looked >= STOP_POLL_SECONDS:
+            looked = now
+            if progress.iteration < total and StopSignal.asked(stop):
+                return job.result(), True
+    return job.result(), False
 
 
 def _jpeg(image) -> bytes:
@@ -81,6 +88,35 @@ def _cancelled(worker, key) -> bool:
         return False
     task = state.tasks.get(key)
     return task is None or task.state == "cancelled"
+
+
+class StopSignal:
+    """Asks a group of tasks to stop where they are and hand back what they have made (a sweep's Ctrl-C): a Dask Event
+    of a name of its own, which the client sets and the tasks look at (``asked``) before they start and every
+    STOP_POLL_SECONDS while they run; its name is what the tasks are sent."""
+
+    def __init__(self, client) -> None:
+        from distributed import Event
+
+        self.name = f"stylegram-stop-{uuid.uuid4().hex}"
+        self._event = Event(self.name, client=client)
+
+    def set(self) -> None:
+        """Ask the tasks to stop."""
+        self._event.set()
+
+    def close(self) -> None:
+        """Forget the event on the scheduler (it holds an event until cleared)."""
+        self._event.clear()
+
+    @staticmethod
+    def asked(name: str | None) -> bool:
+        """On a worker: whether the signal ``name`` has been set (None: no stop can be asked)."""
+        if name is None:
+            return False
+        from distributed import Event
+
+        return Event(name).is_set()
 
 
 class Steps:
@@ -185,7 +221,9 @@ class Running:
     def __init__(self, client, progress, on: bool) -> None:
         self._progress = progress
         self._shares: dict[str, float] = {}  # a running picture's tag: the share of its iterations done
+        self._labels: dict[str, str] = {}  # a picture's tag: what it is called beside its share
         self._ended: set[str] = set()
+        self._stopping = False
         self._lock = threading.Lock()
         self._steps = Steps(client, shown=self.shown) if on else None
 
@@ -196,9 +234,12 @@ class Running:
         if self._steps is not None:
             self._steps.__exit__(*exc)
 
-    def reporting(self, k: int) -> Reporting | None:
-        """tasks.stylize's ``steps`` for picture ``k``."""
-        return None if self._steps is None else self._steps.for_task(k)
+    def reporting(self, k: int, label: str = "") -> Reporting | None:
+        """tasks.stylize's ``steps`` for picture ``k``, shown with ``label`` (a sweep's values) beside its share."""
+        if self._steps is None:
+            return None
+        self._labels[self._steps.tag(k)] = label
+        return self._steps.for_task(k)
 
     def shown(self, record: dict) -> None:
         """A running picture's report: its share done, shown."""
@@ -216,6 +257,15 @@ class Running:
                 self._shares.pop(tag, None)
                 self._show()
 
+    def stopping(self) -> None:
+        """A stop was asked (StopSignal): say so beside the running pictures until they have handed theirs back."""
+        with self._lock:
+            self._stopping = True
+            self._show()
+
     def _show(self) -> None:
-        shares = ", ".join(f"{share:.0%}" for share in self._shares.values())
-        self._progress.set_postfix_str(f"running: {shares}" if shares else "")
+        shares = ", ".join(" ".join(filter(None, [self._labels.get(tag), f"{share:.0%}"]))
+                           for tag, share in self._shares.items())
+        head = "stopping, keeping the pictures as they stand (Ctrl-C again: give them up)" if self._stopping \
+            else "running"
+        self._progress.set_postfix_str(f"{head}: {shares}" if shares else head if self._stopping else "")

@@ -18,8 +18,12 @@ from ..job import Job, Result
 from ..sweep_folder import CellFolder
 from ..sweeps import Cell, Planned, values
 from . import tasks
+from .cluster import distributed
 from .runner import finished, one_line, threads_each, window_for
-from .steps import Running
+from .steps import Running, StopSignal
+
+
+STOP_WAIT_SECONDS = 60.0  # after Ctrl-C, how long the running pictures have to hand back what they have made
 
 
 def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None = None,
@@ -27,7 +31,10 @@ def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None
     """The planned combinations made on ``client``'s workers, as many at once as it has threads; each picture written
     to ``folder`` as it comes and handed to ``on_cell`` (in the order they end); ``running`` shows how far the
     running ones have got. Returns the cells in the combinations' order. A picture that fails ends the sweep with a
-    StylegramError naming it; the pictures made before are in ``folder`` and have been handed to ``on_cell``."""
+    StylegramError naming it; the pictures made before are in ``folder`` and have been handed to ``on_cell``.
+    Ctrl-C asks the running pictures to stop where they are: they are written and handed on as cut short (as a sweep
+    in one process keeps the picture it was making), then the KeyboardInterrupt goes on up; a second Ctrl-C gives
+    them up."""
     made: dict[int, Cell] = {}
     todo = []
     for number, one in enumerate(planned):
@@ -35,28 +42,65 @@ def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None
             made[number] = _handed(Cell(one.changes, one.made, reused=True, number=number), on_cell)
         elif one.same_as is None:
             todo.append(number)
-    threads = threads_each(client, len(todo))
-    payloads = [_payload(planned[n], threads, running.reporting(n) if running else None) for n in todo]
-    for k, future in finished(client, _make, payloads, window_for(client)):
+    threads, stop, flight = threads_each(client, len(todo)), StopSignal(client), {}
+    payloads = [_payload(planned[n], threads, running.reporting(n, values(planned[n].changes)) if running else None,
+                         stop.name) for n in todo]
+
+    def take(k: int, future) -> None:
         number = todo[k]
         if running is not None:
             running.ended(number)
-        one = planned[number]
-        try:
-            answer = future.result()
-            pixels = answer.checked()
-        except Exception as err:
-            raise StylegramError(f"{one_line(err)} (in the run with {values(one.changes)})") from None
-        content = (one.inputs or {}).get("content")  # its transparency, which the cells folder's PNG keeps
-        alpha = images.load_alpha(content) if isinstance(content, str) else None
-        result = Result(images.to_tensor(pixels), [], one.options, answer.seconds, alpha)
-        if folder is not None:
-            folder.keep(Cell(one.changes, result).slug, one.made_of, result, finished=True)
-        made[number] = _handed(Cell(one.changes, result, number=number), on_cell)
+        cell = _answered(planned[number], number, future, folder)
+        if cell is not None:
+            made[number] = _handed(cell, on_cell)
+
+    try:
+        for k, future in finished(client, _make, payloads, window_for(client), flight):
+            take(k, future)
+    except KeyboardInterrupt:
+        _kept_on_stop(stop, flight, take, running)
+        raise
+    finally:
+        stop.close()
     for number, one in enumerate(planned):  # a repeat shows the picture of the combination it repeats
         if one.same_as is not None and one.same_as in made:
             made[number] = _handed(dataclasses.replace(made[one.same_as], changes=one.changes, number=number), on_cell)
     return [made[n] for n in sorted(made)]
+
+
+def _answered(one: Planned, number: int, future, folder: CellFolder | None) -> Cell | None:
+    """The cell of a finished task, its picture written to ``folder``; None for one a stop kept from starting."""
+    try:
+        answer = future.result()
+        pixels = answer.checked()
+    except Exception as err:
+        raise StylegramError(f"{one_line(err)} (in the run with {values(one.changes)})") from None
+    if pixels is None:
+        return None
+    content = (one.inputs or {}).get("content")  # its transparency, which the cells folder's PNG keeps
+    alpha = images.load_alpha(content) if isinstance(content, str) else None
+    cell = Cell(one.changes, Result(images.to_tensor(pixels), [], one.options, answer.seconds, alpha), answer.stopped,
+                number=number)
+    if folder is not None:
+        folder.keep(cell.slug, one.made_of, cell.result, finished=not answer.stopped)
+    return cell
+
+
+def _kept_on_stop(stop: StopSignal, flight: dict, take: Callable[[int, Any], None], running: Running | None) -> None:
+    """After Ctrl-C: ask the tasks in flight to stop, and take the pictures they had got to (those that fail, or do
+    not answer within STOP_WAIT_SECONDS, are given up)."""
+    stop.set()
+    if running is not None:
+        running.stopping()
+    numbered = {future.key: k for k, future in flight.values()}
+    try:
+        for future in distributed().as_completed([future for _, future in flight.values()], timeout=STOP_WAIT_SECONDS):
+            try:
+                take(numbered[future.key], future)
+            except StylegramError:
+                pass  # a picture that failed as it stopped: the sweep ends anyway
+    except TimeoutError:
+        pass
 
 
 def check_side_by_side(planned: Sequence[Planned], workers: int, limit: int | None = None) -> None:
@@ -88,15 +132,16 @@ def _handed(cell: Cell, on_cell: Callable[[Cell], None] | None) -> Cell:
     return cell
 
 
-def _payload(one: Planned, threads: int, reporting) -> tuple:
-    """The task and its arguments that make ``one``'s picture on a worker: inputs by name, every option."""
+def _payload(one: Planned, threads: int, reporting, stop: str) -> tuple:
+    """The task and its arguments that make ``one``'s picture on a worker: inputs by name, every option, and the
+    StopSignal it heeds."""
     inputs, options = one.inputs or {}, dataclasses.asdict(one.options)
     if _held(inputs) or _held(options):
         raise OptionError("a sweep on a cluster gives its workers the images and options by name: give the images "
                           "as files or sample:NAME (the workers read them at the same paths), not as arrays")
     if isinstance(one.options, gatys.TransferOptions):
-        return tasks.stylize, (inputs["content"], _listed(inputs["styles"]), options, None, threads, reporting)
-    return tasks.synthesize, (_listed(inputs["examples"]), options, threads, reporting)
+        return tasks.stylize, (inputs["content"], _listed(inputs["styles"]), options, None, threads, reporting, stop)
+    return tasks.synthesize, (_listed(inputs["examples"]), options, threads, reporting, stop)
 
 
 def _make(task: Callable[..., tasks.Stylized], arguments: tuple) -> tasks.Stylized:

@@ -25,7 +25,7 @@ from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
 from ..errors import StylegramError
 from .cluster import usable_cores
-from .steps import Reporting, reported
+from .steps import Reporting, StopSignal, reported
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,12 @@ class Stylized:
     answers rather than exceptions: they are expected, and the workers need not log them as crashes.
     """
 
-    pixels: np.ndarray | None
+    pixels: np.ndarray | None  # None for an error, or a stop asked before the run began
     pid: int
     loads: dict[str, int]
     error: str | None = None
     seconds: float = 0.0  # the run's own time on the worker
+    stopped: bool = False  # a StopSignal cut the run short (pixels: the picture as it stood) or kept it from starting
 
     def checked(self) -> np.ndarray:
         """The pixels, or the error raised again as a StylegramError."""
@@ -81,7 +82,7 @@ def style(spec: str) -> torch.Tensor:
 
 def stylize(
     content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None = None, threads: int = 1,
-    steps: Reporting | None = None,
+    steps: Reporting | None = None, stop: str | None = None,
 ) -> Stylized:
     """Stylize a file path or an H x W x 3 uint8 frame with gatys.transfer; ``init`` warm-starts Gatys.
 
@@ -89,42 +90,54 @@ def stylize(
     on another machine may be more than its cores); 0: every core this worker may use (for work that runs one
     task at a time, such as a Gatys video's frames, each starting from the one before).
     ``steps``: where and how often a Gatys run reports its iterations as it runs (steps.Reporting), so the client
-    can show how far a long frame has got.
+    can show how far a long frame has got. ``stop``: the name of a StopSignal that ends a Gatys run where it is,
+    its picture kept (``stopped``), or keeps it from starting.
     """
-    return _answered(lambda: _stylize(content, styles, options, init, steps), threads)
+    return _answered(lambda: _stylize(content, styles, options, init, steps, stop), threads, stop)
 
 
-def synthesize(examples: Sequence[str], options: dict, threads: int = 1, steps: Reporting | None = None) -> Stylized:
-    """A texture from example files (or sample:NAME) with synthesis.prepare_texture; ``threads`` and ``steps`` as
-    for ``stylize``."""
-    def made() -> np.ndarray:
+def synthesize(examples: Sequence[str], options: dict, threads: int = 1, steps: Reporting | None = None,
+               stop: str | None = None) -> Stylized:
+    """A texture from example files (or sample:NAME) with synthesis.prepare_texture; ``threads``, ``steps`` and
+    ``stop`` as for ``stylize``."""
+    def made() -> tuple[np.ndarray, bool]:
         opts = synthesis.TextureOptions().replace(**options)
         model = backbone(opts.backbone, opts.weights, (("pooling", opts.pooling),))  # copied there for padding
-        job = synthesis.prepare_texture(list(examples), opts, model=model)
-        if steps is not None:
-            return np.asarray(images.to_image(reported(job, steps).image))
-        for _ in job:
-            pass
-        return np.asarray(images.to_image(job.result().image))
+        return _pixels(*_run(synthesis.prepare_texture(list(examples), opts, model=model), steps, stop))
 
-    return _answered(made, threads)
+    return _answered(made, threads, stop)
 
 
-def _answered(make: Callable[[], np.ndarray], threads: int) -> Stylized:
-    """``make()``'s pixels on ``threads`` torch threads (0: every usable core), timed, or the user error that
-    stopped it."""
+def _answered(make: Callable[[], tuple[np.ndarray, bool]], threads: int, stop: str | None = None) -> Stylized:
+    """``make()``'s pixels on ``threads`` torch threads (0: every usable core), timed, and whether the StopSignal
+    ``stop`` cut them short; the user error that stopped it; nothing if that signal was set before it began."""
+    if StopSignal.asked(stop):
+        return Stylized(None, os.getpid(), model_loads(), stopped=True)
     cores = usable_cores()
     torch.set_num_threads(min(threads, cores) if threads else cores)
     start = time.perf_counter()
     try:
-        pixels = make()
+        pixels, stopped = make()
     except StylegramError as err:
         return Stylized(None, os.getpid(), model_loads(), err.flagged)
-    return Stylized(pixels, os.getpid(), model_loads(), seconds=time.perf_counter() - start)
+    return Stylized(pixels, os.getpid(), model_loads(), seconds=time.perf_counter() - start, stopped=stopped)
+
+
+def _run(job, steps: Reporting | None, stop: str | None) -> tuple[gatys.Result, bool]:
+    """A job's result, reported and stoppable where asked (steps.reported), and whether a stop cut it short."""
+    if steps is not None or stop is not None:
+        return reported(job, steps, stop)
+    for _ in job:
+        pass
+    return job.result(), False
+
+
+def _pixels(result, stopped: bool) -> tuple[np.ndarray, bool]:
+    return np.asarray(images.to_image(result.image)), stopped
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,
-             steps: Reporting | None = None) -> np.ndarray:
+             steps: Reporting | None = None, stop: str | None = None) -> tuple[np.ndarray, bool]:
     source = images.load_input(content, "content") if isinstance(content, str) else _tensor(content)
     options = dict(options)
     if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
@@ -137,11 +150,9 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
             options["init"] = _tensor(init)
     else:
         gatys.feed_forward_model()  # loaded here so that model_loads() counts it
-    if steps is not None and options.get("method", "gatys") == "gatys":
-        result = reported(gatys.prepare(source, [style(s) for s in styles], **options), steps)
-    else:
-        result = gatys.transfer(source, [style(s) for s in styles], **options)
-    return np.asarray(images.to_image(result.image))
+    if options.get("method", "gatys") == "gatys":
+        return _pixels(*_run(gatys.prepare(source, [style(s) for s in styles], **options), steps, stop))
+    return _pixels(gatys.transfer(source, [style(s) for s in styles], **options), False)
 
 
 def _tensor(pixels: np.ndarray) -> torch.Tensor:

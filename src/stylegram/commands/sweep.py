@@ -121,8 +121,10 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     if made:
         _write_sheet(made, vary, args, kind, output)
     if interrupted:
-        kept = f"the {_pictures(made)} made so far written to {output}" if made else "nothing was made, so nothing " \
-            "was written"
+        short = sum(cell.stopped for cell in made)
+        kept = (f"the {_pictures(made)} made so far written to {output}"
+                + (f" ({short} cut short, marked 'stopped')" if short else "")) if made \
+            else "nothing was made, so nothing was written"
         print(f"stylegram: interrupted; {kept}", file=sys.stderr)
         return 130
     print(f"wrote {output} ({_made(made, folder, wall)})" + (f" and each to {folder}" if folder else ""))
@@ -150,7 +152,7 @@ def _in_process(args: argparse.Namespace, planned: list[S.Planned], folder: Cell
 def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: CellFolder | None,
                 cells: list[dict], made: list[S.Cell]) -> bool:
     """Run the combinations on a Dask cluster (--scheduler, or a local one of --workers), side by side; whether Ctrl-C
-    stopped them (the pictures being made are given up)."""
+    stopped them (the pictures being made kept as they stood, as batch.sweep.run_on_cluster hands them back)."""
     from ..batch import open_client
     from ..batch.cluster import usable_cores
     from ..batch.steps import Running
