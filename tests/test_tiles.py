@@ -43,13 +43,20 @@ def test_levels_double_up_to_the_size():
     assert tiles.levels(512, 3000) == [1024, 2048, 3000] and tiles.levels(512, 512) == []
 
 
+def test_tile_counts_are_the_tiles_each_level_is_cut_into():
+    # 3000x2000 in tiles of 512 (overlap 64): 1024x683 is 3x2 tiles, 2048x1365 5x3, 3000x2000 7x5
+    assert tiles.tile_counts((2000, 3000), tiles.levels(512, 3000), 512) == [6, 15, 35]
+
+
 def test_a_tiled_run_reaches_the_size_deterministically(vgg, quick):
     content = load_tensor(path("chelsea"), size=96)
     steps = []
     first = tiles.transfer_tiled(content, "sample:swirls", model=vgg, size=192, upscale=True, on_step=steps.append,
                                  **{k: v for k, v in FAST.items()})
     assert first.image.shape == (1, 3, 128, 192) and first.image.std() > 0.05
-    assert [(s.level, s.levels, s.tile, s.tiles) for s in steps] == [(1, 1, 1, 2), (1, 1, 2, 2)]
+    assert [(s.level, s.levels, s.tile, s.tiles, s.done, s.count) for s in steps] == [(1, 1, 1, 2, 1, 2),
+                                                                                       (1, 1, 2, 2, 2, 2)]
+    assert steps[0].estimated_left > 0 and steps[1].estimated_left == 0
     again = tiles.transfer_tiled(content, "sample:swirls", model=vgg, size=192, upscale=True, **FAST)
     assert torch.equal(first.image, again.image)
     # the two tiles (columns 0-127 and 64-191) blend across their overlap: no step where either begins or ends

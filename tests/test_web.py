@@ -26,7 +26,7 @@ with warnings.catch_warnings():  # starlette's test client warns that it would p
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient  # noqa: E402
 
-from stylegram import cli, gatys, images, synthesis  # noqa: E402
+from stylegram import cli, gatys, images, synthesis, tiles  # noqa: E402
 from stylegram.job import Result  # noqa: E402
 from stylegram.statistics import STATISTICS  # noqa: E402
 from stylegram.web import create_app, engine, running  # noqa: E402
@@ -592,6 +592,53 @@ def test_style_layers_give_each_style_its_own_layers_and_reach_the_command_line(
     response = client.post("/api/jobs", json={"method": "adain", "content": content, "styles": [fine],
                                               "style_layers": "relu1_1"})
     assert response.status_code == 400 and "style_layers is not a setting of the adain method" in response.json()["detail"]
+
+
+def test_a_run_in_tiles_shows_each_tile_and_makes_what_the_library_makes(client, tmp_path):
+    content_png, style_png = png(192, 128), png(96, 96, 1)
+    content, style = uploaded(client, content_png, "cat.png"), uploaded(client, style_png, "swirls.png")
+    job = start(client, content=content, styles=[style], size=192, tile=128, iterations="3", min_size=128)
+    events = sse(client.get(job["urls"]["events"]).text)
+    assert [e["data"]["state"] for e in events if e["event"] == "state"][-1] == "done"
+    progress = [e["data"] for e in events if e["event"] == "progress"]
+    whole = [p for p in progress if "iteration" in p]
+    assert [p["iteration"] for p in whole] == [1, 2, 3] and whole[0]["size"] == [128, 85]  # the whole picture first
+    assert [(p["level"], p["tile"], p["tiles"], p["done"], p["count"]) for p in progress[len(whole):]] == [
+        (1, 1, 2, 1, 2), (1, 2, 2, 2, 2)]
+    captions = [e["data"].get("caption") for e in events if e["event"] == "preview"]
+    assert "tile 1, level 1" in captions and "tile 2, level 1" in captions
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)))
+    params = client.get(job["urls"]["params"]).json()
+    assert params["tile"] == 128 and "--tile 128" in params["command"]
+    (tmp_path / "cat.png").write_bytes(content_png)
+    (tmp_path / "swirls.png").write_bytes(style_png)
+    same = tiles.transfer_tiled(str(tmp_path / "cat.png"), [str(tmp_path / "swirls.png")], size=192, tile=128,
+                                iterations="3", min_size=128)
+    assert image.shape == (128, 192, 3) and np.array_equal(np.asarray(images.to_image(same.image)), image)
+    for body, status, words in [({"tile": 64}, 422, "tile"),
+                                ({"tile": 128, "method": "adain"}, 400, "tile is not a setting of the adain method")]:
+        response = client.post("/api/jobs", json={"content": content, "styles": [style], **body})
+        assert response.status_code == status and words in response.json()["detail"], response.text
+
+
+def test_a_run_in_tiles_stopped_keeps_the_tiles_made(client, monkeypatch):
+    run = engine.Tiled.run
+
+    def stopped_after_a_tile(self, on_first, on_step, on_state, stop):
+        def step(where):
+            on_step(where)
+            stop.__self__.set()  # the job's stop_requested, as the Stop button sets it, once the first tile is made
+        return run(self, on_first, step, on_state, stop)
+
+    monkeypatch.setattr(engine.Tiled, "run", stopped_after_a_tile)
+    content, style = uploaded(client, png(192, 128)), uploaded(client, png(96, 96, 1))
+    job = start(client, content=content, styles=[style], size=192, tile=128, iterations="3", min_size=128)
+    events = sse(client.get(job["urls"]["events"]).text)
+    final = [e["data"] for e in events if e["event"] == "state"][-1]
+    assert final["state"] == "stopped" and final["has_result"]
+    assert final["message"].startswith("stopped after tile 1 of 2 at 192×128 (level 1 of 1)")
+    image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)))
+    assert image.shape == (128, 192, 3) and image.std() > 5
 
 
 def test_texture_refuses_masks(client):

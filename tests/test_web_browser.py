@@ -75,7 +75,9 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert page.get_attribute("#style_layers", "placeholder") == ("relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 "
                                                                           "(mrf: relu3_1,relu4_1)")
             assert page.is_hidden("[data-field=height]") and page.is_hidden("[data-field=tileable]")
+            assert page.is_visible("[data-field=tile]") and page.get_attribute("#tile", "placeholder") == "none: one piece"
             page.select_option("#method", "texture")
+            assert page.is_hidden("[data-field=tile]")
             assert page.get_attribute("#style_layers", "placeholder") == "conv1_1,pool1,pool2,pool3,pool4"
             assert page.is_visible("[data-field=height]") and page.is_visible("[data-field=tileable]")
             assert page.inner_text("#size-name").startswith("Width") and page.get_attribute("#size", "placeholder") == "256"

@@ -109,14 +109,16 @@ class Progress:
     elapsed: float
     estimated_left: float
     image: Callable[[], torch.Tensor] = field(repr=False)
+    total: int = 0  # the run's iterations in its schedule (an early stop ends it sooner)
 
     @property
     def loss(self) -> float:
         return sum(self.losses.values())
 
-    def record(self, total: int) -> dict:
-        """This report as plain numbers (``size`` as [width, height]), ``total`` the run's iterations: what the web
-        page's events and a video frame's steps carry."""
+    def record(self, total: int | None = None) -> dict:
+        """This report as plain numbers (``size`` as [width, height]), ``total`` the run's iterations (default: its
+        schedule's): what the web page's events and a video frame's steps carry."""
+        total = self.total if total is None else total
         return {"iteration": self.iteration, "total": total, "scale": self.scale, "stage": self.stage,
                 "step": self.step, "size": [self.size[1], self.size[0]], "losses": dict(self.losses),
                 "loss": self.loss, "elapsed": self.elapsed, "estimated_left": self.estimated_left}
@@ -387,6 +389,7 @@ def _run_scale(
             estimated_left=_time_left(state, schedule, sizes, first),
             # state.param is a new tensor every step (carry()), so this stays the image of this step
             image=lambda image=state.param: problem.finish(image.clamp(0, 1)),
+            total=sum(schedule.iterations),
         )
         if done:
             break

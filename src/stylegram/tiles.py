@@ -72,6 +72,13 @@ class TiledState:
         torch.set_rng_state(fields.pop("torch_rng"))
         return optimize.State(**fields)
 
+    def picture(self) -> torch.Tensor | None:
+        """The picture as it stands: the tiles done blended over the level below, enlarged; None in the first run."""
+        if self.image is None or self.total is None:
+            return self.image
+        start = enlarged(self.image, tuple(self.total.shape[-2:]))
+        return blended(self.total, self.weight, start)
+
     def save(self, path: str | os.PathLike, options: dict, tile: int) -> None:
         """Write it as a checkpoint, atomically, with the run's options and tile size."""
         optimize.write_checkpoint(path, {"kind": KIND, "tile": tile, "options": options, **self.__dict__})
@@ -94,7 +101,8 @@ class TiledState:
 
 @dataclass(frozen=True)
 class TileStep:
-    """Where a tiled run is: a tile of a level done (``tile`` from 1 of ``tiles``) at ``size`` (H, W)."""
+    """Where a tiled run is: a tile of a level done (``tile`` from 1 of ``tiles``) at ``size`` (H, W); ``done`` of
+    ``count``: the tiles done of all the levels'; ``seconds`` since the run began, ``estimated_left`` till its end."""
 
     level: int
     levels: int
@@ -102,6 +110,9 @@ class TileStep:
     tiles: int
     size: tuple[int, int]
     seconds: float
+    done: int = 0
+    count: int = 0
+    estimated_left: float = 0.0
 
 
 def boxes(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
@@ -134,6 +145,16 @@ def levels(base: int, size: int) -> list[int]:
         side = min(size, side * 2)
         sides.append(side)
     return sides
+
+
+def tile_counts(shape: tuple[int, int], sides: Sequence[int], tile: int) -> list[int]:
+    """How many tiles each level of ``sides`` (long sides) has, for a content of ``shape`` (H, W)."""
+    overlap = min(64, tile // 8)
+    counts = []
+    for side in sides:
+        height, width = optimize.fit_long_side(shape, side)
+        counts.append(len(boxes(height, tile, overlap)) * len(boxes(width, tile, overlap)))
+    return counts
 
 
 def check_tiling(opts: gatys.TransferOptions, tile: int) -> None:
@@ -254,6 +275,7 @@ def transfer_tiled(
         _check_state(state, whole, base, steps)
         image, history = state.image, state.history
     style_side = max(1, round(base * opts.style_scale))  # the styles stay at the first run's size
+    tally = _Tally(tile_counts(tuple(whole.shape[-2:]), steps, tile), state)
     for number, side in enumerate(steps, 1):
         if state is not None and number <= state.level:
             continue  # made before the checkpoint
@@ -261,20 +283,35 @@ def transfer_tiled(
             break
         shape = optimize.fit_long_side(tuple(whole.shape[-2:]), side)
         below = image
-        start_image = F.interpolate(below, size=shape, mode="bicubic", align_corners=False).clamp(0, 1)
+        start_image = enlarged(below, shape)
         going_on = state if state is not None and number == state.level + 1 and state.tiles_done else None
 
         def done(tile_done: int, count: int, total: torch.Tensor, weight: torch.Tensor) -> None:
             if on_state is not None:
                 on_state(TiledState(number - 1, below, history, tile_done, total, weight))
             if on_step is not None:
-                on_step(TileStep(number, len(steps), tile_done, count, shape, time.perf_counter() - start))
+                on_step(tally.step(number, tile_done, count, shape, time.perf_counter() - start))
         image = _refine(images.resize_tensor(whole, shape), styles, where.at(shape), start_image, opts, model, tile,
                         style_side, done, stop, going_on)
         if on_state is not None and not (stop is not None and stop()):
             on_state(TiledState(number, image, history))
     alpha = images.load_alpha(content)
     return Result(image, history, opts.replace(size=size), time.perf_counter() - start, alpha)
+
+
+class _Tally:
+    """The tiles of every level (``counts``), and the pace of those made in this run (after a checkpoint's ``state``):
+    a TileStep's count of tiles and time left."""
+
+    def __init__(self, counts: list[int], state: TiledState | None) -> None:
+        self.counts, self.began = counts, time.perf_counter()
+        self.before = sum(counts[:state.level]) + state.tiles_done if state is not None else 0
+
+    def step(self, level: int, tile: int, tiles: int, size: tuple[int, int], seconds: float) -> TileStep:
+        """Tile ``tile`` of ``tiles`` of ``level`` (from 1) done."""
+        done, count = sum(self.counts[:level - 1]) + tile, sum(self.counts)
+        pace = (time.perf_counter() - self.began) / max(done - self.before, 1)
+        return TileStep(level, len(self.counts), tile, tiles, size, seconds, done, count, pace * (count - done))
 
 
 def _first_run(whole: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions, model: Backbone,
@@ -327,6 +364,17 @@ def _refine(content: torch.Tensor, styles: list[torch.Tensor], where: Places, st
                                                     (top, bottom, left, right)) * w
         weight[..., top:bottom, left:right] += w
         done(n + 1, count, total, weight)
+    return blended(total, weight, start)
+
+
+def enlarged(below: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """The level below at the size (H, W) of the next: where its tiles start."""
+    return F.interpolate(below, size=shape, mode="bicubic", align_corners=False).clamp(0, 1)
+
+
+def blended(total: torch.Tensor, weight: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    """A level's tiles blended across their overlaps (sums of feathered tiles and of their weights); ``start`` where
+    no tile has been made."""
     return torch.where(weight > 0, total / weight.clamp(min=1e-8), start).clamp(0, 1)
 
 

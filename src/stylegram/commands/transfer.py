@@ -181,7 +181,8 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
         def step(where: tiles.TileStep) -> None:
             progress.set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
                                      refresh=False)
-            progress.set_postfix_str(f"tile {where.tile} of {where.tiles}", refresh=False)
+            progress.set_postfix_str(f"tile {where.tile} of {where.tiles} ({where.done} of {where.count} in all) | "
+                                     f"~{where.estimated_left:.0f}s left", refresh=False)
             progress.update()
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,

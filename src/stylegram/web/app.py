@@ -37,7 +37,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__, images
+from .. import __version__, images, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
 from ..errors import StylegramError
@@ -95,6 +95,8 @@ class JobRequest(BaseModel):
         description="a list of layers like relu1_1,relu2_1,relu3_1:0.5, or one per style split by / "
                     "(relu1_1,relu2_1/relu3_1,relu4_1: each style its own layers); gatys and texture")
     upscale: bool | None = None
+    tile: int | None = Field(None, ge=tiles.MIN_TILE, description="gatys: made in tiles of this many px, for a size "
+                             "larger than the memory holds at once (the command line's --tile)")
     temporal: float | None = Field(None, ge=0, lt=1, description="video: each frame blended with the previous output "
                                    "moved along the optical flow, 0 = off (default: 0.3 for adain and wct, 0 for gatys)")
     temporal_weight: float | None = Field(None, ge=0, description="gatys video: each frame held near the previous "

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__, gatys, synthesis
+import torch
+
+from .. import __version__, gatys, synthesis, tiles
 from ..backbones import Backbone, build_options, load_backbone
 from ..errors import OptionError, check_choice
 from ..job import Job, Result
@@ -28,7 +30,7 @@ METHODS = ("gatys", "adain", "wct", "texture")
 # are texture's "blend" and "layers").
 FIELDS = {
     "gatys": ("size", "content_weight", "style_weight", "tv_weight", "colors", "init", "statistic", "seed",
-              "iterations", "min_size", "style_blend", "style_scale", "style_layers", "upscale"),
+              "iterations", "min_size", "style_blend", "style_scale", "style_layers", "upscale", "tile"),
     "adain": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "wct": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "texture": ("size", "height", "tileable", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend",
@@ -37,8 +39,11 @@ FIELDS = {
 # The settings the page offers for a video as the content: those the `stylegram batch` command has (its frames
 # start from the previous one, so not "Start from"), and how frames are kept steady (STEADY: batch's own options).
 STEADY = {"gatys": ("temporal", "temporal_weight"), "adain": ("temporal",), "wct": ("temporal",)}
-VIDEO_FIELDS = {method: (*(name for name in FIELDS[method] if name != "init"), *STEADY[method]) for method in STEADY}
-PAGE_ONLY = {"height": None}  # settings that are part of a library option (texture's height: --size WxH), and their default
+VIDEO_FIELDS = {method: (*(name for name in FIELDS[method] if name not in ("init", "tile")), *STEADY[method])
+                for method in STEADY}
+# settings that are no library option, and their default: texture's height (part of --size WxH), and gatys's tile
+# (the command line's --tile: the run is stylegram.tiles's)
+PAGE_ONLY = {"height": None, "tile": None}
 RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
 # and a page user should read the name of the setting in front of them instead.
@@ -50,7 +55,7 @@ PAGE_LABELS = {
     "--style-masks": "Masks", "--style-regions": "Regions", "--labels": "Label maps", "--style-scale": "Style scale",
     "--statistic": "Style statistic",
     "--style-layers": "Style layers", "--layers": "Style layers", "--tileable": "tileable",
-    "--temporal": "Frame blend", "--temporal-weight": "Frame hold",
+    "--temporal": "Frame blend", "--temporal-weight": "Frame hold", "--tile": "Tile (px)",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 
@@ -71,6 +76,7 @@ class Spec:
     regions: list[Upload] = field(default_factory=list)  # one per style, or none
     labels: list[Upload] = field(default_factory=list)  # the content's label map, then one per style, or none
     steady: dict[str, float] = field(default_factory=dict)  # a video's temporal and temporal_weight, where given
+    tile: int | None = None  # gatys: made in tiles of this many px (stylegram.tiles), None: in one run
 
     @property
     def is_video(self) -> bool:
@@ -130,9 +136,12 @@ def make_spec(
         if mapped:  # a neural doodle: the output takes the doodle's shape, its long side the size asked for
             options = options.replace(labels=",".join(m.name for m in mapped), size=_doodle_size(mapped[0], options.size))
         return Spec(method, options, None, styles, labels=mapped)
+    tile = chosen.pop("tile", None)
     options = gatys.TransferOptions().replace(method=method, **chosen)
     blend_weights(options.style_blend, len(styles))  # a clear error now rather than when the job runs
-    return _named(Spec(method, options, content, styles), given, lent, mapped)
+    if tile is not None:
+        tiles.check_tiling(options, tile)
+    return _named(Spec(method, options, content, styles, tile=tile), given, lent, mapped)
 
 
 def _named(spec: Spec, masks: list[Upload], regions: list[Upload], labels: list[Upload]) -> Spec:
@@ -252,8 +261,27 @@ class Models:
             return self._models[key]
 
 
-def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], Result]:
-    """Decode and check the uploads; return an optimization Job to iterate, or a function giving a one-pass Result."""
+@dataclass
+class Tiled:
+    """A run in tiles (stylegram.tiles) with its inputs decoded and its network chosen, to ``run``."""
+
+    content: torch.Tensor
+    styles: list[torch.Tensor]
+    options: gatys.TransferOptions
+    tile: int
+    model: Backbone
+    alpha: torch.Tensor | None
+
+    def run(self, on_first: Callable, on_step: Callable, on_state: Callable, stop: Callable[[], bool]) -> Result:
+        """The tiled run, with tiles.transfer_tiled's hooks; its Result keeps the content's transparency."""
+        result = tiles.transfer_tiled(self.content, self.styles, self.options, tile=self.tile, model=self.model,
+                                      on_first=on_first, on_step=on_step, on_state=on_state, stop=stop)
+        return dataclasses.replace(result, alpha=self.alpha)
+
+
+def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Callable[[], Result]:
+    """Decode and check the uploads; return an optimization Job to iterate, a Tiled run, or a function giving a
+    one-pass Result."""
     styles = [store.decode(u) for u in spec.styles]
     opts = spec.options
     if spec.labels:
@@ -269,7 +297,10 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Callable[[], 
     if spec.method != "gatys":
         one_pass = gatys.prepare_feed_forward(content, styles, opts)
         return lambda: dataclasses.replace(one_pass(), alpha=alpha)
-    job = gatys.prepare(content, styles, opts, model=models.get(opts.pooling, opts.padding))
+    model = models.get(opts.pooling, opts.padding)
+    if spec.tile is not None:
+        return Tiled(content, styles, opts, spec.tile, model, alpha)
+    job = gatys.prepare(content, styles, opts, model=model, suggest_tiles=True)
     job.alpha = alpha
     return job
 
@@ -284,6 +315,8 @@ def command_line(spec: Spec, options: Any = None) -> str:
     words = ["stylegram", "texture" if spec.method == "texture" else "transfer", *names, "-o", "result.png"]
     for name, value in options.changed().items():
         words += [flag(name)] if value is True else [flag(name), str(value)]
+    if spec.tile is not None:
+        words += ["--tile", str(spec.tile)]
     return shlex.join(words)
 
 
@@ -297,6 +330,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
         "method": spec.method,
         "state": state,
         "options": dataclasses.asdict(used),
+        **({"tile": spec.tile} if spec.tile is not None else {}),
         "inputs": inputs(spec),
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,

@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .. import images, labels, optimize
+from .. import images, labels, optimize, tiles
 from ..errors import StylegramError
 from ..job import Job, Result
 from . import engine
@@ -87,10 +88,11 @@ class WebJob:
         self.wake()
 
     def set_preview(self, image: torch.Tensor, iteration: int, size: tuple[int, int] | None = None,
-                    forming: bool = False, alpha: torch.Tensor | None = None) -> None:
+                    forming: bool = False, alpha: torch.Tensor | None = None, caption: str | None = None) -> None:
         """Keep ``image`` as the latest preview (PNG data URL) and wake the streams; ``size``: the (width, height) it
         shows, where ``image`` is a smaller copy; ``forming``: a video frame still being made; ``alpha``: a result's
-        transparency (the content's), shown as the download has it."""
+        transparency (the content's), shown as the download has it; ``caption``: what it is, where not an iteration
+        (a tile of a tiled run)."""
         picture = images.to_image(image)
         if alpha is not None:
             picture = images.with_alpha(picture, alpha)
@@ -103,7 +105,7 @@ class WebJob:
             version = (self.preview or {}).get("version", 0) + 1
             width, height = size or (int(image.shape[-1]), int(image.shape[-2]))
             self.preview = {"version": version, "iteration": iteration, "width": width, "height": height, "image": url,
-                            "forming": forming}
+                            "forming": forming, **({"caption": caption} if caption else {})}
         self.wake()
 
     def wake(self) -> None:
@@ -290,6 +292,11 @@ class Runner:
             if job.spec.is_video:
                 return self._run_video(job)
             made = engine.start(job.spec, self.store, self.models)
+            if isinstance(made, engine.Tiled):
+                job.result, stopped = self._run_tiled(job, made)
+                job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha,
+                                caption=f"in tiles of {made.tile} px")
+                return ("stopped", stopped) if stopped else ("done", "")
             if isinstance(made, Job):
                 work = made
                 job.total = sum(work.schedule.iterations)
@@ -303,6 +310,8 @@ class Runner:
                 return "stopped", f"stopped after {job.iteration} iteration{'s' * (job.iteration != 1)}"
             return "done", ""
         except optimize.NonFiniteLoss as err:
+            if work is None:  # a tiled run's tile: no Job here to take the last good image from
+                return "failed", engine.page_message(err.flagged)
             job.result = Result(work.problem.finish(err.image), work.state.history, work.options, work.state.elapsed,
                                 work.alpha)
             job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha)  # the last good image, shown too
@@ -315,20 +324,59 @@ class Runner:
 
     def _iterate(self, job: WebJob, work: Job) -> tuple[Result, bool]:
         """Run the optimization, publishing every iteration and a preview now and then; (result, stopped early)."""
-        last_preview = 0.0
         if job.stop_requested.is_set():
             return work.result(), True
+        previews = self._previews(job)
         for progress in work:
+            previews(progress)
+            if job.stop_requested.is_set():
+                return work.result(), True
+        return work.result(), False
+
+    def _previews(self, job: WebJob) -> Callable[[optimize.Progress], None]:
+        """What publishes an iteration of ``job`` and, now and then, its picture as the preview."""
+        last_preview = 0.0
+
+        def publish(progress: optimize.Progress) -> None:
+            nonlocal last_preview
             job.iteration = progress.iteration
-            job.publish("progress", progress.record(job.total))
+            job.publish("progress", progress.record(job.total or None))
             now = time.monotonic()
             every = self.preview_every and progress.iteration % self.preview_every == 0
             if progress.iteration == 1 or every or now - last_preview >= self.preview_seconds:
                 job.set_preview(progress.image(), progress.iteration)
                 last_preview = now
-            if job.stop_requested.is_set():
-                return work.result(), True
-        return work.result(), False
+        return publish
+
+    def _run_tiled(self, job: WebJob, tiled: engine.Tiled) -> tuple[Result, str]:
+        """A run in tiles: the whole picture's iterations published as a plain run's, then a progress event per tile
+        (``tile`` of ``tiles`` of ``level``, ``done`` of ``count`` in all), each with the picture so far as the
+        preview; (result, where it stopped early, or '')."""
+        iterations, stands = self._previews(job), ""
+
+        def first(progress: optimize.Progress) -> None:
+            nonlocal stands
+            job.total = progress.total  # the whole picture's run: the page's "iteration n of total"
+            stands = f"after iteration {progress.iteration} of the whole picture at {tiled.tile} px"
+            iterations(progress)
+
+        def step(where: tiles.TileStep) -> None:
+            nonlocal stands
+            stands = (f"after tile {where.tile} of {where.tiles} at {where.size[1]}×{where.size[0]} (level "
+                      f"{where.level} of {where.levels}); the tiles not made keep the level below, enlarged")
+            job.publish("progress", {"tile": where.tile, "tiles": where.tiles, "level": where.level,
+                                     "levels": where.levels, "done": where.done, "count": where.count,
+                                     "size": [where.size[1], where.size[0]], "elapsed": where.seconds,
+                                     "estimated_left": where.estimated_left})
+
+        def heard(state: tiles.TiledState) -> None:
+            if state.first is None:  # the whole picture done, or a tile: the picture as it stands
+                caption = f"tile {state.tiles_done}, level {state.level + 1}" if state.total is not None else None
+                job.set_preview(state.picture(), job.iteration, caption=caption)
+
+        result = tiled.run(first, step, heard, job.stop_requested.is_set)
+        job.total = 0  # its iterations are not all it did: the page says "Done." rather than "after n iterations"
+        return result, f"stopped {stands}" if job.stop_requested.is_set() else ""
 
     def _run_video(self, job: WebJob) -> tuple[str, str]:
         """Run a video job (stylegram.web.video); its progress counts frames (and a Gatys frame's iterations), its

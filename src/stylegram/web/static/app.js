@@ -6,13 +6,13 @@ const $ = (selector) => document.querySelector(selector);
 const SVG = "http://www.w3.org/2000/svg";
 const FIELDS = ["size", "height", "tileable", "iterations", "content_weight", "style_weight", "tv_weight", "alpha",
   "colors", "init", "statistic", "seed", "style_blend", "style_scale", "style_layers", "min_size", "upscale", "temporal",
-  "temporal_weight"];
+  "temporal_weight", "tile"];
 const COLOURS = { total: "#1d2228", content: "#1f77b4", style: "#d62728", texture: "#d62728", tv: "#2ca02c" };
 const TERM_NAMES = { init: "frame hold" };  // the loss curve's names for terms whose own name says little
 const DECADES = 6;  // the loss curve spans at most this many powers of ten below its largest value
 const TERMINAL = ["done", "stopped", "cancelled", "failed"];
 // what a null default, or an "auto" one that depends on other settings, comes to
-const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal",
+const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal", tile: "none: one piece",
                style_layers: "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 (mrf: relu3_1,relu4_1)" };
 
 const page = {
@@ -495,8 +495,18 @@ function onFrame(p) {
   redrawCurve();
 }
 
+function onTile(p) {
+  // A run in tiles, after its whole picture: a tile of a level done (p.tile of p.tiles), p.done of p.count in all.
+  $("#progress").value = p.count ? p.done / p.count : 0;
+  $("#job-status").textContent = `Running: level ${p.level} of ${p.levels} (${p.size[0]}×${p.size[1]}), tile `
+    + `${p.tile} of ${p.tiles}.`;
+  $("#stats").textContent = `${p.done} of ${plural(p.count, "tile")} · ${seconds(p.elapsed)} so far`
+    + ` · about ${seconds(p.estimated_left)} left`;
+}
+
 function onProgress(p) {
   if (p.frame !== undefined) { onFrame(p); return; }
+  if (p.tile !== undefined) { onTile(p); return; }
   page.points.push(p);
   $("#progress").value = p.total ? p.iteration / p.total : 0;
   $("#job-status").textContent = `Running: iteration ${p.iteration} of ${p.total}.`;
@@ -525,9 +535,8 @@ function onPreview(p) {
   page.previews += 1;
   img.dataset.updates = String(page.previews);
   const step = page.job && page.job.kind === "video" ? "frame" : "iteration";
-  $("#preview-caption").textContent = p.iteration
-    ? `${step} ${p.iteration}${p.forming ? " as it forms" : ""} · ${p.width}×${p.height} px`
-    : `${p.width}×${p.height} px`;
+  const what = p.caption || (p.iteration ? `${step} ${p.iteration}${p.forming ? " as it forms" : ""}` : "");
+  $("#preview-caption").textContent = what ? `${what} · ${p.width}×${p.height} px` : `${p.width}×${p.height} px`;
 }
 
 // ---------------------------------------------------------------------------------- loss curve
