@@ -15,19 +15,11 @@ import argparse
 import statistics
 
 import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
-import torch
 
 from stylegram.backbones import load_backbone
 from stylegram.images import load_input
-from stylegram.synthesis import TextureOptions
+from stylegram.synthesis import TextureOptions, checkerboard
 from texture_speed import synthesize, texture_distance
-
-
-def checkerboard(image: torch.Tensor) -> float:
-    """Mean pixel-to-pixel diagonal step of the grey image over its mean step between neighbours in a row."""
-    grey = image.mean(1, keepdim=True)
-    diagonal = grey[..., 1:, 1:] - grey[..., 1:, :-1] - grey[..., :-1, 1:] + grey[..., :-1, :-1]
-    return float((diagonal / 4).abs().mean() / ((grey[..., 1:] - grey[..., :-1]) / 2).abs().mean())
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from stylegram.images import load_tensor, save_image
 from stylegram.losses import relative_mse
 from stylegram.precision import native_bfloat16
 from stylegram.samples import path
-from stylegram.synthesis import (LAYERS, TextureOptions, parse_size, prepare_texture, resume_texture, smooth_noise,
-                                 texture)
+from stylegram.synthesis import (LAYERS, TextureOptions, checkerboard, parse_size, prepare_texture, resume_texture,
+                                 smooth_noise, texture)
 
 ALL = LAYERS.split(",")
 
@@ -118,13 +118,6 @@ def test_tileable_loss_is_invariant_to_circular_shifts(avg_vgg, brick):
         a, b = terms(image), terms(image.roll((16, 32), (-2, -1)))
     for name in a:
         assert float(b[name]) == pytest.approx(float(a[name]), rel=1e-4), name
-
-
-def checkerboard(image: torch.Tensor) -> float:
-    """The pixel-to-pixel checkerboard of the grey image over its steps between neighbours (white noise: about 0.7)."""
-    grey = image.mean(1, keepdim=True)
-    diagonal = grey[..., 1:, 1:] - grey[..., 1:, :-1] - grey[..., :-1, 1:] + grey[..., :-1, :-1]
-    return float((diagonal / 4).abs().mean() / ((grey[..., 1:] - grey[..., :-1]) / 2).abs().mean())
 
 
 def test_a_texture_made_in_one_scale_is_not_hatched(avg_vgg, gravel):
