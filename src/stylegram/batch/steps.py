@@ -266,6 +266,8 @@ class Running:
     def _show(self) -> None:
         shares = ", ".join(" ".join(filter(None, [self._labels.get(tag), f"{share:.0%}"]))
                            for tag, share in self._shares.items())
-        head = "stopping, keeping the pictures as they stand (Ctrl-C again: give them up)" if self._stopping \
-            else "running"
-        self._progress.set_postfix_str(f"{head}: {shares}" if shares else head if self._stopping else "")
+        if self._stopping:
+            head = "stopping, keeping the pictures as they stand (Ctrl-C again: give them up)"
+            self._progress.set_postfix_str(f"{head}: {shares}" if shares else head)
+        else:
+            self._progress.set_postfix_str(f"running: {shares}" if shares else "")

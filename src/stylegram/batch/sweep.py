@@ -43,8 +43,6 @@ def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None
         elif one.same_as is None:
             todo.append(number)
     threads, stop, flight = threads_each(client, len(todo)), StopSignal(client), {}
-    payloads = [_payload(planned[n], threads, running.reporting(n, values(planned[n].changes)) if running else None,
-                         stop.name) for n in todo]
 
     def take(k: int, future) -> None:
         number = todo[k]
@@ -55,6 +53,8 @@ def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None
             made[number] = _handed(cell, on_cell)
 
     try:
+        payloads = [_payload(planned[n], threads, running.reporting(n, values(planned[n].changes)) if running
+                             else None, stop.name) for n in todo]
         for k, future in finished(client, _make, payloads, window_for(client), flight):
             take(k, future)
     except KeyboardInterrupt:

@@ -340,7 +340,7 @@ class Runner:
         def publish(progress: optimize.Progress) -> None:
             nonlocal last_preview
             job.iteration = progress.iteration
-            job.publish("progress", progress.record(job.total or None))
+            job.publish("progress", progress.record())
             now = time.monotonic()
             every = self.preview_every and progress.iteration % self.preview_every == 0
             if progress.iteration == 1 or every or now - last_preview >= self.preview_seconds:
@@ -352,7 +352,7 @@ class Runner:
         """A run in tiles: the whole picture's iterations published as a plain run's, then a progress event per tile
         (``tile`` of ``tiles`` of ``level``, ``done`` of ``count`` in all), each with the picture so far as the
         preview; (result, where it stopped early, or '')."""
-        iterations, stands = self._previews(job), ""
+        iterations, stands = self._previews(job), "before its first iteration"
 
         def first(progress: optimize.Progress) -> None:
             nonlocal stands
