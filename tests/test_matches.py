@@ -45,6 +45,13 @@ def test_the_style_itself_is_matched_with_itself(vgg):
     coded, picture, painted = panels(style, style, matches)
     assert coded.shape == picture.shape == painted.shape == style.shape
     assert float(painted.std()) > 0.1  # the colours of many positions
+    # matched with itself, every patch is painted the colour of its own place, where the style's overlay has it
+    assert float((painted - (coded - 0.5 * style) / 0.5).abs().mean()) < 0.01
+    colours = mrf.position_colours(*matches.style_grid)
+    for y, x in [(40, 40), (20, 70), (90, 10)]:  # a pixel lies in map cell (y // 2, x // 2): patch centred there
+        row, col = y // 2 - 1, x // 2 - 1  # relu2_1's stride is 2; a 3x3 patch's centre is one cell in
+        if matches.positions[row, col].tolist() == [row, col]:
+            assert torch.equal(painted[0, :, y, x], colours[:, row, col]), (y, x)
 
 
 def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsys):

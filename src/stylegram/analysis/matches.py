@@ -58,7 +58,14 @@ def panels(image: torch.Tensor, style: torch.Tensor, matches: Matches) -> list[t
     """The style with its positions' colours over it, the picture, and the picture painted with the colours of its
     matches, each (1, 3, H, W) at its image's size."""
     colours = mrf.position_colours(*matches.style_grid).unsqueeze(0)
-    coded = 0.5 * style + 0.5 * F.interpolate(colours, size=style.shape[-2:], mode="bilinear", align_corners=True)
+    coded = 0.5 * style + 0.5 * laid_out(colours, matches.patch, tuple(style.shape[-2:]))
     rows, cols = matches.positions[..., 0], matches.positions[..., 1]
     painted = colours[0][:, rows, cols].unsqueeze(0)
-    return [coded, image, F.interpolate(painted, size=image.shape[-2:], mode="nearest")]
+    return [coded, image, laid_out(painted, matches.patch, tuple(image.shape[-2:]))]
+
+
+def laid_out(grid: torch.Tensor, patch: int, size: tuple[int, int]) -> torch.Tensor:
+    """A colour per patch position, (1, 3, rows, cols), over an image of ``size`` (H, W): each at its patch's centre
+    (the map's border, which no patch is centred on, takes the nearest), enlarged without blending."""
+    half = patch // 2
+    return F.interpolate(F.pad(grid, (half, half, half, half), mode="replicate"), size=size, mode="nearest")
