@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import files, gatys, images, labels, masks, optimize, samples
+from .. import files, gatys, images, labels, masks, optimize, samples, tiles
 from ..bars import bar
 from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number
 from ..losses import blend_weights
@@ -118,6 +118,7 @@ def stylize_batch(
     on_frame: FrameHook | None = None,
     on_step: StepHook | None = None,
     step_pictures: float | None = None,
+    tile: int | None = None,
     **options,
 ) -> Report:
     """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
@@ -135,6 +136,8 @@ def stylize_batch(
     report while a Gatys video frame is optimized (see Progress.record; at most every REPORT_SECONDS, and its last);
     a BaseException it raises stops the run at once, without that frame. With ``step_pictures`` (seconds), a report
     that long after the last one with a picture carries the frame so far too, as JPEG bytes (``"picture"``).
+    ``tile``: Gatys pictures made in tiles of this many px (stylegram.tiles), for sizes larger than the workers'
+    memory holds at once; not for videos.
     """
     start = time.perf_counter()
     if client is None:
@@ -153,6 +156,8 @@ def stylize_batch(
                           "(each named after its input); give a folder such as styled/")
     files.check_folder(out_dir)  # before any work
     planned = plan(inputs, out_dir, ext)
+    if tile is not None:
+        _check_tile(tile, method, planned)
     if given and temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
     if any(i.is_video for i in planned):
@@ -166,7 +171,8 @@ def stylize_batch(
             try:
                 pictures = [i for i in todo if not i.is_video]
                 if pictures:
-                    _run_images(c, pictures, specs, opts, report, quiet, skipped)
+                    _run_images(c, pictures, specs, opts if tile is None else {**opts, "tile": tile}, report, quiet,
+                                skipped)
                 for item in (i for i in todo if i.is_video):
                     _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame, on_step,
                                step_pictures)
@@ -213,6 +219,16 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
     if opts.labels:
         options = {**options, "labels": _check_labels(opts, shapes)}
     return {"method": method, **options}
+
+
+def _check_tile(tile: int, method: str, planned: list[Item]) -> None:
+    """--tile: a Gatys run, and pictures only (a video's frames each start from the one before, whole)."""
+    tiles.check_tiling(gatys.TransferOptions(method=method), tile)
+    videos = [item.name for item in planned if item.is_video]
+    if videos:
+        raise OptionError(f"--tile makes pictures in tiles, and {', '.join(videos)} "
+                          f"{'is a video' if len(videos) == 1 else 'are videos'}, whose frames are made whole; "
+                          "run the videos without --tile")
 
 
 def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int]]) -> str:

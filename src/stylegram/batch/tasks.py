@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import gatys, images, synthesis
+from .. import gatys, images, synthesis, tiles
 from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
 from ..errors import StylegramError
@@ -132,6 +132,18 @@ def _run(job, steps: Reporting | None, stop: str | None) -> tuple[gatys.Result, 
     return job.result(), False
 
 
+def _tile_reports(steps: Reporting | None) -> Callable[[tiles.TileStep], None] | None:
+    """A tiled run's steps reported as a run's iterations are (steps.reported): tiles done of all, after its first,
+    whole run."""
+    if steps is None:
+        return None
+    from distributed import get_worker
+
+    worker = get_worker()
+    return lambda where: worker.log_event(steps.topic, {"task": steps.tag, "iteration": where.done,
+                                                         "total": where.count})
+
+
 def _pixels(result, stopped: bool) -> tuple[np.ndarray, bool]:
     return np.asarray(images.to_image(result.image)), stopped
 
@@ -140,6 +152,7 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
              steps: Reporting | None = None, stop: str | None = None) -> tuple[np.ndarray, bool]:
     source = images.load_input(content, "content") if isinstance(content, str) else _tensor(content)
     options = dict(options)
+    tile = options.pop("tile", None)  # a picture made in tiles (stylegram.tiles)
     if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
         options["size"] = min(options["size"], max(source.shape[-2:]))
     if options.get("method", "gatys") == "gatys":
@@ -150,6 +163,9 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
             options["init"] = _tensor(init)
     else:
         gatys.feed_forward_model()  # loaded here so that model_loads() counts it
+    if tile is not None:
+        return _pixels(tiles.transfer_tiled(source, [style(s) for s in styles], tile=tile,
+                                            on_step=_tile_reports(steps), **options), False)
     if options.get("method", "gatys") == "gatys":
         return _pixels(*_run(gatys.prepare(source, [style(s) for s in styles], **options), steps, stop))
     return _pixels(gatys.transfer(source, [style(s) for s in styles], **options), False)

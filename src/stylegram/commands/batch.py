@@ -70,6 +70,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="gatys video: keep each frame after the first near the previous output moved along the "
                         "optical flow while it is optimized, where the flow is reliable (Ruder et al.); the weight of "
                         "that term, 0 = off (default: 10, batch.stylize.TEMPORAL_WEIGHT)")
+    parser.add_argument("--tile", type=int, metavar="PX", help="gatys pictures larger than the memory holds at once: "
+                        "the whole picture at PX px, then each doubling of the size refined in overlapping tiles of PX "
+                        "(as transfer --tile; not for videos)")
     transfer = parser.add_argument_group("the options of stylegram transfer", "(most are gatys's: see transfer --help)")
     add_dataclass_options(transfer, T.TransferOptions, HELP, CHOICES, only=TRANSFER_OPTIONS)
     parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
@@ -94,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         report = stylize_batch(
             args.inputs, args.style, args.output, method=args.method, temporal=args.temporal,
             temporal_weight=args.temporal_weight, ext=f".{args.format}",
-            overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, **options,
+            overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, tile=args.tile,
+            **options,
         )
     except KeyboardInterrupt:
         print(f"stylegram: interrupted; the outputs finished so far are in {args.output} (each written whole or not "
