@@ -41,11 +41,16 @@ class Section:
     def render(self) -> str:
         parts = [f"<section><h2>{html.escape(self.title)}</h2>", f"<p>{self.paragraph}</p>"]
         if self.png:
-            data = base64.b64encode(self.png).decode("ascii")
-            parts.append(f'<figure><img alt="{html.escape(self.title)}" src="data:image/png;base64,{data}"></figure>')
+            parts.append(figure(self.png, self.title))
         parts.append(self.html)
         parts.append("</section>")
         return "\n".join(parts)
+
+
+def figure(png: bytes, alt: str) -> str:
+    """A PNG inlined as an HTML figure."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
 
 
 def _pct(value: float) -> str:
@@ -155,17 +160,20 @@ def render(
     study: Study, extra: Sequence[Section] = (), title: str = TITLE, dreams: Sequence[torch.Tensor] | None = None
 ) -> str:
     """The whole HTML page; ``dreams`` as in ``sections``."""
-    settings = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in study.settings.items())
-    body = "\n".join(section.render() for section in [*sections(study, dreams), *extra])
+    return page(title, "This page repeats the analysis of the blog post “Understanding style transfer” on your own "
+                "images: feature maps, how well each layer's channel matrices separate the image classes, and the "
+                "channel clusters of the best layer.", [*sections(study, dreams), *extra], study.settings)
+
+
+def page(title: str, intro: str, parts: Sequence[Section], settings: dict) -> str:
+    """A self-contained HTML page: the title, an introduction (HTML), the sections and a table of the settings."""
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in settings.items())
+    body = "\n".join(section.render() for section in parts)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>"
-        "<p>This page repeats the analysis of the blog post “Understanding style transfer” on your own images: "
-        "feature maps, how well each layer's channel matrices separate the image classes, and the channel clusters "
-        "of the best layer.</p>"
-        f"{body}<h2>Settings</h2><table>{settings}</table></body></html>\n"
+        f"<h1>{html.escape(title)}</h1><p>{intro}</p>"
+        f"{body}<h2>Settings</h2><table>{rows}</table></body></html>\n"
     )
 
 
@@ -176,9 +184,14 @@ def write(
     dreams: Sequence[torch.Tensor] | None = None,
 ) -> Path:
     """Render and write the page atomically; ``dreams`` as in ``sections``."""
+    return write_page(render(study, extra, dreams=dreams), path)
+
+
+def write_page(text: str, path: str | os.PathLike[str]) -> Path:
+    """Write an HTML page atomically (a page half written is never left at ``path``)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(render(study, extra, dreams=dreams), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
     return target

@@ -1,0 +1,66 @@
+"""`stylegram explain CONTENT STYLE RESULT -o explain.html`: why a style transfer looks as it does, as one page
+(stylegram.analysis.explain)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import OptionError
+from .analysis_common import say, writable
+from .common import add_backbone_options, backbone_from_args
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "explain",
+        help="why a style transfer looks as it does: its Gram matrices, content maps and patches against its inputs",
+        description="Measure a style transfer's result against its content and style, as one self-contained HTML "
+        "page: at each style layer the Gram matrices of the content, the result and the style side by side and how "
+        "far the result's moved from the content's towards the style's; at the content layer how closely the result's "
+        "feature maps follow the content's; and where the result's patches come from in the style.",
+    )
+    parser.add_argument("content", help="the content image the result was made from, a file or sample:NAME")
+    parser.add_argument("style", help="the style image, a file or sample:NAME")
+    parser.add_argument("result", help="the result of the transfer (any method or tool)")
+    parser.add_argument("-o", "--output", required=True, help="output page (.html)")
+    parser.add_argument("--style-layers", default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+                        help="layers whose Gram matrices are compared (default: %(default)s)")
+    parser.add_argument("--content-layer", default="relu4_2", help="layer whose maps are compared (default: %(default)s)")
+    parser.add_argument("--match-layer", default="relu3_1", help="layer whose patches are paired (default: %(default)s)")
+    parser.add_argument("--style-scale", type=float, default=1.0,
+                        help="the style's long side relative to the result's, as the transfer used it "
+                        "(default: %(default)s)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="long side in px of the analysis (default: the result's, at most 512)")
+    add_backbone_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import explain
+    from ..analysis.report import write_page
+    from ..images import load_input
+    from ..optimize import fit_long_side, resize
+
+    if args.size is not None and not 32 <= args.size <= 2048:
+        raise OptionError(f"--size must be between 32 and 2048 px, got {args.size}")
+    if not 0.05 <= args.style_scale <= 4:
+        raise OptionError(f"--style-scale must be between 0.05 and 4, got {args.style_scale}")
+    output = writable(args.output, (".html", ".htm"))
+    layers = [name.strip() for name in args.style_layers.split(",") if name.strip()]
+    model = backbone_from_args(args)
+    model.check_layers([*layers, args.content_layer, args.match_layer])
+    content, style = load_input(args.content, "content image"), load_input(args.style, "style image")
+    result = load_input(args.result, "result")
+    result = resize(result, fit_long_side(tuple(result.shape[-2:]), args.size or min(512, max(result.shape[-2:]))))
+    content = resize(content, tuple(result.shape[-2:]))  # the result's shape, as the transfer made it
+    style = resize(style, fit_long_side(tuple(style.shape[-2:]), max(1, round(max(result.shape[-2:]) * args.style_scale))))
+    say("measuring the Gram matrices, content maps and patches")
+    text = explain.page(content, result, style, model,
+                        {"content": args.content, "style": args.style, "result": args.result,
+                         "size": f"{result.shape[-1]}x{result.shape[-2]}", "style scale": args.style_scale,
+                         "network": f"{model.name} ({args.weights})"},
+                        style_layers=layers, content_layer=args.content_layer, match_layer=args.match_layer)
+    write_page(text, output)
+    print(output)
+    return 0
