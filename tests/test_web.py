@@ -641,6 +641,22 @@ def test_a_run_in_tiles_stopped_keeps_the_tiles_made(client, monkeypatch):
     assert image.shape == (128, 192, 3) and image.std() > 5
 
 
+def test_a_result_is_explained_by_its_own_page(client):
+    content, style, other = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1)), uploaded(client, png(64, 64, 2))
+    job = start(client, content=content, styles=[style], **TINY)
+    assert job["urls"]["explain"] == f"/api/jobs/{job['id']}/explain.html"
+    sse(client.get(job["urls"]["events"]).text)  # to its end
+    page = client.get(job["urls"]["explain"])
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "of the way to the style" in page.text and page.text.count("<img") == 8  # pictures, 5 Gram layers, maps, matches
+    assert '<link rel="stylesheet" href="/report.css">' in page.text and "<style>" not in page.text  # the policy's way
+    assert client.get("/report.css").text.startswith("\nbody {")
+    two = start(client, content=content, styles=[style, other], **TINY)
+    assert "explain" not in two["urls"]
+    refused = client.get(f"/api/jobs/{two['id']}/explain.html")
+    assert refused.status_code == 404 and "several styles, masks, regions or label maps" in refused.json()["detail"]
+
+
 def test_texture_refuses_masks(client):
     example, mask = uploaded(client, png(64, 64, 1)), uploaded(client, mask_png(64, 64, True))
     response = client.post("/api/jobs", json={"method": "texture", "styles": [example], "style_masks": [mask]})

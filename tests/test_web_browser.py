@@ -124,6 +124,12 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert params["options"]["iterations"] == "16" and params["inputs"]["content"]["name"] == "chelsea.png"
             assert params["options"]["init"] == "recolor"
             assert params["options"]["style_layers"] == "relu1_1,relu2_1,relu3_1,relu4_1"
+            with page.context.expect_page() as opened:  # the explanation, in a tab of its own
+                page.click("#explain-result")
+            explained = opened.value
+            explained.wait_for_load_state()
+            assert explained.title() == "Why this style transfer looks as it does"
+            assert explained.eval_on_selector("h1", "h => getComputedStyle(h).fontSize") == "25.6px"  # its style sheet
             assert outside == [], f"the page fetched from outside the server: {outside}"
         finally:
             browser.close()
@@ -506,7 +512,7 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         page.wait_for_selector("body[data-job-state=done]", timeout=120_000)
         assert page.inner_text("#job-status") == "Done after 4 frames."
         assert page.inner_text("#preview-caption") == "frame 4 · 64×48 px"
-        assert page.inner_text("#download-result") == "Download video"
+        assert page.inner_text("#download-result") == "Download video" and page.is_hidden("#explain-result")
         with page.expect_download() as download:
             page.click("#download-result")
         saved = tmp_path / "result.mp4"

@@ -58,6 +58,18 @@ class StyleLayer:
         return 1.0 - self.after / self.before if self.before > 0 else 1.0
 
 
+def prepared(content: torch.Tensor, style: torch.Tensor, result: torch.Tensor, size: int | None = None,
+             style_scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The three images as the analysis takes them: the result at a long side of ``size`` (default: its own, at most
+    512), the content at the result's shape, the style at ``style_scale`` times the result's long side, as the
+    transfer used it. Returns (content, style, result)."""
+    from ..optimize import fit_long_side, resize
+
+    result = resize(result, fit_long_side(tuple(result.shape[-2:]), size or min(512, max(result.shape[-2:]))))
+    side = max(1, round(max(result.shape[-2:]) * style_scale))
+    return resize(content, tuple(result.shape[-2:])), resize(style, fit_long_side(tuple(style.shape[-2:]), side)), result
+
+
 def gram_layers(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
                 layers: Sequence[str] = STYLE_LAYERS) -> list[StyleLayer]:
     """The Gram matrices of the three images at each of ``layers``."""
@@ -163,6 +175,8 @@ INTRO = ("The result measured against the two things Gatys et al.'s style transf
 
 
 def page(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
-         settings: dict | None = None, **layers) -> str:
-    """The whole HTML page (report.page); ``layers``: style_layers, content_layer and match_layer as in sections."""
-    return report_page(TITLE, html.escape(INTRO), sections(content, result, style, backbone, **layers), settings or {})
+         settings: dict | None = None, stylesheet: str | None = None, **layers) -> str:
+    """The whole HTML page (report.page, ``stylesheet`` as there); ``layers``: style_layers, content_layer and
+    match_layer as in sections."""
+    return report_page(TITLE, html.escape(INTRO), sections(content, result, style, backbone, **layers), settings or {},
+                       stylesheet)

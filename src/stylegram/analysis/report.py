@@ -165,13 +165,16 @@ def render(
                 "channel clusters of the best layer.", [*sections(study, dreams), *extra], study.settings)
 
 
-def page(title: str, intro: str, parts: Sequence[Section], settings: dict) -> str:
-    """A self-contained HTML page: the title, an introduction (HTML), the sections and a table of the settings."""
+def page(title: str, intro: str, parts: Sequence[Section], settings: dict, stylesheet: str | None = None) -> str:
+    """A self-contained HTML page: the title, an introduction (HTML), the sections and a table of the settings; its
+    STYLE inline, or linked from ``stylesheet`` (a server whose policy forbids inline styles)."""
     rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in settings.items())
     body = "\n".join(section.render() for section in parts)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<title>{html.escape(title)}</title>"
+        + (f'<link rel="stylesheet" href="{html.escape(stylesheet)}">' if stylesheet else f"<style>{STYLE}</style>")
+        + "</head><body>"
         f"<h1>{html.escape(title)}</h1><p>{intro}</p>"
         f"{body}<h2>Settings</h2><table>{rows}</table></body></html>\n"
     )

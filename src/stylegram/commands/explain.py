@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import explain
     from ..analysis.report import write_page
     from ..images import load_input
-    from ..optimize import fit_long_side, resize
 
     if args.size is not None and not 32 <= args.size <= 2048:
         raise OptionError(f"--size must be between 32 and 2048 px, got {args.size}")
@@ -50,11 +49,9 @@ def run(args: argparse.Namespace) -> int:
     layers = [name.strip() for name in args.style_layers.split(",") if name.strip()]
     model = backbone_from_args(args)
     model.check_layers([*layers, args.content_layer, args.match_layer])
-    content, style = load_input(args.content, "content image"), load_input(args.style, "style image")
-    result = load_input(args.result, "result")
-    result = resize(result, fit_long_side(tuple(result.shape[-2:]), args.size or min(512, max(result.shape[-2:]))))
-    content = resize(content, tuple(result.shape[-2:]))  # the result's shape, as the transfer made it
-    style = resize(style, fit_long_side(tuple(style.shape[-2:]), max(1, round(max(result.shape[-2:]) * args.style_scale))))
+    content, style, result = explain.prepared(load_input(args.content, "content image"),
+                                              load_input(args.style, "style image"), load_input(args.result, "result"),
+                                              args.size, args.style_scale)
     say("measuring the Gram matrices, content maps and patches")
     text = explain.page(content, result, style, model,
                         {"content": args.content, "style": args.style, "result": args.result,

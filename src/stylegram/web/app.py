@@ -12,6 +12,8 @@
                                        animation's is result.gif, .webp or .apng
     GET    /api/jobs/{id}/preview.png  the latest preview (at most 512 px; a video's latest frame)
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
+    GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain); one style,
+                                       no masks
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
 
 Every error is JSON {"detail": "one line that says what is wrong and what to do"} with a 4xx status.
@@ -370,6 +372,25 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if job.preview_png is None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no picture yet")
         return Response(job.preview_png, media_type="image/png", headers={"cache-control": "no-cache"})
+
+    @app.get(engine.REPORT_CSS, include_in_schema=False)
+    def report_css() -> Response:
+        from ..analysis.report import STYLE
+
+        return Response(STYLE, media_type="text/css")
+
+    @app.get("/api/jobs/{job_id}/explain.html")
+    def explain(job_id: str) -> Response:
+        job = service.job(job_id)
+        why_not = engine.unexplained(job.spec)
+        if why_not:
+            raise HTTPException(404, f"job '{job_id}' has no explanation page: {why_not}")
+        if job.result is None:
+            raise HTTPException(409, f"job '{job_id}' is {job.state} and has no picture to explain yet; wait for it "
+                                     "to finish (or stop it to explain the picture so far)")
+        if job.explanation is None:
+            job.explanation = engine.explained(job.spec, job.result, service.store, service.models)
+        return Response(job.explanation, media_type="text/html")
 
     @app.get("/api/jobs/{job_id}/params.json")
     async def params(job_id: str) -> Response:

@@ -21,7 +21,7 @@ from .. import __version__, gatys, synthesis, tiles
 from ..backbones import Backbone, build_options, load_backbone
 from ..errors import OptionError, check_choice
 from ..job import Job, Result
-from ..losses import blend_weights
+from ..losses import blend_weights, parse_weighted
 from ..options import flag
 from .uploads import Upload, UploadStore
 
@@ -58,6 +58,7 @@ PAGE_LABELS = {
     "--temporal": "Frame blend", "--temporal-weight": "Frame hold", "--tile": "Tile (px)",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
+REPORT_CSS = "/report.css"  # the explanation page's style sheet (the server's policy allows no inline style)
 
 
 @dataclass
@@ -303,6 +304,33 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Calla
     job = gatys.prepare(content, styles, opts, model=model, suggest_tiles=True)
     job.alpha = alpha
     return job
+
+
+def unexplained(spec: Spec) -> str | None:
+    """Why the explanation page (stylegram.analysis.explain) does not fit this job's picture, or None if it does: it
+    measures one content against one style, everywhere in the picture."""
+    if spec.method == "texture" or spec.is_video:
+        return "the explanation measures a transfer's picture against its content and style; this job made " + \
+            ("a texture" if spec.method == "texture" else "a video")
+    if len(spec.styles) > 1 or spec.masks or spec.regions or spec.labels:
+        return ("the explanation measures a picture against one style everywhere; this job has several styles, masks, "
+                "regions or label maps")
+    return None
+
+
+def explained(spec: Spec, result: Result, store: UploadStore, models: Models) -> str:
+    """The explanation page (stylegram.analysis.explain) of a job's result, from its uploads as the job read them."""
+    from ..analysis import explain
+
+    opts = spec.options
+    content, style, image = explain.prepared(store.decode(spec.content), store.decode(spec.styles[0]), result.image,
+                                             style_scale=opts.style_scale)
+    settings = {"content": spec.content.name, "style": spec.styles[0].name, "method": spec.method,
+                "size": f"{image.shape[-1]}x{image.shape[-2]}", "command": command_line(spec)}
+    layers = {} if spec.method != "gatys" else {  # the layers its losses used (one style: one group)
+        "style_layers": list(parse_weighted(gatys.style_layers(opts), "style_layers")),
+        "content_layer": next(iter(parse_weighted(opts.content_layers, "content_layers")))}
+    return explain.page(content, image, style, models.get(opts.pooling, opts.padding), settings, REPORT_CSS, **layers)
 
 
 def command_line(spec: Spec, options: Any = None) -> str:

@@ -70,6 +70,7 @@ class WebJob:
     preview_png: bytes | None = None  # the same picture as PNG bytes, for the page's list of earlier results
     labels: list[dict] | None = None  # what its label maps were read as (stylegram.labels.parts), once started
     video: Path | None = None  # a video job's output, once written
+    explanation: str | None = None  # its explanation page (engine.explained), once asked for
     _waiters: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -230,6 +231,7 @@ class Runner:
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
                      "params": f"{base}/params.json",
+                     **({} if engine.unexplained(spec) else {"explain": f"{base}/explain.html"}),
                      "preview": f"{base}/preview.png"},
         }
 

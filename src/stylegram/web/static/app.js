@@ -383,7 +383,8 @@ function watch(job) {
   $("#stats").textContent = "";
   $("#progress").value = 0;
   $("#download-result").textContent = `Download ${resultNoun(job)}`;
-  for (const id of ["#download-result", "#download-params"]) {
+  $("#explain-result").hidden = !job.urls.explain;  // one style everywhere: stylegram.analysis.explain
+  for (const id of ["#download-result", "#download-params", "#explain-result"]) {
     const link = $(id);
     link.classList.add("disabled");
     link.setAttribute("aria-disabled", "true");
@@ -435,11 +436,13 @@ function onState(s) {
     showRecent();
     $("#progress").value = s.state === "done" ? 1 : $("#progress").value;
     if (s.has_result) {
-      const links = { "#download-result": page.job.urls.result, "#download-params": page.job.urls.params };
+      const links = { "#download-result": page.job.urls.result, "#download-params": page.job.urls.params,
+        "#explain-result": page.job.urls.explain };
       for (const [id, url] of Object.entries(links)) {
+        if (!url) continue;
         const link = $(id);
         link.href = url;
-        link.setAttribute("download", "");
+        if (id !== "#explain-result") link.setAttribute("download", "");  // the explanation opens in a new tab
         link.classList.remove("disabled");
         link.removeAttribute("aria-disabled");
       }
