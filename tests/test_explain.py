@@ -48,3 +48,16 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
     assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out),
                  "--content-layer", "relu4_3x"]) == 2
     assert "relu4_3x" in capsys.readouterr().err
+
+
+def test_the_python_api_measures_without_writing_a_page(vgg):
+    import stylegram
+
+    content = load_tensor(path("chelsea"), size=64)
+    same = stylegram.explain(content, "sample:swirls", content, model=vgg, style_layers=["relu1_1", "relu3_1"])
+    assert [g.layer for g in same.grams] == ["relu1_1", "relu3_1"] and same.moved == pytest.approx(0.0, abs=1e-6)
+    assert same.kept == pytest.approx(1.0) and abs(same.chance) < 0.2
+    painted = stylegram.transfer(content, "sample:swirls", model=vgg, size=64, min_size=64, iterations="20")
+    measured = stylegram.explain(content, "sample:swirls", painted.image, model=vgg)
+    assert measured.moved > 0.3 and 0.2 < measured.kept < 1.0  # towards the style, the layout still there
+    assert 0 < measured.matches.used <= 1 and measured.html().count("<img") == 8

@@ -20,6 +20,7 @@ runtime.keep_freed_memory()
 from .backbones import load_backbone  # noqa: E402  (after the setting above)
 from .deepdream import DreamOptions, dream
 from .deepdream import prepare_dream
+from .analysis.explain import explain
 from .errors import StylegramError
 from .features import extract
 from .gatys import TransferOptions, transfer
@@ -36,6 +37,7 @@ __all__ = [
     "TextureOptions",
     "TransferOptions",
     "dream",
+    "explain",
     "extract",
     "gram",
     "load_backbone",

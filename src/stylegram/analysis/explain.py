@@ -21,9 +21,10 @@ import torch.nn.functional as F
 
 from .. import stats
 from ..backbones import Backbone
+from ..images import ImageLike
 from . import plots
 from .cluster import cluster_channels
-from .matches import find_matches, panels
+from .matches import Matches, find_matches, panels
 from .report import Section, figure
 from .report import page as report_page
 
@@ -31,6 +32,10 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 SHOWN_CHANNELS = 4  # the content layer's strongest channels shown as maps
+TITLE = "Why this style transfer looks as it does"
+INTRO = ("The result measured against the two things Gatys et al.'s style transfer asks of it: the style's "
+         "statistics (Gram matrices) at the style layers and the content's feature maps at the content layer; and "
+         "where its patches come from in the style.")
 
 
 @dataclass
@@ -93,36 +98,78 @@ def content_maps(content: torch.Tensor, result: torch.Tensor, style: torch.Tenso
         return [backbone.extract(image, [layer])[layer][0].float() for image in (content, result, placed)]
 
 
-def sections(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
-             style_layers: Sequence[str] = STYLE_LAYERS, content_layer: str = CONTENT_LAYER,
-             match_layer: str = MATCH_LAYER) -> list[Section]:
-    """The page's sections for a result made from ``content`` and ``style`` (the content at the result's size)."""
+@dataclass
+class Explanation:
+    """A result measured against its content and style (``measure``): the Gram matrices of each style layer, the
+    content layer's maps, and the pairing of the result's patches with the style's; ``html()`` is the page."""
+
+    content: torch.Tensor
+    style: torch.Tensor
+    result: torch.Tensor
+    grams: list[StyleLayer]
+    content_layer: str
+    maps: list[torch.Tensor]  # at the content layer: the content's, the result's, the style's resized to the content
+    matches: Matches
+
+    @property
+    def moved(self) -> float:
+        """The mean over the style layers of the share of the way the result's Gram matrices have gone."""
+        return sum(g.moved for g in self.grams) / len(self.grams)
+
+    @property
+    def kept(self) -> float:
+        """The mean Pearson r of the result's content-layer maps with the content's, over its active channels."""
+        return float(channel_agreement(self.maps[0], self.maps[1])[self._active].mean())
+
+    @property
+    def chance(self) -> float:
+        """The same r for the style's own maps (resized to the content's shape): what no likeness gives."""
+        return float(channel_agreement(self.maps[0], self.maps[2])[self._active].mean())
+
+    @property
+    def _active(self) -> torch.Tensor:
+        return self.maps[0].flatten(1).std(1) > 0
+
+    def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
+        """The whole page (report.page, ``stylesheet`` as there), with a table of ``settings``."""
+        return report_page(TITLE, html.escape(INTRO), sections(self), settings or {}, stylesheet)
+
+
+def measure(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
+            style_layers: Sequence[str] = STYLE_LAYERS, content_layer: str = CONTENT_LAYER,
+            match_layer: str = MATCH_LAYER) -> Explanation:
+    """``result`` measured against the ``content`` (at the result's size) and ``style`` it was made from."""
     backbone.check_layers([*style_layers, content_layer, match_layer])
-    grams = gram_layers(content, result, style, backbone, style_layers)
+    return Explanation(content, style, result, gram_layers(content, result, style, backbone, style_layers),
+                       content_layer, content_maps(content, result, style, backbone, content_layer),
+                       find_matches(result, style, match_layer, backbone))
+
+
+def sections(explained: Explanation) -> list[Section]:
+    """The page's sections."""
+    e = explained
     return [
         Section("The pictures", "The content and the style the result was made from, and the result.",
-                plots.to_png(plots.images_grid([content, style, result], ["content", "style", "result"],
+                plots.to_png(plots.images_grid([e.content, e.style, e.result], ["content", "style", "result"],
                                                "content, style and result", columns=3, width=3.0))),
-        _style_section(grams),
-        _content_section(content_maps(content, result, style, backbone, content_layer), content, result, style,
-                         content_layer),
-        _matches_section(result, style, backbone, match_layer),
+        _style_section(e),
+        _content_section(e),
+        _matches_section(e),
     ]
 
 
-def _style_section(grams: list[StyleLayer]) -> Section:
+def _style_section(e: Explanation) -> Section:
     rows = "".join(f"<tr><td>{g.layer}</td><td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{100 * g.moved:.0f}%</td>"
-                   "</tr>" for g in grams)
+                   "</tr>" for g in e.grams)
     table = ("<table><tr><th>layer</th><th>‖G(content) − G(style)‖</th><th>‖G(result) − G(style)‖</th>"
              f"<th>of the way to the style</th></tr>{rows}</table>")
-    figures = "".join(figure(_gram_figure(g), f"Gram matrices at {g.layer}") for g in grams)
-    mean = sum(g.moved for g in grams) / len(grams)
+    figures = "".join(figure(_gram_figure(g), f"Gram matrices at {g.layer}") for g in e.grams)
     return Section(
         "Style: the Gram matrices",
         "The style loss asks the result's Gram matrices (which channels fire together, wherever they do) to equal "
         "the style's. Each row shows one layer's matrices of the content, the result and the style, channels in the "
         "order of the style's clusters and on one colour scale: the result's should look like the style's, not the "
-        f"content's. On average over the layers the result has gone <strong>{100 * mean:.0f}%</strong> of the way "
+        f"content's. On average over the layers the result has gone <strong>{100 * e.moved:.0f}%</strong> of the way "
         "from the content's statistics to the style's (100 %: the style's exactly).",
         None, table + figures)
 
@@ -135,48 +182,44 @@ def _gram_figure(g: StyleLayer) -> bytes:
         title=f"Gram matrices at {g.layer}: {100 * g.moved:.0f}% of the way to the style's"))
 
 
-def _content_section(maps: list[torch.Tensor], content: torch.Tensor, result: torch.Tensor, style: torch.Tensor,
-                     layer: str) -> Section:
-    kept, chance = channel_agreement(maps[0], maps[1]), channel_agreement(maps[0], maps[2])
-    active = maps[0].flatten(1).std(1) > 0
-    strongest = sorted(range(len(maps[0])), key=lambda c: -float(maps[0][c].clamp_min(0).mean()))[:SHOWN_CHANNELS]
-    grid = plots.features_grid([content, result, style], maps, strongest, ["content", "result", "style (resized)"],
-                               layer)
+def _content_section(e: Explanation) -> Section:
+    strongest = sorted(range(len(e.maps[0])), key=lambda c: -float(e.maps[0][c].clamp_min(0).mean()))[:SHOWN_CHANNELS]
+    grid = plots.features_grid([e.content, e.result, e.style], e.maps, strongest,
+                               ["content", "result", "style (resized)"], e.content_layer)
     return Section(
-        f"Content: the feature maps at {layer}",
-        f"The content loss asks the result's maps at {layer} to equal the content's: where things are, not how "
-        f"they are drawn. Over its {int(active.sum())} active channels the result's maps correlate with the "
-        f"content's at a mean Pearson r of <strong>{float(kept[active].mean()):.2f}</strong>; the style's own maps, "
-        f"resized to the content's shape, at {float(chance[active].mean()):.2f}, the level of chance. Below, the "
-        f"content's {len(strongest)} strongest channels on each picture.",
+        f"Content: the feature maps at {e.content_layer}",
+        f"The content loss asks the result's maps at {e.content_layer} to equal the content's: where things are, not "
+        f"how they are drawn. Over its {int(e._active.sum())} active channels the result's maps correlate with the "
+        f"content's at a mean Pearson r of <strong>{e.kept:.2f}</strong>; the style's own maps, resized to the "
+        f"content's shape, at {e.chance:.2f}, the level of chance. Below, the content's {len(strongest)} strongest "
+        "channels on each picture.",
         plots.to_png(grid))
 
 
-def _matches_section(result: torch.Tensor, style: torch.Tensor, backbone: Backbone, layer: str) -> Section:
-    matches = find_matches(result, style, layer, backbone)
-    grid = plots.images_grid(panels(result, style, matches), ["style, each position its colour", "result",
-                                                               "where each patch comes from"],
-                             f"{layer}, 3x3 patches", columns=3, width=3.0)
+def _matches_section(e: Explanation) -> Section:
+    m = e.matches
+    grid = plots.images_grid(panels(e.result, e.style, m), ["style, each position its colour", "result",
+                                                             "where each patch comes from"],
+                             f"{m.layer}, {m.patch}x{m.patch} patches", columns=3, width=3.0)
     return Section(
         "Where the result's patches come from",
-        f"Each 3x3 patch of the result's map at {layer} paired with the style's most similar patch (normalized "
-        "correlation), painted with the colour of that patch's place in the style. A Gram matrix keeps no places, "
-        "so a result made by matching statistics takes its patches from all over the style: coherence "
-        f"{matches.coherence:.2f} (the share of neighbours paired with neighbours), repetition "
-        f"{matches.repetition:.2f}, {matches.used:.0%} of the style's patches used. <code>--statistic mrf</code> "
-        "pairs patches on purpose and copies larger pieces whole.",
+        f"Each {m.patch}x{m.patch} patch of the result's map at {m.layer} paired with the style's most similar patch "
+        "(normalized correlation), painted with the colour of that patch's place in the style. A Gram matrix keeps "
+        "no places, so a result made by matching statistics takes its patches from all over the style: coherence "
+        f"{m.coherence:.2f} (the share of neighbours paired with neighbours), repetition {m.repetition:.2f}, "
+        f"{m.used:.0%} of the style's patches used. <code>--statistic mrf</code> pairs patches on purpose and copies "
+        "larger pieces whole.",
         plots.to_png(grid))
 
 
-TITLE = "Why this style transfer looks as it does"
-INTRO = ("The result measured against the two things Gatys et al.'s style transfer asks of it: the style's "
-         "statistics (Gram matrices) at the style layers and the content's feature maps at the content layer; and "
-         "where its patches come from in the style.")
+def explain(content: ImageLike, style: ImageLike, result: ImageLike, *, size: int | None = None,
+            style_scale: float = 1.0, model: Backbone | None = None, **layers) -> Explanation:
+    """Measure a transfer's ``result`` against the ``content`` and ``style`` it was made from (files, sample:NAME or
+    tensors; ``size`` and ``style_scale`` as in ``prepared``; ``layers``: style_layers, content_layer, match_layer as
+    in ``measure``); ``.html()`` of it is the page `stylegram explain` writes."""
+    from ..backbones import load_backbone
+    from ..images import load_input
 
-
-def page(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
-         settings: dict | None = None, stylesheet: str | None = None, **layers) -> str:
-    """The whole HTML page (report.page, ``stylesheet`` as there); ``layers``: style_layers, content_layer and
-    match_layer as in sections."""
-    return report_page(TITLE, html.escape(INTRO), sections(content, result, style, backbone, **layers), settings or {},
-                       stylesheet)
+    content, style, result = prepared(load_input(content, "content image"), load_input(style, "style image"),
+                                      load_input(result, "result"), size, style_scale)
+    return measure(content, result, style, model or load_backbone("vgg19", "default"), **layers)

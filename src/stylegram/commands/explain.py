@@ -39,7 +39,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..analysis import explain
     from ..analysis.report import write_page
-    from ..images import load_input
 
     if args.size is not None and not 32 <= args.size <= 2048:
         raise OptionError(f"--size must be between 32 and 2048 px, got {args.size}")
@@ -49,15 +48,13 @@ def run(args: argparse.Namespace) -> int:
     layers = [name.strip() for name in args.style_layers.split(",") if name.strip()]
     model = backbone_from_args(args)
     model.check_layers([*layers, args.content_layer, args.match_layer])
-    content, style, result = explain.prepared(load_input(args.content, "content image"),
-                                              load_input(args.style, "style image"), load_input(args.result, "result"),
-                                              args.size, args.style_scale)
     say("measuring the Gram matrices, content maps and patches")
-    text = explain.page(content, result, style, model,
-                        {"content": args.content, "style": args.style, "result": args.result,
-                         "size": f"{result.shape[-1]}x{result.shape[-2]}", "style scale": args.style_scale,
-                         "network": f"{model.name} ({args.weights})"},
-                        style_layers=layers, content_layer=args.content_layer, match_layer=args.match_layer)
+    measured = explain.explain(args.content, args.style, args.result, size=args.size, style_scale=args.style_scale,
+                               model=model, style_layers=layers, content_layer=args.content_layer,
+                               match_layer=args.match_layer)
+    text = measured.html({"content": args.content, "style": args.style, "result": args.result,
+                          "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
+                          "style scale": args.style_scale, "network": f"{model.name} ({args.weights})"})
     write_page(text, output)
     print(output)
     return 0

@@ -330,7 +330,8 @@ def explained(spec: Spec, result: Result, store: UploadStore, models: Models) ->
     layers = {} if spec.method != "gatys" else {  # the layers its losses used (one style: one group)
         "style_layers": list(parse_weighted(gatys.style_layers(opts), "style_layers")),
         "content_layer": next(iter(parse_weighted(opts.content_layers, "content_layers")))}
-    return explain.page(content, image, style, models.get(opts.pooling, opts.padding), settings, REPORT_CSS, **layers)
+    measured = explain.measure(content, image, style, models.get(opts.pooling, opts.padding), **layers)
+    return measured.html(settings, REPORT_CSS)
 
 
 def command_line(spec: Spec, options: Any = None) -> str:
