@@ -48,6 +48,11 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
     assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out),
                  "--content-layer", "relu4_3x"]) == 2
     assert "relu4_3x" in capsys.readouterr().err
+    save_image(torch.rand(1, 3, 64, 64), tmp_path / "square.png")
+    assert main(["explain", str(tmp_path / "cat.png"), "sample:swirls", str(tmp_path / "square.png"), "-o",
+                 str(out)]) == 2
+    assert "the result is 64x64 px and the content 96x64: a transfer keeps its content's shape" in \
+        capsys.readouterr().err
 
 
 def test_the_python_api_measures_without_writing_a_page(vgg):

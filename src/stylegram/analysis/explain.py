@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from .. import stats
 from ..backbones import Backbone
+from ..errors import OptionError
 from ..images import ImageLike
 from . import plots
 from .cluster import cluster_channels
@@ -32,6 +33,7 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 SHOWN_CHANNELS = 4  # the content layer's strongest channels shown as maps
+ASPECT_TOLERANCE = 0.03  # a result's aspect may differ this much from its content's (rounded sides, an odd row cut)
 TITLE = "Why this style transfer looks as it does"
 INTRO = ("The result measured against the two things Gatys et al.'s style transfer asks of it: the style's "
          "statistics (Gram matrices) at the style layers and the content's feature maps at the content layer; and "
@@ -70,6 +72,11 @@ def prepared(content: torch.Tensor, style: torch.Tensor, result: torch.Tensor, s
     transfer used it. Returns (content, style, result)."""
     from ..optimize import fit_long_side, resize
 
+    (ch, cw), (rh, rw) = content.shape[-2:], result.shape[-2:]
+    if abs((cw / ch) / (rw / rh) - 1) > ASPECT_TOLERANCE:
+        raise OptionError(f"the result is {rw}x{rh} px and the content {cw}x{ch}: a transfer keeps its content's "
+                          "shape, so this result was not made from this content (or was cropped); give the content "
+                          "it was made from")
     result = resize(result, fit_long_side(tuple(result.shape[-2:]), size or min(512, max(result.shape[-2:]))))
     side = max(1, round(max(result.shape[-2:]) * style_scale))
     return resize(content, tuple(result.shape[-2:])), resize(style, fit_long_side(tuple(style.shape[-2:]), side)), result
