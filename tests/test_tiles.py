@@ -103,6 +103,22 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     assert picture.shape == (106, 160, 3) and picture.std() > 10
 
 
+def test_the_tiles_are_made_side_by_side_on_a_dask_cluster(tmp_path, capsys, quick):
+    pytest.importorskip("distributed")
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "256", "--min-size", "64", "--iterations", "3",
+           "--tile", "128", "--quiet"]
+    assert main([*run, "-o", str(tmp_path / "here.png")]) == 0
+    assert main([*run, "-o", str(tmp_path / "there.png"), "--workers", "2"]) == 0
+    here, there = (np.asarray(Image.open(tmp_path / f"{name}.png")).astype(float) for name in ("here", "there"))
+    assert here.shape == there.shape == (170, 256, 3)  # six tiles, blended in their order as here
+    assert np.abs(here - there).mean() < 2.0  # one torch thread per tile there: not the same bytes
+    capsys.readouterr()
+    assert main([*run[:-3], "-o", str(tmp_path / "one.png"), "--workers", "2"]) == 2
+    assert "--workers makes the tiles of --tile side by side on a Dask cluster" in capsys.readouterr().err
+    assert main([*run, "-o", str(tmp_path / "one.png"), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
 def test_a_tiled_run_resumed_from_its_checkpoint_ends_as_the_run_that_went_on(vgg, quick, tmp_path):
     content = load_tensor(path("chelsea"), size=96)
     options = TransferOptions(size=192, upscale=True, iterations="3", min_size=64)
@@ -129,20 +145,20 @@ def test_a_tiled_run_resumed_from_its_checkpoint_ends_as_the_run_that_went_on(vg
 
 def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resumes(tmp_path, capsys, monkeypatch,
                                                                                     quick):
-    real, calls = tiles._tile, []
+    real, calls = tiles.TileWork.make, []
 
-    def interrupted(*args, **kwargs):  # Ctrl-C while the first tile of the level is made
+    def interrupted(work, model):  # Ctrl-C while the first tile of the level is made
         calls.append(1)
         if len(calls) == 1:
             os.kill(os.getpid(), signal.SIGINT)
-        return real(*args, **kwargs)
+        return real(work, model)
 
     run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "160", "--min-size", "64", "--iterations", "3",
            "--tile", "128", "--quiet"]
     assert main([*run, "-o", str(tmp_path / "whole.png")]) == 0
     capsys.readouterr()
     with monkeypatch.context() as patched:
-        patched.setattr(tiles, "_tile", interrupted)
+        patched.setattr(tiles.TileWork, "make", interrupted)
         assert main([*run, "-o", str(tmp_path / "out.png")]) == 130
     said = capsys.readouterr().err
     assert f"checkpoint to {tmp_path / 'out.ckpt'}; continue with: stylegram transfer" in said

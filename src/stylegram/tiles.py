@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -248,6 +248,7 @@ def transfer_tiled(
     on_state: Callable[[TiledState], None] | None = None,
     state: TiledState | None = None,
     stop: Callable[[], bool] | None = None,
+    maker: TileMaker | None = None,
     **changes,
 ) -> Result:
     """A Gatys transfer at ``size`` made in tiles of ``tile`` px (see the module); ``on_first`` hears of every iteration
@@ -255,7 +256,9 @@ def transfer_tiled(
     iteration or tile being made, the picture so far in the Result.
 
     ``on_state`` hears where the run stands (TiledState) after the first run and after every tile, for a checkpoint;
-    ``state``, one heard so, makes the run go on from there (the options and tile it was made with)."""
+    ``state``, one heard so, makes the run go on from there (the options and tile it was made with). ``maker``: what
+    makes each level's tiles (TileMaker; default: this process, one after another; stylegram.batch.tiles.made_on a
+    Dask cluster, side by side)."""
     opts = gatys.TransferOptions.given(options, **changes)
     check_tiling(opts, tile)
     start = time.perf_counter()
@@ -291,8 +294,8 @@ def transfer_tiled(
                 on_state(TiledState(number - 1, below, history, tile_done, total, weight))
             if on_step is not None:
                 on_step(tally.step(number, tile_done, count, shape, time.perf_counter() - start))
-        image = _refine(images.resize_tensor(whole, shape), styles, where.at(shape), start_image, opts, model, tile,
-                        style_side, done, stop, going_on)
+        image = _refine(images.resize_tensor(whole, shape), styles, where.at(shape), start_image, opts,
+                        maker or made_here(model), tile, style_side, done, stop, going_on)
         if on_state is not None and not (stop is not None and stop()):
             on_state(TiledState(number, image, history))
     alpha = images.load_alpha(content)
@@ -341,29 +344,29 @@ def _check_state(state: TiledState, whole: torch.Tensor, base: int, steps: list[
 
 
 def _refine(content: torch.Tensor, styles: list[torch.Tensor], where: Places, start: torch.Tensor,
-            opts: gatys.TransferOptions, model: Backbone, tile: int, style_side: int,
+            opts: gatys.TransferOptions, maker: TileMaker, tile: int, style_side: int,
             done: Callable[[int, int, torch.Tensor, torch.Tensor], None], stop: Callable[[], bool] | None,
             going_on: TiledState | None = None) -> torch.Tensor:
-    """One level: every tile of ``start`` refined against its part of ``content``, blended across the overlaps; tiles
-    not reached when ``stop`` says so keep ``start``. ``going_on``: the tiles done before, with their sums."""
+    """One level: every tile of ``start`` refined against its part of ``content`` (by ``maker``), blended across the
+    overlaps in order; tiles not reached when ``stop`` says so keep ``start``. ``going_on``: the tiles done before,
+    with their sums."""
     height, width = content.shape[-2:]
     overlap = min(64, tile // 8)
     rows, columns = boxes(height, tile, overlap), boxes(width, tile, overlap)
     total = going_on.total.clone() if going_on is not None else torch.zeros_like(start)
     weight = going_on.weight.clone() if going_on is not None else torch.zeros(1, 1, height, width)
-    count = len(rows) * len(columns)
-    for n, ((top, bottom), (left, right)) in enumerate((r, c) for r in rows for c in columns):
-        if going_on is not None and n < going_on.tiles_done:
-            continue
-        if stop is not None and stop():
-            break
+    placed = [(r, c) for r in rows for c in columns]
+    first = going_on.tiles_done if going_on is not None else 0
+    works = ((n, tile_work(content, styles, where, start, opts, style_side, (*placed[n][0], *placed[n][1])))
+             for n in range(first, len(placed)))
+    for n, made in maker(works, stop):
+        (top, bottom), (left, right) = placed[n]
         i, j = n // len(columns), n % len(columns)
         w = (feather(bottom - top, i > 0, i < len(rows) - 1, overlap)[:, None]
              * feather(right - left, j > 0, j < len(columns) - 1, overlap)[None])
-        total[..., top:bottom, left:right] += _tile(content, styles, where, start, opts, model, style_side,
-                                                    (top, bottom, left, right)) * w
+        total[..., top:bottom, left:right] += made * w
         weight[..., top:bottom, left:right] += w
-        done(n + 1, count, total, weight)
+        done(n + 1, len(placed), total, weight)
     return blended(total, weight, start)
 
 
@@ -378,20 +381,54 @@ def blended(total: torch.Tensor, weight: torch.Tensor, start: torch.Tensor) -> t
     return torch.where(weight > 0, total / weight.clamp(min=1e-8), start).clamp(0, 1)
 
 
-def _tile(content: torch.Tensor, styles: list[torch.Tensor], where: Places, start: torch.Tensor,
-          opts: gatys.TransferOptions, model: Backbone, style_side: int, box: tuple[int, int, int, int]) -> torch.Tensor:
-    """The tile ``box`` (top, bottom, left, right) of a level refined: a short Gatys run from its part of ``start``,
-    held to its part of ``content``, with the masks cut to it (cut)."""
+@dataclass
+class TileWork:
+    """One tile's short Gatys run with all it needs cut out of the level, to make here or on a Dask worker: its part
+    of the content, its styles, and its options (its start, the hold on it, its masks); no options: a tile with
+    nothing to do, which keeps its ``start``."""
+
+    content: torch.Tensor
+    styles: list[torch.Tensor]
+    options: gatys.TransferOptions | None
+    start: torch.Tensor
+
+    def make(self, model: Backbone) -> torch.Tensor:
+        """The tile refined with ``model``."""
+        if self.options is None:
+            return self.start
+        job = gatys.prepare(self.content, self.styles, self.options, model=model, kept_pool=HOLD_POOL)
+        for _ in job:
+            pass
+        return job.result().image
+
+
+def tile_work(content: torch.Tensor, styles: list[torch.Tensor], where: Places, start: torch.Tensor,
+              opts: gatys.TransferOptions, style_side: int, box: tuple[int, int, int, int]) -> TileWork:
+    """The tile ``box`` (top, bottom, left, right) of a level: a short Gatys run from its part of ``start``, held to
+    its part of ``content``, with the masks cut to it (cut)."""
     top, bottom, left, right = box
+    begun = start[..., top:bottom, left:right]
     given = cut(where, styles, opts, box)
     if given is None:
-        return start[..., top:bottom, left:right]
+        return TileWork(content[..., top:bottom, left:right], [], None, begun)
     its_styles, its_opts = given
     side = max(bottom - top, right - left)
-    job = gatys.prepare(content[..., top:bottom, left:right], its_styles, its_opts.replace(
-        size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=start[..., top:bottom, left:right],
-        init_weight=HOLD_WEIGHT, init_mask=None, alpha=gatys.TransferOptions.alpha, style_scale=style_side / side,
-        upscale=True), model=model, kept_pool=HOLD_POOL)
-    for _ in job:
-        pass
-    return job.result().image
+    return TileWork(content[..., top:bottom, left:right], its_styles, its_opts.replace(
+        size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=begun, init_weight=HOLD_WEIGHT,
+        init_mask=None, alpha=gatys.TransferOptions.alpha, style_scale=style_side / side, upscale=True), begun)
+
+
+# What makes a level's tiles: given (number, TileWork) in order and the stop, (number, picture) in the same order,
+# none after the stop says so. made_here makes them one after another; stylegram.batch.tiles on a Dask cluster.
+TileMaker = Callable[[Iterator[tuple[int, TileWork]], "Callable[[], bool] | None"], Iterator[tuple[int, torch.Tensor]]]
+
+
+def made_here(model: Backbone) -> TileMaker:
+    """The TileMaker that makes the tiles in this process, one after another."""
+    def make(works: Iterator[tuple[int, TileWork]], stop: Callable[[], bool] | None
+             ) -> Iterator[tuple[int, torch.Tensor]]:
+        for n, work in works:
+            if stop is not None and stop():
+                return
+            yield n, work.make(model)
+    return make

@@ -132,6 +132,14 @@ def _run(job, steps: Reporting | None, stop: str | None) -> tuple[gatys.Result, 
     return job.result(), False
 
 
+def make_tile(work: tiles.TileWork, threads: int = 1) -> torch.Tensor:
+    """One tile of a run in tiles (stylegram.batch.tiles), on ``threads`` torch threads, with this worker's model."""
+    torch.set_num_threads(max(1, min(threads, usable_cores())))
+    opts = work.options or gatys.TransferOptions()
+    model = backbone(opts.backbone, opts.weights, tuple(sorted(gatys.backbone_options(opts).items())))
+    return work.make(model)
+
+
 def _tile_reports(steps: Reporting | None) -> Callable[[tiles.TileStep], None] | None:
     """A tiled run's steps reported as a run's iterations are (steps.reported): tiles done of all, after its first,
     whole run."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import shlex
 import sys
@@ -15,7 +16,7 @@ from .. import gatys as T
 from .. import images, labels, samples, tiles
 from ..bars import bar
 from ..errors import OptionError
-from .common import add_dataclass_options
+from .common import add_dataclass_options, add_scheduler_options
 from .progress import describe, stop_on_interrupt
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, resume_command, run_job
 
@@ -105,6 +106,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="make a --size larger than memory allows: the whole picture at PX, then each doubling "
                         "refined in overlapping tiles of PX (e.g. --size 3000 --upscale --tile 768); Ctrl-C, or "
                         "--checkpoint at each level and every minute, keeps its place for --resume")
+    add_scheduler_options(parser, "one per core", "make the tiles here, one after another; with --tile only")
     add_run_options(parser)
     return parser
 
@@ -140,7 +142,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"stylegram: {args.content} is animated, and this stylizes its first frame; 'stylegram batch "
               f"{shlex.quote(args.content)} --style STYLE -o FOLDER/' stylizes every frame into an animation",
               file=sys.stderr)
+    cluster = args.scheduler is not None or args.workers is not None
+    if cluster and args.tile is None:
+        raise OptionError(f"{'--scheduler' if args.scheduler is not None else '--workers'} makes the tiles of --tile "
+                          "side by side on a Dask cluster, and without --tile the transfer is one run; add --tile PX "
+                          "or drop it")
     if args.tile is not None:
+        if cluster:
+            from ..batch import check_cluster
+
+            check_cluster(args.scheduler, args.workers)  # before any work: the batch extra installed, --workers a count
         return _run_tiled(args, output)
     if args.method != "gatys" and not args.resume:
         result = T.transfer(args.content, args.styles, **_options(args))
@@ -174,7 +185,8 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
                               f"checkpoint {args.resume}; give --tile {tile}")
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
     kept = Kept(checkpoint, args.checkpoint is not None, options.saved(), args.tile)
-    with stop_on_interrupt() as stop, bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px") as progress:
+    with _tile_maker(args) as maker, stop_on_interrupt() as stop, \
+            bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px") as progress:
         def first(record) -> None:
             progress.set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
 
@@ -186,7 +198,8 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
             progress.update()
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
-                                      on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options)
+                                      on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options,
+                                      maker=maker)
     result.save(output)
     size = f"{result.image.shape[-1]}x{result.image.shape[-2]}"
     if stop.requested:
@@ -200,6 +213,20 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
         kept.write()
     print(f"wrote {output} ({size}, in tiles of {args.tile} px, {result.seconds:.1f}s)")
     return 0
+
+
+@contextlib.contextmanager
+def _tile_maker(args: argparse.Namespace):
+    """The TileMaker of --scheduler or --workers (stylegram.batch.tiles), its cluster open while the run lasts; None
+    (the tiles made here) without them."""
+    if args.scheduler is None and args.workers is None:
+        yield None
+        return
+    from ..batch import open_client
+    from ..batch.tiles import made_on
+
+    with open_client(args.scheduler, args.workers) as client:
+        yield made_on(client)
 
 
 class Kept:
