@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS
 from ..errors import OptionError
 from .analysis_common import say, writable
 from .common import add_backbone_options, backbone_from_args
@@ -23,10 +24,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("style", help="the style image, a file or sample:NAME")
     parser.add_argument("result", help="the result of the transfer (any method or tool)")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
-    parser.add_argument("--style-layers", default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+    parser.add_argument("--style-layers", default=",".join(STYLE_LAYERS),
                         help="layers whose Gram matrices are compared (default: %(default)s)")
-    parser.add_argument("--content-layer", default="relu4_2", help="layer whose maps are compared (default: %(default)s)")
-    parser.add_argument("--match-layer", default="relu3_1", help="layer whose patches are paired (default: %(default)s)")
+    parser.add_argument("--content-layer", default=CONTENT_LAYER, help="layer whose maps are compared (default: %(default)s)")
+    parser.add_argument("--match-layer", default=MATCH_LAYER, help="layer whose patches are paired (default: %(default)s)")
     parser.add_argument("--style-scale", type=float, default=1.0,
                         help="the style's long side relative to the result's, as the transfer used it "
                         "(default: %(default)s)")
