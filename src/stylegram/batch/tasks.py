@@ -134,10 +134,11 @@ def _run(job, steps: Reporting | None, stop: str | None) -> tuple[gatys.Result, 
 
 def make_tile(work: tiles.TileWork, threads: int = 1) -> torch.Tensor:
     """One tile of a run in tiles (stylegram.batch.tiles), on ``threads`` torch threads, with this worker's model."""
+    if work.options is None:  # a tile with nothing to do keeps its start
+        return work.start
     torch.set_num_threads(max(1, min(threads, usable_cores())))
-    opts = work.options or gatys.TransferOptions()
-    model = backbone(opts.backbone, opts.weights, tuple(sorted(gatys.backbone_options(opts).items())))
-    return work.make(model)
+    opts = work.options
+    return work.make(backbone(opts.backbone, opts.weights, tuple(sorted(gatys.backbone_options(opts).items()))))
 
 
 def _tile_reports(steps: Reporting | None) -> Callable[[tiles.TileStep], None] | None:
