@@ -6,6 +6,11 @@ is `--tile TILE`. Both use the same options and backbone (loaded once, outside t
 ratio), the memory estimate of the largest pass each makes (stylegram.memory), and how visible the tiles' seams are:
 the mean colour step across the columns and rows where a tile begins or ends, over the mean step everywhere (1.0: no
 seam; a hard cut between unlike tiles shows as 2 or more). The pictures are written to --save for a look.
+
+With --workers N the baseline is the tiled run in this process instead, against the same run with each level's tiles
+made side by side on a local Dask cluster of N single-threaded workers (`--tile TILE --workers N`; the cluster's start
+and the workers' model loads inside the timing), and how far apart the two pictures are (mean absolute difference in
+[0, 1]: a tile on one thread sums its floats in another order).
 """
 
 from __future__ import annotations
@@ -43,7 +48,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=900)
     parser.add_argument("--tile", type=int, default=320)
     parser.add_argument("--save", default="/tmp/stylegram-tiles")
+    parser.add_argument("--workers", type=int, help="compare the tiles made here with those made on N workers")
     args = parser.parse_args()
+    if args.workers:
+        return on_cluster(args)
     model = default_backbone()
     content, style = args.pair
     shape = optimize.fit_long_side(tuple(load_input(content, "content").shape[-2:]), args.size)
@@ -67,6 +75,29 @@ def main() -> None:
     print(f"seams: step across tile edges / step everywhere = {seam_ratio(tiled.image, args.tile):.2f} "
           f"(the one run, at the same columns and rows: {seam_ratio(whole.image, args.tile):.2f})")
     print(f"pictures in {args.save}")
+
+
+def on_cluster(args: argparse.Namespace) -> None:
+    """The tiled run here against the same run with its tiles on a local cluster of ``args.workers`` workers."""
+    from stylegram.batch import open_client
+    from stylegram.batch.tiles import made_on
+
+    model = default_backbone()
+    content, style = args.pair
+    options = dict(size=args.size, upscale=True, tile=args.tile, model=model)
+    start = time.perf_counter()
+    here = tiles.transfer_tiled(content, style, **options)
+    here_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    with open_client(workers=args.workers) as client:
+        there = tiles.transfer_tiled(content, style, maker=made_on(client), **options)
+    there_seconds = time.perf_counter() - start
+    print(f"{content} in the style of {style}, {here.image.shape[-1]}x{here.image.shape[-2]}, tiles of {args.tile} px, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads here")
+    print(f"tiles here, one after another:        {here_seconds:7.1f} s")
+    print(f"tiles on {args.workers} workers, side by side:      {there_seconds:7.1f} s   "
+          f"ratio {here_seconds / there_seconds:.2f}x")
+    print(f"pictures apart: {float((here.image - there.image).abs().mean()):.4f}")
 
 
 if __name__ == "__main__":

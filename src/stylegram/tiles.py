@@ -209,7 +209,7 @@ def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, 
     top, bottom, left, right = box
 
     def part(mask: torch.Tensor) -> torch.Tensor:
-        return mask[..., top:bottom, left:right]
+        return mask[..., top:bottom, left:right].clone()  # its own: a view would carry the level's whole mask along
 
     changes: dict = {"labels": None, "style_masks": None}
     if where.masks is None:
@@ -407,13 +407,14 @@ def tile_work(content: torch.Tensor, styles: list[torch.Tensor], where: Places, 
     """The tile ``box`` (top, bottom, left, right) of a level: a short Gatys run from its part of ``start``, held to
     its part of ``content``, with the masks cut to it (cut)."""
     top, bottom, left, right = box
-    begun = start[..., top:bottom, left:right]
+    # copies of their own: a view would carry the whole level along to a worker (stylegram.batch.tiles)
+    part, begun = content[..., top:bottom, left:right].clone(), start[..., top:bottom, left:right].clone()
     given = cut(where, styles, opts, box)
     if given is None:
-        return TileWork(content[..., top:bottom, left:right], [], None, begun)
+        return TileWork(part, [], None, begun)
     its_styles, its_opts = given
     side = max(bottom - top, right - left)
-    return TileWork(content[..., top:bottom, left:right], its_styles, its_opts.replace(
+    return TileWork(part, its_styles, its_opts.replace(
         size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=begun, init_weight=HOLD_WEIGHT,
         init_mask=None, alpha=gatys.TransferOptions.alpha, style_scale=style_side / side, upscale=True), begun)
 

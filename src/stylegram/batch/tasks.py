@@ -9,6 +9,7 @@ the client asks for more when fewer tasks than workers run at once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import time
@@ -132,13 +133,15 @@ def _run(job, steps: Reporting | None, stop: str | None) -> tuple[gatys.Result, 
     return job.result(), False
 
 
-def make_tile(work: tiles.TileWork, threads: int = 1) -> torch.Tensor:
-    """One tile of a run in tiles (stylegram.batch.tiles), on ``threads`` torch threads, with this worker's model."""
+def make_tile(work: tiles.TileWork, styles: list[torch.Tensor], threads: int = 1) -> torch.Tensor:
+    """One tile of a run in tiles (stylegram.batch.tiles), its ``styles`` sent apart (once for all its tiles), on
+    ``threads`` torch threads, with this worker's model."""
     if work.options is None:  # a tile with nothing to do keeps its start
         return work.start
     torch.set_num_threads(max(1, min(threads, usable_cores())))
     opts = work.options
-    return work.make(backbone(opts.backbone, opts.weights, tuple(sorted(gatys.backbone_options(opts).items()))))
+    model = backbone(opts.backbone, opts.weights, tuple(sorted(gatys.backbone_options(opts).items())))
+    return dataclasses.replace(work, styles=list(styles)).make(model)
 
 
 def _tile_reports(steps: Reporting | None) -> Callable[[tiles.TileStep], None] | None:
