@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .. import stats
+from .. import gatys, stats
 from ..backbones import Backbone
 from ..errors import OptionError
 from ..images import ImageLike
@@ -29,7 +29,7 @@ from .matches import Matches, find_matches, panels
 from .report import Section, figure
 from .report import page as report_page
 
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+STYLE_LAYERS = tuple(gatys.STYLE_LAYERS.split(","))  # Gatys et al.'s, as a transfer's default
 CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 SHOWN_CHANNELS = 4  # the content layer's strongest channels shown as maps
