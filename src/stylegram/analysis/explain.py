@@ -25,7 +25,7 @@ from ..errors import OptionError
 from ..images import ImageLike
 from . import plots
 from .cluster import cluster_channels
-from .matches import Matches, find_matches, panels
+from .matches import Matches, find_matches, panels, style_at
 from .report import Section, figure
 from .report import page as report_page
 
@@ -78,8 +78,7 @@ def prepared(content: torch.Tensor, style: torch.Tensor, result: torch.Tensor, s
                           "shape, so this result was not made from this content (or was cropped); give the content "
                           "it was made from")
     result = resize(result, fit_long_side(tuple(result.shape[-2:]), size or min(512, max(result.shape[-2:]))))
-    side = max(1, round(max(result.shape[-2:]) * style_scale))
-    return resize(content, tuple(result.shape[-2:])), resize(style, fit_long_side(tuple(style.shape[-2:]), side)), result
+    return resize(content, tuple(result.shape[-2:])), style_at(style, max(result.shape[-2:]), style_scale), result
 
 
 def gram_layers(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,

@@ -114,14 +114,24 @@ def _answered(make: Callable[[], tuple[np.ndarray, bool]], threads: int, stop: s
     ``stop`` cut them short; the user error that stopped it; nothing if that signal was set before it began."""
     if StopSignal.asked(stop):
         return Stylized(None, os.getpid(), model_loads(), stopped=True)
-    cores = usable_cores()
-    torch.set_num_threads(min(threads, cores) if threads else cores)
+    _use_threads(threads)
     start = time.perf_counter()
     try:
         pixels, stopped = make()
     except StylegramError as err:
         return Stylized(None, os.getpid(), model_loads(), err.flagged)
     return Stylized(pixels, os.getpid(), model_loads(), seconds=time.perf_counter() - start, stopped=stopped)
+
+
+def _use_threads(threads: int) -> None:
+    """Torch's threads for a task: ``threads``, at most this worker's cores (0: all of them)."""
+    cores = usable_cores()
+    torch.set_num_threads(min(threads, cores) if threads else cores)
+
+
+def _transfer_model(opts: gatys.TransferOptions) -> Backbone:
+    """This worker's network for a Gatys run of ``opts`` (backbone, weights, pooling, padding), built once."""
+    return backbone(opts.backbone, opts.weights, tuple(sorted(gatys.backbone_options(opts).items())))
 
 
 def _run(job, steps: Reporting | None, stop: str | None) -> tuple[gatys.Result, bool]:
@@ -138,10 +148,8 @@ def make_tile(work: tiles.TileWork, styles: list[torch.Tensor], threads: int = 1
     ``threads`` torch threads, with this worker's model."""
     if work.options is None:  # a tile with nothing to do keeps its start
         return work.start
-    torch.set_num_threads(max(1, min(threads, usable_cores())))
-    opts = work.options
-    model = backbone(opts.backbone, opts.weights, tuple(sorted(gatys.backbone_options(opts).items())))
-    return dataclasses.replace(work, styles=list(styles)).make(model)
+    _use_threads(threads)
+    return dataclasses.replace(work, styles=list(styles)).make(_transfer_model(work.options))
 
 
 def _tile_reports(steps: Reporting | None) -> Callable[[tiles.TileStep], None] | None:
@@ -168,9 +176,7 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
     if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
         options["size"] = min(options["size"], max(source.shape[-2:]))
     if options.get("method", "gatys") == "gatys":
-        opts = gatys.TransferOptions().replace(**options)
-        kinds = tuple(sorted(gatys.backbone_options(opts).items()))
-        options["model"] = backbone(opts.backbone, opts.weights, kinds)
+        options["model"] = _transfer_model(gatys.TransferOptions().replace(**options))
         if init is not None:
             options["init"] = _tensor(init)
     else:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS
-from ..errors import OptionError
-from .analysis_common import say, writable
+from .analysis_common import check_against_style, say, writable
 from .common import add_backbone_options, backbone_from_args
 
 
@@ -41,10 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import explain
     from ..analysis.report import write_page
 
-    if args.size is not None and not 32 <= args.size <= 2048:
-        raise OptionError(f"--size must be between 32 and 2048 px, got {args.size}")
-    if not 0.05 <= args.style_scale <= 4:
-        raise OptionError(f"--style-scale must be between 0.05 and 4, got {args.style_scale}")
+    check_against_style(args.size, args.style_scale)
     output = writable(args.output, (".html", ".htm"))
     layers = [name.strip() for name in args.style_layers.split(",") if name.strip()]
     model = backbone_from_args(args)

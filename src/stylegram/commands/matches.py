@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import OptionError
-from .analysis_common import figure_output, say
+from .analysis_common import check_against_style, figure_output, say
 from .common import add_backbone_options, backbone_from_args
 
 
@@ -35,22 +34,19 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import plots
-    from ..analysis.matches import find_matches, panels
+    from ..analysis.matches import find_matches, panels, style_at
     from ..images import load_input
     from ..mrf import check_patch
     from ..optimize import fit_long_side, resize
 
     check_patch(args.patch, "--patch")
-    if not 32 <= args.size <= 2048:
-        raise OptionError(f"--size must be between 32 and 2048 px, got {args.size}")
-    if not 0.05 <= args.style_scale <= 4:
-        raise OptionError(f"--style-scale must be between 0.05 and 4, got {args.style_scale}")
+    check_against_style(args.size, args.style_scale)
     output = figure_output(args.output, [args.picture, args.style])
     model = backbone_from_args(args)
     model.check_layers([args.layer])
     picture, style = load_input(args.picture, "picture"), load_input(args.style, "style image")
     picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), args.size))
-    style = resize(style, fit_long_side(tuple(style.shape[-2:]), max(1, round(args.size * args.style_scale))))
+    style = style_at(style, args.size, args.style_scale)
     matches = find_matches(picture, style, args.layer, model, args.patch)
     title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
              f"{matches.repetition:.2f}, {matches.used:.0%} of the style's patches used")
