@@ -570,7 +570,7 @@ def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_
         assert page.inner_text("#job-status").startswith("Running: frame 1 of 4, iteration ")
         assert "left in this frame" in page.inner_text("#stats")  # no frame done yet: the rest is not known
         # the total and its terms, drawn at an animation frame after the status
-        page.wait_for_function("document.querySelectorAll('#loss-curve polyline').length >= 2", timeout=30_000)
+        page.wait_for_selector("#loss-curve polyline >> nth=1", state="attached", timeout=30_000)  # two or more
         assert page.text_content("#loss-curve .title") == "Loss of frame 1 (log scale)"
         assert 0 < page.eval_on_selector("#progress", "p => p.value") < 0.25  # inside the first of 4 frames
         page.wait_for_selector("#preview:not([hidden])")  # the first frame as it forms
@@ -596,7 +596,7 @@ def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(pictures):
         page.wait_for_selector("#job-status:text-matches('Running: iteration [0-9]+ of')", timeout=30_000)
         # its curve from the start, replayed: drawn at the next animation frame, after the status (which the first
         # replayed record sets, when one point makes a dot and not yet a line); counting at once flaked under load
-        page.wait_for_function("document.querySelectorAll('#loss-curve polyline').length >= 2", timeout=30_000)
+        page.wait_for_selector("#loss-curve polyline >> nth=1", state="attached", timeout=30_000)  # two or more
         assert page.evaluate("page.points[0].iteration") == 1  # the app's own page state: replayed from iteration 1
         assert page.is_enabled("#stop") and page.get_attribute("body", "data-job-state") == "running"
         page.click("#stop")
