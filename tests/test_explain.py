@@ -12,17 +12,36 @@ from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 
 
+def grams_at(layers, start, result, styles, vgg, blend=None):
+    """gram_layers over the images' features at ``layers`` (a list, or grouped per style with '/')."""
+    names = [n for n in layers.replace("/", ",").split(",")] if isinstance(layers, str) else layers
+    feats = [vgg.extract(image, names) for image in (start, result, *styles)]
+    return gram_layers(feats[0], feats[1], feats[2:], blend or [1 / len(styles)] * len(styles), layers)
+
+
 def test_the_share_of_the_way_is_0_at_the_content_and_1_at_the_style(vgg):
     content, style = load_tensor(path("chelsea"), size=64), load_tensor(path("swirls"), size=64)
     halfway = 0.5 * content[..., :, :64] + 0.5 * style[..., :content.shape[-2], :]
-    at_content, at_style, between = (gram_layers(content[..., :, :64], result, style, vgg, ["relu2_1"])[0]
+    at_content, at_style, between = (grams_at(["relu2_1"], content[..., :, :64], result, [style], vgg)[0]
                                      for result in (content[..., :, :64], style, halfway))
     assert at_content.moved == pytest.approx(0.0) and at_style.moved == pytest.approx(1.0)
     assert 0.0 < between.moved < 1.0
     features = vgg.extract(style, ["relu2_1"])["relu2_1"]
     by_hand = features[0].flatten(1) @ features[0].flatten(1).T / features[0][0].numel()
-    assert torch.allclose(at_style.style, by_hand, rtol=1e-4, atol=1e-5)  # the loss's own Gram normalization
-    assert torch.equal(at_style.style, stats.gram(features)[0])
+    assert torch.allclose(at_style.target, by_hand, rtol=1e-4, atol=1e-5)  # the loss's own Gram normalization
+    assert torch.equal(at_style.target, stats.gram(features)[0])
+
+
+def test_several_styles_are_measured_against_their_blend_as_the_loss_targets_it(vgg):
+    content, swirls, mosaic = (load_tensor(path(name), size=64) for name in ("chelsea", "swirls", "mosaic"))
+    gram = {name: stats.gram(vgg.extract(image, ["relu1_1"])["relu1_1"])[0]
+            for name, image in (("swirls", swirls), ("mosaic", mosaic))}
+    blended = grams_at(["relu1_1"], content, content, [swirls, mosaic], vgg, [0.7, 0.3])[0]
+    assert torch.allclose(blended.target, 0.7 * gram["swirls"] + 0.3 * gram["mosaic"], rtol=1e-5, atol=1e-6)
+    # a layer only the second style has (groups split by '/'): its target is that style's alone
+    grouped = grams_at("relu1_1/relu1_1,relu2_1", content, content, [swirls, mosaic], vgg, [0.7, 0.3])
+    assert [g.layer for g in grouped] == ["relu1_1", "relu2_1"]
+    assert torch.equal(grouped[1].target, stats.gram(vgg.extract(mosaic, ["relu2_1"])["relu2_1"])[0])
 
 
 def test_channel_agreement_is_the_pearson_correlation_of_each_channel():
@@ -48,6 +67,31 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
     assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out),
                  "--content-layer", "relu4_3x"]) == 2
     assert "relu4_3x" in capsys.readouterr().err
+    # several styles: measured against their blend, each with its own patches
+    assert main(["explain", str(tmp_path / "cat.png"), "sample:swirls", "sample:mosaic", str(tmp_path / "cat.png"),
+                 "-o", str(out), "--style-layers", "relu1_1", "--style-blend", "0.7,0.3"]) == 0
+    page = out.read_text()
+    assert "style 1 (70%): coherence" in page and "style 2 (30%): coherence" in page and page.count("<img") == 5
+    assert "<td>blend</td><td>0.70, 0.30</td>" in page
+    assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out),
+                 "--style-blend", "0.7,0.3"]) == 2
+    assert "style blend has 2 weights for 1 style" in capsys.readouterr().err
+    assert main(["explain", "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out)]) == 2
+    assert "give the content, the style (or styles) and the result, in that order: got 2 images (for a texture" in \
+        capsys.readouterr().err
+    assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out),
+                 "--example-scale", "0.5"]) == 2
+    assert "--example-scale is for --texture" in capsys.readouterr().err
+    assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "cat.png"), "-o", str(out),
+                 "--style-scale", "0.5"]) == 2
+    assert "--style-scale measure a transfer; a texture has no content" in capsys.readouterr().err
+    save_image(torch.rand(1, 3, 12, 12), tmp_path / "speck.png")
+    assert main(["explain", "--texture", str(tmp_path / "speck.png"), str(tmp_path / "cat.png"), "-o", str(out)]) == 2
+    assert "the example is 12x12 px as measured, but the layers conv1_1,pool1,pool2,pool3,pool4,relu3_1 need at " \
+        "least 16 px per side" in capsys.readouterr().err
+    assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "cat.png"), "-o", str(out),
+                 "--example-scale", "0.01"]) == 2
+    assert "--example-scale must be between 0.05 and 4, got 0.01" in capsys.readouterr().err
     save_image(torch.rand(1, 3, 64, 64), tmp_path / "square.png")
     assert main(["explain", str(tmp_path / "cat.png"), "sample:swirls", str(tmp_path / "square.png"), "-o",
                  str(out)]) == 2
@@ -65,4 +109,20 @@ def test_the_python_api_measures_without_writing_a_page(vgg):
     painted = stylegram.transfer(content, "sample:swirls", model=vgg, size=64, min_size=64, iterations="20")
     measured = stylegram.explain(content, "sample:swirls", painted.image, model=vgg)
     assert measured.moved > 0.3 and 0.2 < measured.kept < 1.0  # towards the style, the layout still there
-    assert 0 < measured.matches.used <= 1 and measured.html().count("<img") == 8
+    assert 0 < measured.matches[0].used <= 1 and measured.html().count("<img") == 8
+
+
+def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caught(vgg):
+    import stylegram
+
+    example = load_tensor(path("gravel"), size=96)
+    copy = stylegram.explain_texture(example, example, model=vgg, layers="relu1_1,relu2_1")
+    assert copy.texture and copy.kept is None and copy.moved == pytest.approx(1.0)
+    assert copy.matches[0].coherence > 0.9  # every patch paired with itself: neighbours with neighbours
+    grown = stylegram.texture(example, model=vgg, pooling="max", size=64, min_size=64, iterations="40",
+                             layers="relu1_1,relu2_1")
+    made = stylegram.explain_texture(example, grown.image, model=vgg, layers="relu1_1,relu2_1")
+    assert made.moved > 0.5 and made.matches[0].coherence < 0.5  # near the statistics, its patches from all over
+    page = made.html()
+    assert "Why this texture looks as it does" in page and "G(noise)" in page and "feature maps at" not in page
+    assert page.count("<img") == 4  # pictures, two Gram layers, matches

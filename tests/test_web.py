@@ -651,10 +651,19 @@ def test_a_result_is_explained_by_its_own_page(client):
     assert "of the way to the style" in page.text and page.text.count("<img") == 8  # pictures, 5 Gram layers, maps, matches
     assert '<link rel="stylesheet" href="/report.css">' in page.text and "<style>" not in page.text  # the policy's way
     assert client.get("/report.css").text.startswith("\nbody {")
-    two = start(client, content=content, styles=[style, other], **TINY)
-    assert "explain" not in two["urls"]
-    refused = client.get(f"/api/jobs/{two['id']}/explain.html")
-    assert refused.status_code == 404 and "several styles, masks, regions or label maps" in refused.json()["detail"]
+    two = start(client, content=content, styles=[style, other], style_blend="0.7,0.3", **TINY)
+    sse(client.get(two["urls"]["events"]).text)
+    page = client.get(two["urls"]["explain"]).text  # measured against the blend, patches per style
+    assert "the styles' blend" in page and "style 2 (30%): coherence" in page and page.count("<img") == 9
+    texture = start(client, method="texture", styles=[style], size=64, min_size=64, iterations="3")
+    sse(client.get(texture["urls"]["events"]).text)
+    page = client.get(texture["urls"]["explain"]).text
+    assert "Why this texture looks as it does" in page and "G(noise)" in page and page.count("<img") == 7
+    left, right = uploaded(client, mask_png(80, 60, True)), uploaded(client, mask_png(80, 60, False))
+    masked = start(client, content=content, styles=[style, other], style_masks=[left, right], **TINY)
+    assert "explain" not in masked["urls"]
+    refused = client.get(f"/api/jobs/{masked['id']}/explain.html")
+    assert refused.status_code == 404 and "places them with masks, regions or label maps" in refused.json()["detail"]
 
 
 def test_texture_refuses_masks(client):

@@ -20,7 +20,7 @@ runtime.keep_freed_memory()
 from .backbones import load_backbone  # noqa: E402  (after the setting above)
 from .deepdream import DreamOptions, dream
 from .deepdream import prepare_dream
-from .analysis.explain import explain
+from .analysis.explain import explain, explain_texture
 from .errors import StylegramError
 from .features import extract
 from .gatys import TransferOptions, transfer
@@ -38,6 +38,7 @@ __all__ = [
     "TransferOptions",
     "dream",
     "explain",
+    "explain_texture",
     "extract",
     "gram",
     "load_backbone",

@@ -1,13 +1,15 @@
-"""Why a style transfer looks as it does: its result measured against its content and style, as one HTML page.
+"""Why a style transfer or a texture looks as it does: a result measured against what made it, as one HTML page.
 
-Gatys et al. ask of the result two things at once: the style's Gram matrices at the style layers, and the content's
-feature maps at the content layer. The page shows how far each was met. For every style layer, the Gram matrices of
-the content, the result and the style side by side (channels in the order of the style's clusters), and how far the
-result's moved from the content's towards the style's: 1 − ‖G(result) − G(style)‖ / ‖G(content) − G(style)‖
-(100 %: the style's statistics exactly; 0 %: no nearer than the content). At the content layer, how closely the
-result's feature maps follow the content's (Pearson r per channel, over positions), beside the style's own maps
-(resized to the content's shape) as the chance level. And where the result's patches come from in the style
-(stylegram.analysis.matches): a statistic matched leaves their places scattered.
+Gatys et al.'s style transfer asks of its result two things at once: the style's Gram matrices at the style layers
+(with several styles, their blend, as the loss's target) and the content's feature maps at the content layer; their
+texture synthesis asks only the first, of its examples. The page shows how far each was met. For every style layer,
+the Gram matrices of the start (the content, or for a texture the noise it grows from), the result and the target
+side by side (channels in the order of the target's clusters), and how far the result's moved from the start's
+towards the target: 1 − ‖G(result) − G(target)‖ / ‖G(start) − G(target)‖ (100 %: the target's statistics exactly;
+0 %: no nearer than the start). At the content layer, how closely the result's feature maps follow the content's
+(Pearson r per channel, over positions), beside the styles' own maps (resized to the content's shape) as the chance
+level. And where the result's patches come from in each style or example (stylegram.analysis.matches): a statistic
+matched leaves their places scattered, a copy keeps them together.
 """
 
 from __future__ import annotations
@@ -19,74 +21,113 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .. import gatys, stats
+from .. import gatys, stats, synthesis
 from ..backbones import Backbone
 from ..errors import OptionError
 from ..images import ImageLike
+from ..losses import blend_of_layer, blend_weights, layer_groups
 from . import plots
 from .cluster import cluster_channels
-from .matches import Matches, find_matches, panels, style_at
+from .matches import Matches, matches_of, panels, style_at
 from .report import Section, figure
 from .report import page as report_page
 
 STYLE_LAYERS = tuple(gatys.STYLE_LAYERS.split(","))  # Gatys et al.'s, as a transfer's default
+TEXTURE_LAYERS = tuple(synthesis.LAYERS.split(","))  # as texture synthesis's default
 CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 SHOWN_CHANNELS = 4  # the content layer's strongest channels shown as maps
 ASPECT_TOLERANCE = 0.03  # a result's aspect may differ this much from its content's (rounded sides, an odd row cut)
+NOISE_SEED = 0  # of the noise a texture's result is measured from
 TITLE = "Why this style transfer looks as it does"
+TEXTURE_TITLE = "Why this texture looks as it does"
 INTRO = ("The result measured against the two things Gatys et al.'s style transfer asks of it: the style's "
          "statistics (Gram matrices) at the style layers and the content's feature maps at the content layer; and "
          "where its patches come from in the style.")
+TEXTURE_INTRO = ("The result measured against what Gatys et al.'s texture synthesis asks of it: the example's "
+                 "statistics (Gram matrices) at every layer, grown from noise; and where its patches come from in the "
+                 "example, which tells a texture made anew from a copy.")
 
 
 @dataclass
 class StyleLayer:
-    """One style layer's Gram matrices (C x C) of the content, the result and the style, and their distances."""
+    """One style layer's Gram matrices (C x C) of the start, the result and the target, and their distances."""
 
     layer: str
-    content: torch.Tensor
+    start: torch.Tensor  # the content's (a transfer) or the starting noise's (a texture)
     result: torch.Tensor
-    style: torch.Tensor
+    target: torch.Tensor  # the style's, or the blend of the styles' that have this layer (the loss's target)
 
     @property
     def before(self) -> float:
-        """‖G(content) − G(style)‖: how far the content's statistics are from the style's."""
-        return float(torch.linalg.matrix_norm(self.content - self.style))
+        """‖G(start) − G(target)‖: how far the start's statistics are from the target's."""
+        return float(torch.linalg.matrix_norm(self.start - self.target))
 
     @property
     def after(self) -> float:
-        """‖G(result) − G(style)‖."""
-        return float(torch.linalg.matrix_norm(self.result - self.style))
+        """‖G(result) − G(target)‖."""
+        return float(torch.linalg.matrix_norm(self.result - self.target))
 
     @property
     def moved(self) -> float:
-        """The share of the way from the content's Gram matrix to the style's that the result's has gone."""
+        """The share of the way from the start's Gram matrix to the target's that the result's has gone."""
         return 1.0 - self.after / self.before if self.before > 0 else 1.0
 
 
-def prepared(content: torch.Tensor, style: torch.Tensor, result: torch.Tensor, size: int | None = None,
-             style_scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The three images as the analysis takes them: the result at a long side of ``size`` (default: its own, at most
-    512), the content at the result's shape, the style at ``style_scale`` times the result's long side, as the
-    transfer used it. Returns (content, style, result)."""
-    from ..optimize import fit_long_side, resize
+def prepared(content: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor,
+             size: int | None = None, style_scale: float = 1.0
+             ) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+    """The images as the analysis takes them: the result at a long side of ``size`` (default: its own, at most 512),
+    the content at the result's shape, each style at ``style_scale`` times the result's long side, as the transfer
+    used it. Returns (content, styles, result)."""
+    from ..optimize import resize
 
     (ch, cw), (rh, rw) = content.shape[-2:], result.shape[-2:]
     if abs((cw / ch) / (rw / rh) - 1) > ASPECT_TOLERANCE:
         raise OptionError(f"the result is {rw}x{rh} px and the content {cw}x{ch}: a transfer keeps its content's "
                           "shape, so this result was not made from this content (or was cropped); give the content "
                           "it was made from")
-    result = resize(result, fit_long_side(tuple(result.shape[-2:]), size or min(512, max(result.shape[-2:]))))
-    return resize(content, tuple(result.shape[-2:])), style_at(style, max(result.shape[-2:]), style_scale), result
+    result = _analysed(result, size)
+    side = max(result.shape[-2:])
+    return (resize(content, tuple(result.shape[-2:])), [style_at(s, side, style_scale) for s in _listed(styles)],
+            result)
 
 
-def gram_layers(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
-                layers: Sequence[str] = STYLE_LAYERS) -> list[StyleLayer]:
-    """The Gram matrices of the three images at each of ``layers``."""
-    with torch.no_grad():
-        feats = [backbone.extract(image, list(layers)) for image in (content, result, style)]
-    return [StyleLayer(layer, *(stats.gram(f[layer].float())[0] for f in feats)) for layer in layers]
+def prepared_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, size: int | None = None,
+                     example_scale: float = 1.0) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The examples and a texture as the analysis takes them: the texture at a long side of ``size`` (default: its
+    own, at most 512), each example at ``example_scale`` times its own pixels, shrunk as much as the texture was (as
+    texture synthesis's --example-scale). Returns (examples, result)."""
+    from ..optimize import resize
+
+    analysed = _analysed(result, size)
+    factor = example_scale * max(analysed.shape[-2:]) / max(result.shape[-2:])
+    return [resize(e, tuple(max(1, round(n * factor)) for n in e.shape[-2:])) for e in _listed(examples)], analysed
+
+
+def _analysed(result: torch.Tensor, size: int | None) -> torch.Tensor:
+    from ..optimize import fit_long_side, resize
+
+    return resize(result, fit_long_side(tuple(result.shape[-2:]), size or min(512, max(result.shape[-2:]))))
+
+
+def _listed(images: torch.Tensor | Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    return [images] if isinstance(images, torch.Tensor) else list(images)
+
+
+def gram_layers(start: dict[str, torch.Tensor], result: dict[str, torch.Tensor],
+                styles: Sequence[dict[str, torch.Tensor]], blend: Sequence[float], layers: Sequence[str] | str
+                ) -> list[StyleLayer]:
+    """Per style layer, the Gram matrices of the start's and the result's features and the loss's target: the blend
+    of the styles that have the layer (``layers``: a list, or as --style-layers with groups split by '/')."""
+    groups = layer_groups(layers if isinstance(layers, str) else list(layers), len(styles))
+    grams = []
+    for layer in dict.fromkeys(name for group in groups for name in group):
+        users, shares = blend_of_layer(groups, blend, layer)
+        if users:  # a layer only styles of weight 0 have is not in the loss
+            target = sum(w * stats.gram(styles[n][layer])[0] for n, w in zip(users, shares))
+            grams.append(StyleLayer(layer, stats.gram(start[layer])[0], stats.gram(result[layer])[0], target))
+    return grams
 
 
 def channel_agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -96,26 +137,25 @@ def channel_agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.where(spread > 0, (x * y).sum(1) / spread.clamp_min(1e-12), torch.zeros_like(spread))
 
 
-def content_maps(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
-                 layer: str = CONTENT_LAYER) -> list[torch.Tensor]:
-    """The (C, h, w) maps at ``layer`` of the content, the result, and the style resized to the content's shape."""
-    placed = F.interpolate(style, size=content.shape[-2:], mode="bilinear", align_corners=False)
-    with torch.no_grad():
-        return [backbone.extract(image, [layer])[layer][0].float() for image in (content, result, placed)]
-
-
 @dataclass
 class Explanation:
-    """A result measured against its content and style (``measure``): the Gram matrices of each style layer, the
-    content layer's maps, and the pairing of the result's patches with the style's; ``html()`` is the page."""
+    """A result measured against what made it (``measure``, ``measure_texture``): the Gram matrices of each style
+    layer, for a transfer the content layer's maps, and the pairing of the result's patches with each style's;
+    ``html()`` is the page."""
 
-    content: torch.Tensor
-    style: torch.Tensor
+    start: torch.Tensor  # the content (a transfer) or the noise a texture synthesis grows from
+    styles: list[torch.Tensor]  # or examples
+    blend: list[float]
     result: torch.Tensor
     grams: list[StyleLayer]
-    content_layer: str
-    maps: list[torch.Tensor]  # at the content layer: the content's, the result's, the style's resized to the content
-    matches: Matches
+    matches: list[Matches]  # one per style
+    content_layer: str | None = None  # None for a texture
+    maps: list[torch.Tensor] | None = None  # at the content layer: the content's, the result's, each style's resized
+
+    @property
+    def texture(self) -> bool:
+        """Whether the result is a texture (no content)."""
+        return self.maps is None
 
     @property
     def moved(self) -> float:
@@ -123,109 +163,232 @@ class Explanation:
         return sum(g.moved for g in self.grams) / len(self.grams)
 
     @property
-    def kept(self) -> float:
-        """The mean Pearson r of the result's content-layer maps with the content's, over its active channels."""
-        return float(channel_agreement(self.maps[0], self.maps[1])[self._active].mean())
+    def kept(self) -> float | None:
+        """The mean Pearson r of the result's content-layer maps with the content's, over its active channels (None
+        for a texture)."""
+        return None if self.maps is None else self._agreement(self.maps[1])
 
     @property
-    def chance(self) -> float:
-        """The same r for the style's own maps (resized to the content's shape): what no likeness gives."""
-        return float(channel_agreement(self.maps[0], self.maps[2])[self._active].mean())
+    def chance(self) -> float | None:
+        """The same r for the styles' own maps (resized to the content's shape; the mean over the styles): what no
+        likeness gives (None for a texture)."""
+        return None if self.maps is None else sum(map(self._agreement, self.maps[2:])) / len(self.maps[2:])
 
-    @property
-    def _active(self) -> torch.Tensor:
-        return self.maps[0].flatten(1).std(1) > 0
+    def _agreement(self, maps: torch.Tensor) -> float:
+        active = self.maps[0].flatten(1).std(1) > 0
+        return float(channel_agreement(self.maps[0], maps)[active].mean())
+
+    def names(self) -> list[str]:
+        """The styles' (examples') names on the page: 'style', or 'style 1 (70%)', ... with several."""
+        noun = "example" if self.texture else "style"
+        if len(self.styles) == 1:
+            return [noun]
+        return [f"{noun} {i + 1} ({100 * w:.0f}%)" for i, w in enumerate(self.blend)]
+
+    def target(self) -> str:
+        """What the Gram matrices are measured against, in words."""
+        noun = "example" if self.texture else "style"
+        return f"the {noun}'s" if len(self.styles) == 1 else f"the {noun}s' blend"
 
     def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
         """The whole page (report.page, ``stylesheet`` as there), with a table of ``settings``."""
-        return report_page(TITLE, html.escape(INTRO), sections(self), settings or {}, stylesheet)
+        title, intro = (TEXTURE_TITLE, TEXTURE_INTRO) if self.texture else (TITLE, INTRO)
+        return report_page(title, html.escape(intro), sections(self), settings or {}, stylesheet)
 
 
-def measure(content: torch.Tensor, result: torch.Tensor, style: torch.Tensor, backbone: Backbone,
-            style_layers: Sequence[str] = STYLE_LAYERS, content_layer: str = CONTENT_LAYER,
-            match_layer: str = MATCH_LAYER) -> Explanation:
-    """``result`` measured against the ``content`` (at the result's size) and ``style`` it was made from."""
-    backbone.check_layers([*style_layers, content_layer, match_layer])
-    return Explanation(content, style, result, gram_layers(content, result, style, backbone, style_layers),
-                       content_layer, content_maps(content, result, style, backbone, content_layer),
-                       find_matches(result, style, match_layer, backbone))
+def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor],
+            backbone: Backbone, style_layers: Sequence[str] | str = STYLE_LAYERS, content_layer: str = CONTENT_LAYER,
+            match_layer: str = MATCH_LAYER, blend: str | Sequence[float] | None = None) -> Explanation:
+    """``result`` measured against the ``content`` (at the result's size) and the style or styles it was made from
+    (``blend``: their weights as --style-blend, equal by default; ``style_layers`` may be grouped per style as
+    --style-layers)."""
+    styles = _listed(styles)
+    weights = blend_weights(blend, len(styles))
+    groups = layer_groups(style_layers if isinstance(style_layers, str) else list(style_layers), len(styles))
+    gram_names = list(dict.fromkeys(name for group in groups for name in group))
+    backbone.check_layers([*gram_names, content_layer, match_layer])
+    _check_sizes(backbone, {"content": (content, [*gram_names, content_layer]), "result": (result, gram_names)},
+                 {name: (s, [*group, match_layer]) for name, s, group in zip(_style_names(len(styles)), styles, groups)})
+    content_f = _features(backbone, content, [*gram_names, content_layer])
+    result_f = _features(backbone, result, [*gram_names, content_layer, match_layer])
+    style_f = [_features(backbone, s, [*group, match_layer]) for s, group in zip(styles, groups)]
+    placed = [_features(backbone, F.interpolate(s, size=content.shape[-2:], mode="bilinear", align_corners=False),
+                        [content_layer])[content_layer] for s in styles]
+    return Explanation(content, styles, weights, result, gram_layers(content_f, result_f, style_f, weights, style_layers),
+                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in style_f],
+                       content_layer, [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)])
+
+
+def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,
+                    layers: Sequence[str] | str = TEXTURE_LAYERS, match_layer: str = MATCH_LAYER,
+                    blend: str | Sequence[float] | None = None) -> Explanation:
+    """A texture ``result`` measured against the example or examples it was grown from (``blend`` as --blend), from
+    the noise texture synthesis starts with."""
+    examples = _listed(examples)
+    weights = blend_weights(blend, len(examples), noun="example", option="--blend")
+    groups = layer_groups(layers if isinstance(layers, str) else list(layers), len(examples), "--layers", "example")
+    gram_names = list(dict.fromkeys(name for group in groups for name in group))
+    backbone.check_layers([*gram_names, match_layer])
+    noise = start_noise(examples, weights, tuple(result.shape[-2:]))
+    _check_sizes(backbone, {"result": (result, [*gram_names, match_layer])},
+                 {name: (e, [*group, match_layer])
+                  for name, e, group in zip(_style_names(len(examples), "example"), examples, groups)})
+    result_f = _features(backbone, result, [*gram_names, match_layer])
+    example_f = [_features(backbone, e, [*group, match_layer]) for e, group in zip(examples, groups)]
+    return Explanation(noise, examples, weights, result,
+                       gram_layers(_features(backbone, noise, gram_names), result_f, example_f, weights, layers),
+                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in example_f])
+
+
+def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int]) -> torch.Tensor:
+    """Noise of ``size`` around the examples' blended mean colour, as texture synthesis starts from (a fixed seed)."""
+    mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(examples, blend))
+    generator = torch.Generator().manual_seed(NOISE_SEED)
+    return (mean + 0.2 * synthesis.smooth_noise(3, size, generator)).clamp(0, 1)
+
+
+def _features(backbone: Backbone, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+    """One pass of ``image`` through the network, its maps at ``layers`` in float32."""
+    with torch.no_grad():
+        return {name: f.float() for name, f in backbone.extract(image, list(dict.fromkeys(layers))).items()}
+
+
+def _style_names(count: int, noun: str = "style") -> list[str]:
+    return [noun] if count == 1 else [f"{noun} {i + 1}" for i in range(count)]
+
+
+def _check_sizes(backbone: Backbone, *named: dict[str, tuple[torch.Tensor, list[str]]]) -> None:
+    """Refuse an image too small for the deepest layer it is measured at, naming it and the size it needs."""
+    for name, (image, layers) in (item for group in named for item in group.items()):
+        need = backbone.min_input_size(layers)
+        if min(image.shape[-2:]) < need:
+            h, w = image.shape[-2:]
+            raise OptionError(f"the {name} is {w}x{h} px as measured, but the layers {','.join(layers)} need at least "
+                              f"{need} px per side: use a larger --size (or --style-scale, --example-scale), or "
+                              "shallower layers")
 
 
 def sections(explained: Explanation) -> list[Section]:
     """The page's sections."""
     e = explained
-    return [
-        Section("The pictures", "The content and the style the result was made from, and the result.",
-                plots.to_png(plots.images_grid([e.content, e.style, e.result], ["content", "style", "result"],
-                                               "content, style and result", columns=3, width=3.0))),
-        _style_section(e),
-        _content_section(e),
-        _matches_section(e),
-    ]
+    first = [e.start] if not e.texture else []
+    images = [*first, *e.styles, e.result]
+    titles = [f"{name}, {i.shape[-1]}x{i.shape[-2]} px" for name, i in
+              zip([*(["content"] * len(first)), *e.names(), "result"], images)]
+    pictures = plots.images_grid(images, titles,
+                                 "what it was made from, and the result", columns=min(4, len(e.styles) + 2),
+                                 width=3.0)
+    noun = "example" if e.texture else "style"
+    what = ("The " if e.texture else "The content and the ") + (f"{noun}s" if len(e.styles) > 1 else noun)
+    made = (f"{what} the result was made from, at the sizes they were measured at (their features' scale), and the "
+            "result.")
+    if len(e.styles) > 1:
+        made += " Percentages are the blend's weights."
+    return [Section("The pictures", made, plots.to_png(pictures)), _style_section(e),
+            *([] if e.texture else [_content_section(e)]), _matches_section(e)]
 
 
 def _style_section(e: Explanation) -> Section:
+    start, target = "noise" if e.texture else "content", e.target()
+    heading = "the example" if e.texture else "the style"
     rows = "".join(f"<tr><td>{g.layer}</td><td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{100 * g.moved:.0f}%</td>"
                    "</tr>" for g in e.grams)
-    table = ("<table><tr><th>layer</th><th>‖G(content) − G(style)‖</th><th>‖G(result) − G(style)‖</th>"
-             f"<th>of the way to the style</th></tr>{rows}</table>")
-    figures = "".join(figure(_gram_figure(g), f"Gram matrices at {g.layer}") for g in e.grams)
+    table = (f"<table><tr><th>layer</th><th>‖G({start}) − G(target)‖</th><th>‖G(result) − G(target)‖</th>"
+             f"<th>of the way to {heading}</th></tr>{rows}</table>")
+    panel = e.names()[0] if len(e.styles) == 1 else f"{heading.removeprefix('the ')}s blended"
+    figures = "".join(figure(_gram_figure(g, start, panel, target), f"Gram matrices at {g.layer}") for g in e.grams)
+    blend = (f" With several {'examples' if e.texture else 'styles'} the target at a layer is the blend of their "
+             "Gram matrices, weighted as they were, as the loss's target is." if len(e.styles) > 1 else "")
+    asks = ("Texture synthesis asks the result's Gram matrices (which channels fire together, wherever they do) to "
+            "equal the example's, starting from noise." if e.texture else
+            "The style loss asks the result's Gram matrices (which channels fire together, wherever they do) to equal "
+            "the style's.")
     return Section(
         "Style: the Gram matrices",
-        "The style loss asks the result's Gram matrices (which channels fire together, wherever they do) to equal "
-        "the style's. Each row shows one layer's matrices of the content, the result and the style, channels in the "
-        "order of the style's clusters and on one colour scale: the result's should look like the style's, not the "
-        f"content's. On average over the layers the result has gone <strong>{100 * e.moved:.0f}%</strong> of the way "
-        "from the content's statistics to the style's (100 %: the style's exactly).",
+        f"{asks}{blend} Each row shows one layer's matrices of the {start}, the result and {target}, channels in the "
+        f"order of the target's clusters and on one colour scale: the result's should look like the target's, not "
+        f"the {start}'s. On average over the layers the result has gone <strong>{100 * e.moved:.0f}%</strong> of the "
+        f"way from the {start}'s statistics to {target} (100 %: exactly).",
         None, table + figures)
 
 
-def _gram_figure(g: StyleLayer) -> bytes:
-    """One layer's three Gram matrices, channels in the order of the style's clusters, as PNG."""
+def _gram_figure(g: StyleLayer, start: str, panel: str, target: str) -> bytes:
+    """One layer's three Gram matrices (the target's panel titled ``panel``), channels in the order of the target's
+    clusters, as PNG."""
     return plots.to_png(plots.matrices_grid(
-        [("content", g.content.numpy()), ("result", g.result.numpy()), ("style", g.style.numpy())],
-        cluster_channels(g.style.numpy()), "gram", g.layer, columns=3,
-        title=f"Gram matrices at {g.layer}: {100 * g.moved:.0f}% of the way to the style's"))
+        [(start, g.start.numpy()), ("result", g.result.numpy()), (panel, g.target.numpy())],
+        cluster_channels(g.target.numpy()), "gram", g.layer, columns=3,
+        title=f"Gram matrices at {g.layer}: {100 * g.moved:.0f}% of the way to {target}"))
 
 
 def _content_section(e: Explanation) -> Section:
     strongest = sorted(range(len(e.maps[0])), key=lambda c: -float(e.maps[0][c].clamp_min(0).mean()))[:SHOWN_CHANNELS]
-    grid = plots.features_grid([e.content, e.result, e.style], e.maps, strongest,
-                               ["content", "result", "style (resized)"], e.content_layer)
+    grid = plots.features_grid([e.start, e.result, e.styles[0]], e.maps[:3], strongest,
+                               ["content", "result", f"{_style_names(len(e.styles))[0]} (resized)"], e.content_layer)
+    own = "the style's own maps" if len(e.styles) == 1 else "the styles' own maps (the mean over them)"
+    active = int((e.maps[0].flatten(1).std(1) > 0).sum())
     return Section(
         f"Content: the feature maps at {e.content_layer}",
         f"The content loss asks the result's maps at {e.content_layer} to equal the content's: where things are, not "
-        f"how they are drawn. Over its {int(e._active.sum())} active channels the result's maps correlate with the "
-        f"content's at a mean Pearson r of <strong>{e.kept:.2f}</strong>; the style's own maps, resized to the "
+        f"how they are drawn. Over its {active} active channels the result's maps correlate with the "
+        f"content's at a mean Pearson r of <strong>{e.kept:.2f}</strong>; {own}, resized to the "
         f"content's shape, at {e.chance:.2f}, the level of chance. Below, the content's {len(strongest)} strongest "
         "channels on each picture.",
         plots.to_png(grid))
 
 
 def _matches_section(e: Explanation) -> Section:
-    m = e.matches
-    grid = plots.images_grid(panels(e.result, e.style, m), ["style, each position its colour", "result",
-                                                             "where each patch comes from"],
-                             f"{m.layer}, {m.patch}x{m.patch} patches", columns=3, width=3.0)
+    figures, numbers = [], []
+    for name, style, m in zip(e.names(), e.styles, e.matches):
+        grid = plots.images_grid(panels(e.result, style, m), [f"{name}, each position its colour", "result",
+                                                              "where each patch comes from"],
+                                 f"{name}: {m.layer}, {m.patch}x{m.patch} patches", columns=3, width=3.0)
+        figures.append(figure(plots.to_png(grid), f"where the result's patches come from in the {name}"))
+        numbers.append(f"{'' if len(e.styles) == 1 else name + ': '}coherence {m.coherence:.2f}, repetition "
+                       f"{m.repetition:.2f}, {m.used:.0%} of its patches used")
+    m, noun = e.matches[0], "example" if e.texture else "style"
+    source = f"the {noun}'s" if len(e.styles) == 1 else f"each {noun}'s"
+    copies = ("A texture made anew takes its patches from all over the example; a copy keeps large pieces of the "
+              "example together (areas of smoothly changing colour)." if e.texture else
+              "A Gram matrix keeps no places, so a result made by matching statistics takes its patches from all over "
+              "the style; <code>--statistic mrf</code> pairs patches on purpose and copies larger pieces whole.")
     return Section(
         "Where the result's patches come from",
-        f"Each {m.patch}x{m.patch} patch of the result's map at {m.layer} paired with the style's most similar patch "
-        "(normalized correlation), painted with the colour of that patch's place in the style. A Gram matrix keeps "
-        "no places, so a result made by matching statistics takes its patches from all over the style: coherence "
-        f"{m.coherence:.2f} (the share of neighbours paired with neighbours), repetition {m.repetition:.2f}, "
-        f"{m.used:.0%} of the style's patches used. <code>--statistic mrf</code> pairs patches on purpose and copies "
-        "larger pieces whole.",
-        plots.to_png(grid))
+        f"Each {m.patch}x{m.patch} patch of the result's map at {m.layer} paired with {source} most similar patch "
+        f"(normalized correlation), painted with the colour of that patch's place in the {noun}. {copies} The "
+        "coherence is the share of neighbouring patches paired with neighbours, the repetition the share paired with "
+        f"the very same patch: {'; '.join(numbers)}.",
+        None, "".join(figures))
 
 
-def explain(content: ImageLike, style: ImageLike, result: ImageLike, *, size: int | None = None,
-            style_scale: float = 1.0, model: Backbone | None = None, **layers) -> Explanation:
-    """Measure a transfer's ``result`` against the ``content`` and ``style`` it was made from (files, sample:NAME or
-    tensors; ``size`` and ``style_scale`` as in ``prepared``; ``layers``: style_layers, content_layer, match_layer as
-    in ``measure``); ``.html()`` of it is the page `stylegram explain` writes."""
+def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: ImageLike, *,
+            size: int | None = None, style_scale: float = 1.0, blend: str | Sequence[float] | None = None,
+            model: Backbone | None = None, **layers) -> Explanation:
+    """Measure a transfer's ``result`` against the ``content`` and style (or list of styles, ``blend`` as
+    --style-blend) it was made from (files, sample:NAME or tensors; ``size`` and ``style_scale`` as in ``prepared``;
+    ``layers``: style_layers, content_layer, match_layer as in ``measure``); ``.html()`` of it is the page
+    `stylegram explain` writes."""
     from ..backbones import load_backbone
     from ..images import load_input
 
-    content, style, result = prepared(load_input(content, "content image"), load_input(style, "style image"),
-                                      load_input(result, "result"), size, style_scale)
-    return measure(content, result, style, model or load_backbone("vgg19", "default"), **layers)
+    styles = [style] if not isinstance(style, (list, tuple)) else list(style)
+    content, styles, result = prepared(load_input(content, "content image"),
+                                       [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)],
+                                       load_input(result, "result"), size, style_scale)
+    return measure(content, result, styles, model or load_backbone("vgg19", "default"), blend=blend, **layers)
+
+
+def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,
+                    example_scale: float = 1.0, blend: str | Sequence[float] | None = None,
+                    model: Backbone | None = None, **layers) -> Explanation:
+    """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
+    (``example_scale`` as texture synthesis's; ``layers``: layers, match_layer as in ``measure_texture``; the default
+    model pools by average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes."""
+    from ..backbones import build_options, load_backbone
+    from ..images import load_input
+
+    examples = [examples] if not isinstance(examples, (list, tuple)) else list(examples)
+    examples, result = prepared_texture([load_input(e, f"example {i + 1}") for i, e in enumerate(examples)],
+                                        load_input(result, "result"), size, example_scale)
+    model = model or load_backbone("vgg19", "default", **build_options("vgg19", None, "avg"))
+    return measure_texture(examples, result, model, blend=blend, **layers)

@@ -56,6 +56,11 @@ def find_matches(image: torch.Tensor, style: torch.Tensor, layer: str, backbone:
     with torch.no_grad():
         feats = backbone.extract(image, [layer])[layer].float()
         style_feats = backbone.extract(style, [layer])[layer].float()
+    return matches_of(feats, style_feats, layer, patch)
+
+
+def matches_of(feats: torch.Tensor, style_feats: torch.Tensor, layer: str, patch: int = 3) -> Matches:
+    """``find_matches`` on maps already made: (1, C, h, w) of the picture and of the style at ``layer``."""
     positions = mrf.match_positions(feats, style_feats, patch)
     grid = (style_feats.shape[-2] - patch + 1, style_feats.shape[-1] - patch + 1)
     return Matches(positions, grid, layer, patch)

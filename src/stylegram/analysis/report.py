@@ -176,7 +176,7 @@ def page(title: str, intro: str, parts: Sequence[Section], settings: dict, style
         + (f'<link rel="stylesheet" href="{html.escape(stylesheet)}">' if stylesheet else f"<style>{STYLE}</style>")
         + "</head><body>"
         f"<h1>{html.escape(title)}</h1><p>{intro}</p>"
-        f"{body}<h2>Settings</h2><table>{rows}</table></body></html>\n"
+        f"{body}{f'<h2>Settings</h2><table>{rows}</table>' if rows else ''}</body></html>\n"
     )
 
 

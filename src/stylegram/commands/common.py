@@ -10,8 +10,8 @@ from ..backbones.base import PADDINGS
 from ..options import flag
 
 
-def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") -> None:
-    """--backbone, --weights, --pooling, --padding."""
+def add_backbone_options(parser: argparse.ArgumentParser, pooling: str | None = "max") -> None:
+    """--backbone, --weights, --pooling, --padding; ``pooling`` None: the command picks max, or avg for textures."""
     parser.add_argument("--backbone", default="vgg19", help="network whose features are used (default: vgg19)")
     parser.add_argument(
         "--weights",
@@ -19,7 +19,8 @@ def add_backbone_options(parser: argparse.ArgumentParser, pooling: str = "max") 
         help="'default' (embedded normalised VGG19), 'torchvision', 'caffe' (the original VGG; caffe:FILE for a local "
              "copy), 'random[:SEED]', a .pth/.safetensors file or a URL",
     )
-    parser.add_argument("--pooling", choices=("max", "avg"), default=pooling, help=f"VGG pooling (default: {pooling})")
+    parser.add_argument("--pooling", choices=("max", "avg"), default=pooling,
+                        help=f"VGG pooling (default: {pooling or 'max, or avg for a texture'})")
     parser.add_argument(
         "--padding",
         choices=PADDINGS,

@@ -1,11 +1,12 @@
-"""`stylegram explain CONTENT STYLE RESULT -o explain.html`: why a style transfer looks as it does, as one page
-(stylegram.analysis.explain)."""
+"""`stylegram explain CONTENT STYLE [STYLE ...] RESULT -o explain.html` (and `--texture EXAMPLE [EXAMPLE ...] RESULT`):
+why a style transfer or a texture looks as it does, as one page (stylegram.analysis.explain)."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS
+from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
+from ..errors import OptionError
 from .analysis_common import check_against_style, say, writable
 from .common import add_backbone_options, backbone_from_args
 
@@ -13,26 +14,38 @@ from .common import add_backbone_options, backbone_from_args
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "explain",
-        help="why a style transfer looks as it does: its Gram matrices, content maps and patches against its inputs",
-        description="Measure a style transfer's result against its content and style, as one self-contained HTML "
-        "page: at each style layer the Gram matrices of the content, the result and the style side by side and how "
-        "far the result's moved from the content's towards the style's; at the content layer how closely the result's "
-        "feature maps follow the content's; and where the result's patches come from in the style.",
+        help="why a style transfer (or a texture) looks as it does: its Gram matrices, content maps and patches "
+        "against its inputs",
+        description="Measure a style transfer's result against its content and style (or styles), as one "
+        "self-contained HTML page: at each style layer the Gram matrices of the content, the result and the style side "
+        "by side and how far the result's moved from the content's towards the style's; at the content layer how "
+        "closely the result's feature maps follow the content's; and where the result's patches come from in the "
+        "style. With --texture, a texture against its example (or examples), from the noise it grew from.",
+        usage="%(prog)s [-h] CONTENT STYLE [STYLE ...] RESULT -o OUT.html [options]\n"
+              "       %(prog)s [-h] --texture EXAMPLE [EXAMPLE ...] RESULT -o OUT.html [options]",
     )
-    parser.add_argument("content", help="the content image the result was made from, a file or sample:NAME")
-    parser.add_argument("style", help="the style image, a file or sample:NAME")
-    parser.add_argument("result", help="the result of the transfer (any method or tool)")
+    parser.add_argument("images", nargs="+", metavar="IMAGE",
+                        help="the content, the style image(s) and the result, last (files or sample:NAME); with "
+                        "--texture the example(s) and the texture")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
-    parser.add_argument("--style-layers", default=",".join(STYLE_LAYERS),
-                        help="layers whose Gram matrices are compared (default: %(default)s)")
-    parser.add_argument("--content-layer", default=CONTENT_LAYER, help="layer whose maps are compared (default: %(default)s)")
+    parser.add_argument("--texture", action="store_true",
+                        help="the result is a texture grown from the examples (stylegram texture), not a transfer")
+    parser.add_argument("--style-blend", "--blend", dest="blend", default=None,
+                        help="weights of several styles (examples) as the result was made with, e.g. 0.7,0.3 "
+                        "(default: equal)")
+    parser.add_argument("--style-layers", "--layers", dest="layers", default=None,
+                        help="layers whose Gram matrices are compared, optionally one group per style split by '/' "
+                        f"(default: {','.join(STYLE_LAYERS)}; with --texture {','.join(TEXTURE_LAYERS)})")
+    parser.add_argument("--content-layer", default=None, help=f"layer whose maps are compared (default: {CONTENT_LAYER})")
     parser.add_argument("--match-layer", default=MATCH_LAYER, help="layer whose patches are paired (default: %(default)s)")
-    parser.add_argument("--style-scale", type=float, default=1.0,
-                        help="the style's long side relative to the result's, as the transfer used it "
-                        "(default: %(default)s)")
+    parser.add_argument("--style-scale", type=float, default=None,
+                        help="the style's long side relative to the result's, as the transfer used it (default: 1)")
+    parser.add_argument("--example-scale", type=float, default=None,
+                        help="with --texture: the example's size relative to its own pixels, as the texture used it "
+                        "(default: 1)")
     parser.add_argument("--size", type=int, default=None,
                         help="long side in px of the analysis (default: the result's, at most 512)")
-    add_backbone_options(parser)
+    add_backbone_options(parser, pooling=None)
     return parser
 
 
@@ -40,18 +53,51 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import explain
     from ..analysis.report import write_page
 
-    check_against_style(args.size, args.style_scale)
+    check_inputs(args)
     output = writable(args.output, (".html", ".htm"))
-    layers = [name.strip() for name in args.style_layers.split(",") if name.strip()]
+    args.pooling = args.pooling or ("avg" if args.texture else "max")
     model = backbone_from_args(args)
-    model.check_layers([*layers, args.content_layer, args.match_layer])
+    *sources, result = args.images
     say("measuring the Gram matrices, content maps and patches")
-    measured = explain.explain(args.content, args.style, args.result, size=args.size, style_scale=args.style_scale,
-                               model=model, style_layers=layers, content_layer=args.content_layer,
-                               match_layer=args.match_layer)
-    text = measured.html({"content": args.content, "style": args.style, "result": args.result,
+    if args.texture:
+        layers = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "match_layer": args.match_layer}
+        measured = explain.explain_texture(sources, result, size=args.size, example_scale=args.example_scale or 1.0,
+                                           blend=args.blend, model=model, **layers)
+        named = {"example" if len(sources) == 1 else "examples": ", ".join(sources)}
+    else:
+        layers = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "match_layer": args.match_layer,
+                  "content_layer": args.content_layer or CONTENT_LAYER}
+        measured = explain.explain(sources[0], sources[1:], result, size=args.size,
+                                   style_scale=args.style_scale or 1.0, blend=args.blend, model=model, **layers)
+        named = {"content": sources[0], "style" if len(sources) == 2 else "styles": ", ".join(sources[1:]),
+                 "style scale": args.style_scale or 1.0}
+    blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
+    text = measured.html({**named, **blend, "result": result,
                           "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
-                          "style scale": args.style_scale, "network": f"{model.name} ({args.weights})"})
+                          "network": f"{model.name} ({args.weights}, {args.pooling} pooling)"})
     write_page(text, output)
     print(output)
     return 0
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """The images given and the options that fit a transfer or a texture, before any work."""
+    if args.texture:
+        if len(args.images) < 2:
+            raise OptionError("--texture needs the example (or examples) and the texture: EXAMPLE [EXAMPLE ...] RESULT")
+        wrong = [flag for flag, value in (("--style-scale", args.style_scale), ("--content-layer", args.content_layer))
+                 if value is not None]
+        if wrong:
+            raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
+                              "--example-scale for the example's scale)")
+    else:
+        if len(args.images) < 3:
+            raise OptionError(f"give the content, the style (or styles) and the result, in that order: got "
+                              f"{len(args.images)} image{'s' if len(args.images) != 1 else ''} (for a texture and its "
+                              "example, add --texture)")
+        if args.example_scale is not None:
+            raise OptionError("--example-scale is for --texture; a transfer's style is sized by --style-scale")
+    if args.texture:
+        check_against_style(args.size, args.example_scale or 1.0, "--example-scale")
+    else:
+        check_against_style(args.size, args.style_scale or 1.0)

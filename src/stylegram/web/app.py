@@ -12,8 +12,8 @@
                                        animation's is result.gif, .webp or .apng
     GET    /api/jobs/{id}/preview.png  the latest preview (at most 512 px; a video's latest frame)
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
-    GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain); one style,
-                                       no masks
+    GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain), of a
+                                       picture or texture without masks or label maps
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
 
 Every error is JSON {"detail": "one line that says what is wrong and what to do"} with a 4xx status.

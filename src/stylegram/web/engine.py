@@ -308,29 +308,37 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Calla
 
 def unexplained(spec: Spec) -> str | None:
     """Why the explanation page (stylegram.analysis.explain) does not fit this job's picture, or None if it does: it
-    measures one content against one style, everywhere in the picture."""
-    if spec.method == "texture" or spec.is_video:
-        return "the explanation measures a transfer's picture against its content and style; this job made " + \
-            ("a texture" if spec.method == "texture" else "a video")
-    if len(spec.styles) > 1 or spec.masks or spec.regions or spec.labels:
-        return ("the explanation measures a picture against one style everywhere; this job has several styles, masks, "
-                "regions or label maps")
+    measures a picture against its content and styles (a texture against its examples) blended everywhere."""
+    if spec.is_video:
+        return "the explanation measures a picture; this job made a video"
+    if spec.masks or spec.regions or spec.labels:
+        return ("the explanation measures a picture against its styles blended everywhere; this job places them with "
+                "masks, regions or label maps")
     return None
 
 
 def explained(spec: Spec, result: Result, store: UploadStore, models: Models) -> str:
-    """The explanation page (stylegram.analysis.explain) of a job's result, from its uploads as the job read them."""
+    """The explanation page (stylegram.analysis.explain) of a job's result, from its uploads as the job read them,
+    on the layers, blend and network its losses used."""
     from ..analysis import explain
 
-    opts = spec.options
-    content, style, image = explain.prepared(store.decode(spec.content), store.decode(spec.styles[0]), result.image,
-                                             style_scale=opts.style_scale)
-    settings = {"content": spec.content.name, "style": spec.styles[0].name, "method": spec.method,
-                "size": f"{image.shape[-1]}x{image.shape[-2]}", "command": command_line(spec)}
-    layers = {} if spec.method != "gatys" else {  # the layers its losses used (one style: one group)
-        "style_layers": list(parse_weighted(gatys.style_layers(opts), "style_layers")),
-        "content_layer": next(iter(parse_weighted(opts.content_layers, "content_layers")))}
-    measured = explain.measure(content, image, style, models.get(opts.pooling, opts.padding), **layers)
+    opts, styles = spec.options, [store.decode(u) for u in spec.styles]
+    model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
+    names = ", ".join(u.name for u in spec.styles)
+    if spec.method == "texture":
+        examples, image = explain.prepared_texture(styles, result.image, example_scale=opts.example_scale)
+        measured = explain.measure_texture(examples, image, model, layers=opts.layers, blend=opts.blend)
+        named = {"examples" if len(styles) > 1 else "example": names}
+    else:
+        content, styles, image = explain.prepared(store.decode(spec.content), styles, result.image,
+                                                  style_scale=opts.style_scale)
+        layers = {} if spec.method != "gatys" else {  # the layers its losses used
+            "style_layers": gatys.style_layers(opts),
+            "content_layer": next(iter(parse_weighted(opts.content_layers, "content_layers")))}
+        measured = explain.measure(content, image, styles, model, blend=opts.style_blend, **layers)
+        named = {"content": spec.content.name, "styles" if len(styles) > 1 else "style": names}
+    settings = {**named, "method": spec.method, "size": f"{image.shape[-1]}x{image.shape[-2]}",
+                "command": command_line(spec)}
     return measured.html(settings, REPORT_CSS)
 
 

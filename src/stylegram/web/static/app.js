@@ -383,7 +383,7 @@ function watch(job) {
   $("#stats").textContent = "";
   $("#progress").value = 0;
   $("#download-result").textContent = `Download ${resultNoun(job)}`;
-  $("#explain-result").hidden = !job.urls.explain;  // one style everywhere: stylegram.analysis.explain
+  $("#explain-result").hidden = !job.urls.explain;  // no masks, label maps or video: stylegram.analysis.explain
   for (const id of ["#download-result", "#download-params", "#explain-result"]) {
     const link = $(id);
     link.classList.add("disabled");
