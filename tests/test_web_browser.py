@@ -640,4 +640,10 @@ def test_earlier_results_stay_on_the_page_to_download(tmp_path):
         saved = tmp_path / "earlier.png"
         download.value.save_as(saved)
         assert Image.open(saved).size == (96, 64) and second["id"] != first["id"]
+        why = items.locator("a", has_text="why")
+        assert why.get_attribute("href") == first["urls"]["explain"] and why.get_attribute("target") == "_blank"
+        with page.context.expect_page() as opened:
+            why.click()
+        opened.value.wait_for_load_state()
+        assert opened.value.title() == "Why this style transfer looks as it does"
         page.locator("#output").screenshot(path=str(tmp_path / "recent.png"))

@@ -645,7 +645,8 @@ function drawCurve() {
 
 // ------------------------------------------------------------------------------- server status
 
-// The server's other finished jobs with a result, newest first: a thumbnail and links to the result and parameters.
+// The server's other finished jobs with a result, newest first: a thumbnail and links to the result, parameters and,
+// where there is one, the explanation page.
 async function showRecent() {
   let jobs = [];
   try { jobs = await api("/api/jobs"); } catch { return; }
@@ -670,6 +671,10 @@ function recentItem(job) {
     textContent: resultNoun(job) });
   download.setAttribute("download", "");
   item.append(result, caption, download, params);
+  if (job.urls.explain) {  // why it looks as it does, in a new tab as the result's button opens it
+    item.append(Object.assign(document.createElement("a"), { href: job.urls.explain, textContent: "why",
+      target: "_blank", rel: "noopener", title: "why this picture looks as it does" }));
+  }
   return item;
 }
 
