@@ -471,6 +471,11 @@ def test_label_maps_from_the_page_paint_like_colours_alike(client):
     read = [{"colour": "#87ceeb", "share": 0.5, "sources": halves}, {"colour": "#28a03c", "share": 0.5, "sources": halves}]
     assert sorted(states[-1]["labels_read"], key=lambda p: p["colour"], reverse=True) == read
     assert client.get(job["urls"]["self"]).json()["labels_read"] == states[-1]["labels_read"]
+    big = {"content": uploaded(client, png(192, 128)), "labels": [uploaded(client, label_png(192, 128, "x")),
+                                                                ids["both_map.png"]]}
+    tiled = start(client, **{**body, **big, "size": 192, "min_size": 128, "tile": 128, "iterations": "3"})
+    tiled_states = [e["data"] for e in sse(client.get(tiled["urls"]["events"]).text) if e["event"] == "state"]
+    assert tiled_states[-1]["labels_read"] == states[-1]["labels_read"]  # read over the whole content, as one run
     params = client.get(job["urls"]["params"]).json()
     assert "--labels cat_map.png,both_map.png" in params["command"] and len(params["inputs"]["labels"]) == 2
     image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)), float)

@@ -273,6 +273,15 @@ class Tiled:
     model: Backbone
     alpha: torch.Tensor | None
 
+    def labels_read(self) -> list[dict] | None:
+        """What its label maps are read as over the whole content (stylegram.labels.parts), or None without them."""
+        from ..labels import parts
+
+        split = gatys.split_labels(self.options, tuple(self.content.shape[-2:]),
+                                   [tuple(s.shape[-2:]) for s in self.styles],
+                                   blend_weights(self.options.style_blend, len(self.styles)))
+        return None if split is None else parts(split)
+
     def run(self, on_first: Callable, on_step: Callable, on_state: Callable, stop: Callable[[], bool]) -> Result:
         """The tiled run, with tiles.transfer_tiled's hooks; its Result keeps the content's transparency."""
         result = tiles.transfer_tiled(self.content, self.styles, self.options, tile=self.tile, model=self.model,

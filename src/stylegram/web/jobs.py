@@ -295,6 +295,8 @@ class Runner:
                 return self._run_video(job)
             made = engine.start(job.spec, self.store, self.models)
             if isinstance(made, engine.Tiled):
+                job.labels = made.labels_read()
+                job.publish("state", self._state_event(job))  # the page shows what the maps were read as
                 job.result, stopped = self._run_tiled(job, made)
                 job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha,
                                 caption=f"in tiles of {made.tile} px")
