@@ -126,3 +126,30 @@ def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caugh
     page = made.html()
     assert "Why this texture looks as it does" in page and "G(noise)" in page and "feature maps at" not in page
     assert page.count("<img") == 4  # pictures, two Gram layers, matches
+
+
+def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, capsys):
+    out, page = tmp_path / "cat.png", tmp_path / "why.html"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "sample:mosaic", "--style-blend", "0.7,0.3", "--size",
+                 "64", "--min-size", "64", "--iterations", "10", "--style-layers", "relu1_1,relu2_1", "-o", str(out),
+                 "--explain", str(page), "--quiet"]) == 0
+    said = capsys.readouterr().out
+    moved = re.search(r"wrote .*why.html \(why it looks as it does: (\d+)% of the way to the style's Gram matrices, "
+                      r"content r ([\d.]+)\)", said)
+    assert moved and 0 < int(moved[1]) < 100 and 0 < float(moved[2]) < 1, said
+    text = page.read_text()  # measured as it was made: on its two layers, against the blend
+    assert [m for m in re.findall(r"<td>(relu\d_1)</td><td>[\d.e+]+</td>", text)] == ["relu1_1", "relu2_1"]
+    assert "style 2 (30%): coherence" in text and f"<td>{out}</td>" in text
+    texture = tmp_path / "gravel.png"
+    assert main(["texture", "sample:gravel", "--size", "64", "--iterations", "10", "-o", str(texture), "--explain",
+                 str(page), "--quiet"]) == 0
+    assert "Why this texture looks as it does" in page.read_text()
+    # refused before any work: masks place the styles, and the page is no .html
+    mask = tmp_path / "mask.png"
+    save_image(torch.ones(1, 3, 64, 96), mask)
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "--style-masks", str(mask), "-o",
+                 str(tmp_path / "masked.png"), "--explain", str(page)]) == 2
+    assert "--explain: the explanation measures a result against its styles (examples) blended everywhere" in \
+        capsys.readouterr().err and not (tmp_path / "masked.png").exists()
+    assert main(["texture", "sample:gravel", "-o", str(tmp_path / "g2.png"), "--explain", str(tmp_path / "w.txt")]) == 2
+    assert "--explain " + str(tmp_path / "w.txt") + " should end in .html or .htm" in capsys.readouterr().err

@@ -361,6 +361,40 @@ def _matches_section(e: Explanation) -> Section:
         None, "".join(figures))
 
 
+def unexplained(options: gatys.TransferOptions | synthesis.TextureOptions) -> str | None:
+    """Why a result made with ``options`` has no explanation page, or None: the page measures the styles (examples)
+    blended everywhere, and masks or label maps place them."""
+    placed = [getattr(options, name, None) for name in ("style_masks", "style_regions", "masks", "labels")]
+    if any(p is not None for p in placed):
+        return ("the explanation measures a result against its styles (examples) blended everywhere, and masks, "
+                "regions or label maps place them")
+    return None
+
+
+def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: torch.Tensor,
+                options: gatys.TransferOptions, model: Backbone) -> Explanation:
+    """A transfer's result measured as it was made: at its style scale, against its styles' blend, on the layers its
+    losses used (a one-pass method's: the defaults)."""
+    from ..losses import parse_weighted
+
+    if why_not := unexplained(options):
+        raise OptionError(why_not)
+    content, styles, result = prepared(content, styles, result, style_scale=options.style_scale)
+    layers = {} if options.method != "gatys" else {
+        "style_layers": gatys.style_layers(options),
+        "content_layer": next(iter(parse_weighted(options.content_layers, "content layer")))}
+    return measure(content, result, styles, model, blend=options.style_blend, **layers)
+
+
+def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: synthesis.TextureOptions,
+               model: Backbone) -> Explanation:
+    """A texture measured as it was made: its examples at its example scale, blended, on its layers."""
+    if why_not := unexplained(options):
+        raise OptionError(why_not)
+    examples, result = prepared_texture(examples, result, example_scale=options.example_scale)
+    return measure_texture(examples, result, model, layers=options.layers, blend=options.blend)
+
+
 def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: ImageLike, *,
             size: int | None = None, style_scale: float = 1.0, blend: str | Sequence[float] | None = None,
             model: Backbone | None = None, **layers) -> Explanation:

@@ -4,7 +4,9 @@ why a style transfer or a texture looks as it does, as one page (stylegram.analy
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from .. import files
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
 from ..errors import OptionError
 from .analysis_common import check_against_style, say, writable
@@ -101,3 +103,68 @@ def check_inputs(args: argparse.Namespace) -> None:
         check_against_style(args.size, args.example_scale or 1.0, "--example-scale")
     else:
         check_against_style(args.size, args.style_scale or 1.0)
+
+
+def add_explain_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """--explain FILE.html on a command that makes a ``what`` (transfer, texture)."""
+    parser.add_argument("--explain", metavar="FILE.html",
+                        help=f"also write the page `stylegram explain` makes of the {what}, measured as it was made "
+                        "(its layers, blend and scale): why it looks as it does")
+
+
+def check_explain(args: argparse.Namespace, options) -> Path | None:
+    """Before any work: --explain's page can be written and the run's ``options`` (None: not known yet, as on
+    --resume) leave a result it measures; its path, or None without --explain."""
+    from ..analysis.explain import unexplained
+
+    if not args.explain:
+        return None
+    if options is not None and (why_not := unexplained(options)):
+        raise OptionError(f"--explain: {why_not}; drop --explain, or the masks or label maps")
+    page = Path(args.explain).expanduser()
+    if page.suffix.lower() not in (".html", ".htm"):
+        raise OptionError(f"--explain {page} should end in .html or .htm")
+    return files.check_can_write(page)
+
+
+def explain_transfer(content: str, styles: list[str], output: Path, options, page: Path) -> None:
+    """--explain of `stylegram transfer`: the picture written to ``output`` measured against its inputs."""
+    from ..analysis import explain
+    from ..images import load_input
+
+    model = _model_of(options)
+    measured = explain.of_transfer(load_input(content, "content image"),
+                                   [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)],
+                                   load_input(str(output), "result"), options, model)
+    _write(measured, page, {"content": content, "style" if len(styles) == 1 else "styles": ", ".join(styles),
+                            "result": str(output), "method": options.method}, model)
+
+
+def explain_texture(examples: list[str], output: Path, options, page: Path) -> None:
+    """--explain of `stylegram texture`: the texture written to ``output`` measured against its examples."""
+    from ..analysis import explain
+    from ..images import load_input
+
+    model = _model_of(options)
+    measured = explain.of_texture([load_input(e, f"example {i + 1}") for i, e in enumerate(examples)],
+                                  load_input(str(output), "result"), options, model)
+    _write(measured, page, {"example" if len(examples) == 1 else "examples": ", ".join(examples),
+                            "result": str(output)}, model)
+
+
+def _model_of(options):
+    """The network a run's options name (their backbone, weights, pooling and padding)."""
+    from ..backbones import build_options, load_backbone
+
+    return load_backbone(options.backbone, options.weights,
+                         **build_options(options.backbone, options.padding, options.pooling))
+
+
+def _write(measured, page: Path, named: dict, model) -> None:
+    from ..analysis.report import write_page
+
+    size = f"{measured.result.shape[-1]}x{measured.result.shape[-2]}"
+    write_page(measured.html({**named, "size": size, "network": f"{model.name}"}), page)
+    print(f"wrote {page} (why it looks as it does: {100 * measured.moved:.0f}% of the way to the "
+          f"{'example' if measured.texture else 'style'}'s Gram matrices"
+          + ("" if measured.texture else f", content r {measured.kept:.2f}") + ")")

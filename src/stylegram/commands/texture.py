@@ -11,6 +11,7 @@ from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .common import add_dataclass_options
+from .explain import add_explain_option, check_explain, explain_texture
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
 
 HELP = {
@@ -64,6 +65,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
     add_dataclass_options(parser, TextureOptions, HELP, CHOICES)
     add_run_options(parser)
+    add_explain_option(parser, "texture")
     return parser
 
 
@@ -73,6 +75,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     output = check_outputs(args, [*args.examples, args.weights, *listed(args.masks, args.labels)])
+    page = check_explain(args, None if args.resume else TextureOptions(**_options(args)))
     if args.resume:
         job = resume_texture(args.resume, args.examples)
         check_resume_alone(args, job.options)
@@ -81,4 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if job.problem.labels is not None and not args.quiet:  # what the maps were read as, before the minutes of work
         print(labels.describe(job.problem.labels), flush=True)
     hint = shlex.join(["stylegram", "texture", *args.examples, "-o", args.output])
-    return run_job(job, output, args, hint)
+    code = run_job(job, output, args, hint)
+    if code == 0 and page is not None:
+        explain_texture(args.examples, output, job.options, page)
+    return code

@@ -17,6 +17,7 @@ from .. import images, labels, samples, tiles
 from ..bars import bar
 from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
+from .explain import add_explain_option, check_explain, explain_transfer
 from .progress import describe, stop_on_interrupt
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, resume_command, run_job
 
@@ -108,6 +109,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "--checkpoint at each level and every minute, keeps its place for --resume")
     add_scheduler_options(parser, "one per core", "make the tiles here, one after another; with --tile only")
     add_run_options(parser)
+    add_explain_option(parser, "transfer")
     return parser
 
 
@@ -138,6 +140,15 @@ def run(args: argparse.Namespace) -> int:
     _check_one_pass(args)
     maps = listed(args.style_masks, args.style_regions, args.labels)
     output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps])
+    page = check_explain(args, None if args.resume else T.TransferOptions(**_options(args)))
+    code, options = _transfer(args, output)
+    if code == 0 and page is not None:
+        explain_transfer(args.content, args.styles, output, options, page)
+    return code
+
+
+def _transfer(args: argparse.Namespace, output: Path) -> tuple[int, T.TransferOptions]:
+    """The run the options ask for, to its end or to Ctrl-C; (exit status, the options it ran with)."""
     if images.is_animation(samples.resolve(args.content)) and not args.quiet:
         print(f"stylegram: {args.content} is animated, and this stylizes its first frame; 'stylegram batch "
               f"{shlex.quote(args.content)} --style STYLE -o FOLDER/' stylizes every frame into an animation",
@@ -157,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         result = T.transfer(args.content, args.styles, **_options(args))
         result.save(output)
         print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {args.method}, {result.seconds:.1f}s)")
-        return 0
+        return 0, result.options
     if args.resume:
         job = T.resume(args.resume, args.content, args.styles)
         check_resume_alone(args, job.options)
@@ -166,10 +177,10 @@ def run(args: argparse.Namespace) -> int:
     if job.problem.labels is not None and not args.quiet:  # what the maps were read as, before the minutes of work
         print(labels.describe(job.problem.labels), flush=True)
     hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output])
-    return run_job(job, output, args, hint)
+    return run_job(job, output, args, hint), job.options
 
 
-def _run_tiled(args: argparse.Namespace, output) -> int:
+def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions]:
     """--tile: the tiled run (stylegram.tiles), a line per tile; Ctrl-C writes the picture so far and a checkpoint
     (--resume goes on from it), as --checkpoint does now and then."""
     given = _given(args, ["--save-every", "--log"])
@@ -208,11 +219,11 @@ def _run_tiled(args: argparse.Namespace, output) -> int:
         went_on = (f"checkpoint to {checkpoint}; continue with: {resume_command(hint, args, checkpoint)}"
                    if kept.write() else "it stopped before its first iteration, so there is nothing to go on from")
         print(f"stylegram: interrupted; the picture so far ({size}) written to {output}, {went_on}", file=sys.stderr)
-        return 130
+        return 130, options
     if args.checkpoint:
         kept.write()
     print(f"wrote {output} ({size}, in tiles of {args.tile} px, {result.seconds:.1f}s)")
-    return 0
+    return 0, options
 
 
 @contextlib.contextmanager

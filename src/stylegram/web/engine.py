@@ -21,7 +21,7 @@ from .. import __version__, gatys, synthesis, tiles
 from ..backbones import Backbone, build_options, load_backbone
 from ..errors import OptionError, check_choice
 from ..job import Job, Result
-from ..losses import blend_weights, parse_weighted
+from ..losses import blend_weights
 from ..options import flag
 from .uploads import Upload, UploadStore
 
@@ -335,17 +335,12 @@ def explained(spec: Spec, result: Result, store: UploadStore, models: Models) ->
     model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
     names = ", ".join(u.name for u in spec.styles)
     if spec.method == "texture":
-        examples, image = explain.prepared_texture(styles, result.image, example_scale=opts.example_scale)
-        measured = explain.measure_texture(examples, image, model, layers=opts.layers, blend=opts.blend)
+        measured = explain.of_texture(styles, result.image, opts, model)
         named = {"examples" if len(styles) > 1 else "example": names}
     else:
-        content, styles, image = explain.prepared(store.decode(spec.content), styles, result.image,
-                                                  style_scale=opts.style_scale)
-        layers = {} if spec.method != "gatys" else {  # the layers its losses used
-            "style_layers": gatys.style_layers(opts),
-            "content_layer": next(iter(parse_weighted(opts.content_layers, "content_layers")))}
-        measured = explain.measure(content, image, styles, model, blend=opts.style_blend, **layers)
+        measured = explain.of_transfer(store.decode(spec.content), styles, result.image, opts, model)
         named = {"content": spec.content.name, "styles" if len(styles) > 1 else "style": names}
+    image = measured.result
     settings = {**named, "method": spec.method, "size": f"{image.shape[-1]}x{image.shape[-2]}",
                 "command": command_line(spec)}
     return measured.html(settings, REPORT_CSS)
