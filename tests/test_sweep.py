@@ -1,6 +1,7 @@
 """Sweeps: a transfer per combination of some options' values, on one contact sheet."""
 
 import os
+import re
 import signal
 
 import numpy as np
@@ -300,3 +301,32 @@ def test_the_commands_want_an_image_given_or_varied(tmp_path, capsys):
     assert main(["texture-sweep", "--vary", "example", "sample:brick", "sample:mosaic", "--size", "48",
                  "--iterations", "2", "-o", str(out)]) == 0
     assert _pictures_across(np.asarray(Image.open(out))) == 1  # the grey brick has no colour to count; the mosaic
+
+
+def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, chelsea):
+    content = torch.nn.functional.interpolate(chelsea, size=(43, 64), mode="area")
+    cells = sweeps.sweep(content, "sample:swirls", {"style_weight": [0.01, 100]}, model=vgg, measure=True,
+                         size=64, min_size=64, iterations="15")
+    words = [c.measured for c in cells]
+    numbers = [tuple(float(n) for n in re.fullmatch(r"style (-?\d+)%, content r ([\d.]+)", w).groups()) for w in words]
+    (faint, faint_r), (strong, strong_r) = numbers
+    assert strong > faint + 10 and faint_r > strong_r  # more style weight: nearer the style's Gram matrices, less content
+    assert cells[1].caption.endswith(f"· {words[1]}")
+    varied = sweeps.sweep(content, [], {"style": ["sample:swirls", "sample:brick"]}, model=vgg, measure=True,
+                          size=64, min_size=64, iterations="3")
+    assert all(re.fullmatch(r"style -?\d+%, content r [\d.]+", c.measured) for c in varied)  # each on its own style
+    textures = sweeps.texture_sweep("sample:gravel", {"seed": [1]}, size=48, iterations="20", measure=True)
+    assert re.fullmatch(r"example \d+%", textures[0].measured)
+
+
+def test_the_sweep_command_measures_and_refuses_to_measure_placed_styles(tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
+                 "--min-size", "64", "--iterations", "3", "--measure"]) == 0
+    assert "measuring the 2 pictures" in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
+    mask = tmp_path / "mask.png"
+    save_image(torch.ones(1, 3, 64, 96), mask)
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2",
+                 "--style-masks", str(mask), "--measure"]) == 2
+    assert "--measure measures each picture against its styles blended everywhere, and --style-masks place them" in \
+        capsys.readouterr().err

@@ -48,6 +48,7 @@ class Cell:
     stopped: bool = False
     reused: bool = False
     number: int = 0  # its place among the combinations, from 0 (the sheet's order)
+    measured: str = ""  # what ``measured`` found, e.g. 'style 83%, content r 0.71'
 
     @property
     def caption(self) -> str:
@@ -59,7 +60,7 @@ class Cell:
         """The caption in the pieces a line may break between: each value, then the time."""
         shown = values(self.changes).split(", ")
         return [*(f"{v}," for v in shown[:-1]), shown[-1], f"· {self.result.seconds:.1f}s"
-                + (" (stopped)" if self.stopped else "")]
+                + (" (stopped)" if self.stopped else ""), *([f"· {self.measured}"] if self.measured else [])]
 
     @property
     def slug(self) -> str:
@@ -171,7 +172,7 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
         made_of = fingerprint(given, opts.saved())
         made = folder.find(slug(cell), made_of, opts) if folder is not None else None
         if made is not None:
-            planned.append(Planned(cell, made=made, made_of=made_of))
+            planned.append(Planned(cell, made=made, made_of=made_of, options=opts, inputs=given))
             continue
         try:
             planned.append(dataclasses.replace(prepared(opts, models, given), changes=cell, made_of=made_of,
@@ -207,30 +208,35 @@ def unread_by(opts: gatys.TransferOptions) -> list[str]:
 def sweep(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
           options: gatys.TransferOptions | None = None, *, on_progress: Callable[[int, Progress], None] | None = None,
           on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None,
-          model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, **changes) -> list[Cell]:
+          model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, measure: bool = False,
+          **changes) -> list[Cell]:
     """A transfer for every combination of ``vary``'s values ({option: values}, e.g. {"style_weight": [1, 10]}), the
     other options from ``options`` and ``changes``; one Cell each, in order.
 
     ``on_progress`` hears (cell number from 0, record) of each Gatys iteration, ``on_cell`` of each cell done;
     ``stop`` returning True ends the sweep after the iteration being made, that cell's picture so far the last;
     ``model``: an already loaded network for the Gatys runs; ``cells``: a folder to write each picture to, named by
-    its values, where the pictures an earlier sweep made from the same inputs and options are taken instead of run.
+    its values, where the pictures an earlier sweep made from the same inputs and options are taken instead of run;
+    ``measure``: each Cell's picture ``measured``.
     """
     folder = CellFolder(cells) if cells is not None else None
     planned = plan(content, styles, vary, options, model=model, folder=folder, **changes)
-    return run_planned(planned, folder, on_progress, on_cell, stop)
+    made = run_planned(planned, folder, on_progress, on_cell, stop)
+    return measured(made, planned) if measure else made
 
 
 def texture_sweep(examples: ImageLike | Sequence[ImageLike], vary: Mapping[str, Sequence[Any]],
                   options: synthesis.TextureOptions | None = None, *,
                   on_progress: Callable[[int, Progress], None] | None = None,
                   on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None,
-                  model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, **changes) -> list[Cell]:
+                  model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, measure: bool = False,
+                  **changes) -> list[Cell]:
     """A texture synthesis from ``examples`` for every combination of ``vary``'s values (e.g. {"statistic": ["gram",
     "meanstd"]}); the rest as ``sweep``."""
     folder = CellFolder(cells) if cells is not None else None
     planned = plan_texture(examples, vary, options, model=model, folder=folder, **changes)
-    return run_planned(planned, folder, on_progress, on_cell, stop)
+    made = run_planned(planned, folder, on_progress, on_cell, stop)
+    return measured(made, planned) if measure else made
 
 
 def run_planned(planned: list[Planned], folder: CellFolder | None,
@@ -266,6 +272,29 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
         if stop is not None and stop():
             return planned.job.result(), True
     return planned.job.result(), False
+
+
+def measured(cells: Sequence[Cell], planned: Sequence[Planned]) -> list[Cell]:
+    """The cells with their pictures measured by one yardstick for all (stylegram.analysis.explain.yardstick: VGG19's
+    default layers, whatever layers a picture was made on): how far its Gram matrices have gone from the content's
+    (a texture: from noise) towards its styles' (examples'), and for a transfer how closely its relu4_2 maps follow
+    the content's (mean Pearson r)."""
+    from .analysis.explain import yardstick
+    from .backbones import build_options, load_backbone
+
+    models: dict[str, Backbone] = {}
+    shown = []
+    for cell in cells:
+        one = planned[cell.number]
+        one = planned[one.same_as] if one.same_as is not None else one
+        texture = "examples" in one.inputs
+        pooling = "avg" if texture else "max"  # as texture synthesis and the transfer's defaults pool
+        if pooling not in models:
+            models[pooling] = load_backbone("vgg19", "default", **build_options("vgg19", None, pooling))
+        why = yardstick(one.inputs, cell.result.image, one.options, models[pooling])
+        words = f"{'example' if texture else 'style'} {100 * why.moved:.0f}%"
+        shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
+    return shown
 
 
 def columns(vary: Mapping[str, Sequence[Any]]) -> int:

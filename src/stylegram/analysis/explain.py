@@ -198,10 +198,11 @@ class Explanation:
 
 def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor],
             backbone: Backbone, style_layers: Sequence[str] | str = STYLE_LAYERS, content_layer: str = CONTENT_LAYER,
-            match_layer: str = MATCH_LAYER, blend: str | Sequence[float] | None = None) -> Explanation:
+            match_layer: str = MATCH_LAYER, blend: str | Sequence[float] | None = None, patches: bool = True
+            ) -> Explanation:
     """``result`` measured against the ``content`` (at the result's size) and the style or styles it was made from
     (``blend``: their weights as --style-blend, equal by default; ``style_layers`` may be grouped per style as
-    --style-layers)."""
+    --style-layers; ``patches`` False: without the pairing of patches, which costs most)."""
     styles = _listed(styles)
     weights = blend_weights(blend, len(styles))
     groups = layer_groups(style_layers if isinstance(style_layers, str) else list(style_layers), len(styles))
@@ -215,15 +216,15 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     placed = [_features(backbone, F.interpolate(s, size=content.shape[-2:], mode="bilinear", align_corners=False),
                         [content_layer])[content_layer] for s in styles]
     return Explanation(content, styles, weights, result, gram_layers(content_f, result_f, style_f, weights, style_layers),
-                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in style_f],
-                       content_layer, [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)])
+                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in style_f] if patches
+                       else [], content_layer, [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)])
 
 
 def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,
                     layers: Sequence[str] | str = TEXTURE_LAYERS, match_layer: str = MATCH_LAYER,
-                    blend: str | Sequence[float] | None = None) -> Explanation:
+                    blend: str | Sequence[float] | None = None, patches: bool = True) -> Explanation:
     """A texture ``result`` measured against the example or examples it was grown from (``blend`` as --blend), from
-    the noise texture synthesis starts with."""
+    the noise texture synthesis starts with (``patches`` as in ``measure``)."""
     examples = _listed(examples)
     weights = blend_weights(blend, len(examples), noun="example", option="--blend")
     groups = layer_groups(layers if isinstance(layers, str) else list(layers), len(examples), "--layers", "example")
@@ -237,7 +238,8 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
     example_f = [_features(backbone, e, [*group, match_layer]) for e, group in zip(examples, groups)]
     return Explanation(noise, examples, weights, result,
                        gram_layers(_features(backbone, noise, gram_names), result_f, example_f, weights, layers),
-                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in example_f])
+                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in example_f]
+                       if patches else [])
 
 
 def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int]) -> torch.Tensor:
@@ -285,7 +287,7 @@ def sections(explained: Explanation) -> list[Section]:
     if len(e.styles) > 1:
         made += " Percentages are the blend's weights."
     return [Section("The pictures", made, plots.to_png(pictures)), _style_section(e),
-            *([] if e.texture else [_content_section(e)]), _matches_section(e)]
+            *([] if e.texture else [_content_section(e)]), *([_matches_section(e)] if e.matches else [])]
 
 
 def _style_section(e: Explanation) -> Section:
@@ -393,6 +395,32 @@ def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: 
         raise OptionError(why_not)
     examples, result = prepared_texture(examples, result, example_scale=options.example_scale)
     return measure_texture(examples, result, model, layers=options.layers, blend=options.blend)
+
+
+def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions | synthesis.TextureOptions,
+              model: Backbone) -> Explanation:
+    """One measure for many pictures made with different options (a sweep's): ``result`` against its ``inputs`` by
+    role ({"content", "styles"} or {"examples"}: files, sample:NAME or tensors) blended and scaled as ``options``
+    made it, on the default layers whatever layers it used, and without the patches."""
+    from ..images import load_input
+
+    if why_not := unexplained(options):
+        raise OptionError(why_not)
+    if "examples" in inputs:
+        examples, result = prepared_texture(_loaded(inputs["examples"], "example"), result,
+                                            example_scale=options.example_scale)
+        return measure_texture(examples, result, model, blend=options.blend, patches=False)
+    content, styles, result = prepared(load_input(inputs["content"], "content image"),
+                                       _loaded(inputs["styles"], "style image"), result,
+                                       style_scale=options.style_scale)
+    return measure(content, result, styles, model, blend=options.style_blend, patches=False)
+
+
+def _loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Tensor]:
+    from ..images import load_input
+
+    listed = list(images) if isinstance(images, (list, tuple)) else [images]
+    return [load_input(image, f"{what} {i + 1}") for i, image in enumerate(listed)]
 
 
 def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: ImageLike, *,

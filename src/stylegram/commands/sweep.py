@@ -53,6 +53,11 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                         "options instead of making them again (stopped, or given one more value: only what is new "
                         "runs)")
     add_dataclass_options(parser, options, helps, choices)
+    parser.add_argument("--measure", action="store_true",
+                        help="measure each picture as `stylegram explain` does, by one yardstick for all (VGG19's "
+                        f"default layers), and add it to its caption: how far its Gram matrices have gone to the "
+                        f"{image}'s" + (", and how closely its relu4_2 maps follow the content's (r)"
+                                        if image == "style" else ""))
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_scheduler_options(parser, "none: the pictures are made here, one after another",
                           "make the pictures here, one after another; --workers N: on a local cluster, N at once")
@@ -91,6 +96,10 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         raise OptionError(f"give one or more {kind.image} images, or one per picture with --vary {kind.image} A.jpg "
                           "B.jpg" + late_images(args))
     vary = varied(args, kind)
+    placed = [flag(name) for name in ("style_masks", "style_regions", "masks", "labels") if getattr(args, name, None)]
+    if args.measure and placed:
+        raise OptionError(f"--measure measures each picture against its {kind.image}s blended everywhere, and "
+                          f"{' and '.join(placed)} place them; drop --measure or {' and '.join(placed)}")
     cells = S.combinations(vary, kind.options, [kind.image])
     given = [v for values in vary.values() for v in values if isinstance(v, str)]
     output = check_outputs(args, [*kind.reads, *given])
@@ -118,6 +127,10 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     finally:
         if new_folder and folder is not None and not any(folder.iterdir()):
             folder.rmdir()  # nothing was made: no empty folder left behind
+    if made and args.measure and not interrupted:
+        if not args.quiet:
+            print(f"measuring the {_pictures(made)}", file=sys.stderr, flush=True)
+        made = S.measured(made, planned)
     if made:
         _write_sheet(made, vary, args, kind, output)
     if interrupted:
@@ -208,6 +221,8 @@ def command(args: argparse.Namespace, vary: dict[str, list], kind: Kind) -> str:
             words += [flag(name)] if isinstance(value, bool) else [flag(name), _word(value)]
     for name, values in vary.items():
         words += ["--vary", flag(name)[2:], *(_word(v) for v in values)]
+    if args.measure:
+        words.append("--measure")
     return shlex.join([*words, "-o", args.output])
 
 
