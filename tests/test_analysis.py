@@ -441,9 +441,9 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
     out = tmp_path / "report.html"
     assert main(["report", *map(str, classes), "--layers", "relu1_*,relu2_1", "--grey", "-o", str(out)]) == 0
     page = out.read_text()
-    pictures = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    pictures = re.findall(r'src="data:image/webp;base64,([^"]+)"', page)
     assert len(pictures) == 6
-    assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pictures)
+    assert all(base64.b64decode(p)[8:12] == b"WEBP" for p in pictures)
     assert 'src="http' not in page and "<link" not in page and "<script" not in page  # self-contained
     for heading in ("Inputs", "Feature maps", "Which layer", "Confusion matrix", "Channel clusters",
                     "Where each cluster fires"):

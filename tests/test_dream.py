@@ -349,5 +349,5 @@ def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):
     assert main(args) == 0
     page = out.read_text()
     assert "What each channel cluster of relu2_1 prefers" in page and "each channel's deep dream" in page
-    pictures = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(pictures) == 7 and all(base64.b64decode(p).startswith(b"\x89PNG") for p in pictures)
+    pictures = re.findall(r'src="data:image/webp;base64,([^"]+)"', page)
+    assert len(pictures) == 7 and all(base64.b64decode(p)[8:12] == b"WEBP" for p in pictures)
