@@ -407,16 +407,17 @@ def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions
     if why_not := unexplained(options):
         raise OptionError(why_not)
     if "examples" in inputs:
-        examples, result = prepared_texture(_loaded(inputs["examples"], "example"), result,
+        examples, result = prepared_texture(loaded(inputs["examples"], "example"), result,
                                             example_scale=options.example_scale)
         return measure_texture(examples, result, model, blend=options.blend, patches=False)
     content, styles, result = prepared(load_input(inputs["content"], "content image"),
-                                       _loaded(inputs["styles"], "style image"), result,
+                                       loaded(inputs["styles"], "style image"), result,
                                        style_scale=options.style_scale)
     return measure(content, result, styles, model, blend=options.style_blend, patches=False)
 
 
-def _loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Tensor]:
+def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Tensor]:
+    """One image or a list of them (files, sample:NAME, tensors...) as a list of tensors; errors name ``what`` N."""
     from ..images import load_input
 
     listed = list(images) if isinstance(images, (list, tuple)) else [images]
@@ -433,9 +434,7 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     from ..backbones import load_backbone
     from ..images import load_input
 
-    styles = [style] if not isinstance(style, (list, tuple)) else list(style)
-    content, styles, result = prepared(load_input(content, "content image"),
-                                       [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)],
+    content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
     return measure(content, result, styles, model or load_backbone("vgg19", "default"), blend=blend, **layers)
 
@@ -449,8 +448,7 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
     from ..backbones import build_options, load_backbone
     from ..images import load_input
 
-    examples = [examples] if not isinstance(examples, (list, tuple)) else list(examples)
-    examples, result = prepared_texture([load_input(e, f"example {i + 1}") for i, e in enumerate(examples)],
-                                        load_input(result, "result"), size, example_scale)
+    examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
+                                        example_scale)
     model = model or load_backbone("vgg19", "default", **build_options("vgg19", None, "avg"))
     return measure_texture(examples, result, model, blend=blend, **layers)

@@ -133,8 +133,7 @@ def explain_transfer(content: str, styles: list[str], output: Path, options, pag
     from ..images import load_input
 
     model = _model_of(options)
-    measured = explain.of_transfer(load_input(content, "content image"),
-                                   [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)],
+    measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
                                    load_input(str(output), "result"), options, model)
     _write(measured, page, {"content": content, "style" if len(styles) == 1 else "styles": ", ".join(styles),
                             "result": str(output), "method": options.method}, model)
@@ -146,8 +145,8 @@ def explain_texture(examples: list[str], output: Path, options, page: Path) -> N
     from ..images import load_input
 
     model = _model_of(options)
-    measured = explain.of_texture([load_input(e, f"example {i + 1}") for i, e in enumerate(examples)],
-                                  load_input(str(output), "result"), options, model)
+    measured = explain.of_texture(explain.loaded(examples, "example"), load_input(str(output), "result"), options,
+                                  model)
     _write(measured, page, {"example" if len(examples) == 1 else "examples": ", ".join(examples),
                             "result": str(output)}, model)
 
