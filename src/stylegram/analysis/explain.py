@@ -14,7 +14,6 @@ matched leaves their places scattered, a copy keeps them together.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,27 +25,14 @@ from ..backbones import Backbone
 from ..errors import OptionError
 from ..images import ImageLike
 from ..losses import blend_of_layer, blend_weights, layer_groups
-from . import plots
-from .cluster import cluster_channels
-from .matches import Matches, matches_of, panels, style_at
-from .report import Section, figure
-from .report import page as report_page
+from .matches import Matches, matches_of, style_at
 
 STYLE_LAYERS = tuple(gatys.STYLE_LAYERS.split(","))  # Gatys et al.'s, as a transfer's default
 TEXTURE_LAYERS = tuple(synthesis.LAYERS.split(","))  # as texture synthesis's default
 CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
-SHOWN_CHANNELS = 4  # the content layer's strongest channels shown as maps
 ASPECT_TOLERANCE = 0.03  # a result's aspect may differ this much from its content's (rounded sides, an odd row cut)
 NOISE_SEED = 0  # of the noise a texture's result is measured from
-TITLE = "Why this style transfer looks as it does"
-TEXTURE_TITLE = "Why this texture looks as it does"
-INTRO = ("The result measured against the two things Gatys et al.'s style transfer asks of it: the style's "
-         "statistics (Gram matrices) at the style layers and the content's feature maps at the content layer; and "
-         "where its patches come from in the style.")
-TEXTURE_INTRO = ("The result measured against what Gatys et al.'s texture synthesis asks of it: the example's "
-                 "statistics (Gram matrices) at every layer, grown from noise; and where its patches come from in the "
-                 "example, which tells a texture made anew from a copy.")
 
 
 @dataclass
@@ -191,9 +177,10 @@ class Explanation:
         return f"the {noun}'s" if len(self.styles) == 1 else f"the {noun}s' blend"
 
     def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
-        """The whole page (report.page, ``stylesheet`` as there), with a table of ``settings``."""
-        title, intro = (TEXTURE_TITLE, TEXTURE_INTRO) if self.texture else (TITLE, INTRO)
-        return report_page(title, html.escape(intro), sections(self), settings or {}, stylesheet)
+        """The whole page (stylegram.analysis.explain_page), with a table of ``settings``."""
+        from .explain_page import page
+
+        return page(self, settings, stylesheet)
 
 
 def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor],
@@ -209,7 +196,7 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     gram_names = list(dict.fromkeys(name for group in groups for name in group))
     backbone.check_layers([*gram_names, content_layer, match_layer])
     _check_sizes(backbone, {"content": (content, [*gram_names, content_layer]), "result": (result, gram_names)},
-                 {name: (s, [*group, match_layer]) for name, s, group in zip(_style_names(len(styles)), styles, groups)})
+                 {name: (s, [*group, match_layer]) for name, s, group in zip(style_names(len(styles)), styles, groups)})
     content_f = _features(backbone, content, [*gram_names, content_layer])
     result_f = _features(backbone, result, [*gram_names, content_layer, match_layer])
     style_f = [_features(backbone, s, [*group, match_layer]) for s, group in zip(styles, groups)]
@@ -233,7 +220,7 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
     noise = start_noise(examples, weights, tuple(result.shape[-2:]))
     _check_sizes(backbone, {"result": (result, [*gram_names, match_layer])},
                  {name: (e, [*group, match_layer])
-                  for name, e, group in zip(_style_names(len(examples), "example"), examples, groups)})
+                  for name, e, group in zip(style_names(len(examples), "example"), examples, groups)})
     result_f = _features(backbone, result, [*gram_names, match_layer])
     example_f = [_features(backbone, e, [*group, match_layer]) for e, group in zip(examples, groups)]
     return Explanation(noise, examples, weights, result,
@@ -255,7 +242,7 @@ def _features(backbone: Backbone, image: torch.Tensor, layers: Sequence[str]) ->
         return {name: f.float() for name, f in backbone.extract(image, list(dict.fromkeys(layers))).items()}
 
 
-def _style_names(count: int, noun: str = "style") -> list[str]:
+def style_names(count: int, noun: str = "style") -> list[str]:
     return [noun] if count == 1 else [f"{noun} {i + 1}" for i in range(count)]
 
 
@@ -268,99 +255,6 @@ def _check_sizes(backbone: Backbone, *named: dict[str, tuple[torch.Tensor, list[
             raise OptionError(f"the {name} is {w}x{h} px as measured, but the layers {','.join(layers)} need at least "
                               f"{need} px per side: use a larger --size (or --style-scale, --example-scale), or "
                               "shallower layers")
-
-
-def sections(explained: Explanation) -> list[Section]:
-    """The page's sections."""
-    e = explained
-    first = [e.start] if not e.texture else []
-    images = [*first, *e.styles, e.result]
-    titles = [f"{name}, {i.shape[-1]}x{i.shape[-2]} px" for name, i in
-              zip([*(["content"] * len(first)), *e.names(), "result"], images)]
-    pictures = plots.images_grid(images, titles,
-                                 "what it was made from, and the result", columns=min(4, len(e.styles) + 2),
-                                 width=3.0)
-    noun = "example" if e.texture else "style"
-    what = ("The " if e.texture else "The content and the ") + (f"{noun}s" if len(e.styles) > 1 else noun)
-    made = (f"{what} the result was made from, at the sizes they were measured at (their features' scale), and the "
-            "result.")
-    if len(e.styles) > 1:
-        made += " Percentages are the blend's weights."
-    return [Section("The pictures", made, plots.to_png(pictures)), _style_section(e),
-            *([] if e.texture else [_content_section(e)]), *([_matches_section(e)] if e.matches else [])]
-
-
-def _style_section(e: Explanation) -> Section:
-    start, target = "noise" if e.texture else "content", e.target()
-    heading = "the example" if e.texture else "the style"
-    rows = "".join(f"<tr><td>{g.layer}</td><td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{100 * g.moved:.0f}%</td>"
-                   "</tr>" for g in e.grams)
-    table = (f"<table><tr><th>layer</th><th>‖G({start}) − G(target)‖</th><th>‖G(result) − G(target)‖</th>"
-             f"<th>of the way to {heading}</th></tr>{rows}</table>")
-    panel = e.names()[0] if len(e.styles) == 1 else f"{heading.removeprefix('the ')}s blended"
-    figures = "".join(figure(_gram_figure(g, start, panel, target), f"Gram matrices at {g.layer}") for g in e.grams)
-    blend = (f" With several {'examples' if e.texture else 'styles'} the target at a layer is the blend of their "
-             "Gram matrices, weighted as they were, as the loss's target is." if len(e.styles) > 1 else "")
-    asks = ("Texture synthesis asks the result's Gram matrices (which channels fire together, wherever they do) to "
-            "equal the example's, starting from noise." if e.texture else
-            "The style loss asks the result's Gram matrices (which channels fire together, wherever they do) to equal "
-            "the style's.")
-    return Section(
-        "Style: the Gram matrices",
-        f"{asks}{blend} Each row shows one layer's matrices of the {start}, the result and {target}, channels in the "
-        f"order of the target's clusters and on one colour scale: the result's should look like the target's, not "
-        f"the {start}'s. On average over the layers the result has gone <strong>{100 * e.moved:.0f}%</strong> of the "
-        f"way from the {start}'s statistics to {target} (100 %: exactly).",
-        None, table + figures)
-
-
-def _gram_figure(g: StyleLayer, start: str, panel: str, target: str) -> bytes:
-    """One layer's three Gram matrices (the target's panel titled ``panel``), channels in the order of the target's
-    clusters, as PNG."""
-    return plots.to_png(plots.matrices_grid(
-        [(start, g.start.numpy()), ("result", g.result.numpy()), (panel, g.target.numpy())],
-        cluster_channels(g.target.numpy()), "gram", g.layer, columns=3,
-        title=f"Gram matrices at {g.layer}: {100 * g.moved:.0f}% of the way to {target}"))
-
-
-def _content_section(e: Explanation) -> Section:
-    strongest = sorted(range(len(e.maps[0])), key=lambda c: -float(e.maps[0][c].clamp_min(0).mean()))[:SHOWN_CHANNELS]
-    grid = plots.features_grid([e.start, e.result, e.styles[0]], e.maps[:3], strongest,
-                               ["content", "result", f"{_style_names(len(e.styles))[0]} (resized)"], e.content_layer)
-    own = "the style's own maps" if len(e.styles) == 1 else "the styles' own maps (the mean over them)"
-    active = int((e.maps[0].flatten(1).std(1) > 0).sum())
-    return Section(
-        f"Content: the feature maps at {e.content_layer}",
-        f"The content loss asks the result's maps at {e.content_layer} to equal the content's: where things are, not "
-        f"how they are drawn. Over its {active} active channels the result's maps correlate with the "
-        f"content's at a mean Pearson r of <strong>{e.kept:.2f}</strong>; {own}, resized to the "
-        f"content's shape, at {e.chance:.2f}, the level of chance. Below, the content's {len(strongest)} strongest "
-        "channels on each picture.",
-        plots.to_png(grid))
-
-
-def _matches_section(e: Explanation) -> Section:
-    figures, numbers = [], []
-    for name, style, m in zip(e.names(), e.styles, e.matches):
-        grid = plots.images_grid(panels(e.result, style, m), [f"{name}, each position its colour", "result",
-                                                              "where each patch comes from"],
-                                 f"{name}: {m.layer}, {m.patch}x{m.patch} patches", columns=3, width=3.0)
-        figures.append(figure(plots.to_png(grid), f"where the result's patches come from in the {name}"))
-        numbers.append(f"{'' if len(e.styles) == 1 else name + ': '}coherence {m.coherence:.2f}, repetition "
-                       f"{m.repetition:.2f}, {m.used:.0%} of its patches used")
-    m, noun = e.matches[0], "example" if e.texture else "style"
-    source = f"the {noun}'s" if len(e.styles) == 1 else f"each {noun}'s"
-    copies = ("A texture made anew takes its patches from all over the example; a copy keeps large pieces of the "
-              "example together (areas of smoothly changing colour)." if e.texture else
-              "A Gram matrix keeps no places, so a result made by matching statistics takes its patches from all over "
-              "the style; <code>--statistic mrf</code> pairs patches on purpose and copies larger pieces whole.")
-    return Section(
-        "Where the result's patches come from",
-        f"Each {m.patch}x{m.patch} patch of the result's map at {m.layer} paired with {source} most similar patch "
-        f"(normalized correlation), painted with the colour of that patch's place in the {noun}. {copies} The "
-        "coherence is the share of neighbouring patches paired with neighbours, the repetition the share paired with "
-        f"the very same patch: {'; '.join(numbers)}.",
-        None, "".join(figures))
 
 
 def unexplained(options: gatys.TransferOptions | synthesis.TextureOptions) -> str | None:
