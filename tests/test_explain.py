@@ -153,3 +153,27 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
         capsys.readouterr().err and not (tmp_path / "masked.png").exists()
     assert main(["texture", "sample:gravel", "-o", str(tmp_path / "g2.png"), "--explain", str(tmp_path / "w.txt")]) == 2
     assert "--explain " + str(tmp_path / "w.txt") + " should end in .html or .htm" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_measuring_for_explain_keeps_the_picture_and_says_how_to_measure_it_later(tmp_path, capsys,
+                                                                                             monkeypatch):
+    import shlex
+
+    from stylegram.analysis import explain
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    out, page = tmp_path / "cat.png", tmp_path / "why.html"
+    with monkeypatch.context() as patched:
+        patched.setattr(explain, "of_transfer", interrupted)
+        assert main(["transfer", "sample:chelsea", "sample:swirls", "sample:mosaic", "--style-blend", "0.7,0.3",
+                     "--style-scale", "0.8", "--style-layers", "relu1_1,relu2_1", "--size", "64", "--min-size", "64",
+                     "--iterations", "3", "-o", str(out), "--explain", str(page), "--quiet"]) == 130
+    said = capsys.readouterr().err
+    assert out.exists() and not page.exists()
+    later = re.search(r"the picture is written, and (stylegram explain .*) writes .*why.html from it", said)[1]
+    words = shlex.split(later)
+    assert words[words.index("--style-blend") + 1] == "0.7,0.3" and "--style-scale" in words and \
+        words[words.index("--style-layers") + 1] == "relu1_1,relu2_1"
+    assert main(words[1:]) == 0 and "style 2 (30%)" in page.read_text()  # the command it gave measures it

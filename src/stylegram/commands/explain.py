@@ -4,6 +4,8 @@ why a style transfer or a texture looks as it does, as one page (stylegram.analy
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from .. import files
@@ -127,28 +129,80 @@ def check_explain(args: argparse.Namespace, options) -> Path | None:
     return files.check_can_write(page)
 
 
-def explain_transfer(content: str, styles: list[str], output: Path, options, page: Path) -> None:
-    """--explain of `stylegram transfer`: the picture written to ``output`` measured against its inputs."""
+def explain_transfer(content: str, styles: list[str], output: Path, options, page: Path) -> int:
+    """--explain of `stylegram transfer`: the picture written to ``output`` measured against its inputs; the exit
+    status (130: Ctrl-C while measuring, the command that measures it later printed)."""
     from ..analysis import explain
     from ..images import load_input
 
-    model = _model_of(options)
-    measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
-                                   load_input(str(output), "result"), options, model)
-    _write(measured, page, {"content": content, "style" if len(styles) == 1 else "styles": ", ".join(styles),
-                            "result": str(output), "method": options.method}, model)
+    def made() -> None:
+        model = _model_of(options)
+        measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
+                                       load_input(str(output), "result"), options, model)
+        _write(measured, page, {"content": content, "style" if len(styles) == 1 else "styles": ", ".join(styles),
+                                "result": str(output), "method": options.method}, model)
+
+    later = [content, *styles, str(output), "-o", str(page), *_transfer_flags(options)]
+    return _measured_or_interrupted(made, page, later)
 
 
-def explain_texture(examples: list[str], output: Path, options, page: Path) -> None:
-    """--explain of `stylegram texture`: the texture written to ``output`` measured against its examples."""
+def explain_texture(examples: list[str], output: Path, options, page: Path) -> int:
+    """--explain of `stylegram texture`: the texture written to ``output`` measured against its examples; the exit
+    status as ``explain_transfer``'s."""
     from ..analysis import explain
     from ..images import load_input
 
-    model = _model_of(options)
-    measured = explain.of_texture(explain.loaded(examples, "example"), load_input(str(output), "result"), options,
-                                  model)
-    _write(measured, page, {"example" if len(examples) == 1 else "examples": ", ".join(examples),
-                            "result": str(output)}, model)
+    def made() -> None:
+        model = _model_of(options)
+        measured = explain.of_texture(explain.loaded(examples, "example"), load_input(str(output), "result"),
+                                      options, model)
+        _write(measured, page, {"example" if len(examples) == 1 else "examples": ", ".join(examples),
+                                "result": str(output)}, model)
+
+    later = ["--texture", *examples, str(output), "-o", str(page), *_texture_flags(options)]
+    return _measured_or_interrupted(made, page, later)
+
+
+def _measured_or_interrupted(made, page: Path, later: list[str]) -> int:
+    """Run ``made``; on Ctrl-C say that the picture is kept and which command writes the page from it later."""
+    try:
+        made()
+        return 0
+    except KeyboardInterrupt:
+        print(f"stylegram: interrupted while measuring the picture for --explain; the picture is written, and "
+              f"{shlex.join(['stylegram', 'explain', *later])} writes {page} from it", file=sys.stderr)
+        return 130
+
+
+def _transfer_flags(options) -> list[str]:
+    """The `stylegram explain` options that measure a transfer as ``options`` made it (those away from its own
+    defaults)."""
+    from .. import gatys
+    from ..losses import parse_weighted
+
+    flags = [*_blend_flags("--style-blend", options.style_blend)]
+    if options.style_scale != 1:
+        flags += ["--style-scale", f"{options.style_scale:g}"]
+    if options.method == "gatys":
+        layers, content = gatys.style_layers(options), next(iter(parse_weighted(options.content_layers, "content")))
+        flags += ["--style-layers", layers] if layers != ",".join(STYLE_LAYERS) else []
+        flags += ["--content-layer", content] if content != CONTENT_LAYER else []
+    return flags + (["--pooling", options.pooling] if options.pooling != "max" else [])
+
+
+def _texture_flags(options) -> list[str]:
+    """The `stylegram explain --texture` options that measure a texture as ``options`` made it."""
+    flags = [*_blend_flags("--blend", options.blend)]
+    if options.example_scale != 1:
+        flags += ["--example-scale", f"{options.example_scale:g}"]
+    flags += ["--layers", options.layers] if options.layers != ",".join(TEXTURE_LAYERS) else []
+    return flags + (["--pooling", options.pooling] if options.pooling != "avg" else [])
+
+
+def _blend_flags(flag: str, blend) -> list[str]:
+    if not blend:
+        return []
+    return [flag, blend if isinstance(blend, str) else ",".join(f"{w:g}" for w in blend)]
 
 
 def _model_of(options):

@@ -86,5 +86,5 @@ def run(args: argparse.Namespace) -> int:
     hint = shlex.join(["stylegram", "texture", *args.examples, "-o", args.output])
     code = run_job(job, output, args, hint)
     if code == 0 and page is not None:
-        explain_texture(args.examples, output, job.options, page)
+        return explain_texture(args.examples, output, job.options, page)
     return code

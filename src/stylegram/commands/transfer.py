@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     page = check_explain(args, None if args.resume else T.TransferOptions(**_options(args)))
     code, options = _transfer(args, output)
     if code == 0 and page is not None:
-        explain_transfer(args.content, args.styles, output, options, page)
+        return explain_transfer(args.content, args.styles, output, options, page)
     return code
 
 
