@@ -318,12 +318,11 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Calla
 def unexplained(spec: Spec) -> str | None:
     """Why the explanation page (stylegram.analysis.explain) does not fit this job's picture, or None if it does: it
     measures a picture against its content and styles (a texture against its examples) blended everywhere."""
+    from ..analysis.explain import unexplained as placed
+
     if spec.is_video:
         return "the explanation measures a picture; this job made a video"
-    if spec.masks or spec.regions or spec.labels:
-        return ("the explanation measures a picture against its styles blended everywhere; this job places them with "
-                "masks, regions or label maps")
-    return None
+    return placed(spec.options)  # its options name the masks, regions and label maps as uploaded
 
 
 def explained(spec: Spec, result: Result, store: UploadStore, models: Models) -> str:
