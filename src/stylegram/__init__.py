@@ -20,6 +20,7 @@ runtime.keep_freed_memory()
 from .backbones import load_backbone  # noqa: E402  (after the setting above)
 from .deepdream import DreamOptions, dream
 from .deepdream import prepare_dream
+from .analysis.compare import compare, compare_textures
 from .analysis.explain import explain, explain_texture
 from .errors import StylegramError
 from .features import extract
@@ -36,6 +37,8 @@ __all__ = [
     "StylegramError",
     "TextureOptions",
     "TransferOptions",
+    "compare",
+    "compare_textures",
     "dream",
     "explain",
     "explain_texture",

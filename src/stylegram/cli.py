@@ -11,8 +11,8 @@ import sys
 from .errors import StylegramError
 
 # Each module defines add_parser(subparsers) and run(args) -> int.
-COMMANDS = ("layers", "samples", "transfer", "sweep", "texture", "texture_sweep", "explain", "features", "matches",
-            "grams", "rank_layers", "report", "batch", "serve", "dream")
+COMMANDS = ("layers", "samples", "transfer", "sweep", "texture", "texture_sweep", "explain", "compare", "features",
+            "matches", "grams", "rank_layers", "report", "batch", "serve", "dream")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -202,9 +202,10 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     style_f = [_features(backbone, s, [*group, match_layer]) for s, group in zip(styles, groups)]
     placed = [_features(backbone, F.interpolate(s, size=content.shape[-2:], mode="bilinear", align_corners=False),
                         [content_layer])[content_layer] for s in styles]
+    matches = [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in style_f] if patches else []
+    maps = [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)]
     return Explanation(content, styles, weights, result, gram_layers(content_f, result_f, style_f, weights, style_layers),
-                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in style_f] if patches
-                       else [], content_layer, [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)])
+                       matches, content_layer, maps)
 
 
 def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,

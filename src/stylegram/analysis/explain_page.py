@@ -22,6 +22,11 @@ TEXTURE_INTRO = ("The result measured against what Gatys et al.'s texture synthe
                  "example, which tells a texture made anew from a copy.")
 
 
+def shown_r(value: float) -> str:
+    """A correlation as the page writes it: two decimals, and 0.00 rather than -0.00."""
+    return f"{0.0 if round(value, 2) == 0 else value:.2f}"
+
+
 def page(explained: Explanation, settings: dict | None = None, stylesheet: str | None = None) -> str:
     """The whole page (report.page, ``stylesheet`` as there), with a table of ``settings``."""
     title, intro = (TEXTURE_TITLE, TEXTURE_INTRO) if explained.texture else (TITLE, INTRO)
@@ -91,9 +96,9 @@ def _content_section(e: Explanation) -> Section:
         f"Content: the feature maps at {e.content_layer}",
         f"The content loss asks the result's maps at {e.content_layer} to equal the content's: where things are, not "
         f"how they are drawn. Over its {active} active channels the result's maps correlate with the "
-        f"content's at a mean Pearson r of <strong>{e.kept:.2f}</strong>; {own}, resized to the "
-        f"content's shape, at {e.chance:.2f}, the level of chance. Below, the content's {len(strongest)} strongest "
-        "channels on each picture.",
+        f"content's at a mean Pearson r of <strong>{shown_r(e.kept)}</strong>; {own}, resized to the "
+        f"content's shape, at {shown_r(e.chance)}, the level of chance. Below, the content's {len(strongest)} "
+        "strongest channels on each picture.",
         plots.to_png(grid))
 
 

@@ -265,3 +265,24 @@ def inputs_grid(images: Sequence[torch.Tensor], names: Sequence[str], labels: Se
         axes[r, 0].set_ylabel(f"{_short(classes[r], 16)}\n({len(members)} images)", fontsize=8)
     fig.suptitle("Input images, one class per row", fontsize=10)
     return fig
+
+
+def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float], chance: float):
+    """Results as points: how closely each follows the content (x: mean Pearson r at the content layer) against how
+    far its Gram matrices have gone to the style's (y, %); the style's own r (``chance``) as a dashed line."""
+    fig = _figure(5.2, 3.6)
+    ax = fig.subplots()
+    ax.scatter(kept, moved, s=36, color="tab:blue", zorder=3)
+    for name, x, y in zip(names, kept, moved):
+        ax.annotate(_short(name, 26), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    ax.axvline(chance, color="0.4", linestyle="--", linewidth=0.9)
+    ax.axvline(1.0, color="0.7", linewidth=0.6)
+    ax.axhline(100, color="0.7", linewidth=0.6)
+    ax.set_xlim(min(chance, *kept) - 0.05, 1.05)
+    ax.set_ylim(min(0.0, *moved) - 5, 108)
+    ax.set_xlabel("content kept: mean Pearson r with the content's maps\n(dashed: the style's own, chance)", fontsize=8)
+    ax.set_ylabel("of the way to the style's\nGram matrices (%)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(linewidth=0.3, alpha=0.6)
+    fig.suptitle("Style against content: up and to the right is both", fontsize=10)
+    return fig

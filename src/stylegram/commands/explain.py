@@ -32,8 +32,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="the content, the style image(s) and the result, last (files or sample:NAME); with "
                         "--texture the example(s) and the texture")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
+    add_measure_options(parser, "the result is")
+    return parser
+
+
+def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """--texture, the blend, layers and scales, --size and the network: how a result was made and is measured."""
     parser.add_argument("--texture", action="store_true",
-                        help="the result is a texture grown from the examples (stylegram texture), not a transfer")
+                        help=f"{what} grown from the examples (stylegram texture), not a transfer")
     parser.add_argument("--style-blend", "--blend", dest="blend", default=None,
                         help="weights of several styles (examples) as the result was made with, e.g. 0.7,0.3 "
                         "(default: equal)")
@@ -50,7 +56,27 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--size", type=int, default=None,
                         help="long side in px of the analysis (default: the result's, at most 512)")
     add_backbone_options(parser, pooling=None)
-    return parser
+
+
+def measure_settings(args: argparse.Namespace):
+    """The checked output page, the network, and the keywords of explain.explain (or explain_texture, with
+    --texture) that the options give; before any work."""
+    output = writable(args.output, (".html", ".htm"))
+    args.pooling = args.pooling or ("avg" if args.texture else "max")
+    if args.texture:
+        keywords = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "example_scale": args.example_scale or 1.0}
+    else:
+        keywords = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "style_scale": args.style_scale or 1.0,
+                    "content_layer": args.content_layer or CONTENT_LAYER}
+    keywords.update(match_layer=args.match_layer, size=args.size, blend=args.blend)
+    return output, backbone_from_args(args), keywords
+
+
+def inputs_named(sources: list[str], texture: bool) -> dict[str, str]:
+    """The settings table's rows that name the inputs."""
+    if texture:
+        return {"example" if len(sources) == 1 else "examples": ", ".join(sources)}
+    return {"content": sources[0], "style" if len(sources) == 2 else "styles": ", ".join(sources[1:])}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,25 +84,16 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.report import write_page
 
     check_inputs(args)
-    output = writable(args.output, (".html", ".htm"))
-    args.pooling = args.pooling or ("avg" if args.texture else "max")
-    model = backbone_from_args(args)
+    output, model, keywords = measure_settings(args)
     *sources, result = args.images
     say("measuring the Gram matrices, content maps and patches")
     if args.texture:
-        layers = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "match_layer": args.match_layer}
-        measured = explain.explain_texture(sources, result, size=args.size, example_scale=args.example_scale or 1.0,
-                                           blend=args.blend, model=model, **layers)
-        named = {"example" if len(sources) == 1 else "examples": ", ".join(sources)}
+        measured = explain.explain_texture(sources, result, model=model, **keywords)
     else:
-        layers = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "match_layer": args.match_layer,
-                  "content_layer": args.content_layer or CONTENT_LAYER}
-        measured = explain.explain(sources[0], sources[1:], result, size=args.size,
-                                   style_scale=args.style_scale or 1.0, blend=args.blend, model=model, **layers)
-        named = {"content": sources[0], "style" if len(sources) == 2 else "styles": ", ".join(sources[1:]),
-                 "style scale": args.style_scale or 1.0}
+        measured = explain.explain(sources[0], sources[1:], result, model=model, **keywords)
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
-    text = measured.html({**named, **blend, "result": result,
+    scale = {} if args.texture else {"style scale": keywords["style_scale"]}
+    text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, "result": result,
                           "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
                           "network": f"{model.name} ({args.weights}, {args.pooling} pooling)"})
     write_page(text, output)
@@ -84,27 +101,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_inputs(args: argparse.Namespace) -> None:
-    """The images given and the options that fit a transfer or a texture, before any work."""
+def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
+    """The images given and the options that fit a transfer or a texture, before any work; ``result_last``: the
+    images end with the result (explain), or are the inputs alone (compare)."""
+    given = f"got {len(args.images)} image{'s' if len(args.images) != 1 else ''}"
     if args.texture:
-        if len(args.images) < 2:
-            raise OptionError("--texture needs the example (or examples) and the texture: EXAMPLE [EXAMPLE ...] RESULT")
+        if len(args.images) < 1 + result_last:
+            raise OptionError("--texture needs the example (or examples) and the texture: EXAMPLE [EXAMPLE ...] RESULT"
+                              if result_last else f"--texture needs the example (or examples): {given}")
         wrong = [flag for flag, value in (("--style-scale", args.style_scale), ("--content-layer", args.content_layer))
                  if value is not None]
         if wrong:
             raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
                               "--example-scale for the example's scale)")
-    else:
-        if len(args.images) < 3:
-            raise OptionError(f"give the content, the style (or styles) and the result, in that order: got "
-                              f"{len(args.images)} image{'s' if len(args.images) != 1 else ''} (for a texture and its "
-                              "example, add --texture)")
-        if args.example_scale is not None:
-            raise OptionError("--example-scale is for --texture; a transfer's style is sized by --style-scale")
-    if args.texture:
         check_against_style(args.size, args.example_scale or 1.0, "--example-scale")
-    else:
-        check_against_style(args.size, args.style_scale or 1.0)
+        return
+    if len(args.images) < 2 + result_last:
+        raise OptionError(f"give the content, the style (or styles){' and the result' if result_last else ''}, in that "
+                          f"order: {given} (for a texture and its example, add --texture)")
+    if args.example_scale is not None:
+        raise OptionError("--example-scale is for --texture; a transfer's style is sized by --style-scale")
+    check_against_style(args.size, args.style_scale or 1.0)
 
 
 def add_explain_option(parser: argparse.ArgumentParser, what: str) -> None:

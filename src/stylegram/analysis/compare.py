@@ -1,0 +1,114 @@
+"""Several results of one transfer (or texture) measured side by side: which went furthest towards the style's
+statistics, which kept the most of the content, and which copied pieces whole.
+
+Each result is measured as stylegram.analysis.explain measures one, all at one size (the smallest result's long side,
+at most 512) so that their numbers compare: per style layer the share of the way from the content's Gram matrix (a
+texture: the noise's) to the style's, the mean Pearson r of the content layer's maps with the content's, and the
+coherence of where its patches come from. Results from any method or tool, e.g. Gatys against AdaIN against another
+program's output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..backbones import Backbone
+from ..errors import OptionError
+from ..images import ImageLike
+from . import explain as X
+
+DEFAULT_LAYER = {False: "relu2_1", True: "pool1"}  # whose Gram matrices are drawn: fine enough to show each result's
+
+
+@dataclass
+class Comparison:
+    """The results' explanations (``explained``, in the order given) under their ``names``; ``html()`` is the page."""
+
+    names: list[str]
+    explained: list[X.Explanation]
+    layer: str  # whose Gram matrices the page draws side by side
+
+    @property
+    def texture(self) -> bool:
+        """Whether the results are textures."""
+        return self.explained[0].texture
+
+    def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
+        """The page (stylegram.analysis.compare_page), with a table of ``settings``."""
+        from .compare_page import page
+
+        return page(self, settings, stylesheet)
+
+
+def names_of(results: Sequence[ImageLike]) -> list[str]:
+    """A short name per result: a file's name without its folder and suffix, else 'result N'; repeated ones numbered."""
+    names = [Path(r).stem if isinstance(r, (str, Path)) and not str(r).startswith("sample:") else
+             str(r).removeprefix("sample:") if isinstance(r, str) else f"result {i + 1}" for i, r in enumerate(results)]
+    return [f"{name} ({i + 1})" if names.count(name) > 1 else name for i, name in enumerate(names)]
+
+
+def _side(results: list[torch.Tensor], size: int | None) -> int:
+    """The long side all results are measured at: ``size``, else the smallest result's, at most 512."""
+    return size or min(512, *(max(r.shape[-2:]) for r in results))
+
+
+def _checked(results: Sequence[ImageLike], names: Sequence[str] | None) -> tuple[list[torch.Tensor], list[str]]:
+    if len(results) < 2:
+        raise OptionError(f"a comparison needs two or more results, got {len(results)}; `stylegram explain` measures "
+                          "one")
+    if names is not None and len(names) != len(results):
+        raise OptionError(f"{len(names)} names for {len(results)} results; give one name per result")
+    return X.loaded(list(results), "result"), list(names) if names is not None else names_of(results)
+
+
+def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
+            names: Sequence[str] | None = None, size: int | None = None, style_scale: float = 1.0,
+            blend: str | Sequence[float] | None = None, layer: str | None = None, model: Backbone | None = None,
+            **layers) -> Comparison:
+    """Measure each of ``results`` (two or more; files, sample:NAME or tensors) against the ``content`` and style (or
+    list of styles, ``blend`` as --style-blend) they were made from, all at one size (``size``: the long side; default
+    the smallest result's, at most 512). ``layer``: whose Gram matrices the page draws (default relu2_1); ``layers``:
+    style_layers, content_layer, match_layer as in explain.measure."""
+    from ..backbones import load_backbone
+    from ..images import load_input
+
+    images, names = _checked(results, names)
+    model = model or load_backbone("vgg19", "default")
+    content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
+    side = _side(images, size)
+    explained = []
+    for image in images:
+        c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
+        explained.append(X.measure(c, r, s, model, blend=blend, **layers))
+    return Comparison(names, explained, _drawn(layer, explained, False))
+
+
+def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
+                     names: Sequence[str] | None = None, size: int | None = None, example_scale: float = 1.0,
+                     blend: str | Sequence[float] | None = None, layer: str | None = None,
+                     model: Backbone | None = None, **layers) -> Comparison:
+    """``compare`` for textures grown from ``examples`` (``example_scale`` and ``layers``: layers, match_layer as in
+    explain.measure_texture; ``layer`` default pool1; the default model pools by average)."""
+    from ..backbones import build_options, load_backbone
+
+    images, names = _checked(results, names)
+    model = model or load_backbone("vgg19", "default", **build_options("vgg19", None, "avg"))
+    example_ts, side = X.loaded(examples, "example"), _side(images, size)
+    explained = []
+    for image in images:
+        e, r = X.prepared_texture(example_ts, image, side, example_scale)
+        explained.append(X.measure_texture(e, r, model, blend=blend, **layers))
+    return Comparison(names, explained, _drawn(layer, explained, True))
+
+
+def _drawn(layer: str | None, explained: list[X.Explanation], texture: bool) -> str:
+    """The layer whose matrices the page draws: ``layer`` if measured, else the default or the first measured."""
+    measured = [g.layer for g in explained[0].grams]
+    if layer is not None and layer not in measured:
+        raise OptionError(f"--layer {layer} is not among the layers measured ({', '.join(measured)}); give one of "
+                          "them, or add it to --style-layers")
+    return layer or (DEFAULT_LAYER[texture] if DEFAULT_LAYER[texture] in measured else measured[0])

@@ -1,0 +1,66 @@
+"""`stylegram compare CONTENT STYLE [STYLE ...] --results A.png B.png ... -o compare.html` (and `--texture EXAMPLE
+... --results ...`): several results of one transfer or texture measured side by side (stylegram.analysis.compare)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import OptionError
+from .analysis_common import say
+from .explain import add_measure_options, check_inputs, inputs_named, measure_settings
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser(
+        "compare",
+        help="several results of one transfer (or texture) measured side by side: style reached, content kept, "
+        "pieces copied",
+        description="Measure two or more results made from the same content and style (any methods or tools) as "
+        "`stylegram explain` measures one, all at one size, on one self-contained HTML page: a table of how far each "
+        "result's Gram matrices have gone from the content's towards the style's (per layer), how closely its "
+        "content-layer maps follow the content's, and the coherence of where its patches come from; a plot of style "
+        "against content; one layer's Gram matrices side by side; and each result's patch map. With --texture, "
+        "textures against their example.",
+        usage="%(prog)s [-h] CONTENT STYLE [STYLE ...] --results RESULT RESULT [...] -o OUT.html [options]\n"
+              "       %(prog)s [-h] --texture EXAMPLE [EXAMPLE ...] --results RESULT RESULT [...] -o OUT.html "
+              "[options]",
+    )
+    parser.add_argument("images", nargs="+", metavar="IMAGE",
+                        help="the content and the style image(s) (files or sample:NAME); with --texture the example(s)")
+    parser.add_argument("--results", nargs="+", required=True, metavar="RESULT",
+                        help="two or more results made from them (any methods or tools)")
+    parser.add_argument("--names", help="their names on the page, comma-separated (default: the file names)")
+    parser.add_argument("--layer", help="the layer whose Gram matrices are drawn side by side (default: relu2_1; with "
+                        "--texture pool1)")
+    parser.add_argument("-o", "--output", required=True, help="output page (.html)")
+    add_measure_options(parser, "the results are")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..analysis import compare
+    from ..analysis.report import write_page
+
+    check_inputs(args, result_last=False)
+    names = [n.strip() for n in args.names.split(",")] if args.names else None
+    if names is not None and len(names) != len(args.results):
+        raise OptionError(f"--names gives {len(names)} names for {len(args.results)} results; give one per result")
+    output, model, keywords = measure_settings(args)
+    say(f"measuring {len(args.results)} results")
+    if args.texture:
+        compared = compare.compare_textures(args.images, args.results, names=names, layer=args.layer, model=model,
+                                            **keywords)
+    else:
+        compared = compare.compare(args.images[0], args.images[1:], args.results, names=names, layer=args.layer,
+                                   model=model, **keywords)
+    first = compared.explained[0].result
+    text = compared.html({**inputs_named(args.images, args.texture), "results": ", ".join(args.results),
+                          "size": f"{first.shape[-1]}x{first.shape[-2]}",
+                          "network": f"{model.name} ({args.weights}, {args.pooling} pooling)"})
+    write_page(text, output)
+    for name, e in zip(compared.names, compared.explained):
+        print(f"{name}: {100 * e.moved:.0f}% of the way to the {'example' if args.texture else 'style'}'s Gram "
+              f"matrices" + ("" if args.texture else f", content r {e.kept:.2f}")
+              + f", coherence {e.matches[0].coherence:.2f}")
+    print(output)
+    return 0

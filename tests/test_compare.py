@@ -1,0 +1,69 @@
+"""Several results measured side by side (stylegram.analysis.compare, `stylegram compare`)."""
+
+import re
+
+import pytest
+import torch
+
+import stylegram
+from stylegram.analysis.compare import names_of
+from stylegram.cli import main
+from stylegram.errors import OptionError
+from stylegram.images import load_tensor, save_image
+from stylegram.samples import path
+
+
+def test_results_are_measured_at_one_size_and_named_by_their_files(vgg, tmp_path):
+    content = load_tensor(path("chelsea"), size=96)
+    painted = stylegram.transfer(content, "sample:swirls", model=vgg, size=96, min_size=96, iterations="20").image
+    save_image(torch.nn.functional.interpolate(painted, scale_factor=2, mode="bilinear"), tmp_path / "big.png")
+    compared = stylegram.compare(content, "sample:swirls", [content, str(tmp_path / "big.png")], model=vgg,
+                                 style_layers="relu1_1,relu2_1")
+    same, styled = compared.explained
+    assert compared.names == ["result 1", "big"] and compared.layer == "relu2_1"
+    assert same.result.shape == styled.result.shape == (1, 3, 64, 96)  # the smaller result's size, for both
+    assert same.moved == pytest.approx(0.0, abs=1e-6) and same.kept == pytest.approx(1.0)
+    assert styled.moved > 0.3 and styled.kept < 0.95
+    page = compared.html()
+    assert "How these style transfers compare" in page and page.count("<img") == 4  # pictures, plot, matrices, patches
+    with pytest.raises(OptionError, match="layer relu4_1 is not among the layers measured"):
+        stylegram.compare(content, "sample:swirls", [content, painted], model=vgg, style_layers="relu1_1",
+                          layer="relu4_1")
+    with pytest.raises(OptionError, match="a comparison needs two or more results, got 1"):
+        stylegram.compare(content, "sample:swirls", [content], model=vgg)
+
+
+def test_names_are_file_names_without_folders_and_repeats_are_numbered():
+    assert names_of(["out/gatys.png", "other/gatys.png", "sample:swirls", "adain.jpg"]) == [
+        "gatys (1)", "gatys (2)", "swirls", "adain"]
+
+
+def test_textures_compare_a_copy_against_noise(tmp_path):
+    example = load_tensor(path("gravel"), size=128)
+    crop, noise = example[..., 32:96, 32:96], torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    compared = stylegram.compare_textures(example, [crop, noise], names=["crop", "noise"], layers="conv1_1,pool1")
+    copied, scattered = compared.explained
+    assert compared.layer == "pool1" and copied.matches[0].coherence > 0.9 > scattered.matches[0].coherence + 0.4
+    assert copied.moved > scattered.moved and "How these textures compare" in compared.html()
+
+
+def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
+    content = load_tensor(path("chelsea"), size=64)
+    save_image(content, tmp_path / "cat.png")
+    save_image(torch.flip(content, dims=[-1]), tmp_path / "mirrored.png")
+    out = tmp_path / "compare.html"
+    assert main(["compare", str(tmp_path / "cat.png"), "sample:swirls", "--results", str(tmp_path / "cat.png"),
+                 str(tmp_path / "mirrored.png"), "--style-layers", "relu1_1,relu2_1", "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"^cat: 0% of the way to the style's Gram matrices, content r 1.00, coherence", said, re.M)
+    page = out.read_text()
+    rows = re.findall(r"<tr><td>(\w+)</td><td><strong>(-?\d+)%</strong></td>", page)
+    assert [name for name, _ in rows] == ["cat", "mirrored"] and rows[0][1] == "0"
+    assert main(["compare", "sample:chelsea", "sample:swirls", "--results", str(tmp_path / "cat.png"), "-o",
+                 str(out)]) == 2
+    assert "a comparison needs two or more results, got 1" in capsys.readouterr().err
+    assert main(["compare", "sample:chelsea", "sample:swirls", "--results", "a.png", "b.png", "--names", "one", "-o",
+                 str(out)]) == 2
+    assert "--names gives 1 names for 2 results" in capsys.readouterr().err
+    assert main(["compare", "sample:chelsea", "--results", "a.png", "b.png", "-o", str(out)]) == 2
+    assert "give the content, the style (or styles), in that order: got 1 image" in capsys.readouterr().err
