@@ -671,6 +671,28 @@ def test_a_result_is_explained_by_its_own_page(client):
     assert refused.status_code == 404 and "masks, regions or label maps place them" in refused.json()["detail"]
 
 
+def test_results_of_the_same_pictures_are_compared_on_one_page(client):
+    content, style, other = uploaded(client, png(80, 60)), uploaded(client, png(64, 64, 1)), uploaded(client, png(64, 64, 2))
+    first = start(client, content=content, styles=[style], **TINY)
+    sse(client.get(first["urls"]["events"]).text)
+    assert "compare" not in client.get(first["urls"]["self"]).json()["urls"]  # nothing to compare it with yet
+    refused = client.get(f"/api/jobs/{first['id']}/compare.html")
+    assert refused.status_code == 404 and "no other finished picture made from the same pictures" in \
+        refused.json()["detail"]
+    again = uploaded(client, png(80, 60))  # the same picture uploaded again: the same digest
+    second = start(client, content=again, styles=[style], method="adain", alpha=0.5, size=64)
+    sse(client.get(second["urls"]["events"]).text)
+    elsewhere = start(client, content=content, styles=[other], **TINY)  # another style: not compared
+    sse(client.get(elsewhere["urls"]["events"]).text)
+    urls = client.get(second["urls"]["self"]).json()["urls"]
+    assert urls["compare"] == f"/api/jobs/{second['id']}/compare.html"
+    page = client.get(urls["compare"])
+    assert page.status_code == 200 and "How these style transfers compare" in page.text
+    names = re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>", page.text)
+    assert names == ["1: gatys, iterations 3, min-size 64", "2: adain, alpha 0.5"]  # where they differ, as each reads
+    assert "compare" not in client.get(elsewhere["urls"]["self"]).json()["urls"]
+
+
 def test_texture_refuses_masks(client):
     example, mask = uploaded(client, png(64, 64, 1)), uploaded(client, mask_png(64, 64, True))
     response = client.post("/api/jobs", json={"method": "texture", "styles": [example], "style_masks": [mask]})

@@ -628,7 +628,7 @@ def test_earlier_results_stay_on_the_page_to_download(tmp_path):
         page.select_option("#method", "adain")
         first, _ = finished_job(page, url)
         assert page.is_visible("#preview")  # a one-pass job's only picture, sent before its end
-        assert page.is_hidden("#recent")  # the one shown is not listed again
+        assert page.is_hidden("#recent") and page.is_hidden("#compare-result")  # the one shown is not listed again
         page.evaluate("document.body.dataset.jobState = ''")
         second, _ = finished_job(page, url, alpha="0.5")
         page.wait_for_selector("#recent:not([hidden]) .recent-item")
@@ -647,4 +647,10 @@ def test_earlier_results_stay_on_the_page_to_download(tmp_path):
             why.click()
         opened.value.wait_for_load_state()
         assert opened.value.title() == "Why this style transfer looks as it does"
+        assert page.is_visible("#compare-result")  # both made from the same pictures
+        with page.context.expect_page() as opened:
+            page.click("#compare-result")
+        opened.value.wait_for_load_state()
+        assert opened.value.title() == "How these style transfers compare"
+        assert opened.value.locator("table tr").count() >= 3  # a row per result under the heading
         page.locator("#output").screenshot(path=str(tmp_path / "recent.png"))

@@ -14,6 +14,8 @@
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
     GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain), of a
                                        picture or texture without masks or label maps
+    GET    /api/jobs/{id}/compare.html its picture beside the others made from the same pictures
+                                       (stylegram.analysis.compare)
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
 
 Every error is JSON {"detail": "one line that says what is wrong and what to do"} with a 4xx status.
@@ -391,6 +393,19 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if job.explanation is None:
             job.explanation = engine.explained(job.spec, job.result, service.store, service.models)
         return Response(job.explanation, media_type="text/html")
+
+    @app.get("/api/jobs/{job_id}/compare.html")
+    def compare(job_id: str) -> Response:
+        job = service.job(job_id)
+        jobs = runner.comparable(job)
+        if len(jobs) < 2:
+            raise HTTPException(404, f"job '{job_id}' has no other finished picture made from the same pictures to "
+                                     "compare with: make another with other settings, then compare")
+        ids = tuple(j.id for j in jobs)
+        if job.comparison is None or job.comparison[0] != ids:
+            job.comparison = ids, engine.compared([j.spec for j in jobs], [j.result for j in jobs], service.store,
+                                                  service.models)
+        return Response(job.comparison[1], media_type="text/html")
 
     @app.get("/api/jobs/{job_id}/params.json")
     async def params(job_id: str) -> Response:

@@ -345,6 +345,48 @@ def explained(spec: Spec, result: Result, store: UploadStore, models: Models) ->
     return measured.html(settings, REPORT_CSS)
 
 
+def comparable(a: Spec, b: Spec) -> bool:
+    """Whether two jobs' pictures compare on one page (stylegram.analysis.compare): made from the same pictures (by
+    digest), both transfers or both textures, and each with an explanation page."""
+    def same(u: Upload | None, v: Upload | None) -> bool:
+        return (u is None) == (v is None) and (u is None or u.sha256 == v.sha256)
+
+    return ((a.method == "texture") == (b.method == "texture") and same(a.content, b.content)
+            and len(a.styles) == len(b.styles) and all(same(u, v) for u, v in zip(a.styles, b.styles))
+            and unexplained(a) is None and unexplained(b) is None)
+
+
+def compared(specs: list[Spec], results: list[Result], store: UploadStore, models: Models) -> str:
+    """The comparison page (stylegram.analysis.compare) of comparable jobs' results, each named by the settings in
+    which the jobs differ, measured on the default layers at the first job's style scale and blend."""
+    from ..analysis import compare
+
+    first, names = specs[0], compared_names(specs)
+    styles, images = [store.decode(u) for u in first.styles], [r.image for r in results]
+    if first.method == "texture":
+        done = compare.compare_textures(styles, images, names=names, model=models.get("avg"),
+                                        example_scale=first.options.example_scale, blend=first.options.blend)
+    else:
+        done = compare.compare(store.decode(first.content), styles, images, names=names, model=models.get("max"),
+                               style_scale=first.options.style_scale, blend=first.options.style_blend)
+    return done.html({name: command_line(spec) for name, spec in zip(names, specs)}, REPORT_CSS)
+
+
+def compared_names(specs: list[Spec]) -> list[str]:
+    """Each job's name on a comparison: its number and the settings in which the jobs differ, those its method reads
+    ('2: adain, alpha 0.5')."""
+    from ..sweeps import unread_by
+
+    options = [dataclasses.asdict(spec.options) for spec in specs]
+    differing = [name for name in options[0] if len({repr(o.get(name)) for o in options}) > 1]
+    names = []
+    for n, (spec, chosen) in enumerate(zip(specs, options), start=1):
+        read = [k for k in differing if spec.method == "texture" or k not in unread_by(spec.options)]
+        words = [str(chosen[k]) if k == "method" else f"{flag(k)[2:]} {chosen[k]}" for k in read[:3]]
+        names.append(f"{n}: {', '.join(words) if words else spec.method}")
+    return names
+
+
 def command_line(spec: Spec, options: Any = None) -> str:
     """The `stylegram` command that makes the same image from the same files (named as uploaded).
 

@@ -71,6 +71,7 @@ class WebJob:
     labels: list[dict] | None = None  # what its label maps were read as (stylegram.labels.parts), once started
     video: Path | None = None  # a video job's output, once written
     explanation: str | None = None  # its explanation page (engine.explained), once asked for
+    comparison: tuple[tuple[str, ...], str] | None = None  # its latest comparison page and the jobs it compared
     _waiters: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -232,8 +233,19 @@ class Runner:
                      "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
                      "params": f"{base}/params.json",
                      **({} if engine.unexplained(spec) else {"explain": f"{base}/explain.html"}),
+                     **({"compare": f"{base}/compare.html"} if len(self.comparable(job)) > 1 else {}),
                      "preview": f"{base}/preview.png"},
         }
+
+    def comparable(self, job: WebJob) -> list[WebJob]:
+        """The finished jobs with a picture that compares with ``job``'s (engine.comparable), itself among them (if
+        finished), oldest first."""
+        if not (job.terminal and job.result is not None):
+            return []
+        with self._cond:
+            jobs = list(self.jobs.values())
+        return sorted((j for j in jobs if j.terminal and j.result is not None and engine.comparable(job.spec, j.spec)),
+                      key=lambda j: j.created)
 
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,

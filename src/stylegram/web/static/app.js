@@ -384,6 +384,7 @@ function watch(job) {
   $("#progress").value = 0;
   $("#download-result").textContent = `Download ${resultNoun(job)}`;
   $("#explain-result").hidden = !job.urls.explain;  // no masks, label maps or video: stylegram.analysis.explain
+  $("#compare-result").hidden = true;  // shown once it is done, if earlier results were made from the same pictures
   for (const id of ["#download-result", "#download-params", "#explain-result"]) {
     const link = $(id);
     link.classList.add("disabled");
@@ -648,10 +649,16 @@ function drawCurve() {
 // The server's other finished jobs with a result, newest first: a thumbnail and links to the result, parameters and,
 // where there is one, the explanation page.
 async function showRecent() {
+  const call = (page.recentCalls = (page.recentCalls || 0) + 1);
   let jobs = [];
   try { jobs = await api("/api/jobs"); } catch { return; }
+  if (call !== page.recentCalls) return;  // a later call's answer is newer: an earlier one arriving last is stale
   const earlier = jobs.filter((j) => j.has_result && j.finished && !(page.job && j.id === page.job.id))
     .sort((a, b) => b.finished - a.finished);
+  const shown = page.job && jobs.find((j) => j.id === page.job.id);
+  const compare = $("#compare-result");  // the server offers it once others were made from the same pictures
+  compare.hidden = !(shown && shown.urls.compare);
+  if (!compare.hidden) compare.href = shown.urls.compare;
   const list = $("#recent-list");
   list.replaceChildren(...earlier.map(recentItem));
   $("#recent").hidden = earlier.length === 0;
