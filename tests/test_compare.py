@@ -67,3 +67,11 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
     assert "--names gives 1 names for 2 results" in capsys.readouterr().err
     assert main(["compare", "sample:chelsea", "--results", "a.png", "b.png", "-o", str(out)]) == 2
     assert "give the content, the style (or styles), in that order: got 1 image" in capsys.readouterr().err
+    gravel = load_tensor(path("gravel"), size=128)
+    save_image(gravel[..., :64, :64], tmp_path / "crop.png")
+    assert main(["compare", "--texture", "sample:gravel", "--results", str(tmp_path / "crop.png"),
+                 str(tmp_path / "cat.png"), "--layers", "conv1_1,pool1", "--example-scale", "0.25", "-o",
+                 str(out)]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"^crop: \d+% of the way to the example's Gram matrices, coherence 1.00$", said, re.M), said
+    assert "How these textures compare" in out.read_text()
