@@ -655,6 +655,10 @@ def test_a_result_is_explained_by_its_own_page(client):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "of the way to the style" in page.text and page.text.count("<img") == 8  # pictures, 5 Gram layers, maps, matches
     assert '<link rel="stylesheet" href="/report.css">' in page.text and "<style>" not in page.text  # the policy's way
+    numbers = client.get(job["urls"]["measured"]).json()  # the page's headline numbers, for the result's caption
+    assert list(numbers["layers"]) == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    assert numbers["moved"] == pytest.approx(sum(numbers["layers"].values()) / 5) and -1 <= numbers["kept"] <= 1
+    assert f"<strong>{100 * numbers['moved']:.0f}%</strong> of the way" in page.text and numbers["coherence"] == []
     assert client.get("/report.css").text.startswith("\nbody {")
     two = start(client, content=content, styles=[style, other], style_blend="0.7,0.3", **TINY)
     sse(client.get(two["urls"]["events"]).text)

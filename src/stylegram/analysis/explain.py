@@ -164,6 +164,12 @@ class Explanation:
         active = self.maps[0].flatten(1).std(1) > 0
         return float(channel_agreement(self.maps[0], maps)[active].mean())
 
+    def numbers(self) -> dict:
+        """The headline numbers as plain data: ``moved`` and per layer ``layers``, ``kept`` and ``chance`` (None for
+        a texture), and each style's patches' ``coherence`` where they were paired."""
+        return {"texture": self.texture, "moved": self.moved, "layers": {g.layer: g.moved for g in self.grams},
+                "kept": self.kept, "chance": self.chance, "coherence": [m.coherence for m in self.matches]}
+
     def names(self) -> list[str]:
         """The styles' (examples') names on the page: 'style', or 'style 1 (70%)', ... with several."""
         noun = "example" if self.texture else "style"
@@ -269,9 +275,9 @@ def unexplained(options: gatys.TransferOptions | synthesis.TextureOptions) -> st
 
 
 def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: torch.Tensor,
-                options: gatys.TransferOptions, model: Backbone) -> Explanation:
+                options: gatys.TransferOptions, model: Backbone, patches: bool = True) -> Explanation:
     """A transfer's result measured as it was made: at its style scale, against its styles' blend, on the layers its
-    losses used (a one-pass method's: the defaults)."""
+    losses used (a one-pass method's: the defaults); ``patches`` as in ``measure``."""
     from ..losses import parse_weighted
 
     if why_not := unexplained(options):
@@ -280,16 +286,16 @@ def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: t
     layers = {} if options.method != "gatys" else {
         "style_layers": gatys.style_layers(options),
         "content_layer": next(iter(parse_weighted(options.content_layers, "content layer")))}
-    return measure(content, result, styles, model, blend=options.style_blend, **layers)
+    return measure(content, result, styles, model, blend=options.style_blend, patches=patches, **layers)
 
 
 def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: synthesis.TextureOptions,
-               model: Backbone) -> Explanation:
+               model: Backbone, patches: bool = True) -> Explanation:
     """A texture measured as it was made: its examples at its example scale, blended, on its layers."""
     if why_not := unexplained(options):
         raise OptionError(why_not)
     examples, result = prepared_texture(examples, result, example_scale=options.example_scale)
-    return measure_texture(examples, result, model, layers=options.layers, blend=options.blend)
+    return measure_texture(examples, result, model, layers=options.layers, blend=options.blend, patches=patches)
 
 
 def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions | synthesis.TextureOptions,

@@ -14,6 +14,7 @@
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
     GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain), of a
                                        picture or texture without masks or label maps
+    GET    /api/jobs/{id}/measured.json the explanation's headline numbers (moved, layers, kept, chance)
     GET    /api/jobs/{id}/compare.html its picture beside the others made from the same pictures
                                        (stylegram.analysis.compare)
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
@@ -381,8 +382,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
         return Response(STYLE, media_type="text/css")
 
-    @app.get("/api/jobs/{job_id}/explain.html")
-    def explain(job_id: str) -> Response:
+    def _explainable(job_id: str) -> WebJob:
+        """The job, if its picture can be measured now (else a 404 or 409 that says why not)."""
         job = service.job(job_id)
         why_not = engine.unexplained(job.spec)
         if why_not:
@@ -390,9 +391,21 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if job.result is None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no picture to explain yet; wait for it "
                                      "to finish (or stop it to explain the picture so far)")
+        return job
+
+    @app.get("/api/jobs/{job_id}/explain.html")
+    def explain(job_id: str) -> Response:
+        job = _explainable(job_id)
         if job.explanation is None:
             job.explanation = engine.explained(job.spec, job.result, service.store, service.models)
         return Response(job.explanation, media_type="text/html")
+
+    @app.get("/api/jobs/{job_id}/measured.json")
+    def measured(job_id: str) -> dict:
+        job = _explainable(job_id)
+        if job.numbers is None:
+            job.numbers = engine.measured(job.spec, job.result, service.store, service.models, patches=False).numbers()
+        return job.numbers
 
     @app.get("/api/jobs/{job_id}/compare.html")
     def compare(job_id: str) -> Response:

@@ -325,24 +325,29 @@ def unexplained(spec: Spec) -> str | None:
     return placed(spec.options)  # its options name the masks, regions and label maps as uploaded
 
 
-def explained(spec: Spec, result: Result, store: UploadStore, models: Models) -> str:
-    """The explanation page (stylegram.analysis.explain) of a job's result, from its uploads as the job read them,
-    on the layers, blend and network its losses used."""
+def measured(spec: Spec, result: Result, store: UploadStore, models: Models, patches: bool = True):
+    """A job's result measured (stylegram.analysis.explain) from its uploads as the job read them, on the layers,
+    blend and network its losses used; ``patches``: with the pairing of patches, which costs most."""
     from ..analysis import explain
 
     opts, styles = spec.options, [store.decode(u) for u in spec.styles]
     model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
-    names = ", ".join(u.name for u in spec.styles)
     if spec.method == "texture":
-        measured = explain.of_texture(styles, result.image, opts, model)
-        named = {"examples" if len(styles) > 1 else "example": names}
-    else:
-        measured = explain.of_transfer(store.decode(spec.content), styles, result.image, opts, model)
-        named = {"content": spec.content.name, "styles" if len(styles) > 1 else "style": names}
-    image = measured.result
+        return explain.of_texture(styles, result.image, opts, model, patches)
+    return explain.of_transfer(store.decode(spec.content), styles, result.image, opts, model, patches)
+
+
+def explained(spec: Spec, result: Result, store: UploadStore, models: Models) -> str:
+    """The explanation page (stylegram.analysis.explain) of a job's result (``measured``)."""
+    made = measured(spec, result, store, models)
+    names = ", ".join(u.name for u in spec.styles)
+    several = len(spec.styles) > 1
+    named = ({"examples" if several else "example": names} if spec.method == "texture" else
+             {"content": spec.content.name, "styles" if several else "style": names})
+    image = made.result
     settings = {**named, "method": spec.method, "size": f"{image.shape[-1]}x{image.shape[-2]}",
                 "command": command_line(spec)}
-    return measured.html(settings, REPORT_CSS)
+    return made.html(settings, REPORT_CSS)
 
 
 def comparable(a: Spec, b: Spec) -> bool:

@@ -72,6 +72,7 @@ class WebJob:
     video: Path | None = None  # a video job's output, once written
     explanation: str | None = None  # its explanation page (engine.explained), once asked for
     comparison: tuple[tuple[str, ...], str] | None = None  # its latest comparison page and the jobs it compared
+    numbers: dict | None = None  # its picture's headline numbers (engine.measured, without the patches), once asked for
     _waiters: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -232,7 +233,8 @@ class Runner:
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
                      "params": f"{base}/params.json",
-                     **({} if engine.unexplained(spec) else {"explain": f"{base}/explain.html"}),
+                     **({} if engine.unexplained(spec) else {"explain": f"{base}/explain.html",
+                                                             "measured": f"{base}/measured.json"}),
                      **({"compare": f"{base}/compare.html"} if len(self.comparable(job)) > 1 else {}),
                      "preview": f"{base}/preview.png"},
         }

@@ -385,6 +385,7 @@ function watch(job) {
   $("#download-result").textContent = `Download ${resultNoun(job)}`;
   $("#explain-result").hidden = !job.urls.explain;  // no masks, label maps or video: stylegram.analysis.explain
   $("#compare-result").hidden = true;  // shown once it is done, if earlier results were made from the same pictures
+  $("#measured").hidden = true;
   for (const id of ["#download-result", "#download-params", "#explain-result"]) {
     const link = $(id);
     link.classList.add("disabled");
@@ -436,6 +437,7 @@ function onState(s) {
     pollStatus();
     showRecent();
     $("#progress").value = s.state === "done" ? 1 : $("#progress").value;
+    if (s.has_result && page.job.urls.measured) showMeasured(page.job);
     if (s.has_result) {
       const links = { "#download-result": page.job.urls.result, "#download-params": page.job.urls.params,
         "#explain-result": page.job.urls.explain };
@@ -642,6 +644,24 @@ function drawCurve() {
     svg.append(element("text", { x: box.right + 38, y: ly + 4 }, TERM_NAMES[name] || name));
     row += 1;
   }
+}
+
+// The picture's headline numbers (stylegram.analysis.explain), under it once it is done: how far its Gram matrices
+// went towards the style's, per layer, and how closely it keeps the content's maps.
+async function showMeasured(job) {
+  let n;
+  try { n = await api(job.urls.measured); } catch { return; }
+  if (!page.job || page.job.id !== job.id) return;  // another job is shown by now
+  const pct = (x) => `${Math.round(100 * x)}%`;
+  const layers = Object.entries(n.layers).map(([layer, moved]) => `${layer} ${pct(moved)}`).join(", ");
+  const target = n.texture ? "the example's" : "the style's";
+  let text = `Measured: ${pct(n.moved)} of the way to ${target} Gram matrices (${layers})`;
+  if (!n.texture) {
+    text += `; content kept: r ${n.kept.toFixed(2)} (the style's own maps: ${Math.abs(n.chance).toFixed(2)})`;
+  }
+  const box = $("#measured");
+  box.textContent = `${text}.`;
+  box.hidden = false;
 }
 
 // ------------------------------------------------------------------------------- server status
