@@ -695,6 +695,13 @@ def test_results_of_the_same_pictures_are_compared_on_one_page(client):
     names = re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>", page.text)
     assert names == ["1: gatys, iterations 3, min-size 64", "2: adain, alpha 0.5"]  # where they differ, as each reads
     assert "compare" not in client.get(elsewhere["urls"]["self"]).json()["urls"]
+    textures = [start(client, method="texture", styles=[style], size=64, min_size=64, iterations="3", seed=seed)
+                for seed in (1, 2)]
+    for texture in textures:
+        sse(client.get(texture["urls"]["events"]).text)
+    page = client.get(client.get(textures[1]["urls"]["self"]).json()["urls"]["compare"]).text
+    assert "How these textures compare" in page and re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>", page) == [
+        "1: seed 1", "2: seed 2"]
 
 
 def test_texture_refuses_masks(client):
