@@ -29,6 +29,8 @@ def test_results_are_measured_at_one_size_and_named_by_their_files(vgg, tmp_path
     with pytest.raises(OptionError, match="layer relu4_1 is not among the layers measured"):
         stylegram.compare(content, "sample:swirls", [content, painted], model=vgg, style_layers="relu1_1",
                           layer="relu4_1")
+    with pytest.raises(OptionError, match="result 2: the result is 64x64 px and the content 96x64"):
+        stylegram.compare(content, "sample:swirls", [content, torch.rand(1, 3, 64, 64)], model=vgg)
     with pytest.raises(OptionError, match="a comparison needs two or more results, got 1"):
         stylegram.compare(content, "sample:swirls", [content], model=vgg)
 

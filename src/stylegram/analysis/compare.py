@@ -10,6 +10,7 @@ program's output.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +82,10 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
     side = _side(images, size)
     explained = []
-    for image in images:
-        c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
-        explained.append(X.measure(c, r, s, model, blend=blend, **layers))
+    for name, image in zip(names, images):
+        with _naming(name):
+            c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
+            explained.append(X.measure(c, r, s, model, blend=blend, **layers))
     return Comparison(names, explained, _drawn(layer, explained, False))
 
 
@@ -99,10 +101,20 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
     model = model or load_backbone("vgg19", "default", **build_options("vgg19", None, "avg"))
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
     explained = []
-    for image in images:
-        e, r = X.prepared_texture(example_ts, image, side, example_scale)
-        explained.append(X.measure_texture(e, r, model, blend=blend, **layers))
+    for name, image in zip(names, images):
+        with _naming(name):
+            e, r = X.prepared_texture(example_ts, image, side, example_scale)
+            explained.append(X.measure_texture(e, r, model, blend=blend, **layers))
     return Comparison(names, explained, _drawn(layer, explained, True))
+
+
+@contextlib.contextmanager
+def _naming(name: str):
+    """A measuring error, with the result it is about named."""
+    try:
+        yield
+    except OptionError as err:
+        raise type(err)(f"{name}: {err.flagged}") from None
 
 
 def _drawn(layer: str | None, explained: list[X.Explanation], texture: bool) -> str:
