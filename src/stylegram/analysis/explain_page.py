@@ -68,9 +68,11 @@ def _style_section(e: Explanation) -> Section:
             "equal the example's, starting from noise." if e.texture else
             "The style loss asks the result's Gram matrices (which channels fire together, wherever they do) to equal "
             "the style's.")
+    shown_target = target.removesuffix("'s")  # "the style", or "the styles' blend"
     return Section(
         "Style: the Gram matrices",
-        f"{asks}{blend} Each row shows one layer's matrices of the {start}, the result and {target}, channels in the "
+        f"{asks}{blend} Each row shows one layer's matrices of the {start}, the result and {shown_target}, "
+        "channels in the "
         f"order of the target's clusters and on one colour scale: the result's should look like the target's, not "
         f"the {start}'s. On average over the layers the result has gone <strong>{100 * e.moved:.0f}%</strong> of the "
         f"way from the {start}'s statistics to {target} (100 %: exactly).",
