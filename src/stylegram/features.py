@@ -12,10 +12,11 @@ from .errors import ImageError, OptionError
 from .images import ImageLike, batch_tensor, image_list, load_input
 
 
-@functools.lru_cache(maxsize=1)
-def default_backbone() -> Backbone:
-    """The embedded normalised VGG19 (max pooling, reflect padding), built once per process."""
-    return load_backbone("vgg19", "default")
+@functools.lru_cache(maxsize=2)
+def default_backbone(pooling: str = "max") -> Backbone:
+    """The embedded normalised VGG19 (reflect padding) with ``pooling`` (max, or avg as texture synthesis pools),
+    built once per process."""
+    return load_backbone("vgg19", "default", pooling=pooling)
 
 
 def as_batch(images: ImageLike | Sequence[ImageLike]) -> torch.Tensor:

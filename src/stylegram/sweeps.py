@@ -280,18 +280,15 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned]) -> list[Cell]:
     (a texture: from noise) towards its styles' (examples'), and for a transfer how closely its relu4_2 maps follow
     the content's (mean Pearson r)."""
     from .analysis.explain import yardstick
-    from .backbones import build_options, load_backbone
+    from .features import default_backbone
 
-    models: dict[str, Backbone] = {}
     shown = []
     for cell in cells:
         one = planned[cell.number]
         one = planned[one.same_as] if one.same_as is not None else one
         texture = "examples" in one.inputs
-        pooling = "avg" if texture else "max"  # as texture synthesis and the transfer's defaults pool
-        if pooling not in models:
-            models[pooling] = load_backbone("vgg19", "default", **build_options("vgg19", None, pooling))
-        why = yardstick(one.inputs, cell.result.image, one.options, models[pooling])
+        model = default_backbone("avg" if texture else "max")  # as texture synthesis and the transfer's defaults pool
+        why = yardstick(one.inputs, cell.result.image, one.options, model)
         words = f"{'example' if texture else 'style'} {100 * why.moved:.0f}%"
         shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
     return shown

@@ -74,11 +74,11 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     list of styles, ``blend`` as --style-blend) they were made from, all at one size (``size``: the long side; default
     the smallest result's, at most 512). ``layer``: whose Gram matrices the page draws (default relu2_1); ``layers``:
     style_layers, content_layer, match_layer as in explain.measure."""
-    from ..backbones import load_backbone
+    from ..features import default_backbone
     from ..images import load_input
 
     images, names = _checked(results, names)
-    model = model or load_backbone("vgg19", "default")
+    model = model or default_backbone()
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
     side = _side(images, size)
     explained = []
@@ -95,10 +95,10 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
                      model: Backbone | None = None, **layers) -> Comparison:
     """``compare`` for textures grown from ``examples`` (``example_scale`` and ``layers``: layers, match_layer as in
     explain.measure_texture; ``layer`` default pool1; the default model pools by average)."""
-    from ..backbones import build_options, load_backbone
+    from ..features import default_backbone
 
     images, names = _checked(results, names)
-    model = model or load_backbone("vgg19", "default", **build_options("vgg19", None, "avg"))
+    model = model or default_backbone("avg")
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
     explained = []
     for name, image in zip(names, images):

@@ -332,12 +332,12 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     --style-blend) it was made from (files, sample:NAME or tensors; ``size`` and ``style_scale`` as in ``prepared``;
     ``layers``: style_layers, content_layer, match_layer as in ``measure``); ``.html()`` of it is the page
     `stylegram explain` writes."""
-    from ..backbones import load_backbone
+    from ..features import default_backbone
     from ..images import load_input
 
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
-    return measure(content, result, styles, model or load_backbone("vgg19", "default"), blend=blend, **layers)
+    return measure(content, result, styles, model or default_backbone(), blend=blend, **layers)
 
 
 def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,
@@ -346,10 +346,9 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
     """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
     (``example_scale`` as texture synthesis's; ``layers``: layers, match_layer as in ``measure_texture``; the default
     model pools by average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes."""
-    from ..backbones import build_options, load_backbone
+    from ..features import default_backbone
     from ..images import load_input
 
     examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
                                         example_scale)
-    model = model or load_backbone("vgg19", "default", **build_options("vgg19", None, "avg"))
-    return measure_texture(examples, result, model, blend=blend, **layers)
+    return measure_texture(examples, result, model or default_backbone("avg"), blend=blend, **layers)
