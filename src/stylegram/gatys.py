@@ -582,7 +582,7 @@ def prepare(
     if check_model(model) is not None:
         opts = _recording(model, opts)
     else:
-        model = load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
+        model = load_model(opts)
     state = state or optimize.State()
     problem = TransferProblem(content_t, style_ts, opts, model, state, kept_pool)
     schedule = optimize.Schedule(
@@ -612,6 +612,11 @@ def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) ->
 def backbone_options(opts: TransferOptions) -> dict:
     """load_backbone keywords (padding, VGG pooling) from options that have backbone/pooling/padding."""
     return build_options(opts.backbone, opts.padding, opts.pooling)
+
+
+def load_model(opts: TransferOptions) -> Backbone:
+    """The network options name (their backbone, weights, padding and pooling; a transfer's or a texture's), loaded."""
+    return load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
 
 
 def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], options: TransferOptions | None = None,

@@ -34,10 +34,10 @@ import torch
 import torch.nn.functional as F
 
 from . import labels, masks, memory, optimize, precision, statistics
-from .backbones import Backbone, check_model, load_backbone
+from .backbones import Backbone, check_model
 from .errors import OptionError, check_number, check_seed
 from .options import Options, whole_number
-from .gatys import backbone_options, iteration_counts, scale_sizes
+from .gatys import iteration_counts, load_model, scale_sizes
 from .images import MAX_SIDE, ImageLike, image_list, load_input
 from .job import Job, Result
 from .losses import (Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
@@ -316,7 +316,7 @@ def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:
             raise OptionError(f"--tileable needs circular padding, but --padding is '{padding}'; drop --padding")
         padding = "circular"
     if check_model(model) is None:
-        return load_backbone(opts.backbone, opts.weights, **backbone_options(opts.replace(padding=padding)))
+        return load_model(opts.replace(padding=padding))
     if getattr(model, "pooling", opts.pooling) != opts.pooling:
         raise OptionError(
             f"the given model uses {model.pooling} pooling but the options ask for {opts.pooling}; "

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from . import gatys, images, masks, optimize
-from .backbones import Backbone, load_backbone
+from .backbones import Backbone
 from .errors import OptionError
 from .images import ImageLike
 from .job import Result
@@ -264,7 +264,7 @@ def transfer_tiled(
     start = time.perf_counter()
     whole, styles = gatys._load_inputs(content, styles)  # read once, not once per tile
     size = gatys._output_side(whole, opts)
-    model = model or load_backbone(opts.backbone, opts.weights, **gatys.backbone_options(opts))
+    model = model or gatys.load_model(opts)
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work
     steps = levels(base, size)

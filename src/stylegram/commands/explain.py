@@ -150,10 +150,11 @@ def explain_transfer(content: str, styles: list[str], output: Path, options, pag
     """--explain of `stylegram transfer`: the picture written to ``output`` measured against its inputs; the exit
     status (130: Ctrl-C while measuring, the command that measures it later printed)."""
     from ..analysis import explain
+    from ..gatys import load_model
     from ..images import load_input
 
     def made() -> None:
-        model = _model_of(options)
+        model = load_model(options)
         measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
                                        load_input(str(output), "result"), options, model)
         _write(measured, page, {"content": content, "style" if len(styles) == 1 else "styles": ", ".join(styles),
@@ -167,10 +168,11 @@ def explain_texture(examples: list[str], output: Path, options, page: Path) -> i
     """--explain of `stylegram texture`: the texture written to ``output`` measured against its examples; the exit
     status as ``explain_transfer``'s."""
     from ..analysis import explain
+    from ..gatys import load_model
     from ..images import load_input
 
     def made() -> None:
-        model = _model_of(options)
+        model = load_model(options)
         measured = explain.of_texture(explain.loaded(examples, "example"), load_input(str(output), "result"),
                                       options, model)
         _write(measured, page, {"example" if len(examples) == 1 else "examples": ", ".join(examples),
@@ -220,14 +222,6 @@ def _blend_flags(flag: str, blend) -> list[str]:
     if not blend:
         return []
     return [flag, blend if isinstance(blend, str) else ",".join(f"{w:g}" for w in blend)]
-
-
-def _model_of(options):
-    """The network a run's options name (their backbone, weights, pooling and padding)."""
-    from ..backbones import build_options, load_backbone
-
-    return load_backbone(options.backbone, options.weights,
-                         **build_options(options.backbone, options.padding, options.pooling))
 
 
 def _write(measured, page: Path, named: dict, model) -> None:
