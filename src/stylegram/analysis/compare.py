@@ -18,10 +18,11 @@ from pathlib import Path
 import torch
 
 from ..backbones import Backbone
-from ..errors import OptionError
+from ..errors import KEYWORDS, OptionError
 from ..images import ImageLike
 from . import explain as X
 
+KEYWORDS.add("names")  # compare's: its messages name --names, which a Python caller gives as names=
 DEFAULT_LAYER = {False: "relu2_1", True: "pool1"}  # whose Gram matrices are drawn: fine enough to show each result's
 
 
@@ -62,7 +63,7 @@ def _checked(results: Sequence[ImageLike], names: Sequence[str] | None) -> tuple
         raise OptionError(f"a comparison needs two or more results, got {len(results)}; `stylegram explain` measures "
                           "one")
     if names is not None and len(names) != len(results):
-        raise OptionError(f"{len(names)} names for {len(results)} results; give one name per result")
+        raise OptionError(f"--names gives {len(names)} names for {len(results)} results; give one per result")
     return X.loaded(list(results), "result"), list(names) if names is not None else names_of(results)
 
 

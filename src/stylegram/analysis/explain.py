@@ -33,6 +33,7 @@ CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 ASPECT_TOLERANCE = 0.03  # a result's aspect may differ this much from its content's (rounded sides, an odd row cut)
 NOISE_SEED = 0  # of the noise a texture's result is measured from
+PLACING = ("style_masks", "style_regions", "masks", "labels")  # options that place styles (examples) in parts
 
 
 @dataclass
@@ -267,7 +268,7 @@ def _check_sizes(backbone: Backbone, *named: dict[str, tuple[torch.Tensor, list[
 def unexplained(options: gatys.TransferOptions | synthesis.TextureOptions) -> str | None:
     """Why a result made with ``options`` has no explanation page, or None: the page measures the styles (examples)
     blended everywhere, and masks or label maps place them."""
-    placed = [getattr(options, name, None) for name in ("style_masks", "style_regions", "masks", "labels")]
+    placed = [getattr(options, name, None) for name in PLACING]
     if any(p is not None for p in placed):
         return ("the explanation measures a result against its styles (examples) blended everywhere, and masks, "
                 "regions or label maps place them")

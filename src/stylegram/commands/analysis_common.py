@@ -54,11 +54,12 @@ def image_size(args: argparse.Namespace) -> int | None:
     return args.size or None
 
 
-def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...]) -> Path:
-    """Check before long work that ``path`` has one of ``suffixes`` and its folder can be written."""
+def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str = "output") -> Path:
+    """Check before long work that ``path`` has one of ``suffixes`` and its folder can be written; ``what``: the
+    path's name in the message (an option such as --explain)."""
     target = Path(path).expanduser()
     if target.suffix.lower() not in suffixes:
-        raise OptionError(f"output {target} should end in {' or '.join(suffixes)}")
+        raise OptionError(f"{what} {target} should end in {' or '.join(suffixes)}")
     return files.check_can_write(target)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import OptionError
 from .analysis_common import say
 from .explain import add_measure_options, check_inputs, inputs_named, measure_settings
 
@@ -43,8 +42,6 @@ def run(args: argparse.Namespace) -> int:
 
     check_inputs(args, result_last=False)
     names = [n.strip() for n in args.names.split(",")] if args.names else None
-    if names is not None and len(names) != len(args.results):
-        raise OptionError(f"--names gives {len(names)} names for {len(args.results)} results; give one per result")
     output, model, keywords = measure_settings(args)
     say(f"measuring {len(args.results)} results")
     if args.texture:

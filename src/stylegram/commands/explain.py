@@ -8,7 +8,6 @@ import shlex
 import sys
 from pathlib import Path
 
-from .. import files
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
 from ..errors import OptionError
 from .analysis_common import check_against_style, say, writable
@@ -140,10 +139,7 @@ def check_explain(args: argparse.Namespace, options) -> Path | None:
         return None
     if options is not None and (why_not := unexplained(options)):
         raise OptionError(f"--explain: {why_not}; drop --explain, or the masks or label maps")
-    page = Path(args.explain).expanduser()
-    if page.suffix.lower() not in (".html", ".htm"):
-        raise OptionError(f"--explain {page} should end in .html or .htm")
-    return files.check_can_write(page)
+    return writable(args.explain, (".html", ".htm"), "--explain")
 
 
 def explain_transfer(content: str, styles: list[str], output: Path, options, page: Path) -> int:
@@ -157,8 +153,8 @@ def explain_transfer(content: str, styles: list[str], output: Path, options, pag
         model = load_model(options)
         measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
                                        load_input(str(output), "result"), options, model)
-        _write(measured, page, {"content": content, "style" if len(styles) == 1 else "styles": ", ".join(styles),
-                                "result": str(output), "method": options.method}, model)
+        _write(measured, page, {**inputs_named([content, *styles], False), "result": str(output),
+                                "method": options.method}, model)
 
     later = [content, *styles, str(output), "-o", str(page), *_transfer_flags(options)]
     return _measured_or_interrupted(made, page, later)
@@ -175,8 +171,7 @@ def explain_texture(examples: list[str], output: Path, options, page: Path) -> i
         model = load_model(options)
         measured = explain.of_texture(explain.loaded(examples, "example"), load_input(str(output), "result"),
                                       options, model)
-        _write(measured, page, {"example" if len(examples) == 1 else "examples": ", ".join(examples),
-                                "result": str(output)}, model)
+        _write(measured, page, {**inputs_named(examples, True), "result": str(output)}, model)
 
     later = ["--texture", *examples, str(output), "-o", str(page), *_texture_flags(options)]
     return _measured_or_interrupted(made, page, later)

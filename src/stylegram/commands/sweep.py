@@ -16,6 +16,7 @@ from .. import files, images, memory
 from .. import gatys as T
 from .. import sweeps as S
 from ..bars import bar
+from ..analysis.explain import PLACING
 from ..errors import OptionError, StylegramError, check_choice, did_you_mean
 from ..options import Options, flag
 from ..sweep_folder import CellFolder
@@ -96,7 +97,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         raise OptionError(f"give one or more {kind.image} images, or one per picture with --vary {kind.image} A.jpg "
                           "B.jpg" + late_images(args))
     vary = varied(args, kind)
-    placed = [flag(name) for name in ("style_masks", "style_regions", "masks", "labels") if getattr(args, name, None)]
+    placed = [flag(name) for name in PLACING if getattr(args, name, None)]
     if args.measure and placed:
         raise OptionError(f"--measure measures each picture against its {kind.image}s blended everywhere, and "
                           f"{' and '.join(placed)} place them; drop --measure or {' and '.join(placed)}")
