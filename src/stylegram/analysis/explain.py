@@ -279,15 +279,21 @@ def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: t
                 options: gatys.TransferOptions, model: Backbone, patches: bool = True) -> Explanation:
     """A transfer's result measured as it was made: at its style scale, against its styles' blend, on the layers its
     losses used (a one-pass method's: the defaults); ``patches`` as in ``measure``."""
-    from ..losses import parse_weighted
-
     if why_not := unexplained(options):
         raise OptionError(why_not)
     content, styles, result = prepared(content, styles, result, style_scale=options.style_scale)
-    layers = {} if options.method != "gatys" else {
-        "style_layers": gatys.style_layers(options),
-        "content_layer": next(iter(parse_weighted(options.content_layers, "content layer")))}
-    return measure(content, result, styles, model, blend=options.style_blend, patches=patches, **layers)
+    return measure(content, result, styles, model, blend=options.style_blend, patches=patches, **layers_of(options))
+
+
+def layers_of(options: gatys.TransferOptions) -> dict[str, str]:
+    """The layers a transfer's losses used, as ``measure``'s keywords: its style layers (auto resolved, groups kept)
+    and first content layer; none for a one-pass method, measured on the defaults."""
+    from ..losses import parse_weighted
+
+    if options.method != "gatys":
+        return {}
+    return {"style_layers": gatys.style_layers(options),
+            "content_layer": next(iter(parse_weighted(options.content_layers, "content layer")))}
 
 
 def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: synthesis.TextureOptions,

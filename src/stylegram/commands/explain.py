@@ -191,16 +191,16 @@ def _measured_or_interrupted(made, page: Path, later: list[str]) -> int:
 def _transfer_flags(options) -> list[str]:
     """The `stylegram explain` options that measure a transfer as ``options`` made it (those away from its own
     defaults)."""
-    from .. import gatys
-    from ..losses import parse_weighted
+    from ..analysis.explain import layers_of
 
     flags = [*_blend_flags("--style-blend", options.style_blend)]
     if options.style_scale != 1:
         flags += ["--style-scale", f"{options.style_scale:g}"]
-    if options.method == "gatys":
-        layers, content = gatys.style_layers(options), next(iter(parse_weighted(options.content_layers, "content")))
-        flags += ["--style-layers", layers] if layers != ",".join(STYLE_LAYERS) else []
-        flags += ["--content-layer", content] if content != CONTENT_LAYER else []
+    layers = layers_of(options)
+    if layers.get("style_layers", ",".join(STYLE_LAYERS)) != ",".join(STYLE_LAYERS):
+        flags += ["--style-layers", layers["style_layers"]]
+    if layers.get("content_layer", CONTENT_LAYER) != CONTENT_LAYER:
+        flags += ["--content-layer", layers["content_layer"]]
     return flags + (["--pooling", options.pooling] if options.pooling != "max" else [])
 
 
