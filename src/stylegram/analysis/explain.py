@@ -102,14 +102,22 @@ def _listed(images: torch.Tensor | Sequence[torch.Tensor]) -> list[torch.Tensor]
     return [images] if isinstance(images, torch.Tensor) else list(images)
 
 
+def grouped(layers: Sequence[str] | str, count: int, option: str = "--style-layers", noun: str = "style"
+            ) -> tuple[list[dict[str, float]], list[str]]:
+    """``layers`` per each of ``count`` styles (losses.layer_groups: a list, or groups split by '/'), and every layer
+    named, in order, once."""
+    groups = layer_groups(layers if isinstance(layers, str) else list(layers), count, option, noun)
+    return groups, list(dict.fromkeys(name for group in groups for name in group))
+
+
 def gram_layers(start: dict[str, torch.Tensor], result: dict[str, torch.Tensor],
                 styles: Sequence[dict[str, torch.Tensor]], blend: Sequence[float], layers: Sequence[str] | str
                 ) -> list[StyleLayer]:
     """Per style layer, the Gram matrices of the start's and the result's features and the loss's target: the blend
     of the styles that have the layer (``layers``: a list, or as --style-layers with groups split by '/')."""
-    groups = layer_groups(layers if isinstance(layers, str) else list(layers), len(styles))
+    groups, names = grouped(layers, len(styles))
     grams = []
-    for layer in dict.fromkeys(name for group in groups for name in group):
+    for layer in names:
         users, shares = blend_of_layer(groups, blend, layer)
         if users:  # a layer only styles of weight 0 have is not in the loss
             target = sum(w * stats.gram(styles[n][layer])[0] for n, w in zip(users, shares))
@@ -199,8 +207,7 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     --style-layers; ``patches`` False: without the pairing of patches, which costs most)."""
     styles = _listed(styles)
     weights = blend_weights(blend, len(styles))
-    groups = layer_groups(style_layers if isinstance(style_layers, str) else list(style_layers), len(styles))
-    gram_names = list(dict.fromkeys(name for group in groups for name in group))
+    groups, gram_names = grouped(style_layers, len(styles))
     backbone.check_layers([*gram_names, content_layer, match_layer])
     _check_sizes(backbone, {"content": (content, [*gram_names, content_layer]), "result": (result, gram_names)},
                  {name: (s, [*group, match_layer]) for name, s, group in zip(style_names(len(styles)), styles, groups)})
@@ -222,8 +229,7 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
     the noise texture synthesis starts with (``patches`` as in ``measure``)."""
     examples = _listed(examples)
     weights = blend_weights(blend, len(examples), noun="example", option="--blend")
-    groups = layer_groups(layers if isinstance(layers, str) else list(layers), len(examples), "--layers", "example")
-    gram_names = list(dict.fromkeys(name for group in groups for name in group))
+    groups, gram_names = grouped(layers, len(examples), "--layers", "example")
     backbone.check_layers([*gram_names, match_layer])
     noise = start_noise(examples, weights, tuple(result.shape[-2:]))
     _check_sizes(backbone, {"result": (result, [*gram_names, match_layer])},
