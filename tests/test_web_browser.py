@@ -419,6 +419,7 @@ def test_every_label_map_painted_on_the_page(tmp_path):
         paint_band(page, second, (0.0, 0.999), (0.6, 0.999))  # the map starts in sky; the bottom becomes forest
         page.click("#doodle-use")
         page.wait_for_selector("#style-thumbs .labels.has-labels")
+        page.wait_for_selector("#doodle-painter", state="hidden")
         page.click("#doodle-open")
         page.wait_for_selector("#doodle-painter:not([hidden])")
         assert sorted(page.locator("#doodle-colours .painter-choice").all_inner_texts()) == ["#228b22", "#87ceeb"]
@@ -426,7 +427,9 @@ def test_every_label_map_painted_on_the_page(tmp_path):
         paint_band(page, "#228b22", (0.58, 0.999), (0.0, 0.999))
         page.click("#doodle-use")
         page.wait_for_selector("#content-thumbs .labels.has-labels")
+        page.wait_for_selector("#doodle-painter", state="hidden")
         page.click("#style-thumbs .labels-paint")  # painted again: it opens on the strokes it had
+        page.wait_for_selector("#doodle-painter:not([hidden])")  # opening awaits the palette and the pictures
         assert page.inner_text("#doodle-title").startswith("Paint the label map of both.png")
         page.screenshot(path=str(tmp_path / "page.png"), clip={"x": 0, "y": 0, "width": 600, "height": 1000})
         page.click("#doodle-close")
