@@ -125,11 +125,9 @@ def cluster_pair(vgg, crops: dict[str, list[torch.Tensor]], work: Path) -> None:
 
 def save(fig, path: Path) -> None:
     """PNG with an adaptive 256-colour palette, so the gallery stays small."""
-    from io import BytesIO
-
     from PIL import Image
 
-    image = Image.open(BytesIO(plots.to_png(fig))).convert("RGB")
+    image = plots.rendered(fig).convert("RGB")
     image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
     print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 

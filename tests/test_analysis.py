@@ -327,6 +327,32 @@ def test_figures_are_written_in_the_format_their_name_asks_for(classes, tmp_path
             assert written.format == fmt and written.size[0] > 100
 
 
+def test_a_figure_drawn_once_has_savefigs_pixels_and_inlines_as_webp_or_png():
+    """Pages draw each figure once and encode it straight to lossless WebP: the very pixels matplotlib's savefig
+    writes (which draws it twice), and report.figure names the format it is given."""
+    import io
+
+    from stylegram.analysis.report import figure
+
+    values = np.outer(np.arange(12.0), np.arange(12.0))
+
+    def drawn():
+        return plots.matrices_grid([("a", values), ("b", 2 * values)], cluster.cluster_channels(values), "gram",
+                                   "relu1_1", columns=2, title="t")
+
+    saved = io.BytesIO()
+    drawn().savefig(saved, format="png", metadata={"Software": None})
+    expected = np.asarray(Image.open(saved))
+    webp, png = plots.to_webp(drawn()), plots.to_png(drawn())
+    for data, fmt in ((webp, "WEBP"), (png, "PNG")):
+        with Image.open(io.BytesIO(data)) as picture:
+            assert picture.format == fmt and np.array_equal(np.asarray(picture.convert("RGBA")), expected)
+        inlined = re.fullmatch(r'<figure><img alt="a &amp; b" src="data:image/(\w+);base64,([^"]+)"></figure>',
+                               figure(data, "a & b"))
+        assert inlined[1] == fmt.lower() and base64.b64decode(inlined[2]) == data
+    assert len(webp) < len(png) and expected[..., :3].std() > 10  # a figure, not a blank canvas
+
+
 def test_names_with_dollar_signs_are_labels_not_maths(classes, tmp_path, capsys):
     """Matplotlib read '$...$' in a file name as maths: 'q$\\bad{$.png' raised, '$5 and $10' lost its dollars."""
     folder = tmp_path / "cost$5"

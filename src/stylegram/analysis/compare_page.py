@@ -42,7 +42,7 @@ def _pictures(c: Comparison) -> Section:
     grid = plots.images_grid(shown, [*titles, *c.names], f"what they were made from, and the results ({size} px)",
                              columns=min(4, len(shown)), width=2.6)
     made = "The example" if c.texture else "The content, the style"
-    return Section("The results", f"{made} and the results, all measured at {size} px.", plots.to_png(grid))
+    return Section("The results", f"{made} and the results, all measured at {size} px.", plots.to_webp(grid))
 
 
 def _numbers(c: Comparison) -> Section:
@@ -69,7 +69,7 @@ def _numbers(c: Comparison) -> Section:
     plot = plots.trade_off(c.names, [e.kept for e in c.explained], [100 * e.moved for e in c.explained],
                            c.explained[0].chance)
     return Section("Style against content", words + " The plot puts the two aims against each other.",
-                   plots.to_png(plot), table)
+                   plots.to_webp(plot), table)
 
 
 def _matrices(c: Comparison) -> Section:
@@ -83,7 +83,7 @@ def _matrices(c: Comparison) -> Section:
     return Section(f"The Gram matrices at {c.layer}",
                    f"The {start}'s, each result's and the {target}'s, channels in the order of the {target}'s "
                    "clusters and on one colour scale: the nearer a result's looks to the last, the more of the "
-                   f"{target}'s statistics it has.", plots.to_png(figure))
+                   f"{target}'s statistics it has.", plots.to_webp(figure))
 
 
 def _patches(c: Comparison) -> Section:
@@ -98,4 +98,4 @@ def _patches(c: Comparison) -> Section:
     return Section("Where the patches come from",
                    f"Each patch of a result's map paired with the {source}'s most similar patch and painted with "
                    f"the colour of its place there: confetti for patches taken from all over, smooth areas for "
-                   "pieces copied whole.", plots.to_png(grid))
+                   "pieces copied whole.", plots.to_webp(grid))

@@ -49,7 +49,7 @@ def sections(explained: Explanation) -> list[Section]:
             "result.")
     if len(e.styles) > 1:
         made += " Percentages are the blend's weights."
-    return [Section("The pictures", made, plots.to_png(pictures)), _style_section(e),
+    return [Section("The pictures", made, plots.to_webp(pictures)), _style_section(e),
             *([] if e.texture else [_content_section(e)]), *([_matches_section(e)] if e.matches else [])]
 
 
@@ -81,8 +81,8 @@ def _style_section(e: Explanation) -> Section:
 
 def _gram_figure(g: StyleLayer, start: str, panel: str, target: str) -> bytes:
     """One layer's three Gram matrices (the target's panel titled ``panel``), channels in the order of the target's
-    clusters, as PNG."""
-    return plots.to_png(plots.matrices_grid(
+    clusters, as WebP."""
+    return plots.to_webp(plots.matrices_grid(
         [(start, g.start.numpy()), ("result", g.result.numpy()), (panel, g.target.numpy())],
         cluster_channels(g.target.numpy()), "gram", g.layer, columns=3,
         title=f"Gram matrices at {g.layer}: {100 * g.moved:.0f}% of the way to {target}"))
@@ -101,7 +101,7 @@ def _content_section(e: Explanation) -> Section:
         f"content's at a mean Pearson r of <strong>{shown_r(e.kept)}</strong>; {own}, resized to the "
         f"content's shape, at {shown_r(e.chance)}, the level of chance. Below, the content's {len(strongest)} "
         "strongest channels on each picture.",
-        plots.to_png(grid))
+        plots.to_webp(grid))
 
 
 def _matches_section(e: Explanation) -> Section:
@@ -110,7 +110,7 @@ def _matches_section(e: Explanation) -> Section:
         grid = plots.images_grid(panels(e.result, style, m), [f"{name}, each position its colour", "result",
                                                               "where each patch comes from"],
                                  f"{name}: {m.layer}, {m.patch}x{m.patch} patches", columns=3, width=3.0)
-        figures.append(figure(plots.to_png(grid), f"where the result's patches come from in the {name}"))
+        figures.append(figure(plots.to_webp(grid), f"where the result's patches come from in the {name}"))
         numbers.append(f"{'' if len(e.styles) == 1 else name + ': '}coherence {m.coherence:.2f}, repetition "
                        f"{m.repetition:.2f}, {m.used:.0%} of its patches used")
     m, noun = e.matches[0], "example" if e.texture else "style"

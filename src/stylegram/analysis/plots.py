@@ -31,17 +31,33 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
+def rendered(fig) -> Image.Image:
+    """The figure drawn once with Agg, as an RGBA picture (savefig would lay it out and draw it twice)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0,
+                            1).copy()
+
+
 def to_png(fig) -> bytes:
     """The figure as PNG bytes (no timestamp, so the same figure gives the same bytes)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    buffer = io.BytesIO()
+    rendered(fig).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def to_webp(fig) -> bytes:
+    """The figure as lossless WebP bytes, how pages inline it: the same pixels in about half of PNG's bytes."""
+    buffer = io.BytesIO()
+    rendered(fig).save(buffer, format="WEBP", lossless=True, method=2)
+    return buffer.getvalue()
 
 
 def save(fig, path: str | os.PathLike[str]) -> Path:
     """Write the figure in the format its extension names (.png, .jpg, .tif, .webp, .bmp), atomically."""
-    picture = Image.open(io.BytesIO(to_png(fig)))
-    return save_image(picture, path)
+    return save_image(rendered(fig), path)
 
 
 def _short(name: str, width: int = 22) -> str:

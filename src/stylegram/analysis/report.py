@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,27 +35,23 @@ class Section:
 
     title: str
     paragraph: str
-    png: bytes | None = None
+    picture: bytes | None = None  # a figure as WebP (plots.to_webp) or PNG bytes
     html: str = ""
 
     def render(self) -> str:
         parts = [f"<section><h2>{html.escape(self.title)}</h2>", f"<p>{self.paragraph}</p>"]
-        if self.png:
-            parts.append(figure(self.png, self.title))
+        if self.picture:
+            parts.append(figure(self.picture, self.title))
         parts.append(self.html)
         parts.append("</section>")
         return "\n".join(parts)
 
 
-def figure(png: bytes, alt: str) -> str:
-    """A PNG inlined as an HTML figure, in lossless WebP: the same pixels in about half the bytes (an explain page
-    of 2.6 MB of PNG figures takes 1.2 MB)."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.open(io.BytesIO(png)).save(buffer, format="WEBP", lossless=True, method=2)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<figure><img alt="{html.escape(alt)}" src="data:image/webp;base64,{data}"></figure>'
+def figure(picture: bytes, alt: str) -> str:
+    """A figure's WebP (plots.to_webp) or PNG bytes inlined as an HTML figure."""
+    kind = "webp" if picture[:4] == b"RIFF" and picture[8:12] == b"WEBP" else "png"
+    data = base64.b64encode(picture).decode("ascii")
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/{kind};base64,{data}"></figure>'
 
 
 def _pct(value: float) -> str:
@@ -76,7 +71,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             f"{len(s)} images in {k} classes ({', '.join(html.escape(c) for c in s.classes)}). Each class is a "
             "kind of texture; the question is which layer of the network describes textures so that images of "
             "one class look alike and images of different classes do not.",
-            plots.to_png(plots.inputs_grid(s.images, s.names, s.labels, s.classes)),
+            plots.to_webp(plots.inputs_grid(s.images, s.names, s.labels, s.classes)),
         ),
         Section(
             f"Feature maps at {study.layer}",
@@ -85,7 +80,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             "the Gram matrix throws away <em>where</em> and keeps <em>which channels fire together</em>. "
             "Every row has its own colour scale."
             + (" The last column is each channel's deep dream: the image that excites it most." if dreams else ""),
-            plots.to_png(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
+            plots.to_webp(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
                                              featuremaps.channel_rows(study.channels),
                                              [s.names[i] for i in study.shown], study.layer, dreams)),
         ),
@@ -99,7 +94,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             "mean matrix it resembles most, itself left out. "
             f"The best layer (orange) is <strong>{r.best.layer}</strong>: {_pct(r.best.accuracy)} accuracy, "
             f"contrast {r.best.contrast:.3f}.",
-            plots.to_png(plots.rank_bars(r)),
+            plots.to_webp(plots.rank_bars(r)),
         ),
         Section(
             f"Confusion matrix at {study.layer}",
@@ -108,7 +103,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             f"{_pct(best.accuracy)}; balanced over classes {_pct(best.balanced_accuracy)})"
             + (f"; undecided, equally near two classes: {count(int((best.predicted < 0).sum()), 'image')}, counted as "
                "misses and left out of the matrix." if (best.predicted < 0).any() else "."),
-            plots.to_png(plots.confusion_plot(best, s.classes)),
+            plots.to_webp(plots.confusion_plot(best, s.classes)),
         ),
         _clusters_section(study),
         _cluster_maps_section(study),
@@ -123,7 +118,7 @@ def _cluster_maps_section(study: Study) -> Section:
         "The mean feature map of each cluster's channels (rows) on the images of the feature-map figure (columns): "
         "a cluster is a pattern the network sees, and this is where it sees it. A cluster whose block lights up in "
         "one class's matrices should light up here on that class's images. Every row has its own colour scale.",
-        plots.to_png(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
+        plots.to_webp(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
                                          featuremaps.cluster_rows(dict(enumerate(clusters))),
                                          [s.names[i] for i in study.shown], study.layer)),
     )
@@ -154,7 +149,7 @@ def _clusters_section(study: Study) -> Section:
         "divide out each channel's strength). Each row shows a class mean and some of its images on one "
         "shared colour scale: the same blocks light up within a class, different blocks between classes. The "
         "cluster membership below is what deep dream on a cluster uses.",
-        plots.to_png(plots.matrices_grid(panels, c, study.ranking.kind, study.layer, columns=per_row)),
+        plots.to_webp(plots.matrices_grid(panels, c, study.ranking.kind, study.layer, columns=per_row)),
         table,
     )
 
