@@ -177,3 +177,56 @@ def test_ctrl_c_while_measuring_for_explain_keeps_the_picture_and_says_how_to_me
     assert words[words.index("--style-blend") + 1] == "0.7,0.3" and "--style-scale" in words and \
         words[words.index("--style-layers") + 1] == "relu1_1,relu2_1"
     assert main(words[1:]) == 0 and "style 2 (30%)" in page.read_text()  # the command it gave measures it
+
+
+def test_a_tileable_texture_is_measured_as_it_was_made_with_circular_padding(vgg):
+    """Circular padding makes the network's maps move with the picture when it is shifted around the wrap-around
+    border (by a multiple of the layers' stride), so a tileable texture shifted so measures the same; the backbone's
+    own padding sees a seam where the shift put the border and does not."""
+    import stylegram
+
+    example = load_tensor(path("gravel"), size=64)
+    grown = stylegram.texture(example, model=vgg, pooling="max", size=64, min_size=64, iterations="20",
+                              layers="relu1_1,relu2_1", tileable=True).image
+    shifted = grown.roll((16, 16), dims=(-2, -1))
+    keywords = {"model": vgg, "layers": "relu1_1,relu2_1"}
+    circular = [stylegram.explain_texture(example, image, tileable=True, **keywords) for image in (grown, shifted)]
+    own = [stylegram.explain_texture(example, image, **keywords) for image in (grown, shifted)]
+    assert [g.moved for g in circular[0].grams] == pytest.approx([g.moved for g in circular[1].grams], abs=1e-5)
+    assert abs(own[0].grams[0].after - own[1].grams[0].after) > 10 * abs(circular[0].grams[0].after
+                                                                         - circular[1].grams[0].after)
+    assert vgg.padding != "circular"  # measured with a copy: the shared network keeps its padding
+
+
+def test_the_explain_command_measures_as_the_result_was_made_padding_included(tmp_path, capsys, monkeypatch):
+    """A transfer is measured with its default replicate padding, a --tileable texture with circular padding, and
+    the command printed on Ctrl-C while measuring a texture's --explain carries --tileable."""
+    import shlex
+
+    from stylegram.analysis import explain
+
+    content, out = tmp_path / "cat.png", tmp_path / "why.html"
+    save_image(load_tensor(path("chelsea"), size=64), content)
+    assert main(["explain", str(content), "sample:swirls", str(content), "-o", str(out), "--style-layers",
+                 "relu1_1"]) == 0
+    assert "(default, max pooling, replicate padding)" in out.read_text()
+    texture, page = tmp_path / "gravel.png", tmp_path / "texture.html"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(explain, "of_texture", interrupted)
+        assert main(["texture", "sample:gravel", "--size", "64", "--iterations", "5", "--tileable", "-o",
+                     str(texture), "--explain", str(page), "--quiet"]) == 130
+    later = re.search(r"the picture is written, and (stylegram explain .*) writes .*texture.html from it",
+                      capsys.readouterr().err)[1]
+    words = shlex.split(later)
+    assert "--tileable" in words and "--padding" not in words and texture.exists() and not page.exists()
+    assert main(words[1:]) == 0 and "(default, avg pooling, circular padding)" in page.read_text()
+    assert main(["explain", str(content), "sample:swirls", str(content), "-o", str(out), "--tileable"]) == 2
+    assert "--tileable is for a texture (--texture); a transfer does not tile" in capsys.readouterr().err
+    assert main(["explain", "--texture", "sample:gravel", str(texture), "-o", str(out), "--tileable", "--padding",
+                 "zeros"]) == 2
+    assert "--tileable measures with circular padding, as the texture was made, but --padding is 'zeros'" in \
+        capsys.readouterr().err

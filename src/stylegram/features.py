@@ -7,15 +7,17 @@ from collections.abc import Iterable, Sequence
 
 import torch
 
-from .backbones import Backbone, check_model, load_backbone
+from .backbones import Backbone, check_model, load_backbone, with_padding
 from .errors import ImageError, OptionError
 from .images import ImageLike, batch_tensor, image_list, load_input
 
 
-@functools.lru_cache(maxsize=2)
-def default_backbone(pooling: str = "max") -> Backbone:
-    """The embedded normalised VGG19 (reflect padding) with ``pooling`` (max, or avg as texture synthesis pools),
-    built once per process."""
+@functools.lru_cache(maxsize=8)
+def default_backbone(pooling: str = "max", padding: str | None = None) -> Backbone:
+    """The embedded normalised VGG19 with ``pooling`` (max, or avg as texture synthesis pools) and ``padding`` (None:
+    its own, reflect), built once per process; paddings share one pooling's weights."""
+    if padding is not None:
+        return with_padding(default_backbone(pooling), padding)
     return load_backbone("vgg19", "default", pooling=pooling)
 
 

@@ -23,7 +23,6 @@ mean/std, Wasserstein-2, histograms, or a weighted mix); their terms are then na
 
 from __future__ import annotations
 
-import copy
 import numbers
 import os
 import re
@@ -34,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from . import labels, masks, memory, optimize, precision, statistics
-from .backbones import Backbone, check_model
+from .backbones import Backbone, check_model, with_padding
 from .errors import OptionError, check_number, check_seed
 from .options import Options, whole_number
 from .gatys import iteration_counts, load_model, scale_sizes
@@ -322,11 +321,7 @@ def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:
             f"the given model uses {model.pooling} pooling but the options ask for {opts.pooling}; "
             f"load it with pooling='{opts.pooling}' or pass pooling='{model.pooling}'"
         )
-    if padding is not None and getattr(model, "padding", None) != padding:
-        shared = {id(t): t for t in [*model.parameters(), *model.buffers()]}
-        model = copy.deepcopy(model, shared)  # new modules, the same weight tensors
-        model.set_padding(padding)
-    return model
+    return with_padding(model, padding)
 
 
 def prepare_texture(

@@ -74,12 +74,13 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     """Measure each of ``results`` (two or more; files, sample:NAME or tensors) against the ``content`` and style (or
     list of styles, ``blend`` as --style-blend) they were made from, all at one size (``size``: the long side; default
     the smallest result's, at most 512). ``layer``: whose Gram matrices the page draws (default relu2_1); ``layers``:
-    style_layers, content_layer, match_layer as in explain.measure."""
+    style_layers, content_layer, match_layer as in explain.measure; the default model pads as a transfer's does)."""
     from ..features import default_backbone
+    from ..gatys import TransferOptions
     from ..images import load_input
 
     images, names = _checked(results, names)
-    model = model or default_backbone()
+    model = model or default_backbone("max", TransferOptions.padding)
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
     side = _side(images, size)
     explained = []
@@ -92,20 +93,20 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
 
 def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
                      names: Sequence[str] | None = None, size: int | None = None, example_scale: float = 1.0,
-                     blend: str | Sequence[float] | None = None, layer: str | None = None,
+                     blend: str | Sequence[float] | None = None, layer: str | None = None, tileable: bool = False,
                      model: Backbone | None = None, **layers) -> Comparison:
-    """``compare`` for textures grown from ``examples`` (``example_scale`` and ``layers``: layers, match_layer as in
-    explain.measure_texture; ``layer`` default pool1; the default model pools by average)."""
+    """``compare`` for textures grown from ``examples`` (``example_scale``, ``tileable`` and ``layers``: layers,
+    match_layer as in explain.measure_texture; ``layer`` default pool1; the default model pools by average)."""
     from ..features import default_backbone
 
     images, names = _checked(results, names)
-    model = model or default_backbone("avg")
+    model = model or default_backbone("avg", "circular" if tileable else None)
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
     explained = []
     for name, image in zip(names, images):
         with _naming(name):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
-            explained.append(X.measure_texture(e, r, model, blend=blend, **layers))
+            explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, **layers))
     return Comparison(names, explained, _drawn(layer, explained, True))
 
 

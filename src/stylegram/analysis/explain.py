@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import gatys, stats, synthesis
-from ..backbones import Backbone
+from ..backbones import Backbone, with_padding
 from ..errors import OptionError
 from ..images import ImageLike
 from ..losses import blend_of_layer, blend_weights, layer_groups
@@ -224,14 +224,18 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
 
 def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,
                     layers: Sequence[str] | str = TEXTURE_LAYERS, match_layer: str = MATCH_LAYER,
-                    blend: str | Sequence[float] | None = None, patches: bool = True) -> Explanation:
+                    blend: str | Sequence[float] | None = None, patches: bool = True, tileable: bool = False
+                    ) -> Explanation:
     """A texture ``result`` measured against the example or examples it was grown from (``blend`` as --blend), from
-    the noise texture synthesis starts with (``patches`` as in ``measure``)."""
+    the noise texture synthesis starts with (``patches`` as in ``measure``); ``tileable``: made to tile, so measured
+    as it was made, the network padding circularly and the noise drawn across the wrap-around border."""
     examples = _listed(examples)
     weights = blend_weights(blend, len(examples), noun="example", option="--blend")
     groups, gram_names = grouped(layers, len(examples), "--layers", "example")
     backbone.check_layers([*gram_names, match_layer])
-    noise = start_noise(examples, weights, tuple(result.shape[-2:]))
+    if tileable:
+        backbone = with_padding(backbone, "circular")
+    noise = start_noise(examples, weights, tuple(result.shape[-2:]), tileable)
     _check_sizes(backbone, {"result": (result, [*gram_names, match_layer])},
                  {name: (e, [*group, match_layer])
                   for name, e, group in zip(style_names(len(examples), "example"), examples, groups)})
@@ -243,11 +247,13 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
                        if patches else [])
 
 
-def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int]) -> torch.Tensor:
-    """Noise of ``size`` around the examples' blended mean colour, as texture synthesis starts from (a fixed seed)."""
+def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int],
+                wrap: bool = False) -> torch.Tensor:
+    """Noise of ``size`` around the examples' blended mean colour, as texture synthesis starts from (a fixed seed;
+    ``wrap``: as a tileable texture's, across the wrap-around border)."""
     mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(examples, blend))
     generator = torch.Generator().manual_seed(NOISE_SEED)
-    return (mean + 0.2 * synthesis.smooth_noise(3, size, generator)).clamp(0, 1)
+    return (mean + 0.2 * synthesis.smooth_noise(3, size, generator, wrap)).clamp(0, 1)
 
 
 def _features(backbone: Backbone, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
@@ -308,7 +314,8 @@ def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: 
     if why_not := unexplained(options):
         raise OptionError(why_not)
     examples, result = prepared_texture(examples, result, example_scale=options.example_scale)
-    return measure_texture(examples, result, model, layers=options.layers, blend=options.blend, patches=patches)
+    return measure_texture(examples, result, model, layers=options.layers, blend=options.blend, patches=patches,
+                           tileable=options.tileable)
 
 
 def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions | synthesis.TextureOptions,
@@ -323,7 +330,7 @@ def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions
     if "examples" in inputs:
         examples, result = prepared_texture(loaded(inputs["examples"], "example"), result,
                                             example_scale=options.example_scale)
-        return measure_texture(examples, result, model, blend=options.blend, patches=False)
+        return measure_texture(examples, result, model, blend=options.blend, patches=False, tileable=options.tileable)
     content, styles, result = prepared(load_input(inputs["content"], "content image"),
                                        loaded(inputs["styles"], "style image"), result,
                                        style_scale=options.style_scale)
@@ -343,25 +350,28 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
             model: Backbone | None = None, **layers) -> Explanation:
     """Measure a transfer's ``result`` against the ``content`` and style (or list of styles, ``blend`` as
     --style-blend) it was made from (files, sample:NAME or tensors; ``size`` and ``style_scale`` as in ``prepared``;
-    ``layers``: style_layers, content_layer, match_layer as in ``measure``); ``.html()`` of it is the page
-    `stylegram explain` writes."""
+    ``layers``: style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's
+    does, replicate); ``.html()`` of it is the page `stylegram explain` writes."""
     from ..features import default_backbone
     from ..images import load_input
 
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
-    return measure(content, result, styles, model or default_backbone(), blend=blend, **layers)
+    return measure(content, result, styles, model or default_backbone("max", gatys.TransferOptions.padding),
+                   blend=blend, **layers)
 
 
 def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,
-                    example_scale: float = 1.0, blend: str | Sequence[float] | None = None,
+                    example_scale: float = 1.0, blend: str | Sequence[float] | None = None, tileable: bool = False,
                     model: Backbone | None = None, **layers) -> Explanation:
     """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
-    (``example_scale`` as texture synthesis's; ``layers``: layers, match_layer as in ``measure_texture``; the default
-    model pools by average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes."""
+    (``example_scale`` and ``tileable`` as texture synthesis's; ``layers``: layers, match_layer as in
+    ``measure_texture``; the default model pools by average, as texture synthesis does); ``.html()`` is the page
+    `stylegram explain --texture` writes."""
     from ..features import default_backbone
     from ..images import load_input
 
     examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
                                         example_scale)
-    return measure_texture(examples, result, model or default_backbone("avg"), blend=blend, **layers)
+    model = model or default_backbone("avg", "circular" if tileable else None)
+    return measure_texture(examples, result, model, blend=blend, tileable=tileable, **layers)

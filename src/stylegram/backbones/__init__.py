@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,6 +157,17 @@ def build_options(name: str, padding: str | None = None, pooling: str = "max") -
     if name.startswith("vgg"):
         options["pooling"] = pooling
     return options
+
+
+def with_padding(model: Backbone, padding: str | None) -> Backbone:
+    """``model`` itself, or where it pads otherwise a copy that pads with ``padding`` (None: as it is), sharing its
+    weight tensors."""
+    if padding is None or getattr(model, "padding", None) == padding:
+        return model
+    shared = {id(t): t for t in [*model.parameters(), *model.buffers()]}
+    model = copy.deepcopy(model, shared)  # new modules, the same weight tensors
+    model.set_padding(padding)
+    return model
 
 
 def load_backbone(name: str = "vgg19", weights: str = "default", **options) -> Backbone:

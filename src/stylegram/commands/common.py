@@ -10,8 +10,13 @@ from ..backbones.base import PADDINGS
 from ..options import flag
 
 
-def add_backbone_options(parser: argparse.ArgumentParser, pooling: str | None = "max") -> None:
-    """--backbone, --weights, --pooling, --padding; ``pooling`` None: the command picks max, or avg for textures."""
+OWN_PADDING = "the backbone's own: reflect for VGG, zeros for InceptionV1"
+
+
+def add_backbone_options(parser: argparse.ArgumentParser, pooling: str | None = "max",
+                         padding: str = OWN_PADDING) -> None:
+    """--backbone, --weights, --pooling, --padding; ``pooling`` None: the command picks max, or avg for textures;
+    ``padding``: the default padding, in words."""
     parser.add_argument("--backbone", default="vgg19", help="network whose features are used (default: vgg19)")
     parser.add_argument(
         "--weights",
@@ -25,7 +30,7 @@ def add_backbone_options(parser: argparse.ArgumentParser, pooling: str | None = 
         "--padding",
         choices=PADDINGS,
         default=None,
-        help="conv padding (default: the backbone's own: reflect for VGG, zeros for InceptionV1)",
+        help=f"conv padding (default: {padding})",
     )
 
 

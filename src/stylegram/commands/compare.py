@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .analysis_common import say
-from .explain import add_measure_options, check_inputs, inputs_named, measure_settings
+from .explain import add_measure_options, check_inputs, inputs_named, measure_settings, network_row
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     first = compared.explained[0].result
     text = compared.html({**inputs_named(args.images, args.texture), "results": ", ".join(args.results),
                           "size": f"{first.shape[-1]}x{first.shape[-2]}",
-                          "network": f"{model.name} ({args.weights}, {args.pooling} pooling)"})
+                          **network_row(args, model)})
     write_page(text, output)
     for name, e in zip(compared.names, compared.explained):
         print(f"{name}: {100 * e.moved:.0f}% of the way to the {'example' if args.texture else 'style'}'s Gram "

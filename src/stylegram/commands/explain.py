@@ -11,7 +11,7 @@ from pathlib import Path
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
 from ..errors import OptionError
 from .analysis_common import check_against_style, say, writable
-from .common import add_backbone_options, backbone_from_args
+from .common import OWN_PADDING, add_backbone_options, backbone_from_args
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -54,7 +54,11 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
                         "(default: 1)")
     parser.add_argument("--size", type=int, default=None,
                         help="long side in px of the analysis (default: the result's, at most 512)")
-    add_backbone_options(parser, pooling=None)
+    parser.add_argument("--tileable", action="store_true",
+                        help="with --texture: made with --tileable, so measured as it was made (circular padding, the "
+                        "start noise across the wrap-around border)")
+    add_backbone_options(parser, pooling=None, padding="replicate, as a transfer's; with --texture circular if "
+                         f"--tileable, else {OWN_PADDING}")
 
 
 def measure_settings(args: argparse.Namespace):
@@ -62,13 +66,36 @@ def measure_settings(args: argparse.Namespace):
     --texture) that the options give; before any work."""
     output = writable(args.output, (".html", ".htm"))
     args.pooling = args.pooling or ("avg" if args.texture else "max")
+    args.padding = measuring_padding(args)
     if args.texture:
-        keywords = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "example_scale": args.example_scale or 1.0}
+        keywords = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "example_scale": args.example_scale or 1.0,
+                    "tileable": args.tileable}
     else:
         keywords = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "style_scale": args.style_scale or 1.0,
                     "content_layer": args.content_layer or CONTENT_LAYER}
     keywords.update(match_layer=args.match_layer, size=args.size, blend=args.blend)
     return output, backbone_from_args(args), keywords
+
+
+def measuring_padding(args: argparse.Namespace) -> str | None:
+    """The network's padding as the result was made: --padding if given, else a transfer's default (replicate), or
+    for a texture circular with --tileable and else the backbone's own (None)."""
+    from ..gatys import TransferOptions
+
+    if args.tileable:
+        if not args.texture:
+            raise OptionError("--tileable is for a texture (--texture); a transfer does not tile")
+        if args.padding not in (None, "circular"):
+            raise OptionError(f"--tileable measures with circular padding, as the texture was made, but --padding is "
+                              f"'{args.padding}'; drop --padding")
+        return "circular"
+    return args.padding if args.padding or args.texture else TransferOptions.padding
+
+
+def network_row(args: argparse.Namespace, model) -> dict[str, str]:
+    """The settings table's row that names the network the results were measured with."""
+    padding = args.padding or "the backbone's own"
+    return {"network": f"{model.name} ({args.weights}, {args.pooling} pooling, {padding} padding)"}
 
 
 def inputs_named(sources: list[str], texture: bool) -> dict[str, str]:
@@ -94,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
     text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, "result": result,
                           "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
-                          "network": f"{model.name} ({args.weights}, {args.pooling} pooling)"})
+                          **network_row(args, model)})
     write_page(text, output)
     print(output)
     return 0
@@ -192,6 +219,7 @@ def _transfer_flags(options) -> list[str]:
     """The `stylegram explain` options that measure a transfer as ``options`` made it (those away from its own
     defaults)."""
     from ..analysis.explain import layers_of
+    from ..gatys import TransferOptions
 
     flags = [*_blend_flags("--style-blend", options.style_blend)]
     if options.style_scale != 1:
@@ -201,7 +229,8 @@ def _transfer_flags(options) -> list[str]:
         flags += ["--style-layers", layers["style_layers"]]
     if layers.get("content_layer", CONTENT_LAYER) != CONTENT_LAYER:
         flags += ["--content-layer", layers["content_layer"]]
-    return flags + (["--pooling", options.pooling] if options.pooling != "max" else [])
+    flags += ["--padding", options.padding] if options.padding not in (None, TransferOptions.padding) else []
+    return flags + _network_flags(options, "max")
 
 
 def _texture_flags(options) -> list[str]:
@@ -210,7 +239,15 @@ def _texture_flags(options) -> list[str]:
     if options.example_scale != 1:
         flags += ["--example-scale", f"{options.example_scale:g}"]
     flags += ["--layers", options.layers] if options.layers != ",".join(TEXTURE_LAYERS) else []
-    return flags + (["--pooling", options.pooling] if options.pooling != "avg" else [])
+    flags += ["--tileable"] if options.tileable else ["--padding", options.padding] if options.padding else []
+    return flags + _network_flags(options, "avg")
+
+
+def _network_flags(options, pooling: str) -> list[str]:
+    """--backbone, --weights and --pooling where ``options`` differ from the defaults (``pooling``: the command's)."""
+    flags = ["--backbone", options.backbone] if options.backbone != "vgg19" else []
+    flags += ["--weights", str(options.weights)] if options.weights != "default" else []
+    return flags + (["--pooling", options.pooling] if options.pooling != pooling else [])
 
 
 def _blend_flags(flag: str, blend) -> list[str]:

@@ -363,17 +363,19 @@ def comparable(a: Spec, b: Spec) -> bool:
 
 def compared(specs: list[Spec], results: list[Result], store: UploadStore, models: Models) -> str:
     """The comparison page (stylegram.analysis.compare) of comparable jobs' results, each named by the settings in
-    which the jobs differ, measured on the default layers at the first job's style scale and blend."""
+    which the jobs differ, measured on the default layers at the first job's style scale, blend and padding."""
     from ..analysis import compare
 
     first, names = specs[0], compared_names(specs)
     styles, images = [store.decode(u) for u in first.styles], [r.image for r in results]
     if first.method == "texture":
         done = compare.compare_textures(styles, images, names=names, model=models.get("avg"),
-                                        example_scale=first.options.example_scale, blend=first.options.blend)
+                                        example_scale=first.options.example_scale, blend=first.options.blend,
+                                        tileable=first.options.tileable)
     else:
-        done = compare.compare(store.decode(first.content), styles, images, names=names, model=models.get("max"),
-                               style_scale=first.options.style_scale, blend=first.options.style_blend)
+        done = compare.compare(store.decode(first.content), styles, images, names=names,
+                               model=models.get("max", first.options.padding), style_scale=first.options.style_scale,
+                               blend=first.options.style_blend)
     return done.html({name: command_line(spec) for name, spec in zip(names, specs)}, REPORT_CSS)
 
 
