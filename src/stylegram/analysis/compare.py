@@ -59,12 +59,17 @@ def _side(results: list[torch.Tensor], size: int | None) -> int:
 
 
 def _checked(results: Sequence[ImageLike], names: Sequence[str] | None) -> tuple[list[torch.Tensor], list[str]]:
+    check_counts(results, names)
+    return X.loaded(list(results), "result"), list(names) if names is not None else names_of(results)
+
+
+def check_counts(results: Sequence[ImageLike], names: Sequence[str] | None) -> None:
+    """Refuse fewer than two results, or a number of names other than theirs."""
     if len(results) < 2:
         raise OptionError(f"a comparison needs two or more results, got {len(results)}; `stylegram explain` measures "
                           "one")
     if names is not None and len(names) != len(results):
         raise OptionError(f"--names gives {len(names)} names for {len(results)} results; give one per result")
-    return X.loaded(list(results), "result"), list(names) if names is not None else names_of(results)
 
 
 def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,

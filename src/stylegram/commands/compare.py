@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_inputs(args, result_last=False)
     names = [n.strip() for n in args.names.split(",")] if args.names else None
+    compare.check_counts(args.results, names)
     output, model, keywords = measure_settings(args)
     say(f"measuring {len(args.results)} results")
     if args.texture:
