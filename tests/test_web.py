@@ -688,6 +688,8 @@ def test_results_of_the_same_pictures_are_compared_on_one_page(client):
     sse(client.get(second["urls"]["events"]).text)
     elsewhere = start(client, content=content, styles=[other], **TINY)  # another style: not compared
     sse(client.get(elsewhere["urls"]["events"]).text)
+    rescaled = start(client, content=content, styles=[style], style_scale=0.5, **TINY)  # another target: not either
+    sse(client.get(rescaled["urls"]["events"]).text)
     urls = client.get(second["urls"]["self"]).json()["urls"]
     assert urls["compare"] == f"/api/jobs/{second['id']}/compare.html"
     page = client.get(urls["compare"])
@@ -695,6 +697,7 @@ def test_results_of_the_same_pictures_are_compared_on_one_page(client):
     names = re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>", page.text)
     assert names == ["1: gatys, iterations 3, min-size 64", "2: adain, alpha 0.5"]  # where they differ, as each reads
     assert "compare" not in client.get(elsewhere["urls"]["self"]).json()["urls"]
+    assert "compare" not in client.get(rescaled["urls"]["self"]).json()["urls"]
     textures = [start(client, method="texture", styles=[style], size=64, min_size=64, iterations="3", seed=seed)
                 for seed in (1, 2)]
     for texture in textures:

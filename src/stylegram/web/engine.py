@@ -352,18 +352,30 @@ def explained(spec: Spec, result: Result, store: UploadStore, models: Models) ->
 
 def comparable(a: Spec, b: Spec) -> bool:
     """Whether two jobs' pictures compare on one page (stylegram.analysis.compare): made from the same pictures (by
-    digest), both transfers or both textures, and each with an explanation page."""
+    digest), both transfers or both textures, each with an explanation page, and measured against one target."""
     def same(u: Upload | None, v: Upload | None) -> bool:
         return (u is None) == (v is None) and (u is None or u.sha256 == v.sha256)
 
     return ((a.method == "texture") == (b.method == "texture") and same(a.content, b.content)
             and len(a.styles) == len(b.styles) and all(same(u, v) for u, v in zip(a.styles, b.styles))
-            and unexplained(a) is None and unexplained(b) is None)
+            and unexplained(a) is None and unexplained(b) is None and _yardstick(a) == _yardstick(b))
+
+
+def _yardstick(spec: Spec) -> tuple:
+    """What a picture's measure depends on beside its pictures: the styles' scale and blend weights (a texture's
+    examples', and whether it tiles), which a comparison's one target takes from its first job."""
+    from ..losses import blend_weights
+
+    opts = spec.options
+    texture = spec.method == "texture"
+    weights = tuple(round(w, 6) for w in blend_weights(opts.blend if texture else opts.style_blend, len(spec.styles)))
+    return (opts.example_scale, opts.tileable, weights) if texture else (opts.style_scale, weights)
 
 
 def compared(specs: list[Spec], results: list[Result], store: UploadStore, models: Models) -> str:
     """The comparison page (stylegram.analysis.compare) of comparable jobs' results, each named by the settings in
-    which the jobs differ, measured on the default layers at the first job's style scale, blend and padding."""
+    which the jobs differ, measured on the default layers at their one style scale and blend (engine.comparable), and
+    the first job's padding."""
     from ..analysis import compare
 
     first, names = specs[0], compared_names(specs)
