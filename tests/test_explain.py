@@ -140,6 +140,7 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
     text = page.read_text()  # measured as it was made: on its two layers, against the blend
     assert [m for m in re.findall(r"<td>(relu\d_1)</td><td>[\d.e+]+</td>", text)] == ["relu1_1", "relu2_1"]
     assert "style 2 (30%): coherence" in text and f"<td>{out}</td>" in text
+    assert "<td>vgg19 (default, max pooling, replicate padding)</td>" in text  # the network as the run had it
     texture = tmp_path / "gravel.png"
     assert main(["texture", "sample:gravel", "--size", "64", "--iterations", "10", "-o", str(texture), "--explain",
                  str(page), "--quiet"]) == 0

@@ -92,10 +92,11 @@ def measuring_padding(args: argparse.Namespace) -> str | None:
     return args.padding if args.padding or args.texture else TransferOptions.padding
 
 
-def network_row(args: argparse.Namespace, model) -> dict[str, str]:
-    """The settings table's row that names the network the results were measured with."""
-    padding = args.padding or "the backbone's own"
-    return {"network": f"{model.name} ({args.weights}, {args.pooling} pooling, {padding} padding)"}
+def network_row(settings, model) -> dict[str, str]:
+    """The settings table's row that names the network the results were measured with (``settings``: the command's
+    arguments, or the options a run made its picture with)."""
+    padding = "circular" if getattr(settings, "tileable", False) else settings.padding or "the backbone's own"
+    return {"network": f"{model.name} ({settings.weights}, {settings.pooling} pooling, {padding} padding)"}
 
 
 def inputs_named(sources: list[str], texture: bool) -> dict[str, str]:
@@ -181,7 +182,7 @@ def explain_transfer(content: str, styles: list[str], output: Path, options, pag
         measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
                                        load_input(str(output), "result"), options, model)
         _write(measured, page, {**inputs_named([content, *styles], False), "result": str(output),
-                                "method": options.method}, model)
+                                "method": options.method, **network_row(options, model)})
 
     later = [content, *styles, str(output), "-o", str(page), *_transfer_flags(options)]
     return _measured_or_interrupted(made, page, later)
@@ -198,7 +199,7 @@ def explain_texture(examples: list[str], output: Path, options, page: Path) -> i
         model = load_model(options)
         measured = explain.of_texture(explain.loaded(examples, "example"), load_input(str(output), "result"),
                                       options, model)
-        _write(measured, page, {**inputs_named(examples, True), "result": str(output)}, model)
+        _write(measured, page, {**inputs_named(examples, True), "result": str(output), **network_row(options, model)})
 
     later = ["--texture", *examples, str(output), "-o", str(page), *_texture_flags(options)]
     return _measured_or_interrupted(made, page, later)
@@ -256,11 +257,11 @@ def _blend_flags(flag: str, blend) -> list[str]:
     return [flag, blend if isinstance(blend, str) else ",".join(f"{w:g}" for w in blend)]
 
 
-def _write(measured, page: Path, named: dict, model) -> None:
+def _write(measured, page: Path, settings: dict) -> None:
     from ..analysis.report import write_page
 
     size = f"{measured.result.shape[-1]}x{measured.result.shape[-2]}"
-    write_page(measured.html({**named, "size": size, "network": f"{model.name}"}), page)
+    write_page(measured.html({**settings, "size": size}), page)
     print(f"wrote {page} (why it looks as it does: {100 * measured.moved:.0f}% of the way to the "
           f"{'example' if measured.texture else 'style'}'s Gram matrices"
           + ("" if measured.texture else f", content r {measured.kept:.2f}") + ")")
