@@ -694,7 +694,7 @@ def study_dreams(study, model: Backbone, progress: Callable[[str], None] | None 
         f"activation of the cluster's channels at {where}. Channels that fire together on your images turn out to "
         "prefer one kind of pattern; compare the dreams with the images in which each cluster's block lights up.",
         plots.to_webp(plots.images_grid(cluster_images, [f"cluster {k} ({len(cs)} channels)" for k, cs in
-                                                        enumerate(clusters)], f"One dream per cluster of {name}",
-                                       columns=6)),
+                                                         enumerate(clusters)], f"One dream per cluster of {name}",
+                                        columns=6)),
     )
     return channel_images, section

@@ -81,8 +81,8 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             "Every row has its own colour scale."
             + (" The last column is each channel's deep dream: the image that excites it most." if dreams else ""),
             plots.to_webp(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
-                                             featuremaps.channel_rows(study.channels),
-                                             [s.names[i] for i in study.shown], study.layer, dreams)),
+                                              featuremaps.channel_rows(study.channels),
+                                              [s.names[i] for i in study.shown], study.layer, dreams)),
         ),
         Section(
             "Which layer tells the classes apart?",
@@ -119,8 +119,8 @@ def _cluster_maps_section(study: Study) -> Section:
         "a cluster is a pattern the network sees, and this is where it sees it. A cluster whose block lights up in "
         "one class's matrices should light up here on that class's images. Every row has its own colour scale.",
         plots.to_webp(plots.features_grid([s.images[i] for i in study.shown], study.feature_maps,
-                                         featuremaps.cluster_rows(dict(enumerate(clusters))),
-                                         [s.names[i] for i in study.shown], study.layer)),
+                                          featuremaps.cluster_rows(dict(enumerate(clusters))),
+                                          [s.names[i] for i in study.shown], study.layer)),
     )
 
 
