@@ -8,6 +8,7 @@ import torch
 from stylegram import stats
 from stylegram.analysis.explain import channel_agreement, gram_layers
 from stylegram.cli import main
+from stylegram.errors import OptionError
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 
@@ -145,13 +146,13 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
     assert main(["texture", "sample:gravel", "--size", "64", "--iterations", "10", "-o", str(texture), "--explain",
                  str(page), "--quiet"]) == 0
     assert "Why this texture looks as it does" in page.read_text()
-    # refused before any work: masks place the styles, and the page is no .html
+    # refused before any work: a texture's masks place its examples, and the page is no .html
     mask = tmp_path / "mask.png"
-    save_image(torch.ones(1, 3, 64, 96), mask)
-    assert main(["transfer", "sample:chelsea", "sample:swirls", "--style-masks", str(mask), "-o",
-                 str(tmp_path / "masked.png"), "--explain", str(page)]) == 2
-    assert "--explain: the explanation measures a result against its styles (examples) blended everywhere" in \
-        capsys.readouterr().err and not (tmp_path / "masked.png").exists()
+    save_image(torch.ones(1, 3, 64, 64), mask)
+    assert main(["texture", "sample:gravel", "--masks", str(mask), "--size", "64", "-o", str(tmp_path / "masked.png"),
+                 "--explain", str(page)]) == 2
+    assert "--explain: a texture is measured against its examples blended everywhere, and --masks or --labels place " \
+        "them" in capsys.readouterr().err and not (tmp_path / "masked.png").exists()
     assert main(["texture", "sample:gravel", "-o", str(tmp_path / "g2.png"), "--explain", str(tmp_path / "w.txt")]) == 2
     assert "--explain " + str(tmp_path / "w.txt") + " should end in .html or .htm" in capsys.readouterr().err
 
@@ -166,18 +167,25 @@ def test_ctrl_c_while_measuring_for_explain_keeps_the_picture_and_says_how_to_me
         raise KeyboardInterrupt
 
     out, page = tmp_path / "cat.png", tmp_path / "why.html"
+    left = torch.zeros(1, 3, 2, 3)
+    left[..., :1] = 1
+    save_image(left, tmp_path / "left.png")
+    save_image(1 - left, tmp_path / "right.png")
+    masks = f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}"
     with monkeypatch.context() as patched:
         patched.setattr(explain, "of_transfer", interrupted)
         assert main(["transfer", "sample:chelsea", "sample:swirls", "sample:mosaic", "--style-blend", "0.7,0.3",
                      "--style-scale", "0.8", "--style-layers", "relu1_1,relu2_1", "--size", "64", "--min-size", "64",
-                     "--iterations", "3", "-o", str(out), "--explain", str(page), "--quiet"]) == 130
+                     "--iterations", "3", "--style-masks", masks, "-o", str(out), "--explain", str(page),
+                     "--quiet"]) == 130
     said = capsys.readouterr().err
     assert out.exists() and not page.exists()
     later = re.search(r"the picture is written, and (stylegram explain .*) writes .*why.html from it", said)[1]
     words = shlex.split(later)
     assert words[words.index("--style-blend") + 1] == "0.7,0.3" and "--style-scale" in words and \
-        words[words.index("--style-layers") + 1] == "relu1_1,relu2_1"
-    assert main(words[1:]) == 0 and "style 2 (30%)" in page.read_text()  # the command it gave measures it
+        words[words.index("--style-layers") + 1] == "relu1_1,relu2_1" and words[words.index("--style-masks") + 1] == masks
+    assert main(words[1:]) == 0  # the command it gave measures it, each style in its mask
+    assert "style 2 (30%)" in page.read_text() and "<td>style 2's mask</td><td>relu2_1</td>" in page.read_text()
 
 
 def test_a_tileable_texture_is_measured_as_it_was_made_with_circular_padding(vgg):
@@ -231,3 +239,70 @@ def test_the_explain_command_measures_as_the_result_was_made_padding_included(tm
                  "zeros"]) == 2
     assert "--tileable measures with circular padding, as the texture was made, but --padding is 'zeros'" in \
         capsys.readouterr().err
+
+
+def test_a_masked_gram_matrix_is_the_gram_matrix_of_the_positions_inside():
+    from stylegram.analysis.placed import gram_over
+
+    maps = torch.arange(2 * 4 * 4, dtype=torch.float32).reshape(1, 2, 4, 4) / 10
+    left = torch.zeros(1, 1, 8, 8)
+    left[..., :4] = 1  # at twice the maps' size: averaged down to their left half
+    inside = maps[..., :2].reshape(2, -1)
+    assert torch.allclose(gram_over(maps, left), inside @ inside.T / 8)
+    everywhere = maps.reshape(2, -1)
+    assert torch.allclose(gram_over(maps), everywhere @ everywhere.T / 16)
+
+
+def test_placed_styles_are_measured_where_they_paint_and_label_maps_measure_as_their_masks(vgg, tmp_path):
+    """Two styles, each in a half of the content: each half measured against its own style goes most of the way;
+    the masks swapped, each half is measured against the other style and goes nowhere. Label maps that say the same
+    (sky left from style 1, grass right from style 2) give the very numbers, and regions of the whole style images
+    the numbers of the unplaced measure."""
+    import stylegram
+
+    content = load_tensor(path("chelsea"), size=64)
+    h, w = content.shape[-2:]
+    left = torch.zeros(1, 1, h, w)
+    left[..., : w // 2] = 1
+    masks = [left, 1 - left]
+    styles = ["sample:swirls", "sample:mosaic"]
+    made = stylegram.transfer(content, styles, model=vgg, size=64, min_size=64, iterations="30", style_masks=masks)
+    keywords = {"model": vgg, "style_layers": "relu1_1,relu2_1,relu3_1"}
+    placed = stylegram.explain(content, styles, made.image, style_masks=masks, **keywords)
+    swapped = stylegram.explain(content, styles, made.image, style_masks=masks[::-1], **keywords)
+    assert [g.part for g in placed.grams] == ["style 1's mask"] * 3 + ["style 2's mask"] * 3
+    assert placed.moved > 0.5 and swapped.moved < placed.moved - 0.5, (placed.moved, swapped.moved)
+    sky, grass = torch.tensor([135, 206, 235]) / 255, torch.tensor([34, 139, 34]) / 255
+    content_map = torch.where(left.bool(), sky.view(1, 3, 1, 1), grass.view(1, 3, 1, 1))
+    maps = [content_map, sky.view(1, 3, 1, 1).expand(1, 3, 8, 8), grass.view(1, 3, 1, 1).expand(1, 3, 8, 8)]
+    labelled = stylegram.explain(content, styles, made.image, labels=maps, **keywords)
+    assert sorted({g.part for g in labelled.grams}) == ["label #228b22 (from style 2)", "label #87ceeb (from style 1)"]
+    by_style = [{("style 1" in g.part, g.layer): g.moved for g in e.grams} for e in (labelled, placed)]
+    assert by_style[0] == pytest.approx(by_style[1], abs=1e-4)
+    whole = [torch.ones(1, 1, 8, 8)] * 2
+    lent = stylegram.explain(content, styles, made.image, style_regions=whole, **keywords)
+    plain = stylegram.explain(content, styles, made.image, **keywords)
+    assert [g.part for g in lent.grams] == [None] * 3
+    assert [g.moved for g in lent.grams] == pytest.approx([g.moved for g in plain.grams], abs=1e-5)
+    page = placed.html()
+    assert "<th>part</th>" in page and "<td>style 2's mask</td><td>relu3_1</td>" in page
+    assert page.count("<img") == 10  # the pictures, 2 parts x 3 layers, the content maps, each style's patches
+    with pytest.raises(OptionError, match="give labels, or style_masks and style_regions, not both"):
+        stylegram.explain(content, styles, made.image, labels=maps, style_masks=masks, **keywords)
+
+
+def test_the_explain_command_takes_the_masks_a_transfer_was_made_with(tmp_path, capsys):
+    content, out = tmp_path / "cat.png", tmp_path / "why.html"
+    save_image(load_tensor(path("chelsea"), size=64), content)
+    left = torch.zeros(1, 3, 43, 64)
+    left[..., :32] = 1
+    save_image(left, tmp_path / "left.png")
+    save_image(1 - left, tmp_path / "right.png")
+    masks = f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}"
+    assert main(["explain", str(content), "sample:swirls", "sample:mosaic", str(content), "-o", str(out),
+                 "--style-layers", "relu1_1", "--style-masks", masks]) == 0
+    page = out.read_text()
+    assert re.findall(r"<td>(style \d's mask)</td><td>relu1_1</td>", page) == ["style 1's mask", "style 2's mask"]
+    assert f"<td>--style-masks</td><td>{masks}</td>" in page
+    assert main(["explain", "--texture", "sample:gravel", str(content), "-o", str(out), "--style-masks", masks]) == 2
+    assert "--style-masks measure a transfer" in capsys.readouterr().err

@@ -319,14 +319,15 @@ def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, che
     assert re.fullmatch(r"example \d+%", textures[0].measured)
 
 
-def test_the_sweep_command_measures_and_refuses_to_measure_placed_styles(tmp_path, capsys):
-    out = tmp_path / "sheet.png"
-    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
-                 "--min-size", "64", "--iterations", "3", "--measure"]) == 0
-    assert "measuring the 2 pictures" in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
-    mask = tmp_path / "mask.png"
+def test_the_sweep_command_measures_placed_styles_but_not_placed_examples(tmp_path, capsys):
+    """A transfer's masked styles are measured part by part; a texture's masked examples are refused before any work."""
+    out, mask = tmp_path / "sheet.png", tmp_path / "mask.png"
     save_image(torch.ones(1, 3, 64, 96), mask)
-    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2",
-                 "--style-masks", str(mask), "--measure"]) == 2
-    assert "--measure measures each picture against its styles blended everywhere, and --style-masks place them" in \
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
+                 "--min-size", "64", "--iterations", "3", "--style-masks", str(mask), "--measure"]) == 0
+    assert "measuring the 2 pictures" in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
+    save_image(torch.ones(1, 3, 64, 64), mask)
+    assert main(["texture-sweep", "sample:gravel", "-o", str(out), "--vary", "seed", "1", "2", "--masks", str(mask),
+                 "--measure"]) == 2
+    assert "--measure measures each texture against its examples blended everywhere, and --masks place them" in \
         capsys.readouterr().err

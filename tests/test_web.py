@@ -670,9 +670,14 @@ def test_a_result_is_explained_by_its_own_page(client):
     assert "Why this texture looks as it does" in page and "G(noise)" in page and page.count("<img") == 7
     left, right = uploaded(client, mask_png(80, 60, True)), uploaded(client, mask_png(80, 60, False))
     masked = start(client, content=content, styles=[style, other], style_masks=[left, right], **TINY)
-    assert "explain" not in masked["urls"]
-    refused = client.get(f"/api/jobs/{masked['id']}/explain.html")
-    assert refused.status_code == 404 and "masks, regions or label maps place them" in refused.json()["detail"]
+    sse(client.get(masked["urls"]["events"]).text)  # each style measured where its mask (as uploaded) puts it
+    page = client.get(masked["urls"]["explain"]).text
+    assert "<th>part</th>" in page and "<td>style 1's mask</td><td>relu1_1</td>" in page and "each part's style" in page
+    numbers = client.get(masked["urls"]["measured"]).json()
+    assert len(numbers["layers"]) == 10 and "relu5_1 over style 2's mask" in numbers["layers"]
+    swapped = start(client, content=content, styles=[style, other], style_masks=[right, left], **TINY)
+    sse(client.get(swapped["urls"]["events"]).text)
+    assert "compare" not in client.get(swapped["urls"]["self"]).json()["urls"]  # placed: measured on its own page
 
 
 def test_results_of_the_same_pictures_are_compared_on_one_page(client):

@@ -26,6 +26,7 @@ from ..errors import OptionError
 from ..images import ImageLike
 from ..losses import blend_of_layer, blend_weights, layer_groups
 from .matches import Matches, matches_of, style_at
+from .placed import Part, parts_of, placed_layers
 
 STYLE_LAYERS = tuple(gatys.STYLE_LAYERS.split(","))  # Gatys et al.'s, as a transfer's default
 TEXTURE_LAYERS = tuple(synthesis.LAYERS.split(","))  # as texture synthesis's default
@@ -33,7 +34,7 @@ CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 ASPECT_TOLERANCE = 0.03  # a result's aspect may differ this much from its content's (rounded sides, an odd row cut)
 NOISE_SEED = 0  # of the noise a texture's result is measured from
-PLACING = ("style_masks", "style_regions", "masks", "labels")  # options that place styles (examples) in parts
+PLACING = ("style_masks", "style_regions", "labels")  # options that place a transfer's styles in parts
 
 
 @dataclass
@@ -44,6 +45,7 @@ class StyleLayer:
     start: torch.Tensor  # the content's (a transfer) or the starting noise's (a texture)
     result: torch.Tensor
     target: torch.Tensor  # the style's, or the blend of the styles' that have this layer (the loss's target)
+    part: str | None = None  # where a placed style paints (stylegram.analysis.placed): the matrices are over it
 
     @property
     def before(self) -> float:
@@ -174,9 +176,11 @@ class Explanation:
         return float(channel_agreement(self.maps[0], maps)[active].mean())
 
     def numbers(self) -> dict:
-        """The headline numbers as plain data: ``moved`` and per layer ``layers``, ``kept`` and ``chance`` (None for
-        a texture), and each style's patches' ``coherence`` where they were paired."""
-        return {"texture": self.texture, "moved": self.moved, "layers": {g.layer: g.moved for g in self.grams},
+        """The headline numbers as plain data: ``moved`` and per layer ``layers`` ('relu1_1', or 'relu1_1 over style
+        1's mask' for a placed style), ``kept`` and ``chance`` (None for a texture), and each style's patches'
+        ``coherence`` where they were paired."""
+        return {"texture": self.texture, "moved": self.moved,
+                "layers": {g.layer + (f" over {g.part}" if g.part else ""): g.moved for g in self.grams},
                 "kept": self.kept, "chance": self.chance, "coherence": [m.coherence for m in self.matches]}
 
     def names(self) -> list[str]:
@@ -189,6 +193,8 @@ class Explanation:
     def target(self) -> str:
         """What the Gram matrices are measured against, in words."""
         noun = "example" if self.texture else "style"
+        if any(g.part for g in self.grams):
+            return f"each part's {noun}'s"
         return f"the {noun}'s" if len(self.styles) == 1 else f"the {noun}s' blend"
 
     def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
@@ -200,11 +206,12 @@ class Explanation:
 
 def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor],
             backbone: Backbone, style_layers: Sequence[str] | str = STYLE_LAYERS, content_layer: str = CONTENT_LAYER,
-            match_layer: str = MATCH_LAYER, blend: str | Sequence[float] | None = None, patches: bool = True
-            ) -> Explanation:
+            match_layer: str = MATCH_LAYER, blend: str | Sequence[float] | None = None, patches: bool = True,
+            parts: list[Part] | None = None) -> Explanation:
     """``result`` measured against the ``content`` (at the result's size) and the style or styles it was made from
     (``blend``: their weights as --style-blend, equal by default; ``style_layers`` may be grouped per style as
-    --style-layers; ``patches`` False: without the pairing of patches, which costs most)."""
+    --style-layers; ``patches`` False: without the pairing of patches, which costs most; ``parts``: where masks,
+    regions or label maps placed the styles, placed.parts_of)."""
     styles = _listed(styles)
     weights = blend_weights(blend, len(styles))
     groups, gram_names = grouped(style_layers, len(styles))
@@ -218,8 +225,9 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
                         [content_layer])[content_layer] for s in styles]
     matches = [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in style_f] if patches else []
     maps = [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)]
-    return Explanation(content, styles, weights, result, gram_layers(content_f, result_f, style_f, weights, style_layers),
-                       matches, content_layer, maps)
+    grams = (gram_layers(content_f, result_f, style_f, weights, style_layers) if parts is None else
+             placed_layers(content_f, result_f, style_f, groups, weights, parts, gram_names))
+    return Explanation(content, styles, weights, result, grams, matches, content_layer, maps)
 
 
 def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,
@@ -278,13 +286,21 @@ def _check_sizes(backbone: Backbone, *named: dict[str, tuple[torch.Tensor, list[
 
 
 def unexplained(options: gatys.TransferOptions | synthesis.TextureOptions) -> str | None:
-    """Why a result made with ``options`` has no explanation page, or None: the page measures the styles (examples)
-    blended everywhere, and masks or label maps place them."""
-    placed = [getattr(options, name, None) for name in PLACING]
-    if any(p is not None for p in placed):
-        return ("the explanation measures a result against its styles (examples) blended everywhere, and masks, "
-                "regions or label maps place them")
+    """Why a result made with ``options`` has no explanation page, or None: a texture's is measured against its
+    examples blended everywhere, and its masks or label maps place them (a transfer's placed styles are measured part
+    by part)."""
+    if isinstance(options, synthesis.TextureOptions) and (options.masks is not None or options.labels is not None):
+        return ("a texture is measured against its examples blended everywhere, and --masks or --labels place them "
+                "(a transfer's are measured part by part)")
     return None
+
+
+def placing(options: gatys.TransferOptions, content: torch.Tensor, styles: Sequence[torch.Tensor]
+            ) -> list[Part] | None:
+    """The parts a transfer's --style-masks, --style-regions or --labels placed its styles in (None without them)."""
+    return parts_of(tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles],
+                    blend_weights(options.style_blend, len(styles)),
+                    **{name: getattr(options, name) for name in PLACING})
 
 
 def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: torch.Tensor,
@@ -294,7 +310,8 @@ def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: t
     if why_not := unexplained(options):
         raise OptionError(why_not)
     content, styles, result = prepared(content, styles, result, style_scale=options.style_scale)
-    return measure(content, result, styles, model, blend=options.style_blend, patches=patches, **layers_of(options))
+    return measure(content, result, styles, model, blend=options.style_blend, patches=patches,
+                   parts=placing(options, content, styles), **layers_of(options))
 
 
 def layers_of(options: gatys.TransferOptions) -> dict[str, str]:
@@ -334,7 +351,8 @@ def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions
     content, styles, result = prepared(load_input(inputs["content"], "content image"),
                                        loaded(inputs["styles"], "style image"), result,
                                        style_scale=options.style_scale)
-    return measure(content, result, styles, model, blend=options.style_blend, patches=False)
+    return measure(content, result, styles, model, blend=options.style_blend, patches=False,
+                   parts=placing(options, content, styles))
 
 
 def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Tensor]:
@@ -347,9 +365,11 @@ def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Ten
 
 def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: ImageLike, *,
             size: int | None = None, style_scale: float = 1.0, blend: str | Sequence[float] | None = None,
-            model: Backbone | None = None, **layers) -> Explanation:
+            style_masks=None, style_regions=None, labels=None, model: Backbone | None = None,
+            **layers) -> Explanation:
     """Measure a transfer's ``result`` against the ``content`` and style (or list of styles, ``blend`` as
     --style-blend) it was made from (files, sample:NAME or tensors; ``size`` and ``style_scale`` as in ``prepared``;
+    ``style_masks``, ``style_regions``, ``labels`` as the transfer took them: each style measured where they put it;
     ``layers``: style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's
     does, replicate); ``.html()`` of it is the page `stylegram explain` writes."""
     from ..features import default_backbone
@@ -357,8 +377,10 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
 
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
+    parts = parts_of(tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles],
+                     blend_weights(blend, len(styles)), style_masks, style_regions, labels)
     return measure(content, result, styles, model or default_backbone("max", gatys.TransferOptions.padding),
-                   blend=blend, **layers)
+                   blend=blend, parts=parts, **layers)
 
 
 def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,

@@ -56,19 +56,25 @@ def sections(explained: Explanation) -> list[Section]:
 def _style_section(e: Explanation) -> Section:
     start, target = "noise" if e.texture else "content", e.target()
     heading = "the example" if e.texture else "the style"
-    rows = "".join(f"<tr><td>{g.layer}</td><td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{100 * g.moved:.0f}%</td>"
-                   "</tr>" for g in e.grams)
-    table = (f"<table><tr><th>layer</th><th>‖G({start}) − G(target)‖</th><th>‖G(result) − G(target)‖</th>"
-             f"<th>of the way to {heading}</th></tr>{rows}</table>")
+    placed = any(g.part for g in e.grams)
+    rows = "".join(f"<tr>{f'<td>{html.escape(g.part, quote=False)}</td>' if placed else ''}<td>{g.layer}</td>"
+                   f"<td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{100 * g.moved:.0f}%</td></tr>" for g in e.grams)
+    table = (f"<table><tr>{'<th>part</th>' if placed else ''}<th>layer</th><th>‖G({start}) − G(target)‖</th>"
+             f"<th>‖G(result) − G(target)‖</th><th>of the way to {heading}</th></tr>{rows}</table>")
     panel = e.names()[0] if len(e.styles) == 1 else f"{heading.removeprefix('the ')}s blended"
-    figures = "".join(figure(_gram_figure(g, start, panel, target), f"Gram matrices at {g.layer}") for g in e.grams)
+    figures = "".join(figure(_gram_figure(g, start, panel, target),
+                             f"Gram matrices at {g.layer}" + (f" over {g.part}" if g.part else "")) for g in e.grams)
     blend = (f" With several {'examples' if e.texture else 'styles'} the target at a layer is the blend of their "
              "Gram matrices, weighted as they were, as the loss's target is." if len(e.styles) > 1 else "")
+    if placed:
+        blend = (" Masks or label maps placed the styles, so each part is measured as its loss asks: the content's "
+                 "and the result's Gram matrices over the part (each position weighed by its mask) against its "
+                 "style's, over the style image's region where one was given.")
     asks = ("Texture synthesis asks the result's Gram matrices (which channels fire together, wherever they do) to "
             "equal the example's, starting from noise." if e.texture else
             "The style loss asks the result's Gram matrices (which channels fire together, wherever they do) to equal "
             "the style's.")
-    shown_target = target.removesuffix("'s")  # "the style", or "the styles' blend"
+    shown_target = target.removesuffix("'s")  # "the style", "the styles' blend", or "each part's style"
     return Section(
         "Style: the Gram matrices",
         f"{asks}{blend} Each row shows one layer's matrices of the {start}, the result and {shown_target}, "
@@ -82,10 +88,13 @@ def _style_section(e: Explanation) -> Section:
 def _gram_figure(g: StyleLayer, start: str, panel: str, target: str) -> bytes:
     """One layer's three Gram matrices (the target's panel titled ``panel``), channels in the order of the target's
     clusters, as WebP."""
-    return plots.to_webp(plots.matrices_grid(
-        [(start, g.start.numpy()), ("result", g.result.numpy()), (panel, g.target.numpy())],
-        cluster_channels(g.target.numpy()), "gram", g.layer, columns=3,
-        title=f"Gram matrices at {g.layer}: {100 * g.moved:.0f}% of the way to {target}"))
+    over, target = (f" over {g.part}", "its style's") if g.part else ("", target)
+    there = " there" if g.part else ""
+    panels = [(start + there, g.start.numpy()), ("result" + there, g.result.numpy()),
+              ("its style" if g.part else panel, g.target.numpy())]
+    return plots.to_webp(plots.matrices_grid(panels, cluster_channels(g.target.numpy()), "gram", g.layer, columns=3,
+                                             title=f"Gram matrices at {g.layer}{over}: {100 * g.moved:.0f}% of the way "
+                                                   f"to {target}"))
 
 
 def _content_section(e: Explanation) -> Section:

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
 from ..errors import OptionError
 from .analysis_common import check_against_style, say, writable
+from ..options import flag
 from .common import OWN_PADDING, add_backbone_options, backbone_from_args
 
 
@@ -32,6 +33,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "--texture the example(s) and the texture")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
     add_measure_options(parser, "the result is")
+    placing = parser.add_argument_group("styles placed in parts (a transfer's, as it was made with them: each style "
+                                        "measured where it paints)")
+    placing.add_argument("--style-masks", metavar="A.png,B.png", help="per style, white where it paints")
+    placing.add_argument("--style-regions", metavar="A.png,B.png",
+                         help="per style image, white over the part whose statistics it lends")
+    placing.add_argument("--labels", metavar="CONTENT.png,STYLE.png,...",
+                         help="label maps: the content's, then one per style image")
     return parser
 
 
@@ -117,15 +125,23 @@ def run(args: argparse.Namespace) -> int:
     if args.texture:
         measured = explain.explain_texture(sources, result, model=model, **keywords)
     else:
-        measured = explain.explain(sources[0], sources[1:], result, model=model, **keywords)
+        measured = explain.explain(sources[0], sources[1:], result, model=model, **keywords, **placed_by(args))
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
-    text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, "result": result,
+    given = {flag(name): value for name, value in placed_by(args).items() if value is not None}
+    text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **given, "result": result,
                           "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)
     print(output)
     return 0
+
+
+def placed_by(args: argparse.Namespace) -> dict[str, str | None]:
+    """explain.explain's keywords for the masks, regions or label maps a transfer placed its styles with."""
+    from ..analysis.explain import PLACING
+
+    return {name: getattr(args, name, None) for name in PLACING}
 
 
 def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
@@ -136,7 +152,9 @@ def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
         if len(args.images) < 1 + result_last:
             raise OptionError("--texture needs the example (or examples) and the texture: EXAMPLE [EXAMPLE ...] RESULT"
                               if result_last else f"--texture needs the example (or examples): {given}")
-        wrong = [flag for flag, value in (("--style-scale", args.style_scale), ("--content-layer", args.content_layer))
+        wrong = [flag for flag, value in (("--style-scale", args.style_scale), ("--content-layer", args.content_layer),
+                                          *((f"--{name.replace('_', '-')}", value)
+                                            for name, value in placed_by(args).items()))
                  if value is not None]
         if wrong:
             raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
@@ -219,7 +237,7 @@ def _measured_or_interrupted(made, page: Path, later: list[str]) -> int:
 def _transfer_flags(options) -> list[str]:
     """The `stylegram explain` options that measure a transfer as ``options`` made it (those away from its own
     defaults)."""
-    from ..analysis.explain import layers_of
+    from ..analysis.explain import PLACING, layers_of
     from ..gatys import TransferOptions
 
     flags = [*_blend_flags("--style-blend", options.style_blend)]
@@ -231,6 +249,8 @@ def _transfer_flags(options) -> list[str]:
     if layers.get("content_layer", CONTENT_LAYER) != CONTENT_LAYER:
         flags += ["--content-layer", layers["content_layer"]]
     flags += ["--padding", options.padding] if options.padding not in (None, TransferOptions.padding) else []
+    for name in PLACING:  # as given on the command line: file names
+        flags += [flag(name), getattr(options, name)] if isinstance(getattr(options, name), str) else []
     return flags + _network_flags(options, "max")
 
 

@@ -16,7 +16,6 @@ from .. import files, images, memory
 from .. import gatys as T
 from .. import sweeps as S
 from ..bars import bar
-from ..analysis.explain import PLACING
 from ..errors import OptionError, StylegramError, check_choice, did_you_mean
 from ..options import Options, flag
 from ..sweep_folder import CellFolder
@@ -97,9 +96,10 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         raise OptionError(f"give one or more {kind.image} images, or one per picture with --vary {kind.image} A.jpg "
                           "B.jpg" + late_images(args))
     vary = varied(args, kind)
-    placed = [flag(name) for name in PLACING if getattr(args, name, None)]
+    texture = kind.image == "example"  # a transfer's placed styles are measured part by part; a texture's are not
+    placed = [flag(name) for name in ("masks", "labels") if texture and getattr(args, name, None)]
     if args.measure and placed:
-        raise OptionError(f"--measure measures each picture against its {kind.image}s blended everywhere, and "
+        raise OptionError(f"--measure measures each texture against its examples blended everywhere, and "
                           f"{' and '.join(placed)} place them; drop --measure or {' and '.join(placed)}")
     cells = S.combinations(vary, kind.options, [kind.image])
     given = [v for values in vary.values() for v in values if isinstance(v, str)]

@@ -289,20 +289,19 @@ class Tiled:
         return dataclasses.replace(result, alpha=self.alpha)
 
 
+def decoded_options(spec: Spec, store: UploadStore):
+    """The job's options with its masks, regions and label maps decoded (its options name them as uploaded)."""
+    return spec.options.replace(**{option: [store.decode(u, MASK_BACKGROUND) for u in uploads]
+                                   for option, uploads in attached(spec)})
+
+
 def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Callable[[], Result]:
     """Decode and check the uploads; return an optimization Job to iterate, a Tiled run, or a function giving a
     one-pass Result."""
-    styles = [store.decode(u) for u in spec.styles]
-    opts = spec.options
-    if spec.labels:
-        opts = opts.replace(labels=[store.decode(m, MASK_BACKGROUND) for m in spec.labels])
+    styles, opts = [store.decode(u) for u in spec.styles], decoded_options(spec, store)
     if spec.method == "texture":
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
     content = store.decode(spec.content)
-    if spec.masks:
-        opts = opts.replace(style_masks=[store.decode(m, MASK_BACKGROUND) for m in spec.masks])
-    if spec.regions:
-        opts = opts.replace(style_regions=[store.decode(r, MASK_BACKGROUND) for r in spec.regions])
     alpha = store.alpha(spec.content)  # the result keeps the content's transparency, as the CLI's does
     if spec.method != "gatys":
         one_pass = gatys.prepare_feed_forward(content, styles, opts)
@@ -330,7 +329,7 @@ def measured(spec: Spec, result: Result, store: UploadStore, models: Models, pat
     blend and network its losses used; ``patches``: with the pairing of patches, which costs most."""
     from ..analysis import explain
 
-    opts, styles = spec.options, [store.decode(u) for u in spec.styles]
+    opts, styles = decoded_options(spec, store), [store.decode(u) for u in spec.styles]
     model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
     if spec.method == "texture":
         return explain.of_texture(styles, result.image, opts, model, patches)
@@ -363,11 +362,16 @@ def comparable(a: Spec, b: Spec) -> bool:
 
 def _yardstick(spec: Spec) -> tuple:
     """What a picture's measure depends on beside its pictures: the styles' scale and blend weights (a texture's
-    examples', and whether it tiles), which a comparison's one target takes from its first job."""
+    examples', and whether it tiles), which a comparison's one target takes from its first job; a job whose masks,
+    regions or label maps place its styles compares with none."""
     from ..losses import blend_weights
+
+    from ..analysis.explain import PLACING
 
     opts = spec.options
     texture = spec.method == "texture"
+    if any(getattr(opts, name, None) is not None for name in PLACING):
+        return (id(spec),)  # styles placed in parts: measured part by part on its own page, compared with none
     weights = tuple(round(w, 6) for w in blend_weights(opts.blend if texture else opts.style_blend, len(spec.styles)))
     return (opts.example_scale, opts.tileable, weights) if texture else (opts.style_scale, weights)
 

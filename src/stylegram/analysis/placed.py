@@ -1,0 +1,82 @@
+"""A transfer whose styles are placed measured part by part: --style-masks, --style-regions and --labels.
+
+A mask puts a style in a part of the picture, and its loss asks the result's Gram matrix over that part (each
+position weighed by the mask, stats.masked_gram) to equal the style's; a region lends the statistics of a part of
+the style image instead of all of it; label maps make both from their colours (stylegram.labels). So each part is
+measured as its loss asks: the content's and the result's Gram matrices over its mask against its style's over its
+region. With regions alone the styles are still blended everywhere, and the target is the blend of the regions'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .. import stats
+from ..errors import OptionError
+from ..losses import blend_of_layer
+
+
+@dataclass
+class Part:
+    """Where one style paints (its mask over the content; None: everywhere) and what of its style image it lends (its
+    region; None: all of it)."""
+
+    style: int  # which style image, from 0
+    mask: torch.Tensor | None  # (1, 1, H, W) of the content's aspect, in [0, 1]
+    region: torch.Tensor | None  # (1, 1, h, w) of its style image's aspect, in [0, 1]
+    name: str  # on the page: "style 1's mask", or "label #87ceeb (from style 1)"
+
+
+def parts_of(content_shape: tuple[int, int], style_shapes: list[tuple[int, int]], blend: Sequence[float],
+             style_masks=None, style_regions=None, labels=None) -> list[Part] | None:
+    """The parts that --style-masks, --style-regions or --labels (files, sample:NAME or images, as a transfer takes
+    them) place the styles of these (H, W) in, or None without them; ``blend``: the styles' weights."""
+    from .. import labels as label_maps
+    from .. import masks
+
+    names = [f"style {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else ["the style"]
+    if labels is not None:
+        if style_masks is not None or style_regions is not None:
+            raise OptionError("--labels makes the masks and regions from the label maps; give --labels, or "
+                              "--style-masks and --style-regions, not both")
+        split = label_maps.split(labels, content_shape, style_shapes, list(blend))
+        return [Part(s, m, r, f"label {colour} (from {names[s]})")
+                for s, m, r, colour in zip(split.styles, split.masks, split.regions, split.colours)]
+    where = masks.load_masks(style_masks, len(style_shapes), content_shape)
+    lent = masks.load_regions(style_regions, style_shapes)
+    if where is None and lent is None:
+        return None
+    return [Part(n, where[n] if where else None, lent[n] if lent else None, f"{name}'s mask")
+            for n, name in enumerate(names)]
+
+
+def placed_layers(start: dict[str, torch.Tensor], result: dict[str, torch.Tensor],
+                  styles: Sequence[dict[str, torch.Tensor]], groups: list[dict[str, float]], blend: Sequence[float],
+                  parts: list[Part], layer_names: list[str]) -> list:
+    """Per part and layer of its style's group, a StyleLayer of the start's and the result's Gram matrices over the
+    part's mask and its style's over its region (named by the part); with regions alone, per layer one StyleLayer
+    whose target blends the regions' Gram matrices, as the loss's does."""
+    from .explain import StyleLayer
+
+    if all(p.mask is None for p in parts):
+        layers = []
+        for layer in layer_names:
+            users, shares = blend_of_layer(groups, blend, layer)
+            if users:
+                target = sum(w * gram_over(styles[n][layer], parts[n].region) for n, w in zip(users, shares))
+                layers.append(StyleLayer(layer, gram_over(start[layer]), gram_over(result[layer]), target))
+        return layers
+    return [StyleLayer(layer, gram_over(start[layer], p.mask), gram_over(result[layer], p.mask),
+                       gram_over(styles[p.style][layer], p.region), p.name)
+            for p in parts if blend[p.style] > 0 for layer in groups[p.style]]
+
+
+def gram_over(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The (C, C) Gram matrix of (1, C, h, w) maps, over the positions ``mask`` (any size of their aspect) weighs, as
+    the masked loss takes it (the mask averaged down to the maps); all of them without one."""
+    from ..masks import area
+
+    return stats.gram(features)[0] if mask is None else stats.masked_gram(features, area(mask, features))[0]
