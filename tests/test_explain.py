@@ -287,6 +287,10 @@ def test_placed_styles_are_measured_where_they_paint_and_label_maps_measure_as_t
     page = placed.html()
     assert "<th>part</th>" in page and "<td>style 2's mask</td><td>relu3_1</td>" in page
     assert page.count("<img") == 10  # the pictures, 2 parts x 3 layers, the content maps, each style's patches
+    assert "Then the part of the result each style was placed in (its mask)" in page
+    from stylegram.analysis.placed import shown
+    part = shown(made.image, left)  # the left half as it is, the right faded towards white
+    assert torch.equal(part[..., : w // 2], made.image[..., : w // 2]) and part[..., w // 2:].min() >= 0.75
     with pytest.raises(OptionError, match="give labels, or style_masks and style_regions, not both"):
         stylegram.explain(content, styles, made.image, labels=maps, style_masks=masks, **keywords)
 

@@ -148,6 +148,7 @@ class Explanation:
     matches: list[Matches]  # one per style
     content_layer: str | None = None  # None for a texture
     maps: list[torch.Tensor] | None = None  # at the content layer: the content's, the result's, each style's resized
+    parts: list[Part] | None = None  # where masks or label maps placed the styles (placed.parts_of)
 
     @property
     def texture(self) -> bool:
@@ -227,7 +228,7 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     maps = [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)]
     grams = (gram_layers(content_f, result_f, style_f, weights, style_layers) if parts is None else
              placed_layers(content_f, result_f, style_f, groups, weights, parts, gram_names))
-    return Explanation(content, styles, weights, result, grams, matches, content_layer, maps)
+    return Explanation(content, styles, weights, result, grams, matches, content_layer, maps, parts)
 
 
 def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,

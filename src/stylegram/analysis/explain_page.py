@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from . import plots
+from . import placed, plots
 from .cluster import cluster_channels
 from .explain import Explanation, StyleLayer, style_names
 from .matches import panels
@@ -40,6 +40,9 @@ def sections(explained: Explanation) -> list[Section]:
     images = [*first, *e.styles, e.result]
     titles = [f"{name}, {i.shape[-1]}x{i.shape[-2]} px" for name, i in
               zip([*(["content"] * len(first)), *e.names(), "result"], images)]
+    masked = [p for p in e.parts or [] if p.mask is not None]
+    images += [placed.shown(e.result, p.mask) for p in masked]
+    titles += [f"the result over {p.name}" for p in masked]
     pictures = plots.images_grid(images, titles,
                                  "what it was made from, and the result", columns=min(4, len(e.styles) + 2),
                                  width=3.0)
@@ -49,6 +52,8 @@ def sections(explained: Explanation) -> list[Section]:
             "result.")
     if len(e.styles) > 1:
         made += " Percentages are the blend's weights."
+    if masked:
+        made += " Then the part of the result each style was placed in (its mask), where it is measured."
     return [Section("The pictures", made, plots.to_webp(pictures)), _style_section(e),
             *([] if e.texture else [_content_section(e)]), *([_matches_section(e)] if e.matches else [])]
 

@@ -80,3 +80,11 @@ def gram_over(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch
     from ..masks import area
 
     return stats.gram(features)[0] if mask is None else stats.masked_gram(features, area(mask, features))[0]
+
+
+def shown(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``image`` where ``mask`` (any size of its aspect) is, faded to white elsewhere: a part as the page shows it."""
+    from ..optimize import resize
+
+    weight = resize(mask, tuple(image.shape[-2:])).clamp(0, 1)
+    return weight * image + (1 - weight) * (0.75 + 0.25 * image)
