@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
 from ..errors import OptionError
-from .analysis_common import check_against_style, say, writable
 from ..options import flag
+from .analysis_common import check_against_style, say, writable
 from .common import OWN_PADDING, add_backbone_options, backbone_from_args
 
 
@@ -152,10 +152,8 @@ def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
         if len(args.images) < 1 + result_last:
             raise OptionError("--texture needs the example (or examples) and the texture: EXAMPLE [EXAMPLE ...] RESULT"
                               if result_last else f"--texture needs the example (or examples): {given}")
-        wrong = [flag for flag, value in (("--style-scale", args.style_scale), ("--content-layer", args.content_layer),
-                                          *((f"--{name.replace('_', '-')}", value)
-                                            for name, value in placed_by(args).items()))
-                 if value is not None]
+        for_transfers = {"style_scale": args.style_scale, "content_layer": args.content_layer, **placed_by(args)}
+        wrong = [flag(name) for name, value in for_transfers.items() if value is not None]
         if wrong:
             raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
                               "--example-scale for the example's scale)")
