@@ -146,13 +146,15 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
     assert main(["texture", "sample:gravel", "--size", "64", "--iterations", "10", "-o", str(texture), "--explain",
                  str(page), "--quiet"]) == 0
     assert "Why this texture looks as it does" in page.read_text()
-    # refused before any work: a texture's masks place its examples, and the page is no .html
-    mask = tmp_path / "mask.png"
-    save_image(torch.ones(1, 3, 64, 64), mask)
-    assert main(["texture", "sample:gravel", "--masks", str(mask), "--size", "64", "-o", str(tmp_path / "masked.png"),
-                 "--explain", str(page)]) == 2
-    assert "--explain: a texture is measured against its examples blended everywhere, and --masks or --labels place " \
-        "them" in capsys.readouterr().err and not (tmp_path / "masked.png").exists()
+    # a texture's examples placed by masks: each measured where it grows
+    left = torch.zeros(1, 3, 64, 64)
+    left[..., :32] = 1
+    save_image(left, tmp_path / "left.png")
+    save_image(1 - left, tmp_path / "right.png")
+    assert main(["texture", "sample:gravel", "sample:swirls", "--masks", f"{tmp_path / 'left.png'},"
+                 f"{tmp_path / 'right.png'}", "--size", "64", "--iterations", "10", "-o", str(tmp_path / "masked.png"),
+                 "--explain", str(page), "--quiet"]) == 0
+    assert "<td>example 2's mask</td><td>pool4</td>" in page.read_text()
     assert main(["texture", "sample:gravel", "-o", str(tmp_path / "g2.png"), "--explain", str(tmp_path / "w.txt")]) == 2
     assert "--explain " + str(tmp_path / "w.txt") + " should end in .html or .htm" in capsys.readouterr().err
 
@@ -308,5 +310,7 @@ def test_the_explain_command_takes_the_masks_a_transfer_was_made_with(tmp_path, 
     page = out.read_text()
     assert re.findall(r"<td>(style \d's mask)</td><td>relu1_1</td>", page) == ["style 1's mask", "style 2's mask"]
     assert f"<td>--style-masks</td><td>{masks}</td>" in page
-    assert main(["explain", "--texture", "sample:gravel", str(content), "-o", str(out), "--style-masks", masks]) == 2
-    assert "--style-masks measure a transfer" in capsys.readouterr().err
+    assert main(["explain", "--texture", "sample:gravel", str(content), "-o", str(out), "--masks", masks]) == 2
+    assert "--masks names 2 masks for 1 example; give one per example image" in capsys.readouterr().err
+    assert main(["explain", "--texture", "sample:gravel", str(content), "-o", str(out), "--style-regions", masks]) == 2
+    assert "--style-regions measure a transfer; a texture has no content" in capsys.readouterr().err

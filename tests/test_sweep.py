@@ -319,15 +319,14 @@ def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, che
     assert re.fullmatch(r"example \d+%", textures[0].measured)
 
 
-def test_the_sweep_command_measures_placed_styles_but_not_placed_examples(tmp_path, capsys):
-    """A transfer's masked styles are measured part by part; a texture's masked examples are refused before any work."""
+def test_the_sweep_command_measures_placed_styles_part_by_part(tmp_path, capsys):
+    """A transfer's masked styles (and a texture's masked examples) are measured where their masks put them."""
     out, mask = tmp_path / "sheet.png", tmp_path / "mask.png"
     save_image(torch.ones(1, 3, 64, 96), mask)
     assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
                  "--min-size", "64", "--iterations", "3", "--style-masks", str(mask), "--measure"]) == 0
     assert "measuring the 2 pictures" in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
-    save_image(torch.ones(1, 3, 64, 64), mask)
-    assert main(["texture-sweep", "sample:gravel", "-o", str(out), "--vary", "seed", "1", "2", "--masks", str(mask),
-                 "--measure"]) == 2
-    assert "--measure measures each texture against its examples blended everywhere, and --masks place them" in \
-        capsys.readouterr().err
+    save_image(torch.ones(1, 3, 48, 48), mask)
+    assert main(["texture-sweep", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--masks", str(mask),
+                 "--size", "48", "--iterations", "5", "--measure"]) == 0
+    assert "measuring the 2 pictures" in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2

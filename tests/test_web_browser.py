@@ -377,7 +377,9 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
         job, result = finished_job(page, url, size="96", min_size="48", iterations="20,20")
         assert job["inputs"]["labels"] == ["doodle.png", "both_map.png"] and result.shape == (64, 96, 3)
         assert red_left_blue_right(result)  # the sky painted on the left grew the example's red top
-        assert page.is_hidden("#explain-result")  # label maps place the example's parts: no explanation page
+        assert page.is_visible("#explain-result")  # each label's part measured against its part of the example
+        why = page.request.get(url + job["urls"]["explain"]).text()
+        assert "<td>label #87ceeb (from the example)</td><td>pool1</td>" in why
 
 
 def test_the_contents_label_map_painted_on_the_page(tmp_path):

@@ -233,11 +233,12 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
 
 def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,
                     layers: Sequence[str] | str = TEXTURE_LAYERS, match_layer: str = MATCH_LAYER,
-                    blend: str | Sequence[float] | None = None, patches: bool = True, tileable: bool = False
-                    ) -> Explanation:
+                    blend: str | Sequence[float] | None = None, patches: bool = True, tileable: bool = False,
+                    parts: list[Part] | None = None) -> Explanation:
     """A texture ``result`` measured against the example or examples it was grown from (``blend`` as --blend), from
     the noise texture synthesis starts with (``patches`` as in ``measure``); ``tileable``: made to tile, so measured
-    as it was made, the network padding circularly and the noise drawn across the wrap-around border."""
+    as it was made, the network padding circularly and the noise drawn across the wrap-around border; ``parts``:
+    where --masks or --labels grew the examples (placed.parts_of with texture=True)."""
     examples = _listed(examples)
     weights = blend_weights(blend, len(examples), noun="example", option="--blend")
     groups, gram_names = grouped(layers, len(examples), "--layers", "example")
@@ -250,10 +251,12 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
                   for name, e, group in zip(style_names(len(examples), "example"), examples, groups)})
     result_f = _features(backbone, result, [*gram_names, match_layer])
     example_f = [_features(backbone, e, [*group, match_layer]) for e, group in zip(examples, groups)]
-    return Explanation(noise, examples, weights, result,
-                       gram_layers(_features(backbone, noise, gram_names), result_f, example_f, weights, layers),
+    noise_f = _features(backbone, noise, gram_names)
+    grams = (gram_layers(noise_f, result_f, example_f, weights, layers) if parts is None else
+             placed_layers(noise_f, result_f, example_f, groups, weights, parts, gram_names))
+    return Explanation(noise, examples, weights, result, grams,
                        [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in example_f]
-                       if patches else [])
+                       if patches else [], parts=parts)
 
 
 def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int],
@@ -286,21 +289,15 @@ def _check_sizes(backbone: Backbone, *named: dict[str, tuple[torch.Tensor, list[
                               "shallower layers")
 
 
-def unexplained(options: gatys.TransferOptions | synthesis.TextureOptions) -> str | None:
-    """Why a result made with ``options`` has no explanation page, or None: a texture's is measured against its
-    examples blended everywhere, and its masks or label maps place them (a transfer's placed styles are measured part
-    by part)."""
-    if isinstance(options, synthesis.TextureOptions) and (options.masks is not None or options.labels is not None):
-        return ("a texture is measured against its examples blended everywhere, and --masks or --labels place them "
-                "(a transfer's are measured part by part)")
-    return None
-
-
-def placing(options: gatys.TransferOptions, content: torch.Tensor, styles: Sequence[torch.Tensor]
-            ) -> list[Part] | None:
-    """The parts a transfer's --style-masks, --style-regions or --labels placed its styles in (None without them)."""
-    return parts_of(tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles],
-                    blend_weights(options.style_blend, len(styles)),
+def placing(options: gatys.TransferOptions | synthesis.TextureOptions, picture: torch.Tensor,
+            styles: Sequence[torch.Tensor]) -> list[Part] | None:
+    """The parts a transfer's --style-masks, --style-regions or --labels placed its styles in (a texture's --masks or
+    --labels its examples), over a ``picture`` of the content's (output's) shape; None without them."""
+    shapes = [tuple(s.shape[-2:]) for s in styles]
+    if isinstance(options, synthesis.TextureOptions):
+        return parts_of(tuple(picture.shape[-2:]), shapes, blend_weights(options.blend, len(styles)),
+                        style_masks=options.masks, labels=options.labels, texture=True)
+    return parts_of(tuple(picture.shape[-2:]), shapes, blend_weights(options.style_blend, len(styles)),
                     **{name: getattr(options, name) for name in PLACING})
 
 
@@ -308,8 +305,6 @@ def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: t
                 options: gatys.TransferOptions, model: Backbone, patches: bool = True) -> Explanation:
     """A transfer's result measured as it was made: at its style scale, against its styles' blend, on the layers its
     losses used (a one-pass method's: the defaults); ``patches`` as in ``measure``."""
-    if why_not := unexplained(options):
-        raise OptionError(why_not)
     content, styles, result = prepared(content, styles, result, style_scale=options.style_scale)
     return measure(content, result, styles, model, blend=options.style_blend, patches=patches,
                    parts=placing(options, content, styles), **layers_of(options))
@@ -329,11 +324,9 @@ def layers_of(options: gatys.TransferOptions) -> dict[str, str]:
 def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: synthesis.TextureOptions,
                model: Backbone, patches: bool = True) -> Explanation:
     """A texture measured as it was made: its examples at its example scale, blended, on its layers."""
-    if why_not := unexplained(options):
-        raise OptionError(why_not)
     examples, result = prepared_texture(examples, result, example_scale=options.example_scale)
     return measure_texture(examples, result, model, layers=options.layers, blend=options.blend, patches=patches,
-                           tileable=options.tileable)
+                           tileable=options.tileable, parts=placing(options, result, examples))
 
 
 def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions | synthesis.TextureOptions,
@@ -343,12 +336,11 @@ def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions
     made it, on the default layers whatever layers it used, and without the patches."""
     from ..images import load_input
 
-    if why_not := unexplained(options):
-        raise OptionError(why_not)
     if "examples" in inputs:
         examples, result = prepared_texture(loaded(inputs["examples"], "example"), result,
                                             example_scale=options.example_scale)
-        return measure_texture(examples, result, model, blend=options.blend, patches=False, tileable=options.tileable)
+        return measure_texture(examples, result, model, blend=options.blend, patches=False, tileable=options.tileable,
+                               parts=placing(options, result, examples))
     content, styles, result = prepared(load_input(inputs["content"], "content image"),
                                        loaded(inputs["styles"], "style image"), result,
                                        style_scale=options.style_scale)
@@ -386,15 +378,18 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
 
 def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,
                     example_scale: float = 1.0, blend: str | Sequence[float] | None = None, tileable: bool = False,
-                    model: Backbone | None = None, **layers) -> Explanation:
+                    masks=None, labels=None, model: Backbone | None = None, **layers) -> Explanation:
     """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
-    (``example_scale`` and ``tileable`` as texture synthesis's; ``layers``: layers, match_layer as in
-    ``measure_texture``; the default model pools by average, as texture synthesis does); ``.html()`` is the page
-    `stylegram explain --texture` writes."""
+    (``example_scale``, ``tileable``, ``masks`` and ``labels`` as texture synthesis took them; ``layers``: layers,
+    match_layer as in ``measure_texture``; the default model pools by average, as texture synthesis does);
+    ``.html()`` is the page `stylegram explain --texture` writes."""
     from ..features import default_backbone
     from ..images import load_input
 
     examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
                                         example_scale)
+    parts = parts_of(tuple(result.shape[-2:]), [tuple(e.shape[-2:]) for e in examples],
+                     blend_weights(blend, len(examples), noun="example", option="--blend"), style_masks=masks,
+                     labels=labels, texture=True)
     model = model or default_backbone("avg", "circular" if tileable else None)
-    return measure_texture(examples, result, model, blend=blend, tileable=tileable, **layers)
+    return measure_texture(examples, result, model, blend=blend, tileable=tileable, parts=parts, **layers)

@@ -53,7 +53,7 @@ def sections(explained: Explanation) -> list[Section]:
     if len(e.styles) > 1:
         made += " Percentages are the blend's weights."
     if masked:
-        made += " Then the part of the result each style was placed in (its mask), where it is measured."
+        made += f" Then the part of the result each {noun} was placed in (its mask), where it is measured."
     return [Section("The pictures", made, plots.to_webp(pictures)), _style_section(e),
             *([] if e.texture else [_content_section(e)]), *([_matches_section(e)] if e.matches else [])]
 
@@ -67,14 +67,15 @@ def _style_section(e: Explanation) -> Section:
     table = (f"<table><tr>{'<th>part</th>' if placed else ''}<th>layer</th><th>‖G({start}) − G(target)‖</th>"
              f"<th>‖G(result) − G(target)‖</th><th>of the way to {heading}</th></tr>{rows}</table>")
     panel = e.names()[0] if len(e.styles) == 1 else f"{heading.removeprefix('the ')}s blended"
-    figures = "".join(figure(_gram_figure(g, start, panel, target),
+    figures = "".join(figure(_gram_figure(g, start, panel, target, heading.removeprefix("the ")),
                              f"Gram matrices at {g.layer}" + (f" over {g.part}" if g.part else "")) for g in e.grams)
     blend = (f" With several {'examples' if e.texture else 'styles'} the target at a layer is the blend of their "
              "Gram matrices, weighted as they were, as the loss's target is." if len(e.styles) > 1 else "")
     if placed:
-        blend = (" Masks or label maps placed the styles, so each part is measured as its loss asks: the content's "
-                 "and the result's Gram matrices over the part (each position weighed by its mask) against its "
-                 "style's, over the style image's region where one was given.")
+        noun = heading.removeprefix("the ")
+        blend = (f" Masks or label maps placed the {noun}s, so each part is measured as its loss asks: the {start}'s "
+                 f"and the result's Gram matrices over the part (each position weighed by its mask) against its "
+                 f"{noun}'s, over the {noun} image's region where one was given.")
     asks = ("Texture synthesis asks the result's Gram matrices (which channels fire together, wherever they do) to "
             "equal the example's, starting from noise." if e.texture else
             "The style loss asks the result's Gram matrices (which channels fire together, wherever they do) to equal "
@@ -90,13 +91,13 @@ def _style_section(e: Explanation) -> Section:
         None, table + figures)
 
 
-def _gram_figure(g: StyleLayer, start: str, panel: str, target: str) -> bytes:
-    """One layer's three Gram matrices (the target's panel titled ``panel``), channels in the order of the target's
-    clusters, as WebP."""
-    over, target = (f" over {g.part}", "its style's") if g.part else ("", target)
+def _gram_figure(g: StyleLayer, start: str, panel: str, target: str, noun: str) -> bytes:
+    """One layer's three Gram matrices (the target's panel titled ``panel``; ``noun``: style or example), channels in
+    the order of the target's clusters, as WebP."""
+    over, target = (f" over {g.part}", f"its {noun}'s") if g.part else ("", target)
     there = " there" if g.part else ""
     panels = [(start + there, g.start.numpy()), ("result" + there, g.result.numpy()),
-              ("its style" if g.part else panel, g.target.numpy())]
+              (f"its {noun}" if g.part else panel, g.target.numpy())]
     return plots.to_webp(plots.matrices_grid(panels, cluster_channels(g.target.numpy()), "gram", g.layer, columns=3,
                                              title=f"Gram matrices at {g.layer}{over}: {100 * g.moved:.0f}% of the way "
                                                    f"to {target}"))

@@ -1,4 +1,5 @@
-"""A transfer whose styles are placed measured part by part: --style-masks, --style-regions and --labels.
+"""A transfer whose styles are placed measured part by part: --style-masks, --style-regions and --labels (and a
+texture's examples placed by --masks and --labels).
 
 A mask puts a style in a part of the picture, and its loss asks the result's Gram matrix over that part (each
 position weighed by the mask, stats.masked_gram) to equal the style's; a region lends the statistics of a part of
@@ -31,21 +32,25 @@ class Part:
 
 
 def parts_of(content_shape: tuple[int, int], style_shapes: list[tuple[int, int]], blend: Sequence[float],
-             style_masks=None, style_regions=None, labels=None) -> list[Part] | None:
+             style_masks=None, style_regions=None, labels=None, texture: bool = False) -> list[Part] | None:
     """The parts that --style-masks, --style-regions or --labels (files, sample:NAME or images, as a transfer takes
-    them) place the styles of these (H, W) in, or None without them; ``blend``: the styles' weights."""
+    them) place the styles of these (H, W) in, or None without them; ``blend``: the styles' weights. ``texture``:
+    a texture's --masks (as ``style_masks``) and --labels, placing its examples in the output of ``content_shape``."""
     from .. import labels as label_maps
     from .. import masks
 
-    names = [f"style {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else ["the style"]
+    noun = "example" if texture else "style"
+    names = [f"{noun} {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else [f"the {noun}"]
     if labels is not None:
         if style_masks is not None or style_regions is not None:
-            raise OptionError("--labels makes the masks and regions from the label maps; give --labels, or "
-                              "--style-masks and --style-regions, not both")
-        split = label_maps.split(labels, content_shape, style_shapes, list(blend))
+            raise OptionError("--labels makes the masks from the label maps; give --labels or --masks, not both"
+                              if texture else "--labels makes the masks and regions from the label maps; give "
+                              "--labels, or --style-masks and --style-regions, not both")
+        split = label_maps.split(labels, content_shape, style_shapes, list(blend),
+                                 label_maps.TEXTURE if texture else label_maps.TRANSFER)
         return [Part(s, m, r, f"label {colour} (from {names[s]})")
                 for s, m, r, colour in zip(split.styles, split.masks, split.regions, split.colours)]
-    where = masks.load_masks(style_masks, len(style_shapes), content_shape)
+    where = (masks.load_texture_masks if texture else masks.load_masks)(style_masks, len(style_shapes), content_shape)
     lent = masks.load_regions(style_regions, style_shapes)
     if where is None and lent is None:
         return None

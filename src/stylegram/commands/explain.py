@@ -33,13 +33,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "--texture the example(s) and the texture")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
     add_measure_options(parser, "the result is")
-    placing = parser.add_argument_group("styles placed in parts (a transfer's, as it was made with them: each style "
-                                        "measured where it paints)")
-    placing.add_argument("--style-masks", metavar="A.png,B.png", help="per style, white where it paints")
+    placing = parser.add_argument_group("styles (examples) placed in parts, as the result was made with them: each "
+                                        "measured where it paints")
+    placing.add_argument("--style-masks", "--masks", dest="style_masks", metavar="A.png,B.png",
+                         help="per style (with --texture: per example), white where it paints")
     placing.add_argument("--style-regions", metavar="A.png,B.png",
                          help="per style image, white over the part whose statistics it lends")
     placing.add_argument("--labels", metavar="CONTENT.png,STYLE.png,...",
-                         help="label maps: the content's, then one per style image")
+                         help="label maps: the content's (with --texture: the output's), then one per style image "
+                         "(example)")
     return parser
 
 
@@ -123,12 +125,14 @@ def run(args: argparse.Namespace) -> int:
     *sources, result = args.images
     say("measuring the Gram matrices, content maps and patches")
     if args.texture:
-        measured = explain.explain_texture(sources, result, model=model, **keywords)
+        measured = explain.explain_texture(sources, result, model=model, masks=args.style_masks, labels=args.labels,
+                                           **keywords)
     else:
         measured = explain.explain(sources[0], sources[1:], result, model=model, **keywords, **placed_by(args))
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
-    given = {flag(name): value for name, value in placed_by(args).items() if value is not None}
+    given = {("--masks" if args.texture and name == "style_masks" else flag(name)): value
+             for name, value in placed_by(args).items() if value is not None}
     text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **given, "result": result,
                           "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
                           **network_row(args, model)})
@@ -152,7 +156,8 @@ def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
         if len(args.images) < 1 + result_last:
             raise OptionError("--texture needs the example (or examples) and the texture: EXAMPLE [EXAMPLE ...] RESULT"
                               if result_last else f"--texture needs the example (or examples): {given}")
-        for_transfers = {"style_scale": args.style_scale, "content_layer": args.content_layer, **placed_by(args)}
+        for_transfers = {"style_scale": args.style_scale, "content_layer": args.content_layer,
+                         "style_regions": getattr(args, "style_regions", None)}
         wrong = [flag(name) for name, value in for_transfers.items() if value is not None]
         if wrong:
             raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
@@ -174,15 +179,10 @@ def add_explain_option(parser: argparse.ArgumentParser, what: str) -> None:
                         "(its layers, blend and scale): why it looks as it does")
 
 
-def check_explain(args: argparse.Namespace, options) -> Path | None:
-    """Before any work: --explain's page can be written and the run's ``options`` (None: not known yet, as on
-    --resume) leave a result it measures; its path, or None without --explain."""
-    from ..analysis.explain import unexplained
-
+def check_explain(args: argparse.Namespace) -> Path | None:
+    """Before any work: --explain's page can be written; its path, or None without --explain."""
     if not args.explain:
         return None
-    if options is not None and (why_not := unexplained(options)):
-        raise OptionError(f"--explain: {why_not}; drop --explain, or the masks or label maps")
     return writable(args.explain, (".html", ".htm"), "--explain")
 
 
@@ -259,6 +259,8 @@ def _texture_flags(options) -> list[str]:
         flags += ["--example-scale", f"{options.example_scale:g}"]
     flags += ["--layers", options.layers] if options.layers != ",".join(TEXTURE_LAYERS) else []
     flags += ["--tileable"] if options.tileable else ["--padding", options.padding] if options.padding else []
+    for name in ("masks", "labels"):  # as given on the command line: file names
+        flags += [flag(name), getattr(options, name)] if isinstance(getattr(options, name), str) else []
     return flags + _network_flags(options, "avg")
 
 

@@ -96,11 +96,6 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         raise OptionError(f"give one or more {kind.image} images, or one per picture with --vary {kind.image} A.jpg "
                           "B.jpg" + late_images(args))
     vary = varied(args, kind)
-    texture = kind.image == "example"  # a transfer's placed styles are measured part by part; a texture's are not
-    placed = [flag(name) for name in ("masks", "labels") if texture and getattr(args, name, None)]
-    if args.measure and placed:
-        raise OptionError(f"--measure measures each texture against its examples blended everywhere, and "
-                          f"{' and '.join(placed)} place them; drop --measure or {' and '.join(placed)}")
     cells = S.combinations(vary, kind.options, [kind.image])
     given = [v for values in vary.values() for v in values if isinstance(v, str)]
     output = check_outputs(args, [*kind.reads, *given])

@@ -75,7 +75,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     output = check_outputs(args, [*args.examples, args.weights, *listed(args.masks, args.labels)])
-    page = check_explain(args, None if args.resume else TextureOptions(**_options(args)))
+    page = check_explain(args)
     if args.resume:
         job = resume_texture(args.resume, args.examples)
         check_resume_alone(args, job.options)

@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     _check_one_pass(args)
     maps = listed(args.style_masks, args.style_regions, args.labels)
     output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps])
-    page = check_explain(args, None if args.resume else T.TransferOptions(**_options(args)))
+    page = check_explain(args)
     code, options = _transfer(args, output)
     if code == 0 and page is not None:
         return explain_transfer(args.content, args.styles, output, options, page)

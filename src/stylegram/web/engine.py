@@ -315,13 +315,10 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Calla
 
 
 def unexplained(spec: Spec) -> str | None:
-    """Why the explanation page (stylegram.analysis.explain) does not fit this job's picture, or None if it does: it
-    measures a picture against its content and styles (a texture against its examples) blended everywhere."""
-    from ..analysis.explain import unexplained as placed
-
+    """Why the explanation page (stylegram.analysis.explain) does not fit this job's picture, or None if it does."""
     if spec.is_video:
         return "the explanation measures a picture; this job made a video"
-    return placed(spec.options)  # its options name the masks, regions and label maps as uploaded
+    return None
 
 
 def measured(spec: Spec, result: Result, store: UploadStore, models: Models, patches: bool = True):
@@ -370,7 +367,7 @@ def _yardstick(spec: Spec) -> tuple:
 
     opts = spec.options
     texture = spec.method == "texture"
-    if any(getattr(opts, name, None) is not None for name in PLACING):
+    if any(getattr(opts, name, None) is not None for name in (*PLACING, "masks")):
         return (id(spec),)  # styles placed in parts: measured part by part on its own page, compared with none
     weights = tuple(round(w, 6) for w in blend_weights(opts.blend if texture else opts.style_blend, len(spec.styles)))
     return (opts.example_scale, opts.tileable, weights) if texture else (opts.style_scale, weights)

@@ -383,7 +383,7 @@ function watch(job) {
   $("#stats").textContent = "";
   $("#progress").value = 0;
   $("#download-result").textContent = `Download ${resultNoun(job)}`;
-  $("#explain-result").hidden = !job.urls.explain;  // none for a video, or a texture placed by label maps
+  $("#explain-result").hidden = !job.urls.explain;  // none for a video
   $("#compare-result").hidden = true;  // shown once it is done, if earlier results were made from the same pictures
   $("#measured").hidden = true;
   for (const id of ["#download-result", "#download-params", "#explain-result"]) {
