@@ -675,6 +675,8 @@ def test_a_result_is_explained_by_its_own_page(client):
     assert "<th>part</th>" in page and "<td>style 1's mask</td><td>relu1_1</td>" in page and "each part's style" in page
     numbers = client.get(masked["urls"]["measured"]).json()
     assert len(numbers["layers"]) == 10 and "relu5_1 over style 2's mask" in numbers["layers"]
+    assert list(numbers["parts"]) == ["style 1's mask", "style 2's mask"]
+    assert numbers["moved"] == pytest.approx(sum(numbers["parts"].values()) / 2)  # five layers each
     swapped = start(client, content=content, styles=[style, other], style_masks=[right, left], **TINY)
     sse(client.get(swapped["urls"]["events"]).text)
     assert "compare" not in client.get(swapped["urls"]["self"]).json()["urls"]  # placed: measured on its own page

@@ -178,10 +178,15 @@ class Explanation:
 
     def numbers(self) -> dict:
         """The headline numbers as plain data: ``moved`` and per layer ``layers`` ('relu1_1', or 'relu1_1 over style
-        1's mask' for a placed style), ``kept`` and ``chance`` (None for a texture), and each style's patches'
-        ``coherence`` where they were paired."""
+        1's mask' for a placed style) and per placed part ``parts`` (the mean over its layers; empty unless placed),
+        ``kept`` and ``chance`` (None for a texture), and each style's patches' ``coherence`` where they were paired."""
+        parts: dict[str, list[float]] = {}
+        for g in self.grams:
+            if g.part:
+                parts.setdefault(g.part, []).append(g.moved)
         return {"texture": self.texture, "moved": self.moved,
                 "layers": {g.layer + (f" over {g.part}" if g.part else ""): g.moved for g in self.grams},
+                "parts": {part: sum(moved) / len(moved) for part, moved in parts.items()},
                 "kept": self.kept, "chance": self.chance, "coherence": [m.coherence for m in self.matches]}
 
     def names(self) -> list[str]:

@@ -653,7 +653,8 @@ async function showMeasured(job) {
   try { n = await api(job.urls.measured); } catch { return; }
   if (!page.job || page.job.id !== job.id) return;  // another job is shown by now
   const pct = (x) => `${Math.round(100 * x)}%`;
-  const layers = Object.entries(n.layers).map(([layer, moved]) => `${layer} ${pct(moved)}`).join(", ");
+  const each = Object.keys(n.parts).length ? n.parts : n.layers;  // placed styles: per part, over its layers
+  const layers = Object.entries(each).map(([name, moved]) => `${name} ${pct(moved)}`).join(", ");
   const target = n.texture ? "the example's" : "the style's";
   let text = `Measured: ${pct(n.moved)} of the way to ${target} Gram matrices (${layers})`;
   if (!n.texture) {
