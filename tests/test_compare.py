@@ -58,6 +58,19 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
                  str(tmp_path / "mirrored.png"), "--style-layers", "relu1_1,relu2_1", "-o", str(out)]) == 0
     said = capsys.readouterr().out
     assert re.search(r"^cat: 0% of the way to the style's Gram matrices, content r 1.00, coherence", said, re.M)
+    left = torch.zeros(1, 3, 43, 64)
+    left[..., :32] = 1
+    save_image(left, tmp_path / "left.png")
+    save_image(1 - left, tmp_path / "right.png")
+    masks = f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}"
+    assert main(["compare", str(tmp_path / "cat.png"), "sample:swirls", "sample:mosaic", "--results",
+                 str(tmp_path / "cat.png"), str(tmp_path / "mirrored.png"), "--style-layers", "relu1_1", "--style-masks",
+                 masks, "-o", str(tmp_path / "placed.html")]) == 0  # each style measured where its mask puts it
+    placed = (tmp_path / "placed.html").read_text()
+    assert "<th>relu1_1 over style 1's mask</th><th>relu1_1 over style 2's mask</th>" in placed
+    assert f"<td>--style-masks</td><td>{masks}</td>" in placed and "The Gram matrices at relu1_1 over style 1&#x27;s " \
+        "mask" in placed  # the first part's, in a heading (escaped)
+    capsys.readouterr()
     page = out.read_text()
     rows = re.findall(r"<tr><td>(\w+)</td><td><strong>(-?\d+)%</strong></td>", page)
     assert [name for name, _ in rows] == ["cat", "mirrored"] and rows[0][1] == "0"

@@ -679,7 +679,12 @@ def test_a_result_is_explained_by_its_own_page(client):
     assert numbers["moved"] == pytest.approx(sum(numbers["parts"].values()) / 2)  # five layers each
     swapped = start(client, content=content, styles=[style, other], style_masks=[right, left], **TINY)
     sse(client.get(swapped["urls"]["events"]).text)
-    assert "compare" not in client.get(swapped["urls"]["self"]).json()["urls"]  # placed: measured on its own page
+    assert "compare" not in client.get(swapped["urls"]["self"]).json()["urls"]  # placed elsewhere: another target
+    again = start(client, content=content, styles=[style, other], style_masks=[left, right], **{**TINY, "seed": 7})
+    sse(client.get(again["urls"]["events"]).text)
+    page = client.get(client.get(again["urls"]["self"]).json()["urls"]["compare"]).text  # the same masks: compared
+    assert "<th>relu1_1 over style 1's mask</th>" in page and re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>",
+                                                                         page) == ["1: seed 0", "2: seed 7"]
 
 
 def test_results_of_the_same_pictures_are_compared_on_one_page(client):

@@ -20,7 +20,9 @@ import torch
 from ..backbones import Backbone
 from ..errors import KEYWORDS, OptionError
 from ..images import ImageLike
+from ..losses import blend_weights
 from . import explain as X
+from .placed import parts_of
 
 KEYWORDS.add("names")  # compare's: its messages name --names, which a Python caller gives as names=
 DEFAULT_LAYER = {False: "relu2_1", True: "pool1"}  # whose Gram matrices are drawn: fine enough to show each result's
@@ -74,11 +76,12 @@ def check_counts(results: Sequence[ImageLike], names: Sequence[str] | None) -> N
 
 def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
             names: Sequence[str] | None = None, size: int | None = None, style_scale: float = 1.0,
-            blend: str | Sequence[float] | None = None, layer: str | None = None, model: Backbone | None = None,
-            **layers) -> Comparison:
+            blend: str | Sequence[float] | None = None, layer: str | None = None, style_masks=None,
+            style_regions=None, labels=None, model: Backbone | None = None, **layers) -> Comparison:
     """Measure each of ``results`` (two or more; files, sample:NAME or tensors) against the ``content`` and style (or
     list of styles, ``blend`` as --style-blend) they were made from, all at one size (``size``: the long side; default
-    the smallest result's, at most 512). ``layer``: whose Gram matrices the page draws (default relu2_1); ``layers``:
+    the smallest result's, at most 512). ``layer``: whose Gram matrices the page draws (default relu2_1);
+    ``style_masks``, ``style_regions``, ``labels``: where they placed the styles, as explain.explain; ``layers``:
     style_layers, content_layer, match_layer as in explain.measure; the default model pads as a transfer's does)."""
     from ..features import default_backbone
     from ..gatys import TransferOptions
@@ -92,16 +95,19 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     for name, image in zip(names, images):
         with _naming(name):
             c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
-            explained.append(X.measure(c, r, s, model, blend=blend, **layers))
+            parts = parts_of(tuple(c.shape[-2:]), [tuple(t.shape[-2:]) for t in s],
+                             blend_weights(blend, len(s)), style_masks, style_regions, labels)
+            explained.append(X.measure(c, r, s, model, blend=blend, parts=parts, **layers))
     return Comparison(names, explained, _drawn(layer, explained, False))
 
 
 def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
                      names: Sequence[str] | None = None, size: int | None = None, example_scale: float = 1.0,
                      blend: str | Sequence[float] | None = None, layer: str | None = None, tileable: bool = False,
-                     model: Backbone | None = None, **layers) -> Comparison:
-    """``compare`` for textures grown from ``examples`` (``example_scale``, ``tileable`` and ``layers``: layers,
-    match_layer as in explain.measure_texture; ``layer`` default pool1; the default model pools by average)."""
+                     masks=None, labels=None, model: Backbone | None = None, **layers) -> Comparison:
+    """``compare`` for textures grown from ``examples`` (``example_scale``, ``tileable``, ``masks``, ``labels`` as
+    explain.explain_texture; ``layers``: layers, match_layer as in explain.measure_texture; ``layer`` default pool1;
+    the default model pools by average)."""
     from ..features import default_backbone
 
     images, names = _checked(results, names)
@@ -111,7 +117,10 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
     for name, image in zip(names, images):
         with _naming(name):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
-            explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, **layers))
+            parts = parts_of(tuple(r.shape[-2:]), [tuple(t.shape[-2:]) for t in e],
+                             blend_weights(blend, len(e), noun="example", option="--blend"), style_masks=masks,
+                             labels=labels, texture=True)
+            explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, parts=parts, **layers))
     return Comparison(names, explained, _drawn(layer, explained, True))
 
 

@@ -46,8 +46,8 @@ def _pictures(c: Comparison) -> Section:
 
 
 def _numbers(c: Comparison) -> Section:
-    layers = [g.layer for g in c.explained[0].grams]
-    head = "".join(f"<th>{layer}</th>" for layer in layers)
+    head = "".join(f"<th>{g.layer}{html.escape(f' over {g.part}', quote=False) if g.part else ''}</th>"
+                   for g in c.explained[0].grams)
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td><td><strong>{100 * e.moved:.0f}%</strong></td>"
         + "".join(f"<td>{100 * g.moved:.0f}%</td>" for g in e.grams)
@@ -75,12 +75,13 @@ def _numbers(c: Comparison) -> Section:
 def _matrices(c: Comparison) -> Section:
     grams = [next(g for g in e.grams if g.layer == c.layer) for e in c.explained]
     start, target = ("noise", "example") if c.texture else ("content", "style")
+    over = f" over {grams[0].part}" if grams[0].part else ""  # placed: the first part's
     shown = [(start, grams[0].start.numpy()), *((name, g.result.numpy()) for name, g in zip(c.names, grams)),
-             (target if len(c.explained[0].styles) == 1 else f"{target}s blended", grams[0].target.numpy())]
+             (target if len(c.explained[0].styles) == 1 or over else f"{target}s blended", grams[0].target.numpy())]
     figure = plots.matrices_grid(shown, cluster_channels(grams[0].target.numpy()), "gram", c.layer,
-                                 columns=min(6, len(shown)), title=f"Gram matrices at {c.layer}, channels in the "
-                                 f"{target}'s clusters")
-    return Section(f"The Gram matrices at {c.layer}",
+                                 columns=min(6, len(shown)), title=f"Gram matrices at {c.layer}{over}, channels in "
+                                 f"the {target}'s clusters")
+    return Section(f"The Gram matrices at {c.layer}{over}",
                    f"The {start}'s, each result's and the {target}'s, channels in the order of the {target}'s "
                    "clusters and on one colour scale: the nearer a result's looks to the last, the more of the "
                    f"{target}'s statistics it has.", plots.to_webp(figure))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .analysis_common import say
-from .explain import add_measure_options, check_inputs, inputs_named, measure_settings, network_row
+from .explain import add_measure_options, check_inputs, inputs_named, measure_settings, network_row, placing_rows
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         compared = compare.compare(args.images[0], args.images[1:], args.results, names=names, layer=args.layer,
                                    model=model, **keywords)
     first = compared.explained[0].result
-    text = compared.html({**inputs_named(args.images, args.texture), "results": ", ".join(args.results),
+    text = compared.html({**inputs_named(args.images, args.texture), **placing_rows(args),
+                          "results": ", ".join(args.results),
                           "size": f"{first.shape[-1]}x{first.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)

@@ -33,15 +33,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "--texture the example(s) and the texture")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
     add_measure_options(parser, "the result is")
-    placing = parser.add_argument_group("styles (examples) placed in parts, as the result was made with them: each "
-                                        "measured where it paints")
-    placing.add_argument("--style-masks", "--masks", dest="style_masks", metavar="A.png,B.png",
-                         help="per style (with --texture: per example), white where it paints")
-    placing.add_argument("--style-regions", metavar="A.png,B.png",
-                         help="per style image, white over the part whose statistics it lends")
-    placing.add_argument("--labels", metavar="CONTENT.png,STYLE.png,...",
-                         help="label maps: the content's (with --texture: the output's), then one per style image "
-                         "(example)")
     return parser
 
 
@@ -69,6 +60,15 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
                         "start noise across the wrap-around border)")
     add_backbone_options(parser, pooling=None, padding="replicate, as a transfer's; with --texture circular if "
                          f"--tileable, else {OWN_PADDING}")
+    placing = parser.add_argument_group("styles (examples) placed in parts: give those it was made with, and each is "
+                                        "measured where it paints")
+    placing.add_argument("--style-masks", "--masks", dest="style_masks", metavar="A.png,B.png",
+                         help="per style (with --texture: per example), white where it paints")
+    placing.add_argument("--style-regions", metavar="A.png,B.png",
+                         help="per style image, white over the part whose statistics it lends")
+    placing.add_argument("--labels", metavar="CONTENT.png,STYLE.png,...",
+                         help="label maps: the content's (with --texture: the output's), then one per style image "
+                         "(example)")
 
 
 def measure_settings(args: argparse.Namespace):
@@ -79,10 +79,10 @@ def measure_settings(args: argparse.Namespace):
     args.padding = measuring_padding(args)
     if args.texture:
         keywords = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "example_scale": args.example_scale or 1.0,
-                    "tileable": args.tileable}
+                    "tileable": args.tileable, "masks": args.style_masks, "labels": args.labels}
     else:
         keywords = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "style_scale": args.style_scale or 1.0,
-                    "content_layer": args.content_layer or CONTENT_LAYER}
+                    "content_layer": args.content_layer or CONTENT_LAYER, **placed_by(args)}
     keywords.update(match_layer=args.match_layer, size=args.size, blend=args.blend)
     return output, backbone_from_args(args), keywords
 
@@ -125,20 +125,23 @@ def run(args: argparse.Namespace) -> int:
     *sources, result = args.images
     say("measuring the Gram matrices, content maps and patches")
     if args.texture:
-        measured = explain.explain_texture(sources, result, model=model, masks=args.style_masks, labels=args.labels,
-                                           **keywords)
+        measured = explain.explain_texture(sources, result, model=model, **keywords)
     else:
-        measured = explain.explain(sources[0], sources[1:], result, model=model, **keywords, **placed_by(args))
+        measured = explain.explain(sources[0], sources[1:], result, model=model, **keywords)
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
-    given = {("--masks" if args.texture and name == "style_masks" else flag(name)): value
-             for name, value in placed_by(args).items() if value is not None}
-    text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **given, "result": result,
-                          "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
+    text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **placing_rows(args),
+                          "result": result, "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)
     print(output)
     return 0
+
+
+def placing_rows(args: argparse.Namespace) -> dict[str, str]:
+    """The settings table's rows of the masks, regions or label maps given."""
+    return {("--masks" if args.texture and name == "style_masks" else flag(name)): value
+            for name, value in placed_by(args).items() if value is not None}
 
 
 def placed_by(args: argparse.Namespace) -> dict[str, str | None]:

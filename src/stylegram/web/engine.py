@@ -358,37 +358,36 @@ def comparable(a: Spec, b: Spec) -> bool:
 
 
 def _yardstick(spec: Spec) -> tuple:
-    """What a picture's measure depends on beside its pictures: the styles' scale and blend weights (a texture's
-    examples', and whether it tiles), which a comparison's one target takes from its first job; a job whose masks,
-    regions or label maps place its styles compares with none."""
+    """What a picture's measure depends on beside its pictures: the styles' scale, blend weights and the masks, regions
+    or label maps that place them (by digest; a texture's examples', and whether it tiles), which a comparison's one
+    target takes from its first job."""
     from ..losses import blend_weights
-
-    from ..analysis.explain import PLACING
 
     opts = spec.options
     texture = spec.method == "texture"
-    if any(getattr(opts, name, None) is not None for name in (*PLACING, "masks")):
-        return (id(spec),)  # styles placed in parts: measured part by part on its own page, compared with none
     weights = tuple(round(w, 6) for w in blend_weights(opts.blend if texture else opts.style_blend, len(spec.styles)))
-    return (opts.example_scale, opts.tileable, weights) if texture else (opts.style_scale, weights)
+    placed = tuple((option, tuple(u.sha256 for u in uploads)) for option, uploads in attached(spec))
+    return (opts.example_scale, opts.tileable, weights, placed) if texture else (opts.style_scale, weights, placed)
 
 
 def compared(specs: list[Spec], results: list[Result], store: UploadStore, models: Models) -> str:
     """The comparison page (stylegram.analysis.compare) of comparable jobs' results, each named by the settings in
-    which the jobs differ, measured on the default layers at their one style scale and blend (engine.comparable), and
-    the first job's padding."""
+    which the jobs differ, measured on the default layers at their one style scale, blend and placing
+    (engine.comparable), and the first job's padding."""
     from ..analysis import compare
 
     first, names = specs[0], compared_names(specs)
     styles, images = [store.decode(u) for u in first.styles], [r.image for r in results]
+    opts = decoded_options(first, store)
     if first.method == "texture":
         done = compare.compare_textures(styles, images, names=names, model=models.get("avg"),
-                                        example_scale=first.options.example_scale, blend=first.options.blend,
-                                        tileable=first.options.tileable)
+                                        example_scale=opts.example_scale, blend=opts.blend, tileable=opts.tileable,
+                                        masks=opts.masks, labels=opts.labels)
     else:
         done = compare.compare(store.decode(first.content), styles, images, names=names,
-                               model=models.get("max", first.options.padding), style_scale=first.options.style_scale,
-                               blend=first.options.style_blend)
+                               model=models.get("max", opts.padding), style_scale=opts.style_scale,
+                               blend=opts.style_blend, style_masks=opts.style_masks,
+                               style_regions=opts.style_regions, labels=opts.labels)
     return done.html({name: command_line(spec) for name, spec in zip(names, specs)}, REPORT_CSS)
 
 
