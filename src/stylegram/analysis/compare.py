@@ -20,7 +20,6 @@ import torch
 from ..backbones import Backbone
 from ..errors import KEYWORDS, OptionError
 from ..images import ImageLike
-from ..losses import blend_weights
 from . import explain as X
 from .placed import parts_of
 
@@ -90,13 +89,11 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     images, names = _checked(results, names)
     model = model or default_backbone("max", TransferOptions.padding)
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
-    side = _side(images, size)
+    side, parts = _side(images, size), parts_of(content_t, style_ts, style_masks, style_regions, labels)
     explained = []
     for name, image in zip(names, images):
         with _naming(name):
             c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
-            parts = parts_of(tuple(c.shape[-2:]), [tuple(t.shape[-2:]) for t in s],
-                             blend_weights(blend, len(s)), style_masks, style_regions, labels)
             explained.append(X.measure(c, r, s, model, blend=blend, parts=parts, **layers))
     return Comparison(names, explained, _drawn(layer, explained, False))
 
@@ -113,13 +110,11 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
     images, names = _checked(results, names)
     model = model or default_backbone("avg", "circular" if tileable else None)
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
+    parts = parts_of(images[0], example_ts, style_masks=masks, labels=labels, texture=True)  # the outputs' shape
     explained = []
     for name, image in zip(names, images):
         with _naming(name):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
-            parts = parts_of(tuple(r.shape[-2:]), [tuple(t.shape[-2:]) for t in e],
-                             blend_weights(blend, len(e), noun="example", option="--blend"), style_masks=masks,
-                             labels=labels, texture=True)
             explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, parts=parts, **layers))
     return Comparison(names, explained, _drawn(layer, explained, True))
 

@@ -298,12 +298,9 @@ def placing(options: gatys.TransferOptions | synthesis.TextureOptions, picture: 
             styles: Sequence[torch.Tensor]) -> list[Part] | None:
     """The parts a transfer's --style-masks, --style-regions or --labels placed its styles in (a texture's --masks or
     --labels its examples), over a ``picture`` of the content's (output's) shape; None without them."""
-    shapes = [tuple(s.shape[-2:]) for s in styles]
     if isinstance(options, synthesis.TextureOptions):
-        return parts_of(tuple(picture.shape[-2:]), shapes, blend_weights(options.blend, len(styles)),
-                        style_masks=options.masks, labels=options.labels, texture=True)
-    return parts_of(tuple(picture.shape[-2:]), shapes, blend_weights(options.style_blend, len(styles)),
-                    **{name: getattr(options, name) for name in PLACING})
+        return parts_of(picture, styles, style_masks=options.masks, labels=options.labels, texture=True)
+    return parts_of(picture, styles, **{name: getattr(options, name) for name in PLACING})
 
 
 def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: torch.Tensor,
@@ -375,8 +372,7 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
 
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
-    parts = parts_of(tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles],
-                     blend_weights(blend, len(styles)), style_masks, style_regions, labels)
+    parts = parts_of(content, styles, style_masks, style_regions, labels)
     return measure(content, result, styles, model or default_backbone("max", gatys.TransferOptions.padding),
                    blend=blend, parts=parts, **layers)
 
@@ -393,8 +389,6 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
 
     examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
                                         example_scale)
-    parts = parts_of(tuple(result.shape[-2:]), [tuple(e.shape[-2:]) for e in examples],
-                     blend_weights(blend, len(examples), noun="example", option="--blend"), style_masks=masks,
-                     labels=labels, texture=True)
+    parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True)
     model = model or default_backbone("avg", "circular" if tileable else None)
     return measure_texture(examples, result, model, blend=blend, tileable=tileable, parts=parts, **layers)

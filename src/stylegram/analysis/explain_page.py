@@ -61,17 +61,17 @@ def sections(explained: Explanation) -> list[Section]:
 def _style_section(e: Explanation) -> Section:
     start, target = "noise" if e.texture else "content", e.target()
     heading = "the example" if e.texture else "the style"
-    placed = any(g.part for g in e.grams)
-    rows = "".join(f"<tr>{f'<td>{html.escape(g.part, quote=False)}</td>' if placed else ''}<td>{g.layer}</td>"
+    by_part = any(g.part for g in e.grams)
+    rows = "".join(f"<tr>{f'<td>{html.escape(g.part, quote=False)}</td>' if by_part else ''}<td>{g.layer}</td>"
                    f"<td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{100 * g.moved:.0f}%</td></tr>" for g in e.grams)
-    table = (f"<table><tr>{'<th>part</th>' if placed else ''}<th>layer</th><th>‖G({start}) − G(target)‖</th>"
+    table = (f"<table><tr>{'<th>part</th>' if by_part else ''}<th>layer</th><th>‖G({start}) − G(target)‖</th>"
              f"<th>‖G(result) − G(target)‖</th><th>of the way to {heading}</th></tr>{rows}</table>")
     panel = e.names()[0] if len(e.styles) == 1 else f"{heading.removeprefix('the ')}s blended"
     figures = "".join(figure(_gram_figure(g, start, panel, target, heading.removeprefix("the ")),
                              f"Gram matrices at {g.layer}" + (f" over {g.part}" if g.part else "")) for g in e.grams)
     blend = (f" With several {'examples' if e.texture else 'styles'} the target at a layer is the blend of their "
              "Gram matrices, weighted as they were, as the loss's target is." if len(e.styles) > 1 else "")
-    if placed:
+    if by_part:
         noun = heading.removeprefix("the ")
         blend = (f" Masks or label maps placed the {noun}s, so each part is measured as its loss asks: the {start}'s "
                  f"and the result's Gram matrices over the part (each position weighed by its mask) against its "

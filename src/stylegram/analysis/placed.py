@@ -31,14 +31,15 @@ class Part:
     name: str  # on the page: "style 1's mask", or "label #87ceeb (from style 1)"
 
 
-def parts_of(content_shape: tuple[int, int], style_shapes: list[tuple[int, int]], blend: Sequence[float],
-             style_masks=None, style_regions=None, labels=None, texture: bool = False) -> list[Part] | None:
+def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=None, style_regions=None,
+             labels=None, texture: bool = False) -> list[Part] | None:
     """The parts that --style-masks, --style-regions or --labels (files, sample:NAME or images, as a transfer takes
-    them) place the styles of these (H, W) in, or None without them; ``blend``: the styles' weights. ``texture``:
-    a texture's --masks (as ``style_masks``) and --labels, placing its examples in the output of ``content_shape``."""
+    them) place the ``styles`` in over a ``picture`` of the content's shape, or None without them. ``texture``: a
+    texture's --masks (as ``style_masks``) and --labels, placing its examples in a picture of the output's shape."""
     from .. import labels as label_maps
     from .. import masks
 
+    content_shape, style_shapes = tuple(picture.shape[-2:]), [tuple(s.shape[-2:]) for s in styles]
     noun = "example" if texture else "style"
     names = [f"{noun} {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else [f"the {noun}"]
     if labels is not None:
@@ -46,7 +47,8 @@ def parts_of(content_shape: tuple[int, int], style_shapes: list[tuple[int, int]]
             raise OptionError("--labels makes the masks from the label maps; give --labels or --masks, not both"
                               if texture else "--labels makes the masks and regions from the label maps; give "
                               "--labels, or --style-masks and --style-regions, not both")
-        split = label_maps.split(labels, content_shape, style_shapes, list(blend),
+        equal = [1 / len(styles)] * len(styles)  # the entries' loss weights, which the measure does not use
+        split = label_maps.split(labels, content_shape, style_shapes, equal,
                                  label_maps.TEXTURE if texture else label_maps.TRANSFER)
         return [Part(s, m, r, f"label {colour} (from {names[s]})")
                 for s, m, r, colour in zip(split.styles, split.masks, split.regions, split.colours)]

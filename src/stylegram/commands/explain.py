@@ -148,7 +148,7 @@ def placed_by(args: argparse.Namespace) -> dict[str, str | None]:
     """explain.explain's keywords for the masks, regions or label maps a transfer placed its styles with."""
     from ..analysis.explain import PLACING
 
-    return {name: getattr(args, name, None) for name in PLACING}
+    return {name: getattr(args, name) for name in PLACING}
 
 
 def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
@@ -160,7 +160,7 @@ def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
             raise OptionError("--texture needs the example (or examples) and the texture: EXAMPLE [EXAMPLE ...] RESULT"
                               if result_last else f"--texture needs the example (or examples): {given}")
         for_transfers = {"style_scale": args.style_scale, "content_layer": args.content_layer,
-                         "style_regions": getattr(args, "style_regions", None)}
+                         "style_regions": args.style_regions}
         wrong = [flag(name) for name, value in for_transfers.items() if value is not None]
         if wrong:
             raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
