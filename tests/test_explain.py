@@ -243,6 +243,27 @@ def test_the_explain_command_measures_as_the_result_was_made_padding_included(tm
         capsys.readouterr().err
 
 
+def test_a_placed_texture_is_measured_from_the_noise_it_grew_from_each_part_in_its_examples_colour():
+    """Texture synthesis starts each mask's part around its example's mean colour; the measure's start noise does too
+    (the same colours as synthesis.start_colour), not around the blend of both everywhere."""
+    from stylegram import synthesis
+    from stylegram.analysis.explain import start_noise
+    from stylegram.analysis.placed import Part
+
+    red, blue = torch.zeros(1, 3, 16, 16), torch.zeros(1, 3, 16, 16)
+    red[:, 0], blue[:, 2] = 0.9, 0.8
+    left = torch.zeros(1, 1, 32, 48)
+    left[..., :24] = 1
+    parts = [Part(0, left, None, "example 1's mask"), Part(1, 1 - left, None, "example 2's mask")]
+    noise = start_noise([red, blue], [0.5, 0.5], (32, 48), parts=parts)
+    assert noise[:, 0, :, :20].mean() > 0.75 and noise[:, 2, :, :20].mean() < 0.15  # red on the left
+    assert noise[:, 2, :, 28:].mean() > 0.65 and noise[:, 0, :, 28:].mean() < 0.15  # blue on the right
+    colour = synthesis.start_colour([red, blue], [0.5, 0.5], (32, 48), [left, 1 - left])
+    assert torch.allclose(colour[..., 0, 0].flatten(), torch.tensor([0.9, 0, 0]))
+    blended = start_noise([red, blue], [0.5, 0.5], (32, 48))
+    assert abs(blended[:, 0, :, :20].mean() - 0.45) < 0.1 and abs(blended[:, 2, :, 28:].mean() - 0.4) < 0.1
+
+
 def test_a_masked_gram_matrix_is_the_gram_matrix_of_the_positions_inside():
     from stylegram.analysis.placed import gram_over
 

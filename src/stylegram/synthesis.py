@@ -138,6 +138,23 @@ def smooth_noise(channels: int, size: tuple[int, int], generator: torch.Generato
     return F.interpolate(tiled, size=(3 * h, 3 * w), mode="bilinear", align_corners=False)[..., h:2 * h, w:2 * w]
 
 
+def start_colour(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int],
+                 placed: Sequence[torch.Tensor] | None = None, regions: Sequence[torch.Tensor | None] | None = None,
+                 wrap: bool = False) -> torch.Tensor:
+    """The colour the start noise is drawn around: the examples' blended mean, or with ``placed`` masks (one per
+    example, any size of the output's aspect) each mask's part around its example's own mean (over its ``regions``
+    entry where there is one), and what no mask covers around the blend's; (1, 3, 1, 1) or (1, 3, *size)."""
+    mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(examples, blend))
+    if not placed:
+        return mean
+    weights = [optimize.resize(m, size, wrap=wrap).clamp(0, 1) for m in placed]
+    colours = [(e if r is None else masks.pixels_in(e, r)).mean((-2, -1), keepdim=True)
+               for e, r in zip(examples, regions or [None] * len(examples))]
+    covered = sum(weights)
+    painted = sum(m * c for m, c in zip(weights, colours))
+    return (painted + (1 - covered).clamp_min(0) * mean) / covered.clamp_min(1)
+
+
 class TextureProblem(optimize.Problem):
     """Match the blended Gram matrices of the examples at every scale, starting from noise."""
 
@@ -289,15 +306,8 @@ class TextureProblem(optimize.Problem):
         away but sharpens it, so a texture made in one scale (up to 127 px by default) came out hatched. Coarse to
         fine, the finer scales smooth it away, and there this start changes nothing measurable (BENCHMARKS.md).
         """
-        mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(self.examples, self.blend))
-        if self.masks:  # each region around its example's colour, what no mask covers around the blend's
-            regions = self.masks_at(size)
-            covered = sum(regions)
-            colours = [(e if r is None else masks.pixels_in(e, r)).mean((-2, -1), keepdim=True)
-                       for e, r in zip(self.examples, self.regions or [None] * len(self.examples))]
-            painted = sum(m * c for m, c in zip(regions, colours))
-            mean = (painted + (1 - covered).clamp_min(0) * mean) / covered.clamp_min(1)
-        return (mean + 0.2 * smooth_noise(1 if self.grey else 3, size, generator, self.wrap)).clamp(0, 1)
+        colour = start_colour(self.examples, self.blend, size, self.masks, self.regions, self.wrap)
+        return (colour + 0.2 * smooth_noise(1 if self.grey else 3, size, generator, self.wrap)).clamp(0, 1)
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Resize to the next scale, across the wrap-around border when the output must tile."""

@@ -250,7 +250,7 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
     backbone.check_layers([*gram_names, match_layer])
     if tileable:
         backbone = with_padding(backbone, "circular")
-    noise = start_noise(examples, weights, tuple(result.shape[-2:]), tileable)
+    noise = start_noise(examples, weights, tuple(result.shape[-2:]), tileable, parts)
     _check_sizes(backbone, {"result": (result, [*gram_names, match_layer])},
                  {name: (e, [*group, match_layer])
                   for name, e, group in zip(style_names(len(examples), "example"), examples, groups)})
@@ -265,12 +265,17 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
 
 
 def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int],
-                wrap: bool = False) -> torch.Tensor:
-    """Noise of ``size`` around the examples' blended mean colour, as texture synthesis starts from (a fixed seed;
-    ``wrap``: as a tileable texture's, across the wrap-around border)."""
-    mean = sum(w * e.mean((-2, -1), keepdim=True) for e, w in zip(examples, blend))
+                wrap: bool = False, parts: list[Part] | None = None) -> torch.Tensor:
+    """Noise of ``size`` as texture synthesis starts from (a fixed seed): around the examples' blended mean colour,
+    or with ``parts`` placed by masks each part around its example's colour (synthesis.start_colour); ``wrap``: as a
+    tileable texture's, across the wrap-around border."""
+    if parts and all(p.mask is not None for p in parts):
+        colour = synthesis.start_colour([examples[p.style] for p in parts], [blend[p.style] for p in parts], size,
+                                        [p.mask for p in parts], [p.region for p in parts], wrap)
+    else:
+        colour = synthesis.start_colour(examples, blend, size)
     generator = torch.Generator().manual_seed(NOISE_SEED)
-    return (mean + 0.2 * synthesis.smooth_noise(3, size, generator, wrap)).clamp(0, 1)
+    return (colour + 0.2 * synthesis.smooth_noise(3, size, generator, wrap)).clamp(0, 1)
 
 
 def _features(backbone: Backbone, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
