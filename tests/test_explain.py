@@ -239,7 +239,7 @@ def test_the_explain_command_measures_as_the_result_was_made_padding_included(tm
     assert "--tileable is for a texture (--texture); a transfer does not tile" in capsys.readouterr().err
     assert main(["explain", "--texture", "sample:gravel", str(texture), "-o", str(out), "--tileable", "--padding",
                  "zeros"]) == 2
-    assert "--tileable measures with circular padding, as the texture was made, but --padding is 'zeros'" in \
+    assert "--tileable needs circular padding, as a texture that tiles is made and measured, but --padding is 'zeros'" in \
         capsys.readouterr().err
 
 

@@ -700,9 +700,7 @@ def split_labels(opts: TransferOptions, content_shape: tuple[int, int], style_sh
     refused beside --style-masks or --style-regions, which they replace."""
     if opts.labels is None:
         return None
-    if opts.style_masks is not None or opts.style_regions is not None:
-        raise OptionError("--labels makes the masks and regions from the label maps; give --labels, or --style-masks "
-                          "and --style-regions, not both")
+    labels.check_alone(opts.style_masks, opts.style_regions)
     masks.check_weighted(opts.statistic, "--labels")
     return labels.split(opts.labels, content_shape, style_shapes, blend)
 

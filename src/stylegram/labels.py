@@ -52,6 +52,15 @@ class Split:
     words: Words = TRANSFER  # whose maps they were
 
 
+def check_alone(masks: object, regions: object = None, words: Words = TRANSFER) -> None:
+    """Refuse --labels beside the --style-masks and --style-regions (a texture's --masks) that it makes itself."""
+    if words is TEXTURE and masks is not None:
+        raise OptionError("--labels makes the masks from the label maps; give --labels or --masks, not both")
+    if masks is not None or regions is not None:
+        raise OptionError("--labels makes the masks and regions from the label maps; give --labels, or --style-masks "
+                          "and --style-regions, not both")
+
+
 def kept(value: str | list | None) -> str | list | None:
     """--labels as the options keep it: a string as given; maps held in memory as tensors."""
     if value is None or isinstance(value, str):

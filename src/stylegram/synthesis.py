@@ -190,8 +190,7 @@ class TextureProblem(optimize.Problem):
         growing the colour's part of its example in the colour's part of the output (Champandard's neural doodle)."""
         if self.opts.labels is None:
             return None
-        if self.opts.masks is not None:
-            raise OptionError("--labels makes the masks from the label maps; give --labels or --masks, not both")
+        labels.check_alone(self.opts.masks, words=labels.TEXTURE)
         masks.check_weighted(self.opts.statistic, "--labels")
         split = labels.split(self.opts.labels, self.final, [tuple(e.shape[-2:]) for e in self.examples], self.blend,
                              labels.TEXTURE)
@@ -317,13 +316,17 @@ class TextureProblem(optimize.Problem):
         return image.mean(1, keepdim=True).expand_as(image).contiguous() if self.grey else image
 
 
+def tiling_padding(padding: str | None, tileable: bool) -> str | None:
+    """The network padding a texture is made and measured with: circular when it tiles (--tileable), else ``padding``."""
+    if tileable and padding not in (None, "circular"):
+        raise OptionError(f"--tileable needs circular padding, as a texture that tiles is made and measured, but "
+                          f"--padding is '{padding}'; drop --padding")
+    return "circular" if tileable else padding
+
+
 def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:
     """The options' backbone; a given model is reused, copied when it needs another padding."""
-    padding = opts.padding
-    if opts.tileable:
-        if padding not in (None, "circular"):
-            raise OptionError(f"--tileable needs circular padding, but --padding is '{padding}'; drop --padding")
-        padding = "circular"
+    padding = tiling_padding(opts.padding, opts.tileable)
     if check_model(model) is None:
         return load_model(opts.replace(padding=padding))
     if getattr(model, "pooling", opts.pooling) != opts.pooling:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import torch
 
 from .. import stats
-from ..errors import OptionError
 from ..losses import blend_of_layer
 
 
@@ -43,10 +42,7 @@ def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=
     noun = "example" if texture else "style"
     names = [f"{noun} {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else [f"the {noun}"]
     if labels is not None:
-        if style_masks is not None or style_regions is not None:
-            raise OptionError("--labels makes the masks from the label maps; give --labels or --masks, not both"
-                              if texture else "--labels makes the masks and regions from the label maps; give "
-                              "--labels, or --style-masks and --style-regions, not both")
+        label_maps.check_alone(style_masks, style_regions, label_maps.TEXTURE if texture else label_maps.TRANSFER)
         equal = [1 / len(styles)] * len(styles)  # the entries' loss weights, which the measure does not use
         split = label_maps.split(labels, content_shape, style_shapes, equal,
                                  label_maps.TEXTURE if texture else label_maps.TRANSFER)

@@ -91,15 +91,13 @@ def measuring_padding(args: argparse.Namespace) -> str | None:
     """The network's padding as the result was made: --padding if given, else a transfer's default (replicate), or
     for a texture circular with --tileable and else the backbone's own (None)."""
     from ..gatys import TransferOptions
+    from ..synthesis import tiling_padding
 
-    if args.tileable:
-        if not args.texture:
-            raise OptionError("--tileable is for a texture (--texture); a transfer does not tile")
-        if args.padding not in (None, "circular"):
-            raise OptionError(f"--tileable measures with circular padding, as the texture was made, but --padding is "
-                              f"'{args.padding}'; drop --padding")
-        return "circular"
-    return args.padding if args.padding or args.texture else TransferOptions.padding
+    if args.tileable and not args.texture:
+        raise OptionError("--tileable is for a texture (--texture); a transfer does not tile")
+    if args.texture:
+        return tiling_padding(args.padding, args.tileable)
+    return args.padding or TransferOptions.padding
 
 
 def network_row(settings, model) -> dict[str, str]:
