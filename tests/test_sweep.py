@@ -330,3 +330,57 @@ def test_the_sweep_command_measures_placed_styles_part_by_part(tmp_path, capsys)
     assert main(["texture-sweep", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--masks", str(mask),
                  "--size", "48", "--iterations", "5", "--measure"]) == 0
     assert "measuring the 2 pictures" in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
+
+
+def test_the_sweep_command_compares_its_pictures_on_one_page(tmp_path, capsys):
+    """--compare writes the `compare` page of the pictures, each named by its values, a picture repeated (AdaIN reads
+    no --style-weight) shown once; more style weight goes further towards the style's Gram matrices."""
+    out, page = tmp_path / "sheet.png", tmp_path / "compare.html"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "0.01", "100",
+                 "--vary", "method", "gatys", "adain", "--size", "64", "--min-size", "64", "--iterations", "15",
+                 "--compare", str(page)]) == 0
+    captured = capsys.readouterr()
+    assert "comparing the 4 pictures" in captured.err and f"wrote {page}" in captured.out
+    text = page.read_text()
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td><td><strong>(-?\d+)%</strong></td>", text))
+    assert sorted(rows) == ["method adain", "style-weight 0.01, method gatys", "style-weight 100, method gatys"], rows
+    assert int(rows["style-weight 100, method gatys"]) > int(rows["style-weight 0.01, method gatys"]) + 10
+    assert "--compare" in text and "vgg19 (default, max pooling, replicate padding)" in text
+    texture_page = tmp_path / "textures.html"
+    assert main(["texture-sweep", "sample:gravel", "-o", str(out), "--vary", "seed", "1", "2", "--size", "48",
+                 "--iterations", "5", "--compare", str(texture_page)]) == 0
+    assert "seed 2" in texture_page.read_text()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--vary", "style-scale", "0.5", "1"], "--compare measures every picture against one target, but --vary "
+                                            "style-scale changes what each is measured against"),
+    (["--vary", "style-weight", "1"], "--compare needs two or more different pictures, but these values make one;"),
+    (["--vary", "style-weight", "1", "10", "--vary", "method", "adain"], "these values make one picture repeated"),
+    (["--vary", "seed", "1", "2", "--compare", "page.png"], "--compare page.png should end in .html or .htm"),
+])
+def test_a_comparison_that_cannot_be_made_is_refused_before_any_work(args, words, tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    page = [] if "--compare" in args else ["--compare", str(tmp_path / "page.html")]
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), *args, *page]) == 2
+    assert words in capsys.readouterr().err and not out.exists()
+
+
+def test_ctrl_c_while_measuring_or_comparing_still_writes_the_sheet(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    out, page = tmp_path / "sheet.png", tmp_path / "compare.html"
+    args = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
+            "--min-size", "64", "--iterations", "2"]
+    with monkeypatch.context() as patched:
+        patched.setattr(sweeps, "measured", interrupted)
+        assert main([*args, "--measure"]) == 130
+    assert "interrupted while measuring (the sheet has no numbers); the 2 pictures made so far written to" in \
+        capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
+    out.unlink()
+    with monkeypatch.context() as patched:
+        patched.setattr(sweeps, "compared", interrupted)
+        assert main([*args, "--compare", str(page)]) == 130
+    assert f"interrupted while comparing (no {page} written); the 2 pictures made so far" in capsys.readouterr().err
+    assert out.exists() and not page.exists()

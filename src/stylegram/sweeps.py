@@ -36,6 +36,8 @@ CAPTION_FONT = 13  # px
 MARGIN = 8  # px around and between the cells
 ROW = 4  # pictures a row holds at most when one option is varied
 VARIED_INPUTS = {"style": "styles", "example": "examples"}  # images a sweep may vary like an option: {name: role}
+MEASURED_AGAINST = ("style", "example", "style_scale", "style_blend", "style_masks", "style_regions", "labels",
+                    "example_scale", "blend", "masks", "tileable")  # what makes the target a picture is measured against
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ class Cell:
         shown = values(self.changes).split(", ")
         return [*(f"{v}," for v in shown[:-1]), shown[-1], f"· {self.result.seconds:.1f}s"
                 + (" (stopped)" if self.stopped else ""), *([f"· {self.measured}"] if self.measured else [])]
+
+    @property
+    def name(self) -> str:
+        """Its values, as a comparison names it: 'style-weight 10, statistic gram'."""
+        return values(self.changes)
 
     @property
     def slug(self) -> str:
@@ -276,7 +283,7 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
 
 def measured(cells: Sequence[Cell], planned: Sequence[Planned]) -> list[Cell]:
     """The cells with their pictures measured by one yardstick for all (stylegram.analysis.explain.yardstick: VGG19's
-    default layers, whatever layers a picture was made on): how far its Gram matrices have gone from the content's
+    default layers, whatever layers a picture was made on, padded as it was made): how far its Gram matrices have gone from the content's
     (a texture: from noise) towards its styles' (examples'), and for a transfer how closely its relu4_2 maps follow
     the content's (mean Pearson r)."""
     from .analysis.explain import yardstick
@@ -287,11 +294,40 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned]) -> list[Cell]:
         one = planned[cell.number]
         one = planned[one.same_as] if one.same_as is not None else one
         texture = "examples" in one.inputs
-        model = default_backbone("avg" if texture else "max")  # as texture synthesis and the transfer's defaults pool
+        model = default_backbone("avg" if texture else "max", one.options.padding)  # as the picture was made
         why = yardstick(one.inputs, cell.result.image, one.options, model)
         words = f"{'example' if texture else 'style'} {100 * why.moved:.0f}%"
         shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
     return shown
+
+
+def check_comparable(vary: Mapping[str, Sequence[Any]]) -> None:
+    """Before any work: refuse to compare a sweep's pictures on one page when what it varies changes what they are
+    measured against (the styles, their scale, blend or placing; a texture's examples, and whether it tiles)."""
+    moved = [name for name in vary if name in MEASURED_AGAINST]
+    if moved:
+        raise OptionError(f"--compare measures every picture against one target, but --vary {flag(moved[0])[2:]} "
+                          "changes what each is measured against; drop --compare (--measure puts each picture's own "
+                          "numbers in its caption)")
+
+
+def check_distinct(planned: Sequence[Planned]) -> None:
+    """Before any work: refuse to compare fewer than two different pictures (varying --method, AdaIN reads no
+    --style-weight, so its combinations repeat one picture)."""
+    if sum(one.same_as is None for one in planned) < 2:
+        raise OptionError("--compare needs two or more different pictures, but these values make "
+                          f"{'one' if len(planned) == 1 else 'one picture repeated'}; vary something the runs read")
+
+
+def compared(cells: Sequence[Cell], planned: Sequence[Planned], layer: str | None = None):
+    """The cells' pictures on one comparison (stylegram.analysis.compare.made_with), each named by its values and
+    measured against the first combination's inputs, as its options scale, blend and place them; a repeated picture
+    once."""
+    from .analysis.compare import made_with
+
+    first, shown = planned[0], [cell for cell in cells if planned[cell.number].same_as is None]
+    return made_with(first.inputs, [cell.result.image for cell in shown], first.options, [c.name for c in shown],
+                     layer)
 
 
 def columns(vary: Mapping[str, Sequence[Any]]) -> int:

@@ -119,6 +119,26 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
     return Comparison(names, explained, _drawn(layer, explained, True))
 
 
+def made_with(inputs: dict, results: Sequence[ImageLike], options, names: Sequence[str] | None = None,
+              layer: str | None = None, model: Backbone | None = None) -> Comparison:
+    """Results made from ``inputs`` by role ({"content", "styles"}, or {"examples"} for textures) with ``options`` (a
+    TransferOptions or TextureOptions whose scale, blend, placing and padding they share) compared on the default
+    network and layers, whatever network and layers each was made on (``model``: that network, padded as ``options``
+    ask, if already loaded): a sweep's pictures, the web page's jobs."""
+    from ..features import default_backbone
+    from ..synthesis import TextureOptions
+
+    texture = isinstance(options, TextureOptions)
+    model = model or default_backbone("avg" if texture else "max", options.padding)
+    if texture:
+        return compare_textures(inputs["examples"], results, names=names, layer=layer, model=model,
+                                example_scale=options.example_scale, blend=options.blend, tileable=options.tileable,
+                                masks=options.masks, labels=options.labels)
+    return compare(inputs["content"], inputs["styles"], results, names=names, layer=layer, model=model,
+                   style_scale=options.style_scale, blend=options.style_blend, style_masks=options.style_masks,
+                   style_regions=options.style_regions, labels=options.labels)
+
+
 @contextlib.contextmanager
 def _naming(name: str):
     """A measuring error, with the result it is about named."""

@@ -58,6 +58,12 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                         f"default layers), and add it to its caption: how far its Gram matrices have gone to the "
                         f"{image}'s" + (", and how closely its relu4_2 maps follow the content's (r)"
                                         if image == "style" else ""))
+    parser.add_argument("--compare", metavar="PAGE.html",
+                        help="also write the page `stylegram compare` makes of the pictures: each measured against the "
+                        f"{image}'s Gram matrices on one yardstick (VGG19's default layers), in a table, a plot of "
+                        + ("style against content" if image == "style" else "the way to the example's statistics")
+                        + ", and one layer's Gram matrices side by side; not with a --vary that changes what they "
+                        f"are measured against (the {image}, its scale, blend or placing)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_scheduler_options(parser, "none: the pictures are made here, one after another",
                           "make the pictures here, one after another; --workers N: on a local cluster, N at once")
@@ -99,6 +105,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     cells = S.combinations(vary, kind.options, [kind.image])
     given = [v for values in vary.values() for v in values if isinstance(v, str)]
     output = check_outputs(args, [*kind.reads, *given])
+    page = _check_compare(args, vary)
     new_folder = args.cells is not None and not Path(args.cells).exists()
     folder = files.check_folder(args.cells) if args.cells else None
     fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(kind.options) if f.name not in vary}
@@ -111,6 +118,8 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     try:
         cell_folder = CellFolder(folder) if folder is not None else None
         planned = kind.plan(vary, folder=cell_folder, **fixed)  # every combination checked before the bar shows
+        if page is not None:
+            S.check_distinct(planned)
         run = _on_cluster if on_cluster else _in_process
         start = time.perf_counter()
         interrupted = run(args, planned, cell_folder, cells, made)
@@ -123,21 +132,69 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     finally:
         if new_folder and folder is not None and not any(folder.iterdir()):
             folder.rmdir()  # nothing was made: no empty folder left behind
+    stopped_in = ""  # what Ctrl-C stopped after the pictures were made: measuring or comparing them
     if made and args.measure and not interrupted:
-        if not args.quiet:
-            print(f"measuring the {_pictures(made)}", file=sys.stderr, flush=True)
-        made = S.measured(made, planned)
+        _say(args, f"measuring the {_pictures(made)}")
+        try:
+            made = S.measured(made, planned)
+        except KeyboardInterrupt:
+            interrupted, stopped_in = True, " while measuring (the sheet has no numbers)"
     if made:
         _write_sheet(made, vary, args, kind, output)
+    if page is not None and not interrupted:
+        _say(args, f"comparing the {_pictures(made)}")
+        try:
+            _write_comparison(made, planned, vary, args, kind, page)
+        except KeyboardInterrupt:
+            interrupted, stopped_in = True, f" while comparing (no {page} written)"
     if interrupted:
         short = sum(cell.stopped for cell in made)
         kept = (f"the {_pictures(made)} made so far written to {output}"
                 + (f" ({short} cut short, marked 'stopped')" if short else "")) if made \
             else "nothing was made, so nothing was written"
-        print(f"stylegram: interrupted; {kept}", file=sys.stderr)
+        print(f"stylegram: interrupted{stopped_in}; {kept}", file=sys.stderr)
         return 130
     print(f"wrote {output} ({_made(made, folder, wall)})" + (f" and each to {folder}" if folder else ""))
+    if page is not None:
+        print(f"wrote {page}")
     return 0
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A step after the pictures, on stderr unless --quiet."""
+    if not args.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _check_compare(args: argparse.Namespace, vary: dict[str, list]) -> Path | None:
+    """Before any work: --compare's page can be written and the pictures compare; its path, or None without it."""
+    if not args.compare:
+        return None
+    from .analysis_common import writable
+
+    S.check_comparable(vary)
+    return writable(args.compare, (".html", ".htm"), "--compare")
+
+
+def _write_comparison(made: list[S.Cell], planned: list[S.Planned], vary: dict[str, list],
+                      args: argparse.Namespace, kind: Kind, page: Path) -> None:
+    """--compare: the pictures made measured side by side (stylegram.analysis.compare), headed by the sweep's
+    inputs, masks or label maps, command, size and the network they were measured on."""
+    from ..analysis.report import write_page
+    from ..features import default_backbone
+    from .explain import inputs_named, network_row
+
+    texture = kind.image == "example"
+    compared = S.compared(sorted(made, key=lambda cell: cell.number), planned)
+    placed = {flag(name): getattr(args, name) for name in ("style_masks", "style_regions", "masks", "labels")
+              if getattr(args, name, None) is not None}
+    measured_on = argparse.Namespace(weights="default", pooling="avg" if texture else "max", padding=args.padding,
+                                     tileable=getattr(args, "tileable", False))
+    first = compared.explained[0].result
+    rows = {**inputs_named(kind.words[1:], texture), **placed, "sweep": command(args, vary, kind),
+            "size": f"{first.shape[-1]}x{first.shape[-2]}",
+            **network_row(measured_on, default_backbone(measured_on.pooling))}
+    write_page(compared.html(rows), page)
 
 
 def _in_process(args: argparse.Namespace, planned: list[S.Planned], folder: CellFolder | None,
@@ -219,6 +276,8 @@ def command(args: argparse.Namespace, vary: dict[str, list], kind: Kind) -> str:
         words += ["--vary", flag(name)[2:], *(_word(v) for v in values)]
     if args.measure:
         words.append("--measure")
+    if args.compare:
+        words += ["--compare", args.compare]
     return shlex.join([*words, "-o", args.output])
 
 

@@ -377,17 +377,12 @@ def compared(specs: list[Spec], results: list[Result], store: UploadStore, model
     from ..analysis import compare
 
     first, names = specs[0], compared_names(specs)
-    styles, images = [store.decode(u) for u in first.styles], [r.image for r in results]
+    styles = [store.decode(u) for u in first.styles]
+    inputs = {"examples": styles} if first.method == "texture" else {"content": store.decode(first.content),
+                                                                     "styles": styles}
     opts = decoded_options(first, store)
-    if first.method == "texture":
-        done = compare.compare_textures(styles, images, names=names, model=models.get("avg"),
-                                        example_scale=opts.example_scale, blend=opts.blend, tileable=opts.tileable,
-                                        masks=opts.masks, labels=opts.labels)
-    else:
-        done = compare.compare(store.decode(first.content), styles, images, names=names,
-                               model=models.get("max", opts.padding), style_scale=opts.style_scale,
-                               blend=opts.style_blend, style_masks=opts.style_masks,
-                               style_regions=opts.style_regions, labels=opts.labels)
+    done = compare.made_with(inputs, [r.image for r in results], opts, names,
+                             model=models.get("avg" if first.method == "texture" else "max", opts.padding))
     return done.html({name: command_line(spec) for name, spec in zip(names, specs)}, REPORT_CSS)
 
 
