@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,6 +68,15 @@ def _short(name: str, width: int = 22) -> str:
     """
     shown = name if len(name) <= width else "…" + name[-(width - 1):]
     return shown.replace("$", r"\$")
+
+
+def _wrapped(name: str, width: int = 26, lines: int = 2) -> str:
+    """A result's name for a label, broken between words into up to ``lines`` lines of ``width`` characters ('style-
+    weight 100,' over 'colors luminance'); the end of a longer one or of a name without spaces (``_short``)."""
+    parts = textwrap.wrap(name, width, break_long_words=False)
+    if len(parts) > lines or any(len(p) > width for p in parts):
+        return _short(name, width)
+    return "\n".join(p.replace("$", r"\$") for p in parts)
 
 
 def _picture(x: torch.Tensor) -> np.ndarray:
@@ -173,7 +183,7 @@ def matrices_grid(
     for ax, (name, m) in zip(axes.flat, shown):
         im = ax.imshow(m, interpolation="nearest", **style)
         _borders(ax, clustering.bounds(), border, labels=ax is axes.flat[0])
-        ax.set_title(_short(name, 26), fontsize=7, pad=12 if ax is axes.flat[0] else 3)
+        ax.set_title(_wrapped(name), fontsize=7, pad=12 if ax is axes.flat[0] else 3)
         _no_ticks(ax)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
@@ -290,7 +300,7 @@ def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float
     ax = fig.subplots()
     ax.scatter(kept, moved, s=36, color="tab:blue", zorder=3)
     for name, x, y in zip(names, kept, moved):
-        ax.annotate(_short(name, 26), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.annotate(_wrapped(name), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
     ax.axvline(chance, color="0.4", linestyle="--", linewidth=0.9)
     ax.axvline(1.0, color="0.7", linewidth=0.6)
     ax.axhline(100, color="0.7", linewidth=0.6)
