@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 import stylegram
-from stylegram import color, gatys, images, optimize, stats
+from stylegram import color, gatys, images, optimize, starts, stats
 from stylegram.errors import ImageError, LayerError, OptionError
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
@@ -613,7 +613,7 @@ def test_auto_start_recolors_only_where_the_palette_is_much_of_the_style_loss(vg
         size = problem.sizes()[0]
         objective = problem.terms_at(size)
         photo, recolored = optimize.resize(content, size), start_of(prepare(content, style, model=vgg, init="recolor", **options))
-        ratio = gatys._style_loss(objective, recolored) / gatys._style_loss(objective, photo)
+        ratio = starts._style_loss(objective, recolored) / starts._style_loss(objective, photo)
         assert (0.4 < ratio < 0.6) if expected == "recolor" else (0.7 < ratio < 0.85), ratio
         assert problem.recolor_pays(photo, recolored) == (expected == "recolor")
         chosen = prepare(content, style, model=vgg, init=expected, **options)

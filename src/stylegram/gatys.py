@@ -1,7 +1,7 @@
 """Style transfer after Gatys et al.: the content of one image, the feature statistics of others.
 
 A TransferProblem tells the optimization loop (stylegram.optimize) which sizes to work at, what the loss
-terms are at each size and how to start; ``prepare()`` wraps it in a Job (stylegram.job) that yields
+terms are at each size and how to start (stylegram.starts); ``prepare()`` wraps it in a Job (stylegram.job) that yields
 progress, gives the result and checkpoints, and ``transfer()`` runs a job to the end.
 """
 
@@ -18,6 +18,7 @@ import torch
 
 from . import color, labels, masks, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
+from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
 from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input
@@ -26,13 +27,6 @@ from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, ble
                      layer_groups, normalized, parse_weighted)
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
-# --init noise: grey with faint white noise, so each --seed starts (and ends) elsewhere. Gatys's strong white noise
-# (std 0.2 here once) left astronaut/swirls at 192 px dark (mean 0.24 against 0.37 from grey, 18 % of it near
-# black): the spectrum search barely moves the fine noise it encodes, and clamped pixels that overshoot get no
-# gradient back, which left coloured speckle in the pixel search.
-NOISE_STD = 0.02
-# --init auto recolours the start when that removes more than this share of its style loss (docs/transfer.md)
-AUTO_RECOLOR_GAIN = 1 / 3
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "match", "original", "luminance")
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
@@ -171,7 +165,7 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
     return parts[len(parts) - scales :]
 
 
-class TransferProblem(optimize.Problem):
+class TransferProblem(Starts, optimize.Problem):
     """Gatys et al.'s objective at every scale: content terms, style terms, total variation."""
 
     def __init__(
@@ -364,80 +358,6 @@ class TransferProblem(optimize.Problem):
         regions = {f"style region {i + 1}": r for i, r in enumerate(self.regions or [])}
         return {"content": self.content, **{f"style {i + 1}": s for i, s in enumerate(self.styles)}, **masks, **regions}
 
-    def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-        init = self.opts.init
-        if init in ("content", "recolor", "auto"):
-            return self._photo_start(init, size)
-        if init == "gray":
-            return torch.full((1, 3, *size), 0.5)
-        if init == "noise":  # faint: at std 0.2 the result came out dark and speckled (NOISE_STD)
-            return (0.5 + NOISE_STD * torch.randn((1, 3, *size), generator=generator)).clamp(0, 1)
-        if init == "adain":
-            return optimize.resize(self._adain_start(), size)
-        return optimize.resize(self._init_image, size)
-
-    @functools.cached_property
-    def _init_image(self) -> torch.Tensor:
-        """The --init image (grey in luminance mode), read once: it starts every scale, and --init-weight keeps to it.
-        A resumed run reads it only for --init-weight (the checkpoint holds where it had got to)."""
-        image = load_input(self.opts.init, "--init image")
-        return color.gray(image) if self.opts.colors == "luminance" else image
-
-    def _photo_start(self, init: str, size: tuple[int, int]) -> torch.Tensor:
-        """The content at ``size``; recoloured for 'recolor', and for 'auto' where ``recolor_pays`` (with
-        --style-masks: each region where ``recolor_pays_alone`` for its style)."""
-        content = optimize.resize(self.work_content, size)
-        if init == "content":
-            return content
-        if init == "recolor":
-            return self._recolored(content, size)
-        if self.masks:
-            return self._recolored(content, size, [self.recolor_pays_alone(n, content) for n in range(len(self.styles))])
-        recolored = self._recolored(content, size)
-        return recolored if self.recolor_pays(content, recolored) else content
-
-    def _recolored(self, content: torch.Tensor, size: tuple[int, int], which: list[bool] | None = None) -> torch.Tensor:
-        """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's
-        (``which``: the styles whose regions are recoloured; the others keep the content's colours)."""
-        if not self.masks:
-            return optimize.resize(color.match_colors(self.work_content, self.palettes, self.blend), size)
-        which = which or [True] * len(self.styles)
-        painted, covered = torch.zeros_like(content), torch.zeros_like(content[:, :1])
-        for palette, m, recolor in zip(self.palettes, self.masks_at(size), which):
-            painted += m * (optimize.resize(color.match_colors(self.work_content, [palette]), size) if recolor else content)
-            covered += m
-        return (painted + (1 - covered).clamp_min(0) * content) / covered.clamp_min(1)  # uncovered: the content
-
-    @torch.no_grad()
-    def recolor_pays(self, content: torch.Tensor, recolored: torch.Tensor) -> bool:
-        """--init auto's choice: whether ``recolored`` has less than (1 - AUTO_RECOLOR_GAIN) of ``content``'s style loss.
-
-        Where the palette is a large part of what separates photo and style, starting in the style's colours
-        saves the iterations that would repaint them (and lets channels the photo never fires start); where it
-        is not, the colour change only costs content distance (BENCHMARKS.md).
-        """
-        objective = self.terms_at(tuple(content.shape[-2:]))  # the targets the first scale computes anyway
-        return _recoloring_pays(objective, content, recolored)
-
-    @torch.no_grad()
-    def recolor_pays_alone(self, n: int, content: torch.Tensor) -> bool:
-        """--init auto with --style-masks: whether style ``n``'s palette over the whole ``content`` leaves less than
-        (1 - AUTO_RECOLOR_GAIN) of its style loss.
-
-        Judged per style on the whole picture, since the masked terms of a recoloured start also count the seams
-        between regions: deep layers see both sides of one, features neither style has (red and blue flat styles
-        at 96 px: relu5_1's term rose from 1.3 to 10 while every other fell, so auto kept the grey content and
-        20 iterations left it grey).
-        """
-        size = tuple(content.shape[-2:])
-        targets = self._targets(size)[1][n]
-        parts = statistics.components(self.statistic)
-        terms = {f"style.{layer}.{i}": (StyleTerm(layer, targets[layer][i], stat), w * share)
-                 for layer, w in normalized(self.style_groups[n]).items() for i, (stat, share) in enumerate(parts)}
-        objective = Objective(self.backbone, terms, 0.0, self.precision)
-        recolored = optimize.resize(color.match_colors(self.work_content, [self.palettes[n]]), size)
-        return _recoloring_pays(objective, content, recolored)
-
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Carry the previous scale's result to ``size``, adding back the content's own fine detail.
 
@@ -452,34 +372,12 @@ class TransferProblem(optimize.Problem):
         detail = content - optimize.resize(optimize.resize(content, tuple(image.shape[-2:])), size)
         return (up + self.opts.detail * detail).clamp(0, 1)
 
-    def _adain_start(self) -> torch.Tensor:
-        """The AdaIN stylization at the final size (each style in its mask, with --style-masks, and from its region,
-        with --style-regions), in the colour space being optimized."""
-        final = self._scales[-1]
-        styles = [optimize.resize(s, self.style_size(s, final)) for s in self.styles]
-        regions = [optimize.resize(r, tuple(s.shape[-2:])) for r, s in zip(self.regions, styles)] if self.regions else None
-        out = feed_forward_model().stylize(
-            optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend,
-            precision=self.opts.precision, masks=self.masks_at(final) if self.masks else None, regions=regions,
-        )
-        return color.gray(out) if self.opts.colors == "luminance" else out
-
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         if self.opts.colors == "original":
             return color.keep_colors(image, self.content)
         if self.opts.colors == "luminance":
             return color.combine_luminance(image, self.content)
         return image
-
-
-def _style_loss(objective: Objective, image: torch.Tensor) -> float:
-    """The sum of the objective's style terms on ``image``."""
-    return sum(float(value) for name, value in objective(image).items() if name.startswith("style."))
-
-
-def _recoloring_pays(objective: Objective, content: torch.Tensor, recolored: torch.Tensor) -> bool:
-    """Whether ``recolored`` has less than (1 - AUTO_RECOLOR_GAIN) of ``content``'s style loss."""
-    return _style_loss(objective, recolored) < (1 - AUTO_RECOLOR_GAIN) * _style_loss(objective, content)
 
 
 def _check_init(init: str | torch.Tensor) -> None:
