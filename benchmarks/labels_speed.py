@@ -5,7 +5,8 @@ Run: python benchmarks/labels_speed.py [--size 256] [--iterations 30] [--labels 
 Chelsea with swirls, one scale (min_size = size; upscaled beyond 451 px), the default options otherwise. K labels are K vertical stripes of
 the content's map and K horizontal stripes of the style's, so each label pairs a stripe of the photo with a band of
 the painting: K entries, each with its masked terms at every style layer. K = 1 is the plain transfer (no maps), the
-baseline of the same run; each count runs twice and keeps the faster. Also timed: the style targets of the scale
+baseline of the same run; each count runs twice and keeps the faster, with a layer's masked Gram terms computed
+together (masks.RegionGrams, the default) and "apart", one term per region as before. Also timed: the style targets of the scale
 (computed once per scale; a style image lending K labels goes through the network once, not K times).
 """
 
@@ -17,7 +18,7 @@ import time
 import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import torch
 
-from stylegram import images
+from stylegram import images, masks
 from stylegram.features import default_backbone
 from stylegram.gatys import prepare
 from stylegram.samples import path
@@ -83,12 +84,21 @@ def main(argv: list[str] | None = None) -> None:
     model = default_backbone()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), chelsea x swirls at {args.size} px, "
           f"{args.iterations} iterations per run, the faster of two runs per count")
-    best = {n: min(per_iteration(content, style, n, args.size, args.iterations, model) for _ in range(2)) for n in counts}
+    best, apart = {}, {}
+    for n in counts:  # the grouped masked terms (masks.RegionGrams) against one term per region, interleaved
+        runs = {True: [], False: []}
+        for _ in range(2):
+            for grouped in (True, False) if n > 1 else (True,):
+                masks.GROUPED = grouped
+                runs[grouped].append(per_iteration(content, style, n, args.size, args.iterations, model))
+        masks.GROUPED = True
+        best[n], apart[n] = min(runs[True]), min(runs[False] or runs[True])
     setup = {n: targets_time(content, style, n, args.size, model) for n in counts}
-    print(f"{'labels':>7} {'s/it':>7} {'x one style':>12} {'targets s':>10} {'x one style':>12}")
+    print(f"{'labels':>7} {'s/it':>7} {'x one style':>12} {'apart s/it':>11} {'x one style':>12} {'targets s':>10} "
+          f"{'x one style':>12}")
     for n, seconds in best.items():
-        print(f"{n:>7} {seconds:>7.3f} {seconds / best[1]:>12.2f} {setup[n]:>10.3f} {setup[n] / setup[1]:>12.2f}")
-
+        print(f"{n:>7} {seconds:>7.3f} {seconds / best[1]:>12.2f} {apart[n]:>11.3f} {apart[n] / best[1]:>12.2f} "
+              f"{setup[n]:>10.3f} {setup[n] / setup[1]:>12.2f}")
 
 if __name__ == "__main__":
     main()

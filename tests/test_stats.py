@@ -146,6 +146,44 @@ def test_masked_gram_is_the_second_moment_inside_the_mask():
     assert torch.allclose(stats.masked_gram(f, torch.ones(1, 1, 4, 5)), stats.gram(f), atol=1e-6)
 
 
+def test_region_gram_distances_equal_each_masked_term_with_their_gradients(monkeypatch):
+    """A layer's masked Gram terms computed together (masks.RegionGrams: each region from its own positions, one
+    gradient) give each region's relative error of its masked Gram matrix, and the gradient of their weighted sum,
+    as separate terms do; overlapping soft masks, both memory layouts, a zero weight, one evaluation reused."""
+    from stylegram import masks
+    from stylegram.statistics import GramStatistic
+
+    torch.manual_seed(0)
+    left = torch.zeros(1, 1, 24, 40)
+    left[..., :17] = 1
+    ramp = torch.linspace(0, 1, 40).expand(1, 1, 24, 40).contiguous()
+    regions = [left, 1 - left, ramp]
+    targets = [stats.gram(torch.rand(1, 8, 5, 5)) for _ in regions]
+
+    def evaluated(grouped: bool, features: torch.Tensor) -> tuple[list[float], torch.Tensor]:
+        monkeypatch.setattr(masks, "GROUPED", grouped)
+        f = features.clone().requires_grad_(True)
+        terms = masks.style_terms("style", GramStatistic(), [{"x": [t]} for t in targets], regions,
+                                  [{"x": 1.0}] * 3, [0.5, 0.0, 0.5], 2.0)
+        values = [term({"x": f}) for term, _ in terms.values()]
+        sum(w * v for (_, w), v in zip(terms.values(), values)).backward()
+        return [float(v.detach()) for v in values], f.grad
+
+    for layout in (torch.contiguous_format, torch.channels_last):
+        features = torch.rand(1, 8, 6, 10).contiguous(memory_format=layout)
+        (apart, apart_grad), (together, together_grad) = evaluated(False, features), evaluated(True, features)
+        assert together == pytest.approx(apart, rel=1e-5) and apart[0] != pytest.approx(apart[1], rel=1e-2)
+        assert torch.allclose(together_grad, apart_grad, rtol=1e-4, atol=1e-7)
+        small = torch.nn.functional.interpolate(left, size=(6, 10), mode="area")
+        hand = stats.composed_relative_mse(stats.masked_gram(features, small), targets[0])
+        assert together[0] == pytest.approx(float(hand), rel=1e-5)
+    grams = masks.RegionGrams("x")
+    first, second = grams.add(targets[0], left), grams.add(targets[1], 1 - left)
+    feats = {"x": torch.rand(1, 8, 6, 10)}
+    assert first(feats) is not second(feats) and grams.distances(feats) is grams.distances(feats)  # one evaluation
+    assert grams.distances({"x": feats["x"].clone()}) is not grams.distances(feats)  # new features: measured anew
+
+
 def test_masked_style_term_is_the_relative_error_of_the_masked_gram():
     from stylegram.losses import StyleTerm
     from stylegram.statistics import GramStatistic

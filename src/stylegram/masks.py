@@ -9,13 +9,14 @@ every statistic takes weights, see stylegram.statistics).
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from . import optimize, statistics
+from . import optimize, statistics, stats
 from .errors import OptionError
 from .images import ImageLike, image_list, kept_input, load_input, same_aspect
 from .losses import StyleTerm, normalized
@@ -165,13 +166,76 @@ def style_terms(prefix: str, statistic: statistics.Statistic, targets: list[dict
 
     ``targets``: per style, {layer: [target of each statistic part]} for the layers of its ``groups`` entry. A style
     weighs its blend weight times the number of styles, so with equal weights each region is styled as strongly as
-    a single style styles the whole picture. ``step``: the evaluation a sampled statistic resumes at.
+    a single style styles the whole picture. ``step``: the evaluation a sampled statistic resumes at. Plain Gram
+    terms of one layer are computed together (RegionGrams) when GROUPED.
     """
     parts, terms = statistics.components(statistic), {}
+    grouped = GROUPED and isinstance(statistic, statistics.GramStatistic)
+    shared = {layer: RegionGrams(layer) for group in groups for layer in group} if grouped else {}
     for n, (own, mask, share) in enumerate(zip(targets, masks, blend), start=1):
         for layer, w in normalized(groups[n - 1]).items():
             for (part, part_share), target in zip(parts, own[layer]):
-                term = StyleTerm(layer, statistics.at_evaluation(target, step), part, mask)
+                target = statistics.at_evaluation(target, step)
+                term = shared[layer].add(target, mask) if grouped else StyleTerm(layer, target, part, mask)
                 terms[f"{statistics.term_name(prefix, statistic, part, layer)}.{n}"] = (
                     term, weight * w * share * len(targets) * part_share)
     return terms
+
+
+GROUPED = True  # masked Gram terms of a layer in one pass (RegionGrams); benchmarks/labels_speed.py turns it off
+
+
+class RegionGrams:
+    """The masked Gram distances of one layer's regions (one per style or label), computed together from each
+    region's own positions (stats.masked_gram_distances) once per evaluation: each RegionTerm reads its entry."""
+
+    def __init__(self, layer: str):
+        self.layer = layer
+        self.targets: list[torch.Tensor] = []
+        self.masks: list[torch.Tensor] = []
+        self._regions: dict[tuple[int, int], list[stats.Region]] = {}  # per map size, once per stage
+        self._last: tuple[weakref.ref, torch.Tensor] | None = None  # the features last measured, their distances
+
+    def add(self, target: torch.Tensor, mask: torch.Tensor) -> RegionTerm:
+        """A term for one more region: its target Gram matrix (1, C, C) over its mask (any size of the output's)."""
+        self.targets.append(target)
+        self.masks.append(mask)
+        return RegionTerm(self.layer, self, len(self.targets) - 1)
+
+    def distances(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Every region's distance on these features, (K,): computed at the first term's call, then reused."""
+        f = feats[self.layer]
+        if self._last is not None and self._last[0]() is f:
+            return self._last[1]
+        size = tuple(f.shape[-2:])
+        if size not in self._regions:
+            self._regions[size] = [stats.region_of(area(m, f)) for m in self.masks]
+        if f.shape[0] == 1:
+            out = stats.masked_gram_distances(f, self._regions[size], torch.cat(self.targets))
+        else:  # a batch of images: each region's distance as StyleTerm takes it
+            gram = statistics.GramStatistic()
+            out = torch.stack([gram.distance(f, t, area(m, f)) for t, m in zip(self.targets, self.masks)])
+        self._last = (weakref.ref(f), out)
+        return out
+
+
+@dataclass
+class RegionTerm:
+    """One region's masked Gram term of a layer, read from the distances its RegionGrams computes for all of them."""
+
+    layer: str
+    grams: RegionGrams
+    index: int
+
+    @property
+    def target(self) -> torch.Tensor:
+        """Its region's target Gram matrix (1, C, C), as a StyleTerm's."""
+        return self.grams.targets[self.index]
+
+    @property
+    def mask(self) -> torch.Tensor:
+        """Where it applies in the output, as a StyleTerm's."""
+        return self.grams.masks[self.index]
+
+    def __call__(self, feats: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.grams.distances(feats)[self.index]

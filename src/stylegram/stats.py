@@ -14,6 +14,9 @@ sets under the quadratic kernel k(a, b) = (a^T b)^2 (Li et al. 2017).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -89,6 +92,76 @@ class _GramDistance(torch.autograd.Function):
         # symmetric, and a transposed add of a 512 x 512 matrix took as long as a product
         sym = (diff * (grad * scale * (4.0 / _positions(features)))).to(features.dtype)
         return _times(features, sym), None
+
+
+@dataclass(frozen=True)
+class Region:
+    """The positions of a feature map that a soft mask weighs: their indices in the map's (H W) order and their
+    weights, summing to 1 (``region_of``)."""
+
+    index: torch.Tensor  # (n,) int64
+    weights: torch.Tensor  # (n, 1) float32
+
+
+def region_of(mask: torch.Tensor) -> Region:
+    """The positions a (1, 1, H, W) mask at a map's size weighs (those above 0) with their weights, summing to 1."""
+    flat = mask.reshape(-1).float()
+    index = torch.nonzero(flat > 0).reshape(-1)
+    picked = flat[index]
+    return Region(index, (picked / picked.sum().clamp_min(EPS)).unsqueeze(1))
+
+
+def masked_gram_distances(features: torch.Tensor, regions: Sequence[Region], targets: torch.Tensor) -> torch.Tensor:
+    """relative_mse(masked_gram(F, mask k), T_k) for every region k of one image's maps (1, C, H, W), as a (K,)
+    tensor; one backward pass gives the map a single gradient (_MaskedGramDistances)."""
+    return _MaskedGramDistances.apply(_maps(features), tuple(regions), targets.float())
+
+
+class _MaskedGramDistances(torch.autograd.Function):
+    """The Gram distances of K regions of one map, each from its own positions only.
+
+    As K separate terms (the masked features' Gram, gram_distance), each region took products over the whole map,
+    and autograd added K full-size gradients: with six label regions an iteration cost 1.8-2x one style's
+    (BENCHMARKS.md). Label regions hardly overlap, so gathering each one's positions first costs about one map's
+    products in all, and the gradients are added into one map in place.
+    """
+
+    @staticmethod
+    def forward(ctx, features: torch.Tensor, regions: tuple, targets: torch.Tensor) -> torch.Tensor:
+        rows = _rows_of(features)
+        diffs, scales, losses = [], [], []
+        for region, target in zip(regions, targets):
+            picked = rows.index_select(0, region.index)  # (n, C), in the features' dtype
+            gram = (picked * region.weights.to(picked.dtype)).T @ picked
+            diff = gram.to(target.dtype) - target
+            scale = 1.0 / (diff.numel() * (squared_norm(target) / target.numel()).clamp_min(EPS))
+            diffs.append(diff)
+            scales.append(scale)
+            losses.append(squared_norm(diff) * scale)
+        ctx.save_for_backward(features, torch.stack(diffs), torch.stack(scales))
+        ctx.regions = regions
+        return torch.stack(losses)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        features, diffs, scales = ctx.saved_tensors
+        rows = _rows_of(features)
+        out = torch.zeros(rows.shape, dtype=torch.promote_types(features.dtype, torch.float32))
+        for region, diff, scale, g in zip(ctx.regions, diffs, scales, grad):
+            if not g:
+                continue
+            picked = rows.index_select(0, region.index)
+            # d loss / d f_p = 4 scale w_p D f_p (D symmetric), as _GramDistance's with w_p = 1 / M
+            step = (picked @ (diff * (4.0 * g * scale)).to(picked.dtype)).to(out.dtype) * region.weights
+            out.index_add_(0, region.index, step)
+        n, c, h, w = features.shape
+        return out.to(features.dtype).view(n, h, w, c).permute(0, 3, 1, 2), None, None
+
+
+def _rows_of(features: torch.Tensor) -> torch.Tensor:
+    """One image's (1, C, H, W) maps as (M, C) rows, a view of a channels-last map's memory, else a transposed view."""
+    rows = _rows(features)
+    return rows[0] if rows is not None else _flat(features)[0].T
 
 
 def composed_relative_mse(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
