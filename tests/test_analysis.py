@@ -375,6 +375,20 @@ def test_a_long_result_name_is_broken_between_words_and_a_file_name_keeps_its_en
     assert plots._wrapped("cost $5 and more words here") == "cost \\$5 and more words\nhere"
 
 
+def test_the_labels_of_close_points_on_the_trade_off_plot_do_not_overlap():
+    """A sweep's results often land close together; each label moves beside its point until it overlaps no other."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    names = [f"style-weight {w}, colors {c}" for c in ("luminance", "style") for w in (100, 10, 1)]
+    fig = plots.trade_off(names, [0.53, 0.75, 0.94, 0.50, 0.72, 0.90], [19, 18, 10, 93, 86, 58], 0.01)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    boxes = [text.get_window_extent(renderer) for text in fig.axes[0].texts]
+    assert len(boxes) == 6
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert all(fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 for b in boxes)
+
+
 def test_an_image_too_small_for_the_layer_is_named(classes, tmp_path, capsys):
     folder = tmp_path / "mixed"
     folder.mkdir()

@@ -299,8 +299,8 @@ def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float
     fig = _figure(5.2, 3.6)
     ax = fig.subplots()
     ax.scatter(kept, moved, s=36, color="tab:blue", zorder=3)
-    for name, x, y in zip(names, kept, moved):
-        ax.annotate(_wrapped(name), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    labels = [ax.annotate(_wrapped(name), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+              for name, x, y in zip(names, kept, moved)]
     ax.axvline(chance, color="0.4", linestyle="--", linewidth=0.9)
     ax.axvline(1.0, color="0.7", linewidth=0.6)
     ax.axhline(100, color="0.7", linewidth=0.6)
@@ -311,4 +311,43 @@ def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float
     ax.tick_params(labelsize=8)
     ax.grid(linewidth=0.3, alpha=0.6)
     fig.suptitle("Style against content: up and to the right is both", fontsize=10)
+    _apart(fig, labels)
     return fig
+
+
+LABEL_PLACES = [((5, 4), "left", "bottom"), ((5, -4), "left", "top"), ((-5, 4), "right", "bottom"),
+                ((-5, -4), "right", "top"), ((0, 9), "center", "bottom"), ((0, -9), "center", "top"),
+                ((5, 22), "left", "bottom"), ((5, -22), "left", "top"), ((-5, 22), "right", "bottom"),
+                ((-5, -22), "right", "top")]  # beside a point, nearest first: (offset in points, alignment)
+
+
+def _apart(fig, labels: list) -> None:
+    """Move each point's label (top to bottom) to the first place beside its point (LABEL_PLACES) where it stays inside
+    the figure and overlaps no label placed before it; where none does, to the place it overlaps least."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()  # the constrained layout, as the picture will have it
+    placed = []
+    for label in sorted(labels, key=lambda a: -a.xy[1]):
+        costs = []
+        for place in LABEL_PLACES:
+            _put(label, place)
+            box = label.get_window_extent(renderer)
+            outside = box.width * box.height - _overlap(box, fig.bbox)
+            costs.append(10 * outside + sum(_overlap(box, other) for other in placed))
+            if not costs[-1]:
+                break
+        _put(label, LABEL_PLACES[costs.index(min(costs))])
+        placed.append(label.get_window_extent(renderer))
+
+
+def _put(label, place: tuple) -> None:
+    (label.xyann, across, up) = place
+    label.set_horizontalalignment(across)
+    label.set_verticalalignment(up)
+
+
+def _overlap(a, b) -> float:
+    """The area two display boxes share."""
+    return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
