@@ -526,7 +526,9 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         page.wait_for_selector("body[data-job-state=done]", timeout=120_000)
         assert page.inner_text("#job-status") == "Done after 4 frames."
         assert page.inner_text("#preview-caption") == "frame 4 · 64×48 px"
-        assert page.inner_text("#download-result") == "Download video" and page.is_hidden("#explain-result")
+        assert page.inner_text("#download-result") == "Download video" and page.is_visible("#explain-result")
+        page.wait_for_selector("#measured:not([hidden])")  # its last frame measured against the video's
+        assert page.inner_text("#measured").startswith("Measured on frame 4: ")
         with page.expect_download() as download:
             page.click("#download-result")
         saved = tmp_path / "result.mp4"

@@ -91,6 +91,33 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
     assert client.get(job["urls"]["result"].replace(".mp4", ".png")).status_code == 409  # no picture: a video
 
 
+def test_a_video_jobs_last_frame_is_explained_against_that_frame_of_the_video(client, clip):
+    """Why does it look like this? for a video: its last frame measured against the video's last frame (not its
+    first), the page and the numbers saying which frame; a job still running has no frame to explain yet."""
+    import torch
+
+    content, style = uploaded(client, clip, "clip.mp4"), uploaded(client, picture(), "paint.png")
+    job = client.post("/api/jobs", json={"method": "adain", "content": content["id"], "styles": [style["id"]]}).json()
+    assert job["urls"]["explain"] == f"/api/jobs/{job['id']}/explain.html"
+    events(client, job)
+    numbers = client.get(job["urls"]["measured"]).json()
+    assert numbers["frame"] == FRAMES and 0 < numbers["kept"] <= 1 and numbers["moved"] > 0.2, numbers
+    page = client.get(job["urls"]["explain"])
+    assert page.status_code == 200 and f"<td>frame</td><td>{FRAMES} of {FRAMES}</td>" in page.text
+    assert "stylegram batch clip.mp4 --style paint.png" in page.text
+    store = client.app.state.service.runner.store
+    upload = store.get(content["id"])
+    first, last = store.decode(upload), store.decode(upload, frame=FRAMES - 1)
+    assert first.shape == last.shape and float((first - last).abs().mean()) > 0.01  # the clip moves
+    assert torch.equal(last, torch.from_numpy(list(video.frames(upload.path))[-1]).permute(2, 0, 1)[None] / 255)
+    slow = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
+                                          "iterations": "100"}).json()
+    refused = client.get(slow["urls"]["measured"])
+    assert refused.status_code == 409 and "no frame to explain yet" in refused.json()["detail"]
+    assert client.post(slow["urls"]["stop"]).status_code == 200
+    events(client, slow)
+
+
 @pytest.fixture(scope="module")
 def gif(clip, tmp_path_factory) -> bytes:
     """The clip as an animated GIF, its last frame shown longer, looping forever."""

@@ -12,9 +12,10 @@
                                        animation's is result.gif, .webp or .apng
     GET    /api/jobs/{id}/preview.png  the latest preview (at most 512 px; a video's latest frame)
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
-    GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain), of a
-                                       picture or texture without masks or label maps
-    GET    /api/jobs/{id}/measured.json the explanation's headline numbers (moved, layers, kept, chance)
+    GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain); a video
+                                       job's latest frame written, against that frame of the video
+    GET    /api/jobs/{id}/measured.json the explanation's headline numbers (moved, layers, kept, chance; a video
+                                       job's frame, from 1)
     GET    /api/jobs/{id}/compare.html its picture beside the others made from the same pictures
                                        (stylegram.analysis.compare)
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import torch
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -382,29 +384,31 @@ def _add_routes(app: FastAPI, service: Service) -> None:
 
         return Response(STYLE, media_type="text/css")
 
-    def _explainable(job_id: str) -> WebJob:
-        """The job, if its picture can be measured now (else a 404 or 409 that says why not)."""
+    def _explainable(job_id: str) -> tuple[WebJob, torch.Tensor, int | None]:
+        """The job, its picture and (a video job's) the frame it is, if it can be measured now (else a 409 that says
+        why not)."""
         job = service.job(job_id)
-        why_not = engine.unexplained(job.spec)
-        if why_not:
-            raise HTTPException(404, f"job '{job_id}' has no explanation page: {why_not}")
-        if job.result is None:
-            raise HTTPException(409, f"job '{job_id}' is {job.state} and has no picture to explain yet; wait for it "
-                                     "to finish (or stop it to explain the picture so far)")
-        return job
+        if job.spec.is_video and job.terminal and job.frame is not None:
+            return job, images.to_tensor(job.frame[1]), job.frame[0]
+        if job.result is None or not job.terminal:
+            noun, later = ("frame", "the last frame made") if job.spec.is_video else ("picture", "the picture so far")
+            wait = "" if job.terminal else f" yet; wait for it to finish (or stop it to explain {later})"
+            raise HTTPException(409, f"job '{job_id}' is {job.state} and has no {noun} to explain{wait}")
+        return job, job.result.image, None
 
     @app.get("/api/jobs/{job_id}/explain.html")
     def explain(job_id: str) -> Response:
-        job = _explainable(job_id)
+        job, picture, frame = _explainable(job_id)
         if job.explanation is None:
-            job.explanation = engine.explained(job.spec, job.result, service.store, service.models)
+            job.explanation = engine.explained(job.spec, picture, service.store, service.models, frame, job.total)
         return Response(job.explanation, media_type="text/html")
 
     @app.get("/api/jobs/{job_id}/measured.json")
     def measured(job_id: str) -> dict:
-        job = _explainable(job_id)
+        job, picture, frame = _explainable(job_id)
         if job.numbers is None:
-            job.numbers = engine.measured(job.spec, job.result, service.store, service.models, patches=False).numbers()
+            numbers = engine.measured(job.spec, picture, service.store, service.models, False, frame).numbers()
+            job.numbers = numbers if frame is None else {**numbers, "frame": frame + 1}
         return job.numbers
 
     @app.get("/api/jobs/{job_id}/compare.html")

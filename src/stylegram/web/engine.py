@@ -314,47 +314,48 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Calla
     return job
 
 
-def unexplained(spec: Spec) -> str | None:
-    """Why the explanation page (stylegram.analysis.explain) does not fit this job's picture, or None if it does."""
-    if spec.is_video:
-        return "the explanation measures a picture; this job made a video"
-    return None
-
-
-def measured(spec: Spec, result: Result, store: UploadStore, models: Models, patches: bool = True):
-    """A job's result measured (stylegram.analysis.explain) from its uploads as the job read them, on the layers,
-    blend and network its losses used; ``patches``: with the pairing of patches, which costs most."""
+def measured(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Models, patches: bool = True,
+             frame: int | None = None):
+    """A job's picture measured (stylegram.analysis.explain) from its uploads as the job read them, on the layers,
+    blend and network its losses used; ``patches``: with the pairing of patches, which costs most; ``frame``: a
+    video job's frame (from 0), measured against that frame of the video."""
     from ..analysis import explain
 
     opts, styles = decoded_options(spec, store), [store.decode(u) for u in spec.styles]
     model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
     if spec.method == "texture":
-        return explain.of_texture(styles, result.image, opts, model, patches)
-    return explain.of_transfer(store.decode(spec.content), styles, result.image, opts, model, patches)
+        return explain.of_texture(styles, picture, opts, model, patches)
+    content = store.decode(spec.content, frame=frame or 0)
+    return explain.of_transfer(content, styles, picture, opts, model, patches)
 
 
-def explained(spec: Spec, result: Result, store: UploadStore, models: Models) -> str:
-    """The explanation page (stylegram.analysis.explain) of a job's result (``measured``)."""
-    made = measured(spec, result, store, models)
+def explained(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Models, frame: int | None = None,
+              frames: int | None = None) -> str:
+    """The explanation page (stylegram.analysis.explain) of a job's picture (``measured``; a video job's ``frame``
+    of its ``frames``)."""
+    from . import video
+
+    made = measured(spec, picture, store, models, frame=frame)
     names = ", ".join(u.name for u in spec.styles)
     several = len(spec.styles) > 1
     named = ({"examples" if several else "example": names} if spec.method == "texture" else
              {"content": spec.content.name, "styles" if several else "style": names})
     image = made.result
-    settings = {**named, "method": spec.method, "size": f"{image.shape[-1]}x{image.shape[-2]}",
-                "command": command_line(spec)}
+    shown = {} if frame is None else {"frame": f"{frame + 1} of {frames}" if frames else str(frame + 1)}
+    settings = {**named, **shown, "method": spec.method, "size": f"{image.shape[-1]}x{image.shape[-2]}",
+                "command": video.command_line(spec) if spec.is_video else command_line(spec)}
     return made.html(settings, REPORT_CSS)
 
 
 def comparable(a: Spec, b: Spec) -> bool:
     """Whether two jobs' pictures compare on one page (stylegram.analysis.compare): made from the same pictures (by
-    digest), both transfers or both textures, each with an explanation page, and measured against one target."""
+    digest), both transfers or both textures, neither a video, and measured against one target."""
     def same(u: Upload | None, v: Upload | None) -> bool:
         return (u is None) == (v is None) and (u is None or u.sha256 == v.sha256)
 
     return ((a.method == "texture") == (b.method == "texture") and same(a.content, b.content)
             and len(a.styles) == len(b.styles) and all(same(u, v) for u, v in zip(a.styles, b.styles))
-            and unexplained(a) is None and unexplained(b) is None and _yardstick(a) == _yardstick(b))
+            and not a.is_video and not b.is_video and _yardstick(a) == _yardstick(b))
 
 
 def _yardstick(spec: Spec) -> tuple:

@@ -70,6 +70,7 @@ class WebJob:
     preview_png: bytes | None = None  # the same picture as PNG bytes, for the page's list of earlier results
     labels: list[dict] | None = None  # what its label maps were read as (stylegram.labels.parts), once started
     video: Path | None = None  # a video job's output, once written
+    frame: tuple[int, np.ndarray] | None = None  # a video job's latest frame written (from 0) and its pixels
     explanation: str | None = None  # its explanation page (engine.explained), once asked for
     comparison: tuple[tuple[str, ...], str] | None = None  # its latest comparison page and the jobs it compared
     numbers: dict | None = None  # its picture's headline numbers (engine.measured, without the patches), once asked for
@@ -233,8 +234,7 @@ class Runner:
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
                      "params": f"{base}/params.json",
-                     **({} if engine.unexplained(spec) else {"explain": f"{base}/explain.html",
-                                                             "measured": f"{base}/measured.json"}),
+                     "explain": f"{base}/explain.html", "measured": f"{base}/measured.json",
                      **({"compare": f"{base}/compare.html"} if len(self.comparable(job)) > 1 else {}),
                      "preview": f"{base}/preview.png"},
         }
@@ -412,7 +412,7 @@ class Runner:
 
         def on_frame(done: int, total: int | None, frame: np.ndarray) -> None:
             nonlocal last_preview, frame_seconds, written_at
-            job.iteration, job.total = done, total or job.total
+            job.iteration, job.total, job.frame = done, total or job.total, (done - 1, frame)
             frame_seconds, written_at = time.monotonic() - written_at, time.monotonic()
             elapsed = time.time() - job.started
             job.publish("progress", {"frame": done, "total": job.total, "elapsed": elapsed,

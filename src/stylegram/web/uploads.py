@@ -10,6 +10,7 @@ a picture (its first frame) as a style and an animation, stylized frame by frame
 from __future__ import annotations
 
 import contextlib
+import itertools
 import hashlib
 import re
 import secrets
@@ -163,12 +164,13 @@ class UploadStore:
         upload.path = upload.path.rename(named)
         upload.frames = video_frames(upload.path)
 
-    def decode(self, upload: Upload, background: tuple[int, int, int] = (255, 255, 255)) -> torch.Tensor:
+    def decode(self, upload: Upload, background: tuple[int, int, int] = (255, 255, 255), frame: int = 0
+               ) -> torch.Tensor:
         """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses (transparency onto ``background``);
-        a video's first frame."""
+        a video's frame ``frame`` (from 0: the first)."""
         with self._reading(upload):
             if upload.is_video:
-                return images.to_tensor(_first_frame(upload.path))
+                return images.to_tensor(_frame(upload.path, frame))
             return images.load_tensor(upload.path, max_pixels=self.max_pixels, background=background)
 
     def alpha(self, upload: Upload) -> torch.Tensor | None:
@@ -250,19 +252,20 @@ def _video_size(path: Path, max_pixels: int) -> tuple[int, int, int]:
     cluster.distributed()
     flow.check_available()
     frames = video.shown_frames(path)  # refuses a cut file
-    height, width = _first_frame(path).shape[:2]
+    height, width = _frame(path).shape[:2]
     if width * height > max_pixels:
         raise ImageError(f"{path}'s frames are {width}x{height} px, over the limit of {max_pixels} pixels; if you "
                          f"trust the file, raise the limit: set {images.MAX_PIXELS_ENV}={width * height}")
     return width, height, frames
 
 
-def _first_frame(path: Path) -> np.ndarray:
-    """A video's first frame, upright, H x W x 3 uint8."""
+def _frame(path: Path, index: int = 0) -> np.ndarray:
+    """A video's frame ``index`` (from 0; the first by default), upright, H x W x 3 uint8."""
     from ..batch import video
 
-    with contextlib.closing(video.frames(path)) as decoded:  # the first frame only, and the file closed
-        first = next(decoded, None)
-    if first is None:
-        raise ImageError(f"{path} holds no video frames; choose another video")
-    return first
+    with contextlib.closing(video.frames(path)) as decoded:  # up to that frame only, and the file closed
+        frame = next(itertools.islice(decoded, index, None), None)
+    if frame is None:
+        raise ImageError(f"{path} holds no video frame {index + 1}; choose another video" if index else
+                         f"{path} holds no video frames; choose another video")
+    return frame

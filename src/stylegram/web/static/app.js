@@ -383,7 +383,7 @@ function watch(job) {
   $("#stats").textContent = "";
   $("#progress").value = 0;
   $("#download-result").textContent = `Download ${resultNoun(job)}`;
-  $("#explain-result").hidden = !job.urls.explain;  // none for a video
+  $("#explain-result").hidden = !job.urls.explain;  // a video's: of its last frame
   $("#compare-result").hidden = true;  // shown once it is done, if earlier results were made from the same pictures
   $("#measured").hidden = true;
   for (const id of ["#download-result", "#download-params", "#explain-result"]) {
@@ -656,7 +656,8 @@ async function showMeasured(job) {
   const each = Object.keys(n.parts).length ? n.parts : n.layers;  // placed styles: per part, over its layers
   const layers = Object.entries(each).map(([name, moved]) => `${name} ${pct(moved)}`).join(", ");
   const target = n.texture ? "the example's" : "the style's";
-  let text = `Measured: ${pct(n.moved)} of the way to ${target} Gram matrices (${layers})`;
+  const on = n.frame ? ` on frame ${n.frame}` : "";  // a video: its last frame, against the video's
+  let text = `Measured${on}: ${pct(n.moved)} of the way to ${target} Gram matrices (${layers})`;
   if (!n.texture) {
     text += `; content kept: r ${n.kept.toFixed(2)} (the style's own maps: ${Math.abs(n.chance).toFixed(2)})`;
   }
@@ -701,7 +702,8 @@ function recentItem(job) {
   item.append(result, caption, download, params);
   if (job.urls.explain) {  // why it looks as it does, in a new tab as the result's button opens it
     item.append(Object.assign(document.createElement("a"), { href: job.urls.explain, textContent: "why",
-      target: "_blank", rel: "noopener", title: "why this picture looks as it does" }));
+      target: "_blank", rel: "noopener",
+      title: job.kind === "video" ? "why its last frame looks as it does" : "why this picture looks as it does" }));
   }
   return item;
 }
