@@ -113,6 +113,32 @@ def test_the_python_api_measures_without_writing_a_page(vgg):
     assert 0 < measured.matches[0].used <= 1 and measured.html().count("<img") == 8
 
 
+def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_the_video(tmp_path, capsys):
+    """With a video as the content and its stylized video as the result, --frame N measures frame N of each (the
+    last by default): a clip measured against itself keeps its content's maps exactly at every frame, which a
+    frame measured against another frame of a moving clip would not."""
+    from PIL import Image
+
+    frames = [load_tensor(path("chelsea"), size=64).roll(8 * k, dims=-1) for k in range(4)]  # a pan
+    clip = tmp_path / "pan.gif"
+    pictures = [Image.fromarray((255 * f[0].permute(1, 2, 0)).round().byte().numpy()) for f in frames]
+    pictures[0].save(clip, save_all=True, append_images=pictures[1:], duration=100, loop=0)
+    out = tmp_path / "why.html"
+    words = ["explain", str(clip), "sample:swirls", str(clip), "-o", str(out), "--style-layers", "relu1_1"]
+    for frame, shown in ((["--frame", "2"], "2 of 4"), ([], "4 of 4")):
+        assert main([*words, *frame]) == 0
+        page = out.read_text()
+        assert f"<td>frame</td><td>{shown}</td>" in page and "mean Pearson r of <strong>1.00</strong>" in page
+    first = tmp_path / "first.png"
+    pictures[0].save(first)
+    assert main(["explain", str(first), "sample:swirls", str(clip), "-o", str(out), "--style-layers", "relu1_1"]) == 2
+    assert f"{first} has no frame 4, but its stylized video {clip} has 4: give the video it was made from" in \
+        capsys.readouterr().err
+    assert main([*words, "--frame", "5"]) == 2 and f"--frame 5: {clip} has 4 frames" in capsys.readouterr().err
+    assert main(["explain", str(first), "sample:swirls", str(first), "-o", str(out), "--frame", "1"]) == 2
+    assert f"--frame picks a frame of a stylized video, and the result {first} is a picture" in capsys.readouterr().err
+
+
 def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caught(vgg):
     import stylegram
 

@@ -4,6 +4,8 @@ why a style transfer or a texture looks as it does, as one page (stylegram.analy
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import shlex
 import sys
 from pathlib import Path
@@ -26,12 +28,16 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "closely the result's feature maps follow the content's; and where the result's patches come from in the "
         "style. With --texture, a texture against its example (or examples), from the noise it grew from.",
         usage="%(prog)s [-h] CONTENT STYLE [STYLE ...] RESULT -o OUT.html [options]\n"
+              "       %(prog)s [-h] VIDEO STYLE [STYLE ...] STYLIZED_VIDEO [--frame N] -o OUT.html [options]\n"
               "       %(prog)s [-h] --texture EXAMPLE [EXAMPLE ...] RESULT -o OUT.html [options]",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE",
                         help="the content, the style image(s) and the result, last (files or sample:NAME); with "
                         "--texture the example(s) and the texture")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
+    parser.add_argument("--frame", type=int, default=None, metavar="N",
+                        help="with a video (or animation) as the content and its stylized video as the result (as "
+                        "`stylegram batch` makes it): measure frame N of each, from 1 (default: the last)")
     add_measure_options(parser, "the result is")
     return parser
 
@@ -121,19 +127,53 @@ def run(args: argparse.Namespace) -> int:
     check_inputs(args)
     output, model, keywords = measure_settings(args)
     *sources, result = args.images
+    content, result_picture, frame_row = frame_of(args)
     say("measuring the Gram matrices, content maps and patches")
     if args.texture:
         measured = explain.explain_texture(sources, result, model=model, **keywords)
     else:
-        measured = explain.explain(sources[0], sources[1:], result, model=model, **keywords)
+        measured = explain.explain(content, sources[1:], result_picture, model=model, **keywords)
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
     text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **placing_rows(args),
-                          "result": result, "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
+                          "result": result, **frame_row,
+                          "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)
     print(output)
     return 0
+
+
+def frame_of(args: argparse.Namespace) -> tuple:
+    """The content and the result to measure, and the settings rows that say which frame: with a stylized video (or
+    animation) as the result, frame --frame (from 1; default the last) of it and of the video content; else the
+    files as given, and no rows."""
+    from ..images import VIDEO_EXTENSIONS, is_animation
+
+    content, result = args.images[0], args.images[-1]
+    if args.texture or not (Path(result).suffix.lower() in VIDEO_EXTENSIONS or is_animation(result)):
+        if args.frame is not None:
+            raise OptionError(f"--frame picks a frame of a stylized video, and the result {result} is a picture")
+        return content, result, {}
+    if args.frame is not None and args.frame < 1:
+        raise OptionError(f"--frame counts from 1, got {args.frame}")
+    try:
+        from ..batch.video import frames
+    except ImportError as err:
+        raise OptionError(f"measuring a video needs the batch extra ({err.name} is missing): pip install "
+                          "'stylegram[batch]'") from None
+    from ..images import to_tensor
+
+    made = list(frames(result))
+    number = args.frame or len(made)
+    if number > len(made):
+        raise OptionError(f"--frame {number}: {result} has {len(made)} frames")
+    with contextlib.closing(frames(content)) as decoded:
+        source = next(itertools.islice(decoded, number - 1, None), None)
+    if source is None:
+        raise OptionError(f"{content} has no frame {number}, but its stylized video {result} has {len(made)}: give "
+                          "the video it was made from")
+    return to_tensor(source), to_tensor(made[number - 1]), {"frame": f"{number} of {len(made)}"}
 
 
 def placing_rows(args: argparse.Namespace) -> dict[str, str]:
