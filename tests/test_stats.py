@@ -151,6 +151,7 @@ def test_region_gram_distances_equal_each_masked_term_with_their_gradients(monke
     gradient) give each region's relative error of its masked Gram matrix, and the gradient of their weighted sum,
     as separate terms do; overlapping soft masks, both memory layouts, a zero weight, one evaluation reused."""
     from stylegram import masks
+    from stylegram.losses import StyleTerm
     from stylegram.statistics import GramStatistic
 
     torch.manual_seed(0)
@@ -182,6 +183,9 @@ def test_region_gram_distances_equal_each_masked_term_with_their_gradients(monke
     feats = {"x": torch.rand(1, 8, 6, 10)}
     assert first(feats) is not second(feats) and grams.distances(feats) is grams.distances(feats)  # one evaluation
     assert grams.distances({"x": feats["x"].clone()}) is not grams.distances(feats)  # new features: measured anew
+    batch = {"x": torch.rand(2, 8, 6, 10)}  # two images: each region as a StyleTerm measures it
+    separate = [StyleTerm("x", t, GramStatistic(), m)(batch) for t, m in zip(targets[:2], [left, 1 - left])]
+    assert torch.allclose(grams.distances(batch), torch.stack(separate))
 
 
 def test_masked_style_term_is_the_relative_error_of_the_masked_gram():
