@@ -58,3 +58,27 @@ def test_float32_outside_autocast_is_torchs_own():
     fast, plain = pair("replicate")
     x = torch.rand(1, 16, 12, 12)
     assert torch.equal(fast(x), plain(x))
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 4, 2, 2), (1, 2, 1, 6)])
+def test_replicate_padding_folds_its_border_back_into_the_gradient_as_torchs_does(layout, shape):
+    """replicate_pad is F.pad's "replicate" mode, its gradient torch's to float32 rounding (each border pixel gets
+    the gradients of the copies made of it), in the input's layout; a map of one row takes torch's own."""
+    import torch.nn.functional as F
+
+    from stylegram.backbones.conv3x3 import replicate_pad
+
+    x = torch.rand(shape).contiguous(memory_format=layout)
+    upstream = torch.rand(shape[0], shape[1], shape[2] + 2, shape[3] + 2)
+    grads = []
+    for pad in (replicate_pad, lambda t: F.pad(t, (1, 1, 1, 1), mode="replicate")):
+        leaf = x.clone().requires_grad_(True)
+        out = pad(leaf)
+        (out * upstream).sum().backward()
+        grads.append((out, leaf.grad))
+    (ours, our_grad), (torchs, torchs_grad) = grads
+    assert torch.equal(ours, torchs) and torch.allclose(our_grad, torchs_grad, atol=1e-6)
+    assert our_grad.is_contiguous(memory_format=layout)
+    corner = upstream[0, 0, :2, :2].sum()  # the top-left pixel: itself, two edge copies and the corner copy
+    assert float(our_grad[0, 0, 0, 0]) == pytest.approx(float(corner), abs=1e-6) or shape[2] < 2

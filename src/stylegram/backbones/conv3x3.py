@@ -71,5 +71,39 @@ class Conv3x3(nn.Conv2d):
             x = x.to(torch.bfloat16, memory_format=torch.channels_last)
             if self.padding_mode == "zeros":
                 return F.conv2d(x, self.bfloat16_weight(), bias, padding=1)
-            x = F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            x = replicate_pad(x) if self.padding_mode == "replicate" else F.pad(
+                x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             return F.conv2d(x, self.bfloat16_weight(), bias)
+
+
+def replicate_pad(x: torch.Tensor) -> torch.Tensor:
+    """``x`` (N, C, H, W) with its border pixels repeated once around it, as F.pad's "replicate" mode, with a backward
+    2-3x faster on channels-last maps (_ReplicatePad)."""
+    if min(x.shape[-2:]) < 2:  # a map of one row or column: its borders fold onto each other
+        return F.pad(x, (1, 1, 1, 1), mode="replicate")
+    return _ReplicatePad.apply(x)
+
+
+class _ReplicatePad(torch.autograd.Function):
+    """Replicate padding by one pixel whose backward is one copy of the gradient's interior plus its folded border.
+
+    torch's replication_pad2d_backward took 18 ms of a 255 ms bfloat16 iteration at 512 px (the 13 padded
+    convolutions up to relu5_1), 2.5x this (BENCHMARKS.md).
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else \
+            torch.contiguous_format
+        return F.pad(x, (1, 1, 1, 1), mode="replicate")
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        inner = grad[..., 1:-1, 1:-1].clone(memory_format=ctx.layout)
+        inner[..., 0, :] += grad[..., 0, 1:-1]  # the rows above and below
+        inner[..., -1, :] += grad[..., -1, 1:-1]
+        inner[..., :, 0] += grad[..., 1:-1, 0]  # the columns left and right
+        inner[..., :, -1] += grad[..., 1:-1, -1]
+        for row, col in ((0, 0), (0, -1), (-1, 0), (-1, -1)):  # the corners
+            inner[..., row, col] += grad[..., row, col]
+        return inner
