@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -31,13 +31,17 @@ from .optimize import Progress
 from .options import Options, flag
 from .sweep_folder import CellFolder, fingerprint
 
+if TYPE_CHECKING:
+    from .analysis.compare import Comparison
+
 MAX_CELLS = 64  # more combinations than this is a typo, not a plan: hours of work
 CAPTION_FONT = 13  # px
 MARGIN = 8  # px around and between the cells
 ROW = 4  # pictures a row holds at most when one option is varied
 VARIED_INPUTS = {"style": "styles", "example": "examples"}  # images a sweep may vary like an option: {name: role}
+# What the target a picture is measured against is made of: --compare refuses to vary these
 MEASURED_AGAINST = ("style", "example", "style_scale", "style_blend", "style_masks", "style_regions", "labels",
-                    "example_scale", "blend", "masks", "tileable")  # what makes the target a picture is measured against
+                    "example_scale", "blend", "masks", "tileable")
 
 
 @dataclass(frozen=True)
@@ -283,9 +287,9 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
 
 def measured(cells: Sequence[Cell], planned: Sequence[Planned]) -> list[Cell]:
     """The cells with their pictures measured by one yardstick for all (stylegram.analysis.explain.yardstick: VGG19's
-    default layers, whatever layers a picture was made on, padded as it was made): how far its Gram matrices have gone from the content's
-    (a texture: from noise) towards its styles' (examples'), and for a transfer how closely its relu4_2 maps follow
-    the content's (mean Pearson r)."""
+    default layers, whatever layers a picture was made on, padded as it was made): how far its Gram matrices have gone
+    from the content's (a texture: from noise) towards its styles' (examples'), and for a transfer how closely its
+    relu4_2 maps follow the content's (mean Pearson r)."""
     from .analysis.explain import yardstick
     from .features import default_backbone
 
@@ -319,7 +323,7 @@ def check_distinct(planned: Sequence[Planned]) -> None:
                           f"{'one' if len(planned) == 1 else 'one picture repeated'}; vary something the runs read")
 
 
-def compared(cells: Sequence[Cell], planned: Sequence[Planned], layer: str | None = None):
+def compared(cells: Sequence[Cell], planned: Sequence[Planned], layer: str | None = None) -> Comparison:
     """The cells' pictures on one comparison (stylegram.analysis.compare.made_with), each named by its values and
     measured against the first combination's inputs, as its options scale, blend and place them; a repeated picture
     once."""

@@ -317,7 +317,8 @@ class TextureProblem(optimize.Problem):
 
 
 def tiling_padding(padding: str | None, tileable: bool) -> str | None:
-    """The network padding a texture is made and measured with: circular when it tiles (--tileable), else ``padding``."""
+    """The network padding a texture is made and measured with: circular when it tiles (--tileable), else
+    ``padding``."""
     if tileable and padding not in (None, "circular"):
         raise OptionError(f"--tileable needs circular padding, as a texture that tiles is made and measured, but "
                           f"--padding is '{padding}'; drop --padding")

@@ -188,8 +188,9 @@ def _write_comparison(made: list[S.Cell], planned: list[S.Planned], vary: dict[s
     compared = S.compared(sorted(made, key=lambda cell: cell.number), planned)
     placed = {flag(name): getattr(args, name) for name in ("style_masks", "style_regions", "masks", "labels")
               if getattr(args, name, None) is not None}
-    measured_on = argparse.Namespace(weights="default", pooling="avg" if texture else "max", padding=args.padding,
-                                     tileable=getattr(args, "tileable", False))
+    first_made = planned[0].options  # whose padding and tiling the pictures are measured with
+    measured_on = argparse.Namespace(weights="default", pooling="avg" if texture else "max",
+                                     padding=first_made.padding, tileable=getattr(first_made, "tileable", False))
     first = compared.explained[0].result
     rows = {**inputs_named(kind.words[1:], texture), **placed, "sweep": command(args, vary, kind),
             "size": f"{first.shape[-1]}x{first.shape[-2]}",
