@@ -179,7 +179,9 @@ def test_a_stopped_video_says_how_far_it_got_and_leaves_nothing_half_written(cli
         time.sleep(0.05)
     assert client.post(job["urls"]["stop"]).status_code == 200
     final = events(client, job)[-1]["data"]
-    assert final["state"] == "stopped" and not final["has_result"]
+    assert final["state"] == "stopped" and not final["has_result"] and final["explainable"]
+    done = client.get(f"/api/jobs/{job['id']}").json()["iteration"]
+    assert client.get(job["urls"]["measured"]).json()["frame"] == done  # the last frame it wrote, explained
     assert final["message"].startswith("stopped after ") and final["message"].endswith(
         f" of {FRAMES} frames; a video is written only whole")
     refused = client.get(job["urls"]["result"])

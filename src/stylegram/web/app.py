@@ -388,12 +388,12 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         """The job, its picture and (a video job's) the frame it is, if it can be measured now (else a 409 that says
         why not)."""
         job = service.job(job_id)
-        if job.spec.is_video and job.terminal and job.frame is not None:
-            return job, images.to_tensor(job.frame[1]), job.frame[0]
-        if job.result is None or not job.terminal:
+        if not job.explainable:
             noun, later = ("frame", "the last frame made") if job.spec.is_video else ("picture", "the picture so far")
             wait = "" if job.terminal else f" yet; wait for it to finish (or stop it to explain {later})"
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no {noun} to explain{wait}")
+        if job.spec.is_video:
+            return job, images.to_tensor(job.frame[1]), job.frame[0]
         return job, job.result.image, None
 
     @app.get("/api/jobs/{job_id}/explain.html")

@@ -85,6 +85,12 @@ class WebJob:
     def has_result(self) -> bool:
         return self.result is not None or self.video is not None
 
+    @property
+    def explainable(self) -> bool:
+        """Whether its picture can be measured now: it has ended with a picture, or (a video) with a frame written,
+        even when stopped before the video was."""
+        return self.terminal and (self.result is not None or (self.spec.is_video and self.frame is not None))
+
     def publish(self, kind: str, data: dict) -> None:
         """Append an event and wake every stream waiting on this job."""
         with self._lock:
@@ -224,7 +230,8 @@ class Runner:
             "id": job.id, "method": spec.method, "kind": "video" if spec.is_video else "image", "state": job.state,
             "message": job.message,
             "ahead": self.ahead(job), "iteration": job.iteration, "total": job.total,
-            "has_result": job.has_result, "created": job.created, "started": job.started,
+            "has_result": job.has_result, "explainable": job.explainable, "created": job.created,
+            "started": job.started,
             "finished": job.finished,
             "inputs": {"content": spec.content.name if spec.content else None, "styles": [u.name for u in spec.styles],
                        **({"masks": [u.name for u in spec.masks]} if spec.masks else {}),
@@ -251,7 +258,8 @@ class Runner:
 
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
-                "total": job.total, "has_result": job.has_result, "labels_read": job.labels}
+                "total": job.total, "has_result": job.has_result, "explainable": job.explainable,
+                "labels_read": job.labels}
 
     def _announce_positions(self) -> None:
         with self._cond:

@@ -394,7 +394,8 @@ function watch(job) {
   }
   drawCurve();
   showRecent();  // the job watched before joins the earlier results
-  onState({ state: job.state, ahead: job.ahead, message: job.message, iteration: 0, total: 0, has_result: false });
+  onState({ state: job.state, ahead: job.ahead, message: job.message, iteration: 0, total: 0, has_result: false,
+    explainable: false });
   const source = new EventSource(job.urls.events);
   page.source = source;
   source.addEventListener("state", (e) => onState(JSON.parse(e.data)));
@@ -437,10 +438,10 @@ function onState(s) {
     pollStatus();
     showRecent();
     $("#progress").value = s.state === "done" ? 1 : $("#progress").value;
-    if (s.has_result && page.job.urls.measured) showMeasured(page.job);
-    if (s.has_result) {
-      const links = { "#download-result": page.job.urls.result, "#download-params": page.job.urls.params,
-        "#explain-result": page.job.urls.explain };
+    if (s.explainable && page.job.urls.measured) showMeasured(page.job);
+    if (s.has_result || s.explainable) {  // a stopped video: no video to download, but its frames can be explained
+      const links = { "#download-result": s.has_result && page.job.urls.result,
+        "#download-params": page.job.urls.params, "#explain-result": s.explainable && page.job.urls.explain };
       for (const [id, url] of Object.entries(links)) {
         if (!url) continue;
         const link = $(id);
