@@ -60,10 +60,11 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                                         if image == "style" else ""))
     parser.add_argument("--compare", metavar="PAGE.html",
                         help="also write the page `stylegram compare` makes of the pictures: each measured against the "
-                        f"{image}'s Gram matrices on one yardstick (VGG19's default layers), in a table, a plot of "
-                        + ("style against content" if image == "style" else "the way to the example's statistics")
-                        + ", and one layer's Gram matrices side by side; not with a --vary that changes what they "
-                        f"are measured against (the {image}, its scale, blend or placing)")
+                        f"{image}'s Gram matrices on one yardstick (VGG19's default layers), in a table"
+                        + (", a plot of style against content" if image == "style" else "")
+                        + ", one layer's Gram matrices side by side and where their patches come from; not with a "
+                        f"--vary that changes what they are measured against (the {image}, its scale, blend or "
+                        "placing)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_scheduler_options(parser, "none: the pictures are made here, one after another",
                           "make the pictures here, one after another; --workers N: on a local cluster, N at once")
