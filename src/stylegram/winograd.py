@@ -93,7 +93,11 @@ def applies(conv: nn.Conv2d, x: torch.Tensor) -> bool:
 
 def convolve(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     """conv(x) through NNPACK, forward and input gradient; ``conv`` has a flipped_weight() method."""
+    from .backbones import conv3x3  # (which imports this module)
+
     padding = 1
-    if conv.padding_mode != "zeros":
+    if conv.padding_mode == "replicate":
+        x, padding = conv3x3.replicate_pad(x), 0
+    elif conv.padding_mode != "zeros":
         x, padding = F.pad(x, conv._reversed_padding_repeated_twice, mode=conv.padding_mode), 0
     return _WinogradConv.apply(x, conv, padding)
