@@ -9,12 +9,16 @@ import itertools
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
 from ..errors import OptionError
 from ..options import flag
 from .analysis_common import check_against_style, say, writable
 from .common import OWN_PADDING, add_backbone_options, backbone_from_args
+
+if TYPE_CHECKING:
+    import torch
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -125,9 +129,10 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.report import write_page
 
     check_inputs(args)
+    video = stylized_video(args)
     output, model, keywords = measure_settings(args)
     *sources, result = args.images
-    content, result_picture, frame_row = frame_of(args)
+    content, result_picture, frame_row = frame_of(args) if video else (sources[0], result, {})
     say("measuring the Gram matrices, content maps and patches")
     if args.texture:
         measured = explain.explain_texture(sources, result, model=model, **keywords)
@@ -144,19 +149,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def frame_of(args: argparse.Namespace) -> tuple:
-    """The content and the result to measure, and the settings rows that say which frame: with a stylized video (or
-    animation) as the result, frame --frame (from 1; default the last) of it and of the video content; else the
-    files as given, and no rows."""
+def stylized_video(args: argparse.Namespace) -> bool:
+    """Whether the result is a stylized video (or animation) to be measured frame by frame; --frame checked before any
+    work (a picture has no frames to pick)."""
     from ..images import VIDEO_EXTENSIONS, is_animation
 
-    content, result = args.images[0], args.images[-1]
-    if args.texture or not (Path(result).suffix.lower() in VIDEO_EXTENSIONS or is_animation(result)):
-        if args.frame is not None:
-            raise OptionError(f"--frame picks a frame of a stylized video, and the result {result} is a picture")
-        return content, result, {}
+    result = args.images[-1]
+    video = not args.texture and (Path(result).suffix.lower() in VIDEO_EXTENSIONS or is_animation(result))
+    if args.frame is not None and not video:
+        raise OptionError(f"--frame picks a frame of a stylized video, and the result {result} is a picture")
     if args.frame is not None and args.frame < 1:
         raise OptionError(f"--frame counts from 1, got {args.frame}")
+    return video
+
+
+def frame_of(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor, dict[str, str]]:
+    """Frame --frame (from 1; default the last) of the stylized video and of the video content, and the settings row
+    that names it."""
     try:
         from ..batch.video import frames
     except ImportError as err:
@@ -164,16 +173,20 @@ def frame_of(args: argparse.Namespace) -> tuple:
                           "'stylegram[batch]'") from None
     from ..images import to_tensor
 
-    made = list(frames(result))
-    number = args.frame or len(made)
-    if number > len(made):
-        raise OptionError(f"--frame {number}: {result} has {len(made)} frames")
+    content, result = args.images[0], args.images[-1]
+    picked, count = None, 0
+    for count, frame in enumerate(frames(result), start=1):  # one frame held at a time: a video may be long
+        if args.frame is None or count == args.frame:
+            picked = frame
+    number = args.frame or count
+    if picked is None or number > count:
+        raise OptionError(f"--frame {number}: {result} has {count} frames")
     with contextlib.closing(frames(content)) as decoded:
         source = next(itertools.islice(decoded, number - 1, None), None)
     if source is None:
-        raise OptionError(f"{content} has no frame {number}, but its stylized video {result} has {len(made)}: give "
+        raise OptionError(f"{content} has no frame {number}, but its stylized video {result} has {count}: give "
                           "the video it was made from")
-    return to_tensor(source), to_tensor(made[number - 1]), {"frame": f"{number} of {len(made)}"}
+    return to_tensor(source), to_tensor(picked), {"frame": f"{number} of {count}"}
 
 
 def placing_rows(args: argparse.Namespace) -> dict[str, str]:
