@@ -110,6 +110,13 @@ def test_a_video_jobs_last_frame_is_explained_against_that_frame_of_the_video(cl
     first, last = store.decode(upload), store.decode(upload, frame=FRAMES - 1)
     assert first.shape == last.shape and float((first - last).abs().mean()) > 0.01  # the clip moves
     assert torch.equal(last, torch.from_numpy(list(video.frames(upload.path))[-1]).permute(2, 0, 1)[None] / 255)
+    again = client.post("/api/jobs", json={"method": "adain", "content": content["id"], "styles": [style["id"]],
+                                           "alpha": 0.5, "temporal": 0.6}).json()
+    events(client, again)
+    comparison = client.get(client.get(f"/api/jobs/{again['id']}").json()["urls"]["compare"])
+    assert comparison.status_code == 200, comparison.text  # the two last frames, side by side
+    assert f"<td>frame</td><td>{FRAMES}</td>" in comparison.text
+    assert "alpha 0.5, temporal 0.6</td>" in comparison.text  # named by what differs, the frame blend too
     slow = client.post("/api/jobs", json={"method": "gatys", "content": content["id"], "styles": [style["id"]],
                                           "iterations": "100"}).json()
     refused = client.get(slow["urls"]["measured"])

@@ -392,9 +392,7 @@ def _add_routes(app: FastAPI, service: Service) -> None:
             noun, later = ("frame", "the last frame made") if job.spec.is_video else ("picture", "the picture so far")
             wait = "" if job.terminal else f" yet; wait for it to finish (or stop it to explain {later})"
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no {noun} to explain{wait}")
-        if job.spec.is_video:
-            return job, images.to_tensor(job.frame[1]), job.frame[0]
-        return job, job.result.image, None
+        return job, *job.picture()
 
     @app.get("/api/jobs/{job_id}/explain.html")
     def explain(job_id: str) -> Response:
@@ -420,8 +418,8 @@ def _add_routes(app: FastAPI, service: Service) -> None:
                                      "compare with: make another with other settings, then compare")
         ids = tuple(j.id for j in jobs)
         if job.comparison is None or job.comparison[0] != ids:
-            job.comparison = ids, engine.compared([j.spec for j in jobs], [j.result for j in jobs], service.store,
-                                                  service.models)
+            job.comparison = ids, engine.compared([j.spec for j in jobs], [j.picture()[0] for j in jobs],
+                                                  service.store, service.models, job.picture()[1])
         return Response(job.comparison[1], media_type="text/html")
 
     @app.get("/api/jobs/{job_id}/params.json")

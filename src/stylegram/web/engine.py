@@ -349,13 +349,13 @@ def explained(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Mod
 
 def comparable(a: Spec, b: Spec) -> bool:
     """Whether two jobs' pictures compare on one page (stylegram.analysis.compare): made from the same pictures (by
-    digest), both transfers or both textures, neither a video, and measured against one target."""
+    digest), both transfers or both textures, and measured against one target (video jobs: at their last frames)."""
     def same(u: Upload | None, v: Upload | None) -> bool:
         return (u is None) == (v is None) and (u is None or u.sha256 == v.sha256)
 
     return ((a.method == "texture") == (b.method == "texture") and same(a.content, b.content)
             and len(a.styles) == len(b.styles) and all(same(u, v) for u, v in zip(a.styles, b.styles))
-            and not a.is_video and not b.is_video and _yardstick(a) == _yardstick(b))
+            and _yardstick(a) == _yardstick(b))
 
 
 def _yardstick(spec: Spec) -> tuple:
@@ -371,20 +371,24 @@ def _yardstick(spec: Spec) -> tuple:
     return (opts.example_scale, opts.tileable, weights, placed) if texture else (opts.style_scale, weights, placed)
 
 
-def compared(specs: list[Spec], results: list[Result], store: UploadStore, models: Models) -> str:
-    """The comparison page (stylegram.analysis.compare) of comparable jobs' results, each named by the settings in
+def compared(specs: list[Spec], pictures: list[torch.Tensor], store: UploadStore, models: Models,
+             frame: int | None = None) -> str:
+    """The comparison page (stylegram.analysis.compare) of comparable jobs' pictures, each named by the settings in
     which the jobs differ, measured on the default layers at their one style scale, blend and placing
-    (engine.comparable), and the first job's padding."""
+    (engine.comparable), and the first job's padding; video jobs' ``frame`` (from 0) against that frame of the video."""
     from ..analysis import compare
+    from . import video
 
     first, names = specs[0], compared_names(specs)
     styles = [store.decode(u) for u in first.styles]
-    inputs = {"examples": styles} if first.method == "texture" else {"content": store.decode(first.content),
-                                                                     "styles": styles}
+    inputs = {"examples": styles} if first.method == "texture" else {
+        "content": store.decode(first.content, frame=frame or 0), "styles": styles}
     opts = decoded_options(first, store)
-    done = compare.made_with(inputs, [r.image for r in results], opts, names,
+    done = compare.made_with(inputs, pictures, opts, names,
                              model=models.get("avg" if first.method == "texture" else "max", opts.padding))
-    return done.html({name: command_line(spec) for name, spec in zip(names, specs)}, REPORT_CSS)
+    commands = {name: video.command_line(spec) if spec.is_video else command_line(spec)
+                for name, spec in zip(names, specs)}
+    return done.html({**({} if frame is None else {"frame": str(frame + 1)}), **commands}, REPORT_CSS)
 
 
 def compared_names(specs: list[Spec]) -> list[str]:
@@ -392,12 +396,13 @@ def compared_names(specs: list[Spec]) -> list[str]:
     ('2: adain, alpha 0.5')."""
     from ..sweeps import unread_by
 
-    options = [dataclasses.asdict(spec.options) for spec in specs]
-    differing = [name for name in options[0] if len({repr(o.get(name)) for o in options}) > 1]
+    options = [{**dataclasses.asdict(spec.options), **spec.steady} for spec in specs]  # a video's frame blend too
+    differing = [name for name in dict.fromkeys(k for o in options for k in o)
+                 if len({repr(o.get(name)) for o in options}) > 1]
     names = []
     for n, (spec, chosen) in enumerate(zip(specs, options), start=1):
         read = [k for k in differing if spec.method == "texture" or k not in unread_by(spec.options)]
-        words = [str(chosen[k]) if k == "method" else f"{flag(k)[2:]} {chosen[k]}" for k in read[:3]]
+        words = [str(chosen[k]) if k == "method" else f"{flag(k)[2:]} {chosen.get(k, 'default')}" for k in read[:3]]
         names.append(f"{n}: {', '.join(words) if words else spec.method}")
     return names
 

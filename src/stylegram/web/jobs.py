@@ -91,6 +91,13 @@ class WebJob:
         even when stopped before the video was."""
         return self.terminal and (self.result is not None or (self.spec.is_video and self.frame is not None))
 
+    def picture(self) -> tuple[torch.Tensor, int | None]:
+        """What its explanation and comparisons measure (it is ``explainable``): its picture, or a video job's last
+        frame written and its number (from 0)."""
+        if self.spec.is_video:
+            return images.to_tensor(self.frame[1]), self.frame[0]
+        return self.result.image, None
+
     def publish(self, kind: str, data: dict) -> None:
         """Append an event and wake every stream waiting on this job."""
         with self._lock:
@@ -247,14 +254,15 @@ class Runner:
         }
 
     def comparable(self, job: WebJob) -> list[WebJob]:
-        """The finished jobs with a picture that compares with ``job``'s (engine.comparable), itself among them (if
-        finished), oldest first."""
-        if not (job.terminal and job.result is not None):
+        """The finished jobs with a picture that compares with ``job``'s (engine.comparable; video jobs stopped at the
+        same frame), itself among them (if finished), oldest first."""
+        if not job.explainable:
             return []
         with self._cond:
             jobs = list(self.jobs.values())
-        return sorted((j for j in jobs if j.terminal and j.result is not None and engine.comparable(job.spec, j.spec)),
-                      key=lambda j: j.created)
+        frame = job.frame[0] if job.spec.is_video else None
+        return sorted((j for j in jobs if j.explainable and engine.comparable(job.spec, j.spec)
+                       and (j.frame[0] if j.spec.is_video else None) == frame), key=lambda j: j.created)
 
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
