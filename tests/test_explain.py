@@ -137,6 +137,19 @@ def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_
     assert main([*words, "--frame", "5"]) == 2 and f"--frame 5: {clip} has 4 frames" in capsys.readouterr().err
     assert main(["explain", str(first), "sample:swirls", str(first), "-o", str(out), "--frame", "1"]) == 2
     assert f"--frame picks a frame of a stylized video, and the result {first} is a picture" in capsys.readouterr().err
+    # compare: one frame of each stylized video, against that frame of the video
+    shifted = tmp_path / "shifted.gif"
+    pictures[1].save(shifted, save_all=True, append_images=[*pictures[2:], pictures[0]], duration=100, loop=0)
+    page = tmp_path / "compare.html"
+    compare = ["compare", str(clip), "sample:swirls", "--results", str(clip), str(shifted), "-o", str(page),
+               "--style-layers", "relu1_1"]
+    assert main([*compare, "--frame", "3"]) == 0
+    printed = capsys.readouterr().out
+    kept = dict(re.findall(r"^(\w+): .*content r ([\d.]+)", printed, re.MULTILINE))
+    assert float(kept["pan"]) == 1.0 and float(kept["shifted"]) < 0.95, printed  # frame 3 of each against frame 3
+    assert "<td>frame</td><td>3 of 4</td>" in page.read_text()
+    assert main([*compare[:4], str(clip), str(first), *compare[6:]]) == 2
+    assert f"{first} is a picture and {clip} a video" in capsys.readouterr().err
 
 
 def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caught(vgg):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 
 from .analysis_common import say
-from .explain import add_measure_options, check_inputs, inputs_named, measure_settings, network_row, placing_rows
+from .explain import (add_measure_options, check_inputs, frames_at, inputs_named, measure_settings, network_row,
+                      placing_rows, stylized_videos)
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -32,6 +33,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--layer", help="the layer whose Gram matrices are drawn side by side (default: relu2_1; with "
                         "--texture pool1)")
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
+    parser.add_argument("--frame", type=int, default=None, metavar="N",
+                        help="with a video (or animation) as the content and stylized videos as the results (as "
+                        "`stylegram batch` makes them): compare frame N of each, from 1 (default: the last)")
     add_measure_options(parser, "the results are")
     return parser
 
@@ -43,17 +47,21 @@ def run(args: argparse.Namespace) -> int:
     check_inputs(args, result_last=False)
     names = [n.strip() for n in args.names.split(",")] if args.names else None
     compare.check_counts(args.results, names)
+    video = stylized_videos(args, args.results)
     output, model, keywords = measure_settings(args)
     say(f"measuring {len(args.results)} results")
+    frame_row: dict[str, str] = {}  # with videos: which frame
     if args.texture:
         compared = compare.compare_textures(args.images, args.results, names=names, layer=args.layer, model=model,
                                             **keywords)
     else:
-        compared = compare.compare(args.images[0], args.images[1:], args.results, names=names, layer=args.layer,
-                                   model=model, **keywords)
+        content, results, frame_row = frames_at(args.images[0], args.results, args.frame) if video else \
+            (args.images[0], args.results, {})
+        compared = compare.compare(content, args.images[1:], results, names=names or compare.names_of(args.results),
+                                   layer=args.layer, model=model, **keywords)
     first = compared.explained[0].result
     text = compared.html({**inputs_named(args.images, args.texture), **placing_rows(args),
-                          "results": ", ".join(args.results),
+                          "results": ", ".join(args.results), **frame_row,
                           "size": f"{first.shape[-1]}x{first.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)

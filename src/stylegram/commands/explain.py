@@ -129,10 +129,11 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.report import write_page
 
     check_inputs(args)
-    video = stylized_video(args)
+    video = stylized_videos(args, args.images[-1:])
     output, model, keywords = measure_settings(args)
     *sources, result = args.images
-    content, result_picture, frame_row = frame_of(args) if video else (sources[0], result, {})
+    content, (result_picture,), frame_row = frames_at(sources[0], [result], args.frame) if video else \
+        (sources[0], [result], {})
     say("measuring the Gram matrices, content maps and patches")
     if args.texture:
         measured = explain.explain_texture(sources, result, model=model, **keywords)
@@ -149,23 +150,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def stylized_video(args: argparse.Namespace) -> bool:
-    """Whether the result is a stylized video (or animation) to be measured frame by frame; --frame checked before any
-    work (a picture has no frames to pick)."""
+def stylized_videos(args: argparse.Namespace, results: list[str]) -> bool:
+    """Whether the results are stylized videos (or animations) to be measured frame by frame; --frame checked before
+    any work (a picture has no frames to pick)."""
     from ..images import VIDEO_EXTENSIONS, is_animation
 
-    result = args.images[-1]
-    video = not args.texture and (Path(result).suffix.lower() in VIDEO_EXTENSIONS or is_animation(result))
-    if args.frame is not None and not video:
-        raise OptionError(f"--frame picks a frame of a stylized video, and the result {result} is a picture")
+    videos = [not args.texture and (Path(r).suffix.lower() in VIDEO_EXTENSIONS or is_animation(r)) for r in results]
+    if any(videos) and not all(videos):
+        raise OptionError(f"{results[videos.index(False)]} is a picture and {results[videos.index(True)]} a video: "
+                          "compare pictures with pictures, videos with videos")
+    if args.frame is not None and not any(videos):
+        raise OptionError(f"--frame picks a frame of a stylized video, and the result {results[0]} is a picture")
     if args.frame is not None and args.frame < 1:
         raise OptionError(f"--frame counts from 1, got {args.frame}")
-    return video
+    return any(videos)
 
 
-def frame_of(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor, dict[str, str]]:
-    """Frame --frame (from 1; default the last) of the stylized video and of the video content, and the settings row
-    that names it."""
+def frames_at(content: str, results: list[str], frame: int | None
+              ) -> tuple[torch.Tensor, list[torch.Tensor], dict[str, str]]:
+    """Frame ``frame`` (from 1; default the last) of each stylized video and of the video content, and the settings
+    row that names it."""
     try:
         from ..batch.video import frames
     except ImportError as err:
@@ -173,20 +177,26 @@ def frame_of(args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor, dict
                           "'stylegram[batch]'") from None
     from ..images import to_tensor
 
-    content, result = args.images[0], args.images[-1]
-    picked, count = None, 0
-    for count, frame in enumerate(frames(result), start=1):  # one frame held at a time: a video may be long
-        if args.frame is None or count == args.frame:
-            picked = frame
-    number = args.frame or count
-    if picked is None or number > count:
-        raise OptionError(f"--frame {number}: {result} has {count} frames")
+    picked, counts = [], []
+    for result in results:
+        chosen, count = None, 0
+        for count, pixels in enumerate(frames(result), start=1):  # one frame held at a time: a video may be long
+            if frame is None or count == frame:
+                chosen = pixels
+        if frame is not None and frame > count:
+            raise OptionError(f"--frame {frame}: {result} has {count} frames")
+        picked.append(chosen)
+        counts.append(count)
+    if frame is None and len(set(counts)) > 1:
+        raise OptionError(f"the stylized videos have {', '.join(map(str, counts))} frames; give --frame N to compare "
+                          "one frame of each")
+    number = frame or counts[0]
     with contextlib.closing(frames(content)) as decoded:
         source = next(itertools.islice(decoded, number - 1, None), None)
     if source is None:
-        raise OptionError(f"{content} has no frame {number}, but its stylized video {result} has {count}: give "
-                          "the video it was made from")
-    return to_tensor(source), to_tensor(picked), {"frame": f"{number} of {count}"}
+        raise OptionError(f"{content} has no frame {number}, but its stylized video {results[0]} has {counts[0]}: "
+                          "give the video it was made from")
+    return to_tensor(source), [to_tensor(p) for p in picked], {"frame": f"{number} of {counts[0]}"}
 
 
 def placing_rows(args: argparse.Namespace) -> dict[str, str]:
