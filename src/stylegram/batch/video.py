@@ -12,6 +12,7 @@ H.264 MP4 written to a hidden temporary file beside the target and renamed onto 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -141,6 +142,13 @@ def frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
                 yield np.ascontiguousarray(np.rot90(pixels, turns)) if turns else pixels
         except _av().error.FFmpegError as err:
             raise ImageError(f"{path}: cannot decode video frame ({err}); the file may be damaged") from None
+
+
+def frame_at(path: str | os.PathLike[str], index: int) -> np.ndarray | None:
+    """Frame ``index`` (from 0) of a video or animated picture, decoding none after it and closing the file; None
+    when it holds fewer frames."""
+    with contextlib.closing(frames(path)) as decoded:
+        return next(itertools.islice(decoded, index, None), None)
 
 
 @contextlib.contextmanager

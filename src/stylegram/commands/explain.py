@@ -4,8 +4,6 @@ why a style transfer or a texture looks as it does, as one page (stylegram.analy
 from __future__ import annotations
 
 import argparse
-import contextlib
-import itertools
 import shlex
 import sys
 from pathlib import Path
@@ -171,7 +169,7 @@ def frames_at(content: str, results: list[str], frame: int | None
     """Frame ``frame`` (from 1; default the last) of each stylized video and of the video content, and the settings
     row that names it."""
     try:
-        from ..batch.video import frames
+        from ..batch.video import frame_at, frames
     except ImportError as err:
         raise OptionError(f"measuring a video needs the batch extra ({err.name} is missing): pip install "
                           "'stylegram[batch]'") from None
@@ -191,8 +189,7 @@ def frames_at(content: str, results: list[str], frame: int | None
         raise OptionError(f"the stylized videos have {', '.join(map(str, counts))} frames; give --frame N to compare "
                           "one frame of each")
     number = frame or counts[0]
-    with contextlib.closing(frames(content)) as decoded:
-        source = next(itertools.islice(decoded, number - 1, None), None)
+    source = frame_at(content, number - 1)
     if source is None:
         raise OptionError(f"{content} has no frame {number}, but its stylized video {results[0]} has {counts[0]}: "
                           "give the video it was made from")

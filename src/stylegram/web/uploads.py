@@ -10,7 +10,6 @@ a picture (its first frame) as a style and an animation, stylized frame by frame
 from __future__ import annotations
 
 import contextlib
-import itertools
 import hashlib
 import re
 import secrets
@@ -263,8 +262,7 @@ def _frame(path: Path, index: int = 0) -> np.ndarray:
     """A video's frame ``index`` (from 0; the first by default), upright, H x W x 3 uint8."""
     from ..batch import video
 
-    with contextlib.closing(video.frames(path)) as decoded:  # up to that frame only, and the file closed
-        frame = next(itertools.islice(decoded, index, None), None)
+    frame = video.frame_at(path, index)
     if frame is None:
         raise ImageError(f"{path} holds no video frame {index + 1}; choose another video" if index else
                          f"{path} holds no video frames; choose another video")
