@@ -309,12 +309,14 @@ def placing(options: gatys.TransferOptions | synthesis.TextureOptions, picture: 
 
 
 def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: torch.Tensor,
-                options: gatys.TransferOptions, model: Backbone, patches: bool = True) -> Explanation:
-    """A transfer's result measured as it was made: at its style scale, against its styles' blend, on the layers its
-    losses used (a one-pass method's: the defaults); ``patches`` as in ``measure``."""
+                options: gatys.TransferOptions, model: Backbone, patches: bool = True,
+                own_layers: bool = True) -> Explanation:
+    """A transfer's result measured as it was made: at its style scale, against its styles' blend, where they were
+    placed, on the layers its losses used (a one-pass method's, or with ``own_layers`` False: the defaults);
+    ``patches`` as in ``measure``."""
     content, styles, result = prepared(content, styles, result, style_scale=options.style_scale)
     return measure(content, result, styles, model, blend=options.style_blend, patches=patches,
-                   parts=placing(options, content, styles), **layers_of(options))
+                   parts=placing(options, content, styles), **(layers_of(options) if own_layers else {}))
 
 
 def layers_of(options: gatys.TransferOptions) -> dict[str, str]:
@@ -329,11 +331,13 @@ def layers_of(options: gatys.TransferOptions) -> dict[str, str]:
 
 
 def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: synthesis.TextureOptions,
-               model: Backbone, patches: bool = True) -> Explanation:
-    """A texture measured as it was made: its examples at its example scale, blended, on its layers."""
+               model: Backbone, patches: bool = True, own_layers: bool = True) -> Explanation:
+    """A texture measured as it was made: its examples at its example scale, blended, placed, on its layers (with
+    ``own_layers`` False: the defaults)."""
     examples, result = prepared_texture(examples, result, example_scale=options.example_scale)
-    return measure_texture(examples, result, model, layers=options.layers, blend=options.blend, patches=patches,
-                           tileable=options.tileable, parts=placing(options, result, examples))
+    return measure_texture(examples, result, model, layers=options.layers if own_layers else TEXTURE_LAYERS,
+                           blend=options.blend, patches=patches, tileable=options.tileable,
+                           parts=placing(options, result, examples))
 
 
 def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions | synthesis.TextureOptions,
@@ -344,15 +348,9 @@ def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions
     from ..images import load_input
 
     if "examples" in inputs:
-        examples, result = prepared_texture(loaded(inputs["examples"], "example"), result,
-                                            example_scale=options.example_scale)
-        return measure_texture(examples, result, model, blend=options.blend, patches=False, tileable=options.tileable,
-                               parts=placing(options, result, examples))
-    content, styles, result = prepared(load_input(inputs["content"], "content image"),
-                                       loaded(inputs["styles"], "style image"), result,
-                                       style_scale=options.style_scale)
-    return measure(content, result, styles, model, blend=options.style_blend, patches=False,
-                   parts=placing(options, content, styles))
+        return of_texture(loaded(inputs["examples"], "example"), result, options, model, False, own_layers=False)
+    return of_transfer(load_input(inputs["content"], "content image"), loaded(inputs["styles"], "style image"), result,
+                       options, model, False, own_layers=False)
 
 
 def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Tensor]:
