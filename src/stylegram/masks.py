@@ -194,6 +194,7 @@ class RegionGrams:
         self.targets: list[torch.Tensor] = []
         self.masks: list[torch.Tensor] = []
         self._regions: dict[tuple[int, int], list[stats.Region]] = {}  # per map size, once per stage
+        self._stacked: torch.Tensor | None = None  # the targets as one (K, C, C) tensor, once
         self._last: tuple[weakref.ref, torch.Tensor] | None = None  # the features last measured, their distances
 
     def add(self, target: torch.Tensor, mask: torch.Tensor) -> RegionTerm:
@@ -211,7 +212,9 @@ class RegionGrams:
         if size not in self._regions:
             self._regions[size] = [stats.region_of(area(m, f)) for m in self.masks]
         if f.shape[0] == 1:
-            out = stats.masked_gram_distances(f, self._regions[size], torch.cat(self.targets))
+            if self._stacked is None:
+                self._stacked = torch.cat(self.targets)
+            out = stats.masked_gram_distances(f, self._regions[size], self._stacked)
         else:  # a batch of images: each region's distance as StyleTerm takes it
             gram = statistics.GramStatistic()
             out = torch.stack([gram.distance(f, t, area(m, f)) for t, m in zip(self.targets, self.masks)])
