@@ -12,7 +12,7 @@ from .errors import ImageError, OptionError
 from .images import ImageLike, batch_tensor, image_list, load_input
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)  # every pooling and padding (2 x 5): none evicted, none loaded twice
 def default_backbone(pooling: str = "max", padding: str | None = None) -> Backbone:
     """The embedded normalised VGG19 with ``pooling`` (max, or avg as texture synthesis pools) and ``padding`` (None:
     its own, reflect), built once per process; paddings share one pooling's weights."""

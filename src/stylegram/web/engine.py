@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from .. import __version__, gatys, synthesis, tiles
-from ..backbones import Backbone, build_options, load_backbone
+from ..backbones import Backbone
 from ..errors import OptionError, check_choice
 from ..job import Job, Result
 from ..losses import blend_weights
@@ -247,19 +247,18 @@ def _check_offered(method: str, names: list[str]) -> None:
 
 
 class Models:
-    """The default VGG19 per pooling and padding kind, loaded once and shared by every job."""
+    """The default VGG19 per pooling and padding kind (features.default_backbone: paddings share one pooling's
+    weights), loaded once and shared by every job; the jobs' threads load it one at a time."""
 
     def __init__(self) -> None:
-        self._models: dict[tuple[str, str | None], Backbone] = {}
         self._lock = threading.Lock()
 
     def get(self, pooling: str, padding: str | None = None) -> Backbone:
         """The network a job's options ask for (padding None: the backbone's own)."""
-        key = (pooling, padding)
+        from ..features import default_backbone
+
         with self._lock:
-            if key not in self._models:
-                self._models[key] = load_backbone("vgg19", "default", **build_options("vgg19", padding, pooling))
-            return self._models[key]
+            return default_backbone(pooling, padding)
 
 
 @dataclass
