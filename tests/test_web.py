@@ -719,6 +719,35 @@ def test_results_of_the_same_pictures_are_compared_on_one_page(client):
         "1: seed 1", "2: seed 2"]
 
 
+def test_jobs_compare_only_where_their_target_is_the_same():
+    from pathlib import Path
+
+    from stylegram.web.uploads import Upload
+
+    def up(digest: str) -> Upload:
+        return Upload(id=digest, name=f"{digest}.png", path=Path(f"{digest}.png"), sha256=digest)
+
+    content, styles, masks = up("c"), [up("s1"), up("s2")], [up("m1"), up("m2")]
+
+    def transfer(**changes) -> engine.Spec:
+        placed = changes.pop("masks", masks)
+        options = gatys.TransferOptions().replace(style_masks=[m.name for m in placed], **changes)
+        return engine.Spec("gatys", options, content, styles, masks=placed)
+
+    def texture(**changes) -> engine.Spec:
+        return engine.Spec("texture", synthesis.TextureOptions().replace(**changes), None, styles)
+
+    assert engine.comparable(transfer(), transfer(style_weight=100.0, seed=3))  # how it was made: compared
+    assert engine.comparable(transfer(style_blend="1,1"), transfer(style_blend="2,2"))  # the same weights, normalised
+    assert not engine.comparable(transfer(style_blend="1,1"), transfer(style_blend="3,1"))
+    assert not engine.comparable(transfer(), transfer(style_scale=0.5))
+    assert not engine.comparable(transfer(), transfer(masks=masks[::-1]))  # each style placed elsewhere
+    assert engine.comparable(texture(seed=1), texture(seed=2, size=(64, 48)))
+    assert not engine.comparable(texture(), texture(tileable=True, padding="circular"))
+    assert not engine.comparable(texture(), texture(example_scale=2.0))
+    assert not engine.comparable(texture(), transfer())
+
+
 def test_texture_refuses_masks(client):
     example, mask = uploaded(client, png(64, 64, 1)), uploaded(client, mask_png(64, 64, True))
     response = client.post("/api/jobs", json={"method": "texture", "styles": [example], "style_masks": [mask]})

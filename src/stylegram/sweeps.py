@@ -39,9 +39,6 @@ CAPTION_FONT = 13  # px
 MARGIN = 8  # px around and between the cells
 ROW = 4  # pictures a row holds at most when one option is varied
 VARIED_INPUTS = {"style": "styles", "example": "examples"}  # images a sweep may vary like an option: {name: role}
-# What the target a picture is measured against is made of: --compare refuses to vary these
-MEASURED_AGAINST = ("style", "example", "style_scale", "style_blend", "style_masks", "style_regions", "labels",
-                    "example_scale", "blend", "masks", "tileable")
 
 
 @dataclass(frozen=True)
@@ -308,7 +305,10 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned]) -> list[Cell]:
 def check_comparable(vary: Mapping[str, Sequence[Any]]) -> None:
     """Before any work: refuse to compare a sweep's pictures on one page when what it varies changes what they are
     measured against (the styles, their scale, blend or placing; a texture's examples, and whether it tiles)."""
-    moved = [name for name in vary if name in MEASURED_AGAINST]
+    from .analysis.compare import TARGET_OPTIONS
+
+    measured_against = {*VARIED_INPUTS, *TARGET_OPTIONS[False], *TARGET_OPTIONS[True]}
+    moved = [name for name in vary if name in measured_against]
     if moved:
         raise OptionError(f"--compare measures every picture against one target, but --vary {flag(moved[0])[2:]} "
                           "changes what each is measured against; drop --compare (--measure puts each picture's own "

@@ -24,6 +24,12 @@ from . import explain as X
 from .placed import parts_of
 
 KEYWORDS.add("names")  # compare's: its messages name --names, which a Python caller gives as names=
+# What a comparison's one target is made of beside its input pictures, by option name (textures: True): results
+# compare only where they agree on these (a sweep's --compare refuses to vary them, the web page compares jobs that
+# share them), and made_with takes them from the first result's options
+TARGET_OPTIONS = {False: ("style_scale", "style_blend", "style_masks", "style_regions", "labels"),
+                  True: ("example_scale", "blend", "tileable", "masks", "labels")}
+BLENDS = ("style_blend", "blend")  # the target options that weigh the styles (examples), in either spelling
 DEFAULT_LAYER = {False: "relu2_1", True: "pool1"}  # whose Gram matrices are drawn: fine enough to show each result's
 
 
@@ -130,13 +136,10 @@ def made_with(inputs: dict, results: Sequence[ImageLike], options, names: Sequen
 
     texture = isinstance(options, TextureOptions)
     model = model or default_backbone("avg" if texture else "max", options.padding)
+    target = {"blend" if name in BLENDS else name: getattr(options, name) for name in TARGET_OPTIONS[texture]}
     if texture:
-        return compare_textures(inputs["examples"], results, names=names, layer=layer, model=model,
-                                example_scale=options.example_scale, blend=options.blend, tileable=options.tileable,
-                                masks=options.masks, labels=options.labels)
-    return compare(inputs["content"], inputs["styles"], results, names=names, layer=layer, model=model,
-                   style_scale=options.style_scale, blend=options.style_blend, style_masks=options.style_masks,
-                   style_regions=options.style_regions, labels=options.labels)
+        return compare_textures(inputs["examples"], results, names=names, layer=layer, model=model, **target)
+    return compare(inputs["content"], inputs["styles"], results, names=names, layer=layer, model=model, **target)
 
 
 @contextlib.contextmanager

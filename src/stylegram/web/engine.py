@@ -358,16 +358,22 @@ def comparable(a: Spec, b: Spec) -> bool:
 
 
 def _yardstick(spec: Spec) -> tuple:
-    """What a picture's measure depends on beside its pictures: the styles' scale, blend weights and the masks, regions
-    or label maps that place them (by digest; a texture's examples', and whether it tiles), which a comparison's one
-    target takes from its first job."""
+    """What a picture's measure depends on beside its pictures (stylegram.analysis.compare.TARGET_OPTIONS): the styles'
+    scale, blend weights and the masks, regions or label maps that place them (by digest; a texture's examples', and
+    whether it tiles), which a comparison's one target takes from its first job."""
+    from ..analysis.compare import BLENDS, TARGET_OPTIONS
     from ..losses import blend_weights
 
-    opts = spec.options
-    texture = spec.method == "texture"
-    weights = tuple(round(w, 6) for w in blend_weights(opts.blend if texture else opts.style_blend, len(spec.styles)))
-    placed = tuple((option, tuple(u.sha256 for u in uploads)) for option, uploads in attached(spec))
-    return (opts.example_scale, opts.tileable, weights, placed) if texture else (opts.style_scale, weights, placed)
+    digests = {option: tuple(u.sha256 for u in uploads) for option, uploads in attached(spec)}
+
+    def value(name: str) -> Any:
+        if name in digests:
+            return digests[name]
+        if name in BLENDS:
+            return tuple(round(w, 6) for w in blend_weights(getattr(spec.options, name), len(spec.styles)))
+        return getattr(spec.options, name)
+
+    return tuple(value(name) for name in TARGET_OPTIONS[spec.method == "texture"])
 
 
 def compared(specs: list[Spec], pictures: list[torch.Tensor], store: UploadStore, models: Models,
