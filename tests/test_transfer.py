@@ -363,10 +363,13 @@ def test_too_small_style_image_is_named(vgg, pair):
     with pytest.raises(OptionError, match="style 1 image would be .* need at least 32 px per side: raise "
                                           "style_scale, min_size or size$"):
         prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.3)
-    # for the content, --style-scale cannot help (it was offered)
-    with pytest.raises(OptionError, match="content image would be 96x12 px .* raise min_size or size, or choose "
-                                          "shallower layers$"):
+    # for the content, --style-scale cannot help (it was offered), nor --min-size when the picture is this narrow
+    with pytest.raises(OptionError, match=r"content image would be 96x12 px .* raise size to at least 252 with "
+                                          r"upscale \(this size leaves its short side 12 px\), or choose shallower "
+                                          "layers$"):
         prepare(torch.rand(1, 3, 12, 96), content, model=vgg, size=96, min_size=96)
+    wide = prepare(torch.rand(1, 3, 12, 96), content, model=vgg, size=252, min_size=96, upscale=True)
+    assert wide.problem.sizes()[-1] == (32, 252)  # the size it named is enough
 
 
 def test_unreadable_style_among_several_is_named(vgg, pair, tmp_path):

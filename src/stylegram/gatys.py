@@ -243,8 +243,9 @@ class TransferProblem(Starts, optimize.Problem):
         return stages
 
     def _check_minimum(self, need: int) -> None:
-        coarsest = self._scales[0]  # (--style-scale cannot help the content)
-        images_at = [("content", coarsest, "--min-size or --size, or choose shallower layers"),
+        """Refuse a content or style image that the layers cannot see at the coarsest scale, naming what helps."""
+        coarsest = self._scales[0]  # no smaller than ``need`` where the finest is not (scale_sizes)
+        images_at = [("content", coarsest, _widening(tuple(self.content.shape[-2:]), need, min(coarsest))),
                      *[(f"style {i + 1}", self.style_size(s, coarsest), "--style-scale, --min-size or --size")
                        for i, s in enumerate(self.styles)]]
         _refuse_small(need, images_at, " at the coarsest scale", "the layers asked for need")
@@ -642,6 +643,19 @@ def check_read(opts: TransferOptions) -> None:
 def _image_start(init: str | torch.Tensor) -> bool:
     """Whether --init names an image (a file, a sample or a tensor) rather than a kind of start."""
     return not isinstance(init, str) or init not in INITS
+
+
+def _widening(shape: tuple[int, int], need: int, short: int) -> str:
+    """What gives a content of ``shape`` (H, W), ``short`` px on its short side as asked, ``need`` px there: the
+    smallest --size that does (no --min-size helps), or shallower layers."""
+    wanted = math.floor((need - 0.5) * max(shape) / min(shape))  # the smallest that rounds up to ``need``, or near
+    while min(optimize.fit_long_side(shape, wanted)) < need and wanted <= MAX_SIDE:
+        wanted += 1
+    if wanted > MAX_SIDE:
+        return (f"--size, though a picture this narrow stays under {need} px even at {MAX_SIDE}: crop it, or choose "
+                "shallower layers")
+    return (f"--size to at least {wanted}{' with --upscale' if wanted > max(shape) else ''} (this --size leaves its "
+            f"short side {short} px), or choose shallower layers")
 
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:
