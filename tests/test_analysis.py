@@ -473,6 +473,7 @@ def test_grams_cli_is_reproducible(classes, tmp_path):
     assert saved["matrices"].shape == (7, 128, 128) and list(saved["order"]) == record["order"]
     for suffix in (".json", ".png"):
         assert outputs[0].with_suffix(suffix).read_bytes() == outputs[1].with_suffix(suffix).read_bytes()
+    assert sorted(p.name for p in outputs[0].parent.iterdir()) == ["grams.json", "grams.npz", "grams.png"]  # no temp
 
 
 def test_rank_layers_cli(classes, tmp_path, capsys):

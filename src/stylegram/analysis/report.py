@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from ..errors import count
+from ..files import write_bytes
 from . import featuremaps, plots
 from .matrices import LABELS
 from .study import Study
@@ -193,9 +194,4 @@ def write(
 
 def write_page(text: str, path: str | os.PathLike[str]) -> Path:
     """Write an HTML page atomically (a page half written is never left at ``path``)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_bytes(path, text.encode("utf-8"))

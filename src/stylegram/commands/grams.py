@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 from ..errors import count
+from ..files import write_atomically, write_bytes
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -59,16 +60,15 @@ def run(args: argparse.Namespace) -> int:
     panels = [("set mean", mean), *((n, m.numpy()) for n, m in zip(image_set.names, per_image))]
     fig = plots.matrices_grid(panels, clustering, args.kind, args.layer, columns=args.columns)
     plots.save(fig, output)
-    np.savez_compressed(
-        companion(output, ".npz"), matrices=per_image.numpy(), mean=mean, order=clustering.order,
-        labels=clustering.labels, names=np.array(image_set.names), layer=args.layer, kind=args.kind,
-    )
+    write_atomically(companion(output, ".npz"), lambda f: np.savez_compressed(
+        f, matrices=per_image.numpy(), mean=mean, order=clustering.order, labels=clustering.labels,
+        names=np.array(image_set.names), layer=args.layer, kind=args.kind))
     record = {
         "layer": args.layer, "images": image_set.names, "matrices": companion(output, ".npz").name,
         **clustering.to_json(),
         "settings": settings_of(model, args.kind, [args.layer], seed=args.seed, size=args.size, grey=args.grey),
     }
-    companion(output, ".json").write_text(json.dumps(record, indent=1) + "\n")
+    write_bytes(companion(output, ".json"), (json.dumps(record, indent=1) + "\n").encode())
     say(f"{len(image_set)} images, {mean.shape[0]} channels of {args.layer} in {count(clustering.k, 'cluster')}")
     print(output)
     return 0

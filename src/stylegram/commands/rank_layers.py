@@ -6,6 +6,7 @@ import argparse
 import json
 import time
 
+from ..files import write_bytes
 from .analysis_common import add_image_options, add_kind_option, companion, figure_output, image_size, say
 from .common import add_backbone_options, add_scheduler_options, backbone_from_args
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     best = ranking.best
     plots.save(plots.rank_bars(ranking), output)
     plots.save(plots.confusion_plot(best, ranking.classes), companion(output, "_confusion.png"))
-    companion(output, ".json").write_text(json.dumps(ranking.to_json(), indent=1) + "\n")
+    write_bytes(companion(output, ".json"), (json.dumps(ranking.to_json(), indent=1) + "\n").encode())
     print(f"{'layer':<32}{'accuracy':>9}{'contrast':>10}")
     for s in ranking.scores:
         print(f"{s.layer:<32}{100 * s.accuracy:>8.1f}%{s.contrast:>10.3f}")
