@@ -421,6 +421,17 @@ def test_a_cluster_row_is_the_mean_of_its_channels_maps():
     assert featuremaps.channel_rows([5]) == featuremaps.as_rows([5]) == [("channel 5", [5])]
 
 
+def test_the_feature_grid_puts_each_input_over_its_maps():
+    torch.manual_seed(0)
+    pictures = [torch.rand(1, 3, 64, 64), torch.rand(1, 3, 48, 96)]
+    maps = [torch.rand(8, 16, 16), torch.rand(8, 12, 24)]
+    fig = plots.features_grid(pictures, maps, [0, 3], ["square", "wide"], "relu3_1")
+    plots.rendered(fig)  # lays it out
+    grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    columns = [[round(ax.get_position().x0, 3) for ax in grid[row * 2:row * 2 + 2]] for row in range(3)]
+    assert columns[0] == columns[1] == columns[2], columns  # the input row had no colour bar and its own columns
+
+
 def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp_path, capsys, monkeypatch):
     grams = tmp_path / "grams.png"
     assert main(["grams", *map(str, classes), "--layer", "relu2_1", "--clusters", "3", "-o", str(grams)]) == 0

@@ -128,6 +128,7 @@ def features_grid(
         axes[0, j].set_title(_short(name), fontsize=8)
         _no_ticks(axes[0, j])
     axes[0, 0].set_ylabel("input", fontsize=9)
+    _bar_space(fig, axes[0])  # as the rows below give up to their colour bars, so the columns line up
     for r, (label, channels) in enumerate(rows, start=1):
         row = [featuremaps.row_map(f, channels).numpy() for f in feature_maps]
         style = _colours(min(v.min() for v in row), max(v.max() for v in row))
@@ -140,6 +141,13 @@ def features_grid(
     what = "Mean feature maps of channel clusters" if any(len(cs) > 1 for _, cs in rows) else "Feature maps"
     fig.suptitle(f"{what} at {layer} (one colour scale per row)", fontsize=10)
     return fig
+
+
+def _bar_space(fig, row) -> None:
+    """An invisible colour bar beside a row that has none, taking the room the other rows' bars take."""
+    from matplotlib.cm import ScalarMappable
+
+    fig.colorbar(ScalarMappable(), ax=list(row), shrink=0.85, pad=0.01, aspect=12).ax.set_visible(False)
 
 
 def matrix_style(values: Sequence[np.ndarray], kind: str) -> dict:
