@@ -454,3 +454,25 @@ def test_one_pass_methods_refuse_the_options_of_iterations(tmp_path, capsys):
     assert code == 2 and not out.exists()
     assert ("--checkpoint and --log record iterations, and --method wct makes one pass without any; drop them or use "
             "--method gatys") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["transfer", "texture", "sweep", "texture-sweep"])
+def test_help_lists_every_option_once_under_what_it_is_about(command, capsys):
+    import dataclasses
+
+    from stylegram.commands import texture, transfer
+    from stylegram.gatys import TransferOptions
+    from stylegram.synthesis import TextureOptions
+
+    textures = command.startswith("texture")
+    groups, options = (texture.GROUPS, TextureOptions) if textures else (transfer.GROUPS, TransferOptions)
+    grouped = [name for names in groups.values() for name in names]
+    assert sorted(grouped) == sorted(f.name for f in dataclasses.fields(options))  # each in one group, none left out
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    sections = {part.split(":\n", 1)[0]: re.findall(r"^  (--[a-z-]+)", part, flags=re.M)
+                for part in re.split(r"\n(?=[a-z][^\n]*:\n)", text)}  # {title: its flags}
+    assert [title for title in sections if title in groups] == list(groups)  # the groups in their order
+    for title, names in groups.items():
+        assert sections[title] == ["--" + name.replace("_", "-") for name in names], title

@@ -67,19 +67,25 @@ def argument_type(hint) -> type:
 
 
 def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: dict, choices: dict,
-                          only: tuple[str, ...] | None = None) -> None:
+                          only: tuple[str, ...] | None = None, groups: dict[str, tuple[str, ...]] | None = None) -> None:
     """One --flag per field of an options dataclass (``only`` those named), typed from its annotation, defaulting to
-    its default.
+    its default; ``groups``: {title: field names}, each listed under its title in --help.
 
     A boolean that is off by default becomes a --flag that turns it on; one that is on becomes --no-flag.
     """
     defaults, hints = options_cls(), typing.get_type_hints(options_cls)
-    for option in (f for f in dataclasses.fields(options_cls) if only is None or f.name in only):
-        default = getattr(defaults, option.name)
+    under = {}
+    for title, names in (groups or {}).items():
+        group = parser.add_argument_group(title)
+        under.update(dict.fromkeys(names, group))
+    rank = {name: i for i, name in enumerate(n for names in (groups or {}).values() for n in names)}
+    fields = sorted(dataclasses.fields(options_cls), key=lambda f: rank.get(f.name, -1))  # each group in its order
+    for option in (f for f in fields if only is None or f.name in only):
+        default, target = getattr(defaults, option.name), under.get(option.name, parser)
         if isinstance(default, bool):
             on = flag(option.name)
             name, action = (on.replace("--", "--no-", 1), "store_false") if default else (on, "store_true")
-            parser.add_argument(name, dest=option.name, action=action, help=helps[option.name])
+            target.add_argument(name, dest=option.name, action=action, help=helps[option.name])
             continue
-        parser.add_argument(flag(option.name), type=argument_type(hints[option.name]), default=default,
+        target.add_argument(flag(option.name), type=argument_type(hints[option.name]), default=default,
                             choices=choices.get(option.name), help=helps[option.name])

@@ -22,7 +22,7 @@ from ..sweep_folder import CellFolder
 from .common import add_dataclass_options, add_scheduler_options, argument_type
 from .progress import describe, stop_on_interrupt
 from .runner import check_outputs, listed
-from .transfer import CHOICES, HELP
+from .transfer import CHOICES, GROUPS, HELP
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -36,13 +36,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("content", nargs="?", help="content image (a file, or sample:chelsea etc.)")  # checked in run
     parser.add_argument("styles", nargs="*", metavar="style", help="one or more style images (blended), or none "
                         "with --vary style A B C: one picture per style")
-    add_sweep_options(parser, T.TransferOptions, HELP, CHOICES, "style-weight 1 10 100", "style")
+    add_sweep_options(parser, T.TransferOptions, HELP, CHOICES, GROUPS, "style-weight 1 10 100", "style")
     return parser
 
 
 def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], helps: dict, choices: dict,
-                      example: str, image: str) -> None:
-    """-o, --vary, --cells, every option of the run swept, --quiet."""
+                      groups: dict[str, tuple[str, ...]], example: str, image: str) -> None:
+    """-o, --vary, --cells, every option of the run swept (under ``groups``' titles), --quiet."""
     parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .webp)")
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
                         help=f"an option of {options.kind} and its values, e.g. --vary {example}, or --vary {image} "
@@ -52,7 +52,7 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                         "sweep given the same DIR again takes the pictures made there from the same inputs and "
                         "options instead of making them again (stopped, or given one more value: only what is new "
                         "runs)")
-    add_dataclass_options(parser, options, helps, choices)
+    add_dataclass_options(parser, options, helps, choices, groups=groups)
     parser.add_argument("--measure", action="store_true",
                         help="measure each picture as `stylegram explain` does, by one yardstick for all (VGG19's "
                         f"default layers), and add it to its caption: how far its Gram matrices have gone to the "

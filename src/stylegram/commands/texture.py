@@ -51,6 +51,14 @@ HELP = {
     "masks": "one mask per example, of the output's aspect, e.g. wall.png,lawn.png: each example's texture grows "
     "where its mask is white (default: every example everywhere)",
 }
+# The options by what they are about, each group under its title in --help
+GROUPS = {
+    "what to make": ("size", "tileable", "seed"),
+    "the examples": ("layers", "blend", "statistic", "example_scale", "tv_weight"),
+    "where each example grows": ("masks", "labels"),
+    "the optimization": ("iterations", "min_size", "scale_factor", "optimizer", "lr", "tolerance", "patience"),
+    "network and machine": ("backbone", "weights", "pooling", "padding", "precision", "max_memory"),
+}
 CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding": PADDINGS, "precision": PRECISIONS}
 
 
@@ -63,7 +71,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     parser.add_argument("examples", nargs="+", metavar="example", help="one or more example textures")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
-    add_dataclass_options(parser, TextureOptions, HELP, CHOICES)
+    add_dataclass_options(parser, TextureOptions, HELP, CHOICES, groups=GROUPS)
     add_run_options(parser)
     add_explain_option(parser, "texture")
     return parser

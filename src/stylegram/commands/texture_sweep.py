@@ -9,7 +9,7 @@ from .. import sweeps as S
 from ..synthesis import TextureOptions
 from .runner import listed
 from .sweep import Kind, add_sweep_options, run_sweep
-from .texture import CHOICES, HELP
+from .texture import CHOICES, GROUPS, HELP
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     parser.add_argument("examples", nargs="*", metavar="example", help="one or more example textures (blended), or "
                         "none with --vary example A B C: one texture per example")
-    add_sweep_options(parser, TextureOptions, HELP, CHOICES, "statistic gram meanstd", "example")
+    add_sweep_options(parser, TextureOptions, HELP, CHOICES, GROUPS, "statistic gram meanstd", "example")
     return parser
 
 

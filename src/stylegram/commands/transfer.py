@@ -89,6 +89,17 @@ HELP = {
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
     "upscale": "allow --size larger than the content image",
 }
+# The options by what they are about, each group under its title in --help
+GROUPS = {
+    "what to make": ("method", "alpha", "size", "upscale", "colors", "seed"),
+    "style and content": ("style_scale", "content_weight", "style_weight", "tv_weight", "content_layers",
+                          "style_layers", "style_blend", "statistic"),
+    "where each style paints": ("style_masks", "style_regions", "labels"),
+    "where it starts": ("init", "init_weight", "init_mask"),
+    "the optimization": ("iterations", "min_size", "scale_factor", "optimizer", "lr", "history", "parameterization",
+                         "decay", "polish", "detail", "content_boost", "tolerance", "patience"),
+    "network and machine": ("backbone", "weights", "pooling", "padding", "precision", "max_memory"),
+}
 CHOICES = {"method": T.METHODS, "optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "colors": T.COLORS, "padding": PADDINGS,
            "precision": PRECISIONS, "parameterization": T.PARAMETERIZATIONS}
 
@@ -102,7 +113,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
     parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
-    add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES)
+    add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES, groups=GROUPS)
     parser.add_argument("--tile", type=int, metavar="PX",
                         help="make a --size larger than memory allows: the whole picture at PX, then each doubling "
                         "refined in overlapping tiles of PX (e.g. --size 3000 --upscale --tile 768); Ctrl-C, or "
