@@ -456,16 +456,18 @@ def test_one_pass_methods_refuse_the_options_of_iterations(tmp_path, capsys):
             "--method gatys") in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["transfer", "texture", "sweep", "texture-sweep"])
+@pytest.mark.parametrize("command", ["transfer", "texture", "sweep", "texture-sweep", "dream"])
 def test_help_lists_every_option_once_under_what_it_is_about(command, capsys):
     import dataclasses
 
-    from stylegram.commands import texture, transfer
+    from stylegram.commands import dream, texture, transfer
+    from stylegram.deepdream import DreamOptions
     from stylegram.gatys import TransferOptions
     from stylegram.synthesis import TextureOptions
 
-    textures = command.startswith("texture")
-    groups, options = (texture.GROUPS, TextureOptions) if textures else (transfer.GROUPS, TransferOptions)
+    groups, options = {"transfer": (transfer.GROUPS, TransferOptions), "sweep": (transfer.GROUPS, TransferOptions),
+                       "texture": (texture.GROUPS, TextureOptions), "texture-sweep": (texture.GROUPS, TextureOptions),
+                       "dream": (dream.GROUPS, DreamOptions)}[command]
     grouped = [name for names in groups.values() for name in names]
     assert sorted(grouped) == sorted(f.name for f in dataclasses.fields(options))  # each in one group, none left out
     with pytest.raises(SystemExit):
@@ -475,4 +477,6 @@ def test_help_lists_every_option_once_under_what_it_is_about(command, capsys):
                 for part in re.split(r"\n(?=[a-z][^\n]*:\n)", text)}  # {title: its flags}
     assert [title for title in sections if title in groups] == list(groups)  # the groups in their order
     for title, names in groups.items():
-        assert sections[title] == ["--" + name.replace("_", "-") for name in names], title
+        defaults = options()
+        assert sections[title] == [("--no-" if getattr(defaults, name) is True else "--") + name.replace("_", "-")
+                                   for name in names], title

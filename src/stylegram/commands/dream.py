@@ -50,6 +50,13 @@ HELP = {
     "seed": "random seed; the same seed and options give the same bytes (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
 }
+# The options by what they are about, each group under its title in --help
+GROUPS = {
+    "what to dream": ("layer", "channels", "cluster", "objective", "image", "size", "seed"),
+    "the optimization": ("octaves", "octave_scale", "iterations", "parameterization", "decay", "optimizer", "lr"),
+    "random transforms": ("transforms", "jitter", "scale", "rotate"),
+    "network and machine": ("pre_relu", "backbone", "weights", "pooling", "padding", "precision", "tile", "max_memory"),
+}
 CHOICES = {
     "objective": OBJECTIVES, "parameterization": PARAMETERIZATIONS, "optimizer": ("adam", "sgd-normalized"),
     "pooling": ("max", "avg"), "padding": PADDINGS, "precision": PRECISIONS,
@@ -67,7 +74,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "'stylegram dream --image photo.jpg --layer relu4_1 -o out.png'.",
     )
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
-    add_dataclass_options(parser, DreamOptions, HELP, CHOICES)
+    add_dataclass_options(parser, DreamOptions, HELP, CHOICES, groups=GROUPS)
     add_run_options(parser)
     return parser
 
