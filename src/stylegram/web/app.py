@@ -253,6 +253,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 
 def _add_routes(app: FastAPI, service: Service) -> None:
+    """Every route of the API and the page, by what it serves."""
+    for add in (_page_routes, _upload_routes, _job_routes, _result_routes, _analysis_routes):
+        add(app, service)
+
+
+def _page_routes(app: FastAPI, service: Service) -> None:
+    """The page and what it asks first: the server's limits and its status."""
     runner = service.runner
 
     @app.get("/", include_in_schema=False)
@@ -272,6 +279,11 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         return {"version": __version__, "time": time.time(),
                 "running": runner.snapshot(running) if running else None,
                 "queue": [job.id for job in list(runner.queue)], "jobs": len(runner.jobs)}
+
+
+def _upload_routes(app: FastAPI, service: Service) -> None:
+    """The uploads: store, describe, show a video's first frame, delete."""
+    runner = service.runner
 
     @app.post("/api/uploads", status_code=201)
     async def upload(request: Request, name: str = "image") -> dict:
@@ -306,6 +318,11 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if not service.store.delete(upload_id):
             service.upload(upload_id, "requested")  # raises: no such upload
         return Response(status_code=204)
+
+
+def _job_routes(app: FastAPI, service: Service) -> None:
+    """The jobs: submit, list, describe, stop, follow their events."""
+    runner = service.runner
 
     @app.post("/api/jobs", status_code=201)
     def submit(req: JobRequest) -> dict:  # a plain def: FastAPI runs it in a thread (it decodes images)
@@ -345,6 +362,11 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         return StreamingResponse(_stream(job, seen, service.closing), media_type="text/event-stream",
                                  headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
+
+def _result_routes(app: FastAPI, service: Service) -> None:
+    """The what a job made: its picture or video, its latest preview, its parameters."""
+    runner = service.runner
+
     @app.get("/api/jobs/{job_id}/result.png")
     def result(job_id: str) -> Response:
         job = service.job(job_id)
@@ -377,6 +399,18 @@ def _add_routes(app: FastAPI, service: Service) -> None:
         if job.preview_png is None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no picture yet")
         return Response(job.preview_png, media_type="image/png", headers={"cache-control": "no-cache"})
+
+    @app.get("/api/jobs/{job_id}/params.json")
+    async def params(job_id: str) -> Response:
+        job = service.job(job_id)
+        body = json.dumps(runner.params(job), indent=2)
+        return Response(body, media_type="application/json",
+                        headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.json"'})
+
+
+def _analysis_routes(app: FastAPI, service: Service) -> None:
+    """The why a job's picture looks as it does, and how it compares with others (stylegram.analysis pages)."""
+    runner = service.runner
 
     @app.get(engine.REPORT_CSS, include_in_schema=False)
     def report_css() -> Response:
@@ -421,13 +455,6 @@ def _add_routes(app: FastAPI, service: Service) -> None:
             job.comparison = ids, engine.compared([j.spec for j in jobs], [j.picture()[0] for j in jobs],
                                                   service.store, service.models, job.picture()[1])
         return Response(job.comparison[1], media_type="text/html")
-
-    @app.get("/api/jobs/{job_id}/params.json")
-    async def params(job_id: str) -> Response:
-        job = service.job(job_id)
-        body = json.dumps(runner.params(job), indent=2)
-        return Response(body, media_type="application/json",
-                        headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.json"'})
 
 
 def _png(image, alpha=None) -> bytes:
