@@ -453,7 +453,7 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
         ids = tuple(j.id for j in jobs)
         if job.comparison is None or job.comparison[0] != ids:
             job.comparison = ids, engine.compared([j.spec for j in jobs], [j.picture()[0] for j in jobs],
-                                                  service.store, service.models, job.picture()[1])
+                                                  service.store, service.models, job.measured_frame)
         return Response(job.comparison[1], media_type="text/html")
 
 

@@ -91,11 +91,16 @@ class WebJob:
         even when stopped before the video was."""
         return self.terminal and (self.result is not None or (self.spec.is_video and self.frame is not None))
 
+    @property
+    def measured_frame(self) -> int | None:
+        """Which frame ``picture()`` is: a video job's last written (from 0); None for a picture."""
+        return self.frame[0] if self.spec.is_video and self.frame is not None else None
+
     def picture(self) -> tuple[torch.Tensor, int | None]:
         """What its explanation and comparisons measure (it is ``explainable``): its picture, or a video job's last
-        frame written and its number (from 0)."""
+        frame written, and ``measured_frame``."""
         if self.spec.is_video:
-            return images.to_tensor(self.frame[1]), self.frame[0]
+            return images.to_tensor(self.frame[1]), self.measured_frame
         return self.result.image, None
 
     def publish(self, kind: str, data: dict) -> None:
@@ -260,9 +265,8 @@ class Runner:
             return []
         with self._cond:
             jobs = list(self.jobs.values())
-        frame = job.frame[0] if job.spec.is_video else None
         return sorted((j for j in jobs if j.explainable and engine.comparable(job.spec, j.spec)
-                       and (j.frame[0] if j.spec.is_video else None) == frame), key=lambda j: j.created)
+                       and j.measured_frame == job.measured_frame), key=lambda j: j.created)
 
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
