@@ -419,6 +419,25 @@ def test_counts_and_sizes_below_one_are_refused_by_the_parser(args, capsys):
     assert "'0' is not a whole number >= 1" in capsys.readouterr().err
 
 
+def test_version_names_stylegram_torch_and_python(capsys):
+    import platform
+
+    import torch
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == (f"stylegram {stylegram.__version__} (torch {torch.__version__}, "
+                                               f"Python {platform.python_version()})")
+
+
+def test_no_command_lists_the_commands_and_fails(capsys):
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: stylegram")
+    assert "transfer     style transfer" in err and "--version" in err
+
+
 def test_no_help_text_shows_a_default_of_none():
     from stylegram.cli import build_parser
 

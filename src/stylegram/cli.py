@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import platform
 import signal
 import sys
 
@@ -24,7 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f".commands.{name}", __package__)
         module.add_parser(sub).set_defaults(run=module.run)
+    parser.add_argument("--version", action="version", version=version(),
+                        help="print stylegram's version, and torch's and Python's, and exit")
     return parser
+
+
+def version() -> str:
+    """stylegram's version with torch's and Python's, as a bug report wants them."""
+    import torch
+
+    from . import __version__
+
+    return f"stylegram {__version__} (torch {torch.__version__}, Python {platform.python_version()})"
 
 
 def given_options(argv: list[str]) -> set[str]:
@@ -44,7 +56,11 @@ def given_options(argv: list[str]) -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not argv:  # no command: the list of commands, not only argparse's "COMMAND is required"
+        parser.print_help(sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     if getattr(args, "resume", None):  # a resumed run refuses options typed with another value than its checkpoint's
         args.given = given_options(argv)
     from .commands.progress import handling  # imported by build_parser already
