@@ -148,6 +148,12 @@ def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_
     kept = dict(re.findall(r"^(\w+): .*content r ([\d.]+)", printed, re.MULTILINE))
     assert float(kept["pan"]) == 1.0 and float(kept["shifted"]) < 0.95, printed  # frame 3 of each against frame 3
     assert "<td>frame</td><td>3 of 4</td>" in page.read_text()
+    shorter = tmp_path / "shorter.gif"
+    pictures[0].save(shorter, save_all=True, append_images=pictures[1:3], duration=100, loop=0)
+    assert main([*compare[:5], str(shorter), *compare[6:]]) == 2  # which frame is 'the last' of both?
+    assert "the stylized videos have 4, 3 frames; give --frame N" in capsys.readouterr().err
+    assert main([*compare[:5], str(shorter), *compare[6:], "--frame", "4"]) == 2
+    assert f"--frame 4: {shorter} has 3 frames" in capsys.readouterr().err
     assert main([*compare[:4], str(clip), str(first), *compare[6:]]) == 2
     assert f"{first} is a picture and {clip} a video" in capsys.readouterr().err
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
-from ..errors import OptionError
+from ..errors import ImageError, OptionError
 from ..options import flag
 from .analysis_common import check_against_style, say, writable
 from .common import OWN_PADDING, add_backbone_options, backbone_from_args
@@ -169,31 +169,31 @@ def frames_at(content: str, results: list[str], frame: int | None
     """Frame ``frame`` (from 1; default the last) of each stylized video and of the video content, and the settings
     row that names it."""
     try:
-        from ..batch.video import frame_at, frames
+        from ..batch.video import frame_at, shown_frames
     except ImportError as err:
         raise OptionError(f"measuring a video needs the batch extra ({err.name} is missing): pip install "
                           "'stylegram[batch]'") from None
     from ..images import to_tensor
 
-    picked, counts = [], []
-    for result in results:
-        chosen, count = None, 0
-        for count, pixels in enumerate(frames(result), start=1):  # one frame held at a time: a video may be long
-            if frame is None or count == frame:
-                chosen = pixels
-        if frame is not None and frame > count:
-            raise OptionError(f"--frame {frame}: {result} has {count} frames")
-        picked.append(chosen)
-        counts.append(count)
+    counts = [shown_frames(result) for result in results]  # from the packets: nothing decoded yet
     if frame is None and len(set(counts)) > 1:
         raise OptionError(f"the stylized videos have {', '.join(map(str, counts))} frames; give --frame N to compare "
                           "one frame of each")
     number = frame or counts[0]
+    for result, count in zip(results, counts):
+        if number > count:
+            raise OptionError(f"--frame {number}: {result} has {count} frames")
     source = frame_at(content, number - 1)
     if source is None:
         raise OptionError(f"{content} has no frame {number}, but its stylized video {results[0]} has {counts[0]}: "
                           "give the video it was made from")
-    return to_tensor(source), [to_tensor(p) for p in picked], {"frame": f"{number} of {counts[0]}"}
+    picked = []
+    for result in results:
+        pixels = frame_at(result, number - 1)
+        if pixels is None:  # its packets list the frame, and decoding does not give it
+            raise ImageError(f"{result}: frame {number} cannot be decoded; the file may be damaged: make it again")
+        picked.append(to_tensor(pixels))
+    return to_tensor(source), picked, {"frame": f"{number} of {counts[0]}"}
 
 
 def placing_rows(args: argparse.Namespace) -> dict[str, str]:
