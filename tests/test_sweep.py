@@ -352,6 +352,35 @@ def test_the_sweep_command_compares_its_pictures_on_one_page(tmp_path, capsys):
     assert "seed 2" in texture_page.read_text()
 
 
+def test_measure_with_compare_reads_the_pages_numbers_instead_of_measuring_again(tmp_path, monkeypatch):
+    """--measure and --compare measure each picture once (the page's measures give the captions), and the captions
+    are those --measure alone gives."""
+    from stylegram.analysis import explain
+
+    yardsticks, captions = [], []
+    measure_alone, measured = explain.yardstick, sweeps.measured
+
+    def counted(*args, **kwargs):
+        yardsticks.append(1)
+        return measure_alone(*args, **kwargs)
+
+    def recorded(*args):
+        cells = measured(*args)
+        captions.append([cell.measured for cell in sorted(cells, key=lambda cell: cell.number)])
+        return cells
+
+    monkeypatch.setattr(explain, "yardstick", counted)
+    monkeypatch.setattr(sweeps, "measured", recorded)
+    out, page = tmp_path / "sheet.png", tmp_path / "compare.html"
+    args = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
+            "--min-size", "64", "--iterations", "5", "--measure", "--quiet"]
+    assert main([*args, "--compare", str(page)]) == 0 and not yardsticks
+    shown = dict(re.findall(r"<tr><td>([^<]+)</td><td><strong>(-?\d+)%</strong></td>", page.read_text()))
+    assert [f"style {shown['seed 1']}%", f"style {shown['seed 2']}%"] == [c.split(",")[0] for c in captions[0]]
+    assert main(args) == 0 and len(yardsticks) == 2
+    assert captions[0] == captions[1] and all(re.fullmatch(r"style \d+%, content r [\d.]+", c) for c in captions[0])
+
+
 @pytest.mark.parametrize("args, words", [
     (["--vary", "style-scale", "0.5", "1"], "--compare measures every picture against one target, but --vary "
                                             "style-scale changes what each is measured against"),

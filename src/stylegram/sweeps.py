@@ -282,21 +282,25 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
     return planned.job.result(), False
 
 
-def measured(cells: Sequence[Cell], planned: Sequence[Planned]) -> list[Cell]:
+def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comparison | None = None) -> list[Cell]:
     """The cells with their pictures measured by one yardstick for all (stylegram.analysis.explain.yardstick: VGG19's
     default layers, whatever layers a picture was made on, padded as it was made): how far its Gram matrices have gone
     from the content's (a texture: from noise) towards its styles' (examples'), and for a transfer how closely its
-    relu4_2 maps follow the content's (mean Pearson r)."""
+    relu4_2 maps follow the content's (mean Pearson r). ``comparison``: the same pictures already ``compared``, all
+    padded alike, whose numbers are read instead of measured again."""
     from .analysis.explain import yardstick
     from .features import default_backbone
 
     shown = []
+    already = dict(zip(comparison.names, comparison.explained)) if comparison is not None else {}
     for cell in cells:
         one = planned[cell.number]
         one = planned[one.same_as] if one.same_as is not None else one
         texture = "examples" in one.inputs
-        model = default_backbone("avg" if texture else "max", one.options.padding)  # as the picture was made
-        why = yardstick(one.inputs, cell.result.image, one.options, model)
+        why = already.get(values(one.changes))
+        if why is None:
+            model = default_backbone("avg" if texture else "max", one.options.padding)  # as the picture was made
+            why = yardstick(one.inputs, cell.result.image, one.options, model)
         words = f"{'example' if texture else 'style'} {100 * why.moved:.0f}%"
         shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
     return shown

@@ -24,6 +24,9 @@ from .progress import describe, stop_on_interrupt
 from .runner import check_outputs, listed
 from .transfer import CHOICES, GROUPS, HELP
 
+if typing.TYPE_CHECKING:
+    from ..analysis.compare import Comparison
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
@@ -134,10 +137,13 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         if new_folder and folder is not None and not any(folder.iterdir()):
             folder.rmdir()  # nothing was made: no empty folder left behind
     stopped_in = ""  # what Ctrl-C stopped after the pictures were made: measuring or comparing them
+    comparison = None  # with --compare and --measure: the page's numbers are the captions'
     if made and args.measure and not interrupted:
         _say(args, f"measuring the {_pictures(made)}")
         try:
-            made = S.measured(made, planned)
+            if page is not None and "padding" not in vary:  # compared as the first is padded: all are here
+                comparison = S.compared(sorted(made, key=lambda cell: cell.number), planned)
+            made = S.measured(made, planned, comparison)
         except KeyboardInterrupt:
             interrupted, stopped_in = True, " while measuring (the sheet has no numbers)"
     if made:
@@ -145,7 +151,8 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     if page is not None and not interrupted:
         _say(args, f"comparing the {_pictures(made)}")
         try:
-            _write_comparison(made, planned, vary, args, kind, page)
+            _write_comparison(comparison or S.compared(sorted(made, key=lambda cell: cell.number), planned), planned,
+                              vary, args, kind, page)
         except KeyboardInterrupt:
             interrupted, stopped_in = True, f" while comparing (no {page} written)"
     if interrupted:
@@ -177,17 +184,17 @@ def _check_compare(args: argparse.Namespace, vary: dict[str, list]) -> Path | No
     return writable(args.compare, (".html", ".htm"), "--compare")
 
 
-def _write_comparison(made: list[S.Cell], planned: list[S.Planned], vary: dict[str, list],
+def _write_comparison(compared: Comparison, planned: list[S.Planned], vary: dict[str, list],
                       args: argparse.Namespace, kind: Kind, page: Path) -> None:
-    """--compare: the pictures made measured side by side (stylegram.analysis.compare), headed by the sweep's
-    inputs, masks or label maps, command, size and the network they were measured on."""
+    """--compare: the pictures made measured side by side (S.compared), headed by the sweep's inputs, masks or label
+    maps, command, size and the network they were measured on."""
+    from ..analysis.explain import PLACING
     from ..analysis.report import write_page
     from ..features import default_backbone
     from .explain import inputs_named, network_row
 
     texture = kind.image == "example"
-    compared = S.compared(sorted(made, key=lambda cell: cell.number), planned)
-    placed = {flag(name): getattr(args, name) for name in ("style_masks", "style_regions", "masks", "labels")
+    placed = {flag(name): getattr(args, name) for name in (*PLACING, "masks")  # a texture's are --masks
               if getattr(args, name, None) is not None}
     first_made = planned[0].options  # whose padding and tiling the pictures are measured with
     measured_on = argparse.Namespace(weights="default", pooling="avg" if texture else "max",
