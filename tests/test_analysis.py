@@ -511,6 +511,7 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
     for heading in ("Inputs", "Feature maps", "Which layer", "Confusion matrix", "Channel clusters",
                     "Where each cluster fires"):
         assert heading in page
+    assert "<td>grey</td><td>yes</td>" in page  # a switch in words, not Python's True
 
 
 def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):

@@ -176,6 +176,38 @@ def test_a_transparent_content_gives_a_transparent_png_and_a_whole_jpeg(vgg, pai
     assert (png[:, :30, 3] == 0).all() and (png[:, 34:, 3] == 255).all()  # the content's cut, scaled to the output
     jpeg = Image.open(result.save(tmp_path / "out.jpg"))
     assert jpeg.mode == "RGB" and np.asarray(jpeg)[:, :30].std() > 5  # styled there too, not a flat fill
+    assert np.array_equal(np.asarray(result.to_pil()), png)  # what a notebook shows keeps the cut too
+
+
+def test_a_notebook_shows_a_result_as_its_picture_and_an_explanation_as_its_page(vgg, pair):
+    """Jupyter's formatter gets the picture (not a dump of the tensor) and the explain page in a frame, each with a
+    short text form that gives the numbers."""
+    import html
+    import io
+
+    from IPython.core.formatters import DisplayFormatter
+
+    result = transfer(*pair, model=vgg, **FAST)
+    shown, _ = DisplayFormatter().format(result)
+    png = Image.open(io.BytesIO(shown["image/png"]))
+    assert png.size == (96, 64) and np.array_equal(np.asarray(png), np.asarray(result.to_pil()))
+    assert np.array_equal(np.asarray(png), np.asarray(images.to_image(result.image)))
+    iterations = result.history[-1]["iteration"]
+    assert re.fullmatch(rf"Result\(transfer, 96x64 px, {iterations} iterations in \d+\.\d s, loss [\d.]+\)",
+                        shown["text/plain"])
+    assert "one pass in" in repr(transfer(*pair, method="adain", size=96)) and "by adain" in repr(
+        transfer(*pair, method="adain", size=96))
+    why = stylegram.explain(pair[0], pair[1], result.image, model=vgg, style_layers="relu1_1,relu2_1")
+    shown, _ = DisplayFormatter().format(why)
+    assert shown["text/plain"] == (f"Explanation(transfer: {100 * why.moved:.0f}% of the way from the content's Gram "
+                                   f"matrices to the style's over relu1_1, relu2_1; relu4_2 maps r {why.kept:.2f} "
+                                   f"with the content's, {why.chance:.2f} with the style's)")
+    frame = re.fullmatch(r'<iframe srcdoc="([^"]*)" .*></iframe>', shown["text/html"], re.DOTALL)
+    assert html.unescape(frame[1]) == why.html()
+    several = stylegram.compare(pair[0], pair[1], [result.image, pair[0]], model=vgg, style_layers="relu1_1")
+    assert repr(several) == (f"Comparison(2 transfers: result 1: style {100 * several.explained[0].moved:.0f}%, "
+                             f"content r {several.explained[0].kept:.2f}; result 2: style "
+                             f"{100 * several.explained[1].moved:.0f}%, content r 1.00)")
 
 
 def test_same_seed_gives_identical_bytes(vgg, pair, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from PIL import Image
 
 from . import images, optimize
 
@@ -28,6 +30,30 @@ class Result:
         """Write the image atomically; the format follows the extension (with the content's transparency if it
         stores one)."""
         return images.save_image(self.image, path, alpha=self.alpha)
+
+    def to_pil(self) -> Image.Image:
+        """The picture as an 8-bit PIL image: RGB, or RGBA with the content's transparency."""
+        picture = images.to_image(self.image)
+        return picture if self.alpha is None else images.with_alpha(picture, self.alpha)
+
+    def _repr_png_(self) -> bytes:
+        """The picture, as a notebook shows a result."""
+        buffer = io.BytesIO()
+        self.to_pil().save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def __repr__(self) -> str:
+        """'Result(transfer, 256x171 px, 110 iterations in 12.3 s, loss 1.234)': the run, not the pixels."""
+        height, width = self.image.shape[-2:]
+        kind = getattr(self.options, "kind", "") or type(self.options).__name__
+        if getattr(self.options, "method", "gatys") != "gatys":
+            kind += f" by {self.options.method}"
+        if not self.history:
+            return f"Result({kind}, {width}x{height} px, one pass in {self.seconds:.1f} s)"
+        last = self.history[-1]
+        loss = sum(value for name, value in last.items() if name not in ("iteration", "scale"))
+        return (f"Result({kind}, {width}x{height} px, {last['iteration']} iterations in {self.seconds:.1f} s, "
+                f"loss {loss:.4g})")
 
 
 @dataclass

@@ -52,6 +52,19 @@ class Comparison:
 
         return page(self, settings, stylesheet)
 
+    def _repr_html_(self) -> str:
+        """The page, as a notebook shows a comparison."""
+        from .report import framed
+
+        return framed(self.html())
+
+    def __repr__(self) -> str:
+        """Each result's headline numbers, not the tensors behind them."""
+        noun = "example" if self.texture else "style"
+        each = "; ".join(f"{name}: {noun} {100 * e.moved:.0f}%" + ("" if e.kept is None else f", content r {e.kept:.2f}")
+                         for name, e in zip(self.names, self.explained))
+        return f"Comparison({len(self.names)} {'textures' if self.texture else 'transfers'}: {each})"
+
 
 def names_of(results: Sequence[ImageLike]) -> list[str]:
     """A short name per result: a file's name without its folder and suffix, else 'result N'; repeated ones numbered."""

@@ -209,6 +209,22 @@ class Explanation:
 
         return page(self, settings, stylesheet)
 
+    def _repr_html_(self) -> str:
+        """The page, as a notebook shows an explanation."""
+        from .report import framed
+
+        return framed(self.html())
+
+    def __repr__(self) -> str:
+        """The headline numbers in words, not the tensors behind them."""
+        layers = ", ".join(dict.fromkeys(g.layer for g in self.grams))
+        moved = (f"{100 * self.moved:.0f}% of the way from the {'noise' if self.texture else 'content'}'s Gram "
+                 f"matrices to {self.target()} over {layers}")
+        if self.texture:
+            return f"Explanation(texture: {moved})"
+        return (f"Explanation(transfer: {moved}; {self.content_layer} maps r {self.kept:.2f} with the content's, "
+                f"{self.chance:.2f} with the style's)")
+
 
 def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor],
             backbone: Backbone, style_layers: Sequence[str] | str = STYLE_LAYERS, content_layer: str = CONTENT_LAYER,

@@ -170,7 +170,8 @@ def render(
 def page(title: str, intro: str, parts: Sequence[Section], settings: dict, stylesheet: str | None = None) -> str:
     """A self-contained HTML page: the title, an introduction (HTML), the sections and a table of the settings; its
     STYLE inline, or linked from ``stylesheet`` (a server whose policy forbids inline styles)."""
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in settings.items())
+    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_setting(v))}</td></tr>"
+                   for k, v in settings.items())
     body = "\n".join(section.render() for section in parts)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -180,6 +181,19 @@ def page(title: str, intro: str, parts: Sequence[Section], settings: dict, style
         f"<h1>{html.escape(title)}</h1><p>{intro}</p>"
         f"{body}{f'<h2>Settings</h2><table>{rows}</table>' if rows else ''}</body></html>\n"
     )
+
+
+def framed(text: str) -> str:
+    """A page in an iframe that grows to its height: how a notebook shows it, the page's stylesheet kept off the
+    notebook's."""
+    grow = "this.style.height = this.contentDocument.documentElement.scrollHeight + 'px'"
+    return (f'<iframe srcdoc="{html.escape(text, quote=True)}" style="width: 100%; height: 80vh; border: 0" '
+            f'onload="{grow}"></iframe>')
+
+
+def _setting(value) -> str:
+    """A setting as the table shows it: yes or no for a switch."""
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
 
 
 def write(
