@@ -205,6 +205,22 @@ def test_inactive_channels_are_left_out_and_put_last():
     assert same_partition(result.labels[:12], truth)
 
 
+def test_a_notebook_shows_image_sets_rankings_and_clusterings_by_what_they_found():
+    """Their repr names the classes, the best layer and the clusters instead of printing every array."""
+    m, truth = planted_blocks((6, 6))
+    clustering = cluster.cluster_channels(np.pad(m, ((0, 2), (0, 2))), 2)
+    assert repr(clustering) == "Clustering(14 channels in 2 hierarchical clusters of 6, 6; 2 inactive)"
+    images = inputs.ImageSet.from_classes({"a": [torch.rand(1, 3, 8, 8)] * 3, "b": [torch.rand(1, 3, 8, 8)]})
+    assert repr(images) == "ImageSet(4 images: a 3, b 1)"
+    u, w = orthonormal_centred(40, 2, seed=1)
+    noise = orthonormal_centred(40, 8, seed=2)[2:] * 0.2
+    triangles = {"near": as_triangles([u + noise[0], u + noise[1], w + noise[2], w + noise[3]]),
+                 "far": as_triangles([u + noise[0], w + noise[1], u + noise[2], w + noise[3]])}
+    ranking = rank.rank_layers(triangles, np.array([0, 0, 1, 1]), ["a", "b"], list("pqrs"), "gram")
+    assert repr(ranking) == (f"Ranking(2 layers of 2 classes; best near: leave-one-out accuracy 100.0%, contrast "
+                             f"{ranking['near'].contrast:.3f})")
+
+
 def test_kmeans_is_seeded():
     m, _ = planted_blocks((9, 9, 9, 9), seed=4)
     runs = [cluster.cluster_channels(m, 5, "kmeans", seed=7).labels for _ in range(2)]

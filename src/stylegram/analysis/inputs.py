@@ -31,6 +31,11 @@ class ImageSet:
     def __len__(self) -> int:
         return len(self.images)
 
+    def __repr__(self) -> str:
+        """'ImageSet(12 images: brick 6, grass 6)': the classes, not the pixels."""
+        sizes = ", ".join(f"{name} {len(self.members(k))}" for k, name in enumerate(self.classes))
+        return f"ImageSet({count(len(self), 'image')}: {sizes})"
+
     def members(self, label: int) -> list[int]:
         """Indices of the images of one class, in set order."""
         return [i for i, lab in enumerate(self.labels) if lab == label]

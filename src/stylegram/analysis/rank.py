@@ -179,6 +179,12 @@ class Ranking:
     def best(self) -> LayerScore:
         return max(self.scores, key=LayerScore.key)  # max keeps the first (shallowest) of equals
 
+    def __repr__(self) -> str:
+        """'Ranking(37 layers of 3 classes; best relu4_2: ...)', not every layer's arrays."""
+        best = self.best
+        return (f"Ranking({len(self.scores)} layers of {len(self.classes)} classes; best {best.layer}: leave-one-out "
+                f"accuracy {100 * best.accuracy:.1f}%, contrast {best.contrast:.3f})")
+
     def __getitem__(self, layer: str) -> LayerScore:
         for s in self.scores:
             if s.layer == layer:
