@@ -197,6 +197,15 @@ def test_clustering_recovers_planted_blocks(method, k):
     assert [b - a for a, b in result.bounds()] == [len(c) for c in result.clusters()]
 
 
+def test_auto_makes_at_least_min_k_clusters():
+    """The report asks for one cluster per class at least: the silhouette's favourite count may be fewer."""
+    m, truth = planted_blocks()
+    assert cluster.cluster_channels(m, "auto").k == 3
+    at_least = cluster.cluster_channels(m, "auto", min_k=5)
+    assert at_least.k >= 5 and min(at_least.silhouettes) == 5 and max(at_least.silhouettes) == cluster.MAX_K
+    assert cluster.cluster_channels(m[:4, :4], "auto", min_k=5).k == 3  # 4 channels: at most 3 clusters
+
+
 def test_inactive_channels_are_left_out_and_put_last():
     m, truth = planted_blocks((6, 6))
     m = np.pad(m, ((0, 2), (0, 2)))  # two channels that never fire
@@ -528,6 +537,7 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
                     "Where each cluster fires"):
         assert heading in page
     assert "<td>grey</td><td>yes</td>" in page  # a switch in words, not Python's True
+    assert f"clusters, the count from {len(classes)} (at least one per class) to 12 whose clusters are most" in page
 
 
 def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):

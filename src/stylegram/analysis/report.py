@@ -141,10 +141,13 @@ def _clusters_section(study: Study) -> Section:
         listed = html.escape(", ".join(map(str, inactive)))
         rows += f"<tr><td>inactive</td><td>{len(inactive)}</td><td>{listed}</td></tr>"
     table = f"<table><tr><th>cluster</th><th>channels</th><th>channel indices</th></tr>{rows}</table>"
+    sil = c.silhouettes
+    chosen = (f", the count from {min(sil)} (at least one per class) to {max(sil)} whose clusters are most distinct: "
+              f"mean silhouette {sil[c.k]:.2f}" if sil else "")
     return Section(
         f"Channel clusters at {study.layer}",
         f"The set-averaged {LABELS[study.ranking.kind]} matrix of {study.layer} was clustered ({c.method}, "
-        f"{c.k} clusters) and the channels of every matrix reordered by cluster (borders drawn), so channels that fire "
+        f"{c.k} clusters{chosen}) and the channels of every matrix reordered by cluster (borders drawn), so channels that fire "
         "together sit side by side: their products make a block on the diagonal, and a cluster that fires strongly "
         "also lights its rows and columns across the others (more so in Gram matrices than in Pearson ones, which "
         "divide out each channel's strength). Each row shows a class mean and some of its images on one "

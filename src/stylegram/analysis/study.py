@@ -82,7 +82,7 @@ def run(
     per_image = matrices.symmetric(tri[layer])
     del tri
     say(f"clustering the channels of {layer}")
-    clustering = cluster_channels(per_image.mean(0).numpy(), clusters, method, seed)
+    clustering = cluster_channels(per_image.mean(0).numpy(), clusters, method, seed, min_k=len(image_set.classes))
     shown = image_set.first_per_class(per_class)
     maps = featuremaps.maps([image_set.images[i] for i in shown], layer, backbone, batch_size)
     return Study(image_set, ranking, layer, studied, per_image, clustering, shown, maps,

@@ -27,10 +27,13 @@ def add_kind_option(parser: argparse.ArgumentParser) -> None:
                         help="gram: F F^T / (H W); pearson: channel correlation (default: %(default)s)")
 
 
-def add_cluster_options(parser: argparse.ArgumentParser) -> None:
-    """--clusters, --method, --seed."""
+def add_cluster_options(parser: argparse.ArgumentParser, classes: bool = False) -> None:
+    """--clusters, --method, --seed; ``classes``: the images come in classes, and 'auto' makes at least one cluster
+    per class."""
+    fewest = "the number of classes" if classes else "2"
     parser.add_argument("--clusters", type=clusters_value, default="auto",
-                        help="number of channel clusters, or 'auto' (best silhouette for 2..12) (default: %(default)s)")
+                        help=f"number of channel clusters, or 'auto' (the best silhouette for {fewest} to 12 "
+                             "clusters) (default: %(default)s)")
     parser.add_argument("--method", choices=("hierarchical", "kmeans"), default="hierarchical",
                         help="hierarchical: Ward linkage with optimal leaf ordering; kmeans: the blog post's "
                              "choice, seeded (default: %(default)s)")

@@ -31,7 +31,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--channels", type=positive_int, default=4, help="feature-map channels to show (default: %(default)s)")
     add_dream_options(parser)
     add_kind_option(parser)
-    add_cluster_options(parser)
+    add_cluster_options(parser, classes=True)
     add_image_options(parser)
     add_backbone_options(parser)
     return parser
