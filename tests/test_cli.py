@@ -427,8 +427,11 @@ def test_version_names_stylegram_torch_and_python(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0
-    assert capsys.readouterr().out.strip() == (f"stylegram {stylegram.__version__} (torch {torch.__version__}, "
-                                               f"Python {platform.python_version()})")
+    first, second = capsys.readouterr().out.strip().split("\n")
+    assert first == f"stylegram {stylegram.__version__} (torch {torch.__version__}, Python {platform.python_version()})"
+    chosen = stylegram.precision.resolve("auto")
+    assert second.startswith(f"this machine: --precision auto runs {chosen} (")
+    assert second.endswith(f"), {torch.get_num_threads()} threads")
 
 
 def test_no_command_lists_the_commands_and_fails(capsys):

@@ -25,18 +25,32 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f".commands.{name}", __package__)
         module.add_parser(sub).set_defaults(run=module.run)
-    parser.add_argument("--version", action="version", version=version(),
-                        help="print stylegram's version, and torch's and Python's, and exit")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print stylegram's, torch's and Python's versions and the precision --precision auto picks here, "
+                             "and exit")
     return parser
 
 
+class _Version(argparse.Action):
+    """--version: ``version()`` as it is (argparse's own action rewraps it into one paragraph), then exit."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version())
+        parser.exit()
+
+
 def version() -> str:
-    """stylegram's version with torch's and Python's, as a bug report wants them."""
+    """stylegram's version with torch's and Python's, and what --precision auto runs here: what a bug report (or a
+    question about speed) wants."""
     import torch
 
-    from . import __version__
+    from . import __version__, precision
 
-    return f"stylegram {__version__} (torch {torch.__version__}, Python {platform.python_version()})"
+    chosen = precision.resolve("auto")
+    why = {"bfloat16": "AMX" if precision.amx() else "AVX512-BF16", "winograd": "AVX2 with NNPACK",
+           "float32": "no native bfloat16"}[chosen]
+    return (f"stylegram {__version__} (torch {torch.__version__}, Python {platform.python_version()})\n"
+            f"this machine: --precision auto runs {chosen} ({why}), {torch.get_num_threads()} threads")
 
 
 def given_options(argv: list[str]) -> set[str]:
