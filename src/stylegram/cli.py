@@ -26,8 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f".commands.{name}", __package__)
         module.add_parser(sub).set_defaults(run=module.run)
     parser.add_argument("--version", action=_Version, nargs=0,
-                        help="print stylegram's, torch's and Python's versions and the precision --precision auto picks here, "
-                             "and exit")
+                        help="print stylegram's, torch's and Python's versions and the precision --precision auto "
+                             "picks here, and exit")
     return parser
 
 

@@ -48,8 +48,8 @@ class Result:
         kind = getattr(self.options, "kind", "") or type(self.options).__name__
         if getattr(self.options, "method", "gatys") != "gatys":
             kind += f" by {self.options.method}"
-        if not self.history:
-            return f"Result({kind}, {width}x{height} px, one pass in {self.seconds:.1f} s)"
+        if not self.history:  # a one-pass method's, or a picture read back without its run (a sweep's cells)
+            return f"Result({kind}, {width}x{height} px, {self.seconds:.1f} s)"
         last = self.history[-1]
         loss = sum(value for name, value in last.items() if name not in ("iteration", "scale"))
         return (f"Result({kind}, {width}x{height} px, {last['iteration']} iterations in {self.seconds:.1f} s, "
