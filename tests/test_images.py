@@ -138,6 +138,31 @@ def test_exif_orientation_rotates(tmp_path):
     assert load_image(tmp_path / "rot.jpg").size == (8, 16)
 
 
+@pytest.mark.parametrize("width, height, factor", [(1024, 768, 8), (1001, 750, None)])
+def test_a_large_jpeg_shrunk_on_reading_is_decoded_at_a_reduced_scale(width, height, factor, tmp_path, monkeypatch):
+    """A photo read for a small size (the analysis commands' --size) is decoded at 1/8, 1/4 or 1/2 of its size by the
+    JPEG decoder: the same size as a full decode and resize, pixels within a little of its, upright as EXIF says.
+    A side the factor does not divide would stretch the picture by the partial block, so then it decodes in full."""
+    from PIL import JpegImagePlugin
+
+    rng = np.random.default_rng(0)
+    smooth = torch.nn.functional.interpolate(torch.rand(1, 3, height // 32, width // 32), size=(height, width),
+                                             mode="bicubic", align_corners=False).clamp(0, 1)
+    noisy = (smooth[0].permute(1, 2, 0).numpy() * 255 + rng.normal(0, 4, (height, width, 3))).clip(0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # a phone held upright: shown turned a quarter
+    Image.fromarray(noisy.astype(np.uint8)).save(tmp_path / "photo.jpg", exif=exif, quality=92)
+    full = resize_tensor(load_tensor(tmp_path / "photo.jpg"), 96)
+    drafted, real = [], JpegImagePlugin.JpegImageFile.draft
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
+                        lambda self, mode, size: drafted.append(size) or real(self, mode, size))
+    shrunk = load_tensor(tmp_path / "photo.jpg", size=96)
+    assert shrunk.shape == full.shape and shrunk.shape[-2:] == (96, round(96 * height / width))
+    assert drafted == ([(width // factor, height // factor)] if factor else [])
+    difference = (shrunk - full).abs() * 255
+    assert difference.mean() < 1.5 and difference.max() < 16, (difference.mean(), difference.max())  # here 0.9, 7
+
+
 def _swapped_primaries_profile() -> bytes:
     """An ICC profile like sRGB but with its red and green primaries swapped (and not named sRGB)."""
     data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
