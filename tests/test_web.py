@@ -123,6 +123,23 @@ def test_config_reports_methods_defaults_and_limits(client):
     assert config["limits"]["upload_bytes"] == 100_000 and config["limits"]["max_size"] == 256
 
 
+def test_the_sample_pictures_are_listed_and_served_for_the_page_to_upload(client, monkeypatch):
+    from stylegram import samples
+
+    listed = client.get("/api/samples").json()
+    assert {"name": "swirls", "kind": "style"} in listed and {"name": "chelsea", "kind": "photo"} in listed
+    assert [s["name"] for s in listed] == samples.available()
+    served = client.get("/api/samples/swirls")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == samples.path("swirls").read_bytes()
+    missing = client.get("/api/samples/nosuch")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "no sample picture named 'nosuch' here; GET /api/samples lists them"
+    monkeypatch.setattr(samples, "available", lambda: list(samples.OWN))  # without scikit-image
+    assert [s["name"] for s in client.get("/api/samples").json()] == ["swirls", "mosaic"]
+    assert client.get("/api/samples/chelsea").status_code == 404
+
+
 # ------------------------------------------------------------------------------------ uploads
 
 

@@ -48,6 +48,15 @@ def path(name: str) -> Path:
     raise ImageError(f"no sample named '{name}'{did_you_mean(name, names())} (samples: {', '.join(names())})")
 
 
+def available() -> list[str]:
+    """The sample names whose pictures are installed (scikit-image's come with the samples extra)."""
+    try:
+        import skimage.data  # noqa: F401
+    except ImportError:
+        return list(OWN)
+    return names()
+
+
 def kind(name: str) -> str:
     """What a sample is for: 'style' (an image to paint with), 'texture' (an example to grow) or 'photo' (a content)."""
     return KINDS.get(name, "photo")

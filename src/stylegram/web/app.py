@@ -18,6 +18,8 @@
                                        job's frame, from 1)
     GET    /api/jobs/{id}/compare.html its picture beside the others made from the same pictures
                                        (stylegram.analysis.compare)
+    GET    /api/samples                the sample pictures installed: [{name, kind}], kind photo, style or texture
+    GET    /api/samples/{name}         one of them, which the page then uploads as if it were dropped
     GET    /api/status, /api/config, /api/jobs, /api/jobs/{id}; GET / is the page, /static/ its files
 
 Every error is JSON {"detail": "one line that says what is wrong and what to do"} with a 4xx status.
@@ -44,7 +46,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__, images, tiles
+from .. import __version__, images, samples, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
 from ..errors import StylegramError
@@ -272,6 +274,16 @@ def _page_routes(app: FastAPI, service: Service) -> None:
                 "video_fields": engine.VIDEO_FIELDS, "defaults": engine.defaults(),
                 "video_defaults": engine.video_defaults(), "limits": service.limits(),
                 "image_types": list(images.IMAGE_EXTENSIONS), "video_types": list(images.VIDEO_EXTENSIONS)}
+
+    @app.get("/api/samples")
+    async def sample_list() -> list[dict]:
+        return [{"name": name, "kind": samples.kind(name)} for name in samples.available()]
+
+    @app.get("/api/samples/{name}")
+    async def sample(name: str) -> FileResponse:
+        if name not in samples.available():
+            raise UploadError(f"no sample picture named {display_name(name)!r} here; GET /api/samples lists them", 404)
+        return FileResponse(samples.path(name), headers={"cache-control": "max-age=86400"})
 
     @app.get("/api/status")
     async def status() -> dict:

@@ -340,6 +340,42 @@ function dropZone(zone, input, role) {
   });
 }
 
+// No pictures at hand: the sample pictures (sample:NAME on the command line), each uploaded with one click as if it
+// had been dropped: photos for the content, style images and textures for the styles (a texture's examples).
+const SAMPLE_KINDS = { content: ["photo"], style: ["style", "texture"] };
+
+async function showSamples() {
+  let listed = [];
+  try { listed = await api("/api/samples"); } catch { return; }
+  for (const [role, kinds] of Object.entries(SAMPLE_KINDS)) {
+    const names = listed.filter((s) => kinds.includes(s.kind)).map((s) => s.name);
+    if (!names.length) continue;
+    const links = names.map((name) => {
+      const link = Object.assign(document.createElement("button"), { type: "button", textContent: name });
+      link.dataset.sample = name;
+      link.addEventListener("click", () => useSample(name, role));
+      return link;
+    });
+    const line = $(`#${role}-samples`);
+    line.replaceChildren("or a sample: ", ...links.flatMap((link, i) => (i ? [" · ", link] : [link])));
+    line.hidden = false;
+  }
+}
+
+async function useSample(name, role) {
+  clearError();
+  let blob;
+  try {
+    const response = await fetch(`/api/samples/${encodeURIComponent(name)}`);
+    if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
+    blob = await response.blob();
+  } catch (error) {
+    showError(`sample ${name}: ${error.message}`);
+    return;
+  }
+  await upload(new File([blob], `${name}.${blob.type === "image/jpeg" ? "jpg" : "png"}`, { type: blob.type }), role);
+}
+
 // ---------------------------------------------------------------------------------------- jobs
 
 async function start(event) {
@@ -744,6 +780,7 @@ async function init() {
   $("#stop").addEventListener("click", stop);
   methodChanged();
   drawCurve();
+  await showSamples();
   pollStatus();
   await watchLive();
   showRecent();
