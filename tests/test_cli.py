@@ -120,13 +120,8 @@ def test_samples_are_listed_with_their_kind_and_size_and_copied(tmp_path, capsys
     copied = sorted(tmp_path.joinpath("samples").iterdir())
     assert len(copied) == len(stylegram.samples.names()) and Image.open(tmp_path / "samples" / "chelsea.png").size == (451, 300)
 
-    def no_skimage(name):
-        if name not in stylegram.samples.OWN:
-            raise stylegram.errors.ImageError("scikit-image is not installed")
-        return original(name)
-
-    original = stylegram.samples.path
-    monkeypatch.setattr(stylegram.samples, "path", no_skimage)
+    monkeypatch.setitem(sys.modules, "skimage.data", None)  # as if scikit-image were not installed
+    assert stylegram.samples.available() == ["swirls", "mosaic"]
     assert main(["samples"]) == 0
     out = capsys.readouterr().out
     assert "sample:mosaic" in out and "sample:chelsea" not in out

@@ -8,7 +8,6 @@ from pathlib import Path
 from PIL import Image
 
 from .. import files, images, samples
-from ..errors import ImageError
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,13 +26,10 @@ def run(args: argparse.Namespace) -> int:
     if folder is not None:
         files.check_folder(folder)
     print(f"{'name':<18}{'kind':<9}{'size':>10}  from")
-    missing = []
-    for name in samples.names():
-        try:
-            file = samples.path(name)
-        except ImageError:  # scikit-image is not installed
-            missing.append(name)
-            continue
+    installed = samples.available()
+    missing = [name for name in samples.names() if name not in installed]  # scikit-image's, when it is not installed
+    for name in installed:
+        file = samples.path(name)
         with Image.open(file) as picture:
             size = f"{picture.width}x{picture.height}"
         origin = "stylegram" if name in samples.OWN else "scikit-image"
