@@ -34,6 +34,8 @@ FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", 
                        "colors", "precision", "seed", "max_memory", "upscale")
 PARAMETERIZATIONS = ("fourier", "pixels")
 
+DEFAULT_SIDE = 512  # the output's long side without --size (at most the content's): about a minute on a CPU
+
 
 @dataclass
 class TransferOptions(Options):
@@ -46,7 +48,7 @@ class TransferOptions(Options):
 
     method: str = "gatys"  # gatys (optimization) | adain | wct (one feed-forward pass)
     alpha: float = 1.0  # adain/wct and --init adain: 1 = full style, 0 = the content reconstructed
-    size: int | None = None  # long side of the output; None: the content's, at most 512
+    size: int | None = None  # long side of the output; None: the content's, at most DEFAULT_SIDE
     style_scale: float = 1.0  # style image long side relative to the output's at every scale
     content_weight: float = 1.0
     style_weight: float = 10.0
@@ -403,7 +405,7 @@ def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     own = max(content.shape[-2:])
     if opts.size is None:
-        return min(own, 512)
+        return min(own, DEFAULT_SIDE)
     if not 1 <= opts.size <= MAX_SIDE:
         raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {opts.size}")
     if opts.size > own and not opts.upscale:

@@ -71,14 +71,17 @@ def load_tensor(
     upscale: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     background: tuple[int, int, int] | str = _WHITE,
+    at_least: int | None = None,
 ) -> torch.Tensor:
-    """Read an image file as a float32 (1, 3, H, W) tensor in [0, 1], long side resized to ``size``.
+    """Read an image file as a float32 (1, 3, H, W) tensor in [0, 1], long side resized to ``size``; without
+    ``size``, ``at_least`` lets a JPEG come back smaller (by a factor of 2, 4 or 8, its aspect exact) as long as its
+    long side stays at least that: for a caller that shrinks it anyway.
 
     A JPEG to be shrunk is decoded at 1/8, 1/4 or 1/2 of its size where that is still at least ``size`` and divides
     its sides (the decoder's own scaling), then resized: a 4032x3024 photo for 256 px in a seventh of the time,
     pixels a mean 0.3/255 from the full decode's. The size it is resized to is reckoned from the file's full size."""
     if size is None:
-        return to_tensor(_read_rgb(path, max_pixels, background))
+        return to_tensor(_read_rgb(path, max_pixels, background, long_side=at_least))
     _check_size(size)
     x = to_tensor(_read_rgb(path, max_pixels, background, long_side=size))
     hw = _fit_long_side(*_upright_size(Path(path).expanduser()), size, upscale)
@@ -436,10 +439,12 @@ def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
     return list(items)
 
 
-def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | str = _WHITE) -> torch.Tensor:
+def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | str = _WHITE,
+               at_least: int | None = None) -> torch.Tensor:
     """A file, 'sample:NAME', PIL image, array or tensor as a (1, 3, H, W) image in [0, 1]; errors name ``what``.
 
-    Transparent pixels (of a file, PIL image or H x W x 4 array) become ``background``.
+    Transparent pixels (of a file, PIL image or H x W x 4 array) become ``background``. ``at_least``: a JPEG file
+    may come back reduced, its long side still at least that (load_tensor).
     """
     try:
         if isinstance(image, torch.Tensor):
@@ -451,7 +456,7 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
         if not isinstance(image, (str, os.PathLike)):
             raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
                              "a PIL image, a numpy array or a tensor")
-        return load_tensor(samples.resolve(image), background=background)
+        return load_tensor(samples.resolve(image), background=background, at_least=at_least)
     except ImageError as err:
         raise ImageError(f"{what}: {err.flagged}") from None
 
