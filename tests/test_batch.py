@@ -83,6 +83,24 @@ def _no_leftovers(folder) -> None:
 # ------------------------------------------------------------------------------------------ video
 
 
+@pytest.mark.parametrize("size, decoded", [(64, (128, 96)), (None, (512, 384)), (600, None)])
+def test_a_large_jpeg_content_is_decoded_at_the_scale_its_size_needs(size, decoded, tmp_path, monkeypatch):
+    """A worker reads a phone-size JPEG at 1/8, 1/4 or 1/2 of its size, as long as that still covers --size (512 px
+    without it); the picture comes out as large as from a full decode."""
+    from PIL import JpegImagePlugin
+
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray((np.random.default_rng(0).random((768, 1024, 3)) * 255).astype(np.uint8)).save(photo)
+    drafted, real = [], JpegImagePlugin.JpegImageFile.draft
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
+                        lambda self, mode, size: drafted.append(size) or real(self, mode, size))
+    options = {"method": "adain", **({"size": size} if size else {})}
+    pixels, stopped = tasks._stylize(str(photo), ["sample:swirls"], options, None)
+    long_side = size or gatys.DEFAULT_SIDE
+    assert pixels.shape == (long_side * 3 // 4, long_side, 3) and not stopped
+    assert drafted == ([decoded] if decoded else [])
+
+
 def test_video_keeps_frame_count_rate_and_audio(client, tmp_path, capsys):
     source = synthetic_video(tmp_path / "clip.mp4", count=20, size=(64, 48), fps=10)
     out = tmp_path / "out"
