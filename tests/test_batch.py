@@ -80,9 +80,6 @@ def _no_leftovers(folder) -> None:
             im.load()
 
 
-# ------------------------------------------------------------------------------------------ video
-
-
 @pytest.mark.parametrize("size, decoded", [(64, (128, 96)), (None, (512, 384)), (600, None)])
 def test_a_large_jpeg_content_is_decoded_at_the_scale_its_size_needs(size, decoded, tmp_path, monkeypatch):
     """A worker reads a phone-size JPEG at 1/8, 1/4 or 1/2 of its size, as long as that still covers --size (512 px
@@ -99,6 +96,9 @@ def test_a_large_jpeg_content_is_decoded_at_the_scale_its_size_needs(size, decod
     long_side = size or gatys.DEFAULT_SIDE
     assert pixels.shape == (long_side * 3 // 4, long_side, 3) and not stopped
     assert drafted == ([decoded] if decoded else [])
+
+
+# ------------------------------------------------------------------------------------------ video
 
 
 def test_video_keeps_frame_count_rate_and_audio(client, tmp_path, capsys):
