@@ -171,35 +171,27 @@ def test_a_picture_removed_while_it_uploads_is_not_used(pictures):
             browser.close()
 
 
-def test_a_sample_picture_is_one_click_away(tmp_path):
+def test_a_sample_picture_is_one_click_away():
     """No pictures at hand: a sample link uploads the picture as a dropped file would be (a photo as the content, a
     style image or texture as a style); a texture, which has no content, offers no photos."""
     from stylegram import samples
 
     app = create_app(allowed_hosts=["127.0.0.1"])
-    store = app.state.service.store
-    with running(app) as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            page.wait_for_selector("body[data-ready=true]")
-            photos = [name for name in samples.available() if samples.kind(name) == "photo"]
-            assert page.inner_text("#content-samples") == "or a sample: " + " · ".join(photos)
-            assert "swirls · mosaic · brick" in page.inner_text("#style-samples")
-            page.click("#content-samples [data-sample=chelsea]")
-            page.click("#style-samples [data-sample=swirls]")
-            page.click("#style-samples [data-sample=mosaic]")
-            page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
-            page.wait_for_selector("#style-thumbs .thumb:nth-child(2):not(.pending)")
-            assert page.inner_text("#content-thumbs .thumb").split("\n")[:2] == ["chelsea.png", "451×300"]
-            assert [page.inner_text(f"#style-thumbs .thumb:nth-child({i}) .name") for i in (1, 2)] == ["swirls.png",
-                                                                                                        "mosaic.png"]
-            assert len(store) == 3
-            page.select_option("#method", "texture")
-            assert page.is_hidden("#content-samples") and page.is_visible("#style-samples")
-        finally:
-            browser.close()
+    with ready_page(app) as (page, url):
+        photos = [name for name in samples.available() if samples.kind(name) == "photo"]
+        assert page.inner_text("#content-samples") == "or a sample: " + " · ".join(photos)
+        assert "swirls · mosaic · brick" in page.inner_text("#style-samples")
+        page.click("#content-samples [data-sample=chelsea]")
+        page.click("#style-samples [data-sample=swirls]")
+        page.click("#style-samples [data-sample=mosaic]")
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2):not(.pending)")
+        assert page.inner_text("#content-thumbs .thumb").split("\n")[:2] == ["chelsea.png", "451×300"]
+        assert [page.inner_text(f"#style-thumbs .thumb:nth-child({i}) .name") for i in (1, 2)] == ["swirls.png",
+                                                                                                    "mosaic.png"]
+        assert len(app.state.service.store) == 3
+        page.select_option("#method", "texture")
+        assert page.is_hidden("#content-samples") and page.is_visible("#style-samples")
 
 
 def flat_pictures(tmp_path) -> dict[str, Path]:
