@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import os
 import struct
 import zlib
@@ -161,6 +162,43 @@ def test_a_large_jpeg_shrunk_on_reading_is_decoded_at_a_reduced_scale(width, hei
     assert drafted == ([(width // factor, height // factor)] if factor else [])
     difference = (shrunk - full).abs() * 255
     assert difference.mean() < 1.5 and difference.max() < 16, (difference.mean(), difference.max())  # here 0.9, 7
+
+
+@pytest.mark.parametrize("suffix", [".heic", ".avif"])
+def test_phone_formats_are_read_and_listed_and_a_missing_reader_is_named(suffix, tmp_path, monkeypatch):
+    """HEIC (iPhones' photos; the heif extra's pillow-heif reads it) and AVIF (Pillow 11.3 on) read like any picture,
+    and folders list them; where the reader is missing, or the file is damaged, the error says which it is."""
+    from PIL import features
+
+    from stylegram import images
+
+    if suffix == ".heic":
+        pytest.importorskip("pillow_heif", reason="the heif extra is not installed")
+    elif not features.check("avif"):
+        pytest.skip("this Pillow reads no AVIF")
+    ramp = np.zeros((48, 64, 3), np.uint8)
+    ramp[..., 0] = np.linspace(0, 255, 64, dtype=np.uint8)[None, :]
+    ramp[..., 2] = 200
+    picture = tmp_path / f"photo{suffix}"
+    Image.fromarray(ramp).save(picture, quality=95)
+    x = load_tensor(picture)
+    assert x.shape == (1, 3, 48, 64)
+    assert (x[0].permute(1, 2, 0) * 255 - torch.from_numpy(ramp).float()).abs().mean() < 4  # lossy, but the picture
+    assert list_images([tmp_path]) == [picture]
+    damaged = tmp_path / f"damaged{suffix}"
+    damaged.write_bytes(picture.read_bytes()[:24] + bytes(40))
+    reader = {".heic": "HEIF", ".avif": "AVIF"}[suffix]
+    if suffix == ".heic":
+        with pytest.raises(ImageError, match=f"{damaged} is a HEIC picture that cannot be decoded; it may be damaged"):
+            load_tensor(damaged)
+    Image.init()
+    monkeypatch.setattr(Image, "ID", [name for name in Image.ID if name != reader])  # as if it were not installed
+    monkeypatch.setattr(images, "HEIF", False)
+    missing = {".heic": "is a HEIC picture (as iPhones save photos), and reading one needs pillow-heif: pip install "
+                        "'stylegram[heif]'",
+               ".avif": "is an AVIF picture, which this Pillow cannot read: pip install -U Pillow"}[suffix]
+    with pytest.raises(ImageError, match=re.escape(missing)):
+        load_tensor(picture)
 
 
 def _swapped_primaries_profile() -> bytes:

@@ -121,6 +121,7 @@ def test_config_reports_methods_defaults_and_limits(client):
     assert config["defaults"]["gatys"]["style_weight"] == gatys.TransferOptions().style_weight
     assert config["defaults"]["gatys"]["init"] == "auto" and "init" not in config["fields"]["adain"]
     assert config["limits"]["upload_bytes"] == 100_000 and config["limits"]["max_size"] == 256
+    assert config["reads_heic"] == images.HEIF and ".heic" in config["image_types"]
 
 
 def test_the_sample_pictures_are_listed_and_served_for_the_page_to_upload(client, monkeypatch):
@@ -153,6 +154,22 @@ def test_upload_is_decoded_and_stored_under_a_server_chosen_name(client):
     assert client.get(f"/api/uploads/{body['id']}").json()["sha256"] == body["sha256"]
     # a comma would split the name in the command line's --style-masks: it is shown as _
     assert upload(client, png(40, 30), name="sky,left.png").json()["name"] == "sky_left.png"
+
+
+def test_a_picture_is_served_as_png_for_browsers_that_cannot_show_its_format(client):
+    """A TIFF (or HEIC) upload, which browsers do not display, comes back as PNG for the page's thumbnail and
+    painters: the same pixels, its transparency kept."""
+    pixels = np.zeros((30, 40, 4), np.uint8)
+    pixels[..., 0] = np.arange(40, dtype=np.uint8)[None, :] * 6
+    pixels[..., 3] = 255
+    pixels[:, :10, 3] = 0  # a transparent strip
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "RGBA").save(buffer, "TIFF")
+    served = client.get(f"/api/uploads/{uploaded(client, buffer.getvalue(), 'scan.tif')}/frame.png")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    shown = np.asarray(Image.open(io.BytesIO(served.content)))
+    assert shown.shape == (30, 40, 4) and (shown[:, :10, 3] == 0).all() and (shown[:, 10:, 3] == 255).all()
+    assert np.array_equal(shown[:, 10:, :3], pixels[:, 10:, :3])
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

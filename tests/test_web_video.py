@@ -313,9 +313,6 @@ def test_a_videos_styles_each_paint_their_part_of_every_frame(client, clip, tmp_
     flag = "--style-masks" if by == "masks" else "--labels"
     assert f"{flag} {','.join(named)}" in params["command"]  # as batch takes them, named as uploaded
     assert [m["name"] for m in params["inputs"][by]] == named
-    picture_only = uploaded(client, picture(), "paint.png")
-    refused = client.get(f"/api/uploads/{picture_only['id']}/frame.png")
-    assert refused.status_code == 409 and "is a picture, not a video" in refused.json()["detail"]
 
 
 def test_a_cut_video_is_refused_at_upload(client, clip):

@@ -32,7 +32,8 @@ DEFAULT_MAX_PIXELS: int = 89_478_485
 # Raises (or lowers) the default limit for every command and call that does not pass max_pixels itself.
 MAX_PIXELS_ENV = "STYLEGRAM_MAX_PIXELS"
 
-IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".gif", ".heic",
+                                     ".heif", ".avif")
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts")
 ANIMATED_EXTENSIONS: tuple[str, ...] = (".gif", ".webp", ".png", ".apng")  # pictures that may hold several frames
 VIDEO_HINT = ("videos are stylized frame by frame by 'stylegram batch VIDEO --style STYLE -o OUT_DIR/' (or as the content "
@@ -43,7 +44,10 @@ _SAVE_FORMATS = {
     ".webp": "WEBP", ".bmp": "BMP",
 }
 _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
-_READ_NAMES = "PNG, JPEG, TIFF, WebP, BMP or GIF"
+_READ_NAMES = "PNG, JPEG, TIFF, WebP, BMP, GIF, AVIF or HEIC"
+# The brand an ISO media file names first (bytes 8-12, after its size and 'ftyp'): what kind of picture it holds.
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}  # HEVC pictures: iPhones'
+_AVIF_BRANDS = {b"avif", b"avis"}
 _WHITE = (255, 255, 255)
 
 # Raw modes whose samples are 16 bits; Pillow keeps only the high byte when unpacking them.
@@ -222,6 +226,26 @@ def _swap_byte_order(tile):
     return tile._replace(args=args) if hasattr(tile, "_replace") else (*tile[:3], args)
 
 
+def _brand(file: Path) -> bytes | None:
+    """The major brand of an ISO media file (HEIC, AVIF, MP4 ...), or None for another kind of file."""
+    with open(file, "rb") as f:
+        head = f.read(12)
+    return head[8:12] if head[4:8] == b"ftyp" else None
+
+
+def _register_heif() -> bool:
+    """Let Pillow read HEIC pictures where pillow-heif is installed (the heif extra); whether it can."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener(thumbnails=False)
+    return True
+
+
+HEIF = _register_heif()
+
+
 @contextlib.contextmanager
 def _decode_errors(file: Path) -> Iterator[None]:
     """Turn whatever Pillow raises on a bad file into a one-line ImageError that names the file."""
@@ -237,6 +261,16 @@ def _decode_errors(file: Path) -> Iterator[None]:
     except UnidentifiedImageError as err:
         if file.suffix.lower() in VIDEO_EXTENSIONS:
             raise ImageError(f"{file} is a video, not an image; {VIDEO_HINT}") from err
+        brand = _brand(file)
+        if brand in _HEIF_BRANDS and HEIF:
+            raise ImageError(f"{file} is a HEIC picture that cannot be decoded; it may be damaged: copy it again, or "
+                             "export it as JPEG") from err
+        if brand in _HEIF_BRANDS:
+            raise ImageError(f"{file} is a HEIC picture (as iPhones save photos), and reading one needs pillow-heif: "
+                             "pip install 'stylegram[heif]' (or export it as JPEG)") from err
+        if brand in _AVIF_BRANDS:
+            raise ImageError(f"{file} is an AVIF picture, which this Pillow cannot read: pip install -U Pillow "
+                             "(11.3 or later reads AVIF), or export it as PNG or JPEG") from err
         raise ImageError(
             f"{file} is not an image (Pillow recognises no image format in it); "
             f"give a {_READ_NAMES} file"

@@ -2,7 +2,8 @@
 
     POST   /api/uploads?name=FILE      body: the image or video file's bytes -> {id, name, width, height, kind, ...}
     GET    /api/uploads/{id}/frame.png a video's (or animation's) first frame, what its masks and label maps are
-                                       painted on
+                                       painted on; a picture as PNG, for a browser that cannot show its format
+                                       (TIFF, HEIC)
     DELETE /api/uploads/{id}
     POST   /api/jobs                   JSON {method, content, styles, style_masks, size, ...} -> the job, queued
     GET    /api/jobs/{id}/events       server-sent events: state, progress (every iteration), preview
@@ -273,7 +274,8 @@ def _page_routes(app: FastAPI, service: Service) -> None:
         return {"version": __version__, "methods": list(engine.METHODS), "fields": engine.FIELDS,
                 "video_fields": engine.VIDEO_FIELDS, "defaults": engine.defaults(),
                 "video_defaults": engine.video_defaults(), "limits": service.limits(),
-                "image_types": list(images.IMAGE_EXTENSIONS), "video_types": list(images.VIDEO_EXTENSIONS)}
+                "image_types": list(images.IMAGE_EXTENSIONS), "video_types": list(images.VIDEO_EXTENSIONS),
+                "reads_heic": images.HEIF}
 
     @app.get("/api/samples")
     async def sample_list() -> list[dict]:
@@ -316,12 +318,10 @@ def _upload_routes(app: FastAPI, service: Service) -> None:
         return service.upload(upload_id, "requested").describe()
 
     @app.get("/api/uploads/{upload_id}/frame.png")
-    def first_frame(upload_id: str) -> Response:  # a plain def: it decodes the video in a thread
+    def first_frame(upload_id: str) -> Response:  # a plain def: it decodes in a thread
         upload = service.upload(upload_id, "requested")
-        if not upload.moves:
-            raise HTTPException(409, f"upload '{upload_id}' ({upload.name}) is a picture, not a video; it has no "
-                                     "frames")
-        return Response(_png(service.store.decode(upload)), media_type="image/png")
+        alpha = None if upload.moves else service.store.alpha(upload)  # a picture keeps its transparency
+        return Response(_png(service.store.decode(upload), alpha), media_type="image/png")
 
     @app.delete("/api/uploads/{upload_id}", status_code=204)
     async def delete_upload(upload_id: str) -> Response:

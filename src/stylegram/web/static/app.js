@@ -141,7 +141,9 @@ function thumbnail(file, box, onRemove) {
   item.addEventListener("click", (event) => event.stopPropagation());
   item.addEventListener("keydown", (event) => event.stopPropagation());  // Enter on its buttons is not the drop zone's
   box.append(item);
-  return { item, size, media };
+  const view = { item, size, media, unshown: false };
+  media.addEventListener("error", () => { view.unshown = true; }, { once: true });  // a format it cannot show
+  return view;
 }
 
 function toolsChanged() {
@@ -208,7 +210,14 @@ async function upload(file, role) {
     className: "name frames", textContent: plural(record.frames, "frame") }));
   record.boxes = {};
   // What the painters paint over: the picture, or a video's first frame (its masks and label map hold for every frame).
-  record.source = isVideo(record) ? `/api/uploads/${record.id}/frame.png` : view.media.src;
+  // A picture the browser cannot show (TIFF, HEIC) is shown, and painted over, as the server's PNG of it.
+  const served = `/api/uploads/${record.id}/frame.png`;
+  record.source = isVideo(record) ? served : view.media.src;
+  if (!isVideo(record)) {
+    const fallback = () => { view.media.src = served; record.source = served; };
+    if (view.unshown) fallback();
+    else view.media.addEventListener("error", fallback, { once: true });
+  }
   if (role === "content") page.content = record;
   else page.styles.push(record);
   for (const [kind, { content }] of Object.entries(ATTACHMENTS)) {
@@ -760,7 +769,8 @@ async function pollStatus() {
 async function init() {
   page.config = await api("/api/config");
   const limits = page.config.limits;
-  $("#limits").textContent = `PNG, JPEG, TIFF, WebP, BMP or GIF (the content may be a video: MP4, MOV, WebM, ..., `
+  const formats = `PNG, JPEG, TIFF, WebP, BMP, GIF${page.config.reads_heic ? ", AVIF or HEIC" : " or AVIF"}`;
+  $("#limits").textContent = `${formats} (the content may be a video: MP4, MOV, WebM, ..., `
     + `or an animated GIF, WebP or PNG); `
     + `up to ${mb(limits.upload_bytes)} and `
     + `${(limits.max_pixels / 1e6).toFixed(0)} megapixels per file. Output up to ${limits.max_size} px.`;
