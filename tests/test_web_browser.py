@@ -195,7 +195,8 @@ def test_a_sample_picture_is_one_click_away():
 
 
 def test_a_picture_the_browser_cannot_show_is_shown_as_the_servers_png(pictures, tmp_path):
-    """Chromium shows no TIFF: the thumbnail (and what the painters paint over) becomes the server's PNG of it."""
+    """Chromium shows no TIFF: the thumbnail (and what the painters paint over) becomes the server's PNG of it, and so
+    does a mask's."""
     scan = tmp_path / "scan.tif"
     Image.open(pictures["content"]).save(scan)
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
@@ -207,6 +208,12 @@ def test_a_picture_the_browser_cannot_show_is_shown_as_the_servers_png(pictures,
                 break
             page.wait_for_timeout(50)
         assert page.evaluate(shown) == 150
+        Image.new("L", (150, 100), 255).save(tmp_path / "mask.tif")  # a mask too
+        page.click("#style-samples [data-sample=swirls]")
+        with page.expect_file_chooser() as chooser:
+            page.click("#style-thumbs .thumb .mask-add")
+        chooser.value.set_files(str(tmp_path / "mask.tif"))
+        page.wait_for_selector("#style-thumbs .mask img[src$='/frame.png']")
         page.set_input_files("#content-input", str(pictures["content"]))  # a PNG it shows as it is
         page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
         assert page.get_attribute("#content-thumbs img", "src").startswith("blob:")

@@ -273,6 +273,10 @@ function showAttached(record, kind, file) {
   img.alt = `${kind} ${upload.name}`;
   img.src = URL.createObjectURL(file);
   upload.source = img.src;  // the doodle painter reads the examples' label maps' colours from it
+  img.addEventListener("error", () => {  // a format the browser cannot show (TIFF, HEIC): the server's PNG of it
+    img.src = `/api/uploads/${upload.id}/frame.png`;
+    upload.source = img.src;
+  }, { once: true });
   const link = document.createElement("a");  // a painted mask exists nowhere else: keep it for the command line
   link.className = `${kind}-file`;
   link.href = img.src;
