@@ -50,11 +50,14 @@ def path(name: str) -> Path:
 
 def available() -> list[str]:
     """The sample names whose pictures are installed (scikit-image's come with the samples extra)."""
-    try:
-        import skimage.data  # noqa: F401
-    except ImportError:
-        return list(OWN)
-    return names()
+    installed = []
+    for name in names():
+        try:
+            path(name)
+        except ImageError:  # scikit-image is not installed
+            continue
+        installed.append(name)
+    return installed
 
 
 def kind(name: str) -> str:
