@@ -185,6 +185,11 @@ def test_phone_formats_are_read_and_listed_and_a_missing_reader_is_named(suffix,
     assert x.shape == (1, 3, 48, 64)
     assert (x[0].permute(1, 2, 0) * 255 - torch.from_numpy(ramp).float()).abs().mean() < 4  # lossy, but the picture
     assert list_images([tmp_path]) == [picture]
+    if suffix == ".heic":  # its colour profile (an iPhone's is Display P3's) read as a JPEG's is: here red is green
+        Image.fromarray(np.full((16, 16, 3), (220, 0, 0), np.uint8)).save(tmp_path / "tagged.heic", quality=95,
+                                                                           icc_profile=_swapped_primaries_profile())
+        assert load_tensor(tmp_path / "tagged.heic")[0, :, 8, 8].argmax() == 1
+        (tmp_path / "tagged.heic").unlink()
     damaged = tmp_path / f"damaged{suffix}"
     damaged.write_bytes(picture.read_bytes()[:24] + bytes(40))
     reader = {".heic": "HEIF", ".avif": "AVIF"}[suffix]
