@@ -16,7 +16,7 @@ from PIL import Image
 import stylegram
 from stylegram.cli import main
 from stylegram.errors import OptionError, in_python_words
-from stylegram.commands.progress import Bar
+from stylegram.bars import Bar
 
 FAST = ["--size", "64", "--min-size", "64", "--iterations", "3", "--quiet"]
 
@@ -340,8 +340,6 @@ def test_ctrl_c_at_a_coarse_scale_says_the_image_is_smaller(tmp_path, capsys, mo
 def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp_path, capsys, monkeypatch):
     """The first Ctrl-C stops after the current iteration: exit 130, the image so far and a checkpoint written, a
     message that says how to go on; --resume with that checkpoint then ends where an uninterrupted run ends."""
-    from stylegram.commands.progress import Bar
-
     run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "64", "--min-size", "64", "--iterations", "6",
            "--tolerance", "0", "--quiet"]
     assert main([*run, "-o", str(tmp_path / "whole.png")]) == 0

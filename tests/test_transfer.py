@@ -179,6 +179,16 @@ def test_a_transparent_content_gives_a_transparent_png_and_a_whole_jpeg(vgg, pai
     assert np.array_equal(np.asarray(result.to_pil()), png)  # what a notebook shows keeps the cut too
 
 
+def test_progress_shows_the_command_lines_bar_and_is_off_by_default(vgg, pair, capsys):
+    quiet = transfer(*pair, model=vgg, **FAST)
+    assert capsys.readouterr().err == ""
+    shown = transfer(*pair, model=vgg, **FAST, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()  # off a terminal: a line as each stage starts, and the last
+    assert lines[0].startswith("scale 1 of 2: 0/10 it") and "scale 2 of 2" in lines[-1]
+    assert lines[-1].split(": ", 1)[1].startswith("10/10 it (100%)") and "style " in lines[-1]
+    assert torch.equal(quiet.image, shown.image)  # the bar only watches
+
+
 def test_a_notebook_shows_a_result_as_its_picture_and_an_explanation_as_its_page(vgg, pair):
     """Jupyter's formatter gets the picture (not a dump of the tensor) and the explain page in a frame, each with a
     short text form that gives the numbers."""

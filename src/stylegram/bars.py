@@ -15,6 +15,8 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from .optimize import Progress
+
 LOG_SECONDS = 10.0
 _CURSOR_MOVES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -74,3 +76,33 @@ def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str |
     count = "{n_fmt} " + unit if total is None else "{n_fmt}/{total_fmt} " + unit + " ({percentage:.0f}%)"
     return tqdm(total=total, initial=initial, unit=unit, desc=f"{name}: " if name else "", disable=quiet,
                 file=LogLines(stream), leave=True, mininterval=0, bar_format="{desc}" + count + ", {elapsed}{postfix}")
+
+
+def describe(progress: Progress) -> str:
+    """'scale 2/3 256x170 | content 1.23 style 4.56 tv 0.01' for a progress bar."""
+    groups: dict[str, float] = {}
+    for name, value in progress.losses.items():
+        group = name.split(".")[0]
+        groups[group] = groups.get(group, 0.0) + value
+    terms = " ".join(f"{k} {v:.3g}" for k, v in groups.items())
+    return f"{progress.size[1]}x{progress.size[0]} | {terms} | ~{progress.estimated_left:.0f}s left"
+
+
+class Bar:
+    """A bar over all iterations of all scales (log lines off a terminal), updated from Progress records."""
+
+    def __init__(self, total: int, quiet: bool = False):
+        self.total, self.quiet = total, quiet
+        self.bar = None  # made at the first record, named by its stage
+
+    def update(self, progress: Progress) -> None:
+        if self.bar is None:
+            self.bar = bar(self.total, "it", self.quiet, name=progress.stage)
+        self.bar.n = progress.iteration
+        self.bar.set_description(progress.stage, refresh=False)
+        self.bar.set_postfix_str(describe(progress), refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -635,12 +635,11 @@ def prepare_dream(
     return Job(problem, schedule, opts, state or optimize.State())
 
 
-def dream(goal: Objective | None = None, options: DreamOptions | None = None, **changes) -> Result:
-    """Run a dream to the end and return the Result; ``options`` (a DreamOptions) and/or its fields (plus start=, model=)."""
-    job = prepare_dream(goal, options, **changes)
-    for _ in job:
-        pass
-    return job.result()
+def dream(goal: Objective | None = None, options: DreamOptions | None = None, *, progress: bool = False,
+          **changes) -> Result:
+    """Run a dream to the end and return the Result; ``options`` (a DreamOptions) and/or its fields (plus start=,
+    model=); ``progress``: a progress bar on stderr, as the command line shows."""
+    return prepare_dream(goal, options, **changes).run(progress)
 
 
 def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overrides) -> Job:

@@ -520,9 +520,10 @@ def load_model(opts: TransferOptions) -> Backbone:
     return load_backbone(opts.backbone, opts.weights, **backbone_options(opts))
 
 
-def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], options: TransferOptions | None = None,
-             **changes) -> Result:
-    """Run a style transfer to the end and return the Result; ``options`` (a TransferOptions) and/or its fields.
+def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], options: TransferOptions | None = None, *,
+             progress: bool = False, **changes) -> Result:
+    """Run a style transfer to the end and return the Result; ``options`` (a TransferOptions) and/or its fields;
+    ``progress``: a progress bar on stderr, as the command line shows.
 
     method='gatys' optimizes (the iterator form: prepare(), exported as stylegram.prepare_transfer); 'adain' and
     'wct' are one forward pass.
@@ -531,10 +532,7 @@ def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], option
     opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":
         return feed_forward(content, styles, opts)
-    job = prepare(content, styles, opts, model=model)
-    for _ in job:
-        pass
-    return job.result()
+    return prepare(content, styles, opts, model=model).run(progress)
 
 
 @functools.lru_cache(maxsize=1)

@@ -72,6 +72,21 @@ class Job:
     def __iter__(self) -> Iterator[optimize.Progress]:
         return optimize.run(self.problem, self.schedule, seed=self.options.seed, state=self.state)
 
+    def run(self, progress: bool = False) -> Result:
+        """Iterate to the end and return the result; ``progress``: the command line's bar on stderr (stage,
+        iteration, loss terms, time left; in a notebook too)."""
+        from .bars import Bar
+
+        shown = Bar(sum(self.schedule.iterations)) if progress else None
+        try:
+            for record in self:
+                if shown is not None:
+                    shown.update(record)
+        finally:
+            if shown is not None:
+                shown.close()
+        return self.result()
+
     def result(self) -> Result:
         """The current image, finished (e.g. colours restored), with the history so far."""
         image = self.state.param

@@ -375,12 +375,11 @@ def prepare_texture(
     return Job(problem, schedule, opts, state)
 
 
-def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions | None = None, **changes) -> Result:
-    """Synthesize a texture to the end and return the Result; ``options`` (a TextureOptions) and/or its fields."""
-    job = prepare_texture(examples, options, **changes)
-    for _ in job:
-        pass
-    return job.result()
+def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions | None = None, *,
+            progress: bool = False, **changes) -> Result:
+    """Synthesize a texture to the end and return the Result; ``options`` (a TextureOptions) and/or its fields;
+    ``progress``: a progress bar on stderr, as the command line shows."""
+    return prepare_texture(examples, options, **changes).run(progress)
 
 
 def resume_texture(path: str | os.PathLike, examples: ImageLike | Sequence[ImageLike], **overrides) -> Job:

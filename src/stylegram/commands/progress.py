@@ -12,40 +12,9 @@ from pathlib import Path
 
 import torch
 
-from ..bars import bar
 from ..files import write_bytes
 from ..images import save_image
 from ..optimize import Progress
-
-
-def describe(progress: Progress) -> str:
-    """'scale 2/3 256x170 | content 1.23 style 4.56 tv 0.01' for a progress bar."""
-    groups: dict[str, float] = {}
-    for name, value in progress.losses.items():
-        group = name.split(".")[0]
-        groups[group] = groups.get(group, 0.0) + value
-    terms = " ".join(f"{k} {v:.3g}" for k, v in groups.items())
-    return f"{progress.size[1]}x{progress.size[0]} | {terms} | ~{progress.estimated_left:.0f}s left"
-
-
-class Bar:
-    """A bar over all iterations of all scales (log lines off a terminal), updated from Progress records."""
-
-    def __init__(self, total: int, quiet: bool = False):
-        self.total, self.quiet = total, quiet
-        self.bar = None  # made at the first record, named by its stage
-
-    def update(self, progress: Progress) -> None:
-        if self.bar is None:
-            self.bar = bar(self.total, "it", self.quiet, name=progress.stage)
-        self.bar.n = progress.iteration
-        self.bar.set_description(progress.stage, refresh=False)
-        self.bar.set_postfix_str(describe(progress), refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:

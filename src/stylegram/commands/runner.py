@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import files, images, optimize
+from ..bars import Bar
 from ..errors import OptionError
 from ..job import Job
 from ..options import flag
-from .progress import Bar, save_snapshot, stop_on_interrupt, write_log
+from .progress import save_snapshot, stop_on_interrupt, write_log
 
 CHECKPOINT_EVERY = 25
 

@@ -20,7 +20,8 @@ from ..errors import OptionError, StylegramError, check_choice, did_you_mean
 from ..options import Options, flag
 from ..sweep_folder import CellFolder
 from .common import add_dataclass_options, add_scheduler_options, argument_type
-from .progress import describe, stop_on_interrupt
+from ..bars import describe
+from .progress import stop_on_interrupt
 from .runner import check_outputs, listed
 from .transfer import CHOICES, GROUPS, HELP
 

@@ -18,7 +18,8 @@ from ..bars import bar
 from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
 from .explain import add_explain_option, check_explain, explain_transfer
-from .progress import describe, stop_on_interrupt
+from ..bars import describe
+from .progress import stop_on_interrupt
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, resume_command, run_job
 
 CHECKPOINT_SECONDS = 60  # --checkpoint with --tile: the latest tile written at most this often (and at each level)
