@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -582,7 +583,11 @@ def test_notebook_runs_at_tiny_size():
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 5
+    assert len(images) == 10
+    painted = next(c for c in notebook.cells if "display(painted)" in c.source)
+    shown = [o["data"]["image/png"] for o in painted.outputs if "image/png" in o.get("data", {})]
+    first = Image.open(io.BytesIO(base64.b64decode(shown[0])))
+    assert len(shown) == 2 and first.size == (80, 53)  # the transfer's picture (80 px at SIZE 40), then its matrices
 
 
 def test_a_forward_pass_too_large_for_memory_is_refused_before_it_starts(vgg, monkeypatch):
