@@ -172,6 +172,25 @@ def test_a_picture_is_served_as_png_for_browsers_that_cannot_show_its_format(cli
     assert np.array_equal(shown[:, 10:, :3], pixels[:, 10:, :3])
 
 
+def test_a_large_jpeg_content_is_decoded_at_the_scale_the_job_needs(monkeypatch):
+    """A phone's photo as the content of a one-pass job is decoded by the JPEG decoder at a reduced scale that still
+    covers the job's size (the default 512 px here), as batch reads it; the result is as large as from a full
+    decode."""
+    from PIL import JpegImagePlugin
+
+    buffer = io.BytesIO()
+    Image.fromarray((np.random.default_rng(0).random((768, 1024, 3)) * 255).astype(np.uint8)).save(buffer, "JPEG")
+    drafted, real = [], JpegImagePlugin.JpegImageFile.draft
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
+                        lambda self, mode, size: drafted.append(size) or real(self, mode, size))
+    with TestClient(create_app()) as client:
+        content = uploaded(client, buffer.getvalue(), "photo.jpg")
+        job = start(client, method="adain", content=content, styles=[uploaded(client, png(64, 64), "style.png")])
+        assert wait_for(client, job["id"], lambda j: j["state"] in ("done", "failed"))["state"] == "done"
+        assert Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)).size == (512, 384)
+    assert (512, 384) in drafted
+
+
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_oversize_upload_is_413_with_a_message(client, chunked):
     data = b"\x89PNG" + bytes(150_000)

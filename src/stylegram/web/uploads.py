@@ -163,14 +163,16 @@ class UploadStore:
         upload.path = upload.path.rename(named)
         upload.frames = video_frames(upload.path)
 
-    def decode(self, upload: Upload, background: tuple[int, int, int] = (255, 255, 255), frame: int = 0
-               ) -> torch.Tensor:
+    def decode(self, upload: Upload, background: tuple[int, int, int] = (255, 255, 255), frame: int = 0,
+               at_least: int | None = None) -> torch.Tensor:
         """The image as a (1, 3, H, W) tensor in [0, 1], by the loader the CLI uses (transparency onto ``background``);
-        a video's frame ``frame`` (from 0: the first)."""
+        a video's frame ``frame`` (from 0: the first); ``at_least``: a JPEG may be decoded smaller, its long side
+        still at least that (images.load_tensor)."""
         with self._reading(upload):
             if upload.is_video:
                 return images.to_tensor(_frame(upload.path, frame))
-            return images.load_tensor(upload.path, max_pixels=self.max_pixels, background=background)
+            return images.load_tensor(upload.path, max_pixels=self.max_pixels, background=background,
+                                      at_least=at_least)
 
     def alpha(self, upload: Upload) -> torch.Tensor | None:
         """The image's transparency (1, 1, H, W), which the result keeps; None for an opaque image or a video."""
