@@ -179,6 +179,22 @@ def test_a_transparent_content_gives_a_transparent_png_and_a_whole_jpeg(vgg, pai
     assert np.array_equal(np.asarray(result.to_pil()), png)  # what a notebook shows keeps the cut too
 
 
+def test_a_one_pass_transfer_decodes_a_large_jpeg_content_at_the_scale_it_needs(tmp_path, monkeypatch):
+    """AdaIN and WCT read a phone-size JPEG content at the JPEG decoder's reduced scale that still covers --size (no
+    checkpoint records its pixels); the optimization reads it in full, as its checkpoints' digests did."""
+    from PIL import JpegImagePlugin
+
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray((np.random.default_rng(0).random((768, 1024, 3)) * 255).astype(np.uint8)).save(photo)
+    drafted, real = [], JpegImagePlugin.JpegImageFile.draft
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
+                        lambda self, mode, size: drafted.append(size) or real(self, mode, size))
+    assert transfer(photo, "sample:swirls", method="adain", size=128).image.shape[-2:] == (96, 128)
+    assert drafted == [(128, 96)]
+    gatys.prepare(photo, "sample:swirls", size=128, iterations="1")
+    assert drafted == [(128, 96)]  # not again
+
+
 def test_progress_shows_the_command_lines_bar_and_is_off_by_default(vgg, pair, capsys):
     quiet = transfer(*pair, model=vgg, **FAST)
     assert capsys.readouterr().err == ""

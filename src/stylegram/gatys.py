@@ -502,12 +502,15 @@ def prepare(
     return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
 
-def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Load the content and every style image, naming which one fails."""
+def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], content_side: int | None = None
+                 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Load the content and every style image, naming which one fails; ``content_side``: a JPEG content may be
+    decoded smaller, its long side still at least that (images.load_tensor)."""
     styles = image_list(styles)
     if not styles:
         raise OptionError("give at least one style image")
-    return load_input(content, "content image"), [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)]
+    return (load_input(content, "content image", at_least=content_side),
+            [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)])
 
 
 def backbone_options(opts: TransferOptions) -> dict:
@@ -561,7 +564,7 @@ def prepare_feed_forward(
     check_settings(opts.method, opts.alpha, opts.colors, opts.precision)
     check_gatys_only(opts)
     start = time.perf_counter()
-    content_t, style_ts = _load_inputs(content, styles)
+    content_t, style_ts = _load_inputs(content, styles, opts.size or DEFAULT_SIDE)  # one pass: no checkpoint to match
     side = _output_side(content_t, opts)
     size = optimize.fit_long_side(tuple(content_t.shape[-2:]), side)
     long = max(1, round(side * opts.style_scale))
