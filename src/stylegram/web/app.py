@@ -318,7 +318,7 @@ def _upload_routes(app: FastAPI, service: Service) -> None:
         return service.upload(upload_id, "requested").describe()
 
     @app.get("/api/uploads/{upload_id}/frame.png")
-    def first_frame(upload_id: str) -> Response:  # a plain def: it decodes in a thread
+    def as_png(upload_id: str) -> Response:  # a plain def: it decodes in a thread
         upload = service.upload(upload_id, "requested")
         alpha = None if upload.moves else service.store.alpha(upload)  # a picture keeps its transparency
         return Response(_png(service.store.decode(upload), alpha), media_type="image/png")
