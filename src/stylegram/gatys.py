@@ -402,6 +402,12 @@ def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
     backbone.check_defaults(names, " and ".join(flag(field) for field in unset))
 
 
+def read_side(size: int | None) -> int:
+    """The long side a transfer's content must keep as it is read (a JPEG may be decoded smaller): the output's at
+    most, --size or else DEFAULT_SIDE."""
+    return size or DEFAULT_SIDE
+
+
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     own = max(content.shape[-2:])
     if opts.size is None:
@@ -564,7 +570,7 @@ def prepare_feed_forward(
     check_settings(opts.method, opts.alpha, opts.colors, opts.precision)
     check_gatys_only(opts)
     start = time.perf_counter()
-    content_t, style_ts = _load_inputs(content, styles, opts.size or DEFAULT_SIDE)  # one pass: no checkpoint to match
+    content_t, style_ts = _load_inputs(content, styles, read_side(opts.size))  # one pass: no checkpoint to match
     side = _output_side(content_t, opts)
     size = optimize.fit_long_side(tuple(content_t.shape[-2:]), side)
     long = max(1, round(side * opts.style_scale))

@@ -77,14 +77,12 @@ class Job:
         iteration, loss terms, time left; in a notebook too)."""
         from .bars import Bar
 
-        shown = Bar(sum(self.schedule.iterations)) if progress else None
+        shown = Bar(sum(self.schedule.iterations), quiet=not progress)  # as the command line's --quiet does
         try:
             for record in self:
-                if shown is not None:
-                    shown.update(record)
+                shown.update(record)
         finally:
-            if shown is not None:
-                shown.close()
+            shown.close()
         return self.result()
 
     def result(self) -> Result:

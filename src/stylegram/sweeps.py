@@ -329,11 +329,12 @@ def check_distinct(planned: Sequence[Planned]) -> None:
 
 def compared(cells: Sequence[Cell], planned: Sequence[Planned], layer: str | None = None) -> Comparison:
     """The cells' pictures on one comparison (stylegram.analysis.compare.made_with), each named by its values and
-    measured against the first combination's inputs, as its options scale, blend and place them; a repeated picture
-    once."""
+    measured against the first combination's inputs, as its options scale, blend and place them; in the sheet's
+    order, a repeated picture once."""
     from .analysis.compare import made_with
 
-    first, shown = planned[0], [cell for cell in cells if planned[cell.number].same_as is None]
+    first = planned[0]
+    shown = sorted((cell for cell in cells if planned[cell.number].same_as is None), key=lambda cell: cell.number)
     return made_with(first.inputs, [cell.result.image for cell in shown], first.options, [c.name for c in shown],
                      layer)
 

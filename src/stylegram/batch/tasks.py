@@ -171,8 +171,8 @@ def _pixels(result, stopped: bool) -> tuple[np.ndarray, bool]:
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,
              steps: Reporting | None = None, stop: str | None = None) -> tuple[np.ndarray, bool]:
     options = dict(options)
-    shrunk_to = options.get("size") or gatys.DEFAULT_SIDE  # a phone's JPEG decoded at a quarter of its size, say
-    source = images.load_input(content, "content", at_least=shrunk_to) if isinstance(content, str) else _tensor(content)
+    source = images.load_input(content, "content", at_least=gatys.read_side(options.get("size"))) \
+        if isinstance(content, str) else _tensor(content)  # a phone's JPEG decoded at a quarter of its size, say
     tile = options.pop("tile", None)  # a picture made in tiles (stylegram.tiles)
     if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
         options["size"] = min(options["size"], max(source.shape[-2:]))

@@ -143,7 +143,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         _say(args, f"measuring the {_pictures(made)}")
         try:
             if page is not None and "padding" not in vary:  # compared as the first is padded: all are here
-                comparison = S.compared(sorted(made, key=lambda cell: cell.number), planned)
+                comparison = S.compared(made, planned)
             made = S.measured(made, planned, comparison)
         except KeyboardInterrupt:
             interrupted, stopped_in = True, " while measuring (the sheet has no numbers)"
@@ -152,8 +152,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     if page is not None and not interrupted:
         _say(args, f"comparing the {_pictures(made)}")
         try:
-            _write_comparison(comparison or S.compared(sorted(made, key=lambda cell: cell.number), planned), planned,
-                              vary, args, kind, page)
+            _write_comparison(comparison or S.compared(made, planned), planned, vary, args, kind, page)
         except KeyboardInterrupt:
             interrupted, stopped_in = True, f" while comparing (no {page} written)"
     if interrupted:

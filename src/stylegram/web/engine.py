@@ -300,7 +300,7 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Calla
     styles, opts = [store.decode(u) for u in spec.styles], decoded_options(spec, store)
     if spec.method == "texture":
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
-    content = store.decode(spec.content, at_least=opts.size or gatys.DEFAULT_SIDE)  # a phone's JPEG: a quarter, say
+    content = store.decode(spec.content, at_least=gatys.read_side(opts.size))  # a phone's JPEG: a quarter, say
     alpha = store.alpha(spec.content)  # the result keeps the content's transparency, as the CLI's does
     if spec.method != "gatys":
         one_pass = gatys.prepare_feed_forward(content, styles, opts)
