@@ -111,6 +111,8 @@ def test_real_photo_differs_from_flat_grey(vgg, chelsea):
 def test_unknown_layer_suggests_a_name(vgg):
     with pytest.raises(LayerError, match="did you mean relu4_2"):
         extract(torch.rand(1, 3, 32, 32), ["relu4_22"], vgg)
+    with pytest.raises(LayerError, match="did you mean conv1_1"):  # a block's name alone; difflib said conv5_1
+        extract(torch.rand(1, 3, 32, 32), ["conv1"], vgg)
     with pytest.raises(LayerError, match="no layers given; name at least one, e.g. conv1_1"):  # was an IndexError
         extract(torch.rand(1, 3, 32, 32), [], vgg)
 

@@ -434,6 +434,21 @@ def test_no_command_lists_the_commands_and_fails(capsys):
     assert "transfer     style transfer" in err and "--version" in err
 
 
+@pytest.mark.parametrize("args, said", [
+    (["transfer", "a.png", "b.png", "-o", "o.png", "--sise", "64"], "arguments: --sise 64 (did you mean --size?)"),
+    (["transfer", "a.png", "b.png", "-o", "o.png", "--style-weigth=3"], "arguments: --style-weigth=3 (did you mean --style-weight?)"),
+    (["dream", "photo.jpg", "--layer", "relu4_1", "-o", "o.png"],
+     "arguments: photo.jpg (a picture to start from is given as --image photo.jpg)"),
+    (["dream", "--octavs", "2", "--layer", "relu4_1", "-o", "o.png"], "arguments: --octavs 2 (did you mean --octaves?)"),
+])
+def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, said, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.startswith(f"usage: stylegram {args[0]} ")  # was the top level's usage
+    assert err.strip().endswith(f"stylegram {args[0]}: error: unrecognized {said}")
+
+
 def test_no_help_text_shows_a_default_of_none():
     from stylegram.cli import build_parser
 

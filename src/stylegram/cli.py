@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:  # no command: the list of commands, not only argparse's "COMMAND is required"
         parser.print_help(sys.stderr)
         return 2
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _refuse_unknown(parser, args.command, unknown)
     if getattr(args, "resume", None):  # a resumed run refuses options typed with another value than its checkpoint's
         args.given = given_options(argv)
     from .commands.progress import handling  # imported by build_parser already
@@ -90,6 +92,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stylegram: interrupted", file=sys.stderr)
         return 130
+
+
+def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
+    """Exit with the command's own usage (argparse shows the top level's) and what each unknown argument may have
+    meant: the closest option for a mistyped one, --image for a picture given to a command that takes it so."""
+    from .errors import did_you_mean
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    flags = [flag for action in sub._actions for flag in action.option_strings if flag.startswith("--")]
+    hints, after_flag = [], False
+    for word in unknown:
+        if word.startswith("-"):
+            hints.append(did_you_mean(word.split("=")[0], flags).lstrip("; "))
+        elif "--image" in flags and not after_flag:  # not the value of a mistyped option
+            hints.append(f"a picture to start from is given as --image {word}")
+        after_flag = word.startswith("-") and "=" not in word
+    hint = "; ".join(h for h in hints if h)
+    sub.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({hint})" if hint else ""))
 
 
 def _interrupt(signum, frame) -> None:

@@ -74,8 +74,13 @@ def count(n: int, noun: str) -> str:
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """Return ' did you mean X?' for the closest choice, or '' when nothing is close."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    """Return ' did you mean X?' for the closest choice, or '' when nothing is close.
+
+    A choice that starts with the name comes first: 'conv1' means conv1_1, which difflib scores no higher than conv5_1.
+    """
+    choices = list(choices)
+    close = [choice for choice in choices if len(name) >= 3 and choice.startswith(name)]
+    close = close or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 
 
