@@ -49,6 +49,19 @@ def test_each_value_takes_effect_and_a_network_is_loaded_once(vgg, chelsea):
     assert cells[1].caption.startswith("style-weight 100 · ") and cells[1].slug == "style-weight=100"
 
 
+def test_progress_shows_the_command_lines_bar_and_is_off_by_default(vgg, chelsea, capsys):
+    content = torch.nn.functional.interpolate(chelsea, size=(43, 64), mode="area")
+    quiet = sweeps.sweep(content, "sample:swirls", {"style_weight": [0.01, 100.0]}, model=vgg, **TINY)
+    assert capsys.readouterr().err == ""
+    heard = []
+    shown = sweeps.sweep(content, "sample:swirls", {"style_weight": [0.01, 100.0]}, model=vgg, progress=True,
+                         on_progress=lambda number, record: heard.append(number), **TINY)
+    lines = capsys.readouterr().err.strip().splitlines()  # off a terminal: log lines, at most one every 10 s
+    assert lines[0].startswith("sweep: 0/2 picture (0%)") and lines[-1].startswith("sweep: 2/2 picture (100%)")
+    assert heard == [0] * 4 + [1] * 4  # the caller's own listener still hears each iteration
+    assert all(torch.equal(a.result.image, b.result.image) for a, b in zip(quiet, shown))  # the bar only watches
+
+
 def test_varying_the_method_gives_each_only_what_it_reads_and_repeats_no_run(chelsea):
     content = torch.nn.functional.interpolate(chelsea, size=(64, 96), mode="area")
     planned = sweeps.plan(content, "sample:swirls", {"method": ["gatys", "adain"], "style_weight": [1.0, 50.0]},

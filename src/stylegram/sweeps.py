@@ -217,7 +217,7 @@ def sweep(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Map
           options: gatys.TransferOptions | None = None, *, on_progress: Callable[[int, Progress], None] | None = None,
           on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None,
           model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, measure: bool = False,
-          **changes) -> list[Cell]:
+          progress: bool = False, **changes) -> list[Cell]:
     """A transfer for every combination of ``vary``'s values ({option: values}, e.g. {"style_weight": [1, 10]}), the
     other options from ``options`` and ``changes``; one Cell each, in order.
 
@@ -225,11 +225,11 @@ def sweep(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Map
     ``stop`` returning True ends the sweep after the iteration being made, that cell's picture so far the last;
     ``model``: an already loaded network for the Gatys runs; ``cells``: a folder to write each picture to, named by
     its values, where the pictures an earlier sweep made from the same inputs and options are taken instead of run;
-    ``measure``: each Cell's picture ``measured``.
+    ``measure``: each Cell's picture ``measured``; ``progress``: the command line's bar on stderr.
     """
     folder = CellFolder(cells) if cells is not None else None
     planned = plan(content, styles, vary, options, model=model, folder=folder, **changes)
-    made = run_planned(planned, folder, on_progress, on_cell, stop)
+    made = run_shown(planned, folder, on_cell, stop, not progress, on_progress)
     return measured(made, planned) if measure else made
 
 
@@ -238,12 +238,12 @@ def texture_sweep(examples: ImageLike | Sequence[ImageLike], vary: Mapping[str, 
                   on_progress: Callable[[int, Progress], None] | None = None,
                   on_cell: Callable[[Cell], None] | None = None, stop: Callable[[], bool] | None = None,
                   model: Backbone | None = None, cells: str | os.PathLike[str] | None = None, measure: bool = False,
-                  **changes) -> list[Cell]:
+                  progress: bool = False, **changes) -> list[Cell]:
     """A texture synthesis from ``examples`` for every combination of ``vary``'s values (e.g. {"statistic": ["gram",
     "meanstd"]}); the rest as ``sweep``."""
     folder = CellFolder(cells) if cells is not None else None
     planned = plan_texture(examples, vary, options, model=model, folder=folder, **changes)
-    made = run_planned(planned, folder, on_progress, on_cell, stop)
+    made = run_shown(planned, folder, on_cell, stop, not progress, on_progress)
     return measured(made, planned) if measure else made
 
 
@@ -267,6 +267,28 @@ def run_planned(planned: list[Planned], folder: CellFolder | None,
         if on_cell is not None:
             on_cell(made[-1])
     return made
+
+
+def run_shown(planned: list[Planned], folder: CellFolder | None, on_cell: Callable[[Cell], None] | None = None,
+              stop: Callable[[], bool] | None = None, quiet: bool = False,
+              on_progress: Callable[[int, Progress], None] | None = None) -> list[Cell]:
+    """``run_planned`` under the command line's bar: a step a picture, the running one's values, stage and losses."""
+    from .bars import bar, describe
+
+    with bar(len(planned), "picture", quiet, name="sweep") as shown:
+        def on_record(number: int, record: Progress) -> None:
+            shown.set_postfix_str(f"{values(planned[number].changes)}: {record.stage}, iteration {record.iteration}: "
+                                  f"{describe(record)}")
+            if on_progress is not None:
+                on_progress(number, record)
+
+        def on_done(cell: Cell) -> None:
+            shown.set_postfix_str("", refresh=False)
+            shown.update()
+            if on_cell is not None:
+                on_cell(cell)
+
+        return run_planned(planned, folder, on_record, on_done, stop)
 
 
 def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callable[[], bool] | None

@@ -20,7 +20,6 @@ from ..errors import OptionError, StylegramError, check_choice, did_you_mean
 from ..options import Options, flag
 from ..sweep_folder import CellFolder
 from .common import add_dataclass_options, add_scheduler_options, argument_type
-from ..bars import describe
 from .progress import stop_on_interrupt
 from .runner import check_outputs, listed
 from .transfer import CHOICES, GROUPS, HELP
@@ -210,17 +209,8 @@ def _in_process(args: argparse.Namespace, planned: list[S.Planned], folder: Cell
                 cells: list[dict], made: list[S.Cell]) -> bool:
     """Run the combinations here, one after another, each showing its iterations; whether Ctrl-C stopped them (the
     picture being made kept as it stood)."""
-    with stop_on_interrupt() as stop, bar(len(cells), "picture", args.quiet, name="sweep") as progress:
-        def on_progress(number: int, record) -> None:
-            progress.set_postfix_str(f"{S.values(cells[number])}: {record.stage}, iteration {record.iteration}: "
-                                     f"{describe(record)}")
-
-        def on_cell(cell: S.Cell) -> None:
-            made.append(cell)
-            progress.set_postfix_str("", refresh=False)
-            progress.update()
-
-        S.run_planned(planned, folder, on_progress, on_cell, lambda: stop.requested)
+    with stop_on_interrupt() as stop:
+        S.run_shown(planned, folder, made.append, lambda: stop.requested, args.quiet)
     return stop.requested
 
 
