@@ -188,7 +188,10 @@ def test_a_large_jpeg_content_is_decoded_at_the_scale_the_job_needs(monkeypatch)
         job = start(client, method="adain", content=content, styles=[uploaded(client, png(64, 64), "style.png")])
         assert wait_for(client, job["id"], lambda j: j["state"] in ("done", "failed"))["state"] == "done"
         assert Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)).size == (512, 384)
-    assert (512, 384) in drafted
+        assert (512, 384) in drafted
+        drafted.clear()
+        assert "moved" in client.get(job["urls"]["measured"]).json()
+    assert drafted == [(512, 384)]  # its numbers measured from the content as the job read it, not a full decode
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

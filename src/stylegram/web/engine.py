@@ -324,7 +324,7 @@ def measured(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Mode
     model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
     if spec.method == "texture":
         return explain.of_texture(styles, picture, opts, model, patches)
-    content = store.decode(spec.content, frame=frame or 0)
+    content = store.decode(spec.content, frame=frame or 0, at_least=gatys.read_side(opts.size))  # as the job read it
     return explain.of_transfer(content, styles, picture, opts, model, patches)
 
 
