@@ -174,8 +174,8 @@ def test_a_picture_is_served_as_png_for_browsers_that_cannot_show_its_format(cli
 
 def test_a_large_jpeg_content_is_decoded_at_the_scale_the_job_needs(monkeypatch):
     """A phone's photo as the content of a one-pass job is decoded by the JPEG decoder at a reduced scale that still
-    covers the job's size (the default 512 px here), as batch reads it; the result is as large as from a full
-    decode."""
+    covers the job's size (the default 512 px here), as batch reads it, and so is it when the picture is measured;
+    the result is as large as from a full decode."""
     from PIL import JpegImagePlugin
 
     buffer = io.BytesIO()
