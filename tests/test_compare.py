@@ -31,8 +31,12 @@ def test_results_are_measured_at_one_size_and_named_by_their_files(vgg, tmp_path
                           layer="relu4_1")
     with pytest.raises(OptionError, match="result 2: the result is 64x64 px and the content 96x64"):
         stylegram.compare(content, "sample:swirls", [content, torch.rand(1, 3, 64, 64)], model=vgg)
+    with pytest.raises(OptionError, match="result 2: the result is 20x20 px"):  # was "result 1: ... 20x13 px as
+        stylegram.compare(content, "sample:swirls", [content, torch.rand(1, 3, 20, 20)], model=vgg)  # measured"
     with pytest.raises(OptionError, match="a comparison needs two or more results, got 1"):
         stylegram.compare(content, "sample:swirls", [content], model=vgg)
+    with pytest.raises(OptionError, match="results is one path, 'out.png'; give a list of two or more"):
+        stylegram.compare(content, "sample:swirls", "out.png", model=vgg)  # was "result 1: o: no such file"
 
 
 def test_names_are_file_names_without_folders_and_repeats_are_numbered():

@@ -11,6 +11,7 @@ program's output.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,9 @@ def _checked(results: Sequence[ImageLike], names: Sequence[str] | None) -> tuple
 
 def check_counts(results: Sequence[ImageLike], names: Sequence[str] | None) -> None:
     """Refuse fewer than two results, or a number of names other than theirs."""
+    if isinstance(results, (str, os.PathLike)):  # its characters would be read as paths
+        raise OptionError(f"results is one path, {str(results)!r}; give a list of two or more, e.g. "
+                          "['a.png', 'b.png'] (stylegram.explain measures one)")
     if len(results) < 2:
         raise OptionError(f"a comparison needs two or more results, got {len(results)}; `stylegram explain` measures "
                           "one")
@@ -108,6 +112,9 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     images, names = _checked(results, names)
     model = model or default_backbone("max", TransferOptions.padding)
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
+    for name, image in zip(names, images):  # before the smallest one sets the size all are measured at
+        with _naming(name):
+            X.check_made_from(content_t, image)
     side, parts = _side(images, size), parts_of(content_t, style_ts, style_masks, style_regions, labels)
     explained = []
     for name, image in zip(names, images):

@@ -71,15 +71,20 @@ def prepared(content: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor
     used it. Returns (content, styles, result)."""
     from ..optimize import resize
 
+    check_made_from(content, result)
+    result = _analysed(result, size)
+    side = max(result.shape[-2:])
+    return (resize(content, tuple(result.shape[-2:])), [style_at(s, side, style_scale) for s in _listed(styles)],
+            result)
+
+
+def check_made_from(content: torch.Tensor, result: torch.Tensor) -> None:
+    """Refuse a result whose aspect is not the content's: a transfer keeps its content's shape."""
     (ch, cw), (rh, rw) = content.shape[-2:], result.shape[-2:]
     if abs((cw / ch) / (rw / rh) - 1) > ASPECT_TOLERANCE:
         raise OptionError(f"the result is {rw}x{rh} px and the content {cw}x{ch}: a transfer keeps its content's "
                           "shape, so this result was not made from this content (or was cropped); give the content "
                           "it was made from")
-    result = _analysed(result, size)
-    side = max(result.shape[-2:])
-    return (resize(content, tuple(result.shape[-2:])), [style_at(s, side, style_scale) for s in _listed(styles)],
-            result)
 
 
 def prepared_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, size: int | None = None,
