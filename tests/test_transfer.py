@@ -319,8 +319,13 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, [style, style], model=vgg, style_blend="0,0")
     with pytest.raises(OptionError, match="non-negative"):
         prepare(content, [style, style], model=vgg, style_blend="1,-1")
-    with pytest.raises(OptionError, match="unknown transfer option"):
+    with pytest.raises(OptionError, match="unknown transfer option.s.: styel_weight; did you mean style_weight"):
         prepare(content, style, model=vgg, styel_weight=3)
+    with pytest.raises(OptionError, match=r"option style_layers takes names or numbers, as text or a list of them; "
+                                          r"got \['relu1_1', None\]"):
+        prepare(content, style, model=vgg, style_layers=["relu1_1", None])
+    listed = prepare(content, style, model=vgg, style_layers=["relu1_1", "relu2_1"], iterations=5)  # AttributeError
+    assert listed.options.style_layers == "relu1_1,relu2_1" and listed.options.iterations == "5"
     with pytest.raises(OptionError, match="whole numbers per scale like 20,90, got 'abc'"):
         prepare(content, style, model=vgg, iterations="abc")
     with pytest.raises(OptionError, match="patience must be at least 1 iteration, got 0"):

@@ -8,7 +8,7 @@ import os
 import typing
 from typing import Any, TypeVar
 
-from .errors import OPTION_CLASSES, OptionError
+from .errors import OPTION_CLASSES, OptionError, did_you_mean
 
 O = TypeVar("O", bound="Options")
 
@@ -41,9 +41,10 @@ class Options:
 
     def replace(self: O, **changes: Any) -> O:
         """A copy with some options changed; unknown names are an OptionError."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        names = [f.name for f in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(names))
         if unknown:
-            raise OptionError(f"unknown {self.kind} option(s): {', '.join(sorted(unknown))}")
+            raise OptionError(f"unknown {self.kind} option(s): {', '.join(unknown)}{did_you_mean(unknown[0], names)}")
         return dataclasses.replace(self, **changes)
 
     def changed(self) -> dict[str, Any]:
@@ -103,4 +104,18 @@ def _typed(name: str, value: Any, hint: Any) -> Any:
         if not number:
             raise OptionError(f"option {name} must be a number, got {value!r}")
         return float(value)
+    if kind is str:
+        return _text(name, value)
+    return value
+
+
+def _text(name: str, value: Any) -> str:
+    """A text option as the command line would have it: a list or tuple joined by commas (['relu1_1', 'relu2_1'] is
+    'relu1_1,relu2_1'), a number or a path written out; other values as they are (a Statistic object, say)."""
+    if isinstance(value, (list, tuple)):
+        if not all(isinstance(v, (str, numbers.Real)) for v in value):
+            raise OptionError(f"option {name} takes names or numbers, as text or a list of them; got {value!r}")
+        return ",".join(str(v) for v in value)
+    if isinstance(value, (numbers.Real, os.PathLike)) and not isinstance(value, bool):
+        return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
     return value
