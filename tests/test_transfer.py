@@ -328,6 +328,8 @@ def test_bad_options_are_named(vgg, pair):
     assert listed.options.style_layers == "relu1_1,relu2_1" and listed.options.iterations == "5"
     with pytest.raises(OptionError, match="whole numbers per scale like 20,90, got 'abc'"):
         prepare(content, style, model=vgg, iterations="abc")
+    with pytest.raises(OptionError, match="iterations must not be negative, got '-3'"):  # was [-1, -2], the stages
+        prepare(content, style, model=vgg, iterations="-3")
     with pytest.raises(OptionError, match="patience must be at least 1 iteration, got 0"):
         prepare(content, style, model=vgg, patience=0)
     for lr in (0, -1, float("nan"), float("inf"), 1e39):  # 0 once meant the default; 1e39 overflowed inside Adam

@@ -154,12 +154,13 @@ def default_iterations(precision_name: str) -> str:
 
 def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
     """'100,60,40' -> per-scale counts; a single number applies to every scale; a longer list keeps its tail."""
-    if isinstance(spec, int):
-        return [spec] * scales
     try:
-        parts = [int(p) for p in str(spec).split(",")] if isinstance(spec, str) else [int(p) for p in spec]
+        parts = ([spec] if isinstance(spec, int) else [int(p) for p in spec.split(",")] if isinstance(spec, str)
+                 else [int(p) for p in spec])
     except (TypeError, ValueError):
         raise OptionError(f"--iterations must be whole numbers per scale like 20,90, got '{spec}'") from None
+    if any(n < 0 for n in parts):  # named as typed: the counts split for the polish would be others
+        raise OptionError(f"--iterations must not be negative, got '{spec}'")
     if len(parts) == 1:
         return parts * scales
     if len(parts) < scales:  # give the extra coarse scales the first count
