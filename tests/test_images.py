@@ -19,6 +19,7 @@ from stylegram.images import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
     check_writable,
+    is_animation,
     list_images,
     load_alpha,
     load_image,
@@ -615,6 +616,21 @@ def test_pixel_limit_is_ours_and_pillow_global_is_restored(tmp_path, monkeypatch
     assert load_tensor(tmp_path / "ten.tif", max_pixels=None).shape == (1, 3, 10, 10)
     assert load_image(tmp_path / "ten.tif").size == (10, 10)
     assert Image.MAX_IMAGE_PIXELS == 20
+
+
+def test_a_file_over_pillows_limit_prints_no_warning_of_pillows(tmp_path, monkeypatch):
+    """Between Pillow's limit and twice it, Pillow's own header check printed a DecompressionBombWarning (with its
+    source line) before stylegram's message, or before a run the user had allowed with STYLEGRAM_MAX_PIXELS."""
+    import warnings
+
+    Image.fromarray(_rgb(10, 10)).save(tmp_path / "ten.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 60)  # 100 pixels: Pillow warns (it refuses over 120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_tensor(tmp_path / "ten.png").shape == (1, 3, 10, 10)
+        assert not is_animation(tmp_path / "ten.png") and load_alpha(tmp_path / "ten.png") is None
+        with pytest.raises(ImageError, match="over the limit of 99"):
+            load_tensor(tmp_path / "ten.png", max_pixels=99)
 
 
 def test_one_pixel_image_loads(tmp_path):

@@ -145,9 +145,7 @@ def _load_upright(file: Path, max_pixels: int | None, *, low_bytes: bool = False
                   long_side: int | None = None) -> tuple[Image.Image, bool]:
     """Open, size-check, decode and EXIF-orient; also say whether samples were 16-bit RGB(A). ``long_side``: a JPEG
     may be decoded at a smaller scale whose long side is still that or more."""
-    with _pillow_guard_lifted():  # our own check below replaces Pillow's for the header
-        image = Image.open(file)
-    with image:
+    with _header(file) as image:
         _check_pixels(file, image.size, max_pixels)
         wide = _is_wide(image)
         if low_bytes:
@@ -174,6 +172,13 @@ def _above_pillow(max_pixels: int | None) -> bool:
     """Whether our limit is looser than Pillow's, whose checks during load() would then refuse too early."""
     pillow = Image.MAX_IMAGE_PIXELS
     return pillow is not None and (max_pixels is None or max_pixels > pillow)
+
+
+def _header(file: str | os.PathLike[str]) -> Image.Image:
+    """The file opened, its header read, without Pillow's pixel guard (and its DecompressionBombWarning printed
+    to the user): stylegram's own limit is checked before the pixels are decoded (_check_pixels)."""
+    with _pillow_guard_lifted():
+        return Image.open(file)
 
 
 @contextlib.contextmanager
@@ -497,7 +502,7 @@ def is_animation(path: str | os.PathLike[str]) -> bool:
 def animated_suffix(path: str | os.PathLike[str]) -> str | None:
     """'.gif', '.webp' or '.png' for a file of that format with more than one frame, whatever its name; else None."""
     try:
-        with Image.open(path) as image:
+        with _header(path) as image:
             animated = bool(getattr(image, "is_animated", False))
             return {"GIF": ".gif", "WEBP": ".webp", "PNG": ".png"}.get(image.format) if animated else None
     except Exception:  # not a picture Pillow can open: the loader names the problem when it reads it
@@ -527,9 +532,7 @@ def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
 
 def _may_be_transparent(file: Path) -> bool:
     """Whether the file's header gives it an alpha channel or a transparent colour (tRNS)."""
-    with _pillow_guard_lifted():  # the header only; the pixel limit is checked where the pixels are decoded
-        image = Image.open(file)
-    with image:
+    with _header(file) as image:
         return image.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in image.info
 
 
