@@ -150,6 +150,17 @@ def test_unwritable_output_fails_before_any_work(tmp_path, capsys):
     assert code == 2 and "cannot" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args", [
+    ["transfer", "sample:chelsea", "missing.png", "-o", "{new}/out.png"],
+    ["transfer", "sample:chelsea", "sample:swirls", "--size", "0", "-o", "{new}/out.png"],
+    ["grams", "sample:chelsea", "--layer", "relu9_1", "-o", "{new}/grams.png"],
+])
+def test_a_refused_run_leaves_no_new_folder_behind(args, tmp_path):
+    new = tmp_path / "new" / "deeper"
+    assert main([a.format(new=new) for a in args]) == 2
+    assert list(tmp_path.iterdir()) == []  # the folder is made when the picture is written
+
+
 @pytest.fixture
 def read_only_folder(tmp_path):
     """A folder this process cannot create files in: its own, locked; as root (who may write anywhere), sysfs."""

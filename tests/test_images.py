@@ -475,10 +475,13 @@ def test_failed_save_leaves_no_target_and_no_temp_file(tmp_path, monkeypatch):
     assert (tmp_path / "old.png").read_bytes() == before
 
 
-def test_check_writable_creates_folders_and_returns_resolved_path(tmp_path):
-    out = check_writable(tmp_path / "x" / ".." / "y" / "out.webp")
-    assert out == tmp_path.resolve() / "y" / "out.webp"
-    assert (tmp_path / "y").is_dir() and os.listdir(tmp_path / "y") == []
+def test_check_writable_leaves_missing_folders_to_the_write_and_returns_resolved_path(tmp_path):
+    """A run refused by a later check leaves no empty folder behind; the write makes it."""
+    out = check_writable(tmp_path / "x" / ".." / "y" / "z" / "out.webp")
+    assert out == tmp_path.resolve() / "y" / "z" / "out.webp"
+    assert os.listdir(tmp_path) == []
+    save_image(torch.rand(1, 3, 8, 8), out)
+    assert os.listdir(tmp_path / "y" / "z") == ["out.webp"]
     with pytest.raises(ImageError, match=r"\.tiff"):
         check_writable(tmp_path / "out.txt")
 

@@ -29,9 +29,17 @@ def check_can_write(path: str | os.PathLike[str]) -> Path:
     if target.is_dir():
         raise ImageError(f"cannot write {target}: it is a folder; give a file name")
     target = target.parent.resolve() / target.name
-    make_folder(target.parent, target)
-    _probe(target.parent, target)
+    _probe(_nearest_folder(target.parent, target), target)  # its folder is made when the file is written
     return target
+
+
+def _nearest_folder(folder: Path, target: Path) -> Path:
+    """``folder``, or its nearest existing parent, where writing ``target`` would create the rest; an error if a
+    file stands in the way."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ImageError(f"cannot write {target}: {existing} is a file, not a folder; choose another output path")
+    return existing
 
 
 def check_folder(folder: str | os.PathLike[str]) -> Path:
@@ -78,14 +86,13 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to a file atomically (see write_atomically), creating its folder."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomically(target, lambda f: f.write(data))
+    return write_atomically(Path(path).expanduser(), lambda f: f.write(data))
 
 
 def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> Path:
-    """Write a file through ``write(f)`` into a hidden temp file beside ``target``, fsync it and rename it onto
-    ``target`` with a plain write's permissions; the temp file is removed if anything fails."""
+    """Write a file through ``write(f)`` into a hidden temp file beside ``target`` (its folder made if missing), fsync
+    it and rename it onto ``target`` with a plain write's permissions; the temp file is removed if anything fails."""
+    make_folder(target.parent, target)
     try:
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)
     except OSError as err:
