@@ -248,11 +248,19 @@ def test_layers_needs_no_weights_and_the_vgg_defaults_name_their_options(monkeyp
 
     monkeypatch.setattr(weights, "download", lambda *a, **k: pytest.fail("layers downloaded weights"))
     assert main(["layers", "--backbone", "inceptionv1"]) == 0 and "mixed5b" in capsys.readouterr().out
-    common = ["-o", "out.png", "--backbone", "inceptionv1", "--weights", "random"]
+    network = ["--backbone", "inceptionv1", "--weights", "random"]
     for command, options in [(["transfer", "sample:chelsea", "sample:swirls"], "--content-layers and --style-layers"),
                              (["transfer", "sample:chelsea", "sample:swirls", "--content-layers", "mixed4b"],
                               "--style-layers"),
-                             (["texture", "sample:brick"], "--layers"), (["dream"], "--layer")]:
-        assert main([*command, *common]) == 2
+                             (["texture", "sample:brick"], "--layers"), (["dream"], "--layer"),
+                             (["matches", "sample:chelsea", "sample:swirls"], "--layer"),  # these two were
+                             (["explain", "sample:chelsea", "sample:swirls", "sample:chelsea"],  # "layer 'relu1_1' does
+                              "--style-layers, --content-layer and --match-layer"),  # not exist in inceptionv1"
+                             (["explain", "sample:chelsea", "sample:swirls", "sample:chelsea", "--layers", "mixed3a",
+                               "--content-layer", "mixed4a"], "--match-layer"),
+                             (["compare", "sample:chelsea", "sample:swirls", "--results", "sample:chelsea",
+                               "sample:chelsea", "--match-layer", "mixed3a"], "--style-layers and --content-layer")]:
+        output = "out.html" if command[0] in ("explain", "compare") else "out.png"
+        assert main([*command, "-o", output, *network]) == 2
         err = capsys.readouterr().err
         assert f"{options} default" in err and f"name layers of inceptionv1 with {options}" in err

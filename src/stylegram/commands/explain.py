@@ -55,7 +55,7 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
                         help="layers whose Gram matrices are compared, optionally one group per style split by '/' "
                         f"(default: {','.join(STYLE_LAYERS)}; with --texture {','.join(TEXTURE_LAYERS)})")
     parser.add_argument("--content-layer", default=None, help=f"layer whose maps are compared (default: {CONTENT_LAYER})")
-    parser.add_argument("--match-layer", default=MATCH_LAYER, help="layer whose patches are paired (default: %(default)s)")
+    parser.add_argument("--match-layer", default=None, help=f"layer whose patches are paired (default: {MATCH_LAYER})")
     parser.add_argument("--style-scale", type=float, default=None,
                         help="the style's long side relative to the result's, as the transfer used it (default: 1)")
     parser.add_argument("--example-scale", type=float, default=None,
@@ -91,8 +91,23 @@ def measure_settings(args: argparse.Namespace):
     else:
         keywords = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "style_scale": args.style_scale or 1.0,
                     "content_layer": args.content_layer or CONTENT_LAYER, **placed_by(args)}
-    keywords.update(match_layer=args.match_layer, size=args.size, blend=args.blend)
-    return output, backbone_from_args(args), keywords
+    keywords.update(match_layer=args.match_layer or MATCH_LAYER, size=args.size, blend=args.blend)
+    model = backbone_from_args(args)
+    defaults = {"--style-layers": None if args.layers else keywords.get("style_layers", keywords.get("layers")),
+                "--content-layer": None if args.content_layer or args.texture else CONTENT_LAYER,
+                "--match-layer": None if args.match_layer else MATCH_LAYER}
+    check_default_layers(model, {flag: names.split(",") for flag, names in defaults.items() if names})
+    return output, model, keywords
+
+
+def check_default_layers(model, defaults: dict[str, list[str]]) -> None:
+    """Refuse VGG's default layers ({option: layers}, the options not given) on a network without them, naming the
+    options to set (backbone.check_defaults)."""
+    names = model.layer_names()
+    missing = [flag for flag, layers in defaults.items() if any(layer not in names for layer in layers)]
+    if missing:
+        options = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        model.check_defaults(list(dict.fromkeys(layer for flag in missing for layer in defaults[flag])), options)
 
 
 def measuring_padding(args: argparse.Namespace) -> str | None:

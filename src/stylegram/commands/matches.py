@@ -7,6 +7,9 @@ import argparse
 
 from .analysis_common import check_against_style, figure_output, say
 from .common import add_backbone_options, backbone_from_args
+from .explain import check_default_layers
+
+LAYER = "relu3_1"  # the mrf loss's first layer
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -21,7 +24,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("picture", help="the picture to explain (a stylized result, a texture), a file or sample:NAME")
     parser.add_argument("style", help="the style image (or texture example), a file or sample:NAME")
     parser.add_argument("-o", "--output", required=True, help="output figure (.png, .jpg, .tif, .webp or .bmp)")
-    parser.add_argument("--layer", default="relu3_1", help="layer whose patches are paired (default: %(default)s)")
+    parser.add_argument("--layer", default=None, help=f"layer whose patches are paired (default: {LAYER})")
     parser.add_argument("--patch", type=int, default=3, help="patch side in positions of the map, odd "
                         "(default: %(default)s, as --statistic mrf)")
     parser.add_argument("--size", type=int, default=256,
@@ -43,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     check_against_style(args.size, args.style_scale)
     output = figure_output(args.output, [args.picture, args.style])
     model = backbone_from_args(args)
+    check_default_layers(model, {} if args.layer else {"--layer": [LAYER]})
+    args.layer = args.layer or LAYER
     model.check_layers([args.layer])
     picture, style = load_input(args.picture, "picture"), load_input(args.style, "style image")
     picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), args.size))
