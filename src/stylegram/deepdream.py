@@ -496,11 +496,18 @@ class DreamProblem(optimize.Problem):
             if min(size) >= self.need:
                 sizes.append(size)
         if not sizes:
-            raise OptionError(
-                f"--size {side} is too small for {self.layers[-1]}, which needs at least {self.need} px per side; "
-                "use a larger --size"
-            )
+            raise OptionError(self._too_small(side))
         return sizes
+
+    def _too_small(self, side: int) -> str:
+        """Why no octave fits: the --size, or (not given) the --image's own size, with the --size that would."""
+        need = f"too small for {self.layers[-1]}, which needs at least {self.need} px per side"
+        if self.start is None:
+            return f"--size {side} is {need}; use a larger --size"
+        h, w = self.start.shape[-2:]
+        enough = math.ceil(self.need * max(h, w) / min(h, w))  # the long side whose short side is enough
+        given = f"--size {side}" if self.opts.size else f"the --image, {w}x{h} px,"
+        return f"{given} is {need}; use --size {enough} or more (it enlarges the image)"
 
     def sizes(self) -> list[tuple[int, int]]:
         return self._sizes
