@@ -269,7 +269,7 @@ def test_bad_options_are_named(vgg):
                                           "use a larger size"):
         D.prepare_dream(D.channel("relu5_1", 1), model=vgg, size=20, octaves=1)
     with pytest.raises(OptionError, match=r"the image, 10x5 px, is too small for conv3_1, which needs at least 8 px "
-                                          r"per side; use size=16 or more \(it enlarges the image\)"):  # was "--size 20"
+                                          r"per side; use size=16 or more \(it enlarges the image\)"):  # was "size=10 is .."
         D.prepare_dream(D.channel("relu3_1", 1), model=vgg, image=torch.rand(1, 3, 5, 10), octaves=4)
     with pytest.raises(OptionError, match="unknown dream option"):
         D.prepare_dream(model=vgg, octave=2)
