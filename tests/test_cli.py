@@ -141,6 +141,8 @@ def test_only_flags_that_stand_for_options_are_renamed():
     text = "--scale-factor 1.01 makes 47 scales; use --init 'noise' or --tv-weight, or --resume ck.pt with --overwrite"
     assert in_python_words(text) == ("scale_factor=1.01 makes 47 scales; use init='noise' or tv_weight, "
                                      "or --resume ck.pt with --overwrite")
+    quoted = "--size 9 is wrong (run 'stylegram layers --backbone vgg19' to list them)"  # was 'stylegram layers backbone
+    assert in_python_words(quoted) == "size=9 is wrong (run 'stylegram layers --backbone vgg19' to list them)"  # vgg19'
 
 
 def test_unwritable_output_fails_before_any_work(tmp_path, capsys):

@@ -56,7 +56,8 @@ class OptionError(StylegramError, ValueError):
 
 def in_python_words(text: str) -> str:
     """``text`` with each flag that stands for an option named as its keyword: --tv-weight -> tv_weight, --size 0 ->
-    size=0; other flags (--resume, --overwrite) are left as they are."""
+    size=0; other flags (--resume, --overwrite), and those of a command quoted to run ('stylegram layers --backbone
+    vgg19'), are left as they are."""
     names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)} | KEYWORDS
 
     def keyword(match: re.Match) -> str:
@@ -65,7 +66,8 @@ def in_python_words(text: str) -> str:
             return match[0]
         return f"{name}={match[2]}" if match[2] else name
 
-    return _FLAG.sub(keyword, text)
+    parts = re.split(r"('stylegram [^']*')", text)  # a command to run keeps its flags
+    return "".join(part if part.startswith("'stylegram ") else _FLAG.sub(keyword, part) for part in parts)
 
 
 def count(n: int, noun: str) -> str:
