@@ -82,7 +82,9 @@ def test_what_a_tiled_run_cannot_do_is_refused_before_any_work(args, words, tmp_
     Image.new("L", (451, 300), 255).save(tmp_path / "m.png")
     base = ["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "300", "--tile", "128"]
     assert main(base + args) == 2
-    assert words in capsys.readouterr().err and not (tmp_path / "o.png").exists()
+    err = capsys.readouterr().err
+    assert words in err and not (tmp_path / "o.png").exists()
+    assert err.startswith("stylegram: error:"), err  # refused before the bar's first line
 
 
 def test_a_size_too_large_for_the_memory_is_answered_with_tiles_too(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import shlex
 import sys
 import time
@@ -208,17 +209,20 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
                               f"checkpoint {args.resume}; give --tile {tile}")
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
     kept = Kept(checkpoint, args.checkpoint is not None, options.saved(), args.tile)
-    with _tile_maker(args) as maker, stop_on_interrupt() as stop, \
-            bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px") as progress:
+    with _tile_maker(args) as maker, stop_on_interrupt() as stop, contextlib.ExitStack() as shown:
+        @functools.cache
+        def progress():  # opened at the first iteration, after the checks of transfer_tiled
+            return shown.enter_context(bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px"))
+
         def first(record) -> None:
-            progress.set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
+            progress().set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
 
         def step(where: tiles.TileStep) -> None:
-            progress.set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
+            progress().set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
                                      refresh=False)
-            progress.set_postfix_str(f"tile {where.tile} of {where.tiles} ({where.done} of {where.count} in all) | "
-                                     f"~{where.estimated_left:.0f}s left", refresh=False)
-            progress.update()
+            progress().set_postfix_str(f"tile {where.tile} of {where.tiles} ({where.done} of {where.count} in all) | "
+                                       f"~{where.estimated_left:.0f}s left", refresh=False)
+            progress().update()
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
                                       on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options,
