@@ -138,7 +138,11 @@ def test_the_command_writes_the_sheet_and_each_picture(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, words", [
     (["--vary", "style-wieght", "1", "10"], "no option --style-wieght; did you mean style-weight?"),
-    (["--vary", "upscale"], "--upscale is on or off"),
+    (["--vary", "upscale", "maybe"], "--upscale is on or off, so its values are off and on (or no/yes, false/true), "
+                                     "got 'maybe'"),
+    (["--upscale", "--vary", "upscale"], "--upscale is given a value and varied; drop --upscale or the --vary upscale"),
+    (["--vary", "output", "a.png", "b.png"], "--vary output: a sweep's pictures are the cells of the one sheet -o "
+                                             "writes; --cells DIR keeps each"),
     (["--vary", "style-weight"], "--vary style-weight needs values after it"),
     (["--vary", "style-weight", "strong"], "'strong' is not a number"),
     (["--vary", "method", "gatys", "adian"], "'adian' is not one of gatys, adain, wct; did you mean adain?"),
@@ -280,6 +284,9 @@ def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_la
     assert _pictures_across(np.asarray(Image.open(out))) == 2
     assert main(["texture-sweep", "sample:gravel", "--vary", "style-weight", "1", "10", "-o", str(out)]) == 2
     assert "texture has no option --style-weight" in capsys.readouterr().err
+    assert main(["texture-sweep", "sample:gravel", "--size", "48", "--iterations", "3", "--vary", "tileable",
+                 "-o", str(out), "--cells", str(tmp_path / "cells")]) == 0  # an on/off option: off, then on
+    assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["tileable=False.png", "tileable=True.png"]
 
 
 def test_one_content_with_each_of_several_styles(vgg, chelsea, tmp_path):

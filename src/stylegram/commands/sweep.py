@@ -308,18 +308,33 @@ def varied(args: argparse.Namespace, kind: Kind) -> dict[str, list]:
         if field == kind.image:
             vary[field] = _images(field, values)
             continue
+        if field in ("output", "o"):
+            raise OptionError(f"--vary {name}: a sweep's pictures are the cells of the one sheet -o writes; --cells "
+                              "DIR keeps each as a file of its own")
         if field not in hints:
             raise OptionError(f"--vary {name}: {kind.options.kind} has no option --{name.lstrip('-')}"
                               f"{did_you_mean(shown, [flag(h)[2:] for h in [*hints, kind.image]])}")
-        if isinstance(getattr(defaults, field), bool):
-            raise OptionError(f"--vary {shown}: --{shown} is on or off; run with and without it instead")
-        if not values:
+        switch = isinstance(getattr(defaults, field), bool)
+        if not values and not switch:
             raise OptionError(f"--vary {shown} needs values after it, e.g. --vary {shown} A B")
         if str(getattr(args, field)) != str(getattr(defaults, field)):
-            raise OptionError(f"--{shown} is given a value and varied; drop --{shown} {getattr(args, field)} or the "
-                              f"--vary {shown}")
-        vary[field] = [_typed(field, text, argument_type(hints[field]), kind.choices) for text in values]
+            given = f"--{shown}" if switch else f"--{shown} {getattr(args, field)}"
+            raise OptionError(f"--{shown} is given a value and varied; drop {given} or the --vary {shown}")
+        vary[field] = _switches(shown, values) if switch else [
+            _typed(field, text, argument_type(hints[field]), kind.choices) for text in values]
     return vary
+
+
+SWITCH = {"off": False, "no": False, "false": False, "0": False, "on": True, "yes": True, "true": True, "1": True}
+
+
+def _switches(shown: str, values: list[str]) -> list[bool]:
+    """--vary of an on/off option: its values as typed (on/off, yes/no, true/false), or without values off then on."""
+    unknown = [v for v in values if v.lower() not in SWITCH]
+    if unknown:
+        raise OptionError(f"--vary {shown}: --{shown} is on or off, so its values are off and on (or no/yes, "
+                          f"false/true), got {unknown[0]!r}; --vary {shown} alone gives both")
+    return [SWITCH[v.lower()] for v in values] or [False, True]
 
 
 def _images(field: str, values: list[str]) -> list[str]:
