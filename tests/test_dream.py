@@ -344,6 +344,21 @@ def test_cli_dreams_a_cluster(tmp_path, capsys):
     assert "inceptionv1 (weights not recorded)" in err and "add --backbone inceptionv1 and the weights" in err and "?" not in err
 
 
+def test_a_cluster_files_network_is_checked_before_weights_are_downloaded(tmp_path, capsys, monkeypatch):
+    """With another --backbone than the file's, dream and features tried to download that network's weights first
+    and failed offline with a network error."""
+    from stylegram import weights
+
+    monkeypatch.setattr(weights, "download", lambda *a, **k: pytest.fail("weights were downloaded"))
+    clusters = tmp_path / "grams.json"
+    clusters.write_text(json.dumps({"layer": "relu2_1", "clusters": [{"id": 0, "channels": [4, 8]}],
+                                    "settings": {"backbone": "vgg19", "weights": "default"}}))
+    for args in (["dream", "--cluster", f"{clusters}:0"], ["features", "sample:chelsea", "--clusters", str(clusters)]):
+        assert main([*args, "--backbone", "vgg16", "-o", str(tmp_path / "out.png")]) == 2
+        err = capsys.readouterr().err
+        assert "clusters the channels of vgg19 with default weights, and this run uses vgg16" in err
+
+
 def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):
     crops = inputs.texture_classes(("brick", "grass"), 3, 48, seed=0)
     folders = inputs.write_classes(crops, tmp_path / "classes")

@@ -32,6 +32,7 @@ import dataclasses
 import json
 import math
 import os
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,6 +265,11 @@ def read_clusters(path: str | os.PathLike, backbone: Backbone | None = None, wan
     if backbone is not None and network is not None:
         _check_network(path, network, backbone)
     return layer_name, {k: found[k] for k in wanted} if wanted else found
+
+
+def named_network(backbone: str, weights: str) -> types.SimpleNamespace:
+    """A network as options name it, which a cluster file's is checked against before the network is loaded."""
+    return types.SimpleNamespace(name=backbone, weights_source=str(weights))
 
 
 def _check_network(path: str | os.PathLike, network: tuple[str, str], backbone: Backbone) -> None:
@@ -629,6 +635,8 @@ def prepare_dream(
     check_choice("--optimizer", opts.optimizer, ("adam", "sgd-normalized"))
     check_numbers(opts)
     limit = memory.limit_bytes(opts.max_memory)
+    if model is None and goal is None and opts.cluster is not None:  # before weights are loaded (or downloaded)
+        read_cluster(*parse_cluster(opts.cluster), named_network(opts.backbone, opts.weights))
     model = _backbone(opts, model)
     objective = goal if goal is not None else objective_from(opts, model)
     source = start if start is not None else opts.image

@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     cluster_file, wanted = _cluster_spec(args)
     output = figure_output(args.output, args.images)  # a figure, never the .json cluster file
     dream_side = dream_size(args)
+    if cluster_file is not None:  # the file's network checked before weights are loaded (or downloaded)
+        from ..deepdream import named_network, read_clusters
+
+        read_clusters(cluster_file, named_network(args.backbone, args.weights), wanted)
     model = backbone_from_args(args)
     layer, clusters = _clusters(args, cluster_file, wanted, model)
     width = model.info(layer).channels
