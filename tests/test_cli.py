@@ -163,6 +163,18 @@ def test_a_refused_run_leaves_no_new_folder_behind(args, tmp_path):
     assert list(tmp_path.iterdir()) == []  # the folder is made when the picture is written
 
 
+def test_a_run_whose_loss_grows_is_written_with_a_warning(tmp_path, capsys):
+    """A step size far too large paints noise with a finite loss: it was written with exit status 0 and no word."""
+    out = tmp_path / "out.png"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
+                 "--iterations", "5", "--lr", "1e6", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert out.exists() and re.search(r"warning: the loss ended \d+ times higher than it began .*; lower --lr", err)
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
+                 "--iterations", "5", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 @pytest.fixture
 def read_only_folder(tmp_path):
     """A folder this process cannot create files in: its own, locked; as root (who may write anywhere), sysfs."""

@@ -51,9 +51,27 @@ class Result:
         if not self.history:  # a one-pass method's, or a picture read back without its run (a sweep's cells)
             return f"Result({kind}, {width}x{height} px, {self.seconds:.1f} s)"
         last = self.history[-1]
-        loss = sum(value for name, value in last.items() if name not in ("iteration", "scale"))
         return (f"Result({kind}, {width}x{height} px, {last['iteration']} iterations in {self.seconds:.1f} s, "
-                f"loss {loss:.4g})")
+                f"loss {loss_of(last):.4g})")
+
+    def diverged(self) -> str:
+        """What to say when the run ended with a loss more than DIVERGED times its first (its steps too large: the
+        picture is noise, though finite); '' otherwise."""
+        if len(self.history) < 2:
+            return ""
+        first, last = loss_of(self.history[0]), loss_of(self.history[-1])
+        if not 0 < first * DIVERGED < last:
+            return ""
+        return (f"the loss ended {last / first:.0f} times higher than it began ({first:.3g} to {last:.3g}): the "
+                "optimization diverged and the picture is likely noise; lower --lr, or leave it at its default")
+
+
+DIVERGED = 2.0  # a last loss this many times the first: the run went the wrong way
+
+
+def loss_of(record: dict) -> float:
+    """A history record's loss: the sum of its terms."""
+    return sum(value for name, value in record.items() if name not in ("iteration", "scale"))
 
 
 @dataclass
