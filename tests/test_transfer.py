@@ -701,6 +701,9 @@ def test_unknown_or_unreadable_init_is_named_before_any_work(pair, tmp_path, mon
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)  # was read only when the first scale began
     with pytest.raises(ImageError, match="init image: .*start.png"):
         prepare(content, style, **{**FAST, "init": str(corrupt)})
+    with pytest.raises(OptionError, match=r"the init image is 32x32 px and the content \d+x\d+: a start image needs "
+                                          "the content's aspect"):  # was stretched to it without a word
+        prepare(content, style, **{**FAST, "init": torch.rand(1, 3, 32, 32)})
 
 
 @pytest.mark.parametrize("parameterization", ["pixels", "fourier"])

@@ -21,7 +21,7 @@ from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
-from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input
+from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input, same_aspect
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
@@ -384,15 +384,20 @@ class TransferProblem(Starts, optimize.Problem):
         return image
 
 
-def _check_init(init: str | torch.Tensor) -> None:
-    """Refuse an --init that is neither a known start nor a readable image, before any work, naming the closest start."""
-    if not isinstance(init, str) or init in INITS:
+def _check_init(init: str | torch.Tensor, content: torch.Tensor) -> None:
+    """Refuse an --init that is neither a known start nor a readable image of the content's aspect, before any work,
+    naming the closest start."""
+    if isinstance(init, str) and init in INITS:
         return
-    if not init.startswith(samples.PREFIX) and not os.path.isfile(init):
+    if isinstance(init, str) and not init.startswith(samples.PREFIX) and not os.path.isfile(init):
         raise OptionError(
             f"--init '{init}' is neither one of {', '.join(INITS)} nor an image file{did_you_mean(init, INITS)}"
         )
-    load_input(init, "--init image")  # a corrupt file is named now, not after the style targets are computed
+    image = load_input(init, "--init image")  # a corrupt file is named now, not after the style targets are computed
+    (h, w), (ch, cw) = image.shape[-2:], content.shape[-2:]
+    if not same_aspect((h, w), (ch, cw)):  # it would be stretched to every scale's size
+        raise OptionError(f"the --init image is {w}x{h} px and the content {cw}x{ch}: a start image needs the "
+                          "content's aspect, as an earlier result of this content has; give one of that shape")
 
 
 def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
@@ -485,7 +490,7 @@ def prepare(
         opts = opts.replace(iterations=default_iterations(opts.precision))
     content_t, style_ts = _load_inputs(content, styles)
     if state is None or state.rng is None:  # a resumed run never reads its start again
-        _check_init(opts.init)
+        _check_init(opts.init, content_t)
     statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
     if check_model(model) is not None:
         opts = _recording(model, opts)
