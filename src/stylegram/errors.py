@@ -81,7 +81,8 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     A choice that starts with the name comes first: 'conv1' means conv1_1, which difflib scores no higher than conv5_1.
     """
     choices = list(choices)
-    close = [choice for choice in choices if len(name) >= 3 and choice.startswith(name)]
+    close = [choice for choice in choices if choice.lower() == name.lower()]  # RELU1_1
+    close = close or [choice for choice in choices if len(name) >= 3 and choice.startswith(name)]
     close = close or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
 

@@ -73,7 +73,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "'stylegram dream --cluster grams.json:4 --objective correlation -o out.png', "
         "'stylegram dream --image photo.jpg --layer relu4_1 -o out.png'.",
     )
-    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
+    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp or .bmp)")
     add_dataclass_options(parser, DreamOptions, HELP, CHOICES, groups=GROUPS)
     add_run_options(parser)
     return parser

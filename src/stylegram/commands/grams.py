@@ -69,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
         "settings": settings_of(model, args.kind, [args.layer], seed=args.seed, size=args.size, grey=args.grey),
     }
     write_bytes(companion(output, ".json"), (json.dumps(record, indent=1) + "\n").encode())
-    say(f"{len(image_set)} images, {mean.shape[0]} channels of {args.layer} in {count(clustering.k, 'cluster')}")
+    say(f"{count(len(image_set), 'image')}, {mean.shape[0]} channels of {args.layer} in {count(clustering.k, 'cluster')}")
     print(output)
     return 0

@@ -46,7 +46,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], helps: dict, choices: dict,
                       groups: dict[str, tuple[str, ...]], example: str, image: str) -> None:
     """-o, --vary, --cells, every option of the run swept (under ``groups``' titles), --quiet."""
-    parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .webp)")
+    parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .tif, .webp or .bmp)")
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
                         help=f"an option of {options.kind} and its values, e.g. --vary {example}, or --vary {image} "
                         f"and {image} images, one per picture; give it again to vary another (its values make the "

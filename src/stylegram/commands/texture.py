@@ -70,7 +70,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "Images may be files or sample:NAME (e.g. sample:brick, sample:grass, sample:gravel).",
     )
     parser.add_argument("examples", nargs="+", metavar="example", help="one or more example textures")
-    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
+    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp or .bmp)")
     add_dataclass_options(parser, TextureOptions, HELP, CHOICES, groups=GROUPS)
     add_run_options(parser)
     add_explain_option(parser, "texture")

@@ -114,7 +114,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
     parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
-    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp)")
+    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp or .bmp)")
     add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES, groups=GROUPS)
     parser.add_argument("--tile", type=int, metavar="PX",
                         help="make a --size larger than memory allows: the whole picture at PX, then each doubling "
