@@ -480,6 +480,10 @@ def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp
         (["--clusters", str(grams.with_suffix(".json")), "--channels", "3"], "--channels and --clusters both choose"),
         ([], "give --layer (e.g. --layer relu3_1), or --clusters"),
         (["--clusters", str(tmp_path / "none.json")], "cluster file " + str(tmp_path / "none.json") + " does not exist"),
+        (["--clusters", str(grams.with_suffix(".json")), "--top", "2"], "--top picks the strongest channels, and "
+                                                                         "--clusters chooses the rows"),
+        (["--layer", "relu1_1", "--channels", "3", "--top", "2"], "and --channels chooses the rows, so it would be "
+                                                                  "ignored"),
     ]:
         assert main(["features", *files, *options, "-o", str(tmp_path / "bad.png")]) == 2
         assert message in capsys.readouterr().err, options

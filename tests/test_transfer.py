@@ -325,7 +325,7 @@ def test_bad_options_are_named(vgg, pair):
                                           r"got \['relu1_1', None\]"):
         prepare(content, style, model=vgg, style_layers=["relu1_1", None])
     listed = prepare(content, style, model=vgg, style_layers=["relu1_1", "relu2_1"], iterations=5)  # AttributeError
-    assert listed.options.style_layers == "relu1_1,relu2_1" and listed.options.iterations == "5"
+    assert listed.options.style_layers == "relu1_1,relu2_1" and sum(listed.schedule.iterations) == 5
     with pytest.raises(OptionError, match="whole numbers per scale like 20,90, got 'abc'"):
         prepare(content, style, model=vgg, iterations="abc")
     with pytest.raises(OptionError, match="iterations must not be negative, got '-3'"):  # was [-1, -2], the stages
@@ -365,6 +365,7 @@ def test_numbers_out_of_range_are_named_before_any_work(option, value, words, pa
     ({"optimizer": "adam", "history": 5}, "history is L-BFGS's memory, and optimizer is adam"),
     ({"parameterization": "pixels", "decay": 1.5}, "decay shapes the spectrum search, and parameterization is pixels"),
     ({"parameterization": "pixels", "polish": 10}, "polish follows the spectrum search"),
+    ({"upscale": True}, "upscale enlarges the content to size, and no size is given, so it would be ignored"),
 ])
 def test_options_the_others_make_unread_are_refused(options, words, pair):
     with pytest.raises(OptionError, match=re.escape(words)):

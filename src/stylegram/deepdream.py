@@ -609,6 +609,10 @@ def check_numbers(opts: DreamOptions) -> None:
     if opts.scale >= 1:
         raise OptionError(f"--scale is a zoom range below 1 (0.05 zooms by up to 5 %), got {opts.scale}")
     check_number("--rotate", opts.rotate)
+    shaping = [name for name in ("jitter", "scale", "rotate") if name in opts.changed()]
+    if not opts.transforms and shaping:
+        raise OptionError(f"--{shaping[0]} shapes the random transforms, and --no-transforms turns them off, so it "
+                          f"would be ignored; drop one of them")
     check_seed(opts.seed)
     params.check_decay(opts.decay)
 

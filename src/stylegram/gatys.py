@@ -455,6 +455,9 @@ def check_numbers(opts: TransferOptions) -> None:
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
     check_seed(opts.seed)
     params.check_decay(opts.decay)
+    if opts.upscale and opts.size is None:
+        raise OptionError("--upscale enlarges the content to --size, and no --size is given, so it would be ignored; "
+                          "add --size N or drop --upscale")
     if opts.method == "gatys" and opts.content_weight == opts.style_weight == opts.tv_weight == 0:
         raise OptionError("--content-weight, --style-weight and --tv-weight are all 0, so there is nothing to "
                           "optimize; give --style-weight (and --content-weight) a positive value")

@@ -111,11 +111,9 @@ def _typed(name: str, value: Any, hint: Any) -> Any:
 
 def _text(name: str, value: Any) -> str:
     """A text option as the command line would have it: a list or tuple joined by commas (['relu1_1', 'relu2_1'] is
-    'relu1_1,relu2_1'), a number or a path written out; other values as they are (a Statistic object, say)."""
+    'relu1_1,relu2_1'), a path written out; other values as they are (a Statistic object, a count of iterations)."""
     if isinstance(value, (list, tuple)):
         if not all(isinstance(v, (str, numbers.Real)) for v in value):
             raise OptionError(f"option {name} takes names or numbers, as text or a list of them; got {value!r}")
         return ",".join(str(v) for v in value)
-    if isinstance(value, (numbers.Real, os.PathLike)) and not isinstance(value, bool):
-        return os.fspath(value) if isinstance(value, os.PathLike) else str(value)
-    return value
+    return os.fspath(value) if isinstance(value, os.PathLike) else value

@@ -11,6 +11,9 @@ from .common import add_backbone_options, backbone_from_args
 from .dream import add_dream_options, dream_size
 
 
+TOP = 6  # channels shown without --channels
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "features",
@@ -26,9 +29,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="show channel clusters instead, the mean of each one's channel maps: where it fires; a "
                         "cluster file of 'stylegram grams' (its layer), all its clusters or those listed, e.g. "
                         "grams.json or grams.json:0,3")
-    parser.add_argument("--top", type=int, default=6,
-                        help="without --channels: show this many channels of highest mean activation "
-                             "(default: %(default)s)")
+    parser.add_argument("--top", type=int, default=None,
+                        help=f"without --channels and --clusters: show this many channels of highest mean activation "
+                             f"(default: {TOP})")
     parser.add_argument("-o", "--output", required=True, help="output figure (.png, .jpg, .tif, .webp or .bmp)")
     add_dream_options(parser)
     add_image_options(parser)
@@ -41,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from ..deepdream import channels as channels_goal, dreams as dream_images
 
     cluster_file, wanted = _cluster_spec(args)
+    if args.top is not None and (args.channels or args.clusters):
+        raise OptionError(f"--top picks the strongest channels, and {'--channels' if args.channels else '--clusters'} "
+                          "chooses the rows, so it would be ignored; give one of them")
     output = figure_output(args.output, args.images)  # a figure, never the .json cluster file
     dream_side = dream_size(args)
     if cluster_file is not None:  # the file's network checked before weights are loaded (or downloaded)
@@ -51,13 +57,14 @@ def run(args: argparse.Namespace) -> int:
     layer, clusters = _clusters(args, cluster_file, wanted, model)
     width = model.info(layer).channels
     picked = featuremaps.parse_channels(args.channels, width) if args.channels else None
-    if picked is None and clusters is None and args.top < 1:
-        raise OptionError(f"--top must be at least 1, not {args.top}")
+    top = TOP if args.top is None else args.top
+    if picked is None and clusters is None and top < 1:
+        raise OptionError(f"--top must be at least 1, not {top}")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     image_set.check_fits(model, [layer])
     maps = featuremaps.maps(image_set.images, layer, model, args.batch_size)
     rows = featuremaps.cluster_rows(clusters) if clusters is not None else \
-        featuremaps.channel_rows(picked or featuremaps.strongest(maps, min(args.top, width)))
+        featuremaps.channel_rows(picked or featuremaps.strongest(maps, min(top, width)))
     dreams = None
     if args.dreams:
         say(f"dreaming {count(len(rows), 'row')} of {layer}")
