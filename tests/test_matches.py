@@ -8,7 +8,7 @@ from stylegram import mrf
 from stylegram.analysis.matches import find_matches, panels
 from stylegram.cli import main
 from stylegram.errors import OptionError
-from stylegram.images import load_tensor
+from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 
 
@@ -54,13 +54,22 @@ def test_the_style_itself_is_matched_with_itself(vgg):
             assert torch.equal(painted[0, :, y, x], colours[:, row, col]), (y, x)
 
 
-def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsys):
+def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsys, monkeypatch):
     out = tmp_path / "matches.png"
     code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--layer", "relu2_1",
                  "--weights", "random"])
     err = capsys.readouterr().err
     assert code == 0 and "coherence" in err and "repetition" in err
     assert Image.open(out).size[0] > 300
+    from stylegram.analysis import matches as M
+
+    seen = []
+    real = M.find_matches
+    monkeypatch.setattr(M, "find_matches", lambda picture, *a, **k: seen.append(picture.shape) or real(picture, *a, **k))
+    save_image(torch.rand(1, 3, 40, 60), tmp_path / "small.png")
+    assert main(["matches", str(tmp_path / "small.png"), "sample:swirls", "-o", str(out), "--weights", "random"]) == 0
+    assert seen[-1][-2:] == (40, 60)  # its own size: it was enlarged to 256 px unless --size said otherwise
+    capsys.readouterr()
     for option, words in ((["--patch", "4"], "--patch must be an odd number"), (["--layer", "relu3_2x"], "relu3_2x"),
                           (["--size", "8"], "--size must be between 32")):
         code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), *option, "--weights", "random"])

@@ -10,6 +10,7 @@ from .common import add_backbone_options, backbone_from_args
 from .explain import check_default_layers
 
 LAYER = "relu3_1"  # the mrf loss's first layer
+SIDE = 256  # px: the long side a picture is analysed at, at most, without --size
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -27,8 +28,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--layer", default=None, help=f"layer whose patches are paired (default: {LAYER})")
     parser.add_argument("--patch", type=int, default=3, help="patch side in positions of the map, odd "
                         "(default: %(default)s, as --statistic mrf)")
-    parser.add_argument("--size", type=int, default=256,
-                        help="long side in px of both images for the analysis (default: %(default)s)")
+    parser.add_argument("--size", type=int, default=None,
+                        help=f"long side in px of the picture for the analysis, the style's scaled with it (default: "
+                        f"the picture's, at most {SIDE})")
     parser.add_argument("--style-scale", type=float, default=1.0,
                         help="the style's long side relative to the picture's, as in transfer (default: %(default)s)")
     add_backbone_options(parser)
@@ -50,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     args.layer = args.layer or LAYER
     model.check_layers([args.layer])
     picture, style = load_input(args.picture, "picture"), load_input(args.style, "style image")
-    picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), args.size))
-    style = style_at(style, args.size, args.style_scale)
+    side = args.size or min(SIDE, max(picture.shape[-2:]))  # a small picture is not enlarged unless asked
+    picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side))
+    style = style_at(style, side, args.style_scale)
     matches = find_matches(picture, style, args.layer, model, args.patch)
     title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
              f"{matches.repetition:.2f}, {matches.used:.0%} of the style's patches used")
