@@ -10,6 +10,8 @@ deepdream (dream), feedforward (AdaIN/WCT), analysis (understanding), optimize (
 
 __version__ = "0.1.0"  # first: modules imported below read it
 
+import importlib
+
 from . import runtime
 
 # Process settings (stylegram.runtime). OpenMP reads its wait policy when torch is first imported, so that one only
@@ -17,19 +19,44 @@ from . import runtime
 runtime.set_openmp_wait_policy()
 runtime.keep_freed_memory()
 
-from .backbones import load_backbone  # noqa: E402  (after the setting above)
-from .deepdream import DreamOptions, dream
-from .deepdream import prepare_dream
-from .analysis.compare import compare, compare_textures
-from .analysis.explain import explain, explain_texture
-from .errors import StylegramError
-from .features import extract
-from .gatys import TransferOptions, transfer
-from .gatys import prepare as prepare_transfer
-from .stats import gram, masked_gram, mean_std, pearson
-from .synthesis import TextureOptions, prepare_texture, texture
-from .sweeps import sweep
-from .tiles import transfer_tiled
+# The front doors, imported when first used, so that `import stylegram` (and the command line before it has parsed
+# its arguments, or a Ctrl-C then) does not wait for torch: {name: (module, attribute)}.
+_FRONT_DOORS = {
+    "load_backbone": (".backbones", "load_backbone"),
+    "DreamOptions": (".deepdream", "DreamOptions"), "dream": (".deepdream", "dream"),
+    "prepare_dream": (".deepdream", "prepare_dream"),
+    "compare": (".analysis.compare", "compare"), "compare_textures": (".analysis.compare", "compare_textures"),
+    "explain": (".analysis.explain", "explain"), "explain_texture": (".analysis.explain", "explain_texture"),
+    "StylegramError": (".errors", "StylegramError"),
+    "extract": (".features", "extract"),
+    "TransferOptions": (".gatys", "TransferOptions"), "transfer": (".gatys", "transfer"),
+    "prepare_transfer": (".gatys", "prepare"),
+    "gram": (".stats", "gram"), "masked_gram": (".stats", "masked_gram"), "mean_std": (".stats", "mean_std"),
+    "pearson": (".stats", "pearson"),
+    "TextureOptions": (".synthesis", "TextureOptions"), "prepare_texture": (".synthesis", "prepare_texture"),
+    "texture": (".synthesis", "texture"),
+    "sweep": (".sweeps", "sweep"),
+    "transfer_tiled": (".tiles", "transfer_tiled"),
+}
+
+
+def __getattr__(name: str):
+    """A front door (imported now, then kept), or a submodule such as stylegram.precision."""
+    if name in _FRONT_DOORS:
+        module, attribute = _FRONT_DOORS[name]
+        value = getattr(importlib.import_module(module, __name__), attribute)
+        globals()[name] = value
+        return value
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module 'stylegram' has no attribute '{name}'") from None
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FRONT_DOORS})
 
 
 __all__ = [

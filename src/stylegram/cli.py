@@ -69,7 +69,14 @@ def given_options(argv: list[str]) -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:  # while the commands' modules (and torch) load: a line, not an import's traceback
+        print("stylegram: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     if not argv:  # no command: the list of commands, not only argparse's "COMMAND is required"
         parser.print_help(sys.stderr)

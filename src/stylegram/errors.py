@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -58,6 +59,8 @@ def in_python_words(text: str) -> str:
     """``text`` with each flag that stands for an option named as its keyword: --tv-weight -> tv_weight, --size 0 ->
     size=0; other flags (--resume, --overwrite), and those of a command quoted to run ('stylegram layers --backbone
     vgg19'), are left as they are."""
+    for module in ("gatys", "synthesis", "deepdream"):  # their option classes join OPTION_CLASSES as they load
+        importlib.import_module(f".{module}", __package__)
     names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)} | KEYWORDS
 
     def keyword(match: re.Match) -> str:
