@@ -209,7 +209,7 @@ def test_precision_float32_and_bfloat16_both_raise_the_channel_and_old_checkpoin
         assert result.options.precision == p and result.image.dtype == torch.float32
         assert D.measure(goal, result.image, vgg)[probe] >= 10 * max(before, 1e-3), p
     assert not torch.equal(results["float32"].image, results["bfloat16"].image)  # the option reached the network
-    with pytest.raises(OptionError, match="precision 'half'"):
+    with pytest.raises(OptionError, match="precision='half'"):
         D.prepare_dream(goal, model=vgg, precision="half", **FAST)
 
     job = D.prepare_dream(goal, model=vgg, precision="float32", **FAST)

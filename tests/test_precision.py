@@ -11,7 +11,7 @@ from stylegram.images import load_tensor
 
 
 def test_unknown_precision_is_named():
-    with pytest.raises(OptionError, match="precision 'half' is not one of auto, float32, bfloat16, winograd"):
+    with pytest.raises(OptionError, match="precision='half' is not one of auto, float32, bfloat16, winograd"):
         precision.resolve("half")
 
 

@@ -289,7 +289,7 @@ def test_bad_inputs_are_named(avg_vgg, brick):
         prepare_texture(brick, model=avg_vgg, layers="conv1_1,pool44")
     with pytest.raises(OptionError, match="unknown texture option"):
         prepare_texture(brick, model=avg_vgg, sise=64)
-    with pytest.raises(OptionError, match="precision 'half' is not one of"):
+    with pytest.raises(OptionError, match="precision='half' is not one of"):
         prepare_texture(brick, model=avg_vgg, precision="half")
     with pytest.raises(OptionError, match="tv_weight must be a number at least 0, got nan"):
         prepare_texture(brick, model=avg_vgg, size=64, tv_weight=float("nan"))  # once a NaN loss, a run later

@@ -208,11 +208,11 @@ TRANSFORMS = {"adain": adain, "wct": wct}
 
 def check_settings(method: str, alpha: float, colors: str, precision: str) -> None:
     """Refuse a method, alpha, colour mode or precision that FeedForward.stylize() does not take, naming it."""
-    check_choice("method", method, METHODS)
-    check_choice("colors", colors, COLORS)
+    check_choice("--method", method, METHODS)
+    check_choice("--colors", colors, COLORS)
     resolve(precision)
     if not 0 <= alpha <= 1:
-        raise OptionError(f"alpha {alpha} must lie in [0, 1] (1 = full style, 0 = the content reconstructed)")
+        raise OptionError(f"--alpha {alpha} must lie in [0, 1] (1 = full style, 0 = the content reconstructed)")
 
 
 def _as_batch(image: torch.Tensor, what: str) -> torch.Tensor:

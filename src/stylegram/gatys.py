@@ -572,7 +572,7 @@ def prepare_feed_forward(
     """Load and check everything for an AdaIN/WCT pass (sizes, memory), then return the function that runs it."""
     from .feedforward import check_settings
 
-    check_choice("method", opts.method, METHODS)
+    check_choice("--method", opts.method, METHODS)
     if opts.method == "gatys":
         raise OptionError("method 'gatys' optimizes rather than making one pass: call prepare() (stylegram.prepare_transfer)")
     check_numbers(opts)

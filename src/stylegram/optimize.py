@@ -84,7 +84,7 @@ class Schedule:
     tolerance: float = 1e-3  # ... by at least this fraction; 0 disables early stopping
 
     def __post_init__(self) -> None:
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("--optimizer", self.optimizer, OPTIMIZERS)
         if any(n < 0 for n in self.iterations):
             raise OptionError(f"--iterations must not be negative, got {self.iterations}")
         if self.history < 1:

@@ -36,7 +36,7 @@ def amx() -> bool:
 
 def resolve(name: str) -> str:
     """'auto' -> 'bfloat16', 'winograd' or 'float32' for this machine; other names are checked and returned."""
-    check_choice("precision", name, PRECISIONS)
+    check_choice("--precision", name, PRECISIONS)
     if name == "auto":
         return "bfloat16" if native_bfloat16() else "winograd" if winograd.worthwhile() else "float32"
     if name == "winograd" and not winograd.available():

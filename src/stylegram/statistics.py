@@ -703,7 +703,7 @@ def _parameters(name: str, text: str | None) -> dict:
 
 
 def _check_name(name: str) -> None:
-    check_choice("statistic", name, STATISTICS)
+    check_choice("--statistic", name, STATISTICS)
 
 
 def make_statistic(name: str, seed: int = 0, **params) -> Statistic:
