@@ -152,6 +152,16 @@ def test_the_progress_bar_shows_how_far_the_running_gatys_pictures_are(client, t
     assert len(list((tmp_path / "out").glob("*.png"))) == 3
 
 
+def test_pictures_may_be_written_as_bmp_or_jpeg(client, tmp_path):
+    """--format took png, jpg, webp and tif, where -o of transfer takes .jpeg and .bmp too."""
+    folder = _photos(tmp_path / "in", 1)
+    for fmt in ("bmp", "jpeg"):
+        assert main(["batch", str(folder), "--style", STYLE, "--method", "adain", "-o", str(tmp_path / fmt),
+                     "--scheduler", _address(client), "--format", fmt, "--quiet"]) == 0
+        written = [p for p in (tmp_path / fmt).iterdir() if not p.name.startswith(".")]
+        assert [p.suffix for p in written] == [f".{fmt}"] and Image.open(written[0]).format == fmt.upper()[:4]
+
+
 def test_a_transparent_picture_stays_transparent(client, tmp_path):
     folder = _photos(tmp_path / "in", 2)
     card = np.asarray(Image.open(folder / "photo00.png").convert("RGBA")).copy()

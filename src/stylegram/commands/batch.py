@@ -11,7 +11,7 @@ from .common import add_dataclass_options, add_scheduler_options
 from .transfer import CHOICES, HELP
 
 DEFAULTS = T.TransferOptions()
-FORMATS = ("png", "jpg", "webp", "tif")
+FORMATS = ("png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp")  # the extension of each picture written
 # transfer's options that batch takes as they are (its own: --size, --alpha, --iterations, ... with batch's words);
 # not --init and --init-weight/--init-mask, which batch's video frames set themselves, nor the memory check's
 TRANSFER_OPTIONS = ("style_scale", "content_weight", "style_weight", "tv_weight", "content_layers", "style_layers",
