@@ -452,6 +452,24 @@ def test_version_names_stylegram_torch_and_python(capsys):
     assert second.endswith(f"), {torch.get_num_threads()} threads")
 
 
+def test_ctrl_c_while_the_commands_load_is_one_line(capsys, monkeypatch):
+    """Ctrl-C in a command's first second (its modules, torch, loading) printed an import's traceback."""
+    import stylegram.cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stylegram.cli, "build_parser", interrupted)
+    assert main(["transfer", "a.png", "b.png", "-o", "c.png"]) == 130
+    assert capsys.readouterr().err == "stylegram: interrupted\n"
+
+
+def test_importing_stylegram_leaves_torch_until_a_front_door_is_used():
+    code = "import sys, stylegram; print('torch' in sys.modules); stylegram.gram; print('torch' in sys.modules)"
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert said == ["False", "True"]
+
+
 def test_no_command_lists_the_commands_and_fails(capsys):
     assert main([]) == 2
     err = capsys.readouterr().err
