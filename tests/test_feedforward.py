@@ -207,7 +207,7 @@ def test_blend_weights_normalized():
 def test_bad_options(ff, content, style):
     with pytest.raises(OptionError, match="method='adian'.*did you mean adain"):
         ff.stylize(content, [style], method="adian")
-    with pytest.raises(OptionError, match="colors 'orginal'"):
+    with pytest.raises(OptionError, match="colors='orginal'"):
         ff.stylize(content, [style], colors="orginal")
     with pytest.raises(OptionError, match="blend has 3 weights for 1 style;"):
         ff.stylize(content, [style], blend=(1, 2, 3))
