@@ -586,6 +586,20 @@ def test_ctrl_c_in_a_terminal_is_one_message_not_every_workers_traceback(tmp_pat
     assert 1 <= len(_finished(out)) < 8
 
 
+def test_a_workers_heartbeat_error_after_the_shutdown_is_not_shown():
+    """Once in a CI run the test above saw a worker log "Failed to communicate with scheduler during heartbeat" with a
+    traceback, its scheduler shut down by the Ctrl-C a moment before; other worker messages still pass."""
+    import logging
+
+    from stylegram.batch.worker_setup import _heartbeat_after_shutdown
+
+    def record(text):
+        return logging.LogRecord("distributed.worker", logging.ERROR, __file__, 0, text, None, None)
+
+    assert not _heartbeat_after_shutdown(record("Failed to communicate with scheduler during heartbeat."))
+    assert _heartbeat_after_shutdown(record("Compute Failed"))
+
+
 def test_sigterm_during_a_video_leaves_no_temporary_file(client, tmp_path, capsys, monkeypatch):
     """kill -TERM during a video left a hidden OUT/.xxxxxxxx.mp4 that no rerun removed."""
     write = video.VideoWriter.write
