@@ -1102,6 +1102,9 @@ def test_an_output_folder_named_like_a_file_and_one_input_given_twice(tmp_path):
     _photos(tmp_path / "other", 2)
     with pytest.raises(OptionError, match=r"photo00.png would both be .*; .*photo01.png would both be"):
         plan([tmp_path / "in", tmp_path / "other"], tmp_path / "out")
+    with pytest.raises(OptionError, match=r"photo00.png would both be"):
+        stylize_batch([tmp_path / "in", tmp_path / "other"], STYLE, tmp_path / "new" / "out")
+    assert not (tmp_path / "new").exists()  # the check made the folder, and the refused run left it empty
 
 
 def test_samples_are_inputs_too(tmp_path):

@@ -43,10 +43,12 @@ def _nearest_folder(folder: Path, target: Path) -> Path:
 
 
 def check_folder(folder: str | os.PathLike[str]) -> Path:
-    """Check before long work that files can be created in ``folder`` (made if missing); return it."""
+    """Check before long work that files can be created in ``folder`` (made by the first file written, if missing);
+    return it."""
     target = Path(folder).expanduser()
-    make_folder(target, target)
-    _probe(target, target)
+    if target.exists() and not target.is_dir():
+        raise ImageError(f"cannot write {target}: {target} is a file, not a folder; choose another output path")
+    _probe(_nearest_folder(target, target), target)
     return target
 
 

@@ -134,7 +134,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         _write_sheet(made, vary, args, kind, output)
         raise type(err)(f"{err.flagged}; the {_pictures(made)} made before it written to {output}") from None
     finally:
-        if new_folder and folder is not None and not any(folder.iterdir()):
+        if new_folder and folder is not None and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # nothing was made: no empty folder left behind
     stopped_in = ""  # what Ctrl-C stopped after the pictures were made: measuring or comparing them
     comparison = None  # with --compare and --measure: the page's numbers are the captions'
