@@ -441,7 +441,7 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
         return cluster_correlation(name, cs, label) if correlation else channels(name, cs, label)
     name = opts.layer or "relu4_1"
     if opts.layer is None:
-        backbone.check_defaults([name], "--layer")
+        backbone.check_defaults({"--layer": [name]})
     backbone.info(name)
     if opts.channels is None:
         if correlation:

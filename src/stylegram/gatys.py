@@ -403,9 +403,8 @@ def _check_init(init: str | torch.Tensor, content: torch.Tensor) -> None:
 def _check_default_layers(backbone: Backbone, opts: TransferOptions) -> None:
     """With another network than VGG, say which layer options to set rather than only that relu4_2 is missing."""
     unset = [field for field in ("content_layers", "style_layers") if field not in opts.changed()]  # style: auto
-    names = [name for field in unset
-             for name in parse_weighted(style_layers(opts) if field == "style_layers" else opts.content_layers, field)]
-    backbone.check_defaults(names, " and ".join(flag(field) for field in unset))
+    backbone.check_defaults({flag(field): list(parse_weighted(
+        style_layers(opts) if field == "style_layers" else opts.content_layers, field)) for field in unset})
 
 
 def read_side(size: int | None) -> int:

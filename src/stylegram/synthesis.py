@@ -166,7 +166,7 @@ class TextureProblem(optimize.Problem):
         self.groups = layer_groups(opts.layers, len(examples), "--layers", "example")  # per example: {layer: weight}
         self.layers = {name: w for group in self.groups for name, w in group.items()}  # all of them
         if opts.layers == LAYERS:
-            backbone.check_defaults(list(self.layers), "--layers")
+            backbone.check_defaults({"--layers": list(self.layers)})
         self.ordered = backbone.check_layers(list(self.layers))
         self.blend = blend_weights(opts.blend, len(examples), noun="example", option="--blend")
         check_number("--example-scale", opts.example_scale, above=True)

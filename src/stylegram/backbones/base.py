@@ -80,12 +80,16 @@ class Backbone(nn.Module):
             self.info(layer)
         return sorted(set(layers), key=order.__getitem__)
 
-    def check_defaults(self, layers: list[str], options: str) -> None:
-        """Refuse default layer names (VGG's) that this network lacks, naming the ``options`` that set them."""
-        missing = [layer for layer in layers if layer not in self.layer_names()]
-        if missing:
+    def check_defaults(self, defaults: dict[str, list[str]]) -> None:
+        """Refuse default layer names (VGG's: {option not given: its layers}) that this network lacks, naming the
+        options whose defaults they are."""
+        names = self.layer_names()
+        flags = [flag for flag, layers in defaults.items() if any(layer not in names for layer in layers)]
+        if flags:
+            missing = list(dict.fromkeys(layer for flag in flags for layer in defaults[flag] if layer not in names))
+            options = " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
             raise LayerError(
-                f"{options} {'default' if ' and ' in options else 'defaults'} to VGG's layers ({', '.join(missing)}), "
+                f"{options} {'default' if len(flags) > 1 else 'defaults'} to VGG's layers ({', '.join(missing)}), "
                 f"which {self.name} does not have; "
                 f"name layers of {self.name} with {options} (run 'stylegram layers --backbone {self.name}' to list them)"
             )

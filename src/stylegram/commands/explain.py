@@ -96,18 +96,8 @@ def measure_settings(args: argparse.Namespace):
     defaults = {"--style-layers": None if args.layers else keywords.get("style_layers", keywords.get("layers")),
                 "--content-layer": None if args.content_layer or args.texture else CONTENT_LAYER,
                 "--match-layer": None if args.match_layer else MATCH_LAYER}
-    check_default_layers(model, {flag: names.split(",") for flag, names in defaults.items() if names})
+    model.check_defaults({flag: names.split(",") for flag, names in defaults.items() if names})
     return output, model, keywords
-
-
-def check_default_layers(model, defaults: dict[str, list[str]]) -> None:
-    """Refuse VGG's default layers ({option: layers}, the options not given) on a network without them, naming the
-    options to set (backbone.check_defaults)."""
-    names = model.layer_names()
-    missing = [flag for flag, layers in defaults.items() if any(layer not in names for layer in layers)]
-    if missing:
-        options = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
-        model.check_defaults(list(dict.fromkeys(layer for flag in missing for layer in defaults[flag])), options)
 
 
 def measuring_padding(args: argparse.Namespace) -> str | None:

@@ -7,7 +7,6 @@ import argparse
 
 from .analysis_common import check_against_style, figure_output, say
 from .common import add_backbone_options, backbone_from_args
-from .explain import check_default_layers
 
 LAYER = "relu3_1"  # the mrf loss's first layer
 SIDE = 256  # px: the long side a picture is analysed at, at most, without --size
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     check_against_style(args.size, args.style_scale)
     output = figure_output(args.output, [args.picture, args.style])
     model = backbone_from_args(args)
-    check_default_layers(model, {} if args.layer else {"--layer": [LAYER]})
+    model.check_defaults({} if args.layer else {"--layer": [LAYER]})
     args.layer = args.layer or LAYER
     model.check_layers([args.layer])
     picture, style = load_input(args.picture, "picture"), load_input(args.style, "style image")
