@@ -46,8 +46,6 @@ def check_folder(folder: str | os.PathLike[str]) -> Path:
     """Check before long work that files can be created in ``folder`` (made by the first file written, if missing);
     return it."""
     target = Path(folder).expanduser()
-    if target.exists() and not target.is_dir():
-        raise ImageError(f"cannot write {target}: {target} is a file, not a folder; choose another output path")
     _probe(_nearest_folder(target, target), target)
     return target
 

@@ -147,8 +147,9 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
         write_log(result.history, args.log)
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {len(result.history)} iterations, "
           f"{result.seconds:.1f}s)")
-    if result.diverged():
-        print(f"stylegram: warning: {result.diverged()}", file=sys.stderr)
+    warning = result.diverged()
+    if warning:
+        print(f"stylegram: warning: {warning}", file=sys.stderr)
     return 0
 
 
