@@ -27,8 +27,10 @@ def test_combinations_take_every_value_the_last_option_fastest():
 
 @pytest.mark.parametrize("vary, words", [
     ({}, "at least one option to vary"),
-    ({"style_wieght": [1, 2]}, "did you mean style_weight"),
-    ({"style_weight": 5}, "needs a list of values"),
+    ({"style_wieght": [1, 2]}, "vary names 'style_wieght', and no transfer option has that name; did you mean "
+                               "style_weight"),
+    ({"style-weight": [1, 2]}, "did you mean style_weight"),  # the command line's spelling
+    ({"style_weight": 5}, r"vary\['style_weight'\] needs a list of values, e.g. \[1, 10\], got 5"),  # was --vary
     ({"seed": list(range(9)), "style_weight": list(range(8))}, "72 runs, more than 64"),
 ])
 def test_what_cannot_be_swept_is_named(vary, words):

@@ -111,12 +111,12 @@ def combinations(vary: Mapping[str, Sequence[Any]], options: type[Options] = gat
     if not vary:
         raise OptionError("a sweep needs at least one option to vary, e.g. --vary style-weight 1 10 100")
     fields = {f.name for f in dataclasses.fields(options)} | set(inputs)
-    for name, given in vary.items():
+    for name, given in vary.items():  # named as a Python caller wrote them (the command line checks its --vary first)
         if name not in fields:
-            raise OptionError(f"--vary {flag(name)[2:]}: no {options.kind} option has that name"
-                              f"{did_you_mean(name, fields)}")
+            raise OptionError(f"vary names {name!r}, and no {options.kind} option has that name"
+                              f"{did_you_mean(name.replace('-', '_'), fields)}")
         if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
-            raise OptionError(f"--vary {flag(name)[2:]} needs a list of values, got {given!r}")
+            raise OptionError(f"vary[{name!r}] needs a list of values, e.g. [1, 10], got {given!r}")
     cells = [dict(zip(vary, chosen)) for chosen in itertools.product(*vary.values())]
     if len(cells) > MAX_CELLS:
         raise OptionError(f"these values make {len(cells)} runs, more than {MAX_CELLS}; vary fewer options or give "
