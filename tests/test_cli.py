@@ -1,5 +1,6 @@
 """The CLI as a user meets it: exit codes, one-line errors, files written."""
 
+import csv
 import os
 import re
 import signal
@@ -300,7 +301,10 @@ def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     image = Image.open(out)
     assert image.size == (64, 43) and np.asarray(image).std() > 5
     rows = log.read_text().splitlines()
-    assert rows[0].startswith("iteration,scale,content.relu4_2") and len(rows) == 4
+    assert rows[0].startswith("iteration,stage,width,height,content.relu4_2") and len(rows) == 4
+    stages = [row[:4] for row in csv.reader(rows[1:])]  # 3 iterations: the last over the pixels (--polish)
+    assert stages == [["1", "scale 1 of 1", "64", "43"], ["2", "scale 1 of 1", "64", "43"],
+                      ["3", "scale 1 of 1, pixel polish", "64", "43"]]
     assert sorted(p.name for p in (tmp_path / "new" / "folder" / "out_steps").iterdir()) == ["iter_000002.png"]
     assert (tmp_path / "run.ckpt").exists()
 

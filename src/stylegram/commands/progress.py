@@ -14,7 +14,7 @@ import torch
 
 from ..files import write_bytes
 from ..images import save_image
-from ..optimize import Progress
+from ..optimize import Problem, Progress
 
 
 def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:
@@ -22,16 +22,20 @@ def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:
     return folder / f"iter_{iteration:06d}{suffix}"
 
 
-def write_log(history: list[dict], path: str | os.PathLike) -> None:
-    """Write the loss history as CSV (iteration, scale, one column per term, total), atomically."""
+def write_log(history: list[dict], path: str | os.PathLike, problem: Problem) -> None:
+    """Write the loss history as CSV, atomically: iteration, the stage as progress displays name it ('scale 2 of 2,
+    pixel polish'), its width and height, one column per term, total."""
     path = Path(path)
     columns = sorted({k for row in history for k in row} - {"iteration", "scale"})
+    sizes = problem.sizes()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["iteration", "scale", *columns, "total"])
+    writer.writerow(["iteration", "stage", "width", "height", *columns, "total"])
     for row in history:
         values = [row.get(c, "") for c in columns]
-        writer.writerow([row["iteration"], row["scale"], *values, sum(v for v in values if v != "")])
+        height, width = sizes[row["scale"]]
+        writer.writerow([row["iteration"], problem.stage_name(row["scale"]), width, height, *values,
+                         sum(v for v in values if v != "")])
     write_bytes(path, buffer.getvalue().encode())
 
 

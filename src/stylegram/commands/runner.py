@@ -144,7 +144,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     if args.checkpoint:
         job.checkpoint(checkpoint)
     if args.log:
-        write_log(result.history, args.log)
+        write_log(result.history, args.log, job.problem)
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {len(result.history)} iterations, "
           f"{result.seconds:.1f}s)")
     warning = result.diverged()
@@ -159,7 +159,7 @@ def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, im
     images.save_image(picture, output, alpha=job.alpha)
     job.checkpoint(checkpoint)
     if args.log:
-        write_log(job.state.history, args.log)
+        write_log(job.state.history, args.log, job.problem)
     height, width = picture.shape[-2:]
     final_height, final_width = job.problem.sizes()[-1]
     if (height, width) == (final_height, final_width):
