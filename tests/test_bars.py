@@ -66,3 +66,9 @@ def test_a_transfer_logged_to_a_file_gets_readable_progress_lines(tmp_path, caps
                                                            "scale 2 of 2, pixel polish"]  # each stage's start, the end
     assert lines[0].startswith("scale 1 of 2: 0/7 it (0%)")
     assert "7/7 it (100%)" in lines[-1] and "96x64 | content" in lines[-1]
+
+
+def test_time_left_reads_in_the_unit_it_needs():
+    """'~12345s left' had to be divided by hand; rounding lands on the unit above, never on '60s' or '60m'."""
+    assert [bars.duration(s) for s in (0.4, 41, 59.6, 245, 3599.4, 7500, 86399, -3)] == [
+        "0s", "41s", "1m 00s", "4m 05s", "59m 59s", "2h 05m", "24h 00m", "0s"]

@@ -85,7 +85,18 @@ def describe(progress: Progress) -> str:
         group = name.split(".")[0]
         groups[group] = groups.get(group, 0.0) + value
     terms = " ".join(f"{k} {v:.3g}" for k, v in groups.items())
-    return f"{progress.size[1]}x{progress.size[0]} | {terms} | ~{progress.estimated_left:.0f}s left"
+    return f"{progress.size[1]}x{progress.size[0]} | {terms} | ~{duration(progress.estimated_left)} left"
+
+
+def duration(seconds: float) -> str:
+    """'41s', '4m 05s', '2h 05m': a time left, read at a glance (12345s was not)."""
+    seconds = max(round(seconds), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 class Bar:

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from .. import files, gatys, images, labels, masks, optimize, samples, tiles
-from ..bars import bar
+from ..bars import bar, duration
 from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number
 from ..losses import blend_weights
 from . import flow, tasks, video
@@ -314,7 +314,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
             def step(number: int, record: dict) -> None:  # a Gatys frame's iterations, beside the bar's frames
                 left = time_left(record, number, writer.frames, last_frame) if writer.frames else None
-                whole = "" if left is None else f", ~{left:.0f}s left in the video"
+                whole = "" if left is None else f", ~{duration(left)} left in the video"
                 progress.set_postfix_str(f"frame {number}: iteration {record['iteration']}/{record['total']}{whole}")
                 if on_step is not None:
                     on_step(number, record)

@@ -15,11 +15,10 @@ from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
 from .. import images, labels, samples, tiles
-from ..bars import bar
+from ..bars import bar, describe, duration
 from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
 from .explain import add_explain_option, check_explain, explain_transfer
-from ..bars import describe
 from .progress import stop_on_interrupt
 from .runner import add_run_options, check_outputs, check_resume_alone, listed, resume_command, run_job
 
@@ -221,7 +220,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
             progress().set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
                                      refresh=False)
             progress().set_postfix_str(f"tile {where.tile} of {where.tiles} ({where.done} of {where.count} in all) | "
-                                       f"~{where.estimated_left:.0f}s left", refresh=False)
+                                       f"~{duration(where.estimated_left)} left", refresh=False)
             progress().update()
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
