@@ -460,7 +460,7 @@ def test_ctrl_c_while_the_commands_load_is_one_line(capsys, monkeypatch):
     """Ctrl-C in a command's first second (its modules, torch, loading) printed an import's traceback."""
     import stylegram.cli
 
-    def interrupted():
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(stylegram.cli, "build_parser", interrupted)
@@ -472,6 +472,18 @@ def test_importing_stylegram_leaves_torch_until_a_front_door_is_used():
     code = "import sys, stylegram; print('torch' in sys.modules); stylegram.gram; print('torch' in sys.modules)"
     said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert said == ["False", "True"]
+
+
+def test_the_list_of_commands_loads_no_command_and_a_command_only_its_own():
+    """`stylegram --help` took 1.5 s importing every command's module and torch to print sixteen lines."""
+    code = ("import sys\nfrom stylegram.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+            "    pass\nprint(sorted(m.split('.')[-1] for m in sys.modules if m.startswith('stylegram.commands.')), "
+            "'torch' in sys.modules, file=sys.stderr)")
+    listed = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True, check=True)
+    assert listed.stderr == "[] False\n"
+    assert "transfer     style transfer: the content" in listed.stdout and "rank-layers" in listed.stdout
+    one = subprocess.run([sys.executable, "-c", code, "layers", "--help"], capture_output=True, text=True, check=True)
+    assert one.stderr.startswith("['common', 'layers'] ") and "usage: stylegram layers" in one.stdout
 
 
 def test_no_command_lists_the_commands_and_fails(capsys):

@@ -8,22 +8,27 @@ import importlib
 import platform
 import signal
 import sys
+from collections.abc import Collection
 
+from .commands import SUMMARIES
 from .errors import StylegramError
 
-# Each module defines add_parser(subparsers) and run(args) -> int.
-COMMANDS = ("layers", "samples", "transfer", "sweep", "texture", "texture_sweep", "explain", "compare", "features",
-            "matches", "grams", "rank_layers", "report", "batch", "serve", "dream")
 
+def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered; with ``full``, only the commands named in it get their
+    options (the others their line in --help), so neither their modules nor torch are imported for them.
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+    Each command's module (rank-layers: rank_layers.py) defines add_parser(subparsers) and run(args) -> int.
+    """
     parser = argparse.ArgumentParser(
         prog="stylegram", description="Neural style transfer, texture synthesis and the tools to understand them."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        module = importlib.import_module(f".commands.{name}", __package__)
+    for name, summary in SUMMARIES.items():
+        if full is not None and name not in full:
+            sub.add_parser(name, help=summary)
+            continue
+        module = importlib.import_module(f".commands.{name.replace('-', '_')}", __package__)
         module.add_parser(sub).set_defaults(run=module.run)
     parser.add_argument("--version", action=_Version, nargs=0,
                         help="print stylegram's, torch's and Python's versions and the precision --precision auto "
@@ -59,7 +64,7 @@ def given_options(argv: list[str]) -> set[str]:
     Parsed again with every default suppressed, so only what was typed lands in the namespace; argparse has no
     public way to ask, so this reads its parsers' action lists.
     """
-    probe = build_parser()
+    probe = build_parser(full=argv[:1])
     subcommands = [a for a in probe._actions if isinstance(a, argparse._SubParsersAction)]
     for parser in [probe, *(p for a in subcommands for p in a.choices.values())]:
         for action in parser._actions:
@@ -77,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    parser = build_parser()
+    parser = build_parser(full=argv[:1])  # the command typed first: the one whose options are read
     if not argv:  # no command: the list of commands, not only argparse's "COMMAND is required"
         parser.print_help(sys.stderr)
         return 2
@@ -86,7 +91,7 @@ def _main(argv: list[str]) -> int:
         _refuse_unknown(parser, args.command, unknown)
     if getattr(args, "resume", None):  # a resumed run refuses options typed with another value than its checkpoint's
         args.given = given_options(argv)
-    from .commands.progress import handling  # imported by build_parser already
+    from .commands.progress import handling
 
     try:
         with handling(_interrupt, signal.SIGTERM) if args.command != "serve" else contextlib.nullcontext():  # uvicorn's

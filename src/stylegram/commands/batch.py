@@ -6,6 +6,7 @@ import argparse
 import math
 import sys
 
+from . import SUMMARIES
 from .. import gatys as T
 from .common import add_dataclass_options, add_scheduler_options
 from .transfer import CHOICES, HELP
@@ -23,7 +24,7 @@ TRANSFER_OPTIONS = ("style_scale", "content_weight", "style_weight", "tv_weight"
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "batch",
-        help="stylize many images, folders and videos on a local or remote Dask cluster",
+        help=SUMMARIES["batch"],
         description="Stylize every image and video in INPUTS into OUT_DIR (OUT_DIR/<name>.png, videos as "
         "OUT_DIR/<name>.mp4 with the source's frame times and audio, an animated GIF, WebP or PNG as an animation of "
         "its kind with its frame durations; folders are read one level deep). Outputs already in OUT_DIR are skipped, so "

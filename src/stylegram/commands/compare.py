@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import SUMMARIES
 from .analysis_common import say
 from .explain import (add_measure_options, check_inputs, frames_at, inputs_named, measure_settings, network_row,
                       placing_rows, stylized_videos)
@@ -13,8 +14,7 @@ from .explain import (add_measure_options, check_inputs, frames_at, inputs_named
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "compare",
-        help="several results of one transfer (or texture) measured side by side: style reached, content kept, "
-        "pieces copied",
+        help=SUMMARIES["compare"],
         description="Measure two or more results made from the same content and style (any methods or tools) as "
         "`stylegram explain` measures one, all at one size, on one self-contained HTML page: a table of how far each "
         "result's Gram matrices have gone from the content's towards the style's (per layer), how closely its "

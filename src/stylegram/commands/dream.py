@@ -7,6 +7,7 @@ import dataclasses
 import shlex
 import sys
 
+from . import SUMMARIES
 from ..backbones.base import PADDINGS
 from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, parse_cluster, prepare_dream, resume_dream
 from ..errors import OptionError
@@ -66,7 +67,7 @@ CHOICES = {
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "dream",
-        help="deep dream: the image a channel, a cluster of channels or a layer responds to most",
+        help=SUMMARIES["dream"],
         description="Gradient ascent on the image (multi-octave, from noise or a photo) to see what a channel, a "
         "cluster of channels (from 'stylegram grams') or a whole layer prefers, or to maximize the correlation "
         "of a cluster's feature maps. Examples: 'stylegram dream --layer relu4_1 --channels 3 -o out.png', "

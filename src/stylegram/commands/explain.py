@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import SUMMARIES
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
 from ..errors import ImageError, OptionError
 from ..options import flag
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "explain",
-        help="why a style transfer (or a texture) looks as it does: its Gram matrices, content maps and patches "
-        "against its inputs",
+        help=SUMMARIES["explain"],
         description="Measure a style transfer's result against its content and style (or styles), as one "
         "self-contained HTML page: at each style layer the Gram matrices of the content, the result and the style side "
         "by side and how far the result's moved from the content's towards the style's; at the content layer how "

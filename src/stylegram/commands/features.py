@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import SUMMARIES
 from ..errors import OptionError, count
 from .analysis_common import add_image_options, figure_output, image_size, say
 from .common import add_backbone_options, backbone_from_args
@@ -17,7 +18,7 @@ TOP = 6  # channels shown without --channels
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "features",
-        help="grid of feature maps: images in columns, channels in rows",
+        help=SUMMARIES["features"],
         description="Show what channels of one layer respond to: images in columns (input on top), chosen channels "
         "in rows, one colour scale per row. Images may be files, folders or sample:NAME.",
     )

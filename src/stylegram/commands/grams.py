@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from . import SUMMARIES
 from ..errors import count
 from ..files import write_atomically, write_bytes
 from .analysis_common import (
@@ -24,7 +25,7 @@ from .common import add_backbone_options, backbone_from_args, positive_int
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "grams",
-        help="per-image Gram/Pearson matrices, channels ordered by clusters of the set average",
+        help=SUMMARIES["grams"],
         description="Compute every image's channel matrix at one layer, cluster the channels of the set average and "
         "show all matrices in that order on one colour scale with cluster borders. Also writes the matrices "
         "(OUTPUT.npz) and the cluster membership (OUTPUT.json) next to the figure.",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from . import SUMMARIES
 from .common import add_backbone_options, backbone_from_args
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
-        "layers", help="list a backbone's layers with channels and stride",
+        "layers", help=SUMMARIES["layers"],
         description="List a backbone's layers with channels and stride. The table does not depend on the weights, "
         "so none are read or downloaded unless --weights is given (which checks that they fit the network).",
     )

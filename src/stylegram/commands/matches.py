@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import SUMMARIES
 from .analysis_common import check_against_style, figure_output, say
 from .common import add_backbone_options, backbone_from_args
 
@@ -15,7 +16,7 @@ SIDE = 256  # px: the long side a picture is analysed at, at most, without --siz
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "matches",
-        help="where each patch of a picture comes from in a style image (the mrf loss's pairing)",
+        help=SUMMARIES["matches"],
         description="Pair every patch of a picture's feature map with the style image's patch of highest normalized "
         "correlation, as --statistic mrf does, and show where each comes from: every position of the style gets its "
         "own colour, and the picture is painted with the colours of its matches. Smoothly changing areas are pieces "

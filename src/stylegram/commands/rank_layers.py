@@ -6,6 +6,7 @@ import argparse
 import json
 import time
 
+from . import SUMMARIES
 from ..files import write_bytes
 from .analysis_common import add_image_options, add_kind_option, companion, figure_output, image_size, say
 from .common import add_backbone_options, add_scheduler_options, backbone_from_args
@@ -14,7 +15,7 @@ from .common import add_backbone_options, add_scheduler_options, backbone_from_a
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "rank-layers",
-        help="score every layer by how well its Gram matrices separate classes of images",
+        help=SUMMARIES["rank-layers"],
         description="One folder of images per class (two or more classes, any sizes). For every layer: the blog "
         "post's contrast score and the leave-one-out nearest-centroid accuracy with its confusion matrix. Writes a "
         "bar plot (OUTPUT), all numbers (OUTPUT.json) and the best layer's confusion matrix (OUTPUT_confusion.png).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import SUMMARIES
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -19,7 +20,7 @@ from .dream import add_dream_options, dream_size
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "report",
-        help="one self-contained HTML page: inputs, feature maps, layer ranking, confusion, channel clusters",
+        help=SUMMARIES["report"],
         description="Walk through the analysis of 'Understanding style transfer' on your own images: one folder "
         "per class (two or more). The page inlines every figure, so it can be mailed or archived as one file.",
     )

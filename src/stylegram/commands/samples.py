@@ -7,12 +7,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from . import SUMMARIES
 from .. import files, images, samples
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
-        "samples", help="list the sample images (sample:NAME) that every command takes",
+        "samples", help=SUMMARIES["samples"],
         description="List the images that 'sample:NAME' names in every command (e.g. 'stylegram transfer "
         "sample:chelsea sample:swirls -o out.png'): stylegram's own style images, and scikit-image's photos and "
         "textures when the samples extra is installed. With --copy, write them into a folder as PNG files.",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import SUMMARIES
 from ..errors import OptionError, check_number
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "serve",
-        help="a local web page: upload images (or a video), watch the picture form, download it",
+        help=SUMMARIES["serve"],
         description="Start a local web server with a page for style transfer and texture synthesis. Jobs run one "
         "at a time; others wait in a queue. The content may be a video, stylized frame by frame as stylegram batch "
         "does it. Needs the web extra: pip install \"stylegram[web]\" (and the batch extra for videos).",

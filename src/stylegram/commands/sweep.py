@@ -12,6 +12,7 @@ import time
 import typing
 from pathlib import Path
 
+from . import SUMMARIES
 from .. import files, images, memory
 from .. import gatys as T
 from .. import sweeps as S
@@ -31,7 +32,7 @@ if typing.TYPE_CHECKING:
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "sweep",
-        help="a transfer for each value of a few options, side by side on one sheet",
+        help=SUMMARIES["sweep"],
         description="Run a transfer for every combination of the --vary values, the other options fixed, and lay the "
         "pictures side by side over their values and times: e.g. --vary style-weight 1 10 100 --vary statistic gram "
         "mmd-poly makes six. Every combination is checked before the first runs. For textures: texture-sweep.",

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import shlex
 
+from . import SUMMARIES
 from .. import labels
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
@@ -65,7 +66,7 @@ CHOICES = {"optimizer": ("lbfgs", "adam"), "pooling": ("max", "avg"), "padding":
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "texture",
-        help="texture synthesis: a new image of the same material as the examples",
+        help=SUMMARIES["texture"],
         description="Synthesize a texture whose Gram matrices match the EXAMPLE(s) (Gatys et al. 2015). "
         "Images may be files or sample:NAME (e.g. sample:brick, sample:grass, sample:gravel).",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from . import SUMMARIES
 from .. import sweeps as S
 from ..synthesis import TextureOptions
 from .runner import listed
@@ -15,7 +16,7 @@ from .texture import CHOICES, GROUPS, HELP
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "texture-sweep",
-        help="a texture for each value of a few options, side by side on one sheet",
+        help=SUMMARIES["texture-sweep"],
         description="Synthesize a texture for every combination of the --vary values, the other options fixed, and "
         "lay the pictures side by side over their values and times: e.g. --vary statistic gram meanstd histogram "
         "--vary layers conv1_1,pool1 conv1_1,pool1,pool2,pool3,pool4 makes six. Every combination is checked before "

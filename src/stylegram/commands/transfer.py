@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import SUMMARIES
 from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
@@ -108,7 +109,7 @@ CHOICES = {"method": T.METHODS, "optimizer": ("lbfgs", "adam"), "pooling": ("max
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "transfer",
-        help="style transfer: the content of one image in the style of others",
+        help=SUMMARIES["transfer"],
         description="Paint CONTENT in the style of STYLE (Gatys et al.). Images may be files or sample:NAME.",
     )
     parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
