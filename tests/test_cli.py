@@ -432,6 +432,7 @@ def test_console_script_runs_as_a_process(tmp_path, module):
 @pytest.mark.parametrize("args", [
     ["grams", "sample:chelsea", "--layer", "relu1_1", "--columns", "0", "-o", "g.png"],  # was clamped to 1
     ["report", "a", "b", "--channels", "0", "-o", "r.html"],  # was clamped to 1
+    ["report", "a", "b", "--top", "0", "-o", "r.html"],  # the same option, named as in features
     ["features", "sample:chelsea", "--layer", "relu1_1", "--dreams", "--dream-size", "0", "-o", "f.png"],  # was 224
 ])
 def test_counts_and_sizes_below_one_are_refused_by_the_parser(args, capsys):

@@ -364,7 +364,7 @@ def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):
     crops = inputs.texture_classes(("brick", "grass"), 3, 48, seed=0)
     folders = inputs.write_classes(crops, tmp_path / "classes")
     out = tmp_path / "report.html"
-    args = ["report", *map(str, folders), "--layers", "relu2_1", "--clusters", "2", "--channels", "2",
+    args = ["report", *map(str, folders), "--layers", "relu2_1", "--clusters", "2", "--top", "2",
             "--dreams", "--dream-size", "40", "-o", str(out)]
     assert main(args) == 0
     page = out.read_text()

@@ -29,7 +29,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
     parser.add_argument("--layers", default="all", help="layers to rank: names or patterns (default: all layers)")
     parser.add_argument("--layer", help="layer to study in detail (default: the best-ranked one)")
-    parser.add_argument("--channels", type=positive_int, default=4, help="feature-map channels to show (default: %(default)s)")
+    parser.add_argument("--top", "--channels", dest="channels", type=positive_int, default=4, metavar="N",
+                        help="show the feature maps of this many channels of highest mean activation, as features "
+                             "--top does (--channels: its older name; default: %(default)s)")
     add_dream_options(parser)
     add_kind_option(parser)
     add_cluster_options(parser, classes=True)
