@@ -294,6 +294,11 @@ def test_early_stop_when_converged(vgg, pair):
     job = prepare(content, style, model=vgg, size=64, min_size=64, iterations=50, tolerance=0.5, patience=2)
     records = list(job)
     assert len(records) < 50
+    # the total a bar shows drops the iterations a stopped stage leaves unrun (25 over the spectrum, 25 polish)
+    assert records[0].total == 50 and records[-1].total == records[-1].iteration
+    switch = next(i for i, r in enumerate(records) if r.scale == 1)
+    assert records[switch - 1].total == records[switch - 1].iteration + 25 == records[switch].total
+    assert all(a.total >= b.total for a, b in zip(records, records[1:]))
 
 
 def test_pixels_stay_in_range_and_the_saved_image_is_scored(vgg, pair):

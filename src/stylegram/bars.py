@@ -110,6 +110,8 @@ class Bar:
         if self.bar is None:
             self.bar = bar(self.total, "it", self.quiet, name=progress.stage)
         self.bar.n = progress.iteration
+        if progress.total and progress.total != self.bar.total:  # a stage stopped early: fewer to go
+            self.bar.total = progress.total
         self.bar.set_description(progress.stage, refresh=False)
         self.bar.set_postfix_str(describe(progress), refresh=False)
         self.bar.refresh()

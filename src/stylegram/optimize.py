@@ -109,7 +109,9 @@ class Progress:
     elapsed: float
     estimated_left: float
     image: Callable[[], torch.Tensor] = field(repr=False)
-    total: int = 0  # the run's iterations in its schedule (an early stop ends it sooner)
+    total: int = 0  # the iterations run so far plus those the schedule still plans: a stage stopped early drops
+    # out, so a bar's total shrinks to what will run (a 100000-iteration run that settles at 445 no longer ends at
+    # 485 of 100000)
 
     @property
     def loss(self) -> float:
@@ -389,7 +391,8 @@ def _run_scale(
             estimated_left=_time_left(state, schedule, sizes, first),
             # state.param is a new tensor every step (carry()), so this stays the image of this step
             image=lambda image=state.param: problem.finish(image.clamp(0, 1)),
-            total=sum(schedule.iterations),
+            total=state.iteration + (0 if done else schedule.iterations[state.scale] - state.step)
+                  + sum(schedule.iterations[state.scale + 1:]),
         )
         if done:
             break
