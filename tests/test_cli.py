@@ -487,6 +487,17 @@ def test_the_list_of_commands_loads_no_command_and_a_command_only_its_own():
     assert one.stderr.startswith("['common', 'layers'] ") and "usage: stylegram layers" in one.stdout
 
 
+@pytest.mark.parametrize("typed, said", [
+    ("transfr", "unknown command 'transfr'; did you mean transfer?"),
+    ("rank_layers", "unknown command 'rank_layers'; did you mean rank-layers?"),
+    ("stylize", "unknown command 'stylize'; 'stylegram --help' lists the commands"),
+])
+def test_a_mistyped_command_is_named_with_the_one_meant(typed, said, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([typed, "a.png", "-o", "b.png"])
+    assert stop.value.code == 2 and capsys.readouterr().err.endswith(f"stylegram: error: {said}\n")
+
+
 def test_no_command_lists_the_commands_and_fails(capsys):
     assert main([]) == 2
     err = capsys.readouterr().err

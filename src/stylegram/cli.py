@@ -86,6 +86,11 @@ def _main(argv: list[str]) -> int:
     if not argv:  # no command: the list of commands, not only argparse's "COMMAND is required"
         parser.print_help(sys.stderr)
         return 2
+    if not argv[0].startswith("-") and argv[0] not in SUMMARIES:  # argparse lists all sixteen, and not the one meant
+        from .errors import did_you_mean
+
+        hint = did_you_mean(argv[0].replace("_", "-"), SUMMARIES) or "; 'stylegram --help' lists the commands"
+        parser.error(f"unknown command '{argv[0]}'{hint}")
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)
