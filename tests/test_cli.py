@@ -511,6 +511,9 @@ def test_no_command_lists_the_commands_and_fails(capsys):
     (["dream", "photo.jpg", "--layer", "relu4_1", "-o", "o.png"],
      "arguments: photo.jpg (a picture to start from is given as --image photo.jpg)"),
     (["dream", "--octavs", "2", "--layer", "relu4_1", "-o", "o.png"], "arguments: --octavs 2 (did you mean --octaves?)"),
+    (["texture", "sample:brick", "--style-layers", "relu1_1", "--style-masks", "m.png", "-o", "o.png"],
+     "arguments: --style-layers relu1_1 --style-masks m.png (--style-layers: did you mean --layers?; "
+     "--style-masks: did you mean --masks?)"),
 ])
 def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, said, capsys):
     with pytest.raises(SystemExit) as stop:

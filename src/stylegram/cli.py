@@ -119,9 +119,11 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
     flags = [flag for action in sub._actions for flag in action.option_strings if flag.startswith("--")]
     hints, after_flag = [], False
+    several = sum(word.startswith("-") for word in unknown) > 1  # then each hint names the option it is for
     for word in unknown:
         if word.startswith("-"):
-            hints.append(did_you_mean(word.split("=")[0], flags).lstrip("; "))
+            hint = did_you_mean(word.split("=")[0], flags).lstrip("; ")
+            hints.append(f"{word.split('=')[0]}: {hint}" if several and hint else hint)
         elif "--image" in flags and not after_flag:  # not the value of a mistyped option
             hints.append(f"a picture to start from is given as --image {word}")
         after_flag = word.startswith("-") and "=" not in word
