@@ -102,16 +102,15 @@ def duration(seconds: float) -> str:
 class Bar:
     """A bar over all iterations of all scales (log lines off a terminal), updated from Progress records."""
 
-    def __init__(self, total: int, quiet: bool = False):
-        self.total, self.quiet = total, quiet
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
         self.bar = None  # made at the first record, named by its stage
 
     def update(self, progress: Progress) -> None:
         if self.bar is None:
-            self.bar = bar(self.total, "it", self.quiet, name=progress.stage)
+            self.bar = bar(progress.total, "it", self.quiet, name=progress.stage)
+        self.bar.total = progress.total  # fewer once a stage stops early
         self.bar.n = progress.iteration
-        if progress.total and progress.total != self.bar.total:  # a stage stopped early: fewer to go
-            self.bar.total = progress.total
         self.bar.set_description(progress.stage, refresh=False)
         self.bar.set_postfix_str(describe(progress), refresh=False)
         self.bar.refresh()

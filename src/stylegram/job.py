@@ -95,7 +95,7 @@ class Job:
         iteration, loss terms, time left; in a notebook too)."""
         from .bars import Bar
 
-        shown = Bar(sum(self.schedule.iterations), quiet=not progress)  # as the command line's --quiet does
+        shown = Bar(quiet=not progress)  # as the command line's --quiet does
         try:
             for record in self:
                 shown.update(record)

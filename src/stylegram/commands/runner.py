@@ -117,7 +117,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     """Iterate the job to the end and save the result; on Ctrl-C or NaN keep the image and a checkpoint."""
     snapshots = _snapshots(args, output)
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
-    bar = Bar(sum(job.schedule.iterations), args.quiet)
+    bar = Bar(args.quiet)
     try:
         with stop_on_interrupt() as stop:
             for progress in job:
