@@ -397,6 +397,30 @@ def test_a_cancelled_gatys_task_gives_up_at_its_next_iteration(monkeypatch, vgg)
     assert len(result.history) == 3 and result.image.shape == (1, 3, 32, 32) and not stopped
 
 
+def test_a_gatys_task_that_stops_early_still_reports_its_last_iteration(monkeypatch, vgg):
+    """The last report was the one at the schedule's last iteration, which a run that settles never reaches: a video
+    frame's bar stayed short of its end (and its share of the video below 1) until the next frame began."""
+    import distributed
+
+    class Worker:
+        def __init__(self):
+            self.sent, self.state = [], type("State", (), {"tasks": {"key": type("Task", (), {"state": "executing"})}})
+
+        def get_current_task(self):
+            return "key"
+
+        def log_event(self, topic, record):
+            self.sent.append((record["iteration"], record["total"]))
+
+    worker = Worker()
+    monkeypatch.setattr(distributed, "get_worker", lambda: worker)
+    job = gatys.prepare(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=vgg, size=32, iterations="50",
+                        tolerance=0.5, patience=2)
+    result, _ = steps_module.reported(job, steps_module.Reporting("topic", "run/7", every=3600.0))
+    last = len(result.history)
+    assert last < 50 and worker.sent == [(1, 50), (last, last)]  # the first (none sent yet) and the last
+
+
 def _encode(path, pixels_at: dict[int, np.ndarray], time_base, options=None):
     """An H.264 file whose frames are shown at the given times (in units of ``time_base``)."""
     import av

@@ -117,11 +117,10 @@ class Progress:
     def loss(self) -> float:
         return sum(self.losses.values())
 
-    def record(self, total: int | None = None) -> dict:
-        """This report as plain numbers (``size`` as [width, height]), ``total`` the run's iterations (default: its
-        schedule's): what the web page's events and a video frame's steps carry."""
-        total = self.total if total is None else total
-        return {"iteration": self.iteration, "total": total, "scale": self.scale, "stage": self.stage,
+    def record(self) -> dict:
+        """This report as plain numbers (``size`` as [width, height]): what the web page's events and a video frame's
+        steps carry."""
+        return {"iteration": self.iteration, "total": self.total, "scale": self.scale, "stage": self.stage,
                 "step": self.step, "size": [self.size[1], self.size[0]], "losses": dict(self.losses),
                 "loss": self.loss, "elapsed": self.elapsed, "estimated_left": self.estimated_left}
 

@@ -54,13 +54,14 @@ def reported(job: Job, reporting: Reporting | None, stop: str | None = None) -> 
     ``stop`` is set. Returns the result and whether that signal cut it short."""
     from distributed import get_worker
 
-    worker, total = get_worker(), sum(job.schedule.iterations)
+    worker = get_worker()
     key, sent, pictured, looked = worker.get_current_task(), -math.inf, -math.inf, time.monotonic()
     for progress in job:
         now = time.monotonic()
-        if reporting is not None and (progress.iteration == total or now - sent >= reporting.every):
-            record = {**progress.record(total), "task": reporting.tag}
-            if reporting.pictures is not None and (progress.iteration == total or now - pictured >= reporting.pictures):
+        last = progress.iteration == progress.total  # the run's last iteration, an early stop's too
+        if reporting is not None and (last or now - sent >= reporting.every):
+            record = {**progress.record(), "task": reporting.tag}
+            if reporting.pictures is not None and (last or now - pictured >= reporting.pictures):
                 record["picture"], pictured = _jpeg(progress.image()), now
             worker.log_event(reporting.topic, record)
             sent = now
@@ -68,7 +69,7 @@ def reported(job: Job, reporting: Reporting | None, stop: str | None = None) -> 
             break
         if stop is not None and now - looked >= STOP_POLL_SECONDS:
             looked = now
-            if progress.iteration < total and StopSignal.asked(stop):
+            if not last and StopSignal.asked(stop):
                 return job.result(), True
     return job.result(), False
 
