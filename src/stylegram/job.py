@@ -71,7 +71,7 @@ DIVERGED = 2.0  # a last loss this many times the first: the run went the wrong 
 
 def loss_of(record: dict) -> float:
     """A history record's loss: the sum of its terms."""
-    return sum(value for name, value in record.items() if name not in ("iteration", "scale"))
+    return sum(value for name, value in record.items() if name not in optimize.NOT_TERMS)
 
 
 @dataclass

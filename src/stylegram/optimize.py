@@ -96,6 +96,9 @@ class Schedule:
             raise OptionError(f"--lr must be a positive step size of at most {MAX_LR:g}, got {self.lr}")
 
 
+NOT_TERMS = ("iteration", "scale")  # a history record's keys that are not loss terms
+
+
 @dataclass
 class Progress:
     """One iteration's report; ``image()`` returns a copy of the current image on request."""

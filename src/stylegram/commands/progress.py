@@ -14,7 +14,7 @@ import torch
 
 from ..files import write_bytes
 from ..images import save_image
-from ..optimize import Problem, Progress
+from ..optimize import NOT_TERMS, Problem, Progress
 
 
 def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:
@@ -26,7 +26,7 @@ def write_log(history: list[dict], path: str | os.PathLike, problem: Problem) ->
     """Write the loss history as CSV, atomically: iteration, the stage as progress displays name it ('scale 2 of 2,
     pixel polish'), its width and height, one column per term, total."""
     path = Path(path)
-    columns = sorted({k for row in history for k in row} - {"iteration", "scale"})
+    columns = sorted({k for row in history for k in row} - set(NOT_TERMS))
     sizes = problem.sizes()
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from .. import __version__, gatys, synthesis, tiles
+from ..optimize import NOT_TERMS
 from ..backbones import Backbone
 from ..errors import OptionError, check_choice
 from ..job import Job, Result
@@ -442,7 +443,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
         "seconds": round(result.seconds, 3) if result else 0.0,
-        "final_losses": {k: v for k, v in last.items() if k not in ("iteration", "scale")},
+        "final_losses": {k: v for k, v in last.items() if k not in NOT_TERMS},
         "output": {"width": result.image.shape[-1], "height": result.image.shape[-2]} if result else None,
     }
 
