@@ -173,7 +173,11 @@ def test_a_run_whose_loss_grows_is_written_with_a_warning(tmp_path, capsys):
     assert out.exists() and re.search(r"warning: the loss ended \d+ times higher than it began .*; lower --lr", err)
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
                  "--iterations", "5", "--quiet"]) == 0
-    assert "warning" not in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "warning" not in captured.err and re.match(rf"wrote {re.escape(str(out))} \(48x32, 5 iterations, ", captured.out)
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
+                 "--iterations", "1", "--quiet"]) == 0
+    assert "(48x32, 1 iteration, " in capsys.readouterr().out  # not "1 iterations"
 
 
 @pytest.fixture

@@ -254,9 +254,14 @@ def test_feed_forward_checks_run_when_prepared_not_when_run():
     with pytest.raises(OptionError, match=r"the content image would be 60x10 px, but the AdaIN/WCT encoder needs at "
                                           r"least 16 px per side: raise size \(with upscale"):
         gatys.prepare_feed_forward(np.zeros((10, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8), opts)
-    with pytest.raises(OptionError, match="the style 1 image would be 6x6 px.*raise style_scale or size"):
+    with pytest.raises(OptionError, match=r"the style 1 image would be 6x6 px.*raise style_scale to at least 0\.26, or size$"):
         gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8),
                                    opts.replace(style_scale=0.1))
+    gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8),
+                               opts.replace(style_scale=0.26))  # the scale named is enough
+    with pytest.raises(OptionError, match="the style 1 image would be 15x15 px"):  # ... and the smallest that is
+        gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.zeros((40, 40, 3), np.uint8),
+                                   opts.replace(style_scale=0.25))
     run = gatys.prepare_feed_forward(np.zeros((45, 60, 3), np.uint8), np.full((40, 40, 3), 200, np.uint8), opts)
     assert run().image.shape == (1, 3, 45, 60)
 

@@ -300,6 +300,14 @@ def test_bad_inputs_are_named(avg_vgg, brick):
     assert TextureOptions().replace(size="64x32").size == "64x32"
 
 
+def test_an_example_scaled_too_small_names_the_smallest_scale_that_does(avg_vgg, brick):
+    small = brick[..., :100, :100]  # pool4 needs 16 px: 0.16 makes 16 px, 0.15 makes 15
+    with pytest.raises(OptionError, match=r"example 1 is 15x15 px \(after example_scale\), but the layers .* need at "
+                                          r"least 16 px per side: use a larger example, example_scale=0\.16 or more"):
+        prepare_texture(small, model=avg_vgg, size=48, example_scale=0.15)
+    assert prepare_texture(small, model=avg_vgg, size=48, example_scale=0.16).problem.examples
+
+
 def test_cli_writes_the_asked_size(brick, tmp_path, capsys):
     example = save_image(brick[..., :64, :64], tmp_path / "ex.png")
     out = tmp_path / "out.png"

@@ -431,9 +431,12 @@ def test_memory_check_names_the_largest_size(vgg, pair):
 
 def test_too_small_style_image_is_named(vgg, pair):
     content, _ = pair
-    with pytest.raises(OptionError, match="style 1 image would be .* need at least 32 px per side: raise "
-                                          "style_scale, min_size or size$"):
+    with pytest.raises(OptionError, match="style 1 image would be 19x19 px .* need at least 32 px per side: raise "
+                                          r"style_scale to at least 0\.50, or min_size or size$"):
         prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.3)
+    with pytest.raises(OptionError, match="style 1 image would be 31x31 px"):  # the scale named is the smallest
+        prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.49)
+    assert prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.5).problem.styles
     # for the content, --style-scale cannot help (it was offered), nor --min-size when the picture is this narrow
     with pytest.raises(OptionError, match=r"content image would be 96x12 px .* raise size to at least 252 with "
                                           r"upscale \(this size leaves its short side 12 px\), or choose shallower "

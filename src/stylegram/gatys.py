@@ -249,7 +249,8 @@ class TransferProblem(Starts, optimize.Problem):
         """Refuse a content or style image that the layers cannot see at the coarsest scale, naming what helps."""
         coarsest = self._scales[0]  # no smaller than ``need`` where the finest is not (scale_sizes)
         images_at = [("content", coarsest, _widening(tuple(self.content.shape[-2:]), need, min(coarsest))),
-                     *[(f"style {i + 1}", self.style_size(s, coarsest), "--style-scale, --min-size or --size")
+                     *[(f"style {i + 1}", self.style_size(s, coarsest),
+                        _style_scale_fix(tuple(s.shape[-2:]), max(coarsest), need, "--min-size or --size"))
                        for i, s in enumerate(self.styles)]]
         _refuse_small(need, images_at, " at the coarsest scale", "the layers asked for need")
 
@@ -585,7 +586,7 @@ def prepare_feed_forward(
     style_sizes = [optimize.fit_long_side(tuple(s.shape[-2:]), long) for s in style_ts]
     memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
     model = feed_forward_model()
-    _check_pass_sizes(model.min_size, size, style_sizes)
+    _check_pass_sizes(model.min_size, size, style_sizes, [tuple(s.shape[-2:]) for s in style_ts])
     check_masks_unblended(opts)
     where = masks.load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
     regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
@@ -665,9 +666,7 @@ def _image_start(init: str | torch.Tensor) -> bool:
 def _widening(shape: tuple[int, int], need: int, short: int) -> str:
     """What gives a content of ``shape`` (H, W), ``short`` px on its short side as asked, ``need`` px there: the
     smallest --size that does (no --min-size helps), or shallower layers."""
-    wanted = math.floor((need - 0.5) * max(shape) / min(shape))  # the smallest that rounds up to ``need``, or near
-    while min(optimize.fit_long_side(shape, wanted)) < need and wanted <= MAX_SIDE:
-        wanted += 1
+    wanted = _smallest_long_side(shape, need)
     if wanted > MAX_SIDE:
         return (f"--size, though a picture this narrow stays under {need} px even at {MAX_SIDE}: crop it, or choose "
                 "shallower layers")
@@ -675,11 +674,29 @@ def _widening(shape: tuple[int, int], need: int, short: int) -> str:
             f"short side {short} px), or choose shallower layers")
 
 
-def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]]) -> None:
-    """Name --size or --style-scale when the content or a style, as scaled, is too small for the encoder."""
+def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]],
+                      originals: list[tuple[int, int]]) -> None:
+    """Name --size or --style-scale when the content or a style (``originals``: as read), as scaled to ``styles``,
+    is too small for the encoder."""
     _refuse_small(need, [("content", content, "--size (with --upscale above the image's own size)"),
-                         *[(f"style {i + 1}", hw, "--style-scale or --size") for i, hw in enumerate(styles)]],
+                         *[(f"style {i + 1}", hw, _style_scale_fix(shape, max(content), need, "--size"))
+                           for i, (hw, shape) in enumerate(zip(styles, originals))]],
                   "", "the AdaIN/WCT encoder needs")
+
+
+def _smallest_long_side(shape: tuple[int, int], need: int) -> int:
+    """The smallest long side at which an image of ``shape`` (H, W) is at least ``need`` px on its short side."""
+    side = math.floor((need - 0.5) * max(shape) / min(shape))
+    while min(optimize.fit_long_side(shape, side)) < need:
+        side += 1
+    return side
+
+
+def _style_scale_fix(shape: tuple[int, int], output_side: int, need: int, others: str) -> str:
+    """What makes a style of ``shape`` (H, W) ``need`` px on its short side beside an output ``output_side`` px
+    long: the smallest --style-scale (to 0.01) that does, or the other options named."""
+    scale = optimize.smallest_scale(output_side, _smallest_long_side(shape, need))
+    return f"--style-scale to at least {scale:.2f}, or {others}"
 
 
 def _refuse_small(need: int, images: list[tuple[str, tuple[int, int], str]], at: str, needer: str) -> None:

@@ -51,7 +51,7 @@ class Result:
         if not self.history:  # a one-pass method's, or a picture read back without its run (a sweep's cells)
             return f"Result({kind}, {width}x{height} px, {self.seconds:.1f} s)"
         last = self.history[-1]
-        return (f"Result({kind}, {width}x{height} px, {last['iteration']} iterations in {self.seconds:.1f} s, "
+        return (f"Result({kind}, {width}x{height} px, {last['iteration']} iteration{'s' * (last['iteration'] != 1)} in {self.seconds:.1f} s, "
                 f"loss {loss_of(last):.4g})")
 
     def diverged(self) -> str:

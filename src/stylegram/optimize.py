@@ -255,6 +255,14 @@ def fit_long_side(shape: tuple[int, int], side: int) -> tuple[int, int]:
     return max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))
 
 
+def smallest_scale(side: int, need: int) -> float:
+    """The smallest scale, in steps of 0.01, that makes ``side`` px at least ``need`` px (as sizes round)."""
+    hundredths = max(1, math.floor(100 * (need - 0.5) / side))
+    while round(side * hundredths / 100) < need:
+        hundredths += 1
+    return hundredths / 100
+
+
 def resize(image: torch.Tensor, size: tuple[int, int], wrap: bool = False) -> torch.Tensor:
     """Resize a (1, 3, H, W) image to ``size`` (antialiased when shrinking), clamped to [0, 1].
 

@@ -213,7 +213,8 @@ class TextureProblem(optimize.Problem):
                 raise OptionError(
                     f"example {i + 1} is {w}x{h} px (after --example-scale), but the layers "
                     f"{','.join(self.ordered)} need at least {self.need} px per side: use a larger example, "
-                    f"a larger --example-scale or shallower --layers"
+                    f"--example-scale {optimize.smallest_scale(min(example.shape[-2:]), self.need):.2f} or more, "
+                    "or shallower --layers"
                 )
         return [s for s in sizes if all(min(self.example_size(e, s)) >= self.need for e in self.examples)]
 

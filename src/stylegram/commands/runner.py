@@ -145,7 +145,8 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
         job.checkpoint(checkpoint)
     if args.log:
         write_log(result.history, args.log, job.problem)
-    print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {len(result.history)} iterations, "
+    count = len(result.history)
+    print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
           f"{result.seconds:.1f}s)")
     warning = result.diverged()
     if warning:
