@@ -524,7 +524,26 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
         main(args)
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.startswith(f"usage: stylegram {args[0]} ")  # was the top level's usage
-    assert err.strip().endswith(f"stylegram {args[0]}: error: unrecognized {said}")
+    assert err.endswith(f"stylegram {args[0]}: error: unrecognized {said}\n'stylegram {args[0]} --help' lists every "
+                        "option\n")
+
+
+@pytest.mark.parametrize("args, usage, missing", [
+    (["transfer", "sample:chelsea", "sample:swirls"], "transfer [-h] content style [style ...] -o OUTPUT [options]",
+     "-o/--output"),
+    (["batch", "clips/"], "batch [-h] INPUT [INPUT ...] --style STYLE -o OUT_DIR [options]", "--style, -o/--output"),
+    (["explain", "a.png", "b.png", "c.png"], "explain [-h] CONTENT STYLE [STYLE ...] RESULT -o OUT.html [options]",
+     "-o/--output"),  # a command's own usage where it has one
+])
+def test_a_missing_argument_shows_a_short_usage_not_every_option(args, usage, missing, capsys):
+    """A transfer without -o printed 35 lines of every option's usage before the one line that said what was missing."""
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    lines = capsys.readouterr().err.splitlines()
+    assert stop.value.code == 2 and lines[0] == f"usage: stylegram {usage}"
+    assert lines[-2:] == [f"stylegram {args[0]}: error: the following arguments are required: {missing}",
+                          f"'stylegram {args[0]} --help' lists every option"]
+    assert len(lines) <= 5
 
 
 def test_no_help_text_shows_a_default_of_none():

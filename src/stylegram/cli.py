@@ -23,7 +23,7 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
     parser = argparse.ArgumentParser(
         prog="stylegram", description="Neural style transfer, texture synthesis and the tools to understand them."
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=CommandParser)
     for name, summary in SUMMARIES.items():
         if full is not None and name not in full:
             sub.add_parser(name, help=summary)
@@ -34,6 +34,25 @@ def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser
                         help="print stylegram's, torch's and Python's versions and the precision --precision auto "
                              "picks here, and exit")
     return parser
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A command's parser whose errors show a short usage (what must be given, then [options]) and point to --help:
+    argparse's own usage of every option (35 lines for transfer) buried the one line that said what was wrong."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.short_usage()}{self.prog}: error: {message}\n'{self.prog} --help' lists every option\n")
+
+    def short_usage(self) -> str:
+        """'usage: stylegram transfer [-h] content style [style ...] -o OUTPUT [options]' (a command's own usage
+        where it has one)."""
+        if self.usage:
+            return self.format_usage()
+        formatter = self._get_formatter()
+        positionals = [formatter._format_args(a, a.dest) for a in self._get_positional_actions()]
+        required = [f"{a.option_strings[0]} {formatter._format_args(a, a.dest.upper())}"
+                    for a in self._get_optional_actions() if a.required]
+        return f"usage: {self.prog} [-h] {' '.join([*positionals, *required])} [options]\n"
 
 
 class _Version(argparse.Action):
