@@ -502,6 +502,15 @@ def test_a_mistyped_command_is_named_with_the_one_meant(typed, said, capsys):
     assert stop.value.code == 2 and capsys.readouterr().err.endswith(f"stylegram: error: {said}\n")
 
 
+def test_a_folder_as_the_content_points_to_batch(tmp_path, capsys):
+    (tmp_path / "photos").mkdir()
+    assert main(["transfer", str(tmp_path / "photos"), "sample:swirls", "-o", str(tmp_path / "o.png")]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"is a folder; give an image inside it, or stylize every image in it with 'stylegram batch "
+        f"{tmp_path / 'photos'} --style sample:swirls --method gatys -o OUT_DIR/'")
+    assert not (tmp_path / "o.png").exists()
+
+
 def test_no_command_lists_the_commands_and_fails(capsys):
     assert main([]) == 2
     err = capsys.readouterr().err

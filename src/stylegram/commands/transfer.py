@@ -150,6 +150,11 @@ def _them(given: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if Path(args.content).expanduser().is_dir():
+        styles = " ".join(f"--style {shlex.quote(style)}" for style in args.styles)
+        raise OptionError(f"content image: {args.content} is a folder; give an image inside it, or stylize every image "
+                          f"in it with 'stylegram batch {shlex.quote(args.content)} {styles} --method {args.method} -o "
+                          "OUT_DIR/'")
     _check_one_pass(args)
     maps = listed(args.style_masks, args.style_regions, args.labels)
     output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps])
