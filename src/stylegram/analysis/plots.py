@@ -32,6 +32,13 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
 
 
+def _suptitle(fig, text: str) -> None:
+    """The figure's title, each line wrapped to the figure's width (a one-image figure is narrower than its title,
+    which was cut off at both sides)."""
+    width = max(16, int(fig.get_figwidth() * 12))  # characters of 10 pt text per inch, with room to spare
+    fig.suptitle("\n".join(textwrap.fill(line, width) for line in text.split("\n")), fontsize=10)
+
+
 def rendered(fig) -> Image.Image:
     """The figure drawn once with Agg, as an RGBA picture (savefig would lay it out and draw it twice)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -139,7 +146,7 @@ def features_grid(
         bar = fig.colorbar(im, ax=list(axes[r]), shrink=0.85, pad=0.01, aspect=12)
         bar.ax.tick_params(labelsize=7)
     what = "Mean feature maps of channel clusters" if any(len(cs) > 1 for _, cs in rows) else "Feature maps"
-    fig.suptitle(f"{what} at {layer} (one colour scale per row)", fontsize=10)
+    _suptitle(fig, f"{what} at {layer} (one colour scale per row)")
     return fig
 
 
@@ -200,8 +207,8 @@ def matrices_grid(
     bar.set_label("Pearson r" if kind == "pearson" else "Gram  F Fᵀ / (H·W)", fontsize=8)
     inactive = len(clustering.inactive())
     note = f", {inactive} inactive channels last" if inactive else ""
-    fig.suptitle(title or f"{LABELS[kind]} matrices at {layer}: {len(order)} channels in {clustering.k} "
-                 f"{clustering.method} clusters{note}", fontsize=10)
+    _suptitle(fig, title or f"{LABELS[kind]} matrices at {layer}: {len(order)} channels in {clustering.k} "
+                            f"{clustering.method} clusters{note}")
     return fig
 
 
@@ -276,7 +283,7 @@ def images_grid(
         ax.imshow(_picture(x))
         ax.set_title(name, fontsize=7)
         _no_ticks(ax)
-    fig.suptitle(title, fontsize=10)
+    _suptitle(fig, title)
     return fig
 
 
@@ -297,7 +304,7 @@ def inputs_grid(images: Sequence[torch.Tensor], names: Sequence[str], labels: Se
             else:
                 ax.set_visible(False)
         axes[r, 0].set_ylabel(f"{_short(classes[r], 16)}\n({len(members)} images)", fontsize=8)
-    fig.suptitle("Input images, one class per row", fontsize=10)
+    _suptitle(fig, "Input images, one class per row")
     return fig
 
 
