@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from . import downloads
 from .errors import ImageError, did_you_mean
 
 OWN = {"swirls": "swirls.png", "mosaic": "mosaic.png"}
@@ -66,7 +67,10 @@ def kind(name: str) -> str:
 
 
 def resolve(spec: str | Path) -> str | Path:
-    """Turn 'sample:NAME' into a file path; anything else is returned unchanged."""
+    """Turn 'sample:NAME' into a file path, and a web address into its downloaded copy (stylegram.downloads);
+    anything else is returned unchanged."""
     if isinstance(spec, str) and spec.startswith(PREFIX):
         return path(spec[len(PREFIX) :])
+    if downloads.is_url(spec):
+        return downloads.fetch(spec)
     return spec

@@ -20,7 +20,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "features",
         help=SUMMARIES["features"],
         description="Show what channels of one layer respond to: images in columns (input on top), chosen channels "
-        "in rows, one colour scale per row. Images may be files, folders or sample:NAME.",
+        "in rows, one colour scale per row. Images may be files, folders, web addresses or sample:NAME.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, folders of images or sample:NAME")
     parser.add_argument("--layer", help="layer name, e.g. relu3_1 (list them with 'stylegram layers'); with --clusters, "

@@ -68,7 +68,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "texture",
         help=SUMMARIES["texture"],
         description="Synthesize a texture whose Gram matrices match the EXAMPLE(s) (Gatys et al. 2015). "
-        "Images may be files or sample:NAME (e.g. sample:brick, sample:grass, sample:gravel).",
+        "Images may be files, web addresses (http:// or https://, downloaded once) or sample:NAME (e.g. sample:brick, "
+        "sample:grass, sample:gravel).",
     )
     parser.add_argument("examples", nargs="+", metavar="example", help="one or more example textures")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp or .bmp)")

@@ -110,9 +110,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "transfer",
         help=SUMMARIES["transfer"],
-        description="Paint CONTENT in the style of STYLE (Gatys et al.). Images may be files or sample:NAME.",
+        description="Paint CONTENT in the style of STYLE (Gatys et al.). Images may be files, web addresses (http:// "
+        "or https://, downloaded once) or sample:NAME.",
     )
-    parser.add_argument("content", help="content image (a file, or sample:chelsea etc.)")
+    parser.add_argument("content", help="content image (a file, a web address, or sample:chelsea etc.)")
     parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .tif, .webp or .bmp)")
     add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES, groups=GROUPS)

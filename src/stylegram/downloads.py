@@ -1,0 +1,98 @@
+"""Pictures given by their web address (http:// or https://): fetched once into a cache, then read as files.
+
+Any command that takes a picture takes its address too (`stylegram transfer photo.jpg https://.../painting.jpg`).
+The file is kept under ``$XDG_CACHE_HOME/stylegram/downloads`` (``~/.cache/...``) in a folder named by a hash of
+the address, so a second run reads it from there; ``STYLEGRAM_DOWNLOADS`` names another folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import http.client
+import mimetypes
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import BinaryIO
+
+from .errors import ImageError
+from .files import one_line, write_atomically
+
+SCHEMES = ("http://", "https://")
+MAX_BYTES = 256 * 2**20  # far above any photo or painting; a guard against a runaway or mistaken download
+FOLDER_ENV = "STYLEGRAM_DOWNLOADS"
+_OWN_COPY = "download it yourself and give the file's path"
+
+
+def is_url(spec: object) -> bool:
+    """Whether ``spec`` is a web address stylegram fetches (a str starting with http:// or https://)."""
+    return isinstance(spec, str) and spec.lower().startswith(SCHEMES)
+
+
+def cache_dir() -> Path:
+    """The folder downloaded pictures are kept in: $STYLEGRAM_DOWNLOADS, else $XDG_CACHE_HOME/stylegram/downloads."""
+    if os.environ.get(FOLDER_ENV):
+        return Path(os.environ[FOLDER_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "stylegram" / "downloads"
+
+
+def cached_path(url: str) -> Path:
+    """Where the picture at ``url`` is kept: in a folder named by a hash of the address, under the file name the
+    address ends with (which captions and messages show)."""
+    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
+    name = re.sub(r"[^\w.-]", "_", name)[-80:].lstrip(".") or "image"
+    return cache_dir() / hashlib.sha256(url.encode()).hexdigest()[:16] / name
+
+
+def fetch(url: str) -> Path:
+    """The local copy of the picture at ``url``, downloaded (atomically) unless the cache has it; ImageError when the
+    address cannot be read, gives a web page rather than a picture, or is larger than MAX_BYTES."""
+    dest = cached_path(url)
+    kept = _kept(dest)
+    if kept is not None:
+        return kept
+    try:
+        with _urlopen(url) as response:
+            kind = response.headers.get_content_type() if getattr(response, "headers", None) else ""
+            if kind in ("text/html", "application/xhtml+xml"):
+                raise ImageError(f"{url} is a web page ({kind}), not a picture: give the address of the picture "
+                                 "itself (in a browser: right-click it, Copy Image Address)")
+            if not dest.suffix:  # an address such as .../photo?id=3: the extension its content type gives
+                dest = dest.with_name(dest.name + (mimetypes.guess_extension(kind) or ""))
+            return write_atomically(dest, lambda out: _copy_limited(response, out, url))
+    except urllib.error.HTTPError as err:
+        raise ImageError(f"could not download {url}: the server answered {err.code} {err.reason}; check the "
+                         f"address, or {_OWN_COPY}") from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+        reason = one_line(err.reason if isinstance(err, urllib.error.URLError) else err)
+        raise ImageError(f"could not download {url} ({reason}); check the address and the connection, or "
+                         f"{_OWN_COPY}") from None
+
+
+def _kept(dest: Path) -> Path | None:
+    """The copy fetched before: ``dest`` itself, or ``dest`` with the extension its content type gave; None if none."""
+    if dest.is_file():
+        return dest
+    return min(dest.parent.glob(glob.escape(dest.name) + ".*"), default=None) if dest.parent.is_dir() else None
+
+
+def _urlopen(url: str):
+    """Open a URL (a function of its own so that tests can point it elsewhere)."""
+    request = urllib.request.Request(url, headers={"User-Agent": "stylegram"})  # some hosts refuse urllib's own
+    return urllib.request.urlopen(request, timeout=60)
+
+
+def _copy_limited(source: BinaryIO, out: BinaryIO, url: str) -> None:
+    """Copy ``source`` to ``out`` in blocks, refusing more than MAX_BYTES."""
+    copied = 0
+    while block := source.read(1 << 20):
+        copied += len(block)
+        if copied > MAX_BYTES:
+            raise ImageError(f"{url} is larger than {MAX_BYTES // 2**20} MiB, more than any picture needs; "
+                             f"{_OWN_COPY}")
+        out.write(block)
