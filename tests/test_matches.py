@@ -65,10 +65,14 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
 
     seen = []
     real = M.find_matches
-    monkeypatch.setattr(M, "find_matches", lambda picture, *a, **k: seen.append(picture.shape) or real(picture, *a, **k))
+    monkeypatch.setattr(M, "find_matches", lambda picture, style, layer, model, patch:
+                        seen.append((picture.shape, model.padding)) or real(picture, style, layer, model, patch))
     save_image(torch.rand(1, 3, 40, 60), tmp_path / "small.png")
     assert main(["matches", str(tmp_path / "small.png"), "sample:swirls", "-o", str(out), "--weights", "random"]) == 0
-    assert seen[-1][-2:] == (40, 60)  # its own size: it was enlarged to 256 px unless --size said otherwise
+    assert seen[-1][0][-2:] == (40, 60)  # its own size: it was enlarged to 256 px unless --size said otherwise
+    assert seen[-1][1] == "replicate"  # as a transfer pads, and explain pairs its patches (was VGG's own, reflect)
+    assert main(["matches", str(tmp_path / "small.png"), "sample:swirls", "-o", str(out), "--weights", "random",
+                 "--padding", "reflect"]) == 0 and seen[-1][1] == "reflect"
     capsys.readouterr()
     for option, words in ((["--patch", "4"], "--patch must be an odd number"), (["--layer", "relu3_2x"], "relu3_2x"),
                           (["--size", "8"], "--size must be between 32")):

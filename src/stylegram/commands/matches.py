@@ -33,13 +33,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         f"the picture's, at most {SIDE})")
     parser.add_argument("--style-scale", type=float, default=1.0,
                         help="the style's long side relative to the picture's, as in transfer (default: %(default)s)")
-    add_backbone_options(parser)
+    add_backbone_options(parser, padding="replicate, as a transfer's (and explain's patch map)")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import plots
     from ..analysis.matches import find_matches, panels, style_at
+    from ..gatys import TransferOptions
     from ..images import load_input
     from ..mrf import check_patch
     from ..optimize import fit_long_side, resize
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     check_patch(args.patch, "--patch")
     check_against_style(args.size, args.style_scale)
     output = figure_output(args.output, [args.picture, args.style])
+    args.padding = args.padding or TransferOptions.padding  # the pairing explain shows for a transfer's result
     model = backbone_from_args(args)
     model.check_defaults({} if args.layer else {"--layer": [LAYER]})
     args.layer = args.layer or LAYER
