@@ -1,10 +1,16 @@
-"""Shared fixtures: the embedded VGG19 is loaded once per test session; a job stopped at an iteration."""
+"""Shared fixtures: the embedded VGG19 is loaded once per test session; a job stopped at an iteration; a local web site."""
 
 from __future__ import annotations
+
+import http.server
+import threading
+import types
 
 import pytest
 import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import torch
+
+from stylegram import downloads, samples
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +47,43 @@ def checkpoint_at(tmp_path):
         return tmp_path / name
 
     return stop
+
+
+class _Site(http.server.BaseHTTPRequestHandler):
+    """/swirls.png and /photo?id=3 (a PNG, its address without an extension), /page.html, anything else 404."""
+
+    png = samples.path("swirls").read_bytes()
+    requests: list[str] = []
+
+    def do_GET(self):
+        type(self).requests.append(self.path)
+        body, kind = {"/swirls.png": (self.png, "image/png"), "/photo?id=3": (self.png, "image/png"),
+                      "/page.html": (b"<html><body>a gallery</body></html>", "text/html; charset=utf-8")
+                      }.get(self.path, (None, None))
+        if body is None:
+            self.send_error(404, "File not found")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def site(monkeypatch, tmp_path):
+    """A local web server (_Site): its ``url``, the ``requests`` it got and the ``png`` it serves; downloads cached in
+    tmp_path/cache, no proxy in the way."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(downloads.FOLDER_ENV, str(tmp_path / "cache"))
+    _Site.requests = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield types.SimpleNamespace(url=f"http://127.0.0.1:{server.server_address[1]}", requests=_Site.requests,
+                                png=_Site.png)
+    server.shutdown()
+    server.server_close()

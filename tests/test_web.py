@@ -141,6 +141,37 @@ def test_the_sample_pictures_are_listed_and_served_for_the_page_to_upload(client
     assert client.get("/api/samples/chelsea").status_code == 404
 
 
+@pytest.fixture
+def roomy_client():
+    with TestClient(create_app()) as test_client:  # the default upload limit, above the site's 340 kB picture
+        yield test_client
+
+
+def test_a_picture_by_its_web_address_is_fetched_for_the_page(roomy_client, site):
+    """A picture dragged from another tab brings its address, which the page may not read itself."""
+    client = roomy_client
+    served = client.get("/api/remote", params={"url": f"{site.url}/swirls.png"})
+    assert served.status_code == 200 and served.content == site.png
+    assert served.headers["content-type"] == "image/png" and 'filename="swirls.png"' in served.headers["content-disposition"]
+    page = client.get("/api/remote", params={"url": f"{site.url}/page.html"})
+    assert page.status_code == 400 and "is a web page (text/html), not a picture" in page.json()["detail"]
+    assert client.get("/api/remote", params={"url": "file:///etc/passwd"}).json()["detail"] == (
+        "'file:///etc/passwd' is not a web address (http:// or https://)")
+
+
+def test_a_server_other_machines_reach_fetches_no_addresses_for_them(site):
+    app = create_app(fetch_addresses=False)  # stylegram serve --host 0.0.0.0
+    with TestClient(app) as client:
+        refused = client.get("/api/remote", params={"url": f"{site.url}/swirls.png"})
+    assert refused.status_code == 403 and "fetches no web addresses" in refused.json()["detail"]
+    assert site.requests == []
+
+
+def test_a_fetched_picture_over_the_upload_limit_is_refused(client, site):
+    refused = client.get("/api/remote", params={"url": f"{site.url}/swirls.png"})  # 340 kB, over its 100 kB
+    assert refused.status_code == 413 and "over this server's upload limit" in refused.json()["detail"]
+
+
 # ------------------------------------------------------------------------------------ uploads
 
 

@@ -194,6 +194,41 @@ def test_a_sample_picture_is_one_click_away():
         assert page.is_hidden("#content-samples") and page.is_visible("#style-samples")
 
 
+def test_a_picture_dragged_from_another_tab_or_pasted_is_uploaded(pictures, site):
+    """A picture dragged from another web page brings its address (and the link around it), not a file: the server
+    fetches it. Ctrl-V of a copied picture fills the content while there is none. Text dropped says what to drop."""
+    app = create_app(allowed_hosts=["127.0.0.1"])
+    with ready_page(app) as (page, url):
+        page.evaluate("""(address) => {
+            const transfer = new DataTransfer();
+            transfer.setData("text/uri-list", "https://example.invalid/gallery/page-of-the-picture");
+            transfer.setData("text/html", `<a href="https://example.invalid/gallery/page-of-the-picture">`
+                + `<img alt="a painting" src="${address}"></a>`);
+            document.querySelector("#style-drop").dispatchEvent(
+                new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }""", f"{site.url}/swirls.png")
+        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        assert page.inner_text("#style-thumbs .thumb .name") == "swirls.png"
+        assert site.requests == ["/swirls.png"]  # the picture, not the page its link leads to
+        data = base64.b64encode(pictures["content"].read_bytes()).decode()
+        page.evaluate("""(data) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], "image.png", { type: "image/png" }));
+            document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true }));
+        }""", data)
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        assert page.inner_text("#content-thumbs .thumb .name") == "image.png"
+        assert page.is_hidden("#error") and len(app.state.service.store) == 2
+        page.evaluate("""() => {
+            const transfer = new DataTransfer();
+            transfer.setData("text/plain", "a line of text");
+            document.querySelector("#style-drop").dispatchEvent(
+                new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }""")
+        assert page.inner_text("#error").startswith("That was neither a file nor a picture from a web page")
+
+
 def test_a_picture_the_browser_cannot_show_is_shown_as_the_servers_png(pictures, tmp_path):
     """Chromium shows no TIFF: the thumbnail (and what the painters paint over) becomes the server's PNG of it, and so
     does a mask's."""

@@ -18,8 +18,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "does it. Needs the web extra: pip install \"stylegram[web]\" (and the batch extra for videos).",
     )
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on; anything but 127.0.0.1/localhost lets other machines in "
-                        "(default: %(default)s)")
+                        help="address to listen on; anything but 127.0.0.1/localhost lets other machines in, and "
+                        "the page then fetches no web addresses for them (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--max-upload-mb", type=float, default=32, help="largest upload in MB (default: %(default)s)")
     parser.add_argument("--max-pixels", type=int, default=50_000_000,
@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     local = args.host in server.LOOPBACK
     sock = server.bind(args.host, args.port)
     app = create_app(max_upload_bytes=int(args.max_upload_mb * 1e6), max_pixels=args.max_pixels,
-                     max_size=args.max_size, allowed_hosts=list(server.LOOPBACK) if local else None)
+                     max_size=args.max_size, allowed_hosts=list(server.LOOPBACK) if local else None,
+                     fetch_addresses=local)
     address = server.url(sock)
     print(f"stylegram: serving on {address}  (Ctrl-C to stop)", flush=True)
     if not local:

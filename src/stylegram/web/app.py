@@ -47,7 +47,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__, images, samples, tiles
+from .. import __version__, downloads, images, samples, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
 from ..errors import StylegramError
@@ -130,8 +130,9 @@ class Service:
     """Everything the routes share: limits, uploads, models and the job runner."""
 
     def __init__(self, *, max_upload_bytes: int, max_pixels: int, max_size: int, max_styles: int, max_queue: int,
-                 preview_every: int, preview_seconds: float):
+                 preview_every: int, preview_seconds: float, fetch_addresses: bool = True):
         self.max_size, self.max_styles = max_size, max_styles
+        self.fetch_addresses = fetch_addresses
         self.closing = threading.Event()
         self.store = UploadStore(max_upload_bytes, max_pixels)
         self.models = engine.Models()
@@ -192,15 +193,18 @@ def create_app(
     preview_every: int = 10,
     preview_seconds: float = 1.0,
     allowed_hosts: list[str] | None = None,
+    fetch_addresses: bool = True,
 ) -> FastAPI:
     """The web app. ``allowed_hosts``: Host names it answers to (None: any), a guard against DNS rebinding.
+    ``fetch_addresses``: whether /api/remote fetches a picture's web address for the page (a picture dragged from
+    another tab); off for a server other machines reach, which would otherwise fetch any address for them.
 
     Previews are sent at the first iteration, every ``preview_every`` iterations and at least every
     ``preview_seconds`` seconds, and with the final image.
     """
     service = Service(max_upload_bytes=max_upload_bytes, max_pixels=max_pixels, max_size=max_size,
                       max_styles=max_styles, max_queue=max_queue, preview_every=preview_every,
-                      preview_seconds=preview_seconds)
+                      preview_seconds=preview_seconds, fetch_addresses=fetch_addresses)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -286,6 +290,20 @@ def _page_routes(app: FastAPI, service: Service) -> None:
         if name not in samples.available():
             raise UploadError(f"no sample picture named {display_name(name)!r} here; GET /api/samples lists them", 404)
         return FileResponse(samples.path(name), headers={"cache-control": "max-age=86400"})
+
+    @app.get("/api/remote")
+    def remote(url: str) -> FileResponse:  # a plain def: the download runs in a thread
+        """The picture at a web address, fetched by the server (the page may not read another site's pictures):
+        what a picture dragged from another tab, or an address pasted, brings."""
+        if not service.fetch_addresses:
+            raise UploadError("this server listens beyond this machine, so it fetches no web addresses for its "
+                              "visitors; save the picture and drop the file", 403)
+        if not downloads.is_url(url):
+            raise UploadError(f"{url[:200]!r} is not a web address (http:// or https://)", 422)
+        path = downloads.fetch(url)
+        if path.stat().st_size > service.store.max_bytes:
+            raise service.store.too_large(path.name, path.stat().st_size)
+        return FileResponse(path, filename=path.name)
 
     @app.get("/api/status")
     async def status() -> dict:

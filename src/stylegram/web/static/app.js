@@ -349,8 +349,51 @@ function dropZone(zone, input, role) {
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
     zone.classList.remove("over");
-    if (event.dataTransfer && event.dataTransfer.files.length) addFiles(event.dataTransfer.files, role);
+    if (event.dataTransfer && !received(event.dataTransfer, role)) {
+      showError("That was neither a file nor a picture from a web page: drop a picture file, or a picture from "
+        + "another tab.");
+    }
   });
+}
+
+// What a drop or a paste brings: files, or (a picture dragged from another tab, an address copied) its web address,
+// which the server fetches, since the page may not read another site's pictures.
+function received(data, role) {
+  if (data.files.length) { addFiles(data.files, role); return true; }
+  const image = /<img[^>]*\ssrc="([^"]+)"/i.exec(data.getData("text/html"));  // the picture, not the link around it
+  const address = webAddress(image && image[1].replaceAll("&amp;", "&")) || webAddress(data.getData("text/uri-list"))
+    || webAddress(data.getData("text/plain"));
+  if (address) { useAddress(address, role); return true; }
+  return false;
+}
+
+function webAddress(text) {
+  const line = (text || "").split(/\r?\n/).map((l) => l.trim()).find((l) => l && !l.startsWith("#"));
+  return line && /^https?:\/\//i.test(line) ? line : null;
+}
+
+function useAddress(address, role) {
+  return uploadFetched(`/api/remote?url=${encodeURIComponent(address)}`, role, (type) => addressName(address, type));
+}
+
+function addressName(address, type) {
+  let name = "";
+  try { name = decodeURIComponent(new URL(address).pathname.split("/").pop()); } catch { /* a name is only shown */ }
+  if (/\.\w+$/.test(name)) return name;
+  const extension = { "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif" }[type];
+  return `${name || "picture"}.${extension || "png"}`;
+}
+
+// Ctrl-V of a picture (a screenshot, "Copy Image") or of its address: into the drop zone that has the focus, else the
+// content while there is none (not for a texture), else the styles. Pasting into a setting's field is left alone.
+function pasted(event) {
+  const target = event.target;
+  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target.isContentEditable) return;
+  const zone = target.closest && target.closest(".drop");
+  const texture = $("#method").value === "texture";
+  const role = zone ? (zone.id === "content-drop" ? "content" : "style")
+    : (!texture && !page.content ? "content" : "style");
+  if (event.clipboardData && received(event.clipboardData, role)) event.preventDefault();
 }
 
 // No pictures at hand: the sample pictures (sample:NAME on the command line), each uploaded with one click as if it
@@ -375,18 +418,25 @@ async function showSamples() {
   }
 }
 
-async function useSample(name, role) {
+function useSample(name, role) {
+  return uploadFetched(`/api/samples/${encodeURIComponent(name)}`, role,
+    (type) => `${name}.${type === "image/jpeg" ? "jpg" : "png"}`, `sample ${name}: `);
+}
+
+// A picture the server hands over (a sample, or one it fetched from the web), uploaded as if it had been dropped;
+// ``nameOf(type)`` names it, ``what`` heads an error.
+async function uploadFetched(path, role, nameOf, what = "") {
   clearError();
   let blob;
   try {
-    const response = await fetch(`/api/samples/${encodeURIComponent(name)}`);
+    const response = await fetch(path);
     if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
     blob = await response.blob();
   } catch (error) {
-    showError(`sample ${name}: ${error.message}`);
+    showError(`${what}${error.message}`);
     return;
   }
-  await upload(new File([blob], `${name}.${blob.type === "image/jpeg" ? "jpg" : "png"}`, { type: blob.type }), role);
+  await upload(new File([blob], nameOf(blob.type), { type: blob.type }), role);
 }
 
 // ---------------------------------------------------------------------------------------- jobs
@@ -782,6 +832,7 @@ async function init() {
   dropZone($("#content-drop"), $("#content-input"), "content");
   $("#doodle-box").append(attachControl(page.output, "labels"));
   dropZone($("#style-drop"), $("#style-input"), "style");
+  document.addEventListener("paste", pasted);
   $("#mask-input").addEventListener("change", () => {
     const input = $("#mask-input");
     if (input.files.length) uploadAttachment(input.files[0]);
