@@ -50,7 +50,7 @@ def checkpoint_at(tmp_path):
 
 
 class _Site(http.server.BaseHTTPRequestHandler):
-    """/swirls.png and /photo?id=3 (a PNG, its address without an extension), /page.html, anything else 404."""
+    """/swirls.png and /photo?id=3 (a PNG, its address without an extension), /page.html, /notes.txt, else 404."""
 
     png = samples.path("swirls").read_bytes()
     requests: list[str] = []
@@ -58,8 +58,8 @@ class _Site(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         type(self).requests.append(self.path)
         body, kind = {"/swirls.png": (self.png, "image/png"), "/photo?id=3": (self.png, "image/png"),
-                      "/page.html": (b"<html><body>a gallery</body></html>", "text/html; charset=utf-8")
-                      }.get(self.path, (None, None))
+                      "/page.html": (b"<html><body>a gallery</body></html>", "text/html; charset=utf-8"),
+                      "/notes.txt": (b"not a picture", "text/plain")}.get(self.path, (None, None))
         if body is None:
             self.send_error(404, "File not found")
             return

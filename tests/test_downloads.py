@@ -30,6 +30,7 @@ def test_an_address_without_an_extension_takes_its_content_types(site):
 
 @pytest.mark.parametrize("where, said", [
     ("/page.html", r"/page.html is a web page \(text/html\), not a picture: give the address of the picture itself"),
+    ("/notes.txt", r"/notes.txt is text \(text/plain\), not a picture"),
     ("/gone.jpg", r"could not download .*/gone.jpg: the server answered 404 File not found; check the address, or "
                   "download it yourself and give the file's path"),
 ])
@@ -50,6 +51,15 @@ def test_an_unreachable_host_and_a_runaway_download_are_refused(site, monkeypatc
     with pytest.raises(ImageError, match=r"/swirls.png is larger than \d+ MiB, more than any picture needs"):
         downloads.fetch(f"{site.url}/swirls.png")
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]  # the temporary file removed too
+
+
+def test_a_cache_folder_that_cannot_be_made_names_the_variable_that_moves_it(site, monkeypatch, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    monkeypatch.setenv(downloads.FOLDER_ENV, str(tmp_path / "a_file" / "cache"))
+    with pytest.raises(ImageError, match=r"cannot keep downloaded pictures in .*a_file/cache/\w+ \(.*\); set "
+                                         "STYLEGRAM_DOWNLOADS to a folder you can write"):
+        downloads.fetch(f"{site.url}/swirls.png")
+    assert site.requests == []  # refused before the download
 
 
 def test_the_command_line_takes_an_address_as_a_style(site, tmp_path, capsys):

@@ -56,12 +56,14 @@ def fetch(url: str) -> Path:
     kept = _kept(dest)
     if kept is not None:
         return kept
+    _check_folder(dest.parent)
     try:
         with _urlopen(url) as response:
             kind = response.headers.get_content_type() if getattr(response, "headers", None) else ""
-            if kind in ("text/html", "application/xhtml+xml"):
-                raise ImageError(f"{url} is a web page ({kind}), not a picture: give the address of the picture "
-                                 "itself (in a browser: right-click it, Copy Image Address)")
+            if kind.startswith("text/") or kind in ("application/xhtml+xml", "application/json"):
+                what = "a web page" if "html" in kind else "text"
+                raise ImageError(f"{url} is {what} ({kind}), not a picture: give the address of the picture itself "
+                                 "(in a browser: right-click it, Copy Image Address)")
             if not dest.suffix:  # an address such as .../photo?id=3: the extension its content type gives
                 dest = dest.with_name(dest.name + (mimetypes.guess_extension(kind) or ""))
             return write_atomically(dest, lambda out: _copy_limited(response, out, url))
@@ -72,6 +74,18 @@ def fetch(url: str) -> Path:
         reason = one_line(err.reason if isinstance(err, urllib.error.URLError) else err)
         raise ImageError(f"could not download {url} ({reason}); check the address and the connection, or "
                          f"{_OWN_COPY}") from None
+
+
+def _check_folder(folder: Path) -> None:
+    """Make the folder a download goes to, or say how to choose another."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ImageError(f"cannot keep downloaded pictures in {folder} ({one_line(err)}); set {FOLDER_ENV} to a "
+                         "folder you can write") from None
+    if not os.access(folder, os.W_OK):
+        raise ImageError(f"cannot keep downloaded pictures in {folder}: it is not writable; set {FOLDER_ENV} to a "
+                         "folder you can write")
 
 
 def _kept(dest: Path) -> Path | None:
