@@ -50,9 +50,9 @@ class Result:
             kind += f" by {self.options.method}"
         if not self.history:  # a one-pass method's, or a picture read back without its run (a sweep's cells)
             return f"Result({kind}, {width}x{height} px, {self.seconds:.1f} s)"
-        last = self.history[-1]
-        return (f"Result({kind}, {width}x{height} px, {last['iteration']} iteration{'s' * (last['iteration'] != 1)} in {self.seconds:.1f} s, "
-                f"loss {loss_of(last):.4g})")
+        count = self.history[-1]["iteration"]
+        return (f"Result({kind}, {width}x{height} px, {count} iteration{'s' * (count != 1)} in {self.seconds:.1f} s, "
+                f"loss {loss_of(self.history[-1]):.4g})")
 
     def diverged(self) -> str:
         """What to say when the run ended with a loss more than DIVERGED times its first (its steps too large: the
