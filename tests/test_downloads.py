@@ -53,6 +53,15 @@ def test_an_unreachable_host_and_a_runaway_download_are_refused(site, monkeypatc
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]  # the temporary file removed too
 
 
+def test_a_large_download_shows_its_progress_and_a_small_one_does_not(site, monkeypatch, capsys):
+    downloads.fetch(f"{site.url}/swirls.png")  # 340 kB: over in a moment
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(downloads, "PROGRESS_FROM", 100_000)  # as the weights' hundreds of MB are
+    downloads.fetch(f"{site.url}/photo?id=3")
+    lines = capsys.readouterr().err.splitlines()  # not a terminal: whole lines, the last at 100 %
+    assert lines[-1].startswith("downloading photo: 332k/332k B (100%)"), lines
+
+
 def test_a_cache_folder_that_cannot_be_made_names_the_variable_that_moves_it(site, monkeypatch, tmp_path):
     (tmp_path / "a_file").write_text("")
     monkeypatch.setenv(downloads.FOLDER_ENV, str(tmp_path / "a_file" / "cache"))

@@ -67,15 +67,18 @@ def on_terminal(stream: TextIO) -> bool:
 
 
 def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str | None = None,
-        stream: TextIO | None = None) -> tqdm:
-    """A progress bar over ``total`` items (None: unknown), live on a terminal, as log lines elsewhere."""
+        stream: TextIO | None = None, scale: bool = False) -> tqdm:
+    """A progress bar over ``total`` items (None: unknown), live on a terminal, as log lines elsewhere; ``scale``:
+    counts shown as 1.5M rather than 1500000 (bytes)."""
     stream = sys.stderr if stream is None else stream
+    scaled = {"unit_scale": True, "unit_divisor": 1024} if scale else {}
     if on_terminal(stream):
         return tqdm(total=total, initial=initial, unit=unit, desc=name, disable=quiet, file=stream,
-                    dynamic_ncols=True, leave=True)
+                    dynamic_ncols=True, leave=True, **scaled)
     count = "{n_fmt} " + unit if total is None else "{n_fmt}/{total_fmt} " + unit + " ({percentage:.0f}%)"
     return tqdm(total=total, initial=initial, unit=unit, desc=f"{name}: " if name else "", disable=quiet,
-                file=LogLines(stream), leave=True, mininterval=0, bar_format="{desc}" + count + ", {elapsed}{postfix}")
+                file=LogLines(stream), leave=True, mininterval=0, bar_format="{desc}" + count + ", {elapsed}{postfix}",
+                **scaled)
 
 
 def describe(progress: Progress) -> str:

@@ -7,6 +7,7 @@ the address, so a second run reads it from there; ``STYLEGRAM_DOWNLOADS`` names 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import http.client
@@ -16,6 +17,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +26,7 @@ from .files import one_line, write_atomically
 
 SCHEMES = ("http://", "https://")
 MAX_BYTES = 256 * 2**20  # far above any photo or painting; a guard against a runaway or mistaken download
+PROGRESS_FROM = 8 * 2**20  # a download this large shows a progress bar (a photo's is over in a moment)
 FOLDER_ENV = "STYLEGRAM_DOWNLOADS"
 _OWN_COPY = "download it yourself and give the file's path"
 
@@ -102,11 +105,43 @@ def _urlopen(url: str):
 
 
 def _copy_limited(source: BinaryIO, out: BinaryIO, url: str) -> None:
-    """Copy ``source`` to ``out`` in blocks, refusing more than MAX_BYTES."""
-    copied = 0
-    while block := source.read(1 << 20):
-        copied += len(block)
-        if copied > MAX_BYTES:
-            raise ImageError(f"{url} is larger than {MAX_BYTES // 2**20} MiB, more than any picture needs; "
-                             f"{_OWN_COPY}")
-        out.write(block)
+    """Copy ``source`` to ``out`` (copy_body), refusing more than MAX_BYTES."""
+
+    def refuse() -> ImageError:
+        return ImageError(f"{url} is larger than {MAX_BYTES // 2**20} MiB, more than any picture needs; {_OWN_COPY}")
+
+    copy_body(source, out, url, limit=MAX_BYTES, refuse=refuse)
+
+
+def copy_body(response: BinaryIO, out: BinaryIO, url: str, limit: int | None = None,
+              refuse: Callable[[], Exception] | None = None) -> None:
+    """Copy a download's body to ``out`` in blocks, with a progress bar on stderr when it says it is PROGRESS_FROM
+    bytes or more (weights: hundreds of MB); more than ``limit`` bytes raise ``refuse()``."""
+    total = _length(response)
+    shown = total is not None and total >= PROGRESS_FROM
+    with _progress(total, url) if shown else contextlib.nullcontext() as progress:
+        copied = 0
+        while block := response.read(1 << 20):
+            copied += len(block)
+            if limit is not None and copied > limit:
+                raise refuse()
+            out.write(block)
+            if progress is not None:
+                progress.update(len(block))
+
+
+def _length(response) -> int | None:
+    """The body's size its headers give, or None (no headers, or no Content-Length)."""
+    headers = getattr(response, "headers", None)
+    length = headers.get("Content-Length", "") if headers is not None else ""
+    return int(length) if length.strip().isdigit() else None
+
+
+@contextlib.contextmanager
+def _progress(total: int, url: str):
+    """A bar in bytes (KB, MB) named by the file the address ends with."""
+    from .bars import bar
+
+    name = Path(urllib.parse.urlsplit(url).path).name or url
+    with bar(total, "B", quiet=False, name=f"downloading {name}", scale=True) as shown:
+        yield shown

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from .downloads import copy_body
 from .errors import WeightsError
 
 
@@ -76,7 +76,7 @@ def download(remote: Remote, dest: Path | None = None) -> Path:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out, _urlopen(remote.url) as response:
-            shutil.copyfileobj(response, out)
+            copy_body(response, out, remote.url)  # hundreds of MB: with a progress bar
         if remote.sha256_prefix and not _sha256(tmp).startswith(remote.sha256_prefix):
             raise WeightsError(
                 f"the file downloaded from {remote.url} failed its hash check "
