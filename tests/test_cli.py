@@ -537,6 +537,16 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
                         "option\n")
 
 
+@pytest.mark.parametrize("command", ["transfer", "dream"])
+def test_a_width_and_height_for_a_long_side_say_what_size_means(command, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([command, *(["a.png", "b.png"] if command == "transfer" else ["--layer", "relu3_1"]), "-o", "o.png",
+              "--size", "640x480"])
+    assert stop.value.code == 2 and (f"stylegram {command}: error: argument --size: '640x480' gives a width and a "
+                                      "height, but --size is the output's long side (its aspect is the picture's): "
+                                      "give one number, e.g. 640\n") in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, usage, missing", [
     (["transfer", "sample:chelsea", "sample:swirls"], "transfer [-h] content style [style ...] -o OUTPUT [options]",
      "-o/--output"),

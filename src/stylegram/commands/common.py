@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import typing
 
 from ..backbones.base import PADDINGS
@@ -66,6 +67,20 @@ def argument_type(hint) -> type:
     return next((k for k in kinds if k in (int, float)), str)
 
 
+def long_side(text: str) -> int:
+    """An argparse type for a --size that is the output's long side: a whole number; a width and height are answered
+    with what --size means (argparse said only "invalid int value: '512x384'")."""
+    given = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if given:
+        raise argparse.ArgumentTypeError(f"'{text}' gives a width and a height, but --size is the output's long "
+                                         "side (its aspect is the picture's): give one number, e.g. "
+                                         f"{max(map(int, given.groups()))}")
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of px") from None
+
+
 def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: dict, choices: dict,
                           only: tuple[str, ...] | None = None, groups: dict[str, tuple[str, ...]] | None = None) -> None:
     """One --flag per field of an options dataclass (``only`` those named), typed from its annotation, defaulting to
@@ -87,5 +102,7 @@ def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: d
             name, action = (on.replace("--", "--no-", 1), "store_false") if default else (on, "store_true")
             target.add_argument(name, dest=option.name, action=action, help=helps[option.name])
             continue
-        target.add_argument(flag(option.name), type=argument_type(hints[option.name]), default=default,
-                            choices=choices.get(option.name), help=helps[option.name])
+        kind = argument_type(hints[option.name])
+        kind = long_side if option.name == "size" and kind is int else kind  # texture's size is WxH, a str
+        target.add_argument(flag(option.name), type=kind, default=default, choices=choices.get(option.name),
+                            help=helps[option.name])
