@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 
-from . import downloads, files, samples
+from . import files, samples
 from .errors import ImageError, OptionError
 
 # Same value as Pillow's own default Image.MAX_IMAGE_PIXELS (1 GiB / 4 bytes / 3), fixed here so that
@@ -121,7 +121,7 @@ def _existing_file(path: str | os.PathLike[str]) -> Path:
     if not os.fspath(path).strip():  # Path("") is the current folder: "a folder" would puzzle
         raise ImageError("the file name is empty; give a path (in a comma-separated list, look for two commas in a "
                          "row or one at an end)")
-    file = downloads.fetch(path) if downloads.is_url(path) else Path(path).expanduser()  # as samples.resolve does
+    file = Path(path).expanduser()
     if file.is_dir():
         raise ImageError(f"{file} is a folder, not an image file; give the path of an image inside it")
     if not file.exists():
