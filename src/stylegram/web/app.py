@@ -301,8 +301,9 @@ def _page_routes(app: FastAPI, service: Service) -> None:
         if not downloads.is_url(url):
             raise UploadError(f"{url[:200]!r} is not a web address (http:// or https://)", 422)
         path = downloads.fetch(url)
-        if path.stat().st_size > service.store.max_bytes:
-            raise service.store.too_large(path.name, path.stat().st_size)
+        size = path.stat().st_size
+        if size > service.store.max_bytes:
+            raise service.store.too_large(path.name, size)
         return FileResponse(path, filename=path.name)
 
     @app.get("/api/status")
