@@ -3,6 +3,7 @@
 import csv
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -395,8 +396,13 @@ def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp
     assert so_far.shape == (43, 64, 3) and so_far.std() > 5
     assert not np.array_equal(so_far, np.asarray(Image.open(tmp_path / "whole.png")))  # three iterations short
     monkeypatch.setattr(Bar, "update", update)
+    shutil.copy(tmp_path / "out.ckpt", tmp_path / "copy.ckpt")
     assert main([*run, "-o", str(out), "--resume", str(tmp_path / "out.ckpt")]) == 0
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "whole.png")))
+    assert f"removed {tmp_path / 'out.ckpt'}: the run it continued has ended" in capsys.readouterr().out
+    assert not (tmp_path / "out.ckpt").exists()  # spent; a copy resumed from is the user's, and stays
+    assert main([*run, "-o", str(tmp_path / "again.png"), "--resume", str(tmp_path / "copy.ckpt")]) == 0
+    assert (tmp_path / "copy.ckpt").exists() and "removed" not in capsys.readouterr().out
 
 
 def test_a_run_that_blows_up_keeps_the_last_good_image_and_says_what_to_lower(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 import os
 import shlex
+import shutil
 import signal
 
 import numpy as np
@@ -166,8 +167,11 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
     assert f"checkpoint to {tmp_path / 'out.ckpt'}; continue with: stylegram transfer" in said
     resume = shlex.split(said.split("continue with: ")[1])
     assert resume[-2:] == ["--resume", str(tmp_path / "out.ckpt")] and "--tile" in resume
+    shutil.copy(tmp_path / "out.ckpt", tmp_path / "kept.ckpt")
     assert main([*resume[1:], "--quiet"]) == 0
     assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
+    assert not (tmp_path / "out.ckpt").exists()  # spent once the resumed run has ended
+    shutil.move(tmp_path / "kept.ckpt", tmp_path / "out.ckpt")
     assert main([*run[:-3], "--tile", "256", "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "out.ckpt")]) == 2
     assert "--tile 256 (checkpoint: 128)" in capsys.readouterr().err
     assert main([*run[:-3], "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "out.ckpt")]) == 2
@@ -201,8 +205,11 @@ def test_ctrl_c_in_the_first_whole_run_is_kept_too(tmp_path, capsys, monkeypatch
     state, _, _ = tiles.TiledState.load(tmp_path / "out.ckpt")
     assert state.first is not None and state.image is None and len(state.history) == 2
     resume = shlex.split(said.split("continue with: ")[1])
+    shutil.copy(tmp_path / "out.ckpt", tmp_path / "kept.ckpt")
     assert main([*resume[1:], "--quiet"]) == 0
     assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
+    assert not (tmp_path / "out.ckpt").exists()  # spent once the resumed run has ended
+    shutil.move(tmp_path / "kept.ckpt", tmp_path / "out.ckpt")
 
 
 def _red_and_blue() -> list[torch.Tensor]:

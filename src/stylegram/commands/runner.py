@@ -148,10 +148,20 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     count = len(result.history)
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
           f"{result.seconds:.1f}s)")
+    drop_spent_checkpoint(args, checkpoint)
     warning = result.diverged()
     if warning:
         print(f"stylegram: warning: {warning}", file=sys.stderr)
     return 0
+
+
+def drop_spent_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
+    """Once a resumed run has ended, remove the checkpoint that Ctrl-C (or a NaN) left in its default place,
+    OUTPUT.ckpt, which has served and would otherwise be left beside the picture. One asked for with --checkpoint, or
+    resumed from another path (a copy the user made), is kept."""
+    if args.resume and not args.checkpoint and files.same_file(args.resume, checkpoint):
+        checkpoint.unlink(missing_ok=True)
+        print(f"removed {checkpoint}: the run it continued has ended")
 
 
 def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> str:

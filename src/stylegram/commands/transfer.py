@@ -21,7 +21,8 @@ from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
 from .explain import add_explain_option, check_explain, explain_transfer
 from .progress import stop_on_interrupt
-from .runner import add_run_options, check_outputs, check_resume_alone, listed, resume_command, run_job
+from .runner import (add_run_options, check_outputs, check_resume_alone, drop_spent_checkpoint, listed, resume_command,
+                     run_job)
 
 CHECKPOINT_SECONDS = 60  # --checkpoint with --tile: the latest tile written at most this often (and at each level)
 
@@ -245,6 +246,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     if args.checkpoint:
         kept.write()
     print(f"wrote {output} ({size}, in tiles of {args.tile} px, {result.seconds:.1f}s)")
+    drop_spent_checkpoint(args, checkpoint)
     return 0, options
 
 
