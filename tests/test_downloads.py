@@ -78,3 +78,25 @@ def test_the_command_line_takes_an_address_as_a_style(site, tmp_path, capsys):
     assert Image.open(out).size == (48, 32)
     assert main(["transfer", "sample:chelsea", f"{site.url}/page.html", "-o", str(tmp_path / "b.png")]) == 2
     assert "style image 1: " in capsys.readouterr().err and not (tmp_path / "b.png").exists()
+
+
+def test_the_downloads_are_listed_with_their_addresses_and_cleared_leaving_other_files(site, tmp_path, capsys):
+    swirls, photo = downloads.fetch(f"{site.url}/swirls.png"), downloads.fetch(f"{site.url}/photo?id=3")
+    (photo.parent / downloads.ADDRESS_FILE).unlink()  # as a picture fetched before addresses were kept
+    own = tmp_path / "cache" / "mine" / "painting.png"  # $STYLEGRAM_DOWNLOADS may name a folder with other files
+    own.parent.mkdir()
+    own.write_bytes(site.png)
+    assert main(["samples", "--downloads"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"2 pictures fetched by web address ({(len(site.png) + photo.stat().st_size) / 1e6:.1f} MB), " \
+                       f"kept in {tmp_path / 'cache'}:"
+    assert lines[1].split() == [f"{swirls.parent.name}/swirls.png", f"{len(site.png) / 1e6:.1f}", "MB",
+                                f"{site.url}/swirls.png"]
+    assert lines[2].endswith("(address not recorded)") and "mine" not in "".join(lines)
+    assert main(["samples", "--clear-downloads"]) == 0
+    assert capsys.readouterr().out.startswith("removed 2 pictures (")
+    assert not swirls.parent.exists() and not photo.parent.exists() and own.read_bytes() == site.png
+    assert main(["samples", "--downloads"]) == 0
+    assert capsys.readouterr().out.startswith("no pictures fetched by web address yet")
+    assert downloads.fetch(f"{site.url}/swirls.png").read_bytes() == site.png  # fetched again
+    assert site.requests.count("/swirls.png") == 2

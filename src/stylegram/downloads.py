@@ -2,12 +2,14 @@
 
 Any command that takes a picture takes its address too (`stylegram transfer photo.jpg https://.../painting.jpg`).
 The file is kept under ``$XDG_CACHE_HOME/stylegram/downloads`` (``~/.cache/...``) in a folder named by a hash of
-the address, so a second run reads it from there; ``STYLEGRAM_DOWNLOADS`` names another folder.
+the address, so a second run reads it from there; ``STYLEGRAM_DOWNLOADS`` names another folder. `stylegram samples
+--downloads` lists them (``kept``) and `--clear-downloads` removes them (``clear``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import hashlib
 import http.client
@@ -28,6 +30,7 @@ SCHEMES = ("http://", "https://")
 MAX_BYTES = 256 * 2**20  # far above any photo or painting; a guard against a runaway or mistaken download
 PROGRESS_FROM = 8 * 2**20  # a download this large shows a progress bar (a photo's is over in a moment)
 FOLDER_ENV = "STYLEGRAM_DOWNLOADS"
+ADDRESS_FILE = ".address"  # beside each picture: the address it came from
 _OWN_COPY = "download it yourself and give the file's path"
 
 
@@ -52,6 +55,9 @@ def cached_path(url: str) -> Path:
     return cache_dir() / hashlib.sha256(url.encode()).hexdigest()[:16] / name
 
 
+_HASHED = re.compile("[0-9a-f]{16}")  # the name of cached_path's folders
+
+
 def fetch(url: str) -> Path:
     """The local copy of the picture at ``url``, downloaded (atomically) unless the cache has it; ImageError when the
     address cannot be read, gives a web page rather than a picture, or is larger than MAX_BYTES."""
@@ -69,7 +75,9 @@ def fetch(url: str) -> Path:
                                  "(in a browser: right-click it, Copy Image Address)")
             if not dest.suffix:  # an address such as .../photo?id=3: the extension its content type gives
                 dest = dest.with_name(dest.name + (mimetypes.guess_extension(kind) or ""))
-            return write_atomically(dest, lambda out: _copy_limited(response, out, url))
+            copy = write_atomically(dest, lambda out: _copy_limited(response, out, url))
+            (dest.parent / ADDRESS_FILE).write_text(url + "\n")  # what `stylegram samples --downloads` lists
+            return copy
     except urllib.error.HTTPError as err:
         raise ImageError(f"could not download {url}: the server answered {err.code} {err.reason}; check the "
                          f"address, or {_OWN_COPY}") from None
@@ -77,6 +85,43 @@ def fetch(url: str) -> Path:
         reason = one_line(err.reason if isinstance(err, urllib.error.URLError) else err)
         raise ImageError(f"could not download {url} ({reason}); check the address and the connection, or "
                          f"{_OWN_COPY}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Kept:
+    """A picture in the downloads cache: its file, the address it came from (None if not recorded) and its bytes."""
+
+    path: Path
+    address: str | None
+    size: int
+
+
+def kept() -> list[Kept]:
+    """Every picture fetched so far, oldest first."""
+    found = [file for file in cache_dir().glob("*/*")  # only the folders fetch names (a hash of the address): the
+             if _HASHED.fullmatch(file.parent.name)  # cache may be a folder of the user's own ($STYLEGRAM_DOWNLOADS)
+             and file.is_file() and not file.name.startswith(".")]
+    return [Kept(file, _address(file.parent), file.stat().st_size)
+            for file in sorted(found, key=lambda file: file.stat().st_mtime)]
+
+
+def _address(folder: Path) -> str | None:
+    try:
+        return (folder / ADDRESS_FILE).read_text().strip() or None
+    except OSError:  # fetched before addresses were kept
+        return None
+
+
+def clear() -> list[Kept]:
+    """Remove every picture fetched so far (and its folder); returns what was removed."""
+    removed = kept()
+    for picture in removed:
+        for file in picture.path.parent.iterdir():
+            if file.is_file():
+                file.unlink()
+        with contextlib.suppress(OSError):  # not empty: something else was put there, and stays
+            picture.path.parent.rmdir()
+    return removed
 
 
 def _check_folder(folder: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from . import SUMMARIES
-from .. import files, images, samples
+from .. import downloads, files, images, samples
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -16,13 +16,22 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "samples", help=SUMMARIES["samples"],
         description="List the images that 'sample:NAME' names in every command (e.g. 'stylegram transfer "
         "sample:chelsea sample:swirls -o out.png'): stylegram's own style images, and scikit-image's photos and "
-        "textures when the samples extra is installed. With --copy, write them into a folder as PNG files.",
+        "textures when the samples extra is installed. With --copy, write them into a folder as PNG files; with "
+        "--downloads, list the pictures fetched by web address instead.",
     )
-    parser.add_argument("--copy", metavar="FOLDER", help="write every available sample into FOLDER as NAME.png")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--copy", metavar="FOLDER", help="write every available sample into FOLDER as NAME.png")
+    which.add_argument("--downloads", action="store_true",
+                       help="list the pictures fetched by web address instead, with the address of each, and where "
+                            "they are kept")
+    which.add_argument("--clear-downloads", action="store_true",
+                       help="remove the pictures fetched by web address (a later run fetches them again)")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.downloads or args.clear_downloads:
+        return _downloads(clear=args.clear_downloads)
     folder = Path(args.copy).expanduser() if args.copy else None
     if folder is not None:
         files.check_folder(folder)
@@ -42,3 +51,26 @@ def run(args: argparse.Namespace) -> int:
     if folder is not None:
         print(f"copied {len(samples.names()) - len(missing)} samples to {folder}")
     return 0
+
+
+def _downloads(clear: bool) -> int:
+    """List (or remove) the pictures fetched by web address, with the folder they are kept in."""
+    folder = downloads.cache_dir()
+    pictures = downloads.clear() if clear else downloads.kept()
+    total = _megabytes(sum(p.size for p in pictures))
+    if clear:
+        print(f"removed {len(pictures)} picture{'s' * (len(pictures) != 1)} ({total}) from {folder}")
+        return 0
+    if not pictures:
+        print(f"no pictures fetched by web address yet (they are kept in {folder})")
+        return 0
+    print(f"{len(pictures)} picture{'s' * (len(pictures) != 1)} fetched by web address ({total}), kept in {folder}:")
+    for picture in pictures:
+        name = picture.path.relative_to(folder)
+        print(f"  {str(name):<40}{_megabytes(picture.size):>9}  {picture.address or '(address not recorded)'}")
+    print("'stylegram samples --clear-downloads' removes them; a later run fetches a picture again")
+    return 0
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
