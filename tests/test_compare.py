@@ -62,6 +62,8 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
                  str(tmp_path / "mirrored.png"), "--style-layers", "relu1_1,relu2_1", "-o", str(out)]) == 0
     said = capsys.readouterr().out
     assert re.search(r"^cat: 0% of the way to the style's Gram matrices, content r 1.00, coherence", said, re.M)
+    assert re.search(r"^wrote .*; all measured at 64x43 px \(the smallest result's size, at most 512; the numbers "
+                     r"depend on it, --size sets it\):$", said, re.M), said
     left = torch.zeros(1, 3, 43, 64)
     left[..., :32] = 1
     save_image(left, tmp_path / "left.png")

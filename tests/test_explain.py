@@ -62,6 +62,15 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
     assert re.findall(r"<td>(relu\d_1)</td><td>[\d.e+]+</td><td>[\d.e+]+</td><td>(-?\d+)%</td>", page) == [
         ("relu1_1", "0"), ("relu2_1", "0")]
     assert "mean Pearson r of <strong>1.00</strong>" in page and page.count("<img") == 5
+    said = capsys.readouterr()
+    assert said.out.strip() == f"wrote {out} (0% of the way to the style's Gram matrices, content r 1.00)"
+    assert "warning" not in said.err
+    noise = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(0))  # the cat's shape, nothing of it
+    save_image(noise, tmp_path / "noise.png")
+    assert main(["explain", str(tmp_path / "noise.png"), "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out),
+                 "--style-layers", "relu1_1"]) == 0
+    assert re.search(r"warning: the result's relu4_2 maps follow the content's no better than the style's own maps "
+                     r"do \(r -?0.0\d against -?0.\d\d\): was it made from this content\?", capsys.readouterr().err)
     assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o",
                  str(tmp_path / "why.png")]) == 2
     assert "should end in .html or .htm" in capsys.readouterr().err

@@ -33,6 +33,7 @@ TEXTURE_LAYERS = tuple(synthesis.LAYERS.split(","))  # as texture synthesis's de
 CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 ASPECT_TOLERANCE = 0.03  # a result's aspect may differ this much from its content's (rounded sides, an odd row cut)
+UNRELATED = 0.1  # a result whose content r is within this of chance's was most likely made from another content
 NOISE_SEED = 0  # of the noise a texture's result is measured from
 PLACING = ("style_masks", "style_regions", "labels")  # options that place a transfer's styles in parts
 
@@ -193,6 +194,20 @@ class Explanation:
                 "layers": {g.layer + (f" over {g.part}" if g.part else ""): g.moved for g in self.grams},
                 "parts": {part: sum(moved) / len(moved) for part, moved in parts.items()},
                 "kept": self.kept, "chance": self.chance, "coherence": [m.coherence for m in self.matches]}
+
+    def headline(self) -> str:
+        """The two numbers in words, as the commands print them: '86% of the way to the style's Gram matrices,
+        content r 0.63' (a texture: the first part)."""
+        moved = f"{100 * self.moved:.0f}% of the way to the {'example' if self.texture else 'style'}'s Gram matrices"
+        return moved if self.texture else f"{moved}, content r {self.kept:.2f}"
+
+    def unrelated(self) -> str | None:
+        """A warning when the result's content maps follow the content's no better than the style's own maps do
+        (r within UNRELATED of chance): most likely the result was not made from this content; None otherwise."""
+        if self.texture or self.kept - self.chance >= UNRELATED:
+            return None
+        return (f"the result's {self.content_layer} maps follow the content's no better than the style's own maps do "
+                f"(r {self.kept:.2f} against {self.chance:.2f}): was it made from this content?")
 
     def names(self) -> list[str]:
         """The styles' (examples') names on the page: 'style', or 'style 1 (70%)', ... with several."""

@@ -65,9 +65,8 @@ def run(args: argparse.Namespace) -> int:
                           "size": f"{first.shape[-1]}x{first.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)
+    at = "--size" if args.size else "the smallest result's size, at most 512; the numbers depend on it, --size sets it"
+    print(f"wrote {output}; all measured at {first.shape[-1]}x{first.shape[-2]} px ({at}):")
     for name, e in zip(compared.names, compared.explained):
-        print(f"{name}: {100 * e.moved:.0f}% of the way to the {'example' if args.texture else 'style'}'s Gram "
-              f"matrices" + ("" if args.texture else f", content r {e.kept:.2f}")
-              + f", coherence {e.matches[0].coherence:.2f}")
-    print(output)
+        print(f"{name}: {e.headline()}, coherence {e.matches[0].coherence:.2f}")
     return 0

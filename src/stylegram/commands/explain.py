@@ -149,7 +149,10 @@ def run(args: argparse.Namespace) -> int:
                           "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)
-    print(output)
+    print(f"wrote {output} ({measured.headline()})")
+    warning = measured.unrelated()
+    if warning:
+        print(f"stylegram: warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -348,6 +351,4 @@ def _write(measured, page: Path, settings: dict) -> None:
 
     size = f"{measured.result.shape[-1]}x{measured.result.shape[-2]}"
     write_page(measured.html({**settings, "size": size}), page)
-    print(f"wrote {page} (why it looks as it does: {100 * measured.moved:.0f}% of the way to the "
-          f"{'example' if measured.texture else 'style'}'s Gram matrices"
-          + ("" if measured.texture else f", content r {measured.kept:.2f}") + ")")
+    print(f"wrote {page} (why it looks as it does: {measured.headline()})")
