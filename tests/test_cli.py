@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import warnings
 import zlib
 
 import numpy as np
@@ -413,6 +414,24 @@ def test_a_run_that_blows_up_keeps_the_last_good_image_and_says_what_to_lower(tm
     assert f"image so far: {out}, checkpoint: {tmp_path / 'out.ckpt'}" in err
     kept = np.asarray(Image.open(out))
     assert kept.shape == (43, 64, 3) and kept.std() > 5 and (tmp_path / "out.ckpt").exists()
+
+
+def test_a_style_image_enlarged_many_times_is_warned_of_in_both_doors(tmp_path, capsys):
+    """A 6 px style at an output of 64 px is enlarged 11x: the run goes on, but says its strokes will be blur (it
+    used to finish silently with a flat, blurred picture); 16 px (4x) is not warned of."""
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (6, 6, 3), dtype=np.uint8)).save(tmp_path / "tiny.png")
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(tmp_path / "s.png")
+    assert main(["transfer", "sample:chelsea", str(tmp_path / "tiny.png"), "-o", str(tmp_path / "out.png"), *FAST]) == 0
+    assert capsys.readouterr().err.strip() == (
+        "stylegram: warning: style image 1 is 6x6 px and is enlarged 11x to 64x64 (the output's long side times "
+        "--style-scale), so its strokes come out as blur: give a larger style image, or a smaller --style-scale or "
+        "--size")
+    assert Image.open(tmp_path / "out.png").size == (64, 43)
+    with pytest.warns(stylegram.errors.StylegramWarning, match=r"enlarged 5x to 32x32 .* a smaller style_scale or size"):
+        stylegram.transfer("sample:chelsea", tmp_path / "tiny.png", size=64, style_scale=0.5, method="adain")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stylegram.transfer("sample:chelsea", tmp_path / "s.png", size=64, method="adain")
 
 
 @pytest.mark.parametrize("method", ["adain", "wct"])

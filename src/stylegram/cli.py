@@ -8,10 +8,11 @@ import importlib
 import platform
 import signal
 import sys
+import warnings
 from collections.abc import Collection
 
 from .commands import SUMMARIES
-from .errors import StylegramError
+from .errors import StylegramError, StylegramWarning
 
 
 def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser:
@@ -118,7 +119,10 @@ def _main(argv: list[str]) -> int:
     from .commands.progress import handling
 
     try:
-        with handling(_interrupt, signal.SIGTERM) if args.command != "serve" else contextlib.nullcontext():  # uvicorn's
+        with handling(_interrupt, signal.SIGTERM) if args.command != "serve" else contextlib.nullcontext(), \
+                warnings.catch_warnings():  # uvicorn's
+            warnings.simplefilter("always", StylegramWarning)
+            warnings.showwarning = _show_warning
             return int(args.run(args) or 0)
     except StylegramError as err:
         print(f"stylegram: error: {err.flagged}", file=sys.stderr)
@@ -148,6 +152,14 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
         after_flag = word.startswith("-") and "=" not in word
     hint = "; ".join(h for h in hints if h)
     sub.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({hint})" if hint else ""))
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print stylegram's own warnings as its errors are printed, in the command line's words; others as Python does."""
+    if isinstance(message, StylegramWarning):
+        print(f"stylegram: warning: {message.flagged}", file=sys.stderr)
+    else:
+        warnings._showwarnmsg_impl(warnings.WarningMessage(message, category, filename, lineno, file, line))
 
 
 def _interrupt(signum, frame) -> None:

@@ -1,4 +1,5 @@
-"""User-facing errors: each carries a one-line message that says what went wrong and what to do."""
+"""User-facing errors: each carries a one-line message that says what went wrong and what to do (and warnings, for
+runs that go on but may not give what was meant)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import difflib
 import importlib
 import math
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 
 # The options dataclasses (stylegram.options.Options subclasses) add themselves here, so that a message can name
@@ -53,6 +55,24 @@ class WeightsError(StylegramError):
 
 class OptionError(StylegramError, ValueError):
     """An option has a value that cannot work."""
+
+
+class StylegramWarning(UserWarning):
+    """A run goes on, but may not give what was meant; the CLI prints it as 'stylegram: warning: ...'. Written with
+    flags (``flagged``), shown to Python callers with keywords, as StylegramError is."""
+
+    @property
+    def flagged(self) -> str:
+        """The message as written, naming command-line flags."""
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        return in_python_words(self.flagged)
+
+
+def warn(message: str) -> None:
+    """Issue a StylegramWarning with ``message`` (flags as the command line names them)."""
+    warnings.warn(StylegramWarning(message), stacklevel=3)
 
 
 def in_python_words(text: str) -> str:

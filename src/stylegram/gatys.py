@@ -20,7 +20,7 @@ from . import color, labels, masks, memory, optimize, params, precision, samples
 from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone
-from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean
+from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
 from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input, same_aspect
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
@@ -34,6 +34,7 @@ FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", 
                        "colors", "precision", "seed", "max_memory", "upscale")
 PARAMETERIZATIONS = ("fourier", "pixels")
 
+MAX_ENLARGEMENT = 4  # a style image enlarged more than this many times is warned of (its strokes blur)
 DEFAULT_SIDE = 512  # the output's long side without --size (at most the content's): about a minute on a CPU
 
 
@@ -195,6 +196,7 @@ class TransferProblem(Starts, optimize.Problem):
         if not isinstance(opts.polish, int) or opts.polish < 0:
             raise OptionError(f"--polish must be a whole number of iterations, 0 or more, got {opts.polish}")
         self.content = content
+        originals = styles  # as read: a label map may repeat them, --colors recolour them
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.masks = masks.load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
         self.regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
@@ -217,6 +219,7 @@ class TransferProblem(Starts, optimize.Problem):
         shape = tuple(content.shape[-2:])
         self._scales = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
         self._check_minimum(need)
+        _warn_enlarged(originals, [self.style_size(s, self._scales[-1]) for s in originals])
         self._stages = self._plan_stages()
         self._cached_size, self._cached = None, None  # the last size's targets (_targets)
 
@@ -587,6 +590,7 @@ def prepare_feed_forward(
     memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
     model = feed_forward_model()
     _check_pass_sizes(model.min_size, size, style_sizes, [tuple(s.shape[-2:]) for s in style_ts])
+    _warn_enlarged(style_ts, style_sizes)
     check_masks_unblended(opts)
     where = masks.load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
     regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
@@ -672,6 +676,18 @@ def _widening(shape: tuple[int, int], need: int, short: int) -> str:
                 "shallower layers")
     return (f"--size to at least {wanted}{' with --upscale' if wanted > max(shape) else ''} (this --size leaves its "
             f"short side {short} px), or choose shallower layers")
+
+
+def _warn_enlarged(styles: Sequence[torch.Tensor], sizes: Sequence[tuple[int, int]]) -> None:
+    """Warn of each style image that its size at the finest scale (``sizes``) enlarges more than MAX_ENLARGEMENT
+    times: what the network sees of it then is the blur of the enlargement, not its strokes."""
+    for i, (style, (height, width)) in enumerate(zip(styles, sizes)):
+        h, w = style.shape[-2:]
+        factor = max(height, width) / max(h, w)
+        if factor > MAX_ENLARGEMENT:
+            warn(f"style image {i + 1} is {w}x{h} px and is enlarged {factor:.0f}x to {width}x{height} (the output's "
+                 "long side times --style-scale), so its strokes come out as blur: give a larger style image, or a "
+                 "smaller --style-scale or --size")
 
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]],
