@@ -30,7 +30,7 @@ from stylegram import cli, gatys, images, synthesis, tiles  # noqa: E402
 from stylegram.job import Result  # noqa: E402
 from stylegram.statistics import STATISTICS  # noqa: E402
 from stylegram.web import create_app, engine, running  # noqa: E402
-from stylegram.web.app import STATIC, _stream  # noqa: E402
+from stylegram.web.app import STATIC, JobRequest, _stream  # noqa: E402
 from stylegram.web.uploads import UploadStore  # noqa: E402
 
 TINY = {"size": 64, "min_size": 64, "iterations": "3"}  # one scale, three iterations
@@ -275,7 +275,12 @@ def test_bad_settings_are_clear_4xx(client):
         ({"size": 999}, 422, "size 999 px is over this server's limit of 256 px"),
         ({"colors": "purple"}, 422, "colors: Input should be 'style', 'match', 'original' or 'luminance'"),
         ({"init": "/etc/passwd"}, 422, "init: Input should be 'content', 'recolor', 'noise', 'gray', 'adain' or 'auto'"),
-        ({"sharpness": 3}, 422, "sharpness: Extra inputs are not permitted"),
+        ({"sharpness": 3}, 422, "sharpness is not a setting; GET /api/config lists the settings"),
+        ({"sise": 96}, 422, "sise is not a setting; did you mean size?"),
+        ({"size": 0}, 422, "size: must be 16 or more, got 0"),
+        ({"alpha": 1.5}, 422, "alpha: must be 1.0 or less, got 1.5"),
+        ({"iterations": "x"}, 422, "iterations: 'x' is not a count per scale"),
+        ({"iterations": True}, 422, "iterations: Input should be a valid string"),
         ({"iterations": "3,x"}, 422, "iterations: '3,x' is not a count per scale, coarse to fine, like 20,90, or auto"),
         ({"style_blend": "0.7 0.3"}, 422, "style_blend: '0.7 0.3' is not one weight per style, like 0.7,0.3"),
         ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 style;"),  # the library's own checks
@@ -288,6 +293,7 @@ def test_bad_settings_are_clear_4xx(client):
         response = client.post("/api/jobs", json={"content": content, "styles": [style], **settings})
         assert response.status_code == status, (settings, response.text)
         assert message in response.json()["detail"], (settings, response.text)
+    assert JobRequest(styles=["a"], iterations=90).iterations == "90"  # a count sent as a number, as the CLI's
     response = client.post("/api/jobs", json={"styles": [style]})
     assert response.status_code == 400 and "needs a content image" in response.json()["detail"]
     response = client.post("/api/jobs", content=b"{not json", headers={"content-type": "application/json"})

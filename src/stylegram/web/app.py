@@ -44,13 +44,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__, downloads, images, samples, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
-from ..errors import StylegramError
+from ..errors import StylegramError, did_you_mean
 from . import engine
 from . import video as web_video
 from .jobs import TERMINAL, QueueFull, Runner, WebJob
@@ -124,6 +124,12 @@ class JobRequest(BaseModel):
                           "has none), each of its image's shape in a few flat colours: each colour of the content's "
                           "map is painted by the parts of the style images with that colour; gatys, adain and wct"
     )
+
+    @field_validator("iterations", mode="before")
+    @classmethod
+    def _count(cls, value: object) -> object:
+        """One count sent as a number (``"iterations": 90``) is the text "90", as the page sends it."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class Service:
@@ -220,6 +226,19 @@ def create_app(
     return app
 
 
+_BOUNDS = {"greater_than_equal": ("ge", "{} or more"), "greater_than": ("gt", "more than {}"),
+           "less_than_equal": ("le", "{} or less"), "less_than": ("lt", "less than {}")}
+
+
+def _bound(error: dict) -> str | None:
+    """'must be 16 or more, got 0' for a number out of its field's range (pydantic: 'Input should be greater than or
+    equal to 16'); None for other errors."""
+    if error.get("type") not in _BOUNDS:
+        return None
+    key, words = _BOUNDS[error["type"]]
+    return f"must be {words.format(error.get('ctx', {}).get(key))}, got {error.get('input')!r}"
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -232,8 +251,11 @@ def _add_error_handlers(app: FastAPI) -> None:
             elif e.get("type") == "json_invalid":  # was '0: JSON decode error'
                 parts.append(f"the request body is not JSON ({e.get('ctx', {}).get('error', 'invalid')}); "
                              "send a JSON object such as {\"content\": ID, \"styles\": [ID]}")
+            elif e.get("type") == "extra_forbidden":  # was only 'Extra inputs are not permitted'
+                hint = did_you_mean(where, JobRequest.model_fields) or "; GET /api/config lists the settings"
+                parts.append(f"{where} is not a setting{hint}")
             else:
-                parts.append(f"{where}: {e.get('msg', 'invalid')}")
+                parts.append(f"{where}: {_bound(e) or e.get('msg', 'invalid')}")
         return JSONResponse({"detail": "; ".join(parts)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
