@@ -37,7 +37,7 @@ def test_off_a_terminal_lines_fall_due_every_log_seconds(monkeypatch):
     log = io.StringIO()
     with bars.bar(None, "frame", quiet=False, name="clip.mp4", stream=log) as progress:
         progress.update(2)
-    assert log.getvalue().splitlines() == ["clip.mp4: 0 frame, 00:00", "clip.mp4: 2 frame, 00:00"]
+    assert log.getvalue().splitlines() == ["clip.mp4: 0 frames, 00:00", "clip.mp4: 2 frames, 00:00"]
 
 
 def test_on_a_terminal_the_bar_is_redrawn_in_place():

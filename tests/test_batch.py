@@ -136,7 +136,7 @@ def test_the_progress_bar_shows_a_gatys_frames_iterations(client, tmp_path, caps
     assert "frame 1: iteration 1/4" in err and "frame 1: iteration 4/4" in err and "frame 2: iteration 2/2" in err
     assert not re.search(r"frame 1: iteration \d/4, ~", err)  # frame 1 runs the whole schedule: the rest unknown
     assert re.search(r"frame 2: iteration 2/2, ~\d+s left in the video", err)  # frame 2 judged from frame 1 and itself
-    assert re.search(r"^clip.mp4: 2/2 frame \(100%\), [0-9:]+$", err, re.M)  # once written, it counts frames alone
+    assert re.search(r"^clip.mp4: 2/2 frames \(100%\), [0-9:]+$", err, re.M)  # once written, it counts frames alone
 
 
 def test_the_progress_bar_shows_how_far_the_running_gatys_pictures_are(client, tmp_path, capsys, monkeypatch):
@@ -148,7 +148,7 @@ def test_the_progress_bar_shows_how_far_the_running_gatys_pictures_are(client, t
     err = capsys.readouterr().err
     shares = [int(s) for s in re.findall(r"running: (\d+)%", err)]
     assert shares and min(shares) == 12 and max(shares) == 100  # 1 of 8 iterations ... 8 of 8
-    assert re.search(r"^3/3 image \(100%\), [0-9:]+$", err, re.M)  # at the end no picture is shown running
+    assert re.search(r"^3/3 images \(100%\), [0-9:]+$", err, re.M)  # at the end no picture is shown running
     assert len(list((tmp_path / "out").glob("*.png"))) == 3
 
 

@@ -288,7 +288,11 @@ def test_the_explain_command_measures_as_the_result_was_made_padding_included(tm
                       capsys.readouterr().err)[1]
     words = shlex.split(later)
     assert "--tileable" in words and "--padding" not in words and texture.exists() and not page.exists()
+    capsys.readouterr()
     assert main(words[1:]) == 0 and "(default, avg pooling, circular padding)" in page.read_text()
+    said = capsys.readouterr()  # a texture has no content maps to measure, and the numbers say so
+    assert "measuring the Gram matrices and patches\n" in said.err
+    assert re.fullmatch(rf"wrote {re.escape(str(page))} \(-?\d+% of the way to the example's Gram matrices\)\n", said.out)
     assert main(["explain", str(content), "sample:swirls", str(content), "-o", str(out), "--tileable"]) == 2
     assert "--tileable is for a texture (--texture); a transfer does not tile" in capsys.readouterr().err
     assert main(["explain", "--texture", "sample:gravel", str(texture), "-o", str(out), "--tileable", "--padding",

@@ -497,12 +497,13 @@ def test_check_writable_refuses_a_parent_that_is_a_file(tmp_path):
 
 def test_check_writable_reports_a_folder_that_refuses_new_files(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
-        raise PermissionError(13, "Permission denied")
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".x1y2.probe"))  # as mkstemp's name it
 
     monkeypatch.setattr("tempfile.mkstemp", refuse)
     with pytest.raises(ImageError) as excinfo:
         check_writable(tmp_path / "out.png")
-    assert f"folder {tmp_path.resolve()} is not writable (" in _message(excinfo)
+    assert f"folder {tmp_path.resolve()} is not writable (Permission denied); " in _message(excinfo)
+    assert ".probe" not in _message(excinfo)  # a hidden file of its own, which the user never asked for
     assert str(excinfo.value).endswith("choose another output path")
 
 

@@ -7,7 +7,7 @@ import signal
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from stylegram import sweeps
 from stylegram.cli import main
@@ -59,7 +59,7 @@ def test_progress_shows_the_command_lines_bar_and_is_off_by_default(vgg, chelsea
     shown = sweeps.sweep(content, "sample:swirls", {"style_weight": [0.01, 100.0]}, model=vgg, progress=True,
                          on_progress=lambda number, record: heard.append(number), **TINY)
     lines = capsys.readouterr().err.strip().splitlines()  # off a terminal: log lines, at most one every 10 s
-    assert lines[0].startswith("sweep: 0/2 picture (0%)") and lines[-1].startswith("sweep: 2/2 picture (100%)")
+    assert lines[0].startswith("sweep: 0/2 pictures (0%)") and lines[-1].startswith("sweep: 2/2 pictures (100%)")
     assert heard == [0] * 4 + [1] * 4  # the caller's own listener still hears each iteration
     assert all(torch.equal(a.result.image, b.result.image) for a, b in zip(quiet, shown))  # the bar only watches
 
@@ -100,6 +100,16 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
     caption = sheet[m + 20: m + height, m: m + width]
     assert caption.min() < 128 and (sheet[:, -m:] == 255).all()  # dark text under the picture, white margins
     assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
+
+
+def test_a_caption_line_does_not_begin_with_the_separator():
+    """A narrow column broke '· 1.2s · style 51%, content r 0.71' so that its lines began with '·'."""
+    font = ImageFont.load_default(size=sweeps.CAPTION_FONT)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    parts = ["style-weight", "10", "· 1.2s", "· style 51%, content r 0.71"]
+    lines = sweeps._wrapped(parts, measure, font, 90)
+    assert lines[0] == "style-weight" and len(lines) >= 3 and not any(line.startswith("·") for line in lines)
+    assert lines[-1] == "style 51%, content r 0.71"
 
 
 @pytest.mark.parametrize("vary, across", [

@@ -75,7 +75,8 @@ def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str |
     if on_terminal(stream):
         return tqdm(total=total, initial=initial, unit=unit, desc=name, disable=quiet, file=stream,
                     dynamic_ncols=True, leave=True, **scaled)
-    count = "{n_fmt} " + unit if total is None else "{n_fmt}/{total_fmt} " + unit + " ({percentage:.0f}%)"
+    units = unit + "s" if len(unit) > 2 else unit  # '2/4 pictures' ('2/4 picture' read wrong); 'it' and 'B' as they are
+    count = "{n_fmt} " + units if total is None else "{n_fmt}/{total_fmt} " + units + " ({percentage:.0f}%)"
     return tqdm(total=total, initial=initial, unit=unit, desc=f"{name}: " if name else "", disable=quiet,
                 file=LogLines(stream), leave=True, mininterval=0, bar_format="{desc}" + count + ", {elapsed}{postfix}",
                 **scaled)

@@ -57,7 +57,8 @@ def _probe(folder: Path, target: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise ImageError(f"cannot write {target}: folder {folder} is not writable ({one_line(err)}); "
+        why = err.strerror or one_line(err)  # not the probe's own name, which the user never asked for
+        raise ImageError(f"cannot write {target}: folder {folder} is not writable ({why}); "
                          "choose another output path") from err
 
 

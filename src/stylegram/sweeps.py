@@ -403,13 +403,14 @@ def contact_sheet(cells: Sequence[Cell], columns: int, title: str | None = None)
 
 
 def _wrapped(parts: list[str], measure: ImageDraw.ImageDraw, font: ImageFont.ImageFont, width: int) -> list[str]:
-    """``parts`` joined by spaces in lines no wider than ``width`` px, broken between parts."""
+    """``parts`` joined by spaces in lines no wider than ``width`` px, broken between parts; a line does not begin
+    with the '·' that separates parts on one line."""
     lines: list[str] = []
     for part in parts:
         if lines and measure.textlength(f"{lines[-1]} {part}", font=font) <= width:
             lines[-1] += f" {part}"
         else:
-            lines.append(part)
+            lines.append(part.removeprefix("· ") if lines else part)
     return lines
 
 

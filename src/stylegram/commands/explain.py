@@ -137,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
     *sources, result = args.images
     content, (result_picture,), frame_row = frames_at(sources[0], [result], args.frame) if video else \
         (sources[0], [result], {})
-    say("measuring the Gram matrices, content maps and patches")
+    say("measuring the Gram matrices and patches" if args.texture else
+        "measuring the Gram matrices, content maps and patches")
     if args.texture:
         measured = explain.explain_texture(sources, result, model=model, **keywords)
     else:
