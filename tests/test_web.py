@@ -649,6 +649,21 @@ def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):
     assert response.status_code == 422 and "style_scale" in response.json()["detail"]
 
 
+def test_what_the_library_warns_of_reaches_the_job_in_the_pages_words(client):
+    """A 12 px style for a 64 px picture is enlarged 5x: the command line warns of it, and so does the job (it went
+    only to the server's log, and the page finished as if all were well)."""
+    content, style = uploaded(client, png(80, 60)), uploaded(client, png(12, 12, 1), "speck.png")
+    job = start(client, method="adain", content=content, styles=[style], size=64)
+    done = wait_for(client, job["id"], lambda j: j["state"] in ("done", "failed"))
+    assert done["state"] == "done" and done["warnings"] == [
+        'style image 1 is 12x12 px and is enlarged 5x to 64x64 (the output\'s long side times "Style scale"), so its '
+        'strokes come out as blur: give a larger style image, or a smaller "Style scale" or "Size"']
+    states = [e["data"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"]
+    assert states[-1]["warnings"] == done["warnings"]  # the page hears it as the job goes
+    again = start(client, method="adain", content=content, styles=[uploaded(client, png(64, 64, 1))], size=64)
+    assert wait_for(client, again["id"], lambda j: j["state"] == "done")["warnings"] == []
+
+
 def test_statistic_is_offered_as_the_library_names_them_and_reaches_the_run(client):
     select = re.search(r'<select id="statistic".*?</select>', (STATIC / "index.html").read_text(), re.S)[0]
     offered = re.findall(r'<option value="([^"]+)"', select)

@@ -8,11 +8,10 @@ import importlib
 import platform
 import signal
 import sys
-import warnings
 from collections.abc import Collection
 
 from .commands import SUMMARIES
-from .errors import StylegramError, StylegramWarning
+from .errors import StylegramError, warnings_to
 
 
 def build_parser(full: Collection[str] | None = None) -> argparse.ArgumentParser:
@@ -120,9 +119,7 @@ def _main(argv: list[str]) -> int:
 
     try:
         with handling(_interrupt, signal.SIGTERM) if args.command != "serve" else contextlib.nullcontext(), \
-                warnings.catch_warnings():  # uvicorn's
-            warnings.simplefilter("always", StylegramWarning)
-            warnings.showwarning = _show_warning
+                warnings_to(_warning):  # uvicorn's
             return int(args.run(args) or 0)
     except StylegramError as err:
         print(f"stylegram: error: {err.flagged}", file=sys.stderr)
@@ -154,12 +151,9 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     sub.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({hint})" if hint else ""))
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Print stylegram's own warnings as its errors are printed, in the command line's words; others as Python does."""
-    if isinstance(message, StylegramWarning):
-        print(f"stylegram: warning: {message.flagged}", file=sys.stderr)
-    else:
-        warnings._showwarnmsg_impl(warnings.WarningMessage(message, category, filename, lineno, file, line))
+def _warning(message: str) -> None:
+    """Print one of stylegram's warnings (a run that goes on, but may not give what was meant) as errors are."""
+    print(f"stylegram: warning: {message}", file=sys.stderr)
 
 
 def _interrupt(signum, frame) -> None:

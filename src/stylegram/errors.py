@@ -3,13 +3,15 @@ runs that go on but may not give what was meant)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import importlib
 import math
 import re
+import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 # The options dataclasses (stylegram.options.Options subclasses) add themselves here, so that a message can name
 # their fields the way a Python caller passes them.
@@ -70,9 +72,29 @@ class StylegramWarning(UserWarning):
         return in_python_words(self.flagged)
 
 
+_listener = threading.local()  # where this thread's warnings go while warnings_to() is in force
+
+
 def warn(message: str) -> None:
-    """Issue a StylegramWarning with ``message`` (flags as the command line names them)."""
-    warnings.warn(StylegramWarning(message), stacklevel=3)
+    """Issue a StylegramWarning with ``message`` (flags as the command line names them): to the listener of
+    ``warnings_to`` in force in this thread, else through Python's warnings."""
+    hear = getattr(_listener, "hear", None)
+    if hear is not None:
+        hear(message)
+    else:
+        warnings.warn(StylegramWarning(message), stacklevel=3)
+
+
+@contextlib.contextmanager
+def warnings_to(hear: Callable[[str], None]) -> Iterator[None]:
+    """Within it, stylegram's warnings raised in this thread go to ``hear`` (the command line prints them, a web job
+    keeps them for its page) rather than through Python's warnings; thread-safe, unlike warnings.catch_warnings."""
+    before = getattr(_listener, "hear", None)
+    _listener.hear = hear
+    try:
+        yield
+    finally:
+        _listener.hear = before
 
 
 def in_python_words(text: str) -> str:

@@ -50,7 +50,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__, downloads, images, samples, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
-from ..errors import StylegramError, did_you_mean
+from ..errors import StylegramError, did_you_mean, warnings_to
 from . import engine
 from . import video as web_video
 from .jobs import TERMINAL, QueueFull, Runner, WebJob
@@ -390,7 +390,8 @@ def _job_routes(app: FastAPI, service: Service) -> None:
         if "iterations" in settings:  # the pattern allows spaces around the counts
             settings["iterations"] = settings["iterations"].replace(" ", "")
         spec = engine.make_spec(req.method, settings, content, styles, masks, regions, labels)
-        engine.start(spec, service.store, service.models)  # option errors now, as a 400 (a video: on its first frame)
+        with warnings_to(lambda message: None):  # the job's own start warns again, where its page hears it
+            engine.start(spec, service.store, service.models)  # option errors now, as a 400 (a video: on its first frame)
         return runner.snapshot(runner.submit(WebJob(spec)))
 
     @app.get("/api/jobs")

@@ -27,7 +27,7 @@ import torch
 from PIL import Image
 
 from .. import images, labels, optimize, tiles
-from ..errors import StylegramError
+from ..errors import StylegramError, warnings_to
 from ..job import Job, Result
 from . import engine
 from . import video as web_video
@@ -69,6 +69,7 @@ class WebJob:
     preview: dict | None = None  # {"version", "iteration", "width", "height", "image"}
     preview_png: bytes | None = None  # the same picture as PNG bytes, for the page's list of earlier results
     labels: list[dict] | None = None  # what its label maps were read as (stylegram.labels.parts), once started
+    warnings: list[str] = field(default_factory=list)  # what the library warned of as it ran, in the page's words
     video: Path | None = None  # a video job's output, once written
     frame: tuple[int, np.ndarray] | None = None  # a video job's latest frame written (from 0) and its pixels
     explanation: str | None = None  # its explanation page (engine.explained), once asked for
@@ -249,7 +250,7 @@ class Runner:
                        **({"masks": [u.name for u in spec.masks]} if spec.masks else {}),
                        **({"regions": [u.name for u in spec.regions]} if spec.regions else {}),
                        **({"labels": [u.name for u in spec.labels]} if spec.labels else {})},
-            "labels_read": job.labels,
+            "labels_read": job.labels, "warnings": job.warnings,
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
                      "params": f"{base}/params.json",
@@ -271,7 +272,7 @@ class Runner:
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
                 "total": job.total, "has_result": job.has_result, "explainable": job.explainable,
-                "labels_read": job.labels}
+                "labels_read": job.labels, "warnings": job.warnings}
 
     def _announce_positions(self) -> None:
         with self._cond:
@@ -320,9 +321,18 @@ class Runner:
         return True
 
     def _run(self, job: WebJob) -> tuple[str, str]:
-        """Run one job to its end; returns its final state and message."""
+        """Run one job to its end; returns its final state and message; the library's warnings kept on the job."""
         job.state, job.started = "running", time.time()
         job.publish("state", self._state_event(job))
+
+        def heard(message: str) -> None:
+            job.warnings.append(engine.page_message(message))
+            job.publish("state", self._state_event(job))
+
+        with warnings_to(heard):
+            return self._run_heard(job)
+
+    def _run_heard(self, job: WebJob) -> tuple[str, str]:
         work: Job | None = None
         try:
             if job.spec.is_video:

@@ -515,6 +515,7 @@ function onState(s) {
   $("#start").disabled = false;
   document.body.dataset.jobState = s.state;
   showLabelsRead(s.labels_read);
+  showWarnings(s.warnings);
   if (s.state === "queued") {
     status.textContent = s.ahead > 0
       ? `Waiting in the queue: ${plural(s.ahead, "job")} ahead of this one.`
@@ -555,6 +556,14 @@ function onState(s) {
 
 // What the label maps were read as (the CLI's "--labels:" line): a swatch per label, its share of the content (or
 // texture's output) and of each picture that paints it. A colour the painter did not mean is a stray edge or JPEG.
+// What the library warned of as the job ran (a style image enlarged many times, ...): it went on, but may not give
+// what was meant.
+function showWarnings(warnings) {
+  const box = $("#job-warnings");
+  box.hidden = !warnings || !warnings.length;
+  box.textContent = box.hidden ? "" : warnings.map((w) => `Warning: ${w.charAt(0).toUpperCase()}${w.slice(1)}.`).join(" ");
+}
+
 function showLabelsRead(parts) {
   const box = $("#labels-read");
   box.replaceChildren();
