@@ -329,6 +329,9 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
         page.click("#start")
         page.wait_for_selector("#error:not([hidden])")
         assert "style image blue.png has no mask" in page.inner_text("#error")
+        page.fill("#iterations", "21")  # a setting changed: the error may be gone, and no longer stays on the page
+        assert page.is_hidden("#error")
+        page.fill("#iterations", "20")
 
         with page.expect_file_chooser() as chooser:
             page.click("#style-thumbs .thumb:nth-child(2) .mask-add")
@@ -694,9 +697,12 @@ def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(pictures):
         page.wait_for_selector("#loss-curve polyline >> nth=1", state="attached", timeout=30_000)  # two or more
         assert page.evaluate("page.points[0].iteration") == 1  # the app's own page state: replayed from iteration 1
         assert page.is_enabled("#stop") and page.get_attribute("body", "data-job-state") == "running"
+        assert page.is_disabled("#start")  # Stop first: a second Start queued a job the page could not stop
+        assert " left" in page.inner_text("#stats")
         page.click("#stop")
         page.wait_for_selector("body[data-job-state=stopped]", timeout=30_000)
         assert page.inner_text("#job-status").startswith("Stopped after ")
+        assert page.is_enabled("#start") and " left" not in page.inner_text("#stats")  # a time left stayed
         assert page.is_visible("#preview")
 
 
@@ -727,7 +733,10 @@ def test_earlier_results_stay_on_the_page_to_download(tmp_path):
         second, _ = finished_job(page, url, alpha="0.5")
         page.wait_for_selector("#recent:not([hidden]) .recent-item")
         items = page.locator("#recent-list .recent-item")
-        assert items.count() == 1 and items.locator(".name").inner_text() == "adain · cat.png"
+        assert items.count() == 1 and items.locator(".name").inner_text() == "adain · cat.png + red.png"
+        links = [items.locator("a", has_text=word).bounding_box() for word in ("image", "parameters", "why")]
+        card = items.bounding_box()
+        assert all(card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 1 for box in links)
         assert items.locator("a.recent-result").get_attribute("href") == first["urls"]["result"]
         assert items.locator("img").evaluate("img => img.complete && img.naturalWidth") == 96  # the preview loaded
         with page.expect_download() as download:

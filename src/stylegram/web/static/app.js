@@ -39,7 +39,13 @@ async function api(path, options = {}) {
   return body;
 }
 
-function showError(message) { const el = $("#error"); el.textContent = message; el.hidden = false; }
+// An error shows under the form, scrolled into view (it floated over the window's bottom, Start included, before).
+function showError(message) {
+  const el = $("#error");
+  el.textContent = message;
+  el.hidden = false;
+  el.scrollIntoView({ block: "nearest" });
+}
 function clearError() { $("#error").hidden = true; $("#error").textContent = ""; }
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -459,6 +465,7 @@ async function start(event) {
   } catch (error) {
     showError(error.message);
     $("#start").disabled = false;
+    if (page.job) $("#job-status").textContent = "Not started: see the message under the settings. Below, the last job.";
   }
 }
 
@@ -480,6 +487,7 @@ function watch(job) {
   img.dataset.updates = "0";
   $("#preview-caption").textContent = "The picture appears here while it forms.";
   $("#stats").textContent = "";
+  page.statsDone = "";
   $("#progress").value = 0;
   $("#download-result").textContent = `Download ${resultNoun(job)}`;
   $("#explain-result").hidden = !job.urls.explain;  // a video's: of its last frame
@@ -512,7 +520,7 @@ function onState(s) {
   const step = page.job.kind === "video" ? "frame" : "iteration";
   const running = s.state === "queued" || s.state === "running";
   $("#stop").disabled = !running;
-  $("#start").disabled = false;
+  $("#start").disabled = running;  // Stop first: a second Start queued a job the page could no longer stop
   document.body.dataset.jobState = s.state;
   showLabelsRead(s.labels_read);
   showWarnings(s.warnings);
@@ -535,6 +543,7 @@ function onState(s) {
   }
   if (TERMINAL.includes(s.state)) {
     if (page.source) page.source.close();
+    if (page.statsDone) $("#stats").textContent = page.statsDone;
     pollStatus();
     showRecent();
     $("#progress").value = s.state === "done" ? 1 : $("#progress").value;
@@ -593,7 +602,7 @@ function onFrame(p) {
   $("#progress").value = p.total ? Math.min(1, (p.frame + within) / p.total) : 0;
   if (!p.step) {
     $("#job-status").textContent = `Running: frame ${p.frame} of ${p.total}.`;
-    $("#stats").textContent = `${seconds(p.elapsed)} so far · about ${seconds(p.estimated_left)} left`;
+    showStats(`${seconds(p.elapsed)} so far`, `about ${seconds(p.estimated_left)} left`);
     return;
   }
   $("#job-status").textContent = `Running: frame ${making} of ${p.total}, iteration ${p.step.iteration} of `
@@ -601,7 +610,7 @@ function onFrame(p) {
   const left = p.estimated_left === null
     ? `about ${seconds(p.step.estimated_left)} left in this frame`
     : `about ${seconds(p.estimated_left)} left`;
-  $("#stats").textContent = `frame ${making}: ${stageText(p.step)} · ${seconds(p.elapsed)} so far · ${left}`;
+  showStats(`frame ${making}: ${stageText(p.step)} · ${seconds(p.elapsed)} so far`, left);
   if (page.curveFrame !== making) {
     page.curveFrame = making;
     page.points = [];
@@ -615,8 +624,15 @@ function onTile(p) {
   $("#progress").value = p.count ? p.done / p.count : 0;
   $("#job-status").textContent = `Running: level ${p.level} of ${p.levels} (${p.size[0]}×${p.size[1]}), tile `
     + `${p.tile} of ${p.tiles}.`;
-  $("#stats").textContent = `${p.done} of ${plural(p.count, "tile")} · ${seconds(p.elapsed)} so far`
-    + ` · about ${seconds(p.estimated_left)} left`;
+  showStats(`${p.done} of ${plural(p.count, "tile")} · ${seconds(p.elapsed)} so far`,
+    `about ${seconds(p.estimated_left)} left`);
+}
+
+// The progress line: where the job stands and, while it runs, the time left (dropped once it ends: "about 15 s
+// left" stayed under "Stopped after 26 iterations").
+function showStats(done, left) {
+  page.statsDone = done;
+  $("#stats").textContent = `${done} · ${left}`;
 }
 
 function onProgress(p) {
@@ -625,8 +641,7 @@ function onProgress(p) {
   page.points.push(p);
   $("#progress").value = p.total ? p.iteration / p.total : 0;
   $("#job-status").textContent = `Running: iteration ${p.iteration} of ${p.total}.`;
-  $("#stats").textContent = `${stageText(p)} · ${seconds(p.elapsed)} so far`
-    + ` · about ${seconds(p.estimated_left)} left`;
+  showStats(`${stageText(p)} · ${seconds(p.elapsed)} so far`, `about ${seconds(p.estimated_left)} left`);
   redrawCurve();
 }
 
@@ -801,7 +816,8 @@ function recentItem(job) {
   const result = Object.assign(document.createElement("a"), { href: job.urls.result, className: "recent-result" });
   result.setAttribute("download", "");
   result.append(Object.assign(document.createElement("img"), { src: job.urls.preview, alt: `result of ${job.method}` }));
-  const what = `${job.method} · ${job.inputs.content || job.inputs.styles.join(", ")}`;
+  const made = job.inputs.content ? `${job.inputs.content} + ${job.inputs.styles.join(", ")}` : job.inputs.styles.join(", ");
+  const what = `${job.method} · ${made}${job.state === "stopped" ? " (stopped)" : ""}`;
   const caption = Object.assign(document.createElement("div"), { className: "name", textContent: what, title: what });
   const params = Object.assign(document.createElement("a"), { href: job.urls.params, textContent: "parameters" });
   params.setAttribute("download", "");
@@ -851,6 +867,7 @@ async function init() {
   initPainter();
   initDoodle();
   $("#settings").addEventListener("submit", start);
+  $("#settings").addEventListener("input", clearError);  // a setting changed: the error about it may be gone
   $("#stop").addEventListener("click", stop);
   methodChanged();
   drawCurve();
