@@ -609,3 +609,18 @@ def test_a_forward_pass_too_large_for_memory_is_refused_before_it_starts(vgg, mo
     forward = memory.forward_bytes(vgg, ["relu2_1"], (1024, 1024))
     assert forward == memory.forward_bytes(vgg, ["relu5_1"], (1024, 1024))  # the peak is at the full-size layers
     assert memory.forward_bytes(vgg, ["relu2_1"], (1024, 1024), 2) - memory.OVERHEAD == 2 * (forward - memory.OVERHEAD)
+
+
+def test_a_grids_long_titles_wrap_to_their_pictures_width():
+    """compare's patch maps are titled by each result's settings; a long one ran into its neighbour's title."""
+    long = [f"{n}: size 192, iterations auto, min-size 100000: coherence 0.36" for n in range(1, 4)]
+    fig = plots.images_grid([torch.rand(1, 3, 60, 90)] * 3, long, "where the patches come from", columns=3, width=2.6)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # the layout placed as it is saved
+    renderer = canvas.get_renderer()
+    boxes = [(ax.get_window_extent(renderer), ax.title.get_window_extent(renderer)) for ax in fig.axes]
+    assert all("\n" in ax.title.get_text() for ax in fig.axes)
+    assert all(title.x0 >= picture.x0 - 2 and title.x1 <= picture.x1 + 2 for picture, title in boxes)
+    assert all(a[1].x1 < b[1].x0 for a, b in zip(boxes, boxes[1:]))  # side by side, apart

@@ -268,20 +268,27 @@ def confusion_plot(score: LayerScore, classes: Sequence[str]):
     return fig
 
 
+TITLE_POINTS = 7  # images_grid's titles
+
+
 def images_grid(
     images: Sequence[torch.Tensor], titles: Sequence[str], title: str, columns: int = 8, width: float = 1.6
 ):
-    """Images (e.g. deep dreams) in rows of ``columns``, each with a small title."""
+    """Images (e.g. deep dreams) in rows of ``columns``, each with a small title wrapped to its width (long ones ran
+    into their neighbours')."""
     cols = max(1, min(columns, len(images)))
     rows = -(-len(images) // cols)
-    fig = _figure(width * cols + 0.2, (width + 0.25) * rows + 0.45)
+    chars = max(12, int(width * 72 / (0.55 * TITLE_POINTS)))  # the characters a title line holds, at ~0.55 em each
+    titles = [textwrap.fill(t, chars, break_long_words=True).replace("$", r"\$") for t in titles]
+    lines = max((t.count("\n") + 1 for t in titles), default=1)
+    fig = _figure(width * cols + 0.2, (width + 0.13 + 0.12 * lines) * rows + 0.45)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.set_visible(False)
     for ax, x, name in zip(axes.flat, images, titles):
         ax.set_visible(True)
         ax.imshow(_picture(x))
-        ax.set_title(name, fontsize=7)
+        ax.set_title(name, fontsize=TITLE_POINTS)
         _no_ticks(ax)
     _suptitle(fig, title)
     return fig
