@@ -78,14 +78,14 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert page.is_hidden("[data-field=height]") and page.is_hidden("[data-field=tileable]")
             assert page.is_visible("[data-field=tile]") and page.get_attribute("#tile", "placeholder") == "none: one piece"
             page.select_option("#method", "texture")
-            assert page.is_hidden("[data-field=tile]")
+            assert page.is_hidden("[data-field=tile]") and page.is_hidden(".video-hint")  # a texture has no content
             assert page.get_attribute("#style_layers", "placeholder") == "conv1_1,pool1,pool2,pool3,pool4"
             assert page.is_visible("[data-field=height]") and page.is_visible("[data-field=tileable]")
             assert page.inner_text("#size-name").startswith("Width") and page.get_attribute("#size", "placeholder") == "256"
             page.select_option("#method", "adain")
             assert page.is_hidden("[data-field=style_layers]")
             page.select_option("#method", "gatys")
-            assert page.inner_text("#size-name") == "Size (long side, px)"
+            assert page.inner_text("#size-name") == "Size (long side, px)" and page.is_visible(".video-hint")
 
             # A file that is not an image: the server's message appears on the page.
             page.set_input_files("#content-input", str(pictures["text"]))

@@ -478,6 +478,7 @@ async function stop() {
 function watch(job) {
   if (page.source) page.source.close();
   page.job = job;
+  pollStatus();  // the header said "ready" for up to its 3 s poll while the job ran
   page.points = [];
   page.curveFrame = null;
   page.previews = 0;
@@ -849,10 +850,10 @@ async function init() {
   page.config = await api("/api/config");
   const limits = page.config.limits;
   const formats = `PNG, JPEG, TIFF, WebP, BMP, GIF${page.config.reads_heic ? ", AVIF or HEIC" : " or AVIF"}`;
-  $("#limits").textContent = `${formats} (the content may be a video: MP4, MOV, WebM, ..., `
-    + `or an animated GIF, WebP or PNG); `
-    + `up to ${mb(limits.upload_bytes)} and `
-    + `${(limits.max_pixels / 1e6).toFixed(0)} megapixels per file. Output up to ${limits.max_size} px.`;
+  const video = Object.assign(document.createElement("span"), { className: "video-hint",  // not for a texture
+    textContent: " (the content may be a video: MP4, MOV, WebM, ..., or an animated GIF, WebP or PNG)" });
+  $("#limits").replaceChildren(formats, video, `; up to ${mb(limits.upload_bytes)} and `
+    + `${(limits.max_pixels / 1e6).toFixed(0)} megapixels per file. Output up to ${limits.max_size} px.`);
   $("#size").max = limits.max_size;
   dropZone($("#content-drop"), $("#content-input"), "content");
   $("#doodle-box").append(attachControl(page.output, "labels"));
