@@ -76,7 +76,8 @@ def fetch(url: str) -> Path:
             if not dest.suffix:  # an address such as .../photo?id=3: the extension its content type gives
                 dest = dest.with_name(dest.name + (mimetypes.guess_extension(kind) or ""))
             copy = write_atomically(dest, lambda out: _copy_limited(response, out, url))
-            (dest.parent / ADDRESS_FILE).write_text(url + "\n")  # what `stylegram samples --downloads` lists
+            with contextlib.suppress(OSError):  # what `stylegram samples --downloads` lists; the picture is there
+                (dest.parent / ADDRESS_FILE).write_text(url + "\n")
             return copy
     except urllib.error.HTTPError as err:
         raise ImageError(f"could not download {url}: the server answered {err.code} {err.reason}; check the "
