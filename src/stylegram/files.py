@@ -17,6 +17,11 @@ from typing import BinaryIO
 from .errors import ImageError
 
 
+def megabytes(size: int) -> str:
+    """A file's size as messages and listings show it: '1.3 MB'."""
+    return f"{size / 1e6:.1f} MB"
+
+
 def one_line(err: BaseException) -> str:
     """An error as one short line for a message."""
     text = " ".join(str(err).split()) or type(err).__name__

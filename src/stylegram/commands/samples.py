@@ -57,7 +57,7 @@ def _downloads(clear: bool) -> int:
     """List (or remove) the pictures fetched by web address, with the folder they are kept in."""
     folder = downloads.cache_dir()
     pictures = downloads.clear() if clear else downloads.kept()
-    total = _megabytes(sum(p.size for p in pictures))
+    total = files.megabytes(sum(p.size for p in pictures))
     if clear:
         print(f"removed {len(pictures)} picture{'s' * (len(pictures) != 1)} ({total}) from {folder}")
         return 0
@@ -67,10 +67,6 @@ def _downloads(clear: bool) -> int:
     print(f"{len(pictures)} picture{'s' * (len(pictures) != 1)} fetched by web address ({total}), kept in {folder}:")
     for picture in pictures:
         name = picture.path.relative_to(folder)
-        print(f"  {str(name):<40}{_megabytes(picture.size):>9}  {picture.address or '(address not recorded)'}")
+        print(f"  {str(name):<40}{files.megabytes(picture.size):>9}  {picture.address or '(address not recorded)'}")
     print("'stylegram samples --clear-downloads' removes them; a later run fetches a picture again")
     return 0
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"

@@ -27,6 +27,7 @@ import torch
 
 from .. import images
 from ..errors import ImageError, StylegramError
+from ..files import megabytes
 
 MAX_NAME = 120
 
@@ -81,10 +82,6 @@ def display_name(name: str | None) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     base = "".join(ch for ch in base if ch.isprintable()).replace(",", "_").strip() or "image"
     return base if len(base) <= MAX_NAME else base[: MAX_NAME - 3] + "..."
-
-
-def megabytes(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
 
 
 class UploadStore:
