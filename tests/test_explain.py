@@ -5,10 +5,11 @@ import re
 import pytest
 import torch
 
+import stylegram
 from stylegram import stats
 from stylegram.analysis.explain import channel_agreement, gram_layers
 from stylegram.cli import main
-from stylegram.errors import OptionError
+from stylegram.errors import OptionError, StylegramWarning
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 
@@ -71,6 +72,8 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
                  "--style-layers", "relu1_1"]) == 0
     assert re.search(r"warning: the result's relu4_2 maps follow the content's no better than the style's own maps "
                      r"do \(r -?0.0\d against -?0.\d\d\): was it made from this content\?", capsys.readouterr().err)
+    with pytest.warns(StylegramWarning, match="was it made from this content"):  # Python hears it too
+        stylegram.explain(noise, "sample:swirls", tmp_path / "cat.png", style_layers="relu1_1")
     assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o",
                  str(tmp_path / "why.png")]) == 2
     assert "should end in .html or .htm" in capsys.readouterr().err

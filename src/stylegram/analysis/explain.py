@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .. import gatys, stats, synthesis
 from ..backbones import Backbone, with_padding
-from ..errors import OptionError
+from ..errors import OptionError, warn
 from ..images import ImageLike
 from ..losses import blend_of_layer, blend_weights, layer_groups
 from .matches import Matches, matches_of, style_at
@@ -405,15 +405,20 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     --style-blend) it was made from (files, sample:NAME or tensors; ``size`` and ``style_scale`` as in ``prepared``;
     ``style_masks``, ``style_regions``, ``labels`` as the transfer took them: each style measured where they put it;
     ``layers``: style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's
-    does, replicate); ``.html()`` of it is the page `stylegram explain` writes."""
+    does, replicate); ``.html()`` of it is the page `stylegram explain` writes. A result that seems made from another
+    content (``Explanation.unrelated``) is warned of."""
     from ..features import default_backbone
     from ..images import load_input
 
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
     parts = parts_of(content, styles, style_masks, style_regions, labels)
-    return measure(content, result, styles, model or default_backbone("max", gatys.TransferOptions.padding),
-                   blend=blend, parts=parts, **layers)
+    measured = measure(content, result, styles, model or default_backbone("max", gatys.TransferOptions.padding),
+                       blend=blend, parts=parts, **layers)
+    warning = measured.unrelated()
+    if warning:
+        warn(warning)
+    return measured
 
 
 def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,

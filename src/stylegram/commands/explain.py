@@ -151,9 +151,6 @@ def run(args: argparse.Namespace) -> int:
                           **network_row(args, model)})
     write_page(text, output)
     print(f"wrote {output} ({measured.headline()})")
-    warning = measured.unrelated()
-    if warning:
-        print(f"stylegram: warning: {warning}", file=sys.stderr)
     return 0
 
 

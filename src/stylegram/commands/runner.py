@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import files, images, optimize
 from ..bars import Bar
-from ..errors import OptionError
+from ..errors import OptionError, warn
 from ..job import Job
 from ..options import flag
 from .progress import save_snapshot, stop_on_interrupt, write_log
@@ -151,7 +151,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     drop_spent_checkpoint(args, checkpoint)
     warning = result.diverged()
     if warning:
-        print(f"stylegram: warning: {warning}", file=sys.stderr)
+        warn(warning)
     return 0
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from . import SUMMARIES
-from ..errors import OptionError, check_number
+from ..errors import OptionError, check_number, warn
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     address = server.url(sock)
     print(f"stylegram: serving on {address}  (Ctrl-C to stop)", flush=True)
     if not local:
-        print(f"stylegram: warning: listening on {args.host}, so other machines can reach this page", file=sys.stderr)
+        warn(f"listening on {args.host}, so other machines can reach this page")
     if args.open:
         import webbrowser
 
