@@ -35,8 +35,14 @@ def _figure(width: float, height: float):
 def _suptitle(fig, text: str) -> None:
     """The figure's title, each line wrapped to the figure's width (a one-image figure is narrower than its title,
     which was cut off at both sides)."""
-    width = max(16, int(fig.get_figwidth() * 12))  # characters of 10 pt text per inch, with room to spare
-    fig.suptitle("\n".join(textwrap.fill(line, width) for line in text.split("\n")), fontsize=10)
+    fig.suptitle(_fill(text, fig.get_figwidth(), 10), fontsize=10)
+
+
+def _fill(text: str, inches: float, points: float) -> str:
+    """``text`` with each line wrapped to ``inches`` of ``points``-pt text (some 0.6 em a character, with room to
+    spare: 12 characters of 10 pt text per inch)."""
+    width = max(16, int(inches * 72 / (0.6 * points)))
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
 
 
 def rendered(fig) -> Image.Image:
@@ -278,8 +284,7 @@ def images_grid(
     into their neighbours')."""
     cols = max(1, min(columns, len(images)))
     rows = -(-len(images) // cols)
-    chars = max(12, int(width * 72 / (0.55 * TITLE_POINTS)))  # the characters a title line holds, at ~0.55 em each
-    titles = [textwrap.fill(t, chars, break_long_words=True).replace("$", r"\$") for t in titles]
+    titles = [_fill(t, width, TITLE_POINTS).replace("$", r"\$") for t in titles]
     lines = max((t.count("\n") + 1 for t in titles), default=1)
     fig = _figure(width * cols + 0.2, (width + 0.13 + 0.12 * lines) * rows + 0.45)
     axes = fig.subplots(rows, cols, squeeze=False)
