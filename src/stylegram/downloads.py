@@ -102,8 +102,9 @@ def kept() -> list[Kept]:
     found = [file for file in cache_dir().glob("*/*")  # only the folders fetch names (a hash of the address): the
              if _HASHED.fullmatch(file.parent.name)  # cache may be a folder of the user's own ($STYLEGRAM_DOWNLOADS)
              and file.is_file() and not file.name.startswith(".")]
-    return [Kept(file, _address(file.parent), file.stat().st_size)
-            for file in sorted(found, key=lambda file: file.stat().st_mtime)]
+    stats = {file: file.stat() for file in found}
+    return [Kept(file, _address(file.parent), stats[file].st_size)
+            for file in sorted(found, key=lambda file: stats[file].st_mtime)]
 
 
 def _address(folder: Path) -> str | None:
