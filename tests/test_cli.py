@@ -18,7 +18,7 @@ from PIL import Image
 
 import stylegram
 from stylegram.cli import main
-from stylegram.errors import OptionError, in_python_words
+from stylegram.errors import OptionError, in_python_words, warn, warnings_to
 from stylegram.bars import Bar
 
 FAST = ["--size", "64", "--min-size", "64", "--iterations", "3", "--quiet"]
@@ -432,6 +432,15 @@ def test_a_style_image_enlarged_many_times_is_warned_of_in_both_doors(tmp_path, 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         stylegram.transfer("sample:chelsea", tmp_path / "s.png", size=64, method="adain")
+
+
+def test_a_warning_given_again_in_one_run_is_heard_once():
+    """A run in tiles prepares a run per tile, and each warned of the same small style: five lines for five tiles."""
+    heard = []
+    with warnings_to(heard.append):
+        for message in ["style image 1 is small", "style image 2 is small", "style image 1 is small"]:
+            warn(message)
+    assert heard == ["style image 1 is small", "style image 2 is small"]
 
 
 @pytest.mark.parametrize("method", ["adain", "wct"])

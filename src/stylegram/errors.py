@@ -88,9 +88,17 @@ def warn(message: str) -> None:
 @contextlib.contextmanager
 def warnings_to(hear: Callable[[str], None]) -> Iterator[None]:
     """Within it, stylegram's warnings raised in this thread go to ``hear`` (the command line prints them, a web job
-    keeps them for its page) rather than through Python's warnings; thread-safe, unlike warnings.catch_warnings."""
+    keeps them for its page), each message once, rather than through Python's warnings; thread-safe, unlike
+    warnings.catch_warnings. (Once: a run in tiles prepares a run per tile, and each warned of the same style.)"""
+    heard: set[str] = set()
+
+    def once(message: str) -> None:
+        if message not in heard:
+            heard.add(message)
+            hear(message)
+
     before = getattr(_listener, "hear", None)
-    _listener.hear = hear
+    _listener.hear = once
     try:
         yield
     finally:
