@@ -346,6 +346,45 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
         assert page.is_hidden("#style-thumbs .mask") and page.is_hidden(".mask-hint")
 
 
+def test_a_reload_keeps_the_pictures_their_masks_and_the_settings(tmp_path):
+    """A reload (or coming back to the page) finds the form as it was: the uploads, each style's mask and the
+    settings, and a job started then paints as the masks say. An upload the server no longer has is named."""
+    files = flat_pictures(tmp_path)
+    for name, columns in [("left.png", np.s_[:, :48]), ("right.png", np.s_[:, 48:])]:
+        mask = np.zeros((64, 96), np.uint8)
+        mask[columns] = 255
+        Image.fromarray(mask).save(tmp_path / name)
+    app = create_app(preview_every=4, allowed_hosts=["127.0.0.1"])
+    with ready_page(app) as (page, url):
+        page.set_input_files("#content-input", str(files["cat.png"]))
+        page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
+        for child, mask in [(1, "left.png"), (2, "right.png")]:
+            with page.expect_file_chooser() as chooser:
+                page.click(f"#style-thumbs .thumb:nth-child({child}) .mask-add")
+            chooser.value.set_files(str(tmp_path / mask))
+            page.wait_for_selector(f"#style-thumbs .thumb:nth-child({child}) .mask.has-mask")
+        page.fill("#size", "96")
+        page.select_option("#init", "recolor")
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        assert page.inner_text("#content-thumbs .thumb").split("\n")[:2] == ["cat.png", "96×64"]
+        names = page.locator("#style-thumbs .thumb > .name:first-of-type").all_inner_texts()
+        assert names == ["red.png", "blue.png"]
+        assert page.locator("#style-thumbs .mask.has-mask").count() == 2
+        assert page.input_value("#size") == "96" and page.input_value("#init") == "recolor"
+        assert len(app.state.service.store) == 5  # nothing uploaded again
+        job, result = small_recolored_job(page, url)
+        assert job["inputs"]["masks"] == ["left.png", "right.png"] and red_left_blue_right(result)
+
+        blue = page.evaluate("JSON.parse(sessionStorage.getItem('stylegram.form')).styles[1].id")
+        assert page.request.delete(f"{url}/api/uploads/{blue}").status == 204
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        assert page.locator("#style-thumbs .thumb").count() == 1
+        assert page.inner_text("#error").startswith("1 picture from before the reload is no longer on the server")
+
+
 def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_path):
     """One picture, red above and blue below, given twice: its top paints the left (mask) and its bottom the right."""
     files = flat_pictures(tmp_path)

@@ -28,6 +28,7 @@ const page = {
   curveFrame: null,  // the video frame whose loss curve is drawn
   previews: 0,
   drawing: false,
+  restoring: true,  // until init has put back the form the tab had before a reload (restore)
 };
 
 async function api(path, options = {}) {
@@ -122,19 +123,24 @@ function settings() {
 
 // ------------------------------------------------------------------------------------ uploads
 
-function thumbnail(file, box, onRemove) {
-  const item = document.createElement("div");
-  item.className = "thumb pending";
+// What a thumbnail shows of a file being uploaded: its name, the file itself, and whether it is a video.
+function shownFile(file) {
   const lower = file.name.toLowerCase();
   const video = file.type.startsWith("video/") || page.config.video_types.some((ext) => lower.endsWith(ext));
-  const media = document.createElement(video ? "video" : "img");  // a video plays, muted, as its own thumbnail
-  if (video) Object.assign(media, { muted: true, loop: true, autoplay: true, playsInline: true });
-  if (video) media.setAttribute("aria-label", file.name);
-  else media.alt = file.name;
-  media.src = URL.createObjectURL(file);
+  return { name: file.name, src: URL.createObjectURL(file), video };
+}
+
+function thumbnail(shown, box, onRemove) {
+  const item = document.createElement("div");
+  item.className = "thumb pending";
+  const media = document.createElement(shown.video ? "video" : "img");  // a video plays, muted, as its own thumbnail
+  if (shown.video) Object.assign(media, { muted: true, loop: true, autoplay: true, playsInline: true });
+  if (shown.video) media.setAttribute("aria-label", shown.name);
+  else media.alt = shown.name;
+  media.src = shown.src;
   const name = document.createElement("span");
   name.className = "name";
-  name.textContent = file.name;
+  name.textContent = shown.name;
   const size = document.createElement("span");
   size.className = "name";
   size.textContent = "uploading…";
@@ -156,6 +162,86 @@ function toolsChanged() {
   // The painters offered depend on the method, the images and (the doodle) the examples' label maps.
   updatePaintButton();
   updateDoodleButton();
+  remember();
+}
+
+// ------------------------------------------------------------------------- the form across a reload
+
+// The tab keeps the method, the settings and which uploads (and their attachments) are in use, so that a reload,
+// or coming back to the page, finds the form as it was: the server still holds the pictures (UploadStore keeps the
+// latest 64).
+const REMEMBERED = "stylegram.form";
+
+// An upload's id and its attachments' ({id, mask, region, labels}, those it has).
+function uploadIds(record) {
+  const ids = record.id ? { id: record.id } : {};
+  for (const kind of Object.keys(ATTACHMENTS)) if (record[kind]) ids[kind] = record[kind].id;
+  return ids;
+}
+
+function remember() {
+  if (page.restoring) return;  // the page is still putting back what it had (init: restore)
+  const fields = {};
+  for (const name of FIELDS) {
+    const input = $(`#${name}`);
+    fields[name] = input.type === "checkbox" ? input.checked : input.value;
+  }
+  const form = { method: $("#method").value, fields, content: page.content && uploadIds(page.content),
+    styles: page.styles.map(uploadIds), output: uploadIds(page.output) };
+  try { sessionStorage.setItem(REMEMBERED, JSON.stringify(form)); } catch { /* storage off: nothing is kept */ }
+}
+
+async function restore() {
+  let form = null;
+  try { form = JSON.parse(sessionStorage.getItem(REMEMBERED)); } catch { form = null; }
+  const gone = [];
+  try {
+    if (!form) return;
+    if ([...$("#method").options].some((o) => o.value === form.method)) $("#method").value = form.method;
+    methodChanged();
+    if (form.content) await restoreUpload(form.content, "content", gone);
+    for (const style of form.styles || []) await restoreUpload(style, "style", gone);
+    await restoreAttachments(page.output, form.output || {}, gone);
+    for (const [name, value] of Object.entries(form.fields || {})) {
+      const input = $(`#${name}`);
+      if (!input) continue;
+      if (input.type === "checkbox") input.checked = value === true;
+      else input.value = value;
+    }
+  } finally {
+    page.restoring = false;
+  }
+  remember();
+  if (gone.length) {
+    showError(`${plural(gone.length, "picture")} from before the reload ${gone.length === 1 ? "is" : "are"} no `
+      + `longer on the server (it was restarted, or has dropped older uploads): add ${gone.length === 1 ? "it" : "them"} `
+      + "again.");
+  }
+}
+
+// An upload the server may still hold: its description, or null (noted in ``gone``) when it is no longer there.
+async function described(id, gone) {
+  try { return await api(`/api/uploads/${encodeURIComponent(id)}`); } catch { gone.push(id); return null; }
+}
+
+async function restoreUpload(saved, role, gone) {
+  const record = await described(saved.id, gone);
+  if (!record) return;
+  const box = role === "content" ? $("#content-thumbs") : $("#style-thumbs");
+  const slot = { record, removed: false };
+  const shown = { name: record.name, src: `/api/uploads/${record.id}/frame.png`, video: false };  // a video: its first frame
+  placeUpload(thumbnail(shown, box, () => removeUpload(slot, role)), record, role);
+  await restoreAttachments(record, saved, gone);
+}
+
+async function restoreAttachments(record, saved, gone) {
+  for (const kind of Object.keys(ATTACHMENTS)) {
+    if (!saved[kind] || !record.boxes[kind]) continue;
+    const upload = await described(saved[kind], gone);
+    if (!upload) continue;
+    record[kind] = upload;
+    showAttached(record, kind, `/api/uploads/${upload.id}/frame.png`);
+  }
 }
 
 function discard(record) {
@@ -183,33 +269,44 @@ async function upload(file, role) {
     forgetPaint();
     toolsChanged();
   }
+  const slot = { record: null, removed: false };
+  const view = thumbnail(shownFile(file), box, () => removeUpload(slot, role));
   let record = null;
-  let removed = false;
-  const view = thumbnail(file, box, () => {
-    removed = true;
-    if (role === "content") {
-      page.content = null;
-      forgetPaint();
-      methodChanged();
-    } else page.styles = page.styles.filter((s) => s !== record);
-    discard(record);
-    if (record) Object.keys(ATTACHMENTS).forEach((kind) => discard(record[kind]));
-    closePainter();
-    toolsChanged();
-  });
   try {
     record = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
       method: "POST", body: file, headers: { "content-type": file.type || "application/octet-stream" },
     });
   } catch (error) {
     view.item.remove();
-    if (!removed && (role !== "content" || page.contentTicket === ticket)) showError(error.message);
+    if (!slot.removed && (role !== "content" || page.contentTicket === ticket)) showError(error.message);
     return;
   }
-  if (removed || (role === "content" && page.contentTicket !== ticket)) {
+  if (slot.removed || (role === "content" && page.contentTicket !== ticket)) {
     discard(record);
     return;
   }
+  slot.record = record;
+  placeUpload(view, record, role);
+}
+
+// A thumbnail's remove button: the upload (and what is attached to it) leaves the page and the server.
+function removeUpload(slot, role) {
+  slot.removed = true;
+  const record = slot.record;
+  if (role === "content") {
+    page.content = null;
+    forgetPaint();
+    methodChanged();
+  } else page.styles = page.styles.filter((s) => s !== record);
+  discard(record);
+  if (record) Object.keys(ATTACHMENTS).forEach((kind) => discard(record[kind]));
+  closePainter();
+  toolsChanged();
+}
+
+// An upload the server holds, in its thumbnail: its size, its attachment controls, and its place as the content or
+// the last style.
+function placeUpload(view, record, role) {
   view.item.classList.remove("pending");
   view.size.textContent = `${record.width}×${record.height}`;
   if (isVideo(record)) view.size.after(Object.assign(document.createElement("span"), {
@@ -272,12 +369,12 @@ function paintButtons(record, kind) {
   return kind === "labels" && page.styles.includes(record) ? [paintLabelsButton(record)] : [];
 }
 
-function showAttached(record, kind, file) {
+function showAttached(record, kind, src) {
   const box = record.boxes[kind];
   const upload = record[kind];
   const img = document.createElement("img");
   img.alt = `${kind} ${upload.name}`;
-  img.src = URL.createObjectURL(file);
+  img.src = src;
   upload.source = img.src;  // the doodle painter reads the examples' label maps' colours from it
   img.addEventListener("error", () => {  // a format the browser cannot show (TIFF, HEIC): the server's PNG of it
     img.src = `/api/uploads/${upload.id}/frame.png`;
@@ -327,7 +424,7 @@ async function attach(record, file, kind) {
   discard(record[kind]);
   record[kind] = upload;
   if (kind === "labels") record.painted = null;  // the painter starts from this map now
-  showAttached(record, kind, file);
+  showAttached(record, kind, URL.createObjectURL(file));
   toolsChanged();
   return true;
 }
@@ -869,10 +966,13 @@ async function init() {
   initDoodle();
   $("#settings").addEventListener("submit", start);
   $("#settings").addEventListener("input", clearError);  // a setting changed: the error about it may be gone
+  $("#settings").addEventListener("input", remember);
+  $("#settings").addEventListener("change", remember);  // a select or checkbox, in browsers that fire no input
   $("#stop").addEventListener("click", stop);
   methodChanged();
   drawCurve();
   await showSamples();
+  await restore();
   pollStatus();
   await watchLive();
   showRecent();
