@@ -1235,7 +1235,7 @@ def test_label_maps_paint_every_input_by_colour_and_are_checked_before_any_work(
     Image.fromarray(np.full((96, 96, 3), sky, np.uint8)).save(tmp_path / "all_sky.png")
     assert main([*args, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'all_sky.png'}", "--overwrite"]) == 2
     err = capsys.readouterr().err
-    assert "label colour #28a03c covers 50% of the content's map and no style image's map has it" in err
+    assert "label colour green (#28a03c) covers 50% of the content's map and no style image's map has it" in err
     assert "photo00" not in err  # refused before any input was read
     assert main([*args, "--labels", str(tmp_path / "inputs_map.png"), "--overwrite"]) == 2
     assert "--labels names 1 map for the content and 1 style image" in capsys.readouterr().err

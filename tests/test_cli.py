@@ -293,8 +293,8 @@ def test_label_maps_are_described_before_the_run(tmp_path, capsys):
             f"{tmp_path / 'art_map.png'}", "-o", str(tmp_path / "out.png"), *[a for a in FAST if a != "--quiet"]]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert out.startswith("--labels: 2 labels: #87ceeb 75% of the content from 50% of style image 1; #786e64 25% of "
-                          "the content from 50% of style image 1\n"), out
+    assert out.startswith("--labels: 2 labels: sky blue (#87ceeb) 75% of the content from 50% of style image 1; grey "
+                          "(#786e64) 25% of the content from 50% of style image 1\n"), out
     assert main([*args, "--quiet"]) == 0 and "--labels" not in capsys.readouterr().out
 
 

@@ -1122,11 +1122,20 @@ def test_near_variants_of_a_label_colour_are_one_label():
     assert split.colours == ["#786e64", "#87ceeb"] and float(split.masks[1][..., :24].min()) == 1
 
 
+def test_a_label_colour_is_named_in_words_with_its_code():
+    """Messages call a label by the nearest named colour, its code after it: the painter's palette reads as words."""
+    named = stylegram.labels.colour_name
+    assert [named(c) for c in ("#87ceeb", "#228b22", "#8b4513", "#ffd700", "#dc143c", "#ffffff", "#000000")] == [
+        "sky blue (#87ceeb)", "green (#228b22)", "brown (#8b4513)", "yellow (#ffd700)", "red (#dc143c)",
+        "white (#ffffff)", "black (#000000)"]
+    assert named("#3a64dc").startswith("blue") and named("#808080").startswith("grey")
+
+
 def test_label_map_errors_name_the_problem(vgg, pair):
     content, style = pair
     content_map = _label_map(64, 96, [(np.s_[:, :48], SKY), (np.s_[:, 48:], GRASS)])
     style_map = _label_map(style.shape[-2], style.shape[-1], [(np.s_[:], SKY)])
-    with pytest.raises(OptionError, match="label colour #28a03c covers 50% of the content's map and no style image's "
+    with pytest.raises(OptionError, match=r"label colour green \(#28a03c\) covers 50% of the content's map and no style image's "
                                           "map has it"):
         prepare(content, style, model=vgg, labels=[content_map, style_map], **FAST)
     with pytest.raises(OptionError, match="labels names 1 map for the content and 1 style image; give the content's "

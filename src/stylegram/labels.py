@@ -28,6 +28,16 @@ MERGE = 40.0  # RGB distance (0-255) under which two colours are one label
 MIN_FLAT = 0.5  # of a map: at least this much must lie within MERGE of a label, or it is a photo, not a map
 BACKGROUND = (0, 0, 0)  # a transparent pixel of a map: the black label
 
+# Words for label colours in messages (and the web page's painter): a colour is called by the nearest of these.
+COLOUR_NAMES = {
+    "black": (0, 0, 0), "dark grey": (64, 64, 64), "grey": (128, 128, 128), "light grey": (192, 192, 192),
+    "white": (255, 255, 255), "dark red": (128, 0, 0), "red": (220, 20, 60), "orange": (255, 140, 0),
+    "yellow": (255, 215, 0), "olive": (128, 128, 0), "light green": (144, 238, 144), "green": (34, 139, 34),
+    "dark green": (0, 80, 0), "teal": (0, 128, 128), "cyan": (0, 230, 230), "sky blue": (135, 206, 235),
+    "blue": (30, 60, 220), "navy": (0, 0, 128), "indigo": (75, 0, 130), "purple": (140, 60, 170),
+    "magenta": (230, 0, 230), "pink": (255, 160, 190), "brown": (139, 69, 19), "tan": (210, 180, 140),
+}
+
 
 @dataclass(frozen=True)
 class Words:
@@ -91,12 +101,20 @@ def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes:
     return _entries(assigned, palette, blend, words)
 
 
+def colour_name(hex_colour: str) -> str:
+    """A label colour in words, its code after it: "#87ceeb" -> "sky blue (#87ceeb)"."""
+    rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+    name = min(COLOUR_NAMES, key=lambda n: sum((a - b) ** 2 for a, b in zip(COLOUR_NAMES[n], rgb)))
+    return f"{name} ({hex_colour})"
+
+
 def parts(split: Split) -> list[dict]:
     """What the maps were read as, per label: its colour, its share of the content (output) and, per source image
     that has it, the image's number (1, 2, ...) and the label's share of that image."""
     read: dict[str, dict] = {}
     for source, mask, region, colour in zip(split.styles, split.masks, split.regions, split.colours):
-        part = read.setdefault(colour, {"colour": colour, "share": float(mask.mean()), "sources": []})
+        part = read.setdefault(colour, {"colour": colour, "name": colour_name(colour), "share": float(mask.mean()),
+                                        "sources": []})
         part["sources"].append({"image": source + 1, "share": float(region.mean())})
     return list(read.values())
 
@@ -104,7 +122,7 @@ def parts(split: Split) -> list[dict]:
 def describe(split: Split) -> str:
     """One line on what the maps were read as: each label, its share of the content (output), and its sources."""
     words, read = split.words, parts(split)
-    labels = "; ".join(f"{p['colour']} {p['share']:.0%} of {words.target} from "
+    labels = "; ".join(f"{p['name']} {p['share']:.0%} of {words.target} from "
                        + ", ".join(f"{s['share']:.0%} of {words.source} {s['image']}" for s in p["sources"])
                        for p in read)
     return f"--labels: {len(read)} label{'s' * (len(read) != 1)}: {labels}"
@@ -171,7 +189,7 @@ def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[fl
         hex_colour = "#{:02x}{:02x}{:02x}".format(*palette[k].tolist())
         having = [s for s, m in enumerate(styles) if float((m == k).float().mean()) >= MIN_SHARE / 2]
         if not having:
-            raise OptionError(f"label colour {hex_colour} covers {shares[k]:.0%} of {words.target}'s map and no "
+            raise OptionError(f"label colour {colour_name(hex_colour)} covers {shares[k]:.0%} of {words.target}'s map and no "
                               f"{words.source}'s map has it, so nothing would paint it; give it a part of a "
                               f"{words.source}'s map, or paint that part of {words.target}'s map in a colour a "
                               f"{words.source} has")

@@ -47,7 +47,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .. import __version__, downloads, images, samples, tiles
+from .. import __version__, downloads, images, labels, samples, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
 from ..errors import StylegramError, did_you_mean, warnings_to
@@ -301,7 +301,7 @@ def _page_routes(app: FastAPI, service: Service) -> None:
                 "video_fields": engine.VIDEO_FIELDS, "defaults": engine.defaults(),
                 "video_defaults": engine.video_defaults(), "limits": service.limits(),
                 "image_types": list(images.IMAGE_EXTENSIONS), "video_types": list(images.VIDEO_EXTENSIONS),
-                "reads_heic": images.HEIF}
+                "reads_heic": images.HEIF, "colour_names": labels.COLOUR_NAMES}
 
     @app.get("/api/samples")
     async def sample_list() -> list[dict]:

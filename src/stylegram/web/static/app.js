@@ -685,9 +685,9 @@ function showLabelsRead(parts) {
     const swatch = document.createElement("span");
     swatch.className = "swatch";
     swatch.style.background = part.colour;
-    swatch.title = part.colour;
+    swatch.title = part.name;
     const sources = part.sources.map((s) => `${percent(s.share)} of ${names[s.image - 1]}`).join(", ");
-    item.append(swatch, `${percent(part.share)} of the ${texture ? "output" : "content"}, from ${sources}`);
+    item.append(swatch, `${part.name}: ${percent(part.share)} of the ${texture ? "output" : "content"}, from ${sources}`);
     box.append(item);
   }
 }

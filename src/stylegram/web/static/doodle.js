@@ -145,8 +145,17 @@ async function openDoodle(target) {
   $("#doodle-painter").hidden = false;
 }
 
+// A colour in words, as the server names it in messages (stylegram.labels.colour_name): the nearest named colour.
+function colourWord(hex) {
+  const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const distance = ([, named]) => named.reduce((sum, v, i) => sum + (v - rgb[i]) ** 2, 0);
+  return Object.entries(page.config.colour_names).reduce((best, entry) => (distance(entry) < distance(best) ? entry : best))[0];
+}
+
 function colourChoices() {
-  const choices = doodle.colours.map((colour, i) => [i, colour, colour]);
+  const words = doodle.colours.map(colourWord);
+  const once = (word) => words.indexOf(word) === words.lastIndexOf(word);  // two greens: each with its code
+  const choices = doodle.colours.map((colour, i) => [i, once(words[i]) ? words[i] : `${words[i]} ${colour}`, colour]);
   choiceButtons($("#doodle-colours"), choices, doodle.active, (index) => { doodle.active = index; colourChoices(); });
 }
 
