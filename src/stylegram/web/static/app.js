@@ -810,9 +810,15 @@ function emptyCurve() {
   return "the loss curve appears here while the job runs";
 }
 
+// The curve's drawing is as wide as it shows (in CSS px, 300 to 560), so that its labels keep their size on a
+// narrow screen: a fixed 560 wide drawing, scaled to a phone's 330 px, had 6 px labels.
+const CURVE_WIDTHS = [300, 560];
+
 function drawCurve() {
   const svg = $("#loss-curve");
-  const [W, H] = [560, 250];
+  const W = Math.round(Math.min(CURVE_WIDTHS[1], Math.max(CURVE_WIDTHS[0], svg.clientWidth || CURVE_WIDTHS[1])));
+  const H = 250;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   const box = { left: 58, right: W - 100, top: 26, bottom: H - 34 };
   const title = page.curveFrame ? `Loss of frame ${page.curveFrame} (log scale)` : "Loss (log scale)";
   svg.replaceChildren(element("text", { x: box.left, y: 16, class: "title" }, title));
@@ -977,6 +983,7 @@ async function init() {
   await watchLive();
   showRecent();
   setInterval(pollStatus, 3000);
+  window.addEventListener("resize", redrawCurve);  // its drawing follows its width (drawCurve)
   document.body.dataset.ready = "true";
 }
 
