@@ -696,7 +696,8 @@ def test_style_layers_give_each_style_its_own_layers_and_reach_the_command_line(
     assert "--layers conv1_1,pool1" in client.get(texture["urls"]["params"]).json()["command"]
     cases = [  # the library's messages, with the page's name for the setting
         ("relu1_1/relu2_1/relu3_1", 400, '"Style layers" gives 3 groups split by \'/\' for 2 styles'),
-        ("relu9_1", 400, "relu9_1"),
+        ("relu9_1", 400, "layer 'relu9_1' does not exist in vgg19; did you mean relu5_1? (vgg19's layers, shallow "
+                         "to deep: conv1_1, relu1_1, conv1_2, relu1_2, pool1, conv2_1, "),  # not a command to run
         ("relu1_1;rm -rf", 422, "style_layers: 'relu1_1;rm -rf' is not a list of layers like relu1_1,relu2_1"),
     ]
     for layers, status, words in cases:

@@ -8,6 +8,7 @@ option and the `stylegram` command line that makes the same image from the same 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import shlex
 import threading
@@ -19,7 +20,7 @@ import torch
 
 from .. import __version__, gatys, synthesis, tiles
 from ..optimize import NOT_TERMS
-from ..backbones import Backbone
+from ..backbones import Backbone, load_backbone
 from ..errors import OptionError, check_choice
 from ..job import Job, Result
 from ..losses import blend_weights
@@ -233,8 +234,19 @@ def _check_attached(method: str, uploads: list[Upload | None], images: list[Uplo
     return given
 
 
+_LAYERS_COMMAND = re.compile(r"run 'stylegram layers --backbone ([\w.-]+)' to list them")
+
+
+@functools.cache
+def layer_names(backbone: str) -> str:
+    """A backbone's layer names, shallow to deep, for a message (its table does not depend on the weights)."""
+    return ", ".join(load_backbone(backbone, "random").layer_names())
+
+
 def page_message(text: str) -> str:
-    """A library message with the flags the page offers replaced by their labels on the page, in quotes."""
+    """A library message in the page's words: the flags the page offers by their labels on the page, in quotes, and
+    the layers themselves where the command line would list them with a command the page has not."""
+    text = _LAYERS_COMMAND.sub(lambda m: f"{m[1]}'s layers, shallow to deep: {layer_names(m[1])}", text)
     return re.sub(r"--[a-z][a-z-]*", lambda m: f'"{PAGE_LABELS[m[0]]}"' if m[0] in PAGE_LABELS else m[0], text)
 
 
