@@ -1,5 +1,7 @@
 """Where a picture's patches come from in a style (stylegram.analysis.matches, `stylegram matches`)."""
 
+import re
+
 import pytest
 import torch
 from PIL import Image
@@ -84,3 +86,24 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
 def test_a_map_without_a_patch_is_refused():
     with pytest.raises(OptionError, match="picture's 2x2 map has no 3x3 patch"):
         mrf.match_positions(torch.rand(1, 4, 2, 2), torch.rand(1, 4, 8, 8))
+
+
+def test_matches_of_a_texture_take_the_example_at_its_own_pixels(tmp_path, capsys):
+    """A 96 px crop of a 384 px example, paired as a texture (--texture: the example at its own size, as texture and
+    explain --texture take it) is a copy, coherent throughout; without --texture the example is shrunk to the crop's
+    size, and the same crop looked made anew (coherence 0.22 on gravel)."""
+    crop = load_tensor(path("swirls"))[..., 100:196, 140:236]
+    save_image(crop, tmp_path / "crop.png")
+    out = tmp_path / "matches.png"
+
+    def coherence(*options: str) -> float:
+        assert main(["matches", str(tmp_path / "crop.png"), "sample:swirls", "-o", str(out), *options]) == 0
+        return float(re.search(r"coherence (\S+),", capsys.readouterr().err)[1])
+
+    as_texture, as_transfer = coherence("--texture"), coherence()
+    assert as_texture > 0.9 and as_transfer < 0.6, (as_texture, as_transfer)
+    for options, words in [(["--texture", "--style-scale", "2"], "--style-scale is for a transfer's style"),
+                           (["--example-scale", "2"], "--example-scale is for a texture's example (--texture)"),
+                           (["--texture", "--example-scale", "9"], "--example-scale must be between 0.05 and 4")]:
+        assert main(["matches", str(tmp_path / "crop.png"), "sample:swirls", "-o", str(out), *options]) == 2
+        assert words in capsys.readouterr().err

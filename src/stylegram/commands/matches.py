@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 
 from . import SUMMARIES
+from ..errors import OptionError
 from .analysis_common import check_against_style, figure_output, say
 from .common import add_backbone_options, backbone_from_args
+from .explain import measuring_padding
 
 LAYER = "relu3_1"  # the mrf loss's first layer
 SIDE = 256  # px: the long side a picture is analysed at, at most, without --size
@@ -22,8 +24,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "own colour, and the picture is painted with the colours of its matches. Smoothly changing areas are pieces "
         "of the style copied whole; flat ones, one style patch repeated; confetti, patches found all over it.",
     )
-    parser.add_argument("picture", help="the picture to explain (a stylized result, a texture), a file or sample:NAME")
-    parser.add_argument("style", help="the style image (or texture example), a file or sample:NAME")
+    parser.add_argument("picture", help="the picture to explain (a stylized result; a texture with --texture), a file "
+                        "or sample:NAME")
+    parser.add_argument("style", help="the style image (with --texture: the texture's example), a file or sample:NAME")
     parser.add_argument("-o", "--output", required=True, help="output figure (.png, .jpg, .tif, .webp or .bmp)")
     parser.add_argument("--layer", default=None, help=f"layer whose patches are paired (default: {LAYER})")
     parser.add_argument("--patch", type=int, default=3, help="patch side in positions of the map, odd "
@@ -31,37 +34,63 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--size", type=int, default=None,
                         help=f"long side in px of the picture for the analysis, the style's scaled with it (default: "
                         f"the picture's, at most {SIDE})")
-    parser.add_argument("--style-scale", type=float, default=1.0,
-                        help="the style's long side relative to the picture's, as in transfer (default: %(default)s)")
-    add_backbone_options(parser, padding="replicate, as a transfer's (and explain's patch map)")
+    parser.add_argument("--style-scale", type=float, default=None,
+                        help="the style's long side relative to the picture's, as in transfer (default: 1)")
+    parser.add_argument("--texture", action="store_true",
+                        help="the picture is a texture grown from the example (stylegram texture): the example is "
+                        "taken at its own pixels, shrunk only as much as the picture is, through texture's network "
+                        "(average pooling, the backbone's padding), as explain --texture pairs them; without it a "
+                        "texture's example is scaled to the texture's size, and a copy of it looks made anew")
+    parser.add_argument("--example-scale", type=float, default=None,
+                        help="with --texture: the example's size relative to its own pixels, as the texture used it "
+                        "(default: 1)")
+    parser.add_argument("--tileable", action="store_true",
+                        help="with --texture: made with --tileable, so paired as it was made (circular padding)")
+    add_backbone_options(parser, pooling=None, padding="replicate, as a transfer's (and explain's patch map); with "
+                         "--texture circular if --tileable, else the backbone's own")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import plots
+    from ..analysis.explain import prepared_texture
     from ..analysis.matches import find_matches, panels, style_at
-    from ..gatys import TransferOptions
     from ..images import load_input
     from ..mrf import check_patch
     from ..optimize import fit_long_side, resize
 
     check_patch(args.patch, "--patch")
-    check_against_style(args.size, args.style_scale)
+    scale = _scale(args)
     output = figure_output(args.output, [args.picture, args.style])
-    args.padding = args.padding or TransferOptions.padding  # the pairing explain shows for a transfer's result
+    args.pooling = args.pooling or ("avg" if args.texture else "max")
+    args.padding = measuring_padding(args)  # the pairing explain shows for such a result
     model = backbone_from_args(args)
     model.check_defaults({} if args.layer else {"--layer": [LAYER]})
     args.layer = args.layer or LAYER
     model.check_layers([args.layer])
     picture, style = load_input(args.picture, "picture"), load_input(args.style, "style image")
     side = args.size or min(SIDE, max(picture.shape[-2:]))  # a small picture is not enlarged unless asked
-    picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side))
-    style = style_at(style, side, args.style_scale)
+    if args.texture:
+        (style,), picture = prepared_texture(style, picture, side, scale)
+    else:
+        picture, style = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side)), style_at(style, side, scale)
     matches = find_matches(picture, style, args.layer, model, args.patch)
+    source = "example" if args.texture else "style"
     title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
-             f"{matches.repetition:.2f}, {matches.used:.0%} of the style's patches used")
-    titles = ["style, each position its colour", "picture", "where each patch comes from"]
+             f"{matches.repetition:.2f}, {matches.used:.0%} of the {source}'s patches used")
+    titles = [f"{source}, each position its colour", "picture", "where each patch comes from"]
     plots.save(plots.images_grid(panels(picture, style, matches), titles, title, columns=3, width=3.2), output)
     say(title)
     print(output)
     return 0
+
+
+def _scale(args: argparse.Namespace) -> float:
+    """The style's scale (--style-scale), or with --texture the example's (--example-scale), checked."""
+    if args.texture and args.style_scale is not None:
+        raise OptionError("--style-scale is for a transfer's style; a texture's example is scaled by --example-scale")
+    if not args.texture and args.example_scale is not None:
+        raise OptionError("--example-scale is for a texture's example (--texture); a style is scaled by --style-scale")
+    flag, scale = ("--example-scale", args.example_scale) if args.texture else ("--style-scale", args.style_scale)
+    check_against_style(args.size, 1.0 if scale is None else scale, flag)
+    return 1.0 if scale is None else scale
