@@ -39,7 +39,7 @@ from stylegram.batch import steps as steps_module  # noqa: E402
 from stylegram.batch.cluster import usable_cores  # noqa: E402
 from stylegram.batch.stylize import _warm, moved  # noqa: E402
 from stylegram.cli import main  # noqa: E402
-from stylegram.errors import ImageError, OptionError  # noqa: E402
+from stylegram.errors import ImageError, LayerError, OptionError  # noqa: E402
 from stylegram.features import default_backbone  # noqa: E402
 
 STYLE = "sample:swirls"
@@ -1077,6 +1077,10 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     ({"method": "gatys", "iterations": "abc"}, "iterations must be whole numbers"),  # failed once per item
     ({"method": "gatys", "iterations": "-3"}, "iterations must not be negative"),
     ({"method": "gatys", "style_weight": float("nan")}, "style_weight"),
+    ({"method": "gatys", "statistic": "histogramm"}, "did you mean histogram"),  # failed once per item
+    ({"method": "gatys", "statistic": "gram:-1"}, "statistic weight for 'gram' must be a non-negative number"),
+    ({"method": "gatys", "style_layers": "relu9_1"}, "layer 'relu9_1' does not exist in vgg19"),  # once per item
+    ({"method": "gatys", "content_layers": "relu4_2x"}, "did you mean relu4_2"),
     ({"scheduler": "nonsense"}, "is not a scheduler address"),  # was a traceback
     ({"scheduler": "tcp://127.0.0.1:99999"}, "port 99999"),
     ({"workers": 0}, "^workers must be at least 1"),  # named as the keyword, not the flag
@@ -1096,7 +1100,7 @@ def test_options_are_checked_once_before_a_cluster_starts(changes, words, tmp_pa
 
     monkeypatch.setattr(stylize, "open_client", lambda *a: pytest.fail("a cluster was started before the check"))
     _photos(tmp_path / "in", 2)
-    with pytest.raises((OptionError, ImageError), match=words):
+    with pytest.raises((OptionError, ImageError, LayerError), match=words):
         stylize_batch([tmp_path / "in"], [STYLE, "sample:mosaic"], tmp_path / "out", **changes)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 

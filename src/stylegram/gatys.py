@@ -536,6 +536,16 @@ def backbone_options(opts: TransferOptions) -> dict:
     return build_options(opts.backbone, opts.padding, opts.pooling)
 
 
+def check_layer_names(opts: TransferOptions, styles: int) -> None:
+    """Refuse a layer the options name that their network lacks, and an unknown statistic, before any work (the
+    network's table, with random weights: nothing is read); for callers that load the network elsewhere (batch)."""
+    statistics.parse_statistic(opts.statistic)
+    model = load_backbone(opts.backbone, "random", **backbone_options(opts))
+    _check_default_layers(model, opts)
+    named = layer_groups(style_layers(opts), styles)
+    model.check_layers([*parse_weighted(opts.content_layers, "content layer"), *(n for group in named for n in group)])
+
+
 def load_model(opts: TransferOptions) -> Backbone:
     """The network options name (their backbone, weights, padding and pooling; a transfer's or a texture's), loaded."""
     return load_backbone(opts.backbone, opts.weights, **backbone_options(opts))

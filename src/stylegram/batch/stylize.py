@@ -205,6 +205,7 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
         gatys.check_masks_unblended(opts)
     else:
         gatys.check_read(opts)
+        gatys.check_layer_names(opts, styles)  # not once per item, on the workers, after the cluster started
     if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
         optimize.Schedule(gatys.iteration_counts(opts.iterations, 1), opts.optimizer, opts.lr, opts.history,
                           tolerance=opts.tolerance, patience=opts.patience)
