@@ -34,7 +34,7 @@ from stylegram.batch import (  # noqa: E402
     stylize_batch,
     synthetic_video,
 )
-from stylegram.batch import animation, flow, tasks, video  # noqa: E402
+from stylegram.batch import animation, flow, made, tasks, video  # noqa: E402
 from stylegram.batch import steps as steps_module  # noqa: E402
 from stylegram.batch.cluster import usable_cores  # noqa: E402
 from stylegram.batch.stylize import _warm, moved  # noqa: E402
@@ -73,8 +73,8 @@ def _loaded_once(report) -> bool:
 
 
 def _no_leftovers(folder) -> None:
-    """No temporary files, and every output decodes completely."""
-    assert not [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    """No temporary files (the record of what made the outputs aside), and every output decodes completely."""
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != made.RECORD]
     for p in folder.glob("*.png"):
         with Image.open(p) as im:
             im.load()
@@ -561,6 +561,30 @@ def test_corrupt_file_fails_alone_with_its_message_and_rerun_skips(client, tmp_p
     report = stylize_batch([folder], STYLE, out, client=client)
     assert report.done == [str(folder / "photo01.png")]  # only the missing output is redone
     assert len(report.skipped) == 3 and [f.name for f in report.failed] == [str(folder / "broken.png")]
+
+
+def test_outputs_made_with_another_style_are_named_not_skipped_as_done(client, tmp_path, capsys):
+    """A rerun with another style printed '0 done, 2 skipped': each output records what made it, and one made from
+    other styles or options is named before any work, to be made again with --overwrite."""
+    folder = _photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    args = ["batch", str(folder), "-o", str(out), "--scheduler", _address(client), "--quiet"]
+    assert main([*args, "--style", STYLE]) == 0
+    first = (out / "photo00.png").read_bytes()
+    assert main([*args, "--style", STYLE]) == 0  # as asked: skipped, and said why
+    assert capsys.readouterr().out.strip().endswith("(the skipped were there already; --overwrite makes them again)")
+    assert main([*args, "--style", "sample:mosaic"]) == 2
+    err = capsys.readouterr().err
+    assert "2 outputs in " in err and "(photo00.png, photo01.png) were made with other styles, options or inputs" in err
+    assert "so they are not skipped as done; give --overwrite to make them again, or another -o folder to keep them" in err
+    assert main([*args, "--style", STYLE, "--alpha", "0.5"]) == 2  # another option
+    assert (out / "photo00.png").read_bytes() == first  # nothing lost
+    assert main([*args, "--style", "sample:mosaic", "--overwrite"]) == 0
+    assert (out / "photo00.png").read_bytes() != first
+    assert main([*args, "--style", "sample:mosaic"]) == 0 and "0 done, 2 skipped" in capsys.readouterr().out
+    (out / "photo01.png").unlink()  # one output gone: only it is made, with the styles asked now
+    report = stylize_batch([folder], "sample:mosaic", out, client=client)
+    assert report.done == [str(folder / "photo01.png")] and len(report.skipped) == 1
 
 
 def test_unreadable_videos_fail_with_the_reason_in_words(tmp_path):

@@ -12,6 +12,7 @@ stopped part-way goes on from there.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -30,6 +31,7 @@ from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client
 from .frames import FrameStore, file_key
+from .made import Made, output_key, refusal
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
 from .steps import Running, StepHook, Steps, time_left
 
@@ -163,6 +165,10 @@ def stylize_batch(
     if any(i.is_video for i in planned):
         flow.check_available()  # frames follow the motion, and their steadiness is measured along it: OpenCV, now
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
+    made, keys = Made(folder), {i: _made_from(i, specs, opts, (temporal, hold), tile) for i in planned}
+    stale = [i.output.name for i in planned if i in complete and made.differs(i.output.name, keys[i])]
+    if stale:
+        raise OptionError(refusal(out_dir, stale))
     report = Report(skipped=[i.name for i in planned if i in complete])
     todo = [i for i in planned if i not in complete]
     skipped = sum(not i.is_video for i in complete)
@@ -179,8 +185,22 @@ def stylize_batch(
             except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
                 logging.getLogger("distributed").setLevel(logging.ERROR)
                 raise
+            finally:  # what was written, stopped or not, is recorded with what made it
+                for item in todo:
+                    if item.name in report.done:
+                        made.note(item.output.name, keys[item])
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _made_from(item: Item, styles: list[str], opts: dict, steady: tuple[float, float], tile: int | None) -> dict | None:
+    """What an output is made from (made.output_key): every option, given or not (the API and the command line give
+    different ones), and a video's frames also by --temporal and --temporal-weight."""
+    every = dataclasses.asdict(gatys.TransferOptions().replace(**opts))
+    if item.is_video:
+        temporal, hold = steady
+        return output_key(item.source, styles, {**every, "temporal": temporal, "temporal_weight": hold})
+    return output_key(item.source, styles, every if tile is None else {**every, "tile": tile})
 
 
 def _check_options(method: str, temporal: float, options: dict, specs: list[str]) -> dict:

@@ -29,7 +29,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "OUT_DIR/<name>.mp4 with the source's frame times and audio, an animated GIF, WebP or PNG as an animation of "
         "its kind with its frame durations; folders are read one level deep). Outputs already in OUT_DIR are skipped, so "
         "an interrupted run resumes where it stopped (a video it cut off goes on from the frames it had finished, "
-        "kept in OUT_DIR/.<name>.mp4.frames until the video is written); "
+        "kept in OUT_DIR/.<name>.mp4.frames until the video is written); an output made with other styles, options "
+        "or inputs (OUT_DIR/.stylegram-made.json records what made each) is refused as done, to be made again with "
+        "--overwrite; "
         "items that fail are listed at the end (exit status 2).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
@@ -112,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         error = report.warp_error.get(name, math.nan)
         beyond = f", {error:.1f} grey levels of change beyond the motion" if math.isfinite(error) else ""
         print(f"{name}: flicker {measured}{beyond}")
-    print(report.summary().splitlines()[0] + f", outputs in {args.output}")
+    there = " (the skipped were there already; --overwrite makes them again)" if report.skipped else ""
+    print(report.summary().splitlines()[0] + f", outputs in {args.output}{there}")
     for failure in report.failed:
         print(f"stylegram: {failure}", file=sys.stderr)
     return 0 if report.ok else 2

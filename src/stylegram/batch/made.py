@@ -1,0 +1,63 @@
+"""What made each output of a batch folder, so a rerun with other styles or options does not pass them off as done.
+
+OUT_DIR/.stylegram-made.json holds {output name: key}: the input file, the styles, the options (and their masks'
+and label maps' files) each output was written with (frames.file_key: an edited file reads as another). A rerun
+skips an output whose key matches, or that has none (written before the record, or by other means); one made with
+another key is named before any work, to be made again with --overwrite or kept by writing to another folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import files
+from ..errors import count
+from .frames import file_key
+
+RECORD = ".stylegram-made.json"
+NAMED = 3  # outputs named in the message, then how many more
+
+
+def output_key(source: Path, styles: list[str], options: dict) -> dict | None:
+    """What an output is made from, as it reads back from JSON; None for options JSON cannot hold (API arrays)."""
+    key = {"source": file_key(source), "styles": [file_key(s) for s in styles], "options": options,
+           **{name: [file_key(m) for m in options[option].split(",")]
+              for name, option in (("masks", "style_masks"), ("regions", "style_regions"), ("labels", "labels"))
+              if isinstance(options.get(option), str)}}
+    try:
+        return json.loads(json.dumps(key))
+    except (TypeError, ValueError):
+        return None
+
+
+class Made:
+    """The record of one output folder."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / RECORD
+        try:
+            self.keys = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.keys = {}
+
+    def differs(self, name: str, key: dict | None) -> bool:
+        """Whether the output ``name`` was recorded as made from something else than ``key``."""
+        return key is not None and name in self.keys and self.keys[name] != key
+
+    def note(self, name: str, key: dict | None) -> None:
+        """Record that ``name`` was just written from ``key`` (written whole, as the outputs are)."""
+        if key is None:
+            self.keys.pop(name, None)
+        else:
+            self.keys[name] = key
+        files.write_bytes(self.path, json.dumps(self.keys, indent=1).encode())
+
+
+def refusal(out_dir: str, names: list[str]) -> str:
+    """The message for outputs made from other inputs, styles or options than a rerun's."""
+    shown = ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
+    one = len(names) == 1
+    return (f"{count(len(names), 'output')} in {out_dir} ({shown}) {'was' if one else 'were'} made with other styles, "
+            f"options or inputs than these, so {'it is' if one else 'they are'} not skipped as done; give --overwrite "
+            f"to make {'it' if one else 'them'} again, or another -o folder to keep {'it' if one else 'them'}")
