@@ -587,6 +587,9 @@ def test_a_width_and_height_for_a_long_side_say_what_size_means(command, capsys)
     (["batch", "clips/"], "batch [-h] INPUT [INPUT ...] --style STYLE -o OUT_DIR [options]", "--style, -o/--output"),
     (["explain", "a.png", "b.png", "c.png"], "explain [-h] CONTENT STYLE [STYLE ...] RESULT -o OUT.html [options]",
      "-o/--output"),  # a command's own usage where it has one
+    (["grams", "sample:brick", "--layr", "relu3_1", "-o", "g.png"],
+     "grams [-h] IMAGES_OR_FOLDERS [IMAGES_OR_FOLDERS ...] --layer LAYER -o OUTPUT [options]",
+     "--layer (--layr: did you mean --layer?)"),  # the misspelling was not named: only the option it missed
 ])
 def test_a_missing_argument_shows_a_short_usage_not_every_option(args, usage, missing, capsys):
     """A transfer without -o printed 35 lines of every option's usage before the one line that said what was missing."""

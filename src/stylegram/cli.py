@@ -40,8 +40,25 @@ class CommandParser(argparse.ArgumentParser):
     """A command's parser whose errors show a short usage (what must be given, then [options]) and point to --help:
     argparse's own usage of every option (35 lines for transfer) buried the one line that said what was wrong."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        self.typed = list(sys.argv[1:] if args is None else args)  # for error(): what was mistyped
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str):
+        if message.startswith("the following arguments are required"):
+            message += self.mistyped()
         self.exit(2, f"{self.short_usage()}{self.prog}: error: {message}\n'{self.prog} --help' lists every option\n")
+
+    def mistyped(self) -> str:
+        """' (--layr: did you mean --layer?)' for the typed flags this command lacks: argparse names a required
+        option that is missing before the unknown ones, so a misspelled --layer read as a --layer not given."""
+        from .errors import did_you_mean
+
+        flags = [flag for action in self._actions for flag in action.option_strings if flag.startswith("--")]
+        typed = [word.split("=")[0] for word in getattr(self, "typed", []) if word.startswith("--")]
+        hints = [f"{word}: {did_you_mean(word, flags).lstrip('; ')}" for word in typed
+                 if word not in flags and did_you_mean(word, flags)]
+        return f" ({'; '.join(hints)})" if hints else ""
 
     def short_usage(self) -> str:
         """'usage: stylegram transfer [-h] content style [style ...] -o OUTPUT [options]' (a command's own usage

@@ -128,6 +128,9 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+LOOKALIKE = str.maketrans("lIOo", "1100")  # relu3_l meant relu3_1 (difflib offered relu3_4)
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' did you mean X?' for the closest choice, or '' when nothing is close.
 
@@ -135,6 +138,7 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """
     choices = list(choices)
     close = [choice for choice in choices if choice.lower() == name.lower()]  # RELU1_1
+    close = close or [choice for choice in choices if choice.translate(LOOKALIKE) == name.translate(LOOKALIKE)]
     close = close or [choice for choice in choices if len(name) >= 3 and choice.startswith(name)]
     close = close or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
