@@ -422,7 +422,20 @@ def test_an_image_too_small_for_the_layer_is_named(classes, tmp_path, capsys):
     Image.new("RGB", (80, 20), (90, 120, 30)).save(folder / "thin.png")
     assert main(["grams", str(folder), "--layer", "relu5_1", "-o", str(tmp_path / "g.png")]) == 2
     err = capsys.readouterr().err
-    assert "thin.png is 80x20 px; layer relu5_1 of vgg19 needs at least 32 px on each side" in err, err
+    assert "thin.png is 80x20 px: layer relu5_1 of vgg19 needs at least 32 px on each side; use larger images, or " \
+           "--layer no deeper than pool4" in err, err
+    for name, size in [("wide.png", (600, 40)), ("tiny.png", (8, 8))]:  # each named with its own size
+        Image.new("RGB", size, (90, 120, 30)).save(folder / name)
+    assert main(["grams", str(folder), "--layer", "relu5_1", "-o", str(tmp_path / "g.png")]) == 2
+    assert "thin.png is 80x20 px, tiny.png is 8x8 px, wide.png is 256x17 px at --size 256: layer relu5_1 of vgg19 " \
+           "needs at least 32 px on each side; use a larger --size than 256 (the long side images are shrunk to), " \
+           "or --layer no deeper than pool3" in capsys.readouterr().err
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "notes.png").write_text("not a picture")  # named as not an image, not counted as a class's one image
+    assert main(["rank-layers", str(classes[0]), str(fake), "-o", str(tmp_path / "r.png")]) == 2
+    err = capsys.readouterr().err
+    assert "notes.png is not an image" in err and "has 1 image" not in err
 
 
 def test_grams_refuses_more_clusters_than_channels_before_the_work(classes, tmp_path, capsys, monkeypatch):

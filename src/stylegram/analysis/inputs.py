@@ -12,9 +12,10 @@ import torch
 
 from .. import images, samples
 from ..color import gray
-from ..errors import OptionError, count
+from ..errors import BackboneError, OptionError, count
 
 DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
+MAX_NAMED = 3  # images named in a message, then how many more
 SAMPLE_CROPS, SAMPLE_CROP_SIZE = 16, 128  # a sample:NAME class: this many crops of this side that do not overlap
 
 
@@ -44,16 +45,29 @@ class ImageSet:
         """Up to ``count`` image indices from every class, class by class."""
         return [i for c in range(len(self.classes)) for i in self.members(c)[:count]]
 
-    def check_fits(self, backbone, layers: Sequence[str]) -> None:
-        """Before any network pass: name an image too small for the deepest of ``layers`` (Backbone.check_fits)."""
+    def check_fits(self, backbone, layers: Sequence[str], flag: str = "--layer") -> None:
+        """Before any network pass: name the images too small for the deepest of ``layers``, and what to change
+        (``flag``: the option that names the layers)."""
         need = backbone.min_input_size(list(layers))
         small = [i for i, x in enumerate(self.images) if min(x.shape[-2:]) < need]
-        if small:
-            more = f" (and {count(len(small) - 1, 'more image')})" if len(small) > 1 else ""
-            shape = tuple(self.images[small[0]].shape[-2:])
-            shrunk = self.size is not None and max(shape) == self.size  # at the bound: larger on disk
-            fix = f"use a larger --size than {self.size} (the long side images are shrunk to) or a shallower layer"
-            backbone.check_fits(shape, list(layers), self.names[small[0]] + more, fix if shrunk else None)
+        if not small:
+            return
+        sizes = ", ".join(f"{self.names[i]} is {self._size(i)}" for i in small[:MAX_NAMED])
+        if len(small) > MAX_NAMED:
+            sizes += f" (and {count(len(small) - MAX_NAMED, 'more image')} too small)"
+        shortest = min(min(self.images[i].shape[-2:]) for i in small)
+        if self.size is not None and any(max(self.images[i].shape[-2:]) == self.size for i in small):
+            fix = f"use a larger --size than {self.size} (the long side images are shrunk to)"  # larger on disk
+        else:
+            fix = "use larger images"
+        reached = [name for name in backbone.layer_names() if backbone.min_input_size([name]) <= shortest]
+        fix += f", or {flag} no deeper than {reached[-1]}" if reached else ""
+        raise BackboneError(f"{sizes}: layer {backbone.check_layers(list(layers))[-1]} of {backbone.name} "
+                            f"needs at least {need} px on each side; {fix}")
+
+    def _size(self, i: int) -> str:
+        height, width = self.images[i].shape[-2:]
+        return f"{width}x{height} px" + (f" at --size {self.size}" if max(height, width) == self.size else "")
 
     @classmethod
     def from_classes(
@@ -135,9 +149,10 @@ def load_classes(
             raise OptionError(f"{folder}: not a folder; give one folder of images per class (or sample:NAME, such as "
                               "sample:brick, for crops of a sample texture)")
         files = expand([folder])
+        classes[name] = [load(f, size, grey) for f in files]  # a file that is not an image is named first
         if len(files) < 2:
-            raise OptionError(f"class '{name}' has {len(files)} image; every class needs at least two to compare")
-        classes[name] = [load(f, size, grey) for f in files]
+            raise OptionError(f"class '{name}' has {count(len(files), 'image')}; every class needs at least two to "
+                              "compare")
         image_names[name] = [f"{name}/{f.name}" for f in files]
     return ImageSet.from_classes(classes, image_names, size)
 

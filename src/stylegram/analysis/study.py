@@ -69,7 +69,7 @@ def run(
     ranked = matrices.select_layers(backbone, layers)
     chosen = ranked if layer is None else backbone.check_layers([*ranked, layer])  # the studied layer's pass is shared
     _check_clusters(backbone, clusters, [layer] if layer is not None else ranked)
-    image_set.check_fits(backbone, chosen)
+    image_set.check_fits(backbone, chosen, "--layers" if layer is None else "--layer")
     say(f"computing {kind} matrices of {len(image_set)} images at {len(chosen)} layers")
     tri = matrices.compute(image_set.images, chosen, backbone, kind, batch_size=batch_size,
                            progress=lambda d, n: say(f"  {d}/{n} images"))

@@ -7,6 +7,7 @@ import json
 import time
 
 from . import SUMMARIES
+from ..errors import count
 from ..files import write_bytes
 from .analysis_common import add_image_options, add_kind_option, companion, figure_output, image_size, say
 from .common import add_backbone_options, add_scheduler_options, backbone_from_args
@@ -47,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     model = backbone_from_args(args)
     layers = matrices.select_layers(model, args.layers)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
-    image_set.check_fits(model, layers)
-    say(f"{len(image_set)} images in {len(image_set.classes)} classes, {len(layers)} layers of {model.name}")
+    image_set.check_fits(model, layers, "--layers")
+    say(f"{len(image_set)} images in {len(image_set.classes)} classes, {count(len(layers), 'layer')} of {model.name}")
     tri = _matrices(args, image_set.images, layers, model)
     settings = settings_of(model, args.kind, layers, size=args.size, grey=args.grey)
     ranking = rank_layers(tri, image_set.labels, image_set.classes, image_set.names, args.kind, settings)
