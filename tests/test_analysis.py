@@ -577,12 +577,13 @@ def test_report_checks_clusters_and_sizes_before_any_pass(classes, tmp_path, cap
     assert main(["report", *map(str, classes), "--layers", "relu1_1,relu2_1", "--clusters", "129", "-o", out]) == 2
     assert "128 channels, the most of any layer ranked (relu2_1)" in capsys.readouterr().err
     assert main(["report", *map(str, classes), "--layers", "relu5_1", "--size", "12", "-o", out]) == 2
-    assert "use a larger --size than 12 (the long side images are shrunk to) or a shallower layer" in capsys.readouterr().err
+    assert "use a larger --size than 12 (the long side images are shrunk to), or --layers no deeper than pool3" in \
+        capsys.readouterr().err
     small = tmp_path / "small"
     for name in ("a", "b"):  # 12 px on disk: a larger --size would not help, so it is not suggested
         inputs.write_classes({name: [torch.rand(1, 3, 12, 12)] * 2}, small)
     assert main(["report", str(small / "a"), str(small / "b"), "--layers", "relu5_1", "-o", out]) == 2
-    assert "use a larger image or a shallower layer" in capsys.readouterr().err
+    assert "use larger images, or --layers no deeper than pool3" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------- notebook
