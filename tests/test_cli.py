@@ -571,6 +571,13 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
                         "option\n")
 
 
+def test_a_misspelled_choice_gets_what_was_meant(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["transfer", "a.png", "b.png", "-o", "o.png", "--colors", "lumninance"])
+    assert stop.value.code == 2 and "argument --colors: invalid choice: 'lumninance' (choose from " in \
+        (err := capsys.readouterr().err) and err.splitlines()[1].endswith("'luminance'); did you mean luminance?")
+
+
 @pytest.mark.parametrize("command", ["transfer", "dream"])
 def test_a_width_and_height_for_a_long_side_say_what_size_means(command, capsys):
     with pytest.raises(SystemExit) as stop:

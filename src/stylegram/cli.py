@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import importlib
 import platform
+import re
 import signal
 import sys
 from collections.abc import Collection
@@ -47,6 +48,7 @@ class CommandParser(argparse.ArgumentParser):
     def error(self, message: str):
         if message.startswith("the following arguments are required"):
             message += self.mistyped()
+        message += _closest_choice(message)
         self.exit(2, f"{self.short_usage()}{self.prog}: error: {message}\n'{self.prog} --help' lists every option\n")
 
     def mistyped(self) -> str:
@@ -70,6 +72,16 @@ class CommandParser(argparse.ArgumentParser):
         required = [f"{a.option_strings[0]} {formatter._format_args(a, a.dest.upper())}"
                     for a in self._get_optional_actions() if a.required]
         return f"usage: {self.prog} [-h] {' '.join([*positionals, *required])} [options]\n"
+
+
+def _closest_choice(message: str) -> str:
+    """'; did you mean luminance?' for argparse's "invalid choice: 'lumninance' (choose from ...)", else ''."""
+    from .errors import did_you_mean
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    if not found:
+        return ""
+    return did_you_mean(found[1], [choice.strip().strip("'") for choice in found[2].split(",")])
 
 
 class _Version(argparse.Action):
