@@ -961,6 +961,22 @@ def test_moved_carries_the_previous_output_along_the_motion():
     assert np.abs(along[inner] - wanted).mean() < 0.25 * np.abs(still[inner] - wanted).mean()
 
 
+def test_what_enters_the_picture_is_neither_trusted_nor_smeared():
+    """A pan: the scene moves 6 px left a frame, and 6 px of new scene enter at the right. Their flow points out of
+    the previous frame, so they are not trusted (the hold kept the previous output's edge there, smeared across them:
+    horizontal streaks in a Gatys video), and their start carries the style's texture from nearby, not its last
+    column repeated."""
+    wide = _texture(96, 160, 4)
+    before, now = wide[:, :128], wide[:, 6:134]
+    motion = flow.motion(before, now)
+    assert motion.reliable[12:-12, -4:].mean() < 0.1 and motion.reliable[12:-12, 12:-12].mean() > 0.9
+    style = _texture(96, 128, 5).astype(int) - 128  # what stylizing adds to the frame: a texture
+    output = np.clip(before.astype(int) + style // 2, 0, 255).astype(np.uint8)
+    added = moved(output, before, now, motion).astype(float) - now
+    entered, inside = added[12:-12, -5:].std(axis=1).mean(), added[12:-12, 40:45].std(axis=1).mean()
+    assert entered > 0.5 * inside, (entered, inside)  # a repeated column varies not at all along a row
+
+
 # ------------------------------------------------------------------------------------ no cluster
 
 

@@ -54,15 +54,26 @@ def motion(before: np.ndarray, now: np.ndarray, size: tuple[int, int] | None = N
     there = warp(forward, backward)  # the forward flow at the place each pixel came from: should undo backward
     error = np.square(backward + there).sum(-1)
     tolerance = CONSISTENT[0] * (np.square(backward).sum(-1) + np.square(there).sum(-1)) + CONSISTENT[1]
-    return Motion(backward, (error <= tolerance).astype(np.float32))
+    return Motion(backward, ((error <= tolerance) & _inside(backward)).astype(np.float32))
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """``image`` (of the previous frame) moved along ``flow`` into the current frame; bilinear, edges repeated."""
+def _inside(flow: np.ndarray) -> np.ndarray:
+    """Where ``flow`` comes from inside the previous frame: what entered it (a pan's new edge) was nowhere before,
+    however consistent its flow (a pan's is uniform, so the check passed there)."""
+    height, width = flow.shape[:2]
+    x, y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    x, y = x + flow[..., 0], y + flow[..., 1]
+    return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+
+
+def warp(image: np.ndarray, flow: np.ndarray, mirrored: bool = False) -> np.ndarray:
+    """``image`` (of the previous frame) moved along ``flow`` into the current frame; bilinear, edges repeated, or
+    with ``mirrored`` the frame reflected beyond them (its texture, not its last row or column drawn out)."""
     cv2 = _cv2()
     height, width = flow.shape[:2]
     x, y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    moved = cv2.remap(image, x + flow[..., 0], y + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    border = cv2.BORDER_REFLECT_101 if mirrored else cv2.BORDER_REPLICATE
+    moved = cv2.remap(image, x + flow[..., 0], y + flow[..., 1], cv2.INTER_LINEAR, borderMode=border)
     return moved.reshape(image.shape)  # remap drops a channel axis of length 1
 
 

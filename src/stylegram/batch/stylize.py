@@ -436,8 +436,8 @@ def moved(output: np.ndarray, before: np.ndarray, now: np.ndarray, motion: flow.
     with the ``motion`` from ``before`` to ``now`` (at that size), ``output`` and ``before`` first moved along it, so
     that what moved is carried to where it went and the change is what the motion does not explain."""
     before, now = (flow.at_size(f, _size_of(output)) for f in (before, now))
-    if motion is not None:
-        output, before = flow.warp(output, motion.flow), flow.warp(before, motion.flow)
+    if motion is not None:  # what entered the frame starts as the style looked nearby (mirrored), not streaks
+        output, before = flow.warp(output, motion.flow, mirrored=True), flow.warp(before, motion.flow, mirrored=True)
     change = now.astype(np.int16) - before.astype(np.int16)
     return (output.astype(np.int16) + change).clip(0, 255).astype(np.uint8)
 
