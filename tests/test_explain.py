@@ -101,7 +101,11 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
     save_image(torch.rand(1, 3, 12, 12), tmp_path / "speck.png")
     assert main(["explain", "--texture", str(tmp_path / "speck.png"), str(tmp_path / "cat.png"), "-o", str(out)]) == 2
     assert "the example is 12x12 px as measured, but the layers conv1_1,pool1,pool2,pool3,pool4,relu3_1 need at " \
-        "least 16 px per side" in capsys.readouterr().err
+        "least 16 px per side: use a larger --example-scale (or a larger image)" in capsys.readouterr().err
+    save_image(torch.rand(1, 3, 8, 8), tmp_path / "tiny.png")  # the texture: --size, not a style's scale
+    assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "tiny.png"), "-o", str(out)]) == 2
+    assert "the result is 8x8 px as measured, but the layers conv1_1,pool1,pool2,pool3,pool4,relu3_1 need at least " \
+        "16 px per side: use a larger --size (or a larger image), or shallower layers" in capsys.readouterr().err
     assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "cat.png"), "-o", str(out),
                  "--example-scale", "0.01"]) == 2
     assert "--example-scale must be between 0.05 and 4, got 0.01" in capsys.readouterr().err

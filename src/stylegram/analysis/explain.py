@@ -330,9 +330,9 @@ def _check_sizes(backbone: Backbone, *named: dict[str, tuple[torch.Tensor, list[
         need = backbone.min_input_size(layers)
         if min(image.shape[-2:]) < need:
             h, w = image.shape[-2:]
+            scale = {"style": "--style-scale", "example": "--example-scale"}.get(name.split()[0], "--size")
             raise OptionError(f"the {name} is {w}x{h} px as measured, but the layers {','.join(layers)} need at least "
-                              f"{need} px per side: use a larger --size (or --style-scale, --example-scale), or "
-                              "shallower layers")
+                              f"{need} px per side: use a larger {scale} (or a larger image), or shallower layers")
 
 
 def placing(options: gatys.TransferOptions | synthesis.TextureOptions, picture: torch.Tensor,
