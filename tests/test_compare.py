@@ -51,6 +51,7 @@ def test_textures_compare_a_copy_against_noise(tmp_path):
     copied, scattered = compared.explained
     assert compared.layer == "pool1" and copied.matches[0].coherence > 0.9 > scattered.matches[0].coherence + 0.4
     assert copied.moved > scattered.moved and "How these textures compare" in compared.html()
+    assert "the results measured at 48x48 px, the example at its own pixels" in compared.html()  # not 'all at 48
 
 
 def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
@@ -62,7 +63,7 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
                  str(tmp_path / "mirrored.png"), "--style-layers", "relu1_1,relu2_1", "-o", str(out)]) == 0
     said = capsys.readouterr().out
     assert re.search(r"^cat: 0% of the way to the style's Gram matrices, content r 1.00, coherence", said, re.M)
-    assert re.search(r"^wrote .*; all measured at 64x43 px \(the smallest result's size, at most 512; the numbers "
+    assert re.search(r"^wrote .*; the results measured at 64x43 px \(the smallest result's size, at most 512; the numbers "
                      r"depend on it, --size sets it\):$", said, re.M), said
     left = torch.zeros(1, 3, 43, 64)
     left[..., :32] = 1

@@ -41,8 +41,13 @@ def _pictures(c: Comparison) -> Section:
     size = f"{first.result.shape[-1]}x{first.result.shape[-2]}"
     grid = plots.images_grid(shown, [*titles, *c.names], f"what they were made from, and the results ({size} px)",
                              columns=min(4, len(shown)), width=2.6)
-    made = "The example" if c.texture else "The content, the style"
-    return Section("The results", f"{made} and the results, all measured at {size} px.", plots.to_webp(grid))
+    if c.texture:  # explain.prepared_texture
+        words = (f"The example and the results: the results measured at {size} px, the example at its own pixels, "
+                 "shrunk as much as they were (times --example-scale).")
+    else:  # explain.prepared: the style at --style-scale times the result's long side
+        words = (f"The content, the style and the results: the content and the results measured at {size} px, the "
+                 "style at --style-scale times their long side.")
+    return Section("The results", words, plots.to_webp(grid))
 
 
 def _numbers(c: Comparison) -> Section:

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                           **network_row(args, model)})
     write_page(text, output)
     at = "--size" if args.size else "the smallest result's size, at most 512; the numbers depend on it, --size sets it"
-    print(f"wrote {output}; all measured at {first.shape[-1]}x{first.shape[-2]} px ({at}):")
+    print(f"wrote {output}; the results measured at {first.shape[-1]}x{first.shape[-2]} px ({at}):")
     for name, e in zip(compared.names, compared.explained):
         print(f"{name}: {e.headline()}, coherence {e.matches[0].coherence:.2f}")
     return 0
