@@ -51,7 +51,7 @@ def test_textures_compare_a_copy_against_noise(tmp_path):
     copied, scattered = compared.explained
     assert compared.layer == "pool1" and copied.matches[0].coherence > 0.9 > scattered.matches[0].coherence + 0.4
     assert copied.moved > scattered.moved and "How these textures compare" in compared.html()
-    assert "the results measured at 48x48 px, the example at its own pixels" in compared.html()  # not 'all at 48
+    assert "the results measured at 64x64 px, the example at its own pixels" in compared.html()  # not 'all at 64'
 
 
 def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
