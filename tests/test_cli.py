@@ -558,6 +558,9 @@ def test_no_command_lists_the_commands_and_fails(capsys):
     (["dream", "photo.jpg", "--layer", "relu4_1", "-o", "o.png"],
      "arguments: photo.jpg (a picture to start from is given as --image photo.jpg)"),
     (["dream", "--octavs", "2", "--layer", "relu4_1", "-o", "o.png"], "arguments: --octavs 2 (did you mean --octaves?)"),
+    (["batch", "in/", "--style", "s.png", "-o", "out", "--init", "adain"],
+     "arguments: --init adain (batch has no --init: each picture starts as transfer's --init auto starts it, and a "
+     "video's frames from the one before, moved along the motion)"),  # was: did you mean --min-size?
     (["texture", "sample:brick", "--style-layers", "relu1_1", "--style-masks", "m.png", "-o", "o.png"],
      "arguments: --style-layers relu1_1 --style-masks m.png (--style-layers: did you mean --layers?; "
      "--style-masks: did you mean --masks?)"),

@@ -171,13 +171,20 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     several = sum(word.startswith("-") for word in unknown) > 1  # then each hint names the option it is for
     for word in unknown:
         if word.startswith("-"):
-            hint = did_you_mean(word.split("=")[0], flags).lstrip("; ")
+            hint = _not_taken(command, word.split("=")[0]) or did_you_mean(word.split("=")[0], flags).lstrip("; ")
             hints.append(f"{word.split('=')[0]}: {hint}" if several and hint else hint)
         elif "--image" in flags and not after_flag:  # not the value of a mistyped option
             hints.append(f"a picture to start from is given as --image {word}")
         after_flag = word.startswith("-") and "=" not in word
     hint = "; ".join(h for h in hints if h)
     sub.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({hint})" if hint else ""))
+
+
+def _not_taken(command: str, flag: str) -> str:
+    """Why a command lacks an option of transfer's (--init for batch), or ''; the closest flag would mislead there
+    (--init: did you mean --min-size?)."""
+    module = importlib.import_module(f".commands.{command.replace('-', '_')}", __package__)
+    return getattr(module, "NOT_TAKEN", {}).get(flag, "")
 
 
 def _warning(message: str) -> None:

@@ -21,6 +21,22 @@ TRANSFER_OPTIONS = ("style_scale", "content_weight", "style_weight", "tv_weight"
                     "pooling", "padding", "precision", "seed")
 
 
+# transfer's options that batch has not, and why: said where one is given (the closest flag misled: --init, did you
+# mean --min-size?)
+_FRAMES = "each picture starts as transfer's --init auto starts it, and a video's frames from the one before, moved " \
+          "along the motion"
+NOT_TAKEN = {
+    "--init": f"batch has no --init: {_FRAMES}",
+    "--init-weight": f"batch has no --init-weight: {_FRAMES}, held there by --temporal-weight",
+    "--init-mask": f"batch has no --init-mask: {_FRAMES}, held where the motion is reliable",
+    "--log": "batch has no --log: each picture's losses are its own run's; make one with stylegram transfer --log",
+    "--save-every": "batch has no --save-every: it writes each output once, whole",
+    "--checkpoint": "batch has no --checkpoint: a stopped batch goes on from the outputs (and video frames) written",
+    "--resume": "batch has no --resume: run the same command again; it goes on from the outputs written",
+    "--explain": "batch has no --explain: stylegram explain CONTENT STYLE RESULT explains any output",
+}
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "batch",
