@@ -587,6 +587,18 @@ def test_outputs_made_with_another_style_are_named_not_skipped_as_done(client, t
     assert report.done == [str(folder / "photo01.png")] and len(report.skipped) == 1
 
 
+def test_an_unreadable_video_fails_before_a_cluster_starts(tmp_path, monkeypatch):
+    """A video cut before its index started the cluster, then failed on a worker: it is listed at once."""
+    import stylegram.batch.stylize as stylize
+
+    monkeypatch.setattr(stylize, "open_client", lambda *a: pytest.fail("a cluster was started for nothing"))
+    source = synthetic_video(tmp_path / "clip.mp4", count=3, audio=())
+    (tmp_path / "cut.mp4").write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    report = stylize_batch([tmp_path / "cut.mp4"], STYLE, tmp_path / "out")
+    assert report.done == [] and [f.name for f in report.failed] == [str(tmp_path / "cut.mp4")]
+    assert "cannot open as a video" in report.failed[0].message or "cut short" in report.failed[0].message
+
+
 def test_unreadable_videos_fail_with_the_reason_in_words(tmp_path):
     """The reason once read '[Errno 1094995529] Invalid data found when processing input: '/path/clip.mp4''."""
     (tmp_path / "empty.mp4").write_bytes(b"")

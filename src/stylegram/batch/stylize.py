@@ -170,7 +170,7 @@ def stylize_batch(
     if stale:
         raise OptionError(refusal(out_dir, stale))
     report = Report(skipped=[i.name for i in planned if i in complete])
-    todo = [i for i in planned if i not in complete]
+    todo = _readable([i for i in planned if i not in complete], report)
     skipped = sum(not i.is_video for i in complete)
     if todo:
         with contextlib.nullcontext(client) if client is not None else open_client(scheduler, workers) as c:
@@ -191,6 +191,21 @@ def stylize_batch(
                         made.note(item.output.name, keys[item])
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _readable(items: list[Item], report: Report) -> list[Item]:
+    """The items less the videos that cannot be read, cut short or half-copied, each listed as failed before the
+    cluster starts (found by reading their packets, which is quick, not after it started and a worker opened them)."""
+    kept = []
+    for item in items:
+        if item.is_video and item.source.suffix.lower() in video.VIDEO_EXTENSIONS:
+            try:
+                video.timing(item.source)
+            except ImageError as err:
+                report.failed.append(Failure(item.name, one_line(err)))
+                continue
+        kept.append(item)
+    return kept
 
 
 def _made_from(item: Item, styles: list[str], opts: dict, steady: tuple[float, float], tile: int | None) -> dict | None:
