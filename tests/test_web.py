@@ -561,7 +561,8 @@ def test_label_maps_from_the_page_paint_like_colours_alike(client):
     states = [e["data"] for e in sse(client.get(job["urls"]["events"]).text) if e["event"] == "state"]
     assert states[-1]["state"] == "done"
     halves = [{"image": 1, "share": 0.5}]  # each colour: half the content, from half the style image
-    read = [{"colour": "#87ceeb", "share": 0.5, "sources": halves}, {"colour": "#28a03c", "share": 0.5, "sources": halves}]
+    read = [{"colour": "#87ceeb", "name": "sky blue (#87ceeb)", "share": 0.5, "sources": halves},
+            {"colour": "#28a03c", "name": "green (#28a03c)", "share": 0.5, "sources": halves}]
     assert sorted(states[-1]["labels_read"], key=lambda p: p["colour"], reverse=True) == read
     assert client.get(job["urls"]["self"]).json()["labels_read"] == states[-1]["labels_read"]
     big = {"content": uploaded(client, png(192, 128)), "labels": [uploaded(client, label_png(192, 128, "x")),
