@@ -302,11 +302,11 @@ def test_a_batch_makes_its_pictures_in_tiles_on_the_workers(client, tmp_path):
     report = stylize_batch([photos], STYLE, tmp_path / "out", client=client, method="gatys", iterations="3",
                            min_size=128, size=192, upscale=True, tile=128)
     assert report.ok and len(report.done) == 1
-    made = images.load_input(str(tmp_path / "out" / "photo00.png"), "out")
+    there = images.load_input(str(tmp_path / "out" / "photo00.png"), "out")
     here = tiles.transfer_tiled(str(photos / "photo00.png"), STYLE, size=192, upscale=True, tile=128, iterations="3",
                                 min_size=128)
-    assert made.shape == here.image.shape == (1, 3, 128, 192)
-    assert float((made - here.image).abs().mean()) < 0.01  # as made here (one thread there: not the same bytes)
+    assert there.shape == here.image.shape == (1, 3, 128, 192)
+    assert float((there - here.image).abs().mean()) < 0.01  # as made here (one thread there: not the same bytes)
     synthetic_video(tmp_path / "in" / "clip.mp4", count=2, size=(48, 32), audio=())
     with pytest.raises(OptionError, match="clip.mp4 is a video, whose frames are made whole; run the videos without"):
         stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", client=client, method="gatys", tile=128)
