@@ -186,7 +186,8 @@ def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(tmp_path, capsys, monkey
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10", "100",
                  "--size", "64", "--min-size", "64", "--iterations", "6"]) == 130
-    assert "the 2 pictures made so far written to" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the 2 pictures made so far written to" in err and "run it again with --cells DIR to keep" in err
     assert _pictures_across(np.asarray(Image.open(out))) == 2  # two of three
 
 
@@ -257,7 +258,8 @@ def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_shor
         patched.setattr(sweeps, "run_planned", _interrupted_at_the_second_picture(sweeps.run_planned))
         assert main(command) == 130
     assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["style-weight=1.png", "style-weight=10.png"]
-    capsys.readouterr()
+    assert f"run the same command again to make the rest: {tmp_path / 'cells'} keeps the pictures finished" in \
+        capsys.readouterr().err
     ran = _counting_runs(monkeypatch)
     assert main(command) == 0
     assert [r["style_weight"] for r in ran] == [10, 100]  # the picture cut short is made again, the finished one not

@@ -160,12 +160,20 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         kept = (f"the {_pictures(made)} made so far written to {output}"
                 + (f" ({short} cut short, marked 'stopped')" if short else "")) if made \
             else "nothing was made, so nothing was written"
-        print(f"stylegram: interrupted{stopped_in}; {kept}", file=sys.stderr)
+        print(f"stylegram: interrupted{stopped_in}; {kept}; {_going_on(folder)}", file=sys.stderr)
         return 130
     print(f"wrote {output} ({_made(made, folder, wall)})" + (f" and each to {folder}" if folder else ""))
     if page is not None:
         print(f"wrote {page}")
     return 0
+
+
+def _going_on(folder: Path | None) -> str:
+    """How a stopped sweep goes on: its --cells folder keeps the pictures finished, or it had none."""
+    if folder is not None:
+        return (f"run the same command again to make the rest: {folder} keeps the pictures finished, and those cut "
+                "short are made again")
+    return "run it again with --cells DIR to keep each finished picture, so that a sweep stopped goes on from them"
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
