@@ -444,13 +444,18 @@ def test_grams_refuses_more_clusters_than_channels_before_the_work(classes, tmp_
     assert "cannot make 100 clusters of the 64 channels of relu1_1; choose --clusters 64 or fewer" in capsys.readouterr().err
 
 
-def test_features_cli(classes, tmp_path):
+def test_features_cli(classes, tmp_path, capsys):
     out = tmp_path / "grid.png"
     files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
     assert main(["features", *files, "--layer", "conv2_1", "--channels", "3,4,14", "-o", str(out)]) == 0
     assert out.stat().st_size > 1000
     assert main(["features", *files, "--layer", "relu2_1", "--top", "2", "-o", str(out)]) == 0
     assert main(["features", *files, "--layer", "relu2_1", "--channels", "128", "-o", str(out)]) == 2
+    capsys.readouterr()
+    for rows, words in [(["--top", "999"], "--top 999 gives 128 rows"), (["--channels", "0-99"], "--channels gives 100 rows")]:
+        assert main(["features", *files, "--layer", "relu2_1", *rows, "-o", str(out)]) == 2  # each a 300-px row
+        err = capsys.readouterr().err
+        assert f"{words}, a figure" in err and "show at most 64 at once" in err
 
 
 def test_a_cluster_row_is_the_mean_of_its_channels_maps():

@@ -13,6 +13,7 @@ from .dream import add_dream_options, dream_size
 
 
 TOP = 6  # channels shown without --channels
+MAX_ROWS = 64  # rows of one figure: more is a picture tens of thousands of px tall
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -31,8 +32,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "cluster file of 'stylegram grams' (its layer), all its clusters or those listed, e.g. "
                         "grams.json or grams.json:0,3")
     parser.add_argument("--top", type=int, default=None,
-                        help=f"without --channels and --clusters: show this many channels of highest mean activation "
-                             f"(default: {TOP})")
+                        help=f"without --channels and --clusters: show this many channels of highest mean activation, "
+                             f"at most {MAX_ROWS} (default: {TOP})")
     parser.add_argument("-o", "--output", required=True, help="output figure (.png, .jpg, .tif, .webp or .bmp)")
     add_dream_options(parser)
     add_image_options(parser)
@@ -61,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     top = TOP if args.top is None else args.top
     if picked is None and clusters is None and top < 1:
         raise OptionError(f"--top must be at least 1, not {top}")
+    _check_rows(len(clusters) if clusters is not None else len(picked) if picked else min(top, width),
+                "--clusters" if clusters is not None else "--channels" if picked else f"--top {top}")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     image_set.check_fits(model, [layer])
     maps = featuremaps.maps(image_set.images, layer, model, args.batch_size)
@@ -75,6 +78,14 @@ def run(args: argparse.Namespace) -> int:
     say(f"{', '.join(label for label, _ in rows)} of {layer} for {count(len(image_set), 'image')}")
     print(output)
     return 0
+
+
+def _check_rows(rows: int, chosen_by: str) -> None:
+    """Refuse a figure of more than MAX_ROWS rows, one of the channels or clusters ``chosen_by`` each: --top 999 drew
+    all 256 channels of relu3_1, a 341x45287 px picture, in 53 s."""
+    if rows > MAX_ROWS:
+        raise OptionError(f"{chosen_by} gives {rows} rows, a figure {rows} maps tall; show at most {MAX_ROWS} at once "
+                          f"(--top {MAX_ROWS}, or fewer --channels)")
 
 
 def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | None]:
