@@ -514,6 +514,8 @@ def test_dream_size_without_dreams_is_refused(command, classes, tmp_path, capsys
     out = tmp_path / ("out.html" if command == ["report"] else "out.png")
     assert main([command[0], *map(str, classes), *command[1:], "--dream-size", "64", "-o", str(out)]) == 2
     assert "--dream-size 64 sizes the deep dreams, and --dreams is not given" in capsys.readouterr().err
+    assert main([command[0], *map(str, classes), *command[1:], "--dreams", "--dream-size", "8", "-o", str(out)]) == 2
+    assert "--dream-size 8 draws dreams too small to show anything" in capsys.readouterr().err  # flat 8 px blobs
     assert not out.exists()
 
 

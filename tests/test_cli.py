@@ -469,7 +469,6 @@ def test_console_script_runs_as_a_process(tmp_path, module):
 
 @pytest.mark.parametrize("args", [
     ["grams", "sample:chelsea", "--layer", "relu1_1", "--columns", "0", "-o", "g.png"],  # was clamped to 1
-    ["report", "a", "b", "--channels", "0", "-o", "r.html"],  # was clamped to 1
     ["report", "a", "b", "--top", "0", "-o", "r.html"],  # the same option, named as in features
     ["features", "sample:chelsea", "--layer", "relu1_1", "--dreams", "--dream-size", "0", "-o", "f.png"],  # was 224
 ])
@@ -558,6 +557,9 @@ def test_no_command_lists_the_commands_and_fails(capsys):
     (["dream", "photo.jpg", "--layer", "relu4_1", "-o", "o.png"],
      "arguments: photo.jpg (a picture to start from is given as --image photo.jpg)"),
     (["dream", "--octavs", "2", "--layer", "relu4_1", "-o", "o.png"], "arguments: --octavs 2 (did you mean --octaves?)"),
+    (["report", "a/", "b/", "--channels", "3,4", "-o", "r.html"],  # its old name for --top, a count
+     "arguments: --channels 3,4 (report's --channels is now --top N, how many of the strongest channels it shows; "
+     "chosen channels, e.g. 3,4, are shown by stylegram features --channels 3,4)"),
     (["batch", "in/", "--style", "s.png", "-o", "out", "--init", "adain"],
      "arguments: --init adain (batch has no --init: each picture starts as transfer's --init auto starts it, and a "
      "video's frames from the one before, moved along the motion)"),  # was: did you mean --min-size?

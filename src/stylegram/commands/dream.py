@@ -81,6 +81,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 DREAM_SIZE = 128  # side of each dream that features and report add with --dreams
+MIN_DREAM_SIZE = 32  # px: smaller dreams show no pattern
 
 
 def add_dream_options(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +97,9 @@ def dream_size(args: argparse.Namespace) -> int:
     if args.dream_size is not None and not args.dreams:
         raise OptionError(f"--dream-size {args.dream_size} sizes the deep dreams, and --dreams is not given; add --dreams "
                           "or drop --dream-size")
+    if args.dream_size is not None and args.dream_size < MIN_DREAM_SIZE:
+        raise OptionError(f"--dream-size {args.dream_size} draws dreams too small to show anything (8 px were flat "
+                          f"blobs); give {MIN_DREAM_SIZE} or more")
     return args.dream_size or DREAM_SIZE
 
 

@@ -17,6 +17,11 @@ from .common import add_backbone_options, backbone_from_args, positive_int
 from .dream import add_dream_options, dream_size
 
 
+# options report has not, and why (cli: said where one is given)
+NOT_TAKEN = {"--channels": "report's --channels is now --top N, how many of the strongest channels it shows; chosen "
+                           "channels, e.g. 3,4, are shown by stylegram features --channels 3,4"}
+
+
 def add_parser(sub) -> argparse.ArgumentParser:
     parser = sub.add_parser(
         "report",
@@ -29,9 +34,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", required=True, help="output page (.html)")
     parser.add_argument("--layers", default="all", help="layers to rank: names or patterns (default: all layers)")
     parser.add_argument("--layer", help="layer to study in detail (default: the best-ranked one)")
-    parser.add_argument("--top", "--channels", dest="channels", type=positive_int, default=4, metavar="N",
+    parser.add_argument("--top", dest="channels", type=positive_int, default=4, metavar="N",
                         help="show the feature maps of this many channels of highest mean activation, as features "
-                             "--top does (--channels: its older name; default: %(default)s)")
+                             "--top does (default: %(default)s)")
     add_dream_options(parser)
     add_kind_option(parser)
     add_cluster_options(parser, classes=True)
