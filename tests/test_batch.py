@@ -1114,6 +1114,19 @@ def test_cli_takes_transfers_options_for_gatys_and_refuses_them_for_one_pass(cli
     assert "--style-weight applies to --method gatys only; --method adain makes one pass" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args", [["rank-layers", "sample:brick", "sample:grass", "--workers", "2", "-o", "r.png"],
+                                  ["batch", "sample:chelsea", "--style", STYLE, "-o", "out", "--quiet"]])
+def test_a_missing_dask_is_named_before_any_work(args, tmp_path, capsys, monkeypatch):
+    """rank-layers printed its plan ('48 images in 3 classes, ...') and only then that Dask was missing."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        "stylegram: error: batch, and --workers or --scheduler, run on Dask, which is not installed: pip install "
+        "'stylegram[batch]' (in a clone of stylegram: pip install -e '.[batch]')\n")
+
+
 def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     _photos(tmp_path / "in", 1)
     code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"),

@@ -31,7 +31,8 @@ def distributed():
     try:
         import distributed as module
     except ImportError as err:
-        raise OptionError("the batch runner needs dask.distributed: pip install 'stylegram[batch]'") from err
+        raise OptionError("batch, and --workers or --scheduler, run on Dask, which is not installed: pip install "
+                          "'stylegram[batch]' (in a clone of stylegram: pip install -e '.[batch]')") from err
     return module
 
 
@@ -47,8 +48,8 @@ def check_cluster(scheduler: str | None = None, workers: int | None = None) -> N
         raise OptionError("give either --scheduler (a running cluster) or --workers (a local one), not both")
     if workers is not None and workers < 1:
         raise OptionError(f"--workers must be at least 1, not {workers}")
+    distributed()  # says how to install it when missing, before any work
     if scheduler:
-        distributed()  # says how to install it when missing
         from distributed.comm.addressing import get_address_host_port
 
         try:
