@@ -706,6 +706,8 @@ def test_unknown_or_unreadable_init_is_named_before_any_work(pair, tmp_path, mon
     monkeypatch.setattr(gatys, "load_backbone", lambda *a, **k: pytest.fail("the backbone was loaded before the check"))
     with pytest.raises(OptionError, match="init='recolour' is neither one of content, recolor.*did you mean recolor"):
         prepare(content, style, **{**FAST, "init": "recolour"})
+    with pytest.raises(OptionError, match="init='.*nope.png': no such file; give an existing image, or one of content"):
+        prepare(content, style, **{**FAST, "init": str(tmp_path / "nope.png")})  # was: neither a start nor an image
     corrupt = tmp_path / "start.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)  # was read only when the first scale began
     with pytest.raises(ImageError, match="init image: .*start.png"):

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -21,7 +22,7 @@ from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
-from .images import MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input, same_aspect
+from .images import IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input, same_aspect
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
@@ -394,6 +395,8 @@ def _check_init(init: str | torch.Tensor, content: torch.Tensor) -> None:
     if isinstance(init, str) and init in INITS:
         return
     if isinstance(init, str) and not init.startswith(samples.PREFIX) and not os.path.isfile(init):
+        if os.sep in init or "/" in init or Path(init).suffix.lower() in IMAGE_EXTENSIONS:  # meant as a file
+            raise OptionError(f"--init '{init}': no such file; give an existing image, or one of {', '.join(INITS)}")
         raise OptionError(
             f"--init '{init}' is neither one of {', '.join(INITS)} nor an image file{did_you_mean(init, INITS)}"
         )
