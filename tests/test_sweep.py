@@ -160,6 +160,8 @@ def test_the_command_writes_the_sheet_and_each_picture(tmp_path, capsys):
     (["--vary", "method", "gatys", "adian"], "'adian' is not one of gatys, adain, wct; did you mean adain?"),
     (["--style-weight", "5", "--vary", "style-weight", "1", "10"], "--style-weight is given a value and varied"),
     (["--vary", "seed", "1", "--vary", "seed", "2"], "--vary seed is given twice"),
+    (["--vary", "style-weight", "1", "10", "1.0"], "--vary style-weight gives 1.0 twice (as the option reads it)"),
+    (["--vary", "colors", "style", "style"], "--vary colors gives style twice"),  # the same picture made twice
     ([], "a sweep needs at least one option to vary"),
     (["--vary", "style", "sample:mosaic"], "the styles are given and varied; give them in --vary style alone"),
     (["--vary", "style", "a.png", "--vary", "style", "b.png"], "--vary style is given twice"),

@@ -316,6 +316,7 @@ def varied(args: argparse.Namespace, kind: Kind) -> dict[str, list]:
             raise OptionError(f"--vary {shown} is given twice; give all its values once")
         if field == kind.image:
             vary[field] = _images(field, values)
+            _check_distinct_values(shown, values, values)
             continue
         if field in ("output", "o"):
             raise OptionError(f"--vary {name}: a sweep's pictures are the cells of the one sheet -o writes; --cells "
@@ -331,7 +332,15 @@ def varied(args: argparse.Namespace, kind: Kind) -> dict[str, list]:
             raise OptionError(f"--{shown} is given a value and varied; drop {given} or the --vary {shown}")
         vary[field] = _switches(shown, values) if switch else [
             _typed(field, text, argument_type(hints[field]), kind.choices) for text in values]
+        _check_distinct_values(shown, values, vary[field])
     return vary
+
+
+def _check_distinct_values(shown: str, typed: list[str], values: list) -> None:
+    """Refuse a value given twice (1 and 1, or 1 and 1.0): the same picture made twice, side by side."""
+    twice = next((text for k, (text, value) in enumerate(zip(typed, values)) if value in values[:k]), None)
+    if twice is not None:
+        raise OptionError(f"--vary {shown} gives {twice} twice (as the option reads it); give each value once")
 
 
 SWITCH = {"off": False, "no": False, "false": False, "0": False, "on": True, "yes": True, "true": True, "1": True}
