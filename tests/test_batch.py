@@ -1141,6 +1141,7 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     ({"method": "gatys", "iterations": "abc"}, "iterations must be whole numbers"),  # failed once per item
     ({"method": "gatys", "iterations": "-3"}, "iterations must not be negative"),
     ({"method": "gatys", "style_weight": float("nan")}, "style_weight"),
+    ({"alpha": 2.0}, r"^alpha=2.0 must lie in \[0, 1\] \(1 = full style, 0 = the content reconstructed\)"),  # as transfer
     ({"method": "gatys", "statistic": "histogramm"}, "did you mean histogram"),  # failed once per item
     ({"method": "gatys", "statistic": "gram:-1"}, "statistic weight for 'gram' must be a non-negative number"),
     ({"method": "gatys", "style_layers": "relu9_1"}, "layer 'relu9_1' does not exist in vgg19"),  # once per item

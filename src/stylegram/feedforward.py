@@ -211,6 +211,11 @@ def check_settings(method: str, alpha: float, colors: str, precision: str) -> No
     check_choice("--method", method, METHODS)
     check_choice("--colors", colors, COLORS)
     resolve(precision)
+    check_alpha(alpha)
+
+
+def check_alpha(alpha: float) -> None:
+    """Refuse a style strength outside [0, 1] (NaN too), in the words every command uses."""
     if not 0 <= alpha <= 1:
         raise OptionError(f"--alpha {alpha} must lie in [0, 1] (1 = full style, 0 = the content reconstructed)")
 

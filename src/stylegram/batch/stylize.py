@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import files, gatys, images, labels, masks, optimize, samples, tiles
+from .. import feedforward, files, gatys, images, labels, masks, optimize, samples, tiles
 from ..bars import bar, duration
 from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number
 from ..losses import blend_weights
@@ -229,8 +229,7 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
     if method == "gatys" and opts.alpha != gatys.TransferOptions.alpha and opts.init != "adain":  # init: API callers only
         raise OptionError("--alpha is the style strength of --method adain and wct, and --method is gatys; "
                           "drop --alpha (or lower --style-weight)")
-    if not 0 <= opts.alpha <= 1:
-        raise OptionError(f"--alpha must be in [0, 1] (1 = full style), not {opts.alpha}")
+    feedforward.check_alpha(opts.alpha)
     if opts.size is not None and not 1 <= opts.size <= images.MAX_SIDE:
         raise OptionError(f"--size must be between 1 and {images.MAX_SIDE} px, not {opts.size}")
     blend_weights(opts.style_blend, styles)
