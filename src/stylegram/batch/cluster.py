@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -34,6 +35,13 @@ def distributed():
         raise OptionError("batch, and --workers or --scheduler, run on Dask, which is not installed: pip install "
                           "'stylegram[batch]' (in a clone of stylegram: pip install -e '.[batch]')") from err
     return module
+
+
+def quiet_shutdown() -> None:
+    """After Ctrl-C: the cluster's shutdown warnings (workers killed mid-task) are expected, and so is a callback
+    of Dask's that fails in Tornado's loop as the client closes (a traceback once in five stops); neither is shown."""
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    logging.getLogger("tornado.application").setLevel(logging.CRITICAL)
 
 
 def usable_cores() -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +28,7 @@ from ..bars import bar, duration
 from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number
 from ..losses import blend_weights
 from . import flow, tasks, video
-from .cluster import check_cluster, open_client
+from .cluster import check_cluster, open_client, quiet_shutdown
 from .frames import FrameStore, file_key
 from .made import Made, output_key, refusal
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
@@ -182,8 +181,8 @@ def stylize_batch(
                 for item in (i for i in todo if i.is_video):
                     _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame, on_step,
                                step_pictures)
-            except KeyboardInterrupt:  # the cluster's shutdown warnings (workers killed mid-task) are expected now
-                logging.getLogger("distributed").setLevel(logging.ERROR)
+            except KeyboardInterrupt:
+                quiet_shutdown()
                 raise
             finally:  # what was written, stopped or not, is recorded with what made it
                 for item in todo:

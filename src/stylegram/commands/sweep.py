@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import shlex
 import sys
 import time
@@ -228,7 +227,7 @@ def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: Cell
     """Run the combinations on a Dask cluster (--scheduler, or a local one of --workers), side by side; whether Ctrl-C
     stopped them (the pictures being made kept as they stood, as batch.sweep.run_on_cluster hands them back)."""
     from ..batch import open_client
-    from ..batch.cluster import usable_cores
+    from ..batch.cluster import quiet_shutdown, usable_cores
     from ..batch.steps import Running
     from ..batch.sweep import check_side_by_side, run_on_cluster
 
@@ -243,8 +242,8 @@ def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: Cell
                 progress.update()
 
             run_on_cluster(client, planned, folder, on_cell, running)
-    except KeyboardInterrupt:  # the cluster's warnings about workers stopped mid-task are expected now
-        logging.getLogger("distributed").setLevel(logging.ERROR)
+    except KeyboardInterrupt:
+        quiet_shutdown()
         return True
     return False
 
