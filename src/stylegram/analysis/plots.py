@@ -315,7 +315,8 @@ def inputs_grid(images: Sequence[torch.Tensor], names: Sequence[str], labels: Se
                 ax.imshow(_picture(images[members[j]]))
             else:
                 ax.set_visible(False)
-        axes[r, 0].set_ylabel(f"{_short(classes[r], 16)}\n({len(members)} images)", fontsize=8)
+        shown = f"{cols} of {len(members)}" if len(members) > cols else str(len(members))
+        axes[r, 0].set_ylabel(f"{_short(classes[r], 16)}\n({shown} images)", fontsize=11)  # 8 pt was hard to read
     _suptitle(fig, "Input images, one class per row")
     return fig
 
