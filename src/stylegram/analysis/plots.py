@@ -127,7 +127,9 @@ def features_grid(
     """
     rows = featuremaps.as_rows(rows)
     cols = len(images) + (dreams is not None)
-    fig = _figure(1.7 * cols + 1.4, 1.6 * (len(rows) + 1) + 0.5)
+    aspect = float(np.median([x.shape[-2] / x.shape[-1] for x in images]))  # a 600x40 picture: a strip in a square
+    width, height = max(0.6, 1.7 * min(1.0, 1 / aspect)), max(0.95, 1.6 * min(1.0, aspect))  # a row: its label's room
+    fig = _figure(width * cols + 1.4, height * (len(rows) + 1) + 0.5)
     axes = np.atleast_2d(fig.subplots(len(rows) + 1, cols, squeeze=False))
     if dreams is not None:
         axes[0, -1].set_visible(False)
