@@ -447,6 +447,8 @@ def test_grams_refuses_more_clusters_than_channels_before_the_work(classes, tmp_
 def test_features_cli(classes, tmp_path, capsys):
     out = tmp_path / "grid.png"
     files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
+    assert main(["features", files[0], files[0], "--layer", "conv2_1", "--top", "2", "-o", str(out)]) == 0
+    assert "stylegram: warning: 00.png given more than once; each image is used once" in capsys.readouterr().err
     assert main(["features", *files, "--layer", "conv2_1", "--channels", "3,4,14", "-o", str(out)]) == 0
     assert out.stat().st_size > 1000
     assert main(["features", *files, "--layer", "relu2_1", "--top", "2", "-o", str(out)]) == 0

@@ -12,7 +12,7 @@ import torch
 
 from .. import images, samples
 from ..color import gray
-from ..errors import BackboneError, OptionError, count
+from ..errors import BackboneError, OptionError, count, warn
 
 DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
 MAX_NAMED = 3  # images named in a message, then how many more
@@ -87,8 +87,11 @@ class ImageSet:
 
 def expand(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """Files in the order given, folders expanded to their images sorted by name, samples resolved, no repeats."""
-    found = images.list_images([samples.resolve(p) for p in paths])
-    unique = list(dict.fromkeys(Path(p) for p in found))
+    found = [Path(p) for p in images.list_images([samples.resolve(p) for p in paths])]
+    unique = list(dict.fromkeys(found))
+    if len(unique) < len(found):  # said: 'for 1 image' was the only hint that one of two was dropped
+        repeated = [p for p in unique if found.count(p) > 1]
+        warn(f"{', '.join(p.name for p in repeated[:MAX_NAMED])} given more than once; each image is used once")
     if not unique:
         raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images"
                           + _subfolder_hint(paths, "folders are not searched inside; give the subfolders"))
