@@ -45,12 +45,16 @@ class Made:
         """Whether the output ``name`` was recorded as made from something else than ``key``."""
         return key is not None and name in self.keys and self.keys[name] != key
 
-    def note(self, name: str, key: dict | None) -> None:
-        """Record that ``name`` was just written from ``key`` (written whole, as the outputs are)."""
-        if key is None:
-            self.keys.pop(name, None)
-        else:
-            self.keys[name] = key
+    def note(self, written: dict[str, dict | None]) -> None:
+        """Record the outputs just written {name: key} (each written whole, as the outputs are), in one write: one per
+        output rewrote the whole record each time, a square of the outputs' count."""
+        if not written:
+            return
+        for name, key in written.items():
+            if key is None:
+                self.keys.pop(name, None)
+            else:
+                self.keys[name] = key
         files.write_bytes(self.path, json.dumps(self.keys, indent=1).encode())
 
 

@@ -185,9 +185,8 @@ def stylize_batch(
                 quiet_shutdown()
                 raise
             finally:  # what was written, stopped or not, is recorded with what made it
-                for item in todo:
-                    if item.name in report.done:
-                        made.note(item.output.name, keys[item])
+                done = set(report.done)
+                made.note({item.output.name: keys[item] for item in todo if item.name in done})
     report.seconds = time.perf_counter() - start
     return report
 
