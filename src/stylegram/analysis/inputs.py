@@ -85,11 +85,12 @@ class ImageSet:
         return cls(tensors, image_names, np.asarray(labels, dtype=np.int64), list(classes), size)
 
 
-def expand(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Files in the order given, folders expanded to their images sorted by name, samples resolved, no repeats."""
+def expand(paths: Sequence[str | os.PathLike[str]], set_of: bool = False) -> list[Path]:
+    """Files in the order given, folders expanded to their images sorted by name, samples resolved, no repeats;
+    ``set_of``: they make a set of images, where one given twice is warned of."""
     found = [Path(p) for p in images.list_images([samples.resolve(p) for p in paths])]
     unique = list(dict.fromkeys(found))
-    if len(unique) < len(found):  # said: 'for 1 image' was the only hint that one of two was dropped
+    if set_of and len(unique) < len(found):  # said: 'for 1 image' was the only hint that one of two was dropped
         repeated = [p for p in unique if found.count(p) > 1]
         warn(f"{', '.join(p.name for p in repeated[:MAX_NAMED])} given more than once; each image is used once")
     if not unique:
@@ -115,7 +116,7 @@ def load(path: str | os.PathLike[str], size: int | None = DEFAULT_SIZE, grey: bo
 
 def load_set(paths: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT_SIZE, grey: bool = False) -> ImageSet:
     """An unlabelled set (one class named 'images') from files, folders and sample:NAME specs."""
-    files = expand(paths)
+    files = expand(paths, set_of=True)
     tensors = [load(f, size, grey) for f in files]
     return ImageSet(tensors, display_names(files), np.zeros(len(files), np.int64), ["images"], size)
 
