@@ -23,7 +23,7 @@ CHECKPOINT_EVERY = 25
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """--save-every, --save-dir, --checkpoint, --resume, --log, --quiet."""
     parser.add_argument("--save-every", type=int, default=0, metavar="N", help="save the image every N iterations as "
-                        "iter_000N.png in --save-dir (default folder: OUTPUT's name + '_steps')")
+                        "iter_NNNNNN.png (six digits) in --save-dir (default folder: OUTPUT's name + '_steps')")
     parser.add_argument("--save-dir", help="folder for --save-every images")
     parser.add_argument("--checkpoint", metavar="FILE",
                         help=f"write a checkpoint here every {CHECKPOINT_EVERY} iterations and at the end")
