@@ -397,11 +397,16 @@ def test_how_frames_are_kept_steady_is_a_videos_setting_only(client, clip):
     assert response.status_code == 422 and "temporal" in response.json()["detail"]
 
 
-def test_a_gatys_videos_time_left_is_judged_from_the_frame_being_made():
-    time_left = steps_module.time_left
-
+def test_a_gatys_videos_time_left_is_judged_from_the_frames_after_the_first():
+    pace = steps_module.FramePace()
     report = {"iteration": 10, "elapsed": 2.0, "estimated_left": 6.0}  # this frame: 8 s in all, 6 s to go
-    assert time_left(report, 1, 5, None) is None  # the first frame runs the whole schedule: the rest is unknown
-    assert time_left(report, 2, 5, 30.0) == 6.0 + 3 * 8.0  # three more frames like this one, not like the first
-    assert time_left({**report, "iteration": 1}, 2, 5, 30.0) == 4 * 30.0  # its pace unknown yet: the last frame's
-    assert time_left(report, 5, 5, 30.0) == 6.0  # the last frame
+    assert pace.left(report, 1, 5) is None  # the first frame runs the whole schedule: the rest is unknown
+    pace.done(30.0)
+    assert pace.left(report, 2, 5) == 6.0 + 3 * 8.0  # three more frames like this one, not like the first
+    assert pace.left({**report, "iteration": 1}, 2, 5) == 4 * 30.0  # its pace unknown yet: the last frame's
+    assert pace.left(report, 5, 5) == 6.0  # the last frame
+    for seconds in (9.0, 10.0, 40.0):  # one frame slowed by a busy CPU
+        pace.done(seconds)
+    swung = {**report, "estimated_left": 60.0}  # this frame's own estimate, early, on a busy CPU
+    assert pace.left(swung, 3, 5) == 60.0 + 2 * 10.0  # the later frames at the median of those made, not 62 s each
+    assert pace.left({**report, "iteration": 1, "elapsed": 1.0}, 3, 5) == 9.0 + 2 * 10.0

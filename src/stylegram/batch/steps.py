@@ -14,6 +14,7 @@ import functools
 import io
 import math
 import queue
+import statistics
 import threading
 import time
 import uuid
@@ -202,17 +203,39 @@ def _hand_on(client_id: str, event: tuple[float, dict]) -> None:
         steps.arrive(event[1])
 
 
-def time_left(record: dict, number: int, frames: int, last_frame: float | None) -> float | None:
-    """Seconds left in a Gatys video, from an iteration's report (Progress.record) of frame ``number`` (from 1) of
-    ``frames``, the last frame having taken ``last_frame`` seconds; None while the first frame, which runs the whole
-    schedule, says nothing of the others' pace. The frames after the first are alike (half the finest scale's
-    iterations): each takes about as long as this one will, judged from its own pace once it has one."""
-    if last_frame is None:
-        return None
-    later = max(frames - number, 0)
-    if record["iteration"] == 1:  # a run's first iteration also sets it up: its pace is not yet known
-        return (1 + later) * last_frame
-    return record["estimated_left"] + later * (record["elapsed"] + record["estimated_left"])
+class FramePace:
+    """How long a Gatys video's frames take, to tell the time left in it from an iteration's report.
+
+    The first frame runs the whole schedule and says nothing of the others' pace; the frames after it are alike
+    (half the finest scale's iterations). The second is judged from its own pace; from the third on, from the median
+    of the frames made after the first: a frame's own estimate, early on and on a busy CPU, swung the video's between
+    24 s and 1 min 46 s from one frame to the next.
+    """
+
+    def __init__(self) -> None:
+        self.first: float | None = None  # seconds the first frame took
+        self.later: list[float] = []  # seconds each frame after it took
+
+    def done(self, seconds: float) -> None:
+        """A frame was made in ``seconds``."""
+        if self.first is None:
+            self.first = seconds
+        else:
+            self.later.append(seconds)
+
+    def left(self, record: dict, number: int, frames: int) -> float | None:
+        """Seconds left in the video at an iteration (Progress.record) of frame ``number`` (from 1) of ``frames``;
+        None while the first frame runs."""
+        if self.first is None:
+            return None
+        after = max(frames - number, 0)
+        if self.later:
+            typical = statistics.median(self.later)
+            now = max(typical - record["elapsed"], 0.0) if record["iteration"] == 1 else record["estimated_left"]
+            return now + after * typical
+        if record["iteration"] == 1:  # a run's first iteration also sets it up: its pace is not yet known
+            return (1 + after) * self.first
+        return record["estimated_left"] + after * (record["elapsed"] + record["estimated_left"])
 
 
 class Running:

@@ -32,7 +32,7 @@ from .cluster import check_cluster, open_client, quiet_shutdown
 from .frames import FrameStore, file_key
 from .made import Made, output_key, refusal
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
-from .steps import Running, StepHook, Steps, time_left
+from .steps import FramePace, Running, StepHook, Steps
 
 FrameHook = Callable[[int, "int | None", np.ndarray], None]  # (frames done, frames in all, the frame written)
 
@@ -342,11 +342,11 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                   for name, option in (("masks", "style_masks"), ("regions", "style_regions"), ("labels", "labels"))
                   if opts.get(option)}}
         kept = FrameStore(item.output, key, fresh=overwrite)
-        last_frame, written_at = None, time.monotonic()  # how long the latest frame made took; when it was written
+        pace, written_at = FramePace(), time.monotonic()  # how long the frames made took; when the latest was written
         with video.writer(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
             def step(number: int, record: dict) -> None:  # a Gatys frame's iterations, beside the bar's frames
-                left = time_left(record, number, writer.frames, last_frame) if writer.frames else None
+                left = pace.left(record, number, writer.frames) if writer.frames else None
                 whole = "" if left is None else f", ~{duration(left)} left in the video"
                 progress.set_postfix_str(f"frame {number}: iteration {record['iteration']}/{record['total']}{whole}")
                 if on_step is not None:
@@ -360,7 +360,8 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
             for i, (source, stylized) in enumerate(frames):
                 if i >= kept.count:
                     kept.add(i, stylized)
-                    last_frame, written_at = time.monotonic() - written_at, time.monotonic()
+                    pace.done(time.monotonic() - written_at)
+                    written_at = time.monotonic()
                 motion = None if prior is None else flow.motion(prior, source, _size_of(stylized))
                 out, prior = blend(stylized, motion), source
                 writer.write(out)

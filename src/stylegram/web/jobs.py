@@ -429,21 +429,22 @@ class Runner:
     def _run_video(self, job: WebJob) -> tuple[str, str]:
         """Run a video job (stylegram.web.video); its progress counts frames (and a Gatys frame's iterations), its
         preview is the latest frame. Its errors are _run's to report."""
-        from ..batch.steps import time_left
+        from ..batch.steps import FramePace
 
         folder, last_preview = self.store.folder / f"video-{job.id}", 0.0
         job.total = job.spec.content.frames
         job.publish("state", self._state_event(job))  # "n frames planned" while the workers start
-        frame_seconds, written_at = None, time.monotonic()  # how long the latest frame took; when it was written
+        pace, written_at = FramePace(), time.monotonic()  # how long the frames took; when the latest was written
 
         def stop_if_asked() -> None:
             if job.stop_requested.is_set():
                 raise web_video.Stopped
 
         def on_frame(done: int, total: int | None, frame: np.ndarray) -> None:
-            nonlocal last_preview, frame_seconds, written_at
+            nonlocal last_preview, written_at
             job.iteration, job.total, job.frame = done, total or job.total, (done - 1, frame)
-            frame_seconds, written_at = time.monotonic() - written_at, time.monotonic()
+            pace.done(time.monotonic() - written_at)
+            written_at = time.monotonic()
             elapsed = time.time() - job.started
             job.publish("progress", {"frame": done, "total": job.total, "elapsed": elapsed,
                                      "estimated_left": elapsed / done * max(job.total - done, 0)})
@@ -455,7 +456,7 @@ class Runner:
         def on_step(number: int, record: dict) -> None:  # an iteration of Gatys frame ``number``, from 1
             picture = record.pop("picture", None)
             job.publish("progress", {"frame": number - 1, "total": job.total, "elapsed": time.time() - job.started,
-                                     "estimated_left": time_left(record, number, job.total, frame_seconds),
+                                     "estimated_left": pace.left(record, number, job.total),
                                      "step": record})
             if picture is not None:  # the frame so far, a smaller copy
                 job.set_preview(images.to_tensor(Image.open(io.BytesIO(picture)).convert("RGB")), number,
