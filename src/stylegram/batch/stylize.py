@@ -29,7 +29,7 @@ from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_numb
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
-from .frames import FrameStore, file_key
+from .frames import FrameStore
 from .made import Made, output_key, refusal
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
 from .steps import FramePace, Running, StepHook, Steps
@@ -336,12 +336,8 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
     kept = None
     try:
         meter, steadiness, blend = video.Flicker(), flow.WarpError(), video.TemporalBlend(temporal)
-        key = {"source": file_key(item.source), "styles": [file_key(s) for s in styles],
-               "options": {**opts, "temporal_weight": hold} if opts["method"] == "gatys" else opts,
-               **{name: [file_key(m) for m in opts[option].split(",")]
-                  for name, option in (("masks", "style_masks"), ("regions", "style_regions"), ("labels", "labels"))
-                  if opts.get(option)}}
-        kept = FrameStore(item.output, key, fresh=overwrite)
+        key = output_key(item.source, styles, {**opts, "temporal_weight": hold} if opts["method"] == "gatys" else opts)
+        kept = FrameStore(item.output, key or {"unkeyable": True}, fresh=overwrite or key is None)
         pace, written_at = FramePace(), time.monotonic()  # how long the frames made took; when the latest was written
         with video.writer(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
