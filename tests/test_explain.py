@@ -124,9 +124,28 @@ def test_the_python_api_measures_without_writing_a_page(vgg):
     assert [g.layer for g in same.grams] == ["relu1_1", "relu3_1"] and same.moved == pytest.approx(0.0, abs=1e-6)
     assert same.kept == pytest.approx(1.0) and abs(same.chance) < 0.2
     painted = stylegram.transfer(content, "sample:swirls", model=vgg, size=64, min_size=64, iterations="20")
-    measured = stylegram.explain(content, "sample:swirls", painted.image, model=vgg)
+    measured = stylegram.explain(content, "sample:swirls", painted, model=vgg)  # a Result is its picture
     assert measured.moved > 0.3 and 0.2 < measured.kept < 1.0  # towards the style, the layout still there
     assert 0 < measured.matches[0].used <= 1 and measured.html().count("<img") == 8
+
+
+@pytest.mark.parametrize("keywords, words", [
+    ({"sise": 64}, "unknown keyword(s): sise; did you mean size?"),  # was a TypeError from measure()
+    ({"style_layer": "relu1_1"}, "unknown keyword(s): style_layer; did you mean style_layers?"),
+    ({"size": 0}, "size must be a whole number between 32 and 2048 px, got 0"),  # was the default size, silently
+    ({"size": "64"}, "size must be a whole number between 32 and 2048 px, got '64'"),  # was a TypeError
+    ({"size": 100000}, "size must be a whole number between 32 and 2048 px"),  # was an allocation of 80 GB
+    ({"style_scale": -1}, "style_scale must be between 0.05 and 4, got -1"),  # was 'the style is 1x1 px'
+])
+def test_the_python_api_names_a_wrong_keyword_or_size_before_any_work(keywords, words, monkeypatch):
+    from stylegram.analysis import explain as X
+
+    monkeypatch.setattr(X, "measure", lambda *a, **k: pytest.fail("measured before the check"))
+    for call in (lambda: stylegram.explain("sample:chelsea", "sample:swirls", "sample:chelsea", **keywords),
+                 lambda: stylegram.compare("sample:chelsea", "sample:swirls", ["sample:chelsea"] * 2, **keywords)):
+        with pytest.raises(OptionError) as err:
+            call()
+        assert words in str(err.value)
 
 
 def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_the_video(tmp_path, capsys):

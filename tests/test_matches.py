@@ -77,7 +77,7 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
                  "--padding", "reflect"]) == 0 and seen[-1][1] == "reflect"
     capsys.readouterr()
     for option, words in ((["--patch", "4"], "--patch must be an odd number"), (["--layer", "relu3_2x"], "relu3_2x"),
-                          (["--size", "8"], "--size must be between 32")):
+                          (["--size", "8"], "--size must be a whole number between 32")):
         code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), *option, "--weights", "random"])
         err = capsys.readouterr().err.strip()
         assert code == 2 and words in err and "\n" not in err

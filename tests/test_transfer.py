@@ -310,6 +310,18 @@ def test_pixels_stay_in_range_and_the_saved_image_is_scored(vgg, pair):
     assert torch.equal(records[-1].image(), image)
 
 
+def test_a_result_taken_part_way_keeps_its_history_as_it_was(vgg, pair):
+    """A Result taken after 3 iterations showed 25 in its history once the run went on, beside its 3-iteration image."""
+    content, style = pair
+    job = prepare(content, style, model=vgg, **FAST)
+    for record in job:
+        if record.iteration == 3:
+            break
+    part = job.result()
+    list(job)
+    assert len(part.history) == 3 and len(job.result().history) > 3
+
+
 def test_bad_options_are_named(vgg, pair):
     content, style = pair
     with pytest.raises(LayerError, match="did you mean relu4_1"):
@@ -326,6 +338,11 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, [style, style], model=vgg, style_blend="1,-1")
     with pytest.raises(OptionError, match="unknown transfer option.s.: styel_weight; did you mean style_weight"):
         prepare(content, style, model=vgg, styel_weight=3)
+    with pytest.raises(OptionError, match="unknown transfer option.s.: styel_weight; did you mean style_weight"):
+        TransferOptions(styel_weight=3)  # was the dataclass's TypeError: unexpected keyword argument
+    for empty in (np.zeros((0, 0, 3), np.uint8), torch.zeros(1, 3, 0, 5)):  # was a ZeroDivisionError
+        with pytest.raises(ImageError, match=r"content image: the (array|tensor) is empty \(\d+x0 px\)"):
+            prepare(empty, style, model=vgg)
     with pytest.raises(OptionError, match=r"option style_layers takes names or numbers, as text or a list of them; "
                                           r"got \['relu1_1', None\]"):
         prepare(content, style, model=vgg, style_layers=["relu1_1", None])

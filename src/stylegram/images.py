@@ -285,7 +285,7 @@ def _decode_errors(file: Path) -> Iterator[None]:
 
 # ------------------------------------------------------------------------------ modes and arrays
 
-ImageLike = "str | os.PathLike | torch.Tensor | Image.Image | np.ndarray"  # what the Python API takes as an image
+ImageLike = "str | os.PathLike | torch.Tensor | Image.Image | np.ndarray"  # what the Python API takes as an image (a Result too)
 MAX_SIDE = 16384  # the largest output side (px) that transfer, texture and dream accept
 TENSOR_SLACK = 0.01  # image tensors a little outside [0, 1] (resampling overshoot) are clamped, not refused
 
@@ -427,6 +427,8 @@ def batch_tensor(x: torch.Tensor, images: int | None = None) -> torch.Tensor:
     t = x[None] if x.dim() == 3 else x
     if t.dim() != 4 or t.shape[1] not in (1, 3) or images not in (None, t.shape[0]):
         raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give ({images or 'N'}, 3, H, W) or (3, H, W)")
+    if 0 in t.shape[-2:]:
+        raise ImageError(f"the tensor is empty ({t.shape[-1]}x{t.shape[-2]} px); give an image with pixels")
     if t.dtype == torch.uint8:
         t = t.float() / 255
     elif not t.is_floating_point():
@@ -440,6 +442,8 @@ def batch_tensor(x: torch.Tensor, images: int | None = None) -> torch.Tensor:
 
 def array_tensor(array: np.ndarray, background: tuple[int, int, int] | str = _WHITE) -> torch.Tensor:
     """An H x W (x 1, 3 or 4) uint8, uint16 or float array as a (1, 3, H, W) image; floats must lie in [0, 1]."""
+    if array.ndim >= 2 and 0 in array.shape[:2]:  # a ZeroDivisionError deep in the resizing, before
+        raise ImageError(f"the array is empty ({array.shape[1]}x{array.shape[0]} px); give an image with pixels")
     if _checked_array(array).dtype.kind == "f" and array.size:
         _check_unit_range(array, bool(np.isfinite(array).all()), "array")
     return to_tensor(array, background)
@@ -479,6 +483,8 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
     may come back reduced, its long side still at least that (load_tensor).
     """
     try:
+        if type(image).__name__ == "Result" and isinstance(getattr(image, "image", None), torch.Tensor):
+            image = image.image  # a transfer's or texture's Result (stylegram.job): its picture
         if isinstance(image, torch.Tensor):
             return image_tensor(image)
         if isinstance(image, np.ndarray):

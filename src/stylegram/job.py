@@ -108,8 +108,8 @@ class Job:
         image = self.state.param
         if image is None:
             image = self.problem.initial_image(self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed))
-        return Result(self.problem.finish(image.clamp(0, 1)), self.state.history, self.options, self.state.elapsed,
-                      self.alpha)
+        return Result(self.problem.finish(image.clamp(0, 1)), list(self.state.history), self.options,  # a snapshot:
+                      self.state.elapsed, self.alpha)  # a run going on after it added its iterations to its history
 
     def checkpoint(self, path: str | os.PathLike) -> None:
         """Save everything needed to resume bit-identically."""

@@ -18,7 +18,19 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-class Options:
+class _Named(type):
+    """Options classes whose constructor names an unknown option, with the closest, as ``replace`` does (the
+    dataclass's own __init__ raised a bare TypeError: unexpected keyword argument 'style_wieght')."""
+
+    def __call__(cls, *args: Any, **kwargs: Any):
+        names = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(kwargs) - set(names))
+        if unknown:
+            raise OptionError(f"unknown {cls.kind} option(s): {', '.join(unknown)}{did_you_mean(unknown[0], names)}")
+        return super().__call__(*args, **kwargs)
+
+
+class Options(metaclass=_Named):
     """Base of an options dataclass: ``replace`` that names unknown options instead of a TypeError."""
 
     kind = ""  # what the options are for ("transfer", ...), named in the error
@@ -41,10 +53,7 @@ class Options:
 
     def replace(self: O, **changes: Any) -> O:
         """A copy with some options changed; unknown names are an OptionError."""
-        names = [f.name for f in dataclasses.fields(self)]
-        unknown = sorted(set(changes) - set(names))
-        if unknown:
-            raise OptionError(f"unknown {self.kind} option(s): {', '.join(unknown)}{did_you_mean(unknown[0], names)}")
+        type(self)(**changes)  # unknown names refused as the constructor refuses them (_Named)
         return dataclasses.replace(self, **changes)
 
     def changed(self) -> dict[str, Any]:

@@ -109,6 +109,7 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     from ..gatys import TransferOptions
     from ..images import load_input
 
+    X.check_measuring(size, style_scale, "--style-scale", layers, X.TRANSFER_KEYWORDS, X.EXPLAIN_KEYWORDS)
     images, names = _checked(results, names)
     model = model or default_backbone("max", TransferOptions.padding)
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
@@ -133,6 +134,7 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
     the default model pools by average)."""
     from ..features import default_backbone
 
+    X.check_measuring(size, example_scale, "--example-scale", layers, X.TEXTURE_KEYWORDS, X.TEXTURE_EXPLAIN_KEYWORDS)
     images, names = _checked(results, names)
     model = model or default_backbone("avg", "circular" if tileable else None)
     example_ts, side = X.loaded(examples, "example"), _side(images, size)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from .. import gatys, stats, synthesis
 from ..backbones import Backbone, with_padding
-from ..errors import OptionError, warn
+from ..errors import OptionError, did_you_mean, warn
 from ..images import ImageLike
 from ..losses import blend_of_layer, blend_weights, layer_groups
 from .matches import Matches, matches_of, style_at
@@ -86,6 +86,29 @@ def check_made_from(content: torch.Tensor, result: torch.Tensor) -> None:
         raise OptionError(f"the result is {rw}x{rh} px and the content {cw}x{ch}: a transfer keeps its content's "
                           "shape, so this result was not made from this content (or was cropped); give the content "
                           "it was made from")
+
+
+# the layer keywords of measure and measure_texture, and the other keywords of the functions that take them
+TRANSFER_KEYWORDS, TEXTURE_KEYWORDS = ("style_layers", "content_layer", "match_layer"), ("layers", "match_layer")
+EXPLAIN_KEYWORDS = ("size", "style_scale", "blend", "style_masks", "style_regions", "labels", "model", "names", "layer")
+TEXTURE_EXPLAIN_KEYWORDS = ("size", "example_scale", "blend", "tileable", "masks", "labels", "model", "names", "layer")
+MEASURE_SIZES = (32, 2048)  # px: the long side an analysis may run at
+SCALES = (0.05, 4.0)  # a style's (example's) scale relative to the result's
+
+
+def check_measuring(size: int | None, scale: float, flag: str = "--style-scale", given: dict | None = None,
+                    allowed: Sequence[str] = (), named: Sequence[str] = ()) -> None:
+    """A measurement's ``size`` (where given) and style or example ``scale`` (``flag``), and the layer keywords
+    ``given`` (those ``allowed``; ``named``: the function's other keywords, for the closest name), before any work."""
+    unknown = sorted(set(given or {}) - set(allowed))
+    if unknown:
+        raise OptionError(f"unknown keyword(s): {', '.join(unknown)}{did_you_mean(unknown[0], [*allowed, *named])}")
+    low, high = MEASURE_SIZES
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high):
+        raise OptionError(f"--size must be a whole number between {low} and {high} px, got {size!r}")
+    low, high = SCALES
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not low <= scale <= high:
+        raise OptionError(f"{flag} must be between {low:g} and {high:g}, got {scale!r}")
 
 
 def prepared_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, size: int | None = None,
@@ -410,6 +433,7 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     from ..features import default_backbone
     from ..images import load_input
 
+    check_measuring(size, style_scale, "--style-scale", layers, TRANSFER_KEYWORDS, EXPLAIN_KEYWORDS)
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
     parts = parts_of(content, styles, style_masks, style_regions, labels)
@@ -431,6 +455,7 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
     from ..features import default_backbone
     from ..images import load_input
 
+    check_measuring(size, example_scale, "--example-scale", layers, TEXTURE_KEYWORDS, TEXTURE_EXPLAIN_KEYWORDS)
     examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
                                         example_scale)
     parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True)

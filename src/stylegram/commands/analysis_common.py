@@ -94,14 +94,6 @@ def _not_an_input(output: Path, read: Sequence[Path], shown: str) -> None:
         raise OptionError(f"{shown} is also an input image and would be overwritten; choose another output path")
 
 
-def check_against_style(size: int | None, style_scale: float, flag: str = "--style-scale") -> None:
-    """--size (where given) and --style-scale (``flag``) of a command that measures a picture against a style image."""
-    if size is not None and not 32 <= size <= 2048:
-        raise OptionError(f"--size must be between 32 and 2048 px, got {size}")
-    if not 0.05 <= style_scale <= 4:
-        raise OptionError(f"{flag} must be between 0.05 and 4, got {style_scale}")
-
-
 def companion(path: Path, suffix: str) -> Path:
     """A file saved next to the main output: grams.png -> grams.json, rank.png -> rank_confusion.png."""
     return path.with_name(path.stem + suffix) if suffix.startswith("_") else path.with_suffix(suffix)

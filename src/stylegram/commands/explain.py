@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import SUMMARIES
-from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS
+from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS, check_measuring
 from ..errors import ImageError, OptionError
 from ..options import flag
-from .analysis_common import check_against_style, say, writable
+from .analysis_common import say, writable
 from .common import OWN_PADDING, add_backbone_options, backbone_from_args
 
 if TYPE_CHECKING:
@@ -229,14 +229,14 @@ def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
         if wrong:
             raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
                               "--example-scale for the example's scale)")
-        check_against_style(args.size, args.example_scale or 1.0, "--example-scale")
+        check_measuring(args.size, args.example_scale or 1.0, "--example-scale")
         return
     if len(args.images) < 2 + result_last:
         raise OptionError(f"give the content, the style (or styles){' and the result' if result_last else ''}, in that "
                           f"order: {given} (for a texture and its example, add --texture)")
     if args.example_scale is not None:
         raise OptionError("--example-scale is for --texture; a transfer's style is sized by --style-scale")
-    check_against_style(args.size, args.style_scale or 1.0)
+    check_measuring(args.size, args.style_scale or 1.0)
 
 
 def add_explain_option(parser: argparse.ArgumentParser, what: str) -> None:

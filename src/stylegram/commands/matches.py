@@ -7,7 +7,7 @@ import argparse
 
 from . import SUMMARIES
 from ..errors import OptionError
-from .analysis_common import check_against_style, figure_output, say
+from .analysis_common import figure_output, say
 from .common import add_backbone_options, backbone_from_args
 from .explain import measuring_padding
 
@@ -87,10 +87,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _scale(args: argparse.Namespace) -> float:
     """The style's scale (--style-scale), or with --texture the example's (--example-scale), checked."""
+    from ..analysis.explain import check_measuring
+
     if args.texture and args.style_scale is not None:
         raise OptionError("--style-scale is for a transfer's style; a texture's example is scaled by --example-scale")
     if not args.texture and args.example_scale is not None:
         raise OptionError("--example-scale is for a texture's example (--texture); a style is scaled by --style-scale")
     flag, scale = ("--example-scale", args.example_scale) if args.texture else ("--style-scale", args.style_scale)
-    check_against_style(args.size, 1.0 if scale is None else scale, flag)
+    check_measuring(args.size, 1.0 if scale is None else scale, flag)
     return 1.0 if scale is None else scale
