@@ -2,6 +2,7 @@ import base64
 import json
 import re
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -42,6 +43,13 @@ def test_objective_algebra_and_descriptions():
         D.cluster_correlation("conv4_1", [3])
     with pytest.raises(OptionError, match="no channels"):
         D.channels("conv4_1", [])
+
+
+def test_an_array_of_channels_is_an_option_set():
+    """channels=np.array([1, 2]) raised 'the truth value of an array is ambiguous' when the options were compared."""
+    from stylegram.deepdream import DreamOptions
+
+    assert "channels" in DreamOptions(layer="relu4_1", channels=np.array([1, 2])).changed()
 
 
 def test_objective_values_add_and_scale():

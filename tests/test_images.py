@@ -417,6 +417,8 @@ def test_save_rejects_unknown_extension(tmp_path):
     assert not (tmp_path / "out.xyz").exists()
     with pytest.raises(ImageError, match=r"it is a folder; give a file name such as .*out\.png"):  # said "no extension"
         save_image(Image.new("RGB", (2, 2)), tmp_path)
+    with pytest.raises(ImageError, match="the path to write is NoneType, not a file name"):  # a TypeError of pathlib
+        save_image(Image.new("RGB", (2, 2)), None)
 
 
 def test_save_writes_rgba_jpeg_without_alpha(tmp_path):

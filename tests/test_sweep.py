@@ -80,6 +80,8 @@ def test_a_bad_value_is_refused_before_any_run_naming_it(chelsea):
     with pytest.raises(OptionError, match=r"size must be .* got 0 \(in the run with size 0\)"):
         sweeps.sweep(chelsea, "sample:swirls", {"size": [64, 0]}, on_cell=ran.append, min_size=64, iterations="2")
     assert ran == []
+    with pytest.raises(OptionError, match=r"vary is a list; give a dict of option -> values"):  # was a TypeError
+        sweeps.sweep(chelsea, "sample:swirls", [("style_weight", [1, 10])], on_cell=ran.append)
 
 
 def _cell(colour: tuple[float, float, float], caption_seconds: float = 1.5) -> sweeps.Cell:

@@ -609,6 +609,8 @@ def resize_tensor(x: torch.Tensor, size: int | tuple[int, int], *, mode: str = "
 
 def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
     """The target path (folder resolved) and its Pillow format, checked against known extensions."""
+    if not isinstance(path, (str, os.PathLike)):  # Path(None) raised a TypeError from pathlib
+        raise ImageError(f"the path to write is {type(path).__name__}, not a file name; give one such as 'out.png'")
     target = Path(path).expanduser()
     if target.is_dir():
         raise ImageError(f"cannot write {target}: it is a folder; give a file name such as {target / 'out.png'}")

@@ -60,7 +60,7 @@ class Options(metaclass=_Named):
         """The options set away from their defaults, with their values, in field order."""
         default = type(self)()
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if getattr(self, f.name) != getattr(default, f.name)}
+                if _differs(getattr(self, f.name), getattr(default, f.name))}
 
     def saved(self) -> dict:
         """The options as a checkpoint stores them: every field, and the kind of run that wrote it."""
@@ -93,6 +93,14 @@ def whole_number(value: object) -> int | None:
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
         return int(value)
     return None
+
+
+def _differs(value: Any, default: Any) -> bool:
+    """Whether an option is set away from its default; an array or tensor given (masks, channels) is (its ``!=`` is
+    elementwise: 'the truth value of an array is ambiguous')."""
+    if hasattr(value, "shape") or hasattr(default, "shape"):
+        return value is not default
+    return bool(value != default)
 
 
 def _typed(name: str, value: Any, hint: Any) -> Any:

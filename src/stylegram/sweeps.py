@@ -158,6 +158,9 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
 
     ``inputs`` by role ({"content": ..., "styles": ...}); an input ``vary`` names (VARIED_INPUTS: "style") takes one
     image per combination in place of its role's, so one content can be shown with each of several styles."""
+    if not isinstance(vary, Mapping):  # a list of pairs: 'unhashable type: list' from deep inside
+        raise OptionError(f"vary is a {type(vary).__name__}; give a dict of option -> values, e.g. "
+                          "{'style_weight': [1, 10, 100]}")
     models: dict[tuple, Backbone] = {}
     planned: list[Planned] = []
     seen: dict[str, int] = {}
