@@ -52,8 +52,7 @@ class Options(metaclass=_Named):
         return (options or cls()).replace(**changes)
 
     def replace(self: O, **changes: Any) -> O:
-        """A copy with some options changed; unknown names are an OptionError."""
-        type(self)(**changes)  # unknown names refused as the constructor refuses them (_Named)
+        """A copy with some options changed; unknown names are an OptionError (the constructor's, _Named)."""
         return dataclasses.replace(self, **changes)
 
     def changed(self) -> dict[str, Any]:
