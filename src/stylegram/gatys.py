@@ -185,11 +185,8 @@ class TransferProblem(Starts, optimize.Problem):
         self.opts, self.backbone = opts, backbone
         self.state = state  # read by terms_at: a sampled statistic resumed mid-scale draws the same positions
         self.kept_pool = kept_pool  # --init-weight compares at 1/kept_pool size (losses.KeptImage; stylegram.tiles)
-        self.content_layers = parse_weighted(opts.content_layers, "content layer")
-        self.style_groups = layer_groups(style_layers(opts), len(styles))  # per style: {layer: weight}
+        self.content_layers, self.style_groups = checked_layers(opts, len(styles), backbone)  # groups: per style
         self.style_layers = {name: w for group in self.style_groups for name, w in group.items()}  # all of them
-        _check_default_layers(backbone, opts)
-        backbone.check_layers([*self.content_layers, *self.style_layers])
         self.blend = blend_weights(opts.style_blend, len(styles))
         check_choice("--colors", opts.colors, COLORS)
         check_choice("--parameterization", opts.parameterization, PARAMETERIZATIONS)
@@ -539,14 +536,22 @@ def backbone_options(opts: TransferOptions) -> dict:
     return build_options(opts.backbone, opts.padding, opts.pooling)
 
 
+def checked_layers(opts: TransferOptions, styles: int, backbone: Backbone
+                   ) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """The content layers {layer: weight} and, per style, its style layers, each named layer checked against the
+    backbone (the defaults named as the options whose defaults they are)."""
+    content = parse_weighted(opts.content_layers, "content layer")
+    groups = layer_groups(style_layers(opts), styles)
+    _check_default_layers(backbone, opts)
+    backbone.check_layers([*content, *(name for group in groups for name in group)])
+    return content, groups
+
+
 def check_layer_names(opts: TransferOptions, styles: int) -> None:
     """Refuse a layer the options name that their network lacks, and an unknown statistic, before any work (the
     network's table, with random weights: nothing is read); for callers that load the network elsewhere (batch)."""
     statistics.parse_statistic(opts.statistic)
-    model = load_backbone(opts.backbone, "random", **backbone_options(opts))
-    _check_default_layers(model, opts)
-    named = layer_groups(style_layers(opts), styles)
-    model.check_layers([*parse_weighted(opts.content_layers, "content layer"), *(n for group in named for n in group)])
+    checked_layers(opts, styles, load_backbone(opts.backbone, "random", **backbone_options(opts)))
 
 
 def load_model(opts: TransferOptions) -> Backbone:
