@@ -57,12 +57,17 @@ def motion(before: np.ndarray, now: np.ndarray, size: tuple[int, int] | None = N
     return Motion(backward, ((error <= tolerance) & _inside(backward)).astype(np.float32))
 
 
+def _sources(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each pixel of the current frame was in the previous one: (x, y), float32."""
+    height, width = flow.shape[:2]
+    x, y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    return x + flow[..., 0], y + flow[..., 1]
+
+
 def _inside(flow: np.ndarray) -> np.ndarray:
     """Where ``flow`` comes from inside the previous frame: what entered it (a pan's new edge) was nowhere before,
     however consistent its flow (a pan's is uniform, so the check passed there)."""
-    height, width = flow.shape[:2]
-    x, y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    x, y = x + flow[..., 0], y + flow[..., 1]
+    (height, width), (x, y) = flow.shape[:2], _sources(flow)
     return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
 
 
@@ -70,10 +75,8 @@ def warp(image: np.ndarray, flow: np.ndarray, mirrored: bool = False) -> np.ndar
     """``image`` (of the previous frame) moved along ``flow`` into the current frame; bilinear, edges repeated, or
     with ``mirrored`` the frame reflected beyond them (its texture, not its last row or column drawn out)."""
     cv2 = _cv2()
-    height, width = flow.shape[:2]
-    x, y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
     border = cv2.BORDER_REFLECT_101 if mirrored else cv2.BORDER_REPLICATE
-    moved = cv2.remap(image, x + flow[..., 0], y + flow[..., 1], cv2.INTER_LINEAR, borderMode=border)
+    moved = cv2.remap(image, *_sources(flow), cv2.INTER_LINEAR, borderMode=border)
     return moved.reshape(image.shape)  # remap drops a channel axis of length 1
 
 
