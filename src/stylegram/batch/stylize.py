@@ -164,7 +164,8 @@ def stylize_batch(
     if any(i.is_video for i in planned):
         flow.check_available()  # frames follow the motion, and their steadiness is measured along it: OpenCV, now
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
-    made, keys = Made(folder), {i: _made_from(i, specs, opts, (temporal, hold), tile) for i in planned}
+    every = dataclasses.asdict(gatys.TransferOptions().replace(**opts))  # the API and the CLI give different ones
+    made, keys = Made(folder), {i: _made_from(i, specs, every, (temporal, hold), tile) for i in planned}
     stale = [i.output.name for i in planned if i in complete and made.differs(i.output.name, keys[i])]
     if stale:
         raise OptionError(refusal(out_dir, stale))
@@ -206,10 +207,10 @@ def _readable(items: list[Item], report: Report) -> list[Item]:
     return kept
 
 
-def _made_from(item: Item, styles: list[str], opts: dict, steady: tuple[float, float], tile: int | None) -> dict | None:
-    """What an output is made from (made.output_key): every option, given or not (the API and the command line give
-    different ones), and a video's frames also by --temporal and --temporal-weight."""
-    every = dataclasses.asdict(gatys.TransferOptions().replace(**opts))
+def _made_from(item: Item, styles: list[str], every: dict, steady: tuple[float, float], tile: int | None
+               ) -> dict | None:
+    """What an output is made from (made.output_key): ``every`` option, given or not, and a video's frames also by
+    --temporal and --temporal-weight, a picture's by --tile."""
     if item.is_video:
         temporal, hold = steady
         return output_key(item.source, styles, {**every, "temporal": temporal, "temporal_weight": hold})
