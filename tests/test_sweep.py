@@ -104,6 +104,12 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
     assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
 
 
+@pytest.mark.parametrize("columns", [0, -2, 1.5, "3"])
+def test_a_sheet_without_a_whole_number_of_columns_is_refused(columns):
+    with pytest.raises(OptionError, match=re.escape(f"columns must be a whole number of at least 1, got {columns!r}")):
+        sweeps.contact_sheet([_cell((1, 0, 0))], columns=columns)  # 0 was taken as 1
+
+
 def test_a_caption_line_does_not_begin_with_the_separator():
     """A narrow column broke '· 1.2s · style 51%, content r 0.71' so that its lines began with '·'."""
     font = ImageFont.load_default(size=sweeps.CAPTION_FONT)
@@ -262,8 +268,10 @@ def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_shor
         patched.setattr(sweeps, "run_planned", _interrupted_at_the_second_picture(sweeps.run_planned))
         assert main(command) == 130
     assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["style-weight=1.png", "style-weight=10.png"]
-    assert f"run the same command again to make the rest: {tmp_path / 'cells'} keeps the pictures finished" in \
-        capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"run the same command again to make the rest: {tmp_path / 'cells'} keeps the pictures finished" in err
+    last_bar = [line for line in err.splitlines() if line.startswith("sweep: ")][-1]
+    assert "1/3 pictures" in last_bar and "style-weight 10: stopped" in last_bar  # the one cut short is not counted
     ran = _counting_runs(monkeypatch)
     assert main(command) == 0
     assert [r["style_weight"] for r in ran] == [10, 100]  # the picture cut short is made again, the finished one not

@@ -28,7 +28,7 @@ from .errors import OptionError, StylegramError, did_you_mean
 from .images import ImageLike
 from .job import Job, Result
 from .optimize import Progress
-from .options import Options, flag
+from .options import Options, flag, whole_number
 from .sweep_folder import CellFolder, fingerprint
 
 if TYPE_CHECKING:
@@ -286,8 +286,11 @@ def run_shown(planned: list[Planned], folder: CellFolder | None, on_cell: Callab
                 on_progress(number, record)
 
         def on_done(cell: Cell) -> None:
-            shown.set_postfix_str("", refresh=False)
-            shown.update()
+            if cell.stopped:  # cut short: not a picture done; the bar closes on the count of those finished
+                shown.set_postfix_str(f"{values(cell.changes)}: stopped", refresh=False)
+            else:
+                shown.set_postfix_str("", refresh=False)
+                shown.update()
             if on_cell is not None:
                 on_cell(cell)
 
@@ -379,6 +382,8 @@ def contact_sheet(cells: Sequence[Cell], columns: int, title: str | None = None)
     ``title`` (such as the command that made them)."""
     if not cells:
         raise OptionError("no picture was made, so there is no sheet to draw")
+    if whole_number(columns) is None or columns < 1:
+        raise OptionError(f"columns must be a whole number of at least 1, got {columns!r}")
     pictures = [images.to_image(cell.result.image) for cell in cells]
     font = ImageFont.load_default(size=CAPTION_FONT)
     measure = ImageDraw.Draw(Image.new("L", (1, 1)))
@@ -387,7 +392,7 @@ def contact_sheet(cells: Sequence[Cell], columns: int, title: str | None = None)
     captions = [_wrapped(cell.caption_parts, measure, font, width) for cell in cells]
     line = CAPTION_FONT + 4
     height = max(p.height for p in pictures) + line * max(len(c) for c in captions) + MARGIN // 2
-    columns = max(1, min(columns, len(cells)))
+    columns = min(int(columns), len(cells))
     rows = -(-len(cells) // columns)
     across = MARGIN + columns * (width + MARGIN)
     heading = _wrapped(title.split(" "), measure, font, across - 2 * MARGIN) if title else []
