@@ -94,7 +94,7 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
         capsys.readouterr().err
     assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o", str(out),
                  "--example-scale", "0.5"]) == 2
-    assert "--example-scale is for --texture" in capsys.readouterr().err
+    assert "--example-scale is for a texture's example (--texture)" in capsys.readouterr().err
     assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "cat.png"), "-o", str(out),
                  "--style-scale", "0.5"]) == 2
     assert "--style-scale measure a transfer; a texture has no content" in capsys.readouterr().err
@@ -109,6 +109,9 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
     assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "cat.png"), "-o", str(out),
                  "--example-scale", "0.01"]) == 2
     assert "--example-scale must be between 0.05 and 4, got 0.01" in capsys.readouterr().err
+    assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "cat.png"), "-o", str(out),
+                 "--example-scale", "0"]) == 2  # was taken as 1 (`or 1.0`)
+    assert "--example-scale must be between 0.05 and 4, got 0" in capsys.readouterr().err
     save_image(torch.rand(1, 3, 64, 64), tmp_path / "square.png")
     assert main(["explain", str(tmp_path / "cat.png"), "sample:swirls", str(tmp_path / "square.png"), "-o",
                  str(out)]) == 2
@@ -146,6 +149,14 @@ def test_the_python_api_names_a_wrong_keyword_or_size_before_any_work(keywords, 
         with pytest.raises(OptionError) as err:
             call()
         assert words in str(err.value)
+
+
+def test_explain_texture_takes_tileable_only_as_true_or_false(monkeypatch):
+    from stylegram.analysis import explain as X
+
+    monkeypatch.setattr(X, "measure_texture", lambda *a, **k: pytest.fail("measured before the check"))
+    with pytest.raises(OptionError, match="tileable must be True or False, got 'yes'"):  # "no" would have been true
+        stylegram.explain_texture("sample:gravel", "sample:gravel", tileable="yes")
 
 
 def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_the_video(tmp_path, capsys):

@@ -456,6 +456,8 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
     from ..images import load_input
 
     check_measuring(size, example_scale, "--example-scale", layers, TEXTURE_KEYWORDS, TEXTURE_EXPLAIN_KEYWORDS)
+    if not isinstance(tileable, bool):  # "yes" or "no" would both read as true
+        raise OptionError(f"tileable must be True or False, got {tileable!r}")
     examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
                                         example_scale)
     parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True)

@@ -86,10 +86,10 @@ def measure_settings(args: argparse.Namespace):
     args.pooling = args.pooling or ("avg" if args.texture else "max")
     args.padding = measuring_padding(args)
     if args.texture:
-        keywords = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "example_scale": args.example_scale or 1.0,
+        keywords = {"layers": args.layers or ",".join(TEXTURE_LAYERS), "example_scale": measured_scale(args),
                     "tileable": args.tileable, "masks": args.style_masks, "labels": args.labels}
     else:
-        keywords = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "style_scale": args.style_scale or 1.0,
+        keywords = {"style_layers": args.layers or ",".join(STYLE_LAYERS), "style_scale": measured_scale(args),
                     "content_layer": args.content_layer or CONTENT_LAYER, **placed_by(args)}
     keywords.update(match_layer=args.match_layer or MATCH_LAYER, size=args.size, blend=args.blend)
     model = backbone_from_args(args)
@@ -229,14 +229,23 @@ def check_inputs(args: argparse.Namespace, result_last: bool = True) -> None:
         if wrong:
             raise OptionError(f"{' and '.join(wrong)} measure a transfer; a texture has no content (use "
                               "--example-scale for the example's scale)")
-        check_measuring(args.size, args.example_scale or 1.0, "--example-scale")
-        return
-    if len(args.images) < 2 + result_last:
+    elif len(args.images) < 2 + result_last:
         raise OptionError(f"give the content, the style (or styles){' and the result' if result_last else ''}, in that "
                           f"order: {given} (for a texture and its example, add --texture)")
-    if args.example_scale is not None:
-        raise OptionError("--example-scale is for --texture; a transfer's style is sized by --style-scale")
-    check_measuring(args.size, args.style_scale or 1.0)
+    measured_scale(args)
+
+
+def measured_scale(args: argparse.Namespace) -> float:
+    """The style's scale (--style-scale), or with --texture the example's (--example-scale), checked with --size
+    before any work; 1 when not given."""
+    if args.texture and args.style_scale is not None:
+        raise OptionError("--style-scale is for a transfer's style; a texture's example is scaled by --example-scale")
+    if not args.texture and args.example_scale is not None:
+        raise OptionError("--example-scale is for a texture's example (--texture); a style is scaled by --style-scale")
+    flag, scale = ("--example-scale", args.example_scale) if args.texture else ("--style-scale", args.style_scale)
+    scale = 1.0 if scale is None else scale  # not `or`: 0 is refused, not taken as 1
+    check_measuring(args.size, scale, flag)
+    return scale
 
 
 def add_explain_option(parser: argparse.ArgumentParser, what: str) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 
 from . import SUMMARIES
-from ..errors import OptionError
 from .analysis_common import figure_output, say
 from .common import add_backbone_options, backbone_from_args
-from .explain import measuring_padding
+from .explain import measured_scale, measuring_padding
 
 LAYER = "relu3_1"  # the mrf loss's first layer
 SIDE = 256  # px: the long side a picture is analysed at, at most, without --size
@@ -60,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from ..optimize import fit_long_side, resize
 
     check_patch(args.patch, "--patch")
-    scale = _scale(args)
+    scale = measured_scale(args)
     output = figure_output(args.output, [args.picture, args.style])
     args.pooling = args.pooling or ("avg" if args.texture else "max")
     args.padding = measuring_padding(args)  # the pairing explain shows for such a result
@@ -84,15 +83,3 @@ def run(args: argparse.Namespace) -> int:
     print(output)
     return 0
 
-
-def _scale(args: argparse.Namespace) -> float:
-    """The style's scale (--style-scale), or with --texture the example's (--example-scale), checked."""
-    from ..analysis.explain import check_measuring
-
-    if args.texture and args.style_scale is not None:
-        raise OptionError("--style-scale is for a transfer's style; a texture's example is scaled by --example-scale")
-    if not args.texture and args.example_scale is not None:
-        raise OptionError("--example-scale is for a texture's example (--texture); a style is scaled by --style-scale")
-    flag, scale = ("--example-scale", args.example_scale) if args.texture else ("--style-scale", args.style_scale)
-    check_measuring(args.size, 1.0 if scale is None else scale, flag)
-    return 1.0 if scale is None else scale
