@@ -135,8 +135,9 @@ def test_gaussian_gain_on_network_features(vgg, chelsea):
         feats = vgg.extract(image, layers)
     gauss = S.MMDGaussStatistic(samples=8192)  # the kernel's scale, not the sampling noise: all positions
     for layer in layers:
-        target = gauss.target(feats[layer])
-        cost = float(gauss.distance(1.01 * feats[layer], target))
+        window = feats[layer][..., :32, :48]  # the gain's float64 second derivative over all 6144^2 pairs took 17 s
+        target = gauss.target(window)
+        cost = float(gauss.distance(1.01 * window, target))
         assert 0.8 * 4e-4 < cost < 1.25 * 4e-4, layer
         assert 3 < float(target.gain) < 15, layer
 

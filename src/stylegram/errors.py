@@ -147,7 +147,8 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 def check_choice(what: str, value: str, choices: Sequence[str]) -> None:
     """Raise an OptionError naming ``what``, the choices and the closest one, unless ``value`` is a choice."""
     if value not in choices:
-        raise OptionError(f"{what} '{value}' is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")
+        shown = f"'{value}'" if isinstance(value, str) else repr(value)  # None, not 'None', a text
+        raise OptionError(f"{what} {shown} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")
 
 
 def check_seed(seed: object) -> None:
