@@ -225,19 +225,29 @@ class NormalizedSGD(torch.optim.Optimizer):
         return loss
 
 
-def fingerprint(problem: Problem) -> dict[str, str]:
-    """A short digest of each of the problem's input images, to tell a resumed run given other images."""
+def digests(images: dict[str, torch.Tensor]) -> dict[str, str]:
+    """A short digest of each image, by name, to tell a resumed run given other images."""
     return {name: hashlib.sha256(image.detach().float().contiguous().numpy().tobytes()).hexdigest()[:16]
-            for name, image in problem.inputs().items()}
+            for name, image in images.items()}
+
+
+def fingerprint(problem: Problem) -> dict[str, str]:
+    """The digests of the problem's input images."""
+    return digests(problem.inputs())
+
+
+def check_digests(recorded: dict[str, str], now: dict[str, str]) -> None:
+    """Refuse to go on with other images than those a checkpoint ``recorded`` (old checkpoints record none)."""
+    changed = [name for name in sorted({*recorded, *now}) if recorded.get(name) != now.get(name)]
+    if recorded and changed:
+        raise OptionError(f"the images differ from the run that wrote the checkpoint ({', '.join(changed)}); give the "
+                          "same images, or start without --resume")
 
 
 def check_same_inputs(state: State, problem: Problem) -> None:
-    """Refuse to resume a run with other images than the ones it started with (old checkpoints lack digests)."""
+    """Refuse to resume a run with other images than the ones it started with; the state records them from now."""
     now = fingerprint(problem)
-    changed = [name for name in sorted({*state.inputs, *now}) if state.inputs.get(name) != now.get(name)]
-    if state.inputs and changed:
-        raise OptionError(f"the images differ from the run that wrote the checkpoint ({', '.join(changed)}); give the "
-                          "same images, or start without --resume")
+    check_digests(state.inputs, now)
     state.inputs = now
 
 

@@ -19,10 +19,11 @@ one started from it goes on with the next tile and ends with the same picture as
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -60,6 +61,7 @@ class TiledState:
     total: torch.Tensor | None = None
     weight: torch.Tensor | None = None
     first: dict | None = None
+    inputs: dict[str, str] = field(default_factory=dict)  # digests of the whole content, styles and masks
 
     @classmethod
     def in_first_run(cls, state: optimize.State) -> TiledState:
@@ -268,6 +270,11 @@ def transfer_tiled(
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work
     steps = levels(base, size)
+    inputs = _digests(whole, styles, where)
+    if state is not None:  # a checkpoint's picture from other images would be carried on, or fail to fit
+        optimize.check_digests(state.inputs, inputs)
+    if on_state is not None:
+        on_state = _recording(on_state, inputs)
     if state is None or state.first is not None:
         going = None if state is None else state.first_state()
         image, history = _first_run(whole, styles, opts.replace(size=base, upscale=True), model, on_first, stop,
@@ -300,6 +307,21 @@ def transfer_tiled(
             on_state(TiledState(number, image, history))
     alpha = images.load_alpha(content)
     return Result(image, history, opts.replace(size=size), time.perf_counter() - start, alpha)
+
+
+def _digests(whole: torch.Tensor, styles: list[torch.Tensor], where: Places) -> dict[str, str]:
+    """The digests of a tiled run's images: the content, the styles and the masks over the whole content."""
+    masks = {f"style mask {n + 1}": m for n, m in enumerate(where.masks or [])}
+    regions = {f"style region {n + 1}": r for n, r in enumerate(where.regions or [])}
+    return optimize.digests({"content": whole, **{f"style {n + 1}": s for n, s in enumerate(styles)}, **masks,
+                             **regions})
+
+
+def _recording(on_state: Callable[[TiledState], None], inputs: dict[str, str]) -> Callable[[TiledState], None]:
+    """``on_state`` hearing each TiledState with the digests of the run's ``inputs``."""
+    def heard(state: TiledState) -> None:
+        on_state(dataclasses.replace(state, inputs=inputs))
+    return heard
 
 
 class _Tally:
