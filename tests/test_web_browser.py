@@ -721,15 +721,32 @@ def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_
 
 
 def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(pictures):
-    """Reloaded (or opened in another tab) mid-run, the page shows the running job again, not an idle form."""
+    """Reloaded (or opened in another tab) mid-run, the page shows the running job again, not an idle form; a tab
+    with a job of its own, reloaded, shows its own."""
     with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         page.set_input_files("#content-input", str(pictures["content"]))
         page.set_input_files("#style-input", str(pictures["style"]))
         page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
         page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        other = page.context.browser.new_page()  # another window, with a job of its own that waits behind this one's
+        other.goto(url)
+        other.wait_for_selector("body[data-ready=true]")
+        other.set_input_files("#content-input", str(pictures["content"]))
+        other.set_input_files("#style-input", str(pictures["style"]))
+        other.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        other.fill("#iterations", "2")
         page.fill("#iterations", "2000")
         page.click("#start")
         page.wait_for_selector("#job-status:text-matches('iteration ([5-9]|[1-9][0-9]+) of')", timeout=60_000)
+        other.click("#start")
+        other.wait_for_selector("#job-status:text-matches('Waiting in the queue')", timeout=30_000)
+        other.reload()  # watched the first tab's running job, and its Stop stopped that one
+        other.wait_for_selector("body[data-ready=true]")
+        other.wait_for_selector("#job-status:text-matches('Waiting in the queue')", timeout=30_000)
+        other.click("#stop")
+        other.wait_for_selector("body[data-job-state=cancelled]", timeout=30_000)
+        assert page.get_attribute("body", "data-job-state") == "running"
+        other.close()
         page.reload()
         page.wait_for_selector("body[data-ready=true]")
         page.wait_for_selector("#job-status:text-matches('Running: iteration [0-9]+ of')", timeout=30_000)

@@ -171,6 +171,7 @@ function toolsChanged() {
 // or coming back to the page, finds the form as it was: the server still holds the pictures (UploadStore keeps the
 // latest 64).
 const REMEMBERED = "stylegram.form";
+const WATCHED = "stylegram.job";  // the id of the job this tab started or watched: a reload watches it again
 
 // An upload's id and its attachments' ({id, mask, region, labels}, those it has).
 function uploadIds(record) {
@@ -575,6 +576,7 @@ async function stop() {
 function watch(job) {
   if (page.source) page.source.close();
   page.job = job;
+  try { sessionStorage.setItem(WATCHED, job.id); } catch { /* storage off: a reload watches the live job */ }
   pollStatus();  // the header said "ready" for up to its 3 s poll while the job ran
   page.points = [];
   page.curveFrame = null;
@@ -988,10 +990,14 @@ async function init() {
 }
 
 async function watchLive() {
-  // A job still running (else the newest waiting) when the page opens, reloaded or in another tab: watch it again,
-  // its events from the start, so its progress, loss curve and Stop button are back.
+  // A reloaded tab watches its own job again (running, waiting or done), not another tab's; a tab opened anew the job
+  // still running (else the newest waiting). Its events come from the start, so progress, loss curve and Stop are back.
   let jobs = [];
   try { jobs = await api("/api/jobs"); } catch { return; }
+  let own = null;
+  try { own = sessionStorage.getItem(WATCHED); } catch { own = null; }
+  const mine = own && jobs.find((j) => j.id === own);
+  if (mine) { watch(mine); return; }
   const live = jobs.filter((j) => j.state === "running" || j.state === "queued")
     .sort((a, b) => (a.state === "running") - (b.state === "running") || a.created - b.created);
   if (live.length && !page.job) watch(live[live.length - 1]);
