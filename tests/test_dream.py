@@ -1,6 +1,7 @@
 import base64
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,6 +188,24 @@ def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path, checkpoint_
     resumed = D.resume_dream(tmp_path / "run.ckpt", goal, model=vgg)
     assert [r.iteration for r in resumed] == list(range(12, 17))
     assert torch.equal(resumed.result().image, full)
+
+
+def test_a_dream_of_a_cluster_resumes_only_with_the_channels_it_began_with(vgg, tmp_path, checkpoint_at, monkeypatch):
+    """A checkpoint keeps the cluster file's name; its channels, edited since (grams run again), went on unnoticed."""
+    monkeypatch.chdir(tmp_path)
+    record = {"layer": "relu3_1", "clusters": [{"id": 1, "channels": [5, 9]}]}
+    Path("grams.json").write_text(json.dumps(record))
+    checkpoint_at(D.prepare_dream(model=vgg, cluster="grams.json:1", **FAST), 3)
+    assert [r.iteration for r in D.resume_dream(tmp_path / "run.ckpt", model=vgg)][0] == 4  # as it was: goes on
+    record["clusters"][0]["channels"] = [5, 10]
+    Path("grams.json").write_text(json.dumps(record))
+    with pytest.raises(OptionError, match=r"inputs differ from the run that wrote the checkpoint \(objective \(its "
+                                          r"layers and channels\)\)"):
+        D.resume_dream(tmp_path / "run.ckpt", model=vgg)
+    monkeypatch.chdir(tmp_path.parent)  # was: "cluster file grams.json does not exist; make one with ..."
+    with pytest.raises(OptionError, match="names the cluster file grams.json, a path from the folder the run started "
+                                          "in"):
+        D.resume_dream(tmp_path / "run.ckpt", model=vgg)
 
 
 def test_a_start_image_in_memory_resumes_identically(vgg, chelsea, tmp_path, checkpoint_at):

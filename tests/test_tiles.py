@@ -142,10 +142,10 @@ def test_a_tiled_run_resumed_from_its_checkpoint_ends_as_the_run_that_went_on(vg
         again = tiles.transfer_tiled(content, "sample:swirls", saved, model=vgg, tile=tile, state=state)
         assert torch.equal(again.image, whole.image), name
     other = load_tensor(path("astronaut"), size=96)
-    with pytest.raises(OptionError, match=r"the images differ from the run that wrote the checkpoint \(content\)"):
+    with pytest.raises(OptionError, match=r"the inputs differ from the run that wrote the checkpoint \(content\)"):
         tiles.transfer_tiled(other, "sample:swirls", options, model=vgg, tile=128, state=state)
     finished, _, _ = tiles.TiledState.load(tmp_path / "level1_tile0.ckpt")
-    with pytest.raises(OptionError, match=r"\(style 1\); give the same images"):  # gave the swirls picture back
+    with pytest.raises(OptionError, match=r"\(style 1\); give the same ones"):  # gave the swirls picture back
         tiles.transfer_tiled(content, "sample:mosaic", options, model=vgg, tile=128, state=finished)
     state.inputs = {}  # a checkpoint from before the digests: its picture's size still tells another content
     with pytest.raises(OptionError, match="the checkpoint was made from another content image"):

@@ -276,7 +276,7 @@ def test_resume_with_other_images_is_refused(vgg, pair, tmp_path):
     job = prepare(content, style, model=vgg, **FAST)
     next(iter(job))
     job.checkpoint(tmp_path / "run.ckpt")
-    with pytest.raises(OptionError, match=r"images differ from the run that wrote the checkpoint \(content\)"):
+    with pytest.raises(OptionError, match=r"inputs differ from the run that wrote the checkpoint \(content\)"):
         resume(tmp_path / "run.ckpt", content.flip(-1), style, model=vgg)  # went on silently with the new photo
     with pytest.raises(OptionError, match=r"\(style 1, style 2\)"):
         resume(tmp_path / "run.ckpt", content, [style.flip(-1), style], model=vgg)

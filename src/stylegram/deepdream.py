@@ -53,6 +53,8 @@ PARAMETERIZATIONS = ("auto", "fourier", "pixels")
 # Std of the noise start around grey: small, as in feature-visualization libraries, so the result does not
 # keep the white noise's own high frequencies (the optimizer hardly removes what no objective asks to remove).
 NOISE = 0.02
+OBJECTIVE_INPUT = "objective (its layers and channels)"  # how a checkpoint names the objective among its inputs
+optimize.RECORDED_LATER.add(OBJECTIVE_INPUT)
 
 # ---------------------------------------------------------------------------------------------- objectives
 
@@ -519,8 +521,11 @@ class DreamProblem(optimize.Problem):
         return self._sizes
 
     def inputs(self) -> dict[str, torch.Tensor]:
-        """The photo dreamed on, if any."""
-        return {} if self.start is None else {"start image": self.start}
+        """The photo dreamed on, if any, and the objective's measures (a cluster file's channels may have changed
+        since: a checkpoint keeps the file's name), as the bytes of their description."""
+        measures = repr([(m.kind, m.layer, m.channels, w) for m, w in self.asked.parts.items()])
+        objective = {OBJECTIVE_INPUT: torch.tensor(list(measures.encode()), dtype=torch.uint8)}
+        return objective if self.start is None else {"start image": self.start, **objective}
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """The photo at this size, or grey with a little noise."""
@@ -668,6 +673,11 @@ def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overr
     """
     state, saved = optimize.State.load(path)
     saved.setdefault("precision", "float32")  # checkpoints from before the option ran in float32
+    if goal is None and saved.get("cluster"):
+        cluster_file = Path(parse_cluster(saved["cluster"])[0])
+        if not cluster_file.is_absolute() and not cluster_file.exists():
+            raise OptionError(f"checkpoint {path} names the cluster file {cluster_file}, a path from the folder the "
+                              f"run started in ({Path.cwd()} has none); resume from that folder")
     return prepare_dream(goal, DreamOptions.restore(saved, path), state=state, **overrides)
 
 

@@ -236,12 +236,17 @@ def fingerprint(problem: Problem) -> dict[str, str]:
     return digests(problem.inputs())
 
 
+# Inputs that checkpoints record only since a later version (deepdream's objective): one without them goes on.
+RECORDED_LATER: set[str] = set()
+
+
 def check_digests(recorded: dict[str, str], now: dict[str, str]) -> None:
     """Refuse to go on with other images than those a checkpoint ``recorded`` (old checkpoints record none)."""
-    changed = [name for name in sorted({*recorded, *now}) if recorded.get(name) != now.get(name)]
+    changed = [name for name in sorted({*recorded, *now}) if recorded.get(name) != now.get(name)
+               and (name in recorded or name not in RECORDED_LATER)]
     if recorded and changed:
-        raise OptionError(f"the images differ from the run that wrote the checkpoint ({', '.join(changed)}); give the "
-                          "same images, or start without --resume")
+        raise OptionError(f"the inputs differ from the run that wrote the checkpoint ({', '.join(changed)}); give the "
+                          "same ones, or start without --resume")
 
 
 def check_same_inputs(state: State, problem: Problem) -> None:
