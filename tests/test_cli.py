@@ -328,6 +328,18 @@ def _interrupt_at(iteration: int, monkeypatch, sig: int = signal.SIGINT):
     return update
 
 
+def test_a_resume_refusal_says_not_set_for_an_option_the_checkpoint_lacks():
+    import argparse
+
+    from stylegram.commands.runner import check_resume_alone
+    from stylegram.deepdream import DreamOptions
+
+    args = argparse.Namespace(channels="3,4", given={"channels"}, resume="e.ckpt")
+    with pytest.raises(OptionError) as err:
+        check_resume_alone(args, DreamOptions())
+    assert "--channels 3,4 (checkpoint: not set): a resumed run" in err.value.flagged  # was "(checkpoint: None)"
+
+
 def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tmp_path, capsys, monkeypatch):
     """--resume used to ignore --size and the like without a word, and the printed command dropped --log."""
     update = _interrupt_at(2, monkeypatch)
