@@ -790,6 +790,19 @@ def test_an_unreadable_checkpoint_is_one_line(content, words, tmp_path):
         optimize.State.load(path)
 
 
+def test_a_checkpoint_cut_short_or_damaged_is_refused(vgg, pair, tmp_path, checkpoint_at):
+    content, style = pair
+    whole = checkpoint_at(prepare(content, style, model=vgg, **FAST), 7).read_bytes()
+    (tmp_path / "cut.ckpt").write_bytes(whole[: len(whole) // 2])  # was "not a checkpoint that stylegram wrote"
+    with pytest.raises(OptionError, match=r"could not be read: it is cut short \(its beginning is there, not its end\)"):
+        resume(tmp_path / "cut.ckpt", content, style, model=vgg)
+    middle = len(whole) // 2
+    flipped = whole[:middle] + bytes(b ^ 0xFF for b in whole[middle: middle + 2]) + whole[middle + 2:]
+    (tmp_path / "flipped.ckpt").write_bytes(flipped)  # went on from a damaged L-BFGS history, without a word
+    with pytest.raises(OptionError, match=r"flipped.ckpt is damaged: its part .* fails its checksum"):
+        resume(tmp_path / "flipped.ckpt", content, style, model=vgg)
+
+
 def test_pil_images_and_arrays_are_inputs_like_files(vgg, pair):
     content, style = pair
     as_pil = images.to_image(content)

@@ -12,6 +12,7 @@ import io
 import math
 import os
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -185,9 +186,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     """What a checkpoint file holds (numbers, tensors, lists and dicts: it never runs code), or an OptionError saying
     why it cannot be read."""
     try:
+        _check_whole(path)
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise OptionError(f"checkpoint {path} does not exist") from None
+    except OptionError:
+        raise
     except Exception as err:
         raise OptionError(f"checkpoint {path} could not be read: {_why_unreadable(err)}; "
                           "start without --resume") from None
@@ -195,6 +199,24 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise OptionError(f"checkpoint {path} could not be read: it is not a checkpoint that stylegram wrote; start "
                           "without --resume")
     return payload
+
+
+def _check_whole(path: str | os.PathLike) -> None:
+    """Refuse a checkpoint (a zip archive, as torch.save writes) cut short or with a part that fails its checksum,
+    which torch.load reads without a word; a file that is no zip archive is left to torch.load to name."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except zipfile.BadZipFile:
+        with open(path, "rb") as file:
+            begins_as_one = file.read(4) == b"PK\x03\x04"
+        if begins_as_one:
+            raise OptionError(f"checkpoint {path} could not be read: it is cut short (its beginning is there, not its "
+                              "end); start without --resume") from None
+        return
+    if damaged is not None:
+        raise OptionError(f"checkpoint {path} is damaged: its part {damaged} fails its checksum (a disk or copy "
+                          "error); start without --resume")
 
 
 def _why_unreadable(err: Exception) -> str:
