@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -398,6 +399,21 @@ def test_finished_jobs_beyond_the_limit_are_forgotten_as_they_end(client):
         assert time.monotonic() < deadline, list(runner.jobs)
         time.sleep(0.02)
     assert runner.jobs[first["id"]].state == "stopped"
+
+
+def test_a_sample_chosen_on_the_page_is_named_as_the_command_line_takes_it():
+    """The page uploads a sample as a file (gravel.png), and the parameters' command named that file, which the
+    command line would not find where the parameters were downloaded."""
+    from stylegram import samples
+
+    with TestClient(create_app(preview_every=1)) as client:
+        example = uploaded(client, samples.path("gravel").read_bytes(), "gravel.png")
+        job = start(client, method="texture", styles=[example], **TINY)
+        events = sse(client.get(job["urls"]["events"]).text)
+        assert [e["data"]["state"] for e in events if e["event"] == "state"][-1] == "done"
+        command = client.get(job["urls"]["params"]).json()["command"]
+    assert command.startswith("stylegram texture sample:gravel -o result.png")
+    assert engine._as_given(engine.Upload("x", "gravel.png", Path("x"), sha256="0" * 64)) == "gravel.png"  # edited
 
 
 def test_gatys_job_starts_where_the_page_says(client, tmp_path):

@@ -6,6 +6,8 @@ scikit-image's data folder when it is installed (pip install "stylegram[samples]
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -74,3 +76,9 @@ def resolve(spec: str | Path) -> str | Path:
     if downloads.is_url(spec):
         return downloads.fetch(spec)
     return spec
+
+
+@functools.lru_cache(maxsize=1)
+def by_digest() -> dict[str, str]:
+    """The installed samples by the SHA-256 of their files: a file with those bytes is that sample."""
+    return {hashlib.sha256(path(name).read_bytes()).hexdigest(): name for name in available()}

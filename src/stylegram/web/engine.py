@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .. import __version__, gatys, synthesis, tiles
+from .. import __version__, gatys, samples, synthesis, tiles
 from ..optimize import NOT_TERMS
 from ..backbones import Backbone, load_backbone
 from ..errors import OptionError, check_choice
@@ -431,13 +431,20 @@ def command_line(spec: Spec, options: Any = None) -> str:
     ``options``: what the run used (``--iterations auto`` resolved), else the spec's.
     """
     options = spec.options if options is None else _as_named(spec, options)
-    names = [u.name for u in [spec.content, *spec.styles] if u is not None]
+    names = [_as_given(u) for u in [spec.content, *spec.styles] if u is not None]
     words = ["stylegram", "texture" if spec.method == "texture" else "transfer", *names, "-o", "result.png"]
     for name, value in options.changed().items():
         words += [flag(name)] if value is True else [flag(name), str(value)]
     if spec.tile is not None:
         words += ["--tile", str(spec.tile)]
     return shlex.join(words)
+
+
+def _as_given(upload: Upload) -> str:
+    """An input as the command line takes it: 'sample:gravel' for the bytes of an installed sample (the page uploads
+    a sample chosen as a file, gravel.png, which the command would not find), else its name as uploaded."""
+    sample = samples.by_digest().get(upload.sha256)
+    return f"{samples.PREFIX}{sample}" if sample else upload.name
 
 
 def params(spec: Spec, result: Result | None, state: str) -> dict:
