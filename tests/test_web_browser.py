@@ -111,6 +111,7 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert page.locator("#loss-curve polyline").count() >= 2  # the total and its parts
             assert page.inner_text("#job-status") == "Done after 16 iterations."
             assert page.inner_text("#stats").startswith("scale 1 of 1, pixel polish (128×85)")  # the last 8 of 16
+            assert page.inner_text("#stats").endswith(" in all")  # said "so far" when it was over
             page.wait_for_selector("#measured:not([hidden])")  # the picture's explain numbers under it
             assert re.fullmatch(r"Measured: -?\d+% of the way to the style's Gram matrices \(relu1_1 -?\d+%, relu2_1 "
                                 r"-?\d+%, relu3_1 -?\d+%, relu4_1 -?\d+%\); content kept: r [\d.]+ \(the style's own "

@@ -643,7 +643,7 @@ function onState(s) {
   }
   if (TERMINAL.includes(s.state)) {
     if (page.source) page.source.close();
-    if (page.statsDone) $("#stats").textContent = page.statsDone;
+    if (page.statsDone) $("#stats").textContent = page.statsDone.replace(/ so far$/, " in all");  // not "so far" once ended
     pollStatus();
     showRecent();
     $("#progress").value = s.state === "done" ? 1 : $("#progress").value;
