@@ -174,7 +174,9 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
     resume = shlex.split(said.split("continue with: ")[1])
     assert resume[-2:] == ["--resume", str(tmp_path / "out.ckpt")] and "--tile" in resume
     shutil.copy(tmp_path / "out.ckpt", tmp_path / "kept.ckpt")
-    assert main([*resume[1:], "--quiet"]) == 0
+    assert main(resume[1:]) == 0
+    last = [line for line in capsys.readouterr().err.splitlines() if line.startswith("level ")][-1]
+    assert ": 2 tiles" in last and "tile 2 of 2" in last, last  # was "1 tiles": those made before the stop count
     assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
     assert not (tmp_path / "out.ckpt").exists()  # spent once the resumed run has ended
     shutil.move(tmp_path / "kept.ckpt", tmp_path / "out.ckpt")
@@ -208,6 +210,7 @@ def test_ctrl_c_in_the_first_whole_run_is_kept_too(tmp_path, capsys, monkeypatch
     said = capsys.readouterr().err
     assert "continue with: stylegram transfer" in said
     assert Image.open(tmp_path / "out.png").size == (64, 43)  # the first run's picture so far, at its coarsest scale
+    assert "the picture so far (64x43, a coarser level than the 160 px asked for) written to" in said
     state, _, _ = tiles.TiledState.load(tmp_path / "out.ckpt")
     assert state.first is not None and state.image is None and len(state.history) == 2
     resume = shlex.split(said.split("continue with: ")[1])

@@ -227,9 +227,10 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
         def step(where: tiles.TileStep) -> None:
             progress().set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
                                      refresh=False)
-            progress().set_postfix_str(f"tile {where.tile} of {where.tiles} ({where.done} of {where.count} in all) | "
-                                       f"~{duration(where.estimated_left)} left", refresh=False)
-            progress().update()
+            progress().set_postfix_str(f"tile {where.tile} of {where.tiles} | ~{duration(where.estimated_left)} left",
+                                       refresh=False)
+            progress().total, progress().n = where.count, where.done  # of all levels', those before a resume too
+            progress().refresh()
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
                                       on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options,
@@ -239,6 +240,8 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     if stop.requested:
         hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output, "--tile",
                            str(args.tile)])
+        if max(result.image.shape[-2:]) < options.size:  # the level below the one being made, enlarged no further
+            size += f", a coarser level than the {options.size} px asked for"
         went_on = (f"checkpoint to {checkpoint}; continue with: {resume_command(hint, args, checkpoint)}"
                    if kept.write() else "it stopped before its first iteration, so there is nothing to go on from")
         print(f"stylegram: interrupted; the picture so far ({size}) written to {output}, {went_on}", file=sys.stderr)
