@@ -82,10 +82,13 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert page.get_attribute("#style_layers", "placeholder") == "conv1_1,pool1,pool2,pool3,pool4"
             assert page.is_visible("[data-field=height]") and page.is_visible("[data-field=tileable]")
             assert page.inner_text("#size-name").startswith("Width") and page.get_attribute("#size", "placeholder") == "256"
+            assert page.inner_text("#blend-name") == "Example blend" and page.inner_text("#layers-name") == "Layers"
+            assert "the first example's fine texture" in page.inner_text("#layers-hint")  # said "style" to a texture
             page.select_option("#method", "adain")
             assert page.is_hidden("[data-field=style_layers]")
             page.select_option("#method", "gatys")
             assert page.inner_text("#size-name") == "Size (long side, px)" and page.is_visible(".video-hint")
+            assert page.inner_text("#blend-name") == "Style blend" and page.inner_text("#layers-name") == "Style layers"
 
             # A file that is not an image: the server's message appears on the page.
             page.set_input_files("#content-input", str(pictures["text"]))
@@ -495,6 +498,7 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
         page.set_input_files("#style-input", str(both))
         page.wait_for_selector("#style-thumbs .thumb .labels-add")
         assert page.is_hidden("#style-thumbs .mask-add") and page.is_visible("#doodle") and page.is_visible("#doodle-open")
+        assert "each colour of the doodle" in page.get_attribute("#style-thumbs .labels-add", "title")  # not "content's"
         with page.expect_file_chooser() as chooser:
             page.click("#style-thumbs .labels-add")
         chooser.value.set_files(str(both_map))

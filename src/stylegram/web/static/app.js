@@ -96,6 +96,14 @@ function methodChanged() {
   document.body.dataset.method = method;  // texture hides the mask controls (style.css)
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
+  $("#blend-name").textContent = texture ? "Example blend" : "Style blend";
+  $("#layers-name").textContent = texture ? "Layers" : "Style layers";
+  $("#layers-hint").textContent = texture
+    ? "(one group per example split by /: the first example's fine texture, the second's coarse structure, e.g. "
+      + "conv1_1,pool1/pool2,pool3,pool4)"
+    : "(one group per style split by /: the first style's fine texture, the second's coarse structure, e.g. "
+      + "relu1_1,relu2_1/relu3_1,relu4_1,relu5_1)";
+  for (const button of document.querySelectorAll("button.labels-add")) button.title = attachTitle("labels");
   if (!page.job) drawCurve();  // what the curve will show for these settings
   toolsChanged();
 }
@@ -345,6 +353,14 @@ const ATTACHMENTS = {
     + "flat colours (sky blue, grass green, ...): each colour of the content's map is painted by the parts of the "
     + "style images with that colour" },
 };
+const TEXTURE_LABELS_TITLE = "choose a label map of this example's shape, painted in a few flat colours (sky blue, "
+  + "grass green, ...): each colour of the doodle (the output's map) grows from the parts of the examples with that "
+  + "colour";
+
+function attachTitle(kind) {
+  // An attachment button's tooltip; a texture's label maps pair with the doodle, not with a content's map.
+  return kind === "labels" && $("#method").value === "texture" ? TEXTURE_LABELS_TITLE : ATTACHMENTS[kind].title;
+}
 
 function wordFor(record, kind) {
   // What the page calls an attachment of this record: its kind, or the record's own word (the output's "doodle").
@@ -358,7 +374,7 @@ function attachControl(record, kind) {
   add.type = "button";
   add.className = `${kind}-add`;
   add.textContent = `+ ${wordFor(record, kind)}`;
-  add.title = ATTACHMENTS[kind].title;
+  add.title = attachTitle(kind);
   add.addEventListener("click", () => { page.attachFor = { record, kind }; $("#mask-input").click(); });
   box.append(add, ...paintButtons(record, kind));
   record.boxes[kind] = box;
