@@ -401,6 +401,15 @@ def test_finished_jobs_beyond_the_limit_are_forgotten_as_they_end(client):
     assert runner.jobs[first["id"]].state == "stopped"
 
 
+def test_a_results_settings_are_its_options_away_from_the_defaults_in_short():
+    options = gatys.TransferOptions(method="adain", alpha=0.5)
+    assert engine.settings_text(engine.Spec("adain", options, None, [])) == "alpha 0.5"  # the method is named beside
+    many = gatys.TransferOptions(size=200, iterations="400", seed=3, upscale=True, tv_weight=1.0, pooling="avg")
+    assert engine.settings_text(engine.Spec("gatys", many, None, [], tile=128)) == (
+        "size 200, tv-weight 1.0, iterations 400, pooling avg and 3 more")  # in the order of the fields
+    assert engine.settings_text(engine.Spec("gatys", gatys.TransferOptions(), None, [])) == ""
+
+
 def test_a_sample_chosen_on_the_page_is_named_as_the_command_line_takes_it():
     """The page uploads a sample as a file (gravel.png), and the parameters' command named that file, which the
     command line would not find where the parameters were downloaded."""

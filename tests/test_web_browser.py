@@ -796,7 +796,9 @@ def test_earlier_results_stay_on_the_page_to_download(tmp_path):
         second, _ = finished_job(page, url, alpha="0.5")
         page.wait_for_selector("#recent:not([hidden]) .recent-item")
         items = page.locator("#recent-list .recent-item")
-        assert items.count() == 1 and items.locator(".name").inner_text() == "adain · cat.png + red.png"
+        assert items.count() == 1 and items.locator(".name").first.inner_text() == "adain · cat.png + red.png"
+        assert re.fullmatch(r"default settings · [\d.]+ s", items.locator(".settings").inner_text())  # was only
+        # the caption, the same for every result from the same pictures
         links = [items.locator("a", has_text=word).bounding_box() for word in ("image", "parameters", "why")]
         card = items.bounding_box()
         assert all(card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 1 for box in links)

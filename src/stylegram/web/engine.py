@@ -440,6 +440,14 @@ def command_line(spec: Spec, options: Any = None) -> str:
     return shlex.join(words)
 
 
+def settings_text(spec: Spec, most: int = 4) -> str:
+    """The settings a job changed from the defaults, short, for a list of results: 'size 200, iterations 400'."""
+    changed = {**spec.options.changed(), **({"tile": spec.tile} if spec.tile is not None else {})}
+    words = [flag(name)[2:] if value is True else f"{flag(name)[2:]} {value}" for name, value in changed.items()
+             if name != "method" and not hasattr(value, "shape")]  # the method is named beside; masks by upload
+    return ", ".join(words[:most]) + (f" and {len(words) - most} more" if len(words) > most else "")
+
+
 def _as_given(upload: Upload) -> str:
     """An input as the command line takes it: 'sample:gravel' for the bytes of an installed sample (the page uploads
     a sample chosen as a file, gravel.png, which the command would not find), else its name as uploaded."""

@@ -250,7 +250,7 @@ class Runner:
                        **({"masks": [u.name for u in spec.masks]} if spec.masks else {}),
                        **({"regions": [u.name for u in spec.regions]} if spec.regions else {}),
                        **({"labels": [u.name for u in spec.labels]} if spec.labels else {})},
-            "labels_read": job.labels, "warnings": job.warnings,
+            "settings": engine.settings_text(spec), "labels_read": job.labels, "warnings": job.warnings,
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
                      "params": f"{base}/params.json",

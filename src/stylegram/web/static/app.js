@@ -939,14 +939,19 @@ function recentItem(job) {
   result.setAttribute("download", "");
   result.append(Object.assign(document.createElement("img"), { src: job.urls.preview, alt: `result of ${job.method}` }));
   const made = job.inputs.content ? `${job.inputs.content} + ${job.inputs.styles.join(", ")}` : job.inputs.styles.join(", ");
+  const took = job.started && job.finished ? ` · ${seconds(job.finished - job.started)}` : "";
   const what = `${job.method} · ${made}${job.state === "stopped" ? " (stopped)" : ""}`;
-  const caption = Object.assign(document.createElement("div"), { className: "name", textContent: what, title: what });
+  const how = `${job.settings || "default settings"}${took}`;  // what tells alike results apart
+  const caption = Object.assign(document.createElement("div"), { className: "name", textContent: what,
+    title: `${what}\n${how}` });
+  const details = Object.assign(document.createElement("div"), { className: "name settings", textContent: how,
+    title: how });
   const params = Object.assign(document.createElement("a"), { href: job.urls.params, textContent: "parameters" });
   params.setAttribute("download", "");
   const download = Object.assign(document.createElement("a"), { href: job.urls.result,
     textContent: resultNoun(job) });
   download.setAttribute("download", "");
-  item.append(result, caption, download, params);
+  item.append(result, caption, details, download, params);
   if (job.urls.explain) {  // why it looks as it does, in a new tab as the result's button opens it
     item.append(Object.assign(document.createElement("a"), { href: job.urls.explain, textContent: "why",
       target: "_blank", rel: "noopener",
