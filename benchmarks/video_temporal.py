@@ -1,41 +1,51 @@
 """Video: frames blended and warm-started along the optical flow, against the same without motion, in one run.
 
-Run: python benchmarks/video_temporal.py [--size 256] [--frames 16] [--gatys-frames 6] [--save DIR]
+Run: python benchmarks/video_temporal.py [--clip synthetic|pan] [--size 256] [--frames 16] [--gatys-frames 6]
+[--save DIR]
 
-A synthetic video (stylegram.batch.synthetic_video: a square and a disc moving over a gradient) is stylized with
-swirls, then each way of joining the frames is scored:
+A video is stylized with swirls: ``synthetic`` (stylegram.batch.synthetic_video: a square and a disc moving over a
+gradient) or ``pan`` (stylegram.batch.video.pan_video: the camera moving right across chelsea, 1.5 px a frame, so
+that new picture enters at the right edge every frame); then each way of joining the frames is scored:
 
 - flicker: mean |out_t - out_t-1| / mean |in_t - in_t-1| (the batch report's figure; no motion compensation, so
   it also rewards a picture that lags behind its content);
 - warp error: mean |out_t - warp(out_t-1)| in grey levels over the pixels whose flow is consistent both ways: how
   much the picture changes beyond what the motion explains (Ruder et al.'s temporal consistency);
 - trail: mean |out_t - stylized(frame_t)|, how far the blend departs from the frame's own stylization (a
-  ghost of where things were shows up here).
+  ghost of where things were shows up here);
+- edge (Gatys rows): the texture of the entering edge, the mean standard deviation along each row of the last
+  ``EDGE`` columns over that of ``EDGE`` columns in the middle, over the warm frames: 1 when the edge is as textured
+  as the rest, lower when its rows are drawn out as streaks.
 
 AdaIN: each frame stylized alone, then --temporal 0.5 blended as before (the previous output where it was) and as
 now (moved along the flow, not blended where the flow is inconsistent). Gatys: the first frame in full, each next one
 warm-started from the previous output plus the content's change, as before (no flow, the finest scale's iterations),
 along the flow with as many iterations and with half, and as now (half, and held near the start where the flow is
-reliable: --temporal-weight). Each Gatys row also prints the warm frames' mean style and content losses. The flow's own time per frame pair is printed against AdaIN's time per frame.
+reliable: --temporal-weight). With ``--clip pan`` a last Gatys row runs as now but with the edges as they were
+before 2026-12-05 (the previous output's last column repeated into what entered, and that column's flow trusted by
+the hold), so that the two are compared in the same run. Each Gatys row also prints the warm frames' mean style and content losses. The flow's own time per frame pair is printed against AdaIN's time per frame.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
 import numpy as np
 from PIL import Image
 
-from stylegram import images
+from stylegram import images, samples
 from stylegram.batch import flow, synthetic_video, video
 from stylegram.batch.stylize import TEMPORAL_WEIGHT, WARM_SHARE, _warm, finest_iterations, moved
 from stylegram.batch.video import TemporalBlend, flicker
 
 STYLE = "sample:swirls"
+EDGE = 12  # px: the band at the entering (right) edge whose texture is compared with the middle's
 
 
 def adain(frame: np.ndarray, size: int) -> np.ndarray:
@@ -55,6 +65,37 @@ def scores(name: str, frames: list, sequence: list, alone: list | None, save: Pa
         Image.fromarray(strip).save(save / f"{name.split(' (')[0].replace(' ', '_')}.png")
     trail = f"{np.mean([np.abs(s.astype(float) - a).mean() for s, a in zip(sequence, alone)]):7.2f}" if alone else "      -"
     print(f"{name:46s} {flicker(frames, sequence):8.2f} {flow.warp_error(frames, sequence):11.2f} {trail}")
+
+
+def edge_texture(outputs: list[np.ndarray]) -> float:
+    """The entering edge's texture over the middle's (see the module's doc), over ``outputs``."""
+    def along_rows(band: np.ndarray) -> float:
+        return float(band.astype(float).std(axis=1).mean())
+
+    middle = outputs[0].shape[1] // 2 - EDGE // 2
+    return float(np.mean([along_rows(o[:, -EDGE:]) / along_rows(o[:, middle: middle + EDGE]) for o in outputs]))
+
+
+@contextlib.contextmanager
+def edges_as_before() -> Iterator[None]:
+    """Warps with the last row and column repeated, and a flow from outside the previous frame trusted."""
+    warp, inside = flow.warp, flow._inside
+    flow.warp = lambda image, field, mirrored=False: warp(image, field)
+    flow._inside = lambda field: np.ones(field.shape[:2], bool)
+    try:
+        yield
+    finally:
+        flow.warp, flow._inside = warp, inside
+
+
+def clip(kind: str, count: int, size: tuple[int, int], folder: Path, step: float) -> list[np.ndarray]:
+    """The frames of the ``kind`` of video (see the module's doc); a pan moves ``step`` px a frame."""
+    if kind == "pan":
+        photo = np.asarray(images.load_image(samples.path("chelsea")).convert("RGB"))
+        source = video.pan_video(folder / "pan.mp4", photo, count=count, size=size, step=step, origin=(20, 40))
+    else:
+        source = synthetic_video(folder / "v.mp4", count=count, size=size, audio=())
+    return list(video.frames(source))
 
 
 def gatys_frames(frames: list, size: int, follow: bool, share: float, hold: float) -> tuple[list[np.ndarray], tuple]:
@@ -80,6 +121,11 @@ def gatys_frames(frames: list, size: int, follow: bool, share: float, hold: floa
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", choices=["synthetic", "pan"], default="synthetic",
+                        help="the video (default: %(default)s)")
+    parser.add_argument("--step", type=float, default=1.5, help="a pan's px a frame (default: %(default)s)")
+    parser.add_argument("--edges-only", action="store_true",
+                        help="with --clip pan: only the two Gatys rows that compare the edges (now, as before)")
     parser.add_argument("--size", type=int, default=256, help="frame width in px (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=16, help="frames for AdaIN (default: %(default)s)")
     parser.add_argument("--gatys-frames", type=int, default=6, help="frames for Gatys, 0: none (default: %(default)s)")
@@ -88,8 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        source = synthetic_video(Path(tmp) / "v.mp4", count=args.frames, size=(args.size, args.size * 3 // 4), audio=())
-        frames = list(video.frames(source))
+        frames = clip(args.clip, args.frames, (args.size, args.size * 3 // 4), Path(tmp), args.step)
     start = time.perf_counter()
     alone = [adain(frame, args.size) for frame in frames]
     per_frame = (time.perf_counter() - start) / len(frames)
@@ -106,17 +151,23 @@ def main(argv: list[str] | None = None) -> None:
         few = frames[: args.gatys_frames]
         full = finest_iterations({})
         half = round(full * WARM_SHARE)
-        for follow, share, hold, name in [
-            (False, 1.0, 0, f"gatys, {full} it., no flow (before)"),
-            (True, 1.0, 0, f"gatys, {full} it., along the flow"),
-            (True, WARM_SHARE, 0, f"gatys, {half} it., along the flow"),
-            (True, WARM_SHARE, TEMPORAL_WEIGHT, f"gatys, {half} it., flow, hold {TEMPORAL_WEIGHT:g} (now)"),
-        ]:
+        now = f"gatys, {half} it., flow, hold {TEMPORAL_WEIGHT:g}"
+        rows = [
+            (False, 1.0, 0, f"gatys, {full} it., no flow (before)", contextlib.nullcontext()),
+            (True, 1.0, 0, f"gatys, {full} it., along the flow", contextlib.nullcontext()),
+            (True, WARM_SHARE, 0, f"gatys, {half} it., along the flow", contextlib.nullcontext()),
+            (True, WARM_SHARE, TEMPORAL_WEIGHT, f"{now} (now)", contextlib.nullcontext()),
+            *([(True, WARM_SHARE, TEMPORAL_WEIGHT, f"{now}, edges as before", edges_as_before())]
+              if args.clip == "pan" else []),
+        ]
+        for follow, share, hold, name, edges in rows[-2:] if args.edges_only and args.clip == "pan" else rows:
             start = time.perf_counter()
-            sequence, (style, content) = gatys_frames(few, args.size, follow, share, hold)
+            with edges:
+                sequence, (style, content) = gatys_frames(few, args.size, follow, share, hold)
             seconds = time.perf_counter() - start
-            scores(f"{name} ({seconds:.0f} s)", few, sequence, None, args.save)
-            print(f"{'':6s}warm frames' losses: style {style:.3f}, content {content:.3f}")
+            scores(f"{name} ({seconds:.0f} s)", few, sequence, None, args.save)  # each scored the same way
+            print(f"{'':6s}warm frames' losses: style {style:.3f}, content {content:.3f}; entering edge's texture "
+                  f"{edge_texture(sequence[1:]):.2f} of the middle's")
 
 
 if __name__ == "__main__":
