@@ -352,7 +352,8 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
 
 def test_a_reload_keeps_the_pictures_their_masks_and_the_settings(tmp_path):
     """A reload (or coming back to the page) finds the form as it was: the uploads, each style's mask and the
-    settings, and a job started then paints as the masks say. An upload the server no longer has is named."""
+    settings, and a job started then paints as the masks say. An upload the server no longer has is named, and a
+    sample fetched again."""
     files = flat_pictures(tmp_path)
     for name, columns in [("left.png", np.s_[:, :48]), ("right.png", np.s_[:, 48:])]:
         mask = np.zeros((64, 96), np.uint8)
@@ -386,7 +387,16 @@ def test_a_reload_keeps_the_pictures_their_masks_and_the_settings(tmp_path):
         page.reload()
         page.wait_for_selector("body[data-ready=true]")
         assert page.locator("#style-thumbs .thumb").count() == 1
-        assert page.inner_text("#error").startswith("1 picture from before the reload is no longer on the server")
+        assert page.inner_text("#error").startswith("blue.png from before the reload is no longer on the server")
+
+        page.click("#style-samples [data-sample=swirls]")  # a sample the server has lost is fetched again
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2):not(.pending)")
+        swirls = page.evaluate("JSON.parse(sessionStorage.getItem('stylegram.form')).styles[1].id")
+        assert page.request.delete(f"{url}/api/uploads/{swirls}").status == 204
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        names = page.locator("#style-thumbs .thumb > .name:first-of-type").all_inner_texts()
+        assert names == ["red.png", "swirls.png"] and page.is_hidden("#error")
 
 
 def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_path):

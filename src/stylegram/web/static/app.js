@@ -183,8 +183,14 @@ const WATCHED = "stylegram.job";  // the id of the job this tab started or watch
 
 // An upload's id and its attachments' ({id, mask, region, labels}, those it has).
 function uploadIds(record) {
-  const ids = record.id ? { id: record.id } : {};
-  for (const kind of Object.keys(ATTACHMENTS)) if (record[kind]) ids[kind] = record[kind].id;
+  // What a reload needs of an upload: its id, its name (to name it if the server has lost it), the sample it is (to
+  // fetch it again), and its attachments' ids and names.
+  const ids = record.id ? { id: record.id, name: record.name, ...(record.sample ? { sample: record.sample } : {}) } : {};
+  for (const kind of Object.keys(ATTACHMENTS)) {
+    if (!record[kind]) continue;
+    ids[kind] = record[kind].id;
+    ids[`${kind}Name`] = record[kind].name;
+  }
   return ids;
 }
 
@@ -222,20 +228,28 @@ async function restore() {
   }
   remember();
   if (gone.length) {
-    showError(`${plural(gone.length, "picture")} from before the reload ${gone.length === 1 ? "is" : "are"} no `
-      + `longer on the server (it was restarted, or has dropped older uploads): add ${gone.length === 1 ? "it" : "them"} `
-      + "again.");
+    const one = gone.length === 1;
+    showError(`${listed(gone)} from before the reload ${one ? "is" : "are"} no longer on the server (it was `
+      + `restarted, or has dropped older uploads): add ${one ? "it" : "them"} again.`);
   }
 }
 
-// An upload the server may still hold: its description, or null (noted in ``gone``) when it is no longer there.
-async function described(id, gone) {
-  try { return await api(`/api/uploads/${encodeURIComponent(id)}`); } catch { gone.push(id); return null; }
+function listed(names) {
+  // "a.png", "a.png and b.png", "a.png, b.png and c.png"
+  return names.length < 2 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+// An upload the server may still hold: its description, or null (its ``name`` noted in ``gone``) when it is gone.
+async function described(id, gone, name) {
+  try { return await api(`/api/uploads/${encodeURIComponent(id)}`); } catch { gone.push(name || "a picture"); return null; }
 }
 
 async function restoreUpload(saved, role, gone) {
-  const record = await described(saved.id, gone);
-  if (!record) return;
+  const record = await described(saved.id, saved.sample ? [] : gone, saved.name);
+  if (!record) {
+    if (saved.sample) await useSample(saved.sample, role);  // a sample is fetched again, not asked for
+    return;  // what was attached to it went with it
+  }
   const box = role === "content" ? $("#content-thumbs") : $("#style-thumbs");
   const slot = { record, removed: false };
   const shown = { name: record.name, src: `/api/uploads/${record.id}/frame.png`, video: false };  // a video: its first frame
@@ -246,7 +260,7 @@ async function restoreUpload(saved, role, gone) {
 async function restoreAttachments(record, saved, gone) {
   for (const kind of Object.keys(ATTACHMENTS)) {
     if (!saved[kind] || !record.boxes[kind]) continue;
-    const upload = await described(saved[kind], gone);
+    const upload = await described(saved[kind], gone, saved[`${kind}Name`]);
     if (!upload) continue;
     record[kind] = upload;
     showAttached(record, kind, `/api/uploads/${upload.id}/frame.png`);
@@ -258,7 +272,7 @@ function discard(record) {
   if (record) fetch(`/api/uploads/${record.id}`, { method: "DELETE" }).catch(() => {});
 }
 
-async function upload(file, role) {
+async function upload(file, role, sample = null) {
   const limit = page.config.limits.upload_bytes;
   if (file.size > limit) {
     showError(`${file.name} is ${mb(file.size)}, over this server's upload limit of ${mb(limit)}; use a smaller file `
@@ -294,6 +308,7 @@ async function upload(file, role) {
     discard(record);
     return;
   }
+  if (sample) record.sample = sample;
   slot.record = record;
   placeUpload(view, record, role);
 }
@@ -540,12 +555,12 @@ async function showSamples() {
 
 function useSample(name, role) {
   return uploadFetched(`/api/samples/${encodeURIComponent(name)}`, role,
-    (type) => `${name}.${type === "image/jpeg" ? "jpg" : "png"}`, `sample ${name}: `);
+    (type) => `${name}.${type === "image/jpeg" ? "jpg" : "png"}`, `sample ${name}: `, name);
 }
 
 // A picture the server hands over (a sample, or one it fetched from the web), uploaded as if it had been dropped;
-// ``nameOf(type)`` names it, ``what`` heads an error.
-async function uploadFetched(path, role, nameOf, what = "") {
+// ``nameOf(type)`` names it, ``what`` heads an error; ``sample``: the sample it is.
+async function uploadFetched(path, role, nameOf, what = "", sample = null) {
   clearError();
   let blob;
   try {
@@ -556,7 +571,7 @@ async function uploadFetched(path, role, nameOf, what = "") {
     showError(`${what}${error.message}`);
     return;
   }
-  await upload(new File([blob], nameOf(blob.type), { type: blob.type }), role);
+  await upload(new File([blob], nameOf(blob.type), { type: blob.type }), role, sample);
 }
 
 // ---------------------------------------------------------------------------------------- jobs
