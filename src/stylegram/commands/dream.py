@@ -33,7 +33,7 @@ HELP = {
     "decay": "fourier: spectrum scaled by 1/f^DECAY; higher is smoother (default: %(default)s)",
     "optimizer": "adam, or sgd-normalized: steps of lr * g / mean|g|, as the original deep dream "
     "(default: %(default)s)",
-    "lr": "step size (default: 0.05 for fourier, 0.01 for pixels)",
+    "lr": "step size (default: 0.05 for fourier, 0.005 for pixels)",
     "transforms": "no random pad, jitter, scale and rotation before each step (they make the patterns robust)",
     "jitter": "random shift in px (default: %(default)s)",
     "scale": "random zoom by up to this fraction (default: %(default)s)",
