@@ -41,6 +41,12 @@ class CommandParser(argparse.ArgumentParser):
     """A command's parser whose errors show a short usage (what must be given, then [options]) and point to --help:
     argparse's own usage of every option (35 lines for transfer) buried the one line that said what was wrong."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # '-1,2' (a list with a negative weight) is a value, as '-1' is, not an unknown option: argparse took only
+        # '-1' and '-0.5' for numbers, and '--style-blend -1,2' said "expected one argument" (3.13 widened it so)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
     def parse_known_args(self, args=None, namespace=None):
         self.typed = list(sys.argv[1:] if args is None else args)  # for error(): what was mistyped
         return super().parse_known_args(args, namespace)
