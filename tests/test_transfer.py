@@ -345,7 +345,7 @@ def test_bad_options_are_named(vgg, pair):
     for empty in (np.zeros((0, 0, 3), np.uint8), torch.zeros(1, 3, 0, 5)):  # was a ZeroDivisionError
         with pytest.raises(ImageError, match=r"content image: the (array|tensor) is empty \(\d+x0 px\)"):
             prepare(empty, style, model=vgg)
-    with pytest.raises(OptionError, match=r"option style_layers takes names or numbers, as text or a list of them; "
+    with pytest.raises(OptionError, match=r"style_layers takes names or numbers, as text or a list of them; "
                                           r"got \['relu1_1', None\]"):
         prepare(content, style, model=vgg, style_layers=["relu1_1", None])
     listed = prepare(content, style, model=vgg, style_layers=["relu1_1", "relu2_1"], iterations=5)  # AttributeError
@@ -481,18 +481,20 @@ def test_options_replace_rejects_unknown_names():
 
 
 @pytest.mark.parametrize("changes, words", [
-    ({"size": "64"}, "option size must be a whole number, got '64'"),  # each of these was a TypeError traceback
-    ({"lr": "1"}, "option lr must be a number, got '1'"),
-    ({"seed": 1.5}, "option seed must be a whole number, got 1.5"),
-    ({"content_weight": "1"}, "option content_weight must be a number, got '1'"),  # said "at least 0, got 1"
-    ({"upscale": "yes"}, "option upscale must be True or False"),
-    ({"history": None}, "option history must be a whole number, got None"),
+    ({"size": "64"}, "size must be a whole number, got '64'"),  # each of these was a TypeError traceback
+    ({"lr": "1"}, "lr must be a number, got '1'"),
+    ({"seed": 1.5}, "seed must be a whole number, got 1.5"),
+    ({"content_weight": "1"}, "content_weight must be a number, got '1'"),  # said "at least 0, got 1"
+    ({"upscale": "yes"}, "upscale must be True or False"),
+    ({"history": None}, "history must be a whole number, got None"),
 ])
 def test_options_of_the_wrong_type_are_named(changes, words):
     with pytest.raises(OptionError, match=re.escape(words)):
         TransferOptions().replace(**changes)
-    with pytest.raises(OptionError, match=re.escape(words)):
+    with pytest.raises(OptionError, match=re.escape(words)) as err:
         TransferOptions(**changes)
+    name = next(iter(changes))
+    assert err.value.flagged.startswith(f"--{name.replace('_', '-')} ")  # the command line's wording, as README says
 
 
 def test_whole_floats_and_numpy_numbers_are_taken():

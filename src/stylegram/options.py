@@ -111,14 +111,14 @@ def _typed(name: str, value: Any, hint: Any) -> Any:
     kind = kinds[0]
     number = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if kind is bool and not isinstance(value, bool):
-        raise OptionError(f"option {name} must be True or False, got {value!r}")
+        raise OptionError(f"{flag(name)} must be True or False, got {value!r}")
     if kind is int:
         if (whole := whole_number(value)) is None:
-            raise OptionError(f"option {name} must be a whole number, got {value!r}")
+            raise OptionError(f"{flag(name)} must be a whole number, got {value!r}")
         return whole
     if kind is float:
         if not number:
-            raise OptionError(f"option {name} must be a number, got {value!r}")
+            raise OptionError(f"{flag(name)} must be a number, got {value!r}")
         return float(value)
     if kind is str:
         return _text(name, value)
@@ -130,6 +130,6 @@ def _text(name: str, value: Any) -> str:
     'relu1_1,relu2_1'), a path written out; other values as they are (a Statistic object, a count of iterations)."""
     if isinstance(value, (list, tuple)):
         if not all(isinstance(v, (str, numbers.Real)) for v in value):
-            raise OptionError(f"option {name} takes names or numbers, as text or a list of them; got {value!r}")
+            raise OptionError(f"{flag(name)} takes names or numbers, as text or a list of them; got {value!r}")
         return ",".join(str(v) for v in value)
     return os.fspath(value) if isinstance(value, os.PathLike) else value
