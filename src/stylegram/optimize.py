@@ -108,7 +108,7 @@ class Progress:
     scale: int  # index into the sizes, from 0
     stage: str  # the problem's name for that stage, for displays ("scale 2 of 2", "scale 2 of 2, pixel polish")
     size: tuple[int, int]
-    step: int  # iteration within this scale, from 1
+    step: int  # iteration within this stage (a scale, or its pixel polish), from 1
     losses: dict[str, float]
     elapsed: float
     estimated_left: float

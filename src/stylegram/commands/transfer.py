@@ -68,7 +68,8 @@ HELP = {
     "decay": "fourier: the spectrum is scaled by 1/f^DECAY; higher favours coarse structure (default: %(default)s)",
     "polish": "fourier: the finest scale's last N iterations (at most half) search the pixels instead, a fresh search that "
     "refines fine detail; 0 turns it off (default: %(default)s)",
-    "iterations": "iterations per scale, coarse to fine; one number for all scales; auto: 20,90, or 20,180 where the network "
+    "iterations": "iterations per scale, coarse to fine (a list longer than the scales runs its last counts, a shorter one "
+    "repeats its first); one number for all scales; auto: 20,90, or 20,180 where the network "
                   "runs in bfloat16 on AMX, whose pass costs a quarter of float32's (default: %(default)s)",
     "min_size": "long side of the coarsest scale (default: %(default)s)",
     "scale_factor": "size ratio between scales (default: %(default)s)",
