@@ -45,6 +45,10 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
                           "add --save-every N or drop --save-dir")
     written = {"-o": output}
     if args.checkpoint:
+        suffix = Path(args.checkpoint).suffix.lower()
+        if suffix in (*images.IMAGE_EXTENSIONS, *images.VIDEO_EXTENSIONS):  # it would overwrite a picture with a zip
+            raise OptionError(f"--checkpoint {args.checkpoint} is named as a picture ({suffix}), and a checkpoint is "
+                              "not one: give a name such as run.ckpt")
         written["--checkpoint"] = files.check_can_write(args.checkpoint)
     if args.log:
         written["--log"] = files.check_can_write(args.log)
