@@ -219,6 +219,12 @@ def test_ctrl_c_in_the_first_whole_run_is_kept_too(tmp_path, capsys, monkeypatch
     assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
     assert not (tmp_path / "out.ckpt").exists()  # spent once the resumed run has ended
     shutil.move(tmp_path / "kept.ckpt", tmp_path / "out.ckpt")
+    with monkeypatch.context() as patched:  # without --size: the content's own size is what was asked for
+        calls.clear()
+        patched.setattr(tiles.TiledState, "in_first_run", staticmethod(interrupted))
+        mine = [word for word in run if word not in ("--size", "160")]
+        assert main([*mine, "-o", str(tmp_path / "own.png")]) == 130  # was a TypeError: None compared with a side
+    assert "a coarser level than the 451 px asked for" in capsys.readouterr().err
 
 
 def _red_and_blue() -> list[torch.Tensor]:

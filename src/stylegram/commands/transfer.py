@@ -241,8 +241,8 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     if stop.requested:
         hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output, "--tile",
                            str(args.tile)])
-        if max(result.image.shape[-2:]) < options.size:  # the level below the one being made, enlarged no further
-            size += f", a coarser level than the {options.size} px asked for"
+        if max(result.image.shape[-2:]) < result.options.size:  # the level below the one being made, not enlarged
+            size += f", a coarser level than the {result.options.size} px asked for"  # (options.size: None for own)
         went_on = (f"checkpoint to {checkpoint}; continue with: {resume_command(hint, args, checkpoint)}"
                    if kept.write() else "it stopped before its first iteration, so there is nothing to go on from")
         print(f"stylegram: interrupted; the picture so far ({size}) written to {output}, {went_on}", file=sys.stderr)
