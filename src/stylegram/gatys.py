@@ -359,10 +359,8 @@ class TransferProblem(Starts, optimize.Problem):
         return Annealed(term, self.opts.content_boost, sum(finest), lambda: done + self.state.step)
 
     def inputs(self) -> dict[str, torch.Tensor]:
-        """The content and style images as given."""
-        masks = {f"style mask {i + 1}": m for i, m in enumerate(self.masks or [])}
-        regions = {f"style region {i + 1}": r for i, r in enumerate(self.regions or [])}
-        return {"content": self.content, **{f"style {i + 1}": s for i, s in enumerate(self.styles)}, **masks, **regions}
+        """The content and style images as given, and their masks and regions."""
+        return named_inputs(self.content, self.styles, self.masks, self.regions)
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Carry the previous scale's result to ``size``, adding back the content's own fine detail.
@@ -415,6 +413,14 @@ def read_side(size: int | None) -> int:
     """The long side a transfer's content must keep as it is read (a JPEG may be decoded smaller): the output's at
     most, --size or else DEFAULT_SIDE."""
     return size or DEFAULT_SIDE
+
+
+def named_inputs(content: torch.Tensor, styles: Sequence[torch.Tensor], masks: Sequence[torch.Tensor] | None = None,
+                 regions: Sequence[torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """The images a transfer depends on, by the names a checkpoint records their digests under ("style mask 2")."""
+    return {"content": content, **{f"style {i + 1}": s for i, s in enumerate(styles)},
+            **{f"style mask {i + 1}": m for i, m in enumerate(masks or [])},
+            **{f"style region {i + 1}": r for i, r in enumerate(regions or [])}}
 
 
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:

@@ -270,7 +270,7 @@ def transfer_tiled(
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work
     steps = levels(base, size)
-    inputs = _digests(whole, styles, where)
+    inputs = optimize.digests(gatys.named_inputs(whole, styles, where.masks, where.regions))  # masks: whole content's
     if state is not None:  # a checkpoint's picture from other images would be carried on, or fail to fit
         optimize.check_digests(state.inputs, inputs)
     if on_state is not None:
@@ -307,14 +307,6 @@ def transfer_tiled(
             on_state(TiledState(number, image, history))
     alpha = images.load_alpha(content)
     return Result(image, history, opts.replace(size=size), time.perf_counter() - start, alpha)
-
-
-def _digests(whole: torch.Tensor, styles: list[torch.Tensor], where: Places) -> dict[str, str]:
-    """The digests of a tiled run's images: the content, the styles and the masks over the whole content."""
-    masks = {f"style mask {n + 1}": m for n, m in enumerate(where.masks or [])}
-    regions = {f"style region {n + 1}": r for n, r in enumerate(where.regions or [])}
-    return optimize.digests({"content": whole, **{f"style {n + 1}": s for n, s in enumerate(styles)}, **masks,
-                             **regions})
 
 
 def _recording(on_state: Callable[[TiledState], None], inputs: dict[str, str]) -> Callable[[TiledState], None]:
