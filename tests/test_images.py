@@ -17,6 +17,7 @@ from PIL import Image, ImageCms
 from stylegram.errors import ImageError, OptionError
 from stylegram.images import (
     DEFAULT_MAX_PIXELS,
+    HEIF,
     IMAGE_EXTENSIONS,
     check_writable,
     is_animation,
@@ -579,6 +580,9 @@ def test_text_file_named_jpg(tmp_path):
         load_image(tmp_path / "notes.jpg")
     assert "notes.jpg is not an image (" in _message(excinfo)
     assert excinfo.value.__cause__ is not None
+    # HEIC is offered only where pillow-heif can read it (the heif extra)
+    offered = "GIF, AVIF or HEIC file" if HEIF else "GIF or AVIF file"
+    assert offered in _message(excinfo)
 
 
 def _huge_header_png(path: Path) -> None:

@@ -44,7 +44,6 @@ _SAVE_FORMATS = {
     ".webp": "WEBP", ".bmp": "BMP",
 }
 _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
-_READ_NAMES = "PNG, JPEG, TIFF, WebP, BMP, GIF, AVIF or HEIC"
 # The brand an ISO media file names first (bytes 8-12, after its size and 'ftyp'): what kind of picture it holds.
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}  # HEVC pictures: iPhones'
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -242,6 +241,8 @@ def _register_heif() -> bool:
 
 
 HEIF = _register_heif()
+# The formats a "not an image" message offers: HEIC only where pillow-heif is installed (as the web page says).
+_READ_NAMES = "PNG, JPEG, TIFF, WebP, BMP, GIF" + (", AVIF or HEIC" if HEIF else " or AVIF")
 
 
 @contextlib.contextmanager
