@@ -14,6 +14,7 @@ import zlib
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import stylegram
@@ -167,6 +168,19 @@ def test_a_refused_run_leaves_no_new_folder_behind(args, tmp_path):
     new = tmp_path / "new" / "deeper"
     assert main([a.format(new=new) for a in args]) == 2
     assert list(tmp_path.iterdir()) == []  # the folder is made when the picture is written
+
+
+def test_a_finer_scales_higher_loss_is_not_called_divergence():
+    """Scales' losses differ in size: a texture's 128 px scale began 40 times above the 64 px one's end, and one
+    iteration there read as a run that diverged. Only the last scale's own first and last loss are compared."""
+    from stylegram.job import Result
+
+    rising_across = [{"iteration": 1, "scale": 0, "style": 2.0}, {"iteration": 2, "scale": 0, "style": 1.5},
+                     {"iteration": 3, "scale": 1, "style": 100.0}, {"iteration": 4, "scale": 1, "style": 90.0}]
+    assert Result(torch.zeros(1, 3, 4, 4), rising_across, None).diverged() == ""
+    assert Result(torch.zeros(1, 3, 4, 4), rising_across[:3], None).diverged() == ""  # one record of the last scale
+    rising_within = rising_across[:3] + [{"iteration": 4, "scale": 1, "style": 500.0}]
+    assert "5 times higher than it began (100 to 500)" in Result(torch.zeros(1, 3, 4, 4), rising_within, None).diverged()
 
 
 def test_a_run_whose_loss_grows_is_written_with_a_warning(tmp_path, capsys):

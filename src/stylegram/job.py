@@ -55,11 +55,13 @@ class Result:
                 f"loss {loss_of(self.history[-1]):.4g})")
 
     def diverged(self) -> str:
-        """What to say when the run ended with a loss more than DIVERGED times its first (its steps too large: the
-        picture is noise, though finite); '' otherwise."""
-        if len(self.history) < 2:
+        """What to say when the last scale ended with a loss more than DIVERGED times its first (its steps too
+        large: the picture is noise, though finite); '' otherwise. Losses of different scales are not compared: a
+        finer scale's can start far higher (a texture's pool4 term at 128 px was 40 times its 64 px one)."""
+        final = [r for r in self.history if r.get("scale") == self.history[-1].get("scale")] if self.history else []
+        if len(final) < 2:
             return ""
-        first, last = loss_of(self.history[0]), loss_of(self.history[-1])
+        first, last = loss_of(final[0]), loss_of(final[-1])
         if not 0 < first * DIVERGED < last:
             return ""
         return (f"the loss ended {last / first:.0f} times higher than it began ({first:.3g} to {last:.3g}): the "
