@@ -83,6 +83,19 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
         assert code == 2 and words in err and "\n" not in err
 
 
+def test_a_style_enlarged_many_times_is_warned_of(tmp_path, capsys):
+    """A 10 px style for a 64 px picture was blown up 6x without a word, and its blur's matches reported as the style's."""
+    save_image(torch.rand(1, 3, 10, 10), tmp_path / "tiny.png")
+    out = tmp_path / "m.png"
+    assert main(["matches", "sample:swirls", str(tmp_path / "tiny.png"), "-o", str(out), "--size", "64",
+                 "--layer", "relu2_1", "--weights", "random"]) == 0
+    assert "warning: style image 1 is 10x10 px and is enlarged 6x to 64x64 (the picture's long side times " \
+           "--style-scale)" in capsys.readouterr().err
+    assert main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--layer", "relu2_1",
+                 "--weights", "random"]) == 0
+    assert "warning" not in capsys.readouterr().err  # a style shrunk to the picture is not
+
+
 def test_a_map_without_a_patch_is_refused():
     with pytest.raises(OptionError, match="picture's 2x2 map has no 3x3 patch"):
         mrf.match_positions(torch.rand(1, 4, 2, 2), torch.rand(1, 4, 8, 8))

@@ -217,7 +217,7 @@ class TransferProblem(Starts, optimize.Problem):
         shape = tuple(content.shape[-2:])
         self._scales = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
         self._check_minimum(need)
-        _warn_enlarged(originals, [self.style_size(s, self._scales[-1]) for s in originals])
+        warn_enlarged(originals, [self.style_size(s, self._scales[-1]) for s in originals])
         self._stages = self._plan_stages()
         self._cached_size, self._cached = None, None  # the last size's targets (_targets)
 
@@ -614,7 +614,7 @@ def prepare_feed_forward(
     memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
     model = feed_forward_model()
     _check_pass_sizes(model.min_size, size, style_sizes, [tuple(s.shape[-2:]) for s in style_ts])
-    _warn_enlarged(style_ts, style_sizes)
+    warn_enlarged(style_ts, style_sizes)
     check_masks_unblended(opts)
     where = masks.load_masks(opts.style_masks, len(style_ts), tuple(content_t.shape[-2:]))
     regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in style_ts])
@@ -702,16 +702,16 @@ def _widening(shape: tuple[int, int], need: int, short: int) -> str:
             f"short side {short} px), or choose shallower layers")
 
 
-def _warn_enlarged(styles: Sequence[torch.Tensor], sizes: Sequence[tuple[int, int]]) -> None:
+def warn_enlarged(styles: Sequence[torch.Tensor], sizes: Sequence[tuple[int, int]],
+                  scaled_to: str = "the output's long side times --style-scale") -> None:
     """Warn of each style image that its size at the finest scale (``sizes``) enlarges more than MAX_ENLARGEMENT
     times: what the network sees of it then is the blur of the enlargement, not its strokes."""
     for i, (style, (height, width)) in enumerate(zip(styles, sizes)):
         h, w = style.shape[-2:]
         factor = max(height, width) / max(h, w)
         if factor > MAX_ENLARGEMENT:
-            warn(f"style image {i + 1} is {w}x{h} px and is enlarged {factor:.0f}x to {width}x{height} (the output's "
-                 "long side times --style-scale), so its strokes come out as blur: give a larger style image, or a "
-                 "smaller --style-scale or --size")
+            warn(f"style image {i + 1} is {w}x{h} px and is enlarged {factor:.0f}x to {width}x{height} ({scaled_to}), "
+                 "so its strokes come out as blur: give a larger style image, or a smaller --style-scale or --size")
 
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]],

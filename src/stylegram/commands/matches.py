@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import plots
     from ..analysis.explain import prepared_texture
     from ..analysis.matches import find_matches, panels, style_at
+    from ..gatys import warn_enlarged
     from ..images import load_input
     from ..mrf import check_patch
     from ..optimize import fit_long_side, resize
@@ -72,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.texture:
         (style,), picture = prepared_texture(style, picture, side, scale)
     else:
-        picture, style = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side)), style_at(style, side, scale)
+        picture, scaled = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side)), style_at(style, side, scale)
+        warn_enlarged([style], [tuple(scaled.shape[-2:])], "the picture's long side times --style-scale")
+        style = scaled
     matches = find_matches(picture, style, args.layer, model, args.patch)
     source = "example" if args.texture else "style"
     title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
