@@ -44,6 +44,16 @@ def test_pearson_matches_hand_computation():
     assert torch.allclose(r, expected, atol=1e-5)
 
 
+def test_pearson_of_a_flat_image_is_all_zero():
+    """Constant channels whose float32 mean is a little off their value (0.1, 3.3, ...) correlated at ±1 with each
+    other when every channel was constant (a flat grey picture): each channel's residue looked like its variation."""
+    constant = torch.tensor([0.1, 0.7, 3.3, 12.345]).reshape(1, 4, 1, 1).expand(1, 4, 64, 64).contiguous()
+    assert torch.equal(stats.pearson(constant), torch.zeros(1, 4, 4))
+    lively = torch.cat([constant, torch.randn(1, 2, 64, 64)], 1)
+    r = stats.pearson(lively)[0]
+    assert torch.equal(r[:4], torch.zeros(4, 6)) and torch.allclose(r[4:, 4:].diagonal(), torch.ones(2))
+
+
 def test_pearson_is_invariant_to_channel_scaling_and_shift():
     f = torch.randn(2, 6, 5, 5)
     scale = torch.rand(1, 6, 1, 1) * 10 + 0.1

@@ -266,14 +266,20 @@ def covariance(features: torch.Tensor, weights: torch.Tensor | None = None) -> t
     return (centered * w) @ centered.transpose(1, 2)
 
 
+CONSTANT = 1e-4  # a channel whose spread is below this fraction of its mean size is constant (float32 rounding)
+
+
 def pearson(features: torch.Tensor) -> torch.Tensor:
     """Pearson correlation of channels, r_ij = cov_ij / (std_i std_j): (N, C, H, W) -> (N, C, C).
 
     A channel that is constant over the image (e.g. dead after a ReLU) has no defined correlation;
-    its row and column are 0, including the diagonal, so it cannot fake structure.
+    its row and column are 0, including the diagonal, so it cannot fake structure. Constant means a spread
+    below CONSTANT times its mean size, or a millionth of the liveliest channel's: a float32 mean of equal values
+    is a little off them, and that rounding made every channel of a flat image correlate with every other at ±1.
     """
     cov = covariance(features)
     std = cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt()
-    alive = std > 1e-6 * std.amax(-1, keepdim=True).clamp_min(EPS)
+    size = _flat(features).detach().abs().mean(-1)
+    alive = (std > 1e-6 * std.amax(-1, keepdim=True).clamp_min(EPS)) & (std > CONSTANT * size)
     inv = torch.where(alive, 1.0 / std.clamp_min(EPS), torch.zeros_like(std))
     return cov * inv.unsqueeze(-1) * inv.unsqueeze(-2)
