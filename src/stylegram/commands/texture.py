@@ -31,7 +31,9 @@ HELP = {
     "(default: %(default)s)",
     "optimizer": "lbfgs or adam (default: %(default)s)",
     "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam)",
-    "iterations": "iterations per scale, coarse to fine; one number for all scales (default: %(default)s)",
+    "iterations": "iterations per scale, coarse to fine (a list longer than the scales runs its last counts: "
+    "150,100 at a size with two scales; a shorter one repeats its first); one number for all scales "
+    "(default: %(default)s)",
     "min_size": "long side of the coarsest scale (default: %(default)s)",
     "scale_factor": "size ratio between scales (default: %(default)s)",
     "tolerance": "stop a scale early when the loss improves by less than this fraction... (default: %(default)s)",
