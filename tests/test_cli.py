@@ -133,6 +133,9 @@ def test_samples_are_listed_with_their_kind_and_size_and_copied(tmp_path, capsys
     out = capsys.readouterr().out
     assert "sample:mosaic" in out and "sample:chelsea" not in out
     assert "not installed: chelsea, astronaut" in out and "pip install 'stylegram[samples]'" in out
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png")]) == 2
+    assert "comes from scikit-image, which is not installed; run: pip install 'stylegram[samples]' (in a clone of " \
+           "stylegram: pip install -e '.[samples]')" in capsys.readouterr().err  # the extra, as samples names it
 
 
 def test_the_api_names_keywords_where_the_cli_names_flags(tmp_path, capsys):

@@ -45,7 +45,8 @@ def path(name: str) -> Path:
             import skimage.data
         except ImportError:
             raise ImageError(
-                f"sample '{name}' comes from scikit-image, which is not installed; run: pip install scikit-image"
+                f"sample '{name}' comes from scikit-image, which is not installed; run: pip install "
+                "'stylegram[samples]' (in a clone of stylegram: pip install -e '.[samples]')"
             ) from None
         return Path(skimage.data.__file__).parent / SKIMAGE[name]
     raise ImageError(f"no sample named '{name}'{did_you_mean(name, names())} (samples: {', '.join(names())})")

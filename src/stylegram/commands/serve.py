@@ -14,7 +14,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help=SUMMARIES["serve"],
         description="Start a local web server with a page for style transfer and texture synthesis. Jobs run one "
         "at a time; others wait in a queue. The content may be a video, stylized frame by frame as stylegram batch "
-        "does it. Needs the web extra: pip install \"stylegram[web]\" (and the batch extra for videos).",
+        "does it. Needs the web extra: pip install 'stylegram[web]' (and the batch extra for videos).",
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on; anything but 127.0.0.1/localhost lets other machines in, and "
@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
         from ..web import create_app, server
     except ImportError as err:
         raise OptionError(f"the web page needs packages that are not installed ({err.name}); "
-                          "install them with: pip install \"stylegram[web]\"") from None
+                          "install them with: pip install 'stylegram[web]' (in a clone of stylegram: "
+                          "pip install -e '.[web]')") from None
     check_number("--max-upload-mb", args.max_upload_mb, 0.001)  # 1 kB; less rounds to a limit of 0 bytes
     check_number("--max-pixels", args.max_pixels, 1)
     check_number("--max-size", args.max_size, 16)
