@@ -1307,7 +1307,7 @@ def test_label_maps_paint_every_input_by_colour_and_are_checked_before_any_work(
     assert "label colour green (#28a03c) covers 50% of the content's map and no style image's map has it" in err
     assert "photo00" not in err  # refused before any input was read
     assert main([*args, "--labels", str(tmp_path / "inputs_map.png"), "--overwrite"]) == 2
-    assert "--labels names 1 map for the content and 1 style image" in capsys.readouterr().err
+    assert "--labels gives 1 map, and 2 are needed: the content's first" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flags, words", [(["--workers", "0"], "--workers must be at least 1"),  # ran in-process

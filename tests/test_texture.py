@@ -242,6 +242,9 @@ def test_labels_grow_each_part_of_the_output_from_the_part_of_an_example_with_it
         prepare_texture(example, labels=[output_map, a.expand(1, 3, height, width)], **opts)
     with pytest.raises(OptionError, match="label map 1 is 48x64 px and the output 96x64: a label map needs"):
         prepare_texture(example, labels=[output_map[..., :48], example_map], **opts)
+    with pytest.raises(OptionError, match="labels gives 2 maps, and 3 are needed: the output's first, then one for "
+                                          "each of the 2 examples, in their order"):
+        prepare_texture([example, example], labels=[output_map, example_map], **opts)
 
 
 def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, checkpoint_at):

@@ -1175,8 +1175,8 @@ def test_label_map_errors_name_the_problem(vgg, pair):
     with pytest.raises(OptionError, match=r"label colour green \(#28a03c\) covers 50% of the content's map and no style image's "
                                           "map has it"):
         prepare(content, style, model=vgg, labels=[content_map, style_map], **FAST)
-    with pytest.raises(OptionError, match="labels names 1 map for the content and 1 style image; give the content's "
-                                          "map first"):
+    with pytest.raises(OptionError, match="labels gives 1 map, and 2 are needed: the content's first, "
+                                          "then one for the style image$"):
         prepare(content, style, model=vgg, labels=[content_map], **FAST)
     with pytest.raises(OptionError, match=r"label map 2 is 96x64 px and style image 1 \d+x\d+: a label map needs"):
         prepare(content, style, model=vgg, labels=[content_map, content_map], **FAST)

@@ -89,9 +89,11 @@ def split(spec: str | list | None, target_shape: tuple[int, int], source_shapes:
         return None
     names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else list(spec)
     if len(names) != 1 + len(source_shapes):
-        raise OptionError(f"--labels names {len(names)} map{'s' * (len(names) != 1)} for {words.target} and "
-                          f"{len(source_shapes)} {words.source}{'s' * (len(source_shapes) != 1)}; give "
-                          f"{words.target}'s map first, then one per {words.source}, in their order")
+        count = len(source_shapes)
+        each = (f"one for the {words.source}" if count == 1
+                else f"one for each of the {count} {words.source}s, in their order")
+        raise OptionError(f"--labels gives {len(names)} map{'s' * (len(names) != 1)}, and {count + 1} are needed: "
+                          f"{words.target}'s first, then {each}")
     owners = [words.target, *[f"{words.source} {n}" for n in range(1, len(source_shapes) + 1)]]
     maps = [_read(name, n, shape, owner) for n, (name, shape, owner)
             in enumerate(zip(names, [target_shape, *source_shapes], owners), start=1)]
