@@ -238,7 +238,9 @@ def test_labels_grow_each_part_of_the_output_from_the_part_of_an_example_with_it
     assert abs(float((plain[..., :40][:, 0] - plain[..., :40][:, 2]).mean())) < 0.2
     with pytest.raises(OptionError, match="labels makes the masks from the label maps; give labels or masks"):
         prepare_texture(example, labels=[output_map, example_map], masks=[torch.ones(1, 3, 64, 96)], **opts)
-    with pytest.raises(OptionError, match="covers 50% of the output's map and no example's map has it"):
+    with pytest.raises(OptionError, match="covers 50% of the output's map and no example's map has it, so nothing "
+                                          "would paint it; give it a part of an example's map, or paint that part of "
+                                          "the output's map in a colour an example has"):
         prepare_texture(example, labels=[output_map, a.expand(1, 3, height, width)], **opts)
     with pytest.raises(OptionError, match="label map 1 is 48x64 px and the output 96x64: a label map needs"):
         prepare_texture(example, labels=[output_map[..., :48], example_map], **opts)

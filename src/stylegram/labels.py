@@ -46,6 +46,11 @@ class Words:
     target: str = "the content"
     source: str = "style image"
 
+    @property
+    def a_source(self) -> str:
+        """'a style image', 'an example'."""
+        return f"{'an' if self.source[0] in 'aeiou' else 'a'} {self.source}"
+
 
 TRANSFER, TEXTURE = Words(), Words("the output", "example")
 
@@ -192,9 +197,9 @@ def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[fl
         having = [s for s, m in enumerate(styles) if float((m == k).float().mean()) >= MIN_SHARE / 2]
         if not having:
             raise OptionError(f"label colour {colour_name(hex_colour)} covers {shares[k]:.0%} of {words.target}'s map and no "
-                              f"{words.source}'s map has it, so nothing would paint it; give it a part of a "
-                              f"{words.source}'s map, or paint that part of {words.target}'s map in a colour a "
-                              f"{words.source} has")
+                              f"{words.source}'s map has it, so nothing would paint it; give it a part of "
+                              f"{words.a_source}'s map, or paint that part of {words.target}'s map in a colour "
+                              f"{words.a_source} has")
         total = sum(blend[s] for s in having)
         for s in having:
             out.styles.append(s)
