@@ -302,7 +302,7 @@ def test_a_texture_sweep_shares_the_network_and_each_value_takes_effect(tmp_path
     assert all(c.reused for c in again)
 
 
-def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_lacks(tmp_path, capsys):
+def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_lacks(tmp_path, capsys, monkeypatch):
     out = tmp_path / "sheet.png"
     assert main(["texture-sweep", "sample:mosaic", "--size", "48", "--iterations", "3", "--vary", "layers",
                  "conv1_1,pool1", "conv1_1,pool1,pool2", "-o", str(out)]) == 0
@@ -310,9 +310,14 @@ def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_la
     assert _pictures_across(np.asarray(Image.open(out))) == 2
     assert main(["texture-sweep", "sample:gravel", "--vary", "style-weight", "1", "10", "-o", str(out)]) == 2
     assert "texture has no option --style-weight" in capsys.readouterr().err
+    titles, real = [], sweeps.contact_sheet
+    monkeypatch.setattr(sweeps, "contact_sheet", lambda *args: titles.append(args[2]) or real(*args))
     assert main(["texture-sweep", "sample:gravel", "--size", "48", "--iterations", "3", "--vary", "tileable",
                  "-o", str(out), "--cells", str(tmp_path / "cells")]) == 0  # an on/off option: off, then on
     assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["tileable=False.png", "tileable=True.png"]
+    # the heading is the command as typed: true, not True, and the --cells it was given
+    assert titles == [f"stylegram texture-sweep sample:gravel --size 48 --iterations 3 --vary tileable false true "
+                      f"--cells {tmp_path / 'cells'} -o {out}"]
 
 
 def test_one_content_with_each_of_several_styles(vgg, chelsea, tmp_path):
@@ -362,7 +367,7 @@ def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, che
                           size=64, min_size=64, iterations="3")
     assert all(re.fullmatch(r"style -?\d+%, content r [\d.]+", c.measured) for c in varied)  # each on its own style
     textures = sweeps.texture_sweep("sample:gravel", {"seed": [1]}, size=48, iterations="20", measure=True)
-    assert re.fullmatch(r"example \d+%", textures[0].measured)
+    assert re.fullmatch(r"-?\d+% to the example", textures[0].measured)  # not 'example 91%': a value of --vary example
 
 
 def test_the_sweep_command_measures_placed_styles_part_by_part(tmp_path, capsys):

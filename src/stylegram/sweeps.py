@@ -329,7 +329,8 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comp
         if why is None:
             model = default_backbone("avg" if texture else "max", one.options.padding)  # as the picture was made
             why = yardstick(one.inputs, cell.result.image, one.options, model)
-        words = f"{'example' if texture else 'style'} {100 * why.moved:.0f}%"
+        # a texture's reads '91% to the example', not 'example 91%', which read as a value of --vary example
+        words = f"{100 * why.moved:.0f}% to the example" if texture else f"style {100 * why.moved:.0f}%"
         shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
     return shown
 

@@ -285,11 +285,15 @@ def command(args: argparse.Namespace, vary: dict[str, list], kind: Kind) -> str:
         words.append("--measure")
     if args.compare:
         words += ["--compare", args.compare]
+    if args.cells:
+        words += ["--cells", args.cells]
     return shlex.join([*words, "-o", args.output])
 
 
 def _word(value: object) -> str:
-    """A value as it is typed: 10 rather than 10.0."""
+    """A value as it is typed: 10 rather than 10.0, true rather than True."""
+    if isinstance(value, bool):
+        return str(value).lower()
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
