@@ -252,6 +252,10 @@ def test_strongest_channels_and_channel_parsing():
     assert featuremaps.parse_channels("3,1-2,3", 8) == [3, 1, 2]
     with pytest.raises(OptionError, match="channel 9 does not exist"):
         featuremaps.parse_channels("9", 8)
+    with pytest.raises(OptionError, match=r"channels are numbered from 0 up \(the layer has 8: 0..7\), so '-1' names"):
+        featuremaps.parse_channels("-1", 8)  # was "'-1' is not a number"
+    with pytest.raises(OptionError, match="'x' is not a number or a range like 3-6"):
+        featuremaps.parse_channels("1,x", 8)
 
 
 # ------------------------------------------------------------------------------------------------ CLI

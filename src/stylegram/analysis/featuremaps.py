@@ -87,6 +87,9 @@ def parse_channels(spec: str, channels: int) -> list[int]:
         try:
             values = range(int(lo), int(hi) + 1) if dash else [int(lo)]
         except ValueError:
+            if part.startswith("-"):  # '-1' parts as an empty range start: channels count from 0
+                raise OptionError(f"channels '{spec}': channels are numbered from 0 up (the layer has {channels}: "
+                                  f"0..{channels - 1}), so '{part}' names none") from None
             raise OptionError(f"channels '{spec}': '{part}' is not a number or a range like 3-6") from None
         picked.extend(values)
     if not picked:
