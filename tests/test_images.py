@@ -508,6 +508,10 @@ def test_check_writable_reports_a_folder_that_refuses_new_files(tmp_path, monkey
     assert f"folder {tmp_path.resolve()} is not writable (Permission denied); " in _message(excinfo)
     assert ".probe" not in _message(excinfo)  # a hidden file of its own, which the user never asked for
     assert str(excinfo.value).endswith("choose another output path")
+    with pytest.raises(ImageError) as excinfo:  # a folder to make in one that refuses: /proc/new/out.png
+        check_writable(tmp_path / "new" / "out.png")
+    assert (f"folder {tmp_path.resolve() / 'new'} cannot be made: nothing can be created in {tmp_path.resolve()} "
+            "(Permission denied); ") in _message(excinfo)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write anywhere")

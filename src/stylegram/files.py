@@ -34,7 +34,7 @@ def check_can_write(path: str | os.PathLike[str]) -> Path:
     if target.is_dir():
         raise ImageError(f"cannot write {target}: it is a folder; give a file name")
     target = target.parent.resolve() / target.name
-    _probe(_nearest_folder(target.parent, target), target)  # its folder is made when the file is written
+    _probe(_nearest_folder(target.parent, target), target, target.parent)  # its folder is made when it is written
     return target
 
 
@@ -51,20 +51,22 @@ def check_folder(folder: str | os.PathLike[str]) -> Path:
     """Check before long work that files can be created in ``folder`` (made by the first file written, if missing);
     return it."""
     target = Path(folder).expanduser()
-    _probe(_nearest_folder(target, target), target)
+    _probe(_nearest_folder(target, target), target, target)
     return target
 
 
-def _probe(folder: Path, target: Path) -> None:
-    """Create and remove a hidden file in ``folder``; an error names ``target``, what the user asked to write."""
+def _probe(folder: Path, target: Path, wanted: Path) -> None:
+    """Create and remove a hidden file in ``folder``, the nearest existing folder of ``wanted``; an error names
+    ``target``, what the user asked to write, and the folder that could not be made if ``wanted`` is missing."""
     try:
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".", suffix=".probe")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
         why = err.strerror or one_line(err)  # not the probe's own name, which the user never asked for
-        raise ImageError(f"cannot write {target}: folder {folder} is not writable ({why}); "
-                         "choose another output path") from err
+        where = (f"folder {folder} is not writable" if folder == wanted
+                 else f"folder {wanted} cannot be made: nothing can be created in {folder}")
+        raise ImageError(f"cannot write {target}: {where} ({why}); choose another output path") from err
 
 
 def make_folder(folder: Path, target: Path) -> None:
