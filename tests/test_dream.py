@@ -280,6 +280,7 @@ def test_photo_start_tiles_and_pixels(vgg, chelsea):
     out = job.result().image
     assert out.shape == photo.shape and 0.01 < (out - photo).abs().mean() < 0.2  # dreamed on, still the photo
     assert set(records[0].losses) == {"dream.layer(relu3_1)"}
+    assert [records[0].stage, records[-1].stage] == ["octave 1 of 2", "octave 2 of 2"]  # as --octaves names them
 
     # tiles: the gradient is gathered tile by tile, close to the untiled one
     image = photo.clone().requires_grad_(True)

@@ -523,6 +523,10 @@ class DreamProblem(optimize.Problem):
     def sizes(self) -> list[tuple[int, int]]:
         return self._sizes
 
+    def stage_name(self, index: int) -> str:
+        """'octave 2 of 3': a dream's scales are its --octaves, as the bar and --log call them."""
+        return f"octave {index + 1} of {len(self._sizes)}"
+
     def inputs(self) -> dict[str, torch.Tensor]:
         """The photo dreamed on, if any, and the objective's measures (a cluster file's channels may have changed
         since: a checkpoint keeps the file's name), as the bytes of their description."""
