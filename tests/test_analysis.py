@@ -258,6 +258,15 @@ def test_strongest_channels_and_channel_parsing():
         featuremaps.parse_channels("1,x", 8)
 
 
+def test_figures_name_a_sample_as_it_was_given():
+    """sample:brick was titled brick.png, a file the user never had; two files of one name get their folders."""
+    from stylegram import samples
+
+    files = [samples.path("swirls"), Path("x/a.png"), Path("y/a.png")]
+    assert inputs.display_names(files) == ["sample:swirls", "x/a.png", "y/a.png"]
+    assert inputs.display_names([Path("x/a.png"), Path("x/b.png")]) == ["a.png", "b.png"]
+
+
 # ------------------------------------------------------------------------------------------------ CLI
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -77,6 +78,16 @@ def resolve(spec: str | Path) -> str | Path:
     if downloads.is_url(spec):
         return downloads.fetch(spec)
     return spec
+
+
+@functools.lru_cache(maxsize=1)
+def _by_path() -> dict[Path, str]:
+    return {path(name).resolve(): f"{PREFIX}{name}" for name in available()}
+
+
+def spec_of(file: str | os.PathLike[str]) -> str | None:
+    """'sample:brick' for the file behind a sample (as a figure names a picture given as one), else None."""
+    return _by_path().get(Path(file).resolve())
 
 
 @functools.lru_cache(maxsize=1)

@@ -122,11 +122,12 @@ def load_set(paths: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT
 
 
 def display_names(files: Sequence[Path]) -> list[str]:
-    """File names, or folder/name for all when two files share a name."""
-    bases = [f.name for f in files]
+    """File names (a sample's as sample:NAME, as it was given), or folder/name for the others when two share a
+    name."""
+    bases = [samples.spec_of(f) or f.name for f in files]
     if len(set(bases)) == len(bases):
         return bases
-    return [f"{f.parent.name}/{f.name}" for f in files]
+    return [b if b.startswith(samples.PREFIX) else f"{f.parent.name}/{f.name}" for f, b in zip(files, bases)]
 
 
 def load_classes(

@@ -180,8 +180,8 @@ def _borders(ax, bounds: Sequence[tuple[int, int]], colour: str, labels: bool) -
     from matplotlib.patches import Rectangle
 
     for k, (start, stop) in enumerate(bounds):
-        ax.add_patch(Rectangle((start - 0.5, start - 0.5), stop - start, stop - start,
-                               fill=False, edgecolor=colour, linewidth=0.9))
+        ax.add_patch(Rectangle((start - 0.5, start - 0.5), stop - start, stop - start, fill=False, edgecolor=colour,
+                               linewidth=0.9, zorder=3, clip_on=False))  # over the frame: the first box's edges are on it
         if labels and stop - start >= max(2, bounds[-1][1] // 40):
             ax.text((start + stop - 1) / 2, -1, str(k), ha="center", va="bottom", fontsize=6, clip_on=False)
 
@@ -206,7 +206,7 @@ def matrices_grid(
     for ax, (name, m) in zip(axes.flat, shown):
         im = ax.imshow(m, interpolation="nearest", **style)
         _borders(ax, clustering.bounds(), border, labels=ax is axes.flat[0])
-        ax.set_title(_wrapped(name), fontsize=7, pad=12 if ax is axes.flat[0] else 3)
+        ax.set_title(_wrapped(name), fontsize=7, pad=16 if ax is axes.flat[0] else 3)  # above the cluster numbers
         _no_ticks(ax)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
@@ -214,7 +214,7 @@ def matrices_grid(
     bar.ax.tick_params(labelsize=7)
     bar.set_label("Pearson r" if kind == "pearson" else "Gram  F Fᵀ / (H·W)", fontsize=8)
     inactive = len(clustering.inactive())
-    note = f", {inactive} inactive channels last" if inactive else ""
+    note = f", {inactive} inactive channel{'s' * (inactive != 1)} last" if inactive else ""
     _suptitle(fig, title or f"{LABELS[kind]} matrices at {layer}: {len(order)} channels in {clustering.k} "
                             f"{clustering.method} clusters{note}")
     return fig
