@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import shutil
 import subprocess
 import sys
 import threading
@@ -584,6 +585,18 @@ def test_outputs_made_with_another_style_are_named_not_skipped_as_done(client, t
     (out / "photo01.png").unlink()  # one output gone: only it is made, with the styles asked now
     report = stylize_batch([folder], "sample:mosaic", out, client=client)
     assert report.done == [str(folder / "photo01.png")] and len(report.skipped) == 1
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copy(folder / "photo01.png", fresh / "photo01.png")  # the photo itself copied in: it was skipped as done
+    assert main([*args[:3], str(fresh), *args[4:], "--style", "sample:mosaic"]) == 2
+    err = capsys.readouterr().err
+    assert ("1 file in " in err and "(photo01.png) has the name of an output, and the folder's record "
+            "(.stylegram-made.json) does not say stylegram made it, so it is not skipped as done") in err
+    assert (fresh / "photo01.png").read_bytes() == (folder / "photo01.png").read_bytes()  # untouched
+    assert not (fresh / "photo00.png").exists()  # refused before any work
+    (out / "photo00.png").write_bytes((folder / "photo00.png").read_bytes())  # copied over a recorded output
+    assert main([*args, "--style", "sample:mosaic"]) == 2
+    assert "(photo00.png) has the name of an output, and the folder's record" in capsys.readouterr().err
 
 
 def test_an_unreadable_video_fails_before_a_cluster_starts(tmp_path, monkeypatch):

@@ -2,8 +2,9 @@
 
 OUT_DIR/.stylegram-made.json holds {output name: key}: the input file, the styles, the options (and their masks'
 and label maps' files) each output was written with (frames.file_key: an edited file reads as another). A rerun
-skips an output whose key matches, or that has none (written before the record, or by other means); one made with
-another key is named before any work, to be made again with --overwrite or kept by writing to another folder.
+skips an output whose key matches; one made with another key, or one the record does not hold (a file copied there,
+or over an output since), is named before any work, to be made again with --overwrite or kept by writing to
+another folder.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from .frames import file_key
 
 RECORD = ".stylegram-made.json"
 NAMED = 3  # outputs named in the message, then how many more
+WRITTEN = "written"  # a record's entry for the output file itself, beside what made it (absent in older records)
+
+
+def _made_of(recorded: dict) -> dict:
+    """What a record's entry says an output was made from, without the file it wrote."""
+    return {k: v for k, v in recorded.items() if k != WRITTEN}
 
 
 def output_key(source: Path, styles: list[str], options: dict) -> dict | None:
@@ -43,7 +50,16 @@ class Made:
 
     def differs(self, name: str, key: dict | None) -> bool:
         """Whether the output ``name`` was recorded as made from something else than ``key``."""
-        return key is not None and name in self.keys and self.keys[name] != key
+        return key is not None and name in self.keys and _made_of(self.keys[name]) != key
+
+    def unknown(self, name: str, key: dict | None) -> bool:
+        """Whether the file ``name`` is not what the record says was written there (not in it, or replaced since),
+        so nothing says it was made from ``key``: a photo copied into the folder was skipped as done."""
+        if key is None:
+            return False
+        recorded = self.keys.get(name)
+        written = None if recorded is None else recorded.get(WRITTEN)
+        return recorded is None or (written is not None and written != file_key(self.path.parent / name))
 
     def note(self, written: dict[str, dict | None]) -> None:
         """Record the outputs just written {name: key} (each written whole, as the outputs are), in one write: one per
@@ -53,8 +69,8 @@ class Made:
         for name, key in written.items():
             if key is None:
                 self.keys.pop(name, None)
-            else:
-                self.keys[name] = key
+            else:  # with the file as written (its size and time), so one copied over it later is told apart
+                self.keys[name] = {**key, WRITTEN: file_key(self.path.parent / name)}
         files.write_bytes(self.path, json.dumps(self.keys, indent=1).encode())
 
 
@@ -65,3 +81,13 @@ def refusal(out_dir: str, names: list[str]) -> str:
     return (f"{count(len(names), 'output')} in {out_dir} ({shown}) {'was' if one else 'were'} made with other styles, "
             f"options or inputs than these, so {'it is' if one else 'they are'} not skipped as done; give --overwrite "
             f"to make {'it' if one else 'them'} again, or another -o folder to keep {'it' if one else 'them'}")
+
+
+def unrecorded(out_dir: str, names: list[str]) -> str:
+    """The message for outputs already there that the folder's record does not hold."""
+    shown = ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
+    one = len(names) == 1
+    return (f"{count(len(names), 'file')} in {out_dir} ({shown}) {'has' if one else 'have'} the name of an output, "
+            f"and the folder's record ({RECORD}) does not say stylegram made {'it' if one else 'them'}, so "
+            f"{'it is' if one else 'they are'} not skipped as done; give --overwrite to replace "
+            f"{'it' if one else 'them'}, or another -o folder to keep {'it' if one else 'them'}")

@@ -30,7 +30,7 @@ from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
 from .frames import FrameStore
-from .made import Made, output_key, refusal
+from .made import Made, output_key, refusal, unrecorded
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
 from .steps import FramePace, Running, StepHook, Steps
 
@@ -169,6 +169,9 @@ def stylize_batch(
     stale = [i.output.name for i in planned if i in complete and made.differs(i.output.name, keys[i])]
     if stale:
         raise OptionError(refusal(out_dir, stale))
+    strangers = [i.output.name for i in planned if i in complete and made.unknown(i.output.name, keys[i])]
+    if strangers:
+        raise OptionError(unrecorded(out_dir, strangers))
     report = Report(skipped=[i.name for i in planned if i in complete])
     todo = _readable([i for i in planned if i not in complete], report)
     skipped = sum(not i.is_video for i in complete)

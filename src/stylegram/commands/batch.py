@@ -46,8 +46,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "its kind with its frame durations; folders are read one level deep). Outputs already in OUT_DIR are skipped, so "
         "an interrupted run resumes where it stopped (a video it cut off goes on from the frames it had finished, "
         "kept in OUT_DIR/.<name>.mp4.frames until the video is written); an output made with other styles, options "
-        "or inputs (OUT_DIR/.stylegram-made.json records what made each) is refused as done, to be made again with "
-        "--overwrite; "
+        "or inputs (OUT_DIR/.stylegram-made.json records what made each), or a file there the record does not hold (a "
+        "photo copied in), is refused as done, to be made again with --overwrite; "
         "items that fail are listed at the end (exit status 2).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
