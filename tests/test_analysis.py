@@ -577,6 +577,9 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
                     "Where each cluster fires"):
         assert heading in page
     assert "<td>grey</td><td>yes</td>" in page  # a switch in words, not Python's True
+    for row in ("<td>layers asked</td><td>relu1_*,relu2_1</td>", "<td>top</td><td>4</td>", "<td>dreams</td><td>no</td>",
+                "<td>pooling</td><td>max</td>"):  # what was asked, so the page can be made again
+        assert row in page
     assert f"clusters, the count from {len(classes)} (at least one per class) to 12 whose clusters are most" in page
 
 
@@ -601,6 +604,8 @@ def test_report_checks_clusters_and_sizes_before_any_pass(classes, tmp_path, cap
     assert main(["report", *map(str, classes), "--layers", "relu5_1", "--size", "12", "-o", out]) == 2
     assert "use a larger --size than 12 (the long side images are shrunk to), or --layers no deeper than pool3" in \
         capsys.readouterr().err
+    assert main(["report", *map(str, classes), "--top", "1000", "-o", out]) == 2  # sat in matplotlib's layout
+    assert "--top 1000 gives a figure 1000 maps tall; show at most 64 at once (--top 64)" in capsys.readouterr().err
     small = tmp_path / "small"
     for name in ("a", "b"):  # 12 px on disk: a larger --size would not help, so it is not suggested
         inputs.write_classes({name: [torch.rand(1, 3, 12, 12)] * 2}, small)

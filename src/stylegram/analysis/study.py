@@ -44,7 +44,8 @@ class Study:
 
 def settings_of(backbone: Backbone, kind: str, layers: Sequence[str], **extra) -> dict:
     """The settings recorded next to every result, so a run can be repeated."""
-    return {"backbone": backbone.name, "weights": getattr(backbone, "weights_source", "?"), "kind": kind,
+    network = {name: getattr(backbone, name) for name in ("pooling", "padding") if hasattr(backbone, name)}
+    return {"backbone": backbone.name, "weights": getattr(backbone, "weights_source", "?"), **network, "kind": kind,
             "layers": len(layers), "stylegram": __version__, **extra}
 
 

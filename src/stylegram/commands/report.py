@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from . import SUMMARIES
+from ..errors import OptionError
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -15,6 +16,7 @@ from .analysis_common import (
 )
 from .common import add_backbone_options, backbone_from_args, positive_int
 from .dream import add_dream_options, dream_size
+from .features import MAX_ROWS
 
 
 # options report has not, and why (cli: said where one is given)
@@ -36,7 +38,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--layer", help="layer to study in detail (default: the best-ranked one)")
     parser.add_argument("--top", dest="channels", type=positive_int, default=4, metavar="N",
                         help="show the feature maps of this many channels of highest mean activation, as features "
-                             "--top does (default: %(default)s)")
+                             f"--top does, at most {MAX_ROWS} (default: %(default)s)")
     add_dream_options(parser)
     add_kind_option(parser)
     add_cluster_options(parser, classes=True)
@@ -49,13 +51,17 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import inputs, report, study
 
     output = writable(args.output, (".html", ".htm"))
+    if args.channels > MAX_ROWS:  # --top 1000 sat in matplotlib's layout for minutes
+        raise OptionError(f"--top {args.channels} gives a figure {args.channels} maps tall; show at most {MAX_ROWS} "
+                          f"at once (--top {MAX_ROWS})")
     dream_side = dream_size(args)
     model = backbone_from_args(args)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
     result = study.run(
         image_set, model, layers=args.layers, kind=args.kind, layer=args.layer, clusters=args.clusters,
         method=args.method, seed=args.seed, channels=args.channels, batch_size=args.batch_size,
-        settings={"size": args.size, "grey": args.grey, "method": args.method}, progress=say,
+        settings={"size": args.size, "grey": args.grey, "method": args.method, "layers asked": args.layers,
+                  "top": args.channels, "dreams": f"{dream_side} px" if args.dreams else "no"}, progress=say,
     )
     extra, channel_dreams = [], None
     if args.dreams:
