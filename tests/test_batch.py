@@ -322,6 +322,23 @@ def test_gatys_video_runs_frame_by_frame(client, tmp_path):
     assert video.count_frames(tmp_path / "out" / "clip.mp4") == 2
 
 
+def test_a_gatys_video_whose_first_frame_is_far_from_its_style_is_warned_of(client, tmp_path, monkeypatch):
+    """--iterations 5,10: frames 1-3 came out nearly the photo and the style snapped on at frame 4, with no word."""
+    import stylegram.batch.stylize as stylize
+
+    seen = []
+    monkeypatch.setattr(stylize, "fading_style", lambda losses: seen.append(list(losses)) or "")
+    source = synthetic_video(tmp_path / "clip.mp4", count=3, size=(48, 32), fps=5, audio=())
+    assert stylize_batch([source], STYLE, tmp_path / "out", client=client, method="gatys", iterations="3").ok
+    assert len(seen) == 1 and len(seen[0]) == 3 and all(x > 0 for x in seen[0])  # each frame's final style loss
+    monkeypatch.undo()
+    fading = stylize.fading_style([74.0, 60.0, 56.0, 49.0, 31.0, 21.0, 18.0, 16.0, 8.2, 8.3])  # the 5,10 run's
+    assert fading.startswith("the first frame ended with 5 times the style loss of the later frames")
+    assert "give more --iterations" in fading
+    assert stylize.fading_style([0.39, 0.40, 0.37, 0.35, 0.35, 0.35, 0.35, 0.36, 0.37, 0.37]) == ""  # the default's
+    assert stylize.fading_style([None, 8.0, 8.0, 1.0]) == ""  # the first kept from before a resume: unknown
+
+
 def test_gatys_video_reports_each_frames_iterations_as_they_run(client, tmp_path, monkeypatch):
     monkeypatch.setattr(steps_module, "REPORT_SECONDS", 0)  # every iteration (the workers are sent it per task)
     source = synthetic_video(tmp_path / "clip.mp4", count=3, size=(48, 32), fps=5, audio=())

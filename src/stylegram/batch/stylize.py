@@ -25,7 +25,7 @@ from PIL import Image
 
 from .. import feedforward, files, gatys, images, labels, masks, optimize, samples, tiles
 from ..bars import bar, duration
-from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number
+from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number, warn
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
@@ -352,9 +352,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 if on_step is not None:
                     on_step(number, record)
 
-            reported = on_step is not None or not quiet
+            reported, style_losses = on_step is not None or not quiet, []
             frames = _gatys_frames(client, item.source, styles, opts, report, kept, hold, step if reported else None,
-                                   step_pictures if on_step is not None else None) \
+                                   step_pictures if on_step is not None else None, style_losses) \
                 if opts["method"] == "gatys" else _parallel_frames(client, item.source, styles, opts, report, kept)
             prior = None
             for i, (source, stylized) in enumerate(frames):
@@ -373,6 +373,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                     on_frame(i + 1, writer.frames or None, out)
         kept.remove()
         report.flicker[item.name], report.warp_error[item.name] = meter.value, steadiness.value
+        fading = fading_style(style_losses) if opts["method"] == "gatys" else ""
+        if fading:
+            warn(f"{item.source.name}: {fading}")
         report.done.append(item.name)
     except Exception as err:
         report.failed.append(Failure(item.name, one_line(err)))
@@ -410,7 +413,8 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
 
 
 def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: Report, kept: FrameStore,
-                  hold: float = 0.0, on_step: StepHook | None = None, pictures: float | None = None):
+                  hold: float = 0.0, on_step: StepHook | None = None, pictures: float | None = None,
+                  style_losses: list | None = None):
     """(input frame, stylized frame) in order; each frame's optimization starts from the previous result moved on.
 
     The first frame runs the full coarse-to-fine schedule; later frames start at the final size and run half the
@@ -420,13 +424,16 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
     ``hold`` they are kept near it where the flow is reliable (_warm). One frame runs at a time, so it uses every
     core of its worker (a local cluster's workers are single-threaded for pictures, which run side by side).
     With ``on_step``, each frame's iterations are reported as it runs (Steps; ``pictures``: the seconds between those
-    that carry the frame so far).
+    that carry the frame so far). ``style_losses`` gets each frame's final style loss (None for a frame kept from
+    before), for fading_style.
     """
     previous = start = before = None
     decoded = video.frames(source)
     number = 0
+    losses = [] if style_losses is None else style_losses
     for before, previous in _kept_frames(decoded, kept):
         number += 1
+        losses.append(None)
         yield before, previous
     with Steps(client, pictures) if on_step is not None else contextlib.nullcontext() as steps:
         for frame in decoded:
@@ -441,7 +448,26 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
             answer = steps.follow(future, number, on_step) if steps else future.result()
             report.count_loads(answer.pid, answer.loads)
             previous, before = answer.checked(), frame
+            losses.append(answer.style)
             yield frame, previous
+
+
+FADING = 2.0  # a first frame whose style loss is this many times the later frames' was still far from its style
+
+
+def fading_style(losses: list[float | None]) -> str:
+    """What to say when a Gatys video's first frame ended far from its style (its style loss more than FADING times
+    the later frames' median): each frame goes on from the one before, so the clip fades from photo to painting,
+    or the style snaps on part-way (--iterations 5,10: frames 1-3 nearly the photo, the style on from frame 4);
+    '' otherwise, or when the first frame's loss is unknown (kept from before a resume)."""
+    if len(losses) < 3 or losses[0] is None:
+        return ""
+    later = sorted(x for x in losses[len(losses) // 2:] if x is not None)
+    if not later or not losses[0] > FADING * later[len(later) // 2] > 0:
+        return ""
+    return (f"the first frame ended with {losses[0] / later[len(later) // 2]:.0f} times the style loss of the later "
+            "frames, which each went on from the one before: the video grows more stylized as it plays; give more "
+            "--iterations (the default, auto, settles the first frame)")
 
 
 def moved(output: np.ndarray, before: np.ndarray, now: np.ndarray, motion: flow.Motion | None = None) -> np.ndarray:

@@ -42,6 +42,7 @@ class Stylized:
     error: str | None = None
     seconds: float = 0.0  # the run's own time on the worker
     stopped: bool = False  # a StopSignal cut the run short (pixels: the picture as it stood) or kept it from starting
+    style: float | None = None  # a Gatys run's style loss at its last iteration (a video's frames are compared by it)
 
     def checked(self) -> np.ndarray:
         """The pixels, or the error raised again as a StylegramError."""
@@ -101,7 +102,7 @@ def synthesize(examples: Sequence[str], options: dict, threads: int = 1, steps: 
                stop: str | None = None) -> Stylized:
     """A texture from example files (or sample:NAME) with synthesis.prepare_texture; ``threads``, ``steps`` and
     ``stop`` as for ``stylize``."""
-    def made() -> tuple[np.ndarray, bool]:
+    def made() -> tuple[np.ndarray, bool, float | None]:
         opts = synthesis.TextureOptions().replace(**options)
         model = backbone(opts.backbone, opts.weights, (("pooling", opts.pooling),))  # copied there for padding
         return _pixels(*_run(synthesis.prepare_texture(list(examples), opts, model=model), steps, stop))
@@ -109,7 +110,8 @@ def synthesize(examples: Sequence[str], options: dict, threads: int = 1, steps: 
     return _answered(made, threads, stop)
 
 
-def _answered(make: Callable[[], tuple[np.ndarray, bool]], threads: int, stop: str | None = None) -> Stylized:
+def _answered(make: Callable[[], tuple[np.ndarray, bool, float | None]], threads: int,
+              stop: str | None = None) -> Stylized:
     """``make()``'s pixels on ``threads`` torch threads (0: every usable core), timed, and whether the StopSignal
     ``stop`` cut them short; the user error that stopped it; nothing if that signal was set before it began."""
     if StopSignal.asked(stop):
@@ -117,10 +119,11 @@ def _answered(make: Callable[[], tuple[np.ndarray, bool]], threads: int, stop: s
     _use_threads(threads)
     start = time.perf_counter()
     try:
-        pixels, stopped = make()
+        pixels, stopped, style_loss = make()
     except StylegramError as err:
         return Stylized(None, os.getpid(), model_loads(), err.flagged)
-    return Stylized(pixels, os.getpid(), model_loads(), seconds=time.perf_counter() - start, stopped=stopped)
+    return Stylized(pixels, os.getpid(), model_loads(), seconds=time.perf_counter() - start, stopped=stopped,
+                    style=style_loss)
 
 
 def _use_threads(threads: int) -> None:
@@ -164,12 +167,15 @@ def _tile_reports(steps: Reporting | None) -> Callable[[tiles.TileStep], None] |
                                                          "total": where.count})
 
 
-def _pixels(result, stopped: bool) -> tuple[np.ndarray, bool]:
-    return np.asarray(images.to_image(result.image)), stopped
+def _pixels(result, stopped: bool) -> tuple[np.ndarray, bool, float | None]:
+    """A result's 8-bit pixels, whether it was stopped, and its last iteration's style loss (None without one)."""
+    last = result.history[-1] if result.history else {}
+    terms = [value for name, value in last.items() if name.startswith("style")]
+    return np.asarray(images.to_image(result.image)), stopped, (sum(terms) if terms else None)
 
 
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,
-             steps: Reporting | None = None, stop: str | None = None) -> tuple[np.ndarray, bool]:
+             steps: Reporting | None = None, stop: str | None = None) -> tuple[np.ndarray, bool, float | None]:
     options = dict(options)
     source = images.load_input(content, "content", at_least=gatys.read_side(options.get("size"))) \
         if isinstance(content, str) else _tensor(content)  # a phone's JPEG decoded at a quarter of its size, say
