@@ -202,6 +202,13 @@ def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_
     assert f"--frame 4: {shorter} has 3 frames" in capsys.readouterr().err
     assert main([*compare[:4], str(clip), str(first), *compare[6:]]) == 2
     assert f"{first} is a picture and {clip} a video" in capsys.readouterr().err
+    (tmp_path / "clip.mp4").write_bytes(b"")  # a video content with a picture as the result: said so, not 'not an image'
+    assert main(["explain", str(tmp_path / "clip.mp4"), "sample:swirls", str(first), "-o", str(page)]) == 2
+    assert f"the content {tmp_path / 'clip.mp4'} is a video and the result {first} a picture: give the video " \
+           "stylized from it" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "clip.mp4"), "sample:swirls", "--results", str(first), str(first),
+                 "-o", str(page)]) == 2
+    assert "is a video and the results pictures" in capsys.readouterr().err
 
 
 def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caught(vgg):

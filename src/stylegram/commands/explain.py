@@ -156,13 +156,21 @@ def run(args: argparse.Namespace) -> int:
 
 def stylized_videos(args: argparse.Namespace, results: list[str]) -> bool:
     """Whether the results are stylized videos (or animations) to be measured frame by frame; --frame checked before
-    any work (a picture has no frames to pick)."""
+    any work (a picture has no frames to pick), and a video content with pictures as results named."""
     from ..images import VIDEO_EXTENSIONS, is_animation
 
-    videos = [not args.texture and (Path(r).suffix.lower() in VIDEO_EXTENSIONS or is_animation(r)) for r in results]
+    def moving(path: str) -> bool:
+        return Path(path).suffix.lower() in VIDEO_EXTENSIONS or is_animation(path)
+
+    videos = [not args.texture and moving(r) for r in results]
     if any(videos) and not all(videos):
         raise OptionError(f"{results[videos.index(False)]} is a picture and {results[videos.index(True)]} a video: "
                           "compare pictures with pictures, videos with videos")
+    content = args.images[0] if args.images and not args.texture else None
+    if content is not None and not any(videos) and Path(content).suffix.lower() in VIDEO_EXTENSIONS:
+        pictures = f"the result {results[0]} a picture" if len(results) == 1 else "the results pictures"
+        raise OptionError(f"the content {content} is a video and {pictures}: give the video stylized from it as the "
+                          "result (measured frame by frame, --frame N), or the pictures' own content image")
     if args.frame is not None and not any(videos):
         raise OptionError(f"--frame picks a frame of a stylized video, and the result {results[0]} is a picture")
     if args.frame is not None and args.frame < 1:
