@@ -24,6 +24,7 @@ from stylegram.images import (
     list_images,
     load_alpha,
     load_image,
+    load_input,
     load_tensor,
     resize_long_side,
     resize_tensor,
@@ -561,6 +562,11 @@ def test_missing_folder_and_empty_files(tmp_path):
                                          r"'stylegram batch VIDEO --style STYLE -o OUT_DIR/' \(or as the content on "
                                          r"the page of 'stylegram serve'\)"):
         load_tensor(tmp_path / "clip.mp4")
+    with pytest.raises(ImageError, match=r"^style image 1: .*clip.mp4 is a video, not an image; only the content may be "
+                                         r"a video \(in 'stylegram batch'.*give a still picture here"):
+        load_input(str(tmp_path / "clip.mp4"), "style image 1")  # batch does not take a video as a style either
+    with pytest.raises(ImageError, match=r"^content: .*videos are stylized frame by frame by 'stylegram batch"):
+        load_input(str(tmp_path / "clip.mp4"), "content")
     with pytest.raises(ImageError, match=r"extension '.mp4' is not a format stylegram writes; .*\(videos are stylized"):
         save_image(torch.zeros(1, 3, 4, 4), tmp_path / "out.mp4")
     (tmp_path / "empty.png").write_bytes(b"")

@@ -39,6 +39,9 @@ ANIMATED_EXTENSIONS: tuple[str, ...] = (".gif", ".webp", ".png", ".apng")  # pic
 VIDEO_HINT = ("videos are stylized frame by frame by 'stylegram batch VIDEO --style STYLE -o OUT_DIR/' (or as the content "
               "on the page of 'stylegram serve')")
 
+STILL_HINT = ("only the content may be a video (in 'stylegram batch', or on the page of 'stylegram serve'); give a "
+              "still picture here, such as one frame of it saved as PNG")
+
 _SAVE_FORMATS = {
     ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
     ".webp": "WEBP", ".bmp": "BMP",
@@ -497,7 +500,10 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
                              "a PIL image, a numpy array or a tensor")
         return load_tensor(samples.resolve(image), background=background, at_least=at_least)
     except ImageError as err:
-        raise ImageError(f"{what}: {err.flagged}") from None
+        message = err.flagged
+        if not what.startswith("content"):  # a video as a style, example or mask: batch would not take it there either
+            message = message.replace(VIDEO_HINT, STILL_HINT)
+        raise ImageError(f"{what}: {message}") from None
 
 
 def is_animation(path: str | os.PathLike[str]) -> bool:
