@@ -413,6 +413,8 @@ def test_placed_styles_are_measured_where_they_paint_and_label_maps_measure_as_t
     assert "<th>part</th>" in page and "<td>style 2's mask</td><td>relu3_1</td>" in page
     assert page.count("<img") == 10  # the pictures, 2 parts x 3 layers, the content maps, each style's patches
     assert "Then the part of the result each style was placed in (its mask)" in page
+    assert placed.names() == ["style 1", "style 2"] and "blend's weights" not in page  # each in full, no blend
+    assert plain.names() == ["style 1 (50%)", "style 2 (50%)"]
     from stylegram.analysis.placed import shown
     part = shown(made.image, left)  # the left half as it is, the right faded towards white
     assert torch.equal(part[..., : w // 2], made.image[..., : w // 2]) and part[..., w // 2:].min() >= 0.75

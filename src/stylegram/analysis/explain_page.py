@@ -50,7 +50,7 @@ def sections(explained: Explanation) -> list[Section]:
     what = ("The " if e.texture else "The content and the ") + (f"{noun}s" if len(e.styles) > 1 else noun)
     made = (f"{what} the result was made from, at the sizes they were measured at (their features' scale), and the "
             "result.")
-    if len(e.styles) > 1:
+    if len(e.styles) > 1 and not e.placed():
         made += " Percentages are the blend's weights."
     if masked:
         made += f" Then the part of the result each {noun} was placed in (its mask), where it is measured."
