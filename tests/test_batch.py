@@ -93,7 +93,7 @@ def test_a_large_jpeg_content_is_decoded_at_the_scale_its_size_needs(size, decod
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
                         lambda self, mode, size: drafted.append(size) or real(self, mode, size))
     options = {"method": "adain", **({"size": size} if size else {})}
-    pixels, stopped = tasks._stylize(str(photo), ["sample:swirls"], options, None)
+    pixels, stopped, _ = tasks._stylize(str(photo), ["sample:swirls"], options, None)
     long_side = size or gatys.DEFAULT_SIDE
     assert pixels.shape == (long_side * 3 // 4, long_side, 3) and not stopped
     assert drafted == ([decoded] if decoded else [])
@@ -1048,8 +1048,10 @@ def test_plan_names_outputs_and_refuses_collisions(tmp_path):
     _photos(tmp_path / "y", 1)
     items = plan([tmp_path / "x"], tmp_path / "out", ".jpg")
     assert [i.output.name for i in items] == ["photo00.jpg", "photo01.jpg"]
-    with pytest.raises(OptionError, match="both be written"):
+    with pytest.raises(OptionError, match="both be written .*; rename one file of each pair, or stylize them in"):
         plan([tmp_path / "x", tmp_path / "y"], tmp_path / "out")
+    named = plan(["sample:hubble", "sample:chelsea"], tmp_path / "out")  # hubble's file is hubble_deep_field.jpg
+    assert [i.output.name for i in named] == ["hubble.png", "chelsea.png"]
     with pytest.raises(OptionError, match="is also an input folder, so a later run would take its outputs for inputs"):
         plan([tmp_path / "x"], tmp_path / "x")  # a second run once refused its own outputs, and photo.PNG became photo.png
     # one file under two names: a hard link here, photo.PNG and photo.png on macOS and Windows

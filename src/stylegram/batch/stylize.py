@@ -66,7 +66,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
                           "choose another -o folder")
     items: list[Item] = []
     for source in _expand(inputs):
-        items.append(Item(source, out / (source.stem + (video.output_suffix(source) if video.is_video(source) else ext))))
+        spec = samples.spec_of(source)  # sample:hubble's output is hubble.png, not its file's hubble_deep_field.png
+        stem = spec.removeprefix(samples.PREFIX) if spec else source.stem
+        items.append(Item(source, out / (stem + (video.output_suffix(source) if video.is_video(source) else ext))))
     if not items:
         raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
     seen: dict[Path, Path] = {}
@@ -79,7 +81,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
         seen[item.output] = item.source
     if clashes:  # all of them at once, not one per run
         more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
-        raise OptionError("; ".join(clashes[:3]) + more + "; rename one of each or stylize them in separate runs")
+        raise OptionError("; ".join(clashes[:3]) + more + "; rename one file of each pair, or stylize them in separate runs")
     return items
 
 
