@@ -153,7 +153,7 @@ def test_the_progress_bar_shows_how_far_the_running_gatys_pictures_are(client, t
     assert len(list((tmp_path / "out").glob("*.png"))) == 3
 
 
-def test_pictures_may_be_written_as_bmp_or_jpeg(client, tmp_path):
+def test_pictures_may_be_written_as_bmp_or_jpeg(client, tmp_path, capsys):
     """--format took png, jpg, webp and tif, where -o of transfer takes .jpeg and .bmp too."""
     folder = _photos(tmp_path / "in", 1)
     for fmt in ("bmp", "jpeg"):
@@ -161,6 +161,12 @@ def test_pictures_may_be_written_as_bmp_or_jpeg(client, tmp_path):
                      "--scheduler", _address(client), "--format", fmt, "--quiet"]) == 0
         written = [p for p in (tmp_path / fmt).iterdir() if not p.name.startswith(".")]
         assert [p.suffix for p in written] == [f".{fmt}"] and Image.open(written[0]).format == fmt.upper()[:4]
+    for fmt, words in (("gif", "gif: still pictures are written as png, jpg, jpeg, webp, tif, tiff, bmp; an animated "
+                                "GIF among the inputs is written as a GIF"), ("jgp", "'jgp' is not one of png, jpg, "
+                                                                              "jpeg, webp, tif, tiff, bmp; did you mean jpg?")):
+        with pytest.raises(SystemExit) as stop:
+            main(["batch", str(folder), "--style", STYLE, "-o", str(tmp_path / "x"), "--format", fmt])
+        assert stop.value.code == 2 and words in capsys.readouterr().err  # gif was 'did you mean tif?'
 
 
 def test_a_transparent_picture_stays_transparent(client, tmp_path):

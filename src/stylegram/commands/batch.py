@@ -21,6 +21,19 @@ TRANSFER_OPTIONS = ("style_scale", "content_weight", "style_weight", "tv_weight"
                     "pooling", "padding", "precision", "seed")
 
 
+def output_format(value: str) -> str:
+    """--format, checked: one of FORMATS (a leading dot and capitals allowed); gif named as the animations' own."""
+    from ..errors import did_you_mean
+
+    typed = value.lower().lstrip(".")
+    if typed in FORMATS:
+        return typed
+    if typed == "gif":
+        raise argparse.ArgumentTypeError("gif: still pictures are written as " + ", ".join(FORMATS) + "; an animated "
+                                         "GIF among the inputs is written as a GIF of its own accord")
+    raise argparse.ArgumentTypeError(f"'{value}' is not one of {', '.join(FORMATS)}{did_you_mean(typed, FORMATS)}")
+
+
 # transfer's options that batch has not, and why: said where one is given (the closest flag misled: --init, did you
 # mean --min-size?)
 _FRAMES = "each picture starts as transfer's --init auto starts it, and a video's frames from the one before, moved " \
@@ -88,13 +101,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--temporal-weight", type=float, default=None, metavar="W",
                         help="gatys video: keep each frame after the first near the previous output moved along the "
                         "optical flow while it is optimized, where the flow is reliable (Ruder et al.); the weight of "
-                        "that term, 0 = off (default: 10, batch.stylize.TEMPORAL_WEIGHT)")
+                        "that term, 0 = off (default: 10)")
     parser.add_argument("--tile", type=int, metavar="PX", help="gatys pictures larger than the memory holds at once: "
                         "the whole picture at PX px, then each doubling of the size refined in overlapping tiles of PX "
                         "(as transfer --tile; not for videos)")
     transfer = parser.add_argument_group("the options of stylegram transfer", "(most are gatys's: see transfer --help)")
     add_dataclass_options(transfer, T.TransferOptions, HELP, CHOICES, only=TRANSFER_OPTIONS)
-    parser.add_argument("--format", choices=FORMATS, default="png", help="image output format (default: %(default)s)")
+    parser.add_argument("--format", type=output_format, default="png", metavar="{" + ",".join(FORMATS) + "}",
+                        help="format of each still picture written; an animated GIF, WebP or PNG keeps its own, and a "
+                             "video is written as MP4 (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo outputs that already exist, and videos from their first frame")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -19,7 +19,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help=SUMMARIES["rank-layers"],
         description="One folder of images per class (two or more classes, any sizes). For every layer: the blog "
         "post's contrast score and the leave-one-out nearest-centroid accuracy with its confusion matrix. Writes a "
-        "bar plot (OUTPUT), all numbers (OUTPUT.json) and the best layer's confusion matrix (OUTPUT_confusion.png).",
+        "bar plot (-o rank.png), all numbers beside it (rank.json) and the best layer's confusion matrix "
+        "(rank_confusion.png).",
     )
     parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class, or sample:NAME for "
                         "16 crops of a sample texture (e.g. sample:brick sample:grass sample:gravel)")
