@@ -102,6 +102,8 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
     caption = sheet[m + 20: m + height, m: m + width]
     assert caption.min() < 128 and (sheet[:, -m:] == 255).all()  # dark text under the picture, white margins
     assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
+    five = sweeps.contact_sheet([_cell((1, 0, 0))] * 5)  # no columns given: rows of at most 4, filled evenly (3 + 2)
+    assert five.width == m + 3 * (width + m) and five.height == sheet.shape[0]
 
 
 @pytest.mark.parametrize("columns", [0, -2, 1.5, "3"])

@@ -378,11 +378,13 @@ def columns(vary: Mapping[str, Sequence[Any]]) -> int:
     return math.ceil(count / rows)
 
 
-def contact_sheet(cells: Sequence[Cell], columns: int, title: str | None = None) -> Image.Image:
-    """The cells' pictures in rows of ``columns``, each above its caption (wrapped to its width), on white, under
-    ``title`` (such as the command that made them)."""
+def contact_sheet(cells: Sequence[Cell], columns: int | None = None, title: str | None = None) -> Image.Image:
+    """The cells' pictures in rows of ``columns`` (None: rows of at most ROW, filled evenly), each above its caption
+    (wrapped to its width), on white, under ``title`` (such as the command that made them)."""
     if not cells:
         raise OptionError("no picture was made, so there is no sheet to draw")
+    if columns is None:
+        columns = math.ceil(len(cells) / math.ceil(len(cells) / ROW))
     if whole_number(columns) is None or columns < 1:
         raise OptionError(f"columns must be a whole number of at least 1, got {columns!r}")
     pictures = [images.to_image(cell.result.image) for cell in cells]
