@@ -489,6 +489,13 @@ def test_the_feature_grid_puts_each_input_over_its_maps():
     grid = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
     columns = [[round(ax.get_position().x0, 3) for ax in grid[row * 2:row * 2 + 2]] for row in range(3)]
     assert columns[0] == columns[1] == columns[2], columns  # the input row had no colour bar and its own columns
+    fig = plots.features_grid([pictures[0]] * 4, [maps[0]] * 4, [0, 3], list("abcd"), "relu3_1",
+                              [torch.rand(1, 3, 32, 32)] * 2)  # as a report shows four images and their dreams
+    plots.rendered(fig)
+    shown = [ax.get_position() for ax in fig.axes if ax.get_visible() and ax.images]
+    last_row = sorted((p for p in shown if p.y0 == min(q.y0 for q in shown)), key=lambda p: p.x0)
+    last_map, dream = last_row[-2], last_row[-1]
+    assert dream.x0 - last_map.x1 < 0.7 * last_map.width  # the dream beside the colour bar (was 0.86 of a column off)
 
 
 def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp_path, capsys, monkeypatch):

@@ -130,20 +130,28 @@ def features_grid(
     aspect = float(np.median([x.shape[-2] / x.shape[-1] for x in images]))  # a 600x40 picture: a strip in a square
     width, height = max(0.6, 1.7 * min(1.0, 1 / aspect)), max(0.95, 1.6 * min(1.0, aspect))  # a row: its label's room
     fig = _figure(width * cols + 1.4, height * (len(rows) + 1) + 0.5)
-    axes = np.atleast_2d(fig.subplots(len(rows) + 1, cols, squeeze=False))
+    bars = None  # with dreams, the colour bars get a narrow column of their own before the dreams' (they took room
+    # from the maps alone, and the dreams stood apart behind a column's width of white)
     if dreams is not None:
+        grid = fig.subplots(len(rows) + 1, cols + 1, squeeze=False,
+                            gridspec_kw={"width_ratios": [1.0] * len(images) + [0.07, 1.0]})
+        axes, bars = grid[:, [*range(len(images)), -1]], grid[:, len(images)]
+        bars[0].set_visible(False)
         axes[0, -1].set_visible(False)
         for r, dream in enumerate(dreams, start=1):
             axes[r, -1].imshow(_picture(dream))
             _no_ticks(axes[r, -1])
         axes[1, -1].set_title("its dream", fontsize=8)
         axes = axes[:, :-1]
+    else:
+        axes = np.atleast_2d(fig.subplots(len(rows) + 1, cols, squeeze=False))
     for j, (x, name) in enumerate(zip(images, names)):
         axes[0, j].imshow(_picture(x))
         axes[0, j].set_title(_short(name), fontsize=8)
         _no_ticks(axes[0, j])
     axes[0, 0].set_ylabel("input", fontsize=9)
-    _bar_space(fig, axes[0])  # as the rows below give up to their colour bars, so the columns line up
+    if bars is None:
+        _bar_space(fig, axes[0])  # as the rows below give up to their colour bars, so the columns line up
     for r, (label, channels) in enumerate(rows, start=1):
         row = [featuremaps.row_map(f, channels).numpy() for f in feature_maps]
         style = _colours(min(v.min() for v in row), max(v.max() for v in row))
@@ -151,7 +159,8 @@ def features_grid(
             im = axes[r, j].imshow(values, interpolation="nearest", **style)
             _no_ticks(axes[r, j])
         axes[r, 0].set_ylabel(label, fontsize=9)
-        bar = fig.colorbar(im, ax=list(axes[r]), shrink=0.85, pad=0.01, aspect=12)
+        bar = fig.colorbar(im, ax=list(axes[r]), shrink=0.85, pad=0.01, aspect=12) if bars is None else \
+            fig.colorbar(im, cax=bars[r])
         bar.ax.tick_params(labelsize=7)
     what = "Mean feature maps of channel clusters" if any(len(cs) > 1 for _, cs in rows) else "Feature maps"
     _suptitle(fig, f"{what} at {layer} (one colour scale per row)")
