@@ -189,8 +189,9 @@ def _borders(ax, bounds: Sequence[tuple[int, int]], colour: str, labels: bool) -
     from matplotlib.patches import Rectangle
 
     for k, (start, stop) in enumerate(bounds):
+        # over the axes' frame, where the first box's top and left edges lie
         ax.add_patch(Rectangle((start - 0.5, start - 0.5), stop - start, stop - start, fill=False, edgecolor=colour,
-                               linewidth=0.9, zorder=3, clip_on=False))  # over the frame: the first box's edges are on it
+                               linewidth=0.9, zorder=3, clip_on=False))
         if labels and stop - start >= max(2, bounds[-1][1] // 40):
             ax.text((start + stop - 1) / 2, -1, str(k), ha="center", va="bottom", fontsize=6, clip_on=False)
 

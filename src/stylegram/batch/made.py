@@ -74,10 +74,14 @@ class Made:
         files.write_bytes(self.path, json.dumps(self.keys, indent=1).encode())
 
 
+def _listed(names: list[str]) -> tuple[str, bool]:
+    """The first NAMED names and how many more; whether there is one."""
+    return ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else ""), len(names) == 1
+
+
 def refusal(out_dir: str, names: list[str]) -> str:
     """The message for outputs made from other inputs, styles or options than a rerun's."""
-    shown = ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
-    one = len(names) == 1
+    shown, one = _listed(names)
     return (f"{count(len(names), 'output')} in {out_dir} ({shown}) {'was' if one else 'were'} made with other styles, "
             f"options or inputs than these, so {'it is' if one else 'they are'} not skipped as done; give --overwrite "
             f"to make {'it' if one else 'them'} again, or another -o folder to keep {'it' if one else 'them'}")
@@ -85,8 +89,7 @@ def refusal(out_dir: str, names: list[str]) -> str:
 
 def unrecorded(out_dir: str, names: list[str]) -> str:
     """The message for outputs already there that the folder's record does not hold."""
-    shown = ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
-    one = len(names) == 1
+    shown, one = _listed(names)
     return (f"{count(len(names), 'file')} in {out_dir} ({shown}) {'has' if one else 'have'} the name of an output, "
             f"and the folder's record ({RECORD}) does not say stylegram made {'it' if one else 'them'}, so "
             f"{'it is' if one else 'they are'} not skipped as done; give --overwrite to replace "

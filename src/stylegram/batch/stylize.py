@@ -81,7 +81,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
         seen[item.output] = item.source
     if clashes:  # all of them at once, not one per run
         more = f" (and {len(clashes) - 3} more)" if len(clashes) > 3 else ""
-        raise OptionError("; ".join(clashes[:3]) + more + "; rename one file of each pair, or stylize them in separate runs")
+        raise OptionError("; ".join(clashes[:3]) + more + "; rename one file of each pair, or stylize them in "
+                          "separate runs")
     return items
 
 
