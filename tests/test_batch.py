@@ -849,7 +849,7 @@ def test_fewer_pictures_than_workers_use_the_idle_cores_too(client, tmp_path, mo
 
 def test_a_task_never_takes_more_threads_than_its_workers_cores(monkeypatch):
     """A remote cluster's slots may outnumber one machine's cores: the threads asked for are capped there."""
-    monkeypatch.setattr(tasks, "_stylize", lambda *a: (np.zeros((1, 1, 3), np.uint8), False))  # (pixels, stopped)
+    monkeypatch.setattr(tasks, "_stylize", lambda *a: (np.zeros((1, 1, 3), np.uint8), False, None))
     before = torch.get_num_threads()
     try:
         tasks.stylize("x.png", [], {}, None, 64)
