@@ -286,6 +286,7 @@ def test_ctrl_c_while_measuring_for_explain_keeps_the_picture_and_says_how_to_me
         words[words.index("--style-layers") + 1] == "relu1_1,relu2_1" and words[words.index("--style-masks") + 1] == masks
     assert main(words[1:]) == 0  # the command it gave measures it, each style in its mask
     assert "style 2 (30%)" in page.read_text() and "<td>style 2's mask</td><td>relu2_1</td>" in page.read_text()
+    assert "Percentages are the styles' weights, each one's strength in its part." in page.read_text()
 
 
 def test_a_tileable_texture_is_measured_as_it_was_made_with_circular_padding(vgg):
@@ -413,7 +414,7 @@ def test_placed_styles_are_measured_where_they_paint_and_label_maps_measure_as_t
     assert "<th>part</th>" in page and "<td>style 2's mask</td><td>relu3_1</td>" in page
     assert page.count("<img") == 10  # the pictures, 2 parts x 3 layers, the content maps, each style's patches
     assert "Then the part of the result each style was placed in (its mask)" in page
-    assert placed.names() == ["style 1", "style 2"] and "blend's weights" not in page  # each in full, no blend
+    assert placed.names() == ["style 1", "style 2"] and "weights" not in page  # evenly placed: no blend to show
     assert plain.names() == ["style 1 (50%)", "style 2 (50%)"]
     from stylegram.analysis.placed import shown
     part = shown(made.image, left)  # the left half as it is, the right faded towards white

@@ -237,13 +237,17 @@ class Explanation:
         noun = "example" if self.texture else "style"
         if len(self.styles) == 1:
             return [noun]
-        if self.placed():  # each in its own part, measured against it alone: no blend to show
+        if self.placed() and self.even():  # each in its own part, in full: no blend to show
             return [f"{noun} {i + 1}" for i in range(len(self.styles))]
         return [f"{noun} {i + 1} ({100 * w:.0f}%)" for i, w in enumerate(self.blend)]
 
     def placed(self) -> bool:
         """Whether the styles (examples) were each put in a part of the result by masks or label maps."""
         return any(p.mask is not None for p in self.parts or [])
+
+    def even(self) -> bool:
+        """Whether the styles' (examples') weights are all alike (no --style-blend, or an even one)."""
+        return max(self.blend) - min(self.blend) < 1e-6
 
     def target(self) -> str:
         """What the Gram matrices are measured against, in words."""

@@ -52,6 +52,8 @@ def sections(explained: Explanation) -> list[Section]:
             "result.")
     if len(e.styles) > 1 and not e.placed():
         made += " Percentages are the blend's weights."
+    elif len(e.styles) > 1 and not e.even():
+        made += f" Percentages are the {noun}s' weights, each one's strength in its part."
     if masked:
         made += f" Then the part of the result each {noun} was placed in (its mask), where it is measured."
     return [Section("The pictures", made, plots.to_webp(pictures)), _style_section(e),
