@@ -281,6 +281,13 @@ def test_resume_with_other_images_is_refused(vgg, pair, tmp_path):
     with pytest.raises(OptionError, match=r"\(style 1, style 2\)"):
         resume(tmp_path / "run.ckpt", content, [style.flip(-1), style], model=vgg)
     assert [r.iteration for r in resume(tmp_path / "run.ckpt", content, style, model=vgg)][0] == 2
+    # options at other values than the checkpoint's: size failed inside the optimizer, the rest went on unsaid
+    with pytest.raises(OptionError, match=r"^size=200 \(checkpoint: \d+\), style_weight=100 \(checkpoint: 300\.0\): a "
+                                          r"resumed run goes on with the options in its checkpoint .*run.ckpt; drop them, "
+                                          r"or start a new run with prepare_transfer$"):
+        resume(tmp_path / "run.ckpt", content, style, model=vgg, size=200, style_weight=100)
+    same = resume(tmp_path / "run.ckpt", content, style, model=vgg, size=job.options.size, seed=job.options.seed)
+    assert next(iter(same)).iteration == 2  # the checkpoint's own values may be given
 
 
 def test_adam_also_lowers_the_loss(vgg, pair):

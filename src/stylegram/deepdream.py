@@ -685,7 +685,9 @@ def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overr
         if not cluster_file.is_absolute() and not cluster_file.exists():
             raise OptionError(f"checkpoint {path} names the cluster file {cluster_file}, a path from the folder the "
                               f"run started in ({Path.cwd()} has none); resume from that folder")
-    return prepare_dream(goal, DreamOptions.restore(saved, path), state=state, **overrides)
+    opts = DreamOptions.restore(saved, path)
+    opts.check_overrides(overrides, path)
+    return prepare_dream(goal, opts, state=state, **overrides)
 
 
 def dreams(objectives: Sequence[Objective], model: Backbone, **options) -> list[torch.Tensor]:

@@ -752,4 +752,6 @@ def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequ
     state, saved = optimize.State.load(path)
     saved.setdefault("parameterization", "pixels")  # checkpoints from before the option optimized pixels
     saved.setdefault("polish", 0)  # ... and those from before this one had no pixel stage
-    return prepare(content, styles, TransferOptions.restore(saved, path), state=state, **overrides)
+    opts = TransferOptions.restore(saved, path)
+    opts.check_overrides(overrides, path)
+    return prepare(content, styles, opts, state=state, **overrides)

@@ -65,6 +65,17 @@ class Options(metaclass=_Named):
         """The options as a checkpoint stores them: every field, and the kind of run that wrote it."""
         return {"kind": self.kind, **dataclasses.asdict(self)}
 
+    def check_overrides(self, overrides: dict, path: str | os.PathLike) -> None:
+        """Refuse options given to a resume (Python) at another value than this checkpoint's: size=200 on a 128 px
+        checkpoint failed inside the optimizer, and style_weight=100 went on unsaid with the checkpoint's."""
+        fields = {f.name for f in dataclasses.fields(self)}
+        changed = [f"{name}={value!r} (checkpoint: {getattr(self, name)!r})" for name, value in overrides.items()
+                   if name in fields and _differs(value, getattr(self, name))]
+        if changed:
+            raise OptionError(f"{', '.join(changed)}: a resumed run goes on with the options in its checkpoint {path}; "
+                              f"drop {'it' if len(changed) == 1 else 'them'}, or start a new run with "
+                              f"prepare_{self.kind}")
+
     @classmethod
     def restore(cls: type[O], stored: dict, path: str | os.PathLike) -> O:
         """Options read back from a checkpoint; one written by another kind of run is named, not a TypeError."""

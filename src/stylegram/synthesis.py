@@ -386,4 +386,6 @@ def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions |
 def resume_texture(path: str | os.PathLike, examples: ImageLike | Sequence[ImageLike], **overrides) -> Job:
     """A texture Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
-    return prepare_texture(examples, TextureOptions.restore(saved, path), state=state, **overrides)
+    opts = TextureOptions.restore(saved, path)
+    opts.check_overrides(overrides, path)
+    return prepare_texture(examples, opts, state=state, **overrides)
