@@ -183,6 +183,9 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
     assert Result(torch.zeros(1, 3, 4, 4), rising_across, None).diverged() == ""
     assert Result(torch.zeros(1, 3, 4, 4), rising_across[:3], None).diverged() == ""  # one record of the last scale
     rising_within = rising_across[:3] + [{"iteration": 4, "scale": 1, "style": 500.0}]
+    with pytest.warns(stylegram.errors.StylegramWarning, match=r"times higher than it began .*; lower lr, or leave"):
+        stylegram.transfer("sample:chelsea", "sample:swirls", size=48, min_size=48, iterations="5", lr=1e6)
+        # Python heard nothing of a run that painted noise
     assert "5 times higher than it began (100 to 500)" in Result(torch.zeros(1, 3, 4, 4), rising_within, None).diverged()
 
 

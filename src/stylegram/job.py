@@ -13,6 +13,7 @@ import torch
 from PIL import Image
 
 from . import images, optimize
+from .errors import warn
 
 
 @dataclass
@@ -103,7 +104,10 @@ class Job:
                 shown.update(record)
         finally:
             shown.close()
-        return self.result()
+        result = self.result()
+        if result.diverged():  # as the command line warns of it (it iterates, not run())
+            warn(result.diverged())
+        return result
 
     def result(self) -> Result:
         """The current image, finished (e.g. colours restored), with the history so far."""
