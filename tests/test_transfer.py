@@ -286,6 +286,11 @@ def test_resume_with_other_images_is_refused(vgg, pair, tmp_path):
                                           r"resumed run goes on with the options in its checkpoint .*run.ckpt; drop them, "
                                           r"or start a new run with prepare_transfer$"):
         resume(tmp_path / "run.ckpt", content, style, model=vgg, size=200, style_weight=100)
+    with pytest.raises(OptionError, match=r"checkpoint .*photo.png is named as a picture \(.png\), and a checkpoint "
+                                          "is not one: give a name such as run.ckpt"):
+        job.checkpoint(tmp_path / "photo.png")  # from Python it overwrote the run's own content
+    with pytest.raises(ImageError, match="it is a folder; give a file name"):
+        job.checkpoint(tmp_path)  # was a raw IsADirectoryError naming a temporary file
     same = resume(tmp_path / "run.ckpt", content, style, model=vgg, size=job.options.size, seed=job.options.seed)
     assert next(iter(same)).iteration == 2  # the checkpoint's own values may be given
 

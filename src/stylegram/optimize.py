@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import OptionError, StylegramError, check_choice, check_number
-from .files import write_bytes
+from .files import check_can_write, write_bytes
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 
@@ -176,7 +176,16 @@ class State:
 
 
 def write_checkpoint(path: str | os.PathLike, payload: dict) -> None:
-    """Write a checkpoint's contents (numbers, tensors, lists and dicts) atomically: temporary file, then rename."""
+    """Write a checkpoint's contents (numbers, tensors, lists and dicts) atomically: temporary file, then rename;
+    refused under a picture's or video's name (job.checkpoint('photo.png') overwrote the run's own content) and on a
+    folder."""
+    from .images import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    suffix = os.path.splitext(str(path))[1].lower()
+    if suffix in (*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS):
+        raise OptionError(f"checkpoint {path} is named as a picture ({suffix}), and a checkpoint is not one: give a "
+                          "name such as run.ckpt")
+    check_can_write(path)
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     write_bytes(path, buffer.getvalue())
