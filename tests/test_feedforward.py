@@ -157,6 +157,17 @@ def test_bfloat16_pass_is_close_to_float32_and_its_pixels_are_not_rounded_to_bfl
         ff.stylize(content, [style], precision="float16")
 
 
+def test_a_result_is_taken_as_content_or_style(content, style):
+    """A Result as the content was a TypeError from a path check, and as a style 'not an image'; as init it worked."""
+    import stylegram
+
+    first = stylegram.transfer(content, style, method="adain", size=64)
+    again = stylegram.transfer(first, style, method="adain", size=64)
+    assert again.image.shape == first.image.shape and not torch.equal(again.image, first.image)
+    lent = stylegram.transfer(content, first, method="adain", size=64)
+    assert torch.equal(lent.image, stylegram.transfer(content, first.image, method="adain", size=64).image)
+
+
 def test_blend_one_zero_equals_single_style(ff, content, style):
     other = photo("coffee", 96)
     single = ff.stylize(content, [style])

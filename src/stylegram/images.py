@@ -468,10 +468,15 @@ def same_aspect(size: tuple[int, int], other: tuple[int, int], tolerance: float 
     return abs(size[0] * other[1] / (size[1] * other[0]) - 1) <= tolerance
 
 
+def _is_result(image: object) -> bool:
+    """Whether ``image`` is a transfer's or texture's Result (stylegram.job; not imported here, which imports this)."""
+    return type(image).__name__ == "Result" and isinstance(getattr(image, "image", None), torch.Tensor)
+
+
 def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
-    """One image (a path, sample, PIL image, array or tensor) or a sequence of them, as a list."""
+    """One image (a path, sample, PIL image, array, tensor or Result) or a sequence of them, as a list."""
     single = (str, os.PathLike, torch.Tensor, Image.Image, np.ndarray)
-    if isinstance(items, single):
+    if isinstance(items, single) or _is_result(items):
         return [items]
     if not isinstance(items, Iterable):
         raise OptionError(f"expected an image (a path, sample:NAME, PIL image, array or tensor) or a list of them, "
@@ -487,7 +492,7 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
     may come back reduced, its long side still at least that (load_tensor).
     """
     try:
-        if type(image).__name__ == "Result" and isinstance(getattr(image, "image", None), torch.Tensor):
+        if _is_result(image):
             image = image.image  # a transfer's or texture's Result (stylegram.job): its picture
         if isinstance(image, torch.Tensor):
             return image_tensor(image)
@@ -524,7 +529,9 @@ def animated_suffix(path: str | os.PathLike[str]) -> str | None:
 
 def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> torch.Tensor | None:
     """The transparency of a file, 'sample:NAME', PIL image or array with alpha, as a (1, 1, H, W) tensor in [0, 1]
-    (1: opaque); None for a tensor or an image that has no alpha channel or is opaque everywhere."""
+    (1: opaque); None for a tensor or an image that has no alpha channel or is opaque everywhere; a Result's own."""
+    if _is_result(image):
+        return image.alpha
     if isinstance(image, torch.Tensor):
         return None
     if isinstance(image, np.ndarray):
