@@ -831,6 +831,7 @@ def test_pil_images_and_arrays_are_inputs_like_files(vgg, pair):
     (np.zeros((20, 30, 4), np.uint16), (1, 3, 20, 30)),  # with alpha
     (torch.zeros(3, 20, 30), (1, 3, 20, 30)),
     (torch.full((1, 1, 20, 30), 255, dtype=torch.uint8), (1, 3, 20, 30)),
+    (torch.ones(20, 30), (1, 3, 20, 30)),  # grey, as an H x W array (a mask): was 'not an image'
 ])
 def test_inputs_become_one_rgb_image_in_the_unit_range(image, shape):
     x = images.load_input(image, "content image")
@@ -843,7 +844,9 @@ def test_inputs_become_one_rgb_image_in_the_unit_range(image, shape):
     (torch.rand(1, 3, 20, 30) * 255, "divide 0..255 values by 255"),  # was used as is
     (torch.full((1, 3, 20, 30), float("nan")), "NaN or infinite"),
     (torch.rand(2, 3, 20, 30), "shape (2, 3, 20, 30) is not an image"),
-    (torch.rand(20, 30, 3), "give (1, 3, H, W) or (3, H, W)"),
+    (torch.rand(20, 30, 3), "give (1, 3, H, W), (3, H, W) or a grey (H, W)"),
+    (torch.rand(1, 3, 20, 30) * 2 - 1, "rescale them to [0, 1] (values in -1..1, as a network's normalized input: "
+                                       "(x + 1) / 2)"),  # was 'divide 0..255 values by 255'
     (torch.zeros(1, 3, 20, 30, dtype=torch.int64), "dtype torch.int64 is not an image"),
     (None, "a NoneType is not an image"),
 ])

@@ -428,9 +428,10 @@ def batch_tensor(x: torch.Tensor, images: int | None = None) -> torch.Tensor:
     """A tensor as an (N, 3, H, W) float batch in [0, 1] with its gradients kept: (C, H, W) gains a batch axis, one grey
     channel becomes three, uint8 is divided by 255, and floats that are NaN or outside [0, 1] are refused.
     ``images``: the N it must have (``image_tensor`` asks for 1, and detaches first)."""
-    t = x[None] if x.dim() == 3 else x
+    t = x[None, None] if x.dim() == 2 else x[None] if x.dim() == 3 else x  # (H, W): grey, as an H x W array is
     if t.dim() != 4 or t.shape[1] not in (1, 3) or images not in (None, t.shape[0]):
-        raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give ({images or 'N'}, 3, H, W) or (3, H, W)")
+        raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give ({images or 'N'}, 3, H, W), "
+                         "(3, H, W) or a grey (H, W)")
     if 0 in t.shape[-2:]:
         raise ImageError(f"the tensor is empty ({t.shape[-1]}x{t.shape[-2]} px); give an image with pixels")
     if t.dtype == torch.uint8:
@@ -459,8 +460,10 @@ def _check_unit_range(values: np.ndarray | torch.Tensor, finite: bool, what: str
         raise ImageError(f"the {what} holds NaN or infinite values; an image {what} holds values in [0, 1]")
     low, high = float(values.min()), float(values.max())
     if low < -TENSOR_SLACK or high > 1 + TENSOR_SLACK:
+        fix = ("divide 0..255 values by 255" if low >= -TENSOR_SLACK and high <= 255 + TENSOR_SLACK
+               else "rescale them to [0, 1] (values in -1..1, as a network's normalized input: (x + 1) / 2)")
         raise ImageError(f"the {what}'s values run from {low:.4g} to {high:.4g}, but an image {what} of floats "
-                         "holds values in [0, 1]; divide 0..255 values by 255")
+                         f"holds values in [0, 1]; {fix}")
 
 
 def same_aspect(size: tuple[int, int], other: tuple[int, int], tolerance: float = 0.02) -> bool:
