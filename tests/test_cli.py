@@ -292,6 +292,10 @@ def test_resuming_a_checkpoint_of_another_kind_of_run_names_it(tmp_path, capsys)
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "t.png"), "--resume", str(ckpt)]) == 2
     err = capsys.readouterr().err  # was a TypeError traceback
     assert f"written by a dream run, not by a transfer run; resume it with 'stylegram dream', the inputs and -o of that run, and --resume {ckpt}" in err
+    with pytest.raises(OptionError, match=r"\(in Python: stylegram.resume_dream\)$"):
+        stylegram.resume_transfer(ckpt, "sample:chelsea", "sample:swirls")
+    assert stylegram.resume_dream is stylegram.deepdream.resume_dream  # a front door, as resume_transfer is
+    assert stylegram.resume_texture is stylegram.synthesis.resume_texture
 
 
 def test_log_and_checkpoint_get_the_permissions_of_a_plain_write(tmp_path):

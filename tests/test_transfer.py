@@ -284,7 +284,7 @@ def test_resume_with_other_images_is_refused(vgg, pair, tmp_path):
     # options at other values than the checkpoint's: size failed inside the optimizer, the rest went on unsaid
     with pytest.raises(OptionError, match=r"^size=200 \(checkpoint: \d+\), style_weight=100 \(checkpoint: 300\.0\): a "
                                           r"resumed run goes on with the options in its checkpoint .*run.ckpt; drop them, "
-                                          r"or start a new run with prepare_transfer$"):
+                                          r"or start a new run with stylegram.prepare_transfer$"):
         resume(tmp_path / "run.ckpt", content, style, model=vgg, size=200, style_weight=100)
     with pytest.raises(OptionError, match=r"checkpoint .*photo.png is named as a picture \(.png\), and a checkpoint "
                                           "is not one: give a name such as run.ckpt"):

@@ -74,7 +74,7 @@ class Options(metaclass=_Named):
         if changed:
             raise OptionError(f"{', '.join(changed)}: a resumed run goes on with the options in its checkpoint {path}; "
                               f"drop {'it' if len(changed) == 1 else 'them'}, or start a new run with "
-                              f"prepare_{self.kind}")
+                              f"stylegram.prepare_{self.kind}")
 
     @classmethod
     def restore(cls: type[O], stored: dict, path: str | os.PathLike) -> O:
@@ -84,7 +84,8 @@ class Options(metaclass=_Named):
         unknown = set(saved) - {f.name for f in dataclasses.fields(cls)}
         if kind != cls.kind:
             raise OptionError(f"checkpoint {path} was written by a {kind} run, not by a {cls.kind} run; resume it "
-                              f"with 'stylegram {kind}', the inputs and -o of that run, and --resume {path}")
+                              f"with 'stylegram {kind}', the inputs and -o of that run, and --resume {path} (in "
+                              f"Python: stylegram.resume_{kind})")
         if unknown:
             raise OptionError(f"checkpoint {path} was written by another kind of run (options {_few(unknown)}), "
                               f"not by a {cls.kind} run")
