@@ -322,6 +322,13 @@ def test_pixels_stay_in_range_and_the_saved_image_is_scored(vgg, pair):
     assert torch.equal(records[-1].image(), image)
 
 
+def test_a_job_shows_its_run_not_its_tensors(vgg, pair):
+    content, style = pair
+    job = prepare(content, style, model=vgg, **FAST)
+    next(iter(job))
+    assert repr(job) == "Job(transfer, 2 scales to 96x64 px, at iteration 1 of 10)"  # was the whole problem and state
+
+
 def test_a_result_taken_part_way_keeps_its_history_as_it_was(vgg, pair):
     """A Result taken after 3 iterations showed 25 in its history once the run went on, beside its 3-iteration image."""
     content, style = pair

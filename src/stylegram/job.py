@@ -90,6 +90,15 @@ class Job:
     def __post_init__(self) -> None:
         optimize.check_same_inputs(self.state, self.problem)
 
+    def __repr__(self) -> str:
+        """'Job(transfer, 2 scales to 256x171 px, at iteration 30 of 110)': the run, not its tensors."""
+        sizes = list(dict.fromkeys(self.problem.sizes()))  # a pixel polish is a stage at its scale's size
+        height, width = sizes[-1]
+        total = sum(self.schedule.iterations)
+        kind = getattr(self.options, "kind", "") or type(self.options).__name__
+        return (f"Job({kind}, {len(sizes)} scale{'s' * (len(sizes) != 1)} to {width}x{height} px, at iteration "
+                f"{self.state.iteration} of {total})")
+
     def __iter__(self) -> Iterator[optimize.Progress]:
         return optimize.run(self.problem, self.schedule, seed=self.options.seed, state=self.state)
 
