@@ -421,6 +421,13 @@ def test_save_rejects_unknown_extension(tmp_path):
         save_image(Image.new("RGB", (2, 2)), tmp_path)
     with pytest.raises(ImageError, match="the path to write is NoneType, not a file name"):  # a TypeError of pathlib
         save_image(Image.new("RGB", (2, 2)), None)
+    with pytest.raises(ImageError, match="the path to write is empty; give a file name such as 'out.png'"):
+        save_image(Image.new("RGB", (2, 2)), "")  # 'cannot write .: it is a folder'
+    from stylegram.job import Result
+
+    noisy = Result(torch.rand(1, 3, 32, 32), [], None)
+    sizes = [noisy.save(tmp_path / f"q{q}.jpg", quality=q).stat().st_size for q in (20, 95)]
+    assert sizes[0] < sizes[1]  # a Result's save takes a JPEG's quality
 
 
 def test_save_writes_rgba_jpeg_without_alpha(tmp_path):

@@ -628,6 +628,8 @@ def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
     """The target path (folder resolved) and its Pillow format, checked against known extensions."""
     if not isinstance(path, (str, os.PathLike)):  # Path(None) raised a TypeError from pathlib
         raise ImageError(f"the path to write is {type(path).__name__}, not a file name; give one such as 'out.png'")
+    if not str(path).strip():  # Path("") is the current folder: 'cannot write .: it is a folder'
+        raise ImageError("the path to write is empty; give a file name such as 'out.png'")
     target = Path(path).expanduser()
     if target.is_dir():
         raise ImageError(f"cannot write {target}: it is a folder; give a file name such as {target / 'out.png'}")

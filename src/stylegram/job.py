@@ -27,10 +27,10 @@ class Result:
     seconds: float = 0.0
     alpha: torch.Tensor | None = None
 
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike, quality: int = 95) -> Path:
         """Write the image atomically; the format follows the extension (with the content's transparency if it
-        stores one)."""
-        return images.save_image(self.image, path, alpha=self.alpha)
+        stores one); ``quality``: a JPEG's or WebP's, 1 to 100."""
+        return images.save_image(self.image, path, quality=quality, alpha=self.alpha)
 
     def to_pil(self) -> Image.Image:
         """The picture as an 8-bit PIL image: RGB, or RGBA with the content's transparency."""
