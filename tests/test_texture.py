@@ -282,6 +282,8 @@ def test_bad_inputs_are_named(avg_vgg, brick):
         prepare_texture(brick, model=avg_vgg, size="1x8", layers="conv1_1")
     with pytest.raises(OptionError, match="size=0x10: width and height must be between 1"):
         prepare_texture(brick, model=avg_vgg, size="0x10")
+    with pytest.raises(OptionError, match="^size=0: width and height must be between 1"):  # was 'size=0x0'
+        prepare_texture(brick, model=avg_vgg, size=0)
     with pytest.raises(OptionError, match="blend has 2 weights for 1 example; give one weight per example"):
         prepare_texture(brick, model=avg_vgg, blend="1,2")
     with pytest.raises(OptionError, match="blend weight for 'example 2' must be a non-negative number"):  # 'style 2'

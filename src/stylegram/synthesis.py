@@ -96,7 +96,8 @@ def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
         w = int(match[1])
         h = int(match[2]) if match[2] else w
     if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
-        raise OptionError(f"--size {w}x{h}: width and height must be between 1 and {MAX_SIDE} px")
+        shown = f"{w}x{h}" if w != h or "x" in str(spec).lower() else f"{w}"  # as given: size=0, not size=0x0
+        raise OptionError(f"--size {shown}: width and height must be between 1 and {MAX_SIDE} px")
     return h, w
 
 
