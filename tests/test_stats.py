@@ -154,6 +154,8 @@ def test_masked_gram_is_the_second_moment_inside_the_mask():
     hand = sum(w * torch.outer(v, v) for v, w in zip(vectors, weights)) / weights.sum()
     assert torch.allclose(stats.masked_gram(f, mask)[0], hand, atol=1e-6)
     assert torch.allclose(stats.masked_gram(f, torch.ones(1, 1, 4, 5)), stats.gram(f), atol=1e-6)
+    with pytest.raises(OptionError, match=r"the mask is \(1, 1, 8, 10\) and the maps 4x5: give a \(1, 1, 4, 5\) mask"):
+        stats.masked_gram(f, torch.ones(1, 1, 8, 10))  # the picture's mask, not the map's: a raw RuntimeError
 
 
 def test_region_gram_distances_equal_each_masked_term_with_their_gradients(monkeypatch):

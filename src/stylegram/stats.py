@@ -220,6 +220,10 @@ def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     of ones it is ``gram``. ``mask`` is (1, 1, H, W) or (N, 1, H, W) at the maps' size, values in [0, 1].
     """
     f = _flat(features).float()
+    if tuple(mask.shape[-2:]) != tuple(_maps(features).shape[-2:]) or mask.numel() % (f.shape[-1] or 1):
+        height, width = _maps(features).shape[-2:]
+        raise OptionError(f"the mask is {tuple(mask.shape)} and the maps {height}x{width}: give a (1, 1, {height}, "
+                          f"{width}) mask, or average it down to them first (stylegram.masks.area(mask, maps))")
     m = mask.reshape(mask.shape[0], 1, -1).to(f.dtype)
     return torch.bmm(f * m, f.transpose(1, 2)) / m.sum(dim=2, keepdim=True).clamp_min(EPS)
 
