@@ -462,6 +462,11 @@ def test_memory_check_names_the_largest_size(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match=r"max_memory allows 1.0 GiB; the largest size that fits is about size=\d+"):
         prepare(content, style, model=vgg, size=4000, upscale=True, max_memory=1.0)
+    square = torch.rand(1, 3, 512, 512)  # a square style at a wide content's long side needs more than the content:
+    with pytest.raises(OptionError) as refused:  # the size named was then refused for the style image
+        prepare(content, square, model=vgg, size=4000, upscale=True, max_memory=1.0)
+    named = int(re.search(r"size=(\d+)", str(refused.value))[1])
+    prepare(content, square, model=vgg, size=named, upscale=True, max_memory=1.0)  # it fits, styles and all
     # a limit below what any run needs once said "the largest size that fits is about --size 0", and "0.0 GiB"
     with pytest.raises(OptionError, match=r"max_memory allows 0.001 GiB; no useful size fits in that; raise max_memory$"):
         prepare(content, style, model=vgg, size=64, max_memory=0.001)

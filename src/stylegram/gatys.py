@@ -517,9 +517,13 @@ def prepare(
     finest = problem.sizes()[-1]
     held = statistics.held_bytes(problem.statistic, model, list(problem.style_layers), finest,
                                  [problem.style_size(style, finest) for style in problem.styles])
+    # the styles grow with --size too: the size named must fit them as well (304 was named, then its style refused)
+    style_cap = min((memory.largest_side(memory.estimate(model, layers, size, 0), size, limit) * max(finest)
+                     // max(size) // 16 * 16 for size in (problem.style_size(s, finest) for s in problem.styles)),
+                    default=max(finest))
     memory.check_fits(model, layers, finest, limit, opts.history, extra=held, fix=lambda side: (
-        f"the largest size that fits is about --size {side}"
-        + (f", or make this size in tiles: --tile {min(side, 768)}" if suggest_tiles else "")))
+        f"the largest size that fits is about --size {min(side, style_cap)}"
+        + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else "")))
     for style in problem.styles:  # its targets take a forward pass at the style's own size
         memory.check_fits(model, layers, problem.style_size(style, finest), limit, 0, "style image",
                           lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")

@@ -132,8 +132,7 @@ def _check_need(
     if need <= limit:
         return
     h, w = size
-    scale = math.sqrt(max(limit - OVERHEAD, 0) / max(need - OVERHEAD, 1))
-    fits = int(max(h, w) * scale) // 16 * 16
+    fits = largest_side(need, size, limit)
     room = f"--max-memory allows {gib(limit)} GiB" if given else f"only {gib(limit)} GiB is available"
     if fits >= SMALLEST:
         advice = fix(fits) if fix else f"the largest size that fits is about --size {fits}"
@@ -141,6 +140,16 @@ def _check_need(
         advice = "no useful size fits in that; " + ("raise --max-memory" if given else
                                                     "free some memory (close other programs) and try again")
     raise OptionError(f"a {w}x{h} {what} needs about {gib(need)} GiB but {room}; {advice}")
+
+
+def largest_side(need: int, size: tuple[int, int], limit: int | None) -> int:
+    """The long side (a multiple of 16) at which a run of ``size`` (H, W) that needs ``need`` bytes would fit in
+    ``limit`` (None: what is free), taking memory to grow with the image's area; ``size``'s own when it fits."""
+    limit = limit or available_memory()
+    if need <= limit:
+        return max(size)
+    scale = math.sqrt(max(limit - OVERHEAD, 0) / max(need - OVERHEAD, 1))
+    return int(max(size) * scale) // 16 * 16
 
 
 def gib(n: int) -> str:
