@@ -304,6 +304,8 @@ def test_bad_inputs_are_named(avg_vgg, brick):
         prepare_texture(brick, model=avg_vgg, size=64, tolerance=-1.0)
     with pytest.raises(OptionError, match=r"example needs about .* the largest example_scale that fits is about \d"):
         prepare_texture(brick, model=avg_vgg, size=64, example_scale=40, max_memory=1.0)  # once minutes of a pass
+    with pytest.raises(OptionError, match=r"example needs about .* the largest example_scale that fits is about \d"):
+        prepare_texture(brick, model=avg_vgg, size=2048, example_scale=40, max_memory=1.0)  # was 'size=256', refused next
     assert TextureOptions().replace(size="64x32").size == "64x32"
 
 
