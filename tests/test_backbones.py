@@ -68,8 +68,9 @@ def test_extract_checks_tensors_as_transfer_does_and_keeps_their_gradients(vgg):
     assert list(extract(image, {"relu1_1": 1}.keys(), vgg)) == ["relu1_1"]  # any iterable of names
     grey = extract(image[:1], "relu1_1", vgg)["relu1_1"]  # one channel: grey, as transfer takes it
     assert torch.allclose(grey, extract(image[:1].expand(3, -1, -1), "relu1_1", vgg)["relu1_1"])
-    with pytest.raises(StylegramError, match=r"a tensor of shape \(32, 32\) is not an image"):  # a conv RuntimeError
-        extract(image[0], "relu1_1", vgg)
+    assert torch.allclose(extract(image[0], "relu1_1", vgg)["relu1_1"], grey)  # (H, W): grey too, as an H x W array
+    with pytest.raises(StylegramError, match=r"a tensor of shape \(32,\) is not an image"):  # a conv RuntimeError
+        extract(image[0, 0], "relu1_1", vgg)
     x = image[None].clone().requires_grad_(True)
     extract(x, "relu1_1", vgg)["relu1_1"].sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
