@@ -179,16 +179,22 @@ def write_checkpoint(path: str | os.PathLike, payload: dict) -> None:
     """Write a checkpoint's contents (numbers, tensors, lists and dicts) atomically: temporary file, then rename;
     refused under a picture's or video's name (job.checkpoint('photo.png') overwrote the run's own content) and on a
     folder."""
-    from .images import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
-
-    suffix = os.path.splitext(str(path))[1].lower()
-    if suffix in (*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS):
-        raise OptionError(f"checkpoint {path} is named as a picture ({suffix}), and a checkpoint is not one: give a "
-                          "name such as run.ckpt")
+    check_checkpoint_name(path)
     check_can_write(path)
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     write_bytes(path, buffer.getvalue())
+
+
+def check_checkpoint_name(path: str | os.PathLike, what: str = "checkpoint") -> None:
+    """Refuse a checkpoint named as a picture or video, which writing it would overwrite with a zip archive; ``what``
+    names it in the message (the command line: --checkpoint)."""
+    from .images import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    suffix = os.path.splitext(str(path))[1].lower()
+    if suffix in (*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS):
+        raise OptionError(f"{what} {path} is named as a picture ({suffix}), and a checkpoint is not one: give a "
+                          "name such as run.ckpt")
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:

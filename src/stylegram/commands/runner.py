@@ -52,10 +52,8 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     if folder is not None:  # a snapshot folder named like the output left no room for the image, after the run
         written["--save-dir"] = folder
     _refuse_overlaps(written, inputs, args.resume)  # first: an input or the output named is the likelier mistake
-    suffix = Path(args.checkpoint or "").suffix.lower()
-    if suffix in (*images.IMAGE_EXTENSIONS, *images.VIDEO_EXTENSIONS):  # it would overwrite a picture with a zip
-        raise OptionError(f"--checkpoint {args.checkpoint} is named as a picture ({suffix}), and a checkpoint is not "
-                          "one: give a name such as run.ckpt")
+    if args.checkpoint:
+        optimize.check_checkpoint_name(args.checkpoint, "--checkpoint")  # before the run, not when it is first written
     if folder is not None:
         files.check_can_write(folder / "iter_000001.png")  # creates the folder, so only once nothing overlaps
     return output
