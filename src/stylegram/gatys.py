@@ -515,17 +515,16 @@ def prepare(
     )
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]
-    held = statistics.held_bytes(problem.statistic, model, list(problem.style_layers), finest,
-                                 [problem.style_size(style, finest) for style in problem.styles])
+    style_sizes = [problem.style_size(style, finest) for style in problem.styles]
+    held = statistics.held_bytes(problem.statistic, model, list(problem.style_layers), finest, style_sizes)
     # the styles grow with --size too: the size named must fit them as well (304 was named, then its style refused)
     style_cap = min((memory.largest_side(memory.estimate(model, layers, size, 0), size, limit) * max(finest)
-                     // max(size) // 16 * 16 for size in (problem.style_size(s, finest) for s in problem.styles)),
-                    default=max(finest))
+                     // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
     memory.check_fits(model, layers, finest, limit, opts.history, extra=held, fix=lambda side: (
         f"the largest size that fits is about --size {min(side, style_cap)}"
         + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else "")))
-    for style in problem.styles:  # its targets take a forward pass at the style's own size
-        memory.check_fits(model, layers, problem.style_size(style, finest), limit, 0, "style image",
+    for size in style_sizes:  # its targets take a forward pass at the style's own size
+        memory.check_fits(model, layers, size, limit, 0, "style image",
                           lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")
     return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
