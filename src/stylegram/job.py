@@ -114,8 +114,8 @@ class Job:
         finally:
             shown.close()
         result = self.result()
-        if result.diverged():  # as the command line warns of it (it iterates, not run())
-            warn(result.diverged())
+        if warning := result.diverged():  # as the command line warns of it (it iterates, not run())
+            warn(warning)
         return result
 
     def result(self) -> Result:
