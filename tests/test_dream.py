@@ -410,3 +410,16 @@ def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):
     assert "What each channel cluster of relu2_1 prefers" in page and "each channel's deep dream" in page
     pictures = re.findall(r'src="data:image/webp;base64,([^"]+)"', page)
     assert len(pictures) == 7 and all(base64.b64decode(p)[8:12] == b"WEBP" for p in pictures)
+
+
+def test_memory_refusal_names_the_tile_when_the_dream_is_tiled(vgg):
+    """A tiled dream's pass is one tile's, so a smaller --size would not help: the refusal names --tile."""
+    with pytest.raises(OptionError) as tiled:
+        D.prepare_dream(D.channel("relu3_1", 1), model=vgg, size=1024, tile=512, octaves=1, max_memory=0.8)
+    assert "tile needs about" in tiled.value.flagged and "the largest tile that fits is about --tile" in tiled.value.flagged
+    assert "--size" not in tiled.value.flagged
+    assert "tile=" in str(tiled.value)  # Python callers read the keyword
+    with pytest.raises(OptionError) as whole:
+        D.prepare_dream(D.channel("relu3_1", 1), model=vgg, size=400, tile=512, octaves=1, max_memory=0.5)
+    assert "a 400x400 run needs about" in whole.value.flagged
+    assert re.search(r"about --size (\d+), or keep the size with --tile \1$", whole.value.flagged)

@@ -661,9 +661,20 @@ def prepare_dream(
     lr = opts.lr if opts.lr is not None else (0.05 if problem.kind == "fourier" else PIXEL_LR)
     counts = iteration_counts(opts.iterations or ("10" if start_t is not None else "24"), len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, lr, tolerance=0)
-    largest = problem.sizes()[-1]
-    memory.check_fits(model, problem.layers, tuple(min(s, opts.tile) for s in largest), limit, history=2)
+    check_dream_fits(model, problem, opts.tile, limit)
     return Job(problem, schedule, opts, state or optimize.State())
+
+
+def check_dream_fits(model: Backbone, problem: DreamProblem, tile: int, limit: int | None) -> None:
+    """Refuse a dream whose largest pass (the image, or one tile of it) would not fit, naming what to lower."""
+    largest = problem.sizes()[-1]
+    passed = tuple(min(s, tile) for s in largest)
+    if max(largest) > tile:  # the pass is a tile's: only a smaller --tile helps
+        memory.check_fits(model, problem.layers, passed, limit, history=2, what="tile",
+                          fix=lambda side: f"the largest tile that fits is about --tile {side}")
+    else:
+        memory.check_fits(model, problem.layers, passed, limit, history=2, fix=lambda side: (
+            f"the largest size that fits is about --size {side}, or keep the size with --tile {side}"))
 
 
 def dream(goal: Objective | None = None, options: DreamOptions | None = None, *, progress: bool = False,
