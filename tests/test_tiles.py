@@ -158,11 +158,14 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
                                                                                     quick):
     real, calls = tiles.TileWork.make, []
 
-    def interrupted(work, model):  # Ctrl-C while the first tile of the level is made
+    def interrupted(work, model, stop=None):  # Ctrl-C as the first tile of the level is begun
         calls.append(1)
         if len(calls) == 1:
             os.kill(os.getpid(), signal.SIGINT)
-        return real(work, model)
+            given_up = real(work, model, stop)
+            assert given_up is None  # at its first iteration, not made to its end: a resumed run makes it again
+            return given_up
+        return real(work, model, stop)
 
     run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "160", "--min-size", "64", "--iterations", "3",
            "--tile", "128", "--quiet"]

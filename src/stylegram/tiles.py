@@ -406,13 +406,15 @@ class TileWork:
     options: gatys.TransferOptions | None
     start: torch.Tensor
 
-    def make(self, model: Backbone) -> torch.Tensor:
-        """The tile refined with ``model``."""
+    def make(self, model: Backbone, stop: Callable[[], bool] | None = None) -> torch.Tensor | None:
+        """The tile refined with ``model``; None when ``stop`` says so before it is done (Ctrl-C does not wait for a
+        tile's last iterations: a resumed run makes the tile again)."""
         if self.options is None:
             return self.start
         job = gatys.prepare(self.content, self.styles, self.options, model=model, kept_pool=HOLD_POOL)
         for _ in job:
-            pass
+            if stop is not None and stop():
+                return None
         return job.result().image
 
 
@@ -443,7 +445,8 @@ def made_here(model: Backbone) -> TileMaker:
     def make(works: Iterator[tuple[int, TileWork]], stop: Callable[[], bool] | None
              ) -> Iterator[tuple[int, torch.Tensor]]:
         for n, work in works:
-            if stop is not None and stop():
+            made = None if stop is not None and stop() else work.make(model, stop)
+            if made is None:
                 return
-            yield n, work.make(model)
+            yield n, made
     return make
