@@ -714,3 +714,19 @@ def test_help_lists_every_option_once_under_what_it_is_about(command, capsys):
         defaults = options()
         assert sections[title] == [("--no-" if getattr(defaults, name) is True else "--") + name.replace("_", "-")
                                    for name in names], title
+
+
+def test_the_log_is_rewritten_as_the_run_goes(tmp_path, monkeypatch):
+    """--log was written only at the end (or at Ctrl-C): a run killed, or aborted by a second Ctrl-C, left none."""
+    from stylegram.commands import runner
+
+    seen = []
+    real = runner.write_log
+    monkeypatch.setattr(runner, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(runner, "write_log", lambda history, path, problem: (
+        seen.append([row["iteration"] for row in history]), real(history, path, problem)))
+    log = tmp_path / "losses.csv"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "out.png"), *FAST,
+                 "--log", str(log)]) == 0
+    assert seen == [[1, 2], [1, 2, 3]]  # at iteration 2, then at the end
+    assert len(log.read_text().splitlines()) == 4

@@ -28,7 +28,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="FILE",
                         help=f"write a checkpoint here every {CHECKPOINT_EVERY} iterations and at the end")
     parser.add_argument("--resume", metavar="FILE", help="continue from a checkpoint (its options are used)")
-    parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file")
+    parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file (rewritten whole every "
+                        f"{CHECKPOINT_EVERY} iterations as the run goes, and at its end)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -127,8 +128,11 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
                 bar.update(progress)
                 if args.save_every and progress.iteration % args.save_every == 0:
                     save_snapshot(progress, snapshots, job.alpha)
-                if args.checkpoint and progress.iteration % CHECKPOINT_EVERY == 0:
-                    job.checkpoint(checkpoint)
+                if progress.iteration % CHECKPOINT_EVERY == 0:
+                    if args.checkpoint:
+                        job.checkpoint(checkpoint)
+                    if args.log:  # a run killed (or aborted by a second Ctrl-C) keeps its log to here
+                        write_log(job.state.history, args.log, job.problem)
                 if stop.requested:
                     bar.close()
                     size = _keep(job, output, checkpoint, args)
