@@ -250,6 +250,24 @@ def test_mrf_refuses_a_map_smaller_than_its_patch():
         S.parse_statistic("mrf").target(torch.rand(1, 4, 2, 2))
 
 
+def test_a_picture_too_small_for_mrfs_patches_is_refused_before_the_run_with_the_size_that_works(vgg):
+    """--size 24 passed the layers' check (16 px at relu4_1), then the run failed on a 2x3 map with no 3x3 patch."""
+    chelsea = load_tensor(path("chelsea"))  # 3:2
+    with pytest.raises(OptionError) as small:
+        prepare(chelsea, "sample:swirls", model=vgg, statistic="mrf", size=24, iterations="2")
+    assert small.value.flagged == ("the content image would be 24x16 px at the coarsest scale, but mrf's 3x3 patches at "
+                                   "relu4_1 need at least 24 px per side: raise --size to at least 36 (this --size "
+                                   "leaves its short side 16 px), or choose shallower layers")
+    job = prepare(chelsea, "sample:swirls", model=vgg, statistic="mrf", size=36, iterations="1")
+    assert min(job.problem.sizes()[0]) == 24  # the size named works
+    with pytest.raises(OptionError, match="style 1 image would be 13x13 px .* mrf's 3x3 patches at relu4_1 need at "
+                                          "least 24 px per side: raise style_scale to at least 0.19"):
+        prepare(chelsea, "sample:swirls", model=vgg, statistic="mrf", size=128, style_scale=0.1, iterations="2")
+    prepare(chelsea, "sample:swirls", model=vgg, style_layers="relu3_1,relu4_1", size=24, iterations="1")  # gram: no patch
+    with pytest.raises(OptionError, match="size=24x24 is too small: mrf's 3x3 patches at pool4 need at least 48 px"):
+        prepare_texture("sample:gravel", model=vgg, pooling="max", statistic="mrf", size=24, iterations="2")
+
+
 def test_mrf_takes_li_and_wands_layers_while_style_layers_is_auto(vgg, small):
     content, style = small
     five = ",".join(f"relu{i}_1" for i in range(1, 6))

@@ -213,10 +213,13 @@ class TransferProblem(Starts, optimize.Problem):
         self.kept = self._kept_start(tuple(content.shape[-2:]))
         self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
         self.precision = precision.resolve(opts.precision)
-        need = backbone.min_input_size([*self.content_layers, *self.style_layers])
+        need, needer = backbone.min_input_size([*self.content_layers, *self.style_layers]), "the layers asked for need"
+        patched, why = statistics.patch_need(self.statistic, backbone, list(self.style_layers))
+        if patched > need:  # a 24 px content passed the layers' check, then mrf found a 2x3 map with no 3x3 patch
+            need, needer = patched, why
         shape = tuple(content.shape[-2:])
         self._scales = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
-        self._check_minimum(need)
+        self._check_minimum(need, needer)
         warn_enlarged(originals, [self.style_size(s, self._scales[-1]) for s in originals])
         self._stages = self._plan_stages()
         self._cached_size, self._cached = None, None  # the last size's targets (_targets)
@@ -246,14 +249,14 @@ class TransferProblem(Starts, optimize.Problem):
             stages += [(size, kind, n - polish), (size, "pixels", polish)]
         return stages
 
-    def _check_minimum(self, need: int) -> None:
+    def _check_minimum(self, need: int, needer: str) -> None:
         """Refuse a content or style image that the layers cannot see at the coarsest scale, naming what helps."""
         coarsest = self._scales[0]  # no smaller than ``need`` where the finest is not (scale_sizes)
         images_at = [("content", coarsest, _widening(tuple(self.content.shape[-2:]), need, min(coarsest))),
                      *[(f"style {i + 1}", self.style_size(s, coarsest),
                         _style_scale_fix(tuple(s.shape[-2:]), max(coarsest), need, "--min-size or --size"))
                        for i, s in enumerate(self.styles)]]
-        _refuse_small(need, images_at, " at the coarsest scale", "the layers asked for need")
+        _refuse_small(need, images_at, " at the coarsest scale", needer)
 
     def sizes(self) -> list[tuple[int, int]]:
         """The size of each stage: every scale once, the finest twice when it is polished over the pixels."""

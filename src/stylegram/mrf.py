@@ -143,7 +143,7 @@ class MRFStatistic:
 
     def _check(self, feats: torch.Tensor) -> None:
         if min(feats.shape[-2:]) < self.patch:
-            raise OptionError(f"mrf: a {feats.shape[-2]}x{feats.shape[-1]} feature map has no {self.patch}x{self.patch} "
+            raise OptionError(f"mrf: a {feats.shape[-1]}x{feats.shape[-2]} feature map has no {self.patch}x{self.patch} "
                               f"patch; use a larger image, a shallower layer or mrf(patch=1)")
 
     def target(self, feats: torch.Tensor, weights: torch.Tensor | None = None) -> Patches:
@@ -220,7 +220,7 @@ def match_positions(feats: torch.Tensor, style: torch.Tensor, patch: int = 3) ->
     patch the mrf loss pairs it with, searched among all the style's patches: (H - patch + 1, W - patch + 1, 2)."""
     for name, map_ in (("picture", feats), ("style", style)):
         if min(map_.shape[-2:]) < patch:
-            raise OptionError(f"the {name}'s {map_.shape[-2]}x{map_.shape[-1]} map has no {patch}x{patch} patch; use a "
+            raise OptionError(f"the {name}'s {map_.shape[-1]}x{map_.shape[-2]} map has no {patch}x{patch} patch; use a "
                               f"larger image, a shallower layer or a smaller patch")
     cols = style.shape[-1] - patch + 1
     filters = Patches.of(patches_of(style, patch)).filters

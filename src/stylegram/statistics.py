@@ -755,6 +755,16 @@ def components(statistic: Statistic) -> list[tuple[Statistic, float]]:
     return list(statistic.parts) if isinstance(statistic, Combination) else [(statistic, 1.0)]
 
 
+def patch_need(statistic: Statistic, backbone: Any, layers: Sequence[str]) -> tuple[int, str]:
+    """(smallest image side, what needs it) at which every one of ``layers``' maps holds the statistic's k x k
+    patches (mrf: k times the deepest layer's stride); (0, '') for a statistic without patches."""
+    patch = max((getattr(part, "patch", 1) for part, _ in components(statistic)), default=1)
+    if patch <= 1 or not layers:
+        return 0, ""
+    deepest = max(layers, key=lambda name: backbone.info(name).stride)
+    return patch * backbone.info(deepest).stride, f"mrf's {patch}x{patch} patches at {deepest} need"
+
+
 def held_bytes(statistic: Statistic, backbone: Any, layers: Sequence[str], size: tuple[int, int],
                style_sizes: Sequence[tuple[int, int]]) -> int:
     """Bytes the style terms hold beyond the network's pass, for an output of ``size`` and styles of ``style_sizes``

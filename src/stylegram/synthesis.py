@@ -179,7 +179,10 @@ class TextureProblem(optimize.Problem):
         self.grey = all(float((e.amax(1) - e.amin(1)).max()) < 1 / 255 for e in examples)
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.precision = precision.resolve(opts.precision)
-        self.need = backbone.min_input_size(self.ordered)
+        self.need, self.needer = backbone.min_input_size(self.ordered), f"the layers {','.join(self.ordered)} need"
+        patched, why = statistics.patch_need(self.statistic, backbone, self.ordered)
+        if patched > self.need:  # mrf's patches: a map smaller than one failed mid-run
+            self.need, self.needer = patched, why
         self.final = parse_size(opts.size)
         self.masks = masks.load_texture_masks(opts.masks, len(examples), self.final, opts.statistic)
         self.regions = None  # per example, the part of it that grows (--labels)
@@ -204,16 +207,16 @@ class TextureProblem(optimize.Problem):
         """Scales coarse to fine, dropping coarse ones at which an example would fall below the minimum."""
         if min(final) < self.need:
             raise OptionError(
-                f"--size {final[1]}x{final[0]} is too small: the layers {','.join(self.ordered)} need at least "
-                f"{self.need} px per side; use a larger --size or shallower --layers"
+                f"--size {final[1]}x{final[0]} is too small: {self.needer} at least {self.need} px per side; use a "
+                "larger --size or shallower --layers"
             )
         sizes = scale_sizes(final, max(final), self.opts.min_size, self.opts.scale_factor, self.need)
         for i, example in enumerate(self.examples):
             h, w = self.example_size(example, final)
             if min(h, w) < self.need:
                 raise OptionError(
-                    f"example {i + 1} is {w}x{h} px (after --example-scale), but the layers "
-                    f"{','.join(self.ordered)} need at least {self.need} px per side: use a larger example, "
+                    f"example {i + 1} is {w}x{h} px (after --example-scale), but {self.needer} at least "
+                    f"{self.need} px per side: use a larger example, "
                     f"--example-scale {optimize.smallest_scale(min(example.shape[-2:]), self.need):.2f} or more, "
                     "or shallower --layers"
                 )
