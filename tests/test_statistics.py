@@ -376,6 +376,7 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("gram(c=1)", "takes none: write gram"),
         ("mmd-poly(d=two)", "d=two"),
         ("mmd-poly(d=0)", "d must be"),
+        ("mmd-poly(d=40)", "d must be at most 8, got 40: a higher power leaves the loss to the few strongest"),
         ("mmd-poly(d=2.5)", "d=2.5 is not a whole number"),  # was cut to 2
         ("mmd-poly(c=nan)", "c=nan is not a number"),  # passed every check
         ("mmd-gauss:samples=64", "parameters go in parentheses, e.g. mmd-gauss"),
