@@ -1,4 +1,5 @@
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -7,11 +8,12 @@ from PIL import Image
 
 import stylegram
 from stylegram import color, gatys, images, optimize, starts, stats
-from stylegram.errors import ImageError, LayerError, OptionError
+from stylegram.errors import ImageError, LayerError, OptionError, StylegramWarning
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, transfer
 from stylegram.losses import KeptImage
+from stylegram.synthesis import prepare_texture
 
 FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0, polish=0, init="content")
 
@@ -177,6 +179,24 @@ def test_a_transparent_content_gives_a_transparent_png_and_a_whole_jpeg(vgg, pai
     jpeg = Image.open(result.save(tmp_path / "out.jpg"))
     assert jpeg.mode == "RGB" and np.asarray(jpeg)[:, :30].std() > 5  # styled there too, not a flat fill
     assert np.array_equal(np.asarray(result.to_pil()), png)  # what a notebook shows keeps the cut too
+
+
+def test_a_transparent_style_is_named_as_read_on_white_unless_regions_say_what_it_lends(vgg, pair, cut_out):
+    """A style half cut out was put on white without a word: a washed-out picture whose white nobody asked for."""
+    with pytest.warns(StylegramWarning, match=r"style image 1 is 33% transparent, and its transparent part is read "
+                                              r"as white, which then counts as part of it: give an opaque style"):
+        gatys.prepare(pair[0], cut_out, model=vgg, **FAST)
+    with pytest.warns(StylegramWarning, match="style image 2 is 33% transparent"):
+        transfer(pair[0], [pair[1], cut_out], method="adain", size=64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gatys.prepare(pair[0], pair[1], model=vgg, **FAST)  # opaque: no word
+        gatys.prepare(cut_out, pair[1], model=vgg, **FAST)  # a transparent content is kept as such (its own test)
+        region = np.zeros((64, 96), np.uint8)
+        region[:, 40:] = 255
+        gatys.prepare(pair[0], cut_out, model=vgg, style_regions=[Image.fromarray(region)], **FAST)
+    with pytest.warns(StylegramWarning, match=r"example 1 is 33% transparent, .* give an opaque example"):
+        prepare_texture(cut_out, model=vgg, pooling="max", size=64, iterations="1")
 
 
 def test_a_one_pass_transfer_decodes_a_large_jpeg_content_at_the_scale_it_needs(tmp_path, monkeypatch):

@@ -22,7 +22,8 @@ from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
-from .images import IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input, same_aspect
+from .images import (IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input, same_aspect,
+                     warn_transparent)
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
@@ -503,7 +504,7 @@ def prepare(
     limit = memory.limit_bytes(opts.max_memory)
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))
-    content_t, style_ts = _load_inputs(content, styles)
+    content_t, style_ts = _load_inputs(content, styles, regions=state is not None or opts.style_regions is not None)
     if state is None or state.rng is None:  # a resumed run never reads its start again
         _check_init(opts.init, content_t)
     statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
@@ -532,15 +533,20 @@ def prepare(
     return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
 
-def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], content_side: int | None = None
-                 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Load the content and every style image, naming which one fails; ``content_side``: a JPEG content may be
-    decoded smaller, its long side still at least that (images.load_tensor)."""
+def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], content_side: int | None = None,
+                 regions: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Load the content and every style image, naming which one fails, and warn of a transparent style (unless
+    ``regions``, --style-regions, say what to lend); ``content_side``: a JPEG content may be decoded smaller, its long
+    side still at least that (images.load_tensor)."""
     styles = image_list(styles)
     if not styles:
         raise OptionError("give at least one style image")
-    return (load_input(content, "content image", at_least=content_side),
-            [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)])
+    loaded = (load_input(content, "content image", at_least=content_side),
+              [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)])
+    if not regions:  # a style half cut out (RGBA) was put on white without a word: a washed-out, white picture
+        warn_transparent(styles, "style image", "give an opaque style image, or (--method gatys) a --style-regions "
+                         "mask of its opaque part")
+    return loaded
 
 
 def backbone_options(opts: TransferOptions) -> dict:

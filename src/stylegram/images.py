@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 
 from . import files, samples
-from .errors import ImageError, OptionError
+from .errors import ImageError, OptionError, warn
 
 # Same value as Pillow's own default Image.MAX_IMAGE_PIXELS (1 GiB / 4 bytes / 3), fixed here so that
 # another library lowering or raising Pillow's global does not change stylegram's default.
@@ -551,6 +551,17 @@ def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
         return None
     alpha = np.clip(pixels[..., -1].astype(np.float32) / np.float32(_full_scale(pixels.dtype)), 0.0, 1.0)
     return None if alpha.min() >= 1.0 else torch.from_numpy(alpha)[None, None]
+
+
+def warn_transparent(sources: Sequence[ImageLike], noun: str, fix: str) -> None:
+    """Warn of each of ``sources`` (named '{noun} N') that is more than 1 % transparent: it is read on white, so its
+    statistics hold white it does not show; ``fix`` says what to do instead."""
+    for i, source in enumerate(sources):
+        alpha = None if isinstance(source, torch.Tensor) else load_alpha(source)
+        share = 0.0 if alpha is None else float((alpha < 0.5).float().mean())
+        if share > 0.01:
+            warn(f"{noun} {i + 1} is {share:.0%} transparent, and its transparent part is read as white, which then "
+                 f"counts as part of it: {fix}")
 
 
 def _may_be_transparent(file: Path) -> bool:

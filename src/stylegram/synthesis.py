@@ -37,7 +37,7 @@ from .backbones import Backbone, check_model, with_padding
 from .errors import OptionError, check_number, check_seed
 from .options import Options, whole_number
 from .gatys import iteration_counts, load_model, scale_sizes
-from .images import MAX_SIDE, ImageLike, image_list, load_input
+from .images import MAX_SIDE, ImageLike, image_list, load_input, warn_transparent
 from .job import Job, Result
 from .losses import (Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
                      tv_loss)
@@ -361,6 +361,8 @@ def prepare_texture(
     if not examples:
         raise OptionError("give at least one example texture")
     tensors = [load_input(e, f"example {i + 1}") for i, e in enumerate(examples)]
+    if state is None:
+        warn_transparent(examples, "example", "give an opaque example (crop its transparent part away)")
     parse_size(opts.size)  # a clear error before a backbone is loaded
     statistics.parse_statistic(opts.statistic)
     limit = memory.limit_bytes(opts.max_memory)

@@ -264,7 +264,8 @@ def transfer_tiled(
     opts = gatys.TransferOptions.given(options, **changes)
     check_tiling(opts, tile)
     start = time.perf_counter()
-    whole, styles = gatys._load_inputs(content, styles)  # read once, not once per tile
+    regions = state is not None or opts.style_regions is not None  # no transparency warning then
+    whole, styles = gatys._load_inputs(content, styles, regions=regions)  # read once, not once per tile
     size = gatys._output_side(whole, opts)
     model = model or gatys.load_model(opts)
     base = min(size, tile)
