@@ -183,10 +183,20 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
     assert Result(torch.zeros(1, 3, 4, 4), rising_across, None).diverged() == ""
     assert Result(torch.zeros(1, 3, 4, 4), rising_across[:3], None).diverged() == ""  # one record of the last scale
     rising_within = rising_across[:3] + [{"iteration": 4, "scale": 1, "style": 500.0}]
-    with pytest.warns(stylegram.errors.StylegramWarning, match=r"times higher than it began .*; lower lr, or leave"):
+    with pytest.warns(stylegram.errors.StylegramWarning, match=r"times above the lowest it reached .*; lower lr, or "):
         stylegram.transfer("sample:chelsea", "sample:swirls", size=48, min_size=48, iterations="5", lr=1e6)
         # Python heard nothing of a run that painted noise
-    assert "5 times higher than it began (100 to 500)" in Result(torch.zeros(1, 3, 4, 4), rising_within, None).diverged()
+    said = Result(torch.zeros(1, 3, 4, 4), rising_within, None).diverged()
+    assert "5.0 times above the lowest it reached (100, then 500 at the end)" in said
+    polished = [*rising_within, {"iteration": 5, "scale": 2, "style": 1000.0},
+                {"iteration": 6, "scale": 2, "style": 2150.0}]
+    said = Result(torch.zeros(1, 3, 4, 4), polished, None, sizes=[(8, 8), (16, 16), (16, 16)]).diverged()
+    assert "21.5 times above the lowest it reached (100, then 2.15e+03 at the end)" in said  # the polish's first was
+    assert "2.1 times above the lowest it reached (1e+03," in Result(torch.zeros(1, 3, 4, 4), polished, None).diverged()
+    fell_then_rose = [{"iteration": 1, "scale": 0, "style": 7.0}, {"iteration": 2, "scale": 0, "style": 6.1},
+                      {"iteration": 3, "scale": 0, "style": 71.0}, {"iteration": 4, "scale": 0, "style": 11.0}]
+    assert "1.8 times above the lowest it reached (6.1, then 11" in Result(torch.zeros(1, 3, 4, 4), fell_then_rose,
+                                                                           None).diverged()  # under twice its start
 
 
 def test_a_run_whose_loss_grows_is_written_with_a_warning(tmp_path, capsys):
@@ -195,7 +205,7 @@ def test_a_run_whose_loss_grows_is_written_with_a_warning(tmp_path, capsys):
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
                  "--iterations", "5", "--lr", "1e6", "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert out.exists() and re.search(r"warning: the loss ended \d+ times higher than it began .*; lower --lr", err)
+    assert out.exists() and re.search(r"warning: the loss ended [\d.]+ times above the lowest it reached .*; lower --lr", err)
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
                  "--iterations", "5", "--quiet"]) == 0
     captured = capsys.readouterr()

@@ -26,6 +26,7 @@ class Result:
     options: Any
     seconds: float = 0.0
     alpha: torch.Tensor | None = None
+    sizes: list[tuple[int, int]] | None = None  # (H, W) of each stage of the run, where known (diverged)
 
     def save(self, path: str | os.PathLike, quality: int = 95) -> Path:
         """Write the image atomically; the format follows the extension (with the content's transparency if it
@@ -56,20 +57,30 @@ class Result:
                 f"loss {loss_of(self.history[-1]):.4g})")
 
     def diverged(self) -> str:
-        """What to say when the last scale ended with a loss more than DIVERGED times its first (its steps too
-        large: the picture is noise, though finite); '' otherwise. Losses of different scales are not compared: a
-        finer scale's can start far higher (a texture's pool4 term at 128 px was 40 times its 64 px one)."""
-        final = [r for r in self.history if r.get("scale") == self.history[-1].get("scale")] if self.history else []
+        """What to say when the last scale ended with a loss more than DIVERGED times the lowest it reached (its
+        steps too large: the picture is noise, though finite); '' otherwise. Losses of different scales are not
+        compared: a finer scale's can start far higher (a texture's pool4 term at 128 px was 40 times its 64 px one).
+        Stages of one size count as one scale: the pixel polish's first loss was taken for the start, and 7 to 215
+        was called '2 times higher'; and the lowest, not the first: Adam at --lr 0.3 fell from 7.0 to 6.1, blew up
+        to 71 as the polish began and ended at 11, noise that was 'less than twice the start'."""
+        final = [r for r in self.history if self._size_of(r) == self._size_of(self.history[-1])] if self.history else []
         if len(final) < 2:
             return ""
-        first, last = loss_of(final[0]), loss_of(final[-1])
-        if not 0 < first * DIVERGED < last:
+        losses = [loss_of(r) for r in final]
+        lowest, last = min(losses), losses[-1]
+        if not 0 < lowest * DIVERGED < last:
             return ""
-        return (f"the loss ended {last / first:.0f} times higher than it began ({first:.3g} to {last:.3g}): the "
-                "optimization diverged and the picture is likely noise; lower --lr, or leave it at its default")
+        return (f"the loss ended {last / lowest:.1f} times above the lowest it reached ({lowest:.3g}, then {last:.3g} "
+                "at the end): the optimization diverged and the picture is likely noise; lower --lr, or leave it at "
+                "its default")
+
+    def _size_of(self, record: dict) -> object:
+        """The size of a history record's stage, or the stage itself where the sizes are not known."""
+        stage = record.get("scale")
+        return self.sizes[stage] if self.sizes is not None and stage is not None and stage < len(self.sizes) else stage
 
 
-DIVERGED = 2.0  # a last loss this many times the first: the run went the wrong way
+DIVERGED = 1.5  # a last loss this many times the lowest of its scale: the run went the wrong way
 
 
 def loss_of(record: dict) -> float:
@@ -124,7 +135,7 @@ class Job:
         if image is None:
             image = self.problem.initial_image(self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed))
         return Result(self.problem.finish(image.clamp(0, 1)), list(self.state.history), self.options,  # a snapshot:
-                      self.state.elapsed, self.alpha)  # a run going on after it added its iterations to its history
+                      self.state.elapsed, self.alpha, self.problem.sizes())  # a run going on added to its history
 
     def checkpoint(self, path: str | os.PathLike) -> None:
         """Save everything needed to resume bit-identically."""
