@@ -625,6 +625,33 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
                         "option\n")
 
 
+@pytest.mark.parametrize("typed, said", [
+    (["--step-size", "0.02"], "unrecognized arguments: --step-size 0.02 (the step size is --lr)"),  # was --size
+    (["--style_blend_weights", "1,2"], "(each style's weight is --style-blend W1,W2, in the order of the styles)"),
+    (["--gpu", "0"], "(stylegram runs on the CPU, in bfloat16 where the CPU has it ('stylegram --version' says "
+                     "which), and has no GPU or device option: drop it)"),  # was: did you mean --output?
+    (["--model_file", "vgg.pth"], "(a network's weights file is --weights FILE, and --backbone picks the network)"),
+    (["--print_iter", "50"], "(the progress bar shows every iteration's losses, and --log CSV keeps them all)"),
+    (["--normalize_gradients"], "(stylegram has none: its loss terms are relative errors, each about 1 at the start"),
+    (["-output_image", "out.png"], "error: -output_image: stylegram's options are written with two dashes and hyphens "
+                                   "(--style-weight, not -style_weight); the output file is -o OUT.png"),  # read as -o
+    (["-style_weight", "5"], "error: -style_weight: stylegram's options are written with two dashes and hyphens "
+                             "(--style-weight, not -style_weight); did you mean --style-weight?"),
+    (["-seed", "3"], "did you mean --seed?"),
+])
+def test_the_classic_tools_options_are_pointed_at_stylegrams(typed, said, capsys):
+    """jcjohnson's and the PyTorch tutorial's names: the closest spelling had pointed --gpu at --output and
+    --step-size at --size, and -output_image was read as -o with the value 'utput_image'."""
+    with pytest.raises(SystemExit) as stop:
+        main(["transfer", "a.png", "b.png", "-o", "o.png", *typed])
+    assert stop.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_the_classic_tools_random_start_is_pointed_at_noise():
+    with pytest.raises(OptionError, match="nor an image file; did you mean noise"):
+        stylegram.prepare_transfer("sample:chelsea", "sample:swirls", init="random")
+
+
 def test_a_misspelled_choice_gets_what_was_meant(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["transfer", "a.png", "b.png", "-o", "o.png", "--colors", "lumninance"])

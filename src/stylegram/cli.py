@@ -62,10 +62,13 @@ class CommandParser(argparse.ArgumentParser):
         option that is missing before the unknown ones, so a misspelled --layer read as a --layer not given."""
         from .errors import did_you_mean
 
+        from .commands.classic import classic_hint
+
         flags = [flag for action in self._actions for flag in action.option_strings if flag.startswith("--")]
         typed = [word.split("=")[0] for word in getattr(self, "typed", []) if word.startswith("--")]
-        hints = [f"{word}: {did_you_mean(word, flags).lstrip('; ')}" for word in typed
-                 if word not in flags and did_you_mean(word, flags)]
+        said = {word: classic_hint(word, flags) or did_you_mean(word, flags).lstrip("; ") for word in typed
+                if word not in flags}
+        hints = [f"{word}: {hint}" for word, hint in said.items() if hint]
         return f" ({'; '.join(hints)})" if hints else ""
 
     def short_usage(self) -> str:
@@ -145,6 +148,12 @@ def _main(argv: list[str]) -> int:
 
         hint = did_you_mean(argv[0].replace("_", "-"), SUMMARIES) or "; 'stylegram --help' lists the commands"
         parser.error(f"unknown command '{argv[0]}'{hint}")
+    if argv[0] in SUMMARIES:  # -output_image read as -o utput_image, -gpu 0 as unknown with no hint
+        from .commands.classic import single_dash
+
+        sub = _command_parser(parser, argv[0])
+        if said := single_dash(argv[1:], [flag for action in sub._actions for flag in action.option_strings]):
+            sub.error(said)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)
@@ -169,21 +178,28 @@ def _main(argv: list[str]) -> int:
 def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
     """Exit with the command's own usage (argparse shows the top level's) and what each unknown argument may have
     meant: the closest option for a mistyped one, --image for a picture given to a command that takes it so."""
+    from .commands.classic import classic_hint
     from .errors import did_you_mean
 
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    sub = _command_parser(parser, command)
     flags = [flag for action in sub._actions for flag in action.option_strings if flag.startswith("--")]
     hints, after_flag = [], False
     several = sum(word.startswith("-") for word in unknown) > 1  # then each hint names the option it is for
     for word in unknown:
         if word.startswith("-"):
-            hint = _not_taken(command, word.split("=")[0]) or did_you_mean(word.split("=")[0], flags).lstrip("; ")
+            name = word.split("=")[0]
+            hint = _not_taken(command, name) or classic_hint(name, flags) or did_you_mean(name, flags).lstrip("; ")
             hints.append(f"{word.split('=')[0]}: {hint}" if several and hint else hint)
         elif "--image" in flags and not after_flag:  # not the value of a mistyped option
             hints.append(f"a picture to start from is given as --image {word}")
         after_flag = word.startswith("-") and "=" not in word
     hint = "; ".join(h for h in hints if h)
     sub.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({hint})" if hint else ""))
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The parser of one command."""
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
 
 
 def _not_taken(command: str, flag: str) -> str:

@@ -29,6 +29,7 @@ from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, ble
                      layer_groups, normalized, parse_weighted)
 
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
+CLASSIC_INITS = {"random": "noise", "uniform": "noise", "image": "content"}  # the classic tools' names for them
 METHODS = ("gatys", "adain", "wct")
 COLORS = ("style", "match", "original", "luminance")
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
@@ -397,7 +398,8 @@ def _check_init(init: str | torch.Tensor, content: torch.Tensor) -> None:
         if os.sep in init or "/" in init or Path(init).suffix.lower() in IMAGE_EXTENSIONS:  # meant as a file
             raise OptionError(f"--init '{init}': no such file; give an existing image, or one of {', '.join(INITS)}")
         raise OptionError(
-            f"--init '{init}' is neither one of {', '.join(INITS)} nor an image file{did_you_mean(init, INITS)}"
+            f"--init '{init}' is neither one of {', '.join(INITS)} nor an image file"
+            + (f"; did you mean {CLASSIC_INITS[init]}?" if init in CLASSIC_INITS else did_you_mean(init, INITS))
         )
     image = load_input(init, "--init image")  # a corrupt file is named now, not after the style targets are computed
     (h, w), (ch, cw) = image.shape[-2:], content.shape[-2:]

@@ -1,0 +1,67 @@
+"""The options of the classic style-transfer tools (jcjohnson/neural-style, the PyTorch tutorial, anishathalye's
+neural-style), and what stylegram calls each: the closest spelling pointed --step-size at --size, --gpu at --output
+and --model_file at --detail."""
+
+from __future__ import annotations
+
+import re
+
+CPU_ONLY = ("stylegram runs on the CPU, in bfloat16 where the CPU has it ('stylegram --version' says which), and has "
+            "no GPU or device option: drop it")
+TERMS = "its loss terms are relative errors, each about 1 at the start"
+
+# a classic option's name (lowercase, hyphens) -> (the flag it points to, or None; what to say)
+CLASSIC: dict[str, tuple[str | None, str]] = {
+    **{name: ("-o", "the output file is -o OUT.png") for name in ("output-image", "output-file", "out")},
+    **{name: (None, "images are given without a flag: stylegram transfer CONTENT STYLE [STYLE ...] -o OUT.png")
+       for name in ("style-image", "style-images", "content-image", "content")},
+    **{name: ("--size", "the output's long side is --size N") for name in ("image-size", "max-size", "end-scale",
+                                                                           "width", "image-width")},
+    **{name: ("--style-blend", "each style's weight is --style-blend W1,W2, in the order of the styles")
+       for name in ("style-blend-weights", "style-weights", "style-blend-weight")},
+    **{name: ("--colors", "--colors original (or luminance, match) keeps the content's colours")
+       for name in ("original-colors", "original-colours", "preserve-colors", "preserve-colours")},
+    **{name: ("--init", "--init IMAGE starts from that picture") for name in ("init-image", "initial")},
+    **{name: ("--iterations", "the iterations are --iterations N, or N1,N2 per scale")
+       for name in ("num-iterations", "num-iters", "max-iter", "max-iterations", "niter", "steps", "num-steps")},
+    **{name: ("--lr", "the step size is --lr") for name in ("learning-rate", "step-size")},
+    **{name: ("--save-every", "--save-every N writes the picture every N iterations, into --save-dir")
+       for name in ("save-iter", "checkpoint-iterations", "checkpoint-output", "save-every-n")},
+    **{name: ("--log", "the progress bar shows every iteration's losses, and --log CSV keeps them all")
+       for name in ("print-iter", "print-iterations", "print-every")},
+    **{name: ("--weights", "a network's weights file is --weights FILE, and --backbone picks the network")
+       for name in ("model-file", "network", "proto-file", "vgg-path", "model", "vgg")},
+    **{name: ("--history", "L-BFGS's memory is --history N") for name in ("lbfgs-num-correction", "num-correction")},
+    "style-layer-weight-exp": ("--style-layers", "each style layer's weight is given in --style-layers, e.g. "
+                               "relu1_1:1,relu2_1:0.5,relu3_1:0.25"),
+    **{name: (None, f"stylegram has none: {TERMS}, so their gradients need no normalizing")
+       for name in ("normalize-gradients", "normalize-weights")},
+    **{name: ("--init", "the start is --init noise or --init content; there is no blend of the two")
+       for name in ("noise", "noise-ratio", "init-noise")},
+    **{name: (None, CPU_ONLY) for name in ("gpu", "gpus", "device", "devices", "cuda", "use-cuda", "backend",
+                                            "cudnn-autotune", "multidevice-strategy")},
+}
+
+def classic_hint(word: str, flags: list[str]) -> str:
+    """What stylegram calls a classic tool's option ``word`` ('--style_blend_weights', '-gpu'), where this command
+    (its ``flags``) has it; '' for a word no classic tool used."""
+    name = word.lstrip("-").split("=")[0].lower().replace("_", "-")
+    flag, said = CLASSIC.get(name, (None, ""))
+    if not said or (flag is not None and flag not in flags and not (flag == "-o" and "--output" in flags)):
+        return ""
+    return said
+
+
+SINGLE_DASH = re.compile(r"-[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+|-[A-Za-z]{3,}")
+
+
+def single_dash(argv: list[str], flags: list[str]) -> str:
+    """A message for the first word written with one dash and a long name (jcjohnson's -output_image, -gpu), which
+    argparse reads as -o with the value 'utput_image'; '' when there is none."""
+    for word in argv:
+        if SINGLE_DASH.fullmatch(word):
+            meant = "--" + word[1:].lower().replace("_", "-")
+            said = classic_hint(word, flags) or (f"did you mean {meant}?" if meant in flags else "")
+            return (f"{word}: stylegram's options are written with two dashes and hyphens (--style-weight, not "
+                    f"-style_weight){'; ' + said if said else ''}")
+    return ""
