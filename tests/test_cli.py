@@ -459,7 +459,9 @@ def test_a_run_that_blows_up_keeps_the_last_good_image_and_says_what_to_lower(tm
     out = tmp_path / "out.png"
     code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), *FAST, "--style-weight", "1e38"])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "\n" not in err and "lower the learning rate or the weights" in err
+    warned, said = err.splitlines()  # the weight's scale is warned of first
+    assert "warning: --style-weight 1e+38 is 1e+38 times --content-weight" in warned
+    assert code == 2 and "lower the learning rate or the weights" in said
     assert f"image so far: {out}, checkpoint: {tmp_path / 'out.ckpt'}" in err
     kept = np.asarray(Image.open(out))
     assert kept.shape == (43, 64, 3) and kept.std() > 5 and (tmp_path / "out.ckpt").exists()

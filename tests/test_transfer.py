@@ -199,6 +199,20 @@ def test_a_transparent_style_is_named_as_read_on_white_unless_regions_say_what_i
         prepare_texture(cut_out, model=vgg, pooling="max", size=64, iterations="1")
 
 
+def test_weights_on_the_classic_tools_scale_are_warned_of(vgg, pair):
+    """The PyTorch tutorial's style weight 1e6 ran without a word, painting as if the content weighed nothing, and
+    jcjohnson's tv weight 1e-3 did nothing; stylegram's terms are relative errors of about 1 each."""
+    with pytest.warns(StylegramWarning, match=r"style_weight=1e\+06 is 1e\+06 times content_weight, .* the "
+                                              r"content counts for next to nothing"):
+        gatys.prepare(*pair, model=vgg, **{**FAST, "style_weight": 1e6})
+    with pytest.warns(StylegramWarning, match=r"tv_weight=0.001 is too small to smooth anything"):  # Python's words
+        gatys.prepare(*pair, model=vgg, tv_weight=1e-3, **FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gatys.prepare(*pair, model=vgg, **{**FAST, "style_weight": 100, "tv_weight": 0})
+        gatys.prepare(*pair, model=vgg, content_weight=0, **FAST)  # the style alone, meant so
+
+
 def test_a_one_pass_transfer_decodes_a_large_jpeg_content_at_the_scale_it_needs(tmp_path, monkeypatch):
     """AdaIN and WCT read a phone-size JPEG content at the JPEG decoder's reduced scale that still covers --size (no
     checkpoint records its pixels); the optimization reads it in full, as its checkpoints' digests did."""

@@ -478,6 +478,24 @@ def check_numbers(opts: TransferOptions) -> None:
                           "optimize; give --style-weight (and --content-weight) a positive value")
 
 
+def warn_off_scale(opts: TransferOptions) -> None:
+    """Warn of weights on the classic tools' scale: stylegram's terms are relative errors, each about 1 at the start,
+    so the PyTorch tutorial's --style-weight 1e6 drowns the content, and jcjohnson's --tv-weight 1e-3 does nothing."""
+    if opts.content_weight > 0 and opts.style_weight >= OFF_SCALE * opts.content_weight:
+        warn(f"--style-weight {opts.style_weight:g} is {opts.style_weight / opts.content_weight:.0e} times "
+             f"--content-weight, and stylegram's terms are relative errors of about 1 each, so the content counts for "
+             "next to nothing (as with --content-weight 0); the classic tools' weights do not carry over: try 1 to 100 "
+             f"(default {TransferOptions.style_weight:g})")
+    if 0 < opts.tv_weight < TINY_TV:
+        warn(f"--tv-weight {opts.tv_weight:g} is too small to smooth anything on stylegram's scale (its terms are "
+             f"relative errors of about 1 each): 0 turns it off, and the default {TransferOptions.tv_weight:g} removes "
+             "pixel noise")
+
+
+OFF_SCALE = 1e4  # a style weight this many times the content's: the classic tools' scale, not stylegram's
+TINY_TV = 0.01  # a --tv-weight below it smooths nothing (jcjohnson's default 1e-3)
+
+
 def prepare(
     content: ImageLike,
     styles: ImageLike | Sequence[ImageLike],
@@ -503,6 +521,7 @@ def prepare(
     check_numbers(opts)
     if state is None:  # a resumed run goes on with what its checkpoint recorded
         check_read(opts)
+        warn_off_scale(opts)
     limit = memory.limit_bytes(opts.max_memory)
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))

@@ -32,9 +32,11 @@ HELP = {
     "alpha": "adain/wct and --init adain: style strength, 1 = full style, 0 = content (default: %(default)s)",
     "size": "long side of the output in px (default: the content's, at most 512)",
     "style_scale": "style image size relative to the output (default: %(default)s)",
-    "content_weight": "weight of the content terms (default: %(default)s)",
-    "style_weight": "weight of the style terms (default: %(default)s)",
-    "tv_weight": "weight of the total-variation smoothness term (default: %(default)s)",
+    "content_weight": "weight of the content terms; every term is a relative error, about 1 at the start, so the "
+    "classic tools' weights (a style weight of 1e6) do not carry over (default: %(default)s)",
+    "style_weight": "weight of the style terms, on the same scale: 1 to 100 is the useful range (default: %(default)s)",
+    "tv_weight": "weight of the total-variation smoothness term, on the same scale; 0 turns it off "
+    "(default: %(default)s)",
     "content_layers": "content layers, optionally weighted: relu4_2 or relu4_2:1,relu5_2:0.5 (default: %(default)s)",
     "style_layers": "style layers, optionally weighted like relu3_1:0.5; for several styles, one group per style "
                     "split by /, e.g. relu1_1,relu2_1/relu3_1,relu4_1,relu5_1: the first style's fine texture, the "
