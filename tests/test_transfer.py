@@ -773,7 +773,12 @@ def test_auto_start_recolors_only_where_the_palette_is_much_of_the_style_loss(vg
         assert (0.4 < ratio < 0.6) if expected == "recolor" else (0.7 < ratio < 0.85), ratio
         assert problem.recolor_pays(photo, recolored) == (expected == "recolor")
         chosen = prepare(content, style, model=vgg, init=expected, **options)
-        assert torch.equal(start_of(prepare(content, style, model=vgg, init="auto", **options)), start_of(chosen))
+        auto = prepare(content, style, model=vgg, init="auto", **options)
+        assert auto.problem.chosen() == ""  # nothing chosen before the run starts
+        assert torch.equal(start_of(auto), start_of(chosen))
+        said = {"recolor": "the content in the style's palette", "content": "the content in its own colours"}[expected]
+        assert auto.problem.chosen() == f"--init auto: started from {said}"  # the command line's 'wrote' line says so
+        assert chosen.problem.chosen() == ""  # a start given is not a choice
 
 
 def test_auto_is_the_default_start():
@@ -960,7 +965,9 @@ def test_auto_start_with_masks_recolours_each_region_its_style_pays_for(vgg, pai
     left, right = start[..., :40], start[..., 56:]
     assert float((left[:, 0] - left[:, 2]).mean()) > 0.5 and float((right[:, 2] - right[:, 0]).mean()) > 0.5
     monkeypatch.setattr(gatys.TransferProblem, "recolor_pays_alone", lambda self, n, content: n == 0)
-    start = transfer(grey, [red, blue], model=vgg, style_masks=masks, **options).image
+    job = prepare(grey, [red, blue], model=vgg, style_masks=masks, **options)
+    start = job.run().image
+    assert job.problem.chosen() == "--init auto: started from the regions of style 1 recoloured"
     assert torch.allclose(start[..., 56:], grey[..., 56:], atol=1e-6)  # a style whose palette does not pay leaves the photo's
 
 

@@ -72,6 +72,11 @@ class Problem:
         """How progress displays name the stage ``index`` of ``sizes()``: 'scale 2 of 3'."""
         return f"scale {index + 1} of {len(self.sizes())}"
 
+    def chosen(self) -> str:
+        """What the run chose for itself on the way, for the line that reports it ('' for nothing): a transfer's
+        --init auto, which start it took."""
+        return ""
+
 
 @dataclass
 class Schedule:

@@ -58,9 +58,21 @@ class Starts:
         if init == "recolor":
             return self._recolored(content, size)
         if self.masks:
-            return self._recolored(content, size, [self.recolor_pays_alone(n, content) for n in range(len(self.styles))])
+            which = [self.recolor_pays_alone(n, content) for n in range(len(self.styles))]
+            paid = [str(n + 1) for n, recolor in enumerate(which) if recolor]
+            self.auto_start = (f"the regions of style{'s' * (len(paid) > 1)} {', '.join(paid)} recoloured" if paid else
+                               "the content in its own colours")
+            return self._recolored(content, size, which)
         recolored = self._recolored(content, size)
-        return recolored if self.recolor_pays(content, recolored) else content
+        pays = self.recolor_pays(content, recolored)
+        self.auto_start = "the content in the style's palette" if pays else "the content in its own colours"
+        return recolored if pays else content
+
+    auto_start = ""  # what --init auto started from, once the run has started ('' before, or on a resumed run)
+
+    def chosen(self) -> str:
+        """'--init auto: started from the content in the style's palette', once it has chosen."""
+        return f"--init auto: started from {self.auto_start}" if self.auto_start else ""
 
     def _recolored(self, content: torch.Tensor, size: tuple[int, int], which: list[bool] | None = None) -> torch.Tensor:
         """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's

@@ -153,8 +153,9 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     if args.log:
         write_log(result.history, args.log, job.problem)
     count = len(result.history)
+    chosen = job.problem.chosen()
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
-          f"{result.seconds:.1f}s)")
+          f"{result.seconds:.1f}s{'; ' + chosen if chosen else ''})")
     drop_spent_checkpoint(args, checkpoint)
     warning = result.diverged()
     if warning:
