@@ -769,3 +769,15 @@ def test_the_log_is_rewritten_as_the_run_goes(tmp_path, monkeypatch):
                  "--log", str(log)]) == 0
     assert seen == [[1, 2], [1, 2, 3]]  # at iteration 2, then at the end
     assert len(log.read_text().splitlines()) == 4
+
+
+def test_seed_minus_one_draws_a_seed_and_says_it(tmp_path, capsys):
+    """The classic tools' -seed -1: a random seed, printed, so that the picture can be made again."""
+    run = ["texture", "sample:gravel", "--size", "32", "--min-size", "32", "--iterations", "2", "--quiet"]
+    assert main([*run, "--seed", "-1", "-o", str(tmp_path / "drawn.png")]) == 0
+    drawn = re.search(r"--seed -1: drew --seed (\d+) \(give it to make the same picture again\)", capsys.readouterr().err)
+    assert drawn is not None
+    assert main([*run, "--seed", drawn[1], "-o", str(tmp_path / "again.png")]) == 0
+    assert (tmp_path / "drawn.png").read_bytes() == (tmp_path / "again.png").read_bytes()
+    assert main([*run, "--seed", "-2", "-o", str(tmp_path / "bad.png")]) == 2  # only -1 means 'draw one'
+    assert "--seed must be a whole number from 0" in capsys.readouterr().err

@@ -13,7 +13,7 @@ from ..deepdream import OBJECTIVES, PARAMETERIZATIONS, DreamOptions, parse_clust
 from ..errors import OptionError
 from ..precision import PRECISIONS
 from .common import add_dataclass_options, positive_int
-from .runner import add_run_options, check_outputs, check_resume_alone, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, draw_seed, run_job
 
 
 HELP = {
@@ -48,7 +48,7 @@ HELP = {
     "padding": "zeros, reflect, replicate or circular (default: the backbone's own)",
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, about 3x faster with AMX; else "
     "winograd on AVX2 CPUs), float32, bfloat16 or winograd (float32 with Winograd convolutions) (default: %(default)s)",
-    "seed": "random seed; the same seed and options give the same bytes (default: %(default)s)",
+    "seed": "random seed; the same seed and options give the same bytes; -1 draws one and prints it (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
 }
 # The options by what they are about, each group under its title in --help
@@ -108,6 +108,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    draw_seed(args)
     cluster_file = parse_cluster(args.cluster)[0] if args.cluster else None
     output = check_outputs(args, [args.image, cluster_file, args.weights])
     job = resume_dream(args.resume) if args.resume else prepare_dream(**_options(args))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import secrets
 import shlex
 import sys
 from collections.abc import Sequence
@@ -58,6 +59,13 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     if folder is not None:
         files.check_can_write(folder / "iter_000001.png")  # creates the folder, so only once nothing overlaps
     return output
+
+
+def draw_seed(args: argparse.Namespace) -> None:
+    """--seed -1, the classic tools' 'a random seed': draw one and print it, so the picture can be made again."""
+    if getattr(args, "seed", None) == -1 and not args.resume:
+        args.seed = secrets.randbelow(2**31)
+        print(f"--seed -1: drew --seed {args.seed} (give it to make the same picture again)", file=sys.stderr)
 
 
 def listed(*specs: str | None) -> list[str]:

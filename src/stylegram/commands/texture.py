@@ -13,7 +13,7 @@ from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .common import add_dataclass_options
 from .explain import add_explain_option, check_explain, explain_texture
-from .runner import add_run_options, check_outputs, check_resume_alone, listed, run_job
+from .runner import add_run_options, check_outputs, check_resume_alone, draw_seed, listed, run_job
 
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
@@ -46,7 +46,8 @@ HELP = {
     "padding": "zeros, reflect, replicate or circular (default: circular with --tileable, else the backbone's own)",
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, else winograd on AVX2 CPUs), "
     "float32, bfloat16 or winograd (float32 with Winograd convolutions) (default: %(default)s)",
-    "seed": "random seed of the starting noise; the same seed and inputs give the same bytes (default: %(default)s)",
+    "seed": "random seed of the starting noise; the same seed and inputs give the same bytes; -1 draws one and "
+    "prints it (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
     "labels": "label maps, the output's first (of its --size's aspect), then one per example, e.g. "
     "doodle.png,example_map.png: pictures painted in a few flat colours; each colour of the output's map grows the "
@@ -86,6 +87,7 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    draw_seed(args)
     output = check_outputs(args, [*args.examples, args.weights, *listed(args.masks, args.labels)])
     page = check_explain(args)
     if args.resume:

@@ -21,8 +21,8 @@ from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
 from .explain import add_explain_option, check_explain, explain_transfer
 from .progress import stop_on_interrupt
-from .runner import (add_run_options, check_outputs, check_resume_alone, drop_spent_checkpoint, listed, resume_command,
-                     run_job)
+from .runner import (add_run_options, check_outputs, check_resume_alone, draw_seed, drop_spent_checkpoint, listed,
+                     resume_command, run_job)
 
 CHECKPOINT_SECONDS = 60  # --checkpoint with --tile: the latest tile written at most this often (and at each level)
 
@@ -92,7 +92,7 @@ HELP = {
     "colors": "style: the style's colours; match: the style images moved to the content's palette first (their "
     "colours' mean and covariance); original: the content's colours put back afterwards; "
     "luminance: transfer on luminance only (default: %(default)s)",
-    "seed": "random seed; the same seed and inputs give the same bytes (default: %(default)s)",
+    "seed": "random seed; the same seed and inputs give the same bytes; -1 draws one and prints it (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
     "upscale": "allow --size larger than the content image",
 }
@@ -156,6 +156,7 @@ def _them(given: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    draw_seed(args)
     if Path(args.content).expanduser().is_dir():
         styles = " ".join(f"--style {shlex.quote(style)}" for style in args.styles)
         raise OptionError(f"content image: {args.content} is a folder; give an image inside it, or stylize every image "
