@@ -67,12 +67,14 @@ class Result:
         if len(final) < 2:
             return ""
         losses = [loss_of(r) for r in final]
-        lowest, last = min(losses), losses[-1]
-        if not 0 < lowest * DIVERGED < last:
+        # the last few, not the last alone: L-BFGS records the loss of a step it then undoes (200 -> 512 as a 96 px
+        # run's last iteration, its picture back near 200), while a diverged run stays high
+        lowest, ended = min(losses), min(losses[-ENDING:])
+        if not 0 < lowest * DIVERGED < ended:
             return ""
-        return (f"the loss ended {last / lowest:.1f} times above the lowest it reached ({lowest:.3g}, then {last:.3g} "
-                "at the end): the optimization diverged and the picture is likely noise; lower --lr, or leave it at "
-                "its default")
+        return (f"the loss ended {ended / lowest:.1f} times above the lowest it reached ({lowest:.3g}, then "
+                f"{losses[-1]:.3g} at the end): the optimization diverged and the picture is likely noise; lower "
+                "--lr, or leave it at its default")
 
     def _size_of(self, record: dict) -> object:
         """The size of a history record's stage, or the stage itself where the sizes are not known."""
@@ -80,7 +82,8 @@ class Result:
         return self.sizes[stage] if self.sizes is not None and stage is not None and stage < len(self.sizes) else stage
 
 
-DIVERGED = 1.5  # a last loss this many times the lowest of its scale: the run went the wrong way
+DIVERGED = 1.5  # last losses this many times the lowest of their scale: the run went the wrong way
+ENDING = 3  # how many last losses must all be that high
 
 
 def loss_of(record: dict) -> float:
