@@ -48,7 +48,8 @@ HELP = {
     "padding": "zeros, reflect, replicate or circular (default: the backbone's own)",
     "precision": "network arithmetic: auto (bfloat16 where the CPU has it natively, about 3x faster with AMX; else "
     "winograd on AVX2 CPUs), float32, bfloat16 or winograd (float32 with Winograd convolutions) (default: %(default)s)",
-    "seed": "random seed; the same seed and options give the same bytes; -1 draws one and prints it (default: %(default)s)",
+    "seed": "random seed; the same seed and options give the same bytes; -1 draws one and prints it "
+    "(default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
 }
 # The options by what they are about, each group under its title in --help

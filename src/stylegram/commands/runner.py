@@ -29,8 +29,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", metavar="FILE",
                         help=f"write a checkpoint here every {CHECKPOINT_EVERY} iterations and at the end")
     parser.add_argument("--resume", metavar="FILE", help="continue from a checkpoint (its options are used)")
-    parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file (rewritten whole every "
-                        f"{CHECKPOINT_EVERY} iterations as the run goes, and at its end)")
+    parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file "
+                        f"(rewritten whole every {CHECKPOINT_EVERY} iterations as the run goes, and at its end)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -92,7 +92,8 @@ HELP = {
     "colors": "style: the style's colours; match: the style images moved to the content's palette first (their "
     "colours' mean and covariance); original: the content's colours put back afterwards; "
     "luminance: transfer on luminance only (default: %(default)s)",
-    "seed": "random seed; the same seed and inputs give the same bytes; -1 draws one and prints it (default: %(default)s)",
+    "seed": "random seed; the same seed and inputs give the same bytes; -1 draws one and prints it "
+    "(default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
     "upscale": "allow --size larger than the content image",
 }
