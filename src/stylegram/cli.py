@@ -60,9 +60,8 @@ class CommandParser(argparse.ArgumentParser):
     def mistyped(self) -> str:
         """' (--layr: did you mean --layer?)' for the typed flags this command lacks: argparse names a required
         option that is missing before the unknown ones, so a misspelled --layer read as a --layer not given."""
-        from .errors import did_you_mean
-
         from .commands.classic import classic_hint
+        from .errors import did_you_mean
 
         flags = [flag for action in self._actions for flag in action.option_strings if flag.startswith("--")]
         typed = [word.split("=")[0] for word in getattr(self, "typed", []) if word.startswith("--")]
@@ -189,7 +188,7 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
         if word.startswith("-"):
             name = word.split("=")[0]
             hint = _not_taken(command, name) or classic_hint(name, flags) or did_you_mean(name, flags).lstrip("; ")
-            hints.append(f"{word.split('=')[0]}: {hint}" if several and hint else hint)
+            hints.append(f"{name}: {hint}" if several and hint else hint)
         elif "--image" in flags and not after_flag:  # not the value of a mistyped option
             hints.append(f"a picture to start from is given as --image {word}")
         after_flag = word.startswith("-") and "=" not in word

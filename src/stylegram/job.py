@@ -57,12 +57,12 @@ class Result:
                 f"loss {loss_of(self.history[-1]):.4g})")
 
     def diverged(self) -> str:
-        """What to say when the last scale ended with a loss more than DIVERGED times the lowest it reached (its
-        steps too large: the picture is noise, though finite); '' otherwise. Losses of different scales are not
+        """What to say when the last size's last ENDING losses all stand DIVERGED times above the lowest it reached
+        (its steps too large: the picture is noise, though finite); '' otherwise. Losses of different sizes are not
         compared: a finer scale's can start far higher (a texture's pool4 term at 128 px was 40 times its 64 px one).
-        Stages of one size count as one scale: the pixel polish's first loss was taken for the start, and 7 to 215
-        was called '2 times higher'; and the lowest, not the first: Adam at --lr 0.3 fell from 7.0 to 6.1, blew up
-        to 71 as the polish began and ended at 11, noise that was 'less than twice the start'."""
+        The stages of one size count together: the pixel polish's first loss was taken for the start, and Adam at
+        --lr 10, 7 to 215, was called '2 times higher'; at --lr 0.3 it fell to 6.1, blew up to 71 as the polish
+        began and ended at 11, noise under twice its start, unwarned."""
         final = [r for r in self.history if self._size_of(r) == self._size_of(self.history[-1])] if self.history else []
         if len(final) < 2:
             return ""

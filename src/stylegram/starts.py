@@ -29,6 +29,8 @@ AUTO_RECOLOR_GAIN = 1 / 3
 class Starts:
     """The first scale's start image of a gatys.TransferProblem (``initial_image``), by --init."""
 
+    auto_start = ""  # what --init auto started from, once the run has started ('' before, or on a resumed run)
+
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """The first scale's start at ``size``, by --init (``generator`` draws the noise of --init noise)."""
         init = self.opts.init
@@ -67,8 +69,6 @@ class Starts:
         pays = self.recolor_pays(content, recolored)
         self.auto_start = "the content in the style's palette" if pays else "the content in its own colours"
         return recolored if pays else content
-
-    auto_start = ""  # what --init auto started from, once the run has started ('' before, or on a resumed run)
 
     def chosen(self) -> str:
         """'--init auto: started from the content in the style's palette', once it has chosen."""

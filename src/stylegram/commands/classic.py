@@ -42,6 +42,7 @@ CLASSIC: dict[str, tuple[str | None, str]] = {
                                             "cudnn-autotune", "multidevice-strategy")},
 }
 
+
 def classic_hint(word: str, flags: list[str]) -> str:
     """What stylegram calls a classic tool's option ``word`` ('--style_blend_weights', '-gpu'), where this command
     (its ``flags``) has it; '' for a word no classic tool used."""
