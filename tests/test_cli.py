@@ -151,8 +151,21 @@ def test_only_flags_that_stand_for_options_are_renamed():
     text = "--scale-factor 1.01 makes 47 scales; use --init 'noise' or --tv-weight, or --resume ck.pt with --overwrite"
     assert in_python_words(text) == ("scale_factor=1.01 makes 47 scales; use init='noise' or tv_weight, "
                                      "or --resume ck.pt with --overwrite")
-    quoted = "--size 9 is wrong (run 'stylegram layers --backbone vgg19' to list them)"  # was 'stylegram layers backbone
-    assert in_python_words(quoted) == "size=9 is wrong (run 'stylegram layers --backbone vgg19' to list them)"  # vgg19'
+    quoted = "--size 9 is wrong; see 'stylegram layers --backbone vgg19 --weights x'"  # was 'stylegram layers backbone
+    assert in_python_words(quoted) == "size=9 is wrong; see 'stylegram layers --backbone vgg19 --weights x'"  # vgg19'
+
+
+def test_a_python_caller_is_told_the_python_way_out():
+    """Messages written for the command line sent Python callers to 'stylegram layers', --no-transforms and
+    'start without --resume'."""
+    with pytest.raises(stylegram.errors.LayerError) as unknown:
+        stylegram.load_backbone().info("relu9_1")
+    assert str(unknown.value).endswith("(stylegram.load_backbone('vgg19').layer_names() lists them)")
+    assert unknown.value.flagged.endswith("(run 'stylegram layers --backbone vgg19' to list them)")
+    assert in_python_words("--jitter 4 shapes the random transforms, and --no-transforms turns them off") == (
+        "jitter=4 shapes the random transforms, and transforms=False turns them off")
+    assert in_python_words("give the same ones, or start without --resume") == (
+        "give the same ones, or start a new run instead of resuming")
 
 
 def test_unwritable_output_fails_before_any_work(tmp_path, capsys):

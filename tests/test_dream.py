@@ -341,7 +341,7 @@ def test_channels_may_be_a_number_a_list_or_text(vgg):
     ("scale", -1.0, "scale must be a number at least 0"),
     ("scale", 1.5, "scale is a zoom range below 1"),
     ("rotate", float("nan"), "rotate must be a number at least 0"),  # ended in a NaN image
-    ("transforms", False, "jitter shapes the random transforms, and --no-transforms turns them off"),  # with jitter=3
+    ("transforms", False, "jitter shapes the random transforms, and transforms=False turns them off"),  # with jitter=3
 ])
 def test_numbers_out_of_range_are_named_before_any_work(option, value, words, monkeypatch):
     monkeypatch.setattr(D, "_backbone", lambda *a: pytest.fail("the backbone was loaded before the check"))

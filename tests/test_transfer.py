@@ -839,7 +839,7 @@ def test_a_checkpoint_holding_pickled_objects_is_refused(tmp_path):
     path = tmp_path / "evil.ckpt"
     torch.save({"options": {}, "torch_rng": torch.get_rng_state(), "param": _Payload()}, path)
     with pytest.raises(OptionError, match=r"could not be read: it holds pickled Python objects, which stylegram never"
-                                          r" loads \(checkpoints hold only numbers\); start without --resume$"):
+                                          r" loads \(checkpoints hold only numbers\); start a new run instead of resuming$"):
         optimize.State.load(path)
 
 

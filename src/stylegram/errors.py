@@ -105,6 +105,14 @@ def warnings_to(hear: Callable[[str], None]) -> Iterator[None]:
         _listener.hear = before
 
 
+# A command line's way out, as a Python caller takes it: (pattern, replacement), applied before the flags are renamed.
+PYTHON_PHRASES = [
+    (r"run 'stylegram layers --backbone ([\w-]+)' to list them",
+     r"stylegram.load_backbone('\1').layer_names() lists them"),
+    (r"start without --resume", "start a new run instead of resuming"),
+]
+
+
 def in_python_words(text: str) -> str:
     """``text`` with each flag that stands for an option named as its keyword: --tv-weight -> tv_weight, --size 0 ->
     size=0; other flags (--resume, --overwrite), and those of a command quoted to run ('stylegram layers --backbone
@@ -115,10 +123,14 @@ def in_python_words(text: str) -> str:
 
     def keyword(match: re.Match) -> str:
         name = match[1].replace("-", "_")
+        if name.startswith("no_") and name[3:] in names and not match[2]:  # --no-transforms: transforms=False
+            return f"{name[3:]}=False"
         if name not in names:
             return match[0]
         return f"{name}={match[2]}" if match[2] else name
 
+    for said, meant in PYTHON_PHRASES:  # what a Python caller does instead of a command line's
+        text = re.sub(said, meant, text)
     parts = re.split(r"('stylegram [^']*')", text)  # a command to run keeps its flags
     return "".join(part if part.startswith("'stylegram ") else _FLAG.sub(keyword, part) for part in parts)
 
