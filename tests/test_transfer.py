@@ -777,7 +777,7 @@ def test_auto_start_recolors_only_where_the_palette_is_much_of_the_style_loss(vg
         assert auto.problem.chosen() == ""  # nothing chosen before the run starts
         assert torch.equal(start_of(auto), start_of(chosen))
         said = {"recolor": "the content in the style's palette", "content": "the content in its own colours"}[expected]
-        assert auto.problem.chosen() == f"--init auto: started from {said}"  # the command line's 'wrote' line says so
+        assert auto.problem.chosen() == f"--init auto chose {said} as the start"  # the 'wrote' line and the page say so
         assert chosen.problem.chosen() == ""  # a start given is not a choice
 
 
@@ -967,7 +967,7 @@ def test_auto_start_with_masks_recolours_each_region_its_style_pays_for(vgg, pai
     monkeypatch.setattr(gatys.TransferProblem, "recolor_pays_alone", lambda self, n, content: n == 0)
     job = prepare(grey, [red, blue], model=vgg, style_masks=masks, **options)
     start = job.run().image
-    assert job.problem.chosen() == "--init auto: started from the regions of style 1 recoloured"
+    assert job.problem.chosen() == "--init auto chose the content with the region of style 1 recoloured as the start"
     assert torch.allclose(start[..., 56:], grey[..., 56:], atol=1e-6)  # a style whose palette does not pay leaves the photo's
 
 

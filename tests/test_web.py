@@ -332,6 +332,9 @@ def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path
     assert [p["elapsed"] for p in progress] == sorted(p["elapsed"] for p in progress)
     states = [e["data"]["state"] for e in events if e["event"] == "state"]
     assert states[0] == "queued" and "running" in states and states[-1] == "done"
+    said = [e["data"]["message"] for e in events if e["event"] == "state"][-1]
+    assert re.fullmatch(r'"Start from" auto chose the content in (the style\'s palette|its own colours) as the start',
+                        said), said  # the page says which start auto took, as the command line's 'wrote' line does
     previews = [e["data"] for e in events if e["event"] == "preview"]
     assert len(previews) >= 2 and all(p["image"].startswith("data:image/png;base64,") for p in previews)
 

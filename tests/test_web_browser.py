@@ -832,6 +832,11 @@ def test_earlier_results_stay_on_the_page_to_download(tmp_path):
         assert opened.value.title() == "How these style transfers compare"
         assert opened.value.locator("table tr").count() >= 3  # a row per result under the heading
         page.locator("#output").screenshot(path=str(tmp_path / "recent.png"))
+        page.select_option("#method", "gatys")
+        page.evaluate("document.body.dataset.jobState = ''")
+        finished_job(page, url, size="64", iterations="4")  # the start left to auto: the page says which it took
+        assert re.fullmatch(r'Done after 4 iterations\. "Start from" auto chose the content in (the style\'s palette|'
+                            r"its own colours) as the start\.", page.inner_text("#job-status")), page.inner_text("#job-status")
 
 
 def test_the_loss_curves_labels_keep_their_size_on_a_narrow_screen():

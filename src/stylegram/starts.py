@@ -62,8 +62,8 @@ class Starts:
         if self.masks:
             which = [self.recolor_pays_alone(n, content) for n in range(len(self.styles))]
             paid = [str(n + 1) for n, recolor in enumerate(which) if recolor]
-            self.auto_start = (f"the regions of style{'s' * (len(paid) > 1)} {', '.join(paid)} recoloured" if paid else
-                               "the content in its own colours")
+            self.auto_start = (f"the content with the region{'s' * (len(paid) > 1)} of style{'s' * (len(paid) > 1)} "
+                               f"{', '.join(paid)} recoloured" if paid else "the content in its own colours")
             return self._recolored(content, size, which)
         recolored = self._recolored(content, size)
         pays = self.recolor_pays(content, recolored)
@@ -71,8 +71,8 @@ class Starts:
         return recolored if pays else content
 
     def chosen(self) -> str:
-        """'--init auto: started from the content in the style's palette', once it has chosen."""
-        return f"--init auto: started from {self.auto_start}" if self.auto_start else ""
+        """'--init auto chose the content in the style's palette as the start', once it has chosen."""
+        return f"--init auto chose {self.auto_start} as the start" if self.auto_start else ""
 
     def _recolored(self, content: torch.Tensor, size: tuple[int, int], which: list[bool] | None = None) -> torch.Tensor:
         """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's

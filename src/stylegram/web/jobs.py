@@ -356,7 +356,7 @@ class Runner:
             job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha)
             if stopped:
                 return "stopped", f"stopped after {job.iteration} iteration{'s' * (job.iteration != 1)}"
-            return "done", ""
+            return "done", engine.page_message(work.problem.chosen()) if work is not None else ""
         except optimize.NonFiniteLoss as err:
             if work is None:  # a tiled run's tile: no Job here to take the last good image from
                 return "failed", engine.page_message(err.flagged)

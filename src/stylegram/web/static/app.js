@@ -662,7 +662,8 @@ function onState(s) {
   } else if (s.state === "running") {
     status.textContent = s.total ? `Running: ${plural(s.total, step)} planned.` : "Running…";
   } else if (s.state === "done") {
-    status.textContent = s.total ? `Done after ${plural(s.iteration, step)}.` : "Done.";
+    status.textContent = (s.total ? `Done after ${plural(s.iteration, step)}.` : "Done.")
+      + (s.message ? ` ${s.message.charAt(0).toUpperCase()}${s.message.slice(1)}.` : "");  // e.g. the start auto chose
   } else if (s.state === "stopped") {
     status.textContent = `${s.message.charAt(0).toUpperCase()}${s.message.slice(1)}`
       + (s.has_result ? "; the image so far can be downloaded." : ".");
