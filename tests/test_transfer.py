@@ -851,7 +851,8 @@ def test_a_checkpoint_holding_pickled_objects_is_refused(tmp_path):
 def test_an_unreadable_checkpoint_is_one_line(content, words, tmp_path):
     path = tmp_path / "run.ckpt"
     path.mkdir() if content is None else path.write_bytes(content)
-    with pytest.raises(OptionError, match=re.escape(f"checkpoint {path} could not be read: {words}; start without")):
+    said = f"checkpoint {path} could not be read: {words}; start a new run instead of resuming"  # Python's words
+    with pytest.raises(OptionError, match=re.escape(said)):
         optimize.State.load(path)
 
 
