@@ -215,10 +215,8 @@ class TransferProblem(Starts, optimize.Problem):
         self.kept = self._kept_start(tuple(content.shape[-2:]))
         self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
         self.precision = precision.resolve(opts.precision)
-        need, needer = backbone.min_input_size([*self.content_layers, *self.style_layers]), "the layers asked for need"
-        patched, why = statistics.patch_need(self.statistic, backbone, list(self.style_layers))
-        if patched > need:  # a 24 px content passed the layers' check, then mrf found a 2x3 map with no 3x3 patch
-            need, needer = patched, why
+        need, needer = statistics.input_need(self.statistic, backbone, [*self.content_layers, *self.style_layers],
+                                             list(self.style_layers), "the layers asked for need")
         shape = tuple(content.shape[-2:])
         self._scales = scale_sizes(shape, _output_side(content, opts), opts.min_size, opts.scale_factor, need)
         self._check_minimum(need, needer)

@@ -762,14 +762,18 @@ def components(statistic: Statistic) -> list[tuple[Statistic, float]]:
     return list(statistic.parts) if isinstance(statistic, Combination) else [(statistic, 1.0)]
 
 
-def patch_need(statistic: Statistic, backbone: Any, layers: Sequence[str]) -> tuple[int, str]:
-    """(smallest image side, what needs it) at which every one of ``layers``' maps holds the statistic's k x k
-    patches (mrf: k times the deepest layer's stride); (0, '') for a statistic without patches."""
+def input_need(statistic: Statistic, backbone: Any, layers: Sequence[str], style_layers: Sequence[str],
+               needer: str) -> tuple[int, str]:
+    """(smallest image side, what needs it): the network's own for ``layers`` (``needer``), or where the statistic's
+    k x k patches need more, k times the deepest style layer's stride (mrf: a 24 px content passed the layers' 16,
+    then had a 2x3 map at relu4_1 with no 3x3 patch)."""
+    need = backbone.min_input_size(list(layers))
     patch = max((getattr(part, "patch", 1) for part, _ in components(statistic)), default=1)
-    if patch <= 1 or not layers:
-        return 0, ""
-    deepest = max(layers, key=lambda name: backbone.info(name).stride)
-    return patch * backbone.info(deepest).stride, f"mrf's {patch}x{patch} patches at {deepest} need"
+    if patch <= 1 or not style_layers:
+        return need, needer
+    deepest = max(style_layers, key=lambda name: backbone.info(name).stride)
+    patched = patch * backbone.info(deepest).stride
+    return (patched, f"mrf's {patch}x{patch} patches at {deepest} need") if patched > need else (need, needer)
 
 
 def held_bytes(statistic: Statistic, backbone: Any, layers: Sequence[str], size: tuple[int, int],

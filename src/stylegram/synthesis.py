@@ -179,10 +179,8 @@ class TextureProblem(optimize.Problem):
         self.grey = all(float((e.amax(1) - e.amin(1)).max()) < 1 / 255 for e in examples)
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.precision = precision.resolve(opts.precision)
-        self.need, self.needer = backbone.min_input_size(self.ordered), f"the layers {','.join(self.ordered)} need"
-        patched, why = statistics.patch_need(self.statistic, backbone, self.ordered)
-        if patched > self.need:  # mrf's patches: a map smaller than one failed mid-run
-            self.need, self.needer = patched, why
+        self.need, self.needer = statistics.input_need(self.statistic, backbone, self.ordered, self.ordered,
+                                                       f"the layers {','.join(self.ordered)} need")
         self.final = parse_size(opts.size)
         self.masks = masks.load_texture_masks(opts.masks, len(examples), self.final, opts.statistic)
         self.regions = None  # per example, the part of it that grows (--labels)
