@@ -63,7 +63,7 @@ class CommandParser(argparse.ArgumentParser):
         from .commands.classic import classic_hint
         from .errors import did_you_mean
 
-        flags = [flag for action in self._actions for flag in action.option_strings if flag.startswith("--")]
+        flags = long_flags(self)
         typed = [word.split("=")[0] for word in getattr(self, "typed", []) if word.startswith("--")]
         said = {word: classic_hint(word, flags) or did_you_mean(word, flags).lstrip("; ") for word in typed
                 if word not in flags}
@@ -151,7 +151,7 @@ def _main(argv: list[str]) -> int:
         from .commands.classic import single_dash
 
         sub = _command_parser(parser, argv[0])
-        if said := single_dash(argv[1:], [flag for action in sub._actions for flag in action.option_strings]):
+        if said := single_dash(argv[1:], long_flags(sub)):
             sub.error(said)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -181,7 +181,7 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
     from .errors import did_you_mean
 
     sub = _command_parser(parser, command)
-    flags = [flag for action in sub._actions for flag in action.option_strings if flag.startswith("--")]
+    flags = long_flags(sub)
     hints, after_flag = [], False
     several = sum(word.startswith("-") for word in unknown) > 1  # then each hint names the option it is for
     for word in unknown:
@@ -194,6 +194,11 @@ def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list
         after_flag = word.startswith("-") and "=" not in word
     hint = "; ".join(h for h in hints if h)
     sub.error(f"unrecognized arguments: {' '.join(unknown)}" + (f" ({hint})" if hint else ""))
+
+
+def long_flags(parser: argparse.ArgumentParser) -> list[str]:
+    """A parser's options as their long flags: --size, --output (not -o)."""
+    return [flag for action in parser._actions for flag in action.option_strings if flag.startswith("--")]
 
 
 def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:

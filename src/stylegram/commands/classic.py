@@ -12,7 +12,7 @@ TERMS = "its loss terms are relative errors, each about 1 at the start"
 
 # a classic option's name (lowercase, hyphens) -> (the flag it points to, or None; what to say)
 CLASSIC: dict[str, tuple[str | None, str]] = {
-    **{name: ("-o", "the output file is -o OUT.png") for name in ("output-image", "output-file", "out")},
+    **{name: ("--output", "the output file is -o OUT.png") for name in ("output-image", "output-file", "out")},
     **{name: (None, "images are given without a flag: stylegram transfer CONTENT STYLE [STYLE ...] -o OUT.png")
        for name in ("style-image", "style-images", "content-image", "content")},
     **{name: ("--size", "the output's long side is --size N") for name in ("image-size", "max-size", "end-scale",
@@ -45,12 +45,10 @@ CLASSIC: dict[str, tuple[str | None, str]] = {
 
 def classic_hint(word: str, flags: list[str]) -> str:
     """What stylegram calls a classic tool's option ``word`` ('--style_blend_weights', '-gpu'), where this command
-    (its ``flags``) has it; '' for a word no classic tool used."""
+    (its long ``flags``) has it; '' for a word no classic tool used."""
     name = word.lstrip("-").split("=")[0].lower().replace("_", "-")
     flag, said = CLASSIC.get(name, (None, ""))
-    if not said or (flag is not None and flag not in flags and not (flag == "-o" and "--output" in flags)):
-        return ""
-    return said
+    return "" if flag is not None and flag not in flags else said
 
 
 SINGLE_DASH = re.compile(r"-[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+|-[A-Za-z]{3,}")
@@ -58,7 +56,7 @@ SINGLE_DASH = re.compile(r"-[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+|-[A-Za-z]{3,}")
 
 def single_dash(argv: list[str], flags: list[str]) -> str:
     """A message for the first word written with one dash and a long name (jcjohnson's -output_image, -gpu), which
-    argparse reads as -o with the value 'utput_image'; '' when there is none."""
+    argparse reads as -o with the value 'utput_image'; '' when there is none. ``flags``: the command's long ones."""
     for word in argv:
         if SINGLE_DASH.fullmatch(word):
             meant = "--" + word[1:].lower().replace("_", "-")
