@@ -668,13 +668,11 @@ def prepare_dream(
 def check_dream_fits(model: Backbone, problem: DreamProblem, tile: int, limit: int | None) -> None:
     """Refuse a dream whose largest pass (the image, or one tile of it) would not fit, naming what to lower."""
     largest = problem.sizes()[-1]
-    passed = tuple(min(s, tile) for s in largest)
-    if max(largest) > tile:  # the pass is a tile's: only a smaller --tile helps
-        memory.check_fits(model, problem.layers, passed, limit, history=2, what="tile",
-                          fix=lambda side: f"the largest tile that fits is about --tile {side}")
-    else:
-        memory.check_fits(model, problem.layers, passed, limit, history=2, fix=lambda side: (
-            f"the largest size that fits is about --size {side}, or keep the size with --tile {side}"))
+    tiled = max(largest) > tile  # then the pass is a tile's: only a smaller --tile helps
+    memory.check_fits(model, problem.layers, tuple(min(s, tile) for s in largest), limit, history=2,
+                      what="tile" if tiled else "run", fix=lambda side: (
+                          f"the largest tile that fits is about --tile {side}" if tiled else
+                          f"the largest size that fits is about --size {side}, or keep the size with --tile {side}"))
 
 
 def dream(goal: Objective | None = None, options: DreamOptions | None = None, *, progress: bool = False,

@@ -466,9 +466,10 @@ def fading_style(losses: list[float | None]) -> str:
     if len(losses) < 3 or losses[0] is None:
         return ""
     later = sorted(x for x in losses[len(losses) // 2:] if x is not None)
-    if not later or not losses[0] > FADING * later[len(later) // 2] > 0:
+    median = later[len(later) // 2] if later else 0.0
+    if not losses[0] > FADING * median > 0:
         return ""
-    return (f"the first frame ended with {losses[0] / later[len(later) // 2]:.0f} times the style loss of the later "
+    return (f"the first frame ended with {losses[0] / median:.0f} times the style loss of the later "
             "frames, which each went on from the one before: the video grows more stylized as it plays; give more "
             "--iterations (the default, auto, settles the first frame)")
 
