@@ -1165,6 +1165,16 @@ def test_a_missing_dask_is_named_before_any_work(args, tmp_path, capsys, monkeyp
         "'stylegram[batch]' (in a clone of stylegram: pip install -e '.[batch]')\n")
 
 
+def test_cli_refuses_a_drawn_seed_saying_why_before_any_work(tmp_path, capsys):
+    """transfer's --seed -1 draws a seed; a batch that goes on after a stop needs the seed it began with."""
+    _photos(tmp_path / "in", 1)
+    code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"), "--method", "gatys",
+                 "--seed", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--seed -1 (draw a seed) is not for batch" in err and "e.g. --seed 7" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     _photos(tmp_path / "in", 1)
     code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"),

@@ -158,6 +158,20 @@ def test_the_command_writes_the_sheet_and_each_picture(tmp_path, capsys):
                                                                       "stylegram-sweep.json"]
 
 
+def test_seed_minus_one_draws_one_seed_for_the_whole_sheet_and_names_it(tmp_path, capsys):
+    """As transfer's --seed -1: one seed drawn and printed, and the pictures made again from it are the same bytes."""
+    run = ["sweep", "sample:chelsea", "sample:swirls", "--vary", "style-weight", "1", "100", "--size", "48",
+           "--min-size", "48", "--iterations", "3", "--init", "noise", "-o", str(tmp_path / "sheet.png")]
+    assert main([*run, "--seed", "-1", "--cells", str(tmp_path / "drawn")]) == 0
+    drawn = re.search(r"--seed -1: drew --seed (\d+) ", capsys.readouterr().err)
+    assert drawn, "the drawn seed is printed"
+    assert main([*run, "--seed", drawn[1], "--cells", str(tmp_path / "again")]) == 0
+    for name in ("style-weight=1.png", "style-weight=100.png"):
+        assert (tmp_path / "drawn" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+    assert main([*run, "--seed", str(int(drawn[1]) + 1), "--cells", str(tmp_path / "other")]) == 0
+    assert (tmp_path / "other" / name).read_bytes() != (tmp_path / "again" / name).read_bytes()  # the seed counts
+
+
 @pytest.mark.parametrize("args, words", [
     (["--vary", "style-wieght", "1", "10"], "no option --style-wieght; did you mean style-weight?"),
     (["--vary", "upscale", "maybe"], "--upscale is on or off, so its values are off and on (or no/yes, false/true), "

@@ -8,6 +8,7 @@ import sys
 
 from . import SUMMARIES
 from .. import gatys as T
+from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
 from .transfer import CHOICES, HELP
 
@@ -48,6 +49,9 @@ NOT_TAKEN = {
     "--resume": "batch has no --resume: run the same command again; it goes on from the outputs written",
     "--explain": "batch has no --explain: stylegram explain CONTENT STYLE RESULT explains any output",
 }
+
+SEED_HELP = "random seed; the same seed and inputs give the same bytes, which a stopped batch needs to go on (so not " \
+            "transfer's -1) (default: %(default)s)"
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -106,7 +110,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "the whole picture at PX px, then each doubling of the size refined in overlapping tiles of PX "
                         "(as transfer --tile; not for videos)")
     transfer = parser.add_argument_group("the options of stylegram transfer", "(most are gatys's: see transfer --help)")
-    add_dataclass_options(transfer, T.TransferOptions, HELP, CHOICES, only=TRANSFER_OPTIONS)
+    add_dataclass_options(transfer, T.TransferOptions, {**HELP, "seed": SEED_HELP}, CHOICES, only=TRANSFER_OPTIONS)
     parser.add_argument("--format", type=output_format, default="png", metavar="{" + ",".join(FORMATS) + "}",
                         help="format of each still picture written; an animated GIF, WebP or PNG keeps its own, and a "
                              "video is written as MP4 (default: %(default)s)")
@@ -120,6 +124,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..batch import stylize_batch
 
+    if args.seed == -1:
+        raise OptionError("--seed -1 (draw a seed) is not for batch: a stopped batch goes on by making what is missing "
+                          "with the same options, and a seed drawn anew would refuse what it made as made otherwise; "
+                          "give a number, e.g. --seed 7")
     options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
                "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions,
                "labels": args.labels}

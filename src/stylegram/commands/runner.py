@@ -63,7 +63,7 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
 
 def draw_seed(args: argparse.Namespace) -> None:
     """--seed -1, the classic tools' 'a random seed': draw one and print it, so the picture can be made again."""
-    if getattr(args, "seed", None) == -1 and not args.resume:
+    if getattr(args, "seed", None) == -1 and not getattr(args, "resume", None):
         args.seed = secrets.randbelow(2**31)
         print(f"--seed -1: drew --seed {args.seed} (give it to make the same picture again)", file=sys.stderr)
 

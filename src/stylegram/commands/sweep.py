@@ -21,7 +21,7 @@ from ..options import Options, flag
 from ..sweep_folder import CellFolder
 from .common import add_dataclass_options, add_scheduler_options, argument_type
 from .progress import stop_on_interrupt
-from .runner import check_outputs, listed
+from .runner import check_outputs, draw_seed, listed
 from .transfer import CHOICES, GROUPS, HELP
 
 if typing.TYPE_CHECKING:
@@ -112,6 +112,8 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     page = _check_compare(args, vary)
     new_folder = args.cells is not None and not Path(args.cells).exists()
     folder = files.check_folder(args.cells) if args.cells else None
+    if "seed" not in vary:
+        draw_seed(args)  # one seed for every picture; the sheet's command names it
     fixed = {f.name: getattr(args, f.name) for f in dataclasses.fields(kind.options) if f.name not in vary}
     on_cluster = args.scheduler is not None or args.workers is not None
     if on_cluster:  # before any work: the batch extra installed, --workers a count
