@@ -1,6 +1,7 @@
 """The CLI as a user meets it: exit codes, one-line errors, files written."""
 
 import csv
+import errno
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import sys
 import tempfile
 import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -322,6 +324,37 @@ def test_resuming_a_checkpoint_of_another_kind_of_run_names_it(tmp_path, capsys)
         stylegram.resume_transfer(ckpt, "sample:chelsea", "sample:swirls")
     assert stylegram.resume_dream is stylegram.deepdream.resume_dream  # a front door, as resume_transfer is
     assert stylegram.resume_texture is stylegram.synthesis.resume_texture
+
+
+def _disk_full(path, data):
+    """optimize.write_bytes on a full disk: the write itself fails, as ENOSPC does."""
+    def fail(f):
+        f.write(data[:10])
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return stylegram.files.write_atomically(Path(path), fail)
+
+
+def test_a_checkpoint_the_full_disk_refuses_is_warned_of_once_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
+    """A checkpoint written along the way that cannot be: the run was lost to a traceback; now it ends, with its picture."""
+    monkeypatch.setattr(stylegram.optimize, "write_bytes", _disk_full)
+    ckpt = tmp_path / "run.ckpt"
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "out.png"), "--size", "48",
+                 "--min-size", "48", "--iterations", "52", "--tolerance", "0", "--quiet", "--checkpoint", str(ckpt)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("No space left on device") == 1, err  # iterations 25 and 50 and the end: said once
+    assert f"cannot write {ckpt} (No space left on device)" in err and "MB free there" in err
+    assert "the run goes on without it" in err
+    assert (tmp_path / "out.png").exists() and not ckpt.exists()
+    assert os.listdir(tmp_path) == ["out.png"]  # no temporary file left
+
+
+def test_a_file_that_cannot_be_written_names_the_cause_and_keeps_the_old_one(tmp_path):
+    target = tmp_path / "run.ckpt"
+    target.write_bytes(b"before")
+    with pytest.raises(stylegram.errors.ImageError, match=r"cannot write .*run\.ckpt \(No space left on device\), "
+                                                         r"[0-9.]+ MB free there; free some space"):
+        _disk_full(target, b"after, and longer")
+    assert target.read_bytes() == b"before" and os.listdir(tmp_path) == ["run.ckpt"]
 
 
 def test_log_and_checkpoint_get_the_permissions_of_a_plain_write(tmp_path):

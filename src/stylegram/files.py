@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable
@@ -112,9 +113,20 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> Path:
             f.flush()
             os.fsync(f.fileno())
         publish(temp, target)
+    except OSError as err:  # a full disk most often: named, not a traceback; what was there before is kept
+        raise ImageError(f"cannot write {target} ({err.strerror or one_line(err)}){_free_space(target.parent)}; free some space or "
+                         "choose another folder") from err
     finally:
         Path(temp).unlink(missing_ok=True)  # gone after the rename; removed if writing failed
     return target
+
+
+def _free_space(folder: Path) -> str:
+    """', 0.2 MB free there': what the disk holding ``folder`` has left, for a message; '' when unknown."""
+    try:
+        return f", {megabytes(shutil.disk_usage(folder).free)} free there"
+    except OSError:
+        return ""
 
 
 def publish(temp: str | os.PathLike[str], target: Path) -> None:

@@ -8,12 +8,12 @@ import os
 import secrets
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import files, images, optimize
 from ..bars import Bar
-from ..errors import OptionError, warn
+from ..errors import OptionError, StylegramError, warn
 from ..job import Job
 from ..options import flag
 from .progress import save_snapshot, stop_on_interrupt, write_log
@@ -130,17 +130,15 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     snapshots = _snapshots(args, output)
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
     bar = Bar(args.quiet)
+    failed: list[str] = []  # files written along the way that could not be (_along)
     try:
         with stop_on_interrupt() as stop:
             for progress in job:
                 bar.update(progress)
                 if args.save_every and progress.iteration % args.save_every == 0:
-                    save_snapshot(progress, snapshots, job.alpha)
+                    _along(lambda: save_snapshot(progress, snapshots, job.alpha), failed)
                 if progress.iteration % CHECKPOINT_EVERY == 0:
-                    if args.checkpoint:
-                        job.checkpoint(checkpoint)
-                    if args.log:  # a run killed (or aborted by a second Ctrl-C) keeps its log to here
-                        write_log(job.state.history, args.log, job.problem)
+                    _along(lambda: _save_along(job, checkpoint, args), failed)
                 if stop.requested:
                     bar.close()
                     size = _keep(job, output, checkpoint, args)
@@ -156,10 +154,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
         bar.close()
     result = job.result()
     result.save(output)
-    if args.checkpoint:
-        job.checkpoint(checkpoint)
-    if args.log:
-        write_log(result.history, args.log, job.problem)
+    _along(lambda: _save_along(job, checkpoint, args), failed)
     count = len(result.history)
     chosen = job.problem.chosen()
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
@@ -169,6 +164,25 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     if warning:
         warn(warning)
     return 0
+
+
+def _save_along(job: Job, checkpoint: Path, args: argparse.Namespace) -> None:
+    """The checkpoint and log a run rewrites as it goes."""
+    if args.checkpoint:
+        job.checkpoint(checkpoint)
+    if args.log:  # a run killed (or aborted by a second Ctrl-C) keeps its log to here
+        write_log(job.state.history, args.log, job.problem)
+
+
+def _along(write: Callable[[], None], failed: list[str]) -> None:
+    """A file a run writes as it goes (a snapshot, the checkpoint, the log): one that cannot be written (a full disk)
+    is warned of, the first time only, and the run goes on: its picture is worth more than these."""
+    try:
+        write()
+    except StylegramError as err:
+        if not failed:
+            warn(f"{err.flagged}; the run goes on without it (files written before are kept)")
+        failed.append(str(err))
 
 
 def drop_spent_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
