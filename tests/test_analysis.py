@@ -612,7 +612,7 @@ def test_report_checks_clusters_and_sizes_before_any_pass(classes, tmp_path, cap
     assert "use a larger --size than 12 (the long side images are shrunk to), or --layers no deeper than pool3" in \
         capsys.readouterr().err
     assert main(["report", *map(str, classes), "--top", "1000", "-o", out]) == 2  # sat in matplotlib's layout
-    assert "--top 1000 gives a figure 1000 maps tall; show at most 64 at once (--top 64)" in capsys.readouterr().err
+    assert "--top 1000 gives 1000 rows, a figure 1000 maps tall; show at most 64 at once (--top 64)" in capsys.readouterr().err
     small = tmp_path / "small"
     for name in ("a", "b"):  # 12 px on disk: a larger --size would not help, so it is not suggested
         inputs.write_classes({name: [torch.rand(1, 3, 12, 12)] * 2}, small)

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     top = TOP if args.top is None else args.top
     if picked is None and clusters is None and top < 1:
         raise OptionError(f"--top must be at least 1, not {top}")
-    _check_rows(len(clusters) if clusters is not None else len(picked) if picked else min(top, width),
+    check_rows(len(clusters) if clusters is not None else len(picked) if picked else min(top, width),
                 "--clusters" if clusters is not None else "--channels" if picked else f"--top {top}")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     image_set.check_fits(model, [layer])
@@ -80,12 +80,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_rows(rows: int, chosen_by: str) -> None:
+def check_rows(rows: int, chosen_by: str, fewer: str = ", or fewer --channels") -> None:
     """Refuse a figure of more than MAX_ROWS rows, one of the channels or clusters ``chosen_by`` each: --top 999 drew
-    all 256 channels of relu3_1, a 341x45287 px picture, in 53 s."""
+    all 256 channels of relu3_1, a 341x45287 px picture, in 53 s (and report's --top 1000 sat in matplotlib's layout
+    for minutes); ``fewer``: the other way to fewer rows."""
     if rows > MAX_ROWS:
         raise OptionError(f"{chosen_by} gives {rows} rows, a figure {rows} maps tall; show at most {MAX_ROWS} at once "
-                          f"(--top {MAX_ROWS}, or fewer --channels)")
+                          f"(--top {MAX_ROWS}{fewer})")
 
 
 def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | None]:

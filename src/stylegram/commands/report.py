@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from . import SUMMARIES
-from ..errors import OptionError
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -16,7 +15,7 @@ from .analysis_common import (
 )
 from .common import add_backbone_options, backbone_from_args, positive_int
 from .dream import add_dream_options, dream_size
-from .features import MAX_ROWS
+from .features import MAX_ROWS, check_rows
 
 
 # options report has not, and why (cli: said where one is given)
@@ -51,9 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis import inputs, report, study
 
     output = writable(args.output, (".html", ".htm"))
-    if args.channels > MAX_ROWS:  # --top 1000 sat in matplotlib's layout for minutes
-        raise OptionError(f"--top {args.channels} gives a figure {args.channels} maps tall; show at most {MAX_ROWS} "
-                          f"at once (--top {MAX_ROWS})")
+    check_rows(args.channels, f"--top {args.channels}", fewer="")
     dream_side = dream_size(args)
     model = backbone_from_args(args)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
