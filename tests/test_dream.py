@@ -176,6 +176,20 @@ def test_correlation_objective_rises(vgg):
     assert -records[-1].loss > -records[0].loss
 
 
+def test_the_command_ends_with_each_measure_on_the_start_and_on_the_dream(vgg, tmp_path, capsys):
+    """The bar shows the loss, minus the objective: a correlation rising from 0.1 to 0.9 read as falling to -0.9."""
+    out = tmp_path / "d.png"
+    assert main(["dream", "--layer", "relu3_1", "--channels", "3,9,17,40", "--objective", "correlation", "--size", "48",
+                 "--octaves", "1", "--iterations", "8", "--quiet", "-o", str(out)]) == 0
+    said = re.search(r"mean pairwise Pearson correlation of the maps of 4 channels of conv3_1: (-?[0-9.e-]+) on the "
+                     r"start, (-?[0-9.e-]+) on the dream", capsys.readouterr().err)
+    assert said, "the measure is printed"
+    goal = D.cluster_correlation("conv3_1", [3, 9, 17, 40])
+    dreamt = D.measure(goal, load_tensor(out), vgg)[goal.description]
+    assert float(said[2]) == pytest.approx(dreamt, abs=0.02)  # the written picture's, as 8-bit rounding leaves it
+    assert float(said[2]) > float(said[1]) + 0.2
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path, checkpoint_at):
     goal = D.channel("relu3_1", 5)
     a = D.dream(goal, model=vgg, seed=3, **FAST).save(tmp_path / "a.png")

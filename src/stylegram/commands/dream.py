@@ -22,7 +22,8 @@ HELP = {
     "whole layer is maximized (classic deep dream)",
     "cluster": "a cluster of a 'stylegram grams' cluster file, FILE:K, e.g. grams.json:4",
     "objective": "activation: the channels' mean activation; correlation: the mean pairwise correlation of their "
-    "feature maps (default: %(default)s)",
+    "feature maps, which rises when the channels switch on together in some places and off together in others, so "
+    "its dream is their pattern in patches on a plain ground (default: %(default)s)",
     "image": "dream on this image (a file or sample:NAME) instead of starting from noise",
     "size": "long side of the output in px (default: 224 from noise, the image's own at most 512)",
     "octaves": "number of scales, coarse to fine (default: %(default)s)",
@@ -124,4 +125,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"stylegram: evaluated on the pre-ReLU tap ({', '.join(dict.fromkeys(moved))}): post-ReLU channels can "
               "be zero on a noise start and never move; --no-pre-relu keeps the layer as named", file=sys.stderr)
     print(f"stylegram: {problem.kind} parameterization, octaves {sizes}", file=sys.stderr)
-    return run_job(job, output, args, shlex.join(["stylegram", "dream", "-o", args.output]))  # the checkpoint holds the rest
+    code = run_job(job, output, args, shlex.join(["stylegram", "dream", "-o", args.output]))  # the checkpoint holds the rest
+    if code == 0 and max(problem.sizes()[-1]) <= job.options.tile:  # one pass measures it (a larger one took tiles)
+        for line in problem.gains(job.result().image, job.options.seed):
+            print(f"stylegram: {line}", file=sys.stderr)
+    return code
