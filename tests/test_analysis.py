@@ -115,6 +115,30 @@ def test_contrast_is_balanced_over_unequal_classes():
     assert value == pytest.approx((on - off) / (on + off))
 
 
+def test_layers_whose_classes_anticorrelate_are_told_apart_by_the_gap():
+    """Every layer with a negative between-class similarity scores contrast 1: nine tied at 1.000 on clouds against
+    cracked concrete and the first, the shallowest, was called best. The gap on - off tells them apart."""
+    u, w = orthonormal_centred(40, 2, seed=1)
+    noise = orthonormal_centred(40, 8, seed=2)[2:]
+    labels = np.array([0, 0, 1, 1])
+
+    def layer(r: float, spread: float) -> torch.Tensor:  # between-class similarity about r, within about 1 - spread
+        b = r * u + np.sqrt(1 - r * r) * w
+        return as_triangles([u + spread * noise[0], u + spread * noise[1], b + spread * noise[2], b + spread * noise[3]])
+
+    triangles = {"shallow": layer(-0.1, 0.3), "deep": layer(-0.6, 0.1), "noisy": layer(0.2, 0.3)}
+    ranking = rank.rank_layers(triangles, labels, ["a", "b"], list("pqrs"), "gram")
+    shallow, deep = ranking["shallow"], ranking["deep"]
+    assert shallow.contrast == deep.contrast == 1.0 and shallow.accuracy == deep.accuracy == 1.0
+    assert deep.gap == pytest.approx(deep.within - deep.between) and deep.gap > shallow.gap + 0.4
+    assert ranking.best.layer == "deep"
+    assert ranking.verdict() == (f"leave-one-out accuracy 100.0%, contrast 1.000, gap {deep.gap:.3f}; 1 other layer "
+                                 "shares its accuracy and contrast, and it has the largest gap (on - off) of them")
+    assert ranking.to_json()["layers"][1]["gap"] == pytest.approx(deep.gap, abs=1e-6)
+    alone = rank.rank_layers({"noisy": triangles["noisy"], "deep": triangles["deep"]}, labels, ["a", "b"], list("pqrs"))
+    assert "share" not in alone.verdict()  # no tie: nothing to explain
+
+
 # ---------------------------------------------------------------------------------- leave-one-out
 
 
@@ -635,7 +659,11 @@ def test_notebook_runs_at_tiny_size():
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 10
+    assert len(images) == 11
+    dreams = next(c for c in notebook.cells if c.cell_type == "code" and "cluster_correlation" in c.source)
+    said = re.search(r"on the start, (-?[0-9.]+) on the activation dream, (-?[0-9.]+) on the correlation dream",
+                     "".join(o.get("text", "") for o in dreams.outputs))
+    assert said and float(said[2]) > float(said[1])  # the correlation objective raised what it is named for
     painted = next(c for c in notebook.cells if "display(painted)" in c.source)
     shown = [o["data"]["image/png"] for o in painted.outputs if "image/png" in o.get("data", {})]
     first = Image.open(io.BytesIO(base64.b64decode(shown[0])))

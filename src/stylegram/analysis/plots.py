@@ -231,11 +231,11 @@ def matrices_grid(
 
 
 def rank_bars(ranking: Ranking):
-    """Leave-one-out accuracy (top) and contrast score (bottom) for every layer; the best layer in orange."""
+    """Leave-one-out accuracy (top), contrast score and gap (below) for every layer; the best layer in orange."""
     scores = ranking.scores
     n = len(scores)
-    fig = _figure(max(8.0, 0.2 * n + 2.0), 5.6)
-    top, bottom = fig.subplots(2, 1, sharex=True)
+    fig = _figure(max(8.0, 0.2 * n + 2.0), 7.4)
+    top, middle, bottom = fig.subplots(3, 1, sharex=True)
     best = ranking.best.layer
     colours = ["tab:orange" if s.layer == best else "tab:blue" for s in scores]
     x = np.arange(n)
@@ -244,12 +244,13 @@ def rank_bars(ranking: Ranking):
     top.axhline(chance, color="0.25", linestyle="--", linewidth=0.9, zorder=3)
     top.set_ylim(0, 105)
     top.set_ylabel(f"leave-one-out\naccuracy (%)\n(dashed: chance, {chance:.0f}%)", fontsize=9)  # a label on the line hid a bar
-    contrast = [0.0 if np.isnan(s.contrast) else s.contrast for s in scores]
-    bottom.bar(x, contrast, color=colours)
-    bottom.axhline(0, color="black", linewidth=0.6)
-    bottom.set_ylabel("contrast\n(on − off) / (on + off)", fontsize=9)
+    for ax, values, label in [(middle, [s.contrast for s in scores], "contrast\n(on − off) / (on + off)\n(a negative mean as 0)"),
+                              (bottom, [s.gap for s in scores], "gap\non − off")]:
+        ax.bar(x, [0.0 if np.isnan(v) else v for v in values], color=colours)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_ylabel(label, fontsize=9)
     bottom.set_xticks(x, [s.layer for s in scores], rotation=90, fontsize=7 if n < 60 else 5)
-    for ax in (top, bottom):
+    for ax in (top, middle, bottom):
         ax.tick_params(axis="y", labelsize=8)
         ax.grid(axis="y", linewidth=0.3, alpha=0.6)
         ax.set_axisbelow(True)
@@ -257,7 +258,7 @@ def rank_bars(ranking: Ranking):
     b = ranking.best
     fig.suptitle(f"How well each layer's {LABELS[ranking.kind]} matrices separate {len(ranking.classes)} classes "
                  f"({len(ranking.labels)} images)\nbest: {b.layer}, {100 * b.accuracy:.1f}% accuracy, "
-                 f"contrast {b.contrast:.3f}", fontsize=10)  # one line was wider than the 8-inch figure
+                 f"contrast {b.contrast:.3f}, gap {b.gap:.3f}", fontsize=10)  # one line was wider than the 8-inch figure
     return fig
 
 

@@ -18,7 +18,11 @@ and every score below needs only the N x N matrix of these dot products.
   accuracy, balanced accuracy (mean per-class recall) and confusion matrix (rows: true class, columns:
   predicted) are reported.
 
-The best layer has the highest leave-one-out accuracy; ties go to the higher contrast.
+- Gap: on - off, the within-class minus the between-class similarity. It does not saturate where the contrast
+  does (every layer whose classes anti-correlate scores contrast 1: nine layers of clouds against cracked
+  concrete did), so it tells those layers apart.
+
+The best layer has the highest leave-one-out accuracy; ties go to the higher contrast, then to the larger gap.
 """
 
 from __future__ import annotations
@@ -134,15 +138,26 @@ class LayerScore:
     confusion: np.ndarray
     predicted: np.ndarray
 
-    def key(self) -> tuple[float, float]:
-        """Sort key of 'better': accuracy first, then contrast (NaN counts as worst)."""
-        return (self.accuracy, -math.inf if math.isnan(self.contrast) else self.contrast)
+    @property
+    def gap(self) -> float:
+        """on - off: how much more alike images of one class are than images of two (the contrast's tie-break)."""
+        return self.within - self.between
+
+    def key(self) -> tuple[float, float, float]:
+        """Sort key of 'better': accuracy first, then contrast, then the gap (NaN counts as worst)."""
+        worst = lambda v: -math.inf if math.isnan(v) else v  # noqa: E731
+        return (self.accuracy, worst(self.contrast), worst(self.gap))
+
+    def ties(self, others: Sequence[LayerScore]) -> list[LayerScore]:
+        """The others with this one's accuracy and contrast: those the gap alone told apart from it."""
+        return [s for s in others if s is not self and s.key()[:2] == self.key()[:2]]
 
     def to_json(self) -> dict:
         nan = lambda v: None if math.isnan(v) else round(float(v), 6)  # noqa: E731
         return {
             "layer": self.layer,
             "contrast": nan(self.contrast),
+            "gap": nan(self.gap),
             "within_similarity": nan(self.within),
             "between_similarity": nan(self.between),
             "accuracy": round(self.accuracy, 6),
@@ -179,6 +194,18 @@ class Ranking:
     def best(self) -> LayerScore:
         return max(self.scores, key=LayerScore.key)  # max keeps the first (shallowest) of equals
 
+    def verdict(self) -> str:
+        """Why the best layer is best: 'leave-one-out accuracy 100.0%, contrast 1.000, gap 0.912', and where others
+        share its accuracy and contrast, how many, and that the gap chose."""
+        best = self.best
+        said = f"leave-one-out accuracy {100 * best.accuracy:.1f}%, contrast {best.contrast:.3f}, gap {best.gap:.3f}"
+        tied = best.ties(self.scores)
+        if tied:
+            one = len(tied) == 1
+            said += (f"; {len(tied)} other layer{'' if one else 's'} share{'s' if one else ''} its accuracy and "
+                     "contrast, and it has the largest gap (on - off) of them")
+        return said
+
     def __repr__(self) -> str:
         """'Ranking(37 layers of 3 classes; best relu4_2: ...)', not every layer's arrays."""
         best = self.best
@@ -199,7 +226,9 @@ class Ranking:
             "similarity": "Pearson correlation of the matrices' upper-triangle entries"
             + (" (diagonal left out)" if self.kind == "pearson" else " (diagonal included)"),
             "contrast": "(on - off) / (on + off); on = mean over classes of the mean within-class similarity, "
-            "off = mean over class pairs of the mean between-class similarity",
+            "off = mean over class pairs of the mean between-class similarity; a negative on or off counts as 0 "
+            "here, so classes that anti-correlate score 1",
+            "gap": "on - off, which breaks ties of accuracy and contrast",
             "classifier": ("leave-one-out nearest centroid by correlation; confusion rows = true, columns = predicted; "
                            "an image equally near two centroids is a miss (predicted -1, not in the confusion)"),
             "classes": [{"name": c, "images": [n for n, lab in zip(self.names, self.labels) if lab == i]}

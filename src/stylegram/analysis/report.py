@@ -88,13 +88,14 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
         Section(
             "Which layer tells the classes apart?",
             f"For each of {count(len(r.scores), 'layer')}, every image's {LABELS[r.kind]} matrix is compared with every other's "
-            "(Pearson correlation of the matrix entries). The bottom bars are the post's contrast score "
+            "(Pearson correlation of the matrix entries). The top bars are the leave-one-out accuracy of a "
+            "nearest-centroid classifier: each image is assigned to the class whose mean matrix it resembles most, "
+            "itself left out. The middle bars are the post's contrast score "
             "(on&nbsp;−&nbsp;off)&nbsp;/&nbsp;(on&nbsp;+&nbsp;off) of the mean within-class (on) and between-class "
-            "(off) similarity (a negative mean counts as 0, so the score stays within ±1); the top bars are the "
-            "leave-one-out accuracy of a nearest-centroid classifier: each image is assigned to the class whose "
-            "mean matrix it resembles most, itself left out. "
-            f"The best layer (orange) is <strong>{r.best.layer}</strong>: {_pct(r.best.accuracy)} accuracy, "
-            f"contrast {r.best.contrast:.3f}.",
+            "(off) similarity (a negative mean counts as 0, so the score stays within ±1, and classes that "
+            "anti-correlate score 1); the bottom bars the gap on&nbsp;−&nbsp;off, which goes on telling layers apart "
+            "where the contrast is 1. The best layer has the highest accuracy, then contrast, then gap. "
+            f"It is <strong>{r.best.layer}</strong> (orange): {html.escape(r.verdict())}.",
             plots.to_webp(plots.rank_bars(r)),
         ),
         Section(

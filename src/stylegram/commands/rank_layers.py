@@ -18,7 +18,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "rank-layers",
         help=SUMMARIES["rank-layers"],
         description="One folder of images per class (two or more classes, any sizes). For every layer: the blog "
-        "post's contrast score and the leave-one-out nearest-centroid accuracy with its confusion matrix. Writes a "
+        "post's contrast score (on - off) / (on + off) of the mean within-class (on) and between-class (off) "
+        "similarity, a negative mean counted as 0 (so classes that anti-correlate score 1), the gap on - off, and the "
+        "leave-one-out nearest-centroid accuracy with its confusion matrix; the best layer has the highest accuracy, "
+        "then contrast, then gap. Writes a "
         "bar plot (-o rank.png), all numbers beside it (rank.json) and the best layer's confusion matrix "
         "(rank_confusion.png).",
     )
@@ -58,10 +61,10 @@ def run(args: argparse.Namespace) -> int:
     plots.save(plots.rank_bars(ranking), output)
     plots.save(plots.confusion_plot(best, ranking.classes), companion(output, "_confusion.png"))
     write_bytes(companion(output, ".json"), (json.dumps(ranking.to_json(), indent=1) + "\n").encode())
-    print(f"{'layer':<32}{'accuracy':>9}{'contrast':>10}")
+    print(f"{'layer':<32}{'accuracy':>9}{'contrast':>10}{'gap':>8}")
     for s in ranking.scores:
-        print(f"{s.layer:<32}{100 * s.accuracy:>8.1f}%{s.contrast:>10.3f}")
-    print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%, contrast {best.contrast:.3f})")
+        print(f"{s.layer:<32}{100 * s.accuracy:>8.1f}%{s.contrast:>10.3f}{s.gap:>8.3f}")
+    print(f"best layer: {best.layer} ({ranking.verdict()})")
     say(f"wrote {output}, {companion(output, '.json')}, {companion(output, '_confusion.png')} "
         f"in {time.perf_counter() - start:.1f} s")
     return 0
