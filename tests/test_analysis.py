@@ -274,8 +274,12 @@ def test_strongest_channels_and_channel_parsing():
     assert featuremaps.strongest(maps, 2) == [2, 1]
     assert featuremaps.strongest_per_class(maps, [0, 1], 2) == [2, 1]
     assert featuremaps.parse_channels("3,1-2,3", 8) == [3, 1, 2]
-    with pytest.raises(OptionError, match="channel 9 does not exist"):
+    with pytest.raises(OptionError, match=r"^channel 9 does not exist: the layer has 8 channels \(0..7\)$"):
         featuremaps.parse_channels("9", 8)
+    with pytest.raises(OptionError, match=r"^channels 8-700 do not exist: the layer"):  # was 'channel 8': one number
+        featuremaps.parse_channels("2-700", 8)
+    with pytest.raises(OptionError, match=r"^channels 8, 10-11, 20, 30 and 1 more do not exist"):
+        featuremaps.parse_channels("1,8,10,11,20,30,40", 8)
     with pytest.raises(OptionError, match=r"channels are numbered from 0 up \(the layer has 8: 0..7\), so '-1' names"):
         featuremaps.parse_channels("-1", 8)  # was "'-1' is not a number"
     with pytest.raises(OptionError, match="'x' is not a number or a range like 3-6"):

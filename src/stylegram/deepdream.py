@@ -42,7 +42,7 @@ import torch.nn.functional as F
 
 from . import memory, optimize, params, precision, stats
 from .backbones import Backbone, check_model, load_backbone
-from .errors import OptionError, check_choice, check_number, check_seed, count
+from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels
 from .options import Options
 from .gatys import iteration_counts
 from .images import MAX_SIDE, ImageLike, kept_input, load_input
@@ -465,7 +465,7 @@ def _check_channels(backbone: Backbone, layer_name: str, cs: Sequence[int]) -> N
     available = backbone.info(layer_name).channels
     bad = [c for c in cs if not 0 <= c < available]
     if bad:
-        raise OptionError(f"channel {bad[0]} does not exist: {layer_name} has {available} channels (0..{available - 1})")
+        raise OptionError(missing_channels(bad, layer_name, available))
 
 
 class DreamProblem(optimize.Problem):

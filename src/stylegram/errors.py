@@ -143,6 +143,22 @@ def count(n: int, noun: str) -> str:
 LOOKALIKE = str.maketrans("lIOo", "1100")  # relu3_l meant relu3_1 (difflib offered relu3_4)
 
 
+def missing_channels(bad: Sequence[int], owner: str, available: int) -> str:
+    """What a list of channel numbers ``owner`` (a layer) lacks: 'channels 256-700 do not exist: relu3_1 has 256
+    channels (0..255)' (the first alone was named, and --channels 2-700 read as one wrong number)."""
+    bad = sorted(set(bad))
+    runs: list[list[int]] = []
+    for c in bad:
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    named = [f"{lo}-{hi}" if hi > lo else str(lo) for lo, hi in runs]
+    shown = ", ".join(named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
+    verb = "does not exist" if len(bad) == 1 else "do not exist"
+    return f"channel{'s' * (len(bad) > 1)} {shown} {verb}: {owner} has {available} channels (0..{available - 1})"
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ' did you mean X?' for the closest choice, or '' when nothing is close.
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from ..backbones import Backbone
-from ..errors import OptionError
+from ..errors import OptionError, missing_channels
 from .matrices import BATCH, _batches
 
 
@@ -96,5 +96,5 @@ def parse_channels(spec: str, channels: int) -> list[int]:
         raise OptionError(f"channels '{spec}' names no channel; give e.g. --channels 3,4,14")
     bad = [c for c in picked if not 0 <= c < channels]
     if bad:
-        raise OptionError(f"channel {bad[0]} does not exist: the layer has {channels} channels (0..{channels - 1})")
+        raise OptionError(missing_channels(bad, "the layer", channels))
     return list(dict.fromkeys(picked))
