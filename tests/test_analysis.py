@@ -538,6 +538,10 @@ def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp
     capsys.readouterr()
     assert main(["features", *files, "--clusters", str(grams.with_suffix(".json")), "-o", str(out)]) == 0
     assert out.stat().st_size > 1000 and shown[-1] == featuremaps.cluster_rows(clusters)  # every cluster, at relu2_1
+    assert "clusters were found" not in capsys.readouterr().err  # both in colour: nothing to say
+    assert main(["features", *files, "--clusters", str(grams.with_suffix(".json")), "--grey", "-o", str(out)]) == 0
+    assert (f"{grams.with_suffix('.json')}'s clusters were found on colour images and these are read in grey; drop "
+            "--grey to see them as the clusters were found") in capsys.readouterr().err
     assert main(["features", *files, "--clusters", f"{grams.with_suffix('.json')}:2,0", "-o", str(out)]) == 0
     assert [label for label, _ in shown[-1]] == [f"cluster 2 ({len(clusters[2])} ch.)", f"cluster 0 ({len(clusters[0])} ch.)"]
     capsys.readouterr()

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from . import SUMMARIES
-from ..errors import OptionError, count
+from ..errors import OptionError, count, warn
 from .analysis_common import add_image_options, figure_output, image_size, say
 from .common import add_backbone_options, backbone_from_args
 from .dream import add_dream_options, dream_size
@@ -55,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         from ..deepdream import named_network, read_clusters
 
         read_clusters(cluster_file, named_network(args.backbone, args.weights), wanted)
+        _warn_colour_mismatch(cluster_file, args.grey)
     model = backbone_from_args(args)
     layer, clusters = _clusters(args, cluster_file, wanted, model)
     width = model.info(layer).channels
@@ -87,6 +90,16 @@ def check_rows(rows: int, chosen_by: str, fewer: str = ", or fewer --channels") 
     if rows > MAX_ROWS:
         raise OptionError(f"{chosen_by} gives {rows} rows, a figure {rows} maps tall; show at most {MAX_ROWS} at once "
                           f"(--top {MAX_ROWS}{fewer})")
+
+
+def _warn_colour_mismatch(cluster_file: str, grey: bool) -> None:
+    """A cluster file found on grey images, shown on colour ones (or the reverse), is said: the channels that fire
+    together on grey images are not those on colour ones, and the run went on without a word."""
+    made = json.loads(Path(cluster_file).read_text()).get("settings", {}).get("grey")
+    if made is not None and bool(made) != grey:
+        found, fix = ("grey", "add --grey") if made else ("colour", "drop --grey")
+        warn(f"{cluster_file}'s clusters were found on {found} images and these are read in "
+             f"{'grey' if grey else 'colour'}; {fix} to see them as the clusters were found")
 
 
 def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | None]:
