@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from PIL import Image
 from stylegram import stats
 from stylegram.analysis import cluster, featuremaps, inputs, matrices, plots, rank
 from stylegram.cli import main
-from stylegram.errors import LayerError, OptionError
+from stylegram.errors import LayerError, OptionError, StylegramWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -354,6 +355,27 @@ def test_a_folder_of_class_folders_is_answered_with_its_subfolders(classes, tmp_
     (tmp_path / "flat").mkdir()
     with pytest.raises(OptionError, match=r"give image files or folders of images$"):  # no subfolders, no hint
         inputs.expand([tmp_path / "flat"])
+
+
+def test_files_left_out_of_a_folder_as_not_images_are_named(tmp_path):
+    """A photo saved as .jfif, or notes beside the pictures, were left out without a word; the OS's own are not said."""
+    folder = tmp_path / "clouds"
+    folder.mkdir()
+    for name in ("a.png", "b.PNG"):
+        Image.new("RGB", (8, 8)).save(folder / name)
+    for name in ("README.txt", "sky.jfif", "Thumbs.db", ".DS_Store"):
+        (folder / name).write_bytes(b"x")
+    with pytest.warns(StylegramWarning) as caught:
+        found = inputs.expand([folder])
+    assert [p.name for p in found] == ["a.png", "b.PNG"]
+    assert [str(w.message) for w in caught] == [
+        f"left out 2 files not named as an image ({folder / 'README.txt'}, {folder / 'sky.jfif'}); images end in .avif, "
+        ".bmp, .gif, .heic, .heif, .jpeg, .jpg, .png, .tif, .tiff, .webp"]
+    for name in ("README.txt", "sky.jfif"):
+        (folder / name).unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inputs.expand([folder])  # only the OS's files and dotfiles beside the images: nothing said
 
 
 @pytest.mark.parametrize("command", [["features", "--layer", "relu1_1"], ["grams", "--layer", "relu1_1"]])
