@@ -337,13 +337,24 @@ def test_the_explain_command_measures_as_the_result_was_made_padding_included(tm
     assert main(words[1:]) == 0 and "(default, avg pooling, circular padding)" in page.read_text()
     said = capsys.readouterr()  # a texture has no content maps to measure, and the numbers say so
     assert "measuring the Gram matrices and patches\n" in said.err
-    assert re.fullmatch(rf"wrote {re.escape(str(page))} \(-?\d+% of the way to the example's Gram matrices\)\n", said.out)
+    assert re.fullmatch(rf"wrote {re.escape(str(page))} \((\d+% of the way to|further from) the example's Gram "
+                        r"matrices.*\)\n", said.out)  # five iterations, stopped: it may not have got far
     assert main(["explain", str(content), "sample:swirls", str(content), "-o", str(out), "--tileable"]) == 2
     assert "--tileable is for a texture (--texture); a transfer does not tile" in capsys.readouterr().err
     assert main(["explain", "--texture", "sample:gravel", str(texture), "-o", str(out), "--tileable", "--padding",
                  "zeros"]) == 2
     assert "--tileable needs circular padding, as a texture that tiles is made and measured, but --padding is 'zeros'" in \
         capsys.readouterr().err
+
+
+def test_a_result_further_from_the_target_than_its_start_is_said_in_words(tmp_path, capsys):
+    """A texture stopped in a stall measured '-167% of the way to the example's Gram matrices', a riddle."""
+    red = save_image(torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1).expand(1, 3, 96, 96), tmp_path / "red.png")
+    assert main(["explain", "--texture", "sample:swirls", str(red), "-o", str(tmp_path / "why.html")]) == 0
+    said = re.search(r"\(further from the example's Gram matrices than the noise it started from \((-\d+)% of the way "
+                     r"to the example's Gram matrices\): the run stopped before it settled, or went astray; more "
+                     r"iterations may help\)", capsys.readouterr().out)
+    assert said and int(said[1]) < -100
 
 
 def test_a_placed_texture_is_measured_from_the_noise_it_grew_from_each_part_in_its_examples_colour():

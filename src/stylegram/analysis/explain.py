@@ -221,7 +221,12 @@ class Explanation:
     def headline(self) -> str:
         """The two numbers in words, as the commands print them: '86% of the way to the style's Gram matrices,
         content r 0.63' (a texture: the first part)."""
-        moved = f"{100 * self.moved:.0f}% of the way to the {'example' if self.texture else 'style'}'s Gram matrices"
+        target = "example" if self.texture else "style"
+        moved = f"{100 * self.moved:.0f}% of the way to the {target}'s Gram matrices"
+        if self.moved < 0:  # '-167% of the way' said it in a riddle
+            moved = (f"further from the {target}'s Gram matrices than the {'noise' if self.texture else 'content'} it "
+                     f"started from ({moved}): the run stopped before it settled, or went astray; more iterations "
+                     "may help")
         return moved if self.texture else f"{moved}, content r {self.kept:.2f}"
 
     def unrelated(self) -> str | None:

@@ -920,6 +920,11 @@ async function showMeasured(job) {
   const target = n.texture ? "the example's" : "the style's";
   const on = n.frame ? ` on frame ${n.frame}` : "";  // a video: its last frame, against the video's
   let text = `Measured${on}: ${pct(n.moved)} of the way to ${target} Gram matrices (${layers})`;
+  if (n.moved < 0) {  // "-167% of the way" said it in a riddle
+    text = `Measured${on}: further from ${target} Gram matrices than the ${n.texture ? "noise" : "content"} it started `
+      + `from (${pct(n.moved)} of the way: ${layers}); the run stopped before it settled, or went astray: more `
+      + "iterations may help";
+  }
   if (!n.texture) {
     text += `; content kept: r ${n.kept.toFixed(2)} (the style's own maps: ${Math.abs(n.chance).toFixed(2)})`;
   }
