@@ -185,7 +185,10 @@ def test_a_sample_picture_is_one_click_away():
         photos = [name for name in samples.available() if samples.kind(name) == "photo"]
         assert page.inner_text("#content-samples") == "or a sample: " + " · ".join(photos)
         assert "swirls · mosaic · brick" in page.inner_text("#style-samples")
+        assert page.inner_text("#job-status") == "Add a content image, then press Start."
         page.click("#content-samples [data-sample=chelsea]")
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        assert page.inner_text("#job-status") == "Add a style image, then press Start."
         page.click("#style-samples [data-sample=swirls]")
         page.click("#style-samples [data-sample=mosaic]")
         page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
@@ -194,6 +197,7 @@ def test_a_sample_picture_is_one_click_away():
         assert [page.inner_text(f"#style-thumbs .thumb:nth-child({i}) .name") for i in (1, 2)] == ["swirls.png",
                                                                                                     "mosaic.png"]
         assert len(app.state.service.store) == 3
+        assert page.inner_text("#job-status") == "Ready: press Start."  # was "Add images, ..." with them in place
         page.select_option("#method", "texture")
         assert page.is_hidden("#content-samples") and page.is_visible("#style-samples")
 

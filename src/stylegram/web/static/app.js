@@ -170,7 +170,18 @@ function toolsChanged() {
   // The painters offered depend on the method, the images and (the doodle) the examples' label maps.
   updatePaintButton();
   updateDoodleButton();
+  showReadiness();
   remember();
+}
+
+// Before any job, the result panel says what is still missing, or that Start is ready ("Add images, then press
+// Start." stayed up with the pictures in place).
+function showReadiness() {
+  if (page.job) return;
+  const texture = $("#method").value === "texture";
+  const missing = !texture && !page.content ? "a content image"
+    : !page.styles.length ? (texture ? "an example texture" : "a style image") : null;
+  $("#job-status").textContent = missing ? `Add ${missing}, then press Start.` : "Ready: press Start.";
 }
 
 // ------------------------------------------------------------------------- the form across a reload
