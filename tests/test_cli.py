@@ -356,6 +356,12 @@ def test_a_file_that_cannot_be_written_names_the_cause_and_keeps_the_old_one(tmp
         _disk_full(target, b"after, and longer")
     assert target.read_bytes() == b"before" and os.listdir(tmp_path) == ["run.ckpt"]
 
+    def cut_off(f):  # not the disk's error: a download's broken connection is left to the download to name
+        raise ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")
+    with pytest.raises(ConnectionResetError):
+        stylegram.files.write_atomically(target, cut_off)
+    assert target.read_bytes() == b"before" and os.listdir(tmp_path) == ["run.ckpt"]
+
 
 def test_log_and_checkpoint_get_the_permissions_of_a_plain_write(tmp_path):
     old = os.umask(0o022)

@@ -7,6 +7,7 @@ reader (or a crash) never sees half a file; the result gets the permissions a pl
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import ImageError
+
+
+DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS)  # what writing a file can meet
 
 
 def megabytes(size: int) -> str:
@@ -113,9 +117,11 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> Path:
             f.flush()
             os.fsync(f.fileno())
         publish(temp, target)
-    except OSError as err:  # a full disk most often: named, not a traceback; what was there before is kept
-        raise ImageError(f"cannot write {target} ({err.strerror or one_line(err)}){_free_space(target.parent)}; free some space or "
-                         "choose another folder") from err
+    except OSError as err:  # the disk's own errors (full most often) named, not a traceback; what was there is kept
+        if err.errno not in DISK_ERRORS:
+            raise  # not the file's: a download's broken connection, named where it is read
+        raise ImageError(f"cannot write {target} ({err.strerror or one_line(err)}){_free_space(target.parent)}; "
+                         "free some space or choose another folder") from err
     finally:
         Path(temp).unlink(missing_ok=True)  # gone after the rename; removed if writing failed
     return target
