@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if picked is None and clusters is None and top < 1:
         raise OptionError(f"--top must be at least 1, not {top}")
     check_rows(len(clusters) if clusters is not None else len(picked) if picked else min(top, width),
-                "--clusters" if clusters is not None else "--channels" if picked else f"--top {top}")
+               "--clusters" if clusters is not None else "--channels" if picked else f"--top {top}")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     image_set.check_fits(model, [layer])
     maps = featuremaps.maps(image_set.images, layer, model, args.batch_size)
