@@ -527,8 +527,8 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
         why = page.request.get(url + job["urls"]["explain"]).text()
         assert "<td>label #87ceeb (from the example)</td><td>pool1</td>" in why
         page.wait_for_selector("#measured:not([hidden])")  # under the picture: per label, over its layers
-        assert re.search(r"\(label #[0-9a-f]{6} \(from the example\) -?\d+%, label #[0-9a-f]{6} \(from the example\) "
-                         r"-?\d+%\)\.$", page.inner_text("#measured")), page.inner_text("#measured")
+        assert re.search(r"(\(|of the way: )label #[0-9a-f]{6} \(from the example\) -?\d+%, label #[0-9a-f]{6} \(from "
+                         r"the example\) -?\d+%\)[.;]", page.inner_text("#measured")), page.inner_text("#measured")
 
 
 def test_the_contents_label_map_painted_on_the_page(tmp_path):
