@@ -104,7 +104,10 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> Path:
     """Write a file through ``write(f)`` into a hidden temp file beside ``target`` (its folder made if missing), fsync
-    it and rename it onto ``target`` with a plain write's permissions; the temp file is removed if anything fails."""
+    it and rename it onto ``target`` with a plain write's permissions; the temp file is removed if anything fails. A
+    ``target`` that is a folder is refused first (the rename raised IsADirectoryError naming the temp file)."""
+    if target.is_dir():
+        raise ImageError(f"cannot write {target}: it is a folder; give a file name")
     make_folder(target.parent, target)
     try:
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=target.suffix)

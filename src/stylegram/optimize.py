@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import OptionError, StylegramError, check_choice, check_number
-from .files import check_can_write, write_bytes
+from .files import write_bytes
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
 
@@ -182,10 +182,9 @@ class State:
 
 def write_checkpoint(path: str | os.PathLike, payload: dict) -> None:
     """Write a checkpoint's contents (numbers, tensors, lists and dicts) atomically: temporary file, then rename;
-    refused under a picture's or video's name (job.checkpoint('photo.png') overwrote the run's own content) and on a
-    folder."""
+    refused under a picture's or video's name (job.checkpoint('photo.png') overwrote the run's own content) and, by
+    the write itself, on a folder."""
     check_checkpoint_name(path)
-    check_can_write(path)
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     write_bytes(path, buffer.getvalue())
