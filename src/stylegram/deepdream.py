@@ -703,8 +703,7 @@ def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overr
         if not cluster_file.is_absolute() and not cluster_file.exists():
             raise OptionError(f"checkpoint {path} names the cluster file {cluster_file}, a path from the folder the "
                               f"run started in ({Path.cwd()} has none); resume from that folder")
-    opts = DreamOptions.restore(saved, path)
-    opts.check_overrides(overrides, path)
+    opts = DreamOptions.restore(saved, path, overrides)
     return prepare_dream(goal, opts, state=state, **overrides)
 
 

@@ -783,6 +783,5 @@ def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequ
     state, saved = optimize.State.load(path)
     saved.setdefault("parameterization", "pixels")  # checkpoints from before the option optimized pixels
     saved.setdefault("polish", 0)  # ... and those from before this one had no pixel stage
-    opts = TransferOptions.restore(saved, path)
-    opts.check_overrides(overrides, path)
+    opts = TransferOptions.restore(saved, path, overrides)
     return prepare(content, styles, opts, state=state, **overrides)

@@ -77,8 +77,9 @@ class Options(metaclass=_Named):
                               f"stylegram.prepare_{self.kind}")
 
     @classmethod
-    def restore(cls: type[O], stored: dict, path: str | os.PathLike) -> O:
-        """Options read back from a checkpoint; one written by another kind of run is named, not a TypeError."""
+    def restore(cls: type[O], stored: dict, path: str | os.PathLike, overrides: dict | None = None) -> O:
+        """Options read back from a checkpoint; one written by another kind of run is named, not a TypeError;
+        ``overrides``, what a resume was given besides, refused where they differ (check_overrides)."""
         saved = dict(stored)
         kind = saved.pop("kind", cls.kind)  # checkpoints from before the kind was stored: the fields tell
         unknown = set(saved) - {f.name for f in dataclasses.fields(cls)}
@@ -89,7 +90,9 @@ class Options(metaclass=_Named):
         if unknown:
             raise OptionError(f"checkpoint {path} was written by another kind of run (options {_few(unknown)}), "
                               f"not by a {cls.kind} run")
-        return cls(**saved)
+        restored = cls(**saved)
+        restored.check_overrides(overrides or {}, path)
+        return restored
 
 
 def _few(names: set[str]) -> str:

@@ -390,6 +390,5 @@ def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions |
 def resume_texture(path: str | os.PathLike, examples: ImageLike | Sequence[ImageLike], **overrides) -> Job:
     """A texture Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
-    opts = TextureOptions.restore(saved, path)
-    opts.check_overrides(overrides, path)
+    opts = TextureOptions.restore(saved, path, overrides)
     return prepare_texture(examples, opts, state=state, **overrides)
