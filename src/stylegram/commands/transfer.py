@@ -29,7 +29,7 @@ CHECKPOINT_SECONDS = 60  # --checkpoint with --tile: the latest tile written at 
 
 HELP = {
     "method": "gatys: optimize (best quality); adain or wct: one feed-forward pass (seconds) (default: %(default)s)",
-    "alpha": "adain/wct and --init adain: style strength, 1 = full style, 0 = the content as the decoder rebuilds it " \
+    "alpha": "adain/wct and --init adain: style strength, 1 = full style, 0 = the content as the decoder rebuilds it "
              "(the layout and colours, with fine detail such as faces redrawn) (default: %(default)s)",
     "size": "long side of the output in px (default: the content's, at most 512)",
     "style_scale": "style image size relative to the output (default: %(default)s)",
