@@ -34,6 +34,19 @@ def kept_videos(out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     return {p.name[1 : -len(".frames")]: p for p in folders if _holds_frames(p)}
 
 
+def kept_frames(output: Path) -> tuple[int, dict | None]:
+    """How many frames a stopped run kept for the video written to ``output``, and the key that made them."""
+    folder = folder_for(output)
+    return len(list(folder.glob("*.png"))), _read_key(folder)
+
+
+def _read_key(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / KEY).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def _holds_frames(folder: Path) -> bool:
     return any(folder.glob("*.png"))
 
@@ -61,10 +74,7 @@ class FrameStore:
         self.count = self._contiguous()
 
     def _stored_key(self) -> dict | None:
-        try:
-            return json.loads((self.folder / KEY).read_text())
-        except (OSError, ValueError):
-            return None
+        return _read_key(self.folder)
 
     def _start_afresh(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -74,6 +74,22 @@ class Made:
         files.write_bytes(self.path, json.dumps(self.keys, indent=1).encode())
 
 
+def key_difference(stored: dict, key: dict, most: int = 3) -> str:
+    """What made something, where it differs from a rerun's key, in words: '--iterations 10 (this run: 12)'."""
+    parts = [words for part, words in (("source", "another version of the input"), ("styles", "other styles"),
+                                       ("masks", "other masks"), ("regions", "other style regions"),
+                                       ("labels", "other label maps")) if stored.get(part) != key.get(part)]
+    old, new = stored.get("options", {}), key.get("options", {})
+    changed = [name for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
+    for name in changed[:most]:
+        flag, before, now = f"--{name.replace('_', '-')}", old.get(name), new.get(name)
+        parts.append(f"{f'no {flag}' if before is None else f'{flag} {before}'} (this run: "
+                     f"{'not given' if now is None else now})")
+    if len(changed) > most:
+        parts.append(f"{len(changed) - most} more options")
+    return ", ".join(parts) or "other settings"
+
+
 def _listed(names: list[str]) -> tuple[str, bool]:
     """The first NAMED names and how many more; whether there is one."""
     return ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else ""), len(names) == 1

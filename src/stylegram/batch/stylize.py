@@ -25,12 +25,12 @@ from PIL import Image
 
 from .. import feedforward, files, gatys, images, labels, masks, optimize, samples, tiles
 from ..bars import bar, duration
-from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number, warn
+from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number, count, warn
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
-from .frames import FrameStore
-from .made import Made, output_key, refusal, unrecorded
+from .frames import FrameStore, folder_for, kept_frames
+from .made import Made, key_difference, output_key, refusal, unrecorded
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
 from .steps import FramePace, Running, StepHook, Steps
 
@@ -175,6 +175,8 @@ def stylize_batch(
     strangers = [i.output.name for i in planned if i in complete and made.unknown(i.output.name, keys[i])]
     if strangers:
         raise OptionError(unrecorded(out_dir, strangers))
+    if not overwrite:
+        _check_kept_frames([i for i in planned if i.is_video and i not in complete], specs, opts, hold)
     report = Report(skipped=[i.name for i in planned if i in complete])
     todo = _readable([i for i in planned if i not in complete], report)
     skipped = sum(not i.is_video for i in complete)
@@ -211,6 +213,27 @@ def _readable(items: list[Item], report: Report) -> list[Item]:
                 continue
         kept.append(item)
     return kept
+
+
+def _frames_key(item: Item, styles: list[str], opts: dict, hold: float) -> dict | None:
+    """What a video's kept frames are made from (FrameStore's key): its source, the styles, the options."""
+    return output_key(item.source, styles, {**opts, "temporal_weight": hold} if opts["method"] == "gatys" else opts)
+
+
+def _check_kept_frames(videos: list[Item], styles: list[str], opts: dict, hold: float) -> None:
+    """Refuse, before any work, to throw away the frames a stopped run kept for a video with other options: a rerun
+    meant to go on from them, one option changed, deleted them without a word (Gatys frames take minutes each)."""
+    found = []
+    for item in videos:
+        number, stored = kept_frames(item.output)
+        key = _frames_key(item, styles, opts, hold)
+        if number and stored is not None and key is not None and stored != key:
+            found.append(f"{item.output.name}: {count(number, 'frame')} in {folder_for(item.output)}, made with "
+                         f"{key_difference(stored, key)}")
+    if found:
+        raise OptionError(f"frames kept from a stopped run would be thrown away ({'; '.join(found)}); run with those "
+                          "settings again to go on from them, or delete the folder (or give --overwrite, which also "
+                          "makes every finished output again) to start afresh")
 
 
 def _made_from(item: Item, styles: list[str], every: dict, steady: tuple[float, float], tile: int | None
@@ -343,7 +366,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
     kept = None
     try:
         meter, steadiness, blend = video.Flicker(), flow.WarpError(), video.TemporalBlend(temporal)
-        key = output_key(item.source, styles, {**opts, "temporal_weight": hold} if opts["method"] == "gatys" else opts)
+        key = _frames_key(item, styles, opts, hold)
         kept = FrameStore(item.output, key or {"unkeyable": True}, fresh=overwrite or key is None)
         pace, written_at = FramePace(), time.monotonic()  # how long the frames made took; when the latest was written
         with video.writer(item.output, item.source) as writer, \

@@ -62,7 +62,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "OUT_DIR/<name>.mp4 with the source's frame times and audio, an animated GIF, WebP or PNG as an animation of "
         "its kind with its frame durations; folders are read one level deep). Outputs already in OUT_DIR are skipped, so "
         "an interrupted run resumes where it stopped (a video it cut off goes on from the frames it had finished, "
-        "kept in OUT_DIR/.<name>.mp4.frames until the video is written); an output made with other styles, options "
+        "kept in OUT_DIR/.<name>.mp4.frames until the video is written; a rerun with other options is refused rather "
+        "than throw them away); an output made with other styles, options "
         "or inputs (OUT_DIR/.stylegram-made.json records what made each), or a file there the record does not hold (a "
         "photo copied in), is refused as done, to be made again with --overwrite; "
         "items that fail are listed at the end (exit status 2).",
