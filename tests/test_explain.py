@@ -357,6 +357,28 @@ def test_a_result_further_from_the_target_than_its_start_is_said_in_words(tmp_pa
     assert said and int(said[1]) < -100
 
 
+def test_a_negative_mean_from_layers_the_run_did_not_match_is_not_called_a_failed_run():
+    """A texture made on conv1_1,pool1 and measured on the five default layers went 99, 97, 94, 69 % of the way on the
+    first four and -1296 % on pool4: the mean, -187 %, was headlined as a run that 'went astray; more iterations may
+    help'. The headline names the layer that drags it down, and the middle layer's share."""
+    from stylegram.analysis.explain import Explanation, StyleLayer
+
+    def layer(name: str, share: float) -> StyleLayer:  # moved = 1 - |result - target| / |start - target| = share
+        start = torch.ones(2, 2)
+        return StyleLayer(name, start, (1 - share) * start, torch.zeros(2, 2))
+
+    image = torch.zeros(1, 3, 8, 8)
+    shares = {"conv1_1": 0.99, "pool1": 0.97, "pool2": 0.94, "pool3": 0.69, "pool4": -12.96}
+    why = Explanation(image, [image], [1.0], image, [layer(n, v) for n, v in shares.items()], [])
+    assert why.moved == pytest.approx(sum(shares.values()) / 5) and [g.layer for g in why.astray()] == ["pool4"]
+    assert why.headline() == ("-187% of the way to the example's Gram matrices on average, pulled down by pool4 "
+                              "(-1296%), further from the example's than the noise it started from, while the middle "
+                              "layer went 94%: a layer the run did not match (was it in --layers?) drifts so")
+    # A run whose layers mostly went backwards is still told it may need more iterations.
+    stalled = Explanation(image, [image], [1.0], image, [layer(n, v - 1.5) for n, v in shares.items()], [])
+    assert stalled.astray() == [] and "more iterations may help" in stalled.headline()
+
+
 def test_a_placed_texture_is_measured_from_the_noise_it_grew_from_each_part_in_its_examples_colour():
     """Texture synthesis starts each mask's part around its example's mean colour; the measure's start noise does too
     (the same colours as synthesis.start_colour), not around the blend of both everywhere."""

@@ -331,6 +331,8 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comp
             why = yardstick(one.inputs, cell.result.image, one.options, model)
         # a texture's reads '91% to the example', not 'example 91%', which read as a value of --vary example
         words = f"{100 * why.moved:.0f}% to the example" if texture else f"style {100 * why.moved:.0f}%"
+        if why.astray():  # '-194% to the example' for a texture whose own layers were matched to 97-99 %
+            words += f" ({', '.join(g.layer for g in why.astray())} astray)"
         shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
     return shown
 
@@ -427,6 +429,8 @@ def _wrapped(parts: list[str], measure: ImageDraw.ImageDraw, font: ImageFont.Ima
 
 def _shown(value: Any) -> str:
     """A value as a caption shows it: numbers short (10, 0.5, 1e+03), a file by its name, an image held as 'image'."""
+    if isinstance(value, bool):  # 'tileable false', as --vary takes it and the sheet's header says (was 'False')
+        return str(value).lower()
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (str, int)):
