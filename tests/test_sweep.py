@@ -330,7 +330,7 @@ def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_la
     monkeypatch.setattr(sweeps, "contact_sheet", lambda *args: titles.append(args[2]) or real(*args))
     assert main(["texture-sweep", "sample:gravel", "--size", "48", "--iterations", "3", "--vary", "tileable",
                  "-o", str(out), "--cells", str(tmp_path / "cells")]) == 0  # an on/off option: off, then on
-    assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["tileable=False.png", "tileable=True.png"]
+    assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["tileable=false.png", "tileable=true.png"]
     # the heading is the command as typed: true, not True, and the --cells it was given
     assert titles == [f"stylegram texture-sweep sample:gravel --size 48 --iterations 3 --vary tileable false true "
                       f"--cells {tmp_path / 'cells'} -o {out}"]
@@ -480,3 +480,11 @@ def test_ctrl_c_while_measuring_or_comparing_still_writes_the_sheet(tmp_path, ca
         assert main([*args, "--compare", str(page)]) == 130
     assert f"interrupted while comparing (no {page} written); the 2 pictures made so far" in capsys.readouterr().err
     assert out.exists() and not page.exists()
+
+
+def test_a_caption_names_an_on_off_value_as_the_command_line_does():
+    """'tileable False' under the picture, where the sheet's header and --vary say 'tileable false'."""
+    from stylegram.sweeps import values
+
+    assert values({"tileable": False, "tv_weight": 1000.0, "size": 96}) == "tileable false, tv-weight 1000, size 96"
+    assert values({"tileable": True}) == "tileable true"
