@@ -1482,3 +1482,18 @@ def test_a_local_cluster_sweep_that_would_not_fit_in_memory_is_refused_naming_th
                      r"or a smaller --size", refused.value.flagged)  # as the command line shows it
     check_side_by_side(planned, workers=2, limit=int(2.5 * each))
     check_side_by_side(planned, workers=1, limit=each // 2)  # one at a time: checked when planned
+
+
+def test_files_in_a_folder_that_are_not_images_or_videos_are_named(tmp_path):
+    """notes.txt in a folder of photos was skipped without a word (and a photo saved as .jfif would vanish too)."""
+    folder = _photos(tmp_path / "in", 2)
+    (folder / "notes.txt").write_text("not a picture")
+    (folder / "Thumbs.db").write_bytes(b"\0")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    with pytest.warns(UserWarning) as said:
+        items = plan([folder], tmp_path / "out")
+    assert [i.source.name for i in items] == ["photo00.png", "photo01.png"]
+    message = str(said[0].message)
+    assert message.startswith(f"left out 1 file not named as an image or video ({folder / 'notes.txt'}); images and "
+                              "videos end in ")
+    assert ".mp4" in message and ".png" in message

@@ -96,23 +96,8 @@ def expand(paths: Sequence[str | os.PathLike[str]], set_of: bool = False) -> lis
     if not unique:
         raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images"
                           + _subfolder_hint(paths, "folders are not searched inside; give the subfolders"))
-    _warn_skipped(paths)
+    images.warn_left_out(paths, images.IMAGE_EXTENSIONS)
     return unique
-
-
-OS_FILES = ("thumbs.db", "desktop.ini")  # what Windows leaves in a folder of pictures (macOS's are dotfiles)
-
-
-def _warn_skipped(paths: Sequence[str | os.PathLike[str]]) -> None:
-    """Name the files in the folders given that are left out as not images by their names (a photo saved as .jfif
-    was dropped without a word); dotfiles and OS_FILES are left out unsaid."""
-    skipped = [c for p in paths if Path(p).is_dir() for c in sorted(Path(p).iterdir())
-               if c.is_file() and not c.name.startswith(".") and c.name.lower() not in OS_FILES
-               and c.suffix.lower() not in images.IMAGE_EXTENSIONS]
-    if skipped:
-        shown = ", ".join(str(c) for c in skipped[:MAX_NAMED]) + (" ..." if len(skipped) > MAX_NAMED else "")
-        warn(f"left out {count(len(skipped), 'file')} not named as an image ({shown}); images end in "
-             f"{', '.join(sorted(set(images.IMAGE_EXTENSIONS)))}")
 
 
 def _subfolder_hint(paths: Sequence[str | os.PathLike[str]], advice: str) -> str:
