@@ -149,16 +149,25 @@ def run(args: argparse.Namespace) -> int:
               "skipped", file=sys.stderr)
         return 130
     for name, value in report.flicker.items():
-        measured = f"{value:.2f} (output frame change / input frame change)" if math.isfinite(value) else \
-            "not measured (the input has fewer than two frames, or frames that do not change)"
-        error = report.warp_error.get(name, math.nan)
-        beyond = f", {error:.1f} grey levels of change beyond the motion" if math.isfinite(error) else ""
-        print(f"{name}: flicker {measured}{beyond}")
+        print(f"{name}: {_steadiness(value, report.warp_error.get(name, math.nan))}")
     there = " (the skipped were there already; --overwrite makes them again)" if report.skipped else ""
     print(report.summary().splitlines()[0] + f", outputs in {args.output}{there}")
     for failure in report.failed:
         print(f"stylegram: {failure}", file=sys.stderr)
     return 0 if report.ok else 2
+
+
+def _steadiness(flicker: float, beyond: float) -> str:
+    """A video's steadiness in words, the change beyond the motion first: the plain frame change ratio (flicker)
+    moved only from 1.37 to 1.11 between no --temporal and 0.9 on a pan, where the change beyond the motion went from
+    10.6 to 1.7 grey levels (stylized texture moving with the picture counts in the ratio too)."""
+    if not math.isfinite(flicker):
+        return "flicker not measured (the input has fewer than two frames, or frames that do not change)"
+    ratio = f"flicker {flicker:.2f} (output frame change / input frame change, moving texture included)"
+    if not math.isfinite(beyond):
+        return ratio
+    return (f"{beyond:.1f} grey levels of change beyond the motion (what flickers: 0 when the picture only moves with "
+            f"its content), {ratio}")
 
 
 def _kept_videos_note(out_dir: str) -> str:
