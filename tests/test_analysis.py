@@ -478,6 +478,17 @@ def test_the_labels_of_close_points_on_the_trade_off_plot_do_not_overlap():
     assert all(fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 for b in boxes)
 
 
+def test_points_too_close_to_name_apart_are_numbered_with_a_key():
+    """A sweep's six results in three touching pairs: a label floated away from its point and another sat on a
+    neighbour's. Touching points get numbers, and their names a key under the plot."""
+    names = [f"style-weight {w}, statistic {s}" for w in (1, 10, 100) for s in ("gram", "meanstd")]
+    fig = plots.trade_off(names, [0.80, 0.75, 0.67, 0.66, 0.45, 0.47], [40, 52, 76, 77, 90, 91], 0.02)
+    assert [text.get_text() for text in fig.axes[0].texts] == ["1", "2", "3", "4", "5", "6"]
+    assert [text.get_text() for text in fig.legends[0].get_texts()] == [f"{i}  {n}" for i, n in enumerate(names, 1)]
+    apart = plots.trade_off(names[:2], [0.80, 0.45], [40, 90], 0.02)  # far apart: named beside them
+    assert [text.get_text() for text in apart.axes[0].texts] == [plots._wrapped(n) for n in names[:2]] and not apart.legends
+
+
 def test_an_image_too_small_for_the_layer_is_named(classes, tmp_path, capsys):
     folder = tmp_path / "mixed"
     folder.mkdir()

@@ -352,8 +352,23 @@ def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float
     ax.tick_params(labelsize=8)
     ax.grid(linewidth=0.3, alpha=0.6)
     fig.suptitle("Style against content: up and to the right is both", fontsize=10)
-    _apart(fig, labels)
+    if not _apart(fig, labels):  # long names of close points: numbers beside them, the names in a key below
+        _numbered(fig, labels, names)
     return fig
+
+
+def _numbered(fig, labels: list, names: Sequence[str]) -> None:
+    """Each point's label made its number, and a key of the numbers' names under the plot (six sweep results close
+    together left a label far from its point and one on another's)."""
+    from matplotlib.lines import Line2D
+
+    for number, label in enumerate(labels, 1):
+        label.set_text(str(number))
+    blank = Line2D([], [], linestyle="none")
+    fig.legend([blank] * len(names), [f"{i}  {name}" for i, name in enumerate(names, 1)], loc="outside lower left",
+               fontsize=7, frameon=False, handlelength=0, handletextpad=0, ncols=1 if len(names) < 5 else 2)
+    fig.set_figheight(fig.get_figheight() + 0.14 * ((len(names) + 1) // (1 if len(names) < 5 else 2)))
+    _apart(fig, labels)
 
 
 LABEL_PLACES = [((5, 4), "left", "bottom"), ((5, -4), "left", "top"), ((-5, 4), "right", "bottom"),
@@ -362,25 +377,34 @@ LABEL_PLACES = [((5, 4), "left", "bottom"), ((5, -4), "left", "top"), ((-5, 4), 
                 ((-5, -22), "right", "top")]  # beside a point, nearest first: (offset in points, alignment)
 
 
-def _apart(fig, labels: list) -> None:
+def _apart(fig, labels: list) -> bool:
     """Move each point's label (top to bottom) to the first place beside its point (LABEL_PLACES) where it stays inside
-    the figure and overlaps no label placed before it; where none does, to the place it overlaps least."""
+    the figure and overlaps no label placed before it nor another point; where none does, to the place it overlaps
+    least. Returns whether every label found a place of its own (never when two points touch: no place beside one
+    is clearly its own)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
 
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw_without_rendering()  # the constrained layout, as the picture will have it
-    placed = []
+    dots = {id(label): Bbox.from_extents(*(label.axes.transData.transform(label.xy) + [[-5], [5]]).ravel())
+            for label in labels}  # each point's marker, a box of 10 px: a label on another's point misnamed it
+    boxes = list(dots.values())
+    placed, alone = [], not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])  # points touching
     for label in sorted(labels, key=lambda a: -a.xy[1]):
         costs = []
+        others = [dot for key, dot in dots.items() if key != id(label)]
         for place in LABEL_PLACES:
             _put(label, place)
             box = label.get_window_extent(renderer)
             outside = box.width * box.height - _overlap(box, fig.bbox)
-            costs.append(10 * outside + sum(_overlap(box, other) for other in placed))
+            costs.append(10 * outside + sum(_overlap(box, other) for other in [*placed, *others]))
             if not costs[-1]:
                 break
         _put(label, LABEL_PLACES[costs.index(min(costs))])
         placed.append(label.get_window_extent(renderer))
+        alone = alone and min(costs) == 0
+    return alone
 
 
 def _put(label, place: tuple) -> None:
