@@ -332,6 +332,10 @@ def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path
     assert [p["elapsed"] for p in progress] == sorted(p["elapsed"] for p in progress)
     states = [e["data"]["state"] for e in events if e["event"] == "state"]
     assert states[0] == "queued" and "running" in states and states[-1] == "done"
+    # The last state says the job's whole time, which the page shows under the picture and on the job's card alike.
+    listed = client.get("/api/jobs").json()[-1]
+    last = [e["data"] for e in events if e["event"] == "state"][-1]
+    assert last["seconds"] == listed["finished"] - listed["started"] >= progress[-1]["elapsed"]
     said = [e["data"]["message"] for e in events if e["event"] == "state"][-1]
     assert re.fullmatch(r'"Start from" auto chose the content in (the style\'s palette|its own colours) as the start',
                         said), said  # the page says which start auto took, as the command line's 'wrote' line does
@@ -340,9 +344,11 @@ def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path
 
     result = client.get(job["urls"]["result"])
     assert result.status_code == 200 and result.headers["content-type"] == "image/png"
-    assert "attachment" in result.headers["content-disposition"]
+    named = f'attachment; filename="cat_swirls_gatys_{job["id"][:6]}'  # what is in it, not an opaque id
+    assert result.headers["content-disposition"] == f'{named}.png"'
     image = np.asarray(Image.open(io.BytesIO(result.content)))
     assert image.shape == (48, 64, 3)
+    assert client.get(job["urls"]["params"]).headers["content-disposition"] == f'{named}_params.json"'
     params = client.get(job["urls"]["params"]).json()
     assert params["state"] == "done" and params["iterations"] == 3
     assert params["options"]["size"] == 64 and params["options"]["iterations"] == "3"
@@ -1094,3 +1100,18 @@ def test_serve_refuses_a_busy_port_with_a_message(capsys):
     error = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in error and "choose another --port" in error
     assert cli.build_parser().parse_args(["serve"]).host == "127.0.0.1"
+
+
+def test_a_download_is_named_after_its_pictures_and_method():
+    from types import SimpleNamespace
+
+    from stylegram.web.app import download_name
+
+    upload = lambda name: SimpleNamespace(name=name)  # noqa: E731
+    styles = [upload("Starry Night (1889).jpg"), upload("mosaic.png"), upload("brick.png")]
+    job = SimpleNamespace(id="Xk3a9q_Lp2zT", spec=SimpleNamespace(content=upload("my cat.jpeg"), styles=styles,
+                                                                  method="gatys"))
+    assert download_name(job, ".png") == "my-cat_Starry-Night-1889_mosaic_1more_gatys_Xk3a9q.png"
+    texture = SimpleNamespace(id="AbCdEf12", spec=SimpleNamespace(content=None, styles=[upload("..png")],
+                                                                  method="texture"))
+    assert download_name(texture, "_params.json") == "image_texture_AbCdEf_params.json"

@@ -859,3 +859,45 @@ def test_the_loss_curves_labels_keep_their_size_on_a_narrow_screen():
         width, shown, title = drawn()
         assert abs(width - shown) <= 2 and 300 <= width < 420
         assert title >= 12  # the 12 px title, at its size
+
+
+def test_a_setting_out_of_range_is_named_and_a_hidden_one_does_not_block_start():
+    """The browser's own check stopped Start on a bad value with a bubble at best, and with nothing on the screen
+    when the field belonged to another method (hidden); the page now says which field and what it must be."""
+    app = create_app(allowed_hosts=["127.0.0.1"])
+    with ready_page(app) as (page, url):
+        page.click("#content-samples [data-sample=chelsea]")
+        page.click("#style-samples [data-sample=swirls]")
+        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        page.fill("#size", "5")
+        page.click("#start")
+        page.wait_for_selector("#error:not([hidden])")
+        assert page.inner_text("#error") == "Size (long side, px) must be at least 16 (it is 5)."
+        assert page.get_attribute("#size", "aria-invalid") == "true"
+        assert page.evaluate("document.activeElement.id") == "size"
+        page.fill("#size", "64")
+        page.fill("#iterations", "2,x")
+        page.click("#start")
+        page.wait_for_function("document.querySelector('#error').textContent.startsWith('Iterations')")
+        assert page.inner_text("#error") == ("Iterations per scale should be a count per scale, coarse to fine, like "
+                                             "20,90 (empty: auto) (it is 2,x).")
+        assert page.request.get(url + "/api/jobs").json() == []
+        # A field of the video settings, hidden for a picture, holds a value out of its range: not sent, not checked.
+        assert page.is_hidden("[data-field=temporal]")
+        page.evaluate("document.querySelector('#temporal').value = '3'")
+        page.fill("#iterations", "2")
+        page.click("#start")
+        page.wait_for_selector("body[data-job-state=done], body[data-job-state=failed]", timeout=60_000)
+        assert page.is_hidden("#error"), page.inner_text("#error")
+        # A value between the steps of a field whose arrows step by 0.05 is fine: the server takes it.
+        page.select_option("#method", "adain")
+        page.fill("#alpha", "0.33")
+        page.click("#start")
+        for _ in range(120):  # the job list, as the page's own Earlier results read it
+            jobs = page.request.get(url + "/api/jobs").json()
+            if any(job["method"] == "adain" and job["state"] == "done" for job in jobs):
+                break
+            page.wait_for_timeout(500)
+        assert page.is_hidden("#error"), page.inner_text("#error")
+        assert len(jobs) == 2 and "alpha 0.33" in next(job for job in jobs if job["method"] == "adain")["settings"]

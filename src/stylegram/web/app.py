@@ -430,7 +430,7 @@ def _result_routes(app: FastAPI, service: Service) -> None:
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no image yet; wait for it to finish "
                                      "(or stop it to keep the image so far)")
         return Response(_png(job.result.image, job.result.alpha), media_type="image/png",
-                        headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.png"'})
+                        headers={"content-disposition": f'attachment; filename="{download_name(job, ".png")}"'})
 
     @app.get("/api/jobs/{job_id}/result.{kind}")
     def result_video(job_id: str, kind: str) -> Response:
@@ -445,7 +445,7 @@ def _result_routes(app: FastAPI, service: Service) -> None:
                                      f"{f' ({job.message})' if job.message else ''}; a video is written only whole, "
                                      "when its last frame is done")
         return FileResponse(job.video, media_type=media_type,
-                            filename=f"stylegram-{job.spec.method}-{job.id}{job.video.suffix}")
+                            filename=download_name(job, job.video.suffix))
 
     @app.get("/api/jobs/{job_id}/preview.png")
     def preview(job_id: str) -> Response:
@@ -459,7 +459,7 @@ def _result_routes(app: FastAPI, service: Service) -> None:
         job = service.job(job_id)
         body = json.dumps(runner.params(job), indent=2)
         return Response(body, media_type="application/json",
-                        headers={"content-disposition": f'attachment; filename="stylegram-{job.spec.method}-{job.id}.json"'})
+                        headers={"content-disposition": f'attachment; filename="{download_name(job, "_params.json")}"'})
 
 
 def _analysis_routes(app: FastAPI, service: Service) -> None:
@@ -509,6 +509,16 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
             job.comparison = ids, engine.compared([j.spec for j in jobs], [j.picture()[0] for j in jobs],
                                                   service.store, service.models, job.measured_frame)
         return Response(job.comparison[1], media_type="text/html")
+
+
+def download_name(job: WebJob, suffix: str) -> str:
+    """What a result downloads as: its pictures, method and job, e.g. chelsea_swirls_gatys_Xk3a9q.png (was
+    stylegram-gatys-Xk3a9q_Lp2z.png, which said nothing of what is in it)."""
+    spec = job.spec
+    named = ([spec.content] if spec.content else []) + list(spec.styles[:2])
+    stems = [re.sub(r"[^A-Za-z0-9]+", "-", Path(upload.name).stem).strip("-")[:24] or "image" for upload in named]
+    more = [f"{len(spec.styles) - 2}more"] if len(spec.styles) > 2 else []
+    return "_".join([*stems, *more, spec.method, job.id[:6]]) + suffix
 
 
 def _png(image, alpha=None) -> bytes:

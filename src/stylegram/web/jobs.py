@@ -272,7 +272,8 @@ class Runner:
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
                 "total": job.total, "has_result": job.has_result, "explainable": job.explainable,
-                "labels_read": job.labels, "warnings": job.warnings}
+                "labels_read": job.labels, "warnings": job.warnings,
+                **({"seconds": job.finished - job.started} if job.finished and job.started else {})}
 
     def _announce_positions(self) -> None:
         with self._cond:
