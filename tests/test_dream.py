@@ -424,6 +424,22 @@ def test_report_gains_cluster_dreams_and_a_dream_column(tmp_path):
     assert "What each channel cluster of relu2_1 prefers" in page and "each channel's deep dream" in page
     pictures = re.findall(r'src="data:image/webp;base64,([^"]+)"', page)
     assert len(pictures) == 7 and all(base64.b64decode(p)[8:12] == b"WEBP" for p in pictures)
+    assert "correlates on" not in page
+
+
+def test_report_dreams_each_clusters_correlation_too(tmp_path, capsys):
+    """--dream-objective both: a second section dreams what each cluster's Gram block records, its correlation."""
+    crops = inputs.texture_classes(("brick", "grass"), 3, 48, seed=0)
+    folders = inputs.write_classes(crops, tmp_path / "classes")
+    out = tmp_path / "report.html"
+    base = ["report", *map(str, folders), "--layers", "relu2_1", "--clusters", "2", "--top", "1", "-o", str(out)]
+    assert main([*base, "--dream-objective", "both"]) == 2
+    assert "--dreams is not given; add --dreams or drop --dream-objective" in capsys.readouterr().err
+    assert main([*base, "--dreams", "--dream-size", "40", "--dream-objective", "both"]) == 0
+    page = out.read_text()
+    assert "What each channel cluster of relu2_1 prefers" in page
+    assert "What each channel cluster of relu2_1 correlates on" in page and "patches on a plain ground" in page
+    assert len(re.findall(r'src="data:image/webp;base64,', page)) == 8
 
 
 def test_memory_refusal_names_the_tile_when_the_dream_is_tiled(vgg):

@@ -13,6 +13,8 @@ from .analysis_common import (
     say,
     writable,
 )
+from ..deepdream import CLUSTER_OBJECTIVES
+from ..errors import OptionError
 from .common import add_backbone_options, backbone_from_args, positive_int
 from .dream import add_dream_options, dream_size
 from .features import MAX_ROWS, check_rows
@@ -39,6 +41,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         help="show the feature maps of this many channels of highest mean activation, as features "
                              f"--top does, at most {MAX_ROWS} (default: %(default)s)")
     add_dream_options(parser)
+    parser.add_argument("--dream-objective", choices=CLUSTER_OBJECTIVES, default="activation",
+                        help="with --dreams, what each cluster's dream raises: the mean activation of its channels, "
+                             "their correlation (the structure its Gram block records: the pattern in patches on a "
+                             "plain ground), or both, as two sections (default: %(default)s)")
     add_kind_option(parser)
     add_cluster_options(parser, classes=True)
     add_image_options(parser)
@@ -52,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     output = writable(args.output, (".html", ".htm"))
     check_rows(args.channels, f"--top {args.channels}", fewer="")
     dream_side = dream_size(args)
+    if args.dream_objective != "activation" and not args.dreams:
+        raise OptionError(f"--dream-objective {args.dream_objective} chooses what the clusters' deep dreams raise, and "
+                          "--dreams is not given; add --dreams or drop --dream-objective")
     model = backbone_from_args(args)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
     result = study.run(
@@ -64,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dreams:
         from ..deepdream import study_dreams
 
-        channel_dreams, section = study_dreams(result, model, progress=say, size=dream_side, seed=args.seed)
-        extra.append(section)
+        channel_dreams, sections = study_dreams(result, model, progress=say, objective=args.dream_objective,
+                                                size=dream_side, seed=args.seed)
+        extra.extend(sections)
     report.write(result, output, extra, channel_dreams)
     best = result.ranking.best
     print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%)"
