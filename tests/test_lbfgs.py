@@ -56,21 +56,27 @@ def test_gradient_descent_with_the_same_budget_is_far_from_it():
 
 
 def test_a_loss_jump_undoes_the_step_and_forgets_the_memory():
+    """Then a gradient step as long as the steps that worked: not the 1-norm rule's step of length 1, which on an image
+    moves each value by about nothing and measures only noise as curvature."""
     a, b = quadratic(10, 10.0)
     x = torch.zeros(10, dtype=torch.float64, requires_grad=True)
     opt = LBFGS([x], history=5)
     f = lambda v: 0.5 * v @ a @ v - b @ v  # noqa: E731
     run(opt, x, f, 4)
-    before = opt.state["x"].clone()
-    grad = opt.state["g"].clone()
+    worked, undone = opt.state["last_step"], float((x.detach() - opt.state["x"]).norm())
+    before, grad = opt.state["x"].clone(), opt.state["g"].clone()
     assert opt.state["s"] and opt.state["restarts"] == 0
     # The next evaluation reports a loss far above the last one, as after a step that blew up.
     run(opt, x, lambda v: f(v) + 100.0, 1)
     assert opt.state["restarts"] == 1
     assert opt.state["s"] == [] and opt.state["y"] == []
-    # It went back to the last good point and took a plain gradient step from there.
-    step = x.detach() - before
-    assert float(step @ grad) < 0 and torch.allclose(step / step.norm(), -grad / grad.norm())
+    # It went back to the last good point and took a plain gradient step from there, half the undone one's length
+    # but no longer than the last that worked; undone again, half as long again.
+    radius = min(undone / 2, worked)
+    assert opt.state["radius"] == radius
+    assert torch.allclose(x.detach() - before, -radius * grad / grad.norm())
+    run(opt, x, lambda v: f(v) + 1000.0, 1)
+    assert torch.allclose(x.detach() - before, -radius / 2 * grad / grad.norm())
 
 
 def test_a_pair_whose_gradient_change_is_orthogonal_to_the_step_is_not_kept():
@@ -140,26 +146,6 @@ def test_a_transfer_does_not_import_torch_dynamo():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
-
-
-def test_after_an_undone_step_the_gradient_step_is_as_long_as_the_steps_that_worked():
-    """Not the 1-norm rule's step, which on an image moves each value by about nothing and measures only noise."""
-    a, b = quadratic(10, 10.0)
-    x = torch.zeros(10, dtype=torch.float64, requires_grad=True)
-    opt = LBFGS([x], history=5)
-    f = lambda v: 0.5 * v @ a @ v - b @ v  # noqa: E731
-    run(opt, x, f, 4)
-    worked = opt.state["last_step"]
-    undone = float((x.detach() - opt.state["x"]).norm())
-    before, grad = opt.state["x"].clone(), opt.state["g"].clone()
-    run(opt, x, lambda v: f(v) + 100.0, 1)
-    step = x.detach() - before
-    radius = min(undone / 2, worked)
-    assert opt.state["radius"] == radius
-    assert torch.allclose(step, -radius * grad / grad.norm())
-    # Undone again: half as long again.
-    run(opt, x, lambda v: f(v) + 1000.0, 1)
-    assert torch.allclose(x.detach() - before, -radius / 2 * grad / grad.norm())
 
 
 def test_a_checkpoint_from_before_the_radius_continues():
