@@ -453,12 +453,15 @@ def test_names_with_dollar_signs_are_labels_not_maths(classes, tmp_path, capsys)
     assert plots._short("price $5 and $10.png", 40) == r"price \$5 and \$10.png"  # matplotlib shows \$ as $
 
 
-def test_a_long_result_name_is_broken_between_words_and_a_file_name_keeps_its_end():
+def test_a_long_result_name_is_broken_between_words_or_underscores_and_a_longer_one_keeps_its_end():
     """A sweep's picture names ('style-weight 100, colors luminance') keep their start on a plot; a long file name
     without spaces keeps its end, where the names of one folder's files differ."""
     assert plots._wrapped("style-weight 100, colors luminance") == "style-weight 100, colors\nluminance"
     assert plots._wrapped("style 1") == "style 1"
-    assert plots._wrapped("run_of_the_fourth_of_december_final.png") == "…rth_of_december_final.png"
+    assert plots._wrapped("run_of_the_fourth_of_december_final.png") == "run_of_the_fourth_of_\ndecember_final.png"
+    assert plots._wrapped("style-weight=100_statistic=meanstd.png") == "style-weight=100_\nstatistic=meanstd.png"  # a
+    # sweep's cell, was cut to '…ght=100_statistic=meanstd': the start tells results apart as much as the end
+    assert plots._wrapped("a_long_file_name_of_a_result_made_on_the_fourth.png") == "…lt_made_on_the_fourth.png"
     assert plots._wrapped("one two three four five six seven eight nine ten eleven twelve") == \
         "…ht nine ten eleven twelve"  # three lines: its end
     assert plots._wrapped("cost $5 and more words here") == "cost \\$5 and more words\nhere"

@@ -84,9 +84,10 @@ def _short(name: str, width: int = 22) -> str:
 
 
 def _wrapped(name: str, width: int = 26, lines: int = 2) -> str:
-    """A result's name for a label, broken between words into up to ``lines`` lines of ``width`` characters ('style-
-    weight 100,' over 'colors luminance'); the end of a longer one or of a name without spaces (``_short``)."""
-    parts = textwrap.wrap(name, width, break_long_words=False)
+    """A result's name for a label, broken between words (or after an underscore, as in a sweep's file names) into up
+    to ``lines`` lines of ``width`` characters ('style-weight 100,' over 'colors luminance'); the end of a longer one
+    (``_short``: 'style-weight=100_statistic=meanstd.png' lost its start, the part that told results apart)."""
+    parts = [p.replace("_ ", "_") for p in textwrap.wrap(name.replace("_", "_ "), width, break_long_words=False)]
     if len(parts) > lines or any(len(p) > width for p in parts):
         return _short(name, width)
     return "\n".join(p.replace("$", r"\$") for p in parts)
