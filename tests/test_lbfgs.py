@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from stylegram import lbfgs
@@ -149,10 +150,16 @@ def test_a_transfer_does_not_import_torch_dynamo():
 
 
 def test_a_checkpoint_from_before_the_radius_continues():
-    """Checkpoints written before the radius kept a 'damp' factor instead; they load and step on."""
-    x = torch.zeros(3, requires_grad=True)
+    """Checkpoints written before the radius kept a 'damp' factor instead, and no last step; they load, and a first
+    step undone after the resume takes its gradient step as usual."""
+    x = torch.full((3,), 0.5, requires_grad=True)  # where the step before the checkpoint went, from 0
     opt = LBFGS([x])
-    opt.load_state_dict({"s": [], "y": [], "x": None, "g": None, "loss": None, "restarts": 2, "damp": 0.5})
+    f = lambda v: ((v - 1) ** 2).sum()  # noqa: E731
+    opt.load_state_dict({"s": [], "y": [], "x": torch.zeros(3), "g": -2 * torch.ones(3), "loss": 3.0, "restarts": 2,
+                         "damp": 0.5})
     assert opt.state["radius"] is None and "damp" not in opt.state and opt.state["restarts"] == 2
-    run(opt, x, lambda v: ((v - 1) ** 2).sum(), 3)
-    assert float(((x.detach() - 1) ** 2).sum()) < 3
+    run(opt, x, lambda v: f(v) + 100.0, 1)  # the first evaluation after the resume undoes the step
+    assert opt.state["restarts"] == 3 and opt.state["radius"] == pytest.approx(0.5 * 0.5 * 3 ** 0.5)
+    assert torch.allclose(x.detach(), torch.full((3,), opt.state["radius"] / 3 ** 0.5))  # along -g from 0
+    run(opt, x, f, 5)
+    assert float(f(x.detach())) < 3

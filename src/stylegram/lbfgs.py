@@ -24,6 +24,7 @@ import torch
 
 MIN_COSINE = 1e-2  # a curvature pair (s, y) is kept only if y.s >= this * |y| |s|
 MAX_RISE = 0.1  # a loss higher than the previous one by this fraction of it undoes the step, restarts the memory
+FRESH = {"radius": None, "last_step": float("inf")}  # no step undone yet, none taken (older checkpoints lack these)
 
 
 class LBFGS:
@@ -31,7 +32,7 @@ class LBFGS:
 
     def __init__(self, params: list[torch.Tensor], lr: float = 1.0, history: int = 20):
         self.params, self.lr, self.history = list(params), lr, history
-        self.state: dict = {"s": [], "y": [], "rho": [], "x": None, "g": None, "loss": None, "restarts": 0, "radius": None, "last_step": float("inf")}
+        self.state: dict = {"s": [], "y": [], "rho": [], "x": None, "g": None, "loss": None, "restarts": 0, **FRESH}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of the parameters (the closure computes them anew)."""
@@ -47,8 +48,8 @@ class LBFGS:
         """Continue from a ``state_dict()``; a torch.optim.LBFGS state (old checkpoints) starts afresh."""
         if "restarts" in state:
             rho = state.get("rho", [1.0 / float(y @ s) for s, y in zip(state["s"], state["y"])])  # older checkpoints
-            self.state = {"radius": None, **state, "s": list(state["s"]), "y": list(state["y"]), "rho": list(rho)}
-            self.state.pop("damp", None)
+            self.state = {**FRESH, **state, "s": list(state["s"]), "y": list(state["y"]), "rho": list(rho)}
+            self.state.pop("damp", None)  # what checkpoints before the radius kept instead
 
     @torch.no_grad()
     def step(self, closure: Callable[[], torch.Tensor]) -> torch.Tensor:
@@ -84,13 +85,11 @@ class LBFGS:
         next quasi-Newton step overshot again (a 96 px texture undid 7 of its first 30 steps and stalled at 41 % of
         its first loss; it now undoes 1 and reaches 6 %).
         """
-        size = float(g.abs().sum())
+        radius = self.state["radius"]
+        size = float(g.abs().sum() if radius is None else g.norm())
         if size == 0:
             return 0.0
-        radius = self.state["radius"]
-        if radius is None:
-            return self.lr * min(1.0, 1.0 / size)
-        return radius / float(g.norm())
+        return self.lr * min(1.0, 1.0 / size) if radius is None else radius / size
 
     def _remember(self, s: torch.Tensor, y: torch.Tensor) -> None:
         ys = float(y @ s)

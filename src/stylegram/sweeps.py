@@ -331,8 +331,9 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comp
             why = yardstick(one.inputs, cell.result.image, one.options, model)
         # a texture's reads '91% to the example', not 'example 91%', which read as a value of --vary example
         words = f"{100 * why.moved:.0f}% to the example" if texture else f"style {100 * why.moved:.0f}%"
-        if why.astray():  # '-194% to the example' for a texture whose own layers were matched to 97-99 %
-            words += f" ({', '.join(g.layer for g in why.astray())} astray)"
+        astray = why.astray()
+        if astray:  # '-194% to the example' for a texture whose own layers were matched to 97-99 %
+            words += f" ({', '.join(g.layer for g in astray)} astray)"
         shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
     return shown
 
