@@ -365,10 +365,10 @@ def _numbered(fig, labels: list, names: Sequence[str]) -> None:
 
     for number, label in enumerate(labels, 1):
         label.set_text(str(number))
-    blank = Line2D([], [], linestyle="none")
+    blank, columns = Line2D([], [], linestyle="none"), 1 if len(names) < 5 else 2
     fig.legend([blank] * len(names), [f"{i}  {name}" for i, name in enumerate(names, 1)], loc="outside lower left",
-               fontsize=7, frameon=False, handlelength=0, handletextpad=0, ncols=1 if len(names) < 5 else 2)
-    fig.set_figheight(fig.get_figheight() + 0.14 * ((len(names) + 1) // (1 if len(names) < 5 else 2)))
+               fontsize=7, frameon=False, handlelength=0, handletextpad=0, ncols=columns)
+    fig.set_figheight(fig.get_figheight() + 0.14 * ((len(names) + 1) // columns))
     _apart(fig, labels)
 
 

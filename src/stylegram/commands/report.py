@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from . import SUMMARIES
+from ..deepdream import CLUSTER_OBJECTIVES
+from ..errors import OptionError
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -13,8 +15,6 @@ from .analysis_common import (
     say,
     writable,
 )
-from ..deepdream import CLUSTER_OBJECTIVES
-from ..errors import OptionError
 from .common import add_backbone_options, backbone_from_args, positive_int
 from .dream import add_dream_options, dream_size
 from .features import MAX_ROWS, check_rows
