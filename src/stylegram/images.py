@@ -718,32 +718,30 @@ def _write_atomically(image: Image.Image, target: Path, fmt: str, options: dict)
 OS_FILES = ("thumbs.db", "desktop.ini")  # what Windows leaves in a folder of pictures (macOS's are dotfiles)
 
 
-def warn_left_out(paths: Iterable[str | os.PathLike[str]], extensions: Sequence[str],
-                  kind: tuple[str, str] = ("an image", "images"), most: int = 3) -> None:
-    """Name the files in the folders given that are left out by their names (a photo saved as .jfif, notes.txt
-    were dropped without a word); dotfiles and OS_FILES are left out unsaid. ``kind``: what is taken, one and many."""
-    skipped = [c for p in paths if Path(p).is_dir() for c in sorted(Path(p).iterdir())
-               if c.is_file() and not c.name.startswith(".") and c.name.lower() not in OS_FILES
-               and c.suffix.lower() not in extensions]
-    if skipped:
-        shown = ", ".join(str(c) for c in skipped[:most]) + (" ..." if len(skipped) > most else "")
-        warn(f"left out {len(skipped)} file{'' if len(skipped) == 1 else 's'} not named as {kind[0]} ({shown}); "
-             f"{kind[1]} end in {', '.join(sorted(set(extensions)))}")
-
-
-def list_images(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files kept in order; folders expanded to their image files (not recursive, by name, no dotfiles)."""
+def list_images(paths: Iterable[str | os.PathLike[str]], extensions: Sequence[str] = IMAGE_EXTENSIONS,
+                kind: tuple[str, str] | None = None) -> list[Path]:
+    """Files kept in order; folders expanded to their files named with ``extensions`` (not recursive, by name, no
+    dotfiles). ``kind`` (what is taken, one and many: ('an image', 'images')): a warning names the folders' other
+    files (a photo saved as .jfif, notes.txt were dropped without a word), OS_FILES left out unsaid."""
     found: list[Path] = []
+    skipped: list[Path] = []
     for item in paths:
         p = Path(item).expanduser()
         if p.is_dir():
-            found.extend(sorted(
-                (c for c in p.iterdir()
-                 if c.suffix.lower() in IMAGE_EXTENSIONS and not c.name.startswith(".") and c.is_file()),
-                key=lambda c: c.name,
-            ))
+            files = sorted((c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")), key=lambda c: c.name)
+            found.extend(c for c in files if c.suffix.lower() in extensions)
+            skipped.extend(c for c in files if c.suffix.lower() not in extensions and c.name.lower() not in OS_FILES)
         elif p.exists():
             found.append(p)
         else:
             raise ImageError(f"{p}: no such file or folder; check the path")
+    if kind and skipped:
+        _warn_left_out(skipped, extensions, kind)
     return found
+
+
+def _warn_left_out(skipped: Sequence[Path], extensions: Sequence[str], kind: tuple[str, str], most: int = 3) -> None:
+    """Name the files a folder held that were not taken."""
+    shown = ", ".join(str(c) for c in skipped[:most]) + (" ..." if len(skipped) > most else "")
+    warn(f"left out {len(skipped)} file{'' if len(skipped) == 1 else 's'} not named as {kind[0]} ({shown}); "
+         f"{kind[1]} end in {', '.join(sorted(set(extensions)))}")

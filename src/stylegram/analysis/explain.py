@@ -227,11 +227,10 @@ class Explanation:
         moved = f"{100 * self.moved:.0f}% of the way to the {target}'s Gram matrices"
         astray = self.astray()
         if astray:  # one layer's -1296% made the mean of 99, 97, 94, 69 % read as a failed run
-            middle = statistics.median(g.moved for g in self.grams)
             behind = ", ".join(f"{g.layer} ({100 * g.moved:.0f}%)" for g in astray)
             moved = (f"{moved} on average, pulled down by {behind}, further from the {target}'s than the {start} it "
                      f"started from, while the middle layer went "
-                     f"{100 * middle:.0f}%: a layer the run did not match (was it in --layers?) drifts so")
+                     f"{100 * self.middle:.0f}%: a layer the run did not match (was it in --layers?) drifts so")
         elif self.moved < 0:  # '-167% of the way' said it in a riddle
             moved = (f"further from the {target}'s Gram matrices than the {start} it started from ({moved}): the run "
                      "stopped before it settled, or went astray; more iterations may help")
@@ -240,9 +239,14 @@ class Explanation:
     def astray(self) -> list[StyleLayer]:
         """The layers that went further from the target than the start, when the middle layer went at least half the
         way: what drags a negative mean down in a run that matched the rest (typically layers it did not optimize)."""
-        if self.moved >= 0 or statistics.median(g.moved for g in self.grams) < 0.5:
+        if self.moved >= 0 or self.middle < 0.5:
             return []
         return [g for g in self.grams if g.moved < 0]
+
+    @property
+    def middle(self) -> float:
+        """The median of the layers' ``moved``: the typical layer, which one layer gone astray does not drag."""
+        return statistics.median(g.moved for g in self.grams)
 
     def unrelated(self) -> str | None:
         """A warning when the result's content maps follow the content's no better than the style's own maps do

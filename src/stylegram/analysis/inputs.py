@@ -88,7 +88,7 @@ class ImageSet:
 def expand(paths: Sequence[str | os.PathLike[str]], set_of: bool = False) -> list[Path]:
     """Files in the order given, folders expanded to their images sorted by name, samples resolved, no repeats;
     ``set_of``: they make a set of images, where one given twice is warned of."""
-    found = [Path(p) for p in images.list_images([samples.resolve(p) for p in paths])]
+    found = [Path(p) for p in images.list_images([samples.resolve(p) for p in paths], kind=("an image", "images"))]
     unique = list(dict.fromkeys(found))
     if set_of and len(unique) < len(found):  # said: 'for 1 image' was the only hint that one of two was dropped
         repeated = [p for p in unique if found.count(p) > 1]
@@ -96,7 +96,6 @@ def expand(paths: Sequence[str | os.PathLike[str]], set_of: bool = False) -> lis
     if not unique:
         raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images"
                           + _subfolder_hint(paths, "folders are not searched inside; give the subfolders"))
-    images.warn_left_out(paths, images.IMAGE_EXTENSIONS)
     return unique
 
 

@@ -92,11 +92,8 @@ def _expand(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
     for entry in inputs:
         path = Path(samples.resolve(entry)).expanduser()
         if path.is_dir():
-            images.warn_left_out([path], [*images.IMAGE_EXTENSIONS, *images.VIDEO_EXTENSIONS],
-                                 ("an image or video", "images and videos"))
-            files = [*images.list_images([path]), *(p for p in path.iterdir() if video.is_video(p) and p.is_file()
-                                                     and not p.name.startswith("."))]
-            found.extend(sorted(files, key=lambda p: p.name))
+            found.extend(images.list_images([path], [*images.IMAGE_EXTENSIONS, *images.VIDEO_EXTENSIONS],
+                                            ("an image or video", "images and videos")))
         elif path.exists():
             found.append(path)
         else:
