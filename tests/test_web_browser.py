@@ -870,23 +870,25 @@ def test_a_setting_out_of_range_is_named_and_a_hidden_one_does_not_block_start()
         page.click("#style-samples [data-sample=swirls]")
         page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
         page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
-        page.fill("#size", "5")
-        page.click("#start")
-        page.wait_for_selector("#error:not([hidden])")
-        assert page.inner_text("#error") == "Size (long side, px) must be at least 16 (it is 5)."
-        assert page.get_attribute("#size", "aria-invalid") == "true"
-        assert page.evaluate("document.activeElement.id") == "size"
-        page.fill("#size", "64")
         page.fill("#iterations", "2,x")
         page.click("#start")
-        page.wait_for_function("document.querySelector('#error').textContent.startsWith('Iterations')")
+        page.wait_for_selector("#error:not([hidden])")
         assert page.inner_text("#error") == ("Iterations per scale should be a count per scale, coarse to fine, like "
                                              "20,90 (empty: auto) (it is 2,x).")
+        assert page.get_attribute("#iterations", "aria-invalid") == "true"
+        page.fill("#iterations", "2")
+        page.fill("#size", "5")  # a field before it in the form now wrong: the fixed one's mark was left on
+        page.click("#start")
+        page.wait_for_function("document.querySelector('#error').textContent.startsWith('Size')")
+        assert page.inner_text("#error") == "Size (long side, px) must be at least 16 (it is 5)."
+        assert page.get_attribute("#size", "aria-invalid") == "true"
+        assert page.get_attribute("#iterations", "aria-invalid") is None
+        assert page.evaluate("document.activeElement.id") == "size"
+        page.fill("#size", "64")
         assert page.request.get(url + "/api/jobs").json() == []
         # A field of the video settings, hidden for a picture, holds a value out of its range: not sent, not checked.
         assert page.is_hidden("[data-field=temporal]")
         page.evaluate("document.querySelector('#temporal').value = '3'")
-        page.fill("#iterations", "2")
         page.click("#start")
         page.wait_for_selector("body[data-job-state=done], body[data-job-state=failed]", timeout=60_000)
         assert page.is_hidden("#error"), page.inner_text("#error")

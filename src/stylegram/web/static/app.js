@@ -591,9 +591,10 @@ async function uploadFetched(path, role, nameOf, what = "", sample = null) {
 // novalidate: the browser's own check showed a bubble only on a visible field, and a bad value in a field of another
 // method (hidden) stopped Start with nothing on the screen. A hidden field is not sent, so it is not checked.
 function invalidSetting(method) {
+  // Every mark cleared first: one set on a field fixed since stayed while an earlier field was still wrong.
+  for (const marked of $("#settings").querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
   for (const name of offeredFields(method)) {
     const input = $(`#${name}`);
-    input.removeAttribute("aria-invalid");
     const v = input.validity;
     if (input.checkValidity() || (onlyStepMismatch(v) && input.step !== "1")) continue;  // alpha 0.33 is fine
     const problem = v.badInput ? "is not a number"
