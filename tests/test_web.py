@@ -431,7 +431,7 @@ def test_a_sample_chosen_on_the_page_is_named_as_the_command_line_takes_it():
         assert [e["data"]["state"] for e in events if e["event"] == "state"][-1] == "done"
         command = client.get(job["urls"]["params"]).json()["command"]
     assert command.startswith("stylegram texture sample:gravel -o result.png")
-    assert engine._as_given(engine.Upload("x", "gravel.png", Path("x"), sha256="0" * 64)) == "gravel.png"  # edited
+    assert engine.as_given(engine.Upload("x", "gravel.png", Path("x"), sha256="0" * 64)) == "gravel.png"  # edited
 
 
 def test_gatys_job_starts_where_the_page_says(client, tmp_path):

@@ -22,13 +22,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import files
+from .. import files, runtime
 from ..errors import ImageError, OptionError
 from ..images import ANIMATED_EXTENSIONS, VIDEO_EXTENSIONS, is_animation
 from . import animation, flow
 
 MP4_AUDIO = {"aac", "mp3", "alac", "flac", "opus", "ac3", "eac3"}  # codecs the MP4 muxer stores as they are
 CRF = "18"  # x264 quality: stylized frames are all texture, so spend bits on them
+
+
+def encoder_options() -> dict[str, str]:
+    """x264's options: CRF, and on CPUs with AVX-512 its AVX2 code. There its AVX-512 code made equal frames encode
+    to different files (17 variants in 30 encodes of one 12-frame clip, 2026-12-06; frames up to 22 grey levels
+    apart, so the web page's video and its batch command's, or two runs of one command, differed); AVX2's gave one,
+    of the same size. (The MB-tree off also gave one, but files up to twice as large.)"""
+    return {"crf": CRF, **({"x264-params": "asm=avx2"} if "avx512f" in runtime.cpu_flags() else {})}
 
 
 def _av():
@@ -220,10 +228,7 @@ class VideoWriter(files.WholeOrNothing):
         stream = self.container.add_stream("libx264", rate=self.info.rate)  # the rate guides x264's rate control
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = self.timing.time_base
-        # Not bit-reproducible on CPUs with AVX-512: x264's MB-tree reads uninitialised memory there, and equal frames
-        # can encode to different files (2026-12-03: 3-5 variants in 30 runs). mbtree=0 fixes that but made
-        # files up to twice as large, so tests compare the frames handed to write(), not the encoded ones.
-        stream.options = {"crf": CRF}
+        stream.options = encoder_options()
         return stream
 
     def close(self) -> Path:

@@ -431,7 +431,7 @@ def command_line(spec: Spec, options: Any = None) -> str:
     ``options``: what the run used (``--iterations auto`` resolved), else the spec's.
     """
     options = spec.options if options is None else _as_named(spec, options)
-    names = [_as_given(u) for u in [spec.content, *spec.styles] if u is not None]
+    names = [as_given(u) for u in [spec.content, *spec.styles] if u is not None]
     words = ["stylegram", "texture" if spec.method == "texture" else "transfer", *names, "-o", "result.png"]
     for name, value in options.changed().items():
         words += [flag(name)] if value is True else [flag(name), str(value)]
@@ -448,7 +448,7 @@ def settings_text(spec: Spec, most: int = 4) -> str:
     return ", ".join(words[:most]) + (f" and {len(words) - most} more" if len(words) > most else "")
 
 
-def _as_given(upload: Upload) -> str:
+def as_given(upload: Upload) -> str:
     """An input as the command line takes it: 'sample:gravel' for the bytes of an installed sample (the page uploads
     a sample chosen as a file, gravel.png, which the command would not find), else its name as uploaded."""
     sample = samples.by_digest().get(upload.sha256)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .. import __version__, images
 from ..errors import ImageError
 from ..options import flag
-from .engine import Spec, attached, inputs
+from .engine import Spec, as_given, attached, inputs
 
 if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
     from ..batch.stylize import FrameHook, StepHook
@@ -94,9 +94,9 @@ def remove(folder: Path) -> None:
 
 def command_line(spec: Spec) -> str:
     """The `stylegram batch` command that makes the same video from the same files (named as uploaded)."""
-    words = ["stylegram", "batch", spec.content.name]
-    for style in spec.styles:
-        words += ["--style", style.name]
+    words = ["stylegram", "batch", as_given(spec.content)]
+    for style in spec.styles:  # a sample chosen on the page as sample:NAME, which the command finds
+        words += ["--style", as_given(style)]
     words += ["-o", "styled/", "--method", spec.method]
     for name, value in [*spec.options.changed().items(), *spec.steady.items()]:
         if name != "method":
