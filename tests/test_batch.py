@@ -1443,7 +1443,7 @@ def test_ctrl_c_during_a_sweep_on_the_cluster_keeps_the_running_picture_as_it_st
     assert [(c.changes["iterations"], c.stopped) for c in handed] == [("3", False), ("5000", True)]
     grey = torch.full_like(handed[1].result.image, 0.5)
     assert float((handed[1].result.image - grey).abs().mean()) > 0.05  # painted, not the grey noise it began as
-    assert {p.name for p in tmp_path.glob("*.png")} == {"iterations=3_seed=1.png", "iterations=5000_seed=1.png"}
+    assert {p.name for p in tmp_path.glob("*.png")} == {"iterations=3_seed=1.png", "iterations=5000_seed=1.stopped.png"}
     again = sweeps.plan("sample:chelsea", [STYLE], vary, folder=CellFolder(tmp_path), **tiny)
     assert [p.made is not None for p in again] == [True, False]  # the one cut short is made again next time
 
@@ -1465,8 +1465,8 @@ def test_ctrl_c_during_a_sweep_command_on_the_cluster_writes_the_sheet_with_the_
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", STYLE, "--vary", "iterations", "3", "5000", "--size", "48", "--min-size",
                  "48", "--tolerance", "0", "-o", str(out), "--workers", "2", "--quiet"]) == 130
-    assert ("interrupted; the 2 pictures made so far written to" in (err := capsys.readouterr().err)
-            and "(1 cut short, marked 'stopped')" in err)
+    assert f"interrupted; the sheet so far written to {out} (1 picture finished, 1 cut short, marked 'stopped')" in \
+        capsys.readouterr().err
     assert Image.open(out).width > 2 * 48
 
 

@@ -213,7 +213,8 @@ def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(tmp_path, capsys, monkey
     assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10", "100",
                  "--size", "64", "--min-size", "64", "--iterations", "6"]) == 130
     err = capsys.readouterr().err
-    assert "the 2 pictures made so far written to" in err and "run it again with --cells DIR to keep" in err
+    assert f"the sheet so far written to {out} (1 picture finished, 1 cut short, marked 'stopped')" in err
+    assert "run it again with --cells DIR to keep" in err
     assert _pictures_across(np.asarray(Image.open(out))) == 2  # two of three
 
 
@@ -283,7 +284,9 @@ def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_shor
     with monkeypatch.context() as patched:
         patched.setattr(sweeps, "run_planned", _interrupted_at_the_second_picture(sweeps.run_planned))
         assert main(command) == 130
-    assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["style-weight=1.png", "style-weight=10.png"]
+    # the one cut short under a name of its own: under the finished name it looked finished
+    assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["style-weight=1.png",
+                                                                          "style-weight=10.stopped.png"]
     err = capsys.readouterr().err
     assert f"run the same command again to make the rest: {tmp_path / 'cells'} keeps the pictures finished" in err
     last_bar = [line for line in err.splitlines() if line.startswith("sweep: ")][-1]
@@ -292,6 +295,8 @@ def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_shor
     assert main(command) == 0
     assert [r["style_weight"] for r in ran] == [10, 100]  # the picture cut short is made again, the finished one not
     assert "3 pictures: 2 made in" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == [  # the stopped one replaced by its picture
+        "style-weight=1.png", "style-weight=10.png", "style-weight=100.png"]
     assert _pictures_across(np.asarray(Image.open(tmp_path / "sheet.png"))) == 3
 
 
@@ -472,13 +477,13 @@ def test_ctrl_c_while_measuring_or_comparing_still_writes_the_sheet(tmp_path, ca
     with monkeypatch.context() as patched:
         patched.setattr(sweeps, "measured", interrupted)
         assert main([*args, "--measure"]) == 130
-    assert "interrupted while measuring (the sheet has no numbers); the 2 pictures made so far written to" in \
-        capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
+    said = f"interrupted while measuring (the sheet has no numbers); the sheet so far written to {out} (2 pictures finished)"
+    assert said in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
     out.unlink()
     with monkeypatch.context() as patched:
         patched.setattr(sweeps, "compared", interrupted)
         assert main([*args, "--compare", str(page)]) == 130
-    assert f"interrupted while comparing (no {page} written); the 2 pictures made so far" in capsys.readouterr().err
+    assert f"interrupted while comparing (no {page} written); the sheet so far" in capsys.readouterr().err
     assert out.exists() and not page.exists()
 
 

@@ -2,7 +2,8 @@
 options takes it back instead of running it again, so a sweep stopped halfway, or given one more value, runs only
 what is new.
 
-Beside the pictures, ``stylegram-sweep.json`` records what made each finished one: the inputs (a file by its path,
+A picture a stopped sweep cut short is written as NAME.stopped.png, and made again next time. Beside the pictures,
+``stylegram-sweep.json`` records what made each finished one: the inputs (a file by its path,
 size and time of change, so an edited input is run again), every option and stylegram's version.
 """
 
@@ -19,6 +20,7 @@ from .images import ImageLike
 from .job import Result
 
 MANIFEST = "stylegram-sweep.json"
+STOPPED = ".stopped"  # a picture cut short is NAME.stopped.png: under the finished name it looked finished
 
 
 def fingerprint(inputs: dict[str, ImageLike | Sequence[ImageLike]], options: dict) -> dict | None:
@@ -74,8 +76,11 @@ class CellFolder:
         return Result(image, [], options, float(entry.get("seconds", 0.0)), alpha)
 
     def keep(self, name: str, made_of: dict | None, result: Result, finished: bool) -> None:
-        """Write ``name``.png and record what made it; a picture cut short is written but not recorded as made."""
-        result.save(self.path / f"{name}.png")
+        """Write ``name``.png and record what made it; a picture cut short is written as ``name``.stopped.png and not
+        recorded as made (the other of the two, from an earlier sweep, is removed: it is not this picture)."""
+        done, cut = self.path / f"{name}.png", self.path / f"{name}{STOPPED}.png"
+        result.save(done if finished else cut)
+        (cut if finished else done).unlink(missing_ok=True)
         if finished and made_of is not None:
             self.made[name] = {"seconds": round(result.seconds, 3), "made_of": made_of}
         elif self.made.pop(name, None) is None:

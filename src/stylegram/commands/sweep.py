@@ -158,9 +158,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         except KeyboardInterrupt:
             interrupted, stopped_in = True, f" while comparing (no {page} written)"
     if interrupted:
-        short = sum(cell.stopped for cell in made)
-        kept = (f"the {_pictures(made)} made so far written to {output}"
-                + (f" ({short} cut short, marked 'stopped')" if short else "")) if made \
+        kept = f"the sheet so far written to {output} ({_finished(made)})" if made \
             else "nothing was made, so nothing was written"
         print(f"stylegram: interrupted{stopped_in}; {kept}; {_going_on(folder)}", file=sys.stderr)
         return 130
@@ -170,11 +168,19 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     return 0
 
 
+def _finished(made: list) -> str:
+    """'2 pictures finished, 1 cut short, marked 'stopped'': 'the 1 picture made so far' read as one finished."""
+    short = sum(cell.stopped for cell in made)
+    done = len(made) - short
+    return (f"{done} picture{'s' * (done != 1)} finished" if done else "none finished") + \
+        (f", {short} cut short, marked 'stopped'" if short else "")
+
+
 def _going_on(folder: Path | None) -> str:
     """How a stopped sweep goes on: its --cells folder keeps the pictures finished, or it had none."""
     if folder is not None:
         return (f"run the same command again to make the rest: {folder} keeps the pictures finished, and those cut "
-                "short are made again")
+                "short (NAME.stopped.png there) are made again")
     return "run it again with --cells DIR to keep each finished picture, so that a sweep stopped goes on from them"
 
 
