@@ -1515,3 +1515,16 @@ def test_equal_stylized_frames_encode_to_one_video(tmp_path):
                 writer.write(frame)
         decoded.add(b"".join(frame.tobytes() for frame in video.frames(tmp_path / f"out{k}.mp4")))
     assert len(decoded) == 1
+
+
+def test_a_second_local_cluster_says_nothing_of_ports(client):
+    """With a cluster running (this file's, or `stylegram serve`'s for its videos), batch's own printed Dask's
+    "Port 8787 is already in use ... Hosting the HTTP server on port 42121 instead": its HTTP server took 8787 even
+    with no dashboard. Each now takes a free port."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with open_client(workers=1) as second:
+            assert sum(second.nthreads().values()) == 1
+    assert not [str(w.message) for w in caught if "already in use" in str(w.message)]
