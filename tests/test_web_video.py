@@ -74,6 +74,7 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
     seen = events(client, job)
     progress = [e["data"] for e in seen if e["event"] == "progress"]
     assert [p["frame"] for p in progress] == list(range(1, FRAMES + 1)) and progress[-1]["total"] == FRAMES
+    assert progress[0]["estimated_left"] is None and progress[-1]["estimated_left"] == 0  # the first holds the start
     assert seen[-1]["data"]["state"] == "done" and seen[-1]["data"]["has_result"]
     running = [e["data"] for e in seen if e["event"] == "state" and e["data"]["state"] == "running"]
     assert running[-1]["total"] == FRAMES  # the frames planned are said before the first is done
@@ -213,7 +214,9 @@ def test_a_gatys_videos_progress_carries_the_iterations_of_the_frame_being_made(
     for k, p in enumerate(progress):  # each frame's iterations come after the frames before it are written
         assert p["frame"] == sum("step" not in q for q in progress[:k]) + ("step" not in p)
     assert all(p["estimated_left"] is None for p in steps[:4])  # no frame done: how long the rest take is unknown
-    assert all(p["estimated_left"] >= 0 for p in steps[4:]) and steps[4]["estimated_left"] > 0
+    later = [p["estimated_left"] for p in steps[4:]]  # each later frame: iterations 1 and 2
+    assert later[0] is None and later[1] > 0  # the second frame's first iteration: its pace not known yet
+    assert all(left >= 0 for left in later[2:])
     assert steps[3]["step"]["loss"] < steps[0]["step"]["loss"] and "style.relu3_1" in steps[0]["step"]["losses"]
     assert all("picture" not in p["step"] for p in steps)  # the frame so far comes as the preview, not in the event
 
@@ -403,13 +406,24 @@ def test_a_gatys_videos_time_left_is_judged_from_the_frames_after_the_first():
     assert pace.left(report, 1, 5) is None  # the first frame runs the whole schedule: the rest is unknown
     pace.done(30.0)
     assert pace.left(report, 2, 5) == 6.0 + 3 * 8.0  # three more frames like this one, not like the first
-    assert pace.left({**report, "iteration": 1}, 2, 5) == 4 * 30.0  # its pace unknown yet: the last frame's
+    assert pace.left({**report, "iteration": 1}, 2, 5) is None  # its pace unknown yet (not the first frame's)
     assert pace.left(report, 5, 5) == 6.0  # the last frame
     for seconds in (9.0, 10.0, 40.0):  # one frame slowed by a busy CPU
         pace.done(seconds)
     swung = {**report, "estimated_left": 60.0}  # this frame's own estimate, early, on a busy CPU
     assert pace.left(swung, 3, 5) == 60.0 + 2 * 10.0  # the later frames at the median of those made, not 62 s each
     assert pace.left({**report, "iteration": 1, "elapsed": 1.0}, 3, 5) == 9.0 + 2 * 10.0
+
+
+def test_a_videos_time_left_after_a_frame_leaves_the_first_frame_out():
+    """After an AdaIN video's first frame the page said 'about 1 min 17 s left', taken from a first frame that held
+    the workers' start; the video ended a second later."""
+    pace = steps_module.FramePace()
+    pace.done(77.0)  # the first frame, with the cluster's start
+    assert pace.after_frame(1, 12) is None  # unknown yet: said so
+    for seconds in (0.1, 0.3, 0.2):
+        pace.done(seconds)
+    assert pace.after_frame(4, 12) == pytest.approx(8 * 0.2) and pace.after_frame(12, 12) == 0.0
 
 
 def test_a_video_jobs_command_makes_the_same_video(client, clip, tmp_path, monkeypatch):

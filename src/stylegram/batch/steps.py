@@ -225,7 +225,7 @@ class FramePace:
 
     def left(self, record: dict, number: int, frames: int) -> float | None:
         """Seconds left in the video at an iteration (Progress.record) of frame ``number`` (from 1) of ``frames``;
-        None while the first frame runs."""
+        None while the first frame runs, and at the second's first iteration."""
         if self.first is None:
             return None
         after = max(frames - number, 0)
@@ -233,9 +233,18 @@ class FramePace:
             typical = statistics.median(self.later)
             now = max(typical - record["elapsed"], 0.0) if record["iteration"] == 1 else record["estimated_left"]
             return now + after * typical
-        if record["iteration"] == 1:  # a run's first iteration also sets it up: its pace is not yet known
-            return (1 + after) * self.first
+        if record["iteration"] == 1:  # a run's first iteration also sets it up: its pace is not yet known (the first
+            return None  # frame's time for each, as said before, was twice theirs: it runs the whole schedule)
         return record["estimated_left"] + after * (record["elapsed"] + record["estimated_left"])
+
+    def after_frame(self, done: int, frames: int) -> float | None:
+        """Seconds left once frame ``done`` of ``frames`` is written: the rest at the median pace of the frames made
+        after the first; None until one is. The first frame's time holds the workers' start (and, for Gatys, the whole
+        schedule): the page said 'about 1 min 17 s left' after an AdaIN video's first frame, and it ended a second
+        later."""
+        if done >= frames:
+            return 0.0
+        return statistics.median(self.later) * (frames - done) if self.later else None
 
 
 class Running:

@@ -446,9 +446,8 @@ class Runner:
             job.iteration, job.total, job.frame = done, total or job.total, (done - 1, frame)
             pace.done(time.monotonic() - written_at)
             written_at = time.monotonic()
-            elapsed = time.time() - job.started
-            job.publish("progress", {"frame": done, "total": job.total, "elapsed": elapsed,
-                                     "estimated_left": elapsed / done * max(job.total - done, 0)})
+            job.publish("progress", {"frame": done, "total": job.total, "elapsed": time.time() - job.started,
+                                     "estimated_left": pace.after_frame(done, job.total)})
             if done in (1, job.total) or time.monotonic() - last_preview >= self.preview_seconds:  # the last: the result
                 job.set_preview(images.to_tensor(frame), done)
                 last_preview = time.monotonic()

@@ -784,7 +784,8 @@ function onFrame(p) {
   $("#progress").value = p.total ? Math.min(1, (p.frame + within) / p.total) : 0;
   if (!p.step) {
     $("#job-status").textContent = `Running: frame ${p.frame} of ${p.total}.`;
-    showStats(`${seconds(p.elapsed)} so far`, `about ${seconds(p.estimated_left)} left`);
+    showStats(`${seconds(p.elapsed)} so far`, p.estimated_left === null  // the first frame's time holds the start
+      ? "the time left is known after the next frame" : `about ${seconds(p.estimated_left)} left`);
     return;
   }
   $("#job-status").textContent = `Running: frame ${making} of ${p.total}, iteration ${p.step.iteration} of `
