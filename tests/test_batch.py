@@ -286,7 +286,9 @@ def test_every_audio_track_is_kept_with_its_language(tmp_path):
     with av.open(str(tmp_path / "out.mp4")) as container:
         languages = [stream.metadata.get("language") for stream in container.streams.audio]
         seconds = [float(stream.duration * stream.time_base) for stream in container.streams.audio]
+        kinds = [stream.type for stream in container.streams]
     assert languages == ["eng", "fra"]
+    assert kinds == ["video", "audio", "audio"]  # as the source has them (the video came last, as stream 2)
     assert all(abs(s - 1.0) < 0.05 for s in seconds), seconds  # 10 frames at 10 fps
     assert [abs(_loudest_hertz(tmp_path / "out.mp4", i) - hertz) < 5 for i, hertz in enumerate((440, 880))] == [True] * 2
 

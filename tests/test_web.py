@@ -287,6 +287,7 @@ def test_bad_settings_are_clear_4xx(client):
         ({"style_blend": "0.5,0.5"}, 400, "style blend has 2 weights for 1 style;"),  # the library's own checks
         # the library names its flags; the page names its settings ("--size" on the command line)
         ({"size": 128}, 400, '"Size" 128 is larger than the content image (80 px on its long side)'),
+        ({"size": 128}, 400, 'tick "allow a size larger than the content" to enlarge it'),  # a box, not "pass"
         ({"alpha": 0.5}, 400, "alpha is not a setting of the gatys method (it has size, content_weight,"),
         ({"content_weight": 0, "style_weight": 0, "tv_weight": 0}, 400, "all 0, so there is nothing to optimize"),
     ]

@@ -193,7 +193,7 @@ class VideoWriter(files.WholeOrNothing):
         self.temp = Path(temp)
         self.container = _av().open(temp, "w", format="mp4")
         self.video = None
-        self.audio = [_AudioCopy(self.container, source, i) for i in range(len(self.info.audio))]
+        self.audio: list[_AudioCopy] = []  # after the video stream, made at the first frame: the source's order
         self.written = 0
 
     def write(self, pixels: np.ndarray) -> None:
@@ -202,6 +202,7 @@ class VideoWriter(files.WholeOrNothing):
         pixels = pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2]
         if self.video is None:
             self.video = self._video_stream(pixels.shape[1], pixels.shape[0])
+            self.audio = [_AudioCopy(self.container, self.source, i) for i in range(len(self.info.audio))]
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
         frame.pts, frame.time_base = self._pts(self.written), self.timing.time_base
         self.container.mux(self.video.encode(frame))

@@ -247,6 +247,7 @@ def page_message(text: str) -> str:
     """A library message in the page's words: the flags the page offers by their labels on the page, in quotes, and
     the layers themselves where the command line would list them with a command the page has not."""
     text = _LAYERS_COMMAND.sub(lambda m: f"{m[1]}'s layers, shallow to deep: {layer_names(m[1])}", text)
+    text = re.sub(r"\b(?:pass|give) (--upscale|--tileable)\b", r"tick \1", text)  # a box on the page
     return re.sub(r"--[a-z][a-z-]*", lambda m: f'"{PAGE_LABELS[m[0]]}"' if m[0] in PAGE_LABELS else m[0], text)
 
 
