@@ -337,6 +337,8 @@ def test_job_streams_progress_in_order_and_its_result_downloads(client, tmp_path
     listed = client.get("/api/jobs").json()[-1]
     last = [e["data"] for e in events if e["event"] == "state"][-1]
     assert last["seconds"] == listed["finished"] - listed["started"] >= progress[-1]["elapsed"]
+    params = client.get(job["urls"]["params"]).json()  # its own time, and the page's beside it
+    assert params["seconds_in_all"] == round(last["seconds"], 3) >= params["seconds"] > 0
     said = [e["data"]["message"] for e in events if e["event"] == "state"][-1]
     assert re.fullmatch(r'"Start from" auto chose the content in (the style\'s palette|its own colours) as the start',
                         said), said  # the page says which start auto took, as the command line's 'wrote' line does

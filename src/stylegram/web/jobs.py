@@ -473,7 +473,9 @@ class Runner:
                 web_video.remove(folder)
 
     def params(self, job: WebJob) -> dict[str, Any]:
+        """A job's parameters file; ``seconds_in_all`` is the job's whole time, as the page shows it (a picture's
+        ``seconds`` is its run's alone: 1.263 beside the page's '1.8 s in all' read as a contradiction)."""
+        in_all = round((job.finished or time.time()) - (job.started or time.time()), 3)
         if job.spec.is_video:
-            seconds = (job.finished or time.time()) - (job.started or time.time())
-            return web_video.params(job.spec, job.state, job.iteration, seconds, job.video)
-        return engine.params(job.spec, job.result, job.state)
+            return web_video.params(job.spec, job.state, job.iteration, in_all, job.video)
+        return {**engine.params(job.spec, job.result, job.state), "seconds_in_all": in_all}
