@@ -305,6 +305,15 @@ def test_resume_from_checkpoint_is_bit_identical(vgg, pair, tmp_path, checkpoint
     assert torch.equal(resumed.result().image, full.image)
 
 
+def test_a_resumed_run_says_which_start_auto_chose(vgg, pair, checkpoint_at):
+    """The resumed run's 'wrote' line left out what --init auto had chosen: the run that chose it had stopped."""
+    content, style = pair
+    job = prepare(content, style, model=vgg, **{**FAST, "init": "auto"})
+    resumed = resume(checkpoint_at(job, 2), content, style, model=vgg)
+    list(resumed)
+    assert resumed.problem.chosen() == job.problem.chosen() and job.problem.chosen().startswith("--init auto chose")
+
+
 def test_resume_with_other_images_is_refused(vgg, pair, tmp_path):
     content, style = pair
     job = prepare(content, style, model=vgg, **FAST)

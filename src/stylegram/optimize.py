@@ -159,6 +159,7 @@ class State:
     elapsed: float = 0.0
     history: list[dict] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)  # digests of the problem's input images (fingerprint)
+    start: str = ""  # what --init auto started from (starts.Starts), which a resumed run says again
 
     def save(self, path: str | os.PathLike, options: dict) -> None:
         """Write a checkpoint atomically (temporary file, then rename)."""

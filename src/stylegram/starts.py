@@ -30,6 +30,7 @@ class Starts:
     """The first scale's start image of a gatys.TransferProblem (``initial_image``), by --init."""
 
     auto_start = ""  # what --init auto started from, once the run has started ('' before, or on a resumed run)
+    state: optimize.State | None = None
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """The first scale's start at ``size``, by --init (``generator`` draws the noise of --init noise)."""
@@ -62,17 +63,26 @@ class Starts:
         if self.masks:
             which = [self.recolor_pays_alone(n, content) for n in range(len(self.styles))]
             paid = [str(n + 1) for n, recolor in enumerate(which) if recolor]
-            self.auto_start = (f"the content with the region{'s' * (len(paid) > 1)} of style{'s' * (len(paid) > 1)} "
-                               f"{', '.join(paid)} recoloured" if paid else "the content in its own colours")
+            self._started(f"the content with the region{'s' * (len(paid) > 1)} of style{'s' * (len(paid) > 1)} "
+                          f"{', '.join(paid)} recoloured" if paid else "the content in its own colours")
             return self._recolored(content, size, which)
         recolored = self._recolored(content, size)
         pays = self.recolor_pays(content, recolored)
-        self.auto_start = "the content in the style's palette" if pays else "the content in its own colours"
+        self._started("the content in the style's palette" if pays else "the content in its own colours")
         return recolored if pays else content
 
+    def _started(self, words: str) -> None:
+        """Record what --init auto chose, in the run's state too: a checkpoint keeps it for the resumed run's line."""
+        self.auto_start = words
+        if getattr(self, "state", None) is not None:
+            self.state.start = words
+
     def chosen(self) -> str:
-        """'--init auto chose the content in the style's palette as the start', once it has chosen."""
-        return f"--init auto chose {self.auto_start} as the start" if self.auto_start else ""
+        """'--init auto chose the content in the style's palette as the start', once it has chosen (a resumed run:
+        as its checkpoint recorded)."""
+        state = getattr(self, "state", None)
+        said = self.auto_start or (state.start if state is not None else "")
+        return f"--init auto chose {said} as the start" if said else ""
 
     def _recolored(self, content: torch.Tensor, size: tuple[int, int], which: list[bool] | None = None) -> torch.Tensor:
         """The content in the styles' palette at ``size``; with --style-masks, each region in its own style's
