@@ -1525,8 +1525,14 @@ def test_a_second_local_cluster_says_nothing_of_ports(client):
     with no dashboard. Each now takes a free port."""
     import warnings
 
+    import psutil
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with open_client(workers=1) as second:
             assert sum(second.nthreads().values()) == 1
+            port = second.cluster.scheduler.http_server.port
+            listening = {c.laddr.ip for c in psutil.Process().net_connections("tcp")
+                         if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
     assert not [str(w.message) for w in caught if "already in use" in str(w.message)]
+    assert listening == {"127.0.0.1"}  # on this machine only, as the scheduler and workers are

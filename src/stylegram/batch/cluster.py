@@ -74,10 +74,10 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     """A distributed.Client: on the scheduler at ``scheduler`` (tcp://HOST:PORT), else on a new local cluster.
 
     The local cluster has ``workers`` single-threaded worker processes (default: one per core), listens on
-    127.0.0.1 only, on free ports (its HTTP server took 8787 even with no dashboard, and a second cluster, such as
-    batch's beside `stylegram serve`'s, printed Dask's warning that it was in use), and is shut down on leaving the
-    block. A scheduler given by address is
-    left running. Workers read inputs by path, so on a remote cluster the input files (and style images)
+    127.0.0.1 only (its HTTP server too: ':0' is every interface) on free ports (that server took 8787 even with no
+    dashboard, and a second cluster, such as batch's beside `stylegram serve`'s, printed Dask's warning that it was
+    in use), and is shut down on leaving the block. A scheduler given by address is left running. Workers read
+    inputs by path, so on a remote cluster the input files (and style images)
     must be visible to the workers at the same paths; outputs are written by this process.
     """
     dd = distributed()
@@ -91,7 +91,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     import dask
 
     with dask.config.set(LOCAL_CONFIG), dd.LocalCluster(
-        n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+        n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     ) as cluster, dd.Client(cluster) as client:
         yield client
 
