@@ -1360,6 +1360,15 @@ def test_init_weight_errors_name_the_problem(vgg, pair):
         prepare(content, style, model=vgg, init_weight=float("nan"), **{**FAST, "init": content})
 
 
+def test_time_left_costs_a_coarse_scales_iterations_with_their_fixed_part():
+    """Costed by pixels alone, 300 iterations at 64 px foretold a 256 px scale's 100 at 16x their pace, where they
+    took 8.3x (0.039 against 0.328 s); the first scale of a texture said 1.6x the time left."""
+    schedule = optimize.Schedule([300, 150, 100], "lbfgs", None, 20)
+    state = optimize.State(scale=0, step=300, iteration=300, elapsed=300 * 0.0393)
+    left = optimize._time_left(state, schedule, [(64, 64), (128, 128), (256, 256)])
+    assert left == pytest.approx(150 * 0.0966 + 100 * 0.3277, rel=0.05)  # what they took (FIXED_PIXELS)
+
+
 def test_time_left_takes_its_pace_from_the_iterations_after_a_scales_first():
     """The first iteration of a scale also sets it up; from the second on the estimate leaves it out."""
     schedule = optimize.Schedule([100], "lbfgs", None, 20)
