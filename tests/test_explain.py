@@ -435,7 +435,8 @@ def test_placed_styles_are_measured_where_they_paint_and_label_maps_measure_as_t
     content_map = torch.where(left.bool(), sky.view(1, 3, 1, 1), grass.view(1, 3, 1, 1))
     maps = [content_map, sky.view(1, 3, 1, 1).expand(1, 3, 8, 8), grass.view(1, 3, 1, 1).expand(1, 3, 8, 8)]
     labelled = stylegram.explain(content, styles, made.image, labels=maps, **keywords)
-    assert sorted({g.part for g in labelled.grams}) == ["label #228b22 (from style 2)", "label #87ceeb (from style 1)"]
+    assert sorted({g.part for g in labelled.grams}) == ["label green (#228b22) from style 2",  # as --labels: names them
+                                                        "label sky blue (#87ceeb) from style 1"]
     by_style = [{("style 1" in g.part, g.layer): g.moved for g in e.grams} for e in (labelled, placed)]
     assert by_style[0] == pytest.approx(by_style[1], abs=1e-4)
     whole = [torch.ones(1, 1, 8, 8)] * 2

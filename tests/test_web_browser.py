@@ -103,7 +103,10 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             page.fill("#size", "128")
             page.fill("#min_size", "128")
             page.fill("#iterations", "16")
-            assert page.inner_text("#init option[value='']") == "default (auto)"
+            # the default named by the choice it is, that choice not listed twice ("default (gram)" over "Gram ...")
+            assert page.inner_text("#init option[value='']") == "default: the content, recoloured if that helps"
+            assert page.inner_text("#statistic option[value='']") == "default: Gram matrices (Gatys et al.)"
+            assert page.evaluate("document.querySelector('#statistic option[value=gram]').hidden")
             page.select_option("#init", "recolor")
             page.fill("#style_layers", "relu1_1,relu2_1,relu3_1,relu4_1")
             page.click("#start")
@@ -112,6 +115,8 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             updates = int(page.get_attribute("#preview", "data-updates"))
             assert updates >= 2, f"only {updates} preview update(s) arrived"
             assert page.locator("#loss-curve polyline").count() >= 2  # the total and its parts
+            # the dashed line where the pixel polish begins says so (it stood unexplained)
+            assert page.locator("#loss-curve .scale-label").all_text_contents() == ["pixel polish"]
             assert page.inner_text("#job-status") == "Done after 16 iterations."
             assert page.inner_text("#stats").startswith("scale 1 of 1, pixel polish (128×85)")  # the last 8 of 16
             assert page.inner_text("#stats").endswith(" in all")  # said "so far" when it was over
@@ -449,6 +454,8 @@ def test_label_maps_chosen_on_the_page(tmp_path):
             chooser.value.set_files(str(tmp_path / name))
             page.wait_for_selector(f"{box} .labels.has-labels")
         assert page.locator("#content-thumbs .mask-add").count() == 0  # masks and regions are the styles' only
+        name = page.locator("#style-thumbs .labels .name")  # whole beside its two buttons: it read "l…"
+        assert name.inner_text() == "labels" and name.evaluate("n => n.scrollWidth <= n.clientWidth")
         job, result = small_recolored_job(page, url)
         assert job["inputs"]["labels"] == ["cat_map.png", "both_map.png"] and red_left_blue_right(result)
         read = page.locator("#labels-read")  # what the maps were read as, a swatch per label
@@ -525,10 +532,13 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
         assert red_left_blue_right(result)  # the sky painted on the left grew the example's red top
         assert page.is_visible("#explain-result")  # each label's part measured against its part of the example
         why = page.request.get(url + job["urls"]["explain"]).text()
-        assert "<td>label #87ceeb (from the example)</td><td>pool1</td>" in why
+        assert "<td>label sky blue (#87ceeb) from the example</td><td>pool1</td>" in why
         page.wait_for_selector("#measured:not([hidden])")  # under the picture: per label, over its layers
-        assert re.search(r"(\(|of the way: )label #[0-9a-f]{6} \(from the example\) -?\d+%, label #[0-9a-f]{6} \(from "
-                         r"the example\) -?\d+%\)[.;]", page.inner_text("#measured")), page.inner_text("#measured")
+        # named as the line of what the labels were read as names them: the colour's name, the file ("#87ceeb (from
+        # style 1)" stood under "sky blue (#87ceeb): ... of swirls.png")
+        assert re.search(r"(\(|of the way: )label [a-z ]+ \(#[0-9a-f]{6}\) from both\.png -?\d+%, label [a-z ]+ "
+                         r"\(#[0-9a-f]{6}\) from both\.png -?\d+%\)[.;]", page.inner_text("#measured")), \
+            page.inner_text("#measured")
 
 
 def test_the_contents_label_map_painted_on_the_page(tmp_path):

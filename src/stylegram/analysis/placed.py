@@ -27,7 +27,7 @@ class Part:
     style: int  # which style image, from 0
     mask: torch.Tensor | None  # (1, 1, H, W) of the content's aspect, in [0, 1]
     region: torch.Tensor | None  # (1, 1, h, w) of its style image's aspect, in [0, 1]
-    name: str  # on the page: "style 1's mask", or "label #87ceeb (from style 1)"
+    name: str  # on the page: "style 1's mask", or "label sky blue (#87ceeb) from style 1"
 
 
 def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=None, style_regions=None,
@@ -46,7 +46,7 @@ def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=
         equal = [1 / len(styles)] * len(styles)  # the entries' loss weights, which the measure does not use
         split = label_maps.split(labels, content_shape, style_shapes, equal,
                                  label_maps.TEXTURE if texture else label_maps.TRANSFER)
-        return [Part(s, m, r, f"label {colour} (from {names[s]})")
+        return [Part(s, m, r, f"label {label_maps.colour_name(colour)} from {names[s]}")  # as the --labels line
                 for s, m, r, colour in zip(split.styles, split.masks, split.regions, split.colours)]
     where = (masks.load_texture_masks if texture else masks.load_masks)(style_masks, len(style_shapes), content_shape)
     lent = masks.load_regions(style_regions, style_shapes)

@@ -493,7 +493,8 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
     def measured(job_id: str) -> dict:
         job, picture, frame = _explainable(job_id)
         if job.numbers is None:
-            numbers = engine.measured(job.spec, picture, service.store, service.models, False, frame).numbers()
+            numbers = engine.by_upload_names(
+                engine.measured(job.spec, picture, service.store, service.models, False, frame).numbers(), job.spec)
             job.numbers = numbers if frame is None else {**numbers, "frame": frame + 1}
         return job.numbers
 

@@ -342,6 +342,19 @@ def measured(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Mode
     return explain.of_transfer(content, styles, picture, opts, model, patches)
 
 
+def by_upload_names(numbers: dict, spec: Spec) -> dict:
+    """Measured numbers (Explanation.numbers) with the placed parts' styles named as uploaded: "label sky blue
+    (#87ceeb) from swirls.png", where the page's own line of what the labels were read as names the files."""
+    names = [u.name for u in spec.styles]
+
+    def named(key: str) -> str:
+        key = re.sub(r"\b(?:style|example) (\d+)\b", lambda m: names[int(m[1]) - 1], key)
+        return re.sub(r"\bthe (?:style|example)\b", names[0], key) if len(names) == 1 else key
+
+    return {**numbers, "layers": {named(k): v for k, v in numbers["layers"].items()},
+            "parts": {named(k): v for k, v in numbers["parts"].items()}}
+
+
 def explained(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Models, frame: int | None = None,
               frames: int | None = None) -> str:
     """The explanation page (stylegram.analysis.explain) of a job's picture (``measured``; a video job's ``frame``

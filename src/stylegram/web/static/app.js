@@ -77,6 +77,15 @@ const isVideo = (record) => Boolean(record && (record.kind === "video" || record
 // What a job's result is: an image, a video (MP4) or an animation (of the content's kind).
 const resultNoun = (job) => job.kind !== "video" ? "image" : job.urls.result.endsWith(".mp4") ? "video" : "animation";
 
+// A menu's first choice, the default, named by the choice it stands for, which is hidden: "default (gram)" above
+// "Gram matrices (Gatys et al.)" read as two different statistics.
+function defaultChoice(select, value) {
+  const same = [...select.options].find((option) => option.value && option.value === value);
+  for (const option of select.options) option.hidden = option === same;
+  select.options[0].textContent = same ? `default: ${same.textContent}` : `default (${value})`;
+  if (same && select.value === value) select.value = "";  // chosen by name before: the default, as it is now
+}
+
 function methodChanged() {
   const method = $("#method").value;
   const offered = offeredFields(method);
@@ -88,7 +97,7 @@ function methodChanged() {
     const input = $(`#${name}`);
     const value = defaults[name];
     if (input.type === "checkbox") input.checked = false;
-    else if (input.tagName === "SELECT") input.options[0].textContent = `default (${value ?? "style"})`;
+    else if (input.tagName === "SELECT") defaultChoice(input, value ?? "style");
     else input.placeholder = value === null || value === undefined || value === "auto" ? AUTO[name] || "auto" : String(value);
   }
   const texture = method === "texture";
@@ -937,6 +946,14 @@ function drawCurve() {
     if (points[k].scale !== points[k - 1].scale) {
       const at = x(points[k].iteration - 0.5);
       svg.append(element("line", { x1: at, x2: at, y1: box.top, y2: box.bottom, class: "scale-mark" }));
+      // what begins there, beside the line, which stood unexplained: "scale 2", "pixel polish"
+      const stage = points[k].stage || "";
+      const begins = stage.includes("polish") ? "pixel polish" : stage.replace(/ of \d+.*$/, "");
+      if (begins) {
+        const left = at > box.right - 80;  // near the right edge: on the line's left, inside the plot
+        svg.append(element("text", { x: left ? at - 3 : at + 3, y: box.top + 10, "text-anchor": left ? "end" : "start",
+          class: "scale-label" }, begins));
+      }
     }
   }
   svg.append(element("line", { x1: box.left, x2: box.left, y1: box.top, y2: box.bottom, class: "axis" }));
