@@ -1118,3 +1118,19 @@ def test_a_download_is_named_after_its_pictures_and_method():
     texture = SimpleNamespace(id="AbCdEf12", spec=SimpleNamespace(content=None, styles=[upload("..png")],
                                                                   method="texture"))
     assert download_name(texture, "_params.json") == "image_texture_AbCdEf_params.json"
+
+
+def test_measured_parts_are_named_by_the_styles_uploads():
+    """The line under the picture said 'label #87ceeb (from style 1)' under 'sky blue (#87ceeb): ... of swirls.png'."""
+    numbers = {"moved": 0.5, "layers": {"relu1_1 over label sky blue (#87ceeb) from style 1": 0.7,
+                                        "relu1_1 over label red (#dc143c) from style 2": 0.3},
+               "parts": {"label sky blue (#87ceeb) from style 1": 0.7, "label red (#dc143c) from style 2": 0.3}}
+    styles = [engine.Upload("a", "swirls.png", Path("a")), engine.Upload("b", "mosaic.png", Path("b"))]
+    named = engine.by_upload_names(numbers, engine.Spec("gatys", gatys.TransferOptions(), None, styles))
+    assert list(named["parts"]) == ["label sky blue (#87ceeb) from swirls.png", "label red (#dc143c) from mosaic.png"]
+    assert list(named["layers"])[1] == "relu1_1 over label red (#dc143c) from mosaic.png" and named["moved"] == 0.5
+    one = {"moved": 0.5, "layers": {"relu1_1 over the style's mask": 0.7}, "parts": {"the style's mask": 0.7}}
+    assert list(engine.by_upload_names(one, engine.Spec("gatys", gatys.TransferOptions(), None, styles[:1]))["parts"]) \
+        == ["swirls.png's mask"]
+    alike = [styles[0], engine.Upload("c", "swirls.png", Path("c"))]  # one name twice: left as style 1 and style 2
+    assert engine.by_upload_names(numbers, engine.Spec("gatys", gatys.TransferOptions(), None, alike)) == numbers

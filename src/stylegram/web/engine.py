@@ -346,6 +346,8 @@ def by_upload_names(numbers: dict, spec: Spec) -> dict:
     """Measured numbers (Explanation.numbers) with the placed parts' styles named as uploaded: "label sky blue
     (#87ceeb) from swirls.png", where the page's own line of what the labels were read as names the files."""
     names = [u.name for u in spec.styles]
+    if len(set(names)) < len(names):  # two uploads of one name: "style 1" and "style 2" tell them apart
+        return numbers
 
     def named(key: str) -> str:
         key = re.sub(r"\b(?:style|example) (\d+)\b", lambda m: names[int(m[1]) - 1], key)
