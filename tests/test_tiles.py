@@ -295,7 +295,7 @@ def test_the_tiles_keep_the_first_runs_layout(vgg, monkeypatch):
     """Without the hold, each level repainted swirls of its own scale over the picture (the cat washed out)."""
     monkeypatch.setattr(tiles, "TILE_ITERATIONS", 20)
     content = load_tensor(path("chelsea"), size=96)
-    options = dict(model=vgg, size=256, upscale=True, iterations="10", min_size=64, tile=128)
+    options = dict(model=vgg, size=192, upscale=True, iterations="10", min_size=64, tile=128)  # 256: 2.6x the time
     first = transfer(content, "sample:swirls", model=vgg, size=128, upscale=True, iterations="10", min_size=64).image
 
     def drift(image: torch.Tensor) -> float:  # from the first run's picture, at its size
@@ -304,7 +304,7 @@ def test_the_tiles_keep_the_first_runs_layout(vgg, monkeypatch):
     held = drift(tiles.transfer_tiled(content, "sample:swirls", **options).image)
     monkeypatch.setattr(tiles, "HOLD_WEIGHT", 0.0)
     free = drift(tiles.transfer_tiled(content, "sample:swirls", **options).image)
-    assert held < 0.6 * free  # 0.029 against 0.082
+    assert held < 0.6 * free  # 0.023 against 0.089 (at 256 px: 0.028 against 0.092)
 
 
 def test_label_maps_are_cut_to_the_tiles(vgg, quick, tmp_path):
