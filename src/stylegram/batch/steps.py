@@ -213,20 +213,19 @@ class FramePace:
     """
 
     def __init__(self) -> None:
-        self.first: float | None = None  # seconds the first frame took
+        self.first_done = False  # its time tells nothing of the others'
         self.later: list[float] = []  # seconds each frame after it took
 
     def done(self, seconds: float) -> None:
         """A frame was made in ``seconds``."""
-        if self.first is None:
-            self.first = seconds
-        else:
+        if self.first_done:
             self.later.append(seconds)
+        self.first_done = True
 
     def left(self, record: dict, number: int, frames: int) -> float | None:
         """Seconds left in the video at an iteration (Progress.record) of frame ``number`` (from 1) of ``frames``;
         None while the first frame runs, and at the second's first iteration."""
-        if self.first is None:
+        if not self.first_done:
             return None
         after = max(frames - number, 0)
         if self.later:
