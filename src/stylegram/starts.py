@@ -29,8 +29,8 @@ AUTO_RECOLOR_GAIN = 1 / 3
 class Starts:
     """The first scale's start image of a gatys.TransferProblem (``initial_image``), by --init."""
 
-    auto_start = ""  # what --init auto started from, once the run has started ('' before, or on a resumed run)
-    state: optimize.State | None = None  # the run's (gatys.TransferProblem's), where a checkpoint keeps the choice
+    state: optimize.State | None = None  # the run's (gatys.TransferProblem's): its ``start`` says what --init auto
+    # chose, once the run has started ('' before), and a checkpoint keeps it for the resumed run
 
     def initial_image(self, size: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
         """The first scale's start at ``size``, by --init (``generator`` draws the noise of --init noise)."""
@@ -72,15 +72,14 @@ class Starts:
         return recolored if pays else content
 
     def _started(self, words: str) -> None:
-        """Record what --init auto chose, in the run's state too: a checkpoint keeps it for the resumed run's line."""
-        self.auto_start = words
+        """Record what --init auto chose in the run's state: a checkpoint keeps it for the resumed run's line."""
         if self.state is not None:
             self.state.start = words
 
     def chosen(self) -> str:
         """'--init auto chose the content in the style's palette as the start', once it has chosen (a resumed run:
         as its checkpoint recorded)."""
-        said = self.auto_start or (self.state.start if self.state is not None else "")
+        said = self.state.start if self.state is not None else ""
         return f"--init auto chose {said} as the start" if said else ""
 
     def _recolored(self, content: torch.Tensor, size: tuple[int, int], which: list[bool] | None = None) -> torch.Tensor:
