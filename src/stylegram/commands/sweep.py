@@ -135,14 +135,14 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         if not made:
             raise
         _write_sheet(made, vary, args, kind, output)
-        raise type(err)(f"{err.flagged}; the {_pictures(made)} made before it written to {output}") from None
+        raise type(err)(f"{err.flagged}; the {_pictures(len(made))} made before it written to {output}") from None
     finally:
         if new_folder and folder is not None and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # nothing was made: no empty folder left behind
     stopped_in = ""  # what Ctrl-C stopped after the pictures were made: measuring or comparing them
     comparison = None  # with --compare and --measure: the page's numbers are the captions'
     if made and args.measure and not interrupted:
-        _say(args, f"measuring the {_pictures(made)}")
+        _say(args, f"measuring the {_pictures(len(made))}")
         try:
             if page is not None and "padding" not in vary:  # compared as the first is padded: all are here
                 comparison = S.compared(made, planned)
@@ -152,7 +152,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     if made:
         _write_sheet(made, vary, args, kind, output)
     if page is not None and not interrupted:
-        _say(args, f"comparing the {_pictures(made)}")
+        _say(args, f"comparing the {_pictures(len(made))}")
         try:
             _write_comparison(comparison or S.compared(made, planned), planned, vary, args, kind, page)
         except KeyboardInterrupt:
@@ -172,7 +172,7 @@ def _finished(made: list) -> str:
     """'2 pictures finished, 1 cut short, marked 'stopped'': 'the 1 picture made so far' read as one finished."""
     short = sum(cell.stopped for cell in made)
     done = len(made) - short
-    return (f"{done} picture{'s' * (done != 1)} finished" if done else "none finished") + \
+    return (f"{_pictures(done)} finished" if done else "none finished") + \
         (f", {short} cut short, marked 'stopped'" if short else "")
 
 
@@ -272,13 +272,13 @@ def _made(made: list[S.Cell], folder: Path | None, wall: float | None = None) ->
         "by side)"
     taken = len({id(cell.result) for cell in made if cell.reused})
     if not taken:
-        return f"{_pictures(made)}, {seconds}"
+        return f"{_pictures(len(made))}, {seconds}"
     made_now = f"{len(ran)} made in {seconds}, {taken}" if ran else "all"
-    return f"{_pictures(made)}: {made_now} taken from {folder} (an earlier sweep made them)"
+    return f"{_pictures(len(made))}: {made_now} taken from {folder} (an earlier sweep made them)"
 
 
-def _pictures(made: list[S.Cell]) -> str:
-    return f"{len(made)} picture{'s' * (len(made) != 1)}"
+def _pictures(count: int) -> str:
+    return f"{count} picture{'s' * (count != 1)}"
 
 
 def command(args: argparse.Namespace, vary: dict[str, list], kind: Kind) -> str:
