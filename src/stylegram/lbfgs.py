@@ -66,8 +66,9 @@ class LBFGS:
             st["restarts"] += 1
         else:
             if st["x"] is not None:
-                self._remember(x - st["x"], g - st["g"])
-                st["last_step"] = float((x - st["x"]).norm())
+                taken = x - st["x"]
+                self._remember(taken, g - st["g"])
+                st["last_step"] = float(taken.norm())
             st["x"], st["g"], st["loss"] = x, g, float(loss)
         t = self.lr
         if not st["s"]:
