@@ -697,7 +697,7 @@ def test_notebook_runs_at_tiny_size():
     pytest.importorskip("ipykernel")
     notebook = nbformat.read(ROOT / "examples" / "understanding_style_transfer.ipynb", as_version=4)
     index = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
-    injected = nbformat.v4.new_code_cell("SIZE = 40\nCROPS = 3\nCLUSTERS = 3")
+    injected = nbformat.v4.new_code_cell("SIZE = 40\nCROPS = 3\nCLUSTERS = 3\nITERATIONS = 15")
     injected.metadata["tags"] = ["injected-parameters"]
     notebook.cells.insert(index + 1, injected)
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",

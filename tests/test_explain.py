@@ -241,8 +241,8 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
     assert "style 2 (30%): coherence" in text and f"<td>{out}</td>" in text
     assert "<td>vgg19 (default, max pooling, replicate padding)</td>" in text  # the network as the run had it
     texture = tmp_path / "gravel.png"
-    assert main(["texture", "sample:gravel", "--size", "64", "--iterations", "10", "-o", str(texture), "--explain",
-                 str(page), "--quiet"]) == 0
+    assert main(["texture", "sample:gravel", "--size", "64", "--example-scale", "0.25", "--iterations", "10", "-o",
+                 str(texture), "--explain", str(page), "--quiet"]) == 0
     assert "Why this texture looks as it does" in page.read_text()
     # a texture's examples placed by masks: each measured where it grows
     left = torch.zeros(1, 3, 64, 64)
@@ -250,8 +250,8 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
     save_image(left, tmp_path / "left.png")
     save_image(1 - left, tmp_path / "right.png")
     assert main(["texture", "sample:gravel", "sample:swirls", "--masks", f"{tmp_path / 'left.png'},"
-                 f"{tmp_path / 'right.png'}", "--size", "64", "--iterations", "10", "-o", str(tmp_path / "masked.png"),
-                 "--explain", str(page), "--quiet"]) == 0
+                 f"{tmp_path / 'right.png'}", "--size", "64", "--example-scale", "0.25", "--iterations", "10", "-o",
+                 str(tmp_path / "masked.png"), "--explain", str(page), "--quiet"]) == 0
     assert "<td>example 2's mask</td><td>pool4</td>" in page.read_text()
     assert main(["texture", "sample:gravel", "-o", str(tmp_path / "g2.png"), "--explain", str(tmp_path / "w.txt")]) == 2
     assert "--explain " + str(tmp_path / "w.txt") + " should end in .html or .htm" in capsys.readouterr().err
@@ -327,8 +327,8 @@ def test_the_explain_command_measures_as_the_result_was_made_padding_included(tm
 
     with monkeypatch.context() as patched:
         patched.setattr(explain, "of_texture", interrupted)
-        assert main(["texture", "sample:gravel", "--size", "64", "--iterations", "5", "--tileable", "-o",
-                     str(texture), "--explain", str(page), "--quiet"]) == 130
+        assert main(["texture", "sample:gravel", "--size", "64", "--example-scale", "0.25", "--iterations", "5",
+                     "--tileable", "-o", str(texture), "--explain", str(page), "--quiet"]) == 130
     later = re.search(r"the picture is written, and (stylegram explain .*) writes .*texture.html from it",
                       capsys.readouterr().err)[1]
     words = shlex.split(later)

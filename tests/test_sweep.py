@@ -313,31 +313,34 @@ def test_a_damaged_cells_record_or_picture_is_made_again(tmp_path, monkeypatch):
 
 def test_a_texture_sweep_shares_the_network_and_each_value_takes_effect(tmp_path):
     planned = sweeps.plan_texture("sample:gravel", {"statistic": ["gram", "meanstd"], "seed": [1, 2]}, size=48,
-                                  iterations="3")
+                                  example_scale=0.25, iterations="3")
     assert len({id(p.job.problem.backbone) for p in planned}) == 1
     assert [p.job.options.statistic for p in planned] == ["gram", "gram", "meanstd", "meanstd"]
-    cells = sweeps.texture_sweep("sample:gravel", {"seed": [1, 2]}, size=48, iterations="3", cells=tmp_path)
+    cells = sweeps.texture_sweep("sample:gravel", {"seed": [1, 2]}, size=48, example_scale=0.25, iterations="3",
+                                 cells=tmp_path)
     assert [c.slug for c in cells] == ["seed=1", "seed=2"]
     assert float((cells[0].result.image - cells[1].result.image).abs().mean()) > 0.02  # another start, another texture
-    again = sweeps.texture_sweep("sample:gravel", {"seed": [1, 2]}, size=48, iterations="3", cells=tmp_path)
+    again = sweeps.texture_sweep("sample:gravel", {"seed": [1, 2]}, size=48, example_scale=0.25, iterations="3",
+                                 cells=tmp_path)
     assert all(c.reused for c in again)
 
 
 def test_the_texture_sweep_command_writes_its_sheet_and_names_options_texture_lacks(tmp_path, capsys, monkeypatch):
     out = tmp_path / "sheet.png"
-    assert main(["texture-sweep", "sample:mosaic", "--size", "48", "--iterations", "3", "--vary", "layers",
-                 "conv1_1,pool1", "conv1_1,pool1,pool2", "-o", str(out)]) == 0
+    assert main(["texture-sweep", "sample:mosaic", "--size", "48", "--example-scale", "0.25", "--iterations", "3",
+                 "--vary", "layers", "conv1_1,pool1", "conv1_1,pool1,pool2", "-o", str(out)]) == 0
     assert f"wrote {out} (2 pictures" in capsys.readouterr().out
     assert _pictures_across(np.asarray(Image.open(out))) == 2
     assert main(["texture-sweep", "sample:gravel", "--vary", "style-weight", "1", "10", "-o", str(out)]) == 2
     assert "texture has no option --style-weight" in capsys.readouterr().err
     titles, real = [], sweeps.contact_sheet
     monkeypatch.setattr(sweeps, "contact_sheet", lambda *args: titles.append(args[2]) or real(*args))
-    assert main(["texture-sweep", "sample:gravel", "--size", "48", "--iterations", "3", "--vary", "tileable",
-                 "-o", str(out), "--cells", str(tmp_path / "cells")]) == 0  # an on/off option: off, then on
+    assert main(["texture-sweep", "sample:gravel", "--size", "48", "--example-scale", "0.25", "--iterations", "3",
+                 "--vary", "tileable", "-o", str(out), "--cells", str(tmp_path / "cells")]) == 0  # off, then on
     assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == ["tileable=false.png", "tileable=true.png"]
     # the heading is the command as typed: true, not True, and the --cells it was given
-    assert titles == [f"stylegram texture-sweep sample:gravel --size 48 --iterations 3 --vary tileable false true "
+    assert titles == [f"stylegram texture-sweep sample:gravel --size 48 --example-scale 0.25 --iterations 3 --vary "
+                      f"tileable false true "
                       f"--cells {tmp_path / 'cells'} -o {out}"]
 
 
@@ -387,7 +390,8 @@ def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, che
     varied = sweeps.sweep(content, [], {"style": ["sample:swirls", "sample:brick"]}, model=vgg, measure=True,
                           size=64, min_size=64, iterations="3")
     assert all(re.fullmatch(r"style -?\d+%, content r [\d.]+", c.measured) for c in varied)  # each on its own style
-    textures = sweeps.texture_sweep("sample:gravel", {"seed": [1]}, size=48, iterations="20", measure=True)
+    textures = sweeps.texture_sweep("sample:gravel", {"seed": [1]}, size=48, example_scale=0.25, iterations="20",
+                                    measure=True)
     assert re.fullmatch(r"-?\d+% to the example", textures[0].measured)  # not 'example 91%': a value of --vary example
 
 
@@ -420,7 +424,7 @@ def test_the_sweep_command_compares_its_pictures_on_one_page(tmp_path, capsys):
     assert "--compare" in text and "vgg19 (default, max pooling, replicate padding)" in text
     texture_page = tmp_path / "textures.html"
     assert main(["texture-sweep", "sample:gravel", "-o", str(out), "--vary", "seed", "1", "2", "--size", "48",
-                 "--iterations", "5", "--compare", str(texture_page)]) == 0
+                 "--example-scale", "0.25", "--iterations", "5", "--compare", str(texture_page)]) == 0
     assert "seed 2" in texture_page.read_text()
 
 

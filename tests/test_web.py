@@ -206,7 +206,7 @@ def test_a_picture_is_served_as_png_for_browsers_that_cannot_show_its_format(cli
 
 def test_a_large_jpeg_content_is_decoded_at_the_scale_the_job_needs(monkeypatch):
     """A phone's photo as the content of a one-pass job is decoded by the JPEG decoder at a reduced scale that still
-    covers the job's size (the default 512 px here), as batch reads it, and so is it when the picture is measured;
+    covers the job's size (256 px here), as batch reads it, and so is it when the picture is measured;
     the result is as large as from a full decode."""
     from PIL import JpegImagePlugin
 
@@ -217,13 +217,14 @@ def test_a_large_jpeg_content_is_decoded_at_the_scale_the_job_needs(monkeypatch)
                         lambda self, mode, size: drafted.append(size) or real(self, mode, size))
     with TestClient(create_app()) as client:
         content = uploaded(client, buffer.getvalue(), "photo.jpg")
-        job = start(client, method="adain", content=content, styles=[uploaded(client, png(64, 64), "style.png")])
+        job = start(client, method="adain", content=content, styles=[uploaded(client, png(64, 64), "style.png")],
+                    size=256)
         assert wait_for(client, job["id"], lambda j: j["state"] in ("done", "failed"))["state"] == "done"
-        assert Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)).size == (512, 384)
-        assert (512, 384) in drafted
+        assert Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)).size == (256, 192)
+        assert (256, 192) in drafted
         drafted.clear()
         assert "moved" in client.get(job["urls"]["measured"]).json()
-    assert drafted == [(512, 384)]  # its numbers measured from the content as the job read it, not a full decode
+    assert drafted == [(256, 192)]  # its numbers measured from the content as the job read it, not a full decode
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
