@@ -31,6 +31,15 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Pyt
 from stylegram.web import create_app, running  # noqa: E402
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module's tests; each test's page has a context of its own (a new visitor's)."""
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
 def pictures(tmp_path, chelsea) -> dict[str, Path]:
     """A small photo, a small style image and a file that is not an image."""
@@ -61,11 +70,10 @@ def drop(page, selector: str, path: Path, mime: str) -> None:
     page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
 
 
-def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
+def test_page_runs_a_small_job_end_to_end(browser, pictures, tmp_path):
     shot = Path(os.environ.get("STYLEGRAM_WEB_SCREENSHOT") or tmp_path / "web.png")
     app = create_app(preview_every=2, allowed_hosts=["127.0.0.1"])
-    with running(app) as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with running(app) as url:
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 980}, accept_downloads=True)
             outside: list[str] = []
@@ -146,14 +154,13 @@ def test_page_runs_a_small_job_end_to_end(pictures, tmp_path):
             assert explained.eval_on_selector("h1", "h => getComputedStyle(h).fontSize") == "25.6px"  # its style sheet
             assert outside == [], f"the page fetched from outside the server: {outside}"
         finally:
-            browser.close()
+            closed(browser)
 
 
-def test_a_picture_removed_while_it_uploads_is_not_used(pictures):
+def test_a_picture_removed_while_it_uploads_is_not_used(browser, pictures):
     app = create_app(allowed_hosts=["127.0.0.1"])
     store = app.state.service.store
-    with running(app) as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with running(app) as url:
         try:
             page = browser.new_page()
             page.goto(url)
@@ -177,16 +184,16 @@ def test_a_picture_removed_while_it_uploads_is_not_used(pictures):
             page.wait_for_selector("#error:not([hidden])")
             assert page.inner_text("#error") == "Add at least one style image."
         finally:
-            browser.close()
+            closed(browser)
 
 
-def test_a_sample_picture_is_one_click_away():
+def test_a_sample_picture_is_one_click_away(browser):
     """No pictures at hand: a sample link uploads the picture as a dropped file would be (a photo as the content, a
     style image or texture as a style); a texture, which has no content, offers no photos."""
     from stylegram import samples
 
     app = create_app(allowed_hosts=["127.0.0.1"])
-    with ready_page(app) as (page, url):
+    with ready_page(browser, app) as (page, url):
         photos = [name for name in samples.available() if samples.kind(name) == "photo"]
         assert page.inner_text("#content-samples") == "or a sample: " + " · ".join(photos)
         assert "swirls · mosaic · brick" in page.inner_text("#style-samples")
@@ -207,11 +214,11 @@ def test_a_sample_picture_is_one_click_away():
         assert page.is_hidden("#content-samples") and page.is_visible("#style-samples")
 
 
-def test_a_picture_dragged_from_another_tab_or_pasted_is_uploaded(pictures, site):
+def test_a_picture_dragged_from_another_tab_or_pasted_is_uploaded(browser, pictures, site):
     """A picture dragged from another web page brings its address (and the link around it), not a file: the server
     fetches it. Ctrl-V of a copied picture fills the content while there is none. Text dropped says what to drop."""
     app = create_app(allowed_hosts=["127.0.0.1"])
-    with ready_page(app) as (page, url):
+    with ready_page(browser, app) as (page, url):
         page.evaluate("""(address) => {
             const transfer = new DataTransfer();
             transfer.setData("text/uri-list", "https://example.invalid/gallery/page-of-the-picture");
@@ -242,12 +249,12 @@ def test_a_picture_dragged_from_another_tab_or_pasted_is_uploaded(pictures, site
         assert page.inner_text("#error").startswith("That was neither a file nor a picture from a web page")
 
 
-def test_a_picture_the_browser_cannot_show_is_shown_as_the_servers_png(pictures, tmp_path):
+def test_a_picture_the_browser_cannot_show_is_shown_as_the_servers_png(browser, pictures, tmp_path):
     """Chromium shows no TIFF: the thumbnail (and what the painters paint over) becomes the server's PNG of it, and so
     does a mask's."""
     scan = tmp_path / "scan.tif"
     Image.open(pictures["content"]).save(scan)
-    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         page.set_input_files("#content-input", str(scan))
         page.wait_for_selector("#content-thumbs img[src$='/frame.png']")
         shown = "() => document.querySelector('#content-thumbs img').naturalWidth"
@@ -279,17 +286,22 @@ def flat_pictures(tmp_path) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def ready_page(app, height: int = 980):
-    """A headless Chromium page showing the app, ready (body[data-ready]); yields the page and the server's URL."""
-    with running(app) as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+def ready_page(browser, app, height: int = 980):
+    """A page of ``browser`` showing the app, ready (body[data-ready]); yields the page and the server's URL."""
+    with running(app) as url:
         try:
             page = browser.new_page(viewport={"width": 1200, "height": height}, accept_downloads=True)
             page.goto(url)
             page.wait_for_selector("body[data-ready=true]")
             yield page, url.rstrip("/")
         finally:
-            browser.close()
+            closed(browser)
+
+
+def closed(browser) -> None:
+    """Close the pages (and their contexts) a test opened, leaving the module's browser for the next test."""
+    for context in browser.contexts:
+        context.close()
 
 
 def last_job(page, url: str) -> tuple[dict, np.ndarray]:
@@ -320,7 +332,7 @@ def red_left_blue_right(result: np.ndarray) -> bool:
     return (left[..., 0] - left[..., 2]).mean() > 60 and (right[..., 2] - right[..., 0]).mean() > 60
 
 
-def test_each_style_paints_where_its_mask_says(tmp_path):
+def test_each_style_paints_where_its_mask_says(browser, tmp_path):
     """Masks chosen on the page: a style without one is named; with both, red paints the left and blue the right."""
     files = flat_pictures(tmp_path)
     for name, left in [("left.png", True), ("right.png", False)]:
@@ -328,7 +340,7 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
         mask[:, slice(0, 48) if left else slice(48, 96)] = 255
         Image.fromarray(mask).save(tmp_path / name)
         files[name] = tmp_path / name
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
         page.set_input_files("#content-input", str(files["cat.png"]))
         page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
         page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
@@ -359,7 +371,7 @@ def test_each_style_paints_where_its_mask_says(tmp_path):
         assert page.is_hidden("#style-thumbs .mask") and page.is_hidden(".mask-hint")
 
 
-def test_a_reload_keeps_the_pictures_their_masks_and_the_settings(tmp_path):
+def test_a_reload_keeps_the_pictures_their_masks_and_the_settings(browser, tmp_path):
     """A reload (or coming back to the page) finds the form as it was: the uploads, each style's mask and the
     settings, and a job started then paints as the masks say. An upload the server no longer has is named, and a
     sample fetched again."""
@@ -369,7 +381,7 @@ def test_a_reload_keeps_the_pictures_their_masks_and_the_settings(tmp_path):
         mask[columns] = 255
         Image.fromarray(mask).save(tmp_path / name)
     app = create_app(preview_every=4, allowed_hosts=["127.0.0.1"])
-    with ready_page(app) as (page, url):
+    with ready_page(browser, app) as (page, url):
         page.set_input_files("#content-input", str(files["cat.png"]))
         page.set_input_files("#style-input", [str(files["red.png"]), str(files["blue.png"])])
         page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
@@ -408,7 +420,7 @@ def test_a_reload_keeps_the_pictures_their_masks_and_the_settings(tmp_path):
         assert names == ["red.png", "swirls.png"] and page.is_hidden("#error")
 
 
-def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_path):
+def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(browser, tmp_path):
     """One picture, red above and blue below, given twice: its top paints the left (mask) and its bottom the right."""
     files = flat_pictures(tmp_path)
     both = np.concatenate([np.asarray(Image.open(files["red.png"]))[:32], np.asarray(Image.open(files["blue.png"]))[32:]])
@@ -418,7 +430,7 @@ def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_pa
         mask = np.zeros((64, 96), np.uint8)
         mask[part] = 255
         Image.fromarray(mask).save(tmp_path / name)
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
         page.set_input_files("#content-input", str(files["cat.png"]))
         page.set_input_files("#style-input", [str(tmp_path / "both.png")] * 2)
         page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .region-add")
@@ -435,7 +447,7 @@ def test_regions_chosen_on_the_page_lend_each_style_a_part_of_its_picture(tmp_pa
         assert "style image both.png has no region" in page.inner_text("#error")
 
 
-def test_label_maps_chosen_on_the_page(tmp_path):
+def test_label_maps_chosen_on_the_page(browser, tmp_path):
     """A label map for the content (sky left, grass right) and one for a red-above, blue-below style (sky above)."""
     files = flat_pictures(tmp_path)
     both = np.concatenate([np.asarray(Image.open(files["red.png"]))[:32], np.asarray(Image.open(files["blue.png"]))[32:]])
@@ -444,7 +456,7 @@ def test_label_maps_chosen_on_the_page(tmp_path):
         labels = np.full((64, 96, 3), (40, 160, 60), np.uint8)
         labels[sky] = (135, 206, 235)
         Image.fromarray(labels).save(tmp_path / name)
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(preview_every=4, allowed_hosts=["127.0.0.1"])) as (page, url):
         page.set_input_files("#content-input", str(files["cat.png"]))
         page.set_input_files("#style-input", str(tmp_path / "both.png"))
         page.wait_for_selector("#style-thumbs .thumb .labels-add")
@@ -509,11 +521,11 @@ def paint_band(page, colour: str, across: tuple[float, float], rows: tuple[float
         page.mouse.up()
 
 
-def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
+def test_a_doodle_painted_on_the_page_shapes_a_texture(browser, tmp_path):
     """Texture mode: the doodle box appears, masks do not. The painter offers the example map's colours; the left
     painted sky (the example's red top), the rest left grass (its blue bottom)."""
     both, both_map = two_part_style_and_map(tmp_path)
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+    with ready_page(browser, create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         assert page.is_hidden("#doodle")
         page.select_option("#method", "texture")
         page.set_input_files("#style-input", str(both))
@@ -541,10 +553,10 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(tmp_path):
             page.inner_text("#measured")
 
 
-def test_the_contents_label_map_painted_on_the_page(tmp_path):
+def test_the_contents_label_map_painted_on_the_page(browser, tmp_path):
     """Transfer: the content's label map painted over the content in the style map's colours."""
     both, both_map = two_part_style_and_map(tmp_path)
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+    with ready_page(browser, create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         page.set_input_files("#content-input", str(tmp_path / "cat.png"))
         page.set_input_files("#style-input", str(both))
         page.wait_for_selector("#style-thumbs .thumb .labels-add")
@@ -565,11 +577,11 @@ def test_the_contents_label_map_painted_on_the_page(tmp_path):
         assert job["inputs"]["labels"] == ["content-labels.png", "both_map.png"] and red_left_blue_right(result)
 
 
-def test_every_label_map_painted_on_the_page(tmp_path):
+def test_every_label_map_painted_on_the_page(browser, tmp_path):
     """No map files at all: the style image's map painted over it (sky above, forest below, from the page's own
     colours), then the content's over the content in the colours of the style's map; red paints the left."""
     both, _ = two_part_style_and_map(tmp_path)
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+    with ready_page(browser, create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         page.set_input_files("#content-input", str(tmp_path / "cat.png"))
         page.set_input_files("#style-input", str(both))
         page.click("#style-thumbs .labels-paint")
@@ -609,11 +621,11 @@ def paint_across(page, x0: float, x1: float) -> None:
         page.mouse.up()
 
 
-def test_masks_painted_on_the_content(tmp_path):
+def test_masks_painted_on_the_content(browser, tmp_path):
     """Paint red's region over the whole picture, then blue's over the right half (blue takes it from red), erase
     a band of red's and fill the rest with red again."""
     files = flat_pictures(tmp_path)
-    with ready_page(create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+    with ready_page(browser, create_app(preview_every=4, allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         assert page.is_hidden("#paint-open")  # nothing to paint on yet
         Image.open(files["cat.png"]).save(tmp_path / "cat.tif")  # a picture the server reads, the browser not:
         page.set_input_files("#content-input", str(tmp_path / "cat.tif"))  # painted over as the server's PNG of it
@@ -659,11 +671,11 @@ def a_video_and_a_style(page, tmp_path, styles: tuple[str, ...] = ("red.png",)) 
     page.wait_for_selector(f"#style-thumbs .thumb:nth-child({len(styles)}):not(.pending)")
 
 
-def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp_path):
+def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(browser, tmp_path):
     pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
     from stylegram.batch import video
 
-    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         a_video_and_a_style(page, tmp_path)
         assert page.inner_text("#content-thumbs .thumb .frames") == "4 frames"
         assert page.is_visible("#style-thumbs .mask-add") and page.is_visible("#content-thumbs .labels-add")
@@ -694,11 +706,11 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(tmp
         page.screenshot(path=str(tmp_path / "video.png"), full_page=True)
 
 
-def test_masks_painted_on_a_videos_first_frame_hold_for_every_frame(tmp_path):
+def test_masks_painted_on_a_videos_first_frame_hold_for_every_frame(browser, tmp_path):
     pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
     from stylegram.batch import video
 
-    with ready_page(create_app(allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"]), height=1200) as (page, url):
         a_video_and_a_style(page, tmp_path, ("red.png", "blue.png"))
         page.click("#paint-open")
         page.wait_for_selector("#painter:not([hidden])")
@@ -726,10 +738,10 @@ def test_masks_painted_on_a_videos_first_frame_hold_for_every_frame(tmp_path):
         assert "--style-masks mask-red.png,mask-blue.png" in params["command"]
 
 
-def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_frame(tmp_path):
+def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_frame(browser, tmp_path):
     pytest.importorskip("distributed", reason="the batch extra is not installed: pip install -e '.[batch]'")
 
-    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         a_video_and_a_style(page, tmp_path)
         assert "the loss curve of the frame being made appears here" in page.text_content("#loss-curve")
         page.fill("#iterations", "400")
@@ -749,10 +761,10 @@ def test_a_gatys_videos_frame_shows_its_iterations_and_loss_curve_and_stops_mid_
         assert page.inner_text("#job-status") == "Stopped after 0 of 4 frames; a video is written only whole."
 
 
-def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(pictures):
+def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(browser, pictures):
     """Reloaded (or opened in another tab) mid-run, the page shows the running job again, not an idle form; a tab
     with a job of its own, reloaded, shows its own."""
-    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         page.set_input_files("#content-input", str(pictures["content"]))
         page.set_input_files("#style-input", str(pictures["style"]))
         page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
@@ -793,10 +805,10 @@ def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(pictures):
         assert page.is_visible("#preview")
 
 
-def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent_saying_how_to_raise_it(tmp_path):
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent_saying_how_to_raise_it(browser, tmp_path):
     noise = np.random.default_rng(0).integers(0, 255, (800, 800, 3), dtype=np.uint8)
     Image.fromarray(noise).save(tmp_path / "big.png")  # incompressible: some 1.9 MB
-    with ready_page(create_app(max_upload_bytes=1_000_000, allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(max_upload_bytes=1_000_000, allowed_hosts=["127.0.0.1"])) as (page, url):
         page.set_input_files("#content-input", str(tmp_path / "big.png"))
         page.wait_for_selector("#error:not([hidden])")
         message = page.inner_text("#error")
@@ -805,9 +817,9 @@ def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent_saying_how_to
         assert page.locator("#content-thumbs .thumb").count() == 0
 
 
-def test_earlier_results_stay_on_the_page_to_download(tmp_path):
+def test_earlier_results_stay_on_the_page_to_download(browser, tmp_path):
     files = flat_pictures(tmp_path)
-    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         assert page.is_hidden("#recent")  # nothing yet
         page.set_input_files("#content-input", str(files["cat.png"]))
         page.set_input_files("#style-input", str(files["red.png"]))
@@ -853,10 +865,10 @@ def test_earlier_results_stay_on_the_page_to_download(tmp_path):
                             r"its own colours) as the start\.", page.inner_text("#job-status")), page.inner_text("#job-status")
 
 
-def test_the_loss_curves_labels_keep_their_size_on_a_narrow_screen():
+def test_the_loss_curves_labels_keep_their_size_on_a_narrow_screen(browser):
     """The curve is drawn as wide as it shows (300 to 560 CSS px): on a phone its labels stay 11-13 px, where a fixed
     560 px drawing scaled them to 6-7 px; a window made wider redraws it."""
-    with ready_page(create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         def drawn() -> tuple[float, float, float]:
             return tuple(page.evaluate("""() => { const svg = document.querySelector('#loss-curve');
                 return [svg.viewBox.baseVal.width, svg.getBoundingClientRect().width,
@@ -871,11 +883,11 @@ def test_the_loss_curves_labels_keep_their_size_on_a_narrow_screen():
         assert title >= 12  # the 12 px title, at its size
 
 
-def test_a_setting_out_of_range_is_named_and_a_hidden_one_does_not_block_start():
+def test_a_setting_out_of_range_is_named_and_a_hidden_one_does_not_block_start(browser):
     """The browser's own check stopped Start on a bad value with a bubble at best, and with nothing on the screen
     when the field belonged to another method (hidden); the page now says which field and what it must be."""
     app = create_app(allowed_hosts=["127.0.0.1"])
-    with ready_page(app) as (page, url):
+    with ready_page(browser, app) as (page, url):
         page.click("#content-samples [data-sample=chelsea]")
         page.click("#style-samples [data-sample=swirls]")
         page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
