@@ -588,7 +588,9 @@ def label_png(width: int, height: int, split: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_label_maps_from_the_page_paint_like_colours_alike(client):
+def test_label_maps_from_the_page_paint_like_colours_alike(client, monkeypatch):
+    from stylegram import tiles
+
     files = {"cat.png": png(96, 64), "both.png": two_part_png(), "cat_map.png": label_png(96, 64, "x"),
              "both_map.png": label_png(64, 64, "y"), "left.png": mask_png(96, 64, True)}
     ids = {name: uploaded(client, data, name) for name, data in files.items()}
@@ -605,6 +607,7 @@ def test_label_maps_from_the_page_paint_like_colours_alike(client):
     assert client.get(job["urls"]["self"]).json()["labels_read"] == states[-1]["labels_read"]
     big = {"content": uploaded(client, png(192, 128)), "labels": [uploaded(client, label_png(192, 128, "x")),
                                                                 ids["both_map.png"]]}
+    monkeypatch.setattr(tiles, "TILE_ITERATIONS", 2)  # (40: 8 s for what is read before any tile)
     tiled = start(client, **{**body, **big, "size": 192, "min_size": 128, "tile": 128, "iterations": "3"})
     tiled_states = [e["data"] for e in sse(client.get(tiled["urls"]["events"]).text) if e["event"] == "state"]
     assert tiled_states[-1]["labels_read"] == states[-1]["labels_read"]  # read over the whole content, as one run
