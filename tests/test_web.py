@@ -589,8 +589,6 @@ def label_png(width: int, height: int, split: str) -> bytes:
 
 
 def test_label_maps_from_the_page_paint_like_colours_alike(client, monkeypatch):
-    from stylegram import tiles
-
     files = {"cat.png": png(96, 64), "both.png": two_part_png(), "cat_map.png": label_png(96, 64, "x"),
              "both_map.png": label_png(64, 64, "y"), "left.png": mask_png(96, 64, True)}
     ids = {name: uploaded(client, data, name) for name, data in files.items()}
@@ -788,6 +786,7 @@ def test_a_run_in_tiles_stopped_keeps_the_tiles_made(client, monkeypatch):
         return run(self, on_first, step, on_state, stop)
 
     monkeypatch.setattr(engine.Tiled, "run", stopped_after_a_tile)
+    monkeypatch.setattr(tiles, "TILE_ITERATIONS", 4)
     content, style = uploaded(client, png(192, 128)), uploaded(client, png(96, 96, 1))
     job = start(client, content=content, styles=[style], size=192, tile=128, iterations="3", min_size=128)
     events = sse(client.get(job["urls"]["events"]).text)
