@@ -602,6 +602,8 @@ def test_label_maps_from_the_page_paint_like_colours_alike(client, monkeypatch):
     read = [{"colour": "#87ceeb", "name": "sky blue (#87ceeb)", "share": 0.5, "sources": halves},
             {"colour": "#28a03c", "name": "green (#28a03c)", "share": 0.5, "sources": halves}]
     assert sorted(states[-1]["labels_read"], key=lambda p: p["colour"], reverse=True) == read
+    parts = client.get(job["urls"]["measured"]).json()["parts"]  # the line under the picture names the file too
+    assert sorted(parts) == ["label green (#28a03c) from both.png", "label sky blue (#87ceeb) from both.png"]
     assert client.get(job["urls"]["self"]).json()["labels_read"] == states[-1]["labels_read"]
     big = {"content": uploaded(client, png(192, 128)), "labels": [uploaded(client, label_png(192, 128, "x")),
                                                                 ids["both_map.png"]]}
@@ -1126,15 +1128,17 @@ def test_a_download_is_named_after_its_pictures_and_method():
 
 def test_measured_parts_are_named_by_the_styles_uploads():
     """The line under the picture said 'label #87ceeb (from style 1)' under 'sky blue (#87ceeb): ... of swirls.png'."""
-    numbers = {"moved": 0.5, "layers": {"relu1_1 over label sky blue (#87ceeb) from style 1": 0.7,
-                                        "relu1_1 over label red (#dc143c) from style 2": 0.3},
-               "parts": {"label sky blue (#87ceeb) from style 1": 0.7, "label red (#dc143c) from style 2": 0.3}}
+    from stylegram.analysis import placed
+
     styles = [engine.Upload("a", "swirls.png", Path("a")), engine.Upload("b", "mosaic.png", Path("b"))]
-    named = engine.by_upload_names(numbers, engine.Spec("gatys", gatys.TransferOptions(), None, styles))
-    assert list(named["parts"]) == ["label sky blue (#87ceeb) from swirls.png", "label red (#dc143c) from mosaic.png"]
-    assert list(named["layers"])[1] == "relu1_1 over label red (#dc143c) from mosaic.png" and named["moved"] == 0.5
-    one = {"moved": 0.5, "layers": {"relu1_1 over the style's mask": 0.7}, "parts": {"the style's mask": 0.7}}
-    assert list(engine.by_upload_names(one, engine.Spec("gatys", gatys.TransferOptions(), None, styles[:1]))["parts"]) \
-        == ["swirls.png's mask"]
+    assert engine.upload_names(engine.Spec("gatys", gatys.TransferOptions(), None, styles)) == ["swirls.png",
+                                                                                                "mosaic.png"]
     alike = [styles[0], engine.Upload("c", "swirls.png", Path("c"))]  # one name twice: left as style 1 and style 2
-    assert engine.by_upload_names(numbers, engine.Spec("gatys", gatys.TransferOptions(), None, alike)) == numbers
+    assert engine.upload_names(engine.Spec("gatys", gatys.TransferOptions(), None, alike)) is None
+    left = torch.zeros(1, 1, 8, 8)
+    left[..., :4] = 1
+    picture, images = torch.rand(1, 3, 8, 8), [torch.rand(1, 3, 8, 8)] * 2
+    parts = placed.parts_of(picture, images, style_masks=[left, 1 - left], names=["swirls.png", "mosaic.png"])
+    assert [p.name for p in parts] == ["swirls.png's mask", "mosaic.png's mask"]
+    assert [p.name for p in placed.parts_of(picture, images, style_masks=[left, 1 - left])] == ["style 1's mask",
+                                                                                                "style 2's mask"]

@@ -393,23 +393,24 @@ def _check_sizes(backbone: Backbone, *named: dict[str, tuple[torch.Tensor, list[
 
 
 def placing(options: gatys.TransferOptions | synthesis.TextureOptions, picture: torch.Tensor,
-            styles: Sequence[torch.Tensor]) -> list[Part] | None:
+            styles: Sequence[torch.Tensor], names: Sequence[str] | None = None) -> list[Part] | None:
     """The parts a transfer's --style-masks, --style-regions or --labels placed its styles in (a texture's --masks or
-    --labels its examples), over a ``picture`` of the content's (output's) shape; None without them."""
+    --labels its examples), over a ``picture`` of the content's (output's) shape, the styles called ``names``
+    (placed.parts_of); None without them."""
     if isinstance(options, synthesis.TextureOptions):
-        return parts_of(picture, styles, style_masks=options.masks, labels=options.labels, texture=True)
-    return parts_of(picture, styles, **{name: getattr(options, name) for name in PLACING})
+        return parts_of(picture, styles, style_masks=options.masks, labels=options.labels, texture=True, names=names)
+    return parts_of(picture, styles, **{name: getattr(options, name) for name in PLACING}, names=names)
 
 
 def of_transfer(content: torch.Tensor, styles: Sequence[torch.Tensor], result: torch.Tensor,
                 options: gatys.TransferOptions, model: Backbone, patches: bool = True,
-                own_layers: bool = True) -> Explanation:
+                own_layers: bool = True, names: Sequence[str] | None = None) -> Explanation:
     """A transfer's result measured as it was made: at its style scale, against its styles' blend, where they were
     placed, on the layers its losses used (a one-pass method's, or with ``own_layers`` False: the defaults);
-    ``patches`` as in ``measure``."""
+    ``patches`` as in ``measure``; ``names``: what the placed parts call the styles (placed.parts_of)."""
     content, styles, result = prepared(content, styles, result, style_scale=options.style_scale)
     return measure(content, result, styles, model, blend=options.style_blend, patches=patches,
-                   parts=placing(options, content, styles), **(layers_of(options) if own_layers else {}))
+                   parts=placing(options, content, styles, names), **(layers_of(options) if own_layers else {}))
 
 
 def layers_of(options: gatys.TransferOptions) -> dict[str, str]:
@@ -424,13 +425,14 @@ def layers_of(options: gatys.TransferOptions) -> dict[str, str]:
 
 
 def of_texture(examples: Sequence[torch.Tensor], result: torch.Tensor, options: synthesis.TextureOptions,
-               model: Backbone, patches: bool = True, own_layers: bool = True) -> Explanation:
-    """A texture measured as it was made: its examples at its example scale, blended, placed, on its layers (with
-    ``own_layers`` False: the defaults)."""
+               model: Backbone, patches: bool = True, own_layers: bool = True,
+               names: Sequence[str] | None = None) -> Explanation:
+    """A texture measured as it was made: its examples at its example scale, blended, placed (the parts calling them
+    ``names``), on its layers (with ``own_layers`` False: the defaults)."""
     examples, result = prepared_texture(examples, result, example_scale=options.example_scale)
     return measure_texture(examples, result, model, layers=options.layers if own_layers else TEXTURE_LAYERS,
                            blend=options.blend, patches=patches, tileable=options.tileable,
-                           parts=placing(options, result, examples))
+                           parts=placing(options, result, examples, names))
 
 
 def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions | synthesis.TextureOptions,

@@ -31,16 +31,19 @@ class Part:
 
 
 def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=None, style_regions=None,
-             labels=None, texture: bool = False) -> list[Part] | None:
+             labels=None, texture: bool = False, names: Sequence[str] | None = None) -> list[Part] | None:
     """The parts that --style-masks, --style-regions or --labels (files, sample:NAME or images, as a transfer takes
     them) place the ``styles`` in over a ``picture`` of the content's shape, or None without them. ``texture``: a
-    texture's --masks (as ``style_masks``) and --labels, placing its examples in a picture of the output's shape."""
+    texture's --masks (as ``style_masks``) and --labels, placing its examples in a picture of the output's shape.
+    ``names``: what the parts call the styles (the web page: their files' names); by default "style 1", "style 2" or
+    "the style" (as the --labels line numbers them)."""
     from .. import labels as label_maps
     from .. import masks
 
     content_shape, style_shapes = tuple(picture.shape[-2:]), [tuple(s.shape[-2:]) for s in styles]
     noun = "example" if texture else "style"
-    names = [f"{noun} {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else [f"the {noun}"]
+    if names is None:
+        names = [f"{noun} {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else [f"the {noun}"]
     if labels is not None:
         label_maps.check_alone(style_masks, style_regions, label_maps.TEXTURE if texture else label_maps.TRANSFER)
         equal = [1 / len(styles)] * len(styles)  # the entries' loss weights, which the measure does not use

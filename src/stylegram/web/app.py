@@ -493,8 +493,7 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
     def measured(job_id: str) -> dict:
         job, picture, frame = _explainable(job_id)
         if job.numbers is None:
-            numbers = engine.by_upload_names(
-                engine.measured(job.spec, picture, service.store, service.models, False, frame).numbers(), job.spec)
+            numbers = engine.measured(job.spec, picture, service.store, service.models, False, frame).numbers()
             job.numbers = numbers if frame is None else {**numbers, "frame": frame + 1}
         return job.numbers
 

@@ -337,24 +337,16 @@ def measured(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Mode
     opts, styles = decoded_options(spec, store), [store.decode(u) for u in spec.styles]
     model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
     if spec.method == "texture":
-        return explain.of_texture(styles, picture, opts, model, patches)
+        return explain.of_texture(styles, picture, opts, model, patches, names=upload_names(spec))
     content = store.decode(spec.content, frame=frame or 0, at_least=gatys.read_side(opts.size))  # as the job read it
-    return explain.of_transfer(content, styles, picture, opts, model, patches)
+    return explain.of_transfer(content, styles, picture, opts, model, patches, names=upload_names(spec))
 
 
-def by_upload_names(numbers: dict, spec: Spec) -> dict:
-    """Measured numbers (Explanation.numbers) with the placed parts' styles named as uploaded: "label sky blue
-    (#87ceeb) from swirls.png", where the page's own line of what the labels were read as names the files."""
+def upload_names(spec: Spec) -> list[str] | None:
+    """What a job's measured parts call its styles: their uploads' names ("label sky blue (#87ceeb) from swirls.png",
+    as the page's line of what the labels were read as names them), or None (style 1, style 2) when two share one."""
     names = [u.name for u in spec.styles]
-    if len(set(names)) < len(names):  # two uploads of one name: "style 1" and "style 2" tell them apart
-        return numbers
-
-    def named(key: str) -> str:
-        key = re.sub(r"\b(?:style|example) (\d+)\b", lambda m: names[int(m[1]) - 1], key)
-        return re.sub(r"\bthe (?:style|example)\b", names[0], key) if len(names) == 1 else key
-
-    return {**numbers, "layers": {named(k): v for k, v in numbers["layers"].items()},
-            "parts": {named(k): v for k, v in numbers["parts"].items()}}
+    return names if len(set(names)) == len(names) else None
 
 
 def explained(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Models, frame: int | None = None,
