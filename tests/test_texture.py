@@ -249,6 +249,32 @@ def test_labels_grow_each_part_of_the_output_from_the_part_of_an_example_with_it
         prepare_texture([example, example], labels=[output_map, example_map], **opts)
 
 
+def test_a_doodle_gives_the_output_its_shape_and_size_its_long_side(avg_vgg, tmp_path, capsys):
+    """--size 96 (or none) with a 96x64 doodle said "the output 96x96: a label map needs its image's aspect", where
+    the web page made the doodle's shape."""
+    from PIL import Image
+
+    a, b = torch.tensor([0.2, 0.4, 0.9]).view(1, 3, 1, 1), torch.tensor([0.9, 0.5, 0.1]).view(1, 3, 1, 1)
+    doodle = torch.cat([a.expand(1, 3, 64, 48), b.expand(1, 3, 64, 48)], dim=-1)  # 96x64
+    example_map = torch.cat([a.expand(1, 3, 32, 64), b.expand(1, 3, 32, 64)], dim=-2)
+    example = torch.rand(1, 3, 64, 64)
+    shaped = {size: prepare_texture(example, model=avg_vgg, labels=[doodle, example_map], size=size,
+                                    layers="conv1_1,pool1").problem.sizes()[-1] for size in (96, "48", "72x48")}
+    assert shaped == {96: (64, 96), "48": (32, 48), "72x48": (48, 72)}  # (H, W)
+    assert prepare_texture(example, model=avg_vgg, labels=[doodle, example_map],
+                           layers="conv1_1,pool1").problem.sizes()[-1] == (171, 256)  # the default 256: long side
+    assert prepare_texture(example, model=avg_vgg, size=96, layers="conv1_1,pool1").problem.sizes()[-1] == (96, 96)
+    save_image(doodle, tmp_path / "doodle.png")
+    save_image(example_map, tmp_path / "map.png")
+    save_image(example, tmp_path / "example.png")
+    run = ["texture", str(tmp_path / "example.png"), "--labels", f"{tmp_path / 'doodle.png'},{tmp_path / 'map.png'}",
+           "--layers", "conv1_1,pool1", "--iterations", "2", "--min-size", "48", "-o", str(tmp_path / "out.png")]
+    assert main([*run, "--size", "48", "--quiet"]) == 0 and Image.open(tmp_path / "out.png").size == (48, 32)
+    assert main([*run, "--size", "48x48"]) == 2
+    assert "and the output 48x48: a label map needs its image's aspect (it is scaled with it); give --size as one " \
+           "number, its long side, and the output takes its shape" in capsys.readouterr().err
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, checkpoint_at):
     opts = dict(model=avg_vgg, size=48, min_size=24, iterations="5,4", tolerance=0, layers="conv1_1,pool1,pool2")
     full = texture(brick, seed=3, **opts)

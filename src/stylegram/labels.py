@@ -141,8 +141,10 @@ def _read(name: ImageLike, n: int, shape: tuple[int, int], owner: str) -> torch.
     image = load_input(name, what, background=BACKGROUND)
     h, w = image.shape[-2:]
     if not same_aspect((h, w), shape):
+        doodle = "; give --size as one number, its long side, and the output takes its shape" \
+            if owner == TEXTURE.target else ""
         raise OptionError(f"{what} is {w}x{h} px and {owner} {shape[1]}x{shape[0]}: a label map needs its image's "
-                          "aspect (it is scaled with it)")
+                          f"aspect (it is scaled with it){doodle}")
     return (image[0].permute(1, 2, 0) * 255).round().to(torch.int64)
 
 

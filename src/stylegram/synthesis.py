@@ -101,6 +101,26 @@ def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
     return h, w
 
 
+def doodle_size(doodle: tuple[int, int], size: str | int | Sequence[int]) -> str | int | Sequence[int]:
+    """--size for a texture whose --labels begin with a doodle of ``doodle`` (H, W) px: one number (the default
+    too) becomes the doodle's shape with that long side ('256' and a 96x64 doodle: '256x171'); WIDTHxHEIGHT is
+    kept as given, and the label maps check its aspect."""
+    if not (_number(size) or re.fullmatch(r"\s*\d+\s*", str(size))):
+        return size
+    side = max(parse_size(size))
+    h, w = doodle
+    scale = side / max(h, w)
+    return f"{max(1, round(w * scale))}x{max(1, round(h * scale))}"
+
+
+def _doodled(opts: TextureOptions) -> TextureOptions:
+    """The options with --size shaped by the doodle, the first of --labels (doodle_size); as they were without."""
+    if opts.labels is None or (isinstance(opts.labels, str) and not opts.labels.strip()):
+        return opts
+    first = opts.labels.split(",")[0].strip() if isinstance(opts.labels, str) else opts.labels[0]
+    return opts.replace(size=doodle_size(tuple(load_input(first, "label map 1").shape[-2:]), opts.size))
+
+
 def _number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -355,13 +375,14 @@ def prepare_texture(
     backbone of the options' kind (it is copied, sharing weights, when it needs another padding).
     """
     opts = TextureOptions.given(options, **changes)
+    parse_size(opts.size)  # a clear error before any image is read
+    opts = _doodled(opts)
     examples = image_list(examples)
     if not examples:
         raise OptionError("give at least one example texture")
     tensors = [load_input(e, f"example {i + 1}") for i, e in enumerate(examples)]
     if state is None:
         warn_transparent(examples, "example", "give an opaque example (crop its transparent part away)")
-    parse_size(opts.size)  # a clear error before a backbone is loaded
     statistics.parse_statistic(opts.statistic)
     limit = memory.limit_bytes(opts.max_memory)
     backbone = _backbone_for(opts, model)

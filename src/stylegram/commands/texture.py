@@ -16,8 +16,8 @@ from .explain import add_explain_option, check_explain, explain_texture
 from .runner import add_run_options, check_outputs, check_resume_alone, draw_seed, listed, run_job
 
 HELP = {
-    "size": "output size, WIDTHxHEIGHT or one number for a square; larger or smaller than the examples "
-    "(default: %(default)s)",
+    "size": "output size, WIDTHxHEIGHT or one number for a square (with --labels: the doodle's shape, this its long "
+    "side); larger or smaller than the examples (default: %(default)s)",
     "layers": "Gram layers, optionally weighted like pool2:2; for several examples, one group per example split "
               "by /, e.g. conv1_1,pool1/pool2,pool3,pool4: the first's fine grain, the second's coarse layout "
               "(default: %(default)s)",
@@ -49,7 +49,7 @@ HELP = {
     "seed": "random seed of the starting noise; the same seed and inputs give the same bytes; -1 draws one and "
     "prints it (default: %(default)s)",
     "max_memory": "memory limit in GiB for the size check (default: what the system has free)",
-    "labels": "label maps, the output's first (of its --size's aspect), then one per example, e.g. "
+    "labels": "label maps, the output's first (the doodle: the output takes its shape), then one per example, e.g. "
     "doodle.png,example_map.png: pictures painted in a few flat colours; each colour of the output's map grows the "
     "parts of the examples with that colour (Champandard's neural doodle; makes the masks for you)",
     "masks": "one mask per example, of the output's aspect, e.g. wall.png,lawn.png: each example's texture grows "
