@@ -1464,12 +1464,14 @@ def test_ctrl_c_during_a_sweep_command_on_the_cluster_writes_the_sheet_with_the_
         return real(client, planned, folder, hook, running)
 
     monkeypatch.setattr(cluster_sweep, "run_on_cluster", interrupted_after_one)
-    out = tmp_path / "sheet.png"
+    out, page = tmp_path / "sheet.png", tmp_path / "compare.html"
     assert main(["sweep", "sample:chelsea", STYLE, "--vary", "iterations", "3", "5000", "--size", "48", "--min-size",
-                 "48", "--tolerance", "0", "-o", str(out), "--workers", "2", "--quiet"]) == 130
-    assert f"interrupted; the sheet so far written to {out} (1 picture finished, 1 cut short, marked 'stopped')" in \
-        capsys.readouterr().err
-    assert Image.open(out).width > 2 * 48
+                 "48", "--tolerance", "0", "-o", str(out), "--workers", "2", "--measure", "--compare", str(page)]) == 130
+    err = capsys.readouterr().err
+    assert "2/2 pictures" not in err  # the picture cut short is not counted done (the bar said 2/4 with none done)
+    assert f"interrupted; the sheet so far written to {out} (1 picture finished, 1 cut short, marked 'stopped'); " \
+           f"not measured and no {page} written (they come after the last picture)" in err
+    assert Image.open(out).width > 2 * 48 and not page.exists()
 
 
 def test_a_local_cluster_sweep_that_would_not_fit_in_memory_is_refused_naming_the_workers_that_fit():

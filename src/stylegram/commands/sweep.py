@@ -130,6 +130,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         run = _on_cluster if on_cluster else _in_process
         start = time.perf_counter()
         interrupted = run(args, planned, cell_folder, cells, made)
+        undone = _undone(args, page) if interrupted else ""  # stopped while the pictures were made
         wall = time.perf_counter() - start if on_cluster else None
     except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
         if not made:
@@ -160,7 +161,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     if interrupted:
         kept = f"the sheet so far written to {output} ({_finished(made)})" if made \
             else "nothing was made, so nothing was written"
-        print(f"stylegram: interrupted{stopped_in}; {kept}; {_going_on(folder)}", file=sys.stderr)
+        print(f"stylegram: interrupted{stopped_in}; {kept}{undone}; {_going_on(folder)}", file=sys.stderr)
         return 130
     print(f"wrote {output} ({_made(made, folder, wall)})" + (f" and each to {folder}" if folder else ""))
     if page is not None:
@@ -174,6 +175,13 @@ def _finished(made: list) -> str:
     done = len(made) - short
     return (f"{_pictures(done)} finished" if done else "none finished") + \
         (f", {short} cut short, marked 'stopped'" if short else "")
+
+
+def _undone(args: argparse.Namespace, page: Path | None) -> str:
+    """What --measure and --compare leave undone when Ctrl-C stops the pictures: they come after the last one."""
+    undone = [words for words, asked in [("not measured", args.measure), (f"no {page} written", page is not None)]
+              if asked]
+    return f"; {' and '.join(undone)} (they come after the last picture)" if undone else ""
 
 
 def _going_on(folder: Path | None) -> str:
@@ -248,7 +256,8 @@ def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: Cell
                 Running(client, progress, on=not args.quiet) as running:
             def on_cell(cell: S.Cell) -> None:
                 made.append(cell)
-                progress.update()
+                if not cell.stopped:  # a picture cut short by Ctrl-C is not one done ("2/4" said with none finished)
+                    progress.update()
 
             run_on_cluster(client, planned, folder, on_cell, running)
     except KeyboardInterrupt:
