@@ -106,6 +106,14 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     assert "whole picture at 128 px" in said.err and "level 1 of 1 (160x106)" in said.err and "tile 2 of 2" in said.err
     picture = np.asarray(Image.open(out))
     assert picture.shape == (106, 160, 3) and picture.std() > 10
+    assert "is not smaller than the picture" not in said.err
+    # a --tile no smaller than the picture: it said "0 tiles" and "in tiles of 160 px", and made none
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "128", "--min-size", "64",
+                 "--iterations", "2", "--tile", "160"]) == 0
+    said = capsys.readouterr()
+    assert "warning: --tile 160 is not smaller than the picture (128 px on its long side), so it is made whole, in " \
+           "one run, and no tile is made: drop --tile" in said.err
+    assert f"wrote {out} (128x85, made whole, no tiles, " in said.out
 
 
 def test_the_tiles_are_made_side_by_side_on_a_dask_cluster(tmp_path, capsys, quick):

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from . import gatys, images, masks, optimize
 from .backbones import Backbone
-from .errors import OptionError
+from .errors import OptionError, warn
 from .images import ImageLike
 from .job import Result
 from .losses import blend_weights, layer_groups
@@ -267,6 +267,9 @@ def transfer_tiled(
     regions = state is not None or opts.style_regions is not None  # no transparency warning then
     whole, styles = gatys._load_inputs(content, styles, regions=regions)  # read once, not once per tile
     size = gatys._output_side(whole, opts)
+    if size <= tile and state is None:  # it said "whole picture at 512 px: 0 tiles" and "in tiles of 512 px"
+        warn(f"--tile {tile} is not smaller than the picture ({size} px on its long side), so it is made whole, in one "
+             "run, and no tile is made: drop --tile, or ask for a larger --size (--upscale for a small content)")
     model = model or gatys.load_model(opts)
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work

@@ -255,7 +255,8 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
         return 130, options
     if args.checkpoint:
         kept.write()
-    print(f"wrote {output} ({size}, in tiles of {args.tile} px, {result.seconds:.1f}s)")
+    tiled = f"in tiles of {args.tile} px" if max(result.image.shape[-2:]) > args.tile else "made whole, no tiles"
+    print(f"wrote {output} ({size}, {tiled}, {result.seconds:.1f}s)")
     drop_spent_checkpoint(args, checkpoint)
     return 0, options
 
