@@ -736,6 +736,9 @@ def test_style_layers_give_each_style_its_own_layers_and_reach_the_command_line(
     progress = [e["data"] for e in sse(client.get(texture["urls"]["events"]).text) if e["event"] == "progress"]
     assert progress and set(progress[0]["losses"]) == {"texture.conv1_1", "texture.pool1"}
     assert "--layers conv1_1,pool1" in client.get(texture["urls"]["params"]).json()["command"]
+    two = client.post("/api/jobs", json={"method": "texture", "styles": [fine, coarse], "style_layers": "pool1/a/b"})
+    assert two.status_code == 400 and two.json()["detail"].startswith('"Layers" gives 3 groups split by')  # the
+    # texture form's name for its layers (it said "Style layers")
     cases = [  # the library's messages, with the page's name for the setting
         ("relu1_1/relu2_1/relu3_1", 400, '"Style layers" gives 3 groups split by \'/\' for 2 styles'),
         ("relu9_1", 400, "layer 'relu9_1' does not exist in vgg19; did you mean relu5_1? (vgg19's layers, shallow "

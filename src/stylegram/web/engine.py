@@ -49,14 +49,14 @@ PAGE_ONLY = {"height": None, "tile": None}
 RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
 # and a page user should read the name of the setting in front of them instead.
-PAGE_LABELS = {
+PAGE_LABELS = {  # the fields' labels (a texture's --layers and --blend: "Layers", "Example blend", as the page shows)
     "--size": "Size", "--iterations": "Iterations per scale", "--content-weight": "Content weight",
     "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
-    "--blend": "Style blend", "--min-size": "Coarsest scale (px)", "--upscale": "allow a size larger than the content",
-    "--style-masks": "Masks", "--style-regions": "Regions", "--labels": "Label maps", "--style-scale": "Style scale",
-    "--statistic": "Style statistic",
-    "--style-layers": "Style layers", "--layers": "Style layers", "--tileable": "tileable",
+    "--blend": "Example blend", "--min-size": "Coarsest scale (px)",
+    "--upscale": "allow a size larger than the content", "--style-masks": "Masks", "--style-regions": "Regions",
+    "--labels": "Label maps", "--style-scale": "Style scale", "--statistic": "Style statistic",
+    "--style-layers": "Style layers", "--layers": "Layers", "--tileable": "tileable",
     "--temporal": "Frame blend", "--temporal-weight": "Frame hold", "--tile": "Tile (px)",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
