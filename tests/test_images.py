@@ -520,6 +520,11 @@ def test_check_writable_reports_a_folder_that_refuses_new_files(tmp_path, monkey
         check_writable(tmp_path / "new" / "out.png")
     assert (f"folder {tmp_path.resolve() / 'new'} cannot be made: nothing can be created in {tmp_path.resolve()} "
             "(Permission denied); ") in _message(excinfo)
+    monkeypatch.undo()
+    if Path("/proc/self").is_dir():  # a folder that is there, whose files cannot be made: "No such file or directory"
+        with pytest.raises(ImageError) as excinfo:
+            check_writable(Path("/proc/out.png"))
+        assert "folder /proc is not writable (nothing can be created in it); " in _message(excinfo)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write anywhere")

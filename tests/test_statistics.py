@@ -256,8 +256,8 @@ def test_a_picture_too_small_for_mrfs_patches_is_refused_before_the_run_with_the
     with pytest.raises(OptionError) as small:
         prepare(chelsea, "sample:swirls", model=vgg, statistic="mrf", size=24, iterations="2")
     assert small.value.flagged == ("the content image would be 24x16 px at the coarsest scale, but mrf's 3x3 patches at "
-                                   "relu4_1 need at least 24 px per side: raise --size to at least 36 (this --size "
-                                   "leaves its short side 16 px), or choose shallower layers")
+                                   "relu4_1 need at least 24 px per side: raise --size to at least 36 (its short "
+                                   "side is now 16 px), or choose shallower layers")
     job = prepare(chelsea, "sample:swirls", model=vgg, statistic="mrf", size=36, iterations="1")
     assert min(job.problem.sizes()[0]) == 24  # the size named works
     with pytest.raises(OptionError, match="style 1 image would be 13x13 px .* mrf's 3x3 patches at relu4_1 need at "

@@ -525,7 +525,7 @@ def test_too_small_style_image_is_named(vgg, pair):
     assert prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.5).problem.styles
     # for the content, --style-scale cannot help (it was offered), nor --min-size when the picture is this narrow
     with pytest.raises(OptionError, match=r"content image would be 96x12 px .* raise size to at least 252 with "
-                                          r"upscale \(this size leaves its short side 12 px\), or choose shallower "
+                                          r"upscale \(its short side is now 12 px\), or choose shallower "
                                           "layers$"):
         prepare(torch.rand(1, 3, 12, 96), content, model=vgg, size=96, min_size=96)
     wide = prepare(torch.rand(1, 3, 12, 96), content, model=vgg, size=252, min_size=96, upscale=True)

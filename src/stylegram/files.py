@@ -69,6 +69,8 @@ def _probe(folder: Path, target: Path, wanted: Path) -> None:
         os.unlink(probe)
     except OSError as err:
         why = err.strerror or one_line(err)  # not the probe's own name, which the user never asked for
+        if err.errno == errno.ENOENT and folder.is_dir():  # /proc's "No such file or directory", of a folder
+            why = "nothing can be created in it"
         where = (f"folder {folder} is not writable" if folder == wanted
                  else f"folder {wanted} cannot be made: nothing can be created in {folder}")
         raise ImageError(f"cannot write {target}: {where} ({why}); choose another output path") from err

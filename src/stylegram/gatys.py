@@ -729,8 +729,8 @@ def _widening(shape: tuple[int, int], need: int, short: int) -> str:
     if wanted > MAX_SIDE:
         return (f"--size, though a picture this narrow stays under {need} px even at {MAX_SIDE}: crop it, or choose "
                 "shallower layers")
-    return (f"--size to at least {wanted}{' with --upscale' if wanted > max(shape) else ''} (this --size leaves its "
-            f"short side {short} px), or choose shallower layers")
+    return (f"--size to at least {wanted}{' with --upscale' if wanted > max(shape) else ''} (its short side is now "
+            f"{short} px), or choose shallower layers")
 
 
 def warn_enlarged(styles: Sequence[torch.Tensor], sizes: Sequence[tuple[int, int]],
