@@ -601,9 +601,12 @@ def test_outputs_made_with_another_style_are_named_not_skipped_as_done(client, t
     assert capsys.readouterr().out.strip().endswith("(the skipped were there already; --overwrite makes them again)")
     assert main([*args, "--style", "sample:mosaic"]) == 2
     err = capsys.readouterr().err
-    assert "2 outputs in " in err and "(photo00.png, photo01.png) were made with other styles, options or inputs" in err
+    assert "2 outputs in " in err and ("(photo00.png, photo01.png) were made with other styles, options or inputs "
+                                       "than these (the first with other styles), so they are not skipped") in err
     assert "so they are not skipped as done; give --overwrite to make them again, or another -o folder to keep them" in err
-    assert main([*args, "--style", STYLE, "--alpha", "0.5"]) == 2  # another option
+    assert main([*args, "--style", STYLE, "--alpha", "0.5"]) == 2  # another option, named (it was not)
+    assert "were made with other styles, options or inputs than these (the first with --alpha 1.0 (this run: 0.5))" \
+        in capsys.readouterr().err
     assert (out / "photo00.png").read_bytes() == first  # nothing lost
     assert main([*args, "--style", "sample:mosaic", "--overwrite"]) == 0
     assert (out / "photo00.png").read_bytes() != first

@@ -52,6 +52,10 @@ class Made:
         """Whether the output ``name`` was recorded as made from something else than ``key``."""
         return key is not None and name in self.keys and _made_of(self.keys[name]) != key
 
+    def difference(self, name: str, key: dict) -> str:
+        """What made the output ``name`` where it differs from ``key``, in words (key_difference)."""
+        return key_difference(_made_of(self.keys[name]), key)
+
     def unknown(self, name: str, key: dict | None) -> bool:
         """Whether the file ``name`` is not what the record says was written there (not in it, or replaced since),
         so nothing says it was made from ``key``: a photo copied into the folder was skipped as done."""
@@ -95,11 +99,14 @@ def _listed(names: list[str]) -> tuple[str, bool]:
     return ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else ""), len(names) == 1
 
 
-def refusal(out_dir: str, names: list[str]) -> str:
-    """The message for outputs made from other inputs, styles or options than a rerun's."""
+def refusal(out_dir: str, names: list[str], first: str) -> str:
+    """The message for outputs made from other inputs, styles or options than a rerun's; ``first``: what differs for
+    the first of them (Made.difference)."""
     shown, one = _listed(names)
-    return (f"{count(len(names), 'output')} in {out_dir} ({shown}) {'was' if one else 'were'} made with other styles, "
-            f"options or inputs than these, so {'it is' if one else 'they are'} not skipped as done; give --overwrite "
+    which = "" if one else f" (the first with {first})"
+    return (f"{count(len(names), 'output')} in {out_dir} ({shown}) {'was' if one else 'were'} made with "
+            f"{first if one else 'other styles, options or inputs than these'}{which}, so "
+            f"{'it is' if one else 'they are'} not skipped as done; give --overwrite "
             f"to make {'it' if one else 'them'} again, or another -o folder to keep {'it' if one else 'them'}")
 
 

@@ -168,9 +168,10 @@ def stylize_batch(
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
     every = dataclasses.asdict(gatys.TransferOptions().replace(**opts))  # the API and the CLI give different ones
     made, keys = Made(folder), {i: _made_from(i, specs, every, (temporal, hold), tile) for i in planned}
-    stale = [i.output.name for i in planned if i in complete and made.differs(i.output.name, keys[i])]
+    stale = [i for i in planned if i in complete and made.differs(i.output.name, keys[i])]
     if stale:
-        raise OptionError(refusal(out_dir, stale))
+        raise OptionError(refusal(out_dir, [i.output.name for i in stale],
+                                  made.difference(stale[0].output.name, keys[stale[0]])))
     strangers = [i.output.name for i in planned if i in complete and made.unknown(i.output.name, keys[i])]
     if strangers:
         raise OptionError(unrecorded(out_dir, strangers))
