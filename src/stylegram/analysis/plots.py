@@ -341,8 +341,9 @@ def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float
     fig = _figure(5.2, 3.6)
     ax = fig.subplots()
     ax.scatter(kept, moved, s=36, color="tab:blue", zorder=3)
-    labels = [ax.annotate(_wrapped(name), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
-              for name, x, y in zip(names, kept, moved)]
+    leader = dict(arrowstyle="-", color="0.55", linewidth=0.5, shrinkA=1, shrinkB=3)  # each label tied to its point
+    labels = [ax.annotate(_wrapped(name), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8,
+                          arrowprops=leader) for name, x, y in zip(names, kept, moved)]
     ax.axvline(chance, color="0.4", linestyle="--", linewidth=0.9)
     ax.axvline(1.0, color="0.7", linewidth=0.6)
     ax.axhline(100, color="0.7", linewidth=0.6)
