@@ -838,6 +838,9 @@ def test_earlier_results_stay_on_the_page_to_download(browser, tmp_path):
         links = [items.locator("a", has_text=word).bounding_box() for word in ("image", "parameters", "why")]
         card = items.bounding_box()
         assert all(card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 1 for box in links)
+        long_line = "labels doodle_of_the_launch_pad.png,rocket_map_of_the_towers.png"  # ran over the next card
+        assert items.locator(".settings").evaluate("(e, text) => { e.textContent = text; "
+                                                   "return e.scrollWidth <= e.parentElement.clientWidth; }", long_line)
         assert items.locator("a.recent-result").get_attribute("href") == first["urls"]["result"]
         assert items.locator("img").evaluate("img => img.complete && img.naturalWidth") == 96  # the preview loaded
         with page.expect_download() as download:
