@@ -568,6 +568,7 @@ def test_the_feature_grid_puts_each_input_over_its_maps():
 def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp_path, capsys, monkeypatch):
     grams = tmp_path / "grams.png"
     assert main(["grams", *map(str, classes), "--layer", "relu2_1", "--clusters", "3", "-o", str(grams)]) == 0
+    assert f"the matrices written to {tmp_path / 'grams.npz'}, the clusters" in capsys.readouterr().err  # unsaid
     clusters = {c["id"]: c["channels"] for c in json.loads(grams.with_suffix(".json").read_text())["clusters"]}
     shown = []
     original = plots.features_grid

@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         "settings": settings_of(model, args.kind, [args.layer], seed=args.seed, size=args.size, grey=args.grey),
     }
     write_bytes(companion(output, ".json"), (json.dumps(record, indent=1) + "\n").encode())
-    say(f"{count(len(image_set), 'image')}, {mean.shape[0]} channels of {args.layer} in {count(clustering.k, 'cluster')}")
+    clusters = count(clustering.k, 'cluster')
+    say(f"{count(len(image_set), 'image')}, {mean.shape[0]} channels of {args.layer} in {clusters}; the matrices "
+        f"written to {companion(output, '.npz')}, the clusters (for features --clusters and dream --cluster FILE:K) "
+        f"to {companion(output, '.json')}")
     print(output)
     return 0
