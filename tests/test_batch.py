@@ -1418,11 +1418,16 @@ def test_a_texture_sweep_runs_on_the_cluster_and_images_in_memory_are_refused(cl
         run_on_cluster(client, held)
 
 
-def test_the_sweep_command_runs_side_by_side_with_workers(tmp_path, capsys):
+def test_the_sweep_command_runs_side_by_side_with_workers(tmp_path, capsys, monkeypatch):
+    from stylegram import sweeps
+
+    titles, real = [], sweeps.contact_sheet
+    monkeypatch.setattr(sweeps, "contact_sheet", lambda *args: titles.append(args[2]) or real(*args))
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "--size", "48", "--min-size", "48",
                  "--iterations", "3", "-o", str(out), "--workers", "2", "--quiet"]) == 0
     assert "s of work side by side)" in capsys.readouterr().out
+    assert titles[0].endswith(f"--vary seed 1 2 --workers 2 -o {out}")  # its pixels are the workers' (one thread)
     assert Image.open(out).width > 2 * 48
     assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "-o", str(out), "--workers", "0"]) == 2
     assert "--workers must be at least 1" in capsys.readouterr().err

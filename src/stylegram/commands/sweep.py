@@ -305,6 +305,10 @@ def command(args: argparse.Namespace, vary: dict[str, list], kind: Kind) -> str:
         words += ["--compare", args.compare]
     if args.cells:
         words += ["--cells", args.cells]
+    if args.workers is not None:  # one thread a picture there: not the same pixels as here
+        words += ["--workers", str(args.workers)]
+    if args.scheduler is not None:
+        words += ["--scheduler", args.scheduler]
     return shlex.join([*words, "-o", args.output])
 
 
