@@ -660,6 +660,7 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
                 "<td>pooling</td><td>max</td>"):  # what was asked, so the page can be made again
         assert row in page
     assert f"clusters, the count from {len(classes)} (at least one per class) to 12 whose clusters are most" in page
+    assert re.search(r"<td>clusters</td><td>\d+ \(auto: the best silhouette\)</td>", page)  # what auto chose
 
 
 def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):

@@ -441,6 +441,7 @@ def test_report_dreams_each_clusters_correlation_too(tmp_path, capsys):
     assert "What each channel cluster of relu2_1 prefers" in page
     assert "What each channel cluster of relu2_1 correlates on" in page and "patches on a plain ground" in page
     assert len(re.findall(r'src="data:image/webp;base64,', page)) == 8
+    assert "<td>dreams</td><td>40 px, objective: both</td>" in page and "<td>clusters</td><td>2</td>" in page
 
 
 def test_memory_refusal_names_the_tile_when_the_dream_is_tiled(vgg):

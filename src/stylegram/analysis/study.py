@@ -84,6 +84,7 @@ def run(
     del tri
     say(f"clustering the channels of {layer}")
     clustering = cluster_channels(per_image.mean(0).numpy(), clusters, method, seed, min_k=len(image_set.classes))
+    recorded["clusters"] = f"{clustering.k} ({clusters}: the best silhouette)" if clusters == "auto" else clustering.k
     shown = image_set.first_per_class(per_class)
     maps = featuremaps.maps([image_set.images[i] for i in shown], layer, backbone, batch_size)
     return Study(image_set, ranking, layer, studied, per_image, clustering, shown, maps,

@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
         image_set, model, layers=args.layers, kind=args.kind, layer=args.layer, clusters=args.clusters,
         method=args.method, seed=args.seed, channels=args.channels, batch_size=args.batch_size,
         settings={"size": args.size, "grey": args.grey, "method": args.method, "layers asked": args.layers,
-                  "top": args.channels, "dreams": f"{dream_side} px" if args.dreams else "no"}, progress=say,
+                  "top": args.channels,
+                  "dreams": f"{dream_side} px, objective: {args.dream_objective}" if args.dreams else "no"},
+        progress=say,
     )
     extra, channel_dreams = [], None
     if args.dreams:
