@@ -294,7 +294,8 @@ def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_shor
     ran = _counting_runs(monkeypatch)
     assert main(command) == 0
     assert [r["style_weight"] for r in ran] == [10, 100]  # the picture cut short is made again, the finished one not
-    assert "3 pictures: 2 made in" in capsys.readouterr().out
+    assert "3 pictures: 2 made in" in (said := capsys.readouterr().out)
+    assert f"1 taken from {tmp_path / 'cells'} (an earlier sweep made it)" in said  # not "made them"
     assert sorted(p.name for p in (tmp_path / "cells").glob("*.png")) == [  # the stopped one replaced by its picture
         "style-weight=1.png", "style-weight=10.png", "style-weight=100.png"]
     assert _pictures_across(np.asarray(Image.open(tmp_path / "sheet.png"))) == 3

@@ -283,7 +283,8 @@ def _made(made: list[S.Cell], folder: Path | None, wall: float | None = None) ->
     if not taken:
         return f"{_pictures(len(made))}, {seconds}"
     made_now = f"{len(ran)} made in {seconds}, {taken}" if ran else "all"
-    return f"{_pictures(len(made))}: {made_now} taken from {folder} (an earlier sweep made them)"
+    them = "it" if taken == 1 else "them"
+    return f"{_pictures(len(made))}: {made_now} taken from {folder} (an earlier sweep made {them})"
 
 
 def _pictures(count: int) -> str:
