@@ -544,7 +544,7 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(browser, tmp_path):
         assert red_left_blue_right(result)  # the sky painted on the left grew the example's red top
         assert page.is_visible("#explain-result")  # each label's part measured against its part of the example
         why = page.request.get(url + job["urls"]["explain"]).text()
-        assert "<td>label sky blue (#87ceeb) from the example</td><td>pool1</td>" in why
+        assert "<td>label sky blue (#87ceeb) from both.png</td><td>pool1</td>" in why  # the file, as uploaded
         page.wait_for_selector("#measured:not([hidden])")  # under the picture: per label, over its layers
         # named as the line of what the labels were read as names them: the colour's name, the file ("#87ceeb (from
         # style 1)" stood under "sky blue (#87ceeb): ... of swirls.png")
