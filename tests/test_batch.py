@@ -305,23 +305,35 @@ def test_temporal_blend_reduces_flicker(client, tmp_path):
     assert _loaded_once(plain) and _loaded_once(blended)
 
 
-def test_a_batch_makes_its_pictures_in_tiles_on_the_workers(client, tmp_path):
+def test_a_batch_makes_its_pictures_in_tiles_on_the_workers(client, tmp_path, monkeypatch):
+    import importlib
+
     from stylegram import tiles
 
-    photos = _photos(tmp_path / "in", 1, size=(96, 64))
-    report = stylize_batch([photos], STYLE, tmp_path / "out", client=client, method="gatys", iterations="3",
-                           min_size=128, size=192, upscale=True, tile=128)
-    assert report.ok and len(report.done) == 1
-    there = images.load_input(str(tmp_path / "out" / "photo00.png"), "out")
-    here = tiles.transfer_tiled(str(photos / "photo00.png"), STYLE, size=192, upscale=True, tile=128, iterations="3",
-                                min_size=128)
-    assert there.shape == here.image.shape == (1, 3, 128, 192)
-    assert float((there - here.image).abs().mean()) < 0.01  # as made here (one thread there: not the same bytes)
-    synthetic_video(tmp_path / "in" / "clip.mp4", count=2, size=(48, 32), audio=())
-    with pytest.raises(OptionError, match="clip.mp4 is a video, whose frames are made whole; run the videos without"):
-        stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", client=client, method="gatys", tile=128)
-    with pytest.raises(OptionError, match="tile refines a Gatys run tile by tile, and method is adain"):
-        stylize_batch([photos / "photo00.png"], STYLE, tmp_path / "out2", client=client, tile=128)
+    def on_workers(count: int) -> None:  # each worker's process has its own module
+        client.run(lambda: setattr(importlib.import_module("stylegram.tiles"), "TILE_ITERATIONS", count))
+
+    default = tiles.TILE_ITERATIONS
+    monkeypatch.setattr(tiles, "TILE_ITERATIONS", 6)  # here and there alike (40: 22 s)
+    on_workers(6)
+    try:
+        photos = _photos(tmp_path / "in", 1, size=(96, 64))
+        report = stylize_batch([photos], STYLE, tmp_path / "out", client=client, method="gatys", iterations="3",
+                               min_size=128, size=192, upscale=True, tile=128)
+        assert report.ok and len(report.done) == 1
+        there = images.load_input(str(tmp_path / "out" / "photo00.png"), "out")
+        here = tiles.transfer_tiled(str(photos / "photo00.png"), STYLE, size=192, upscale=True, tile=128,
+                                    iterations="3", min_size=128)
+        assert there.shape == here.image.shape == (1, 3, 128, 192)
+        assert float((there - here.image).abs().mean()) < 0.01  # as made here (one thread there: not the same bytes)
+        synthetic_video(tmp_path / "in" / "clip.mp4", count=2, size=(48, 32), audio=())
+        with pytest.raises(OptionError, match="clip.mp4 is a video, whose frames are made whole; run the videos "
+                                              "without"):
+            stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", client=client, method="gatys", tile=128)
+        with pytest.raises(OptionError, match="tile refines a Gatys run tile by tile, and method is adain"):
+            stylize_batch([photos / "photo00.png"], STYLE, tmp_path / "out2", client=client, tile=128)
+    finally:
+        on_workers(default)
 
 
 def test_gatys_video_runs_frame_by_frame(client, tmp_path):
