@@ -13,7 +13,7 @@ from PIL import Image
 from stylegram import tiles
 from stylegram.cli import main
 from stylegram.errors import OptionError
-from stylegram.gatys import TransferOptions, prepare, transfer
+from stylegram.gatys import TransferOptions, prepare
 from stylegram.images import load_tensor, save_image
 from stylegram.losses import KeptImage
 from stylegram.samples import path
