@@ -610,6 +610,28 @@ def test_every_label_map_painted_on_the_page(browser, tmp_path):
         assert job["inputs"]["labels"] == ["content-labels.png", "style-1-labels.png"] and red_left_blue_right(result)
 
 
+def test_a_style_images_new_label_map_starts_in_a_label_of_its_own(browser, tmp_path):
+    """A new map of a style image began in the commonest label of the other maps, so what was left unpainted lent
+    that label's part (an example's rest grew in another example's part); it begins in a label no map has."""
+    both, both_map = two_part_style_and_map(tmp_path)
+    app = create_app(allowed_hosts=["127.0.0.1"])
+    with ready_page(browser, app, height=1200) as (page, url):
+        page.set_input_files("#content-input", str(tmp_path / "cat.png"))
+        page.set_input_files("#style-input", [str(both), str(tmp_path / "red.png")])
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .labels-add")
+        with page.expect_file_chooser() as chooser:  # the first style's map as a file: grass and sky
+            page.click("#style-thumbs .thumb:nth-child(1) .labels-add")
+        chooser.value.set_files(str(both_map))
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(1) .labels.has-labels")
+        page.click("#style-thumbs .thumb:nth-child(2) .labels-paint")
+        page.wait_for_selector("#doodle-painter:not([hidden])")
+        page.click("#doodle-use")  # nothing painted
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .labels.has-labels")
+        made = next(u for u in app.state.service.store._uploads.values() if u.name == "style-2-labels.png")
+        colours = set(map(tuple, np.asarray(Image.open(made.path).convert("RGB")).reshape(-1, 3).tolist()))
+        assert len(colours) == 1 and colours.isdisjoint({(40, 160, 60), (135, 206, 235), (140, 200, 230)}), colours
+
+
 def paint_across(page, x0: float, x1: float) -> None:
     """Strokes across [x0, x1] of the mask painter's width, top to bottom, with the choice that is active."""
     box = page.locator("#painter-canvas").bounding_box()

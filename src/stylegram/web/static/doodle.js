@@ -13,6 +13,7 @@ const LABEL_COLOURS = ["#87ceeb", "#228b22", "#8b4513", "#ffd700", "#dc143c", "#
 
 const doodle = {
   colours: [],   // the palette, most common first, as "#rrggbb"
+  blank: null,   // what a new map of the target starts filled with (blankColour)
   active: 0,     // index of the colour the brush paints
   target: null,  // whose map is painted: page.output (texture's doodle), the content's record or a style's
   backdrop: null,  // the target's picture as an <img> under its map; null for the doodle
@@ -83,6 +84,16 @@ function paletteFor(target) {
   return labelPalette(maps, LABEL_COLOURS);
 }
 
+async function blankColour(target) {
+  // What a new map is filled with before any stroke: a content's or a doodle's, the commonest label (every part of
+  // it needs a style); a style image's, a label no map has yet, so that what is left unpainted lends to no part (it
+  // was the commonest label, and an example's unpainted rest grew in another example's part).
+  if (target === page.content || target === page.output) return doodle.colours[0];
+  const maps = [page.content, page.output, ...page.styles].filter((r) => r && r.labels).map((r) => r.labels.source);
+  const used = await labelPalette(maps);
+  return doodle.colours.find((colour) => !used.includes(colour)) || doodle.colours[0];
+}
+
 function doodleSize() {
   // The output's size as asked (texture), or the target's picture's, at most PAINT_SIDE on its long side (the
   // server scales).
@@ -95,7 +106,7 @@ function newCanvas(from = null) {
   // The target's map afresh: in the first colour, or the decoded label map ``from`` (a file it was given) scaled.
   const labels = blankMask(doodleSize());
   const ctx = labels.getContext("2d");
-  ctx.fillStyle = doodle.colours[0];
+  ctx.fillStyle = doodle.blank || doodle.colours[0];
   ctx.fillRect(0, 0, labels.width, labels.height);
   ctx.imageSmoothingEnabled = false;  // no blended colours at the labels' edges
   if (from) ctx.drawImage(from, 0, 0, labels.width, labels.height);
@@ -126,6 +137,7 @@ async function openDoodle(target) {
   let given = null;  // a map file the target was given, to start from
   try {
     doodle.colours = await paletteFor(target);
+    doodle.blank = await blankColour(target);
     doodle.backdrop = target === page.output ? null : await decoded(target.source);
     if (!target.painted && target.labels) given = await decoded(target.labels.source);
   } catch {
