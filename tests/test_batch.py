@@ -332,6 +332,10 @@ def test_a_batch_makes_its_pictures_in_tiles_on_the_workers(client, tmp_path, mo
             stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", client=client, method="gatys", tile=128)
         with pytest.raises(OptionError, match="tile refines a Gatys run tile by tile, and method is adain"):
             stylize_batch([photos / "photo00.png"], STYLE, tmp_path / "out2", client=client, tile=128)
+        with pytest.warns(UserWarning, match=r"tile=128 is not smaller than 1 picture at this size \(\S+photo00.png\), "
+                                             "so it is made whole, in one run, and no tile is made"):  # not a word
+            stylize_batch([photos / "photo00.png"], STYLE, tmp_path / "whole", client=client, method="gatys",
+                          iterations="2", tile=128)
     finally:
         on_workers(default)
 

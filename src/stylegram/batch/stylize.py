@@ -161,6 +161,7 @@ def stylize_batch(
     planned = plan(inputs, out_dir, ext)
     if tile is not None:
         _check_tile(tile, method, planned)
+        _warn_made_whole(tile, opts.get("size"), bool(opts.get("upscale")), planned)
     if given and temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
     if any(i.is_video for i in planned):
@@ -292,6 +293,26 @@ def _check_tile(tile: int, method: str, planned: list[Item]) -> None:
         raise OptionError(f"--tile makes pictures in tiles, and {', '.join(videos)} "
                           f"{'is a video' if len(videos) == 1 else 'are videos'}, whose frames are made whole; "
                           "run the videos without --tile")
+
+
+def _warn_made_whole(tile: int, size: int | None, upscale: bool, planned: list[Item]) -> None:
+    """Say before the work which pictures a --tile no smaller than them makes whole, with no tile (--tile 128 with
+    --size 100 went on without a word; the workers keep stylegram.tiles's own warning to themselves, tasks)."""
+    whole = []
+    for item in planned:
+        try:
+            with Image.open(item.source) as header:
+                own = max(header.size)
+        except (OSError, ValueError):
+            continue  # unreadable: its own error comes in its turn
+        side = min(own, gatys.DEFAULT_SIDE) if size is None else size if upscale else min(size, own)  # as tasks
+        if side <= tile:
+            whole.append(item.name)
+    if whole:
+        shown = ", ".join(whole[:3]) + (f" and {len(whole) - 3} more" if len(whole) > 3 else "")
+        warn(f"--tile {tile} is not smaller than {count(len(whole), 'picture')} at this size ({shown}), so "
+             f"{'it is' if len(whole) == 1 else 'they are'} made whole, in one run, and no tile is made: drop --tile, "
+             "or ask for a larger --size (with --upscale)")
 
 
 def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int]]) -> str:

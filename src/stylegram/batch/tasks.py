@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import os
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ import torch
 from .. import gatys, images, synthesis, tiles
 from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
-from ..errors import StylegramError
+from ..errors import StylegramError, StylegramWarning
 from .cluster import usable_cores
 from .steps import Reporting, StopSignal, reported
 
@@ -189,8 +190,10 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
     else:
         gatys.feed_forward_model()  # loaded here so that model_loads() counts it
     if tile is not None:
-        return _pixels(tiles.transfer_tiled(source, [style(s) for s in styles], tile=tile,
-                                            on_step=_tile_reports(steps), **options), False)
+        with warnings.catch_warnings():  # said once for the batch, before the work (stylize._warn_made_whole)
+            warnings.filterwarnings("ignore", r"tile=\d+ is not smaller than the picture", StylegramWarning)
+            return _pixels(tiles.transfer_tiled(source, [style(s) for s in styles], tile=tile,
+                                                on_step=_tile_reports(steps), **options), False)
     if options.get("method", "gatys") == "gatys":
         return _pixels(*_run(gatys.prepare(source, [style(s) for s in styles], **options), steps, stop))
     return _pixels(gatys.transfer(source, [style(s) for s in styles], **options), False)
