@@ -685,8 +685,13 @@ def test_style_scale_reaches_the_run_and_its_command_line(client, tmp_path):
     for scale, same in [(0.7, True), (1.0, False)]:
         again = gatys.transfer(str(tmp_path / "cat.png"), [str(tmp_path / "swirls.png")], style_scale=scale, **TINY)
         assert np.array_equal(np.asarray(images.to_image(again.image)), image) is same, scale
-    response = client.post("/api/jobs", json={"method": "texture", "styles": [style], "style_scale": 0.5})
-    assert response.status_code == 400 and "style_scale is not a setting of the texture method" in response.json()["detail"]
+    texture = start(client, method="texture", styles=[style], style_scale=0.5, size=48, iterations="2")  # its
+    # example's scale, which the page did not offer (a small example's message named --example-scale)
+    sse(client.get(texture["urls"]["events"]).text)
+    assert "--example-scale 0.5" in client.get(texture["urls"]["params"]).json()["command"]
+    speck = client.post("/api/jobs", json={"method": "texture", "styles": [uploaded(client, png(12, 12, 1))]})
+    assert speck.status_code == 400 and speck.json()["detail"].endswith(
+        'use a larger example, "Example scale" 1.30 or more, or shallower "Layers"')
     response = client.post("/api/jobs", json={"content": content, "styles": [style], "style_scale": 0})
     assert response.status_code == 422 and "style_scale" in response.json()["detail"]
 

@@ -91,12 +91,14 @@ def test_page_runs_a_small_job_end_to_end(browser, pictures, tmp_path):
             assert page.is_visible("[data-field=height]") and page.is_visible("[data-field=tileable]")
             assert page.inner_text("#size-name").startswith("Width") and page.get_attribute("#size", "placeholder") == "256"
             assert page.inner_text("#blend-name") == "Example blend" and page.inner_text("#layers-name") == "Layers"
+            assert page.inner_text("#scale-name") == "Example scale (× its own size)"  # it had no scale
             assert "the first example's fine texture" in page.inner_text("#layers-hint")  # said "style" to a texture
             page.select_option("#method", "adain")
             assert page.is_hidden("[data-field=style_layers]")
             page.select_option("#method", "gatys")
             assert page.inner_text("#size-name") == "Size (long side, px)" and page.is_visible(".video-hint")
             assert page.inner_text("#blend-name") == "Style blend" and page.inner_text("#layers-name") == "Style layers"
+            assert page.inner_text("#scale-name") == "Style scale (× the output's size)"
 
             # A file that is not an image: the server's message appears on the page.
             page.set_input_files("#content-input", str(pictures["text"]))

@@ -36,7 +36,7 @@ FIELDS = {
     "adain": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "wct": ("size", "alpha", "colors", "style_blend", "style_scale", "upscale"),
     "texture": ("size", "height", "tileable", "tv_weight", "statistic", "seed", "iterations", "min_size", "style_blend",
-                "style_layers"),
+                "style_scale", "style_layers"),
 }
 # The settings the page offers for a video as the content: those the `stylegram batch` command has (its frames
 # start from the previous one, so not "Start from"), and how frames are kept steady (STEADY: batch's own options).
@@ -46,16 +46,17 @@ VIDEO_FIELDS = {method: (*(name for name in FIELDS[method] if name not in ("init
 # settings that are no library option, and their default: texture's height (part of --size WxH), and gatys's tile
 # (the command line's --tile: the run is stylegram.tiles's)
 PAGE_ONLY = {"height": None, "tile": None}
-RENAMED = {"texture": {"style_blend": "blend", "style_layers": "layers"}}
+RENAMED = {"texture": {"style_blend": "blend", "style_scale": "example_scale", "style_layers": "layers"}}
 # The page's labels for the command-line flags its settings stand for: messages from the library name flags,
 # and a page user should read the name of the setting in front of them instead.
-PAGE_LABELS = {  # the fields' labels (a texture's --layers and --blend: "Layers", "Example blend", as the page shows)
+PAGE_LABELS = {  # the fields' labels (a texture's --layers, --blend and --example-scale as the page shows them)
     "--size": "Size", "--iterations": "Iterations per scale", "--content-weight": "Content weight",
     "--style-weight": "Style weight", "--tv-weight": "Smoothness (TV) weight", "--alpha": "Style strength (alpha)",
     "--colors": "Colours", "--init": "Start from", "--seed": "Seed", "--style-blend": "Style blend",
     "--blend": "Example blend", "--min-size": "Coarsest scale (px)",
     "--upscale": "allow a size larger than the content", "--style-masks": "Masks", "--style-regions": "Regions",
-    "--labels": "Label maps", "--style-scale": "Style scale", "--statistic": "Style statistic",
+    "--labels": "Label maps", "--style-scale": "Style scale", "--example-scale": "Example scale",
+    "--statistic": "Style statistic",
     "--style-layers": "Style layers", "--layers": "Layers", "--tileable": "tileable",
     "--temporal": "Frame blend", "--temporal-weight": "Frame hold", "--tile": "Tile (px)",
 }

@@ -107,6 +107,7 @@ function methodChanged() {
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
   $("#blend-name").textContent = texture ? "Example blend" : "Style blend";
   $("#layers-name").textContent = texture ? "Layers" : "Style layers";
+  $("#scale-name").textContent = texture ? "Example scale (× its own size)" : "Style scale (× the output's size)";
   $("#layers-hint").textContent = texture
     ? "(one group per example split by /: the first example's fine texture, the second's coarse structure, e.g. "
       + "conv1_1,pool1/pool2,pool3,pool4)"
