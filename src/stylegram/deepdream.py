@@ -317,6 +317,11 @@ def pre_relu_tap(backbone: Backbone, layer_name: str) -> str:
     return layer_name
 
 
+def _tapped(asked: Measure, measured: Measure) -> str:
+    """' (relu3_1 before its ReLU)' where a measure was moved to its layer's pre-ReLU tap, else ''."""
+    return f" ({asked.layer} before its ReLU)" if asked.layer != measured.layer else ""
+
+
 def on_pre_relu_taps(objective: Objective, backbone: Backbone) -> Objective:
     """The objective with its channel and correlation measures moved to their layers' pre-ReLU taps.
 
@@ -531,8 +536,8 @@ class DreamProblem(optimize.Problem):
         before, after = measure(self.objective, start, self.backbone), measure(self.objective, image, self.backbone)
         shaken = " (on the picture as it is: the bar's loss was taken through random shifts and turns)" \
             if self.transforms else ""  # the bar ended at -26.1 where this said 28.2
-        return [f"{m.meaning}: {before[m.name]:.3g} on the start, {after[m.name]:.3g} on the dream{shaken}"
-                for m in self.objective.parts]
+        return [f"{m.meaning}{_tapped(asked, m)}: {before[m.name]:.3g} on the start, {after[m.name]:.3g} on the "
+                f"dream{shaken}" for asked, m in zip(self.asked.parts, self.objective.parts)]
 
     def stage_name(self, index: int) -> str:
         """'octave 2 of 3': a dream's scales are its --octaves, as the bar and --log call them."""
