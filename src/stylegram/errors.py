@@ -75,14 +75,14 @@ class StylegramWarning(UserWarning):
 _listener = threading.local()  # where this thread's warnings go while warnings_to() is in force
 
 
-def warn(message: str) -> None:
-    """Issue a StylegramWarning with ``message`` (flags as the command line names them): to the listener of
-    ``warnings_to`` in force in this thread, else through Python's warnings."""
+def warn(message: str, category: type[StylegramWarning] = StylegramWarning) -> None:
+    """Issue a StylegramWarning (or a ``category`` of it) with ``message`` (flags as the command line names them): to
+    the listener of ``warnings_to`` in force in this thread, else through Python's warnings."""
     hear = getattr(_listener, "hear", None)
     if hear is not None:
         hear(message)
     else:
-        warnings.warn(StylegramWarning(message), stacklevel=3)
+        warnings.warn(category(message), stacklevel=3)
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from . import gatys, images, masks, optimize
 from .backbones import Backbone
-from .errors import OptionError, warn
+from .errors import OptionError, StylegramWarning, warn
 from .images import ImageLike
 from .job import Result
 from .losses import blend_weights, layer_groups
@@ -168,6 +168,10 @@ def check_tiling(opts: gatys.TransferOptions, tile: int) -> None:
         raise OptionError(f"--tile must be a whole number of pixels, at least {MIN_TILE}, got {tile}")
 
 
+class MadeWhole(StylegramWarning):
+    """A --tile no smaller than the picture: it is made in one run, with no tile (a batch says so once, before)."""
+
+
 @dataclass(frozen=True)
 class Places:
     """What places styles in the picture, read once over the whole content and cut to each tile.
@@ -269,7 +273,8 @@ def transfer_tiled(
     size = gatys._output_side(whole, opts)
     if size <= tile and state is None:  # it said "whole picture at 512 px: 0 tiles" and "in tiles of 512 px"
         warn(f"--tile {tile} is not smaller than the picture ({size} px on its long side), so it is made whole, in one "
-             "run, and no tile is made: drop --tile, or ask for a larger --size (--upscale for a small content)")
+             "run, and no tile is made: drop --tile, or ask for a larger --size (--upscale for a small content)",
+             MadeWhole)
     model = model or gatys.load_model(opts)
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work

@@ -25,7 +25,7 @@ import torch
 from .. import gatys, images, synthesis, tiles
 from ..analysis import matrices
 from ..backbones import Backbone, load_backbone
-from ..errors import StylegramError, StylegramWarning
+from ..errors import StylegramError
 from .cluster import usable_cores
 from .steps import Reporting, StopSignal, reported
 
@@ -191,7 +191,7 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
         gatys.feed_forward_model()  # loaded here so that model_loads() counts it
     if tile is not None:
         with warnings.catch_warnings():  # said once for the batch, before the work (stylize._warn_made_whole)
-            warnings.filterwarnings("ignore", r"tile=\d+ is not smaller than the picture", StylegramWarning)
+            warnings.simplefilter("ignore", tiles.MadeWhole)
             return _pixels(tiles.transfer_tiled(source, [style(s) for s in styles], tile=tile,
                                                 on_step=_tile_reports(steps), **options), False)
     if options.get("method", "gatys") == "gatys":

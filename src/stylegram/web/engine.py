@@ -204,7 +204,7 @@ def _texture_size(chosen: dict[str, Any], doodle: bool) -> dict[str, Any]:
 def _doodle_size(doodle: Upload, size: str | int) -> str:
     """Texture's --size for a doodle: its shape, with the long side of ``size`` (synthesis.doodle_size), written out
     so that the parameters file's command names it."""
-    return synthesis.doodle_size((doodle.height, doodle.width), max(synthesis.parse_size(size)))
+    return synthesis.doodle_size((doodle.height, doodle.width), size)
 
 
 def _check_attached(method: str, uploads: list[Upload | None], images: list[Upload | None], words: tuple[str, str, str]
