@@ -28,6 +28,7 @@ with warnings.catch_warnings():  # starlette's test client warns that it would p
     from fastapi.testclient import TestClient  # noqa: E402
 
 from stylegram import cli, gatys, images, synthesis, tiles  # noqa: E402
+from stylegram.errors import OptionError  # noqa: E402
 from stylegram.job import Result  # noqa: E402
 from stylegram.statistics import STATISTICS  # noqa: E402
 from stylegram.web import create_app, engine, running  # noqa: E402
@@ -830,21 +831,22 @@ def test_a_result_is_explained_by_its_own_page(client):
     page = client.get(texture["urls"]["explain"]).text
     assert "Why this texture looks as it does" in page and "G(noise)" in page and page.count("<img") == 7
     left, right = uploaded(client, mask_png(80, 60, True)), uploaded(client, mask_png(80, 60, False))
-    masked = start(client, content=content, styles=[style, other], style_masks=[left, right], **TINY)
+    swirls, mosaic = uploaded(client, png(64, 64, 1), "swirls.png"), uploaded(client, png(64, 64, 2), "mosaic.png")
+    masked = start(client, content=content, styles=[swirls, mosaic], style_masks=[left, right], **TINY)
     sse(client.get(masked["urls"]["events"]).text)  # each style measured where its mask (as uploaded) puts it
     page = client.get(masked["urls"]["explain"]).text
-    assert "<th>part</th>" in page and "<td>style 1's mask</td><td>relu1_1</td>" in page and "each part's style" in page
+    assert "<th>part</th>" in page and "<td>swirls.png's mask</td><td>relu1_1</td>" in page and "each part's style" in page
     numbers = client.get(masked["urls"]["measured"]).json()
-    assert len(numbers["layers"]) == 10 and "relu5_1 over style 2's mask" in numbers["layers"]
-    assert list(numbers["parts"]) == ["style 1's mask", "style 2's mask"]
+    assert len(numbers["layers"]) == 10 and "relu5_1 over mosaic.png's mask" in numbers["layers"]
+    assert list(numbers["parts"]) == ["swirls.png's mask", "mosaic.png's mask"]
     assert numbers["moved"] == pytest.approx(sum(numbers["parts"].values()) / 2)  # five layers each
-    swapped = start(client, content=content, styles=[style, other], style_masks=[right, left], **TINY)
+    swapped = start(client, content=content, styles=[swirls, mosaic], style_masks=[right, left], **TINY)
     sse(client.get(swapped["urls"]["events"]).text)
     assert "compare" not in client.get(swapped["urls"]["self"]).json()["urls"]  # placed elsewhere: another target
-    again = start(client, content=content, styles=[style, other], style_masks=[left, right], **{**TINY, "seed": 7})
+    again = start(client, content=content, styles=[swirls, mosaic], style_masks=[left, right], **{**TINY, "seed": 7})
     sse(client.get(again["urls"]["events"]).text)
     page = client.get(client.get(again["urls"]["self"]).json()["urls"]["compare"]).text  # the same masks: compared
-    assert "<th>relu1_1 over style 1's mask</th>" in page and re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>",
+    assert "<th>relu1_1 over swirls.png's mask</th>" in page and re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>",
                                                                          page) == ["1: seed 0", "2: seed 7"]
 
 
@@ -1150,3 +1152,5 @@ def test_measured_parts_are_named_by_the_styles_uploads():
     assert [p.name for p in parts] == ["swirls.png's mask", "mosaic.png's mask"]
     assert [p.name for p in placed.parts_of(picture, images, style_masks=[left, 1 - left])] == ["style 1's mask",
                                                                                                 "style 2's mask"]
+    with pytest.raises(OptionError, match="1 names for 2 styles: give one name per style"):  # made one part of two
+        placed.parts_of(picture, images, style_masks=[left, 1 - left], names=["swirls.png"])

@@ -99,24 +99,28 @@ def check_counts(results: Sequence[ImageLike], names: Sequence[str] | None) -> N
 def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
             names: Sequence[str] | None = None, size: int | None = None, style_scale: float = 1.0,
             blend: str | Sequence[float] | None = None, layer: str | None = None, style_masks=None,
-            style_regions=None, labels=None, model: Backbone | None = None, **layers) -> Comparison:
+            style_regions=None, labels=None, style_names: Sequence[str] | None = None, model: Backbone | None = None,
+            **layers) -> Comparison:
     """Measure each of ``results`` (two or more; files, sample:NAME or tensors) against the ``content`` and style (or
     list of styles, ``blend`` as --style-blend) they were made from, all at one size (``size``: the long side; default
     the smallest result's, at most 512). ``layer``: whose Gram matrices the page draws (default relu2_1);
-    ``style_masks``, ``style_regions``, ``labels``: where they placed the styles, as explain.explain; ``layers``:
+    ``style_masks``, ``style_regions``, ``labels``: where they placed the styles, as explain.explain, their parts
+    naming the styles ``style_names`` (default "style 1", "style 2", as placed.parts_of); ``layers``:
     style_layers, content_layer, match_layer as in explain.measure; the default model pads as a transfer's does)."""
     from ..features import default_backbone
     from ..gatys import TransferOptions
     from ..images import load_input
 
-    X.check_measuring(size, style_scale, "--style-scale", layers, X.TRANSFER_KEYWORDS, X.EXPLAIN_KEYWORDS)
+    X.check_measuring(size, style_scale, "--style-scale", layers, X.TRANSFER_KEYWORDS,
+                      [*X.EXPLAIN_KEYWORDS, "style_names"])
     images, names = _checked(results, names)
     model = model or default_backbone("max", TransferOptions.padding)
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
     for name, image in zip(names, images):  # before the smallest one sets the size all are measured at
         with _naming(name):
             X.check_made_from(content_t, image)
-    side, parts = _side(images, size), parts_of(content_t, style_ts, style_masks, style_regions, labels)
+    side, parts = _side(images, size), parts_of(content_t, style_ts, style_masks, style_regions, labels,
+                                                names=style_names)
     explained = []
     for name, image in zip(names, images):
         with _naming(name):
@@ -128,17 +132,20 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
 def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
                      names: Sequence[str] | None = None, size: int | None = None, example_scale: float = 1.0,
                      blend: str | Sequence[float] | None = None, layer: str | None = None, tileable: bool = False,
-                     masks=None, labels=None, model: Backbone | None = None, **layers) -> Comparison:
+                     masks=None, labels=None, example_names: Sequence[str] | None = None,
+                     model: Backbone | None = None, **layers) -> Comparison:
     """``compare`` for textures grown from ``examples`` (``example_scale``, ``tileable``, ``masks``, ``labels`` as
-    explain.explain_texture; ``layers``: layers, match_layer as in explain.measure_texture; ``layer`` default pool1;
-    the default model pools by average)."""
+    explain.explain_texture, ``example_names`` as compare's ``style_names``; ``layers``: layers, match_layer as in
+    explain.measure_texture; ``layer`` default pool1; the default model pools by average)."""
     from ..features import default_backbone
 
-    X.check_measuring(size, example_scale, "--example-scale", layers, X.TEXTURE_KEYWORDS, X.TEXTURE_EXPLAIN_KEYWORDS)
+    X.check_measuring(size, example_scale, "--example-scale", layers, X.TEXTURE_KEYWORDS,
+                      [*X.TEXTURE_EXPLAIN_KEYWORDS, "example_names"])
     images, names = _checked(results, names)
     model = model or default_backbone("avg", "circular" if tileable else None)
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
-    parts = parts_of(images[0], example_ts, style_masks=masks, labels=labels, texture=True)  # the outputs' shape
+    parts = parts_of(images[0], example_ts, style_masks=masks, labels=labels, texture=True,
+                     names=example_names)  # over the outputs' shape
     explained = []
     for name, image in zip(names, images):
         with _naming(name):
@@ -148,11 +155,13 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
 
 
 def made_with(inputs: dict, results: Sequence[ImageLike], options, names: Sequence[str] | None = None,
-              layer: str | None = None, model: Backbone | None = None) -> Comparison:
+              layer: str | None = None, model: Backbone | None = None,
+              style_names: Sequence[str] | None = None) -> Comparison:
     """Results made from ``inputs`` by role ({"content", "styles"}, or {"examples"} for textures) with ``options`` (a
     TransferOptions or TextureOptions whose scale, blend, placing and padding they share) compared on the default
     network and layers, whatever network and layers each was made on (``model``: that network, padded as ``options``
-    ask, if already loaded): a sweep's pictures, the web page's jobs."""
+    ask, if already loaded): a sweep's pictures, the web page's jobs. ``style_names``: what its placed parts call the
+    styles (examples), as compare's."""
     from ..features import default_backbone
     from ..synthesis import TextureOptions
 
@@ -160,8 +169,10 @@ def made_with(inputs: dict, results: Sequence[ImageLike], options, names: Sequen
     model = model or default_backbone("avg" if texture else "max", options.padding)
     target = {"blend" if name in BLENDS else name: getattr(options, name) for name in TARGET_OPTIONS[texture]}
     if texture:
-        return compare_textures(inputs["examples"], results, names=names, layer=layer, model=model, **target)
-    return compare(inputs["content"], inputs["styles"], results, names=names, layer=layer, model=model, **target)
+        return compare_textures(inputs["examples"], results, names=names, layer=layer, model=model,
+                                example_names=style_names, **target)
+    return compare(inputs["content"], inputs["styles"], results, names=names, layer=layer, model=model,
+                   style_names=style_names, **target)
 
 
 @contextlib.contextmanager

@@ -410,7 +410,7 @@ def compared(specs: list[Spec], pictures: list[torch.Tensor], store: UploadStore
     inputs = {"examples": styles} if first.method == "texture" else {
         "content": store.decode(first.content, frame=frame or 0), "styles": styles}
     opts = decoded_options(first, store)
-    done = compare.made_with(inputs, pictures, opts, names,
+    done = compare.made_with(inputs, pictures, opts, names, style_names=upload_names(first),
                              model=models.get("avg" if first.method == "texture" else "max", opts.padding))
     commands = {name: video.command_line(spec) if spec.is_video else command_line(spec)
                 for name, spec in zip(names, specs)}
