@@ -305,7 +305,7 @@ def _warn_made_whole(tile: int, size: int | None, upscale: bool, planned: list[I
                 own = max(header.size)
         except (OSError, ValueError):
             continue  # unreadable: its own error comes in its turn
-        side = min(own, gatys.DEFAULT_SIDE) if size is None else size if upscale else min(size, own)  # as tasks
+        side = min(own, gatys.DEFAULT_SIDE) if size is None else tasks.bounded_side(size, upscale, own)
         if side <= tile:
             whole.append(item.name)
     if whole:

@@ -181,8 +181,8 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
     source = images.load_input(content, "content", at_least=gatys.read_side(options.get("size"))) \
         if isinstance(content, str) else _tensor(content)  # a phone's JPEG decoded at a quarter of its size, say
     tile = options.pop("tile", None)  # a picture made in tiles (stylegram.tiles)
-    if options.get("size") and not options.get("upscale"):  # in a batch --size is a bound: smaller inputs stay
-        options["size"] = min(options["size"], max(source.shape[-2:]))
+    if options.get("size"):
+        options["size"] = bounded_side(options["size"], options.get("upscale", False), max(source.shape[-2:]))
     if options.get("method", "gatys") == "gatys":
         options["model"] = _transfer_model(gatys.TransferOptions().replace(**options))
         if init is not None:
@@ -197,6 +197,12 @@ def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, in
     if options.get("method", "gatys") == "gatys":
         return _pixels(*_run(gatys.prepare(source, [style(s) for s in styles], **options), steps, stop))
     return _pixels(gatys.transfer(source, [style(s) for s in styles], **options), False)
+
+
+def bounded_side(size: int, upscale: bool, own: int) -> int:
+    """A batch picture's long side for --size: a bound, so that a picture smaller than it stays as it is, unless
+    --upscale (a single transfer refuses such a --size instead)."""
+    return size if upscale else min(size, own)
 
 
 def _tensor(pixels: np.ndarray) -> torch.Tensor:
