@@ -39,8 +39,17 @@ function stillPainted(target) {
 
 function closeDoodle() { $("#doodle-painter").hidden = true; }
 
-async function mapColours(source) {
-  // Colour -> share of one label map's pixels.
+const counted = new Map();  // a label map's source -> (a promise of) its colours' shares, counted once
+
+function mapColours(source) {
+  // Colour -> share of one label map's pixels (paletteFor and blankColour both ask, for every map, at each opening).
+  if (!counted.has(source)) {
+    counted.set(source, countColours(source).catch((err) => { counted.delete(source); throw err; }));
+  }
+  return counted.get(source);
+}
+
+async function countColours(source) {
   const img = await decoded(source);
   const canvas = document.createElement("canvas");
   [canvas.width, canvas.height] = [img.naturalWidth, img.naturalHeight];
