@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 import types
 
-import pytest
-import stylegram  # noqa: F401  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
-import torch
+if "PYTEST_XDIST_WORKER" in os.environ:  # README's `-n 2`: two test processes of one thread each share the 2 cores
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch; the commands the tests start inherit it
 
-from stylegram import downloads, samples
+import pytest
+import stylegram  # noqa: F401, E402  (before torch: it sets OpenMP's wait policy, see stylegram/__init__.py)
+import torch  # noqa: E402
+
+from stylegram import downloads, samples  # noqa: E402
 
 
 @pytest.fixture(scope="session")
