@@ -103,7 +103,8 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
                  "--iterations", "3", "--tile", "128"]) == 0
     said = capsys.readouterr()
     assert "in tiles of 128 px" in said.out
-    assert "whole picture at 128 px" in said.err and "level 1 of 1 (160x106)" in said.err and "tile 2 of 2" in said.err
+    assert said.err.startswith("whole picture: ") and "whole picture at" not in said.err  # at the --tile's, or not
+    assert "level 1 of 1 (160x106): 2/2 tiles (100%)" in said.err and "tile 2 of 2" in said.err  # was '2 tiles'
     picture = np.asarray(Image.open(out))
     assert picture.shape == (106, 160, 3) and picture.std() > 10
     assert "is not smaller than the picture" not in said.err
@@ -114,6 +115,7 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     assert "warning: --tile 160 is not smaller than the picture (128 px on its long side), so it is made whole, in " \
            "one run, and no tile is made: drop --tile" in said.err
     assert f"wrote {out} (128x85, made whole, no tiles, " in said.out
+    assert "whole picture at 160 px" not in said.err  # the bar named the --tile's size for a picture of 128
 
 
 def test_the_tiles_are_made_side_by_side_on_a_dask_cluster(tmp_path, capsys, quick):

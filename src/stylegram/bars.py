@@ -75,11 +75,25 @@ def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str |
     if on_terminal(stream):
         return tqdm(total=total, initial=initial, unit=unit, desc=name, disable=quiet, file=stream,
                     dynamic_ncols=True, leave=True, **scaled)
-    units = unit + "s" if len(unit) > 2 else unit  # '2/4 pictures' ('2/4 picture' read wrong); 'it' and 'B' as they are
-    count = "{n_fmt} " + units if total is None else "{n_fmt}/{total_fmt} " + units + " ({percentage:.0f}%)"
     return tqdm(total=total, initial=initial, unit=unit, desc=f"{name}: " if name else "", disable=quiet,
-                file=LogLines(stream), leave=True, mininterval=0, bar_format="{desc}" + count + ", {elapsed}{postfix}",
+                file=LogLines(stream), leave=True, mininterval=0, bar_format=_log_format(unit, total is not None),
                 **scaled)
+
+
+def _log_format(unit: str, counted: bool) -> str:
+    """A log line's tqdm format: '3 tiles, 00:04' with no total, '3/8 tiles (38%), 00:04' with one."""
+    units = unit + "s" if len(unit) > 2 else unit  # '2/4 pictures' ('2/4 picture' read wrong); 'it' and 'B' as they are
+    count = "{n_fmt}/{total_fmt} " + units + " ({percentage:.0f}%)" if counted else "{n_fmt} " + units
+    return "{desc}" + count + ", {elapsed}{postfix}"
+
+
+def recount(progress: tqdm, done: int, total: int) -> None:
+    """Set a bar to ``done`` of ``total``, and redraw it; one opened with no total counts 'n/total' from now on
+    (off a terminal it said '1 tiles' of a known 2)."""
+    if getattr(progress, "bar_format", None) and progress.total is None:  # a log line's format, chosen without one
+        progress.bar_format = _log_format(progress.unit, True)
+    progress.total, progress.n = total, done
+    progress.refresh()
 
 
 def describe(progress: Progress) -> str:

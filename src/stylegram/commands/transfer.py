@@ -16,7 +16,7 @@ from ..backbones.base import PADDINGS
 from ..precision import PRECISIONS
 from .. import gatys as T
 from .. import images, labels, samples, tiles
-from ..bars import bar, describe, duration
+from ..bars import bar, describe, duration, recount
 from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
 from .explain import add_explain_option, check_explain, explain_transfer
@@ -226,7 +226,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     with _tile_maker(args) as maker, stop_on_interrupt() as stop, contextlib.ExitStack() as shown:
         @functools.cache
         def progress():  # opened at the first iteration, after the checks of transfer_tiled
-            return shown.enter_context(bar(None, "tile", args.quiet, name=f"whole picture at {args.tile} px"))
+            return shown.enter_context(bar(None, "tile", args.quiet, name="whole picture"))  # its size: in describe
 
         def first(record) -> None:
             progress().set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
@@ -236,8 +236,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
                                      refresh=False)
             progress().set_postfix_str(f"tile {where.tile} of {where.tiles} | ~{duration(where.estimated_left)} left",
                                        refresh=False)
-            progress().total, progress().n = where.count, where.done  # of all levels', those before a resume too
-            progress().refresh()
+            recount(progress(), where.done, where.count)  # of all levels' tiles, those before a resume too
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
                                       on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options,
