@@ -254,6 +254,7 @@ def _counting_runs(monkeypatch) -> list[dict]:
     return ran
 
 
+@pytest.mark.filterwarnings("ignore:style_weight=10000 is")  # a third value, chosen far
 def test_a_cells_folder_gives_back_what_it_holds_and_only_what_is_new_runs(vgg, tmp_path, monkeypatch):
     content, cells = tmp_path / "photo.png", tmp_path / "cells"
     save_image(torch.rand(1, 3, 43, 64), content)

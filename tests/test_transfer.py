@@ -494,6 +494,7 @@ def test_all_weights_zero_is_refused_but_one_term_alone_runs(vgg, pair, monkeypa
     assert result.history[-1]["tv"] < result.history[0]["tv"]  # smoothing alone still optimizes
 
 
+@pytest.mark.filterwarnings("ignore:style image 1 is .* enlarged")  # sizes past memory
 def test_memory_check_covers_the_style_image_at_its_scale(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match=r"style image needs about .* the largest style_scale that fits is about \d"):
@@ -501,6 +502,7 @@ def test_memory_check_covers_the_style_image_at_its_scale(vgg, pair):
     prepare(content, style, model=vgg, size=64, style_scale=2, max_memory=1.0)  # the same limit fits a sane scale
 
 
+@pytest.mark.filterwarnings("ignore:style image 1 is .* enlarged")  # sizes past memory
 def test_memory_check_names_the_largest_size(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match=r"max_memory allows 1.0 GiB; the largest size that fits is about size=\d+"):
