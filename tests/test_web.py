@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -124,6 +125,47 @@ def test_config_reports_methods_defaults_and_limits(client):
     assert config["defaults"]["gatys"]["init"] == "auto" and "init" not in config["fields"]["adain"]
     assert config["limits"]["upload_bytes"] == 100_000 and config["limits"]["max_size"] == 256
     assert config["reads_heic"] == images.HEIF and ".heic" in config["image_types"]
+
+
+def test_a_jobs_inputs_download_as_a_zip_whose_command_runs_there(client, monkeypatch, tmp_path):
+    """A painted mask or label map existed only on the page, and the parameters file's command named it."""
+    import zipfile
+
+    from stylegram import samples
+
+    content = uploaded(client, png(80, 60), "cat.png")
+    style = upload(client, png(64, 64, 1), "my swirls.png").json()
+    other = uploaded(client, png(64, 64, 2), "other.png")
+    left, right = uploaded(client, mask_png(80, 60, True), "left.png"), uploaded(client, mask_png(80, 60, False),
+                                                                                   "right.png")
+    monkeypatch.setattr(samples, "by_digest", lambda: {style["sha256"]: "swirls"})  # as if the page's sample
+    job = start(client, content=content, styles=[style["id"], other], style_masks=[left, right], **TINY)
+    sse(client.get(job["urls"]["events"]).text)
+    got = client.get(job["urls"]["inputs"])
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    assert got.headers["content-disposition"].endswith(f'_gatys_{job["id"][:6]}_inputs.zip"')
+    archive = zipfile.ZipFile(io.BytesIO(got.content))
+    params_name = f"cat_my-swirls_other_gatys_{job['id'][:6]}_params.json"
+    assert sorted(archive.namelist()) == sorted([params_name, "cat.png", "other.png", "left.png", "right.png"])
+    assert archive.read("left.png") == mask_png(80, 60, True)  # the bytes as uploaded; the sample's left to its name
+    command = json.loads(archive.read(params_name))["command"]
+    assert command.startswith("stylegram transfer cat.png sample:swirls other.png -o result.png")
+    archive.extractall(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(shlex.split(command)[1:] + ["--quiet"]) == 0  # the command runs there as it is
+    made = np.asarray(Image.open(tmp_path / "result.png"))
+    assert made.shape == (48, 64, 3) and made.std() > 5
+
+    twin = uploaded(client, png(64, 64, 3), "other.png")  # another file under a name the job has
+    clash = start(client, content=content, styles=[other, twin], size=64, method="adain")
+    sse(client.get(clash["urls"]["events"]).text)
+    refused = client.get(clash["urls"]["inputs"])
+    assert refused.status_code == 409 and "two different inputs of this job are both named other.png" in \
+        refused.json()["detail"]
+    assert client.delete(f"/api/uploads/{left}").status_code == 204  # removed from the page once the job was done
+    gone = client.get(job["urls"]["inputs"])
+    assert gone.status_code == 410 and gone.json()["detail"].startswith(f"left.png, an input of job '{job['id']}', "
+                                                                        "is no longer on the server")
 
 
 def test_the_sample_pictures_are_listed_and_served_for_the_page_to_upload(client, monkeypatch):

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from importlib import resources
 from pathlib import Path
 
@@ -148,6 +149,11 @@ def test_page_runs_a_small_job_end_to_end(browser, pictures, tmp_path):
             assert params["options"]["iterations"] == "16" and params["inputs"]["content"]["name"] == "chelsea.png"
             assert params["options"]["init"] == "recolor"
             assert params["options"]["style_layers"] == "relu1_1,relu2_1,relu3_1,relu4_1"
+            with page.expect_download() as download:  # the files its command reads, beside that command
+                page.click("#download-inputs")
+            assert download.value.suggested_filename.endswith("_inputs.zip")
+            zipped = zipfile.ZipFile(download.value.path()).namelist()
+            assert "chelsea.png" in zipped and any(name.endswith("_params.json") for name in zipped), zipped
             with page.context.expect_page() as opened:  # the explanation, in a tab of its own
                 page.click("#explain-result")
             explained = opened.value
@@ -859,13 +865,14 @@ def test_earlier_results_stay_on_the_page_to_download(browser, tmp_path):
         assert items.count() == 1 and items.locator(".name").first.inner_text() == "adain · cat.png + red.png"
         assert re.fullmatch(r"default settings · [\d.]+ s", items.locator(".settings").inner_text())  # was only
         # the caption, the same for every result from the same pictures
-        links = [items.locator("a", has_text=word).bounding_box() for word in ("image", "parameters", "why")]
+        links = [items.locator("a", has_text=word).bounding_box() for word in ("image", "parameters", "inputs", "why")]
         card = items.bounding_box()
         assert all(card["x"] <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 1 for box in links)
         long_line = "labels doodle_of_the_launch_pad.png,rocket_map_of_the_towers.png"  # ran over the next card
         assert items.locator(".settings").evaluate("(e, text) => { e.textContent = text; "
                                                    "return e.scrollWidth <= e.parentElement.clientWidth; }", long_line)
         assert items.locator("a.recent-result").get_attribute("href") == first["urls"]["result"]
+        assert items.locator("a", has_text="inputs").get_attribute("href") == first["urls"]["inputs"]
         assert items.locator("img").evaluate("img => img.complete && img.naturalWidth") == 96  # the preview loaded
         with page.expect_download() as download:
             items.locator("a", has_text="image").click()

@@ -13,6 +13,8 @@
                                        animation's is result.gif, .webp or .apng
     GET    /api/jobs/{id}/preview.png  the latest preview (at most 512 px; a video's latest frame)
     GET    /api/jobs/{id}/params.json  every option, the inputs' names and digests, the CLI command
+    GET    /api/jobs/{id}/inputs.zip   the files that command reads, under the names it gives them (painted masks
+                                       and label maps too), with the parameters file
     GET    /api/jobs/{id}/explain.html why its picture looks as it does (stylegram.analysis.explain); a video
                                        job's latest frame written, against that frame of the video
     GET    /api/jobs/{id}/measured.json the explanation's headline numbers (moved, layers, kept, chance; a video
@@ -50,7 +52,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__, downloads, images, labels, samples, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
-from ..errors import StylegramError, did_you_mean, warnings_to
+from ..errors import OptionError, StylegramError, did_you_mean, warnings_to
 from . import engine
 from . import video as web_video
 from .jobs import TERMINAL, QueueFull, Runner, WebJob
@@ -460,6 +462,20 @@ def _result_routes(app: FastAPI, service: Service) -> None:
         body = json.dumps(runner.params(job), indent=2)
         return Response(body, media_type="application/json",
                         headers={"content-disposition": f'attachment; filename="{download_name(job, "_params.json")}"'})
+
+    @app.get("/api/jobs/{job_id}/inputs.zip")
+    def inputs(job_id: str) -> Response:  # a plain def: it reads the files in a thread
+        job = service.job(job_id)
+        try:
+            archive = engine.inputs_zip(job.spec, runner.params(job), download_name(job, "_params.json"))
+        except OptionError as err:
+            raise HTTPException(409, str(err)) from None
+        except FileNotFoundError as err:
+            raise HTTPException(410, f"{err.args[0]}, an input of job '{job_id}', is no longer on the server (removed "
+                                     "from the page, or the oldest of too many uploads); its parameters file still "
+                                     "names it") from None
+        return Response(archive, media_type="application/zip",
+                        headers={"content-disposition": f'attachment; filename="{download_name(job, "_inputs.zip")}"'})
 
 
 def _analysis_routes(app: FastAPI, service: Service) -> None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
+import json
 import re
 import shlex
 import threading
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -461,6 +464,37 @@ def as_given(upload: Upload) -> str:
     a sample chosen as a file, gravel.png, which the command would not find), else its name as uploaded."""
     sample = samples.by_digest().get(upload.sha256)
     return f"{samples.PREFIX}{sample}" if sample else upload.name
+
+
+def rerun_files(spec: Spec) -> dict[str, Upload]:
+    """The files a job's command names, by the names it gives them: its uploads but those of installed samples (which
+    the command reads as sample:NAME); two different files under one name are refused, the command could not tell
+    them apart."""
+    pictures = [u for u in [spec.content, *spec.styles] if u is not None]
+    files: dict[str, Upload] = {}
+    for upload in spec.uploads:
+        name = as_given(upload) if upload in pictures else upload.name
+        if name.startswith(samples.PREFIX):
+            continue
+        if name in files and files[name].sha256 != upload.sha256:
+            raise OptionError(f"two different inputs of this job are both named {name}, which its command cannot tell "
+                              "apart; rename one, upload it again and run the job again to download its inputs")
+        files[name] = upload
+    return files
+
+
+def inputs_zip(spec: Spec, params_file: dict, params_name: str) -> bytes:
+    """A zip of the job's inputs under the names its command gives them, and its parameters file (``params_name``):
+    unzipped, the command in the parameters file runs there as it is. An input no longer on the server (removed or
+    pruned since) raises FileNotFoundError naming it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:  # pictures and videos are compressed already: stored as they are
+        archive.writestr(params_name, json.dumps(params_file, indent=2), compress_type=zipfile.ZIP_DEFLATED)
+        for name, upload in rerun_files(spec).items():
+            if not upload.path.is_file():
+                raise FileNotFoundError(name)
+            archive.write(upload.path, name)
+    return buffer.getvalue()
 
 
 def params(spec: Spec, result: Result | None, state: str) -> dict:

@@ -253,7 +253,7 @@ class Runner:
             "settings": engine.settings_text(spec), "labels_read": job.labels, "warnings": job.warnings,
             "urls": {"self": base, "events": f"{base}/events", "stop": f"{base}/stop",
                      "result": f"{base}/result.{web_video.result_kind(spec)[0] if spec.is_video else 'png'}",
-                     "params": f"{base}/params.json",
+                     "params": f"{base}/params.json", "inputs": f"{base}/inputs.zip",
                      "explain": f"{base}/explain.html", "measured": f"{base}/measured.json",
                      **({"compare": f"{base}/compare.html"} if len(self.comparable(job)) > 1 else {}),
                      "preview": f"{base}/preview.png"},

@@ -681,7 +681,7 @@ function watch(job) {
   $("#explain-result").hidden = !job.urls.explain;  // a video's: of its last frame
   $("#compare-result").hidden = true;  // shown once it is done, if earlier results were made from the same pictures
   $("#measured").hidden = true;
-  for (const id of ["#download-result", "#download-params", "#explain-result"]) {
+  for (const id of ["#download-result", "#download-params", "#download-inputs", "#explain-result"]) {
     const link = $(id);
     link.classList.add("disabled");
     link.setAttribute("aria-disabled", "true");
@@ -742,7 +742,8 @@ function onState(s) {
     if (s.explainable && page.job.urls.measured) showMeasured(page.job);
     if (s.has_result || s.explainable) {  // a stopped video: no video to download, but its frames can be explained
       const links = { "#download-result": s.has_result && page.job.urls.result,
-        "#download-params": page.job.urls.params, "#explain-result": s.explainable && page.job.urls.explain };
+        "#download-params": page.job.urls.params, "#download-inputs": page.job.urls.inputs,
+        "#explain-result": s.explainable && page.job.urls.explain };
       for (const [id, url] of Object.entries(links)) {
         if (!url) continue;
         const link = $(id);
@@ -1041,7 +1042,10 @@ function recentItem(job) {
   const download = Object.assign(document.createElement("a"), { href: job.urls.result,
     textContent: resultNoun(job) });
   download.setAttribute("download", "");
-  item.append(result, caption, details, download, params);
+  const inputs = Object.assign(document.createElement("a"), { href: job.urls.inputs, textContent: "inputs",
+    title: "the files it read, with its parameters file, to make it again with its command" });
+  inputs.setAttribute("download", "");
+  item.append(result, caption, details, download, params, inputs);
   if (job.urls.explain) {  // why it looks as it does, in a new tab as the result's button opens it
     item.append(Object.assign(document.createElement("a"), { href: job.urls.explain, textContent: "why",
       target: "_blank", rel: "noopener",
