@@ -1194,5 +1194,5 @@ def test_measured_parts_are_named_by_the_styles_uploads():
     assert [p.name for p in parts] == ["swirls.png's mask", "mosaic.png's mask"]
     assert [p.name for p in placed.parts_of(picture, images, style_masks=[left, 1 - left])] == ["style 1's mask",
                                                                                                 "style 2's mask"]
-    with pytest.raises(OptionError, match="1 names for 2 styles: give one name per style"):  # made one part of two
+    with pytest.raises(OptionError, match="1 name for 2 styles: give one name per style"):  # made one part of two
         placed.parts_of(picture, images, style_masks=[left, 1 - left], names=["swirls.png"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import stats
-from ..errors import OptionError
+from ..errors import OptionError, count
 from ..losses import blend_of_layer
 
 
@@ -46,7 +46,7 @@ def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=
     if names is None:
         names = [f"{noun} {n + 1}" for n in range(len(style_shapes))] if len(style_shapes) > 1 else [f"the {noun}"]
     if len(names) != len(style_shapes):
-        raise OptionError(f"{len(names)} names for {len(style_shapes)} {noun}s: give one name per {noun}")
+        raise OptionError(f"{count(len(names), 'name')} for {count(len(style_shapes), noun)}: give one name per {noun}")
     if labels is not None:
         label_maps.check_alone(style_masks, style_regions, label_maps.TEXTURE if texture else label_maps.TRANSFER)
         equal = [1 / len(styles)] * len(styles)  # the entries' loss weights, which the measure does not use
