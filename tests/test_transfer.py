@@ -517,6 +517,21 @@ def test_memory_check_names_the_largest_size(vgg, pair):
         prepare(content, style, model=vgg, size=64, max_memory=0.001)
 
 
+@pytest.mark.filterwarnings("ignore:style image 1 is .* enlarged")
+def test_a_styles_targets_are_estimated_as_a_pass_without_gradients(vgg, pair):
+    """A 2048 px square style was estimated at 29 GiB, as a pass with gradients, and refused on a 24 GiB machine; its
+    targets' pass peaked at 4.1 GiB (memory.TARGETS_MARGIN)."""
+    from stylegram import memory
+
+    content, style = pair
+    need = memory.targets_bytes(vgg, ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"], (2048, 2048))
+    assert 4.4 * 2**30 < need < 6.5 * 2**30  # measured 4.07 GiB over the process's own 0.39 (histogram's: 1.2x)
+    prepare(content, style, model=vgg, size=64, style_scale=32, max_memory=8.0)  # a 2048 px style: it fits
+    with pytest.raises(OptionError, match=r"a 2048x2048 style image needs about 5\.\d GiB but max_memory allows 3\.0 "
+                                          r"GiB; the largest style_scale that fits is about 2[0-9]\.\d\d"):
+        prepare(content, style, model=vgg, size=64, style_scale=32, max_memory=3.0)
+
+
 def test_too_small_style_image_is_named(vgg, pair):
     content, _ = pair
     with pytest.raises(OptionError, match="style 1 image would be 19x19 px .* need at least 32 px per side: raise "

@@ -541,14 +541,14 @@ def prepare(
     style_sizes = [problem.style_size(style, finest) for style in problem.styles]
     held = statistics.held_bytes(problem.statistic, model, list(problem.style_layers), finest, style_sizes)
     # the styles grow with --size too: the size named must fit them as well (304 was named, then its style refused)
-    style_cap = min((memory.largest_side(memory.estimate(model, layers, size, 0), size, limit) * max(finest)
+    style_cap = min((memory.largest_side(memory.targets_bytes(model, layers, size), size, limit) * max(finest)
                      // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
     memory.check_fits(model, layers, finest, limit, opts.history, extra=held, fix=lambda side: (
         f"the largest size that fits is about --size {min(side, style_cap)}"
         + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else "")))
     for size in style_sizes:  # its targets take a forward pass at the style's own size
-        memory.check_fits(model, layers, size, limit, 0, "style image",
-                          lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")
+        memory.check_targets_fit(model, layers, size, limit, "style image",
+                                 lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")
     return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
 

@@ -19,6 +19,10 @@ SMALLEST = 32  # px: below this long side no network's deeper layers have anythi
 # Measured in float32; a bfloat16 pass holds less, so the estimate errs on the safe side there.
 DECODE_BYTES = 1900
 ENCODE_BYTES = 1100
+# A style image's (texture example's) targets: a forward pass without gradients and each layer's statistic, measured
+# at 1.0-1.05x forward_bytes for gram, mmd, w2, meanstd and mrf, 1.2x for histogram's sort (1-4 Mpx, 2026-12-06);
+# the estimate of an optimization's pass (``estimate``) had them 7x too large, and refused a 2048 px style that fit.
+TARGETS_MARGIN = 1.25
 
 
 def available_memory() -> int:
@@ -72,6 +76,19 @@ def forward_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int], 
     return int(BYTES * batch * (2 * pair + 3 * h * w) + OVERHEAD)
 
 
+def targets_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int]) -> int:
+    """Peak bytes of a style image's (texture example's) targets at ``size`` (H, W): forward_bytes, with room for
+    the statistics' own work (TARGETS_MARGIN)."""
+    return int(TARGETS_MARGIN * (forward_bytes(backbone, layers, size) - OVERHEAD)) + OVERHEAD
+
+
+def check_targets_fit(backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, what: str,
+                      fix: Callable[[int], str]) -> None:
+    """check_fits for a style image's (example's) targets (targets_bytes): ``fix`` is given the largest long side
+    at which they fit."""
+    _check_need(targets_bytes(backbone, layers, size), size, limit, what, fix)
+
+
 def check_forward_fits(backbone: Backbone, layers: list[str], size: tuple[int, int], batch: int) -> None:
     """Raise OptionError, naming --batch-size or --size, when a forward pass would not fit in free memory."""
     limit = available_memory()
@@ -105,7 +122,16 @@ def check_fits(
     ``what`` names the image in the message ("a 640x480 run"); ``fix`` says what to do, given the largest long side
     that fits (default: name that --size); ``extra``: bytes the loss terms hold besides (``estimate``).
     """
-    _check_need(estimate(backbone, layers, size, history, extra), size, limit, what, fix)
+    def need_at(side: int) -> int:  # ``extra`` as at the size asked: the Gram targets' does not shrink with the picture
+        return estimate(backbone, layers, scaled(size, side), history, extra)
+
+    _check_need(estimate(backbone, layers, size, history, extra), size, limit, what, fix, need_at)
+
+
+def scaled(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """``size`` (H, W) with its long side ``side``, the aspect kept."""
+    h, w = size
+    return max(1, round(h * side / max(size))), max(1, round(w * side / max(size)))
 
 
 def feed_forward_bytes(content: tuple[int, int], styles: list[tuple[int, int]]) -> int:
@@ -122,10 +148,13 @@ def check_feed_forward_fits(content: tuple[int, int], styles: list[tuple[int, in
 
 def _check_need(
     need: int, size: tuple[int, int], limit: int | None, what: str, fix: Callable[[int], str] | None = None,
+    need_at: Callable[[int], int] | None = None,
 ) -> None:
     """Refuse a run of ``size`` (H, W) that needs ``need`` bytes when the limit (None: what is free) is lower.
 
-    The largest size that fits assumes memory grows with the image's area, as every estimate here does.
+    The largest size that fits takes memory to grow with the image's area, then, given ``need_at`` (the bytes at a
+    long side), steps down until that says it fits: a part that does not shrink (the Gram targets) made the size
+    named too large to run.
     """
     given = limit is not None
     limit = limit or available_memory()
@@ -133,6 +162,8 @@ def _check_need(
         return
     h, w = size
     fits = largest_side(need, size, limit)
+    while need_at is not None and fits >= SMALLEST and need_at(fits) > limit:
+        fits -= 16
     room = f"--max-memory allows {gib(limit)} GiB" if given else f"only {gib(limit)} GiB is available"
     if fits >= SMALLEST:
         advice = fix(fits) if fix else f"the largest size that fits is about --size {fits}"

@@ -395,8 +395,8 @@ def prepare_texture(
                                  [problem.example_size(example, final) for example in problem.examples])
     for example in problem.examples:  # its targets take a forward pass at the example's own size, whatever --size:
         size = problem.example_size(example, final)  # checked first, as no --size would make it fit
-        memory.check_fits(backbone, problem.ordered, size, limit, 0, "example", lambda side, long=max(size):
-                          f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
+        memory.check_targets_fit(backbone, problem.ordered, size, limit, "example", lambda side, long=max(size):
+                                 f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
     memory.check_fits(backbone, problem.ordered, final, limit, extra=held)
     return Job(problem, schedule, opts, state)
 
