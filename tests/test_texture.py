@@ -312,6 +312,9 @@ def test_bad_inputs_are_named(avg_vgg, brick):
         prepare_texture(brick, model=avg_vgg, size=0)
     with pytest.raises(OptionError, match="blend has 2 weights for 1 example; give one weight per example"):
         prepare_texture(brick, model=avg_vgg, blend="1,2")
+    with pytest.raises(OptionError, match="blend='0.5' weighs several examples against each other, and there is one "
+                                          "example: drop it$"):  # it was taken, and made the same texture
+        prepare_texture(brick, model=avg_vgg, blend="0.5")
     with pytest.raises(OptionError, match="blend weight for 'example 2' must be a non-negative number"):  # 'style 2'
         prepare_texture([brick, brick], model=avg_vgg, blend="1,-1")
     with pytest.raises(OptionError, match="tileable needs circular padding"):

@@ -394,6 +394,9 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, style, model=vgg, size=100000, upscale=True)
     with pytest.raises(OptionError, match="2 weights for 1 style"):
         prepare(content, style, model=vgg, style_blend="0.5,0.5")
+    with pytest.raises(OptionError, match="style blend '0.01' weighs several styles against each other, and there is "
+                                          "one style: drop it .a style's strength is style_weight"):  # was ignored
+        prepare(content, style, model=vgg, style_blend="0.01")
     with pytest.raises(OptionError, match="colors None is not one of style, match, original, luminance"):  # was quoted: 'None'
         prepare(content, style, model=vgg, colors=None)
     with pytest.raises(OptionError, match="all zero"):

@@ -656,7 +656,7 @@ def prepare_feed_forward(
         where, regions = split.masks, split.regions
     content_t = optimize.resize(content_t, size)
     style_ts = [optimize.resize(s, hw) for s, hw in zip(style_ts, style_sizes)]
-    settings = dict(method=opts.method, alpha=opts.alpha, blend=blend_weights(opts.style_blend, len(style_ts)),
+    settings = dict(method=opts.method, alpha=opts.alpha, blend=None if split is not None else opts.style_blend,
                     colors=opts.colors, precision=opts.precision,
                     masks=[optimize.resize(m, size) for m in where] if where else None,
                     regions=[optimize.resize(r, hw) for r, hw in zip(regions, style_sizes)] if regions else None)

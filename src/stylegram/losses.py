@@ -274,5 +274,9 @@ def blend_weights(spec: str | Sequence[float] | None, n: int, *, noun: str = "st
     if len(values) != n:
         raise OptionError(f"{option} has {count(len(values), 'weight')} for {count(n, noun)}; "
                           f"give one weight per {noun}")
+    if n == 1:  # it was taken and ignored: a weight of 0.01 made the same picture as none
+        strength = " (a style's strength is --style-weight, or --alpha for adain and wct)" if noun == "style" else ""
+        raise OptionError(f"{option} '{spec}' weighs several {noun}s against each other, and there is one {noun}: "
+                          f"drop it{strength}")
     weights = parse_weighted({f"{noun} {i + 1}": v for i, v in enumerate(values)}, option)
     return list(normalized(weights).values())
