@@ -191,7 +191,7 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
     shutil.copy(tmp_path / "out.ckpt", tmp_path / "kept.ckpt")
     assert main(resume[1:]) == 0
     last = [line for line in capsys.readouterr().err.splitlines() if line.startswith("level ")][-1]
-    assert ": 2 tiles" in last and "tile 2 of 2" in last, last  # was "1 tiles": those made before the stop count
+    assert ": 2/2 tiles (100%)" in last and "tile 2 of 2" in last, last  # was "1 tiles": those made before the stop count
     assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
     assert not (tmp_path / "out.ckpt").exists()  # spent once the resumed run has ended
     shutil.move(tmp_path / "kept.ckpt", tmp_path / "out.ckpt")
