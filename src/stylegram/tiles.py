@@ -230,7 +230,7 @@ def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, 
     share = sum(where.blend[n] for n in inside)  # each entry weighs blend x entries (masks.style_terms)
     changes.update(style_masks=[part(where.masks[n]) for n in inside],
                    style_regions=None if where.regions is None else [where.regions[n] for n in inside],
-                   style_blend=",".join(repr(where.blend[n]) for n in inside),
+                   style_blend=",".join(repr(where.blend[n]) for n in inside) if len(inside) > 1 else None,
                    style_layers=_spelled([where.groups[n] for n in inside]),
                    style_weight=opts.style_weight * len(where.masks) * share / len(inside))
     return [styles[where.styles[n]] for n in inside], opts.replace(**changes)
