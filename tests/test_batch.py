@@ -1234,6 +1234,8 @@ def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
                                         "gatys"),  # named --init, which batch does not have
     ({"upscale": True}, "upscale enlarges the inputs smaller than size to it, and size is not given"),  # ignored
     ({"temporal": 0.3}, "^temporal=0.3 blends the frames of a video, and no input is a video"),  # ignored
+    ({"method": "gatys", "temporal_weight": 5.0}, "^temporal_weight=5.0 holds the frames of a video to the one before, "
+                                                  "and no input is a video"),  # ignored
     ({"style_masks": "sample:brick"}, "style_masks names 1 mask for 2 styles; give one per --style"),
     ({"style_masks": "sample:brick,missing.png"}, "style mask 2: .*missing.png"),  # failed once per item
     ({"style_masks": "sample:brick,sample:grass", "style_blend": "0.7,0.3"},

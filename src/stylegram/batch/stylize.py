@@ -164,6 +164,9 @@ def stylize_batch(
         _warn_made_whole(tile, opts.get("size"), bool(opts.get("upscale")), planned)
     if given and temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
+    if temporal_weight is not None and not any(i.is_video for i in planned):  # it was taken, and did nothing
+        raise OptionError(f"--temporal-weight {temporal_weight} holds the frames of a video to the one before, and no "
+                          "input is a video; drop it")
     if any(i.is_video for i in planned):
         flow.check_available()  # frames follow the motion, and their steadiness is measured along it: OpenCV, now
     complete = {i for i in planned if not overwrite and i.output.exists()}  # written atomically, so complete
