@@ -764,7 +764,7 @@ def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypa
     kept = out / ".clip.mp4.frames"
     assert not (out / "clip.mp4").exists() and len(list(kept.glob("*.png"))) == 5
     # A rerun with one option changed threw the 5 frames away without a word; it is refused before any work.
-    changed, said = ({"alpha": 0.9}, "no --alpha (this run: 0.9)") if method == "adain" else \
+    changed, said = ({"alpha": 0.9}, "the default --alpha (this run: 0.9)") if method == "adain" else \
         ({"iterations": "3"}, "--iterations 2 (this run: 3)")
     with pytest.raises(OptionError) as refused:
         stylize_batch([source], STYLE, out, client=client, method=method, temporal=0.3, **{**options, **changed})

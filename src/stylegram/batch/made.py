@@ -87,8 +87,8 @@ def key_difference(stored: dict, key: dict, most: int = 3) -> str:
     changed = [name for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
     for name in changed[:most]:
         flag, before, now = f"--{name.replace('_', '-')}", old.get(name), new.get(name)
-        parts.append(f"{f'no {flag}' if before is None else f'{flag} {before}'} (this run: "
-                     f"{'not given' if now is None else now})")
+        parts.append(f"{f'the default {flag}' if before is None else f'{flag} {before}'} (this run: "
+                     f"{'the default' if now is None else now})")  # 'no --style-weight' read as none at all
     if len(changed) > most:
         parts.append(f"{len(changed) - most} more options")
     return ", ".join(parts) or "other settings"
