@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 
 from . import SUMMARIES
 from .. import gatys as T
@@ -144,9 +145,8 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
     except KeyboardInterrupt:
-        print(f"stylegram: interrupted; the outputs finished so far are in {args.output} (each written whole or not "
-              f"at all){_kept_videos_note(args.output)}; run the same command again to do the rest, finished outputs are "
-              "skipped", file=sys.stderr)
+        print(f"stylegram: interrupted; {_interrupted_note(args.output)}; run the same command again to do the rest, "
+              "finished outputs are skipped", file=sys.stderr)
         return 130
     for name, value in report.flicker.items():
         print(f"{name}: {_steadiness(value, report.warp_error.get(name, math.nan))}")
@@ -170,12 +170,19 @@ def _steadiness(flicker: float, beyond: float) -> str:
             f"its content), {ratio}")
 
 
-def _kept_videos_note(out_dir: str) -> str:
-    """', and the frames of clip.mp4 done so far in OUT/.clip.mp4.frames (...)' for each video a stop cut off."""
-    from ..batch.frames import kept_videos
+def _interrupted_note(out_dir: str) -> str:
+    """What a stop leaves in ``out_dir``: how many outputs are finished there (it said 'the outputs finished so far
+    are in OUT' of a folder that did not exist), the frames each video cut off kept, and the pictures under way
+    dropped (a batch keeps no checkpoint of a picture)."""
+    from ..batch.frames import kept_frames, kept_videos
+    from ..batch.made import Made
+    from ..errors import count
 
-    kept = kept_videos(out_dir)
-    if not kept:
-        return ""
-    folders = ", ".join(map(str, kept.values()))
-    return f", and the frames of {', '.join(kept)} done so far in {folders} (the video goes on from there)"
+    folder = Path(out_dir).expanduser()
+    finished = [name for name in Made(folder).keys if (folder / name).is_file()]
+    said = (f"{count(len(finished), 'output')} finished so far {'is' if len(finished) == 1 else 'are'} in {out_dir} "
+            "(each written whole or not at all)" if finished else f"no output was finished in {out_dir}")
+    for name, frames in kept_videos(out_dir).items():
+        said += (f", and {count(kept_frames(folder / name)[0], 'frame')} of {name} done so far in {frames} (the video "
+                 "goes on from there)")
+    return said + "; a picture under way is made again from its start"
