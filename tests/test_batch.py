@@ -1380,9 +1380,11 @@ def test_label_maps_paint_every_input_by_colour_and_are_checked_before_any_work(
     Image.fromarray(style_map).save(tmp_path / "style_map.png")
     args = ["batch", str(tmp_path / "in"), "--style", both, "-o", str(tmp_path / "out"),
             "--quiet", "--scheduler", _address(client)]
-    assert main([*args, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'style_map.png'}"]) == 0
+    said_first = [a for a in args if a != "--quiet"]  # what the maps were read as, before the work (as transfer says)
+    assert main([*said_first, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'style_map.png'}"]) == 0
     _assert_red_left_blue_right(tmp_path / "out")
-    capsys.readouterr()
+    assert capsys.readouterr().out.startswith("--labels: 2 labels: green (#28a03c) 50% of the content from 50% of "
+                                              "style image 1; sky blue (#87ceeb) 50% of the content from 50% of style")
     Image.fromarray(np.full((96, 96, 3), sky, np.uint8)).save(tmp_path / "all_sky.png")
     assert main([*args, "--labels", f"{tmp_path / 'inputs_map.png'},{tmp_path / 'all_sky.png'}", "--overwrite"]) == 2
     err = capsys.readouterr().err

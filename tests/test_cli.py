@@ -374,7 +374,7 @@ def test_log_and_checkpoint_get_the_permissions_of_a_plain_write(tmp_path):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
 
 
-def test_label_maps_are_described_before_the_run(tmp_path, capsys):
+def test_label_maps_are_described_before_the_run(tmp_path, capsys, monkeypatch):
     """What the maps were read as, on one line before the work: each label's share and its sources."""
     sky, ground = (135, 206, 235), (120, 110, 100)
     photo_map, art_map = np.full((40, 60, 3), ground, np.uint8), np.full((96, 96, 3), ground, np.uint8)  # chelsea: 3:2
@@ -388,6 +388,18 @@ def test_label_maps_are_described_before_the_run(tmp_path, capsys):
     assert out.startswith("--labels: 2 labels: sky blue (#87ceeb) 75% of the content from 50% of style image 1; grey "
                           "(#786e64) 25% of the content from 50% of style image 1\n"), out
     assert main([*args, "--quiet"]) == 0 and "--labels" not in capsys.readouterr().out
+    one_pass = [*args[:args.index("-o")], "-o", str(tmp_path / "adain.png"), "--size", "64", "--method", "adain"]
+    assert main(one_pass) == 0  # the same line before a one-pass method: it printed only 'wrote'
+    said = capsys.readouterr().out
+    assert said.startswith("--labels: 2 labels: sky blue (#87ceeb) 75% of the content from ") and "wrote" in said, said
+    from stylegram import tiles
+
+    monkeypatch.setattr(tiles, "TILE_ITERATIONS", 2)
+    tiled = [*args[:args.index("-o")], "-o", str(tmp_path / "tiled.png"), "--size", "160", "--min-size", "64",
+             "--iterations", "2", "--tile", "128"]
+    assert main(tiled) == 0  # and before a run in tiles, over the whole content
+    said = capsys.readouterr().out
+    assert said.startswith("--labels: 2 labels: sky blue (#87ceeb) 75% of the content from ") and "in tiles" in said, said
 
 
 def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):

@@ -654,6 +654,10 @@ def test_label_maps_from_the_page_paint_like_colours_alike(client, monkeypatch):
     tiled = start(client, **{**body, **big, "size": 192, "min_size": 128, "tile": 128, "iterations": "3"})
     tiled_states = [e["data"] for e in sse(client.get(tiled["urls"]["events"]).text) if e["event"] == "state"]
     assert tiled_states[-1]["labels_read"] == states[-1]["labels_read"]  # read over the whole content, as one run
+    one_pass = start(client, **{k: v for k, v in body.items() if k not in ("min_size", "iterations", "init")},
+                     method="adain")
+    one_states = [e["data"] for e in sse(client.get(one_pass["urls"]["events"]).text) if e["event"] == "state"]
+    assert one_states[-1]["state"] == "done" and one_states[-1]["labels_read"] == states[-1]["labels_read"]  # was None
     params = client.get(job["urls"]["params"]).json()
     assert "--labels cat_map.png,both_map.png" in params["command"] and len(params["inputs"]["labels"]) == 2
     image = np.asarray(Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)), float)

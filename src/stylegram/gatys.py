@@ -624,10 +624,20 @@ def feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageLike], op
     return prepare_feed_forward(content, styles, opts)()
 
 
-def prepare_feed_forward(
-    content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: TransferOptions
-) -> Callable[[], Result]:
-    """Load and check everything for an AdaIN/WCT pass (sizes, memory), then return the function that runs it."""
+@dataclass
+class OnePass:
+    """An AdaIN/WCT pass, loaded and checked: calling it runs it; ``labels``: what --labels were read as (None
+    without them), for a line before the pass as an optimization's prints."""
+
+    run: Callable[[], Result]
+    labels: labels.Split | None = None
+
+    def __call__(self) -> Result:
+        return self.run()
+
+
+def prepare_feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: TransferOptions) -> OnePass:
+    """Load and check everything for an AdaIN/WCT pass (sizes, memory), then return what runs it (OnePass)."""
     from .feedforward import check_settings
 
     check_choice("--method", opts.method, METHODS)
@@ -667,7 +677,7 @@ def prepare_feed_forward(
         image = model.stylize(content_t, style_ts, **settings)
         return Result(image, [], opts, time.perf_counter() - start, alpha)
 
-    return run
+    return OnePass(run, split)
 
 
 def split_labels(opts: TransferOptions, content_shape: tuple[int, int], style_shapes: list[tuple[int, int]],

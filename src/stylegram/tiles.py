@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from . import gatys, images, masks, optimize
+from . import gatys, images, labels, masks, optimize
 from .backbones import Backbone
 from .errors import OptionError, StylegramWarning, warn
 from .images import ImageLike
@@ -186,6 +186,7 @@ class Places:
     regions: list[torch.Tensor] | None
     blend: list[float]
     groups: list[dict[str, float]]
+    labels: labels.Split | None = None  # what --labels were read as, for the line before the work
 
     def at(self, shape: tuple[int, int]) -> Places:
         """The masks scaled to a level of ``shape`` (H, W)."""
@@ -201,9 +202,16 @@ def places(content: torch.Tensor, styles: list[torch.Tensor], opts: gatys.Transf
     blend, groups = blend_weights(opts.style_blend, len(styles)), layer_groups(gatys.style_layers(opts), len(styles))
     split = gatys.split_labels(opts, shape, shapes, blend)
     if split is not None:
-        return Places(split.styles, split.masks, split.regions, split.blend, [groups[n] for n in split.styles])
+        return Places(split.styles, split.masks, split.regions, split.blend, [groups[n] for n in split.styles], split)
     return Places(list(range(len(styles))), masks.load_masks(opts.style_masks, len(styles), shape, opts.statistic),
                   masks.load_regions(opts.style_regions, shapes, opts.statistic), blend, groups)
+
+
+def labels_read(content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: gatys.TransferOptions
+                ) -> labels.Split | None:
+    """What --labels are read as over the whole content, as a tiled run reads them (places); None without them."""
+    whole, style_ts = gatys._load_inputs(content, styles, regions=True)  # no transparency warning twice
+    return places(whole, style_ts, opts).labels
 
 
 def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, box: tuple[int, int, int, int]

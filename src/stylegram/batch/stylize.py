@@ -149,7 +149,8 @@ def stylize_batch(
     given = temporal is not None
     if not given:
         temporal = default_blend(method)
-    opts = _check_options(method, temporal, options, specs)
+    said = None if quiet else lambda split: print(labels.describe(split), flush=True)  # as transfer prints it
+    opts = _check_options(method, temporal, options, specs, said)
     hold = _check_hold(method, temporal_weight)
     ext = ext if ext.startswith(".") else f".{ext}"
     images.check_format(ext)
@@ -250,8 +251,10 @@ def _made_from(item: Item, styles: list[str], every: dict, steady: tuple[float, 
     return output_key(item.source, styles, every if tile is None else {**every, "tile": tile})
 
 
-def _check_options(method: str, temporal: float, options: dict, specs: list[str]) -> dict:
-    """Options for gatys.transfer, checked once here rather than failing once per item on the workers."""
+def _check_options(method: str, temporal: float, options: dict, specs: list[str],
+                   said: Callable[[labels.Split], None] | None = None) -> dict:
+    """Options for gatys.transfer, checked once here rather than failing once per item on the workers; ``said``
+    hears what --labels were read as."""
     opts = gatys.TransferOptions().replace(method=method, **options)
     styles = len(specs)
     check_choice("--method", method, gatys.METHODS)
@@ -284,7 +287,7 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
         options = {**options, "style_regions": _check_masks(opts.style_regions, styles, masks.STYLE_REGIONS)}
         masks.load_regions(options["style_regions"], shapes, opts.statistic if method == "gatys" else None)
     if opts.labels:
-        options = {**options, "labels": _check_labels(opts, shapes)}
+        options = {**options, "labels": _check_labels(opts, shapes, said)}
     return {"method": method, **options}
 
 
@@ -318,12 +321,16 @@ def _warn_made_whole(tile: int, size: int | None, upscale: bool, planned: list[I
              "or ask for a larger --size (with --upscale)")
 
 
-def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int]]) -> str:
-    """--labels as the workers can open them; the maps' colours checked here, each input's aspect on the workers."""
+def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int]],
+                  said: Callable[[labels.Split], None] | None = None) -> str:
+    """--labels as the workers can open them; the maps' colours checked here (what they were read as to ``said``),
+    each input's aspect on the workers."""
     names = [n.strip() for n in opts.labels.split(",")] if isinstance(opts.labels, str) else [str(n) for n in opts.labels]
     inputs_map = images.load_input(names[0], "label map 1", labels.BACKGROUND)  # stands in for the inputs' shape
-    gatys.split_labels(opts.replace(labels=names), tuple(inputs_map.shape[-2:]), style_shapes,
-                       blend_weights(opts.style_blend, len(style_shapes)))
+    split = gatys.split_labels(opts.replace(labels=names), tuple(inputs_map.shape[-2:]), style_shapes,
+                               blend_weights(opts.style_blend, len(style_shapes)))
+    if said is not None:
+        said(split)
     return _resolved(names)
 
 

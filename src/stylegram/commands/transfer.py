@@ -192,7 +192,10 @@ def _transfer(args: argparse.Namespace, output: Path) -> tuple[int, T.TransferOp
             check_cluster(args.scheduler, args.workers)  # before any work: the batch extra installed, --workers a count
         return _run_tiled(args, output)
     if args.method != "gatys" and not args.resume:
-        result = T.transfer(args.content, args.styles, **_options(args))
+        one_pass = T.prepare_feed_forward(args.content, args.styles, T.TransferOptions.given(None, **_options(args)))
+        if one_pass.labels is not None and not args.quiet:  # as for an optimization, though this pass takes seconds
+            print(labels.describe(one_pass.labels), flush=True)
+        result = one_pass()
         result.save(output)
         print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {args.method}, {result.seconds:.1f}s)")
         return 0, result.options
@@ -226,6 +229,8 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     with _tile_maker(args) as maker, stop_on_interrupt() as stop, contextlib.ExitStack() as shown:
         @functools.cache
         def progress():  # opened at the first iteration, after the checks of transfer_tiled
+            if args.labels and not args.quiet:  # what the maps were read as, as a run in one piece prints
+                print(labels.describe(tiles.labels_read(args.content, args.styles, options)), flush=True)
             return shown.enter_context(bar(None, "tile", args.quiet, name="whole picture"))  # its size: in describe
 
         def first(record) -> None:

@@ -293,9 +293,7 @@ class Tiled:
         """What its label maps are read as over the whole content (stylegram.labels.parts), or None without them."""
         from ..labels import parts
 
-        split = gatys.split_labels(self.options, tuple(self.content.shape[-2:]),
-                                   [tuple(s.shape[-2:]) for s in self.styles],
-                                   blend_weights(self.options.style_blend, len(self.styles)))
+        split = tiles.places(self.content, self.styles, self.options).labels
         return None if split is None else parts(split)
 
     def run(self, on_first: Callable, on_step: Callable, on_state: Callable, stop: Callable[[], bool]) -> Result:
@@ -311,9 +309,9 @@ def decoded_options(spec: Spec, store: UploadStore):
                                    for option, uploads in attached(spec)})
 
 
-def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Callable[[], Result]:
-    """Decode and check the uploads; return an optimization Job to iterate, a Tiled run, or a function giving a
-    one-pass Result."""
+def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | gatys.OnePass:
+    """Decode and check the uploads; return an optimization Job to iterate, a Tiled run, or a one-pass run
+    (gatys.OnePass)."""
     styles, opts = [store.decode(u) for u in spec.styles], decoded_options(spec, store)
     if spec.method == "texture":
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
@@ -321,7 +319,7 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | Calla
     alpha = store.alpha(spec.content)  # the result keeps the content's transparency, as the CLI's does
     if spec.method != "gatys":
         one_pass = gatys.prepare_feed_forward(content, styles, opts)
-        return lambda: dataclasses.replace(one_pass(), alpha=alpha)
+        return dataclasses.replace(one_pass, run=lambda: dataclasses.replace(one_pass(), alpha=alpha))
     model = models.get(opts.pooling, opts.padding)
     if spec.tile is not None:
         return Tiled(content, styles, opts, spec.tile, model, alpha)

@@ -353,6 +353,9 @@ class Runner:
                 job.publish("state", self._state_event(job))
                 job.result, stopped = self._iterate(job, work)
             else:
+                if made.labels is not None:  # what the maps were read as, shown as for an optimization
+                    job.labels = labels.parts(made.labels)
+                    job.publish("state", self._state_event(job))
                 job.result, stopped = made(), False
             job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha)
             if stopped:
