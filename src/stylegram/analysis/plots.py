@@ -194,7 +194,8 @@ def _borders(ax, bounds: Sequence[tuple[int, int]], colour: str, labels: bool) -
         ax.add_patch(Rectangle((start - 0.5, start - 0.5), stop - start, stop - start, fill=False, edgecolor=colour,
                                linewidth=0.9, zorder=3, clip_on=False))
         if labels and stop - start >= max(2, bounds[-1][1] // 40):
-            ax.text((start + stop - 1) / 2, -1, str(k), ha="center", va="bottom", fontsize=6, clip_on=False)
+            ax.text(-1, (start + stop - 1) / 2, str(k), ha="right", va="center", fontsize=6, clip_on=False)  # left
+            # of the matrix: above it they pushed its title up, out of line with the others'
 
 
 def matrices_grid(
@@ -217,7 +218,7 @@ def matrices_grid(
     for ax, (name, m) in zip(axes.flat, shown):
         im = ax.imshow(m, interpolation="nearest", **style)
         _borders(ax, clustering.bounds(), border, labels=ax is axes.flat[0])
-        ax.set_title(_wrapped(name), fontsize=7, pad=16 if ax is axes.flat[0] else 3)  # above the cluster numbers
+        ax.set_title(_wrapped(name), fontsize=7, pad=3)
         _no_ticks(ax)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
