@@ -175,6 +175,7 @@ def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_
         assert main([*words, *frame]) == 0
         page = out.read_text()
         assert f"<td>frame</td><td>{shown}</td>" in page and "mean Pearson r of <strong>1.00</strong>" in page
+        assert capsys.readouterr().out.rstrip().endswith(f" of frame {shown})")  # the line names it too
     first = tmp_path / "first.png"
     pictures[0].save(first)
     assert main(["explain", str(first), "sample:swirls", str(clip), "-o", str(out), "--style-layers", "relu1_1"]) == 2

@@ -150,7 +150,8 @@ def run(args: argparse.Namespace) -> int:
                           "size": f"{measured.result.shape[-1]}x{measured.result.shape[-2]}",
                           **network_row(args, model)})
     write_page(text, output)
-    print(f"wrote {output} ({measured.headline()})")
+    of_frame = f" of frame {frame_row['frame']}" if frame_row else ""  # the page says it; the line did not
+    print(f"wrote {output} ({measured.headline()}{of_frame})")
     return 0
 
 
