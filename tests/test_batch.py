@@ -739,7 +739,7 @@ def test_sigterm_during_a_video_leaves_no_temporary_file(client, tmp_path, capsy
 
 
 @pytest.mark.parametrize("method, options", [("adain", {}), ("gatys", {"iterations": "2"})])
-def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypatch, method, options):
+def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypatch, capsys, method, options):
     """A video cut off at frame 5 of 7 started again from frame 0 (Gatys frames cost seconds each)."""
     source = synthetic_video(tmp_path / "clip.mp4", count=7, size=(48, 32), audio=())
     write = video.VideoWriter.write
@@ -778,9 +778,11 @@ def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypa
     submitted = []
     submit = client.submit
     monkeypatch.setattr(client, "submit", lambda *a, **k: submitted.append(a[0]) or submit(*a, **k))
-    report = stylize_batch([source], STYLE, out, client=client, method=method, temporal=0.3, **options)
+    capsys.readouterr()
+    report = stylize_batch([source], STYLE, out, client=client, method=method, temporal=0.3, quiet=False, **options)
     assert report.ok and report.done == [str(source)], report.summary()
     assert len(submitted) == 2  # frames 5 and 6 only
+    assert f"clip.mp4: going on from the 5 frames a stopped run kept in {kept}\n" in capsys.readouterr().err  # said up front
     assert not kept.exists() and video.count_frames(out / "clip.mp4") == 7
     assert len(encoded) == len(uninterrupted) == 7
     for resumed, whole_run in zip(encoded, uninterrupted):  # the blend and the Gatys starts carried on from the kept frames

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -399,6 +400,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
         meter, steadiness, blend = video.Flicker(), flow.WarpError(), video.TemporalBlend(temporal)
         key = _frames_key(item, styles, opts, hold)
         kept = FrameStore(item.output, key or {"unkeyable": True}, fresh=overwrite or key is None)
+        if kept.count and not quiet:  # the bar jumped from 0 to the frames kept without a word
+            print(f"{item.source.name}: going on from the {count(kept.count, 'frame')} a stopped run kept in "
+                  f"{kept.folder}", file=sys.stderr, flush=True)
         pace, written_at = FramePace(), time.monotonic()  # how long the frames made took; when the latest was written
         with video.writer(item.output, item.source) as writer, \
                 bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
