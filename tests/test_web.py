@@ -166,6 +166,18 @@ def test_a_jobs_inputs_download_as_a_zip_whose_command_runs_there(client, monkey
     gone = client.get(job["urls"]["inputs"])
     assert gone.status_code == 410 and gone.json()["detail"].startswith(f"left.png, an input of job '{job['id']}', "
                                                                         "is no longer on the server")
+    explained = client.get(job["urls"]["explain"])  # it said 'left.png: no such file; check the path'
+    assert explained.status_code == 410 and explained.json()["detail"].endswith(
+        "is no longer on the server (removed from the page, or the oldest of too many uploads); its picture cannot "
+        "be measured against it")
+    again = uploaded(client, mask_png(80, 60, True), "left.png")  # the same mask once more: later jobs compare, and
+    later = [start(client, content=content, styles=[style["id"], other], style_masks=[again, right],
+                   **{**TINY, "seed": seed}) for seed in (1, 2)]  # the job whose mask went is left out, not failing
+    for made in later:
+        sse(client.get(made["urls"]["events"]).text)
+    page = client.get(client.get(later[1]["urls"]["self"]).json()["urls"]["compare"])
+    assert page.status_code == 200 and re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>", page.text) == \
+        ["1: seed 1", "2: seed 2"]
 
 
 def test_the_sample_pictures_are_listed_and_served_for_the_page_to_upload(client, monkeypatch):

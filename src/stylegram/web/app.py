@@ -158,6 +158,16 @@ class Service:
                                      "kept, and none survive a restart); start it again")
         return job
 
+    def job_with_inputs(self, job_id: str, then: str) -> WebJob:
+        """The job, refused (410) when one of its uploads is no longer on the server; ``then``: what that means for
+        the request."""
+        job = self.job(job_id)
+        missing = engine.gone(job.spec)
+        if missing is not None:
+            raise HTTPException(410, f"{missing.name}, an input of job '{job_id}', is no longer on the server (removed "
+                                     f"from the page, or the oldest of too many uploads); {then}")
+        return job
+
     def upload(self, upload_id: str | None, role: str):
         upload = self.store.get(upload_id) if upload_id else None
         if upload is None:
@@ -465,15 +475,11 @@ def _result_routes(app: FastAPI, service: Service) -> None:
 
     @app.get("/api/jobs/{job_id}/inputs.zip")
     def inputs(job_id: str) -> Response:  # a plain def: it reads the files in a thread
-        job = service.job(job_id)
+        job = service.job_with_inputs(job_id, "its parameters file still names it")
         try:
             archive = engine.inputs_zip(job.spec, runner.params(job), download_name(job, "_params.json"))
         except OptionError as err:
             raise HTTPException(409, str(err)) from None
-        except FileNotFoundError as err:
-            raise HTTPException(410, f"{err.args[0]}, an input of job '{job_id}', is no longer on the server (removed "
-                                     "from the page, or the oldest of too many uploads); its parameters file still "
-                                     "names it") from None
         return Response(archive, media_type="application/zip",
                         headers={"content-disposition": f'attachment; filename="{download_name(job, "_inputs.zip")}"'})
 
@@ -489,13 +495,15 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
         return Response(STYLE, media_type="text/css")
 
     def _explainable(job_id: str) -> tuple[WebJob, torch.Tensor, int | None]:
-        """The job, its picture and (a video job's) the frame it is, if it can be measured now (else a 409 that says
-        why not)."""
+        """The job, its picture and (a video job's) the frame it is, if it can be measured now (else a 409 or 410 that
+        says why not)."""
         job = service.job(job_id)
         if not job.explainable:
             noun, later = ("frame", "the last frame made") if job.spec.is_video else ("picture", "the picture so far")
             wait = "" if job.terminal else f" yet; wait for it to finish (or stop it to explain {later})"
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no {noun} to explain{wait}")
+        service.job_with_inputs(job_id, "its picture cannot be measured against it")  # said 'no such file; check
+        # the path', of a path the page's user never gave
         return job, *job.picture()
 
     @app.get("/api/jobs/{job_id}/explain.html")

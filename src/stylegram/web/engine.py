@@ -464,6 +464,12 @@ def as_given(upload: Upload) -> str:
     return f"{samples.PREFIX}{sample}" if sample else upload.name
 
 
+def gone(spec: Spec) -> Upload | None:
+    """The first of a job's uploads no longer on the server (deleted from the page, or pruned as the oldest), if
+    any: its picture can no longer be measured against its inputs, nor its inputs downloaded."""
+    return next((u for u in spec.uploads if not u.path.is_file()), None)
+
+
 def rerun_files(spec: Spec) -> dict[str, Upload]:
     """The files a job's command names, by the names it gives them: its uploads but those of installed samples (which
     the command reads as sample:NAME); two different files under one name are refused, the command could not tell
@@ -483,14 +489,11 @@ def rerun_files(spec: Spec) -> dict[str, Upload]:
 
 def inputs_zip(spec: Spec, params_file: dict, params_name: str) -> bytes:
     """A zip of the job's inputs under the names its command gives them, and its parameters file (``params_name``):
-    unzipped, the command in the parameters file runs there as it is. An input no longer on the server (removed or
-    pruned since) raises FileNotFoundError naming it."""
+    unzipped, the command in the parameters file runs there as it is (its inputs on the server: ``gone``)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:  # pictures and videos are compressed already: stored as they are
         archive.writestr(params_name, json.dumps(params_file, indent=2), compress_type=zipfile.ZIP_DEFLATED)
         for name, upload in rerun_files(spec).items():
-            if not upload.path.is_file():
-                raise FileNotFoundError(name)
             archive.write(upload.path, name)
     return buffer.getvalue()
 

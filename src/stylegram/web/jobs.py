@@ -261,13 +261,15 @@ class Runner:
 
     def comparable(self, job: WebJob) -> list[WebJob]:
         """The finished jobs with a picture that compares with ``job``'s (engine.comparable; video jobs stopped at the
-        same frame), itself among them (if finished), oldest first."""
+        same frame), itself among them (if finished), oldest first; not those with an upload gone from the server,
+        whose inputs cannot be read (one such job failed the page of every later job made from its pictures)."""
         if not job.explainable:
             return []
         with self._cond:
             jobs = list(self.jobs.values())
         return sorted((j for j in jobs if j.explainable and engine.comparable(job.spec, j.spec)
-                       and j.measured_frame == job.measured_frame), key=lambda j: j.created)
+                       and j.measured_frame == job.measured_frame and engine.gone(j.spec) is None),
+                      key=lambda j: j.created)
 
     def _state_event(self, job: WebJob) -> dict:
         return {"state": job.state, "message": job.message, "ahead": self.ahead(job), "iteration": job.iteration,
