@@ -74,8 +74,8 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
                  str(tmp_path / "cat.png"), str(tmp_path / "mirrored.png"), "--style-layers", "relu1_1", "--style-masks",
                  masks, "-o", str(tmp_path / "placed.html")]) == 0  # each style measured where its mask puts it
     placed = (tmp_path / "placed.html").read_text()
-    assert "<th>relu1_1 over style 1's mask</th><th>relu1_1 over style 2's mask</th>" in placed
-    assert f"<td>--style-masks</td><td>{masks}</td>" in placed and "The Gram matrices at relu1_1 over style 1&#x27;s " \
+    assert "<th>relu1_1 over swirls's mask</th><th>relu1_1 over mosaic's mask</th>" in placed  # was 'style 1's'
+    assert f"<td>--style-masks</td><td>{masks}</td>" in placed and "The Gram matrices at relu1_1 over swirls&#x27;s " \
         "mask" in placed  # the first part's, in a heading (escaped)
     capsys.readouterr()
     page = out.read_text()

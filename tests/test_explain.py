@@ -286,7 +286,7 @@ def test_ctrl_c_while_measuring_for_explain_keeps_the_picture_and_says_how_to_me
     assert words[words.index("--style-blend") + 1] == "0.7,0.3" and "--style-scale" in words and \
         words[words.index("--style-layers") + 1] == "relu1_1,relu2_1" and words[words.index("--style-masks") + 1] == masks
     assert main(words[1:]) == 0  # the command it gave measures it, each style in its mask
-    assert "style 2 (30%)" in page.read_text() and "<td>style 2's mask</td><td>relu2_1</td>" in page.read_text()
+    assert "style 2 (30%)" in page.read_text() and "<td>mosaic's mask</td><td>relu2_1</td>" in page.read_text()
     assert "Percentages are the styles' weights, each one's strength in its part." in page.read_text()
 
 
@@ -431,6 +431,9 @@ def test_placed_styles_are_measured_where_they_paint_and_label_maps_measure_as_t
     placed = stylegram.explain(content, styles, made.image, style_masks=masks, **keywords)
     swapped = stylegram.explain(content, styles, made.image, style_masks=masks[::-1], **keywords)
     assert [g.part for g in placed.grams] == ["style 1's mask"] * 3 + ["style 2's mask"] * 3
+    named = stylegram.explain(content, styles, made.image, style_masks=masks, style_names=["sky.png", "grass.png"],
+                              **keywords)
+    assert [g.part for g in named.grams] == ["sky.png's mask"] * 3 + ["grass.png's mask"] * 3
     assert placed.moved > 0.5 and swapped.moved < placed.moved - 0.5, (placed.moved, swapped.moved)
     sky, grass = torch.tensor([135, 206, 235]) / 255, torch.tensor([34, 139, 34]) / 255
     content_map = torch.where(left.bool(), sky.view(1, 3, 1, 1), grass.view(1, 3, 1, 1))
@@ -469,7 +472,7 @@ def test_the_explain_command_takes_the_masks_a_transfer_was_made_with(tmp_path, 
     assert main(["explain", str(content), "sample:swirls", "sample:mosaic", str(content), "-o", str(out),
                  "--style-layers", "relu1_1", "--style-masks", masks]) == 0
     page = out.read_text()
-    assert re.findall(r"<td>(style \d's mask)</td><td>relu1_1</td>", page) == ["style 1's mask", "style 2's mask"]
+    assert re.findall(r"<td>([\w.]+'s mask)</td><td>relu1_1</td>", page) == ["swirls's mask", "mosaic's mask"]  # by file
     assert f"<td>--style-masks</td><td>{masks}</td>" in page
     assert main(["explain", "--texture", "sample:gravel", str(content), "-o", str(out), "--masks", masks]) == 2
     assert "--masks names 2 masks for 1 example; give one per example image" in capsys.readouterr().err

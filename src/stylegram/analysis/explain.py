@@ -458,21 +458,22 @@ def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Ten
 
 def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: ImageLike, *,
             size: int | None = None, style_scale: float = 1.0, blend: str | Sequence[float] | None = None,
-            style_masks=None, style_regions=None, labels=None, model: Backbone | None = None,
-            **layers) -> Explanation:
+            style_masks=None, style_regions=None, labels=None, style_names: Sequence[str] | None = None,
+            model: Backbone | None = None, **layers) -> Explanation:
     """Measure a transfer's ``result`` against the ``content`` and style (or list of styles, ``blend`` as
     --style-blend) it was made from (files, sample:NAME or tensors; ``size`` and ``style_scale`` as in ``prepared``;
-    ``style_masks``, ``style_regions``, ``labels`` as the transfer took them: each style measured where they put it;
-    ``layers``: style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's
-    does, replicate); ``.html()`` of it is the page `stylegram explain` writes. A result that seems made from another
-    content (``Explanation.unrelated``) is warned of."""
+    ``style_masks``, ``style_regions``, ``labels`` as the transfer took them: each style measured where they put it,
+    its parts naming the styles ``style_names`` (default "style 1", "style 2": placed.parts_of); ``layers``:
+    style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's does,
+    replicate); ``.html()`` of it is the page `stylegram explain` writes. A result that seems made from another content
+    (``Explanation.unrelated``) is warned of."""
     from ..features import default_backbone
     from ..images import load_input
 
-    check_measuring(size, style_scale, "--style-scale", layers, TRANSFER_KEYWORDS, EXPLAIN_KEYWORDS)
+    check_measuring(size, style_scale, "--style-scale", layers, TRANSFER_KEYWORDS, [*EXPLAIN_KEYWORDS, "style_names"])
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
-    parts = parts_of(content, styles, style_masks, style_regions, labels)
+    parts = parts_of(content, styles, style_masks, style_regions, labels, names=style_names)
     measured = measure(content, result, styles, model or default_backbone("max", gatys.TransferOptions.padding),
                        blend=blend, parts=parts, **layers)
     warning = measured.unrelated()
@@ -483,19 +484,22 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
 
 def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,
                     example_scale: float = 1.0, blend: str | Sequence[float] | None = None, tileable: bool = False,
-                    masks=None, labels=None, model: Backbone | None = None, **layers) -> Explanation:
+                    masks=None, labels=None, example_names: Sequence[str] | None = None,
+                    model: Backbone | None = None, **layers) -> Explanation:
     """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
-    (``example_scale``, ``tileable``, ``masks`` and ``labels`` as texture synthesis took them; ``layers``: layers,
+    (``example_scale``, ``tileable``, ``masks`` and ``labels`` as texture synthesis took them, ``example_names`` as
+    explain's ``style_names``; ``layers``: layers,
     match_layer as in ``measure_texture``; the default model pools by average, as texture synthesis does);
     ``.html()`` is the page `stylegram explain --texture` writes."""
     from ..features import default_backbone
     from ..images import load_input
 
-    check_measuring(size, example_scale, "--example-scale", layers, TEXTURE_KEYWORDS, TEXTURE_EXPLAIN_KEYWORDS)
+    check_measuring(size, example_scale, "--example-scale", layers, TEXTURE_KEYWORDS,
+                    [*TEXTURE_EXPLAIN_KEYWORDS, "example_names"])
     if not isinstance(tileable, bool):  # "yes" or "no" would both read as true
         raise OptionError(f"tileable must be True or False, got {tileable!r}")
     examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
                                         example_scale)
-    parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True)
+    parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True, names=example_names)
     model = model or default_backbone("avg", "circular" if tileable else None)
     return measure_texture(examples, result, model, blend=blend, tileable=tileable, parts=parts, **layers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -29,6 +30,13 @@ class Part:
     mask: torch.Tensor | None  # (1, 1, H, W) of the content's aspect, in [0, 1]
     region: torch.Tensor | None  # (1, 1, h, w) of its style image's aspect, in [0, 1]
     name: str  # on the page: "style 1's mask", or "label sky blue (#87ceeb) from style 1"
+
+
+def file_names(inputs: Sequence[str]) -> list[str] | None:
+    """What parts call styles given as files or samples, as the web page names its uploads: each file's name without
+    its folder, a sample's NAME; None (style 1, style 2) when two share one."""
+    names = [str(i).removeprefix("sample:") if str(i).startswith("sample:") else Path(i).name for i in inputs]
+    return names if len(set(names)) == len(names) else None
 
 
 def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=None, style_regions=None,

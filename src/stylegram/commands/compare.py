@@ -42,6 +42,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import compare
+    from ..analysis.placed import file_names
     from ..analysis.report import write_page
 
     check_inputs(args, result_last=False)
@@ -53,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
     frame_row: dict[str, str] = {}  # with videos: which frame
     if args.texture:
         compared = compare.compare_textures(args.images, args.results, names=names, layer=args.layer, model=model,
-                                            **keywords)
+                                            example_names=file_names(args.images), **keywords)
     else:
         content, results, frame_row = frames_at(args.images[0], args.results, args.frame) if video else \
             (args.images[0], args.results, {})
         compared = compare.compare(content, args.images[1:], results, names=names or compare.names_of(args.results),
-                                   layer=args.layer, model=model, **keywords)
+                                   layer=args.layer, model=model, style_names=file_names(args.images[1:]), **keywords)
     first = compared.explained[0].result
     text = compared.html({**inputs_named(args.images, args.texture), **placing_rows(args),
                           "results": ", ".join(args.results), **frame_row,

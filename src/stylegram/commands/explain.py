@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import SUMMARIES
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS, check_measuring
+from ..analysis.placed import file_names
 from ..errors import ImageError, OptionError
 from ..options import flag
 from .analysis_common import say, writable
@@ -140,9 +141,10 @@ def run(args: argparse.Namespace) -> int:
     say("measuring the Gram matrices and patches" if args.texture else
         "measuring the Gram matrices, content maps and patches")
     if args.texture:
-        measured = explain.explain_texture(sources, result, model=model, **keywords)
+        measured = explain.explain_texture(sources, result, model=model, example_names=file_names(sources), **keywords)
     else:
-        measured = explain.explain(content, sources[1:], result_picture, model=model, **keywords)
+        measured = explain.explain(content, sources[1:], result_picture, model=model,
+                                   style_names=file_names(sources[1:]), **keywords)
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
     text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **placing_rows(args),
