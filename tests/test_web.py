@@ -555,6 +555,11 @@ def test_masks_put_each_style_in_its_region_as_the_command_line_does(client, tmp
     adain = start(client, method="adain", content=ids["cat.png"], styles=[ids["a.png"], ids["b.png"]],
                   style_masks=[ids["left.png"], ids["right.png"]], size=64)
     assert [e["data"]["state"] for e in sse(client.get(adain["urls"]["events"]).text) if e["event"] == "state"][-1] == "done"
+    blended = client.post("/api/jobs", json={"method": "adain", "content": ids["cat.png"], "style_blend": "0.7,0.3",
+                                             "styles": [ids["a.png"], ids["b.png"]], "size": 64,
+                                             "style_masks": [ids["left.png"], ids["right.png"]]})
+    assert blended.status_code == 400 and '"Style blend" with "Masks" applies to "Method" gatys only' in \
+        blended.json()["detail"]  # was '... applies to --method gatys only', a flag the page does not have
 
 
 @pytest.mark.parametrize("masks, words", [

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import SUMMARIES
 from .. import gatys as T
+from .. import tiles
 from ..errors import OptionError
 from .common import add_dataclass_options, add_scheduler_options
 from .transfer import CHOICES, HELP
@@ -110,7 +111,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "that term, 0 = off (default: 10)")
     parser.add_argument("--tile", type=int, metavar="PX", help="gatys pictures larger than the memory holds at once: "
                         "the whole picture at PX px, then each doubling of the size refined in overlapping tiles of PX "
-                        "(as transfer --tile; not for videos)")
+                        f"(at least {tiles.MIN_TILE}, as transfer --tile; not for videos)")
     transfer = parser.add_argument_group("the options of stylegram transfer", "(most are gatys's: see transfer --help)")
     add_dataclass_options(transfer, T.TransferOptions, {**HELP, "seed": SEED_HELP}, CHOICES, only=TRANSFER_OPTIONS)
     parser.add_argument("--format", type=output_format, default="png", metavar="{" + ",".join(FORMATS) + "}",

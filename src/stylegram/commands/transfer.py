@@ -126,8 +126,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_dataclass_options(parser, T.TransferOptions, HELP, CHOICES, groups=GROUPS)
     parser.add_argument("--tile", type=int, metavar="PX",
                         help="make a --size larger than memory allows: the whole picture at PX, then each doubling "
-                        "refined in overlapping tiles of PX (e.g. --size 3000 --upscale --tile 768); Ctrl-C, or "
-                        "--checkpoint at each level and every minute, keeps its place for --resume")
+                        f"refined in overlapping tiles of PX, at least {tiles.MIN_TILE} (e.g. --size 3000 --upscale "
+                        "--tile 768); Ctrl-C, or --checkpoint at each level and every minute, keeps its place for "
+                        "--resume")
     add_scheduler_options(parser, "one per core", "make the tiles here, one after another; with --tile only")
     add_run_options(parser)
     add_explain_option(parser, "transfer")

@@ -61,7 +61,7 @@ PAGE_LABELS = {  # the fields' labels (a texture's --layers, --blend and --examp
     "--labels": "Label maps", "--style-scale": "Style scale", "--example-scale": "Example scale",
     "--statistic": "Style statistic",
     "--style-layers": "Style layers", "--layers": "Layers", "--tileable": "tileable",
-    "--temporal": "Frame blend", "--temporal-weight": "Frame hold", "--tile": "Tile (px)",
+    "--temporal": "Frame blend", "--temporal-weight": "Frame hold", "--tile": "Tile (px)", "--method": "Method",
 }
 MASK_BACKGROUND = (0, 0, 0)  # a mask's transparent pixels: no style there, as on the command line
 REPORT_CSS = "/report.css"  # the explanation page's style sheet (the server's policy allows no inline style)
