@@ -148,6 +148,8 @@ def test_a_jobs_inputs_download_as_a_zip_whose_command_runs_there(client, monkey
     params_name = f"cat_my-swirls_other_gatys_{job['id'][:6]}_params.json"
     assert sorted(archive.namelist()) == sorted([params_name, "cat.png", "other.png", "left.png", "right.png"])
     assert archive.read("left.png") == mask_png(80, 60, True)  # the bytes as uploaded; the sample's left to its name
+    assert {name: archive.getinfo(name).external_attr >> 16 & 0o777 for name in (params_name, "left.png")} == \
+        {params_name: 0o644, "left.png": 0o644}  # the parameters file was 0600
     command = json.loads(archive.read(params_name))["command"]
     assert command.startswith("stylegram transfer cat.png sample:swirls other.png -o result.png")
     archive.extractall(tmp_path)

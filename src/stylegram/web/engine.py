@@ -14,6 +14,7 @@ import json
 import re
 import shlex
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -492,7 +493,9 @@ def inputs_zip(spec: Spec, params_file: dict, params_name: str) -> bytes:
     unzipped, the command in the parameters file runs there as it is (its inputs on the server: ``gone``)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:  # pictures and videos are compressed already: stored as they are
-        archive.writestr(params_name, json.dumps(params_file, indent=2), compress_type=zipfile.ZIP_DEFLATED)
+        entry = zipfile.ZipInfo(params_name, time.localtime()[:6])
+        entry.external_attr = 0o644 << 16  # as the pictures' (writestr's default, 0600, read as private)
+        archive.writestr(entry, json.dumps(params_file, indent=2), compress_type=zipfile.ZIP_DEFLATED)
         for name, upload in rerun_files(spec).items():
             archive.write(upload.path, name)
     return buffer.getvalue()
