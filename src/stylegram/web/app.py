@@ -495,21 +495,25 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
         return Response(STYLE, media_type="text/css")
 
     def _explainable(job_id: str) -> tuple[WebJob, torch.Tensor, int | None]:
-        """The job, its picture and (a video job's) the frame it is, if it can be measured now (else a 409 or 410 that
-        says why not)."""
+        """The job, its picture and (a video job's) the frame it is, if it can be measured now (else a 409 that says
+        why not)."""
         job = service.job(job_id)
         if not job.explainable:
             noun, later = ("frame", "the last frame made") if job.spec.is_video else ("picture", "the picture so far")
             wait = "" if job.terminal else f" yet; wait for it to finish (or stop it to explain {later})"
             raise HTTPException(409, f"job '{job_id}' is {job.state} and has no {noun} to explain{wait}")
-        service.job_with_inputs(job_id, "its picture cannot be measured against it")  # said 'no such file; check
-        # the path', of a path the page's user never gave
         return job, *job.picture()
+
+    def _measurable(job_id: str) -> None:
+        """Refuse (410) to measure a job one of whose inputs is gone; it said 'no such file; check the path', of a
+        path the page's user never gave. A page made before stays served."""
+        service.job_with_inputs(job_id, "its picture cannot be measured against it")
 
     @app.get("/api/jobs/{job_id}/explain.html")
     def explain(job_id: str) -> Response:
         job, picture, frame = _explainable(job_id)
         if job.explanation is None:
+            _measurable(job_id)
             job.explanation = engine.explained(job.spec, picture, service.store, service.models, frame, job.total)
         return Response(job.explanation, media_type="text/html")
 
@@ -517,6 +521,7 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
     def measured(job_id: str) -> dict:
         job, picture, frame = _explainable(job_id)
         if job.numbers is None:
+            _measurable(job_id)
             numbers = engine.measured(job.spec, picture, service.store, service.models, False, frame).numbers()
             job.numbers = numbers if frame is None else {**numbers, "frame": frame + 1}
         return job.numbers
