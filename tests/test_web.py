@@ -855,11 +855,11 @@ def test_a_run_in_tiles_shows_each_tile_and_makes_what_the_library_makes(client,
 def test_a_run_in_tiles_stopped_keeps_the_tiles_made(client, monkeypatch):
     run = engine.Tiled.run
 
-    def stopped_after_a_tile(self, on_first, on_step, on_state, stop):
+    def stopped_after_a_tile(self, on_first, on_step, on_state, stop, on_labels=None):
         def step(where):
             on_step(where)
             stop.__self__.set()  # the job's stop_requested, as the Stop button sets it, once the first tile is made
-        return run(self, on_first, step, on_state, stop)
+        return run(self, on_first, step, on_state, stop, on_labels)
 
     monkeypatch.setattr(engine.Tiled, "run", stopped_after_a_tile)
     monkeypatch.setattr(tiles, "TILE_ITERATIONS", 4)

@@ -207,13 +207,6 @@ def places(content: torch.Tensor, styles: list[torch.Tensor], opts: gatys.Transf
                   masks.load_regions(opts.style_regions, shapes, opts.statistic), blend, groups)
 
 
-def labels_read(content: ImageLike, styles: ImageLike | Sequence[ImageLike], opts: gatys.TransferOptions
-                ) -> labels.Split | None:
-    """What --labels are read as over the whole content, as a tiled run reads them (places); None without them."""
-    whole, style_ts = gatys._load_inputs(content, styles, regions=True)  # no transparency warning twice
-    return places(whole, style_ts, opts).labels
-
-
 def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, box: tuple[int, int, int, int]
         ) -> tuple[list[torch.Tensor], gatys.TransferOptions] | None:
     """The style images and options of the tile ``box`` (top, bottom, left, right) of a level ``where`` is scaled to:
@@ -263,6 +256,7 @@ def transfer_tiled(
     state: TiledState | None = None,
     stop: Callable[[], bool] | None = None,
     maker: TileMaker | None = None,
+    on_labels: Callable[[labels.Split], None] | None = None,
     **changes,
 ) -> Result:
     """A Gatys transfer at ``size`` made in tiles of ``tile`` px (see the module); ``on_first`` hears of every iteration
@@ -272,7 +266,8 @@ def transfer_tiled(
     ``on_state`` hears where the run stands (TiledState) after the first run and after every tile, for a checkpoint;
     ``state``, one heard so, makes the run go on from there (the options and tile it was made with). ``maker``: what
     makes each level's tiles (TileMaker; default: this process, one after another; stylegram.batch.tiles.made_on a
-    Dask cluster, side by side)."""
+    Dask cluster, side by side). ``on_labels`` hears what --labels were read as over the whole content, before any
+    work."""
     opts = gatys.TransferOptions.given(options, **changes)
     check_tiling(opts, tile)
     start = time.perf_counter()
@@ -286,6 +281,8 @@ def transfer_tiled(
     model = model or gatys.load_model(opts)
     base = min(size, tile)
     where = places(whole, styles, opts)  # the masks and maps read and checked before any work
+    if on_labels is not None and where.labels is not None:
+        on_labels(where.labels)
     steps = levels(base, size)
     inputs = optimize.digests(gatys.named_inputs(whole, styles, where.masks, where.regions))  # masks: whole content's
     if state is not None:  # a checkpoint's picture from other images would be carried on, or fail to fit

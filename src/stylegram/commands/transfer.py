@@ -230,9 +230,11 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     with _tile_maker(args) as maker, stop_on_interrupt() as stop, contextlib.ExitStack() as shown:
         @functools.cache
         def progress():  # opened at the first iteration, after the checks of transfer_tiled
-            if args.labels and not args.quiet:  # what the maps were read as, as a run in one piece prints
-                print(labels.describe(tiles.labels_read(args.content, args.styles, options)), flush=True)
             return shown.enter_context(bar(None, "tile", args.quiet, name="whole picture"))  # its size: in describe
+
+        def read(split: labels.Split) -> None:  # what the maps were read as, as a run in one piece prints
+            if not args.quiet:
+                print(labels.describe(split), flush=True)
 
         def first(record) -> None:
             progress().set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
@@ -246,7 +248,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
 
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
                                       on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options,
-                                      maker=maker)
+                                      maker=maker, on_labels=read)
     result.save(output)
     size = f"{result.image.shape[-1]}x{result.image.shape[-2]}"
     if stop.requested:

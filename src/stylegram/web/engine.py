@@ -290,17 +290,12 @@ class Tiled:
     model: Backbone
     alpha: torch.Tensor | None
 
-    def labels_read(self) -> list[dict] | None:
-        """What its label maps are read as over the whole content (stylegram.labels.parts), or None without them."""
-        from ..labels import parts
-
-        split = tiles.places(self.content, self.styles, self.options).labels
-        return None if split is None else parts(split)
-
-    def run(self, on_first: Callable, on_step: Callable, on_state: Callable, stop: Callable[[], bool]) -> Result:
+    def run(self, on_first: Callable, on_step: Callable, on_state: Callable, stop: Callable[[], bool],
+            on_labels: Callable | None = None) -> Result:
         """The tiled run, with tiles.transfer_tiled's hooks; its Result keeps the content's transparency."""
         result = tiles.transfer_tiled(self.content, self.styles, self.options, tile=self.tile, model=self.model,
-                                      on_first=on_first, on_step=on_step, on_state=on_state, stop=stop)
+                                      on_first=on_first, on_step=on_step, on_state=on_state, stop=stop,
+                                      on_labels=on_labels)
         return dataclasses.replace(result, alpha=self.alpha)
 
 

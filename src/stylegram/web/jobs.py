@@ -342,8 +342,6 @@ class Runner:
                 return self._run_video(job)
             made = engine.start(job.spec, self.store, self.models)
             if isinstance(made, engine.Tiled):
-                job.labels = made.labels_read()
-                job.publish("state", self._state_event(job))  # the page shows what the maps were read as
                 job.result, stopped = self._run_tiled(job, made)
                 job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha,
                                 caption=f"in tiles of {made.tile} px")
@@ -428,7 +426,11 @@ class Runner:
                 caption = f"tile {state.tiles_done}, level {state.level + 1}" if state.total is not None else None
                 job.set_preview(state.picture(), job.iteration, caption=caption)
 
-        result = tiled.run(first, step, heard, job.stop_requested.is_set)
+        def read(split: labels.Split) -> None:  # the page shows what the maps were read as, before any work
+            job.labels = labels.parts(split)
+            job.publish("state", self._state_event(job))
+
+        result = tiled.run(first, step, heard, job.stop_requested.is_set, read)
         job.total = 0  # its iterations are not all it did: the page says "Done." rather than "after n iterations"
         return result, f"stopped {stands}" if job.stop_requested.is_set() else ""
 
