@@ -488,9 +488,8 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
                     model: Backbone | None = None, **layers) -> Explanation:
     """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
     (``example_scale``, ``tileable``, ``masks`` and ``labels`` as texture synthesis took them, ``example_names`` as
-    explain's ``style_names``; ``layers``: layers,
-    match_layer as in ``measure_texture``; the default model pools by average, as texture synthesis does);
-    ``.html()`` is the page `stylegram explain --texture` writes."""
+    explain's ``style_names``; ``layers``: layers, match_layer as in ``measure_texture``; the default model pools by
+    average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes."""
     from ..features import default_backbone
     from ..images import load_input
 

@@ -35,7 +35,12 @@ class Part:
 def file_names(inputs: Sequence[str]) -> list[str] | None:
     """What parts call styles given as files or samples, as the web page names its uploads: each file's name without
     its folder, a sample's NAME; None (style 1, style 2) when two share one."""
-    names = [str(i).removeprefix("sample:") if str(i).startswith("sample:") else Path(i).name for i in inputs]
+    return distinct([str(i).removeprefix("sample:") if str(i).startswith("sample:") else Path(i).name for i in inputs])
+
+
+def distinct(names: list[str]) -> list[str] | None:
+    """``names`` if no two are alike, else None: parts named by them could not be told apart (style 1, style 2
+    then)."""
     return names if len(set(names)) == len(names) else None
 
 

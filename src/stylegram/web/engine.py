@@ -342,8 +342,9 @@ def measured(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Mode
 def upload_names(spec: Spec) -> list[str] | None:
     """What a job's measured parts call its styles: their uploads' names ("label sky blue (#87ceeb) from swirls.png",
     as the page's line of what the labels were read as names them), or None (style 1, style 2) when two share one."""
-    names = [u.name for u in spec.styles]
-    return names if len(set(names)) == len(names) else None
+    from ..analysis.placed import distinct
+
+    return distinct([u.name for u in spec.styles])
 
 
 def explained(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Models, frame: int | None = None,
