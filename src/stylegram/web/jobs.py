@@ -349,13 +349,11 @@ class Runner:
             if isinstance(made, Job):
                 work = made
                 job.total = sum(work.schedule.iterations)
-                job.labels = labels.parts(work.problem.labels) if work.problem.labels is not None else None
-                job.publish("state", self._state_event(job))
+                self._read_labels(job, work.problem.labels)  # publishes the total too
                 job.result, stopped = self._iterate(job, work)
             else:
-                if made.labels is not None:  # what the maps were read as, shown as for an optimization
-                    job.labels = labels.parts(made.labels)
-                    job.publish("state", self._state_event(job))
+                if made.labels is not None:  # shown as for an optimization
+                    self._read_labels(job, made.labels)
                 job.result, stopped = made(), False
             job.set_preview(job.result.image, job.iteration, alpha=job.result.alpha)
             if stopped:
@@ -400,6 +398,11 @@ class Runner:
                 last_preview = now
         return publish
 
+    def _read_labels(self, job: WebJob, split: labels.Split | None) -> None:
+        """What the job's label maps were read as (None: it has none), published for the page before any work."""
+        job.labels = labels.parts(split) if split is not None else None
+        job.publish("state", self._state_event(job))
+
     def _run_tiled(self, job: WebJob, tiled: engine.Tiled) -> tuple[Result, str]:
         """A run in tiles: the whole picture's iterations published as a plain run's, then a progress event per tile
         (``tile`` of ``tiles`` of ``level``, ``done`` of ``count`` in all), each with the picture so far as the
@@ -426,11 +429,7 @@ class Runner:
                 caption = f"tile {state.tiles_done}, level {state.level + 1}" if state.total is not None else None
                 job.set_preview(state.picture(), job.iteration, caption=caption)
 
-        def read(split: labels.Split) -> None:  # the page shows what the maps were read as, before any work
-            job.labels = labels.parts(split)
-            job.publish("state", self._state_event(job))
-
-        result = tiled.run(first, step, heard, job.stop_requested.is_set, read)
+        result = tiled.run(first, step, heard, job.stop_requested.is_set, lambda split: self._read_labels(job, split))
         job.total = 0  # its iterations are not all it did: the page says "Done." rather than "after n iterations"
         return result, f"stopped {stands}" if job.stop_requested.is_set() else ""
 
