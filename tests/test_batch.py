@@ -704,6 +704,30 @@ def test_ctrl_c_in_a_terminal_is_one_message_not_every_workers_traceback(tmp_pat
     assert 1 <= len(_finished(out)) < 8
 
 
+def test_an_output_renamed_into_place_just_before_a_ctrl_c_is_recorded_and_skipped_by_the_rerun(
+        client, tmp_path, monkeypatch):
+    """In CI a Ctrl-C came while the folder was synced after an output's rename: the file was there but not counted
+    done, so the note said no output was finished and the rerun it asked for refused the file as unrecorded."""
+    from stylegram import files
+
+    folder, out = _photos(tmp_path / "in", 3), tmp_path / "out"
+    synced = files._fsync_folder
+
+    def ctrl_c_after_the_first_rename(where):
+        synced(where)
+        if where == out and not list(out.glob(".stylegram-made.json")):
+            monkeypatch.setattr(files, "_fsync_folder", synced)
+            raise KeyboardInterrupt  # as the terminal's Ctrl-C does, the first output just renamed into place
+
+    monkeypatch.setattr(files, "_fsync_folder", ctrl_c_after_the_first_rename)
+    with pytest.raises(KeyboardInterrupt):
+        stylize_batch([folder], STYLE, out, client=client, size=48)
+    assert len(_finished(out)) == 1
+    again = stylize_batch([folder], STYLE, out, client=client, size=48)
+    assert len(again.skipped) == 1 and len(again.done) == 2 and not again.failed
+    assert len(_finished(out)) == 3
+
+
 def test_a_workers_heartbeat_error_after_the_shutdown_is_not_shown():
     """Once in a CI run the test above saw a worker log "Failed to communicate with scheduler during heartbeat" with a
     traceback, its scheduler shut down by the Ctrl-C a moment before; other worker messages still pass."""

@@ -30,7 +30,7 @@ from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_numb
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
-from .frames import FrameStore, folder_for, kept_frames
+from .frames import FrameStore, file_key, folder_for, kept_frames
 from .made import Made, key_difference, output_key, refusal, unrecorded
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
 from .steps import FramePace, Running, StepHook, Steps
@@ -187,6 +187,7 @@ def stylize_batch(
     todo = _readable([i for i in planned if i not in complete], report)
     skipped = sum(not i.is_video for i in complete)
     if todo:
+        before = {item: file_key(item.output) for item in todo}
         with contextlib.nullcontext(client) if client is not None else open_client(scheduler, workers) as c:
             try:
                 pictures = [i for i in todo if not i.is_video]
@@ -200,10 +201,18 @@ def stylize_batch(
                 quiet_shutdown()
                 raise
             finally:  # what was written, stopped or not, is recorded with what made it
-                done = set(report.done)
-                made.note({item.output.name: keys[item] for item in todo if item.name in done})
+                made.note({item.output.name: keys[item] for item in _written(todo, report, before)})
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _written(todo: list[Item], report: Report, before: dict[Item, list]) -> list[Item]:
+    """The items this run wrote: those done, and any whose output appeared or changed on disk though its item was not
+    counted done (a Ctrl-C while the folder was synced after the rename: the file was there, unrecorded, and the
+    rerun the message asked for refused it as a stranger). Outputs are written whole, so one there is finished."""
+    done = set(report.done)
+    return [item for item in todo
+            if item.name in done or (item.output.is_file() and file_key(item.output) != before[item])]
 
 
 def _readable(items: list[Item], report: Report) -> list[Item]:
