@@ -40,6 +40,18 @@ def test_off_a_terminal_lines_fall_due_every_log_seconds(monkeypatch):
     assert log.getvalue().splitlines() == ["clip.mp4: 0 frames, 00:00", "clip.mp4: 2 frames, 00:00"]
 
 
+def test_a_bar_counted_later_shows_no_count_until_it_has_one():
+    """A tiled run's whole picture opened its bar of tiles with '0 tiles'; its tiles are counted from the first."""
+    log, screen = io.StringIO(), Terminal()
+    for stream in (log, screen):
+        with bars.bar(None, "tile", quiet=False, name="whole picture", stream=stream, counted=False) as progress:
+            progress.set_postfix_str("iteration 3")
+            bars.recount(progress, 1, 2)
+    assert log.getvalue().splitlines() == ["whole picture: 00:00", "whole picture: 1/2 tiles (50%), 00:00, iteration 3"]
+    drawn = screen.getvalue()
+    assert "0 tiles" not in drawn and "0tile" not in drawn and "1/2 [" in drawn  # tqdm's own bar once counted
+
+
 def test_on_a_terminal_the_bar_is_redrawn_in_place():
     screen = Terminal()
     with bars.bar(10, "it", quiet=False, stream=screen) as progress:

@@ -104,6 +104,7 @@ def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     said = capsys.readouterr()
     assert "in tiles of 128 px" in said.out
     assert said.err.startswith("whole picture: ") and "whole picture at" not in said.err  # at the --tile's, or not
+    assert "0 tiles" not in said.err  # the whole picture's first line counted tiles it has none of
     assert "level 1 of 1 (160x106): 2/2 tiles (100%)" in said.err and "tile 2 of 2" in said.err  # was '2 tiles'
     picture = np.asarray(Image.open(out))
     assert picture.shape == (106, 160, 3) and picture.std() > 10

@@ -67,17 +67,23 @@ def on_terminal(stream: TextIO) -> bool:
 
 
 def bar(total: int | None, unit: str, quiet: bool, initial: int = 0, name: str | None = None,
-        stream: TextIO | None = None, scale: bool = False) -> tqdm:
+        stream: TextIO | None = None, scale: bool = False, counted: bool = True) -> tqdm:
     """A progress bar over ``total`` items (None: unknown), live on a terminal, as log lines elsewhere; ``scale``:
-    counts shown as 1.5M rather than 1500000 (bytes)."""
+    counts shown as 1.5M rather than 1500000 (bytes); not ``counted``: no count shown until recount gives one (a
+    tiled run's whole picture was '0 tiles')."""
     stream = sys.stderr if stream is None else stream
     scaled = {"unit_scale": True, "unit_divisor": 1024} if scale else {}
+    uncounted = {} if counted else {"bar_format": "{desc}{elapsed}{postfix}"}
     if on_terminal(stream):
-        return tqdm(total=total, initial=initial, unit=unit, desc=name, disable=quiet, file=stream,
-                    dynamic_ncols=True, leave=True, **scaled)
-    return tqdm(total=total, initial=initial, unit=unit, desc=f"{name}: " if name else "", disable=quiet,
-                file=LogLines(stream), leave=True, mininterval=0, bar_format=_log_format(unit, total is not None),
-                **scaled)
+        progress = tqdm(total=total, initial=initial, unit=unit, desc=name if counted else f"{name}: ",
+                        disable=quiet, file=stream, dynamic_ncols=True, leave=True, **scaled, **uncounted)
+        progress.counted_format = None  # tqdm's own bar, once a total is known
+        return progress
+    progress = tqdm(total=total, initial=initial, unit=unit, desc=f"{name}: " if name else "", disable=quiet,
+                    file=LogLines(stream), leave=True, mininterval=0,
+                    **{"bar_format": _log_format(unit, total is not None), **uncounted}, **scaled)
+    progress.counted_format = _log_format(unit, True)
+    return progress
 
 
 def _log_format(unit: str, counted: bool) -> str:
@@ -90,8 +96,8 @@ def _log_format(unit: str, counted: bool) -> str:
 def recount(progress: tqdm, done: int, total: int) -> None:
     """Set a bar to ``done`` of ``total``, and redraw it; one opened with no total counts 'n/total' from now on
     (off a terminal it said '1 tiles' of a known 2)."""
-    if getattr(progress, "bar_format", None) and progress.total is None:  # a log line's format, chosen without one
-        progress.bar_format = _log_format(progress.unit, True)
+    if getattr(progress, "bar_format", None) and progress.total is None:  # a format chosen without one
+        progress.bar_format = getattr(progress, "counted_format", _log_format(progress.unit, True))
     progress.total, progress.n = total, done
     progress.refresh()
 

@@ -230,7 +230,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     with _tile_maker(args) as maker, stop_on_interrupt() as stop, contextlib.ExitStack() as shown:
         @functools.cache
         def progress():  # opened at the first iteration, after the checks of transfer_tiled
-            return shown.enter_context(bar(None, "tile", args.quiet, name="whole picture"))  # its size: in describe
+            return shown.enter_context(bar(None, "tile", args.quiet, name="whole picture", counted=False))  # its size: in describe
 
         def read(split: labels.Split) -> None:  # what the maps were read as, as a run in one piece prints
             if not args.quiet:
