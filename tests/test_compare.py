@@ -75,9 +75,15 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
                  masks, "-o", str(tmp_path / "placed.html")]) == 0  # each style measured where its mask puts it
     placed = (tmp_path / "placed.html").read_text()
     assert "<th>relu1_1 over swirls's mask</th><th>relu1_1 over mosaic's mask</th>" in placed  # was 'style 1's'
-    assert f"<td>--style-masks</td><td>{masks}</td>" in placed and "The Gram matrices at relu1_1 over swirls&#x27;s " \
-        "mask" in placed  # the first part's, in a heading (escaped)
-    capsys.readouterr()
+    assert f"<td>--style-masks</td><td>{masks}</td>" in placed
+    # each part's matrices and each style's patches drawn, not the first's alone; the words name both styles' aims
+    assert 'alt="Gram matrices at relu1_1 over swirls&#x27;s mask"' in placed
+    assert 'alt="Gram matrices at relu1_1 over mosaic&#x27;s mask"' in placed
+    assert 'alt="where each result&#x27;s patches come from in mosaic"' in placed and placed.count("<img") == 6
+    assert "<th>coherence (swirls)</th><th>coherence (mosaic)</th>" in placed
+    assert "towards each part&#x27;s style&#x27;s Gram matrices" in placed and "the style&#x27;s" not in placed
+    assert re.search(r"^cat: -?\d+% of the way to each part's style's Gram matrices, content r 1.00, coherence "
+                     r"[\d.]+ in swirls, coherence [\d.]+ in mosaic$", capsys.readouterr().out, re.M)
     page = out.read_text()
     rows = re.findall(r"<tr><td>(\w+)</td><td><strong>(-?\d+)%</strong></td>", page)
     assert [name for name, _ in rows] == ["cat", "mirrored"] and rows[0][1] == "0"

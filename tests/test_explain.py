@@ -234,8 +234,8 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
                  "64", "--min-size", "64", "--iterations", "10", "--style-layers", "relu1_1,relu2_1", "-o", str(out),
                  "--explain", str(page), "--quiet"]) == 0
     said = capsys.readouterr().out
-    moved = re.search(r"wrote .*why.html \(why it looks as it does: (\d+)% of the way to the style's Gram matrices, "
-                      r"content r ([\d.]+)\)", said)
+    moved = re.search(r"wrote .*why.html \(why it looks as it does: (\d+)% of the way to the blend of the styles' Gram "
+                      r"matrices, content r ([\d.]+)\)", said)  # was 'the style's', of two
     assert moved and 0 < int(moved[1]) < 100 and 0 < float(moved[2]) < 1, said
     text = page.read_text()  # measured as it was made: on its two layers, against the blend
     assert [m for m in re.findall(r"<td>(relu\d_1)</td><td>[\d.e+]+</td>", text)] == ["relu1_1", "relu2_1"]

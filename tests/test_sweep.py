@@ -425,9 +425,12 @@ def test_the_sweep_command_compares_its_pictures_on_one_page(tmp_path, capsys):
     assert int(rows["style-weight 100, method gatys"]) > int(rows["style-weight 0.01, method gatys"]) + 10
     assert "--compare" in text and "vgg19 (default, max pooling, replicate padding)" in text
     texture_page = tmp_path / "textures.html"
-    assert main(["texture-sweep", "sample:gravel", "-o", str(out), "--vary", "seed", "1", "2", "--size", "48",
-                 "--example-scale", "0.25", "--iterations", "5", "--compare", str(texture_page)]) == 0
-    assert "seed 2" in texture_page.read_text()
+    assert main(["texture-sweep", "sample:gravel", "sample:brick", "-o", str(out), "--vary", "seed", "1", "2", "--size",
+                 "48", "--example-scale", "0.25", "--iterations", "5", "--compare", str(texture_page)]) == 0
+    text = texture_page.read_text()
+    assert "seed 2" in text and "towards the blend of the examples&#x27; Gram matrices" in text
+    assert "<th>coherence (gravel)</th><th>coherence (brick)</th>" in text  # named by file, each example's patches
+    assert 'alt="where each result&#x27;s patches come from in brick"' in text  # drawn, not the first's alone
 
 
 def test_measure_with_compare_reads_the_pages_numbers_instead_of_measuring_again(tmp_path, monkeypatch):

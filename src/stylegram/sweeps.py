@@ -364,11 +364,13 @@ def compared(cells: Sequence[Cell], planned: Sequence[Planned], layer: str | Non
     measured against the first combination's inputs, as its options scale, blend and place them; in the sheet's
     order, a repeated picture once."""
     from .analysis.compare import made_with
+    from .analysis.placed import file_names
 
     first = planned[0]
     shown = sorted((cell for cell in cells if planned[cell.number].same_as is None), key=lambda cell: cell.number)
+    styles = first.inputs.get("styles", first.inputs.get("examples"))  # named by file as compare names them
     return made_with(first.inputs, [cell.result.image for cell in shown], first.options, [c.name for c in shown],
-                     layer)
+                     layer, style_names=file_names(styles))
 
 
 def columns(vary: Mapping[str, Sequence[Any]]) -> int:

@@ -41,6 +41,7 @@ class Comparison:
     names: list[str]
     explained: list[X.Explanation]
     layer: str  # whose Gram matrices the page draws side by side
+    style_names: Sequence[str] | None = None  # what the styles (examples) are called on the page: their files'
 
     @property
     def texture(self) -> bool:
@@ -126,7 +127,7 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
         with _naming(name):
             c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
             explained.append(X.measure(c, r, s, model, blend=blend, parts=parts, **layers))
-    return Comparison(names, explained, _drawn(layer, explained, False))
+    return Comparison(names, explained, _drawn(layer, explained, False), style_names)
 
 
 def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
@@ -151,7 +152,7 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
         with _naming(name):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
             explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, parts=parts, **layers))
-    return Comparison(names, explained, _drawn(layer, explained, True))
+    return Comparison(names, explained, _drawn(layer, explained, True), example_names)
 
 
 def made_with(inputs: dict, results: Sequence[ImageLike], options, names: Sequence[str] | None = None,

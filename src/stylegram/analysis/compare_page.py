@@ -10,22 +10,41 @@ from .cluster import cluster_channels
 from .compare import Comparison
 from .explain_page import shown_r
 from .matches import panels
-from .report import Section
+from .report import Section, figure
 from .report import page as report_page
 
 TITLE = {False: "How these style transfers compare", True: "How these textures compare"}
-INTRO = {False: "Each result measured as stylegram explain measures one, all at one size: how far its Gram matrices "
-                "have gone from the content's towards the style's, how closely its feature maps at the content layer "
-                "follow the content's, and where its patches come from in the style.",
-         True: "Each texture measured as stylegram explain --texture measures one, all at one size: how far its Gram "
-               "matrices have gone from the noise's towards the example's, and where its patches come from in the "
-               "example (made anew, or copied)."}
 
 
 def page(comparison: Comparison, settings: dict | None = None, stylesheet: str | None = None) -> str:
     """The whole page (report.page, ``stylesheet`` as there), with a table of ``settings``."""
     texture = comparison.texture
-    return report_page(TITLE[texture], html.escape(INTRO[texture]), sections(comparison), settings or {}, stylesheet)
+    return report_page(TITLE[texture], html.escape(_intro(comparison)), sections(comparison), settings or {},
+                       stylesheet)
+
+
+def _intro(c: Comparison) -> str:
+    """What the page measures, in words, naming the target as the headline does (two styles read as one)."""
+    first, noun = c.explained[0], "example" if c.texture else "style"
+    source = f"the {noun}" if len(first.styles) == 1 else f"each {noun}"
+    if c.texture:
+        return (f"Each texture measured as stylegram explain --texture measures one, all at one size: how far its "
+                f"Gram matrices have gone from the noise's towards {first.goal()}, and where its patches come from "
+                f"in {source} (made anew, or copied).")
+    return (f"Each result measured as stylegram explain measures one, all at one size: how far its Gram matrices have "
+            f"gone from the content's towards {first.goal()}, how closely its feature maps at the content layer "
+            f"follow the content's, and where its patches come from in {source}.")
+
+
+def _style_names(c: Comparison) -> list[str]:
+    """What the styles (examples) are called: by their files where known, else as explain names them ('style 1'),
+    with their weights where blended unevenly ('style 1 (70%)')."""
+    first = c.explained[0]
+    if not c.style_names or len(c.style_names) != len(first.styles):
+        return first.names()
+    if len(first.styles) == 1 or first.even():
+        return list(c.style_names)
+    return [f"{name} ({100 * w:.0f}%)" for name, w in zip(c.style_names, first.blend)]
 
 
 def sections(c: Comparison) -> list[Section]:
@@ -36,7 +55,7 @@ def sections(c: Comparison) -> list[Section]:
 def _pictures(c: Comparison) -> Section:
     first = c.explained[0]
     inputs = ([] if c.texture else [first.start]) + first.styles
-    titles = ([] if c.texture else ["content"]) + first.names()
+    titles = ([] if c.texture else ["content"]) + _style_names(c)
     shown = [*inputs, *(e.result for e in c.explained)]
     size = f"{first.result.shape[-1]}x{first.result.shape[-2]}"
     grid = plots.images_grid(shown, [*titles, *c.names], f"what they were made from, and the results ({size} px)",
@@ -45,8 +64,9 @@ def _pictures(c: Comparison) -> Section:
         words = (f"The example and the results: the results measured at {size} px, the example at its own pixels, "
                  "shrunk as much as they were (times --example-scale).")
     else:  # explain.prepared: the style at --style-scale times the result's long side
-        words = (f"The content, the style and the results: the content and the results measured at {size} px, the "
-                 "style at --style-scale times their long side.")
+        styles = "style" if len(first.styles) == 1 else "styles"
+        words = (f"The content, the {styles} and the results: the content and the results measured at {size} px, "
+                 f"the {styles} at --style-scale times their long side.")
     return Section("The results", words, plots.to_webp(grid))
 
 
@@ -57,12 +77,15 @@ def _numbers(c: Comparison) -> Section:
         f"<tr><td>{html.escape(name)}</td><td><strong>{100 * e.moved:.0f}%</strong></td>"
         + "".join(f"<td>{100 * g.moved:.0f}%</td>" for g in e.grams)
         + ("" if c.texture else f"<td><strong>{shown_r(e.kept)}</strong></td>")
-        + f"<td>{e.matches[0].coherence:.2f}</td></tr>" for name, e in zip(c.names, c.explained))
-    target = "example's" if c.texture else "style's"
-    table = (f"<table><tr><th>result</th><th>of the way to the {target} Gram matrices</th>{head}"
-             + ("" if c.texture else "<th>content r</th>") + f"<th>coherence</th></tr>{rows}</table>")
+        + "".join(f"<td>{m.coherence:.2f}</td>" for m in e.matches) + "</tr>" for name, e in zip(c.names, c.explained))
+    goal = c.explained[0].goal()
+    several = len(c.explained[0].matches) > 1
+    coherence = "".join(f"<th>coherence{html.escape(f' ({name})', quote=False) if several else ''}</th>"
+                        for name in _style_names(c)[:len(c.explained[0].matches)])
+    table = (f"<table><tr><th>result</th><th>of the way to {goal}</th>{head}"
+             + ("" if c.texture else "<th>content r</th>") + f"{coherence}</tr>{rows}</table>")
     start = "noise's" if c.texture else "content's"
-    words = (f"Per result, the share of the way its Gram matrices have gone from the {start} towards the {target} "
+    words = (f"Per result, the share of the way its Gram matrices have gone from the {start} towards {goal} "
              "(mean over the layers, then each layer; 100 %: exactly), "
              + ("" if c.texture else "the mean Pearson r of its maps at the content layer with the content's "
                 f"(the style's own maps: {shown_r(c.explained[0].chance)}, the level of chance), ")
@@ -72,36 +95,64 @@ def _numbers(c: Comparison) -> Section:
     if c.texture:
         return Section("The numbers", words, None, table)
     plot = plots.trade_off(c.names, [e.kept for e in c.explained], [100 * e.moved for e in c.explained],
-                           c.explained[0].chance)
+                           c.explained[0].chance, goal)
     return Section("Style against content", words + " The plot puts the two aims against each other.",
                    plots.to_webp(plot), table)
 
 
 def _matrices(c: Comparison) -> Section:
-    grams = [next(g for g in e.grams if g.layer == c.layer) for e in c.explained]
+    at_layer = [[g for g in e.grams if g.layer == c.layer] for e in c.explained]  # a placed style's: one per part
     start, target = ("noise", "example") if c.texture else ("content", "style")
-    over = f" over {grams[0].part}" if grams[0].part else ""  # placed: the first part's
+    figures = [_matrices_figure(c, [grams[k] for grams in at_layer], start, target) for k in range(len(at_layer[0]))]
+    over = f" over {at_layer[0][0].part}" if len(figures) == 1 and at_layer[0][0].part else ""
+    parts = f" over each part (each result's and the {start}'s weighed by its mask)" if len(figures) > 1 else ""
+    aim = c.explained[0].target()  # "the style's", "the styles' blend", "each part's style's"
+    words = (f"The {start}'s, each result's and {aim}{parts}, channels in the order of the target's clusters and on "
+             f"one colour scale: the nearer a result's looks to the last, the more of the {target}'s statistics it "
+             "has.")
+    if len(figures) == 1:
+        return Section(f"The Gram matrices at {c.layer}{over}", words, figures[0])
+    return Section(f"The Gram matrices at {c.layer}", words, None,
+                   "".join(figure(f, f"Gram matrices at {c.layer} over {g.part}") for f, g in zip(figures, at_layer[0])))
+
+
+def _matrices_figure(c: Comparison, grams: list, start: str, target: str) -> bytes:
+    """One part's Gram matrices at the page's layer (of the start, each result and the target), as WebP."""
+    over = f" over {grams[0].part}" if grams[0].part else ""
     shown = [(start, grams[0].start.numpy()), *((name, g.result.numpy()) for name, g in zip(c.names, grams)),
-             (target if len(c.explained[0].styles) == 1 or over else f"{target}s blended", grams[0].target.numpy())]
-    figure = plots.matrices_grid(shown, cluster_channels(grams[0].target.numpy()), "gram", c.layer,
-                                 columns=min(6, len(shown)), title=f"Gram matrices at {c.layer}{over}, channels in "
-                                 f"the {target}'s clusters")
-    return Section(f"The Gram matrices at {c.layer}{over}",
-                   f"The {start}'s, each result's and the {target}'s, channels in the order of the {target}'s "
-                   "clusters and on one colour scale: the nearer a result's looks to the last, the more of the "
-                   f"{target}'s statistics it has.", plots.to_webp(figure))
+             (target if len(c.explained[0].styles) == 1 else f"its {target}" if over else f"{target}s blended",
+              grams[0].target.numpy())]
+    figure_ = plots.matrices_grid(shown, cluster_channels(grams[0].target.numpy()), "gram", c.layer,
+                                  columns=min(6, len(shown)), title=f"Gram matrices at {c.layer}{over}, channels in "
+                                  f"the {target}'s clusters")
+    return plots.to_webp(figure_)
 
 
 def _patches(c: Comparison) -> Section:
+    first, names = c.explained[0], _style_names(c)
+    several = len(first.matches) > 1
+    grids = [_patches_figure(c, k, names[k], several) for k in range(len(first.matches))]
+    noun = "example" if c.texture else "style"
+    source = f"the {noun}'s" if len(grids) == 1 else f"each {noun}'s"
+    words = (f"Each patch of a result's map paired with {source} most similar patch and painted with "
+             f"the colour of its place there: confetti for patches taken from all over, smooth areas for "
+             "pieces copied whole.")
+    if len(grids) == 1:
+        return Section("Where the patches come from", words, grids[0])
+    return Section("Where the patches come from", words, None,
+                   "".join(figure(g, f"where each result's patches come from in {name}") for g, name in
+                           zip(grids, names)))
+
+
+def _patches_figure(c: Comparison, k: int, name: str, named: bool) -> bytes:
+    """Where each result's patches come from in the ``k``-th style (example), as WebP; ``named``: the style named in
+    its title, one of several."""
     first = c.explained[0]
-    maps = [panels(e.result, e.styles[0], e.matches[0]) for e in c.explained]
+    maps = [panels(e.result, first.styles[k], e.matches[k]) for e in c.explained]
     shown = [maps[0][0], *(m[2] for m in maps)]
-    titles = [f"{first.names()[0]}, each position its colour",
-              *(f"{name}: coherence {e.matches[0].coherence:.2f}" for name, e in zip(c.names, c.explained))]
-    grid = plots.images_grid(shown, titles, f"where each result's patches come from ({first.matches[0].layer})",
+    titles = [f"{name}, each position its colour",
+              *(f"{result}: coherence {e.matches[k].coherence:.2f}" for result, e in zip(c.names, c.explained))]
+    where = f" in {name}" if named else ""
+    grid = plots.images_grid(shown, titles, f"where each result's patches come from{where} ({first.matches[k].layer})",
                              columns=min(4, len(shown)), width=2.6)
-    source = first.names()[0]
-    return Section("Where the patches come from",
-                   f"Each patch of a result's map paired with the {source}'s most similar patch and painted with "
-                   f"the colour of its place there: confetti for patches taken from all over, smooth areas for "
-                   "pieces copied whole.", plots.to_webp(grid))
+    return plots.to_webp(grid)

@@ -209,7 +209,8 @@ class Explanation:
     def numbers(self) -> dict:
         """The headline numbers as plain data: ``moved`` and per layer ``layers`` ('relu1_1', or 'relu1_1 over style
         1's mask' for a placed style) and per placed part ``parts`` (the mean over its layers; empty unless placed),
-        ``kept`` and ``chance`` (None for a texture), and each style's patches' ``coherence`` where they were paired."""
+        ``kept`` and ``chance`` (None for a texture), each style's patches' ``coherence`` where they were paired, and
+        the ``goal`` measured against in words (Explanation.goal)."""
         parts: dict[str, list[float]] = {}
         for g in self.grams:
             if g.part:
@@ -217,22 +218,22 @@ class Explanation:
         return {"texture": self.texture, "moved": self.moved,
                 "layers": {g.layer + (f" over {g.part}" if g.part else ""): g.moved for g in self.grams},
                 "parts": {part: sum(moved) / len(moved) for part, moved in parts.items()},
-                "kept": self.kept, "chance": self.chance, "coherence": [m.coherence for m in self.matches]}
+                "kept": self.kept, "chance": self.chance, "coherence": [m.coherence for m in self.matches],
+                "goal": self.goal()}
 
     def headline(self) -> str:
         """The two numbers in words, as the commands print them: '86% of the way to the style's Gram matrices,
         content r 0.63' (a texture: the first part)."""
-        target = "example" if self.texture else "style"
         start = "noise" if self.texture else "content"
-        moved = f"{100 * self.moved:.0f}% of the way to the {target}'s Gram matrices"
+        moved = f"{100 * self.moved:.0f}% of the way to {self.goal()}"
         astray = self.astray()
         if astray:  # one layer's -1296% made the mean of 99, 97, 94, 69 % read as a failed run
             behind = ", ".join(f"{g.layer} ({100 * g.moved:.0f}%)" for g in astray)
-            moved = (f"{moved} on average, pulled down by {behind}, further from the {target}'s than the {start} it "
+            moved = (f"{moved} on average, pulled down by {behind}, further from {self.target()} than the {start} it "
                      f"started from, while the middle layer went "
                      f"{100 * self.middle:.0f}%: a layer the run did not match (was it in --layers?) drifts so")
         elif self.moved < 0:  # '-167% of the way' said it in a riddle
-            moved = (f"further from the {target}'s Gram matrices than the {start} it started from ({moved}): the run "
+            moved = (f"further from {self.goal()} than the {start} it started from ({moved}): the run "
                      "stopped before it settled, or went astray; more iterations may help")
         return moved if self.texture else f"{moved}, content r {self.kept:.2f}"
 
@@ -279,6 +280,14 @@ class Explanation:
         if any(g.part for g in self.grams):
             return f"each part's {noun}'s"
         return f"the {noun}'s" if len(self.styles) == 1 else f"the {noun}s' blend"
+
+    def goal(self) -> str:
+        """The Gram matrices measured against, as the headline names them: "the style's Gram matrices", "the blend
+        of the styles' Gram matrices" or "each part's style's Gram matrices" (two styles read as one)."""
+        noun = "example" if self.texture else "style"
+        if any(g.part for g in self.grams):
+            return f"each part's {noun}'s Gram matrices"
+        return f"the {noun}'s Gram matrices" if len(self.styles) == 1 else f"the blend of the {noun}s' Gram matrices"
 
     def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
         """The whole page (stylegram.analysis.explain_page), with a table of ``settings``."""

@@ -336,9 +336,10 @@ def inputs_grid(images: Sequence[torch.Tensor], names: Sequence[str], labels: Se
     return fig
 
 
-def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float], chance: float):
+def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float], chance: float,
+              goal: str = "the style's Gram matrices"):
     """Results as points: how closely each follows the content (x: mean Pearson r at the content layer) against how
-    far its Gram matrices have gone to the style's (y, %); the style's own r (``chance``) as a dashed line."""
+    far its Gram matrices have gone to ``goal`` (y, %); the style's own r (``chance``) as a dashed line."""
     fig = _figure(5.2, 3.6)
     ax = fig.subplots()
     ax.scatter(kept, moved, s=36, color="tab:blue", zorder=3)
@@ -351,7 +352,7 @@ def trade_off(names: Sequence[str], kept: Sequence[float], moved: Sequence[float
     ax.set_xlim(min(chance, *kept) - 0.05, 1.05)
     ax.set_ylim(min(0.0, *moved) - 5, 108)
     ax.set_xlabel("content kept: mean Pearson r with the content's maps\n(dashed: the style's own, chance)", fontsize=8)
-    ax.set_ylabel("of the way to the style's\nGram matrices (%)", fontsize=8)
+    ax.set_ylabel(textwrap.fill(f"of the way to {goal} (%)", 28), fontsize=8)
     ax.tick_params(labelsize=8)
     ax.grid(linewidth=0.3, alpha=0.6)
     fig.suptitle("Style against content: up and to the right is both", fontsize=10)

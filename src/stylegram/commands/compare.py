@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     write_page(text, output)
     at = "--size" if args.size else "the smallest result's size, at most 512; the numbers depend on it, --size sets it"
     print(f"wrote {output}; the results measured at {first.shape[-1]}x{first.shape[-2]} px ({at}):")
+    styles = compared.style_names or compared.explained[0].names()
     for name, e in zip(compared.names, compared.explained):
-        print(f"{name}: {e.headline()}, coherence {e.matches[0].coherence:.2f}")
+        coherence = ", ".join(f"coherence {m.coherence:.2f}" + (f" in {style}" if len(e.matches) > 1 else "")
+                              for m, style in zip(e.matches, styles))
+        print(f"{name}: {e.headline()}, {coherence}")
     return 0

@@ -987,11 +987,12 @@ async function showMeasured(job) {
   const pct = (x) => `${Math.round(100 * x)}%`;
   const each = Object.keys(n.parts).length ? n.parts : n.layers;  // placed styles: per part, over its layers
   const layers = Object.entries(each).map(([name, moved]) => `${name} ${pct(moved)}`).join(", ");
-  const target = n.texture ? "the example's" : "the style's";
+  // "the blend of the styles' Gram matrices" with two (measures kept by an older version have no goal)
+  const goal = n.goal || `${n.texture ? "the example's" : "the style's"} Gram matrices`;
   const on = n.frame ? ` on frame ${n.frame}` : "";  // a video: its last frame, against the video's
-  let text = `Measured${on}: ${pct(n.moved)} of the way to ${target} Gram matrices (${layers})`;
+  let text = `Measured${on}: ${pct(n.moved)} of the way to ${goal} (${layers})`;
   if (n.moved < 0) {  // "-167% of the way" said it in a riddle
-    text = `Measured${on}: further from ${target} Gram matrices than the ${n.texture ? "noise" : "content"} it started `
+    text = `Measured${on}: further from ${goal} than the ${n.texture ? "noise" : "content"} it started `
       + `from (${pct(n.moved)} of the way: ${layers}); the run stopped before it settled, or went astray: more `
       + "iterations may help";
   }
