@@ -299,6 +299,9 @@ def ready_page(browser, app, height: int = 980):
     with running(app) as url:
         try:
             page = browser.new_page(viewport={"width": 1200, "height": height}, accept_downloads=True)
+            # 60 s, not Playwright's 30, for each wait: once in CI, on a machine loaded by more than the suite, a
+            # finished video's download did not begin within 30 s (alone it begins in 0.05 s, beside 3 busy processes too)
+            page.set_default_timeout(60_000)
             page.goto(url)
             page.wait_for_selector("body[data-ready=true]")
             yield page, url.rstrip("/")
