@@ -10,6 +10,7 @@ from stylegram import stats
 from stylegram.analysis.explain import channel_agreement, gram_layers
 from stylegram.cli import main
 from stylegram.errors import OptionError, StylegramWarning
+from stylegram.features import default_backbone
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 
@@ -478,3 +479,25 @@ def test_the_explain_command_takes_the_masks_a_transfer_was_made_with(tmp_path, 
     assert "--masks names 2 masks for 1 example; give one per example image" in capsys.readouterr().err
     assert main(["explain", "--texture", "sample:gravel", str(content), "-o", str(out), "--style-regions", masks]) == 2
     assert "--style-regions measure a transfer; a texture has no content" in capsys.readouterr().err
+
+
+def test_a_measurement_too_large_for_memory_is_refused_naming_the_enlarged_example(tmp_path, capsys, monkeypatch):
+    """A 10 px texture measured at --size 64 enlarged its 512 px example with it to 3277 px: pairing its patches took
+    23 GB before the kernel killed the process, with no message."""
+    from stylegram import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 12 * 2**30)
+    save_image(torch.rand(1, 3, 10, 10), tmp_path / "tiny.png")
+    assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "tiny.png"), "--size", "64", "-o",
+                 str(tmp_path / "z.html")]) == 2
+    said = capsys.readouterr().err
+    assert re.search(r"a 64x64 measurement \(its example measured at 3277x3277 px\) needs about \d+\.\d GiB but only "
+                     r"12.0 GiB is available; measure at a --size of about 32 or less", said), said
+    assert not (tmp_path / "z.html").exists()
+    monkeypatch.setattr(memory, "available_memory", lambda: 2 * 2**30)  # a plain one fits in 2 GiB (it peaks at 1.2)
+    save_image(load_tensor(path("gravel"), size=96), tmp_path / "gravel.png")
+    assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "gravel.png"), "-o",
+                 str(tmp_path / "fits.html")]) == 0
+    need = memory.maps_bytes(default_backbone("avg"), ["relu3_1"], (64, 64))
+    assert need == 4 * 256 * 16 * 16  # float32 maps at stride 4
+    assert memory.patch_bytes(default_backbone("avg"), "relu3_1", (64, 64)) == memory.PATCH_COPIES * need * 9

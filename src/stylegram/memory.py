@@ -23,6 +23,10 @@ ENCODE_BYTES = 1100
 # at 1.0-1.05x forward_bytes for gram, mmd, w2, meanstd and mrf, 1.2x for histogram's sort (1-4 Mpx, 2026-12-06);
 # the estimate of an optimization's pass (``estimate``) had them 7x too large, and refused a 2048 px style that fit.
 TARGETS_MARGIN = 1.25
+# Pairing patches (explain's and matches' coherence) unfolds the style's map into every 3x3 patch: the unfolded
+# copy, its float copy, the patches by offset and as unit-length filters. A 10 px texture measured at --size 64
+# enlarged its 512 px example with it to 3277 px, and the pairing took the machine's 23 GB before the kernel killed it.
+PATCH_COPIES = 4
 
 
 def available_memory() -> int:
@@ -82,6 +86,18 @@ def targets_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int]) 
     return int(TARGETS_MARGIN * (forward_bytes(backbone, layers, size) - OVERHEAD)) + OVERHEAD
 
 
+def maps_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int]) -> int:
+    """Bytes of the maps at ``layers`` for an input of ``size`` (H, W), kept in float32 (an analysis keeps them)."""
+    return sum(BYTES * info.channels * positions(info.stride, size) for info in map(backbone.info, set(layers)))
+
+
+def patch_bytes(backbone: Backbone, layer: str, size: tuple[int, int], patch: int = 3) -> int:
+    """Peak bytes of pairing a picture's patches with every ``patch`` x ``patch`` patch of a style of ``size`` (H, W)
+    at ``layer`` (mrf.match_positions): the style's patches unfolded, by offset and as filters (PATCH_COPIES)."""
+    info = backbone.info(layer)
+    return PATCH_COPIES * BYTES * positions(info.stride, size) * info.channels * patch * patch
+
+
 def check_targets_fit(backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, what: str,
                       fix: Callable[[int], str]) -> None:
     """check_fits for a style image's (example's) targets (targets_bytes): ``fix`` is given the largest long side
@@ -126,6 +142,12 @@ def check_fits(
         return estimate(backbone, layers, scaled(size, side), history, extra)
 
     _check_need(estimate(backbone, layers, size, history, extra), size, limit, what, fix, need_at)
+
+
+def check_fits_at(need_at: Callable[[int], int], size: tuple[int, int], limit: int | None, what: str,
+                  fix: Callable[[int], str]) -> None:
+    """check_fits for a need given by ``need_at`` (the bytes at a long side) for work at ``size`` (H, W)."""
+    _check_need(need_at(max(size)), size, limit, what, fix, need_at)
 
 
 def scaled(size: tuple[int, int], side: int) -> tuple[int, int]:

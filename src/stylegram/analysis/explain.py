@@ -324,8 +324,11 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     weights = blend_weights(blend, len(styles))
     groups, gram_names = grouped(style_layers, len(styles))
     backbone.check_layers([*gram_names, content_layer, match_layer])
-    _check_sizes(backbone, {"content": (content, [*gram_names, content_layer]), "result": (result, gram_names)},
-                 {name: (s, [*group, match_layer]) for name, s, group in zip(style_names(len(styles)), styles, groups)})
+    named = {name: (s, [*group, match_layer]) for name, s, group in zip(style_names(len(styles)), styles, groups)}
+    _check_sizes(backbone, {"content": (content, [*gram_names, content_layer]), "result": (result, gram_names)}, named)
+    check_measure_fits(backbone, {"content": (content, [*gram_names, content_layer]),
+                                  "result": (result, [*gram_names, content_layer, match_layer]), **named},
+                       list(named) if patches else [], match_layer)
     content_f = _features(backbone, content, [*gram_names, content_layer])
     result_f = _features(backbone, result, [*gram_names, content_layer, match_layer])
     style_f = [_features(backbone, s, [*group, match_layer]) for s, group in zip(styles, groups)]
@@ -353,9 +356,11 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
     if tileable:
         backbone = with_padding(backbone, "circular")
     noise = start_noise(examples, weights, tuple(result.shape[-2:]), tileable, parts)
-    _check_sizes(backbone, {"result": (result, [*gram_names, match_layer])},
-                 {name: (e, [*group, match_layer])
-                  for name, e, group in zip(style_names(len(examples), "example"), examples, groups)})
+    named = {name: (e, [*group, match_layer])
+             for name, e, group in zip(style_names(len(examples), "example"), examples, groups)}
+    _check_sizes(backbone, {"result": (result, [*gram_names, match_layer])}, named)
+    check_measure_fits(backbone, {"result": (result, [*gram_names, match_layer]), **named},
+                       list(named) if patches else [], match_layer)
     result_f = _features(backbone, result, [*gram_names, match_layer])
     example_f = [_features(backbone, e, [*group, match_layer]) for e, group in zip(examples, groups)]
     noise_f = _features(backbone, noise, gram_names)
@@ -378,6 +383,29 @@ def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: 
         colour = synthesis.start_colour(examples, blend, size)
     generator = torch.Generator().manual_seed(NOISE_SEED)
     return (colour + 0.2 * synthesis.smooth_noise(3, size, generator, wrap)).clamp(0, 1)
+
+
+def check_measure_fits(backbone: Backbone, images: dict[str, tuple[torch.Tensor, list[str]]], paired: Sequence[str],
+                       match_layer: str, result: str = "result") -> None:
+    """Refuse, before any work, a measurement that free memory will not hold: each image's pass (one at a time), the
+    maps all of them keep, and pairing the ``result``'s patches with those of each image named in ``paired`` at
+    ``match_layer``. Every image is measured in proportion to the result, so the size named is the result's."""
+    from .. import memory
+
+    sizes = {name: tuple(image.shape[-2:]) for name, (image, _) in images.items()}
+    largest = max(sizes, key=lambda name: sizes[name][0] * sizes[name][1])
+
+    def need_at(side: int) -> int:
+        scale = side / max(sizes[result])
+        at = {name: (max(1, round(h * scale)), max(1, round(w * scale))) for name, (h, w) in sizes.items()}
+        passes = max(memory.targets_bytes(backbone, layers, at[name]) for name, (_, layers) in images.items())
+        kept = sum(memory.maps_bytes(backbone, layers, at[name]) for name, (_, layers) in images.items())
+        return passes + kept + sum(memory.patch_bytes(backbone, match_layer, at[name]) for name in paired)
+
+    h, w = sizes[largest]
+    what = "measurement" if largest == result else f"measurement (its {largest} measured at {w}x{h} px)"
+    memory.check_fits_at(need_at, sizes[result], None, what,
+                         lambda side: f"measure at a --size of about {side} or less")
 
 
 def _features(backbone: Backbone, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
