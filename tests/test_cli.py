@@ -445,23 +445,28 @@ def test_a_resume_refusal_says_not_set_for_an_option_the_checkpoint_lacks():
 
 
 def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tmp_path, capsys, monkeypatch):
-    """--resume used to ignore --size and the like without a word, and the printed command dropped --log."""
+    """--resume used to ignore --size and the like without a word, and the printed command dropped --log (and
+    --explain: following it wrote no page)."""
     update = _interrupt_at(2, monkeypatch)
-    out, log = tmp_path / "out.png", tmp_path / "losses.csv"
+    out, log, page = tmp_path / "out.png", tmp_path / "losses.csv", tmp_path / "why.html"
     run = ["transfer", "sample:chelsea", "sample:swirls", "--quiet", "-o", str(out)]
-    assert main([*run, "--size", "64", "--min-size", "64", "--iterations", "4", "--log", str(log), "--save-every", "1"]) == 130
+    assert main([*run, "--size", "64", "--min-size", "64", "--iterations", "4", "--log", str(log), "--save-every", "1",
+                 "--explain", str(page)]) == 130
     hint = capsys.readouterr().err.split("continue with: ")[1].strip()
     ckpt = tmp_path / "out.ckpt"
     assert hint == (f"stylegram transfer sample:chelsea sample:swirls -o {out} --save-every 1 --log {log} "
-                    f"--resume {ckpt}")
+                    f"--explain {page} --resume {ckpt}")
+    assert not page.exists()  # written when the run ends
     monkeypatch.setattr(Bar, "update", update)
     assert main([*run, "--resume", str(ckpt), "--size", "32", "--style-weight", "100"]) == 2
     assert (f"--size 32 (checkpoint: 64), --style-weight 100.0 (checkpoint: 10.0): a resumed run goes on with the options in "
             f"its checkpoint {ckpt}; drop them" in capsys.readouterr().err)
     assert main([*run, "--resume", str(ckpt), "--iterations", "auto", "--tv-weight", "10"]) == 2  # defaults, typed
     assert "--iterations auto (checkpoint: 4): a resumed run goes on" in capsys.readouterr().err  # tv: as saved, 10
-    assert main([*run, "--resume", str(ckpt), "--size", "64", "--log", str(log), "--save-every", "1"]) == 0  # as printed
+    assert main([*run, "--resume", str(ckpt), "--size", "64", "--log", str(log), "--save-every", "1", "--explain",
+                 str(page)]) == 0  # as printed
     assert len(log.read_text().splitlines()) == 1 + 4  # a header and every iteration, both runs'
+    assert "of the way to the style" in page.read_text()
     assert len(list((tmp_path / "out_steps").glob("iter_*.png"))) == 4
 
 

@@ -95,10 +95,12 @@ def check_resume_alone(args: argparse.Namespace, saved) -> None:
 
 
 def resume_command(start: str, args: argparse.Namespace, checkpoint: Path) -> str:
-    """The command that continues an interrupted run: ``start`` (inputs and -o), what it recorded, --resume."""
+    """The command that continues an interrupted run: ``start`` (inputs and -o), what it recorded and the page it
+    writes at the end (--explain: the command printed dropped it, so following it wrote no page), --resume."""
     words = [start]
     for option, value in [("--save-every", args.save_every or None), ("--save-dir", args.save_dir),
-                          ("--checkpoint", args.checkpoint), ("--log", args.log)]:
+                          ("--checkpoint", args.checkpoint), ("--log", args.log),
+                          ("--explain", getattr(args, "explain", None))]:
         if value is not None:
             words.append(f"{option} {shlex.quote(str(value))}")
     return " ".join([*words, f"--resume {shlex.quote(str(checkpoint))}"])
