@@ -1,5 +1,6 @@
 """A style transfer's result measured against its inputs (stylegram.analysis.explain, `stylegram explain`)."""
 
+import dataclasses
 import re
 
 import pytest
@@ -217,13 +218,18 @@ def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caugh
     import stylegram
 
     example = load_tensor(path("gravel"), size=96)
-    copy = stylegram.explain_texture(example, example, model=vgg, layers="relu1_1,relu2_1")
+    with pytest.warns(StylegramWarning, match=r"the texture's patches come from the example in whole pieces "
+                                              r"\(coherence 1.00, .*\): much of it is copied"):  # it said no more
+        copy = stylegram.explain_texture(example, example, model=vgg, layers="relu1_1,relu2_1")  # than 100 %
     assert copy.texture and copy.kept is None and copy.moved == pytest.approx(1.0)
     assert copy.matches[0].coherence > 0.9  # every patch paired with itself: neighbours with neighbours
+    assert copy.copied() is not None and "not grown from this example" in dataclasses.replace(
+        copy, grams=[dataclasses.replace(g, result=3 * g.start - 2 * g.target) for g in copy.grams]).headline()  # -200%
     grown = stylegram.texture(example, model=vgg, pooling="max", size=64, min_size=64, iterations="40",
                              layers="relu1_1,relu2_1")
     made = stylegram.explain_texture(example, grown.image, model=vgg, layers="relu1_1,relu2_1")
     assert made.moved > 0.5 and made.matches[0].coherence < 0.5  # near the statistics, its patches from all over
+    assert made.copied() is None
     page = made.html()
     assert "Why this texture looks as it does" in page and "G(noise)" in page and "feature maps at" not in page
     assert page.count("<img") == 4  # pictures, two Gram layers, matches
@@ -355,7 +361,7 @@ def test_a_result_further_from_the_target_than_its_start_is_said_in_words(tmp_pa
     assert main(["explain", "--texture", "sample:swirls", str(red), "-o", str(tmp_path / "why.html")]) == 0
     said = re.search(r"\(further from the example's Gram matrices than the noise it started from \((-\d+)% of the way "
                      r"to the example's Gram matrices\): the run stopped before it settled, or went astray; more "
-                     r"iterations may help\)", capsys.readouterr().out)
+                     r"iterations may help \(unless it was not grown from this example\)\)", capsys.readouterr().out)
     assert said and int(said[1]) < -100
 
 

@@ -35,6 +35,9 @@ CONTENT_LAYER = "relu4_2"
 MATCH_LAYER = "relu3_1"
 ASPECT_TOLERANCE = 0.03  # a result's aspect may differ this much from its content's (rounded sides, an odd row cut)
 UNRELATED = 0.1  # a result whose content r is within this of chance's was most likely made from another content
+# a texture whose patches pair with their neighbours' neighbours this often is pieces of its example copied whole: a
+# crop measures 1.00, textures grown anew 0.2-0.5 (a crop of the example read '85% of the way' and nothing else)
+COPIED = 0.8
 NOISE_SEED = 0  # of the noise a texture's result is measured from
 PLACING = ("style_masks", "style_regions", "labels")  # options that place a transfer's styles in parts
 
@@ -234,7 +237,8 @@ class Explanation:
                      f"{100 * self.middle:.0f}%: a layer the run did not match (was it in --layers?) drifts so")
         elif self.moved < 0:  # '-167% of the way' said it in a riddle
             moved = (f"further from {self.goal()} than the {start} it started from ({moved}): the run "
-                     "stopped before it settled, or went astray; more iterations may help")
+                     "stopped before it settled, or went astray; more iterations may help"
+                     + (" (unless it was not grown from this example)" if self.texture else ""))
         return moved if self.texture else f"{moved}, content r {self.kept:.2f}"
 
     def astray(self) -> list[StyleLayer]:
@@ -256,6 +260,17 @@ class Explanation:
             return None
         return (f"the result's {self.content_layer} maps follow the content's no better than the style's own maps do "
                 f"(r {self.kept:.2f} against {self.chance:.2f}): was it made from this content?")
+
+    def copied(self) -> str | None:
+        """A warning when a texture's patches come from its example in whole pieces (coherence of at least COPIED):
+        much of it is copied, not made anew; None otherwise (and for a transfer)."""
+        if not self.texture or not self.matches:
+            return None
+        coherence = max(m.coherence for m in self.matches)
+        if coherence < COPIED:
+            return None
+        return (f"the texture's patches come from the example in whole pieces (coherence {coherence:.2f}, where one "
+                "grown anew is near 0.2-0.5): much of it is copied from the example, not made anew")
 
     def names(self) -> list[str]:
         """The styles' (examples') names on the page: 'style', or 'style 1 (70%)', ... with several."""
@@ -526,7 +541,8 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
     """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
     (``example_scale``, ``tileable``, ``masks`` and ``labels`` as texture synthesis took them, ``example_names`` as
     explain's ``style_names``; ``layers``: layers, match_layer as in ``measure_texture``; the default model pools by
-    average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes."""
+    average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes. A texture
+    copied in whole pieces from its example (``Explanation.copied``) is warned of."""
     from ..features import default_backbone
     from ..images import load_input
 
@@ -538,4 +554,8 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
                                         example_scale)
     parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True, names=example_names)
     model = model or default_backbone("avg", "circular" if tileable else None)
-    return measure_texture(examples, result, model, blend=blend, tileable=tileable, parts=parts, **layers)
+    measured = measure_texture(examples, result, model, blend=blend, tileable=tileable, parts=parts, **layers)
+    warning = measured.copied()
+    if warning:
+        warn(warning)
+    return measured
