@@ -376,6 +376,12 @@ def test_files_left_out_of_a_folder_as_not_images_are_named(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         inputs.expand([folder])  # only the OS's files and dotfiles beside the images: nothing said
+    (tmp_path / "empty").mkdir()  # `grams clouds empty` went on with the clouds alone, without a word
+    with pytest.warns(StylegramWarning, match=f"^{re.escape(str(tmp_path / 'empty'))} holds no images, so it adds "
+                                              r"nothing \(a mistyped folder\?\); the others are used$"):
+        assert len(inputs.expand([folder, tmp_path / "empty"])) == 2
+    with pytest.raises(OptionError, match="no images found in"):
+        inputs.expand([tmp_path / "empty"])  # alone: refused, as before
 
 
 @pytest.mark.parametrize("command", [["features", "--layer", "relu1_1"], ["grams", "--layer", "relu1_1"]])

@@ -338,6 +338,9 @@ def test_bad_options_are_named(vgg):
         D.prepare_dream(model=vgg, lr=0.0)  # 0 once meant the default step
     with pytest.raises(OptionError, match="give DreamOptions, not TextureOptions"):
         D.prepare_dream(D.channel("relu2_1", 3), TextureOptions(), model=vgg)
+    with pytest.raises(OptionError, match=r"iterations=0,0 takes no step, so the dream would be its start; give at "
+                                          r"least 1"):  # it wrote the start as the dream and exited 0
+        D.prepare_dream(D.channel("relu2_1", 3), model=vgg, iterations="0,0", size=64)
 
 
 def test_channels_may_be_a_number_a_list_or_text(vgg):

@@ -676,6 +676,9 @@ def prepare_dream(
     problem = DreamProblem(objective, opts, model, start_t)
     lr = opts.lr if opts.lr is not None else (0.05 if problem.kind == "fourier" else PIXEL_LR)
     counts = iteration_counts(opts.iterations or ("10" if start_t is not None else "24"), len(problem.sizes()))
+    if not any(counts):  # it wrote the start as the dream, exit 0, and two numbers as if a step had moved one
+        raise OptionError(f"--iterations {opts.iterations} takes no step, so the dream would be its start; give at "
+                          "least 1 (default: 24 from noise, 10 on an image)")
     schedule = optimize.Schedule(counts, opts.optimizer, lr, tolerance=0)
     check_dream_fits(model, problem, opts.tile, limit)
     return Job(problem, schedule, opts, state or optimize.State())

@@ -725,18 +725,24 @@ def list_images(paths: Iterable[str | os.PathLike[str]], extensions: Sequence[st
     files (a photo saved as .jfif, notes.txt were dropped without a word), OS_FILES left out unsaid."""
     found: list[Path] = []
     skipped: list[Path] = []
+    empty: list[Path] = []
     for item in paths:
         p = Path(item).expanduser()
         if p.is_dir():
             files = sorted((c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")), key=lambda c: c.name)
-            found.extend(c for c in files if c.suffix.lower() in extensions)
+            taken = [c for c in files if c.suffix.lower() in extensions]
+            found.extend(taken)
             skipped.extend(c for c in files if c.suffix.lower() not in extensions and c.name.lower() not in OS_FILES)
+            empty += [] if taken else [p]
         elif p.exists():
             found.append(p)
         else:
             raise ImageError(f"{p}: no such file or folder; check the path")
     if kind and skipped:
         _warn_left_out(skipped, extensions, kind)
+    if kind and empty and found:  # all of them empty: the caller's "no images found" says it
+        warn(f"{', '.join(map(str, empty))} {'holds' if len(empty) == 1 else 'hold'} no {kind[1]}, so "
+             f"{'it adds' if len(empty) == 1 else 'they add'} nothing (a mistyped folder?); the others are used")
     return found
 
 
