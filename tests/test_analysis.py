@@ -593,6 +593,10 @@ def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp
     assert main(["features", *files, "--clusters", str(grams.with_suffix(".json")), "--grey", "-o", str(out)]) == 0
     assert (f"{grams.with_suffix('.json')}'s clusters were found on colour images and these are read in grey; drop "
             "--grey to see them as the clusters were found") in capsys.readouterr().err
+    assert main(["features", *files, "--clusters", str(grams.with_suffix(".json")), "--pooling", "avg", "-o",
+                 str(out)]) == 0  # went on without a word
+    assert (f"{grams.with_suffix('.json')}'s clusters were found with pooling max and this network has pooling avg; "
+            "give --pooling max to see them as the clusters were found") in capsys.readouterr().err
     assert main(["features", *files, "--clusters", f"{grams.with_suffix('.json')}:2,0", "-o", str(out)]) == 0
     assert [label for label, _ in shown[-1]] == [f"cluster 2 ({len(clusters[2])} ch.)", f"cluster 0 ({len(clusters[0])} ch.)"]
     capsys.readouterr()

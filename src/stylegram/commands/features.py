@@ -57,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
         from ..deepdream import named_network, read_clusters
 
         read_clusters(cluster_file, named_network(args.backbone, args.weights), wanted)
-        _warn_colour_mismatch(cluster_file, args.grey)
     model = backbone_from_args(args)
+    if cluster_file is not None:
+        _warn_settings_mismatch(cluster_file, args.grey, model)
     layer, clusters = _clusters(args, cluster_file, wanted, model)
     width = model.info(layer).channels
     picked = featuremaps.parse_channels(args.channels, width) if args.channels else None
@@ -92,14 +93,20 @@ def check_rows(rows: int, chosen_by: str, fewer: str = ", or fewer --channels") 
                           f"(--top {MAX_ROWS}{fewer})")
 
 
-def _warn_colour_mismatch(cluster_file: str, grey: bool) -> None:
-    """A cluster file found on grey images, shown on colour ones (or the reverse), is said: the channels that fire
-    together on grey images are not those on colour ones, and the run went on without a word."""
-    made = json.loads(Path(cluster_file).read_text()).get("settings", {}).get("grey")
-    if made is not None and bool(made) != grey:
-        found, fix = ("grey", "add --grey") if made else ("colour", "drop --grey")
+def _warn_settings_mismatch(cluster_file: str, grey: bool, model) -> None:
+    """A cluster file found on grey images, shown on colour ones (or the reverse), or found with another pooling or
+    padding of the network, is said: the channels that fire together then are not the same, and the run went on
+    without a word (the pooling's and padding's still did)."""
+    made = json.loads(Path(cluster_file).read_text()).get("settings", {})
+    if made.get("grey") is not None and bool(made["grey"]) != grey:
+        found, fix = ("grey", "add --grey") if made["grey"] else ("colour", "drop --grey")
         warn(f"{cluster_file}'s clusters were found on {found} images and these are read in "
              f"{'grey' if grey else 'colour'}; {fix} to see them as the clusters were found")
+    for name in ("pooling", "padding"):
+        found, now = made.get(name), getattr(model, name, None)
+        if found is not None and now is not None and found != now:
+            warn(f"{cluster_file}'s clusters were found with {name} {found} and this network has {name} {now}; give "
+                 f"--{name} {found} to see them as the clusters were found")
 
 
 def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | None]:
