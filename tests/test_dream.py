@@ -459,3 +459,17 @@ def test_memory_refusal_names_the_tile_when_the_dream_is_tiled(vgg):
         D.prepare_dream(D.channel("relu3_1", 1), model=vgg, size=400, tile=512, octaves=1, max_memory=0.5)
     assert "a 400x400 run needs about" in whole.value.flagged
     assert re.search(r"about --size (\d+), or keep the size with --tile \1$", whole.value.flagged)
+
+
+def test_a_grey_dream_is_grey_and_still_raises_its_channel(vgg):
+    """report --grey --dreams drew colour dreams of clusters found on grey images: colours the analysis never saw."""
+    goal = D.channel("relu2_1", 5)
+    grey = D.dream(goal, model=vgg, grey=True, **FAST)
+    image = grey.image
+    assert torch.equal(image[:, 0], image[:, 1]) and torch.equal(image[:, 1], image[:, 2])  # R = G = B
+    assert float(image.std()) > 0.02  # a pattern, not flat grey
+    flat = torch.full_like(image, 0.5)
+    name = next(iter(goal.parts)).name
+    assert D.measure(goal, image, vgg)[name] > D.measure(goal, flat, vgg)[name] + 0.1
+    colour = D.dream(goal, model=vgg, **FAST).image
+    assert float((colour[:, 0] - colour[:, 2]).abs().mean()) > 0.01  # without --grey: colour, as before

@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from . import memory, optimize, params, precision, stats
+from .color import gray
 from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels
 from .options import Options
@@ -405,6 +406,7 @@ class DreamOptions(Options):
     cluster: str | None = None  # "grams.json:4": cluster 4 of a `stylegram grams` cluster file
     objective: str = "activation"  # activation | correlation (of the channels or the cluster)
     image: str | torch.Tensor | None = None  # start from this image (a file, sample:NAME or, from Python, an image); None: noise
+    grey: bool = False  # dream in grey: the network sees the image's luminance, as the analyses' --grey images
     size: int | None = None  # long side of the output; None: 224 from noise, the photo's (at most 512) else
     octaves: int = 3  # scales, coarse to fine
     octave_scale: float = 1.4  # size ratio between octaves
@@ -532,7 +534,7 @@ class DreamProblem(optimize.Problem):
         """Each measure the run maximized, on its start and on ``image`` (the dream): 'mean pairwise Pearson
         correlation of ... of conv4_1: 0.11 on the start, 0.95 on the dream'. The progress bar shows the loss, minus
         these, so that a rising correlation read as falling."""
-        start = self.initial_image(tuple(image.shape[-2:]), torch.Generator().manual_seed(seed))
+        start = self.finish(self.initial_image(tuple(image.shape[-2:]), torch.Generator().manual_seed(seed)))
         before, after = measure(self.objective, start, self.backbone), measure(self.objective, image, self.backbone)
         shaken = " (on the picture as it is: the bar's loss was taken through random shifts and turns)" \
             if self.transforms else ""  # the bar ended at -26.1 where this said 28.2
@@ -565,7 +567,8 @@ class DreamProblem(optimize.Problem):
         return (optimize.resize(self.start, size) + detail).clamp(0, 1)
 
     def finish(self, image: torch.Tensor) -> torch.Tensor:
-        return image
+        """The dream as the network saw it: grey with --grey."""
+        return gray(image) if self.opts.grey else image
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """The objective's layers at --precision, as float32 (the measures are computed in float32)."""
@@ -576,7 +579,7 @@ class DreamProblem(optimize.Problem):
         """'dream.NAME' = -(weight x measure) per measure, on a randomly transformed copy of the image."""
 
         def evaluate(image: torch.Tensor) -> dict[str, torch.Tensor]:
-            x = image
+            x = gray(image) if self.opts.grey else image
             for transform in self.transforms:
                 x = transform(x, self.generator)
             if max(x.shape[-2:]) <= self.opts.tile:

@@ -25,6 +25,8 @@ HELP = {
     "feature maps, which rises when the channels switch on together in some places and off together in others, so "
     "its dream is their pattern in patches on a plain ground (default: %(default)s)",
     "image": "dream on this image (a file or sample:NAME) instead of starting from noise",
+    "grey": "dream in grey: the network sees the image's luminance, as grams, features and report see --grey images "
+    "(a colour dream shows colours their analysis never saw)",
     "size": "long side of the output in px (default: 224 from noise, the image's own at most 512)",
     "octaves": "number of scales, coarse to fine (default: %(default)s)",
     "octave_scale": "size ratio between octaves (default: %(default)s)",
@@ -55,7 +57,7 @@ HELP = {
 }
 # The options by what they are about, each group under its title in --help
 GROUPS = {
-    "what to dream": ("layer", "channels", "cluster", "objective", "image", "size", "seed"),
+    "what to dream": ("layer", "channels", "cluster", "objective", "image", "grey", "size", "seed"),
     "the optimization": ("octaves", "octave_scale", "iterations", "parameterization", "decay", "optimizer", "lr"),
     "random transforms": ("transforms", "jitter", "scale", "rotate"),
     "network and machine": ("pre_relu", "backbone", "weights", "pooling", "padding", "precision", "tile", "max_memory"),

@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     dreams = None
     if args.dreams:
         say(f"dreaming {count(len(rows), 'row')} of {layer}")
-        dreams = dream_images([channels_goal(layer, cs, label) for label, cs in rows], model, size=dream_side)
+        dreams = dream_images([channels_goal(layer, cs, label) for label, cs in rows], model, size=dream_side,
+                              grey=args.grey)  # as the maps beside them were read
     fig = plots.features_grid(image_set.images, maps, rows, image_set.names, layer, dreams)
     plots.save(fig, output)
     say(f"{', '.join(label for label, _ in rows)} of {layer} for {count(len(image_set), 'image')}")

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         from ..deepdream import study_dreams
 
         channel_dreams, sections = study_dreams(result, model, progress=say, objective=args.dream_objective,
-                                                size=dream_side, seed=args.seed)
+                                                size=dream_side, seed=args.seed, grey=args.grey)
         extra.extend(sections)
     report.write(result, output, extra, channel_dreams)
     best = result.ranking.best
