@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from stylegram import tiles
+from stylegram import statistics, tiles
 from stylegram.cli import main
 from stylegram.errors import OptionError
 from stylegram.gatys import TransferOptions, prepare
@@ -91,10 +91,16 @@ def test_what_a_tiled_run_cannot_do_is_refused_before_any_work(args, words, tmp_
 def test_a_size_too_large_for_the_memory_is_answered_with_tiles_too(tmp_path, capsys):
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "450",
                  "--max-memory", "1"]) == 2
-    assert "the largest size that fits is about --size 352, or make this size in tiles: --tile 352" in \
-        capsys.readouterr().err  # 288 while the style's targets were estimated as a pass with gradients (7x theirs)
-    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "352",
+    assert "the largest size that fits is about --size 416, or make this size in tiles: --tile 416" in \
+        capsys.readouterr().err  # 288 while the style's targets were estimated as a pass with gradients (7x theirs),
+    # 352 while Gram matrices were estimated as the histogram's 3 floats per map value (they hold 2: 3.96 KB per pixel)
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "416",
                  "--max-memory", "1", "--iterations", "1", "--quiet"]) == 0  # the size named runs
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "416",
+                 "--max-memory", "1", "--statistic", "gram,histogram"]) == 2  # the histogram's sort holds more
+    assert "the largest size that fits is about --size 3" in capsys.readouterr().err
+    assert [statistics.activation_factor(statistics.parse_statistic(name)) for name in
+            ("gram", "w2", "meanstd", "mmd-gauss", "histogram", "gram:1,w2:1", "mrf")] == [2.0, 2.3, 2.3, 2.3, 3.0, 2.3, 3.0]
 
 
 def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):

@@ -543,7 +543,8 @@ def prepare(
     # the styles grow with --size too: the size named must fit them as well (304 was named, then its style refused)
     style_cap = min((memory.largest_side(memory.targets_bytes(model, layers, size), size, limit) * max(finest)
                      // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
-    memory.check_fits(model, layers, finest, limit, opts.history, extra=held, fix=lambda side: (
+    factor = statistics.activation_factor(problem.statistic)
+    memory.check_fits(model, layers, finest, limit, opts.history, extra=held, factor=factor, fix=lambda side: (
         f"the largest size that fits is about --size {min(side, style_cap)}"
         + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else "")))
     for size in style_sizes:  # its targets take a forward pass at the style's own size

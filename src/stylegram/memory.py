@@ -10,7 +10,8 @@ from .backbones import Backbone
 from .errors import OptionError, check_number
 
 BYTES = 4  # float32
-# Autograd keeps roughly each layer's input and output plus gradients of the same size.
+# Autograd keeps roughly each layer's input and output plus gradients of the same size: a float per map value
+# times this, for a statistic that has not been measured (statistics.activation_factor has the measured ones).
 ACTIVATION_FACTOR = 3.0
 OVERHEAD = 400 * 2**20  # the interpreter, torch, the weights
 SMALLEST = 32  # px: below this long side no network's deeper layers have anything to see
@@ -49,9 +50,11 @@ def positions(stride: int, size: tuple[int, int]) -> int:
     return math.ceil(size[0] / stride) * math.ceil(size[1] / stride)
 
 
-def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], history: int = 100, extra: int = 0) -> int:
+def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], history: int = 100, extra: int = 0,
+             factor: float = ACTIVATION_FACTOR) -> int:
     """Peak bytes for one forward+backward pass at ``size`` (H, W) plus an L-BFGS history of images, plus ``extra``
-    bytes that the loss terms hold (stylegram.statistics.held_bytes)."""
+    bytes that the loss terms hold (stylegram.statistics.held_bytes); ``factor``: floats held per map value (the
+    statistic's, statistics.activation_factor)."""
     deepest = backbone.check_layers(layers)[-1]
     h, w = size
     activations = 0
@@ -60,7 +63,7 @@ def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], histo
         if info.name == deepest:
             break
     image = 3 * h * w
-    return int(BYTES * (ACTIVATION_FACTOR * activations + (2 * history + 8) * image) + OVERHEAD + extra)
+    return int(BYTES * (factor * activations + (2 * history + 8) * image) + OVERHEAD + extra)
 
 
 def forward_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int], batch: int = 1) -> int:
@@ -132,16 +135,17 @@ def limit_bytes(max_memory: float | None) -> int | None:
 def check_fits(
     backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, history: int = 100,
     what: str = "run", fix: Callable[[int], str] | None = None, extra: int = 0,
+    factor: float = ACTIVATION_FACTOR,
 ) -> None:
     """Raise OptionError naming the largest size that fits when the estimate exceeds the limit.
 
     ``what`` names the image in the message ("a 640x480 run"); ``fix`` says what to do, given the largest long side
-    that fits (default: name that --size); ``extra``: bytes the loss terms hold besides (``estimate``).
+    that fits (default: name that --size); ``extra`` and ``factor`` as in ``estimate``.
     """
     def need_at(side: int) -> int:  # ``extra`` as at the size asked: the Gram targets' does not shrink with the picture
-        return estimate(backbone, layers, scaled(size, side), history, extra)
+        return estimate(backbone, layers, scaled(size, side), history, extra, factor)
 
-    _check_need(estimate(backbone, layers, size, history, extra), size, limit, what, fix, need_at)
+    _check_need(need_at(max(size)), size, limit, what, fix, need_at)
 
 
 def check_fits_at(need_at: Callable[[int], int], size: tuple[int, int], limit: int | None, what: str,

@@ -122,6 +122,8 @@ class GramStatistic:
     with the relative normalization as the documented constant.
     """
 
+    memory_factor = 2.0  # floats held per map value (memory.estimate): 3.96 KB per output pixel measured, 5.5 estimated
+
     name = "gram"
     SCALE = 1.0
     low_precision = True  # bfloat16 features welcome: the product accumulates in float32, only G is rounded
@@ -160,6 +162,8 @@ class MeanStdStatistic:
     distance = SCALE * (||mu_x - mu_t||^2 + ||sigma_x - sigma_t||^2) / (||mu_t||^2 + ||sigma_t||^2): the sum
     over channels of the W2^2 between 1-D Gaussians, relative to the style's second moment E ||t||^2.
     """
+
+    memory_factor = 2.3  # 4.96 KB per pixel measured, 6.2 estimated (memory.estimate)
 
     name = "meanstd"
     SCALE = 4.0  # a gain (1 + e) of the features costs e^2 unscaled; Gram's (2e)^2 with it
@@ -231,6 +235,8 @@ class W2Statistic:
     lacks (its slope grows like 1 / sqrt(eigenvalue)), and with 4 the default style weight painted over the
     subject (chelsea x swirls, 256 px); with 1 the content term ends at 0.73, Gram's at 0.80.
     """
+
+    memory_factor = 2.3  # 4.76 KB per pixel measured, 6.2 estimated (memory.estimate)
 
     name = "w2"
     SCALE = 1.0
@@ -580,6 +586,8 @@ class MMDGaussStatistic(_KernelMMD):
     Scaled by the per-target gain, which on VGG19 features with the median heuristic comes out 6 to 9.
     """
 
+    memory_factor = 2.3  # 4.46 KB per pixel measured, 6.2 estimated (memory.estimate)
+
     name = "mmd-gauss"
 
     def kernel_scale(self, vectors: torch.Tensor) -> torch.Tensor:
@@ -755,6 +763,14 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
     if not parts:
         raise OptionError("the statistic weights are all zero; give at least one a positive weight")
     return parts[0][0] if len(parts) == 1 else Combination(parts)
+
+
+def activation_factor(statistic: Statistic) -> float:
+    """Floats an optimization holds per map value with this statistic (memory.estimate's ``factor``): the largest of
+    its parts' measured ``memory_factor``, memory.ACTIVATION_FACTOR for a part not measured."""
+    from .memory import ACTIVATION_FACTOR
+
+    return max(getattr(part, "memory_factor", ACTIVATION_FACTOR) for part, _ in components(statistic))
 
 
 def components(statistic: Statistic) -> list[tuple[Statistic, float]]:
