@@ -544,6 +544,8 @@ def prepare(
     style_cap = min((memory.largest_side(memory.targets_bytes(model, layers, size), size, limit) * max(finest)
                      // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
     factor = statistics.activation_factor(problem.statistic)
+    if problem.masks is not None and len(problem.masks) > 2:  # two masked styles measured (4.52 KB a pixel), not more
+        factor = max(factor, memory.ACTIVATION_FACTOR)
     memory.check_fits(model, layers, finest, limit, opts.history, extra=held, factor=factor, fix=lambda side: (
         f"the largest size that fits is about --size {min(side, style_cap)}"
         + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else "")))
