@@ -122,10 +122,10 @@ def _matrices_figure(c: Comparison, grams: list, start: str, target: str) -> byt
     shown = [(start, grams[0].start.numpy()), *((name, g.result.numpy()) for name, g in zip(c.names, grams)),
              (target if len(c.explained[0].styles) == 1 else f"its {target}" if over else f"{target}s blended",
               grams[0].target.numpy())]
-    figure_ = plots.matrices_grid(shown, cluster_channels(grams[0].target.numpy()), "gram", c.layer,
-                                  columns=min(6, len(shown)), title=f"Gram matrices at {c.layer}{over}, channels in "
-                                  f"the {target}'s clusters")
-    return plots.to_webp(figure_)
+    grid = plots.matrices_grid(shown, cluster_channels(grams[0].target.numpy()), "gram", c.layer,
+                               columns=min(6, len(shown)), title=f"Gram matrices at {c.layer}{over}, channels in "
+                               f"the {target}'s clusters")
+    return plots.to_webp(grid)
 
 
 def _patches(c: Comparison) -> Section:
