@@ -81,6 +81,14 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
         code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), *option, "--weights", "random"])
         err = capsys.readouterr().err.strip()
         assert code == 2 and words in err and "\n" not in err
+    from stylegram import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 2 * 2**30)  # a 160 px texture measured at --size 512
+    save_image(torch.rand(1, 3, 128, 128), tmp_path / "grown.png")  # enlarged its example 3.2x, and took 5.2 GB
+    assert main(["matches", str(tmp_path / "grown.png"), "sample:gravel", "--texture", "--size", "512", "-o", str(out),
+                 "--weights", "random"]) == 2
+    assert re.search(r"a 512x512 measurement \(its example measured at 2048x2048 px\) needs about \d+\.\d GiB but "
+                     r"only 2.0 GiB is available; measure at a --size of about 1\d\d or less", capsys.readouterr().err)
 
 
 def test_a_style_enlarged_many_times_is_warned_of(tmp_path, capsys):

@@ -401,10 +401,11 @@ def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: 
 
 
 def check_measure_fits(backbone: Backbone, images: dict[str, tuple[torch.Tensor, list[str]]], paired: Sequence[str],
-                       match_layer: str, result: str = "result") -> None:
+                       match_layer: str, result: str = "result", patch: int = 3) -> None:
     """Refuse, before any work, a measurement that free memory will not hold: each image's pass (one at a time), the
-    maps all of them keep, and pairing the ``result``'s patches with those of each image named in ``paired`` at
-    ``match_layer``. Every image is measured in proportion to the result, so the size named is the result's."""
+    maps all of them keep, and pairing the ``result``'s ``patch`` x ``patch`` patches with those of each image named
+    in ``paired`` at ``match_layer``. Every image is measured in proportion to the result, so the size named is the
+    result's."""
     from .. import memory
 
     sizes = {name: tuple(image.shape[-2:]) for name, (image, _) in images.items()}
@@ -415,7 +416,7 @@ def check_measure_fits(backbone: Backbone, images: dict[str, tuple[torch.Tensor,
         at = {name: (max(1, round(h * scale)), max(1, round(w * scale))) for name, (h, w) in sizes.items()}
         passes = max(memory.targets_bytes(backbone, layers, at[name]) for name, (_, layers) in images.items())
         kept = sum(memory.maps_bytes(backbone, layers, at[name]) for name, (_, layers) in images.items())
-        return passes + kept + sum(memory.patch_bytes(backbone, match_layer, at[name]) for name in paired)
+        return passes + kept + sum(memory.patch_bytes(backbone, match_layer, at[name], patch) for name in paired)
 
     h, w = sizes[largest]
     what = "measurement" if largest == result else f"measurement (its {largest} measured at {w}x{h} px)"

@@ -52,7 +52,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from ..analysis import plots
-    from ..analysis.explain import prepared_texture
+    from ..analysis.explain import check_measure_fits, prepared_texture
     from ..analysis.matches import find_matches, panels, style_at
     from ..gatys import warn_enlarged
     from ..images import load_input
@@ -76,8 +76,10 @@ def run(args: argparse.Namespace) -> int:
         picture, scaled = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side)), style_at(style, side, scale)
         warn_enlarged([style], [tuple(scaled.shape[-2:])], "the picture's long side times --style-scale")
         style = scaled
-    matches = find_matches(picture, style, args.layer, model, args.patch)
     source = "example" if args.texture else "style"
+    check_measure_fits(model, {"picture": (picture, [args.layer]), source: (style, [args.layer])}, [source],
+                       args.layer, "picture", args.patch)  # a 512 px texture's pairing took 5.2 GB, unchecked
+    matches = find_matches(picture, style, args.layer, model, args.patch)
     title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
              f"{matches.repetition:.2f}, {matches.used:.0%} of the {source}'s patches used")
     titles = [f"{source}, each position its colour", "picture", "where each patch comes from"]
