@@ -207,9 +207,14 @@ def test_weights_on_the_classic_tools_scale_are_warned_of(vgg, pair):
         gatys.prepare(*pair, model=vgg, **{**FAST, "style_weight": 1e6})
     with pytest.warns(StylegramWarning, match=r"tv_weight=0.001 is too small to smooth anything"):  # Python's words
         gatys.prepare(*pair, model=vgg, tv_weight=1e-3, **FAST)
+    with pytest.warns(StylegramWarning, match=r"content_weight=500 is 50 times style_weight, .* the style counts for "
+                                              r"little and the result stays near the photo"):  # it ran without a word
+        gatys.prepare(*pair, model=vgg, **{**FAST, "content_weight": 5e2, "style_weight": 10})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gatys.prepare(*pair, model=vgg, **{**FAST, "style_weight": 100, "tv_weight": 0})
+        gatys.prepare(*pair, model=vgg, **{**FAST, "content_weight": 5, "style_weight": 10})  # a choice, not a slip
+        gatys.prepare(*pair, model=vgg, **{**FAST, "style_weight": 0.01})  # a sweep's lowest: the content not raised
         gatys.prepare(*pair, model=vgg, content_weight=0, **FAST)  # the style alone, meant so
 
 

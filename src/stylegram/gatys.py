@@ -478,12 +478,19 @@ def check_numbers(opts: TransferOptions) -> None:
 
 def warn_off_scale(opts: TransferOptions) -> None:
     """Warn of weights on the classic tools' scale: stylegram's terms are relative errors, each about 1 at the start,
-    so the PyTorch tutorial's --style-weight 1e6 drowns the content, and jcjohnson's --tv-weight 1e-3 does nothing."""
+    so the PyTorch tutorial's --style-weight 1e6 drowns the content, a --content-weight of 5e2 the style, and
+    jcjohnson's --tv-weight 1e-3 does nothing."""
     if opts.content_weight > 0 and opts.style_weight >= OFF_SCALE * opts.content_weight:
         warn(f"--style-weight {opts.style_weight:g} is {opts.style_weight / opts.content_weight:.0e} times "
              f"--content-weight, and stylegram's terms are relative errors of about 1 each, so the content counts for "
              "next to nothing (as with --content-weight 0); the classic tools' weights do not carry over: try 1 to 100 "
              f"(default {TransferOptions.style_weight:g})")
+    raised = opts.content_weight > TransferOptions.content_weight  # a low --style-weight alone is a choice (sweeps)
+    if raised and opts.style_weight > 0 and opts.content_weight >= HEAVY_CONTENT * opts.style_weight:
+        warn(f"--content-weight {opts.content_weight:g} is {opts.content_weight / opts.style_weight:g} times "
+             f"--style-weight, and stylegram's terms are relative errors of about 1 each, so the style counts for "
+             "little and the result stays near the photo; the classic tools' weights do not carry over: try 0.1 to 10 "
+             f"(default {TransferOptions.content_weight:g}, with --style-weight {TransferOptions.style_weight:g})")
     if 0 < opts.tv_weight < TINY_TV:
         warn(f"--tv-weight {opts.tv_weight:g} is too small to smooth anything on stylegram's scale (its terms are "
              f"relative errors of about 1 each): 0 turns it off, and the default {TransferOptions.tv_weight:g} removes "
@@ -492,6 +499,8 @@ def warn_off_scale(opts: TransferOptions) -> None:
 
 OFF_SCALE = 1e4  # a style weight this many times the content's: the classic tools' scale, not stylegram's
 TINY_TV = 0.01  # a --tv-weight below it smooths nothing (jcjohnson's default 1e-3)
+# a content weight this many times the style's leaves the photo with faint texture (--content-weight 5e2 did, silently)
+HEAVY_CONTENT = 10
 
 
 def prepare(
