@@ -854,3 +854,17 @@ def test_seed_minus_one_draws_a_seed_and_says_it(tmp_path, capsys):
     assert (tmp_path / "drawn.png").read_bytes() == (tmp_path / "again.png").read_bytes()
     assert main([*run, "--seed", "-2", "-o", str(tmp_path / "bad.png")]) == 2  # only -1 means 'draw one'
     assert "--seed must be a whole number from 0" in capsys.readouterr().err
+
+
+def test_a_seed_that_changes_nothing_is_said(tmp_path, capsys):
+    """--seed 1 and --seed 2 made the same bytes from the default start, and '--seed -1: drew --seed N' implied they
+    would not (trial O); from noise, or with a statistic that samples, the seed matters and nothing is said."""
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "48", "--min-size", "48", "--iterations", "1",
+           "--quiet", "-o", str(tmp_path / "o.png")]
+    assert main([*run, "--seed", "3"]) == 0
+    assert ("warning: --seed 3 changes nothing here: the start (--init auto) and --statistic gram draw no random number, "
+            "so every seed gives the same picture; it matters with --init noise") in capsys.readouterr().err
+    assert main([*run, "--seed", "3", "--init", "noise"]) == 0
+    assert main([*run, "--seed", "3", "--statistic", "mmd-gauss"]) == 0
+    assert main(run) == 0  # the default seed, not typed
+    assert "--seed" not in capsys.readouterr().err

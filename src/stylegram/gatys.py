@@ -497,6 +497,19 @@ def warn_off_scale(opts: TransferOptions) -> None:
              "pixel noise")
 
 
+def seed_unused(method: str, init: object, statistic: str) -> str | None:
+    """Why --seed changes nothing in a run of ``method`` from ``init`` with ``statistic`` (a one-pass method, or a
+    start and statistic that draw no random number), or None where it matters (--init noise, a sampled statistic)."""
+    if method != "gatys":
+        return f"--method {method} makes one pass and draws no random number"
+    sampled = any(part.name in statistics.SEEDED for part, _ in statistics.components(
+        statistics.parse_statistic(statistic)))
+    if init == "noise" or sampled:
+        return None
+    return (f"the start (--init {init}) and --statistic {statistic} draw no random number, so every seed gives the "
+            "same picture; it matters with --init noise or a statistic that samples (mmd-poly, mmd-gauss, mrf)")
+
+
 OFF_SCALE = 1e4  # a style weight this many times the content's: the classic tools' scale, not stylegram's
 TINY_TV = 0.01  # a --tv-weight below it smooths nothing (jcjohnson's default 1e-3)
 # a content weight this many times the style's leaves the photo with faint texture (--content-weight 5e2 did, silently)

@@ -17,7 +17,7 @@ from ..precision import PRECISIONS
 from .. import gatys as T
 from .. import images, labels, samples, tiles
 from ..bars import bar, describe, duration, recount
-from ..errors import OptionError
+from ..errors import OptionError, warn
 from .common import add_dataclass_options, add_scheduler_options
 from .explain import add_explain_option, check_explain, explain_transfer
 from .progress import stop_on_interrupt
@@ -160,6 +160,9 @@ def _them(given: list[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     draw_seed(args)
+    unused = T.seed_unused(args.method, args.init, args.statistic) if args.seed and not args.resume else None
+    if unused:  # '--seed -1: drew --seed 2000161742' and --seed 1 made the same bytes (0, the default, is not said)
+        warn(f"--seed {args.seed} changes nothing here: {unused}")
     if Path(args.content).expanduser().is_dir():
         styles = " ".join(f"--style {shlex.quote(style)}" for style in args.styles)
         raise OptionError(f"content image: {args.content} is a folder; give an image inside it, or stylize every image "
