@@ -706,7 +706,8 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
     (["--gpu", "0"], "(stylegram runs on the CPU, in bfloat16 where the CPU has it ('stylegram --version' says "
                      "which), and has no GPU or device option: drop it)"),  # was: did you mean --output?
     (["--model_file", "vgg.pth"], "(a network's weights file is --weights FILE, and --backbone picks the network)"),
-    (["--print_iter", "50"], "(the progress bar shows every iteration's losses, and --log CSV keeps them all)"),
+    (["--print_iter", "50"], "(the progress bar shows the losses (on a terminal each iteration, in a file a line "
+                             "every 10 s), and --log CSV keeps every iteration's)"),
     (["--normalize_gradients"], "(stylegram has none: its loss terms are relative errors, each about 1 at the start"),
     (["-output_image", "out.png"], "error: -output_image: stylegram's options are written with two dashes and hyphens "
                                    "(--style-weight, not -style_weight); the output file is -o OUT.png"),  # read as -o

@@ -412,6 +412,9 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, style, model=vgg, styel_weight=3)
     with pytest.raises(OptionError, match="unknown transfer option.s.: styel_weight; did you mean style_weight"):
         TransferOptions(styel_weight=3)  # was the dataclass's TypeError: unexpected keyword argument
+    with pytest.raises(OptionError, match=r"unknown transfer option.s.: original_colors; colors original \(or "
+                                          r"luminance, match\) keeps the content's colours"):  # it named it alone
+        prepare(content, style, model=vgg, original_colors=True)
     for empty in (np.zeros((0, 0, 3), np.uint8), torch.zeros(1, 3, 0, 5)):  # was a ZeroDivisionError
         with pytest.raises(ImageError, match=r"content image: the (array|tensor) is empty \(\d+x0 px\)"):
             prepare(empty, style, model=vgg)

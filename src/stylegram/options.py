@@ -26,8 +26,18 @@ class _Named(type):
         names = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(kwargs) - set(names))
         if unknown:
-            raise OptionError(f"unknown {cls.kind} option(s): {', '.join(unknown)}{did_you_mean(unknown[0], names)}")
+            hint = did_you_mean(unknown[0], names) or _classic(unknown[0], names)
+            raise OptionError(f"unknown {cls.kind} option(s): {', '.join(unknown)}{hint}")
         return super().__call__(*args, **kwargs)
+
+
+def _classic(name: str, names: list[str]) -> str:
+    """'; --colors original (or ...) keeps the content's colours' for a classic tool's option such as original_colors
+    (the command line said so, Python named the option alone), '' for another name."""
+    from .commands.classic import classic_hint
+
+    said = classic_hint(name, [flag(n) for n in names])
+    return f"; {said}" if said else ""
 
 
 class Options(metaclass=_Named):

@@ -27,7 +27,8 @@ CLASSIC: dict[str, tuple[str | None, str]] = {
     **{name: ("--lr", "the step size is --lr") for name in ("learning-rate", "step-size")},
     **{name: ("--save-every", "--save-every N writes the picture every N iterations, into --save-dir")
        for name in ("save-iter", "checkpoint-iterations", "checkpoint-output", "save-every-n")},
-    **{name: ("--log", "the progress bar shows every iteration's losses, and --log CSV keeps them all")
+    **{name: ("--log", "the progress bar shows the losses (on a terminal each iteration, in a file a line every "
+                       "10 s), and --log CSV keeps every iteration's")
        for name in ("print-iter", "print-iterations", "print-every")},
     **{name: ("--weights", "a network's weights file is --weights FILE, and --backbone picks the network")
        for name in ("model-file", "network", "proto-file", "vgg-path", "model", "vgg")},
