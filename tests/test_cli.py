@@ -714,6 +714,7 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
     (["-style_weight", "5"], "error: -style_weight: stylegram's options are written with two dashes and hyphens "
                              "(--style-weight, not -style_weight); did you mean --style-weight?"),
     (["-seed", "3"], "did you mean --seed?"),
+    (["-tv_weight", "3"], "two dashes and hyphens (--tv-weight, not -tv_weight)"),  # the word's own, not the example
 ])
 def test_the_classic_tools_options_are_pointed_at_stylegrams(typed, said, capsys):
     """jcjohnson's and the PyTorch tutorial's names: the closest spelling had pointed --gpu at --output and
