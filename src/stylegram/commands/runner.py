@@ -133,6 +133,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
     bar = Bar(args.quiet)
     failed: list[str] = []  # files written along the way that could not be (_along)
+    earlier = job.state.elapsed  # a resumed run's time before this one
     try:
         with stop_on_interrupt() as stop:
             for progress in job:
@@ -159,8 +160,9 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     _along(lambda: _save_along(job, checkpoint, args), failed)
     count = len(result.history)
     chosen = job.problem.chosen()
+    took = f"{result.seconds:.1f}s" + (f" in all, {result.seconds - earlier:.1f}s of it this run" if earlier else "")
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
-          f"{result.seconds:.1f}s{'; ' + chosen if chosen else ''})")
+          f"{took}{'; ' + chosen if chosen else ''})")  # a resumed run's 58.1s read as this run's 43
     drop_spent_checkpoint(args, checkpoint)
     warning = result.diverged()
     if warning:
