@@ -549,6 +549,8 @@ def test_features_cli(classes, tmp_path, capsys):
         assert main(["features", *files, "--layer", "relu2_1", *rows, "-o", str(out)]) == 2  # each a 300-px row
         err = capsys.readouterr().err
         assert f"{words}, a figure" in err and "show at most 64 at once" in err
+    assert main(["features", *files, "--layer", "relu1_1", "--top", "100", "-o", str(out)]) == 0
+    assert "warning: --top 100 is more than the 64 channels of relu1_1: all 64 are shown" in capsys.readouterr().err
 
 
 def test_a_cluster_row_is_the_mean_of_its_channels_maps():

@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError(f"--top must be at least 1, not {top}")
     check_rows(len(clusters) if clusters is not None else len(picked) if picked else min(top, width),
                "--clusters" if clusters is not None else "--channels" if picked else f"--top {top}")
+    if picked is None and clusters is None and top > width:  # --top 100 of relu1_1 drew 64 rows without a word
+        warn(f"--top {top} is more than the {width} channels of {layer}: all {width} are shown")
     image_set = inputs.load_set(args.images, image_size(args), args.grey)
     image_set.check_fits(model, [layer])
     maps = featuremaps.maps(image_set.images, layer, model, args.batch_size)
