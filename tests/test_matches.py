@@ -104,6 +104,14 @@ def test_a_style_enlarged_many_times_is_warned_of(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err  # a style shrunk to the picture is not
 
 
+def test_the_matches_command_names_the_file_whose_map_holds_no_patch(tmp_path, capsys):
+    save_image(torch.rand(1, 3, 10, 10), tmp_path / "tiny.png")
+    assert main(["matches", str(tmp_path / "tiny.png"), "sample:swirls", "-o", str(tmp_path / "m.png"),
+                 "--weights", "random"]) == 2  # said "the picture's 2x2 map has no 3x3 patch" of no file
+    assert (f"{tmp_path / 'tiny.png'} (10x10 px as measured): the picture's 2x2 map has no 3x3 patch; use a larger "
+            "image, a shallower layer or a smaller patch") in capsys.readouterr().err
+
+
 def test_a_map_without_a_patch_is_refused():
     with pytest.raises(OptionError, match="picture's 2x2 map has no 3x3 patch"):
         mrf.match_positions(torch.rand(1, 4, 2, 2), torch.rand(1, 4, 8, 8))
