@@ -281,6 +281,12 @@ class TransferProblem(Starts, optimize.Problem):
         kind = self._stages[self.state.scale][1] if self.state is not None else self.opts.parameterization
         return self._fourier(image, saved) if kind == "fourier" else params.pixels(image, saved)
 
+    def memory_factor(self) -> float:
+        """Floats the run holds per map value (memory.estimate's ``factor``): its statistic's measured one, the
+        unmeasured ACTIVATION_FACTOR with three or more placed styles (two were measured, 4.52 KB a pixel)."""
+        factor = statistics.activation_factor(self.statistic)
+        return max(factor, memory.ACTIVATION_FACTOR) if self.masks is not None and len(self.masks) > 2 else factor
+
     def style_size(self, style: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
         """(H, W) of a style image when the output is ``size``: its long side --style-scale times the output's."""
         return optimize.fit_long_side(tuple(style.shape[-2:]), max(1, round(max(size) * self.opts.style_scale)))
@@ -565,12 +571,9 @@ def prepare(
     # the styles grow with --size too: the size named must fit them as well (304 was named, then its style refused)
     style_cap = min((memory.largest_side(memory.targets_bytes(model, layers, size), size, limit) * max(finest)
                      // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
-    factor = statistics.activation_factor(problem.statistic)
-    if problem.masks is not None and len(problem.masks) > 2:  # two masked styles measured (4.52 KB a pixel), not more
-        factor = max(factor, memory.ACTIVATION_FACTOR)
-    memory.check_fits(model, layers, finest, limit, opts.history, extra=held, factor=factor, fix=lambda side: (
-        f"the largest size that fits is about --size {min(side, style_cap)}"
-        + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else "")))
+    memory.check_fits(model, layers, finest, limit, opts.history, extra=held, factor=problem.memory_factor(),
+                      fix=lambda side: f"the largest size that fits is about --size {min(side, style_cap)}"
+                      + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else ""))
     for size in style_sizes:  # its targets take a forward pass at the style's own size
         memory.check_targets_fit(model, layers, size, limit, "style image",
                                  lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")

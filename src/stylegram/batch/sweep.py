@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .. import gatys, images, memory, statistics
+from .. import gatys, images, memory
 from ..errors import OptionError, StylegramError
 from ..job import Job, Result
 from ..sweep_folder import CellFolder
@@ -123,8 +123,8 @@ def _need(job: Job) -> int:
     """The peak bytes of ``job``'s run at its finest scale (memory.estimate), transfer or texture."""
     problem = job.problem
     layers = getattr(problem, "ordered", None) or [*problem.content_layers, *problem.style_layers]
-    transfer = isinstance(problem, gatys.TransferProblem)  # its statistic's measured (a texture's not measured)
-    factor = statistics.activation_factor(problem.statistic) if transfer else memory.ACTIVATION_FACTOR
+    transfer = isinstance(problem, gatys.TransferProblem)  # measured, as prepare checks it (a texture's not measured)
+    factor = problem.memory_factor() if transfer else memory.ACTIVATION_FACTOR
     return memory.estimate(problem.backbone, list(layers), problem.sizes()[-1], getattr(job.options, "history", 100),
                            factor=factor)
 
