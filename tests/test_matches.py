@@ -67,7 +67,7 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
 
     seen = []
     real = M.find_matches
-    monkeypatch.setattr(M, "find_matches", lambda picture, style, layer, model, patch:
+    monkeypatch.setattr(M, "find_matches", lambda picture, style, layer, model, patch, names:
                         seen.append((picture.shape, model.padding)) or real(picture, style, layer, model, patch))
     save_image(torch.rand(1, 3, 40, 60), tmp_path / "small.png")
     assert main(["matches", str(tmp_path / "small.png"), "sample:swirls", "-o", str(out), "--weights", "random"]) == 0
@@ -108,13 +108,15 @@ def test_the_matches_command_names_the_file_whose_map_holds_no_patch(tmp_path, c
     save_image(torch.rand(1, 3, 10, 10), tmp_path / "tiny.png")
     assert main(["matches", str(tmp_path / "tiny.png"), "sample:swirls", "-o", str(tmp_path / "m.png"),
                  "--weights", "random"]) == 2  # said "the picture's 2x2 map has no 3x3 patch" of no file
-    assert (f"{tmp_path / 'tiny.png'} (10x10 px as measured): the picture's 2x2 map has no 3x3 patch; use a larger "
-            "image, a shallower layer or a smaller patch") in capsys.readouterr().err
+    assert (f"{tmp_path / 'tiny.png'} (10x10 px as measured) has a 2x2 map at this layer, with no 3x3 patch; use a "
+            "larger image, a shallower layer or a smaller patch") in capsys.readouterr().err
 
 
 def test_a_map_without_a_patch_is_refused():
-    with pytest.raises(OptionError, match="picture's 2x2 map has no 3x3 patch"):
+    with pytest.raises(OptionError, match="the picture has a 2x2 map at this layer, with no 3x3"):
         mrf.match_positions(torch.rand(1, 4, 2, 2), torch.rand(1, 4, 8, 8))
+    with pytest.raises(OptionError, match="the style has a 8x1 map at this layer"):
+        mrf.match_positions(torch.rand(1, 4, 8, 8), torch.rand(1, 4, 1, 8))
 
 
 def test_matches_of_a_texture_take_the_example_at_its_own_pixels(tmp_path, capsys):

@@ -51,17 +51,20 @@ def style_at(style: torch.Tensor, side: int, style_scale: float = 1.0) -> torch.
     return resize(style, fit_long_side(tuple(style.shape[-2:]), max(1, round(side * style_scale))))
 
 
-def find_matches(image: torch.Tensor, style: torch.Tensor, layer: str, backbone: Backbone, patch: int = 3) -> Matches:
-    """Pair every patch of ``image``'s map at ``layer`` with the style's patch of highest normalized correlation."""
+def find_matches(image: torch.Tensor, style: torch.Tensor, layer: str, backbone: Backbone, patch: int = 3,
+                 names: tuple[str, str] = ("the picture", "the style")) -> Matches:
+    """Pair every patch of ``image``'s map at ``layer`` with the style's patch of highest normalized correlation;
+    ``names`` name the two in the error for a map smaller than a patch."""
     with torch.no_grad():
         feats = backbone.extract(image, [layer])[layer].float()
         style_feats = backbone.extract(style, [layer])[layer].float()
-    return matches_of(feats, style_feats, layer, patch)
+    return matches_of(feats, style_feats, layer, patch, names)
 
 
-def matches_of(feats: torch.Tensor, style_feats: torch.Tensor, layer: str, patch: int = 3) -> Matches:
+def matches_of(feats: torch.Tensor, style_feats: torch.Tensor, layer: str, patch: int = 3,
+               names: tuple[str, str] = ("the picture", "the style")) -> Matches:
     """``find_matches`` on maps already made: (1, C, h, w) of the picture and of the style at ``layer``."""
-    positions = mrf.match_positions(feats, style_feats, patch)
+    positions = mrf.match_positions(feats, style_feats, patch, names)
     grid = (style_feats.shape[-2] - patch + 1, style_feats.shape[-1] - patch + 1)
     return Matches(positions, grid, layer, patch)
 

@@ -80,12 +80,9 @@ def run(args: argparse.Namespace) -> int:
     source = "example" if args.texture else "style"
     check_measure_fits(model, {"picture": (picture, [args.layer]), source: (style, [args.layer])}, [source],
                        args.layer, "picture", args.patch)  # a 512 px texture's pairing took 5.2 GB, unchecked
-    try:
-        matches = find_matches(picture, style, args.layer, model, args.patch)
-    except OptionError as err:  # "the picture's 2x2 map has no 3x3 patch": of which file, it did not say
-        named, image = (args.picture, picture) if str(err).startswith("the picture's") else (args.style, style)
-        h, w = image.shape[-2:]
-        raise OptionError(f"{named} ({w}x{h} px as measured): {err}") from None
+    names = tuple(f"{name} ({image.shape[-1]}x{image.shape[-2]} px as measured)"
+                  for name, image in ((args.picture, picture), (args.style, style)))
+    matches = find_matches(picture, style, args.layer, model, args.patch, names)
     title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
              f"{matches.repetition:.2f}, {matches.used:.0%} of the {source}'s patches used")
     titles = [f"{source}, each position its colour", "picture", "where each patch comes from"]
