@@ -48,6 +48,16 @@ class Comparison:
         """Whether the results are textures."""
         return self.explained[0].texture
 
+    def styles_named(self) -> list[str]:
+        """What the styles (examples) are called: by their files where known, else as explain names them ('style 1'),
+        with their weights where blended unevenly ('style 1 (70%)')."""
+        first = self.explained[0]
+        if not self.style_names or len(self.style_names) != len(first.styles):
+            return first.names()
+        if len(first.styles) == 1 or first.even():
+            return list(self.style_names)
+        return [f"{name} ({100 * w:.0f}%)" for name, w in zip(self.style_names, first.blend)]
+
     def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
         """The page (stylegram.analysis.compare_page), with a table of ``settings``."""
         from .compare_page import page

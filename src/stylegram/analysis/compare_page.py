@@ -36,17 +36,6 @@ def _intro(c: Comparison) -> str:
             f"follow the content's, and where its patches come from in {source}.")
 
 
-def _style_names(c: Comparison) -> list[str]:
-    """What the styles (examples) are called: by their files where known, else as explain names them ('style 1'),
-    with their weights where blended unevenly ('style 1 (70%)')."""
-    first = c.explained[0]
-    if not c.style_names or len(c.style_names) != len(first.styles):
-        return first.names()
-    if len(first.styles) == 1 or first.even():
-        return list(c.style_names)
-    return [f"{name} ({100 * w:.0f}%)" for name, w in zip(c.style_names, first.blend)]
-
-
 def sections(c: Comparison) -> list[Section]:
     """The page's sections."""
     return [_pictures(c), _numbers(c), _matrices(c), _patches(c)]
@@ -55,7 +44,7 @@ def sections(c: Comparison) -> list[Section]:
 def _pictures(c: Comparison) -> Section:
     first = c.explained[0]
     inputs = ([] if c.texture else [first.start]) + first.styles
-    titles = ([] if c.texture else ["content"]) + _style_names(c)
+    titles = ([] if c.texture else ["content"]) + c.styles_named()
     shown = [*inputs, *(e.result for e in c.explained)]
     size = f"{first.result.shape[-1]}x{first.result.shape[-2]}"
     grid = plots.images_grid(shown, [*titles, *c.names], f"what they were made from, and the results ({size} px)",
@@ -81,7 +70,7 @@ def _numbers(c: Comparison) -> Section:
     goal = c.explained[0].goal()
     several = len(c.explained[0].matches) > 1
     coherence = "".join(f"<th>coherence{html.escape(f' ({name})', quote=False) if several else ''}</th>"
-                        for name in _style_names(c)[:len(c.explained[0].matches)])
+                        for name in c.styles_named()[:len(c.explained[0].matches)])
     table = (f"<table><tr><th>result</th><th>of the way to {goal}</th>{head}"
              + ("" if c.texture else "<th>content r</th>") + f"{coherence}</tr>{rows}</table>")
     start = "noise's" if c.texture else "content's"
@@ -129,7 +118,7 @@ def _matrices_figure(c: Comparison, grams: list, start: str, target: str) -> byt
 
 
 def _patches(c: Comparison) -> Section:
-    first, names = c.explained[0], _style_names(c)
+    first, names = c.explained[0], c.styles_named()
     several = len(first.matches) > 1
     grids = [_patches_figure(c, k, names[k], several) for k in range(len(first.matches))]
     noun = "example" if c.texture else "style"

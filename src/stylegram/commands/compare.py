@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     write_page(text, output)
     at = "--size" if args.size else "the smallest result's size, at most 512; the numbers depend on it, --size sets it"
     print(f"wrote {output}; the results measured at {first.shape[-1]}x{first.shape[-2]} px ({at}):")
-    styles = compared.style_names or compared.explained[0].names()
+    styles = compared.styles_named()
     for name, e in zip(compared.names, compared.explained):
         coherence = ", ".join(f"coherence {m.coherence:.2f}" + (f" in {style}" if len(e.matches) > 1 else "")
                               for m, style in zip(e.matches, styles))
