@@ -246,48 +246,67 @@ def read_clusters(path: str | os.PathLike, backbone: Backbone | None = None, wan
                   ) -> tuple[str, dict[int, list[int]]]:
     """(layer, {cluster id: channels}) of a cluster file written by `stylegram grams`: every cluster, or those
     ``wanted`` in that order (one that does not exist is refused); ``backbone`` as in read_cluster."""
-    try:
-        record = json.loads(Path(path).read_text())
-        found = {int(c["id"]): [int(v) for v in c["channels"]] for c in record["clusters"]}
-        layer_name = str(record["layer"])
-        made_on = record.get("settings", {})
-        network = (str(made_on["backbone"]), str(made_on.get("weights", "?"))) if "backbone" in made_on else None
-    except FileNotFoundError:
-        raise OptionError(
-            f"cluster file {path} does not exist; make one with 'stylegram grams IMAGES --layer L -o grams.png'"
-        ) from None
-    except ValueError as err:
-        raise OptionError(f"{path} is not a cluster file of 'stylegram grams': not JSON ({err}); "
-                          "make one with 'stylegram grams IMAGES --layer L -o grams.png'") from None
-    except (KeyError, TypeError, AttributeError):
-        raise OptionError(f"{path} is not a cluster file of 'stylegram grams': it needs a \"layer\" and \"clusters\" of "
-                          "{\"id\", \"channels\"}; make one with 'stylegram grams IMAGES --layer L -o grams.png'") from None
-    except OSError as err:
-        raise OptionError(f"cannot read cluster file {path} ({err.strerror or err})") from None
-    missing = [k for k in wanted or [] if k not in found]
-    if missing:
-        raise OptionError(f"cluster {missing[0]} does not exist: {path} has {count(len(found), 'cluster')} "
-                          f"({', '.join(map(str, sorted(found)))})")
-    if backbone is not None and network is not None:
-        _check_network(path, network, backbone)
-    return layer_name, {k: found[k] for k in wanted} if wanted else found
+    record = ClusterFile.read(path)
+    if backbone is not None:
+        record.check_network(backbone)
+    return record.layer, record.picked(wanted)
+
+
+@dataclass
+class ClusterFile:
+    """A cluster file of `stylegram grams` as read: its layer, its clusters {id: channels} and the settings they were
+    found with (backbone, weights, grey, pooling, padding; those of older files missing)."""
+
+    path: str | os.PathLike
+    layer: str
+    clusters: dict[int, list[int]]
+    settings: dict
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> "ClusterFile":
+        """The file at ``path``, or an OptionError that says what is wrong with it and how to make one."""
+        make = "make one with 'stylegram grams IMAGES --layer L -o grams.png'"
+        try:
+            record = json.loads(Path(path).read_text())
+            found = {int(c["id"]): [int(v) for v in c["channels"]] for c in record["clusters"]}
+            return cls(path, str(record["layer"]), found, dict(record.get("settings", {})))
+        except FileNotFoundError:
+            raise OptionError(f"cluster file {path} does not exist; {make}") from None
+        except ValueError as err:
+            raise OptionError(f"{path} is not a cluster file of 'stylegram grams': not JSON ({err}); {make}") from None
+        except (KeyError, TypeError, AttributeError):
+            raise OptionError(f"{path} is not a cluster file of 'stylegram grams': it needs a \"layer\" and \"clusters\" "
+                              f"of {{\"id\", \"channels\"}}; {make}") from None
+        except OSError as err:
+            raise OptionError(f"cannot read cluster file {path} ({err.strerror or err})") from None
+
+    def picked(self, wanted: Sequence[int] | None = None) -> dict[int, list[int]]:
+        """Every cluster, or those ``wanted`` in that order; one that does not exist is refused."""
+        missing = [k for k in wanted or [] if k not in self.clusters]
+        if missing:
+            raise OptionError(f"cluster {missing[0]} does not exist: {self.path} has "
+                              f"{count(len(self.clusters), 'cluster')} ({', '.join(map(str, sorted(self.clusters)))})")
+        return {k: self.clusters[k] for k in wanted} if wanted else dict(self.clusters)
+
+    def check_network(self, backbone: Backbone | types.SimpleNamespace) -> None:
+        """Refuse ``backbone`` (or named_network's stand-in) where the file's channels are another network's: its
+        channel numbers mean something only in the network (and weights) that made them."""
+        if "backbone" not in self.settings:
+            return
+        name, weights = str(self.settings["backbone"]), str(self.settings.get("weights", "?"))
+        ours = getattr(backbone, "weights_source", "?")
+        named = all(w != "?" and not any(c in w for c in "/\\.") for w in (weights, ours))  # not a file's path
+        if name != backbone.name or (named and weights != ours):
+            theirs, fix = (f"{name} with {weights} weights", f"--backbone {name} --weights {weights}") \
+                if weights != "?" else (f"{name} (weights not recorded)",
+                                        f"--backbone {name} and the weights that file was made with")
+            raise OptionError(f"{self.path} clusters the channels of {theirs}, and this run uses {backbone.name} with "
+                              f"{ours}; add {fix}")
 
 
 def named_network(backbone: str, weights: str) -> types.SimpleNamespace:
     """A network as options name it, which a cluster file's is checked against before the network is loaded."""
     return types.SimpleNamespace(name=backbone, weights_source=str(weights))
-
-
-def _check_network(path: str | os.PathLike, network: tuple[str, str], backbone: Backbone) -> None:
-    """The cluster file's channel numbers mean something only in the network (and weights) that made them."""
-    name, weights = network
-    ours = getattr(backbone, "weights_source", "?")
-    named = all(w != "?" and not any(c in w for c in "/\\.") for w in (weights, ours))  # not a file's path
-    if name != backbone.name or (named and weights != ours):
-        theirs, fix = (f"{name} with {weights} weights", f"--backbone {name} --weights {weights}") if weights != "?" \
-            else (f"{name} (weights not recorded)", f"--backbone {name} and the weights that file was made with")
-        raise OptionError(f"{path} clusters the channels of {theirs}, and this run uses {backbone.name} with {ours}; "
-                          f"add {fix}")
 
 
 def cluster(path: str | os.PathLike, k: int, correlation: bool = False) -> Objective:

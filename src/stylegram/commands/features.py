@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import SUMMARIES
 from ..errors import OptionError, count, warn
 from .analysis_common import add_image_options, figure_output, image_size, say
 from .common import add_backbone_options, backbone_from_args
 from .dream import add_dream_options, dream_size
+
+if TYPE_CHECKING:
+    from ..deepdream import ClusterFile
 
 
 TOP = 6  # channels shown without --channels
@@ -53,14 +55,17 @@ def run(args: argparse.Namespace) -> int:
                           "chooses the rows, so it would be ignored; give one of them")
     output = figure_output(args.output, args.images)  # a figure, never the .json cluster file
     dream_side = dream_size(args)
+    record: ClusterFile | None = None
     if cluster_file is not None:  # the file's network checked before weights are loaded (or downloaded)
-        from ..deepdream import named_network, read_clusters
+        from ..deepdream import ClusterFile, named_network
 
-        read_clusters(cluster_file, named_network(args.backbone, args.weights), wanted)
+        record = ClusterFile.read(cluster_file)
+        record.picked(wanted)
+        record.check_network(named_network(args.backbone, args.weights))
     model = backbone_from_args(args)
-    if cluster_file is not None:
-        _warn_settings_mismatch(cluster_file, args.grey, model)
-    layer, clusters = _clusters(args, cluster_file, wanted, model)
+    if record is not None:
+        _warn_settings_mismatch(record, args.grey, model)
+    layer, clusters = _clusters(args, record, wanted, model)
     width = model.info(layer).channels
     picked = featuremaps.parse_channels(args.channels, width) if args.channels else None
     top = TOP if args.top is None else args.top
@@ -96,11 +101,11 @@ def check_rows(rows: int, chosen_by: str, fewer: str = ", or fewer --channels") 
                           f"(--top {MAX_ROWS}{fewer})")
 
 
-def _warn_settings_mismatch(cluster_file: str, grey: bool, model) -> None:
+def _warn_settings_mismatch(record: ClusterFile, grey: bool, model) -> None:
     """A cluster file found on grey images, shown on colour ones (or the reverse), or found with another pooling or
     padding of the network, is said: the channels that fire together then are not the same, and the run went on
     without a word (the pooling's and padding's still did)."""
-    made = json.loads(Path(cluster_file).read_text()).get("settings", {})
+    made, cluster_file = record.settings, record.path
     if made.get("grey") is not None and bool(made["grey"]) != grey:
         found, fix = ("grey", "add --grey") if made["grey"] else ("colour", "drop --grey")
         warn(f"{cluster_file}'s clusters were found on {found} images and these are read in "
@@ -126,14 +131,13 @@ def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | Non
     return path, [int(part) for part in listed.split(",")]
 
 
-def _clusters(args: argparse.Namespace, path: str | None, wanted: list[int] | None, model) -> tuple[str, dict | None]:
-    """The layer, and the clusters {id: channels} to show (None: show channels)."""
-    if path is None:
+def _clusters(args: argparse.Namespace, record: ClusterFile | None, wanted: list[int] | None, model) -> tuple[str, dict | None]:
+    """The layer, and the clusters {id: channels} of the cluster file ``record`` (deepdream.ClusterFile) to show
+    (None: show channels)."""
+    if record is None:
         return args.layer, None
-    from ..deepdream import read_clusters
-
-    layer, found = read_clusters(path, model, wanted)
-    if args.layer and args.layer != layer:
-        raise OptionError(f"--layer {args.layer}, and {path} clusters the channels of {layer}; drop --layer or give "
-                          f"--layer {layer}")
-    return layer, found
+    record.check_network(model)
+    if args.layer and args.layer != record.layer:
+        raise OptionError(f"--layer {args.layer}, and {record.path} clusters the channels of {record.layer}; drop "
+                          f"--layer or give --layer {record.layer}")
+    return record.layer, record.picked(wanted)
