@@ -2,6 +2,7 @@
 
 import dataclasses
 import re
+import warnings
 
 import pytest
 import torch
@@ -507,3 +508,21 @@ def test_a_measurement_too_large_for_memory_is_refused_naming_the_enlarged_examp
     need = memory.maps_bytes(default_backbone("avg"), ["relu3_1"], (64, 64))
     assert need == 4 * 256 * 16 * 16  # float32 maps at stride 4
     assert memory.patch_bytes(default_backbone("avg"), "relu3_1", (64, 64)) == memory.PATCH_COPIES * need * 9
+
+
+def test_a_pairing_of_minutes_is_said_beforehand_and_a_quick_one_is_not():
+    """explain --texture --size 1024 sat 307 s without a word: pairing the patches grows with the size's fourth power."""
+    from stylegram.analysis.explain import check_measure_fits
+
+    model = default_backbone("avg")
+
+    def said(side: int) -> list[str]:
+        images = {name: (torch.zeros(1, 3, side, side), ["relu3_1"]) for name in ("result", "example")}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check_measure_fits(model, images, ["example"], "relu3_1")
+        return [str(w.message) for w in caught]
+
+    assert said(512) == []  # 16,384 x 16,384 patches: 0.6 trillion multiply-adds, seconds
+    assert said(1024) == ["pairing the result's 65,536 patches at relu3_1 with 65,536 of the example is 10 trillion "
+                          "multiply-adds, a minute or more on a CPU; size=512 pairs 16 times fewer"]

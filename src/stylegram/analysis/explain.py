@@ -422,6 +422,29 @@ def check_measure_fits(backbone: Backbone, images: dict[str, tuple[torch.Tensor,
     what = "measurement" if largest == result else f"measurement (its {largest} measured at {w}x{h} px)"
     memory.check_fits_at(need_at, sizes[result], None, what,
                          lambda side: f"measure at a --size of about {side} or less")
+    _warn_slow_pairing(backbone, sizes, paired, match_layer, result, patch)
+
+
+SLOW_PAIRING = 4e12  # multiply-adds of pairing patches: a minute or more on 2 cores (about 80 G a second measured)
+
+
+def _warn_slow_pairing(backbone: Backbone, sizes: dict[str, tuple[int, int]], paired: Sequence[str], match_layer: str,
+                       result: str, patch: int) -> None:
+    """Say beforehand when pairing patches will take minutes: it grows with the fourth power of the size, and
+    explain --texture --size 1024 sat 307 s without a word."""
+    from .. import memory
+
+    if not paired:
+        return
+    info = backbone.info(match_layer)
+    ours = memory.positions(info.stride, sizes[result])
+    theirs = sum(memory.positions(info.stride, sizes[name]) for name in paired)
+    work = ours * theirs * info.channels * patch * patch
+    if work >= SLOW_PAIRING:
+        whose = f"the {paired[0]}" if len(paired) == 1 else " and ".join(paired)
+        warn(f"pairing the {result}'s {ours:,} patches at {match_layer} with {theirs:,} of {whose} is "
+             f"{work / 1e12:.0f} trillion multiply-adds, a minute or more on a CPU; --size {max(sizes[result]) // 2} "
+             f"pairs 16 times fewer")
 
 
 def _features(backbone: Backbone, image: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
