@@ -831,6 +831,35 @@ def test_help_lists_every_option_once_under_what_it_is_about(command, capsys):
                                    for name in names], title
 
 
+def test_a_second_ctrl_c_aborts_at_once_yet_keeps_the_picture_so_far(tmp_path, capsys, monkeypatch):
+    """A second Ctrl-C (an iteration at 2048 px takes seconds) raised through the run and kept nothing, not even the
+    picture of the iterations before it."""
+    from stylegram.commands import runner
+
+    update = Bar.update
+
+    def interrupt_twice_at_third(self, progress):
+        update(self, progress)
+        if progress.iteration == 3:
+            signal.raise_signal(signal.SIGINT)  # stop after this iteration...
+            signal.raise_signal(signal.SIGINT)  # ...no: at once
+
+    monkeypatch.setattr(Bar, "update", interrupt_twice_at_third)
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "64", "--min-size", "64", "--iterations", "6",
+           "--tolerance", "0", "--quiet"]
+    out = tmp_path / "out.png"
+    assert main([*run, "-o", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert (f"aborted during iteration 4; the picture as it stood (64x43) written to {out}; no checkpoint, as the "
+            "optimizer was mid-step") in err
+    assert "interrupted at iteration" not in err and not (tmp_path / "out.ckpt").exists()
+    so_far = np.asarray(Image.open(out))
+    assert so_far.shape == (43, 64, 3) and so_far.std() > 5
+    monkeypatch.setattr(runner, "CHECKPOINT_EVERY", 2)
+    assert main([*run, "-o", str(out), "--checkpoint", str(tmp_path / "c.ckpt")]) == 130
+    assert f"the checkpoint {tmp_path / 'c.ckpt'} holds an earlier iteration" in capsys.readouterr().err
+
+
 def test_the_log_is_rewritten_as_the_run_goes(tmp_path, monkeypatch):
     """--log was written only at the end (or at Ctrl-C): a run killed, or aborted by a second Ctrl-C, left none."""
     from stylegram.commands import runner

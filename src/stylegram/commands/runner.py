@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import torch
+
 from .. import files, images, optimize
 from ..bars import Bar
 from ..errors import OptionError, StylegramError, warn
@@ -153,6 +155,11 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
         bar.close()
         _keep(job, output, checkpoint, args, err.image)
         raise OptionError(f"{err.flagged} (image so far: {output}, checkpoint: {checkpoint})") from None
+    except KeyboardInterrupt:  # a second Ctrl-C, mid-iteration: it kept nothing, not even the picture so far
+        bar.close()
+        print(f"stylegram: aborted during iteration {job.state.iteration + 1}; {_keep_picture(job, output, args)}",
+              file=sys.stderr)
+        return 130
     finally:
         bar.close()
     result = job.result()
@@ -168,6 +175,18 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     if warning:
         warn(warning)
     return 0
+
+
+def _keep_picture(job: Job, output: Path, args: argparse.Namespace) -> str:
+    """Write the picture of a run aborted mid-iteration, and say what was kept: no checkpoint, as its optimizer was
+    mid-step (a checkpoint written along the way, if any, is named)."""
+    picture = job.result().image
+    if not torch.isfinite(picture).all():
+        return "the picture was mid-step and not finite, so nothing was written"
+    images.save_image(picture, output, alpha=job.alpha)
+    kept = f"the checkpoint {args.checkpoint} holds an earlier iteration" if args.checkpoint and \
+        Path(args.checkpoint).exists() else "no checkpoint, as the optimizer was mid-step"
+    return f"the picture as it stood ({picture.shape[-1]}x{picture.shape[-2]}) written to {output}; {kept}"
 
 
 def _save_along(job: Job, checkpoint: Path, args: argparse.Namespace) -> None:
