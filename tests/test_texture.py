@@ -1,10 +1,14 @@
+import re
+
 import pytest
 import torch
+
+import stylegram
 
 from stylegram import optimize, stats, winograd
 from stylegram.backbones import load_backbone
 from stylegram.cli import main
-from stylegram.errors import LayerError, OptionError
+from stylegram.errors import LayerError, OptionError, StylegramWarning
 from stylegram.images import load_tensor, save_image
 from stylegram.losses import relative_mse
 from stylegram.precision import native_bfloat16
@@ -364,3 +368,23 @@ def test_a_short_single_scale_run_does_not_stall(avg_vgg):
     losses = [sum(record.losses.values()) for record in job]
     assert len(losses) == 30
     assert losses[-1] < 0.15 * losses[0], (losses[0], losses[-1])
+
+
+def test_seed_minus_one_draws_a_seed_in_python_too_and_says_it():
+    """The command line's --seed -1 drew a seed; texture(seed=-1) was refused ('seed must be a whole number from 0')."""
+    with pytest.warns(StylegramWarning, match=r"seed -1 means a random seed: drew seed=(\d+) \(give it") as said:
+        options = TextureOptions(seed=-1)
+    drawn = int(re.search(r"seed=(\d+)", str(said[0].message))[1])
+    assert options.seed == drawn and 0 <= drawn < 2**31
+    assert TextureOptions(seed=drawn).seed == drawn  # given back, it is that seed
+
+
+def test_images_given_one_after_another_are_told_to_go_in_one_list():
+    """texture('a', 'b') took 'b' for the options: 'give TextureOptions, not str', and nothing about a list."""
+    with pytest.raises(OptionError, match=r"give TextureOptions, not str; several images go in one list: "
+                                          r"texture\(\['sample:gravel', 'sample:grass'\]\)"):
+        stylegram.texture("sample:gravel", "sample:grass", size=32)
+    with pytest.raises(OptionError, match=r"not Tensor; several images go in one list: transfer\(content, \["):
+        stylegram.transfer("sample:chelsea", "sample:swirls", torch.zeros(1, 3, 8, 8), size=32)
+    with pytest.raises(OptionError, match=r"give TextureOptions, not dict$"):  # not an image: no such hint
+        stylegram.texture("sample:gravel", {"size": 32})

@@ -49,6 +49,7 @@ class TransferOptions(Options):
     """
 
     kind = "transfer"  # not a field: names these options in errors (stylegram.options)
+    several = "transfer(content, ['style1.jpg', 'style2.jpg'])"
 
     method: str = "gatys"  # gatys (optimization) | adain | wct (one feed-forward pass)
     alpha: float = 1.0  # adain/wct and --init adain: 1 = full style, 0 = the content reconstructed

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import os
+import secrets
 import typing
 from typing import Any, TypeVar
 
-from .errors import OPTION_CLASSES, OptionError, did_you_mean
+from .errors import OPTION_CLASSES, OptionError, did_you_mean, warn
 
 O = TypeVar("O", bound="Options")
 
@@ -44,6 +45,7 @@ class Options(metaclass=_Named):
     """Base of an options dataclass: ``replace`` that names unknown options instead of a TypeError."""
 
     kind = ""  # what the options are for ("transfer", ...), named in the error
+    several = ""  # how a call takes several images, for one who gave them one after another: "texture(['a', 'b'])"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -53,12 +55,18 @@ class Options(metaclass=_Named):
         """Check the numeric and yes/no options' types (the CLI's parser does; the Python API did not)."""
         for name, hint in typing.get_type_hints(type(self)).items():
             setattr(self, name, _typed(name, getattr(self, name), hint))
+        if getattr(self, "seed", None) == -1:  # the classic tools' 'a random seed', as --seed -1 is on the command line
+            self.seed = secrets.randbelow(2**31)
+            warn(f"seed -1 means a random seed: drew --seed {self.seed} (give it to make the same picture again)")
 
     @classmethod
     def given(cls: type[O], options: O | None = None, **changes: Any) -> O:
         """``options`` (default: all defaults) with ``changes``; options of another kind are named, not used."""
         if options is not None and not isinstance(options, cls):
-            raise OptionError(f"these are {cls.kind} options, so give {cls.__name__}, not {type(options).__name__}")
+            image = isinstance(options, (str, os.PathLike)) or hasattr(options, "shape") or hasattr(options, "getpixel")
+            several = f"; several images go in one list: {cls.several}" if image and cls.several else ""
+            raise OptionError(f"these are {cls.kind} options, so give {cls.__name__}, not {type(options).__name__}"
+                              f"{several}")
         return (options or cls()).replace(**changes)
 
     def replace(self: O, **changes: Any) -> O:

@@ -50,6 +50,7 @@ class TextureOptions(Options):
     """Every option of a texture synthesis; the defaults follow the paper (reasons in the comments)."""
 
     kind = "texture"  # not a field: names these options in errors (stylegram.options)
+    several = "texture(['sample:gravel', 'sample:grass'])"
 
     size: str | int = 256  # output "WxH" or one number for a square; may be larger or smaller than the examples
     layers: str = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"; per example: a/b
