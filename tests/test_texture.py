@@ -388,3 +388,13 @@ def test_images_given_one_after_another_are_told_to_go_in_one_list():
         stylegram.transfer("sample:chelsea", "sample:swirls", torch.zeros(1, 3, 8, 8), size=32)
     with pytest.raises(OptionError, match=r"give TextureOptions, not dict$"):  # not an image: no such hint
         stylegram.texture("sample:gravel", {"size": 32})
+
+
+def test_deep_dreams_optimizer_is_refused_for_a_texture_and_a_transfer_as_on_the_command_line():
+    """optimizer='sgd-normalized' ran in Python while --optimizer sgd-normalized was an invalid choice; 'sgd' was
+    answered 'did you mean sgd-normalized?'."""
+    for run in (stylegram.texture, lambda *a, **k: stylegram.transfer("sample:chelsea", *a, **k)):
+        with pytest.raises(OptionError, match="optimizer='sgd-normalized' is not one of lbfgs, adam"):
+            run("sample:gravel", size=32, optimizer="sgd-normalized")
+        with pytest.raises(OptionError, match="optimizer='sgd' is not one of lbfgs, adam$"):
+            run("sample:gravel", size=32, optimizer="sgd")

@@ -471,6 +471,7 @@ def check_numbers(opts: TransferOptions) -> None:
                           ("--content-boost", opts.content_boost), ("--tolerance", opts.tolerance),
                           ("--init-weight", opts.init_weight)]:
         check_number(option, value)
+    check_choice("--optimizer", opts.optimizer, optimize.PICTURE_OPTIMIZERS)  # the command line's choices
     check_number("--style-scale", opts.style_scale, above=True)
     check_number("--scale-factor", opts.scale_factor, 1, above=True)
     check_seed(opts.seed)

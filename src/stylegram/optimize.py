@@ -26,6 +26,7 @@ from .params import Parameterization, pixels
 
 Terms = Callable[[torch.Tensor], dict[str, torch.Tensor]]
 OPTIMIZERS = ("lbfgs", "adam", "sgd-normalized")
+PICTURE_OPTIMIZERS = ("lbfgs", "adam")  # a transfer's and a texture's; sgd-normalized is deep dream's
 MAX_LR = 1e6  # the image lives in [0, 1]; larger steps only overflow (Adam's float32 did, in a traceback)
 
 

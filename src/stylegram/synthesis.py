@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 from . import labels, masks, memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, with_padding
-from .errors import OptionError, check_number, check_seed
+from .errors import OptionError, check_choice, check_number, check_seed
 from .options import Options, whole_number
 from .gatys import iteration_counts, load_model, scale_sizes
 from .images import MAX_SIDE, ImageLike, image_list, load_input, warn_transparent
@@ -377,6 +377,7 @@ def prepare_texture(
     """
     opts = TextureOptions.given(options, **changes)
     parse_size(opts.size)  # a clear error before any image is read
+    check_choice("--optimizer", opts.optimizer, optimize.PICTURE_OPTIMIZERS)  # the command line's choices
     opts = _doodled(opts)
     examples = image_list(examples)
     if not examples:
