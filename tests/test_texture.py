@@ -398,3 +398,14 @@ def test_deep_dreams_optimizer_is_refused_for_a_texture_and_a_transfer_as_on_the
             run("sample:gravel", size=32, optimizer="sgd-normalized")
         with pytest.raises(OptionError, match="optimizer='sgd' is not one of lbfgs, adam$"):
             run("sample:gravel", size=32, optimizer="sgd")
+
+
+def test_resuming_with_another_number_of_examples_says_so(avg_vgg, brick, checkpoint_at):
+    """A checkpoint of two examples resumed with one said 'blend has 2 weights for 1 example', of an option not given."""
+    opts = dict(model=avg_vgg, size=32, min_size=32, iterations="4", layers="conv1_1,pool1", blend="0.7,0.3")
+    saved = checkpoint_at(prepare_texture([brick, brick.flip(-1)], **opts), 2)
+    for given in ([brick], [brick, brick, brick]):
+        with pytest.raises(OptionError, match=rf"the checkpoint was made from 2 example images and {len(given)} "
+                                              r"(was|were) given; give the same ones in the same order"):
+            resume_texture(saved, given, model=avg_vgg)
+    assert [p.iteration for p in resume_texture(saved, [brick, brick.flip(-1)], model=avg_vgg)] == [3, 4]

@@ -11,6 +11,7 @@ import hashlib
 import io
 import math
 import os
+import re
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .errors import OptionError, StylegramError, check_choice, check_number
+from .errors import OptionError, StylegramError, check_choice, check_number, count
 from .files import write_bytes
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
@@ -290,6 +291,16 @@ def check_digests(recorded: dict[str, str], now: dict[str, str]) -> None:
     if recorded and changed:
         raise OptionError(f"the inputs differ from the run that wrote the checkpoint ({', '.join(changed)}); give the "
                           "same ones, or start without --resume")
+
+
+def check_image_count(state: State, noun: str, given: int) -> None:
+    """Refuse to resume with another number of ``noun`` images ('style', 'example') than the checkpoint recorded,
+    before options are checked against them: one example too few was answered 'blend has 2 weights for 1 example'."""
+    recorded = sum(re.fullmatch(rf"{noun} \d+", name) is not None for name in state.inputs)
+    if recorded and recorded != given:
+        raise OptionError(f"the checkpoint was made from {count(recorded, noun + ' image')} and {given} "
+                          f"{'was' if given == 1 else 'were'} given; give the same ones in the same order, or start "
+                          "without --resume")
 
 
 def check_same_inputs(state: State, problem: Problem) -> None:
