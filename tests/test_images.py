@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import os
@@ -14,11 +15,13 @@ import pytest
 import torch
 from PIL import Image, ImageCms
 
+from stylegram import samples
 from stylegram.errors import ImageError, OptionError
 from stylegram.images import (
     DEFAULT_MAX_PIXELS,
     HEIF,
     IMAGE_EXTENSIONS,
+    image_list,
     check_writable,
     is_animation,
     list_images,
@@ -669,3 +672,14 @@ def test_a_file_over_pillows_limit_prints_no_warning_of_pillows(tmp_path, monkey
 def test_one_pixel_image_loads(tmp_path):
     Image.new("RGB", (1, 1), (10, 20, 30)).save(tmp_path / "dot.png")
     assert torch.equal((load_tensor(tmp_path / "dot.png") * 255).round().flatten(), torch.tensor([10.0, 20, 30]))
+
+
+def test_a_files_bytes_are_refused_with_the_two_ways_to_give_them():
+    """texture(open('x.png', 'rb').read()) said 'example 1: a int is not an image': the bytes walked as a list."""
+    data = samples.path("swirls").read_bytes()
+    with pytest.raises(OptionError, match=r"^the bytes of a file are not an image here; give the file's path, or the "
+                                          r"picture they hold: PIL.Image.open\(io.BytesIO\(data\)\)$"):
+        image_list(data)
+    with pytest.raises(ImageError, match=r"^style image: the bytes of a file are not an image here"):
+        load_input(bytearray(data), "style image")
+    assert load_input(Image.open(io.BytesIO(data)), "style image").shape == (1, 3, 384, 384)  # the way it names

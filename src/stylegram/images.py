@@ -476,9 +476,15 @@ def _is_result(image: object) -> bool:
     return type(image).__name__ == "Result" and isinstance(getattr(image, "image", None), torch.Tensor)
 
 
+BYTES_HINT = ("the bytes of a file are not an image here; give the file's path, or the picture they hold: "
+              "PIL.Image.open(io.BytesIO(data))")
+
+
 def image_list(items: ImageLike | Sequence[ImageLike]) -> list[ImageLike]:
     """One image (a path, sample, PIL image, array, tensor or Result) or a sequence of them, as a list."""
     single = (str, os.PathLike, torch.Tensor, Image.Image, np.ndarray)
+    if isinstance(items, (bytes, bytearray, memoryview)):  # walked as a list of ints: 'a int is not an image'
+        raise OptionError(BYTES_HINT)
     if isinstance(items, single) or _is_result(items):
         return [items]
     if not isinstance(items, Iterable):
@@ -503,6 +509,8 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
             return array_tensor(image, background)
         if isinstance(image, Image.Image):
             return to_tensor(image, background)
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            raise ImageError(BYTES_HINT)
         if not isinstance(image, (str, os.PathLike)):
             raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
                              "a PIL image, a numpy array or a tensor")
