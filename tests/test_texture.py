@@ -13,7 +13,7 @@ from stylegram.images import load_tensor, save_image
 from stylegram.losses import relative_mse
 from stylegram.precision import native_bfloat16
 from stylegram.samples import path
-from stylegram.synthesis import (LAYERS, TextureOptions, checkerboard, parse_size, prepare_texture, resume_texture,
+from stylegram.synthesis import (LAYERS, TextureOptions, checkerboard, is_grey, parse_size, prepare_texture, resume_texture,
                                  smooth_noise, texture)
 
 ALL = LAYERS.split(",")
@@ -409,3 +409,17 @@ def test_resuming_with_another_number_of_examples_says_so(avg_vgg, brick, checkp
                                               r"(was|were) given; give the same ones in the same order"):
             resume_texture(saved, given, model=avg_vgg)
     assert [p.iteration for p in resume_texture(saved, [brick, brick.flip(-1)], model=avg_vgg)] == [3, 4]
+
+
+def test_an_example_grey_but_for_a_few_pixels_gives_a_grey_texture(avg_vgg, brick):
+    """A grey palette PNG with 25 of its 16,384 pixels a shade off grey gave multicoloured confetti."""
+    specked = brick.clone()
+    specked[0, 0, :2, :24] = (specked[0, 0, :2, :24] + 0.2).clamp(max=1)  # 48 of 16,384 px (0.3 %) reddish
+    tinted = (brick + 0.1 * torch.rand(1, 3, 1, 1) * (torch.rand_like(brick) > 0.9)).clamp(max=1)  # 10 % of pixels
+    assert is_grey(specked) and not is_grey(tinted)
+    result = texture(specked, model=avg_vgg, size=32, min_size=32, iterations="3", layers="conv1_1,pool1").image
+    assert torch.equal(result[:, 0], result[:, 1]) and torch.equal(result[:, 1], result[:, 2])
+    coloured = specked.clone()
+    coloured[0, 0, :20] = (coloured[0, 0, :20] + 0.2).clamp(max=1)  # 20 of 128 rows: a coloured texture
+    result = texture(coloured, model=avg_vgg, size=32, min_size=32, iterations="3", layers="conv1_1,pool1").image
+    assert not torch.equal(result[:, 0], result[:, 1])

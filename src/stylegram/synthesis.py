@@ -15,7 +15,7 @@ wrap-around resampling between scales make the loss invariant to circular shifts
 border is like any other line. It is exact when every scale's sides are multiples of the deepest layer's
 stride (16 for pool4), as with the default pyramid for sizes that are multiples of 64.
 
-Grey examples (all three channels equal) give a grey texture.
+Grey examples (all three channels equal, in all but GREY_EXCEPT of the pixels) give a grey texture.
 
 ``statistic`` swaps the Gram matrices for another style statistic (stylegram.statistics: MMD kernels,
 mean/std, Wasserstein-2, histograms, or a weighted mix); their terms are then named "texture.<statistic>.<layer>".
@@ -82,6 +82,16 @@ class TextureOptions(Options):
         super().__post_init__()
         self.masks = masks.kept(masks.TEXTURE_MASKS, self.masks)
         self.labels = labels.kept(self.labels)
+
+
+GREY_EXCEPT = 0.01  # share of pixels with some colour that a grey example may have: 25 of a grey palette PNG's 16,384
+# pixels a shade off grey made its texture multicoloured confetti, which the Gram matrices hardly weigh
+
+
+def is_grey(image: torch.Tensor) -> bool:
+    """Whether an example (1, 3, H, W) is grey: its channels equal (within 1/255) in all but GREY_EXCEPT of pixels."""
+    coloured = (image.amax(1) - image.amin(1)) >= 1 / 255
+    return float(coloured.float().mean()) < GREY_EXCEPT
 
 
 def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
@@ -197,7 +207,7 @@ class TextureProblem(optimize.Problem):
         self.wrap = opts.tileable
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
-        self.grey = all(float((e.amax(1) - e.amin(1)).max()) < 1 / 255 for e in examples)
+        self.grey = all(is_grey(e) for e in examples)
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
         self.precision = precision.resolve(opts.precision)
         self.need, self.needer = statistics.input_need(self.statistic, backbone, self.ordered, self.ordered,
