@@ -290,9 +290,12 @@ def test_same_seed_same_bytes_and_resume_is_identical(avg_vgg, brick, tmp_path, 
     assert texture(brick, options, model=avg_vgg, seed=3).save(tmp_path / "d.png").read_bytes() == a.read_bytes()
     job = prepare_texture(brick, seed=3, **opts)
     checkpoint_at(job, 7)
+    torch.manual_seed(123)
+    callers = torch.get_rng_state()
     resumed = resume_texture(tmp_path / "run.ckpt", brick, model=avg_vgg)
     assert [r.iteration for r in resumed] == [8, 9]
     assert torch.equal(resumed.result().image, full.image)
+    assert torch.equal(torch.get_rng_state(), callers)  # resuming set the caller's global generator to the checkpoint's
 
 
 def test_parse_size():

@@ -165,7 +165,7 @@ class State:
 
     def save(self, path: str | os.PathLike, options: dict) -> None:
         """Write a checkpoint atomically (temporary file, then rename)."""
-        write_checkpoint(path, {**self.__dict__, "options": options, "torch_rng": torch.get_rng_state()})
+        write_checkpoint(path, {**self.__dict__, "options": options})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> tuple[State, dict]:
@@ -176,7 +176,7 @@ class State:
                               f"{payload.get('tile')}")
         try:
             options = payload.pop("options")
-            torch.set_rng_state(payload.pop("torch_rng"))
+            payload.pop("torch_rng", None)  # older checkpoints set torch's global generator, which no step draws from
             return cls(**payload), options
         except Exception as err:
             raise OptionError(f"checkpoint {path} could not be read: {_why_unreadable(err)}; "

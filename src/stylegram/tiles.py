@@ -66,12 +66,12 @@ class TiledState:
     @classmethod
     def in_first_run(cls, state: optimize.State) -> TiledState:
         """Where a run stands that is still in its first, whole run."""
-        return cls(0, None, list(state.history), first={**state.__dict__, "torch_rng": torch.get_rng_state()})
+        return cls(0, None, list(state.history), first=dict(state.__dict__))
 
     def first_state(self) -> optimize.State:
-        """The first run's optimizer state, the torch RNG set as it was (``first`` given)."""
+        """The first run's optimizer state (``first`` given)."""
         fields = dict(self.first)
-        torch.set_rng_state(fields.pop("torch_rng"))
+        fields.pop("torch_rng", None)  # older checkpoints set torch's global generator, which no step draws from
         return optimize.State(**fields)
 
     def picture(self) -> torch.Tensor | None:
