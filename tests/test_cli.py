@@ -463,6 +463,8 @@ def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tm
             f"its checkpoint {ckpt}; drop them" in capsys.readouterr().err)
     assert main([*run, "--resume", str(ckpt), "--iterations", "auto", "--tv-weight", "10"]) == 2  # defaults, typed
     assert "--iterations auto (checkpoint: 4): a resumed run goes on" in capsys.readouterr().err  # tv: as saved, 10
+    assert main([*run, "--resume", str(ckpt), "--upscale"]) == 2
+    assert "--upscale (checkpoint: without it): a resumed run" in capsys.readouterr().err  # was 'upscale=True'
     assert main([*run, "--resume", str(ckpt), "--size", "64", "--log", str(log), "--save-every", "1", "--explain",
                  str(page)]) == 0  # as printed
     assert re.search(r"4 iterations, \d+\.\ds in all, \d+\.\ds of it this run", capsys.readouterr().out)  # was the whole time alone

@@ -87,9 +87,12 @@ def check_resume_alone(args: argparse.Namespace, saved) -> None:
         value = getattr(args, f.name, None)
         given = f.name in args.given if hasattr(args, "given") else str(value) != str(getattr(default, f.name))
         if hasattr(args, f.name) and given and str(value) != str(getattr(saved, f.name)):
-            shown = f"{flag(f.name)} {value}" if not isinstance(value, bool) else f"{f.name}={value}"
             kept = getattr(saved, f.name)
-            changed.append(f"{shown} (checkpoint: {'not set' if kept is None else kept})")  # not Python's None
+            if isinstance(value, bool):  # a switch, as the command line gives it (was 'tileable=True')
+                changed.append(f"{flag(f.name)} (checkpoint: without it)" if value else
+                               f"--no-{f.name.replace('_', '-')} (checkpoint: with {flag(f.name)})")
+            else:
+                changed.append(f"{flag(f.name)} {value} (checkpoint: {'not set' if kept is None else kept})")
     if changed:
         raise OptionError(f"{', '.join(changed)}: a resumed run goes on with the options in its checkpoint "
                           f"{args.resume}; drop {'it' if len(changed) == 1 else 'them'}, or start a new run without "
