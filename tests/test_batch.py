@@ -753,7 +753,7 @@ def test_sigterm_during_a_video_leaves_no_temporary_file(client, tmp_path, capsy
     monkeypatch.setattr(video.VideoWriter, "write", terminated)
     source = synthetic_video(tmp_path / "clip.mp4", count=6, audio=())
     out = tmp_path / "out"
-    assert main(["batch", str(source), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]) == 130
+    assert main(["batch", str(source), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]) == 143
     err = capsys.readouterr().err
     assert "stylegram: interrupted; no output was finished" in err
     kept = out / ".clip.mp4.frames"

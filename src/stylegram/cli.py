@@ -129,12 +129,12 @@ def given_options(argv: list[str]) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; user errors print one line and return 2, Ctrl-C (or SIGTERM) returns 130."""
+    """Run the CLI; user errors print one line and return 2, Ctrl-C returns 130 and SIGTERM 143."""
     try:
         return _main(sys.argv[1:] if argv is None else list(argv))
-    except KeyboardInterrupt:  # while the commands' modules (and torch) load: a line, not an import's traceback
+    except KeyboardInterrupt as err:  # while the commands' modules (and torch) load: a line, not an import's traceback
         print("stylegram: interrupted", file=sys.stderr)
-        return 130
+        return _status(err)
 
 
 def _main(argv: list[str]) -> int:
@@ -169,9 +169,16 @@ def _main(argv: list[str]) -> int:
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print("stylegram: interrupted", file=sys.stderr)
-        return 130
+        return _status(err)
+
+
+def _status(interrupt: KeyboardInterrupt) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM (errors.Terminated), as a shell reports a process those signals ended."""
+    from .errors import status_of
+
+    return status_of(interrupt)
 
 
 def _refuse_unknown(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> None:
@@ -221,7 +228,9 @@ def _warning(message: str) -> None:
 def _interrupt(signum, frame) -> None:
     """SIGTERM (kill, timeout, a batch system, docker stop) handled as Ctrl-C is, so temporary files are removed and
     finished work kept; the default action ended the process at once and left hidden temporary files behind."""
-    raise KeyboardInterrupt
+    from .errors import Terminated
+
+    raise Terminated
 
 
 if __name__ == "__main__":

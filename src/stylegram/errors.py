@@ -9,6 +9,7 @@ import difflib
 import importlib
 import math
 import re
+import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,6 +58,20 @@ class WeightsError(StylegramError):
 
 class OptionError(StylegramError, ValueError):
     """An option has a value that cannot work."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (kill, timeout, docker stop), handled as Ctrl-C is; the command line then exits with 143, not 130."""
+
+
+def interrupted_status(signum: int | None) -> int:
+    """The exit status of a run stopped by signal ``signum`` (None: Ctrl-C): 128 + its number, as a shell reports."""
+    return 128 + (signum or signal.SIGINT)
+
+
+def status_of(interrupt: KeyboardInterrupt) -> int:
+    """The exit status of a run that ``interrupt`` ended: 143 for SIGTERM (Terminated), 130 for Ctrl-C."""
+    return interrupted_status(signal.SIGTERM if isinstance(interrupt, Terminated) else None)
 
 
 class StylegramWarning(UserWarning):

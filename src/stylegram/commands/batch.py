@@ -10,7 +10,7 @@ from pathlib import Path
 from . import SUMMARIES
 from .. import gatys as T
 from .. import tiles
-from ..errors import OptionError
+from ..errors import OptionError, status_of
 from .common import add_dataclass_options, add_scheduler_options
 from .transfer import CHOICES, HELP
 
@@ -145,10 +145,10 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite, scheduler=args.scheduler, workers=args.workers, quiet=args.quiet, tile=args.tile,
             **options,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print(f"stylegram: interrupted; {_interrupted_note(args.output)}; run the same command again to do the rest, "
               "finished outputs are skipped", file=sys.stderr)
-        return 130
+        return status_of(err)
     for name, value in report.flicker.items():
         print(f"{name}: {_steadiness(value, report.warp_error.get(name, math.nan))}")
     there = " (the skipped were there already; --overwrite makes them again)" if report.skipped else ""

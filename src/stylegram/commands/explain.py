@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import SUMMARIES
 from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE_LAYERS, check_measuring
 from ..analysis.placed import file_names
-from ..errors import ImageError, OptionError
+from ..errors import ImageError, OptionError, status_of
 from ..options import flag
 from .analysis_common import say, writable
 from .common import OWN_PADDING, add_backbone_options, backbone_from_args
@@ -313,10 +313,10 @@ def _measured_or_interrupted(made, page: Path, later: list[str]) -> int:
     try:
         made()
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print(f"stylegram: interrupted while measuring the picture for --explain; the picture is written, and "
               f"{shlex.join(['stylegram', 'explain', *later])} writes {page} from it", file=sys.stderr)
-        return 130
+        return status_of(err)
 
 
 def _transfer_flags(options) -> list[str]:

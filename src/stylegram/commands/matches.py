@@ -8,7 +8,6 @@ import argparse
 from . import SUMMARIES
 from .analysis_common import figure_output, say
 from .common import add_backbone_options, backbone_from_args
-from ..errors import OptionError
 from .explain import measured_scale, measuring_padding
 
 LAYER = "relu3_1"  # the mrf loss's first layer

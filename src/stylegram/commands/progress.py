@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import Terminated, interrupted_status
 from ..files import write_bytes
 from ..images import save_image
 from ..optimize import NOT_TERMS, Problem, Progress
@@ -44,11 +45,17 @@ class StopFlag:
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None  # the signal that asked: SIGINT (Ctrl-C) or SIGTERM
+
+    @property
+    def status(self) -> int:
+        """The exit status of a run it stopped: 130 after Ctrl-C, 143 after SIGTERM."""
+        return interrupted_status(self.signum)
 
     def _handler(self, signum, frame) -> None:
         if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        self.requested, self.signum = True, signum
         why = "terminated (SIGTERM): " if signum == signal.SIGTERM else ""
         print(f"\nstylegram: {why}stopping after this iteration (Ctrl-C again to abort at once)", file=sys.stderr)
 

@@ -15,7 +15,7 @@ import torch
 
 from .. import files, images, optimize
 from ..bars import Bar
-from ..errors import OptionError, StylegramError, warn
+from ..errors import OptionError, StylegramError, status_of, warn
 from ..job import Job
 from ..options import flag
 from .progress import save_snapshot, stop_on_interrupt, write_log
@@ -153,16 +153,16 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
                     print(f"stylegram: interrupted at iteration {job.state.iteration}; image so far ({size}) written "
                           f"to {output}, checkpoint to {checkpoint}; continue with: "
                           f"{resume_command(resume_hint, args, checkpoint)}", file=sys.stderr)
-                    return 130
+                    return stop.status
     except optimize.NonFiniteLoss as err:
         bar.close()
         _keep(job, output, checkpoint, args, err.image)
         raise OptionError(f"{err.flagged} (image so far: {output}, checkpoint: {checkpoint})") from None
-    except KeyboardInterrupt:  # a second Ctrl-C, mid-iteration: it kept nothing, not even the picture so far
+    except KeyboardInterrupt as err:  # a second Ctrl-C, mid-iteration: it kept nothing, not even the picture so far
         bar.close()
         print(f"stylegram: aborted during iteration {job.state.iteration + 1}; {_keep_picture(job, output, args)}",
               file=sys.stderr)
-        return 130
+        return status_of(err)
     finally:
         bar.close()
     result = job.result()

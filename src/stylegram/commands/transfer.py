@@ -262,7 +262,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
         went_on = (f"checkpoint to {checkpoint}; continue with: {resume_command(hint, args, checkpoint)}"
                    if kept.write() else "it stopped before its first iteration, so there is nothing to go on from")
         print(f"stylegram: interrupted; the picture so far ({size}) written to {output}, {went_on}", file=sys.stderr)
-        return 130, options
+        return stop.status, options
     if args.checkpoint:
         kept.write()
     tiled = f"in tiles of {args.tile} px" if max(result.image.shape[-2:]) > args.tile else "made whole, no tiles"
