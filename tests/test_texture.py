@@ -1,4 +1,5 @@
 import re
+import warnings
 
 import pytest
 import torch
@@ -426,3 +427,15 @@ def test_an_example_grey_but_for_a_few_pixels_gives_a_grey_texture(avg_vgg, bric
     coloured[0, 0, :20] = (coloured[0, 0, :20] + 0.2).clamp(max=1)  # 20 of 128 rows: a coloured texture
     result = texture(coloured, model=avg_vgg, size=32, min_size=32, iterations="3", layers="conv1_1,pool1").image
     assert not torch.equal(result[:, 0], result[:, 1])
+
+
+def test_an_example_enlarged_into_blur_is_warned_of_as_a_style_image_is(avg_vgg):
+    """transfer warned of a 5x5 style enlarged 13x; texture --example-scale 6 enlarged a 16 px example without a word."""
+    example = torch.rand(1, 3, 16, 16)
+    with pytest.warns(StylegramWarning, match=r"^example 1 is 16x16 px and is enlarged 6x to 96x96 \(example_scale\), "
+                                              r"so its strokes come out as blur: give a larger example, or a smaller "
+                                              r"example_scale$"):
+        prepare_texture(example, model=avg_vgg, size=32, example_scale=6.0, layers="conv1_1,pool1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepare_texture(example, model=avg_vgg, size=32, example_scale=4.0, layers="conv1_1,pool1")  # 4x: not yet

@@ -774,15 +774,16 @@ def _widening(shape: tuple[int, int], need: int, short: int) -> str:
 
 
 def warn_enlarged(styles: Sequence[torch.Tensor], sizes: Sequence[tuple[int, int]],
-                  scaled_to: str = "the output's long side times --style-scale") -> None:
-    """Warn of each style image that its size at the finest scale (``sizes``) enlarges more than MAX_ENLARGEMENT
-    times: what the network sees of it then is the blur of the enlargement, not its strokes."""
+                  scaled_to: str = "the output's long side times --style-scale", noun: str = "style image",
+                  fix: str = "a smaller --style-scale or --size") -> None:
+    """Warn of each style image (or example: ``noun``) that its size at the finest scale (``sizes``) enlarges more
+    than MAX_ENLARGEMENT times: what the network sees of it then is the blur of the enlargement, not its strokes."""
     for i, (style, (height, width)) in enumerate(zip(styles, sizes)):
         h, w = style.shape[-2:]
         factor = max(height, width) / max(h, w)
         if factor > MAX_ENLARGEMENT:
-            warn(f"style image {i + 1} is {w}x{h} px and is enlarged {factor:.0f}x to {width}x{height} ({scaled_to}), "
-                 "so its strokes come out as blur: give a larger style image, or a smaller --style-scale or --size")
+            warn(f"{noun} {i + 1} is {w}x{h} px and is enlarged {factor:.0f}x to {width}x{height} ({scaled_to}), "
+                 f"so its strokes come out as blur: give a larger {noun}, or {fix}")
 
 
 def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[int, int]],

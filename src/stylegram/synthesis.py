@@ -36,7 +36,7 @@ from . import labels, masks, memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, with_padding
 from .errors import OptionError, check_choice, check_number, check_seed
 from .options import Options, whole_number
-from .gatys import iteration_counts, load_model, scale_sizes
+from .gatys import iteration_counts, load_model, scale_sizes, warn_enlarged
 from .images import MAX_SIDE, ImageLike, image_list, load_input, warn_transparent
 from .job import Job, Result
 from .losses import (Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
@@ -217,6 +217,8 @@ class TextureProblem(optimize.Problem):
         self.regions = None  # per example, the part of it that grows (--labels)
         self.labels = self._take_labels()
         self._sizes = self._plan(self.final)
+        warn_enlarged(examples, [self.example_size(e, self.final) for e in examples], "--example-scale", "example",
+                      "a smaller --example-scale")  # as transfer warns of a style image
 
     def _take_labels(self) -> labels.Split | None:
         """--labels as entries (stylegram.labels): one per colour of the output's map and example with it, each
