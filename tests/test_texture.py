@@ -439,3 +439,25 @@ def test_an_example_enlarged_into_blur_is_warned_of_as_a_style_image_is(avg_vgg)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         prepare_texture(example, model=avg_vgg, size=32, example_scale=4.0, layers="conv1_1,pool1")  # 4x: not yet
+
+
+def test_ctrl_c_in_texture_keeps_the_work_in_the_exception(avg_vgg, monkeypatch):
+    """texture() stopped by Ctrl-C raised a bare KeyboardInterrupt: the picture of the iterations before it was lost."""
+    from stylegram.bars import Bar
+
+    update = Bar.update
+
+    def ctrl_c_at_third(self, progress):
+        update(self, progress)
+        if progress.iteration == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Bar, "update", ctrl_c_at_third)
+    with pytest.raises(stylegram.Interrupted, match=r"stopped after iteration 3, the work kept in this exception's "
+                                                    r"job: in a notebook sys.last_value.job.result\(\) is") as stopped:
+        stylegram.texture("sample:gravel", model=avg_vgg, size=32, min_size=32, iterations="6", tolerance=0)
+    assert isinstance(stopped.value, KeyboardInterrupt)  # what a caller catching Ctrl-C catches
+    so_far = stopped.value.job.result()
+    assert len(so_far.history) == 3 and so_far.image.shape == (1, 3, 32, 32) and so_far.image.std() > 0.01
+    assert "importlib" not in dir(stylegram) and "Interrupted" in dir(stylegram)
+    assert all(getattr(stylegram, name) is not None for name in stylegram.__all__)

@@ -27,7 +27,7 @@ _FRONT_DOORS = {
     "prepare_dream": (".deepdream", "prepare_dream"), "resume_dream": (".deepdream", "resume_dream"),
     "compare": (".analysis.compare", "compare"), "compare_textures": (".analysis.compare", "compare_textures"),
     "explain": (".analysis.explain", "explain"), "explain_texture": (".analysis.explain", "explain_texture"),
-    "StylegramError": (".errors", "StylegramError"),
+    "StylegramError": (".errors", "StylegramError"), "Interrupted": (".job", "Interrupted"),
     "extract": (".features", "extract"),
     "TransferOptions": (".gatys", "TransferOptions"), "transfer": (".gatys", "transfer"),
     "prepare_transfer": (".gatys", "prepare"), "resume_transfer": (".gatys", "resume"),
@@ -57,11 +57,13 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_FRONT_DOORS})
+    """The front doors and the version (not the modules this one imports for itself: importlib, runtime)."""
+    return sorted({*__all__, *_FRONT_DOORS, "__version__"})
 
 
 __all__ = [
     "DreamOptions",
+    "Interrupted",
     "StylegramError",
     "TextureOptions",
     "TransferOptions",

@@ -632,7 +632,7 @@ def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], option
     ``progress``: a progress bar on stderr, as the command line shows.
 
     method='gatys' optimizes (the iterator form: prepare(), exported as stylegram.prepare_transfer); 'adain' and
-    'wct' are one forward pass.
+    'wct' are one forward pass. A Ctrl-C raises stylegram.Interrupted, whose ``job`` holds the work so far.
     """
     model = changes.pop("model", None)
     opts = TransferOptions.given(options, **changes)

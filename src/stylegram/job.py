@@ -16,6 +16,16 @@ from . import images, optimize
 from .errors import warn
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during Job.run (and so transfer(), texture(), dream()); ``job`` holds the work so far."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"stopped after iteration {job.state.iteration}, the work kept in this exception's job: in a "
+                         "notebook sys.last_value.job.result() is the picture so far, .job.checkpoint('run.ckpt') "
+                         "saves it to resume later")
+        self.job = job
+
+
 @dataclass
 class Result:
     """The output image (1, 3, H, W) in [0, 1], the loss history and the options that made it; ``alpha``: the
@@ -125,6 +135,10 @@ class Job:
         try:
             for record in self:
                 shown.update(record)
+        except KeyboardInterrupt as err:  # texture() lost the work of a Ctrl-C'ed run: the exception now holds it
+            if type(err) is not KeyboardInterrupt:  # already one (a job within a job), or SIGTERM's (errors.Terminated)
+                raise
+            raise Interrupted(self) from err
         finally:
             shown.close()
         result = self.result()
