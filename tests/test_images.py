@@ -683,3 +683,17 @@ def test_a_files_bytes_are_refused_with_the_two_ways_to_give_them():
     with pytest.raises(ImageError, match=r"^style image: the bytes of a file are not an image here"):
         load_input(bytearray(data), "style image")
     assert load_input(Image.open(io.BytesIO(data)), "style image").shape == (1, 3, 384, 384)  # the way it names
+
+
+def test_a_folder_that_refuses_the_rename_names_the_output_not_its_temporary_file(tmp_path, monkeypatch):
+    """Result.save in a folder that refused it quoted '.../ro/.22m73mvt.png', a name the user never gave."""
+    import errno
+
+    def refused(source, target):
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(source))
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(ImageError, match=r"^cannot write .*x.png \(Operation not permitted\); choose another output "
+                                         r"path$"):
+        save_image(torch.rand(1, 3, 8, 8), tmp_path / "x.png")
+    assert list(tmp_path.iterdir()) == []  # the temporary file removed too

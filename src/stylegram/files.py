@@ -123,6 +123,9 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], object]) -> Path:
             os.fsync(f.fileno())
         publish(temp, target)
     except OSError as err:  # the disk's own errors (full most often) named, not a traceback; what was there is kept
+        if err.errno not in DISK_ERRORS and err.filename in (temp, str(target)):  # the file system refused this
+            raise ImageError(f"cannot write {target} ({err.strerror or one_line(err)}); "  # file (was its temp name)
+                             "choose another output path") from err
         if err.errno not in DISK_ERRORS:
             raise  # not the file's: a download's broken connection, named where it is read
         raise ImageError(f"cannot write {target} ({err.strerror or one_line(err)}){_free_space(target.parent)}; "
