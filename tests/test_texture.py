@@ -461,3 +461,17 @@ def test_ctrl_c_in_texture_keeps_the_work_in_the_exception(avg_vgg, monkeypatch)
     assert len(so_far.history) == 3 and so_far.image.shape == (1, 3, 32, 32) and so_far.image.std() > 0.01
     assert "importlib" not in dir(stylegram) and "Interrupted" in dir(stylegram)
     assert all(getattr(stylegram, name) is not None for name in stylegram.__all__)
+
+
+def test_help_of_the_options_says_what_each_does_in_python_words():
+    """help(TransferOptions) showed names, types and defaults alone: no list of --colors' values, nothing on --init."""
+    import pydoc
+
+    page = " ".join(pydoc.render_doc(stylegram.TransferOptions, renderer=pydoc.plaintext).split())
+    assert "colors: style: the style's colours; match: " in page and "luminance: transfer on luminance only" in page
+    assert "optimizer: lbfgs or adam (default: 'lbfgs')" in page and "pooling: " in page
+    assert "init: starting image: auto" in page and "(default: 'auto')" in page
+    options = stylegram.TransferOptions.__doc__.split("Options (as the command line's --help describes them):")[1]
+    assert "--" not in options and "style_masks" in options  # keywords, not flags
+    texture_page = " ".join(pydoc.render_doc(stylegram.TextureOptions, renderer=pydoc.plaintext).split())
+    assert "tileable: " in texture_page and "example_scale: example size relative to its own pixels" in texture_page

@@ -6,6 +6,8 @@ import dataclasses
 import numbers
 import os
 import secrets
+import sys
+import textwrap
 import typing
 from typing import Any, TypeVar
 
@@ -21,7 +23,14 @@ def flag(name: str) -> str:
 
 class _Named(type):
     """Options classes whose constructor names an unknown option, with the closest, as ``replace`` does (the
-    dataclass's own __init__ raised a bare TypeError: unexpected keyword argument 'style_wieght')."""
+    dataclass's own __init__ raised a bare TypeError: unexpected keyword argument 'style_wieght'), and whose help()
+    says what each option does, as the command's --help does (``described``)."""
+
+    @property
+    def __doc__(cls) -> str | None:
+        own = cls.__dict__.get("__doc__")
+        made = getattr(sys.modules.get(cls.__module__), cls.__name__, None) is cls  # not while @dataclass makes it
+        return f"{own}\n\n{described(cls)}" if made and cls.__dict__.get("kind") else own
 
     def __call__(cls, *args: Any, **kwargs: Any):
         names = [f.name for f in dataclasses.fields(cls)]
@@ -30,6 +39,29 @@ class _Named(type):
             hint = did_you_mean(unknown[0], names) or _classic(unknown[0], names)
             raise OptionError(f"unknown {cls.kind} option(s): {', '.join(unknown)}{hint}")
         return super().__call__(*args, **kwargs)
+
+
+def described(cls: type) -> str:
+    """Each option of an options class with what its command's --help says of it (in keyword words, defaults filled
+    in): help(TransferOptions) showed names, types and defaults alone."""
+    import importlib
+
+    from .errors import in_python_words
+
+    try:
+        command = importlib.import_module(f".commands.{cls.kind}", __package__)
+    except ImportError:
+        return ""
+    helps, choices, defaults = getattr(command, "HELP", {}), getattr(command, "CHOICES", {}), cls()
+    lines = ["Options (as the command line's --help describes them):"]
+    for f in dataclasses.fields(cls):
+        if f.name in helps:
+            said = helps[f.name].replace("%(default)s", repr(getattr(defaults, f.name)))
+            listed = [str(c) for c in choices.get(f.name, ())]
+            one_of = f" One of: {', '.join(listed)}." if listed and not all(c in said for c in listed) else ""
+            lines += textwrap.wrap(f"{f.name}: {in_python_words(said)}{one_of}", 100, initial_indent="    ",
+                                   subsequent_indent="        ")
+    return "\n".join(lines)
 
 
 def _classic(name: str, names: list[str]) -> str:

@@ -47,7 +47,8 @@ LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
 
 @dataclass
 class TextureOptions(Options):
-    """Every option of a texture synthesis; the defaults follow the paper (reasons in the comments)."""
+    """Every option of a texture synthesis; the defaults follow the paper (the reasons: comments in
+    stylegram/synthesis.py)."""
 
     kind = "texture"  # not a field: names these options in errors (stylegram.options)
     several = "texture(['sample:gravel', 'sample:grass'])"
