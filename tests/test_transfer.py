@@ -447,7 +447,7 @@ def test_bad_options_are_named(vgg, pair):
     ("scale_factor", float("nan"), "scale_factor must be a number greater than 1, got nan"),
     ("max_memory", 0.0, "max_memory must be a number greater than 0"),
     ("seed", 10**23, "seed must be a whole number from 0 to 9223372036854775807"),  # an OverflowError traceback
-    ("seed", -1, "seed must be a whole number from 0"),
+    ("seed", -2, "seed must be a whole number from 0"),  # -1 draws one, as --seed -1 does
     ("decay", 20.0, "decay must be at most 10"),  # the first step's loss was NaN: "lower the learning rate"
     ("statistic", 5, "statistic must be a name such as 'gram'"),  # an AttributeError
 ])

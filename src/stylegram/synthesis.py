@@ -218,8 +218,6 @@ class TextureProblem(optimize.Problem):
         self.regions = None  # per example, the part of it that grows (--labels)
         self.labels = self._take_labels()
         self._sizes = self._plan(self.final)
-        warn_enlarged(examples, [self.example_size(e, self.final) for e in examples], "--example-scale", "example",
-                      "a smaller --example-scale")  # as transfer warns of a style image
 
     def _take_labels(self) -> labels.Split | None:
         """--labels as entries (stylegram.labels): one per colour of the output's map and example with it, each
@@ -413,6 +411,8 @@ def prepare_texture(
         memory.check_targets_fit(backbone, problem.ordered, size, limit, "example", lambda side, long=max(size):
                                  f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
     memory.check_fits(backbone, problem.ordered, final, limit, extra=held)
+    warn_enlarged(tensors, [problem.example_size(e, final) for e in tensors], "--example-scale", "example",
+                  "a smaller --example-scale")  # as transfer warns of a style image (once it is sure to run)
     return Job(problem, schedule, opts, state)
 
 
