@@ -43,6 +43,9 @@ from .losses import (Objective, StyleTerm, blend_of_layer, blend_weights, layer_
                      tv_loss)
 
 LAYERS = "conv1_1,pool1,pool2,pool3,pool4"
+MARGIN = 4  # px: a texture's outermost three rows and columns came out speckled with saturated pixels (3x the
+# inside's share, on mosaic at 128 px), the network seeing fewer of their neighbours; grown beyond the border and
+# cropped off, they are as the inside (BENCHMARKS.md), for 13 % more pixels at 64 px and 3 % at 256
 
 
 @dataclass
@@ -68,6 +71,7 @@ class TextureOptions(Options):
     tolerance: float = 1e-3  # early stop when the loss improves by less than this fraction ...
     patience: int = 20  # ... over this many iterations (0 tolerance: never stop early)
     tileable: bool = False  # circular padding in the network and between scales: the output tiles seamlessly
+    margin: int = MARGIN  # px grown beyond each border at every scale and cropped off (none when tileable)
     backbone: str = "vgg19"
     weights: str = "default"
     pooling: str = "avg"  # the paper: average pooling gives smoother gradients and better textures
@@ -206,6 +210,9 @@ class TextureProblem(optimize.Problem):
         check_number("--tv-weight", opts.tv_weight)
         check_seed(opts.seed)
         self.wrap = opts.tileable
+        if isinstance(opts.margin, bool) or not isinstance(opts.margin, int) or not 0 <= opts.margin <= 64:
+            raise OptionError(f"--margin must be a whole number of px from 0 to 64, got {opts.margin!r}")
+        self.margin = 0 if self.wrap else opts.margin  # a tiling texture has no border
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
         self.grey = all(is_grey(e) for e in examples)
@@ -295,9 +302,16 @@ class TextureProblem(optimize.Problem):
                 terms[name] = (StyleTerm(layer, statistics.at_evaluation(target, step), stat), weight * share)
         return terms
 
+    def canvas(self, size: tuple[int, int]) -> tuple[int, int]:
+        """What is optimized for an output of ``size`` (H, W): it grown by the margin on every side."""
+        return size[0] + 2 * self.margin, size[1] + 2 * self.margin
+
     def masks_at(self, size: tuple[int, int]) -> list[torch.Tensor]:
-        """The --masks scaled to ``size`` (across the wrap-around border when tileable), in [0, 1]."""
-        return [optimize.resize(m, size, wrap=self.wrap).clamp(0, 1) for m in self.masks]
+        """The --masks scaled to ``size`` (across the wrap-around border when tileable), in [0, 1], and drawn out
+        over the margin as the canvas is."""
+        m = self.margin
+        return [F.pad(optimize.resize(mask, size, wrap=self.wrap).clamp(0, 1), (m, m, m, m), mode="replicate")
+                for mask in self.masks]
 
     def _masked_terms(self, size: tuple[int, int]) -> dict[str, tuple]:
         """With --masks, each example's own terms over its region, "texture.<layer>.<n>" (as transfer's style masks)."""
@@ -340,14 +354,19 @@ class TextureProblem(optimize.Problem):
         away but sharpens it, so a texture made in one scale (up to 127 px by default) came out hatched. Coarse to
         fine, the finer scales smooth it away, and there this start changes nothing measurable (BENCHMARKS.md).
         """
-        colour = start_colour(self.examples, self.blend, size, self.masks, self.regions, self.wrap)
+        placed = self.masks_at(size) if self.masks else None
+        size = self.canvas(size)
+        colour = start_colour(self.examples, self.blend, size, placed, self.regions, self.wrap)
         return (colour + 0.2 * smooth_noise(1 if self.grey else 3, size, generator, self.wrap)).clamp(0, 1)
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """Resize to the next scale, across the wrap-around border when the output must tile."""
-        return optimize.resize(image, size, wrap=self.wrap)
+        """Resize to the next scale's canvas, across the wrap-around border when the output must tile."""
+        return optimize.resize(image, self.canvas(size), wrap=self.wrap)
 
     def finish(self, image: torch.Tensor) -> torch.Tensor:
+        """The picture: the canvas with its margin cropped off, grey for grey examples."""
+        m = self.margin
+        image = image[..., m:image.shape[-2] - m, m:image.shape[-1] - m] if m else image
         return image.mean(1, keepdim=True).expand_as(image).contiguous() if self.grey else image
 
 
@@ -410,7 +429,7 @@ def prepare_texture(
         size = problem.example_size(example, final)  # checked first, as no --size would make it fit
         memory.check_targets_fit(backbone, problem.ordered, size, limit, "example", lambda side, long=max(size):
                                  f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
-    memory.check_fits(backbone, problem.ordered, final, limit, extra=held)
+    memory.check_fits(backbone, problem.ordered, problem.canvas(final), limit, extra=held)
     warn_enlarged(tensors, [problem.example_size(e, final) for e in tensors], "--example-scale", "example",
                   "a smaller --example-scale")  # as transfer warns of a style image (once it is sure to run)
     return Job(problem, schedule, opts, state)
@@ -429,5 +448,6 @@ def resume_texture(path: str | os.PathLike, examples: ImageLike | Sequence[Image
     state, saved = optimize.State.load(path)
     if saved.get("labels") is None:  # label maps record one image per label colour and image with it
         optimize.check_image_count(state, "example", len(image_list(examples)))
+    saved.setdefault("margin", 0)  # checkpoints from before the margin grew none
     opts = TextureOptions.restore(saved, path, overrides)
     return prepare_texture(examples, opts, state=state, **overrides)

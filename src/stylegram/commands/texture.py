@@ -39,6 +39,8 @@ HELP = {
     "tolerance": "stop a scale early when the loss improves by less than this fraction... (default: %(default)s)",
     "patience": "...over this many iterations (default: %(default)s)",
     "tileable": "make the output tile seamlessly (circular padding in the network and between scales)",
+    "margin": "px grown beyond each border at every scale and cropped off, so that the outermost rows are as the "
+    "inside (0: none, whose border rows come out speckled; none with --tileable) (default: %(default)s)",
     "backbone": "network: vgg19, vgg16 or inceptionv1 (default: %(default)s)",
     "weights": "default (embedded VGG19), torchvision, caffe (the original VGG, as neural-style uses; caffe:FILE for a "
                 "local copy), random[:SEED], a file or a URL (default: %(default)s)",
@@ -57,7 +59,7 @@ HELP = {
 }
 # The options by what they are about, each group under its title in --help
 GROUPS = {
-    "what to make": ("size", "tileable", "seed"),
+    "what to make": ("size", "tileable", "margin", "seed"),
     "the examples": ("layers", "blend", "statistic", "example_scale", "tv_weight"),
     "where each example grows": ("masks", "labels"),
     "the optimization": ("iterations", "min_size", "scale_factor", "optimizer", "lr", "tolerance", "patience"),
