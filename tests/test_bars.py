@@ -84,3 +84,19 @@ def test_time_left_reads_in_the_unit_it_needs():
     """'~12345s left' had to be divided by hand; rounding lands on the unit above, never on '60s' or '60m'."""
     assert [bars.duration(s) for s in (0.4, 41, 59.6, 245, 3599.4, 7500, 86399, -3)] == [
         "0s", "41s", "1m 00s", "4m 05s", "59m 59s", "2h 05m", "24h 00m", "0s"]
+
+
+def test_the_first_iterations_time_left_is_not_shown_as_it_is_the_runs_setup():
+    """A texture run's first record guessed 131 s left for a run of 6: its first iteration also sets the run up."""
+    from stylegram.optimize import Progress
+
+    def record(iteration: int, left: float) -> Progress:
+        return Progress(iteration=iteration, scale=0, stage="scale 1 of 1", size=(32, 48), step=iteration,
+                        losses={"texture.pool1": 0.5}, elapsed=1.0, estimated_left=left, image=lambda: None, total=9)
+
+    shown = bars.Bar(quiet=True)
+    shown.update(record(1, 131.0))
+    assert shown.bar.postfix == "48x32 | texture 0.5"
+    shown.update(record(2, 6.0))
+    assert shown.bar.postfix == "48x32 | texture 0.5 | ~6s left"
+    shown.close()

@@ -102,14 +102,16 @@ def recount(progress: tqdm, done: int, total: int) -> None:
     progress.refresh()
 
 
-def describe(progress: Progress) -> str:
-    """'scale 2/3 256x170 | content 1.23 style 4.56 tv 0.01' for a progress bar."""
+def describe(progress: Progress, time_left: bool = True) -> str:
+    """'256x170 | content 1.23 style 4.56 tv 0.01 | ~41s left' for a progress bar; ``time_left`` False leaves the
+    estimate out (a run's first iteration, which also sets the run up: 131 s were guessed for a run of 6)."""
     groups: dict[str, float] = {}
     for name, value in progress.losses.items():
         group = name.split(".")[0]
         groups[group] = groups.get(group, 0.0) + value
     terms = " ".join(f"{k} {v:.3g}" for k, v in groups.items())
-    return f"{progress.size[1]}x{progress.size[0]} | {terms} | ~{duration(progress.estimated_left)} left"
+    left = f" | ~{duration(progress.estimated_left)} left" if time_left else ""
+    return f"{progress.size[1]}x{progress.size[0]} | {terms}{left}"
 
 
 def duration(seconds: float) -> str:
@@ -131,12 +133,13 @@ class Bar:
         self.bar = None  # made at the first record, named by its stage
 
     def update(self, progress: Progress) -> None:
-        if self.bar is None:
+        first = self.bar is None  # its time left is a guess from the run's setup: not shown
+        if first:
             self.bar = bar(progress.total, "it", self.quiet, name=progress.stage)
         self.bar.total = progress.total  # fewer once a stage stops early
         self.bar.n = progress.iteration
         self.bar.set_description(progress.stage, refresh=False)
-        self.bar.set_postfix_str(describe(progress), refresh=False)
+        self.bar.set_postfix_str(describe(progress, time_left=not first), refresh=False)
         self.bar.refresh()
 
     def close(self) -> None:
