@@ -1,6 +1,7 @@
 """Progress bars: a live bar on a terminal, whole lines now and then in a log file."""
 
 import io
+import re
 
 from stylegram import bars
 from stylegram.cli import main
@@ -49,7 +50,8 @@ def test_a_bar_counted_later_shows_no_count_until_it_has_one():
             bars.recount(progress, 1, 2)
     assert log.getvalue().splitlines() == ["whole picture: 00:00", "whole picture: 1/2 tiles (50%), 00:00, iteration 3"]
     drawn = screen.getvalue()
-    assert "0 tiles" not in drawn and "0tile" not in drawn and "1/2 [" in drawn  # tqdm's own bar once counted
+    assert re.search(r"(?<![\d.])0 ?tiles?\b", drawn) is None and "1/2 [" in drawn  # tqdm's own bar once counted
+    # (a rate such as '12557.80tile/s' is not a count of 0)
 
 
 def test_on_a_terminal_the_bar_is_redrawn_in_place():

@@ -265,6 +265,10 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
                    said: Callable[[labels.Split], None] | None = None) -> dict:
     """Options for gatys.transfer, checked once here rather than failing once per item on the workers; ``said``
     hears what --labels were read as."""
+    if options.get("seed") == -1:  # checked before the options draw one (TransferOptions: seed -1)
+        raise OptionError("--seed -1 (draw a seed) is not for batch: a stopped batch goes on by making what is missing "
+                          "with the same options, and a seed drawn anew would refuse what it made as made otherwise; "
+                          "give a number, e.g. --seed 7")
     opts = gatys.TransferOptions().replace(method=method, **options)
     styles = len(specs)
     check_choice("--method", method, gatys.METHODS)

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import SUMMARIES
 from .. import gatys as T
 from .. import tiles
-from ..errors import OptionError, status_of
+from ..errors import status_of
 from .common import add_dataclass_options, add_scheduler_options
 from .transfer import CHOICES, HELP
 
@@ -127,10 +127,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..batch import stylize_batch
 
-    if args.seed == -1:
-        raise OptionError("--seed -1 (draw a seed) is not for batch: a stopped batch goes on by making what is missing "
-                          "with the same options, and a seed drawn anew would refuse what it made as made otherwise; "
-                          "give a number, e.g. --seed 7")
     options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
                "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions,
                "labels": args.labels}
