@@ -822,8 +822,7 @@ def _refuse_small(need: int, images: list[tuple[str, tuple[int, int], str]], at:
 def resume(path: str | os.PathLike, content: ImageLike, styles: ImageLike | Sequence[ImageLike], **overrides) -> Job:
     """A transfer Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
-    if saved.get("labels") is None:  # label maps record one image per label colour and image with it
-        optimize.check_image_count(state, "style", len(image_list(styles)))
+    optimize.check_image_count(state, saved, "style", len(image_list(styles)))
     saved.setdefault("parameterization", "pixels")  # checkpoints from before the option optimized pixels
     saved.setdefault("polish", 0)  # ... and those from before this one had no pixel stage
     opts = TransferOptions.restore(saved, path, overrides)

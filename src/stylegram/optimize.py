@@ -293,11 +293,12 @@ def check_digests(recorded: dict[str, str], now: dict[str, str]) -> None:
                           "same ones, or start without --resume")
 
 
-def check_image_count(state: State, noun: str, given: int) -> None:
-    """Refuse to resume with another number of ``noun`` images ('style', 'example') than the checkpoint recorded,
-    before options are checked against them: one example too few was answered 'blend has 2 weights for 1 example'."""
+def check_image_count(state: State, saved: dict, noun: str, given: int) -> None:
+    """Refuse to resume with another number of ``noun`` images ('style', 'example') than the checkpoint (its state,
+    and the options ``saved`` with it) recorded, before options are checked against them: one example too few was
+    answered 'blend has 2 weights for 1 example'. Not with label maps, which record one per label colour and image."""
     recorded = sum(re.fullmatch(rf"{noun} \d+", name) is not None for name in state.inputs)
-    if recorded and recorded != given:
+    if recorded and recorded != given and saved.get("labels") is None:
         raise OptionError(f"the checkpoint was made from {count(recorded, noun + ' image')} and {given} "
                           f"{'was' if given == 1 else 'were'} given; give the same ones in the same order, or start "
                           "without --resume")

@@ -446,8 +446,7 @@ def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions |
 def resume_texture(path: str | os.PathLike, examples: ImageLike | Sequence[ImageLike], **overrides) -> Job:
     """A texture Job that continues from a checkpoint written by Job.checkpoint()."""
     state, saved = optimize.State.load(path)
-    if saved.get("labels") is None:  # label maps record one image per label colour and image with it
-        optimize.check_image_count(state, "example", len(image_list(examples)))
+    optimize.check_image_count(state, saved, "example", len(image_list(examples)))
     saved.setdefault("margin", 0)  # checkpoints from before the margin grew none
     opts = TextureOptions.restore(saved, path, overrides)
     return prepare_texture(examples, opts, state=state, **overrides)

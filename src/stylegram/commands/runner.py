@@ -11,8 +11,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import torch
-
 from .. import files, images, optimize
 from ..bars import Bar
 from ..errors import OptionError, StylegramError, status_of, warn
@@ -181,15 +179,13 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
 
 
 def _keep_picture(job: Job, output: Path, args: argparse.Namespace) -> str:
-    """Write the picture of a run aborted mid-iteration, and say what was kept: no checkpoint, as its optimizer was
-    mid-step (a checkpoint written along the way, if any, is named)."""
-    picture = job.result().image
-    if not torch.isfinite(picture).all():
-        return "the picture was mid-step and not finite, so nothing was written"
-    images.save_image(picture, output, alpha=job.alpha)
+    """Write the picture of a run aborted mid-iteration (its last finished iteration's, which the loop checked
+    finite), and say what was kept: no checkpoint, as its optimizer was mid-step (one written along the way, if any,
+    is named)."""
+    size = _write_picture(job, output)
     kept = f"the checkpoint {args.checkpoint} holds an earlier iteration" if args.checkpoint and \
         Path(args.checkpoint).exists() else "no checkpoint, as the optimizer was mid-step"
-    return f"the picture as it stood ({picture.shape[-1]}x{picture.shape[-2]}) written to {output}; {kept}"
+    return f"the picture as it stood ({size}) written to {output}; {kept}"
 
 
 def _save_along(job: Job, checkpoint: Path, args: argparse.Namespace) -> None:
@@ -222,11 +218,18 @@ def drop_spent_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
 
 def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> str:
     """Write the image so far and a checkpoint (and the log) when a run stops early; returns the image's size."""
-    picture = job.problem.finish(image) if image is not None else job.result().image
-    images.save_image(picture, output, alpha=job.alpha)
+    size = _write_picture(job, output, image)
     job.checkpoint(checkpoint)
     if args.log:
         write_log(job.state.history, args.log, job.problem)
+    return size
+
+
+def _write_picture(job: Job, output: Path, image=None) -> str:
+    """Write the picture so far (``image``, a raw one to finish, or the job's own); returns its size, and where it is
+    a coarser scale's, says so."""
+    picture = job.problem.finish(image) if image is not None else job.result().image
+    images.save_image(picture, output, alpha=job.alpha)
     height, width = picture.shape[-2:]
     final_height, final_width = job.problem.sizes()[-1]
     if (height, width) == (final_height, final_width):
