@@ -310,6 +310,20 @@ def test_resume_from_checkpoint_is_bit_identical(vgg, pair, tmp_path, checkpoint
     assert torch.equal(resumed.result().image, full.image)
 
 
+def test_a_content_larger_than_the_output_is_worked_on_at_the_output_size(vgg, chelsea, tmp_path, checkpoint_at):
+    """A 12-megapixel photo for 512 px was resized from its own pixels at every scale, start and colour match: 1.4 GB
+    at --size 128. The working copy is no larger than the output; the checkpoint still knows the photo itself."""
+    content, style = chelsea[..., :300, :400], load_tensor(path("swirls"), size=96)
+    job = prepare(content, style, model=vgg, **{**FAST, "init": "auto", "colors": "match"})
+    assert tuple(job.problem.work_content.shape[-2:]) == job.problem.sizes()[-1] == (72, 96)
+    assert torch.equal(job.problem.inputs()["content"], content)
+    assert gatys.no_larger(content, (400, 300)) is content  # taller than it: kept as it is, not stretched
+    resumed = resume(checkpoint_at(job, 3), content, style, model=vgg)
+    assert [r.iteration for r in resumed][0] == 4
+    with pytest.raises(OptionError, match=r"inputs differ .*\(content"):  # a change the working copy would hide
+        resume(tmp_path / "run.ckpt", content + 1e-3 * (torch.arange(400) == 7).float(), style, model=vgg)
+
+
 def test_a_resumed_run_says_which_start_auto_chose(vgg, pair, checkpoint_at):
     """The resumed run's 'wrote' line left out what --init auto had chosen: the run that chose it had stopped."""
     content, style = pair
