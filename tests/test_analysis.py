@@ -103,6 +103,50 @@ def test_contrast_of_planted_matrices_has_the_known_value(r):
     assert value == pytest.approx((1 - max(r, 0)) / (1 + max(r, 0)), abs=1e-6)
 
 
+def test_the_best_of_many_layers_is_weighed_against_shuffled_classes():
+    """Two folders of the same noise: conv4_3 was 'best layer' at 87.5 % of 16 images, worded as a finding. Shuffled
+    classes reach as much at the best of the layers, and the verdict says so; classes that differ beat it."""
+    rng = np.random.default_rng(3)
+    labels = np.repeat([0, 1], 8)
+    same = {f"layer{n}": as_triangles(rng.normal(size=(16, 30))) for n in range(20)}
+    ranking = rank.rank_layers(same, labels, ["a", "b"], [f"i{n}" for n in range(16)])
+    chance = ranking.chance
+    assert ranking.best.accuracy >= 0.6 and chance.shuffles == rank.SHUFFLES  # luck of the best of 20 layers
+    assert chance.p_value > rank.CHANCE_P and not chance.beaten and chance.level >= 0.6
+    assert ranking.verdict().endswith(f"shuffled classes reach {100 * chance.level:.1f}% at the best of 20 layers "
+                                      f"(95th percentile of 200 shuffles), p = {chance.p_value:.3f}: the classes are "
+                                      "not told apart beyond chance here, and this layer is best by luck; give more "
+                                      "images a class, or classes that differ more")
+    apart = {"layer0": as_triangles(rng.normal(size=(16, 30)) + 2.0 * rng.normal(size=(2, 30))[labels])}
+    ranking = rank.rank_layers(apart, labels, ["a", "b"], [f"i{n}" for n in range(16)])
+    assert ranking.best.accuracy == 1.0 and ranking.chance.p_value == pytest.approx(1 / 201)  # no shuffle did as well
+    assert ranking.chance.beaten and ranking.to_json()["chance"]["p_value"] == round(1 / 201, 6)
+    # by hand: the p-value counts the shuffles whose best layer did as well as the real best, the real one included
+    sims = [rank.similarity(rank.entries(t, "gram")) for t in same.values()]
+    shuffled = np.random.default_rng(0)
+    orders = [shuffled.permutation(labels) for _ in range(50)]
+    best = [max(rank.accuracy(sim, order) for sim in sims) for order in orders]
+    found = rank.chance(sims, labels, 0.75, shuffles=50)
+    assert found.p_value == pytest.approx((1 + sum(b >= 0.75 for b in best)) / 51)
+    assert found.level == pytest.approx(np.quantile(best, 0.95))
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda t, lab, n: (t, [*lab, 1], [*n, "x"]), r"layer a: the matrices must be \(images, entries\), one row per "
+                                                   r"label \(5\), got shape \(4, 6\)"),
+    (lambda t, lab, n: (t, lab[1:3], n[1:3]), r"one row per label \(2\)"),
+    (lambda t, lab, n: (t, [0, 1, 2, 1], n), r"labels run from 0 to 2, but 2 classes are named"),
+    (lambda t, lab, n: (t, lab, n[:3]), r"3 image names for 4 labels"),
+    (lambda t, lab, n: ({"a": t["a"].flatten()}, lab, n), r"got shape \(24,\)"),
+    (lambda t, lab, n: (t, [0.0, 0.0, 1.0, 1.0], n), r"one whole number per image"),
+])
+def test_rank_layers_names_labels_that_do_not_fit_the_matrices(change, words):
+    """Python callers got numpy's IndexError (index 16 is out of bounds) or a matmul mismatch."""
+    triangles, labels, names = change({"a": torch.rand(4, 6)}, [0, 0, 1, 1], list("pqrs"))
+    with pytest.raises(OptionError, match=words):
+        rank.rank_layers(triangles, np.asarray(labels), ["a", "b"], names)
+
+
 def test_contrast_is_balanced_over_unequal_classes():
     labels = np.array([0, 0, 0, 0, 1, 1, 2, 2, 2])
     same = labels[:, None] == labels[None, :]
@@ -128,7 +172,7 @@ def test_layers_whose_classes_anticorrelate_are_told_apart_by_the_gap():
         return as_triangles([u + spread * noise[0], u + spread * noise[1], b + spread * noise[2], b + spread * noise[3]])
 
     triangles = {"shallow": layer(-0.1, 0.3), "deep": layer(-0.6, 0.1), "noisy": layer(0.2, 0.3)}
-    ranking = rank.rank_layers(triangles, labels, ["a", "b"], list("pqrs"), "gram")
+    ranking = rank.rank_layers(triangles, labels, ["a", "b"], list("pqrs"), "gram", shuffles=0)
     shallow, deep = ranking["shallow"], ranking["deep"]
     assert shallow.contrast == deep.contrast == 1.0 and shallow.accuracy == deep.accuracy == 1.0
     assert deep.gap == pytest.approx(deep.within - deep.between) and deep.gap > shallow.gap + 0.4
@@ -322,6 +366,23 @@ def test_crops_do_not_overlap():
     assert [torch.equal(a, b) for a, b in zip(crops, inputs.random_crops(image, 6, 24, seed=5))] == [True] * 6
     with pytest.raises(OptionError, match="7 crops of 24 px do not fit the 80x64 image without overlapping \\(6 do\\)"):
         inputs.random_crops(image, 7, 24)
+
+
+def test_a_picture_in_two_classes_is_warned_of_and_an_empty_class_refused_once(classes, tmp_path, capsys):
+    """The same 8 files in two folders scored 0 % on every layer without a word of why; an empty class folder was
+    warned of as left out ('the others are used') and then refused."""
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    first = sorted(classes[0].iterdir())[0]
+    (copy / "again.png").write_bytes(first.read_bytes())
+    (copy / "other.png").write_bytes(sorted(classes[1].iterdir())[0].read_bytes())
+    with pytest.warns(StylegramWarning, match=f"^the same picture is in two classes: {classes[0].name}/{first.name} "
+                                              f"and copy/again.png \\(and 1 more\\); it counts against telling them "
+                                              "apart, so give each class its own images$"):
+        inputs.load_classes([classes[0], classes[1], copy])
+    (tmp_path / "empty").mkdir()
+    assert main(["rank-layers", str(classes[0]), str(tmp_path / "empty"), "-o", str(tmp_path / "r.png")]) == 2
+    assert capsys.readouterr().err == "stylegram: error: class 'empty' has 0 images; every class needs at least two to compare\n"
 
 
 def test_a_class_folder_given_twice_is_named(classes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -99,6 +100,12 @@ def expand(paths: Sequence[str | os.PathLike[str]], set_of: bool = False) -> lis
     return unique
 
 
+def listed(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The files ``paths`` name, folders listed and samples resolved, without a word: what an output is checked
+    against (the reading itself warns of an empty folder or a file left out, once)."""
+    return images.list_images([samples.resolve(p) for p in paths])
+
+
 def _subfolder_hint(paths: Sequence[str | os.PathLike[str]], advice: str) -> str:
     """' (advice, e.g. a/x a/y)' when some of ``paths`` are folders holding folders; '' otherwise."""
     subs = [c for p in paths if Path(p).is_dir() for c in sorted(Path(p).iterdir())
@@ -153,13 +160,31 @@ def load_classes(
         if not Path(folder).is_dir():
             raise OptionError(f"{folder}: not a folder; give one folder of images per class (or sample:NAME, such as "
                               "sample:brick, for crops of a sample texture)")
-        files = expand([folder])
+        files = images.list_images([folder], kind=("an image", "images"))  # an empty one: the count says it
         classes[name] = [load(f, size, grey) for f in files]  # a file that is not an image is named first
         if len(files) < 2:
             raise OptionError(f"class '{name}' has {count(len(files), 'image')}; every class needs at least two to "
                               "compare")
         image_names[name] = [f"{name}/{f.name}" for f in files]
+    _warn_shared(classes, image_names)
     return ImageSet.from_classes(classes, image_names, size)
+
+
+def _warn_shared(classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[str, Sequence[str]]) -> None:
+    """Warn of a picture that is in two classes: it can only be sorted wrong (the same 8 files in two folders
+    scored 0 % on every layer, without a word of why)."""
+    seen: dict[str, tuple[str, str]] = {}
+    shared = []
+    for name, members in classes.items():
+        for x, shown in zip(members, names[name]):
+            key = hashlib.sha256(x.contiguous().numpy()).hexdigest()
+            if key in seen and seen[key][0] != name:
+                shared.append(f"{seen[key][1]} and {shown}")
+            seen.setdefault(key, (name, shown))
+    if shared:
+        more = f" (and {len(shared) - 1} more)" if len(shared) > 1 else ""
+        warn(f"the same picture is in two classes: {shared[0]}{more}; it counts against telling them apart, so "
+             "give each class its own images")
 
 
 def _is_sample(spec: str | os.PathLike[str]) -> bool:

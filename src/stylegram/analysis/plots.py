@@ -244,8 +244,12 @@ def rank_bars(ranking: Ranking):
     top.bar(x, [100 * s.accuracy for s in scores], color=colours)
     chance = 100 / len(ranking.classes)
     top.axhline(chance, color="0.25", linestyle="--", linewidth=0.9, zorder=3)
+    label = f"leave-one-out\naccuracy (%)\n(dashed: chance, {chance:.0f}%"
+    if ranking.chance is not None:  # what the best of all these layers reaches on shuffled classes
+        top.axhline(100 * ranking.chance.level, color="tab:red", linestyle=":", linewidth=1.1, zorder=3)
+        label += f";\ndotted: best layer on\nshuffled classes, {100 * ranking.chance.level:.0f}%"
     top.set_ylim(0, 105)
-    top.set_ylabel(f"leave-one-out\naccuracy (%)\n(dashed: chance, {chance:.0f}%)", fontsize=9)  # a label on the line hid a bar
+    top.set_ylabel(label + ")", fontsize=9)  # a label on the line hid a bar
     for ax, values, label in [(middle, [s.contrast for s in scores], "contrast\n(on − off) / (on + off)\n(a negative mean as 0)"),
                               (bottom, [s.gap for s in scores], "gap\non − off")]:
         ax.bar(x, [0.0 if np.isnan(v) else v for v in values], color=colours)
@@ -260,8 +264,16 @@ def rank_bars(ranking: Ranking):
     b = ranking.best
     fig.suptitle(f"How well each layer's {LABELS[ranking.kind]} matrices separate {len(ranking.classes)} classes "
                  f"({len(ranking.labels)} images)\nbest: {b.layer}, {100 * b.accuracy:.1f}% accuracy, "
-                 f"contrast {b.contrast:.3f}, gap {b.gap:.3f}", fontsize=10)  # one line was wider than the 8-inch figure
+                 f"contrast {b.contrast:.3f}, gap {b.gap:.3f}" + _chance_said(ranking), fontsize=10)  # one line: too wide
     return fig
+
+
+def _chance_said(ranking: Ranking) -> str:
+    """', p = 0.005 against shuffled classes', and where that is not beaten, that this is luck."""
+    if ranking.chance is None:
+        return ""
+    said = f", p = {ranking.chance.p_value:.3f} against shuffled classes"
+    return said if ranking.chance.beaten else said + " (no better than chance)"
 
 
 def confusion_plot(score: LayerScore, classes: Sequence[str]):

@@ -79,7 +79,7 @@ def run(
                           kind, recorded)
     layer = layer or ranking.best.layer
     studied = ranking[layer] if layer in ranked else rank_layers({layer: tri[layer]}, image_set.labels, image_set.classes,
-                                                                 image_set.names, kind).scores[0]
+                                                                 image_set.names, kind, shuffles=0).scores[0]
     per_image = matrices.symmetric(tri[layer])
     del tri
     say(f"clustering the channels of {layer}")

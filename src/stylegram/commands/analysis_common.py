@@ -74,7 +74,7 @@ def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.
     from ..analysis import inputs
 
     output = images.check_writable(path)
-    read = inputs.expand(images_given)  # once for every file written: folders are listed, samples resolved
+    read = inputs.listed(images_given)  # once for every file written: folders are listed, samples resolved
     _not_an_input(output, read, f"-o {output}")
     folders = [Path(f).expanduser() for f in images_given if Path(f).expanduser().is_dir()]
     inside = next((f for f in folders if files.same_file(output.parent, f)), None)
