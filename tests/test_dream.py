@@ -1,6 +1,7 @@
 import base64
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from stylegram import optimize, params
 from stylegram.analysis import inputs
 from stylegram.backbones import load_backbone
 from stylegram.cli import main
-from stylegram.errors import LayerError, OptionError
+from stylegram.errors import LayerError, OptionError, StylegramWarning
 from stylegram.images import load_tensor
 from stylegram.samples import path
 from stylegram.synthesis import TextureOptions
@@ -74,6 +75,30 @@ def test_correlation_cannot_grow_by_brightness_or_contrast():
     assert D.mean_correlation(same).item() == pytest.approx(1.0, abs=1e-5)
 
 
+def test_a_dream_of_clusters_found_on_grey_images_or_another_pooling_says_so(vgg, tmp_path):
+    """A colour dream of clusters found on grey images came out as colourful noise, and one with max pooling of
+    clusters found with avg went on, both without a word (features --clusters said it)."""
+    record = {"layer": "relu3_1", "clusters": [{"id": 0, "channels": [5, 9]}],
+              "settings": {"grey": True, "pooling": "avg"}}
+    path = tmp_path / "grams.json"
+    path.write_text(json.dumps(record))
+    with pytest.warns(StylegramWarning) as said:
+        D.prepare_dream(model=vgg, cluster=f"{path}:0", **FAST)
+    assert [str(w.message) for w in said] == [
+        f"{path}'s clusters were found on grey images and this dream is in colour; give grey=True to see them as the "
+        "clusters were found",
+        f"{path}'s clusters were found with pooling avg and this network has pooling max; give pooling='avg' to see "
+        "them as the clusters were found"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        D.prepare_dream(model=load_backbone("vgg19", "random", pooling="avg"), cluster=f"{path}:0", grey=True, **FAST)
+    record["settings"].update(backbone="vgg19", weights="caffe")
+    path.write_text(json.dumps(record))
+    with pytest.raises(OptionError, match=r"and this run uses vgg19 with default; give backbone='vgg19', "
+                                          r"weights='caffe'$"):  # was 'add backbone vgg19 weights caffe'
+        D.prepare_dream(model=vgg, cluster=f"{path}:0", grey=True, pooling="avg", **FAST)
+
+
 def test_cluster_files_and_pre_relu_taps(vgg, tmp_path):
     record = {"layer": "relu3_1", "clusters": [{"id": 0, "channels": [5, 9]}, {"id": 1, "channels": [1, 2, 3]}]}
     path = tmp_path / "grams.json"
@@ -86,6 +111,10 @@ def test_cluster_files_and_pre_relu_taps(vgg, tmp_path):
         D.read_cluster(path, 2)
     with pytest.raises(OptionError, match="FILE:K"):
         D.parse_cluster("grams.json")
+    with pytest.raises(OptionError, match=f"^cluster {re.escape(str(path))} names no cluster: give FILE:K, e.g. "
+                                          f"{re.escape(str(path))}:0; it has 2 clusters of relu3_1: 0 \\(2 channels\\), "
+                                          "1 \\(3 channels\\)$"):  # the file alone: which K there are
+        D.parse_cluster(str(path))
     # these said "(TypeError('list indices must be integers or slices, not str'))" and the like
     for text, words in [("{bad", "not JSON (Expecting property name"), ("[1, 2]", 'it needs a "layer" and "clusters"'),
                         ('{"layer": "relu2_1", "clusters": [[1, 2]]}', 'it needs a "layer" and "clusters"')]:

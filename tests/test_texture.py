@@ -476,6 +476,9 @@ def test_help_of_the_options_says_what_each_does_in_python_words():
     assert "--" not in options and "style_masks" in options  # keywords, not flags
     texture_page = " ".join(pydoc.render_doc(stylegram.TextureOptions, renderer=pydoc.plaintext).split())
     assert "tileable: " in texture_page and "example_scale: example size relative to its own pixels" in texture_page
+    dream_page = " ".join(pydoc.render_doc(stylegram.DreamOptions, renderer=pydoc.plaintext).split())
+    assert "transforms=False: no random pad, jitter" in dream_page  # 'transforms: no random pad' read backwards
+    assert "pre_relu=False: evaluate reluX_Y itself" in dream_page and "grey: dream in grey" in dream_page
 
 
 def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from . import memory, optimize, params, precision, stats
 from .color import gray
 from .backbones import Backbone, check_model, load_backbone
-from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels
+from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels, warn
 from .options import Options
 from .gatys import iteration_counts
 from .images import MAX_SIDE, ImageLike, kept_input, load_input
@@ -288,6 +288,21 @@ class ClusterFile:
                               f"{count(len(self.clusters), 'cluster')} ({', '.join(map(str, sorted(self.clusters)))})")
         return {k: self.clusters[k] for k in wanted} if wanted else dict(self.clusters)
 
+    def warn_mismatch(self, grey: bool, network: Backbone, ours: str = "these are read in") -> None:
+        """Say where the clusters were found on grey images and this run is in colour (or the reverse), or with
+        another pooling or padding of the network: the channels that fire together are then not the same, and the
+        run went on without a word. ``ours``: what is in colour or grey ('this dream is in')."""
+        made = self.settings
+        if made.get("grey") is not None and bool(made["grey"]) != grey:
+            found, fix = ("grey", "add --grey") if made["grey"] else ("colour", "drop --grey")
+            warn(f"{self.path}'s clusters were found on {found} images and {ours} {'grey' if grey else 'colour'}; "
+                 f"{fix} to see them as the clusters were found")
+        for name in ("pooling", "padding"):
+            found, now = made.get(name), getattr(network, name, None)
+            if found is not None and now is not None and found != now:
+                warn(f"{self.path}'s clusters were found with {name} {found} and this network has {name} {now}; "
+                     f"give --{name} {found} to see them as the clusters were found")
+
     def check_network(self, backbone: Backbone | types.SimpleNamespace) -> None:
         """Refuse ``backbone`` (or named_network's stand-in) where the file's channels are another network's: its
         channel numbers mean something only in the network (and weights) that made them."""
@@ -319,6 +334,11 @@ def cluster(path: str | os.PathLike, k: int, correlation: bool = False) -> Objec
 def parse_cluster(spec: str) -> tuple[str, int]:
     """'clusters.json:4' -> ('clusters.json', 4)."""
     path, colon, k = str(spec).rpartition(":")
+    if not colon and Path(str(spec)).is_file():  # the file alone: which clusters it has, to pick one
+        record = ClusterFile.read(spec)
+        sizes = ", ".join(f"{c} ({count(len(channels), 'channel')})" for c, channels in sorted(record.clusters.items()))
+        raise OptionError(f"--cluster {spec} names no cluster: give FILE:K, e.g. {spec}:{min(record.clusters)}; it "
+                          f"has {count(len(record.clusters), 'cluster')} of {record.layer}: {sizes}")
     if not colon or not path or not k.strip().isdigit():
         raise OptionError(f"--cluster '{spec}' is not FILE:K, e.g. grams.json:4")
     return path, int(k)
@@ -464,6 +484,7 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
     if opts.cluster is not None:
         path, k = parse_cluster(opts.cluster)
         name, cs = read_cluster(path, k, backbone)
+        ClusterFile.read(path).warn_mismatch(opts.grey, backbone, "this dream is in")  # a colour dream of grey clusters
         if opts.layer not in (None, name):
             raise OptionError(f"--layer {opts.layer} differs from the cluster file's layer {name}; drop --layer")
         backbone.info(name)

@@ -125,6 +125,9 @@ PYTHON_PHRASES = [
     (r"run 'stylegram layers --backbone ([\w-]+)' to list them",
      r"stylegram.load_backbone('\1').layer_names() lists them"),
     (r"start without --resume", "start a new run instead of resuming"),
+    (r"\badd --grey\b", "give grey=True"), (r"\bdrop --grey\b", "give grey=False"),  # not 'add grey'
+    (r"\bgive --(pooling|padding) (\w+)", r"give \1='\2'"),  # not 'give pooling avg'
+    (r"\badd --backbone ([\w-]+) --weights (\S+)", r"give backbone='\1', weights='\2'"),
 ]
 
 

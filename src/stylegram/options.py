@@ -59,7 +59,8 @@ def described(cls: type) -> str:
             said = helps[f.name].replace("%(default)s", repr(getattr(defaults, f.name)))
             listed = [str(c) for c in choices.get(f.name, ())]
             one_of = f" One of: {', '.join(listed)}." if listed and not all(c in said for c in listed) else ""
-            lines += textwrap.wrap(f"{f.name}: {in_python_words(said)}{one_of}", 100, initial_indent="    ",
+            name = f"{f.name}=False" if getattr(defaults, f.name) is True else f.name  # the help of a --no-... flag
+            lines += textwrap.wrap(f"{name}: {in_python_words(said)}{one_of}", 100, initial_indent="    ",
                                    subsequent_indent="        ")
     return "\n".join(lines)
 

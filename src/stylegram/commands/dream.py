@@ -20,7 +20,8 @@ HELP = {
     "layer": "layer whose channels are maximized, e.g. relu4_1 (default: the cluster file's layer, else relu4_1)",
     "channels": "channels to maximize together, e.g. 3 or 3,7,12 or 0-5; without --channels and --cluster the "
     "whole layer is maximized (classic deep dream)",
-    "cluster": "a cluster of a 'stylegram grams' cluster file, FILE:K, e.g. grams.json:4",
+    "cluster": "a cluster of a 'stylegram grams' cluster file, FILE:K, e.g. grams.json:4 (--cluster FILE lists its "
+               "clusters and their sizes); its grey and pooling are the file's own to match",
     "objective": "activation: the channels' mean activation; correlation: the mean pairwise correlation of their "
     "feature maps, which rises when the channels switch on together in some places and off together in others, so "
     "its dream is their pattern in patches on a plain ground (default: %(default)s)",

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         record.check_network(named_network(args.backbone, args.weights))
     model = backbone_from_args(args)
     if record is not None:
-        _warn_settings_mismatch(record, args.grey, model)
+        record.warn_mismatch(args.grey, model)
     layer, clusters = _clusters(args, record, wanted, model)
     width = model.info(layer).channels
     picked = featuremaps.parse_channels(args.channels, width) if args.channels else None
@@ -99,22 +99,6 @@ def check_rows(rows: int, chosen_by: str, fewer: str = ", or fewer --channels") 
     if rows > MAX_ROWS:
         raise OptionError(f"{chosen_by} gives {rows} rows, a figure {rows} maps tall; show at most {MAX_ROWS} at once "
                           f"(--top {MAX_ROWS}{fewer})")
-
-
-def _warn_settings_mismatch(record: ClusterFile, grey: bool, model) -> None:
-    """A cluster file found on grey images, shown on colour ones (or the reverse), or found with another pooling or
-    padding of the network, is said: the channels that fire together then are not the same, and the run went on
-    without a word (the pooling's and padding's still did)."""
-    made, cluster_file = record.settings, record.path
-    if made.get("grey") is not None and bool(made["grey"]) != grey:
-        found, fix = ("grey", "add --grey") if made["grey"] else ("colour", "drop --grey")
-        warn(f"{cluster_file}'s clusters were found on {found} images and these are read in "
-             f"{'grey' if grey else 'colour'}; {fix} to see them as the clusters were found")
-    for name in ("pooling", "padding"):
-        found, now = made.get(name), getattr(model, name, None)
-        if found is not None and now is not None and found != now:
-            warn(f"{cluster_file}'s clusters were found with {name} {found} and this network has {name} {now}; give "
-                 f"--{name} {found} to see them as the clusters were found")
 
 
 def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | None]:
