@@ -281,6 +281,35 @@ def test_auto_makes_at_least_min_k_clusters():
     assert cluster.cluster_channels(m[:4, :4], "auto", min_k=5).k == 3  # 4 channels: at most 3 clusters
 
 
+def test_a_clustering_saved_from_python_is_a_cluster_file_dream_and_features_read(tmp_path):
+    """json.dump(clustering.to_json()) made a file dream --cluster refused ('needs a "layer"'); a stack of matrices
+    given for their mean failed with numpy's broadcast error."""
+    from stylegram.deepdream import ClusterFile, read_cluster
+
+    m, truth = planted_blocks()
+    found = cluster.cluster_channels(m, 3)
+    file = found.save(tmp_path / "mine.json", "relu3_1", {"grey": True}, images=["a.png"])
+    record = ClusterFile.read(file)
+    assert record.layer == "relu3_1" and record.settings == {"grey": True}
+    assert read_cluster(file, 1) == ("relu3_1", found.clusters()[1])
+    assert json.loads(file.read_text())["images"] == ["a.png"]
+    for wrong in (np.stack([m, m]), m[0]):
+        with pytest.raises(OptionError, match=r"cluster_channels takes one C x C matrix \(a set's mean, "
+                                              rf"matrices.symmetric\(...\).mean\(0\)\), not an array of shape "
+                                              rf"{re.escape(str(wrong.shape))}"):
+            cluster.cluster_channels(wrong, 3)
+
+
+def test_channel_counts_and_ranges_that_name_nothing_are_refused():
+    maps = [torch.rand(6, 5, 5)]
+    with pytest.raises(OptionError, match="whole number of at least 1, not 0"):  # gave [] without a word
+        featuremaps.strongest(maps, 0)
+    assert len(featuremaps.strongest(maps, 100)) == 6  # as many as there are
+    with pytest.raises(OptionError, match="^channels '5-2': the range '5-2' runs backwards; give it low to high, 2-5$"):
+        featuremaps.parse_channels("5-2", 10)  # said '5-2' is not a number or a range
+    assert featuremaps.parse_channels("2-4,4", 10) == [2, 3, 4]
+
+
 def test_inactive_channels_are_left_out_and_put_last():
     m, truth = planted_blocks((6, 6))
     m = np.pad(m, ((0, 2), (0, 2)))  # two channels that never fire
@@ -720,6 +749,21 @@ def test_rank_layers_cli(classes, tmp_path, capsys):
     assert (tmp_path / "rank_confusion.png").exists()
     assert f"best layer: {result['best_layer']}" in capsys.readouterr().out
     assert main(["rank-layers", str(classes[0]), "-o", str(out)]) == 2  # one class only
+
+
+def test_a_report_stopped_by_ctrl_c_says_that_nothing_was_written(classes, tmp_path, capsys, monkeypatch):
+    """'stylegram: interrupted' alone left the user to look for a part of the page."""
+    from stylegram.analysis import study
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study, "run", stop)
+    out = tmp_path / "report.html"
+    assert main(["report", *map(str, classes), "--layers", "relu1_1", "-o", str(out)]) == 130
+    assert capsys.readouterr().err.endswith(f"stylegram: nothing was written: the page is written whole once "
+                                            f"everything on it is measured ({out})\nstylegram: interrupted\n")
+    assert not out.exists()
 
 
 def test_report_cli_inlines_every_figure(classes, tmp_path):

@@ -1219,7 +1219,7 @@ def test_a_missing_dask_is_named_before_any_work(args, tmp_path, capsys, monkeyp
     assert main(args) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == (
-        "stylegram: error: batch, and --workers or --scheduler, run on Dask, which is not installed: pip install "
+        "stylegram: error: --workers and --scheduler (and batch) run on Dask, which is not installed: pip install "
         "'stylegram[batch]' (in a clone of stylegram: pip install -e '.[batch]')\n")
 
 

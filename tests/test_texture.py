@@ -519,16 +519,16 @@ def test_a_checkpoint_from_before_the_margin_resumes_without_one(avg_vgg, brick,
 def test_an_example_measured_for_longer_than_the_synthesis_is_warned_of(avg_vgg):
     """A 4032x3024 photo as the example of a 128 px texture took 173 s (the synthesis 24) and 15.9 GB without a word:
     at its own pixel scale, its targets are a pass over 12 megapixels at the finest scale."""
-    photo = torch.rand(1, 3, 480, 640)
+    photo = torch.rand(1, 3, 1200, 1700)
     with pytest.warns(StylegramWarning) as said:
         prepare_texture(photo, size=32, model=avg_vgg)  # one scale of 40x40 (the margin) for 100 iterations
-    # by hand: 480 x 640 = 307,200 pixels measured against 40 x 40 x 100 = 160,000 synthesized, 1.92x; a quarter
-    # of the synthesis at sqrt(0.25 / 1.92) = 0.36 of the size
+    # by hand: 1200 x 1700 = 2,040,000 pixels measured against 40 x 40 x 100 = 160,000 synthesized, 12.75x; a
+    # quarter of the synthesis at sqrt(0.25 / 12.75) = 0.14 of the size
     assert [str(w.message) for w in said] == [
-        "the example is read at 640x480 px (example_scale=1 of its own pixels), so measuring the examples takes about "
-        "2x as long as the synthesis itself; example_scale=0.36 reads it at 230x173 (its features 3x coarser in the "
-        "texture)"]
+        "the example is read at 1700x1200 px (example_scale=1 of its own pixels), so measuring the examples takes "
+        "about 13x as long as the synthesis itself; example_scale=0.14 reads it at 238x168 (its features 7x coarser "
+        "in the texture)"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        prepare_texture(photo, size=32, model=avg_vgg, example_scale=0.36)
-        prepare_texture(photo[..., :200, :200], size=32, model=avg_vgg)
+        prepare_texture(photo, size=32, model=avg_vgg, example_scale=0.14)
+        prepare_texture(photo[..., :1000, :1000], size=32, model=avg_vgg)  # 6x as long, but 1 megapixel: seconds

@@ -438,6 +438,7 @@ def prepare_texture(
 
 
 SLOW_EXAMPLES = 1.0  # measuring the examples against the synthesis, in pixels passed (both ~9-10 s a megapixel here)
+SLOW_MEASURE = 2e6  # pixels measured below which it is said of no run: 10-20 s (a short preview measures longer)
 
 
 def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:
@@ -447,7 +448,7 @@ def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:
     measured = sum(math.prod(problem.example_size(e, size)) for size in sizes for e in problem.examples)
     synthesized = sum(math.prod(problem.canvas(size)) * n for size, n in zip(sizes, counts))
     ratio = measured / max(synthesized, 1)
-    if ratio <= SLOW_EXAMPLES:
+    if ratio <= SLOW_EXAMPLES or measured < SLOW_MEASURE:
         return
     largest = max(problem.examples, key=lambda e: math.prod(problem.example_size(e, sizes[-1])))
     h, w = problem.example_size(largest, sizes[-1])

@@ -22,7 +22,11 @@ with no energy anywhere in the set (M_ii ~ 0, e.g. dead after a ReLU) are left o
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -66,6 +70,17 @@ class Clustering:
             out.append((start, start + size))
             start += size
         return out
+
+    def save(self, path: str | os.PathLike[str], layer: str, settings: Mapping | None = None, **extra) -> Path:
+        """Write the cluster file `stylegram grams` writes (features --clusters and dream --cluster read it): these
+        clusters of ``layer``'s channels, the ``settings`` they were found with (settings_of: the network, grey,
+        pooling; dream and features check theirs against them) and ``extra`` entries."""
+        from ..files import write_bytes
+
+        record = {"layer": layer, **extra, **self.to_json(), "settings": dict(settings or {})}
+        target = Path(path)
+        write_bytes(target, (json.dumps(record, indent=1) + "\n").encode())
+        return target
 
     def to_json(self) -> dict:
         return {
@@ -182,7 +197,11 @@ def cluster_channels(
     check_choice("clustering method", method, METHODS)
     if k != "auto" and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
         raise OptionError(f"number of clusters must be 'auto' or a whole number >= 1, not {k!r}")
-    c = np.asarray(matrix).shape[0]
+    shape = np.shape(matrix)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise OptionError(f"cluster_channels takes one C x C matrix (a set's mean, matrices.symmetric(...).mean(0)), "
+                          f"not an array of shape {tuple(shape)}")
+    c = shape[0]
     s, active = channel_similarity(matrix)
     n = len(active)
     if n == 0:

@@ -56,8 +56,10 @@ def strength(feature_maps: Sequence[torch.Tensor]) -> torch.Tensor:
 def strongest(feature_maps: Sequence[torch.Tensor], count: int) -> list[int]:
     """The ``count`` channels of highest ``strength``, strongest first (ties: lower index)."""
     s = strength(feature_maps)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:  # 0 gave [] without a word
+        raise OptionError(f"the count of strongest channels must be a whole number of at least 1, not {count!r}")
     order = sorted(range(len(s)), key=lambda c: (-float(s[c]), c))
-    return order[: max(0, count)]
+    return order[:count]
 
 
 def strongest_per_class(feature_maps: Sequence[torch.Tensor], labels: Sequence[int], count: int) -> list[int]:
@@ -91,6 +93,8 @@ def parse_channels(spec: str, channels: int) -> list[int]:
                 raise OptionError(f"channels '{spec}': channels are numbered from 0 up (the layer has {channels}: "
                                   f"0..{channels - 1}), so '{part}' names none") from None
             raise OptionError(f"channels '{spec}': '{part}' is not a number or a range like 3-6") from None
+        if dash and not values:  # '5-2' said it named no channel
+            raise OptionError(f"channels '{spec}': the range '{part}' runs backwards; give it low to high, {hi}-{lo}")
         picked.extend(values)
     if not picked:
         raise OptionError(f"channels '{spec}' names no channel; give e.g. --channels 3,4,14")

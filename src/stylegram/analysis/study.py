@@ -46,7 +46,7 @@ def settings_of(backbone: Backbone, kind: str, layers: Sequence[str], **extra) -
     """The settings recorded next to every result, so a run can be repeated."""
     network = {name: getattr(backbone, name) for name in ("pooling", "padding") if hasattr(backbone, name)}
     return {"backbone": backbone.name, "weights": getattr(backbone, "weights_source", "?"), **network, "kind": kind,
-            "layers": len(layers), "stylegram": __version__, **extra}
+            "layer count": len(layers), "stylegram": __version__, **extra}
 
 
 def run(

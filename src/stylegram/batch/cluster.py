@@ -32,7 +32,7 @@ def distributed():
     try:
         import distributed as module
     except ImportError as err:
-        raise OptionError("batch, and --workers or --scheduler, run on Dask, which is not installed: pip install "
+        raise OptionError("--workers and --scheduler (and batch) run on Dask, which is not installed: pip install "
                           "'stylegram[batch]' (in a clone of stylegram: pip install -e '.[batch]')") from err
     return module
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
 from . import SUMMARIES
 from ..errors import count
-from ..files import write_atomically, write_bytes
+from ..files import write_atomically
 from .analysis_common import (
     add_cluster_options,
     add_image_options,
@@ -64,12 +63,9 @@ def run(args: argparse.Namespace) -> int:
     write_atomically(companion(output, ".npz"), lambda f: np.savez_compressed(
         f, matrices=per_image.numpy(), mean=mean, order=clustering.order, labels=clustering.labels,
         names=np.array(image_set.names), layer=args.layer, kind=args.kind))
-    record = {
-        "layer": args.layer, "images": image_set.names, "matrices": companion(output, ".npz").name,
-        **clustering.to_json(),
-        "settings": settings_of(model, args.kind, [args.layer], seed=args.seed, size=args.size, grey=args.grey),
-    }
-    write_bytes(companion(output, ".json"), (json.dumps(record, indent=1) + "\n").encode())
+    clustering.save(companion(output, ".json"), args.layer,
+                    settings_of(model, args.kind, [args.layer], seed=args.seed, size=args.size, grey=args.grey),
+                    images=image_set.names, matrices=companion(output, ".npz").name)
     clusters = count(clustering.k, 'cluster')
     say(f"{count(len(image_set), 'image')}, {mean.shape[0]} channels of {args.layer} in {clusters}; the matrices "
         f"written to {companion(output, '.npz')}, the clusters (for features --clusters and dream --cluster FILE:K) "

@@ -53,7 +53,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..analysis import inputs, report, study
+    from ..analysis import inputs
 
     output = writable(args.output, (".html", ".htm"))
     check_rows(args.channels, f"--top {args.channels}", fewer="")
@@ -63,6 +63,17 @@ def run(args: argparse.Namespace) -> int:
                           "--dreams is not given; add --dreams or drop --dream-objective")
     model = backbone_from_args(args)
     image_set = inputs.load_classes(args.classes, image_size(args), args.grey)
+    try:
+        return _report(args, model, image_set, output, dream_side)
+    except KeyboardInterrupt:  # 'interrupted' alone: was a part of the page kept?
+        say(f"stylegram: nothing was written: the page is written whole once everything on it is measured ({output})")
+        raise
+
+
+def _report(args: argparse.Namespace, model, image_set, output, dream_side: int) -> int:
+    """Measure, draw and write the page."""
+    from ..analysis import report, study
+
     result = study.run(
         image_set, model, layers=args.layers, kind=args.kind, layer=args.layer, clusters=args.clusters,
         method=args.method, seed=args.seed, channels=args.channels, batch_size=args.batch_size,
