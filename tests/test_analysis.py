@@ -783,6 +783,10 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
         assert row in page
     assert f"clusters, the count from {len(classes)} (at least one per class) to 12 whose clusters are most" in page
     assert re.search(r"<td>clusters</td><td>\d+ \(auto: the best silhouette\)</td>", page)  # what auto chose
+    assert "<td>layer count</td><td>3</td>" in page and "<td>layers</td>" not in page  # 'layers 3' beside 'layers asked'
+    assert "the best layer's accuracy on them drawn as the dotted line" in page
+    assert re.search(r"shuffled classes reach \d+\.\d% at the best of 3 layers \(95th percentile of 200 shuffles\), "
+                     r"p = \d\.\d{3}", page)  # the best of a few layers weighed against chance
 
 
 def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):

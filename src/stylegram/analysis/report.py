@@ -95,7 +95,10 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             "(off) similarity (a negative mean counts as 0, so the score stays within ±1, and classes that "
             "anti-correlate score 1); the bottom bars the gap on&nbsp;−&nbsp;off, which goes on telling layers apart "
             "where the contrast is 1. The best layer has the highest accuracy, then contrast, then gap. "
-            f"It is <strong>{r.best.layer}</strong> (orange): {html.escape(r.verdict())}.",
+            + ("The best of many layers scores above chance by luck on few images, so the classes are also shuffled "
+               "and the best layer's accuracy on them drawn as the dotted line; the p-value is the share of shuffles "
+               "that did as well. " if r.chance is not None else "")
+            + f"It is <strong>{r.best.layer}</strong> (orange): {html.escape(r.verdict())}.",
             plots.to_webp(plots.rank_bars(r)),
         ),
         Section(
