@@ -332,6 +332,8 @@ def test_a_notebook_shows_image_sets_rankings_and_clusterings_by_what_they_found
     ranking = rank.rank_layers(triangles, np.array([0, 0, 1, 1]), ["a", "b"], list("pqrs"), "gram")
     assert repr(ranking) == (f"Ranking(2 layers of 2 classes; best near: leave-one-out accuracy 100.0%, contrast "
                              f"{ranking['near'].contrast:.3f})")
+    shown = Image.open(io.BytesIO(ranking._repr_png_()))  # a notebook draws the command's bar plot
+    assert shown.width > 500 and len(set(shown.convert("L").getdata())) > 10
 
 
 def test_kmeans_is_seeded():

@@ -276,6 +276,12 @@ class Ranking:
         return (f"Ranking({len(self.scores)} layers of {len(self.classes)} classes; best {best.layer}: leave-one-out "
                 f"accuracy {100 * best.accuracy:.1f}%, contrast {best.contrast:.3f})")
 
+    def _repr_png_(self) -> bytes:
+        """The bar plot `stylegram rank-layers` draws, as a notebook shows a ranking."""
+        from . import plots
+
+        return plots.to_png(plots.rank_bars(self))
+
     def __getitem__(self, layer: str) -> LayerScore:
         for s in self.scores:
             if s.layer == layer:

@@ -27,7 +27,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
         description="Show what channels of one layer respond to: images in columns (input on top), chosen channels "
         "in rows, one colour scale per row. Images may be files, folders, web addresses or sample:NAME.",
     )
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, folders of images or sample:NAME")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, folders of images or sample:NAME "
+                        "(the whole sample: rank-layers and report take 16 crops of it as a class)")
     parser.add_argument("--layer", help="layer name, e.g. relu3_1 (list them with 'stylegram layers'); with --clusters, "
                         "the cluster file's")
     parser.add_argument("--channels", help="channels to show, e.g. 3,4,14 or 0-5 (default: the strongest, see --top)")

@@ -27,9 +27,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help=SUMMARIES["grams"],
         description="Compute every image's channel matrix at one layer, cluster the channels of the set average and "
         "show all matrices in that order on one colour scale with cluster borders. Also writes the matrices "
-        "(OUTPUT.npz) and the cluster membership (OUTPUT.json) next to the figure.",
+        "(OUTPUT.npz: 'matrices' per image in the channels' own order, their 'mean', the display 'order', each "
+        "channel's cluster in 'labels' (-1: a channel that never fires), 'names', 'layer', 'kind') and the cluster "
+        "membership (OUTPUT.json, for features --clusters and dream --cluster) next to the figure.",
     )
-    parser.add_argument("images", nargs="+", metavar="IMAGES_OR_FOLDERS", help="image files, folders or sample:NAME")
+    parser.add_argument("images", nargs="+", metavar="IMAGES_OR_FOLDERS",
+                        help="image files, folders or sample:NAME (the whole sample: rank-layers and report take 16 "
+                             "crops of it as a class)")
     parser.add_argument("--layer", required=True, help="layer name, e.g. relu4_1 (list them with 'stylegram layers')")
     parser.add_argument("--columns", type=positive_int, default=6, help="panels per row of the figure (default: %(default)s)")
     parser.add_argument("-o", "--output", required=True,
