@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from stylegram import color
 from stylegram.color import (
     combine_luminance,
     gray,
@@ -156,3 +157,14 @@ def test_match_colors_of_a_region_takes_the_moments_of_the_region_of_the_referen
     mean, cov = _mean_and_cov(out[..., :20])  # the image's left half now has the reference top's moments
     want_mean, want_cov = _mean_and_cov(reference[..., :15, :])
     assert torch.allclose(mean, want_mean, atol=1e-4) and torch.allclose(cov, want_cov, atol=1e-4)
+
+
+def test_palette_moments_are_summed_a_chunk_at_a_time_and_equal_the_whole(monkeypatch):
+    """A 12-megapixel style image was copied whole in float64 for its colour moments (+560 MB at --size 128)."""
+    x = torch.rand(2, 3, 30, 41)
+    pixels = x.double().transpose(0, 1).reshape(3, -1)
+    centred = pixels - pixels.mean(1, keepdim=True)
+    monkeypatch.setattr(color, "MOMENT_CHUNK", 100)  # 2,460 pixels in 25 chunks, the last one short
+    mean, cov = color._mean_cov(x)
+    assert torch.allclose(mean, pixels.mean(1), atol=1e-12)
+    assert torch.allclose(cov, centred @ centred.T / pixels.shape[1], atol=1e-12)

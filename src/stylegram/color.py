@@ -77,11 +77,24 @@ def _mean_cov(x: torch.Tensor, region: torch.Tensor | None = None) -> tuple[torc
     """Mean (3,) and population covariance (3, 3) of the RGB values of all pixels of an (N, 3, H, W) image, or of
     one image's pixels weighted by ``region`` ((1, 1, H, W) in [0, 1] at any size of its aspect)."""
     if region is None:
-        pixels = x.double().transpose(0, 1).reshape(1, 3, -1, 1)  # every pixel of the batch as one image
-        return pixels.mean((0, 2, 3)), stats.covariance(pixels)[0]
+        return _moments(x.transpose(0, 1).reshape(3, -1))  # every pixel of the batch as one image
     weights = F.interpolate(region.double(), size=tuple(x.shape[-2:]), mode="area")
     mean, _ = stats.mean_std(x.double(), weights)
     return mean[0], stats.covariance(x.double(), weights)[0]
+
+
+MOMENT_CHUNK = 1 << 20  # pixels summed in float64 at a time: a 12-megapixel style image was copied whole (288 MB)
+
+
+def _moments(pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (3,) and population covariance (3, 3) of (3, P) values, summed in float64 a chunk at a time."""
+    total, outer = torch.zeros(3, dtype=torch.float64), torch.zeros(3, 3, dtype=torch.float64)
+    for start in range(0, pixels.shape[1], MOMENT_CHUNK):
+        part = pixels[:, start:start + MOMENT_CHUNK].double()
+        total += part.sum(1)
+        outer += part @ part.T
+    mean = total / pixels.shape[1]
+    return mean, outer / pixels.shape[1] - torch.outer(mean, mean)
 
 
 def _power(cov: torch.Tensor, power: float, floor: float) -> torch.Tensor:
