@@ -344,3 +344,18 @@ def test_label_maps_are_cut_to_the_tiles(vgg, quick, tmp_path):
     image = tiles.transfer_tiled(content, styles, model=vgg, size=192, upscale=True, labels=labels, **FAST).image
     redness = (image[:, 0] - image[:, 2]).mean(dim=(0, 1))  # per column
     assert image.shape == (1, 3, 128, 192) and float(redness[:80].mean()) > float(redness[112:].mean()) + 0.15
+
+
+def test_every_tile_sees_the_styles_at_the_first_runs_size_whatever_its_shape():
+    """Each tile's --style-scale is what makes its styles the first run's size: a thin tile at the picture's edge
+    (its style capped at twice its short side) must not paint smaller strokes than a square one."""
+    from stylegram import optimize
+
+    content, style = torch.rand(1, 3, 120, 400), torch.rand(1, 3, 256, 256)
+    opts = TransferOptions(size=400, upscale=True)
+    style_side = optimize.style_side((120, 400), opts.style_scale)
+    where = tiles.places(content, [style], opts)
+    for box in [(0, 120, 0, 120), (0, 120, 360, 400), (0, 40, 0, 120)]:  # square, tall and thin, wide and thin
+        work = tiles.tile_work(content, [style], where, content, opts, style_side, box)
+        shape = (box[1] - box[0], box[3] - box[2])
+        assert optimize.style_side(shape, work.options.style_scale) == style_side == 240

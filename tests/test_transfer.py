@@ -1421,3 +1421,17 @@ def test_time_left_takes_its_pace_from_the_iterations_after_a_scales_first():
     assert optimize._time_left(state, schedule, [(32, 32)], since=(5.0, 1)) == pytest.approx(0.1 * 97)
     state.step, state.elapsed = 1, 5.0
     assert optimize._time_left(state, schedule, [(32, 32)], since=(5.0, 1)) == pytest.approx(5.0 * 99)  # no more yet
+
+
+def test_a_panoramas_style_is_sized_to_twice_its_height():
+    """A 480x80 panorama's mosaic was 480 px: one cell as tall as the picture (trial R). Up to 2:1 the style keeps
+    to the long side as before."""
+    assert optimize.style_side((80, 480), 1.0) == 160 and optimize.style_side((80, 480), 0.5) == 80
+    assert optimize.style_side((300, 451), 1.0) == 451 and optimize.style_side((256, 512), 1.0) == 512
+    assert optimize.style_side((480, 80), 1.0) == 160  # tall as wide
+    content, style = torch.rand(1, 3, 40, 240), torch.rand(1, 3, 300, 300)
+    from stylegram.analysis.explain import prepared
+
+    _, (measured,), _ = prepared(content, [style], content)
+    assert tuple(measured.shape[-2:]) == (80, 80)  # explain measures it as the transfer made it
+    assert gatys._style_scale_fix((300, 300), (80, 480), 64, "--size") == "--style-scale to at least 0.40, or --size"

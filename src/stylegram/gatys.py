@@ -54,7 +54,7 @@ class TransferOptions(Options):
     method: str = "gatys"  # gatys (optimization) | adain | wct (one feed-forward pass)
     alpha: float = 1.0  # adain/wct and --init adain: 1 = full style, 0 = the content reconstructed
     size: int | None = None  # long side of the output; None: the content's, at most DEFAULT_SIDE
-    style_scale: float = 1.0  # style image long side relative to the output's at every scale
+    style_scale: float = 1.0  # style long side relative to the output's (at most 2x its short side), every scale
     content_weight: float = 1.0
     style_weight: float = 10.0
     tv_weight: float = 10.0
@@ -256,7 +256,7 @@ class TransferProblem(Starts, optimize.Problem):
         coarsest = self._scales[0]  # no smaller than ``need`` where the finest is not (scale_sizes)
         images_at = [("content", coarsest, _widening(tuple(self.content.shape[-2:]), need, min(coarsest))),
                      *[(f"style {i + 1}", self.style_size(s, coarsest),
-                        _style_scale_fix(tuple(s.shape[-2:]), max(coarsest), need, "--min-size or --size"))
+                        _style_scale_fix(tuple(s.shape[-2:]), coarsest, need, "--min-size or --size"))
                        for i, s in enumerate(self.styles)]]
         _refuse_small(need, images_at, " at the coarsest scale", needer)
 
@@ -290,8 +290,9 @@ class TransferProblem(Starts, optimize.Problem):
         return max(factor, memory.ACTIVATION_FACTOR) if self.masks is not None and len(self.masks) > 2 else factor
 
     def style_size(self, style: torch.Tensor, size: tuple[int, int]) -> tuple[int, int]:
-        """(H, W) of a style image when the output is ``size``: its long side --style-scale times the output's."""
-        return optimize.fit_long_side(tuple(style.shape[-2:]), max(1, round(max(size) * self.opts.style_scale)))
+        """(H, W) of a style image when the output is ``size``: its long side --style-scale times the output's (at
+        most twice the output's short side: optimize.style_side)."""
+        return optimize.fit_long_side(tuple(style.shape[-2:]), optimize.style_side(size, self.opts.style_scale))
 
     @torch.no_grad()
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
@@ -586,7 +587,8 @@ def prepare(
                       + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else ""))
     for size in style_sizes:  # its targets take a forward pass at the style's own size
         memory.check_targets_fit(model, layers, size, limit, "style image",
-                                 lambda side: f"the largest --style-scale that fits is about {side / max(finest):.2f}")
+                                 lambda side: f"the largest --style-scale that fits is about "
+                                              f"{side / optimize.style_reference(finest):.2f}")
     return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
 
@@ -688,7 +690,7 @@ def prepare_feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageL
     content_t, style_ts = _load_inputs(content, styles, read_side(opts.size))  # one pass: no checkpoint to match
     side = _output_side(content_t, opts)
     size = optimize.fit_long_side(tuple(content_t.shape[-2:]), side)
-    long = max(1, round(side * opts.style_scale))
+    long = optimize.style_side(size, opts.style_scale)
     style_sizes = [optimize.fit_long_side(tuple(s.shape[-2:]), long) for s in style_ts]
     memory.check_feed_forward_fits(size, style_sizes, memory.limit_bytes(opts.max_memory), opts.method)
     model = feed_forward_model()
@@ -799,7 +801,7 @@ def _check_pass_sizes(need: int, content: tuple[int, int], styles: list[tuple[in
     """Name --size or --style-scale when the content or a style (``originals``: as read), as scaled to ``styles``,
     is too small for the encoder."""
     _refuse_small(need, [("content", content, "--size (with --upscale above the image's own size)"),
-                         *[(f"style {i + 1}", hw, _style_scale_fix(shape, max(content), need, "--size"))
+                         *[(f"style {i + 1}", hw, _style_scale_fix(shape, content, need, "--size"))
                            for i, (hw, shape) in enumerate(zip(styles, originals))]],
                   "", "the AdaIN/WCT encoder needs")
 
@@ -812,10 +814,10 @@ def _smallest_long_side(shape: tuple[int, int], need: int) -> int:
     return side
 
 
-def _style_scale_fix(shape: tuple[int, int], output_side: int, need: int, others: str) -> str:
-    """What makes a style of ``shape`` (H, W) ``need`` px on its short side beside an output ``output_side`` px
-    long: the smallest --style-scale (to 0.01) that does, or the other options named."""
-    scale = optimize.smallest_scale(output_side, _smallest_long_side(shape, need))
+def _style_scale_fix(shape: tuple[int, int], output: tuple[int, int], need: int, others: str) -> str:
+    """What makes a style of ``shape`` (H, W) ``need`` px on its short side beside an output of size ``output``:
+    the smallest --style-scale (to 0.01) that does, or the other options named."""
+    scale = optimize.smallest_scale(round(optimize.style_reference(output)), _smallest_long_side(shape, need))
     return f"--style-scale to at least {scale:.2f}, or {others}"
 
 

@@ -325,6 +325,21 @@ def fit_long_side(shape: tuple[int, int], side: int) -> tuple[int, int]:
     return max(1, round(h * side / max(h, w))), max(1, round(w * side / max(h, w)))
 
 
+MAX_STYLE_ASPECT = 2.0  # a style is sized to the output's long side, at most this many times its short side
+
+
+def style_reference(size: tuple[int, int]) -> float:
+    """The side of an output of ``size`` (H, W) that --style-scale 1 makes a style's long side: the long side, at
+    most MAX_STYLE_ASPECT times the short one (a 480x80 panorama's style was 480 px, its strokes taller than the
+    picture)."""
+    return min(max(size), MAX_STYLE_ASPECT * min(size))
+
+
+def style_side(size: tuple[int, int], scale: float) -> int:
+    """A style's long side in px beside an output of ``size`` (H, W) at --style-scale ``scale``."""
+    return max(1, round(style_reference(size) * scale))
+
+
 def smallest_scale(side: int, need: int) -> float:
     """The smallest scale, in steps of 0.01, that makes ``side`` px at least ``need`` px (as sizes round)."""
     hundredths = max(1, math.floor(100 * (need - 0.5) / side))

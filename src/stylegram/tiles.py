@@ -298,7 +298,7 @@ def transfer_tiled(
     else:
         _check_state(state, whole, base, steps)
         image, history = state.image, state.history
-    style_side = max(1, round(base * opts.style_scale))  # the styles stay at the first run's size
+    style_side = optimize.style_side(optimize.fit_long_side(tuple(whole.shape[-2:]), base), opts.style_scale)  # kept
     tally = _Tally(tile_counts(tuple(whole.shape[-2:]), steps, tile), state)
     for number, side in enumerate(steps, 1):
         if state is not None and number <= state.level:
@@ -443,10 +443,11 @@ def tile_work(content: torch.Tensor, styles: list[torch.Tensor], where: Places, 
     if given is None:
         return TileWork(part, [], None, begun)
     its_styles, its_opts = given
-    side = max(bottom - top, right - left)
+    side = max(bottom - top, right - left)  # the styles at the first run's size: style_side, whatever the tile's shape
     return TileWork(part, its_styles, its_opts.replace(
-        size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=begun, init_weight=HOLD_WEIGHT,
-        init_mask=None, alpha=gatys.TransferOptions.alpha, style_scale=style_side / side, upscale=True), begun)
+        size=side, min_size=side, iterations=str(TILE_ITERATIONS), init=begun, init_weight=HOLD_WEIGHT, init_mask=None,
+        alpha=gatys.TransferOptions.alpha, style_scale=style_side / optimize.style_reference((bottom - top, right - left)),
+        upscale=True), begun)
 
 
 # What makes a level's tiles: given (number, TileWork) in order and the stop, (number, picture) in the same order,

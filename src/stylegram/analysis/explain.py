@@ -72,15 +72,14 @@ def prepared(content: torch.Tensor, styles: torch.Tensor | Sequence[torch.Tensor
              size: int | None = None, style_scale: float = 1.0
              ) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
     """The images as the analysis takes them: the result at a long side of ``size`` (default: its own, at most 512),
-    the content at the result's shape, each style at ``style_scale`` times the result's long side, as the transfer
-    used it. Returns (content, styles, result)."""
+    the content at the result's shape, each style at ``style_scale`` times the result's long side (at most twice
+    its short side), as the transfer used it. Returns (content, styles, result)."""
     from ..optimize import resize
 
     check_made_from(content, result)
     result = _analysed(result, size)
-    side = max(result.shape[-2:])
-    return (resize(content, tuple(result.shape[-2:])), [style_at(s, side, style_scale) for s in _listed(styles)],
-            result)
+    shape = tuple(result.shape[-2:])
+    return resize(content, shape), [style_at(s, shape, style_scale) for s in _listed(styles)], result
 
 
 def check_made_from(content: torch.Tensor, result: torch.Tensor) -> None:

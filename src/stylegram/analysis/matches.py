@@ -44,11 +44,12 @@ class Matches:
         return index.unique().numel() / (self.style_grid[0] * self.style_grid[1])
 
 
-def style_at(style: torch.Tensor, side: int, style_scale: float = 1.0) -> torch.Tensor:
-    """The style at ``style_scale`` times a picture's long ``side``, as a transfer with that --style-scale used it."""
-    from ..optimize import fit_long_side, resize
+def style_at(style: torch.Tensor, size: tuple[int, int], style_scale: float = 1.0) -> torch.Tensor:
+    """The style beside a picture of ``size`` (H, W) at ``style_scale``, as a transfer with that --style-scale used it
+    (optimize.style_side)."""
+    from ..optimize import fit_long_side, resize, style_side
 
-    return resize(style, fit_long_side(tuple(style.shape[-2:]), max(1, round(side * style_scale))))
+    return resize(style, fit_long_side(tuple(style.shape[-2:]), style_side(size, style_scale)))
 
 
 def find_matches(image: torch.Tensor, style: torch.Tensor, layer: str, backbone: Backbone, patch: int = 3,

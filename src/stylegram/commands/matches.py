@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if args.texture:
         (style,), picture = prepared_texture(style, picture, side, scale)
     else:
-        picture, scaled = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side)), style_at(style, side, scale)
+        picture = resize(picture, fit_long_side(tuple(picture.shape[-2:]), side))
+        scaled = style_at(style, tuple(picture.shape[-2:]), scale)
         warn_enlarged([style], [tuple(scaled.shape[-2:])], "the picture's long side times --style-scale")
         style = scaled
     source = "example" if args.texture else "style"

@@ -32,7 +32,9 @@ HELP = {
     "alpha": "adain/wct and --init adain: style strength, 1 = full style, 0 = the content as the decoder rebuilds it "
              "(the layout and colours, with fine detail such as faces redrawn) (default: %(default)s)",
     "size": "long side of the output in px (default: the content's, at most 512)",
-    "style_scale": "style image size relative to the output (default: %(default)s)",
+    "style_scale": "style image size relative to the output: its long side this times the output's long side, or "
+                   "twice the short side where that is less (a panorama's strokes keep to its height); smaller "
+                   "makes finer strokes (default: %(default)s)",
     "content_weight": "weight of the content terms; every term is a relative error, about 1 at the start, so the "
     "classic tools' weights (a style weight of 1e6) do not carry over (default: %(default)s)",
     "style_weight": "weight of the style terms, on the same scale: 1 to 100 is the useful range (default: %(default)s)",
