@@ -491,6 +491,10 @@ def check_numbers(opts: TransferOptions) -> None:
     if opts.method == "gatys" and opts.content_weight == opts.style_weight == opts.tv_weight == 0:
         raise OptionError("--content-weight, --style-weight and --tv-weight are all 0, so there is nothing to "
                           "optimize; give --style-weight (and --content-weight) a positive value")
+    if opts.method == "gatys" and opts.content_weight == opts.style_weight == opts.init_weight == 0:
+        raise OptionError("--content-weight and --style-weight are both 0, so only --tv-weight's smoothing is left and "
+                          "it blurs the picture flat (a brown rectangle); give --style-weight (and --content-weight) a "
+                          "positive value")
 
 
 def warn_off_scale(opts: TransferOptions) -> None:
