@@ -61,7 +61,8 @@ HELP = {
     "or a weighted mix like gram:1,histogram:0.5 (see docs/statistics.md) (default: %(default)s)",
     "init": "starting image: auto (recolor where that removes more than a third of the start's style loss, else content), content, recolor (the content in the style's colour palette), noise (grey with faint noise: each --seed gives another picture), gray, adain (the AdaIN result) or an image file of the content's aspect, such as an earlier result (default: %(default)s)",
     "init_weight": "keep the output near the --init image (a file): weight of the squared difference to it, e.g. 5 "
-    "to restyle an earlier result without losing it; 0 turns it off (default: %(default)s)",
+    "to restyle an earlier result keeping its layout, 20 to 100 to keep more of its strokes; 0 turns it off "
+    "(default: %(default)s)",
     "init_mask": "where the output keeps to the --init image: a grey mask of the content's aspect, white where it "
     "does (default: everywhere)",
     "optimizer": "lbfgs or adam (default: %(default)s)",
