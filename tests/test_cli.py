@@ -902,3 +902,6 @@ def test_a_seed_that_changes_nothing_is_said(tmp_path, capsys):
     assert main([*run, "--seed", "3", "--statistic", "mmd-gauss"]) == 0
     assert main(run) == 0  # the default seed, not typed
     assert "--seed" not in capsys.readouterr().err
+    assert main([*run, "--seed", "-1"]) == 0  # drew a seed, asked to write it down, then said it did nothing (trial R)
+    said = capsys.readouterr().err
+    assert "warning: --seed -1 changes nothing here: the start (--init auto)" in said and "drew" not in said

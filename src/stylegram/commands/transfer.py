@@ -162,10 +162,11 @@ def _them(given: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    draw_seed(args)
     unused = T.seed_unused(args.method, args.init, args.statistic) if args.seed and not args.resume else None
     if unused:  # '--seed -1: drew --seed 2000161742' and --seed 1 made the same bytes (0, the default, is not said)
         warn(f"--seed {args.seed} changes nothing here: {unused}")
+        args.seed = 0 if args.seed == -1 else args.seed  # no seed drawn to be written down, then said to do nothing
+    draw_seed(args)
     if Path(args.content).expanduser().is_dir():
         styles = " ".join(f"--style {shlex.quote(style)}" for style in args.styles)
         raise OptionError(f"content image: {args.content} is a folder; give an image inside it, or stylize every image "
