@@ -718,6 +718,10 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
                              "(--style-weight, not -style_weight); did you mean --style-weight?"),
     (["-seed", "3"], "did you mean --seed?"),
     (["-tv_weight", "3"], "two dashes and hyphens (--tv-weight, not -tv_weight)"),  # the word's own, not the example
+    (["--brush-size", "5"], "(the strokes' size follows the style image's, --style-scale S times the output's: below 1 "
+                            "finer, above 1 coarser)"),  # was: did you mean --size? (trial R)
+    (["--style-scale", "0.5,1"], "error: argument --style-scale: '0.5,1' is not a number; it takes one number, for "
+                                 "every style (or example) alike"),  # was: invalid float value
 ])
 def test_the_classic_tools_options_are_pointed_at_stylegrams(typed, said, capsys):
     """jcjohnson's and the PyTorch tutorial's names: the closest spelling had pointed --gpu at --output and

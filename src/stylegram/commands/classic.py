@@ -39,6 +39,9 @@ CLASSIC: dict[str, tuple[str | None, str]] = {
        for name in ("normalize-gradients", "normalize-weights")},
     **{name: ("--init", "the start is --init noise or --init content; there is no blend of the two")
        for name in ("noise", "noise-ratio", "init-noise")},
+    **{name: ("--style-scale", "the strokes' size follows the style image's, --style-scale S times the output's: "
+                               "below 1 finer, above 1 coarser")
+       for name in ("brush-size", "stroke-size", "brush", "stroke-scale", "brush-scale", "pattern-size")},
     **{name: (None, CPU_ONLY) for name in ("gpu", "gpus", "device", "devices", "cuda", "use-cuda", "backend",
                                             "cudnn-autotune", "multidevice-strategy")},
 }

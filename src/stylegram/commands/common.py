@@ -64,7 +64,18 @@ def argument_type(hint) -> type:
     kinds = [k for k in typing.get_args(hint) if k is not type(None)] or [hint]
     if str in kinds:
         return str
-    return next((k for k in kinds if k in (int, float)), str)
+    kind = next((k for k in kinds if k in (int, float)), str)
+    return one_number if kind is float else kind
+
+
+def one_number(text: str) -> float:
+    """An argparse type for a number option: a list is answered with what the option takes (argparse said only
+    "invalid float value: '0.5,1'" to --style-scale 0.5,1, a scale per style)."""
+    try:
+        return float(text)
+    except ValueError:
+        listed = "; it takes one number, for every style (or example) alike" if "," in text else ""
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number{listed}") from None
 
 
 def long_side(text: str) -> int:

@@ -393,7 +393,7 @@ def _typed(field: str, text: str, type_: type, choices: dict) -> object:
     shown = flag(field)[2:]
     try:
         value = type_(text)
-    except ValueError:
+    except (ValueError, argparse.ArgumentTypeError):  # the flag's own type (common.one_number) says why
         raise OptionError(f"--vary {shown}: {text!r} is not a {'whole number' if type_ is int else 'number'}") from None
     if field in choices:
         check_choice(f"--vary {shown}", value, choices[field])
