@@ -137,6 +137,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     bar = Bar(args.quiet)
     failed: list[str] = []  # files written along the way that could not be (_along)
     earlier = job.state.elapsed  # a resumed run's time before this one
+    progress = None
     try:
         with stop_on_interrupt() as stop:
             for progress in job:
@@ -163,6 +164,8 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
         return status_of(err)
     finally:
         bar.close()
+    if args.save_every and progress is not None and progress.iteration % args.save_every:  # the steps end at the end
+        _along(lambda: save_snapshot(progress, snapshots, job.alpha), failed)
     result = job.result()
     result.save(output)
     _along(lambda: _save_along(job, checkpoint, args), failed)
