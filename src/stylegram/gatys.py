@@ -219,7 +219,7 @@ class TransferProblem(Starts, optimize.Problem):
         elif opts.colors == "match":  # each style in the content's palette, before its statistics are taken
             styles = color.match_palettes(styles, content, self.regions, self.masks)
         self.work_content, self.styles = content, styles
-        self.kept = self._kept_start(tuple(content.shape[-2:]))
+        self.kept = self._kept_start(tuple(self.content.shape[-2:]))  # a mask is checked against the content as given
         self.palettes = [s if r is None else masks.pixels_in(s, r) for s, r in zip(styles, self.regions or [None] * len(styles))]
         self._check_minimum(need, needer)
         warn_enlarged(originals, [self.style_size(s, self._scales[-1]) for s in originals])
