@@ -458,7 +458,7 @@ def test_the_alpha_of_files_pil_images_and_arrays_is_read_and_an_opaque_one_is_n
     assert load_alpha(torch.rand(1, 3, 4, 4)) is None and load_alpha("sample:swirls") is None
 
 
-def test_save_gives_alpha_formats_the_scaled_transparency_and_jpeg_the_whole_picture(tmp_path):
+def test_save_gives_alpha_formats_the_scaled_transparency_and_puts_a_jpeg_on_white(tmp_path):
     alpha = torch.zeros(1, 1, 8, 8)
     alpha[..., 2:6, 2:6] = 1.0  # an opaque square in a clear frame
     image = torch.full((1, 3, 16, 16), 0.5)
@@ -468,8 +468,10 @@ def test_save_gives_alpha_formats_the_scaled_transparency_and_jpeg_the_whole_pic
         levels = np.asarray(saved)[..., 3]
         assert levels[0, 0] == 0 and levels[8, 8] == 255 and levels[3, 8] not in (0, 255), suffix  # edge: between
         assert np.asarray(saved)[8, 8, :3].tolist() == [128, 128, 128], suffix
-    jpeg = Image.open(save_image(image, tmp_path / "out.jpg", alpha=alpha))
-    assert jpeg.mode == "RGB" and np.asarray(jpeg)[0, 0].tolist() == [128, 128, 128]  # not cut out: no alpha to hold it
+    for suffix in (".jpg", ".bmp"):  # no alpha to hold it: on white, as the content was read (batch --format jpg
+        flat = np.asarray(Image.open(save_image(image, tmp_path / f"out{suffix}", alpha=alpha)))  # showed the hidden
+        assert flat.shape == (16, 16, 3) and flat[0, 0].tolist() == [255, 255, 255], suffix  # ground, trial S)
+        assert abs(int(flat[8, 8, 0]) - 128) <= 2, suffix
 
 
 def test_failed_save_leaves_no_target_and_no_temp_file(tmp_path, monkeypatch):

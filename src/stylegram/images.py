@@ -682,14 +682,15 @@ def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], 
     """Write an image atomically (temp file in the same folder, fsync, rename); format from the extension.
 
     ``alpha`` (1, 1, h, w) in [0, 1], scaled to the image, becomes its transparency where the format stores one (PNG,
-    TIFF, WebP); a JPEG or BMP keeps the whole picture."""
+    TIFF, WebP); a JPEG or BMP is put on white by it, as the content was read (it showed the stylized ground the
+    content's transparency hid)."""
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise OptionError(f"quality must be an integer from 1 to 100, not {quality!r}")
     target, fmt = _output(path)
     picture = to_image(image) if isinstance(image, torch.Tensor) else image
-    if alpha is not None and fmt in _ALPHA_FORMATS:
+    if alpha is not None:
         picture = with_alpha(picture, alpha)
-    picture = _savable(picture, fmt)
+    picture = _savable(picture, fmt)  # RGBA to a format without alpha: composited onto white
     files.make_folder(target.parent, target)
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     _write_atomically(picture, target, fmt, options)
