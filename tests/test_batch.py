@@ -1107,6 +1107,24 @@ def test_a_failure_line_names_the_item_once():
         "failed: content image: /x/b.png is not an image"
 
 
+def test_plan_says_which_subfolders_it_leaves_out(tmp_path):
+    """in/sub/rocket.png was left out without a word (notes.txt beside it was named), and a folder holding only
+    folders said 'no images or videos found' (trial S)."""
+    from stylegram.errors import StylegramWarning
+
+    _photos(tmp_path / "in", 1)
+    _photos(tmp_path / "in" / "sub", 1)
+    with pytest.warns(StylegramWarning, match=f"^left out 1 subfolder \\({re.escape(str(tmp_path / 'in' / 'sub'))}\\): "
+                                              "folders are not searched inside; give it too to take its images and "
+                                              "videos$"):
+        assert [i.source.name for i in plan([tmp_path / "in"], tmp_path / "out")] == ["photo00.png"]
+    _photos(tmp_path / "nested" / "a", 1)
+    with pytest.raises(OptionError, match=f"no images or videos found in {re.escape(str(tmp_path / 'nested'))} \\("
+                                          f"folders are not searched inside; give the subfolders: "
+                                          f"{re.escape(str(tmp_path / 'nested' / 'a'))}\\)$"):
+        plan([tmp_path / "nested"], tmp_path / "out")
+
+
 def test_plan_names_outputs_and_refuses_collisions(tmp_path):
     _photos(tmp_path / "x", 2)
     _photos(tmp_path / "y", 1)

@@ -739,9 +739,11 @@ def list_images(paths: Iterable[str | os.PathLike[str]], extensions: Sequence[st
     found: list[Path] = []
     skipped: list[Path] = []
     empty: list[Path] = []
+    inside: list[Path] = []  # subfolders, not searched
     for item in paths:
         p = Path(item).expanduser()
         if p.is_dir():
+            inside += subfolders(p)
             files = sorted((c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")), key=lambda c: c.name)
             taken = [c for c in files if c.suffix.lower() in extensions]
             found.extend(taken)
@@ -753,10 +755,28 @@ def list_images(paths: Iterable[str | os.PathLike[str]], extensions: Sequence[st
             raise ImageError(f"{p}: no such file or folder; check the path")
     if kind and skipped:
         _warn_left_out(skipped, extensions, kind)
+    if kind and inside and found:  # in/sub/rocket.png was left out without a word, notes.txt with one
+        shown = ", ".join(map(str, inside[:3])) + (" ..." if len(inside) > 3 else "")
+        warn(f"left out {len(inside)} subfolder{'s' * (len(inside) > 1)} ({shown}): folders are not searched inside; "
+             f"give {'it' if len(inside) == 1 else 'them'} too to take {'its' if len(inside) == 1 else 'their'} "
+             f"{kind[1]}")
     if kind and empty and found:  # all of them empty: the caller's "no images found" says it
         warn(f"{', '.join(map(str, empty))} {'holds' if len(empty) == 1 else 'hold'} no {kind[1]}, so "
              f"{'it adds' if len(empty) == 1 else 'they add'} nothing (a mistyped folder?); the others are used")
     return found
+
+
+def subfolders(folder: Path) -> list[Path]:
+    """The folders inside ``folder`` (not hidden ones), by name."""
+    return sorted((c for c in folder.iterdir() if c.is_dir() and not c.name.startswith(".")), key=lambda c: c.name)
+
+
+def subfolder_hint(paths: Iterable[str | os.PathLike[str]], advice: str) -> str:
+    """' (advice, e.g. a/x a/y)' when some of ``paths`` are folders holding folders; '' otherwise."""
+    subs = [c for p in paths if Path(p).expanduser().is_dir() for c in subfolders(Path(p).expanduser())]
+    if not subs:
+        return ""
+    return f" ({advice}: {' '.join(map(str, subs[:4]))}{' ...' if len(subs) > 4 else ''})"
 
 
 def _warn_left_out(skipped: Sequence[Path], extensions: Sequence[str], kind: tuple[str, str], most: int = 3) -> None:

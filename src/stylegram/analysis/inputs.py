@@ -96,7 +96,7 @@ def expand(paths: Sequence[str | os.PathLike[str]], set_of: bool = False) -> lis
         warn(f"{', '.join(p.name for p in repeated[:MAX_NAMED])} given more than once; each image is used once")
     if not unique:
         raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images"
-                          + _subfolder_hint(paths, "folders are not searched inside; give the subfolders"))
+                          + images.subfolder_hint(paths, "folders are not searched inside; give the subfolders"))
     return unique
 
 
@@ -104,15 +104,6 @@ def listed(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """The files ``paths`` name, folders listed and samples resolved, without a word: what an output is checked
     against (the reading itself warns of an empty folder or a file left out, once)."""
     return images.list_images([samples.resolve(p) for p in paths])
-
-
-def _subfolder_hint(paths: Sequence[str | os.PathLike[str]], advice: str) -> str:
-    """' (advice, e.g. a/x a/y)' when some of ``paths`` are folders holding folders; '' otherwise."""
-    subs = [c for p in paths if Path(p).is_dir() for c in sorted(Path(p).iterdir())
-            if c.is_dir() and not c.name.startswith(".")]
-    if not subs:
-        return ""
-    return f" ({advice}: {' '.join(map(str, subs[:4]))}{' ...' if len(subs) > 4 else ''})"
 
 
 def load(path: str | os.PathLike[str], size: int | None = DEFAULT_SIZE, grey: bool = False) -> torch.Tensor:
@@ -144,7 +135,7 @@ def load_classes(
     given as sample:NAME is crops of that sample (sample_class), so the analysis can be tried without any images."""
     if len(folders) < 2:
         raise OptionError(f"need at least two class folders to compare, got {len(folders)}"
-                          + _subfolder_hint(folders, "one folder per class, such as its subfolders"))
+                          + images.subfolder_hint(folders, "one folder per class, such as its subfolders"))
     resolved = [Path(f).resolve() for f in folders]
     twice = next((f for f, r in zip(folders, resolved) if resolved.count(r) > 1), None)
     if twice is not None:

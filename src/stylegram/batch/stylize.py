@@ -71,7 +71,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
         stem = spec.removeprefix(samples.PREFIX) if spec else source.stem
         items.append(Item(source, out / (stem + (video.output_suffix(source) if video.is_video(source) else ext))))
     if not items:
-        raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}")
+        raise OptionError(f"no images or videos found in {', '.join(map(str, inputs))}"
+                          + images.subfolder_hint([samples.resolve(e) for e in inputs],
+                                                  "folders are not searched inside; give the subfolders"))
     seen: dict[Path, Path] = {}
     clashes = []
     for item in items:
