@@ -115,7 +115,8 @@ def test_video_keeps_frame_count_rate_and_audio(client, tmp_path, capsys):
     assert info.audio == ("aac",)
     assert re.search(r"clip.mp4: \d+\.\d grey levels of change beyond the motion \(what flickers: 0 when the picture "
                      r"only moves with its content\), flicker \d+\.\d\d \(output frame change / input frame change, "
-                     r"moving texture included\)", capsys.readouterr().out)
+                     r"moving texture included\); detail kept 0\.\d\d of each frame stylized alone \(the blend "
+                     r"steadies by blurring: a lower --temporal keeps more\)", capsys.readouterr().out)
     assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name != made.RECORD]
 
 
@@ -303,6 +304,20 @@ def test_temporal_blend_reduces_flicker(client, tmp_path):
     assert blended.warp_error[key] < default.warp_error[key] < 0.9 * plain.warp_error[key]
     assert blended.flicker[key] < 0.8 * plain.flicker[key] and blended.warp_error[key] < 0.8 * plain.warp_error[key]
     assert _loaded_once(plain) and _loaded_once(blended)
+    # what the blend costs, said beside what it steadies: the frames' own detail (--temporal 0.9 smeared; trial S)
+    assert plain.detail[key] == pytest.approx(1.0) and blended.detail[key] < default.detail[key] < 0.99
+
+
+def test_the_detail_meter_compares_the_output_frames_with_the_frames_alone():
+    from stylegram.batch.video import Detail
+
+    sharp = np.zeros((8, 8, 3), np.uint8)
+    sharp[:, ::2] = 200  # stripes: 200 grey levels across, 0 down
+    meter = Detail()
+    meter.add(sharp, sharp // 2)  # the blend halved every edge
+    meter.add(sharp, sharp)
+    assert meter.value == pytest.approx((100 + 200) / (200 + 200))
+    assert np.isnan(Detail().value)
 
 
 def test_a_batch_makes_its_pictures_in_tiles_on_the_workers(client, tmp_path, monkeypatch):

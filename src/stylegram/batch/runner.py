@@ -38,6 +38,7 @@ class Report:
     loads: dict[int, dict[str, int]] = field(default_factory=dict)  # worker pid -> {model: times loaded}
     flicker: dict[str, float] = field(default_factory=dict)  # video name -> flicker of its output
     warp_error: dict[str, float] = field(default_factory=dict)  # video name -> its change beyond the motion
+    detail: dict[str, float] = field(default_factory=dict)  # video name -> detail the --temporal blend kept (Detail)
     seconds: float = 0.0
 
     @property

@@ -413,6 +413,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
     kept = None
     try:
         meter, steadiness, blend = video.Flicker(), flow.WarpError(), video.TemporalBlend(temporal)
+        detail = video.Detail()
         key = _frames_key(item, styles, opts, hold)
         kept = FrameStore(item.output, key or {"unkeyable": True}, fresh=overwrite or key is None)
         if kept.count and not quiet:  # the bar jumped from 0 to the frames kept without a word
@@ -443,12 +444,14 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 writer.write(out)
                 meter.add(source, out)
                 steadiness.add(out, motion)
+                detail.add(stylized, out)
                 progress.set_postfix_str("", refresh=False)  # the next frame's iterations, when it reports them
                 progress.update()
                 if on_frame is not None:
                     on_frame(i + 1, writer.frames or None, out)
         kept.remove()
         report.flicker[item.name], report.warp_error[item.name] = meter.value, steadiness.value
+        report.detail[item.name] = detail.value
         fading = fading_style(style_losses) if opts["method"] == "gatys" else ""
         if fading:
             warn(f"{item.source.name}: {fading}")

@@ -343,6 +343,30 @@ class Flicker:
         return self.out_change / self.in_change if self.in_change else float("nan")
 
 
+class Detail:
+    """What the temporal blend keeps of each frame's own detail: the mean gradient magnitude of the output frames over
+    that of the frames stylized alone (1: nothing lost; on a pan, 0.82 at --temporal 0.3 and 0.51 at 0.9, whose frames
+    smeared while the flicker figures improved)."""
+
+    def __init__(self) -> None:
+        self.kept = self.alone = 0.0
+
+    def add(self, stylized: np.ndarray, output: np.ndarray) -> None:
+        self.alone += _gradient(stylized)
+        self.kept += _gradient(output)
+
+    @property
+    def value(self) -> float:
+        """The ratio; NaN where the frames have no detail at all."""
+        return self.kept / self.alone if self.alone else float("nan")
+
+
+def _gradient(frame: np.ndarray) -> float:
+    """Mean absolute difference between neighbouring pixels, across and down."""
+    x = np.asarray(frame, np.float32)
+    return float(np.abs(np.diff(x, axis=0)).mean() + np.abs(np.diff(x, axis=1)).mean())
+
+
 def flicker(inputs: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
     """Flicker of an output frame sequence relative to its input (see Flicker)."""
     meter = Flicker()
