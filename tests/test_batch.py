@@ -1637,3 +1637,14 @@ def test_python_batch_refuses_a_drawn_seed_too(tmp_path):
     with pytest.raises(OptionError, match=r"seed -1 \(draw a seed\) is not for batch: .* e.g. seed=7"):
         stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", method="gatys", seed=-1)
     assert not (tmp_path / "out").exists()
+
+
+def test_several_styles_are_said_to_be_blended_into_each_output(client, tmp_path, capsys):
+    """Two --style gave one output per input, a mix of both, without a word: one output per style was expected."""
+    photos = _photos(tmp_path / "in", 1, size=(64, 48))
+    assert main(["batch", str(photos), "--style", "sample:swirls", "--style", "sample:mosaic", "--style-blend", "0.7,0.3",
+                 "-o", str(tmp_path / "out"), "--scheduler", _address(client), "--quiet"]) == 0
+    assert capsys.readouterr().err.startswith(
+        "stylegram: 2 styles blended into each output (swirls 0.70, mosaic 0.30); for one output per style, run once "
+        "per style into its own -o folder\n")
+    assert [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")] == ["photo00.png"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import SUMMARIES
 from .. import gatys as T
 from .. import tiles
-from ..errors import status_of
+from ..errors import count, status_of
 from .common import add_dataclass_options, add_scheduler_options
 from .transfer import CHOICES, HELP
 
@@ -72,7 +72,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
     parser.add_argument("--style", action="append", required=True, metavar="STYLE",
-                        help="style image (a file or sample:NAME); repeat for several styles")
+                        help="style image (a file or sample:NAME); repeat for several styles, blended into each output "
+                             "(--style-blend weighs them); for one output per style, run once per style, each into "
+                             "its own -o folder")
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the outputs")
     parser.add_argument("--method", choices=T.METHODS, default="adain",
                         help="adain or wct: one feed-forward pass per image; gatys: optimization (default: %(default)s)")
@@ -134,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
         options["iterations"] = args.iterations
     options.update({name: getattr(args, name) for name in TRANSFER_OPTIONS  # only those given: adain refuses gatys's
                     if getattr(args, name) != getattr(DEFAULTS, name)})
+    if len(args.style) > 1 and not (args.style_masks or args.labels):  # two --style read as one output each
+        print(f"stylegram: {count(len(args.style), 'style')} blended into each output ({_blend_said(args)}); for one "
+              "output per style, run once per style into its own -o folder", file=sys.stderr)
     try:
         report = stylize_batch(
             args.inputs, args.style, args.output, method=args.method, temporal=args.temporal,
@@ -166,6 +171,14 @@ def _steadiness(flicker: float, beyond: float) -> str:
         return ratio
     return (f"{beyond:.1f} grey levels of change beyond the motion (what flickers: 0 when the picture only moves with "
             f"its content), {ratio}")
+
+
+def _blend_said(args: argparse.Namespace) -> str:
+    """'swirls 0.50, mosaic 0.50': each --style's name and weight in the blend."""
+    from ..losses import blend_weights
+
+    weights = blend_weights(args.style_blend, len(args.style), option="--style-blend")
+    return ", ".join(f"{Path(str(s)).stem.removeprefix('sample:')} {w:.2f}" for s, w in zip(args.style, weights))
 
 
 def _detail(kept: float) -> str:
