@@ -722,6 +722,9 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
     (["-tv_weight", "3"], "two dashes and hyphens (--tv-weight, not -tv_weight)"),  # the word's own, not the example
     (["--brush-size", "5"], "(the strokes' size follows the style image's, --style-scale S times the output's: below 1 "
                             "finer, above 1 coarser)"),  # was: did you mean --size? (trial R)
+    (["--strenght", "0.5"], "(the style's strength is --style-weight for --method gatys, --alpha (0 to 1) for adain "
+                            "and wct)"),  # a slip of a classic name: was 'did you mean --tv-weight?' (trial S)
+    (["--styles-weight", "5"], "(did you mean --style-weight?)"),  # ours first, not the classic style-weights
     (["--style-scale", "0.5,1"], "error: argument --style-scale: '0.5,1' is not a number; it takes one number, for "
                                  "every style (or example) alike"),  # was: invalid float value
 ])

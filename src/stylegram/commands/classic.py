@@ -4,6 +4,7 @@ and --model_file at --detail."""
 
 from __future__ import annotations
 
+import difflib
 import re
 
 CPU_ONLY = ("stylegram runs on the CPU, in bfloat16 where the CPU has it ('stylegram --version' says which), and has "
@@ -42,6 +43,8 @@ CLASSIC: dict[str, tuple[str | None, str]] = {
     **{name: ("--style-scale", "the strokes' size follows the style image's, --style-scale S times the output's: "
                                "below 1 finer, above 1 coarser")
        for name in ("brush-size", "stroke-size", "brush", "stroke-scale", "brush-scale", "pattern-size")},
+    **{name: ("--alpha", "the style's strength is --style-weight for --method gatys, --alpha (0 to 1) for adain and wct")
+       for name in ("strength", "style-strength", "stylization-strength")},
     **{name: (None, CPU_ONLY) for name in ("gpu", "gpus", "device", "devices", "cuda", "use-cuda", "backend",
                                             "cudnn-autotune", "multidevice-strategy")},
 }
@@ -51,7 +54,9 @@ def classic_hint(word: str, flags: list[str]) -> str:
     """What stylegram calls a classic tool's option ``word`` ('--style_blend_weights', '-gpu'), where this command
     (its long ``flags``) has it; '' for a word no classic tool used."""
     name = word.lstrip("-").split("=")[0].lower().replace("_", "-")
-    flag, said = CLASSIC.get(name, (None, ""))
+    own = difflib.get_close_matches(name, [f.lstrip("-") for f in flags], n=1, cutoff=0.85)  # --styles-weight: ours
+    close = [] if own else difflib.get_close_matches(name, CLASSIC, n=1, cutoff=0.85)  # --strenght: of --strength
+    flag, said = CLASSIC.get(name) or CLASSIC.get(close[0] if close else "", (None, ""))
     return "" if flag is not None and flag not in flags else said
 
 
