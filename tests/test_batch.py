@@ -694,6 +694,16 @@ def test_ctrl_c_says_what_is_kept_and_how_to_go_on(client, tmp_path, capsys, mon
     err = capsys.readouterr().err  # was the bare 'stylegram: interrupted'
     assert code == 130 and f"interrupted; no output was finished in {out}; a picture under way is made again from its " \
         "start; run the same command again" in err  # it said 'the outputs finished so far are in OUT', and none was
+    monkeypatch.undo()
+    assert main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(out), "--scheduler", _address(client),
+                 "--quiet"]) == 0
+    shutil.copy(_photos(tmp_path / "more", 3) / "photo02.png", tmp_path / "in")  # a third: the rerun stops before it
+    monkeypatch.setattr(stylize, "_run_images", interrupted)
+    capsys.readouterr()
+    assert main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(out), "--scheduler", _address(client),
+                 "--quiet"]) == 130  # the two made before were counted as finished 'so far' (trial S)
+    assert f"2 outputs finished so far are in {out} (each written whole or not at all, 0 of them by this run)" in \
+        capsys.readouterr().err
 
 
 def test_ctrl_c_in_a_terminal_is_one_message_not_every_workers_traceback(tmp_path):

@@ -139,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if len(args.style) > 1 and not (args.style_masks or args.labels):  # two --style read as one output each
         print(f"stylegram: {count(len(args.style), 'style')} blended into each output ({_blend_said(args)}); for one "
               "output per style, run once per style into its own -o folder", file=sys.stderr)
+    before = finished_outputs(args.output)
     try:
         report = stylize_batch(
             args.inputs, args.style, args.output, method=args.method, temporal=args.temporal,
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
     except KeyboardInterrupt as err:
-        print(f"stylegram: interrupted; {_interrupted_note(args.output)}; run the same command again to do the rest, "
+        print(f"stylegram: interrupted; {_interrupted_note(args.output, before)}; run the same command again to do the rest, "
               "finished outputs are skipped", file=sys.stderr)
         return status_of(err)
     for name, value in report.flicker.items():
@@ -189,18 +190,27 @@ def _detail(kept: float) -> str:
             "--temporal keeps more)")
 
 
-def _interrupted_note(out_dir: str) -> str:
-    """What a stop leaves in ``out_dir``: how many outputs are finished there (it said 'the outputs finished so far
-    are in OUT' of a folder that did not exist), the frames each video cut off kept, and the pictures under way
-    dropped (a batch keeps no checkpoint of a picture)."""
-    from ..batch.frames import kept_frames, kept_videos
+def finished_outputs(out_dir: str) -> set[str]:
+    """The outputs a batch has finished in ``out_dir`` (by its record of what it made)."""
     from ..batch.made import Made
-    from ..errors import count
 
     folder = Path(out_dir).expanduser()
-    finished = [name for name in Made(folder).keys if (folder / name).is_file()]
+    return {name for name in Made(folder).keys if (folder / name).is_file()} if folder.is_dir() else set()
+
+
+def _interrupted_note(out_dir: str, before: set[str] = frozenset()) -> str:
+    """What a stop leaves in ``out_dir``: how many outputs are finished there (it said 'the outputs finished so far
+    are in OUT' of a folder that did not exist), how many of them this run made (``before``: those there when it
+    began; 10 were counted as finished 3 s into a rerun), the frames each video cut off kept, and the pictures under
+    way dropped (a batch keeps no checkpoint of a picture)."""
+    from ..batch.frames import kept_frames, kept_videos
+
+    folder = Path(out_dir).expanduser()
+    finished = finished_outputs(out_dir)
+    new = len(finished - set(before))
+    this_run = f", {new} of them by this run" if before and finished else ""
     said = (f"{count(len(finished), 'output')} finished so far {'is' if len(finished) == 1 else 'are'} in {out_dir} "
-            "(each written whole or not at all)" if finished else f"no output was finished in {out_dir}")
+            f"(each written whole or not at all{this_run})" if finished else f"no output was finished in {out_dir}")
     for name, frames in kept_videos(out_dir).items():
         said += (f", and {count(kept_frames(folder / name)[0], 'frame')} of {name} done so far in {frames} (the video "
                  "goes on from there)")
