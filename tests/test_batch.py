@@ -40,7 +40,7 @@ from stylegram.batch import steps as steps_module  # noqa: E402
 from stylegram.batch.cluster import usable_cores  # noqa: E402
 from stylegram.batch.stylize import _warm, moved  # noqa: E402
 from stylegram.cli import main  # noqa: E402
-from stylegram.errors import ImageError, LayerError, OptionError  # noqa: E402
+from stylegram.errors import ImageError, LayerError, OptionError, StylegramWarning  # noqa: E402
 from stylegram.features import default_backbone  # noqa: E402
 
 STYLE = "sample:swirls"
@@ -609,15 +609,24 @@ def test_corrupt_file_fails_alone_with_its_message_and_rerun_skips(client, tmp_p
     captured = capsys.readouterr()
     failures = [line for line in captured.err.splitlines() if line.startswith("stylegram: failed:")]
     assert len(failures) == 1 and "broken.png" in failures[0] and "not an image" in failures[0]
+    assert captured.err.startswith(f"stylegram: warning: {folder / 'broken.png'} is not an image")  # before the work
     assert failures[0].count("broken.png") == 1  # the message names the file; the line does not repeat it
     assert "Traceback" not in captured.err
     assert sorted(p.name for p in out.glob("*.png")) == [f"photo{i:02d}.png" for i in range(4)]
     _no_leftovers(out)
 
     (out / "photo01.png").unlink()
-    report = stylize_batch([folder], STYLE, out, client=client)
+    with pytest.warns(StylegramWarning, match="broken.png is not an image"):
+        report = stylize_batch([folder], STYLE, out, client=client)
     assert report.done == [str(folder / "photo01.png")]  # only the missing output is redone
     assert len(report.skipped) == 3 and [f.name for f in report.failed] == [str(folder / "broken.png")]
+    whole = (folder / "photo00.png").read_bytes()
+    (folder / "cut.png").write_bytes(whole[: len(whole) // 2])  # a PNG cut short: its header reads (trial S)
+    with pytest.warns(StylegramWarning, match=f"^{re.escape(str(folder / 'cut.png'))} is truncated or corrupt .*; it "
+                                              "is left out and listed as failed, the others go on$"):
+        assert images.check_intact(folder / "photo00.png") is None
+        report = stylize_batch([folder], STYLE, out, client=client)
+    assert [f.name for f in report.failed] == [str(folder / "broken.png"), str(folder / "cut.png")] and not report.done
 
 
 def test_outputs_made_with_another_style_are_named_not_skipped_as_done(client, tmp_path, capsys):
@@ -1135,7 +1144,6 @@ def test_a_failure_line_names_the_item_once():
 def test_plan_says_which_subfolders_it_leaves_out(tmp_path):
     """in/sub/rocket.png was left out without a word (notes.txt beside it was named), and a folder holding only
     folders said 'no images or videos found' (trial S)."""
-    from stylegram.errors import StylegramWarning
 
     _photos(tmp_path / "in", 1)
     _photos(tmp_path / "in" / "sub", 1)

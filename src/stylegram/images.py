@@ -161,6 +161,15 @@ def _load_upright(file: Path, max_pixels: int | None, *, low_bytes: bool = False
     return image, wide
 
 
+def check_intact(path: str | os.PathLike[str]) -> None:
+    """Refuse (ImageError, as reading it would) a file whose header Pillow cannot read, or a PNG cut short, without
+    decoding its pixels (its chunks' checksums: about 10 ms): for a batch that names its bad files before the work."""
+    file = _existing_file(path)
+    with _decode_errors(file), _header(file) as image:
+        if image.format == "PNG":
+            image.verify()
+
+
 def _reduced(size: tuple[int, int], long_side: int) -> tuple[int, int] | None:
     """The size a JPEG decoder's scaling by 1/8, 1/4 or 1/2 gives, the most that keeps the long side at least
     ``long_side`` and divides both sides (a partial block at the edge would stretch the picture); None for none."""

@@ -218,16 +218,21 @@ def _written(todo: list[Item], report: Report, before: dict[Item, list]) -> list
 
 
 def _readable(items: list[Item], report: Report) -> list[Item]:
-    """The items less the videos that cannot be read, cut short or half-copied, each listed as failed before the
-    cluster starts (found by reading their packets, which is quick, not after it started and a worker opened them)."""
+    """The items less those that cannot be read, each listed as failed and warned of before the cluster starts: videos
+    cut short or half-copied (found by reading their packets, which is quick, not after a worker opened them), and
+    pictures whose header is not one or, for a PNG, whose chunks are cut short (a truncated PNG was named only after
+    every other picture was made)."""
     kept = []
     for item in items:
-        if item.is_video and item.source.suffix.lower() in video.VIDEO_EXTENSIONS:
-            try:
+        try:
+            if item.is_video and item.source.suffix.lower() in video.VIDEO_EXTENSIONS:
                 video.timing(item.source)
-            except ImageError as err:
-                report.failed.append(Failure(item.name, one_line(err)))
-                continue
+            elif not item.is_video:
+                images.check_intact(item.source)
+        except ImageError as err:
+            report.failed.append(Failure(item.name, one_line(err)))
+            warn(f"{one_line(err)}; it is left out and listed as failed, the others go on")
+            continue
         kept.append(item)
     return kept
 
