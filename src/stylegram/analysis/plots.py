@@ -264,7 +264,8 @@ def rank_bars(ranking: Ranking):
     b = ranking.best
     fig.suptitle(f"How well each layer's {LABELS[ranking.kind]} matrices separate {len(ranking.classes)} classes "
                  f"({len(ranking.labels)} images)\nbest: {b.layer}, {100 * b.accuracy:.1f}% accuracy, "
-                 f"contrast {b.contrast:.3f}, gap {b.gap:.3f}" + _chance_said(ranking), fontsize=10)  # one line: too wide
+                 f"contrast {b.contrast:.3f}, gap {b.gap:.3f}" + _chance_said(ranking),
+                 fontsize=10)  # two lines: one was wider than the 8-inch figure
     return fig
 
 

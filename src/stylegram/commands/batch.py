@@ -148,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
     except KeyboardInterrupt as err:
-        print(f"stylegram: interrupted; {_interrupted_note(args.output, before)}; run the same command again to do the rest, "
-              "finished outputs are skipped", file=sys.stderr)
+        print(f"stylegram: interrupted; {_interrupted_note(args.output, before)}; run the same command again to do the "
+              "rest, finished outputs are skipped", file=sys.stderr)
         return status_of(err)
     for name, value in report.flicker.items():
         print(f"{name}: {_steadiness(value, report.warp_error.get(name, math.nan))}"
