@@ -483,8 +483,10 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
     correlation = opts.objective == "correlation"
     if opts.cluster is not None:
         path, k = parse_cluster(opts.cluster)
-        name, cs = read_cluster(path, k, backbone)
-        ClusterFile.read(path).warn_mismatch(opts.grey, backbone, "this dream is in")  # a colour dream of grey clusters
+        record = ClusterFile.read(path)  # once: its network checked, its cluster taken, its settings compared
+        record.check_network(backbone)
+        name, cs = record.layer, record.picked([k])[k]
+        record.warn_mismatch(opts.grey, backbone, "this dream is in")  # a colour dream of grey clusters
         if opts.layer not in (None, name):
             raise OptionError(f"--layer {opts.layer} differs from the cluster file's layer {name}; drop --layer")
         backbone.info(name)

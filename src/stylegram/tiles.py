@@ -298,7 +298,8 @@ def transfer_tiled(
     else:
         _check_state(state, whole, base, steps)
         image, history = state.image, state.history
-    style_side = optimize.style_side(optimize.fit_long_side(tuple(whole.shape[-2:]), base), opts.style_scale)  # kept
+    first = optimize.fit_long_side(tuple(whole.shape[-2:]), base)
+    style_side = optimize.style_side(first, opts.style_scale)  # the styles stay at the first run's size
     tally = _Tally(tile_counts(tuple(whole.shape[-2:]), steps, tile), state)
     for number, side in enumerate(steps, 1):
         if state is not None and number <= state.level:

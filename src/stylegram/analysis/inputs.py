@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import images, samples
+from .. import images, optimize, samples
 from ..color import gray
 from ..errors import BackboneError, OptionError, count, warn
 
@@ -167,8 +166,7 @@ def _warn_shared(classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[s
     seen: dict[str, tuple[str, str]] = {}
     shared = []
     for name, members in classes.items():
-        for x, shown in zip(members, names[name]):
-            key = hashlib.sha256(x.contiguous().numpy()).hexdigest()
+        for shown, key in optimize.digests(dict(zip(names[name], members))).items():  # a checkpoint's digests
             if key in seen and seen[key][0] != name:
                 shared.append(f"{seen[key][1]} and {shown}")
             seen.setdefault(key, (name, shown))

@@ -101,7 +101,8 @@ class JobRequest(BaseModel):
     alpha: float | None = Field(None, ge=0, le=1)
     style_blend: str | None = Field(None, pattern=r"^\s*[\d.]+(\s*,\s*[\d.]+)*\s*$",
                                     description="one weight per style, like 0.7,0.3")
-    style_scale: float | None = Field(None, gt=0, description="style image size relative to the output's long side (at most twice its short side)")
+    style_scale: float | None = Field(None, gt=0, description="style image size relative to the output's long side "
+                                                              "(at most twice its short side)")
     style_layers: str | None = Field(
         None, max_length=1000, pattern=r"^[\w\s.:,/]+$",
         description="a list of layers like relu1_1,relu2_1,relu3_1:0.5, or one per style split by / "
