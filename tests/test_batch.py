@@ -1143,6 +1143,16 @@ def test_a_failure_line_names_the_item_once():
         "failed: content image: /x/b.png is not an image"
 
 
+def test_the_summary_says_the_time_per_output():
+    """A batch said only its total: what a longer one would take had to be worked out by hand."""
+    from stylegram.batch.runner import Failure, Report
+
+    report = Report(done=["a.png", "b.png", "c.png"], skipped=["d.png"], failed=[Failure("e.png", "broken")],
+                    seconds=9.0)
+    assert report.summary() == "3 done, 1 skipped, 1 failed in 9.0 s (3.0 s per output)\nfailed: e.png: broken"
+    assert Report(done=["a.png"], seconds=2.5).summary() == "1 done, 0 skipped, 0 failed in 2.5 s"
+
+
 def test_plan_says_which_subfolders_it_leaves_out(tmp_path):
     """in/sub/rocket.png was left out without a word (notes.txt beside it was named), and a folder holding only
     folders said 'no images or videos found' (trial S)."""
