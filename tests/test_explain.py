@@ -118,8 +118,14 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
     save_image(torch.rand(1, 3, 64, 64), tmp_path / "square.png")
     assert main(["explain", str(tmp_path / "cat.png"), "sample:swirls", str(tmp_path / "square.png"), "-o",
                  str(out)]) == 2
-    assert "the result is 64x64 px and the content 96x64: a transfer keeps its content's shape" in \
-        capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "the result is 64x64 px and the content 96x64: a transfer keeps its content's shape" in said
+    assert "measuring" not in said  # "measuring the Gram matrices ..." came first, then the refusal
+    (tmp_path / "broken.png").write_bytes(b"junk")
+    assert main(["explain", str(tmp_path / "cat.png"), "sample:swirls", str(tmp_path / "broken.png"), "-o",
+                 str(out)]) == 2
+    said = capsys.readouterr().err
+    assert "result: " in said and "broken.png is not an image" in said and "measuring" not in said
 
 
 def test_the_python_api_measures_without_writing_a_page(vgg):

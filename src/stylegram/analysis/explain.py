@@ -15,7 +15,7 @@ matched leaves their places scattered, a copy keeps them together.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -534,14 +534,14 @@ def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Ten
 def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: ImageLike, *,
             size: int | None = None, style_scale: float = 1.0, blend: str | Sequence[float] | None = None,
             style_masks=None, style_regions=None, labels=None, style_names: Sequence[str] | None = None,
-            model: Backbone | None = None, **layers) -> Explanation:
+            model: Backbone | None = None, progress: Callable[[str], None] | None = None, **layers) -> Explanation:
     """Measure a transfer's ``result`` against the ``content`` and style (or list of styles, ``blend`` as
     --style-blend) it was made from (files, sample:NAME or tensors; ``size`` and ``style_scale`` as in ``prepared``;
     ``style_masks``, ``style_regions``, ``labels`` as the transfer took them: each style measured where they put it,
     its parts naming the styles ``style_names`` (default "style 1", "style 2": placed.parts_of); ``layers``:
     style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's does,
     replicate); ``.html()`` of it is the page `stylegram explain` writes. A result that seems made from another content
-    (``Explanation.unrelated``) is warned of."""
+    (``Explanation.unrelated``) is warned of. ``progress`` is told when the inputs are read and the measuring begins."""
     from ..features import default_backbone
     from ..images import load_input
 
@@ -549,6 +549,8 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
                                        load_input(result, "result"), size, style_scale)
     parts = parts_of(content, styles, style_masks, style_regions, labels, names=style_names)
+    if progress is not None:
+        progress("measuring the Gram matrices, content maps and patches")
     measured = measure(content, result, styles, model or default_backbone("max", gatys.TransferOptions.padding),
                        blend=blend, parts=parts, **layers)
     warning = measured.unrelated()
@@ -560,12 +562,13 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
 def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike, *, size: int | None = None,
                     example_scale: float = 1.0, blend: str | Sequence[float] | None = None, tileable: bool = False,
                     masks=None, labels=None, example_names: Sequence[str] | None = None,
-                    model: Backbone | None = None, **layers) -> Explanation:
+                    model: Backbone | None = None, progress: Callable[[str], None] | None = None,
+                    **layers) -> Explanation:
     """Measure a texture ``result`` against the example (or list of examples, ``blend`` as --blend) it was grown from
     (``example_scale``, ``tileable``, ``masks`` and ``labels`` as texture synthesis took them, ``example_names`` as
     explain's ``style_names``; ``layers``: layers, match_layer as in ``measure_texture``; the default model pools by
     average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes. A texture
-    copied in whole pieces from its example (``Explanation.copied``) is warned of."""
+    copied in whole pieces from its example (``Explanation.copied``) is warned of; ``progress`` as explain's."""
     from ..features import default_backbone
     from ..images import load_input
 
@@ -577,6 +580,8 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
                                         example_scale)
     parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True, names=example_names)
     model = model or default_backbone("avg", "circular" if tileable else None)
+    if progress is not None:
+        progress("measuring the Gram matrices and patches")
     measured = measure_texture(examples, result, model, blend=blend, tileable=tileable, parts=parts, **layers)
     warning = measured.copied()
     if warning:

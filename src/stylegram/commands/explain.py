@@ -138,13 +138,12 @@ def run(args: argparse.Namespace) -> int:
     *sources, result = args.images
     content, (result_picture,), frame_row = frames_at(sources[0], [result], args.frame) if video else \
         (sources[0], [result], {})
-    say("measuring the Gram matrices and patches" if args.texture else
-        "measuring the Gram matrices, content maps and patches")
-    if args.texture:
-        measured = explain.explain_texture(sources, result, model=model, example_names=file_names(sources), **keywords)
+    if args.texture:  # "measuring" said once the inputs are read: a bad result was refused after it
+        measured = explain.explain_texture(sources, result, model=model, example_names=file_names(sources),
+                                           progress=say, **keywords)
     else:
         measured = explain.explain(content, sources[1:], result_picture, model=model,
-                                   style_names=file_names(sources[1:]), **keywords)
+                                   style_names=file_names(sources[1:]), progress=say, **keywords)
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
     text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **placing_rows(args),
