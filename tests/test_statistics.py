@@ -310,6 +310,40 @@ def test_mrf_terms_count_in_the_memory_check(vgg, chelsea):
         prepare(chelsea, chelsea, statistic="mrf", **options)
 
 
+def test_kernel_mmd_samples_count_in_the_memory_check(vgg, chelsea):
+    """mmd-gauss(samples=1e9) kernels every position with every other, and was not in the estimate: a 192 px run was
+    killed by the system at 22.9 GB, and samples=100000 with max_memory=1.5 ran to 22.2 GB (trial T)."""
+    layers, size, style = ["relu1_1", "relu2_1"], (64, 96), [(96, 96)]
+    every = S.held_bytes(S.parse_statistic("mmd-gauss(samples=1e9)"), vgg, layers, size, style)
+    # by hand: relu1_1 has 64 x 96 = 6144 positions of the picture and 9216 of the style, 64 channels; 4 bytes times
+    # the style's sample (9216 x 64) and the larger of 4 copies of its 9216^2 kernel and 3 of the picture's kernels
+    # (6144^2 + 6144 x 9216); relu2_1 likewise with 1536, 2304 and 128 channels
+    relu1 = 4 * (9216 * 64 + max(4 * 9216**2, 3 * (6144**2 + 6144 * 9216)))
+    relu2 = 4 * (2304 * 128 + max(4 * 2304**2, 3 * (1536**2 + 1536 * 2304)))
+    assert every == relu1 + relu2 == 1_447_428_096  # measured: 1.2 GB above a default run's peak
+    default = S.held_bytes(S.parse_statistic("mmd-gauss"), vgg, layers, size, style)
+    assert default == 4 * (1024 * 64 + 6 * 1024**2) + 4 * (1024 * 128 + 6 * 1024**2)  # 1,024 samples: 49 MB
+    options = dict(size=96, iterations="1", max_memory=1.0, model=vgg, style_layers=",".join(layers))
+    prepare(chelsea, chelsea, statistic="mmd-gauss", **options)
+    with pytest.raises(OptionError, match=r"needs about 1.\d GiB but max_memory allows 1.0 GiB; the largest size that "
+                                          r"fits is about size=\d+, or fewer samples: mmd-gauss\(samples=1024\)"):
+        prepare(chelsea, chelsea, statistic="mmd-gauss(samples=1e9)", **options)
+
+
+def test_kernel_constants_are_taken_from_at_most_1024_of_the_styles_positions():
+    """The gain's second derivative in float64 over every position took 6.8 GB for a 96 px style with samples=1e9;
+    from 1,024 of them, evenly spread over the shuffled sample, it is the same to a few percent."""
+    torch.manual_seed(3)
+    feats = torch.randn(1, 8, 64, 64).relu()  # 4096 positions
+    for kind in (S.MMDGaussStatistic, S.MMDPolyStatistic):
+        every = kind(samples=4096).target(feats)
+        whole = kind(samples=4096)._gain(every.vectors, every.scale)  # as it was: from all 4096
+        assert float(every.gain) == pytest.approx(float(whole), rel=0.05)
+        assert float(every.gain) != float(whole)
+        few = kind(samples=1024).target(feats)  # the default: all of its sample, as before
+        assert float(few.gain) == float(kind()._gain(few.vectors, few.scale))
+
+
 def test_mmd_blend_takes_positions_in_proportion_to_the_weights():
     a, b = torch.zeros(1, 3, 10, 10), torch.ones(1, 3, 10, 10)
     gauss = S.MMDGaussStatistic(samples=100)

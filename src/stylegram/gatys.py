@@ -582,13 +582,17 @@ def prepare(
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]
     style_sizes = [problem.style_size(style, finest) for style in problem.styles]
-    held = statistics.held_bytes(problem.statistic, model, list(problem.style_layers), finest, style_sizes)
+
+    def held(size: tuple[int, int]) -> int:  # the statistic's own, at an output of ``size`` and its styles'
+        styles = [problem.style_size(style, size) for style in problem.styles]
+        return statistics.held_bytes(problem.statistic, model, list(problem.style_layers), size, styles)
     # the styles grow with --size too: the size named must fit them as well (304 was named, then its style refused)
     style_cap = min((memory.largest_side(memory.targets_bytes(model, layers, size), size, limit) * max(finest)
                      // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
     memory.check_fits(model, layers, finest, limit, opts.history, extra=held, factor=problem.memory_factor(),
                       fix=lambda side: f"the largest size that fits is about --size {min(side, style_cap)}"
-                      + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else ""))
+                      + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else ""),
+                      also=statistics.fewer_samples(problem.statistic))
     for size in style_sizes:  # its targets take a forward pass at the style's own size
         memory.check_targets_fit(model, layers, size, limit, "style image",
                                  lambda side: f"the largest --style-scale that fits is about "

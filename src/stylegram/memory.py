@@ -134,18 +134,21 @@ def limit_bytes(max_memory: float | None) -> int | None:
 
 def check_fits(
     backbone: Backbone, layers: list[str], size: tuple[int, int], limit: int | None, history: int = 100,
-    what: str = "run", fix: Callable[[int], str] | None = None, extra: int = 0,
-    factor: float = ACTIVATION_FACTOR,
+    what: str = "run", fix: Callable[[int], str] | None = None, extra: int | Callable[[tuple[int, int]], int] = 0,
+    factor: float = ACTIVATION_FACTOR, also: str = "",
 ) -> None:
     """Raise OptionError naming the largest size that fits when the estimate exceeds the limit.
 
     ``what`` names the image in the message ("a 640x480 run"); ``fix`` says what to do, given the largest long side
-    that fits (default: name that --size); ``extra`` and ``factor`` as in ``estimate``.
+    that fits (default: name that --size); ``extra`` and ``factor`` as in ``estimate``, ``extra`` also as the bytes
+    at a size (H, W), for terms that shrink with the picture (a kernel MMD's or mrf's); ``also``: more advice, ", or
+    ..." (statistics.fewer_samples).
     """
-    def need_at(side: int) -> int:  # ``extra`` as at the size asked: the Gram targets' does not shrink with the picture
-        return estimate(backbone, layers, scaled(size, side), history, extra, factor)
+    def need_at(side: int) -> int:  # a fixed ``extra`` as at the size asked
+        at = scaled(size, side)
+        return estimate(backbone, layers, at, history, extra(at) if callable(extra) else extra, factor)
 
-    _check_need(need_at(max(size)), size, limit, what, fix, need_at)
+    _check_need(need_at(max(size)), size, limit, what, fix, need_at, also)
 
 
 def check_fits_at(need_at: Callable[[int], int], size: tuple[int, int], limit: int | None, what: str,
@@ -174,7 +177,7 @@ def check_feed_forward_fits(content: tuple[int, int], styles: list[tuple[int, in
 
 def _check_need(
     need: int, size: tuple[int, int], limit: int | None, what: str, fix: Callable[[int], str] | None = None,
-    need_at: Callable[[int], int] | None = None,
+    need_at: Callable[[int], int] | None = None, also: str = "",
 ) -> None:
     """Refuse a run of ``size`` (H, W) that needs ``need`` bytes when the limit (None: what is free) is lower.
 
@@ -196,7 +199,7 @@ def _check_need(
     else:
         advice = "no useful size fits in that; " + ("raise --max-memory" if given else
                                                     "free some memory (close other programs) and try again")
-    raise OptionError(f"a {w}x{h} {what} needs about {gib(need)} GiB but {room}; {advice}")
+    raise OptionError(f"a {w}x{h} {what} needs about {gib(need)} GiB but {room}; {advice}{also}")
 
 
 def largest_side(need: int, size: tuple[int, int], limit: int | None) -> int:

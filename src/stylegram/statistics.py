@@ -73,6 +73,11 @@ from .mrf import MRFStatistic
 
 EPS = 1e-8
 SAMPLES = 1024  # positions per side and evaluation for mmd-poly and mmd-gauss
+# positions of the style's sample that its kernel constants (the gain, mmd-gauss's median) are taken from: with
+# samples=1e9 they were taken from all (9,216 at relu1_1 for a 96 px style), ten float64 copies of a 9,216^2 matrix
+# for the gain's second derivative, 6.8 GB
+CONSTANT_SAMPLES = SAMPLES
+TARGET_COPIES, KERNEL_COPIES = 4, 3  # float32 copies of a kernel matrix held while a target is made, and for the backward
 
 
 class Statistic(Protocol):
@@ -472,7 +477,15 @@ class _KernelMMD:
     def _set(self, vectors: torch.Tensor, positions: int, seed: int) -> SampleSet:
         scale = self.kernel_scale(vectors)
         self_term = _self_mean(self.kernel(vectors, vectors, scale), positions)
-        return SampleSet(vectors, scale, self_term, Sampler(seed), positions, self._gain(vectors, scale))
+        gain = self._gain(_spread(vectors, CONSTANT_SAMPLES), scale)
+        return SampleSet(vectors, scale, self_term, Sampler(seed), positions, gain)
+
+    def held_bytes(self, channels: int, image_positions: int, style_positions: int) -> int:
+        """Bytes one layer's term holds at most (float32): the style's sample and its n x n self kernel while the
+        target is made, and the kernels between the image's sample and both sides kept for the backward pass
+        (stylegram.memory's estimate; the default 1,024 samples hold a few MB, samples=1e9 held GB)."""
+        n, m = min(self.samples, image_positions), min(self.samples, style_positions)
+        return 4 * (m * channels + max(TARGET_COPIES * m * m, KERNEL_COPIES * (n * n + n * m)))
 
     def _gain(self, vectors: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
         """4 / Q, where a gain (1 + e) of the style's own sample costs Q e^2 (to second order) unscaled.
@@ -591,12 +604,21 @@ class MMDGaussStatistic(_KernelMMD):
     name = "mmd-gauss"
 
     def kernel_scale(self, vectors: torch.Tensor) -> torch.Tensor:
+        vectors = _spread(vectors, CONSTANT_SAMPLES)
         d2 = _sq_dist(vectors, vectors)
         off = d2[~torch.eye(d2.shape[0], dtype=torch.bool)]
         return off.median().clamp_min(EPS) if off.numel() else torch.tensor(1.0)
 
     def kernel(self, a, b, scale):
         return torch.exp(-_sq_dist(a, b) / (2 * scale))
+
+
+def _spread(vectors: torch.Tensor, count: int) -> torch.Tensor:
+    """At most ``count`` of the vectors, evenly spaced: the sample is in random order, and a blend's is its styles'
+    samples one after another, so each keeps its share."""
+    if vectors.shape[0] <= count:
+        return vectors
+    return vectors[torch.linspace(0, vectors.shape[0] - 1, count).round().long()]
 
 
 def _self_mean(kernel: torch.Tensor, positions: int) -> torch.Tensor:
@@ -803,6 +825,15 @@ def held_bytes(statistic: Statistic, backbone: Any, layers: Sequence[str], size:
                 total += sum(held(info.channels, positions(info.stride, size), positions(info.stride, style))
                              for style in style_sizes)
     return total
+
+
+def fewer_samples(statistic: Statistic) -> str:
+    """', or fewer samples: mmd-gauss(samples=1024)' for a kernel MMD given more than the default samples (its
+    memory grows with their square), else ''."""
+    many = [part for part, _ in components(statistic) if isinstance(part, _KernelMMD) and part.samples > SAMPLES]
+    if not many:
+        return ""
+    return f", or fewer samples: {many[0].name}(samples={SAMPLES}) (their memory grows with their square)"
 
 
 def target_of(statistic: Statistic, feats: torch.Tensor, weights: torch.Tensor | None = None) -> Any:

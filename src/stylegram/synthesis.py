@@ -424,13 +424,16 @@ def prepare_texture(
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     final = problem.sizes()[-1]
-    held = statistics.held_bytes(problem.statistic, backbone, problem.ordered, final,
-                                 [problem.example_size(example, final) for example in problem.examples])
+
+    def held(size: tuple[int, int]) -> int:  # the statistic's own, at a canvas of ``size`` and its examples'
+        examples = [problem.example_size(example, size) for example in problem.examples]
+        return statistics.held_bytes(problem.statistic, backbone, problem.ordered, size, examples)
     for example in problem.examples:  # its targets take a forward pass at the example's own size, whatever --size:
         size = problem.example_size(example, final)  # checked first, as no --size would make it fit
         memory.check_targets_fit(backbone, problem.ordered, size, limit, "example", lambda side, long=max(size):
                                  f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
-    memory.check_fits(backbone, problem.ordered, problem.canvas(final), limit, extra=held)
+    memory.check_fits(backbone, problem.ordered, problem.canvas(final), limit, extra=held,
+                      also=statistics.fewer_samples(problem.statistic))
     warn_enlarged(tensors, [problem.example_size(e, final) for e in tensors], "--example-scale", "example",
                   "a smaller --example-scale")  # as transfer warns of a style image (once it is sure to run)
     warn_slow_examples(problem, counts)
