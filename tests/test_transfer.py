@@ -959,6 +959,10 @@ def test_inputs_become_one_rgb_image_in_the_unit_range(image, shape):
                                        "(x + 1) / 2)"),  # was 'divide 0..255 values by 255'
     (torch.zeros(1, 3, 20, 30, dtype=torch.int64), "dtype torch.int64 is not an image"),
     (None, "a NoneType is not an image"),
+    (np.full((20, 30, 3), 200, np.uint16), "the uint16 array's values run from 200 to 200, which as 16-bit pixels "
+                                           "(0..65535) is a black picture; for 8-bit values give "
+                                           "array.astype(np.uint8)"),  # was read as a mean of 0.003 (trial T)
+    (torch.rand(1, 4, 20, 30), "a tensor has no alpha channel here: give an RGBA picture as an H x W x 4 array"),
 ])
 def test_inputs_that_are_not_images_are_named(image, words):
     with pytest.raises(ImageError, match=re.escape("style image 2: ") + ".*" + re.escape(words)):

@@ -426,7 +426,7 @@ def _checked_array(array: np.ndarray) -> np.ndarray:
     if not shape_ok or not (array.dtype in (np.uint8, np.uint16) or array.dtype.kind == "f"):
         raise ImageError(
             f"cannot make an image of an array with shape {array.shape} and dtype {array.dtype}; "
-            "give H x W x 3 uint8, uint16 or float in [0, 1]"
+            "give H x W x 3 (or grey H x W, or H x W x 4 with alpha) uint8, uint16 or float in [0, 1]"
         )
     return array
 
@@ -443,8 +443,11 @@ def batch_tensor(x: torch.Tensor, images: int | None = None) -> torch.Tensor:
     ``images``: the N it must have (``image_tensor`` asks for 1, and detaches first)."""
     t = x[None, None] if x.dim() == 2 else x[None] if x.dim() == 3 else x  # (H, W): grey, as an H x W array is
     if t.dim() != 4 or t.shape[1] not in (1, 3) or images not in (None, t.shape[0]):
+        alpha = ("; a tensor has no alpha channel here: give an RGBA picture as an H x W x 4 array or a PIL image "
+                 "(its transparency kept), or the colours alone, tensor[:, :3]") if t.dim() == 4 and t.shape[1] == 4 \
+            else ""
         raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give ({images or 'N'}, 3, H, W), "
-                         "(3, H, W) or a grey (H, W)")
+                         f"(3, H, W) or a grey (H, W){alpha}")
     if 0 in t.shape[-2:]:
         raise ImageError(f"the tensor is empty ({t.shape[-1]}x{t.shape[-2]} px); give an image with pixels")
     if t.dtype == torch.uint8:
@@ -464,6 +467,9 @@ def array_tensor(array: np.ndarray, background: tuple[int, int, int] | str = _WH
         raise ImageError(f"the array is empty ({array.shape[1]}x{array.shape[0]} px); give an image with pixels")
     if _checked_array(array).dtype.kind == "f" and array.size:
         _check_unit_range(array, bool(np.isfinite(array).all()), "array")
+    if array.dtype == np.uint16 and array.size and 0 < int(array.max()) <= 255:  # read as 0..65535: all but black
+        raise ImageError(f"the uint16 array's values run from {int(array.min())} to {int(array.max())}, which as 16-bit "
+                         "pixels (0..65535) is a black picture; for 8-bit values give array.astype(np.uint8)")
     return to_tensor(array, background)
 
 
