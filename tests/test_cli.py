@@ -157,6 +157,8 @@ def test_only_flags_that_stand_for_options_are_renamed():
                                      "or --resume ck.pt with --overwrite")
     quoted = "--size 9 is wrong; see 'stylegram layers --backbone vgg19 --weights x'"  # was 'stylegram layers backbone
     assert in_python_words(quoted) == "size=9 is wrong; see 'stylegram layers --backbone vgg19 --weights x'"  # vgg19'
+    assert in_python_words("--alpha -0.1 must lie in [0, 1]; --size .5 too") == \
+        "alpha=-0.1 must lie in [0, 1]; size=.5 too"  # was 'alpha -0.1', beside 'alpha=1.5'
 
 
 def test_a_python_caller_is_told_the_python_way_out():
@@ -619,7 +621,8 @@ def test_version_names_stylegram_torch_and_python(capsys):
     assert first == f"stylegram {stylegram.__version__} (torch {torch.__version__}, Python {platform.python_version()})"
     chosen = stylegram.precision.resolve("auto")
     assert second.startswith(f"this machine: --precision auto runs {chosen} (")
-    assert second.endswith(f"), {torch.get_num_threads()} threads")
+    threads = torch.get_num_threads()
+    assert second.endswith(f"), {threads} thread{'s' * (threads != 1)}")  # '1 threads' under pytest -n 2
 
 
 def test_ctrl_c_while_the_commands_load_is_one_line(capsys, monkeypatch):

@@ -386,6 +386,8 @@ def test_parse_single_weighted_and_parameterized():
     assert [s.name for s, _ in nested.parts] == ["mmd-poly", "w2"] and nested.parts[0][0].c == 1
     assert isinstance(S.parse_statistic("gram:1,histogram:0"), S.GramStatistic)  # zero weight drops out
     assert S.parse_statistic("MMD-Poly(d=2)").d == 2  # names in any case, as the CLI's choices are spelled
+    for spec in ["mmd-poly(c=0,d=2,samples=100000)", "mmd-gauss(samples=5)", "mmd-gauss", "mmd-poly(c=1,d=3)"]:
+        assert repr(S.parse_statistic(spec)) == spec  # samples was left out, so a costlier run looked the default
 
 
 def test_combination_is_the_weighted_sum_of_its_parts():
@@ -413,6 +415,7 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("mmd-poly(d=40)", "d must be at most 8, got 40: a higher power leaves the loss to the few strongest"),
         ("mmd-poly(d=2.5)", "d=2.5 is not a whole number"),  # was cut to 2
         ("mmd-poly(c=nan)", "c=nan is not a number"),  # passed every check
+        ("mmd-poly(c=1e30,d=8)", "c must be at most 100, got 1e+30: a larger c makes the kernel nearly constant"),
         ("mmd-gauss:samples=64", "parameters go in parentheses, e.g. mmd-gauss"),
         ("gram:x", "'x'"),
         ("gram:-1", "non-negative"),

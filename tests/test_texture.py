@@ -479,6 +479,9 @@ def test_help_of_the_options_says_what_each_does_in_python_words():
     dream_page = " ".join(pydoc.render_doc(stylegram.DreamOptions, renderer=pydoc.plaintext).split())
     assert "transforms=False: no random pad, jitter" in dream_page  # 'transforms: no random pad' read backwards
     assert "pre_relu=False: evaluate reluX_Y itself" in dream_page and "grey: dream in grey" in dream_page
+    for run, options in [(stylegram.transfer, "TransferOptions"), (stylegram.texture, "TextureOptions"),
+                         (stylegram.dream, "DreamOptions")]:  # help(transfer) named no keyword, nor where they are
+        assert f"help(stylegram.{options}) lists" in " ".join(pydoc.render_doc(run, renderer=pydoc.plaintext).split())
 
 
 def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):

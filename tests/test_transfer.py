@@ -261,8 +261,8 @@ def test_a_notebook_shows_a_result_as_its_picture_and_an_explanation_as_its_page
     iterations = result.history[-1]["iteration"]
     assert re.fullmatch(rf"Result\(transfer, 96x64 px, {iterations} iterations in \d+\.\d s, loss [\d.]+\)",
                         shown["text/plain"])
-    assert re.fullmatch(r"Result\(transfer by adain, 96x64 px, \d+\.\d s\)", repr(transfer(*pair, method="adain",
-                                                                                          size=96)))
+    assert re.fullmatch(r"Result\(transfer by adain, alpha 0.6, 96x64 px, \d+\.\d s\)",
+                        repr(transfer(*pair, method="adain", size=96, alpha=0.6)))  # alpha was left out
     why = stylegram.explain(pair[0], pair[1], result.image, model=vgg, style_layers="relu1_1,relu2_1")
     shown, _ = DisplayFormatter().format(why)
     assert shown["text/plain"] == (f"Explanation(transfer: {100 * why.moved:.0f}% of the way from the content's Gram "

@@ -110,8 +110,9 @@ def version() -> str:
     chosen = precision.resolve("auto")
     why = {"bfloat16": "AMX" if precision.amx() else "AVX512-BF16", "winograd": "AVX2 with NNPACK",
            "float32": "no native bfloat16"}[chosen]
+    threads = torch.get_num_threads()
     return (f"stylegram {__version__} (torch {torch.__version__}, Python {platform.python_version()})\n"
-            f"this machine: --precision auto runs {chosen} ({why}), {torch.get_num_threads()} threads")
+            f"this machine: --precision auto runs {chosen} ({why}), {threads} thread{'s' * (threads != 1)}")
 
 
 def given_options(argv: list[str]) -> set[str]:

@@ -20,7 +20,7 @@ OPTION_CLASSES: list[type] = []
 # Keyword arguments outside those classes whose flags messages name the same way (stylize_batch's temporal, ...).
 KEYWORDS: set[str] = set()
 # A flag and the value written after it when that is a number or a quoted string: "--size 0", "--init 'x'".
-_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?: ('[^']*'|\d[^\s,;:)]*))?")
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?: ('[^']*'|-?\.?\d[^\s,;:)]*))?")
 
 
 class StylegramError(Exception):

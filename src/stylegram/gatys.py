@@ -646,8 +646,9 @@ def load_model(opts: TransferOptions) -> Backbone:
 
 def transfer(content: ImageLike, styles: ImageLike | Sequence[ImageLike], options: TransferOptions | None = None, *,
              progress: bool = False, **changes) -> Result:
-    """Run a style transfer to the end and return the Result; ``options`` (a TransferOptions) and/or its fields;
-    ``progress``: a progress bar on stderr, as the command line shows.
+    """Run a style transfer to the end and return the Result; ``options`` (a TransferOptions) and/or its fields as
+    keywords (size=256, style_weight=10, colors="luminance": help(stylegram.TransferOptions) lists and explains them
+    all); ``progress``: a progress bar on stderr, as the command line shows.
 
     method='gatys' optimizes (the iterator form: prepare(), exported as stylegram.prepare_transfer); 'adain' and
     'wct' are one forward pass. A Ctrl-C raises stylegram.Interrupted, whose ``job`` holds the work so far.

@@ -58,8 +58,8 @@ class Result:
         """'Result(transfer, 256x171 px, 110 iterations in 12.3 s, loss 1.234)': the run, not the pixels."""
         height, width = self.image.shape[-2:]
         kind = getattr(self.options, "kind", "") or type(self.options).__name__
-        if getattr(self.options, "method", "gatys") != "gatys":
-            kind += f" by {self.options.method}"
+        if getattr(self.options, "method", "gatys") != "gatys":  # its one setting, the style's strength, with it
+            kind += f" by {self.options.method}, alpha {self.options.alpha:g}"
         if not self.history:  # a one-pass method's, or a picture read back without its run (a sweep's cells)
             return f"Result({kind}, {width}x{height} px, {self.seconds:.1f} s)"
         count = self.history[-1]["iteration"]

@@ -112,7 +112,7 @@ class Progress:
     """One iteration's report; ``image()`` returns a copy of the current image on request."""
 
     iteration: int  # counted over all scales, from 1
-    scale: int  # index into the sizes, from 0
+    scale: int  # index of the stage in the problem's sizes(), from 0: a pixel polish is a stage of its own
     stage: str  # the problem's name for that stage, for displays ("scale 2 of 2", "scale 2 of 2, pixel polish")
     size: tuple[int, int]
     step: int  # iteration within this stage (a scale, or its pixel polish), from 1

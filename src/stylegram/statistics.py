@@ -552,10 +552,15 @@ class _KernelMMD:
         mmd2 = xx + target.self_term - 2 * xt
         return target.gain * mmd2.mean() / target.self_term.clamp_min(EPS)
 
+    def _samples(self) -> str:
+        """',samples=N' where not the default (repr: a run with more samples was shown as the default's)."""
+        return f",samples={self.samples}" if self.samples != SAMPLES else ""
+
     def __repr__(self) -> str:
-        return self.name
+        return f"{self.name}({self._samples()[1:]})" if self._samples() else self.name
 
 
+MAX_POLY_C = 100.0  # the style against its own sample: 5.6e-5 at c=100, 6.0e-3 at 1e4 (float32), NaN at 1e30
 MAX_POLY_DEGREE = 8  # chelsea/swirls at 128 px, relu5_1's term over relu1_1's: 2 at d=2, 39 at 6, 330 at 8, 60,000 at 16
 
 
@@ -579,6 +584,10 @@ class MMDPolyStatistic(_KernelMMD):
                               "60,000x relu1_1's) and overflows near d=40, which stopped runs with a NaN loss")
         if c < 0:
             raise OptionError(f"mmd-poly: c must not be negative (the kernel would not be positive definite), got {c}")
+        if c > MAX_POLY_C:
+            raise OptionError(f"mmd-poly: c must be at most {MAX_POLY_C:g}, got {c:g}: a larger c makes the kernel nearly "
+                              "constant, and its MMD is lost to rounding (the style against itself measured 6e-3 at "
+                              "c=1e4 where it is 0) or overflows to a NaN loss")
         super().__init__(samples, seed)
         self.c, self.d = float(c), int(d)
 
@@ -589,7 +598,7 @@ class MMDPolyStatistic(_KernelMMD):
         return (a @ b.transpose(-1, -2) / scale + self.c).pow(self.d)
 
     def __repr__(self) -> str:
-        return f"mmd-poly(c={self.c:g},d={self.d})"
+        return f"mmd-poly(c={self.c:g},d={self.d}{self._samples()})"
 
 
 class MMDGaussStatistic(_KernelMMD):
