@@ -344,6 +344,19 @@ def test_kernel_constants_are_taken_from_at_most_1024_of_the_styles_positions():
         assert float(few.gain) == float(kind()._gain(few.vectors, few.scale))
 
 
+def test_the_gaussian_bandwidth_scales_the_median_heuristic_and_keeps_the_gain_rule():
+    """A researcher comparing kernel widths could not: mmd-gauss took only the median heuristic's (trial T)."""
+    torch.manual_seed(4)
+    feats = torch.randn(1, 8, 20, 20).relu()
+    plain = S.parse_statistic("mmd-gauss").target(feats)
+    for bandwidth in (0.25, 4.0):
+        gauss = S.parse_statistic(f"mmd-gauss(bandwidth={bandwidth})")
+        target = gauss.target(feats)
+        assert float(target.scale) == pytest.approx(bandwidth * float(plain.scale))
+        # a 5 % gain of the features costs 4 e^2 = 0.01 whatever the width (to second order)
+        assert float(gauss.distance(feats * 1.05, target)) == pytest.approx(0.01, rel=0.15)
+
+
 def test_mmd_blend_takes_positions_in_proportion_to_the_weights():
     a, b = torch.zeros(1, 3, 10, 10), torch.ones(1, 3, 10, 10)
     gauss = S.MMDGaussStatistic(samples=100)
@@ -386,7 +399,8 @@ def test_parse_single_weighted_and_parameterized():
     assert [s.name for s, _ in nested.parts] == ["mmd-poly", "w2"] and nested.parts[0][0].c == 1
     assert isinstance(S.parse_statistic("gram:1,histogram:0"), S.GramStatistic)  # zero weight drops out
     assert S.parse_statistic("MMD-Poly(d=2)").d == 2  # names in any case, as the CLI's choices are spelled
-    for spec in ["mmd-poly(c=0,d=2,samples=100000)", "mmd-gauss(samples=5)", "mmd-gauss", "mmd-poly(c=1,d=3)"]:
+    for spec in ["mmd-poly(c=0,d=2,samples=100000)", "mmd-gauss(samples=5)", "mmd-gauss", "mmd-poly(c=1,d=3)",
+                 "mmd-gauss(bandwidth=0.5,samples=64)"]:
         assert repr(S.parse_statistic(spec)) == spec  # samples was left out, so a costlier run looked the default
 
 
@@ -408,7 +422,8 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("histogramm", "did you mean histogram?"),
         ("mmd_gauss", "did you mean mmd-gauss?"),
         ("mmd-poly(e=2)", "takes c, d, samples, e.g. mmd-poly(c=1,d=3)"),
-        ("mmd-gauss(sigma=2)", "takes samples, e.g. mmd-gauss(samples=2048)"),  # the example was mmd-poly's
+        ("mmd-gauss(sigma=2)", "takes samples, bandwidth, e.g. mmd-gauss(samples=2048)"),  # the example was mmd-poly's
+        ("mmd-gauss(bandwidth=0)", "bandwidth must be between 0.01 and 100 (times the median squared distance"),
         ("gram(c=1)", "takes none: write gram"),
         ("mmd-poly(d=two)", "d=two"),
         ("mmd-poly(d=0)", "d must be"),
