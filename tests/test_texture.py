@@ -507,6 +507,26 @@ def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):
         prepare_texture(example, margin=-1, **opts)
 
 
+def test_the_next_scale_starts_from_the_picture_enlarged_not_the_canvas(avg_vgg, brick):
+    """The margin is the same px at every scale: resized canvas to canvas (72 to 136 px), the picture shrank by 6 %
+    and moved 3.5 px inwards, so its edge rows started from what had been margin."""
+    problem = prepare_texture(brick, model=avg_vgg, size=128, min_size=64, iterations="1").problem
+    assert problem.margin == 4 and problem.sizes() == [(64, 64), (128, 128)]
+    canvas = torch.zeros(1, 3, 72, 72)
+    canvas[..., 4:68, 4:68] = 1.0  # the picture white, the margin black
+    canvas[..., 4:68, 36:68] = 0.5  # its right half grey
+    finer = problem.rescale(canvas, (128, 128))
+    assert finer.shape == (1, 3, 136, 136)
+    picture = finer[0, 0, 4:132, 4:132]
+    # by hand: the coarse picture's edge at 4 px of 72 lands at 4 px of 136 (the margin 8 px wide there, 4 cut off),
+    # and its grey half from column 32 of 64 at column 64 of 128
+    # (bicubic blurs a row on either side of an edge, and rings for two more)
+    assert float(picture[1:-1, 1:62].min()) > 0.97 and float(picture[3:-3, 67:125].sub(0.5).abs().max()) < 0.03
+    assert float(finer[0, 0, :, :2].max()) < 0.03  # the margin stays margin
+    tiling = prepare_texture(brick, model=avg_vgg, size=128, min_size=64, iterations="1", tileable=True).problem
+    assert tiling.rescale(torch.rand(1, 3, 64, 64), (128, 128)).shape == (1, 3, 128, 128)
+
+
 def test_a_checkpoint_from_before_the_margin_resumes_without_one(avg_vgg, brick, checkpoint_at):
     """Its picture holds no margin: resumed with one, the crop would cut the picture itself."""
     opts = dict(model=avg_vgg, size=32, min_size=32, iterations="4", layers="conv1_1,pool1", margin=0)

@@ -361,8 +361,21 @@ class TextureProblem(optimize.Problem):
         return (colour + 0.2 * smooth_noise(1 if self.grey else 3, size, generator, self.wrap)).clamp(0, 1)
 
     def rescale(self, image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """Resize to the next scale's canvas, across the wrap-around border when the output must tile."""
-        return optimize.resize(image, self.canvas(size), wrap=self.wrap)
+        """Resize to the next scale's canvas, across the wrap-around border when the output must tile.
+
+        With a margin the picture is enlarged by the scales' own ratio and the next canvas cut from it: the margin
+        is the same px at every scale, so resizing canvas to canvas (72 to 136 px from 64 to 128) shrank the picture
+        by 6 % and moved it 3.5 px inwards at each step, and the masks (drawn out over the margin) no longer lay
+        where their regions had been painted.
+        """
+        m = self.margin
+        if not m:
+            return optimize.resize(image, self.canvas(size), wrap=self.wrap)
+        picture = (image.shape[-2] - 2 * m, image.shape[-1] - 2 * m)
+        grown = [round(m * new / old) for new, old in zip(size, picture)]  # the coarse margin in the next scale's px
+        enlarged = optimize.resize(image, (size[0] + 2 * grown[0], size[1] + 2 * grown[1]))
+        top, left = grown[0] - m, grown[1] - m
+        return enlarged[..., top:top + size[0] + 2 * m, left:left + size[1] + 2 * m]
 
     def finish(self, image: torch.Tensor) -> torch.Tensor:
         """The picture: the canvas with its margin cropped off, grey for grey examples."""
