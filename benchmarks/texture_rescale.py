@@ -6,8 +6,9 @@ against the canvas resized to the next canvas, as it was.
 The margin (TextureOptions.margin) is the same px at every scale, so resizing the whole canvas to the next one (72 to
 136 px from 64 to 128) shrank the picture by 6 % and moved it 3.5 px inwards at each step. Both are run with the
 default options otherwise, interleaved (the machine is shared and drifts, so compare within a row). Printed per run:
-the seconds, the iterations run (the early stop ends each scale) and the texture distance to the example (texture_speed's evaluator) of the whole picture and of its centre
-(8 px cropped off each side); then the medians and the ratio of the times.
+the seconds, the iterations run (the early stop ends each scale) and the texture distance to the example
+(texture_speed's evaluator) of the whole picture and of its centre (8 px cropped off each side); then the medians and
+the ratio of the times.
 """
 
 from __future__ import annotations

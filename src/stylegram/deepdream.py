@@ -742,8 +742,8 @@ def check_dream_fits(model: Backbone, problem: DreamProblem, tile: int, limit: i
 def dream(goal: Objective | None = None, options: DreamOptions | None = None, *, progress: bool = False,
           **changes) -> Result:
     """Run a dream to the end and return the Result; ``options`` (a DreamOptions) and/or its fields as keywords
-    (help(stylegram.DreamOptions) lists them; plus start=, model=); ``progress``: a progress bar on stderr, as the command line shows. A Ctrl-C raises
-    stylegram.Interrupted, whose ``job`` holds the work so far."""
+    (help(stylegram.DreamOptions) lists them; plus start=, model=); ``progress``: a progress bar on stderr, as the
+    command line shows. A Ctrl-C raises stylegram.Interrupted, whose ``job`` holds the work so far."""
     return prepare_dream(goal, options, **changes).run(progress)
 
 

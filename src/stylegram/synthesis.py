@@ -480,8 +480,8 @@ def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:
 def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions | None = None, *,
             progress: bool = False, **changes) -> Result:
     """Synthesize a texture to the end and return the Result; ``options`` (a TextureOptions) and/or its fields as
-    keywords (help(stylegram.TextureOptions) lists them); ``progress``: a progress bar on stderr, as the command line shows. A Ctrl-C raises
-    stylegram.Interrupted, whose ``job`` holds the work so far."""
+    keywords (help(stylegram.TextureOptions) lists them); ``progress``: a progress bar on stderr, as the command line
+    shows. A Ctrl-C raises stylegram.Interrupted, whose ``job`` holds the work so far."""
     return prepare_texture(examples, options, **changes).run(progress)
 
 
