@@ -75,6 +75,36 @@ def test_varying_the_method_gives_each_only_what_it_reads_and_repeats_no_run(che
     assert planned[0].job.options.style_weight == 1.0 and planned[1].job.options.style_weight == 50.0
 
 
+@pytest.mark.parametrize("vary, keywords, words", [
+    ({"method": ["adain", "wct"], "style_weight": [1, 10]}, {},  # made each method's picture twice over
+     "style_weight is varied, but no method varied (adain, wct) reads it, so its pictures would be copies"),
+    ({"seed": [1, 2]}, {},  # the same picture twice from the content
+     "seed is varied, but the start (init auto) and statistic gram draw no random number, so every seed gives the "
+     "same picture; it matters with init noise or a statistic that samples (mmd-poly, mmd-gauss, mrf); drop the "
+     "vary seed"),
+    ({"style_weight": [1, 10]}, {"style_weight": 3},  # the keyword was dropped without a word
+     "style_weight is given as a keyword (style_weight=3) and varied; drop one of them"),
+])
+def test_a_sweep_of_copies_or_of_a_value_given_twice_is_refused(vary, keywords, words, chelsea):
+    """Trial U: each of these made a sheet whose pictures did not differ as their captions said."""
+    with pytest.raises(OptionError, match=re.escape(words)):
+        sweeps.plan(chelsea, "sample:swirls", vary, **{**TINY, **keywords})
+    sweeps.plan(chelsea, "sample:swirls", {"seed": [1, 2]}, **{**TINY, "init": "noise"})  # there it matters
+
+
+def test_files_of_one_name_in_two_folders_are_told_apart(tmp_path):
+    """Both were captioned 'style swirls.png', and their cells shared one file, 'style=swirls.png.png'."""
+    (tmp_path / "v1").mkdir(), (tmp_path / "v2").mkdir()
+    for folder in ("v1", "v2"):
+        save_image(torch.rand(1, 3, 32, 32), tmp_path / folder / "swirls.png")
+    given = [str(tmp_path / "v1" / "swirls.png"), str(tmp_path / "v2" / "swirls.png"), "sample:mosaic"]
+    cells = sweeps.combinations({"style": given}, inputs=["style"])
+    assert [sweeps.values(c) for c in cells] == ["style v1/swirls.png", "style v2/swirls.png", "style sample:mosaic"]
+    assert [sweeps.slug(c) for c in cells] == ["style=v1-swirls", "style=v2-swirls", "style=sample-mosaic"]
+    assert [c["style"] for c in cells] == given  # the paths themselves, as given
+    assert sweeps.values({"style": given[0]}) == "style swirls.png"  # one of its name: its name alone
+
+
 def test_a_bad_value_is_refused_before_any_run_naming_it(chelsea):
     ran = []
     with pytest.raises(OptionError, match=r"size must be .* got 0 \(in the run with size 0\)"):
@@ -305,7 +335,7 @@ def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_shor
 def test_a_damaged_cells_record_or_picture_is_made_again(tmp_path, monkeypatch):
     ran, cells = _counting_runs(monkeypatch), tmp_path / "cells"
     sweep = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "s.png"), "--vary", "seed", "1", "2",
-             "--size", "48", "--min-size", "48", "--iterations", "2", "--cells", str(cells)]
+             "--init", "noise", "--size", "48", "--min-size", "48", "--iterations", "2", "--cells", str(cells)]
     assert main(sweep) == 0 and len(ran) == 2
     (cells / "seed=1.png").write_bytes(b"\x89PNG cut")
     assert main(sweep) == 0 and [r["seed"] for r in ran[2:]] == [1]
@@ -354,7 +384,7 @@ def test_one_content_with_each_of_several_styles(vgg, chelsea, tmp_path):
     chroma = [float((image.amax(1) - image.amin(1)).mean()) for image in (swirls, brick)]
     assert chroma[0] > 1.5 * chroma[1], chroma  # the blue swirls' colour against the grey brick's
     with pytest.raises(OptionError, match="give at least one style image"):
-        sweeps.sweep(content, [], {"seed": [1, 2]}, model=vgg, **TINY)
+        sweeps.sweep(content, [], {"seed": [1, 2]}, model=vgg, init="noise", **TINY)
 
 
 @pytest.mark.parametrize("words, missing", [
@@ -401,8 +431,8 @@ def test_the_sweep_command_measures_placed_styles_part_by_part(tmp_path, capsys)
     """A transfer's masked styles (and a texture's masked examples) are measured where their masks put them."""
     out, mask = tmp_path / "sheet.png", tmp_path / "mask.png"
     save_image(torch.ones(1, 3, 64, 96), mask)
-    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
-                 "--min-size", "64", "--iterations", "3", "--style-masks", str(mask), "--measure"]) == 0
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10",
+                 "--size", "64", "--min-size", "64", "--iterations", "3", "--style-masks", str(mask), "--measure"]) == 0
     assert "measuring the 2 pictures" in capsys.readouterr().err and _pictures_across(np.asarray(Image.open(out))) == 2
     save_image(torch.ones(1, 3, 48, 48), mask)
     assert main(["texture-sweep", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--masks", str(mask),
@@ -453,8 +483,8 @@ def test_measure_with_compare_reads_the_pages_numbers_instead_of_measuring_again
     monkeypatch.setattr(explain, "yardstick", counted)
     monkeypatch.setattr(sweeps, "measured", recorded)
     out, page = tmp_path / "sheet.png", tmp_path / "compare.html"
-    args = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
-            "--min-size", "64", "--iterations", "5", "--measure", "--quiet"]
+    args = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--init", "noise",
+            "--size", "64", "--min-size", "64", "--iterations", "5", "--measure", "--quiet"]
     assert main([*args, "--compare", str(page)]) == 0 and not yardsticks
     shown = dict(re.findall(r"<tr><td>([^<]+)</td><td><strong>(-?\d+)%</strong></td>", page.read_text()))
     assert [f"style {shown['seed 1']}%", f"style {shown['seed 2']}%"] == [c.split(",")[0] for c in captions[0]]
@@ -466,7 +496,8 @@ def test_measure_with_compare_reads_the_pages_numbers_instead_of_measuring_again
     (["--vary", "style-scale", "0.5", "1"], "--compare measures every picture against one target, but --vary "
                                             "style-scale changes what each is measured against"),
     (["--vary", "style-weight", "1"], "--compare needs two or more different pictures, but these values make one;"),
-    (["--vary", "style-weight", "1", "10", "--vary", "method", "adain"], "these values make one picture repeated"),
+    (["--vary", "style-weight", "1", "10", "--vary", "method", "adain"],
+     "--style-weight is varied, but no method varied (adain) reads it, so its pictures would be copies"),
     (["--vary", "seed", "1", "2", "--compare", "page.png"], "--compare page.png should end in .html or .htm"),
 ])
 def test_a_comparison_that_cannot_be_made_is_refused_before_any_work(args, words, tmp_path, capsys):
@@ -481,8 +512,8 @@ def test_ctrl_c_while_measuring_or_comparing_still_writes_the_sheet(tmp_path, ca
         raise KeyboardInterrupt
 
     out, page = tmp_path / "sheet.png", tmp_path / "compare.html"
-    args = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "seed", "1", "2", "--size", "64",
-            "--min-size", "64", "--iterations", "2"]
+    args = ["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10", "--size",
+            "64", "--min-size", "64", "--iterations", "2"]
     with monkeypatch.context() as patched:
         patched.setattr(sweeps, "measured", interrupted)
         assert main([*args, "--measure"]) == 130

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from . import gatys, images, synthesis
 from .backbones import Backbone
-from .errors import OptionError, StylegramError, did_you_mean
+from .errors import KEYWORDS, OptionError, StylegramError, did_you_mean
 from .images import ImageLike
 from .job import Job, Result
 from .optimize import Progress
@@ -34,6 +34,8 @@ from .sweep_folder import CellFolder, fingerprint
 if TYPE_CHECKING:
     from .analysis.compare import Comparison
 
+KEYWORDS.add("vary")  # sweep's: its messages name --vary, which a Python caller gives as vary=
+_IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|webp|tiff?|bmp|gif|avif|heic)$", re.IGNORECASE)
 MAX_CELLS = 64  # more combinations than this is a typo, not a plan: hours of work
 CAPTION_FONT = 13  # px
 MARGIN = 8  # px around and between the cells
@@ -94,8 +96,9 @@ class Planned:
 
 
 def slug(changes: Mapping[str, Any]) -> str:
-    """A file name stem of a combination's values: 'style-weight=10_statistic=gram'."""
-    words = "_".join(f"{flag(name)[2:]}={_shown(value)}" for name, value in changes.items())
+    """A file name stem of a combination's values: 'style-weight=10_statistic=gram', 'style=swirls' (a file's
+    extension left out: its picture was 'style=swirls.png.png')."""
+    words = "_".join(f"{flag(name)[2:]}={_IMAGE_SUFFIX.sub('', _shown(value))}" for name, value in changes.items())
     return re.sub(r"[^A-Za-z0-9.=_-]+", "-", words)[:200]
 
 
@@ -117,6 +120,7 @@ def combinations(vary: Mapping[str, Sequence[Any]], options: type[Options] = gat
                               f"{did_you_mean(name.replace('-', '_'), fields)}")
         if isinstance(given, (str, bytes)) or not isinstance(given, Sequence) or not given:
             raise OptionError(f"vary[{name!r}] needs a list of values, e.g. [1, 10], got {given!r}")
+    vary = {name: _told_apart(given) for name, given in vary.items()}
     cells = [dict(zip(vary, chosen)) for chosen in itertools.product(*vary.values())]
     if len(cells) > MAX_CELLS:
         raise OptionError(f"these values make {len(cells)} runs, more than {MAX_CELLS}; vary fewer options or give "
@@ -135,6 +139,7 @@ def plan(content: ImageLike, styles: ImageLike | Sequence[ImageLike], vary: Mapp
             return Planned({}, one_pass=gatys.prepare_feed_forward(given["content"], given["styles"], opts))
         return Planned({}, job=_shared(gatys.prepare, (given["content"], given["styles"]), opts, models, model))
 
+    _check_not_fixed(vary, changes)
     base = gatys.TransferOptions.given(options, **changes)
     return _planned(vary, base, {"content": content, "styles": styles}, prepared, folder)
 
@@ -146,8 +151,16 @@ def plan_texture(examples: ImageLike | Sequence[ImageLike], vary: Mapping[str, S
     def prepared(opts: synthesis.TextureOptions, models: dict[tuple, Backbone], given: dict[str, Any]) -> Planned:
         return Planned({}, job=_shared(synthesis.prepare_texture, (given["examples"],), opts, models, model))
 
+    _check_not_fixed(vary, changes)
     base = synthesis.TextureOptions.given(options, **changes)
     return _planned(vary, base, {"examples": examples}, prepared, folder)
+
+
+def _check_not_fixed(vary: Mapping[str, Sequence[Any]], changes: Mapping[str, Any]) -> None:
+    """Refuse an option both given as a keyword and varied (the keyword was dropped without a word; the command line
+    refuses the same)."""
+    for name in set(changes) & set(vary) if isinstance(vary, Mapping) else ():
+        raise OptionError(f"{name} is given as a keyword ({name}={changes[name]!r}) and varied; drop one of them")
 
 
 def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str, Any],
@@ -168,13 +181,10 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
     for name in set(varied_inputs) & set(vary):
         if _given(inputs[VARIED_INPUTS[name]]):
             raise OptionError(f"the {VARIED_INPUTS[name]} are given and varied; give them in --vary {name} alone")
-    for cell in combinations(vary, type(base), varied_inputs):
-        given = {**inputs, **{VARIED_INPUTS[name]: [value] for name, value in cell.items() if name in VARIED_INPUTS}}
-        opts = base.replace(**{name: value for name, value in cell.items() if name not in VARIED_INPUTS})
-        if "method" in vary:  # each method takes the options it reads, and the others' stay at their defaults
-            unread = unread_by(opts)
-            opts = opts.replace(**{name: getattr(type(base), name) for name in unread})
-            cell = {name: value for name, value in cell.items() if name not in unread}
+    combined = [_combination(cell, base, inputs, "method" in vary)
+                for cell in combinations(vary, type(base), varied_inputs)]
+    _check_each_varied_option_matters(vary, combined)
+    for cell, given, opts in combined:
         key = repr(sorted(cell.items()))
         if key in seen:
             planned.append(Planned(cell, same_as=seen[key]))
@@ -191,6 +201,35 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
         except StylegramError as err:
             raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
     return planned
+
+
+def _combination(cell: dict[str, Any], base: Options, inputs: dict[str, Any], methods_vary: bool
+                 ) -> tuple[dict[str, Any], dict[str, Any], Options]:
+    """(its values, its inputs by role, its options): with the method varied, each method takes the options it reads,
+    and the others' stay at their defaults (and out of its values)."""
+    given = {**inputs, **{VARIED_INPUTS[name]: [value] for name, value in cell.items() if name in VARIED_INPUTS}}
+    opts = base.replace(**{name: value for name, value in cell.items() if name not in VARIED_INPUTS})
+    if methods_vary:
+        unread = unread_by(opts)
+        opts = opts.replace(**{name: getattr(type(base), name) for name in unread})
+        cell = {name: value for name, value in cell.items() if name not in unread}
+    return cell, given, opts
+
+
+def _check_each_varied_option_matters(vary: Mapping[str, Sequence[Any]], combined: list[tuple]) -> None:
+    """Refuse an option varied where no combination reads it, before any work: '--vary method adain wct --vary
+    style-weight 1 10' made each method's picture twice over, and '--vary seed 1 2' from the content the same picture
+    twice."""
+    for name in vary:
+        if name not in VARIED_INPUTS and not any(name in cell for cell, _, _ in combined):
+            methods = ", ".join(str(m) for m in vary["method"])
+            raise OptionError(f"--{flag(name)[2:]} is varied, but no method varied ({methods}) reads it, so its "
+                              f"pictures would be copies; drop the --vary {flag(name)[2:]}")
+    if "seed" in vary and all(isinstance(opts, gatys.TransferOptions) and
+                              gatys.seed_unused(opts.method, opts.init, opts.statistic) for _, _, opts in combined):
+        _, _, opts = combined[0]
+        raise OptionError(f"--seed is varied, but {gatys.seed_unused(opts.method, opts.init, opts.statistic)}; drop "
+                          "the --vary seed")
 
 
 def _given(images: Any) -> bool:
@@ -430,8 +469,45 @@ def _wrapped(parts: list[str], measure: ImageDraw.ImageDraw, font: ImageFont.Ima
     return lines
 
 
+class Labeled(str):
+    """A file among a sweep's values, shown by as much of its path as tells it from another of the same name."""
+
+    label: str
+
+    def __new__(cls, path: str, label: str) -> Labeled:
+        made = super().__new__(cls, path)
+        made.label = label
+        return made
+
+    def __reduce__(self):  # a cluster's task gets it back with its label
+        return Labeled, (str(self), self.label)
+
+
+def _told_apart(given: Sequence[Any]) -> Sequence[Any]:
+    """The values, files of one name in different folders labeled by their last folders too (a/swirls.png and
+    b/swirls.png were both captioned 'swirls.png', and shared one cell file)."""
+    paths = [str(v).replace("\\", "/") if isinstance(v, (str, os.PathLike)) else None for v in given]
+    names = [p.rsplit("/", 1)[-1] if p is not None else None for p in paths]
+    if all(names.count(n) < 2 for n in names if n is not None):
+        return given
+    labeled = []
+    for value, path, name in zip(given, paths, names):
+        if path is None or names.count(name) < 2:
+            labeled.append(value)
+            continue
+        parts, depth = path.split("/"), 2
+        twins = [p.split("/") for p, n in zip(paths, names) if n == name and p != path]
+        while depth < len(parts) and any(t[-depth:] == parts[-depth:] for t in twins):
+            depth += 1
+        labeled.append(Labeled(os.fspath(value), "/".join(parts[-depth:])))
+    return labeled
+
+
 def _shown(value: Any) -> str:
-    """A value as a caption shows it: numbers short (10, 0.5, 1e+03), a file by its name, an image held as 'image'."""
+    """A value as a caption shows it: numbers short (10, 0.5, 1e+03), a file by its name (or a Labeled one's label),
+    an image held as 'image'."""
+    if isinstance(value, Labeled):
+        return value.label
     if isinstance(value, bool):  # 'tileable false', as --vary takes it and the sheet's header says (was 'False')
         return str(value).lower()
     if isinstance(value, float):
