@@ -8,7 +8,7 @@ import torch
 import stylegram
 from stylegram.analysis.compare import names_of
 from stylegram.cli import main
-from stylegram.errors import OptionError
+from stylegram.errors import OptionError, StylegramWarning
 from stylegram.images import load_tensor, save_image
 from stylegram.samples import path
 
@@ -35,6 +35,12 @@ def test_results_are_measured_at_one_size_and_named_by_their_files(vgg, tmp_path
         stylegram.compare(content, "sample:swirls", [content, torch.rand(1, 3, 20, 20)], model=vgg)  # measured"
     with pytest.raises(OptionError, match="a comparison needs two or more results, got 1"):
         stylegram.compare(content, "sample:swirls", [content], model=vgg)
+    noise = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(0))
+    with pytest.warns(StylegramWarning, match=r"^noise: the result's relu4_2 maps follow the content's no better than "
+                                              r"the style's own maps do .*was it made from this content\?$"):
+        unrelated = stylegram.compare(content, "sample:swirls", [content, noise], names=["cat", "noise"], model=vgg,
+                                      style_layers="relu1_1")  # compare said r 0.01 and nothing more (trial U)
+    assert len(unrelated.warnings()) == 1 and "<strong>Warnings:</strong> noise: the result" in unrelated.html()
     with pytest.raises(OptionError, match="results is one path, 'out.png'; give a list of two or more"):
         stylegram.compare(content, "sample:swirls", "out.png", model=vgg)  # was "result 1: o: no such file"
 
@@ -47,7 +53,8 @@ def test_names_are_file_names_without_folders_and_repeats_are_numbered():
 def test_textures_compare_a_copy_against_noise(tmp_path):
     example = load_tensor(path("gravel"), size=128)
     crop, noise = example[..., 32:96, 32:96], torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
-    compared = stylegram.compare_textures(example, [crop, noise], names=["crop", "noise"], layers="conv1_1,pool1")
+    with pytest.warns(StylegramWarning, match="^crop: the texture's patches come from the example in whole pieces"):
+        compared = stylegram.compare_textures(example, [crop, noise], names=["crop", "noise"], layers="conv1_1,pool1")
     copied, scattered = compared.explained
     assert compared.layer == "pool1" and copied.matches[0].coherence > 0.9 > scattered.matches[0].coherence + 0.4
     assert copied.moved > scattered.moved and "How these textures compare" in compared.html()
@@ -101,6 +108,7 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
     assert main(["compare", "--texture", "sample:gravel", "--results", str(tmp_path / "crop.png"),
                  str(tmp_path / "cat.png"), "--layers", "conv1_1,pool1", "--example-scale", "0.25", "-o",
                  str(out)]) == 0
-    said = capsys.readouterr().out
-    assert re.search(r"^crop: \d+% of the way to the example's Gram matrices, coherence 1.00$", said, re.M), said
+    said = capsys.readouterr()
+    assert re.search(r"^crop: \d+% of the way to the example's Gram matrices, coherence 1.00$", said.out, re.M), said
+    assert "warning: crop: the texture's patches come from the example in whole pieces" in said.err  # as explain's
     assert "How these textures compare" in out.read_text()

@@ -19,9 +19,10 @@ from pathlib import Path
 import torch
 
 from ..backbones import Backbone
-from ..errors import KEYWORDS, OptionError
+from ..errors import KEYWORDS, OptionError, warn
 from ..images import ImageLike
 from . import explain as X
+from .explain import percent
 from .placed import parts_of
 
 KEYWORDS.add("names")  # compare's: its messages name --names, which a Python caller gives as names=
@@ -56,13 +57,19 @@ class Comparison:
             return first.names()
         if len(first.styles) == 1 or first.even():
             return list(self.style_names)
-        return [f"{name} ({100 * w:.0f}%)" for name, w in zip(self.style_names, first.blend)]
+        return [f"{name} ({percent(w)})" for name, w in zip(self.style_names, first.blend)]
 
     def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
         """The page (stylegram.analysis.compare_page), with a table of ``settings``."""
         from .compare_page import page
 
         return page(self, settings, stylesheet)
+
+    def warnings(self) -> list[str]:
+        """'NAME: ... was it made from this content?' for each result that seems made from another content, or for a
+        texture copied from its example in whole pieces (as explain warns of one)."""
+        said = [(name, e.unrelated() or e.copied()) for name, e in zip(self.names, self.explained)]
+        return [f"{name}: {text}" for name, text in said if text]
 
     def _repr_html_(self) -> str:
         """The page, as a notebook shows a comparison."""
@@ -73,7 +80,7 @@ class Comparison:
     def __repr__(self) -> str:
         """Each result's headline numbers, not the tensors behind them."""
         noun = "example" if self.texture else "style"
-        each = "; ".join(f"{name}: {noun} {100 * e.moved:.0f}%" + ("" if e.kept is None else f", content r {e.kept:.2f}")
+        each = "; ".join(f"{name}: {noun} {percent(e.moved)}" + ("" if e.kept is None else f", content r {e.kept:.2f}")
                          for name, e in zip(self.names, self.explained))
         return f"Comparison({len(self.names)} {'textures' if self.texture else 'transfers'}: {each})"
 
@@ -137,7 +144,7 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
         with _naming(name):
             c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
             explained.append(X.measure(c, r, s, model, blend=blend, parts=parts, **layers))
-    return Comparison(names, explained, _drawn(layer, explained, False), style_names)
+    return _warned(Comparison(names, explained, _drawn(layer, explained, False), style_names))
 
 
 def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
@@ -162,7 +169,14 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
         with _naming(name):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
             explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, parts=parts, **layers))
-    return Comparison(names, explained, _drawn(layer, explained, True), example_names)
+    return _warned(Comparison(names, explained, _drawn(layer, explained, True), example_names))
+
+
+def _warned(comparison: Comparison) -> Comparison:
+    """The comparison, each of its warnings said (compare named a blank picture's r 0.01 and nothing more)."""
+    for text in comparison.warnings():
+        warn(text)
+    return comparison
 
 
 def made_with(inputs: dict, results: Sequence[ImageLike], options, names: Sequence[str] | None = None,

@@ -8,6 +8,7 @@ import html
 from . import plots
 from .cluster import cluster_channels
 from .compare import Comparison
+from .explain import percent
 from .explain_page import shown_r
 from .matches import panels
 from .report import Section, figure
@@ -63,8 +64,8 @@ def _numbers(c: Comparison) -> Section:
     head = "".join(f"<th>{g.layer}{html.escape(f' over {g.part}', quote=False) if g.part else ''}</th>"
                    for g in c.explained[0].grams)
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td><strong>{100 * e.moved:.0f}%</strong></td>"
-        + "".join(f"<td>{100 * g.moved:.0f}%</td>" for g in e.grams)
+        f"<tr><td>{html.escape(name)}</td><td><strong>{percent(e.moved)}</strong></td>"
+        + "".join(f"<td>{percent(g.moved)}</td>" for g in e.grams)
         + ("" if c.texture else f"<td><strong>{shown_r(e.kept)}</strong></td>")
         + "".join(f"<td>{m.coherence:.2f}</td>" for m in e.matches) + "</tr>" for name, e in zip(c.names, c.explained))
     goal = c.explained[0].goal()
@@ -81,6 +82,8 @@ def _numbers(c: Comparison) -> Section:
              + "and the coherence of where its patches come from (the share of neighbouring patches paired with "
              "neighbours in the " + ("example: near 1 for a copy)." if c.texture else "style: high for pieces "
                                      "copied whole)."))
+    if c.warnings():
+        words += " <strong>Warnings:</strong> " + html.escape("; ".join(c.warnings()), quote=False) + "."
     if c.texture:
         return Section("The numbers", words, None, table)
     plot = plots.trade_off(c.names, [e.kept for e in c.explained], [100 * e.moved for e in c.explained],

@@ -227,13 +227,13 @@ class Explanation:
         """The two numbers in words, as the commands print them: '86% of the way to the style's Gram matrices,
         content r 0.63' (a texture: the first part)."""
         start = "noise" if self.texture else "content"
-        moved = f"{100 * self.moved:.0f}% of the way to {self.goal()}"
+        moved = f"{percent(self.moved)} of the way to {self.goal()}"
         astray = self.astray()
         if astray:  # one layer's -1296% made the mean of 99, 97, 94, 69 % read as a failed run
-            behind = ", ".join(f"{g.layer} ({100 * g.moved:.0f}%)" for g in astray)
+            behind = ", ".join(f"{g.layer} ({percent(g.moved)})" for g in astray)
             moved = (f"{moved} on average, pulled down by {behind}, further from {self.target()} than the {start} it "
                      f"started from, while the middle layer went "
-                     f"{100 * self.middle:.0f}%: a layer the run did not match (was it in --layers?) drifts so")
+                     f"{percent(self.middle)}: a layer the run did not match (was it in --layers?) drifts so")
         elif self.moved < 0:  # '-167% of the way' said it in a riddle
             moved = (f"further from {self.goal()} than the {start} it started from ({moved}): the run "
                      "stopped before it settled, or went astray; more iterations may help"
@@ -278,7 +278,7 @@ class Explanation:
             return [noun]
         if self.placed() and self.even():  # each in its own part, in full: no blend to show
             return [f"{noun} {i + 1}" for i in range(len(self.styles))]
-        return [f"{noun} {i + 1} ({100 * w:.0f}%)" for i, w in enumerate(self.blend)]
+        return [f"{noun} {i + 1} ({percent(w)})" for i, w in enumerate(self.blend)]
 
     def placed(self) -> bool:
         """Whether the styles (examples) were each put in a part of the result by masks or label maps."""
@@ -318,7 +318,7 @@ class Explanation:
     def __repr__(self) -> str:
         """The headline numbers in words, not the tensors behind them."""
         layers = ", ".join(dict.fromkeys(g.layer for g in self.grams))
-        moved = (f"{100 * self.moved:.0f}% of the way from the {'noise' if self.texture else 'content'}'s Gram "
+        moved = (f"{percent(self.moved)} of the way from the {'noise' if self.texture else 'content'}'s Gram "
                  f"matrices to {self.target()} over {layers}")
         if self.texture:
             return f"Explanation(texture: {moved})"
@@ -529,6 +529,11 @@ def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Ten
 
     listed = list(images) if isinstance(images, (list, tuple)) else [images]
     return [load_input(image, f"{what} {i + 1}") for i, image in enumerate(listed)]
+
+
+def percent(share: float) -> str:
+    """'53%' of a share, rounded to a whole percent ('0%', not '-0%', for a share a hair below 0)."""
+    return f"{round(100 * share)}%"
 
 
 def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: ImageLike, *,

@@ -6,7 +6,7 @@ import html
 
 from . import placed, plots
 from .cluster import cluster_channels
-from .explain import Explanation, StyleLayer, style_names
+from .explain import Explanation, StyleLayer, percent, style_names
 from .matches import panels
 from .report import Section, figure
 from .report import page as report_page
@@ -65,7 +65,7 @@ def _style_section(e: Explanation) -> Section:
     heading = "the example" if e.texture else "the style"
     by_part = any(g.part for g in e.grams)
     rows = "".join(f"<tr>{f'<td>{html.escape(g.part, quote=False)}</td>' if by_part else ''}<td>{g.layer}</td>"
-                   f"<td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{100 * g.moved:.0f}%</td></tr>" for g in e.grams)
+                   f"<td>{g.before:.4g}</td><td>{g.after:.4g}</td><td>{percent(g.moved)}</td></tr>" for g in e.grams)
     table = (f"<table><tr>{'<th>part</th>' if by_part else ''}<th>layer</th><th>‖G({start}) − G(target)‖</th>"
              f"<th>‖G(result) − G(target)‖</th><th>of the way to {heading}</th></tr>{rows}</table>")
     panel = e.names()[0] if len(e.styles) == 1 else f"{heading.removeprefix('the ')}s blended"
@@ -88,7 +88,7 @@ def _style_section(e: Explanation) -> Section:
         f"{asks}{blend} Each row shows one layer's matrices of the {start}, the result and {shown_target}, "
         "channels in the "
         f"order of the target's clusters and on one colour scale: the result's should look like the target's, not "
-        f"the {start}'s. On average over the layers the result has gone <strong>{100 * e.moved:.0f}%</strong> of the "
+        f"the {start}'s. On average over the layers the result has gone <strong>{percent(e.moved)}</strong> of the "
         f"way from the {start}'s statistics to {target} (100 %: exactly).",
         None, table + figures)
 
@@ -101,7 +101,7 @@ def _gram_figure(g: StyleLayer, start: str, panel: str, target: str, noun: str) 
     panels = [(start + there, g.start.numpy()), ("result" + there, g.result.numpy()),
               (f"its {noun}" if g.part else panel, g.target.numpy())]
     return plots.to_webp(plots.matrices_grid(panels, cluster_channels(g.target.numpy()), "gram", g.layer, columns=3,
-                                             title=f"Gram matrices at {g.layer}{over}: {100 * g.moved:.0f}% of the way "
+                                             title=f"Gram matrices at {g.layer}{over}: {percent(g.moved)} of the way "
                                                    f"to {target}"))
 
 
