@@ -226,6 +226,14 @@ def test_mistakes_on_the_command_line_are_named_before_any_work(args, words, tmp
     assert words in capsys.readouterr().err and not out.exists()
 
 
+def test_a_flag_typed_after_vary_is_named(capsys):
+    """'--vary --style-weight 1 10' got argparse's 'expected at least one argument' alone (trial U)."""
+    with pytest.raises(SystemExit) as stop:
+        main(["sweep", "sample:chelsea", "sample:swirls", "-o", "x.png", "--vary", "--style-weight", "1", "10"])
+    assert stop.value.code == 2 and "argument --vary: expected at least one argument; name the option without its " \
+        "dashes: --vary style-weight VALUE ..." in capsys.readouterr().err
+
+
 def _interrupted_at_the_second_picture(real):
     """sweeps.run_planned with a real SIGINT sent at the second picture's second iteration."""
     def interrupted(planned, folder, on_progress, *args):

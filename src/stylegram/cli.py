@@ -54,8 +54,17 @@ class CommandParser(argparse.ArgumentParser):
     def error(self, message: str):
         if message.startswith("the following arguments are required"):
             message += self.mistyped()
+        if message == "argument --vary: expected at least one argument":  # '--vary --style-weight 1 10'
+            message += self.vary_hint()
         message += _closest_choice(message)
         self.exit(2, f"{self.short_usage()}{self.prog}: error: {message}\n'{self.prog} --help' lists every option\n")
+
+    def vary_hint(self) -> str:
+        """'; name the option without its dashes: --vary style-weight ...' where a flag was typed after --vary."""
+        typed = getattr(self, "typed", [])
+        after = [typed[i + 1] for i, word in enumerate(typed[:-1]) if word == "--vary"]
+        flagged = next((word for word in after if word.startswith("--") and len(word) > 2), None)
+        return "" if flagged is None else f"; name the option without its dashes: --vary {flagged[2:]} VALUE ..."
 
     def mistyped(self) -> str:
         """' (--layr: did you mean --layer?)' for the typed flags this command lacks: argparse names a required

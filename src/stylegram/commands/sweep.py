@@ -47,11 +47,13 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                       groups: dict[str, tuple[str, ...]], example: str, image: str) -> None:
     """-o, --vary, --cells, every option of the run swept (under ``groups``' titles), --quiet."""
     parser.add_argument("-o", "--output", required=True, help="the contact sheet (.png, .jpg, .tif, .webp or .bmp)")
+    switch = next(f.name for f in dataclasses.fields(options) if isinstance(f.default, bool))  # upscale, tileable
     parser.add_argument("--vary", action="append", nargs="+", metavar=("OPTION", "VALUE"),
                         help=f"an option of {options.kind} and its values, e.g. --vary {example}, or --vary {image} "
                         f"and {image} images, one per picture; give it again to vary another (its values make the "
-                        "sheet's columns, the first's its rows; one option alone fills rows of up to 4; an on/off option given no "
-                        "values, e.g. --vary tileable, runs off and on)")
+                        "sheet's columns, the first's its rows; one option alone fills rows of up to 4; an on/off "
+                        f"option given no values, e.g. --vary {switch}, runs off and on); at most {S.MAX_CELLS} pictures "
+                        "in all")
     parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values; a "
                         "sweep given the same DIR again takes the pictures made there from the same inputs and "
                         "options instead of making them again (stopped, or given one more value: only what is new "
