@@ -21,6 +21,7 @@ def test_results_are_measured_at_one_size_and_named_by_their_files(vgg, tmp_path
                                  style_layers="relu1_1,relu2_1")
     same, styled = compared.explained
     assert compared.names == ["result 1", "big"] and compared.layer == "relu2_1"
+    assert compared.shrunk == ["big (192x128)"]  # named where the numbers are printed (trial U)
     assert same.result.shape == styled.result.shape == (1, 3, 64, 96)  # the smaller result's size, for both
     assert same.moved == pytest.approx(0.0, abs=1e-6) and same.kept == pytest.approx(1.0)
     assert styled.moved > 0.3 and styled.kept < 0.95

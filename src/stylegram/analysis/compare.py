@@ -43,6 +43,7 @@ class Comparison:
     explained: list[X.Explanation]
     layer: str  # whose Gram matrices the page draws side by side
     style_names: Sequence[str] | None = None  # what the styles (examples) are called on the page: their files'
+    shrunk: Sequence[str] = ()  # 'big (192x128)': the results larger than the size all are measured at
 
     @property
     def texture(self) -> bool:
@@ -144,7 +145,8 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
         with _naming(name):
             c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
             explained.append(X.measure(c, r, s, model, blend=blend, parts=parts, **layers))
-    return _warned(Comparison(names, explained, _drawn(layer, explained, False), style_names))
+    return _warned(Comparison(names, explained, _drawn(layer, explained, False), style_names, _shrunk(names, images,
+                                                                                                       side)))
 
 
 def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
@@ -169,7 +171,15 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
         with _naming(name):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
             explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, parts=parts, **layers))
-    return _warned(Comparison(names, explained, _drawn(layer, explained, True), example_names))
+    return _warned(Comparison(names, explained, _drawn(layer, explained, True), example_names, _shrunk(names, images,
+                                                                                                         side)))
+
+
+def _shrunk(names: Sequence[str], images: Sequence[torch.Tensor], side: int) -> list[str]:
+    """'big (192x128)' for each result larger than ``side``, the long side all are measured at (one smaller result
+    moved every number, and the line said only 'the smallest result's size')."""
+    return [f"{name} ({image.shape[-1]}x{image.shape[-2]})" for name, image in zip(names, images)
+            if max(image.shape[-2:]) > side]
 
 
 def _warned(comparison: Comparison) -> Comparison:

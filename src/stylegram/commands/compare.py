@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
                           **network_row(args, model)})
     write_page(text, output)
     at = "--size" if args.size else "the smallest result's size, at most 512; the numbers depend on it, --size sets it"
-    print(f"wrote {output}; the results measured at {first.shape[-1]}x{first.shape[-2]} px ({at}):")
+    shrunk = f"; shrunk to it: {', '.join(compared.shrunk)}" if compared.shrunk else ""
+    print(f"wrote {output}; the results measured at {first.shape[-1]}x{first.shape[-2]} px ({at}){shrunk}:")
     styles = compared.styles_named()
     for name, e in zip(compared.names, compared.explained):
         coherence = ", ".join(f"coherence {m.coherence:.2f}" + (f" in {style}" if len(e.matches) > 1 else "")
