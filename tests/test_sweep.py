@@ -430,6 +430,10 @@ def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, che
     varied = sweeps.sweep(content, [], {"style": ["sample:swirls", "sample:brick"]}, model=vgg, measure=True,
                           size=64, min_size=64, iterations="3")
     assert all(re.fullmatch(r"style -?\d+%, content r [\d.]+", c.measured) for c in varied)  # each on its own style
+    layered = sweeps.sweep(content, "sample:swirls", {"content_layers": ["relu2_2", "relu4_2"]}, model=vgg,
+                           measure=True, size=64, min_size=64, iterations="3")
+    assert re.fullmatch(r"style -?\d+%, content r [\d.]+ at relu4_2", layered[0].measured)  # not relu2_2's own r
+    assert re.fullmatch(r"style -?\d+%, content r [\d.]+", layered[1].measured)
     textures = sweeps.texture_sweep("sample:gravel", {"seed": [1]}, size=48, example_scale=0.25, iterations="20",
                                     measure=True)
     assert re.fullmatch(r"-?\d+% to the example", textures[0].measured)  # not 'example 91%': a value of --vary example

@@ -369,11 +369,14 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comp
             model = default_backbone("avg" if texture else "max", one.options.padding)  # as the picture was made
             why = yardstick(one.inputs, cell.result.image, one.options, model)
         # a texture's reads '91% to the example', not 'example 91%', which read as a value of --vary example
-        words = f"{100 * why.moved:.0f}% to the example" if texture else f"style {100 * why.moved:.0f}%"
+        words = f"{round(100 * why.moved)}% to the example" if texture else f"style {round(100 * why.moved)}%"
         astray = why.astray()
         if astray:  # '-194% to the example' for a texture whose own layers were matched to 97-99 %
             words += f" ({', '.join(g.layer for g in astray)} astray)"
-        shown.append(dataclasses.replace(cell, measured=words + ("" if texture else f", content r {why.kept:.2f}")))
+        if not texture:  # r at the yardstick's layer, named where the picture was made on others (relu2_2 read 0.36)
+            at = "" if one.options.content_layers == why.content_layer else f" at {why.content_layer}"
+            words += f", content r {why.kept:.2f}{at}"
+        shown.append(dataclasses.replace(cell, measured=words))
     return shown
 
 
