@@ -77,6 +77,12 @@ def test_the_explain_command_writes_a_page_that_measures_the_result(tmp_path, ca
                      r"do \(r -?0.0\d against -?0.\d\d\): was it made from this content\?", capsys.readouterr().err)
     with pytest.warns(StylegramWarning, match="was it made from this content"):  # Python hears it too
         stylegram.explain(noise, "sample:swirls", tmp_path / "cat.png", style_layers="relu1_1")
+    with pytest.warns(StylegramWarning, match="was it made from this content"):
+        flat = stylegram.explain(tmp_path / "cat.png", "sample:swirls", torch.full((1, 3, 64, 96), 0.5),
+                                 style_layers="relu1_1,relu2_1")
+    # a blank picture was also told 'the run stopped before it settled ... more iterations may help' (trial U)
+    assert flat.moved < 0 and "as a picture not made from it would be" in flat.headline()
+    assert "more iterations" not in flat.headline()
     assert main(["explain", "sample:chelsea", "sample:swirls", str(tmp_path / "cat.png"), "-o",
                  str(tmp_path / "why.png")]) == 2
     assert "should end in .html or .htm" in capsys.readouterr().err

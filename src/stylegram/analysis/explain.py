@@ -234,6 +234,8 @@ class Explanation:
             moved = (f"{moved} on average, pulled down by {behind}, further from {self.target()} than the {start} it "
                      f"started from, while the middle layer went "
                      f"{percent(self.middle)}: a layer the run did not match (was it in --layers?) drifts so")
+        elif self.moved < 0 and self.unrelated():  # 'more iterations may help' beside 'was it made from this content?'
+            moved = f"further from {self.goal()} than the {start} ({moved}), as a picture not made from it would be"
         elif self.moved < 0:  # '-167% of the way' said it in a riddle
             moved = (f"further from {self.goal()} than the {start} it started from ({moved}): the run "
                      "stopped before it settled, or went astray; more iterations may help"
