@@ -530,6 +530,10 @@ def test_check_writable_reports_a_folder_that_refuses_new_files(tmp_path, monkey
         with pytest.raises(ImageError) as excinfo:
             check_writable(Path("/proc/out.png"))
         assert "folder /proc is not writable (nothing can be created in it); " in _message(excinfo)
+        with pytest.raises(ImageError) as excinfo:  # said twice: '... in /proc (nothing can be created in it)'
+            check_writable(Path("/proc/nope/out.png"))
+        assert _message(excinfo).endswith("folder /proc/nope cannot be made: nothing can be created in /proc; choose "
+                                          "another output path")
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write anywhere")

@@ -68,12 +68,12 @@ def _probe(folder: Path, target: Path, wanted: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        why = err.strerror or one_line(err)  # not the probe's own name, which the user never asked for
+        why = f" ({err.strerror or one_line(err)})"  # not the probe's own name, which the user never asked for
         if err.errno == errno.ENOENT and folder.is_dir():  # /proc's "No such file or directory", of a folder
-            why = "nothing can be created in it"
+            why = "" if folder != wanted else " (nothing can be created in it)"  # else said just before
         where = (f"folder {folder} is not writable" if folder == wanted
                  else f"folder {wanted} cannot be made: nothing can be created in {folder}")
-        raise ImageError(f"cannot write {target}: {where} ({why}); choose another output path") from err
+        raise ImageError(f"cannot write {target}: {where}{why}; choose another output path") from err
 
 
 def make_folder(folder: Path, target: Path) -> None:
