@@ -1,5 +1,6 @@
 """Sweeps: a transfer per combination of some options' values, on one contact sheet."""
 
+import dataclasses
 import os
 import re
 import signal
@@ -134,6 +135,16 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
     assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
     five = sweeps.contact_sheet([_cell((1, 0, 0))] * 5)  # no columns given: rows of at most 4, filled evenly (3 + 2)
     assert five.width == m + 3 * (width + m) and five.height == sheet.shape[0]
+
+
+def test_captions_of_pictures_of_different_heights_stand_on_one_line():
+    """--vary size 64 128 192 put each caption at its own height, just under its own picture (trial U)."""
+    short, tall = _cell((1, 0, 0)), _cell((0, 0, 1))
+    tall = dataclasses.replace(tall, result=Result(tall.result.image.repeat(1, 1, 3, 1), [], None, 1.5))  # 60 px
+    sheet = np.asarray(sweeps.contact_sheet([short, tall], columns=2)).min(2)
+    m, width = sweeps.MARGIN, (sheet.shape[1] - sweeps.MARGIN) // 2 - sweeps.MARGIN
+    text = [np.nonzero((sheet[m + 61:, m + k * (width + m): (k + 1) * (width + m)] < 128).any(1))[0] for k in (0, 1)]
+    assert text[0][0] == text[1][0] and len(text[0]) and np.array_equal(text[0], text[1])
 
 
 @pytest.mark.parametrize("columns", [0, -2, 1.5, "3"])

@@ -440,8 +440,8 @@ def contact_sheet(cells: Sequence[Cell], columns: int | None = None, title: str 
     parts = [part for cell in cells for part in cell.caption_parts]
     width = max(max(p.width for p in pictures), *(math.ceil(measure.textlength(p, font=font)) for p in parts))
     captions = [_wrapped(cell.caption_parts, measure, font, width) for cell in cells]
-    line = CAPTION_FONT + 4
-    height = max(p.height for p in pictures) + line * max(len(c) for c in captions) + MARGIN // 2
+    line, tallest = CAPTION_FONT + 4, max(p.height for p in pictures)
+    height = tallest + line * max(len(c) for c in captions) + MARGIN // 2
     columns = min(int(columns), len(cells))
     rows = -(-len(cells) // columns)
     across = MARGIN + columns * (width + MARGIN)
@@ -455,8 +455,8 @@ def contact_sheet(cells: Sequence[Cell], columns: int | None = None, title: str 
         left = MARGIN + (n % columns) * (width + MARGIN)
         top = below + (n // columns) * (height + MARGIN)
         sheet.paste(picture, (left + (width - picture.width) // 2, top))
-        for k, text in enumerate(caption):
-            draw.text((left, top + picture.height + MARGIN // 2 + k * line), text, fill=(40, 40, 40), font=font)
+        for k, text in enumerate(caption):  # on one line across the sheet (--vary size put each at its own height)
+            draw.text((left, top + tallest + MARGIN // 2 + k * line), text, fill=(40, 40, 40), font=font)
     return sheet
 
 
