@@ -83,6 +83,7 @@ def test_varying_the_method_gives_each_only_what_it_reads_and_repeats_no_run(che
      "seed is varied, but the start (init auto) and statistic gram draw no random number, so every seed gives the "
      "same picture; it matters with init noise or a statistic that samples (mmd-poly, mmd-gauss, mrf); drop the "
      "vary seed"),
+    ({"seed": [1, 2]}, {"init": torch.full((1, 3, 43, 64), 0.5)}, "seed is varied, but the start (init an image)"),
     ({"style_weight": [1, 10]}, {"style_weight": 3},  # the keyword was dropped without a word
      "style_weight is given as a keyword (style_weight=3) and varied; drop one of them"),
 ])

@@ -527,7 +527,8 @@ def seed_unused(method: str, init: object, statistic: str) -> str | None:
         statistics.parse_statistic(statistic)))
     if init == "noise" or sampled:
         return None
-    return (f"the start (--init {init}) and --statistic {statistic} draw no random number, so every seed gives the "
+    start = f"--init {init}" if isinstance(init, str) else "--init an image"  # not a tensor's repr
+    return (f"the start ({start}) and --statistic {statistic} draw no random number, so every seed gives the "
             "same picture; it matters with --init noise or a statistic that samples (mmd-poly, mmd-gauss, mrf)")
 
 
