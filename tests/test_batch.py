@@ -1523,7 +1523,8 @@ def test_a_texture_sweep_runs_on_the_cluster_and_images_in_memory_are_refused(cl
     planned = sweeps.plan_texture("sample:gravel", {"seed": [1, 2]}, size=48, iterations="4")
     first, second = (c.result.image for c in run_on_cluster(client, planned))
     assert first.shape == (1, 3, 48, 48) and float((first - second).abs().mean()) > 0.02
-    held = sweeps.plan(torch.rand(1, 3, 48, 64), [STYLE], {"seed": [1, 2]}, size=48, min_size=48, iterations="2")
+    held = sweeps.plan(torch.rand(1, 3, 48, 64), [STYLE], {"seed": [1, 2]}, size=48, min_size=48, iterations="2",
+                       init="noise")
     with pytest.raises(OptionError, match="give the images as files or sample:NAME"):
         run_on_cluster(client, held)
 
@@ -1535,7 +1536,7 @@ def test_the_sweep_command_runs_side_by_side_with_workers(tmp_path, capsys, monk
     monkeypatch.setattr(sweeps, "contact_sheet", lambda *args: titles.append(args[2]) or real(*args))
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "--size", "48", "--min-size", "48",
-                 "--iterations", "3", "-o", str(out), "--workers", "2", "--quiet"]) == 0
+                 "--iterations", "3", "--init", "noise", "-o", str(out), "--workers", "2", "--quiet"]) == 0
     assert "s of work side by side)" in capsys.readouterr().out
     assert titles[0].endswith(f"--vary seed 1 2 --workers 2 -o {out}")  # its pixels are the workers' (one thread)
     assert Image.open(out).width > 2 * 48
@@ -1598,7 +1599,8 @@ def test_a_local_cluster_sweep_that_would_not_fit_in_memory_is_refused_naming_th
     from stylegram import sweeps
     from stylegram.batch.sweep import _need, check_side_by_side
 
-    planned = sweeps.plan("sample:chelsea", [STYLE], {"seed": [1, 2, 3]}, size=64, min_size=64, iterations="2")
+    planned = sweeps.plan("sample:chelsea", [STYLE], {"seed": [1, 2, 3]}, size=64, min_size=64, iterations="2",
+                          init="noise")
     each = _need(planned[0].job)
     assert each > 400 * 2**20  # a worker's interpreter, torch and weights, and the run
     with pytest.raises(OptionError) as refused:
