@@ -352,7 +352,13 @@ def test_an_example_scaled_too_small_names_the_smallest_scale_that_does(avg_vgg,
     with pytest.raises(OptionError, match=r"example 1 is 15x15 px \(after example_scale\), but the layers .* need at "
                                           r"least 16 px per side: use a larger example, example_scale=0\.16 or more"):
         prepare_texture(small, model=avg_vgg, size=48, example_scale=0.15)
-    assert prepare_texture(small, model=avg_vgg, size=48, example_scale=0.16).problem.examples
+    with pytest.warns(StylegramWarning, match=r"^the example is read at 16x16 px, so its pool4 maps are 1x1: too few "
+                                              r"to tell the material's larger forms, .* give an example of at least "
+                                              r"64 px on its short side, or example_scale=0.64"):  # 32 px: confetti
+        assert prepare_texture(small, model=avg_vgg, size=48, example_scale=0.16).problem.examples
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pool4 maps of 4x4: said of no run
+        prepare_texture(brick[..., :64, :64], model=avg_vgg, size=48)
 
 
 def test_cli_writes_the_asked_size(brick, tmp_path, capsys):
@@ -505,6 +511,13 @@ def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):
     assert tiling.problem.canvas((64, 64)) == (64, 64)  # a tiling texture has no border
     with pytest.raises(OptionError, match=r"margin must be a whole number of px from 0 to 64, got -1"):
         prepare_texture(example, margin=-1, **opts)
+    with pytest.raises(OptionError, match=r"^margin=8 grows a texture beyond its borders, and a tileable one has none"):
+        prepare_texture(example, margin=8, tileable=True, **opts)  # was taken and ignored
+    with pytest.raises(OptionError) as refused:  # 'a 2008x2008 run ... --size N' for the canvas, not the picture
+        prepare_texture(example, model=avg_vgg, size=2000, max_memory=1.0)
+    said = re.search(r"^a 2008x2008 run \(the 2000x2000 texture and its 4 px margin\) needs about [\d.]+ GiB but "
+                     r"max_memory allows 1.0 GiB; the largest size that fits is about size=(\d+)$", str(refused.value))
+    assert said and (int(said.group(1)) + 8) % 16 == 0, str(refused.value)  # the canvas's side that fits, less 8
 
 
 def test_the_next_scale_starts_from_the_picture_enlarged_not_the_canvas(avg_vgg, brick):

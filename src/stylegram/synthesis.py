@@ -213,6 +213,9 @@ class TextureProblem(optimize.Problem):
         self.wrap = opts.tileable
         if isinstance(opts.margin, bool) or not isinstance(opts.margin, int) or not 0 <= opts.margin <= 64:
             raise OptionError(f"--margin must be a whole number of px from 0 to 64, got {opts.margin!r}")
+        if self.wrap and opts.margin not in (0, MARGIN):  # was taken and ignored without a word (trial V)
+            raise OptionError(f"--margin {opts.margin} grows a texture beyond its borders, and a --tileable one has "
+                              "none: drop --margin")
         self.margin = 0 if self.wrap else opts.margin  # a tiling texture has no border
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
@@ -445,16 +448,39 @@ def prepare_texture(
         size = problem.example_size(example, final)  # checked first, as no --size would make it fit
         memory.check_targets_fit(backbone, problem.ordered, size, limit, "example", lambda side, long=max(size):
                                  f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
+    m = problem.margin  # the canvas is the picture and its margin: 5008 px was named for --size 5000 (trial V)
     memory.check_fits(backbone, problem.ordered, problem.canvas(final), limit, extra=held,
+                      what=f"run (the {final[1]}x{final[0]} texture and its {m} px margin)" if m else "run",
+                      fix=lambda side: f"the largest size that fits is about --size {side - 2 * m}",
                       also=statistics.fewer_samples(problem.statistic))
     warn_enlarged(tensors, [problem.example_size(e, final) for e in tensors], "--example-scale", "example",
                   "a smaller --example-scale")  # as transfer warns of a style image (once it is sure to run)
     warn_slow_examples(problem, counts)
+    warn_small_examples(problem)
     return Job(problem, schedule, opts, state)
 
 
 SLOW_EXAMPLES = 1.0  # measuring the examples against the synthesis, in pixels passed (both ~9-10 s a megapixel here)
 SLOW_MEASURE = 2e6  # pixels measured below which it is said of no run: 10-20 s (a short preview measures longer)
+
+
+SMALL_EXAMPLE_MAP = 4  # positions across an example's deepest maps below which its statistics there say little
+
+
+def warn_small_examples(problem: TextureProblem) -> None:
+    """Say beforehand when an example is so small that its deepest layer's maps are a few positions across: a 32 px
+    mosaic grown to 128 px came out as coloured confetti, without a word (its pool4 maps were 2x2)."""
+    deepest = max(problem.ordered, key=lambda name: problem.backbone.info(name).stride)
+    stride, scale = problem.backbone.info(deepest).stride, problem.opts.example_scale
+    for i, example in enumerate(problem.examples):
+        h, w = problem.example_size(example, problem.sizes()[-1])
+        if min(h, w) // stride >= SMALL_EXAMPLE_MAP:
+            continue
+        which = f"example {i + 1}" if len(problem.examples) > 1 else "the example"
+        need = SMALL_EXAMPLE_MAP * stride
+        warn(f"{which} is read at {w}x{h} px, so its {deepest} maps are {w // stride}x{h // stride}: too few to tell "
+             f"the material's larger forms, and the texture may come out as noise; give an example of at least {need} "
+             f"px on its short side, or --example-scale {scale * need / min(h, w):.2g} (enlarged, so blurred)")
 
 
 def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:
