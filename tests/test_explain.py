@@ -246,6 +246,11 @@ def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caugh
     page = made.html()
     assert "Why this texture looks as it does" in page and "G(noise)" in page and "feature maps at" not in page
     assert page.count("<img") == 4  # pictures, two Gram layers, matches
+    brick = load_tensor(path("brick"), size=96)  # one's grain, the other's layout: not a blend (trial V)
+    both = stylegram.explain_texture([example, brick], grown.image, model=vgg, layers="relu1_1/relu2_1")
+    assert both.grouped and both.goal() == "the Gram matrices of each layer's examples"
+    assert "each example is measured on its own group of layers" in both.html()
+    assert not made.grouped and made.goal() == "the example's Gram matrices"
 
 
 def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, capsys):

@@ -181,6 +181,7 @@ class Explanation:
     content_layer: str | None = None  # None for a texture
     maps: list[torch.Tensor] | None = None  # at the content layer: the content's, the result's, each style's resized
     parts: list[Part] | None = None  # where masks or label maps placed the styles (placed.parts_of)
+    grouped: bool = False  # each style (example) on its own group of layers ('a/b'), not all on every layer
 
     @property
     def texture(self) -> bool:
@@ -295,6 +296,8 @@ class Explanation:
         noun = "example" if self.texture else "style"
         if any(g.part for g in self.grams):
             return f"each part's {noun}'s"
+        if self.grouped:
+            return f"each layer's {noun}s'"
         return f"the {noun}'s" if len(self.styles) == 1 else f"the {noun}s' blend"
 
     def goal(self) -> str:
@@ -303,6 +306,8 @@ class Explanation:
         noun = "example" if self.texture else "style"
         if any(g.part for g in self.grams):
             return f"each part's {noun}'s Gram matrices"
+        if self.grouped:  # 'a/b': a layer's target is the blend of the styles whose group has it (often one)
+            return f"the Gram matrices of each layer's {noun}s"
         return f"the {noun}'s Gram matrices" if len(self.styles) == 1 else f"the blend of the {noun}s' Gram matrices"
 
     def html(self, settings: dict | None = None, stylesheet: str | None = None) -> str:
@@ -354,7 +359,8 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     maps = [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)]
     grams = (gram_layers(content_f, result_f, style_f, weights, style_layers) if parts is None else
              placed_layers(content_f, result_f, style_f, groups, weights, parts, gram_names))
-    return Explanation(content, styles, weights, result, grams, matches, content_layer, maps, parts)
+    return Explanation(content, styles, weights, result, grams, matches, content_layer, maps, parts,
+                       grouped=_grouped(groups))
 
 
 def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: torch.Tensor, backbone: Backbone,
@@ -384,7 +390,12 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
              placed_layers(noise_f, result_f, example_f, groups, weights, parts, gram_names))
     return Explanation(noise, examples, weights, result, grams,
                        [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in example_f]
-                       if patches else [], parts=parts)
+                       if patches else [], parts=parts, grouped=_grouped(groups))
+
+
+def _grouped(groups: Sequence[Sequence[str]]) -> bool:
+    """Whether layer groups ('a/b') put the styles (examples) on different layers."""
+    return len({tuple(group) for group in groups}) > 1
 
 
 def start_noise(examples: Sequence[torch.Tensor], blend: Sequence[float], size: tuple[int, int],
@@ -548,7 +559,7 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     its parts naming the styles ``style_names`` (default "style 1", "style 2": placed.parts_of); ``layers``:
     style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's does,
     replicate); ``.html()`` of it is the page `stylegram explain` writes. A result that seems made from another content
-    (``Explanation.unrelated``) is warned of. ``progress`` is told when the inputs are read and the measuring begins."""
+    (``Explanation.unrelated()`` says so) is warned of. ``progress`` is told when the inputs are read and the measuring begins."""
     from ..features import default_backbone
     from ..images import load_input
 
@@ -575,7 +586,8 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
     (``example_scale``, ``tileable``, ``masks`` and ``labels`` as texture synthesis took them, ``example_names`` as
     explain's ``style_names``; ``layers``: layers, match_layer as in ``measure_texture``; the default model pools by
     average, as texture synthesis does); ``.html()`` is the page `stylegram explain --texture` writes. A texture
-    copied in whole pieces from its example (``Explanation.copied``) is warned of; ``progress`` as explain's."""
+    copied in whole pieces from its example (``Explanation.copied()`` says so) is warned of; ``progress`` as
+    explain's."""
     from ..features import default_backbone
     from ..images import load_input
 
