@@ -1666,7 +1666,7 @@ def test_python_batch_refuses_a_drawn_seed_too(tmp_path):
     """TransferOptions(seed=-1) draws a seed; a batch from Python drew one per picture and per rerun, each refusing
     what the last had made as 'made otherwise'."""
     _photos(tmp_path / "in", 1)
-    with pytest.raises(OptionError, match=r"seed -1 \(draw a seed\) is not for batch: .* e.g. seed=7"):
+    with pytest.raises(OptionError, match=r"seed=-1 \(draw a seed\) is not for batch: .* e.g. seed=7"):
         stylize_batch([tmp_path / "in"], STYLE, tmp_path / "out", method="gatys", seed=-1)
     assert not (tmp_path / "out").exists()
 

@@ -25,7 +25,7 @@ import torch
 from .. import __version__, gatys, samples, synthesis, tiles
 from ..optimize import NOT_TERMS
 from ..backbones import Backbone, load_backbone
-from ..errors import OptionError, check_choice
+from ..errors import OptionError, check_choice, warnings_to
 from ..job import Job, Result
 from ..losses import blend_weights
 from ..options import flag
@@ -408,8 +408,9 @@ def compared(specs: list[Spec], pictures: list[torch.Tensor], store: UploadStore
     inputs = {"examples": styles} if first.method == "texture" else {
         "content": store.decode(first.content, frame=frame or 0), "styles": styles}
     opts = decoded_options(first, store)
-    done = compare.made_with(inputs, pictures, opts, names, style_names=upload_names(first),
-                             model=models.get("avg" if first.method == "texture" else "max", opts.padding))
+    with warnings_to(lambda message: None):  # its page names them (Comparison.warnings), not the server's log
+        done = compare.made_with(inputs, pictures, opts, names, style_names=upload_names(first),
+                                 model=models.get("avg" if first.method == "texture" else "max", opts.padding))
     commands = {name: video.command_line(spec) if spec.is_video else command_line(spec)
                 for name, spec in zip(names, specs)}
     return done.html({**({} if frame is None else {"frame": str(frame + 1)}), **commands}, REPORT_CSS)
