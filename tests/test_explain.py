@@ -227,6 +227,17 @@ def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_
     assert "is a video and the results pictures" in capsys.readouterr().err
 
 
+def test_the_texture_line_says_the_coherence_that_tells_a_copy(tmp_path, capsys):
+    """A straight crop of the example read '91% of the way', as a real texture does; only the page told them apart."""
+    save_image(load_tensor(path("gravel"), size=128)[..., :64, :64], tmp_path / "crop.png")
+    assert main(["explain", "--texture", "sample:gravel", str(tmp_path / "crop.png"), "--example-scale", "0.25",
+                 "--layers", "conv1_1,pool1", "-o", str(tmp_path / "why.html")]) == 0
+    said = capsys.readouterr()
+    assert re.search(r"^wrote .*why.html \(\d+% of the way to the example's Gram matrices, patches' coherence 1.00 "
+                     r"\(near 1 for a copy\)\)$", said.out, re.M), said.out
+    assert "much of it is copied from the example" in said.err
+
+
 def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caught(vgg):
     import stylegram
 
