@@ -159,7 +159,9 @@ def plan_texture(examples: ImageLike | Sequence[ImageLike], vary: Mapping[str, S
 def _check_not_fixed(vary: Mapping[str, Sequence[Any]], changes: Mapping[str, Any]) -> None:
     """Refuse an option both given as a keyword and varied (the keyword was dropped without a word; the command line
     refuses the same)."""
-    for name in set(changes) & set(vary) if isinstance(vary, Mapping) else ():
+    both = sorted(set(changes) & set(vary)) if isinstance(vary, Mapping) else []  # not a Mapping: _planned says so
+    if both:
+        name = both[0]
         raise OptionError(f"{name} is given as a keyword ({name}={changes[name]!r}) and varied; drop one of them")
 
 
