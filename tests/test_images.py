@@ -415,6 +415,18 @@ def test_save_creates_parent_folders_with_usual_permissions(tmp_path):
     assert os.listdir(out.parent) == ["out.png"]
 
 
+def test_a_grey_picture_is_written_grey(tmp_path):
+    """A grey texture was written as three equal channels (trial V); a colour one, or a grey one with alpha, as was."""
+    grey = torch.rand(1, 1, 8, 12).expand(1, 3, 8, 12)
+    for suffix in (".png", ".jpg", ".tif"):
+        saved = Image.open(save_image(grey, tmp_path / f"grey{suffix}"))
+        assert saved.mode == "L" and saved.size == (12, 8), suffix
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "grey.png")), np.asarray(to_image(grey))[..., 0])
+    assert Image.open(save_image(torch.rand(1, 3, 8, 12), tmp_path / "colour.png")).mode == "RGB"
+    with_alpha = save_image(grey, tmp_path / "cut.png", alpha=torch.ones(1, 1, 8, 12))
+    assert Image.open(with_alpha).mode == "RGBA"
+
+
 def test_save_rejects_unknown_extension(tmp_path):
     with pytest.raises(ImageError) as excinfo:
         save_image(Image.new("RGB", (2, 2)), tmp_path / "out.xyz")

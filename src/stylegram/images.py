@@ -703,6 +703,8 @@ def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], 
         raise OptionError(f"quality must be an integer from 1 to 100, not {quality!r}")
     target, fmt = _output(path)
     picture = to_image(image) if isinstance(image, torch.Tensor) else image
+    if isinstance(image, torch.Tensor) and alpha is None and _all_grey(picture):
+        picture = picture.convert("L")  # a grey texture was written as three equal channels, 3x the bytes (trial V)
     if alpha is not None:
         picture = with_alpha(picture, alpha)
     picture = _savable(picture, fmt)  # RGBA to a format without alpha: composited onto white
@@ -710,6 +712,13 @@ def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], 
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     _write_atomically(picture, target, fmt, options)
     return target
+
+
+def _all_grey(picture: Image.Image) -> bool:
+    """Whether an RGB picture's three channels are equal at every pixel."""
+    pixels = np.asarray(picture)
+    return picture.mode == "RGB" and bool((pixels[..., 0] == pixels[..., 1]).all() and
+                                          (pixels[..., 1] == pixels[..., 2]).all())
 
 
 def with_alpha(picture: Image.Image, alpha: torch.Tensor) -> Image.Image:
