@@ -437,7 +437,7 @@ def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, che
     words = [c.measured for c in cells]
     numbers = [tuple(float(n) for n in re.fullmatch(r"style (-?\d+)%, content r ([\d.]+)", w).groups()) for w in words]
     (faint, faint_r), (strong, strong_r) = numbers
-    assert strong > faint + 10 and faint_r > strong_r  # more style weight: nearer the style's Gram matrices, less content
+    assert [(round(100 * c.explained.moved), round(c.explained.kept, 2)) for c in cells] == numbers  # the numbers too    assert strong > faint + 10 and faint_r > strong_r  # more style weight: nearer the style's Gram matrices, less content
     assert cells[1].caption.endswith(f"· {words[1]}")
     varied = sweeps.sweep(content, [], {"style": ["sample:swirls", "sample:brick"]}, model=vgg, measure=True,
                           size=64, min_size=64, iterations="3")

@@ -33,6 +33,7 @@ from .sweep_folder import CellFolder, fingerprint
 
 if TYPE_CHECKING:
     from .analysis.compare import Comparison
+    from .analysis.explain import Explanation
 
 KEYWORDS.add("vary")  # sweep's: its messages name --vary, which a Python caller gives as vary=
 _IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|webp|tiff?|bmp|gif|avif|heic)$", re.IGNORECASE)
@@ -54,6 +55,7 @@ class Cell:
     reused: bool = False
     number: int = 0  # its place among the combinations, from 0 (the sheet's order)
     measured: str = ""  # what ``measured`` found, e.g. 'style 83%, content r 0.71'
+    explained: Explanation | None = None  # its numbers (.moved, .kept, .grams, .matches), with measure=True
 
     @property
     def caption(self) -> str:
@@ -378,7 +380,7 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comp
         if not texture:  # r at the yardstick's layer, named where the picture was made on others (relu2_2 read 0.36)
             at = "" if one.options.content_layers == why.content_layer else f" at {why.content_layer}"
             words += f", content r {why.kept:.2f}{at}"
-        shown.append(dataclasses.replace(cell, measured=words))
+        shown.append(dataclasses.replace(cell, measured=words, explained=why))
     return shown
 
 
