@@ -468,8 +468,8 @@ def array_tensor(array: np.ndarray, background: tuple[int, int, int] | str = _WH
     if _checked_array(array).dtype.kind == "f" and array.size:
         _check_unit_range(array, bool(np.isfinite(array).all()), "array")
     if array.dtype == np.uint16 and array.size and 0 < int(array.max()) <= 255:  # read as 0..65535: all but black
-        raise ImageError(f"the uint16 array's values run from {int(array.min())} to {int(array.max())}, which as 16-bit "
-                         "pixels (0..65535) is a black picture; for 8-bit values give array.astype(np.uint8)")
+        raise ImageError(f"the uint16 array's values run from {int(array.min())} to {int(array.max())}, which as "
+                         "16-bit pixels (0..65535) is a black picture; for 8-bit values give array.astype(np.uint8)")
     return to_tensor(array, background)
 
 
@@ -716,9 +716,10 @@ def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], 
 
 def _all_grey(picture: Image.Image) -> bool:
     """Whether an RGB picture's three channels are equal at every pixel."""
+    if picture.mode != "RGB":
+        return False
     pixels = np.asarray(picture)
-    return picture.mode == "RGB" and bool((pixels[..., 0] == pixels[..., 1]).all() and
-                                          (pixels[..., 1] == pixels[..., 2]).all())
+    return bool((pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all())
 
 
 def with_alpha(picture: Image.Image, alpha: torch.Tensor) -> Image.Image:

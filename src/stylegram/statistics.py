@@ -77,7 +77,7 @@ SAMPLES = 1024  # positions per side and evaluation for mmd-poly and mmd-gauss
 # samples=1e9 they were taken from all (9,216 at relu1_1 for a 96 px style), ten float64 copies of a 9,216^2 matrix
 # for the gain's second derivative, 6.8 GB
 CONSTANT_SAMPLES = SAMPLES
-TARGET_COPIES, KERNEL_COPIES = 4, 3  # float32 copies of a kernel matrix held while a target is made, and for the backward
+TARGET_COPIES, KERNEL_COPIES = 4, 3  # float32 kernel matrices held while a target is made, and for the backward
 
 
 class Statistic(Protocol):
@@ -586,8 +586,8 @@ class MMDPolyStatistic(_KernelMMD):
         if c < 0:
             raise OptionError(f"mmd-poly: c must not be negative (the kernel would not be positive definite), got {c}")
         if c > MAX_POLY_C:
-            raise OptionError(f"mmd-poly: c must be at most {MAX_POLY_C:g}, got {c:g}: a larger c makes the kernel nearly "
-                              "constant, and its MMD is lost to rounding (the style against itself measured 6e-3 at "
+            raise OptionError(f"mmd-poly: c must be at most {MAX_POLY_C:g}, got {c:g}: a larger c makes the kernel "
+                              "nearly constant, and its MMD is lost to rounding (the style against itself measured 6e-3 at "
                               "c=1e4 where it is 0) or overflows to a NaN loss")
         super().__init__(samples, seed)
         self.c, self.d = float(c), int(d)
@@ -616,8 +616,8 @@ class MMDGaussStatistic(_KernelMMD):
 
     def __init__(self, samples: int = SAMPLES, bandwidth: float = 1.0, seed: int = 0):
         if not MIN_BANDWIDTH <= bandwidth <= MAX_BANDWIDTH:
-            raise OptionError(f"mmd-gauss: bandwidth must be between {MIN_BANDWIDTH:g} and {MAX_BANDWIDTH:g} (times the "
-                              f"median squared distance of the style's features), got {bandwidth:g}")
+            raise OptionError(f"mmd-gauss: bandwidth must be between {MIN_BANDWIDTH:g} and {MAX_BANDWIDTH:g} (times "
+                              f"the median squared distance of the style's features), got {bandwidth:g}")
         super().__init__(samples, seed)
         self.bandwidth = float(bandwidth)
 

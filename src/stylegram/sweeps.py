@@ -229,11 +229,12 @@ def _check_each_varied_option_matters(vary: Mapping[str, Sequence[Any]], combine
             methods = ", ".join(str(m) for m in vary["method"])
             raise OptionError(f"--{flag(name)[2:]} is varied, but no method varied ({methods}) reads it, so its "
                               f"pictures would be copies; drop the --vary {flag(name)[2:]}")
-    if "seed" in vary and all(isinstance(opts, gatys.TransferOptions) and
-                              gatys.seed_unused(opts.method, opts.init, opts.statistic) for _, _, opts in combined):
-        _, _, opts = combined[0]
-        raise OptionError(f"--seed is varied, but {gatys.seed_unused(opts.method, opts.init, opts.statistic)}; drop "
-                          "the --vary seed")
+    if "seed" not in vary:
+        return
+    unused = [gatys.seed_unused(opts.method, opts.init, opts.statistic) if isinstance(opts, gatys.TransferOptions)
+              else None for _, _, opts in combined]  # a texture's noise always takes the seed
+    if all(unused):
+        raise OptionError(f"--seed is varied, but {unused[0]}; drop the --vary seed")
 
 
 def _given(images: Any) -> bool:

@@ -82,8 +82,9 @@ def _numbers(c: Comparison) -> Section:
              + "and the coherence of where its patches come from (the share of neighbouring patches paired with "
              "neighbours in the " + ("example: near 1 for a copy)." if c.texture else "style: high for pieces "
                                      "copied whole)."))
-    if c.warnings():
-        words += " <strong>Warnings:</strong> " + html.escape("; ".join(c.warnings()), quote=False) + "."
+    warned = c.warnings()  # each result's content r is worked out again from its maps: once
+    if warned:
+        words += " <strong>Warnings:</strong> " + html.escape("; ".join(warned), quote=False) + "."
     if c.texture:
         return Section("The numbers", words, None, table)
     plot = plots.trade_off(c.names, [e.kept for e in c.explained], [100 * e.moved for e in c.explained],

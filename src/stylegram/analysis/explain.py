@@ -263,13 +263,16 @@ class Explanation:
         return (f"the result's {self.content_layer} maps follow the content's no better than the style's own maps do "
                 f"(r {self.kept:.2f} against {self.chance:.2f}): was it made from this content?")
 
+    def coherence(self) -> float | None:
+        """The highest coherence of where the result's patches come from, over the styles (examples); near 1 for a
+        copy; None where the patches were not paired."""
+        return max(m.coherence for m in self.matches) if self.matches else None
+
     def copied(self) -> str | None:
         """A warning when a texture's patches come from its example in whole pieces (coherence of at least COPIED):
         much of it is copied, not made anew; None otherwise (and for a transfer)."""
-        if not self.texture or not self.matches:
-            return None
-        coherence = max(m.coherence for m in self.matches)
-        if coherence < COPIED:
+        coherence = self.coherence()
+        if not self.texture or coherence is None or coherence < COPIED:
             return None
         return (f"the texture's patches come from the example in whole pieces (coherence {coherence:.2f}, where one "
                 "grown anew is near 0.2-0.5): much of it is copied from the example, not made anew")
@@ -559,7 +562,8 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     its parts naming the styles ``style_names`` (default "style 1", "style 2": placed.parts_of); ``layers``:
     style_layers, content_layer, match_layer as in ``measure``; the default model pads as a transfer's does,
     replicate); ``.html()`` of it is the page `stylegram explain` writes. A result that seems made from another content
-    (``Explanation.unrelated()`` says so) is warned of. ``progress`` is told when the inputs are read and the measuring begins."""
+    (``Explanation.unrelated()`` says so) is warned of. ``progress`` is told when the inputs are read and the
+    measuring begins."""
     from ..features import default_backbone
     from ..images import load_input
 

@@ -51,10 +51,8 @@ def sections(explained: Explanation) -> list[Section]:
     made = (f"{what} the result was made from, at the sizes they were measured at (their features' scale), and the "
             "result.")
     if len(e.styles) > 1 and not e.placed():
-        made += (" Percentages are the blend's weights, where layers share " if e.grouped else
-                 " Percentages are the blend's weights.")
-        if e.grouped:  # layer groups: a layer in one group takes that one alone
-            made += f"{noun}s; each {noun} is measured on its own group of layers."
+        made += " Percentages are the blend's weights" + (  # layer groups: a layer in one group takes that one alone
+            f", where layers share {noun}s; each {noun} is measured on its own group of layers." if e.grouped else ".")
     elif len(e.styles) > 1 and not e.even():
         made += f" Percentages are the {noun}s' weights, each one's strength in its part."
     if masked:

@@ -52,8 +52,8 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                         help=f"an option of {options.kind} and its values, e.g. --vary {example}, or --vary {image} "
                         f"and {image} images, one per picture; give it again to vary another (its values make the "
                         "sheet's columns, the first's its rows; one option alone fills rows of up to 4; an on/off "
-                        f"option given no values, e.g. --vary {switch}, runs off and on); at most {S.MAX_CELLS} pictures "
-                        "in all")
+                        f"option given no values, e.g. --vary {switch}, runs off and on); at most {S.MAX_CELLS} "
+                        "pictures in all")
     parser.add_argument("--cells", metavar="DIR", help="also write each picture to DIR, named by its values; a "
                         "sweep given the same DIR again takes the pictures made there from the same inputs and "
                         "options instead of making them again (stopped, or given one more value: only what is new "
