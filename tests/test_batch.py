@@ -842,7 +842,9 @@ def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypa
     report = stylize_batch([source], STYLE, out, client=client, method=method, temporal=0.3, quiet=False, **options)
     assert report.ok and report.done == [str(source)], report.summary()
     assert len(submitted) == 2  # frames 5 and 6 only
-    assert f"clip.mp4: going on from the 5 frames a stopped run kept in {kept}\n" in capsys.readouterr().err  # said up front
+    said = capsys.readouterr().err
+    assert f"clip.mp4: going on from the 5 frames a stopped run kept in {kept}\n" in said  # said up front
+    assert said.splitlines()[1].startswith("clip.mp4: 5/7 frames (71%)"), said  # the bar starts at 5 (it counted from 0)
     assert not kept.exists() and video.count_frames(out / "clip.mp4") == 7
     assert len(encoded) == len(uninterrupted) == 7
     for resumed, whole_run in zip(encoded, uninterrupted):  # the blend and the Gatys starts carried on from the kept frames

@@ -426,7 +426,7 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                   f"{kept.folder}", file=sys.stderr, flush=True)
         pace, written_at = FramePace(), time.monotonic()  # how long the frames made took; when the latest was written
         with video.writer(item.output, item.source) as writer, \
-                bar(writer.frames or None, "frame", quiet, name=item.source.name) as progress:
+                bar(writer.frames or None, "frame", quiet, initial=kept.count, name=item.source.name) as progress:
             def step(number: int, record: dict) -> None:  # a Gatys frame's iterations, beside the bar's frames
                 left = pace.left(record, number, writer.frames) if writer.frames else None
                 whole = "" if left is None else f", ~{duration(left)} left in the video"
@@ -450,8 +450,9 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
                 meter.add(source, out)
                 steadiness.add(out, motion)
                 detail.add(stylized, out)
-                progress.set_postfix_str("", refresh=False)  # the next frame's iterations, when it reports them
-                progress.update()
+                if i >= kept.count:  # a kept frame is counted from the start (the rate was theirs, read not made)
+                    progress.set_postfix_str("", refresh=False)  # the next frame's iterations, when it reports them
+                    progress.update()
                 if on_frame is not None:
                     on_frame(i + 1, writer.frames or None, out)
         kept.remove()
