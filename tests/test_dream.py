@@ -372,6 +372,22 @@ def test_bad_options_are_named(vgg):
         D.prepare_dream(D.channel("relu2_1", 3), model=vgg, iterations="0,0", size=64)
 
 
+def test_a_correlation_on_a_one_colour_start_is_refused_and_a_cluster_too_small_for_it_is_named(vgg, tmp_path):
+    """A flat start has no correlation to raise: it became NaN at once, with advice to lower the learning rate."""
+    goal = D.cluster_correlation("relu2_1", [3, 7, 9])
+    with pytest.raises(OptionError, match="the start image is one colour: its feature maps do not vary"):
+        D.prepare_dream(goal, model=vgg, image=torch.full((3, 48, 48), 0.5), size=48)
+    D.prepare_dream(D.channels("relu2_1", [3, 7]), model=vgg, image=torch.full((3, 48, 48), 0.5), size=48)  # activation: fine
+    clusters = tmp_path / "grams.json"
+    clusters.write_text(json.dumps({"layer": "relu2_1", "clusters": [{"id": 0, "channels": [4]}, {"id": 1, "channels": []}]}))
+    with pytest.raises(OptionError, match=r"a correlation needs at least two channels, and cluster 0 of grams.json has "
+                                          r"one \(4\); pick a larger cluster, or maximize its activation \(objective "
+                                          r"activation\)"):  # was "give more, e.g. channels=3,7"
+        D.prepare_dream(model=vgg, cluster=f"{clusters}:0", objective="correlation")
+    with pytest.raises(OptionError, match="cluster 1 of grams.json has no channels; pick another cluster"):  # "no channels given"
+        D.prepare_dream(model=vgg, cluster=f"{clusters}:1")
+
+
 def test_channels_may_be_a_number_a_list_or_text(vgg):
     """A list was read as the text '[3, 7]' and refused."""
     goals = [D.prepare_dream(model=vgg, layer="relu2_1", channels=c, **FAST).problem.objective.description

@@ -54,6 +54,14 @@ def test_pearson_of_a_flat_image_is_all_zero():
     assert torch.equal(r[:4], torch.zeros(4, 6)) and torch.allclose(r[4:, 4:].diagonal(), torch.ones(2))
 
 
+def test_pearson_of_constant_channels_has_a_finite_gradient():
+    """sqrt's infinite slope at 0 reached the gradient through a where() that dropped the value: NaN for all."""
+    constant = [torch.zeros(1, 1, 8, 8), torch.full((1, 1, 8, 8), 0.5)]  # variances exactly 0
+    features = torch.cat([*constant, torch.randn(1, 2, 8, 8)], 1).requires_grad_()
+    stats.pearson(features).sum().backward()
+    assert torch.isfinite(features.grad).all() and features.grad[:, 2:].abs().sum() > 0
+
+
 def test_pearson_is_invariant_to_channel_scaling_and_shift():
     f = torch.randn(2, 6, 5, 5)
     scale = torch.rand(1, 6, 1, 1) * 10 + 0.1

@@ -201,8 +201,10 @@ class Objective:
         return f"Objective({self.description})"
 
 
-def _channel_list(channels: int | Iterable[int]) -> tuple[int, ...]:
+def _channel_list(channels: int | Iterable[int], label: str = "") -> tuple[int, ...]:
     picked = (channels,) if isinstance(channels, int) else tuple(int(c) for c in channels)
+    if not picked and label:  # an empty cluster of a file was told 'no channels given'
+        raise OptionError(f"{label} has no channels; pick another cluster of that file")
     if not picked:
         raise OptionError("no channels given; name at least one, e.g. channels('conv4_1', [3, 7])")
     if any(c < 0 for c in picked):
@@ -217,7 +219,7 @@ def channel(layer_name: str, c: int) -> Objective:
 
 def channels(layer_name: str, cs: Iterable[int], label: str = "") -> Objective:
     """Maximize the mean activation of several channels together (averaged over the channels)."""
-    return Objective([(Measure("channels", layer_name, _channel_list(cs), label), 1.0)])
+    return Objective([(Measure("channels", layer_name, _channel_list(cs, label), label), 1.0)])
 
 
 def layer(layer_name: str) -> Objective:
@@ -227,7 +229,10 @@ def layer(layer_name: str) -> Objective:
 
 def cluster_correlation(layer_name: str, cs: Iterable[int], label: str = "") -> Objective:
     """Maximize the mean pairwise Pearson correlation of the channels' feature maps (see mean_correlation)."""
-    picked = _channel_list(cs)
+    picked = _channel_list(cs, label)
+    if len(picked) < 2 and label:  # a one-channel cluster was told to give more --channels
+        raise OptionError(f"a correlation needs at least two channels, and {label} has one ({picked[0]}); pick a "
+                          "larger cluster, or maximize its activation (--objective activation)")
     if len(picked) < 2:
         raise OptionError(f"a correlation needs at least two channels, got {list(picked)}; give more, e.g. --channels 3,7")
     return Objective([(Measure("correlation", layer_name, picked, label), 1.0)])
@@ -510,6 +515,16 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
     return channel(name, cs[0]) if len(cs) == 1 else channels(name, cs)
 
 
+def _check_not_flat(start: torch.Tensor) -> None:
+    """Refuse a one-colour start for a correlation: its maps do not vary, so no correlation (nor its gradient) exists
+    and the dream stays flat (it became NaN at once, with advice to lower the learning rate)."""
+    spread = (start.amax((-2, -1)) - start.amin((-2, -1))).max().item()
+    if spread < 1 / 255:
+        raise OptionError("the start image is one colour: its feature maps do not vary, so they have no correlation "
+                          "to raise and the dream would stay flat; start from noise (leave out --image) or "
+                          "from a picture with some texture")
+
+
 def _check_channels(backbone: Backbone, layer_name: str, cs: Sequence[int]) -> None:
     available = backbone.info(layer_name).channels
     bad = [c for c in cs if not 0 <= c < available]
@@ -526,6 +541,8 @@ class DreamProblem(optimize.Problem):
         for m in objective.parts:
             if m.kind != "layer":
                 _check_channels(backbone, m.layer, m.channels)
+        if start is not None and any(m.kind == "correlation" for m in objective.parts):
+            _check_not_flat(start)
         self.opts, self.backbone, self.start = opts, backbone, start
         self.asked = objective
         self.objective = on_pre_relu_taps(objective, backbone) if opts.pre_relu else objective

@@ -282,8 +282,11 @@ def pearson(features: torch.Tensor) -> torch.Tensor:
     is a little off them, and that rounding made every channel of a flat image correlate with every other at ±1.
     """
     cov = covariance(features)
-    std = cov.diagonal(dim1=1, dim2=2).clamp_min(0).sqrt()
+    var = cov.diagonal(dim1=1, dim2=2)
+    std = var.detach().clamp_min(0).sqrt()
     size = _flat(features).detach().abs().mean(-1)
     alive = (std > 1e-6 * std.amax(-1, keepdim=True).clamp_min(EPS)) & (std > CONSTANT * size)
-    inv = torch.where(alive, 1.0 / std.clamp_min(EPS), torch.zeros_like(std))
+    # a constant channel's variance is swapped for 1 before the root: sqrt's slope at 0 is infinite, and a where()
+    # that drops a value still multiplies its slope by 0 (a dream on a one-colour picture became NaN at once)
+    inv = torch.where(alive, torch.where(alive, var, torch.ones_like(var)).rsqrt(), torch.zeros_like(var))
     return cov * inv.unsqueeze(-1) * inv.unsqueeze(-2)
