@@ -18,7 +18,7 @@ from PIL import Image
 from stylegram import stats
 from stylegram.analysis import cluster, featuremaps, inputs, matrices, plots, rank
 from stylegram.cli import main
-from stylegram.errors import LayerError, OptionError, StylegramWarning
+from stylegram.errors import LayerError, OptionError, StylegramError, StylegramWarning
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,6 +74,24 @@ def test_one_pass_matches_per_layer_statistics_for_mixed_sizes(vgg):
         for layer in layers:
             expected = stats.gram(feats[layer])[0]
             assert torch.allclose(matrices.symmetric(tri[layer][i : i + 1])[0], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_the_analyses_take_any_image_and_refuse_what_is_not_one(vgg):
+    """A notebook passes PIL images, arrays, uint8 or float64 tensors and files: they failed deep in torch
+    ('no attribute dim', 'Double'), and 0-255 floats or NaN gave wrong matrices without a word."""
+    x = torch.rand(3, 40, 40)
+    eight_bit = (x.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    expected = matrices.compute([x], ["relu1_1"], vgg)["relu1_1"]
+    same = [x[None], x.double(), torch.from_numpy(eight_bit).permute(2, 0, 1), Image.fromarray(eight_bit), eight_bit]
+    for image in same:
+        assert torch.allclose(matrices.compute(image, ["relu1_1"], vgg)["relu1_1"], expected, atol=2e-2), type(image)
+    assert matrices.compute(torch.rand(2, 3, 40, 40), ["relu1_1"], vgg)["relu1_1"].shape[0] == 2  # a batch: 2 images
+    maps = featuremaps.maps(["sample:brick", x], "relu2_1", vgg)
+    assert [tuple(m.shape) for m in maps] == [(128, 256, 256), (128, 20, 20)]
+    for bad, words in [(x * 255, "divide 0..255 values by 255"), (torch.full((3, 8, 8), float("nan")), "NaN"),
+                       (x.permute(1, 2, 0), r"tensor.permute\(2, 0, 1\)"), ([], "no images given")]:
+        with pytest.raises(StylegramError, match=words):
+            matrices.compute(bad, ["relu1_1"], vgg)
 
 
 def test_select_layers_takes_names_and_patterns(vgg):
@@ -374,6 +392,8 @@ def test_figures_name_a_sample_as_it_was_given():
     files = [samples.path("swirls"), Path("x/a.png"), Path("y/a.png")]
     assert inputs.display_names(files) == ["sample:swirls", "x/a.png", "y/a.png"]
     assert inputs.display_names([Path("x/a.png"), Path("x/b.png")]) == ["a.png", "b.png"]
+    assert inputs.display_names([Path("x/a.png"), Path("a.png")]) == ["x/a.png", "./a.png"]  # was '/a.png', a root path
+    assert torch.equal(inputs.load("sample:brick", 64), inputs.load(samples.path("brick"), 64))  # was 'no such file'
 
 
 # ------------------------------------------------------------------------------------------------ CLI

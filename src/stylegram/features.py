@@ -38,6 +38,16 @@ def as_batch(images: ImageLike | Sequence[ImageLike]) -> torch.Tensor:
     return batch
 
 
+def image_items(images: ImageLike | Sequence[ImageLike]) -> list[torch.Tensor]:
+    """Each image as a (1, 3, H, W) float32 tensor in [0, 1], sizes free: tensors ((N, 3, H, W) split in N), files,
+    sample:NAME, PIL images or arrays, one or a list (the analyses took float tensors only, and 0-255 or NaN
+    silently)."""
+    parts = [_part(im, f"image {i + 1}") for i, im in enumerate(image_list(images))]
+    if not parts:
+        raise OptionError("no images given")
+    return [p[j : j + 1].float() for p in parts for j in range(p.shape[0])]
+
+
 def _part(image: ImageLike, what: str) -> torch.Tensor:
     """One item of a batch: a tensor checked with its gradients kept, anything else loaded."""
     if not isinstance(image, torch.Tensor):

@@ -443,11 +443,12 @@ def batch_tensor(x: torch.Tensor, images: int | None = None) -> torch.Tensor:
     ``images``: the N it must have (``image_tensor`` asks for 1, and detaches first)."""
     t = x[None, None] if x.dim() == 2 else x[None] if x.dim() == 3 else x  # (H, W): grey, as an H x W array is
     if t.dim() != 4 or t.shape[1] not in (1, 3) or images not in (None, t.shape[0]):
-        alpha = ("; a tensor has no alpha channel here: give an RGBA picture as an H x W x 4 array or a PIL image "
+        hint = ("; a tensor has no alpha channel here: give an RGBA picture as an H x W x 4 array or a PIL image "
                  "(its transparency kept), or the colours alone, tensor[:, :3]") if t.dim() == 4 and t.shape[1] == 4 \
-            else ""
+            else "; an H x W x 3 tensor (channels last, as arrays hold them) is tensor.permute(2, 0, 1)" \
+            if x.dim() == 3 and x.shape[-1] in (3, 4) else ""
         raise ImageError(f"a tensor of shape {tuple(x.shape)} is not an image; give ({images or 'N'}, 3, H, W), "
-                         f"(3, H, W) or a grey (H, W){alpha}")
+                         f"(3, H, W) or a grey (H, W){hint}")
     if 0 in t.shape[-2:]:
         raise ImageError(f"the tensor is empty ({t.shape[-1]}x{t.shape[-2]} px); give an image with pixels")
     if t.dtype == torch.uint8:

@@ -9,17 +9,20 @@ import torch
 
 from ..backbones import Backbone
 from ..errors import OptionError, missing_channels
+from ..features import image_items
+from ..images import ImageLike
 from .matrices import BATCH, _batches
 
 
-def maps(images: Sequence[torch.Tensor], layer: str, backbone: Backbone, batch_size: int = BATCH) -> list[torch.Tensor]:
-    """Per image, its (C, h, w) feature maps at ``layer`` (images may differ in size)."""
+def maps(images: ImageLike | Sequence[ImageLike], layer: str, backbone: Backbone, batch_size: int = BATCH
+         ) -> list[torch.Tensor]:
+    """Per image, its (C, h, w) feature maps at ``layer`` (images as matrices.compute takes them; sizes free)."""
     backbone.check_layers([layer])
+    images = image_items(images)
     out: list[torch.Tensor | None] = [None] * len(images)
     with torch.no_grad():
         for idx in _batches(images, batch_size, backbone, [layer]):
-            batch = torch.cat([images[i] if images[i].dim() == 4 else images[i][None] for i in idx])
-            features = backbone.extract(batch, [layer])[layer]
+            features = backbone.extract(torch.cat([images[i] for i in idx]), [layer])[layer]
             for j, i in enumerate(idx):
                 out[i] = features[j].clone()
     return out  # type: ignore[return-value]

@@ -106,8 +106,9 @@ def listed(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 
 def load(path: str | os.PathLike[str], size: int | None = DEFAULT_SIZE, grey: bool = False) -> torch.Tensor:
-    """One image as (1, 3, H, W), long side shrunk to ``size`` (never enlarged), optionally made grey."""
-    x = images.load_tensor(path, size=size)
+    """One image (a file or sample:NAME) as (1, 3, H, W), long side shrunk to ``size`` (never enlarged), optionally
+    made grey."""
+    x = images.load_tensor(samples.resolve(path), size=size)
     return gray(x) if grey else x
 
 
@@ -124,7 +125,12 @@ def display_names(files: Sequence[Path]) -> list[str]:
     bases = [samples.spec_of(f) or f.name for f in files]
     if len(set(bases)) == len(bases):
         return bases
-    return [b if b.startswith(samples.PREFIX) else f"{f.parent.name}/{f.name}" for f, b in zip(files, bases)]
+    return [b if b.startswith(samples.PREFIX) else _with_folder(f) for f, b in zip(files, bases)]
+
+
+def _with_folder(file: Path) -> str:
+    """'grass/00.png'; a file in the working folder as './x.png' (its empty folder name made '/x.png', a root path)."""
+    return f"{file.parent.name or '.'}/{file.name}"
 
 
 def load_classes(

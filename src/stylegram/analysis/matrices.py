@@ -19,6 +19,8 @@ import torch
 from .. import memory, stats
 from ..backbones import Backbone
 from ..errors import OptionError, check_choice
+from ..features import image_items
+from ..images import ImageLike
 
 KINDS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"gram": stats.gram, "pearson": stats.pearson}
 LABELS = {"gram": "Gram", "pearson": "Pearson"}  # how a kind is written in figures and text
@@ -113,7 +115,7 @@ def _batches(images: Sequence[torch.Tensor], batch_size: int, backbone: Backbone
 
 
 def compute(
-    images: Sequence[torch.Tensor],
+    images: ImageLike | Sequence[ImageLike],
     layers: Sequence[str],
     backbone: Backbone,
     kind: str = "gram",
@@ -122,7 +124,7 @@ def compute(
     batch_size: int = BATCH,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, torch.Tensor]:
-    """{layer: per-image matrices} for images given as (1, 3, H, W) or (3, H, W) tensors in [0, 1].
+    """{layer: per-image matrices} of images (tensors in [0, 1], files, sample:NAME, PIL images or arrays; sizes free).
 
     Every batch runs the backbone once, up to the deepest layer asked for, and computes all layers'
     matrices with batched matrix products. Returns (N, C (C + 1) / 2) upper triangles when ``triangles``
@@ -130,8 +132,7 @@ def compute(
     """
     check_kind(kind)
     layers = backbone.check_layers(list(layers))
-    if not images:
-        raise OptionError("no images to analyse")
+    images = image_items(images)
     need, have = stored_bytes(backbone, layers, len(images), triangles), memory.available_memory()
     if need > 0.7 * have:
         raise OptionError(
@@ -145,8 +146,7 @@ def compute(
     batches, done = _batches(images, batch_size, backbone, layers), 0
     with torch.no_grad():
         for idx in batches:
-            batch = torch.cat([images[i] if images[i].dim() == 4 else images[i][None] for i in idx])
-            features = backbone.extract(batch, layers)
+            features = backbone.extract(torch.cat([images[i] for i in idx]), layers)
             for layer in layers:
                 m = of_features(features.pop(layer).float(), kind)
                 out[layer][idx] = upper(m) if triangles else m
