@@ -157,12 +157,45 @@ def test_the_best_of_many_layers_is_weighed_against_shuffled_classes():
     (lambda t, lab, n: (t, lab, n[:3]), r"3 image names for 4 labels"),
     (lambda t, lab, n: ({"a": t["a"].flatten()}, lab, n), r"got shape \(24,\)"),
     (lambda t, lab, n: (t, [0.0, 0.0, 1.0, 1.0], n), r"one whole number per image"),
+    (lambda t, lab, n: (t, [0, 0, 0], n[:3]), r"one row per label \(3\)"),  # was "needs at least two classes"
 ])
 def test_rank_layers_names_labels_that_do_not_fit_the_matrices(change, words):
     """Python callers got numpy's IndexError (index 16 is out of bounds) or a matmul mismatch."""
     triangles, labels, names = change({"a": torch.rand(4, 6)}, [0, 0, 1, 1], list("pqrs"))
     with pytest.raises(OptionError, match=words):
         rank.rank_layers(triangles, np.asarray(labels), ["a", "b"], names)
+
+
+def test_rank_layers_checks_its_kind_and_says_when_gram_matrices_look_like_pearson_ones():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 4)
+    features = torch.from_numpy(rng.normal(size=(8, 5, 6, 6))).float() + torch.from_numpy(labels).float()[:, None, None, None]
+    pearson = {"a": matrices.upper(matrices.of_features(features, "pearson"))}
+    names = [f"i{n}" for n in range(8)]
+    with pytest.raises(OptionError, match="matrix kind 'perason' is not one of"):  # it was taken, and named the ranking
+        rank.rank_layers(pearson, labels, ["x", "y"], names, "perason", shuffles=0)
+    with pytest.warns(StylegramWarning, match="look like Pearson correlations .* give kind='pearson'"):
+        rank.rank_layers(pearson, labels, ["x", "y"], names, shuffles=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rank.rank_layers(pearson, labels, ["x", "y"], names, "pearson", shuffles=0)
+        rank.rank_layers({"a": matrices.upper(matrices.of_features(features))}, labels, ["x", "y"], names, shuffles=0)
+
+
+def test_the_analyses_results_compare_by_value():
+    """ranking == ranking2 raised 'the truth value of an array is ambiguous' (checking that a run repeats)."""
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1], 4)
+    triangles = {"a": as_triangles(rng.normal(size=(8, 10)))}
+    first, again = (rank.rank_layers(triangles, labels, ["x", "y"], list("abcdefgh"), shuffles=20) for _ in range(2))
+    assert first == again and first.best == again.best
+    assert first != rank.rank_layers(triangles, labels[::-1].copy(), ["x", "y"], list("abcdefgh"), shuffles=20)
+    m, _ = planted_blocks()
+    assert cluster.cluster_channels(m, 3) == cluster.cluster_channels(m, 3) != cluster.cluster_channels(m, 2)
+    images = [torch.rand(1, 3, 8, 8)]
+    one = inputs.ImageSet(images, ["p"], np.zeros(1, np.int64), ["c"])
+    assert one == inputs.ImageSet([images[0].clone()], ["p"], np.zeros(1, np.int64), ["c"])
+    assert one != inputs.ImageSet([images[0] * 0.5], ["p"], np.zeros(1, np.int64), ["c"])
 
 
 def test_contrast_is_balanced_over_unequal_classes():

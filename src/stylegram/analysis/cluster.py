@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OptionError, check_choice
+from .equal import by_value
 
 METHODS = ("hierarchical", "kmeans")
 MAX_K = 12
@@ -39,6 +40,8 @@ MAX_K = 12
 @dataclass
 class Clustering:
     """Cluster labels per channel (-1: inactive) and the display order of channels."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     labels: np.ndarray
     order: np.ndarray

@@ -22,6 +22,7 @@ from ..backbones import Backbone
 from ..errors import KEYWORDS, OptionError, warn
 from ..images import ImageLike
 from . import explain as X
+from .equal import by_value
 from .explain import percent
 from .placed import parts_of
 
@@ -38,6 +39,8 @@ DEFAULT_LAYER = {False: "relu2_1", True: "pool1"}  # whose Gram matrices are dra
 @dataclass
 class Comparison:
     """The results' explanations (``explained``, in the order given) under their ``names``; ``html()`` is the page."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     names: list[str]
     explained: list[X.Explanation]

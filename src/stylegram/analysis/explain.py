@@ -26,6 +26,7 @@ from ..backbones import Backbone, with_padding
 from ..errors import OptionError, did_you_mean, warn
 from ..images import ImageLike
 from ..losses import blend_of_layer, blend_weights, layer_groups
+from .equal import by_value
 from .matches import Matches, matches_of, style_at
 from .placed import Part, parts_of, placed_layers
 
@@ -45,6 +46,8 @@ PLACING = ("style_masks", "style_regions", "labels")  # options that place a tra
 @dataclass
 class StyleLayer:
     """One style layer's Gram matrices (C x C) of the start, the result and the target, and their distances."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     layer: str
     start: torch.Tensor  # the content's (a transfer) or the starting noise's (a texture)
@@ -171,6 +174,8 @@ class Explanation:
     """A result measured against what made it (``measure``, ``measure_texture``): the Gram matrices of each style
     layer, for a transfer the content layer's maps, and the pairing of the result's patches with each style's;
     ``html()`` is the page."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     start: torch.Tensor  # the content (a transfer) or the noise a texture synthesis grows from
     styles: list[torch.Tensor]  # or examples

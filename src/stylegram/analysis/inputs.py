@@ -13,6 +13,7 @@ import torch
 from .. import images, optimize, samples
 from ..color import gray
 from ..errors import BackboneError, OptionError, count, warn
+from .equal import by_value
 
 DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
 MAX_NAMED = 3  # images named in a message, then how many more
@@ -22,6 +23,8 @@ SAMPLE_CROPS, SAMPLE_CROP_SIZE = 16, 128  # a sample:NAME class: this many crops
 @dataclass
 class ImageSet:
     """Images (each (1, 3, H, W) in [0, 1], sizes may differ) with names and integer class labels."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     images: list[torch.Tensor]
     names: list[str]

@@ -16,11 +16,14 @@ import torch.nn.functional as F
 
 from .. import mrf
 from ..backbones import Backbone
+from .equal import by_value
 
 
 @dataclass
 class Matches:
     """The pairing of one picture's patches with a style's at one layer."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     positions: torch.Tensor  # (rows, cols, 2): the style patch (row, column) each picture patch is paired with
     style_grid: tuple[int, int]  # how many patch positions the style's map has, (rows, cols)

@@ -19,12 +19,15 @@ import torch
 from .. import stats
 from ..errors import OptionError, count
 from ..losses import blend_of_layer
+from .equal import by_value
 
 
 @dataclass
 class Part:
     """Where one style paints (its mask over the content; None: everywhere) and what of its style image it lends (its
     region; None: all of it)."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     style: int  # which style image, from 0
     mask: torch.Tensor | None  # (1, 1, H, W) of the content's aspect, in [0, 1]

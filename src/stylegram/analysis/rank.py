@@ -40,8 +40,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..errors import OptionError
-from .matrices import channels_of, triu
+from ..errors import OptionError, warn
+from .equal import by_value
+from .matrices import channels_of, check_kind, triu
 
 EPS = 1e-12
 SHUFFLES = 200  # label shuffles of the chance level: p-values in steps of 1/201, the 95th percentile within ~2 %
@@ -137,6 +138,8 @@ def nearest(scores: np.ndarray) -> np.ndarray:
 class LayerScore:
     """How well one layer separates the classes."""
 
+    __eq__ = by_value  # arrays and tensors compared by value
+
     layer: str
     contrast: float
     within: float
@@ -230,6 +233,8 @@ def score(sim: np.ndarray, labels: Sequence[int], layer: str = "") -> LayerScore
 class Ranking:
     """Scores of every layer (in network order) and the best one."""
 
+    __eq__ = by_value  # arrays and tensors compared by value
+
     scores: list[LayerScore]
     classes: list[str]
     names: list[str]
@@ -322,7 +327,9 @@ def rank_layers(
     """Score every layer of {layer: (N, C (C + 1) / 2) upper triangles}; layers keep the mapping's order.
     ``shuffles``: how many label shuffles measure the chance level (Chance); 0 for none."""
     labels = np.asarray(labels)
+    check_kind(kind)  # 'perason' was taken, and named the ranking
     _check_labels(triangles, labels, classes, names)
+    _warn_if_pearson(triangles, kind)
     scores, sims = [], []
     for layer, tri in triangles.items():
         sims.append(similarity(entries(tri, kind)))
@@ -342,14 +349,30 @@ def _check_labels(triangles: Mapping[str, torch.Tensor], labels: np.ndarray, cla
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise OptionError(f"labels must be one whole number per image, got an array of shape {labels.shape} "
                           f"and dtype {labels.dtype}")
+    for layer, tri in triangles.items():  # first: 5 labels for 16 images were 'needs at least two classes'
+        if tri.dim() != 2 or tri.shape[0] != len(labels):
+            raise OptionError(f"layer {layer}: the matrices must be (images, entries), one row per label "
+                              f"({len(labels)}), got shape {tuple(tri.shape)}")
+    if len(names) != len(labels):
+        raise OptionError(f"{len(names)} image names for {len(labels)} labels; give one name per image")
     if len(set(labels.tolist())) < 2:
         raise OptionError("ranking layers needs at least two classes")
     if labels.min() < 0 or labels.max() >= len(classes):
         raise OptionError(f"labels run from {labels.min()} to {labels.max()}, but {len(classes)} classes are named: "
                           f"each label is a class's index, 0 to {len(classes) - 1}")
-    if len(names) != len(labels):
-        raise OptionError(f"{len(names)} image names for {len(labels)} labels; give one name per image")
-    for layer, tri in triangles.items():
-        if tri.dim() != 2 or tri.shape[0] != len(labels):
-            raise OptionError(f"layer {layer}: the matrices must be (images, entries), one row per label "
-                              f"({len(labels)}), got shape {tuple(tri.shape)}")
+
+
+def _warn_if_pearson(triangles: Mapping[str, torch.Tensor], kind: str) -> None:
+    """Say so where Gram matrices are asked for and the diagonals are all 1 or 0, as Pearson matrices' are: their
+    diagonal then counted as entries, and the ranking changed (relu4_1 best where kind pearson found relu5_3)."""
+    if kind != "gram" or not triangles:
+        return
+    tri = next(iter(triangles.values()))
+    try:
+        rows, cols = triu(channels_of(tri))
+    except ValueError:  # vectors of other entries (a test's, or a caller's own): no diagonal to look at
+        return
+    diagonal = tri[:, rows == cols]
+    if ((diagonal - 1).abs() < 1e-4).any() and (((diagonal - 1).abs() < 1e-4) | (diagonal == 0)).all():
+        warn("the matrices look like Pearson correlations (every diagonal entry is 1 or 0) and are ranked as Gram "
+             "matrices, their diagonal counted; give kind='pearson' if they are")

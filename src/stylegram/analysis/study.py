@@ -14,6 +14,7 @@ from .. import __version__
 from ..backbones import Backbone
 from . import featuremaps, matrices
 from .cluster import Clustering, check_count, cluster_channels
+from .equal import by_value
 from .inputs import ImageSet
 from .rank import LayerScore, Ranking, rank_layers
 
@@ -21,6 +22,8 @@ from .rank import LayerScore, Ranking, rank_layers
 @dataclass
 class Study:
     """Everything the report shows."""
+
+    __eq__ = by_value  # arrays and tensors compared by value
 
     images: ImageSet
     ranking: Ranking
