@@ -367,6 +367,10 @@ def test_inactive_channels_are_left_out_and_put_last():
     result = cluster.cluster_channels(m, 2)
     assert result.inactive() == [12, 13] and list(result.order[-2:]) == [12, 13]
     assert same_partition(result.labels[:12], truth)
+    assert repr(cluster.cluster_channels(m, 1)) == "Clustering(14 channels in 1 hierarchical cluster of 12; 2 inactive)"
+    with pytest.raises(OptionError, match="none of the 14 channels has a non-zero diagonal, so there is nothing to "
+                                          "cluster"):  # a cluster file of no clusters was written, exit 0
+        cluster.cluster_channels(np.zeros((14, 14)), "auto")
 
 
 def test_a_notebook_shows_image_sets_rankings_and_clusterings_by_what_they_found():

@@ -54,8 +54,8 @@ class Clustering:
 
     def __repr__(self) -> str:
         """'Clustering(512 channels in 7 hierarchical clusters of 80, 75, ...; 11 inactive)', not the arrays."""
-        sizes = ", ".join(str(len(c)) for c in self.clusters())
-        return (f"Clustering({len(self.labels)} channels in {self.k} {self.method} clusters of {sizes}; "
+        sizes, plural = ", ".join(str(len(c)) for c in self.clusters()), "s" * (self.k != 1)
+        return (f"Clustering({len(self.labels)} channels in {self.k} {self.method} cluster{plural} of {sizes}; "
                 f"{len(self.inactive())} inactive)")
 
     def clusters(self) -> list[list[int]]:
@@ -207,8 +207,10 @@ def cluster_channels(
     c = shape[0]
     s, active = channel_similarity(matrix)
     n = len(active)
-    if n == 0:
-        return Clustering(np.full(c, -1), np.arange(c), method)
+    if n == 0:  # a cluster file of no clusters was written without a word, and its figure blank
+        raise OptionError(f"none of the {c} channels has a non-zero diagonal, so there is nothing to cluster: none fires "
+                          "on these images, or (Pearson) none varies over them, as on pictures of one colour; give "
+                          "images with some texture, or another layer")
     check_count(k, n, f"{n} active channels")
     from scipy.spatial.distance import pdist, squareform
 

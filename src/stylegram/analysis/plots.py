@@ -225,10 +225,10 @@ def matrices_grid(
     bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.6, pad=0.01, aspect=30)
     bar.ax.tick_params(labelsize=7)
     bar.set_label("Pearson r" if kind == "pearson" else "Gram  F Fᵀ / (H·W)", fontsize=8)
-    inactive = len(clustering.inactive())
-    note = f", {inactive} inactive channel{'s' * (inactive != 1)} last" if inactive else ""
+    inactive, word = len(clustering.inactive()), "constant" if kind == "pearson" else "inactive"  # they fire, flat
+    note = f", {inactive} {word} channel{'s' * (inactive != 1)} last" if inactive else ""
     _suptitle(fig, title or f"{LABELS[kind]} matrices at {layer}: {len(order)} channels in {clustering.k} "
-                            f"{clustering.method} clusters{note}")
+                            f"{clustering.method} cluster{'s' * (clustering.k != 1)}{note}")
     return fig
 
 
