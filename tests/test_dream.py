@@ -221,6 +221,25 @@ def test_the_command_ends_with_each_measure_on_the_start_and_on_the_dream(vgg, t
     assert float(said[2]) > float(said[1]) + 0.2
 
 
+def test_a_python_dream_keeps_its_measures_and_warns_when_it_lowered_them(vgg, capsys):
+    """From Python the start/dream numbers were not said at all, and a dream whose steps overshot (lr 1e6: a channel
+    from 0.03 to -1.08, the picture saturated) was written without a word."""
+    goal = D.channel("relu3_1", 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = D.dream(goal, model=vgg, size=48, octaves=1, iterations="6", progress=True)
+    [note] = result.notes
+    start, dreamt = map(float, re.fullmatch(r"mean activation of channel 5 of conv3_1 \(relu3_1 before its ReLU\): "
+                                            r"(-?[0-9.e-]+) on the start, (-?[0-9.e-]+) on the dream \(on the picture "
+                                            r"as it is.*\)", note).groups())
+    assert dreamt > start + 0.5 and note in capsys.readouterr().err  # progress=True says it, as the command does
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        D.dream(goal, model=vgg, size=48, octaves=1, iterations="6", lr=1e6)
+    assert any(re.fullmatch(r"the dream did not raise what it was asked to \(mean activation of channel 5 .* on the "
+                            r"dream\): its steps overshot, .*lower lr \(this run: 1e\+06\)", str(w.message)) for w in said)
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path, checkpoint_at):
     goal = D.channel("relu3_1", 5)
     a = D.dream(goal, model=vgg, seed=3, **FAST).save(tmp_path / "a.png")

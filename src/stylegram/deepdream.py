@@ -32,6 +32,7 @@ import dataclasses
 import json
 import math
 import os
+import sys
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -589,16 +590,22 @@ class DreamProblem(optimize.Problem):
     def sizes(self) -> list[tuple[int, int]]:
         return self._sizes
 
-    def gains(self, image: torch.Tensor, seed: int) -> list[str]:
+    def gains(self, image: torch.Tensor, seed: int, lr: float) -> list[str]:
         """Each measure the run maximized, on its start and on ``image`` (the dream): 'mean pairwise Pearson
         correlation of ... of conv4_1: 0.11 on the start, 0.95 on the dream'. The progress bar shows the loss, minus
-        these, so that a rising correlation read as falling."""
+        these, so that a rising correlation read as falling. A measure the dream lowered is warned about (``lr``:
+        the run's step, named in the fix): at --lr 1e6 a channel went from 0.03 to -1.08, unsaid."""
         start = self.finish(self.initial_image(tuple(image.shape[-2:]), torch.Generator().manual_seed(seed)))
         before, after = measure(self.objective, start, self.backbone), measure(self.objective, image, self.backbone)
         shaken = " (on the picture as it is: the bar's loss was taken through random shifts and turns)" \
             if self.transforms else ""  # the bar ended at -26.1 where this said 28.2
-        return [f"{m.meaning}{_tapped(asked, m)}: {before[m.name]:.3g} on the start, {after[m.name]:.3g} on the "
-                f"dream{shaken}" for asked, m in zip(self.asked.parts, self.objective.parts)]
+        said = [f"{m.meaning}{_tapped(asked, m)}: {before[m.name]:.3g} on the start, {after[m.name]:.3g} on the "
+                f"dream" for asked, m in zip(self.asked.parts, self.objective.parts)]
+        for line, m in zip(said, self.objective.parts):
+            if after[m.name] <= before[m.name]:
+                warn(f"the dream did not raise what it was asked to ({line}): its steps overshot, or the start was "
+                     f"already at a peak; lower --lr (this run: {lr:g})")
+        return [line + shaken for line in said]
 
     def stage_name(self, index: int) -> str:
         """'octave 2 of 3': a dream's scales are its --octaves, as the bar and --log call them."""
@@ -761,7 +768,13 @@ def dream(goal: Objective | None = None, options: DreamOptions | None = None, *,
     """Run a dream to the end and return the Result; ``options`` (a DreamOptions) and/or its fields as keywords
     (help(stylegram.DreamOptions) lists them; plus start=, model=); ``progress``: a progress bar on stderr, as the
     command line shows. A Ctrl-C raises stylegram.Interrupted, whose ``job`` holds the work so far."""
-    return prepare_dream(goal, options, **changes).run(progress)
+    job = prepare_dream(goal, options, **changes)
+    result = job.run(progress)
+    if max(result.image.shape[-2:]) <= job.options.tile:  # one pass measures it (a larger one takes tiles)
+        result.notes = job.problem.gains(result.image, job.options.seed, job.schedule.lr)
+        if progress:
+            print("\n".join(result.notes), file=sys.stderr)
+    return result
 
 
 def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overrides) -> Job:

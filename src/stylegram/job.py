@@ -37,6 +37,7 @@ class Result:
     seconds: float = 0.0
     alpha: torch.Tensor | None = None
     sizes: list[tuple[int, int]] | None = None  # (H, W) of each stage of the run, where known (diverged)
+    notes: list[str] = field(default_factory=list)  # what was measured on the picture: a dream's gains, in words
 
     def save(self, path: str | os.PathLike, quality: int = 95) -> Path:
         """Write the image atomically; the format follows the extension (with the content's transparency if it

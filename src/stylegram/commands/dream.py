@@ -130,6 +130,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"stylegram: {problem.kind} parameterization, octaves {sizes}", file=sys.stderr)
     code = run_job(job, output, args, shlex.join(["stylegram", "dream", "-o", args.output]))  # the checkpoint holds the rest
     if code == 0 and max(problem.sizes()[-1]) <= job.options.tile:  # one pass measures it (a larger one took tiles)
-        for line in problem.gains(job.result().image, job.options.seed):
+        for line in problem.gains(job.result().image, job.options.seed, job.schedule.lr):
             print(f"stylegram: {line}", file=sys.stderr)
     return code
