@@ -846,6 +846,22 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
     assert "the best layer's accuracy on them drawn as the dotted line" in page
     assert re.search(r"shuffled classes reach \d+\.\d% at the best of 3 layers \(95th percentile of 200 shuffles\), "
                      r"p = \d\.\d{3}", page)  # the best of a few layers weighed against chance
+    assert "beyond chance (p = " not in page and "different blocks between classes" in page  # brick and grass differ
+
+
+def test_a_report_of_classes_at_chance_says_so_beyond_the_ranking(tmp_path, capsys):
+    """Two folders of one noise: the page went on studying 'the best layer', its clusters 'different blocks between
+    classes', and the terminal's last line said 'best layer: relu3_1 (leave-one-out accuracy 75.0%)' alone."""
+    rng = np.random.default_rng(0)
+    noise = {name: [torch.from_numpy(rng.random((1, 3, 40, 40))).float() for _ in range(4)] for name in ("a", "b")}
+    folders = inputs.write_classes(noise, tmp_path / "in")
+    out = tmp_path / "report.html"
+    assert main(["report", *map(str, folders), "--layers", "relu1_1,relu1_2", "-o", str(out)]) == 0
+    assert re.search(r"best layer: relu1_\d \(leave-one-out accuracy \d+\.\d%; not beyond chance, p = 0\.\d{3}\)",
+                     capsys.readouterr().out)
+    page = out.read_text()
+    assert "Here no layer tells the classes apart beyond chance (p = 0." in page
+    assert "expect the same blocks in every class" in page and "different blocks between classes" not in page
 
 
 def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):

@@ -247,6 +247,17 @@ class Ranking:
     def best(self) -> LayerScore:
         return max(self.scores, key=LayerScore.key)  # max keeps the first (shallowest) of equals
 
+    @property
+    def at_chance(self) -> bool:
+        """Whether shuffled classes did as well as the best layer (then no layer tells these classes apart)."""
+        return self.chance is not None and not self.chance.beaten
+
+    def headline(self) -> str:
+        """'relu3_1 (leave-one-out accuracy 75.0%; not beyond chance, p = 0.343)': the best layer in a line."""
+        best = self.best
+        luck = f"; not beyond chance, p = {self.chance.p_value:.3f}" if self.at_chance else ""
+        return f"{best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%{luck})"
+
     def verdict(self) -> str:
         """Why the best layer is best: 'leave-one-out accuracy 100.0%, contrast 1.000, gap 0.912', and where others
         share its accuracy and contrast, how many, and that the gap chose."""

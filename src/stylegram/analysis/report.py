@@ -155,8 +155,11 @@ def _clusters_section(study: Study) -> Section:
         "that fire together sit side by side: their products make a block on the diagonal, and a cluster that fires strongly "
         "also lights its rows and columns across the others (more so in Gram matrices than in Pearson ones, which "
         "divide out each channel's strength). Each row shows a class mean and some of its images on one "
-        "shared colour scale: the same blocks light up within a class, different blocks between classes. The "
-        "cluster membership below is what deep dream on a cluster uses.",
+        "shared colour scale: " + ("these classes are not told apart beyond chance, so expect the same blocks in "
+                                   "every class; the clusters describe the images as a whole, not what separates "
+                                   "them. " if study.ranking.at_chance else
+                                   "the same blocks light up within a class, different blocks between classes. ")
+        + "The cluster membership below is what deep dream on a cluster uses.",
         plots.to_webp(plots.matrices_grid(panels, c, study.ranking.kind, study.layer, columns=per_row)),
         table,
     )
@@ -169,9 +172,13 @@ def render(
     study: Study, extra: Sequence[Section] = (), title: str = TITLE, dreams: Sequence[torch.Tensor] | None = None
 ) -> str:
     """The whole HTML page; ``dreams`` as in ``sections``."""
+    r = study.ranking  # at chance, the page went on studying 'the best layer' as a finding
+    luck = (f" <strong>Here no layer tells the classes apart beyond chance (p = {r.chance.p_value:.3f}):</strong> the "
+            f"layer studied below is best by luck, and what it shows describes the images, not their differences; "
+            "give more images a class, or classes that differ more." if r.at_chance else "")
     return page(title, "This page repeats the analysis of the blog post “Understanding style transfer” on your own "
                 "images: feature maps, how well each layer's channel matrices separate the image classes, and the "
-                "channel clusters of the best layer.", [*sections(study, dreams), *extra], study.settings)
+                "channel clusters of the best layer." + luck, [*sections(study, dreams), *extra], study.settings)
 
 
 def page(title: str, intro: str, parts: Sequence[Section], settings: dict, stylesheet: str | None = None) -> str:

@@ -90,8 +90,8 @@ def _report(args: argparse.Namespace, model, image_set, output, dream_side: int)
                                                 size=dream_side, seed=args.seed, grey=args.grey)
         extra.extend(sections)
     report.write(result, output, extra, channel_dreams)
-    best = result.ranking.best
-    print(f"best layer: {best.layer} (leave-one-out accuracy {100 * best.accuracy:.1f}%)"
-          + ("" if result.layer == best.layer else f"; studied: {result.layer} (--layer)"))
+    ranking = result.ranking  # the verdict on chance too: two folders of one noise read 'best layer: relu3_1 (75%)'
+    print(f"best layer: {ranking.headline()}"
+          + ("" if result.layer == ranking.best.layer else f"; studied: {result.layer} (--layer)"))
     print(output)
     return 0
