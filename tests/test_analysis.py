@@ -914,6 +914,7 @@ def test_notebook_runs_at_tiny_size():
     said = re.search(r"on the start, (-?[0-9.]+) on the activation dream, (-?[0-9.]+) on the correlation dream",
                      "".join(o.get("text", "") for o in dreams.outputs))
     assert said and float(said[2]) > float(said[1])  # the correlation objective raised what it is named for
+    assert "grey=True)" in dreams.source  # the clusters were found on grey images: a colour dream was speckle
     painted = next(c for c in notebook.cells if "display(painted)" in c.source)
     shown = [o["data"]["image/png"] for o in painted.outputs if "image/png" in o.get("data", {})]
     first = Image.open(io.BytesIO(base64.b64decode(shown[0])))
