@@ -847,6 +847,12 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
     assert re.search(r"shuffled classes reach \d+\.\d% at the best of 3 layers \(95th percentile of 200 shuffles\), "
                      r"p = \d\.\d{3}", page)  # the best of a few layers weighed against chance
     assert "beyond chance (p = " not in page and "different blocks between classes" in page  # brick and grass differ
+    from stylegram.deepdream import ClusterFile  # the page's clusters, for dream --cluster (grams had to run again)
+
+    written = ClusterFile.read(out.with_suffix(".json"))
+    layer = re.search(r"Channel clusters at (\w+)", page)[1]
+    assert written.layer == layer and written.settings["grey"] is True and len(written.clusters) >= len(classes)
+    assert all(f"<td>{k}</td><td>{len(ch)}</td>" in page for k, ch in written.clusters.items())
 
 
 def test_a_report_of_classes_at_chance_says_so_beyond_the_ranking(tmp_path, capsys):

@@ -159,7 +159,8 @@ def _clusters_section(study: Study) -> Section:
                                    "every class; the clusters describe the images as a whole, not what separates "
                                    "them. " if study.ranking.at_chance else
                                    "the same blocks light up within a class, different blocks between classes. ")
-        + "The cluster membership below is what deep dream on a cluster uses.",
+        + "The cluster membership below is what deep dream on a cluster uses (<code>stylegram report</code> writes it beside "
+        "this page, as a .json file of the page's name, for <code>stylegram dream --cluster FILE:K</code>).",
         plots.to_webp(plots.matrices_grid(panels, c, study.ranking.kind, study.layer, columns=per_row)),
         table,
     )

@@ -11,6 +11,7 @@ from .analysis_common import (
     add_cluster_options,
     add_image_options,
     add_kind_option,
+    companion,
     image_size,
     say,
     writable,
@@ -30,7 +31,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "report",
         help=SUMMARIES["report"],
         description="Walk through the analysis of 'Understanding style transfer' on your own images: one folder "
-        "per class (two or more). The page inlines every figure, so it can be mailed or archived as one file.",
+        "per class (two or more). The page inlines every figure, so it can be mailed or archived as one file; the "
+        "channel clusters it shows are also written beside it (OUTPUT.json), for dream --cluster and features "
+        "--clusters.",
     )
     parser.add_argument("classes", nargs="+", metavar="CLASS_FOLDER", help="one folder of images per class, or sample:NAME for "
                         "16 crops of a sample texture (e.g. sample:brick sample:grass sample:gravel)")
@@ -90,6 +93,9 @@ def _report(args: argparse.Namespace, model, image_set, output, dream_side: int)
                                                 size=dream_side, seed=args.seed, grey=args.grey)
         extra.extend(sections)
     report.write(result, output, extra, channel_dreams)
+    clusters = result.clustering.save(companion(output, ".json"), result.layer, result.settings, page=output.name)
+    say(f"the clusters of {result.layer} (for dream --cluster {clusters.name}:K and features --clusters) written to "
+        f"{clusters}")  # to dream a cluster of the page, grams had to be run again
     ranking = result.ranking  # the verdict on chance too: two folders of one noise read 'best layer: relu3_1 (75%)'
     print(f"best layer: {ranking.headline()}"
           + ("" if result.layer == ranking.best.layer else f"; studied: {result.layer} (--layer)"))
