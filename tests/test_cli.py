@@ -544,6 +544,11 @@ def test_a_run_that_blows_up_keeps_the_last_good_image_and_says_what_to_lower(tm
     assert f"image so far: {out}, checkpoint: {tmp_path / 'out.ckpt'}" in err
     kept = np.asarray(Image.open(out))
     assert kept.shape == (43, 64, 3) and kept.std() > 5 and (tmp_path / "out.ckpt").exists()
+    # overflowed before any step: no step size is to blame (it said "lower the learning rate" too)
+    code = main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), *FAST,
+                 "--style-weight", "1e40"])
+    said = capsys.readouterr().err
+    assert code == 2 and "; lower the weights: no step had been taken at this size yet" in said, said
 
 
 def test_a_style_image_enlarged_many_times_is_warned_of_in_both_doors(tmp_path, capsys):

@@ -926,6 +926,9 @@ def test_results_of_the_same_pictures_are_compared_on_one_page(client):
     again = uploaded(client, png(80, 60))  # the same picture uploaded again: the same digest
     second = start(client, content=again, styles=[style], method="adain", alpha=0.5, size=64)
     sse(client.get(second["urls"]["events"]).text)
+    blown = start(client, content=content, styles=[style], style_weight=1e40, **TINY)  # failed: its last good picture
+    assert sse(client.get(blown["urls"]["events"]).text)[-1]["data"]["state"] == "failed"  # was compared as a result
+    assert "compare" not in client.get(blown["urls"]["self"]).json()["urls"]
     elsewhere = start(client, content=content, styles=[other], **TINY)  # another style: not compared
     sse(client.get(elsewhere["urls"]["events"]).text)
     rescaled = start(client, content=content, styles=[style], style_scale=0.5, **TINY)  # another target: not either

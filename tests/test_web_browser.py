@@ -115,8 +115,9 @@ def test_page_runs_a_small_job_end_to_end(browser, pictures, tmp_path):
             page.fill("#min_size", "128")
             page.fill("#iterations", "16")
             # the default named by the choice it is, that choice not listed twice ("default (gram)" over "Gram ...")
-            assert page.inner_text("#init option[value='']") == "default: the content, recoloured if that helps"
-            assert page.inner_text("#statistic option[value='']") == "default: Gram matrices (Gatys et al.)"
+            # in its short name, which the closed menu shows whole ("default: the content, recoloure" was cut)
+            assert page.inner_text("#init option[value='']") == "default: content or recoloured"
+            assert page.inner_text("#statistic option[value='']") == "default: Gram matrices"
             assert page.evaluate("document.querySelector('#statistic option[value=gram]').hidden")
             page.select_option("#init", "recolor")
             page.fill("#style_layers", "relu1_1,relu2_1,relu3_1,relu4_1")
@@ -812,6 +813,13 @@ def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(browser, pict
         page.fill("#iterations", "2000")
         page.click("#start")
         page.wait_for_selector("#job-status:text-matches('iteration ([5-9]|[1-9][0-9]+) of')", timeout=60_000)
+        newcomer = page.context.browser.new_page()  # opened while it runs: shown as another tab's, Start free
+        newcomer.goto(url)
+        newcomer.wait_for_selector("body[data-ready=true]")
+        newcomer.wait_for_selector("#job-status:text-matches('iteration [0-9]+ of')", timeout=30_000)
+        assert newcomer.is_visible("#job-owner") and newcomer.is_enabled("#start")  # was disabled: no job of its own
+        assert newcomer.is_enabled("#stop") and page.is_hidden("#job-owner")  # the tab's own job is not called another's
+        newcomer.close()
         other.click("#start")
         other.wait_for_selector("#job-status:text-matches('Waiting in the queue')", timeout=30_000)
         other.reload()  # watched the first tab's running job, and its Stop stopped that one
@@ -962,3 +970,32 @@ def test_a_setting_out_of_range_is_named_and_a_hidden_one_does_not_block_start(b
             page.wait_for_timeout(500)
         assert page.is_hidden("#error"), page.inner_text("#error")
         assert len(jobs) == 2 and "alpha 0.33" in next(job for job in jobs if job["method"] == "adain")["settings"]
+
+
+def test_a_refused_content_keeps_the_picture_before_it_and_a_decimal_comma_is_a_point(browser, pictures):
+    """A text file dropped on a good content picture left the box empty ('Add a content image'); '2,5' typed as a
+    style weight ran at 25; a setting the page refused left the result panel saying 'Ready' (or the last job's
+    'Done'), the message far below on a phone."""
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.set_input_files("#content-input", str(pictures["content"]))
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        kept = page.evaluate("page.content.id")
+        drop(page, "#content-drop", pictures["text"], "image/png")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "notes.txt is not an image" in page.inner_text("#error")
+        assert page.evaluate("page.content && page.content.id") == kept
+        assert page.locator("#content-thumbs .thumb:visible").count() == 1
+        assert "chelsea.png" in page.inner_text("#content-thumbs")
+        assert page.inner_text("#job-status") == "Add a style image, then press Start."
+        page.set_input_files("#content-input", str(pictures["style"]))  # a good one replaces it, and the old goes
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending) >> text=swirls.png")
+        assert page.locator("#content-thumbs .thumb").count() == 1 and page.evaluate("page.content.name") == "swirls.png"
+        assert page.request.get(f"{url}/api/uploads/{kept}").status == 404
+
+        page.click("#style_weight")
+        page.keyboard.type("2,5")
+        assert page.input_value("#style_weight") == "2.5"
+        page.fill("#size", "5")
+        page.click("#start")
+        page.wait_for_selector("#error:not([hidden])")
+        assert page.inner_text("#job-status") == "Not started: see the message under the settings."

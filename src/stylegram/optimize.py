@@ -452,9 +452,12 @@ def _run_scale(
         parts = terms(param.image())
         loss = sum(parts.values())
         if not torch.isfinite(loss):
+            # before any step at this size no step size is to blame (style weight 1e40 was told to lower the
+            # learning rate, which the web page has not even got)
+            fix = "lower the weights: no step had been taken at this size yet" if not last and state.step == 0 else \
+                "lower the learning rate or the weights"
             raise NonFiniteLoss(
-                f"the loss became {loss.item()} at iteration {state.iteration + 1}; lower the learning rate "
-                "or the weights (the last good image was kept)",
+                f"the loss became {loss.item()} at iteration {state.iteration + 1}; {fix} (the last good image was kept)",
                 (state.param if state.param is not None else param.carry()).clamp(0, 1),
             )
         loss.backward()

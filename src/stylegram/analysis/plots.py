@@ -218,7 +218,8 @@ def matrices_grid(
     for ax, (name, m) in zip(axes.flat, shown):
         im = ax.imshow(m, interpolation="nearest", **style)
         _borders(ax, clustering.bounds(), border, labels=ax is axes.flat[0])
-        ax.set_title(_wrapped(name), fontsize=7, pad=3)
+        ax.set_title(_wrapped(name, lines=3), fontsize=7, pad=3)  # compare's '1: style-weight 10.0, iterations 20, ..'
+
         _no_ticks(ax)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
@@ -381,10 +382,15 @@ def _numbered(fig, labels: list, names: Sequence[str]) -> None:
 
     for number, label in enumerate(labels, 1):
         label.set_text(str(number))
-    blank, columns = Line2D([], [], linestyle="none"), 1 if len(names) < 5 else 2
-    fig.legend([blank] * len(names), [f"{i}  {name}" for i, name in enumerate(names, 1)], loc="outside lower left",
-               fontsize=7, frameon=False, handlelength=0, handletextpad=0, ncols=columns)
-    fig.set_figheight(fig.get_figheight() + 0.14 * ((len(names) + 1) // columns))
+    # the names' own numbers kept ('1: seed 0' was keyed '1  1: seed 0'); two columns where they fit the width (a
+    # name of 58 characters ran out of the figure), else one, long names wrapped
+    keys = [name if name.startswith(f"{i}:") else f"{i}  {name}" for i, name in enumerate(names, 1)]
+    blank, columns = Line2D([], [], linestyle="none"), 2 if len(names) >= 5 and max(map(len, keys)) <= 44 else 1
+    keys = [textwrap.fill(key, 88, subsequent_indent="    ").replace("$", r"\$") for key in keys]
+    fig.legend([blank] * len(names), keys, loc="outside lower left", fontsize=7, frameon=False, handlelength=0,
+               handletextpad=0, ncols=columns)
+    lines = sum(key.count("\n") + 1 for key in keys)
+    fig.set_figheight(fig.get_figheight() + 0.14 * ((lines + 1) // columns))
     _apart(fig, labels)
 
 

@@ -262,12 +262,13 @@ class Runner:
     def comparable(self, job: WebJob) -> list[WebJob]:
         """The finished jobs with a picture that compares with ``job``'s (engine.comparable; video jobs stopped at the
         same frame), itself among them (if finished), oldest first; not those with an upload gone from the server,
-        whose inputs cannot be read (one such job failed the page of every later job made from its pictures)."""
-        if not job.explainable:
+        whose inputs cannot be read (one such job failed the page of every later job made from its pictures), nor
+        failed ones, whose picture is the last good one before the loss blew up (compared as 'style weight 1e40')."""
+        if not job.explainable or job.state == "failed":
             return []
         with self._cond:
             jobs = list(self.jobs.values())
-        return sorted((j for j in jobs if j.explainable and engine.comparable(job.spec, j.spec)
+        return sorted((j for j in jobs if j.explainable and j.state != "failed" and engine.comparable(job.spec, j.spec)
                        and j.measured_frame == job.measured_frame and engine.gone(j.spec) is None),
                       key=lambda j: j.created)
 

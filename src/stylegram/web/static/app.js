@@ -19,6 +19,8 @@ const page = {
   config: null,
   content: null,   // {id, name, width, height, source: the picture as a blob: URL, for the painters}
   contentTicket: null,  // the latest content upload's token (see upload)
+  contentPending: null,  // that upload's slot while it is on its way
+  contentKept: null,  // {record, items}: the content in place, hidden until the new one is accepted (setAsideContent)
   styles: [],      // the same, in order; a style's mask and region, if it has them, as its .mask and .region
   attachFor: null,  // {record, kind}: the style and the attachment the file dialog is choosing
   output: { boxes: {}, words: { labels: "doodle" } },  // texture's output: its label map (the doodle) as .labels
@@ -78,11 +80,12 @@ const isVideo = (record) => Boolean(record && (record.kind === "video" || record
 const resultNoun = (job) => job.kind !== "video" ? "image" : job.urls.result.endsWith(".mp4") ? "video" : "animation";
 
 // A menu's first choice, the default, named by the choice it stands for, which is hidden: "default (gram)" above
-// "Gram matrices (Gatys et al.)" read as two different statistics.
+// "Gram matrices (Gatys et al.)" read as two different statistics. A choice's short name, where it has one, so that
+// the closed menu shows it whole ("default: the content, recoloure" was cut, on a phone "default: the conte").
 function defaultChoice(select, value) {
   const same = [...select.options].find((option) => option.value && option.value === value);
   for (const option of select.options) option.hidden = option === same;
-  select.options[0].textContent = same ? `default: ${same.textContent}` : `default (${value})`;
+  select.options[0].textContent = same ? `default: ${same.dataset.short || same.textContent}` : `default (${value})`;
   if (same && select.value === value) select.value = "";  // chosen by name before: the default, as it is now
 }
 
@@ -304,17 +307,13 @@ async function upload(file, role, sample = null) {
   // An upload counts only if it is still wanted when it finishes: its thumbnail may have been removed, or
   // (content) another picture dropped, while it was on its way.
   const ticket = {};
-  if (role === "content") {
-    box.replaceChildren();
-    discard(page.content);
-    if (page.content) discard(page.content.labels);
-    page.content = null;
-    page.contentTicket = ticket;
-    forgetPaint();
-    toolsChanged();
-  }
   const slot = { record: null, removed: false };
+  if (role === "content") {
+    setAsideContent(box);
+    page.contentTicket = ticket;
+  }
   const view = thumbnail(shownFile(file), box, () => removeUpload(slot, role));
+  if (role === "content") page.contentPending = slot;
   let record = null;
   try {
     record = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, {
@@ -322,22 +321,64 @@ async function upload(file, role, sample = null) {
     });
   } catch (error) {
     view.item.remove();
-    if (!slot.removed && (role !== "content" || page.contentTicket === ticket)) showError(error.message);
+    const current = role !== "content" || page.contentTicket === ticket;
+    if (role === "content" && current && !slot.removed) contentBack();  // a refused file took the good one with it
+    if (!slot.removed && current) showError(error.message);
     return;
   }
   if (slot.removed || (role === "content" && page.contentTicket !== ticket)) {
     discard(record);
     return;
   }
+  if (role === "content") contentReplaced();
   if (sample) record.sample = sample;
   slot.record = record;
   placeUpload(view, record, role);
+}
+
+// A new content picture on its way: the one in place is hidden, not thrown away, until the server has accepted the new
+// one (a text file dropped on a good picture left the box empty); a picture still on its way is replaced outright.
+function setAsideContent(box) {
+  if (page.contentPending) {
+    page.contentPending.removed = true;
+    box.querySelectorAll(".thumb.pending").forEach((item) => item.remove());
+  } else page.contentKept = { record: page.content, items: [...box.children] };
+  page.contentKept.items.forEach((item) => { item.hidden = true; });
+  page.content = null;
+  closePainter();
+  toolsChanged();
+}
+
+// The new content was refused, or its upload removed: the one set aside comes back, with what was painted on it.
+function contentBack() {
+  const kept = page.contentKept;
+  page.contentKept = page.contentPending = null;
+  if (!kept) return;
+  kept.items.forEach((item) => { item.hidden = false; });
+  page.content = kept.record;
+  toolsChanged();
+}
+
+// The new content was accepted: the one set aside leaves the page and the server, and strokes painted on it go.
+function contentReplaced() {
+  const kept = page.contentKept;
+  page.contentKept = page.contentPending = null;
+  if (kept) {
+    kept.items.forEach((item) => item.remove());
+    discard(kept.record);
+    if (kept.record) discard(kept.record.labels);
+  }
+  forgetPaint();
 }
 
 // A thumbnail's remove button: the upload (and what is attached to it) leaves the page and the server.
 function removeUpload(slot, role) {
   slot.removed = true;
   const record = slot.record;
+  if (role === "content" && page.contentPending === slot) {  // removed on its way: the picture before it comes back
+    contentBack();
+    return;
+  }
   if (role === "content") {
     page.content = null;
     forgetPaint();
@@ -631,17 +672,25 @@ function fieldName(input) {
   return label.textContent.replace(/\s+/g, " ").trim();
 }
 
+// A comma typed in a number field is a decimal point: Chromium took "2,5" as 25 (a thousands separator), and the
+// job ran ten times the weight meant, unsaid.
+function decimalPoint(event) {
+  if (event.key !== "," || event.target.type !== "number") return;
+  event.preventDefault();
+  document.execCommand("insertText", false, ".");
+}
+
 async function start(event) {
   event.preventDefault();
   clearError();
   const body = settings();
-  if (body.method !== "texture" && !page.content) { showError("Add a content image first."); return; }
+  if (body.method !== "texture" && !page.content) { notStarted("Add a content image first."); return; }
   if (!body.styles.length) {
-    showError(body.method === "texture" ? "Add at least one example texture." : "Add at least one style image.");
+    notStarted(body.method === "texture" ? "Add at least one example texture." : "Add at least one style image.");
     return;
   }
   const invalid = invalidSetting(body.method);
-  if (invalid) { showError(invalid); return; }
+  if (invalid) { notStarted(invalid); return; }
   $("#start").disabled = true;
   try {
     const job = await api("/api/jobs", {
@@ -649,10 +698,17 @@ async function start(event) {
     });
     watch(job);
   } catch (error) {
-    showError(error.message);
-    $("#start").disabled = false;
-    if (page.job) $("#job-status").textContent = "Not started: see the message under the settings. Below, the last job.";
+    notStarted(error.message);
   }
+}
+
+// A job refused, by the page's checks or the server's: the message under the settings, and the result panel saying
+// so (it went on saying "Done after 5 iterations" of the last job, or "Ready", while the message sat far below).
+function notStarted(message) {
+  showError(message);
+  $("#start").disabled = false;
+  $("#job-status").textContent = "Not started: see the message under the settings."
+    + (page.job ? " Below, the last job." : "");
 }
 
 async function stop() {
@@ -661,10 +717,16 @@ async function stop() {
   try { await api(page.job.urls.stop, { method: "POST" }); } catch (error) { showError(error.message); }
 }
 
-function watch(job) {
+// ``owned``: started by this tab (or watched by it before a reload); another's is said to be so, and Start stays free
+// (a tab opened while another's job ran showed that job as its own, Start disabled).
+function watch(job, owned = true) {
   if (page.source) page.source.close();
   page.job = job;
-  try { sessionStorage.setItem(WATCHED, job.id); } catch { /* storage off: a reload watches the live job */ }
+  page.jobOwned = owned;
+  $("#job-owner").hidden = owned;
+  if (owned) {
+    try { sessionStorage.setItem(WATCHED, job.id); } catch { /* storage off: a reload watches the live job */ }
+  }
   pollStatus();  // the header said "ready" for up to its 3 s poll while the job ran
   page.points = [];
   page.curveFrame = null;
@@ -707,8 +769,8 @@ function onState(s) {
   const status = $("#job-status");
   const step = page.job.kind === "video" ? "frame" : "iteration";
   const running = s.state === "queued" || s.state === "running";
-  $("#stop").disabled = !running;
-  $("#start").disabled = running;  // Stop first: a second Start queued a job the page could no longer stop
+  $("#stop").disabled = !running;  // another tab's too: it may be this page's own, from before it was closed
+  $("#start").disabled = running && page.jobOwned;  // Stop first: a second Start queued a job the page could no longer stop
   document.body.dataset.jobState = s.state;
   showLabelsRead(s.labels_read);
   showWarnings(s.warnings);
@@ -1032,7 +1094,8 @@ function recentItem(job) {
   result.append(Object.assign(document.createElement("img"), { src: job.urls.preview, alt: `result of ${job.method}` }));
   const made = job.inputs.content ? `${job.inputs.content} + ${job.inputs.styles.join(", ")}` : job.inputs.styles.join(", ");
   const took = job.started && job.finished ? ` · ${seconds(job.finished - job.started)}` : "";
-  const what = `${job.method} · ${made}${job.state === "stopped" ? " (stopped)" : ""}`;
+  const ended = { stopped: " (stopped)", failed: " (failed: its last good picture)" }[job.state] || "";
+  const what = `${job.method} · ${made}${ended}`;
   const how = `${job.settings || "default settings"}${took}`;  // what tells alike results apart
   const caption = Object.assign(document.createElement("div"), { className: "name", textContent: what,
     title: `${what}\n${how}` });
@@ -1088,6 +1151,7 @@ async function init() {
   $("#method").addEventListener("change", methodChanged);
   initPainter();
   initDoodle();
+  $("#settings").addEventListener("keydown", decimalPoint);
   $("#settings").addEventListener("submit", start);
   $("#settings").addEventListener("input", clearError);  // a setting changed: the error about it may be gone
   $("#settings").addEventListener("input", remember);
@@ -1116,7 +1180,7 @@ async function watchLive() {
   if (mine) { watch(mine); return; }
   const live = jobs.filter((j) => j.state === "running" || j.state === "queued")
     .sort((a, b) => (a.state === "running") - (b.state === "running") || a.created - b.created);
-  if (live.length && !page.job) watch(live[live.length - 1]);
+  if (live.length && !page.job) watch(live[live.length - 1], false);
 }
 
 init().catch((error) => showError(`The page could not start: ${error.message}`));
