@@ -999,3 +999,13 @@ def test_a_refused_content_keeps_the_picture_before_it_and_a_decimal_comma_is_a_
         page.click("#start")
         page.wait_for_selector("#error:not([hidden])")
         assert page.inner_text("#job-status") == "Not started: see the message under the settings."
+
+
+def test_a_tab_whose_job_a_restarted_server_lost_says_so(browser):
+    """After a restart the page said 'Ready: press Start.' as if nothing had run (the server keeps jobs in memory)."""
+    with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
+        page.evaluate("sessionStorage.setItem('stylegram.job', 'a-job-of-the-server-before')")
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        assert page.inner_text("#job-status").startswith("The job this tab showed is gone: the server was restarted")
+        assert page.evaluate("sessionStorage.getItem('stylegram.job')") is None  # said once

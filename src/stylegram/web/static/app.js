@@ -1178,6 +1178,11 @@ async function watchLive() {
   try { own = sessionStorage.getItem(WATCHED); } catch { own = null; }
   const mine = own && jobs.find((j) => j.id === own);
   if (mine) { watch(mine); return; }
+  if (own) {  // after a restart the page said "Ready: press Start." as if nothing had been running
+    try { sessionStorage.removeItem(WATCHED); } catch { /* storage off */ }
+    $("#job-status").textContent = "The job this tab showed is gone: the server was restarted since, and it keeps "
+      + "jobs and their results only while it runs. Press Start to make it again.";
+  }
   const live = jobs.filter((j) => j.state === "running" || j.state === "queued")
     .sort((a, b) => (a.state === "running") - (b.state === "running") || a.created - b.created);
   if (live.length && !page.job) watch(live[live.length - 1], false);
