@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+import torch.nn.functional as F
+
 from . import placed, plots
 from .cluster import cluster_channels
 from .explain import Explanation, StyleLayer, percent, style_names
@@ -108,7 +110,8 @@ def _gram_figure(g: StyleLayer, start: str, panel: str, target: str, noun: str) 
 
 def _content_section(e: Explanation) -> Section:
     strongest = sorted(range(len(e.maps[0])), key=lambda c: -float(e.maps[0][c].clamp_min(0).mean()))[:SHOWN_CHANNELS]
-    grid = plots.features_grid([e.start, e.result, e.styles[0]], e.maps[:3], strongest,
+    seen = F.interpolate(e.styles[0], size=e.start.shape[-2:], mode="bilinear", align_corners=False)  # as measured
+    grid = plots.features_grid([e.start, e.result, seen], e.maps[:3], strongest,
                                ["content", "result", f"{style_names(len(e.styles))[0]} (resized)"], e.content_layer)
     own = "the style's own maps" if len(e.styles) == 1 else "the styles' own maps (the mean over them)"
     active = int((e.maps[0].flatten(1).std(1) > 0).sum())
