@@ -1006,6 +1006,7 @@ function drawCurve() {
     svg.append(element("line", { x1: x(i), x2: x(i), y1: box.bottom, y2: box.bottom + 4, class: "axis" }));
     svg.append(element("text", { x: x(i), y: box.bottom + 16, "text-anchor": "middle" }, String(i)));
   }
+  const stageLabels = [];  // drawn last, over the curves, with a halo: on a phone "pixel polish" sat under them
   for (let k = 1; k < points.length; k++) {
     if (points[k].scale !== points[k - 1].scale) {
       const at = x(points[k].iteration - 0.5);
@@ -1015,8 +1016,8 @@ function drawCurve() {
       const begins = stage.includes("polish") ? "pixel polish" : stage.replace(/ of \d+.*$/, "");
       if (begins) {
         const left = at > box.right - 80;  // near the right edge: on the line's left, inside the plot
-        svg.append(element("text", { x: left ? at - 3 : at + 3, y: box.top + 10, "text-anchor": left ? "end" : "start",
-          class: "scale-label" }, begins));
+        stageLabels.push(element("text", { x: left ? at - 3 : at + 3, y: box.top + 10,
+          "text-anchor": left ? "end" : "start", class: "scale-label" }, begins));
       }
     }
   }
@@ -1038,6 +1039,7 @@ function drawCurve() {
     svg.append(element("text", { x: box.right + 38, y: ly + 4 }, TERM_NAMES[name] || name));
     row += 1;
   }
+  svg.append(...stageLabels);
 }
 
 // The picture's headline numbers (stylegram.analysis.explain), under it once it is done: how far its Gram matrices
