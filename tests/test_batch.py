@@ -751,7 +751,7 @@ def test_an_output_renamed_into_place_just_before_a_ctrl_c_is_recorded_and_skipp
 
     def ctrl_c_after_the_first_rename(where):
         synced(where)
-        if where == out and not list(out.glob(".stylegram-made.json")):
+        if where == out and _finished(out):
             monkeypatch.setattr(files, "_fsync_folder", synced)
             raise KeyboardInterrupt  # as the terminal's Ctrl-C does, the first output just renamed into place
 
@@ -762,6 +762,39 @@ def test_an_output_renamed_into_place_just_before_a_ctrl_c_is_recorded_and_skipp
     again = stylize_batch([folder], STYLE, out, client=client, size=48)
     assert len(again.skipped) == 1 and len(again.done) == 2 and not again.failed
     assert len(_finished(out)) == 3
+
+
+def test_outputs_stay_claimed_when_the_last_write_of_the_record_fails(client, tmp_path, monkeypatch):
+    """A full disk failed the record's one write at the end: the finished outputs were on disk, unrecorded, and the
+    rerun refused them as files stylegram did not make (only --overwrite went on, making every one again)."""
+    folder, out = _photos(tmp_path / "in", 2), tmp_path / "out"
+    update = made.Made._update
+
+    def disk_full_at_the_end(self, changes):
+        if any(made.WRITTEN in entry for entry in changes.values() if entry):
+            raise OSError(28, "No space left on device")
+        update(self, changes)
+
+    monkeypatch.setattr(made.Made, "_update", disk_full_at_the_end)
+    with pytest.warns(StylegramWarning, match=r"No space left on device.*; the outputs written are recorded as this "
+                                              r"run planned them before it began"):
+        report = stylize_batch([folder], STYLE, out, client=client, size=48)
+    assert len(report.done) == 2 and len(_finished(out)) == 2  # and the report came back, with what was done
+    monkeypatch.setattr(made.Made, "_update", update)
+    again = stylize_batch([folder], STYLE, out, client=client, size=48)
+    assert len(again.skipped) == 2 and not again.done and not again.failed
+
+
+def test_two_runs_into_one_folder_keep_each_others_records(tmp_path):
+    """Each wrote the record as it had read it at its start: the second dropped the first's outputs, and a later run
+    refused them as files stylegram did not make."""
+    first, second = made.Made(tmp_path), made.Made(tmp_path)  # both read the folder before either wrote
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_bytes(b"made")
+    first.note({"a.png": {"source": "a"}})
+    second.note({"b.png": {"source": "b"}})
+    assert set(made.Made(tmp_path).keys) == {"a.png", "b.png"}
+    assert not made.Made(tmp_path).unknown("a.png", {"source": "a"})
 
 
 def test_a_workers_heartbeat_error_after_the_shutdown_is_not_shown():

@@ -9,12 +9,20 @@ another folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from .. import files
-from ..errors import count
+from ..errors import StylegramError, count, warn
 from .frames import file_key
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock between runs (two runs into one folder there are not told apart)
+    fcntl = None
 
 RECORD = ".stylegram-made.json"
 NAMED = 3  # outputs named in the message, then how many more
@@ -43,10 +51,15 @@ class Made:
 
     def __init__(self, folder: Path):
         self.path = folder / RECORD
+        self.keys = self._read()
+        self.reserved: list[str] = []  # entries this run wrote before its work (reserve)
+        self.created = False  # whether reserve made the folder
+
+    def _read(self) -> dict:
         try:
-            self.keys = json.loads(self.path.read_text())
+            return json.loads(self.path.read_text())
         except (OSError, ValueError):
-            self.keys = {}
+            return {}
 
     def differs(self, name: str, key: dict | None) -> bool:
         """Whether the output ``name`` was recorded as made from something else than ``key``."""
@@ -65,17 +78,63 @@ class Made:
         written = None if recorded is None else recorded.get(WRITTEN)
         return recorded is None or (written is not None and written != file_key(self.path.parent / name))
 
+    def reserve(self, planned: dict[str, dict | None]) -> None:
+        """Record, before any work, what the outputs not yet there {name: key} will be made from: a run whose last
+        write of the record failed (a full disk) left its finished outputs unrecorded, refused by the rerun as files
+        stylegram did not make. An output there already keeps its entry until it is written again."""
+        folder = self.path.parent
+        claims = {name: key for name, key in planned.items() if key is not None and not (folder / name).exists()}
+        if not claims:
+            return
+        self.created = not folder.exists()
+        files.make_folder(folder, self.path)
+        self._update(claims)
+        self.reserved = list(claims)
+
     def note(self, written: dict[str, dict | None]) -> None:
         """Record the outputs just written {name: key} (each written whole, as the outputs are), in one write: one per
-        output rewrote the whole record each time, a square of the outputs' count."""
-        if not written:
+        output rewrote the whole record each time, a square of the outputs' count. A record that cannot be written
+        now is warned of: the entries reserved before the work still claim the outputs."""
+        changes = {name: None for name in self.reserved if name not in written}  # not made after all
+        changes.update({name: None if key is None else {**key, WRITTEN: file_key(self.path.parent / name)}
+                        for name, key in written.items()})  # with the file as written, so one copied over it is told apart
+        try:
+            self._update(changes)
+        except (OSError, StylegramError) as err:
+            warn(f"{files.one_line(err)}; the outputs written are recorded as this run planned them before it began")
             return
-        for name, key in written.items():
-            if key is None:
-                self.keys.pop(name, None)
-            else:  # with the file as written (its size and time), so one copied over it later is told apart
-                self.keys[name] = {**key, WRITTEN: file_key(self.path.parent / name)}
-        files.write_bytes(self.path, json.dumps(self.keys, indent=1).encode())
+        if self.created and not self.keys:  # a folder made for outputs none of which was made: not left behind
+            self.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.path.parent.rmdir()
+
+    def _update(self, changes: dict[str, dict | None]) -> None:
+        """Write the record with ``changes`` (None: an entry dropped) over the record as it is on disk now: two runs
+        into one folder each wrote what they had read at their start, and the second dropped the first's outputs."""
+        if not changes:
+            return
+        with _locked(self.path.parent):
+            self.keys = self._read()
+            for name, entry in changes.items():
+                if entry is None:
+                    self.keys.pop(name, None)
+                else:
+                    self.keys[name] = entry
+            files.write_bytes(self.path, json.dumps(self.keys, indent=1).encode())
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """The folder held by this process alone (an exclusive flock on the folder itself: no lock file left in it)."""
+    if fcntl is None:
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # the lock goes with it
 
 
 def key_difference(stored: dict, key: dict, most: int = 3) -> str:

@@ -189,6 +189,7 @@ def stylize_batch(
     todo = _readable([i for i in planned if i not in complete], report)
     skipped = sum(not i.is_video for i in complete)
     if todo:
+        made.reserve({item.output.name: keys[item] for item in todo})  # before any work: claimed if the last write fails
         before = {item: file_key(item.output) for item in todo}
         with contextlib.nullcontext(client) if client is not None else open_client(scheduler, workers) as c:
             try:
@@ -202,7 +203,7 @@ def stylize_batch(
             except KeyboardInterrupt:
                 quiet_shutdown()
                 raise
-            finally:  # what was written, stopped or not, is recorded with what made it
+            finally:  # what was written, stopped or not, is recorded with what made it (the rest's claims dropped)
                 made.note({item.output.name: keys[item] for item in _written(todo, report, before)})
     report.seconds = time.perf_counter() - start
     return report
