@@ -1706,6 +1706,23 @@ def test_python_batch_refuses_a_drawn_seed_too(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_python_batch_takes_one_path_and_names_its_keywords(client, tmp_path):
+    """A path string was read letter by letter ('p: no such file'); format= (the command's --format) was an unknown
+    transfer option with no word of ext=; workers=1.5 a raw TypeError; messages said --overwrite and --style."""
+    _photos(tmp_path / "in", 1)
+    out = tmp_path / "out"
+    report = stylize_batch(str(tmp_path / "in" / "photo00.png"), STYLE, out, client=client)
+    assert report.done == [str(tmp_path / "in" / "photo00.png")]
+    with pytest.raises(OptionError, match=r"here the pictures' format is ext='.jpg'"):
+        stylize_batch(tmp_path / "in", STYLE, out, client=client, format="jpg")
+    with pytest.raises(OptionError, match=r"workers is a whole number of worker processes, not 1.5"):
+        stylize_batch(tmp_path / "in", STYLE, out, workers=1.5)
+    with pytest.raises(OptionError, match=r"give overwrite=True to make it again"):
+        stylize_batch(tmp_path / "in", STYLE, out, client=client, alpha=0.5)
+    with pytest.raises(OptionError, match=r"\(styles\)"):
+        stylize_batch(tmp_path / "in", [], out, client=client)
+
+
 def test_several_styles_are_said_to_be_blended_into_each_output(client, tmp_path, capsys):
     """Two --style gave one output per input, a mix of both, without a word: one output per style was expected."""
     photos = _photos(tmp_path / "in", 1, size=(64, 48))

@@ -54,6 +54,8 @@ def check_cluster(scheduler: str | None = None, workers: int | None = None) -> N
     """Refuse a scheduler address Dask cannot parse, a worker count below 1, or both options, before any work."""
     if scheduler and workers is not None:
         raise OptionError("give either --scheduler (a running cluster) or --workers (a local one), not both")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)):  # 1.5: a raw TypeError
+        raise OptionError(f"--workers is a whole number of worker processes, not {workers!r}")
     if workers is not None and workers < 1:
         raise OptionError(f"--workers must be at least 1, not {workers}")
     distributed()  # says how to install it when missing, before any work

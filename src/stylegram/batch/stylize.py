@@ -108,7 +108,7 @@ def _expand(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 
 def stylize_batch(
-    inputs: Sequence[str | os.PathLike[str]],
+    inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     styles: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
     *,
@@ -127,16 +127,18 @@ def stylize_batch(
     tile: int | None = None,
     **options,
 ) -> Report:
-    """Stylize every image and video in ``inputs`` into ``out_dir``; returns what was done, skipped and failed.
+    """Stylize every image and video in ``inputs`` (a file or folder, or a list of them) into ``out_dir``; returns
+    what was done, skipped and failed.
 
-    ``options`` are TransferOptions (size, alpha, colors, iterations, ...). ``temporal`` blends each video
-    frame with the previous output (see video.TemporalBlend; None: TEMPORAL_BLEND for adain and wct, 0 for gatys,
-    whose frames are held instead); ``temporal_weight`` (Gatys only; None: TEMPORAL_WEIGHT)
-    keeps each frame after the first near the previous output moved along the flow while it is optimized (see
-    _warm). Runs on ``client`` if given, else on the scheduler at ``scheduler``, else on a local cluster of
-    ``workers`` processes (see open_client).
+    ``options`` are TransferOptions (size, alpha, colors, iterations, ...); ``ext`` the pictures' format ('.jpg';
+    the command line's --format). ``temporal`` blends each video frame with the previous output moved along the
+    motion (None: 0.3 for adain and wct, 0 for gatys, whose frames are held instead); ``temporal_weight`` (Gatys
+    only; None: 10) keeps each frame after the first near the previous output moved along the flow while it is
+    optimized. Runs on ``client`` if given, else on the scheduler at ``scheduler``, else on a local cluster of
+    ``workers`` processes (None: as many as the cores and memory allow).
     Outputs that exist are skipped unless ``overwrite``. Per-item errors land in Report.failed. ``on_frame(done,
-    total, frame)`` is called as each video frame is written (total: None where the container does not say); a
+    total, pixels)`` is called as each video frame is written (total: None where the container does not say;
+    pixels: the frame, a uint8 H x W x 3 array); a
     BaseException it raises that is not an Exception stops the run (no item's failure handler takes it), and the
     frames done are kept for the next. ``on_step(frame, record)`` is called, in this thread, with each iteration's
     report while a Gatys video frame is optimized (see Progress.record; at most every REPORT_SECONDS, and its last);
@@ -146,6 +148,10 @@ def stylize_batch(
     memory holds at once; not for videos.
     """
     start = time.perf_counter()
+    inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)  # 'photos/cat.png' read as p, h, ...
+    if "format" in options:  # the command line's --format: 'unknown transfer option(s): format'
+        raise OptionError(f"format is --format on the command line; here the pictures' format is ext="
+                          f"'.{str(options['format']).lstrip('.')}'")
     if client is None:
         check_cluster(scheduler, workers)
     specs = _check_styles(styles)
