@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -1198,6 +1199,11 @@ def test_plan_says_which_subfolders_it_leaves_out(tmp_path):
                                               "folders are not searched inside; give it too to take its images and "
                                               "videos$"):
         assert [i.source.name for i in plan([tmp_path / "in"], tmp_path / "out")] == ["photo00.png"]
+    (tmp_path / "in" / "sub" / "photo00.png").rename(tmp_path / "in" / "sub" / "other.png")
+    with warnings.catch_warnings():  # given too, or the output folder: not 'left out ... give it too'
+        warnings.simplefilter("error")
+        assert len(plan([tmp_path / "in", tmp_path / "in" / "sub"], tmp_path / "out")) == 2
+        assert len(plan([tmp_path / "in"], tmp_path / "in" / "sub")) == 1
     _photos(tmp_path / "nested" / "a", 1)
     with pytest.raises(OptionError, match=f"no images or videos found in {re.escape(str(tmp_path / 'nested'))} \\("
                                           f"folders are not searched inside; give the subfolders: "

@@ -758,22 +758,25 @@ OS_FILES = ("thumbs.db", "desktop.ini")  # what Windows leaves in a folder of pi
 
 
 def list_images(paths: Iterable[str | os.PathLike[str]], extensions: Sequence[str] = IMAGE_EXTENSIONS,
-                kind: tuple[str, str] | None = None) -> list[Path]:
+                kind: tuple[str, str] | None = None, besides: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
     """Files kept in order; folders expanded to their files named with ``extensions`` (not recursive, by name, no
     dotfiles). ``kind`` (what is taken, one and many: ('an image', 'images')): a warning names the folders' other
-    files (a photo saved as .jfif, notes.txt were dropped without a word), OS_FILES left out unsaid."""
+    files (a photo saved as .jfif, notes.txt were dropped without a word), OS_FILES left out unsaid, and their
+    subfolders, but not those given too, nor ``besides`` (batch's other inputs and its -o folder, which it then
+    refused as an input)."""
+    paths = [Path(item).expanduser() for item in paths]
     found: list[Path] = []
     skipped: list[Path] = []
     empty: list[Path] = []
     inside: list[Path] = []  # subfolders, not searched
-    for item in paths:
-        p = Path(item).expanduser()
+    named = [*paths, *(Path(b).expanduser() for b in besides)]
+    for p in paths:
         if p.is_dir():
-            inside += subfolders(p)
-            files = sorted((c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")), key=lambda c: c.name)
-            taken = [c for c in files if c.suffix.lower() in extensions]
+            inside += [s for s in subfolders(p) if not any(files.same_file(s, n) for n in named)]
+            entries = sorted((c for c in p.iterdir() if c.is_file() and not c.name.startswith(".")), key=lambda c: c.name)
+            taken = [c for c in entries if c.suffix.lower() in extensions]
             found.extend(taken)
-            skipped.extend(c for c in files if c.suffix.lower() not in extensions and c.name.lower() not in OS_FILES)
+            skipped.extend(c for c in entries if c.suffix.lower() not in extensions and c.name.lower() not in OS_FILES)
             empty += [] if taken else [p]
         elif p.exists():
             found.append(p)

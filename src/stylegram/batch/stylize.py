@@ -66,7 +66,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
                           "(and where names differ only in case, e.g. photo.PNG, a first run would overwrite them); "
                           "choose another -o folder")
     items: list[Item] = []
-    for source in _expand(inputs):
+    for source in _expand(inputs, out):
         spec = samples.spec_of(source)  # sample:hubble's output is hubble.png, not its file's hubble_deep_field.png
         stem = spec.removeprefix(samples.PREFIX) if spec else source.stem
         items.append(Item(source, out / (stem + (video.output_suffix(source) if video.is_video(source) else ext))))
@@ -89,14 +89,15 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike[st
     return items
 
 
-def _expand(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
-    """Files in the order given; folders expanded to their images and videos, sorted by name; no repeats."""
+def _expand(inputs: Sequence[str | os.PathLike[str]], out: Path) -> list[Path]:
+    """Files in the order given; folders expanded to their images and videos, sorted by name; no repeats. A subfolder
+    given too, or the output folder, is not named as left out."""
     found: list[Path] = []
-    for entry in inputs:
-        path = Path(samples.resolve(entry)).expanduser()
+    given = [Path(samples.resolve(entry)).expanduser() for entry in inputs]
+    for path in given:
         if path.is_dir():
             found.extend(images.list_images([path], [*images.IMAGE_EXTENSIONS, *images.VIDEO_EXTENSIONS],
-                                            ("an image or video", "images and videos")))
+                                            ("an image or video", "images and videos"), besides=[*given, out]))
         elif path.exists():
             found.append(path)
         else:
