@@ -677,10 +677,23 @@ def test_an_unreadable_video_fails_before_a_cluster_starts(tmp_path, monkeypatch
     monkeypatch.setattr(stylize, "open_client", lambda *a: pytest.fail("a cluster was started for nothing"))
     source = synthetic_video(tmp_path / "clip.mp4", count=3, audio=())
     (tmp_path / "cut.mp4").write_bytes(source.read_bytes()[: source.stat().st_size // 2])
-    with pytest.warns(StylegramWarning, match="cut.mp4: .*; it is left out and listed as failed, the others go on$"):
+    with pytest.warns(StylegramWarning, match="cut.mp4: .*; it is left out and listed as failed, there is nothing "
+                                              "else to do$"):  # 'the others go on' of no others
         report = stylize_batch([tmp_path / "cut.mp4"], STYLE, tmp_path / "out")  # said before the work, as a picture
     assert report.done == [] and [f.name for f in report.failed] == [str(tmp_path / "cut.mp4")]
     assert "cannot open as a video" in report.failed[0].message or "cut short" in report.failed[0].message
+
+
+def test_a_batch_of_nothing_readable_names_no_output_folder(tmp_path, capsys, monkeypatch):
+    """'0 done, 0 skipped, 1 failed ..., outputs in x1': x1 was never made."""
+    import stylegram.batch.stylize as stylize
+
+    monkeypatch.setattr(stylize, "open_client", lambda *a: pytest.fail("a cluster was started for nothing"))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n cut")
+    assert main(["batch", str(tmp_path / "broken.png"), "--style", STYLE, "-o", str(tmp_path / "x1")]) == 2
+    said = capsys.readouterr().out
+    assert said.startswith("0 done, 0 skipped, 1 failed") and "outputs in" not in said
+    assert not (tmp_path / "x1").exists()
 
 
 def test_unreadable_videos_fail_with_the_reason_in_words(tmp_path):

@@ -232,6 +232,7 @@ def _readable(items: list[Item], report: Report) -> list[Item]:
     every other picture was made)."""
     kept = []
     for item in items:
+        others = "the others go on" if len(items) > 1 else "there is nothing else to do"  # 'the others' of none
         try:
             if item.is_video and item.source.suffix.lower() in video.VIDEO_EXTENSIONS:
                 video.timing(item.source)
@@ -239,7 +240,7 @@ def _readable(items: list[Item], report: Report) -> list[Item]:
                 images.check_intact(item.source)
         except ImageError as err:
             report.failed.append(Failure(item.name, one_line(err)))
-            warn(f"{one_line(err)}; it is left out and listed as failed, the others go on")
+            warn(f"{one_line(err)}; it is left out and listed as failed, {others}")
             continue
         kept.append(item)
     return kept
