@@ -606,7 +606,7 @@ def test_corrupt_file_fails_alone_with_its_message_and_rerun_skips(client, tmp_p
     (folder / "broken.png").write_bytes(b"this is not a png")
     out = tmp_path / "out"
     args = ["batch", str(folder), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]
-    assert main(args) == 2
+    assert main(args) == 1  # items failed, the rest done (2: refused before any work)
     captured = capsys.readouterr()
     failures = [line for line in captured.err.splitlines() if line.startswith("stylegram: failed:")]
     assert len(failures) == 1 and "broken.png" in failures[0] and "not an image" in failures[0]
@@ -690,7 +690,7 @@ def test_a_batch_of_nothing_readable_names_no_output_folder(tmp_path, capsys, mo
 
     monkeypatch.setattr(stylize, "open_client", lambda *a: pytest.fail("a cluster was started for nothing"))
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n cut")
-    assert main(["batch", str(tmp_path / "broken.png"), "--style", STYLE, "-o", str(tmp_path / "x1")]) == 2
+    assert main(["batch", str(tmp_path / "broken.png"), "--style", STYLE, "-o", str(tmp_path / "x1")]) == 1
     said = capsys.readouterr().out
     assert said.startswith("0 done, 0 skipped, 1 failed") and "outputs in" not in said
     assert not (tmp_path / "x1").exists()
@@ -1488,7 +1488,7 @@ def test_masks_put_each_style_in_its_region_of_every_input(client, tmp_path, cap
     args = ["batch", str(tmp_path / "in"), "--style", str(tmp_path / "red.png"), "--style", str(tmp_path / "blue.png"),
             "--style-masks", f"{tmp_path / 'left.png'},{tmp_path / 'right.png'}", "-o", str(tmp_path / "out"),
             "--quiet", "--scheduler", _address(client)]
-    assert main(args) == 2  # the square photo fails
+    assert main(args) == 1  # the square photo fails, the others are done
     err = capsys.readouterr().err
     assert "square.png" in err and "a mask needs the content's aspect" in err
     _assert_red_left_blue_right(tmp_path / "out")

@@ -16,6 +16,7 @@ from .transfer import CHOICES, HELP
 
 DEFAULTS = T.TransferOptions()
 FORMATS = ("png", "jpg", "jpeg", "webp", "tif", "tiff", "bmp")  # the extension of each picture written
+PARTLY = 1  # exit status of a run some of whose items failed, the rest done (2: refused before any work)
 # transfer's options that batch takes as they are (its own: --size, --alpha, --iterations, ... with batch's words);
 # not --init and --init-weight/--init-mask, which batch's video frames set themselves, nor the memory check's
 TRANSFER_OPTIONS = ("style_scale", "content_weight", "style_weight", "tv_weight", "content_layers", "style_layers",
@@ -68,7 +69,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "than throw them away); an output made with other styles, options "
         "or inputs (OUT_DIR/.stylegram-made.json records what made each), or a file there the record does not hold (a "
         "photo copied in), is refused as done, to be made again with --overwrite; "
-        "items that fail are listed at the end (exit status 2).",
+        "items that fail are listed at the end (exit status 1; 2 is a refusal before any work).",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, video files, folders of them, or sample:NAME")
     parser.add_argument("--style", action="append", required=True, metavar="STYLE",
@@ -159,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary().splitlines()[0] + f"{where}{there}")
     for failure in report.failed:
         print(f"stylegram: {failure}", file=sys.stderr)
-    return 0 if report.ok else 2
+    return 0 if report.ok else PARTLY  # 2 is a refusal before any work: a script could not tell the two apart
 
 
 def _steadiness(flicker: float, beyond: float) -> str:
