@@ -1737,6 +1737,9 @@ def test_python_batch_takes_one_path_and_names_its_keywords(client, tmp_path):
     out = tmp_path / "out"
     report = stylize_batch(str(tmp_path / "in" / "photo00.png"), STYLE, out, client=client)
     assert report.done == [str(tmp_path / "in" / "photo00.png")]
+    assert report.outputs == {str(tmp_path / "in" / "photo00.png"): out / "photo00.png"}  # what was written where
+    assert re.fullmatch(rf"Report\(1 done, 0 skipped, 0 failed in \d+\.\d s, outputs in {re.escape(str(out))}\)",
+                        repr(report))  # not every list and worker pid
     with pytest.raises(OptionError, match=r"here the pictures' format is ext='.jpg'"):
         stylize_batch(tmp_path / "in", STYLE, out, client=client, format="jpg")
     with pytest.raises(OptionError, match=r"workers is a whole number of worker processes, not 1.5"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 from ..errors import StylegramError
 from .cluster import distributed
@@ -40,6 +41,8 @@ class Report:
     warp_error: dict[str, float] = field(default_factory=dict)  # video name -> its change beyond the motion
     detail: dict[str, float] = field(default_factory=dict)  # video name -> detail the --temporal blend kept (Detail)
     seconds: float = 0.0
+    outputs: dict[str, Path] = field(default_factory=dict)  # input name (done or skipped) -> the output file there
+    out_dir: Path | None = None  # where the outputs go, said by summary()
 
     @property
     def ok(self) -> bool:
@@ -52,11 +55,18 @@ class Report:
             mine[model] = max(times, mine.get(model, 0))
 
     def summary(self) -> str:
-        """'12 done, 3 skipped, 1 failed in 42.0 s (3.5 s per output)' and one line per failure."""
+        """'12 done, 3 skipped, 1 failed in 42.0 s (3.5 s per output), outputs in styled' and one line per failure
+        (the folder where there is one, and an output in it: one never made was named)."""
         head = f"{len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed in {self.seconds:.1f} s"
         if len(self.done) > 1:  # what a longer batch will take, side by side workers included
             head += f" ({self.seconds / len(self.done):.1f} s per output)"
+        if self.out_dir is not None and self.outputs:
+            head += f", outputs in {self.out_dir}"
         return "\n".join([head, *map(str, self.failed)])
+
+    def __repr__(self) -> str:
+        """'Report(12 done, 3 skipped, 1 failed in 42.0 s, outputs in styled)': not every list and worker pid."""
+        return f"Report({self.summary().splitlines()[0]})"
 
 
 def one_line(err: BaseException) -> str:

@@ -213,6 +213,9 @@ def stylize_batch(
             finally:  # what was written, stopped or not, is recorded with what made it (the rest's claims dropped)
                 made.note({item.output.name: keys[item] for item in _written(todo, report, before)})
     report.seconds = time.perf_counter() - start
+    report.out_dir = folder
+    made_or_there = {*report.done, *report.skipped}
+    report.outputs = {i.name: i.output for i in planned if i.name in made_or_there}
     return report
 
 

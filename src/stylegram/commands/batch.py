@@ -156,8 +156,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name}: {_steadiness(value, report.warp_error.get(name, math.nan))}"
               + _detail(report.detail.get(name, math.nan)))
     there = " (the skipped were there already; --overwrite makes them again)" if report.skipped else ""
-    where = f", outputs in {args.output}" if report.done or report.skipped else ""  # a folder never made was named
-    print(report.summary().splitlines()[0] + f"{where}{there}")
+    print(report.summary().splitlines()[0] + there)
     for failure in report.failed:
         print(f"stylegram: {failure}", file=sys.stderr)
     return 0 if report.ok else PARTLY  # 2 is a refusal before any work: a script could not tell the two apart
