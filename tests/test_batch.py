@@ -898,6 +898,15 @@ def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypa
         assert np.array_equal(resumed, whole_run)
 
 
+def test_another_method_is_named_alone_not_with_its_own_options():
+    """A Gatys video's frames, rerun with adain, were named '--method gatys (this run: adain), --temporal-weight 10.0
+    (this run: the default)': an option adain has not."""
+    stored = {"options": {"method": "gatys", "temporal_weight": 10.0, "iterations": "20"}}
+    assert made.key_difference(stored, {"options": {"method": "adain"}}) == "--method gatys (this run: adain)"
+    assert made.key_difference(stored, {"options": {**stored["options"], "iterations": "30"}}) == \
+        "--iterations 20 (this run: 30)"
+
+
 def test_kept_frames_are_used_only_for_the_same_source_styles_and_options(tmp_path):
     from stylegram.batch.frames import FrameStore, file_key
 

@@ -144,6 +144,8 @@ def key_difference(stored: dict, key: dict, most: int = 3) -> str:
                                        ("labels", "other label maps")) if stored.get(part) != key.get(part)]
     old, new = stored.get("options", {}), key.get("options", {})
     changed = [name for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
+    if "method" in changed:  # another method: its own options' differences say nothing more ('--temporal-weight 10.0
+        changed = ["method"]  # (this run: the default)' of an adain run, which has none)
     for name in changed[:most]:
         flag, before, now = f"--{name.replace('_', '-')}", old.get(name), new.get(name)
         parts.append(f"{f'the default {flag}' if before is None else f'{flag} {before}'} (this run: "
