@@ -670,6 +670,27 @@ def test_outputs_made_with_another_style_are_named_not_skipped_as_done(client, t
     assert "(photo00.png) has the name of an output, and the folder's record" in capsys.readouterr().err
 
 
+def test_inputs_and_outputs_touched_or_copied_back_unchanged_are_still_skipped_as_done(client, tmp_path, capsys):
+    """The record named files by their time of change: a touch, or a copy of the same photo back over itself, made
+    every output read as made from 'another version of the input', refused until --overwrite made it again."""
+    folder = _photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    args = ["batch", str(folder), "--style", STYLE, "-o", str(out), "--scheduler", _address(client), "--quiet"]
+    assert main(args) == 0
+    capsys.readouterr()
+    photo = folder / "photo00.png"
+    os.utime(photo, ns=(1, 1))  # touched: same bytes
+    (folder / "photo01.png").write_bytes((folder / "photo01.png").read_bytes())  # copied back over itself
+    os.utime(out / "photo00.png", ns=(1, 1))  # an output touched (a sync tool): still the one stylegram wrote
+    assert main(args) == 0 and "0 done, 2 skipped" in capsys.readouterr().out
+    pixels = np.asarray(Image.open(photo)).copy()
+    pixels[0, 0] ^= 1  # one pixel edited
+    Image.fromarray(pixels).save(photo)
+    assert main(args) == 2
+    assert "1 output in " in (err := capsys.readouterr().err)
+    assert "(photo00.png) was made with another version of the input, so it is not skipped as done" in err
+
+
 def test_an_unreadable_video_fails_before_a_cluster_starts(tmp_path, monkeypatch):
     """A video cut before its index started the cluster, then failed on a worker: it is listed at once."""
     import stylegram.batch.stylize as stylize

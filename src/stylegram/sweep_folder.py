@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, files, images
+from .fingerprint import file_fingerprint
 from .images import ImageLike
 from .job import Result
 
@@ -34,14 +35,13 @@ def fingerprint(inputs: dict[str, ImageLike | Sequence[ImageLike]], options: dic
 
 
 def _identified(value: Any) -> Any:
-    """``value`` with each file it names (a str or path that is a file) as [path, size, time of change]."""
+    """``value`` with each file it names (a str or path that is a file) as [name, size, digest]."""
     if isinstance(value, dict):
         return {key: _identified(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_identified(item) for item in value]
     if isinstance(value, (str, os.PathLike)) and Path(value).is_file():
-        found = Path(value).resolve().stat()
-        return [str(Path(value).resolve()), found.st_size, found.st_mtime_ns]
+        return file_fingerprint(value)
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     return value

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from .. import files
+from ..fingerprint import file_fingerprint
 from ..errors import ImageError
 
 KEY = "key.json"
@@ -52,12 +53,9 @@ def _holds_frames(folder: Path) -> bool:
 
 
 def file_key(spec: str | os.PathLike[str]) -> list:
-    """A file as [path, bytes, modification time], so an edited file reads as another; a sample:NAME as [name]."""
-    path = Path(spec)
-    if not path.is_file():
-        return [str(spec)]
-    info = path.stat()
-    return [str(path.resolve()), info.st_size, info.st_mtime_ns]
+    """A file as [name, bytes, digest], so an edited file reads as another and a touched one as the same; a
+    sample:NAME as [name]."""
+    return file_fingerprint(spec) if Path(spec).is_file() else [str(spec)]
 
 
 class FrameStore:

@@ -1,10 +1,10 @@
 """What made each output of a batch folder, so a rerun with other styles or options does not pass them off as done.
 
 OUT_DIR/.stylegram-made.json holds {output name: key}: the input file, the styles, the options (and their masks'
-and label maps' files) each output was written with (frames.file_key: an edited file reads as another). A rerun
-skips an output whose key matches; one made with another key, or one the record does not hold (a file copied there,
-or over an output since), is named before any work, to be made again with --overwrite or kept by writing to
-another folder.
+and label maps' files) each output was written with (frames.file_key: an edited file reads as another, a touched
+one as the same). A rerun skips an output whose key matches; one made with another key, or one the record does not
+hold (a file copied there, or over an output since), is named before any work, to be made again with --overwrite or
+kept by writing to another folder.
 """
 
 from __future__ import annotations

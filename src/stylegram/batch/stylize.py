@@ -30,7 +30,7 @@ from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_numb
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
-from .frames import FrameStore, file_key, folder_for, kept_frames
+from .frames import FrameStore, folder_for, kept_frames
 from .made import Made, key_difference, output_key, refusal, unrecorded
 from .runner import Failure, Report, finished, one_line, threads_each, window_for
 from .steps import FramePace, Running, StepHook, Steps
@@ -197,7 +197,7 @@ def stylize_batch(
     skipped = sum(not i.is_video for i in complete)
     if todo:
         made.reserve({item.output.name: keys[item] for item in todo})  # before any work: claimed if the last write fails
-        before = {item: file_key(item.output) for item in todo}
+        before = {item: _stat(item.output) for item in todo}
         with contextlib.nullcontext(client) if client is not None else open_client(scheduler, workers) as c:
             try:
                 pictures = [i for i in todo if not i.is_video]
@@ -219,13 +219,22 @@ def stylize_batch(
     return report
 
 
-def _written(todo: list[Item], report: Report, before: dict[Item, list]) -> list[Item]:
+def _written(todo: list[Item], report: Report, before: dict[Item, tuple | None]) -> list[Item]:
     """The items this run wrote: those done, and any whose output appeared or changed on disk though its item was not
     counted done (a Ctrl-C while the folder was synced after the rename: the file was there, unrecorded, and the
     rerun the message asked for refused it as a stranger). Outputs are written whole, so one there is finished."""
     done = set(report.done)
     return [item for item in todo
-            if item.name in done or (item.output.is_file() and file_key(item.output) != before[item])]
+            if item.name in done or (item.output.is_file() and _stat(item.output) != before[item])]
+
+
+def _stat(path: Path) -> tuple | None:
+    """A file's inode, size and time of change (a rewrite with the same bytes differs); None if there is none."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _readable(items: list[Item], report: Report) -> list[Item]:
