@@ -752,6 +752,26 @@ def test_ctrl_c_says_what_is_kept_and_how_to_go_on(client, tmp_path, capsys, mon
         capsys.readouterr().err
 
 
+def test_ctrl_c_lists_the_items_that_failed_before_it(client, tmp_path, capsys, monkeypatch):
+    """Failures were printed only at the end of a run: one stopped after an hour said nothing of those that failed."""
+    import stylegram.batch.stylize as stylize
+    from stylegram.batch.runner import Failure
+
+    def one_fails_then_ctrl_c(client, items, styles, opts, report, *rest):
+        report.failed.append(Failure(items[0].name, "out of memory on the worker; lower --size"))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stylize, "_run_images", one_fails_then_ctrl_c)
+    folder = _photos(tmp_path / "in", 2)
+    assert main(["batch", str(folder), "--style", STYLE, "-o", str(tmp_path / "out"), "--scheduler",
+                 _address(client), "--quiet"]) == 130
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2] == f"stylegram: failed: {folder / 'photo00.png'}: out of memory on the worker; lower --size"
+    assert err[-1].startswith("stylegram: interrupted; no output was finished in ")
+    assert err[-1].endswith("run the same command again to do the rest and retry what failed, finished outputs are "
+                            "skipped")
+
+
 def test_ctrl_c_in_a_terminal_is_one_message_not_every_workers_traceback(tmp_path):
     """Ctrl-C reaches the whole process group; each local worker printed a KeyboardInterrupt traceback."""
     folder = _photos(tmp_path / "in", 8)

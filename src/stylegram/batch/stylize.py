@@ -146,7 +146,8 @@ def stylize_batch(
     a BaseException it raises stops the run at once, without that frame. With ``step_pictures`` (seconds), a report
     that long after the last one with a picture carries the frame so far too, as JPEG bytes (``"picture"``).
     ``tile``: Gatys pictures made in tiles of this many px (stylegram.tiles), for sizes larger than the workers'
-    memory holds at once; not for videos.
+    memory holds at once; not for videos. A KeyboardInterrupt that stops the run carries the Report so far as its
+    ``report`` attribute (the items that failed before it are listed there).
     """
     start = time.perf_counter()
     inputs = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)  # 'photos/cat.png' read as p, h, ...
@@ -207,8 +208,9 @@ def stylize_batch(
                 for item in (i for i in todo if i.is_video):
                     _run_video(c, item, specs, opts, (temporal, hold), report, quiet, overwrite, on_frame, on_step,
                                step_pictures)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as err:
                 quiet_shutdown()
+                err.report = report  # what failed before the stop, which the caller would not hear of otherwise
                 raise
             finally:  # what was written, stopped or not, is recorded with what made it (the rest's claims dropped)
                 made.note({item.output.name: keys[item] for item in _written(todo, report, before)})

@@ -149,8 +149,12 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
     except KeyboardInterrupt as err:
+        failed = err.report.failed if hasattr(err, "report") else []
+        for failure in failed:  # they were listed only at the end of a run, which a stop never reached
+            print(f"stylegram: {failure}", file=sys.stderr)
+        retried = " and retry what failed" if failed else ""
         print(f"stylegram: interrupted; {_interrupted_note(args.output, before)}; run the same command again to do the "
-              "rest, finished outputs are skipped", file=sys.stderr)
+              f"rest{retried}, finished outputs are skipped", file=sys.stderr)
         return status_of(err)
     for name, value in report.flicker.items():
         print(f"{name}: {_steadiness(value, report.warp_error.get(name, math.nan))}"
