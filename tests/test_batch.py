@@ -183,6 +183,13 @@ def test_a_transparent_picture_stays_transparent(client, tmp_path):
     assert cut.mode == "RGBA" and whole.mode == "RGB"
     alpha = np.asarray(cut)[..., 3]
     assert (alpha[:, :18] == 0).all() and (alpha[:, 22:] == 255).all()
+    # as a JPEG that part is white: said once, before the work (each picture went on white without a word)
+    with pytest.warns(StylegramWarning) as said:
+        report = stylize_batch([folder], STYLE, tmp_path / "jpeg", ext=".jpg", client=client)
+    assert report.ok and [str(w.message) for w in said] == [
+        "1 picture (photo00.png) is transparent, which .jpg cannot keep, so its transparent part is white in the output; "
+        "give ext='.png' or '.webp' to keep it"]  # not also the JPEG's own warning, once per picture
+    assert np.asarray(Image.open(tmp_path / "jpeg" / "photo00.jpg"))[:, :14].min() >= 245  # JPEG ringing at the edge
 
 
 def _animation(path, count: int = 4, durations=(60, 60, 60, 300), loop: int | None = 0):

@@ -7,6 +7,7 @@ import itertools
 import re
 import os
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from stylegram.images import (
     DEFAULT_MAX_PIXELS,
     HEIF,
     IMAGE_EXTENSIONS,
+    TransparencyLost,
     image_list,
     check_writable,
     is_animation,
@@ -475,13 +477,18 @@ def test_save_gives_alpha_formats_the_scaled_transparency_and_puts_a_jpeg_on_whi
     alpha[..., 2:6, 2:6] = 1.0  # an opaque square in a clear frame
     image = torch.full((1, 3, 16, 16), 0.5)
     for suffix in (".png", ".webp", ".tif"):
-        saved = Image.open(save_image(image, tmp_path / f"out{suffix}", alpha=alpha))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # kept: nothing to say
+            saved = Image.open(save_image(image, tmp_path / f"out{suffix}", alpha=alpha))
         assert saved.mode == "RGBA" and saved.size == (16, 16), suffix
         levels = np.asarray(saved)[..., 3]
         assert levels[0, 0] == 0 and levels[8, 8] == 255 and levels[3, 8] not in (0, 255), suffix  # edge: between
         assert np.asarray(saved)[8, 8, :3].tolist() == [128, 128, 128], suffix
-    for suffix in (".jpg", ".bmp"):  # no alpha to hold it: on white, as the content was read (batch --format jpg
-        flat = np.asarray(Image.open(save_image(image, tmp_path / f"out{suffix}", alpha=alpha)))  # showed the hidden
+    for suffix, fmt in ((".jpg", "JPEG"), (".bmp", "BMP")):  # no alpha to hold it: on white, as the content was read
+        with pytest.warns(TransparencyLost) as said:  # (batch --format jpg showed the hidden ground, trial S); and said
+            flat = np.asarray(Image.open(save_image(image, tmp_path / f"out{suffix}", alpha=alpha)))  # (it was not)
+        assert str(said[0].message) == (f"out{suffix}: the content is 75% transparent, which a {fmt} cannot keep, so "
+                                        "that part is white; write a .png or .webp to keep the transparency")
         assert flat.shape == (16, 16, 3) and flat[0, 0].tolist() == [255, 255, 255], suffix  # ground, trial S)
         assert abs(int(flat[8, 8, 0]) - 128) <= 2, suffix
 

@@ -128,6 +128,7 @@ PYTHON_PHRASES = [
     (r"\badd --grey\b", "give grey=True"), (r"\bdrop --grey\b", "give grey=False"),  # not 'add grey'
     (r"\bgive --(pooling|padding) (\w+)", r"give \1='\2'"),  # not 'give pooling avg'
     (r"\badd --backbone ([\w-]+) --weights (\S+)", r"give backbone='\1', weights='\2'"),
+    (r"\bgive --format png or webp\b", "give ext='.png' or '.webp'"),
     (r"\bgive --overwrite\b", "give overwrite=True"), (r"\(--style\)", "(styles)"),  # stylize_batch's keywords
 ]
 

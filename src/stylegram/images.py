@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 
 from . import files, samples
-from .errors import ImageError, OptionError, warn
+from .errors import ImageError, OptionError, StylegramWarning, warn
 
 # Same value as Pillow's own default Image.MAX_IMAGE_PIXELS (1 GiB / 4 bytes / 3), fixed here so that
 # another library lowering or raising Pillow's global does not change stylegram's default.
@@ -585,8 +585,7 @@ def warn_transparent(sources: Sequence[ImageLike], noun: str, fix: str) -> None:
     """Warn of each of ``sources`` (named '{noun} N') that is more than 1 % transparent: it is read on white, so its
     statistics hold white it does not show; ``fix`` says what to do instead."""
     for i, source in enumerate(sources):
-        alpha = None if isinstance(source, torch.Tensor) else load_alpha(source)
-        share = 0.0 if alpha is None else float((alpha < 0.5).float().mean())
+        share = 0.0 if isinstance(source, torch.Tensor) else transparent_share(load_alpha(source))
         if share > 0.01:
             warn(f"{noun} {i + 1} is {share:.0%} transparent, and its transparent part is read as white, which then "
                  f"counts as part of it: {fix}")
@@ -708,11 +707,35 @@ def save_image(image: Image.Image | torch.Tensor, path: str | os.PathLike[str], 
         picture = picture.convert("L")  # a grey texture was written as three equal channels, 3x the bytes (trial V)
     if alpha is not None:
         picture = with_alpha(picture, alpha)
+    if alpha is not None and fmt not in _ALPHA_FORMATS:
+        _warn_transparency_lost(target, fmt, alpha)
     picture = _savable(picture, fmt)  # RGBA to a format without alpha: composited onto white
     files.make_folder(target.parent, target)
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     _write_atomically(picture, target, fmt, options)
     return target
+
+
+class TransparencyLost(StylegramWarning):
+    """A transparent picture written to a format that keeps no transparency (a batch says so once, before the work)."""
+
+
+def keeps_transparency(path: str | os.PathLike[str]) -> bool:
+    """Whether the format ``path``'s extension names stores transparency (PNG, TIFF, WebP)."""
+    return _SAVE_FORMATS.get(Path(path).suffix.lower()) in _ALPHA_FORMATS
+
+
+def transparent_share(alpha: torch.Tensor | None) -> float:
+    """The share of a picture's pixels more transparent than opaque (0 for None)."""
+    return 0.0 if alpha is None else float((alpha < 0.5).float().mean())
+
+
+def _warn_transparency_lost(target: Path, fmt: str, alpha: torch.Tensor) -> None:
+    """Say that a picture more than 1 % transparent is put on white in ``target`` (it was, without a word)."""
+    share = transparent_share(alpha)
+    if share > 0.01:
+        warn(f"{target.name}: the content is {share:.0%} transparent, which a {fmt} cannot keep, so that part is "
+             "white; write a .png or .webp to keep the transparency", TransparencyLost)
 
 
 def _all_grey(picture: Image.Image) -> bool:

@@ -17,6 +17,7 @@ import functools
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from PIL import Image
 
 from .. import feedforward, files, gatys, images, labels, masks, optimize, samples, tiles
 from ..bars import bar, duration
-from ..errors import KEYWORDS, ImageError, OptionError, check_choice, check_number, count, warn
+from ..errors import KEYWORDS, ImageError, OptionError, StylegramError, check_choice, check_number, count, warn
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
@@ -174,6 +175,8 @@ def stylize_batch(
     if tile is not None:
         _check_tile(tile, method, planned)
         _warn_made_whole(tile, opts.get("size"), bool(opts.get("upscale")), planned)
+    if not images.keeps_transparency(f"x{ext}"):
+        _warn_transparency_lost(ext, planned)
     if given and temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
     if temporal_weight is not None and not any(i.is_video for i in planned):  # it was taken, and did nothing
@@ -365,6 +368,24 @@ def _warn_made_whole(tile: int, size: int | None, upscale: bool, planned: list[I
              "or ask for a larger --size (with --upscale)")
 
 
+def _warn_transparency_lost(ext: str, planned: list[Item]) -> None:
+    """Say before the work which pictures are transparent, which ``ext``'s format cannot keep (each was put on white
+    without a word; images.save_image's own warning, once per picture, is kept to the run)."""
+    clear = []
+    for item in (i for i in planned if not i.is_video):
+        try:
+            if images.transparent_share(images.load_alpha(item.source)) > 0.01:
+                clear.append(item.name)
+        except StylegramError:
+            continue  # unreadable: its own error comes in its turn
+    if clear:
+        shown = ", ".join(Path(n).name for n in clear[:3]) + (f" and {len(clear) - 3} more" if len(clear) > 3 else "")
+        one = len(clear) == 1
+        warn(f"{count(len(clear), 'picture')} ({shown}) {'is' if one else 'are'} transparent, which {ext} cannot keep, "
+             f"so {'its' if one else 'their'} transparent part is white in the output; give --format png or webp to "
+             "keep it")
+
+
 def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int]],
                   said: Callable[[labels.Split], None] | None = None) -> str:
     """--labels as the workers can open them; the maps' colours checked here (what they were read as to ``said``),
@@ -423,7 +444,10 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
             try:
                 answer = future.result()
                 report.count_loads(answer.pid, answer.loads)
-                images.save_image(Image.fromarray(answer.checked()), item.output, alpha=images.load_alpha(item.source))
+                with warnings.catch_warnings():  # said once for the batch, before the work (_warn_transparency_lost)
+                    warnings.simplefilter("ignore", images.TransparencyLost)
+                    images.save_image(Image.fromarray(answer.checked()), item.output,
+                                      alpha=images.load_alpha(item.source))
                 report.done.append(item.name)
             except Exception as err:  # one item's failure must not stop the others
                 report.failed.append(Failure(item.name, one_line(err)))
