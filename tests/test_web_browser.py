@@ -11,6 +11,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import zipfile
 from importlib import resources
 from pathlib import Path
@@ -844,6 +846,37 @@ def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(browser, pict
         assert page.inner_text("#job-status").startswith("Stopped after ")
         assert page.is_enabled("#start") and " left" not in page.inner_text("#stats")  # a time left stayed
         assert page.is_visible("#preview")
+
+
+def test_a_running_job_whose_server_went_away_says_the_server_does_not_answer(browser, pictures):
+    """The server killed (a crash, a closed terminal) mid-run: the page went on saying 'Running: iteration 40 of 2000.'
+    while its browser tried to reconnect."""
+    process = subprocess.Popen([sys.executable, "-m", "stylegram.cli", "serve", "--port", "0"], text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        url = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", process.stdout.readline())[1]
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.wait_for_selector("body[data-ready=true]")
+        page.set_input_files("#content-input", str(pictures["content"]))
+        page.set_input_files("#style-input", str(pictures["style"]))
+        page.wait_for_selector("#style-thumbs .thumb:not(.pending)")
+        page.wait_for_selector("#content-thumbs .thumb:not(.pending)")
+        page.fill("#size", "64")
+        page.fill("#iterations", "2000")
+        page.click("#start")
+        page.wait_for_selector("#job-status:text-matches('Running: iteration [0-9]+ of')")
+        process.kill()
+        process.wait(timeout=20)
+        page.wait_for_selector("#job-status:text-matches('^The server does not answer')", timeout=30_000)
+        assert "If it was stopped, the job stopped with it: start the server again (stylegram serve), then press " \
+            "Start." in page.inner_text("#job-status")
+        assert page.get_attribute("body", "data-job-state") == "running"  # not known to have ended: Stop stays
+    finally:
+        process.kill()
+        closed(browser)
 
 
 def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent_saying_how_to_raise_it(browser, tmp_path):

@@ -21,6 +21,8 @@ const page = {
   contentTicket: null,  // the latest content upload's token (see upload)
   contentPending: null,  // that upload's slot while it is on its way
   contentKept: null,  // {record, items}: the content in place, hidden until the new one is accepted (setAsideContent)
+  lastState: null,  // the watched job's latest state event (onState)
+  unanswered: null,  // that state, while the server does not answer (the events' error), to show again when it does
   styles: [],      // the same, in order; a style's mask and region, if it has them, as its .mask and .region
   attachFor: null,  // {record, kind}: the style and the attachment the file dialog is choosing
   output: { boxes: {}, words: { labels: "doodle" } },  // texture's output: its label map (the doodle) as .labels
@@ -758,14 +760,24 @@ function watch(job, owned = true) {
   source.addEventListener("state", (e) => onState(JSON.parse(e.data)));
   source.addEventListener("progress", (e) => onProgress(JSON.parse(e.data)));
   source.addEventListener("preview", (e) => onPreview(JSON.parse(e.data)));
+  source.addEventListener("open", () => {  // back after a break: the status said so until the next progress
+    if (page.source === source && page.unanswered) onState(page.unanswered);
+    page.unanswered = null;
+  });
   source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED && page.source === source) {
+    if (page.source !== source) return;
+    if (source.readyState === EventSource.CLOSED) {
       $("#job-status").textContent = "Lost the connection to the server; reload the page.";
+    } else if (page.lastState && !TERMINAL.includes(page.lastState.state)) {  // the browser tries again by itself
+      page.unanswered = page.lastState;  // "Running: iteration 40 of 300." stood while the server was down
+      $("#job-status").textContent = "The server does not answer; trying again every 2 s. If it was stopped, the "
+        + "job stopped with it: start the server again (stylegram serve), then press Start.";
     }
   });
 }
 
 function onState(s) {
+  page.lastState = s;
   const status = $("#job-status");
   const step = page.job.kind === "video" ? "frame" : "iteration";
   const running = s.state === "queued" || s.state === "running";
