@@ -1071,6 +1071,22 @@ def test_the_adain_start_with_style_masks_puts_each_style_in_its_region(vgg, pai
     assert float((left[:, 0] - left[:, 2]).mean()) > 0.2 > float((right[:, 0] - right[:, 2]).mean()) + 0.2
 
 
+def test_the_adain_start_takes_a_single_style_masked_or_not(vgg, pair, tmp_path):
+    """--init adain with one style (README's own example) was refused: its blend [1.0] read as a --style-blend given
+    to one style, 'drop it', which the user had not given."""
+    content, style = pair
+    start = transfer(content, style, model=vgg, **{**FAST, "init": "adain", "iterations": "0"}).image
+    adain = transfer(content, style, method="adain", size=96).image
+    photo = transfer(content, style, model=vgg, **{**FAST, "iterations": "0"}).image
+    assert start.shape == adain.shape and float((start - adain).abs().mean()) < 0.06  # the AdaIN picture (as its own
+    assert float((start - photo).abs().mean()) > 0.12  # size reads the style); not the photo
+    left = _half_masks(tmp_path, (64, 96)).split(",")[0]
+    masked = transfer(content, style, model=vgg, style_masks=left, **{**FAST, "init": "adain", "iterations": "0"}).image
+    gap = lambda a, b: float((a - b).abs().mean())  # noqa: E731
+    assert gap(masked[..., :40], start[..., :40]) < 0.06  # its mask stylized, the rest nearer the photo than the style
+    assert gap(masked[..., 56:], photo[..., 56:]) < gap(masked[..., 56:], start[..., 56:]) - 0.03
+
+
 def test_style_masks_errors_name_the_problem(vgg, pair, tmp_path):
     content, style = pair
     masks = _half_masks(tmp_path, (64, 96))

@@ -133,7 +133,8 @@ class Starts:
         from .gatys import feed_forward_model  # (gatys imports this module)
 
         out = feed_forward_model().stylize(
-            optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha, blend=self.blend,
+            optimize.resize(self.work_content, final), styles, method="adain", alpha=self.opts.alpha,
+            blend=self.blend if len(styles) > 1 else None,  # one style's [1.0] read as a --style-blend given to it
             precision=self.opts.precision, masks=self.masks_at(final) if self.masks else None, regions=regions,
         )
         return color.gray(out) if self.opts.colors == "luminance" else out
