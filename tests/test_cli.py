@@ -85,6 +85,8 @@ def test_bad_content_image_is_one_line_and_exit_2(case, bad_inputs, tmp_path, ca
         (["--style-blend", "-1,2"], "2 weights for 1 style;"),  # a value: was "expected one argument"
         (["--checkpoint", "photo.png"], "--checkpoint photo.png is named as a picture (.png), and a checkpoint is not "
                                         "one: give a name such as run.ckpt"),  # it overwrote the picture with a zip
+        (["--log", "keep.png"], "--log keep.png is named as a picture (.png), and the loss table (CSV) is not one: "
+                                "give a name such as losses.csv"),  # it overwrote the picture with a table (trial Z)
         (["--weights", "nowhere.pth"], "does not exist"),
         (["--lr", "0"], "--lr must be a positive step size"),
     ],

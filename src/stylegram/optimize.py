@@ -196,12 +196,18 @@ def write_checkpoint(path: str | os.PathLike, payload: dict) -> None:
 def check_checkpoint_name(path: str | os.PathLike, what: str = "checkpoint") -> None:
     """Refuse a checkpoint named as a picture or video, which writing it would overwrite with a zip archive; ``what``
     names it in the message (the command line: --checkpoint)."""
+    check_not_a_picture(path, what, "a checkpoint", "run.ckpt")
+
+
+def check_not_a_picture(path: str | os.PathLike, what: str, kind: str, example: str) -> None:
+    """Refuse a file that is not a picture (``kind``: 'a checkpoint') named as one (a typo of -o's name overwrote a
+    picture there); ``what`` names the option, ``example`` a name to give instead."""
     from .images import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
     suffix = os.path.splitext(str(path))[1].lower()
     if suffix in (*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS):
-        raise OptionError(f"{what} {path} is named as a picture ({suffix}), and a checkpoint is not one: give a "
-                          "name such as run.ckpt")
+        raise OptionError(f"{what} {path} is named as a picture ({suffix}), and {kind} is not one: give a "
+                          f"name such as {example}")
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:

@@ -56,6 +56,8 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     _refuse_overlaps(written, inputs, args.resume)  # first: an input or the output named is the likelier mistake
     if args.checkpoint:
         optimize.check_checkpoint_name(args.checkpoint, "--checkpoint")  # before the run, not when it is first written
+    if args.log:  # a typo of -o's name (--log out.png) wrote the loss table over a picture
+        optimize.check_not_a_picture(args.log, "--log", "the loss table (CSV)", "losses.csv")
     if folder is not None:
         files.check_can_write(folder / "iter_000001.png")  # creates the folder, so only once nothing overlaps
     return output
