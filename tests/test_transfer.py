@@ -115,6 +115,7 @@ def test_style_layer_groups_take_each_layer_from_its_styles(vgg, pair):
     ("relu1_1/relu3_1/relu4_1", "gives 3 groups split by '/' for 2 styles; give one group per style image"),
     ("relu1_1,relu3_1:2/relu3_1", "style layer relu3_1 has weight 2 in one group of style_layers and 1 in another"),
     ("relu1_1/", "no style layers given"),
+    ("relu3_1:0.5,relu3_1:3,relu4_1", "style layer relu3_1 is given twice, with weights 0.5 and 3; give it once"),
 ])
 def test_style_layer_groups_that_do_not_fit_are_named(vgg, pair, layers, words):
     content, style = pair
@@ -440,6 +441,11 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, style, model=vgg, style_layers=["relu1_1", None])
     listed = prepare(content, style, model=vgg, style_layers=["relu1_1", "relu2_1"], iterations=5)  # AttributeError
     assert listed.options.style_layers == "relu1_1,relu2_1" and sum(listed.schedule.iterations) == 5
+    weighted = prepare(content, style, model=vgg, style_layers={"relu3_1": 0.5, "relu4_1": np.float32(1)})
+    assert weighted.options.style_layers == "relu3_1:0.5,relu4_1:1"  # was an AttributeError: 'dict' ... 'strip'
+    assert weighted.problem.style_layers == {"relu3_1": 0.5, "relu4_1": 1.0}
+    with pytest.raises(OptionError, match=r"style_layers takes a weight \(a number\) for each name; got \{'relu3_1': 'x'\}"):
+        prepare(content, style, model=vgg, style_layers={"relu3_1": "x"})
     with pytest.raises(OptionError, match="whole numbers per scale like 20,90, got 'abc'"):
         prepare(content, style, model=vgg, iterations="abc")
     with pytest.raises(OptionError, match="iterations must not be negative, got '-3'"):  # was [-1, -2], the stages

@@ -8,6 +8,7 @@ are then comparable across layers and networks.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -212,11 +213,18 @@ def parse_weighted(spec: str | dict[str, float] | list[str] | tuple[str, ...], w
     if not items:
         raise OptionError(f"no {what}s given")
     for name, weight in items:
+        if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+            raise OptionError(f"{what} weight for '{name}' must be a number, got {weight!r}")
         if not math.isfinite(weight) or weight < 0:
             raise OptionError(f"{what} weight for '{name}' must be a non-negative number, got {weight}")
     if sum(w for _, w in items) <= 0:
         raise OptionError(f"the {what} weights are all zero; give at least one a positive weight")
-    return dict(items)
+    weights: dict[str, float] = {}
+    for name, weight in items:  # relu3_1:0.5,relu3_1:3 ran with the last alone
+        if weights.setdefault(name, weight) != weight:
+            raise OptionError(f"{what} {name} is given twice, with weights {weights[name]:g} and {weight:g}; give it "
+                              "once")
+    return weights
 
 
 def layer_groups(spec: str | dict[str, float] | list[str] | tuple[str, ...], inputs: int, option: str = "--style-layers",

@@ -193,7 +193,12 @@ def _typed(name: str, value: Any, hint: Any) -> Any:
 
 def _text(name: str, value: Any) -> str:
     """A text option as the command line would have it: a list or tuple joined by commas (['relu1_1', 'relu2_1'] is
-    'relu1_1,relu2_1'), a path written out; other values as they are (a Statistic object, a count of iterations)."""
+    'relu1_1,relu2_1'), a dict of weights as NAME:WEIGHT pairs ({'relu3_1': 0.5} is 'relu3_1:0.5'), a path written
+    out; other values as they are (a Statistic object, a count of iterations)."""
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):  # style_layers={...} raised AttributeError
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value.values()):
+            raise OptionError(f"{flag(name)} takes a weight (a number) for each name; got {value!r}")
+        return ",".join(f"{k}:{float(v):g}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
         if not all(isinstance(v, (str, numbers.Real)) for v in value):
             raise OptionError(f"{flag(name)} takes names or numbers, as text or a list of them; got {value!r}")
