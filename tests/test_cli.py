@@ -211,9 +211,11 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
     assert said(history([2.0, 1.5], [100.0])) == ""  # one record of the last scale
     rising = history([2.0, 1.5], [100.0, 90.0, 300.0, 400.0, 500.0])
     assert "3.3 times above the lowest it reached (90, then 500 at the end)" in said(rising)
-    with pytest.warns(stylegram.errors.StylegramWarning, match=r"times above the lowest it reached .*; lower lr, or "):
+    with pytest.warns(stylegram.errors.StylegramWarning, match=r"times above the lowest it reached .*; lower lr, or ") \
+            as heard:
         stylegram.transfer("sample:chelsea", "sample:swirls", size=48, min_size=48, iterations="5", lr=1e6)
         # Python heard nothing of a run that painted noise
+    assert heard[0].filename == __file__  # the call that made it, not a line of stylegram's own (job.py:147)
     polished = history([2.0, 1.5], [100.0, 90.0, 95.0, 92.0], [400.0, 1000.0, 2150.0])  # Adam --lr 10: 7 to 215
     assert "4.4 times above the lowest it reached (90, then 2.15e+03 at the end)" in said(
         polished, [(8, 8), (16, 16), (16, 16)])  # was '2 times higher', from the polish's own first loss

@@ -8,8 +8,10 @@ import dataclasses
 import difflib
 import importlib
 import math
+import os
 import re
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -97,7 +99,17 @@ def warn(message: str, category: type[StylegramWarning] = StylegramWarning) -> N
     if hear is not None:
         hear(message)
     else:
-        warnings.warn(category(message), stacklevel=3)
+        warnings.warn(category(message), stacklevel=_outside_level())
+
+
+def _outside_level() -> int:
+    """The stacklevel, for warnings.warn called from warn, of the nearest caller outside this package: a Python
+    caller's warning pointed at a line of stylegram's own (gatys.py:661), not at the call that made it."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(2), 2  # warn's caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level if frame is not None else 3
 
 
 @contextlib.contextmanager

@@ -268,6 +268,17 @@ class TransferProblem(Starts, optimize.Problem):
         """Iterations per stage (``sizes()``): --iterations per scale, the finest split off for the polish."""
         return [n for _, _, n in self._stages]
 
+    def polish_lr(self) -> dict[int, float]:
+        """{pixel polish stage: its step size} where Adam's --lr is above its default: the polish takes at most that.
+
+        Adam moves each pixel by about --lr a step; from 0.05 up the polish scattered the spectrum search's picture
+        into noise (its loss 1.8 rose to 9.8 and ended at 5.9, at 128 px), where the search itself takes such steps
+        well. L-BFGS scales its steps by the curvature it measures, and keeps --lr."""
+        cap = optimize.DEFAULT_LR[self.opts.optimizer]
+        if self.opts.optimizer == "lbfgs" or self.opts.lr is None or self.opts.lr <= cap:
+            return {}
+        return {n: cap for n, (_, kind, _) in enumerate(self._stages) if kind != self.opts.parameterization}
+
     def stage_name(self, index: int) -> str:
         """'scale 2 of 2' per scale; the finest scale's pixel stage after a spectrum search is 'scale 2 of 2, pixel polish'."""
         size, kind, _ = self._stages[index]
@@ -578,7 +589,8 @@ def prepare(
     state = state or optimize.State()
     problem = TransferProblem(content_t, style_ts, opts, model, state, kept_pool)
     schedule = optimize.Schedule(
-        problem.iterations(), opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience
+        problem.iterations(), opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience,
+        stage_lr=problem.polish_lr(),
     )
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]

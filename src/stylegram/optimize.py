@@ -90,6 +90,7 @@ class Schedule:
     history: int = 100  # L-BFGS memory
     patience: int = 20  # early stop: iterations over which the loss must improve ...
     tolerance: float = 1e-3  # ... by at least this fraction; 0 disables early stopping
+    stage_lr: dict[int, float] = field(default_factory=dict)  # stages whose step size is another than lr's
 
     def __post_init__(self) -> None:
         check_choice("--optimizer", self.optimizer, OPTIMIZERS)
@@ -317,12 +318,16 @@ def check_same_inputs(state: State, problem: Problem) -> None:
     state.inputs = now
 
 
-def _make_optimizer(schedule: Schedule, params: list[torch.Tensor]) -> torch.optim.Optimizer | LBFGS:
+DEFAULT_LR = {"adam": 0.02, "sgd-normalized": 0.01, "lbfgs": 1.0}  # --lr not given
+
+
+def _make_optimizer(schedule: Schedule, params: list[torch.Tensor], stage: int) -> torch.optim.Optimizer | LBFGS:
+    lr = schedule.stage_lr.get(stage, schedule.lr) or DEFAULT_LR[schedule.optimizer]
     if schedule.optimizer == "adam":
-        return torch.optim.Adam(params, lr=schedule.lr or 0.02)
+        return torch.optim.Adam(params, lr=lr)
     if schedule.optimizer == "sgd-normalized":
-        return NormalizedSGD(params, lr=schedule.lr or 0.01)
-    return LBFGS(params, lr=schedule.lr or 1.0, history=schedule.history)
+        return NormalizedSGD(params, lr=lr)
+    return LBFGS(params, lr=lr, history=schedule.history)
 
 
 def fit_long_side(shape: tuple[int, int], side: int) -> tuple[int, int]:
@@ -409,7 +414,7 @@ def run(
         size = sizes[state.scale]
         param = problem.parameterize(problem.rescale(state.param, size), state.saved)
         terms = problem.terms_at(size)
-        optimizer = _make_optimizer(schedule, param.params())
+        optimizer = _make_optimizer(schedule, param.params(), state.scale)
         if state.optimizer_state is not None:
             optimizer.load_state_dict(state.optimizer_state)
         yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem, own)

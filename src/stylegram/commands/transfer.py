@@ -66,8 +66,8 @@ HELP = {
     "init_mask": "where the output keeps to the --init image: a grey mask of the content's aspect, white where it "
     "does (default: everywhere)",
     "optimizer": "lbfgs or adam (default: %(default)s)",
-    "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam; Adam's spectrum search and pixel polish take the same "
-    "step, and above about 0.05 the polish scatters the pixels into noise)",
+    "lr": "step size (default: 1 for L-BFGS, 0.02 for Adam; Adam's pixel polish takes at most 0.02, as larger steps "
+    "scatter the pixels into noise)",
     "history": "L-BFGS memory: how many past steps shape the next one; --optimizer adam has none (default: %(default)s)",
     "parameterization": "what the optimizer changes: fourier (the image's spectrum, 1/f-scaled, in decorrelated "
     "colours: coarse structure moves as easily as fine detail, so fewer iterations reach a given quality) or "
