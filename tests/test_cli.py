@@ -736,7 +736,8 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
                             "finer, above 1 coarser)"),  # was: did you mean --size? (trial R)
     (["--strenght", "0.5"], "(the style's strength is --style-weight for --method gatys, --alpha (0 to 1) for adain "
                             "and wct)"),  # a slip of a classic name: was 'did you mean --tv-weight?' (trial S)
-    (["--styles-weight", "5"], "(did you mean --style-weight?)"),  # ours first, not the classic style-weights
+    (["--styles-weight", "5"], "(did you mean --style-weight?)"),
+    (["--lbfgs"], "(the optimizer is --optimizer lbfgs (the default) or --optimizer adam)"),  # was: did you mean --log?  # ours first, not the classic style-weights
     (["--style-scale", "0.5,1"], "error: argument --style-scale: '0.5,1' is not a number; it takes one number, for "
                                  "every style (or example) alike"),  # was: invalid float value
 ])

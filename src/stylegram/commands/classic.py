@@ -33,6 +33,8 @@ CLASSIC: dict[str, tuple[str | None, str]] = {
        for name in ("print-iter", "print-iterations", "print-every")},
     **{name: ("--weights", "a network's weights file is --weights FILE, and --backbone picks the network")
        for name in ("model-file", "network", "proto-file", "vgg-path", "model", "vgg")},
+    **{name: ("--optimizer", "the optimizer is --optimizer lbfgs (the default) or --optimizer adam")
+       for name in ("lbfgs", "adam", "use-lbfgs", "use-adam")},
     **{name: ("--history", "L-BFGS's memory is --history N") for name in ("lbfgs-num-correction", "num-correction")},
     "style-layer-weight-exp": ("--style-layers", "each style layer's weight is given in --style-layers, e.g. "
                                "relu1_1:1,relu2_1:0.5,relu3_1:0.25"),
