@@ -441,6 +441,11 @@ def test_bad_options_are_named(vgg, pair):
         prepare(content, style, model=vgg, style_layers=["relu1_1", None])
     listed = prepare(content, style, model=vgg, style_layers=["relu1_1", "relu2_1"], iterations=5)  # AttributeError
     assert listed.options.style_layers == "relu1_1,relu2_1" and sum(listed.schedule.iterations) == 5
+    with pytest.raises(OptionError, match=r"^these are transfer options, so give TransferOptions, not dict; a dict of "
+                                          r"options goes in as keywords: \*\*options$"):
+        prepare(content, style, {"size": 64}, model=vgg)
+    with pytest.raises(OptionError, match=r"give TransferOptions, not Tensor; several images go in one list"):
+        prepare(content, style, style, model=vgg)
     weighted = prepare(content, style, model=vgg, style_layers={"relu3_1": 0.5, "relu4_1": np.float32(1)})
     assert weighted.options.style_layers == "relu3_1:0.5,relu4_1:1"  # was an AttributeError: 'dict' ... 'strip'
     assert weighted.problem.style_layers == {"relu3_1": 0.5, "relu4_1": 1.0}

@@ -98,8 +98,9 @@ class Options(metaclass=_Named):
         if options is not None and not isinstance(options, cls):
             image = isinstance(options, (str, os.PathLike)) or hasattr(options, "shape") or hasattr(options, "getpixel")
             several = f"; several images go in one list: {cls.several}" if image and cls.several else ""
+            unpack = "; a dict of options goes in as keywords: **options" if isinstance(options, dict) else ""
             raise OptionError(f"these are {cls.kind} options, so give {cls.__name__}, not {type(options).__name__}"
-                              f"{several}")
+                              f"{several}{unpack}")
         return (options or cls()).replace(**changes)
 
     def replace(self: O, **changes: Any) -> O:
