@@ -142,7 +142,7 @@ def test_a_transfer_does_not_import_torch_dynamo():
         "import stylegram.gatys\n"
         "from stylegram import optimize\n"
         "x = torch.zeros(4, requires_grad=True)\n"
-        "optimize._make_optimizer(optimize.Schedule([1]), [x])\n"
+        "optimize._make_optimizer(optimize.Schedule([1]), [x], 0)\n"
         "print('torch._dynamo' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

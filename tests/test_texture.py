@@ -397,7 +397,8 @@ def test_images_given_one_after_another_are_told_to_go_in_one_list():
         stylegram.texture("sample:gravel", "sample:grass", size=32)
     with pytest.raises(OptionError, match=r"not Tensor; several images go in one list: transfer\(content, \["):
         stylegram.transfer("sample:chelsea", "sample:swirls", torch.zeros(1, 3, 8, 8), size=32)
-    with pytest.raises(OptionError, match=r"give TextureOptions, not dict$"):  # not an image: no such hint
+    with pytest.raises(OptionError, match=r"give TextureOptions, not dict; a dict of options goes in as keywords: "
+                                          r"\*\*options$"):  # not an image: no such hint
         stylegram.texture("sample:gravel", {"size": 32})
 
 

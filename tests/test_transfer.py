@@ -177,7 +177,8 @@ def test_a_transparent_content_gives_a_transparent_png_and_a_jpeg_on_white(vgg, 
     png = np.asarray(Image.open(result.save(tmp_path / "out.png")))
     assert png.shape == (64, 96, 4)
     assert (png[:, :30, 3] == 0).all() and (png[:, 34:, 3] == 255).all()  # the content's cut, scaled to the output
-    jpeg = Image.open(result.save(tmp_path / "out.jpg"))  # no alpha: on white by it, as the content was read; it
+    with pytest.warns(StylegramWarning, match="out.jpg: the content is 33% transparent, which a JPEG cannot keep"):
+        jpeg = Image.open(result.save(tmp_path / "out.jpg"))  # no alpha: on white by it, as the content was read; it
     assert jpeg.mode == "RGB" and (np.asarray(jpeg)[:, :28] >= 245).all()  # showed the styled ground (trial S)
     assert np.asarray(jpeg)[:, 36:].std() > 5  # the opaque part styled
     assert np.array_equal(np.asarray(result.to_pil()), png)  # what a notebook shows keeps the cut too
