@@ -487,7 +487,10 @@ def test_numbers_out_of_range_are_named_before_any_work(option, value, words, pa
 
 
 @pytest.mark.parametrize("options, words", [
-    ({"alpha": 0.5}, "alpha sets the AdaIN start's style strength, and init is not adain, so it would be ignored"),
+    ({"alpha": 0.5}, "alpha=0.5 is the style strength of method adain and wct (and of the AdaIN start, init adain), "
+                     "and this run optimizes (method gatys) from another start, so it would be ignored: add "
+                     "method adain (or wct) for a one-pass picture, or init adain, or drop it (a gatys run's strength "
+                     "is style_weight)"),  # it named --init alone, where --method adain was the likelier fix (trial AA)
     ({"optimizer": "adam", "history": 5}, "history is L-BFGS's memory, and optimizer is adam"),
     ({"parameterization": "pixels", "decay": 1.5}, "decay shapes the spectrum search, and parameterization is pixels"),
     ({"parameterization": "pixels", "polish": 10}, "polish follows the spectrum search"),

@@ -775,8 +775,12 @@ def check_gatys_only(opts: TransferOptions) -> None:
 def check_read(opts: TransferOptions) -> None:
     """Refuse an optimization option that the other options make it ignore (set away from its default)."""
     changed = opts.changed()
+    if "alpha" in changed and opts.init != "adain":  # most likely --method adain forgotten, which it did not say
+        raise OptionError(f"--alpha {opts.alpha} is the style strength of --method adain and wct (and of the AdaIN start, "
+                          "--init adain), and this run optimizes (--method gatys) from another start, so it would be "
+                          "ignored: add --method adain (or wct) for a one-pass picture, or --init adain, or drop it "
+                          "(a gatys run's strength is --style-weight)")
     unread = [(name, why) for name, why, ignored in [
-        ("alpha", "sets the AdaIN start's style strength, and --init is not adain", opts.init != "adain"),
         ("history", "is L-BFGS's memory, and --optimizer is adam", opts.optimizer == "adam"),
         ("decay", "shapes the spectrum search, and --parameterization is pixels", opts.parameterization == "pixels"),
         ("polish", "follows the spectrum search, and --parameterization is pixels",  # 0 (off) is what pixels do
