@@ -563,8 +563,8 @@ def test_an_example_measured_for_longer_than_the_synthesis_is_warned_of(avg_vgg)
     # quarter of the synthesis at sqrt(0.25 / 12.75) = 0.14 of the size
     assert [str(w.message) for w in said] == [
         "the example is read at 1700x1200 px (example_scale=1 of its own pixels), so measuring the examples takes "
-        "about 13x as long as the synthesis itself; example_scale=0.14 reads it at 238x168 (its features 7x coarser "
-        "in the texture)"]
+        "about 13x as long as the synthesis itself; example_scale=0.14 reads it at 238x168 (its grain 7x smaller in "
+        "the texture)"]  # it said '7x coarser', which is backwards (trial AA)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         prepare_texture(photo, size=32, model=avg_vgg, example_scale=0.14)

@@ -500,7 +500,7 @@ def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:
     which = f"example {problem.examples.index(largest) + 1}" if len(problem.examples) > 1 else "the example"
     warn(f"{which} is read at {w}x{h} px (--example-scale {scale:g} of its own pixels), so measuring the examples "
          f"takes about {ratio:.0f}x as long as the synthesis itself; --example-scale {smaller:g} reads it at "
-         f"{sw}x{sh} (its features {scale / smaller:.0f}x coarser in the texture)")
+         f"{sw}x{sh} (its grain {scale / smaller:.0f}x smaller in the texture)")
 
 
 def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions | None = None, *,
