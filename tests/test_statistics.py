@@ -421,6 +421,9 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("grma", "did you mean gram?"),
         ("histogramm", "did you mean histogram?"),
         ("mmd_gauss", "did you mean mmd-gauss?"),
+        ("gaussian", "did you mean mmd-gauss?"),  # no suggestion at all (trial AA)
+        ("mmd-rbf", "did you mean mmd-gauss?"),  # was: did you mean mrf?
+        ("polynomial", "did you mean mmd-poly?"),
         ("mmd-poly(e=2)", "takes c, d, samples, e.g. mmd-poly(c=1,d=3)"),
         ("mmd-gauss(sigma=2)", "takes samples, bandwidth, e.g. mmd-gauss(samples=2048)"),  # the example was mmd-poly's
         ("mmd-gauss(bandwidth=0)", "bandwidth must be between 0.01 and 100 (times the median squared distance"),

@@ -762,7 +762,17 @@ def _parameters(name: str, text: str | None) -> dict:
     return params
 
 
+# What a statistic is called elsewhere: 'gaussian' got no suggestion, and 'mmd-rbf' was offered mrf (trial AA)
+KNOWN_AS = {**dict.fromkeys(("gaussian", "gauss", "rbf", "mmd-rbf", "mmd-gaussian", "gaussian-mmd"), "mmd-gauss"),
+            **dict.fromkeys(("polynomial", "poly", "mmd-polynomial"), "mmd-poly"), "quadratic": "gram",
+            **dict.fromkeys(("linear", "mmd"), "mmd-linear"), **dict.fromkeys(("mean-std", "adain"), "meanstd"),
+            **dict.fromkeys(("wasserstein", "wasserstein2", "bures"), "w2"),
+            **dict.fromkeys(("patch", "patches", "cnnmrf"), "mrf")}
+
+
 def _check_name(name: str) -> None:
+    if name in KNOWN_AS:
+        raise OptionError(f"--statistic '{name}' is not one of {', '.join(STATISTICS)}; did you mean {KNOWN_AS[name]}?")
     check_choice("--statistic", name, STATISTICS)
 
 
