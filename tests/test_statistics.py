@@ -426,7 +426,9 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("polynomial", "did you mean mmd-poly?"),
         ("mmd-poly(e=2)", "takes c, d, samples, e.g. mmd-poly(c=1,d=3)"),
         ("mmd-gauss(sigma=2)", "takes samples, bandwidth, e.g. mmd-gauss(samples=2048)"),  # the example was mmd-poly's
-        ("mmd-gauss(bandwidth=0)", "bandwidth must be between 0.01 and 100 (times the median squared distance"),
+        ("mmd-gauss(bandwidth=0)", "bandwidth must be between 0.1 and 100 (times the median squared distance"),
+        ("mmd-gauss(bandwidth=0.01)", "got 0.01: a narrower kernel is near 0 between most features, and the deep "
+                                      "layers' style does not move"),  # it ran, and gave the photo back (trial AA)
         ("gram(c=1)", "takes none: write gram"),
         ("mmd-poly(d=two)", "d=two"),
         ("mmd-poly(d=0)", "d must be"),
