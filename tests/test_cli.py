@@ -749,6 +749,17 @@ def test_the_classic_tools_options_are_pointed_at_stylegrams(typed, said, capsys
     assert stop.value.code == 2 and said in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("typed, said", [
+    (["--alpha", "0.5"], "--alpha 0.5 (texture has no --alpha: the style strength of adain and wct"),  # did you mean --help?
+    (["--colors", "luminance"], "(texture has no --colors: it has no content picture whose colours to keep"),  # --lr?
+    (["--style-scale", "2"], "(texture's counterpart is --example-scale"),
+])
+def test_transfers_options_given_to_texture_say_what_texture_has_instead(typed, said, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["texture", "sample:gravel", "-o", "t.png", *typed])
+    assert stop.value.code == 2 and said in capsys.readouterr().err  # trial AA
+
+
 def test_the_classic_tools_random_start_is_pointed_at_noise():
     with pytest.raises(OptionError, match="nor an image file; did you mean noise"):
         stylegram.prepare_transfer("sample:chelsea", "sample:swirls", init="random")

@@ -15,6 +15,23 @@ from .common import add_dataclass_options
 from .explain import add_explain_option, check_explain, explain_texture
 from .runner import add_run_options, check_outputs, check_resume_alone, draw_seed, listed, run_job
 
+# transfer's options that texture has not, and why: said where one is given (the closest flag misled: --alpha, did
+# you mean --help?; --colors, did you mean --lr?)
+_NO_CONTENT = "a texture has no content picture, only its examples"
+NOT_TAKEN = {
+    "--alpha": "texture has no --alpha: the style strength of adain and wct; a texture is all style, its examples' "
+               "mix set by --blend",
+    "--colors": "texture has no --colors: it has no content picture whose colours to keep; its colours are the "
+                "examples'",
+    "--method": "texture has no --method: it is Gatys et al.'s optimization; its statistic is --statistic",
+    "--content-weight": f"texture has no --content-weight: {_NO_CONTENT}",
+    "--content-layers": f"texture has no --content-layers: {_NO_CONTENT}",
+    "--style-weight": "texture has no --style-weight: its terms are all style, weighted by --layers (and --blend)",
+    "--style-layers": "texture's layers are --layers (its default: conv1_1,pool1,pool2,pool3,pool4)",
+    "--style-scale": "texture's counterpart is --example-scale: the examples' size relative to their own pixels",
+    "--init": "texture has no --init: it starts from noise around the examples' mean colour (--seed picks it)",
+}
+
 HELP = {
     "size": "output size, WIDTHxHEIGHT or one number for a square (with --labels: the doodle's shape, this its long "
     "side); larger or smaller than the examples (default: %(default)s)",
