@@ -27,7 +27,6 @@ NOT_TAKEN = {
     "--content-weight": f"texture has no --content-weight: {_NO_CONTENT}",
     "--content-layers": f"texture has no --content-layers: {_NO_CONTENT}",
     "--style-weight": "texture has no --style-weight: its terms are all style, weighted by --layers (and --blend)",
-    "--style-layers": "texture's layers are --layers (its default: conv1_1,pool1,pool2,pool3,pool4)",
     "--style-scale": "texture's counterpart is --example-scale: the examples' size relative to their own pixels",
     "--init": "texture has no --init: it starts from noise around the examples' mean colour (--seed picks it)",
 }
