@@ -851,11 +851,14 @@ def test_a_page_opened_while_a_job_runs_watches_it_and_can_stop_it(browser, pict
 def test_a_running_job_whose_server_went_away_says_the_server_does_not_answer(browser, pictures):
     """The server killed (a crash, a closed terminal) mid-run: the page went on saying 'Running: iteration 40 of 2000.'
     while its browser tried to reconnect."""
-    process = subprocess.Popen([sys.executable, "-m", "stylegram.cli", "serve", "--port", "0"], text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+    def serve(port: int = 0) -> tuple[subprocess.Popen, str]:
+        served = subprocess.Popen([sys.executable, "-m", "stylegram.cli", "serve", "--port", str(port)], text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  env={**os.environ, "OMP_NUM_THREADS": "1"})
+        return served, re.search(r"serving on (http://127\.0\.0\.1:\d+/)", served.stdout.readline())[1]
+
+    process, url = serve()
     try:
-        url = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", process.stdout.readline())[1]
         page = browser.new_page()
         page.set_default_timeout(60_000)
         page.goto(url)
@@ -874,6 +877,9 @@ def test_a_running_job_whose_server_went_away_says_the_server_does_not_answer(br
         assert "If it was stopped, the job stopped with it: start the server again (stylegram serve), then press " \
             "Start." in page.inner_text("#job-status")
         assert page.get_attribute("body", "data-job-state") == "running"  # not known to have ended: Stop stays
+        process, _ = serve(int(url.rsplit(":", 1)[1].strip("/")))  # started again: it knows no such job
+        page.wait_for_selector("#job-status:text-matches('^The job this tab showed is gone: the server was restarted')")
+        assert page.is_disabled("#stop") and page.is_enabled("#start")  # it said 'Lost the connection; reload the page'
     finally:
         process.kill()
         closed(browser)

@@ -11,6 +11,8 @@ const COLOURS = { total: "#1d2228", content: "#1f77b4", style: "#d62728", textur
 const TERM_NAMES = { init: "frame hold" };  // the loss curve's names for terms whose own name says little
 const DECADES = 6;  // the loss curve spans at most this many powers of ten below its largest value
 const TERMINAL = ["done", "stopped", "cancelled", "failed"];
+const JOB_GONE = "The job this tab showed is gone: the server was restarted since, and it keeps jobs and their "
+  + "results only while it runs. Press Start to make it again.";
 // what a null default, or an "auto" one that depends on other settings, comes to
 const AUTO = { size: "the content's, at most 512", height: "the width's", style_blend: "equal", tile: "none: one piece",
                style_layers: "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 (mrf: relu3_1,relu4_1)" };
@@ -767,13 +769,30 @@ function watch(job, owned = true) {
   source.addEventListener("error", () => {
     if (page.source !== source) return;
     if (source.readyState === EventSource.CLOSED) {
-      $("#job-status").textContent = "Lost the connection to the server; reload the page.";
+      connectionLost(page.job);
     } else if (page.lastState && !TERMINAL.includes(page.lastState.state)) {  // the browser tries again by itself
       page.unanswered = page.lastState;  // "Running: iteration 40 of 300." stood while the server was down
       $("#job-status").textContent = "The server does not answer; trying again every 2 s. If it was stopped, the "
         + "job stopped with it: start the server again (stylegram serve), then press Start.";
     }
   });
+}
+
+// The events were refused: a server restarted since forgot the job (it said "reload the page", which then said so).
+async function connectionLost(job) {
+  let gone = false;
+  try { gone = (await fetch(`/api/jobs/${job.id}`)).status === 404; } catch { gone = false; }
+  if (page.job !== job) return;
+  if (!gone) {
+    $("#job-status").textContent = "Lost the connection to the server; reload the page.";
+    return;
+  }
+  try { sessionStorage.removeItem(WATCHED); } catch { /* storage off */ }
+  page.unanswered = null;
+  document.body.dataset.jobState = "gone";
+  $("#stop").disabled = true;
+  $("#start").disabled = false;
+  $("#job-status").textContent = JOB_GONE;
 }
 
 function onState(s) {
@@ -1194,8 +1213,7 @@ async function watchLive() {
   if (mine) { watch(mine); return; }
   if (own) {  // after a restart the page said "Ready: press Start." as if nothing had been running
     try { sessionStorage.removeItem(WATCHED); } catch { /* storage off */ }
-    $("#job-status").textContent = "The job this tab showed is gone: the server was restarted since, and it keeps "
-      + "jobs and their results only while it runs. Press Start to make it again.";
+    $("#job-status").textContent = JOB_GONE;
   }
   const live = jobs.filter((j) => j.state === "running" || j.state === "queued")
     .sort((a, b) => (a.state === "running") - (b.state === "running") || a.created - b.created);
