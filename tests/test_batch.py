@@ -190,6 +190,9 @@ def test_a_transparent_picture_stays_transparent(client, tmp_path):
         "1 picture (photo00.png) is transparent, which .jpg cannot keep, so its transparent part is white in the output; "
         "give ext='.png' or '.webp' to keep it"]  # not also the JPEG's own warning, once per picture
     assert np.asarray(Image.open(tmp_path / "jpeg" / "photo00.jpg"))[:, :14].min() >= 245  # JPEG ringing at the edge
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StylegramWarning)  # a rerun that skips it as done has nothing to say of it
+        assert len(stylize_batch([folder], STYLE, tmp_path / "jpeg", ext=".jpg", client=client).skipped) == 2
 
 
 def _animation(path, count: int = 4, durations=(60, 60, 60, 300), loop: int | None = 0):

@@ -175,8 +175,6 @@ def stylize_batch(
     if tile is not None:
         _check_tile(tile, method, planned)
         _warn_made_whole(tile, opts.get("size"), bool(opts.get("upscale")), planned)
-    if not images.keeps_transparency(f"x{ext}"):
-        _warn_transparency_lost(ext, planned)
     if given and temporal and not any(i.is_video for i in planned):
         raise OptionError(f"--temporal {temporal} blends the frames of a video, and no input is a video; drop it")
     if temporal_weight is not None and not any(i.is_video for i in planned):  # it was taken, and did nothing
@@ -199,6 +197,8 @@ def stylize_batch(
     report = Report(skipped=[i.name for i in planned if i in complete])
     todo = _readable([i for i in planned if i not in complete], report)
     skipped = sum(not i.is_video for i in complete)
+    if todo and not images.keeps_transparency(f"x{ext}"):  # the pictures to make, not those skipped as done
+        _warn_transparency_lost(ext, todo)
     if todo:
         made.reserve({item.output.name: keys[item] for item in todo})  # before any work: claimed if the last write fails
         before = {item: _stat(item.output) for item in todo}
