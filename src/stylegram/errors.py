@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 # The options dataclasses (stylegram.options.Options subclasses) add themselves here, so that a message can name
 # their fields the way a Python caller passes them.
@@ -172,6 +172,11 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def first_few(words: Sequence[str], most: int = 3) -> str:
+    """'a, b, c and 2 more': the first ``most`` of ``words``, and how many more, for messages."""
+    return ", ".join(words[:most]) + (f" and {len(words) - most} more" if len(words) > most else "")
+
+
 LOOKALIKE = str.maketrans("lIOo", "1100")  # relu3_l meant relu3_1 (difflib offered relu3_4)
 
 
@@ -186,7 +191,7 @@ def missing_channels(bad: Sequence[int], owner: str, available: int) -> str:
         else:
             runs.append([c, c])
     named = [f"{lo}-{hi}" if hi > lo else str(lo) for lo, hi in runs]
-    shown = ", ".join(named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
+    shown = first_few(named, 4)
     verb = "does not exist" if len(bad) == 1 else "do not exist"
     return f"channel{'s' * (len(bad) > 1)} {shown} {verb}: {owner} has {available} channels (0..{available - 1})"
 
@@ -204,11 +209,14 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-def check_choice(what: str, value: str, choices: Sequence[str]) -> None:
-    """Raise an OptionError naming ``what``, the choices and the closest one, unless ``value`` is a choice."""
+def check_choice(what: str, value: str, choices: Sequence[str], known_as: Mapping[str, str] | None = None) -> None:
+    """Raise an OptionError naming ``what``, the choices and the closest one, unless ``value`` is a choice;
+    ``known_as``: {a name used elsewhere: the choice it means}, suggested before the closest spelling."""
     if value not in choices:
         shown = f"'{value}'" if isinstance(value, str) else repr(value)  # None, not 'None', a text
-        raise OptionError(f"{what} {shown} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}")
+        meant = f"; did you mean {known_as[value]}?" if known_as and isinstance(value, str) and value in known_as else \
+            did_you_mean(str(value), choices)
+        raise OptionError(f"{what} {shown} is not one of {', '.join(choices)}{meant}")
 
 
 def check_seed(seed: object) -> None:

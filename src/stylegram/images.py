@@ -586,7 +586,7 @@ def warn_transparent(sources: Sequence[ImageLike], noun: str, fix: str) -> None:
     statistics hold white it does not show; ``fix`` says what to do instead."""
     for i, source in enumerate(sources):
         share = 0.0 if isinstance(source, torch.Tensor) else transparent_share(load_alpha(source))
-        if share > 0.01:
+        if share > TRANSPARENT:
             warn(f"{noun} {i + 1} is {share:.0%} transparent, and its transparent part is read as white, which then "
                  f"counts as part of it: {fix}")
 
@@ -725,6 +725,9 @@ def keeps_transparency(path: str | os.PathLike[str]) -> bool:
     return _SAVE_FORMATS.get(Path(path).suffix.lower()) in _ALPHA_FORMATS
 
 
+TRANSPARENT = 0.01  # a picture more than this share clear (alpha under 0.5) is warned of as transparent
+
+
 def transparent_share(alpha: torch.Tensor | None) -> float:
     """The share of a picture's pixels more transparent than opaque (0 for None)."""
     return 0.0 if alpha is None else float((alpha < 0.5).float().mean())
@@ -733,7 +736,7 @@ def transparent_share(alpha: torch.Tensor | None) -> float:
 def _warn_transparency_lost(target: Path, fmt: str, alpha: torch.Tensor) -> None:
     """Say that a picture more than 1 % transparent is put on white in ``target`` (it was, without a word)."""
     share = transparent_share(alpha)
-    if share > 0.01:
+    if share > TRANSPARENT:
         warn(f"{target.name}: the content is {share:.0%} transparent, which a {fmt} cannot keep, so that part is "
              "white; write a .png or .webp to keep the transparency", TransparencyLost)
 

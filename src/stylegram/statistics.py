@@ -776,9 +776,7 @@ KNOWN_AS = {**dict.fromkeys(("gaussian", "gauss", "rbf", "mmd-rbf", "mmd-gaussia
 
 
 def _check_name(name: str) -> None:
-    if name in KNOWN_AS:
-        raise OptionError(f"--statistic '{name}' is not one of {', '.join(STATISTICS)}; did you mean {KNOWN_AS[name]}?")
-    check_choice("--statistic", name, STATISTICS)
+    check_choice("--statistic", name, STATISTICS, KNOWN_AS)
 
 
 def make_statistic(name: str, seed: int = 0, **params) -> Statistic:

@@ -219,7 +219,6 @@ def matrices_grid(
         im = ax.imshow(m, interpolation="nearest", **style)
         _borders(ax, clustering.bounds(), border, labels=ax is axes.flat[0])
         ax.set_title(_wrapped(name, lines=3), fontsize=7, pad=3)  # compare's '1: style-weight 10.0, iterations 20, ..'
-
         _no_ticks(ax)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import files
-from ..errors import StylegramError, count, warn
+from ..errors import StylegramError, count, first_few, warn
 from .frames import file_key
 
 try:
@@ -157,7 +157,7 @@ def key_difference(stored: dict, key: dict, most: int = 3) -> str:
 
 def _listed(names: list[str]) -> tuple[str, bool]:
     """The first NAMED names and how many more; whether there is one."""
-    return ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more" if len(names) > NAMED else ""), len(names) == 1
+    return first_few(names, NAMED), len(names) == 1
 
 
 def refusal(out_dir: str, names: list[str], first: str) -> str:

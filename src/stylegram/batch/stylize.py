@@ -27,7 +27,7 @@ from PIL import Image
 
 from .. import feedforward, files, gatys, images, labels, masks, optimize, samples, tiles
 from ..bars import bar, duration
-from ..errors import KEYWORDS, ImageError, OptionError, StylegramError, check_choice, check_number, count, warn
+from ..errors import KEYWORDS, ImageError, OptionError, StylegramError, check_choice, check_number, count, first_few, warn
 from ..losses import blend_weights
 from . import flow, tasks, video
 from .cluster import check_cluster, open_client, quiet_shutdown
@@ -362,8 +362,7 @@ def _warn_made_whole(tile: int, size: int | None, upscale: bool, planned: list[I
         if side <= tile:
             whole.append(item.name)
     if whole:
-        shown = ", ".join(whole[:3]) + (f" and {len(whole) - 3} more" if len(whole) > 3 else "")
-        warn(f"--tile {tile} is not smaller than {count(len(whole), 'picture')} at this size ({shown}), so "
+        warn(f"--tile {tile} is not smaller than {count(len(whole), 'picture')} at this size ({first_few(whole)}), so "
              f"{'it is' if len(whole) == 1 else 'they are'} made whole, in one run, and no tile is made: drop --tile, "
              "or ask for a larger --size (with --upscale)")
 
@@ -374,16 +373,15 @@ def _warn_transparency_lost(ext: str, planned: list[Item]) -> None:
     clear = []
     for item in (i for i in planned if not i.is_video):
         try:
-            if images.transparent_share(images.load_alpha(item.source)) > 0.01:
+            if images.transparent_share(images.load_alpha(item.source)) > images.TRANSPARENT:
                 clear.append(item.name)
         except StylegramError:
             continue  # unreadable: its own error comes in its turn
     if clear:
-        shown = ", ".join(Path(n).name for n in clear[:3]) + (f" and {len(clear) - 3} more" if len(clear) > 3 else "")
         one = len(clear) == 1
-        warn(f"{count(len(clear), 'picture')} ({shown}) {'is' if one else 'are'} transparent, which {ext} cannot keep, "
-             f"so {'its' if one else 'their'} transparent part is white in the output; give --format png or webp to "
-             "keep it")
+        warn(f"{count(len(clear), 'picture')} ({first_few([Path(n).name for n in clear])}) {'is' if one else 'are'} "
+             f"transparent, which {ext} cannot keep, so {'its' if one else 'their'} transparent part is white in the "
+             "output; give --format png or webp to keep it")
 
 
 def _check_labels(opts: gatys.TransferOptions, style_shapes: list[tuple[int, int]],

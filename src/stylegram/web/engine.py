@@ -25,7 +25,7 @@ import torch
 from .. import __version__, gatys, samples, synthesis, tiles
 from ..optimize import NOT_TERMS
 from ..backbones import Backbone, load_backbone
-from ..errors import OptionError, check_choice, warnings_to
+from ..errors import OptionError, check_choice, first_few, warnings_to
 from ..job import Job, Result
 from ..losses import blend_weights
 from ..options import flag
@@ -452,7 +452,7 @@ def settings_text(spec: Spec, most: int = 4) -> str:
     changed = {**spec.options.changed(), **({"tile": spec.tile} if spec.tile is not None else {})}
     words = [flag(name)[2:] if value is True else f"{flag(name)[2:]} {value}" for name, value in changed.items()
              if name != "method" and not hasattr(value, "shape")]  # the method is named beside; masks by upload
-    return ", ".join(words[:most]) + (f" and {len(words) - most} more" if len(words) > most else "")
+    return first_few(words, most)
 
 
 def as_given(upload: Upload) -> str:
