@@ -73,6 +73,7 @@ def test_varying_the_method_gives_each_only_what_it_reads_and_repeats_no_run(che
                                             {"method": "gatys", "style_weight": 50.0},
                                             {"method": "adain"}, {"method": "adain"}]
     assert planned[2].one_pass is not None and planned[3].same_as == 2  # AdaIN reads no style weight: one pass
+    assert planned[3].repeats == "adain reads no style-weight" and not planned[2].repeats
     assert planned[0].job.options.style_weight == 1.0 and planned[1].job.options.style_weight == 50.0
 
 
@@ -136,6 +137,22 @@ def test_the_sheet_puts_each_picture_in_its_row_and_column_above_its_caption():
     assert (sheet[:, m + width: 2 * m + width] == 255).all()  # no caption runs into the next column
     five = sweeps.contact_sheet([_cell((1, 0, 0))] * 5)  # no columns given: rows of at most 4, filled evenly (3 + 2)
     assert five.width == m + 3 * (width + m) and five.height == sheet.shape[0]
+
+
+def test_a_repeated_picture_is_left_out_of_the_sheet_and_its_caption_says_why():
+    """--vary method gatys adain --vary alpha 0.5 1 showed gatys's picture twice, both captioned 'method gatys', as if
+    two runs had made it: the repeat is an outline now, its caption saying why there is no picture of its own."""
+    red = _cell((1, 0, 0), 3.0)
+    repeat = dataclasses.replace(red, repeats="gatys reads no alpha")
+    assert repeat.caption == "style-weight 3 · the same picture: gatys reads no alpha"  # not the earlier run's time
+    sheet = np.asarray(sweeps.contact_sheet([red, repeat], columns=2))
+    m = sweeps.MARGIN
+    width = (sheet.shape[1] - m) // 2 - m
+    left = m + (width - 30) // 2
+    assert tuple(sheet[m + 10, left + 10]) == (255, 0, 0)
+    inside = sheet[m + 1: m + 19, left + width + m + 1: left + width + m + 29]
+    assert (inside == 255).all()  # no picture in the repeat's place ...
+    assert tuple(sheet[m, left + width + m + 10]) == (200, 200, 200)  # ... only its outline
 
 
 def test_captions_of_pictures_of_different_heights_stand_on_one_line():

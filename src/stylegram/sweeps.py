@@ -56,6 +56,7 @@ class Cell:
     number: int = 0  # its place among the combinations, from 0 (the sheet's order)
     measured: str = ""  # what ``measured`` found, e.g. 'style 83%, content r 0.71'
     explained: Explanation | None = None  # its numbers (.moved, .kept, .grams, .matches), with measure=True
+    repeats: str = ""  # why it is an earlier cell's picture again ('gatys reads no alpha'); the sheet leaves it blank
 
     @property
     def caption(self) -> str:
@@ -66,6 +67,8 @@ class Cell:
     def caption_parts(self) -> list[str]:
         """The caption in the pieces a line may break between: each value, then the time."""
         shown = values(self.changes).split(", ")
+        if self.repeats:  # its time was the earlier cell's
+            return [*(f"{v}," for v in shown[:-1]), shown[-1], "· the same picture:", *self.repeats.split(" ")]
         return [*(f"{v}," for v in shown[:-1]), shown[-1], f"· {self.result.seconds:.1f}s"
                 + (" (stopped)" if self.stopped else ""), *([f"· {self.measured}"] if self.measured else [])]
 
@@ -91,6 +94,7 @@ class Planned:
     job: Job | None = None
     one_pass: Callable[[], Result] | None = None
     same_as: int | None = None
+    repeats: str = ""  # with same_as: why ('gatys reads no alpha')
     made: Result | None = None
     made_of: dict | None = None
     options: Any = None
@@ -191,7 +195,8 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
     for cell, given, opts in combined:
         key = repr(sorted(cell.items()))
         if key in seen:
-            planned.append(Planned(cell, same_as=seen[key]))
+            unread = [flag(name)[2:] for name in vary if name not in cell and name not in VARIED_INPUTS]
+            planned.append(Planned(cell, same_as=seen[key], repeats=f"{opts.method} reads no {' or '.join(unread)}"))
             continue
         seen[key] = len(planned)
         made_of = fingerprint(given, opts.saved())
@@ -212,7 +217,10 @@ def _combination(cell: dict[str, Any], base: Options, inputs: dict[str, Any], me
     """(its values, its inputs by role, its options): with the method varied, each method takes the options it reads,
     and the others' stay at their defaults (and out of its values)."""
     given = {**inputs, **{VARIED_INPUTS[name]: [value] for name, value in cell.items() if name in VARIED_INPUTS}}
-    opts = base.replace(**{name: value for name, value in cell.items() if name not in VARIED_INPUTS})
+    try:  # the options check some values as they are made (size)
+        opts = base.replace(**{name: value for name, value in cell.items() if name not in VARIED_INPUTS})
+    except StylegramError as err:
+        raise type(err)(f"{err.flagged} (in the run with {values(cell)})") from None
     if methods_vary:
         unread = unread_by(opts)
         opts = opts.replace(**{name: getattr(type(base), name) for name in unread})
@@ -303,7 +311,7 @@ def run_planned(planned: list[Planned], folder: CellFolder | None,
         if stop is not None and stop():
             break
         if one.same_as is not None:
-            made.append(dataclasses.replace(made[one.same_as], changes=one.changes, number=number))
+            made.append(repeated(made[one.same_as], one, number))
         elif one.made is not None:
             made.append(Cell(one.changes, one.made, reused=True, number=number))
         else:
@@ -339,6 +347,11 @@ def run_shown(planned: list[Planned], folder: CellFolder | None, on_cell: Callab
                 on_cell(cell)
 
         return run_planned(planned, folder, on_record, on_done, stop)
+
+
+def repeated(cell: Cell, one: Planned, number: int) -> Cell:
+    """``cell``'s picture again, as the combination ``one`` repeating it (at ``number``) shows it."""
+    return dataclasses.replace(cell, changes=one.changes, number=number, repeats=one.repeats)
 
 
 def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callable[[], bool] | None
@@ -459,7 +472,11 @@ def contact_sheet(cells: Sequence[Cell], columns: int | None = None, title: str 
     for n, (picture, caption) in enumerate(zip(pictures, captions)):
         left = MARGIN + (n % columns) * (width + MARGIN)
         top = below + (n // columns) * (height + MARGIN)
-        sheet.paste(picture, (left + (width - picture.width) // 2, top))
+        corner = (left + (width - picture.width) // 2, top)
+        if cells[n].repeats:  # an outline, not the earlier cell's picture again as if it differed
+            draw.rectangle((*corner, corner[0] + picture.width - 1, top + picture.height - 1), outline=(200, 200, 200))
+        else:
+            sheet.paste(picture, corner)
         for k, text in enumerate(caption):  # on one line across the sheet (--vary size put each at its own height)
             draw.text((left, top + tallest + MARGIN // 2 + k * line), text, fill=(40, 40, 40), font=font)
     return sheet

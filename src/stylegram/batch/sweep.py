@@ -16,7 +16,7 @@ from .. import gatys, images, memory
 from ..errors import OptionError, StylegramError
 from ..job import Job, Result
 from ..sweep_folder import CellFolder
-from ..sweeps import Cell, Planned, values
+from ..sweeps import Cell, Planned, repeated, values
 from . import tasks
 from .cluster import distributed
 from .runner import finished, one_line, threads_each, window_for
@@ -64,7 +64,7 @@ def run_on_cluster(client, planned: Sequence[Planned], folder: CellFolder | None
         stop.close()
     for number, one in enumerate(planned):  # a repeat shows the picture of the combination it repeats
         if one.same_as is not None and one.same_as in made:
-            made[number] = _handed(dataclasses.replace(made[one.same_as], changes=one.changes, number=number), on_cell)
+            made[number] = _handed(repeated(made[one.same_as], one, number), on_cell)
     return [made[n] for n in sorted(made)]
 
 
