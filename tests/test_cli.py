@@ -153,6 +153,19 @@ def test_the_api_names_keywords_where_the_cli_names_flags(tmp_path, capsys):
     assert code == 2 and capsys.readouterr().err.strip() == "stylegram: error: --size must be between 1 and 16384 px, got 0"
 
 
+@pytest.mark.parametrize("make, words", [
+    (lambda: stylegram.TransferOptions(size=-5), "size must be between 1 and 16384 px, got -5"),
+    (lambda: stylegram.TransferOptions().replace(size=0), "size must be between 1 and 16384 px, got 0"),
+    (lambda: stylegram.DreamOptions(size=100000), "size must be between 1 and 16384 px, got 100000"),
+    (lambda: stylegram.TextureOptions(size="0x64"), "size=0x64: width and height must be between 1 and 16384 px"),
+])
+def test_a_size_out_of_range_is_refused_when_the_options_are_made(make, words):
+    """TransferOptions(size=-5) was taken, and refused only when a run began (maybe many lines later)."""
+    with pytest.raises(OptionError) as err:
+        make()
+    assert str(err.value) == words
+
+
 def test_only_flags_that_stand_for_options_are_renamed():
     text = "--scale-factor 1.01 makes 47 scales; use --init 'noise' or --tv-weight, or --resume ck.pt with --overwrite"
     assert in_python_words(text) == ("scale_factor=1.01 makes 47 scales; use init='noise' or tv_weight, "
@@ -211,6 +224,7 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
     assert said(history([2.0, 1.5], [100.0])) == ""  # one record of the last scale
     rising = history([2.0, 1.5], [100.0, 90.0, 300.0, 400.0, 500.0])
     assert "3.3 times above the lowest it reached (90, then 500 at the end)" in said(rising)
+    assert said(rising).endswith("lower lr, or leave it at its default")  # Python's words (it said --lr)
     with pytest.warns(stylegram.errors.StylegramWarning, match=r"times above the lowest it reached .*; lower lr, or ") \
             as heard:
         stylegram.transfer("sample:chelsea", "sample:swirls", size=48, min_size=48, iterations="5", lr=1e6)
@@ -770,6 +784,21 @@ def test_a_misspelled_choice_gets_what_was_meant(capsys):
         main(["transfer", "a.png", "b.png", "-o", "o.png", "--colors", "lumninance"])
     assert stop.value.code == 2 and "argument --colors: invalid choice: 'lumninance' (choose from " in \
         (err := capsys.readouterr().err) and err.splitlines()[1].endswith("'luminance'); did you mean luminance?")
+
+
+@pytest.mark.parametrize("flag, value, meant", [
+    ("--colors", "preserve", "original (or luminance, which also keeps the content's colours)"),  # got the list alone
+    ("--colors", "yiq", "luminance"),
+    ("--pooling", "average", "avg"),
+])
+def test_a_choice_named_as_other_tools_name_it_gets_stylegrams_name(flag, value, meant, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["transfer", "a.png", "b.png", "-o", "o.png", flag, value])
+    assert stop.value.code == 2 and capsys.readouterr().err.splitlines()[1].endswith(f"; did you mean {meant}?")
+    if flag == "--colors":  # Python's check says the same
+        with pytest.raises(OptionError, match=re.escape(f"colors='{value}' is not one of style, match, original, "
+                                                         f"luminance; did you mean {meant}?")):
+            stylegram.prepare_transfer("sample:chelsea", "sample:swirls", colors=value, size=32)
 
 
 @pytest.mark.parametrize("command", ["transfer", "dream"])

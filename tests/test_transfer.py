@@ -15,6 +15,8 @@ from stylegram.gatys import TransferOptions, prepare, resume, scale_sizes, trans
 from stylegram.losses import KeptImage
 from stylegram.synthesis import prepare_texture
 
+# many tests look at a run's start by asking for no steps, which is warned of (test_output_has_the_asked_size_...)
+pytestmark = pytest.mark.filterwarnings("ignore:iterations=0 takes no step:stylegram.errors.StylegramWarning")
 FAST = dict(size=96, min_size=48, iterations="6,4", tolerance=0, style_weight=300, detail=0, content_boost=0, polish=0, init="content")
 
 
@@ -55,10 +57,24 @@ def test_output_size_keeps_the_content_aspect(vgg, pair):
 @pytest.mark.parametrize("iterations", ["0", "3,0"])
 def test_output_has_the_asked_size_when_the_last_scale_gets_no_iterations(vgg, pair, iterations):
     content, style = pair  # 64x96 content, scales 48 and 96 px: the image used to stay at the coarse size
-    result = transfer(content, style, model=vgg, **{**FAST, "iterations": iterations})
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always")
+        result = transfer(content, style, model=vgg, **{**FAST, "iterations": iterations})
     assert result.image.shape == (1, 3, 64, 96)
-    if iterations == "0":  # nothing optimized: the start (the content) at the output size
+    said = [str(w.message) for w in heard]
+    if iterations == "0":  # nothing optimized: the start (the content) at the output size, said so (it was written
+        # as if optimized, without a word)
         assert (result.image - content).abs().mean() < 0.03  # upsampled from the coarse scale, so a little blurred
+        assert said == ["iterations=0 takes no step, so the output is the start (init content) unchanged; give a "
+                        "positive count to optimize it"]
+    else:
+        assert not said  # the coarse scale's steps carry over
+
+
+def test_a_texture_of_no_steps_is_said_to_be_its_start(vgg):
+    with pytest.warns(StylegramWarning, match=r"iterations=0,0 takes no step, so the output is the start \(smooth noise"):
+        result = stylegram.texture("sample:gravel", model=vgg, pooling="max", size=48, min_size=24, iterations="0,0")
+    assert result.image.shape == (1, 3, 48, 48)
 
 
 def test_size_larger_than_content_needs_upscale(vgg, pair):

@@ -95,10 +95,19 @@ def _closest_choice(message: str) -> str:
     """'; did you mean luminance?' for argparse's "invalid choice: 'lumninance' (choose from ...)", else ''."""
     from .errors import did_you_mean
 
-    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+    found = re.search(r"argument ([^:]*): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
     if not found:
         return ""
-    return did_you_mean(found[1], [choice.strip().strip("'") for choice in found[2].split(",")])
+    meant = _known_choices().get(found[1], {}).get(found[2])
+    return f"; did you mean {meant}?" if meant else \
+        did_you_mean(found[2], [choice.strip().strip("'") for choice in found[3].split(",")])
+
+
+def _known_choices() -> dict[str, dict[str, str]]:
+    """Per flag, the names other tools give its choices ({'--colors': {'preserve': 'original ...'}})."""
+    from .color import KNOWN_AS
+
+    return {"--colors": KNOWN_AS, "--pooling": dict.fromkeys(("mean", "average", "avgpool", "average-pooling"), "avg")}
 
 
 class _Version(argparse.Action):

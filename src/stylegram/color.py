@@ -15,6 +15,14 @@ import torch.nn.functional as F
 
 from . import stats
 
+MODES = ("style", "match", "original", "luminance")  # --colors
+# Names the classic tools and the paper give these modes (neural-style's -original_colors, "preserve color"): --colors
+# preserve was offered the list alone
+KNOWN_AS = {**dict.fromkeys(("preserve", "preserved", "keep", "content", "original-colors", "original_colors"),
+                            "original (or luminance, which also keeps the content's colours)"),
+            **dict.fromkeys(("luma", "yiq", "yuv", "luminance-only"), "luminance"),
+            **dict.fromkeys(("histogram", "palette", "color-histogram"), "match")}
+
 # Rows: Y, I, Q (the FCC NTSC matrix). The inverse is computed, not rounded by hand, so the round
 # trip is exact to float precision.
 _RGB_TO_YIQ = torch.tensor(

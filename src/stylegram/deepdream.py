@@ -47,7 +47,7 @@ from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels, warn
 from .options import Options
 from .gatys import iteration_counts
-from .images import MAX_SIDE, ImageLike, kept_input, load_input
+from .images import ImageLike, check_side, kept_input, load_input
 from .job import Job, Result
 
 OBJECTIVES = ("activation", "correlation")
@@ -477,6 +477,7 @@ class DreamOptions(Options):
     def __post_init__(self) -> None:
         """Also take an image held in memory as ``image`` (Python API), kept as a tensor so that checkpoints hold it."""
         super().__post_init__()
+        check_side(self.size)  # refused when the options are made, not only when they run
         if self.image is not None:
             self.image = kept_input(self.image, "start image")
 
@@ -698,8 +699,7 @@ def _backbone(opts: DreamOptions, model: Backbone | None) -> Backbone:
 
 def check_numbers(opts: DreamOptions) -> None:
     """Refuse sizes, scales and transform ranges that cannot work (negative, NaN, infinite), before any work."""
-    if opts.size is not None and not 1 <= opts.size <= MAX_SIDE:
-        raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {opts.size}")
+    check_side(opts.size)
     check_number("--octave-scale", opts.octave_scale, 1, above=True)
     check_number("--jitter", opts.jitter)
     check_number("--scale", opts.scale)

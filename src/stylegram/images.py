@@ -300,6 +300,12 @@ def _decode_errors(file: Path) -> Iterator[None]:
 
 ImageLike = "str | os.PathLike | torch.Tensor | Image.Image | np.ndarray"  # what the Python API takes as an image (a Result too)
 MAX_SIDE = 16384  # the largest output side (px) that transfer, texture and dream accept
+
+
+def check_side(size: int | None) -> None:
+    """Refuse a --size (the output's long side, None: unset) outside 1..MAX_SIDE px."""
+    if size is not None and not 1 <= size <= MAX_SIDE:
+        raise OptionError(f"--size must be between 1 and {MAX_SIDE} px, got {size}")
 TENSOR_SLACK = 0.01  # image tensors a little outside [0, 1] (resampling overshoot) are clamped, not refused
 
 

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from . import images, optimize
-from .errors import warn
+from .errors import in_python_words, warn
 
 
 class Interrupted(KeyboardInterrupt):
@@ -68,7 +68,11 @@ class Result:
                 f"loss {loss_of(self.history[-1]):.4g})")
 
     def diverged(self) -> str:
-        """What to say when the last size's last ENDING losses all stand DIVERGED times above the lowest it reached
+        """What to say, in keyword words (lr, not --lr), when the run diverged (``divergence``); '' otherwise."""
+        return in_python_words(self.divergence())
+
+    def divergence(self) -> str:
+        """What the command line says when the last size's last ENDING losses all stand DIVERGED times above the lowest it reached
         (its steps too large: the picture is noise, though finite); '' otherwise. Losses of different sizes are not
         compared: a finer scale's can start far higher (a texture's pool4 term at 128 px was 40 times its 64 px one).
         The stages of one size count together: the pixel polish's first loss was taken for the start, and Adam at
@@ -143,7 +147,7 @@ class Job:
         finally:
             shown.close()
         result = self.result()
-        if warning := result.diverged():  # as the command line warns of it (it iterates, not run())
+        if warning := result.divergence():  # as the command line warns of it (it iterates, not run())
             warn(warning)
         return result
 

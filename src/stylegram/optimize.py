@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .errors import OptionError, StylegramError, check_choice, check_number, count
+from .errors import OptionError, StylegramError, check_choice, check_number, count, warn
 from .files import write_bytes
 from .lbfgs import LBFGS
 from .params import Parameterization, pixels
@@ -103,6 +103,14 @@ class Schedule:
             raise OptionError(f"--patience must be at least 1 iteration, got {self.patience}")
         if self.lr is not None and not 0 < self.lr <= MAX_LR:  # also refuses NaN
             raise OptionError(f"--lr must be a positive step size of at most {MAX_LR:g}, got {self.lr}")
+
+
+def warn_no_steps(iterations: list[int], spec: object, start: str) -> None:
+    """Warn where --iterations takes no step at any scale: the output is then ``start`` itself ("the start
+    (--init content)"), written as if optimized (a sweep may show it on purpose, so it is not refused)."""
+    if iterations and not any(iterations):
+        warn(f"--iterations {spec} takes no step, so the output is {start} unchanged; give a positive count to "
+             "optimize it")
 
 
 NOT_TERMS = ("iteration", "scale")  # a history record's keys that are not loss terms

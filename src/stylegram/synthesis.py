@@ -86,6 +86,7 @@ class TextureOptions(Options):
     def __post_init__(self) -> None:
         """Also take masks and label maps held in memory (Python API), kept as tensors so that checkpoints hold them."""
         super().__post_init__()
+        parse_size(self.size)  # refused when the options are made, not only when they run
         self.masks = masks.kept(masks.TEXTURE_MASKS, self.masks)
         self.labels = labels.kept(self.labels)
 
@@ -439,6 +440,8 @@ def prepare_texture(
     problem = TextureProblem(tensors, opts, backbone, state)
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
+    if state.iteration == 0:
+        optimize.warn_no_steps(counts, opts.iterations, "the start (smooth noise in the examples' colours)")
     final = problem.sizes()[-1]
 
     def held(size: tuple[int, int]) -> int:  # the statistic's own, at a canvas of ``size`` and its examples'

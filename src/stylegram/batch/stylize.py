@@ -312,8 +312,7 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
         raise OptionError("--alpha is the style strength of --method adain and wct, and --method is gatys; "
                           "drop --alpha (or lower --style-weight)")
     feedforward.check_alpha(opts.alpha)
-    if opts.size is not None and not 1 <= opts.size <= images.MAX_SIDE:
-        raise OptionError(f"--size must be between 1 and {images.MAX_SIDE} px, not {opts.size}")
+    images.check_side(opts.size)
     blend_weights(opts.style_blend, styles)
     gatys.check_numbers(opts)
     if method != "gatys":

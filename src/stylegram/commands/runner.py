@@ -177,7 +177,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
           f"{took}{'; ' + chosen if chosen else ''})")  # a resumed run's 58.1s read as this run's 43
     drop_spent_checkpoint(args, checkpoint)
-    warning = result.diverged()
+    warning = result.divergence()
     if warning:
         warn(warning)
     return 0

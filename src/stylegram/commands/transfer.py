@@ -78,7 +78,7 @@ HELP = {
     "iterations": "iterations per scale, coarse to fine (a list longer than the scales runs its last counts, a shorter one "
     "repeats its first); one number for all scales; auto: 20,90, or 20,180 where the network "
                   "runs in bfloat16 on AMX, whose pass costs a quarter of float32's (default: %(default)s)",
-    "min_size": "long side of the coarsest scale (default: %(default)s)",
+    "min_size": "long side of the coarsest scale, at least what the layers need (about 16 px on the short side for relu5_1) (default: %(default)s)",
     "scale_factor": "size ratio between scales (default: %(default)s)",
     "detail": "when moving to a finer scale, add this much of the content's fine detail (default: %(default)s)",
     "content_boost": "the finest scale starts with the content weight (1 + this) times higher, falling to the "
