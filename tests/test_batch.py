@@ -1623,6 +1623,7 @@ def test_a_sweep_on_the_cluster_makes_each_picture_on_a_worker_in_the_combinatio
     cells = run_on_cluster(client, planned, CellFolder(tmp_path), handed.append)
     assert [c.number for c in cells] == [0, 1, 2, 3] and len(handed) == 4
     assert cells[3].result is cells[2].result  # AdaIN reads no style weight: made once, shown twice
+    assert cells[3].repeats == "adain reads no style-weight" and not cells[2].repeats  # the sheet leaves it blank
     content = images.load_input("sample:chelsea", "content")
     content = torch.nn.functional.interpolate(content, size=cells[0].result.image.shape[-2:], mode="area")
     moved = [float((c.result.image - content).abs().mean()) for c in cells[:2]]

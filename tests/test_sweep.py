@@ -95,6 +95,18 @@ def test_a_sweep_of_copies_or_of_a_value_given_twice_is_refused(vary, keywords, 
     sweeps.plan(chelsea, "sample:swirls", {"seed": [1, 2]}, **{**TINY, "init": "noise"})  # there it matters
 
 
+def test_options_no_method_varied_reads_are_refused(chelsea):
+    """'--vary method adain wct --style-weight 100' ran, its sheet's header naming a weight neither picture used
+    (transfer --method adain refuses it)."""
+    with pytest.raises(OptionError, match=re.escape("style_weight, iterations are read by no method varied (adain, "
+                                                    "wct), so they would change nothing; drop them")):
+        sweeps.plan(chelsea, "sample:swirls", {"method": ["adain", "wct"]}, size=32, style_weight=100, iterations="3")
+    with pytest.raises(OptionError, match=re.escape("alpha is read by no method varied (gatys)")):
+        sweeps.plan(chelsea, "sample:swirls", {"method": ["gatys"], "style_weight": [1, 10]}, alpha=0.5, **TINY)
+    planned = sweeps.plan(chelsea, "sample:swirls", {"method": ["adain", "gatys"]}, **TINY)  # gatys reads them
+    assert planned[1].job.options.iterations == TINY["iterations"]
+
+
 def test_files_of_one_name_in_two_folders_are_told_apart(tmp_path):
     """Both were captioned 'style swirls.png', and their cells shared one file, 'style=swirls.png.png'."""
     (tmp_path / "v1").mkdir(), (tmp_path / "v2").mkdir()

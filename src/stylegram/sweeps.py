@@ -189,9 +189,11 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
     for name in set(varied_inputs) & set(vary):
         if _given(inputs[VARIED_INPUTS[name]]):
             raise OptionError(f"the {VARIED_INPUTS[name]} are given and varied; give them in --vary {name} alone")
-    combined = [_combination(cell, base, inputs, "method" in vary)
-                for cell in combinations(vary, type(base), varied_inputs)]
+    cells = combinations(vary, type(base), varied_inputs)
+    combined = [_combination(cell, base, inputs, "method" in vary) for cell in cells]
     _check_each_varied_option_matters(vary, combined)
+    if "method" in vary:
+        _check_fixed_options_read(vary, base, cells)
     for cell, given, opts in combined:
         key = repr(sorted(cell.items()))
         if key in seen:
@@ -226,6 +228,20 @@ def _combination(cell: dict[str, Any], base: Options, inputs: dict[str, Any], me
         opts = opts.replace(**{name: getattr(type(base), name) for name in unread})
         cell = {name: value for name, value in cell.items() if name not in unread}
     return cell, given, opts
+
+
+def _check_fixed_options_read(vary: Mapping[str, Sequence[Any]], base: Options, cells: list[dict[str, Any]]) -> None:
+    """Refuse options set for the whole sweep that no method varied reads, as transfer refuses them: '--vary method
+    adain wct --style-weight 100' ran, the sheet's header naming a weight neither picture used."""
+    fixed = [name for name in base.changed() if name not in vary]
+    unread = [name for name in fixed if all(
+        name in unread_by(base.replace(**{k: v for k, v in cell.items() if k not in VARIED_INPUTS})) for cell in cells)]
+    if unread:
+        one = len(unread) == 1
+        methods = ", ".join(str(m) for m in vary["method"])
+        raise OptionError(f"{', '.join(flag(name) for name in unread)} {'is' if one else 'are'} read by no method "
+                          f"varied ({methods}), so {'it' if one else 'they'} would change nothing; drop "
+                          f"{'it' if one else 'them'}")
 
 
 def _check_each_varied_option_matters(vary: Mapping[str, Sequence[Any]], combined: list[tuple]) -> None:
