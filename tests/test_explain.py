@@ -395,6 +395,26 @@ def test_a_result_further_from_the_target_than_its_start_is_said_in_words(tmp_pa
     assert said and int(said[1]) < -100
 
 
+def test_a_transfer_measured_against_another_style_is_asked_whether_it_was_made_with_it(tmp_path, capsys):
+    """chelsea in mosaic measured against swirls read '-110% ... the run stopped before it settled, or went astray;
+    more iterations may help': the advice sent the user the wrong way."""
+    out = tmp_path / "mosaic.png"
+    assert main(["transfer", "sample:chelsea", "sample:mosaic", "-o", str(out), "--size", "64", "--min-size", "64",
+                 "--iterations", "30", "--quiet"]) == 0
+    assert main(["explain", "sample:chelsea", "sample:swirls", str(out), "-o", str(tmp_path / "why.html")]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"further from the style's Gram matrices than the content \(-\d+% of the way to the style's Gram "
+                     r"matrices\): was it made with this style\? A transfer moves towards", said)
+    assert "more iterations" not in said
+
+
+def test_a_content_that_already_has_the_styles_statistics_is_refused(vgg):
+    """explain(gravel, gravel, texture of it) read '100% of the way' at every layer, whatever the result."""
+    with pytest.raises(OptionError, match=re.escape("the content already has the style's Gram matrices at every layer "
+                                                    "(are the content and the style the same picture?)")):
+        stylegram.explain("sample:gravel", "sample:gravel", "sample:swirls", size=64, model=vgg)
+
+
 def test_a_negative_mean_from_layers_the_run_did_not_match_is_not_called_a_failed_run():
     """A texture made on conv1_1,pool1 and measured on the five default layers went 99, 97, 94, 69 % of the way on the
     first four and -1296 % on pool4: the mean, -187 %, was headlined as a run that 'went astray; more iterations may

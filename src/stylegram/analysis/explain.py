@@ -162,6 +162,21 @@ def gram_layers(start: dict[str, torch.Tensor], result: dict[str, torch.Tensor],
     return grams
 
 
+SAME_STATISTICS = 1e-3  # a content whose Gram matrix is this near the target's (relative) has no way to go to it
+
+
+def check_way_to_go(grams: Sequence[StyleLayer]) -> None:
+    """Refuse a content that already has the target's Gram matrices (the style itself given as the content): there is
+    no way from one to the other, and every layer read '100% of the way' whatever the result was."""
+    there = [g.layer + (f" over {g.part}" if g.part else "") for g in grams
+             if g.before <= SAME_STATISTICS * float(torch.linalg.matrix_norm(g.target))]
+    if there:
+        where = "every layer" if len(there) == len(grams) else ", ".join(there)
+        raise OptionError(f"the content already has the style's Gram matrices at {where} (are the content "
+                          "and the style the same picture?), so there is no way from one to the other to measure the "
+                          "result along; give the content and the style the result was made from")
+
+
 def channel_agreement(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Per channel, the Pearson correlation over positions of two (C, h, w) maps of one shape (0 for a flat channel)."""
     x, y = (m.flatten(1) - m.flatten(1).mean(1, keepdim=True) for m in (a, b))
@@ -242,10 +257,14 @@ class Explanation:
                      f"{percent(self.middle)}: a layer the run did not match (was it in --layers?) drifts so")
         elif self.moved < 0 and self.unrelated():  # 'more iterations may help' beside 'was it made from this content?'
             moved = f"further from {self.goal()} than the {start} ({moved}), as a picture not made from it would be"
-        elif self.moved < 0:  # '-167% of the way' said it in a riddle
+        elif self.moved < 0 and self.texture:  # '-167% of the way' said it in a riddle
             moved = (f"further from {self.goal()} than the {start} it started from ({moved}): the run "
-                     "stopped before it settled, or went astray; more iterations may help"
-                     + (" (unless it was not grown from this example)" if self.texture else ""))
+                     "stopped before it settled, or went astray; more iterations may help (unless it was not grown "
+                     "from this example)")
+        elif self.moved < 0:  # a transfer goes towards its styles from the first steps: 'more iterations may help'
+            # sent one measured against the wrong style, or masks swapped, the wrong way
+            moved = (f"further from {self.goal()} than the {start} ({moved}): was it made with {self._made_with()}? "
+                     "A transfer moves towards its style's from the first steps; if it was, the run went astray")
         return moved if self.texture else f"{moved}, content r {self.kept:.2f}"
 
     def astray(self) -> list[StyleLayer]:
@@ -308,6 +327,16 @@ class Explanation:
             return f"each layer's {noun}s'"
         return f"the {noun}'s" if len(self.styles) == 1 else f"the {noun}s' blend"
 
+    def _made_with(self) -> str:
+        """The inputs a transfer further from its target than its content may not have been made with, in words."""
+        several = len(self.styles) > 1
+        with_what = ["these styles" if several else "this style"]
+        if any(g.part for g in self.grams):
+            with_what.append("these masks")
+        if several and not any(g.part for g in self.grams):
+            with_what.append("this blend")
+        return " and ".join(with_what)
+
     def goal(self) -> str:
         """The Gram matrices measured against, as the headline names them: "the style's Gram matrices", "the blend
         of the styles' Gram matrices" or "each part's style's Gram matrices" (two styles read as one)."""
@@ -367,6 +396,7 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     maps = [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)]
     grams = (gram_layers(content_f, result_f, style_f, weights, style_layers) if parts is None else
              placed_layers(content_f, result_f, style_f, groups, weights, parts, gram_names))
+    check_way_to_go(grams)
     return Explanation(content, styles, weights, result, grams, matches, content_layer, maps, parts,
                        grouped=_grouped(groups))
 
