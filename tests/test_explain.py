@@ -4,6 +4,7 @@ import dataclasses
 import re
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -406,6 +407,28 @@ def test_a_transfer_measured_against_another_style_is_asked_whether_it_was_made_
     assert re.search(r"further from the style's Gram matrices than the content \(-\d+% of the way to the style's Gram "
                      r"matrices\): was it made with this style\? A transfer moves towards", said)
     assert "more iterations" not in said
+
+
+@pytest.mark.filterwarnings("ignore:the result's relu4_2 maps follow the content's no better")  # a flat picture
+def test_a_transparent_result_is_measured_on_the_colours_the_run_painted_under_its_transparency(vgg, tmp_path):
+    """A transfer from a transparent content paints under the transparent part too, and writes that part see-through:
+    explain read it on white, 28 % of the way for a picture whose colours went 64 %, and said nothing."""
+    from PIL import Image
+
+    rgba = np.zeros((43, 64, 4), np.uint8)  # chelsea's aspect
+    rgba[..., 0], rgba[..., 2], rgba[..., 3] = 200, 60, 255
+    rgba[:, :20, 3] = 0  # the left third see-through, red-blue under it
+    Image.fromarray(rgba).save(tmp_path / "result.png")
+    with pytest.warns(StylegramWarning, match=r"result is 31% transparent: it is measured on the colours stored "
+                                              r"under its transparent part, as the run made them"):
+        why = stylegram.explain("sample:chelsea", "sample:swirls", tmp_path / "result.png", size=64, model=vgg)
+    assert why.result[0, :, :, :20].mean(dim=(1, 2)).tolist() == pytest.approx([200 / 255, 0, 60 / 255], abs=1e-3)
+    rgba[..., 3] = 255
+    Image.fromarray(rgba).save(tmp_path / "opaque.png")
+    with warnings.catch_warnings(record=True) as heard:  # an opaque result says nothing of it
+        warnings.simplefilter("always")
+        stylegram.explain("sample:chelsea", "sample:swirls", tmp_path / "opaque.png", size=64, model=vgg)
+    assert not [w for w in heard if "transparent" in str(w.message)]
 
 
 def test_a_content_that_already_has_the_styles_statistics_is_refused(vgg):

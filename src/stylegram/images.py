@@ -51,6 +51,7 @@ _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}  # HEVC pictures: iPhones'
 _AVIF_BRANDS = {b"avif", b"avis"}
 _WHITE = (255, 255, 255)
+UNDER = "under"  # as ``background``: keep the colour stored under transparent pixels (a transfer paints there too)
 
 # Raw modes whose samples are 16 bits; Pillow keeps only the high byte when unpacking them.
 _WIDE_RAWMODES = {f"{m};16{e}" for m in ("RGB", "RGBA") for e in "BLN"}
@@ -363,15 +364,15 @@ def _float_pixels(values: np.ndarray) -> np.ndarray:
     return values if values.size == 0 or values.max() <= 1.0 else values / np.float32(255)
 
 
-def _flatten(pixels: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
-    """H x W x 3 colour: grey is repeated, alpha is composited onto ``background`` (8-bit values)."""
+def _flatten(pixels: np.ndarray, background: tuple[int, int, int] | None) -> np.ndarray:
+    """H x W x 3 colour: grey is repeated, alpha is composited onto ``background`` (8-bit values; None: dropped)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     channels = pixels.shape[2]
     colour, alpha = (pixels, None) if channels in (1, 3) else (pixels[..., :-1], pixels[..., -1:])
     if colour.shape[2] == 1:
         colour = np.repeat(colour, 3, axis=2)
-    return colour if alpha is None else _composite(colour, alpha, background)
+    return colour if alpha is None or background is None else _composite(colour, alpha, background)
 
 
 def _composite(colour: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
@@ -395,8 +396,10 @@ def _to_uint8(rgb: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
 
 
-def _background(value: tuple[int, int, int] | str) -> tuple[int, int, int]:
-    """An (r, g, b) 8-bit colour from a tuple or a colour name such as 'white' or '#808080'."""
+def _background(value: tuple[int, int, int] | str) -> tuple[int, int, int] | None:
+    """An (r, g, b) 8-bit colour from a tuple or a colour name such as 'white' or '#808080'; None for UNDER."""
+    if value == UNDER:
+        return None
     try:
         rgb = ImageColor.getrgb(value) if isinstance(value, str) else tuple(int(v) for v in value)
     except (ValueError, TypeError) as err:

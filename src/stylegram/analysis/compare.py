@@ -103,7 +103,8 @@ def _side(results: list[torch.Tensor], size: int | None) -> int:
 
 def _checked(results: Sequence[ImageLike], names: Sequence[str] | None) -> tuple[list[torch.Tensor], list[str]]:
     check_counts(results, names)
-    return X.loaded(list(results), "result"), list(names) if names is not None else names_of(results)
+    return ([X.load_result(r, f"result {i + 1}") for i, r in enumerate(results)],
+            list(names) if names is not None else names_of(results))
 
 
 def check_counts(results: Sequence[ImageLike], names: Sequence[str] | None) -> None:

@@ -574,6 +574,19 @@ def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions
                        options, model, False, own_layers=False)
 
 
+def load_result(image: ImageLike, what: str = "result") -> torch.Tensor:
+    """A result as it was made: a transparent one's colours under its transparent part too, which the run painted
+    (read on white, a transfer from a transparent content read 28 % of the way for its 80 %), said so."""
+    from ..images import TRANSPARENT, UNDER, load_alpha, load_input, transparent_share
+
+    loaded_image = load_input(image, what, background=UNDER)
+    share = 0.0 if isinstance(image, torch.Tensor) else transparent_share(load_alpha(image))
+    if share > TRANSPARENT:
+        warn(f"{what} is {share:.0%} transparent: it is measured on the colours stored under its transparent part, "
+             "as the run made them, though a viewer shows that part see-through")
+    return loaded_image
+
+
 def loaded(images: ImageLike | Sequence[ImageLike], what: str) -> list[torch.Tensor]:
     """One image or a list of them (files, sample:NAME, tensors...) as a list of tensors; errors name ``what`` N."""
     from ..images import load_input
@@ -604,7 +617,7 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
 
     check_measuring(size, style_scale, "--style-scale", layers, TRANSFER_KEYWORDS, [*EXPLAIN_KEYWORDS, "style_names"])
     content, styles, result = prepared(load_input(content, "content image"), loaded(style, "style image"),
-                                       load_input(result, "result"), size, style_scale)
+                                       load_result(result), size, style_scale)
     parts = parts_of(content, styles, style_masks, style_regions, labels, names=style_names)
     if progress is not None:
         progress("measuring the Gram matrices, content maps and patches")
@@ -628,13 +641,12 @@ def explain_texture(examples: ImageLike | Sequence[ImageLike], result: ImageLike
     copied in whole pieces from its example (``Explanation.copied()`` says so) is warned of; ``progress`` as
     explain's."""
     from ..features import default_backbone
-    from ..images import load_input
 
     check_measuring(size, example_scale, "--example-scale", layers, TEXTURE_KEYWORDS,
                     [*TEXTURE_EXPLAIN_KEYWORDS, "example_names"])
     if not isinstance(tileable, bool):  # "yes" or "no" would both read as true
         raise OptionError(f"tileable must be True or False, got {tileable!r}")
-    examples, result = prepared_texture(loaded(examples, "example"), load_input(result, "result"), size,
+    examples, result = prepared_texture(loaded(examples, "example"), load_result(result), size,
                                         example_scale)
     parts = parts_of(result, examples, style_masks=masks, labels=labels, texture=True, names=example_names)
     model = model or default_backbone("avg", "circular" if tileable else None)

@@ -284,7 +284,7 @@ def explain_transfer(content: str, styles: list[str], output: Path, options, pag
     def made() -> None:
         model = load_model(options)
         measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
-                                       load_input(str(output), "result"), options, model)
+                                       explain.load_result(str(output)), options, model)
         _write(measured, page, {**inputs_named([content, *styles], False), "result": str(output),
                                 "method": options.method, **network_row(options, model)})
 
@@ -297,11 +297,10 @@ def explain_texture(examples: list[str], output: Path, options, page: Path) -> i
     status as ``explain_transfer``'s."""
     from ..analysis import explain
     from ..gatys import load_model
-    from ..images import load_input
 
     def made() -> None:
         model = load_model(options)
-        measured = explain.of_texture(explain.loaded(examples, "example"), load_input(str(output), "result"),
+        measured = explain.of_texture(explain.loaded(examples, "example"), explain.load_result(str(output)),
                                       options, model)
         _write(measured, page, {**inputs_named(examples, True), "result": str(output), **network_row(options, model)})
 
