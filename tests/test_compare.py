@@ -34,6 +34,16 @@ def test_results_are_measured_at_one_size_and_named_by_their_files(vgg, tmp_path
         stylegram.compare(content, "sample:swirls", [content, torch.rand(1, 3, 64, 64)], model=vgg)
     with pytest.raises(OptionError, match="result 2: the result is 20x20 px"):  # was "result 1: ... 20x13 px as
         stylegram.compare(content, "sample:swirls", [content, torch.rand(1, 3, 20, 20)], model=vgg)  # measured"
+    with pytest.raises(OptionError, match=re.escape(  # the good result was named for the small one's size (trial AB)
+            "all results are measured at the size of the smallest, result 2 (21x14 px): the result is 21x14 px as "
+            "measured, but the layers relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 need at least 32 px per side")):
+        stylegram.compare(content, "sample:swirls", [content, torch.rand(1, 3, 14, 21)], model=vgg)
+    with pytest.warns(StylegramWarning, match=re.escape(  # enlarged without a word, and read further from the style
+            "size=128 enlarges result 1 (96x64) to be measured, and an enlarged picture's Gram matrices are a blurred "
+            "one's, so it reads further from the style than it is")) as heard:
+        stylegram.compare(content, "sample:swirls", [content, str(tmp_path / "big.png")], model=vgg, size=128,
+                          style_layers="relu1_1")
+    assert str(heard[0].message).endswith("; leave size out to measure all at the smallest's size")
     with pytest.raises(OptionError, match="a comparison needs two or more results, got 1"):
         stylegram.compare(content, "sample:swirls", [content], model=vgg)
     noise = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(0))
@@ -60,6 +70,11 @@ def test_textures_compare_a_copy_against_noise(tmp_path):
     assert compared.layer == "pool1" and copied.matches[0].coherence > 0.9 > scattered.matches[0].coherence + 0.4
     assert copied.moved > scattered.moved and "How these textures compare" in compared.html()
     assert "the results measured at 64x64 px, the example at its own pixels" in compared.html()  # not 'all at 64'
+    with pytest.warns(StylegramWarning, match="copied from the example"):  # crops, both
+        wide = stylegram.compare_textures(example, [crop, example[..., 32:96, :]], names=["square", "wide"],
+                                          layers="conv1_1,pool1")  # a 128x64 texture was said measured at 64x64
+    assert wide.measured_at() == "a long side of 64 (64x64, 64x32)"
+    assert "the results measured at a long side of 64 (64x64, 64x32) px" in wide.html()
 
 
 def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):

@@ -53,6 +53,14 @@ class Comparison:
         """Whether the results are textures."""
         return self.explained[0].texture
 
+    def measured_at(self) -> str:
+        """The size the results were measured at: '96x64', or for results of several shapes the long side they share,
+        each keeping its own ('a long side of 64 (64x64, 64x43)'; a 96x64 texture was said measured at 64x64)."""
+        shapes = list(dict.fromkeys(f"{e.result.shape[-1]}x{e.result.shape[-2]}" for e in self.explained))
+        if len(shapes) == 1:
+            return shapes[0]
+        return f"a long side of {max(self.explained[0].result.shape[-2:])} ({', '.join(shapes)})"
+
     def styles_named(self) -> list[str]:
         """What the styles (examples) are called: by their files where known, else as explain names them ('style 1'),
         with their weights where blended unevenly ('style 1 (70%)')."""
@@ -101,10 +109,14 @@ def _side(results: list[torch.Tensor], size: int | None) -> int:
     return size or min(512, *(max(r.shape[-2:]) for r in results))
 
 
-def _checked(results: Sequence[ImageLike], names: Sequence[str] | None) -> tuple[list[torch.Tensor], list[str]]:
+def _checked(results: Sequence[ImageLike], names: Sequence[str] | None, size: int | None, texture: bool
+             ) -> tuple[list[torch.Tensor], list[str]]:
+    """The results read (a transparent one as it was made) and named; those a --size enlarges said so."""
     check_counts(results, names)
-    return ([X.load_result(r, f"result {i + 1}") for i, r in enumerate(results)],
-            list(names) if names is not None else names_of(results))
+    images = [X.load_result(r, f"result {i + 1}") for i, r in enumerate(results)]
+    names = list(names) if names is not None else names_of(results)
+    X.warn_enlarged(list(zip(names, images)), size, texture, "leave --size out to measure all at the smallest's size")
+    return images, names
 
 
 def check_counts(results: Sequence[ImageLike], names: Sequence[str] | None) -> None:
@@ -136,7 +148,7 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
 
     X.check_measuring(size, style_scale, "--style-scale", layers, X.TRANSFER_KEYWORDS,
                       [*X.EXPLAIN_KEYWORDS, "style_names"])
-    images, names = _checked(results, names)
+    images, names = _checked(results, names, size, False)
     model = model or default_backbone("max", TransferOptions.padding)
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
     for name, image in zip(names, images):  # before the smallest one sets the size all are measured at
@@ -146,7 +158,7 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
                                                 names=style_names)
     explained = []
     for name, image in zip(names, images):
-        with _naming(name):
+        with _naming(name, _smallest(names, images, size)):
             c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
             explained.append(X.measure(c, r, s, model, blend=blend, parts=parts, **layers))
     return _warned(Comparison(names, explained, _drawn(layer, explained, False), style_names, _shrunk(names, images,
@@ -165,14 +177,14 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
 
     X.check_measuring(size, example_scale, "--example-scale", layers, X.TEXTURE_KEYWORDS,
                       [*X.TEXTURE_EXPLAIN_KEYWORDS, "example_names"])
-    images, names = _checked(results, names)
+    images, names = _checked(results, names, size, True)
     model = model or default_backbone("avg", "circular" if tileable else None)
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
     parts = parts_of(images[0], example_ts, style_masks=masks, labels=labels, texture=True,
                      names=example_names)  # over the outputs' shape
     explained = []
     for name, image in zip(names, images):
-        with _naming(name):
+        with _naming(name, _smallest(names, images, size)):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
             explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, parts=parts, **layers))
     return _warned(Comparison(names, explained, _drawn(layer, explained, True), example_names, _shrunk(names, images,
@@ -215,12 +227,24 @@ def made_with(inputs: dict, results: Sequence[ImageLike], options, names: Sequen
 
 
 @contextlib.contextmanager
-def _naming(name: str):
-    """A measuring error, with the result it is about named."""
+def _naming(name: str, smallest: str | None = None):
+    """A measuring error, with the result it is about named; one of size, with ``smallest``, the result whose size all
+    are measured at (a good result was blamed for a 20x13 px one's size)."""
     try:
         yield
     except OptionError as err:
+        if smallest is not None and " px as measured" in err.flagged:
+            raise type(err)(f"all results are measured at the size of the smallest, {smallest}: {err.flagged}; or "
+                            f"leave {smallest} out") from None
         raise type(err)(f"{name}: {err.flagged}") from None
+
+
+def _smallest(names: Sequence[str], images: Sequence[torch.Tensor], size: int | None) -> str | None:
+    """The result whose long side sets the size all are measured at (None where --size sets it)."""
+    if size is not None:
+        return None
+    name, image = min(zip(names, images), key=lambda pair: max(pair[1].shape[-2:]))
+    return f"{name} ({image.shape[-1]}x{image.shape[-2]} px)"
 
 
 def _drawn(layer: str | None, explained: list[X.Explanation], texture: bool) -> str:

@@ -47,7 +47,7 @@ def _pictures(c: Comparison) -> Section:
     inputs = ([] if c.texture else [first.start]) + first.styles
     titles = ([] if c.texture else ["content"]) + c.styles_named()
     shown = [*inputs, *(e.result for e in c.explained)]
-    size = f"{first.result.shape[-1]}x{first.result.shape[-2]}"
+    size = c.measured_at()
     grid = plots.images_grid(shown, [*titles, *c.names], f"what they were made from, and the results ({size} px)",
                              columns=min(4, len(shown)), width=2.6)
     if c.texture:  # explain.prepared_texture

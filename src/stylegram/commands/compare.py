@@ -60,15 +60,14 @@ def run(args: argparse.Namespace) -> int:
             (args.images[0], args.results, {})
         compared = compare.compare(content, args.images[1:], results, names=names or compare.names_of(args.results),
                                    layer=args.layer, model=model, style_names=file_names(args.images[1:]), **keywords)
-    first = compared.explained[0].result
     text = compared.html({**inputs_named(args.images, args.texture), **placing_rows(args),
                           "results": ", ".join(args.results), **frame_row,
-                          "size": f"{first.shape[-1]}x{first.shape[-2]}",
+                          "size": compared.measured_at(),
                           **network_row(args, model)})
     write_page(text, output)
     at = "--size" if args.size else "the smallest result's size, at most 512; the numbers depend on it, --size sets it"
     shrunk = f"; shrunk to it: {', '.join(compared.shrunk)}" if compared.shrunk else ""
-    print(f"wrote {output}; the results measured at {first.shape[-1]}x{first.shape[-2]} px ({at}){shrunk}:")
+    print(f"wrote {output}; the results measured at {compared.measured_at()} px ({at}){shrunk}:")
     styles = compared.styles_named()
     for name, e in zip(compared.names, compared.explained):
         coherence = ", ".join(f"coherence {m.coherence:.2f}" + (f" in {style}" if len(e.matches) > 1 else "")

@@ -231,9 +231,8 @@ def _write_comparison(compared: Comparison, planned: list[S.Planned], vary: dict
     first_made = planned[0].options  # whose padding and tiling the pictures are measured with
     measured_on = argparse.Namespace(weights="default", pooling="avg" if texture else "max",
                                      padding=first_made.padding, tileable=getattr(first_made, "tileable", False))
-    first = compared.explained[0].result
     rows = {**inputs_named(kind.words[1:], texture), **placed, "sweep": command(args, vary, kind),
-            "size": f"{first.shape[-1]}x{first.shape[-2]}",
+            "size": compared.measured_at(),
             **network_row(measured_on, default_backbone(measured_on.pooling))}
     write_page(compared.html(rows), page)
 
