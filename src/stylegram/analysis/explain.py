@@ -293,11 +293,13 @@ class Explanation:
 
     def unrelated(self) -> str | None:
         """A warning when the result's content maps follow the content's no better than the style's own maps do
-        (r within UNRELATED of chance): most likely the result was not made from this content; None otherwise."""
+        (r within UNRELATED of chance): it was made from another content, or the style wiped this one out (coffee in
+        gravel by AdaIN: r 0.09, and only the second cause was true); None otherwise."""
         if self.texture or self.kept - self.chance >= UNRELATED:
             return None
         return (f"the result's {self.content_layer} maps follow the content's no better than the style's own maps do "
-                f"(r {self.kept:.2f} against {self.chance:.2f}): was it made from this content?")
+                f"(r {self.kept:.2f} against {self.chance:.2f}): was it made from this content? If it was, the style "
+                "has wiped the content out")
 
     def coherence(self) -> float | None:
         """The highest coherence of where the result's patches come from, over the styles (examples); near 1 for a
