@@ -57,6 +57,26 @@ def test_results_are_measured_at_one_size_and_named_by_their_files(vgg, tmp_path
         stylegram.compare(content, "sample:swirls", "out.png", model=vgg)  # was "result 1: o: no such file"
 
 
+def test_names_and_a_layer_to_draw_are_checked_before_any_measuring(monkeypatch, tmp_path, capsys):
+    """Trial AB: --names A,A gave two rows both called A; '--names gives 1 names'; --layer relu3_2 was refused after
+    the results were measured; -o a folder was told to end in .html."""
+    from stylegram.analysis import explain
+
+    monkeypatch.setattr(explain, "measure", lambda *a, **k: pytest.fail("measured before the refusal"))
+    content = torch.rand(1, 3, 32, 48)
+    for keywords, words in [({"names": ["A", "A"]}, "names gives 'A' to more than one result; give each its own name"),
+                            ({"names": ["A"]}, "names gives 1 name for 2 results; give one per result"),
+                            ({"layer": "relu3_2"}, "layer relu3_2 is not among the layers measured (relu1_1, relu2_1, "
+                                                   "relu3_1, relu4_1, relu5_1); give one of them, or add it to "
+                                                   "style_layers")]:
+        with pytest.raises(OptionError, match=re.escape(words)):
+            stylegram.compare(content, "sample:swirls", [content, content], **keywords)
+    with pytest.raises(OptionError, match=re.escape("add it to layers")):
+        stylegram.compare_textures("sample:gravel", [content, content], layer="relu3_2")
+    assert main(["compare", "sample:chelsea", "sample:swirls", "--results", "a.png", "b.png", "-o", str(tmp_path)]) == 2
+    assert f"cannot write {tmp_path}: it is a folder; give a file name" in capsys.readouterr().err
+
+
 def test_names_are_file_names_without_folders_and_repeats_are_numbered():
     assert names_of(["out/gatys.png", "other/gatys.png", "sample:swirls", "adain.jpg"]) == [
         "gatys (1)", "gatys (2)", "swirls", "adain"]
@@ -117,7 +137,7 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
     assert "a comparison needs two or more results, got 1" in said and "measuring" not in said
     assert main(["compare", "sample:chelsea", "sample:swirls", "--results", "a.png", "b.png", "--names", "one", "-o",
                  str(out)]) == 2
-    assert "--names gives 1 names for 2 results" in capsys.readouterr().err
+    assert "--names gives 1 name for 2 results" in capsys.readouterr().err
     assert main(["compare", "sample:chelsea", "--results", "a.png", "b.png", "-o", str(out)]) == 2
     assert "give the content, the style (or styles), in that order: got 1 image" in capsys.readouterr().err
     gravel = load_tensor(path("gravel"), size=128)

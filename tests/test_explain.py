@@ -248,6 +248,8 @@ def test_a_texture_is_measured_from_its_noise_and_a_copy_of_the_example_is_caugh
         copy = stylegram.explain_texture(example, example, model=vgg, layers="relu1_1,relu2_1")  # than 100 %
     assert copy.texture and copy.kept is None and copy.moved == pytest.approx(1.0)
     assert copy.matches[0].coherence > 0.9  # every patch paired with itself: neighbours with neighbours
+    assert copy.headline() == "100% of the way to the example's Gram matrices, patches' coherence 1.00 (near 1 for a " \
+                              "copy)"  # as the command line says it (Python's left the coherence out: trial AB)
     assert copy.copied() is not None and "not grown from this example" in dataclasses.replace(
         copy, grams=[dataclasses.replace(g, result=3 * g.start - 2 * g.target) for g in copy.grams]).headline()  # -200%
     grown = stylegram.texture(example, model=vgg, pooling="max", size=64, min_size=64, iterations="40",

@@ -58,6 +58,8 @@ def test_the_style_itself_is_matched_with_itself(vgg):
 
 def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsys, monkeypatch):
     out = tmp_path / "matches.png"
+    assert main(["matches", "sample:swirls", str(tmp_path / "nope.png"), "-o", str(out)]) == 2
+    assert f"style image: {tmp_path / 'nope.png'}: no such file" in capsys.readouterr().err  # its role was not named
     code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--layer", "relu2_1",
                  "--weights", "random"])
     err = capsys.readouterr().err

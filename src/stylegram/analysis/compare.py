@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from ..backbones import Backbone
-from ..errors import KEYWORDS, OptionError, warn
+from ..errors import KEYWORDS, OptionError, count, warn
 from ..images import ImageLike
 from . import explain as X
 from .equal import by_value
@@ -128,7 +128,10 @@ def check_counts(results: Sequence[ImageLike], names: Sequence[str] | None) -> N
         raise OptionError(f"a comparison needs two or more results, got {len(results)}; `stylegram explain` measures "
                           "one")
     if names is not None and len(names) != len(results):
-        raise OptionError(f"--names gives {len(names)} names for {len(results)} results; give one per result")
+        raise OptionError(f"--names gives {count(len(names), 'name')} for {len(results)} results; give one per result")
+    if names is not None and len(set(names)) < len(names):  # two rows of one name could not be told apart
+        twice = next(name for name in names if list(names).count(name) > 1)
+        raise OptionError(f"--names gives {twice!r} to more than one result; give each its own name")
 
 
 def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results: Sequence[ImageLike], *,
@@ -148,6 +151,7 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
 
     X.check_measuring(size, style_scale, "--style-scale", layers, X.TRANSFER_KEYWORDS,
                       [*X.EXPLAIN_KEYWORDS, "style_names"])
+    _check_drawn_early(layer, layers.get("style_layers", X.STYLE_LAYERS), styles)
     images, names = _checked(results, names, size, False)
     model = model or default_backbone("max", TransferOptions.padding)
     content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
@@ -177,6 +181,7 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
 
     X.check_measuring(size, example_scale, "--example-scale", layers, X.TEXTURE_KEYWORDS,
                       [*X.TEXTURE_EXPLAIN_KEYWORDS, "example_names"])
+    _check_drawn_early(layer, layers.get("layers", X.TEXTURE_LAYERS), examples, "--layers")
     images, names = _checked(results, names, size, True)
     model = model or default_backbone("avg", "circular" if tileable else None)
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
@@ -250,7 +255,20 @@ def _smallest(names: Sequence[str], images: Sequence[torch.Tensor], size: int | 
 def _drawn(layer: str | None, explained: list[X.Explanation], texture: bool) -> str:
     """The layer whose matrices the page draws: ``layer`` if measured, else the default or the first measured."""
     measured = [g.layer for g in explained[0].grams]
+    _check_drawn(layer, measured, "--layers" if texture else "--style-layers")
+    return layer or (DEFAULT_LAYER[texture] if DEFAULT_LAYER[texture] in measured else measured[0])
+
+
+def _check_drawn_early(layer: str | None, layers: Sequence[str] | str, styles: ImageLike | Sequence[ImageLike],
+                       option: str = "--style-layers") -> None:
+    """``_check_drawn`` before the measuring, from the layers asked for (it was refused after seconds of work)."""
+    if layer is not None:
+        count = len(styles) if isinstance(styles, (list, tuple)) else 1
+        _check_drawn(layer, X.grouped(layers, count)[1], option)
+
+
+def _check_drawn(layer: str | None, measured: Sequence[str], option: str) -> None:
+    """Refuse a --layer to draw that is not among the layers measured (checked before the measuring, too)."""
     if layer is not None and layer not in measured:
         raise OptionError(f"--layer {layer} is not among the layers measured ({', '.join(measured)}); give one of "
-                          "them, or add it to --style-layers")
-    return layer or (DEFAULT_LAYER[texture] if DEFAULT_LAYER[texture] in measured else measured[0])
+                          f"them, or add it to {option}")

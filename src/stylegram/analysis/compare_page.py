@@ -84,7 +84,8 @@ def _numbers(c: Comparison) -> Section:
                                      "copied whole)."))
     warned = c.warnings()  # each result's content r is worked out again from its maps: once
     if warned:
-        words += " <strong>Warnings:</strong> " + html.escape("; ".join(warned), quote=False) + "."
+        sentences = [text if text.endswith(("?", ".")) else f"{text}." for text in warned]  # not '...content?.'
+        words += " <strong>Warnings:</strong> " + html.escape(" ".join(sentences), quote=False)
     if c.texture:
         return Section("The numbers", words, None, table)
     plot = plots.trade_off(c.names, [e.kept for e in c.explained], [100 * e.moved for e in c.explained],

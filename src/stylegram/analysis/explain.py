@@ -256,9 +256,10 @@ class Explanation:
                 "kept": self.kept, "chance": self.chance, "coherence": [m.coherence for m in self.matches],
                 "goal": self.goal()}
 
-    def headline(self) -> str:
+    def headline(self, coherence: bool = True) -> str:
         """The two numbers in words, as the commands print them: '86% of the way to the style's Gram matrices,
-        content r 0.63' (a texture: the first part)."""
+        content r 0.63'; a texture's first part, then (``coherence``) its patches' coherence, which tells a copy (a
+        straight crop reads 91 % as a texture grown anew does)."""
         start = "noise" if self.texture else "content"
         moved = f"{percent(self.moved)} of the way to {self.goal()}"
         astray = self.astray()
@@ -277,7 +278,10 @@ class Explanation:
             # sent one measured against the wrong style, or masks swapped, the wrong way
             moved = (f"further from {self.goal()} than the {start} ({moved}): was it made with {self._made_with()}? "
                      "A transfer moves towards its style's from the first steps; if it was, the run went astray")
-        return moved if self.texture else f"{moved}, content r {self.kept:.2f}"
+        if not self.texture:
+            return f"{moved}, content r {self.kept:.2f}"
+        copy = self.coherence()
+        return moved if copy is None or not coherence else f"{moved}, patches' coherence {copy:.2f} (near 1 for a copy)"
 
     def astray(self) -> list[StyleLayer]:
         """The layers that went further from the target than the start, when the middle layer went at least half the

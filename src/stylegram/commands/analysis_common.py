@@ -61,7 +61,7 @@ def writable(path: str | os.PathLike[str], suffixes: tuple[str, ...], what: str 
     """Check before long work that ``path`` has one of ``suffixes`` and its folder can be written; ``what``: the
     path's name in the message (an option such as --explain)."""
     target = Path(path).expanduser()
-    if target.suffix.lower() not in suffixes:
+    if target.suffix.lower() not in suffixes and not target.is_dir():  # a folder: said so by check_can_write
         raise OptionError(f"{what} {target} should end in {' or '.join(suffixes)}")
     return files.check_can_write(target)
 
@@ -74,7 +74,9 @@ def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.
     from ..analysis import inputs
 
     output = images.check_writable(path)
-    read = inputs.listed(images_given)  # once for every file written: folders are listed, samples resolved
+    # once for every file written: folders are listed, samples resolved; a missing one is left to the reading, which
+    # names its role ('style image: nope.png: no such file')
+    read = inputs.listed([p for p in images_given if str(p).startswith("sample:") or Path(p).expanduser().exists()])
     _not_an_input(output, read, f"-o {output}")
     folders = [Path(f).expanduser() for f in images_given if Path(f).expanduser().is_dir()]
     inside = next((f for f in folders if files.same_file(output.parent, f)), None)

@@ -152,9 +152,7 @@ def run(args: argparse.Namespace) -> int:
                           **network_row(args, model)})
     write_page(text, output)
     of_frame = f" of frame {frame_row['frame']}" if frame_row else ""  # the page says it; the line did not
-    copy = f", patches' coherence {measured.coherence():.2f} (near 1 for a copy)" \
-        if args.texture and measured.matches else ""  # a straight crop reads 91 % as a real texture does (trial V)
-    print(f"wrote {output} ({measured.headline()}{copy}{of_frame})")
+    print(f"wrote {output} ({measured.headline()}{of_frame})")
     return 0
 
 
