@@ -60,6 +60,10 @@ def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsy
     out = tmp_path / "matches.png"
     assert main(["matches", "sample:swirls", str(tmp_path / "nope.png"), "-o", str(out)]) == 2
     assert f"style image: {tmp_path / 'nope.png'}: no such file" in capsys.readouterr().err  # its role was not named
+    save_image(torch.rand(1, 3, 16, 24), tmp_path / "tiny.png")  # a 4x6 map: 2x4 patches, drawn as if they told much
+    assert main(["matches", str(tmp_path / "tiny.png"), "sample:swirls", "-o", str(out), "--weights", "random"]) == 0
+    assert "tiny.png has 8 patches at relu3_1 as measured (24x16 px), too few for the coherence and repetition to " \
+           "tell much" in capsys.readouterr().err
     code = main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--layer", "relu2_1",
                  "--weights", "random"])
     err = capsys.readouterr().err

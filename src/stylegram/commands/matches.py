@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 
 from . import SUMMARIES
+from ..errors import warn
 from .analysis_common import figure_output, say
 from .common import add_backbone_options, backbone_from_args
 from .explain import measured_scale, measuring_padding
 
 LAYER = "relu3_1"  # the mrf loss's first layer
+FEW_PATCHES = 16  # a picture with fewer patches than this (under 4x4) tells little: a 20x13 px one had 3, one colour
 SIDE = 256  # px: the long side a picture is analysed at, at most, without --size
 
 
@@ -83,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
     names = tuple(f"{name} ({image.shape[-1]}x{image.shape[-2]} px as measured)"
                   for name, image in ((args.picture, picture), (args.style, style)))
     matches = find_matches(picture, style, args.layer, model, args.patch, names)
+    rows, cols = matches.positions.shape[:2]
+    if rows * cols < FEW_PATCHES:
+        warn(f"{args.picture} has {rows * cols} patch{'es' * (rows * cols != 1)} at {args.layer} as measured "
+             f"({picture.shape[-1]}x{picture.shape[-2]} px), too few for the coherence and repetition to tell much; "
+             "give a larger picture, or a larger --size")
     title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
              f"{matches.repetition:.2f}, {matches.used:.0%} of the {source}'s patches used")
     titles = [f"{source}, each position its colour", "picture", "where each patch comes from"]
