@@ -790,9 +790,15 @@ async function connectionLost(job) {
   try { sessionStorage.removeItem(WATCHED); } catch { /* storage off */ }
   page.unanswered = null;
   document.body.dataset.jobState = "gone";
-  $("#stop").disabled = true;
-  $("#start").disabled = false;
+  showButtons(false);
   $("#job-status").textContent = JOB_GONE;
+}
+
+// Stop while the job runs (another tab's too: it may be this page's own, from before it was closed); Start unless
+// this page's own job runs (a second Start queued a job the page could no longer stop).
+function showButtons(running) {
+  $("#stop").disabled = !running;
+  $("#start").disabled = running && page.jobOwned;
 }
 
 function onState(s) {
@@ -800,8 +806,7 @@ function onState(s) {
   const status = $("#job-status");
   const step = page.job.kind === "video" ? "frame" : "iteration";
   const running = s.state === "queued" || s.state === "running";
-  $("#stop").disabled = !running;  // another tab's too: it may be this page's own, from before it was closed
-  $("#start").disabled = running && page.jobOwned;  // Stop first: a second Start queued a job the page could no longer stop
+  showButtons(running);
   document.body.dataset.jobState = s.state;
   showLabelsRead(s.labels_read);
   showWarnings(s.warnings);
