@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import re
 import signal
 import shutil
@@ -72,6 +73,19 @@ def _photos(folder, count: int, size=(64, 48), seed: int = 0):
 def _loaded_once(report) -> bool:
     """Every worker that did work loaded each of its models exactly once."""
     return bool(report.loads) and all(set(m.values()) == {1} for m in report.loads.values())
+
+
+def test_model_loads_are_counted_per_worker_process_of_each_machine():
+    """Workers were told apart by pid alone: two machines' processes of one pid read as one that loaded twice."""
+    from stylegram.batch import tasks
+    from stylegram.batch.runner import Report
+
+    report = Report()
+    report.count_loads("alpha:4242", {"vgg19": 1})
+    report.count_loads("beta:4242", {"vgg19": 1})
+    report.count_loads("alpha:4242", {"vgg19": 1})
+    assert report.loads == {"alpha:4242": {"vgg19": 1}, "beta:4242": {"vgg19": 1}}
+    assert tasks.worker_name() == f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _no_leftovers(folder) -> None:

@@ -36,7 +36,7 @@ class Report:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
-    loads: dict[int, dict[str, int]] = field(default_factory=dict)  # worker pid -> {model: times loaded}
+    loads: dict[str, dict[str, int]] = field(default_factory=dict)  # worker 'host:pid' -> {model: times loaded}
     flicker: dict[str, float] = field(default_factory=dict)  # video name -> flicker of its output
     warp_error: dict[str, float] = field(default_factory=dict)  # video name -> its change beyond the motion
     detail: dict[str, float] = field(default_factory=dict)  # video name -> detail the --temporal blend kept (Detail)
@@ -48,9 +48,9 @@ class Report:
     def ok(self) -> bool:
         return not self.failed
 
-    def count_loads(self, pid: int, loads: dict[str, int]) -> None:
+    def count_loads(self, worker: str, loads: dict[str, int]) -> None:
         """Record a worker's model loads as reported by one of its tasks (counts only grow)."""
-        mine = self.loads.setdefault(pid, {})
+        mine = self.loads.setdefault(worker, {})
         for model, times in loads.items():
             mine[model] = max(times, mine.get(model, 0))
 

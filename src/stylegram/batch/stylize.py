@@ -440,7 +440,7 @@ def _run_images(client, items: list[Item], styles: list[str], opts: dict, report
             running.ended(k)
             try:
                 answer = future.result()
-                report.count_loads(answer.pid, answer.loads)
+                report.count_loads(answer.worker, answer.loads)
                 with warnings.catch_warnings():  # said once for the batch, before the work (_warn_transparency_lost)
                     warnings.simplefilter("ignore", images.TransparencyLost)
                     images.save_image(Image.fromarray(answer.checked()), item.output,
@@ -534,7 +534,7 @@ def _parallel_frames(client, source: Path, styles: list[str], opts: dict, report
     following = 0
     for i, future in finished(client, tasks.stylize, payloads(), window_for(client)):
         answer = future.result()
-        report.count_loads(answer.pid, answer.loads)
+        report.count_loads(answer.worker, answer.loads)
         ready[i] = answer.checked()
         while following in ready:
             yield inputs.pop(following), ready.pop(following)
@@ -575,7 +575,7 @@ def _gatys_frames(client, source: Path, styles: list[str], opts: dict, report: R
             threads = 0  # every core of its worker
             future = client.submit(tasks.stylize, frame, styles, frame_opts, start, threads, reported, pure=False)
             answer = steps.follow(future, number, on_step) if steps else future.result()
-            report.count_loads(answer.pid, answer.loads)
+            report.count_loads(answer.worker, answer.loads)
             previous, before = answer.checked(), frame
             losses.append(answer.style)
             yield frame, previous

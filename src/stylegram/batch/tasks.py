@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import socket
 import time
 import warnings
 from collections import Counter
@@ -33,12 +34,12 @@ from .steps import Reporting, StopSignal, reported
 @dataclass(frozen=True)
 class Stylized:
     """A task's answer: the output pixels (H x W x 3 uint8) or the user error that prevented them, the
-    worker's process id and its model loads. User errors (a corrupt file, a bad option) come back as
+    worker that made it and its model loads. User errors (a corrupt file, a bad option) come back as
     answers rather than exceptions: they are expected, and the workers need not log them as crashes.
     """
 
     pixels: np.ndarray | None  # None for an error, or a stop asked before the run began
-    pid: int
+    worker: str  # the worker process that made it: 'host:pid' (pids alone repeat across machines)
     loads: dict[str, int]
     error: str | None = None
     seconds: float = 0.0  # the run's own time on the worker
@@ -53,6 +54,11 @@ class Stylized:
 
 
 _BACKBONE_LOADS: Counter[str] = Counter()
+
+
+def worker_name() -> str:
+    """This worker process as 'host:pid': two machines of a cluster may run processes of one pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @functools.lru_cache(maxsize=2)
@@ -116,14 +122,14 @@ def _answered(make: Callable[[], tuple[np.ndarray, bool, float | None]], threads
     """``make()``'s pixels on ``threads`` torch threads (0: every usable core), timed, and whether the StopSignal
     ``stop`` cut them short; the user error that stopped it; nothing if that signal was set before it began."""
     if StopSignal.asked(stop):
-        return Stylized(None, os.getpid(), model_loads(), stopped=True)
+        return Stylized(None, worker_name(), model_loads(), stopped=True)
     _use_threads(threads)
     start = time.perf_counter()
     try:
         pixels, stopped, style_loss = make()
     except StylegramError as err:
-        return Stylized(None, os.getpid(), model_loads(), err.flagged)
-    return Stylized(pixels, os.getpid(), model_loads(), seconds=time.perf_counter() - start, stopped=stopped,
+        return Stylized(None, worker_name(), model_loads(), err.flagged)
+    return Stylized(pixels, worker_name(), model_loads(), seconds=time.perf_counter() - start, stopped=stopped,
                     style=style_loss)
 
 
@@ -212,7 +218,7 @@ def _tensor(pixels: np.ndarray) -> torch.Tensor:
 def matrix_chunk(
     chunk: Sequence[torch.Tensor], layers: Sequence[str], spec: tuple, kind: str, batch_size: int
 ) -> tuple[dict[str, torch.Tensor], int, dict[str, int]]:
-    """Per-image matrices of one chunk of images (see analysis.matrices.compute), with pid and model loads."""
+    """Per-image matrices of one chunk of images (see analysis.matrices.compute), with the worker's name and model loads."""
     torch.set_num_threads(1)
     out = matrices.compute(list(chunk), layers, backbone(*spec), kind, batch_size=batch_size)
-    return out, os.getpid(), model_loads()
+    return out, worker_name(), model_loads()
