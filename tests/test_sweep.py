@@ -157,6 +157,7 @@ def test_a_repeated_picture_is_left_out_of_the_sheet_and_its_caption_says_why():
     red = _cell((1, 0, 0), 3.0)
     repeat = dataclasses.replace(red, repeats="gatys reads no alpha")
     assert repeat.caption == "style-weight 3 · the same picture: gatys reads no alpha"  # not the earlier run's time
+    assert red.caption == "style-weight 3 · 3.0s" and _cell((1, 0, 0), 0.04).caption.endswith("· 0.04s")  # not 0.0s
     sheet = np.asarray(sweeps.contact_sheet([red, repeat], columns=2))
     m = sweeps.MARGIN
     width = (sheet.shape[1] - m) // 2 - m

@@ -69,7 +69,9 @@ class Cell:
         shown = values(self.changes).split(", ")
         if self.repeats:  # its time was the earlier cell's
             return [*(f"{v}," for v in shown[:-1]), shown[-1], "· the same picture:", *self.repeats.split(" ")]
-        return [*(f"{v}," for v in shown[:-1]), shown[-1], f"· {self.result.seconds:.1f}s"
+        seconds = self.result.seconds
+        took = f"{seconds:.1f}s" if seconds >= 0.1 else f"{seconds:.2f}s"  # AdaIN's 0.04 s read '0.0s'
+        return [*(f"{v}," for v in shown[:-1]), shown[-1], f"· {took}"
                 + (" (stopped)" if self.stopped else ""), *([f"· {self.measured}"] if self.measured else [])]
 
     @property
