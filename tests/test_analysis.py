@@ -766,6 +766,16 @@ def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp
         assert main(["features", *files, *options, "-o", str(tmp_path / "bad.png")]) == 2
         assert message in capsys.readouterr().err, options
     assert not (tmp_path / "bad.png").exists()
+    edited = tmp_path / "edited.json"  # trial AC: a traceback (600, or another layer's), or a wrong row drawn (-3, [])
+    for channels, message in [([600], "cluster 0 of EDITED: channel 600 does not exist: relu2_1 has 128 channels "
+                                      "(0..127); was the file edited, or made for another layer?"),
+                              ([-3], "cluster 0 of EDITED lists -3, which is not a channel number"),
+                              ([3.7], "cluster 0 of EDITED lists 3.7, which is not a channel number"),
+                              ([True], "cluster 0 of EDITED lists true, which is not a channel number"),
+                              ([], "cluster 0 of EDITED has no channels; pick another cluster of that file")]:
+        edited.write_text(json.dumps({"layer": "relu2_1", "clusters": [{"id": 0, "channels": channels}]}))
+        assert main(["features", *files, "--clusters", f"{edited}:0", "-o", str(tmp_path / "bad.png")]) == 2
+        assert message.replace("EDITED", str(edited)) in capsys.readouterr().err, channels
 
 
 @pytest.mark.parametrize("command", [["features", "--layer", "relu1_1"], ["report"]])

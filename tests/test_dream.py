@@ -39,6 +39,9 @@ def test_objective_algebra_and_descriptions():
     assert (a - a).description == "0" and not (a - a).parts
     assert (a + b).layers == ["conv4_1"] and (a + D.layer("relu3_1")).layers == ["conv4_1", "relu3_1"]
     assert D.channels("relu4_1", [3, 7]).description == "channels(relu4_1, [3, 7])"
+    one = D.channels("relu4_1", [3, 3], "cluster 0 of g.json")  # a one-channel cluster was 'channel(relu4_1, 3)'
+    assert one.description == "channels(relu4_1, cluster 0 of g.json)"
+    assert one.explain() == "+1 x mean activation of channel 3 (cluster 0 of g.json) of relu4_1"
     assert "correlation" in D.cluster_correlation("conv4_1", range(12)).explain()
     with pytest.raises(TypeError):
         a + 1
@@ -240,6 +243,28 @@ def test_a_python_dream_keeps_its_measures_and_warns_when_it_lowered_them(vgg, c
                             r"dream\): its steps overshot, .*lower lr \(this run: 1e\+06\)", str(w.message)) for w in said)
 
 
+def test_every_way_to_run_a_dream_keeps_its_measures_or_says_why_not(vgg):
+    """prepare_dream(...).run() left notes empty (dream() alone measured), and a dream larger than --tile dropped the
+    line without a word."""
+    goal = D.channel("relu3_1", 5)
+    ran = D.prepare_dream(goal, model=vgg, size=48, octaves=1, iterations="3").run()
+    assert len(ran.notes) == 1 and ran.notes[0].startswith("mean activation of channel 5 of conv3_1")
+    tiled = D.dream(goal, model=vgg, size=48, octaves=1, iterations="1", tile=32)
+    assert tiled.notes == ["the objective is not measured on the dream: at 48x48 px it is larger than tile=32, and "
+                           "measuring takes one pass over the whole picture, which tile is there to avoid"]
+
+
+def test_a_transparent_photo_dreams_into_a_transparent_picture(vgg, tmp_path):
+    """A red disc on a clear ground came out on white, dreamt into, as RGB (a transfer keeps the transparency)."""
+    rgba = np.zeros((48, 48, 4), np.uint8)
+    rgba[..., 0], rgba[12:36, 12:36, 3] = 220, 255
+    Image.fromarray(rgba).save(tmp_path / "disc.png")
+    result = D.dream(D.channel("relu2_1", 3), model=vgg, image=str(tmp_path / "disc.png"), octaves=1, iterations="2")
+    assert result.alpha is not None and float(result.alpha.mean()) == pytest.approx(0.25)
+    result.save(tmp_path / "dreamt.png")
+    assert Image.open(tmp_path / "dreamt.png").mode == "RGBA"
+
+
 def test_same_seed_same_bytes_and_resume_is_identical(vgg, tmp_path, checkpoint_at):
     goal = D.channel("relu3_1", 5)
     a = D.dream(goal, model=vgg, seed=3, **FAST).save(tmp_path / "a.png")
@@ -264,12 +289,12 @@ def test_a_dream_of_a_cluster_resumes_only_with_the_channels_it_began_with(vgg, 
     assert [r.iteration for r in D.resume_dream(tmp_path / "run.ckpt", model=vgg)][0] == 4  # as it was: goes on
     record["clusters"][0]["channels"] = [5, 10]
     Path("grams.json").write_text(json.dumps(record))
-    with pytest.raises(OptionError, match=r"inputs differ from the run that wrote the checkpoint \(objective \(its "
-                                          r"layers and channels\)\)"):
-        D.resume_dream(tmp_path / "run.ckpt", model=vgg)
+    with pytest.raises(OptionError, match=r"the channels of cluster grams.json:1 are not those the checkpoint .*run.ckpt "
+                                          r"was dreaming: grams.json has changed since"):  # 'the inputs differ (objective
+        D.resume_dream(tmp_path / "run.ckpt", model=vgg)  # (its layers and channels))' named no file
     monkeypatch.chdir(tmp_path.parent)  # was: "cluster file grams.json does not exist; make one with ..."
-    with pytest.raises(OptionError, match="names the cluster file grams.json, a path from the folder the run started "
-                                          "in"):
+    with pytest.raises(OptionError, match=re.escape(f"dreams a cluster of grams.json, which is not there in "
+                                                    f"{tmp_path.parent} (the path is from the folder the run began in)")):
         D.resume_dream(tmp_path / "run.ckpt", model=vgg)
 
 
@@ -389,6 +414,17 @@ def test_bad_options_are_named(vgg):
     with pytest.raises(OptionError, match=r"iterations=0,0 takes no step, so the dream would be its start; give at "
                                           r"least 1"):  # it wrote the start as the dream and exited 0
         D.prepare_dream(D.channel("relu2_1", 3), model=vgg, iterations="0,0", size=64)
+    with pytest.raises(OptionError, match=r"iterations=0 takes no step"):  # the number 0 ran the default 24 (trial AC)
+        D.prepare_dream(D.channel("relu2_1", 3), model=vgg, iterations=0, size=64)
+    with pytest.raises(OptionError, match=r"decay shapes the spectrum search, and parameterization is pixels, so it "
+                                          r"would be ignored"):  # the same bytes with it as without
+        D.prepare_dream(D.channel("relu2_1", 3), model=vgg, parameterization="pixels", decay=2.0, size=64)
+    with pytest.raises(OptionError, match=r"decay shapes the spectrum search, and a dream on an image searches the "
+                                          r"pixels"):
+        D.prepare_dream(D.channel("relu2_1", 3), model=vgg, image=torch.rand(1, 3, 64, 64), decay=2.0)
+    with pytest.warns(StylegramWarning, match=r"octaves=10: only 4 fit, the smallest 9x9 px \(conv3_1 needs at least "
+                                              r"8 px per side\)"):  # 10 asked, fewer run, said only by the sizes
+        assert len(D.prepare_dream(D.channel("relu3_1", 3), model=vgg, size=24, octaves=10).problem.sizes()) == 4
 
 
 def test_a_correlation_on_a_one_colour_start_is_refused_and_a_cluster_too_small_for_it_is_named(vgg, tmp_path):

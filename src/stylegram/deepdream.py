@@ -47,7 +47,7 @@ from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels, warn
 from .options import Options
 from .gatys import iteration_counts
-from .images import ImageLike, check_side, kept_input, load_input
+from .images import ImageLike, check_side, kept_input, load_alpha, load_input
 from .job import Job, Result
 
 OBJECTIVES = ("activation", "correlation")
@@ -92,8 +92,8 @@ class Measure:
         """Short and unique, used as the loss term's name: 'channel(conv4_1, 3)'."""
         if self.kind == "layer":
             return f"layer({self.layer})"
-        if self.kind == "channels" and len(self.channels) == 1:
-            return f"channel({self.layer}, {self.channels[0]})"
+        if self.kind == "channels" and len(self.channels) == 1 and not self.label:  # a one-channel cluster keeps its
+            return f"channel({self.layer}, {self.channels[0]})"  # name ('cluster 0 of grams.json')
         what = self.label or _compact(self.channels)
         return f"{'channels' if self.kind == 'channels' else 'cluster_correlation'}({self.layer}, {what})"
 
@@ -104,7 +104,7 @@ class Measure:
         if self.kind == "layer":
             return f"mean squared activation of {self.layer} (deep dream)"
         if self.kind == "channels" and len(self.channels) == 1:
-            return f"mean activation of channel {self.channels[0]} of {self.layer}"
+            return f"mean activation of channel {self.channels[0]}{f' ({self.label})' if self.label else ''} of {self.layer}"
         if self.kind == "channels":
             return f"mean activation of {which} of {self.layer}"
         return f"mean pairwise Pearson correlation of the maps of {which} of {self.layer}"
@@ -274,8 +274,10 @@ class ClusterFile:
         make = "make one with 'stylegram grams IMAGES --layer L -o grams.png'"
         try:
             record = json.loads(Path(path).read_text())
-            found = {int(c["id"]): [int(v) for v in c["channels"]] for c in record["clusters"]}
+            found = {int(c["id"]): _channel_numbers(path, c["id"], c["channels"]) for c in record["clusters"]}
             return cls(path, str(record["layer"]), found, dict(record.get("settings", {})))
+        except OptionError:
+            raise
         except FileNotFoundError:
             raise OptionError(f"cluster file {path} does not exist; {make}") from None
         except ValueError as err:
@@ -290,9 +292,21 @@ class ClusterFile:
         """Every cluster, or those ``wanted`` in that order; one that does not exist is refused."""
         missing = [k for k in wanted or [] if k not in self.clusters]
         if missing:
+            ids = f" ({', '.join(map(str, sorted(self.clusters)))})" if self.clusters else ""
             raise OptionError(f"cluster {missing[0]} does not exist: {self.path} has "
-                              f"{count(len(self.clusters), 'cluster')} ({', '.join(map(str, sorted(self.clusters)))})")
+                              f"{count(len(self.clusters), 'cluster')}{ids}")
         return {k: self.clusters[k] for k in wanted} if wanted else dict(self.clusters)
+
+    def check_channels(self, picked: dict[int, list[int]], available: int) -> None:
+        """Refuse a cluster of ``picked`` with no channels, or with one the layer (of ``available`` channels) lacks:
+        an edited file, or one from another layer, drew an empty row or failed with an IndexError in features."""
+        for k, channels in picked.items():
+            if not channels:
+                raise OptionError(f"cluster {k} of {self.path} has no channels; pick another cluster of that file")
+            bad = [c for c in channels if c >= available]
+            if bad:
+                raise OptionError(f"cluster {k} of {self.path}: {missing_channels(bad, self.layer, available)}; was "
+                                  "the file edited, or made for another layer?")
 
     def warn_mismatch(self, grey: bool, network: Backbone, ours: str = "these are read in") -> None:
         """Say where the clusters were found on grey images and this run is in colour (or the reverse), or with
@@ -323,6 +337,18 @@ class ClusterFile:
                                         f"--backbone {name} and the weights that file was made with")
             raise OptionError(f"{self.path} clusters the channels of {theirs}, and this run uses {backbone.name} with "
                               f"{ours}; add {fix}")
+
+
+def _channel_numbers(path: str | os.PathLike, k: object, listed: object) -> list[int]:
+    """A cluster's channels as a file lists them, refusing what is not a channel number (3.7, true, "3", -3 were
+    read as 3, 1, 3 and the 509th channel)."""
+    if not isinstance(listed, list):
+        raise TypeError(listed)  # said by ClusterFile.read: not a cluster file
+    wrong = [v for v in listed if isinstance(v, bool) or not isinstance(v, int) or v < 0]
+    if wrong:
+        raise OptionError(f"cluster {k} of {path} lists {json.dumps(wrong[0])}, which is not a channel number (0, 1, "
+                          "2, ...); was the file edited? make it again with 'stylegram grams'")
+    return listed
 
 
 def named_network(backbone: str, weights: str) -> types.SimpleNamespace:
@@ -555,6 +581,10 @@ class DreamProblem(optimize.Problem):
         kind = opts.parameterization
         check_choice("--parameterization", kind, PARAMETERIZATIONS)
         self.kind = ("pixels" if start is not None else "fourier") if kind == "auto" else kind
+        if self.kind == "pixels" and "decay" in opts.changed():  # the same bytes with it as without
+            why = "--parameterization is pixels" if kind == "pixels" else "a dream on an --image searches the pixels"
+            raise OptionError(f"--decay shapes the spectrum search, and {why}, so it would be ignored; drop it, or give "
+                              "--parameterization fourier")
         self.parameterize = params.fourier(opts.decay) if self.kind == "fourier" else params.pixels
         self.precision = precision.resolve(opts.precision)
         if opts.tile < 2 * self.need:
@@ -576,6 +606,9 @@ class DreamProblem(optimize.Problem):
                 sizes.append(size)
         if not sizes:
             raise OptionError(self._too_small(side))
+        if len(sizes) < opts.octaves and "octaves" in opts.changed():  # --octaves 10 ran 5, said only by the sizes
+            warn(f"--octaves {opts.octaves}: only {len(sizes)} fit, the smallest {sizes[0][1]}x{sizes[0][0]} px "
+                 f"({self.layers[-1]} needs at least {self.need} px per side); the run has {len(sizes)}")
         return sizes
 
     def _too_small(self, side: int) -> str:
@@ -590,6 +623,15 @@ class DreamProblem(optimize.Problem):
 
     def sizes(self) -> list[tuple[int, int]]:
         return self._sizes
+
+    def notes(self, image: torch.Tensor, seed: int, lr: float) -> list[str]:
+        """The dream's ``gains``, or where one pass over it would not fit (larger than --tile), why they are not said:
+        the line went missing without a word."""
+        if max(image.shape[-2:]) <= self.opts.tile:
+            return self.gains(image, seed, lr)
+        h, w = image.shape[-2:]
+        return [f"the objective is not measured on the dream: at {w}x{h} px it is larger than --tile {self.opts.tile}, "
+                "and measuring takes one pass over the whole picture, which --tile is there to avoid"]
 
     def gains(self, image: torch.Tensor, seed: int, lr: float) -> list[str]:
         """Each measure the run maximized, on its start and on ``image`` (the dream): 'mean pairwise Pearson
@@ -744,13 +786,15 @@ def prepare_dream(
     start_t = load_input(source, "start image") if source is not None else None
     problem = DreamProblem(objective, opts, model, start_t)
     lr = opts.lr if opts.lr is not None else (0.05 if problem.kind == "fourier" else PIXEL_LR)
-    counts = iteration_counts(opts.iterations or ("10" if start_t is not None else "24"), len(problem.sizes()))
+    asked = opts.iterations if opts.iterations is not None else ("10" if start_t is not None else "24")  # 0 is 0
+    counts = iteration_counts(asked, len(problem.sizes()))
     if not any(counts):  # it wrote the start as the dream, exit 0, and two numbers as if a step had moved one
         raise OptionError(f"--iterations {opts.iterations} takes no step, so the dream would be its start; give at "
                           "least 1 (default: 24 from noise, 10 on an image)")
     schedule = optimize.Schedule(counts, opts.optimizer, lr, tolerance=0)
     check_dream_fits(model, problem, opts.tile, limit)
-    return Job(problem, schedule, opts, state or optimize.State())
+    alpha = load_alpha(source) if source is not None else None  # a transparent photo's stays so, as a transfer's does
+    return Job(problem, schedule, opts, state or optimize.State(), alpha=alpha)
 
 
 def check_dream_fits(model: Backbone, problem: DreamProblem, tile: int, limit: int | None) -> None:
@@ -770,10 +814,8 @@ def dream(goal: Objective | None = None, options: DreamOptions | None = None, *,
     command line shows. A Ctrl-C raises stylegram.Interrupted, whose ``job`` holds the work so far."""
     job = prepare_dream(goal, options, **changes)
     result = job.run(progress)
-    if max(result.image.shape[-2:]) <= job.options.tile:  # one pass measures it (a larger one takes tiles)
-        result.notes = job.problem.gains(result.image, job.options.seed, job.schedule.lr)
-        if progress:
-            print("\n".join(result.notes), file=sys.stderr)
+    if progress:
+        print("\n".join(result.notes), file=sys.stderr)
     return result
 
 
@@ -784,13 +826,21 @@ def resume_dream(path: str | os.PathLike, goal: Objective | None = None, **overr
     """
     state, saved = optimize.State.load(path)
     saved.setdefault("precision", "float32")  # checkpoints from before the option ran in float32
-    if goal is None and saved.get("cluster"):
-        cluster_file = Path(parse_cluster(saved["cluster"])[0])
-        if not cluster_file.is_absolute() and not cluster_file.exists():
-            raise OptionError(f"checkpoint {path} names the cluster file {cluster_file}, a path from the folder the "
-                              f"run started in ({Path.cwd()} has none); resume from that folder")
+    cluster_file = Path(parse_cluster(saved["cluster"])[0]) if goal is None and saved.get("cluster") else None
+    if cluster_file is not None and not cluster_file.exists():  # 'resume from that folder' was said in it
+        where = "" if cluster_file.is_absolute() else f" in {Path.cwd()} (the path is from the folder the run began in)"
+        raise OptionError(f"checkpoint {path} dreams a cluster of {cluster_file}, which is not there{where}: it was "
+                          "moved or deleted since, or the run began in another folder; put it back, or resume from "
+                          "that folder")
     opts = DreamOptions.restore(saved, path, overrides)
-    return prepare_dream(goal, opts, state=state, **overrides)
+    try:
+        return prepare_dream(goal, opts, state=state, **overrides)
+    except OptionError as err:
+        if cluster_file is None or OBJECTIVE_INPUT not in err.flagged:
+            raise
+        raise OptionError(f"the channels of cluster {saved['cluster']} are not those the checkpoint {path} was "
+                          f"dreaming: {cluster_file} has changed since; put the file back as it was, or start without "
+                          "--resume") from None
 
 
 def dreams(objectives: Sequence[Objective], model: Backbone, **options) -> list[torch.Tensor]:

@@ -149,7 +149,9 @@ class Job:
         result = self.result()
         if warning := result.divergence():  # as the command line warns of it (it iterates, not run())
             warn(warning)
-        return result
+        result.notes = [in_python_words(note) for note in  # prepare_dream().run()
+                        self.problem.notes(result.image, self.options.seed, self.schedule.lr)]
+        return result  # had none: dream() alone measured them
 
     def result(self) -> Result:
         """The current image, finished (e.g. colours restored), with the history so far."""

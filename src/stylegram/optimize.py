@@ -79,6 +79,10 @@ class Problem:
         --init auto, which start it took."""
         return ""
 
+    def notes(self, image: torch.Tensor, seed: int, lr: float) -> list[str]:
+        """What is measured on the finished ``image`` for the Result's ``notes`` (a dream's gains); none here."""
+        return []
+
 
 @dataclass
 class Schedule:

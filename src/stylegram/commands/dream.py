@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
               "be zero on a noise start and never move; --no-pre-relu keeps the layer as named", file=sys.stderr)
     print(f"stylegram: {problem.kind} parameterization, octaves {sizes}", file=sys.stderr)
     code = run_job(job, output, args, shlex.join(["stylegram", "dream", "-o", args.output]))  # the checkpoint holds the rest
-    if code == 0 and max(problem.sizes()[-1]) <= job.options.tile:  # one pass measures it (a larger one took tiles)
-        for line in problem.gains(job.result().image, job.options.seed, job.schedule.lr):
+    if code == 0:
+        for line in problem.notes(job.result().image, job.options.seed, job.schedule.lr):
             print(f"stylegram: {line}", file=sys.stderr)
     return code

@@ -125,4 +125,6 @@ def _clusters(args: argparse.Namespace, record: ClusterFile | None, wanted: list
     if args.layer and args.layer != record.layer:
         raise OptionError(f"--layer {args.layer}, and {record.path} clusters the channels of {record.layer}; drop "
                           f"--layer or give --layer {record.layer}")
-    return record.layer, record.picked(wanted)
+    picked = record.picked(wanted)
+    record.check_channels(picked, model.info(record.layer).channels)  # dream refuses them too, by its objective
+    return record.layer, picked
