@@ -182,6 +182,40 @@ def test_rank_layers_checks_its_kind_and_says_when_gram_matrices_look_like_pears
         rank.rank_layers({"a": matrices.upper(matrices.of_features(features))}, labels, ["x", "y"], names, shuffles=0)
 
 
+def test_one_colour_pictures_are_named_and_left_out_of_the_contrast_not_a_perfect_one():
+    """Trial AD: four grey pictures against gravel, kind pearson: every layer read contrast 1.000, the grey row of the
+    confusion matrix 0 0, and nothing said."""
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1, 1], 4)  # 4 one-colour pictures, 8 textured ones
+    features = torch.from_numpy(rng.normal(size=(12, 5, 6, 6))).float()
+    features[:4] = 0.5  # no channel varies: every correlation 0
+    pearson = {"a": matrices.upper(matrices.of_features(features, "pearson"))}
+    names = [f"i{n}" for n in range(12)]
+    with pytest.warns(StylegramWarning, match=r"4 images \(i0, i1, i2 and 1 more\) have matrices with no variation at 1 "
+                                              r"layer \(a\), as a one-colour picture's correlations do"):
+        ranking = rank.rank_layers(pearson, labels, ["grey", "texture"], names, "pearson", shuffles=0)
+    assert np.isnan(ranking.best.contrast)  # one class left to compare: no contrast, not 1.000
+    assert (ranking.best.predicted[:4] == -1).all() and ranking.best.confusion[0].sum() == 0
+    title = plots.confusion_plot(ranking.best, ranking.classes, ranking.labels).axes[0].get_title()
+    assert "4 images undecided, left out (a miss each)" in title
+
+
+def test_the_chance_line_of_unbalanced_classes_is_the_larger_classs_share():
+    """2 against 20 images: the dashed line said 'chance, 50%' under bars of 90.9 % that put every image in the larger
+    class (balanced accuracy 50 %)."""
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1], [2, 20])
+    triangles = {"a": torch.from_numpy(rng.normal(size=(22, 6))).float()}
+    ranking = rank.rank_layers(triangles, labels, ["x", "y"], [f"i{n}" for n in range(22)], shuffles=0)
+    assert ranking.majority == pytest.approx(20 / 22) and not ranking.balanced
+    label = plots.rank_bars(ranking).axes[0].get_ylabel()
+    assert "always the\nlarger class, 91%" in label
+    fig = plots.confusion_plot(ranking.best, ranking.classes, ranking.labels)
+    assert f"(balanced over classes {100 * ranking.best.balanced_accuracy:.1f}%)" in fig.axes[0].get_title()
+    even = rank.rank_layers(triangles, np.repeat([0, 1], 11), ["x", "y"], [f"i{n}" for n in range(22)], shuffles=0)
+    assert even.balanced and "chance, 50%" in plots.rank_bars(even).axes[0].get_ylabel()
+
+
 def test_the_analyses_results_compare_by_value():
     """ranking == ranking2 raised 'the truth value of an array is ambiguous' (checking that a run repeats)."""
     rng = np.random.default_rng(1)
@@ -684,6 +718,27 @@ def test_grams_refuses_more_clusters_than_channels_before_the_work(classes, tmp_
     assert "cannot make 100 clusters of the 64 channels of relu1_1; choose --clusters 64 or fewer" in capsys.readouterr().err
 
 
+def test_class_folders_name_transparent_images_and_subfolders(classes, tmp_path):
+    """Trial AD: a half-clear crop was read on white without a word; a class folder holding only subfolders said
+    'class has 0 images' where grams pointed at the subfolders."""
+    from PIL import Image
+
+    clear = tmp_path / "clear"
+    clear.mkdir()
+    for n in range(2):
+        rgba = np.full((32, 32, 4), 200, np.uint8)
+        rgba[:, :16, 3] = 0
+        Image.fromarray(rgba).save(clear / f"half{n}.png")
+    with pytest.warns(StylegramWarning, match=r"2 images are partly transparent \(half0.png 50%, half1.png 50%\), and "
+                                              r"the transparent part is read as white"):
+        inputs.load_classes([classes[0], clear], size=32)
+    nested = tmp_path / "nested"
+    (nested / "inner").mkdir(parents=True)
+    with pytest.raises(OptionError, match=r"class 'nested' has 0 images; every class needs at least two to compare "
+                                          r"\(folders are not searched inside; give the subfolders as classes: "):
+        inputs.load_classes([classes[0], nested], size=32)
+
+
 def test_features_cli(classes, tmp_path, capsys):
     out = tmp_path / "grid.png"
     files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
@@ -847,6 +902,8 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
                     "Where each cluster fires"):
         assert heading in page
     assert "<td>grey</td><td>yes</td>" in page  # a switch in words, not Python's True
+    assert re.search(r"<td>size</td><td>256 px at most \(smaller images are not enlarged\); the images(&#x27;|') long "
+                     r"sides: 56 px</td>", page)  # it said 'size 256' of 56 px crops (trial AD)
     for row in ("<td>layers asked</td><td>relu1_*,relu2_1</td>", "<td>top</td><td>4</td>", "<td>dreams</td><td>no</td>",
                 "<td>pooling</td><td>max</td>"):  # what was asked, so the page can be made again
         assert row in page

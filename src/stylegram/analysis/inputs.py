@@ -12,7 +12,7 @@ import torch
 
 from .. import images, optimize, samples
 from ..color import gray
-from ..errors import BackboneError, OptionError, count, warn
+from ..errors import BackboneError, OptionError, count, first_few, warn
 from .equal import by_value
 
 DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
@@ -95,7 +95,7 @@ def expand(paths: Sequence[str | os.PathLike[str]], set_of: bool = False) -> lis
     unique = list(dict.fromkeys(found))
     if set_of and len(unique) < len(found):  # said: 'for 1 image' was the only hint that one of two was dropped
         repeated = [p for p in unique if found.count(p) > 1]
-        warn(f"{', '.join(p.name for p in repeated[:MAX_NAMED])} given more than once; each image is used once")
+        warn(f"{first_few([p.name for p in repeated], MAX_NAMED)} given more than once; each image is used once")
     if not unique:
         raise OptionError(f"no images found in {', '.join(map(str, paths))}; give image files or folders of images"
                           + images.subfolder_hint(paths, "folders are not searched inside; give the subfolders"))
@@ -119,6 +119,7 @@ def load_set(paths: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT
     """An unlabelled set (one class named 'images') from files, folders and sample:NAME specs."""
     files = expand(paths, set_of=True)
     tensors = [load(f, size, grey) for f in files]
+    warn_transparent(files)
     return ImageSet(tensors, display_names(files), np.zeros(len(files), np.int64), ["images"], size)
 
 
@@ -149,7 +150,7 @@ def load_classes(
     if twice is not None:
         raise OptionError(f"class folder {twice} is given twice; give each class folder once")
     names = _class_names(folders)
-    classes, image_names = {}, {}
+    classes, image_names, read = {}, {}, []
     for index, (name, folder) in enumerate(zip(names, folders)):
         if _is_sample(folder):
             crops = sample_class(str(folder)[len(samples.PREFIX):], seed=index)
@@ -162,11 +163,27 @@ def load_classes(
         files = images.list_images([folder], kind=("an image", "images"))  # an empty one: the count says it
         classes[name] = [load(f, size, grey) for f in files]  # a file that is not an image is named first
         if len(files) < 2:
+            inside = images.subfolder_hint([folder], "folders are not searched inside; give the subfolders as classes")
             raise OptionError(f"class '{name}' has {count(len(files), 'image')}; every class needs at least two to "
-                              "compare")
+                              f"compare{inside}")
         image_names[name] = [f"{name}/{f.name}" for f in files]
+        read += files
     _warn_shared(classes, image_names)
+    warn_transparent(read)
     return ImageSet.from_classes(classes, image_names, size)
+
+
+def warn_transparent(files: Sequence[Path]) -> None:
+    """Say which images of a set are partly transparent: read on white, that white counts in their matrices (a half
+    clear crop showed half white in the report, unsaid)."""
+    clear = [(f, share) for f in files
+             if (share := images.transparent_share(images.load_alpha(f))) > images.TRANSPARENT]
+    if clear:
+        one = len(clear) == 1
+        named = first_few([f"{f.name} {share:.0%}" for f, share in clear])
+        warn(f"{count(len(clear), 'image')} {'is' if one else 'are'} partly transparent ({named}), and the transparent "
+             f"part is read as white, which then counts in {'its' if one else 'their'} matrices; crop it away, or give "
+             "opaque images")
 
 
 def _warn_shared(classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[str, Sequence[str]]) -> None:

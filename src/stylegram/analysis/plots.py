@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..errors import count
 from ..images import save_image
 from . import featuremaps
 from .cluster import Clustering
@@ -242,9 +243,10 @@ def rank_bars(ranking: Ranking):
     colours = ["tab:orange" if s.layer == best else "tab:blue" for s in scores]
     x = np.arange(n)
     top.bar(x, [100 * s.accuracy for s in scores], color=colours)
-    chance = 100 / len(ranking.classes)
+    chance = 100 * ranking.majority  # 2 against 20 images: always guessing the larger class is right 91 % of the time
     top.axhline(chance, color="0.25", linestyle="--", linewidth=0.9, zorder=3)
-    label = f"leave-one-out\naccuracy (%)\n(dashed: chance, {chance:.0f}%"
+    said = "chance" if ranking.balanced else "always the\nlarger class"
+    label = f"leave-one-out\naccuracy (%)\n(dashed: {said}, {chance:.0f}%"
     if ranking.chance is not None:  # what the best of all these layers reaches on shuffled classes
         top.axhline(100 * ranking.chance.level, color="tab:red", linestyle=":", linewidth=1.1, zorder=3)
         label += f";\ndotted: best layer on\nshuffled classes, {100 * ranking.chance.level:.0f}%"
@@ -277,27 +279,32 @@ def _chance_said(ranking: Ranking) -> str:
     return said if ranking.chance.beaten else said + " (no better than chance)"
 
 
-def confusion_plot(score: LayerScore, classes: Sequence[str]):
-    """Counts of true (rows) against predicted (columns) classes, annotated."""
+def confusion_plot(score: LayerScore, classes: Sequence[str], labels: np.ndarray | None = None):
+    """Counts of true (rows) against predicted (columns) classes, annotated, each shaded by its share of its true
+    class (one scale for all left a small class's correct answers nearly white); with ``labels`` (each image's true
+    class, the ranking's), images left undecided, and so out of the matrix, said in the title."""
     counts = score.confusion
     k = len(classes)
+    sizes = counts.sum(1) if labels is None else np.bincount(np.asarray(labels), minlength=k)
+    shares = counts / np.maximum(sizes, 1)[:, None]
     fig = _figure(1.1 * k + 2.6, 0.95 * k + 1.9)
     ax = fig.subplots()
-    im = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.sum(1).max()), 1))
+    im = ax.imshow(100 * shares, cmap="Blues", vmin=0, vmax=100)
     for i in range(k):
         for j in range(k):
-            dark = counts[i, j] > 0.55 * counts.sum(1).max()
             ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=10,
-                    color="white" if dark else "black")
+                    color="white" if shares[i, j] > 0.55 else "black")
     ax.set_xticks(range(k), [_short(c, 16) for c in classes], rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(k), [_short(c, 16) for c in classes], fontsize=8)
     ax.set_xlabel("predicted class", fontsize=9)
     ax.set_ylabel("true class", fontsize=9)
-    ax.set_title(f"{score.layer}: leave-one-out accuracy {100 * score.accuracy:.1f}%", fontsize=10)
-    from matplotlib.ticker import MaxNLocator
-
+    undecided = int(sizes.sum() - counts.sum())
+    left_out = f"\n{count(undecided, 'image')} undecided, left out (a miss each)" if undecided else ""
+    balanced = "" if len(set(sizes[sizes > 0].tolist())) == 1 else \
+        f"\n(balanced over classes {100 * score.balanced_accuracy:.1f}%)"  # 2 against 20: 90.9 %, balanced 50 %
+    ax.set_title(f"{score.layer}: leave-one-out accuracy {100 * score.accuracy:.1f}%{balanced}{left_out}", fontsize=10)
     bar = fig.colorbar(im, ax=ax, shrink=0.8)
-    bar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 ticks
+    bar.set_label("% of the true class", fontsize=8)
     bar.ax.tick_params(labelsize=7)
     return fig
 

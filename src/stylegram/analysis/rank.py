@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..errors import OptionError, warn
+from ..errors import OptionError, count, first_few, warn
 from .equal import by_value
 from .matrices import channels_of, check_kind, triu
 
@@ -217,11 +217,20 @@ def chance(sims: Sequence[np.ndarray], labels: np.ndarray, observed: float, shuf
     return Chance(shuffles, float(np.quantile(best, 0.95)), p_value)
 
 
-def score(sim: np.ndarray, labels: Sequence[int], layer: str = "") -> LayerScore:
-    """Contrast and leave-one-out nearest-centroid results from an N x N similarity matrix."""
+def score(sim: np.ndarray, labels: Sequence[int], layer: str = "", blank: np.ndarray | None = None) -> LayerScore:
+    """Contrast and leave-one-out nearest-centroid results from an N x N similarity matrix; ``blank``: the images
+    whose entries do not vary (``featureless``), like nothing and unlike nothing: left out of the contrast (four
+    one-colour pictures read as a perfect 1.000 at every layer), undecided for the classifier."""
     labels = np.asarray(labels)
     classes = int(labels.max()) + 1
-    value, on, off = contrast(sim, labels)
+    if blank is not None and blank.any():
+        kept = ~blank
+        try:
+            value, on, off = contrast(sim[np.ix_(kept, kept)], labels[kept])
+        except OptionError:  # too few images left to compare
+            value = on = off = math.nan
+    else:
+        value, on, off = contrast(sim, labels)
     predicted = nearest(loo_scores(sim, labels))
     counts = confusion(labels, predicted, classes)
     recall = np.diag(counts) / np.bincount(labels, minlength=classes)
@@ -246,6 +255,17 @@ class Ranking:
     @property
     def best(self) -> LayerScore:
         return max(self.scores, key=LayerScore.key)  # max keeps the first (shallowest) of equals
+
+    @property
+    def majority(self) -> float:
+        """The accuracy of always guessing the largest class: chance's, 1 / classes, where they are of one size."""
+        return float(np.bincount(self.labels).max() / len(self.labels))
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every class has as many images."""
+        sizes = np.bincount(self.labels)
+        return bool((sizes[sizes > 0] == sizes.max()).all())
 
     @property
     def at_chance(self) -> bool:
@@ -341,12 +361,17 @@ def rank_layers(
     check_kind(kind)  # 'perason' was taken, and named the ranking
     _check_labels(triangles, labels, classes, names)
     _warn_if_pearson(triangles, kind)
-    scores, sims = [], []
+    scores, sims, blank_at = [], [], {}
     for layer, tri in triangles.items():
-        sims.append(similarity(entries(tri, kind)))
-        scores.append(score(sims[-1], labels, layer))
+        vectors = entries(tri, kind)
+        blank = featureless(vectors)
+        if blank.any():
+            blank_at[layer] = blank
+        sims.append(similarity(vectors))
+        scores.append(score(sims[-1], labels, layer, blank))
         if progress:
             progress(layer)
+    _warn_featureless(blank_at, names, kind)
     ranking = Ranking(scores, list(classes), list(names), labels, kind, dict(settings or {}))
     if shuffles:
         ranking.chance = chance(sims, labels, ranking.best.accuracy, shuffles)
@@ -371,6 +396,26 @@ def _check_labels(triangles: Mapping[str, torch.Tensor], labels: np.ndarray, cla
     if labels.min() < 0 or labels.max() >= len(classes):
         raise OptionError(f"labels run from {labels.min()} to {labels.max()}, but {len(classes)} classes are named: "
                           f"each label is a class's index, 0 to {len(classes) - 1}")
+
+
+def featureless(vectors: torch.Tensor) -> np.ndarray:
+    """Which rows of (N, D) entries do not vary (standardize makes them 0): a one-colour picture's Pearson matrix."""
+    z = vectors.double()
+    return ((z - z.mean(1, keepdim=True)).norm(dim=1) <= EPS).numpy()
+
+
+def _warn_featureless(blank_at: Mapping[str, np.ndarray], names: Sequence[str], kind: str) -> None:
+    """Say which images had no variation to compare at some layers: they vanished from the confusion matrix, unsaid."""
+    if not blank_at:
+        return
+    blank = np.any(list(blank_at.values()), axis=0)
+    which = first_few([names[i] for i in np.flatnonzero(blank)])
+    layers = first_few(list(blank_at))
+    fix = "; --kind gram counts them" if kind == "pearson" else ""
+    warn(f"{count(int(blank.sum()), 'image')} ({which}) {'has' if blank.sum() == 1 else 'have'} matrices with no "
+         f"variation at {count(len(blank_at), 'layer')} ({layers}), as a one-colour picture's correlations do: like "
+         f"no image and unlike none, so {'it is' if blank.sum() == 1 else 'they are'} left out of the contrast there "
+         f"and counted as undecided, a miss{fix}")
 
 
 def _warn_if_pearson(triangles: Mapping[str, torch.Tensor], kind: str) -> None:

@@ -108,7 +108,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             f"{_pct(best.accuracy)}; balanced over classes {_pct(best.balanced_accuracy)})"
             + (f"; undecided, equally near two classes: {count(int((best.predicted < 0).sum()), 'image')}, counted as "
                "misses and left out of the matrix." if (best.predicted < 0).any() else "."),
-            plots.to_webp(plots.confusion_plot(best, s.classes)),
+            plots.to_webp(plots.confusion_plot(best, s.classes, r.labels)),
         ),
         _clusters_section(study),
         _cluster_maps_section(study),

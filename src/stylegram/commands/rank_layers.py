@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     ranking = rank_layers(tri, image_set.labels, image_set.classes, image_set.names, args.kind, settings)
     best = ranking.best
     plots.save(plots.rank_bars(ranking), output)
-    plots.save(plots.confusion_plot(best, ranking.classes), companion(output, "_confusion.png"))
+    plots.save(plots.confusion_plot(best, ranking.classes, ranking.labels), companion(output, "_confusion.png"))
     write_bytes(companion(output, ".json"), (json.dumps(ranking.to_json(), indent=1) + "\n").encode())
     print(f"{'layer':<32}{'accuracy':>9}{'contrast':>10}{'gap':>8}")
     for s in ranking.scores:

@@ -73,6 +73,15 @@ def run(args: argparse.Namespace) -> int:
         raise
 
 
+def _sizes_said(size: int, images: list) -> str:
+    """--size as the page says it: the long side larger images were shrunk to, and the sides the images have (64 px
+    images read 'size 256', as if measured at 256)."""
+    sides = sorted({max(image.shape[-2:]) for image in images})
+    have = f"{sides[0]} px" if len(sides) == 1 else f"{sides[0]} to {sides[-1]} px"
+    shrunk = f"{size} px at most (smaller images are not enlarged)" if size else "0: images as they are"
+    return f"{shrunk}; the images' long sides: {have}"
+
+
 def _report(args: argparse.Namespace, model, image_set, output, dream_side: int) -> int:
     """Measure, draw and write the page."""
     from ..analysis import report, study
@@ -80,7 +89,7 @@ def _report(args: argparse.Namespace, model, image_set, output, dream_side: int)
     result = study.run(
         image_set, model, layers=args.layers, kind=args.kind, layer=args.layer, clusters=args.clusters,
         method=args.method, seed=args.seed, channels=args.channels, batch_size=args.batch_size,
-        settings={"size": args.size, "grey": args.grey, "method": args.method, "layers asked": args.layers,
+        settings={"size": _sizes_said(args.size, image_set.images), "grey": args.grey, "method": args.method, "layers asked": args.layers,
                   "top": args.channels,
                   "dreams": f"{dream_side} px, objective: {args.dream_objective}" if args.dreams else "no"},
         progress=say,
