@@ -146,7 +146,7 @@ def test_the_best_of_many_layers_is_weighed_against_shuffled_classes():
     best = [max(rank.accuracy(sim, order) for sim in sims) for order in orders]
     found = rank.chance(sims, labels, 0.75, shuffles=50)
     assert found.p_value == pytest.approx((1 + sum(b >= 0.75 for b in best)) / 51)
-    assert found.level == pytest.approx(np.quantile(best, 0.95))
+    assert found.level == pytest.approx(np.quantile(best, 0.95, method="higher")) and found.level in best
 
 
 @pytest.mark.parametrize("change, words", [

@@ -214,7 +214,8 @@ def chance(sims: Sequence[np.ndarray], labels: np.ndarray, observed: float, shuf
         shuffled = rng.permutation(labels)
         best[n] = max(accuracy(sim, shuffled) for sim in sims)
     p_value = (1 + int((best >= observed - EPS).sum())) / (1 + shuffles)
-    return Chance(shuffles, float(np.quantile(best, 0.95)), p_value)
+    # 'higher': an accuracy some shuffle reached (32 images score in steps of 3.125 %; interpolated, it read 75.2 %)
+    return Chance(shuffles, float(np.quantile(best, 0.95, method="higher")), p_value)
 
 
 def score(sim: np.ndarray, labels: Sequence[int], layer: str = "", blank: np.ndarray | None = None) -> LayerScore:
