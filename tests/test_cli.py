@@ -549,7 +549,9 @@ def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp
     assert f"removed {tmp_path / 'out.ckpt'}: the run it continued has ended" in capsys.readouterr().out
     assert not (tmp_path / "out.ckpt").exists()  # spent; a copy resumed from is the user's, and stays
     assert main([*run, "-o", str(tmp_path / "again.png"), "--resume", str(tmp_path / "copy.ckpt")]) == 0
-    assert (tmp_path / "copy.ckpt").exists() and "removed" not in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert (tmp_path / "copy.ckpt").exists() and "removed" not in said
+    assert f"kept {tmp_path / 'copy.ckpt'}: it is not this output's own checkpoint (again.ckpt)" in said  # unsaid
 
 
 def test_a_run_that_blows_up_keeps_the_last_good_image_and_says_what_to_lower(tmp_path, capsys):

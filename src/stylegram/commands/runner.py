@@ -219,6 +219,9 @@ def drop_spent_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
     if args.resume and not args.checkpoint and files.same_file(args.resume, checkpoint):
         checkpoint.unlink(missing_ok=True)
         print(f"removed {checkpoint}: the run it continued has ended")
+    elif args.resume and not args.checkpoint:  # it went on silently beside another picture: say why, and what to do
+        print(f"kept {args.resume}: it is not this output's own checkpoint ({checkpoint.name}), so it may be a copy "
+              "you keep; delete it if not")
 
 
 def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> str:
