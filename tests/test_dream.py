@@ -430,7 +430,8 @@ def test_bad_options_are_named(vgg):
 def test_a_correlation_on_a_one_colour_start_is_refused_and_a_cluster_too_small_for_it_is_named(vgg, tmp_path):
     """A flat start has no correlation to raise: it became NaN at once, with advice to lower the learning rate."""
     goal = D.cluster_correlation("relu2_1", [3, 7, 9])
-    with pytest.raises(OptionError, match="the start image is one colour: its feature maps do not vary"):
+    with pytest.raises(OptionError, match=r"the start image is one colour \(within one level of 255 everywhere\): its "
+                                          r"feature maps do not vary"):
         D.prepare_dream(goal, model=vgg, image=torch.full((3, 48, 48), 0.5), size=48)
     D.prepare_dream(D.channels("relu2_1", [3, 7]), model=vgg, image=torch.full((3, 48, 48), 0.5), size=48)  # activation: fine
     clusters = tmp_path / "grams.json"

@@ -548,7 +548,8 @@ def _check_not_flat(start: torch.Tensor) -> None:
     and the dream stays flat (it became NaN at once, with advice to lower the learning rate)."""
     spread = (start.amax((-2, -1)) - start.amin((-2, -1))).max().item()
     if spread < 1 / 255:
-        raise OptionError("the start image is one colour: its feature maps do not vary, so they have no correlation "
+        raise OptionError("the start image is one colour (within one level of 255 everywhere): its feature maps do not "
+                          "vary, so they have no correlation "
                           "to raise and the dream would stay flat; start from noise (leave out --image) or "
                           "from a picture with some texture")
 
