@@ -732,6 +732,10 @@ def test_class_folders_name_transparent_images_and_subfolders(classes, tmp_path)
     with pytest.warns(StylegramWarning, match=r"2 images are partly transparent \(half0.png 50%, half1.png 50%\), and "
                                               r"the transparent part is read as white"):
         inputs.load_classes([classes[0], clear], size=32)
+    frames = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue")]
+    frames[0].save(clear / "moving.gif", save_all=True, append_images=frames[1:])
+    with pytest.warns(StylegramWarning, match=r"moving.gif is an animation: only its first frame is read"):
+        inputs.load_set([clear / "moving.gif"], size=32)  # read as its first frame, unsaid
     nested = tmp_path / "nested"
     (nested / "inner").mkdir(parents=True)
     with pytest.raises(OptionError, match=r"class 'nested' has 0 images; every class needs at least two to compare "

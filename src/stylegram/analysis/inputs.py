@@ -119,7 +119,7 @@ def load_set(paths: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT
     """An unlabelled set (one class named 'images') from files, folders and sample:NAME specs."""
     files = expand(paths, set_of=True)
     tensors = [load(f, size, grey) for f in files]
-    warn_transparent(files)
+    warn_read_otherwise(files)
     return ImageSet(tensors, display_names(files), np.zeros(len(files), np.int64), ["images"], size)
 
 
@@ -169,8 +169,19 @@ def load_classes(
         image_names[name] = [f"{name}/{f.name}" for f in files]
         read += files
     _warn_shared(classes, image_names)
-    warn_transparent(read)
+    warn_read_otherwise(read)
     return ImageSet.from_classes(classes, image_names, size)
+
+
+def warn_read_otherwise(files: Sequence[Path]) -> None:
+    """Say which images of a set are read otherwise than they show: partly transparent ones (``warn_transparent``)
+    and animations, of which the first frame alone is read (an animated GIF was, unsaid)."""
+    warn_transparent(files)
+    moving = [f.name for f in files if images.is_animation(f)]
+    if moving:
+        one = len(moving) == 1
+        warn(f"{first_few(moving)} {'is an animation' if one else 'are animations'}: only {'its' if one else 'each'} "
+             "first frame is read; give stills (or stylize a video with 'stylegram batch')")
 
 
 def warn_transparent(files: Sequence[Path]) -> None:
