@@ -457,6 +457,11 @@ def test_a_negative_mean_from_layers_the_run_did_not_match_is_not_called_a_faile
     assert why.headline() == ("-187% of the way to the example's Gram matrices on average, pulled down by pool4 "
                               "(-1296%), further from the example's than the noise it started from, while the middle "
                               "layer went 94%: a layer the run did not match (was it in --layers?) drifts so")
+    maps = [torch.rand(4, 6, 6, generator=torch.Generator().manual_seed(n)) for n in range(3)]
+    transfer = Explanation(image, [image], [1.0], image, [layer(n, v) for n, v in shares.items()], [], "relu4_2",
+                           [maps[0], maps[0], maps[2]])  # a transfer: its option is --style-layers, its start content
+    assert "further from the style's than the content, while the middle layer went 94%: a layer the run did not " \
+           "match (was it in --style-layers?) drifts so" in transfer.headline()
     # A run whose layers mostly went backwards is still told it may need more iterations.
     stalled = Explanation(image, [image], [1.0], image, [layer(n, v - 1.5) for n, v in shares.items()], [])
     assert stalled.astray() == [] and "more iterations may help" in stalled.headline()

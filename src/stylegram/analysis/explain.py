@@ -265,9 +265,11 @@ class Explanation:
         astray = self.astray()
         if astray:  # one layer's -1296% made the mean of 99, 97, 94, 69 % read as a failed run
             behind = ", ".join(f"{g.layer} ({percent(g.moved)})" for g in astray)
-            moved = (f"{moved} on average, pulled down by {behind}, further from {self.target()} than the {start} it "
-                     f"started from, while the middle layer went "
-                     f"{percent(self.middle)}: a layer the run did not match (was it in --layers?) drifts so")
+            began = "noise it started from" if self.texture else "content"  # a transfer may start from another picture
+            option = "--layers" if self.texture else "--style-layers"
+            moved = (f"{moved} on average, pulled down by {behind}, further from {self.target()} than the {began}, "
+                     f"while the middle layer went {percent(self.middle)}: a layer the run did not match (was it in "
+                     f"{option}?) drifts so")
         elif self.moved < 0 and self.unrelated():  # 'more iterations may help' beside 'was it made from this content?'
             moved = f"further from {self.goal()} than the {start} ({moved}), as a picture not made from it would be"
         elif self.moved < 0 and self.texture:  # '-167% of the way' said it in a riddle
