@@ -519,6 +519,10 @@ def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):
     said = re.search(r"^a 2008x2008 run \(the 2000x2000 texture and its 4 px margin\) needs about [\d.]+ GiB but "
                      r"max_memory allows 1.0 GiB; the largest size that fits is about size=(\d+)$", str(refused.value))
     assert said and (int(said.group(1)) + 8) % 16 == 0, str(refused.value)  # the canvas's side that fits, less 8
+    with pytest.raises(OptionError) as refused:  # a bare number for a 4:3 texture made a square that did not fit
+        prepare_texture(example, model=avg_vgg, size="2000x1500", max_memory=1.0)
+    wide = re.search(r"the largest size that fits is about size=(\d+)x(\d+)$", str(refused.value))
+    assert wide and abs(int(wide.group(1)) / int(wide.group(2)) - 4 / 3) < 0.01, str(refused.value)
 
 
 def test_the_next_scale_starts_from_the_picture_enlarged_not_the_canvas(avg_vgg, brick):

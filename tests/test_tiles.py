@@ -103,6 +103,19 @@ def test_a_size_too_large_for_the_memory_is_answered_with_tiles_too(tmp_path, ca
             ("gram", "w2", "meanstd", "mmd-gauss", "histogram", "gram:1,w2:1", "mrf")] == [2.0, 2.3, 2.3, 2.3, 3.0, 2.3, 3.0]
 
 
+def test_a_tile_too_large_for_the_memory_is_refused_before_the_first_run(tmp_path, capsys, monkeypatch):
+    """Trial AE: --tile as the refusal advised passed the check of the first whole run (416x277 here) and failed at
+    the first square tile, the whole first picture made and lost; the advice named --size, which gives up the size."""
+    from stylegram import optimize
+
+    monkeypatch.setattr(optimize, "run", lambda *a, **k: pytest.fail("the first run began"))
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), "--size", "1000",
+                 "--upscale", "--tile", "416", "--max-memory", "1"]) == 2
+    said = capsys.readouterr().err
+    assert "a 416x416 tile needs about" in said and "the largest tile that fits is about --tile " in said
+    assert not (tmp_path / "o.png").exists()
+
+
 def test_the_command_line_writes_the_tiled_picture(tmp_path, capsys, quick):
     out = tmp_path / "big.png"
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "160", "--min-size", "64",

@@ -562,6 +562,7 @@ def prepare(
     state: optimize.State | None = None,
     suggest_tiles: bool = False,
     kept_pool: int = 1,
+    tile: tuple[int, int] | None = None,
     **changes,
 ) -> Job:
     """Load and check everything, then return a transfer Job ready to iterate (nothing optimized yet).
@@ -570,7 +571,8 @@ def prepare(
     name what ran), and options that ask for another are refused. ``suggest_tiles``: a size too large for the memory
     is answered with --tile as well (stylegram.tiles; the command line has it). ``kept_pool``: --init-weight holds the
     output to the --init image averaged over blocks of this many pixels (its layout, not its detail; the tiles of a
-    tiled run).
+    tiled run). ``tile``: the largest tile (H, W) of the tiled run this whole first run begins (stylegram.tiles): the
+    memory is checked for it, and a --tile that fits is named (a tile that did not fit failed after the first run).
     """
     opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":
@@ -608,10 +610,11 @@ def prepare(
     # the styles grow with --size too: the size named must fit them as well (304 was named, then its style refused)
     style_cap = min((memory.largest_side(memory.targets_bytes(model, layers, size), size, limit) * max(finest)
                      // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
-    memory.check_fits(model, layers, finest, limit, opts.history, extra=held, factor=problem.memory_factor(),
-                      fix=lambda side: f"the largest size that fits is about --size {min(side, style_cap)}"
-                      + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else ""),
-                      also=statistics.fewer_samples(problem.statistic))
+    whole = (lambda side: f"the largest size that fits is about --size {min(side, style_cap)}"
+             + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else ""))
+    memory.check_fits(model, layers, tile or finest, limit, opts.history, what="tile" if tile else "run", extra=held,
+                      factor=problem.memory_factor(), also=statistics.fewer_samples(problem.statistic),
+                      fix=(lambda side: f"the largest tile that fits is about --tile {side}") if tile else whole)
     for size in style_sizes:  # its targets take a forward pass at the style's own size
         memory.check_targets_fit(model, layers, size, limit, "style image",
                                  lambda side: f"the largest --style-scale that fits is about "

@@ -119,6 +119,15 @@ def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
     return h, w
 
 
+def _fitting(final: tuple[int, int], side: int) -> str:
+    """'712x534' for a WxH texture of ``final``'s (H, W) shape with long side ``side``; '712' for a square one (a bare
+    number for a 4:3 texture made a square that did not fit)."""
+    if final[0] == final[1]:
+        return str(side)
+    h, w = memory.scaled(final, side)
+    return f"{w}x{h}"
+
+
 def doodle_size(doodle: tuple[int, int], size: str | int | Sequence[int]) -> str | int | Sequence[int]:
     """--size for a texture whose --labels begin with a doodle of ``doodle`` (H, W) px: one number (the default
     too) becomes the doodle's shape with that long side ('256' and a 96x64 doodle: '256x171'); WIDTHxHEIGHT is
@@ -454,7 +463,7 @@ def prepare_texture(
     m = problem.margin  # the canvas is the picture and its margin: 5008 px was named for --size 5000 (trial V)
     memory.check_fits(backbone, problem.ordered, problem.canvas(final), limit, extra=held,
                       what=f"run (the {final[1]}x{final[0]} texture and its {m} px margin)" if m else "run",
-                      fix=lambda side: f"the largest size that fits is about --size {side - 2 * m}",
+                      fix=lambda side: f"the largest size that fits is about --size {_fitting(final, side - 2 * m)}",
                       also=statistics.fewer_samples(problem.statistic))
     warn_enlarged(tensors, [problem.example_size(e, final) for e in tensors], "--example-scale", "example",
                   "a smaller --example-scale")  # as transfer warns of a style image (once it is sure to run)

@@ -291,8 +291,10 @@ def transfer_tiled(
         on_state = _recording(on_state, inputs)
     if state is None or state.first is not None:
         going = None if state is None else state.first_state()
+        final = optimize.fit_long_side(tuple(whole.shape[-2:]), size)
+        largest = (min(tile, final[0]), min(tile, final[1])) if size > tile else None  # checked before the first run
         image, history = _first_run(whole, styles, opts.replace(size=base, upscale=True), model, on_first, stop,
-                                    on_state, going)
+                                    on_state, going, largest)
         if on_state is not None and not (stop is not None and stop()):  # stopped: the first run's state was heard
             on_state(TiledState(0, image, history))
     else:
@@ -348,11 +350,12 @@ class _Tally:
 
 def _first_run(whole: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions, model: Backbone,
                on_first: Callable[[optimize.Progress], None] | None, stop: Callable[[], bool] | None,
-               on_state: Callable[[TiledState], None] | None, state: optimize.State | None
-               ) -> tuple[torch.Tensor, list]:
+               on_state: Callable[[TiledState], None] | None, state: optimize.State | None,
+               largest: tuple[int, int] | None = None) -> tuple[torch.Tensor, list]:
     """The whole picture at the tile size, the usual schedule (going on from ``state`` if given): its image and loss
-    history. ``on_state`` hears where it stands after every iteration."""
-    first = gatys.prepare(whole, styles, opts, model=model, state=state)
+    history. ``on_state`` hears where it stands after every iteration; ``largest``: the largest tile (H, W) to come,
+    whose memory is checked before this run (it failed after it, the whole first picture lost)."""
+    first = gatys.prepare(whole, styles, opts, model=model, state=state, tile=largest)
     for progress in first:
         if on_first is not None:
             on_first(progress)
