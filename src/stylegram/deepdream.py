@@ -741,8 +741,8 @@ def _backbone(opts: DreamOptions, model: Backbone | None) -> Backbone:
 
 
 def check_numbers(opts: DreamOptions) -> None:
-    """Refuse sizes, scales and transform ranges that cannot work (negative, NaN, infinite), before any work."""
-    check_side(opts.size)
+    """Refuse scales and transform ranges that cannot work (negative, NaN, infinite), before any work (a size out of
+    range is refused as the options are made)."""
     check_number("--octave-scale", opts.octave_scale, 1, above=True)
     check_number("--jitter", opts.jitter)
     check_number("--scale", opts.scale)

@@ -459,7 +459,6 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     own = max(content.shape[-2:])
     if opts.size is None:
         return min(own, DEFAULT_SIDE)
-    check_side(opts.size)
     if opts.size > own and not opts.upscale:
         raise OptionError(
             f"--size {opts.size} is larger than the content image ({own} px on its long side); "

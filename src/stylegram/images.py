@@ -594,8 +594,7 @@ def warn_transparent(sources: Sequence[ImageLike], noun: str, fix: str) -> None:
     """Warn of each of ``sources`` (named '{noun} N') that is more than 1 % transparent: it is read on white, so its
     statistics hold white it does not show; ``fix`` says what to do instead."""
     for i, source in enumerate(sources):
-        share = 0.0 if isinstance(source, torch.Tensor) else transparent_share(load_alpha(source))
-        if share > TRANSPARENT:
+        if share := clear_part(source):
             warn(f"{noun} {i + 1} is {share:.0%} transparent, and its transparent part is read as white, which then "
                  f"counts as part of it: {fix}")
 
@@ -740,6 +739,13 @@ TRANSPARENT = 0.01  # a picture more than this share clear (alpha under 0.5) is 
 def transparent_share(alpha: torch.Tensor | None) -> float:
     """The share of a picture's pixels more transparent than opaque (0 for None)."""
     return 0.0 if alpha is None else float((alpha < 0.5).float().mean())
+
+
+def clear_part(source: ImageLike) -> float:
+    """The share of ``source`` (a file, array, PIL image or Result) more transparent than opaque, where it is over
+    TRANSPARENT, the share warned of; else 0 (a tensor has no transparency)."""
+    share = transparent_share(load_alpha(source))
+    return share if share > TRANSPARENT else 0.0
 
 
 def _warn_transparency_lost(target: Path, fmt: str, alpha: torch.Tensor) -> None:

@@ -160,9 +160,9 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
             X.check_made_from(content_t, image)
     side, parts = _side(images, size), parts_of(content_t, style_ts, style_masks, style_regions, labels,
                                                 names=style_names)
-    explained = []
+    explained, smallest = [], _smallest(names, images, size)
     for name, image in zip(names, images):
-        with _naming(name, _smallest(names, images, size)):
+        with _naming(name, smallest):
             c, s, r = X.prepared(content_t, style_ts, image, side, style_scale)
             explained.append(X.measure(c, r, s, model, blend=blend, parts=parts, **layers))
     return _warned(Comparison(names, explained, _drawn(layer, explained, False), style_names, _shrunk(names, images,
@@ -187,9 +187,9 @@ def compare_textures(examples: ImageLike | Sequence[ImageLike], results: Sequenc
     example_ts, side = X.loaded(examples, "example"), _side(images, size)
     parts = parts_of(images[0], example_ts, style_masks=masks, labels=labels, texture=True,
                      names=example_names)  # over the outputs' shape
-    explained = []
+    explained, smallest = [], _smallest(names, images, size)
     for name, image in zip(names, images):
-        with _naming(name, _smallest(names, images, size)):
+        with _naming(name, smallest):
             e, r = X.prepared_texture(example_ts, image, side, example_scale)
             explained.append(X.measure_texture(e, r, model, blend=blend, tileable=tileable, parts=parts, **layers))
     return _warned(Comparison(names, explained, _drawn(layer, explained, True), example_names, _shrunk(names, images,

@@ -598,11 +598,10 @@ def load_result(image: ImageLike, what: str = "result") -> torch.Tensor:
     """A result as it was made: a transparent one's colours under its transparent part too, which the run painted
     (read on white, a transfer from a 31 % transparent content read 28 % of the way for the 64 % its colours went),
     said so."""
-    from ..images import TRANSPARENT, UNDER, load_alpha, load_input, transparent_share
+    from ..images import UNDER, clear_part, load_input
 
     loaded_image = load_input(image, what, background=UNDER)
-    share = 0.0 if isinstance(image, torch.Tensor) else transparent_share(load_alpha(image))
-    if share > TRANSPARENT:
+    if share := clear_part(image):
         warn(f"{what} is {share:.0%} transparent: it is measured on the colours stored under its transparent part, "
              "as the run made them, though a viewer shows that part see-through")
     return loaded_image

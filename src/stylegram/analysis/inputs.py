@@ -187,8 +187,7 @@ def warn_read_otherwise(files: Sequence[Path]) -> None:
 def warn_transparent(files: Sequence[Path]) -> None:
     """Say which images of a set are partly transparent: read on white, that white counts in their matrices (a half
     clear crop showed half white in the report, unsaid)."""
-    clear = [(f, share) for f in files
-             if (share := images.transparent_share(images.load_alpha(f))) > images.TRANSPARENT]
+    clear = [(f, share) for f in files if (share := images.clear_part(f))]
     if clear:
         one = len(clear) == 1
         named = first_few([f"{f.name} {share:.0%}" for f, share in clear])

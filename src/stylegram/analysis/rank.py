@@ -67,8 +67,14 @@ def standardize(vectors: torch.Tensor) -> torch.Tensor:
 
 def similarity(vectors: torch.Tensor) -> np.ndarray:
     """N x N Pearson correlations between the rows of an (N, D) tensor."""
+    return similarity_and_blanks(vectors)[0]
+
+
+def similarity_and_blanks(vectors: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """``similarity``, and which rows do not vary (standardize made them 0; a one-colour picture's Pearson matrix):
+    like no row and unlike none."""
     z = standardize(vectors)
-    return (z @ z.T).numpy()
+    return (z @ z.T).numpy(), (~z.any(1)).numpy()
 
 
 def _onehot(labels: np.ndarray) -> np.ndarray:
@@ -220,7 +226,7 @@ def chance(sims: Sequence[np.ndarray], labels: np.ndarray, observed: float, shuf
 
 def score(sim: np.ndarray, labels: Sequence[int], layer: str = "", blank: np.ndarray | None = None) -> LayerScore:
     """Contrast and leave-one-out nearest-centroid results from an N x N similarity matrix; ``blank``: the images
-    whose entries do not vary (``featureless``), like nothing and unlike nothing: left out of the contrast (four
+    whose entries do not vary (``similarity_and_blanks``), like nothing and unlike nothing: left out of the contrast (four
     one-colour pictures read as a perfect 1.000 at every layer), undecided for the classifier."""
     labels = np.asarray(labels)
     classes = int(labels.max()) + 1
@@ -364,12 +370,11 @@ def rank_layers(
     _warn_if_pearson(triangles, kind)
     scores, sims, blank_at = [], [], {}
     for layer, tri in triangles.items():
-        vectors = entries(tri, kind)
-        blank = featureless(vectors)
+        sim, blank = similarity_and_blanks(entries(tri, kind))
         if blank.any():
             blank_at[layer] = blank
-        sims.append(similarity(vectors))
-        scores.append(score(sims[-1], labels, layer, blank))
+        sims.append(sim)
+        scores.append(score(sim, labels, layer, blank))
         if progress:
             progress(layer)
     _warn_featureless(blank_at, names, kind)
@@ -397,12 +402,6 @@ def _check_labels(triangles: Mapping[str, torch.Tensor], labels: np.ndarray, cla
     if labels.min() < 0 or labels.max() >= len(classes):
         raise OptionError(f"labels run from {labels.min()} to {labels.max()}, but {len(classes)} classes are named: "
                           f"each label is a class's index, 0 to {len(classes) - 1}")
-
-
-def featureless(vectors: torch.Tensor) -> np.ndarray:
-    """Which rows of (N, D) entries do not vary (standardize makes them 0): a one-colour picture's Pearson matrix."""
-    z = vectors.double()
-    return ((z - z.mean(1, keepdim=True)).norm(dim=1) <= EPS).numpy()
 
 
 def _warn_featureless(blank_at: Mapping[str, np.ndarray], names: Sequence[str], kind: str) -> None:

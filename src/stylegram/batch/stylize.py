@@ -312,7 +312,6 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
         raise OptionError("--alpha is the style strength of --method adain and wct, and --method is gatys; "
                           "drop --alpha (or lower --style-weight)")
     feedforward.check_alpha(opts.alpha)
-    images.check_side(opts.size)
     blend_weights(opts.style_blend, styles)
     gatys.check_numbers(opts)
     if method != "gatys":
@@ -372,7 +371,7 @@ def _warn_transparency_lost(ext: str, planned: list[Item]) -> None:
     clear = []
     for item in (i for i in planned if not i.is_video):
         try:
-            if images.transparent_share(images.load_alpha(item.source)) > images.TRANSPARENT:
+            if images.clear_part(item.source):
                 clear.append(item.name)
         except StylegramError:
             continue  # unreadable: its own error comes in its turn
