@@ -67,11 +67,12 @@ class Cell:
     def caption_parts(self) -> list[str]:
         """The caption in the pieces a line may break between: each value, then the time."""
         shown = values(self.changes).split(", ")
+        named = [*(f"{v}," for v in shown[:-1]), shown[-1]]
         if self.repeats:  # its time was the earlier cell's
-            return [*(f"{v}," for v in shown[:-1]), shown[-1], "· the same picture:", *self.repeats.split(" ")]
+            return [*named, "· the same picture:", *self.repeats.split(" ")]
         seconds = self.result.seconds
         took = f"{seconds:.1f}s" if seconds >= 0.1 else f"{seconds:.2f}s"  # AdaIN's 0.04 s read '0.0s'
-        return [*(f"{v}," for v in shown[:-1]), shown[-1], f"· {took}"
+        return [*named, f"· {took}"
                 + (" (stopped)" if self.stopped else ""), *([f"· {self.measured}"] if self.measured else [])]
 
     @property
