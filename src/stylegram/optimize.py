@@ -108,6 +108,11 @@ class Schedule:
         if self.lr is not None and not 0 < self.lr <= MAX_LR:  # also refuses NaN
             raise OptionError(f"--lr must be a positive step size of at most {MAX_LR:g}, got {self.lr}")
 
+    def most_pairs(self) -> int:
+        """The most curvature pairs L-BFGS holds at once (memory.estimate's ``history``): its history, fewer where no
+        scale runs that many iterations, none for another optimizer."""
+        return min(self.history, max(self.iterations, default=0)) if self.optimizer == "lbfgs" else 0
+
 
 def warn_no_steps(iterations: list[int], spec: object, start: str) -> None:
     """Warn where --iterations takes no step at any scale: the output is then ``start`` itself ("the start
