@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image, ImageCms
 
-from stylegram import samples
+from stylegram import images, samples
 from stylegram.errors import ImageError, OptionError
 from stylegram.images import (
     DEFAULT_MAX_PIXELS,
@@ -170,6 +170,25 @@ def test_a_large_jpeg_shrunk_on_reading_is_decoded_at_a_reduced_scale(width, hei
     assert drafted == ([(width // factor, height // factor)] if factor else [])
     difference = (shrunk - full).abs() * 255
     assert difference.mean() < 1.5 and difference.max() < 16, (difference.mean(), difference.max())  # here 0.9, 7
+
+
+def test_a_large_png_read_for_a_small_size_is_averaged_down_before_it_becomes_floats(tmp_path, monkeypatch):
+    """An opaque 8-bit PNG of more than BOX_FROM pixels read for a small output is averaged over blocks as decoded,
+    as long as the resize after still halves it (a 48 MP PNG for 512 px peaked at 1.03 GB as floats, 0.40 so). A
+    smaller one is read as before; a cut-out is read whole, as averaging its hidden colours would bleed."""
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, (192, 256, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "big.png")
+    assert load_input(tmp_path / "big.png", "content image", at_least=32).shape == (1, 3, 192, 256)  # not large
+    monkeypatch.setattr(images, "BOX_FROM", 192 * 256 - 1)
+    x = load_input(tmp_path / "big.png", "content image", at_least=32)
+    assert x.shape == (1, 3, 48, 64)  # 64 px: twice the 32 asked
+    blocks = pixels.reshape(48, 4, 64, 4, 3).mean(axis=(1, 3))
+    assert np.abs(x[0].permute(1, 2, 0).numpy() * 255 - blocks).max() <= 0.51  # the block means, rounded
+    assert load_input(tmp_path / "big.png", "content image", at_least=33).shape == (1, 3, 96, 128)  # 64 is too few
+    cut_out = np.dstack([pixels, np.full((192, 256), 128, np.uint8)])
+    Image.fromarray(cut_out).save(tmp_path / "cut.png")
+    assert load_input(tmp_path / "cut.png", "content image", at_least=32).shape == (1, 3, 192, 256)
 
 
 @pytest.mark.parametrize("suffix", [".heic", ".avif"])

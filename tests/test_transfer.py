@@ -237,20 +237,43 @@ def test_weights_on_the_classic_tools_scale_are_warned_of(vgg, pair):
         gatys.prepare(*pair, model=vgg, content_weight=0, **FAST)  # the style alone, meant so
 
 
-def test_a_one_pass_transfer_decodes_a_large_jpeg_content_at_the_scale_it_needs(tmp_path, monkeypatch):
-    """AdaIN and WCT read a phone-size JPEG content at the JPEG decoder's reduced scale that still covers --size (no
-    checkpoint records its pixels); the optimization reads it in full, as its checkpoints' digests did."""
+def test_a_panorama_at_the_default_size_is_told_the_size_that_keeps_it_from_a_sliver(vgg, pair):
+    """--size is the long side, 512 when not given: a 12000x800 panorama came out 512x34 without a word."""
+    with pytest.warns(StylegramWarning, match=r"^the output is 512x34 px: size, its long side, is 512 px when not "
+                      r"given, and the content is 15 times as wide as it is tall; give size=1913 for one 128 px tall$"):
+        gatys.warn_thin_default((800, 12000), TransferOptions())
+    with pytest.warns(StylegramWarning, match=r"^the output is 42x512 px: .* 12 times as tall as it is wide; give "
+                      r"size=1570 for one 128 px wide$"):
+        prepare(torch.rand(1, 3, 1600, 130), pair[1], model=vgg, iterations="1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gatys.warn_thin_default((2000, 6000), TransferOptions())  # 512x171: thick enough
+        gatys.warn_thin_default((800, 12000), TransferOptions(size=512))  # asked for
+        gatys.warn_thin_default((50, 600), TransferOptions())  # a content this thin itself: meant so
+
+
+def test_a_large_content_and_style_are_read_at_the_scale_the_output_needs(vgg, tmp_path, monkeypatch):
+    """A phone-size JPEG is decoded at the JPEG decoder's reduced scale that still covers --size (a style's: its
+    --style-scale times that), by a pass and by the optimization; a resumed run reads the same pixels, so the digests
+    its checkpoint recorded match (the optimization read its inputs in full for them: a 48 MP PNG content took
+    1.0 GB of floats)."""
     from PIL import JpegImagePlugin
 
-    photo = tmp_path / "photo.jpg"
-    Image.fromarray((np.random.default_rng(0).random((768, 1024, 3)) * 255).astype(np.uint8)).save(photo)
+    rng = np.random.default_rng(0)
+    photo, style = tmp_path / "photo.jpg", tmp_path / "style.jpg"
+    Image.fromarray((rng.random((768, 1024, 3)) * 255).astype(np.uint8)).save(photo)
+    Image.fromarray((rng.random((1024, 1024, 3)) * 255).astype(np.uint8)).save(style)
     drafted, real = [], JpegImagePlugin.JpegImageFile.draft
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
                         lambda self, mode, size: drafted.append(size) or real(self, mode, size))
     assert transfer(photo, "sample:swirls", method="adain", size=128).image.shape[-2:] == (96, 128)
     assert drafted == [(128, 96)]
-    gatys.prepare(photo, "sample:swirls", size=128, iterations="1")
-    assert drafted == [(128, 96)]  # not again
+    job = gatys.prepare(photo, style, model=vgg, size=128, style_scale=1.5, iterations="1", min_size=128)
+    assert drafted[1:] == [(128, 96), (256, 256)]  # the style's 192 px need: 1/4 of it, as 1/8 is under
+    assert [tuple(s.shape[-2:]) for s in job.problem.styles] == [(256, 256)]
+    list(job)
+    job.checkpoint(tmp_path / "run.ckpt")
+    assert [r.iteration for r in resume(tmp_path / "run.ckpt", photo, style, model=vgg)] == []  # 1 of 1 done: no digest error
 
 
 def test_progress_shows_the_command_lines_bar_and_is_off_by_default(vgg, pair, capsys):

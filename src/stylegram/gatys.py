@@ -38,6 +38,7 @@ FEED_FORWARD_FIELDS = ("method", "alpha", "size", "style_scale", "style_blend", 
 PARAMETERIZATIONS = ("fourier", "pixels")
 
 MAX_ENLARGEMENT = 4  # a style image enlarged more than this many times is warned of (its strokes blur)
+THIN = 128  # px: a default output (no --size) shorter than this on its short side is warned of (a panorama's 512x34)
 DEFAULT_SIDE = 512  # the output's long side without --size (at most the content's): about a minute on a CPU
 
 
@@ -455,6 +456,20 @@ def named_inputs(content: torch.Tensor, styles: Sequence[torch.Tensor], masks: S
             **{f"style region {i + 1}": r for i, r in enumerate(regions or [])}}
 
 
+def warn_thin_default(content: tuple[int, int], opts: TransferOptions) -> None:
+    """Warn when --size is unset and its default makes a wide (or tall) content's output thinner than THIN px on its
+    short side, naming the --size that does not: a 12000x800 panorama came out 512x34, its detail lost."""
+    if opts.size is not None:
+        return
+    h, w = optimize.fit_long_side(content, min(max(content), DEFAULT_SIDE))
+    wanted = _smallest_long_side(content, THIN)
+    if min(h, w) >= THIN or min(content) < THIN:  # a content this thin itself is taken as meant
+        return
+    across, short = ("wide as it is tall", "tall") if w >= h else ("tall as it is wide", "wide")
+    warn(f"the output is {w}x{h} px: --size, its long side, is {DEFAULT_SIDE} px when not given, and the content is "
+         f"{max(content) / min(content):.0f} times as {across}; give --size {wanted} for one {THIN} px {short}")
+
+
 def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     own = max(content.shape[-2:])
     if opts.size is None:
@@ -583,9 +598,12 @@ def prepare(
     limit = memory.limit_bytes(opts.max_memory)
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))
-    content_t, style_ts = _load_inputs(content, styles, regions=state is not None or opts.style_regions is not None)
+    content_t, style_ts = _load_inputs(content, styles, read_side(opts.size), opts.style_scale,
+                                       regions=state is not None or opts.style_regions is not None)
     if state is None or state.rng is None:  # a resumed run never reads its start again
         _check_init(opts.init, content_t)
+    if state is None:
+        warn_thin_default(tuple(content_t.shape[-2:]), opts)
     statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
     if check_model(model) is not None:
         opts = _recording(model, opts)
@@ -611,8 +629,8 @@ def prepare(
                      // max(size) // 16 * 16 for size in style_sizes), default=max(finest))
     whole = (lambda side: f"the largest size that fits is about --size {min(side, style_cap)}"
              + (f", or make this size in tiles: --tile {min(side, style_cap, 768)}" if suggest_tiles else ""))
-    memory.check_fits(model, layers, tile or finest, limit, opts.history, what="tile" if tile else "run", extra=held,
-                      factor=problem.memory_factor(), also=statistics.fewer_samples(problem.statistic),
+    memory.check_fits(model, layers, tile or finest, limit, schedule.most_pairs(), what="tile" if tile else "run",
+                      extra=held, factor=problem.memory_factor(), also=statistics.fewer_samples(problem.statistic),
                       fix=(lambda side: f"the largest tile that fits is about --tile {side}") if tile else whole)
     for size in style_sizes:  # its targets take a forward pass at the style's own size
         memory.check_targets_fit(model, layers, size, limit, "style image",
@@ -621,16 +639,18 @@ def prepare(
     return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
 
-def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], content_side: int | None = None,
-                 regions: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], side: int | None = None,
+                 style_scale: float = 1.0, regions: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Load the content and every style image, naming which one fails, and warn of a transparent style (unless
-    ``regions``, --style-regions, say what to lend); ``content_side``: a JPEG content may be decoded smaller, its long
-    side still at least that (images.load_tensor)."""
+    ``regions``, --style-regions, say what to lend); ``side``: the output's long side at most (read_side), so a large
+    file may be read smaller (images.load_tensor), the content's long side still at least that and a style's at
+    least ``style_scale`` times it. The same options read the same pixels, so a resumed run's digests match."""
     styles = image_list(styles)
     if not styles:
         raise OptionError("give at least one style image")
-    loaded = (load_input(content, "content image", at_least=content_side),
-              [load_input(s, f"style image {i + 1}") for i, s in enumerate(styles)])
+    style_side = None if side is None else math.ceil(side * style_scale)
+    loaded = (load_input(content, "content image", at_least=side),
+              [load_input(s, f"style image {i + 1}", at_least=style_side) for i, s in enumerate(styles)])
     if not regions:  # a style half cut out (RGBA) was put on white without a word: a washed-out, white picture
         warn_transparent(styles, "style image", "give an opaque style image, or (--method gatys) a --style-regions "
                          "mask of its opaque part")
@@ -717,8 +737,9 @@ def prepare_feed_forward(content: ImageLike, styles: ImageLike | Sequence[ImageL
     check_settings(opts.method, opts.alpha, opts.colors, opts.precision)
     check_gatys_only(opts)
     start = time.perf_counter()
-    content_t, style_ts = _load_inputs(content, styles, read_side(opts.size))  # one pass: no checkpoint to match
+    content_t, style_ts = _load_inputs(content, styles, read_side(opts.size), opts.style_scale)
     side = _output_side(content_t, opts)
+    warn_thin_default(tuple(content_t.shape[-2:]), opts)
     size = optimize.fit_long_side(tuple(content_t.shape[-2:]), side)
     long = optimize.style_side(size, opts.style_scale)
     style_sizes = [optimize.fit_long_side(tuple(s.shape[-2:]), long) for s in style_ts]

@@ -272,7 +272,8 @@ def transfer_tiled(
     check_tiling(opts, tile)
     start = time.perf_counter()
     regions = state is not None or opts.style_regions is not None  # no transparency warning then
-    whole, styles = gatys._load_inputs(content, styles, regions=regions)  # read once, not once per tile
+    whole, styles = gatys._load_inputs(content, styles, gatys.read_side(opts.size), opts.style_scale,
+                                       regions=regions)  # read once, not once per tile
     size = gatys._output_side(whole, opts)
     if size <= tile and state is None:  # it said "whole picture at 512 px: 0 tiles" and "in tiles of 512 px"
         warn(f"--tile {tile} is not smaller than the picture ({size} px on its long side), so it is made whole, in one "
