@@ -786,6 +786,24 @@ def test_the_feature_grid_puts_each_input_over_its_maps():
     assert dream.x0 - last_map.x1 < 0.7 * last_map.width  # the dream beside the colour bar (was 0.86 of a column off)
 
 
+def test_many_images_wrap_into_bands_of_the_feature_grid_with_one_colour_scale_a_row(tmp_path):
+    """30 images made one row 50 inches wide; now bands of at most GRID_COLUMNS (here 3 of 10), each with every
+    row, one scale per row."""
+    torch.manual_seed(0)
+    pictures = [torch.rand(1, 3, 32, 32) for _ in range(30)]
+    maps = [torch.rand(8, 8, 8) * (1 + i) for i in range(30)]  # the last images' maps the strongest
+    fig = plots.features_grid(pictures, maps, [0, 3], [f"p{i}" for i in range(30)], "relu3_1",
+                              [torch.rand(1, 3, 16, 16)] * 2)
+    width, height = fig.get_size_inches()
+    assert width < 1.7 * (10 + 1) + 1.5 and height > 3 * 3 * 0.95  # three bands of 3 rows
+    plots.rendered(fig)
+    shown = [ax for ax in fig.axes if ax.get_visible() and ax.images]
+    assert sum(ax.get_title() .startswith("p") for ax in shown) == 30 and len(shown) == 30 * 3 + 2  # and 2 dreams
+    scales = {(ax.images[0].norm.vmin, ax.images[0].norm.vmax) for ax in shown if ax.get_ylabel() == "channel 3"}
+    assert len(scales) == 1 and max(scales)[1] > 29  # every band's row on the strongest maps' scale
+    plots.save(fig, tmp_path / "bands.png")
+
+
 def test_features_cli_shows_where_the_clusters_of_a_grams_file_fire(classes, tmp_path, capsys, monkeypatch):
     grams = tmp_path / "grams.png"
     assert main(["grams", *map(str, classes), "--layer", "relu2_1", "--clusters", "3", "-o", str(grams)]) == 0

@@ -8,6 +8,7 @@ centred on 0 (RdBu_r, symmetric limits); a non-negative one gets 'magma' from 0 
 from __future__ import annotations
 
 import io
+import math
 import os
 import textwrap
 from collections.abc import Sequence
@@ -124,29 +125,54 @@ def features_grid(
 ):
     """Images in columns (input on top), one row per channel, or cluster of channels (the mean of their maps), with
     its own colour scale and colour bar; ``rows``: channel numbers or (label, channels), see featuremaps.cluster_rows.
+    More than GRID_COLUMNS images wrap into bands as even as can be (14: two of 7), one under another, each with all
+    the rows.
 
     ``dreams``: optionally one image per row (e.g. its deep dream, stylegram.deepdream), shown in a last column.
     """
     rows = featuremaps.as_rows(rows)
-    cols = len(images) + (dreams is not None)
+    across = math.ceil(len(images) / math.ceil(len(images) / GRID_COLUMNS))
+    bands = [range(start, min(start + across, len(images))) for start in range(0, len(images), across)]
+    cols, per_band = len(bands[0]), len(rows) + 1
     aspect = float(np.median([x.shape[-2] / x.shape[-1] for x in images]))  # a 600x40 picture: a strip in a square
     width, height = max(0.6, 1.7 * min(1.0, 1 / aspect)), max(0.95, 1.6 * min(1.0, aspect))  # a row: its label's room
-    fig = _figure(width * cols + 1.4, height * (len(rows) + 1) + 0.5)
+    fig = _figure(width * (cols + (dreams is not None)) + 1.4, height * per_band * len(bands) + 0.5)
     bars = None  # with dreams, the colour bars get a narrow column of their own before the dreams' (they took room
     # from the maps alone, and the dreams stood apart behind a column's width of white)
     if dreams is not None:
-        grid = fig.subplots(len(rows) + 1, cols + 1, squeeze=False,
-                            gridspec_kw={"width_ratios": [1.0] * len(images) + [0.07, 1.0]})
-        axes, bars = grid[:, [*range(len(images)), -1]], grid[:, len(images)]
-        bars[0].set_visible(False)
-        axes[0, -1].set_visible(False)
-        for r, dream in enumerate(dreams, start=1):
-            axes[r, -1].imshow(_picture(dream))
-            _no_ticks(axes[r, -1])
-        axes[1, -1].set_title("its dream", fontsize=8)
-        axes = axes[:, :-1]
+        grid = fig.subplots(per_band * len(bands), cols + 2, squeeze=False,
+                            gridspec_kw={"width_ratios": [1.0] * cols + [0.07, 1.0]})
+        axes, bars, beside = grid[:, :cols], grid[:, cols], grid[:, -1]
+        for ax in [*beside, *bars[::per_band]]:
+            ax.set_visible(False)
+        for r, dream in enumerate(dreams, start=1):  # beside the first band's rows
+            beside[r].set_visible(True)
+            beside[r].imshow(_picture(dream))
+            _no_ticks(beside[r])
+        beside[1].set_title("its dream", fontsize=8)
     else:
-        axes = np.atleast_2d(fig.subplots(len(rows) + 1, cols, squeeze=False))
+        axes = fig.subplots(per_band * len(bands), cols, squeeze=False)
+    maps = [[featuremaps.row_map(f, channels).numpy() for f in feature_maps] for _, channels in rows]
+    styles = [_colours(min(v.min() for v in row), max(v.max() for v in row)) for row in maps]  # over every band
+    for b, band in enumerate(bands):
+        block = axes[b * per_band:(b + 1) * per_band]
+        _band(fig, block, [images[i] for i in band], [names[i] for i in band], rows, [[row[i] for i in band]
+              for row in maps], styles, None if bars is None else bars[b * per_band:(b + 1) * per_band])
+    what = "Mean feature maps of channel clusters" if any(len(cs) > 1 for _, cs in rows) else "Feature maps"
+    _suptitle(fig, f"{what} at {layer} (one colour scale per row)")
+    return fig
+
+
+GRID_COLUMNS = 12  # images side by side in a features grid; more wrap into bands (40 made a figure 70 inches wide)
+
+
+def _band(fig, axes, images: Sequence[torch.Tensor], names: Sequence[str], rows: Sequence[tuple[str, Sequence[int]]],
+          maps: Sequence[Sequence[np.ndarray]], styles: Sequence[dict], bars) -> None:
+    """One band of a features grid: its images over their maps, a row each, in ``axes``; columns past the images
+    (the last band's) are left empty; ``bars``: the colour bars' own axes, or None to take room from the rows."""
+    for j in range(len(images), axes.shape[1]):
+        for ax in axes[:, j]:
+            ax.set_visible(False)
     for j, (x, name) in enumerate(zip(images, names)):
         axes[0, j].imshow(_picture(x))
         axes[0, j].set_title(_short(name), fontsize=8)
@@ -154,9 +180,7 @@ def features_grid(
     axes[0, 0].set_ylabel("input", fontsize=9)
     if bars is None:
         _bar_space(fig, axes[0])  # as the rows below give up to their colour bars, so the columns line up
-    for r, (label, channels) in enumerate(rows, start=1):
-        row = [featuremaps.row_map(f, channels).numpy() for f in feature_maps]
-        style = _colours(min(v.min() for v in row), max(v.max() for v in row))
+    for r, ((label, _), row, style) in enumerate(zip(rows, maps, styles), start=1):
         for j, values in enumerate(row):
             im = axes[r, j].imshow(values, interpolation="nearest", **style)
             _no_ticks(axes[r, j])
@@ -164,9 +188,6 @@ def features_grid(
         bar = fig.colorbar(im, ax=list(axes[r]), shrink=0.85, pad=0.01, aspect=12) if bars is None else \
             fig.colorbar(im, cax=bars[r])
         bar.ax.tick_params(labelsize=7)
-    what = "Mean feature maps of channel clusters" if any(len(cs) > 1 for _, cs in rows) else "Feature maps"
-    _suptitle(fig, f"{what} at {layer} (one colour scale per row)")
-    return fig
 
 
 def _bar_space(fig, row) -> None:
