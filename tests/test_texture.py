@@ -310,6 +310,16 @@ def test_parse_size():
             parse_size(bad)
 
 
+def test_a_one_colour_example_is_said_to_have_no_texture(avg_vgg, brick):
+    """A flat (200,30,30) example came out mottled, 14 levels of noise about its colour, without a word."""
+    flat = torch.tensor([200, 30, 30]).view(1, 3, 1, 1).expand(1, 3, 64, 64) / 255
+    with pytest.warns(StylegramWarning, match=r"^example 2 is one colour \(200,30,30\): it has no texture to copy"):
+        prepare_texture([brick, flat], model=avg_vgg, size=64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepare_texture(brick, model=avg_vgg, size=64)
+
+
 def test_bad_inputs_are_named(avg_vgg, brick):
     with pytest.raises(OptionError, match=r"example 1 is 12x12 px .* need at least 16 px"):
         prepare_texture(torch.rand(1, 3, 12, 12), model=avg_vgg, size=64)
@@ -319,6 +329,11 @@ def test_bad_inputs_are_named(avg_vgg, brick):
         prepare_texture(brick, model=avg_vgg, size="0x10")
     with pytest.raises(OptionError, match="^size=0: width and height must be between 1"):  # was 'size=0x0'
         prepare_texture(brick, model=avg_vgg, size=0)
+    with pytest.raises(OptionError, match="^size=-5: width and height must be between 1"):  # was 'not WIDTHxHEIGHT'
+        prepare_texture(brick, model=avg_vgg, size="-5")
+    for low in (0, -5):  # ran, as small as the layers allowed
+        with pytest.raises(OptionError, match=f"^min_size must be at least 1 px, got {low}$"):
+            prepare_texture(brick, model=avg_vgg, size=64, min_size=low)
     with pytest.raises(OptionError, match="blend has 2 weights for 1 example; give one weight per example"):
         prepare_texture(brick, model=avg_vgg, blend="1,2")
     with pytest.raises(OptionError, match="blend='0.5' weighs several examples against each other, and there is one "
@@ -462,10 +477,10 @@ def test_ctrl_c_in_texture_keeps_the_work_in_the_exception(avg_vgg, monkeypatch)
 
     monkeypatch.setattr(Bar, "update", ctrl_c_at_third)
     with pytest.raises(stylegram.Interrupted, match=r"stopped after iteration 3, the work kept in this exception's "
-                                                    r"job: in a notebook sys.last_value.job.result\(\) is") as stopped:
+                                                    r"job: in a notebook sys.last_value.job.result\(so_far=True\) is") as stopped:
         stylegram.texture("sample:gravel", model=avg_vgg, size=32, min_size=32, iterations="6", tolerance=0)
     assert isinstance(stopped.value, KeyboardInterrupt)  # what a caller catching Ctrl-C catches
-    so_far = stopped.value.job.result()
+    so_far = stopped.value.job.result(so_far=True)
     assert len(so_far.history) == 3 and so_far.image.shape == (1, 3, 32, 32) and so_far.image.std() > 0.01
     assert "importlib" not in dir(stylegram) and "Interrupted" in dir(stylegram)
     assert all(getattr(stylegram, name) is not None for name in stylegram.__all__)

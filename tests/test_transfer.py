@@ -442,9 +442,15 @@ def test_a_result_taken_part_way_keeps_its_history_as_it_was(vgg, pair):
     for record in job:
         if record.iteration == 3:
             break
-    part = job.result()
+    with pytest.warns(StylegramWarning, match=r"^this job is at iteration 3 of 10, so its result is the picture so "
+                      r"far: call job.run\(\) \(or iterate the job\) to finish it, or job.result\(so_far=True\) to"):
+        part = job.result()  # a prepared job's result was its start, without a word (trial AF)
+    assert torch.equal(job.result(so_far=True).image, part.image)
     list(job)
-    assert len(part.history) == 3 and len(job.result().history) > 3
+    assert job.finished and len(part.history) == 3 and len(job.result().history) > 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        job.result()  # finished: no word
 
 
 def test_bad_options_are_named(vgg, pair):

@@ -131,6 +131,8 @@ def scale_sizes(
     """
     if not factor > 1:  # NaN too
         raise OptionError(f"--scale-factor must be greater than 1, got {factor}")
+    if not min_size >= 1:  # -5 and 0 ran, as small as the layers allowed
+        raise OptionError(f"--min-size must be at least 1 px, got {min_size}")
 
     def fit(side: int) -> tuple[int, int]:
         return optimize.fit_long_side(shape, side)

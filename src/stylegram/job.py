@@ -21,7 +21,7 @@ class Interrupted(KeyboardInterrupt):
 
     def __init__(self, job: Job) -> None:
         super().__init__(f"stopped after iteration {job.state.iteration}, the work kept in this exception's job: in a "
-                         "notebook sys.last_value.job.result() is the picture so far (a checkpoint of it may hold "
+                         "notebook sys.last_value.job.result(so_far=True) is the picture so far (a checkpoint of it may hold "
                          "an optimizer stopped mid-step: iterate a prepared job to stop between iterations)")
         self.job = job
 
@@ -153,8 +153,18 @@ class Job:
                         self.problem.notes(result.image, self.options.seed, self.schedule.lr)]
         return result  # had none: dream() alone measured them
 
-    def result(self) -> Result:
-        """The current image, finished (e.g. colours restored), with the history so far."""
+    @property
+    def finished(self) -> bool:
+        """Whether every scale has run (to its count, or stopped early as the loss settled)."""
+        return self.state.scale >= len(self.problem.sizes())
+
+    def result(self, so_far: bool = False) -> Result:
+        """The current image, finished (e.g. colours restored), with the history so far; of a job not run to its end
+        (not iterated yet, stopped, resumed) with a warning, unless ``so_far`` says that picture is the one wanted."""
+        if not (so_far or self.finished):  # prepare_texture(...).result() was its noise start, without a word
+            warn(f"this job is at iteration {self.state.iteration} of {sum(self.schedule.iterations)}, so its result "
+                 "is the picture so far: call job.run() (or iterate the job) to finish it, or job.result(so_far=True) "
+                 "to take it as it is")
         image = self.state.param
         if image is None:
             image = self.problem.initial_image(self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed))

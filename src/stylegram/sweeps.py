@@ -382,7 +382,7 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
     for record in planned.job:
         on_progress(record)
         if stop is not None and stop():
-            return planned.job.result(), True
+            return planned.job.result(so_far=True), True
     return planned.job.result(), False
 
 

@@ -108,7 +108,7 @@ def parse_size(spec: str | int | Sequence[int]) -> tuple[int, int]:
     elif isinstance(spec, (tuple, list)) and len(spec) == 2 and all(map(_number, spec)):
         w, h = (_whole(v, spec) for v in spec)
     else:
-        match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*", str(spec))
+        match = re.fullmatch(r"\s*(-?\d+)\s*(?:[xX×]\s*(-?\d+))?\s*", str(spec))  # -5: told the range
         if not match:
             raise OptionError(f"--size '{spec}' is not WIDTHxHEIGHT or one number of px, e.g. 256 or 320x200")
         w = int(match[1])
@@ -470,6 +470,7 @@ def prepare_texture(
                   "a smaller --example-scale")  # as transfer warns of a style image (once it is sure to run)
     warn_slow_examples(problem, counts)
     warn_small_examples(problem)
+    warn_flat_examples(problem.examples)
     return Job(problem, schedule, opts, state)
 
 
@@ -494,6 +495,18 @@ def warn_small_examples(problem: TextureProblem) -> None:
         warn(f"{which} is read at {w}x{h} px, so its {deepest} maps are {w // stride}x{h // stride}: too few to tell "
              f"the material's larger forms, and the texture may come out as noise; give an example of at least {need} "
              f"px on its short side, or --example-scale {scale * need / min(h, w):.2g} (enlarged, so blurred)")
+
+
+def warn_flat_examples(examples: Sequence[torch.Tensor]) -> None:
+    """Say when an example is one colour: it has no texture to copy, and a flat (200,30,30) came out mottled, 14
+    levels of noise about its colour, without a word."""
+    for i, example in enumerate(examples):
+        if (example.amax((-2, -1)) - example.amin((-2, -1))).max().item() >= 1 / 255:
+            continue
+        which = f"example {i + 1}" if len(examples) > 1 else "the example"
+        colour = ",".join(str(round(v * 255)) for v in example.mean((-2, -1))[0].tolist())
+        warn(f"{which} is one colour ({colour}): it has no texture to copy, so the result is that colour with a "
+             "faint noise the optimization leaves; give a picture of a material")
 
 
 def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:

@@ -71,8 +71,8 @@ def reported(job: Job, reporting: Reporting | None, stop: str | None = None) -> 
         if stop is not None and now - looked >= STOP_POLL_SECONDS:
             looked = now
             if not last and StopSignal.asked(stop):
-                return job.result(), True
-    return job.result(), False
+                return job.result(so_far=True), True
+    return job.result(so_far=True), False  # a cancelled task's too
 
 
 def _jpeg(image) -> bytes:

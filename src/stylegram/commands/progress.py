@@ -56,8 +56,9 @@ class StopFlag:
         if self.requested:
             raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
         self.requested, self.signum = True, signum
-        why = "terminated (SIGTERM): " if signum == signal.SIGTERM else ""
-        print(f"\nstylegram: {why}stopping after this iteration (Ctrl-C again to abort at once)", file=sys.stderr)
+        term = signum == signal.SIGTERM  # its message said "Ctrl-C again", though no Ctrl-C had been given
+        why, again = ("terminated (SIGTERM): ", "a second SIGTERM or Ctrl-C") if term else ("", "Ctrl-C again")
+        print(f"\nstylegram: {why}stopping after this iteration ({again} to abort at once)", file=sys.stderr)
 
 
 @contextmanager

@@ -236,7 +236,7 @@ def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, im
 def _write_picture(job: Job, output: Path, image=None) -> str:
     """Write the picture so far (``image``, a raw one to finish, or the job's own); returns its size, and where it is
     a coarser scale's, says so."""
-    picture = job.problem.finish(image) if image is not None else job.result().image
+    picture = job.problem.finish(image) if image is not None else job.result(so_far=True).image
     images.save_image(picture, output, alpha=job.alpha)
     height, width = picture.shape[-2:]
     final_height, final_width = job.problem.sizes()[-1]

@@ -376,12 +376,12 @@ class Runner:
     def _iterate(self, job: WebJob, work: Job) -> tuple[Result, bool]:
         """Run the optimization, publishing every iteration and a preview now and then; (result, stopped early)."""
         if job.stop_requested.is_set():
-            return work.result(), True
+            return work.result(so_far=True), True
         previews = self._previews(job)
         for progress in work:
             previews(progress)
             if job.stop_requested.is_set():
-                return work.result(), True
+                return work.result(so_far=True), True
         return work.result(), False
 
     def _previews(self, job: WebJob) -> Callable[[optimize.Progress], None]:
