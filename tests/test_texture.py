@@ -540,16 +540,16 @@ def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):
     assert wide and abs(int(wide.group(1)) / int(wide.group(2)) - 4 / 3) < 0.01, str(refused.value)
 
 
-def test_a_texture_is_refused_by_the_memory_it_was_measured_to_take(avg_vgg, brick):
-    """The estimate takes the statistic's measured floats per map value, as a transfer's does, and no more curvature
-    pairs than L-BFGS can hold: 1024x768 was put at 7.7 GiB (measured at 768x576: 2.61 GiB, put at 4.5, now 3.5)."""
+def test_a_texture_is_estimated_with_the_curvature_pairs_it_can_hold(avg_vgg, brick):
+    """L-BFGS holds no more curvature pairs than a scale has iterations: 1024x768 at --iterations 20,10,10 was put at
+    7.7 GiB, as for 100 pairs."""
     assert optimize.Schedule([300, 150, 100]).most_pairs() == 100
     assert optimize.Schedule([20, 10], history=100).most_pairs() == 20
     assert optimize.Schedule([300], optimizer="adam").most_pairs() == 0
-    prepare_texture(brick, model=avg_vgg, size="1024x768", max_memory=6.5)  # was refused: 'needs about 7.7 GiB'
-    with pytest.raises(OptionError, match=r"needs about 5\.9 GiB but max_memory allows 5\.8 GiB"):
-        prepare_texture(brick, model=avg_vgg, size="1024x768", max_memory=5.8)
-    prepare_texture(brick, model=avg_vgg, size="1024x768", iterations="20,10,10", max_memory=4.5)  # 20 pairs at most
+    with pytest.raises(OptionError, match=r"needs about 7\.7 GiB but max_memory allows 7\.6 GiB"):
+        prepare_texture(brick, model=avg_vgg, size="1024x768", max_memory=7.6)
+    with pytest.raises(OptionError, match=r"needs about 6\.2 GiB but max_memory allows 6\.1 GiB"):
+        prepare_texture(brick, model=avg_vgg, size="1024x768", iterations="20,10,10", max_memory=6.1)
 
 
 def test_the_next_scale_starts_from_the_picture_enlarged_not_the_canvas(avg_vgg, brick):

@@ -464,9 +464,9 @@ def warn_thin_default(content: tuple[int, int], opts: TransferOptions) -> None:
     if opts.size is not None:
         return
     h, w = optimize.fit_long_side(content, min(max(content), DEFAULT_SIDE))
-    wanted = _smallest_long_side(content, THIN)
     if min(h, w) >= THIN or min(content) < THIN:  # a content this thin itself is taken as meant
         return
+    wanted = _smallest_long_side(content, THIN)
     across, short = ("wide as it is tall", "tall") if w >= h else ("tall as it is wide", "wide")
     warn(f"the output is {w}x{h} px: --size, its long side, is {DEFAULT_SIDE} px when not given, and the content is "
          f"{max(content) / min(content):.0f} times as {across}; give --size {wanted} for one {THIN} px {short}")

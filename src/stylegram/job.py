@@ -21,8 +21,8 @@ class Interrupted(KeyboardInterrupt):
 
     def __init__(self, job: Job) -> None:
         super().__init__(f"stopped after iteration {job.state.iteration}, the work kept in this exception's job: in a "
-                         "notebook sys.last_value.job.result(so_far=True) is the picture so far (a checkpoint of it may hold "
-                         "an optimizer stopped mid-step: iterate a prepared job to stop between iterations)")
+                         "notebook sys.last_value.job.result(so_far=True) is the picture so far (a checkpoint of it "
+                         "may hold an optimizer stopped mid-step: iterate a prepared job to stop between iterations)")
         self.job = job
 
 

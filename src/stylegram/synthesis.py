@@ -461,8 +461,7 @@ def prepare_texture(
         memory.check_targets_fit(backbone, problem.ordered, size, limit, "example", lambda side, long=max(size):
                                  f"the largest --example-scale that fits is about {opts.example_scale * side / long:.2f}")
     m = problem.margin  # the canvas is the picture and its margin: 5008 px was named for --size 5000 (trial V)
-    memory.check_fits(backbone, problem.ordered, problem.canvas(final), limit, extra=held, history=schedule.most_pairs(),
-                      factor=statistics.activation_factor(problem.statistic),  # as a transfer's (BENCHMARKS.md)
+    memory.check_fits(backbone, problem.ordered, problem.canvas(final), limit, schedule.most_pairs(), extra=held,
                       what=f"run (the {final[1]}x{final[0]} texture and its {m} px margin)" if m else "run",
                       fix=lambda side: f"the largest size that fits is about --size {_fitting(final, side - 2 * m)}",
                       also=statistics.fewer_samples(problem.statistic))
