@@ -543,6 +543,18 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
     return channel(name, cs[0]) if len(cs) == 1 else channels(name, cs)
 
 
+SATURATED = 0.25  # share of a dream's pixels with a channel at 0 or 255 above which it is warned of (--lr 5: 99.7 %)
+
+
+def warn_saturated(image: torch.Tensor, lr: float) -> None:
+    """Warn when most of a dream is at full strength in some colour: at --lr 5 99.7 % of its pixels had a channel at 0
+    or 255 (0 % at the default), a poster of flat colours, and nothing was said, as the objective had still risen."""
+    share = float(((image <= 0.5 / 255) | (image >= 254.5 / 255)).any(1).float().mean())
+    if share > SATURATED:
+        warn(f"{share:.0%} of the dream's pixels have a colour at 0 or 255: its steps overshoot and saturate it "
+             f"into flat colours; lower --lr (this run: {lr:g})")
+
+
 def _check_not_flat(start: torch.Tensor) -> None:
     """Refuse a one-colour start for a correlation: its maps do not vary, so no correlation (nor its gradient) exists
     and the dream stays flat (it became NaN at once, with advice to lower the learning rate)."""
@@ -627,7 +639,8 @@ class DreamProblem(optimize.Problem):
 
     def notes(self, image: torch.Tensor, seed: int, lr: float) -> list[str]:
         """The dream's ``gains``, or where one pass over it would not fit (larger than --tile), why they are not said:
-        the line went missing without a word."""
+        the line went missing without a word. A dream mostly saturated is warned of (``lr``: the run's step)."""
+        warn_saturated(image, lr)
         if max(image.shape[-2:]) <= self.opts.tile:
             return self.gains(image, seed, lr)
         h, w = image.shape[-2:]
