@@ -104,6 +104,23 @@ def test_state_dict_continues_bit_identically():
     assert torch.equal(x, y)
 
 
+def test_a_state_with_more_pairs_than_the_history_keeps_the_newest():
+    """A texture checkpoint from when its L-BFGS kept 100 pairs, resumed with 20: the memory kept growing past them
+    (only a full one drops its oldest)."""
+    f = lambda v: (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2  # noqa: E731
+    x = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+    opt = LBFGS([x], history=10)
+    run(opt, x, f, 12)
+    saved = opt.state_dict()
+    assert len(saved["s"]) > 3
+    shorter = LBFGS([x], history=3)
+    shorter.load_state_dict(saved)
+    assert [len(shorter.state[k]) for k in ("s", "y", "rho")] == [3, 3, 3]
+    assert all(a is b for a, b in zip(shorter.state["s"], saved["s"][-3:]))
+    run(shorter, x, f, 5)
+    assert len(shorter.state["s"]) <= 3
+
+
 def test_a_checkpoint_from_before_the_kept_rhos_continues_the_same():
     f = lambda v: (1 - v[0]) ** 2 + 100 * (v[1] - v[0] ** 2) ** 2  # noqa: E731
     runs = []

@@ -1,6 +1,7 @@
 """Transfer in tiles: a picture larger than memory allows, refined tile by tile and blended without seams."""
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -210,7 +211,10 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
     assert resume[-2:] == ["--resume", str(tmp_path / "out.ckpt")] and "--tile" in resume
     shutil.copy(tmp_path / "out.ckpt", tmp_path / "kept.ckpt")
     assert main(resume[1:]) == 0
-    last = [line for line in capsys.readouterr().err.splitlines() if line.startswith("level ")][-1]
+    said = capsys.readouterr()
+    took = re.search(r"in tiles of 128 px, (\d+\.\d)s in all, (\d+\.\d)s of it this run\)", said.out)
+    assert took and float(took[1]) > float(took[2]), said.out  # it said only this session's part
+    last = [line for line in said.err.splitlines() if line.startswith("level ")][-1]
     assert ": 2/2 tiles (100%)" in last and "tile 2 of 2" in last, last  # was "1 tiles": those made before the stop count
     assert (tmp_path / "out.png").read_bytes() == (tmp_path / "whole.png").read_bytes()
     assert not (tmp_path / "out.ckpt").exists()  # spent once the resumed run has ended

@@ -45,10 +45,13 @@ class LBFGS:
         return {**st, "s": list(st["s"]), "y": list(st["y"]), "rho": list(st["rho"])}
 
     def load_state_dict(self, state: dict) -> None:
-        """Continue from a ``state_dict()``; a torch.optim.LBFGS state (old checkpoints) starts afresh."""
+        """Continue from a ``state_dict()``; a torch.optim.LBFGS state (old checkpoints) starts afresh. Pairs beyond
+        this optimizer's history (one saved with a longer one) are dropped, the oldest first."""
         if "restarts" in state:
             rho = state.get("rho", [1.0 / float(y @ s) for s, y in zip(state["s"], state["y"])])  # older checkpoints
-            self.state = {**FRESH, **state, "s": list(state["s"]), "y": list(state["y"]), "rho": list(rho)}
+            newest = slice(-self.history, None)
+            self.state = {**FRESH, **state, "s": list(state["s"])[newest], "y": list(state["y"])[newest],
+                          "rho": list(rho)[newest]}
             self.state.pop("damp", None)  # what checkpoints before the radius kept instead
 
     @torch.no_grad()

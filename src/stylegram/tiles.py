@@ -62,6 +62,7 @@ class TiledState:
     weight: torch.Tensor | None = None
     first: dict | None = None
     inputs: dict[str, str] = field(default_factory=dict)  # digests of the whole content, styles and masks
+    seconds: float = 0.0  # the run's time until it was heard, every session of it (checkpoints before it: 0)
 
     @classmethod
     def in_first_run(cls, state: optimize.State) -> TiledState:
@@ -288,8 +289,9 @@ def transfer_tiled(
     inputs = optimize.digests(gatys.named_inputs(whole, styles, where.masks, where.regions))  # masks: whole content's
     if state is not None:  # a checkpoint's picture from other images would be carried on, or fail to fit
         optimize.check_digests(state.inputs, inputs)
+    earlier = state.seconds if state is not None else 0.0  # a resumed run's time before this session
     if on_state is not None:
-        on_state = _recording(on_state, inputs)
+        on_state = _recording(on_state, inputs, lambda: earlier + time.perf_counter() - start)
     if state is None or state.first is not None:
         going = None if state is None else state.first_state()
         final = optimize.fit_long_side(tuple(whole.shape[-2:]), size)
@@ -324,13 +326,14 @@ def transfer_tiled(
         if on_state is not None and not (stop is not None and stop()):
             on_state(TiledState(number, image, history))
     alpha = images.load_alpha(content)
-    return Result(image, history, opts.replace(size=size), time.perf_counter() - start, alpha)
+    return Result(image, history, opts.replace(size=size), earlier + time.perf_counter() - start, alpha)
 
 
-def _recording(on_state: Callable[[TiledState], None], inputs: dict[str, str]) -> Callable[[TiledState], None]:
-    """``on_state`` hearing each TiledState with the digests of the run's ``inputs``."""
+def _recording(on_state: Callable[[TiledState], None], inputs: dict[str, str],
+               clock: Callable[[], float]) -> Callable[[TiledState], None]:
+    """``on_state`` hearing each TiledState with the digests of the run's ``inputs`` and its time (``clock``)."""
     def heard(state: TiledState) -> None:
-        on_state(dataclasses.replace(state, inputs=inputs))
+        on_state(dataclasses.replace(state, inputs=inputs, seconds=clock()))
     return heard
 
 

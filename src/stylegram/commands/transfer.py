@@ -270,7 +270,9 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     if args.checkpoint:
         kept.write()
     tiled = f"in tiles of {args.tile} px" if max(result.image.shape[-2:]) > args.tile else "made whole, no tiles"
-    print(f"wrote {output} ({size}, {tiled}, {result.seconds:.1f}s)")
+    earlier = state.seconds if state is not None else 0.0  # a resumed run said only its own part
+    took = f"{result.seconds:.1f}s" + (f" in all, {result.seconds - earlier:.1f}s of it this run" if earlier else "")
+    print(f"wrote {output} ({size}, {tiled}, {took})")
     drop_spent_checkpoint(args, checkpoint)
     return 0, options
 
