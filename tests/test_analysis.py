@@ -16,7 +16,8 @@ import torch
 from PIL import Image
 
 from stylegram import stats
-from stylegram.analysis import cluster, featuremaps, inputs, matrices, plots, rank
+from stylegram.analysis import cluster, featuremaps, inputs, matrices, plots, rank, study
+from stylegram.backbones import load_backbone
 from stylegram.cli import main
 from stylegram.errors import LayerError, OptionError, StylegramError, StylegramWarning
 
@@ -967,6 +968,18 @@ def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):
     assert "; studied: relu2_1 (--layer)" in printed
     page = out.read_text()
     assert "For each of 1 layer, " in page and "Confusion matrix at relu2_1" in page
+
+
+def test_a_studied_layer_of_few_positions_is_warned_of(classes, tmp_path, capsys):
+    """On 64 px crops the report studied relu5_4, its maps 4x4: each matrix on 16 positions, without a word."""
+    assert main(["report", *map(str, classes), "--layers", "relu1_1", "--layer", "relu4_1", "-o",
+                 str(tmp_path / "report.html")]) == 0
+    assert re.search(r"warning: relu4_1's maps are 7x6 on the smallest image \(56x48 px\), so its matrices rest on a "
+                     r"few positions .* at least 64 px on the short side, or study a shallower --layer",
+                     capsys.readouterr().err)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StylegramWarning)
+        study.warn_few_positions(load_backbone("vgg19", "random"), "relu2_1", [torch.zeros(1, 3, 48, 56)])
 
 
 def test_report_checks_clusters_and_sizes_before_any_pass(classes, tmp_path, capsys, monkeypatch):

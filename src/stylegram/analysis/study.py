@@ -12,6 +12,7 @@ import torch
 
 from .. import __version__
 from ..backbones import Backbone
+from ..errors import warn
 from . import featuremaps, matrices
 from .cluster import Clustering, check_count, cluster_channels
 from .equal import by_value
@@ -81,6 +82,7 @@ def run(
     ranking = rank_layers({name: tri[name] for name in ranked}, image_set.labels, image_set.classes, image_set.names,
                           kind, recorded)
     layer = layer or ranking.best.layer
+    warn_few_positions(backbone, layer, image_set.images)
     studied = ranking[layer] if layer in ranked else rank_layers({layer: tri[layer]}, image_set.labels, image_set.classes,
                                                                  image_set.names, kind, shuffles=0).scores[0]
     per_image = matrices.symmetric(tri[layer])
@@ -92,6 +94,23 @@ def run(
     maps = featuremaps.maps([image_set.images[i] for i in shown], layer, backbone, batch_size)
     return Study(image_set, ranking, layer, studied, per_image, clustering, shown, maps,
                  featuremaps.strongest_per_class(maps, image_set.labels[shown], channels), recorded)
+
+
+FEW_POSITIONS = 8  # positions across the studied layer's maps on an image's short side below which it is warned of
+
+
+def warn_few_positions(backbone: Backbone, layer: str, images: Sequence[torch.Tensor]) -> None:
+    """Warn when the studied layer's maps are a few positions across on the smallest image: on 64 px crops relu5_4's
+    were 4x4, so each Gram matrix rested on 16 positions and a cluster could fire on one image, without a word."""
+    stride = backbone.info(layer).stride
+    smallest = min(images, key=lambda x: min(x.shape[-2:]))
+    h, w = smallest.shape[-2:]
+    if min(h, w) // stride >= FEW_POSITIONS:
+        return
+    need = FEW_POSITIONS * stride
+    warn(f"{layer}'s maps are {w // stride}x{h // stride} on the smallest image ({w}x{h} px), so its matrices rest on "
+         f"a few positions and what they say may be chance; give images (or --size) of at least {need} px on the "
+         f"short side, or study a shallower --layer")
 
 
 def _check_clusters(backbone: Backbone, clusters: int | str, candidates: list[str]) -> None:
