@@ -122,6 +122,33 @@ def test_contrast_of_planted_matrices_has_the_known_value(r):
     assert value == pytest.approx((1 - max(r, 0)) / (1 + max(r, 0)), abs=1e-6)
 
 
+def test_a_ranking_read_back_from_its_json_is_the_ranking_written(tmp_path):
+    """rank-layers writes its ranking as JSON; it can be read back (Ranking.from_json, read_ranking) to plot, print or
+    compare again without the images, its images in the order the confusion's predictions follow."""
+    rng = np.random.default_rng(4)
+    labels = np.array([1, 0, 1, 0, 0, 1, 1, 0])  # interleaved: read class by class, the predictions would not match
+    apart = {f"layer{n}": as_triangles(rng.normal(size=(8, 30)) + n * rng.normal(size=(2, 30))[labels])
+             for n in range(3)}
+    ranking = rank.rank_layers(apart, labels, ["a", "b"], [f"i{n}" for n in range(8)], settings={"size": 64})
+    written = json.loads(json.dumps(ranking.to_json()))
+    back = rank.Ranking.from_json(written)
+
+    def gapless(record: dict) -> dict:  # the gap is within - between, each rounded: it may move by 1e-6
+        return {**record, "layers": [{k: v for k, v in s.items() if k != "gap"} for s in record["layers"]]}
+    assert gapless(back.to_json()) == gapless(written) and back.names == ranking.names
+    assert np.array_equal(back.labels, labels) and back["layer0"].gap == pytest.approx(ranking["layer0"].gap, abs=2e-6)
+    assert back.best.layer == ranking.best.layer and back.headline() == ranking.headline()
+    assert back.chance.p_value == pytest.approx(ranking.chance.p_value, abs=1e-6)
+    assert np.array_equal(back["layer2"].predicted, ranking["layer2"].predicted)
+    (tmp_path / "r.json").write_text(json.dumps(written))
+    assert gapless(rank.read_ranking(tmp_path / "r.json").to_json()) == gapless(written)
+    with pytest.raises(OptionError, match=r"r\.txt: no such file; give the \.json that rank-layers wrote"):
+        rank.read_ranking(tmp_path / "r.txt")
+    (tmp_path / "bad.json").write_text('{"layers": []}')
+    with pytest.raises(OptionError, match=r"bad\.json is not a ranking written by rank-layers \(KeyError"):
+        rank.read_ranking(tmp_path / "bad.json")
+
+
 def test_the_best_of_many_layers_is_weighed_against_shuffled_classes():
     """Two folders of the same noise: conv4_3 was 'best layer' at 87.5 % of 16 images, worded as a finding. Shuffled
     classes reach as much at the best of the layers, and the verdict says so; classes that differ beat it."""

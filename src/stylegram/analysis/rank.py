@@ -33,9 +33,12 @@ The best layer has the highest leave-one-out accuracy; ties go to the higher con
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -183,6 +186,14 @@ class LayerScore:
             "predicted": self.predicted.tolist(),
         }
 
+    @classmethod
+    def from_json(cls, record: dict) -> LayerScore:
+        """A score as ``to_json`` wrote it (the gap follows from within and between)."""
+        nan = lambda v: math.nan if v is None else float(v)  # noqa: E731
+        return cls(record["layer"], nan(record["contrast"]), nan(record["within_similarity"]),
+                   nan(record["between_similarity"]), float(record["accuracy"]), float(record["balanced_accuracy"]),
+                   np.asarray(record["confusion"], dtype=np.int64), np.asarray(record["predicted"], dtype=np.int64))
+
 
 def accuracy(sim: np.ndarray, labels: np.ndarray) -> float:
     """Leave-one-out nearest-centroid accuracy alone (the chance level's shuffles)."""
@@ -208,6 +219,11 @@ class Chance:
                 "p_value": round(self.p_value, 6),
                 "how": "classes shuffled (sizes kept), the best leave-one-out accuracy over all layers taken each "
                        "time; p = (1 + shuffles doing as well as the real best) / (1 + shuffles)"}
+
+    @classmethod
+    def from_json(cls, record: dict) -> Chance:
+        """The chance level as ``to_json`` wrote it."""
+        return cls(int(record["shuffles"]), float(record["best_accuracy_95th_percentile"]), float(record["p_value"]))
 
 
 def chance(sims: Sequence[np.ndarray], labels: np.ndarray, observed: float, shuffles: int = SHUFFLES,
@@ -346,10 +362,35 @@ class Ranking:
                            "an image equally near two centroids is a miss (predicted -1, not in the confusion)"),
             "classes": [{"name": c, "images": [n for n, lab in zip(self.names, self.labels) if lab == i]}
                         for i, c in enumerate(self.classes)],
+            "images": [{"name": n, "class": int(lab)} for n, lab in zip(self.names, self.labels)],  # in the order of
+            # the confusion's 'predicted'
             "settings": self.settings,
             "chance": None if self.chance is None else self.chance.to_json(),
             "layers": [s.to_json() for s in self.scores],
         }
+
+    @classmethod
+    def from_json(cls, record: dict) -> Ranking:
+        """A ranking as ``to_json`` wrote it (scores rounded to 6 decimals there); one written before the images'
+        order was kept takes them class by class, as image folders are read."""
+        classes = [c["name"] for c in record["classes"]]
+        images = record.get("images") or [{"name": n, "class": i} for i, c in enumerate(record["classes"])
+                                          for n in c["images"]]
+        chance = None if record.get("chance") is None else Chance.from_json(record["chance"])
+        return cls([LayerScore.from_json(s) for s in record["layers"]], classes, [i["name"] for i in images],
+                   np.asarray([i["class"] for i in images], dtype=np.int64), record["kind"],
+                   dict(record.get("settings") or {}), chance)
+
+
+def read_ranking(path: str | os.PathLike) -> Ranking:
+    """A ranking as `stylegram rank-layers` (or ``Ranking.to_json``) wrote it, to plot or compare again without the
+    images: Ranking.from_json of the file's JSON, its errors named."""
+    try:
+        return Ranking.from_json(json.loads(Path(path).read_text()))
+    except FileNotFoundError:
+        raise OptionError(f"{path}: no such file; give the .json that rank-layers wrote beside its plot") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as err:
+        raise OptionError(f"{path} is not a ranking written by rank-layers ({type(err).__name__}: {err})") from None
 
 
 def rank_layers(
