@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 
-GIB = 2**30
+from isolated import GIB, run_case  # the benchmarks folder is on the path when run as a script
 TRANSFER_HISTORY, TEXTURE_HISTORY = 20, 100  # L-BFGS's memory in each (TransferOptions.history, Schedule's default)
 
 
@@ -47,13 +44,8 @@ def child(case: dict) -> None:
 
 def measured(case: dict) -> tuple[float, float]:
     """(estimate, peak resident memory) in GiB of one case, run in a process of its own."""
-    process = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(case)], stdout=subprocess.PIPE,
-                               text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    out = process.stdout.read()
-    if status != 0:
-        raise SystemExit(f"the case {case} failed (status {status})")
-    return json.loads(out.splitlines()[-1])["estimate"] / GIB, usage.ru_maxrss * 1024 / GIB
+    record, peak = run_case(__file__, case)
+    return record["estimate"] / GIB, peak
 
 
 def main() -> None:
