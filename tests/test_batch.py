@@ -399,7 +399,7 @@ def test_a_gatys_video_whose_first_frame_is_far_from_its_style_is_warned_of(clie
     monkeypatch.undo()
     fading = stylize.fading_style([74.0, 60.0, 56.0, 49.0, 31.0, 21.0, 18.0, 16.0, 8.2, 8.3])  # the 5,10 run's
     assert fading.startswith("the first frame ended with 5 times the style loss of the later frames")
-    assert "give more --iterations" in fading
+    assert "give more --iterations" in fading and "gradually or in a jump part-way" in fading  # a snap was unsaid
     assert stylize.fading_style([0.39, 0.40, 0.37, 0.35, 0.35, 0.35, 0.35, 0.36, 0.37, 0.37]) == ""  # the default's
     assert stylize.fading_style([None, 8.0, 8.0, 1.0]) == ""  # the first kept from before a resume: unknown
 
@@ -575,6 +575,20 @@ def test_a_cut_or_half_copied_video_is_refused_before_any_work(tmp_path):
     (tmp_path / "cut.mkv").write_bytes(mkv.read_bytes()[: mkv.stat().st_size // 2])
     with pytest.raises(ImageError, match=r"cut.mkv looks cut short .* container says it lasts 1.20 s, and its data ends"):
         video.timing(tmp_path / "cut.mkv")
+
+
+def test_a_picture_named_as_a_video_and_a_video_named_as_a_picture_are_told_so(tmp_path):
+    """A PNG named .mp4 became a one-frame MP4 without a word; an MP4 named .png was 'not an image (Pillow recognises
+    no image format in it)'."""
+    Image.fromarray(np.zeros((24, 32, 3), np.uint8)).save(tmp_path / "still.mp4", format="PNG")
+    with pytest.raises(ImageError, match=r"still.mp4 is a PNG picture named as a video \(\.mp4\); rename it "
+                                         r"still.png, and it is stylized as a picture$"):
+        video.probe(tmp_path / "still.mp4")
+    clip = synthetic_video(tmp_path / "clip.mp4", count=2, audio=())
+    shutil.copy(clip, tmp_path / "clip.png")
+    with pytest.raises(ImageError, match=r"clip.png is a video \(MP4 or MOV\) named as an image \(\.png\), not an "
+                                         r"image; rename it clip.mp4: videos are stylized frame by frame"):
+        images.load_input(tmp_path / "clip.png", "content image")
 
 
 def test_a_video_shot_upright_is_turned_upright(tmp_path):

@@ -237,6 +237,15 @@ def test_weights_on_the_classic_tools_scale_are_warned_of(vgg, pair):
         gatys.prepare(*pair, model=vgg, content_weight=0, **FAST)  # the style alone, meant so
 
 
+def test_an_animated_style_is_said_to_be_read_by_its_first_frame(vgg, pair, tmp_path):
+    """An MP4 style is refused, but an animated GIF was taken without a word (its first frame)."""
+    frames = [Image.fromarray(np.full((32, 32, 3), v, np.uint8)) for v in (40, 200)]
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:], duration=100)
+    with pytest.warns(StylegramWarning, match=r"^style image 1 \(moving\.gif\) is animated, and only its first frame "
+                                              r"is read: give a still picture"):
+        prepare(pair[0], [tmp_path / "moving.gif"], model=vgg, iterations="1", size=64)
+
+
 def test_a_panorama_at_the_default_size_is_told_the_size_that_keeps_it_from_a_sliver(vgg, pair):
     """--size is the long side, 512 when not given: a 12000x800 panorama came out 512x34 without a word."""
     with pytest.warns(StylegramWarning, match=r"^the output is 512x34 px: size, its long side, is 512 px when not "

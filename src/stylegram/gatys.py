@@ -23,7 +23,7 @@ from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
 from .images import (IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, check_side, image_list, kept_input, load_alpha, load_input, same_aspect,
-                     warn_transparent)
+                     warn_animated, warn_transparent)
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
@@ -653,6 +653,7 @@ def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], si
     style_side = None if side is None else math.ceil(side * style_scale)
     loaded = (load_input(content, "content image", at_least=side),
               [load_input(s, f"style image {i + 1}", at_least=style_side) for i, s in enumerate(styles)])
+    warn_animated(styles, "style image", "give a still picture, such as the frame you want saved as PNG")
     if not regions:  # a style half cut out (RGBA) was put on white without a word: a washed-out, white picture
         warn_transparent(styles, "style image", "give an opaque style image, or (--method gatys) a --style-regions "
                          "mask of its opaque part")

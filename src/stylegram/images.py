@@ -297,6 +297,9 @@ def _decode_errors(file: Path) -> Iterator[None]:
         if brand in _AVIF_BRANDS:
             raise ImageError(f"{file} is an AVIF picture, which this Pillow cannot read: pip install -U Pillow "
                              "(11.3 or later reads AVIF), or export it as PNG or JPEG") from err
+        if brand is not None:  # an MP4 or MOV named .png was 'not an image (Pillow recognises no image format)'
+            raise ImageError(f"{file} is a video (MP4 or MOV) named as an image ({file.suffix}), not an image; "
+                             f"rename it {file.with_suffix('.mp4').name}: {VIDEO_HINT}") from err
         raise ImageError(
             f"{file} is not an image (Pillow recognises no image format in it); "
             f"give a {_READ_NAMES} file"
@@ -602,6 +605,14 @@ def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
         return None
     alpha = np.clip(pixels[..., -1].astype(np.float32) / np.float32(_full_scale(pixels.dtype)), 0.0, 1.0)
     return None if alpha.min() >= 1.0 else torch.from_numpy(alpha)[None, None]
+
+
+def warn_animated(sources: Sequence[ImageLike], noun: str, fix: str) -> None:
+    """Warn of each file among ``sources`` (named '{noun} N') that holds several frames: only its first is read (an
+    animated GIF was taken as a style without a word, where an MP4 is refused); ``fix`` says what to do instead."""
+    for i, source in enumerate(sources):
+        if isinstance(source, (str, os.PathLike)) and is_animation(Path(source).expanduser()):
+            warn(f"{noun} {i + 1} ({Path(source).name}) is animated, and only its first frame is read: {fix}")
 
 
 def warn_transparent(sources: Sequence[ImageLike], noun: str, fix: str) -> None:

@@ -161,6 +161,7 @@ def frame_at(path: str | os.PathLike[str], index: int) -> np.ndarray | None:
 
 @contextlib.contextmanager
 def _open(path: str | os.PathLike[str]):
+    _check_not_a_picture(path)
     av = _av()
     try:
         container = av.open(str(path))
@@ -169,6 +170,22 @@ def _open(path: str | os.PathLike[str]):
         raise ImageError(f"{path}: cannot open as a video ({why}); check the file") from None
     with container:
         yield container
+
+
+def _check_not_a_picture(path: str | os.PathLike[str]) -> None:
+    """Refuse a still picture named as a video (a PNG named .mp4 became a one-frame MP4, without a word)."""
+    path = Path(path)
+    if path.suffix.lower() not in VIDEO_EXTENSIONS:
+        return
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            kind = picture.format
+    except (UnidentifiedImageError, OSError):
+        return  # a video, or a file the video reader names the problem of
+    raise ImageError(f"{path} is a {kind} picture named as a video ({path.suffix}); rename it "
+                     f"{path.with_suffix('.' + kind.lower()).name}, and it is stylized as a picture")
 
 
 def _video_stream(container, path):
