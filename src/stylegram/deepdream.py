@@ -543,14 +543,20 @@ def objective_from(opts: DreamOptions, backbone: Backbone) -> Objective:
     return channel(name, cs[0]) if len(cs) == 1 else channels(name, cs)
 
 
-SATURATED = 0.25  # share of a dream's pixels with a channel at 0 or 255 above which it is warned of (--lr 5: 99.7 %)
+SATURATED = 0.25  # share of a dream's pixels newly at 0 or 255 in a channel above which it is warned of (--lr 5: 99.7 %)
 
 
-def warn_saturated(image: torch.Tensor, lr: float) -> None:
-    """Warn when most of a dream is at full strength in some colour: at --lr 5 99.7 % of its pixels had a channel at 0
-    or 255 (0 % at the default), a poster of flat colours, and nothing was said, as the objective had still risen."""
-    share = float(((image <= 0.5 / 255) | (image >= 254.5 / 255)).any(1).float().mean())
-    if share > SATURATED:
+def saturated_share(image: torch.Tensor) -> float:
+    """The share of a picture's pixels with a channel at 0 or 255."""
+    return float(((image <= 0.5 / 255) | (image >= 254.5 / 255)).any(1).float().mean())
+
+
+def warn_saturated(image: torch.Tensor, start: torch.Tensor, lr: float) -> None:
+    """Warn when a dream is at full strength in some colour over much more of it than its ``start``: at --lr 5 99.7 %
+    of its pixels had a channel at 0 or 255 (0 % at the default), a poster of flat colours, and nothing was said, as
+    the objective had still risen. A start of flat colours (a drawing, a cut-out on white) has them already."""
+    share = saturated_share(image)
+    if share - saturated_share(start) > SATURATED:
         warn(f"{share:.0%} of the dream's pixels have a colour at 0 or 255: its steps overshoot and saturate it "
              f"into flat colours; lower --lr (this run: {lr:g})")
 
@@ -639,20 +645,21 @@ class DreamProblem(optimize.Problem):
 
     def notes(self, image: torch.Tensor, seed: int, lr: float) -> list[str]:
         """The dream's ``gains``, or where one pass over it would not fit (larger than --tile), why they are not said:
-        the line went missing without a word. A dream mostly saturated is warned of (``lr``: the run's step)."""
-        warn_saturated(image, lr)
+        the line went missing without a word. A dream saturated far beyond its start is warned of (``lr``: the
+        run's step)."""
+        start = self.finish(self.initial_image(tuple(image.shape[-2:]), torch.Generator().manual_seed(seed)))
+        warn_saturated(image, start, lr)
         if max(image.shape[-2:]) <= self.opts.tile:
-            return self.gains(image, seed, lr)
+            return self.gains(image, start, lr)
         h, w = image.shape[-2:]
         return [f"the objective is not measured on the dream: at {w}x{h} px it is larger than --tile {self.opts.tile}, "
                 "and measuring takes one pass over the whole picture, which --tile is there to avoid"]
 
-    def gains(self, image: torch.Tensor, seed: int, lr: float) -> list[str]:
-        """Each measure the run maximized, on its start and on ``image`` (the dream): 'mean pairwise Pearson
+    def gains(self, image: torch.Tensor, start: torch.Tensor, lr: float) -> list[str]:
+        """Each measure the run maximized, on its ``start`` and on ``image`` (the dream): 'mean pairwise Pearson
         correlation of ... of conv4_1: 0.11 on the start, 0.95 on the dream'. The progress bar shows the loss, minus
         these, so that a rising correlation read as falling. A measure the dream lowered is warned about (``lr``:
         the run's step, named in the fix): at --lr 1e6 a channel went from 0.03 to -1.08, unsaid."""
-        start = self.finish(self.initial_image(tuple(image.shape[-2:]), torch.Generator().manual_seed(seed)))
         before, after = measure(self.objective, start, self.backbone), measure(self.objective, image, self.backbone)
         shaken = " (on the picture as it is: the bar's loss was taken through random shifts and turns)" \
             if self.transforms else ""  # the bar ended at -26.1 where this said 28.2

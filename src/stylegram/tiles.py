@@ -367,7 +367,8 @@ def _first_run(whole: torch.Tensor, styles: list[torch.Tensor], opts: gatys.Tran
             on_state(TiledState.in_first_run(first.state))
         if stop is not None and stop():
             break
-    return first.result().image, list(first.result().history)
+    made = first.result(so_far=True)  # stopped, the picture so far is the one wanted
+    return made.image, list(made.history)
 
 
 def _check_state(state: TiledState, whole: torch.Tensor, base: int, steps: list[int]) -> None:
