@@ -1,6 +1,7 @@
 """How many L-BFGS curvature pairs a texture needs: the memory of 100 (the classic) against 20 (a transfer's).
 
     python benchmarks/texture_history.py [--examples gravel brick mosaic] [--size 256] [--histories 100 20]
+                                         [--seeds 0]
 
 A texture synthesis runs L-BFGS over the picture's pixels, and its memory holds two vectors the size of the picture
 per pair: at 100 pairs they are most of a texture's peak memory above the network's maps, and all of its
@@ -30,7 +31,7 @@ def child(case: dict) -> None:
     from stylegram.images import load_tensor
     from texture_speed import texture_distance  # the benchmarks folder is on the path when run as a script
 
-    job = synthesis.prepare_texture(f"sample:{case['example']}", size=case["size"])
+    job = synthesis.prepare_texture(f"sample:{case['example']}", size=case["size"], seed=case["seed"])
     job.schedule.history = case["history"]  # read when each scale makes its optimizer
     seconds, written = 0.0, 0
     with tempfile.TemporaryDirectory() as folder:
@@ -60,18 +61,20 @@ def main() -> None:
     parser.add_argument("--examples", nargs="+", default=["gravel", "brick", "mosaic"])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--histories", nargs="+", type=int, default=[100, 20])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(json.loads(args.child))
         return
-    print("| example | history | iterations | loss | distance | seconds | peak GiB | checkpoint MB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| example | seed | history | iterations | loss | distance | seconds | peak GiB | checkpoint MB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for example in args.examples:
-        for history in args.histories:
-            r = measured({"example": example, "size": args.size, "history": history})
-            print(f"| {example} | {history} | {r['iterations']} | {r['loss']:.5f} | {r['distance']:.5f} | "
-                  f"{r['seconds']:.1f} | {r['peak']:.2f} | {r['checkpoint'] / 1e6:.1f} |", flush=True)
+        for seed in args.seeds:
+            for history in args.histories:
+                r = measured({"example": example, "size": args.size, "history": history, "seed": seed})
+                print(f"| {example} | {seed} | {history} | {r['iterations']} | {r['loss']:.5f} | {r['distance']:.5f} | "
+                      f"{r['seconds']:.1f} | {r['peak']:.2f} | {r['checkpoint'] / 1e6:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

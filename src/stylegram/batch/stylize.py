@@ -587,7 +587,8 @@ FADING = 2.0  # a first frame whose style loss is this many times the later fram
 def fading_style(losses: list[float | None]) -> str:
     """What to say when a Gatys video's first frame ended far from its style (its style loss more than FADING times
     the later frames' median): each frame goes on from the one before, so the clip fades from photo to painting,
-    or the style snaps on part-way (--iterations 5,10: frames 1-3 nearly the photo, the style on from frame 4);
+    or the style snaps on part-way (--iterations 5,10: frames 1-3 nearly the photo, the style on from frame 4; at
+    --iterations 10 and 64 px a pan's frame 8 changed as much as its first, and only a fade was said);
     '' otherwise, or when the first frame's loss is unknown (kept from before a resume)."""
     if len(losses) < 3 or losses[0] is None:
         return ""
@@ -597,8 +598,7 @@ def fading_style(losses: list[float | None]) -> str:
         return ""
     return (f"the first frame ended with {losses[0] / median:.0f} times the style loss of the later "
             "frames, which each went on from the one before: the video grows more stylized as it plays, gradually "
-            "or in a jump part-way (at --iterations 10, 64 px, a pan's frame 8 changed as much as its first); give "
-            "more --iterations (the default, auto, settles the first frame)")
+            "or in a jump part-way; give more --iterations (the default, auto, settles the first frame)")
 
 
 def moved(output: np.ndarray, before: np.ndarray, now: np.ndarray, motion: flow.Motion | None = None) -> np.ndarray:
