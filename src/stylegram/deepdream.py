@@ -47,7 +47,7 @@ from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels, warn
 from .options import Options
 from .gatys import iteration_counts
-from .images import ImageLike, check_side, kept_input, load_alpha, load_input
+from .images import ImageLike, check_side, kept_input, load_alpha, load_input, one_colour
 from .job import Job, Result
 
 OBJECTIVES = ("activation", "correlation")
@@ -564,8 +564,7 @@ def warn_saturated(image: torch.Tensor, start: torch.Tensor, lr: float) -> None:
 def _check_not_flat(start: torch.Tensor) -> None:
     """Refuse a one-colour start for a correlation: its maps do not vary, so no correlation (nor its gradient) exists
     and the dream stays flat (it became NaN at once, with advice to lower the learning rate)."""
-    spread = (start.amax((-2, -1)) - start.amin((-2, -1))).max().item()
-    if spread < 1 / 255:
+    if one_colour(start):
         raise OptionError("the start image is one colour (within one level of 255 everywhere): its feature maps do not "
                           "vary, so they have no correlation "
                           "to raise and the dream would stay flat; start from noise (leave out --image) or "

@@ -653,7 +653,7 @@ def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], si
     style_side = None if side is None else math.ceil(side * style_scale)
     loaded = (load_input(content, "content image", at_least=side),
               [load_input(s, f"style image {i + 1}", at_least=style_side) for i, s in enumerate(styles)])
-    warn_animated(styles, "style image", "give a still picture, such as the frame you want saved as PNG")
+    warn_animated(styles)
     if not regions:  # a style half cut out (RGBA) was put on white without a word: a washed-out, white picture
         warn_transparent(styles, "style image", "give an opaque style image, or (--method gatys) a --style-regions "
                          "mask of its opaque part")

@@ -607,7 +607,8 @@ def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     return None if alpha.min() >= 1.0 else torch.from_numpy(alpha)[None, None]
 
 
-def warn_animated(sources: Sequence[ImageLike], noun: str, fix: str) -> None:
+def warn_animated(sources: Sequence[ImageLike], noun: str = "style image",
+                  fix: str = "give a still picture, such as the frame you want saved as PNG") -> None:
     """Warn of each file among ``sources`` (named '{noun} N') that holds several frames: only its first is read (an
     animated GIF was taken as a style without a word, where an MP4 is refused); ``fix`` says what to do instead."""
     for i, source in enumerate(sources):
@@ -764,6 +765,11 @@ TRANSPARENT = 0.01  # a picture more than this share clear (alpha under 0.5) is 
 def transparent_share(alpha: torch.Tensor | None) -> float:
     """The share of a picture's pixels more transparent than opaque (0 for None)."""
     return 0.0 if alpha is None else float((alpha < 0.5).float().mean())
+
+
+def one_colour(image: torch.Tensor) -> bool:
+    """Whether a (1, C, H, W) picture in [0, 1] is one colour: every channel within one level of 255 everywhere."""
+    return (image.amax((-2, -1)) - image.amin((-2, -1))).max().item() < 1 / 255
 
 
 def clear_part(source: ImageLike) -> float:

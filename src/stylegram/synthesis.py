@@ -38,7 +38,7 @@ from .backbones import Backbone, check_model, with_padding
 from .errors import OptionError, check_choice, check_number, check_seed, warn
 from .options import Options, whole_number
 from .gatys import iteration_counts, load_model, scale_sizes, warn_enlarged
-from .images import MAX_SIDE, ImageLike, image_list, load_input, warn_transparent
+from .images import MAX_SIDE, ImageLike, image_list, load_input, one_colour, warn_transparent
 from .job import Job, Result
 from .losses import (Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
                      tv_loss)
@@ -500,7 +500,7 @@ def warn_flat_examples(examples: Sequence[torch.Tensor]) -> None:
     """Say when an example is one colour: it has no texture to copy, and a flat (200,30,30) came out mottled, 14
     levels of noise about its colour, without a word."""
     for i, example in enumerate(examples):
-        if (example.amax((-2, -1)) - example.amin((-2, -1))).max().item() >= 1 / 255:
+        if not one_colour(example):
             continue
         which = f"example {i + 1}" if len(examples) > 1 else "the example"
         colour = ",".join(str(round(v * 255)) for v in example.mean((-2, -1))[0].tolist())

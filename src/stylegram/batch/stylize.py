@@ -420,7 +420,7 @@ def _check_styles(styles) -> list[str]:
     if not styles:
         raise OptionError("give at least one style image (--style)")
     specs = []
-    images.warn_animated(styles, "style image", "give a still picture, such as the frame you want saved as PNG")
+    images.warn_animated(styles)
     for i, spec in enumerate(styles):
         images.load_input(spec, f"style image {i + 1}")
         path = Path(spec).expanduser()

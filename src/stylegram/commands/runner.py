@@ -173,7 +173,7 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     _along(lambda: _save_along(job, checkpoint, args), failed)
     count = len(result.history)
     chosen = job.problem.chosen()
-    took = f"{result.seconds:.1f}s" + (f" in all, {result.seconds - earlier:.1f}s of it this run" if earlier else "")
+    took = time_taken(result.seconds, earlier)
     print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
           f"{took}{'; ' + chosen if chosen else ''})")  # a resumed run's 58.1s read as this run's 43
     drop_spent_checkpoint(args, checkpoint)
@@ -181,6 +181,12 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     if warning:
         warn(warning)
     return 0
+
+
+def time_taken(seconds: float, earlier: float) -> str:
+    """A run's time for its 'wrote' line: '58.1s', or resumed after ``earlier`` seconds, '58.1s in all, 43.0s of it
+    this run' (a resumed run's whole time read as this run's)."""
+    return f"{seconds:.1f}s" + (f" in all, {seconds - earlier:.1f}s of it this run" if earlier else "")
 
 
 def _keep_picture(job: Job, output: Path, args: argparse.Namespace) -> str:

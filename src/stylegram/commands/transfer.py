@@ -22,7 +22,7 @@ from .common import add_dataclass_options, add_scheduler_options
 from .explain import add_explain_option, check_explain, explain_transfer
 from .progress import stop_on_interrupt
 from .runner import (add_run_options, check_outputs, check_resume_alone, draw_seed, drop_spent_checkpoint, listed,
-                     resume_command, run_job)
+                     resume_command, run_job, time_taken)
 
 CHECKPOINT_SECONDS = 60  # --checkpoint with --tile: the latest tile written at most this often (and at each level)
 
@@ -270,8 +270,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
     if args.checkpoint:
         kept.write()
     tiled = f"in tiles of {args.tile} px" if max(result.image.shape[-2:]) > args.tile else "made whole, no tiles"
-    earlier = state.seconds if state is not None else 0.0  # a resumed run said only its own part
-    took = f"{result.seconds:.1f}s" + (f" in all, {result.seconds - earlier:.1f}s of it this run" if earlier else "")
+    took = time_taken(result.seconds, state.seconds if state is not None else 0.0)  # resumed: it said its own part
     print(f"wrote {output} ({size}, {tiled}, {took})")
     drop_spent_checkpoint(args, checkpoint)
     return 0, options
