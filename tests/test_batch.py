@@ -1443,6 +1443,24 @@ def test_cli_refuses_a_drawn_seed_saying_why_before_any_work(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("method, need, needer", [("adain", 16, "the AdaIN/WCT encoder needs"),
+                                                  ("gatys", 32, "the layers asked for need")])
+def test_a_size_under_the_networks_need_is_refused_before_any_work(method, need, needer, tmp_path, capsys):
+    """--size 8 failed every item on the workers (exit 1); it is the option that is wrong, so it is refused (2)."""
+    _photos(tmp_path / "in", 2)
+    args = ["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"), "--method", method]
+    code = main([*args, "--size", str(need - 1)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"--size {need - 1} makes outputs at most {need - 1} px on the long side, but {needer} at " \
+        f"least {need} px on each side: give --size {need} or more" in err
+    assert not (tmp_path / "out").exists()
+    if method == "gatys":  # the statistic's patches can need more than the layers; the API names its keywords
+        with pytest.raises(OptionError, match=r"^size=20 .* mrf's 3x3 patches at relu4_1 need at least 24 px .* "
+                                              "give size=24 or more"):
+            stylize_batch(tmp_path / "in", STYLE, tmp_path / "out", method="gatys", size=20, statistic="mrf",
+                          style_layers="relu3_1,relu4_1")
+
+
 def test_cli_refuses_both_scheduler_and_workers(tmp_path, capsys):
     _photos(tmp_path / "in", 1)
     code = main(["batch", str(tmp_path / "in"), "--style", STYLE, "-o", str(tmp_path / "out"),

@@ -676,11 +676,15 @@ def checked_layers(opts: TransferOptions, styles: int, backbone: Backbone
     return content, groups
 
 
-def check_layer_names(opts: TransferOptions, styles: int) -> None:
+def check_layer_names(opts: TransferOptions, styles: int) -> tuple[int, str]:
     """Refuse a layer the options name that their network lacks, and an unknown statistic, before any work (the
-    network's table, with random weights: nothing is read); for callers that load the network elsewhere (batch)."""
-    statistics.parse_statistic(opts.statistic)
-    checked_layers(opts, styles, load_backbone(opts.backbone, "random", **backbone_options(opts)))
+    network's table, with random weights: nothing is read); for callers that load the network elsewhere (batch).
+    Returns the smallest image side the layers and statistic need, and what needs it (statistics.input_need)."""
+    statistic = statistics.parse_statistic(opts.statistic)
+    backbone = load_backbone(opts.backbone, "random", **backbone_options(opts))
+    content, groups = checked_layers(opts, styles, backbone)
+    style = list(dict.fromkeys(name for group in groups for name in group))
+    return statistics.input_need(statistic, backbone, [*content, *style], style, "the layers asked for need")
 
 
 def load_model(opts: TransferOptions) -> Backbone:

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from .. import feedforward, files, gatys, images, labels, masks, optimize, samples, tiles
+from ..backbones import load_backbone
 from ..bars import bar, duration
 from ..errors import KEYWORDS, ImageError, OptionError, StylegramError, check_choice, check_number, count, first_few, warn
 from ..losses import blend_weights
@@ -319,7 +320,9 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
         gatys.check_masks_unblended(opts)
     else:
         gatys.check_read(opts)
-        gatys.check_layer_names(opts, styles)  # not once per item, on the workers, after the cluster started
+        need = gatys.check_layer_names(opts, styles)  # not once per item, on the workers, after the cluster started
+    if opts.size is not None:  # the encoder's table is built only then (0.4 s)
+        _check_size_reachable(opts.size, *(need if method == "gatys" else _encoder_need()))
     if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
         optimize.Schedule(gatys.iteration_counts(opts.iterations, 1), opts.optimizer, opts.lr, opts.history,
                           tolerance=opts.tolerance, patience=opts.patience)
@@ -334,6 +337,20 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
     if opts.labels:
         options = {**options, "labels": _check_labels(opts, shapes, said)}
     return {"method": method, **options}
+
+
+def _encoder_need() -> tuple[int, str]:
+    """(smallest image side, what needs it) of the AdaIN/WCT encoder (its table, with random weights)."""
+    return load_backbone("vgg19", "random").min_input_size([feedforward.LAYER]), "the AdaIN/WCT encoder needs"
+
+
+def _check_size_reachable(size: int, need: int, needer: str) -> None:
+    """Refuse a --size under what the network needs, which every input would fail (--size 8 failed each item on the
+    workers, after the cluster started, exit 1, where transfer refuses it before any work)."""
+    if size < need:
+        raise OptionError(f"--size {size} makes outputs at most {size} px on the long side, but {needer} at least "
+                          f"{need} px on each side: give --size {need} or more (more for pictures that are not square, "
+                          "whose short side needs it)")
 
 
 def _check_tile(tile: int, method: str, planned: list[Item]) -> None:
