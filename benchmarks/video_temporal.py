@@ -1,7 +1,7 @@
 """Video: frames blended and warm-started along the optical flow, against the same without motion, in one run.
 
-Run: python benchmarks/video_temporal.py [--clip synthetic|pan] [--size 256] [--frames 16] [--gatys-frames 6]
-[--save DIR]
+Run: python benchmarks/video_temporal.py [--clip synthetic|pan] [--step 1.5] [--size 256] [--frames 16]
+[--gatys-frames 6] [--iterations auto] [--edges-only] [--save DIR]
 
 A video is stylized with swirls: ``synthetic`` (stylegram.batch.synthetic_video: a square and a disc moving over a
 gradient) or ``pan`` (stylegram.batch.video.pan_video: the camera moving right across chelsea, 1.5 px a frame, so
@@ -15,7 +15,10 @@ that new picture enters at the right edge every frame); then each way of joining
   ghost of where things were shows up here);
 - edge (Gatys rows): the texture of the entering edge, the mean standard deviation along each row of the last
   ``EDGE`` columns over that of ``EDGE`` columns in the middle, over the warm frames: 1 when the edge is as textured
-  as the rest, lower when its rows are drawn out as streaks.
+  as the rest, lower when its rows are drawn out as streaks;
+- edge styled (Gatys rows): how far the entering edge is from the photo, mean |out - in| over the last ``EDGE``
+  columns over that of the middle's, over the warm frames: lower when the edge stays half photo (it depends on
+  what the clip shows there, so compare rows, not clips).
 
 AdaIN: each frame stylized alone, then --temporal 0.5 blended as before (the previous output where it was) and as
 now (moved along the flow, not blended where the flow is inconsistent). Gatys: the first frame in full, each next one
@@ -76,6 +79,15 @@ def edge_texture(outputs: list[np.ndarray]) -> float:
     return float(np.mean([along_rows(o[:, -EDGE:]) / along_rows(o[:, middle: middle + EDGE]) for o in outputs]))
 
 
+def edge_styled(frames: list[np.ndarray], outputs: list[np.ndarray]) -> float:
+    """The entering edge's distance from the photo over the middle's (see the module's doc), over ``outputs``."""
+    def away(frame: np.ndarray, output: np.ndarray, columns: slice) -> float:
+        return float(np.abs(output[:, columns].astype(float) - frame[:, columns]).mean())
+
+    middle = slice(outputs[0].shape[1] // 2 - EDGE // 2, outputs[0].shape[1] // 2 + EDGE // 2)
+    return float(np.mean([away(f, o, slice(-EDGE, None)) / away(f, o, middle) for f, o in zip(frames, outputs)]))
+
+
 @contextlib.contextmanager
 def edges_as_before() -> Iterator[None]:
     """Warps with the last row and column repeated, and a flow from outside the previous frame trusted."""
@@ -98,11 +110,12 @@ def clip(kind: str, count: int, size: tuple[int, int], folder: Path, step: float
     return list(video.frames(source))
 
 
-def gatys_frames(frames: list, size: int, follow: bool, share: float, hold: float) -> tuple[list[np.ndarray], tuple]:
+def gatys_frames(frames: list, size: int, follow: bool, share: float, hold: float, iterations: str = "auto"
+                 ) -> tuple[list[np.ndarray], tuple]:
     """The batch's warm-started Gatys frames: the start moved along the flow or not, ``share`` of the finest scale's
     iterations after the first frame, and ``hold`` its --temporal-weight (with the flow only); and the warm frames'
     mean final (style, content) losses."""
-    opts = dict(size=size)
+    opts = dict(size=size, iterations=iterations)
     outputs, previous, before, losses = [], None, None, []
     for frame in frames:
         if previous is None:
@@ -129,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=256, help="frame width in px (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=16, help="frames for AdaIN (default: %(default)s)")
     parser.add_argument("--gatys-frames", type=int, default=6, help="frames for Gatys, 0: none (default: %(default)s)")
+    parser.add_argument("--iterations", default="auto", help="Gatys --iterations (default: %(default)s)")
     parser.add_argument("--save", type=Path, help="write each way's last two frames side by side here, as PNGs")
     args = parser.parse_args(argv)
     if args.save:
@@ -149,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     scores("adain --temporal 0.5, along the flow", frames, blended(alone, motions, 0.5, True), alone, args.save)
     if args.gatys_frames:
         few = frames[: args.gatys_frames]
-        full = finest_iterations({})
+        full = finest_iterations({"iterations": args.iterations})
         half = round(full * WARM_SHARE)
         now = f"gatys, {half} it., flow, hold {TEMPORAL_WEIGHT:g}"
         rows = [
@@ -163,11 +177,12 @@ def main(argv: list[str] | None = None) -> None:
         for follow, share, hold, name, edges in rows[-2:] if args.edges_only and args.clip == "pan" else rows:
             start = time.perf_counter()
             with edges:
-                sequence, (style, content) = gatys_frames(few, args.size, follow, share, hold)
+                sequence, (style, content) = gatys_frames(few, args.size, follow, share, hold, args.iterations)
             seconds = time.perf_counter() - start
             scores(f"{name} ({seconds:.0f} s)", few, sequence, None, args.save)  # each scored the same way
             print(f"{'':6s}warm frames' losses: style {style:.3f}, content {content:.3f}; entering edge's texture "
-                  f"{edge_texture(sequence[1:]):.2f} of the middle's")
+                  f"{edge_texture(sequence[1:]):.2f} of the middle's, its distance from the photo "
+                  f"{edge_styled(few[1:], sequence[1:]):.2f} of the middle's")
 
 
 if __name__ == "__main__":
