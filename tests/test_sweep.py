@@ -276,22 +276,24 @@ def test_a_flag_typed_after_vary_is_named(capsys):
         "dashes: --vary style-weight VALUE ..." in capsys.readouterr().err
 
 
-def _interrupted_at_the_second_picture(real):
-    """sweeps.run_planned with a real SIGINT sent at the second picture's second iteration."""
+def _interrupted_at_the_second_picture(real, sent: int = signal.SIGINT):
+    """sweeps.run_planned with a real SIGINT (or ``sent``) sent at the second picture's second iteration."""
     def interrupted(planned, folder, on_progress, *args):
         def hook(number, record):
             on_progress(number, record)
             if number == 1 and record.iteration == 2:
-                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), sent)
         return real(planned, folder, hook, *args)
     return interrupted
 
 
-def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sweeps, "run_planned", _interrupted_at_the_second_picture(sweeps.run_planned))
+@pytest.mark.parametrize("sent, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(sent, status, tmp_path, capsys, monkeypatch):
+    """... and a SIGTERM too, whose exit status is 143 as transfer's (it was 130, as for Ctrl-C)."""
+    monkeypatch.setattr(sweeps, "run_planned", _interrupted_at_the_second_picture(sweeps.run_planned, sent))
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10", "100",
-                 "--size", "64", "--min-size", "64", "--iterations", "6"]) == 130
+                 "--size", "64", "--min-size", "64", "--iterations", "6"]) == status
     err = capsys.readouterr().err
     assert f"the sheet so far written to {out} (1 picture finished, 1 cut short, marked 'stopped')" in err
     assert "run it again with --cells DIR to keep" in err

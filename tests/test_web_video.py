@@ -89,7 +89,9 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
                                  "--temporal 0.5")
     assert params["options"]["temporal"] == 0.5
     assert params["frames"] == FRAMES and params["inputs"]["content"]["frames"] == FRAMES
-    assert client.get(job["urls"]["result"].replace(".mp4", ".png")).status_code == 409  # no picture: a video
+    as_picture = client.get(job["urls"]["result"].replace(".mp4", ".png"))  # it said "done without an image ()"
+    assert as_picture.status_code == 404 and as_picture.json()["detail"] == \
+        f"job '{job['id']}' makes a video, not an image; its result is {job['id']}/result.mp4"
 
 
 def test_a_video_jobs_last_frame_is_explained_against_that_frame_of_the_video(client, clip):

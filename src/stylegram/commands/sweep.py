@@ -16,7 +16,7 @@ from .. import files, images, memory
 from .. import gatys as T
 from .. import sweeps as S
 from ..bars import bar
-from ..errors import OptionError, StylegramError, check_choice, did_you_mean
+from ..errors import OptionError, StylegramError, check_choice, did_you_mean, status_of
 from ..options import Options, flag
 from ..sweep_folder import CellFolder
 from .common import add_dataclass_options, add_scheduler_options, argument_type
@@ -131,8 +131,8 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
             S.check_distinct(planned)
         run = _on_cluster if on_cluster else _in_process
         start = time.perf_counter()
-        interrupted = run(args, planned, cell_folder, cells, made)
-        undone = _undone(args, page) if interrupted else ""  # stopped while the pictures were made
+        status = run(args, planned, cell_folder, cells, made)  # 130 or 143 where a stop ended it, else None
+        undone = _undone(args, page) if status is not None else ""  # stopped while the pictures were made
         wall = time.perf_counter() - start if on_cluster else None
     except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
         if not made:
@@ -144,27 +144,27 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
             folder.rmdir()  # nothing was made: no empty folder left behind
     stopped_in = ""  # what Ctrl-C stopped after the pictures were made: measuring or comparing them
     comparison = None  # with --compare and --measure: the page's numbers are the captions'
-    if made and args.measure and not interrupted:
+    if made and args.measure and status is None:
         _say(args, f"measuring the {_pictures(len(made))}")
         try:
             if page is not None and "padding" not in vary and _one_size(made):  # compared as the first is padded,
                 comparison = S.compared(made, planned)  # and at the smallest's size: their own numbers where all match
             made = S.measured(made, planned, comparison)
-        except KeyboardInterrupt:
-            interrupted, stopped_in = True, " while measuring (the sheet has no numbers)"
+        except KeyboardInterrupt as err:
+            status, stopped_in = status_of(err), " while measuring (the sheet has no numbers)"
     if made:
         _write_sheet(made, vary, args, kind, output)
-    if page is not None and not interrupted:
+    if page is not None and status is None:
         _say(args, f"comparing the {_pictures(len(made))}")
         try:
             _write_comparison(comparison or S.compared(made, planned), planned, vary, args, kind, page)
-        except KeyboardInterrupt:
-            interrupted, stopped_in = True, f" while comparing (no {page} written)"
-    if interrupted:
+        except KeyboardInterrupt as err:
+            status, stopped_in = status_of(err), f" while comparing (no {page} written)"
+    if status is not None:
         kept = f"the sheet so far written to {output} ({_finished(made)})" if made \
             else "nothing was made, so nothing was written"
         print(f"stylegram: interrupted{stopped_in}; {kept}{undone}; {_going_on(folder)}", file=sys.stderr)
-        return 130
+        return status  # 143 after SIGTERM, as transfer's
     print(f"wrote {output} ({_made(made, folder, wall)})" + (f" and each to {folder}" if folder else ""))
     if page is not None:
         print(f"wrote {page}")
@@ -238,18 +238,18 @@ def _write_comparison(compared: Comparison, planned: list[S.Planned], vary: dict
 
 
 def _in_process(args: argparse.Namespace, planned: list[S.Planned], folder: CellFolder | None,
-                cells: list[dict], made: list[S.Cell]) -> bool:
-    """Run the combinations here, one after another, each showing its iterations; whether Ctrl-C stopped them (the
-    picture being made kept as it stood)."""
+                cells: list[dict], made: list[S.Cell]) -> int | None:
+    """Run the combinations here, one after another, each showing its iterations; the exit status where Ctrl-C or
+    SIGTERM stopped them (the picture being made kept as it stood), else None."""
     with stop_on_interrupt() as stop:
         S.run_shown(planned, folder, made.append, lambda: stop.requested, args.quiet)
-    return stop.requested
+    return stop.status if stop.requested else None
 
 
 def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: CellFolder | None,
-                cells: list[dict], made: list[S.Cell]) -> bool:
-    """Run the combinations on a Dask cluster (--scheduler, or a local one of --workers), side by side; whether Ctrl-C
-    stopped them (the pictures being made kept as they stood, as batch.sweep.run_on_cluster hands them back)."""
+                cells: list[dict], made: list[S.Cell]) -> int | None:
+    """Run the combinations on a Dask cluster (--scheduler, or a local one of --workers), side by side; the exit
+    status where Ctrl-C or SIGTERM stopped them, else None (the pictures being made kept as they stood, as batch.sweep.run_on_cluster hands them back)."""
     from ..batch import open_client
     from ..batch.cluster import quiet_shutdown, usable_cores
     from ..batch.steps import Running
@@ -267,10 +267,10 @@ def _on_cluster(args: argparse.Namespace, planned: list[S.Planned], folder: Cell
                     progress.update()
 
             run_on_cluster(client, planned, folder, on_cell, running)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         quiet_shutdown()
-        return True
-    return False
+        return status_of(err)
+    return None
 
 
 def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Namespace, kind: Kind,

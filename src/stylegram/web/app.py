@@ -437,6 +437,10 @@ def _result_routes(app: FastAPI, service: Service) -> None:
     @app.get("/api/jobs/{job_id}/result.png")
     def result(job_id: str) -> Response:
         job = service.job(job_id)
+        if job.spec.is_video:  # it said "done without an image (); start it again" of a video that was done
+            extension = web_video.result_kind(job.spec)[0]
+            raise HTTPException(404, f"job '{job_id}' makes a video, not an image; its result is "
+                                     f"{job_id}/result.{extension}")
         if job.result is None and job.terminal:
             raise HTTPException(409, f"job '{job_id}' {job.state} without an image ({job.message}); start it again")
         if job.result is None:
