@@ -135,6 +135,13 @@ def test_the_compare_command_writes_a_row_per_result(tmp_path, capsys):
                  str(out)]) == 2
     said = capsys.readouterr().err  # refused before the work begins
     assert "a comparison needs two or more results, got 1" in said and "measuring" not in said
+    (tmp_path / "notes.png").write_text("not a picture")
+    for second, words in [(tmp_path / "gone.png", f"result 2: {tmp_path / 'gone.png'}: no such file; check the path"),
+                          (tmp_path / "notes.png", "result 2: " + str(tmp_path / "notes.png") + " is not an image")]:
+        assert main(["compare", "sample:chelsea", "sample:swirls", "--results", str(tmp_path / "cat.png"),
+                     str(second), "-o", str(out)]) == 2
+        said = capsys.readouterr().err  # it was said after "measuring 2 results", the first measured
+        assert words in said and "measuring" not in said, said
     assert main(["compare", "sample:chelsea", "sample:swirls", "--results", "a.png", "b.png", "--names", "one", "-o",
                  str(out)]) == 2
     assert "--names gives 1 name for 2 results" in capsys.readouterr().err

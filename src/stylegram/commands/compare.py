@@ -50,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     compare.check_counts(args.results, names)
     video = stylized_videos(args, args.results)
     output, model, keywords = measure_settings(args)
+    if not video:
+        _check_readable(args.results)
     say(f"measuring {len(args.results)} results")
     frame_row: dict[str, str] = {}  # with videos: which frame
     if args.texture:
@@ -74,3 +76,20 @@ def run(args: argparse.Namespace) -> int:
                               for m, style in zip(e.matches, styles))
         print(f"{name}: {e.headline(coherence=False)}, {coherence}")  # each style's, not the highest
     return 0
+
+
+def _check_readable(results: list[str]) -> None:
+    """Refuse a result file that is missing or cannot be read before 'measuring' is said (a missing second result
+    was named only after the first was measured). Header and PNG checksums only: quick."""
+    from .. import downloads, samples
+    from ..errors import ImageError
+    from ..images import check_intact
+
+    for number, result in enumerate(results, 1):
+        if result.startswith(samples.PREFIX) or downloads.is_url(result):
+            continue  # read in its turn (a download is work)
+        try:
+            check_intact(result)
+        except ImageError as err:
+            raise ImageError(f"result {number}: {err.flagged}") from None
+
