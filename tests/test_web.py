@@ -1168,6 +1168,36 @@ def test_serve_command_binds_loopback_and_prints_the_url():
         process.wait(timeout=20)
 
 
+def test_stopping_the_server_says_what_became_of_its_jobs_and_keeps_the_picture_so_far(tmp_path):
+    """SIGTERM (or Ctrl-C) mid-run printed nothing, and the running job's picture was lost with the server."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "stylegram.cli", "serve", "--port", "0"], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        address = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", process.stdout.readline())[1]
+        with httpx.Client(base_url=address, timeout=10) as http:
+            ids = [http.post("/api/uploads", params={"name": n}, content=png(96, 64, i)).json()["id"]
+                   for i, n in enumerate(["cat.png", "paint.png"])]
+            body = {"content": ids[0], "styles": [ids[1]], "size": 64, "min_size": 64, "iterations": "500"}
+            jobs = [http.post("/api/jobs", json=body).json() for _ in range(3)]
+            deadline = time.monotonic() + 60
+            while http.get(f"/api/jobs/{jobs[0]['id']}").json()["iteration"] < 2:
+                assert time.monotonic() < deadline, "the first job never ran"
+                time.sleep(0.05)
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode in (-15, 143), err  # ended by the SIGTERM, which uvicorn raises again once it is done
+    kept = list(tmp_path.glob("*_stopped.png"))
+    assert len(kept) == 1 and kept[0].name.startswith(f"cat_paint_gatys_{jobs[0]['id'][:6]}"), err
+    assert re.search(rf"stylegram: job {jobs[0]['id']} \(gatys\) was running and stopped with the server \(stopped "
+                     rf"after \d+ iterations\); its picture so far is in {re.escape(str(kept[0]))}\n", err), err
+    assert "stylegram: 2 waiting jobs cancelled: start the server again" in err  # not the next one started, then cut
+    picture = np.asarray(Image.open(kept[0]))
+    assert picture.shape[:2] == (43, 64) and picture.std() > 3
+
+
 @pytest.mark.parametrize("flags, words", [
     (["--port", "-1"], "--port must be between 0 and 65535"),  # an OverflowError traceback
     (["--port", "70000"], "--port must be between 0 and 65535"),

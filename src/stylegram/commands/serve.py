@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from . import SUMMARIES
 from ..errors import OptionError, check_number, warn
@@ -53,5 +55,9 @@ def run(args: argparse.Namespace) -> int:
         import webbrowser
 
         webbrowser.open(address)
-    server.Server(server.config(app)).run(sockets=[sock])
+    def report() -> None:  # what the stop did to the jobs under way
+        for line in app.state.service.shutdown_report(Path.cwd()):
+            print(f"stylegram: {line}", file=sys.stderr, flush=True)
+
+    server.Server(server.config(app), after=report).run(sockets=[sock])
     return 0

@@ -52,10 +52,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__, downloads, images, labels, samples, tiles
 from ..gatys import COLORS, INITS
 from ..statistics import STATISTICS
-from ..errors import OptionError, StylegramError, did_you_mean, warnings_to
+from ..errors import OptionError, StylegramError, count, did_you_mean, warnings_to
 from . import engine
 from . import video as web_video
-from .jobs import TERMINAL, QueueFull, Runner, WebJob
+from .jobs import CANCELLED_AT_SHUTDOWN, TERMINAL, QueueFull, Runner, WebJob
 from .uploads import UploadError, UploadStore, display_name
 
 STATIC = Path(__file__).parent / "static"
@@ -143,6 +143,7 @@ class Service:
         self.max_size, self.max_styles = max_size, max_styles
         self.fetch_addresses = fetch_addresses
         self.closing = threading.Event()
+        self.cut_short: WebJob | None = None  # the job that was running when the server was told to stop
         self.store = UploadStore(max_upload_bytes, max_pixels)
         self.models = engine.Models()
         self.runner = Runner(self.store, self.models, max_queue=max_queue, preview_every=preview_every,
@@ -191,10 +192,32 @@ class Service:
     def begin_shutdown(self) -> None:
         """End every event stream and ask the running job to stop (the server is about to close)."""
         self.closing.set()
-        if self.runner.running:
-            self.runner.running.stop_requested.set()
+        self.cut_short = self.runner.begin_close()
         for job in list(self.runner.jobs.values()):
             job.wake()
+
+    def shutdown_report(self, folder: Path) -> list[str]:
+        """After close(): what stopping the server did to its jobs, as lines for the terminal; the picture so far of
+        the job it cut short is written into ``folder`` (a Ctrl-C said nothing, and that picture was lost)."""
+        said = []
+        job = self.cut_short
+        if job is not None:
+            where = f"job {job.id} ({job.spec.method}{', a video' if job.spec.is_video else ''})"
+            if job.state != "stopped":  # still in an iteration when the server closed (or it ended another way)
+                said.append(f"{where} was running and ended with the server ({job.state}); nothing of it was kept")
+            elif job.spec.is_video or job.result is None:
+                said.append(f"{where} was running and stopped with the server ({job.message}); a video is written "
+                            "only whole, so nothing of it was kept")
+            else:
+                path = images.save_image(job.result.image, folder / download_name(job, "_stopped.png"),
+                                         alpha=job.result.alpha)
+                said.append(f"{where} was running and stopped with the server ({job.message}); its picture so far "
+                            f"is in {path}")
+        cancelled = [j for j in self.runner.jobs.values() if j.message == CANCELLED_AT_SHUTDOWN]
+        if cancelled:
+            said.append(f"{count(len(cancelled), 'waiting job')} cancelled: start the server again "
+                        "(stylegram serve) and start them again from the page")
+        return said
 
     def close(self) -> None:
         self.closing.set()

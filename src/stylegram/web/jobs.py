@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 TERMINAL = ("done", "stopped", "cancelled", "failed")
 PREVIEW_SIDE = 512  # previews are shrunk to this long side; the download is full size
+CANCELLED_AT_SHUTDOWN = "the server shut down"  # a waiting job's message when the server stopped
 
 
 class QueueFull(StylegramError):
@@ -221,17 +222,23 @@ class Runner:
             jobs = [*self.queue, *([self.running] if self.running else [])]
         return {u.id for job in jobs for u in job.spec.uploads}
 
-    def close(self) -> None:
-        """Stop the running job, cancel the waiting ones and end the worker."""
-        with self._cond:
-            self._closing = True
-            waiting, self.queue = list(self.queue), deque()
-            running = self.running
-            self._cond.notify_all()
-        for job in waiting:
-            self._finish(job, "cancelled", "the server shut down")
+    def begin_close(self) -> WebJob | None:
+        """Take no more jobs (the next in the queue started as the running one stopped) and ask the running one to
+        stop; returns it, if any. No lock is taken: a signal handler calls this."""
+        self._closing = True  # read by the worker before it takes a job, under the lock
+        running = self.running
         if running:
             running.stop_requested.set()
+        return running
+
+    def close(self) -> None:
+        """Stop the running job, cancel the waiting ones and end the worker."""
+        self.begin_close()
+        with self._cond:
+            waiting, self.queue = list(self.queue), deque()
+            self._cond.notify_all()
+        for job in waiting:
+            self._finish(job, "cancelled", CANCELLED_AT_SHUTDOWN)
         if self._thread:
             self._thread.join(timeout=10)
 

@@ -6,7 +6,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -38,12 +38,22 @@ class Server(uvicorn.Server):
     """uvicorn's server, which on Ctrl-C also ends the app's event streams and stops its running job.
 
     uvicorn waits for open responses before it shuts the app down, and an event stream stays open while its
-    job runs, so the app is told first.
+    job runs, so the app is told first. ``after`` is called once the app has shut down: before uvicorn raises a
+    SIGTERM it caught again, which ends the process (code after run() never ran).
     """
+
+    def __init__(self, config: uvicorn.Config, after: Callable[[], None] | None = None) -> None:
+        super().__init__(config)
+        self.after = after
 
     def handle_exit(self, sig, frame) -> None:
         shutting_down(self.config.app)
         super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets=None) -> None:
+        await super().shutdown(sockets=sockets)
+        if self.after is not None:
+            self.after()
 
 
 def shutting_down(app) -> None:
