@@ -81,8 +81,14 @@ def test_size_larger_than_content_needs_upscale(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match="upscale"):
         prepare(content, style, model=vgg, **{**FAST, "size": 200})
-    job = prepare(content, style, model=vgg, **{**FAST, "size": 150, "upscale": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StylegramWarning)  # 1.5x: no word
+        job = prepare(content, style, model=vgg, **{**FAST, "size": 150, "upscale": True})
     assert job.problem.sizes()[-1] == (100, 150)
+    speck = torch.full((1, 3, 1, 1), 0.5)  # a 1x1 content came out one flat grey square without a word
+    with pytest.warns(StylegramWarning, match=r"^the content image is 1x1 px and is enlarged 64x to 64 px on its long "
+                                              r"side \(size with upscale\), so what is stylized is the blur"):
+        prepare(speck, style, model=vgg, **{**FAST, "size": 64, "upscale": True})
 
 
 def test_scale_sizes_are_coarse_to_fine():

@@ -481,6 +481,11 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
             f"--size {opts.size} is larger than the content image ({own} px on its long side); "
             f"pass --upscale to enlarge it, or a smaller --size"
         )
+    if opts.size > MAX_ENLARGEMENT * own:  # a 1x1 content at --size 64 --upscale came out one flat grey, unwarned
+        h, w = content.shape[-2:]
+        warn(f"the content image is {w}x{h} px and is enlarged {opts.size / own:.0f}x to {opts.size} px on its long "
+             "side (--size with --upscale), so what is stylized is the blur of the enlargement, not the picture's "
+             "detail: give a larger content image, or a smaller --size")
     return opts.size
 
 
