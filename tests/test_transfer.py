@@ -1537,6 +1537,19 @@ def test_time_left_takes_its_pace_from_the_iterations_after_a_scales_first():
     assert optimize._time_left(state, schedule, [(32, 32)], since=(5.0, 1)) == pytest.approx(5.0 * 99)  # no more yet
 
 
+def test_a_later_scales_first_time_left_takes_the_pace_the_scale_before_ran_at():
+    """At a scale's first iteration the whole run's pace was taken, every scale's set-up and targets in it."""
+    sizes, schedule = [(32, 32), (64, 64)], optimize.Schedule([10, 10], "lbfgs", None, 20)
+    state = optimize.State(scale=1, step=1, iteration=11, elapsed=20.0)  # the set-ups took most of it
+    pace = 5e-6  # s per pixel of cost of scale 0 after its first iteration (4.7 us measured, FIXED_PIXELS)
+    left = 9 * (64 * 64 + optimize.FIXED_PIXELS)
+    assert optimize._time_left(state, schedule, sizes, since=(20.0, 1), pace=pace) == pytest.approx(pace * left)
+    assert optimize._time_left(state, schedule, sizes, since=(20.0, 1)) > 3 * pace * left  # as it was
+    # the pace handed on: scale 0's 2 iterations after its first took 2 s
+    assert optimize._pace(optimize.State(scale=0, step=4, elapsed=3.0), sizes, (1.0, 2)) == \
+        pytest.approx(2.0 / (2 * (32 * 32 + optimize.FIXED_PIXELS)))
+
+
 def test_a_panoramas_style_is_sized_to_twice_its_height():
     """A 480x80 panorama's mosaic was 480 px: one cell as tall as the picture (trial R). Up to 2:1 the style keeps
     to the long side as before."""

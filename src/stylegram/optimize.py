@@ -427,6 +427,7 @@ def run(
     elif own is not None and state.problem_rng is not None:
         own.set_state(state.problem_rng)
     started = time.perf_counter() - state.elapsed
+    paces: list[float] = []  # each scale's, after its first iteration, as measured (_time_left)
     while state.scale < len(sizes):
         size = sizes[state.scale]
         param = problem.parameterize(problem.rescale(state.param, size), state.saved)
@@ -434,7 +435,7 @@ def run(
         optimizer = _make_optimizer(schedule, param.params(), state.scale)
         if state.optimizer_state is not None:
             optimizer.load_state_dict(state.optimizer_state)
-        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem, own)
+        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem, own, paces)
         if state.step == 0:  # a scale given no iterations still brings the image to its size
             state.param = param.carry()
         state.scale, state.step, state.optimizer_state, state.saved = state.scale + 1, 0, None, None
@@ -448,29 +449,49 @@ def run(
 FIXED_PIXELS = 4096
 
 
+def _cost(size: tuple[int, int]) -> int:
+    """What an iteration at ``size`` costs, in pixels: its own and FIXED_PIXELS."""
+    return size[0] * size[1] + FIXED_PIXELS
+
+
+def _pace(state: State, sizes: list[tuple[int, int]], since: tuple[float, int] | None) -> float | None:
+    """Seconds per pixel of cost (_cost) of this scale's iterations after its first, ``since`` (elapsed, step) after
+    that one; None before there are any."""
+    if since is None or state.step <= since[1]:
+        return None
+    return (state.elapsed - since[0]) / (_cost(sizes[state.scale]) * (state.step - since[1]))
+
+
 def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]],
-               since: tuple[float, int] | None = None) -> float:
+               since: tuple[float, int] | None = None, pace: float | None = None) -> float:
     """Seconds left if every remaining iteration runs, costing time in proportion to its pixel count (plus
     FIXED_PIXELS).
 
     ``since``: (elapsed, step) after the first iteration this scale ran here. Once there are more, the pace is taken
     from them: a scale's first iteration also sets it up (new shapes' kernels, its targets), and on a one-scale run
-    (a video frame after the first) the whole run's pace taken from it was some 10x too slow.
+    (a video frame after the first) the whole run's pace taken from it was some 10x too slow. Until then ``pace``,
+    an earlier scale's so measured, if there is one: the whole run's, set-ups and targets counted, overstated a
+    scale's first estimate.
     """
-    cost = [h * w + FIXED_PIXELS for h, w in sizes]
+    cost = [_cost(size) for size in sizes]
     done = sum(cost[s] * n for s, n in enumerate(schedule.iterations[: state.scale])) + cost[state.scale] * state.step
     left = cost[state.scale] * (schedule.iterations[state.scale] - state.step)
     left += sum(cost[s] * n for s, n in enumerate(schedule.iterations) if s > state.scale)
-    if since is not None and state.step > since[1]:
-        return (state.elapsed - since[0]) / (cost[state.scale] * (state.step - since[1])) * left
+    here = _pace(state, sizes, since)
+    if here is not None or pace is not None:
+        return (here if here is not None else pace) * left
     return state.elapsed / max(done, 1) * left
 
 
 def _run_scale(
     state: State, schedule: Schedule, terms: Terms, param: Parameterization, optimizer: torch.optim.Optimizer | LBFGS,
     sizes: list[tuple[int, int]], started: float, problem: Problem, own: torch.Generator | None,
+    paces: list[float],
 ) -> Iterator[Progress]:
-    """Iterate at one scale until its iteration budget is spent or the loss stops improving."""
+    """Iterate at one scale until its iteration budget is spent or the loss stops improving; its pace after its
+    first iteration appended to ``paces`` (the earlier scales', for _time_left)."""
+    earlier = paces[-1] if paces else None
+    measured: float | None = None  # this scale's pace, for the next (_pace)
     size = sizes[state.scale]
     last: dict[str, torch.Tensor] = {}
     first: tuple[float, int] | None = None  # (elapsed, step) after the first iteration run here (_time_left)
@@ -513,6 +534,7 @@ def _run_scale(
         state.optimizer_state = optimizer.state_dict()
         state.elapsed = time.perf_counter() - started
         first = first or (state.elapsed, state.step)
+        measured = _pace(state, sizes, first) or measured
         done = _converged(state, sum(losses.values()), schedule)
         yield Progress(
             iteration=state.iteration,
@@ -522,7 +544,7 @@ def _run_scale(
             step=state.step,
             losses=losses,
             elapsed=state.elapsed,
-            estimated_left=_time_left(state, schedule, sizes, first),
+            estimated_left=_time_left(state, schedule, sizes, first, earlier),
             # state.param is a new tensor every step (carry()), so this stays the image of this step
             image=lambda image=state.param: problem.finish(image.clamp(0, 1)),
             total=state.iteration + (0 if done else schedule.iterations[state.scale] - state.step)
@@ -530,3 +552,5 @@ def _run_scale(
         )
         if done:
             break
+    if measured is not None:
+        paces.append(measured)
