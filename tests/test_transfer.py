@@ -468,6 +468,18 @@ def test_a_result_taken_part_way_keeps_its_history_as_it_was(vgg, pair):
         job.result()  # finished: no word
 
 
+def test_a_job_runs_until_told_to_stop_handing_on_each_iteration(vgg, pair):
+    """Job.until: the web page's jobs and a sweep's pictures run so (each had its own loop)."""
+    content, style = pair
+    job, seen = prepare(content, style, model=vgg, **FAST), []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the picture so far is what is wanted: no warning
+        result, stopped = job.until(lambda: len(seen) == 4, lambda p: seen.append(p.iteration))
+        assert stopped and seen == [1, 2, 3, 4] and len(result.history) == 4 and not job.finished
+        result, stopped = job.until(lambda: False)
+    assert not stopped and job.finished and len(result.history) == 10
+    assert job.until(lambda: True)[1]  # asked before the first iteration too
+
 def test_bad_options_are_named(vgg, pair):
     content, style = pair
     with pytest.raises(LayerError, match="did you mean relu4_1"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,20 @@ class Job:
         result.notes = [in_python_words(note) for note in  # prepare_dream().run()
                         self.problem.notes(result.image, self.options.seed, self.schedule.lr)]
         return result  # had none: dream() alone measured them
+
+    def until(self, stop: Callable[[], bool], on_progress: Callable[[optimize.Progress], object] | None = None
+              ) -> tuple[Result, bool]:
+        """Iterate, handing each iteration to ``on_progress``, until the end or until ``stop()`` says so (asked
+        before the first iteration and after each): the result, the picture so far where stopped, and whether
+        ``stop`` cut it short. The web page's jobs and a sweep's pictures run so."""
+        if stop():
+            return self.result(so_far=True), True
+        for progress in self:
+            if on_progress is not None:
+                on_progress(progress)
+            if stop():
+                return self.result(so_far=True), True
+        return self.result(), False
 
     @property
     def finished(self) -> bool:

@@ -379,11 +379,7 @@ def _run(planned: Planned, on_progress: Callable[[Progress], Any], stop: Callabl
     if planned.one_pass is not None:  # its own clock started when it was planned, before the cells ahead of it
         start = time.perf_counter()
         return dataclasses.replace(planned.one_pass(), seconds=time.perf_counter() - start), False
-    for record in planned.job:
-        on_progress(record)
-        if stop is not None and stop():
-            return planned.job.result(so_far=True), True
-    return planned.job.result(), False
+    return planned.job.until(stop or (lambda: False), on_progress)
 
 
 def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comparison | None = None) -> list[Cell]:

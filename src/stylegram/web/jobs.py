@@ -358,7 +358,7 @@ class Runner:
                 work = made
                 job.total = sum(work.schedule.iterations)
                 self._read_labels(job, work.problem.labels)  # publishes the total too
-                job.result, stopped = self._iterate(job, work)
+                job.result, stopped = work.until(job.stop_requested.is_set, self._previews(job))
             else:
                 if made.labels is not None:  # shown as for an optimization
                     self._read_labels(job, made.labels)
@@ -379,17 +379,6 @@ class Runner:
         except Exception as err:  # a bug: keep the server up and say where to look
             log.exception("web job %s failed", job.id)
             return "failed", f"internal error ({type(err).__name__}: {err}); see the server's log"
-
-    def _iterate(self, job: WebJob, work: Job) -> tuple[Result, bool]:
-        """Run the optimization, publishing every iteration and a preview now and then; (result, stopped early)."""
-        if job.stop_requested.is_set():
-            return work.result(so_far=True), True
-        previews = self._previews(job)
-        for progress in work:
-            previews(progress)
-            if job.stop_requested.is_set():
-                return work.result(so_far=True), True
-        return work.result(), False
 
     def _previews(self, job: WebJob) -> Callable[[optimize.Progress], None]:
         """What publishes an iteration of ``job`` and, now and then, its picture as the preview."""
