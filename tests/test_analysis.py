@@ -1086,3 +1086,36 @@ def test_a_grids_long_titles_wrap_to_their_pictures_width():
     assert all("\n" in ax.title.get_text() for ax in fig.axes)
     assert all(title.x0 >= picture.x0 - 2 and title.x1 <= picture.x1 + 2 for picture, title in boxes)
     assert all(a[1].x1 < b[1].x0 for a, b in zip(boxes, boxes[1:]))  # side by side, apart
+
+
+def test_the_analysis_helpers_refuse_a_users_mistakes_in_their_own_words(vgg):
+    """Trial AI: each of these ended in a raw IndexError, ValueError or AttributeError from inside, or a wrong count."""
+    picture, array = torch.rand(1, 3, 64, 64), (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    maps = featuremaps.maps([picture, array], "relu3_1", vgg)
+    with pytest.raises(OptionError, match=r"^channel 999 does not exist: relu3_1 has 256 channels \(0\.\.255\)$"):
+        plots.features_grid([picture, array], maps, [1, 999], ["a", "b"], "relu3_1")
+    with pytest.raises(OptionError, match=r"^1 image, 0 feature maps and 1 name: give one map and one name per image"):
+        plots.features_grid([picture], [], [1], ["a"], "relu3_1")
+    with pytest.raises(OptionError, match=r"^2 images, 2 feature maps and 1 name"):
+        plots.features_grid([picture, array], maps, [1], ["a"], "relu3_1")
+    with pytest.raises(OptionError, match=r"^channels 300-301 do not exist: the layer has 256 channels"):
+        featuremaps.row_map(maps[0], [300, 301])
+    # arrays are images here as everywhere; a batch tensor is as many images, each labelled
+    images = inputs.ImageSet.from_classes({"a": [array, torch.rand(2, 3, 32, 32)], "b": ["sample:brick"]})
+    assert repr(images) == "ImageSet(4 images: a 3, b 1)" and images.labels.tolist() == [0, 0, 0, 1]
+    with pytest.raises(OptionError, match=r"^class a has 2 images \(a batch tensor counts its images\) and 1 name"):
+        inputs.ImageSet.from_classes({"a": [torch.rand(2, 3, 32, 32)], "b": [picture]}, names={"a": ["x"], "b": ["y"]})
+    with pytest.raises(OptionError, match=r"^folders is one name, 'sample:brick'; give a list of class folders"):
+        inputs.load_classes("sample:brick")
+    grams = matrices.compute([picture, array, picture], "relu1_1", vgg)  # one layer as a string: not 'r', 'e', ...
+    assert list(grams) == ["relu1_1"] and grams["relu1_1"].shape == (3, 64 * 65 // 2)
+    with pytest.raises(OptionError, match=r"are not upper triangles .*: give compute\(\)'s default output"):
+        matrices.symmetric(matrices.compute([picture], "relu1_1", vgg, triangles=False)["relu1_1"])
+    with pytest.raises(StylegramError, match=r"^image 2 is 20x20 px; layer relu5_4 of vgg19 needs at least 32 px"):
+        matrices.compute([picture, torch.rand(1, 3, 20, 20)], ["relu5_4"], vgg)
+    with pytest.raises(OptionError, match=r"^no layers to rank"):
+        rank.rank_layers({}, [0, 1], ["a", "b"], ["p", "q"])
+    with pytest.warns(StylegramWarning, match=r"^the matrices look like Gram matrices .* ranked as Pearson correlations, "
+                                              r"their diagonal dropped; give kind='gram' if they are"):
+        rank.rank_layers({"relu1_1": grams["relu1_1"][[0, 1, 2, 1]]}, [0, 1, 0, 1], ["a", "b"], list("pqrs"), "pearson",
+                         shuffles=0)

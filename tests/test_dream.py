@@ -252,6 +252,9 @@ def test_every_way_to_run_a_dream_keeps_its_measures_or_says_why_not(vgg):
     goal = D.channel("relu3_1", 5)
     ran = D.prepare_dream(goal, model=vgg, size=48, octaves=1, iterations="3").run()
     assert len(ran.notes) == 1 and ran.notes[0].startswith("mean activation of channel 5 of conv3_1")
+    job = D.prepare_dream(goal, model=vgg, size=48, octaves=1, iterations="3")
+    watched = [p.iteration for p in job]  # iterated to watch it, then its result: the notes were empty
+    assert watched == [1, 2, 3] and job.result().notes == ran.notes
     tiled = D.dream(goal, model=vgg, size=48, octaves=1, iterations="1", tile=32)
     assert tiled.notes == ["the objective is not measured on the dream: at 48x48 px it is larger than tile=32, and "
                            "measuring takes one pass over the whole picture, which tile is there to avoid"]

@@ -115,6 +115,7 @@ class Job:
     options: Any  # a dataclass of options with a ``seed``
     state: optimize.State = field(default_factory=optimize.State)
     alpha: torch.Tensor | None = None  # the content's transparency, for the Result
+    _notes: tuple[int, list[str]] | None = field(default=None, init=False, repr=False)  # (iteration, notes())
 
     def __post_init__(self) -> None:
         optimize.check_same_inputs(self.state, self.problem)
@@ -149,9 +150,7 @@ class Job:
         result = self.result()
         if warning := result.divergence():  # as the command line warns of it (it iterates, not run())
             warn(warning)
-        result.notes = [in_python_words(note) for note in  # prepare_dream().run()
-                        self.problem.notes(result.image, self.options.seed, self.schedule.lr)]
-        return result  # had none: dream() alone measured them
+        return result
 
     def until(self, stop: Callable[[], bool], on_progress: Callable[[optimize.Progress], object] | None = None
               ) -> tuple[Result, bool]:
@@ -179,11 +178,26 @@ class Job:
             warn(f"this job is at iteration {self.state.iteration} of {sum(self.schedule.iterations)}, so its result "
                  "is the picture so far: call job.run() (or iterate the job) to finish it, or job.result(so_far=True) "
                  "to take it as it is")
+        result = Result(self._image(), list(self.state.history), self.options,  # a snapshot: a run going on added
+                        self.state.elapsed, self.alpha, self.problem.sizes())  # to its history
+        if self.finished:  # a dream iterated to its end, then result(), had no notes: run() alone measured them
+            result.notes = [in_python_words(note) for note in self.notes()]
+        return result
+
+    def notes(self) -> list[str]:
+        """What is measured on the picture as it stands, in the command line's words: a dream's gains (its objective
+        on the start and on the dream); none for a transfer or a texture. Measured once per iteration reached."""
+        if self._notes is None or self._notes[0] != self.state.iteration:
+            self._notes = (self.state.iteration, self.problem.notes(self._image(), self.options.seed,
+                                                                     self.schedule.lr))
+        return self._notes[1]
+
+    def _image(self) -> torch.Tensor:
+        """The picture as it stands, finished (e.g. colours restored); the start before any iteration."""
         image = self.state.param
         if image is None:
             image = self.problem.initial_image(self.problem.sizes()[0], torch.Generator().manual_seed(self.options.seed))
-        return Result(self.problem.finish(image.clamp(0, 1)), list(self.state.history), self.options,  # a snapshot:
-                      self.state.elapsed, self.alpha, self.problem.sizes())  # a run going on added to its history
+        return self.problem.finish(image.clamp(0, 1))
 
     def checkpoint(self, path: str | os.PathLike) -> None:
         """Save everything needed to resume bit-identically."""

@@ -46,9 +46,19 @@ def as_rows(rows: Sequence[int | Row]) -> list[Row]:
     return [channel_rows([r])[0] if isinstance(r, int) else (r[0], list(r[1])) for r in rows]
 
 
-def row_map(feature_map: torch.Tensor, channels: Sequence[int]) -> torch.Tensor:
-    """The (h, w) map of a row: the mean of ``channels`` of a (C, h, w) feature map."""
+def row_map(feature_map: torch.Tensor, channels: Sequence[int], layer: str = "the layer") -> torch.Tensor:
+    """The (h, w) map of a row: the mean of ``channels`` of a (C, h, w) feature map (of ``layer``, for errors)."""
+    check_channels(channels, feature_map.shape[0], layer)
     return feature_map[list(channels)].mean(0)
+
+
+def check_channels(channels: Sequence[int], available: int, layer: str = "the layer") -> None:
+    """Refuse channel numbers a layer of ``available`` channels lacks (torch's IndexError said it from inside)."""
+    bad = [c for c in channels if not 0 <= c < available]
+    if bad:
+        raise OptionError(missing_channels(bad, layer, available))
+    if not len(channels):
+        raise OptionError("a row of no channels: give each row one channel number or more")
 
 
 def strength(feature_maps: Sequence[torch.Tensor]) -> torch.Tensor:

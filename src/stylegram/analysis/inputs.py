@@ -74,17 +74,25 @@ class ImageSet:
 
     @classmethod
     def from_classes(
-        cls, classes: Mapping[str, Sequence[torch.Tensor]], names: Mapping[str, Sequence[str]] | None = None,
+        cls, classes: Mapping[str, Sequence[images.ImageLike]], names: Mapping[str, Sequence[str]] | None = None,
         size: int | None = None,
     ) -> ImageSet:
-        """Build a labelled set from {class name: [image tensors]} (class order as given; ``size`` as the field)."""
+        """Build a labelled set from {class name: [images]} (class order as given; ``size`` as the field): tensors in
+        [0, 1] (an (N, 3, H, W) one is N images), files, sample:NAME, PIL images or arrays, as the analyses take them.
+        ``names``: {class name: a name per image}."""
+        from ..features import image_items
+
         tensors, labels, image_names = [], [], []
         for label, (name, members) in enumerate(classes.items()):
-            own = list(names[name]) if names else [f"{name}/{i:02d}" for i in range(len(members))]
-            for x, n in zip(members, own):
-                tensors.append(x if x.dim() == 4 else x.unsqueeze(0))
-                labels.append(label)
-                image_names.append(n)
+            # an array's .dim() failed; a batch of 2 counted as one image, then as 2 rows of matrices for one label
+            items = image_items(members) if len(members) else []
+            own = list(names[name]) if names else [f"{name}/{i:02d}" for i in range(len(items))]
+            if len(own) != len(items):
+                raise OptionError(f"class {name} has {count(len(items), 'image')} (a batch tensor counts its images) "
+                                  f"and {count(len(own), 'name')}; give one name per image")
+            tensors += items
+            labels += [label] * len(items)
+            image_names += own
         return cls(tensors, image_names, np.asarray(labels, dtype=np.int64), list(classes), size)
 
 
@@ -142,6 +150,9 @@ def load_classes(
 ) -> ImageSet:
     """A labelled set: one class per folder (named after it), classes in the order given, images sorted; a class
     given as sample:NAME is crops of that sample (sample_class), so the analysis can be tried without any images."""
+    if isinstance(folders, (str, os.PathLike)):  # 'sample:brick' was read as folders 's', 'a', ...
+        raise OptionError(f"folders is one name, '{os.fspath(folders)}'; give a list of class folders, e.g. "
+                          "['sample:brick', 'sample:grass']")
     if len(folders) < 2:
         raise OptionError(f"need at least two class folders to compare, got {len(folders)}"
                           + images.subfolder_hint(folders, "one folder per class, such as its subfolders"))

@@ -54,8 +54,9 @@ def channels_of(triangles: torch.Tensor) -> int:
     """C from the length D = C (C + 1) / 2 of upper-triangle vectors."""
     d = triangles.shape[-1]
     c = int(round(((8 * d + 1) ** 0.5 - 1) / 2))
-    if c * (c + 1) // 2 != d:
-        raise ValueError(f"{d} is not the length of an upper triangle")
+    if c * (c + 1) // 2 != d or triangles.dim() > 2 and triangles.shape[-2] == d:
+        raise OptionError(f"matrices of shape {tuple(triangles.shape)} are not upper triangles (N, C (C + 1) / 2): "
+                          "give compute()'s default output, not that of triangles=False")
     return c
 
 
@@ -131,7 +132,7 @@ def compute(
     (see ``symmetric``), else (N, C, C) matrices. ``progress(done, total)`` is called after each batch.
     """
     check_kind(kind)
-    layers = backbone.check_layers(list(layers))
+    layers = backbone.check_layers([layers] if isinstance(layers, str) else list(layers))  # 'relu3_1': 'r', 'e', ...
     images = image_items(images)
     need, have = stored_bytes(backbone, layers, len(images), triangles), memory.available_memory()
     if need > 0.7 * have:
@@ -146,6 +147,7 @@ def compute(
     batches, done = _batches(images, batch_size, backbone, layers), 0
     with torch.no_grad():
         for idx in batches:
+            backbone.check_fits(tuple(images[idx[0]].shape[-2:]), layers, f"image {idx[0] + 1}")  # named: which one
             features = backbone.extract(torch.cat([images[i] for i in idx]), layers)
             for layer in layers:
                 m = of_features(features.pop(layer).float(), kind)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..errors import count
+from ..errors import OptionError, count
 from ..images import save_image
 from . import featuremaps
 from .cluster import Clustering
@@ -131,6 +131,7 @@ def features_grid(
     ``dreams``: optionally one image per row (e.g. its deep dream, stylegram.deepdream), shown in a last column.
     """
     rows = featuremaps.as_rows(rows)
+    _check_grid(images, feature_maps, names, rows, layer, dreams)
     across = math.ceil(len(images) / math.ceil(len(images) / GRID_COLUMNS))
     bands = [range(start, min(start + across, len(images))) for start in range(0, len(images), across)]
     cols, per_band = len(bands[0]), len(rows) + 1
@@ -152,7 +153,7 @@ def features_grid(
         beside[1].set_title("its dream", fontsize=8)
     else:
         axes = fig.subplots(per_band * len(bands), cols, squeeze=False)
-    maps = [[featuremaps.row_map(f, channels).numpy() for f in feature_maps] for _, channels in rows]
+    maps = [[featuremaps.row_map(f, channels, layer).numpy() for f in feature_maps] for _, channels in rows]
     styles = [_colours(min(v.min() for v in row), max(v.max() for v in row)) for row in maps]  # over every band
     for b, band in enumerate(bands):
         block = axes[b * per_band:(b + 1) * per_band]
@@ -164,6 +165,21 @@ def features_grid(
 
 
 GRID_COLUMNS = 12  # images side by side in a features grid; more wrap into bands (40 made a figure 70 inches wide)
+
+
+def _check_grid(images: Sequence[torch.Tensor], feature_maps: Sequence[torch.Tensor], names: Sequence[str],
+                rows: Sequence[tuple[str, Sequence[int]]], layer: str, dreams: Sequence[torch.Tensor] | None) -> None:
+    """Refuse a features grid whose lists do not match or whose rows name channels the layer lacks (min() of no
+    maps, an IndexError of a name, or torch's own IndexError said it)."""
+    if not len(images) or len(feature_maps) != len(images) or len(names) != len(images):
+        raise OptionError(f"{count(len(images), 'image')}, {count(len(feature_maps), 'feature map')} and "
+                          f"{count(len(names), 'name')}: give one map and one name per image, for one image or more")
+    if not rows:
+        raise OptionError("no rows: give channel numbers, or (label, channels) for a row of several")
+    for _, channels in rows:
+        featuremaps.check_channels(channels, feature_maps[0].shape[0], layer)
+    if dreams is not None and len(dreams) != len(rows):
+        raise OptionError(f"{count(len(dreams), 'dream')} for {count(len(rows), 'row')}: give one per row")
 
 
 def _band(fig, axes, images: Sequence[torch.Tensor], names: Sequence[str], rows: Sequence[tuple[str, Sequence[int]]],

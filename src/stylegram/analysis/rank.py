@@ -407,8 +407,10 @@ def rank_layers(
     ``shuffles``: how many label shuffles measure the chance level (Chance); 0 for none."""
     labels = np.asarray(labels)
     check_kind(kind)  # 'perason' was taken, and named the ranking
+    if not triangles:  # max() of no scores, later
+        raise OptionError("no layers to rank: give {layer: matrices} for one layer or more (matrices.compute)")
     _check_labels(triangles, labels, classes, names)
-    _warn_if_pearson(triangles, kind)
+    _warn_other_kind(triangles, kind)
     scores, sims, blank_at = [], [], {}
     for layer, tri in triangles.items():
         sim, blank = similarity_and_blanks(entries(tri, kind))
@@ -459,10 +461,11 @@ def _warn_featureless(blank_at: Mapping[str, np.ndarray], names: Sequence[str], 
          f"and counted as undecided, a miss{fix}")
 
 
-def _warn_if_pearson(triangles: Mapping[str, torch.Tensor], kind: str) -> None:
-    """Say so where Gram matrices are asked for and the diagonals are all 1 or 0, as Pearson matrices' are: their
-    diagonal then counted as entries, and the ranking changed (relu4_1 best where kind pearson found relu5_3)."""
-    if kind != "gram" or not triangles:
+def _warn_other_kind(triangles: Mapping[str, torch.Tensor], kind: str) -> None:
+    """Say so where the diagonals are all 1 or 0, as Pearson matrices' are, and Gram matrices are asked for: their
+    diagonal then counted as entries, and the ranking changed (relu4_1 best where kind pearson found relu5_3); or
+    the other way round, where the Gram matrices' diagonal was dropped without a word."""
+    if not triangles:
         return
     tri = next(iter(triangles.values()))
     try:
@@ -470,6 +473,11 @@ def _warn_if_pearson(triangles: Mapping[str, torch.Tensor], kind: str) -> None:
     except ValueError:  # vectors of other entries (a test's, or a caller's own): no diagonal to look at
         return
     diagonal = tri[:, rows == cols]
-    if ((diagonal - 1).abs() < 1e-4).any() and (((diagonal - 1).abs() < 1e-4) | (diagonal == 0)).all():
+    ones = (diagonal - 1).abs() < 1e-4
+    correlations = bool(ones.any() and (ones | (diagonal == 0)).all())
+    if kind == "gram" and correlations:
         warn("the matrices look like Pearson correlations (every diagonal entry is 1 or 0) and are ranked as Gram "
              "matrices, their diagonal counted; give kind='pearson' if they are")
+    elif kind == "pearson" and not correlations and bool((diagonal != 0).any()):
+        warn("the matrices look like Gram matrices (their diagonal entries are not 1 or 0) and are ranked as Pearson "
+             "correlations, their diagonal dropped; give kind='gram' if they are")

@@ -130,6 +130,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"stylegram: {problem.kind} parameterization, octaves {sizes}", file=sys.stderr)
     code = run_job(job, output, args, shlex.join(["stylegram", "dream", "-o", args.output]))  # the checkpoint holds the rest
     if code == 0:
-        for line in problem.notes(job.result().image, job.options.seed, job.schedule.lr):
+        for line in job.notes():
             print(f"stylegram: {line}", file=sys.stderr)
     return code
