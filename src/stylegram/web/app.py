@@ -206,13 +206,12 @@ class Service:
             if job.state != "stopped":  # still in an iteration when the server closed (or it ended another way)
                 said.append(f"{where} was running and ended with the server ({job.state}); nothing of it was kept")
             elif job.spec.is_video or job.result is None:
-                said.append(f"{where} was running and stopped with the server ({job.message}); a video is written "
-                            "only whole, so nothing of it was kept")
+                why = "a video is written only whole" if job.spec.is_video else "it had no picture yet"
+                said.append(f"{where} was running and stopped with the server ({job.message}); {why}, so nothing of "
+                            "it was kept")
             else:
-                path = images.save_image(job.result.image, folder / download_name(job, "_stopped.png"),
-                                         alpha=job.result.alpha)
-                said.append(f"{where} was running and stopped with the server ({job.message}); its picture so far "
-                            f"is in {path}")
+                said.append(f"{where} was running and stopped with the server ({job.message}); "
+                            + _kept_picture(job, folder))
         cancelled = [j for j in self.runner.jobs.values() if j.message == CANCELLED_AT_SHUTDOWN]
         if cancelled:
             said.append(f"{count(len(cancelled), 'waiting job')} cancelled: start the server again "
@@ -566,6 +565,15 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
             job.comparison = ids, engine.compared([j.spec for j in jobs], [j.picture()[0] for j in jobs],
                                                   service.store, service.models, job.measured_frame)
         return Response(job.comparison[1], media_type="text/html")
+
+
+def _kept_picture(job: WebJob, folder: Path) -> str:
+    """Write a stopped job's picture so far into ``folder``; where it went, or why it could not be written."""
+    try:
+        path = images.save_image(job.result.image, folder / download_name(job, "_stopped.png"), alpha=job.result.alpha)
+    except (OSError, StylegramError) as err:  # a read-only folder: said, not a traceback at the server's end
+        return f"its picture so far could not be written to {folder} ({getattr(err, 'strerror', None) or err})"
+    return f"its picture so far is in {path}"
 
 
 def download_name(job: WebJob, suffix: str) -> str:
