@@ -246,6 +246,7 @@ def test_feed_forward_memory_estimate_follows_the_larger_of_content_and_style():
     assert wide_style == memory.ENCODE_BYTES * 1000 * 1000 + memory.OVERHEAD  # now the largest style decides
 
 
+@pytest.mark.filterwarnings("ignore:the content image is .* enlarged")  # a size past memory
 def test_feed_forward_too_large_for_memory_is_refused_before_the_pass():
     from stylegram import gatys, memory
 

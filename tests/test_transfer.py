@@ -622,6 +622,7 @@ def test_memory_check_covers_the_style_image_at_its_scale(vgg, pair):
 
 
 @pytest.mark.filterwarnings("ignore:style image 1 is .* enlarged")  # sizes past memory
+@pytest.mark.filterwarnings("ignore:the content image is .* enlarged")
 def test_memory_check_names_the_largest_size(vgg, pair):
     content, style = pair
     with pytest.raises(OptionError, match=r"max_memory allows 1.0 GiB; the largest size that fits is about size=\d+"):
