@@ -1550,6 +1550,18 @@ def test_time_left_takes_its_pace_from_the_iterations_after_a_scales_first():
     assert optimize._time_left(state, schedule, [(32, 32)], since=(5.0, 1)) == pytest.approx(5.0 * 99)  # no more yet
 
 
+def test_an_adam_step_that_scatters_the_picture_is_warned_of(vgg, pair):
+    """--optimizer adam --lr 1 (a classic tool's learning rate, for pixels in 0..255) gave black and white blobs, and
+    its loss fell from its peak, so no divergence was said."""
+    content, style = pair
+    with pytest.warns(StylegramWarning, match=r"^lr=1 with optimizer adam moves every value of the picture by about 1 "
+                                              r"a step, of its 0..1 range: above 0.1 it saturates into blobs"):
+        prepare(content, style, model=vgg, **{**FAST, "optimizer": "adam", "lr": 1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StylegramWarning)
+        prepare(content, style, model=vgg, **{**FAST, "optimizer": "adam", "lr": 0.1})
+
+
 def test_a_later_scales_first_time_left_takes_the_pace_the_scale_before_ran_at():
     """At a scale's first iteration the whole run's pace was taken, every scale's set-up and targets in it."""
     sizes, schedule = [(32, 32), (64, 64)], optimize.Schedule([10, 10], "lbfgs", None, 20)

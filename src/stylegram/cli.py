@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import platform
 import re
 import signal
@@ -156,11 +157,35 @@ def main(argv: list[str] | None = None) -> int:
         return _status(err)
 
 
+TRANSFER_FIRST = "stylegram transfer CONTENT STYLE -o OUT.png ('stylegram --help' lists the commands)"
+
+
+def _no_command(first: str) -> str:
+    """The error for a first word that is a picture or a classic tool's option, not a command (it said 'did you mean
+    samples?' of sample:chelsea, and argparse's 'invalid choice' of -content_image); '' for any other word."""
+    if first in SUMMARIES or first in ("-h", "--help", "--version"):
+        return ""
+    if first.startswith("-"):
+        from .commands.classic import classic_hint
+
+        said = classic_hint(first, [])
+        return f"{first} is an option, and the command comes first: {TRANSFER_FIRST}" + \
+            (f"; {first}: {said}" if said else "")
+    from .images import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    suffix = os.path.splitext(first)[1].lower()
+    if first.startswith("sample:") or suffix in (*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS) or os.path.isfile(first):
+        return f"{first} is a picture, not a command; name the command first: {TRANSFER_FIRST}"
+    return ""
+
+
 def _main(argv: list[str]) -> int:
     parser = build_parser(full=argv[:1])  # the command typed first: the one whose options are read
     if not argv:  # no command: the list of commands, not only argparse's "COMMAND is required"
         parser.print_help(sys.stderr)
         return 2
+    if no_command := _no_command(argv[0]):  # 'stylegram photo.jpg paint.jpg -o out.png', as the classic tools take it
+        parser.error(no_command)
     if not argv[0].startswith("-") and argv[0] not in SUMMARIES:  # argparse lists all sixteen, and not the one meant
         from .errors import did_you_mean
 

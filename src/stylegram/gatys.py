@@ -624,6 +624,7 @@ def prepare(
     )
     if state.iteration == 0:  # not a resumed run's: it starts from its checkpoint's picture
         optimize.warn_no_steps(schedule.iterations, opts.iterations, f"the start ({init_named(opts.init)})")
+        optimize.warn_large_adam_step(schedule)
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])
     finest = problem.sizes()[-1]
     style_sizes = [problem.style_size(style, finest) for style in problem.styles]

@@ -451,6 +451,7 @@ def prepare_texture(
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     if state.iteration == 0:
         optimize.warn_no_steps(counts, opts.iterations, "the start (smooth noise in the examples' colours)")
+        optimize.warn_large_adam_step(schedule)
     final = problem.sizes()[-1]
 
     def held(size: tuple[int, int]) -> int:  # the statistic's own, at a canvas of ``size`` and its examples'

@@ -30,7 +30,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help=f"write a checkpoint here every {CHECKPOINT_EVERY} iterations and at the end")
     parser.add_argument("--resume", metavar="FILE", help="continue from a checkpoint (its options are used)")
     parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file "
-                        f"(rewritten whole every {CHECKPOINT_EVERY} iterations as the run goes, and at its end)")
+                        f"(rewritten whole every {CHECKPOINT_EVERY} iterations as the run goes, and at its end); each "
+                        "row measures the picture its iteration started from (docs/transfer.md)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
