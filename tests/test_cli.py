@@ -752,8 +752,8 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
     (["--print_iter", "50"], "(the progress bar shows the losses (on a terminal each iteration, in a file a line "
                              "every 10 s), and --log CSV keeps every iteration's)"),
     (["--normalize_gradients"], "(stylegram has none: its loss terms are relative errors, each about 1 at the start"),
-    (["-output_image", "out.png"], "error: -output_image: stylegram's options are written with two dashes and hyphens "
-                                   "(--style-weight, not -style_weight); the output file is -o OUT.png"),  # read as -o
+    (["-output_image", "out.png"], "error: -output_image: the output file is -o OUT.png"),  # was read as -o
+    (["-gpu", "0"], "error: -gpu: stylegram runs on the CPU"),  # not how -style_weight is written (trial AJ)
     (["-style_weight", "5"], "error: -style_weight: stylegram's options are written with two dashes and hyphens "
                              "(--style-weight, not -style_weight); did you mean --style-weight?"),
     (["-seed", "3"], "did you mean --seed?"),

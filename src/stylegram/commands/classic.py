@@ -74,6 +74,8 @@ def single_dash(argv: list[str], flags: list[str]) -> str:
         if SINGLE_DASH.fullmatch(word):
             meant = "--" + word[1:].lower().replace("_", "-")
             said = classic_hint(word, flags) or (f"did you mean {meant}?" if meant in flags else "")
+            if said and meant not in flags:  # -gpu: what stylegram does instead, not how -style_weight is written
+                return f"{word}: {said}"
             example = (meant, word) if meant in flags else ("--style-weight", "-style_weight")  # the word's own
             return (f"{word}: stylegram's options are written with two dashes and hyphens ({example[0]}, not "
                     f"{example[1]}){'; ' + said if said else ''}")
