@@ -744,7 +744,8 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
 
 
 @pytest.mark.parametrize("typed, said", [
-    (["--step-size", "0.02"], "unrecognized arguments: --step-size 0.02 (the step size is --lr)"),  # was --size
+    (["--step-size", "0.02"], "unrecognized arguments: --step-size 0.02 (the step size is --lr, for pixels in 0..1: "
+                              "a classic tool's Adam learning rate of 10, for 0..255, is 0.04 here"),  # was --size
     (["--style_blend_weights", "1,2"], "(each style's weight is --style-blend W1,W2, in the order of the styles)"),
     (["--gpu", "0"], "(stylegram runs on the CPU, in bfloat16 where the CPU has it ('stylegram --version' says "
                      "which), and has no GPU or device option: drop it)"),  # was: did you mean --output?
