@@ -14,7 +14,7 @@ import os
 import re
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -441,7 +441,7 @@ def run(
     elif own is not None and state.problem_rng is not None:
         own.set_state(state.problem_rng)
     started = time.perf_counter() - state.elapsed
-    paces: list[float] = []  # each scale's, after its first iteration, as measured (_time_left)
+    pace: float | None = None  # the latest scale's, after its first iteration (_time_left)
     while state.scale < len(sizes):
         size = sizes[state.scale]
         param = problem.parameterize(problem.rescale(state.param, size), state.saved)
@@ -449,7 +449,8 @@ def run(
         optimizer = _make_optimizer(schedule, param.params(), state.scale)
         if state.optimizer_state is not None:
             optimizer.load_state_dict(state.optimizer_state)
-        yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem, own, paces)
+        pace = (yield from _run_scale(state, schedule, terms, param, optimizer, sizes, started, problem, own, pace)) \
+            or pace
         if state.step == 0:  # a scale given no iterations still brings the image to its size
             state.param = param.carry()
         state.scale, state.step, state.optimizer_state, state.saved = state.scale + 1, 0, None, None
@@ -500,12 +501,11 @@ def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]],
 def _run_scale(
     state: State, schedule: Schedule, terms: Terms, param: Parameterization, optimizer: torch.optim.Optimizer | LBFGS,
     sizes: list[tuple[int, int]], started: float, problem: Problem, own: torch.Generator | None,
-    paces: list[float],
-) -> Iterator[Progress]:
-    """Iterate at one scale until its iteration budget is spent or the loss stops improving; its pace after its
-    first iteration appended to ``paces`` (the earlier scales', for _time_left)."""
-    earlier = paces[-1] if paces else None
-    measured: float | None = None  # this scale's pace, for the next (_pace)
+    earlier: float | None,
+) -> Generator[Progress, None, float | None]:
+    """Iterate at one scale until its iteration budget is spent or the loss stops improving; returns its pace after
+    its first iteration (_pace), for the next scale's first estimate, as ``earlier`` is this one's."""
+    measured: float | None = None
     size = sizes[state.scale]
     last: dict[str, torch.Tensor] = {}
     first: tuple[float, int] | None = None  # (elapsed, step) after the first iteration run here (_time_left)
@@ -566,5 +566,4 @@ def _run_scale(
         )
         if done:
             break
-    if measured is not None:
-        paces.append(measured)
+    return measured

@@ -318,11 +318,12 @@ def _check_options(method: str, temporal: float, options: dict, specs: list[str]
     if method != "gatys":
         gatys.check_gatys_only(opts)
         gatys.check_masks_unblended(opts)
+        need = None  # the encoder's, built only where a --size is to be checked (0.4 s)
     else:
         gatys.check_read(opts)
         need = gatys.check_layer_names(opts, styles)  # not once per item, on the workers, after the cluster started
-    if opts.size is not None:  # the encoder's table is built only then (0.4 s)
-        _check_size_reachable(opts.size, *(need if method == "gatys" else _encoder_need()))
+    if opts.size is not None:
+        _check_size_reachable(opts.size, *(need or _encoder_need()))
     if method == "gatys" and opts.iterations != "auto":  # 'auto' depends on the workers' CPU
         optimize.Schedule(gatys.iteration_counts(opts.iterations, 1), opts.optimizer, opts.lr, opts.history,
                           tolerance=opts.tolerance, patience=opts.patience)

@@ -92,4 +92,3 @@ def _check_readable(results: list[str]) -> None:
             check_intact(result)
         except ImageError as err:
             raise ImageError(f"result {number}: {err.flagged}") from None
-
