@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -1252,3 +1253,34 @@ def test_measured_parts_are_named_by_the_styles_uploads():
                                                                                                 "style 2's mask"]
     with pytest.raises(OptionError, match="1 name for 2 styles: give one name per style"):  # made one part of two
         placed.parts_of(picture, images, style_masks=[left, 1 - left], names=["swirls.png"])
+
+
+def _cut_short(service, result, state="stopped"):
+    """Make ``service`` hold a job stopped by the server's close, with ``result`` as its picture so far."""
+    named = [types.SimpleNamespace(name="cat.png"), types.SimpleNamespace(name="paint.png")]
+    spec = types.SimpleNamespace(method="gatys", is_video=False, content=named[0], styles=named[1:])
+    service.cut_short = types.SimpleNamespace(id="Xk3a9qLp", spec=spec, state=state, result=result,
+                                              message="stopped after 0 iterations")
+
+
+def test_a_job_the_server_stopped_before_its_first_picture_is_said_to_have_none(tmp_path):
+    service = create_app().state.service
+    _cut_short(service, result=None)
+    assert service.shutdown_report(tmp_path) == [
+        "job Xk3a9qLp (gatys) was running and stopped with the server (stopped after 0 iterations); it had no "
+        "picture yet, so nothing of it was kept"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stopped_jobs_picture_that_cannot_be_written_is_said_not_raised(tmp_path):
+    """The server's folder unwritable (here a file where the folder should be): one line, no traceback at the end."""
+    service = create_app().state.service
+    _cut_short(service, result=Result(torch.rand(1, 3, 8, 12), [], None))
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    said = service.shutdown_report(not_a_folder)
+    assert len(said) == 1 and said[0].startswith(
+        f"job Xk3a9qLp (gatys) was running and stopped with the server (stopped after 0 iterations); its picture so "
+        f"far could not be written to {not_a_folder} ("), said
+    assert service.shutdown_report(tmp_path)[0].endswith(f"its picture so far is in {tmp_path}/cat_paint_gatys_"
+                                                           "Xk3a9q_stopped.png")
