@@ -397,7 +397,7 @@ def test_auto_makes_at_least_min_k_clusters():
 def test_a_clustering_saved_from_python_is_a_cluster_file_dream_and_features_read(tmp_path):
     """json.dump(clustering.to_json()) made a file dream --cluster refused ('needs a "layer"'); a stack of matrices
     given for their mean failed with numpy's broadcast error."""
-    from stylegram.deepdream import ClusterFile, read_cluster
+    from stylegram.analysis.cluster_file import ClusterFile, read_cluster
 
     m, truth = planted_blocks()
     found = cluster.cluster_channels(m, 3)
@@ -964,7 +964,7 @@ def test_report_cli_inlines_every_figure(classes, tmp_path):
     assert re.search(r"shuffled classes reach \d+\.\d% at the best of 3 layers \(95th percentile of 200 shuffles\), "
                      r"p = \d\.\d{3}", page)  # the best of a few layers weighed against chance
     assert "beyond chance (p = " not in page and "different blocks between classes" in page  # brick and grass differ
-    from stylegram.deepdream import ClusterFile  # the page's clusters, for dream --cluster (grams had to run again)
+    from stylegram.analysis.cluster_file import ClusterFile  # the page's clusters, for dream --cluster (grams had to run again)
 
     written = ClusterFile.read(out.with_suffix(".json"))
     layer = re.search(r"Channel clusters at (\w+)", page)[1]

@@ -13,7 +13,7 @@ from .common import add_backbone_options, backbone_from_args
 from .dream import add_dream_options, dream_size
 
 if TYPE_CHECKING:
-    from ..deepdream import ClusterFile
+    from ..analysis.cluster_file import ClusterFile
 
 
 TOP = 6  # channels shown without --channels
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     dream_side = dream_size(args)
     record: ClusterFile | None = None
     if cluster_file is not None:  # the file's network checked before weights are loaded (or downloaded)
-        from ..deepdream import ClusterFile, named_network
+        from ..analysis.cluster_file import ClusterFile, named_network
 
         record = ClusterFile.read(cluster_file)
         record.picked(wanted)
@@ -117,7 +117,7 @@ def _cluster_spec(args: argparse.Namespace) -> tuple[str | None, list[int] | Non
 
 
 def _clusters(args: argparse.Namespace, record: ClusterFile | None, wanted: list[int] | None, model) -> tuple[str, dict | None]:
-    """The layer, and the clusters {id: channels} of the cluster file ``record`` (deepdream.ClusterFile) to show
+    """The layer, and the clusters {id: channels} of the cluster file ``record`` (analysis.cluster_file.ClusterFile) to show
     (None: show channels)."""
     if record is None:
         return args.layer, None
