@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from . import SUMMARIES
-from ..deepdream import CLUSTER_OBJECTIVES
+from ..analysis.report_dreams import CLUSTER_OBJECTIVES
 from ..errors import OptionError
 from .analysis_common import (
     add_cluster_options,
@@ -96,7 +96,7 @@ def _report(args: argparse.Namespace, model, image_set, output, dream_side: int)
     )
     extra, channel_dreams = [], None
     if args.dreams:
-        from ..deepdream import study_dreams
+        from ..analysis.report_dreams import study_dreams
 
         channel_dreams, sections = study_dreams(result, model, progress=say, objective=args.dream_objective,
                                                 size=dream_side, seed=args.seed, grey=args.grey)
