@@ -1119,6 +1119,13 @@ def test_auto_start_with_masks_recolours_each_region_its_style_pays_for(vgg, pai
     job = prepare(grey, [red, blue], model=vgg, style_masks=masks, **options)
     start = job.run().image
     assert job.problem.chosen() == "--init auto chose the content with the region of style 1 recoloured as the start"
+    halves = _label_map(64, 96, [(np.s_[:, :40], SKY), (np.s_[:, 40:], GRASS)])
+    all_sky, all_grass = _label_map(64, 96, [(np.s_[:], SKY)]), _label_map(64, 96, [(np.s_[:], GRASS)])
+    monkeypatch.setattr(gatys.TransferProblem, "recolor_pays_alone", lambda self, n, content: True)
+    job = prepare(grey, [red, blue], model=vgg, labels=[halves, all_sky, all_grass], **options)
+    job.run()  # two style images, each with one label: said by label, not as 'the regions of styles 1, 2'
+    assert job.problem.chosen() == ("--init auto chose the content with its parts labelled green (#28a03c), sky blue "
+                                    "(#87ceeb) recoloured as the start")
     assert torch.allclose(start[..., 56:], grey[..., 56:], atol=1e-6)  # a style whose palette does not pay leaves the photo's
 
 
@@ -1398,6 +1405,42 @@ def test_a_label_in_two_style_images_is_shared_by_their_blend_weights():
     split = stylegram.labels.split([content_map, rock_sky, all_sky], (32, 48), [(32, 32)] * 2, [0.75, 0.25])
     assert split.styles == [0, 1, 0] and split.colours == ["#87ceeb", "#87ceeb", "#786e64"]  # ties: the palette's order
     assert split.blend == pytest.approx([0.375, 0.125, 0.5])  # sky's half split 3:1, rock's half all style 1's
+
+
+RED = (220, 30, 30)
+
+
+def test_a_small_solid_label_is_painted_and_scattered_pixels_are_not_a_label():
+    """A red disc on 0.24 % of the content's map, which the style's map has, was left to no style without a word
+    (under the 0.5 % a label needed); red noise pixels elsewhere stay noise: they join no entry of their own."""
+    content_map = _label_map(100, 150, [(np.s_[:50], SKY), (np.s_[50:], ROCK), (np.s_[40:46, 70:76], RED)])
+    noisy = content_map.clone()
+    noisy[..., 80, ::10] = torch.tensor(RED).view(3, 1) / 255  # 15 lone red pixels along a row, 0.1 %
+    style_map = _label_map(32, 32, [(np.s_[:, :16], RED), (np.s_[:, 16:], ROCK)])
+    sky_map = _label_map(32, 32, [(np.s_[:], SKY)])
+    split = stylegram.labels.split([content_map, sky_map, style_map], (100, 150), [(32, 32)] * 2, [0.5, 0.5])
+    assert split.colours == ["#786e64", "#87ceeb", "#dc1e1e"] and split.styles == [1, 0, 1]  # the largest part first
+    assert float(split.masks[2].sum()) == 36 and float(split.masks[2][..., 40:46, 70:76].min()) == 1
+    assert "red (#dc1e1e) 0.2% of the content from 50% of style image 2" in stylegram.labels.describe(split)
+    no_disc = _label_map(100, 150, [(np.s_[:50], SKY), (np.s_[50:], ROCK)])
+    no_disc[..., 80, ::10] = torch.tensor(RED).view(3, 1) / 255
+    split = stylegram.labels.split([no_disc, sky_map, style_map], (100, 150), [(32, 32)] * 2, [0.5, 0.5])
+    assert split.colours == ["#87ceeb", "#786e64"]  # rock less its 15 red pixels, which stay unpainted
+    assert len(stylegram.labels.split([noisy, sky_map, style_map], (100, 150), [(32, 32)] * 2, [0.5, 0.5]).masks) == 3
+
+
+def test_a_label_the_style_maps_have_only_in_scattered_pixels_is_said_so():
+    """A style map with a few pixels of the content's label was said not to have it at all."""
+    content_map = _label_map(64, 96, [(np.s_[:, :48], SKY), (np.s_[:, 48:], ROCK)])
+    style_map = _label_map(40, 40, [(np.s_[:], ROCK)])
+    style_map[..., 5, ::8] = torch.tensor(SKY).view(3, 1) / 255  # 5 pixels of sky: 0.3 %
+    with pytest.raises(OptionError, match=r"label colour sky blue \(#87ceeb\) covers 50% of the content's map and no "
+                                          r"style image's map has it \(style image 1's has it only in scattered pixels, "
+                                          r"0.3%: paint a patch of at least 5x5 px\), so nothing would paint it"):
+        stylegram.labels.split([content_map, style_map], (64, 96), [(40, 40)], [1.0])
+    style_map[..., 10:15, 10:15] = torch.tensor(SKY).view(3, 1, 1) / 255  # a 5x5 patch: 1.9 % with the pixels, a label
+    assert set(stylegram.labels.split([content_map, style_map], (64, 96), [(40, 40)], [1.0]).colours) == {
+        "#87ceeb", "#786e64"}
 
 
 def test_near_variants_of_a_label_colour_are_one_label():

@@ -10,7 +10,9 @@ colour's part of the style image.
 
 Painted maps are rarely clean (anti-aliased edges, JPEG noise), so a colour counts as a label only where it covers at
 least ``MIN_SHARE`` of some map and lies ``MERGE`` or more from every more common label (JPEG shifts a flat colour by
-a few levels); every pixel then joins the nearest label.
+a few levels); every pixel then joins the nearest label. A map has a label where it covers ``MIN_SHARE`` / 2 of it, or
+less but in a solid patch (``SOLID`` px square, which edge noise does not make): an eye painted on 0.4 % of the
+content's map is painted from the style's eye, not left to no style.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from .errors import OptionError
 from .images import ImageLike, image_list, kept_input, load_input, same_aspect
@@ -25,6 +28,7 @@ from .images import ImageLike, image_list, kept_input, load_input, same_aspect
 MIN_SHARE = 0.01  # of a map: less than this is edge noise, not a label
 MAX_LABELS = 16  # more colours than this is a photo, not a label map
 MERGE = 40.0  # RGB distance (0-255) under which two colours are one label
+SOLID = 5  # px: a smaller label counts where it fills a square this wide somewhere in a map
 MIN_FLAT = 0.5  # of a map: at least this much must lie within MERGE of a label, or it is a photo, not a map
 BACKGROUND = (0, 0, 0)  # a transparent pixel of a map: the black label
 
@@ -129,8 +133,8 @@ def parts(split: Split) -> list[dict]:
 def describe(split: Split) -> str:
     """One line on what the maps were read as: each label, its share of the content (output), and its sources."""
     words, read = split.words, parts(split)
-    labels = "; ".join(f"{p['name']} {p['share']:.0%} of {words.target} from "
-                       + ", ".join(f"{s['share']:.0%} of {words.source} {s['image']}" for s in p["sources"])
+    labels = "; ".join(f"{p['name']} {percent(p['share'])} of {words.target} from "
+                       + ", ".join(f"{percent(s['share'])} of {words.source} {s['image']}" for s in p["sources"])
                        for p in read)
     return f"--labels: {len(read)} label{'s' * (len(read) != 1)}: {labels}"
 
@@ -193,15 +197,15 @@ def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[fl
     content, styles = assigned[0], assigned[1:]
     out = Split([], [], [], [], [], words)
     shares = [float((content == k).float().mean()) for k in range(len(palette))]
-    used = sorted((k for k in range(len(palette)) if shares[k] >= MIN_SHARE / 2), key=lambda k: -shares[k])
+    used = sorted((k for k in range(len(palette)) if _has(content, k)), key=lambda k: -shares[k])
     for k in used:  # the content's largest part first
         hex_colour = "#{:02x}{:02x}{:02x}".format(*palette[k].tolist())
-        having = [s for s, m in enumerate(styles) if float((m == k).float().mean()) >= MIN_SHARE / 2]
+        having = [s for s, m in enumerate(styles) if _has(m, k)]
         if not having:
-            raise OptionError(f"label colour {colour_name(hex_colour)} covers {shares[k]:.0%} of {words.target}'s map and no "
-                              f"{words.source}'s map has it, so nothing would paint it; give it a part of "
-                              f"{words.a_source}'s map, or paint that part of {words.target}'s map in a colour "
-                              f"{words.a_source} has")
+            raise OptionError(f"label colour {colour_name(hex_colour)} covers {percent(shares[k])} of {words.target}'s "
+                              f"map and no {words.source}'s map has it{_scattered(styles, k, words)}, so nothing would "
+                              f"paint it; give it a part of {words.a_source}'s map, or paint that part of "
+                              f"{words.target}'s map in a colour {words.a_source} has")
         total = sum(blend[s] for s in having)
         for s in having:
             out.styles.append(s)
@@ -210,3 +214,30 @@ def _entries(assigned: list[torch.Tensor], palette: torch.Tensor, blend: list[fl
             out.blend.append((blend[s] / total if total > 0 else 1 / len(having)) / len(used))
             out.colours.append(hex_colour)
     return out
+
+
+def _has(assigned: torch.Tensor, k: int) -> bool:
+    """Whether a map's labels ``assigned`` (H, W) have label ``k``: on MIN_SHARE / 2 of it, or in a SOLID square (a
+    label on 0.49 % of the content's map was left to no style, without a word)."""
+    part = (assigned == k).float()
+    if float(part.mean()) >= MIN_SHARE / 2:
+        return True
+    if min(part.shape) < SOLID or not bool(part.any()):
+        return False
+    return bool((-F.max_pool2d(-part[None, None], SOLID, stride=1) > 0).any())  # eroded: a whole square left
+
+
+def _scattered(styles: list[torch.Tensor], k: int, words: Words) -> str:
+    """' (style image 1's has it only in scattered pixels, 0.2 %)' where a source map has a few pixels of label ``k``."""
+    found = [(s, float((m == k).float().mean())) for s, m in enumerate(styles, start=1)]
+    some = [(s, share) for s, share in found if share > 0]
+    if not some:
+        return ""
+    s, share = max(some, key=lambda found: found[1])
+    return (f" ({words.source} {s}'s has it only in scattered pixels, {percent(share)}: paint a patch of at least "
+            f"{SOLID}x{SOLID} px)")
+
+
+def percent(share: float) -> str:
+    """A share of a map in words: '50%', or '0.4%' below 1 % (a small label read as '0%')."""
+    return f"{share:.0%}" if share >= 0.01 or share == 0 else f"{share:.1%}"

@@ -15,6 +15,7 @@ import torch
 
 from . import color, optimize, statistics
 from .images import load_input
+from .labels import colour_name
 from .losses import Objective, StyleTerm, normalized
 
 # --init noise: grey with faint white noise, so each --seed starts (and ends) elsewhere. Gatys's strong white noise
@@ -62,14 +63,25 @@ class Starts:
             return self._recolored(content, size)
         if self.masks:
             which = [self.recolor_pays_alone(n, content) for n in range(len(self.styles))]
-            paid = [str(n + 1) for n, recolor in enumerate(which) if recolor]
-            self._started(f"the content with the region{'s' * (len(paid) > 1)} of style{'s' * (len(paid) > 1)} "
-                          f"{', '.join(paid)} recoloured" if paid else "the content in its own colours")
+            self._started(self._regions_named([n for n, recolor in enumerate(which) if recolor]))
             return self._recolored(content, size, which)
         recolored = self._recolored(content, size)
         pays = self.recolor_pays(content, recolored)
         self._started("the content in the style's palette" if pays else "the content in its own colours")
         return recolored if pays else content
+
+    def _regions_named(self, paid: list[int]) -> str:
+        """What a masked auto start recoloured: 'the content with the regions of styles 1, 2 recoloured', or with
+        --labels by label ('the content with its parts labelled blue (#1e3cdc) recoloured'), whose entries are not the
+        style images (two style images made 'styles 1, 2, 3')."""
+        if not paid:
+            return "the content in its own colours"
+        split = getattr(self, "labels", None)
+        if split is not None:
+            names = list(dict.fromkeys(colour_name(split.colours[n]) for n in paid))
+            return f"the content with its part{'s' * (len(names) > 1)} labelled {', '.join(names)} recoloured"
+        plural = "s" * (len(paid) > 1)
+        return f"the content with the region{plural} of style{plural} {', '.join(str(n + 1) for n in paid)} recoloured"
 
     def _started(self, words: str) -> None:
         """Record what --init auto chose in the run's state: a checkpoint keeps it for the resumed run's line."""
