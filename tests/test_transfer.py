@@ -1090,6 +1090,34 @@ def test_style_masks_paint_each_style_in_its_own_region(vgg, pair, tmp_path):
     assert set(job.problem.inputs()) == {"content", "style 1", "style 2", "style mask 1", "style mask 2"}
 
 
+def test_a_grey_mask_paints_its_style_partly(vgg, pair):
+    """A mask grey everywhere asked for the region's statistics as a white one did (a Gram matrix averages over its
+    mask), so a 25 % grey mask painted its half in full: now its term weighs a quarter, as the help's 'grey: partly'."""
+    content, _ = pair
+    red, _ = _red_and_blue_styles()
+    options = {**FAST, "iterations": "15,15", "style_weight": 10}  # FAST's 300 styles fully at a quarter too
+    moved = {}
+    for grey in (1.0, 0.25):
+        left = torch.zeros(1, 1, 64, 96)
+        left[..., :48] = grey
+        job = prepare(content, red, model=vgg, style_masks=[left], **options)
+        _, weight = job.problem.terms_at(job.problem.sizes()[-1]).terms["style.relu3_1.1"]
+        assert weight == pytest.approx(grey * options["style_weight"] / 5)
+        moved[grey] = float((run(job)[1].image - content)[..., :40].abs().mean())
+    assert 0.02 < moved[0.25] < 0.6 * moved[1.0]  # away from the photo towards the red style, less far
+
+
+def test_a_coloured_mask_is_said_to_be_read_as_grey(vgg, pair, tmp_path):
+    content, style = pair
+    red = np.zeros((64, 96, 3), np.uint8)
+    red[:, :48] = (255, 0, 0)
+    Image.fromarray(red).save(tmp_path / "red.png")
+    with pytest.warns(StylegramWarning, match=r"style mask 1 \(.*red.png\) is in colour; it is read as grey, each "
+                                              r"pixel the mean of its red, green and blue \(pure red reads as 33 % grey"):
+        job = prepare(content, style, model=vgg, style_masks=str(tmp_path / "red.png"), **FAST)
+    assert float(job.problem.masks[0].max()) == pytest.approx(1 / 3, abs=0.01)
+
+
 def test_recolor_with_style_masks_gives_each_region_its_styles_palette(vgg, pair, tmp_path):
     content, _ = pair
     red, blue = torch.zeros(1, 3, 48, 48), torch.zeros(1, 3, 48, 48)

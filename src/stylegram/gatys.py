@@ -203,6 +203,8 @@ class TransferProblem(Starts, optimize.Problem):
         self.content = content
         originals = styles  # as read: a label map may repeat them, --colors recolour them
         self.statistic = statistics.parse_statistic(opts.statistic, seed=opts.seed)
+        if opts.labels is not None:  # before the masks are read: they are refused beside label maps
+            labels.check_alone(opts.style_masks, opts.style_regions)
         self.masks = masks.load_masks(opts.style_masks, len(styles), tuple(content.shape[-2:]), opts.statistic)
         self.regions = masks.load_regions(opts.style_regions, [tuple(s.shape[-2:]) for s in styles], opts.statistic)
         self.labels = split = split_labels(opts, tuple(content.shape[-2:]), [tuple(s.shape[-2:]) for s in styles],
@@ -354,7 +356,7 @@ class TransferProblem(Starts, optimize.Problem):
         """With --style-masks, each style's own terms over its region (masks.style_terms)."""
         step = self.state.step if self.state is not None else 0
         return masks.style_terms("style", self.statistic, per_style, self.masks_at(size), self.style_groups,
-                                 self.blend, self.opts.style_weight, step)
+                                 self.blend, self.opts.style_weight, step, [masks.strength(m) for m in self.masks])
 
     def _targets(self, size: tuple[int, int]) -> tuple[dict[str, torch.Tensor], list[dict[str, list]]]:
         """Content features and, per style, {layer: [target of each statistic part]} at ``size``.

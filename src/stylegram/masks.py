@@ -1,7 +1,8 @@
 """Masks: where in the output a style (or an example texture) paints, and which part of a style image it lends.
 
 One grey (1, 1, H, W) mask in [0, 1] per style, white where it applies, grey for a part; transparent pixels count
-as black. They are given as comma-separated files or sample names, or (Python) as a list of them and images.
+as black. A mask's brightest part sets its style's strength (``strength``: a mask at most 25 % grey paints at a
+quarter of the style weight), and within it greyer positions count less in its statistics. They are given as comma-separated files or sample names, or (Python) as a list of them and images.
 Gatys et al. 2017's spatial control: the statistics of the positions a mask weighs (the Gram matrix: stats.masked_gram;
 every statistic takes weights, see stylegram.statistics).
 """
@@ -17,7 +18,7 @@ from typing import Any
 import torch
 
 from . import optimize, statistics, stats
-from .errors import OptionError
+from .errors import OptionError, warn
 from .images import ImageLike, image_list, kept_input, load_input, same_aspect
 from .losses import StyleTerm, normalized
 
@@ -116,14 +117,34 @@ def check_weighted(statistic: Any, option: str) -> None:
 
 def read_mask(name: ImageLike, what: str, shape: tuple[int, int], against: str, aspect: str, empty: str) -> torch.Tensor:
     """One mask as grey (1, 1, H, W) in [0, 1]: transparent is black; of the aspect of ``shape`` and not all black."""
-    mask = load_input(name, what, background=(0, 0, 0)).mean(dim=1, keepdim=True)  # clear: not selected
+    colours = load_input(name, what, background=(0, 0, 0))  # clear: not selected
+    mask = colours.mean(dim=1, keepdim=True)
     h, w = mask.shape[-2:]
     what += f" ({name})" if isinstance(name, str) else ""
     if not same_aspect((h, w), shape):
         raise OptionError(f"{what} is {w}x{h} px and {against} {shape[1]}x{shape[0]}: {aspect}")
     if float(mask.max()) < VISIBLE:
         raise OptionError(f"{what} is black everywhere, so {empty}")
+    _warn_coloured(colours, what)
     return mask
+
+
+COLOURED = 0.05  # share of a mask's pixels with a colour (channels 0.2 or more apart) above which it is warned of
+
+
+def _warn_coloured(image: torch.Tensor, what: str) -> None:
+    """Say that a coloured mask is read as its brightness: a pure red one read as 33 % grey, without a word."""
+    spread = image.amax(dim=1) - image.amin(dim=1)
+    if float((spread >= 0.2).float().mean()) > COLOURED:
+        warn(f"{what} is in colour; it is read as grey, each pixel the mean of its red, green and blue (pure red "
+             "reads as 33 % grey, a third of white's weight): paint it in white, greys and black")
+
+
+def strength(mask: torch.Tensor) -> float:
+    """How strongly a mask's style paints, 0..1: its brightest value. A region's Gram matrix averages over its mask,
+    so a mask grey everywhere asked for the same statistics as a white one, and a 25 % grey mask styled its part
+    in full; now its term weighs a quarter (as a one-pass method blends a quarter of the style in)."""
+    return float(mask.max())
 
 
 def pixels_in(image: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
@@ -160,25 +181,28 @@ def source_features(backbone: Any, sources: list[torch.Tensor], groups: list[dic
 
 
 def style_terms(prefix: str, statistic: statistics.Statistic, targets: list[dict[str, list]], masks: list[torch.Tensor],
-                groups: list[dict[str, float]], blend: list[float], weight: float, step: int = 0) -> dict[str, tuple]:
+                groups: list[dict[str, float]], blend: list[float], weight: float, step: int = 0,
+                strengths: list[float] | None = None) -> dict[str, tuple]:
     """Each style's (example's) own terms over its mask, named "<prefix>.<layer>.<n>" for plain gram and
     "<prefix>.<statistic>.<layer>.<n>" otherwise.
 
     ``targets``: per style, {layer: [target of each statistic part]} for the layers of its ``groups`` entry. A style
     weighs its blend weight times the number of styles, so with equal weights each region is styled as strongly as
-    a single style styles the whole picture. ``step``: the evaluation a sampled statistic resumes at. Plain Gram
+    a single style styles the whole picture, times its mask's ``strengths`` entry (the masks' own, as given: one
+    scaled down can lose its brightest pixels; default 1). ``step``: the evaluation a sampled statistic resumes at. Plain Gram
     terms of one layer are computed together (RegionGrams) when GROUPED.
     """
     parts, terms = statistics.components(statistic), {}
     grouped = GROUPED and isinstance(statistic, statistics.GramStatistic)
     shared = {layer: RegionGrams(layer) for group in groups for layer in group} if grouped else {}
-    for n, (own, mask, share) in enumerate(zip(targets, masks, blend), start=1):
+    strengths = strengths or [1.0] * len(masks)
+    for n, (own, mask, share, strong) in enumerate(zip(targets, masks, blend, strengths), start=1):
         for layer, w in normalized(groups[n - 1]).items():
             for (part, part_share), target in zip(parts, own[layer]):
                 target = statistics.at_evaluation(target, step)
                 term = shared[layer].add(target, mask) if grouped else StyleTerm(layer, target, part, mask)
                 terms[f"{statistics.term_name(prefix, statistic, part, layer)}.{n}"] = (
-                    term, weight * w * share * len(targets) * part_share)
+                    term, weight * w * share * len(targets) * part_share * strong)
     return terms
 
 

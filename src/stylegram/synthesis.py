@@ -333,7 +333,7 @@ class TextureProblem(optimize.Problem):
         targets = [{layer: list(t) if several else [t] for layer, t in own.items()} for own in self._per_example(size)]
         step = self.state.step if self.state is not None else 0
         return masks.style_terms("texture", self.statistic, targets, self.masks_at(size), self.groups, self.blend, 1.0,
-                                 step)
+                                 step, [masks.strength(m) for m in self.masks])
 
     def terms_at(self, size: tuple[int, int]) -> optimize.Terms:
         """One term per layer and statistic, weights summing to 1, plus "tv" when asked for.
