@@ -536,6 +536,12 @@ def test_placed_styles_are_measured_where_they_paint_and_label_maps_measure_as_t
     assert [g.part for g in lent.grams] == [None] * 3
     assert [g.moved for g in lent.grams] == pytest.approx([g.moved for g in plain.grams], abs=1e-5)
     page = placed.html()
+    half = placed.matches[0].inside.shape[1] // 2  # each style paired where it paints: the left half, the right
+    assert placed.matches[0].inside[:, :half - 1].all() and not placed.matches[0].inside[:, half + 1:].any()
+    assert torch.equal(placed.matches[1].inside, ~placed.matches[0].inside) and plain.matches[0].inside is None
+    assert placed.matches[0].used < plain.matches[0].used  # the patches of style 1's half only
+    assert "A style placed by masks or label maps is paired only where it paints" in page
+    assert labelled.matches[0].inside.tolist() == placed.matches[0].inside.tolist()
     assert "<th>part</th>" in page and "<td>style 2's mask</td><td>relu3_1</td>" in page
     assert page.count("<img") == 10  # the pictures, 2 parts x 3 layers, the content maps, each style's patches
     assert "Then the part of the result each style was placed in (its mask)" in page

@@ -2,12 +2,13 @@
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from stylegram import mrf
-from stylegram.analysis.matches import find_matches, panels
+from stylegram.analysis.matches import Matches, find_matches, panels
 from stylegram.cli import main
 from stylegram.errors import OptionError
 from stylegram.images import load_tensor, save_image
@@ -34,6 +35,24 @@ def test_the_search_in_chunks_finds_the_same_matches(monkeypatch):
     assert torch.equal(mrf.match_positions(picture, style), whole)
 
 
+def test_matches_within_a_mask_count_only_the_patches_inside():
+    """The left half a copy of the style, the right half one patch repeated: within the left half's mask the numbers
+    are the copy's (before, a masked style was scored over the whole picture)."""
+    rows, cols = torch.meshgrid(torch.arange(4), torch.arange(8), indexing="ij")
+    positions = torch.stack([rows, cols], -1)
+    positions[:, 4:] = torch.tensor([3, 7])  # the right half: the style's last patch, repeated
+    matches = Matches(positions, (4, 8), "relu3_1", 3)
+    assert matches.coherence == pytest.approx(24 / 52) == matches.repetition and matches.used == pytest.approx(17 / 32)
+    left = torch.zeros(1, 1, 6, 10)
+    left[..., :5] = 1.0  # the map's 10 columns; patch centres 1..8, so centres 1..4 are inside
+    inside = matches.within(left)
+    assert inside.inside.tolist() == [[True] * 4 + [False] * 4] * 4
+    assert inside.coherence == 1.0 and inside.repetition == 0.0 and inside.used == pytest.approx(16 / 32)
+    assert matches.within(None) is matches
+    painted = panels(torch.rand(1, 3, 6, 10), torch.rand(1, 3, 6, 10), inside)[2]
+    assert float(painted[..., 6:].min()) == 1.0 and float(painted[..., :4].min()) < 1.0  # white where not paired
+
+
 def test_coherence_of_scattered_matches_is_low():
     shuffled = torch.stack(torch.meshgrid(torch.arange(6), torch.arange(6), indexing="ij"), -1).reshape(36, 2)
     shuffled = shuffled[torch.randperm(36, generator=torch.Generator().manual_seed(3))].reshape(6, 6, 2)
@@ -54,6 +73,27 @@ def test_the_style_itself_is_matched_with_itself(vgg):
         row, col = y // 2 - 1, x // 2 - 1  # relu2_1's stride is 2; a 3x3 patch's centre is one cell in
         if matches.positions[row, col].tolist() == [row, col]:
             assert torch.equal(painted[0, :, y, x], colours[:, row, col]), (y, x)
+
+
+def test_matches_command_counts_only_the_patches_a_mask_selects(tmp_path, capsys):
+    """One style of a masked transfer, paired over the whole picture, was scored with the other style's half too."""
+    out, left = tmp_path / "matches.png", torch.zeros(1, 3, 64, 64)
+    left[..., :32] = 1.0
+    save_image(left, tmp_path / "left.png")
+    said = []
+    for mask in ([], ["--mask", str(tmp_path / "left.png")]):
+        assert main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--layer",
+                     "relu2_1", "--weights", "random", *mask]) == 0
+        said.append(capsys.readouterr().err)
+    assert "within the mask" not in said[0] and "relu2_1, 3x3 patches within the mask (450 of 900): coherence" in said[1]
+    used = [float(re.search(r"(\d+)% of the style's patches used", s)[1]) for s in said]
+    assert used[1] < used[0] * 0.6  # half the picture's patches pair with about half as many of the style's
+    figure = np.asarray(Image.open(out).convert("L"))
+    assert (figure[:, figure.shape[1] * 5 // 6:] > 250).mean() > (figure[:, : figure.shape[1] // 3] > 250).mean()
+    save_image(left[..., :40, :], tmp_path / "wide.png")
+    assert main(["matches", "sample:swirls", "sample:swirls", "-o", str(out), "--size", "64", "--weights", "random",
+                 "--mask", str(tmp_path / "wide.png")]) == 2
+    assert "--mask (" in capsys.readouterr().err
 
 
 def test_matches_command_writes_the_figure_and_names_bad_options(tmp_path, capsys, monkeypatch):

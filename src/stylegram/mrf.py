@@ -239,22 +239,30 @@ def match_positions(feats: torch.Tensor, style: torch.Tensor, patch: int = 3,
     return torch.stack([best[0] // cols, best[0] % cols], -1)
 
 
-def coherence(positions: torch.Tensor) -> float:
+def coherence(positions: torch.Tensor, inside: torch.Tensor | None = None) -> float:
     """The share of neighbouring patches (left-right and up-down) whose matches are neighbours the same way in the
-    style: 1 when the picture is one piece of the style copied whole, near 0 when every patch comes from elsewhere."""
-    return _neighbours_share(positions, (0, 1), (1, 0))
+    style: 1 when the picture is one piece of the style copied whole, near 0 when every patch comes from elsewhere.
+    ``inside`` (rows, cols): only the pairs of neighbours both inside it count (None: all)."""
+    return _neighbours_share(positions, (0, 1), (1, 0), inside)
 
 
-def repetition(positions: torch.Tensor) -> float:
-    """The share of neighbouring patches paired with the very same style patch: one patch repeated over an area."""
-    return _neighbours_share(positions, (0, 0), (0, 0))
+def repetition(positions: torch.Tensor, inside: torch.Tensor | None = None) -> float:
+    """The share of neighbouring patches paired with the very same style patch: one patch repeated over an area
+    (``inside`` as in coherence)."""
+    return _neighbours_share(positions, (0, 0), (0, 0), inside)
 
 
-def _neighbours_share(positions: torch.Tensor, right_step: tuple[int, int], down_step: tuple[int, int]) -> float:
-    """The share of left-right and up-down neighbours whose matches differ by these steps (row, column)."""
+def _neighbours_share(positions: torch.Tensor, right_step: tuple[int, int], down_step: tuple[int, int],
+                      inside: torch.Tensor | None = None) -> float:
+    """The share of left-right and up-down neighbours (both ``inside``, if given) whose matches differ by these steps
+    (row, column)."""
     right = (positions[:, 1:] - positions[:, :-1] == torch.tensor(right_step)).all(-1)
     down = (positions[1:] - positions[:-1] == torch.tensor(down_step)).all(-1)
-    return float((right.sum() + down.sum()) / max(1, right.numel() + down.numel()))
+    if inside is None:
+        return float((right.sum() + down.sum()) / max(1, right.numel() + down.numel()))
+    right_in, down_in = inside[:, 1:] & inside[:, :-1], inside[1:] & inside[:-1]
+    pairs = int(right_in.sum() + down_in.sum())
+    return float(((right & right_in).sum() + (down & down_in).sum()) / max(1, pairs))
 
 
 def position_colours(rows: int, cols: int) -> torch.Tensor:

@@ -28,7 +28,7 @@ from ..images import ImageLike
 from ..losses import blend_of_layer, blend_weights, layer_groups
 from .equal import by_value
 from .matches import Matches, matches_of, style_at
-from .placed import Part, parts_of, placed_layers
+from .placed import Part, painted_by, parts_of, placed_layers
 
 STYLE_LAYERS = tuple(gatys.STYLE_LAYERS.split(","))  # Gatys et al.'s, as a transfer's default
 TEXTURE_LAYERS = tuple(synthesis.LAYERS.split(","))  # as texture synthesis's default
@@ -412,7 +412,8 @@ def measure(content: torch.Tensor, result: torch.Tensor, styles: torch.Tensor | 
     style_f = [_features(backbone, s, [*group, match_layer]) for s, group in zip(styles, groups)]
     placed = [_features(backbone, F.interpolate(s, size=content.shape[-2:], mode="bilinear", align_corners=False),
                         [content_layer])[content_layer] for s in styles]
-    matches = [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in style_f] if patches else []
+    matches = [matches_of(result_f[match_layer], f[match_layer], match_layer).within(where)
+               for f, where in zip(style_f, painted_by(parts, len(styles)))] if patches else []
     maps = [content_f[content_layer][0], result_f[content_layer][0], *(p[0] for p in placed)]
     grams = (gram_layers(content_f, result_f, style_f, weights, style_layers) if parts is None else
              placed_layers(content_f, result_f, style_f, groups, weights, parts, gram_names))
@@ -447,7 +448,8 @@ def measure_texture(examples: torch.Tensor | Sequence[torch.Tensor], result: tor
     grams = (gram_layers(noise_f, result_f, example_f, weights, layers) if parts is None else
              placed_layers(noise_f, result_f, example_f, groups, weights, parts, gram_names))
     return Explanation(noise, examples, weights, result, grams,
-                       [matches_of(result_f[match_layer], f[match_layer], match_layer) for f in example_f]
+                       [matches_of(result_f[match_layer], f[match_layer], match_layer).within(where)
+                        for f, where in zip(example_f, painted_by(parts, len(examples)))]
                        if patches else [], parts=parts, grouped=_grouped(groups))
 
 

@@ -140,10 +140,13 @@ def _matches_section(e: Explanation) -> Section:
               "example together (areas of smoothly changing colour)." if e.texture else
               "A Gram matrix keeps no places, so a result made by matching statistics takes its patches from all over "
               "the style; <code>--statistic mrf</code> pairs patches on purpose and copies larger pieces whole.")
+    placed = ("" if all(m.inside is None for m in e.matches) else
+              f" A {noun} placed by masks or label maps is paired only where it paints: elsewhere its last picture is "
+              "left white, and its numbers count only the patches inside.")
     return Section(
         "Where the result's patches come from",
         f"Each {m.patch}x{m.patch} patch of the result's map at {m.layer} paired with {source} most similar patch "
-        f"(normalized correlation), painted with the colour of that patch's place in the {noun}. {copies} The "
+        f"(normalized correlation), painted with the colour of that patch's place in the {noun}. {copies}{placed} The "
         "coherence is the share of neighbouring patches paired with neighbours, the repetition the share paired with "
         f"the very same patch: {'; '.join(numbers)}.",
         None, "".join(figures))

@@ -9,6 +9,7 @@ up: the coherence (the share of neighbouring patches whose matches are neighbour
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -29,22 +30,32 @@ class Matches:
     style_grid: tuple[int, int]  # how many patch positions the style's map has, (rows, cols)
     layer: str
     patch: int
+    inside: torch.Tensor | None = None  # (rows, cols) bool: the picture's patches counted (where its style paints)
 
     @property
     def coherence(self) -> float:
         """The share of neighbouring patches whose matches are neighbours the same way in the style."""
-        return mrf.coherence(self.positions)
+        return mrf.coherence(self.positions, self.inside)
 
     @property
     def repetition(self) -> float:
         """The share of neighbouring patches paired with the very same style patch."""
-        return mrf.repetition(self.positions)
+        return mrf.repetition(self.positions, self.inside)
 
     @property
     def used(self) -> float:
-        """The share of the style's patches that some patch of the picture is paired with."""
+        """The share of the style's patches that some patch of the picture (inside, if set) is paired with."""
         index = self.positions[..., 0] * self.style_grid[1] + self.positions[..., 1]
-        return index.unique().numel() / (self.style_grid[0] * self.style_grid[1])
+        return (index if self.inside is None else index[self.inside]).unique().numel() / (
+            self.style_grid[0] * self.style_grid[1])
+
+    def within(self, mask: torch.Tensor | None) -> Matches:
+        """These matches counted only where ``mask`` (1, 1, H, W, any size of the picture's aspect) is at least half
+        white: where a style placed by --style-masks or --labels paints (None: everywhere, as they are)."""
+        if mask is None:
+            return self
+        inside = patches_inside(mask, tuple(self.positions.shape[:2]), self.patch)
+        return dataclasses.replace(self, inside=inside)
 
 
 def style_at(style: torch.Tensor, size: tuple[int, int], style_scale: float = 1.0) -> torch.Tensor:
@@ -75,12 +86,22 @@ def matches_of(feats: torch.Tensor, style_feats: torch.Tensor, layer: str, patch
 
 def panels(image: torch.Tensor, style: torch.Tensor, matches: Matches) -> list[torch.Tensor]:
     """The style with its positions' colours over it, the picture, and the picture painted with the colours of its
-    matches, each (1, 3, H, W) at its image's size."""
+    matches (white outside ``matches.inside``), each (1, 3, H, W) at its image's size."""
     colours = mrf.position_colours(*matches.style_grid).unsqueeze(0)
     coded = 0.5 * style + 0.5 * laid_out(colours, matches.patch, tuple(style.shape[-2:]))
     rows, cols = matches.positions[..., 0], matches.positions[..., 1]
     painted = colours[0][:, rows, cols].unsqueeze(0)
+    if matches.inside is not None:
+        painted = torch.where(matches.inside, painted, torch.ones_like(painted))
     return [coded, image, laid_out(painted, matches.patch, tuple(image.shape[-2:]))]
+
+
+def patches_inside(mask: torch.Tensor, grid: tuple[int, int], patch: int) -> torch.Tensor:
+    """Which of a map's patch positions (``grid``: rows, cols of patch centres) lie where ``mask`` is at least half
+    white: the mask averaged down to the map, less the border no patch is centred on."""
+    half = patch // 2
+    on_map = F.interpolate(mask, size=(grid[0] + 2 * half, grid[1] + 2 * half), mode="area")[0, 0]
+    return on_map[half:half + grid[0], half:half + grid[1]] >= 0.5
 
 
 def laid_out(grid: torch.Tensor, patch: int, size: tuple[int, int]) -> torch.Tensor:

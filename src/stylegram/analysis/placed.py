@@ -10,11 +10,13 @@ region. With regions alone the styles are still blended everywhere, and the targ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from .. import stats
 from ..errors import OptionError, count
@@ -70,12 +72,26 @@ def parts_of(picture: torch.Tensor, styles: Sequence[torch.Tensor], style_masks=
                                  label_maps.TEXTURE if texture else label_maps.TRANSFER)
         return [Part(s, m, r, f"label {label_maps.colour_name(colour)} from {names[s]}")  # as the --labels line
                 for s, m, r, colour in zip(split.styles, split.masks, split.regions, split.colours)]
-    where = (masks.load_texture_masks if texture else masks.load_masks)(style_masks, len(style_shapes), content_shape)
+    kind = dataclasses.replace(masks.TEXTURE_MASKS if texture else masks.STYLE_MASKS, against="the result")  # of
+    # whose shape: the content is read at the result's size, and 'the content 128x85' misstated a 451x300 photo
+    where = masks.load(kind, style_masks, [content_shape] * len(style_shapes))
     lent = masks.load_regions(style_regions, style_shapes)
     if where is None and lent is None:
         return None
     return [Part(n, where[n] if where else None, lent[n] if lent else None, f"{name}'s mask")
             for n, name in enumerate(names)]
+
+
+def painted_by(parts: list[Part] | None, styles: int) -> list[torch.Tensor | None]:
+    """Per style, where it paints: the union (the brightest) of its parts' masks; None where it paints everywhere
+    (no parts, or regions alone)."""
+    out: list[torch.Tensor | None] = [None] * styles
+    for n in range(styles):
+        masks = [p.mask for p in parts or [] if p.style == n]
+        if masks and all(m is not None for m in masks):  # label maps' masks share one size: the content map's
+            size = tuple(masks[0].shape[-2:])
+            out[n] = torch.stack([F.interpolate(m, size=size, mode="area") for m in masks]).amax(0)
+    return out
 
 
 def placed_layers(start: dict[str, torch.Tensor], result: dict[str, torch.Tensor],

@@ -37,6 +37,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         f"the picture's, at most {SIDE})")
     parser.add_argument("--style-scale", type=float, default=None,
                         help="the style's long side relative to the picture's, as in transfer (default: 1)")
+    parser.add_argument("--mask", default=None,
+                        help="a mask of the picture's aspect, white where its patches count: where one style of a "
+                        "masked transfer paints (its --style-masks file, or a part of the content's --labels map "
+                        "painted white); the others are left white in the figure and out of its numbers "
+                        "(default: every patch)")
     parser.add_argument("--texture", action="store_true",
                         help="the picture is a texture grown from the example (stylegram texture): the example is "
                         "taken at its own pixels, shrunk only as much as the picture is, through texture's network "
@@ -84,13 +89,14 @@ def run(args: argparse.Namespace) -> int:
                        args.layer, "picture", args.patch)  # a 512 px texture's pairing took 5.2 GB, unchecked
     names = tuple(f"{name} ({image.shape[-1]}x{image.shape[-2]} px as measured)"
                   for name, image in ((args.picture, picture), (args.style, style)))
-    matches = find_matches(picture, style, args.layer, model, args.patch, names)
+    matches = find_matches(picture, style, args.layer, model, args.patch, names).within(_mask(args.mask, picture))
     rows, cols = matches.positions.shape[:2]
     if rows * cols < FEW_PATCHES:
         warn(f"{args.picture} has {rows * cols} patch{'es' * (rows * cols != 1)} at {args.layer} as measured "
              f"({picture.shape[-1]}x{picture.shape[-2]} px), too few for the coherence and repetition to tell much; "
              "give a larger picture, or a larger --size")
-    title = (f"{args.layer}, {args.patch}x{args.patch} patches: coherence {matches.coherence:.2f}, repetition "
+    within = "" if matches.inside is None else f" within the mask ({int(matches.inside.sum())} of {rows * cols})"
+    title = (f"{args.layer}, {args.patch}x{args.patch} patches{within}: coherence {matches.coherence:.2f}, repetition "
              f"{matches.repetition:.2f}, {matches.used:.0%} of the {source}'s patches used")
     titles = [f"{source}, each position its colour", "picture", "where each patch comes from"]
     plots.save(plots.images_grid(panels(picture, style, matches), titles, title, columns=3, width=3.2), output)
@@ -98,3 +104,12 @@ def run(args: argparse.Namespace) -> int:
     print(output)
     return 0
 
+
+def _mask(name: str | None, picture):
+    """--mask read against the picture (as measured; only its aspect matters), or None without it."""
+    if name is None:
+        return None
+    from ..masks import read_mask
+
+    return read_mask(name, "--mask", tuple(picture.shape[-2:]), "the picture as measured",
+                     "a mask needs the picture's aspect", "no patch would count; white marks the patches to pair")
