@@ -228,7 +228,8 @@ def _has(assigned: torch.Tensor, k: int) -> bool:
 
 
 def _scattered(styles: list[torch.Tensor], k: int, words: Words) -> str:
-    """' (style image 1's has it only in scattered pixels, 0.2 %)' where a source map has a few pixels of label ``k``."""
+    """' (style image 1's has it only in scattered pixels, 0.2 %: ...)' where a source map has a few pixels of label
+    ``k``; '' where none has any."""
     found = [(s, float((m == k).float().mean())) for s, m in enumerate(styles, start=1)]
     some = [(s, share) for s, share in found if share > 0]
     if not some:

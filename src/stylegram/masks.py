@@ -189,8 +189,8 @@ def style_terms(prefix: str, statistic: statistics.Statistic, targets: list[dict
     ``targets``: per style, {layer: [target of each statistic part]} for the layers of its ``groups`` entry. A style
     weighs its blend weight times the number of styles, so with equal weights each region is styled as strongly as
     a single style styles the whole picture, times its mask's ``strengths`` entry (the masks' own, as given: one
-    scaled down can lose its brightest pixels; default 1). ``step``: the evaluation a sampled statistic resumes at. Plain Gram
-    terms of one layer are computed together (RegionGrams) when GROUPED.
+    scaled down can lose its brightest pixels; default 1). ``step``: the evaluation a sampled statistic resumes at.
+    Plain Gram terms of one layer are computed together (RegionGrams) when GROUPED.
     """
     parts, terms = statistics.components(statistic), {}
     grouped = GROUPED and isinstance(statistic, statistics.GramStatistic)

@@ -5,5 +5,6 @@ One idea per module: ``inputs`` (image sets and classes), ``matrices`` (per-imag
 in one forward pass), ``featuremaps`` (channels to show), ``cluster`` (channel clusters and their order),
 ``cluster_file`` (the file of them that dream and features read),
 ``rank`` (contrast score, leave-one-out nearest-centroid accuracy), ``plots`` (matplotlib figures) and
-``report`` (the self-contained HTML page), with ``report_dreams`` (its deep dreams). Nothing here is imported by ``import stylegram``.
+``report`` (the self-contained HTML page), with ``report_dreams`` (its deep dreams). Nothing here is imported by
+``import stylegram``.
 """
