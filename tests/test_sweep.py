@@ -484,6 +484,13 @@ def test_measured_pictures_show_the_trade_off_between_style_and_content(vgg, che
     textures = sweeps.texture_sweep("sample:gravel", {"seed": [1]}, size=48, example_scale=0.25, iterations="20",
                                     measure=True)
     assert re.fullmatch(r"-?\d+% to the example", textures[0].measured)  # not 'example 91%': a value of --vary example
+    left = torch.zeros(1, 1, 48, 48)
+    left[..., :24] = 1.0
+    two = ["sample:gravel", "sample:grass"]
+    for placed, to in (({}, "the examples' blend"), ({"masks": [left, 1 - left]}, "each part's example")):
+        cells = sweeps.texture_sweep(two, {"seed": [1]}, size=48, example_scale=0.25, iterations="5", measure=True,
+                                     **placed)  # two examples: not 'to the example'
+        assert re.fullmatch(rf"-?\d+% to {to}", cells[0].measured), cells[0].measured
 
 
 def test_the_sweep_command_measures_placed_styles_part_by_part(tmp_path, capsys):

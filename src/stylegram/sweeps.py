@@ -401,8 +401,11 @@ def measured(cells: Sequence[Cell], planned: Sequence[Planned], comparison: Comp
         if why is None:
             model = default_backbone("avg" if texture else "max", one.options.padding)  # as the picture was made
             why = yardstick(one.inputs, cell.result.image, one.options, model)
-        # a texture's reads '91% to the example', not 'example 91%', which read as a value of --vary example
-        words = f"{round(100 * why.moved)}% to the example" if texture else f"style {round(100 * why.moved)}%"
+        # a texture's reads '91% to the example', not 'example 91%', which read as a value of --vary example; with
+        # several examples, to their blend or (placed by masks or labels) each part's, not 'the example'
+        to = ("each part's example" if any(g.part for g in why.grams) else
+              "the example" if len(why.styles) == 1 else "the examples' blend")
+        words = f"{round(100 * why.moved)}% to {to}" if texture else f"style {round(100 * why.moved)}%"
         astray = why.astray()
         if astray:  # '-194% to the example' for a texture whose own layers were matched to 97-99 %
             words += f" ({', '.join(g.layer for g in astray)} astray)"
