@@ -303,6 +303,21 @@ def test_a_tile_gets_the_styles_with_a_part_in_it_each_weighing_what_it_does_in_
     assert right_styles == styles[1:]
 
 
+def test_a_tile_on_the_grey_part_of_a_soft_mask_weighs_its_style_as_the_whole_picture_does(vgg):
+    """A mask's brightest value sets its style's strength (masks.strength): a tile cut from where a ramp is grey
+    would have weighed that style less than one run does."""
+    content, styles = torch.rand(1, 3, 64, 192), _red_and_blue()
+    ramp = torch.linspace(1, 0, 192).view(1, 1, 1, 192).expand(1, 1, 64, 192).clone()
+    opts = TransferOptions(style_masks=[ramp, 1 - ramp], style_layers="relu2_1,relu3_1")
+    where = tiles.places(content, styles, opts)
+    whole = _style_weights(prepare(content, styles, opts, model=vgg))
+    right_styles, right_opts = tiles.cut(where, styles, opts, (0, 64, 128, 192))
+    assert len(right_styles) == 2 and float(right_opts.style_masks[0].max()) == pytest.approx(1.0)
+    shape = right_opts.style_masks[0] / right_opts.style_masks[0].max()  # the same positions, in the same proportion
+    assert torch.allclose(shape, ramp[..., 128:] / ramp[..., 128:].max())
+    assert _style_weights(prepare(content[..., 128:], right_styles, right_opts, model=vgg)) == pytest.approx(whole)
+
+
 def test_a_tile_outside_every_mask_keeps_to_its_content():
     content, styles = torch.rand(1, 3, 64, 192), _red_and_blue()
     inside = _halves((64, 192))[0]

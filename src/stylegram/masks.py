@@ -2,7 +2,8 @@
 
 One grey (1, 1, H, W) mask in [0, 1] per style, white where it applies, grey for a part; transparent pixels count
 as black. A mask's brightest part sets its style's strength (``strength``: a mask at most 25 % grey paints at a
-quarter of the style weight), and within it greyer positions count less in its statistics. They are given as comma-separated files or sample names, or (Python) as a list of them and images.
+quarter of the style weight), and within it greyer positions count less in its statistics. They are given as
+comma-separated files or sample names, or (Python) as a list of them and images.
 Gatys et al. 2017's spatial control: the statistics of the positions a mask weighs (the Gram matrix: stats.masked_gram;
 every statistic takes weights, see stylegram.statistics).
 """

@@ -212,12 +212,18 @@ def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, 
         ) -> tuple[list[torch.Tensor], gatys.TransferOptions] | None:
     """The style images and options of the tile ``box`` (top, bottom, left, right) of a level ``where`` is scaled to:
     every mask cut to the tile, the styles with no part in it left out, and the style weight scaled so that each style
-    left weighs what it weighs in the whole picture. With none left, the tile keeps to its content alone (None when
+    left weighs what it weighs in the whole picture: its mask's part brightened to the whole mask's strength (a
+    tile on the grey edge of a soft mask would weigh it less, masks.strength; the statistics over it are the same, a
+    masked Gram matrix being the same for a mask times any number). With none left, the tile keeps to its content alone (None when
     the content has no weight either: the tile has nothing to do)."""
     top, bottom, left, right = box
 
     def part(mask: torch.Tensor) -> torch.Tensor:
         return mask[..., top:bottom, left:right].clone()  # its own: a view would carry the level's whole mask along
+
+    def as_strong(mask: torch.Tensor) -> torch.Tensor:
+        own = part(mask)
+        return own * (masks.strength(mask) / max(masks.strength(own), 1e-12))
 
     changes: dict = {"labels": None, "style_masks": None}
     if where.masks is None:
@@ -230,7 +236,7 @@ def cut(where: Places, styles: list[torch.Tensor], opts: gatys.TransferOptions, 
         return styles[:1], opts.replace(**changes, style_weight=0.0, style_regions=None, style_blend=None,
                                         style_layers=_spelled([where.groups[0]]))
     share = sum(where.blend[n] for n in inside)  # each entry weighs blend x entries (masks.style_terms)
-    changes.update(style_masks=[part(where.masks[n]) for n in inside],
+    changes.update(style_masks=[as_strong(where.masks[n]) for n in inside],
                    style_regions=None if where.regions is None else [where.regions[n] for n in inside],
                    style_blend=",".join(repr(where.blend[n]) for n in inside) if len(inside) > 1 else None,
                    style_layers=_spelled([where.groups[n] for n in inside]),
