@@ -882,6 +882,22 @@ def test_one_pass_methods_refuse_the_options_of_iterations(tmp_path, capsys):
             "--method gatys") in capsys.readouterr().err
 
 
+def test_an_unread_option_typed_at_its_default_is_refused_too(tmp_path, capsys):
+    """--method adain --style-weight 10 said nothing, since 10 is the default, where --style-weight 5 was refused; so
+    did a Gatys run's --alpha 1 beside --alpha 0.5's refusal."""
+    out = tmp_path / "out.png"
+    one_pass = ["transfer", "sample:chelsea", "sample:swirls", "--method", "adain", "--size", "64", "-o", str(out)]
+    assert main([*one_pass, "--style-weight", "10", "--init", "auto", "--alpha", "1"]) == 2 and not out.exists()
+    assert ("--init, --style-weight apply to --method gatys only; --method adain makes one pass with its own VGG19 "
+            "encoder and decoder: drop them") in capsys.readouterr().err  # --alpha is adain's own
+    gatys = ["transfer", "sample:chelsea", "sample:swirls", "--size", "64", "--iterations", "2", "-o", str(out)]
+    assert main([*gatys, "--alpha", "1"]) == 2 and not out.exists()
+    assert "--alpha 1.0 is the style strength of --method adain and wct" in capsys.readouterr().err
+    assert main([*gatys, "--optimizer", "adam", "--history", "100"]) == 2
+    assert "--history is L-BFGS's memory, and --optimizer is adam, so it would be ignored" in capsys.readouterr().err
+    assert main([*gatys, "--init", "adain", "--alpha", "1", "--style-weight", "10"]) == 0 and out.exists()
+
+
 @pytest.mark.parametrize("command", ["transfer", "texture", "sweep", "texture-sweep", "dream"])
 def test_help_lists_every_option_once_under_what_it_is_about(command, capsys):
     import dataclasses

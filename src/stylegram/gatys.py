@@ -11,7 +11,7 @@ import functools
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -806,9 +806,10 @@ def check_masks_unblended(opts: TransferOptions) -> None:
                           "each style paints its region in full: drop --style-blend")
 
 
-def check_gatys_only(opts: TransferOptions) -> None:
-    """Refuse optimization options given to a one-pass method, which would ignore them."""
-    given = [flag(name) for name in opts.changed() if name not in FEED_FORWARD_FIELDS]
+def check_gatys_only(opts: TransferOptions, typed: Collection[str] = ()) -> None:
+    """Refuse optimization options given to a one-pass method, which would ignore them: those set away from their
+    defaults, and those ``typed`` on the command line at any value."""
+    given = [flag(name) for name in dict.fromkeys([*opts.changed(), *sorted(typed)]) if name not in FEED_FORWARD_FIELDS]
     if given:
         one = len(given) == 1
         raise OptionError(f"{', '.join(given)} appl{'ies' if one else 'y'} to --method gatys only; --method "
@@ -816,9 +817,10 @@ def check_gatys_only(opts: TransferOptions) -> None:
                           f"{'it' if one else 'them'}")
 
 
-def check_read(opts: TransferOptions) -> None:
-    """Refuse an optimization option that the other options make it ignore (set away from its default)."""
-    changed = opts.changed()
+def check_read(opts: TransferOptions, typed: Collection[str] = ()) -> None:
+    """Refuse an optimization option that the other options make it ignore: set away from its default, or ``typed``
+    on the command line at any value."""
+    changed = {*opts.changed(), *typed}
     if "alpha" in changed and opts.init != "adain":  # most likely --method adain forgotten, which it did not say
         raise OptionError(f"--alpha {opts.alpha} is the style strength of --method adain and wct (and of the AdaIN start, "
                           "--init adain), and this run optimizes (--method gatys) from another start, so it would be "

@@ -18,7 +18,7 @@ from .. import gatys as T
 from .. import images, labels, samples, tiles
 from ..bars import bar, describe, duration, recount
 from ..errors import OptionError, warn
-from .common import add_dataclass_options, add_scheduler_options
+from .common import add_dataclass_options, add_scheduler_options, given_fields
 from .explain import add_explain_option, check_explain, explain_transfer
 from .progress import stop_on_interrupt
 from .runner import (add_run_options, check_outputs, check_resume_alone, draw_seed, drop_spent_checkpoint, listed,
@@ -142,10 +142,16 @@ def _options(args: argparse.Namespace) -> dict:
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(T.TransferOptions)}
 
 
-def _check_one_pass(args: argparse.Namespace) -> None:
-    """Refuse the options of an iterative run with --method adain or wct, which make one pass."""
-    if args.method == "gatys" or args.resume:
+def _check_unread(args: argparse.Namespace) -> None:
+    """Refuse options the run would not read, typed at any value (an option at its default said nothing): those of an
+    iterative run with --method adain or wct, which make one pass; in a Gatys run those other options rule out."""
+    if args.resume:
         return
+    opts, typed = T.TransferOptions.given(None, **_options(args)), given_fields(args)  # typed at a default too
+    if args.method == "gatys":
+        T.check_read(opts, typed)  # --alpha 1 said nothing where --alpha 0.5 was refused
+        return
+    T.check_gatys_only(opts, typed)
     given = _given(args, ["--save-every", "--save-dir", "--checkpoint", "--log"])
     if given:
         raise OptionError(f"{' and '.join(given)} record{'s' * (len(given) == 1)} iterations, and --method "
@@ -172,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         raise OptionError(f"content image: {args.content} is a folder; give an image inside it, or stylize every image "
                           f"in it with 'stylegram batch {shlex.quote(args.content)} {styles} --method {args.method} -o "
                           "OUT_DIR/'")
-    _check_one_pass(args)
+    _check_unread(args)
     maps = listed(args.style_masks, args.style_regions, args.labels)
     output = check_outputs(args, [args.content, *args.styles, args.init, args.weights, *maps])
     page = check_explain(args)
