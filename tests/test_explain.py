@@ -280,10 +280,15 @@ def test_transfer_and_texture_write_their_explanation_with_explain(tmp_path, cap
     assert [m for m in re.findall(r"<td>(relu\d_1)</td><td>[\d.e+]+</td>", text)] == ["relu1_1", "relu2_1"]
     assert "style 2 (30%): coherence" in text and f"<td>{out}</td>" in text
     assert "<td>vgg19 (default, max pooling, replicate padding)</td>" in text  # the network as the run had it
+    assert "<td>statistic</td>" not in text  # gram: what the page measures
     texture = tmp_path / "gravel.png"
     assert main(["texture", "sample:gravel", "--size", "64", "--example-scale", "0.25", "--iterations", "10", "-o",
                  str(texture), "--explain", str(page), "--quiet"]) == 0
     assert "Why this texture looks as it does" in page.read_text()
+    assert main(["texture", "sample:gravel", "--size", "64", "--example-scale", "0.25", "--iterations", "5", "-o",
+                 str(texture), "--statistic", "meanstd", "--explain", str(page), "--quiet"]) == 0
+    assert ("<td>statistic</td><td>meanstd (made with it; measured here by Gram matrices, one yardstick for every "
+            "picture)</td>") in page.read_text()  # a page of a meanstd picture said nothing of meanstd
     # a texture's examples placed by masks: each measured where it grows
     left = torch.zeros(1, 3, 64, 64)
     left[..., :32] = 1

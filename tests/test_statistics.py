@@ -440,6 +440,8 @@ def test_combination_is_the_weighted_sum_of_its_parts():
         ("gram:x", "'x'"),
         ("gram:-1", "non-negative"),
         ("gram,gram", "twice"),
+        ("mmd-poly(c=1,c=2)", "statistic mmd-poly is given c twice in 'mmd-poly(c=1,c=2)'; give each parameter once"),
+        ("gram:1e400", "must be a non-negative number, got 1e400, which is too large to be a number"),  # read as < 0
         ("mmd-poly(c=1", "unmatched"),
         ("gram:0,w2:0", "all zero"),
         ("mrf(patch=4)", "patch must be an odd number"),

@@ -756,6 +756,8 @@ def _parameters(name: str, text: str | None) -> dict:
         if not eq or key not in allowed:
             takes = f"it takes {', '.join(allowed)}, e.g. {EXAMPLES[name]}" if allowed else f"it takes none: write {name}"
             raise OptionError(f"statistic {name} has no parameter '{item}'; {takes}")
+        if key in params:  # 'mmd-poly(c=1,c=2)' ran with c=2, where a statistic given twice is refused
+            raise OptionError(f"statistic {name} is given {key} twice in '{name}({text})'; give each parameter once")
         kind = "whole number" if allowed[key] is int else "number"
         try:
             number = float(value)
@@ -811,7 +813,9 @@ def parse_statistic(spec: str | Statistic, seed: int = 0) -> Statistic:
             hint = f"; parameters go in parentheses, e.g. {name}({weight})" if "=" in weight else ""
             raise OptionError(f"statistic weight '{weight}' in '{text.strip()}' is not a number{hint}") from None
         if not math.isfinite(value) or value < 0:
-            raise OptionError(f"statistic weight for '{name}' must be a non-negative number, got {weight}")
+            raise OptionError(f"statistic weight for '{name}' must be a non-negative number, got {weight}"
+                              + (", which is too large to be a number" if math.isinf(value) and "inf" not in
+                                 weight.lower() else ""))  # '1e400' read as if it were negative
         if any(s.name == name for s, _ in parts):
             raise OptionError(f"statistic '{name}' is given twice in '{spec}'; give each once")
         parts.append((statistic, value))

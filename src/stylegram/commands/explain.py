@@ -284,10 +284,19 @@ def explain_transfer(content: str, styles: list[str], output: Path, options, pag
         measured = explain.of_transfer(load_input(content, "content image"), explain.loaded(styles, "style image"),
                                        explain.load_result(str(output)), options, model)
         _write(measured, page, {**inputs_named([content, *styles], False), "result": str(output),
-                                "method": options.method, **network_row(options, model)})
+                                "method": options.method, **statistic_row(options), **network_row(options, model)})
 
     later = [content, *styles, str(output), "-o", str(page), *_transfer_flags(options)]
     return _measured_or_interrupted(made, page, later)
+
+
+def statistic_row(options) -> dict[str, str]:
+    """The settings row of a run made with another --statistic than gram: the page measures Gram matrices whatever
+    made the picture, and a w2 run's page said nothing of w2 (trial AL)."""
+    statistic = str(getattr(options, "statistic", "gram"))
+    if getattr(options, "method", "gatys") != "gatys" or statistic == "gram":
+        return {}
+    return {"statistic": f"{statistic} (made with it; measured here by Gram matrices, one yardstick for every picture)"}
 
 
 def explain_texture(examples: list[str], output: Path, options, page: Path) -> int:
@@ -300,7 +309,8 @@ def explain_texture(examples: list[str], output: Path, options, page: Path) -> i
         model = load_model(options)
         measured = explain.of_texture(explain.loaded(examples, "example"), explain.load_result(str(output)),
                                       options, model)
-        _write(measured, page, {**inputs_named(examples, True), "result": str(output), **network_row(options, model)})
+        _write(measured, page, {**inputs_named(examples, True), "result": str(output), **statistic_row(options),
+                                **network_row(options, model)})
 
     later = ["--texture", *examples, str(output), "-o", str(page), *_texture_flags(options)]
     return _measured_or_interrupted(made, page, later)

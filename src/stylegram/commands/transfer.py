@@ -45,7 +45,8 @@ HELP = {
                     "split by /, e.g. relu1_1,relu2_1/relu3_1,relu4_1,relu5_1: the first style's fine texture, the "
                     "second's coarse structure (default: auto: relu1_1,relu2_1,relu3_1,relu4_1,relu5_1, or relu3_1,relu4_1 for "
                     "--statistic mrf alone)",
-    "style_blend": "weights of several style images, e.g. 0.7,0.3 (default: equal)",
+    "style_blend": "weights of several style images, e.g. 0.7,0.3; with --statistic mrf they share out the patches on "
+                   "offer, not the picture (docs/statistics.md) (default: equal)",
     "style_masks": "one mask image per style, e.g. sky.png,land.png: each style paints where its mask is white "
     "(grey: partly), matching its statistics (Gram matrices, or --statistic) inside that region (default: every "
     "style everywhere)",
