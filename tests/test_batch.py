@@ -1418,6 +1418,8 @@ def test_cli_takes_transfers_options_for_gatys_and_refuses_them_for_one_pass(cli
     capsys.readouterr()
     assert main(["batch", *common, "-o", str(tmp_path / "ada"), "--style-weight", "1000"]) == 2
     assert "--style-weight applies to --method gatys only; --method adain makes one pass" in capsys.readouterr().err
+    assert main(["batch", *common, "-o", str(tmp_path / "ada"), "--tv-weight", "10"]) == 2  # its default: said too
+    assert "--tv-weight applies to --method gatys only; --method adain makes one pass" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args", [["rank-layers", "sample:brick", "sample:grass", "--workers", "2", "-o", "r.png"],

@@ -11,7 +11,7 @@ from . import SUMMARIES
 from .. import gatys as T
 from .. import tiles
 from ..errors import count, status_of
-from .common import add_dataclass_options, add_scheduler_options
+from .common import add_dataclass_options, add_scheduler_options, given_fields
 from .transfer import CHOICES, HELP
 
 DEFAULTS = T.TransferOptions()
@@ -133,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     options = {"size": args.size, "upscale": args.upscale, "alpha": args.alpha, "colors": args.colors,
                "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions,
                "labels": args.labels}
+    if args.method != "gatys":  # typed at any value, a default too (--style-weight 10 said nothing, 5 was refused)
+        T.check_gatys_only(T.TransferOptions(method=args.method), given_fields(args))
     if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
     options.update({name: getattr(args, name) for name in TRANSFER_OPTIONS  # only those given: adain refuses gatys's
