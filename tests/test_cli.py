@@ -454,6 +454,61 @@ def _interrupt_at(iteration: int, monkeypatch, sig: int = signal.SIGINT):
     return update
 
 
+def test_an_output_file_that_may_not_be_written_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """An immutable (or, for a user, read-only) output was found only when the finished run was written."""
+    from stylegram import files
+
+    out = tmp_path / "kept.png"
+    out.write_bytes(b"the user's own picture")
+    real = open
+
+    def guarded(path, mode="r", *args, **kwargs):
+        if Path(path) == out and mode != "rb":
+            raise PermissionError(1, "Operation not permitted")
+        return real(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(files, "open", guarded, raising=False)
+    assert main(["texture", "sample:gravel", "--size", "32", "--iterations", "2", "-o", str(out)]) == 2
+    said = capsys.readouterr()
+    assert (f"cannot write {out}: the file there may not be written (Operation not permitted); make it writable, or "
+            "choose another output path") in said.err and "it (100%)" not in said.err  # before any iteration
+    assert out.read_bytes() == b"the user's own picture"
+
+
+def test_a_picture_that_cannot_be_written_after_the_work_goes_to_the_current_folder(tmp_path, capsys, monkeypatch):
+    """The output's folder made a file (or removed unwritably) during the run: the finished picture, and a stopped
+    run's picture and checkpoint, were lost with an error; now they go to the current folder, said, and exit 1."""
+    from stylegram import images
+    from stylegram.errors import ImageError
+    from stylegram.job import Job
+
+    out, here = tmp_path / "gone" / "t.png", tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    save, checkpoint = images.save_image, Job.checkpoint
+
+    def failing(image, path, **kwargs):
+        if Path(path).parent == out.parent:
+            raise ImageError(f"cannot write {path}: {out.parent} is a file, not a folder; choose another output path")
+        return save(image, path, **kwargs)
+
+    monkeypatch.setattr(images, "save_image", failing)
+    run = ["texture", "sample:gravel", "--size", "32", "--iterations", "3", "--quiet", "-o", str(out)]
+    assert main(run) == 1
+    said = capsys.readouterr()
+    assert (f"{out.parent} is a file, not a folder; so as not to lose the work, the picture went to "
+            f"{here / 't.rescued.png'} instead") in said.err and f"wrote {here / 't.rescued.png'} (32x32" in said.out
+    assert Image.open(here / "t.rescued.png").size == (32, 32)
+    monkeypatch.setattr(Job, "checkpoint", lambda self, path: failing(None, path) if Path(path).parent == out.parent
+                        else checkpoint(self, path))
+    _interrupt_at(2, monkeypatch)
+    assert main([*run[:5], "6", *run[6:]]) == 130
+    err = capsys.readouterr().err
+    assert "the picture so far went to" in err and f"the checkpoint went to {here / 't.rescued.ckpt'}" in err
+    assert err.strip().endswith(f"--resume t.rescued.ckpt")  # as the command's other paths: relative to here
+    assert (here / "t.rescued-1.png").exists() and (here / "t.rescued.ckpt").exists()
+
+
 def test_a_resume_refusal_says_not_set_for_an_option_the_checkpoint_lacks():
     import argparse
 

@@ -200,8 +200,8 @@ def _main(argv: list[str]) -> int:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         _refuse_unknown(parser, args.command, unknown)
-    if getattr(args, "resume", None):  # a resumed run refuses options typed with another value than its checkpoint's
-        args.given = given_options(argv)
+    args.given = given_options(argv)  # what was typed, at any value: a resumed run refuses those its checkpoint
+    # holds otherwise; a one-pass run refuses the optimization's options typed at their defaults too
     from .commands.progress import handling
 
     try:

@@ -40,7 +40,39 @@ def check_can_write(path: str | os.PathLike[str]) -> Path:
         raise ImageError(f"cannot write {target}: it is a folder; give a file name")
     target = target.parent.resolve() / target.name
     _probe(_nearest_folder(target.parent, target), target, target.parent)  # its folder is made when it is written
+    _check_not_read_only(target)
     return target
+
+
+def _check_not_read_only(target: Path) -> None:
+    """Refuse an existing file that may not be written (read-only, or immutable): the rename onto it replaced a
+    read-only file silently, or failed (an immutable one) only after the whole run. Opened for update, not changed."""
+    if not target.is_file():
+        return
+    try:
+        with open(target, "r+b"):
+            pass
+    except OSError as err:
+        raise ImageError(f"cannot write {target}: the file there may not be written ({err.strerror or one_line(err)});"
+                         " make it writable, or choose another output path") from err
+
+
+RESCUED = ".rescued"  # what a picture or checkpoint is called where its own path failed after the work
+
+
+def rescue_path(target: Path) -> Path:
+    """Where to put what a finished (or stopped) run could not write to ``target`` (its folder gone or made a file,
+    the file made read-only during the run): the current folder, else the temporary one, under a name no file has."""
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            _probe(folder, target, folder)
+        except ImageError:
+            continue
+        for n in range(1000):
+            path = folder / f"{target.stem}{RESCUED}{'' if n == 0 else f'-{n}'}{target.suffix}"
+            if not path.exists():
+                return path
+    raise ImageError(f"cannot write {target}, nor anything in {Path.cwd()} or {tempfile.gettempdir()}")
 
 
 def _nearest_folder(folder: Path, target: Path) -> Path:

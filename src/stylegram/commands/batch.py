@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
                "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions,
                "labels": args.labels}
     if args.method != "gatys":  # typed at any value, a default too (--style-weight 10 said nothing, 5 was refused)
-        T.check_gatys_only(T.TransferOptions(method=args.method), given_fields(args))
+        T.check_gatys_only(T.TransferOptions(method=args.method), given_fields(args, T.TransferOptions))
     if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
     options.update({name: getattr(args, name) for name in TRANSFER_OPTIONS  # only those given: adain refuses gatys's

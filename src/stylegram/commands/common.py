@@ -110,47 +110,17 @@ def add_dataclass_options(parser: argparse.ArgumentParser, options_cls, helps: d
         default, target = getattr(defaults, option.name), under.get(option.name, parser)
         if isinstance(default, bool):
             on = flag(option.name)
-            name, action = (on.replace("--", "--no-", 1), _GivenFalse) if default else (on, _GivenTrue)
+            name, action = (on.replace("--", "--no-", 1), "store_false") if default else (on, "store_true")
             target.add_argument(name, dest=option.name, action=action, help=helps[option.name])
             continue
         kind = argument_type(hints[option.name])
         kind = long_side if option.name == "size" and kind is int else kind  # texture's size is WxH, a str
         target.add_argument(flag(option.name), type=kind, default=default, choices=choices.get(option.name),
-                            action=_Given, help=helps[option.name])
+                            help=helps[option.name])
 
 
-GIVEN = "given_on_command_line"  # the namespace's set of the dataclass fields typed, whatever their values
-
-
-def given_fields(args: argparse.Namespace) -> set[str]:
-    """The fields of an options dataclass typed on the command line, at any value: one typed at its default is
-    given too (--method adain --style-weight 10 said nothing, as 10 is the default, where 5 was refused)."""
-    return set(getattr(args, GIVEN, ()))
-
-
-def _note_given(namespace: argparse.Namespace, dest: str) -> None:
-    setattr(namespace, GIVEN, {*getattr(namespace, GIVEN, ()), dest})
-
-
-class _Given(argparse._StoreAction):
-    """store, noting the field as given."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        super().__call__(parser, namespace, values, option_string)
-        _note_given(namespace, self.dest)
-
-
-class _GivenTrue(argparse._StoreTrueAction):
-    """store_true, noting the field as given."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        super().__call__(parser, namespace, values, option_string)
-        _note_given(namespace, self.dest)
-
-
-class _GivenFalse(argparse._StoreFalseAction):
-    """store_false, noting the field as given."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        super().__call__(parser, namespace, values, option_string)
-        _note_given(namespace, self.dest)
+def given_fields(args: argparse.Namespace, options_cls) -> set[str]:
+    """The fields of ``options_cls`` typed on the command line, at any value (cli.given_options): one typed at its
+    default is given too (--method adain --style-weight 10 said nothing, as 10 is the default, where 5 was refused);
+    none where the command was run without the command line."""
+    return set(getattr(args, "given", ())) & {f.name for f in dataclasses.fields(options_cls)}

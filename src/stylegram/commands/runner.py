@@ -111,7 +111,14 @@ def resume_command(start: str, args: argparse.Namespace, checkpoint: Path) -> st
                           ("--explain", getattr(args, "explain", None))]:
         if value is not None:
             words.append(f"{option} {shlex.quote(str(value))}")
-    return " ".join([*words, f"--resume {shlex.quote(str(checkpoint))}"])
+    return " ".join([*words, f"--resume {shlex.quote(_as_typed(checkpoint))}"])
+
+
+def _as_typed(path: Path) -> str:
+    """A path under the current folder relative to it, as the command's inputs and -o are typed (an absolute --resume
+    beside '-o st/out.png' read as if the command could be run from anywhere); others whole."""
+    relative = os.path.relpath(Path(path).absolute(), Path.cwd())
+    return str(path) if relative.startswith(os.pardir) else relative
 
 
 def _refuse_overlaps(written: dict[str, Path], inputs: Sequence[str | None], resume: str | None) -> None:
@@ -153,15 +160,15 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
                     _along(lambda: _save_along(job, checkpoint, args), failed)
                 if stop.requested:
                     bar.close()
-                    size = _keep(job, output, checkpoint, args)
+                    size, picture, kept = _keep(job, output, checkpoint, args)
                     print(f"stylegram: interrupted at iteration {job.state.iteration}; image so far ({size}) written "
-                          f"to {output}, checkpoint to {checkpoint}; continue with: "
-                          f"{resume_command(resume_hint, args, checkpoint)}", file=sys.stderr)
+                          f"to {picture}, checkpoint to {kept}; continue with: "
+                          f"{resume_command(resume_hint, args, kept)}", file=sys.stderr)
                     return stop.status
     except optimize.NonFiniteLoss as err:
         bar.close()
-        _keep(job, output, checkpoint, args, err.image)
-        raise OptionError(f"{err.flagged} (image so far: {output}, checkpoint: {checkpoint})") from None
+        _, picture, kept = _keep(job, output, checkpoint, args, err.image)
+        raise OptionError(f"{err.flagged} (image so far: {picture}, checkpoint: {kept})") from None
     except KeyboardInterrupt as err:  # a second Ctrl-C, mid-iteration: it kept nothing, not even the picture so far
         bar.close()
         print(f"stylegram: aborted during iteration {job.state.iteration + 1}; {_keep_picture(job, output, args)}",
@@ -172,18 +179,33 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     if args.save_every and progress is not None and progress.iteration % args.save_every:  # the steps end at the end
         _along(lambda: save_snapshot(progress, snapshots, job.alpha), failed)
     result = job.result()
-    result.save(output)
+    written = saved(result.save, output, "the picture")
     _along(lambda: _save_along(job, checkpoint, args), failed)
     count = len(result.history)
     chosen = job.problem.chosen()
     took = time_taken(result.seconds, earlier)
-    print(f"wrote {output} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
+    print(f"wrote {written} ({result.image.shape[-1]}x{result.image.shape[-2]}, {count} iteration{'s' * (count != 1)}, "
           f"{took}{'; ' + chosen if chosen else ''})")  # a resumed run's 58.1s read as this run's 43
     drop_spent_checkpoint(args, checkpoint)
     warning = result.divergence()
     if warning:
         warn(warning)
-    return 0
+    return 0 if written == output else 1  # the picture is kept, but not where it was asked for
+
+
+def saved(write: Callable[[Path], object], target: Path, what: str) -> Path:
+    """``write(target)``; where that fails after the work (the folder removed or made a file, the file made
+    read-only during the run), ``write`` to files.rescue_path instead, warned of: a finished run (or a stopped one's
+    picture and checkpoint) was lost with an error. Returns where it went."""
+    try:
+        write(target)
+        return target
+    except StylegramError as err:
+        rescue = files.rescue_path(target)
+        write(rescue)
+        said = err.flagged.removesuffix("; choose another output path")  # too late for that: the work is done
+        warn(f"{said}; so as not to lose the work, {what} went to {rescue} instead")
+        return rescue
 
 
 def time_taken(seconds: float, earlier: float) -> str:
@@ -196,10 +218,10 @@ def _keep_picture(job: Job, output: Path, args: argparse.Namespace) -> str:
     """Write the picture of a run aborted mid-iteration (its last finished iteration's, which the loop checked
     finite), and say what was kept: no checkpoint, as its optimizer was mid-step (one written along the way, if any,
     is named)."""
-    size = _write_picture(job, output)
+    size, picture = _write_picture(job, output)
     kept = f"the checkpoint {args.checkpoint} holds an earlier iteration" if args.checkpoint and \
         Path(args.checkpoint).exists() else "no checkpoint, as the optimizer was mid-step"
-    return f"the picture as it stood ({size}) written to {output}; {kept}"
+    return f"the picture as it stood ({size}) written to {picture}; {kept}"
 
 
 def _save_along(job: Job, checkpoint: Path, args: argparse.Namespace) -> None:
@@ -233,22 +255,23 @@ def drop_spent_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
               "you keep; delete it if not")
 
 
-def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> str:
-    """Write the image so far and a checkpoint (and the log) when a run stops early; returns the image's size."""
-    size = _write_picture(job, output, image)
-    job.checkpoint(checkpoint)
+def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, image=None) -> tuple[str, Path, Path]:
+    """Write the image so far and a checkpoint (and the log) when a run stops early; returns the image's size and
+    where the two went (elsewhere where their own paths fail: saved)."""
+    size, picture = _write_picture(job, output, image)
+    kept = saved(job.checkpoint, checkpoint, "the checkpoint")
     if args.log:
-        write_log(job.state.history, args.log, job.problem)
-    return size
+        _along(lambda: write_log(job.state.history, args.log, job.problem), [])
+    return size, picture, kept
 
 
-def _write_picture(job: Job, output: Path, image=None) -> str:
-    """Write the picture so far (``image``, a raw one to finish, or the job's own); returns its size, and where it is
-    a coarser scale's, says so."""
+def _write_picture(job: Job, output: Path, image=None) -> tuple[str, Path]:
+    """Write the picture so far (``image``, a raw one to finish, or the job's own); returns its size (where it is a
+    coarser scale's, it says so) and where it went (saved)."""
     picture = job.problem.finish(image) if image is not None else job.result(so_far=True).image
-    images.save_image(picture, output, alpha=job.alpha)
+    written = saved(lambda path: images.save_image(picture, path, alpha=job.alpha), output, "the picture so far")
     height, width = picture.shape[-2:]
     final_height, final_width = job.problem.sizes()[-1]
     if (height, width) == (final_height, final_width):
-        return f"{width}x{height}"
-    return f"{width}x{height}, a coarser scale than the {final_width}x{final_height} the run ends at"
+        return f"{width}x{height}", written
+    return f"{width}x{height}, a coarser scale than the {final_width}x{final_height} the run ends at", written
