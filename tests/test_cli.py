@@ -505,7 +505,7 @@ def test_a_picture_that_cannot_be_written_after_the_work_goes_to_the_current_fol
     assert main([*run[:5], "6", *run[6:]]) == 130
     err = capsys.readouterr().err
     assert "the picture so far went to" in err and f"the checkpoint went to {here / 't.rescued.ckpt'}" in err
-    assert err.strip().endswith(f"--resume t.rescued.ckpt")  # as the command's other paths: relative to here
+    assert err.strip().endswith("--resume t.rescued.ckpt")  # as the command's other paths: relative to here
     assert (here / "t.rescued-1.png").exists() and (here / "t.rescued.ckpt").exists()
 
 
