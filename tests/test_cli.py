@@ -509,6 +509,14 @@ def test_a_picture_that_cannot_be_written_after_the_work_goes_to_the_current_fol
     assert (here / "t.rescued-1.png").exists() and (here / "t.rescued.ckpt").exists()
 
 
+def test_a_signal_after_the_work_is_done_ends_with_the_works_status():
+    """A Ctrl-C while Dask's cluster shut down, after batch had printed '3 done', made the exit status 130."""
+    code = ("import signal\nfrom stylegram import cli\ncli._end_with_on_signal(3)\nprint('said', flush=False)\n"
+            "signal.raise_signal(signal.SIGINT)\nprint('not reached')")
+    ended = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert ended.returncode == 3 and ended.stdout == "said\n", ended
+
+
 def test_a_resume_refusal_says_not_set_for_an_option_the_checkpoint_lacks():
     import argparse
 

@@ -151,10 +151,27 @@ def given_options(argv: list[str]) -> set[str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line and return 2, Ctrl-C returns 130 and SIGTERM 143."""
     try:
-        return _main(sys.argv[1:] if argv is None else list(argv))
+        code = _main(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt as err:  # while the commands' modules (and torch) load: a line, not an import's traceback
         print("stylegram: interrupted", file=sys.stderr)
         return _status(err)
+    if argv is None:  # the program itself, not a caller in Python: its work is done and said
+        _end_with_on_signal(code)
+    return code
+
+
+def _end_with_on_signal(code: int) -> None:
+    """From here on a Ctrl-C or SIGTERM ends the process at once with ``code``: one that came while Dask's cluster
+    shut down, after batch had finished and printed its summary, made the exit status 130 without a word."""
+    def end(signum, frame):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: nothing to do
+            signal.signal(sig, end)
 
 
 TRANSFER_FIRST = "stylegram transfer CONTENT STYLE -o OUT.png ('stylegram --help' lists the commands)"
