@@ -641,6 +641,11 @@ def test_truncated_png(tmp_path):
     with pytest.raises(ImageError) as excinfo:
         load_tensor(tmp_path / "cut.png")
     assert "cut.png is truncated or corrupt (" in _message(excinfo)
+    for head, kind in ((40, "PNG"), (8, "PNG")):  # its signature and header alone read 'not an image'
+        (tmp_path / "head.png").write_bytes(data[:head])
+        with pytest.raises(ImageError, match=rf"head.png is truncated or corrupt \(it begins as a {kind} file, and too "
+                                             r"little of one follows to read\); re-export or re-copy it"):
+            load_tensor(tmp_path / "head.png")
 
 
 def test_text_file_named_jpg(tmp_path):

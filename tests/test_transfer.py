@@ -1006,8 +1006,12 @@ def test_a_checkpoint_cut_short_or_damaged_is_refused(vgg, pair, tmp_path, check
     content, style = pair
     whole = checkpoint_at(prepare(content, style, model=vgg, **FAST), 7).read_bytes()
     (tmp_path / "cut.ckpt").write_bytes(whole[: len(whole) // 2])  # was "not a checkpoint that stylegram wrote"
-    with pytest.raises(OptionError, match=r"could not be read: it is cut short \(its beginning is there, not its end\)"):
+    with pytest.raises(OptionError, match=r"could not be read: its end is missing, so it was cut short or written "
+                                          r"over there \(its beginning is there\)"):
         resume(tmp_path / "cut.ckpt", content, style, model=vgg)
+    (tmp_path / "over.ckpt").write_bytes(whole + bytes(2_000_000) + b"junk")  # dd past its end: not 'cut short'
+    with pytest.raises(OptionError, match="its end is missing, so it was cut short or written over there"):
+        resume(tmp_path / "over.ckpt", content, style, model=vgg)
     middle = len(whole) // 2
     flipped = whole[:middle] + bytes(b ^ 0xFF for b in whole[middle: middle + 2]) + whole[middle + 2:]
     (tmp_path / "flipped.ckpt").write_bytes(flipped)  # went on from a damaged L-BFGS history, without a word

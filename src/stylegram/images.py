@@ -250,6 +250,22 @@ def _swap_byte_order(tile):
     return tile._replace(args=args) if hasattr(tile, "_replace") else (*tile[:3], args)
 
 
+_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF", b"GIF89a": "GIF",
+               b"II*\x00": "TIFF", b"MM\x00*": "TIFF"}  # BMP's BM: two letters a text file may begin with
+
+
+def _begins_as(file: Path) -> str | None:
+    """The image format whose signature ``file`` begins with (a WebP: RIFF....WEBP), or None."""
+    try:
+        with open(file, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for signature, kind in _SIGNATURES.items() if head.startswith(signature)), None)
+
+
 def _brand(file: Path) -> bytes | None:
     """The major brand of an ISO media file (HEIC, AVIF, MP4 ...), or None for another kind of file."""
     with open(file, "rb") as f:
@@ -300,6 +316,10 @@ def _decode_errors(file: Path) -> Iterator[None]:
         if brand is not None:  # an MP4 or MOV named .png was 'not an image (Pillow recognises no image format)'
             raise ImageError(f"{file} is a video (MP4 or MOV) named as an image ({file.suffix}), not an image; "
                              f"rename it {file.with_suffix('.mp4').name}: {VIDEO_HINT}") from err
+        begun = _begins_as(file)
+        if begun is not None:  # a PNG's first 40 bytes read 'not an image', where half a PNG read 'truncated'
+            raise ImageError(f"{file} is truncated or corrupt (it begins as a {begun} file, and too little of one "
+                             "follows to read); re-export or re-copy it") from err
         raise ImageError(
             f"{file} is not an image (Pillow recognises no image format in it); "
             f"give a {_READ_NAMES} file"

@@ -271,8 +271,8 @@ def _check_whole(path: str | os.PathLike) -> None:
         with open(path, "rb") as file:
             begins_as_one = file.read(4) == b"PK\x03\x04"
         if begins_as_one:
-            raise OptionError(f"checkpoint {path} could not be read: it is cut short (its beginning is there, not its "
-                              "end); start without --resume") from None
+            raise OptionError(f"checkpoint {path} could not be read: its end is missing, so it was cut short or "
+                              "written over there (its beginning is there); start without --resume") from None
         return
     if damaged is not None:
         raise OptionError(f"checkpoint {path} is damaged: its part {damaged} fails its checksum (a disk or copy "
