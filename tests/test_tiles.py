@@ -225,7 +225,7 @@ def test_ctrl_c_in_a_tiled_run_writes_a_checkpoint_that_the_printed_command_resu
     assert "was written by a run in tiles; resume it with --tile 128" in capsys.readouterr().err
     (tmp_path / "cut.ckpt").write_bytes((tmp_path / "out.ckpt").read_bytes()[:1000])
     assert main([*run, "-o", str(tmp_path / "o.png"), "--resume", str(tmp_path / "cut.ckpt")]) == 2
-    assert "could not be read: it is cut short" in capsys.readouterr().err
+    assert "could not be read: its end is missing, so it was cut short" in capsys.readouterr().err
 
 
 def test_ctrl_c_in_the_first_whole_run_is_kept_too(tmp_path, capsys, monkeypatch, quick):
