@@ -185,13 +185,18 @@ def frames_at(content: str, results: list[str], frame: int | None
     """Frame ``frame`` (from 1; default the last) of each stylized video and of the video content, and the settings
     row that names it."""
     try:
-        from ..batch.video import frame_at, shown_frames
+        from ..batch.video import frame_at, is_video, shown_frames
     except ImportError as err:
         raise OptionError(f"measuring a video needs the batch extra ({err.name} is missing): pip install "
                           "'stylegram[batch]'") from None
     from ..images import to_tensor
 
     counts = [shown_frames(result) for result in results]  # from the packets: nothing decoded yet
+    made_from = shown_frames(content) if is_video(content) else None  # a picture: said below, as having no frame N
+    for result, count in zip(results, counts):  # a 12-frame result of a 24-frame content was measured at frame 12
+        if made_from is not None and count != made_from:
+            raise OptionError(f"{result} has {count} frames and the content {content} {made_from}: a stylized video "
+                              "has its content's frames; give the video it was made from")
     if frame is None and len(set(counts)) > 1:
         raise OptionError(f"the stylized videos have {', '.join(map(str, counts))} frames; give --frame N to compare "
                           "one frame of each")
