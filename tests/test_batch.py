@@ -520,6 +520,20 @@ def _encode(path, pixels_at: dict[int, np.ndarray], time_base, options=None):
     return path
 
 
+def test_an_odd_sided_video_is_said_to_lose_its_last_column_and_row(tmp_path):
+    """A 121x67 clip came out 120x66 without a word, where README said outputs keep each input's size."""
+    from fractions import Fraction
+
+    source = _encode(tmp_path / "even.mp4", {i: np.full((40, 64, 3), 40 * i, np.uint8) for i in range(2)},
+                     Fraction(1, 10))
+    with pytest.warns(StylegramWarning, match=r"even.mp4's frames are 63x39 px, and an MP4's \(4:2:0\) sides must be "
+                                              r"even, so odd.mp4 is 62x38: its last column and row dropped"):
+        with video.VideoWriter(tmp_path / "odd.mp4", source) as writer:
+            for frame in video.frames(source):
+                writer.write(frame[:39, :63])
+    assert next(video.frames(tmp_path / "odd.mp4")).shape == (38, 62, 3)
+
+
 def _copy(source, target) -> None:
     """Re-encode ``source`` through VideoWriter, frame by frame, as batch does."""
     with video.VideoWriter(target, source) as writer:

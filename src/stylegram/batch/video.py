@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import files, runtime
-from ..errors import ImageError, OptionError
+from ..errors import ImageError, OptionError, warn
 from ..images import ANIMATED_EXTENSIONS, VIDEO_EXTENSIONS, is_animation
 from . import animation, flow
 
@@ -216,7 +216,14 @@ class VideoWriter(files.WholeOrNothing):
     def write(self, pixels: np.ndarray) -> None:
         """Encode the next frame (H x W x 3 uint8)."""
         av = _av()
-        pixels = pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2]
+        even = pixels[: pixels.shape[0] // 2 * 2, : pixels.shape[1] // 2 * 2]
+        if self.video is None and even.shape != pixels.shape:  # a 121x67 clip came out 120x66 without a word
+            lost = " and ".join(side for side, odd in (("column", even.shape[1] != pixels.shape[1]),
+                                                       ("row", even.shape[0] != pixels.shape[0])) if odd)
+            warn(f"{self.source.name}'s frames are {pixels.shape[1]}x{pixels.shape[0]} px, and an MP4's (4:2:0) "
+                 f"sides must be even, so {self.target.name} is {even.shape[1]}x{even.shape[0]}: its last {lost} "
+                 "dropped")
+        pixels = even
         if self.video is None:
             self.video = self._video_stream(pixels.shape[1], pixels.shape[0])
             self.audio = [_AudioCopy(self.container, self.source, i) for i in range(len(self.info.audio))]
