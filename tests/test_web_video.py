@@ -396,8 +396,8 @@ def test_how_frames_are_kept_steady_is_a_videos_setting_only(client, clip):
     video = uploaded(client, clip, "clip.mp4")
     response = client.post("/api/jobs", json={"method": "adain", "content": video["id"], "styles": [style["id"]],
                                               "temporal_weight": 5})
-    assert response.status_code == 400 and "temporal_weight is not a setting of a video (the adain method" in \
-        response.json()["detail"]
+    assert response.status_code == 400 and response.json()["detail"] == (  # was 'not a setting of a video'
+        "temporal_weight is a setting of a gatys video, and this one is adain's; leave it out")
     response = client.post("/api/jobs", json={"method": "adain", "content": video["id"], "styles": [style["id"]],
                                               "temporal": 1.0})
     assert response.status_code == 422 and "temporal" in response.json()["detail"]

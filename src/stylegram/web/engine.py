@@ -177,6 +177,11 @@ def _video_spec(method: str, settings: dict[str, Any], content: Upload, styles: 
     """A video's job: the settings `stylegram batch` has (VIDEO_FIELDS); a mask or label map of the content is one
     for every frame, painted on its first."""
     unused = [k for k, v in settings.items() if v is not None and k not in VIDEO_FIELDS[method]]
+    others = [m for m in VIDEO_FIELDS if unused and all(k in VIDEO_FIELDS[m] for k in unused)]
+    if others:  # temporal_weight with adain 'was not a setting of a video', and it is one, of gatys's
+        one = len(unused) == 1
+        raise OptionError(f"{', '.join(unused)} {'is a setting' if one else 'are settings'} of a {' or '.join(others)} "
+                          f"video, and this one is {method}'s; leave {'it' if one else 'them'} out")
     if unused:
         raise OptionError(f"{', '.join(unused)} {'is not a setting' if len(unused) == 1 else 'are not settings'} of a "
                           f"video (the {method} method has {', '.join(VIDEO_FIELDS[method])} for one, as stylegram "
