@@ -778,6 +778,16 @@ def test_what_the_library_warns_of_reaches_the_job_in_the_pages_words(client):
     assert wait_for(client, again["id"], lambda j: j["state"] == "done")["warnings"] == []
 
 
+def test_a_library_message_calls_each_upload_by_the_name_it_came_with(tmp_path):
+    """A video job's warning named 'style image 1 (h6Gp2zKgPYIfw9m2.gif)', the file the server stored it as."""
+    from stylegram.web.uploads import Upload
+
+    stored = Upload("h6Gp2zKgPYIfw9m2", "dance.gif", tmp_path / "h6Gp2zKgPYIfw9m2.gif")
+    spec = engine.Spec(method="adain", content=None, styles=[stored], options=None)
+    said = engine.with_upload_names(spec, f"style image 1 ({stored.path.name}) is animated; see {stored.path}")
+    assert said == "style image 1 (dance.gif) is animated; see dance.gif"
+
+
 def test_statistic_is_offered_as_the_library_names_them_and_reaches_the_run(client):
     select = re.search(r'<select id="statistic".*?</select>', (STATIC / "index.html").read_text(), re.S)[0]
     offered = re.findall(r'<option value="([^"]+)"', select)

@@ -252,6 +252,15 @@ def layer_names(backbone: str) -> str:
     return ", ".join(load_backbone(backbone, "random").layer_names())
 
 
+def with_upload_names(spec: Spec, text: str) -> str:
+    """A library message with each upload's stored file called by the name it came with: 'style image 1
+    (h6Gp2zKgPYIfw9m2.gif) is animated' named a file the user never saw."""
+    uploads = [spec.content, *spec.styles, *spec.masks, *spec.regions, *spec.labels]
+    for upload in (u for u in uploads if u is not None):
+        text = text.replace(str(upload.path), upload.name).replace(upload.path.name, upload.name)
+    return text
+
+
 def page_message(text: str) -> str:
     """A library message in the page's words: the flags the page offers by their labels on the page, in quotes, and
     the layers themselves where the command line would list them with a command the page has not."""

@@ -337,7 +337,7 @@ class Runner:
         job.publish("state", self._state_event(job))
 
         def heard(message: str) -> None:
-            job.warnings.append(engine.page_message(message))
+            job.warnings.append(engine.page_message(engine.with_upload_names(job.spec, message)))
             job.publish("state", self._state_event(job))
 
         with warnings_to(heard):
