@@ -776,6 +776,13 @@ def test_what_the_library_warns_of_reaches_the_job_in_the_pages_words(client):
     assert states[-1]["warnings"] == done["warnings"]  # the page hears it as the job goes
     again = start(client, method="adain", content=content, styles=[uploaded(client, png(64, 64, 1))], size=64)
     assert wait_for(client, again["id"], lambda j: j["state"] == "done")["warnings"] == []
+    buffer = io.BytesIO()
+    frames = [Image.new("RGB", (64, 64), colour) for colour in ("red", "blue")]
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    animated = start(client, method="adain", content=content, size=64,
+                     styles=[uploaded(client, buffer.getvalue(), "dance.gif")])
+    said = wait_for(client, animated["id"], lambda j: j["state"] == "done")["warnings"]  # its first frame, unsaid
+    assert len(said) == 1 and said[0].startswith("style image 1 (dance.gif) is animated, and only its first frame"), said
 
 
 def test_a_library_message_calls_each_upload_by_the_name_it_came_with(tmp_path):

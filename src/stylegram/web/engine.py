@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from .. import __version__, gatys, samples, synthesis, tiles
+from .. import __version__, gatys, images, samples, synthesis, tiles
 from ..optimize import NOT_TERMS
 from ..backbones import Backbone, load_backbone
 from ..errors import OptionError, check_choice, first_few, warnings_to
@@ -323,7 +323,8 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | gatys
     """Decode and check the uploads; return an optimization Job to iterate, a Tiled run, or a one-pass run
     (gatys.OnePass)."""
     styles, opts = [store.decode(u) for u in spec.styles], decoded_options(spec, store)
-    if spec.method == "texture":
+    images.warn_animated([u.path for u in spec.styles], "example" if spec.method == "texture" else "style image")
+    if spec.method == "texture":  # (decoded, their first frames were taken without a word)
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
     content = store.decode(spec.content, at_least=gatys.read_side(opts.size))  # a phone's JPEG: a quarter, say
     alpha = store.alpha(spec.content)  # the result keeps the content's transparency, as the CLI's does
