@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -76,6 +77,10 @@ def test_a_video_uploads_with_its_frames_and_is_stylized_frame_by_frame(client, 
     assert [p["frame"] for p in progress] == list(range(1, FRAMES + 1)) and progress[-1]["total"] == FRAMES
     assert progress[0]["estimated_left"] is None and progress[-1]["estimated_left"] == 0  # the first holds the start
     assert seen[-1]["data"]["state"] == "done" and seen[-1]["data"]["has_result"]
+    said = seen[-1]["data"]["message"]  # the batch command's steadiness line, in the page's words: it said nothing
+    assert re.fullmatch(r"[\d.]+ grey levels of change beyond the motion \(what flickers: .*\), flicker [\d.]+ .*; "
+                        r"detail kept [\d.]+ of each frame stylized alone \(the blend steadies by blurring: a lower "
+                        r'"Frame blend" keeps more\)', said), said
     running = [e["data"] for e in seen if e["event"] == "state" and e["data"]["state"] == "running"]
     assert running[-1]["total"] == FRAMES  # the frames planned are said before the first is done
     assert client.get(f"/api/jobs/{job['id']}").json()["iteration"] == FRAMES
@@ -168,6 +173,8 @@ def test_an_animated_gif_as_a_style_is_its_first_frame(client, gif):
                                          "size": 64}).json()
     assert job["kind"] == "image" and events(client, job)[-1]["data"]["state"] == "done"
     assert Image.open(io.BytesIO(client.get(job["urls"]["result"]).content)).size == (64, 64)
+    said = client.get(f"/api/jobs/{job['id']}").json()["warnings"]
+    assert len(said) == 1 and said[0].startswith("style image 1 (paint.gif) is animated, and only its first frame")
 
 
 def test_without_the_batch_extra_an_animated_gif_is_a_picture(client, gif, monkeypatch):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -158,27 +157,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"stylegram: interrupted; {_interrupted_note(args.output, before)}; run the same command again to do the "
               f"rest{retried}, finished outputs are skipped", file=sys.stderr)
         return status_of(err)
-    for name, value in report.flicker.items():
-        print(f"{name}: {_steadiness(value, report.warp_error.get(name, math.nan))}"
-              + _detail(report.detail.get(name, math.nan)))
+    for name in report.flicker:
+        print(f"{name}: {report.steadiness(name)}")
     there = " (the skipped were there already; --overwrite makes them again)" if report.skipped else ""
     print(report.summary().splitlines()[0] + there)
     for failure in report.failed:
         print(f"stylegram: {failure}", file=sys.stderr)
     return 0 if report.ok else PARTLY  # 2 is a refusal before any work: a script could not tell the two apart
-
-
-def _steadiness(flicker: float, beyond: float) -> str:
-    """A video's steadiness in words, the change beyond the motion first: the plain frame change ratio (flicker)
-    moved only from 1.37 to 1.11 between no --temporal and 0.9 on a pan, where the change beyond the motion went from
-    10.6 to 1.7 grey levels (stylized texture moving with the picture counts in the ratio too)."""
-    if not math.isfinite(flicker):
-        return "flicker not measured (the input has fewer than two frames, or frames that do not change)"
-    ratio = f"flicker {flicker:.2f} (output frame change / input frame change, moving texture included)"
-    if not math.isfinite(beyond):
-        return ratio
-    return (f"{beyond:.1f} grey levels of change beyond the motion (what flickers: 0 when the picture only moves with "
-            f"its content), {ratio}")
 
 
 def _blend_said(args: argparse.Namespace) -> str:
@@ -187,14 +172,6 @@ def _blend_said(args: argparse.Namespace) -> str:
 
     weights = blend_weights(args.style_blend, len(args.style), option="--style-blend")
     return ", ".join(f"{Path(str(s)).stem.removeprefix('sample:')} {w:.2f}" for s, w in zip(args.style, weights))
-
-
-def _detail(kept: float) -> str:
-    """'; detail kept 0.61 ...' where a --temporal blend ran: what it costs beside what it steadies."""
-    if not math.isfinite(kept) or kept >= 0.995:  # no blend (--temporal 0, or one frame): nothing lost
-        return ""
-    return (f"; detail kept {kept:.2f} of each frame stylized alone (the blend steadies by blurring: a lower "
-            "--temporal keeps more)")
 
 
 def finished_outputs(out_dir: str) -> set[str]:

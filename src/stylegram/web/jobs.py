@@ -467,8 +467,9 @@ class Runner:
             stop_if_asked()
 
         try:
-            job.video = web_video.run(job.spec, folder, self.videos, on_frame, on_step, self.preview_seconds)
-            return "done", ""
+            job.video, steadiness = web_video.run(job.spec, folder, self.videos, on_frame, on_step,
+                                                  self.preview_seconds)
+            return "done", engine.page_message(steadiness)  # the figure to tune "Frame blend" by
         except web_video.Stopped:
             return "stopped", f"stopped after {job.iteration} of {job.total} frames; a video is written only whole"
         finally:

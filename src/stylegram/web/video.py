@@ -50,8 +50,9 @@ class VideoCluster:
 
 
 def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on_step: StepHook,
-        pictures: float | None = None) -> Path:
-    """Stylize the spec's video into ``folder``; returns the output file. A failure is raised naming the uploads.
+        pictures: float | None = None) -> tuple[Path, str]:
+    """Stylize the spec's video into ``folder``; returns the output file and its steadiness in words (the batch
+    command's line, which the page did not show). A failure is raised naming the uploads.
 
     ``on_frame`` is called as each frame is written, ``on_step`` with each iteration of a Gatys frame (see
     stylize_batch; ``pictures``: the seconds between its pictures of the frame so far); either stops the run by
@@ -69,7 +70,8 @@ def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on
         for upload in spec.uploads:
             message = message.replace(str(upload.path), upload.name)
         raise ImageError(message)
-    return folder / (spec.content.path.stem + _output_suffix(spec))
+    steady = next(iter(report.flicker), None)
+    return folder / (spec.content.path.stem + _output_suffix(spec)), report.steadiness(steady) if steady else ""
 
 
 RESULTS = {".mp4": ("mp4", "video/mp4"), ".gif": ("gif", "image/gif"), ".webp": ("webp", "image/webp"),
