@@ -255,8 +255,7 @@ def layer_names(backbone: str) -> str:
 def with_upload_names(spec: Spec, text: str) -> str:
     """A library message with each upload's stored file called by the name it came with: 'style image 1
     (h6Gp2zKgPYIfw9m2.gif) is animated' named a file the user never saw."""
-    uploads = [spec.content, *spec.styles, *spec.masks, *spec.regions, *spec.labels]
-    for upload in (u for u in uploads if u is not None):
+    for upload in spec.uploads:
         text = text.replace(str(upload.path), upload.name).replace(upload.path.name, upload.name)
     return text
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .. import __version__, images
 from ..errors import ImageError
 from ..options import flag
-from .engine import Spec, as_given, attached, inputs
+from .engine import Spec, as_given, attached, inputs, with_upload_names
 
 if TYPE_CHECKING:  # the batch extra may be missing; a video upload says so
     from ..batch.stylize import FrameHook, StepHook
@@ -66,10 +66,7 @@ def run(spec: Spec, folder: Path, cluster: VideoCluster, on_frame: FrameHook, on
                            method=spec.method, on_frame=on_frame, on_step=on_step, step_pictures=pictures,
                            quiet=True, overwrite=True, **spec.steady, **options)
     if report.failed:
-        message = report.failed[0].message
-        for upload in spec.uploads:
-            message = message.replace(str(upload.path), upload.name)
-        raise ImageError(message)
+        raise ImageError(with_upload_names(spec, report.failed[0].message))
     steady = next(iter(report.flicker), None)
     return folder / (spec.content.path.stem + _output_suffix(spec)), report.steadiness(steady) if steady else ""
 
