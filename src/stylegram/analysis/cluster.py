@@ -76,8 +76,9 @@ class Clustering:
 
     def save(self, path: str | os.PathLike[str], layer: str, settings: Mapping | None = None, **extra) -> Path:
         """Write the cluster file `stylegram grams` writes (features --clusters and dream --cluster read it): these
-        clusters of ``layer``'s channels (read back by cluster_file.ClusterFile), the ``settings`` they were found with (settings_of: the network, grey,
-        pooling; dream and features check theirs against them) and ``extra`` entries."""
+        clusters of ``layer``'s channels (read back by cluster_file.ClusterFile), the ``settings`` they were found
+        with (settings_of: the network, grey, pooling; dream and features check theirs against them) and ``extra``
+        entries."""
         from ..files import write_bytes
 
         record = {"layer": layer, **extra, **self.to_json(), "settings": dict(settings or {})}

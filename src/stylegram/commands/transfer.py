@@ -148,7 +148,8 @@ def _check_unread(args: argparse.Namespace) -> None:
     iterative run with --method adain or wct, which make one pass; in a Gatys run those other options rule out."""
     if args.resume:
         return
-    opts, typed = T.TransferOptions.given(None, **_options(args)), given_fields(args, T.TransferOptions)  # typed at a default too
+    opts = T.TransferOptions.given(None, **_options(args))
+    typed = given_fields(args, T.TransferOptions)  # at any value: at a default too
     if args.method == "gatys":
         T.check_read(opts, typed)  # --alpha 1 said nothing where --alpha 0.5 was refused
         return
