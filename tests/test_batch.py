@@ -1013,6 +1013,36 @@ def test_a_stopped_video_goes_on_from_its_kept_frames(client, tmp_path, monkeypa
         assert np.array_equal(resumed, whole_run)
 
 
+def test_a_damaged_kept_frame_is_made_again_with_those_after_it(client, tmp_path, monkeypatch):
+    """A kept frame damaged after a stopped run failed the whole video, and its error said to start afresh."""
+    source = synthetic_video(tmp_path / "clip.mp4", count=7, size=(48, 32), audio=())
+    write = video.VideoWriter.write
+
+    def stopped_at_frame_5(self, pixels):
+        write(self, pixels)
+        if self.written == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(video.VideoWriter, "write", stopped_at_frame_5)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        stylize_batch([source], STYLE, out, client=client, method="adain")
+    damaged = out / ".clip.mp4.frames" / "000003.png"
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte in the pixels: the chunk's checksum no longer matches
+    damaged.write_bytes(bytes(data))
+    monkeypatch.setattr(video.VideoWriter, "write", write)
+    submitted = []
+    submit = client.submit
+    monkeypatch.setattr(client, "submit", lambda *a, **k: submitted.append(a[0]) or submit(*a, **k))
+    with pytest.warns(StylegramWarning, match=r"clip.mp4: 000003.png cannot be read .*it and those after it are "
+                      "made again, the 3 frames before it are used"):
+        report = stylize_batch([source], STYLE, out, client=client, method="adain", quiet=True)
+    assert report.ok, report.summary()
+    assert len(submitted) == 4  # frames 3 to 6
+    assert video.count_frames(out / "clip.mp4") == 7 and not (out / ".clip.mp4.frames").exists()
+
+
 def test_another_method_is_named_alone_not_with_its_own_options():
     """A Gatys video's frames, rerun with adain, were named '--method gatys (this run: adain), --temporal-weight 10.0
     (this run: the default)': an option adain has not."""
@@ -1044,10 +1074,21 @@ def test_kept_frames_are_used_only_for_the_same_source_styles_and_options(tmp_pa
     kept = FrameStore(out, key)
     kept.add(0, frame)
     assert FrameStore(out, key).count == 1 and FrameStore(out, key, fresh=True).count == 0  # --overwrite
-    kept.add(0, frame)
+    for i in range(4):
+        kept.add(i, frame + i)
+    whole = kept.path(1).read_bytes()
+    kept.path(1).write_bytes(whole[: len(whole) // 2])  # damaged since it was written: cut short
+    damaged = FrameStore(out, key)
+    assert damaged.count == 1 and "000001.png cannot be read" in damaged.damaged
+    assert sorted(p.name for p in damaged.folder.glob("*.png")) == ["000000.png"]  # it and those after it went
+    assert FrameStore(out, key).damaged is None and FrameStore(out, key).count == 1
     kept.path(0).write_bytes(b"not a png")
+    assert FrameStore(out, key).count == 0
+    kept.add(0, frame)
+    opened = FrameStore(out, key)
+    kept.path(0).write_bytes(b"not a png")  # damaged after it was opened: the error says what to do
     with pytest.raises(ImageError, match=r"000000\.png, a frame kept from an earlier run, cannot be read.*--overwrite"):
-        FrameStore(out, key).load(0)
+        opened.load(0)
     unkeyable = {"options": {"init": np.zeros(3)}}
     FrameStore(out, unkeyable).add(0, frame)
     assert FrameStore(out, unkeyable).count == 0  # an option JSON cannot hold never matches

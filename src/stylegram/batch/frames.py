@@ -4,7 +4,8 @@ OUT_DIR/.<name>.frames/ holds the frames stylized so far (000000.png, 000001.png
 --temporal blend) and key.json, what made them: the source file, the styles and the options. A rerun whose
 key matches reads the frames from 0 up to the first one missing instead of stylizing them again; a key that
 differs (another option, an edited source or style) or --overwrite starts the folder afresh. The folder goes
-once the video is written. Each frame is written atomically, so a frame that is there is whole.
+once the video is written. Each frame is written atomically, so a frame that is there is whole; one damaged since
+(a disk error, a file edited) is checked for when the folder is opened, and it and those after it are made again.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def file_key(spec: str | os.PathLike[str]) -> list:
 
 
 class FrameStore:
-    """The frames kept for one video: ``count`` of them, 0 .. count-1, found when it was opened."""
+    """The frames kept for one video: ``count`` of them, 0 .. count-1, found when it was opened; ``damaged``, why
+    the kept frames stop short where one could not be read (it and those after it were deleted), else None."""
 
     def __init__(self, output: Path, key: dict, fresh: bool = False):
         self.folder = folder_for(output)
@@ -69,6 +71,7 @@ class FrameStore:
             self.key, fresh = {"unkeyable": repr(key)[:200]}, True
         if fresh or self._stored_key() != self.key:
             self._start_afresh()
+        self.damaged: str | None = None
         self.count = self._contiguous()
 
     def _stored_key(self) -> dict | None:
@@ -80,10 +83,24 @@ class FrameStore:
         files.write_bytes(self.folder / KEY, json.dumps(self.key, indent=1).encode())
 
     def _contiguous(self) -> int:
+        """The frames kept from 0 up to the first gap, or to the first damaged one (which goes, with all after it:
+        before, it failed the whole video at that frame, and the rerun told to start it afresh)."""
         count = 0
         while self.path(count).is_file():
+            try:
+                with Image.open(self.path(count)) as picture:
+                    picture.verify()  # its chunks' checksums, without decoding the pixels
+            except Exception as err:  # PIL raises many kinds (SyntaxError for a bad chunk)
+                self.damaged = f"{self.path(count).name} cannot be read ({files.one_line(err)})"
+                self._drop_from(count)
+                break
             count += 1
         return count
+
+    def _drop_from(self, first: int) -> None:
+        for path in self.folder.glob("*.png"):
+            if path.stem.isdigit() and int(path.stem) >= first:
+                path.unlink(missing_ok=True)
 
     def path(self, i: int) -> Path:
         """Frame i's file."""

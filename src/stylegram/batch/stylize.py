@@ -483,7 +483,10 @@ def _run_video(client, item: Item, styles: list[str], opts: dict, steady: tuple[
         detail = video.Detail()
         key = _frames_key(item, styles, opts, hold)
         kept = FrameStore(item.output, key or {"unkeyable": True}, fresh=overwrite or key is None)
-        if kept.count and not quiet:  # the bar jumped from 0 to the frames kept without a word
+        if kept.damaged:  # said even with --quiet: frames a run had made are made again
+            warn(f"{item.source.name}: {kept.damaged}, a frame kept from a stopped run in {kept.folder}; it and "
+                 f"those after it are made again, the {count(kept.count, 'frame')} before it are used")
+        elif kept.count and not quiet:  # the bar jumped from 0 to the frames kept without a word
             print(f"{item.source.name}: going on from the {count(kept.count, 'frame')} a stopped run kept in "
                   f"{kept.folder}", file=sys.stderr, flush=True)
         pace, written_at = FramePace(), time.monotonic()  # how long the frames made took; when the latest was written
