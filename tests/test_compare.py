@@ -77,9 +77,11 @@ def test_names_and_a_layer_to_draw_are_checked_before_any_measuring(monkeypatch,
     assert f"cannot write {tmp_path}: it is a folder; give a file name" in capsys.readouterr().err
 
 
-def test_names_are_file_names_without_folders_and_repeats_are_numbered():
+def test_names_are_file_names_and_a_shared_one_gets_its_folder():
     assert names_of(["out/gatys.png", "other/gatys.png", "sample:swirls", "adain.jpg"]) == [
-        "gatys (1)", "gatys (2)", "swirls", "adain"]
+        "out/gatys", "other/gatys", "swirls", "adain"]
+    assert names_of(["a/x/out.png", "b/x/out.jpg", "out.png", "c/y.png"]) == [
+        "x/out (1)", "x/out (2)", "out", "y"]  # folders of one name: numbered
 
 
 def test_textures_compare_a_copy_against_noise(tmp_path):

@@ -98,9 +98,14 @@ class Comparison:
 
 
 def names_of(results: Sequence[ImageLike]) -> list[str]:
-    """A short name per result: a file's name without its folder and suffix, else 'result N'; repeated ones numbered."""
-    names = [Path(r).stem if isinstance(r, (str, Path)) and not str(r).startswith("sample:") else
-             str(r).removeprefix("sample:") if isinstance(r, str) else f"result {i + 1}" for i, r in enumerate(results)]
+    """A short name per result: a file's name without its folder and suffix, else 'result N'; a name two files share
+    gets their folders' names ('gatys/out', 'adain/out': runs written to one name in folders of their own), and where
+    those do not tell them apart either, a number."""
+    files = [isinstance(r, (str, Path)) and not str(r).startswith("sample:") for r in results]
+    names = [Path(r).stem if file else str(r).removeprefix("sample:") if isinstance(r, str) else f"result {i + 1}"
+             for i, (r, file) in enumerate(zip(results, files))]
+    names = [f"{Path(r).parent.name}/{name}" if file and names.count(name) > 1 and Path(r).parent.name else name
+             for r, name, file in zip(results, names, files)]
     return [f"{name} ({i + 1})" if names.count(name) > 1 else name for i, name in enumerate(names)]
 
 
