@@ -24,7 +24,7 @@ from stylegram.cli import main
 from stylegram.errors import OptionError, in_python_words, warn, warnings_to
 from stylegram.bars import Bar
 
-FAST = ["--size", "64", "--min-size", "64", "--iterations", "3", "--quiet"]
+FAST = ["--size", "64", "--min-size", "64", "--iterations", "3", "-q"]  # -q: --quiet, as most tools spell it short
 
 
 def _png_claiming(path, width, height):

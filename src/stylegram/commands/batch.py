@@ -121,7 +121,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                              "video is written as MP4 (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="redo outputs that already exist, and videos from their first frame")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     add_scheduler_options(parser)
     return parser
 

@@ -32,7 +32,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file "
                         f"(rewritten whole every {CHECKPOINT_EVERY} iterations as the run goes, and at its end); each "
                         "row measures the picture its iteration started from (docs/transfer.md)")
-    parser.add_argument("--quiet", action="store_true",
+    parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar, nor the notes before the work (such as what --labels' maps were read "
                         "as); warnings, errors and the 'wrote' line still show")
 

@@ -71,7 +71,7 @@ def add_sweep_options(parser: argparse.ArgumentParser, options: type[Options], h
                         + ", one layer's Gram matrices side by side and where their patches come from; not with a "
                         f"--vary that changes what they are measured against (the {image}, its scale, blend or "
                         "placing)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_scheduler_options(parser, "none: the pictures are made here, one after another",
                           "make the pictures here, one after another; --workers N: on a local cluster, N at once")
     parser.set_defaults(save_every=0, save_dir=None, checkpoint=None, log=None, resume=None)  # for check_outputs
