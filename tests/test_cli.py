@@ -404,7 +404,7 @@ def test_label_maps_are_described_before_the_run(tmp_path, capsys, monkeypatch):
     Image.fromarray(photo_map).save(tmp_path / "photo_map.png")
     Image.fromarray(art_map).save(tmp_path / "art_map.png")
     args = ["transfer", "sample:chelsea", "sample:swirls", "--labels", f"{tmp_path / 'photo_map.png'},"
-            f"{tmp_path / 'art_map.png'}", "-o", str(tmp_path / "out.png"), *[a for a in FAST if a != "--quiet"]]
+            f"{tmp_path / 'art_map.png'}", "-o", str(tmp_path / "out.png"), *[a for a in FAST if a != "-q"]]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("--labels: 2 labels: sky blue (#87ceeb) 75% of the content from 50% of style image 1; grey "
