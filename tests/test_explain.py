@@ -175,7 +175,8 @@ def test_explain_texture_takes_tileable_only_as_true_or_false(monkeypatch):
         stylegram.explain_texture("sample:gravel", "sample:gravel", tileable="yes")
 
 
-def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_the_video(tmp_path, capsys):
+def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_the_video(tmp_path, capsys,
+                                                                                          monkeypatch):
     """With a video as the content and its stylized video as the result, --frame N measures frame N of each (the
     last by default): a clip measured against itself keeps its content's maps exactly at every frame, which a
     frame measured against another frame of a moving clip would not."""
@@ -187,11 +188,18 @@ def test_a_stylized_video_is_explained_frame_by_frame_against_the_same_frame_of_
     pictures[0].save(clip, save_all=True, append_images=pictures[1:], duration=100, loop=0)
     out = tmp_path / "why.html"
     words = ["explain", str(clip), "sample:swirls", str(clip), "-o", str(out), "--style-layers", "relu1_1"]
+    from stylegram.analysis import explain_page
+
+    grid, titled = explain_page.plots.images_grid, []
+    monkeypatch.setattr(explain_page.plots, "images_grid", lambda images, titles, *a, **k:
+                        titled.append(titles) or grid(images, titles, *a, **k))
     for frame, shown in ((["--frame", "2"], "2 of 4"), ([], "4 of 4")):
         assert main([*words, *frame]) == 0
         page = out.read_text()
         assert f"<td>frame</td><td>{shown}</td>" in page and "mean Pearson r of <strong>1.00</strong>" in page
         assert capsys.readouterr().out.rstrip().endswith(f" of frame {shown})")  # the line names it too
+        assert [f"content, frame {shown}, 64x43 px", "style, 64x64 px", f"result, frame {shown}, 64x43 px"] in titled
+        titled.clear()  # the pictures' titles say it too
     first = tmp_path / "first.png"
     pictures[0].save(first)
     assert main(["explain", str(first), "sample:swirls", str(clip), "-o", str(out), "--style-layers", "relu1_1"]) == 2

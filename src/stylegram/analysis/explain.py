@@ -214,6 +214,7 @@ class Explanation:
     maps: list[torch.Tensor] | None = None  # at the content layer: the content's, the result's, each style's resized
     parts: list[Part] | None = None  # where masks or label maps placed the styles (placed.parts_of)
     grouped: bool = False  # each style (example) on its own group of layers ('a/b'), not all on every layer
+    frame: str | None = None  # of a video: the frame the content and result are ('3 of 6'), for the pictures' titles
 
     @property
     def texture(self) -> bool:

@@ -40,8 +40,9 @@ def sections(explained: Explanation) -> list[Section]:
     e = explained
     first = [e.start] if not e.texture else []
     images = [*first, *e.styles, e.result]
+    framed = f", frame {e.frame}" if e.frame else ""  # a video's: the figure said only 'content' and 'result'
     titles = [f"{name}, {i.shape[-1]}x{i.shape[-2]} px" for name, i in
-              zip([*(["content"] * len(first)), *e.names(), "result"], images)]
+              zip([*([f"content{framed}"] * len(first)), *e.names(), f"result{framed}"], images)]
     masked = [p for p in e.parts or [] if p.mask is not None]
     images += [placed.shown(e.result, p.mask) for p in masked]
     titles += [f"the result over {p.name}" for p in masked]

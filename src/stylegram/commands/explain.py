@@ -144,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         measured = explain.explain(content, sources[1:], result_picture, model=model,
                                    style_names=file_names(sources[1:]), progress=say, **keywords)
+    measured.frame = frame_row.get("frame")
     blend = {"blend": ", ".join(f"{w:.2f}" for w in measured.blend)} if len(measured.styles) > 1 else {}
     scale = {} if args.texture else {"style scale": keywords["style_scale"]}
     text = measured.html({**inputs_named(sources, args.texture), **scale, **blend, **placing_rows(args),
