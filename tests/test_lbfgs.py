@@ -80,6 +80,39 @@ def test_a_loss_jump_undoes_the_step_and_forgets_the_memory():
     assert torch.allclose(x.detach() - before, -radius / 2 * grad / grad.norm())
 
 
+def test_settle_judges_the_last_step_and_undoes_a_bad_one():
+    """A step is judged when the next begins, so a bad last step was what a run kept (a picture in blotches)."""
+    a, b = quadratic(10, 10.0)
+    x = torch.zeros(10, dtype=torch.float64, requires_grad=True)
+    opt = LBFGS([x], history=5)
+    f = lambda v: 0.5 * v @ a @ v - b @ v + 10  # noqa: E731
+    assert opt.settle(lambda: f(x)) and not x.detach().any()  # no step taken: nothing to judge
+    run(opt, x, f, 4)
+    reached = x.detach().clone()
+    assert opt.settle(lambda: f(x)) and torch.equal(x.detach(), reached)  # a good step is kept
+    last = opt.state["x"].clone()
+    assert not opt.settle(lambda: f(x) + 100.0)  # as if it blew up: back to the point it was taken from
+    assert torch.equal(x.detach(), last) and opt.state["restarts"] == 1 and opt.state["s"] == []
+    assert not opt.settle(lambda: torch.tensor(float("nan")))  # a NaN there is no better
+
+
+def test_a_transfer_keeps_the_picture_before_a_bad_last_step(vgg, monkeypatch):
+    """The loop settles each scale's last step: one whose loss shot up is undone, the picture before it kept."""
+    from stylegram import gatys, optimize
+    from stylegram.images import load_tensor
+    from stylegram.samples import path
+
+    content, style = load_tensor(path("chelsea"), size=48), load_tensor(path("swirls"), size=64)
+    options = dict(model=vgg, size=48, min_size=48, iterations="3", tolerance=0, polish=0, parameterization="pixels")
+    whole = gatys.prepare(content, style, **options)
+    pictures = [p.image() for p in whole]
+    settle = LBFGS.settle
+    monkeypatch.setattr(LBFGS, "settle", lambda self, loss_at: settle(self, lambda: loss_at() * 10))
+    undone = gatys.prepare(content, style, **options).run()
+    assert torch.equal(undone.image, pictures[-2]) and not torch.equal(undone.image, pictures[-1])
+    assert len(undone.history) == 3
+
+
 def test_a_pair_whose_gradient_change_is_orthogonal_to_the_step_is_not_kept():
     opt = LBFGS([torch.zeros(2)], history=5)
     opt._remember(torch.tensor([1.0, 0.0]), torch.tensor([1e-4, 1.0]))  # cosine 1e-4

@@ -566,4 +566,16 @@ def _run_scale(
         )
         if done:
             break
+    if isinstance(optimizer, LBFGS) and own is None and state.step > 0:  # a dream's loss is drawn at random
+        _settle(state, optimizer, terms, param)
     return measured
+
+
+def _settle(state: State, optimizer: LBFGS, terms: Terms, param: Parameterization) -> None:
+    """Judge a scale's last step, which no later evaluation does (LBFGS.settle); one undone puts the picture and its
+    parameters back to where it began."""
+    with torch.no_grad():
+        kept = optimizer.settle(lambda: sum(terms(param.image()).values()))
+    if not kept:
+        state.param, state.saved = param.carry(), param.saved()
+        state.optimizer_state = optimizer.state_dict()
