@@ -20,7 +20,7 @@ import torch
 from . import color, labels, masks, memory, optimize, params, precision, samples, statistics
 from .job import Job, Result
 from .starts import Starts
-from .backbones import Backbone, build_options, check_model, load_backbone
+from .backbones import Backbone, build_options, check_model, load_backbone, reused
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
 from .images import (IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, check_side, image_list, kept_input, load_alpha, load_input, same_aspect,
                      warn_animated, warn_transparent)
@@ -491,20 +491,18 @@ def _output_side(content: torch.Tensor, opts: TransferOptions) -> int:
     return opts.size
 
 
-def _recording(model: Backbone, opts: TransferOptions) -> TransferOptions:
-    """The options with a given model's network in them; one the options name otherwise is refused."""
+def _reusing(model: Backbone, opts: TransferOptions) -> tuple[Backbone, TransferOptions]:
+    """A given model, padding as the options say (backbones.reused), and the options with its network in them (what
+    results and checkpoints record); another backbone or weights named in the options is refused."""
+    model = reused(model, opts.pooling, opts.padding)
     actual = {"backbone": model.name, "weights": getattr(model, "weights_source", opts.weights)}
-    for name in ("pooling", "padding"):
-        if hasattr(model, name):
-            actual[name] = getattr(model, name)
     changed = opts.changed()
     for name, value in actual.items():
         asked = getattr(opts, name)
         if name in changed and asked != value:
-            raise OptionError(f"the given model is {model.name} with {actual['weights']} weights"
-                              f"{''.join(f', {actual[k]} {k}' for k in ('pooling', 'padding') if k in actual)}, but "
-                              f"the options ask for {name}={asked!r}; leave {name} out or load the model that way")
-    return opts.replace(**actual)
+            raise OptionError(f"the given model is {model.name} with {actual['weights']} weights, but the options "
+                              f"ask for {name}={asked!r}; leave {name} out or load the model that way")
+    return model, opts.replace(**actual, padding=getattr(model, "padding", opts.padding))
 
 
 def check_numbers(opts: TransferOptions) -> None:
@@ -590,8 +588,9 @@ def prepare(
 ) -> Job:
     """Load and check everything, then return a transfer Job ready to iterate (nothing optimized yet).
 
-    ``model`` reuses an already loaded backbone; the options then record its network (results and checkpoints
-    name what ran), and options that ask for another are refused. ``suggest_tiles``: a size too large for the memory
+    ``model`` reuses an already loaded backbone: its weights, padding as the options say (a copy sharing them), its
+    pooling the options' (else refused); the options then record its network (results and checkpoints name what
+    ran), and options that ask for another backbone or weights are refused. ``suggest_tiles``: a size too large for the memory
     is answered with --tile as well (stylegram.tiles; the command line has it). ``kept_pool``: --init-weight holds the
     output to the --init image averaged over blocks of this many pixels (its layout, not its detail; the tiles of a
     tiled run). ``tile``: the largest tile (H, W) of the tiled run this whole first run begins (stylegram.tiles): the
@@ -615,7 +614,7 @@ def prepare(
         warn_thin_default(tuple(content_t.shape[-2:]), opts)
     statistics.parse_statistic(opts.statistic)  # a clear error before a backbone is loaded
     if check_model(model) is not None:
-        opts = _recording(model, opts)
+        model, opts = _reusing(model, opts)
     else:
         model = load_model(opts)
     state = state or optimize.State()

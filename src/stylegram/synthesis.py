@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from . import labels, masks, memory, optimize, precision, statistics
-from .backbones import Backbone, check_model, with_padding
+from .backbones import Backbone, check_model, reused
 from .errors import OptionError, check_choice, check_number, check_seed, warn
 from .options import Options, whole_number
 from .gatys import iteration_counts, load_model, scale_sizes, warn_enlarged
@@ -411,12 +411,7 @@ def _backbone_for(opts: TextureOptions, model: Backbone | None) -> Backbone:
     padding = tiling_padding(opts.padding, opts.tileable)
     if check_model(model) is None:
         return load_model(opts.replace(padding=padding))
-    if getattr(model, "pooling", opts.pooling) != opts.pooling:
-        raise OptionError(
-            f"the given model uses {model.pooling} pooling but the options ask for {opts.pooling}; "
-            f"load it with pooling='{opts.pooling}' or pass pooling='{model.pooling}'"
-        )
-    return with_padding(model, padding)
+    return reused(model, opts.pooling, padding)
 
 
 def prepare_texture(

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .. import weights as W
-from ..errors import BackboneError, WeightsError, did_you_mean
+from ..errors import BackboneError, OptionError, WeightsError, did_you_mean
 from . import inception
 from .base import Backbone, LayerInfo
 from .vgg import VGG, from_named_layout, from_normalised_layout, from_torchvision_layout
@@ -157,6 +157,16 @@ def build_options(name: str, padding: str | None = None, pooling: str = "max") -
     if name.startswith("vgg"):
         options["pooling"] = pooling
     return options
+
+
+def reused(model: Backbone, pooling: str, padding: str | None) -> Backbone:
+    """A network given to a run (model=) for options that ask for ``pooling`` and ``padding``: its pooling, built in,
+    must be theirs; it pads as they say (a copy sharing its weights, with_padding), so a run given load_backbone('vgg19')
+    (reflect padding) makes the picture it makes without one (a transfer pads with replicate)."""
+    if getattr(model, "pooling", pooling) != pooling:
+        raise OptionError(f"the given model uses {model.pooling} pooling but the options ask for {pooling}; "
+                          f"load it with pooling='{pooling}' or pass pooling='{model.pooling}'")
+    return with_padding(model, padding)
 
 
 def with_padding(model: Backbone, padding: str | None) -> Backbone:
