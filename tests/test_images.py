@@ -746,3 +746,16 @@ def test_a_folder_that_refuses_the_rename_names_the_output_not_its_temporary_fil
                                          r"path$"):
         save_image(torch.rand(1, 3, 8, 8), tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []  # the temporary file removed too
+
+
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 65535), (np.float32, 1.0)])
+def test_straight_keeps_a_partly_clear_pixels_colour_and_whitens_a_clear_one(dtype, top):
+    """A content's reading (images.STRAIGHT): its alpha goes on the output, so its colours are not put on white."""
+    from stylegram.images import STRAIGHT, array_tensor
+
+    rgba = np.zeros((1, 3, 4), dtype)
+    rgba[0, :, :3] = 0.2 * top  # dark grey under each of the alphas below
+    rgba[0, :, 3] = np.asarray([1.0, 0.5, 0.0]) * top
+    straight, on_white = array_tensor(rgba, STRAIGHT)[0, 0, 0], array_tensor(rgba)[0, 0, 0]
+    assert straight.tolist() == pytest.approx([0.2, 0.2, 1.0], abs=1e-3)  # opaque, half clear: its own; clear: white
+    assert on_white.tolist() == pytest.approx([0.2, 0.6, 1.0], abs=1e-3)  # composited: half way to white

@@ -215,6 +215,20 @@ def test_a_transparent_content_gives_a_transparent_png_and_a_jpeg_on_white(vgg, 
     assert np.array_equal(np.asarray(result.to_pil()), png)  # what a notebook shows keeps the cut too
 
 
+def test_a_partly_transparent_content_is_stylized_from_its_own_colours(vgg, pair, tmp_path):
+    """Its alpha is put on the output, so its colours were composited on white once too many: a half-clear dark edge
+    was stylized as light grey and came out a milky halo on a dark page. A clear pixel is still read as white."""
+    pixels = (pair[0][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    alpha = np.full(pixels.shape[:2] + (1,), 128, np.uint8)
+    alpha[:, :16] = 0
+    Image.fromarray(np.concatenate([pixels, alpha], -1)).save(tmp_path / "veiled.png")
+    job = prepare(tmp_path / "veiled.png", pair[1], model=vgg, **FAST)
+    seen = job.problem.content
+    assert torch.equal(seen[..., 16:], images.load_tensor(tmp_path / "veiled.png", background=images.UNDER)[..., 16:])
+    assert (seen[..., :16] == 1).all()  # clear: white, as before
+    assert float(seen[..., 16:].mean()) < float(images.load_tensor(tmp_path / "veiled.png")[..., 16:].mean()) - 0.1
+
+
 def test_a_transparent_style_is_named_as_read_on_white_unless_regions_say_what_it_lends(vgg, pair, cut_out):
     """A style half cut out was put on white without a word: a washed-out picture whose white nobody asked for."""
     with pytest.warns(StylegramWarning, match=r"style image 1 is 33% transparent, and its transparent part is read "

@@ -46,7 +46,7 @@ from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels, warn
 from .options import Options
 from .gatys import iteration_counts
-from .images import ImageLike, check_side, kept_input, load_alpha, load_input, one_colour
+from .images import STRAIGHT, ImageLike, check_side, kept_input, load_alpha, load_input, one_colour
 from .job import Job, Result
 
 OBJECTIVES = ("activation", "correlation")
@@ -685,7 +685,7 @@ def prepare_dream(
     model = _backbone(opts, model)
     objective = goal if goal is not None else objective_from(opts, model)
     source = start if start is not None else opts.image
-    start_t = load_input(source, "start image") if source is not None else None
+    start_t = load_input(source, "start image", STRAIGHT) if source is not None else None
     problem = DreamProblem(objective, opts, model, start_t)
     lr = opts.lr if opts.lr is not None else (0.05 if problem.kind == "fourier" else PIXEL_LR)
     asked = opts.iterations if opts.iterations is not None else ("10" if start_t is not None else "24")  # 0 is 0

@@ -22,7 +22,7 @@ from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone, reused
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
-from .images import (IMAGE_EXTENSIONS, MAX_SIDE, ImageLike, check_side, image_list, kept_input, load_alpha, load_input, same_aspect,
+from .images import (IMAGE_EXTENSIONS, MAX_SIDE, STRAIGHT, ImageLike, check_side, image_list, kept_input, load_alpha, load_input, same_aspect,
                      warn_animated, warn_transparent)
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
@@ -658,7 +658,7 @@ def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], si
     if not styles:
         raise OptionError("give at least one style image")
     style_side = None if side is None else math.ceil(side * style_scale)
-    loaded = (load_input(content, "content image", at_least=side),
+    loaded = (load_input(content, "content image", STRAIGHT, at_least=side),
               [load_input(s, f"style image {i + 1}", at_least=style_side) for i, s in enumerate(styles)])
     warn_animated(styles)
     if not regions:  # a style half cut out (RGBA) was put on white without a word: a washed-out, white picture

@@ -55,6 +55,11 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _AVIF_BRANDS = {b"avif", b"avis"}
 _WHITE = (255, 255, 255)
 UNDER = "under"  # as ``background``: keep the colour stored under transparent pixels (a transfer paints there too)
+# As ``background``, a content's: a partly transparent pixel keeps its own colour, and only a clear one becomes white
+# (its stored colour is often black or stray). The output takes the content's alpha, which then shows the stylized
+# colour once: composited on white first, a half-clear black edge or shadow was stylized as light grey, and came out
+# a milky halo on a dark page.
+STRAIGHT = "straight"
 
 # Raw modes whose samples are 16 bits; Pillow keeps only the high byte when unpacking them.
 _WIDE_RAWMODES = {f"{m};16{e}" for m in ("RGB", "RGBA") for e in "BLN"}
@@ -401,15 +406,20 @@ def _float_pixels(values: np.ndarray) -> np.ndarray:
     return values if values.size == 0 or values.max() <= 1.0 else values / np.float32(255)
 
 
-def _flatten(pixels: np.ndarray, background: tuple[int, int, int] | None) -> np.ndarray:
-    """H x W x 3 colour: grey is repeated, alpha is composited onto ``background`` (8-bit values; None: dropped)."""
+def _flatten(pixels: np.ndarray, background: tuple[int, int, int] | str | None) -> np.ndarray:
+    """H x W x 3 colour: grey is repeated, alpha is composited onto ``background`` (8-bit values; None: dropped;
+    STRAIGHT: white under clear pixels alone)."""
     if pixels.ndim == 2:
         pixels = pixels[..., None]
     channels = pixels.shape[2]
     colour, alpha = (pixels, None) if channels in (1, 3) else (pixels[..., :-1], pixels[..., -1:])
     if colour.shape[2] == 1:
         colour = np.repeat(colour, 3, axis=2)
-    return colour if alpha is None or background is None else _composite(colour, alpha, background)
+    if alpha is None or background is None:
+        return colour
+    if background == STRAIGHT:
+        alpha, background = np.where(alpha > 0, np.asarray(_full_scale(alpha.dtype), alpha.dtype), 0), _WHITE
+    return _composite(colour, alpha, background)
 
 
 def _composite(colour: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
@@ -433,10 +443,13 @@ def _to_uint8(rgb: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
 
 
-def _background(value: tuple[int, int, int] | str) -> tuple[int, int, int] | None:
-    """An (r, g, b) 8-bit colour from a tuple or a colour name such as 'white' or '#808080'; None for UNDER."""
+def _background(value: tuple[int, int, int] | str) -> tuple[int, int, int] | str | None:
+    """An (r, g, b) 8-bit colour from a tuple or a colour name such as 'white' or '#808080'; None for UNDER, STRAIGHT
+    as it is."""
     if value == UNDER:
         return None
+    if value == STRAIGHT:
+        return STRAIGHT
     try:
         rgb = ImageColor.getrgb(value) if isinstance(value, str) else tuple(int(v) for v in value)
     except (ValueError, TypeError) as err:

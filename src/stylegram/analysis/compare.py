@@ -20,7 +20,7 @@ import torch
 
 from ..backbones import Backbone
 from ..errors import KEYWORDS, OptionError, count, warn
-from ..images import ImageLike
+from ..images import STRAIGHT, ImageLike
 from . import explain as X
 from .equal import by_value
 from .explain import percent
@@ -159,7 +159,7 @@ def compare(content: ImageLike, styles: ImageLike | Sequence[ImageLike], results
     _check_drawn_early(layer, layers.get("style_layers", X.STYLE_LAYERS), styles)
     images, names = _checked(results, names, size, False)
     model = model or default_backbone("max", TransferOptions.padding)
-    content_t, style_ts = load_input(content, "content image"), X.loaded(styles, "style image")
+    content_t, style_ts = load_input(content, "content image", STRAIGHT), X.loaded(styles, "style image")
     for name, image in zip(names, images):  # before the smallest one sets the size all are measured at
         with _naming(name):
             X.check_made_from(content_t, image)

@@ -184,7 +184,7 @@ def _pixels(result, stopped: bool) -> tuple[np.ndarray, bool, float | None]:
 def _stylize(content: str | np.ndarray, styles: Sequence[str], options: dict, init: np.ndarray | None,
              steps: Reporting | None = None, stop: str | None = None) -> tuple[np.ndarray, bool, float | None]:
     options = dict(options)
-    source = images.load_input(content, "content", at_least=gatys.read_side(options.get("size"))) \
+    source = images.load_input(content, "content", images.STRAIGHT, at_least=gatys.read_side(options.get("size"))) \
         if isinstance(content, str) else _tensor(content)  # a phone's JPEG decoded at a quarter of its size, say
     tile = options.pop("tile", None)  # a picture made in tiles (stylegram.tiles)
     if options.get("size"):
