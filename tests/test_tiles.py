@@ -68,6 +68,9 @@ def test_a_tiled_run_reaches_the_size_deterministically(vgg, quick):
     assert [(s.level, s.levels, s.tile, s.tiles, s.done, s.count) for s in steps] == [(1, 1, 1, 2, 1, 2),
                                                                                        (1, 1, 2, 2, 2, 2)]
     assert steps[0].estimated_left > 0 and steps[1].estimated_left == 0
+    # the repr said '3 iterations' with its first run's loss: the tiles' work unsaid
+    assert first.tiles == 2 and re.fullmatch(r"Result\(transfer, 192x128 px, 6 iterations at the tile size, then 2 "
+                                             r"tiles refined, in [\d.]+ s\)", repr(first))
     again = tiles.transfer_tiled(content, "sample:swirls", model=vgg, size=192, upscale=True, **FAST)
     assert torch.equal(first.image, again.image)
     # the two tiles (columns 0-127 and 64-191) blend across their overlap: no step where either begins or ends
@@ -183,6 +186,7 @@ def test_a_tiled_run_resumed_from_its_checkpoint_ends_as_the_run_that_went_on(vg
         assert saved == options and tile == 128
         again = tiles.transfer_tiled(content, "sample:swirls", saved, model=vgg, tile=tile, state=state)
         assert torch.equal(again.image, whole.image), name
+        assert again.tiles == whole.tiles == 2, name  # the tiles before the checkpoint counted too
     other = load_tensor(path("astronaut"), size=96)
     with pytest.raises(OptionError, match=r"the inputs differ from the run that wrote the checkpoint \(content\)"):
         tiles.transfer_tiled(other, "sample:swirls", options, model=vgg, tile=128, state=state)

@@ -38,6 +38,7 @@ class Result:
     alpha: torch.Tensor | None = None
     sizes: list[tuple[int, int]] | None = None  # (H, W) of each stage of the run, where known (diverged)
     notes: list[str] = field(default_factory=list)  # what was measured on the picture: a dream's gains, in words
+    tiles: int = 0  # a tiled run's (stylegram.tiles): the tiles refined after the first, whole run of ``history``
 
     def save(self, path: str | os.PathLike, quality: int = 95) -> Path:
         """Write the image atomically; the format follows the extension (with the content's transparency if it
@@ -64,6 +65,9 @@ class Result:
         if not self.history:  # a one-pass method's, or a picture read back without its run (a sweep's cells)
             return f"Result({kind}, {width}x{height} px, {self.seconds:.1f} s)"
         count = self.history[-1]["iteration"]
+        if self.tiles:  # the loss is the first run's, at its size: not this picture's
+            return (f"Result({kind}, {width}x{height} px, {count} iteration{'s' * (count != 1)} at the tile size, "
+                    f"then {self.tiles} tile{'s' * (self.tiles != 1)} refined, in {self.seconds:.1f} s)")
         return (f"Result({kind}, {width}x{height} px, {count} iteration{'s' * (count != 1)} in {self.seconds:.1f} s, "
                 f"loss {loss_of(self.history[-1]):.4g})")
 

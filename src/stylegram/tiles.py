@@ -274,7 +274,8 @@ def transfer_tiled(
     ``state``, one heard so, makes the run go on from there (the options and tile it was made with). ``maker``: what
     makes each level's tiles (TileMaker; default: this process, one after another; stylegram.batch.tiles.made_on a
     Dask cluster, side by side). ``on_labels`` hears what --labels were read as over the whole content, before any
-    work."""
+    work. The options' iterations are the first run's; each tile runs TILE_ITERATIONS (40) from a picture already
+    painted. The Result's history is the first run's, and its ``tiles`` the tiles refined after it."""
     opts = gatys.TransferOptions.given(options, **changes)
     check_tiling(opts, tile)
     start = time.perf_counter()
@@ -312,6 +313,7 @@ def transfer_tiled(
     first = optimize.fit_long_side(tuple(whole.shape[-2:]), base)
     style_side = optimize.style_side(first, opts.style_scale)  # the styles stay at the first run's size
     tally = _Tally(tile_counts(tuple(whole.shape[-2:]), steps, tile), state)
+    refined = [tally.before]  # tiles made, those before a checkpoint counted
     for number, side in enumerate(steps, 1):
         if state is not None and number <= state.level:
             continue  # made before the checkpoint
@@ -323,6 +325,7 @@ def transfer_tiled(
         going_on = state if state is not None and number == state.level + 1 and state.tiles_done else None
 
         def done(tile_done: int, count: int, total: torch.Tensor, weight: torch.Tensor) -> None:
+            refined[0] = sum(tally.counts[:number - 1]) + tile_done
             if on_state is not None:
                 on_state(TiledState(number - 1, below, history, tile_done, total, weight))
             if on_step is not None:
@@ -332,7 +335,8 @@ def transfer_tiled(
         if on_state is not None and not (stop is not None and stop()):
             on_state(TiledState(number, image, history))
     alpha = images.load_alpha(content)
-    return Result(image, history, opts.replace(size=size), earlier + time.perf_counter() - start, alpha)
+    return Result(image, history, opts.replace(size=size), earlier + time.perf_counter() - start, alpha,
+                  tiles=refined[0])
 
 
 def _recording(on_state: Callable[[TiledState], None], inputs: dict[str, str],
