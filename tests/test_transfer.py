@@ -213,6 +213,8 @@ def test_a_transparent_content_gives_a_transparent_png_and_a_jpeg_on_white(vgg, 
     assert jpeg.mode == "RGB" and (np.asarray(jpeg)[:, :28] >= 245).all()  # showed the styled ground (trial S)
     assert np.asarray(jpeg)[:, 36:].std() > 5  # the opaque part styled
     assert np.array_equal(np.asarray(result.to_pil()), png)  # what a notebook shows keeps the cut too
+    smaller = transfer(cut_out, pair[1], method="adain", size=48)
+    assert smaller.alpha.shape == (1, 1, 32, 48)  # at the picture's size, not the content's (r.image * r.alpha failed)
 
 
 def test_a_partly_transparent_content_is_stylized_from_its_own_colours(vgg, pair, tmp_path):

@@ -29,7 +29,7 @@ class Interrupted(KeyboardInterrupt):
 @dataclass
 class Result:
     """The output image (1, 3, H, W) in [0, 1], the loss history and the options that made it; ``alpha``: the
-    content's transparency (1, 1, h, w), which a PNG, TIFF or WebP output keeps, or None."""
+    content's transparency scaled to the image (1, 1, H, W), which a PNG, TIFF or WebP output keeps, or None."""
 
     image: torch.Tensor
     history: list[dict]
@@ -39,6 +39,11 @@ class Result:
     sizes: list[tuple[int, int]] | None = None  # (H, W) of each stage of the run, where known (diverged)
     notes: list[str] = field(default_factory=list)  # what was measured on the picture: a dream's gains, in words
     tiles: int = 0  # a tiled run's (stylegram.tiles): the tiles refined after the first, whole run of ``history``
+
+    def __post_init__(self) -> None:
+        """The alpha at the picture's size, as a file gets it (it was the content's: r.image * r.alpha failed)."""
+        if self.alpha is not None and tuple(self.alpha.shape[-2:]) != tuple(self.image.shape[-2:]):
+            self.alpha = images.resize_tensor(self.alpha.float(), tuple(self.image.shape[-2:]), mode="bilinear")
 
     def save(self, path: str | os.PathLike, quality: int = 95) -> Path:
         """Write the image atomically; the format follows the extension (with the content's transparency if it
