@@ -174,6 +174,8 @@ def test_only_flags_that_stand_for_options_are_renamed():
     assert in_python_words(quoted) == "size=9 is wrong; see 'stylegram layers --backbone vgg19 --weights x'"  # vgg19'
     assert in_python_words("--alpha -0.1 must lie in [0, 1]; --size .5 too") == \
         "alpha=-0.1 must lie in [0, 1]; size=.5 too"  # was 'alpha -0.1', beside 'alpha=1.5'
+    assert in_python_words("pass --upscale to enlarge it, or add --size N") == \
+        "pass upscale=True to enlarge it, or add size=N"  # was 'pass upscale', 'add size N'
 
 
 def test_a_python_caller_is_told_the_python_way_out():
@@ -225,11 +227,14 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
     rising = history([2.0, 1.5], [100.0, 90.0, 300.0, 400.0, 500.0])
     assert "3.3 times above the lowest it reached (90, then 500 at the end)" in said(rising)
     assert said(rising).endswith("lower lr, or leave it at its default")  # Python's words (it said --lr)
-    with pytest.warns(stylegram.errors.StylegramWarning, match=r"times above the lowest it reached .*; lower lr, or ") \
-            as heard:
+    with pytest.warns(stylegram.errors.StylegramWarning, match=r"no step lowered the loss .* so the picture is its start; "
+                                                               "lower lr, or ") as heard:
         stylegram.transfer("sample:chelsea", "sample:swirls", size=48, min_size=48, iterations="5", lr=1e6)
         # Python heard nothing of a run that painted noise
     assert heard[0].filename == __file__  # the call that made it, not a line of stylegram's own (job.py:147)
+    with pytest.warns(stylegram.errors.StylegramWarning, match="seed -1 means a random seed") as drawn:
+        stylegram.TransferOptions(seed=-1)
+    assert drawn[0].filename == __file__  # not '<string>', the options dataclass's generated __init__
     polished = history([2.0, 1.5], [100.0, 90.0, 95.0, 92.0], [400.0, 1000.0, 2150.0])  # Adam --lr 10: 7 to 215
     assert "4.4 times above the lowest it reached (90, then 2.15e+03 at the end)" in said(
         polished, [(8, 8), (16, 16), (16, 16)])  # was '2 times higher', from the polish's own first loss
@@ -237,15 +242,18 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
     assert "1.8 times above the lowest it reached (6.1, then 11 at the end)" in said(fell_then_rose)
     assert said(history([284.5, 175.9], [200.5, 198.6, 196.5, 512.4])) == ""  # L-BFGS's last step, undone: the
     # loss recorded is the rejected point's, and the picture is back near 196 (a 96 px run of the tests)
+    assert "no step lowered the loss from where this size began (23.2): each went up (to 4.11e+03) and was undone" in \
+        said(history([23.19, 379.2, 377.6], [23.19, 4106.0]), [(32, 48), (32, 48)])  # --lr 1e6: every step undone
 
 
 def test_a_run_whose_loss_grows_is_written_with_a_warning(tmp_path, capsys):
-    """A step size far too large paints noise with a finite loss: it was written with exit status 0 and no word."""
+    """A step size far too large painted noise with a finite loss, written with exit status 0 and no word; its steps
+    are undone now, the last too (LBFGS.settle), and the picture is its start: said so."""
     out = tmp_path / "out.png"
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
                  "--iterations", "5", "--lr", "1e6", "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert out.exists() and re.search(r"warning: the loss ended [\d.]+ times above the lowest it reached .*; lower --lr", err)
+    assert out.exists() and re.search(r"warning: no step lowered the loss .*; lower --lr", err)
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(out), "--size", "48", "--min-size", "48",
                  "--iterations", "5", "--quiet"]) == 0
     captured = capsys.readouterr()

@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 OPTION_CLASSES: list[type] = []
 # Keyword arguments outside those classes whose flags messages name the same way (stylize_batch's temporal, ...).
 KEYWORDS: set[str] = set()
-# A flag and the value written after it when that is a number or a quoted string: "--size 0", "--init 'x'".
-_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?: ('[^']*'|-?\.?\d[^\s,;:)]*))?")
+# A flag and the value written after it when that is a number, a quoted string or a placeholder: "--size 0",
+# "--init 'x'", "--size N".
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?: ('[^']*'|-?\.?\d[^\s,;:)]*|[A-Z]+\b))?")
 
 
 class StylegramError(Exception):
@@ -106,8 +107,13 @@ def _outside_level() -> int:
     """The stacklevel, for warnings.warn called from warn, of the nearest caller outside this package: a Python
     caller's warning pointed at a line of stylegram's own (gatys.py:661), not at the call that made it."""
     package = os.path.dirname(os.path.abspath(__file__))
+
+    def inside(code) -> bool:  # an options dataclass's generated __init__ too (seed=-1 pointed at '<string>:42')
+        return os.path.abspath(code.co_filename).startswith(package + os.sep) or \
+            (code.co_filename == "<string>" and code.co_name == "__init__")
+
     frame, level = sys._getframe(2), 2  # warn's caller
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+    while frame is not None and inside(frame.f_code):
         frame, level = frame.f_back, level + 1
     return level if frame is not None else 3
 
@@ -151,7 +157,9 @@ def in_python_words(text: str) -> str:
     vgg19'), are left as they are."""
     for module in ("gatys", "synthesis", "deepdream"):  # their option classes join OPTION_CLASSES as they load
         importlib.import_module(f".{module}", __package__)
-    names = {f.name for cls in OPTION_CLASSES for f in dataclasses.fields(cls)} | KEYWORDS
+    fields = [f for cls in OPTION_CLASSES for f in dataclasses.fields(cls)]
+    names = {f.name for f in fields} | KEYWORDS
+    switches = {f.name for f in fields if f.default is False}  # "pass --upscale" said "pass upscale"
 
     def keyword(match: re.Match) -> str:
         name = match[1].replace("-", "_")
@@ -159,6 +167,8 @@ def in_python_words(text: str) -> str:
             return f"{name[3:]}=False"
         if name not in names:
             return match[0]
+        if name in switches and not match[2]:
+            return f"{name}=True"
         return f"{name}={match[2]}" if match[2] else name
 
     for said, meant in PYTHON_PHRASES:  # what a Python caller does instead of a command line's

@@ -94,11 +94,16 @@ class Result:
         # the last few, not the last alone: L-BFGS records the loss of a step it then undoes (200 -> 512 as a 96 px
         # run's last iteration, its picture back near 200), while a diverged run stays high
         lowest, ended = min(losses), min(losses[-ENDING:])
-        if not 0 < lowest * DIVERGED < ended:
-            return ""
-        return (f"the loss ended {ended / lowest:.1f} times above the lowest it reached ({lowest:.3g}, then "
-                f"{losses[-1]:.3g} at the end): the optimization diverged and the picture is likely noise; lower "
-                "--lr, or leave it at its default")
+        if 0 < lowest * DIVERGED < ended:
+            return (f"the loss ended {ended / lowest:.1f} times above the lowest it reached ({lowest:.3g}, then "
+                    f"{losses[-1]:.3g} at the end): the optimization diverged and the picture is likely noise; lower "
+                    "--lr, or leave it at its default")
+        if 0 < losses[0] <= lowest * 1.001 and max(losses) > DIVERGED * lowest:  # L-BFGS undid every step (the same
+            # point measured again can differ in the last digits), the last too
+            return (f"no step lowered the loss from where this size began ({lowest:.3g}): each went up (to "
+                    f"{max(losses):.3g}) and was undone, so the picture is its start; lower --lr, or leave it at its "
+                    "default")
+        return ""
 
     def _size_of(self, record: dict) -> object:
         """The size of a history record's stage, or the stage itself where the sizes are not known."""
