@@ -176,6 +176,8 @@ def test_only_flags_that_stand_for_options_are_renamed():
         "alpha=-0.1 must lie in [0, 1]; size=.5 too"  # was 'alpha -0.1', beside 'alpha=1.5'
     assert in_python_words("pass --upscale to enlarge it, or add --size N") == \
         "pass upscale=True to enlarge it, or add size=N"  # was 'pass upscale', 'add size N'
+    assert in_python_words("--upscale must be True or False; drop --upscale") == \
+        "upscale must be True or False; drop upscale"  # named, not set: as it was
 
 
 def test_a_python_caller_is_told_the_python_way_out():

@@ -96,7 +96,7 @@ def test_size_larger_than_content_needs_upscale(vgg, pair):
     assert job.problem.sizes()[-1] == (100, 150)
     speck = torch.full((1, 3, 1, 1), 0.5)  # a 1x1 content came out one flat grey square without a word
     with pytest.warns(StylegramWarning, match=r"^the content image is 1x1 px and is enlarged 64x to 64 px on its long "
-                                              r"side \(size with upscale\), so what is stylized is the blur"):
+                                              r"side \(size with upscale=True\), so what is stylized is the blur"):
         prepare(speck, style, model=vgg, **{**FAST, "size": 64, "upscale": True})
 
 
@@ -704,7 +704,7 @@ def test_too_small_style_image_is_named(vgg, pair):
     assert prepare(content, torch.rand(1, 3, 20, 20), model=vgg, size=64, min_size=64, style_scale=0.5).problem.styles
     # for the content, --style-scale cannot help (it was offered), nor --min-size when the picture is this narrow
     with pytest.raises(OptionError, match=r"content image would be 96x12 px .* raise size to at least 252 with "
-                                          r"upscale \(its short side is now 12 px\), or choose shallower "
+                                          r"upscale=True \(its short side is now 12 px\), or choose shallower "
                                           "layers$"):
         prepare(torch.rand(1, 3, 12, 96), content, model=vgg, size=96, min_size=96)
     wide = prepare(torch.rand(1, 3, 12, 96), content, model=vgg, size=252, min_size=96, upscale=True)

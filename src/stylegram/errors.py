@@ -160,6 +160,7 @@ def in_python_words(text: str) -> str:
     fields = [f for cls in OPTION_CLASSES for f in dataclasses.fields(cls)]
     names = {f.name for f in fields} | KEYWORDS
     switches = {f.name for f in fields if f.default is False}  # "pass --upscale" said "pass upscale"
+    setting = ("pass", "add", "give", "with", "use")  # words before a switch that is to be set: "pass upscale=True"
 
     def keyword(match: re.Match) -> str:
         name = match[1].replace("-", "_")
@@ -167,7 +168,8 @@ def in_python_words(text: str) -> str:
             return f"{name[3:]}=False"
         if name not in names:
             return match[0]
-        if name in switches and not match[2]:
+        before = match.string[:match.start()].split()
+        if name in switches and not match[2] and before and before[-1].lstrip("(") in setting:
             return f"{name}=True"
         return f"{name}={match[2]}" if match[2] else name
 
