@@ -995,6 +995,12 @@ def test_report_studies_a_layer_without_ranking_it(classes, tmp_path, capsys):
     assert "; studied: relu2_1 (--layer)" in printed
     page = out.read_text()
     assert "For each of 1 layer, " in page and "Confusion matrix at relu2_1" in page
+    # it went from 'It is relu1_1' to relu2_1's confusion matrix without a word
+    assert "The sections below study <strong>relu2_1</strong>, the layer <code>--layer</code> names, which is not " \
+           "among the layers ranked here." in page and "channel clusters of the best layer (here relu2_1, as " in page
+    assert main(["report", *map(str, classes), "--layers", "relu1_1,relu2_1", "--layer", "relu1_1", "-o",
+                 str(out)]) == 0  # relu2_1 the best (contrast 0.30)
+    assert "<strong>relu1_1</strong>, the layer <code>--layer</code> names, ranked 2 of 2." in out.read_text()
 
 
 def test_a_studied_layer_of_few_positions_is_warned_of(classes, tmp_path, capsys):

@@ -18,6 +18,7 @@ from ..errors import count
 from ..files import write_bytes
 from . import featuremaps, plots
 from .matrices import LABELS
+from .rank import LayerScore
 from .study import Study
 
 STYLE = """
@@ -98,7 +99,7 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
             + ("The best of many layers scores above chance by luck on few images, so the classes are also shuffled "
                "and the best layer's accuracy on them drawn as the dotted line; the p-value is the share of shuffles "
                "that did as well. " if r.chance is not None else "")
-            + f"It is <strong>{r.best.layer}</strong> (orange): {html.escape(r.verdict())}.",
+            + f"It is <strong>{r.best.layer}</strong> (orange): {html.escape(r.verdict())}." + _studied(study),
             plots.to_webp(plots.rank_bars(r)),
         ),
         Section(
@@ -114,6 +115,18 @@ def sections(study: Study, dreams: Sequence[torch.Tensor] | None = None) -> list
         _cluster_maps_section(study),
     ]
     return out
+
+
+def _studied(study: Study) -> str:
+    """' The sections below study relu4_1, the layer --layer names ...' where that is not the best layer (the page went
+    from 'It is relu3_2' to a confusion matrix at relu4_1 without a word), else ''."""
+    r = study.ranking
+    if study.layer == r.best.layer:
+        return ""
+    ranked = [s.layer for s in sorted(r.scores, key=LayerScore.key, reverse=True)]
+    where = (f", ranked {ranked.index(study.layer) + 1} of {len(ranked)}" if study.layer in ranked else
+             ", which is not among the layers ranked here")
+    return f" The sections below study <strong>{study.layer}</strong>, the layer <code>--layer</code> names{where}."
 
 
 def _cluster_maps_section(study: Study) -> Section:
@@ -179,7 +192,9 @@ def render(
             "give more images a class, or classes that differ more." if r.at_chance else "")
     return page(title, "This page repeats the analysis of the blog post “Understanding style transfer” on your own "
                 "images: feature maps, how well each layer's channel matrices separate the image classes, and the "
-                "channel clusters of the best layer." + luck, [*sections(study, dreams), *extra], study.settings)
+                "channel clusters of the best layer" + ("" if study.layer == r.best.layer else
+                                                        f" (here {study.layer}, as <code>--layer</code> asks)")
+                + "." + luck, [*sections(study, dreams), *extra], study.settings)
 
 
 def page(title: str, intro: str, parts: Sequence[Section], settings: dict, stylesheet: str | None = None) -> str:
