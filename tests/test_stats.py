@@ -54,6 +54,20 @@ def test_pearson_of_a_flat_image_is_all_zero():
     assert torch.equal(r[:4], torch.zeros(4, 6)) and torch.allclose(r[4:, 4:].diagonal(), torch.ones(2))
 
 
+def test_pearson_of_a_flat_picture_resized_is_all_zero_deep_in_the_network(vgg):
+    """A flat picture resized is flat to float32's rounding, which the layers carry on: a nearly silent channel's
+    rounding passed its own size, and rank-layers sorted 'flat' images by it (3 channels of relu3_1, r 0.62)."""
+    from stylegram.images import resize_tensor
+
+    flat = torch.tensor([200, 30, 60]).view(1, 3, 1, 1).expand(1, 3, 77, 123) / 255
+    resized = resize_tensor(flat.contiguous(), (40, 64))
+    assert 0 < float(resized.flatten(2).std(-1).max()) < 1e-6  # not quite flat
+    maps = vgg.extract(resized, ["relu3_1", "relu4_1"])
+    assert all(torch.equal(stats.pearson(m), torch.zeros_like(stats.pearson(m))) for m in maps.values())
+    lively = vgg.extract(torch.rand(1, 3, 40, 64, generator=torch.Generator().manual_seed(0)), ["relu3_1"])["relu3_1"]
+    assert int((stats.pearson(lively)[0].diagonal() > 0).sum()) > 200  # a real picture's channels stay
+
+
 def test_pearson_of_constant_channels_has_a_finite_gradient():
     """sqrt's infinite slope at 0 reached the gradient through a where() that dropped the value: NaN for all."""
     constant = [torch.zeros(1, 1, 8, 8), torch.full((1, 1, 8, 8), 0.5)]  # variances exactly 0
