@@ -566,6 +566,13 @@ def test_memory_refusal_names_the_tile_when_the_dream_is_tiled(vgg):
         D.prepare_dream(D.channel("relu3_1", 1), model=vgg, size=400, tile=512, octaves=1, max_memory=0.5)
     assert "a 400x400 run needs about" in whole.value.flagged
     assert re.search(r"about --size (\d+), or keep the size with --tile \1$", whole.value.flagged)
+    # a dream in tiles still holds its whole picture: at --size 16384 it was checked a tile at a time, and killed
+    with pytest.raises(OptionError) as huge:
+        D.prepare_dream(D.channel("relu3_1", 1), model=vgg, size=16384, tile=512, octaves=1, max_memory=20)
+    said = re.fullmatch(r"a 16384x16384 dream needs about ([\d.]+) GiB but --max-memory allows 20.0 GiB; the largest "
+                        r"size that fits is about --size (\d+) \(a dream in tiles still holds its whole picture\)",
+                        huge.value.flagged)
+    assert said and 30 < float(said[1]) < 45 and 11000 < int(said[2]) < 13000, huge.value.flagged  # 144 bytes a pixel
 
 
 def test_a_grey_dream_is_grey_and_still_raises_its_channel(vgg):

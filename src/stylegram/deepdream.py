@@ -700,11 +700,20 @@ def prepare_dream(
 
 
 def check_dream_fits(model: Backbone, problem: DreamProblem, tile: int, limit: int | None) -> None:
-    """Refuse a dream whose largest pass (the image, or one tile of it) would not fit, naming what to lower."""
+    """Refuse a dream whose largest pass (the image, or one tile of it) would not fit, naming what to lower. A dream
+    in tiles still holds its whole picture's copies (memory.image_bytes): at --size 16384 they were 40 GB, and the
+    check of a tile alone let the kernel kill it."""
     largest = problem.sizes()[-1]
-    tiled = max(largest) > tile  # then the pass is a tile's: only a smaller --tile helps
-    memory.check_fits(model, problem.layers, tuple(min(s, tile) for s in largest), limit, history=2,
-                      what="tile" if tiled else "run", fix=lambda side: (
+    tiled = max(largest) > tile  # then the pass is a tile's: a smaller --tile helps, unless the picture is too large
+    piece = tuple(min(s, tile) for s in largest)
+    if tiled:
+        smallest = tuple(min(s, 2 * problem.need) for s in largest)  # the smallest tile --tile takes
+        least = memory.estimate(model, problem.layers, smallest, history=2)
+        memory.check_fits_at(lambda side: memory.image_bytes(memory.scaled(largest, side), 2) + least, largest, limit,
+                             "dream", lambda side: f"the largest size that fits is about --size {side} (a dream in "
+                             "tiles still holds its whole picture)")
+    memory.check_fits(model, problem.layers, piece, limit, history=2, what="tile" if tiled else "run",
+                      extra=memory.image_bytes(largest, 2) if tiled else 0, fix=lambda side: (
                           f"the largest tile that fits is about --tile {side}" if tiled else
                           f"the largest size that fits is about --size {side}, or keep the size with --tile {side}"))
 

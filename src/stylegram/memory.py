@@ -62,8 +62,14 @@ def estimate(backbone: Backbone, layers: list[str], size: tuple[int, int], histo
         activations += info.channels * positions(info.stride, size)
         if info.name == deepest:
             break
-    image = 3 * h * w
-    return int(BYTES * (factor * activations + (2 * history + 8) * image) + OVERHEAD + extra)
+    return int(BYTES * factor * activations + image_bytes(size, history) + OVERHEAD + extra)
+
+
+def image_bytes(size: tuple[int, int], history: int = 100) -> int:
+    """The bytes of the copies of an image of ``size`` (H, W) a run holds: its parameters, gradient and optimizer
+    state, and an L-BFGS history of ``history`` pairs."""
+    h, w = size
+    return BYTES * (2 * history + 8) * 3 * h * w
 
 
 def forward_bytes(backbone: Backbone, layers: list[str], size: tuple[int, int], batch: int = 1) -> int:
