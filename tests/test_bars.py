@@ -102,3 +102,14 @@ def test_the_first_iterations_time_left_is_not_shown_as_it_is_the_runs_setup():
     shown.update(record(2, 6.0))
     assert shown.bar.postfix == "48x32 | texture 0.5 | ~6s left"
     shown.close()
+
+
+def test_a_dreams_bar_shows_the_objective_it_raises():
+    """A dream minimizes its objective negated, and its bar read 'dream -3.65 ... dream -10.8' beside a closing line
+    of '12.9 on the dream': a number falling while the dream got better."""
+    from stylegram.optimize import Progress
+
+    record = Progress(iteration=3, scale=0, stage="octave 1 of 1", size=(32, 48), step=3,
+                      losses={"dream.relu3_1:3": -10.8, "dream.relu4_1:1": -2.0}, elapsed=1.0, estimated_left=1.0,
+                      image=lambda: None, total=9)
+    assert bars.describe(record) == "48x32 | objective 12.8 | ~1s left"

@@ -103,11 +103,14 @@ def recount(progress: tqdm, done: int, total: int) -> None:
 
 
 def describe(progress: Progress, time_left: bool = True) -> str:
-    """'256x170 | content 1.23 style 4.56 tv 0.01 | ~41s left' for a progress bar; ``time_left`` False leaves the
-    estimate out (a run's first iteration, which also sets the run up: 131 s were guessed for a run of 6)."""
+    """'256x170 | content 1.23 style 4.56 tv 0.01 | ~41s left' for a progress bar (a dream's 'objective 3.65', what
+    it raises, as its closing line says); ``time_left`` False leaves the estimate out (a run's first iteration, which
+    also sets the run up: 131 s were guessed for a run of 6)."""
     groups: dict[str, float] = {}
     for name, value in progress.losses.items():
         group = name.split(".")[0]
+        if group == "dream":  # its loss is the objective negated: 'dream -3.65 ... -10.8' read as getting worse
+            group, value = "objective", -value
         groups[group] = groups.get(group, 0.0) + value
     terms = " ".join(f"{k} {v:.3g}" for k, v in groups.items())
     left = f" | ~{duration(progress.estimated_left)} left" if time_left else ""

@@ -542,7 +542,7 @@ class DreamProblem(optimize.Problem):
         these, so that a rising correlation read as falling. A measure the dream lowered is warned about (``lr``:
         the run's step, named in the fix): at --lr 1e6 a channel went from 0.03 to -1.08, unsaid."""
         before, after = measure(self.objective, start, self.backbone), measure(self.objective, image, self.backbone)
-        shaken = " (on the picture as it is: the bar's loss was taken through random shifts and turns)" \
+        shaken = " (on the picture as it is: the bar's objective was taken through random shifts and turns)" \
             if self.transforms else ""  # the bar ended at -26.1 where this said 28.2
         said = [f"{m.meaning}{_tapped(asked, m)}: {before[m.name]:.3g} on the start, {after[m.name]:.3g} on the "
                 f"dream" for asked, m in zip(self.asked.parts, self.objective.parts)]
