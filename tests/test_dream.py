@@ -241,6 +241,9 @@ def test_a_python_dream_keeps_its_measures_and_warns_when_it_lowered_them(vgg, c
         D.dream(goal, model=vgg, size=48, octaves=1, iterations="6", lr=1e6)
     assert any(re.fullmatch(r"the dream did not raise what it was asked to \(mean activation of channel 5 .* on the "
                             r"dream\): its steps overshot, .*lower lr \(this run: 1e\+06\)", str(w.message)) for w in said)
+    with pytest.warns(StylegramWarning, match=r"0 on the start, 0 on the dream\): it is 0 on the start, and a ReLU "
+                      r"passes no gradient where it is 0; dream it before its ReLU \(leave out pre_relu=False\)"):
+        D.dream(D.channel("relu5_4", 3), model=vgg, size=64, iterations="5", pre_relu=False)  # told to lower lr
     with pytest.warns(StylegramWarning, match=r"^\d+% of the dream's pixels have a colour at 0 or 255: its steps "
                       r"overshoot and saturate it into flat colours; lower lr \(this run: 5\)$"):
         D.dream(goal, model=vgg, size=48, octaves=1, iterations="6", lr=5)  # 99.7 %, unsaid: the objective rose

@@ -547,7 +547,11 @@ class DreamProblem(optimize.Problem):
         said = [f"{m.meaning}{_tapped(asked, m)}: {before[m.name]:.3g} on the start, {after[m.name]:.3g} on the "
                 f"dream" for asked, m in zip(self.asked.parts, self.objective.parts)]
         for line, m in zip(said, self.objective.parts):
-            if after[m.name] <= before[m.name]:
+            if before[m.name] == after[m.name] == 0:  # a channel silent after its ReLU: no gradient to follow
+                warn(f"the dream did not move what it was asked to raise ({line}): it is 0 on the start, and a ReLU "
+                     "passes no gradient where it is 0; dream it before its ReLU (leave out --no-pre-relu), or start "
+                     "from a photo (--image)")
+            elif after[m.name] <= before[m.name]:
                 warn(f"the dream did not raise what it was asked to ({line}): its steps overshot, or the start was "
                      f"already at a peak; lower --lr (this run: {lr:g})")
         return [line + shaken for line in said]
