@@ -625,7 +625,9 @@ def test_rank_layers_refuses_an_output_in_place_of_an_input_or_its_companions(cl
     assert not (classes[0] / "rank.png").exists()
     (tmp_path / "rank_confusion.png").mkdir()  # in the way of the file written beside the figure: said before the work
     assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1", "-o", str(tmp_path / "rank.png")]) == 2
-    assert "rank_confusion.png: it is a folder" in capsys.readouterr().err
+    said = capsys.readouterr().err  # it said to give 'a file name such as .../rank_confusion.png/out.png'
+    assert f"rank_confusion.png, which is written beside -o {tmp_path / 'rank.png'}, is a folder; give -o another " \
+           "name, or move that folder" in said and "such as" not in said
     assert not (tmp_path / "rank.png").exists()
 
 

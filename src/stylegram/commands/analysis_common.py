@@ -85,6 +85,9 @@ def figure_output(path: str | os.PathLike[str], images_given: Sequence[str | os.
                           "read the figure as one of its images; write it elsewhere")
     for suffix in beside:
         extra = companion(output, suffix)
+        if extra.is_dir():  # its name is made from -o's: 'give a file name such as y_confusion.png/out.png' misled
+            raise OptionError(f"{extra}, which is written beside -o {output}, is a folder; give -o another name, or "
+                              "move that folder")
         checked = images.check_writable(extra) if extra.suffix == ".png" else files.check_can_write(extra)
         _not_an_input(checked, read, f"{extra} (written beside -o {output})")
     return output
