@@ -748,6 +748,25 @@ def test_grams_refuses_more_clusters_than_channels_before_the_work(classes, tmp_
     assert "cannot make 100 clusters of the 64 channels of relu1_1; choose --clusters 64 or fewer" in capsys.readouterr().err
 
 
+def test_every_unreadable_file_of_the_classes_is_named_at_once(classes, tmp_path):
+    """A truncated file was refused, and an empty one in another class only on the next run."""
+    import shutil
+
+    broken = [tmp_path / name for name in ("brick", "grass")]
+    for source, folder in zip(classes, broken):
+        shutil.copytree(source, folder)
+    whole = (broken[0] / "00.png").read_bytes()
+    (broken[0] / "00.png").write_bytes(whole[: len(whole) // 2])
+    (broken[1] / "empty.png").write_bytes(b"")
+    with pytest.raises(StylegramError) as refused:
+        inputs.load_classes(broken, size=None)
+    said = str(refused.value)
+    assert said.startswith("2 files cannot be read: ") and said.endswith("; remove or replace them"), said
+    assert "00.png is truncated or corrupt" in said and "empty.png is empty (0 bytes)" in said
+    with pytest.raises(StylegramError, match=r"empty.png is empty \(0 bytes\)"):
+        inputs.load_set([broken[1]], size=None)
+
+
 def test_class_folders_name_transparent_images_and_subfolders(classes, tmp_path):
     """Trial AD: a half-clear crop was read on white without a word; a class folder holding only subfolders said
     'class has 0 images' where grams pointed at the subfolders."""

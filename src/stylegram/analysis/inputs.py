@@ -12,7 +12,7 @@ import torch
 
 from .. import images, optimize, samples
 from ..color import gray
-from ..errors import BackboneError, OptionError, count, first_few, warn
+from ..errors import BackboneError, ImageError, OptionError, count, first_few, warn
 from .equal import by_value
 
 DEFAULT_SIZE = 256  # long side images are shrunk to (never enlarged) unless told otherwise
@@ -123,10 +123,33 @@ def load(path: str | os.PathLike[str], size: int | None = DEFAULT_SIZE, grey: bo
     return gray(x) if grey else x
 
 
+def _load_each(files: Sequence[Path], size: int | None, grey: bool, unreadable: list[str]) -> list[torch.Tensor]:
+    """``files`` loaded; each that cannot be read is added to ``unreadable`` (its error) and left out, so that every
+    bad file of a set is named at once (a truncated one was refused, and an empty one only on the next run)."""
+    loaded = []
+    for f in files:
+        try:
+            loaded.append(load(f, size, grey))
+        except ImageError as err:
+            unreadable.append(err.flagged)
+    return loaded
+
+
+def _refuse_unreadable(unreadable: list[str]) -> None:
+    if len(unreadable) == 1:
+        raise ImageError(unreadable[0])
+    if unreadable:
+        raise ImageError(f"{count(len(unreadable), 'file')} cannot be read: {'; '.join(unreadable[:MAX_NAMED])}"
+                         + (f"; and {len(unreadable) - MAX_NAMED} more" if len(unreadable) > MAX_NAMED else "")
+                         + "; remove or replace them")
+
+
 def load_set(paths: Sequence[str | os.PathLike[str]], size: int | None = DEFAULT_SIZE, grey: bool = False) -> ImageSet:
     """An unlabelled set (one class named 'images') from files, folders and sample:NAME specs."""
     files = expand(paths, set_of=True)
-    tensors = [load(f, size, grey) for f in files]
+    unreadable: list[str] = []
+    tensors = _load_each(files, size, grey, unreadable)
+    _refuse_unreadable(unreadable)
     warn_read_otherwise(files)
     return ImageSet(tensors, display_names(files), np.zeros(len(files), np.int64), ["images"], size)
 
@@ -161,7 +184,7 @@ def load_classes(
     if twice is not None:
         raise OptionError(f"class folder {twice} is given twice; give each class folder once")
     names = _class_names(folders)
-    classes, image_names, read = {}, {}, []
+    classes, image_names, read, unreadable = {}, {}, [], []
     for index, (name, folder) in enumerate(zip(names, folders)):
         if _is_sample(folder):
             crops = sample_class(str(folder)[len(samples.PREFIX):], seed=index)
@@ -172,13 +195,14 @@ def load_classes(
             raise OptionError(f"{folder}: not a folder; give one folder of images per class (or sample:NAME, such as "
                               "sample:brick, for crops of a sample texture)")
         files = images.list_images([folder], kind=("an image", "images"))  # an empty one: the count says it
-        classes[name] = [load(f, size, grey) for f in files]  # a file that is not an image is named first
+        classes[name] = _load_each(files, size, grey, unreadable)  # named together after the folders are read
         if len(files) < 2:
             inside = images.subfolder_hint([folder], "folders are not searched inside; give the subfolders as classes")
             raise OptionError(f"class '{name}' has {count(len(files), 'image')}; every class needs at least two to "
                               f"compare{inside}")
         image_names[name] = [f"{name}/{f.name}" for f in files]
         read += files
+    _refuse_unreadable(unreadable)
     _warn_shared(classes, image_names)
     warn_read_otherwise(read)
     return ImageSet.from_classes(classes, image_names, size)
