@@ -118,6 +118,8 @@ def test_unknown_layer_suggests_a_name(vgg):
         extract(torch.rand(1, 3, 32, 32), ["RELU1_1"], vgg)
     with pytest.raises(LayerError, match="did you mean relu3_1"):  # a letter l for the digit 1: difflib said relu3_4
         extract(torch.rand(1, 3, 32, 32), ["relu3_l"], vgg)
+    with pytest.raises(LayerError, match=r"layer 'relu\*' is a pattern; name a layer here, such as relu3_1 "):
+        vgg.info("relu*")  # report --layer 'relu*' was answered 'did you mean relu5_4?'
     with pytest.raises(LayerError, match="no layers given; name at least one, e.g. conv1_1"):  # was an IndexError
         extract(torch.rand(1, 3, 32, 32), [], vgg)
 

@@ -65,6 +65,11 @@ class Backbone(nn.Module):
         for info in self.infos:
             if info.name == layer:
                 return info
+        if any(c in layer for c in "*?["):  # 'relu*' was answered 'did you mean relu5_4?'
+            example = next((n for n in self.layer_names() if n in ("relu3_1", "mixed4c")), self.layer_names()[-1])
+            raise LayerError(f"layer '{layer}' is a pattern; name a layer here, such as {example} (run 'stylegram "
+                             f"layers --backbone {self.name}' to list them; the --layers of rank-layers, grams and "
+                             "report take patterns)")
         raise LayerError(
             f"layer '{layer}' does not exist in {self.name}{did_you_mean(layer, self.layer_names())}"
             f" (run 'stylegram layers --backbone {self.name}' to list them)"
