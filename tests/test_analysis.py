@@ -640,6 +640,17 @@ def test_figures_are_written_in_the_format_their_name_asks_for(classes, tmp_path
             assert written.format == fmt and written.size[0] > 100
 
 
+def test_a_gram_grid_says_where_its_colour_scale_clips():
+    """The scale ends at the 99th percentile of |G|: entries up to 760 against a top colour of 12, unsaid."""
+    values = np.ones((20, 20))
+    values[0, 0] = 500.0  # 1 entry of 400 beyond the scale
+    fig = plots.matrices_grid([("a", values)], cluster.cluster_channels(values), "gram", "relu1_1")
+    assert fig._suptitle.get_text().replace("\n", " ").endswith("; 0.2% of entries beyond the colour scale, up to 500")
+    assert fig.axes[-1]._colorbar.extend == "max"  # the colour bar's arrow at its top
+    plain = plots.matrices_grid([("a", np.ones((20, 20)))], cluster.cluster_channels(np.ones((20, 20))), "gram", "x")
+    assert "beyond" not in plain._suptitle.get_text() and plain.axes[-1]._colorbar.extend == "neither"
+
+
 def test_a_figure_drawn_once_has_savefigs_pixels_and_inlines_as_webp_or_png():
     """Pages draw each figure once and encode it straight to lossless WebP: the very pixels matplotlib's savefig
     writes (which draws it twice), and report.figure names the format it is given."""

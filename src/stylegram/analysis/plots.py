@@ -260,13 +260,18 @@ def matrices_grid(
         _no_ticks(ax)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
-    bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.6, pad=0.01, aspect=30)
+    values = np.concatenate([m.ravel() for _, m in shown])
+    above, below = values > style["vmax"], values < style["vmin"]  # the scale ends at the 99th percentile of |G|
+    extend = {(True, True): "both", (True, False): "max", (False, True): "min"}.get((above.any(), below.any()), "neither")
+    bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.6, pad=0.01, aspect=30, extend=extend)
     bar.ax.tick_params(labelsize=7)
     bar.set_label("Pearson r" if kind == "pearson" else "Gram  F Fᵀ / (H·W)", fontsize=8)
+    clipped = float((above | below).mean())  # an arrow, and the share, where the brightest entries pass the scale
+    beyond = f"; {clipped:.1%} of entries beyond the colour scale, up to {np.abs(values).max():.3g}" if clipped else ""
     inactive, word = len(clustering.inactive()), "constant" if kind == "pearson" else "inactive"  # they fire, flat
     note = f", {inactive} {word} channel{'s' * (inactive != 1)} last" if inactive else ""
-    _suptitle(fig, title or f"{LABELS[kind]} matrices at {layer}: {len(order)} channels in {clustering.k} "
-                            f"{clustering.method} cluster{'s' * (clustering.k != 1)}{note}")
+    _suptitle(fig, (title or f"{LABELS[kind]} matrices at {layer}: {len(order)} channels in {clustering.k} "
+                             f"{clustering.method} cluster{'s' * (clustering.k != 1)}{note}") + beyond)
     return fig
 
 
