@@ -743,8 +743,9 @@ def test_an_image_too_small_for_the_layer_is_named(classes, tmp_path, capsys):
         Image.new("RGB", size, (90, 120, 30)).save(folder / name)
     assert main(["grams", str(folder), "--layer", "relu5_1", "-o", str(tmp_path / "g.png")]) == 2
     assert "thin.png is 80x20 px, tiny.png is 8x8 px, wide.png is 256x17 px at --size 256: layer relu5_1 of vgg19 " \
-           "needs at least 32 px on each side; use a larger --size than 256 (the long side images are shrunk to), " \
-           "or --layer no deeper than pool3" in capsys.readouterr().err
+           "needs at least 32 px on each side; use --size 482 or more, if the files are that large (their long side is " \
+           "shrunk to --size, never enlarged), or larger images, or --layer no deeper than pool3" in \
+        capsys.readouterr().err  # it said 'a larger --size than 256', and any larger than 600 finds no more pixels
     fake = tmp_path / "fake"
     fake.mkdir()
     (fake / "notes.png").write_text("not a picture")  # named as not an image, not counted as a class's one image
@@ -1056,8 +1057,8 @@ def test_report_checks_clusters_and_sizes_before_any_pass(classes, tmp_path, cap
     assert main(["report", *map(str, classes), "--layers", "relu1_1,relu2_1", "--clusters", "129", "-o", out]) == 2
     assert "128 channels, the most of any layer ranked (relu2_1)" in capsys.readouterr().err
     assert main(["report", *map(str, classes), "--layers", "relu5_1", "--size", "12", "-o", out]) == 2
-    assert "use a larger --size than 12 (the long side images are shrunk to), or --layers no deeper than pool3" in \
-        capsys.readouterr().err
+    assert "use --size 39 or more, if the files are that large (their long side is shrunk to --size, never " \
+           "enlarged), or larger images, or --layers no deeper than pool3" in capsys.readouterr().err
     assert main(["report", *map(str, classes), "--top", "1000", "-o", out]) == 2  # sat in matplotlib's layout
     assert "--top 1000 gives 1000 rows, a figure 1000 maps tall; show at most 64 at once (--top 64)" in capsys.readouterr().err
     small = tmp_path / "small"

@@ -60,7 +60,10 @@ class ImageSet:
             sizes += f" (and {count(len(small) - MAX_NAMED, 'more image')} too small)"
         shortest = min(min(self.images[i].shape[-2:]) for i in small)
         if self.size is not None and any(max(self.images[i].shape[-2:]) == self.size for i in small):
-            fix = f"use a larger --size than {self.size} (the long side images are shrunk to)"  # larger on disk
+            shrunk = [self.images[i].shape[-2:] for i in small if max(self.images[i].shape[-2:]) == self.size]
+            needed = max(-(-need * max(hw) // min(hw)) for hw in shrunk)  # the long side whose short side is enough
+            fix = (f"use --size {needed} or more, if the files are that large (their long side is shrunk to --size, "
+                   "never enlarged), or larger images")  # 'a larger --size than 64' for a 300x20 file: none helps
         else:
             fix = "use larger images"
         reached = [name for name in backbone.layer_names() if backbone.min_input_size([name]) <= shortest]
@@ -197,6 +200,7 @@ def load_classes(
         files = images.list_images([folder], kind=("an image", "images"))  # an empty one: the count says it
         classes[name] = _load_each(files, size, grey, unreadable)  # named together after the folders are read
         if len(files) < 2:
+            _refuse_unreadable(unreadable)  # a file that is not an image is named first, not counted as a class's one
             inside = images.subfolder_hint([folder], "folders are not searched inside; give the subfolders as classes")
             raise OptionError(f"class '{name}' has {count(len(files), 'image')}; every class needs at least two to "
                               f"compare{inside}")
