@@ -759,3 +759,20 @@ def test_straight_keeps_a_partly_clear_pixels_colour_and_whitens_a_clear_one(dty
     straight, on_white = array_tensor(rgba, STRAIGHT)[0, 0, 0], array_tensor(rgba)[0, 0, 0]
     assert straight.tolist() == pytest.approx([0.2, 0.2, 1.0], abs=1e-3)  # opaque, half clear: its own; clear: white
     assert on_white.tolist() == pytest.approx([0.2, 0.6, 1.0], abs=1e-3)  # composited: half way to white
+
+
+def test_arrays_a_python_user_makes_are_taken_or_told_how():
+    """Boolean masks (left > 0) were refused, and a channels-first or int64 array had no word on the fix."""
+    from stylegram.images import load_input
+
+    mask = np.zeros((4, 6), bool)
+    mask[:, :3] = True
+    loaded = load_input(mask, "style mask 1")
+    assert loaded.shape == (1, 3, 4, 6) and (loaded[..., :3] == 1).all() and (loaded[..., 3:] == 0).all()
+    with pytest.raises(ImageError, match=r"a 3 x H x W array \(channels first, as tensors hold them\) is "
+                                         r"array.transpose\(1, 2, 0\)$"):
+        load_input(np.zeros((3, 8, 8), np.uint8), "content")
+    with pytest.raises(ImageError, match=r"whole numbers 0..255 are array.astype\(np.uint8\)$"):
+        load_input(np.zeros((8, 8, 3), np.int64), "content")
+    with pytest.raises(ImageError, match="^content: an int is not an image"):  # 'a int'
+        load_input(5, "content")

@@ -480,14 +480,26 @@ def to_tensor(image: Image.Image | np.ndarray, background: tuple[int, int, int] 
 
 
 def _checked_array(array: np.ndarray) -> np.ndarray:
-    """The array if it is H x W or H x W x {1, 3, 4} of uint8, uint16 or floats."""
+    """The array if it is H x W or H x W x {1, 3, 4} of uint8, uint16 or floats; booleans (a mask, left > 0) as 0
+    and 1."""
     shape_ok = array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 3, 4))
+    if shape_ok and array.dtype == np.bool_:
+        return array.astype(np.float32)
     if not shape_ok or not (array.dtype in (np.uint8, np.uint16) or array.dtype.kind == "f"):
         raise ImageError(
             f"cannot make an image of an array with shape {array.shape} and dtype {array.dtype}; "
             "give H x W x 3 (or grey H x W, or H x W x 4 with alpha) uint8, uint16 or float in [0, 1]"
-        )
+            + _array_hint(array, shape_ok))
     return array
+
+
+def _array_hint(array: np.ndarray, shape_ok: bool) -> str:
+    """How to make an array an image: channels last, or a dtype the loader takes."""
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and not shape_ok:
+        return "; a 3 x H x W array (channels first, as tensors hold them) is array.transpose(1, 2, 0)"
+    if shape_ok and array.dtype.kind in "iu":  # int32 or int64 0..255 from arithmetic
+        return "; whole numbers 0..255 are array.astype(np.uint8)"
+    return ""
 
 
 def image_tensor(x: torch.Tensor) -> torch.Tensor:
@@ -591,8 +603,9 @@ def load_input(image: ImageLike, what: str, background: tuple[int, int, int] | s
         if isinstance(image, (bytes, bytearray, memoryview)):
             raise ImageError(BYTES_HINT)
         if not isinstance(image, (str, os.PathLike)):
-            raise ImageError(f"a {type(image).__name__} is not an image; give a file path, 'sample:NAME', "
-                             "a PIL image, a numpy array or a tensor")
+            kind = type(image).__name__
+            raise ImageError(f"{'an' if kind[0] in 'aeiouAEIOU' else 'a'} {kind} is not an image; give a file path, "
+                             "'sample:NAME', a PIL image, a numpy array or a tensor")
         return load_tensor(samples.resolve(image), background=background, at_least=at_least)
     except ImageError as err:
         message = err.flagged
