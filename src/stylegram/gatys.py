@@ -97,6 +97,8 @@ class TransferOptions(Options):
         so that results and checkpoints hold them."""
         super().__post_init__()
         check_side(self.size)  # when the options are made, not only when they run (TransferOptions(size=-5))
+        if isinstance(self.init, str) and self.init == "grey":  # as dream's --grey spells it: both are taken
+            self.init = "gray"
         self.init = kept_input(self.init, "--init image")
         self.init_mask = None if self.init_mask is None else kept_input(self.init_mask, "--init-mask", (0, 0, 0))
         self.style_masks = masks.kept(masks.STYLE_MASKS, self.style_masks)
