@@ -978,6 +978,7 @@ def test_unknown_or_unreadable_init_is_named_before_any_work(pair, tmp_path, mon
     monkeypatch.setattr(gatys, "load_backbone", lambda *a, **k: pytest.fail("the backbone was loaded before the check"))
     with pytest.raises(OptionError, match="init='recolour' is neither one of content, recolor.*did you mean recolor"):
         prepare(content, style, **{**FAST, "init": "recolour"})
+    assert TransferOptions(init="grey").init == "gray"  # dream's grey=True spelling, refused here
     with pytest.raises(OptionError, match="init='.*nope.png': no such file; give an existing image, or one of content"):
         prepare(content, style, **{**FAST, "init": str(tmp_path / "nope.png")})  # was: neither a start nor an image
     corrupt = tmp_path / "start.png"
