@@ -22,8 +22,8 @@ from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone, reused
 from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
-from .images import (IMAGE_EXTENSIONS, MAX_SIDE, STRAIGHT, ImageLike, check_side, image_list, kept_input, load_alpha, load_input, same_aspect,
-                     warn_animated, warn_transparent)
+from .images import (IMAGE_EXTENSIONS, MAX_SIDE, STRAIGHT, ImageLike, check_side, image_list, kept_input, load_alpha,
+                     load_input, same_aspect, warn_animated, warn_transparent)
 from .options import Options, flag
 from .losses import (Annealed, ContentTerm, KeptImage, Objective, StyleTerm, blend_of_layer, blend_weights,
                      layer_groups, normalized, parse_weighted)
@@ -592,11 +592,12 @@ def prepare(
 
     ``model`` reuses an already loaded backbone: its weights, padding as the options say (a copy sharing them), its
     pooling the options' (else refused); the options then record its network (results and checkpoints name what
-    ran), and options that ask for another backbone or weights are refused. ``suggest_tiles``: a size too large for the memory
-    is answered with --tile as well (stylegram.tiles; the command line has it). ``kept_pool``: --init-weight holds the
-    output to the --init image averaged over blocks of this many pixels (its layout, not its detail; the tiles of a
-    tiled run). ``tile``: the largest tile (H, W) of the tiled run this whole first run begins (stylegram.tiles): the
-    memory is checked for it, and a --tile that fits is named (a tile that did not fit failed after the first run).
+    ran), and options that ask for another backbone or weights are refused. ``suggest_tiles``: a size too large for
+    the memory is answered with --tile as well (stylegram.tiles; the command line has it). ``kept_pool``:
+    --init-weight holds the output to the --init image averaged over blocks of this many pixels (its layout, not its
+    detail; the tiles of a tiled run). ``tile``: the largest tile (H, W) of the tiled run this whole first run begins
+    (stylegram.tiles): the memory is checked for it, and a --tile that fits is named (a tile that did not fit failed
+    after the first run).
     """
     opts = TransferOptions.given(options, **changes)
     if opts.method != "gatys":

@@ -593,7 +593,8 @@ def yardstick(inputs: dict, result: torch.Tensor, options: gatys.TransferOptions
 
     if "examples" in inputs:
         return of_texture(loaded(inputs["examples"], "example"), result, options, model, False, own_layers=False)
-    return of_transfer(load_input(inputs["content"], "content image", STRAIGHT), loaded(inputs["styles"], "style image"), result,
+    return of_transfer(load_input(inputs["content"], "content image", STRAIGHT),
+                       loaded(inputs["styles"], "style image"), result,
                        options, model, False, own_layers=False)
 
 
@@ -641,7 +642,8 @@ def explain(content: ImageLike, style: ImageLike | Sequence[ImageLike], result: 
     check_measuring(size, style_scale, "--style-scale", layers, TRANSFER_KEYWORDS, [*EXPLAIN_KEYWORDS, "style_names"])
     result = load_result(result)
     warn_enlarged([("the result", result)], size, False, "leave --size out to measure it at its own size")
-    content, styles, result = prepared(load_input(content, "content image", STRAIGHT), loaded(style, "style image"), result,
+    content, styles, result = prepared(load_input(content, "content image", STRAIGHT), loaded(style, "style image"),
+                                       result,
                                        size, style_scale)
     parts = parts_of(content, styles, style_masks, style_regions, labels, names=style_names)
     if progress is not None:

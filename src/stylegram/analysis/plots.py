@@ -262,7 +262,8 @@ def matrices_grid(
         ax.set_visible(False)
     values = np.concatenate([m.ravel() for _, m in shown])
     above, below = values > style["vmax"], values < style["vmin"]  # the scale ends at the 99th percentile of |G|
-    extend = {(True, True): "both", (True, False): "max", (False, True): "min"}.get((above.any(), below.any()), "neither")
+    extend = {(True, True): "both", (True, False): "max", (False, True): "min"}.get((above.any(), below.any()),
+                                                                                   "neither")
     bar = fig.colorbar(im, ax=list(axes.flat), shrink=0.6, pad=0.01, aspect=30, extend=extend)
     bar.ax.tick_params(labelsize=7)
     bar.set_label("Pearson r" if kind == "pearson" else "Gram  F Fᵀ / (H·W)", fontsize=8)

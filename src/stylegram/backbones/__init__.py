@@ -161,8 +161,9 @@ def build_options(name: str, padding: str | None = None, pooling: str = "max") -
 
 def reused(model: Backbone, pooling: str, padding: str | None) -> Backbone:
     """A network given to a run (model=) for options that ask for ``pooling`` and ``padding``: its pooling, built in,
-    must be theirs; it pads as they say (a copy sharing its weights, with_padding), so a run given load_backbone('vgg19')
-    (reflect padding) makes the picture it makes without one (a transfer pads with replicate)."""
+    must be theirs; it pads as they say (a copy sharing its weights, with_padding), so a run given
+    load_backbone('vgg19') (reflect padding) makes the picture it makes without one (a transfer pads with
+    replicate)."""
     if getattr(model, "pooling", pooling) != pooling:
         raise OptionError(f"the given model uses {model.pooling} pooling but the options ask for {pooling}; "
                           f"load it with pooling='{pooling}' or pass pooling='{model.pooling}'")

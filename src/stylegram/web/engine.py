@@ -325,7 +325,8 @@ def start(spec: Spec, store: UploadStore, models: Models) -> Job | Tiled | gatys
     images.warn_animated([u.path for u in spec.styles], "example" if spec.method == "texture" else "style image")
     if spec.method == "texture":  # (decoded, their first frames were taken without a word)
         return synthesis.prepare_texture(styles, opts, model=models.get(opts.pooling))
-    content = store.decode(spec.content, images.STRAIGHT, at_least=gatys.read_side(opts.size))  # a phone's JPEG: a quarter, say
+    # a phone's JPEG: a quarter, say
+    content = store.decode(spec.content, images.STRAIGHT, at_least=gatys.read_side(opts.size))
     alpha = store.alpha(spec.content)  # the result keeps the content's transparency, as the CLI's does
     if spec.method != "gatys":
         one_pass = gatys.prepare_feed_forward(content, styles, opts)
@@ -349,7 +350,8 @@ def measured(spec: Spec, picture: torch.Tensor, store: UploadStore, models: Mode
     model = models.get(opts.pooling, opts.padding if spec.method != "texture" else None)  # a texture's: as it started
     if spec.method == "texture":
         return explain.of_texture(styles, picture, opts, model, patches, names=upload_names(spec))
-    content = store.decode(spec.content, images.STRAIGHT, frame=frame or 0, at_least=gatys.read_side(opts.size))  # as the job read it
+    content = store.decode(spec.content, images.STRAIGHT, frame=frame or 0,
+                           at_least=gatys.read_side(opts.size))  # as the job read it
     return explain.of_transfer(content, styles, picture, opts, model, patches, names=upload_names(spec))
 
 
