@@ -166,8 +166,8 @@ def _clusters_section(study: Study) -> Section:
         f"The set-averaged {LABELS[study.ranking.kind]} matrix of {study.layer} was clustered ({c.method}, "
         f"{count(c.k, 'cluster')}{chosen}) and the channels of every matrix reordered by cluster (borders drawn), so "
         "channels that fire together sit side by side: their products make a block on the diagonal, and a cluster that "
-        "fires strongly also lights its rows and columns across the others (more so in Gram matrices than in Pearson ones, which "
-        "divide out each channel's strength). Each row shows a class mean and some of its images on one "
+        "fires strongly also lights its rows and columns across the others (more so in Gram matrices than in Pearson "
+        "ones, which divide out each channel's strength). Each row shows a class mean and some of its images on one "
         "shared colour scale: " + ("these classes are not told apart beyond chance, so expect the same blocks in "
                                    "every class; the clusters describe the images as a whole, not what separates "
                                    "them. " if study.ranking.at_chance else
