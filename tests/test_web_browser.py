@@ -694,6 +694,19 @@ def test_masks_painted_on_the_content(browser, tmp_path):
             mask = np.asarray(Image.open(download.value.path()).convert("L"))
             left, right = (mask[:, :40], mask[:, 64:]) if n == 1 else (mask[:, 64:], mask[:, :40])
             assert mask.shape == (64, 96) and left.min() == 255 and right.max() == 0, name
+        # Another content of the same shape: the masks painted on the cat went on to paint it, unsaid (trial AQ)
+        Image.open(files["cat.png"]).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "other.png")
+        page.set_input_files("#content-input", str(tmp_path / "other.png"))
+        page.wait_for_selector("#style-thumbs .thumb:nth-child(2) .mask-add")
+        assert page.locator("#style-thumbs .has-mask").count() == 0
+        assert "The masks painted on the earlier content were removed with it" in page.inner_text("#error")
+        Image.new("L", (40, 40), 255).save(tmp_path / "square.png")  # a mask file of another shape: said at once
+        with page.expect_file_chooser() as chooser:
+            page.click("#style-thumbs .thumb:nth-child(1) .mask-add")
+        chooser.value.set_files(str(tmp_path / "square.png"))
+        page.wait_for_selector("#error:has-text('square.png is 40')")
+        assert "square.png is 40×40 and other.png 96×64: a mask needs the shape of the content" in \
+            page.inner_text("#error") and page.locator("#style-thumbs .has-mask").count() == 0
 
 
 def a_video_and_a_style(page, tmp_path, styles: tuple[str, ...] = ("red.png",)) -> None:
@@ -714,6 +727,9 @@ def test_a_video_as_the_content_offers_batchs_settings_and_downloads_a_video(bro
     with ready_page(browser, create_app(allowed_hosts=["127.0.0.1"])) as (page, url):
         a_video_and_a_style(page, tmp_path)
         assert page.inner_text("#content-thumbs .thumb .frames") == "4 frames"
+        page.set_input_files("#style-input", str(tmp_path / "street.mp4"))  # showed '4 frames' and + mask, then
+        page.wait_for_selector("#error:has-text('street.mp4 is a video: only the content can be one')")  # failed
+        assert page.locator("#style-thumbs .thumb").count() == 1  # at Start
         assert page.is_visible("#style-thumbs .mask-add") and page.is_visible("#content-thumbs .labels-add")
         assert page.is_visible("#paint-open") and page.is_visible("#doodle-open")  # on its first frame
         assert page.is_hidden("[data-field=init]") and page.is_visible("[data-field=style_weight]")

@@ -334,6 +334,13 @@ async function upload(file, role, sample = null) {
     discard(record);
     return;
   }
+  if (role !== "content" && record.kind === "video") {  // it showed '6 frames' and + mask, and failed at Start
+    view.item.remove();
+    discard(record);
+    showError(`${record.name} is a video: only the content can be one. Give a picture as a style `
+      + `(a frame of the video, saved as an image, will do).`);
+    return;
+  }
   if (role === "content") contentReplaced();
   if (sample) record.sample = sample;
   slot.record = record;
@@ -519,12 +526,32 @@ async function attach(record, file, kind) {
     discard(upload);
     return true;
   }
+  const misfit = attachmentMisfit(record, kind, upload);
+  if (misfit) {  // said at Start, as 'style mask 1 is 128x128 px', before
+    discard(upload);
+    showError(misfit);
+    return false;
+  }
   discard(record[kind]);
   record[kind] = upload;
   if (kind === "labels") record.painted = null;  // the painter starts from this map now
   showAttached(record, kind, URL.createObjectURL(file));
   toolsChanged();
   return true;
+}
+
+// Why an attachment does not fit its image, as the server would say at Start, or "": a mask has the content's shape,
+// a region its style image's, a label map its own image's (within 2 %, as the server allows).
+function attachmentMisfit(record, kind, upload) {
+  const texture = $("#method").value === "texture";
+  const image = kind === "mask" ? (texture ? null : page.content) : record;
+  if (!image || image === page.output || !upload.width || !image.width) return "";  // the doodle sets the output's
+  const ratio = (upload.width * image.height) / (upload.height * image.width);
+  if (Math.abs(ratio - 1) <= 0.02) return "";
+  const what = { mask: "a mask", region: "a region", labels: "a label map" }[kind];
+  return `${upload.name} is ${upload.width}×${upload.height} and ${image.name} ${image.width}×${image.height}: `
+    + `${what} needs the shape of ${kind === "mask" ? "the content" : "its image"} (it is scaled to its size); `
+    + `choose one of that shape.`;
 }
 
 function uploadAttachment(file) {

@@ -24,11 +24,23 @@ function updatePaintButton() {
 }
 
 function forgetPaint() {
-  // The content changed: strokes drawn on another picture mean nothing on this one.
+  // The content changed: strokes drawn on another picture mean nothing on this one, nor the masks made of them (they
+  // went on to paint the new picture, a photo of one shape taking the last one's masks unsaid).
+  const dropped = page.styles.filter((style) => style.mask && style.mask.painted);
+  for (const style of dropped) {
+    discard(style.mask);
+    style.mask = null;
+    style.boxes.mask.replaceWith(attachControl(style, "mask"));
+  }
   for (const style of page.styles) style.paint = null;
   painter.image = null;
   painter.size = null;
   closePainter();
+  if (dropped.length) {
+    showError(`The masks painted on the earlier content were removed with it: paint them again on this one `
+      + `(masks chosen as files stay).`);
+    toolsChanged();
+  }
 }
 
 function closePainter() { $("#painter").hidden = true; }
@@ -183,6 +195,7 @@ async function usePainted() {
       const blob = await new Promise((resolve) => out.toBlob(resolve, "image/png"));
       const name = `mask-${style.name.replace(/\.[^.]*$/, "")}.png`;
       if (!await attach(style, new File([blob], name, { type: "image/png" }), "mask")) return;
+      if (style.mask) style.mask.painted = true;  // it goes with the content it was painted on (forgetPaint)
     }
     closePainter();
   } finally {
