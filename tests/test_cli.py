@@ -248,6 +248,22 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
         said(history([23.19, 379.2, 377.6], [23.19, 4106.0]), [(32, 48), (32, 48)])  # --lr 1e6: every step undone
 
 
+def test_iteration_counts_beyond_the_runs_scales_are_said_to_be_dropped(tmp_path, capsys):
+    """'5,5,5,5,5' on a one-scale run ran 5 without a word (the list keeps its tail); the defaults say nothing."""
+    out = str(tmp_path / "out.png")
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", out, "--size", "48", "--iterations", "4,5,6",
+                 "--quiet"]) == 0
+    assert "warning: --iterations gives 3 counts and this run has 1 scale, so the last one (6) is used" in \
+        capsys.readouterr().err
+    assert main(["texture", "sample:brick", "-o", out, "--size", "48", "--iterations", "2,3", "--quiet"]) == 0
+    assert "--iterations gives 2 counts and this run has 1 scale, so the last one (3) is used" in capsys.readouterr().err
+    assert main(["dream", "--layer", "relu2_1", "--size", "32", "--octaves", "1", "--iterations", "1,2", "-o", out,
+                 "--quiet"]) == 0
+    assert "--iterations gives 2 counts and this run has 1 octave, so the last one (2) is used" in capsys.readouterr().err
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", out, "--size", "48", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err  # the default's two counts, on a one-scale run
+
+
 def test_a_run_whose_loss_grows_is_written_with_a_warning(tmp_path, capsys):
     """A step size far too large painted noise with a finite loss, written with exit status 0 and no word; its steps
     are undone now, the last too (LBFGS.settle), and the picture is its start: said so."""

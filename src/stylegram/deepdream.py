@@ -45,7 +45,7 @@ from .color import gray
 from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels, warn
 from .options import Options
-from .gatys import iteration_counts
+from .gatys import iteration_counts, warn_dropped_counts
 from .images import STRAIGHT, ImageLike, check_side, kept_input, load_alpha, load_input, one_colour
 from .job import Job, Result
 
@@ -694,6 +694,8 @@ def prepare_dream(
     lr = opts.lr if opts.lr is not None else (0.05 if problem.kind == "fourier" else PIXEL_LR)
     asked = opts.iterations if opts.iterations is not None else ("10" if start_t is not None else "24")  # 0 is 0
     counts = iteration_counts(asked, len(problem.sizes()))
+    if opts.iterations is not None and state is None:
+        warn_dropped_counts(asked, len(problem.sizes()), "octave")
     if not any(counts):  # it wrote the start as the dream, exit 0, and two numbers as if a step had moved one
         raise OptionError(f"--iterations {opts.iterations} takes no step, so the dream would be its start; give at "
                           "least 1 (default: 24 from noise, 10 on an image)")

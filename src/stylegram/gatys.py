@@ -21,7 +21,7 @@ from . import color, labels, masks, memory, optimize, params, precision, samples
 from .job import Job, Result
 from .starts import Starts
 from .backbones import Backbone, build_options, check_model, load_backbone, reused
-from .errors import OptionError, check_choice, check_number, check_seed, did_you_mean, warn
+from .errors import OptionError, check_choice, check_number, check_seed, count, did_you_mean, warn
 from .images import (IMAGE_EXTENSIONS, MAX_SIDE, STRAIGHT, ImageLike, check_side, image_list, kept_input, load_alpha,
                      load_input, same_aspect, warn_animated, warn_transparent)
 from .options import Options, flag
@@ -177,6 +177,16 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
     if len(parts) < scales:  # give the extra coarse scales the first count
         return [parts[0]] * (scales - len(parts)) + parts
     return parts[len(parts) - scales :]
+
+
+def warn_dropped_counts(spec: str | int | Sequence[int], scales: int, stage: str = "scale") -> None:
+    """Say that counts given beyond the run's scales are dropped (iteration_counts keeps the tail): '5,5,5,5,5' on
+    a one-scale run ran 5 without a word. ``stage``: what a scale is called (a dream's octave)."""
+    given = str(spec).split(",") if isinstance(spec, (str, int)) else list(spec)
+    if len(given) > scales:
+        kept = ",".join(str(n).strip() for n in given[len(given) - scales:])
+        warn(f"--iterations gives {len(given)} counts and this run has {count(scales, stage)}, so the last "
+             f"{'one' if scales == 1 else scales} ({kept}) {'is' if scales == 1 else 'are'} used")
 
 
 class TransferProblem(Starts, optimize.Problem):
@@ -607,6 +617,7 @@ def prepare(
         check_read(opts)
         warn_off_scale(opts)
     limit = memory.limit_bytes(opts.max_memory)
+    typed = opts.iterations != "auto"  # the default's counts (20,90) are for the scales a run has
     if opts.iterations == "auto":  # resolved here, so checkpoints and results record the counts that ran
         opts = opts.replace(iterations=default_iterations(opts.precision))
     content_t, style_ts = _load_inputs(content, styles, read_side(opts.size), opts.style_scale,
@@ -627,6 +638,8 @@ def prepare(
         stage_lr=problem.polish_lr(),
     )
     if state.iteration == 0:  # not a resumed run's: it starts from its checkpoint's picture
+        if typed:
+            warn_dropped_counts(opts.iterations, len(dict.fromkeys(problem.sizes())))  # a polish shares its size
         optimize.warn_no_steps(schedule.iterations, opts.iterations, f"the start ({init_named(opts.init)})")
         optimize.warn_large_adam_step(schedule)
     layers = problem.backbone.check_layers([*problem.content_layers, *problem.style_layers])

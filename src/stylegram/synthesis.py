@@ -37,7 +37,7 @@ from . import labels, masks, memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, reused
 from .errors import OptionError, check_choice, check_number, check_seed, warn
 from .options import Options, whole_number
-from .gatys import iteration_counts, load_model, scale_sizes, warn_enlarged
+from .gatys import iteration_counts, load_model, scale_sizes, warn_dropped_counts, warn_enlarged
 from .images import MAX_SIDE, ImageLike, image_list, load_input, one_colour, warn_transparent
 from .job import Job, Result
 from .losses import (Objective, StyleTerm, blend_of_layer, blend_weights, layer_groups, normalized,
@@ -445,6 +445,8 @@ def prepare_texture(
     counts = iteration_counts(opts.iterations, len(problem.sizes()))
     schedule = optimize.Schedule(counts, opts.optimizer, opts.lr, tolerance=opts.tolerance, patience=opts.patience)
     if state.iteration == 0:
+        if "iterations" in opts.changed():
+            warn_dropped_counts(opts.iterations, len(problem.sizes()))
         optimize.warn_no_steps(counts, opts.iterations, "the start (smooth noise in the examples' colours)")
         optimize.warn_large_adam_step(schedule)
     final = problem.sizes()[-1]
