@@ -600,3 +600,13 @@ def test_an_example_measured_for_longer_than_the_synthesis_is_warned_of(avg_vgg)
         warnings.simplefilter("error")
         prepare_texture(photo, size=32, model=avg_vgg, example_scale=0.14)
         prepare_texture(photo[..., :1000, :1000], size=32, model=avg_vgg)  # 6x as long, but 1 megapixel: seconds
+    # a scale so small that pool4's maps are too few was offered, and then warned of as too small (trial AR)
+    with pytest.warns(StylegramWarning) as said:
+        prepare_texture(torch.rand(1, 3, 1500, 1500), size=32, iterations="2", model=avg_vgg)
+    assert [str(w.message) for w in said] == [
+        "the example is read at 1500x1500 px (example_scale=1 of its own pixels), so measuring the examples takes "
+        "about 703x as long as the synthesis itself; example_scale=0.05 reads it at 75x75 (its grain 20x smaller in "
+        "the texture)"]  # 0.01 by the quarter rule alone; 0.05 is pool4's floor of 4 positions (64 px)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepare_texture(torch.rand(1, 3, 1500, 1500), size=32, iterations="2", model=avg_vgg, example_scale=0.05)

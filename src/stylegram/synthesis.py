@@ -471,7 +471,9 @@ def prepare_texture(
     return Job(problem, schedule, opts, state)
 
 
-SLOW_EXAMPLES = 1.0  # measuring the examples against the synthesis, in pixels passed (both ~9-10 s a megapixel here)
+# measuring the examples against the synthesis, in pixels passed (both ~9-10 s a megapixel here), above which it is
+# said: at 1 a 128 px texture was told it 'takes about 1x as long'
+SLOW_EXAMPLES = 2.0
 SLOW_MEASURE = 2e6  # pixels measured below which it is said of no run: 10-20 s (a short preview measures longer)
 
 
@@ -489,9 +491,11 @@ def warn_small_examples(problem: TextureProblem) -> None:
             continue
         which = f"example {i + 1}" if len(problem.examples) > 1 else "the example"
         need = SMALL_EXAMPLE_MAP * stride
+        asked = scale * need / min(h, w)  # 'enlarged' was said of 0.043: less shrunk, at a 1500 px example
+        how = "enlarged, so blurred" if asked > 1 else "more of its own pixels"
         warn(f"{which} is read at {w}x{h} px, so its {deepest} maps are {w // stride}x{h // stride}: too few to tell "
              f"the material's larger forms, and the texture may come out as noise; give an example of at least {need} "
-             f"px on its short side, or --example-scale {scale * need / min(h, w):.2g} (enlarged, so blurred)")
+             f"px on its short side, or --example-scale {asked:.2g} ({how})")
 
 
 def warn_flat_examples(examples: Sequence[torch.Tensor]) -> None:
@@ -519,11 +523,15 @@ def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:
     h, w = problem.example_size(largest, sizes[-1])
     scale = problem.opts.example_scale
     smaller = max(0.01, math.floor(100 * scale * math.sqrt(0.25 / ratio)) / 100)  # a quarter of the synthesis
+    stride = max(problem.backbone.info(name).stride for name in problem.ordered)
+    enough = math.ceil(100 * scale * SMALL_EXAMPLE_MAP * stride / min(h, w)) / 100  # warn_small_examples's floor:
+    smaller = max(smaller, enough)  # 0.03 was offered, and then called too small for pool4
     sh, sw = (max(1, round(side * smaller / scale)) for side in (h, w))
     which = f"example {problem.examples.index(largest) + 1}" if len(problem.examples) > 1 else "the example"
-    warn(f"{which} is read at {w}x{h} px (--example-scale {scale:g} of its own pixels), so measuring the examples "
-         f"takes about {ratio:.0f}x as long as the synthesis itself; --example-scale {smaller:g} reads it at "
-         f"{sw}x{sh} (its grain {scale / smaller:.0f}x smaller in the texture)")
+    said = f"{which} is read at {w}x{h} px (--example-scale {scale:g} of its own pixels), so measuring the examples " \
+           f"takes about {ratio:.0f}x as long as the synthesis itself"
+    warn(said + (f"; --example-scale {smaller:g} reads it at {sw}x{sh} (its grain {scale / smaller:.0f}x smaller in "
+                 "the texture)" if smaller < scale else "; a crop of it would measure faster"))
 
 
 def texture(examples: ImageLike | Sequence[ImageLike], options: TextureOptions | None = None, *,
