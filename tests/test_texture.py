@@ -209,6 +209,11 @@ def test_masks_grow_each_example_in_its_region(avg_vgg):
         prepare_texture([_striped(0), _striped(2)], masks=[left, 1 - left], **{**opts, "size": 64})
     with pytest.raises(OptionError, match="mask 2 is black everywhere, so example 2 would grow nowhere"):
         prepare_texture([_striped(0), _striped(2)], masks=[left, 0 * left], **opts)
+    half = left.clone()
+    half[..., :24] = 0  # a quarter of the output under no mask: it stayed the start's coloured noise, unsaid
+    with pytest.warns(StylegramWarning, match=r"^the masks leave 25% of the texture where no example grows, which "
+                                              r"stays the start's coloured noise; cover it with a mask"):
+        prepare_texture([_striped(0), _striped(2)], masks=[half, 1 - left], **opts)
 
 
 @pytest.mark.parametrize("statistic", ["histogram", "meanstd,mmd-poly"])

@@ -89,8 +89,22 @@ def load_regions(spec: str | list | None, style_shapes: list[tuple[int, int]], s
 
 def load_texture_masks(spec: str | list | None, examples: int, output_shape: tuple[int, int],
                        statistic: str | None = None) -> list[torch.Tensor] | None:
-    """Texture --masks: per example, white where its texture grows in the output (of the output's aspect)."""
-    return load(TEXTURE_MASKS, spec, [output_shape] * examples, statistic)
+    """Texture --masks: per example, white where its texture grows in the output (of the output's aspect); a part
+    that no mask covers is warned of: no loss reaches it, and it stayed the start's coloured noise, unsaid."""
+    loaded = load(TEXTURE_MASKS, spec, [output_shape] * examples, statistic)
+    if loaded is not None and (share := uncovered(loaded, output_shape)) > UNCOVERED:
+        warn(f"the --masks leave {share:.0%} of the texture where no example grows, which stays the start's coloured "
+             "noise; cover it with a mask (white where an example grows)")
+    return loaded
+
+
+UNCOVERED = 0.01  # a share of the output no mask covers above which it is warned of
+
+
+def uncovered(masks: list[torch.Tensor], shape: tuple[int, int]) -> float:
+    """The share of an output of ``shape`` (H, W) that every mask leaves black."""
+    covered = torch.stack([torch.nn.functional.interpolate(m.float(), size=shape, mode="area")[0, 0] for m in masks])
+    return float((covered.amax(0) < VISIBLE).float().mean())
 
 
 def mask_names(spec: str | list | None, styles: int, option: str, noun: str, of: str = "style") -> list | None:
