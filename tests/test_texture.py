@@ -615,3 +615,16 @@ def test_an_example_measured_for_longer_than_the_synthesis_is_warned_of(avg_vgg)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         prepare_texture(torch.rand(1, 3, 1500, 1500), size=32, iterations="2", model=avg_vgg, example_scale=0.05)
+
+
+def test_the_size_named_to_fit_the_free_memory_leaves_room_for_it_to_move(avg_vgg, monkeypatch):
+    """'--size 1720' was named to fit 21.3 GiB free, and refused on the next run, when 20.0 GiB were free."""
+    from stylegram import memory
+
+    brick = load_tensor(path("brick"), size=64)
+    monkeypatch.setattr(memory, "available_memory", lambda: 3 * 2**30)
+    with pytest.raises(OptionError, match=r"the largest size that fits is about size=(\d+)") as refused:
+        prepare_texture(brick, size=3000, model=avg_vgg, iterations="1")
+    named = int(re.search(r"about size=(\d+)", str(refused.value))[1])
+    monkeypatch.setattr(memory, "available_memory", lambda: int(0.93 * 3 * 2**30))  # a little less free now
+    assert prepare_texture(brick, size=named, model=avg_vgg, iterations="1").problem.sizes()[-1] == (named, named)

@@ -196,8 +196,9 @@ def _check_need(
     if need <= limit:
         return
     h, w = size
-    fits = largest_side(need, size, limit)
-    while need_at is not None and fits >= SMALLEST and need_at(fits) > limit:
+    room_for = limit if given else int(FREE_HEADROOM * limit)  # what is free moves: 1720 was named, then refused
+    fits = largest_side(need, size, room_for)
+    while need_at is not None and fits >= SMALLEST and need_at(fits) > room_for:
         fits -= 16
     room = f"--max-memory allows {gib(limit)} GiB" if given else f"only {gib(limit)} GiB is available"
     if fits >= SMALLEST:
@@ -206,6 +207,9 @@ def _check_need(
         advice = "no useful size fits in that; " + ("raise --max-memory" if given else
                                                     "free some memory (close other programs) and try again")
     raise OptionError(f"a {w}x{h} {what} needs about {gib(need)} GiB but {room}; {advice}{also}")
+
+
+FREE_HEADROOM = 0.9  # the share of the memory free now that a size named to fit it is sized for
 
 
 def largest_side(need: int, size: tuple[int, int], limit: int | None) -> int:
