@@ -511,7 +511,7 @@ def test_help_of_the_options_says_what_each_does_in_python_words():
         assert f"help(stylegram.{options}) lists" in " ".join(pydoc.render_doc(run, renderer=pydoc.plaintext).split())
 
 
-def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):
+def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg, tmp_path, capsys):
     """The outermost rows of a colour texture came out speckled with saturated pixels (a 1 px coloured rim); grown
     beyond the border and cropped off, they are as the inside."""
     example = load_tensor(path("mosaic"), size=128)
@@ -534,6 +534,9 @@ def test_the_margin_keeps_the_border_rows_as_the_inside(avg_vgg):
         prepare_texture(example, margin=-1, **opts)
     with pytest.raises(OptionError, match=r"^margin=8 grows a texture beyond its borders, and a tileable one has none"):
         prepare_texture(example, margin=8, tileable=True, **opts)  # was taken and ignored
+    assert main(["texture", "sample:brick", "--tileable", "--margin", "4", "--size", "32", "-o",
+                 str(tmp_path / "t.png")]) == 2  # the default's value typed: taken and ignored, where 8 was refused
+    assert "--margin 4 grows a texture beyond its borders, and a --tileable one has none" in capsys.readouterr().err
     with pytest.raises(OptionError) as refused:  # 'a 2008x2008 run ... --size N' for the canvas, not the picture
         prepare_texture(example, model=avg_vgg, size=2000, max_memory=1.0)
     said = re.search(r"^a 2008x2008 run \(the 2000x2000 texture and its 4 px margin\) needs about [\d.]+ GiB but "

@@ -9,6 +9,7 @@ import shlex
 from . import SUMMARIES
 from .. import labels
 from ..backbones.base import PADDINGS
+from ..errors import OptionError
 from ..precision import PRECISIONS
 from ..synthesis import TextureOptions, prepare_texture, resume_texture
 from .common import add_dataclass_options
@@ -109,6 +110,11 @@ def _options(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     draw_seed(args)
+    # typed at the default's value it was taken and ignored (the options cannot tell it from no --margin), where
+    # --margin 8 was refused
+    if args.tileable and "margin" in getattr(args, "given", ()) and args.margin:
+        raise OptionError(f"--margin {args.margin} grows a texture beyond its borders, and a --tileable one has "
+                          "none: drop --margin")
     output = check_outputs(args, [*args.examples, args.weights, *listed(args.masks, args.labels)])
     page = check_explain(args)
     if args.resume:
