@@ -57,17 +57,20 @@ def pictures(tmp_path, chelsea) -> dict[str, Path]:
     return {"content": tmp_path / "chelsea.png", "style": tmp_path / "swirls.png", "text": tmp_path / "notes.txt"}
 
 
-def drop(page, selector: str, path: Path, mime: str) -> None:
-    """Drop a file onto an element as a user dragging it from the desktop would."""
-    data = base64.b64encode(path.read_bytes()).decode()
+def drop(page, selector: str, path: Path | list[Path], mime: str) -> None:
+    """Drop a file (or several) onto an element as a user dragging it from the desktop would."""
+    paths = path if isinstance(path, list) else [path]
+    files = [[base64.b64encode(p.read_bytes()).decode(), p.name] for p in paths]
     transfer = page.evaluate_handle(
-        """([data, name, mime]) => {
-            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        """([files, mime]) => {
             const transfer = new DataTransfer();
-            transfer.items.add(new File([bytes], name, { type: mime }));
+            for (const [data, name] of files) {
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], name, { type: mime }));
+            }
             return transfer;
         }""",
-        [data, path.name, mime],
+        [files, mime],
     )
     page.dispatch_event(selector, "dragover", {"dataTransfer": transfer})
     page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
@@ -194,6 +197,13 @@ def test_a_picture_removed_while_it_uploads_is_not_used(browser, pictures):
             page.click("#start")
             page.wait_for_selector("#error:not([hidden])")
             assert page.inner_text("#error") == "Add at least one style image."
+            page.unroute("**/api/uploads?*")
+            drop(page, "#content-drop", [pictures["style"], pictures["content"]], "image/png")  # the second went
+            page.wait_for_selector("#error:has-text('One content picture at a time')")  # without a word
+            assert page.inner_text("#error") == ("One content picture at a time: swirls.png is the content, and "
+                                                 "chelsea.png was not used (drop it on the style images to use it "
+                                                 "as a style).")
+            assert page.locator("#content-thumbs .thumb:not([hidden])").count() == 1
         finally:
             closed(browser)
 

@@ -171,7 +171,7 @@ function thumbnail(shown, box, onRemove) {
   size.textContent = "uploading…";
   const remove = document.createElement("button");
   remove.type = "button";
-  remove.title = "remove";
+  remove.title = `remove ${shown.name}`;  // a screen reader heard "remove" for every picture alike
   remove.textContent = "×";
   remove.addEventListener("click", (event) => { event.stopPropagation(); item.remove(); onRemove(); });
   item.append(media, name, size, remove);
@@ -564,8 +564,13 @@ function uploadAttachment(file) {
 async function addFiles(files, role) {
   clearError();
   const list = Array.from(files);
-  if (role === "content") list.splice(1);
+  const left = role === "content" ? list.splice(1) : [];  // one content: the rest were dropped without a word
   for (const file of list) await upload(file, role);
+  if (left.length) {
+    showError(`One content picture at a time: ${list[0].name} is the content, and ${left.map((f) => f.name).join(", ")} `
+      + `${left.length === 1 ? "was" : "were"} not used (drop ${left.length === 1 ? "it" : "them"} on the style `
+      + `images to use ${left.length === 1 ? "it as a style" : "them as styles"}).`);
+  }
 }
 
 function dropZone(zone, input, role) {
