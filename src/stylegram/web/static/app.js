@@ -929,8 +929,11 @@ function onFrame(p) {
       ? "the time left is known after the next frame" : `about ${seconds(p.estimated_left)} left`);
     return;
   }
+  // a later frame starts from the one before, moved along the motion, and runs half the finest scale's iterations:
+  // 'of 40', then 'of 20', read as a count changed without a word
+  const later = making > 1 ? " (a later frame starts from the one before, so it runs fewer)" : "";
   $("#job-status").textContent = `Running: frame ${making} of ${p.total}, iteration ${p.step.iteration} of `
-    + `${p.step.total}.`;
+    + `${p.step.total}${later}.`;
   const left = p.estimated_left === null
     ? `about ${seconds(p.step.estimated_left)} left in this frame`
     : `about ${seconds(p.estimated_left)} left`;
