@@ -743,8 +743,8 @@ def test_an_image_too_small_for_the_layer_is_named(classes, tmp_path, capsys):
         Image.new("RGB", size, (90, 120, 30)).save(folder / name)
     assert main(["grams", str(folder), "--layer", "relu5_1", "-o", str(tmp_path / "g.png")]) == 2
     assert "thin.png is 80x20 px, tiny.png is 8x8 px, wide.png is 256x17 px at --size 256: layer relu5_1 of vgg19 " \
-           "needs at least 32 px on each side; use --size 482 or more, if the files are that large (their long side is " \
-           "shrunk to --size, never enlarged), or larger images, or --layer no deeper than pool3" in \
+           "needs at least 32 px on each side; use --size 482 or more, if the files are that large (their long " \
+           "side is shrunk to --size, never enlarged), or larger images, or --layer no deeper than pool3" in \
         capsys.readouterr().err  # it said 'a larger --size than 256', and any larger than 600 finds no more pixels
     fake = tmp_path / "fake"
     fake.mkdir()

@@ -229,8 +229,8 @@ def test_a_finer_scales_higher_loss_is_not_called_divergence():
     rising = history([2.0, 1.5], [100.0, 90.0, 300.0, 400.0, 500.0])
     assert "3.3 times above the lowest it reached (90, then 500 at the end)" in said(rising)
     assert said(rising).endswith("lower lr, or leave it at its default")  # Python's words (it said --lr)
-    with pytest.warns(stylegram.errors.StylegramWarning, match=r"no step lowered the loss .* so the picture is its start; "
-                                                               "lower lr, or ") as heard:
+    with pytest.warns(stylegram.errors.StylegramWarning,
+                      match=r"no step lowered the loss .* so the picture is its start; lower lr, or ") as heard:
         stylegram.transfer("sample:chelsea", "sample:swirls", size=48, min_size=48, iterations="5", lr=1e6)
         # Python heard nothing of a run that painted noise
     assert heard[0].filename == __file__  # the call that made it, not a line of stylegram's own (job.py:147)
@@ -256,10 +256,12 @@ def test_iteration_counts_beyond_the_runs_scales_are_said_to_be_dropped(tmp_path
     assert "warning: --iterations gives 3 counts and this run has 1 scale, so the last one (6) is used" in \
         capsys.readouterr().err
     assert main(["texture", "sample:brick", "-o", out, "--size", "48", "--iterations", "2,3", "--quiet"]) == 0
-    assert "--iterations gives 2 counts and this run has 1 scale, so the last one (3) is used" in capsys.readouterr().err
+    assert "--iterations gives 2 counts and this run has 1 scale, so the last one (3) is used" in \
+        capsys.readouterr().err
     assert main(["dream", "--layer", "relu2_1", "--size", "32", "--octaves", "1", "--iterations", "1,2", "-o", out,
                  "--quiet"]) == 0
-    assert "--iterations gives 2 counts and this run has 1 octave, so the last one (2) is used" in capsys.readouterr().err
+    assert "--iterations gives 2 counts and this run has 1 octave, so the last one (2) is used" in \
+        capsys.readouterr().err
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", out, "--size", "48", "--quiet"]) == 0
     assert "warning" not in capsys.readouterr().err  # the default's two counts, on a one-scale run
 

@@ -215,7 +215,8 @@ def test_the_command_ends_with_each_measure_on_the_start_and_on_the_dream(vgg, t
                  "--octaves", "1", "--iterations", "8", "--quiet", "-o", str(out)]) == 0
     said = re.search(r"mean pairwise Pearson correlation of the maps of 4 channels of conv3_1 \(relu3_1 before its "
                      r"ReLU\): (-?[0-9.e-]+) on the start, (-?[0-9.e-]+) on the dream \(on the picture as it is: the "
-                     r"bar's objective was taken through random shifts and turns\)", capsys.readouterr().err)  # why the two
+                     r"bar's objective was taken through random shifts and turns\)",
+                     capsys.readouterr().err)  # why the two
     # differ; and the layer asked for named beside the one measured, which was not said where the numbers are
     assert said, "the measure is printed"
     goal = D.cluster_correlation("conv3_1", [3, 9, 17, 40])

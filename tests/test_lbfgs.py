@@ -98,7 +98,7 @@ def test_settle_judges_the_last_step_and_undoes_a_bad_one():
 
 def test_a_transfer_keeps_the_picture_before_a_bad_last_step(vgg, monkeypatch):
     """The loop settles each scale's last step: one whose loss shot up is undone, the picture before it kept."""
-    from stylegram import gatys, optimize
+    from stylegram import gatys
     from stylegram.images import load_tensor
     from stylegram.samples import path
 

@@ -39,7 +39,9 @@ HELP = {
               "by /, e.g. conv1_1,pool1/pool2,pool3,pool4: the first's fine grain, the second's coarse layout "
               "(default: %(default)s)",
     "blend": "weights of several examples, e.g. 0.7,0.3: each layer's statistics are their blend (not their "
-             "areas: a bright, high-contrast example takes more of the picture than its weight says), and the start noise is in the blend's colour; with --layers groups a layer blends only the examples that have it "
+             "areas: a bright, high-contrast example takes more of the picture than its weight says), and the "
+             "start noise is in the blend's colour; with --layers groups a layer blends only the examples that "
+             "have it "
              "(groups that share no layer: the blend sets the start's colour alone); with --masks, how strongly "
              "each example's region is held to it (default: equal)",
     "statistic": "style statistic: gram (the paper's), mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, "
