@@ -223,9 +223,8 @@ class TextureProblem(optimize.Problem):
         self.wrap = opts.tileable
         if isinstance(opts.margin, bool) or not isinstance(opts.margin, int) or not 0 <= opts.margin <= 64:
             raise OptionError(f"--margin must be a whole number of px from 0 to 64, got {opts.margin!r}")
-        if self.wrap and opts.margin not in (0, MARGIN):  # was taken and ignored without a word (trial V)
-            raise OptionError(f"--margin {opts.margin} grows a texture beyond its borders, and a --tileable one has "
-                              "none: drop --margin")
+        if self.wrap and opts.margin not in (0, MARGIN):  # was taken and ignored without a word (trial V); the
+            refuse_tileable_margin(opts.margin)  # default's value only the command line can tell from none
         self.margin = 0 if self.wrap else opts.margin  # a tiling texture has no border
         # Grey examples give a grey texture: the loss sees the channel mean, so the gradient (and the image
         # started as grey noise) stay grey instead of collecting faint colour speckles.
@@ -395,6 +394,12 @@ class TextureProblem(optimize.Problem):
         m = self.margin
         image = image[..., m:image.shape[-2] - m, m:image.shape[-1] - m] if m else image
         return image.mean(1, keepdim=True).expand_as(image).contiguous() if self.grey else image
+
+
+def refuse_tileable_margin(margin: int) -> None:
+    """Refuse a --margin given with --tileable: a texture that tiles has no border to grow beyond."""
+    raise OptionError(f"--margin {margin} grows a texture beyond its borders, and a --tileable one has none: drop "
+                      "--margin")
 
 
 def tiling_padding(padding: str | None, tileable: bool) -> str | None:

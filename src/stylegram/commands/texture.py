@@ -9,9 +9,8 @@ import shlex
 from . import SUMMARIES
 from .. import labels
 from ..backbones.base import PADDINGS
-from ..errors import OptionError
 from ..precision import PRECISIONS
-from ..synthesis import TextureOptions, prepare_texture, resume_texture
+from ..synthesis import TextureOptions, prepare_texture, refuse_tileable_margin, resume_texture
 from .common import add_dataclass_options
 from .explain import add_explain_option, check_explain, explain_texture
 from .runner import add_run_options, check_outputs, check_resume_alone, draw_seed, listed, run_job
@@ -41,9 +40,8 @@ HELP = {
     "blend": "weights of several examples, e.g. 0.7,0.3: each layer's statistics are their blend (not their "
              "areas: a bright, high-contrast example takes more of the picture than its weight says), and the "
              "start noise is in the blend's colour; with --layers groups a layer blends only the examples that "
-             "have it "
-             "(groups that share no layer: the blend sets the start's colour alone); with --masks, how strongly "
-             "each example's region is held to it (default: equal)",
+             "have it (groups that share no layer: the blend sets the start's colour alone); with --masks, how "
+             "strongly each example's region is held to it (default: equal)",
     "statistic": "style statistic: gram (the paper's), mmd-linear, mmd-poly(c=1,d=3), mmd-gauss, meanstd, w2, "
     "histogram, mrf (the example's 3x3 patches, Li and Wand 2016), or a weighted mix like gram:1,histogram:0.5 "
     "(see docs/statistics.md) (default: %(default)s)",
@@ -115,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
     # typed at the default's value it was taken and ignored (the options cannot tell it from no --margin), where
     # --margin 8 was refused
     if args.tileable and "margin" in getattr(args, "given", ()) and args.margin:
-        raise OptionError(f"--margin {args.margin} grows a texture beyond its borders, and a --tileable one has "
-                          "none: drop --margin")
+        refuse_tileable_margin(args.margin)
     output = check_outputs(args, [*args.examples, args.weights, *listed(args.masks, args.labels)])
     page = check_explain(args)
     if args.resume:
