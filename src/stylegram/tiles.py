@@ -313,7 +313,6 @@ def transfer_tiled(
     first = optimize.fit_long_side(tuple(whole.shape[-2:]), base)
     style_side = optimize.style_side(first, opts.style_scale)  # the styles stay at the first run's size
     tally = _Tally(tile_counts(tuple(whole.shape[-2:]), steps, tile), state)
-    refined = [tally.before]  # tiles made, those before a checkpoint counted
     for number, side in enumerate(steps, 1):
         if state is not None and number <= state.level:
             continue  # made before the checkpoint
@@ -325,7 +324,7 @@ def transfer_tiled(
         going_on = state if state is not None and number == state.level + 1 and state.tiles_done else None
 
         def done(tile_done: int, count: int, total: torch.Tensor, weight: torch.Tensor) -> None:
-            refined[0] = sum(tally.counts[:number - 1]) + tile_done
+            tally.reached(number, tile_done)
             if on_state is not None:
                 on_state(TiledState(number - 1, below, history, tile_done, total, weight))
             if on_step is not None:
@@ -336,7 +335,7 @@ def transfer_tiled(
             on_state(TiledState(number, image, history))
     alpha = images.load_alpha(content)
     return Result(image, history, opts.replace(size=size), earlier + time.perf_counter() - start, alpha,
-                  tiles=refined[0])
+                  tiles=tally.made)
 
 
 def _recording(on_state: Callable[[TiledState], None], inputs: dict[str, str],
@@ -354,10 +353,15 @@ class _Tally:
     def __init__(self, counts: list[int], state: TiledState | None) -> None:
         self.counts, self.began = counts, time.perf_counter()
         self.before = sum(counts[:state.level]) + state.tiles_done if state is not None else 0
+        self.made = self.before  # tiles made so far, those before a checkpoint counted (the Result's ``tiles``)
+
+    def reached(self, level: int, tile: int) -> None:
+        """Tile ``tile`` of ``level`` (from 1) is done."""
+        self.made = sum(self.counts[:level - 1]) + tile
 
     def step(self, level: int, tile: int, tiles: int, size: tuple[int, int], seconds: float) -> TileStep:
-        """Tile ``tile`` of ``tiles`` of ``level`` (from 1) done."""
-        done, count = sum(self.counts[:level - 1]) + tile, sum(self.counts)
+        """Tile ``tile`` of ``tiles`` of ``level`` (from 1), the one ``reached`` last."""
+        done, count = self.made, sum(self.counts)
         pace = (time.perf_counter() - self.began) / max(done - self.before, 1)
         return TileStep(level, len(self.counts), tile, tiles, size, seconds, done, count, pace * (count - done))
 
