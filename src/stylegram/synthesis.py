@@ -485,18 +485,29 @@ SLOW_MEASURE = 2e6  # pixels measured below which it is said of no run: 10-20 s 
 SMALL_EXAMPLE_MAP = 4  # positions across an example's deepest maps below which its statistics there say little
 
 
+def _deepest(problem: TextureProblem) -> tuple[str, int]:
+    """The deepest of the problem's layers and its stride."""
+    deepest = max(problem.ordered, key=lambda name: problem.backbone.info(name).stride)
+    return deepest, problem.backbone.info(deepest).stride
+
+
+def _enough_scale(problem: TextureProblem, size: tuple[int, int]) -> float:
+    """The --example-scale at which an example read at ``size`` (H, W) now would give the deepest layer's maps
+    SMALL_EXAMPLE_MAP positions on its short side."""
+    return problem.opts.example_scale * SMALL_EXAMPLE_MAP * _deepest(problem)[1] / min(size)
+
+
 def warn_small_examples(problem: TextureProblem) -> None:
     """Say beforehand when an example is so small that its deepest layer's maps are a few positions across: a 32 px
     mosaic grown to 128 px came out as coloured confetti, without a word (its pool4 maps were 2x2)."""
-    deepest = max(problem.ordered, key=lambda name: problem.backbone.info(name).stride)
-    stride, scale = problem.backbone.info(deepest).stride, problem.opts.example_scale
+    deepest, stride = _deepest(problem)
     for i, example in enumerate(problem.examples):
         h, w = problem.example_size(example, problem.sizes()[-1])
         if min(h, w) // stride >= SMALL_EXAMPLE_MAP:
             continue
         which = f"example {i + 1}" if len(problem.examples) > 1 else "the example"
         need = SMALL_EXAMPLE_MAP * stride
-        asked = scale * need / min(h, w)  # 'enlarged' was said of 0.043: less shrunk, at a 1500 px example
+        asked = _enough_scale(problem, (h, w))  # 'enlarged' was said of 0.043: less shrunk, at a 1500 px example
         how = "enlarged, so blurred" if asked > 1 else "more of its own pixels"
         warn(f"{which} is read at {w}x{h} px, so its {deepest} maps are {w // stride}x{h // stride}: too few to tell "
              f"the material's larger forms, and the texture may come out as noise; give an example of at least {need} "
@@ -528,9 +539,8 @@ def warn_slow_examples(problem: TextureProblem, counts: Sequence[int]) -> None:
     h, w = problem.example_size(largest, sizes[-1])
     scale = problem.opts.example_scale
     smaller = max(0.01, math.floor(100 * scale * math.sqrt(0.25 / ratio)) / 100)  # a quarter of the synthesis
-    stride = max(problem.backbone.info(name).stride for name in problem.ordered)
-    enough = math.ceil(100 * scale * SMALL_EXAMPLE_MAP * stride / min(h, w)) / 100  # warn_small_examples's floor:
-    smaller = max(smaller, enough)  # 0.03 was offered, and then called too small for pool4
+    enough = math.ceil(100 * _enough_scale(problem, (h, w))) / 100  # warn_small_examples's floor: 0.03 was offered,
+    smaller = max(smaller, enough)  # and then called too small for pool4
     sh, sw = (max(1, round(side * smaller / scale)) for side in (h, w))
     which = f"example {problem.examples.index(largest) + 1}" if len(problem.examples) > 1 else "the example"
     said = f"{which} is read at {w}x{h} px (--example-scale {scale:g} of its own pixels), so measuring the examples " \
