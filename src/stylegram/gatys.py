@@ -163,8 +163,8 @@ def default_iterations(precision_name: str) -> str:
     return "20,180" if precision.resolve(precision_name) == "bfloat16" and precision.amx() else "20,90"
 
 
-def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
-    """'100,60,40' -> per-scale counts; a single number applies to every scale; a longer list keeps its tail."""
+def _counts_given(spec: str | int | Sequence[int]) -> list[int]:
+    """The counts --iterations gives ('100,60,40', 100 or [100, 60, 40]), checked."""
     try:
         parts = ([spec] if isinstance(spec, int) else [int(p) for p in spec.split(",")] if isinstance(spec, str)
                  else [int(p) for p in spec])
@@ -172,6 +172,12 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
         raise OptionError(f"--iterations must be whole numbers per scale like 20,90, got '{spec}'") from None
     if any(n < 0 for n in parts):  # named as typed: the counts split for the polish would be others
         raise OptionError(f"--iterations must not be negative, got '{spec}'")
+    return parts
+
+
+def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
+    """'100,60,40' -> per-scale counts; a single number applies to every scale; a longer list keeps its tail."""
+    parts = _counts_given(spec)
     if len(parts) == 1:
         return parts * scales
     if len(parts) < scales:  # give the extra coarse scales the first count
@@ -182,10 +188,10 @@ def iteration_counts(spec: str | int | Sequence[int], scales: int) -> list[int]:
 def warn_dropped_counts(spec: str | int | Sequence[int], scales: int, stage: str = "scale") -> None:
     """Say that counts given beyond the run's scales are dropped (iteration_counts keeps the tail): '5,5,5,5,5' on
     a one-scale run ran 5 without a word. ``stage``: what a scale is called (a dream's octave)."""
-    given = str(spec).split(",") if isinstance(spec, (str, int)) else list(spec)
-    if len(given) > scales:
-        kept = ",".join(str(n).strip() for n in given[len(given) - scales:])
-        warn(f"--iterations gives {len(given)} counts and this run has {count(scales, stage)}, so the last "
+    given = len(_counts_given(spec))
+    if given > scales:
+        kept = ",".join(map(str, iteration_counts(spec, scales)))
+        warn(f"--iterations gives {given} counts and this run has {count(scales, stage)}, so the last "
              f"{'one' if scales == 1 else scales} ({kept}) {'is' if scales == 1 else 'are'} used")
 
 
