@@ -461,10 +461,14 @@ def test_transfer_writes_png_log_and_snapshots(tmp_path, capsys):
     image = Image.open(out)
     assert image.size == (64, 43) and np.asarray(image).std() > 5
     rows = log.read_text().splitlines()
-    assert rows[0].startswith("iteration,stage,width,height,content.relu4_2") and len(rows) == 4
-    stages = [row[:4] for row in csv.reader(rows[1:])]  # 3 iterations: the last over the pixels (--polish)
+    assert rows[0].startswith("iteration,stage,width,height,content.relu4_2") and len(rows) == 6
+    table = list(csv.reader(rows[1:]))
+    stages = [row[:4] for row in table]  # 3 iterations: the last over the pixels (--polish); each stage's end measured
     assert stages == [["1", "scale 1 of 1", "64", "43"], ["2", "scale 1 of 1", "64", "43"],
-                      ["3", "scale 1 of 1, pixel polish", "64", "43"]]
+                      ["2", "scale 1 of 1, end", "64", "43"], ["3", "scale 1 of 1, pixel polish", "64", "43"],
+                      ["3", "scale 1 of 1, pixel polish, end", "64", "43"]]
+    totals = [float(row[-1]) for row in table]
+    assert totals[2] == totals[3] and totals[4] < totals[0]  # the polish begins from the picture the search ended with
     assert sorted(p.name for p in (tmp_path / "new" / "folder" / "out_steps").iterdir()) == ["iter_000002.png", "iter_000003.png"]  # the last too
     assert (tmp_path / "run.ckpt").exists()
 
@@ -1051,13 +1055,13 @@ def test_the_log_is_rewritten_as_the_run_goes(tmp_path, monkeypatch):
     seen = []
     real = runner.write_log
     monkeypatch.setattr(runner, "CHECKPOINT_EVERY", 2)
-    monkeypatch.setattr(runner, "write_log", lambda history, path, problem: (
-        seen.append([row["iteration"] for row in history]), real(history, path, problem)))
+    monkeypatch.setattr(runner, "write_log", lambda state, path, problem: (
+        seen.append([row["iteration"] for row in state.history]), real(state, path, problem)))
     log = tmp_path / "losses.csv"
     assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "out.png"), *FAST,
                  "--log", str(log)]) == 0
     assert seen == [[1, 2], [1, 2, 3]]  # at iteration 2, then at the end
-    assert len(log.read_text().splitlines()) == 4
+    assert len(log.read_text().splitlines()) == 6  # and a row for each stage's end
 
 
 def test_seed_minus_one_draws_a_seed_and_says_it(tmp_path, capsys):

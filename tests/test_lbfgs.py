@@ -213,3 +213,24 @@ def test_a_checkpoint_from_before_the_radius_continues():
     assert torch.allclose(x.detach(), torch.full((3,), opt.state["radius"] / 3 ** 0.5))  # along -g from 0
     run(opt, x, f, 5)
     assert float(f(x.detach())) < 3
+
+
+def test_the_result_measures_the_picture_it_ends_with(vgg):
+    """The history's rows measure the picture each step began from, so none measured the picture written: the
+    result's final_losses (and --log's 'end' rows) are its own terms, as the objective gives them on the image."""
+    from stylegram import gatys
+    from stylegram.images import load_tensor
+    from stylegram.samples import path
+
+    content, style = load_tensor(path("chelsea"), size=48), load_tensor(path("swirls"), size=64)
+    for optimizer in ("lbfgs", "adam"):
+        job = gatys.prepare(content, style, model=vgg, size=48, min_size=48, iterations="4", tolerance=0, polish=0,
+                            parameterization="pixels", content_boost=0, optimizer=optimizer)
+        result = job.run()
+        terms = job.problem.terms_at(job.problem.sizes()[-1])
+        with torch.no_grad():
+            measured = {name: float(value) for name, value in terms(result.image).items()}
+        assert result.final_losses == pytest.approx(measured, rel=1e-5), optimizer
+        last = {k: v for k, v in result.history[-1].items() if k not in ("iteration", "scale")}
+        assert sum(measured.values()) < sum(last.values())  # the last step lowered the loss further
+        assert f"loss {sum(measured.values()):.4g})" in repr(result)

@@ -39,6 +39,16 @@ class Result:
     sizes: list[tuple[int, int]] | None = None  # (H, W) of each stage of the run, where known (diverged)
     notes: list[str] = field(default_factory=list)  # what was measured on the picture: a dream's gains, in words
     tiles: int = 0  # a tiled run's (stylegram.tiles): the tiles refined after the first, whole run of ``history``
+    end: dict[str, float] | None = None  # the terms of the picture itself, measured after the last step, where known
+
+    @property
+    def final_losses(self) -> dict[str, float]:
+        """The loss terms of the picture: measured on it where known (``end``), else its last iteration's (which
+        measure the picture that iteration began from); none for a one-pass method."""
+        if self.end is not None:
+            return dict(self.end)
+        last = self.history[-1] if self.history else {}
+        return {name: value for name, value in last.items() if name not in optimize.NOT_TERMS}
 
     def __post_init__(self) -> None:
         """The alpha at the picture's size, as a file gets it (it was the content's: r.image * r.alpha failed)."""
@@ -74,7 +84,7 @@ class Result:
             return (f"Result({kind}, {width}x{height} px, {count} iteration{'s' * (count != 1)} at the tile size, "
                     f"then {self.tiles} tile{'s' * (self.tiles != 1)} refined, in {self.seconds:.1f} s)")
         return (f"Result({kind}, {width}x{height} px, {count} iteration{'s' * (count != 1)} in {self.seconds:.1f} s, "
-                f"loss {loss_of(self.history[-1]):.4g})")
+                f"loss {sum(self.final_losses.values()):.4g})")
 
     def diverged(self) -> str:
         """What to say, in keyword words (lr, not --lr), when the run diverged (``divergence``); '' otherwise."""
@@ -193,7 +203,8 @@ class Job:
                  "is the picture so far: call job.run() (or iterate the job) to finish it, or job.result(so_far=True) "
                  "to take it as it is")
         result = Result(self._image(), list(self.state.history), self.options,  # a snapshot: a run going on added
-                        self.state.elapsed, self.alpha, self.problem.sizes())  # to its history
+                        self.state.elapsed, self.alpha, self.problem.sizes(),  # to its history
+                        end=self.state.ends.get(len(self.problem.sizes()) - 1) if self.finished else None)
         if self.finished:  # a dream iterated to its end, then result(), had no notes: run() alone measured them
             result.notes = [in_python_words(note) for note in self.notes()]
         return result

@@ -192,6 +192,7 @@ class State:
     since_best: int = 0
     elapsed: float = 0.0
     history: list[dict] = field(default_factory=list)
+    ends: dict[int, dict[str, float]] = field(default_factory=dict)  # scale -> the terms of the picture it ended with
     inputs: dict[str, str] = field(default_factory=dict)  # digests of the problem's input images (fingerprint)
     start: str = ""  # what --init auto started from (starts.Starts), which a resumed run says again
 
@@ -566,16 +567,27 @@ def _run_scale(
         )
         if done:
             break
-    if isinstance(optimizer, LBFGS) and own is None and state.step > 0:  # a dream's loss is drawn at random
-        _settle(state, optimizer, terms, param)
+    if own is None and state.step > 0:  # a dream's loss is drawn at random
+        _measure_end(state, optimizer, terms, param)
     return measured
 
 
-def _settle(state: State, optimizer: LBFGS, terms: Terms, param: Parameterization) -> None:
-    """Judge a scale's last step, which no later evaluation does (LBFGS.settle); one undone puts the picture and its
-    parameters back to where it began."""
+def _measure_end(state: State, optimizer: torch.optim.Optimizer | LBFGS, terms: Terms, param: Parameterization) -> None:
+    """Measure the picture a scale ended with (``state.ends``: each history row measures the picture its step began
+    from, so none measured this one), one forward pass; with L-BFGS, judge the last step by it, which no later
+    evaluation does (LBFGS.settle): one undone puts the picture and its parameters back where it began, measured
+    again."""
+    measured: dict[str, float] = {}
+
+    def loss_at() -> float:
+        measured.update({name: float(value) for name, value in terms(param.image()).items()})
+        return sum(measured.values())
+
     with torch.no_grad():
-        kept = optimizer.settle(lambda: sum(terms(param.image()).values()))
-    if not kept:
-        state.param, state.saved = param.carry(), param.saved()
-        state.optimizer_state = optimizer.state_dict()
+        if not isinstance(optimizer, LBFGS):
+            loss_at()
+        elif not optimizer.settle(loss_at):
+            state.param, state.saved = param.carry(), param.saved()
+            state.optimizer_state = optimizer.state_dict()
+            loss_at()
+    state.ends[state.scale] = measured

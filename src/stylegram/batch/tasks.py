@@ -176,8 +176,7 @@ def _tile_reports(steps: Reporting | None) -> Callable[[tiles.TileStep], None] |
 
 def _pixels(result, stopped: bool) -> tuple[np.ndarray, bool, float | None]:
     """A result's 8-bit pixels, whether it was stopped, and its last iteration's style loss (None without one)."""
-    last = result.history[-1] if result.history else {}
-    terms = [value for name, value in last.items() if name.startswith("style")]
+    terms = [value for name, value in result.final_losses.items() if name.startswith("style")]
     return np.asarray(images.to_image(result.image)), stopped, (sum(terms) if terms else None)
 
 

@@ -15,7 +15,7 @@ import torch
 from ..errors import Terminated, interrupted_status
 from ..files import write_bytes
 from ..images import save_image
-from ..optimize import NOT_TERMS, Problem, Progress
+from ..optimize import NOT_TERMS, Problem, Progress, State
 
 
 def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:
@@ -23,21 +23,29 @@ def numbered_path(folder: Path, iteration: int, suffix: str = ".png") -> Path:
     return folder / f"iter_{iteration:06d}{suffix}"
 
 
-def write_log(history: list[dict], path: str | os.PathLike, problem: Problem) -> None:
+def write_log(state: State, path: str | os.PathLike, problem: Problem) -> None:
     """Write the loss history as CSV, atomically: iteration, the stage as progress displays name it ('scale 2 of 2,
-    pixel polish'), its width and height, one column per term, total."""
-    path = Path(path)
+    pixel polish'), its width and height, one column per term, total. Each row measures the picture its iteration
+    began from; after a stage's last, a row of the stage's name and ', end' measures the picture it ended with (the
+    last such row: the picture written), at the same iteration."""
+    history = state.history
     columns = sorted({k for row in history for k in row} - set(NOT_TERMS))
     sizes = problem.sizes()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["iteration", "stage", "width", "height", *columns, "total"])
-    for row in history:
-        values = [row.get(c, "") for c in columns]
-        height, width = sizes[row["scale"]]
-        writer.writerow([row["iteration"], problem.stage_name(row["scale"]), width, height, *values,
-                         sum(v for v in values if v != "")])
-    write_bytes(path, buffer.getvalue().encode())
+
+    def write(iteration: int, scale: int, losses: dict, stage: str) -> None:
+        values = [losses.get(c, "") for c in columns]
+        height, width = sizes[scale]
+        writer.writerow([iteration, stage, width, height, *values, sum(v for v in values if v != "")])
+
+    for n, row in enumerate(history):
+        scale = row["scale"]
+        write(row["iteration"], scale, row, problem.stage_name(scale))
+        if scale in state.ends and (n + 1 == len(history) or history[n + 1]["scale"] != scale):
+            write(row["iteration"], scale, state.ends[scale], f"{problem.stage_name(scale)}, end")
+    write_bytes(Path(path), buffer.getvalue().encode())
 
 
 class StopFlag:

@@ -31,7 +31,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", metavar="FILE", help="continue from a checkpoint (its options are used)")
     parser.add_argument("--log", metavar="CSV", help="write the loss of every term at every iteration to a CSV file "
                         f"(rewritten whole every {CHECKPOINT_EVERY} iterations as the run goes, and at its end); each "
-                        "row measures the picture its iteration started from (docs/transfer.md)")
+                        "row measures the picture its iteration started from, and a row 'end' after each stage's last "
+                        "the picture it ended with (docs/transfer.md)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar, nor the notes before the work (such as what --labels' maps were read "
                         "as); warnings, errors and the 'wrote' line still show")
@@ -229,7 +230,7 @@ def _save_along(job: Job, checkpoint: Path, args: argparse.Namespace) -> None:
     if args.checkpoint:
         job.checkpoint(checkpoint)
     if args.log:  # a run killed (or aborted by a second Ctrl-C) keeps its log to here
-        write_log(job.state.history, args.log, job.problem)
+        write_log(job.state, args.log, job.problem)
 
 
 def _along(write: Callable[[], None], failed: list[str]) -> None:
@@ -261,7 +262,7 @@ def _keep(job: Job, output: Path, checkpoint: Path, args: argparse.Namespace, im
     size, picture = _write_picture(job, output, image)
     kept = saved(job.checkpoint, checkpoint, "the checkpoint")
     if args.log:
-        _along(lambda: write_log(job.state.history, args.log, job.problem), [])
+        _along(lambda: write_log(job.state, args.log, job.problem), [])
     return size, picture, kept
 
 

@@ -23,7 +23,6 @@ from typing import Any
 import torch
 
 from .. import __version__, gatys, images, samples, synthesis, tiles
-from ..optimize import NOT_TERMS
 from ..backbones import Backbone, load_backbone
 from ..errors import OptionError, check_choice, first_few, warnings_to
 from ..job import Job, Result
@@ -516,7 +515,6 @@ def inputs_zip(spec: Spec, params_file: dict, params_name: str) -> bytes:
 
 def params(spec: Spec, result: Result | None, state: str) -> dict:
     """Everything that made the result: options, inputs (name, size, SHA-256), the command line, the outcome."""
-    last = result.history[-1] if result and result.history else {}
     used = result.options if result is not None and type(result.options) is type(spec.options) else spec.options
     used = _as_named(spec, used)
     return {
@@ -529,7 +527,7 @@ def params(spec: Spec, result: Result | None, state: str) -> dict:
         "command": command_line(spec, used),
         "iterations": len(result.history) if result else 0,
         "seconds": round(result.seconds, 3) if result else 0.0,
-        "final_losses": {k: v for k, v in last.items() if k not in NOT_TERMS},
+        "final_losses": result.final_losses if result else {},
         "output": {"width": result.image.shape[-1], "height": result.image.shape[-2]} if result else None,
     }
 
