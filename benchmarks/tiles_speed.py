@@ -32,7 +32,7 @@ LAYERS = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1", "relu4_2"]
 def seam_ratio(image: torch.Tensor, tile: int) -> float:
     """Mean step across the tiles' edges of the last level over the mean step everywhere, columns and rows."""
     height, width = image.shape[-2:]
-    overlap = min(64, tile // 8)
+    overlap = tiles.overlap_of(tile)
     ratios = []
     for axis, length in ((-1, width), (-2, height)):
         steps = (image.diff(dim=axis)).abs().mean(dim=[d for d in range(4) if d != image.dim() + axis])

@@ -465,17 +465,17 @@ def run(
 FIXED_PIXELS = 4096
 
 
-def _cost(size: tuple[int, int]) -> int:
+def iteration_cost(size: tuple[int, int]) -> int:
     """What an iteration at ``size`` costs, in pixels: its own and FIXED_PIXELS."""
     return size[0] * size[1] + FIXED_PIXELS
 
 
 def _pace(state: State, sizes: list[tuple[int, int]], since: tuple[float, int] | None) -> float | None:
-    """Seconds per pixel of cost (_cost) of this scale's iterations after its first, ``since`` (elapsed, step) after
+    """Seconds per pixel of cost (iteration_cost) of this scale's iterations after its first, ``since`` (elapsed, step) after
     that one; None before there are any."""
     if since is None or state.step <= since[1]:
         return None
-    return (state.elapsed - since[0]) / (_cost(sizes[state.scale]) * (state.step - since[1]))
+    return (state.elapsed - since[0]) / (iteration_cost(sizes[state.scale]) * (state.step - since[1]))
 
 
 def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]],
@@ -489,7 +489,7 @@ def _time_left(state: State, schedule: Schedule, sizes: list[tuple[int, int]],
     an earlier scale's so measured, if there is one: the whole run's, set-ups and targets counted, overstated a
     scale's first estimate.
     """
-    cost = [_cost(size) for size in sizes]
+    cost = [iteration_cost(size) for size in sizes]
     done = sum(cost[s] * n for s, n in enumerate(schedule.iterations[: state.scale])) + cost[state.scale] * state.step
     left = cost[state.scale] * (schedule.iterations[state.scale] - state.step)
     left += sum(cost[s] * n for s, n in enumerate(schedule.iterations) if s > state.scale)

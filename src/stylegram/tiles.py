@@ -150,14 +150,34 @@ def levels(base: int, size: int) -> list[int]:
     return sides
 
 
+def level_boxes(shape: tuple[int, int], tile: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The rows and the columns of tiles (boxes) of a level of ``shape`` (H, W), tiles of ``tile`` px."""
+    return boxes(shape[0], tile, overlap_of(tile)), boxes(shape[1], tile, overlap_of(tile))
+
+
+def overlap_of(tile: int) -> int:
+    """How far neighbouring tiles of ``tile`` px overlap at least, blended across it: an eighth, at most 64 px."""
+    return min(64, tile // 8)
+
+
 def tile_counts(shape: tuple[int, int], sides: Sequence[int], tile: int) -> list[int]:
     """How many tiles each level of ``sides`` (long sides) has, for a content of ``shape`` (H, W)."""
-    overlap = min(64, tile // 8)
     counts = []
     for side in sides:
-        height, width = optimize.fit_long_side(shape, side)
-        counts.append(len(boxes(height, tile, overlap)) * len(boxes(width, tile, overlap)))
+        rows, columns = level_boxes(optimize.fit_long_side(shape, side), tile)
+        counts.append(len(rows) * len(columns))
     return counts
+
+
+def tiles_cost(shape: tuple[int, int], sides: Sequence[int], tile: int) -> int:
+    """What all the tiles of the levels ``sides`` cost, in iteration_cost (each TILE_ITERATIONS iterations), for a
+    content of ``shape`` (H, W)."""
+    cost = 0
+    for side in sides:
+        rows, columns = level_boxes(optimize.fit_long_side(shape, side), tile)
+        cost += sum(optimize.iteration_cost((bottom - top, right - left)) for top, bottom in rows
+                    for left, right in columns)
+    return cost * TILE_ITERATIONS
 
 
 def check_tiling(opts: gatys.TransferOptions, tile: int) -> None:
@@ -303,8 +323,9 @@ def transfer_tiled(
         going = None if state is None else state.first_state()
         final = optimize.fit_long_side(tuple(whole.shape[-2:]), size)
         largest = (min(tile, final[0]), min(tile, final[1])) if size > tile else None  # checked before the first run
+        later = tiles_cost(tuple(whole.shape[-2:]), steps, tile)
         image, history = _first_run(whole, styles, opts.replace(size=base, upscale=True), model, on_first, stop,
-                                    on_state, going, largest)
+                                    on_state, going, largest, later)
         if on_state is not None and not (stop is not None and stop()):  # stopped: the first run's state was heard
             on_state(TiledState(0, image, history))
     else:
@@ -369,14 +390,17 @@ class _Tally:
 def _first_run(whole: torch.Tensor, styles: list[torch.Tensor], opts: gatys.TransferOptions, model: Backbone,
                on_first: Callable[[optimize.Progress], None] | None, stop: Callable[[], bool] | None,
                on_state: Callable[[TiledState], None] | None, state: optimize.State | None,
-               largest: tuple[int, int] | None = None) -> tuple[torch.Tensor, list]:
+               largest: tuple[int, int] | None = None, later: int = 0) -> tuple[torch.Tensor, list]:
     """The whole picture at the tile size, the usual schedule (going on from ``state`` if given): its image and loss
-    history. ``on_state`` hears where it stands after every iteration; ``largest``: the largest tile (H, W) to come,
-    whose memory is checked before this run (it failed after it, the whole first picture lost)."""
+    history. ``on_state`` hears where it stands after every iteration, ``on_first`` each Progress with the time the
+    tiles (``later``: their iteration_cost in all) will take in its time left; ``largest``: the largest tile (H, W)
+    to come, whose memory is checked before this run (it failed after it, the whole first picture lost)."""
     first = gatys.prepare(whole, styles, opts, model=model, state=state, tile=largest)
+    own = sum(optimize.iteration_cost(size) * n for size, n in zip(first.problem.sizes(), first.schedule.iterations))
     for progress in first:
-        if on_first is not None:
-            on_first(progress)
+        if on_first is not None:  # the tiles at the first run's pace (it said "0.0 s left" before minutes of tiles)
+            pace = (progress.elapsed + progress.estimated_left) / max(own, 1)
+            on_first(dataclasses.replace(progress, estimated_left=progress.estimated_left + pace * later))
         if on_state is not None:
             on_state(TiledState.in_first_run(first.state))
         if stop is not None and stop():
@@ -402,8 +426,8 @@ def _refine(content: torch.Tensor, styles: list[torch.Tensor], where: Places, st
     overlaps in order; tiles not reached when ``stop`` says so keep ``start``. ``going_on``: the tiles done before,
     with their sums."""
     height, width = content.shape[-2:]
-    overlap = min(64, tile // 8)
-    rows, columns = boxes(height, tile, overlap), boxes(width, tile, overlap)
+    overlap = overlap_of(tile)
+    rows, columns = level_boxes((height, width), tile)
     total = going_on.total.clone() if going_on is not None else torch.zeros_like(start)
     weight = going_on.weight.clone() if going_on is not None else torch.zeros(1, 1, height, width)
     placed = [(r, c) for r in rows for c in columns]

@@ -252,7 +252,8 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
                 print(labels.describe(split), flush=True)
 
         def first(record) -> None:
-            progress().set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")
+            progress().set_postfix_str(f"{record.stage}, iteration {record.iteration}: {describe(record)}")  # its time
+            # left counts the tiles to come
 
         def step(where: tiles.TileStep) -> None:
             progress().set_description(f"level {where.level} of {where.levels} ({where.size[1]}x{where.size[0]})",
