@@ -1033,6 +1033,11 @@ def test_stop_ends_a_running_job_between_iterations_and_keeps_the_image(client):
     assert final["message"] == f"stopped after {len(iterations)} iterations"
     assert client.get(job["urls"]["result"]).status_code == 200
     assert client.get(job["urls"]["params"]).json()["iterations"] == len(iterations)
+    other = start(client, content=content, styles=[style], size=64, min_size=64, iterations="3")
+    sse(client.get(other["urls"]["events"]).text)
+    page = client.get(client.get(other["urls"]["self"]).json()["urls"]["compare"]).text
+    names = re.findall(r"<tr><td>(\d: [^<]+)</td><td><strong>", page)  # its settings say 500: where it stopped too
+    assert names == [f"1: iterations 500 (stopped after {len(iterations)} iterations)", "2: iterations 3"], names
 
 
 def test_jobs_queue_one_at_a_time_and_say_where_they_are(client):

@@ -562,8 +562,9 @@ def _analysis_routes(app: FastAPI, service: Service) -> None:
                                      "compare with: make another with other settings, then compare")
         ids = tuple(j.id for j in jobs)
         if job.comparison is None or job.comparison[0] != ids:
+            stopped = [j.message.split(";")[0] if j.state == "stopped" else "" for j in jobs]  # named as asked
             job.comparison = ids, engine.compared([j.spec for j in jobs], [j.picture()[0] for j in jobs],
-                                                  service.store, service.models, job.measured_frame)
+                                                  service.store, service.models, job.measured_frame, stopped)
         return Response(job.comparison[1], media_type="text/html")
 
 

@@ -16,7 +16,7 @@ import shlex
 import threading
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -411,14 +411,15 @@ def _yardstick(spec: Spec) -> tuple:
 
 
 def compared(specs: list[Spec], pictures: list[torch.Tensor], store: UploadStore, models: Models,
-             frame: int | None = None) -> str:
+             frame: int | None = None, stopped: Sequence[str] = ()) -> str:
     """The comparison page (stylegram.analysis.compare) of comparable jobs' pictures, each named by the settings in
-    which the jobs differ, measured on the default layers at their one style scale, blend and placing
-    (engine.comparable), and the first job's padding; video jobs' ``frame`` (from 0) against that frame of the video."""
+    which the jobs differ (and where it stopped early, ``stopped``: '' for one that ran to its end), measured on the
+    default layers at their one style scale, blend and placing (engine.comparable), and the first job's padding;
+    video jobs' ``frame`` (from 0) against that frame of the video."""
     from ..analysis import compare
     from . import video
 
-    first, names = specs[0], compared_names(specs)
+    first, names = specs[0], compared_names(specs, stopped)
     styles = [store.decode(u) for u in first.styles]
     inputs = {"examples": styles} if first.method == "texture" else {
         "content": store.decode(first.content, images.STRAIGHT, frame=frame or 0), "styles": styles}
@@ -431,9 +432,10 @@ def compared(specs: list[Spec], pictures: list[torch.Tensor], store: UploadStore
     return done.html({**({} if frame is None else {"frame": str(frame + 1)}), **commands}, REPORT_CSS)
 
 
-def compared_names(specs: list[Spec]) -> list[str]:
-    """Each job's name on a comparison: its number and the settings in which the jobs differ, those its method reads
-    ('2: adain, alpha 0.5')."""
+def compared_names(specs: list[Spec], stopped: Sequence[str] = ()) -> list[str]:
+    """Each job's name on a comparison: its number and the settings in which the jobs differ, those its method reads,
+    and where it was stopped, if it was (``stopped``, by job: 'stopped after 37 iterations'), since its settings name
+    the iterations asked for ('2: adain, alpha 0.5'; '1: iterations 500 (stopped after 37 iterations)')."""
     from ..sweeps import unread_by
 
     options = [{**dataclasses.asdict(spec.options), **spec.steady} for spec in specs]  # a video's frame blend too
@@ -443,7 +445,8 @@ def compared_names(specs: list[Spec]) -> list[str]:
     for n, (spec, chosen) in enumerate(zip(specs, options), start=1):
         read = [k for k in differing if spec.method == "texture" or k not in unread_by(spec.options)]
         words = [str(chosen[k]) if k == "method" else f"{flag(k)[2:]} {chosen.get(k, 'default')}" for k in read[:3]]
-        names.append(f"{n}: {', '.join(words) if words else spec.method}")
+        note = stopped[n - 1] if n <= len(stopped) else ""
+        names.append(f"{n}: {', '.join(words) if words else spec.method}" + (f" ({note})" if note else ""))
     return names
 
 
