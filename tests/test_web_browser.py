@@ -561,9 +561,13 @@ def test_a_doodle_painted_on_the_page_shapes_a_texture(browser, tmp_path):
         chooser.value.set_files(str(both_map))
         page.wait_for_selector("#style-thumbs .labels.has-labels")
         assert page.inner_text("#doodle-open") == "Paint a doodle…"
+        page.fill("#height", "30")  # a texture's Height, typed before the doodle: the doodle gives the shape instead
+        assert page.inner_text("#size-name") == "Width (px)" and page.is_visible('[data-field="height"]')
         paint_left_sky(page, ("96", "64"))
         page.wait_for_selector("#doodle-box .labels.has-labels")
-        job, result = finished_job(page, url, size="96", min_size="48", iterations="20,20")
+        # the painter's Width and Height beside Settings' read as two sizes of the output: Settings' is its long side
+        assert page.inner_text("#size-name").startswith("Size (long side") and page.is_hidden('[data-field="height"]')
+        job, result = finished_job(page, url, size="96", min_size="48", iterations="20,20")  # its Height not sent
         assert job["inputs"]["labels"] == ["doodle.png", "both_map.png"] and result.shape == (64, 96, 3)
         assert red_left_blue_right(result)  # the sky painted on the left grew the example's red top
         assert page.is_visible("#explain-result")  # each label's part measured against its part of the example

@@ -108,7 +108,7 @@ function methodChanged() {
     else input.placeholder = value === null || value === undefined || value === "auto" ? AUTO[name] || "auto" : String(value);
   }
   const texture = method === "texture";
-  $("#size-name").textContent = texture ? "Width (px)" : "Size (long side, px)";
+  sizeFields();
   document.body.dataset.method = method;  // texture hides the mask controls (style.css)
   $("#content-drop").hidden = texture;
   $("#style-title").textContent = texture ? "Example textures" : "Style images";
@@ -136,7 +136,7 @@ function settings() {
       body[field] = records.map((r) => (r && r[kind] ? r[kind].id : null));  // the server names an image without one
     }
   }
-  for (const name of offeredFields(method)) {
+  for (const name of sentFields(method)) {
     const input = $(`#${name}`);
     if (input.type === "checkbox") { if (input.checked) body[name] = true; continue; }
     const value = input.value.trim();
@@ -187,9 +187,24 @@ function toolsChanged() {
   // The painters offered depend on the method, the images and (the doodle) the examples' label maps.
   updatePaintButton();
   updateDoodleButton();
+  sizeFields();
   showReadiness();
   remember();
 }
+
+// A transfer's size is its long side; a texture's, Width and Height, but with a doodle its long side alone, the
+// doodle giving the shape: the painter's own Width and Height (the map's) read as the output's beside Settings' Width.
+function doodled() { return $("#method").value === "texture" && Boolean(page.output && page.output.labels); }
+
+function sizeFields() {
+  const texture = $("#method").value === "texture";
+  $("#size-name").textContent = doodled() ? "Size (long side, px; the doodle gives the shape)"
+    : texture ? "Width (px)" : "Size (long side, px)";
+  $('[data-field="height"]').hidden = !sentFields($("#method").value).includes("height");
+}
+
+// The fields a job of ``method`` sends: those offered, less texture's Height while a doodle gives the shape.
+function sentFields(method) { return offeredFields(method).filter((name) => !(name === "height" && doodled())); }
 
 // Before any job, the result panel says what is still missing, or that Start is ready ("Add images, then press
 // Start." stayed up with the pictures in place).
@@ -680,7 +695,7 @@ async function uploadFetched(path, role, nameOf, what = "", sample = null) {
 function invalidSetting(method) {
   // Every mark cleared first: one set on a field fixed since stayed while an earlier field was still wrong.
   for (const marked of $("#settings").querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
-  for (const name of offeredFields(method)) {
+  for (const name of sentFields(method)) {
     const input = $(`#${name}`);
     const v = input.validity;
     if (input.checkValidity() || (onlyStepMismatch(v) && input.step !== "1")) continue;  // alpha 0.33 is fine
