@@ -1,5 +1,6 @@
 import re
 import warnings
+import typing
 
 import numpy as np
 import pytest
@@ -1705,3 +1706,27 @@ def test_a_panoramas_style_is_sized_to_twice_its_height():
     _, (measured,), _ = prepared(content, [style], content)
     assert tuple(measured.shape[-2:]) == (80, 80)  # explain measures it as the transfer made it
     assert gatys._style_scale_fix((300, 300), (80, 480), 64, "--size") == "--style-scale to at least 0.40, or --size"
+
+
+def _fits(value, hint) -> bool:
+    """Whether ``value`` is of a type that ``hint`` (a class or a union of them, generics by their origin) names."""
+    return any(isinstance(value, typing.get_origin(kind) or kind) for kind in typing.get_args(hint) or (hint,))
+
+
+def test_the_option_hints_name_the_lists_and_counts_they_take():
+    """iterations: str took [20, 90] and 50, style_layers a list or a dict of weights, which a type checker flagged in
+    code that runs: the hints name them, and the options still hold them as the command line writes them."""
+    from stylegram import deepdream, synthesis
+
+    given = [(TransferOptions, "content_layers", ["relu4_2"], "relu4_2"),
+             (TransferOptions, "style_layers", {"relu3_1": 0.5}, "relu3_1:0.5"),
+             (TransferOptions, "iterations", [20, 90], "20,90"),
+             (TransferOptions, "style_blend", [0.7, 0.3], "0.7,0.3"),
+             (synthesis.TextureOptions, "layers", ["pool1", "pool2"], "pool1,pool2"),
+             (synthesis.TextureOptions, "blend", [1, 2], "1,2"),
+             (synthesis.TextureOptions, "iterations", 50, 50),
+             (deepdream.DreamOptions, "iterations", [3, 4], "3,4")]
+    for cls, name, value, held in given:
+        hint = typing.get_type_hints(cls)[name]
+        assert _fits(value, hint), (cls.__name__, name, hint)
+        assert getattr(cls(**{name: value}), name) == held

@@ -44,7 +44,7 @@ from .analysis.cluster_file import ClusterFile, named_network, read_cluster
 from .color import gray
 from .backbones import Backbone, check_model, load_backbone
 from .errors import OptionError, check_choice, check_number, check_seed, count, missing_channels, warn
-from .options import Options
+from .options import Counts, Options
 from .gatys import iteration_counts, warn_dropped_counts
 from .images import STRAIGHT, ImageLike, check_side, kept_input, load_alpha, load_input, one_colour
 from .job import Job, Result
@@ -363,7 +363,7 @@ class DreamOptions(Options):
     size: int | None = None  # long side of the output; None: 224 from noise, the photo's (at most 512) else
     octaves: int = 3  # scales, coarse to fine
     octave_scale: float = 1.4  # size ratio between octaves
-    iterations: str | None = None  # per octave, coarse to fine, one number for all; None: 24 (noise), 10 (photo)
+    iterations: Counts | None = None  # per octave, coarse to fine, one number for all; None: 24 (noise), 10 (photo)
     parameterization: str = "auto"  # fourier | pixels | auto (fourier from noise, pixels from a photo)
     decay: float = 1.0  # fourier: spectrum scaled by 1 / f^decay
     optimizer: str = "adam"  # adam | sgd-normalized (step = lr * g / mean|g|, the original deep dream's)

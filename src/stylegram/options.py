@@ -9,7 +9,8 @@ import secrets
 import sys
 import textwrap
 import typing
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, TypeVar, Union
 
 from .errors import OPTION_CLASSES, OptionError, did_you_mean, warn
 
@@ -169,8 +170,17 @@ def _differs(value: Any, default: Any) -> bool:
     return bool(value != default)
 
 
+# Text options that are also given as what they are written from (_text): names or weights as a list, or a dict of
+# NAME: WEIGHT pairs ('relu3_1:0.5'); iteration counts as a number or a list of them, one per scale.
+Listed = Union[str, Sequence[Union[str, float]], Mapping[str, float]]
+Counts = Union[str, int, Sequence[int]]
+_TEXT = (Listed, Optional[Listed], Counts, Optional[Counts])
+
+
 def _typed(name: str, value: Any, hint: Any) -> Any:
     """``value`` if it fits an int, float or bool field (a whole float becomes an int); other fields as they are."""
+    if hint in _TEXT:
+        return None if value is None else _text(name, value)
     choices = typing.get_args(hint) or (hint,)
     kinds = [k for k in choices if k is not type(None)]
     if len(kinds) != 1 or (value is None and len(kinds) < len(choices)):

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from . import labels, masks, memory, optimize, precision, statistics
 from .backbones import Backbone, check_model, reused
 from .errors import OptionError, check_choice, check_number, check_seed, warn
-from .options import Options, whole_number
+from .options import Counts, Listed, Options, whole_number
 from .gatys import iteration_counts, load_model, scale_sizes, warn_dropped_counts, warn_enlarged
 from .images import MAX_SIDE, ImageLike, image_list, load_input, one_colour, warn_transparent
 from .job import Job, Result
@@ -58,14 +58,14 @@ class TextureOptions(Options):
     several = "texture(['sample:gravel', 'sample:grass'])"
 
     size: str | int = 256  # output "WxH" or one number for a square; may be larger or smaller than the examples
-    layers: str = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"; per example: a/b
-    blend: str | None = None  # weights of several examples, e.g. "0.7,0.3"; equal when None
+    layers: Listed = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"; per example: a/b
+    blend: Listed | None = None  # weights of several examples, e.g. "0.7,0.3"; equal when None
     statistic: str = "gram"  # the paper's Gram matrices, or another style statistic (docs/statistics.md)
     example_scale: float = 1.0  # example size relative to its own pixels (1: same feature scale as the output)
     tv_weight: float = 0.0  # the paper has none; relative to the Gram terms, whose weights sum to 1
     optimizer: str = "lbfgs"  # the paper's
     lr: float | None = None
-    iterations: str = "300,150,100"  # per scale, coarse to fine (extra coarse scales get the first count);
+    iterations: Counts = "300,150,100"  # per scale, coarse to fine (extra coarse scales get the first count);
     # most at the cheap coarsest scale, where the noise start is shaped; the finer ones only add detail
     min_size: int = 64  # long side of the coarsest scale: pool4 still has 4x4 positions there
     scale_factor: float = 2.0
