@@ -862,12 +862,33 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
     (["--lbfgs"], "(the optimizer is --optimizer lbfgs (the default) or --optimizer adam)"),  # was: did you mean --log?  # ours first, not the classic style-weights
     (["--style-scale", "0.5,1"], "error: argument --style-scale: '0.5,1' is not a number; it takes one number, for "
                                  "every style (or example) alike"),  # was: invalid float value
+    # crowsonkb's style-transfer-pytorch (trial AT): the closest spellings were --decay, --pooling and --iterations
+    (["--avg-decay", "3"], "(stylegram writes the last iterate, not an average of them"),
+    (["--proof", "p.png"], "(--save-every N writes the picture every N iterations, into --save-dir)"),
+    (["--initial-iterations", "10"], "(the coarsest scale's iterations are the first count of --iterations FIRST,REST"),
+    (["--web"], "(the browser page is a command of its own: stylegram serve)"),
+    (["--style-size", "128"], "(the style's size is --style-scale, a ratio to the output's size (0.5 to 2 are typical), "
+                              "not pixels)"),
 ])
 def test_the_classic_tools_options_are_pointed_at_stylegrams(typed, said, capsys):
     """jcjohnson's and the PyTorch tutorial's names: the closest spelling had pointed --gpu at --output and
     --step-size at --size, and -output_image was read as -o with the value 'utput_image'."""
     with pytest.raises(SystemExit) as stop:
         main(["transfer", "a.png", "b.png", "-o", "o.png", *typed])
+    assert stop.value.code == 2 and said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("typed, said", [
+    (["in", "--style-image", "sample:mosaic"], "required: --style (--style-image: the style images are --style S "
+                                               "[S ...], and the pictures to stylize are given without a flag: "
+                                               "stylegram batch INPUT [INPUT ...] --style S -o OUT_DIR)"),
+    (["in", "sample:swirls"], "required: --style (the style images are given with --style S [S ...]; the names without "
+                              "a flag are the pictures to stylize)"),  # it said no more (trial AT)
+])
+def test_batch_says_its_styles_are_given_with_style(typed, said, capsys):
+    """transfer's hint, 'images are given without a flag: stylegram transfer CONTENT STYLE', was batch's too."""
+    with pytest.raises(SystemExit) as stop:
+        main(["batch", *typed, "-o", "out"])
     assert stop.value.code == 2 and said in capsys.readouterr().err
 
 
@@ -1091,3 +1112,13 @@ def test_a_seed_that_changes_nothing_is_said(tmp_path, capsys):
     assert main([*run, "--seed", "-1"]) == 0  # drew a seed, asked to write it down, then said it did nothing (trial R)
     said = capsys.readouterr().err
     assert "warning: --seed -1 changes nothing here: the start (--init auto)" in said and "drew" not in said
+
+
+def test_a_style_scale_in_pixels_is_said_to_be_a_ratio(tmp_path, capsys):
+    """--style-scale 128 (crowsonkb's --style-size habit) was refused with 'the largest --style-scale that fits is
+    about 30.00', which read as a fair value (trial AT)."""
+    assert main(["transfer", "sample:chelsea", "sample:swirls", "-o", str(tmp_path / "o.png"), *FAST,
+                 "--style-scale", "128", "--max-memory", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "the largest --style-scale that fits is about" in err and err.rstrip().endswith(
+        "; --style-scale is a ratio to the output's size (0.5 to 2 are typical), not pixels"), err

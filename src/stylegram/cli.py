@@ -54,7 +54,11 @@ class CommandParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         if message.startswith("the following arguments are required"):
-            message += self.mistyped()
+            said = self.mistyped()
+            if not said and message.endswith(": --style"):  # batch's styles: 'batch in sample:swirls -o out' said no more
+                said = (" (the style images are given with --style S [S ...]; the names without a flag are the "
+                        "pictures to stylize)")
+            message += said
         if message == "argument --vary: expected at least one argument":  # '--vary --style-weight 1 10'
             message += self.vary_hint()
         message += _closest_choice(message)

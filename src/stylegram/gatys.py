@@ -663,10 +663,13 @@ def prepare(
     memory.check_fits(model, layers, tile or finest, limit, schedule.most_pairs(), what="tile" if tile else "run",
                       extra=held, factor=problem.memory_factor(), also=statistics.fewer_samples(problem.statistic),
                       fix=(lambda side: f"the largest tile that fits is about --tile {side}") if tile else whole)
+    # --style-scale 128, crowsonkb's --style-size in px: 'the largest that fits is about 31.50' read as a fair value
+    ratio = "; --style-scale is a ratio to the output's size (0.5 to 2 are typical), not pixels" \
+        if opts.style_scale > 4 else ""
     for size in style_sizes:  # its targets take a forward pass at the style's own size
         memory.check_targets_fit(model, layers, size, limit, "style image",
                                  lambda side: f"the largest --style-scale that fits is about "
-                                              f"{side / optimize.style_reference(finest):.2f}")
+                                              f"{side / optimize.style_reference(finest):.2f}{ratio}")
     return Job(problem, schedule, opts, state, alpha=load_alpha(content))
 
 

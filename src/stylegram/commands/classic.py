@@ -1,5 +1,5 @@
 """The options of the classic style-transfer tools (jcjohnson/neural-style, the PyTorch tutorial, anishathalye's
-neural-style), and what stylegram calls each: the closest spelling pointed --step-size at --size, --gpu at --output
+neural-style, crowsonkb's style-transfer-pytorch), and what stylegram calls each: the closest spelling pointed --step-size at --size, --gpu at --output
 and --model_file at --detail."""
 
 from __future__ import annotations
@@ -49,6 +49,17 @@ CLASSIC: dict[str, tuple[str | None, str]] = {
        for name in ("brush-size", "stroke-size", "brush", "stroke-scale", "brush-scale", "pattern-size")},
     **{name: ("--alpha", "the style's strength is --style-weight for --method gatys, --alpha (0 to 1) for adain and wct")
        for name in ("strength", "style-strength", "stylization-strength")},
+    # crowsonkb's style-transfer-pytorch: the closest spelling pointed --avg-decay at --decay (the spectrum's) and
+    # --proof at --pooling, and --initial-iterations at --iterations as if one number would do
+    **{name: ("--style-scale", "the style's size is --style-scale, a ratio to the output's size (0.5 to 2 are "
+                               "typical), not pixels") for name in ("style-size", "style-scales")},
+    "initial-iterations": ("--iterations", "the coarsest scale's iterations are the first count of --iterations "
+                           "FIRST,REST (e.g. --iterations 300,90); one number sets every scale"),
+    "avg-decay": (None, "stylegram writes the last iterate, not an average of them (L-BFGS, the default, settles "
+                  "without one): there is no such option"),
+    "proof": ("--save-every", "--save-every N writes the picture every N iterations, into --save-dir"),
+    **{name: (None, "the browser page is a command of its own: stylegram serve") for name in ("web", "host", "port",
+                                                                                            "browser")},
     **{name: (None, CPU_ONLY) for name in ("gpu", "gpus", "device", "devices", "cuda", "use-cuda", "backend",
                                             "cudnn-autotune", "multidevice-strategy")},
 }
@@ -61,6 +72,9 @@ def classic_hint(word: str, flags: list[str]) -> str:
     own = difflib.get_close_matches(name, [f.lstrip("-") for f in flags], n=1, cutoff=0.85)  # --styles-weight: ours
     close = [] if own else difflib.get_close_matches(name, CLASSIC, n=1, cutoff=0.85)  # --strenght: of --strength
     flag, said = CLASSIC.get(name) or CLASSIC.get(close[0] if close else "", (None, ""))
+    if "--style" in flags and flag is None and said == CLASSIC["style-image"][1]:  # batch: the styles are an option
+        said = "the style images are --style S [S ...], and the pictures to stylize are given without a flag: " \
+               "stylegram batch INPUT [INPUT ...] --style S -o OUT_DIR"
     return "" if flag is not None and flag not in flags else said
 
 

@@ -19,6 +19,7 @@ from ..bars import bar
 from ..errors import OptionError, StylegramError, check_choice, did_you_mean, status_of
 from ..options import Options, flag
 from ..sweep_folder import CellFolder
+from .classic import classic_hint
 from .common import add_dataclass_options, add_scheduler_options, argument_type
 from .progress import stop_on_interrupt
 from .runner import check_outputs, draw_seed, listed
@@ -354,9 +355,11 @@ def varied(args: argparse.Namespace, kind: Kind) -> dict[str, list]:
         if field in ("output", "o"):
             raise OptionError(f"--vary {name}: a sweep's pictures are the cells of the one sheet -o writes; --cells "
                               "DIR keeps each as a file of its own")
-        if field not in hints:
-            raise OptionError(f"--vary {name}: {kind.options.kind} has no option --{name.lstrip('-')}"
-                              f"{did_you_mean(shown, [flag(h)[2:] for h in [*hints, kind.image]])}")
+        if field not in hints:  # a classic tool's name first: --vary image-size was 'did you mean min-size?'
+            classic = classic_hint(name, [flag(h) for h in hints])
+            raise OptionError(f"--vary {name}: {kind.options.kind} has no option --{name.lstrip('-')}" +
+                              (f"; {classic}" if classic else
+                               did_you_mean(shown, [flag(h)[2:] for h in [*hints, kind.image]])))
         switch = isinstance(getattr(defaults, field), bool)
         if not values and not switch:
             raise OptionError(f"--vary {shown} needs values after it, e.g. --vary {shown} A B")
