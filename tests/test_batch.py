@@ -1782,7 +1782,7 @@ def test_the_sweep_command_runs_side_by_side_with_workers(tmp_path, capsys, monk
     out = tmp_path / "sheet.png"
     assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "--size", "48", "--min-size", "48",
                  "--iterations", "3", "--init", "noise", "-o", str(out), "--workers", "2", "--quiet"]) == 0
-    assert "s of work side by side)" in capsys.readouterr().out
+    assert "s of work on the cluster)" in capsys.readouterr().out
     assert titles[0].endswith(f"--vary seed 1 2 --workers 2 -o {out}")  # its pixels are the workers' (one thread)
     assert Image.open(out).width > 2 * 48
     assert main(["sweep", "sample:chelsea", STYLE, "--vary", "seed", "1", "2", "-o", str(out), "--workers", "0"]) == 2

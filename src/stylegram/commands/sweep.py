@@ -283,10 +283,11 @@ def _write_sheet(made: list[S.Cell], vary: dict[str, list], args: argparse.Names
 
 def _made(made: list[S.Cell], folder: Path | None, wall: float | None = None) -> str:
     """'6 pictures, 41.2s' or '6 pictures: 2 made in 41.2s, 4 taken from cells/ (an earlier sweep made them)'; made
-    side by side on a cluster (``wall``: the seconds it took): '6 pictures, 41.2s (80.1s of work side by side)'."""
+    on a cluster (``wall``: the seconds it took): '6 pictures, 41.2s (80.1s of work on the cluster)', which may be one
+    worker ('side by side' was said of --workers 1)."""
     ran = {id(cell.result): cell.result.seconds for cell in made if not cell.reused}  # a picture shown twice: once
-    seconds = f"{sum(ran.values()):.1f}s" if wall is None else f"{wall:.1f}s ({sum(ran.values()):.1f}s of work side " \
-        "by side)"
+    seconds = f"{sum(ran.values()):.1f}s" if wall is None else f"{wall:.1f}s ({sum(ran.values()):.1f}s of work on the " \
+        "cluster)"
     taken = len({id(cell.result) for cell in made if cell.reused})
     if not taken:
         return f"{_pictures(len(made))}, {seconds}"
