@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from stylegram import sweeps
+from stylegram import gatys, sweeps
 from stylegram.cli import main
 from stylegram.errors import OptionError
 from stylegram.images import save_image, to_image
@@ -75,6 +75,23 @@ def test_varying_the_method_gives_each_only_what_it_reads_and_repeats_no_run(che
     assert planned[2].one_pass is not None and planned[3].same_as == 2  # AdaIN reads no style weight: one pass
     assert planned[3].repeats == "adain reads no style-weight" and not planned[2].repeats
     assert planned[0].job.options.style_weight == 1.0 and planned[1].job.options.style_weight == 50.0
+
+
+def test_an_option_the_others_make_a_run_ignore_is_left_out_of_its_cells(chelsea):
+    """Trial AT: '--vary history 5 20 --vary optimizer lbfgs adam' was refused whole (--history with adam); adam's
+    cell reads no history, so it is made once and its second is the same picture, said so, as a method's would be."""
+    content = torch.nn.functional.interpolate(chelsea, size=(64, 96), mode="area")
+    planned = sweeps.plan(content, "sample:swirls", {"history": [5, 20], "optimizer": ["lbfgs", "adam"]}, **TINY)
+    assert [p.changes for p in planned] == [{"history": 5, "optimizer": "lbfgs"}, {"optimizer": "adam"},
+                                            {"history": 20, "optimizer": "lbfgs"}, {"optimizer": "adam"}]
+    assert planned[3].same_as == 1 and planned[3].repeats == "optimizer adam reads no history"
+    assert planned[1].job.options.history == gatys.TransferOptions.history  # as gatys takes it: unread, at its default
+    assert planned[2].job.options.history == 20
+    fixed = sweeps.plan(content, "sample:swirls", {"optimizer": ["lbfgs", "adam"]}, history=5, **TINY)  # for lbfgs
+    assert [p.job.options.history for p in fixed] == [5, gatys.TransferOptions.history]
+    with pytest.raises(OptionError, match=r"^history is varied, but optimizer adam reads no history, so its pictures "
+                                          r"would be copies; drop the vary history$"):
+        sweeps.plan(content, "sample:swirls", {"history": [5, 20]}, optimizer="adam", **TINY)
 
 
 @pytest.mark.parametrize("vary, keywords, words", [

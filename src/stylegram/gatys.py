@@ -850,17 +850,26 @@ def check_read(opts: TransferOptions, typed: Collection[str] = ()) -> None:
                           "--init adain), and this run optimizes (--method gatys) from another start, so it would be "
                           "ignored: add --method adain (or wct) for a one-pass picture, or --init adain, or drop it "
                           "(a gatys run's strength is --style-weight)")
-    unread = [(name, why) for name, why, ignored in [
-        ("history", "is L-BFGS's memory, and --optimizer is adam", opts.optimizer == "adam"),
-        ("decay", "shapes the spectrum search, and --parameterization is pixels", opts.parameterization == "pixels"),
-        ("polish", "follows the spectrum search, and --parameterization is pixels",  # 0 (off) is what pixels do
-         opts.parameterization == "pixels" and opts.polish != 0),
-        ("init_weight", f"keeps the output near an --init image, and --init is {opts.init}", not _image_start(opts.init)),
-        ("init_mask", "says where the output keeps to the --init image, and --init-weight is 0", not opts.init_weight),
-    ] if ignored and name in changed]
+    unread = [(name, why) for name, (why, _) in ignored_options(opts).items() if name in changed]
     if unread:
         name, why = unread[0]
         raise OptionError(f"{flag(name)} {why}, so it would be ignored; drop it or change that option")
+
+
+def ignored_options(opts: TransferOptions) -> dict[str, tuple[str, str]]:
+    """The optimization options that the others of ``opts`` make a Gatys run ignore, whatever their values: name ->
+    (why, 'is L-BFGS's memory, and --optimizer is adam'; the option that makes it so, 'optimizer')."""
+    return {name: (why, cause) for name, why, cause, ignored in [
+        ("history", "is L-BFGS's memory, and --optimizer is adam", "optimizer", opts.optimizer == "adam"),
+        ("decay", "shapes the spectrum search, and --parameterization is pixels", "parameterization",
+         opts.parameterization == "pixels"),
+        ("polish", "follows the spectrum search, and --parameterization is pixels", "parameterization",
+         opts.parameterization == "pixels" and opts.polish != 0),  # 0 (off) is what pixels do
+        ("init_weight", f"keeps the output near an --init image, and --init is {opts.init}", "init",
+         not _image_start(opts.init)),
+        ("init_mask", "says where the output keeps to the --init image, and --init-weight is 0", "init_weight",
+         not opts.init_weight),
+    ] if ignored}
 
 
 def _image_start(init: str | torch.Tensor) -> bool:

@@ -197,11 +197,12 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
     _check_each_varied_option_matters(vary, combined)
     if "method" in vary:
         _check_fixed_options_read(vary, base, cells)
-    for cell, given, opts in combined:
+    for cell, given, opts, ignored in combined:
         key = repr(sorted(cell.items()))
         if key in seen:
             unread = [flag(name)[2:] for name in vary if name not in cell and name not in VARIED_INPUTS]
-            planned.append(Planned(cell, same_as=seen[key], repeats=f"{opts.method} reads no {' or '.join(unread)}"))
+            planned.append(Planned(cell, same_as=seen[key],
+                                   repeats=ignored or f"{opts.method} reads no {' or '.join(unread)}"))
             continue
         seen[key] = len(planned)
         made_of = fingerprint(given, opts.saved())
@@ -218,9 +219,12 @@ def _planned(vary: Mapping[str, Sequence[Any]], base: Options, inputs: dict[str,
 
 
 def _combination(cell: dict[str, Any], base: Options, inputs: dict[str, Any], methods_vary: bool
-                 ) -> tuple[dict[str, Any], dict[str, Any], Options]:
-    """(its values, its inputs by role, its options): with the method varied, each method takes the options it reads,
-    and the others' stay at their defaults (and out of its values)."""
+                 ) -> tuple[dict[str, Any], dict[str, Any], Options, str]:
+    """(its values, its inputs by role, its options, what it ignores): with the method varied, each method takes the
+    options it reads, and the others' stay at their defaults (and out of its values); likewise a Gatys run's options
+    that its others make it ignore (gatys.ignored_options) where either is varied: '--vary history 5 20 --vary
+    optimizer lbfgs adam' was refused whole, as --history with adam, where adam's cell is the same picture twice
+    ('optimizer adam reads no history', what it ignores)."""
     given = {**inputs, **{VARIED_INPUTS[name]: [value] for name, value in cell.items() if name in VARIED_INPUTS}}
     try:  # the options check some values as they are made (size)
         opts = base.replace(**{name: value for name, value in cell.items() if name not in VARIED_INPUTS})
@@ -230,7 +234,14 @@ def _combination(cell: dict[str, Any], base: Options, inputs: dict[str, Any], me
         unread = unread_by(opts)
         opts = opts.replace(**{name: getattr(type(base), name) for name in unread})
         cell = {name: value for name, value in cell.items() if name not in unread}
-    return cell, given, opts
+    ignored = {} if not isinstance(opts, gatys.TransferOptions) or opts.method != "gatys" else {
+        name: cause for name, (_, cause) in gatys.ignored_options(opts).items() if name in cell or cause in cell}
+    if not ignored:
+        return cell, given, opts, ""
+    why = ", ".join(f"{flag(cause)[2:]} {_shown(getattr(opts, cause))} reads no {flag(name)[2:]}"
+                    for name, cause in ignored.items())
+    opts = opts.replace(**{name: getattr(type(base), name) for name in ignored})
+    return {name: value for name, value in cell.items() if name not in ignored}, given, opts, why
 
 
 def _check_fixed_options_read(vary: Mapping[str, Sequence[Any]], base: Options, cells: list[dict[str, Any]]) -> None:
@@ -252,14 +263,15 @@ def _check_each_varied_option_matters(vary: Mapping[str, Sequence[Any]], combine
     style-weight 1 10' made each method's picture twice over, and '--vary seed 1 2' from the content the same picture
     twice."""
     for name in vary:
-        if name not in VARIED_INPUTS and not any(name in cell for cell, _, _ in combined):
-            methods = ", ".join(str(m) for m in vary["method"])
-            raise OptionError(f"--{flag(name)[2:]} is varied, but no method varied ({methods}) reads it, so its "
-                              f"pictures would be copies; drop the --vary {flag(name)[2:]}")
+        if name not in VARIED_INPUTS and not any(name in cell for cell, _, _, _ in combined):
+            why = f"no method varied ({', '.join(str(m) for m in vary['method'])}) reads it" if "method" in vary \
+                else combined[0][3]  # 'optimizer adam reads no history'
+            raise OptionError(f"--{flag(name)[2:]} is varied, but {why}, so its pictures would be copies; drop the "
+                              f"--vary {flag(name)[2:]}")
     if "seed" not in vary:
         return
     unused = [gatys.seed_unused(opts.method, opts.init, opts.statistic) if isinstance(opts, gatys.TransferOptions)
-              else None for _, _, opts in combined]  # a texture's noise always takes the seed
+              else None for _, _, opts, _ in combined]  # a texture's noise always takes the seed
     if all(unused):
         raise OptionError(f"--seed is varied, but {unused[0]}; drop the --vary seed")
 
