@@ -631,6 +631,20 @@ def test_rank_layers_refuses_an_output_in_place_of_an_input_or_its_companions(cl
     assert not (tmp_path / "rank.png").exists()
 
 
+def test_the_analysis_commands_take_quiet_as_the_picture_commands_do(classes, tmp_path, capsys):
+    """A script's -q, which transfer, texture and batch take, failed on rank-layers ('unrecognized arguments: -q')."""
+    files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
+    run = ["features", *files, "--layer", "relu1_1", "--top", "1", "-o", str(tmp_path / "grid.png")]
+    assert main(run) == 0
+    assert "relu1_1 for 2 images" in capsys.readouterr().err  # its note of the work
+    assert main([*run, "-q"]) == 0
+    said = capsys.readouterr()
+    assert said.err == "" and said.out.strip() == str(tmp_path / "grid.png")  # what it wrote still shows
+    assert main(["rank-layers", *map(str, classes), "--layers", "relu1_1", "-o", str(tmp_path / "rank.png"), "--quiet"]) == 0
+    said = capsys.readouterr()
+    assert said.err == "" and "best layer: relu1_1" in said.out and f"wrote {tmp_path / 'rank.png'}" in said.out
+
+
 def test_figures_are_written_in_the_format_their_name_asks_for(classes, tmp_path):
     files = [str(classes[0] / "00.png"), str(classes[1] / "00.png")]
     for suffix, fmt in [(".jpg", "JPEG"), (".tif", "TIFF"), (".webp", "WEBP"), (".png", "PNG")]:

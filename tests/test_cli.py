@@ -585,7 +585,8 @@ def test_resume_refuses_other_options_and_the_hint_keeps_what_the_run_records(tm
     assert main([*run, "--resume", str(ckpt), "--size", "64", "--log", str(log), "--save-every", "1", "--explain",
                  str(page)]) == 0  # as printed
     assert re.search(r"4 iterations, \d+\.\ds in all, \d+\.\ds of it this run", capsys.readouterr().out)  # was the whole time alone
-    assert len(log.read_text().splitlines()) == 1 + 4  # a header and every iteration, both runs'
+    rows = log.read_text().splitlines()  # a header and every iteration, both runs', and each stage's end
+    assert len(rows) == 1 + 4 + 2 and [row.split(",")[0] for row in rows[1:]] == ["1", "2", "2", "3", "4", "4"], rows
     assert "of the way to the style" in page.read_text()
     assert len(list((tmp_path / "out_steps").glob("iter_*.png"))) == 4
 

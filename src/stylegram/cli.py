@@ -223,11 +223,12 @@ def _main(argv: list[str]) -> int:
         _refuse_unknown(parser, args.command, unknown)
     args.given = given_options(argv)  # what was typed, at any value: a resumed run refuses those its checkpoint
     # holds otherwise; a one-pass run refuses the optimization's options typed at their defaults too
+    from .commands.analysis_common import notes
     from .commands.progress import handling
 
     try:
         with handling(_interrupt, signal.SIGTERM) if args.command != "serve" else contextlib.nullcontext(), \
-                warnings_to(_warning):  # uvicorn's
+                warnings_to(_warning), notes(not getattr(args, "quiet", False)):  # uvicorn's
             return int(args.run(args) or 0)
     except StylegramError as err:
         print(f"stylegram: error: {err.flagged}", file=sys.stderr)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import contextvars
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .. import files
@@ -13,13 +15,14 @@ from ..errors import OptionError
 
 
 def add_image_options(parser: argparse.ArgumentParser) -> None:
-    """--size, --grey, --batch-size."""
+    """--size, --grey, --batch-size, --quiet."""
     parser.add_argument("--size", type=int, default=256,
                         help="shrink images so the long side is at most this many px; 0 keeps them as they are "
                              "(default: %(default)s)")
     parser.add_argument("--grey", "--gray", action="store_true",
                         help="analyse the images' luminance only, so colour does not dominate (as the blog post did)")
     parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass (default: %(default)s)")
+    add_quiet_option(parser)
 
 
 def add_kind_option(parser: argparse.ArgumentParser) -> None:
@@ -104,6 +107,26 @@ def companion(path: Path, suffix: str) -> Path:
     return path.with_name(path.stem + suffix) if suffix.startswith("_") else path.with_suffix(suffix)
 
 
+QUIET = contextvars.ContextVar("quiet", default=False)  # -q: no notes of the work (say)
+
+
+def add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    """-q/--quiet, as the commands that make pictures have it (a script's -q failed on rank-layers)."""
+    parser.add_argument("-q", "--quiet", action="store_true", help="no notes of the work on stderr; the results, "
+                        "warnings, errors and what was written still show")
+
+
+@contextlib.contextmanager
+def notes(shown: bool) -> Iterator[None]:
+    """``say``'s notes shown, or (-q) not, for the duration of a command."""
+    token = QUIET.set(not shown)
+    try:
+        yield
+    finally:
+        QUIET.reset(token)
+
+
 def say(message: str) -> None:
-    """Progress for the user, on stderr so stdout stays for results."""
-    print(message, file=sys.stderr, flush=True)
+    """Progress for the user, on stderr so stdout stays for results; nothing under -q."""
+    if not QUIET.get():
+        print(message, file=sys.stderr, flush=True)

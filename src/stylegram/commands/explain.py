@@ -14,7 +14,7 @@ from ..analysis.explain import CONTENT_LAYER, MATCH_LAYER, STYLE_LAYERS, TEXTURE
 from ..analysis.placed import file_names
 from ..errors import ImageError, OptionError, status_of
 from ..options import flag
-from .analysis_common import say, writable
+from .analysis_common import add_quiet_option, say, writable
 from .common import OWN_PADDING, add_backbone_options, backbone_from_args
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ def add_measure_options(parser: argparse.ArgumentParser, what: str) -> None:
                         "start noise across the wrap-around border)")
     add_backbone_options(parser, pooling=None, padding="replicate, as a transfer's; with --texture circular if "
                          f"--tileable, else {OWN_PADDING}")
+    add_quiet_option(parser)
     placing = parser.add_argument_group("styles (examples) placed in parts: give those it was made with, and each is "
                                         "measured where it paints")
     placing.add_argument("--style-masks", "--masks", dest="style_masks", metavar="A.png,B.png",

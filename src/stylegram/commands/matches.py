@@ -7,7 +7,7 @@ import argparse
 
 from . import SUMMARIES
 from ..errors import warn
-from .analysis_common import figure_output, say
+from .analysis_common import add_quiet_option, figure_output, say
 from .common import add_backbone_options, backbone_from_args
 from .explain import measured_scale, measuring_padding
 
@@ -29,6 +29,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
                         "or sample:NAME")
     parser.add_argument("style", help="the style image (with --texture: the texture's example), a file or sample:NAME")
     parser.add_argument("-o", "--output", required=True, help="output figure (.png, .jpg, .tif, .webp or .bmp)")
+    add_quiet_option(parser)
     parser.add_argument("--layer", default=None, help=f"layer whose patches are paired (default: {LAYER})")
     parser.add_argument("--patch", type=int, default=3, help="patch side in positions of the map, odd "
                         "(default: %(default)s, as --statistic mrf)")

@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     for s in ranking.scores:
         print(f"{s.layer:<32}{100 * s.accuracy:>8.1f}%{s.contrast:>10.3f}{s.gap:>8.3f}")
     print(f"best layer: {best.layer} ({ranking.verdict()})")
-    say(f"wrote {output}, {companion(output, '.json')}, {companion(output, '_confusion.png')} "
-        f"in {time.perf_counter() - start:.1f} s")
+    print(f"wrote {output}, {companion(output, '.json')}, {companion(output, '_confusion.png')} "
+          f"in {time.perf_counter() - start:.1f} s")
     return 0
 
 
