@@ -376,10 +376,18 @@ def test_a_cells_folder_gives_back_what_it_holds_and_only_what_is_new_runs(vgg, 
     os.utime(content, ns=(2, 2))  # touched, the same bytes: still the picture made from it
     assert [c.reused for c in sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0]}, model=vgg,
                                            cells=cells, **{**TINY, "iterations": "3"})] == [True]
+    # one more option varied: its cells are named by two values, and one at the default is a picture made (style
+    # weight 100; weight 1's was made again with 3 iterations) (trial AT: all four were made again)
+    wider = sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0, 100.0], "colors": ["style", "original"]},
+                         model=vgg, cells=cells, **TINY)
+    assert [c.reused for c in wider] == [False, False, True, False] and len(ran) == 7
+    assert (cells / f"{wider[2].slug}.png").read_bytes() == (cells / f"{first[1].slug}.png").read_bytes()
+    assert [c.reused for c in sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0, 100.0], "colors": [
+        "style", "original"]}, model=vgg, cells=cells, **TINY)] == [True] * 4
     save_image(torch.rand(1, 3, 43, 64), content)  # the content edited
     os.utime(content, ns=(1, 1))
     sweeps.sweep(str(content), "sample:swirls", {"style_weight": [1.0]}, model=vgg, cells=cells, **TINY)
-    assert len(ran) == 5  # another option, then another content: made again
+    assert len(ran) == 8  # another option, then another content: made again
 
 
 def test_a_stopped_sweep_given_its_cells_folder_again_finishes_what_was_cut_short(tmp_path, capsys, monkeypatch):

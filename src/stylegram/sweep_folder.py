@@ -63,17 +63,25 @@ class CellFolder:
         return made if isinstance(made, dict) else {}
 
     def find(self, name: str, made_of: dict | None, options: Any) -> Result | None:
-        """The picture ``name``.png an earlier sweep made from ``made_of``, as a Result of ``options``, or None."""
-        entry = self.made.get(name)
-        if made_of is None or not isinstance(entry, dict) or entry.get("made_of") != made_of:
+        """The picture ``name``.png an earlier sweep made from ``made_of``, as a Result of ``options``, or None; one
+        made under another name (a sweep that varied fewer options: its cells are named by fewer values) is copied to
+        ``name``.png and recorded so."""
+        if made_of is None:
             return None
-        picture = self.path / f"{name}.png"
-        try:
-            image = images.load_tensor(picture)
-            alpha = images.load_alpha(picture)
-        except Exception:  # gone or damaged since: made again
-            return None
-        return Result(image, [], options, float(entry.get("seconds", 0.0)), alpha)
+        same = [n for n, entry in self.made.items() if isinstance(entry, dict) and entry.get("made_of") == made_of]
+        for found in sorted(same, key=lambda n: n != name):  # its own name first
+            picture = self.path / f"{found}.png"
+            try:
+                image = images.load_tensor(picture)
+                alpha = images.load_alpha(picture)
+            except Exception:  # gone or damaged since: made again
+                continue
+            if found != name:
+                copied = picture.read_bytes()
+                files.write_atomically(self.path / f"{name}.png", lambda f: f.write(copied))
+                self._record(name, dict(self.made[found]))
+            return Result(image, [], options, float(self.made[name].get("seconds", 0.0)), alpha)
+        return None
 
     def keep(self, name: str, made_of: dict | None, result: Result, finished: bool) -> None:
         """Write ``name``.png and record what made it; a picture cut short is written as ``name``.stopped.png and not
@@ -82,8 +90,14 @@ class CellFolder:
         result.save(done if finished else cut)
         (cut if finished else done).unlink(missing_ok=True)
         if finished and made_of is not None:
-            self.made[name] = {"seconds": round(result.seconds, 3), "made_of": made_of}
-        elif self.made.pop(name, None) is None:
-            return
+            self._record(name, {"seconds": round(result.seconds, 3), "made_of": made_of})
+        elif self.made.pop(name, None) is not None:
+            self._record(None, {})
+
+    def _record(self, name: str | None, entry: dict) -> None:
+        """Record ``entry`` as what made ``name``.png (None: none; a removed one is already out of the record), and
+        write the record."""
+        if name is not None:
+            self.made[name] = entry
         record = json.dumps({"made": self.made}, indent=1, sort_keys=True).encode()
         files.write_atomically(self.path / MANIFEST, lambda f: f.write(record))
