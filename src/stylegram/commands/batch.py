@@ -77,7 +77,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                              "its own -o folder")
     parser.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="folder for the outputs")
     parser.add_argument("--method", choices=T.METHODS, default="adain",
-                        help="adain or wct: one feed-forward pass per image; gatys: optimization (default: %(default)s)")
+                        help="adain or wct: one feed-forward pass per image, a second or two each, which at --alpha 1 "
+                        "keeps little of a small picture's content (--alpha 0.6 to 0.8, or a larger --size, keeps "
+                        "more); gatys: optimization, transfer's pictures, a minute or so each at 512 px "
+                        "(default: %(default)s)")
     parser.add_argument("--size", type=int, default=None, help="largest long side of the outputs in px: larger inputs "
                         "are shrunk to it, smaller ones kept; video frames lose an odd last row or column, as 4:2:0 "
                         "video needs even sides (default: each input's own, at most 512)")
