@@ -868,8 +868,8 @@ def test_unknown_arguments_are_refused_by_the_command_with_what_was_meant(args, 
     (["--proof", "p.png"], "(--save-every N writes the picture every N iterations, into --save-dir)"),
     (["--initial-iterations", "10"], "(the coarsest scale's iterations are the first count of --iterations FIRST,REST"),
     (["--web"], "(the browser page is a command of its own: stylegram serve)"),
-    (["--style-size", "128"], "(the style's size is --style-scale, a ratio to the output's size (0.5 to 2 are typical), "
-                              "not pixels)"),
+    (["--style-size", "128"], "(the style's size is --style-scale, a ratio to the output's size (0.5 to 2 are "
+                              "typical), not pixels)"),
 ])
 def test_the_classic_tools_options_are_pointed_at_stylegrams(typed, said, capsys):
     """jcjohnson's and the PyTorch tutorial's names: the closest spelling had pointed --gpu at --output and

@@ -263,8 +263,9 @@ def test_seed_minus_one_draws_one_seed_for_the_whole_sheet_and_names_it(tmp_path
 
 @pytest.mark.parametrize("args, words", [
     (["--vary", "style-wieght", "1", "10"], "no option --style-wieght; did you mean style-weight?"),
-    (["--vary", "image-size", "100", "128"], "no option --image-size; the output's long side is --size N"),  # was:
-    (["--vary", "style-weights", "1", "10"], "no option --style-weights; each style's weight is --style-blend"),  # min-size?
+    # classic names (trial AT): image-size was 'did you mean min-size?'
+    (["--vary", "image-size", "100", "128"], "no option --image-size; the output's long side is --size N"),
+    (["--vary", "style-weights", "1", "10"], "no option --style-weights; each style's weight is --style-blend"),
     (["--vary", "upscale", "maybe"], "--upscale is on or off, so its values are off and on (or no/yes, false/true), "
                                      "got 'maybe'"),
     (["--upscale", "--vary", "upscale"], "--upscale is given a value and varied; drop --upscale or the --vary upscale"),

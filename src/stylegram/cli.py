@@ -55,7 +55,7 @@ class CommandParser(argparse.ArgumentParser):
     def error(self, message: str):
         if message.startswith("the following arguments are required"):
             said = self.mistyped()
-            if not said and message.endswith(": --style"):  # batch's styles: 'batch in sample:swirls -o out' said no more
+            if not said and message.endswith(": --style"):  # batch's: 'batch in sample:swirls -o out' said no more
                 said = (" (the style images are given with --style S [S ...]; the names without a flag are the "
                         "pictures to stylize)")
             message += said

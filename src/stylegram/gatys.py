@@ -60,7 +60,7 @@ class TransferOptions(Options):
     style_weight: float = 10.0
     tv_weight: float = 10.0
     content_layers: Listed = "relu4_2"
-    style_layers: Listed = "auto"  # auto: STYLE_LAYERS, or MRF_LAYERS for --statistic mrf alone; else a list like relu3_1:0.5
+    style_layers: Listed = "auto"  # auto: STYLE_LAYERS (MRF_LAYERS for --statistic mrf alone); else like relu3_1:0.5
     style_blend: Listed | None = None  # e.g. "0.7,0.3" for two styles; equal weights when None
     style_masks: str | list | None = None  # "sky.png,ground.png" or (API) a list of images: per style, where it paints
     style_regions: str | list | None = None  # like style_masks: per style image, the part of it whose statistics it lends
@@ -75,7 +75,8 @@ class TransferOptions(Options):
     parameterization: str = "fourier"  # what the optimizer changes: fourier (a preconditioned search) | pixels
     decay: float = 1.0  # fourier: the spectrum is scaled by 1 / f^decay
     polish: int = 40  # fourier: the finest scale's last this many iterations (at most half) search the pixels
-    iterations: Counts = "auto"  # per scale, coarse to fine; extra coarse scales get the first; one number: all; auto: see default_iterations
+    iterations: Counts = "auto"  # per scale, coarse to fine (extra coarse scales get the first); one number: all;
+    # auto: see default_iterations
     min_size: int = 200  # long side of the coarsest scale
     scale_factor: float = 2.0  # ratio of one scale's size to the next
     detail: float = 1.0  # how much of the content's fine detail to add when moving to a finer scale

@@ -471,8 +471,8 @@ def iteration_cost(size: tuple[int, int]) -> int:
 
 
 def _pace(state: State, sizes: list[tuple[int, int]], since: tuple[float, int] | None) -> float | None:
-    """Seconds per pixel of cost (iteration_cost) of this scale's iterations after its first, ``since`` (elapsed, step) after
-    that one; None before there are any."""
+    """Seconds per pixel of cost (iteration_cost) of this scale's iterations after its first, ``since`` (elapsed,
+    step) after that one; None before there are any."""
     if since is None or state.step <= since[1]:
         return None
     return (state.elapsed - since[0]) / (iteration_cost(sizes[state.scale]) * (state.step - since[1]))

@@ -58,7 +58,7 @@ class TextureOptions(Options):
     several = "texture(['sample:gravel', 'sample:grass'])"
 
     size: str | int = 256  # output "WxH" or one number for a square; may be larger or smaller than the examples
-    layers: Listed = LAYERS  # the paper's Gram layers; optionally weighted, e.g. "conv1_1,pool1,pool2:2"; per example: a/b
+    layers: Listed = LAYERS  # the paper's Gram layers; optionally weighted ("conv1_1,pool1,pool2:2"); per example: a/b
     blend: Listed | None = None  # weights of several examples, e.g. "0.7,0.3"; equal when None
     statistic: str = "gram"  # the paper's Gram matrices, or another style statistic (docs/statistics.md)
     example_scale: float = 1.0  # example size relative to its own pixels (1: same feature scale as the output)

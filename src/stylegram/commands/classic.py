@@ -1,6 +1,6 @@
 """The options of the classic style-transfer tools (jcjohnson/neural-style, the PyTorch tutorial, anishathalye's
-neural-style, crowsonkb's style-transfer-pytorch), and what stylegram calls each: the closest spelling pointed --step-size at --size, --gpu at --output
-and --model_file at --detail."""
+neural-style, crowsonkb's style-transfer-pytorch), and what stylegram calls each: the closest spelling pointed
+--step-size at --size, --gpu at --output and --model_file at --detail."""
 
 from __future__ import annotations
 

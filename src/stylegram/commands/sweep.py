@@ -286,8 +286,8 @@ def _made(made: list[S.Cell], folder: Path | None, wall: float | None = None) ->
     on a cluster (``wall``: the seconds it took): '6 pictures, 41.2s (80.1s of work on the cluster)', which may be one
     worker ('side by side' was said of --workers 1)."""
     ran = {id(cell.result): cell.result.seconds for cell in made if not cell.reused}  # a picture shown twice: once
-    seconds = f"{sum(ran.values()):.1f}s" if wall is None else f"{wall:.1f}s ({sum(ran.values()):.1f}s of work on the " \
-        "cluster)"
+    work = f"{sum(ran.values()):.1f}s"
+    seconds = work if wall is None else f"{wall:.1f}s ({work} of work on the cluster)"
     taken = len({id(cell.result) for cell in made if cell.reused})
     if not taken:
         return f"{_pictures(len(made))}, {seconds}"
