@@ -220,6 +220,13 @@ def test_one_option_alone_fills_even_rows_of_up_to_four(vary, across):
     assert sweeps.columns(vary) == across
 
 
+def test_the_heading_keeps_an_option_with_its_value():
+    """The sheet's heading ended a line at -o, its file on the next (trial AU)."""
+    words = "stylegram sweep a.png b.png --size 96 --upscale --vary history 5 20 -o s.png".split(" ")
+    assert sweeps._flagged(words) == ["stylegram", "sweep", "a.png", "b.png", "--size 96", "--upscale",
+                                      "--vary history", "5", "20", "-o s.png"]
+
+
 def test_a_title_heads_the_sheet():
     cells = [_cell((1, 0, 0)), _cell((0, 1, 0))]
     bare = np.asarray(sweeps.contact_sheet(cells, columns=2))

@@ -493,7 +493,7 @@ def contact_sheet(cells: Sequence[Cell], columns: int | None = None, title: str 
     columns = min(int(columns), len(cells))
     rows = -(-len(cells) // columns)
     across = MARGIN + columns * (width + MARGIN)
-    heading = _wrapped(title.split(" "), measure, font, across - 2 * MARGIN) if title else []
+    heading = _wrapped(_flagged(title.split(" ")), measure, font, across - 2 * MARGIN) if title else []
     below = MARGIN + len(heading) * line + (MARGIN // 2 if heading else 0)  # where the first row begins
     sheet = Image.new("RGB", (across, below + rows * (height + MARGIN)), "white")
     draw = ImageDraw.Draw(sheet)
@@ -510,6 +510,18 @@ def contact_sheet(cells: Sequence[Cell], columns: int | None = None, title: str 
         for k, text in enumerate(caption):  # on one line across the sheet (--vary size put each at its own height)
             draw.text((left, top + tallest + MARGIN // 2 + k * line), text, fill=(40, 40, 40), font=font)
     return sheet
+
+
+def _flagged(words: list[str]) -> list[str]:
+    """A command's words with each option kept with the word after it, unless that is an option too ('-o sheet.png',
+    '--vary style-weight'), so that a line does not break between them (the sheet's heading ended a line at -o)."""
+    parts: list[str] = []
+    for word in words:
+        if parts and parts[-1].startswith("-") and " " not in parts[-1] and not word.startswith("-"):
+            parts[-1] += f" {word}"
+        else:
+            parts.append(word)
+    return parts
 
 
 def _wrapped(parts: list[str], measure: ImageDraw.ImageDraw, font: ImageFont.ImageFont, width: int) -> list[str]:
