@@ -615,6 +615,28 @@ def test_ctrl_c_at_a_coarse_scale_says_the_image_is_smaller(tmp_path, capsys, mo
     assert Image.open(out).size == (48, 32)
 
 
+def test_ctrl_c_keeps_the_files_that_were_there_before_the_run(tmp_path, capsys, monkeypatch):
+    """Trial AV: Ctrl-C replaced a finished picture at -o with 2 iterations' one, and notes kept as OUT.ckpt with a
+    checkpoint. They are kept, the picture so far and the checkpoint written beside them, and the printed command
+    goes on from there: its end is written to -o, as asked, and its checkpoint removed."""
+    run = ["transfer", "sample:chelsea", "sample:swirls", "--size", "64", "--min-size", "64", "--iterations", "6",
+           "--tolerance", "0"]
+    out, notes = tmp_path / "out.png", tmp_path / "out.ckpt"
+    out.write_bytes(b"a finished picture"), notes.write_text("my notes")
+    update = _interrupt_at(3, monkeypatch)
+    assert main([*run, "-o", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert f"stylegram: note: {notes} is there, perhaps the checkpoint of a run stopped with -o out.png" in err
+    assert (f"image so far (64x43) written to {tmp_path / 'out.stopped.png'}, checkpoint to {tmp_path / 'out-1.ckpt'} "
+            f"({out} and {notes}, there before this run, are kept); continue with: ") in err
+    assert out.read_bytes() == b"a finished picture" and notes.read_text() == "my notes"
+    assert np.asarray(Image.open(tmp_path / "out.stopped.png")).shape == (43, 64, 3)
+    monkeypatch.setattr(Bar, "update", update)
+    assert main([*run, "-q", "-o", str(out), "--resume", str(tmp_path / "out-1.ckpt")]) == 0
+    assert Image.open(out).size == (64, 43) and not (tmp_path / "out-1.ckpt").exists() and notes.exists()
+    assert f"removed {tmp_path / 'out-1.ckpt'}: the run it continued has ended" in capsys.readouterr().out
+
+
 def test_ctrl_c_keeps_the_image_and_a_checkpoint_and_resume_finishes_the_run(tmp_path, capsys, monkeypatch):
     """The first Ctrl-C stops after the current iteration: exit 130, the image so far and a checkpoint written, a
     message that says how to go on; --resume with that checkpoint then ends where an uninterrupted run ends."""

@@ -60,6 +60,14 @@ def _check_not_read_only(target: Path) -> None:
 RESCUED = ".rescued"  # what a picture or checkpoint is called where its own path failed after the work
 
 
+def unused_name(path: Path) -> Path:
+    """``path``, or where a file is there, the first of its name + '-1', '-2', ... that none has."""
+    n = 0
+    while (candidate := path if n == 0 else path.with_name(f"{path.stem}-{n}{path.suffix}")).exists():
+        n += 1
+    return candidate
+
+
 def rescue_path(target: Path) -> Path:
     """Where to put what a finished (or stopped) run could not write to ``target`` (its folder gone or made a file,
     the file made read-only during the run): the current folder, else the temporary one, under a name no file has."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 import secrets
 import shlex
 import sys
@@ -146,7 +147,7 @@ def _snapshots(args: argparse.Namespace, output: Path) -> Path:
 def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) -> int:
     """Iterate the job to the end and save the result; on Ctrl-C or NaN keep the image and a checkpoint."""
     snapshots = _snapshots(args, output)
-    checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
+    stopped, checkpoint, spared = stop_paths(args, output)
     bar = Bar(args.quiet)
     failed: list[str] = []  # files written along the way that could not be (_along)
     earlier = job.state.elapsed  # a resumed run's time before this one
@@ -161,18 +162,19 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
                     _along(lambda: _save_along(job, checkpoint, args), failed)
                 if stop.requested:
                     bar.close()
-                    size, picture, kept = _keep(job, output, checkpoint, args)
+                    size, picture, kept = _keep(job, stopped, checkpoint, args)
                     print(f"stylegram: interrupted at iteration {job.state.iteration}; image so far ({size}) written "
-                          f"to {picture}, checkpoint to {kept}; continue with: "
+                          f"to {picture}, checkpoint to {kept}{spared}; continue with: "
                           f"{resume_command(resume_hint, args, kept)}", file=sys.stderr)
                     return stop.status
     except optimize.NonFiniteLoss as err:
         bar.close()
-        _, picture, kept = _keep(job, output, checkpoint, args, err.image)
-        raise OptionError(f"{err.flagged} (image so far: {picture}, checkpoint: {kept})") from None
+        _, picture, kept = _keep(job, stopped, checkpoint, args, err.image)
+        raise OptionError(f"{err.flagged} (image so far: {picture}, checkpoint: {kept}{spared})") from None
     except KeyboardInterrupt as err:  # a second Ctrl-C, mid-iteration: it kept nothing, not even the picture so far
         bar.close()
-        print(f"stylegram: aborted during iteration {job.state.iteration + 1}; {_keep_picture(job, output, args)}",
+        print(f"stylegram: aborted during iteration {job.state.iteration + 1}; {_keep_picture(job, stopped, args)}"
+              f"{spared}",
               file=sys.stderr)
         return status_of(err)
     finally:
@@ -192,6 +194,28 @@ def run_job(job: Job, output: Path, args: argparse.Namespace, resume_hint: str) 
     if warning:
         warn(warning)
     return 0 if written == output else 1  # the picture is kept, but not where it was asked for
+
+
+def stop_paths(args: argparse.Namespace, output: Path) -> tuple[Path, Path, str]:
+    """Where a run stopped early (Ctrl-C, a NaN) keeps its picture and checkpoint, and what it says of the files it
+    spared: OUTPUT and OUTPUT.ckpt (or --checkpoint), but not over a file there before the run, unless it goes on
+    from them (--resume): an earlier finished picture was replaced by 2 iterations' one, and notes kept as out.ckpt
+    by a checkpoint. Those are kept, and the picture goes to OUTPUT's name + '.stopped', the checkpoint to a name no
+    file has ('out-1.ckpt'). Taken as the run begins, which notes a checkpoint there that may be a stopped run's."""
+    checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
+    if args.resume:
+        return output, checkpoint, ""
+    spared = [path for path in (output, None if args.checkpoint else checkpoint) if path is not None and path.exists()]
+    if checkpoint in spared and not args.quiet:
+        print(f"stylegram: note: {checkpoint} is there, perhaps the checkpoint of a run stopped with -o "
+              f"{output.name}: to go on with it, add --resume {_as_typed(checkpoint)} to that run's command; this "
+              "run starts afresh", file=sys.stderr)
+    picture = files.unused_name(output.with_name(f"{output.stem}.stopped{output.suffix}")) if output in spared \
+        else output
+    checkpoint = files.unused_name(checkpoint) if checkpoint in spared else checkpoint
+    said = " and ".join(map(str, spared))
+    return picture, checkpoint, f" ({said}, there before this run, {'are' if len(spared) > 1 else 'is'} kept)" \
+        if spared else ""
 
 
 def saved(write: Callable[[Path], object], target: Path, what: str) -> Path:
@@ -246,11 +270,16 @@ def _along(write: Callable[[], None], failed: list[str]) -> None:
 
 def drop_spent_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
     """Once a resumed run has ended, remove the checkpoint that Ctrl-C (or a NaN) left in its default place,
-    OUTPUT.ckpt, which has served and would otherwise be left beside the picture. One asked for with --checkpoint, or
-    resumed from another path (a copy the user made), is kept."""
-    if args.resume and not args.checkpoint and files.same_file(args.resume, checkpoint):
-        checkpoint.unlink(missing_ok=True)
-        print(f"removed {checkpoint}: the run it continued has ended")
+    OUTPUT.ckpt (or beside a file there before it, OUTPUT-N.ckpt: stop_paths), which has served and would otherwise be
+    left beside the picture. One asked for with --checkpoint, or resumed from another path (a copy the user made), is
+    kept."""
+    resumed = Path(args.resume) if args.resume else None
+    numbered = resumed is not None and resumed.suffix == checkpoint.suffix and files.same_file(
+        resumed.absolute().parent, checkpoint.absolute().parent) and re.fullmatch(
+        rf"{re.escape(checkpoint.stem)}-\d+", resumed.stem) is not None
+    if resumed is not None and not args.checkpoint and (files.same_file(resumed, checkpoint) or numbered):
+        resumed.unlink(missing_ok=True)
+        print(f"removed {resumed}: the run it continued has ended")
     elif args.resume and not args.checkpoint:  # it went on silently beside another picture: say why, and what to do
         print(f"kept {args.resume}: it is not this output's own checkpoint ({checkpoint.name}), so it may be a copy "
               "you keep; delete it if not")

@@ -22,7 +22,7 @@ from .common import add_dataclass_options, add_scheduler_options, given_fields
 from .explain import add_explain_option, check_explain, explain_transfer
 from .progress import stop_on_interrupt
 from .runner import (add_run_options, check_outputs, check_resume_alone, draw_seed, drop_spent_checkpoint, listed,
-                     resume_command, run_job, time_taken)
+                     resume_command, run_job, stop_paths, time_taken)
 
 CHECKPOINT_SECONDS = 60  # --checkpoint with --tile: the latest tile written at most this often (and at each level)
 
@@ -240,7 +240,7 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
         if tile != args.tile:
             raise OptionError(f"--tile {args.tile} (checkpoint: {tile}): a resumed run goes on in the tiles of its "
                               f"checkpoint {args.resume}; give --tile {tile}")
-    checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
+    stopped, checkpoint, spared = stop_paths(args, output)
     kept = Kept(checkpoint, args.checkpoint is not None, options.saved(), args.tile)
     with _tile_maker(args) as maker, stop_on_interrupt() as stop, contextlib.ExitStack() as shown:
         @functools.cache
@@ -265,16 +265,17 @@ def _run_tiled(args: argparse.Namespace, output) -> tuple[int, T.TransferOptions
         result = tiles.transfer_tiled(args.content, args.styles, tile=args.tile, on_step=step, on_first=first,
                                       on_state=kept.heard, state=state, stop=lambda: stop.requested, options=options,
                                       maker=maker, on_labels=read)
-    result.save(output)
+    result.save(stopped if stop.requested else output)
     size = f"{result.image.shape[-1]}x{result.image.shape[-2]}"
     if stop.requested:
         hint = shlex.join(["stylegram", "transfer", args.content, *args.styles, "-o", args.output, "--tile",
                            str(args.tile)])
         if max(result.image.shape[-2:]) < result.options.size:  # the level below the one being made, not enlarged
             size += f", a coarser level than the {result.options.size} px asked for"  # (options.size: None for own)
-        went_on = (f"checkpoint to {checkpoint}; continue with: {resume_command(hint, args, checkpoint)}"
-                   if kept.write() else "it stopped before its first iteration, so there is nothing to go on from")
-        print(f"stylegram: interrupted; the picture so far ({size}) written to {output}, {went_on}", file=sys.stderr)
+        went_on = (f"checkpoint to {checkpoint}{spared}; continue with: {resume_command(hint, args, checkpoint)}"
+                   if kept.write() else "it stopped before its first iteration, so there is nothing to go on from"
+                   f"{spared}")
+        print(f"stylegram: interrupted; the picture so far ({size}) written to {stopped}, {went_on}", file=sys.stderr)
         return stop.status, options
     if args.checkpoint:
         kept.write()
