@@ -325,6 +325,12 @@ def test_ctrl_c_writes_the_sheet_of_the_pictures_so_far(sent, status, tmp_path, 
     assert f"the sheet so far written to {out} (1 picture finished, 1 cut short, marked 'stopped')" in err
     assert "run it again with --cells DIR to keep" in err
     assert _pictures_across(np.asarray(Image.open(out))) == 2  # two of three
+    whole = out.read_bytes()  # an earlier sheet is not written over by a stopped one (trial AV)
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(out), "--vary", "style-weight", "1", "10", "100",
+                 "--size", "64", "--min-size", "64", "--iterations", "6"]) == status
+    assert (f"the sheet so far written to {tmp_path / 'sheet.stopped.png'} (1 picture finished, 1 cut short, marked "
+            f"'stopped') ({out}, there before this sweep, is kept)") in capsys.readouterr().err
+    assert out.read_bytes() == whole and _pictures_across(np.asarray(Image.open(tmp_path / "sheet.stopped.png"))) == 2
 
 
 def test_a_run_that_fails_mid_sweep_keeps_the_pictures_before_it(tmp_path, capsys, monkeypatch):
@@ -342,6 +348,17 @@ def test_a_run_that_fails_mid_sweep_keeps_the_pictures_before_it(tmp_path, capsy
     assert f"the loss became NaN; the 1 picture made before it written to {out}" in capsys.readouterr().err
     assert _pictures_across(np.asarray(Image.open(out))) == 1 and [p.name for p in cells.glob("*.png")] == [
         "style-weight=1.png"]
+
+
+def test_cells_named_as_the_sheet_are_refused_before_any_work(tmp_path, capsys):
+    """Trial AV: --cells same.png -o same.png made a folder of that name, ran every picture, then failed to write
+    the sheet ('it is a folder')."""
+    same = tmp_path / "same.png"
+    assert main(["sweep", "sample:chelsea", "sample:swirls", "-o", str(same), "--cells", str(same), "--vary",
+                 "style-weight", "1", "10", "--size", "64", "--iterations", "2"]) == 2
+    assert (f"--cells {same} is the folder each picture is written to, and -o {same} the sheet: give them different "
+            "names") in capsys.readouterr().err
+    assert not same.exists()
 
 
 def test_a_sweep_refused_before_any_work_leaves_no_cells_folder(tmp_path, capsys):

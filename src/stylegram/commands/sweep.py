@@ -113,6 +113,13 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     cells = S.combinations(vary, kind.options, [kind.image])
     given = [v for values in vary.values() for v in values if isinstance(v, str)]
     output = check_outputs(args, [*kind.reads, *given])
+    if args.cells and files.same_file(args.cells, output):  # made a folder of that name, then failed to write the sheet
+        raise OptionError(f"--cells {args.cells} is the folder each picture is written to, and -o {args.output} the "
+                          "sheet: give them different names")
+    # a sweep stopped or failed part way writes its sheet beside one there before it, not over it (trial AV)
+    partial = files.unused_name(output.with_name(f"{output.stem}.stopped{output.suffix}")) if output.exists() \
+        else output
+    spared = f" ({output}, there before this sweep, is kept)" if partial != output else ""
     page = _check_compare(args, vary)
     new_folder = args.cells is not None and not Path(args.cells).exists()
     folder = files.check_folder(args.cells) if args.cells else None
@@ -138,8 +145,9 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
     except StylegramError as err:  # a run that failed mid-sweep: the pictures made before it are kept
         if not made:
             raise
-        _write_sheet(made, vary, args, kind, output)
-        raise type(err)(f"{err.flagged}; the {_pictures(len(made))} made before it written to {output}") from None
+        _write_sheet(made, vary, args, kind, partial)
+        raise type(err)(f"{err.flagged}; the {_pictures(len(made))} made before it written to {partial}{spared}") \
+            from None
     finally:
         if new_folder and folder is not None and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # nothing was made: no empty folder left behind
@@ -154,7 +162,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         except KeyboardInterrupt as err:
             status, stopped_in = status_of(err), " while measuring (the sheet has no numbers)"
     if made:
-        _write_sheet(made, vary, args, kind, output)
+        _write_sheet(made, vary, args, kind, output if status is None else partial)
     if page is not None and status is None:
         _say(args, f"comparing the {_pictures(len(made))}")
         try:
@@ -162,8 +170,9 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         except KeyboardInterrupt as err:
             status, stopped_in = status_of(err), f" while comparing (no {page} written)"
     if status is not None:
-        kept = f"the sheet so far written to {output} ({_finished(made)})" if made \
-            else "nothing was made, so nothing was written"
+        written = output if stopped_in.startswith(" while comparing") else partial  # whole before the page
+        kept = f"the sheet so far written to {written} ({_finished(made)}){spared if written != output else ''}" \
+            if made else "nothing was made, so nothing was written"
         print(f"stylegram: interrupted{stopped_in}; {kept}{undone}; {_going_on(folder)}", file=sys.stderr)
         return status  # 143 after SIGTERM, as transfer's
     print(f"wrote {output} ({_made(made, folder, wall)})" + (f" and each to {folder}" if folder else ""))
