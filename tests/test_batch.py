@@ -1496,7 +1496,13 @@ def test_cli_takes_transfers_options_for_gatys_and_refuses_them_for_one_pass(cli
     assert main(["batch", *common, "-o", str(tmp_path / "ada"), "--style-weight", "1000"]) == 2
     assert "--style-weight applies to --method gatys only; --method adain makes one pass" in capsys.readouterr().err
     assert main(["batch", *common, "-o", str(tmp_path / "ada"), "--tv-weight", "10"]) == 2  # its default: said too
-    assert "--tv-weight applies to --method gatys only; --method adain makes one pass" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "--tv-weight applies to --method gatys only; --method adain makes one pass" in said
+    # adain was batch's default, not chosen: 'drop it' alone blamed the option the user meant (trial AV)
+    assert said.rstrip().endswith("drop it; batch's --method is adain unless given (transfer's is gatys): add --method "
+                                  "gatys to optimize each picture")
+    assert main(["batch", *common, "-o", str(tmp_path / "ada"), "--tv-weight", "10", "--method", "adain"]) == 2
+    assert "unless given" not in capsys.readouterr().err  # chosen: its own message
 
 
 @pytest.mark.parametrize("args", [["rank-layers", "sample:brick", "sample:grass", "--workers", "2", "-o", "r.png"],

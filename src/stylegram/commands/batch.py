@@ -9,7 +9,7 @@ from pathlib import Path
 from . import SUMMARIES
 from .. import gatys as T
 from .. import tiles
-from ..errors import count, status_of
+from ..errors import OptionError, count, status_of
 from .common import add_dataclass_options, add_scheduler_options, given_fields
 from .transfer import CHOICES, HELP
 
@@ -136,7 +136,13 @@ def run(args: argparse.Namespace) -> int:
                "style_blend": args.style_blend, "style_masks": args.style_masks, "style_regions": args.style_regions,
                "labels": args.labels}
     if args.method != "gatys":  # typed at any value, a default too (--style-weight 10 said nothing, 5 was refused)
-        T.check_gatys_only(T.TransferOptions(method=args.method), given_fields(args, T.TransferOptions))
+        try:
+            T.check_gatys_only(T.TransferOptions(method=args.method), given_fields(args, T.TransferOptions))
+        except OptionError as err:  # batch's own default, which transfer's is not: '--iterations ... drop it' blamed
+            if "method" in getattr(args, "given", ()):  # an option typed for the method the user did not choose (trial AV)
+                raise
+            raise OptionError(f"{err.flagged}; batch's --method is adain unless given (transfer's is gatys): add "
+                              "--method gatys to optimize each picture") from None
     if args.method == "gatys" or args.iterations != DEFAULTS.iterations:  # adain/wct refuse it, rather than ignore it
         options["iterations"] = args.iterations
     options.update({name: getattr(args, name) for name in TRANSFER_OPTIONS  # only those given: adain refuses gatys's
