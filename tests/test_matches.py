@@ -156,6 +156,11 @@ def test_the_matches_command_names_the_file_whose_map_holds_no_patch(tmp_path, c
                  "--weights", "random"]) == 2  # said "the picture's 2x2 map has no 3x3 patch" of no file
     assert (f"{tmp_path / 'tiny.png'} (10x10 px as measured) has a 2x2 map at this layer, with no 3x3 patch; use a "
             "larger image, a shallower layer or a smaller patch") in capsys.readouterr().err
+    save_image(torch.rand(1, 3, 42, 64), tmp_path / "small.png")  # a patch far larger than the map: said so
+    assert main(["matches", str(tmp_path / "small.png"), "sample:swirls", "-o", str(tmp_path / "m.png"), "--weights",
+                 "random", "--patch", "999"]) == 2  # was: 'needs about 975.0 GiB ... free some memory'
+    assert "small.png (64x42 px as measured) has a 16x10 map at this layer, with no 999x999 patch" in \
+        capsys.readouterr().err
 
 
 def test_a_map_without_a_patch_is_refused():

@@ -215,15 +215,20 @@ class MRFStatistic:
 # ------------------------------------------------------------------------------ where the patches come from
 
 
+def check_patch_fits(name: str, shape: tuple[int, int], patch: int) -> None:
+    """Refuse a map of ``shape`` (H, W) at the layer paired, ``name``'s, smaller than a ``patch`` x ``patch`` patch."""
+    if min(shape) < patch:
+        raise OptionError(f"{name} has a {shape[1]}x{shape[0]} map at this layer, with no {patch}x{patch} patch; use "
+                          "a larger image, a shallower layer or a smaller patch")
+
+
 def match_positions(feats: torch.Tensor, style: torch.Tensor, patch: int = 3,
                     names: tuple[str, str] = ("the picture", "the style")) -> torch.Tensor:
     """For every patch of one image's map (1, C, H, W), the (row, column) in the style's map (1, C, H', W') of the
     patch the mrf loss pairs it with, searched among all the style's patches: (H - patch + 1, W - patch + 1, 2).
     ``names`` name the two images in the error for a map smaller than a patch."""
     for name, map_ in zip(names, (feats, style)):
-        if min(map_.shape[-2:]) < patch:
-            raise OptionError(f"{name} has a {map_.shape[-1]}x{map_.shape[-2]} map at this layer, with no "
-                              f"{patch}x{patch} patch; use a larger image, a shallower layer or a smaller patch")
+        check_patch_fits(name, tuple(map_.shape[-2:]), patch)
     cols = style.shape[-1] - patch + 1
     filters = Patches.of(patches_of(style, patch)).filters
     image_patches = (feats.shape[-2] - patch + 1) * (feats.shape[-1] - patch + 1)

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from ..analysis.matches import find_matches, panels, style_at
     from ..gatys import warn_enlarged
     from ..images import load_input
-    from ..mrf import check_patch
+    from ..mrf import check_patch, check_patch_fits
     from ..optimize import fit_long_side, resize
 
     check_patch(args.patch, "--patch")
@@ -86,10 +86,13 @@ def run(args: argparse.Namespace) -> int:
         warn_enlarged([style], [tuple(scaled.shape[-2:])], "the picture's long side times --style-scale")
         style = scaled
     source = "example" if args.texture else "style"
-    check_measure_fits(model, {"picture": (picture, [args.layer]), source: (style, [args.layer])}, [source],
-                       args.layer, "picture", args.patch)  # a 512 px texture's pairing took 5.2 GB, unchecked
     names = tuple(f"{name} ({image.shape[-1]}x{image.shape[-2]} px as measured)"
                   for name, image in ((args.picture, picture), (args.style, style)))
+    stride = model.info(args.layer).stride  # first: a --patch 999 was refused as needing 975 GiB
+    for name, image in zip(names, (picture, style)):
+        check_patch_fits(name, tuple(side // stride for side in image.shape[-2:]), args.patch)
+    check_measure_fits(model, {"picture": (picture, [args.layer]), source: (style, [args.layer])}, [source],
+                       args.layer, "picture", args.patch)  # a 512 px texture's pairing took 5.2 GB, unchecked
     matches = find_matches(picture, style, args.layer, model, args.patch, names).within(_mask(args.mask, picture))
     rows, cols = matches.positions.shape[:2]
     if rows * cols < FEW_PATCHES:
