@@ -55,12 +55,15 @@ def bad_inputs(tmp_path):
         "1x1 image": (tmp_path / "tiny.png", "at least"),
         "40000x40000 header": (_png_claiming(tmp_path / "huge.png", 40000, 40000), "set STYLEGRAM_MAX_PIXELS=1600000000"),
         "missing path": (tmp_path / "nope.png", "no such file"),
+        "ftp address": ("ftp://example.org/photo.png", "ftp://example.org/photo.png: stylegram fetches http:// and "
+                        "https:// addresses, not ftp://; download it yourself"),  # was 'ftp:/example.org/...: no such'
     }
 
 
 @pytest.mark.parametrize(
     "case",
-    ["zero-byte file", "truncated PNG", "text file named .jpg", "1x1 image", "40000x40000 header", "missing path"],
+    ["zero-byte file", "truncated PNG", "text file named .jpg", "1x1 image", "40000x40000 header", "missing path",
+     "ftp address"],
 )
 def test_bad_content_image_is_one_line_and_exit_2(case, bad_inputs, tmp_path, capsys):
     path, words = bad_inputs[case]

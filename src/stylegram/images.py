@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -136,7 +137,11 @@ def _existing_file(path: str | os.PathLike[str]) -> Path:
     file = Path(path).expanduser()
     if file.is_dir():
         raise ImageError(f"{file} is a folder, not an image file; give the path of an image inside it")
-    if not file.exists():
+    if not file.exists():  # ftp://x/y.png read as the path ftp:/x/y.png, no word of the address
+        scheme = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*)://", os.fspath(path))
+        if scheme:
+            raise ImageError(f"{os.fspath(path)}: stylegram fetches http:// and https:// addresses, not "
+                             f"{scheme[1]}://; download it yourself and give the file's path")
         raise ImageError(f"{file}: no such file; check the path")
     if file.stat().st_size == 0:
         raise ImageError(f"{file} is empty (0 bytes); re-export or re-copy the image")
