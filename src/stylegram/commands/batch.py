@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             T.check_gatys_only(T.TransferOptions(method=args.method), given_fields(args, T.TransferOptions))
         except OptionError as err:  # batch's own default, which transfer's is not: '--iterations ... drop it' blamed
-            if "method" in getattr(args, "given", ()):  # an option typed for the method the user did not choose (trial AV)
+            if "method" in getattr(args, "given", ()):  # chosen: its own message (trial AV)
                 raise
             raise OptionError(f"{err.flagged}; batch's --method is adain unless given (transfer's is gatys): add "
                               "--method gatys to optimize each picture") from None
