@@ -1173,3 +1173,17 @@ def test_the_analysis_helpers_refuse_a_users_mistakes_in_their_own_words(vgg):
                                               r"their diagonal dropped; give kind='gram' if they are"):
         rank.rank_layers({"relu1_1": grams["relu1_1"][[0, 1, 2, 1]]}, [0, 1, 0, 1], ["a", "b"], list("pqrs"), "pearson",
                          shuffles=0)
+
+
+@pytest.mark.parametrize("command, said", [
+    (["features", "sample:brick", "--layer", "relu1_1", "--channels", "", "-o", "f.png"],
+     "--channels is empty; give channel numbers such as 3,4,14 or 0-5, or leave it out for the strongest (--top)"),
+    (["explain", "sample:chelsea", "sample:swirls", "sample:mosaic", "--layers", " ", "-o", "w.html"],
+     "--style-layers is empty; give layer names such as relu1_1,relu3_1, or leave it out for the defaults"),
+])
+def test_an_empty_list_is_refused_not_read_as_the_default(command, said, tmp_path, capsys, monkeypatch):
+    """Trial AV: features --channels "" showed the strongest channels and explain --layers "" measured the default
+    layers without a word, where report --layers "" is refused."""
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == 2
+    assert said in capsys.readouterr().err and not any(tmp_path.iterdir())

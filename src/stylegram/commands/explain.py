@@ -85,6 +85,9 @@ def measure_settings(args: argparse.Namespace):
     """The checked output page, the network, and the keywords of explain.explain (or explain_texture, with
     --texture) that the options give; before any work."""
     output = writable(args.output, (".html", ".htm"))
+    if args.layers is not None and not args.layers.strip():  # measured the defaults without a word (trial AV)
+        raise OptionError("--style-layers is empty; give layer names such as relu1_1,relu3_1, or leave it out for "
+                          "the defaults")
     args.pooling = args.pooling or ("avg" if args.texture else "max")
     args.padding = measuring_padding(args)
     if args.texture:

@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from ..deepdream import channels as channels_goal, dreams as dream_images
 
     cluster_file, wanted = _cluster_spec(args)
+    if args.channels is not None and not args.channels.strip():  # the strongest were shown without a word (trial AV)
+        raise OptionError("--channels is empty; give channel numbers such as 3,4,14 or 0-5, or leave it out for the "
+                          "strongest (--top)")
     if args.top is not None and (args.channels or args.clusters):
         raise OptionError(f"--top picks the strongest channels, and {'--channels' if args.channels else '--clusters'} "
                           "chooses the rows, so it would be ignored; give one of them")
