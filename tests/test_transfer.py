@@ -1733,3 +1733,21 @@ def test_the_option_hints_name_the_lists_and_counts_they_take():
         hint = typing.get_type_hints(cls)[name]
         assert _fits(value, hint), (cls.__name__, name, hint)
         assert getattr(cls(**{name: value}), name) == held
+
+
+def test_a_content_of_several_frames_or_a_tiff_of_several_pages_is_warned_of(tmp_path):
+    """Trial AV: an animated GIF as the content was stylized as its first frame without a word (batch makes each
+    frame), and a TIFF of several pages was read as its first."""
+    frames = [Image.fromarray(np.full((48, 64, 3), 60 * k, np.uint8)) for k in range(3)]
+    frames[0].save(tmp_path / "clip.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:])
+    with pytest.warns(StylegramWarning, match=r"^the content \(clip\.gif\) is animated, and only its first frame is "
+                                              r"read: stylegram batch stylizes every frame"):
+        gatys._load_inputs(str(tmp_path / "clip.gif"), ["sample:swirls"])
+    with pytest.warns(StylegramWarning, match=r"^style image 1 \(pages\.tif\) is a TIFF of 3 pages, and only its "
+                                              r"first is read"):
+        gatys._load_inputs("sample:chelsea", [str(tmp_path / "pages.tif")])
+    frames[0].save(tmp_path / "one.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StylegramWarning)
+        gatys._load_inputs(str(tmp_path / "one.tif"), ["sample:swirls"])  # one page: nothing to say

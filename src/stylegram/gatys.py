@@ -687,6 +687,8 @@ def _load_inputs(content: ImageLike, styles: ImageLike | Sequence[ImageLike], si
     loaded = (load_input(content, "content image", STRAIGHT, at_least=side),
               [load_input(s, f"style image {i + 1}", at_least=style_side) for i, s in enumerate(styles)])
     warn_animated(styles)
+    warn_animated([content], "the content", "stylegram batch stylizes every frame (--method gatys to optimize each)",
+                  numbered=False)  # a GIF's first frame was stylized without a word
     if not regions:  # a style half cut out (RGBA) was put on white without a word: a washed-out, white picture
         warn_transparent(styles, "style image", "give an opaque style image, or (--method gatys) a --style-regions "
                          "mask of its opaque part")

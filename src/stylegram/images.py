@@ -659,12 +659,31 @@ def load_alpha(image: ImageLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
 
 
 def warn_animated(sources: Sequence[ImageLike], noun: str = "style image",
-                  fix: str = "give a still picture, such as the frame you want saved as PNG") -> None:
-    """Warn of each file among ``sources`` (named '{noun} N') that holds several frames: only its first is read (an
-    animated GIF was taken as a style without a word, where an MP4 is refused); ``fix`` says what to do instead."""
+                  fix: str = "give a still picture, such as the frame you want saved as PNG", numbered: bool = True
+                  ) -> None:
+    """Warn of each file among ``sources`` (named '{noun} N', or '{noun}' where not ``numbered``) that holds several
+    frames, or a TIFF of several pages: only its first is read (an animated GIF was taken as a style without a word,
+    where an MP4 is refused); ``fix`` says what to do instead."""
     for i, source in enumerate(sources):
-        if isinstance(source, (str, os.PathLike)) and is_animation(Path(source).expanduser()):
-            warn(f"{noun} {i + 1} ({Path(source).name}) is animated, and only its first frame is read: {fix}")
+        if not isinstance(source, (str, os.PathLike)):
+            continue
+        path, named = Path(source).expanduser(), f"{noun} {i + 1}" if numbered else noun
+        if is_animation(path):
+            warn(f"{named} ({path.name}) is animated, and only its first frame is read: {fix}")
+        elif (count := tiff_pages(path)) > 1:  # read as its first page without a word (trial AV)
+            warn(f"{named} ({path.name}) is a TIFF of {count} pages, and only its first is read: save the page you "
+                 "want as a file of its own")
+
+
+def tiff_pages(path: Path) -> int:
+    """How many pages a TIFF file holds (1 for any other file, or one Pillow cannot open)."""
+    if path.suffix.lower() not in (".tif", ".tiff") or not path.is_file():
+        return 1
+    try:
+        with _header(path) as image:
+            return int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
+    except Exception:  # the loader names the problem when it reads it
+        return 1
 
 
 def warn_transparent(sources: Sequence[ImageLike], noun: str, fix: str) -> None:
