@@ -351,6 +351,7 @@ def test_an_output_that_is_also_an_input_is_refused_before_any_work(command, pho
     (["--log", "{out}"], "-o and --log name the same file"),  # the log replaced the picture at the end
     (["--checkpoint", "{out}"], "-o and --checkpoint name the same file"),
     (["--save-every", "1", "--save-dir", "{blocker}"], "is a file, not a folder"),  # failed at iteration 1
+    (["--save-every", "50", "--save-dir", "{blocker}"], "blocker/iter_000050.png: "),  # its first (was iter_000001)
     (["--log", "{blocker}/losses.csv"], "is a file, not a folder"),  # failed after the whole run
     (["--save-every", "1", "--save-dir", "{out}"], "-o and --save-dir name the same file"),
     (["--save-dir", "{blocker}_steps"], "--save-dir is the folder of --save-every's images, and --save-every is not given"),  # the same, and kept the folder

@@ -64,7 +64,8 @@ def check_outputs(args: argparse.Namespace, inputs: Sequence[str | None]) -> Pat
     if args.log:  # a typo of -o's name (--log out.png) wrote the loss table over a picture
         optimize.check_not_a_picture(args.log, "--log", "the loss table (CSV)", "losses.csv")
     if folder is not None:
-        files.check_can_write(folder / "iter_000001.png")  # creates the folder, so only once nothing overlaps
+        files.check_can_write(folder / f"iter_{args.save_every:06d}.png")  # the first it writes (was iter_000001
+        # whatever N); creates the folder, so only once nothing overlaps
     return output
 
 
