@@ -635,6 +635,11 @@ def test_ctrl_c_keeps_the_files_that_were_there_before_the_run(tmp_path, capsys,
             f"({out} and {notes}, there before this run, are kept); continue with: ") in err
     assert out.read_bytes() == b"a finished picture" and notes.read_text() == "my notes"
     assert np.asarray(Image.open(tmp_path / "out.stopped.png")).shape == (43, 64, 3)
+    _interrupt_at(5, monkeypatch)  # the printed command, stopped again: it goes on writing the checkpoint it read
+    assert main([*run, "-q", "-o", str(out), "--resume", str(tmp_path / "out-1.ckpt")]) == 130
+    assert (f"written to {tmp_path / 'out.stopped.png'}, checkpoint to {tmp_path / 'out-1.ckpt'} ({out}, there before "
+            "the run it goes on from, is kept); continue with") in capsys.readouterr().err
+    assert notes.read_text() == "my notes" and out.read_bytes() == b"a finished picture"
     monkeypatch.setattr(Bar, "update", update)
     assert main([*run, "-q", "-o", str(out), "--resume", str(tmp_path / "out-1.ckpt")]) == 0
     assert Image.open(out).size == (64, 43) and not (tmp_path / "out-1.ckpt").exists() and notes.exists()

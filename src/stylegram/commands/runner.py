@@ -204,10 +204,16 @@ def stop_paths(args: argparse.Namespace, output: Path) -> tuple[Path, Path, str]
     by a checkpoint. Those are kept, and the picture goes to OUTPUT's name + '.stopped', the checkpoint to a name no
     file has ('out-1.ckpt'). Taken as the run begins, which notes a checkpoint there that may be a stopped run's."""
     checkpoint = Path(args.checkpoint) if args.checkpoint else output.with_suffix(".ckpt")
-    if args.resume:
-        return output, checkpoint, ""
-    spared = [path for path in (output, None if args.checkpoint else checkpoint) if path is not None and path.exists()]
-    if checkpoint in spared and not args.quiet:
+    resumed = Path(args.resume) if args.resume else None
+    if resumed is not None and not args.checkpoint and _own_checkpoint(resumed, checkpoint):
+        if files.same_file(resumed, checkpoint):  # stopped again: it goes on writing the files it went on from
+            return output, resumed, ""
+        # OUTPUT-N.ckpt: the run it goes on from spared a file at OUTPUT, and wrote its picture beside it
+        return output.with_name(f"{output.stem}.stopped{output.suffix}"), resumed, \
+            f" ({output}, there before the run it goes on from, is kept)" if output.exists() else ""
+    spared = [path for path in (None if resumed else output, None if args.checkpoint else checkpoint)
+              if path is not None and path.exists()]
+    if checkpoint in spared and not args.quiet and resumed is None:
         print(f"stylegram: note: {checkpoint} is there, perhaps the checkpoint of a run stopped with -o "
               f"{output.name}: to go on with it, add --resume {_as_typed(checkpoint)} to that run's command; this "
               "run starts afresh", file=sys.stderr)
@@ -217,6 +223,14 @@ def stop_paths(args: argparse.Namespace, output: Path) -> tuple[Path, Path, str]
     said = " and ".join(map(str, spared))
     return picture, checkpoint, f" ({said}, there before this run, {'are' if len(spared) > 1 else 'is'} kept)" \
         if spared else ""
+
+
+def _own_checkpoint(resumed: Path, default: Path) -> bool:
+    """Whether the checkpoint a run goes on from is its output's own: OUTPUT.ckpt (``default``), or OUTPUT-N.ckpt
+    beside a file of that name there before it (stop_paths)."""
+    return files.same_file(resumed, default) or (
+        resumed.suffix == default.suffix and files.same_file(resumed.absolute().parent, default.absolute().parent)
+        and re.fullmatch(rf"{re.escape(default.stem)}-\d+", resumed.stem) is not None)
 
 
 def saved(write: Callable[[Path], object], target: Path, what: str) -> Path:
@@ -275,10 +289,7 @@ def drop_spent_checkpoint(args: argparse.Namespace, checkpoint: Path) -> None:
     left beside the picture. One asked for with --checkpoint, or resumed from another path (a copy the user made), is
     kept."""
     resumed = Path(args.resume) if args.resume else None
-    numbered = resumed is not None and resumed.suffix == checkpoint.suffix and files.same_file(
-        resumed.absolute().parent, checkpoint.absolute().parent) and re.fullmatch(
-        rf"{re.escape(checkpoint.stem)}-\d+", resumed.stem) is not None
-    if resumed is not None and not args.checkpoint and (files.same_file(resumed, checkpoint) or numbered):
+    if resumed is not None and not args.checkpoint and _own_checkpoint(resumed, checkpoint):
         resumed.unlink(missing_ok=True)
         print(f"removed {resumed}: the run it continued has ended")
     elif args.resume and not args.checkpoint:  # it went on silently beside another picture: say why, and what to do
