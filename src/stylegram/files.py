@@ -60,6 +60,11 @@ def _check_not_read_only(target: Path) -> None:
 RESCUED = ".rescued"  # what a picture or checkpoint is called where its own path failed after the work
 
 
+def stopped_name(path: Path) -> Path:
+    """Where a picture cut short is written beside ``path`` rather than over it: its name + '.stopped'."""
+    return path.with_name(f"{path.stem}.stopped{path.suffix}")
+
+
 def unused_name(path: Path) -> Path:
     """``path``, or where a file is there, the first of its name + '-1', '-2', ... that none has."""
     n = 0

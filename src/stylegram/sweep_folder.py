@@ -21,7 +21,6 @@ from .images import ImageLike
 from .job import Result
 
 MANIFEST = "stylegram-sweep.json"
-STOPPED = ".stopped"  # a picture cut short is NAME.stopped.png: under the finished name it looked finished
 
 
 def fingerprint(inputs: dict[str, ImageLike | Sequence[ImageLike]], options: dict) -> dict | None:
@@ -79,25 +78,25 @@ class CellFolder:
             if found != name:
                 copied = picture.read_bytes()
                 files.write_atomically(self.path / f"{name}.png", lambda f: f.write(copied))
-                self._record(name, dict(self.made[found]))
+                self.made[name] = dict(self.made[found])
+                self._write_record()
             return Result(image, [], options, float(self.made[name].get("seconds", 0.0)), alpha)
         return None
 
     def keep(self, name: str, made_of: dict | None, result: Result, finished: bool) -> None:
         """Write ``name``.png and record what made it; a picture cut short is written as ``name``.stopped.png and not
         recorded as made (the other of the two, from an earlier sweep, is removed: it is not this picture)."""
-        done, cut = self.path / f"{name}.png", self.path / f"{name}{STOPPED}.png"
+        done = self.path / f"{name}.png"
+        cut = files.stopped_name(done)  # under the finished name it looked finished
         result.save(done if finished else cut)
         (cut if finished else done).unlink(missing_ok=True)
         if finished and made_of is not None:
-            self._record(name, {"seconds": round(result.seconds, 3), "made_of": made_of})
-        elif self.made.pop(name, None) is not None:
-            self._record(None, {})
+            self.made[name] = {"seconds": round(result.seconds, 3), "made_of": made_of}
+        elif self.made.pop(name, None) is None:
+            return
+        self._write_record()
 
-    def _record(self, name: str | None, entry: dict) -> None:
-        """Record ``entry`` as what made ``name``.png (None: none; a removed one is already out of the record), and
-        write the record."""
-        if name is not None:
-            self.made[name] = entry
+    def _write_record(self) -> None:
+        """Write the record of what made each picture, whole."""
         record = json.dumps({"made": self.made}, indent=1, sort_keys=True).encode()
         files.write_atomically(self.path / MANIFEST, lambda f: f.write(record))

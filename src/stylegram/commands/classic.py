@@ -11,11 +11,16 @@ CPU_ONLY = ("stylegram runs on the CPU, in bfloat16 where the CPU has it ('style
             "no GPU or device option: drop it")
 TERMS = "its loss terms are relative errors, each about 1 at the start"
 
+IMAGE_OPTIONS = ("style-image", "style-images", "content-image", "content")  # the classic tools' flags for images
+# batch, whose styles are an option: what it says of them instead of transfer's 'images are given without a flag'
+BATCH_IMAGES = ("the style images are --style S [S ...], and the pictures to stylize are given without a flag: "
+                "stylegram batch INPUT [INPUT ...] --style S -o OUT_DIR")
+
 # a classic option's name (lowercase, hyphens) -> (the flag it points to, or None; what to say)
 CLASSIC: dict[str, tuple[str | None, str]] = {
     **{name: ("--output", "the output file is -o OUT.png") for name in ("output-image", "output-file", "out")},
     **{name: (None, "images are given without a flag: stylegram transfer CONTENT STYLE [STYLE ...] -o OUT.png")
-       for name in ("style-image", "style-images", "content-image", "content")},
+       for name in IMAGE_OPTIONS},
     **{name: ("--size", "the output's long side is --size N") for name in ("image-size", "max-size", "end-scale",
                                                                            "width", "image-width")},
     **{name: ("--style-blend", "each style's weight is --style-blend W1,W2, in the order of the styles")
@@ -71,10 +76,10 @@ def classic_hint(word: str, flags: list[str]) -> str:
     name = word.lstrip("-").split("=")[0].lower().replace("_", "-")
     own = difflib.get_close_matches(name, [f.lstrip("-") for f in flags], n=1, cutoff=0.85)  # --styles-weight: ours
     close = [] if own else difflib.get_close_matches(name, CLASSIC, n=1, cutoff=0.85)  # --strenght: of --strength
-    flag, said = CLASSIC.get(name) or CLASSIC.get(close[0] if close else "", (None, ""))
-    if "--style" in flags and flag is None and said == CLASSIC["style-image"][1]:  # batch: the styles are an option
-        said = "the style images are --style S [S ...], and the pictures to stylize are given without a flag: " \
-               "stylegram batch INPUT [INPUT ...] --style S -o OUT_DIR"
+    key = name if name in CLASSIC else close[0] if close else ""
+    if key in IMAGE_OPTIONS and "--style" in flags:  # batch
+        return BATCH_IMAGES
+    flag, said = CLASSIC.get(key, (None, ""))
     return "" if flag is not None and flag not in flags else said
 
 

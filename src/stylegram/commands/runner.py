@@ -209,7 +209,7 @@ def stop_paths(args: argparse.Namespace, output: Path) -> tuple[Path, Path, str]
         if files.same_file(resumed, checkpoint):  # stopped again: it goes on writing the files it went on from
             return output, resumed, ""
         # OUTPUT-N.ckpt: the run it goes on from spared a file at OUTPUT, and wrote its picture beside it
-        return output.with_name(f"{output.stem}.stopped{output.suffix}"), resumed, \
+        return files.stopped_name(output), resumed, \
             f" ({output}, there before the run it goes on from, is kept)" if output.exists() else ""
     spared = [path for path in (None if resumed else output, None if args.checkpoint else checkpoint)
               if path is not None and path.exists()]
@@ -217,8 +217,7 @@ def stop_paths(args: argparse.Namespace, output: Path) -> tuple[Path, Path, str]
         print(f"stylegram: note: {checkpoint} is there, perhaps the checkpoint of a run stopped with -o "
               f"{output.name}: to go on with it, add --resume {_as_typed(checkpoint)} to that run's command; this "
               "run starts afresh", file=sys.stderr)
-    picture = files.unused_name(output.with_name(f"{output.stem}.stopped{output.suffix}")) if output in spared \
-        else output
+    picture = files.unused_name(files.stopped_name(output)) if output in spared else output
     checkpoint = files.unused_name(checkpoint) if checkpoint in spared else checkpoint
     said = " and ".join(map(str, spared))
     return picture, checkpoint, f" ({said}, there before this run, {'are' if len(spared) > 1 else 'is'} kept)" \

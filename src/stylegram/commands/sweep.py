@@ -117,8 +117,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         raise OptionError(f"--cells {args.cells} is the folder each picture is written to, and -o {args.output} the "
                           "sheet: give them different names")
     # a sweep stopped or failed part way writes its sheet beside one there before it, not over it (trial AV)
-    partial = files.unused_name(output.with_name(f"{output.stem}.stopped{output.suffix}")) if output.exists() \
-        else output
+    partial = files.unused_name(files.stopped_name(output)) if output.exists() else output
     spared = f" ({output}, there before this sweep, is kept)" if partial != output else ""
     page = _check_compare(args, vary)
     new_folder = args.cells is not None and not Path(args.cells).exists()
@@ -161,8 +160,9 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
             made = S.measured(made, planned, comparison)
         except KeyboardInterrupt as err:
             status, stopped_in = status_of(err), " while measuring (the sheet has no numbers)"
+    sheet = output if status is None else partial  # whole before the page is compared, which a stop leaves whole
     if made:
-        _write_sheet(made, vary, args, kind, output if status is None else partial)
+        _write_sheet(made, vary, args, kind, sheet)
     if page is not None and status is None:
         _say(args, f"comparing the {_pictures(len(made))}")
         try:
@@ -170,8 +170,7 @@ def run_sweep(args: argparse.Namespace, kind: Kind) -> int:
         except KeyboardInterrupt as err:
             status, stopped_in = status_of(err), f" while comparing (no {page} written)"
     if status is not None:
-        written = output if stopped_in.startswith(" while comparing") else partial  # whole before the page
-        kept = f"the sheet so far written to {written} ({_finished(made)}){spared if written != output else ''}" \
+        kept = f"the sheet so far written to {sheet} ({_finished(made)}){spared if sheet != output else ''}" \
             if made else "nothing was made, so nothing was written"
         print(f"stylegram: interrupted{stopped_in}; {kept}{undone}; {_going_on(folder)}", file=sys.stderr)
         return status  # 143 after SIGTERM, as transfer's
